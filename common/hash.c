@@ -1,0 +1,135 @@
+#include "common/hash.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <string.h>
+
+static const EVP_MD *md_of(enum hash_alg alg)
+{
+	switch (alg) {
+	case HASH_MD5: return EVP_md5();
+	case HASH_SHA1: return EVP_sha1();
+	case HASH_SHA256: return EVP_sha256();
+	}
+	return NULL;
+}
+
+int hash_init(struct hash *h, enum hash_alg alg)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	h->ctx = ctx;
+	h->alg = alg;
+	if (!ctx || !EVP_DigestInit_ex(ctx, md_of(alg), NULL)) {
+		EVP_MD_CTX_free(ctx);
+		h->ctx = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int hash_update(struct hash *h, const void *data, size_t len)
+{
+	return EVP_DigestUpdate(h->ctx, data, len) ? 0 : -1;
+}
+
+int hash_final(struct hash *h, unsigned char *out)
+{
+	unsigned int n = 0;
+	int ok = EVP_DigestFinal_ex(h->ctx, out, &n);
+	hash_release(h);
+	return ok ? (int)n : -1;
+}
+
+void hash_release(struct hash *h)
+{
+	EVP_MD_CTX_free(h->ctx);
+	h->ctx = NULL;
+}
+
+void sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
+{
+	EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL);
+}
+
+void md5(const void *data, size_t len, unsigned char out[MD5_LEN])
+{
+	EVP_Digest(data, len, out, NULL, EVP_md5(), NULL);
+}
+
+void hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+		 unsigned char out[SHA256_LEN])
+{
+	unsigned int n = SHA256_LEN;
+	HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &n);
+}
+
+void hex_encode(const unsigned char *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+int hex_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen)
+{
+	if (inlen != 2 * outlen)
+		return -1;
+	for (size_t i = 0; i < outlen; i++) {
+		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+void base64_encode(const unsigned char *in, size_t len, char *out)
+{
+	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+}
+
+int base64_decode(const char *in, size_t inlen, unsigned char *out, size_t outmax)
+{
+	if (inlen == 0)
+		return 0;
+	if (inlen % 4 || inlen / 4 * 3 > outmax + 2)
+		return -1;
+	for (size_t i = 0; i < inlen; i++) {
+		char c = in[i];
+		int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			 (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+			 (c == '=' && i >= inlen - 2);
+		if (!ok || (c != '=' && i > 0 && in[i - 1] == '='))
+			return -1;
+	}
+	unsigned char tmp[3 * 1024];
+	unsigned char *dst = inlen / 4 * 3 <= sizeof(tmp) ? tmp : NULL;
+	if (!dst)
+		return -1;
+	int n = EVP_DecodeBlock(dst, (const unsigned char *)in, (int)inlen);
+	if (n < 0)
+		return -1;
+	if (in[inlen - 1] == '=') n--;
+	if (in[inlen - 2] == '=') n--;
+	if ((size_t)n > outmax)
+		return -1;
+	memcpy(out, dst, (size_t)n);
+	return n;
+}
+
+int secure_equal(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}

@@ -1,0 +1,150 @@
+/*
+ * s3_body — request bodies: length rules, aws-chunked decoding, and the
+ * x-amz-content-sha256 check, so handlers just read bytes.
+ */
+#include <civetweb.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "s3/s3_int.h"
+
+static long conn_read(void *arg, void *buf, size_t len)
+{
+	return mg_read(arg, buf, len);
+}
+
+static int is_chunked_payload(enum s3_payload p)
+{
+	return p == S3_PAYLOAD_STREAMING_SIGNED || p == S3_PAYLOAD_STREAMING_SIGNED_TRAILER ||
+	       p == S3_PAYLOAD_STREAMING_UNSIGNED_TRAILER;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	if (!s || !*s)
+		return -1;
+	uint64_t v = 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+enum s3_err s3_body_open(struct s3_req *r, struct s3_body *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->r = r;
+	const char *te = s3_header(r, "Transfer-Encoding");
+	if (r->content_length < 0 && !(te && strcasestr(te, "chunked")))
+		return S3_ERR_MISSING_LENGTH;
+	b->expect = r->content_length < 0 ? UINT64_MAX : (uint64_t)r->content_length;
+	const char *enc = s3_header(r, "Content-Encoding");
+	if (is_chunked_payload(r->auth.payload) || (enc && strstr(enc, "aws-chunked"))) {
+		if (parse_u64(s3_header(r, "x-amz-decoded-content-length"), &b->expect))
+			return S3_ERR_MISSING_LENGTH;
+		b->chunked = 1;
+		s3_chunked_init(&b->ch, conn_read, r->conn,
+				r->auth.verify_chunks ? &r->auth : NULL);
+	}
+	if (r->auth.payload == S3_PAYLOAD_SHA256) {
+		b->sha = malloc(sizeof(struct hash));
+		if (!b->sha || hash_init(b->sha, HASH_SHA256)) {
+			free(b->sha);
+			b->sha = NULL;
+			return S3_ERR_SLOW_DOWN;
+		}
+	}
+	return S3_ERR_OK;
+}
+
+long s3_body_read(struct s3_body *b, void *buf, size_t len, enum s3_err *err)
+{
+	long n;
+	if (b->got >= b->expect && !b->chunked)
+		return 0;
+	if (!b->chunked && len > b->expect - b->got)
+		len = (size_t)(b->expect - b->got);
+	if (b->chunked) {
+		n = s3_chunked_read(&b->ch, buf, len, err);
+		if (n < 0)
+			return -1;
+	} else {
+		n = mg_read(b->r->conn, buf, len);
+		if (n < 0) {
+			*err = S3_ERR_INCOMPLETE_BODY;
+			return -1;
+		}
+	}
+	if (n == 0) {
+		if (b->expect != UINT64_MAX && b->got != b->expect) {
+			*err = S3_ERR_INCOMPLETE_BODY;
+			return -1;
+		}
+		return 0;
+	}
+	b->got += (uint64_t)n;
+	if (b->expect != UINT64_MAX && b->got > b->expect) {
+		*err = S3_ERR_INVALID_CHUNK; /* more data than promised */
+		return -1;
+	}
+	if (b->sha)
+		hash_update(b->sha, buf, (size_t)n);
+	return n;
+}
+
+enum s3_err s3_body_finish(struct s3_body *b)
+{
+	if (b->sha) {
+		unsigned char sum[SHA256_LEN];
+		hash_final(b->sha, sum);
+		free(b->sha);
+		b->sha = NULL;
+		if (memcmp(sum, b->r->auth.payload_sha256, SHA256_LEN))
+			return S3_ERR_SHA256_MISMATCH;
+	}
+	return S3_ERR_OK;
+}
+
+void s3_body_close(struct s3_body *b)
+{
+	if (b->sha) {
+		hash_release(b->sha);
+		free(b->sha);
+		b->sha = NULL;
+	}
+	if (b->chunked)
+		s3_chunked_release(&b->ch);
+}
+
+enum s3_err s3_read_small_body(struct s3_req *r, struct buf *out)
+{
+	struct s3_body b;
+	char tmp[4096];
+	enum s3_err e;
+	if (r->content_length == 0)
+		return S3_ERR_OK;
+	if (r->content_length < 0 && !s3_header(r, "Transfer-Encoding"))
+		return S3_ERR_OK; /* no body at all */
+	if ((e = s3_body_open(r, &b)))
+		return e;
+	s3_continue(r);
+	for (;;) {
+		long n = s3_body_read(&b, tmp, sizeof(tmp), &e);
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		if (buf_add(out, tmp, (size_t)n)) {
+			e = S3_ERR_ENTITY_TOO_LARGE;
+			goto out;
+		}
+	}
+	e = s3_body_finish(&b);
+out:
+	s3_body_close(&b);
+	return e;
+}

@@ -1,0 +1,41 @@
+#include "s3/s3_err.h"
+
+#include "src/atrium.h"
+
+static const struct {
+	int status;
+	const char *code;
+	const char *msg;
+} table[S3_ERR__COUNT] = {
+#define S3_ERR_ROW(name, status, code, msg) [S3_ERR_##name] = { status, code, msg },
+	S3_ERRORS(S3_ERR_ROW)
+#undef S3_ERR_ROW
+};
+
+int s3_err_status(enum s3_err e) { return table[e].status; }
+const char *s3_err_code(enum s3_err e) { return table[e].code; }
+const char *s3_err_message(enum s3_err e) { return table[e].msg; }
+
+enum s3_err s3_err_from_core(int err)
+{
+	switch ((enum atr_err)err) {
+	case ATR_OK: return S3_ERR_OK;
+	case ATR_E_NOSPC: return S3_ERR_INSUFFICIENT_STORAGE;
+	case ATR_E_ACCESS: return S3_ERR_ACCESS_DENIED;
+	case ATR_E_INVALID_BUCKET: return S3_ERR_INVALID_BUCKET_NAME;
+	case ATR_E_NO_BUCKET: return S3_ERR_NO_SUCH_BUCKET;
+	case ATR_E_BUCKET_EXISTS: return S3_ERR_BUCKET_EXISTS;
+	case ATR_E_BUCKET_OWNED: return S3_ERR_BUCKET_OWNED;
+	case ATR_E_BUCKET_NOT_EMPTY: return S3_ERR_BUCKET_NOT_EMPTY;
+	case ATR_E_INVALID_KEY: return S3_ERR_INVALID_OBJECT_NAME;
+	case ATR_E_KEY_TOO_LONG: return S3_ERR_KEY_TOO_LONG;
+	case ATR_E_NO_KEY: return S3_ERR_NO_SUCH_KEY;
+	case ATR_E_PARENT_IS_OBJECT: return S3_ERR_PARENT_IS_OBJECT;
+	case ATR_E_KEY_IS_PREFIX: return S3_ERR_OBJECT_IS_PREFIX;
+	case ATR_E_TOO_LARGE: return S3_ERR_ENTITY_TOO_LARGE;
+	case ATR_E_INVALID_ARG: return S3_ERR_INVALID_ARGUMENT;
+	case ATR_E_NOMEM: return S3_ERR_SLOW_DOWN;
+	case ATR_E_IO: case ATR_E_INTERNAL: case ATR_E__COUNT: break;
+	}
+	return S3_ERR_INTERNAL;
+}

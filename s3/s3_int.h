@@ -1,0 +1,97 @@
+/*
+ * s3_int.h — what the S3 door's files share: the request being served and
+ * the response helpers. Handlers get a parsed, authenticated struct s3_req
+ * and return an enum s3_err; the dispatcher (s3_router.c) renders errors,
+ * so no handler formats an error itself unless the response has started.
+ */
+#ifndef S3_S3_INT_H
+#define S3_S3_INT_H
+
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/uri.h"
+#include "s3/s3.h"
+#include "s3/s3_auth.h"
+#include "s3/s3_err.h"
+
+struct s3_server {
+	struct atr_core *core;
+	const struct atr_idents *idents;
+	struct s3_options opt;
+	uint64_t next_id;  /* request ids; atomic */
+	uint64_t id_salt;
+};
+
+struct s3_req {
+	struct s3_server *srv;
+	struct mg_connection *conn;
+	const char *method;
+	char *path;            /* decoded path after the S3 prefix, starts with '/' */
+	const char *bucket;    /* "" for the service, points into path copy */
+	const char *key;       /* "" for a bucket request */
+	size_t key_len;        /* keys may hold a NUL: refused, but measured */
+	struct uri_query q;
+	struct s3_auth auth;
+	struct atr_user user;
+	char user_name[ATR_USER_MAX + 1];
+	char id[17];
+	int status;            /* sent, for the log */
+	int started;           /* response headers are out */
+	int must_close;        /* body left unread: close after responding */
+	int continue_sent;
+	int64_t content_length;/* -1 if none */
+};
+
+/* ---- request helpers (s3_router.c) ---- */
+const char *s3_header(const struct s3_req *r, const char *name);
+const char *s3_param(const struct s3_req *r, const char *name);
+int s3_has_param(const struct s3_req *r, const char *name);
+/* Sends "100 Continue" if the client asked for it (once). */
+void s3_continue(struct s3_req *r);
+/* Reads the whole (small) body into b, capped by b->max: MALFORMED_XML-free
+ * errors: ENTITY_TOO_LARGE over the cap, INCOMPLETE_BODY if short. */
+enum s3_err s3_read_small_body(struct s3_req *r, struct buf *b);
+
+/* The body as the client meant it: aws-chunked decoded, hashed against
+ * x-amz-content-sha256 when that is a hash. */
+struct s3_body {
+	struct s3_req *r;
+	int chunked;
+	struct s3_chunked ch;
+	void *sha;             /* struct hash * when verifying a SHA-256 */
+	uint64_t expect;       /* decoded length promised */
+	uint64_t got;
+};
+enum s3_err s3_body_open(struct s3_req *r, struct s3_body *b);
+/* >0 bytes, 0 at the end (length checked), -1 with *err. */
+long s3_body_read(struct s3_body *b, void *buf, size_t len, enum s3_err *err);
+/* After the last read: checks the SHA-256. */
+enum s3_err s3_body_finish(struct s3_body *b);
+void s3_body_close(struct s3_body *b);
+
+/* ---- responses (s3_resp.c) ---- */
+/* Starts a response: status line and the headers every response carries,
+ * then extra (already "\r\n"-terminated lines, may be NULL), then
+ * Content-Length. */
+void s3_send_head(struct s3_req *r, int status, const char *extra, uint64_t length);
+void s3_send_xml(struct s3_req *r, int status, const struct buf *xml);
+void s3_send_empty(struct s3_req *r, int status, const char *extra);
+void s3_send_error(struct s3_req *r, enum s3_err e, const char *message);
+/* "<?xml ...?>" and the opening tag with S3's namespace. */
+int s3_xml_open(struct buf *b, const char *root);
+/* Appends <tag>text</tag> with text escaped. */
+int s3_xml_elem(struct buf *b, const char *tag, const char *text);
+
+/* ---- handlers ---- */
+enum s3_err s3_list_buckets(struct s3_req *r);
+enum s3_err s3_create_bucket(struct s3_req *r);
+enum s3_err s3_delete_bucket(struct s3_req *r);
+enum s3_err s3_head_bucket(struct s3_req *r);
+enum s3_err s3_get_bucket_location(struct s3_req *r);
+enum s3_err s3_list_objects(struct s3_req *r);
+enum s3_err s3_put_object(struct s3_req *r);
+enum s3_err s3_get_object(struct s3_req *r);
+enum s3_err s3_delete_object(struct s3_req *r);
+
+#endif

@@ -1,0 +1,201 @@
+/*
+ * s3_list — ListObjects (v1) and ListObjectsV2.
+ *
+ * Continuation tokens are "atr1." + base64(the key the next page starts
+ * at, inclusive): opaque and XML-safe. For Alluxio's documented usage, a
+ * token without that prefix is taken as a plain key to start at
+ * (inclusive), in v1 requests too.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "common/timefmt.h"
+#include "common/uri.h"
+#include "s3/s3_int.h"
+
+#define TOKEN_PREFIX "atr1."
+#define LIST_MAX 1000
+
+struct listing {
+	struct s3_req *r;
+	struct buf *contents;
+	struct buf *prefixes;
+	int url;            /* encoding-type=url */
+	int owner;          /* include <Owner> */
+	int count;
+	char last[ATR_KEY_MAX + 2];
+	int err;
+};
+
+/* Appends <tag>value</tag>, url-encoded when asked (keys, prefixes...). */
+static int add_name(struct buf *b, const char *tag, const char *value, int url)
+{
+	if (!url)
+		return s3_xml_elem(b, tag, value);
+	struct buf enc = BUF_INIT(4 * ATR_KEY_MAX + 16);
+	int rc = uri_encode(&enc, value, strlen(value), 1) ||
+		 s3_xml_elem(b, tag, enc.ptr ? enc.ptr : "");
+	buf_release(&enc);
+	return rc;
+}
+
+static int on_item(void *arg, const struct atr_list_item *it)
+{
+	struct listing *l = arg;
+	struct buf *b = it->is_prefix ? l->prefixes : l->contents;
+	int rc;
+	snprintf(l->last, sizeof(l->last), "%s", it->key);
+	l->count++;
+	if (it->is_prefix) {
+		rc = buf_addstr(b, "<CommonPrefixes>") || add_name(b, "Prefix", it->key, l->url) ||
+		     buf_addstr(b, "</CommonPrefixes>");
+	} else {
+		char date[TIMEFMT_LEN];
+		time_fmt_iso8601_ms(it->obj->mtime_ns, date);
+		rc = buf_addstr(b, "<Contents>") || add_name(b, "Key", it->key, l->url) ||
+		     s3_xml_elem(b, "LastModified", date) ||
+		     buf_addf(b, "<ETag>&quot;%s&quot;</ETag><Size>%llu</Size>", it->obj->etag,
+			      (unsigned long long)(it->obj->is_dir ? 0 : it->obj->size));
+		if (!rc && l->owner) {
+			const struct atr_ident *id =
+				atr_idents_find_user(l->r->srv->idents, it->obj->owner);
+			rc = buf_addstr(b, "<Owner>") || s3_xml_elem(b, "ID", it->obj->owner) ||
+			     s3_xml_elem(b, "DisplayName", id ? id->display : it->obj->owner) ||
+			     buf_addstr(b, "</Owner>");
+		}
+		rc = rc || buf_addstr(b, "<StorageClass>STANDARD</StorageClass></Contents>");
+	}
+	if (rc)
+		l->err = 1;
+	return rc;
+}
+
+/* max-keys: a non-negative integer; anything above 1000 means 1000. */
+static int parse_max_keys(const char *v, int *out)
+{
+	*out = LIST_MAX;
+	if (!v)
+		return 0;
+	if (!*v || strspn(v, "0123456789") != strlen(v))
+		return -1;
+	long n = strlen(v) > 6 ? LIST_MAX : strtol(v, NULL, 10);
+	*out = n > LIST_MAX ? LIST_MAX : (int)n;
+	return 0;
+}
+
+/* The key a continuation token stands for. */
+static int decode_token(const char *tok, char *out, size_t size)
+{
+	size_t plen = strlen(TOKEN_PREFIX);
+	if (!strncmp(tok, TOKEN_PREFIX, plen)) {
+		int n = base64_decode(tok + plen, strlen(tok + plen), (unsigned char *)out, size - 1);
+		if (n < 0)
+			return -1;
+		out[n] = '\0';
+		return 0;
+	}
+	if (strlen(tok) >= size)
+		return -1;
+	snprintf(out, size, "%s", tok);
+	return 0;
+}
+
+enum s3_err s3_list_objects(struct s3_req *r)
+{
+	const char *list_type = s3_param(r, "list-type");
+	const char *prefix = s3_param(r, "prefix");
+	const char *delim = s3_param(r, "delimiter");
+	const char *enc = s3_param(r, "encoding-type");
+	const char *marker = s3_param(r, "marker");
+	const char *token = s3_param(r, "continuation-token");
+	const char *start_after = s3_param(r, "start-after");
+	const char *fetch_owner = s3_param(r, "fetch-owner");
+	char start[ATR_KEY_MAX + 2], next[ATR_KEY_MAX + 2] = "";
+	int v2, max, truncated = 0;
+
+	if (list_type && strcmp(list_type, "2"))
+		return S3_ERR_INVALID_ARGUMENT;
+	v2 = list_type != NULL;
+	if (parse_max_keys(s3_param(r, "max-keys"), &max))
+		return S3_ERR_INVALID_ARGUMENT;
+	if (enc && strcmp(enc, "url"))
+		return S3_ERR_INVALID_ARGUMENT;
+	if (token && decode_token(token, start, sizeof(start)))
+		return S3_ERR_INVALID_ARGUMENT;
+
+	struct atr_list_params p = { .prefix = prefix ? prefix : "", .delimiter = delim,
+				     .max = max };
+	if (token) {
+		p.start = start;
+		p.start_inclusive = 1;
+	} else if (v2 ? start_after != NULL : marker != NULL) {
+		p.start = v2 ? start_after : marker;
+		p.start_inclusive = 0;
+	}
+
+	struct buf contents = BUF_INIT(256 << 20), prefixes = BUF_INIT(256 << 20);
+	struct buf b = BUF_INIT(512 << 20);
+	struct listing l = { .r = r, .contents = &contents, .prefixes = &prefixes,
+			     .url = enc != NULL,
+			     .owner = !v2 || (fetch_owner && !strcmp(fetch_owner, "true")) };
+	int rc = atr_object_list(r->srv->core, &r->user, r->bucket, &p, on_item, &l,
+				 &truncated, next);
+	enum s3_err e = S3_ERR_OK;
+	if (rc) {
+		e = rc == ATR_E_INVALID_ARG ? S3_ERR_INVALID_ARGUMENT : s3_err_from_core(rc);
+		goto out;
+	}
+	if (l.err) {
+		e = S3_ERR_INTERNAL;
+		goto out;
+	}
+	s3_xml_open(&b, "ListBucketResult");
+	s3_xml_elem(&b, "Name", r->bucket);
+	add_name(&b, "Prefix", prefix ? prefix : "", l.url);
+	if (v2) {
+		if (token)
+			s3_xml_elem(&b, "ContinuationToken", token);
+		if (start_after)
+			add_name(&b, "StartAfter", start_after, l.url);
+		buf_addf(&b, "<KeyCount>%d</KeyCount>", l.count);
+	} else {
+		add_name(&b, "Marker", marker ? marker : "", l.url);
+	}
+	buf_addf(&b, "<MaxKeys>%d</MaxKeys>", max);
+	if (delim)
+		add_name(&b, "Delimiter", delim, l.url);
+	if (enc)
+		s3_xml_elem(&b, "EncodingType", "url");
+	buf_addf(&b, "<IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
+	if (truncated && v2) {
+		size_t n = strlen(next);
+		char *tok = malloc(strlen(TOKEN_PREFIX) + 4 * (n / 3 + 1) + 1);
+		if (!tok) {
+			e = S3_ERR_SLOW_DOWN;
+			goto out;
+		}
+		memcpy(tok, TOKEN_PREFIX, strlen(TOKEN_PREFIX));
+		base64_encode((const unsigned char *)next, n, tok + strlen(TOKEN_PREFIX));
+		s3_xml_elem(&b, "NextContinuationToken", tok);
+		free(tok);
+	} else if (truncated && delim && l.count) {
+		/* v1 names the next marker only with a delimiter (AWS). */
+		add_name(&b, "NextMarker", l.last, l.url);
+	}
+	if (contents.len)
+		buf_add(&b, contents.ptr, contents.len);
+	if (prefixes.len)
+		buf_add(&b, prefixes.ptr, prefixes.len);
+	if (buf_addstr(&b, "</ListBucketResult>")) {
+		e = S3_ERR_INTERNAL;
+		goto out;
+	}
+	s3_send_xml(r, 200, &b);
+out:
+	buf_release(&contents);
+	buf_release(&prefixes);
+	buf_release(&b);
+	return e;
+}

@@ -1,0 +1,252 @@
+/*
+ * s3_router — the dispatcher: parse the target, authenticate, route,
+ * render errors. Everything every request needs happens here once.
+ */
+#include <civetweb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "s3/s3_int.h"
+
+#define S3_PREFIX "/api/v1/s3"
+
+enum target { T_SERVICE, T_BUCKET, T_OBJECT };
+
+struct route {
+	const char *method;
+	enum target target;
+	const char *param;   /* sub-resource that selects this route, or NULL */
+	enum s3_err (*handler)(struct s3_req *r);
+};
+
+static const struct route routes[] = {
+	{ "GET", T_SERVICE, NULL, s3_list_buckets },
+	{ "GET", T_BUCKET, "location", s3_get_bucket_location },
+	{ "GET", T_BUCKET, NULL, s3_list_objects },
+	{ "PUT", T_BUCKET, NULL, s3_create_bucket },
+	{ "HEAD", T_BUCKET, NULL, s3_head_bucket },
+	{ "DELETE", T_BUCKET, NULL, s3_delete_bucket },
+	{ "PUT", T_OBJECT, NULL, s3_put_object },
+	{ "GET", T_OBJECT, NULL, s3_get_object },
+	{ "HEAD", T_OBJECT, NULL, s3_get_object },
+	{ "DELETE", T_OBJECT, NULL, s3_delete_object },
+};
+
+/* Query parameters that name an S3 sub-resource or operation. A request
+ * carrying one we have no route for is NotImplemented, never mistaken for
+ * the plain operation (a GET ?acl must not return the object). */
+static const char *const subresources[] = {
+	"accelerate", "acl", "analytics", "attributes", "cors", "delete", "encryption",
+	"intelligent-tiering", "inventory", "legal-hold", "lifecycle", "location", "logging",
+	"metrics", "notification", "object-lock", "ownershipControls", "partNumber", "policy",
+	"policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore",
+	"retention", "select", "tagging", "torrent", "uploadId", "uploads", "versioning",
+	"versions", "website", "versionId",
+};
+
+static int is_subresource(const char *name)
+{
+	for (size_t i = 0; i < sizeof(subresources) / sizeof(subresources[0]); i++)
+		if (!strcmp(subresources[i], name))
+			return 1;
+	return 0;
+}
+
+const char *s3_header(const struct s3_req *r, const char *name)
+{
+	return mg_get_header(r->conn, name);
+}
+
+const char *s3_param(const struct s3_req *r, const char *name)
+{
+	const struct uri_param *p = uri_query_get(&r->q, name);
+	return p ? p->value : NULL;
+}
+
+int s3_has_param(const struct s3_req *r, const char *name)
+{
+	return uri_query_get(&r->q, name) != NULL;
+}
+
+void s3_continue(struct s3_req *r)
+{
+	const char *expect = s3_header(r, "Expect");
+	if (r->continue_sent || !expect || strcasecmp(expect, "100-continue"))
+		return;
+	/* civetweb answers Expect only for its own handlers: without this,
+	 * every awscli/boto3/curl upload waits a second before sending. */
+	mg_write(r->conn, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	r->continue_sent = 1;
+}
+
+static int secret_lookup(void *arg, const char *access_key, char *secret, size_t secret_size,
+			 char *user, size_t user_size)
+{
+	const struct atr_ident *id = atr_idents_find(arg, access_key);
+	if (!id)
+		return -1;
+	snprintf(secret, secret_size, "%s", id->secret);
+	snprintf(user, user_size, "%s", id->user);
+	return 0;
+}
+
+static enum s3_err authenticate(struct s3_req *r, const struct mg_request_info *ri,
+				const char *raw_path)
+{
+	struct s3_hdr hdrs[MG_MAX_HEADERS];
+	int n = ri->num_headers < MG_MAX_HEADERS ? ri->num_headers : MG_MAX_HEADERS;
+	for (int i = 0; i < n; i++) {
+		hdrs[i].name = ri->http_headers[i].name;
+		hdrs[i].value = ri->http_headers[i].value;
+	}
+	struct s3_auth_req ar = {
+		.method = ri->request_method, .path = raw_path, .query = ri->query_string,
+		.hdrs = hdrs, .nhdrs = n, .now = time(NULL),
+	};
+	enum s3_err e = s3_auth_check(r->srv->opt.auth, &ar, secret_lookup,
+				      (void *)r->srv->idents, &r->auth);
+	if (e)
+		return e;
+	const char *daemon_user = atr_core_daemon_user(r->srv->core);
+	snprintf(r->user_name, sizeof(r->user_name), "%s",
+		 r->auth.anonymous ? daemon_user : r->auth.user);
+	r->user.name = r->user_name;
+	r->user.superuser = !strcmp(r->user_name, daemon_user);
+	return S3_ERR_OK;
+}
+
+/* Splits the decoded path "/bucket/key..." in place. */
+static enum s3_err split_path(struct s3_req *r)
+{
+	char *p = r->path + 1;
+	char *slash = strchr(p, '/');
+	r->bucket = p;
+	r->key = "";
+	if (slash) {
+		*slash = '\0';
+		r->key = slash + 1;
+		r->key_len -= (size_t)(r->key - r->path);
+	} else {
+		r->key_len = 0;
+	}
+	if (*r->bucket && !atr_bucket_name_valid(r->bucket))
+		return S3_ERR_INVALID_BUCKET_NAME;
+	if (*r->key && memchr(r->key, '\0', r->key_len))
+		return S3_ERR_INVALID_OBJECT_NAME;
+	return S3_ERR_OK;
+}
+
+static enum s3_err parse_target(struct s3_req *r, const char *raw)
+{
+	const char *p = raw;
+	size_t plen = strlen(S3_PREFIX);
+	if (!strncmp(p, S3_PREFIX, plen) && (p[plen] == '\0' || p[plen] == '/'))
+		p += plen;
+	if (*p == '\0')
+		p = "/";
+	size_t n = strlen(p);
+	r->path = malloc(n + 1);
+	if (!r->path)
+		return S3_ERR_SLOW_DOWN;
+	memcpy(r->path, p, n + 1);
+	long dn = uri_decode_inplace(r->path, n, 0);
+	if (dn < 0)
+		return S3_ERR_INVALID_ARGUMENT;
+	/* The decoded length, NULs included, measured from path's start. */
+	r->key_len = (size_t)dn;
+	/* r->path may now hold a NUL before its end; split_path checks. */
+	return split_path(r);
+}
+
+static const struct route *find_route(struct s3_req *r, enum target t, enum s3_err *err)
+{
+	int method_known = 0;
+	const char *sub = NULL;
+	for (int i = 0; i < r->q.n; i++)
+		if (is_subresource(r->q.p[i].name)) {
+			sub = r->q.p[i].name;
+			break;
+		}
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *rt = &routes[i];
+		if (rt->target != t || strcmp(rt->method, r->method))
+			continue;
+		method_known = 1;
+		if (rt->param ? s3_has_param(r, rt->param) : sub == NULL)
+			return rt;
+	}
+	*err = method_known || sub ? S3_ERR_NOT_IMPLEMENTED : S3_ERR_METHOD_NOT_ALLOWED;
+	return NULL;
+}
+
+int s3_handle(struct s3_server *s, struct mg_connection *conn)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	struct s3_req r;
+	enum s3_err e;
+	memset(&r, 0, sizeof(r));
+	r.srv = s;
+	r.conn = conn;
+	r.method = ri->request_method;
+	r.content_length = ri->content_length;
+	uint64_t id = __atomic_add_fetch(&s->next_id, 1, __ATOMIC_RELAXED);
+	snprintf(r.id, sizeof(r.id), "%016llX", (unsigned long long)(id ^ s->id_salt));
+
+	const char *raw = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
+	if (!raw || raw[0] != '/') {
+		e = S3_ERR_INVALID_REQUEST;
+		goto fail;
+	}
+	if (uri_query_parse(&r.q, ri->query_string)) {
+		e = S3_ERR_INVALID_ARGUMENT;
+		goto fail;
+	}
+	if ((e = parse_target(&r, raw)))
+		goto fail;
+	if ((e = authenticate(&r, ri, raw)))
+		goto fail;
+
+	enum target t = !*r.bucket ? T_SERVICE : !*r.key && r.key_len == 0 ? T_BUCKET : T_OBJECT;
+	const struct route *rt = find_route(&r, t, &e);
+	if (!rt)
+		goto fail;
+	e = rt->handler(&r);
+	if (e)
+		goto fail;
+	goto out;
+fail:
+	/* A body we did not read would be taken for the next request. */
+	if (!r.started && (r.content_length > 0 ||
+			   (r.content_length < 0 && s3_header(&r, "Transfer-Encoding"))))
+		r.must_close = 1;
+	s3_send_error(&r, e, NULL);
+out:
+	LOG(LOG_DEBUG, "s3 %s %s %s%s%s -> %d user=%s", r.id, r.method, raw,
+	    ri->query_string ? "?" : "", ri->query_string ? ri->query_string : "", r.status,
+	    r.user_name);
+	uri_query_release(&r.q);
+	free(r.path);
+	return r.status ? r.status : 500;
+}
+
+struct s3_server *s3_server_new(struct atr_core *core, const struct atr_idents *idents,
+				const struct s3_options *opt)
+{
+	struct s3_server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->core = core;
+	s->idents = idents;
+	s->opt = *opt;
+	s->id_salt = (uint64_t)time(NULL) << 24;
+	return s;
+}
+
+void s3_server_free(struct s3_server *s)
+{
+	free(s);
+}

@@ -1,0 +1,352 @@
+/* core — opening the core, buckets, identities of files met on disk. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "src/core_int.h"
+
+int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out)
+{
+	char path[4096];
+	int rc = ATR_E_NOMEM;
+	struct atr_core *c = calloc(1, sizeof(*c));
+	if (!c)
+		return ATR_E_NOMEM;
+	pthread_mutex_init(&c->ns_lock, NULL);
+	c->block_size = cfg->cache_block_size ? cfg->cache_block_size : 1 << 20;
+
+	struct passwd pw, *res = NULL;
+	char pwbuf[4096];
+	getpwuid_r(getuid(), &pw, pwbuf, sizeof(pwbuf), &res);
+	c->daemon_user = strdup(res ? res->pw_name : "root");
+	if (!c->daemon_user)
+		goto fail;
+
+	if (mkdir(cfg->data_dir, 0755) && errno != EEXIST) {
+		LOG(LOG_ERROR, "core: cannot create %s: %s", cfg->data_dir, strerror(errno));
+		rc = ATR_E_IO;
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/meta.db", cfg->data_dir);
+	if ((rc = meta_open(path, &c->meta)))
+		goto fail;
+	snprintf(path, sizeof(path), "%s/ufs", cfg->data_dir);
+	if ((rc = ufs_local_new(path, &c->ufs)))
+		goto fail;
+	rc = ATR_E_NOMEM;
+	if (!(c->cache = bcache_new(cfg->cache_mem_bytes)))
+		goto fail;
+	*out = c;
+	return ATR_OK;
+fail:
+	atr_core_close(c);
+	return rc;
+}
+
+void atr_core_close(struct atr_core *c)
+{
+	if (!c)
+		return;
+	bcache_free(c->cache);
+	if (c->ufs)
+		c->ufs->ops->free(c->ufs);
+	meta_close(c->meta);
+	pthread_mutex_destroy(&c->ns_lock);
+	free(c->daemon_user);
+	free(c);
+}
+
+void atr_core_stats(struct atr_core *c, struct atr_stats *out)
+{
+	struct bcache_stats s;
+	bcache_stats(c->cache, &s);
+	out->cache_hits = s.hits;
+	out->cache_misses = s.misses;
+	out->cache_evictions = s.evictions;
+	out->cache_bytes = s.bytes;
+	out->cache_capacity = s.capacity;
+}
+
+const char *atr_core_daemon_user(const struct atr_core *c) { return c->daemon_user; }
+
+void atr_obj_release(struct atr_obj *o)
+{
+	free(o->hdrs);
+	o->hdrs = NULL;
+}
+
+/* The user a UFS file belongs to: its owner's login name. */
+void owner_of_uid(struct atr_core *c, uid_t uid, char out[ATR_USER_MAX + 1])
+{
+	if (uid == getuid()) {
+		snprintf(out, ATR_USER_MAX + 1, "%s", c->daemon_user);
+		return;
+	}
+	struct passwd pw, *res = NULL;
+	char pwbuf[4096];
+	getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &res);
+	if (res)
+		snprintf(out, ATR_USER_MAX + 1, "%s", res->pw_name);
+	else
+		snprintf(out, ATR_USER_MAX + 1, "%u", (unsigned)uid);
+}
+
+/* ---- buckets ---- */
+
+static int root_row(struct atr_core *c, const char *bucket, const char *owner)
+{
+	struct meta_row r;
+	memset(&r, 0, sizeof(r));
+	r.obj.is_dir = 1;
+	r.implicit = 1;
+	r.obj.mode = 0755;
+	r.obj.version = 1;
+	snprintf(r.obj.owner, sizeof(r.obj.owner), "%s", owner);
+	return meta_obj_put(c->meta, bucket, "", &r);
+}
+
+/* The bucket's row, importing a bucket directory created behind our back
+ * and forgetting one whose directory is gone. Call without ns_lock. */
+static int bucket_get(struct atr_core *c, const char *name, struct atr_bucket *out)
+{
+	struct ufs_stat st;
+	int have_dir = c->ufs->ops->stat(c->ufs, name, &st) == ATR_OK && st.is_dir;
+	int rc = meta_bucket_get(c->meta, name, out);
+	if (rc == ATR_OK && have_dir)
+		return ATR_OK;
+	if (rc != ATR_OK && rc != ATR_E_NO_BUCKET)
+		return rc;
+	if (rc == ATR_E_NO_BUCKET && !have_dir)
+		return ATR_E_NO_BUCKET;
+
+	pthread_mutex_lock(&c->ns_lock);
+	if ((rc = meta_begin(c->meta)))
+		goto out;
+	rc = meta_bucket_get(c->meta, name, out);
+	if (rc == ATR_OK && !have_dir) {
+		LOG(LOG_INFO, "core: bucket %s vanished from the under-storage; forgetting it", name);
+		meta_obj_delete_prefix(c->meta, name, "");
+		meta_bucket_delete(c->meta, name);
+		rc = ATR_E_NO_BUCKET;
+	} else if (rc == ATR_E_NO_BUCKET && have_dir) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->name, sizeof(out->name), "%s", name);
+		owner_of_uid(c, st.uid, out->owner);
+		out->ctime_ns = st.mtime_ns;
+		rc = meta_bucket_insert(c->meta, out);
+		if (!rc)
+			rc = root_row(c, name, out->owner);
+		if (!rc)
+			LOG(LOG_INFO, "core: imported bucket %s found in the under-storage", name);
+	}
+	if (rc == ATR_OK)
+		rc = meta_commit(c->meta);
+	else
+		meta_rollback(c->meta);
+out:
+	pthread_mutex_unlock(&c->ns_lock);
+	return rc;
+}
+
+int bucket_check(struct atr_core *c, const struct atr_user *u, const char *name,
+		 int want, struct atr_bucket *out)
+{
+	struct atr_bucket b;
+	if (!atr_bucket_name_valid(name))
+		return ATR_E_INVALID_BUCKET;
+	int rc = bucket_get(c, name, out ? out : &b);
+	if (rc)
+		return rc;
+	return may(u, (out ? out : &b)->owner, 0755, want) ? ATR_OK : ATR_E_ACCESS;
+}
+
+int atr_bucket_stat(struct atr_core *c, const struct atr_user *u, const char *name,
+		    struct atr_bucket *out)
+{
+	return bucket_check(c, u, name, 1, out);
+}
+
+int atr_bucket_create(struct atr_core *c, const struct atr_user *u, const char *name,
+		      const char *location)
+{
+	struct atr_bucket b;
+	if (!atr_bucket_name_valid(name))
+		return ATR_E_INVALID_BUCKET;
+	int rc = bucket_get(c, name, &b);
+	if (rc == ATR_OK)
+		return strcmp(b.owner, u->name) ? ATR_E_BUCKET_EXISTS : ATR_E_BUCKET_OWNED;
+	if (rc != ATR_E_NO_BUCKET)
+		return rc;
+
+	pthread_mutex_lock(&c->ns_lock);
+	if ((rc = meta_begin(c->meta)))
+		goto out;
+	rc = meta_bucket_get(c->meta, name, &b);
+	if (rc == ATR_OK) {
+		rc = strcmp(b.owner, u->name) ? ATR_E_BUCKET_EXISTS : ATR_E_BUCKET_OWNED;
+		goto rollback;
+	}
+	memset(&b, 0, sizeof(b));
+	snprintf(b.name, sizeof(b.name), "%s", name);
+	snprintf(b.owner, sizeof(b.owner), "%s", u->name);
+	snprintf(b.location, sizeof(b.location), "%s", location ? location : "");
+	b.ctime_ns = time_now_ns();
+	if ((rc = c->ufs->ops->mkdir(c->ufs, name)) ||
+	    (rc = meta_bucket_insert(c->meta, &b)) ||
+	    (rc = root_row(c, name, u->name)))
+		goto rollback;
+	rc = meta_commit(c->meta);
+	goto out;
+rollback:
+	meta_rollback(c->meta);
+out:
+	pthread_mutex_unlock(&c->ns_lock);
+	return rc;
+}
+
+struct empty_check {
+	int found;
+};
+
+static int found_one(void *arg, const char *key, const struct meta_row *row)
+{
+	((struct empty_check *)arg)->found = 1;
+	return 1;
+}
+
+struct dirlist {
+	char **keys;
+	size_t n, cap;
+};
+
+static int collect_dir(void *arg, const char *key, const struct meta_row *row)
+{
+	struct dirlist *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		char **k = realloc(l->keys, cap * sizeof(*k));
+		if (!k)
+			return 1;
+		l->keys = k;
+		l->cap = cap;
+	}
+	if (!(l->keys[l->n] = strdup(key)))
+		return 1;
+	l->n++;
+	return 0;
+}
+
+int atr_bucket_delete(struct atr_core *c, const struct atr_user *u, const char *name)
+{
+	struct atr_bucket b;
+	struct dirlist dirs = { 0 };
+	int rc = bucket_check(c, u, name, 0, &b);
+	if (rc)
+		return rc;
+	if (!u->superuser && strcmp(u->name, b.owner))
+		return ATR_E_ACCESS;
+	if ((rc = sync_tree(c, name, "")))
+		return rc;
+
+	pthread_mutex_lock(&c->ns_lock);
+	struct empty_check e = { 0 };
+	if ((rc = meta_obj_scan(c->meta, name, "", 0, NULL, 1, found_one, &e)))
+		goto out;
+	if (e.found) {
+		rc = ATR_E_BUCKET_NOT_EMPTY;
+		goto out;
+	}
+	/* Only implied directories are left: remove them deepest first. */
+	if ((rc = meta_dir_scan(c->meta, name, "", NULL, collect_dir, &dirs)))
+		goto out;
+	char path[ATR_KEY_MAX + ATR_BUCKET_MAX + 8];
+	for (size_t i = dirs.n; i-- > 0;) {
+		if (ufs_path(path, sizeof(path), name, dirs.keys[i]))
+			continue;
+		if ((rc = c->ufs->ops->rmdir(c->ufs, path)))
+			goto out;
+	}
+	if ((rc = meta_begin(c->meta)))
+		goto out;
+	if ((rc = meta_obj_delete_prefix(c->meta, name, "")) ||
+	    (rc = meta_bucket_delete(c->meta, name))) {
+		meta_rollback(c->meta);
+		goto out;
+	}
+	rc = meta_commit(c->meta);
+out:
+	pthread_mutex_unlock(&c->ns_lock);
+	for (size_t i = 0; i < dirs.n; i++)
+		free(dirs.keys[i]);
+	free(dirs.keys);
+	return rc;
+}
+
+struct bucket_import {
+	struct atr_core *c;
+};
+
+static int import_bucket_dir(void *arg, const char *name, const struct ufs_stat *st)
+{
+	struct atr_bucket b;
+	if (st->is_dir && atr_bucket_name_valid(name))
+		bucket_get(arg, name, &b);
+	return 0;
+}
+
+int sync_buckets(struct atr_core *c)
+{
+	return c->ufs->ops->readdir(c->ufs, "", import_bucket_dir, c);
+}
+
+int atr_bucket_list(struct atr_core *c, const struct atr_user *u, atr_bucket_cb cb, void *arg)
+{
+	sync_buckets(c);
+	return meta_bucket_list(c->meta, u->name, cb, arg);
+}
+
+int hash_ufs_file(struct atr_core *c, const char *path, char etag[ATR_ETAG_MAX + 1],
+		  struct ufs_stat *st)
+{
+	struct ufs_file *f;
+	struct hash h;
+	unsigned char sum[MD5_LEN];
+	int rc = c->ufs->ops->open(c->ufs, path, &f, st);
+	if (rc)
+		return rc;
+	enum { CHUNK = 1 << 20 };
+	unsigned char *buf = malloc(CHUNK);
+	if (!buf || hash_init(&h, HASH_MD5)) {
+		free(buf);
+		c->ufs->ops->close(f);
+		return ATR_E_NOMEM;
+	}
+	uint64_t off = 0;
+	for (;;) {
+		ssize_t n = c->ufs->ops->pread(f, buf, CHUNK, off);
+		if (n < 0) {
+			rc = ATR_E_IO;
+			break;
+		}
+		if (n == 0)
+			break;
+		hash_update(&h, buf, (size_t)n);
+		off += (uint64_t)n;
+	}
+	if (rc) {
+		hash_release(&h);
+	} else {
+		hash_final(&h, sum);
+		hex_encode(sum, MD5_LEN, etag);
+	}
+	free(buf);
+	c->ufs->ops->close(f);
+	return rc;
+}

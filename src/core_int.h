@@ -1,0 +1,64 @@
+/*
+ * core_int.h — what the core's own files share; front ends never include it.
+ *
+ * struct atr_core ties the metadata store, the under-storage and the block
+ * cache together. ns_lock serialises namespace mutations (the short commit
+ * step of a PUT, deletes, bucket create/delete, sync of a directory) so the
+ * UFS and the metadata move together; body I/O and hashing happen outside
+ * it. Lock order: ns_lock, then the bcache's own lock; SQLite's write lock
+ * is only ever taken with ns_lock held.
+ */
+#ifndef SRC_CORE_INT_H
+#define SRC_CORE_INT_H
+
+#include <pthread.h>
+
+#include "src/atrium.h"
+#include "src/bcache_int.h"
+#include "src/meta_int.h"
+#include "src/ufs_int.h"
+
+struct atr_core {
+	struct meta *meta;
+	struct ufs *ufs;
+	struct bcache *cache;
+	size_t block_size;
+	pthread_mutex_t ns_lock;
+	char *daemon_user;
+};
+
+/* The smallest string above every string starting with prefix (see S3
+ * listing order): the prefix with its last byte below 0xff incremented.
+ * Returns 0, or -1 if there is none or it does not fit. */
+int key_successor(const char *prefix, char *out, size_t size);
+
+/* "bucket/key" into out; -1 if too long. */
+int ufs_path(char *out, size_t size, const char *bucket, const char *key);
+
+/* May user u do want (4 read, 2 write, 1 search) on a thing owned by owner
+ * with mode? */
+int may(const struct atr_user *u, const char *owner, uint32_t mode, int want);
+
+/* Metadata sync of one object: reconciles the row with the UFS file at its
+ * path (import, refresh or drop). Returns the fresh row (with hdrs) or
+ * ATR_E_NO_KEY. */
+int sync_object(struct atr_core *c, const char *bucket, const char *key,
+		struct meta_row *row);
+/* Reconciles the rows of every directory at or below dirkey whose mtime
+ * moved since it was last read. */
+int sync_tree(struct atr_core *c, const char *bucket, const char *dirkey);
+/* Registers bucket directories that appeared in the UFS root. */
+int sync_buckets(struct atr_core *c);
+
+/* Checks the bucket name and existence (importing a bucket directory met
+ * in the UFS) and that u may do want (a may() mask) on it. */
+int bucket_check(struct atr_core *c, const struct atr_user *u, const char *name,
+		 int want, struct atr_bucket *out);
+/* The login name of a uid (the daemon's user for our own uid). */
+void owner_of_uid(struct atr_core *c, uid_t uid, char out[ATR_USER_MAX + 1]);
+
+/* MD5 of a UFS file as hex, for files met behind our back. */
+int hash_ufs_file(struct atr_core *c, const char *path, char etag[ATR_ETAG_MAX + 1],
+		  struct ufs_stat *st);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * list — ListObjects over the metadata, in S3's order.
+ *
+ * S3 orders keys by the binary value of the whole key, which is not a
+ * depth-first walk of the tree ("a-b" < "a/c" because '-' < '/'). The rows
+ * hold whole keys under a BINARY index, so a range scan yields that order.
+ * With a delimiter, every key whose remainder after the prefix contains it
+ * rolls up into one common prefix; after emitting a prefix the scan jumps
+ * past everything that starts with it (its successor), so a directory of a
+ * million keys costs one row, not a million.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "src/core_int.h"
+
+struct lister {
+	const struct atr_list_params *p;
+	size_t prefix_len;
+	size_t delim_len;
+	atr_list_cb cb;
+	void *arg;
+	int count;
+	int truncated;
+	char *next_start;
+	/* where the scan resumes after a jump */
+	char from[ATR_KEY_MAX + 2];
+	int inclusive;
+	int jumped;
+	int stop;
+};
+
+/* Is item (a key or prefix) before the start of the page? */
+static int before_start(const struct lister *l, const char *item)
+{
+	const char *s = l->p->start;
+	if (!s || !*s)
+		return 0;
+	int c = strcmp(item, s);
+	return l->p->start_inclusive ? c < 0 : c <= 0;
+}
+
+static int emit(struct lister *l, const char *item, int is_prefix, const struct meta_row *row)
+{
+	if (l->count == l->p->max) {
+		l->truncated = 1;
+		if (l->next_start)
+			snprintf(l->next_start, ATR_KEY_MAX + 2, "%s", item);
+		l->stop = 1;
+		return 1;
+	}
+	struct atr_list_item it = { .key = item, .is_prefix = is_prefix,
+				    .obj = row ? &row->obj : NULL };
+	l->count++;
+	if (l->cb(l->arg, &it)) {
+		l->stop = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int on_row(void *arg, const char *key, const struct meta_row *row)
+{
+	struct lister *l = arg;
+	if (!*key)
+		return 0; /* the bucket's own root */
+	if (l->delim_len) {
+		const char *d = strstr(key + l->prefix_len, l->p->delimiter);
+		if (d) {
+			char cp[ATR_KEY_MAX + 2];
+			size_t n = (size_t)(d - key) + l->delim_len;
+			memcpy(cp, key, n);
+			cp[n] = '\0';
+			if (!before_start(l, cp) && emit(l, cp, 1, NULL))
+				return 1;
+			/* Jump past every key under this prefix. */
+			if (key_successor(cp, l->from, sizeof(l->from))) {
+				l->stop = 1;
+				return 1;
+			}
+			l->inclusive = 1;
+			l->jumped = 1;
+			return 1;
+		}
+	}
+	if (before_start(l, key))
+		return 0;
+	return emit(l, key, 0, row);
+}
+
+int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		    const struct atr_list_params *p, atr_list_cb cb, void *arg,
+		    int *truncated, char *next_start)
+{
+	char upto[ATR_KEY_MAX + 2], dir[ATR_KEY_MAX + 2];
+	const char *prefix = p->prefix ? p->prefix : "";
+	int rc = bucket_check(c, u, bucket, 4 | 1, NULL);
+	if (rc)
+		return rc;
+	if (strlen(prefix) > ATR_KEY_MAX || (p->start && strlen(p->start) > ATR_KEY_MAX))
+		return ATR_E_INVALID_ARG;
+
+	/* Re-read what changed behind our back in the directories in scope. */
+	size_t dl = strlen(prefix);
+	while (dl && prefix[dl - 1] != '/')
+		dl--;
+	memcpy(dir, prefix, dl);
+	dir[dl] = '\0';
+	if (!dl || !atr_key_valid(dir))
+		sync_tree(c, bucket, dl ? dir : "");
+
+	struct lister l = {
+		.p = p, .prefix_len = strlen(prefix),
+		.delim_len = p->delimiter ? strlen(p->delimiter) : 0,
+		.cb = cb, .arg = arg, .next_start = next_start,
+	};
+	const char *hi = NULL;
+	if (*prefix) {
+		if (key_successor(prefix, upto, sizeof(upto)))
+			return ATR_E_INVALID_ARG;
+		hi = upto;
+	}
+	/* Start at the later of the prefix and the page start. */
+	snprintf(l.from, sizeof(l.from), "%s", prefix);
+	l.inclusive = 1;
+	if (p->start && strcmp(p->start, prefix) >= 0) {
+		snprintf(l.from, sizeof(l.from), "%s", p->start);
+		l.inclusive = p->start_inclusive;
+	}
+	do {
+		l.jumped = 0;
+		char from[ATR_KEY_MAX + 2];
+		memcpy(from, l.from, sizeof(from));
+		if ((rc = meta_obj_scan(c->meta, bucket, from, l.inclusive, hi, 1, on_row, &l)))
+			return rc;
+	} while (l.jumped && !l.stop && (!hi || strcmp(l.from, hi) < 0));
+	*truncated = l.truncated;
+	return ATR_OK;
+}

@@ -1,0 +1,446 @@
+#include "src/meta_int.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "src/core_int.h"
+
+enum stmt_id {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_BUCKET_GET, ST_BUCKET_INSERT, ST_BUCKET_DELETE, ST_BUCKET_LIST, ST_BUCKET_LIST_ALL,
+	ST_OBJ_GET, ST_OBJ_INSERT, ST_OBJ_UPDATE, ST_OBJ_DELETE, ST_OBJ_DELETE_RANGE,
+	ST_OBJ_SET_DIR_MTIME, ST_OBJ_CHILD,
+	ST_SCAN_GE, ST_SCAN_GT, ST_SCAN_GE_TO, ST_SCAN_GT_TO,
+	ST_SCANV_GE, ST_SCANV_GT, ST_SCANV_GE_TO, ST_SCANV_GT_TO,
+	ST_DIRS_FROM, ST_DIRS_FROM_TO,
+	ST__COUNT
+};
+
+#define ROW_COLS "ino, is_dir, implicit, size, mtime, version, mode, owner, etag, dir_mtime"
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_BUCKET_GET] = "SELECT name, owner, location, ctime FROM buckets WHERE name = ?1",
+	[ST_BUCKET_INSERT] = "INSERT INTO buckets(name, owner, location, ctime) VALUES (?1, ?2, ?3, ?4)",
+	[ST_BUCKET_DELETE] = "DELETE FROM buckets WHERE name = ?1",
+	[ST_BUCKET_LIST] = "SELECT name, owner, location, ctime FROM buckets WHERE owner = ?1 ORDER BY name",
+	[ST_BUCKET_LIST_ALL] = "SELECT name, owner, location, ctime FROM buckets ORDER BY name",
+	[ST_OBJ_GET] = "SELECT " ROW_COLS ", hdrs FROM objects WHERE bucket = ?1 AND key = ?2",
+	[ST_OBJ_INSERT] = "INSERT INTO objects(bucket, key, is_dir, implicit, size, mtime, version, "
+			  "mode, owner, etag, dir_mtime, hdrs) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[ST_OBJ_UPDATE] = "UPDATE objects SET is_dir = ?3, implicit = ?4, size = ?5, mtime = ?6, "
+			  "version = ?7, mode = ?8, owner = ?9, etag = ?10, dir_mtime = ?11, hdrs = ?12 "
+			  "WHERE bucket = ?1 AND key = ?2 RETURNING ino",
+	[ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
+	[ST_OBJ_DELETE_RANGE] = "DELETE FROM objects WHERE bucket = ?1 AND key >= ?2 AND key < ?3",
+	[ST_OBJ_SET_DIR_MTIME] = "UPDATE objects SET dir_mtime = ?3 WHERE bucket = ?1 AND key = ?2",
+	[ST_OBJ_CHILD] = "SELECT 1 FROM objects WHERE bucket = ?1 AND key > ?2 AND key < ?3 LIMIT 1",
+	[ST_SCAN_GE] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key >= ?2 ORDER BY key",
+	[ST_SCAN_GT] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key > ?2 ORDER BY key",
+	[ST_SCAN_GE_TO] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key >= ?2 AND key < ?3 ORDER BY key",
+	[ST_SCAN_GT_TO] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key > ?2 AND key < ?3 ORDER BY key",
+	[ST_SCANV_GE] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key >= ?2 AND implicit = 0 ORDER BY key",
+	[ST_SCANV_GT] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key > ?2 AND implicit = 0 ORDER BY key",
+	[ST_SCANV_GE_TO] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key >= ?2 AND key < ?3 AND implicit = 0 ORDER BY key",
+	[ST_SCANV_GT_TO] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key > ?2 AND key < ?3 AND implicit = 0 ORDER BY key",
+	[ST_DIRS_FROM] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key >= ?2 AND is_dir = 1 ORDER BY key",
+	[ST_DIRS_FROM_TO] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key >= ?2 AND key < ?3 AND is_dir = 1 ORDER BY key",
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS buckets("
+	"  name TEXT PRIMARY KEY, owner TEXT NOT NULL, location TEXT NOT NULL DEFAULT '',"
+	"  ctime INTEGER NOT NULL, mode INTEGER NOT NULL DEFAULT 493);"
+	"CREATE TABLE IF NOT EXISTS objects("
+	"  ino INTEGER PRIMARY KEY AUTOINCREMENT, bucket TEXT NOT NULL, key TEXT NOT NULL,"
+	"  is_dir INTEGER NOT NULL, implicit INTEGER NOT NULL DEFAULT 0,"
+	"  size INTEGER NOT NULL DEFAULT 0, mtime INTEGER NOT NULL DEFAULT 0,"
+	"  version INTEGER NOT NULL DEFAULT 1, mode INTEGER NOT NULL, owner TEXT NOT NULL,"
+	"  etag TEXT NOT NULL DEFAULT '', hdrs TEXT, dir_mtime INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE(bucket, key));";
+
+struct meta_conn {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__COUNT];
+};
+
+struct meta {
+	char *path;
+	pthread_key_t key;
+};
+
+static void conn_free(void *p)
+{
+	struct meta_conn *c = p;
+	if (!c)
+		return;
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close_v2(c->db);
+	free(c);
+}
+
+static struct meta_conn *conn_open(const char *path)
+{
+	struct meta_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+		LOG(LOG_ERROR, "meta: cannot open %s: %s", path, sqlite3_errmsg(c->db));
+		goto fail;
+	}
+	sqlite3_busy_timeout(c->db, 10000);
+	char *err = NULL;
+	if (sqlite3_exec(c->db,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 "PRAGMA cache_size=-1024; PRAGMA mmap_size=268435456;"
+			 "PRAGMA temp_store=MEMORY;",
+			 NULL, NULL, &err) != SQLITE_OK) {
+		LOG(LOG_ERROR, "meta: pragmas on %s: %s", path, err);
+		sqlite3_free(err);
+		goto fail;
+	}
+	return c;
+fail:
+	conn_free(c);
+	return NULL;
+}
+
+static struct meta_conn *conn_get(struct meta *m)
+{
+	struct meta_conn *c = pthread_getspecific(m->key);
+	if (c)
+		return c;
+	c = conn_open(m->path);
+	if (c)
+		pthread_setspecific(m->key, c);
+	return c;
+}
+
+static sqlite3_stmt *stmt(struct meta *m, enum stmt_id id)
+{
+	struct meta_conn *c = conn_get(m);
+	if (!c)
+		return NULL;
+	if (!c->st[id] &&
+	    sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+			       &c->st[id], NULL) != SQLITE_OK) {
+		LOG(LOG_ERROR, "meta: prepare %d: %s", id, sqlite3_errmsg(c->db));
+		return NULL;
+	}
+	return c->st[id];
+}
+
+static int done(sqlite3_stmt *s, int rc)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW || rc == SQLITE_OK)
+		return ATR_OK;
+	if (rc == SQLITE_FULL)
+		return ATR_E_NOSPC;
+	LOG(LOG_ERROR, "meta: %s: %s", sqlite3_sql(s), sqlite3_errstr(rc));
+	return ATR_E_IO;
+}
+
+static int exec1(struct meta *m, enum stmt_id id)
+{
+	sqlite3_stmt *s = stmt(m, id);
+	if (!s)
+		return ATR_E_IO;
+	return done(s, sqlite3_step(s));
+}
+
+int meta_open(const char *path, struct meta **out)
+{
+	struct meta *m = calloc(1, sizeof(*m));
+	if (!m || !(m->path = strdup(path))) {
+		free(m);
+		return ATR_E_NOMEM;
+	}
+	pthread_key_create(&m->key, conn_free);
+	struct meta_conn *c = conn_get(m);
+	char *err = NULL;
+	if (!c || sqlite3_exec(c->db, schema, NULL, NULL, &err) != SQLITE_OK) {
+		LOG(LOG_ERROR, "meta: schema on %s: %s", path, err ? err : "open failed");
+		sqlite3_free(err);
+		meta_close(m);
+		return ATR_E_IO;
+	}
+	*out = m;
+	return ATR_OK;
+}
+
+void meta_close(struct meta *m)
+{
+	if (!m)
+		return;
+	conn_free(pthread_getspecific(m->key));
+	pthread_setspecific(m->key, NULL);
+	pthread_key_delete(m->key);
+	free(m->path);
+	free(m);
+}
+
+int meta_begin(struct meta *m) { return exec1(m, ST_BEGIN); }
+int meta_commit(struct meta *m) { return exec1(m, ST_COMMIT); }
+void meta_rollback(struct meta *m) { exec1(m, ST_ROLLBACK); }
+
+static void copy_col(char *dst, size_t size, sqlite3_stmt *s, int col)
+{
+	const char *v = (const char *)sqlite3_column_text(s, col);
+	snprintf(dst, size, "%s", v ? v : "");
+}
+
+static void bucket_from_row(sqlite3_stmt *s, struct atr_bucket *b)
+{
+	copy_col(b->name, sizeof(b->name), s, 0);
+	copy_col(b->owner, sizeof(b->owner), s, 1);
+	copy_col(b->location, sizeof(b->location), s, 2);
+	b->ctime_ns = sqlite3_column_int64(s, 3);
+}
+
+int meta_bucket_get(struct meta *m, const char *name, struct atr_bucket *out)
+{
+	sqlite3_stmt *s = stmt(m, ST_BUCKET_GET);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (out)
+			bucket_from_row(s, out);
+		return done(s, rc);
+	}
+	int err = done(s, rc);
+	return err ? err : ATR_E_NO_BUCKET;
+}
+
+int meta_bucket_insert(struct meta *m, const struct atr_bucket *b)
+{
+	sqlite3_stmt *s = stmt(m, ST_BUCKET_INSERT);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, b->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, b->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, b->location, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, b->ctime_ns);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_bucket_delete(struct meta *m, const char *name)
+{
+	sqlite3_stmt *s = stmt(m, ST_BUCKET_DELETE);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_bucket_list(struct meta *m, const char *owner, atr_bucket_cb cb, void *arg)
+{
+	sqlite3_stmt *s = stmt(m, owner ? ST_BUCKET_LIST : ST_BUCKET_LIST_ALL);
+	if (!s)
+		return ATR_E_IO;
+	if (owner)
+		sqlite3_bind_text(s, 1, owner, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct atr_bucket b;
+		bucket_from_row(s, &b);
+		if (cb(arg, &b))
+			break;
+	}
+	return done(s, rc);
+}
+
+/* Columns ROW_COLS starting at col. */
+static void row_from_stmt(sqlite3_stmt *s, int col, struct meta_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->obj.ino = (uint64_t)sqlite3_column_int64(s, col);
+	r->obj.is_dir = sqlite3_column_int(s, col + 1);
+	r->implicit = sqlite3_column_int(s, col + 2);
+	r->obj.size = (uint64_t)sqlite3_column_int64(s, col + 3);
+	r->obj.mtime_ns = sqlite3_column_int64(s, col + 4);
+	r->obj.version = (uint64_t)sqlite3_column_int64(s, col + 5);
+	r->obj.mode = (uint32_t)sqlite3_column_int(s, col + 6);
+	copy_col(r->obj.owner, sizeof(r->obj.owner), s, col + 7);
+	copy_col(r->obj.etag, sizeof(r->obj.etag), s, col + 8);
+	r->dir_mtime = sqlite3_column_int64(s, col + 9);
+}
+
+int meta_obj_get(struct meta *m, const char *bucket, const char *key,
+		 struct meta_row *out, int want_hdrs)
+{
+	sqlite3_stmt *s = stmt(m, ST_OBJ_GET);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		int err = done(s, rc);
+		return err ? err : ATR_E_NO_KEY;
+	}
+	row_from_stmt(s, 0, out);
+	if (want_hdrs && sqlite3_column_type(s, 10) != SQLITE_NULL) {
+		out->obj.hdrs = strdup((const char *)sqlite3_column_text(s, 10));
+		if (!out->obj.hdrs) {
+			done(s, rc);
+			return ATR_E_NOMEM;
+		}
+	}
+	return done(s, rc);
+}
+
+static void bind_row(sqlite3_stmt *s, const char *bucket, const char *key, const struct meta_row *r)
+{
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, r->obj.is_dir);
+	sqlite3_bind_int(s, 4, r->implicit);
+	sqlite3_bind_int64(s, 5, (int64_t)r->obj.size);
+	sqlite3_bind_int64(s, 6, r->obj.mtime_ns);
+	sqlite3_bind_int64(s, 7, (int64_t)r->obj.version);
+	sqlite3_bind_int(s, 8, (int)r->obj.mode);
+	sqlite3_bind_text(s, 9, r->obj.owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, r->obj.etag, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 11, r->dir_mtime);
+	if (r->obj.hdrs)
+		sqlite3_bind_text(s, 12, r->obj.hdrs, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 12);
+}
+
+int meta_obj_put(struct meta *m, const char *bucket, const char *key, struct meta_row *row)
+{
+	sqlite3_stmt *s = stmt(m, ST_OBJ_UPDATE);
+	if (!s)
+		return ATR_E_IO;
+	bind_row(s, bucket, key, row);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		row->obj.ino = (uint64_t)sqlite3_column_int64(s, 0);
+		return done(s, sqlite3_step(s));
+	}
+	int err = done(s, rc);
+	if (err)
+		return err;
+	s = stmt(m, ST_OBJ_INSERT);
+	if (!s)
+		return ATR_E_IO;
+	bind_row(s, bucket, key, row);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		row->obj.ino = (uint64_t)sqlite3_last_insert_rowid(sqlite3_db_handle(s));
+	return done(s, rc);
+}
+
+static int exec_bk(struct meta *m, enum stmt_id id, const char *bucket, const char *key)
+{
+	sqlite3_stmt *s = stmt(m, id);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_obj_delete(struct meta *m, const char *bucket, const char *key)
+{
+	return exec_bk(m, ST_OBJ_DELETE, bucket, key);
+}
+
+int meta_obj_delete_prefix(struct meta *m, const char *bucket, const char *prefix)
+{
+	char upto[ATR_KEY_MAX + 2];
+	if (key_successor(prefix, upto, sizeof(upto)))
+		return ATR_E_INVALID_ARG;
+	sqlite3_stmt *s = stmt(m, ST_OBJ_DELETE_RANGE);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, upto, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_obj_set_dir_mtime(struct meta *m, const char *bucket, const char *key, int64_t mtime)
+{
+	sqlite3_stmt *s = stmt(m, ST_OBJ_SET_DIR_MTIME);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, mtime);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_obj_has_children(struct meta *m, const char *bucket, const char *dirkey)
+{
+	char upto[ATR_KEY_MAX + 2];
+	sqlite3_stmt *s = stmt(m, ST_OBJ_CHILD);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, dirkey, -1, SQLITE_STATIC);
+	if (*dirkey == '\0')
+		sqlite3_bind_text(s, 3, "\xf5", -1, SQLITE_STATIC); /* above any UTF-8 */
+	else if (!key_successor(dirkey, upto, sizeof(upto)))
+		sqlite3_bind_text(s, 3, upto, -1, SQLITE_TRANSIENT);
+	else
+		return -1;
+	int rc = sqlite3_step(s);
+	int found = rc == SQLITE_ROW;
+	if (done(s, rc))
+		return -1;
+	return found;
+}
+
+static int scan(sqlite3_stmt *s, const char *bucket, const char *from, const char *upto,
+		meta_scan_cb cb, void *arg)
+{
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, from, -1, SQLITE_STATIC);
+	if (upto)
+		sqlite3_bind_text(s, 3, upto, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct meta_row r;
+		row_from_stmt(s, 1, &r);
+		if (cb(arg, (const char *)sqlite3_column_text(s, 0), &r))
+			break;
+	}
+	return done(s, rc);
+}
+
+int meta_obj_scan(struct meta *m, const char *bucket, const char *from, int inclusive,
+		  const char *upto, int visible_only, meta_scan_cb cb, void *arg)
+{
+	static const enum stmt_id ids[2][2][2] = {
+		/* visible_only=0 */ { { ST_SCAN_GT, ST_SCAN_GT_TO }, { ST_SCAN_GE, ST_SCAN_GE_TO } },
+		/* visible_only=1 */ { { ST_SCANV_GT, ST_SCANV_GT_TO }, { ST_SCANV_GE, ST_SCANV_GE_TO } },
+	};
+	sqlite3_stmt *s = stmt(m, ids[!!visible_only][!!inclusive][upto != NULL]);
+	if (!s)
+		return ATR_E_IO;
+	return scan(s, bucket, from, upto, cb, arg);
+}
+
+int meta_dir_scan(struct meta *m, const char *bucket, const char *from, const char *upto,
+		  meta_scan_cb cb, void *arg)
+{
+	sqlite3_stmt *s = stmt(m, upto ? ST_DIRS_FROM_TO : ST_DIRS_FROM);
+	if (!s)
+		return ATR_E_IO;
+	return scan(s, bucket, from, upto, cb, arg);
+}

@@ -1,0 +1,74 @@
+/*
+ * meta — the metadata store: buckets and object rows in SQLite (WAL).
+ *
+ * Schema (DATA/meta.db):
+ *   buckets(name PK, owner, location, ctime, mode)
+ *   objects(ino PK AUTOINCREMENT, bucket, key, is_dir, implicit, size,
+ *           mtime, version, mode, owner, etag, hdrs, dir_mtime,
+ *           UNIQUE(bucket, key))
+ * Every bucket has a row with key "" (its root directory, implicit). A
+ * directory's key ends in '/'. "implicit" marks directories that exist only
+ * because something lies below them: they are not S3 objects. For a file,
+ * size and mtime are the UFS file's as last seen, so a change behind our
+ * back is noticed; for a directory, dir_mtime is the UFS directory's mtime
+ * when it was last read (0 = never), so listings know what to re-read.
+ * ino is never reused (AUTOINCREMENT): inode numbers stay unique for life.
+ *
+ * Threads: each thread gets its own connection (and prepared statements),
+ * created on first use and closed when the thread exits; SQLite serialises
+ * writers. Callers that need several statements to be atomic wrap them in
+ * meta_begin/meta_commit on the same thread. Keys compare as bytes
+ * (BINARY collation), which is S3's listing order.
+ */
+#ifndef SRC_META_INT_H
+#define SRC_META_INT_H
+
+#include <stdint.h>
+
+#include "src/atrium.h"
+
+struct meta;
+
+struct meta_row {
+	struct atr_obj obj;
+	int implicit;
+	int64_t dir_mtime;
+};
+
+int meta_open(const char *path, struct meta **out);
+void meta_close(struct meta *m);
+
+int meta_begin(struct meta *m);   /* BEGIN IMMEDIATE */
+int meta_commit(struct meta *m);
+void meta_rollback(struct meta *m);
+
+int meta_bucket_get(struct meta *m, const char *name, struct atr_bucket *out);
+int meta_bucket_insert(struct meta *m, const struct atr_bucket *b);
+int meta_bucket_delete(struct meta *m, const char *name);
+/* owner NULL: all buckets. */
+int meta_bucket_list(struct meta *m, const char *owner, atr_bucket_cb cb, void *arg);
+
+/* ATR_E_NO_KEY if absent. With want_hdrs, out->obj.hdrs is malloc'd. */
+int meta_obj_get(struct meta *m, const char *bucket, const char *key,
+		 struct meta_row *out, int want_hdrs);
+/* Inserts or replaces the row (keeping its ino); row->obj.version is
+ * stored as given. Sets row->obj.ino. */
+int meta_obj_put(struct meta *m, const char *bucket, const char *key, struct meta_row *row);
+int meta_obj_delete(struct meta *m, const char *bucket, const char *key);
+/* Deletes every row whose key starts with prefix (prefix itself included). */
+int meta_obj_delete_prefix(struct meta *m, const char *bucket, const char *prefix);
+int meta_obj_set_dir_mtime(struct meta *m, const char *bucket, const char *key, int64_t mtime);
+/* 1 if some row lies strictly below dirkey (a key ending in '/', or ""), 0 if none. */
+int meta_obj_has_children(struct meta *m, const char *bucket, const char *dirkey);
+
+/* Rows in key order with from <= key (or from < key) and key < upto (upto
+ * NULL: no bound). visible_only skips implicit directories. cb returns
+ * non-zero to stop. Rows handed to cb have no hdrs. */
+typedef int (*meta_scan_cb)(void *arg, const char *key, const struct meta_row *row);
+int meta_obj_scan(struct meta *m, const char *bucket, const char *from, int inclusive,
+		  const char *upto, int visible_only, meta_scan_cb cb, void *arg);
+/* All directory rows with keys in [from, upto) (upto NULL: no bound). */
+int meta_dir_scan(struct meta *m, const char *bucket, const char *from, const char *upto,
+		  meta_scan_cb cb, void *arg);
+
+#endif

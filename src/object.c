@@ -1,0 +1,668 @@
+/* object — PUT, GET, HEAD and DELETE of objects over the UFS and the metadata. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "src/core_int.h"
+
+#define PATH_MAX_UFS (ATR_BUCKET_MAX + ATR_KEY_MAX + 8)
+
+/* The directory key holding key: "a/b/c" -> "a/b/", "a/b/" -> "a/", "a" -> "". */
+static void parent_key(const char *key, char *out)
+{
+	size_t n = strlen(key);
+	if (n && key[n - 1] == '/')
+		n--;
+	while (n && key[n - 1] != '/')
+		n--;
+	memcpy(out, key, n);
+	out[n] = '\0';
+}
+
+static int64_t ufs_mtime(struct atr_core *c, const char *bucket, const char *dirkey)
+{
+	char path[PATH_MAX_UFS];
+	struct ufs_stat st;
+	if (ufs_path(path, sizeof(path), bucket, dirkey) || c->ufs->ops->stat(c->ufs, path, &st))
+		return -1;
+	return st.mtime_ns;
+}
+
+/*
+ * Directories whose content a mutation changed. A directory's dir_mtime
+ * says "the rows are in step with the UFS as of this mtime". After our own
+ * change we move it forward, but only if it was in step before (else a
+ * change made behind our back would be hidden) or if we created it.
+ */
+#define TOUCH_MAX 8
+struct touched {
+	int n;
+	struct {
+		char key[ATR_KEY_MAX + 1];
+		int64_t before;
+		int created;
+	} d[TOUCH_MAX];
+};
+
+static void touch(struct atr_core *c, struct touched *t, const char *bucket,
+		  const char *dirkey, int created)
+{
+	for (int i = 0; i < t->n; i++)
+		if (!strcmp(t->d[i].key, dirkey))
+			return;
+	if (t->n == TOUCH_MAX)
+		return; /* left out: it will simply be re-read by the next listing */
+	snprintf(t->d[t->n].key, sizeof(t->d[0].key), "%s", dirkey);
+	t->d[t->n].before = created ? 0 : ufs_mtime(c, bucket, dirkey);
+	t->d[t->n].created = created;
+	t->n++;
+}
+
+static void touched_done(struct atr_core *c, struct touched *t, const char *bucket)
+{
+	for (int i = 0; i < t->n; i++) {
+		struct meta_row r;
+		if (meta_obj_get(c->meta, bucket, t->d[i].key, &r, 0))
+			continue;
+		if (t->d[i].created || r.dir_mtime == t->d[i].before)
+			meta_obj_set_dir_mtime(c->meta, bucket, t->d[i].key,
+					       ufs_mtime(c, bucket, t->d[i].key));
+	}
+}
+
+static void dir_row(struct meta_row *r, const char *owner, int implicit)
+{
+	memset(r, 0, sizeof(*r));
+	r->obj.is_dir = 1;
+	r->implicit = implicit;
+	r->obj.mode = 0755;
+	r->obj.version = 1;
+	snprintf(r->obj.owner, sizeof(r->obj.owner), "%s", owner);
+	/* The MD5 of nothing: a directory marker is an empty object. */
+	snprintf(r->obj.etag, sizeof(r->obj.etag), "d41d8cd98f00b204e9800998ecf8427e");
+}
+
+/*
+ * Makes sure every directory above key exists, as a row and (with mkdirs)
+ * in the UFS; refuses a key below an object. Runs under ns_lock inside a
+ * transaction.
+ */
+static int ensure_parents(struct atr_core *c, const char *bucket, const char *key,
+			  const char *owner, int mkdirs, struct touched *t)
+{
+	char anc[ATR_KEY_MAX + 2], path[PATH_MAX_UFS];
+	char prev[ATR_KEY_MAX + 2] = "";
+	size_t n = strlen(key);
+	if (n && key[n - 1] == '/')
+		n--;
+	for (size_t i = 0; i < n; i++) {
+		if (key[i] != '/')
+			continue;
+		struct meta_row r;
+		memcpy(anc, key, i);
+		anc[i] = '\0';
+		int rc = meta_obj_get(c->meta, bucket, anc, &r, 0);
+		if (rc == ATR_OK)
+			return ATR_E_PARENT_IS_OBJECT;
+		if (rc != ATR_E_NO_KEY)
+			return rc;
+		anc[i] = '/';
+		anc[i + 1] = '\0';
+		rc = meta_obj_get(c->meta, bucket, anc, &r, 0);
+		if (rc == ATR_OK) {
+			memcpy(prev, anc, i + 2);
+			continue;
+		}
+		if (rc != ATR_E_NO_KEY)
+			return rc;
+		int created = 0;
+		if (mkdirs) {
+			struct ufs_stat st;
+			if (ufs_path(path, sizeof(path), bucket, anc))
+				return ATR_E_KEY_TOO_LONG;
+			rc = c->ufs->ops->stat(c->ufs, path, &st);
+			if (rc == ATR_OK && !st.is_dir)
+				return ATR_E_PARENT_IS_OBJECT;
+			if (rc == ATR_E_NO_KEY) {
+				touch(c, t, bucket, prev, 0);
+				if ((rc = c->ufs->ops->mkdir(c->ufs, path)))
+					return rc;
+				created = 1;
+			} else if (rc) {
+				return rc;
+			}
+		}
+		dir_row(&r, owner, 1);
+		if ((rc = meta_obj_put(c->meta, bucket, anc, &r)))
+			return rc;
+		if (created)
+			touch(c, t, bucket, anc, 1);
+		memcpy(prev, anc, i + 2);
+	}
+	return ATR_OK;
+}
+
+/* ---- writing ---- */
+
+struct atr_writer {
+	struct atr_core *c;
+	char user[ATR_USER_MAX + 1];
+	char bucket[ATR_BUCKET_MAX + 1];
+	char key[ATR_KEY_MAX + 1];
+	struct ufs_stage *stage;
+	struct hash md5;
+	int md5_open;
+	unsigned char sum[MD5_LEN];
+	uint64_t size;
+	int is_dir;
+};
+
+static int is_dir_key(const char *key)
+{
+	size_t n = strlen(key);
+	return n > 0 && key[n - 1] == '/';
+}
+
+/* Tree conflicts we can see before taking any body: a file where a parent
+ * directory must go, or a directory where the file must go. */
+static int precheck_tree(struct atr_core *c, const char *bucket, const char *key)
+{
+	char anc[ATR_KEY_MAX + 2];
+	struct meta_row r;
+	size_t n = strlen(key);
+	if (is_dir_key(key))
+		n--;
+	for (size_t i = 0; i < n; i++) {
+		if (key[i] != '/')
+			continue;
+		memcpy(anc, key, i);
+		anc[i] = '\0';
+		if (meta_obj_get(c->meta, bucket, anc, &r, 0) == ATR_OK)
+			return ATR_E_PARENT_IS_OBJECT;
+	}
+	if (!is_dir_key(key)) {
+		snprintf(anc, sizeof(anc), "%s/", key);
+		if (meta_obj_get(c->meta, bucket, anc, &r, 0) == ATR_OK)
+			return ATR_E_KEY_IS_PREFIX;
+	} else {
+		memcpy(anc, key, n);
+		anc[n] = '\0';
+		if (meta_obj_get(c->meta, bucket, anc, &r, 0) == ATR_OK)
+			return ATR_E_KEY_IS_PREFIX;
+	}
+	return ATR_OK;
+}
+
+int atr_put_begin(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		  const char *key, uint64_t size_hint, struct atr_writer **out)
+{
+	int rc = bucket_check(c, u, bucket, 2 | 1, NULL);
+	if (rc)
+		return rc;
+	if ((rc = atr_key_valid(key)) || (rc = precheck_tree(c, bucket, key)))
+		return rc;
+	struct atr_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return ATR_E_NOMEM;
+	w->c = c;
+	snprintf(w->user, sizeof(w->user), "%s", u->name);
+	snprintf(w->bucket, sizeof(w->bucket), "%s", bucket);
+	snprintf(w->key, sizeof(w->key), "%s", key);
+	w->is_dir = is_dir_key(key);
+	if (hash_init(&w->md5, HASH_MD5)) {
+		free(w);
+		return ATR_E_NOMEM;
+	}
+	w->md5_open = 1;
+	if (!w->is_dir && (rc = c->ufs->ops->stage_open(c->ufs, &w->stage))) {
+		hash_release(&w->md5);
+		free(w);
+		return rc;
+	}
+	*out = w;
+	return ATR_OK;
+}
+
+int atr_put_write(struct atr_writer *w, const void *data, size_t len)
+{
+	if (!w->md5_open)
+		return ATR_E_INTERNAL;
+	if (w->is_dir && len)
+		return ATR_E_INVALID_ARG; /* a directory holds no bytes */
+	hash_update(&w->md5, data, len);
+	w->size += len;
+	return w->stage ? w->c->ufs->ops->stage_write(w->stage, data, len) : ATR_OK;
+}
+
+void atr_put_md5(struct atr_writer *w, unsigned char out[16])
+{
+	if (w->md5_open) {
+		hash_final(&w->md5, w->sum);
+		w->md5_open = 0;
+	}
+	memcpy(out, w->sum, MD5_LEN);
+}
+
+uint64_t atr_put_size(const struct atr_writer *w) { return w->size; }
+
+void atr_put_abort(struct atr_writer *w)
+{
+	if (!w)
+		return;
+	if (w->md5_open)
+		hash_release(&w->md5);
+	if (w->stage)
+		w->c->ufs->ops->stage_abort(w->stage);
+	free(w);
+}
+
+static int commit_locked(struct atr_writer *w, const char *hdrs, struct meta_row *row)
+{
+	struct atr_core *c = w->c;
+	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2];
+	struct touched t = { 0 };
+	struct meta_row old;
+	int rc;
+
+	if ((rc = ensure_parents(c, w->bucket, w->key, w->user, 1, &t)))
+		return rc;
+	parent_key(w->key, parent);
+	touch(c, &t, w->bucket, parent, 0);
+	if (ufs_path(path, sizeof(path), w->bucket, w->key))
+		return ATR_E_KEY_TOO_LONG;
+
+	int had = meta_obj_get(c->meta, w->bucket, w->key, &old, 0) == ATR_OK;
+	if (w->is_dir) {
+		/* A directory marker: the directory itself, made explicit. */
+		struct ufs_stat st;
+		rc = c->ufs->ops->stat(c->ufs, path, &st);
+		if (rc == ATR_OK && !st.is_dir)
+			return ATR_E_KEY_IS_PREFIX;
+		if (rc == ATR_E_NO_KEY && (rc = c->ufs->ops->mkdir(c->ufs, path)))
+			return rc;
+		if (rc)
+			return rc;
+		dir_row(row, w->user, 0);
+		if (had) {
+			row->obj.ino = old.obj.ino;
+			row->dir_mtime = old.dir_mtime;
+		}
+		row->obj.mtime_ns = st.mtime_ns;
+	} else {
+		struct ufs_stat st;
+		rc = c->ufs->ops->stage_commit(w->stage, path, &st);
+		w->stage = NULL;
+		if (rc)
+			return rc;
+		memset(row, 0, sizeof(*row));
+		row->obj.size = st.size;
+		row->obj.mtime_ns = st.mtime_ns;
+		row->obj.mode = 0644;
+		row->obj.version = had ? old.obj.version + 1 : 1;
+		snprintf(row->obj.owner, sizeof(row->obj.owner), "%s", w->user);
+		hex_encode(w->sum, MD5_LEN, row->obj.etag);
+	}
+	row->obj.hdrs = (char *)hdrs;
+	rc = meta_obj_put(c->meta, w->bucket, w->key, row);
+	row->obj.hdrs = NULL;
+	if (rc)
+		return rc;
+	touched_done(c, &t, w->bucket);
+	return ATR_OK;
+}
+
+int atr_put_commit(struct atr_writer *w, const char *hdrs, struct atr_obj *out)
+{
+	struct atr_core *c = w->c;
+	struct meta_row row;
+	unsigned char sum[MD5_LEN];
+	atr_put_md5(w, sum);
+
+	pthread_mutex_lock(&c->ns_lock);
+	int rc = meta_begin(c->meta);
+	if (!rc) {
+		rc = commit_locked(w, hdrs, &row);
+		if (rc)
+			meta_rollback(c->meta);
+		else
+			rc = meta_commit(c->meta);
+	}
+	pthread_mutex_unlock(&c->ns_lock);
+	if (!rc && out)
+		*out = row.obj;
+	atr_put_abort(w);
+	return rc;
+}
+
+/* ---- lookup ---- */
+
+static int lookup(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		  const char *key, struct meta_row *row)
+{
+	int rc = bucket_check(c, u, bucket, 1, NULL);
+	if (rc || (rc = atr_key_valid(key)))
+		return rc == ATR_E_INVALID_KEY || rc == ATR_E_KEY_TOO_LONG ? ATR_E_NO_KEY : rc;
+	rc = meta_obj_get(c->meta, bucket, key, row, 1);
+	if (rc && rc != ATR_E_NO_KEY)
+		return rc;
+	char path[PATH_MAX_UFS];
+	struct ufs_stat st;
+	if (ufs_path(path, sizeof(path), bucket, key))
+		return ATR_E_NO_KEY;
+	int have = c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK;
+	int fresh = rc == ATR_OK && have &&
+		    (row->obj.is_dir ? st.is_dir
+				     : st.is_reg && st.size == row->obj.size &&
+					       st.mtime_ns == row->obj.mtime_ns);
+	if (!fresh) {
+		if (rc == ATR_OK)
+			atr_obj_release(&row->obj);
+		if ((rc = sync_object(c, bucket, key, row)))
+			return rc;
+	}
+	if (row->obj.is_dir && row->implicit) {
+		atr_obj_release(&row->obj);
+		return ATR_E_NO_KEY;
+	}
+	if (!may(u, row->obj.owner, row->obj.mode, 4)) {
+		atr_obj_release(&row->obj);
+		return ATR_E_ACCESS;
+	}
+	return ATR_OK;
+}
+
+int atr_object_stat(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		    const char *key, struct atr_obj *out)
+{
+	struct meta_row row;
+	int rc = lookup(c, u, bucket, key, &row);
+	if (!rc)
+		*out = row.obj;
+	return rc;
+}
+
+/* ---- reading ---- */
+
+struct atr_reader {
+	struct atr_core *c;
+	struct ufs_file *f;
+	uint64_t ino, version, size;
+	struct bcache_block *pinned;
+};
+
+int atr_get_open(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		 const char *key, struct atr_obj *obj, struct atr_reader **out)
+{
+	char path[PATH_MAX_UFS];
+	struct meta_row row;
+	struct ufs_stat st;
+	struct ufs_file *f = NULL;
+	int rc;
+
+	/* The file we open must be the version the row describes: a writer may
+	 * replace it between our lookup and our open, so compare and retry. */
+	for (int tries = 0;; tries++) {
+		if ((rc = lookup(c, u, bucket, key, &row)))
+			return rc;
+		if (row.obj.is_dir)
+			break;
+		ufs_path(path, sizeof(path), bucket, key);
+		rc = c->ufs->ops->open(c->ufs, path, &f, &st);
+		if (rc == ATR_OK && st.size == row.obj.size && st.mtime_ns == row.obj.mtime_ns)
+			break;
+		if (f)
+			c->ufs->ops->close(f);
+		f = NULL;
+		atr_obj_release(&row.obj);
+		if (tries == 3)
+			return rc ? rc : ATR_E_IO;
+	}
+	struct atr_reader *r = calloc(1, sizeof(*r));
+	if (!r) {
+		if (f)
+			c->ufs->ops->close(f);
+		atr_obj_release(&row.obj);
+		return ATR_E_NOMEM;
+	}
+	r->c = c;
+	r->f = f;
+	r->ino = row.obj.ino;
+	r->version = row.obj.version;
+	r->size = row.obj.is_dir ? 0 : row.obj.size;
+	*obj = row.obj;
+	*out = r;
+	return ATR_OK;
+}
+
+int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *len)
+{
+	struct atr_core *c = r->c;
+	if (r->pinned) {
+		bcache_unpin(c->cache, r->pinned);
+		r->pinned = NULL;
+	}
+	if (off >= r->size) {
+		*data = NULL;
+		*len = 0;
+		return ATR_OK;
+	}
+	uint64_t bs = c->block_size;
+	uint64_t index = off / bs;
+	struct bcache_block *b = bcache_get(c->cache, r->ino, r->version, index);
+	if (!b) {
+		uint64_t start = index * bs;
+		size_t want = (size_t)(r->size - start < bs ? r->size - start : bs);
+		b = bcache_alloc(want);
+		if (!b)
+			return ATR_E_NOMEM;
+		ssize_t n = c->ufs->ops->pread(r->f, b->data, want, start);
+		if (n != (ssize_t)want) {
+			free(b);
+			LOG(LOG_ERROR, "core: short read of inode %llu at %llu",
+			    (unsigned long long)r->ino, (unsigned long long)start);
+			return ATR_E_IO;
+		}
+		b->ino = r->ino;
+		b->version = r->version;
+		b->index = index;
+		b = bcache_insert(c->cache, b);
+	}
+	r->pinned = b;
+	size_t in = (size_t)(off - index * bs);
+	*data = b->data + in;
+	*len = b->len - in;
+	return ATR_OK;
+}
+
+void atr_get_close(struct atr_reader *r)
+{
+	if (!r)
+		return;
+	if (r->pinned)
+		bcache_unpin(r->c->cache, r->pinned);
+	if (r->f)
+		r->c->ufs->ops->close(r->f);
+	free(r);
+}
+
+/* ---- deleting ---- */
+
+/* Removes implied directories left empty above key, bottom up. */
+static int prune_parents(struct atr_core *c, const char *bucket, const char *key,
+			 struct touched *t)
+{
+	char dir[ATR_KEY_MAX + 2], path[PATH_MAX_UFS];
+	parent_key(key, dir);
+	while (*dir) {
+		struct meta_row r;
+		if (meta_obj_get(c->meta, bucket, dir, &r, 0) || !r.implicit)
+			break;
+		int kids = meta_obj_has_children(c->meta, bucket, dir);
+		if (kids != 0)
+			break;
+		ufs_path(path, sizeof(path), bucket, dir);
+		if (c->ufs->ops->rmdir(c->ufs, path))
+			break; /* something we do not know of lives there */
+		int rc = meta_obj_delete(c->meta, bucket, dir);
+		if (rc)
+			return rc;
+		char up[ATR_KEY_MAX + 2];
+		parent_key(dir, up);
+		touch(c, t, bucket, up, 0);
+		memcpy(dir, up, strlen(up) + 1);
+	}
+	return ATR_OK;
+}
+
+static int delete_locked(struct atr_core *c, const char *bucket, const char *key)
+{
+	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2];
+	struct touched t = { 0 };
+	struct meta_row r;
+	int rc;
+
+	if (ufs_path(path, sizeof(path), bucket, key))
+		return ATR_OK;
+	parent_key(key, parent);
+	touch(c, &t, bucket, parent, 0);
+	int had = meta_obj_get(c->meta, bucket, key, &r, 0) == ATR_OK;
+	if (is_dir_key(key)) {
+		if (!had || r.implicit)
+			return ATR_OK;
+		int kids = meta_obj_has_children(c->meta, bucket, key);
+		if (kids < 0)
+			return ATR_E_IO;
+		if (kids || c->ufs->ops->rmdir(c->ufs, path)) {
+			/* Still holds objects: it stays, as an implied directory. */
+			r.implicit = 1;
+			return meta_obj_put(c->meta, bucket, key, &r);
+		}
+	} else {
+		struct ufs_stat st;
+		if (c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK && st.is_reg &&
+		    (rc = c->ufs->ops->unlink(c->ufs, path)))
+			return rc;
+	}
+	if (had && (rc = meta_obj_delete(c->meta, bucket, key)))
+		return rc;
+	if ((rc = prune_parents(c, bucket, key, &t)))
+		return rc;
+	touched_done(c, &t, bucket);
+	return ATR_OK;
+}
+
+int atr_object_delete(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		      const char *key)
+{
+	int rc = bucket_check(c, u, bucket, 2 | 1, NULL);
+	if (rc)
+		return rc;
+	if ((rc = atr_key_valid(key)))
+		return rc == ATR_E_INVALID_KEY ? ATR_OK : rc; /* could not exist */
+	pthread_mutex_lock(&c->ns_lock);
+	if (!(rc = meta_begin(c->meta))) {
+		rc = delete_locked(c, bucket, key);
+		if (rc)
+			meta_rollback(c->meta);
+		else
+			rc = meta_commit(c->meta);
+	}
+	pthread_mutex_unlock(&c->ns_lock);
+	return rc;
+}
+
+/* ---- metadata sync of one object ---- */
+
+int sync_object(struct atr_core *c, const char *bucket, const char *key, struct meta_row *row)
+{
+	char path[PATH_MAX_UFS], etag[ATR_ETAG_MAX + 1] = "";
+	struct ufs_stat st, hashed;
+	struct touched t = { 0 };
+	int rc;
+
+	if (ufs_path(path, sizeof(path), bucket, key))
+		return ATR_E_NO_KEY;
+	int have = c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK;
+	int want_dir = is_dir_key(key);
+	if (have && st.is_reg && !want_dir) {
+		/* Hash outside the lock: the file may be large. */
+		if (hash_ufs_file(c, path, etag, &hashed))
+			have = 0;
+	}
+
+	pthread_mutex_lock(&c->ns_lock);
+	if ((rc = meta_begin(c->meta)))
+		goto out;
+	struct meta_row old;
+	memset(&old, 0, sizeof(old));
+	int had = meta_obj_get(c->meta, bucket, key, &old, 1) == ATR_OK;
+	struct ufs_stat now;
+	int exists = c->ufs->ops->stat(c->ufs, path, &now) == ATR_OK;
+	if (!exists || (want_dir ? !now.is_dir : !now.is_reg)) {
+		if (had)
+			rc = want_dir ? meta_obj_delete_prefix(c->meta, bucket, key)
+				      : meta_obj_delete(c->meta, bucket, key);
+		if (!rc)
+			rc = ATR_E_NO_KEY;
+		goto done;
+	}
+	if (want_dir) {
+		if (!had) {
+			char owner[ATR_USER_MAX + 1];
+			owner_of_uid(c, now.uid, owner);
+			if ((rc = ensure_parents(c, bucket, key, owner, 0, &t)))
+				goto done;
+			dir_row(&old, owner, 1);
+			if ((rc = meta_obj_put(c->meta, bucket, key, &old)))
+				goto done;
+		}
+		*row = old;
+		old.obj.hdrs = NULL;
+		goto done;
+	}
+	if (had && now.size == old.obj.size && now.mtime_ns == old.obj.mtime_ns) {
+		*row = old; /* someone else brought it up to date meanwhile */
+		old.obj.hdrs = NULL;
+		goto done;
+	}
+	if (!have || hashed.size != now.size || hashed.mtime_ns != now.mtime_ns ||
+	    hashed.ino != now.ino) {
+		rc = ATR_E_IO; /* changing under our feet: the caller may retry */
+		goto done;
+	}
+	struct meta_row r;
+	memset(&r, 0, sizeof(r));
+	if (had) {
+		r.obj.version = old.obj.version + 1;
+		snprintf(r.obj.owner, sizeof(r.obj.owner), "%s", old.obj.owner);
+		r.obj.mode = old.obj.mode;
+		r.obj.hdrs = old.obj.hdrs;
+		old.obj.hdrs = NULL;
+	} else {
+		owner_of_uid(c, now.uid, r.obj.owner);
+		r.obj.version = 1;
+		r.obj.mode = now.mode & 0777;
+		if ((rc = ensure_parents(c, bucket, key, r.obj.owner, 0, &t)))
+			goto done;
+		LOG(LOG_INFO, "core: imported %s/%s found in the under-storage", bucket, key);
+	}
+	r.obj.size = now.size;
+	r.obj.mtime_ns = now.mtime_ns;
+	snprintf(r.obj.etag, sizeof(r.obj.etag), "%s", etag);
+	if ((rc = meta_obj_put(c->meta, bucket, key, &r))) {
+		atr_obj_release(&r.obj);
+		goto done;
+	}
+	*row = r;
+done:
+	atr_obj_release(&old.obj);
+	if (rc && rc != ATR_E_NO_KEY)
+		meta_rollback(c->meta);
+	else if (meta_commit(c->meta) && !rc)
+		rc = ATR_E_IO;
+out:
+	pthread_mutex_unlock(&c->ns_lock);
+	return rc;
+}

@@ -1,0 +1,221 @@
+#include "src/settings.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum stype { S_STR, S_INT, S_SIZE, S_ENUM };
+
+struct setting {
+	const char *name;
+	enum stype type;
+	size_t offset;
+	const char *def;
+	long long min, max;      /* S_INT, S_SIZE */
+	const char *choices;     /* S_ENUM: "a|b|c" */
+	const char *help;
+};
+
+#define OFF(f) offsetof(struct settings, f)
+
+static const struct setting table[] = {
+	{ "data", S_STR, OFF(data), "./data", 0, 0, NULL,
+	  "data directory: meta.db, ufs/ (the under-storage), credentials" },
+	{ "bind", S_STR, OFF(bind), "127.0.0.1", 0, 0, NULL,
+	  "address to listen on (0.0.0.0 for every interface)" },
+	{ "port", S_INT, OFF(port), "39999", 1, 65535, NULL, "TCP port of the S3 and admin API" },
+	{ "auth", S_ENUM, OFF(auth), "sigv4", 0, 0, "sigv4|simple",
+	  "sigv4: every request signed and verified; simple: Alluxio's trusted mode" },
+	{ "credentials", S_STR, OFF(credentials), "", 0, 0, NULL,
+	  "credentials file (default DATA/credentials, created on first start)" },
+	{ "config", S_STR, OFF(config), "", 0, 0, NULL, "read settings from this file first" },
+	{ "cache-mem", S_SIZE, OFF(cache_mem), "256M", 1 << 20, 1LL << 40, NULL,
+	  "memory tier capacity of the block cache (K, M, G suffixes)" },
+	{ "threads", S_INT, OFF(threads), "128", 2, 4096, NULL,
+	  "HTTP worker threads: how many connections are served at once" },
+	{ "log-level", S_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error",
+	  "least severe log level written to stderr" },
+	{ "region", S_STR, OFF(region), "us-east-1", 0, 0, NULL,
+	  "region reported for buckets created without a location" },
+	{ "request-timeout-ms", S_INT, OFF(request_timeout_ms), "30000", 100, 3600000, NULL,
+	  "how long a client may stall while sending or receiving" },
+	{ "max-put-size", S_SIZE, OFF(max_put_size), "5G", 0, 1LL << 50, NULL,
+	  "largest single PUT (EntityTooLarge above it)" },
+};
+
+#define NSETTINGS (sizeof(table) / sizeof(table[0]))
+
+static int parse_size(const char *v, unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (errno || end == v)
+		return -1;
+	unsigned long long mult = 1;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': mult = 1ULL << 10; end++; break;
+	case 'm': case 'M': mult = 1ULL << 20; end++; break;
+	case 'g': case 'G': mult = 1ULL << 30; end++; break;
+	case 't': case 'T': mult = 1ULL << 40; end++; break;
+	default: return -1;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end || n > ~0ULL / mult)
+		return -1;
+	*out = n * mult;
+	return 0;
+}
+
+static int set_one(struct settings *s, const struct setting *t, const char *v, const char *where)
+{
+	char *field = (char *)s + t->offset;
+	switch (t->type) {
+	case S_STR: {
+		char *copy = strdup(v);
+		if (!copy)
+			return -1;
+		free(*(char **)field); /* every string value is owned */
+		*(char **)field = copy;
+		return 0;
+	}
+	case S_ENUM: {
+		size_t n = strlen(v);
+		const char *c = t->choices;
+		while (c && *c) {
+			size_t k = strcspn(c, "|");
+			if (k == n && !strncmp(c, v, n)) {
+				free(*(char **)field);
+				*(char **)field = strndup(c, k);
+				return 0;
+			}
+			c += k + (c[k] == '|');
+		}
+		fprintf(stderr, "atriumd: %s: --%s must be one of %s, not '%s'\n", where, t->name,
+			t->choices, v);
+		return -1;
+	}
+	case S_INT: {
+		char *end;
+		errno = 0;
+		long n = strtol(v, &end, 10);
+		if (errno || end == v || *end || n < t->min || n > t->max) {
+			fprintf(stderr, "atriumd: %s: --%s must be an integer in %lld..%lld, not '%s'\n",
+				where, t->name, t->min, t->max, v);
+			return -1;
+		}
+		*(long *)field = n;
+		return 0;
+	}
+	case S_SIZE: {
+		unsigned long long n;
+		if (parse_size(v, &n) || n < (unsigned long long)t->min ||
+		    n > (unsigned long long)t->max) {
+			fprintf(stderr, "atriumd: %s: --%s must be a size like 512M, not '%s'\n",
+				where, t->name, v);
+			return -1;
+		}
+		*(uint64_t *)field = n;
+		return 0;
+	}
+	}
+	return -1;
+}
+
+static const struct setting *find(const char *name)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (!strcmp(table[i].name, name))
+			return &table[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: atriumd [--name value]...\n\nSettings (also accepted in --config FILE as 'name value'):\n");
+	for (size_t i = 0; i < NSETTINGS; i++)
+		fprintf(f, "  --%-20s %s (default: %s)\n", table[i].name, table[i].help,
+			*table[i].def ? table[i].def : "none");
+}
+
+static int load_file(struct settings *s, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "atriumd: cannot read config %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char line[4096], where[4200];
+	int lineno = 0, rc = 0;
+	while (!rc && fgets(line, sizeof(line), f)) {
+		lineno++;
+		line[strcspn(line, "\r\n#")] = '\0';
+		char *name = line + strspn(line, " \t");
+		if (!*name)
+			continue;
+		size_t k = strcspn(name, " \t=");
+		char *v = name + k;
+		if (*v)
+			*v++ = '\0';
+		v += strspn(v, " \t=");
+		size_t vn = strlen(v);
+		while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+			v[--vn] = '\0';
+		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		const struct setting *t = find(name);
+		if (!t || !strcmp(name, "config")) {
+			fprintf(stderr, "atriumd: %s: unknown setting '%s'\n", where, name);
+			rc = -1;
+		} else {
+			rc = set_one(s, t, v, where);
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+int settings_parse(struct settings *s, int argc, char **argv)
+{
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (set_one(s, &table[i], table[i].def, "default"))
+			return -1;
+	/* The file first, so that flags override it. */
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--config") && load_file(s, argv[i + 1]))
+			return -1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return 1;
+		}
+		const struct setting *t = !strncmp(a, "--", 2) ? find(a + 2) : NULL;
+		if (!t) {
+			fprintf(stderr, "atriumd: unknown option '%s'\n", a);
+			usage(stderr);
+			return -1;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "atriumd: --%s needs a value\n", t->name);
+			return -1;
+		}
+		if (set_one(s, t, argv[++i], "command line"))
+			return -1;
+	}
+	return 0;
+}
+
+void settings_release(struct settings *s)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (table[i].type == S_STR || table[i].type == S_ENUM) {
+			char **field = (char **)((char *)s + table[i].offset);
+			free(*field);
+			*field = NULL;
+		}
+}

@@ -1,0 +1,32 @@
+/*
+ * settings — the one table of daemon settings (Redis's static_configs):
+ * name, type, bounds, default and help drive the command-line flags
+ * (--name value), the config file (--config FILE: "name value" or
+ * "name = value" lines, '#' comments) and --help. Flags win over the file.
+ */
+#ifndef SRC_SETTINGS_H
+#define SRC_SETTINGS_H
+
+#include <stdint.h>
+
+struct settings {
+	const char *data;
+	const char *bind;
+	long port;
+	const char *auth;
+	const char *credentials;
+	const char *config;
+	uint64_t cache_mem;
+	long threads;
+	const char *log_level;
+	const char *region;
+	long request_timeout_ms;
+	uint64_t max_put_size;
+};
+
+/* Fills s from defaults, the config file and argv. Returns 0, 1 after
+ * printing --help, or -1 after printing an error. */
+int settings_parse(struct settings *s, int argc, char **argv);
+void settings_release(struct settings *s);
+
+#endif

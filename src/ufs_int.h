@@ -1,0 +1,68 @@
+/*
+ * ufs — the under-storage driver interface, an ops table with a version
+ * (SQLite's vfs). Paths are relative to the UFS root: "bucket/a/b/c".
+ * Errors are enum atr_err values; a missing op is ATR_E_INTERNAL's
+ * "not supported" cousin and never a crash.
+ *
+ * Writing goes through a stage: stage_open creates a private file (the
+ * local driver puts it in DATA/ufs/.atrium/tmp on the same file system),
+ * stage_write appends, stage_commit moves it to its path atomically,
+ * replacing what was there, and stage_abort discards it. Nothing of a stage
+ * is visible at its path before commit.
+ *
+ * Thread-safety: every op may run concurrently; one ufs_file or ufs_stage
+ * belongs to one thread at a time.
+ */
+#ifndef SRC_UFS_INT_H
+#define SRC_UFS_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "src/atrium.h"
+
+struct ufs;
+struct ufs_file;
+struct ufs_stage;
+
+struct ufs_stat {
+	int is_dir;
+	int is_reg;
+	uint64_t size;
+	int64_t mtime_ns;
+	uint32_t mode;
+	uid_t uid;
+	uint64_t dev, ino;
+};
+
+/* Called for each entry of a directory (not "." or ".."). Non-zero stops. */
+typedef int (*ufs_dirent_cb)(void *arg, const char *name, const struct ufs_stat *st);
+
+struct ufs_ops {
+	int version; /* 1 */
+	int (*stat)(struct ufs *u, const char *path, struct ufs_stat *st);
+	int (*open)(struct ufs *u, const char *path, struct ufs_file **out, struct ufs_stat *st);
+	ssize_t (*pread)(struct ufs_file *f, void *buf, size_t len, uint64_t off);
+	void (*close)(struct ufs_file *f);
+	int (*mkdir)(struct ufs *u, const char *path); /* EEXIST as a dir is success */
+	int (*rmdir)(struct ufs *u, const char *path);
+	int (*unlink)(struct ufs *u, const char *path);
+	int (*readdir)(struct ufs *u, const char *path, ufs_dirent_cb cb, void *arg);
+	int (*stage_open)(struct ufs *u, struct ufs_stage **out);
+	int (*stage_write)(struct ufs_stage *s, const void *buf, size_t len);
+	/* Moves the stage to path; fills st with the committed file's stat. */
+	int (*stage_commit)(struct ufs_stage *s, const char *path, struct ufs_stat *st);
+	void (*stage_abort)(struct ufs_stage *s);
+	void (*free)(struct ufs *u);
+};
+
+struct ufs {
+	const struct ufs_ops *ops;
+};
+
+/* The local directory driver. Creates root and root/.atrium/tmp, and clears
+ * stages left by a crash. */
+int ufs_local_new(const char *root, struct ufs **out);
+
+#endif

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Enforce docs/architecture.md's include rules: common/ knows nothing of
+# Atrium; front ends (s3/, fuse/) and tools/ never include private core
+# headers (*_int.h) from src/; the core never includes a front end.
+set -u
+cd "$(dirname "$0")/.."
+bad=0
+complain() { echo "check-layers: $1"; bad=1; }
+while IFS= read -r hit; do complain "common/ includes Atrium code: $hit"; done \
+  < <(grep -nE '#include +"(src|s3|fuse|tools)/' common/*.[ch] 2>/dev/null)
+while IFS= read -r hit; do complain "front end includes a private core header: $hit"; done \
+  < <(grep -nE '#include +"src/[a-z_0-9]+_int\.h"' s3/*.[ch] fuse/*.[ch] tools/*.[ch] 2>/dev/null)
+while IFS= read -r hit; do complain "core includes a front end: $hit"; done \
+  < <(grep -nE '#include +"(s3|fuse)/' src/*.[ch] 2>/dev/null | grep -v '^src/main\.c:')
+while IFS= read -r hit; do complain "front end includes another front end: $hit"; done \
+  < <(grep -nE '#include +"fuse/' s3/*.[ch] 2>/dev/null; grep -nE '#include +"s3/' fuse/*.[ch] 2>/dev/null)
+[ $bad -eq 0 ] && echo "check-layers: ok"
+exit $bad
