@@ -362,8 +362,8 @@ int meta_obj_delete(struct meta *m, const char *bucket, const char *key)
 
 int meta_obj_delete_prefix(struct meta *m, const char *bucket, const char *prefix)
 {
-	char upto[ATR_KEY_MAX + 2];
-	if (key_successor(prefix, upto, sizeof(upto)))
+	char upto[ATR_KEY_MAX + 2] = "\xf5"; /* "" : above every UTF-8 key */
+	if (*prefix && key_successor(prefix, upto, sizeof(upto)))
 		return ATR_E_INVALID_ARG;
 	sqlite3_stmt *s = stmt(m, ST_OBJ_DELETE_RANGE);
 	if (!s)

@@ -1,0 +1,139 @@
+"""Helpers shared by the integration tests (imported by conftest and tests)."""
+import hashlib
+import http.client
+import os
+import re
+import socket
+import uuid
+import xml.etree.ElementTree as ET
+
+S3NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+
+# Users written to every daemon's credentials file:
+# name -> (access key, secret key, user id)
+USERS = {
+    "alice": ("AKIDALICE", "alicesecret/+key0123456789", "alice"),
+    "bob": ("AKIDBOB", "bobsecret0123456789", "bob"),
+    "admin": ("AKIDROOT", "rootsecret0123456789", "root"),
+}
+
+
+def md5hex(data):
+    return hashlib.md5(data).hexdigest()
+
+
+def unique_bucket(prefix="t"):
+    """A bucket name nobody else in the suite uses (lower case, valid)."""
+    return "%s-%s" % (prefix.lower().replace("_", "-"), uuid.uuid4().hex[:12])
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+class Resp:
+    def __init__(self, status, reason, headers, body):
+        self.status = status
+        self.reason = reason
+        self.headers = headers  # dict with lower-cased names
+        self.body = body
+
+    def header(self, name, default=None):
+        return self.headers.get(name.lower(), default)
+
+    def xml(self):
+        return ET.fromstring(self.body)
+
+    def error_code(self):
+        """The <Code> of an S3 XML error body, or None."""
+        if not self.body:
+            return None
+        try:
+            root = ET.fromstring(self.body)
+        except ET.ParseError:
+            return None
+        el = root.find("Code")
+        if el is None:
+            el = root.find(S3NS + "Code")
+        return el.text if el is not None else None
+
+    def __repr__(self):
+        return "<Resp %d %s headers=%r body=%r>" % (
+            self.status, self.reason, self.headers, self.body[:2000])
+
+
+def sign_v4(method, url, headers, body, access_key, secret_key, region="us-east-1"):
+    """Sign like an S3 SDK (path used verbatim as sent on the wire)."""
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    req = AWSRequest(method=method, url=url, headers=dict(headers), data=body)
+    S3SigV4Auth(Credentials(access_key, secret_key), "s3", region).add_auth(req)
+    return dict(req.headers.items())
+
+
+def raw_request(port, method, path, headers=None, body=b"", sign=None, timeout=30):
+    """One HTTP request with `path` sent byte for byte (no normalisation).
+
+    sign: None (unsigned) or (access_key, secret_key) for SigV4.
+    """
+    headers = dict(headers or {})
+    if isinstance(body, str):
+        body = body.encode()
+    if sign is not None:
+        headers = sign_v4(method, "http://127.0.0.1:%d%s" % (port, path),
+                          headers, body, sign[0], sign[1])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.putrequest(method, path, skip_host=("Host" in headers),
+                        skip_accept_encoding=True)
+        names = {k.lower() for k in headers}
+        for k, v in headers.items():
+            conn.putheader(k, v)
+        if "content-length" not in names and (body or method in ("PUT", "POST")):
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders()
+        if body:
+            conn.send(body)
+        r = conn.getresponse()
+        data = r.read()
+        return Resp(r.status, r.reason, {k.lower(): v for k, v in r.getheaders()}, data)
+    finally:
+        conn.close()
+
+
+def list_keys_xml(resp):
+    root = resp.xml()
+    return [c.find(S3NS + "Key").text for c in root.findall(S3NS + "Contents")]
+
+
+def xml_text(resp, tag):
+    el = resp.xml().find(S3NS + tag)
+    return None if el is None else el.text
+
+
+def utf8_sorted(keys):
+    return sorted(keys, key=lambda k: k.encode("utf-8"))
+
+
+def files_under(root):
+    """Relative paths of every regular file under root."""
+    out = []
+    for d, _dirs, files in os.walk(root):
+        for f in files:
+            out.append(os.path.relpath(os.path.join(d, f), root))
+    return sorted(out)
+
+
+_ETAG_RE = re.compile(r'^"?([0-9a-f]{32})"?$')
+
+
+def etag_md5(etag):
+    m = _ETAG_RE.match(etag or "")
+    return m.group(1) if m else etag

@@ -1,0 +1,271 @@
+/* The core over a temp data dir: metadata store, writes, listing order and
+ * pages, tree conflicts, metadata sync (src/object.c, list.c, sync.c, meta.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "common/log.h"
+#include "src/core_int.h"
+
+static const struct atr_user root = { "root", 1 };
+static const struct atr_user bob = { "bob", 0 };
+
+struct fixture {
+	char dir[64];
+	struct atr_core *c;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/atrium-unit-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	struct atr_core_config cfg = { .data_dir = f->dir, .cache_mem_bytes = 1 << 20,
+				       .cache_block_size = 4096 };
+	log_set_level(LOG_WARN);
+	assert_int_equal(atr_core_open(&cfg, &f->c), ATR_OK);
+	assert_int_equal(atr_bucket_create(f->c, &root, "bkt", ""), ATR_OK);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+	atr_core_close(f->c);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static int put(struct atr_core *c, const char *key, const char *data)
+{
+	struct atr_writer *w;
+	int rc = atr_put_begin(c, &root, "bkt", key, strlen(data), &w);
+	if (rc)
+		return rc;
+	if ((rc = atr_put_write(w, data, strlen(data)))) {
+		atr_put_abort(w);
+		return rc;
+	}
+	return atr_put_commit(w, "Content-Type: text/plain\r\n", NULL);
+}
+
+static char *get(struct atr_core *c, const char *key)
+{
+	struct atr_obj o;
+	struct atr_reader *r;
+	if (atr_get_open(c, &root, "bkt", key, &o, &r))
+		return NULL;
+	char *out = calloc(1, o.size + 1);
+	uint64_t off = 0;
+	while (off < o.size) {
+		const void *p;
+		size_t n;
+		assert_int_equal(atr_get_read(r, off, &p, &n), ATR_OK);
+		memcpy(out + off, p, n);
+		off += n;
+	}
+	atr_get_close(r);
+	atr_obj_release(&o);
+	return out;
+}
+
+struct collected {
+	char items[64][64];
+	int n;
+};
+
+static int collect(void *arg, const struct atr_list_item *it)
+{
+	struct collected *c = arg;
+	snprintf(c->items[c->n++], 64, "%s%s", it->is_prefix ? "P:" : "", it->key);
+	return 0;
+}
+
+static void put_get_overwrite(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(put(f->c, "a/b/c", "hello"), ATR_OK);
+	char *s = get(f->c, "a/b/c");
+	assert_string_equal(s, "hello");
+	free(s);
+	struct atr_obj o1, o2;
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "a/b/c", &o1), ATR_OK);
+	assert_string_equal(o1.etag, "5d41402abc4b2a76b9719d911017c592");
+	assert_string_equal(o1.hdrs, "Content-Type: text/plain\r\n");
+	assert_int_equal(put(f->c, "a/b/c", "world!"), ATR_OK);
+	s = get(f->c, "a/b/c");
+	assert_string_equal(s, "world!"); /* not the cached old block */
+	free(s);
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "a/b/c", &o2), ATR_OK);
+	assert_int_equal(o1.ino, o2.ino);
+	assert_true(o2.version > o1.version);
+	atr_obj_release(&o1);
+	atr_obj_release(&o2);
+	/* The object is a plain file in the UFS. */
+	char path[256], buf[16] = "";
+	snprintf(path, sizeof(path), "%s/ufs/bkt/a/b/c", f->dir);
+	FILE *fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	assert_string_equal(buf, "world!");
+	/* Implied directories are not objects. */
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "a/", &o1), ATR_E_NO_KEY);
+	/* Delete prunes the implied directories it leaves empty. */
+	assert_int_equal(atr_object_delete(f->c, &root, "bkt", "a/b/c"), ATR_OK);
+	snprintf(path, sizeof(path), "%s/ufs/bkt/a", f->dir);
+	assert_int_not_equal(access(path, F_OK), 0);
+	assert_int_equal(atr_object_delete(f->c, &root, "bkt", "a/b/c"), ATR_OK); /* again: fine */
+}
+
+static void tree_conflicts(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(put(f->c, "x", "1"), ATR_OK);
+	assert_int_equal(put(f->c, "x/y", "2"), ATR_E_PARENT_IS_OBJECT);
+	assert_int_equal(put(f->c, "d/e", "3"), ATR_OK);
+	assert_int_equal(put(f->c, "d", "4"), ATR_E_KEY_IS_PREFIX);
+	assert_int_equal(put(f->c, "a/../b", "5"), ATR_E_INVALID_KEY);
+	assert_int_equal(put(f->c, "dir/", ""), ATR_OK);
+	assert_int_equal(put(f->c, "dir/", "bytes"), ATR_E_INVALID_ARG);
+	struct atr_obj o;
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "dir/", &o), ATR_OK);
+	assert_true(o.is_dir);
+	atr_obj_release(&o);
+	/* bob may read (0644) but not write in root's bucket. */
+	struct atr_writer *w;
+	assert_int_equal(atr_put_begin(f->c, &bob, "bkt", "z", 1, &w), ATR_E_ACCESS);
+	assert_int_equal(atr_object_stat(f->c, &bob, "bkt", "x", &o), ATR_OK);
+	atr_obj_release(&o);
+	assert_int_equal(atr_bucket_delete(f->c, &root, "bkt"), ATR_E_BUCKET_NOT_EMPTY);
+}
+
+static void list_order_and_pages(void **state)
+{
+	struct fixture *f = *state;
+	/* Binary order of the whole key: '-' (0x2d) < '/' (0x2f) < '0' (0x30). */
+	const char *keys[] = { "a/c", "a-b", "a0", "a/b/d", "b", "a b", "\xc3\xa9" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		assert_int_equal(put(f->c, keys[i], "v"), ATR_OK);
+	const char *want[] = { "a b", "a-b", "a/b/d", "a/c", "a0", "b", "\xc3\xa9" };
+	struct collected got = { 0 };
+	struct atr_list_params p = { .prefix = "", .max = 1000 };
+	int truncated;
+	assert_int_equal(atr_object_list(f->c, &root, "bkt", &p, collect, &got, &truncated, NULL), 0);
+	assert_int_equal(got.n, 7);
+	for (int i = 0; i < 7; i++)
+		assert_string_equal(got.items[i], want[i]);
+	assert_false(truncated);
+
+	/* Delimiter: a/ rolls up, once. */
+	memset(&got, 0, sizeof(got));
+	p.delimiter = "/";
+	assert_int_equal(atr_object_list(f->c, &root, "bkt", &p, collect, &got, &truncated, NULL), 0);
+	const char *want2[] = { "a b", "a-b", "P:a/", "a0", "b", "\xc3\xa9" };
+	assert_int_equal(got.n, 6);
+	for (int i = 0; i < 6; i++)
+		assert_string_equal(got.items[i], want2[i]);
+
+	/* Pages of two, resuming at the inclusive next start. */
+	char next[ATR_KEY_MAX + 2];
+	memset(&got, 0, sizeof(got));
+	p.max = 2;
+	assert_int_equal(atr_object_list(f->c, &root, "bkt", &p, collect, &got, &truncated, next), 0);
+	assert_true(truncated);
+	assert_string_equal(next, "a/");
+	p.start = next;
+	p.start_inclusive = 1;
+	struct collected page2 = { 0 };
+	assert_int_equal(atr_object_list(f->c, &root, "bkt", &p, collect, &page2, &truncated, next), 0);
+	assert_int_equal(page2.n, 2);
+	assert_string_equal(page2.items[0], "P:a/");
+	assert_string_equal(page2.items[1], "a0");
+	/* A marker that is a common prefix is not repeated. */
+	struct collected page3 = { 0 };
+	p.start = "a/";
+	p.start_inclusive = 0;
+	assert_int_equal(atr_object_list(f->c, &root, "bkt", &p, collect, &page3, &truncated, next), 0);
+	assert_string_equal(page3.items[0], "a0");
+
+	/* Prefix with delimiter. */
+	struct collected pre = { 0 };
+	struct atr_list_params q = { .prefix = "a/", .delimiter = "/", .max = 1000 };
+	assert_int_equal(atr_object_list(f->c, &root, "bkt", &q, collect, &pre, &truncated, NULL), 0);
+	assert_int_equal(pre.n, 2);
+	assert_string_equal(pre.items[0], "P:a/b/");
+	assert_string_equal(pre.items[1], "a/c");
+}
+
+static void sync_behind_our_back(void **state)
+{
+	struct fixture *f = *state;
+	char path[512];
+	assert_int_equal(put(f->c, "known", "k"), ATR_OK);
+	snprintf(path, sizeof(path), "mkdir -p %s/ufs/bkt/ext/sub && printf hello > %s/ufs/bkt/ext/sub/f"
+		 " && printf abc > %s/ufs/bkt/top", f->dir, f->dir, f->dir);
+	assert_int_equal(system(path), 0);
+	struct collected got = { 0 };
+	struct atr_list_params p = { .prefix = "", .max = 1000 };
+	int truncated;
+	assert_int_equal(atr_object_list(f->c, &root, "bkt", &p, collect, &got, &truncated, NULL), 0);
+	assert_int_equal(got.n, 3);
+	assert_string_equal(got.items[0], "ext/sub/f");
+	assert_string_equal(got.items[1], "known");
+	assert_string_equal(got.items[2], "top");
+	struct atr_obj o;
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "top", &o), ATR_OK);
+	assert_string_equal(o.etag, "900150983cd24fb0d6963f7d28e17f72"); /* md5("abc") */
+	atr_obj_release(&o);
+	/* Changed behind our back: new size, new ETag, new content. */
+	snprintf(path, sizeof(path), "printf abcd > %s/ufs/bkt/top", f->dir);
+	assert_int_equal(system(path), 0);
+	char *s = get(f->c, "top");
+	assert_string_equal(s, "abcd");
+	free(s);
+	/* Removed behind our back: gone. */
+	snprintf(path, sizeof(path), "rm %s/ufs/bkt/known", f->dir);
+	assert_int_equal(system(path), 0);
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "known", &o), ATR_E_NO_KEY);
+	/* A bucket directory made behind our back is a bucket. */
+	snprintf(path, sizeof(path), "mkdir %s/ufs/newbk && printf 1 > %s/ufs/newbk/obj", f->dir, f->dir);
+	assert_int_equal(system(path), 0);
+	struct atr_bucket b;
+	assert_int_equal(atr_bucket_stat(f->c, &root, "newbk", &b), ATR_OK);
+	assert_string_equal(b.owner, "root");
+}
+
+static void buckets(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(atr_bucket_create(f->c, &root, "bkt", ""), ATR_E_BUCKET_OWNED);
+	assert_int_equal(atr_bucket_create(f->c, &bob, "bkt", ""), ATR_E_BUCKET_EXISTS);
+	assert_int_equal(atr_bucket_create(f->c, &bob, "api", ""), ATR_E_INVALID_BUCKET);
+	assert_int_equal(atr_bucket_create(f->c, &bob, "bobs", ""), ATR_OK);
+	assert_int_equal(atr_bucket_delete(f->c, &root, "nope"), ATR_E_NO_BUCKET);
+	assert_int_equal(put(f->c, "q/r", "1"), ATR_OK);
+	assert_int_equal(atr_object_delete(f->c, &root, "bkt", "q/r"), ATR_OK);
+	assert_int_equal(atr_bucket_delete(f->c, &root, "bkt"), ATR_OK);
+	assert_int_equal(atr_bucket_stat(f->c, &root, "bkt", NULL), ATR_E_NO_BUCKET);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(put_get_overwrite, setup, teardown),
+		cmocka_unit_test_setup_teardown(tree_conflicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(list_order_and_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(sync_behind_our_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(buckets, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
