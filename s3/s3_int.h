@@ -28,6 +28,7 @@ struct s3_req {
 	struct mg_connection *conn;
 	const char *method;
 	char *path;            /* decoded path after the S3 prefix, starts with '/' */
+	char *split;           /* a copy of path that bucket and key point into */
 	const char *bucket;    /* "" for the service, points into path copy */
 	const char *key;       /* "" for a bucket request */
 	size_t key_len;        /* keys may hold a NUL: refused, but measured */

@@ -122,14 +122,14 @@ static enum s3_err authenticate(struct s3_req *r, const struct mg_request_info *
 /* Splits the decoded path "/bucket/key..." in place. */
 static enum s3_err split_path(struct s3_req *r)
 {
-	char *p = r->path + 1;
+	char *p = r->split + 1;
 	char *slash = strchr(p, '/');
 	r->bucket = p;
 	r->key = "";
 	if (slash) {
 		*slash = '\0';
 		r->key = slash + 1;
-		r->key_len -= (size_t)(r->key - r->path);
+		r->key_len -= (size_t)(r->key - r->split);
 	} else {
 		r->key_len = 0;
 	}
@@ -149,15 +149,17 @@ static enum s3_err parse_target(struct s3_req *r, const char *raw)
 	if (*p == '\0')
 		p = "/";
 	size_t n = strlen(p);
-	r->path = malloc(n + 1);
+	r->path = malloc(2 * (n + 1));
 	if (!r->path)
 		return S3_ERR_SLOW_DOWN;
+	r->split = r->path + n + 1;
 	memcpy(r->path, p, n + 1);
 	long dn = uri_decode_inplace(r->path, n, 0);
 	if (dn < 0)
 		return S3_ERR_INVALID_ARGUMENT;
 	/* The decoded length, NULs included, measured from path's start. */
 	r->key_len = (size_t)dn;
+	memcpy(r->split, r->path, (size_t)dn + 1);
 	/* r->path may now hold a NUL before its end; split_path checks. */
 	return split_path(r);
 }

@@ -137,3 +137,32 @@ _ETAG_RE = re.compile(r'^"?([0-9a-f]{32})"?$')
 def etag_md5(etag):
     m = _ETAG_RE.match(etag or "")
     return m.group(1) if m else etag
+
+
+def curl(args, timeout=60, input_file=None):
+    """Run /usr/bin/curl; returns Resp built from the last response's headers."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as td:
+        hdr = os.path.join(td, "headers")
+        out = os.path.join(td, "body")
+        cmd = ["/usr/bin/curl", "-sS", "-D", hdr, "-o", out, "-w", "%{http_code}"] + list(args)
+        p = subprocess.run(cmd, capture_output=True, timeout=timeout)
+        if p.returncode != 0:
+            raise AssertionError("curl failed (%d): %s\n%s" % (
+                p.returncode, " ".join(cmd), p.stderr.decode(errors="replace")))
+        status = int(p.stdout.decode().strip()[-3:])
+        with open(hdr, "rb") as f:
+            raw = f.read().decode("latin-1")
+        # keep only the final response block (skip "100 Continue")
+        blocks = [b for b in raw.replace("\r\n", "\n").split("\n\n") if b.strip()]
+        headers = {}
+        for line in (blocks[-1].split("\n")[1:] if blocks else []):
+            if ":" in line:
+                k, v = line.split(":", 1)
+                headers[k.strip().lower()] = v.strip()
+        body = open(out, "rb").read() if os.path.exists(out) else b""
+        r = Resp(status, "", headers, body)
+        r.raw_headers = raw
+        return r
