@@ -90,7 +90,8 @@ static int on_child_row(void *arg, const char *key, const struct meta_row *row)
 	if (slash && slash[1] != '\0')
 		return 0; /* deeper than a direct child */
 	struct entry probe = { .key = (char *)key };
-	struct entry *e = bsearch(&probe, r->ufs->v, r->ufs->n, sizeof(*e), cmp_entry);
+	struct entry *e = r->ufs->n ? bsearch(&probe, r->ufs->v, r->ufs->n, sizeof(*e), cmp_entry)
+				    : NULL;
 	if (e && (row->obj.is_dir ||
 		  (e->st.size == row->obj.size && e->st.mtime_ns == row->obj.mtime_ns)))
 		e->seen = 1; /* in step */
@@ -113,7 +114,8 @@ static int sync_dir(struct atr_core *c, const char *bucket, const char *dirkey,
 		return ATR_OK;
 	if ((rc = c->ufs->ops->readdir(c->ufs, path, on_dirent, &ents)) || ents.oom)
 		goto out;
-	qsort(ents.v, ents.n, sizeof(*ents.v), cmp_entry);
+	if (ents.n)
+		qsort(ents.v, ents.n, sizeof(*ents.v), cmp_entry);
 	const char *hi = "\xf5"; /* above every UTF-8 key */
 	if (*dirkey) {
 		if (key_successor(dirkey, upto, sizeof(upto)))
