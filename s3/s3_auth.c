@@ -185,11 +185,6 @@ static int signed_headers_valid(const char *s, size_t len)
 	return host;
 }
 
-static int signature_parse(const char *s, size_t len, struct sigv4 *v)
-{
-	return hex_decode(s, len, v->signature, SHA256_LEN);
-}
-
 /*
  * "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..." —
  * parameters separated by ',' and optional spaces, each exactly once.
@@ -228,7 +223,7 @@ static int v4_header_parse(const char *h, struct sigv4 *v)
 			v->signed_headers_len = vlen;
 		} else if (eq - p == 9 && !memcmp(p, "Signature", 9)) {
 			bit = 4;
-			if (signature_parse(val, vlen, v))
+			if (hex_decode(val, vlen, v->signature, SHA256_LEN))
 				return -1;
 		} else {
 			return -1;
@@ -523,7 +518,7 @@ static enum s3_err sigv4_query_check(const struct s3_auth_req *req, const struct
 	    credential_parse(cred->value, strlen(cred->value), &v) ||
 	    time_parse_amz(date->value, &v.when) || memcmp(v.date8, date->value, 8) ||
 	    !signed_headers_valid(sh->value, strlen(sh->value)) ||
-	    signature_parse(sig->value, strlen(sig->value), &v))
+	    hex_decode(sig->value, strlen(sig->value), v.signature, SHA256_LEN))
 		return S3_ERR_AUTH_QUERY_MALFORMED;
 	if (strlen(expires->value) > 6 || !is_digits(expires->value, strlen(expires->value)))
 		return S3_ERR_AUTH_QUERY_MALFORMED;

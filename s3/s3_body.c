@@ -47,8 +47,9 @@ enum s3_err s3_body_open(struct s3_req *r, struct s3_body *b)
 		if (parse_u64(s3_header(r, "x-amz-decoded-content-length"), &b->expect))
 			return S3_ERR_MISSING_LENGTH;
 		b->chunked = 1;
-		s3_chunked_init(&b->ch, conn_read, r->conn,
-				r->auth.verify_chunks ? &r->auth : NULL);
+		/* The decoder checks verify_chunks itself and enforces each
+		 * payload mode's framing. */
+		s3_chunked_init(&b->ch, conn_read, r->conn, &r->auth);
 	}
 	if (r->auth.payload == S3_PAYLOAD_SHA256) {
 		b->sha = malloc(sizeof(struct hash));

@@ -198,6 +198,7 @@ static enum s3_err chunk_verify(struct s3_chunked *c)
 static enum s3_err size_line(struct s3_chunked *c, char *s, size_t len)
 {
 	uint64_t size = 0;
+	enum s3_err e;
 	size_t i;
 
 	if (!len || s[len - 1] != '\r')
@@ -231,10 +232,12 @@ static enum s3_err size_line(struct s3_chunked *c, char *s, size_t len)
 	c->state = ST_TRAILER;
 	if (!verifying(c))
 		return S3_ERR_OK;
-	enum s3_err e = chunk_verify(c);
-	if (!e && verifying_trailer(c) && hash_init(&c->chunk_hash, HASH_SHA256))
-		e = S3_ERR_INTERNAL;
-	return e;
+	if ((e = chunk_verify(c)))
+		return e;
+	/* the trailer signature hashes the trailers */
+	if (verifying_trailer(c) && hash_init(&c->chunk_hash, HASH_SHA256))
+		return S3_ERR_INTERNAL;
+	return S3_ERR_OK;
 }
 
 static long data_read(struct s3_chunked *c, void *buf, size_t len, enum s3_err *err)

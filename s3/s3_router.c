@@ -106,6 +106,7 @@ static enum s3_err authenticate(struct s3_req *r, const struct mg_request_info *
 	struct s3_auth_req ar = {
 		.method = ri->request_method, .path = raw_path, .query = ri->query_string,
 		.hdrs = hdrs, .nhdrs = n, .now = time(NULL),
+		.path_decoded = 0, /* decode_url=no: the path as sent */
 	};
 	enum s3_err e = s3_auth_check(r->srv->opt.auth, &ar, secret_lookup,
 				      (void *)r->srv->idents, &r->auth);

@@ -87,7 +87,13 @@ def raw_request(port, method, path, headers=None, body=b"", sign=None, timeout=3
     if isinstance(body, str):
         body = body.encode()
     if sign is not None:
-        headers = sign_v4(method, "http://127.0.0.1:%d%s" % (port, path),
+        # Sign the canonical form of the path (what an SDK would compute from
+        # the decoded key: each byte percent-encoded once, unreserved kept),
+        # while sending `path` itself on the wire.
+        from urllib.parse import quote, unquote
+        p, q = (path.split("?", 1) + [""])[:2]
+        canon = quote(unquote(p), safe="/~") + ("?" + q if q else "")
+        headers = sign_v4(method, "http://127.0.0.1:%d%s" % (port, canon),
                           headers, body, sign[0], sign[1])
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:

@@ -1,0 +1,233 @@
+"""S3 error responses: status, <Code>, and that nothing is written."""
+import base64
+import hashlib
+import os
+
+import pytest
+from botocore.exceptions import ClientError
+
+from s3util import files_under, md5hex
+
+
+def client_error(fn, **kw):
+    with pytest.raises(ClientError) as ei:
+        fn(**kw)
+    r = ei.value.response
+    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]
+
+
+@pytest.fixture
+def alice(sigv4_daemon):
+    return sigv4_daemon.boto3("alice")
+
+
+@pytest.fixture
+def bob(sigv4_daemon):
+    return sigv4_daemon.boto3("bob")
+
+
+@pytest.fixture
+def bucket(alice, bucket_name):
+    alice.create_bucket(Bucket=bucket_name)
+    return bucket_name
+
+
+def test_no_such_bucket(alice, bucket_name):
+    assert client_error(alice.get_object, Bucket=bucket_name, Key="k") == (404, "NoSuchBucket")
+    assert client_error(alice.put_object, Bucket=bucket_name, Key="k", Body=b"x") == (404, "NoSuchBucket")
+    assert client_error(alice.list_objects_v2, Bucket=bucket_name) == (404, "NoSuchBucket")
+    assert client_error(alice.list_objects, Bucket=bucket_name) == (404, "NoSuchBucket")
+    assert client_error(alice.delete_bucket, Bucket=bucket_name) == (404, "NoSuchBucket")
+    assert client_error(alice.head_bucket, Bucket=bucket_name)[0] == 404
+
+
+def test_no_such_key(alice, sigv4_daemon, bucket):
+    assert client_error(alice.get_object, Bucket=bucket, Key="missing") == (404, "NoSuchKey")
+    assert client_error(alice.get_object, Bucket=bucket, Key="missing/deeper") == (404, "NoSuchKey")
+    # HEAD has no body: status only
+    assert client_error(alice.head_object, Bucket=bucket, Key="missing")[0] == 404
+    r = sigv4_daemon.request("HEAD", "/%s/missing" % bucket, user="alice")
+    assert r.status == 404 and r.body == b"", r
+    # A directory implied by another key is not an object.
+    alice.put_object(Bucket=bucket, Key="dir/file", Body=b"x")
+    assert client_error(alice.get_object, Bucket=bucket, Key="dir") == (404, "NoSuchKey")
+    assert client_error(alice.head_object, Bucket=bucket, Key="dir")[0] == 404
+
+
+def test_delete_missing_key_is_204(alice, bucket):
+    r = alice.delete_object(Bucket=bucket, Key="never-existed")
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+    r = alice.delete_object(Bucket=bucket, Key="no/such/dir/key")
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+
+
+def test_bucket_already_owned_and_exists(alice, bob, bucket):
+    assert client_error(alice.create_bucket, Bucket=bucket) == (409, "BucketAlreadyOwnedByYou")
+    assert client_error(bob.create_bucket, Bucket=bucket) == (409, "BucketAlreadyExists")
+
+
+def test_bucket_not_empty(alice, sigv4_daemon, bucket):
+    alice.put_object(Bucket=bucket, Key="a/b", Body=b"data")
+    assert client_error(alice.delete_bucket, Bucket=bucket) == (409, "BucketNotEmpty")
+    assert alice.get_object(Bucket=bucket, Key="a/b")["Body"].read() == b"data"
+    alice.delete_object(Bucket=bucket, Key="a/b")
+    r = alice.delete_bucket(Bucket=bucket)
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert not os.path.exists(os.path.join(sigv4_daemon.ufs, bucket))
+
+
+@pytest.mark.parametrize("name", ["Bad_Name", "ab", "api", "-leading", "trailing-",
+                                  "UPPER", "a..b", "192.168.1.1", "x" * 64])
+def test_invalid_bucket_name(alice, sigv4_daemon, name):
+    before = set(os.listdir(sigv4_daemon.ufs))
+    # Raw request: the SDK may reject or rewrite some names itself.
+    r = sigv4_daemon.request("PUT", "/" + name, user="alice")
+    assert (r.status, r.error_code()) == (400, "InvalidBucketName"), r
+    assert set(os.listdir(sigv4_daemon.ufs)) == before
+
+
+def test_invalid_bucket_name_boto3(alice):
+    for name in ["Bad_Name", "ab", "api"]:
+        assert client_error(alice.create_bucket, Bucket=name) == (400, "InvalidBucketName"), name
+
+
+def test_key_too_long(alice, sigv4_daemon, bucket):
+    # 1024 bytes is the S3 limit (segments kept short enough for a file system)
+    ok_key = "/".join(["s" * 127] * 8)  # 8*127 + 7 = 1023
+    ok_key += "z"
+    assert len(ok_key.encode()) == 1024
+    alice.put_object(Bucket=bucket, Key=ok_key, Body=b"ok")
+    assert alice.get_object(Bucket=bucket, Key=ok_key)["Body"].read() == b"ok"
+    long_key = ok_key + "y"
+    assert client_error(alice.put_object, Bucket=bucket, Key=long_key, Body=b"x") == \
+        (400, "KeyTooLongError")
+    assert not os.path.exists(os.path.join(sigv4_daemon.ufs, bucket, long_key))
+
+
+def test_parent_is_object(alice, sigv4_daemon, bucket):
+    alice.put_object(Bucket=bucket, Key="x", Body=b"I am x")
+    assert client_error(alice.put_object, Bucket=bucket, Key="x/y", Body=b"y") == \
+        (409, "ParentIsObject")
+    assert client_error(alice.put_object, Bucket=bucket, Key="x/y/z", Body=b"z") == \
+        (409, "ParentIsObject")
+    assert alice.get_object(Bucket=bucket, Key="x")["Body"].read() == b"I am x"
+    assert client_error(alice.get_object, Bucket=bucket, Key="x/y") == (404, "NoSuchKey")
+    keys = [o["Key"] for o in alice.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["x"]
+    assert os.path.isfile(os.path.join(sigv4_daemon.ufs, bucket, "x"))
+
+
+def test_object_is_prefix(alice, sigv4_daemon, bucket):
+    alice.put_object(Bucket=bucket, Key="d/e", Body=b"e")
+    assert client_error(alice.put_object, Bucket=bucket, Key="d", Body=b"d") == \
+        (409, "ObjectIsPrefix")
+    assert alice.get_object(Bucket=bucket, Key="d/e")["Body"].read() == b"e"
+    keys = [o["Key"] for o in alice.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert keys == ["d/e"]
+    assert os.path.isdir(os.path.join(sigv4_daemon.ufs, bucket, "d"))
+
+
+BAD_KEY_PATHS = ["a/../b", "a/./b", "./a", "../a", "a/..", "a/.", "a//b", "/a",
+                 "a/%2E%2E/b", "%2E/a", "a/%2e"]
+
+
+@pytest.mark.parametrize("key", BAD_KEY_PATHS)
+def test_invalid_object_name_sigv4(sigv4_daemon, alice, bucket, key):
+    before = files_under(sigv4_daemon.ufs)
+    r = sigv4_daemon.request("PUT", "/%s/%s" % (bucket, key), body=b"evil", user="alice")
+    assert (r.status, r.error_code()) == (400, "InvalidObjectName"), r
+    assert files_under(sigv4_daemon.ufs) == before
+    assert alice.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+@pytest.mark.parametrize("key", BAD_KEY_PATHS)
+def test_invalid_object_name_simple(simple_daemon, bucket_name, key):
+    d = simple_daemon
+    r = d.request("PUT", "/api/v1/s3/" + bucket_name)
+    assert r.status == 200, r
+    before = files_under(d.ufs)
+    r = d.request("PUT", "/api/v1/s3/%s/%s" % (bucket_name, key), body=b"evil")
+    assert (r.status, r.error_code()) == (400, "InvalidObjectName"), r
+    assert files_under(d.ufs) == before
+    r = d.request("GET", "/api/v1/s3/%s/%s" % (bucket_name, key))
+    assert r.status in (400, 404), r
+
+
+def test_bad_digest(alice, sigv4_daemon, bucket):
+    wrong = base64.b64encode(hashlib.md5(b"something else").digest()).decode()
+    assert client_error(alice.put_object, Bucket=bucket, Key="bd", Body=b"payload",
+                        ContentMD5=wrong) == (400, "BadDigest")
+    assert client_error(alice.head_object, Bucket=bucket, Key="bd")[0] == 404
+    assert not os.path.exists(os.path.join(sigv4_daemon.ufs, bucket, "bd"))
+    assert files_under(os.path.join(sigv4_daemon.ufs, bucket)) == []
+    # and the right digest works
+    right = base64.b64encode(hashlib.md5(b"payload").digest()).decode()
+    r = alice.put_object(Bucket=bucket, Key="bd", Body=b"payload", ContentMD5=right)
+    assert r["ETag"].strip('"') == md5hex(b"payload")
+
+
+@pytest.mark.parametrize("digest", ["not-base64!!", base64.b64encode(b"short").decode()])
+def test_invalid_digest(alice, sigv4_daemon, bucket, digest):
+    assert client_error(alice.put_object, Bucket=bucket, Key="idg", Body=b"payload",
+                        ContentMD5=digest) == (400, "InvalidDigest")
+    assert not os.path.exists(os.path.join(sigv4_daemon.ufs, bucket, "idg"))
+
+
+@pytest.mark.parametrize("query", ["max-keys=-1", "max-keys=abc", "encoding-type=bogus",
+                                   "list-type=2&max-keys=-1", "list-type=2&max-keys=abc",
+                                   "list-type=2&encoding-type=bogus"])
+def test_invalid_list_arguments(sigv4_daemon, bucket, query):
+    r = sigv4_daemon.request("GET", "/%s?%s" % (bucket, query), user="alice")
+    assert (r.status, r.error_code()) == (400, "InvalidArgument"), r
+
+
+def test_method_not_allowed(sigv4_daemon, alice, bucket):
+    alice.put_object(Bucket=bucket, Key="obj", Body=b"x")
+    r = sigv4_daemon.request("POST", "/%s/obj" % bucket, body=b"", user="alice")
+    assert (r.status, r.error_code()) == (405, "MethodNotAllowed"), r
+    r = sigv4_daemon.request("PATCH", "/%s/obj" % bucket, body=b"zz", user="alice")
+    assert (r.status, r.error_code()) == (405, "MethodNotAllowed"), r
+    assert alice.get_object(Bucket=bucket, Key="obj")["Body"].read() == b"x"
+
+
+def test_wrong_secret(sigv4_daemon, bucket):
+    s3 = sigv4_daemon.boto3("alice", secret="not-the-secret")
+    assert client_error(s3.list_objects_v2, Bucket=bucket) == (403, "SignatureDoesNotMatch")
+    assert client_error(s3.put_object, Bucket=bucket, Key="w", Body=b"x") == \
+        (403, "SignatureDoesNotMatch")
+    assert not os.path.exists(os.path.join(sigv4_daemon.ufs, bucket, "w"))
+
+
+def test_unknown_access_key(sigv4_daemon, bucket):
+    s3 = sigv4_daemon.boto3("alice", access_key="AKIDNOBODY")
+    assert client_error(s3.list_buckets) == (403, "InvalidAccessKeyId")
+    assert client_error(s3.put_object, Bucket=bucket, Key="u", Body=b"x") == \
+        (403, "InvalidAccessKeyId")
+
+
+def test_unsigned_request_in_sigv4_mode(sigv4_daemon, bucket):
+    for method, path in [("GET", "/"), ("GET", "/" + bucket), ("PUT", "/%s/u" % bucket),
+                         ("GET", "/api/v1/s3/" + bucket), ("PUT", "/unsigned-bucket-x")]:
+        r = sigv4_daemon.request(method, path, body=b"x" if method == "PUT" else b"")
+        assert (r.status, r.error_code()) == (403, "AccessDenied"), (method, path, r)
+    # Alluxio-style trusted header is no credential in sigv4 mode
+    r = sigv4_daemon.request("GET", "/" + bucket, headers={"Authorization": "AWS alice:"})
+    assert r.status == 403, r
+    assert not os.path.exists(os.path.join(sigv4_daemon.ufs, bucket, "u"))
+    assert not os.path.exists(os.path.join(sigv4_daemon.ufs, "unsigned-bucket-x"))
+
+
+def test_payload_hash_mismatch(sigv4_daemon, bucket):
+    from s3util import sign_v4
+    import http.client
+    url = "http://127.0.0.1:%d/%s/tampered" % (sigv4_daemon.port, bucket)
+    ak, sk = sigv4_daemon.keys("alice")
+    headers = sign_v4("PUT", url, {}, b"original", ak, sk)
+    conn = http.client.HTTPConnection("127.0.0.1", sigv4_daemon.port, timeout=30)
+    conn.request("PUT", "/%s/tampered" % bucket, body=b"tampered", headers=headers)
+    r = conn.getresponse()
+    body = r.read()
+    conn.close()
+    assert r.status in (400, 403), (r.status, body)
+    assert b"XAmzContentSHA256Mismatch" in body or b"SignatureDoesNotMatch" in body, body
+    assert not os.path.exists(os.path.join(sigv4_daemon.ufs, bucket, "tampered"))
