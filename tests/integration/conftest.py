@@ -118,6 +118,14 @@ class Daemon:
             return "atriumd (%s) exited with status %s after SIGTERM" % (self.name, rc)
         return None
 
+    def restart(self):
+        """Stop (SIGTERM) and start again on the same data dir (new port)."""
+        err = self.stop()
+        if err:
+            raise AssertionError(err + "\n" + self.log_tail())
+        self.stopped = False
+        return self.start()
+
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 

@@ -63,8 +63,8 @@ class Resp:
         return el.text if el is not None else None
 
     def __repr__(self):
-        return "<Resp %d %s headers=%r body=%r>" % (
-            self.status, self.reason, self.headers, self.body[:2000])
+        return "<Resp status=%d code=%s body=%r headers=%r>" % (
+            self.status, self.error_code(), self.body[:2000], self.headers)
 
 
 def sign_v4(method, url, headers, body, access_key, secret_key, region="us-east-1"):

@@ -337,10 +337,12 @@ static const struct tcase refusals[] = {
 		 S3_ERR_AUTH_MALFORMED),
 
 	/* headers around the signature */
+	/* Absent but signed: the canonical request cannot be rebuilt. (Absent
+	 * and unsigned is curl < 8's --aws-sigv4, accepted as unsigned.) */
 	{ .name = "no x-amz-content-sha256", .path = "/test.txt",
 	  .hdrs = { { "Host", HOST }, { "Range", "bytes=0-9" }, { "x-amz-date", DATE },
 		    { "Authorization", AUTH_GET } },
-	  .now = T0, .want = S3_ERR_MISSING_SECURITY_HEADER },
+	  .now = T0, .want = S3_ERR_AUTH_MALFORMED },
 	{ .name = "bad x-amz-content-sha256", .path = "/test.txt",
 	  .hdrs = { { "Host", HOST }, { "Range", "bytes=0-9" }, { "x-amz-date", DATE },
 		    { "x-amz-content-sha256", "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD" },
