@@ -111,7 +111,8 @@ struct bench_worker {
 	uint64_t ok, non2xx, errors, dropped, reconnects;
 	uint64_t t_last_end;     /* CLOCK_MONOTONIC ns of last measured completion */
 	int first_status;        /* first non-2xx status seen */
-	char first_err[160];     /* first error seen */
+	char err[160];           /* why the latest failure happened */
+	char first_err[160];     /* err of the first request counted as an error */
 };
 
 /* The parsed framing of one final response. */
@@ -131,17 +132,17 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* Note why this exchange failed; record() keeps the first one that is
+ * counted, so a failure that a retry repaired is never reported. */
 static void worker_fail(struct bench_worker *w, const char *what, int err)
 {
-	if (w->first_err[0])
-		return;
 	if (err == EAGAIN || err == EWOULDBLOCK)  /* SO_RCVTIMEO / SO_SNDTIMEO */
-		snprintf(w->first_err, sizeof(w->first_err), "%s: timed out after %g s", what,
+		snprintf(w->err, sizeof(w->err), "%s: timed out after %g s", what,
 		         w->sh->o->timeout);
 	else if (err)
-		snprintf(w->first_err, sizeof(w->first_err), "%s: %s", what, strerror(err));
+		snprintf(w->err, sizeof(w->err), "%s: %s", what, strerror(err));
 	else
-		snprintf(w->first_err, sizeof(w->first_err), "%s", what);
+		snprintf(w->err, sizeof(w->err), "%s", what);
 }
 
 /* ---------------------------------------------------------------- socket */
@@ -182,9 +183,8 @@ static int conn_open(struct bench_worker *w)
 }
 
 /* Send the header and (for PUT) the body with as few syscalls as the kernel
- * allows. *sent tells the caller whether any byte left, which decides whether
- * a failure can be a stale keep-alive connection. */
-static int send_request(struct bench_worker *w, size_t hlen, size_t blen, size_t *sent)
+ * allows: one sendmsg, repeated only for what it did not take. */
+static int send_request(struct bench_worker *w, size_t hlen, size_t blen)
 {
 	struct iovec iov[2] = {
 		{ .iov_base = w->req, .iov_len = hlen },
@@ -192,7 +192,6 @@ static int send_request(struct bench_worker *w, size_t hlen, size_t blen, size_t
 	};
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = blen ? 2 : 1 };
 
-	*sent = 0;
 	while (msg.msg_iovlen) {
 		ssize_t n = sendmsg(w->fd, &msg, MSG_NOSIGNAL);
 		if (n < 0) {
@@ -200,7 +199,6 @@ static int send_request(struct bench_worker *w, size_t hlen, size_t blen, size_t
 				continue;
 			return -1;
 		}
-		*sent += (size_t)n;
 		while (msg.msg_iovlen && (size_t)n >= msg.msg_iov->iov_len) {
 			n -= (ssize_t)msg.msg_iov->iov_len;
 			msg.msg_iov++;
@@ -390,7 +388,8 @@ static int skip_chunked(struct bench_worker *w, struct bench_resp *r)
 		if (skip_bytes(w, sz) < 0)
 			return -1;
 		if ((ll = need_line(w)) != 0) {
-			worker_fail(w, ll < 0 ? "chunk end" : "chunk not followed by CRLF", 0);
+			if (ll > 0)
+				worker_fail(w, "chunk not followed by CRLF", 0);
 			return -1;
 		}
 		consume(w, 2);
@@ -498,7 +497,7 @@ static size_t build_request(struct bench_worker *w, unsigned long long key)
 static int exchange(struct bench_worker *w, unsigned long long key, int measured)
 {
 	const struct bench_opts *o = w->sh->o;
-	size_t hlen = build_request(w, key), sent;
+	size_t hlen = build_request(w, key);
 	struct bench_resp r;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -513,7 +512,7 @@ static int exchange(struct bench_worker *w, unsigned long long key, int measured
 		}
 		reused = w->used;
 		w->used = 1;
-		if (send_request(w, hlen, o->put ? (size_t)o->size : 0, &sent) < 0) {
+		if (send_request(w, hlen, o->put ? (size_t)o->size : 0) < 0) {
 			int err = errno;
 
 			/* The server may have answered early (e.g. 413) and closed:
@@ -566,6 +565,8 @@ static void record(struct bench_worker *w, int status, uint64_t t0, uint64_t t1)
 {
 	if (status < 0) {
 		w->errors++;
+		if (!w->first_err[0])
+			memcpy(w->first_err, w->err, sizeof(w->first_err));
 	} else if (status / 100 != 2) {
 		w->non2xx++;
 		if (!w->first_status)

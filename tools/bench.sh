@@ -45,6 +45,7 @@ command -v curl >/dev/null || die "curl is missing"
 
 TMP=$(mktemp -d -p "${BENCH_TMPDIR:-/var/tmp}" atrium-bench.XXXXXX)
 PIDS=()
+# shellcheck disable=SC2317  # reached through the trap
 cleanup() {
 	local pid
 	for pid in "${PIDS[@]}"; do
@@ -114,10 +115,10 @@ start_nginx() {
 	    }
 	}
 	EOF
-	"$NGINX" -c "$d/nginx.conf" -p "$d" -e "$d/error.log" -g 'daemon off;' 2>>"$d/error.log" &
-	PIDS+=($!)
+	"$NGINX" -c "$d/nginx.conf" -p "$d" -e "$d/error.log" -g 'daemon off;' 2>"$d/stderr.log" &
+	PIDS+=("$!")
 	if ! wait_http "http://127.0.0.1:$port/" any $!; then
-		tail -n 20 "$d/error.log" >&2 || true
+		tail -n 20 "$d/error.log" "$d/stderr.log" >&2 || true
 		return 1
 	fi
 	NGINX_PORT=$port
@@ -131,7 +132,7 @@ start_atrium() {
 	"$ATRIUMD" --data "$d/data" --port "$port" --auth simple --bind 127.0.0.1 \
 		2>"$d/atriumd.log" >&2 &
 	pid=$!
-	PIDS+=($pid)
+	PIDS+=("$pid")
 	if ! wait_http "http://127.0.0.1:$port/api/v1/health" 200 $pid; then
 		say "atriumd did not become healthy; last log lines:"
 		tail -n 20 "$d/atriumd.log" >&2 || true
