@@ -4,7 +4,8 @@
 CC      ?= cc
 PKGS    := fuse3 libxml-2.0 openssl sqlite3 zlib
 WARN    := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-declarations \
-           -Wwrite-strings -Wvla -Wformat-security -Wno-unused-parameter
+           -Wwrite-strings -Wvla -Wformat-security -Wno-unused-parameter \
+           -Wframe-larger-than=16384
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN) -D_GNU_SOURCE -I. \
              $(shell pkg-config --cflags $(PKGS))

@@ -7,6 +7,7 @@
 #ifndef S3_S3_INT_H
 #define S3_S3_INT_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "common/buf.h"
@@ -21,7 +22,15 @@ struct s3_server {
 	struct s3_options opt;
 	uint64_t next_id;  /* request ids; atomic */
 	uint64_t id_salt;
+	pthread_key_t io_key; /* per-thread body buffer */
 };
+
+/* A S3_IO_BUFFER-byte buffer owned by the calling thread, allocated on its
+ * first use and freed when the thread ends: a body buffer per request would
+ * be an mmap/munmap each time (and a TLB shootdown on every CPU). NULL if
+ * out of memory. */
+#define S3_IO_BUFFER (256 * 1024)
+char *s3_io_buffer(struct s3_server *s);
 
 struct s3_req {
 	struct s3_server *srv;

@@ -10,7 +10,6 @@
 #include "common/timefmt.h"
 #include "s3/s3_int.h"
 
-#define PUT_BUF (256 * 1024)
 #define META_MAX 2048 /* AWS: user metadata up to 2 KB */
 
 /* Standard headers an object keeps and returns (AWS's list). */
@@ -85,7 +84,7 @@ enum s3_err s3_put_object(struct s3_req *r)
 	struct buf hdrs = BUF_INIT(8192);
 	unsigned char want_md5[16], got_md5[16];
 	int have_md5, body_open = 0;
-	char *data = NULL;
+	char *data = s3_io_buffer(r->srv);
 	enum s3_err e;
 	int rc;
 
@@ -107,13 +106,13 @@ enum s3_err s3_put_object(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	if (!(data = malloc(PUT_BUF))) {
+	if (!data) {
 		e = S3_ERR_SLOW_DOWN;
 		goto out;
 	}
 	s3_continue(r);
 	for (;;) {
-		long n = s3_body_read(&body, data, PUT_BUF, &e);
+		long n = s3_body_read(&body, data, S3_IO_BUFFER, &e);
 		if (n < 0)
 			goto out;
 		if (n == 0)
@@ -152,7 +151,6 @@ out:
 			r->must_close = 1; /* the rest of the body is still on the wire */
 		s3_body_close(&body);
 	}
-	free(data);
 	buf_release(&hdrs);
 	return e;
 }

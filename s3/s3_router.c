@@ -246,10 +246,23 @@ struct s3_server *s3_server_new(struct atr_core *core, const struct atr_idents *
 	s->idents = idents;
 	s->opt = *opt;
 	s->id_salt = (uint64_t)time(NULL) << 24;
+	pthread_key_create(&s->io_key, free);
 	return s;
 }
 
 void s3_server_free(struct s3_server *s)
 {
+	if (!s)
+		return;
+	free(pthread_getspecific(s->io_key));
+	pthread_key_delete(s->io_key);
 	free(s);
+}
+
+char *s3_io_buffer(struct s3_server *s)
+{
+	char *b = pthread_getspecific(s->io_key);
+	if (!b && (b = malloc(S3_IO_BUFFER)))
+		pthread_setspecific(s->io_key, b);
+	return b;
 }

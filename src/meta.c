@@ -101,7 +101,7 @@ static struct meta_conn *conn_open(const char *path)
 	char *err = NULL;
 	if (sqlite3_exec(c->db,
 			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-			 "PRAGMA cache_size=-1024; PRAGMA mmap_size=268435456;"
+			 "PRAGMA cache_size=-1024;"
 			 "PRAGMA temp_store=MEMORY;",
 			 NULL, NULL, &err) != SQLITE_OK) {
 		LOG(LOG_ERROR, "meta: pragmas on %s: %s", path, err);

@@ -1,4 +1,5 @@
 /* object — PUT, GET, HEAD and DELETE of objects over the UFS and the metadata. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +36,15 @@ static int64_t ufs_mtime(struct atr_core *c, const char *bucket, const char *dir
  * says "the rows are in step with the UFS as of this mtime". After our own
  * change we move it forward, but only if it was in step before (else a
  * change made behind our back would be hidden) or if we created it.
+ * Every such directory is a prefix of the key being changed, so only its
+ * length is kept: civetweb's worker stacks are 100 KiB (Debian's build).
  */
 #define TOUCH_MAX 8
 struct touched {
+	const char *key; /* the key being changed */
 	int n;
 	struct {
-		char key[ATR_KEY_MAX + 1];
+		size_t len;
 		int64_t before;
 		int created;
 	} d[TOUCH_MAX];
@@ -49,12 +53,14 @@ struct touched {
 static void touch(struct atr_core *c, struct touched *t, const char *bucket,
 		  const char *dirkey, int created)
 {
+	size_t len = strlen(dirkey);
+	assert(!strncmp(dirkey, t->key, len));
 	for (int i = 0; i < t->n; i++)
-		if (!strcmp(t->d[i].key, dirkey))
+		if (t->d[i].len == len)
 			return;
 	if (t->n == TOUCH_MAX)
 		return; /* left out: it will simply be re-read by the next listing */
-	snprintf(t->d[t->n].key, sizeof(t->d[0].key), "%s", dirkey);
+	t->d[t->n].len = len;
 	t->d[t->n].before = created ? 0 : ufs_mtime(c, bucket, dirkey);
 	t->d[t->n].created = created;
 	t->n++;
@@ -62,13 +68,15 @@ static void touch(struct atr_core *c, struct touched *t, const char *bucket,
 
 static void touched_done(struct atr_core *c, struct touched *t, const char *bucket)
 {
+	char dirkey[ATR_KEY_MAX + 1];
 	for (int i = 0; i < t->n; i++) {
 		struct meta_row r;
-		if (meta_obj_get(c->meta, bucket, t->d[i].key, &r, 0))
+		memcpy(dirkey, t->key, t->d[i].len);
+		dirkey[t->d[i].len] = '\0';
+		if (meta_obj_get(c->meta, bucket, dirkey, &r, 0))
 			continue;
 		if (t->d[i].created || r.dir_mtime == t->d[i].before)
-			meta_obj_set_dir_mtime(c->meta, bucket, t->d[i].key,
-					       ufs_mtime(c, bucket, t->d[i].key));
+			meta_obj_set_dir_mtime(c->meta, bucket, dirkey, ufs_mtime(c, bucket, dirkey));
 	}
 }
 
@@ -262,7 +270,7 @@ static int commit_locked(struct atr_writer *w, const char *hdrs, struct meta_row
 {
 	struct atr_core *c = w->c;
 	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2];
-	struct touched t = { 0 };
+	struct touched t = { .key = w->key };
 	struct meta_row old;
 	int rc;
 
@@ -519,7 +527,7 @@ static int prune_parents(struct atr_core *c, const char *bucket, const char *key
 static int delete_locked(struct atr_core *c, const char *bucket, const char *key)
 {
 	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2];
-	struct touched t = { 0 };
+	struct touched t = { .key = key };
 	struct meta_row r;
 	int rc;
 
@@ -579,7 +587,7 @@ int sync_object(struct atr_core *c, const char *bucket, const char *key, struct 
 {
 	char path[PATH_MAX_UFS], etag[ATR_ETAG_MAX + 1] = "";
 	struct ufs_stat st, hashed;
-	struct touched t = { 0 };
+	struct touched t = { .key = key };
 	int rc;
 
 	if (ufs_path(path, sizeof(path), bucket, key))

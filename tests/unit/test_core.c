@@ -80,14 +80,14 @@ static char *get(struct atr_core *c, const char *key)
 }
 
 struct collected {
-	char items[64][64];
+	char items[32][32];
 	int n;
 };
 
 static int collect(void *arg, const struct atr_list_item *it)
 {
 	struct collected *c = arg;
-	snprintf(c->items[c->n++], 64, "%s%s", it->is_prefix ? "P:" : "", it->key);
+	snprintf(c->items[c->n++], 32, "%s%s", it->is_prefix ? "P:" : "", it->key);
 	return 0;
 }
 
