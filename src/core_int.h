@@ -57,6 +57,21 @@ int bucket_check(struct atr_core *c, const struct atr_user *u, const char *name,
 /* The login name of a uid (the daemon's user for our own uid). */
 void owner_of_uid(struct atr_core *c, uid_t uid, char out[ATR_USER_MAX + 1]);
 
+/* What an object is made from: a filled stage (NULL for a directory
+ * marker), its ETag and stored headers. */
+struct commit {
+	const char *user;
+	const char *bucket;
+	const char *key;
+	struct ufs_stage *stage; /* consumed: committed or discarded */
+	const char *etag;
+	const char *hdrs;
+};
+/* Makes cm visible atomically (rename + one transaction), replacing what
+ * was at the key; creates implied directories. The one commit path of PUT,
+ * multipart completion and copy. */
+int object_commit(struct atr_core *c, const struct commit *cm, struct atr_obj *out);
+
 /* MD5 of a UFS file as hex, for files met behind our back. */
 int hash_ufs_file(struct atr_core *c, const char *path, char etag[ATR_ETAG_MAX + 1],
 		  struct ufs_stat *st);

@@ -266,23 +266,24 @@ void atr_put_abort(struct atr_writer *w)
 	free(w);
 }
 
-static int commit_locked(struct atr_writer *w, const char *hdrs, struct meta_row *row)
+/* The commit step shared by every way an object is made (PUT, multipart
+ * completion, copy): under ns_lock, inside a transaction. */
+static int commit_locked(struct atr_core *c, const struct commit *cm, struct meta_row *row)
 {
-	struct atr_core *c = w->c;
 	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2];
-	struct touched t = { .key = w->key };
+	struct touched t = { .key = cm->key };
 	struct meta_row old;
 	int rc;
 
-	if ((rc = ensure_parents(c, w->bucket, w->key, w->user, 1, &t)))
+	if ((rc = ensure_parents(c, cm->bucket, cm->key, cm->user, 1, &t)))
 		return rc;
-	parent_key(w->key, parent);
-	touch(c, &t, w->bucket, parent, 0);
-	if (ufs_path(path, sizeof(path), w->bucket, w->key))
+	parent_key(cm->key, parent);
+	touch(c, &t, cm->bucket, parent, 0);
+	if (ufs_path(path, sizeof(path), cm->bucket, cm->key))
 		return ATR_E_KEY_TOO_LONG;
 
-	int had = meta_obj_get(c->meta, w->bucket, w->key, &old, 0) == ATR_OK;
-	if (w->is_dir) {
+	int had = meta_obj_get(c->meta, cm->bucket, cm->key, &old, 0) == ATR_OK;
+	if (!cm->stage) {
 		/* A directory marker: the directory itself, made explicit. */
 		struct ufs_stat st;
 		rc = c->ufs->ops->stat(c->ufs, path, &st);
@@ -292,7 +293,7 @@ static int commit_locked(struct atr_writer *w, const char *hdrs, struct meta_row
 			return rc;
 		if (rc)
 			return rc;
-		dir_row(row, w->user, 0);
+		dir_row(row, cm->user, 0);
 		if (had) {
 			row->obj.ino = old.obj.ino;
 			row->dir_mtime = old.dir_mtime;
@@ -300,38 +301,32 @@ static int commit_locked(struct atr_writer *w, const char *hdrs, struct meta_row
 		row->obj.mtime_ns = st.mtime_ns;
 	} else {
 		struct ufs_stat st;
-		rc = c->ufs->ops->stage_commit(w->stage, path, &st);
-		w->stage = NULL;
-		if (rc)
+		if ((rc = c->ufs->ops->stage_commit(cm->stage, path, &st)))
 			return rc;
 		memset(row, 0, sizeof(*row));
 		row->obj.size = st.size;
 		row->obj.mtime_ns = st.mtime_ns;
 		row->obj.mode = 0644;
 		row->obj.version = had ? old.obj.version + 1 : 1;
-		snprintf(row->obj.owner, sizeof(row->obj.owner), "%s", w->user);
-		hex_encode(w->sum, MD5_LEN, row->obj.etag);
+		snprintf(row->obj.owner, sizeof(row->obj.owner), "%s", cm->user);
+		snprintf(row->obj.etag, sizeof(row->obj.etag), "%s", cm->etag);
 	}
-	row->obj.hdrs = (char *)hdrs;
-	rc = meta_obj_put(c->meta, w->bucket, w->key, row);
+	row->obj.hdrs = (char *)cm->hdrs;
+	rc = meta_obj_put(c->meta, cm->bucket, cm->key, row);
 	row->obj.hdrs = NULL;
 	if (rc)
 		return rc;
-	touched_done(c, &t, w->bucket);
+	touched_done(c, &t, cm->bucket);
 	return ATR_OK;
 }
 
-int atr_put_commit(struct atr_writer *w, const char *hdrs, struct atr_obj *out)
+int object_commit(struct atr_core *c, const struct commit *cm, struct atr_obj *out)
 {
-	struct atr_core *c = w->c;
 	struct meta_row row;
-	unsigned char sum[MD5_LEN];
-	atr_put_md5(w, sum);
-
 	pthread_mutex_lock(&c->ns_lock);
 	int rc = meta_begin(c->meta);
 	if (!rc) {
-		rc = commit_locked(w, hdrs, &row);
+		rc = commit_locked(c, cm, &row);
 		if (rc)
 			meta_rollback(c->meta);
 		else
@@ -340,6 +335,19 @@ int atr_put_commit(struct atr_writer *w, const char *hdrs, struct atr_obj *out)
 	pthread_mutex_unlock(&c->ns_lock);
 	if (!rc && out)
 		*out = row.obj;
+	return rc;
+}
+
+int atr_put_commit(struct atr_writer *w, const char *hdrs, struct atr_obj *out)
+{
+	unsigned char sum[MD5_LEN];
+	char etag[ATR_ETAG_MAX + 1];
+	atr_put_md5(w, sum);
+	hex_encode(sum, MD5_LEN, etag);
+	struct commit cm = { .user = w->user, .bucket = w->bucket, .key = w->key,
+			     .stage = w->stage, .etag = etag, .hdrs = hdrs };
+	int rc = object_commit(w->c, &cm, out);
+	w->stage = NULL; /* committed or discarded by stage_commit */
 	atr_put_abort(w);
 	return rc;
 }
