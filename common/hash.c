@@ -74,7 +74,7 @@ void hex_encode(const unsigned char *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int hexval(char c)
+int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9') return c - '0';
 	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -87,7 +87,7 @@ int hex_decode(const char *in, size_t inlen, unsigned char *out, size_t outlen)
 	if (inlen != 2 * outlen)
 		return -1;
 	for (size_t i = 0; i < outlen; i++) {
-		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+		int hi = hex_digit(in[2 * i]), lo = hex_digit(in[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (unsigned char)(hi << 4 | lo);

@@ -35,6 +35,8 @@ void md5(const void *data, size_t len, unsigned char out[MD5_LEN]);
 void hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
 		 unsigned char out[SHA256_LEN]);
 
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(char c);
 /* Lower-case hex; out must hold 2*len+1 bytes. */
 void hex_encode(const unsigned char *in, size_t len, char *out);
 /* Parses exactly 2*outlen hex digits (either case); 0 or -1. */

@@ -1,5 +1,7 @@
 #include "common/uri.h"
 
+#include "common/hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,14 +28,6 @@ int uri_encode(struct buf *out, const char *s, size_t len, int keep_slash)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
 long uri_decode_inplace(char *s, size_t len, int plus_is_space)
 {
 	size_t o = 0;
@@ -42,7 +36,7 @@ long uri_decode_inplace(char *s, size_t len, int plus_is_space)
 		if (c == '%') {
 			if (i + 2 >= len)
 				return -1;
-			int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+			int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			s[o++] = (char)(hi << 4 | lo);

@@ -145,13 +145,6 @@ static int next_line(struct s3_chunked *c, char **line, size_t *len)
 	return 1;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9') return ch - '0';
-	if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-	return -1;
-}
 
 /* HMAC(signing key, kind "\n" date "\n" scope "\n" prev "\n" hashes) must
  * equal claimed; on success it becomes the previous signature. */
@@ -204,8 +197,8 @@ static enum s3_err size_line(struct s3_chunked *c, char *s, size_t len)
 	if (!len || s[len - 1] != '\r')
 		return S3_ERR_INVALID_CHUNK;
 	s[--len] = '\0';
-	for (i = 0; i < len && hexval(s[i]) >= 0; i++) {
-		size = size * 16 + (uint64_t)hexval(s[i]);
+	for (i = 0; i < len && hex_digit(s[i]) >= 0; i++) {
+		size = size * 16 + (uint64_t)hex_digit(s[i]);
 		if (size > CHUNK_SIZE_MAX)
 			return S3_ERR_INVALID_CHUNK;
 	}

@@ -154,9 +154,9 @@ struct bcache_block *bcache_get(struct bcache *bc, uint64_t ino, uint64_t versio
 	if (b) {
 		b->pins++;
 		bc->hits++;
-		int target = 1; /* a hit in either segment is "used twice": protect it */
+		/* A hit in either segment is "used twice": protect it. */
 		seg_unlink(bc, b);
-		seg_push(bc, b, target);
+		seg_push(bc, b, 1);
 		balance(bc);
 	} else {
 		bc->misses++;
