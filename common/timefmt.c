@@ -40,9 +40,13 @@ static int parse_full(const char *s, const char *fmt, time_t *out)
 
 int time_parse_amz(const char *s, time_t *out)
 {
-	if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
+	char back[TIMEFMT_LEN];
+	if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z' ||
+	    parse_full(s, "%Y%m%dT%H%M%SZ", out))
 		return -1;
-	return parse_full(s, "%Y%m%dT%H%M%SZ", out);
+	/* strptime takes "2013 524" and Feb 31: accept only what formats back the same. */
+	time_fmt_amz(*out, back);
+	return strcmp(back, s) ? -1 : 0;
 }
 
 int time_parse_http(const char *s, time_t *out)
