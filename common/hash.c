@@ -64,6 +64,13 @@ void hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
 	HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &n);
 }
 
+void hmac_sha1(const void *key, size_t keylen, const void *data, size_t len,
+	       unsigned char out[SHA1_LEN])
+{
+	unsigned int n = SHA1_LEN;
+	HMAC(EVP_sha1(), key, (int)keylen, data, len, out, &n);
+}
+
 void hex_encode(const unsigned char *in, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

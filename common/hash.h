@@ -16,6 +16,7 @@ enum hash_alg { HASH_MD5, HASH_SHA1, HASH_SHA256 };
 
 #define HASH_MAX_LEN 32
 #define MD5_LEN 16
+#define SHA1_LEN 20
 #define SHA256_LEN 32
 
 struct hash {
@@ -34,6 +35,9 @@ void sha256(const void *data, size_t len, unsigned char out[SHA256_LEN]);
 void md5(const void *data, size_t len, unsigned char out[MD5_LEN]);
 void hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
 		 unsigned char out[SHA256_LEN]);
+/* SigV2's MAC. */
+void hmac_sha1(const void *key, size_t keylen, const void *data, size_t len,
+	       unsigned char out[SHA1_LEN]);
 
 /* The value of one hex digit (either case), or -1. */
 int hex_digit(char c);

@@ -53,6 +53,9 @@ int time_parse_http(const char *s, time_t *out)
 {
 	if (!parse_full(s, "%a, %d %b %Y %H:%M:%S GMT", out))
 		return 0;
+	/* RFC 822's numeric zone, as SigV2 clients (and AWS's examples) send it. */
+	if (!parse_full(s, "%a, %d %b %Y %H:%M:%S +0000", out))
+		return 0;
 	if (!parse_full(s, "%A, %d-%b-%y %H:%M:%S GMT", out))
 		return 0;
 	return parse_full(s, "%a %b %e %H:%M:%S %Y", out);

@@ -18,7 +18,8 @@ void time_fmt_rfc1123(time_t t, char out[TIMEFMT_LEN]);
 void time_fmt_iso8601_ms(int64_t ns, char out[TIMEFMT_LEN]);
 void time_fmt_amz(time_t t, char out[TIMEFMT_LEN]);
 int time_parse_amz(const char *s, time_t *out);
-/* RFC 1123, RFC 850 and asctime forms, as HTTP/1.1 requires of readers. */
+/* RFC 1123, RFC 850 and asctime forms, as HTTP/1.1 requires of readers,
+ * and RFC 1123 with a "+0000" zone (SigV2 Date headers). */
 int time_parse_http(const char *s, time_t *out);
 int64_t time_now_ns(void);
 

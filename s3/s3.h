@@ -13,10 +13,26 @@
 
 struct mg_connection;
 
+/* A finished request, for the observe hook (metrics, access log). The
+ * strings are valid during the call only. */
+struct s3_done {
+	const char *id, *user, *method;
+	const char *op;               /* S3's name: "GetObject"...; "Rejected" before routing */
+	const char *path;             /* as sent, without the query */
+	int status;
+	uint64_t bytes_in, bytes_out; /* request Content-Length; response Content-Length */
+	int64_t time_ns;              /* wall clock when the request arrived */
+	int64_t duration_ns;
+};
+typedef void (*s3_observe_fn)(void *arg, const struct s3_done *d);
+
 struct s3_options {
 	enum s3_auth_mode auth;
 	const char *region;          /* reported by GetBucketLocation */
 	uint64_t max_put_size;       /* largest single PUT (5 GiB) */
+	s3_observe_fn observe;       /* called after each request; may be NULL */
+	void *observe_arg;
+	uint64_t min_part_size;      /* smallest multipart part but the last (5 MiB) */
 };
 
 struct s3_server;
@@ -27,5 +43,12 @@ struct s3_server *s3_server_new(struct atr_core *core, const struct atr_idents *
 void s3_server_free(struct s3_server *s);
 /* Handles one request on conn; returns the HTTP status sent. */
 int s3_handle(struct s3_server *s, struct mg_connection *conn);
+
+/* Authenticates the request on conn the way the S3 door does (same mode,
+ * same users, SigV4 header or presigned query), for the daemon's other
+ * HTTP endpoints; the body is neither read nor checked. Fills user: the
+ * daemon's user for an anonymous request in simple mode. */
+enum s3_err s3_authenticate_conn(struct s3_server *s, struct mg_connection *conn,
+				 char user[ATR_USER_MAX + 1]);
 
 #endif

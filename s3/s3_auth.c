@@ -1,5 +1,6 @@
 /*
- * s3_auth — SigV4 (header and presigned query) and Alluxio's simple mode.
+ * s3_auth — SigV4 and SigV2 (header and presigned query each) and
+ * Alluxio's simple mode.
  * See s3_auth.h for the rules; this file only adds the how.
  */
 #include "s3/s3_auth.h"
@@ -25,8 +26,7 @@
  * already bounded by civetweb's request size; this is far above that. */
 #define CANON_MAX (1u << 20)
 
-/* How a request presents credentials. A SigV2 verifier slots in beside the
- * SigV4 ones in s3_auth_check's switch. */
+/* How a request presents credentials. */
 enum auth_kind {
 	AUTH_NONE,
 	AUTH_V4_HEADER,
@@ -546,6 +546,267 @@ static enum s3_err sigv4_query_check(const struct s3_auth_req *req, const struct
 	return sigv4_verify(req, q, &v, secret_fn, arg, out);
 }
 
+/* ---- Signature V2 ----
+ *
+ * StringToSign = Method \n Content-MD5 \n Content-Type \n Date \n
+ *                CanonicalizedAmzHeaders CanonicalizedResource
+ * MAC = base64(HMAC-SHA1(secret, StringToSign)). Date is empty when
+ * x-amz-date is sent (it then signs among the x-amz-* headers), and is the
+ * Expires value of a presigned URL. The resource is the path exactly as
+ * sent (percent-encoded as the client encoded it, with the /api/v1/s3 prefix
+ * when the client used it), then the sub-resources below, sorted by name,
+ * with their decoded values.
+ */
+
+/* Sub-resources that belong to the CanonicalizedResource: AWS's list plus
+ * what botocore and boto 2 sign (response-* overrides, delete, tagging...). */
+static const char *const v2_subresources[] = {
+	"accelerate", "acl", "analytics", "cors", "delete", "inventory", "lifecycle",
+	"location", "logging", "metrics", "notification", "object-lock", "partNumber",
+	"policy", "replication", "requestPayment", "response-cache-control",
+	"response-content-disposition", "response-content-encoding",
+	"response-content-language", "response-content-type", "response-expires",
+	"restore", "select", "select-type", "tagging", "torrent", "uploadId", "uploads",
+	"versionId", "versioning", "versions", "website",
+};
+
+static int v2_is_subresource(const char *name)
+{
+	for (size_t i = 0; i < sizeof(v2_subresources) / sizeof(v2_subresources[0]); i++)
+		if (!strcmp(v2_subresources[i], name))
+			return 1;
+	return 0;
+}
+
+/* Appends v with leading and trailing blanks trimmed (NULL appends nothing). */
+static int add_trimmed(struct buf *b, const char *v)
+{
+	size_t n;
+	if (!v)
+		return 0;
+	v += strspn(v, " \t");
+	n = strlen(v);
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	return buf_add(b, v, n);
+}
+
+/* Sorts by name, case-insensitively; a repeated name keeps request order. */
+static int amz_hdr_cmp(const void *a, const void *b)
+{
+	const struct s3_hdr *x = *(const struct s3_hdr *const *)a;
+	const struct s3_hdr *y = *(const struct s3_hdr *const *)b;
+	int c = strcasecmp(x->name, y->name);
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+/* CanonicalizedAmzHeaders: "name:v1,v2\n" per x-amz-* name, lower-cased,
+ * sorted, values trimmed. skip_date leaves x-amz-date out. */
+static int v2_amz_headers(struct buf *b, const struct s3_auth_req *req, int skip_date)
+{
+	const struct s3_hdr *h[SIGNED_HEADERS_MAX];
+	int n = 0;
+
+	for (int i = 0; i < req->nhdrs; i++) {
+		if (strncasecmp(req->hdrs[i].name, "x-amz-", 6) ||
+		    (skip_date && !strcasecmp(req->hdrs[i].name, "x-amz-date")))
+			continue;
+		if (n == SIGNED_HEADERS_MAX)
+			return -1;
+		h[n++] = &req->hdrs[i];
+	}
+	qsort(h, (size_t)n, sizeof(h[0]), amz_hdr_cmp);
+	for (int i = 0; i < n; i++) {
+		if (i > 0 && !strcasecmp(h[i - 1]->name, h[i]->name)) {
+			if (buf_addch(b, ','))
+				return -1;
+		} else {
+			if (i > 0 && buf_addch(b, '\n'))
+				return -1;
+			for (const char *c = h[i]->name; *c; c++)
+				if (buf_addch(b, (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c)))
+					return -1;
+			if (buf_addch(b, ':'))
+				return -1;
+		}
+		if (add_trimmed(b, h[i]->value))
+			return -1;
+	}
+	return n ? buf_addch(b, '\n') : 0;
+}
+
+static int v2_resource(struct buf *b, const struct s3_auth_req *req, const struct uri_query *q,
+		       const char *path, int slash)
+{
+	const struct uri_param *sub[URI_MAX_PARAMS];
+	int n = 0;
+
+	if (req->path_decoded ? uri_encode(b, path, strlen(path), 1) : buf_addstr(b, path))
+		return -1;
+	if (slash && buf_addch(b, '/'))
+		return -1;
+	for (int i = 0; i < q->n; i++)
+		if (v2_is_subresource(q->p[i].name))
+			sub[n++] = &q->p[i];
+	/* Insertion sort: stable, and n is tiny. */
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && strcmp(sub[j - 1]->name, sub[j]->name) > 0; j--) {
+			const struct uri_param *t = sub[j];
+			sub[j] = sub[j - 1];
+			sub[j - 1] = t;
+		}
+	for (int i = 0; i < n; i++)
+		if (buf_addch(b, i ? '&' : '?') || buf_addstr(b, sub[i]->name) ||
+		    (sub[i]->has_value && (buf_addch(b, '=') || buf_addstr(b, sub[i]->value))))
+			return -1;
+	return 0;
+}
+
+static int v2_string_to_sign(struct buf *b, const struct s3_auth_req *req,
+			     const struct uri_query *q, const char *date, int skip_amz_date,
+			     const char *path, int slash)
+{
+	if (buf_addstr(b, req->method) || buf_addch(b, '\n') ||
+	    add_trimmed(b, hdr_get(req, "content-md5")) || buf_addch(b, '\n') ||
+	    add_trimmed(b, hdr_get(req, "content-type")) || buf_addch(b, '\n') ||
+	    add_trimmed(b, date) || buf_addch(b, '\n') ||
+	    v2_amz_headers(b, req, skip_amz_date) || v2_resource(b, req, q, path, slash))
+		return -1;
+	return 0;
+}
+
+/*
+ * Checks sig (NULL: it was not even a signature) over the string to sign
+ * with date in the Date position. Some
+ * variants are accepted as well, none of which can name another resource
+ * or mean another request:
+ *  - AWS's own published DELETE example signs the x-amz-date value in the
+ *    Date position and leaves it out of the x-amz-* headers; alt_date (the
+ *    x-amz-date value, or NULL) accepts that form;
+ *  - req->alt_path and req->bucket_path (see s3_auth.h).
+ */
+static enum s3_err sigv2_verify(const struct s3_auth_req *req, const struct uri_query *q,
+				const char *ak, const unsigned char sig[SHA1_LEN],
+				const char *date, const char *alt_date, s3_secret_fn secret_fn,
+				void *arg, struct s3_auth *out)
+{
+	struct buf sts = BUF_INIT(CANON_MAX);
+	char secret[S3_SECRET_MAX + 1] = "";
+	unsigned char mac[SHA1_LEN];
+	enum s3_err e = S3_ERR_INTERNAL;
+
+	if (secret_fn(arg, ak, secret, sizeof(secret), out->user, sizeof(out->user))) {
+		e = S3_ERR_INVALID_ACCESS_KEY;
+		goto out;
+	}
+	secret[sizeof(secret) - 1] = '\0';
+	out->user[sizeof(out->user) - 1] = '\0';
+	e = S3_ERR_SIGNATURE_MISMATCH;
+	for (int v = 0; v < 8 && sig && e == S3_ERR_SIGNATURE_MISMATCH; v++) {
+		int alt = v & 1, slash = (v >> 1) & 1, unprefixed = v >> 2;
+		const char *path = unprefixed ? req->alt_path : req->path ? req->path : "/";
+		if ((alt && !alt_date) || (slash && !req->bucket_path) || !path)
+			continue;
+		buf_reset(&sts);
+		if (v2_string_to_sign(&sts, req, q, alt ? alt_date : date, alt, *path ? path : "/",
+				      slash)) {
+			e = S3_ERR_INTERNAL;
+			goto out;
+		}
+		hmac_sha1(secret, strlen(secret), sts.ptr, sts.len, mac);
+		if (secure_equal(mac, sig, SHA1_LEN))
+			e = S3_ERR_OK;
+	}
+	if (e)
+		goto out;
+	snprintf(out->access_key, sizeof(out->access_key), "%s", ak);
+	e = S3_ERR_OK;
+out:
+	explicit_bzero(secret, sizeof(secret));
+	buf_release(&sts);
+	return e;
+}
+
+/* A base64 signature; a '+' sent unescaped in a query reads as ' '. */
+static int v2_sig_decode(const char *s, size_t len, unsigned char sig[SHA1_LEN])
+{
+	char tmp[64];
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len >= sizeof(tmp))
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		tmp[i] = s[i] == ' ' ? '+' : s[i];
+	return base64_decode(tmp, len, sig, SHA1_LEN) == SHA1_LEN ? 0 : -1;
+}
+
+/* "AWS AccessKeyId:Signature". *sig_ok says whether the signature is
+ * base64 of 20 bytes: if not, it simply does not match (after the key). */
+static int v2_header_parse(const char *authz, char *ak, size_t ak_size,
+			   unsigned char sig[SHA1_LEN], int *sig_ok)
+{
+	const char *p = authz + 4;
+	p += strspn(p, " ");
+	const char *colon = strchr(p, ':');
+	if (!colon || colon == p || copy_str(ak, ak_size, p, (size_t)(colon - p)))
+		return -1;
+	*sig_ok = !v2_sig_decode(colon + 1, strlen(colon + 1), sig);
+	return 0;
+}
+
+static enum s3_err sigv2_header_check(const struct s3_auth_req *req, const char *authz,
+				      const struct uri_query *q, s3_secret_fn secret_fn,
+				      void *arg, struct s3_auth *out)
+{
+	char ak[sizeof(out->access_key)];
+	unsigned char sig[SHA1_LEN];
+	int sig_ok = 0;
+	const char *amz_date = hdr_get(req, "x-amz-date");
+	const char *date = amz_date ? amz_date : hdr_get(req, "date");
+	const char *sha = hdr_get(req, "x-amz-content-sha256");
+	time_t when;
+	enum s3_err e;
+
+	if (v2_header_parse(authz, ak, sizeof(ak), sig, &sig_ok))
+		return S3_ERR_AUTH_V2_MALFORMED;
+	if (!date || (time_parse_http(date, &when) && time_parse_amz(date, &when)))
+		return S3_ERR_ACCESS_DENIED;
+	if (sha && (e = payload_parse(sha, out)))
+		return e;
+	if (req->now - when > MAX_SKEW || when - req->now > MAX_SKEW)
+		return S3_ERR_TIME_SKEWED;
+	return sigv2_verify(req, q, ak, sig_ok ? sig : NULL, amz_date ? "" : date, amz_date,
+			    secret_fn, arg, out);
+}
+
+static enum s3_err sigv2_query_check(const struct s3_auth_req *req, const struct uri_query *q,
+				     s3_secret_fn secret_fn, void *arg, struct s3_auth *out)
+{
+	const struct uri_param *ak = uri_query_get(q, "AWSAccessKeyId");
+	const struct uri_param *sig = uri_query_get(q, "Signature");
+	const struct uri_param *expires = uri_query_get(q, "Expires");
+	unsigned char mac[SHA1_LEN];
+	size_t n;
+	time_t when = 0;
+
+	if (!ak || !sig || !expires || !*ak->value)
+		return S3_ERR_AUTH_V2_QUERY_MALFORMED;
+	n = strlen(expires->value);
+	if (n > 18 || !is_digits(expires->value, n))
+		return S3_ERR_ACCESS_DENIED; /* not seconds since the epoch */
+	for (const char *p = expires->value; *p; p++)
+		when = when * 10 + (*p - '0');
+	if (strlen(ak->value) >= sizeof(out->access_key))
+		return S3_ERR_INVALID_ACCESS_KEY;
+	if (req->now > when)
+		return S3_ERR_EXPIRED_REQUEST;
+	out->payload = S3_PAYLOAD_UNSIGNED;
+	out->presigned = 1;
+	return sigv2_verify(req, q, ak->value,
+			    v2_sig_decode(sig->value, strlen(sig->value), mac) ? NULL : mac,
+			    expires->value, NULL, secret_fn, arg, out);
+}
+
 /* Printable ASCII, no '/' or ':' (they delimit it), 1..64 bytes. */
 static int user_valid(const char *s, size_t len)
 {
@@ -586,8 +847,10 @@ static enum s3_err simple_check(const struct s3_auth_req *req, const char *authz
 		len = strcspn(user, ":");
 		break;
 	case AUTH_V4_QUERY:
+		/* X-Amz-Algorithm alone makes a V4 query: the credential may
+		 * be missing (found by fuzz_sigv4: a NULL dereference). */
 		p = uri_query_get(q, "X-Amz-Credential");
-		if (credential_parse(p->value, strlen(p->value), &v))
+		if (!p || credential_parse(p->value, strlen(p->value), &v))
 			return S3_ERR_AUTH_MALFORMED;
 		user = v.access_key;
 		len = strlen(user);
@@ -660,8 +923,14 @@ enum s3_err s3_auth_check(enum s3_auth_mode mode, const struct s3_auth_req *req,
 		e = sigv4_query_check(req, &q, secret_fn, arg, out);
 		break;
 	case AUTH_V2_HEADER:
+		if (query_kind(&q) != AUTH_NONE) {
+			e = S3_ERR_INVALID_ARGUMENT; /* one mechanism only */
+			break;
+		}
+		e = sigv2_header_check(req, authz, &q, secret_fn, arg, out);
+		break;
 	case AUTH_V2_QUERY:
-		e = S3_ERR_ACCESS_DENIED; /* no SigV2 verifier yet */
+		e = sigv2_query_check(req, &q, secret_fn, arg, out);
 		break;
 	case AUTH_UNKNOWN:
 	default:

@@ -12,6 +12,14 @@
  *    be within 15 minutes of now (RequestTimeTooSkewed); a presigned URL must
  *    not be past X-Amz-Date + X-Amz-Expires (AccessDenied, "Request has
  *    expired"), and X-Amz-Expires is 1..604800.
+ *    Signature V2 is verified in this mode too: "Authorization: AWS
+ *    AK:base64(HMAC-SHA1)" or a presigned query (AWSAccessKeyId, Expires,
+ *    Signature). Its CanonicalizedResource is the path exactly as sent
+ *    (percent-encoded, any /api/v1/s3 prefix included: it must not be
+ *    path_decoded), then the V2 sub-resources (acl, delete, location,
+ *    partNumber, tagging, uploadId, uploads, versionId, response-*...)
+ *    sorted by name with decoded values. Date or x-amz-date must be within
+ *    15 minutes; a presigned URL is good until Expires (epoch seconds).
  *  - S3_AUTH_SIMPLE: Alluxio's trusted-network mode. The user is the access
  *    key in "Authorization: AWS <user>:<anything>" or in a V4 credential
  *    scope; nothing is verified. A request with no Authorization is anonymous
@@ -65,6 +73,14 @@ struct s3_auth_req {
 	 * request_uri are): it is then UriEncoded as is, never decoded again,
 	 * so a key containing "%41" keeps its '%'. */
 	int path_decoded;
+	/* SigV2 resource spellings clients sign besides the path as sent,
+	 * each naming the same thing: alt_path (NULL for none) is the path
+	 * without the door's /api/v1/s3 prefix (botocore leaves an endpoint's
+	 * path out); bucket_path (the path names a bucket, without a trailing
+	 * '/') accepts the path + "/" that botocore signs for path-style
+	 * bucket requests. */
+	const char *alt_path;
+	int bucket_path;
 };
 
 /* Secrets longer than this are truncated by s3_auth_check (and by
@@ -122,8 +138,15 @@ struct s3_auth {
  *  - Both an Authorization header and query credentials, an unknown
  *    Authorization scheme or an unparsable query: INVALID_ARGUMENT (S3:
  *    "Only one auth mechanism allowed", "Unsupported Authorization Type").
- *  - SigV2 (header "AWS ak:sig" or AWSAccessKeyId query) in SigV4 mode:
- *    ACCESS_DENIED until a SigV2 verifier exists.
+ *  - SigV2 header: AUTH_V2_MALFORMED (not "AWS ak:...");
+ *    ACCESS_DENIED (no valid Date or x-amz-date); INVALID_ARGUMENT (bad
+ *    x-amz-content-sha256); TIME_SKEWED; INVALID_ACCESS_KEY;
+ *    SIGNATURE_MISMATCH. The payload is unsigned unless
+ *    x-amz-content-sha256 gives a hash.
+ *  - SigV2 presigned: AUTH_V2_QUERY_MALFORMED (a parameter missing);
+ *    ACCESS_DENIED (Expires not a number); EXPIRED_REQUEST;
+ *    INVALID_ACCESS_KEY; SIGNATURE_MISMATCH (also for a signature that is
+ *    not base64 of 20 bytes). Unsigned payload.
  *  - Simple mode: AUTH_MALFORMED for an unparsable Authorization or a user
  *    name that is empty, over 64 bytes or not printable ASCII without '/'
  *    and ':'; INVALID_ARGUMENT for a bad x-amz-content-sha256.

@@ -34,7 +34,16 @@ enum s3_err s3_err_from_core(int err)
 	case ATR_E_KEY_IS_PREFIX: return S3_ERR_OBJECT_IS_PREFIX;
 	case ATR_E_TOO_LARGE: return S3_ERR_ENTITY_TOO_LARGE;
 	case ATR_E_INVALID_ARG: return S3_ERR_INVALID_ARGUMENT;
+	case ATR_E_NO_UPLOAD: return S3_ERR_NO_SUCH_UPLOAD;
+	case ATR_E_INVALID_PART: return S3_ERR_INVALID_PART;
+	case ATR_E_PART_ORDER: return S3_ERR_INVALID_PART_ORDER;
+	case ATR_E_PART_TOO_SMALL: return S3_ERR_ENTITY_TOO_SMALL;
+	case ATR_E_PRECONDITION: return S3_ERR_PRECONDITION_FAILED;
+	case ATR_E_CONFLICT: return S3_ERR_CONDITIONAL_CONFLICT;
 	case ATR_E_NOMEM: return S3_ERR_SLOW_DOWN;
+	/* The file-system view's: never met by S3 operations. */
+	case ATR_E_EXISTS: case ATR_E_NOT_EMPTY: return S3_ERR_INVALID_REQUEST;
+	case ATR_E_NOT_SUPPORTED: return S3_ERR_NOT_IMPLEMENTED;
 	case ATR_E_IO: case ATR_E_INTERNAL: case ATR_E__COUNT: break;
 	}
 	return S3_ERR_INTERNAL;

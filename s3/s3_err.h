@@ -36,8 +36,26 @@
 	X(PARENT_IS_OBJECT, 409, "ParentIsObject", "A prefix of this key is already an object, so the key cannot be a path below it.") \
 	X(OBJECT_IS_PREFIX, 409, "ObjectIsPrefix", "Other objects exist below this key used as a prefix, so it cannot be an object itself.") \
 	X(METADATA_TOO_LARGE, 400, "MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.") \
+	X(NO_SUCH_UPLOAD, 404, "NoSuchUpload", "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.") \
+	X(INVALID_PART, 400, "InvalidPart", "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.") \
+	X(INVALID_PART_ORDER, 400, "InvalidPartOrder", "The list of parts was not in ascending order. The parts list must be specified in order by part number.") \
+	X(ENTITY_TOO_SMALL, 400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.") \
 	X(MALFORMED_XML, 400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema.") \
 	X(METHOD_NOT_ALLOWED, 405, "MethodNotAllowed", "The specified method is not allowed against this resource.") \
+	X(PRECONDITION_FAILED, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold") \
+	X(CONDITIONAL_CONFLICT, 409, "ConditionalRequestConflict", "A conflicting conditional operation is currently in progress against this resource. Please try again.") \
+	X(INVALID_RANGE, 416, "InvalidRange", "The requested range is not satisfiable") \
+	X(INVALID_STORAGE_CLASS, 400, "InvalidStorageClass", "The storage class you specified is not valid") \
+	X(ANONYMOUS_OVERRIDE, 400, "InvalidRequest", "Request specific response headers cannot be used for anonymous GET requests.") \
+	X(MISSING_CONTENT_MD5, 400, "InvalidRequest", "Missing required header for this request: Content-Md5.") \
+	X(COPY_TO_ITSELF, 400, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.") \
+	X(COPY_SOURCE_TOO_LARGE, 400, "InvalidRequest", "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120") \
+	X(INVALID_COPY_SOURCE, 400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey") \
+	X(INVALID_VERSION_ID, 400, "InvalidArgument", "Invalid version id specified") \
+	X(AUTH_V2_MALFORMED, 400, "InvalidArgument", "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature") \
+	X(AUTH_V2_QUERY_MALFORMED, 403, "AccessDenied", "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters") \
+	X(NO_SUCH_VERSION, 404, "NoSuchVersion", "The specified version does not exist.") \
+	X(MAX_MESSAGE_LENGTH, 400, "MaxMessageLengthExceeded", "Your request was too big.") \
 	X(INVALID_ARGUMENT, 400, "InvalidArgument", "Invalid Argument") \
 	X(INVALID_REQUEST, 400, "InvalidRequest", "Invalid Request") \
 	X(NOT_IMPLEMENTED, 501, "NotImplemented", "A header or query you provided implies functionality that is not implemented.") \

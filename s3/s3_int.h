@@ -51,6 +51,10 @@ struct s3_req {
 	int must_close;        /* body left unread: close after responding */
 	int continue_sent;
 	int64_t content_length;/* -1 if none */
+	uint64_t bytes_out;     /* response Content-Length (not HEAD's), for metrics */
+	int path_prefixed;     /* the path began with /api/v1/s3 */
+	char err_hdrs[96];     /* extra header lines for an error response
+				  (416's Content-Range), "\r\n"-terminated */
 };
 
 /* ---- request helpers (s3_router.c) ---- */
@@ -88,10 +92,26 @@ void s3_send_head(struct s3_req *r, int status, const char *extra, uint64_t leng
 void s3_send_xml(struct s3_req *r, int status, const struct buf *xml);
 void s3_send_empty(struct s3_req *r, int status, const char *extra);
 void s3_send_error(struct s3_req *r, enum s3_err e, const char *message);
+/* A response whose length is not known when it starts (CompleteMultipart-
+ * Upload's): chunked; each s3_send_chunk sends one chunk, len 0 the last.
+ * HTTP/1.1 clients only. s3_send_chunk returns 0, or -1 if the client left. */
+void s3_send_head_chunked(struct s3_req *r, int status, const char *extra);
+int s3_send_chunk(struct s3_req *r, const void *data, size_t len);
+/* Appends the <Error> document for e to b (with the XML declaration when
+ * decl): for an error that happens after a 200 has started. 0 or -1. */
+int s3_error_xml(struct s3_req *r, enum s3_err e, const char *message, int decl,
+		 struct buf *b);
 /* "<?xml ...?>" and the opening tag with S3's namespace. */
 int s3_xml_open(struct buf *b, const char *root);
 /* Appends <tag>text</tag> with text escaped. */
 int s3_xml_elem(struct buf *b, const char *tag, const char *text);
+
+/* ---- observing (s3_observe.c) ---- */
+typedef enum s3_err (*s3_handler)(struct s3_req *r);
+int64_t s3_clock_ns(void); /* monotonic */
+/* Hands the finished request to opt.observe: h is the route's handler
+ * (NULL if none was reached), t0 the s3_clock_ns() of its arrival. */
+void s3_observe(struct s3_req *r, s3_handler h, const char *raw_path, int64_t t0);
 
 /* ---- handlers ---- */
 enum s3_err s3_list_buckets(struct s3_req *r);
@@ -103,5 +123,27 @@ enum s3_err s3_list_objects(struct s3_req *r);
 enum s3_err s3_put_object(struct s3_req *r);
 enum s3_err s3_get_object(struct s3_req *r);
 enum s3_err s3_delete_object(struct s3_req *r);
+/* s3_multipart.c */
+enum s3_err s3_create_multipart(struct s3_req *r);
+enum s3_err s3_upload_part(struct s3_req *r);
+enum s3_err s3_list_parts(struct s3_req *r);
+enum s3_err s3_complete_multipart(struct s3_req *r);
+enum s3_err s3_abort_multipart(struct s3_req *r);
+enum s3_err s3_list_multipart_uploads(struct s3_req *r);
+/* Reads a CompleteMultipartUpload body: the parts it names, in the order
+ * named, into a malloc'd *out (*n of them, 1..10000; ETags unquoted).
+ * MALFORMED_XML for anything else: not XML, another root, a Part without
+ * PartNumber or ETag, a PartNumber not a decimal, no parts, too many. */
+enum s3_err s3_mpu_parse_complete(const char *xml, size_t len, struct atr_mpu_part **out,
+				  int *n);
+enum s3_err s3_delete_objects(struct s3_req *r);
+enum s3_err s3_copy_object(struct s3_req *r); /* PUT with x-amz-copy-source */
+/* x-amz-storage-class: STANDARD or absent, else InvalidStorageClass. */
+enum s3_err s3_storage_class_check(struct s3_req *r);
+/* The headers an object keeps (Content-Type and the other standard ones,
+ * x-amz-meta-*) as "Name: value\r\n" lines: PUT, CreateMultipartUpload. */
+enum s3_err s3_stored_headers(struct s3_req *r, struct buf *out);
+/* Content-MD5, if sent: *have = 1 and md5 filled; INVALID_DIGEST if bad. */
+enum s3_err s3_content_md5(struct s3_req *r, unsigned char md5[16], int *have);
 
 #endif

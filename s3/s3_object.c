@@ -7,7 +7,9 @@
 
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/range.h"
 #include "common/timefmt.h"
+#include "s3/s3_cond.h"
 #include "s3/s3_int.h"
 
 #define META_MAX 2048 /* AWS: user metadata up to 2 KB */
@@ -20,7 +22,7 @@ static const char *const kept_headers[] = {
 
 /* Builds the stored header block: "Name: value\r\n" lines. aws-chunked is
  * a transfer detail, not part of the object's Content-Encoding. */
-static enum s3_err stored_headers(struct s3_req *r, struct buf *out)
+enum s3_err s3_stored_headers(struct s3_req *r, struct buf *out)
 {
 	const struct mg_request_info *ri = mg_get_request_info(r->conn);
 	size_t meta = 0;
@@ -64,7 +66,46 @@ static enum s3_err stored_headers(struct s3_req *r, struct buf *out)
 	return S3_ERR_OK;
 }
 
-static enum s3_err parse_content_md5(struct s3_req *r, unsigned char md5[16], int *have)
+/* Only STANDARD is stored (and, as S3 does for STANDARD, never reported). */
+enum s3_err s3_storage_class_check(struct s3_req *r)
+{
+	const char *sc = s3_header(r, "x-amz-storage-class");
+	return !sc || !strcmp(sc, "STANDARD") ? S3_ERR_OK : S3_ERR_INVALID_STORAGE_CLASS;
+}
+
+/* If-None-Match: * and If-Match on PUT, checked before the body is read
+ * and again, atomically, at commit (409 if they changed in between). S3
+ * takes only '*' in If-None-Match and one ETag in If-Match. */
+static enum s3_err put_conditions(struct s3_req *r, struct atr_writer *w)
+{
+	const char *inm = s3_header(r, "If-None-Match"), *im = s3_header(r, "If-Match");
+	char etag[ATR_ETAG_MAX + 1];
+	if (!inm && !im)
+		return S3_ERR_OK;
+	if (inm) {
+		inm += strspn(inm, " \t");
+		if (strncmp(inm, "*", 1) || inm[1 + strspn(inm + 1, " \t")])
+			return S3_ERR_NOT_IMPLEMENTED;
+	}
+	if (im) {
+		size_t n;
+		im += strspn(im, " \t");
+		n = strlen(im);
+		while (n && (im[n - 1] == ' ' || im[n - 1] == '\t'))
+			n--;
+		if (n >= 2 && im[0] == '"' && im[n - 1] == '"') {
+			im++;
+			n -= 2;
+		}
+		if (n == 0 || n >= sizeof(etag))
+			return S3_ERR_PRECONDITION_FAILED; /* no ETag looks like that */
+		memcpy(etag, im, n);
+		etag[n] = '\0';
+	}
+	return s3_err_from_core(atr_put_condition(w, &r->user, inm != NULL, im ? etag : NULL));
+}
+
+enum s3_err s3_content_md5(struct s3_req *r, unsigned char md5[16], int *have)
 {
 	const char *v = s3_header(r, "Content-MD5");
 	*have = 0;
@@ -89,10 +130,11 @@ enum s3_err s3_put_object(struct s3_req *r)
 	int rc;
 
 	if (s3_header(r, "x-amz-copy-source"))
-		return S3_ERR_NOT_IMPLEMENTED;
+		return s3_copy_object(r);
 	if ((rc = atr_key_valid(r->key)))
 		return s3_err_from_core(rc);
-	if ((e = parse_content_md5(r, want_md5, &have_md5)) || (e = stored_headers(r, &hdrs)))
+	if ((e = s3_storage_class_check(r)) || (e = s3_content_md5(r, want_md5, &have_md5)) ||
+	    (e = s3_stored_headers(r, &hdrs)))
 		goto out;
 	if ((e = s3_body_open(r, &body)))
 		goto out;
@@ -106,6 +148,8 @@ enum s3_err s3_put_object(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
+	if ((e = put_conditions(r, w)))
+		goto out;
 	if (!data) {
 		e = S3_ERR_SLOW_DOWN;
 		goto out;
@@ -155,11 +199,84 @@ out:
 	return e;
 }
 
+/* response-* query parameters and the header each overrides on GET/HEAD. */
+static const struct {
+	const char *param, *header;
+} overrides[] = {
+	{ "response-content-type", "Content-Type" },
+	{ "response-content-language", "Content-Language" },
+	{ "response-expires", "Expires" },
+	{ "response-cache-control", "Cache-Control" },
+	{ "response-content-disposition", "Content-Disposition" },
+	{ "response-content-encoding", "Content-Encoding" },
+};
+#define N_OVERRIDES (sizeof(overrides) / sizeof(overrides[0]))
+
+/* S3 honours response-* only on signed requests; a value must not be able
+ * to break out of its header line. */
+static enum s3_err overrides_check(struct s3_req *r)
+{
+	for (size_t i = 0; i < N_OVERRIDES; i++) {
+		const char *v = s3_param(r, overrides[i].param);
+		if (!v)
+			continue;
+		if (r->auth.anonymous)
+			return S3_ERR_ANONYMOUS_OVERRIDE;
+		for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+			if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+				return S3_ERR_INVALID_ARGUMENT;
+	}
+	return S3_ERR_OK;
+}
+
+/* The stored header lines (or the default Content-Type), those a response-*
+ * parameter overrides replaced by its value. */
+static int add_object_headers(struct s3_req *r, struct buf *out, const char *hdrs)
+{
+	const char *p = hdrs ? hdrs : "Content-Type: binary/octet-stream\r\n";
+	while (*p) {
+		const char *eol = strstr(p, "\r\n");
+		size_t n = eol ? (size_t)(eol + 2 - p) : strlen(p);
+		const char *colon = memchr(p, ':', n);
+		int skip = 0;
+		for (size_t i = 0; colon && i < N_OVERRIDES && !skip; i++)
+			skip = s3_param(r, overrides[i].param) &&
+			       strlen(overrides[i].header) == (size_t)(colon - p) &&
+			       !strncasecmp(p, overrides[i].header, (size_t)(colon - p));
+		if (!skip && buf_add(out, p, n))
+			return -1;
+		p += n;
+	}
+	for (size_t i = 0; i < N_OVERRIDES; i++) {
+		const char *v = s3_param(r, overrides[i].param);
+		if (v && buf_addf(out, "%s: %s\r\n", overrides[i].header, v))
+			return -1;
+	}
+	return 0;
+}
+
+static enum s3_cond get_conditions(struct s3_req *r, const struct atr_obj *o)
+{
+	struct s3_cond_hdrs h = {
+		.if_match = s3_header(r, "If-Match"),
+		.if_none_match = s3_header(r, "If-None-Match"),
+		.if_modified_since = s3_header(r, "If-Modified-Since"),
+		.if_unmodified_since = s3_header(r, "If-Unmodified-Since"),
+	};
+	return s3_cond_eval(&h, o->etag, (time_t)(o->mtime_ns / 1000000000));
+}
+
+/* GET and HEAD: preconditions (412, 304), then one byte range (206, 416),
+ * read through the block cache one block at a time, only the blocks the
+ * range covers. */
 enum s3_err s3_get_object(struct s3_req *r)
 {
 	struct atr_obj obj;
 	struct atr_reader *rd = NULL;
 	int head = !strcmp(r->method, "HEAD");
+	enum s3_err e = overrides_check(r);
+	if (e)
+		return e;
 	int rc = head ? atr_object_stat(r->srv->core, &r->user, r->bucket, r->key, &obj)
 		      : atr_get_open(r->srv->core, &r->user, r->bucket, r->key, &obj, &rd);
 	if (rc)
@@ -167,37 +284,65 @@ enum s3_err s3_get_object(struct s3_req *r)
 
 	char date[TIMEFMT_LEN];
 	struct buf extra = BUF_INIT(16384);
+	uint64_t size = obj.is_dir ? 0 : obj.size, first = 0, last = 0, len = size;
+	int status = 200;
 	time_fmt_rfc1123((time_t)(obj.mtime_ns / 1000000000), date);
-	buf_addf(&extra, "ETag: \"%s\"\r\nLast-Modified: %s\r\nAccept-Ranges: bytes\r\n",
-		 obj.etag, date);
-	if (obj.hdrs)
-		buf_addstr(&extra, obj.hdrs);
-	else
-		buf_addstr(&extra, "Content-Type: binary/octet-stream\r\n");
-	uint64_t size = obj.is_dir ? 0 : obj.size;
-	s3_send_head(r, 200, extra.ptr, size);
-	buf_release(&extra);
-	atr_obj_release(&obj);
+	buf_addf(&extra, "ETag: \"%s\"\r\nLast-Modified: %s\r\n", obj.etag, date);
+	switch (get_conditions(r, &obj)) {
+	case S3_COND_FAILED:
+		e = S3_ERR_PRECONDITION_FAILED;
+		goto out;
+	case S3_COND_NOT_MODIFIED:
+		s3_send_head(r, 304, extra.ptr, 0);
+		goto out;
+	case S3_COND_OK:
+		break;
+	}
+	switch (range_parse(s3_header(r, "Range"), size, &first, &last)) {
+	case RANGE_UNSATISFIABLE:
+		snprintf(r->err_hdrs, sizeof(r->err_hdrs), "Content-Range: bytes */%llu\r\n",
+			 (unsigned long long)size);
+		e = S3_ERR_INVALID_RANGE;
+		goto out;
+	case RANGE_OK:
+		status = 206;
+		len = last - first + 1;
+		buf_addf(&extra, "Content-Range: bytes %llu-%llu/%llu\r\n", (unsigned long long)first,
+			 (unsigned long long)last, (unsigned long long)size);
+		break;
+	case RANGE_NONE:
+		break;
+	}
+	if (buf_addstr(&extra, "Accept-Ranges: bytes\r\n") ||
+	    add_object_headers(r, &extra, obj.hdrs)) {
+		e = S3_ERR_INTERNAL;
+		goto out;
+	}
+	s3_send_head(r, status, extra.ptr, len);
 	if (head)
-		return S3_ERR_OK;
+		goto out;
 
-	uint64_t off = 0;
-	while (off < size) {
+	for (uint64_t off = first, end = first + len; off < end;) {
 		const void *data;
-		size_t len;
-		if ((rc = atr_get_read(rd, off, &data, &len)) || len == 0) {
+		size_t n;
+		if ((rc = atr_get_read(rd, off, &data, &n)) || n == 0) {
 			/* Headers are out: all we can do is cut the connection. */
 			LOG(LOG_ERROR, "s3 %s: read of %s/%s failed at %llu: %s", r->id, r->bucket,
 			    r->key, (unsigned long long)off, atr_strerror(rc));
 			mg_disable_connection_keep_alive(r->conn);
 			break;
 		}
-		if (mg_write(r->conn, data, len) <= 0)
+		if (n > end - off)
+			n = (size_t)(end - off);
+		if (mg_write(r->conn, data, n) <= 0)
 			break; /* client went away */
-		off += len;
+		off += n;
 	}
+out:
+	buf_release(&extra);
+	atr_obj_release(&obj);
 	atr_get_close(rd);
-	return S3_ERR_OK;
+	return e;
 }
 
 enum s3_err s3_delete_object(struct s3_req *r)

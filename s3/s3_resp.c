@@ -31,7 +31,8 @@ static const char *reason(int status)
 	return "Unknown";
 }
 
-void s3_send_head(struct s3_req *r, int status, const char *extra, uint64_t length)
+/* framing: the Content-Length or Transfer-Encoding line, or "". */
+static void send_head(struct s3_req *r, int status, const char *extra, const char *framing)
 {
 	char date[TIMEFMT_LEN];
 	time_fmt_rfc1123(time(NULL), date);
@@ -43,13 +44,37 @@ void s3_send_head(struct s3_req *r, int status, const char *extra, uint64_t leng
 		  "Date: %s\r\n"
 		  "x-amz-request-id: %s\r\n"
 		  "x-amz-id-2: %s\r\n"
-		  "%s%s"
-		  "Content-Length: %llu\r\n\r\n",
+		  "%s%s%s\r\n",
 		  status, reason(status), date, r->id, r->id,
-		  extra ? extra : "", r->must_close ? "Connection: close\r\n" : "",
-		  (unsigned long long)length);
+		  extra ? extra : "", r->must_close ? "Connection: close\r\n" : "", framing);
 	r->status = status;
 	r->started = 1;
+}
+
+void s3_send_head(struct s3_req *r, int status, const char *extra, uint64_t length)
+{
+	char clen[48] = "";
+	/* A 304 has no content, and a Content-Length there would have to be
+	 * the length of the 200 it replaces (RFC 9110 §8.6): send none. */
+	if (status != 304)
+		snprintf(clen, sizeof(clen), "Content-Length: %llu\r\n", (unsigned long long)length);
+	if (status != 304 && strcmp(r->method, "HEAD"))
+		r->bytes_out = length; /* for metrics */
+	send_head(r, status, extra, clen);
+}
+
+void s3_send_head_chunked(struct s3_req *r, int status, const char *extra)
+{
+	send_head(r, status, extra, "Transfer-Encoding: chunked\r\n");
+}
+
+int s3_send_chunk(struct s3_req *r, const void *data, size_t len)
+{
+	if (mg_printf(r->conn, "%zx\r\n", len) <= 0 ||
+	    (len && mg_write(r->conn, data, len) <= 0) || mg_write(r->conn, "\r\n", 2) <= 0)
+		return -1;
+	r->bytes_out += len; /* for metrics: a chunked body has no Content-Length */
+	return 0;
 }
 
 void s3_send_xml(struct s3_req *r, int status, const struct buf *xml)
@@ -77,6 +102,36 @@ int s3_xml_elem(struct buf *b, const char *tag, const char *text)
 	return 0;
 }
 
+/* Key and Resource echo the request's path, which may hold anything: bytes
+ * that are not UTF-8, or control characters XML 1.0 cannot carry at all,
+ * would make the whole error unreadable, so such a value is sent
+ * percent-encoded instead. */
+static int xml_elem_path(struct buf *b, const char *tag, const char *s)
+{
+	size_t n = strlen(s);
+	int plain = utf8_valid(s, n);
+	for (size_t i = 0; plain && i < n; i++)
+		plain = (unsigned char)s[i] >= 0x20 || s[i] == '\t' || s[i] == '\r' || s[i] == '\n';
+	if (plain)
+		return s3_xml_elem(b, tag, s);
+	return buf_addf(b, "<%s>", tag) || uri_encode(b, s, n, 1) || buf_addf(b, "</%s>", tag) ? -1 : 0;
+}
+
+int s3_error_xml(struct s3_req *r, enum s3_err e, const char *message, int decl,
+		 struct buf *b)
+{
+	if (decl && buf_addstr(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"))
+		return -1;
+	int rc = buf_addstr(b, "<Error>") || s3_xml_elem(b, "Code", s3_err_code(e)) ||
+		 s3_xml_elem(b, "Message", message ? message : s3_err_message(e));
+	if (!rc && r->key && *r->key)
+		rc = xml_elem_path(b, "Key", r->key);
+	if (!rc && r->bucket && *r->bucket)
+		rc = s3_xml_elem(b, "BucketName", r->bucket);
+	return rc || xml_elem_path(b, "Resource", r->path ? r->path : "/") ||
+	       s3_xml_elem(b, "RequestId", r->id) || buf_addstr(b, "</Error>") ? -1 : 0;
+}
+
 void s3_send_error(struct s3_req *r, enum s3_err e, const char *message)
 {
 	struct buf b = BUF_INIT(64 * 1024);
@@ -87,21 +142,15 @@ void s3_send_error(struct s3_req *r, enum s3_err e, const char *message)
 	}
 	LOG(LOG_DEBUG, "s3 %s: %s %s -> %d %s", r->id, r->method, r->path ? r->path : "?",
 	    status, s3_err_code(e));
-	buf_addstr(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
-	s3_xml_elem(&b, "Code", s3_err_code(e));
-	s3_xml_elem(&b, "Message", message ? message : s3_err_message(e));
-	if (r->key && *r->key)
-		s3_xml_elem(&b, "Key", r->key);
-	if (r->bucket && *r->bucket)
-		s3_xml_elem(&b, "BucketName", r->bucket);
-	s3_xml_elem(&b, "Resource", r->path ? r->path : "/");
-	s3_xml_elem(&b, "RequestId", r->id);
-	buf_addstr(&b, "</Error>");
+	s3_error_xml(r, e, message, 1, &b);
 	if (!strcmp(r->method, "HEAD")) {
 		/* A HEAD response has no body; the code travels in the status. */
-		s3_send_head(r, status, NULL, 0);
+		s3_send_head(r, status, r->err_hdrs, 0);
 	} else {
-		s3_send_xml(r, status, &b);
+		char extra[160];
+		snprintf(extra, sizeof(extra), "Content-Type: application/xml\r\n%s", r->err_hdrs);
+		s3_send_head(r, status, extra, b.len);
+		mg_write(r->conn, b.ptr, b.len);
 	}
 	buf_release(&b);
 }

@@ -30,10 +30,17 @@ static const struct route routes[] = {
 	{ "PUT", T_BUCKET, NULL, s3_create_bucket },
 	{ "HEAD", T_BUCKET, NULL, s3_head_bucket },
 	{ "DELETE", T_BUCKET, NULL, s3_delete_bucket },
+	{ "POST", T_BUCKET, "delete", s3_delete_objects },
 	{ "PUT", T_OBJECT, NULL, s3_put_object },
 	{ "GET", T_OBJECT, NULL, s3_get_object },
 	{ "HEAD", T_OBJECT, NULL, s3_get_object },
 	{ "DELETE", T_OBJECT, NULL, s3_delete_object },
+	{ "GET", T_BUCKET, "uploads", s3_list_multipart_uploads },
+	{ "POST", T_OBJECT, "uploads", s3_create_multipart },
+	{ "PUT", T_OBJECT, "uploadId", s3_upload_part },
+	{ "GET", T_OBJECT, "uploadId", s3_list_parts },
+	{ "POST", T_OBJECT, "uploadId", s3_complete_multipart },
+	{ "DELETE", T_OBJECT, "uploadId", s3_abort_multipart },
 };
 
 /* Query parameters that name an S3 sub-resource or operation. A request
@@ -107,6 +114,8 @@ static enum s3_err authenticate(struct s3_req *r, const struct mg_request_info *
 		.method = ri->request_method, .path = raw_path, .query = ri->query_string,
 		.hdrs = hdrs, .nhdrs = n, .now = time(NULL),
 		.path_decoded = 0, /* decode_url=no: the path as sent */
+		.bucket_path = *r->bucket && r->key_len == 0 && raw_path[strlen(raw_path) - 1] != '/',
+		.alt_path = r->path_prefixed ? raw_path + strlen(S3_PREFIX) : NULL,
 	};
 	enum s3_err e = s3_auth_check(r->srv->opt.auth, &ar, secret_lookup,
 				      (void *)r->srv->idents, &r->auth);
@@ -125,8 +134,11 @@ static enum s3_err split_path(struct s3_req *r)
 {
 	char *p = r->split + 1;
 	char *slash = strchr(p, '/');
+	size_t blen = slash ? (size_t)(slash - p) : r->key_len - 1;
 	r->bucket = p;
 	r->key = "";
+	if (strlen(p) < blen)
+		return S3_ERR_INVALID_BUCKET_NAME; /* a NUL in it: "/%00" is not "/" */
 	if (slash) {
 		*slash = '\0';
 		r->key = slash + 1;
@@ -145,8 +157,10 @@ static enum s3_err parse_target(struct s3_req *r, const char *raw)
 {
 	const char *p = raw;
 	size_t plen = strlen(S3_PREFIX);
-	if (!strncmp(p, S3_PREFIX, plen) && (p[plen] == '\0' || p[plen] == '/'))
+	if (!strncmp(p, S3_PREFIX, plen) && (p[plen] == '\0' || p[plen] == '/')) {
 		p += plen;
+		r->path_prefixed = 1;
+	}
 	if (*p == '\0')
 		p = "/";
 	size_t n = strlen(p);
@@ -178,7 +192,9 @@ static const struct route *find_route(struct s3_req *r, enum target t, enum s3_e
 		const struct route *rt = &routes[i];
 		if (rt->target != t || strcmp(rt->method, r->method))
 			continue;
-		method_known = 1;
+		/* A method served only with a sub-resource (POST ?uploads) is
+		 * still not allowed without one. */
+		method_known |= rt->param == NULL;
 		if (rt->param ? s3_has_param(r, rt->param) : sub == NULL)
 			return rt;
 	}
@@ -186,11 +202,42 @@ static const struct route *find_route(struct s3_req *r, enum target t, enum s3_e
 	return NULL;
 }
 
+/*
+ * Request framing that civetweb lets through but that loses information or
+ * that a proxy in front could read differently (request smuggling):
+ * civetweb keeps only the first MG_MAX_HEADERS headers and drops the rest
+ * silently (an x-amz-meta-* or Authorization header would vanish), reads
+ * "Content-Length: 12abc" as 12, takes the first of several Content-Lengths,
+ * and lets Transfer-Encoding override Content-Length. All are refused, and
+ * the connection is closed after the error: with a header dropped, even
+ * where this request's body ends is unknown.
+ */
+static enum s3_err check_framing(const struct mg_request_info *ri)
+{
+	const char *cl = NULL;
+	int te = 0;
+	if (ri->num_headers >= MG_MAX_HEADERS)
+		return S3_ERR_INVALID_REQUEST;
+	for (int i = 0; i < ri->num_headers; i++) {
+		const char *name = ri->http_headers[i].name, *v = ri->http_headers[i].value;
+		if (!strcasecmp(name, "Transfer-Encoding")) {
+			te = 1;
+		} else if (!strcasecmp(name, "Content-Length")) {
+			if (!*v || v[strspn(v, "0123456789")] || (cl && strcmp(cl, v)))
+				return S3_ERR_INVALID_REQUEST;
+			cl = v;
+		}
+	}
+	return te && cl ? S3_ERR_INVALID_REQUEST : S3_ERR_OK;
+}
+
 int s3_handle(struct s3_server *s, struct mg_connection *conn)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	struct s3_req r;
 	enum s3_err e;
+	s3_handler handler = NULL;
+	int64_t t0 = s3_clock_ns();
 	memset(&r, 0, sizeof(r));
 	r.srv = s;
 	r.conn = conn;
@@ -202,6 +249,10 @@ int s3_handle(struct s3_server *s, struct mg_connection *conn)
 	const char *raw = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
 	if (!raw || raw[0] != '/') {
 		e = S3_ERR_INVALID_REQUEST;
+		goto fail;
+	}
+	if ((e = check_framing(ri))) {
+		r.must_close = 1; /* where this request ends is not known */
 		goto fail;
 	}
 	if (uri_query_parse(&r.q, ri->query_string)) {
@@ -217,6 +268,7 @@ int s3_handle(struct s3_server *s, struct mg_connection *conn)
 	const struct route *rt = find_route(&r, t, &e);
 	if (!rt)
 		goto fail;
+	handler = rt->handler;
 	e = rt->handler(&r);
 	if (e)
 		goto fail;
@@ -231,6 +283,7 @@ out:
 	LOG(LOG_DEBUG, "s3 %s %s %s%s%s -> %d user=%s", r.id, r.method, raw,
 	    ri->query_string ? "?" : "", ri->query_string ? ri->query_string : "", r.status,
 	    r.user_name);
+	s3_observe(&r, handler, raw, t0);
 	uri_query_release(&r.q);
 	free(r.path);
 	return r.status ? r.status : 500;

@@ -48,6 +48,15 @@ enum atr_err {
 	ATR_E_KEY_IS_PREFIX,    /* "a/b" exists, so "a" cannot be an object */
 	ATR_E_TOO_LARGE,
 	ATR_E_INVALID_ARG,
+	ATR_E_NO_UPLOAD,        /* no such multipart upload */
+	ATR_E_INVALID_PART,     /* a named part is not there, or its ETag differs */
+	ATR_E_PART_ORDER,       /* parts not named in ascending order */
+	ATR_E_PART_TOO_SMALL,   /* a part other than the last is under the minimum */
+	ATR_E_PRECONDITION,     /* a conditional write's condition does not hold */
+	ATR_E_CONFLICT,         /* it held when checked, no longer at commit */
+	ATR_E_EXISTS,           /* something is already at that path */
+	ATR_E_NOT_EMPTY,        /* a directory still holds entries */
+	ATR_E_NOT_SUPPORTED,    /* not for this kind of entry, or not by this driver */
 	ATR_E__COUNT
 };
 
@@ -142,6 +151,14 @@ uint64_t atr_put_size(const struct atr_writer *w);
  * (out->hdrs left NULL). Frees w whatever the result. */
 int atr_put_commit(struct atr_writer *w, const char *hdrs, struct atr_obj *out);
 void atr_put_abort(struct atr_writer *w);
+/* Makes the write conditional (S3's If-None-Match: * and If-Match). Checked
+ * now, against the object at the key: ATR_E_PRECONDITION if it does not
+ * hold (ATR_E_NO_KEY when etag is given and there is no object; reading
+ * its ETag needs read permission); then again inside the commit, atomically
+ * with it: ATR_E_CONFLICT if it stopped holding meanwhile. etag: NULL, "*"
+ * (any object) or a hex ETag without quotes, compared case-insensitively. */
+int atr_put_condition(struct atr_writer *w, const struct atr_user *u, int must_not_exist,
+		      const char *etag);
 
 /* Reading goes through the block cache. read returns a pointer into a pinned
  * cache block holding the bytes from off on (at most to the block's end);
@@ -151,6 +168,20 @@ int atr_get_open(struct atr_core *c, const struct atr_user *u, const char *bucke
 		 const char *key, struct atr_obj *obj, struct atr_reader **out);
 int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *len);
 void atr_get_close(struct atr_reader *r);
+
+/* Copying (S3's CopyObject). src is a reader on the source from
+ * atr_get_open, which checked read permission and gave its attributes
+ * (src_etag among them: check copy conditions on those); the copy becomes
+ * bucket/key like a PUT (write permission, name and tree rules, atomic
+ * commit replacing what is there) with the stored headers hdrs (may be
+ * NULL). The bytes go file to file inside the under-storage where it can
+ * (copy_file_range), never whole in memory. The copy's ETag is src_etag
+ * when that is an MD5, else the MD5 of the bytes (a multipart source). A
+ * key ending in '/' takes only an empty source (else ATR_E_INVALID_ARG).
+ * src stays open (its read position is used); out->hdrs is left NULL. */
+int atr_object_copy(struct atr_core *c, const struct atr_user *u, struct atr_reader *src,
+		    const char *src_etag, const char *bucket, const char *key, const char *hdrs,
+		    struct atr_obj *out);
 
 /* Listing in S3 order: binary order of the whole key. Items are keys, or
  * common prefixes when a delimiter is given (each prefix once). */
@@ -175,6 +206,208 @@ typedef int (*atr_list_cb)(void *arg, const struct atr_list_item *item);
 int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		    const struct atr_list_params *p, atr_list_cb cb, void *arg,
 		    int *truncated, char *next_start);
+
+/* ---- multipart uploads ----
+ *
+ * An upload is created for a key, receives numbered parts (1..10000, in any
+ * order and in parallel; a part number uploaded again replaces that part),
+ * and is then completed into the object, or aborted. Parts are kept in the
+ * under-storage's private area, never at the key: nothing is visible before
+ * completion, which assembles the named parts into a stage and commits it
+ * exactly like a PUT (atomically, replacing any previous object; readers see
+ * the whole old or the whole new object). Uploads in progress survive a
+ * restart; completed and aborted ones leave no staged bytes behind.
+ *
+ * Upload IDs are 32 lower-case hex digits, the first 16 the creation time:
+ * ordering uploads by (key, upload ID) lists each key's uploads oldest first,
+ * as S3 does, and an upload-id-marker compares the way S3 documents. An ID
+ * that is malformed, unknown, or belongs to another bucket or key is
+ * ATR_E_NO_UPLOAD.
+ *
+ * Who may: create needs write permission on the bucket; the other calls on
+ * an upload are for its initiator, the bucket's owner or the superuser
+ * (else ATR_E_ACCESS). Listing uploads needs read permission on the bucket.
+ */
+#define ATR_UPLOAD_ID_LEN 32
+#define ATR_PART_MAX 10000
+
+struct atr_mpu {
+	char upload_id[ATR_UPLOAD_ID_LEN + 1];
+	char key[ATR_KEY_MAX + 1];
+	char owner[ATR_USER_MAX + 1]; /* the initiator; owns the completed object */
+	int64_t ctime_ns;             /* initiated */
+};
+
+struct atr_mpu_part {
+	int number;                  /* 1..ATR_PART_MAX */
+	uint64_t size;
+	int64_t mtime_ns;
+	char etag[ATR_ETAG_MAX + 1]; /* hex MD5 of the part's bytes, no quotes */
+};
+
+/* hdrs: the stored headers the completed object will carry (may be NULL). */
+int atr_mpu_create(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		   const char *key, const char *hdrs, char upload_id[ATR_UPLOAD_ID_LEN + 1]);
+
+/* Uploading a part works like atr_put_*: begin checks the upload, the part
+ * number (ATR_E_INVALID_ARG outside 1..ATR_PART_MAX) and permission and
+ * opens a stage; write streams, computing MD5; commit makes the bytes that
+ * part of the upload (replacing an earlier upload of the same number) and
+ * fills *out; abort discards. Commit and abort free w. A part committed
+ * while the upload is being completed waits for the completion, then finds
+ * the upload gone (ATR_E_NO_UPLOAD) or, if completion failed, joins it. */
+struct atr_part_writer;
+int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       const char *key, const char *upload_id, int number,
+		       struct atr_part_writer **out);
+int atr_mpu_part_write(struct atr_part_writer *w, const void *data, size_t len);
+/* MD5 of everything written so far; valid once writing is over. */
+void atr_mpu_part_md5(struct atr_part_writer *w, unsigned char out[16]);
+uint64_t atr_mpu_part_size(const struct atr_part_writer *w);
+int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out);
+void atr_mpu_part_abort(struct atr_part_writer *w);
+
+typedef int (*atr_mpu_part_cb)(void *arg, const struct atr_mpu_part *p);
+/* The parts numbered above after, in order, at most max of them (cb
+ * returning non-zero stops); *truncated says whether more remain. upload
+ * (may be NULL) receives the upload's own attributes. */
+int atr_mpu_list_parts(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       const char *key, const char *upload_id, int after, int max,
+		       struct atr_mpu *upload, atr_mpu_part_cb cb, void *arg, int *truncated);
+
+/* Called by completion once the named parts are found valid and assembly
+ * begins (done == 0), then after every piece assembled: the S3 door starts
+ * its response there and keeps the connection alive. */
+typedef void (*atr_progress_cb)(void *arg, uint64_t done, uint64_t total);
+
+/* Completes the upload into its object from the parts named in parts[0..n)
+ * (number and etag are read; etag compares case-insensitively). Checked in
+ * this order, each failure leaving the upload as it was: n in
+ * 1..ATR_PART_MAX (ATR_E_INVALID_ARG); numbers strictly ascending
+ * (ATR_E_PART_ORDER); every part there with that ETag (ATR_E_INVALID_PART);
+ * every part but the last at least min_part_size bytes
+ * (ATR_E_PART_TOO_SMALL). Parts not named are discarded. The object's ETag
+ * is atr_mpu_etag() of the named parts. Errors after progress was first
+ * called are those of the commit (tree conflicts, I/O). A concurrent
+ * completion or abort of the same upload waits for this one. */
+int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		     const char *key, const char *upload_id, const struct atr_mpu_part *parts,
+		     int n, uint64_t min_part_size, atr_progress_cb progress, void *arg,
+		     struct atr_obj *out);
+
+/* Discards the upload and every part of it. */
+int atr_mpu_abort(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		  const char *key, const char *upload_id);
+
+/* Uploads in progress in a bucket, ordered by key then upload ID. With a
+ * delimiter, the keys whose rest after the prefix contains it roll up into
+ * one common prefix each (counted as one item). The listing starts after
+ * key_marker: at keys above it, and (when upload_id_marker is non-empty) at
+ * uploads of key_marker itself whose ID is above upload_id_marker; a common
+ * prefix not above key_marker was listed on an earlier page. */
+struct atr_mpu_list_params {
+	const char *prefix;           /* "" for all */
+	const char *delimiter;        /* NULL or "" for none */
+	const char *key_marker;       /* NULL or "" for none */
+	const char *upload_id_marker; /* ignored without key_marker */
+	int max;                      /* items (uploads + prefixes) to return, >= 0 */
+};
+
+struct atr_mpu_item {
+	const char *key;              /* the upload's key, or the common prefix */
+	int is_prefix;
+	const struct atr_mpu *upload; /* NULL for a prefix */
+};
+
+typedef int (*atr_mpu_list_cb)(void *arg, const struct atr_mpu_item *it);
+int atr_mpu_list(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		 const struct atr_mpu_list_params *p, atr_mpu_list_cb cb, void *arg,
+		 int *truncated);
+
+/* S3's multipart ETag: hex(md5(md5_1 || ... || md5_n)) "-" n, from the
+ * parts' binary MD5s. It is not the MD5 of the object's bytes. */
+void atr_mpu_etag(const unsigned char (*md5s)[16], int n, char out[ATR_ETAG_MAX + 1]);
+
+/* ---- file-system view: the admin API and the CLI (src/fs.c) ----
+ *
+ * Paths name what a mount shows: "/" is the root, "/bk" the bucket bk (a
+ * directory), "/bk/a/b" the object "a/b" or else the directory "a/b/" (a
+ * marker or an implied directory; implied ones are entries here, unlike in
+ * S3 listings). One trailing '/' is ignored; empty, "." and ".." segments
+ * are ATR_E_INVALID_KEY. Permissions are the S3 door's: reading a file
+ * needs its r bit, listing a directory its r bit, changing anything the w
+ * bit of the bucket (buckets are 0755 and belong to their owner).
+ *
+ * Persistence: the local UFS is written through, so every entry is
+ * ATR_PERSISTED; the other states arrive with ASYNC_THROUGH.
+ */
+#define ATR_PATH_MAX (2 + ATR_BUCKET_MAX + ATR_KEY_MAX)
+
+enum atr_persist { ATR_PERSISTED, ATR_TO_BE_PERSISTED, ATR_NOT_PERSISTED };
+const char *atr_persist_name(enum atr_persist p); /* "PERSISTED"... */
+
+struct atr_entry {
+	char path[ATR_PATH_MAX + 1];  /* "/bk/a/b", no trailing '/' */
+	struct atr_obj obj;           /* hdrs NULL. A bucket: its owner, 0755, ctime as mtime */
+	char group[ATR_USER_MAX + 1]; /* the owner's primary group on this host, else the owner */
+	enum atr_persist persist;
+	uint64_t cached;              /* bytes of the current version in the block cache */
+	int is_bucket;
+	int implicit;                 /* a directory that exists because something lies below */
+};
+
+/* Errors: ATR_E_NO_KEY / ATR_E_NO_BUCKET when nothing is at path. */
+int atr_fs_stat(struct atr_core *c, const struct atr_user *u, const char *path,
+		struct atr_entry *out);
+
+typedef int (*atr_entry_cb)(void *arg, const struct atr_entry *e);
+/* The entries of the directory at path (a file lists as itself); with
+ * recursive, everything below it. Order: S3's (the stored keys, directories
+ * with their '/'), buckets by name. At most max entries (cb returning
+ * non-zero stops); when *truncated, next (ATR_PATH_MAX + 1 bytes) receives
+ * an opaque cursor to pass back as start (NULL or "" for the first page). */
+int atr_fs_list(struct atr_core *c, const struct atr_user *u, const char *path, int recursive,
+		const char *start, int max, atr_entry_cb cb, void *arg, int *truncated, char *next);
+
+/* Makes the directory, and any missing parent, as directory markers;
+ * "/bk" creates the bucket. ATR_E_EXISTS if something is at path. */
+int atr_fs_mkdir(struct atr_core *c, const struct atr_user *u, const char *path);
+/* Removes a file, an empty directory, or with recursive a directory (or a
+ * bucket) and everything below. ATR_E_NOT_EMPTY without recursive. */
+int atr_fs_remove(struct atr_core *c, const struct atr_user *u, const char *path, int recursive);
+/* Moves a file or a directory (and everything below) to dst, which must
+ * not exist (ATR_E_EXISTS), keeping inode numbers, owners and cached
+ * blocks; across buckets too. Renaming a bucket is ATR_E_NOT_SUPPORTED,
+ * a directory into itself ATR_E_INVALID_ARG. */
+int atr_fs_rename(struct atr_core *c, const struct atr_user *u, const char *src, const char *dst);
+/* mode 0..0777, for the owner (of every entry, with recursive) or the
+ * superuser; buckets are always 0755 (ATR_E_NOT_SUPPORTED). */
+int atr_fs_chmod(struct atr_core *c, const struct atr_user *u, const char *path, uint32_t mode,
+		 int recursive);
+/* The superuser only; on a bucket it changes the bucket's owner too. */
+int atr_fs_chown(struct atr_core *c, const struct atr_user *u, const char *path,
+		 const char *owner, int recursive);
+
+/* Cache and persistence, on a file or every file below a directory (files
+ * the user may not read are skipped). files: files done; bytes: bytes
+ * brought into (load) or dropped from (free) the cache, or persisted now. */
+struct atr_cache_op {
+	uint64_t files, bytes;
+};
+int atr_cache_load(struct atr_core *c, const struct atr_user *u, const char *path,
+		   struct atr_cache_op *out);
+int atr_cache_free(struct atr_core *c, const struct atr_user *u, const char *path,
+		   struct atr_cache_op *out);
+int atr_fs_persist(struct atr_core *c, const struct atr_user *u, const char *path,
+		   struct atr_cache_op *out);
+/* How many bytes of o's current version (ino, version) the cache holds. */
+uint64_t atr_cache_bytes(struct atr_core *c, const struct atr_obj *o);
+
+struct atr_ns_totals {
+	uint64_t files, dirs, bytes; /* as the metadata last saw them */
+	uint64_t uploads;            /* multipart uploads in progress */
+};
+int atr_ns_totals(struct atr_core *c, struct atr_ns_totals *out);
 
 /* ---- identities ---- */
 

@@ -242,3 +242,27 @@ void bcache_stats(struct bcache *bc, struct bcache_stats *out)
 	out->blocks = bc->nblocks;
 	pthread_mutex_unlock(&bc->lock);
 }
+
+uint64_t bcache_cached(struct bcache *bc, uint64_t ino, uint64_t version, uint64_t nblocks)
+{
+	uint64_t bytes = 0;
+	pthread_mutex_lock(&bc->lock);
+	if (nblocks <= bc->nblocks) {
+		/* One probe per block of the object. */
+		for (uint64_t i = 0; i < nblocks; i++) {
+			struct bcache_block *b = bc->table[slot(bc, ino, version, i)];
+			while (b && !(b->ino == ino && b->version == version && b->index == i))
+				b = b->hnext;
+			if (b)
+				bytes += b->len;
+		}
+	} else {
+		/* A huge object: walking the cached blocks is shorter. */
+		for (int segment = 0; segment < 2; segment++)
+			for (struct bcache_block *b = bc->seg[segment].head; b; b = b->next)
+				if (b->ino == ino && b->version == version && b->index < nblocks)
+					bytes += b->len;
+	}
+	pthread_mutex_unlock(&bc->lock);
+	return bytes;
+}

@@ -54,5 +54,8 @@ void bcache_unpin(struct bcache *bc, struct bcache_block *b);
 /* Drops every unpinned block of ino (any version). */
 void bcache_drop(struct bcache *bc, uint64_t ino);
 void bcache_stats(struct bcache *bc, struct bcache_stats *out);
+/* Bytes cached of blocks 0..nblocks-1 of (ino, version); no hit or miss
+ * is counted and nothing moves in the LRU. */
+uint64_t bcache_cached(struct bcache *bc, uint64_t ino, uint64_t version, uint64_t nblocks);
 
 #endif

@@ -40,6 +40,8 @@ int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out)
 	snprintf(path, sizeof(path), "%s/ufs", cfg->data_dir);
 	if ((rc = ufs_local_new(path, &c->ufs)))
 		goto fail;
+	if ((rc = mpu_open(c)))
+		goto fail;
 	rc = ATR_E_NOMEM;
 	if (!(c->cache = bcache_new(cfg->cache_mem_bytes)))
 		goto fail;
@@ -55,6 +57,7 @@ void atr_core_close(struct atr_core *c)
 	if (!c)
 		return;
 	bcache_free(c->cache);
+	mpu_close(c);
 	if (c->ufs)
 		c->ufs->ops->free(c->ufs);
 	meta_close(c->meta);
@@ -286,6 +289,8 @@ out:
 	for (size_t i = 0; i < dirs.n; i++)
 		free(dirs.keys[i]);
 	free(dirs.keys);
+	if (!rc)
+		mpu_bucket_deleted(c, name); /* its uploads in progress go with it */
 	return rc;
 }
 

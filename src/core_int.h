@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 
+#include "common/hash.h"
 #include "src/atrium.h"
 #include "src/bcache_int.h"
 #include "src/meta_int.h"
@@ -25,6 +26,7 @@ struct atr_core {
 	size_t block_size;
 	pthread_mutex_t ns_lock;
 	char *daemon_user;
+	struct mpu *mpu;        /* multipart state (src/multipart.c) */
 };
 
 /* The smallest string above every string starting with prefix (see S3
@@ -66,11 +68,61 @@ struct commit {
 	struct ufs_stage *stage; /* consumed: committed or discarded */
 	const char *etag;
 	const char *hdrs;
+	/* Conditional writes (S3's If-None-Match: * and If-Match): what must
+	 * hold of the object at the key when the commit happens; checked
+	 * inside the commit's transaction under ns_lock, ATR_E_CONFLICT if it
+	 * does not (callers check it first, and then it has changed since). */
+	int must_not_exist;
+	const char *if_etag;     /* NULL, "*" (any object), or the hex ETag */
 };
 /* Makes cm visible atomically (rename + one transaction), replacing what
  * was at the key; creates implied directories. The one commit path of PUT,
  * multipart completion and copy. */
 int object_commit(struct atr_core *c, const struct commit *cm, struct atr_obj *out);
+
+/* Multipart state of the core: set up by atr_core_open once the metadata
+ * store and the UFS are open, which also removes staged parts that no
+ * upload row names (left by a crash or an abort cut short). */
+int mpu_open(struct atr_core *c);
+void mpu_close(struct atr_core *c);
+/* Drops the uploads in progress of a bucket just deleted, parts and all
+ * (AWS deletes a bucket's incomplete uploads with it). */
+void mpu_bucket_deleted(struct atr_core *c, const char *bucket);
+
+/* (object.c) Every directory above key exists afterwards, as a row and
+ * (with mkdirs) in the UFS; ATR_E_PARENT_IS_OBJECT if a file is in the
+ * way. prune_parents removes the implied directories above key left
+ * empty. Under ns_lock, in a transaction. t may be NULL: the directories
+ * changed are then simply re-read by the next listing. */
+struct touched;
+int ensure_parents(struct atr_core *c, const char *bucket, const char *key,
+		   const char *owner, int mkdirs, struct touched *t);
+int prune_parents(struct atr_core *c, const char *bucket, const char *key,
+		  struct touched *t);
+
+/* A PUT in progress (object.c) and an open reader (object.c), shared with
+ * copy.c, which fills a writer's stage from a reader's file. */
+struct atr_writer {
+	struct atr_core *c;
+	char user[ATR_USER_MAX + 1];
+	char bucket[ATR_BUCKET_MAX + 1];
+	char key[ATR_KEY_MAX + 1];
+	struct ufs_stage *stage;
+	struct hash md5;
+	int md5_open;
+	unsigned char sum[MD5_LEN];
+	uint64_t size;
+	int is_dir;
+	int must_not_exist;             /* conditions for the commit */
+	char if_etag[ATR_ETAG_MAX + 1]; /* "" for none */
+};
+
+struct atr_reader {
+	struct atr_core *c;
+	struct ufs_file *f;
+	uint64_t ino, version, size;
+	struct bcache_block *pinned;
+};
 
 /* MD5 of a UFS file as hex, for files met behind our back. */
 int hash_ufs_file(struct atr_core *c, const char *path, char etag[ATR_ETAG_MAX + 1],

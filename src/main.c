@@ -4,6 +4,8 @@
  */
 #include <civetweb.h>
 #include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,31 +15,96 @@
 
 #include "common/log.h"
 #include "s3/s3.h"
+#include "src/access_log.h"
+#include "src/admin.h"
 #include "src/atrium.h"
+#include "src/metrics.h"
 #include "src/settings.h"
+
+#define ATRIUM_VERSION "0.1.0"
 
 struct daemon {
 	struct atr_core *core;
 	struct atr_idents *idents;
 	struct s3_server *s3;
+	struct admin *admin;
+	struct metrics *metrics;
+	struct access_log *access_log; /* NULL: off */
+	const char *tls_cert, *tls_key; /* both NULL: plain HTTP */
 };
 
-static int send_json(struct mg_connection *conn, int status, const char *reason, const char *body)
+/*
+ * Debian 12's civetweb 1.15 loads OpenSSL at run time: dlopen("libssl.so"),
+ * then each function by name. It still asks for SSL_get_peer_certificate,
+ * which OpenSSL 3 has only as a macro for SSL_get1_peer_certificate (same
+ * semantics), and stops at the first name it misses, leaving the rest of
+ * its table NULL: the first HTTPS request would crash. So atriumd defines
+ * the old name itself and is linked with the soname "libssl.so" (Makefile,
+ * TLS_LDFLAGS): glibc's dlopen returns an already loaded object whose
+ * soname matches, and dlsym through atriumd's handle searches atriumd and
+ * then its libraries, the real libssl.so.3 and libcrypto.so.3.
+ */
+#undef SSL_get_peer_certificate
+X509 *SSL_get_peer_certificate(const SSL *s);
+X509 *SSL_get_peer_certificate(const SSL *s)
 {
-	mg_printf(conn,
-		  "HTTP/1.1 %d %s\r\nServer: Atrium\r\nContent-Type: application/json\r\n"
-		  "Content-Length: %zu\r\n\r\n%s",
-		  status, reason, strlen(body), body);
-	return status;
+	return SSL_get1_peer_certificate(s);
 }
 
-/* /api/v1/<x> other than /api/v1/s3: the admin API. */
-static int is_admin_path(const char *path)
+/* TLS 1.2's forward-secret AEAD suites (TLS 1.3's are all fine as they are). */
+#define TLS12_CIPHERS "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+/* civetweb's init_ssl callback: TLS 1.2 or later only, sane ciphers, no
+ * renegotiation, and the certificate and key from two PEM files (civetweb
+ * alone wants both in one). Returning 1 tells civetweb the context is set. */
+static int init_tls(void *ssl_ctx, void *user_data)
 {
-	if (strncmp(path, "/api/v1/", 8))
+	struct daemon *d = user_data;
+	SSL_CTX *ctx = ssl_ctx;
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	    !SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) ||
+	    SSL_CTX_use_certificate_chain_file(ctx, d->tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, d->tls_key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		char why[256];
+		ERR_error_string_n(ERR_get_error(), why, sizeof(why));
+		LOG(LOG_ERROR, "tls: cannot use certificate %s with key %s: %s", d->tls_cert,
+		    d->tls_key, why);
+		return -1;
+	}
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	return 1;
+}
+
+/* The admin API authenticates exactly as the S3 door does. */
+static int admin_auth(void *arg, struct mg_connection *conn, char user[ATR_USER_MAX + 1],
+		      char *code, size_t code_size, char *msg, size_t msg_size)
+{
+	struct daemon *d = arg;
+	enum s3_err e = s3_authenticate_conn(d->s3, conn, user);
+	if (e == S3_ERR_OK)
 		return 0;
-	const char *rest = path + 8;
-	return !(!strncmp(rest, "s3", 2) && (rest[2] == '\0' || rest[2] == '/'));
+	snprintf(code, code_size, "%s", s3_err_code(e));
+	snprintf(msg, msg_size, "%s", s3_err_message(e));
+	return s3_err_status(e);
+}
+
+/* Every finished S3 request: metrics and the access log. */
+static void s3_observed(void *arg, const struct s3_done *r)
+{
+	struct daemon *d = arg;
+	metrics_request(d->metrics, "s3", r->op, r->status, r->bytes_in, r->bytes_out,
+			r->duration_ns);
+	if (d->access_log) {
+		struct access_entry e = {
+			.time_ns = r->time_ns, .id = r->id, .user = r->user, .method = r->method,
+			.path = r->path, .status = r->status, .bytes = r->bytes_out,
+			.duration_ns = r->duration_ns,
+		};
+		access_log_write(d->access_log, &e);
+	}
 }
 
 static int begin_request(struct mg_connection *conn)
@@ -45,12 +112,8 @@ static int begin_request(struct mg_connection *conn)
 	struct daemon *d = mg_get_user_data(mg_get_context(conn));
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	const char *path = ri->local_uri_raw ? ri->local_uri_raw : "/";
-	if (is_admin_path(path)) {
-		if (!strcmp(path, "/api/v1/health") &&
-		    (!strcmp(ri->request_method, "GET") || !strcmp(ri->request_method, "HEAD")))
-			return send_json(conn, 200, "OK", "{\"status\":\"ok\"}\n");
-		return send_json(conn, 404, "Not Found", "{\"error\":\"no such admin endpoint\"}\n");
-	}
+	if (admin_is_path(path))
+		return admin_handle(d->admin, conn);
 	return s3_handle(d->s3, conn);
 }
 
@@ -111,16 +174,43 @@ int main(int argc, char **argv)
 	}
 	if (load_idents(&st, &d))
 		goto out;
+	if (!(d.metrics = metrics_new()))
+		goto out;
+	if (*st.access_log && !(d.access_log = access_log_open(st.access_log))) {
+		LOG(LOG_ERROR, "cannot open the access log %s: %s", st.access_log, strerror(errno));
+		goto out;
+	}
 	struct s3_options so = {
 		.auth = !strcmp(st.auth, "simple") ? S3_AUTH_SIMPLE : S3_AUTH_SIGV4,
 		.region = st.region,
 		.max_put_size = st.max_put_size,
+		.observe = s3_observed,
+		.observe_arg = &d,
+		.min_part_size = st.min_part_size,
 	};
 	if (!(d.s3 = s3_server_new(d.core, d.idents, &so)))
 		goto out;
+	struct admin_options ao = {
+		.auth = admin_auth, .auth_arg = &d, .auth_mode = st.auth,
+		.version = ATRIUM_VERSION, .metrics = d.metrics, .access_log = d.access_log,
+	};
+	if (!(d.admin = admin_new(d.core, &ao)))
+		goto out;
+
+	int tls = *st.tls_cert || *st.tls_key;
+	if (tls && (!*st.tls_cert || !*st.tls_key)) {
+		LOG(LOG_ERROR, "--tls-cert and --tls-key go together");
+		goto out;
+	}
+	if (tls && !mg_check_feature(MG_FEATURES_TLS)) {
+		LOG(LOG_ERROR, "this civetweb was built without TLS: --tls-cert is unavailable");
+		goto out;
+	}
+	d.tls_cert = tls ? st.tls_cert : NULL;
+	d.tls_key = tls ? st.tls_key : NULL;
 
 	char ports[300], threads[32], timeout[32];
-	snprintf(ports, sizeof(ports), "%s:%ld", st.bind, st.port);
+	snprintf(ports, sizeof(ports), "%s:%ld%s", st.bind, st.port, tls ? "s" : "");
 	snprintf(threads, sizeof(threads), "%ld", st.threads);
 	snprintf(timeout, sizeof(timeout), "%ld", st.request_timeout_ms);
 	const char *options[] = {
@@ -134,17 +224,27 @@ int main(int argc, char **argv)
 		"max_request_size", "65536",
 		"listen_backlog", "1024",
 		"connection_queue", "1024",
+		NULL, NULL, /* TLS options go here */
+		NULL, NULL,
 		NULL,
 	};
 	struct mg_callbacks cb = { .begin_request = begin_request, .log_message = log_message };
-	mg_init_library(0);
+	if (tls) {
+		/* 4: TLS 1.2 and later. init_tls sets the same again, on OpenSSL. */
+		const char *tls_options[] = { "ssl_protocol_version", "4",
+					      "ssl_cipher_list", TLS12_CIPHERS };
+		size_t n = sizeof(options) / sizeof(options[0]) - 5;
+		memcpy(&options[n], tls_options, sizeof(tls_options));
+		cb.init_ssl = init_tls;
+	}
+	mg_init_library(tls ? MG_FEATURES_TLS : 0);
 	ctx = mg_start(&cb, &d, options);
 	if (!ctx) {
 		LOG(LOG_ERROR, "cannot listen on %s", ports);
 		goto out;
 	}
-	LOG(LOG_INFO, "atriumd ready: S3 on http://%s/ and /api/v1/s3, data in %s, auth %s",
-	    ports, st.data, st.auth);
+	LOG(LOG_INFO, "atriumd ready: S3 on %s://%s:%ld/ and /api/v1/s3, data in %s, auth %s",
+	    tls ? "https" : "http", st.bind, st.port, st.data, st.auth);
 
 	int sig = 0;
 	sigwait(&stop, &sig);
@@ -154,7 +254,10 @@ out:
 	if (ctx)
 		mg_stop(ctx);
 	mg_exit_library();
+	admin_free(d.admin);
 	s3_server_free(d.s3);
+	metrics_free(d.metrics);
+	access_log_close(d.access_log);
 	atr_idents_free(d.idents);
 	atr_core_close(d.core);
 	settings_release(&st);

@@ -17,6 +17,10 @@ enum stmt_id {
 	ST_SCAN_GE, ST_SCAN_GT, ST_SCAN_GE_TO, ST_SCAN_GT_TO,
 	ST_SCANV_GE, ST_SCANV_GT, ST_SCANV_GE_TO, ST_SCANV_GT_TO,
 	ST_DIRS_FROM, ST_DIRS_FROM_TO,
+	ST_MPU_INSERT, ST_MPU_GET, ST_MPU_DELETE, ST_MPU_DELETE_PARTS, ST_MPU_SCAN,
+	ST_MPU_PART_GET, ST_MPU_PART_PUT, ST_MPU_PART_SCAN,
+	ST_OBJ_RENAME, ST_OBJ_RENAME_PREFIX, ST_OBJ_SET_ATTR, ST_OBJ_SET_ATTR_RANGE,
+	ST_BUCKET_SET_OWNER, ST_TOTALS,
 	ST__COUNT
 };
 
@@ -52,6 +56,33 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_SCANV_GT_TO] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key > ?2 AND key < ?3 AND implicit = 0 ORDER BY key",
 	[ST_DIRS_FROM] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key >= ?2 AND is_dir = 1 ORDER BY key",
 	[ST_DIRS_FROM_TO] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key >= ?2 AND key < ?3 AND is_dir = 1 ORDER BY key",
+	[ST_MPU_INSERT] = "INSERT INTO mpu_uploads(upload_id, bucket, key, owner, ctime, hdrs) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_MPU_GET] = "SELECT upload_id, bucket, key, owner, ctime, hdrs FROM mpu_uploads "
+		       "WHERE upload_id = ?1",
+	[ST_MPU_DELETE] = "DELETE FROM mpu_uploads WHERE upload_id = ?1",
+	[ST_MPU_DELETE_PARTS] = "DELETE FROM mpu_parts WHERE upload_id = ?1",
+	/* A row-value range: one walk of the (bucket, key, upload_id) index. */
+	[ST_MPU_SCAN] = "SELECT upload_id, bucket, key, owner, ctime FROM mpu_uploads "
+			"WHERE bucket = ?1 AND (key, upload_id) > (?2, ?3) ORDER BY key, upload_id",
+	[ST_MPU_PART_GET] = "SELECT number, size, mtime, etag, file FROM mpu_parts "
+			    "WHERE upload_id = ?1 AND number = ?2",
+	[ST_MPU_PART_PUT] = "INSERT OR REPLACE INTO mpu_parts(upload_id, number, size, mtime, etag, file) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_MPU_PART_SCAN] = "SELECT number, size, mtime, etag, file FROM mpu_parts "
+			     "WHERE upload_id = ?1 AND number > ?2 ORDER BY number",
+	[ST_OBJ_RENAME] = "UPDATE objects SET bucket = ?3, key = ?4 WHERE bucket = ?1 AND key = ?2",
+	/* length() and substr() both count characters: keys are valid UTF-8. */
+	[ST_OBJ_RENAME_PREFIX] = "UPDATE objects SET bucket = ?3, key = ?4 || substr(key, length(?2) + 1) "
+				 "WHERE bucket = ?1 AND key >= ?2 AND key < ?5",
+	[ST_OBJ_SET_ATTR] = "UPDATE objects SET mode = coalesce(?3, mode), owner = coalesce(?4, owner) "
+			    "WHERE bucket = ?1 AND key = ?2",
+	[ST_OBJ_SET_ATTR_RANGE] = "UPDATE objects SET mode = coalesce(?3, mode), owner = coalesce(?4, owner) "
+				  "WHERE bucket = ?1 AND key >= ?2 AND key < ?5",
+	[ST_BUCKET_SET_OWNER] = "UPDATE buckets SET owner = ?2 WHERE name = ?1",
+	[ST_TOTALS] = "SELECT coalesce(sum(is_dir = 0), 0), coalesce(sum(is_dir = 1 AND key <> ''), 0), "
+		      "coalesce(sum(CASE WHEN is_dir = 0 THEN size ELSE 0 END), 0), "
+		      "(SELECT count(*) FROM mpu_uploads) FROM objects",
 };
 
 static const char schema[] =
@@ -64,7 +95,15 @@ static const char schema[] =
 	"  size INTEGER NOT NULL DEFAULT 0, mtime INTEGER NOT NULL DEFAULT 0,"
 	"  version INTEGER NOT NULL DEFAULT 1, mode INTEGER NOT NULL, owner TEXT NOT NULL,"
 	"  etag TEXT NOT NULL DEFAULT '', hdrs TEXT, dir_mtime INTEGER NOT NULL DEFAULT 0,"
-	"  UNIQUE(bucket, key));";
+	"  UNIQUE(bucket, key));"
+	"CREATE TABLE IF NOT EXISTS mpu_uploads("
+	"  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL,"
+	"  owner TEXT NOT NULL, ctime INTEGER NOT NULL, hdrs TEXT);"
+	"CREATE INDEX IF NOT EXISTS mpu_uploads_by_key ON mpu_uploads(bucket, key, upload_id);"
+	"CREATE TABLE IF NOT EXISTS mpu_parts("
+	"  upload_id TEXT NOT NULL, number INTEGER NOT NULL, size INTEGER NOT NULL,"
+	"  mtime INTEGER NOT NULL, etag TEXT NOT NULL, file TEXT NOT NULL,"
+	"  PRIMARY KEY(upload_id, number)) WITHOUT ROWID;";
 
 struct meta_conn {
 	sqlite3 *db;
@@ -443,4 +482,221 @@ int meta_dir_scan(struct meta *m, const char *bucket, const char *from, const ch
 	if (!s)
 		return ATR_E_IO;
 	return scan(s, bucket, from, upto, cb, arg);
+}
+
+/* ---- multipart uploads ---- */
+
+static void mpu_from_stmt(sqlite3_stmt *s, struct meta_mpu *mu)
+{
+	memset(mu, 0, sizeof(*mu));
+	copy_col(mu->up.upload_id, sizeof(mu->up.upload_id), s, 0);
+	copy_col(mu->bucket, sizeof(mu->bucket), s, 1);
+	copy_col(mu->up.key, sizeof(mu->up.key), s, 2);
+	copy_col(mu->up.owner, sizeof(mu->up.owner), s, 3);
+	mu->up.ctime_ns = sqlite3_column_int64(s, 4);
+}
+
+int meta_mpu_insert(struct meta *m, const struct meta_mpu *mu)
+{
+	sqlite3_stmt *s = stmt(m, ST_MPU_INSERT);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, mu->up.upload_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, mu->bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, mu->up.key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, mu->up.owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, mu->up.ctime_ns);
+	if (mu->hdrs)
+		sqlite3_bind_text(s, 6, mu->hdrs, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 6);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_mpu_get(struct meta *m, const char *upload_id, struct meta_mpu *out, int want_hdrs)
+{
+	sqlite3_stmt *s = stmt(m, ST_MPU_GET);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		int err = done(s, rc);
+		return err ? err : ATR_E_NO_UPLOAD;
+	}
+	mpu_from_stmt(s, out);
+	if (want_hdrs && sqlite3_column_type(s, 5) != SQLITE_NULL &&
+	    !(out->hdrs = strdup((const char *)sqlite3_column_text(s, 5)))) {
+		done(s, rc);
+		return ATR_E_NOMEM;
+	}
+	return done(s, rc);
+}
+
+int meta_mpu_delete(struct meta *m, const char *upload_id)
+{
+	for (enum stmt_id id = ST_MPU_DELETE; id <= ST_MPU_DELETE_PARTS; id++) {
+		sqlite3_stmt *s = stmt(m, id);
+		if (!s)
+			return ATR_E_IO;
+		sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+		int rc = done(s, sqlite3_step(s));
+		if (rc)
+			return rc;
+	}
+	return ATR_OK;
+}
+
+int meta_mpu_scan(struct meta *m, const char *bucket, const char *key, const char *upload_id,
+		  meta_mpu_cb cb, void *arg)
+{
+	sqlite3_stmt *s = stmt(m, ST_MPU_SCAN);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, upload_id, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct meta_mpu mu;
+		mpu_from_stmt(s, &mu);
+		if (cb(arg, &mu))
+			break;
+	}
+	return done(s, rc);
+}
+
+static void part_from_stmt(sqlite3_stmt *s, struct meta_mpu_part *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->p.number = sqlite3_column_int(s, 0);
+	p->p.size = (uint64_t)sqlite3_column_int64(s, 1);
+	p->p.mtime_ns = sqlite3_column_int64(s, 2);
+	copy_col(p->p.etag, sizeof(p->p.etag), s, 3);
+	copy_col(p->file, sizeof(p->file), s, 4);
+}
+
+int meta_mpu_part_get(struct meta *m, const char *upload_id, int number,
+		      struct meta_mpu_part *out)
+{
+	sqlite3_stmt *s = stmt(m, ST_MPU_PART_GET);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, number);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		int err = done(s, rc);
+		return err ? err : ATR_E_INVALID_PART;
+	}
+	part_from_stmt(s, out);
+	return done(s, rc);
+}
+
+int meta_mpu_part_put(struct meta *m, const char *upload_id, const struct meta_mpu_part *p)
+{
+	sqlite3_stmt *s = stmt(m, ST_MPU_PART_PUT);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, p->p.number);
+	sqlite3_bind_int64(s, 3, (int64_t)p->p.size);
+	sqlite3_bind_int64(s, 4, p->p.mtime_ns);
+	sqlite3_bind_text(s, 5, p->p.etag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, p->file, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_mpu_part_scan(struct meta *m, const char *upload_id, int after,
+		       meta_mpu_part_cb cb, void *arg)
+{
+	sqlite3_stmt *s = stmt(m, ST_MPU_PART_SCAN);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, after);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct meta_mpu_part p;
+		part_from_stmt(s, &p);
+		if (cb(arg, &p))
+			break;
+	}
+	return done(s, rc);
+}
+
+/* ---- renames, attributes, totals (src/fs.c) ---- */
+
+int meta_obj_rename(struct meta *m, const char *bucket, const char *key, const char *to_bucket,
+		    const char *to_key)
+{
+	sqlite3_stmt *s = stmt(m, ST_OBJ_RENAME);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, to_bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, to_key, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_obj_rename_prefix(struct meta *m, const char *bucket, const char *prefix,
+			   const char *upto, const char *to_bucket, const char *to_prefix)
+{
+	sqlite3_stmt *s = stmt(m, ST_OBJ_RENAME_PREFIX);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, to_bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, to_prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, upto, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_obj_set_attr(struct meta *m, const char *bucket, const char *key, const char *upto,
+		      int64_t mode, const char *owner)
+{
+	sqlite3_stmt *s = stmt(m, upto ? ST_OBJ_SET_ATTR_RANGE : ST_OBJ_SET_ATTR);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	if (mode >= 0)
+		sqlite3_bind_int64(s, 3, mode);
+	else
+		sqlite3_bind_null(s, 3);
+	if (owner)
+		sqlite3_bind_text(s, 4, owner, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 4);
+	if (upto)
+		sqlite3_bind_text(s, 5, upto, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_bucket_set_owner(struct meta *m, const char *name, const char *owner)
+{
+	sqlite3_stmt *s = stmt(m, ST_BUCKET_SET_OWNER);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, owner, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_totals(struct meta *m, struct atr_ns_totals *out)
+{
+	sqlite3_stmt *s = stmt(m, ST_TOTALS);
+	memset(out, 0, sizeof(*out));
+	if (!s)
+		return ATR_E_IO;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->files = (uint64_t)sqlite3_column_int64(s, 0);
+		out->dirs = (uint64_t)sqlite3_column_int64(s, 1);
+		out->bytes = (uint64_t)sqlite3_column_int64(s, 2);
+		out->uploads = (uint64_t)sqlite3_column_int64(s, 3);
+	}
+	return done(s, rc);
 }

@@ -71,4 +71,59 @@ int meta_obj_scan(struct meta *m, const char *bucket, const char *from, int incl
 int meta_dir_scan(struct meta *m, const char *bucket, const char *from, const char *upto,
 		  meta_scan_cb cb, void *arg);
 
+/*
+ * Multipart uploads (src/multipart.c):
+ *   mpu_uploads(upload_id PK, bucket, key, owner, ctime, hdrs),
+ *     indexed by (bucket, key, upload_id): S3's listing order
+ *   mpu_parts(upload_id, number, size, mtime, etag, file, PK(upload_id, number))
+ * file names the part's bytes in the UFS part area (ufs part_* ops); a row
+ * is written only after its file is in place, so every row's file exists.
+ */
+struct meta_mpu {
+	struct atr_mpu up;
+	char bucket[ATR_BUCKET_MAX + 1];
+	char *hdrs; /* malloc'd or NULL */
+};
+
+#define META_PART_FILE_MAX 48
+struct meta_mpu_part {
+	struct atr_mpu_part p;
+	char file[META_PART_FILE_MAX];
+};
+
+int meta_mpu_insert(struct meta *m, const struct meta_mpu *mu);
+/* ATR_E_NO_UPLOAD if absent. With want_hdrs, out->hdrs is malloc'd. */
+int meta_mpu_get(struct meta *m, const char *upload_id, struct meta_mpu *out, int want_hdrs);
+/* Deletes the upload and all its part rows (wrap in a transaction). */
+int meta_mpu_delete(struct meta *m, const char *upload_id);
+/* Uploads of bucket after (key, upload_id), in (key, upload_id) order;
+ * hdrs is NULL. cb returns non-zero to stop. */
+typedef int (*meta_mpu_cb)(void *arg, const struct meta_mpu *mu);
+int meta_mpu_scan(struct meta *m, const char *bucket, const char *key, const char *upload_id,
+		  meta_mpu_cb cb, void *arg);
+/* ATR_E_INVALID_PART if the upload has no such part. */
+int meta_mpu_part_get(struct meta *m, const char *upload_id, int number,
+		      struct meta_mpu_part *out);
+/* Inserts or replaces the part row of that number. */
+int meta_mpu_part_put(struct meta *m, const char *upload_id, const struct meta_mpu_part *p);
+/* Parts numbered above after, in order. cb returns non-zero to stop. */
+typedef int (*meta_mpu_part_cb)(void *arg, const struct meta_mpu_part *p);
+int meta_mpu_part_scan(struct meta *m, const char *upload_id, int after,
+		       meta_mpu_part_cb cb, void *arg);
+
+/* Renames, attributes and totals (src/fs.c). A rename moves the row(s),
+ * keeping ino; rename_prefix moves every row in [prefix, upto) to
+ * to_prefix + the rest of its key. set_attr changes mode (< 0: kept) and
+ * owner (NULL: kept) of the row at key, or with upto of every row in
+ * [key, upto). */
+int meta_obj_rename(struct meta *m, const char *bucket, const char *key, const char *to_bucket,
+		    const char *to_key);
+int meta_obj_rename_prefix(struct meta *m, const char *bucket, const char *prefix,
+			   const char *upto, const char *to_bucket, const char *to_prefix);
+int meta_obj_set_attr(struct meta *m, const char *bucket, const char *key, const char *upto,
+		      int64_t mode, const char *owner);
+int meta_bucket_set_owner(struct meta *m, const char *name, const char *owner);
+/* Files, directories (not bucket roots), bytes of files, uploads in progress. */
+int meta_totals(struct meta *m, struct atr_ns_totals *out);
+
 #endif

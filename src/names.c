@@ -26,6 +26,15 @@ const char *atr_strerror(int err)
 		[ATR_E_KEY_IS_PREFIX] = "the key is a prefix of other objects",
 		[ATR_E_TOO_LARGE] = "too large",
 		[ATR_E_INVALID_ARG] = "invalid argument",
+		[ATR_E_EXISTS] = "already exists",
+		[ATR_E_NOT_EMPTY] = "directory not empty",
+		[ATR_E_NOT_SUPPORTED] = "not supported",
+		[ATR_E_NO_UPLOAD] = "no such multipart upload",
+		[ATR_E_INVALID_PART] = "invalid part",
+		[ATR_E_PART_ORDER] = "parts not in ascending order",
+		[ATR_E_PART_TOO_SMALL] = "part too small",
+		[ATR_E_PRECONDITION] = "precondition failed",
+		[ATR_E_CONFLICT] = "conditional write conflict",
 	};
 	if (err < 0 || err >= ATR_E__COUNT || !names[err])
 		return "unknown error";

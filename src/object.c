@@ -53,6 +53,8 @@ struct touched {
 static void touch(struct atr_core *c, struct touched *t, const char *bucket,
 		  const char *dirkey, int created)
 {
+	if (!t)
+		return; /* no bookkeeping: the next listing re-reads the directory */
 	size_t len = strlen(dirkey);
 	assert(!strncmp(dirkey, t->key, len));
 	for (int i = 0; i < t->n; i++)
@@ -97,7 +99,7 @@ static void dir_row(struct meta_row *r, const char *owner, int implicit)
  * in the UFS; refuses a key below an object. Runs under ns_lock inside a
  * transaction.
  */
-static int ensure_parents(struct atr_core *c, const char *bucket, const char *key,
+int ensure_parents(struct atr_core *c, const char *bucket, const char *key,
 			  const char *owner, int mkdirs, struct touched *t)
 {
 	char anc[ATR_KEY_MAX + 2], path[PATH_MAX_UFS];
@@ -153,19 +155,6 @@ static int ensure_parents(struct atr_core *c, const char *bucket, const char *ke
 }
 
 /* ---- writing ---- */
-
-struct atr_writer {
-	struct atr_core *c;
-	char user[ATR_USER_MAX + 1];
-	char bucket[ATR_BUCKET_MAX + 1];
-	char key[ATR_KEY_MAX + 1];
-	struct ufs_stage *stage;
-	struct hash md5;
-	int md5_open;
-	unsigned char sum[MD5_LEN];
-	uint64_t size;
-	int is_dir;
-};
 
 static int is_dir_key(const char *key)
 {
@@ -268,7 +257,8 @@ void atr_put_abort(struct atr_writer *w)
 
 /* The commit step shared by every way an object is made (PUT, multipart
  * completion, copy): under ns_lock, inside a transaction. */
-static int commit_locked(struct atr_core *c, const struct commit *cm, struct meta_row *row)
+static int commit_locked(struct atr_core *c, const struct commit *cm, struct meta_row *row,
+			 int *consumed)
 {
 	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2];
 	struct touched t = { .key = cm->key };
@@ -283,6 +273,11 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 		return ATR_E_KEY_TOO_LONG;
 
 	int had = meta_obj_get(c->meta, cm->bucket, cm->key, &old, 0) == ATR_OK;
+	int exists = had && !(old.obj.is_dir && old.implicit);
+	if ((cm->must_not_exist && exists) ||
+	    (cm->if_etag && (!exists || (strcmp(cm->if_etag, "*") &&
+					 strcasecmp(cm->if_etag, old.obj.etag)))))
+		return ATR_E_CONFLICT;
 	if (!cm->stage) {
 		/* A directory marker: the directory itself, made explicit. */
 		struct ufs_stat st;
@@ -301,6 +296,7 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 		row->obj.mtime_ns = st.mtime_ns;
 	} else {
 		struct ufs_stat st;
+		*consumed = 1; /* stage_commit commits or discards it */
 		if ((rc = c->ufs->ops->stage_commit(cm->stage, path, &st)))
 			return rc;
 		memset(row, 0, sizeof(*row));
@@ -323,16 +319,19 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 int object_commit(struct atr_core *c, const struct commit *cm, struct atr_obj *out)
 {
 	struct meta_row row;
+	int consumed = 0;
 	pthread_mutex_lock(&c->ns_lock);
 	int rc = meta_begin(c->meta);
 	if (!rc) {
-		rc = commit_locked(c, cm, &row);
+		rc = commit_locked(c, cm, &row, &consumed);
 		if (rc)
 			meta_rollback(c->meta);
 		else
 			rc = meta_commit(c->meta);
 	}
 	pthread_mutex_unlock(&c->ns_lock);
+	if (!consumed && cm->stage)
+		c->ufs->ops->stage_abort(cm->stage); /* refused before its rename */
 	if (!rc && out)
 		*out = row.obj;
 	return rc;
@@ -345,7 +344,9 @@ int atr_put_commit(struct atr_writer *w, const char *hdrs, struct atr_obj *out)
 	atr_put_md5(w, sum);
 	hex_encode(sum, MD5_LEN, etag);
 	struct commit cm = { .user = w->user, .bucket = w->bucket, .key = w->key,
-			     .stage = w->stage, .etag = etag, .hdrs = hdrs };
+			     .stage = w->stage, .etag = etag, .hdrs = hdrs,
+			     .must_not_exist = w->must_not_exist,
+			     .if_etag = *w->if_etag ? w->if_etag : NULL };
 	int rc = object_commit(w->c, &cm, out);
 	w->stage = NULL; /* committed or discarded by stage_commit */
 	atr_put_abort(w);
@@ -399,14 +400,38 @@ int atr_object_stat(struct atr_core *c, const struct atr_user *u, const char *bu
 	return rc;
 }
 
-/* ---- reading ---- */
+int atr_put_condition(struct atr_writer *w, const struct atr_user *u, int must_not_exist,
+		      const char *etag)
+{
+	/* The object as a reader would find it (synced with the UFS), whoever
+	 * may read it: If-None-Match needs only the right to write. */
+	const struct atr_user su = { u->name, 1 };
+	struct meta_row row;
+	int rc = lookup(w->c, &su, w->bucket, w->key, &row);
+	if (rc && rc != ATR_E_NO_KEY)
+		return rc;
+	int exists = rc == ATR_OK;
+	if (exists && etag && !may(u, row.obj.owner, row.obj.mode, 4))
+		rc = ATR_E_ACCESS;
+	else if (exists && must_not_exist)
+		rc = ATR_E_PRECONDITION;
+	else if (etag && !exists)
+		rc = ATR_E_NO_KEY;
+	else if (etag && strcmp(etag, "*") && strcasecmp(etag, row.obj.etag))
+		rc = ATR_E_PRECONDITION;
+	else
+		rc = ATR_OK;
+	if (exists)
+		atr_obj_release(&row.obj);
+	if (rc)
+		return rc;
+	w->must_not_exist |= must_not_exist;
+	if (etag)
+		snprintf(w->if_etag, sizeof(w->if_etag), "%s", etag);
+	return ATR_OK;
+}
 
-struct atr_reader {
-	struct atr_core *c;
-	struct ufs_file *f;
-	uint64_t ino, version, size;
-	struct bcache_block *pinned;
-};
+/* ---- reading ---- */
 
 int atr_get_open(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		 const char *key, struct atr_obj *obj, struct atr_reader **out)
@@ -506,7 +531,7 @@ void atr_get_close(struct atr_reader *r)
 /* ---- deleting ---- */
 
 /* Removes implied directories left empty above key, bottom up. */
-static int prune_parents(struct atr_core *c, const char *bucket, const char *key,
+int prune_parents(struct atr_core *c, const char *bucket, const char *key,
 			 struct touched *t)
 {
 	char dir[ATR_KEY_MAX + 2], path[PATH_MAX_UFS];

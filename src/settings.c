@@ -43,6 +43,13 @@ static const struct setting table[] = {
 	  "how long a client may stall while sending or receiving" },
 	{ "max-put-size", S_SIZE, OFF(max_put_size), "5G", 0, 1LL << 50, NULL,
 	  "largest single PUT (EntityTooLarge above it)" },
+	{ "access-log", S_STR, OFF(access_log), "", 0, 0, NULL,
+	  "one line per request (S3 and admin) appended to this file; '-' for stderr" },
+	{ "min-part-size", S_SIZE, OFF(min_part_size), "5M", 0, 5LL << 30, NULL,
+	  "smallest multipart part but the last (EntityTooSmall at completion); 0 for none" },
+	{ "tls-cert", S_STR, OFF(tls_cert), "", 0, 0, NULL,
+	  "PEM certificate (and chain): serve HTTPS instead of HTTP (with --tls-key)" },
+	{ "tls-key", S_STR, OFF(tls_key), "", 0, 0, NULL, "PEM private key of --tls-cert" },
 };
 
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))

@@ -22,6 +22,10 @@ struct settings {
 	const char *region;
 	long request_timeout_ms;
 	uint64_t max_put_size;
+	const char *access_log;
+	uint64_t min_part_size;
+	const char *tls_cert;
+	const char *tls_key;
 };
 
 /* Fills s from defaults, the config file and argv. Returns 0, 1 after

@@ -55,14 +55,43 @@ struct ufs_ops {
 	int (*stage_commit)(struct ufs_stage *s, const char *path, struct ufs_stat *st);
 	void (*stage_abort)(struct ufs_stage *s);
 	void (*free)(struct ufs *u);
+	/*
+	 * Multipart parts (NULL in drivers without them). Parts live in a
+	 * private area that survives restarts (the local driver:
+	 * DATA/ufs/.atrium/mpu/<upload>/<name>); upload and name are single
+	 * path segments chosen by the core.
+	 */
+	/* Moves the stage to part name of upload (creating the upload's area);
+	 * fills st. The stage is consumed whatever the result. */
+	int (*part_commit)(struct ufs_stage *s, const char *upload, const char *name,
+			   struct ufs_stat *st);
+	/* Appends len bytes of the part from off to the stage, without a trip
+	 * through user space where the file system allows (copy_file_range).
+	 * ATR_E_IO if the part is shorter than off + len. */
+	int (*stage_append_part)(struct ufs_stage *s, const char *upload, const char *name,
+				 uint64_t off, uint64_t len);
+	int (*part_unlink)(struct ufs *u, const char *upload, const char *name); /* ENOENT is success */
+	/* Removes upload's area and every part in it; a missing area is success. */
+	int (*part_remove_upload)(struct ufs *u, const char *upload);
+	/* upload NULL: calls cb for every upload that has an area; else for
+	 * every part name of upload. */
+	int (*part_readdir)(struct ufs *u, const char *upload, ufs_dirent_cb cb, void *arg);
+	/* Moves a file or a directory; ATR_E_EXISTS if to exists (never
+	 * replaces). NULL in drivers without it (ATR_E_NOT_SUPPORTED). */
+	int (*rename)(struct ufs *u, const char *from, const char *to);
+	/* Appends len bytes of src from off to the stage, inside the kernel
+	 * where the file system allows (copy_file_range; a reflink, no copy
+	 * at all, on btrfs or XFS). ATR_E_IO if src is shorter than off + len.
+	 * NULL in drivers without it: the core copies through the cache. */
+	int (*stage_copy)(struct ufs_stage *s, struct ufs_file *src, uint64_t off, uint64_t len);
 };
 
 struct ufs {
 	const struct ufs_ops *ops;
 };
 
-/* The local directory driver. Creates root and root/.atrium/tmp, and clears
- * stages left by a crash. */
+/* The local directory driver. Creates root, root/.atrium/tmp and
+ * root/.atrium/mpu, and clears stages left by a crash (parts stay). */
 int ufs_local_new(const char *root, struct ufs **out);
 
 #endif

@@ -4,20 +4,24 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/log.h"
 
 #define STAGE_DIR ".atrium/tmp"
+#define MPU_DIR ".atrium/mpu"
 
 struct ufs_local {
 	struct ufs base;
 	int rootfd;   /* every path resolves relative to it (openat & co.) */
 	int stagefd;  /* DATA/ufs/.atrium/tmp */
+	int mpufd;    /* DATA/ufs/.atrium/mpu: <upload>/<part name> */
 	char *root;
 	unsigned long counter;
 };
@@ -42,8 +46,69 @@ static int err_from_errno(int e)
 	case EACCES: case EPERM: return ATR_E_ACCESS;
 	case ENOMEM: return ATR_E_NOMEM;
 	case ENAMETOOLONG: return ATR_E_KEY_TOO_LONG;
+	case ELOOP: case EXDEV: return ATR_E_ACCESS; /* a symlink in the way: see open_beneath */
 	default: return ATR_E_IO;
 	}
+}
+
+/*
+ * Confinement: no request may read or write outside the UFS root. Paths
+ * come from validated keys (no "..", no empty segment), but the tree may
+ * hold symbolic links planted behind our back (through the mount, or by
+ * anyone who can write there), and openat's O_NOFOLLOW covers only the last
+ * component. So every path resolves with openat2's RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS: beneath the directory given, through no symlink at
+ * all. Opens do it in one call; mkdir, rmdir, unlink and rename resolve the
+ * parent directory that way and act on the last component relative to it
+ * (never following it), and stat opens the path itself with O_PATH. A path
+ * through a symlink reads as missing (ELOOP -> ENOENT) and is refused for
+ * writing (ELOOP -> ATR_E_ACCESS). openat2 is Linux 5.6+: ufs_local_new
+ * refuses to start without it rather than serve unconfined.
+ */
+#define UFS_PATH_MAX (ATR_BUCKET_MAX + ATR_KEY_MAX + 64)
+
+static int open_beneath(int dirfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+	};
+	for (int tries = 0;; tries++) {
+		long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+		/* EAGAIN: a concurrent rename left the kernel unsure that
+		 * resolution stayed beneath dirfd; it asks for a retry. */
+		if (fd >= 0 || errno != EAGAIN || tries == 8)
+			return (int)fd;
+	}
+}
+
+/* Opens the directory holding path's last component, beneath dirfd and
+ * through no symlink, and points *last at that component. Returns its fd
+ * (dirfd itself for a one-component path: release with parent_close), or
+ * -1 with errno set. */
+static int parent_open(int dirfd, const char *path, const char **last)
+{
+	char dir[UFS_PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	if (!slash) {
+		*last = path;
+		return dirfd;
+	}
+	size_t n = (size_t)(slash - path);
+	if (n >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	*last = slash + 1;
+	return open_beneath(dirfd, dir, O_PATH | O_DIRECTORY);
+}
+
+static void parent_close(int dirfd, int fd)
+{
+	if (fd >= 0 && fd != dirfd)
+		close(fd);
 }
 
 static void fill_stat(const struct stat *sb, struct ufs_stat *st)
@@ -63,15 +128,21 @@ static struct ufs_local *L(struct ufs *u) { return (struct ufs_local *)u; }
 static int l_stat(struct ufs *u, const char *path, struct ufs_stat *st)
 {
 	struct stat sb;
-	if (fstatat(L(u)->rootfd, path, &sb, AT_SYMLINK_NOFOLLOW))
-		return err_from_errno(errno);
-	fill_stat(&sb, st);
-	return ATR_OK;
+	/* O_PATH | O_NOFOLLOW opens a symlink in last place as itself, so it
+	 * stats as a symlink (lstat), never as its target. */
+	int fd = open_beneath(L(u)->rootfd, path, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		return err_from_errno(errno == ELOOP ? ENOENT : errno);
+	int rc = fstat(fd, &sb) ? err_from_errno(errno) : ATR_OK;
+	close(fd);
+	if (rc == ATR_OK)
+		fill_stat(&sb, st);
+	return rc;
 }
 
 static int l_open(struct ufs *u, const char *path, struct ufs_file **out, struct ufs_stat *st)
 {
-	int fd = openat(L(u)->rootfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open_beneath(L(u)->rootfd, path, O_RDONLY | O_NOFOLLOW);
 	if (fd < 0)
 		return err_from_errno(errno == ELOOP ? ENOENT : errno);
 	struct stat sb;
@@ -114,21 +185,40 @@ static void l_close(struct ufs_file *f)
 
 static int l_mkdir(struct ufs *u, const char *path)
 {
-	if (!mkdirat(L(u)->rootfd, path, 0755))
-		return ATR_OK;
-	int e = errno;
-	if (e == EEXIST) {
+	const char *last;
+	int rootfd = L(u)->rootfd, rc = ATR_OK;
+	int dfd = parent_open(rootfd, path, &last);
+	if (dfd < 0)
+		return err_from_errno(errno);
+	if (mkdirat(dfd, last, 0755)) {
+		int e = errno;
 		struct stat sb;
-		if (!fstatat(L(u)->rootfd, path, &sb, AT_SYMLINK_NOFOLLOW) && S_ISDIR(sb.st_mode))
-			return ATR_OK;
-		return ATR_E_PARENT_IS_OBJECT;
+		if (e != EEXIST)
+			rc = err_from_errno(e);
+		else if (fstatat(dfd, last, &sb, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(sb.st_mode))
+			rc = ATR_E_PARENT_IS_OBJECT;
 	}
-	return err_from_errno(e);
+	parent_close(rootfd, dfd);
+	return rc;
+}
+
+/* unlinkat of path's last component, in its parent opened beneath the root;
+ * 0 or -1 with errno. */
+static int unlink_beneath(int rootfd, const char *path, int flags)
+{
+	const char *last;
+	int dfd = parent_open(rootfd, path, &last);
+	if (dfd < 0)
+		return -1;
+	int rc = unlinkat(dfd, last, flags), e = errno;
+	parent_close(rootfd, dfd);
+	errno = e;
+	return rc;
 }
 
 static int l_rmdir(struct ufs *u, const char *path)
 {
-	if (!unlinkat(L(u)->rootfd, path, AT_REMOVEDIR) || errno == ENOENT)
+	if (!unlink_beneath(L(u)->rootfd, path, AT_REMOVEDIR) || errno == ENOENT)
 		return ATR_OK;
 	if (errno == ENOTEMPTY || errno == EEXIST)
 		return ATR_E_BUCKET_NOT_EMPTY;
@@ -137,16 +227,16 @@ static int l_rmdir(struct ufs *u, const char *path)
 
 static int l_unlink(struct ufs *u, const char *path)
 {
-	if (!unlinkat(L(u)->rootfd, path, 0) || errno == ENOENT)
+	if (!unlink_beneath(L(u)->rootfd, path, 0) || errno == ENOENT)
 		return ATR_OK;
 	return err_from_errno(errno);
 }
 
-static int l_readdir(struct ufs *u, const char *path, ufs_dirent_cb cb, void *arg)
+static int readdir_at(int atfd, const char *path, ufs_dirent_cb cb, void *arg)
 {
-	int fd = openat(L(u)->rootfd, *path ? path : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open_beneath(atfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 	if (fd < 0)
-		return err_from_errno(errno);
+		return err_from_errno(errno == ELOOP ? ENOENT : errno);
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -167,6 +257,11 @@ static int l_readdir(struct ufs *u, const char *path, ufs_dirent_cb cb, void *ar
 	}
 	closedir(d);
 	return rc;
+}
+
+static int l_readdir(struct ufs *u, const char *path, ufs_dirent_cb cb, void *arg)
+{
+	return readdir_at(L(u)->rootfd, *path ? path : ".", cb, arg);
 }
 
 static int l_stage_open(struct ufs *u, struct ufs_stage **out)
@@ -224,22 +319,214 @@ static int l_stage_commit(struct ufs_stage *s, const char *path, struct ufs_stat
 		l_stage_abort(s);
 		return err_from_errno(e);
 	}
-	if (renameat(s->u->stagefd, s->name, s->u->rootfd, path)) {
+	const char *last;
+	int rootfd = s->u->rootfd;
+	int dfd = parent_open(rootfd, path, &last);
+	if (dfd < 0 || renameat(s->u->stagefd, s->name, dfd, last)) {
 		int e = errno;
+		parent_close(rootfd, dfd);
 		l_stage_abort(s);
 		/* Renaming a file over a directory fails with EISDIR (or
 		 * ENOTEMPTY/EEXIST); a file in the way of a parent, ENOTDIR. */
 		return err_from_errno(e == ENOTEMPTY || e == EEXIST ? EISDIR : e);
 	}
+	parent_close(rootfd, dfd);
 	fill_stat(&sb, st);
 	close(s->fd);
 	free(s);
 	return ATR_OK;
 }
 
+/* ---- multipart parts: .atrium/mpu/<upload>/<name> ---- */
+
+static int segment_ok(const char *s)
+{
+	return *s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
+}
+
+static int part_path(char *out, size_t size, const char *upload, const char *name)
+{
+	if (!segment_ok(upload) || !segment_ok(name) ||
+	    (size_t)snprintf(out, size, "%s/%s", upload, name) >= size)
+		return ATR_E_INVALID_ARG;
+	return ATR_OK;
+}
+
+static int l_part_commit(struct ufs_stage *s, const char *upload, const char *name,
+			 struct ufs_stat *st)
+{
+	char path[256];
+	struct stat sb;
+	int e, rc = part_path(path, sizeof(path), upload, name);
+	if (rc)
+		goto fail;
+	if ((mkdirat(s->u->mpufd, upload, 0700) && errno != EEXIST) || fstat(s->fd, &sb) ||
+	    renameat(s->u->stagefd, s->name, s->u->mpufd, path)) {
+		e = errno;
+		rc = err_from_errno(e);
+		goto fail;
+	}
+	fill_stat(&sb, st);
+	close(s->fd);
+	free(s);
+	return ATR_OK;
+fail:
+	l_stage_abort(s);
+	return rc;
+}
+
+/* Plain copy through a small buffer, where copy_file_range cannot go. */
+static int copy_rw(int in, int out, off_t off, uint64_t len)
+{
+	enum { CHUNK = 64 * 1024 }; /* below malloc's mmap threshold */
+	char *buf = malloc(CHUNK);
+	int rc = ATR_OK;
+	if (!buf)
+		return ATR_E_NOMEM;
+	while (len > 0 && !rc) {
+		ssize_t n = pread(in, buf, len < CHUNK ? (size_t)len : CHUNK, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n ? err_from_errno(errno) : ATR_E_IO;
+			break;
+		}
+		for (ssize_t done = 0; done < n && !rc;) {
+			ssize_t w = write(out, buf + done, (size_t)(n - done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				rc = err_from_errno(errno);
+			else
+				done += w;
+		}
+		off += n;
+		len -= (uint64_t)n;
+	}
+	free(buf);
+	return rc;
+}
+
+static int l_stage_append_part(struct ufs_stage *s, const char *upload, const char *name,
+			       uint64_t off, uint64_t len)
+{
+	char path[256];
+	struct stat sb;
+	int rc = part_path(path, sizeof(path), upload, name);
+	if (rc)
+		return rc;
+	int in = openat(s->u->mpufd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (in < 0)
+		return err_from_errno(errno);
+	if (fstat(in, &sb) || (uint64_t)sb.st_size < off + len) {
+		close(in);
+		return ATR_E_IO; /* the part changed behind our back */
+	}
+	loff_t pos = (loff_t)off;
+	while (len > 0) {
+		/* In the kernel, and on file systems with reflinks not even
+		 * that: the parts' bytes are not copied through user space. */
+		ssize_t n = copy_file_range(in, &pos, s->fd, NULL, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+			      errno == EOPNOTSUPP || errno == EBADF)) {
+			rc = copy_rw(in, s->fd, pos, len);
+			break;
+		}
+		if (n <= 0) {
+			rc = n ? err_from_errno(errno) : ATR_E_IO;
+			break;
+		}
+		len -= (uint64_t)n;
+	}
+	close(in);
+	return rc;
+}
+
+static int l_stage_copy(struct ufs_stage *s, struct ufs_file *src, uint64_t off, uint64_t len)
+{
+	loff_t pos = (loff_t)off;
+	while (len > 0) {
+		ssize_t n = copy_file_range(src->fd, &pos, s->fd, NULL, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+			      errno == EOPNOTSUPP || errno == EBADF))
+			return copy_rw(src->fd, s->fd, pos, len);
+		if (n <= 0)
+			return n ? err_from_errno(errno) : ATR_E_IO;
+		len -= (uint64_t)n;
+	}
+	return ATR_OK;
+}
+
+static int l_part_unlink(struct ufs *u, const char *upload, const char *name)
+{
+	char path[256];
+	int rc = part_path(path, sizeof(path), upload, name);
+	if (rc)
+		return rc;
+	if (!unlinkat(L(u)->mpufd, path, 0) || errno == ENOENT)
+		return ATR_OK;
+	return err_from_errno(errno);
+}
+
+static int unlink_part(void *arg, const char *name, const struct ufs_stat *st)
+{
+	struct ufs_local *l = ((void **)arg)[0];
+	const char *upload = ((void **)arg)[1];
+	char path[256];
+	if (!part_path(path, sizeof(path), upload, name))
+		unlinkat(l->mpufd, path, 0);
+	return 0;
+}
+
+static int l_part_remove_upload(struct ufs *u, const char *upload)
+{
+	void *arg[2] = { L(u), (void *)upload };
+	if (!segment_ok(upload))
+		return ATR_E_INVALID_ARG;
+	/* Unlinking while reading the directory may hide an entry from
+	 * readdir: go over it again until the folder is empty. */
+	for (int tries = 0; tries < 4; tries++) {
+		int rc = readdir_at(L(u)->mpufd, upload, unlink_part, arg);
+		if (rc == ATR_E_NO_KEY)
+			return ATR_OK;
+		if (rc)
+			return rc;
+		if (!unlinkat(L(u)->mpufd, upload, AT_REMOVEDIR) || errno == ENOENT)
+			return ATR_OK;
+		if (errno != ENOTEMPTY && errno != EEXIST)
+			break;
+	}
+	return err_from_errno(errno);
+}
+
+static int l_part_readdir(struct ufs *u, const char *upload, ufs_dirent_cb cb, void *arg)
+{
+	if (upload && !segment_ok(upload))
+		return ATR_E_INVALID_ARG;
+	return readdir_at(L(u)->mpufd, upload ? upload : ".", cb, arg);
+}
+
+static int l_rename(struct ufs *u, const char *from, const char *to)
+{
+	const char *flast, *tlast;
+	int rootfd = L(u)->rootfd, rc = ATR_OK;
+	int ffd = parent_open(rootfd, from, &flast);
+	int tfd = ffd < 0 ? -1 : parent_open(rootfd, to, &tlast);
+	if (ffd < 0 || tfd < 0 || renameat2(ffd, flast, tfd, tlast, RENAME_NOREPLACE))
+		rc = errno == EEXIST ? ATR_E_EXISTS : err_from_errno(errno);
+	parent_close(rootfd, tfd);
+	parent_close(rootfd, ffd);
+	return rc;
+}
+
 static void l_free(struct ufs *u)
 {
 	struct ufs_local *l = L(u);
+	close(l->mpufd);
 	close(l->stagefd);
 	close(l->rootfd);
 	free(l->root);
@@ -261,6 +548,13 @@ static const struct ufs_ops local_ops = {
 	.stage_commit = l_stage_commit,
 	.stage_abort = l_stage_abort,
 	.free = l_free,
+	.rename = l_rename,
+	.part_commit = l_part_commit,
+	.stage_append_part = l_stage_append_part,
+	.part_unlink = l_part_unlink,
+	.part_remove_upload = l_part_remove_upload,
+	.part_readdir = l_part_readdir,
+	.stage_copy = l_stage_copy,
 };
 
 /* Stages left behind by a crash are garbage: nothing refers to them. */
@@ -290,7 +584,7 @@ int ufs_local_new(const char *root, struct ufs **out)
 	if (!l)
 		return ATR_E_NOMEM;
 	l->base.ops = &local_ops;
-	l->rootfd = l->stagefd = -1;
+	l->rootfd = l->stagefd = l->mpufd = -1;
 	if (!(l->root = strdup(root)))
 		goto fail;
 	if (mkdir(root, 0755) && errno != EEXIST)
@@ -301,14 +595,26 @@ int ufs_local_new(const char *root, struct ufs **out)
 	if ((mkdirat(l->rootfd, ".atrium", 0700) && errno != EEXIST) ||
 	    (mkdirat(l->rootfd, STAGE_DIR, 0700) && errno != EEXIST))
 		goto fail;
-	l->stagefd = openat(l->rootfd, STAGE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	l->stagefd = open_beneath(l->rootfd, STAGE_DIR, O_RDONLY | O_DIRECTORY);
+	if (l->stagefd < 0 && (errno == ENOSYS || errno == EPERM)) {
+		LOG(LOG_ERROR, "ufs: openat2 is unavailable (%s): Linux 5.6 or later is needed "
+		    "to keep requests inside %s", strerror(errno), root);
+		goto fail;
+	}
 	if (l->stagefd < 0)
 		goto fail;
 	clear_stages(l->stagefd);
+	/* Parts of multipart uploads outlive restarts: the core removes those
+	 * of uploads it has no record of. */
+	if ((mkdirat(l->rootfd, MPU_DIR, 0700) && errno != EEXIST) ||
+	    (l->mpufd = openat(l->rootfd, MPU_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		goto fail;
 	*out = &l->base;
 	return ATR_OK;
 fail:
 	LOG(LOG_ERROR, "ufs: cannot set up %s: %s", root, strerror(errno));
+	if (l->stagefd >= 0)
+		close(l->stagefd);
 	if (l->rootfd >= 0)
 		close(l->rootfd);
 	free(l->root);

@@ -1,13 +1,15 @@
 """Fixtures that run a real atriumd for the integration tests.
 
-`atriumd_factory(auth)` starts a daemon on a free loopback port with its own
-data dir and a credentials file holding s3util.USERS; every daemon it started
+`atriumd_factory(auth, name, args)` starts a daemon (args: extra flags such
+as ["--min-part-size", "0"]) on a free loopback port with its own data dir
+and a credentials file holding s3util.USERS; every daemon it started
 is stopped (SIGTERM by PID, then SIGKILL if it hangs) at the end of the
 session. `sigv4_daemon` and `simple_daemon` are session-wide shared daemons;
 tests use unique bucket names so they do not interfere.
 """
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -29,8 +31,12 @@ _ALL_DAEMONS = []
 
 
 class Daemon:
-    def __init__(self, workdir, auth, name):
+    def __init__(self, workdir, auth, name, args=()):
         self.workdir = str(workdir)
+        self.args = list(args)
+        # --tls-cert: HTTPS, and the certificate is its own CA (self-signed)
+        self.tls_ca = (self.args[self.args.index("--tls-cert") + 1]
+                       if "--tls-cert" in self.args else None)
         self.auth = auth
         self.name = name
         self.data = os.path.join(self.workdir, "data")
@@ -55,7 +61,7 @@ class Daemon:
             log = open(self.log_path, "ab")
             cmd = [ATRIUMD, "--data", self.data, "--port", str(self.port),
                    "--bind", "127.0.0.1", "--auth", self.auth,
-                   "--credentials", self.creds]
+                   "--credentials", self.creds] + self.args
             log.write(("$ %s\n" % " ".join(cmd)).encode())
             log.flush()
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
@@ -77,7 +83,9 @@ class Daemon:
             if rc is not None:
                 return False, "exited with status %d" % rc
             try:
-                with urllib.request.urlopen(self.url("/api/v1/health"), timeout=2) as r:
+                ctx = ssl.create_default_context(cafile=self.tls_ca) if self.tls_ca else None
+                with urllib.request.urlopen(self.url("/api/v1/health"), timeout=2,
+                                            context=ctx) as r:
                     if r.status == 200:
                         return True, None
                     last = "health status %d" % r.status
@@ -132,7 +140,7 @@ class Daemon:
     # -- helpers -------------------------------------------------------------
     @property
     def endpoint(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("https" if self.tls_ca else "http", self.port)
 
     def url(self, path):
         return self.endpoint + path
@@ -162,6 +170,7 @@ class Daemon:
             region_name="us-east-1",
             aws_access_key_id=access_key or ak,
             aws_secret_access_key=secret or sk,
+            verify=self.tls_ca,
             config=Config(s3={"addressing_style": "path"},
                           retries={"total_max_attempts": 1},
                           connect_timeout=10, read_timeout=60),
@@ -182,9 +191,9 @@ def atriumd_factory(tmp_path_factory):
         pytest.fail("ATRIUMD=%s is not an executable (run `make` first)" % ATRIUMD)
     mine = []
 
-    def start(auth="sigv4", name=None):
+    def start(auth="sigv4", name=None, args=()):
         name = name or auth
-        d = Daemon(tmp_path_factory.mktemp("atriumd-" + name), auth, name)
+        d = Daemon(tmp_path_factory.mktemp("atriumd-" + name), auth, name, args)
         mine.append(d)
         _ALL_DAEMONS.append(d)
         return d.start()

@@ -58,4 +58,22 @@ def test_boto2_alluxio_example(simple_daemon, bucket_name):
     assert bucket_name not in [b.name for b in conn.get_all_buckets()]
 
 
-# SigV2 header auth (boto 2 with real keys) lands with the S3-completeness issue.
+def test_boto2_sigv2_header_in_sigv4_mode(sigv4_daemon, bucket_name):
+    """boto 2 signs S3 requests with SigV2 headers (Authorization: AWS AK:sig);
+    DESIGN.md: sigv4 mode verifies 'SigV4 header or query, SigV2 header or query'."""
+    ak, sk = sigv4_daemon.keys("alice")
+    conn = boto.connect_s3(aws_access_key_id=ak, aws_secret_access_key=sk,
+                           host="127.0.0.1", port=sigv4_daemon.port, is_secure=False,
+                           calling_format=boto.s3.connection.OrdinaryCallingFormat())
+    bucket = conn.create_bucket(bucket_name)
+    k = bucket.new_key("v2.txt")
+    k.set_contents_from_string("signed with v2")
+    assert bucket.get_key("v2.txt").get_contents_as_string() == b"signed with v2"
+    bad = boto.connect_s3(aws_access_key_id=ak, aws_secret_access_key="wrong",
+                          host="127.0.0.1", port=sigv4_daemon.port, is_secure=False,
+                          calling_format=boto.s3.connection.OrdinaryCallingFormat())
+    with pytest.raises(S3ResponseError) as ei:
+        bad.get_bucket(bucket_name).get_key("v2.txt")
+    assert ei.value.status == 403
+    bucket.delete_key("v2.txt")
+    conn.delete_bucket(bucket_name)

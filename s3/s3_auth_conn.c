@@ -1,0 +1,47 @@
+/*
+ * s3_auth_conn — authenticating a civetweb request with the S3 door's
+ * rules, for the daemon's other HTTP endpoints (the admin API): the same
+ * mode, the same users, SigV4 header or presigned query.
+ */
+#include <civetweb.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "s3/s3_int.h"
+
+static int lookup(void *arg, const char *access_key, char *secret, size_t secret_size,
+		  char *user, size_t user_size)
+{
+	const struct atr_ident *id = atr_idents_find(arg, access_key);
+	if (!id)
+		return -1;
+	snprintf(secret, secret_size, "%s", id->secret);
+	snprintf(user, user_size, "%s", id->user);
+	return 0;
+}
+
+enum s3_err s3_authenticate_conn(struct s3_server *s, struct mg_connection *conn,
+				 char user[ATR_USER_MAX + 1])
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	struct s3_hdr hdrs[MG_MAX_HEADERS];
+	struct s3_auth auth;
+	int n = ri->num_headers < MG_MAX_HEADERS ? ri->num_headers : MG_MAX_HEADERS;
+	for (int i = 0; i < n; i++) {
+		hdrs[i].name = ri->http_headers[i].name;
+		hdrs[i].value = ri->http_headers[i].value;
+	}
+	const char *raw = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
+	struct s3_auth_req ar = {
+		.method = ri->request_method, .path = raw ? raw : "/", .query = ri->query_string,
+		.hdrs = hdrs, .nhdrs = n, .now = time(NULL),
+		.path_decoded = 0, /* decode_url=no: the path as sent */
+	};
+	enum s3_err e = s3_auth_check(s->opt.auth, &ar, lookup, (void *)s->idents, &auth);
+	if (e == S3_ERR_OK)
+		snprintf(user, ATR_USER_MAX + 1, "%s",
+			 auth.anonymous ? atr_core_daemon_user(s->core) : auth.user);
+	explicit_bzero(&auth, sizeof(auth)); /* the signing key */
+	return e;
+}

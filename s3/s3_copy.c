@@ -1,0 +1,136 @@
+/*
+ * s3_copy — CopyObject: PUT with x-amz-copy-source. The source must be
+ * readable by the caller and the destination bucket writable; the bytes
+ * never pass through here (atr_object_copy). Metadata is the source's
+ * (x-amz-metadata-directive: COPY, the default) or the request's
+ * (REPLACE); an object is copied onto itself only with REPLACE (or a
+ * storage class), as S3 requires. x-amz-copy-source-if-* are checked
+ * against the source as it is opened, each failure a 412.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/timefmt.h"
+#include "common/uri.h"
+#include "s3/s3_cond.h"
+#include "s3/s3_int.h"
+
+/* "[/]bucket/key[?versionId=V]", percent-encoded. *key is malloc'd. */
+static enum s3_err parse_copy_source(const char *v, char bucket[ATR_BUCKET_MAX + 1], char **key)
+{
+	size_t n = strcspn(v, "?");
+	char *s = malloc(n + 1);
+
+	*key = NULL;
+	if (!s)
+		return S3_ERR_SLOW_DOWN;
+	if (v[n]) {
+		/* Buckets are not versioned: "null" is the only version. */
+		struct uri_query q;
+		const struct uri_param *p;
+		int bad = uri_query_parse(&q, v + n + 1);
+		if (!bad) {
+			p = uri_query_get(&q, "versionId");
+			bad = p && strcmp(p->value, "null");
+			uri_query_release(&q);
+		}
+		if (bad) {
+			free(s);
+			return S3_ERR_INVALID_VERSION_ID;
+		}
+	}
+	memcpy(s, v, n);
+	s[n] = '\0';
+	long len = uri_decode_inplace(s, n, 0);
+	const char *b = s + (*s == '/');
+	const char *slash = len < 0 ? NULL : strchr(b, '/');
+	if (!slash || slash == b || !slash[1] || (size_t)(slash - b) > ATR_BUCKET_MAX ||
+	    memchr(s, '\0', (size_t)len)) {
+		free(s);
+		return S3_ERR_INVALID_COPY_SOURCE;
+	}
+	memcpy(bucket, b, (size_t)(slash - b));
+	bucket[slash - b] = '\0';
+	memmove(s, slash + 1, strlen(slash + 1) + 1);
+	*key = s;
+	return S3_ERR_OK;
+}
+
+static enum s3_cond copy_conditions(struct s3_req *r, const struct atr_obj *o)
+{
+	struct s3_cond_hdrs h = {
+		.if_match = s3_header(r, "x-amz-copy-source-if-match"),
+		.if_none_match = s3_header(r, "x-amz-copy-source-if-none-match"),
+		.if_modified_since = s3_header(r, "x-amz-copy-source-if-modified-since"),
+		.if_unmodified_since = s3_header(r, "x-amz-copy-source-if-unmodified-since"),
+	};
+	return s3_cond_eval(&h, o->etag, (time_t)(o->mtime_ns / 1000000000));
+}
+
+enum s3_err s3_copy_object(struct s3_req *r)
+{
+	struct atr_core *core = r->srv->core;
+	char sbucket[ATR_BUCKET_MAX + 1], date[TIMEFMT_LEN];
+	char *skey = NULL;
+	struct atr_reader *rd = NULL;
+	struct atr_obj src, obj;
+	struct buf hdrs = BUF_INIT(8192), xml = BUF_INIT(4096);
+	const char *directive = s3_header(r, "x-amz-metadata-directive");
+	int replace = 0, have_src = 0, rc;
+	enum s3_err e;
+
+	if ((e = parse_copy_source(s3_header(r, "x-amz-copy-source"), sbucket, &skey)))
+		return e;
+	if (directive && !(replace = !strcmp(directive, "REPLACE")) && strcmp(directive, "COPY")) {
+		e = S3_ERR_INVALID_ARGUMENT; /* "Unknown metadata directive." */
+		goto out;
+	}
+	if ((rc = atr_key_valid(r->key))) {
+		e = s3_err_from_core(rc);
+		goto out;
+	}
+	if ((e = s3_storage_class_check(r)) || (replace && (e = s3_stored_headers(r, &hdrs))))
+		goto out;
+	if ((rc = atr_get_open(core, &r->user, sbucket, skey, &src, &rd))) {
+		e = s3_err_from_core(rc);
+		goto out;
+	}
+	have_src = 1;
+	if (!src.is_dir && src.size > r->srv->opt.max_put_size) {
+		e = S3_ERR_COPY_SOURCE_TOO_LARGE;
+		goto out;
+	}
+	if (copy_conditions(r, &src) != S3_COND_OK) {
+		e = S3_ERR_PRECONDITION_FAILED; /* a copy has no 304 */
+		goto out;
+	}
+	if (!strcmp(sbucket, r->bucket) && !strcmp(skey, r->key) && !replace &&
+	    !s3_header(r, "x-amz-storage-class")) {
+		e = S3_ERR_COPY_TO_ITSELF;
+		goto out;
+	}
+	rc = atr_object_copy(core, &r->user, rd, src.etag, r->bucket, r->key,
+			     replace ? hdrs.ptr : src.hdrs, &obj);
+	if (rc) {
+		e = s3_err_from_core(rc);
+		goto out;
+	}
+	time_fmt_iso8601_ms(obj.mtime_ns, date);
+	if (s3_xml_open(&xml, "CopyObjectResult") || s3_xml_elem(&xml, "LastModified", date) ||
+	    buf_addf(&xml, "<ETag>\"%s\"</ETag></CopyObjectResult>", obj.etag)) {
+		e = S3_ERR_INTERNAL;
+		goto out;
+	}
+	if (r->content_length > 0)
+		r->must_close = 1; /* a body nobody reads */
+	s3_send_xml(r, 200, &xml);
+out:
+	if (have_src)
+		atr_obj_release(&src);
+	atr_get_close(rd);
+	free(skey);
+	buf_release(&hdrs);
+	buf_release(&xml);
+	return e;
+}

@@ -1,0 +1,223 @@
+/*
+ * s3_delete — DeleteObjects (POST /bucket?delete): up to 1000 keys in one
+ * request, each deleted on its own, each answered with <Deleted> or
+ * <Error> (only the errors in Quiet mode).
+ */
+#include <libxml/tree.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#include "common/hash.h"
+#include "common/xml.h"
+#include "s3/s3_int.h"
+
+#define DELETE_BODY_MAX (2u << 20) /* 1000 keys of 1024 bytes, escaped, fit */
+#define DELETE_KEYS_MAX 1000       /* S3's limit */
+#define DELETE_RESULT_MAX (16u << 20)
+
+/* The digests S3 accepts in place of Content-MD5, and their sizes. */
+static const struct {
+	const char *header;
+	int alg;      /* enum hash_alg, or -1: CRC */
+	size_t len;
+} checksums[] = {
+	{ "x-amz-checksum-sha256", HASH_SHA256, 32 },
+	{ "x-amz-checksum-sha1", HASH_SHA1, 20 },
+	{ "x-amz-checksum-crc32", -1, 4 },
+	/* Present is enough for these two until the checksum work verifies them. */
+	{ "x-amz-checksum-crc32c", -2, 4 },
+	{ "x-amz-checksum-crc64nvme", -2, 8 },
+};
+#define N_CHECKSUMS (sizeof(checksums) / sizeof(checksums[0]))
+
+/* S3 requires an integrity header on this request, since so little body
+ * deletes so much: Content-MD5 or one of x-amz-checksum-*. */
+static int has_integrity_header(struct s3_req *r)
+{
+	if (s3_header(r, "Content-MD5"))
+		return 1;
+	for (size_t i = 0; i < N_CHECKSUMS; i++)
+		if (s3_header(r, checksums[i].header))
+			return 1;
+	return 0;
+}
+
+static enum s3_err check_digest(const char *b64, size_t len, const unsigned char *got)
+{
+	unsigned char want[HASH_MAX_LEN];
+	if (base64_decode(b64, strlen(b64), want, sizeof(want)) != (int)len)
+		return S3_ERR_INVALID_DIGEST;
+	return memcmp(want, got, len) ? S3_ERR_BAD_DIGEST : S3_ERR_OK;
+}
+
+static enum s3_err verify_integrity(struct s3_req *r, const struct buf *body)
+{
+	const char *data = body->ptr ? body->ptr : "";
+	unsigned char sum[HASH_MAX_LEN];
+	enum s3_err e;
+	const char *v = s3_header(r, "Content-MD5");
+
+	if (v) {
+		md5(data, body->len, sum);
+		if ((e = check_digest(v, MD5_LEN, sum)))
+			return e;
+	}
+	for (size_t i = 0; i < N_CHECKSUMS; i++) {
+		if (!(v = s3_header(r, checksums[i].header)))
+			continue;
+		if (checksums[i].alg == -2) {
+			if (base64_decode(v, strlen(v), sum, sizeof(sum)) != (int)checksums[i].len)
+				return S3_ERR_INVALID_DIGEST;
+			continue;
+		}
+		if (checksums[i].alg == -1) {
+			uLong crc = crc32(crc32(0L, Z_NULL, 0), (const Bytef *)data, (uInt)body->len);
+			sum[0] = (unsigned char)(crc >> 24);
+			sum[1] = (unsigned char)(crc >> 16);
+			sum[2] = (unsigned char)(crc >> 8);
+			sum[3] = (unsigned char)crc;
+		} else {
+			struct hash h;
+			if (hash_init(&h, (enum hash_alg)checksums[i].alg))
+				return S3_ERR_SLOW_DOWN;
+			hash_update(&h, data, body->len);
+			hash_final(&h, sum);
+		}
+		if ((e = check_digest(v, checksums[i].len, sum)))
+			return e;
+	}
+	return S3_ERR_OK;
+}
+
+/* One <Object> of the request. */
+struct victim {
+	char *key;       /* xmlFree */
+	char *version;   /* xmlFree, or NULL */
+};
+
+/* Parses <Delete><Quiet/>?<Object><Key/><VersionId/>?</Object>+</Delete>. */
+static enum s3_err parse_request(const struct buf *body, struct victim **out, int *n,
+				 int *quiet)
+{
+	xmlDocPtr doc = xml_parse(body->ptr ? body->ptr : "", body->len);
+	xmlNodePtr root = xml_root(doc, "Delete"), o;
+	struct victim *v = NULL;
+	enum s3_err e = S3_ERR_MALFORMED_XML;
+	int count = 0;
+
+	*out = NULL;
+	*n = 0;
+	*quiet = 0;
+	if (!root)
+		goto out;
+	xmlNodePtr q = xml_child(root, "Quiet");
+	if (q) {
+		char *t = xml_text(q);
+		int ok = t && (!strcasecmp(t, "true") || !strcasecmp(t, "false"));
+		*quiet = ok && !strcasecmp(t, "true");
+		xmlFree(t);
+		if (!ok)
+			goto out;
+	}
+	for (o = xml_child(root, "Object"); o; o = xml_next(o, "Object"))
+		if (++count > DELETE_KEYS_MAX)
+			goto out;
+	if (count == 0 || !(v = calloc((size_t)count, sizeof(*v)))) {
+		e = count ? S3_ERR_SLOW_DOWN : S3_ERR_MALFORMED_XML;
+		goto out;
+	}
+	count = 0;
+	for (o = xml_child(root, "Object"); o; o = xml_next(o, "Object"), count++) {
+		xmlNodePtr k = xml_child(o, "Key"), ver = xml_child(o, "VersionId");
+		v[count].key = xml_text(k);
+		v[count].version = ver ? xml_text(ver) : NULL;
+		if (!v[count].key || !*v[count].key) {
+			*n = count + 1;
+			goto out;
+		}
+	}
+	*n = count;
+	*out = v;
+	v = NULL;
+	e = S3_ERR_OK;
+out:
+	if (v) {
+		for (int i = 0; i < *n; i++) {
+			xmlFree(v[i].key);
+			xmlFree(v[i].version);
+		}
+		free(v);
+		*n = 0;
+	}
+	xmlFreeDoc(doc);
+	return e;
+}
+
+/* The outcome of one key, as S3 reports it. */
+static enum s3_err delete_one(struct s3_req *r, const struct victim *v)
+{
+	/* Buckets are not versioned: "null" names the only version there is. */
+	if (v->version && strcmp(v->version, "null"))
+		return S3_ERR_NO_SUCH_VERSION;
+	int rc = atr_object_delete(r->srv->core, &r->user, r->bucket, v->key);
+	return rc == ATR_E_NO_KEY ? S3_ERR_OK : s3_err_from_core(rc);
+}
+
+static int add_result(struct buf *b, const struct victim *v, enum s3_err e, int quiet)
+{
+	if (!e && quiet)
+		return 0;
+	if (buf_addstr(b, e ? "<Error>" : "<Deleted>") || s3_xml_elem(b, "Key", v->key))
+		return -1;
+	if (v->version && s3_xml_elem(b, "VersionId", v->version))
+		return -1;
+	if (e && (s3_xml_elem(b, "Code", s3_err_code(e)) ||
+		  s3_xml_elem(b, "Message", s3_err_message(e))))
+		return -1;
+	return buf_addstr(b, e ? "</Error>" : "</Deleted>");
+}
+
+enum s3_err s3_delete_objects(struct s3_req *r)
+{
+	struct buf body = BUF_INIT(DELETE_BODY_MAX), out = BUF_INIT(DELETE_RESULT_MAX);
+	struct victim *v = NULL;
+	struct atr_bucket bk;
+	int n = 0, quiet, rc;
+	enum s3_err e;
+
+	if (!has_integrity_header(r))
+		return S3_ERR_MISSING_CONTENT_MD5;
+	if ((rc = atr_bucket_stat(r->srv->core, &r->user, r->bucket, &bk)))
+		return s3_err_from_core(rc);
+	e = s3_read_small_body(r, &body);
+	if (e == S3_ERR_ENTITY_TOO_LARGE)
+		e = S3_ERR_MAX_MESSAGE_LENGTH;
+	if (e || (e = verify_integrity(r, &body)) || (e = parse_request(&body, &v, &n, &quiet)))
+		goto out;
+	if (s3_xml_open(&out, "DeleteResult")) {
+		e = S3_ERR_INTERNAL;
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		if (add_result(&out, &v[i], delete_one(r, &v[i]), quiet)) {
+			e = S3_ERR_INTERNAL;
+			goto out;
+		}
+	}
+	if (buf_addstr(&out, "</DeleteResult>")) {
+		e = S3_ERR_INTERNAL;
+		goto out;
+	}
+	s3_send_xml(r, 200, &out);
+out:
+	for (int i = 0; i < n; i++) {
+		xmlFree(v[i].key);
+		xmlFree(v[i].version);
+	}
+	free(v);
+	buf_release(&body);
+	buf_release(&out);
+	return e;
+}

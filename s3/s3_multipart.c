@@ -1,0 +1,511 @@
+/*
+ * s3_multipart — CreateMultipartUpload, UploadPart, ListParts,
+ * CompleteMultipartUpload, AbortMultipartUpload, ListMultipartUploads.
+ *
+ * CompleteMultipartUpload starts its 200 response as soon as the parts it
+ * names are found valid, as AWS does, and only then assembles the object;
+ * an error after that point can no longer change the status, so the body is
+ * an S3 <Error> document (SDKs look for one in a 200 to this request).
+ * While assembly runs, a space goes out after every KEEPALIVE_BYTES
+ * assembled while more remain (a fraction of a second of disk work), so
+ * the client's read timeout never fires however large the object; counting
+ * bytes rather than seconds makes it the same on every run. A body after
+ * such whitespace has no XML declaration, which XML allows only at the
+ * very start of a document.
+ * UploadPartCopy (UploadPart with x-amz-copy-source) is the copy issue's.
+ */
+#include <civetweb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "common/uri.h"
+#include "common/xml.h"
+#include "s3/s3_int.h"
+
+#define LIST_MAX 1000
+/* A completion naming 10,000 parts, each with some whitespace, fits. */
+#define COMPLETE_BODY_MAX (4 << 20)
+#define KEEPALIVE_BYTES (8ULL << 20)
+
+/* A non-negative decimal; values above cap (however long) are cap. */
+static int parse_count(const char *v, long cap, long *out)
+{
+	if (!*v || strspn(v, "0123456789") != strlen(v))
+		return -1;
+	long n = strlen(v) > 9 ? cap : strtol(v, NULL, 10);
+	*out = n > cap ? cap : n;
+	return 0;
+}
+
+static int add_user(struct s3_req *r, struct buf *b, const char *tag, const char *user)
+{
+	const struct atr_ident *id = atr_idents_find_user(r->srv->idents, user);
+	return buf_addf(b, "<%s>", tag) || s3_xml_elem(b, "ID", user) ||
+	       s3_xml_elem(b, "DisplayName", id ? id->display : user) ||
+	       buf_addf(b, "</%s>", tag);
+}
+
+/* <tag>value</tag>, URL-encoded when asked (encoding-type=url). */
+static int add_name(struct buf *b, const char *tag, const char *value, int url)
+{
+	if (!url)
+		return s3_xml_elem(b, tag, value);
+	struct buf enc = BUF_INIT(4 * ATR_KEY_MAX + 16);
+	int rc = uri_encode(&enc, value, strlen(value), 1) ||
+		 s3_xml_elem(b, tag, enc.ptr ? enc.ptr : "");
+	buf_release(&enc);
+	return rc;
+}
+
+/* ---- CreateMultipartUpload ---- */
+
+enum s3_err s3_create_multipart(struct s3_req *r)
+{
+	struct buf hdrs = BUF_INIT(8192), body = BUF_INIT(64 * 1024);
+	struct buf b = BUF_INIT(8 * ATR_KEY_MAX + 1024);
+	char id[ATR_UPLOAD_ID_LEN + 1];
+	enum s3_err e;
+	int rc;
+
+	if ((rc = atr_key_valid(r->key)))
+		return s3_err_from_core(rc);
+	/* The headers the completed object will carry; a body has no use. */
+	if ((e = s3_storage_class_check(r)) || (e = s3_stored_headers(r, &hdrs)) ||
+	    (e = s3_read_small_body(r, &body)))
+		goto out;
+	if ((rc = atr_mpu_create(r->srv->core, &r->user, r->bucket, r->key, hdrs.ptr, id))) {
+		e = s3_err_from_core(rc);
+		goto out;
+	}
+	if (s3_xml_open(&b, "InitiateMultipartUploadResult") ||
+	    s3_xml_elem(&b, "Bucket", r->bucket) || s3_xml_elem(&b, "Key", r->key) ||
+	    s3_xml_elem(&b, "UploadId", id) ||
+	    buf_addstr(&b, "</InitiateMultipartUploadResult>")) {
+		e = S3_ERR_INTERNAL;
+		goto out;
+	}
+	s3_send_xml(r, 200, &b);
+out:
+	buf_release(&hdrs);
+	buf_release(&body);
+	buf_release(&b);
+	return e;
+}
+
+/* ---- UploadPart ---- */
+
+enum s3_err s3_upload_part(struct s3_req *r)
+{
+	struct atr_core *core = r->srv->core;
+	struct atr_part_writer *w = NULL;
+	struct atr_mpu_part part;
+	struct s3_body body;
+	unsigned char want_md5[16], got_md5[16];
+	char *data = s3_io_buffer(r->srv);
+	int have_md5, body_open = 0, rc;
+	long number;
+	enum s3_err e;
+
+	if (s3_header(r, "x-amz-copy-source"))
+		return S3_ERR_NOT_IMPLEMENTED; /* UploadPartCopy */
+	const char *pn = s3_param(r, "partNumber");
+	/* Part numbers are 1..10000 (S3's InvalidArgument otherwise). */
+	if (!pn || parse_count(pn, ATR_PART_MAX + 1, &number) || number < 1 ||
+	    number > ATR_PART_MAX)
+		return S3_ERR_INVALID_ARGUMENT;
+	if ((e = s3_content_md5(r, want_md5, &have_md5)))
+		return e;
+	if ((e = s3_body_open(r, &body)))
+		return e;
+	body_open = 1;
+	if (body.expect != UINT64_MAX && body.expect > r->srv->opt.max_put_size) {
+		e = S3_ERR_ENTITY_TOO_LARGE;
+		goto out;
+	}
+	if ((rc = atr_mpu_part_begin(core, &r->user, r->bucket, r->key, s3_param(r, "uploadId"),
+				     (int)number, &w))) {
+		e = s3_err_from_core(rc);
+		goto out;
+	}
+	if (!data) {
+		e = S3_ERR_SLOW_DOWN;
+		goto out;
+	}
+	s3_continue(r);
+	for (;;) {
+		long n = s3_body_read(&body, data, S3_IO_BUFFER, &e);
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		if (atr_mpu_part_size(w) + (uint64_t)n > r->srv->opt.max_put_size) {
+			e = S3_ERR_ENTITY_TOO_LARGE;
+			goto out;
+		}
+		if ((rc = atr_mpu_part_write(w, data, (size_t)n))) {
+			e = s3_err_from_core(rc);
+			goto out;
+		}
+	}
+	if ((e = s3_body_finish(&body)))
+		goto out;
+	atr_mpu_part_md5(w, got_md5);
+	if (have_md5 && memcmp(want_md5, got_md5, 16)) {
+		e = S3_ERR_BAD_DIGEST;
+		goto out;
+	}
+	rc = atr_mpu_part_commit(w, &part);
+	w = NULL;
+	if (rc) {
+		e = s3_err_from_core(rc);
+		goto out;
+	}
+	char extra[128];
+	snprintf(extra, sizeof(extra), "ETag: \"%s\"\r\n", part.etag);
+	s3_send_empty(r, 200, extra);
+out:
+	atr_mpu_part_abort(w);
+	if (body_open) {
+		if (e && body.got < body.expect)
+			r->must_close = 1; /* the rest of the body is still on the wire */
+		s3_body_close(&body);
+	}
+	return e;
+}
+
+/* ---- ListParts ---- */
+
+struct parts_out {
+	struct buf *b;
+	int last;
+	int err;
+};
+
+static int on_part(void *arg, const struct atr_mpu_part *p)
+{
+	struct parts_out *o = arg;
+	char date[TIMEFMT_LEN];
+	time_fmt_iso8601_ms(p->mtime_ns, date);
+	o->last = p->number;
+	if (buf_addf(o->b, "<Part><PartNumber>%d</PartNumber>", p->number) ||
+	    s3_xml_elem(o->b, "LastModified", date) ||
+	    buf_addf(o->b, "<ETag>&quot;%s&quot;</ETag><Size>%llu</Size></Part>", p->etag,
+		     (unsigned long long)p->size))
+		o->err = 1;
+	return o->err;
+}
+
+enum s3_err s3_list_parts(struct s3_req *r)
+{
+	const char *v;
+	long max = LIST_MAX, marker = 0;
+	int truncated = 0;
+	struct atr_mpu up;
+	if ((v = s3_param(r, "max-parts")) && parse_count(v, LIST_MAX, &max))
+		return S3_ERR_INVALID_ARGUMENT;
+	if ((v = s3_param(r, "part-number-marker")) && parse_count(v, ATR_PART_MAX, &marker))
+		return S3_ERR_INVALID_ARGUMENT;
+
+	struct buf parts = BUF_INIT(1 << 20), b = BUF_INIT(2 << 20);
+	struct parts_out o = { .b = &parts, .last = (int)marker };
+	enum s3_err e = S3_ERR_OK;
+	int rc = atr_mpu_list_parts(r->srv->core, &r->user, r->bucket, r->key,
+				    s3_param(r, "uploadId"), (int)marker, (int)max, &up, on_part, &o,
+				    &truncated);
+	if (rc || o.err) {
+		e = rc ? s3_err_from_core(rc) : S3_ERR_INTERNAL;
+		goto out;
+	}
+	if (s3_xml_open(&b, "ListPartsResult") || s3_xml_elem(&b, "Bucket", r->bucket) ||
+	    s3_xml_elem(&b, "Key", up.key) || s3_xml_elem(&b, "UploadId", up.upload_id) ||
+	    add_user(r, &b, "Initiator", up.owner) || add_user(r, &b, "Owner", up.owner) ||
+	    buf_addf(&b, "<StorageClass>STANDARD</StorageClass>"
+			 "<PartNumberMarker>%ld</PartNumberMarker>"
+			 "<NextPartNumberMarker>%d</NextPartNumberMarker>"
+			 "<MaxParts>%ld</MaxParts><IsTruncated>%s</IsTruncated>",
+		     marker, o.last, max, truncated ? "true" : "false") ||
+	    (parts.len && buf_add(&b, parts.ptr, parts.len)) ||
+	    buf_addstr(&b, "</ListPartsResult>")) {
+		e = S3_ERR_INTERNAL;
+		goto out;
+	}
+	s3_send_xml(r, 200, &b);
+out:
+	buf_release(&parts);
+	buf_release(&b);
+	return e;
+}
+
+/* ---- CompleteMultipartUpload ---- */
+
+/* "<ETag>" text as clients send it: quoted or not, maybe padded. */
+static void etag_from(const char *s, char out[ATR_ETAG_MAX + 1])
+{
+	size_t n;
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		s++;
+	n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+		n--;
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
+		s++;
+		n -= 2;
+	}
+	if (n > ATR_ETAG_MAX)
+		n = 0; /* matches no part: InvalidPart */
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+enum s3_err s3_mpu_parse_complete(const char *xml, size_t len, struct atr_mpu_part **out,
+				  int *n)
+{
+	struct atr_mpu_part *parts = NULL;
+	int count = 0, cap = 0;
+	enum s3_err e = S3_ERR_MALFORMED_XML;
+	xmlDocPtr doc = len ? xml_parse(xml, len) : NULL;
+	xmlNodePtr root = xml_root(doc, "CompleteMultipartUpload");
+	*out = NULL;
+	*n = 0;
+	if (!root)
+		goto out;
+	for (xmlNodePtr p = xml_child(root, "Part"); p; p = xml_next(p, "Part")) {
+		char *num = xml_text(xml_child(p, "PartNumber"));
+		char *etag = xml_text(xml_child(p, "ETag"));
+		const char *digits = num;
+		int ok = num && etag && count < ATR_PART_MAX;
+		long v = 0;
+		if (ok) {
+			while (*digits == ' ' || *digits == '\n' || *digits == '\t' || *digits == '\r')
+				digits++;
+			size_t d = strspn(digits, "0123456789");
+			ok = d > 0 && strspn(digits + d, " \t\r\n") == strlen(digits + d);
+			/* A number no part can have is InvalidPart, not malformed. */
+			v = !ok ? 0 : d > 9 ? ATR_PART_MAX + 1 : strtol(digits, NULL, 10);
+		}
+		if (ok && count == cap) {
+			int ncap = cap ? 2 * cap : 16;
+			struct atr_mpu_part *np = realloc(parts, (size_t)ncap * sizeof(*np));
+			if (!np) {
+				e = S3_ERR_SLOW_DOWN;
+				ok = 0;
+			} else {
+				parts = np;
+				cap = ncap;
+			}
+		}
+		if (ok) {
+			memset(&parts[count], 0, sizeof(parts[count]));
+			parts[count].number = v > ATR_PART_MAX ? ATR_PART_MAX + 1 : (int)v;
+			etag_from(etag, parts[count].etag);
+			count++;
+		}
+		xmlFree(num);
+		xmlFree(etag);
+		if (!ok)
+			goto out;
+	}
+	if (count == 0)
+		goto out; /* no parts: AWS answers MalformedXML */
+	*out = parts;
+	*n = count;
+	parts = NULL;
+	e = S3_ERR_OK;
+out:
+	free(parts);
+	if (doc)
+		xmlFreeDoc(doc);
+	return e;
+}
+
+struct completion {
+	struct s3_req *r;
+	int can_start;  /* HTTP/1.1: a chunked body is possible */
+	int started;    /* the 200 is out */
+	int spaced;     /* whitespace sent: no XML declaration any more */
+	uint64_t next;  /* send a space once this much is assembled */
+};
+
+static void on_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct completion *cp = arg;
+	if (!cp->started) {
+		if (!cp->can_start)
+			return;
+		s3_send_head_chunked(cp->r, 200, "Content-Type: application/xml\r\n");
+		cp->started = 1;
+		cp->next = KEEPALIVE_BYTES;
+	} else if (done < total && done >= cp->next) {
+		/* If the client left, the completion still finishes (AWS's too). */
+		s3_send_chunk(cp->r, " ", 1);
+		cp->spaced = 1;
+		cp->next = done + KEEPALIVE_BYTES;
+	}
+}
+
+static int complete_result(struct s3_req *r, const struct atr_obj *obj, int decl, struct buf *b)
+{
+	const struct mg_request_info *ri = mg_get_request_info(r->conn);
+	const char *host = s3_header(r, "Host");
+	int rc = decl ? s3_xml_open(b, "CompleteMultipartUploadResult")
+		      : buf_addstr(b, "<CompleteMultipartUploadResult "
+				      "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+	/* Location: the URL the object was addressed by (as sent, so still
+	 * percent-encoded). */
+	return rc || buf_addstr(b, "<Location>http://") || buf_add_xml(b, host ? host : "") ||
+	       buf_add_xml(b, ri->local_uri_raw ? ri->local_uri_raw : "/") ||
+	       buf_addstr(b, "</Location>") || s3_xml_elem(b, "Bucket", r->bucket) ||
+	       s3_xml_elem(b, "Key", r->key) ||
+	       buf_addf(b, "<ETag>&quot;%s&quot;</ETag></CompleteMultipartUploadResult>",
+			obj->etag);
+}
+
+enum s3_err s3_complete_multipart(struct s3_req *r)
+{
+	const struct mg_request_info *ri = mg_get_request_info(r->conn);
+	struct buf body = BUF_INIT(COMPLETE_BODY_MAX), b = BUF_INIT(64 * 1024);
+	struct atr_mpu_part *parts = NULL;
+	struct completion cp = { .r = r };
+	struct atr_obj obj;
+	enum s3_err e;
+	int n = 0;
+
+	/* A completion without a body names no parts: MalformedXML (AWS). */
+	if ((e = s3_read_small_body(r, &body)) ||
+	    (e = s3_mpu_parse_complete(body.ptr, body.len, &parts, &n)))
+		goto out;
+	cp.can_start = ri->http_version && strcmp(ri->http_version, "1.0");
+	int rc = atr_mpu_complete(r->srv->core, &r->user, r->bucket, r->key,
+				  s3_param(r, "uploadId"), parts, n, r->srv->opt.min_part_size,
+				  on_progress, &cp, &obj);
+	e = rc == ATR_E_INVALID_ARG ? S3_ERR_MALFORMED_XML : s3_err_from_core(rc);
+	if (!cp.started) {
+		if (!e && complete_result(r, &obj, 1, &b))
+			e = S3_ERR_INTERNAL;
+		if (!e)
+			s3_send_xml(r, 200, &b);
+		goto out;
+	}
+	/* The 200 is out: the outcome travels in the body. */
+	if (e) {
+		LOG(LOG_WARN, "s3 %s: completing %s/%s failed after the response started: %s",
+		    r->id, r->bucket, r->key, s3_err_code(e));
+		s3_error_xml(r, e, NULL, !cp.spaced, &b);
+	} else {
+		complete_result(r, &obj, !cp.spaced, &b);
+	}
+	if (s3_send_chunk(r, b.ptr, b.len) || s3_send_chunk(r, NULL, 0))
+		mg_disable_connection_keep_alive(r->conn);
+	e = S3_ERR_OK;
+out:
+	free(parts);
+	buf_release(&body);
+	buf_release(&b);
+	return e;
+}
+
+/* ---- AbortMultipartUpload ---- */
+
+enum s3_err s3_abort_multipart(struct s3_req *r)
+{
+	int rc = atr_mpu_abort(r->srv->core, &r->user, r->bucket, r->key,
+			       s3_param(r, "uploadId"));
+	if (rc)
+		return s3_err_from_core(rc);
+	s3_send_empty(r, 204, NULL);
+	return S3_ERR_OK;
+}
+
+/* ---- ListMultipartUploads ---- */
+
+struct uploads_out {
+	struct s3_req *r;
+	struct buf *uploads, *prefixes;
+	int url;
+	char last_key[ATR_KEY_MAX + 2];
+	char last_id[ATR_UPLOAD_ID_LEN + 1];
+	int err;
+};
+
+static int on_upload(void *arg, const struct atr_mpu_item *it)
+{
+	struct uploads_out *o = arg;
+	snprintf(o->last_key, sizeof(o->last_key), "%s", it->key);
+	snprintf(o->last_id, sizeof(o->last_id), "%s", it->is_prefix ? "" : it->upload->upload_id);
+	if (it->is_prefix) {
+		o->err = buf_addstr(o->prefixes, "<CommonPrefixes>") ||
+			 add_name(o->prefixes, "Prefix", it->key, o->url) ||
+			 buf_addstr(o->prefixes, "</CommonPrefixes>");
+		return o->err;
+	}
+	char date[TIMEFMT_LEN];
+	struct buf *b = o->uploads;
+	time_fmt_iso8601_ms(it->upload->ctime_ns, date);
+	o->err = buf_addstr(b, "<Upload>") || add_name(b, "Key", it->key, o->url) ||
+		 s3_xml_elem(b, "UploadId", it->upload->upload_id) ||
+		 add_user(o->r, b, "Initiator", it->upload->owner) ||
+		 add_user(o->r, b, "Owner", it->upload->owner) ||
+		 buf_addstr(b, "<StorageClass>STANDARD</StorageClass>") ||
+		 s3_xml_elem(b, "Initiated", date) || buf_addstr(b, "</Upload>");
+	return o->err;
+}
+
+enum s3_err s3_list_multipart_uploads(struct s3_req *r)
+{
+	const char *prefix = s3_param(r, "prefix");
+	const char *delim = s3_param(r, "delimiter");
+	const char *key_marker = s3_param(r, "key-marker");
+	const char *id_marker = s3_param(r, "upload-id-marker");
+	const char *enc = s3_param(r, "encoding-type");
+	const char *v;
+	long max = LIST_MAX;
+	int truncated = 0;
+
+	if ((v = s3_param(r, "max-uploads")) && parse_count(v, LIST_MAX, &max))
+		return S3_ERR_INVALID_ARGUMENT;
+	if (enc && strcmp(enc, "url"))
+		return S3_ERR_INVALID_ARGUMENT;
+
+	struct buf uploads = BUF_INIT(64 << 20), prefixes = BUF_INIT(64 << 20);
+	struct buf b = BUF_INIT(128 << 20);
+	struct uploads_out o = { .r = r, .uploads = &uploads, .prefixes = &prefixes,
+				 .url = enc != NULL };
+	struct atr_mpu_list_params p = {
+		.prefix = prefix ? prefix : "", .delimiter = delim, .key_marker = key_marker,
+		.upload_id_marker = id_marker, .max = (int)max,
+	};
+	enum s3_err e = S3_ERR_OK;
+	int rc = atr_mpu_list(r->srv->core, &r->user, r->bucket, &p, on_upload, &o, &truncated);
+	if (rc || o.err) {
+		e = rc ? s3_err_from_core(rc) : S3_ERR_INTERNAL;
+		goto out;
+	}
+	/* The upload-id-marker means nothing without a key-marker (AWS). */
+	if (s3_xml_open(&b, "ListMultipartUploadsResult") ||
+	    s3_xml_elem(&b, "Bucket", r->bucket) ||
+	    add_name(&b, "KeyMarker", key_marker ? key_marker : "", o.url) ||
+	    s3_xml_elem(&b, "UploadIdMarker", key_marker && id_marker ? id_marker : "") ||
+	    add_name(&b, "NextKeyMarker", o.last_key, o.url) ||
+	    s3_xml_elem(&b, "NextUploadIdMarker", o.last_id) ||
+	    (delim && add_name(&b, "Delimiter", delim, o.url)) ||
+	    add_name(&b, "Prefix", prefix ? prefix : "", o.url) ||
+	    buf_addf(&b, "<MaxUploads>%ld</MaxUploads><IsTruncated>%s</IsTruncated>", max,
+		     truncated ? "true" : "false") ||
+	    (uploads.len && buf_add(&b, uploads.ptr, uploads.len)) ||
+	    (prefixes.len && buf_add(&b, prefixes.ptr, prefixes.len)) ||
+	    (enc && s3_xml_elem(&b, "EncodingType", "url")) ||
+	    buf_addstr(&b, "</ListMultipartUploadsResult>")) {
+		e = S3_ERR_INTERNAL;
+		goto out;
+	}
+	s3_send_xml(r, 200, &b);
+out:
+	buf_release(&uploads);
+	buf_release(&prefixes);
+	buf_release(&b);
+	return e;
+}

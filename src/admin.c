@@ -1,0 +1,562 @@
+/*
+ * admin — the admin HTTP API (see admin.h): one route table, one
+ * authentication step, one error table, JSON out. Handlers call the
+ * core's file-system view and fill a response body; nothing here holds a
+ * core lock while writing to the socket (bodies are built first).
+ */
+#include "src/admin.h"
+
+#include <civetweb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "common/uri.h"
+#include "src/access_log.h"
+#include "src/metrics.h"
+
+#define PREFIX "/api/v1/"
+#define BODY_MAX (64 * 1024 * 1024) /* a list page of LIST_MAX long paths fits */
+#define LIST_DEFAULT 1000
+#define LIST_MAX 10000
+
+struct admin {
+	struct atr_core *core;
+	struct admin_options opt;
+	int64_t start_ns, start_mono;
+	uint64_t next_id; /* atomic */
+	uint64_t id_salt;
+};
+
+struct admin_req {
+	struct admin *a;
+	struct mg_connection *conn;
+	const struct mg_request_info *ri;
+	struct uri_query q;
+	struct atr_user user;
+	char user_name[ATR_USER_MAX + 1];
+	char id[17];
+	const char *ctype;      /* of body */
+	struct buf body;
+	int must_close;
+};
+
+struct route {
+	const char *method;     /* GET routes answer HEAD too */
+	const char *name;       /* after /api/v1/ */
+	const char *op;         /* for metrics */
+	int open;               /* no authentication */
+	int (*handler)(struct admin_req *r);
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- responses ---- */
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
+	}
+	return "Error";
+}
+
+/* Replaces the body with an error document; returns status. */
+static int error(struct admin_req *r, int status, const char *code, const char *msg)
+{
+	buf_reset(&r->body);
+	r->ctype = "application/json";
+	if (buf_addf(&r->body, "{\"error\":\"%s\",\"message\":", code) ||
+	    json_add_str(&r->body, msg) ||
+	    buf_addf(&r->body, ",\"request_id\":\"%s\"}\n", r->id))
+		buf_reset(&r->body);
+	return status;
+}
+
+/* The one map from the core's errors to the admin API's. */
+static int core_error(struct admin_req *r, int err, const char *path)
+{
+	int status = 500;
+	const char *code = "InternalError";
+	switch ((enum atr_err)err) {
+	case ATR_E_NO_KEY: case ATR_E_NO_BUCKET:
+		status = 404; code = "NotFound"; break;
+	case ATR_E_ACCESS:
+		status = 403; code = "AccessDenied"; break;
+	case ATR_E_INVALID_BUCKET: case ATR_E_INVALID_KEY: case ATR_E_KEY_TOO_LONG:
+		status = 400; code = "InvalidPath"; break;
+	case ATR_E_INVALID_ARG:
+		status = 400; code = "InvalidArgument"; break;
+	case ATR_E_EXISTS: case ATR_E_BUCKET_EXISTS: case ATR_E_BUCKET_OWNED:
+		status = 409; code = "AlreadyExists"; break;
+	case ATR_E_NOT_EMPTY: case ATR_E_BUCKET_NOT_EMPTY:
+		status = 409; code = "DirectoryNotEmpty"; break;
+	case ATR_E_PARENT_IS_OBJECT: case ATR_E_KEY_IS_PREFIX:
+		status = 409; code = "PathConflict"; break;
+	case ATR_E_NOT_SUPPORTED:
+		status = 501; code = "NotSupported"; break;
+	case ATR_E_NOSPC:
+		status = 507; code = "InsufficientStorage"; break;
+	case ATR_E_NOMEM:
+		status = 503; code = "SlowDown"; break;
+	default:
+		break;
+	}
+	char msg[ATR_PATH_MAX + 128];
+	snprintf(msg, sizeof(msg), "%s%s%s", atr_strerror(err), path ? ": " : "", path ? path : "");
+	return error(r, status, code, msg);
+}
+
+static void respond(struct admin_req *r, int status)
+{
+	if (r->must_close)
+		mg_disable_connection_keep_alive(r->conn);
+	mg_printf(r->conn,
+		  "HTTP/1.1 %d %s\r\nServer: Atrium\r\nX-Request-Id: %s\r\n"
+		  "Content-Type: %s\r\nCache-Control: no-store\r\n%sContent-Length: %zu\r\n\r\n",
+		  status, reason(status), r->id, r->ctype,
+		  r->must_close ? "Connection: close\r\n" : "", r->body.len);
+	if (strcmp(r->ri->request_method, "HEAD") && r->body.len)
+		mg_write(r->conn, r->body.ptr, r->body.len);
+}
+
+/* ---- parameters ---- */
+
+static const char *param(const struct admin_req *r, const char *name)
+{
+	const struct uri_param *p = uri_query_get(&r->q, name);
+	return p ? p->value : NULL;
+}
+
+static int flag(const struct admin_req *r, const char *name)
+{
+	const char *v = param(r, name);
+	return v && (!strcmp(v, "1") || !strcmp(v, "true") || !*v);
+}
+
+/* The required parameter, or an error response (*status set). */
+static const char *need(struct admin_req *r, const char *name, int *status)
+{
+	const char *v = param(r, name);
+	if (!v || !*v) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "missing query parameter '%s'", name);
+		*status = error(r, 400, "InvalidArgument", msg);
+	}
+	return v && *v ? v : NULL;
+}
+
+/* ---- entries as JSON ---- */
+
+static int add_entry(struct buf *b, const struct atr_entry *e)
+{
+	const char *slash = strrchr(e->path, '/');
+	const char *name = slash && slash[1] ? slash + 1 : e->path;
+	const char *type = e->is_bucket ? "bucket" : e->obj.is_dir ? "directory" : "file";
+	if (buf_addstr(b, "{\"path\":") || json_add_str(b, e->path) ||
+	    buf_addstr(b, ",\"name\":") || json_add_str(b, name) ||
+	    buf_addf(b, ",\"type\":\"%s\",\"size\":%llu,\"mode\":%u,\"owner\":", type,
+		     (unsigned long long)e->obj.size, (unsigned)e->obj.mode) ||
+	    json_add_str(b, e->obj.owner) || buf_addstr(b, ",\"group\":") ||
+	    json_add_str(b, e->group) ||
+	    buf_addf(b, ",\"mtime_ms\":%lld,\"persist\":\"%s\",\"in_cache\":%llu,\"etag\":",
+		     (long long)(e->obj.mtime_ns / 1000000), atr_persist_name(e->persist),
+		     (unsigned long long)e->cached) ||
+	    json_add_str(b, e->obj.etag) ||
+	    buf_addf(b, ",\"ino\":%llu,\"version\":%llu,\"implicit\":%s}",
+		     (unsigned long long)e->obj.ino, (unsigned long long)e->obj.version,
+		     e->implicit ? "true" : "false"))
+		return -1;
+	return 0;
+}
+
+/* ---- handlers ---- */
+
+static int h_health(struct admin_req *r)
+{
+	buf_addstr(&r->body, "{\"status\":\"ok\"}\n");
+	return 200;
+}
+
+static int h_stat(struct admin_req *r)
+{
+	int status = 0;
+	const char *path = need(r, "path", &status);
+	if (!path)
+		return status;
+	struct atr_entry *e = malloc(sizeof(*e));
+	if (!e)
+		return core_error(r, ATR_E_NOMEM, NULL);
+	int rc = atr_fs_stat(r->a->core, &r->user, path, e);
+	if (rc)
+		status = core_error(r, rc, path);
+	else if (add_entry(&r->body, e) || buf_addch(&r->body, '\n'))
+		status = core_error(r, ATR_E_NOMEM, NULL);
+	else
+		status = 200;
+	free(e);
+	return status;
+}
+
+struct page {
+	struct buf *b;
+	int n;
+	int full;
+};
+
+static int page_entry(void *arg, const struct atr_entry *e)
+{
+	struct page *p = arg;
+	if ((p->n++ && buf_addch(p->b, ',')) || add_entry(p->b, e)) {
+		p->full = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int h_list(struct admin_req *r)
+{
+	int status = 0, truncated = 0, max = LIST_DEFAULT;
+	const char *path = need(r, "path", &status);
+	if (!path)
+		return status;
+	const char *m = param(r, "max");
+	if (m) {
+		char *end;
+		long v = strtol(m, &end, 10);
+		if (*end || end == m || v < 1 || v > LIST_MAX)
+			return error(r, 400, "InvalidArgument", "max must be 1..10000");
+		max = (int)v;
+	}
+	char *next = malloc(ATR_PATH_MAX + 1);
+	if (!next)
+		return core_error(r, ATR_E_NOMEM, NULL);
+	struct page p = { .b = &r->body };
+	buf_addstr(&r->body, "{\"path\":");
+	json_add_str(&r->body, path);
+	buf_addstr(&r->body, ",\"entries\":[");
+	int rc = atr_fs_list(r->a->core, &r->user, path, flag(r, "recursive"), param(r, "start"),
+			     max, page_entry, &p, &truncated, next);
+	if (rc)
+		status = core_error(r, rc, path);
+	else if (p.full || buf_addf(&r->body, "],\"truncated\":%s,\"next\":",
+				    truncated ? "true" : "false") ||
+		 json_add_str(&r->body, truncated ? next : "") || buf_addstr(&r->body, "}\n"))
+		status = error(r, 500, "InternalError", "listing page too large");
+	else
+		status = 200;
+	free(next);
+	return status;
+}
+
+static int h_mkdir(struct admin_req *r)
+{
+	int status = 0;
+	const char *path = need(r, "path", &status);
+	if (!path)
+		return status;
+	int rc = atr_fs_mkdir(r->a->core, &r->user, path);
+	if (rc)
+		return core_error(r, rc, path);
+	buf_addstr(&r->body, "{\"ok\":true}\n");
+	return 200;
+}
+
+static int h_rm(struct admin_req *r)
+{
+	int status = 0;
+	const char *path = need(r, "path", &status);
+	if (!path)
+		return status;
+	int rc = atr_fs_remove(r->a->core, &r->user, path, flag(r, "recursive"));
+	if (rc)
+		return core_error(r, rc, path);
+	buf_addstr(&r->body, "{\"ok\":true}\n");
+	return 200;
+}
+
+static int h_mv(struct admin_req *r)
+{
+	int status = 0;
+	const char *src = need(r, "src", &status), *dst = src ? need(r, "dst", &status) : NULL;
+	if (!src || !dst)
+		return status;
+	int rc = atr_fs_rename(r->a->core, &r->user, src, dst);
+	if (rc)
+		return core_error(r, rc, rc == ATR_E_EXISTS ? dst : src);
+	buf_addstr(&r->body, "{\"ok\":true}\n");
+	return 200;
+}
+
+static int h_chmod(struct admin_req *r)
+{
+	int status = 0;
+	const char *path = need(r, "path", &status), *mode = path ? need(r, "mode", &status) : NULL;
+	if (!path || !mode)
+		return status;
+	char *end;
+	long v = strtol(mode, &end, 8);
+	if (*end || end == mode || v < 0 || v > 0777)
+		return error(r, 400, "InvalidArgument", "mode must be octal, 0..777");
+	int rc = atr_fs_chmod(r->a->core, &r->user, path, (uint32_t)v, flag(r, "recursive"));
+	if (rc)
+		return core_error(r, rc, path);
+	buf_addstr(&r->body, "{\"ok\":true}\n");
+	return 200;
+}
+
+static int h_chown(struct admin_req *r)
+{
+	int status = 0;
+	const char *path = need(r, "path", &status), *owner = path ? need(r, "owner", &status) : NULL;
+	if (!path || !owner)
+		return status;
+	int rc = atr_fs_chown(r->a->core, &r->user, path, owner, flag(r, "recursive"));
+	if (rc)
+		return core_error(r, rc, path);
+	buf_addstr(&r->body, "{\"ok\":true}\n");
+	return 200;
+}
+
+static int cache_op(struct admin_req *r,
+		    int (*fn)(struct atr_core *, const struct atr_user *, const char *,
+			      struct atr_cache_op *), const char *extra)
+{
+	int status = 0;
+	struct atr_cache_op op;
+	const char *path = need(r, "path", &status);
+	if (!path)
+		return status;
+	int rc = fn(r->a->core, &r->user, path, &op);
+	if (rc)
+		return core_error(r, rc, path);
+	buf_addstr(&r->body, "{\"path\":");
+	json_add_str(&r->body, path);
+	buf_addf(&r->body, ",\"files\":%llu,\"bytes\":%llu%s}\n", (unsigned long long)op.files,
+		 (unsigned long long)op.bytes, extra);
+	return 200;
+}
+
+static int h_load(struct admin_req *r) { return cache_op(r, atr_cache_load, ""); }
+static int h_free(struct admin_req *r) { return cache_op(r, atr_cache_free, ""); }
+static int h_persist(struct admin_req *r)
+{
+	return cache_op(r, atr_fs_persist, ",\"state\":\"PERSISTED\"");
+}
+
+static int h_report(struct admin_req *r)
+{
+	struct admin *a = r->a;
+	struct atr_stats st;
+	struct atr_ns_totals t;
+	char started[TIMEFMT_LEN];
+	atr_core_stats(a->core, &st);
+	if (atr_ns_totals(a->core, &t))
+		memset(&t, 0, sizeof(t));
+	uint64_t lookups = st.cache_hits + st.cache_misses;
+	time_fmt_iso8601_ms(a->start_ns, started);
+	buf_addstr(&r->body, "{\"version\":");
+	json_add_str(&r->body, a->opt.version ? a->opt.version : "");
+	buf_addf(&r->body,
+		 ",\"started\":\"%s\",\"uptime_ms\":%lld,\"auth\":\"%s\",\"ufs\":\"local\","
+		 "\"cache\":{\"capacity\":%llu,\"used\":%llu,\"hits\":%llu,\"misses\":%llu,"
+		 "\"evictions\":%llu,\"hit_ratio\":%.4f,"
+		 "\"tiers\":[{\"tier\":\"memory\",\"capacity\":%llu,\"used\":%llu}]},"
+		 "\"namespace\":{\"files\":%llu,\"directories\":%llu,\"bytes\":%llu},"
+		 "\"uploads_in_progress\":%llu}\n",
+		 started, (long long)((mono_ns() - a->start_mono) / 1000000),
+		 a->opt.auth_mode ? a->opt.auth_mode : "",
+		 (unsigned long long)st.cache_capacity, (unsigned long long)st.cache_bytes,
+		 (unsigned long long)st.cache_hits, (unsigned long long)st.cache_misses,
+		 (unsigned long long)st.cache_evictions,
+		 lookups ? (double)st.cache_hits / (double)lookups : 0.0,
+		 (unsigned long long)st.cache_capacity, (unsigned long long)st.cache_bytes,
+		 (unsigned long long)t.files, (unsigned long long)t.dirs,
+		 (unsigned long long)t.bytes, (unsigned long long)t.uploads);
+	return 200;
+}
+
+static int h_metrics(struct admin_req *r)
+{
+	struct admin *a = r->a;
+	struct buf *b = &r->body;
+	struct atr_stats st;
+	struct atr_ns_totals t;
+	atr_core_stats(a->core, &st);
+	if (atr_ns_totals(a->core, &t))
+		memset(&t, 0, sizeof(t));
+	r->ctype = "text/plain; version=0.0.4; charset=utf-8";
+	int rc = a->opt.metrics ? metrics_render(a->opt.metrics, b) : 0;
+	static const struct {
+		const char *name, *type, *help;
+		int which;
+	} fams[] = {
+		{ "atrium_cache_hits_total", "counter", "Block cache lookups that found the block.", 0 },
+		{ "atrium_cache_misses_total", "counter", "Block cache lookups that did not.", 1 },
+		{ "atrium_cache_evictions_total", "counter", "Blocks evicted to stay within capacity.", 2 },
+		{ "atrium_cache_used_bytes", "gauge", "Bytes held by the block cache.", 3 },
+		{ "atrium_cache_capacity_bytes", "gauge", "Capacity of the block cache.", 4 },
+	};
+	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]) && !rc; i++) {
+		uint64_t v[] = { st.cache_hits, st.cache_misses, st.cache_evictions, st.cache_bytes,
+				 st.cache_capacity };
+		rc = metrics_family(b, fams[i].name, fams[i].type, fams[i].help) ||
+		     metrics_sample(b, fams[i].name, "tier=\"memory\"", v[fams[i].which]);
+	}
+	if (!rc)
+		rc = metrics_family(b, "atrium_uploads_in_progress", "gauge",
+				    "Multipart uploads created and not yet completed or aborted.") ||
+		     metrics_sample(b, "atrium_uploads_in_progress", NULL, t.uploads) ||
+		     metrics_family(b, "atrium_namespace_entries", "gauge",
+				    "Files and directories in the metadata store.") ||
+		     metrics_sample(b, "atrium_namespace_entries", "type=\"file\"", t.files) ||
+		     metrics_sample(b, "atrium_namespace_entries", "type=\"directory\"", t.dirs) ||
+		     metrics_family(b, "atrium_namespace_bytes", "gauge", "Bytes in files.") ||
+		     metrics_sample(b, "atrium_namespace_bytes", NULL, t.bytes) ||
+		     metrics_family(b, "atrium_uptime_seconds", "gauge", "Seconds since the daemon started.") ||
+		     metrics_sample(b, "atrium_uptime_seconds", NULL,
+				    (uint64_t)((mono_ns() - a->start_mono) / 1000000000)) ||
+		     metrics_family(b, "atrium_build_info", "gauge", "The daemon's version.") ||
+		     buf_addf(b, "atrium_build_info{version=\"%s\"} 1\n",
+			      a->opt.version ? a->opt.version : "");
+	return rc ? error(r, 500, "InternalError", "metrics too large") : 200;
+}
+
+static const struct route routes[] = {
+	{ "GET", "health", "Health", 1, h_health },
+	{ "GET", "metrics", "Metrics", 0, h_metrics },
+	{ "GET", "report", "Report", 0, h_report },
+	{ "GET", "fs/stat", "FsStat", 0, h_stat },
+	{ "GET", "fs/list", "FsList", 0, h_list },
+	{ "POST", "fs/mkdir", "FsMkdir", 0, h_mkdir },
+	{ "POST", "fs/rm", "FsRemove", 0, h_rm },
+	{ "POST", "fs/mv", "FsRename", 0, h_mv },
+	{ "POST", "fs/chmod", "FsChmod", 0, h_chmod },
+	{ "POST", "fs/chown", "FsChown", 0, h_chown },
+	{ "POST", "fs/load", "FsLoad", 0, h_load },
+	{ "POST", "fs/free", "FsFree", 0, h_free },
+	{ "POST", "fs/persist", "FsPersist", 0, h_persist },
+};
+
+/* ---- dispatch ---- */
+
+int admin_is_path(const char *path)
+{
+	if (strncmp(path, PREFIX, strlen(PREFIX)))
+		return 0;
+	const char *rest = path + strlen(PREFIX);
+	return !(!strncmp(rest, "s3", 2) && (rest[2] == '\0' || rest[2] == '/'));
+}
+
+static int dispatch(struct admin_req *r, const struct route **out)
+{
+	const struct mg_request_info *ri = r->ri;
+	const char *path = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
+	const char *name = path + strlen(PREFIX);
+	const char *method = ri->request_method;
+	const struct route *rt = NULL;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]) && !rt; i++)
+		if (!strcmp(routes[i].name, name))
+			rt = &routes[i];
+	*out = rt;
+	if (!rt)
+		return error(r, 404, "NoSuchEndpoint", "no such admin endpoint");
+	if (strcmp(rt->method, method) && !(!strcmp(rt->method, "GET") && !strcmp(method, "HEAD"))) {
+		char msg[64];
+		snprintf(msg, sizeof(msg), "use %s", rt->method);
+		return error(r, 405, "MethodNotAllowed", msg);
+	}
+	/* No endpoint takes a body: one left unread would be taken for the
+	 * next request on the connection. */
+	if (ri->content_length > 0 || (ri->content_length < 0 &&
+				       mg_get_header(r->conn, "Transfer-Encoding"))) {
+		r->must_close = 1;
+		return error(r, 400, "InvalidRequest", "admin requests carry no body");
+	}
+	if (!rt->open) {
+		char code[64], msg[256];
+		int st = r->a->opt.auth(r->a->opt.auth_arg, r->conn, r->user_name, code,
+					sizeof(code), msg, sizeof(msg));
+		if (st)
+			return error(r, st, code, msg);
+		r->user.name = r->user_name;
+		r->user.superuser = !strcmp(r->user_name, atr_core_daemon_user(r->a->core));
+	}
+	if (uri_query_parse(&r->q, ri->query_string))
+		return error(r, 400, "InvalidArgument", "malformed query string");
+	return rt->handler(r);
+}
+
+int admin_handle(struct admin *a, struct mg_connection *conn)
+{
+	int64_t t0 = mono_ns();
+	struct admin_req r;
+	memset(&r, 0, sizeof(r));
+	r.a = a;
+	r.conn = conn;
+	r.ri = mg_get_request_info(conn);
+	r.ctype = "application/json";
+	buf_init(&r.body, BODY_MAX);
+	uint64_t id = __atomic_add_fetch(&a->next_id, 1, __ATOMIC_RELAXED);
+	snprintf(r.id, sizeof(r.id), "A%015llX", (unsigned long long)((id ^ a->id_salt) &
+								      0xFFFFFFFFFFFFFFFull));
+	const struct route *rt = NULL;
+	int status = dispatch(&r, &rt);
+	respond(&r, status);
+
+	const char *path = r.ri->local_uri_raw ? r.ri->local_uri_raw : r.ri->local_uri;
+	int64_t dur = mono_ns() - t0;
+	uint64_t out = strcmp(r.ri->request_method, "HEAD") ? r.body.len : 0;
+	if (a->opt.metrics)
+		metrics_request(a->opt.metrics, "admin", rt ? rt->op : "Unknown", status, 0, out, dur);
+	if (a->opt.access_log) {
+		struct access_entry e = {
+			.time_ns = time_now_ns() - dur, .id = r.id, .user = r.user_name,
+			.method = r.ri->request_method, .path = path, .status = status,
+			.bytes = out, .duration_ns = dur,
+		};
+		access_log_write(a->opt.access_log, &e);
+	}
+	LOG(LOG_DEBUG, "admin %s %s %s -> %d user=%s", r.id, r.ri->request_method, path, status,
+	    r.user_name);
+	uri_query_release(&r.q);
+	buf_release(&r.body);
+	return status;
+}
+
+struct admin *admin_new(struct atr_core *core, const struct admin_options *opt)
+{
+	struct admin *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->core = core;
+	a->opt = *opt;
+	a->start_ns = time_now_ns();
+	a->start_mono = mono_ns();
+	a->id_salt = (uint64_t)time(NULL) << 24;
+	return a;
+}
+
+void admin_free(struct admin *a)
+{
+	free(a);
+}

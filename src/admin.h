@@ -1,0 +1,65 @@
+/*
+ * admin — the daemon's admin HTTP API, the door the atrium CLI and
+ * Prometheus use: every path under /api/v1/ but /api/v1/s3.
+ *
+ *   GET  /api/v1/health                  {"status":"ok"}, never authenticated
+ *   GET  /api/v1/metrics                 Prometheus text format
+ *   GET  /api/v1/report                  cache, namespace, uploads, version, uptime
+ *   GET  /api/v1/fs/stat?path=P          one entry
+ *   GET  /api/v1/fs/list?path=P[&recursive=1][&start=CURSOR][&max=N]
+ *                                        {"entries":[...],"truncated":b,"next":CURSOR}
+ *   POST /api/v1/fs/mkdir?path=P
+ *   POST /api/v1/fs/rm?path=P[&recursive=1]
+ *   POST /api/v1/fs/mv?src=P&dst=P
+ *   POST /api/v1/fs/chmod?path=P&mode=OCTAL[&recursive=1]
+ *   POST /api/v1/fs/chown?path=P&owner=USER[&recursive=1]
+ *   POST /api/v1/fs/load?path=P          {"files":n,"bytes":n}
+ *   POST /api/v1/fs/free?path=P          {"files":n,"bytes":n}
+ *   POST /api/v1/fs/persist?path=P       {"files":n,"bytes":n,"state":"PERSISTED"}
+ *
+ * Paths are the core's file-system view (src/atrium.h). Requests carry no
+ * body. Every endpoint but health is authenticated like an S3 request (the
+ * auth callback: SigV4 in sigv4 mode, the access key as user in simple
+ * mode) and acts as that user, with the S3 door's permission checks.
+ * Errors are {"error":CODE,"message":TEXT,"request_id":ID} with an HTTP
+ * status (400, 403, 404, 405, 409, 501, 500...).
+ *
+ * Each request is counted in the metrics (door "admin") and written to the
+ * access log. Thread-safe: no state changes after admin_new but atomics.
+ */
+#ifndef SRC_ADMIN_H
+#define SRC_ADMIN_H
+
+#include <stddef.h>
+
+#include "src/atrium.h"
+
+struct mg_connection;
+struct metrics;
+struct access_log;
+
+/* Authenticates the request on conn: 0 with user filled, or the HTTP
+ * status to refuse it with, and an error code and message. */
+typedef int (*admin_auth_fn)(void *arg, struct mg_connection *conn, char user[ATR_USER_MAX + 1],
+			     char *code, size_t code_size, char *msg, size_t msg_size);
+
+struct admin_options {
+	admin_auth_fn auth;
+	void *auth_arg;
+	const char *auth_mode;          /* reported: "sigv4" or "simple" */
+	const char *version;
+	struct metrics *metrics;        /* may be NULL */
+	struct access_log *access_log;  /* may be NULL */
+};
+
+struct admin;
+
+/* Nothing passed is owned; all must outlive the admin. */
+struct admin *admin_new(struct atr_core *core, const struct admin_options *opt);
+void admin_free(struct admin *a);
+/* 1 if path (as sent) belongs to the admin API. */
+int admin_is_path(const char *path);
+/* Serves one request; returns the HTTP status sent. */
+int admin_handle(struct admin *a, struct mg_connection *conn);
+
+#endif

@@ -1,0 +1,988 @@
+/*
+ * fs — the file-system view of the namespace (src/atrium.h, "file-system
+ * view"): paths instead of bucket and key, directories as entries (implied
+ * ones included), the cache and persistence operations, and mkdir, rm, mv,
+ * chmod, chown. The admin API and the CLI use it; the mount will.
+ *
+ * Everything here is built from the core's own pieces: lookups and
+ * metadata sync (object.c, sync.c), PUT of directory markers, DELETE, and
+ * for the operations S3 has no word for (rename, attributes) short
+ * transactions under ns_lock like object.c's.
+ */
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "src/core_int.h"
+
+#define PATH_MAX_UFS (ATR_BUCKET_MAX + ATR_KEY_MAX + 8)
+#define BATCH 256
+
+/* A parsed path: bucket "" is the root, key "" a bucket. key never ends
+ * in '/'. */
+struct fspath {
+	char bucket[ATR_BUCKET_MAX + 1];
+	char key[ATR_KEY_MAX + 2];
+};
+
+static int parse_path(const char *path, struct fspath *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (!path || path[0] != '/')
+		return ATR_E_INVALID_ARG;
+	const char *s = path + 1;
+	size_t bl = strcspn(s, "/");
+	if (bl == 0)
+		return *s ? ATR_E_INVALID_KEY : ATR_OK; /* "//x" or the root */
+	if (bl > ATR_BUCKET_MAX)
+		return ATR_E_INVALID_BUCKET;
+	memcpy(p->bucket, s, bl);
+	if (!atr_bucket_name_valid(p->bucket))
+		return ATR_E_INVALID_BUCKET;
+	s += bl;
+	if (*s == '/')
+		s++;
+	size_t kl = strlen(s);
+	if (kl && s[kl - 1] == '/')
+		kl--; /* one trailing '/' is ignored */
+	if (kl > ATR_KEY_MAX)
+		return ATR_E_KEY_TOO_LONG;
+	memcpy(p->key, s, kl);
+	p->key[kl] = '\0';
+	if (kl && p->key[kl - 1] == '/')
+		return ATR_E_INVALID_KEY; /* "a//" */
+	return kl ? atr_key_valid(p->key) : ATR_OK;
+}
+
+/* "a/b" -> "a/b/", "" -> "". */
+static int dir_key(const char *key, char out[ATR_KEY_MAX + 2])
+{
+	size_t n = strlen(key);
+	if (n + (n > 0) > ATR_KEY_MAX)
+		return ATR_E_KEY_TOO_LONG;
+	memcpy(out, key, n);
+	if (n)
+		out[n++] = '/';
+	out[n] = '\0';
+	return ATR_OK;
+}
+
+const char *atr_persist_name(enum atr_persist p)
+{
+	switch (p) {
+	case ATR_PERSISTED: return "PERSISTED";
+	case ATR_TO_BE_PERSISTED: return "TO_BE_PERSISTED";
+	case ATR_NOT_PERSISTED: return "NOT_PERSISTED";
+	}
+	return "UNKNOWN";
+}
+
+/* ---- entries ---- */
+
+/* The owner's primary group on this host, remembered for the last owner
+ * (a listing meets the same few owners again and again). */
+struct groups {
+	char owner[ATR_USER_MAX + 1];
+	char group[ATR_USER_MAX + 1];
+};
+
+static void group_of(struct groups *g, const char *owner, char out[ATR_USER_MAX + 1])
+{
+	if (!*g->owner || strcmp(g->owner, owner)) {
+		struct passwd pw, *pr = NULL;
+		struct group gr, *grr = NULL;
+		char buf[1024];
+		snprintf(g->owner, sizeof(g->owner), "%s", owner);
+		snprintf(g->group, sizeof(g->group), "%s", owner); /* a user the host does not know */
+		if (!getpwnam_r(owner, &pw, buf, sizeof(buf), &pr) && pr) {
+			gid_t gid = pr->pw_gid;
+			if (!getgrgid_r(gid, &gr, buf, sizeof(buf), &grr) && grr)
+				snprintf(g->group, sizeof(g->group), "%s", grr->gr_name);
+		}
+	}
+	snprintf(out, ATR_USER_MAX + 1, "%s", g->group);
+}
+
+static void entry_from_row(struct atr_core *c, struct groups *g, const char *bucket,
+			   const char *key, const struct meta_row *row, struct atr_entry *e)
+{
+	size_t kl = strlen(key);
+	if (kl && key[kl - 1] == '/')
+		kl--;
+	memset(e, 0, sizeof(*e));
+	snprintf(e->path, sizeof(e->path), "/%s%s%.*s", bucket, kl ? "/" : "", (int)kl, key);
+	e->obj = row->obj;
+	e->obj.hdrs = NULL;
+	if (row->obj.is_dir && !e->obj.mtime_ns) {
+		/* Directory rows keep no mtime: the UFS directory's, as last read. */
+		char path[PATH_MAX_UFS];
+		struct ufs_stat st;
+		e->obj.mtime_ns = row->dir_mtime;
+		if (!e->obj.mtime_ns && !ufs_path(path, sizeof(path), bucket, key) &&
+		    c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK)
+			e->obj.mtime_ns = st.mtime_ns;
+	}
+	e->implicit = row->implicit;
+	e->is_bucket = !*key;
+	e->persist = ATR_PERSISTED; /* the local UFS is written through */
+	e->cached = atr_cache_bytes(c, &row->obj);
+	group_of(g, row->obj.owner, e->group);
+}
+
+static void entry_bucket(struct atr_core *c, struct groups *g, const struct atr_bucket *b,
+			 struct atr_entry *e)
+{
+	struct meta_row root;
+	if (meta_obj_get(c->meta, b->name, "", &root, 0)) {
+		memset(&root, 0, sizeof(root));
+		root.obj.is_dir = 1;
+	}
+	snprintf(root.obj.owner, sizeof(root.obj.owner), "%s", b->owner);
+	root.obj.mode = 0755; /* what bucket_check enforces */
+	root.obj.mtime_ns = b->ctime_ns;
+	root.implicit = 0;
+	entry_from_row(c, g, b->name, "", &root, e);
+}
+
+static void entry_root(struct atr_core *c, struct atr_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->path, sizeof(e->path), "/");
+	e->obj.is_dir = 1;
+	e->obj.mode = 0755;
+	snprintf(e->obj.owner, sizeof(e->obj.owner), "%s", c->daemon_user);
+	struct groups g = { .owner = "" };
+	group_of(&g, c->daemon_user, e->group);
+	e->persist = ATR_PERSISTED;
+}
+
+/*
+ * Resolves key (no trailing '/') in bucket to the file "key" or else the
+ * directory "key/" (explicit or implied), with metadata sync. A file needs
+ * read permission (as S3 HEAD does); *dir says which it is.
+ */
+static int resolve(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		   const char *key, struct meta_row *row, int *dir)
+{
+	char dk[ATR_KEY_MAX + 2], path[PATH_MAX_UFS];
+	struct atr_obj o;
+	int rc = atr_object_stat(c, u, bucket, key, &o);
+	if (rc == ATR_OK && !o.is_dir) {
+		memset(row, 0, sizeof(*row));
+		row->obj = o;
+		atr_obj_release(&row->obj);
+		*dir = 0;
+		return ATR_OK;
+	}
+	if (rc == ATR_OK)
+		atr_obj_release(&o);
+	else if (rc != ATR_E_NO_KEY)
+		return rc;
+	if ((rc = dir_key(key, dk)))
+		return ATR_E_NO_KEY;
+	struct ufs_stat st;
+	if (ufs_path(path, sizeof(path), bucket, dk))
+		return ATR_E_NO_KEY;
+	int have = c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK && st.is_dir;
+	rc = meta_obj_get(c->meta, bucket, dk, row, 0);
+	if (rc == ATR_OK && have) {
+		*dir = 1;
+		return ATR_OK;
+	}
+	if (rc != ATR_OK && rc != ATR_E_NO_KEY)
+		return rc;
+	if (rc == ATR_E_NO_KEY && !have)
+		return ATR_E_NO_KEY;
+	/* Made or removed behind our back: let sync decide. */
+	if ((rc = sync_object(c, bucket, dk, row)))
+		return rc;
+	atr_obj_release(&row->obj);
+	*dir = 1;
+	return ATR_OK;
+}
+
+int atr_fs_stat(struct atr_core *c, const struct atr_user *u, const char *path,
+		struct atr_entry *out)
+{
+	struct fspath p;
+	struct atr_bucket b;
+	struct meta_row row;
+	struct groups g = { .owner = "" };
+	int dir, rc = parse_path(path, &p);
+	if (rc)
+		return rc;
+	if (!*p.bucket) {
+		entry_root(c, out);
+		return ATR_OK;
+	}
+	if ((rc = bucket_check(c, u, p.bucket, 1, &b)))
+		return rc;
+	if (!*p.key) {
+		entry_bucket(c, &g, &b, out);
+		return ATR_OK;
+	}
+	if ((rc = resolve(c, u, p.bucket, p.key, &row, &dir)))
+		return rc;
+	char dk[ATR_KEY_MAX + 2];
+	dir_key(p.key, dk);
+	entry_from_row(c, &g, p.bucket, dir ? dk : p.key, &row, out);
+	return ATR_OK;
+}
+
+/* ---- listing ---- */
+
+struct fslist {
+	struct atr_core *c;
+	struct groups g;
+	atr_entry_cb cb;
+	void *arg;
+	int max, count, truncated, stop;
+	char *next;
+	struct atr_entry e;
+};
+
+/* Emits one entry; 1 when the listing must stop. The cursor of the entry
+ * that did not fit is "bucket/key", the key as stored. */
+static int emit(struct fslist *l, const char *bucket, const char *key, const struct meta_row *row,
+		const struct atr_bucket *b)
+{
+	if (l->count == l->max) {
+		l->truncated = 1;
+		if (l->next)
+			snprintf(l->next, ATR_PATH_MAX + 1, "%s/%s", bucket, key);
+		l->stop = 1;
+		return 1;
+	}
+	if (b)
+		entry_bucket(l->c, &l->g, b, &l->e);
+	else
+		entry_from_row(l->c, &l->g, bucket, key, row, &l->e);
+	l->count++;
+	if (l->cb(l->arg, &l->e)) {
+		l->stop = 1;
+		return 1;
+	}
+	return 0;
+}
+
+struct dirscan {
+	struct fslist *l;
+	const char *bucket;
+	const char *dirkey;
+	size_t dirlen;
+	int recursive;
+	char from[ATR_KEY_MAX + 2];
+	int inclusive;
+	int jumped;
+};
+
+static int jump_past(struct dirscan *d, const char *prefix)
+{
+	if (key_successor(prefix, d->from, sizeof(d->from))) {
+		d->l->stop = 1;
+		return 1;
+	}
+	d->inclusive = 1;
+	d->jumped = 1;
+	return 1;
+}
+
+static int on_entry_row(void *arg, const char *key, const struct meta_row *row)
+{
+	struct dirscan *d = arg;
+	if (!strcmp(key, d->dirkey))
+		return 0; /* the directory itself */
+	const char *slash = strchr(key + d->dirlen, '/');
+	if (!d->recursive && slash && slash[1]) {
+		/* Below a child directory whose row we did not see: skip its rows. */
+		char child[ATR_KEY_MAX + 2];
+		size_t n = (size_t)(slash - key) + 1;
+		memcpy(child, key, n);
+		child[n] = '\0';
+		return jump_past(d, child);
+	}
+	if (emit(d->l, d->bucket, key, row, NULL))
+		return 1;
+	if (!d->recursive && slash)
+		return jump_past(d, key); /* a child directory: not its content */
+	return 0;
+}
+
+/* The entries below dirkey ("" for the bucket's root) from start (a key,
+ * inclusive; NULL for the beginning). */
+static int scan_dir(struct fslist *l, const char *bucket, const char *dirkey, int recursive,
+		    const char *start)
+{
+	char upto[ATR_KEY_MAX + 2];
+	const char *hi = NULL;
+	int rc;
+	if (*dirkey) {
+		if (key_successor(dirkey, upto, sizeof(upto)))
+			return ATR_E_INVALID_ARG;
+		hi = upto;
+	}
+	struct dirscan d = { .l = l, .bucket = bucket, .dirkey = dirkey,
+			     .dirlen = strlen(dirkey), .recursive = recursive, .inclusive = 1 };
+	snprintf(d.from, sizeof(d.from), "%s", dirkey);
+	if (start && strcmp(start, dirkey) > 0)
+		snprintf(d.from, sizeof(d.from), "%s", start);
+	do {
+		char from[ATR_KEY_MAX + 2];
+		memcpy(from, d.from, sizeof(from));
+		d.jumped = 0;
+		if ((rc = meta_obj_scan(l->c->meta, bucket, from, d.inclusive, hi, 0, on_entry_row, &d)))
+			return rc;
+	} while (d.jumped && !l->stop && (!hi || strcmp(d.from, hi) < 0));
+	return ATR_OK;
+}
+
+struct names {
+	char (*v)[ATR_BUCKET_MAX + 1];
+	size_t n, cap;
+	int oom;
+};
+
+static int add_bucket_name(void *arg, const struct atr_bucket *b)
+{
+	struct names *ns = arg;
+	if (ns->n == ns->cap) {
+		size_t cap = ns->cap ? ns->cap * 2 : 16;
+		void *v = realloc(ns->v, cap * sizeof(*ns->v));
+		if (!v) {
+			ns->oom = 1;
+			return 1;
+		}
+		ns->v = v;
+		ns->cap = cap;
+	}
+	memcpy(ns->v[ns->n++], b->name, sizeof(ns->v[0]));
+	return 0;
+}
+
+/* Every bucket's name, in order (after importing new bucket directories). */
+static int bucket_names(struct atr_core *c, struct names *ns)
+{
+	memset(ns, 0, sizeof(*ns));
+	sync_buckets(c);
+	int rc = meta_bucket_list(c->meta, NULL, add_bucket_name, ns);
+	return rc ? rc : ns->oom ? ATR_E_NOMEM : ATR_OK;
+}
+
+/* The root: buckets, and with recursive everything in them. A cursor is
+ * "bucket/key" ("bucket/" for the bucket's own entry). */
+static int list_root(struct fslist *l, const struct atr_user *u, int recursive, const char *start)
+{
+	struct names ns;
+	char sb[ATR_BUCKET_MAX + 1] = "";
+	const char *skey = "";
+	int rc = bucket_names(l->c, &ns);
+	if (rc)
+		return rc;
+	if (start && *start) {
+		size_t n = strcspn(start, "/");
+		if (n > ATR_BUCKET_MAX)
+			n = ATR_BUCKET_MAX;
+		memcpy(sb, start, n);
+		sb[n] = '\0';
+		skey = start[n] == '/' ? start + n + 1 : "";
+	}
+	for (size_t i = 0; i < ns.n && !l->stop && !rc; i++) {
+		struct atr_bucket b;
+		int cmp = strcmp(ns.v[i], sb);
+		if (cmp < 0)
+			continue;
+		if (bucket_check(l->c, u, ns.v[i], 1, &b))
+			continue; /* gone meanwhile */
+		if ((cmp > 0 || !*skey) && emit(l, b.name, "", NULL, &b))
+			break;
+		if (recursive && !(rc = sync_tree(l->c, b.name, "")))
+			rc = scan_dir(l, b.name, "", 1, cmp == 0 && *skey ? skey : NULL);
+	}
+	free(ns.v);
+	return rc;
+}
+
+int atr_fs_list(struct atr_core *c, const struct atr_user *u, const char *path, int recursive,
+		const char *start, int max, atr_entry_cb cb, void *arg, int *truncated, char *next)
+{
+	struct fspath p;
+	struct meta_row row;
+	char dk[ATR_KEY_MAX + 2];
+	int dir, rc = parse_path(path, &p);
+	*truncated = 0;
+	if (next)
+		next[0] = '\0';
+	if (rc)
+		return rc;
+	if (max < 0)
+		return ATR_E_INVALID_ARG;
+	struct fslist *l = calloc(1, sizeof(*l));
+	if (!l)
+		return ATR_E_NOMEM;
+	*l = (struct fslist){ .c = c, .cb = cb, .arg = arg, .max = max, .next = next };
+	if (!*p.bucket) {
+		rc = list_root(l, u, recursive, start);
+		goto out;
+	}
+	if ((rc = bucket_check(c, u, p.bucket, 4 | 1, NULL)))
+		goto out;
+	/* A cursor names this bucket's key to resume at. */
+	const char *skey = NULL;
+	if (start && *start) {
+		size_t bl = strlen(p.bucket);
+		if (strncmp(start, p.bucket, bl) || start[bl] != '/') {
+			rc = ATR_E_INVALID_ARG;
+			goto out;
+		}
+		skey = start + bl + 1;
+	}
+	if (*p.key) {
+		if ((rc = resolve(c, u, p.bucket, p.key, &row, &dir)))
+			goto out;
+		if (!dir) {
+			/* A file lists as itself. */
+			if (!skey || strcmp(skey, p.key) <= 0)
+				emit(l, p.bucket, p.key, &row, NULL);
+			goto out;
+		}
+		if (!may(u, row.obj.owner, row.obj.mode, 4)) {
+			rc = ATR_E_ACCESS;
+			goto out;
+		}
+	}
+	if ((rc = dir_key(p.key, dk)) || (rc = sync_tree(c, p.bucket, dk)))
+		goto out;
+	rc = scan_dir(l, p.bucket, dk, recursive, skey);
+out:
+	*truncated = l->truncated;
+	free(l);
+	return rc;
+}
+
+/* ---- walking the files below a path ---- */
+
+typedef int (*file_fn)(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       const char *key, void *arg);
+
+struct batch {
+	char (*keys)[ATR_KEY_MAX + 2];
+	int n;
+	int files_only;
+};
+
+static int collect_key(void *arg, const char *key, const struct meta_row *row)
+{
+	struct batch *b = arg;
+	if (b->files_only && row->obj.is_dir)
+		return 0;
+	snprintf(b->keys[b->n++], ATR_KEY_MAX + 2, "%s", key);
+	return b->n == BATCH;
+}
+
+/* Calls fn for each visible key (files; with markers, directory markers
+ * too) in [dirkey, its successor), in key order, in batches, so no SQL
+ * statement stays open while fn works. ATR_E_ACCESS from fn skips that
+ * key; any other error stops. */
+static int walk_keys(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		     const char *dirkey, int markers, file_fn fn, void *arg)
+{
+	char upto[ATR_KEY_MAX + 2], from[ATR_KEY_MAX + 2];
+	const char *hi = NULL;
+	int rc, inclusive = 1;
+	if (*dirkey) {
+		if (key_successor(dirkey, upto, sizeof(upto)))
+			return ATR_E_INVALID_ARG;
+		hi = upto;
+	}
+	if ((rc = sync_tree(c, bucket, dirkey)))
+		return rc;
+	struct batch b = { .files_only = !markers };
+	if (!(b.keys = malloc(BATCH * sizeof(*b.keys))))
+		return ATR_E_NOMEM;
+	snprintf(from, sizeof(from), "%s", dirkey);
+	for (;;) {
+		b.n = 0;
+		if ((rc = meta_obj_scan(c->meta, bucket, from, inclusive, hi, 1, collect_key, &b)))
+			break;
+		for (int i = 0; i < b.n && !rc; i++) {
+			rc = fn(c, u, bucket, b.keys[i], arg);
+			if (rc == ATR_E_ACCESS)
+				rc = ATR_OK;
+		}
+		if (rc || b.n < BATCH)
+			break;
+		memcpy(from, b.keys[b.n - 1], sizeof(from));
+		inclusive = 0;
+	}
+	free(b.keys);
+	return rc;
+}
+
+/* fn for the file at path, or every file below it. */
+static int walk_files(struct atr_core *c, const struct atr_user *u, const char *path,
+		      file_fn fn, void *arg)
+{
+	struct fspath p;
+	struct meta_row row;
+	char dk[ATR_KEY_MAX + 2];
+	int dir, rc = parse_path(path, &p);
+	if (rc)
+		return rc;
+	if (!*p.bucket) {
+		struct names ns;
+		if ((rc = bucket_names(c, &ns)))
+			return rc;
+		for (size_t i = 0; i < ns.n && !rc; i++)
+			if (bucket_check(c, u, ns.v[i], 1, NULL) == ATR_OK)
+				rc = walk_keys(c, u, ns.v[i], "", 0, fn, arg);
+		free(ns.v);
+		return rc;
+	}
+	if ((rc = bucket_check(c, u, p.bucket, 1, NULL)))
+		return rc;
+	if (*p.key) {
+		if ((rc = resolve(c, u, p.bucket, p.key, &row, &dir)))
+			return rc;
+		if (!dir)
+			return fn(c, u, p.bucket, p.key, arg);
+	}
+	dir_key(p.key, dk);
+	return walk_keys(c, u, p.bucket, dk, 0, fn, arg);
+}
+
+/* ---- cache and persistence ---- */
+
+uint64_t atr_cache_bytes(struct atr_core *c, const struct atr_obj *o)
+{
+	if (o->is_dir || o->size == 0)
+		return 0;
+	uint64_t nblocks = (o->size + c->block_size - 1) / c->block_size;
+	return bcache_cached(c->cache, o->ino, o->version, nblocks);
+}
+
+static int load_one(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		    const char *key, void *arg)
+{
+	struct atr_cache_op *op = arg;
+	struct atr_reader *r;
+	struct atr_obj o;
+	int rc = atr_get_open(c, u, bucket, key, &o, &r);
+	if (rc)
+		return rc == ATR_E_NO_KEY ? ATR_OK : rc; /* gone meanwhile */
+	uint64_t before = atr_cache_bytes(c, &o);
+	for (uint64_t off = 0; off < o.size && !rc;) {
+		const void *data;
+		size_t len;
+		if (!(rc = atr_get_read(r, off, &data, &len)))
+			off += len ? len : o.size; /* len 0 only past the end */
+	}
+	atr_get_close(r);
+	if (!rc) {
+		uint64_t after = atr_cache_bytes(c, &o);
+		op->files++;
+		op->bytes += after > before ? after - before : 0;
+	}
+	atr_obj_release(&o);
+	return rc;
+}
+
+static int free_one(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		    const char *key, void *arg)
+{
+	struct atr_cache_op *op = arg;
+	struct meta_row row;
+	int rc = meta_obj_get(c->meta, bucket, key, &row, 0);
+	if (rc)
+		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
+	if (!may(u, row.obj.owner, row.obj.mode, 4))
+		return ATR_E_ACCESS;
+	uint64_t before = atr_cache_bytes(c, &row.obj);
+	bcache_drop(c->cache, row.obj.ino);
+	uint64_t after = atr_cache_bytes(c, &row.obj); /* pinned blocks stay */
+	op->files++;
+	op->bytes += before - after;
+	return ATR_OK;
+}
+
+static int persist_one(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       const char *key, void *arg)
+{
+	struct atr_cache_op *op = arg;
+	op->files++; /* already PERSISTED: the local UFS is written through */
+	return ATR_OK;
+}
+
+int atr_cache_load(struct atr_core *c, const struct atr_user *u, const char *path,
+		   struct atr_cache_op *out)
+{
+	memset(out, 0, sizeof(*out));
+	return walk_files(c, u, path, load_one, out);
+}
+
+int atr_cache_free(struct atr_core *c, const struct atr_user *u, const char *path,
+		   struct atr_cache_op *out)
+{
+	memset(out, 0, sizeof(*out));
+	return walk_files(c, u, path, free_one, out);
+}
+
+int atr_fs_persist(struct atr_core *c, const struct atr_user *u, const char *path,
+		   struct atr_cache_op *out)
+{
+	memset(out, 0, sizeof(*out));
+	return walk_files(c, u, path, persist_one, out);
+}
+
+/* ---- mkdir, rm ---- */
+
+static int put_marker(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		      const char *dk)
+{
+	struct atr_writer *w;
+	int rc = atr_put_begin(c, u, bucket, dk, 0, &w);
+	return rc ? rc : atr_put_commit(w, NULL, NULL);
+}
+
+int atr_fs_mkdir(struct atr_core *c, const struct atr_user *u, const char *path)
+{
+	struct fspath p;
+	struct meta_row row;
+	char dk[ATR_KEY_MAX + 2];
+	int dir, rc = parse_path(path, &p);
+	if (rc)
+		return rc;
+	if (!*p.bucket)
+		return ATR_E_EXISTS;
+	if (!*p.key) {
+		rc = atr_bucket_create(c, u, p.bucket, "");
+		return rc == ATR_E_BUCKET_OWNED || rc == ATR_E_BUCKET_EXISTS ? ATR_E_EXISTS : rc;
+	}
+	if ((rc = bucket_check(c, u, p.bucket, 2 | 1, NULL)))
+		return rc;
+	rc = resolve(c, u, p.bucket, p.key, &row, &dir);
+	if (rc == ATR_OK || rc == ATR_E_ACCESS)
+		return ATR_E_EXISTS;
+	if (rc != ATR_E_NO_KEY)
+		return rc;
+	if ((rc = dir_key(p.key, dk)))
+		return rc;
+	/* Like mkdir -p, with every missing ancestor a real directory (a
+	 * marker), not an implied one that vanishes with its last child. */
+	for (size_t i = 0; dk[i] && !rc; i++) {
+		if (dk[i] != '/')
+			continue;
+		char save = dk[i + 1];
+		dk[i + 1] = '\0';
+		if (!save || meta_obj_get(c->meta, p.bucket, dk, &row, 0) == ATR_E_NO_KEY)
+			rc = put_marker(c, u, p.bucket, dk);
+		dk[i + 1] = save;
+	}
+	return rc;
+}
+
+static int delete_one(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		      const char *key, void *arg)
+{
+	return atr_object_delete(c, u, bucket, key);
+}
+
+/* Removes the directory dk if it is empty (an implied one included): its
+ * row, its UFS directory, and implied parents it leaves empty. */
+static int rmdir_empty(struct atr_core *c, const char *bucket, const char *dk)
+{
+	char path[PATH_MAX_UFS];
+	int rc;
+	if (ufs_path(path, sizeof(path), bucket, dk))
+		return ATR_E_KEY_TOO_LONG;
+	pthread_mutex_lock(&c->ns_lock);
+	if ((rc = meta_begin(c->meta)))
+		goto out;
+	int kids = meta_obj_has_children(c->meta, bucket, dk);
+	if (kids) {
+		rc = kids < 0 ? ATR_E_IO : ATR_E_NOT_EMPTY;
+	} else if ((rc = c->ufs->ops->rmdir(c->ufs, path))) {
+		rc = rc == ATR_E_BUCKET_NOT_EMPTY ? ATR_E_NOT_EMPTY : rc;
+	} else if (!(rc = meta_obj_delete(c->meta, bucket, dk))) {
+		rc = prune_parents(c, bucket, dk, NULL);
+	}
+	if (rc)
+		meta_rollback(c->meta);
+	else
+		rc = meta_commit(c->meta);
+out:
+	pthread_mutex_unlock(&c->ns_lock);
+	return rc;
+}
+
+struct dirkeys {
+	char **v;
+	size_t n, cap;
+	int oom;
+};
+
+static int collect_dirkey(void *arg, const char *key, const struct meta_row *row)
+{
+	struct dirkeys *d = arg;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		char **v = realloc(d->v, cap * sizeof(*v));
+		if (!v) {
+			d->oom = 1;
+			return 1;
+		}
+		d->v = v;
+		d->cap = cap;
+	}
+	if (!(d->v[d->n] = strdup(key))) {
+		d->oom = 1;
+		return 1;
+	}
+	d->n++;
+	return 0;
+}
+
+/* Everything at and below dk: objects and markers first, then the empty
+ * directories left (made behind our back), deepest first. */
+static int remove_tree(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       const char *dk)
+{
+	char upto[ATR_KEY_MAX + 2];
+	struct dirkeys dirs = { 0 };
+	int rc = walk_keys(c, u, bucket, dk, 1, delete_one, NULL);
+	if (rc)
+		return rc;
+	const char *hi = NULL;
+	if (*dk) {
+		if (key_successor(dk, upto, sizeof(upto)))
+			return ATR_E_INVALID_ARG;
+		hi = upto;
+	}
+	rc = meta_dir_scan(c->meta, bucket, dk, hi, collect_dirkey, &dirs);
+	if (!rc && dirs.oom)
+		rc = ATR_E_NOMEM;
+	for (size_t i = dirs.n; i-- > 0 && !rc;)
+		if (*dirs.v[i])
+			rc = rmdir_empty(c, bucket, dirs.v[i]);
+	for (size_t i = 0; i < dirs.n; i++)
+		free(dirs.v[i]);
+	free(dirs.v);
+	return rc;
+}
+
+int atr_fs_remove(struct atr_core *c, const struct atr_user *u, const char *path, int recursive)
+{
+	struct fspath p;
+	struct meta_row row;
+	char dk[ATR_KEY_MAX + 2];
+	int dir, rc = parse_path(path, &p);
+	if (rc)
+		return rc;
+	if (!*p.bucket)
+		return ATR_E_INVALID_ARG;
+	if ((rc = bucket_check(c, u, p.bucket, 2 | 1, NULL)))
+		return rc;
+	if (!*p.key) {
+		if (recursive && (rc = remove_tree(c, u, p.bucket, "")))
+			return rc;
+		rc = atr_bucket_delete(c, u, p.bucket);
+		return rc == ATR_E_BUCKET_NOT_EMPTY ? ATR_E_NOT_EMPTY : rc;
+	}
+	if ((rc = resolve(c, u, p.bucket, p.key, &row, &dir)))
+		return rc;
+	if (!dir)
+		return atr_object_delete(c, u, p.bucket, p.key);
+	dir_key(p.key, dk);
+	if (recursive)
+		return remove_tree(c, u, p.bucket, dk);
+	if ((rc = sync_tree(c, p.bucket, dk)))
+		return rc;
+	int kids = meta_obj_has_children(c->meta, p.bucket, dk);
+	if (kids)
+		return kids < 0 ? ATR_E_IO : ATR_E_NOT_EMPTY;
+	return row.implicit ? rmdir_empty(c, p.bucket, dk) : atr_object_delete(c, u, p.bucket, dk);
+}
+
+/* ---- mv ---- */
+
+static int rename_locked(struct atr_core *c, const char *owner, const struct fspath *s,
+			 const char *skey, const struct fspath *d, const char *dkey, int dir)
+{
+	char from[PATH_MAX_UFS], to[PATH_MAX_UFS], upto[ATR_KEY_MAX + 2], alt[ATR_KEY_MAX + 2];
+	struct meta_row row;
+	int rc;
+	if (meta_obj_get(c->meta, s->bucket, skey, &row, 0))
+		return ATR_E_NO_KEY; /* moved or deleted meanwhile */
+	/* Nothing may be at the destination, as a file or as a directory. */
+	if (dir_key(d->key, alt))
+		return ATR_E_KEY_TOO_LONG;
+	if (meta_obj_get(c->meta, d->bucket, d->key, &row, 0) != ATR_E_NO_KEY ||
+	    meta_obj_get(c->meta, d->bucket, alt, &row, 0) != ATR_E_NO_KEY)
+		return ATR_E_EXISTS;
+	if (ufs_path(from, sizeof(from), s->bucket, skey) ||
+	    ufs_path(to, sizeof(to), d->bucket, dkey))
+		return ATR_E_KEY_TOO_LONG;
+	if ((rc = ensure_parents(c, d->bucket, dkey, owner, 1, NULL)))
+		return rc;
+	if (!c->ufs->ops->rename)
+		return ATR_E_NOT_SUPPORTED;
+	if ((rc = c->ufs->ops->rename(c->ufs, from, to)))
+		return rc;
+	/* The UFS moved: from here a failure must move it back. */
+	if (dir) {
+		rc = key_successor(skey, upto, sizeof(upto)) ? ATR_E_INVALID_ARG
+			: meta_obj_rename_prefix(c->meta, s->bucket, skey, upto, d->bucket, dkey);
+	} else {
+		rc = meta_obj_rename(c->meta, s->bucket, skey, d->bucket, dkey);
+	}
+	if (!rc)
+		rc = prune_parents(c, s->bucket, skey, NULL);
+	if (rc && c->ufs->ops->rename(c->ufs, to, from))
+		LOG(LOG_ERROR, "core: rename %s -> %s half done: cannot move it back", from, to);
+	return rc;
+}
+
+int atr_fs_rename(struct atr_core *c, const struct atr_user *u, const char *src, const char *dst)
+{
+	struct fspath s, d;
+	struct meta_row row;
+	char skey[ATR_KEY_MAX + 2], dkey[ATR_KEY_MAX + 2];
+	int dir, rc;
+	if ((rc = parse_path(src, &s)) || (rc = parse_path(dst, &d)))
+		return rc;
+	if (!*s.key || !*d.key)
+		return !*s.bucket || !*d.bucket ? ATR_E_INVALID_ARG : ATR_E_NOT_SUPPORTED;
+	if ((rc = bucket_check(c, u, s.bucket, 2 | 1, NULL)) ||
+	    (rc = bucket_check(c, u, d.bucket, 2 | 1, NULL)))
+		return rc;
+	if (!strcmp(s.bucket, d.bucket) && !strcmp(s.key, d.key))
+		return ATR_OK;
+	if ((rc = resolve(c, u, s.bucket, s.key, &row, &dir)))
+		return rc;
+	if (dir) {
+		if ((rc = dir_key(s.key, skey)) || (rc = dir_key(d.key, dkey)))
+			return rc;
+		if (!strcmp(s.bucket, d.bucket) && !strncmp(dkey, skey, strlen(skey)))
+			return ATR_E_INVALID_ARG; /* into itself */
+		if ((rc = sync_tree(c, s.bucket, skey)))
+			return rc;
+	} else {
+		snprintf(skey, sizeof(skey), "%s", s.key);
+		snprintf(dkey, sizeof(dkey), "%s", d.key);
+	}
+	pthread_mutex_lock(&c->ns_lock);
+	if (!(rc = meta_begin(c->meta))) {
+		rc = rename_locked(c, u->name, &s, skey, &d, dkey, dir);
+		if (rc)
+			meta_rollback(c->meta);
+		else
+			rc = meta_commit(c->meta);
+	}
+	pthread_mutex_unlock(&c->ns_lock);
+	return rc;
+}
+
+/* ---- chmod, chown ---- */
+
+struct not_owned {
+	const char *user;
+	int found;
+};
+
+static int check_owned(void *arg, const char *key, const struct meta_row *row)
+{
+	struct not_owned *n = arg;
+	if (strcmp(row->obj.owner, n->user)) {
+		n->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int owner_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > ATR_USER_MAX)
+		return 0;
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~' || *s == '/' || *s == ':')
+			return 0;
+	return 1;
+}
+
+/* mode < 0 keeps it, owner NULL keeps it. chmod is for the owner (of every
+ * row changed) and the superuser; chown for the superuser. */
+static int set_attr(struct atr_core *c, const struct atr_user *u, const char *path,
+		    int64_t mode, const char *owner, int recursive)
+{
+	struct fspath p;
+	struct meta_row row;
+	char dk[ATR_KEY_MAX + 2], upto[ATR_KEY_MAX + 2];
+	int dir = 1, rc = parse_path(path, &p);
+	if (rc)
+		return rc;
+	if (mode > 0777 || (owner && !owner_name_valid(owner)))
+		return ATR_E_INVALID_ARG;
+	if (owner && !u->superuser)
+		return ATR_E_ACCESS;
+	if (!*p.bucket || (!*p.key && mode >= 0))
+		return ATR_E_NOT_SUPPORTED; /* buckets are 0755: bucket_check's rule */
+	struct atr_bucket b;
+	if ((rc = bucket_check(c, u, p.bucket, 1, &b)))
+		return rc;
+	if (*p.key && (rc = resolve(c, u, p.bucket, p.key, &row, &dir)))
+		return rc;
+	dir_key(p.key, dk);
+	/* One row, or with recursive the directory and everything below. */
+	const char *from = dir ? dk : p.key, *to = NULL;
+	if (dir && recursive) {
+		if (*dk && key_successor(dk, upto, sizeof(upto)))
+			return ATR_E_INVALID_ARG;
+		to = *dk ? upto : "\xf5"; /* "": above every UTF-8 key */
+		if ((rc = sync_tree(c, p.bucket, dk)))
+			return rc;
+	}
+	if (!u->superuser) {
+		struct not_owned n = { u->name, 0 };
+		if (!*p.key || strcmp(row.obj.owner, u->name))
+			return ATR_E_ACCESS;
+		if (to && (rc = meta_obj_scan(c->meta, p.bucket, from, 1, to, 0, check_owned, &n)))
+			return rc;
+		if (n.found)
+			return ATR_E_ACCESS;
+	}
+	pthread_mutex_lock(&c->ns_lock);
+	if (!(rc = meta_begin(c->meta))) {
+		if (!*p.key)
+			rc = meta_bucket_set_owner(c->meta, p.bucket, owner);
+		if (!rc)
+			rc = meta_obj_set_attr(c->meta, p.bucket, from, to, mode, owner);
+		if (rc)
+			meta_rollback(c->meta);
+		else
+			rc = meta_commit(c->meta);
+	}
+	pthread_mutex_unlock(&c->ns_lock);
+	return rc;
+}
+
+int atr_fs_chmod(struct atr_core *c, const struct atr_user *u, const char *path, uint32_t mode,
+		 int recursive)
+{
+	return set_attr(c, u, path, mode, NULL, recursive);
+}
+
+int atr_fs_chown(struct atr_core *c, const struct atr_user *u, const char *path,
+		 const char *owner, int recursive)
+{
+	return set_attr(c, u, path, -1, owner, recursive);
+}
+
+/* ---- totals ---- */
+
+int atr_ns_totals(struct atr_core *c, struct atr_ns_totals *out)
+{
+	return meta_totals(c->meta, out);
+}

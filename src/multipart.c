@@ -1,0 +1,680 @@
+/*
+ * multipart — S3 multipart uploads over the metadata store and the UFS's
+ * part area.
+ *
+ * Lifecycle. Create writes an upload row. A part streams into a stage with
+ * no lock held; then, under ns_lock, the stage moves into the part area
+ * under a file name never used before and the part's row is upserted; the
+ * file it replaced is unlinked afterwards. Completion checks the named
+ * parts, assembles them into a stage (copy_file_range, piece by piece),
+ * commits that with object_commit() — the one commit path, so the object
+ * appears and replaces the old one atomically — and then deletes the
+ * upload's rows and its part area.
+ *
+ * Crash safety. A part's file is in place before a row names it and a row
+ * is gone before its file is removed, so every row's file exists; files no
+ * row names (a crash between the two steps) are removed by mpu_open at the
+ * next start. Completion copies parts, never moves them: a crash during it
+ * leaves the upload whole and the object old or whole new. A crash between
+ * the object's commit and the rows' deletion leaves both, and completing
+ * again yields the same object.
+ *
+ * Concurrency. ns_lock guards the mutations of upload and part rows and
+ * mpu->busy, the uploads being completed. A completion marks its upload busy
+ * for its whole length without holding ns_lock across the I/O; a part
+ * commit, an abort or a second completion of a busy upload waits on
+ * mpu->cond (with ns_lock), so the parts a completion reads never change
+ * under it. Lock order: ns_lock, then SQLite's write lock (object_commit
+ * takes ns_lock itself, so it is called without it).
+ */
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "src/core_int.h"
+
+/* Assembly goes in pieces this large, reporting progress after each. */
+#define PIECE (64ULL << 20)
+
+struct busy {
+	const char *upload_id;
+	struct busy *next;
+};
+
+struct mpu {
+	pthread_cond_t cond;   /* a completion ended; waited on with ns_lock */
+	struct busy *busy;     /* uploads being completed; guarded by ns_lock */
+	unsigned long counter; /* makes part file names unique; atomic */
+};
+
+static int have_part_ops(const struct atr_core *c)
+{
+	const struct ufs_ops *o = c->ufs->ops;
+	return o->part_commit && o->stage_append_part && o->part_unlink &&
+	       o->part_remove_upload && o->part_readdir;
+}
+
+/* 32 lower-case hex digits: anything else was never an upload ID (and is
+ * never used as a name in the UFS). */
+static int id_valid(const char *id)
+{
+	if (!id || strlen(id) != ATR_UPLOAD_ID_LEN)
+		return 0;
+	for (; *id; id++)
+		if (!((*id >= '0' && *id <= '9') || (*id >= 'a' && *id <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* With ns_lock held: returns once no completion of id is running. */
+static void wait_idle(struct atr_core *c, const char *id)
+{
+	for (;;) {
+		struct busy *b = c->mpu->busy;
+		while (b && strcmp(b->upload_id, id))
+			b = b->next;
+		if (!b)
+			return;
+		pthread_cond_wait(&c->mpu->cond, &c->ns_lock);
+	}
+}
+
+/* The ETag over a running MD5 of the parts' binary MD5s (S3's rule: this
+ * is not the MD5 of the object's bytes). Releases h. */
+static void etag_finish(struct hash *h, int n, char out[ATR_ETAG_MAX + 1])
+{
+	unsigned char sum[MD5_LEN];
+	hash_final(h, sum);
+	hex_encode(sum, MD5_LEN, out);
+	snprintf(out + 2 * MD5_LEN, ATR_ETAG_MAX + 1 - 2 * MD5_LEN, "-%d", n);
+}
+
+void atr_mpu_etag(const unsigned char (*md5s)[16], int n, char out[ATR_ETAG_MAX + 1])
+{
+	struct hash h;
+	if (hash_init(&h, HASH_MD5)) {
+		out[0] = '\0';
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		hash_update(&h, md5s[i], MD5_LEN);
+	etag_finish(&h, n, out);
+}
+
+/* The upload id of bucket/key, if u may work on it: want is a may() mask on
+ * the bucket; the initiator, the bucket's owner and the superuser may. */
+static int upload_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		      const char *key, const char *id, int want, struct meta_mpu *out,
+		      int want_hdrs)
+{
+	struct atr_bucket b;
+	int rc = bucket_check(c, u, bucket, want, &b);
+	if (rc)
+		return rc;
+	if (!have_part_ops(c))
+		return ATR_E_INTERNAL; /* the UFS driver cannot hold parts */
+	if (!id_valid(id))
+		return ATR_E_NO_UPLOAD;
+	if ((rc = meta_mpu_get(c->meta, id, out, want_hdrs)))
+		return rc;
+	if (strcmp(out->bucket, bucket) || strcmp(out->up.key, key))
+		rc = ATR_E_NO_UPLOAD;
+	else if (!u->superuser && strcmp(u->name, out->up.owner) && strcmp(u->name, b.owner))
+		rc = ATR_E_ACCESS;
+	if (rc) {
+		free(out->hdrs);
+		out->hdrs = NULL;
+	}
+	return rc;
+}
+
+int atr_mpu_create(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		   const char *key, const char *hdrs, char upload_id[ATR_UPLOAD_ID_LEN + 1])
+{
+	struct meta_mpu mu;
+	unsigned char rnd[8];
+	size_t klen = strlen(key);
+	int rc = bucket_check(c, u, bucket, 2 | 1, NULL);
+	if (rc || (rc = atr_key_valid(key)))
+		return rc;
+	if (klen && key[klen - 1] == '/')
+		return ATR_E_INVALID_ARG; /* a directory marker holds no bytes */
+	if (!have_part_ops(c))
+		return ATR_E_INTERNAL;
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return ATR_E_INTERNAL;
+	memset(&mu, 0, sizeof(mu));
+	mu.up.ctime_ns = time_now_ns();
+	/* Creation time first, so that IDs sort in the order of creation. */
+	snprintf(mu.up.upload_id, sizeof(mu.up.upload_id), "%016llx",
+		 (unsigned long long)mu.up.ctime_ns);
+	hex_encode(rnd, sizeof(rnd), mu.up.upload_id + 16);
+	snprintf(mu.bucket, sizeof(mu.bucket), "%s", bucket);
+	snprintf(mu.up.key, sizeof(mu.up.key), "%s", key);
+	snprintf(mu.up.owner, sizeof(mu.up.owner), "%s", u->name);
+	mu.hdrs = (char *)hdrs;
+	pthread_mutex_lock(&c->ns_lock);
+	rc = meta_mpu_insert(c->meta, &mu);
+	pthread_mutex_unlock(&c->ns_lock);
+	if (!rc)
+		memcpy(upload_id, mu.up.upload_id, ATR_UPLOAD_ID_LEN + 1);
+	return rc;
+}
+
+/* ---- parts ---- */
+
+struct atr_part_writer {
+	struct atr_core *c;
+	char upload_id[ATR_UPLOAD_ID_LEN + 1];
+	int number;
+	struct ufs_stage *stage;
+	struct hash md5;
+	int md5_open;
+	unsigned char sum[MD5_LEN];
+	uint64_t size;
+};
+
+int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       const char *key, const char *upload_id, int number,
+		       struct atr_part_writer **out)
+{
+	struct meta_mpu mu;
+	if (number < 1 || number > ATR_PART_MAX)
+		return ATR_E_INVALID_ARG;
+	int rc = upload_get(c, u, bucket, key, upload_id, 2 | 1, &mu, 0);
+	if (rc)
+		return rc;
+	struct atr_part_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return ATR_E_NOMEM;
+	w->c = c;
+	w->number = number;
+	memcpy(w->upload_id, upload_id, ATR_UPLOAD_ID_LEN + 1);
+	if (hash_init(&w->md5, HASH_MD5)) {
+		free(w);
+		return ATR_E_NOMEM;
+	}
+	w->md5_open = 1;
+	if ((rc = c->ufs->ops->stage_open(c->ufs, &w->stage))) {
+		hash_release(&w->md5);
+		free(w);
+		return rc;
+	}
+	*out = w;
+	return ATR_OK;
+}
+
+int atr_mpu_part_write(struct atr_part_writer *w, const void *data, size_t len)
+{
+	if (!w->md5_open)
+		return ATR_E_INTERNAL;
+	hash_update(&w->md5, data, len);
+	w->size += len;
+	return w->c->ufs->ops->stage_write(w->stage, data, len);
+}
+
+void atr_mpu_part_md5(struct atr_part_writer *w, unsigned char out[16])
+{
+	if (w->md5_open) {
+		hash_final(&w->md5, w->sum);
+		w->md5_open = 0;
+	}
+	memcpy(out, w->sum, MD5_LEN);
+}
+
+uint64_t atr_mpu_part_size(const struct atr_part_writer *w) { return w->size; }
+
+void atr_mpu_part_abort(struct atr_part_writer *w)
+{
+	if (!w)
+		return;
+	if (w->md5_open)
+		hash_release(&w->md5);
+	if (w->stage)
+		w->c->ufs->ops->stage_abort(w->stage);
+	free(w);
+}
+
+int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out)
+{
+	struct atr_core *c = w->c;
+	struct meta_mpu mu;
+	struct meta_mpu_part p, old;
+	struct ufs_stat st;
+	unsigned char sum[MD5_LEN];
+	int had = 0, rc;
+
+	memset(&p, 0, sizeof(p));
+	atr_mpu_part_md5(w, sum);
+	hex_encode(sum, MD5_LEN, p.p.etag);
+	p.p.number = w->number;
+	p.p.size = w->size;
+	/* A name never used before: a row can then never name bytes other
+	 * than its own, whatever a crash interrupts. */
+	unsigned long n = __atomic_add_fetch(&c->mpu->counter, 1, __ATOMIC_RELAXED);
+	snprintf(p.file, sizeof(p.file), "%05d-%016llx-%lx", w->number,
+		 (unsigned long long)time_now_ns(), n);
+
+	pthread_mutex_lock(&c->ns_lock);
+	wait_idle(c, w->upload_id);
+	/* Completed or aborted while the body streamed? */
+	if ((rc = meta_mpu_get(c->meta, w->upload_id, &mu, 0)))
+		goto unlock;
+	had = meta_mpu_part_get(c->meta, w->upload_id, w->number, &old) == ATR_OK;
+	rc = c->ufs->ops->part_commit(w->stage, w->upload_id, p.file, &st);
+	w->stage = NULL; /* consumed */
+	if (rc)
+		goto unlock;
+	p.p.mtime_ns = st.mtime_ns;
+	if ((rc = meta_mpu_part_put(c->meta, w->upload_id, &p)))
+		c->ufs->ops->part_unlink(c->ufs, w->upload_id, p.file);
+unlock:
+	pthread_mutex_unlock(&c->ns_lock);
+	if (!rc && had && strcmp(old.file, p.file))
+		c->ufs->ops->part_unlink(c->ufs, w->upload_id, old.file); /* replaced */
+	if (!rc && out)
+		*out = p.p;
+	atr_mpu_part_abort(w);
+	return rc;
+}
+
+/* ---- listing parts ---- */
+
+struct part_lister {
+	atr_mpu_part_cb cb;
+	void *arg;
+	int max, count, truncated;
+};
+
+static int on_part(void *arg, const struct meta_mpu_part *p)
+{
+	struct part_lister *l = arg;
+	if (l->count == l->max) {
+		l->truncated = 1;
+		return 1;
+	}
+	l->count++;
+	return l->cb(l->arg, &p->p);
+}
+
+int atr_mpu_list_parts(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       const char *key, const char *upload_id, int after, int max,
+		       struct atr_mpu *upload, atr_mpu_part_cb cb, void *arg, int *truncated)
+{
+	struct meta_mpu mu;
+	struct part_lister l = { .cb = cb, .arg = arg, .max = max < 0 ? 0 : max };
+	int rc = upload_get(c, u, bucket, key, upload_id, 1, &mu, 0);
+	if (rc)
+		return rc;
+	if (upload)
+		*upload = mu.up;
+	rc = meta_mpu_part_scan(c->meta, upload_id, after < 0 ? 0 : after, on_part, &l);
+	*truncated = l.truncated;
+	return rc;
+}
+
+/* ---- completion ---- */
+
+/* Every named part is there with the ETag named and all but the last are
+ * big enough; computes the object's ETag and size. */
+static int check_parts(struct atr_core *c, const char *id, const struct atr_mpu_part *parts,
+		       int n, uint64_t min_part_size, char etag[ATR_ETAG_MAX + 1],
+		       uint64_t *total)
+{
+	struct hash h;
+	int rc = ATR_OK, small = 0;
+	if (hash_init(&h, HASH_MD5))
+		return ATR_E_NOMEM;
+	*total = 0;
+	for (int i = 0; i < n && !rc; i++) {
+		struct meta_mpu_part p;
+		unsigned char sum[MD5_LEN];
+		if ((rc = meta_mpu_part_get(c->meta, id, parts[i].number, &p)))
+			break;
+		if (strcasecmp(p.p.etag, parts[i].etag) ||
+		    hex_decode(p.p.etag, 2 * MD5_LEN, sum, MD5_LEN)) {
+			rc = ATR_E_INVALID_PART;
+			break;
+		}
+		if (i < n - 1 && p.p.size < min_part_size)
+			small = 1;
+		hash_update(&h, sum, MD5_LEN);
+		*total += p.p.size;
+	}
+	if (!rc && small)
+		rc = ATR_E_PART_TOO_SMALL;
+	if (rc) {
+		hash_release(&h);
+		return rc;
+	}
+	etag_finish(&h, n, etag);
+	return ATR_OK;
+}
+
+/* Copies the named parts, in order, into a new stage. */
+static int assemble(struct atr_core *c, const char *id, const struct atr_mpu_part *parts, int n,
+		    uint64_t total, atr_progress_cb progress, void *arg, struct ufs_stage **out)
+{
+	struct ufs_stage *stage;
+	uint64_t done = 0;
+	int rc = c->ufs->ops->stage_open(c->ufs, &stage);
+	if (rc)
+		return rc;
+	for (int i = 0; i < n && !rc; i++) {
+		struct meta_mpu_part p;
+		if ((rc = meta_mpu_part_get(c->meta, id, parts[i].number, &p)))
+			break;
+		for (uint64_t off = 0; off < p.p.size && !rc; off += PIECE) {
+			uint64_t len = p.p.size - off < PIECE ? p.p.size - off : PIECE;
+			rc = c->ufs->ops->stage_append_part(stage, id, p.file, off, len);
+			done += len;
+			if (!rc && progress)
+				progress(arg, done, total);
+		}
+	}
+	if (rc) {
+		LOG(LOG_ERROR, "mpu: assembling upload %s failed: %s", id, atr_strerror(rc));
+		c->ufs->ops->stage_abort(stage);
+		return rc;
+	}
+	*out = stage;
+	return ATR_OK;
+}
+
+int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		     const char *key, const char *upload_id, const struct atr_mpu_part *parts,
+		     int n, uint64_t min_part_size, atr_progress_cb progress, void *arg,
+		     struct atr_obj *out)
+{
+	struct meta_mpu mu, now;
+	struct busy me = { .upload_id = upload_id };
+	struct ufs_stage *stage = NULL;
+	char etag[ATR_ETAG_MAX + 1];
+	uint64_t total = 0;
+	int rc, gone = 0;
+
+	if ((rc = upload_get(c, u, bucket, key, upload_id, 2 | 1, &mu, 1)))
+		return rc;
+	if (n < 1 || n > ATR_PART_MAX) {
+		rc = ATR_E_INVALID_ARG;
+		goto out;
+	}
+	for (int i = 1; i < n; i++)
+		if (parts[i].number <= parts[i - 1].number) {
+			rc = ATR_E_PART_ORDER;
+			goto out;
+		}
+
+	pthread_mutex_lock(&c->ns_lock);
+	wait_idle(c, upload_id);
+	/* Another completion or an abort may have ended it while we waited. */
+	if (!(rc = meta_mpu_get(c->meta, upload_id, &now, 0))) {
+		me.next = c->mpu->busy;
+		c->mpu->busy = &me;
+	}
+	pthread_mutex_unlock(&c->ns_lock);
+	if (rc)
+		goto out;
+
+	if (!(rc = check_parts(c, upload_id, parts, n, min_part_size, etag, &total))) {
+		if (progress)
+			progress(arg, 0, total);
+		rc = assemble(c, upload_id, parts, n, total, progress, arg, &stage);
+	}
+	if (!rc) {
+		struct commit cm = { .user = mu.up.owner, .bucket = bucket, .key = key,
+				     .stage = stage, .etag = etag, .hdrs = mu.hdrs };
+		rc = object_commit(c, &cm, out); /* consumes the stage */
+	}
+
+	pthread_mutex_lock(&c->ns_lock);
+	if (!rc) {
+		/* The object is in place: the upload is over. */
+		int drc = meta_begin(c->meta);
+		if (!drc) {
+			if ((drc = meta_mpu_delete(c->meta, upload_id)))
+				meta_rollback(c->meta);
+			else
+				drc = meta_commit(c->meta);
+		}
+		if (drc)
+			LOG(LOG_ERROR, "mpu: upload %s is complete but its rows remain: %s",
+			    upload_id, atr_strerror(drc));
+		gone = !drc;
+	}
+	for (struct busy **b = &c->mpu->busy; *b; b = &(*b)->next)
+		if (*b == &me) {
+			*b = me.next;
+			break;
+		}
+	pthread_cond_broadcast(&c->mpu->cond);
+	pthread_mutex_unlock(&c->ns_lock);
+	if (gone)
+		c->ufs->ops->part_remove_upload(c->ufs, upload_id);
+out:
+	free(mu.hdrs);
+	return rc;
+}
+
+int atr_mpu_abort(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		  const char *key, const char *upload_id)
+{
+	struct meta_mpu mu;
+	int rc = upload_get(c, u, bucket, key, upload_id, 2 | 1, &mu, 0);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&c->ns_lock);
+	wait_idle(c, upload_id);
+	if (!(rc = meta_begin(c->meta))) {
+		/* Still there once no completion runs? */
+		if (!(rc = meta_mpu_get(c->meta, upload_id, &mu, 0)))
+			rc = meta_mpu_delete(c->meta, upload_id);
+		if (rc)
+			meta_rollback(c->meta);
+		else
+			rc = meta_commit(c->meta);
+	}
+	pthread_mutex_unlock(&c->ns_lock);
+	/* Rows first, files after: no row ever names a missing file. */
+	if (!rc)
+		c->ufs->ops->part_remove_upload(c->ufs, upload_id);
+	return rc;
+}
+
+/* ---- listing uploads ---- */
+
+struct mpu_lister {
+	const struct atr_mpu_list_params *p;
+	const char *marker;     /* key_marker, NULL if none */
+	size_t prefix_len, delim_len;
+	atr_mpu_list_cb cb;
+	void *arg;
+	int count, truncated, stop, jumped;
+	/* where the scan resumes after a jump past a common prefix */
+	char next_key[ATR_KEY_MAX + 2];
+};
+
+static int mpu_emit(struct mpu_lister *l, const char *item, int is_prefix,
+		    const struct atr_mpu *up)
+{
+	if (l->count == l->p->max) {
+		l->truncated = 1;
+		l->stop = 1;
+		return 1;
+	}
+	struct atr_mpu_item it = { .key = item, .is_prefix = is_prefix, .upload = up };
+	l->count++;
+	if (l->cb(l->arg, &it))
+		l->stop = 1;
+	return l->stop;
+}
+
+static int on_upload(void *arg, const struct meta_mpu *mu)
+{
+	struct mpu_lister *l = arg;
+	const char *key = mu->up.key;
+	if (strncmp(key, l->p->prefix, l->prefix_len)) {
+		l->stop = 1; /* rows come in key order: past the prefix */
+		return 1;
+	}
+	const char *d = l->delim_len ? strstr(key + l->prefix_len, l->p->delimiter) : NULL;
+	if (!d)
+		return mpu_emit(l, key, 0, &mu->up);
+	/* A common prefix: listed once, unless an earlier page did (it is
+	 * not above the marker); then the scan jumps past all its keys. */
+	char cp[ATR_KEY_MAX + 2];
+	size_t n = (size_t)(d - key) + l->delim_len;
+	memcpy(cp, key, n);
+	cp[n] = '\0';
+	if ((!l->marker || strcmp(cp, l->marker) > 0) && mpu_emit(l, cp, 1, NULL))
+		return 1;
+	if (key_successor(cp, l->next_key, sizeof(l->next_key)))
+		l->stop = 1; /* nothing can sort above it */
+	else
+		l->jumped = 1;
+	return 1;
+}
+
+int atr_mpu_list(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		 const struct atr_mpu_list_params *p, atr_mpu_list_cb cb, void *arg,
+		 int *truncated)
+{
+	struct mpu_lister l = { .p = p, .cb = cb, .arg = arg };
+	char from_key[ATR_KEY_MAX + 2], from_id[ATR_UPLOAD_ID_LEN + 2];
+	int rc = bucket_check(c, u, bucket, 1, NULL);
+	*truncated = 0;
+	if (rc)
+		return rc;
+	l.marker = p->key_marker && *p->key_marker ? p->key_marker : NULL;
+	l.prefix_len = strlen(p->prefix);
+	l.delim_len = p->delimiter ? strlen(p->delimiter) : 0;
+	/* Rows come after (from_key, from_id); IDs are hex, so "~" is above
+	 * them all and "" below them all. */
+	snprintf(from_key, sizeof(from_key), "%s", l.marker ? l.marker : "");
+	snprintf(from_id, sizeof(from_id), "%s",
+		 !l.marker ? "" : p->upload_id_marker && *p->upload_id_marker ?
+		 p->upload_id_marker : "~");
+	if (strcmp(p->prefix, from_key) > 0) {
+		snprintf(from_key, sizeof(from_key), "%s", p->prefix);
+		from_id[0] = '\0';
+	}
+	do {
+		l.jumped = 0;
+		rc = meta_mpu_scan(c->meta, bucket, from_key, from_id, on_upload, &l);
+		if (l.jumped) {
+			memcpy(from_key, l.next_key, sizeof(from_key));
+			from_id[0] = '\0';
+		}
+	} while (!rc && l.jumped && !l.stop);
+	*truncated = l.truncated;
+	return rc;
+}
+
+/* ---- a deleted bucket's uploads ---- */
+
+struct first_upload {
+	char id[ATR_UPLOAD_ID_LEN + 1];
+	int found;
+};
+
+static int take_first(void *arg, const struct meta_mpu *mu)
+{
+	struct first_upload *f = arg;
+	memcpy(f->id, mu->up.upload_id, sizeof(f->id));
+	f->found = 1;
+	return 1;
+}
+
+void mpu_bucket_deleted(struct atr_core *c, const char *bucket)
+{
+	if (!have_part_ops(c))
+		return;
+	for (;;) {
+		struct first_upload f = { .found = 0 };
+		if (meta_mpu_scan(c->meta, bucket, "", "", take_first, &f) || !f.found)
+			return;
+		pthread_mutex_lock(&c->ns_lock);
+		wait_idle(c, f.id);
+		int rc = meta_begin(c->meta);
+		if (!rc) {
+			if ((rc = meta_mpu_delete(c->meta, f.id)))
+				meta_rollback(c->meta);
+			else
+				rc = meta_commit(c->meta);
+		}
+		pthread_mutex_unlock(&c->ns_lock);
+		if (rc)
+			return; /* left for the next start's sweep to find unchanged */
+		c->ufs->ops->part_remove_upload(c->ufs, f.id);
+	}
+}
+
+/* ---- start-up ---- */
+
+struct gc {
+	struct atr_core *c;
+	const char *upload;
+	int removed;
+};
+
+/* A part file no row names: left by a crash between file and row. */
+static int gc_part(void *arg, const char *name, const struct ufs_stat *st)
+{
+	struct gc *g = arg;
+	struct meta_mpu_part p;
+	long number = strtol(name, NULL, 10); /* names start with the part number */
+	if (number >= 1 && number <= ATR_PART_MAX &&
+	    meta_mpu_part_get(g->c->meta, g->upload, (int)number, &p) == ATR_OK &&
+	    !strcmp(p.file, name))
+		return 0;
+	if (!g->c->ufs->ops->part_unlink(g->c->ufs, g->upload, name))
+		g->removed++;
+	return 0;
+}
+
+static int gc_upload(void *arg, const char *name, const struct ufs_stat *st)
+{
+	struct gc *g = arg;
+	struct meta_mpu mu;
+	if (id_valid(name) && meta_mpu_get(g->c->meta, name, &mu, 0) == ATR_OK) {
+		struct gc parts = { .c = g->c, .upload = name };
+		g->c->ufs->ops->part_readdir(g->c->ufs, name, gc_part, &parts);
+		g->removed += parts.removed;
+		return 0;
+	}
+	/* No upload row: aborted or completed before the files went. */
+	if (!g->c->ufs->ops->part_remove_upload(g->c->ufs, name))
+		g->removed++;
+	return 0;
+}
+
+int mpu_open(struct atr_core *c)
+{
+	struct mpu *m = calloc(1, sizeof(*m));
+	if (!m)
+		return ATR_E_NOMEM;
+	pthread_cond_init(&m->cond, NULL);
+	c->mpu = m;
+	if (!have_part_ops(c))
+		return ATR_OK;
+	struct gc g = { .c = c };
+	int rc = c->ufs->ops->part_readdir(c->ufs, NULL, gc_upload, &g);
+	if (g.removed)
+		LOG(LOG_INFO, "mpu: removed %d staged part file(s) or upload(s) no upload names",
+		    g.removed);
+	return rc;
+}
+
+void mpu_close(struct atr_core *c)
+{
+	if (!c->mpu)
+		return;
+	pthread_cond_destroy(&c->mpu->cond);
+	free(c->mpu);
+	c->mpu = NULL;
+}

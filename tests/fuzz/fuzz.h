@@ -1,0 +1,30 @@
+/*
+ * fuzz.h — what the libFuzzer targets in tests/fuzz/ share.
+ *
+ * Each fuzz_<name>.c defines LLVMFuzzerTestOneInput over one parser we
+ * wrote by hand, and checks properties beyond "does not crash" with
+ * FUZZ_CHECK, which aborts (libFuzzer then saves the input as a crash
+ * artifact). Inputs found this way go into tests/fuzz/corpus/<name>/ and,
+ * where natural, a unit test. `make fuzz` runs every target for a while;
+ * `make fuzz-check` (part of `make test`) replays the corpora plus a fixed
+ * number of mutations.
+ */
+#ifndef TESTS_FUZZ_FUZZ_H
+#define TESTS_FUZZ_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_CHECK(cond) \
+	do { \
+		if (!(cond)) { \
+			fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, #cond); \
+			abort(); \
+		} \
+	} while (0)
+
+#endif

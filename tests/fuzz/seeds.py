@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Writes the hand-made seed inputs (seed-*) of tests/fuzz/corpus/<target>/.
+
+Run from anywhere: python3 tests/fuzz/seeds.py. Seeds follow each target's
+input format (see the comment at the top of tests/fuzz/fuzz_<target>.c).
+SigV4 seeds are AWS's published examples (signed with AWS's example key at
+20130524T000000Z, the clock the target uses); chunked seeds carry real chunk
+signatures chained from AWS's example seed signature, so the fuzzer starts
+from bodies that verify. Other corpus files (regressions, inputs the fuzzer
+found) are kept as they are.
+"""
+import hashlib
+import hmac
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SK = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+AK = "AKIAIOSFODNN7EXAMPLE"
+DATE = "20130524T000000Z"
+SCOPE = "20130524/us-east-1/s3/aws4_request"
+CRED = AK + "/" + SCOPE
+SEED = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
+EMPTY = hashlib.sha256(b"").hexdigest()
+HOST = "examplebucket.s3.amazonaws.com"
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode("latin-1"))
+
+
+def v4(signed, sig):
+    return "AWS4-HMAC-SHA256 Credential=%s,SignedHeaders=%s,Signature=%s" % (CRED, signed, sig)
+
+
+def request(flags, method, path, query, headers):
+    lines = [method, path, query] + ["%s: %s" % h for h in headers]
+    return bytes([flags]) + "\n".join(lines).encode("latin-1")
+
+
+def sigv4_seeds():
+    get_sha = EMPTY
+    put_sha = "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072"
+    write("sigv4", "aws-get-object", request(0, "GET", "/test.txt", "", [
+        ("Host", HOST), ("Range", "bytes=0-9"), ("x-amz-content-sha256", get_sha),
+        ("x-amz-date", DATE),
+        ("Authorization", v4("host;range;x-amz-content-sha256;x-amz-date",
+                             "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"))]))
+    put = [("Host", HOST), ("Date", "Fri, 24 May 2013 00:00:00 GMT"), ("x-amz-date", DATE),
+           ("x-amz-storage-class", "REDUCED_REDUNDANCY"), ("x-amz-content-sha256", put_sha),
+           ("Authorization", v4("date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class",
+                                "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"))]
+    write("sigv4", "aws-put-object", request(0, "PUT", "/test%24file.text", "", put))
+    write("sigv4", "aws-put-object-decoded", request(2, "PUT", "/test$file.text", "", put))
+    bucket = [("Host", HOST), ("x-amz-content-sha256", EMPTY), ("x-amz-date", DATE)]
+    write("sigv4", "aws-lifecycle", request(0, "GET", "/", "lifecycle", bucket + [
+        ("Authorization", v4("host;x-amz-content-sha256;x-amz-date",
+                             "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543"))]))
+    write("sigv4", "aws-list", request(0, "GET", "/", "max-keys=2&prefix=J", bucket + [
+        ("Authorization", v4("host;x-amz-content-sha256;x-amz-date",
+                             "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"))]))
+    write("sigv4", "aws-chunked-seed", request(0, "PUT", "/examplebucket/chunkObject.txt", "", [
+        ("Host", "s3.amazonaws.com"), ("x-amz-date", DATE),
+        ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
+        ("Authorization", v4("content-encoding;content-length;host;x-amz-content-sha256;"
+                             "x-amz-date;x-amz-decoded-content-length;x-amz-storage-class", SEED)),
+        ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
+        ("Content-Encoding", "aws-chunked"), ("x-amz-decoded-content-length", "66560"),
+        ("Content-Length", "66824")]))
+    presign = ("X-Amz-Algorithm=AWS4-HMAC-SHA256"
+               "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+               "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
+               "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404")
+    write("sigv4", "aws-presigned", request(0, "GET", "/test.txt", presign, [("Host", HOST)]))
+    write("sigv4", "v2-header", request(0, "GET", "/b/k", "", [
+        ("Host", HOST), ("Date", "Fri, 24 May 2013 00:00:00 GMT"),
+        ("Authorization", "AWS " + AK + ":frJIUN8DYpKDtOLCwo//yllqDzg=")]))
+    write("sigv4", "v2-query", request(0, "GET", "/b/k",
+                                       "AWSAccessKeyId=" + AK + "&Expires=1369400000&Signature=x%2By",
+                                       [("Host", HOST)]))
+    write("sigv4", "date-header", request(0, "GET", "/b/k", "", [
+        ("Host", HOST), ("Date", "Friday, 24-May-13 00:00:00 GMT"),
+        ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+        ("Authorization", v4("host", "0" * 64))]))
+    write("sigv4", "simple-v4", request(1, "PUT", "/b/k", "", [
+        ("Host", HOST), ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+        ("Authorization", v4("host", "0" * 64))]))
+    write("sigv4", "simple-v2", request(1, "GET", "/b/k", "", [("Authorization", "AWS alice:xyz")]))
+    write("sigv4", "simple-anonymous", request(1, "GET", "/", "", [("Host", HOST)]))
+    write("sigv4", "long-secret", request(4, "GET", "/test.txt", presign, [("Host", HOST)]))
+
+
+def hmac256(key, msg):
+    return hmac.new(key, msg.encode() if isinstance(msg, str) else msg, hashlib.sha256).digest()
+
+
+def signing_key():
+    k = hmac256(("AWS4" + SK).encode(), "20130524")
+    k = hmac256(k, "us-east-1")
+    k = hmac256(k, "s3")
+    return hmac256(k, "aws4_request")
+
+
+def chunk_sig(prev, data):
+    sts = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", DATE, SCOPE, prev, EMPTY,
+                     hashlib.sha256(data).hexdigest()])
+    return hmac.new(signing_key(), sts.encode(), hashlib.sha256).hexdigest()
+
+
+def signed_body(chunks, trailers=None):
+    out, prev = b"", SEED
+    for data in chunks + [b""]:
+        prev = chunk_sig(prev, data)
+        out += b"%x;chunk-signature=%s\r\n%s" % (len(data), prev.encode(), data)
+        out += b"\r\n" if data else b""
+    if trailers is None:
+        return out + b"\r\n"
+    lines = "".join("%s:%s\n" % t for t in trailers)
+    sts = "\n".join(["AWS4-HMAC-SHA256-TRAILER", DATE, SCOPE, prev,
+                     hashlib.sha256(lines.encode()).hexdigest()])
+    tsig = hmac.new(signing_key(), sts.encode(), hashlib.sha256).hexdigest()
+    for name, value in trailers:
+        out += b"%s:%s\r\n" % (name.encode(), value.encode())
+    return out + b"x-amz-trailer-signature:%s\r\n\r\n" % tsig.encode()
+
+
+def chunked_seeds():
+    # mode byte, source max per read, caller step (1 + byte * 64), body
+    def w(name, mode, smax, step, body):
+        write("chunked", name, bytes([mode, smax, step]) + body)
+    hello = [b"hello ", b"world" * 20, b"!"]
+    w("signed", 1, 0, 0, signed_body(hello))
+    w("signed-bytewise-eof", 1 | 8, 1, 0, signed_body(hello))
+    w("signed-trailer", 2, 7, 3, signed_body(hello, [("x-amz-checksum-crc32c", "sOO8/Q==")]))
+    w("unsigned-trailer", 3, 0, 1,
+      b"6\r\nhello \r\n64\r\n" + b"world" * 20 + b"\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\n\n")
+    w("no-auth", 0, 3, 0, b"5\r\nhello\r\n0\r\n\r\n")
+    w("signed-unverified", 4 | 8, 0, 0,
+      b"5;chunk-signature=" + b"0" * 64 + b"\r\nhello\r\n0;chunk-signature=" + b"1" * 64
+      + b"\r\n\r\n")
+    w("bad-signature", 1, 0, 0, signed_body(hello).replace(b"world", b"World", 1))
+    w("short", 3 | 8, 0, 0, b"10\r\nhello")
+
+
+def names_seeds():
+    for i, (b, k) in enumerate([
+            (b"bucket", b"a/b/c"), (b"my.bucket-1", b"dir/"), (b"api", b".."),
+            (b"b", b"a/../b"), (b"bucket", b"%2e%2e/x"), (b"xn--a", b"\xc0\xaf"),
+            (b"192.168.0.1", b"\xe2\x82\xac/\xf0\x9f\x98\x80"), (b".atrium", b"tmp/put-1"),
+            (b"bucket", b"a//b"), (b"bucket", b"./a"), (b"bucket", b"a" * 256),
+            (b"bucket", (b"abcdefgh/" * 120)[:1024]), (b"bucket", b"\xed\xa0\x80")]):
+        write("names", "%02d" % i, b + b"\0" + k)
+
+
+def uri_seeds():
+    for i, s in enumerate([
+            b"\0prefix=a%2Fb&max-keys=2&delimiter=%2F&list-type=2",
+            b"\1a+b=c+d&x&=y&z=",
+            b"\2/bucket/key%20with%20space/%E2%82%AC/%00/%2e%2e",
+            b"\0%zz", b"\0%", b"\0%4", b"\3" + b"&".join(b"p%d=%d" % (n, n) for n in range(70)),
+            b"\0\xf4\x8f\xbf\xbf \xf4\x90\x80\x80 \xe0\x9f\xbf \xed\x9f\xbf \xc0\xaf",
+            b"\0uploads&uploadId=2~abc&partNumber=10000&versionId=null"]):
+        write("uri", "%02d" % i, s)
+
+
+def xml_seeds():
+    ns = b' xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
+    for name, s in [
+            ("location", b"<CreateBucketConfiguration" + ns +
+             b"><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>"),
+            ("location-no-ns", b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+             b"<CreateBucketConfiguration><LocationConstraint/></CreateBucketConfiguration>"),
+            ("billion-laughs", b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">'
+             b'<!ENTITY b "&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;">]>'
+             b"<CreateBucketConfiguration><LocationConstraint>&c;</LocationConstraint>"
+             b"</CreateBucketConfiguration>"),
+            ("xxe", b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+             b"<CreateBucketConfiguration><LocationConstraint>&x;</LocationConstraint>"
+             b"</CreateBucketConfiguration>"),
+            ("nested", b"<CreateBucketConfiguration>" + b"<a>" * 300 + b"x" + b"</a>" * 300 +
+             b"</CreateBucketConfiguration>"),
+            ("complete-multipart", b"<CompleteMultipartUpload" + ns + b"><Part><PartNumber>1"
+             b"</PartNumber><ETag>\"a54357aff0632cce46d942af68356b38\"</ETag></Part>"
+             b"</CompleteMultipartUpload>"),
+            ("delete-objects", b"<Delete><Quiet>true</Quiet><Object><Key>a&amp;b</Key></Object>"
+             b"<Object><Key><![CDATA[c<d]]></Key><VersionId>null</VersionId></Object></Delete>"),
+            ("utf16", "<CreateBucketConfiguration/>".encode("utf-16"))]:
+        write("xml", name, s)
+
+
+def mpu_complete_seeds():
+    ns = b' xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
+    part = b"<Part><PartNumber>%d</PartNumber><ETag>\"%s\"</ETag></Part>"
+    for name, s in [
+            ("two-parts", b"<CompleteMultipartUpload" + ns + b">" +
+             part % (1, b"a54357aff0632cce46d942af68356b38") +
+             part % (2, b"0c78aef83f66abc1fa1e8477f296d394") + b"</CompleteMultipartUpload>"),
+            ("spaces-and-checksums", b"<?xml version=\"1.0\"?>\n<CompleteMultipartUpload>\n"
+             b" <Part>\n  <ETag>a54357aff0632cce46d942af68356b38</ETag>\n"
+             b"  <ChecksumCRC32>AAAAAA==</ChecksumCRC32>\n  <PartNumber> 10000 </PartNumber>\n"
+             b" </Part>\n</CompleteMultipartUpload>"),
+            ("bad-number", b"<CompleteMultipartUpload><Part><PartNumber>1x</PartNumber>"
+             b"<ETag>e</ETag></Part></CompleteMultipartUpload>"),
+            ("huge-number", b"<CompleteMultipartUpload><Part><PartNumber>99999999999999999999"
+             b"</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>"),
+            ("no-parts", b"<CompleteMultipartUpload/>"),
+            ("many", b"<CompleteMultipartUpload>" + b"".join(part % (i, b"%032x" % i)
+                                                             for i in range(1, 300)) +
+             b"</CompleteMultipartUpload>"),
+            ("doctype", b'<!DOCTYPE r [<!ENTITY e "x">]><CompleteMultipartUpload><Part>'
+             b"<PartNumber>1</PartNumber><ETag>&e;</ETag></Part></CompleteMultipartUpload>")]:
+        write("mpu_complete", name, s)
+
+
+def encoding_seeds():
+    for name, s in [
+            ("hex-sha", b"\1\0" + EMPTY.encode()), ("hex-upper", b"\1\0ABCDEF0123"),
+            ("hex-odd", b"\1\0abc"), ("b64-md5", b"\0\x10" + b"1B2M2Y8AsgTpgAmY7PhCfg=="),
+            ("b64-noncanonical", b"\0\x10QR=="), ("b64-one-pad", b"\0\xffAAA="),
+            ("b64-bad", b"\0\x10A===AAAA"), ("b64-empty", b"\0\0")]:
+        write("encoding", name, s)
+
+
+if __name__ == "__main__":
+    sigv4_seeds()
+    chunked_seeds()
+    names_seeds()
+    uri_seeds()
+    xml_seeds()
+    encoding_seeds()
+    mpu_complete_seeds()

@@ -1,0 +1,604 @@
+/* Multipart uploads: the ETag rule (src/multipart.c), the Complete body
+ * parser (s3/s3_multipart.c), and the core's upload lifecycle over a temp
+ * data dir — errors that leave the upload intact, listing order and pages,
+ * restarts, and the start-up sweep of staged parts no upload names. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "s3/s3_int.h"
+#include "src/core_int.h"
+
+static const struct atr_user root = { "root", 1 };
+static const struct atr_user bob = { "bob", 0 };
+
+struct fixture {
+	char dir[64];
+	struct atr_core *c;
+};
+
+static void core_open(struct fixture *f)
+{
+	struct atr_core_config cfg = { .data_dir = f->dir, .cache_mem_bytes = 1 << 20,
+				       .cache_block_size = 4096 };
+	assert_int_equal(atr_core_open(&cfg, &f->c), ATR_OK);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/atrium-unit-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	log_set_level(LOG_WARN);
+	core_open(f);
+	assert_int_equal(atr_bucket_create(f->c, &root, "bkt", ""), ATR_OK);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+	atr_core_close(f->c);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void restart(struct fixture *f)
+{
+	atr_core_close(f->c);
+	core_open(f);
+}
+
+/* Number of entries in DATA/ufs/.atrium/<sub> (-1 if it does not exist). */
+static int count_files(struct fixture *f, const char *sub)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/ufs/.atrium/%s", f->dir, sub);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Staged part files of upload id (-1: it has no folder). */
+static int count_parts(struct fixture *f, const char *id)
+{
+	char sub[64];
+	snprintf(sub, sizeof(sub), "mpu/%s", id);
+	return count_files(f, sub);
+}
+
+static int part(struct atr_core *c, const char *key, const char *id, int number, const char *data,
+		struct atr_mpu_part *out)
+{
+	struct atr_part_writer *w;
+	int rc = atr_mpu_part_begin(c, &root, "bkt", key, id, number, &w);
+	if (rc)
+		return rc;
+	if ((rc = atr_mpu_part_write(w, data, strlen(data)))) {
+		atr_mpu_part_abort(w);
+		return rc;
+	}
+	return atr_mpu_part_commit(w, out);
+}
+
+static char *get(struct atr_core *c, const char *key, char etag[ATR_ETAG_MAX + 1])
+{
+	struct atr_obj o;
+	struct atr_reader *r;
+	if (atr_get_open(c, &root, "bkt", key, &o, &r))
+		return NULL;
+	char *out = calloc(1, o.size + 1);
+	uint64_t off = 0;
+	while (off < o.size) {
+		const void *p;
+		size_t n;
+		assert_int_equal(atr_get_read(r, off, &p, &n), ATR_OK);
+		memcpy(out + off, p, n);
+		off += n;
+	}
+	if (etag)
+		memcpy(etag, o.etag, ATR_ETAG_MAX + 1);
+	atr_get_close(r);
+	atr_obj_release(&o);
+	return out;
+}
+
+static void name(struct atr_mpu_part *p, int number, const char *etag)
+{
+	memset(p, 0, sizeof(*p));
+	p->number = number;
+	snprintf(p->etag, sizeof(p->etag), "%s", etag);
+}
+
+/* ---- the ETag rule ---- */
+
+static void etag_rule(void **state)
+{
+	unsigned char md5s[3][16];
+	char out[ATR_ETAG_MAX + 1];
+	md5("abc", 3, md5s[0]);
+	atr_mpu_etag((const unsigned char (*)[16])md5s, 1, out);
+	assert_string_equal(out, "af5da9f45af7a300e3aded972f8ff687-1");
+	md5("hello ", 6, md5s[0]);
+	md5("world", 5, md5s[1]);
+	atr_mpu_etag((const unsigned char (*)[16])md5s, 2, out);
+	assert_string_equal(out, "e09e4fd6265b36115fe3db32df945d84-2");
+	for (int i = 0; i < 3; i++) {
+		char seven[7];
+		memset(seven, i, sizeof(seven));
+		md5(seven, sizeof(seven), md5s[i]);
+	}
+	atr_mpu_etag((const unsigned char (*)[16])md5s, 3, out);
+	assert_string_equal(out, "3008628152e66bea4a35f124f7545af0-3");
+}
+
+/* ---- CompleteMultipartUpload bodies ---- */
+
+static void complete_xml(void **state)
+{
+	static const struct {
+		const char *xml;
+		enum s3_err e;
+		int n;
+		int first, last;
+		const char *etag0;
+	} cases[] = {
+		{ "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+		  "<Part><PartNumber>1</PartNumber><ETag>\"ABCdef\"</ETag></Part>"
+		  "<Part><ETag>&quot;x&quot;</ETag><PartNumber> 3 </PartNumber>"
+		  "<ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part>"
+		  "</CompleteMultipartUpload>", S3_ERR_OK, 2, 1, 3, "ABCdef" },
+		{ "<?xml version=\"1.0\"?>\n<CompleteMultipartUpload>\n  <Part>\n"
+		  "    <PartNumber>2</PartNumber>\n    <ETag>\n e1 \n</ETag>\n  </Part>\n"
+		  "</CompleteMultipartUpload>", S3_ERR_OK, 1, 2, 2, "e1" },
+		/* A number no part can have is the core's InvalidPart. */
+		{ "<CompleteMultipartUpload><Part><PartNumber>99999999999</PartNumber>"
+		  "<ETag>e</ETag></Part></CompleteMultipartUpload>", S3_ERR_OK, 1,
+		  ATR_PART_MAX + 1, ATR_PART_MAX + 1, "e" },
+		{ "", S3_ERR_MALFORMED_XML, 0, 0, 0, NULL },
+		{ "not xml", S3_ERR_MALFORMED_XML, 0, 0, 0, NULL },
+		{ "<CompleteMultipartUpload>", S3_ERR_MALFORMED_XML, 0, 0, 0, NULL },
+		{ "<CompleteMultipartUpload/>", S3_ERR_MALFORMED_XML, 0, 0, 0, NULL },
+		{ "<Complete><Part><PartNumber>1</PartNumber><ETag>e</ETag></Part></Complete>",
+		  S3_ERR_MALFORMED_XML, 0, 0, 0, NULL },
+		{ "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part>"
+		  "</CompleteMultipartUpload>", S3_ERR_MALFORMED_XML, 0, 0, 0, NULL },
+		{ "<CompleteMultipartUpload><Part><ETag>e</ETag></Part>"
+		  "</CompleteMultipartUpload>", S3_ERR_MALFORMED_XML, 0, 0, 0, NULL },
+		{ "<CompleteMultipartUpload><Part><PartNumber>one</PartNumber><ETag>e</ETag>"
+		  "</Part></CompleteMultipartUpload>", S3_ERR_MALFORMED_XML, 0, 0, 0, NULL },
+		{ "<CompleteMultipartUpload><Part><PartNumber>-1</PartNumber><ETag>e</ETag>"
+		  "</Part></CompleteMultipartUpload>", S3_ERR_MALFORMED_XML, 0, 0, 0, NULL },
+		{ "<!DOCTYPE x [<!ENTITY a \"1\">]><CompleteMultipartUpload><Part><PartNumber>&a;"
+		  "</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>",
+		  S3_ERR_MALFORMED_XML, 0, 0, 0, NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct atr_mpu_part *parts = (void *)1;
+		int n = -1;
+		enum s3_err e = s3_mpu_parse_complete(cases[i].xml, strlen(cases[i].xml), &parts, &n);
+		assert_int_equal(e, cases[i].e);
+		assert_int_equal(n, cases[i].n);
+		if (e) {
+			assert_null(parts);
+			continue;
+		}
+		assert_int_equal(parts[0].number, cases[i].first);
+		assert_int_equal(parts[n - 1].number, cases[i].last);
+		assert_string_equal(parts[0].etag, cases[i].etag0);
+		free(parts);
+	}
+	/* 10,000 parts is the most a completion names. */
+	struct buf b = BUF_INIT(8 << 20);
+	assert_int_equal(buf_addstr(&b, "<CompleteMultipartUpload>"), 0);
+	for (int i = 1; i <= ATR_PART_MAX + 1; i++) {
+		struct atr_mpu_part *parts;
+		int n;
+		assert_int_equal(buf_addf(&b, "<Part><PartNumber>%d</PartNumber><ETag>e</ETag></Part>",
+					  i), 0);
+		if (i < ATR_PART_MAX)
+			continue;
+		struct buf whole = BUF_INIT(8 << 20);
+		assert_int_equal(buf_add(&whole, b.ptr, b.len), 0);
+		assert_int_equal(buf_addstr(&whole, "</CompleteMultipartUpload>"), 0);
+		enum s3_err e = s3_mpu_parse_complete(whole.ptr, whole.len, &parts, &n);
+		if (i == ATR_PART_MAX) {
+			assert_int_equal(e, S3_ERR_OK);
+			assert_int_equal(n, ATR_PART_MAX);
+			assert_int_equal(parts[n - 1].number, ATR_PART_MAX);
+			free(parts);
+		} else {
+			assert_int_equal(e, S3_ERR_MALFORMED_XML);
+		}
+		buf_release(&whole);
+	}
+	buf_release(&b);
+}
+
+/* ---- the core ---- */
+
+struct progress {
+	int calls;
+	uint64_t first_done, last_done, total;
+};
+
+static void on_progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct progress *p = arg;
+	if (!p->calls++)
+		p->first_done = done;
+	p->last_done = done;
+	p->total = total;
+}
+
+static void lifecycle(void **state)
+{
+	struct fixture *f = *state;
+	char id[ATR_UPLOAD_ID_LEN + 1], etag[ATR_ETAG_MAX + 1];
+	struct atr_mpu_part p1, p2, p3, names[3];
+	struct progress prog = { 0 };
+	struct atr_obj obj;
+
+	assert_int_equal(atr_mpu_create(f->c, &root, "bkt", "d/big", "Content-Type: a/b\r\n", id),
+			 ATR_OK);
+	assert_int_equal(strlen(id), ATR_UPLOAD_ID_LEN);
+	/* Parts in any order; a part number sent again replaces the part. */
+	assert_int_equal(part(f->c, "d/big", id, 3, "ccc", &p3), ATR_OK);
+	assert_int_equal(part(f->c, "d/big", id, 1, "first!", &p1), ATR_OK);
+	assert_int_equal(part(f->c, "d/big", id, 2, "old-two", &p2), ATR_OK);
+	assert_int_equal(part(f->c, "d/big", id, 2, "second", &p2), ATR_OK);
+	assert_int_equal(count_parts(f, id), 3); /* the replaced part's file is gone */
+	assert_int_equal(p2.size, 6);
+	/* Nothing is visible before completion. */
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "d/big", &obj), ATR_E_NO_KEY);
+
+	name(&names[0], 1, p1.etag);
+	name(&names[1], 2, p2.etag);
+	name(&names[2], 3, p3.etag);
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "d/big", id, names, 3, 6,
+					  on_progress, &prog, &obj), ATR_OK);
+	assert_int_equal(prog.first_done, 0);
+	assert_int_equal(prog.total, 15);
+	assert_int_equal(prog.last_done, 15);
+
+	unsigned char md5s[3][16];
+	char want[ATR_ETAG_MAX + 1];
+	md5("first!", 6, md5s[0]);
+	md5("second", 6, md5s[1]);
+	md5("ccc", 3, md5s[2]);
+	atr_mpu_etag((const unsigned char (*)[16])md5s, 3, want);
+	assert_string_equal(obj.etag, want);
+	char *s = get(f->c, "d/big", etag);
+	assert_string_equal(s, "first!secondccc");
+	assert_string_equal(etag, want);
+	free(s);
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "d/big", &obj), ATR_OK);
+	assert_string_equal(obj.hdrs, "Content-Type: a/b\r\n");
+	assert_string_equal(obj.owner, "root");
+	atr_obj_release(&obj);
+
+	/* The upload is over: no rows, no staged bytes. */
+	assert_int_equal(atr_mpu_abort(f->c, &root, "bkt", "d/big", id), ATR_E_NO_UPLOAD);
+	assert_int_equal(part(f->c, "d/big", id, 1, "x", NULL), ATR_E_NO_UPLOAD);
+	assert_int_equal(count_files(f, "mpu"), 0);
+	assert_int_equal(count_files(f, "tmp"), 0);
+
+	/* Completing over an object replaces it; unnamed parts are dropped. */
+	assert_int_equal(atr_mpu_create(f->c, &root, "bkt", "d/big", NULL, id), ATR_OK);
+	assert_int_equal(part(f->c, "d/big", id, 5, "five", &p1), ATR_OK);
+	assert_int_equal(part(f->c, "d/big", id, 7, "seven", &p2), ATR_OK);
+	name(&names[0], 7, p2.etag);
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "d/big", id, names, 1, 5 << 20,
+					  NULL, NULL, &obj), ATR_OK);
+	s = get(f->c, "d/big", NULL);
+	assert_string_equal(s, "seven");
+	free(s);
+	assert_int_equal(count_files(f, "mpu"), 0);
+}
+
+static void errors_leave_upload_intact(void **state)
+{
+	struct fixture *f = *state;
+	char id[ATR_UPLOAD_ID_LEN + 1], other[ATR_UPLOAD_ID_LEN + 1];
+	struct atr_mpu_part p1, p2, names[2];
+	struct atr_part_writer *w;
+	struct atr_obj obj;
+
+	assert_int_equal(atr_mpu_create(f->c, &root, "bkt", "k", NULL, id), ATR_OK);
+	assert_int_equal(atr_mpu_create(f->c, &root, "bkt", "other", NULL, other), ATR_OK);
+	assert_int_equal(atr_mpu_create(f->c, &root, "nobkt", "k", NULL, other), ATR_E_NO_BUCKET);
+	assert_int_equal(atr_mpu_create(f->c, &root, "bkt", "a/../b", NULL, other),
+			 ATR_E_INVALID_KEY);
+	assert_int_equal(atr_mpu_create(f->c, &bob, "bkt", "k", NULL, other), ATR_E_ACCESS);
+	/* Part numbers are 1..10000. */
+	assert_int_equal(atr_mpu_part_begin(f->c, &root, "bkt", "k", id, 0, &w), ATR_E_INVALID_ARG);
+	assert_int_equal(atr_mpu_part_begin(f->c, &root, "bkt", "k", id, 10001, &w),
+			 ATR_E_INVALID_ARG);
+	/* Unknown, malformed, or another key's upload. */
+	assert_int_equal(part(f->c, "k", "0123456789abcdef0123456789abcdef", 1, "x", NULL),
+			 ATR_E_NO_UPLOAD);
+	assert_int_equal(part(f->c, "k", "../../../etc", 1, "x", NULL), ATR_E_NO_UPLOAD);
+	assert_int_equal(part(f->c, "other", id, 1, "x", NULL), ATR_E_NO_UPLOAD);
+	assert_int_equal(atr_mpu_part_begin(f->c, &bob, "bkt", "k", id, 1, &w), ATR_E_ACCESS);
+
+	assert_int_equal(part(f->c, "k", id, 1, "0123456789", &p1), ATR_OK);
+	assert_int_equal(part(f->c, "k", id, 2, "tail", &p2), ATR_OK);
+	name(&names[0], 1, p1.etag);
+	name(&names[1], 2, p2.etag);
+	/* Not ascending. */
+	struct atr_mpu_part rev[2] = { names[1], names[0] }, dup[2] = { names[0], names[0] };
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "k", id, rev, 2, 0, NULL, NULL, &obj),
+			 ATR_E_PART_ORDER);
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "k", id, dup, 2, 0, NULL, NULL, &obj),
+			 ATR_E_PART_ORDER);
+	/* A part that is not there, or a wrong ETag (case does not matter). */
+	struct atr_mpu_part missing[2] = { names[0], names[1] };
+	missing[1].number = 3;
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "k", id, missing, 2, 0, NULL, NULL,
+					  &obj), ATR_E_INVALID_PART);
+	struct atr_mpu_part wrong[2] = { names[0], names[1] };
+	wrong[0].etag[0] = wrong[0].etag[0] == 'a' ? 'b' : 'a';
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "k", id, wrong, 2, 0, NULL, NULL,
+					  &obj), ATR_E_INVALID_PART);
+	/* Every part but the last must reach the minimum. */
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "k", id, names, 2, 11, NULL, NULL,
+					  &obj), ATR_E_PART_TOO_SMALL);
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "k", id, names, 0, 0, NULL, NULL,
+					  &obj), ATR_E_INVALID_ARG);
+	assert_int_equal(atr_mpu_complete(f->c, &bob, "bkt", "k", id, names, 2, 0, NULL, NULL,
+					  &obj), ATR_E_ACCESS);
+	/* A tree conflict found at commit: still there afterwards. */
+	struct atr_writer *pw;
+	assert_int_equal(atr_mpu_create(f->c, &root, "bkt", "file/below", NULL, other), ATR_OK);
+	assert_int_equal(part(f->c, "file/below", other, 1, "zz", &p1), ATR_OK);
+	assert_int_equal(atr_put_begin(f->c, &root, "bkt", "file", 1, &pw), ATR_OK);
+	assert_int_equal(atr_put_write(pw, "f", 1), ATR_OK);
+	assert_int_equal(atr_put_commit(pw, NULL, NULL), ATR_OK);
+	struct atr_mpu_part one;
+	name(&one, 1, p1.etag);
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "file/below", other, &one, 1, 0,
+					  NULL, NULL, &obj), ATR_E_PARENT_IS_OBJECT);
+	assert_int_equal(count_files(f, "tmp"), 0); /* the assembled stage is gone */
+	assert_int_equal(atr_object_delete(f->c, &root, "bkt", "file"), ATR_OK);
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "file/below", other, &one, 1, 0,
+					  NULL, NULL, &obj), ATR_OK);
+
+	/* After all that, the first upload completes as named. */
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "k", id, names, 2, 10, NULL, NULL,
+					  &obj), ATR_OK);
+	char *s = get(f->c, "k", NULL);
+	assert_string_equal(s, "0123456789tail");
+	free(s);
+}
+
+struct listed {
+	char items[16][80];
+	int n;
+};
+
+static int collect_part(void *arg, const struct atr_mpu_part *p)
+{
+	struct listed *l = arg;
+	snprintf(l->items[l->n++], 80, "%d", p->number);
+	return 0;
+}
+
+static int collect_upload(void *arg, const struct atr_mpu_item *it)
+{
+	struct listed *l = arg;
+	if (it->is_prefix)
+		snprintf(l->items[l->n++], 80, "P:%s", it->key);
+	else
+		snprintf(l->items[l->n++], 80, "%s %.4s", it->key, it->upload->upload_id + 28);
+	return 0;
+}
+
+static void list_pages(void **state)
+{
+	struct fixture *f = *state;
+	char id[ATR_UPLOAD_ID_LEN + 1], ids[6][ATR_UPLOAD_ID_LEN + 1];
+	struct listed l;
+	struct atr_mpu up;
+	int truncated;
+
+	/* ListParts: numbered order, pages after a marker. */
+	assert_int_equal(atr_mpu_create(f->c, &root, "bkt", "p", NULL, id), ATR_OK);
+	for (int n = 5; n >= 1; n--)
+		assert_int_equal(part(f->c, "p", id, n * 2, "x", NULL), ATR_OK);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(atr_mpu_list_parts(f->c, &root, "bkt", "p", id, 0, 2, &up, collect_part,
+					    &l, &truncated), ATR_OK);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.items[0], "2");
+	assert_string_equal(l.items[1], "4");
+	assert_true(truncated);
+	assert_string_equal(up.upload_id, id);
+	assert_string_equal(up.owner, "root");
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(atr_mpu_list_parts(f->c, &root, "bkt", "p", id, 4, 3, NULL, collect_part,
+					    &l, &truncated), ATR_OK);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.items[2], "10");
+	assert_false(truncated);
+	assert_int_equal(atr_mpu_list_parts(f->c, &root, "bkt", "q", id, 0, 3, NULL, collect_part,
+					    &l, &truncated), ATR_E_NO_UPLOAD);
+
+	/* ListMultipartUploads: key order, then creation order within a key. */
+	const char *keys[6] = { "b", "a/2", "a/1", "b", "a-b", "c" };
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(atr_mpu_create(f->c, &root, "bkt", keys[i], NULL, ids[i]), ATR_OK);
+	assert_true(strcmp(ids[0], ids[3]) < 0);
+	struct atr_mpu_list_params p = { .prefix = "", .max = 100 };
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(atr_mpu_list(f->c, &root, "bkt", &p, collect_upload, &l, &truncated),
+			 ATR_OK);
+	assert_int_equal(l.n, 7);
+	assert_false(truncated);
+	/* '-' sorts before '/' (S3's binary order). */
+	const char *want[] = { "a-b", "a/1", "a/2", "b", "b", "c", "p" };
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(strncmp(l.items[i], want[i], strlen(want[i])), 0);
+	assert_string_equal(l.items[3] + 2, ids[0] + 28);
+	assert_string_equal(l.items[4] + 2, ids[3] + 28);
+
+	/* Delimiter: a/ rolls up; a page ending on a prefix resumes after it. */
+	p.delimiter = "/";
+	p.max = 2;
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(atr_mpu_list(f->c, &root, "bkt", &p, collect_upload, &l, &truncated),
+			 ATR_OK);
+	assert_int_equal(l.n, 2);
+	assert_true(strncmp(l.items[0], "a-b ", 4) == 0);
+	assert_string_equal(l.items[1], "P:a/");
+	assert_true(truncated);
+	p.key_marker = "a/";
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(atr_mpu_list(f->c, &root, "bkt", &p, collect_upload, &l, &truncated),
+			 ATR_OK);
+	assert_int_equal(l.n, 2);
+	assert_true(strncmp(l.items[0], "b ", 2) == 0 && strncmp(l.items[1], "b ", 2) == 0);
+	assert_true(truncated);
+	/* key-marker with upload-id-marker: the rest of that key's uploads. */
+	p.key_marker = "b";
+	p.upload_id_marker = ids[0];
+	p.max = 100;
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(atr_mpu_list(f->c, &root, "bkt", &p, collect_upload, &l, &truncated),
+			 ATR_OK);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.items[0] + 2, ids[3] + 28);
+	assert_true(strncmp(l.items[1], "c ", 2) == 0);
+	/* Without upload-id-marker: keys above the marker only. */
+	p.upload_id_marker = NULL;
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(atr_mpu_list(f->c, &root, "bkt", &p, collect_upload, &l, &truncated),
+			 ATR_OK);
+	assert_int_equal(l.n, 2);
+	/* Prefix. */
+	struct atr_mpu_list_params q = { .prefix = "a/", .max = 100 };
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(atr_mpu_list(f->c, &root, "bkt", &q, collect_upload, &l, &truncated),
+			 ATR_OK);
+	assert_int_equal(l.n, 2);
+	assert_true(strncmp(l.items[0], "a/1 ", 4) == 0);
+	q.max = 0;
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(atr_mpu_list(f->c, &root, "bkt", &q, collect_upload, &l, &truncated),
+			 ATR_OK);
+	assert_int_equal(l.n, 0);
+	assert_true(truncated);
+}
+
+static void restart_and_sweep(void **state)
+{
+	struct fixture *f = *state;
+	char id[ATR_UPLOAD_ID_LEN + 1], gone[ATR_UPLOAD_ID_LEN + 1], path[256];
+	struct atr_mpu_part p1, p2, names[2];
+	struct atr_obj obj;
+
+	assert_int_equal(atr_mpu_create(f->c, &root, "bkt", "r", NULL, id), ATR_OK);
+	assert_int_equal(part(f->c, "r", id, 1, "abc", &p1), ATR_OK);
+	assert_int_equal(atr_mpu_create(f->c, &root, "bkt", "g", NULL, gone), ATR_OK);
+	assert_int_equal(part(f->c, "g", gone, 1, "abc", NULL), ATR_OK);
+	assert_int_equal(atr_mpu_abort(f->c, &root, "bkt", "g", gone), ATR_OK);
+	assert_int_equal(count_parts(f, gone), -1);
+
+	atr_core_close(f->c);
+	/* What a crash can leave: an upload folder no row names, a part
+	 * file no row names (renamed in, row never written), a stage. */
+	snprintf(path, sizeof(path), "%s/ufs/.atrium/mpu/%s", f->dir, gone);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/ufs/.atrium/mpu/%s/00001-x", f->dir, gone);
+	fclose(fopen(path, "w"));
+	snprintf(path, sizeof(path), "%s/ufs/.atrium/mpu/not-an-upload", f->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/ufs/.atrium/mpu/%s/00001-stray", f->dir, id);
+	fclose(fopen(path, "w"));
+	snprintf(path, sizeof(path), "%s/ufs/.atrium/mpu/%s/junk", f->dir, id);
+	fclose(fopen(path, "w"));
+	core_open(f);
+	assert_int_equal(count_files(f, "mpu"), 1);
+	assert_int_equal(count_parts(f, id), 1);
+
+	/* Still listed, still completable, across restarts. */
+	struct listed l = { 0 };
+	struct atr_mpu_list_params p = { .prefix = "", .max = 10 };
+	int truncated;
+	assert_int_equal(atr_mpu_list(f->c, &root, "bkt", &p, collect_upload, &l, &truncated),
+			 ATR_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(part(f->c, "r", id, 2, "de", &p2), ATR_OK);
+	restart(f);
+	name(&names[0], 1, p1.etag);
+	name(&names[1], 2, p2.etag);
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "r", id, names, 2, 0, NULL, NULL,
+					  &obj), ATR_OK);
+	char *s = get(f->c, "r", NULL);
+	assert_string_equal(s, "abcde");
+	free(s);
+	assert_int_equal(count_files(f, "mpu"), 0);
+}
+
+static void deleted_bucket_drops_uploads(void **state)
+{
+	struct fixture *f = *state;
+	char id[ATR_UPLOAD_ID_LEN + 1], kept[ATR_UPLOAD_ID_LEN + 1];
+	struct listed l = { 0 };
+	int truncated;
+	assert_int_equal(atr_bucket_create(f->c, &root, "gone", ""), ATR_OK);
+	assert_int_equal(atr_mpu_create(f->c, &root, "gone", "k", NULL, id), ATR_OK);
+	struct atr_part_writer *w;
+	assert_int_equal(atr_mpu_part_begin(f->c, &root, "gone", "k", id, 1, &w), ATR_OK);
+	assert_int_equal(atr_mpu_part_write(w, "abc", 3), ATR_OK);
+	assert_int_equal(atr_mpu_part_commit(w, NULL), ATR_OK);
+	assert_int_equal(atr_mpu_create(f->c, &root, "bkt", "k", NULL, kept), ATR_OK);
+	/* Uploads in progress do not keep a bucket from being deleted... */
+	assert_int_equal(atr_bucket_delete(f->c, &root, "gone"), ATR_OK);
+	assert_int_equal(count_parts(f, id), -1);
+	/* ...and do not come back with a new bucket of that name. */
+	assert_int_equal(atr_bucket_create(f->c, &root, "gone", ""), ATR_OK);
+	struct atr_mpu_list_params p = { .prefix = "", .max = 10 };
+	assert_int_equal(atr_mpu_list(f->c, &root, "gone", &p, collect_upload, &l, &truncated),
+			 ATR_OK);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(atr_mpu_abort(f->c, &root, "gone", "k", id), ATR_E_NO_UPLOAD);
+	/* Other buckets' uploads stay. */
+	assert_int_equal(atr_mpu_list(f->c, &root, "bkt", &p, collect_upload, &l, &truncated),
+			 ATR_OK);
+	assert_int_equal(l.n, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(etag_rule),
+		cmocka_unit_test(complete_xml),
+		cmocka_unit_test_setup_teardown(lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(errors_leave_upload_intact, setup, teardown),
+		cmocka_unit_test_setup_teardown(list_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(restart_and_sweep, setup, teardown),
+		cmocka_unit_test_setup_teardown(deleted_bucket_drops_uploads, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
