@@ -10,8 +10,8 @@
 
 #include "s3/s3_int.h"
 
-static int lookup(void *arg, const char *access_key, char *secret, size_t secret_size,
-		  char *user, size_t user_size)
+int s3_secret_lookup(void *arg, const char *access_key, char *secret, size_t secret_size,
+		     char *user, size_t user_size)
 {
 	const struct atr_ident *id = atr_idents_find(arg, access_key);
 	if (!id)
@@ -21,24 +21,30 @@ static int lookup(void *arg, const char *access_key, char *secret, size_t secret
 	return 0;
 }
 
+int s3_auth_headers(const struct mg_request_info *ri, struct s3_hdr *hdrs)
+{
+	int n = ri->num_headers < MG_MAX_HEADERS ? ri->num_headers : MG_MAX_HEADERS;
+	for (int i = 0; i < n; i++) {
+		hdrs[i].name = ri->http_headers[i].name;
+		hdrs[i].value = ri->http_headers[i].value;
+	}
+	return n;
+}
+
 enum s3_err s3_authenticate_conn(struct s3_server *s, struct mg_connection *conn,
 				 char user[ATR_USER_MAX + 1])
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	struct s3_hdr hdrs[MG_MAX_HEADERS];
 	struct s3_auth auth;
-	int n = ri->num_headers < MG_MAX_HEADERS ? ri->num_headers : MG_MAX_HEADERS;
-	for (int i = 0; i < n; i++) {
-		hdrs[i].name = ri->http_headers[i].name;
-		hdrs[i].value = ri->http_headers[i].value;
-	}
+	int n = s3_auth_headers(ri, hdrs);
 	const char *raw = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
 	struct s3_auth_req ar = {
 		.method = ri->request_method, .path = raw ? raw : "/", .query = ri->query_string,
 		.hdrs = hdrs, .nhdrs = n, .now = time(NULL),
 		.path_decoded = 0, /* decode_url=no: the path as sent */
 	};
-	enum s3_err e = s3_auth_check(s->opt.auth, &ar, lookup, (void *)s->idents, &auth);
+	enum s3_err e = s3_auth_check(s->opt.auth, &ar, s3_secret_lookup, (void *)s->idents, &auth);
 	if (e == S3_ERR_OK)
 		snprintf(user, ATR_USER_MAX + 1, "%s",
 			 auth.anonymous ? atr_core_daemon_user(s->core) : auth.user);

@@ -57,6 +57,14 @@ struct s3_req {
 				  (416's Content-Range), "\r\n"-terminated */
 };
 
+/* ---- authentication glue (s3_auth_conn.c) ---- */
+struct mg_request_info;
+/* s3_secret_fn over a struct atr_idents. */
+int s3_secret_lookup(void *arg, const char *access_key, char *secret, size_t secret_size,
+		     char *user, size_t user_size);
+/* civetweb's headers as s3_hdr; returns how many. */
+int s3_auth_headers(const struct mg_request_info *ri, struct s3_hdr *hdrs /* MG_MAX_HEADERS */);
+
 /* ---- request helpers (s3_router.c) ---- */
 const char *s3_header(const struct s3_req *r, const char *name);
 const char *s3_param(const struct s3_req *r, const char *name);

@@ -90,26 +90,11 @@ void s3_continue(struct s3_req *r)
 	r->continue_sent = 1;
 }
 
-static int secret_lookup(void *arg, const char *access_key, char *secret, size_t secret_size,
-			 char *user, size_t user_size)
-{
-	const struct atr_ident *id = atr_idents_find(arg, access_key);
-	if (!id)
-		return -1;
-	snprintf(secret, secret_size, "%s", id->secret);
-	snprintf(user, user_size, "%s", id->user);
-	return 0;
-}
-
 static enum s3_err authenticate(struct s3_req *r, const struct mg_request_info *ri,
 				const char *raw_path)
 {
 	struct s3_hdr hdrs[MG_MAX_HEADERS];
-	int n = ri->num_headers < MG_MAX_HEADERS ? ri->num_headers : MG_MAX_HEADERS;
-	for (int i = 0; i < n; i++) {
-		hdrs[i].name = ri->http_headers[i].name;
-		hdrs[i].value = ri->http_headers[i].value;
-	}
+	int n = s3_auth_headers(ri, hdrs);
 	struct s3_auth_req ar = {
 		.method = ri->request_method, .path = raw_path, .query = ri->query_string,
 		.hdrs = hdrs, .nhdrs = n, .now = time(NULL),
@@ -117,7 +102,7 @@ static enum s3_err authenticate(struct s3_req *r, const struct mg_request_info *
 		.bucket_path = *r->bucket && r->key_len == 0 && raw_path[strlen(raw_path) - 1] != '/',
 		.alt_path = r->path_prefixed ? raw_path + strlen(S3_PREFIX) : NULL,
 	};
-	enum s3_err e = s3_auth_check(r->srv->opt.auth, &ar, secret_lookup,
+	enum s3_err e = s3_auth_check(r->srv->opt.auth, &ar, s3_secret_lookup,
 				      (void *)r->srv->idents, &r->auth);
 	if (e)
 		return e;
