@@ -432,6 +432,14 @@ static int h_metrics(struct admin_req *r)
 		     metrics_sample(b, "atrium_namespace_entries", "type=\"directory\"", t.dirs) ||
 		     metrics_family(b, "atrium_namespace_bytes", "gauge", "Bytes in files.") ||
 		     metrics_sample(b, "atrium_namespace_bytes", NULL, t.bytes) ||
+		     metrics_family(b, "atrium_meta_lookup_seconds", "summary",
+				    "Metadata store point lookups and their total time.") ||
+		     buf_addf(b, "atrium_meta_lookup_seconds_sum %.9f\natrium_meta_lookup_seconds_count %llu\n",
+			      (double)st.meta_lookup_ns / 1e9, (unsigned long long)st.meta_lookups) ||
+		     metrics_family(b, "atrium_meta_transaction_seconds", "summary",
+				    "Metadata store write transactions, BEGIN (with its lock wait) to COMMIT.") ||
+		     buf_addf(b, "atrium_meta_transaction_seconds_sum %.9f\natrium_meta_transaction_seconds_count %llu\n",
+			      (double)st.meta_txn_ns / 1e9, (unsigned long long)st.meta_txns) ||
 		     metrics_family(b, "atrium_uptime_seconds", "gauge", "Seconds since the daemon started.") ||
 		     metrics_sample(b, "atrium_uptime_seconds", NULL,
 				    (uint64_t)((mono_ns() - a->start_mono) / 1000000000)) ||

@@ -437,6 +437,9 @@ void atr_idents_free(struct atr_idents *ids);
 struct atr_stats {
 	uint64_t cache_hits, cache_misses, cache_evictions;
 	uint64_t cache_bytes, cache_capacity;
+	/* metadata store: point lookups and write transactions, with their
+	 * total time (ns; a transaction includes waiting for the write lock) */
+	uint64_t meta_lookups, meta_lookup_ns, meta_txns, meta_txn_ns;
 };
 void atr_core_stats(struct atr_core *c, struct atr_stats *out);
 

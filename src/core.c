@@ -75,6 +75,12 @@ void atr_core_stats(struct atr_core *c, struct atr_stats *out)
 	out->cache_evictions = s.evictions;
 	out->cache_bytes = s.bytes;
 	out->cache_capacity = s.capacity;
+	struct meta_stats ms;
+	meta_stats(c->meta, &ms);
+	out->meta_lookups = ms.lookups;
+	out->meta_lookup_ns = ms.lookup_ns;
+	out->meta_txns = ms.txns;
+	out->meta_txn_ns = ms.txn_ns;
 }
 
 const char *atr_core_daemon_user(const struct atr_core *c) { return c->daemon_user; }

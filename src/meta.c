@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "src/core_int.h"
@@ -106,6 +107,7 @@ static const char schema[] =
 	"  PRIMARY KEY(upload_id, number)) WITHOUT ROWID;";
 
 struct meta_conn {
+	int64_t txn_start; /* mono_ns of this thread's open BEGIN */
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__COUNT];
 };
@@ -113,7 +115,31 @@ struct meta_conn {
 struct meta {
 	char *path;
 	pthread_key_t key;
+	/* Latency totals (relaxed atomics): point lookups, and transactions
+	 * from BEGIN (including the wait for the write lock) to COMMIT. */
+	uint64_t lookups, lookup_ns, txns, txn_ns;
 };
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void count(uint64_t *n, uint64_t *total, int64_t since)
+{
+	__atomic_add_fetch(n, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(total, (uint64_t)(mono_ns() - since), __ATOMIC_RELAXED);
+}
+
+void meta_stats(struct meta *m, struct meta_stats *out)
+{
+	out->lookups = __atomic_load_n(&m->lookups, __ATOMIC_RELAXED);
+	out->lookup_ns = __atomic_load_n(&m->lookup_ns, __ATOMIC_RELAXED);
+	out->txns = __atomic_load_n(&m->txns, __ATOMIC_RELAXED);
+	out->txn_ns = __atomic_load_n(&m->txn_ns, __ATOMIC_RELAXED);
+}
 
 static void conn_free(void *p)
 {
@@ -229,9 +255,37 @@ void meta_close(struct meta *m)
 	free(m);
 }
 
-int meta_begin(struct meta *m) { return exec1(m, ST_BEGIN); }
-int meta_commit(struct meta *m) { return exec1(m, ST_COMMIT); }
-void meta_rollback(struct meta *m) { exec1(m, ST_ROLLBACK); }
+int meta_begin(struct meta *m)
+{
+	int64_t t0 = mono_ns();
+	int rc = exec1(m, ST_BEGIN);
+	struct meta_conn *c = pthread_getspecific(m->key);
+	if (c)
+		c->txn_start = t0;
+	return rc;
+}
+
+static void txn_end(struct meta *m)
+{
+	struct meta_conn *c = pthread_getspecific(m->key);
+	if (c && c->txn_start) {
+		count(&m->txns, &m->txn_ns, c->txn_start);
+		c->txn_start = 0;
+	}
+}
+
+int meta_commit(struct meta *m)
+{
+	int rc = exec1(m, ST_COMMIT);
+	txn_end(m);
+	return rc;
+}
+
+void meta_rollback(struct meta *m)
+{
+	exec1(m, ST_ROLLBACK);
+	txn_end(m);
+}
 
 static void copy_col(char *dst, size_t size, sqlite3_stmt *s, int col)
 {
@@ -317,8 +371,20 @@ static void row_from_stmt(sqlite3_stmt *s, int col, struct meta_row *r)
 	r->dir_mtime = sqlite3_column_int64(s, col + 9);
 }
 
+static int obj_get(struct meta *m, const char *bucket, const char *key,
+		   struct meta_row *out, int want_hdrs);
+
 int meta_obj_get(struct meta *m, const char *bucket, const char *key,
 		 struct meta_row *out, int want_hdrs)
+{
+	int64_t t0 = mono_ns();
+	int rc = obj_get(m, bucket, key, out, want_hdrs);
+	count(&m->lookups, &m->lookup_ns, t0);
+	return rc;
+}
+
+static int obj_get(struct meta *m, const char *bucket, const char *key,
+		   struct meta_row *out, int want_hdrs)
 {
 	sqlite3_stmt *s = stmt(m, ST_OBJ_GET);
 	if (!s)

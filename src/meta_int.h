@@ -36,6 +36,12 @@ struct meta_row {
 };
 
 int meta_open(const char *path, struct meta **out);
+
+/* Counts and total nanoseconds of point lookups and of transactions. */
+struct meta_stats {
+	uint64_t lookups, lookup_ns, txns, txn_ns;
+};
+void meta_stats(struct meta *m, struct meta_stats *out);
 void meta_close(struct meta *m);
 
 int meta_begin(struct meta *m);   /* BEGIN IMMEDIATE */

@@ -437,7 +437,7 @@ def parse_prometheus(text):
             assert ",".join('%s="%s"' % p for p in pairs) == labels, line
             lab = dict(pairs)
         family = re.sub(r"_(bucket|sum|count)$", "", name)
-        assert name in types or (family in types and types[family] == "histogram"), line
+        assert name in types or (family in types and types[family] in ("histogram", "summary")), line
         key = (name, tuple(sorted(lab.items())))
         assert key not in samples, "duplicate series: " + line
         samples[key] = float(value)
@@ -482,6 +482,8 @@ def test_metrics_parse_and_move_with_traffic(sigv4_daemon, bucket_name):
                      ("atrium_cache_used_bytes", "gauge"),
                      ("atrium_cache_capacity_bytes", "gauge"),
                      ("atrium_uploads_in_progress", "gauge"),
+                     ("atrium_meta_lookup_seconds", "summary"),
+                     ("atrium_meta_transaction_seconds", "summary"),
                      ("atrium_uptime_seconds", "gauge")):
         assert types.get(fam) == typ, fam
 
@@ -504,6 +506,11 @@ def test_metrics_parse_and_move_with_traffic(sigv4_daemon, bucket_name):
     assert delta("atrium_request_duration_seconds_count", door="s3", op="GetObject") == 4
     assert delta("atrium_requests_total", door="admin", op="Metrics", status="200") == 1
     assert metric(after, "atrium_cache_capacity_bytes", tier="memory") == 256 * 1024 * 1024
+    # every GET looks its object up; the PUT commits one transaction
+    assert delta("atrium_meta_lookup_seconds_count") >= 4
+    assert delta("atrium_meta_lookup_seconds_sum") > 0
+    assert delta("atrium_meta_transaction_seconds_count") >= 1
+    assert delta("atrium_meta_transaction_seconds_sum") > 0
     # the first GET missed (one block), the next two hit
     assert delta("atrium_cache_misses_total", tier="memory") >= 1
     assert delta("atrium_cache_hits_total", tier="memory") >= 2
