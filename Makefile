@@ -123,12 +123,12 @@ fuzz-check:
 	@mkdir -p build-fuzz/artifacts build-fuzz/log
 	@set -e; for n in $(FUZZ_NAMES); do \
 	  rm -rf build-fuzz/replay/$$n; mkdir -p build-fuzz/replay/$$n; \
+	  c=tests/fuzz/corpus/$$n; test -d $$c || c=; \
 	  if ! $(SAN_ENV) build-fuzz/fuzz/fuzz_$$n $(FUZZ_FLAGS) -seed=1 -runs=$(FUZZ_RUNS) \
-	      -max_total_time=300 build-fuzz/replay/$$n tests/fuzz/corpus/$$n \
-	      >build-fuzz/log/$$n.txt 2>&1; then \
+	      -max_total_time=300 build-fuzz/replay/$$n $$c >build-fuzz/log/$$n.txt 2>&1; then \
 	    tail -n 60 build-fuzz/log/$$n.txt; echo "fuzz_$$n FAILED (build-fuzz/log/$$n.txt)"; exit 1; \
 	  fi; \
-	  echo "fuzz_$$n: $$(ls tests/fuzz/corpus/$$n | wc -l) corpus inputs and $(FUZZ_RUNS) runs, no finding"; \
+	  echo "fuzz_$$n: $$(test -z "$$c" || ls $$c | wc -l) corpus inputs and $(FUZZ_RUNS) runs, no finding"; \
 	done
 
 fuzz:
@@ -136,8 +136,9 @@ fuzz:
 	@mkdir -p build-fuzz/artifacts
 	@set -e; for n in $(FUZZ_NAMES); do \
 	  mkdir -p build-fuzz/corpus/$$n; echo "== fuzz_$$n for $(FUZZ_TIME)s"; \
+	  c=tests/fuzz/corpus/$$n; test -d $$c || c=; \
 	  $(SAN_ENV) build-fuzz/fuzz/fuzz_$$n $(FUZZ_FLAGS) -max_total_time=$(FUZZ_TIME) \
-	    -print_final_stats=1 build-fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>&1 | \
+	    -print_final_stats=1 build-fuzz/corpus/$$n $$c 2>&1 | \
 	    grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Test unit written' || true; \
 	  test -z "$$(ls build-fuzz/artifacts 2>/dev/null)" || { echo "findings in build-fuzz/artifacts"; exit 1; }; \
 	done
@@ -155,6 +156,7 @@ test: deps
 	$(MAKE) asan
 	$(MAKE) integration
 	$(MAKE) asan-integration
+	$(MAKE) fuzz-check
 
 bench: deps all $(BIN)/atrium-bench
 	bash tools/bench.sh

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/uri.h"
 #include "s3/s3_auth.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -107,8 +108,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < req.nhdrs; i++)
 		if (!strcasecmp(hdrs[i].name, "authorization") && !authz)
 			authz = hdrs[i].value;
-	int v2 = authz ? !strncmp(authz, "AWS ", 4)
-		       : req.query && strstr(req.query, "AWSAccessKeyId") && !strstr(req.query, "X-Amz-Algorithm");
+	int v2 = 0;
+	struct uri_query q;
+	if (authz) {
+		v2 = !strncmp(authz, "AWS ", 4);
+	} else if (!uri_query_parse(&q, req.query)) {
+		/* By parameter name, not substring: "SignaturX-Amz-Algorithm..."
+		 * is no X-Amz-Algorithm (regress: sigv2-presigned-*). */
+		v2 = !uri_query_get(&q, "X-Amz-Algorithm") && uri_query_get(&q, "AWSAccessKeyId");
+		uri_query_release(&q);
+	}
 
 	enum s3_auth_mode mode = flags & 1 ? S3_AUTH_SIMPLE : S3_AUTH_SIGV4;
 	int long_secret = (flags & 4) != 0;
