@@ -1,8 +1,10 @@
 /*
  * s3_body — request bodies: length rules, aws-chunked decoding, and the
- * x-amz-content-sha256 check, so handlers just read bytes.
+ * x-amz-content-sha256 check, and (for the handlers that ask) the
+ * x-amz-checksum-* check, so handlers just read bytes.
  */
 #include <civetweb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,7 +96,100 @@ long s3_body_read(struct s3_body *b, void *buf, size_t len, enum s3_err *err)
 	}
 	if (b->sha)
 		hash_update(b->sha, buf, (size_t)n);
+	if (b->ck)
+		checksum_update(b->ck, buf, (size_t)n);
 	return n;
+}
+
+/* "x-amz-checksum-" and the algorithm's name in lower case. */
+static void checksum_header(enum checksum_alg alg, char out[32])
+{
+	int n = snprintf(out, 32, "x-amz-checksum-%s", checksum_name(alg));
+	for (int i = 15; i < n; i++)
+		out[i] = (char)(out[i] >= 'A' && out[i] <= 'Z' ? out[i] + 32 : out[i]);
+}
+
+static enum s3_err checksum_decode(const char *v, enum checksum_alg alg, unsigned char *out)
+{
+	if (!v || base64_decode(v, strlen(v), out, CHECKSUM_MAX_LEN) != (int)checksum_len(alg))
+		return S3_ERR_CHECKSUM_INVALID;
+	return S3_ERR_OK;
+}
+
+enum s3_err s3_body_checksum(struct s3_body *b)
+{
+	enum checksum_alg alg = CHECKSUM_NONE, sdk = CHECKSUM_NONE;
+	const char *value = NULL, *trailer = s3_header(b->r, "x-amz-trailer");
+	const char *sdk_name = s3_header(b->r, "x-amz-sdk-checksum-algorithm");
+	char name[32];
+	enum s3_err e;
+
+	for (int a = CHECKSUM_CRC32; a <= CHECKSUM_SHA256; a++) {
+		checksum_header((enum checksum_alg)a, name);
+		const char *v = s3_header(b->r, name);
+		if (!v)
+			continue;
+		if (value)
+			return S3_ERR_CHECKSUM_MULTIPLE;
+		value = v;
+		alg = (enum checksum_alg)a;
+	}
+	if (trailer) {
+		/* Only a checksum may trail, and then not as a header too. */
+		if (strncasecmp(trailer, "x-amz-checksum-", 15))
+			return S3_ERR_INVALID_ARGUMENT;
+		enum checksum_alg t = checksum_by_name(trailer + 15);
+		if (t == CHECKSUM_NONE)
+			return S3_ERR_CHECKSUM_ALG;
+		if (value)
+			return S3_ERR_CHECKSUM_MULTIPLE;
+		if (!b->chunked)
+			return S3_ERR_CHECKSUM_MISSING; /* no trailer can come */
+		alg = t;
+		b->ck_trailer = 1;
+	}
+	if (sdk_name) {
+		if ((sdk = checksum_by_name(sdk_name)) == CHECKSUM_NONE)
+			return S3_ERR_CHECKSUM_ALG;
+		if (alg == CHECKSUM_NONE)
+			return S3_ERR_CHECKSUM_MISSING;
+		if (sdk != alg)
+			return S3_ERR_CHECKSUM_ALG;
+	}
+	if (alg == CHECKSUM_NONE)
+		return S3_ERR_OK;
+	if (value && (e = checksum_decode(value, alg, b->ck_want)))
+		return e;
+	if (!(b->ck = malloc(sizeof(*b->ck))) || checksum_init(b->ck, alg)) {
+		free(b->ck);
+		b->ck = NULL;
+		return S3_ERR_SLOW_DOWN;
+	}
+	return S3_ERR_OK;
+}
+
+/* Checks the checksum (its value from the trailer if it trails) and
+ * fills ck_line with the value computed. */
+static enum s3_err checksum_finish(struct s3_body *b)
+{
+	unsigned char got[CHECKSUM_MAX_LEN];
+	char name[32], b64[4 * ((CHECKSUM_MAX_LEN + 2) / 3) + 1];
+	enum checksum_alg alg = b->ck->alg;
+	size_t len = checksum_len(alg);
+	enum s3_err e;
+
+	checksum_final(b->ck, got);
+	free(b->ck);
+	b->ck = NULL;
+	checksum_header(alg, name);
+	if (b->ck_trailer && (e = checksum_decode(s3_chunked_trailer(&b->ch, name), alg,
+						  b->ck_want)))
+		return e;
+	if (memcmp(got, b->ck_want, len))
+		return S3_ERR_CHECKSUM_BAD;
+	base64_encode(got, len, b64);
+	snprintf(b->ck_line, sizeof(b->ck_line), "%s: %s\r\n", name, b64);
+	return S3_ERR_OK;
 }
 
 enum s3_err s3_body_finish(struct s3_body *b)
@@ -107,7 +202,7 @@ enum s3_err s3_body_finish(struct s3_body *b)
 		if (memcmp(sum, b->r->auth.payload_sha256, SHA256_LEN))
 			return S3_ERR_SHA256_MISMATCH;
 	}
-	return S3_ERR_OK;
+	return b->ck ? checksum_finish(b) : S3_ERR_OK;
 }
 
 void s3_body_close(struct s3_body *b)
@@ -116,6 +211,11 @@ void s3_body_close(struct s3_body *b)
 		hash_release(b->sha);
 		free(b->sha);
 		b->sha = NULL;
+	}
+	if (b->ck) {
+		checksum_release(b->ck);
+		free(b->ck);
+		b->ck = NULL;
 	}
 	if (b->chunked)
 		s3_chunked_release(&b->ch);

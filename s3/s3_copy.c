@@ -6,6 +6,10 @@
  * (REPLACE); an object is copied onto itself only with REPLACE (or a
  * storage class), as S3 requires. x-amz-copy-source-if-* are checked
  * against the source as it is opened, each failure a 412.
+ *
+ * UploadPartCopy (PUT ?partNumber&uploadId with x-amz-copy-source) makes a
+ * part from the source, or from the bytes x-amz-copy-source-range names,
+ * with the same source rules and conditions.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +20,7 @@
 #include "s3/s3_cond.h"
 #include "s3/s3_int.h"
 
-/* "[/]bucket/key[?versionId=V]", percent-encoded. *key is malloc'd. */
-static enum s3_err parse_copy_source(const char *v, char bucket[ATR_BUCKET_MAX + 1], char **key)
+enum s3_err s3_copy_source_parse(const char *v, char bucket[ATR_BUCKET_MAX + 1], char **key)
 {
 	size_t n = strcspn(v, "?");
 	char *s = malloc(n + 1);
@@ -75,15 +78,23 @@ enum s3_err s3_copy_object(struct s3_req *r)
 	char *skey = NULL;
 	struct atr_reader *rd = NULL;
 	struct atr_obj src, obj;
-	struct buf hdrs = BUF_INIT(8192), xml = BUF_INIT(4096);
+	struct buf hdrs = BUF_INIT(8192), xml = BUF_INIT(4096), tags = BUF_INIT(8192);
 	const char *directive = s3_header(r, "x-amz-metadata-directive");
-	int replace = 0, have_src = 0, rc;
+	const char *tagging = s3_header(r, "x-amz-tagging-directive");
+	char *src_tags = NULL;
+	int replace = 0, replace_tags = 0, have_src = 0, rc;
 	enum s3_err e;
 
-	if ((e = parse_copy_source(s3_header(r, "x-amz-copy-source"), sbucket, &skey)))
+	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey)))
 		return e;
 	if (directive && !(replace = !strcmp(directive, "REPLACE")) && strcmp(directive, "COPY")) {
 		e = S3_ERR_INVALID_ARGUMENT; /* "Unknown metadata directive." */
+		goto out;
+	}
+	/* x-amz-tagging-directive: COPY (the source's tags, the default) or
+	 * REPLACE (x-amz-tagging's, or none). */
+	if (tagging && !(replace_tags = !strcmp(tagging, "REPLACE")) && strcmp(tagging, "COPY")) {
+		e = S3_ERR_INVALID_ARGUMENT; /* "Unknown tagging directive." */
 		goto out;
 	}
 	if ((rc = atr_key_valid(r->key))) {
@@ -91,6 +102,9 @@ enum s3_err s3_copy_object(struct s3_req *r)
 		goto out;
 	}
 	if ((e = s3_storage_class_check(r)) || (replace && (e = s3_stored_headers(r, &hdrs))))
+		goto out;
+	if (replace_tags && s3_header(r, "x-amz-tagging") &&
+	    (e = s3_tagging_from_header(s3_header(r, "x-amz-tagging"), &tags)))
 		goto out;
 	if ((rc = atr_get_open(core, &r->user, sbucket, skey, &src, &rd))) {
 		e = s3_err_from_core(rc);
@@ -110,8 +124,12 @@ enum s3_err s3_copy_object(struct s3_req *r)
 		e = S3_ERR_COPY_TO_ITSELF;
 		goto out;
 	}
+	if (!replace_tags && (rc = atr_obj_tags(core, &src, &src_tags))) {
+		e = s3_err_from_core(rc);
+		goto out;
+	}
 	rc = atr_object_copy(core, &r->user, rd, src.etag, r->bucket, r->key,
-			     replace ? hdrs.ptr : src.hdrs, &obj);
+			     replace ? hdrs.ptr : src.hdrs, replace_tags ? tags.ptr : src_tags, &obj);
 	if (rc) {
 		e = s3_err_from_core(rc);
 		goto out;
@@ -130,7 +148,98 @@ out:
 		atr_obj_release(&src);
 	atr_get_close(rd);
 	free(skey);
+	free(src_tags);
 	buf_release(&hdrs);
+	buf_release(&xml);
+	buf_release(&tags);
+	return e;
+}
+
+/* Up to 19 digits (no overflow), then what follows. */
+static const char *parse_offset(const char *p, uint64_t *out)
+{
+	size_t n = strspn(p, "0123456789");
+	if (n == 0 || n > 19)
+		return NULL;
+	*out = 0;
+	for (size_t i = 0; i < n; i++)
+		*out = *out * 10 + (uint64_t)(p[i] - '0');
+	return p + n;
+}
+
+enum s3_err s3_copy_range_parse(const char *v, uint64_t size, uint64_t *first, uint64_t *len)
+{
+	uint64_t a, b;
+	const char *p = strncmp(v, "bytes=", 6) ? NULL : parse_offset(v + 6, &a);
+	if (!p || *p != '-' || !(p = parse_offset(p + 1, &b)) || *p)
+		return S3_ERR_COPY_RANGE_MALFORMED;
+	if (a > b || b >= size)
+		return S3_ERR_COPY_RANGE_INVALID;
+	*first = a;
+	*len = b - a + 1;
+	return S3_ERR_OK;
+}
+
+enum s3_err s3_upload_part_copy(struct s3_req *r, int number)
+{
+	struct atr_core *core = r->srv->core;
+	char sbucket[ATR_BUCKET_MAX + 1], date[TIMEFMT_LEN];
+	char *skey = NULL;
+	const char *range = s3_header(r, "x-amz-copy-source-range");
+	struct atr_reader *rd = NULL;
+	struct atr_part_writer *w = NULL;
+	struct atr_obj src;
+	struct atr_mpu_part part;
+	struct buf xml = BUF_INIT(4096);
+	uint64_t first = 0, len;
+	int have_src = 0, rc;
+	enum s3_err e;
+
+	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey)))
+		return e;
+	if ((rc = atr_get_open(core, &r->user, sbucket, skey, &src, &rd))) {
+		e = s3_err_from_core(rc);
+		goto out;
+	}
+	have_src = 1;
+	len = src.is_dir ? 0 : src.size;
+	if (range && (e = s3_copy_range_parse(range, len, &first, &len)))
+		goto out;
+	if (len > r->srv->opt.max_put_size) {
+		e = S3_ERR_COPY_SOURCE_TOO_LARGE;
+		goto out;
+	}
+	if (copy_conditions(r, &src) != S3_COND_OK) {
+		e = S3_ERR_PRECONDITION_FAILED;
+		goto out;
+	}
+	if ((rc = atr_mpu_part_begin(core, &r->user, r->bucket, r->key, s3_param(r, "uploadId"),
+				     number, &w)) ||
+	    (rc = atr_mpu_part_copy(w, rd, first, len))) {
+		e = s3_err_from_core(rc);
+		goto out;
+	}
+	rc = atr_mpu_part_commit(w, &part);
+	w = NULL;
+	if (rc) {
+		e = s3_err_from_core(rc);
+		goto out;
+	}
+	time_fmt_iso8601_ms(part.mtime_ns, date);
+	if (s3_xml_open(&xml, "CopyPartResult") || s3_xml_elem(&xml, "LastModified", date) ||
+	    buf_addf(&xml, "<ETag>\"%s\"</ETag></CopyPartResult>", part.etag)) {
+		e = S3_ERR_INTERNAL;
+		goto out;
+	}
+	if (r->content_length > 0)
+		r->must_close = 1; /* a body nobody reads */
+	s3_send_xml(r, 200, &xml);
+out:
+	atr_mpu_part_abort(w);
+	if (have_src)
+		atr_obj_release(&src);
+	atr_get_close(rd);
+	free(skey);
 	buf_release(&xml);
 	return e;
 }

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <zlib.h>
 
+#include "common/checksum.h"
 #include "common/hash.h"
 #include "common/xml.h"
 #include "s3/s3_int.h"
@@ -17,18 +17,16 @@
 #define DELETE_KEYS_MAX 1000       /* S3's limit */
 #define DELETE_RESULT_MAX (16u << 20)
 
-/* The digests S3 accepts in place of Content-MD5, and their sizes. */
+/* The digests S3 accepts in place of Content-MD5. */
 static const struct {
 	const char *header;
-	int alg;      /* enum hash_alg, or -1: CRC */
-	size_t len;
+	enum checksum_alg alg;
 } checksums[] = {
-	{ "x-amz-checksum-sha256", HASH_SHA256, 32 },
-	{ "x-amz-checksum-sha1", HASH_SHA1, 20 },
-	{ "x-amz-checksum-crc32", -1, 4 },
-	/* Present is enough for these two until the checksum work verifies them. */
-	{ "x-amz-checksum-crc32c", -2, 4 },
-	{ "x-amz-checksum-crc64nvme", -2, 8 },
+	{ "x-amz-checksum-sha256", CHECKSUM_SHA256 },
+	{ "x-amz-checksum-sha1", CHECKSUM_SHA1 },
+	{ "x-amz-checksum-crc32", CHECKSUM_CRC32 },
+	{ "x-amz-checksum-crc32c", CHECKSUM_CRC32C },
+	{ "x-amz-checksum-crc64nvme", CHECKSUM_CRC64NVME },
 };
 #define N_CHECKSUMS (sizeof(checksums) / sizeof(checksums[0]))
 
@@ -46,7 +44,7 @@ static int has_integrity_header(struct s3_req *r)
 
 static enum s3_err check_digest(const char *b64, size_t len, const unsigned char *got)
 {
-	unsigned char want[HASH_MAX_LEN];
+	unsigned char want[CHECKSUM_MAX_LEN];
 	if (base64_decode(b64, strlen(b64), want, sizeof(want)) != (int)len)
 		return S3_ERR_INVALID_DIGEST;
 	return memcmp(want, got, len) ? S3_ERR_BAD_DIGEST : S3_ERR_OK;
@@ -55,7 +53,7 @@ static enum s3_err check_digest(const char *b64, size_t len, const unsigned char
 static enum s3_err verify_integrity(struct s3_req *r, const struct buf *body)
 {
 	const char *data = body->ptr ? body->ptr : "";
-	unsigned char sum[HASH_MAX_LEN];
+	unsigned char sum[CHECKSUM_MAX_LEN];
 	enum s3_err e;
 	const char *v = s3_header(r, "Content-MD5");
 
@@ -65,27 +63,14 @@ static enum s3_err verify_integrity(struct s3_req *r, const struct buf *body)
 			return e;
 	}
 	for (size_t i = 0; i < N_CHECKSUMS; i++) {
+		struct checksum ck;
 		if (!(v = s3_header(r, checksums[i].header)))
 			continue;
-		if (checksums[i].alg == -2) {
-			if (base64_decode(v, strlen(v), sum, sizeof(sum)) != (int)checksums[i].len)
-				return S3_ERR_INVALID_DIGEST;
-			continue;
-		}
-		if (checksums[i].alg == -1) {
-			uLong crc = crc32(crc32(0L, Z_NULL, 0), (const Bytef *)data, (uInt)body->len);
-			sum[0] = (unsigned char)(crc >> 24);
-			sum[1] = (unsigned char)(crc >> 16);
-			sum[2] = (unsigned char)(crc >> 8);
-			sum[3] = (unsigned char)crc;
-		} else {
-			struct hash h;
-			if (hash_init(&h, (enum hash_alg)checksums[i].alg))
-				return S3_ERR_SLOW_DOWN;
-			hash_update(&h, data, body->len);
-			hash_final(&h, sum);
-		}
-		if ((e = check_digest(v, checksums[i].len, sum)))
+		if (checksum_init(&ck, checksums[i].alg))
+			return S3_ERR_SLOW_DOWN;
+		checksum_update(&ck, data, body->len);
+		checksum_final(&ck, sum);
+		if ((e = check_digest(v, checksum_len(checksums[i].alg), sum)))
 			return e;
 	}
 	return S3_ERR_OK;

@@ -45,12 +45,27 @@
 	X(PRECONDITION_FAILED, 412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold") \
 	X(CONDITIONAL_CONFLICT, 409, "ConditionalRequestConflict", "A conflicting conditional operation is currently in progress against this resource. Please try again.") \
 	X(INVALID_RANGE, 416, "InvalidRange", "The requested range is not satisfiable") \
+	X(INVALID_PART_NUMBER, 416, "InvalidPartNumber", "The requested partnumber is not satisfiable") \
+	X(PART_NUMBER_ARG, 400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive") \
+	X(PART_NUMBER_AND_RANGE, 400, "InvalidRequest", "Cannot specify both Range header and partNumber query parameter.") \
+	X(CHECKSUM_BAD, 400, "BadDigest", "The checksum you specified did not match the calculated checksum.") \
+	X(CHECKSUM_INVALID, 400, "InvalidRequest", "Value for x-amz-checksum header is invalid.") \
+	X(CHECKSUM_MULTIPLE, 400, "InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.") \
+	X(CHECKSUM_ALG, 400, "InvalidRequest", "Value for x-amz-sdk-checksum-algorithm header is invalid.") \
+	X(CHECKSUM_MISSING, 400, "InvalidRequest", "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.") \
+	X(TAGS_TOO_MANY, 400, "InvalidTag", "Object tags cannot be greater than 10") \
+	X(TAG_KEY_INVALID, 400, "InvalidTag", "The TagKey you have provided is invalid") \
+	X(TAG_VALUE_INVALID, 400, "InvalidTag", "The TagValue you have provided is invalid") \
+	X(TAG_KEY_DUPLICATE, 400, "InvalidTag", "Cannot provide multiple Tags with the same key") \
+	X(TAG_HEADER_INVALID, 400, "InvalidArgument", "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.") \
 	X(INVALID_STORAGE_CLASS, 400, "InvalidStorageClass", "The storage class you specified is not valid") \
 	X(ANONYMOUS_OVERRIDE, 400, "InvalidRequest", "Request specific response headers cannot be used for anonymous GET requests.") \
 	X(MISSING_CONTENT_MD5, 400, "InvalidRequest", "Missing required header for this request: Content-Md5.") \
 	X(COPY_TO_ITSELF, 400, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.") \
 	X(COPY_SOURCE_TOO_LARGE, 400, "InvalidRequest", "The specified copy source is larger than the maximum allowable size for a copy source: 5368709120") \
 	X(INVALID_COPY_SOURCE, 400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey") \
+	X(COPY_RANGE_MALFORMED, 400, "InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy") \
+	X(COPY_RANGE_INVALID, 400, "InvalidArgument", "Range specified is not valid for source object") \
 	X(INVALID_VERSION_ID, 400, "InvalidArgument", "Invalid version id specified") \
 	X(AUTH_V2_MALFORMED, 400, "InvalidArgument", "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature") \
 	X(AUTH_V2_QUERY_MALFORMED, 403, "AccessDenied", "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters") \

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "common/checksum.h"
 #include "common/uri.h"
 #include "s3/s3.h"
 #include "s3/s3_auth.h"
@@ -84,11 +85,26 @@ struct s3_body {
 	void *sha;             /* struct hash * when verifying a SHA-256 */
 	uint64_t expect;       /* decoded length promised */
 	uint64_t got;
+	/* The x-amz-checksum-* being verified (s3_body_checksum), or NULL. */
+	struct checksum *ck;
+	int ck_trailer;        /* its value comes in the aws-chunked trailer */
+	unsigned char ck_want[CHECKSUM_MAX_LEN];
+	char ck_line[96];      /* after s3_body_finish: "x-amz-checksum-<alg>:
+				  <base64>\r\n" with the value computed, or "" */
 };
 enum s3_err s3_body_open(struct s3_req *r, struct s3_body *b);
 /* >0 bytes, 0 at the end (length checked), -1 with *err. */
 long s3_body_read(struct s3_body *b, void *buf, size_t len, enum s3_err *err);
-/* After the last read: checks the SHA-256. */
+/* PutObject and UploadPart (where x-amz-checksum-* describes the body, not
+ * a whole object as on CompleteMultipartUpload): after s3_body_open, takes
+ * the body's checksum from x-amz-checksum-<alg> or, when x-amz-trailer
+ * names it, from the aws-chunked trailer; x-amz-sdk-checksum-algorithm must
+ * agree. It is computed as the body is read and checked by s3_body_finish
+ * (CHECKSUM_BAD). CHECKSUM_MULTIPLE for two of them, CHECKSUM_ALG for an
+ * unknown or disagreeing algorithm, CHECKSUM_MISSING for an algorithm with
+ * no value, CHECKSUM_INVALID for a value that is not base64 of the size. */
+enum s3_err s3_body_checksum(struct s3_body *b);
+/* After the last read: checks the SHA-256 and the checksum. */
 enum s3_err s3_body_finish(struct s3_body *b);
 void s3_body_close(struct s3_body *b);
 
@@ -146,6 +162,28 @@ enum s3_err s3_mpu_parse_complete(const char *xml, size_t len, struct atr_mpu_pa
 				  int *n);
 enum s3_err s3_delete_objects(struct s3_req *r);
 enum s3_err s3_copy_object(struct s3_req *r); /* PUT with x-amz-copy-source */
+/* UploadPartCopy: PUT ?partNumber&uploadId with x-amz-copy-source. */
+enum s3_err s3_upload_part_copy(struct s3_req *r, int number);
+/* x-amz-copy-source: "[/]bucket/key[?versionId=null]", percent-encoded;
+ * *key is malloc'd. INVALID_COPY_SOURCE, INVALID_VERSION_ID. */
+enum s3_err s3_copy_source_parse(const char *v, char bucket[ATR_BUCKET_MAX + 1], char **key);
+/* x-amz-copy-source-range "bytes=first-last" (both given, decimal) against
+ * a source of size bytes: COPY_RANGE_MALFORMED for another form,
+ * COPY_RANGE_INVALID if first > last or last is past the end. */
+enum s3_err s3_copy_range_parse(const char *v, uint64_t size, uint64_t *first, uint64_t *len);
+/* s3_tagging.c. Tag sets in the form the core stores: "k=v&k2=v2", keys
+ * and values URL-encoded, in the order given, checked against AWS's limits
+ * (TAGS_TOO_MANY, TAG_KEY_INVALID, TAG_VALUE_INVALID, TAG_KEY_DUPLICATE). */
+enum s3_err s3_get_object_tagging(struct s3_req *r);
+enum s3_err s3_put_object_tagging(struct s3_req *r);
+enum s3_err s3_delete_object_tagging(struct s3_req *r);
+/* x-amz-tagging (URL query form; TAG_HEADER_INVALID if malformed). */
+enum s3_err s3_tagging_from_header(const char *v, struct buf *out);
+/* A <Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging> body
+ * (MALFORMED_XML otherwise; no tags at all is an empty set). */
+enum s3_err s3_tagging_from_xml(const char *xml, size_t len, struct buf *out);
+/* How many tags a stored set holds. */
+int s3_tagging_count(const char *tags);
 /* x-amz-storage-class: STANDARD or absent, else InvalidStorageClass. */
 enum s3_err s3_storage_class_check(struct s3_req *r);
 /* The headers an object keeps (Content-Type and the other standard ones,

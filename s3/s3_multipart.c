@@ -65,8 +65,9 @@ static int add_name(struct buf *b, const char *tag, const char *value, int url)
 
 enum s3_err s3_create_multipart(struct s3_req *r)
 {
-	struct buf hdrs = BUF_INIT(8192), body = BUF_INIT(64 * 1024);
+	struct buf hdrs = BUF_INIT(8192), body = BUF_INIT(64 * 1024), tags = BUF_INIT(8192);
 	struct buf b = BUF_INIT(8 * ATR_KEY_MAX + 1024);
+	const char *tagging = s3_header(r, "x-amz-tagging");
 	char id[ATR_UPLOAD_ID_LEN + 1];
 	enum s3_err e;
 	int rc;
@@ -75,9 +76,11 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 		return s3_err_from_core(rc);
 	/* The headers the completed object will carry; a body has no use. */
 	if ((e = s3_storage_class_check(r)) || (e = s3_stored_headers(r, &hdrs)) ||
+	    (tagging && (e = s3_tagging_from_header(tagging, &tags))) ||
 	    (e = s3_read_small_body(r, &body)))
 		goto out;
-	if ((rc = atr_mpu_create(r->srv->core, &r->user, r->bucket, r->key, hdrs.ptr, id))) {
+	if ((rc = atr_mpu_create_tagged(r->srv->core, &r->user, r->bucket, r->key, hdrs.ptr,
+					tags.ptr, id))) {
 		e = s3_err_from_core(rc);
 		goto out;
 	}
@@ -92,6 +95,7 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 out:
 	buf_release(&hdrs);
 	buf_release(&body);
+	buf_release(&tags);
 	buf_release(&b);
 	return e;
 }
@@ -110,18 +114,20 @@ enum s3_err s3_upload_part(struct s3_req *r)
 	long number;
 	enum s3_err e;
 
-	if (s3_header(r, "x-amz-copy-source"))
-		return S3_ERR_NOT_IMPLEMENTED; /* UploadPartCopy */
 	const char *pn = s3_param(r, "partNumber");
 	/* Part numbers are 1..10000 (S3's InvalidArgument otherwise). */
 	if (!pn || parse_count(pn, ATR_PART_MAX + 1, &number) || number < 1 ||
 	    number > ATR_PART_MAX)
 		return S3_ERR_INVALID_ARGUMENT;
+	if (s3_header(r, "x-amz-copy-source"))
+		return s3_upload_part_copy(r, (int)number);
 	if ((e = s3_content_md5(r, want_md5, &have_md5)))
 		return e;
 	if ((e = s3_body_open(r, &body)))
 		return e;
 	body_open = 1;
+	if ((e = s3_body_checksum(&body)))
+		goto out;
 	if (body.expect != UINT64_MAX && body.expect > r->srv->opt.max_put_size) {
 		e = S3_ERR_ENTITY_TOO_LARGE;
 		goto out;
@@ -164,8 +170,8 @@ enum s3_err s3_upload_part(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	char extra[128];
-	snprintf(extra, sizeof(extra), "ETag: \"%s\"\r\n", part.etag);
+	char extra[256];
+	snprintf(extra, sizeof(extra), "ETag: \"%s\"\r\n%s", part.etag, body.ck_line);
 	s3_send_empty(r, 200, extra);
 out:
 	atr_mpu_part_abort(w);

@@ -122,7 +122,8 @@ enum s3_err s3_put_object(struct s3_req *r)
 	struct atr_core *core = r->srv->core;
 	struct atr_writer *w = NULL;
 	struct s3_body body;
-	struct buf hdrs = BUF_INIT(8192);
+	struct buf hdrs = BUF_INIT(8192), tags = BUF_INIT(8192);
+	const char *tagging = s3_header(r, "x-amz-tagging");
 	unsigned char want_md5[16], got_md5[16];
 	int have_md5, body_open = 0;
 	char *data = s3_io_buffer(r->srv);
@@ -134,11 +135,14 @@ enum s3_err s3_put_object(struct s3_req *r)
 	if ((rc = atr_key_valid(r->key)))
 		return s3_err_from_core(rc);
 	if ((e = s3_storage_class_check(r)) || (e = s3_content_md5(r, want_md5, &have_md5)) ||
-	    (e = s3_stored_headers(r, &hdrs)))
+	    (e = s3_stored_headers(r, &hdrs)) ||
+	    (tagging && (e = s3_tagging_from_header(tagging, &tags))))
 		goto out;
 	if ((e = s3_body_open(r, &body)))
 		goto out;
 	body_open = 1;
+	if ((e = s3_body_checksum(&body)))
+		goto out;
 	if (body.expect != UINT64_MAX && body.expect > r->srv->opt.max_put_size) {
 		e = S3_ERR_ENTITY_TOO_LARGE;
 		goto out;
@@ -150,6 +154,10 @@ enum s3_err s3_put_object(struct s3_req *r)
 	}
 	if ((e = put_conditions(r, w)))
 		goto out;
+	if (tags.ptr && (rc = atr_put_tags(w, tags.ptr))) {
+		e = s3_err_from_core(rc);
+		goto out;
+	}
 	if (!data) {
 		e = S3_ERR_SLOW_DOWN;
 		goto out;
@@ -177,6 +185,11 @@ enum s3_err s3_put_object(struct s3_req *r)
 		e = S3_ERR_BAD_DIGEST;
 		goto out;
 	}
+	/* The checksum is kept with the object, returned when asked for. */
+	if (buf_addstr(&hdrs, body.ck_line)) {
+		e = S3_ERR_METADATA_TOO_LARGE;
+		goto out;
+	}
 	struct atr_obj obj;
 	rc = atr_put_commit(w, hdrs.ptr, &obj);
 	w = NULL;
@@ -184,8 +197,8 @@ enum s3_err s3_put_object(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	char extra[128];
-	snprintf(extra, sizeof(extra), "ETag: \"%s\"\r\n", obj.etag);
+	char extra[256];
+	snprintf(extra, sizeof(extra), "ETag: \"%s\"\r\n%s", obj.etag, body.ck_line);
 	s3_send_empty(r, 200, extra);
 out:
 	if (w)
@@ -196,6 +209,7 @@ out:
 		s3_body_close(&body);
 	}
 	buf_release(&hdrs);
+	buf_release(&tags);
 	return e;
 }
 
@@ -230,8 +244,11 @@ static enum s3_err overrides_check(struct s3_req *r)
 }
 
 /* The stored header lines (or the default Content-Type), those a response-*
- * parameter overrides replaced by its value. */
-static int add_object_headers(struct s3_req *r, struct buf *out, const char *hdrs)
+ * parameter overrides replaced by its value. The stored checksum
+ * (x-amz-checksum-*) goes out only with checksums set: AWS sends it when
+ * asked (x-amz-checksum-mode: ENABLED), and never for a part of the object. */
+static int add_object_headers(struct s3_req *r, struct buf *out, const char *hdrs,
+			      int checksums)
 {
 	const char *p = hdrs ? hdrs : "Content-Type: binary/octet-stream\r\n";
 	while (*p) {
@@ -239,6 +256,8 @@ static int add_object_headers(struct s3_req *r, struct buf *out, const char *hdr
 		size_t n = eol ? (size_t)(eol + 2 - p) : strlen(p);
 		const char *colon = memchr(p, ':', n);
 		int skip = 0;
+		if (!checksums && !strncasecmp(p, "x-amz-checksum-", 15))
+			skip = 1;
 		for (size_t i = 0; colon && i < N_OVERRIDES && !skip; i++)
 			skip = s3_param(r, overrides[i].param) &&
 			       strlen(overrides[i].header) == (size_t)(colon - p) &&
@@ -266,6 +285,42 @@ static enum s3_cond get_conditions(struct s3_req *r, const struct atr_obj *o)
 	return s3_cond_eval(&h, o->etag, (time_t)(o->mtime_ns / 1000000000));
 }
 
+/* ?partNumber=N: "effectively a ranged GET" of that part (AWS): 206 with
+ * the part's Content-Range and, for an object completed from a multipart
+ * upload, x-amz-mp-parts-count. Any other object is one part. */
+static enum s3_err part_range(struct s3_req *r, const struct atr_obj *o, struct buf *extra,
+			      uint64_t *first, uint64_t *len, int *status)
+{
+	const char *pn = s3_param(r, "partNumber");
+	char *end = NULL;
+	uint64_t off, n;
+	long v = 0;
+	int count;
+	if (s3_header(r, "Range"))
+		return S3_ERR_PART_NUMBER_AND_RANGE;
+	if (pn && *pn >= '0' && *pn <= '9')
+		v = strtol(pn, &end, 10); /* overflow gives LONG_MAX: out of range */
+	if (v < 1 || v > ATR_PART_MAX || !end || *end)
+		return S3_ERR_PART_NUMBER_ARG;
+	int rc = atr_object_part(r->srv->core, o, (int)v, &off, &n, &count);
+	if (rc == ATR_E_INVALID_PART)
+		return S3_ERR_INVALID_PART_NUMBER;
+	if (rc)
+		return s3_err_from_core(rc);
+	if (count && buf_addf(extra, "x-amz-mp-parts-count: %d\r\n", count))
+		return S3_ERR_INTERNAL;
+	if (n) {
+		*status = 206;
+		if (buf_addf(extra, "Content-Range: bytes %llu-%llu/%llu\r\n",
+			     (unsigned long long)off, (unsigned long long)(off + n - 1),
+			     (unsigned long long)o->size))
+			return S3_ERR_INTERNAL;
+	}
+	*first = off;
+	*len = n;
+	return S3_ERR_OK;
+}
+
 /* GET and HEAD: preconditions (412, 304), then one byte range (206, 416),
  * read through the block cache one block at a time, only the blocks the
  * range covers. */
@@ -274,6 +329,7 @@ enum s3_err s3_get_object(struct s3_req *r)
 	struct atr_obj obj;
 	struct atr_reader *rd = NULL;
 	int head = !strcmp(r->method, "HEAD");
+	const char *mode = s3_header(r, "x-amz-checksum-mode");
 	enum s3_err e = overrides_check(r);
 	if (e)
 		return e;
@@ -298,7 +354,10 @@ enum s3_err s3_get_object(struct s3_req *r)
 	case S3_COND_OK:
 		break;
 	}
-	switch (range_parse(s3_header(r, "Range"), size, &first, &last)) {
+	if (s3_has_param(r, "partNumber")) {
+		if ((e = part_range(r, &obj, &extra, &first, &len, &status)))
+			goto out;
+	} else switch (range_parse(s3_header(r, "Range"), size, &first, &last)) {
 	case RANGE_UNSATISFIABLE:
 		snprintf(r->err_hdrs, sizeof(r->err_hdrs), "Content-Range: bytes */%llu\r\n",
 			 (unsigned long long)size);
@@ -313,8 +372,17 @@ enum s3_err s3_get_object(struct s3_req *r)
 	case RANGE_NONE:
 		break;
 	}
+	char *tags = NULL;
+	if (atr_obj_tags(r->srv->core, &obj, &tags) == ATR_OK && tags &&
+	    buf_addf(&extra, "x-amz-tagging-count: %d\r\n", s3_tagging_count(tags))) {
+		free(tags);
+		e = S3_ERR_INTERNAL;
+		goto out;
+	}
+	free(tags);
 	if (buf_addstr(&extra, "Accept-Ranges: bytes\r\n") ||
-	    add_object_headers(r, &extra, obj.hdrs)) {
+	    add_object_headers(r, &extra, obj.hdrs, status == 200 && mode &&
+					!strcasecmp(mode, "ENABLED"))) {
 		e = S3_ERR_INTERNAL;
 		goto out;
 	}

@@ -41,6 +41,11 @@ static const struct route routes[] = {
 	{ "GET", T_OBJECT, "uploadId", s3_list_parts },
 	{ "POST", T_OBJECT, "uploadId", s3_complete_multipart },
 	{ "DELETE", T_OBJECT, "uploadId", s3_abort_multipart },
+	{ "GET", T_OBJECT, "tagging", s3_get_object_tagging },
+	{ "PUT", T_OBJECT, "tagging", s3_put_object_tagging },
+	{ "DELETE", T_OBJECT, "tagging", s3_delete_object_tagging },
+	{ "GET", T_OBJECT, "partNumber", s3_get_object },
+	{ "HEAD", T_OBJECT, "partNumber", s3_get_object },
 };
 
 /* Query parameters that name an S3 sub-resource or operation. A request

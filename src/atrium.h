@@ -181,7 +181,26 @@ void atr_get_close(struct atr_reader *r);
  * src stays open (its read position is used); out->hdrs is left NULL. */
 int atr_object_copy(struct atr_core *c, const struct atr_user *u, struct atr_reader *src,
 		    const char *src_etag, const char *bucket, const char *key, const char *hdrs,
-		    struct atr_obj *out);
+		    const char *tags, struct atr_obj *out);
+
+/* Object tags. An object's tag set is kept apart from its bytes and
+ * headers, under its ino, as the front end's encoded string (S3's
+ * "k1=v1&k2=v2", URL-encoded); the core stores it and never interprets it.
+ * A PUT, copy (the tags argument above) or multipart completion gives the
+ * new object its tags, none unless given; a rename keeps them; deleting the
+ * object drops them. Setting tags leaves the object's version, ETag and
+ * mtime alone. */
+/* The tags a PUT commits with (copied; before atr_put_commit). */
+int atr_put_tags(struct atr_writer *w, const char *tags);
+/* Read permission; *tags malloc'd, "" if the object has none. */
+int atr_object_tags_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			const char *key, char **tags);
+/* Write permission on the object; NULL or "" removes them. */
+int atr_object_tags_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			const char *key, const char *tags);
+/* The tags of o as atr_object_stat or atr_get_open gave it (whose caller
+ * may read it): *tags malloc'd, or NULL if none. */
+int atr_obj_tags(struct atr_core *c, const struct atr_obj *o, char **tags);
 
 /* Listing in S3 order: binary order of the whole key. Items are keys, or
  * common prefixes when a delimiter is given (each prefix once). */
@@ -248,6 +267,11 @@ struct atr_mpu_part {
 /* hdrs: the stored headers the completed object will carry (may be NULL). */
 int atr_mpu_create(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		   const char *key, const char *hdrs, char upload_id[ATR_UPLOAD_ID_LEN + 1]);
+/* The same, with the tags (see object tags below; NULL or "" for none)
+ * the completed object will carry. */
+int atr_mpu_create_tagged(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			  const char *key, const char *hdrs, const char *tags,
+			  char upload_id[ATR_UPLOAD_ID_LEN + 1]);
 
 /* Uploading a part works like atr_put_*: begin checks the upload, the part
  * number (ATR_E_INVALID_ARG outside 1..ATR_PART_MAX) and permission and
@@ -261,6 +285,10 @@ int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char 
 		       const char *key, const char *upload_id, int number,
 		       struct atr_part_writer **out);
 int atr_mpu_part_write(struct atr_part_writer *w, const void *data, size_t len);
+/* Writes bytes [off, off + len) of an open reader (S3's UploadPartCopy;
+ * the caller checked the range against the source's size). */
+int atr_mpu_part_copy(struct atr_part_writer *w, struct atr_reader *src, uint64_t off,
+		      uint64_t len);
 /* MD5 of everything written so far; valid once writing is over. */
 void atr_mpu_part_md5(struct atr_part_writer *w, unsigned char out[16]);
 uint64_t atr_mpu_part_size(const struct atr_part_writer *w);
@@ -294,6 +322,14 @@ int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *b
 		     const char *key, const char *upload_id, const struct atr_mpu_part *parts,
 		     int n, uint64_t min_part_size, atr_progress_cb progress, void *arg,
 		     struct atr_obj *out);
+
+/* Where part number (1..ATR_PART_MAX, else ATR_E_INVALID_ARG) of object o
+ * (from atr_object_stat or atr_get_open) lies: *off and *len. An object
+ * completed from a multipart upload keeps its parts' sizes, and *count is
+ * how many it has; any other object is one part (number 1, all of it) and
+ * *count is 0. ATR_E_INVALID_PART if o has no such part. */
+int atr_object_part(struct atr_core *c, const struct atr_obj *o, int number, uint64_t *off,
+		    uint64_t *len, int *count);
 
 /* Discards the upload and every part of it. */
 int atr_mpu_abort(struct atr_core *c, const struct atr_user *u, const char *bucket,

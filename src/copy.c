@@ -49,7 +49,7 @@ static int copy_through_cache(struct atr_reader *src, struct atr_writer *w,
 
 int atr_object_copy(struct atr_core *c, const struct atr_user *u, struct atr_reader *src,
 		    const char *src_etag, const char *bucket, const char *key, const char *hdrs,
-		    struct atr_obj *out)
+		    const char *tags, struct atr_obj *out)
 {
 	char etag[ATR_ETAG_MAX + 1] = EMPTY_MD5;
 	struct atr_writer *w;
@@ -71,7 +71,7 @@ int atr_object_copy(struct atr_core *c, const struct atr_user *u, struct atr_rea
 		return rc;
 	}
 	struct commit cm = { .user = w->user, .bucket = w->bucket, .key = w->key,
-			     .stage = w->stage, .etag = etag, .hdrs = hdrs };
+			     .stage = w->stage, .etag = etag, .hdrs = hdrs, .tags = tags };
 	rc = object_commit(c, &cm, out);
 	w->stage = NULL; /* committed or discarded by the commit */
 	atr_put_abort(w);

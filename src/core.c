@@ -123,11 +123,15 @@ static int root_row(struct atr_core *c, const char *bucket, const char *owner)
 
 /* The bucket's row, importing a bucket directory created behind our back
  * and forgetting one whose directory is gone. Call without ns_lock. */
-static int bucket_get(struct atr_core *c, const char *name, struct atr_bucket *out)
+static int bucket_get(struct atr_core *c, const char *name, struct atr_bucket *out, int verify)
 {
 	struct ufs_stat st;
-	int have_dir = c->ufs->ops->stat(c->ufs, name, &st) == ATR_OK && st.is_dir;
 	int rc = meta_bucket_get(c->meta, name, out);
+	/* The object path trusts a known bucket (a stat per request is not
+	 * free); bucket operations and listings verify its directory. */
+	if (rc == ATR_OK && !verify)
+		return ATR_OK;
+	int have_dir = c->ufs->ops->stat(c->ufs, name, &st) == ATR_OK && st.is_dir;
 	if (rc == ATR_OK && have_dir)
 		return ATR_OK;
 	if (rc != ATR_OK && rc != ATR_E_NO_BUCKET)
@@ -170,7 +174,7 @@ int bucket_check(struct atr_core *c, const struct atr_user *u, const char *name,
 	struct atr_bucket b;
 	if (!atr_bucket_name_valid(name))
 		return ATR_E_INVALID_BUCKET;
-	int rc = bucket_get(c, name, out ? out : &b);
+	int rc = bucket_get(c, name, out ? out : &b, 0);
 	if (rc)
 		return rc;
 	return may(u, (out ? out : &b)->owner, 0755, want) ? ATR_OK : ATR_E_ACCESS;
@@ -179,7 +183,13 @@ int bucket_check(struct atr_core *c, const struct atr_user *u, const char *name,
 int atr_bucket_stat(struct atr_core *c, const struct atr_user *u, const char *name,
 		    struct atr_bucket *out)
 {
-	return bucket_check(c, u, name, 1, out);
+	struct atr_bucket b;
+	if (!atr_bucket_name_valid(name))
+		return ATR_E_INVALID_BUCKET;
+	int rc = bucket_get(c, name, out ? out : &b, 1);
+	if (rc)
+		return rc;
+	return may(u, (out ? out : &b)->owner, 0755, 1) ? ATR_OK : ATR_E_ACCESS;
 }
 
 int atr_bucket_create(struct atr_core *c, const struct atr_user *u, const char *name,
@@ -188,7 +198,7 @@ int atr_bucket_create(struct atr_core *c, const struct atr_user *u, const char *
 	struct atr_bucket b;
 	if (!atr_bucket_name_valid(name))
 		return ATR_E_INVALID_BUCKET;
-	int rc = bucket_get(c, name, &b);
+	int rc = bucket_get(c, name, &b, 1);
 	if (rc == ATR_OK)
 		return strcmp(b.owner, u->name) ? ATR_E_BUCKET_EXISTS : ATR_E_BUCKET_OWNED;
 	if (rc != ATR_E_NO_BUCKET)
@@ -308,7 +318,7 @@ static int import_bucket_dir(void *arg, const char *name, const struct ufs_stat 
 {
 	struct atr_bucket b;
 	if (st->is_dir && atr_bucket_name_valid(name))
-		bucket_get(arg, name, &b);
+		bucket_get(arg, name, &b, 1);
 	return 0;
 }
 
@@ -317,10 +327,44 @@ int sync_buckets(struct atr_core *c)
 	return c->ufs->ops->readdir(c->ufs, "", import_bucket_dir, c);
 }
 
+struct bucket_names {
+	struct atr_core *c;
+	char (*v)[ATR_BUCKET_MAX + 1];
+	size_t n, cap;
+};
+
+static int collect_bucket(void *arg, const struct atr_bucket *b)
+{
+	struct bucket_names *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		void *v = realloc(l->v, cap * sizeof(*l->v));
+		if (!v)
+			return 1;
+		l->v = v;
+		l->cap = cap;
+	}
+	snprintf(l->v[l->n++], ATR_BUCKET_MAX + 1, "%s", b->name);
+	return 0;
+}
+
 int atr_bucket_list(struct atr_core *c, const struct atr_user *u, atr_bucket_cb cb, void *arg)
 {
+	struct bucket_names names = { .c = c };
 	sync_buckets(c);
-	return meta_bucket_list(c->meta, u->name, cb, arg);
+	/* Collect first, then verify each directory (which may forget a
+	 * bucket: no writes while the scan is open). */
+	int rc = meta_bucket_list(c->meta, u->name, collect_bucket, &names);
+	for (size_t i = 0; !rc && i < names.n; i++) {
+		struct atr_bucket b;
+		int e = bucket_get(c, names.v[i], &b, 1);
+		if (e == ATR_OK && cb(arg, &b))
+			break;
+		if (e && e != ATR_E_NO_BUCKET)
+			rc = e;
+	}
+	free(names.v);
+	return rc;
 }
 
 int hash_ufs_file(struct atr_core *c, const char *path, char etag[ATR_ETAG_MAX + 1],

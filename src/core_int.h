@@ -74,6 +74,11 @@ struct commit {
 	 * does not (callers check it first, and then it has changed since). */
 	int must_not_exist;
 	const char *if_etag;     /* NULL, "*" (any object), or the hex ETag */
+	/* A multipart completion's part sizes, kept with the object (NULL
+	 * for any other commit, which drops an earlier object's). */
+	const uint64_t *part_sizes;
+	int nparts;
+	const char *tags;        /* the object's tags; NULL or "" for none */
 };
 /* Makes cm visible atomically (rename + one transaction), replacing what
  * was at the key; creates implied directories. The one commit path of PUT,
@@ -115,6 +120,7 @@ struct atr_writer {
 	int is_dir;
 	int must_not_exist;             /* conditions for the commit */
 	char if_etag[ATR_ETAG_MAX + 1]; /* "" for none */
+	char *tags;                     /* malloc'd or NULL (atr_put_tags) */
 };
 
 struct atr_reader {

@@ -22,6 +22,8 @@ enum stmt_id {
 	ST_MPU_PART_GET, ST_MPU_PART_PUT, ST_MPU_PART_SCAN,
 	ST_OBJ_RENAME, ST_OBJ_RENAME_PREFIX, ST_OBJ_SET_ATTR, ST_OBJ_SET_ATTR_RANGE,
 	ST_BUCKET_SET_OWNER, ST_TOTALS,
+	ST_PARTS_PUT, ST_PARTS_GET, ST_PARTS_DELETE,
+	ST_TAGS_PUT, ST_TAGS_GET, ST_TAGS_DELETE, ST_MPU_TAGS_PUT, ST_MPU_TAGS_GET,
 	ST__COUNT
 };
 
@@ -84,6 +86,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_TOTALS] = "SELECT coalesce(sum(is_dir = 0), 0), coalesce(sum(is_dir = 1 AND key <> ''), 0), "
 		      "coalesce(sum(CASE WHEN is_dir = 0 THEN size ELSE 0 END), 0), "
 		      "(SELECT count(*) FROM mpu_uploads) FROM objects",
+	[ST_PARTS_PUT] = "INSERT OR REPLACE INTO object_parts(ino, version, sizes) VALUES (?1, ?2, ?3)",
+	[ST_PARTS_GET] = "SELECT sizes FROM object_parts WHERE ino = ?1 AND version = ?2",
+	[ST_PARTS_DELETE] = "DELETE FROM object_parts WHERE ino = ?1",
+	[ST_TAGS_PUT] = "INSERT OR REPLACE INTO object_tags(ino, tags) VALUES (?1, ?2)",
+	[ST_TAGS_GET] = "SELECT tags FROM object_tags WHERE ino = ?1",
+	[ST_TAGS_DELETE] = "DELETE FROM object_tags WHERE ino = ?1",
+	[ST_MPU_TAGS_PUT] = "INSERT OR REPLACE INTO mpu_tags(upload_id, tags) VALUES (?1, ?2)",
+	[ST_MPU_TAGS_GET] = "SELECT tags FROM mpu_tags WHERE upload_id = ?1",
 };
 
 static const char schema[] =
@@ -104,7 +114,18 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS mpu_parts("
 	"  upload_id TEXT NOT NULL, number INTEGER NOT NULL, size INTEGER NOT NULL,"
 	"  mtime INTEGER NOT NULL, etag TEXT NOT NULL, file TEXT NOT NULL,"
-	"  PRIMARY KEY(upload_id, number)) WITHOUT ROWID;";
+	"  PRIMARY KEY(upload_id, number)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS object_parts("
+	"  ino INTEGER PRIMARY KEY, version INTEGER NOT NULL, sizes BLOB NOT NULL);"
+	"CREATE TRIGGER IF NOT EXISTS object_parts_gone AFTER DELETE ON objects"
+	"  BEGIN DELETE FROM object_parts WHERE ino = old.ino; END;"
+	"CREATE TABLE IF NOT EXISTS object_tags(ino INTEGER PRIMARY KEY, tags TEXT NOT NULL);"
+	"CREATE TRIGGER IF NOT EXISTS object_tags_gone AFTER DELETE ON objects"
+	"  BEGIN DELETE FROM object_tags WHERE ino = old.ino; END;"
+	"CREATE TABLE IF NOT EXISTS mpu_tags(upload_id TEXT PRIMARY KEY, tags TEXT NOT NULL)"
+	"  WITHOUT ROWID;"
+	"CREATE TRIGGER IF NOT EXISTS mpu_tags_gone AFTER DELETE ON mpu_uploads"
+	"  BEGIN DELETE FROM mpu_tags WHERE upload_id = old.upload_id; END;";
 
 struct meta_conn {
 	int64_t txn_start; /* mono_ns of this thread's open BEGIN */
@@ -763,6 +784,136 @@ int meta_totals(struct meta *m, struct atr_ns_totals *out)
 		out->dirs = (uint64_t)sqlite3_column_int64(s, 1);
 		out->bytes = (uint64_t)sqlite3_column_int64(s, 2);
 		out->uploads = (uint64_t)sqlite3_column_int64(s, 3);
+	}
+	return done(s, rc);
+}
+
+int meta_obj_parts_put(struct meta *m, uint64_t ino, uint64_t version, const uint64_t *sizes,
+		       int n)
+{
+	sqlite3_stmt *s = stmt(m, ST_PARTS_PUT);
+	unsigned char *blob = malloc((size_t)n * 8);
+	if (!s || !blob) {
+		free(blob);
+		return s ? ATR_E_NOMEM : ATR_E_IO;
+	}
+	for (int i = 0; i < n; i++)
+		for (int b = 0; b < 8; b++)
+			blob[i * 8 + b] = (unsigned char)(sizes[i] >> (8 * b));
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	sqlite3_bind_int64(s, 2, (int64_t)version);
+	sqlite3_bind_blob(s, 3, blob, n * 8, free);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_obj_parts_get(struct meta *m, uint64_t ino, uint64_t version, uint64_t **sizes, int *n)
+{
+	sqlite3_stmt *s = stmt(m, ST_PARTS_GET);
+	*sizes = NULL;
+	*n = 0;
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	sqlite3_bind_int64(s, 2, (int64_t)version);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		int err = done(s, rc);
+		return err ? err : ATR_E_NO_KEY;
+	}
+	const unsigned char *blob = sqlite3_column_blob(s, 0);
+	int len = sqlite3_column_bytes(s, 0), count = len / 8;
+	if (!blob || count < 1 || count > ATR_PART_MAX || len % 8) {
+		done(s, rc);
+		return ATR_E_NO_KEY; /* not something we wrote */
+	}
+	if (!(*sizes = malloc((size_t)count * sizeof(**sizes)))) {
+		done(s, rc);
+		return ATR_E_NOMEM;
+	}
+	for (int i = 0; i < count; i++) {
+		uint64_t v = 0;
+		for (int b = 7; b >= 0; b--)
+			v = v << 8 | blob[i * 8 + b];
+		(*sizes)[i] = v;
+	}
+	*n = count;
+	return done(s, rc);
+}
+
+int meta_obj_parts_delete(struct meta *m, uint64_t ino)
+{
+	sqlite3_stmt *s = stmt(m, ST_PARTS_DELETE);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_obj_tags_put(struct meta *m, uint64_t ino, const char *tags)
+{
+	sqlite3_stmt *s = stmt(m, ST_TAGS_PUT);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	sqlite3_bind_text(s, 2, tags, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_obj_tags_get(struct meta *m, uint64_t ino, char **tags)
+{
+	sqlite3_stmt *s = stmt(m, ST_TAGS_GET);
+	*tags = NULL;
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		int err = done(s, rc);
+		return err ? err : ATR_E_NO_KEY;
+	}
+	const char *t = (const char *)sqlite3_column_text(s, 0);
+	if (!(*tags = strdup(t ? t : ""))) {
+		done(s, rc);
+		return ATR_E_NOMEM;
+	}
+	return done(s, rc);
+}
+
+int meta_obj_tags_delete(struct meta *m, uint64_t ino)
+{
+	sqlite3_stmt *s = stmt(m, ST_TAGS_DELETE);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_mpu_tags_put(struct meta *m, const char *upload_id, const char *tags)
+{
+	sqlite3_stmt *s = stmt(m, ST_MPU_TAGS_PUT);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, tags, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_mpu_tags_get(struct meta *m, const char *upload_id, char **tags)
+{
+	sqlite3_stmt *s = stmt(m, ST_MPU_TAGS_GET);
+	*tags = NULL;
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		int err = done(s, rc);
+		return err ? err : ATR_E_NO_KEY;
+	}
+	const char *t = (const char *)sqlite3_column_text(s, 0);
+	if (!(*tags = strdup(t ? t : ""))) {
+		done(s, rc);
+		return ATR_E_NOMEM;
 	}
 	return done(s, rc);
 }

@@ -117,6 +117,38 @@ typedef int (*meta_mpu_part_cb)(void *arg, const struct meta_mpu_part *p);
 int meta_mpu_part_scan(struct meta *m, const char *upload_id, int after,
 		       meta_mpu_part_cb cb, void *arg);
 
+/*
+ * Part sizes of an object completed from a multipart upload (GET/HEAD
+ * ?partNumber):
+ *   object_parts(ino PK, version, sizes BLOB)
+ * sizes holds the parts' sizes in order, 8 bytes little-endian each; the row
+ * describes the object while its version is still that version (a later
+ * PUT or a change behind our back moves the version on). A trigger drops
+ * the row when the object's row is deleted.
+ */
+int meta_obj_parts_put(struct meta *m, uint64_t ino, uint64_t version, const uint64_t *sizes,
+		       int n);
+/* *sizes malloc'd, *n of them; ATR_E_NO_KEY if the object at that version
+ * has none. */
+int meta_obj_parts_get(struct meta *m, uint64_t ino, uint64_t version, uint64_t **sizes, int *n);
+int meta_obj_parts_delete(struct meta *m, uint64_t ino);
+
+/*
+ * Object tags (src/tagging.c):
+ *   object_tags(ino PK, tags TEXT)
+ * The front end's encoded tag set of the object at ino; no row: no tags.
+ * A trigger drops the row when the object's row is deleted.
+ */
+int meta_obj_tags_put(struct meta *m, uint64_t ino, const char *tags);
+/* *tags malloc'd; ATR_E_NO_KEY if the object has none. */
+int meta_obj_tags_get(struct meta *m, uint64_t ino, char **tags);
+int meta_obj_tags_delete(struct meta *m, uint64_t ino);
+/* The tags an upload's object will get (src/multipart.c):
+ *   mpu_tags(upload_id PK, tags), dropped by a trigger with the upload. */
+int meta_mpu_tags_put(struct meta *m, const char *upload_id, const char *tags);
+/* *tags malloc'd; ATR_E_NO_KEY if the upload has none. */
+int meta_mpu_tags_get(struct meta *m, const char *upload_id, char **tags);
+
 /* Renames, attributes and totals (src/fs.c). A rename moves the row(s),
  * keeping ino; rename_prefix moves every row in [prefix, upto) to
  * to_prefix + the rest of its key. set_attr changes mode (< 0: kept) and

@@ -136,6 +136,13 @@ static int upload_get(struct atr_core *c, const struct atr_user *u, const char *
 int atr_mpu_create(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		   const char *key, const char *hdrs, char upload_id[ATR_UPLOAD_ID_LEN + 1])
 {
+	return atr_mpu_create_tagged(c, u, bucket, key, hdrs, NULL, upload_id);
+}
+
+int atr_mpu_create_tagged(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			  const char *key, const char *hdrs, const char *tags,
+			  char upload_id[ATR_UPLOAD_ID_LEN + 1])
+{
 	struct meta_mpu mu;
 	unsigned char rnd[8];
 	size_t klen = strlen(key);
@@ -159,7 +166,15 @@ int atr_mpu_create(struct atr_core *c, const struct atr_user *u, const char *buc
 	snprintf(mu.up.owner, sizeof(mu.up.owner), "%s", u->name);
 	mu.hdrs = (char *)hdrs;
 	pthread_mutex_lock(&c->ns_lock);
-	rc = meta_mpu_insert(c->meta, &mu);
+	if (!(rc = meta_begin(c->meta))) {
+		rc = meta_mpu_insert(c->meta, &mu);
+		if (!rc && tags && *tags)
+			rc = meta_mpu_tags_put(c->meta, mu.up.upload_id, tags);
+		if (rc)
+			meta_rollback(c->meta);
+		else
+			rc = meta_commit(c->meta);
+	}
 	pthread_mutex_unlock(&c->ns_lock);
 	if (!rc)
 		memcpy(upload_id, mu.up.upload_id, ATR_UPLOAD_ID_LEN + 1);
@@ -216,6 +231,28 @@ int atr_mpu_part_write(struct atr_part_writer *w, const void *data, size_t len)
 	hash_update(&w->md5, data, len);
 	w->size += len;
 	return w->c->ufs->ops->stage_write(w->stage, data, len);
+}
+
+int atr_mpu_part_copy(struct atr_part_writer *w, struct atr_reader *src, uint64_t off,
+		      uint64_t len)
+{
+	/* Through the block cache, hashed on the way: the part's ETag is the
+	 * MD5 of these bytes, whatever the source's ETag is. */
+	for (uint64_t end = off + len; off < end;) {
+		const void *data;
+		size_t n;
+		int rc = atr_get_read(src, off, &data, &n);
+		if (rc)
+			return rc;
+		if (n == 0)
+			return ATR_E_IO; /* shorter than its row said */
+		if (n > end - off)
+			n = (size_t)(end - off);
+		if ((rc = atr_mpu_part_write(w, data, n)))
+			return rc;
+		off += n;
+	}
+	return ATR_OK;
 }
 
 void atr_mpu_part_md5(struct atr_part_writer *w, unsigned char out[16])
@@ -324,7 +361,7 @@ int atr_mpu_list_parts(struct atr_core *c, const struct atr_user *u, const char 
  * big enough; computes the object's ETag and size. */
 static int check_parts(struct atr_core *c, const char *id, const struct atr_mpu_part *parts,
 		       int n, uint64_t min_part_size, char etag[ATR_ETAG_MAX + 1],
-		       uint64_t *total)
+		       uint64_t *total, uint64_t *sizes)
 {
 	struct hash h;
 	int rc = ATR_OK, small = 0;
@@ -345,6 +382,7 @@ static int check_parts(struct atr_core *c, const char *id, const struct atr_mpu_
 			small = 1;
 		hash_update(&h, sum, MD5_LEN);
 		*total += p.p.size;
+		sizes[i] = p.p.size;
 	}
 	if (!rc && small)
 		rc = ATR_E_PART_TOO_SMALL;
@@ -395,13 +433,18 @@ int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *b
 	struct busy me = { .upload_id = upload_id };
 	struct ufs_stage *stage = NULL;
 	char etag[ATR_ETAG_MAX + 1];
-	uint64_t total = 0;
+	uint64_t total = 0, *sizes = NULL;
+	char *tags = NULL;
 	int rc, gone = 0;
 
 	if ((rc = upload_get(c, u, bucket, key, upload_id, 2 | 1, &mu, 1)))
 		return rc;
 	if (n < 1 || n > ATR_PART_MAX) {
 		rc = ATR_E_INVALID_ARG;
+		goto out;
+	}
+	if (!(sizes = malloc((size_t)n * sizeof(*sizes)))) {
+		rc = ATR_E_NOMEM;
 		goto out;
 	}
 	for (int i = 1; i < n; i++)
@@ -421,14 +464,19 @@ int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *b
 	if (rc)
 		goto out;
 
-	if (!(rc = check_parts(c, upload_id, parts, n, min_part_size, etag, &total))) {
+	rc = meta_mpu_tags_get(c->meta, upload_id, &tags);
+	if (rc == ATR_E_NO_KEY)
+		rc = ATR_OK;
+	if (!rc && !(rc = check_parts(c, upload_id, parts, n, min_part_size, etag, &total,
+				      sizes))) {
 		if (progress)
 			progress(arg, 0, total);
 		rc = assemble(c, upload_id, parts, n, total, progress, arg, &stage);
 	}
 	if (!rc) {
 		struct commit cm = { .user = mu.up.owner, .bucket = bucket, .key = key,
-				     .stage = stage, .etag = etag, .hdrs = mu.hdrs };
+				     .stage = stage, .etag = etag, .hdrs = mu.hdrs,
+				     .part_sizes = sizes, .nparts = n, .tags = tags };
 		rc = object_commit(c, &cm, out); /* consumes the stage */
 	}
 
@@ -457,8 +505,45 @@ int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *b
 	if (gone)
 		c->ufs->ops->part_remove_upload(c->ufs, upload_id);
 out:
+	free(tags);
+	free(sizes);
 	free(mu.hdrs);
 	return rc;
+}
+
+int atr_object_part(struct atr_core *c, const struct atr_obj *o, int number, uint64_t *off,
+		    uint64_t *len, int *count)
+{
+	uint64_t *sizes, sum = 0;
+	int n;
+	*off = 0;
+	*len = o->is_dir ? 0 : o->size;
+	*count = 0;
+	if (number < 1 || number > ATR_PART_MAX)
+		return ATR_E_INVALID_ARG;
+	int rc = meta_obj_parts_get(c->meta, o->ino, o->version, &sizes, &n);
+	if (rc == ATR_E_NO_KEY)
+		return number == 1 ? ATR_OK : ATR_E_INVALID_PART; /* one part: all of it */
+	if (rc)
+		return rc;
+	for (int i = 0; i < n; i++)
+		sum += sizes[i];
+	if (sum != o->size) {
+		/* Not the bytes the parts made (rewritten behind our back
+		 * with the same version): the object is one part now. */
+		free(sizes);
+		return number == 1 ? ATR_OK : ATR_E_INVALID_PART;
+	}
+	*count = n;
+	if (number > n) {
+		free(sizes);
+		return ATR_E_INVALID_PART;
+	}
+	for (int i = 0; i < number - 1; i++)
+		*off += sizes[i];
+	*len = sizes[number - 1];
+	free(sizes);
+	return ATR_OK;
 }
 
 int atr_mpu_abort(struct atr_core *c, const struct atr_user *u, const char *bucket,

@@ -252,6 +252,7 @@ void atr_put_abort(struct atr_writer *w)
 		hash_release(&w->md5);
 	if (w->stage)
 		w->c->ufs->ops->stage_abort(w->stage);
+	free(w->tags);
 	free(w);
 }
 
@@ -310,6 +311,16 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 	row->obj.hdrs = (char *)cm->hdrs;
 	rc = meta_obj_put(c->meta, cm->bucket, cm->key, row);
 	row->obj.hdrs = NULL;
+	if (!rc && cm->part_sizes)
+		rc = meta_obj_parts_put(c->meta, row->obj.ino, row->obj.version, cm->part_sizes,
+					cm->nparts);
+	else if (!rc && had)
+		rc = meta_obj_parts_delete(c->meta, row->obj.ino);
+	/* The new object's tags replace the old one's (S3: none unless given). */
+	if (!rc && cm->tags && *cm->tags)
+		rc = meta_obj_tags_put(c->meta, row->obj.ino, cm->tags);
+	else if (!rc && had)
+		rc = meta_obj_tags_delete(c->meta, row->obj.ino);
 	if (rc)
 		return rc;
 	touched_done(c, &t, cm->bucket);
@@ -346,7 +357,7 @@ int atr_put_commit(struct atr_writer *w, const char *hdrs, struct atr_obj *out)
 	struct commit cm = { .user = w->user, .bucket = w->bucket, .key = w->key,
 			     .stage = w->stage, .etag = etag, .hdrs = hdrs,
 			     .must_not_exist = w->must_not_exist,
-			     .if_etag = *w->if_etag ? w->if_etag : NULL };
+			     .if_etag = *w->if_etag ? w->if_etag : NULL, .tags = w->tags };
 	int rc = object_commit(w->c, &cm, out);
 	w->stage = NULL; /* committed or discarded by stage_commit */
 	atr_put_abort(w);

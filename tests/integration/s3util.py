@@ -1,4 +1,5 @@
 """Helpers shared by the integration tests (imported by conftest and tests)."""
+import base64
 import hashlib
 import http.client
 import os
@@ -6,6 +7,7 @@ import re
 import socket
 import uuid
 import xml.etree.ElementTree as ET
+import zlib
 
 S3NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
@@ -172,3 +174,51 @@ def curl(args, timeout=60, input_file=None):
         r = Resp(status, "", headers, body)
         r.raw_headers = raw
         return r
+
+
+# -- S3's checksums -----------------------------------------------------------
+
+def _crc_table(poly, bits):
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ poly if c & 1 else c >> 1
+        table.append(c)
+    return table, (1 << bits) - 1
+
+
+_T32C = _crc_table(0x82F63B78, 32)
+_T64 = _crc_table(0x9A6C9329AC4BC9B5, 64)
+
+
+def _crc(t, data):
+    table, mask = t
+    c = mask
+    for b in data:
+        c = (c >> 8) ^ table[(c ^ b) & 0xFF]
+    return c ^ mask
+
+
+def b64(raw):
+    return base64.b64encode(raw).decode()
+
+
+def crc32c(data):
+    return _crc(_T32C, data)
+
+
+def crc64nvme(data):
+    return _crc(_T64, data)
+
+
+def checksum(alg, data):
+    """S3's base64 value of x-amz-checksum-<alg> over data (bitwise CRCs:
+    slow, for test bodies)."""
+    if alg == "crc32":
+        return b64(zlib.crc32(data).to_bytes(4, "big"))
+    if alg == "crc32c":
+        return b64(crc32c(data).to_bytes(4, "big"))
+    if alg == "crc64nvme":
+        return b64(crc64nvme(data).to_bytes(8, "big"))
+    return b64(hashlib.new(alg, data).digest())

@@ -12,7 +12,7 @@ import boto
 import boto.s3.connection
 import pytest
 
-from s3util import S3NS, USERS, files_under
+from s3util import S3NS, USERS, checksum, files_under
 
 
 @pytest.fixture
@@ -118,6 +118,17 @@ def test_delete_objects_needs_an_integrity_header(sigv4_daemon, s3, bucket_name)
     s3.put_object(Bucket=bucket_name, Key="k", Body=b"k")
     crc = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
     r = post_delete(sigv4_daemon, bucket_name, body, headers={"x-amz-checksum-crc32": crc})
+    assert r.status == 200, r
+    assert listing(s3, bucket_name) == []
+    # CRC32C and CRC64NVME are verified too (check values of "123456789")
+    s3.put_object(Bucket=bucket_name, Key="k", Body=b"k")
+    for name, good in [("x-amz-checksum-crc32c", "4waSgw=="),
+                       ("x-amz-checksum-crc64nvme", "rosUhgp5mIg=")]:
+        r = post_delete(sigv4_daemon, bucket_name, body, headers={name: good})
+        assert r.status == 400 and r.error_code() == "BadDigest", r
+    assert listing(s3, bucket_name) == ["k"]
+    r = post_delete(sigv4_daemon, bucket_name, body,
+                    headers={"x-amz-checksum-crc64nvme": checksum("crc64nvme", body)})
     assert r.status == 200, r
     assert listing(s3, bucket_name) == []
 

@@ -95,7 +95,7 @@ static int copy(struct atr_core *c, const struct atr_user *u, const char *skey,
 	if (rc)
 		return rc;
 	rc = atr_object_copy(c, u, r, etag_override ? etag_override : src.etag, bucket, key,
-			     src.hdrs, out);
+			     src.hdrs, NULL, out);
 	atr_get_close(r);
 	atr_obj_release(&src);
 	return rc;

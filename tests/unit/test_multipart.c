@@ -589,6 +589,68 @@ static void deleted_bucket_drops_uploads(void **state)
 	assert_int_equal(l.n, 1);
 }
 
+/* The completed object keeps its parts' sizes (atr_object_part) and the
+ * upload's tags; both survive a restart, a later PUT drops both. */
+static void parts_and_tags_kept(void **state)
+{
+	struct fixture *f = *state;
+	char id[ATR_UPLOAD_ID_LEN + 1];
+	struct atr_mpu_part p[3], names[3];
+	struct atr_obj obj;
+	uint64_t off, len;
+	int count;
+	char *tags;
+	assert_int_equal(atr_mpu_create_tagged(f->c, &root, "bkt", "k", NULL, "a=1", id), ATR_OK);
+	assert_int_equal(part(f->c, "k", id, 1, "aaaa", &p[0]), ATR_OK);
+	assert_int_equal(part(f->c, "k", id, 2, "bb", &p[1]), ATR_OK);
+	assert_int_equal(part(f->c, "k", id, 5, "ccccccc", &p[2]), ATR_OK);
+	for (int i = 0; i < 3; i++)
+		name(&names[i], p[i].number, p[i].etag);
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "k", id, names, 3, 0, NULL, NULL,
+					  &obj), ATR_OK);
+	restart(f);
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "k", &obj), ATR_OK);
+	static const struct { int number, rc; uint64_t off, len; } want[] = {
+		{ 1, ATR_OK, 0, 4 }, { 2, ATR_OK, 4, 2 }, { 3, ATR_OK, 6, 7 },
+		{ 4, ATR_E_INVALID_PART, 0, 0 }, { 0, ATR_E_INVALID_ARG, 0, 0 },
+		{ ATR_PART_MAX + 1, ATR_E_INVALID_ARG, 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_int_equal(atr_object_part(f->c, &obj, want[i].number, &off, &len, &count),
+				 want[i].rc);
+		if (!want[i].rc) {
+			assert_int_equal(off, want[i].off);
+			assert_int_equal(len, want[i].len);
+			assert_int_equal(count, 3);
+		}
+	}
+	atr_obj_release(&obj);
+	assert_int_equal(atr_object_tags_get(f->c, &root, "bkt", "k", &tags), ATR_OK);
+	assert_string_equal(tags, "a=1");
+	free(tags);
+	/* bob may read the tags (0644) but not change them */
+	assert_int_equal(atr_object_tags_set(f->c, &bob, "bkt", "k", "b=2"), ATR_E_ACCESS);
+	assert_int_equal(atr_object_tags_set(f->c, &root, "bkt", "k", "b=2"), ATR_OK);
+	assert_int_equal(atr_object_tags_get(f->c, &bob, "bkt", "k", &tags), ATR_OK);
+	assert_string_equal(tags, "b=2");
+	free(tags);
+	/* A PUT makes a one-part object without tags. */
+	struct atr_writer *w;
+	assert_int_equal(atr_put_begin(f->c, &root, "bkt", "k", 3, &w), ATR_OK);
+	assert_int_equal(atr_put_write(w, "new", 3), ATR_OK);
+	assert_int_equal(atr_put_commit(w, NULL, NULL), ATR_OK);
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "k", &obj), ATR_OK);
+	assert_int_equal(atr_object_part(f->c, &obj, 1, &off, &len, &count), ATR_OK);
+	assert_true(off == 0 && len == 3 && count == 0);
+	assert_int_equal(atr_object_part(f->c, &obj, 2, &off, &len, &count),
+			 ATR_E_INVALID_PART);
+	atr_obj_release(&obj);
+	assert_int_equal(atr_object_tags_get(f->c, &root, "bkt", "k", &tags), ATR_OK);
+	assert_string_equal(tags, "");
+	free(tags);
+	assert_int_equal(atr_object_tags_set(f->c, &root, "bkt", "nope", "a=1"), ATR_E_NO_KEY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +661,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(list_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(restart_and_sweep, setup, teardown),
 		cmocka_unit_test_setup_teardown(deleted_bucket_drops_uploads, setup, teardown),
+		cmocka_unit_test_setup_teardown(parts_and_tags_kept, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,155 @@
+/* checksum — see checksum.h. */
+#include <pthread.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#include "common/checksum.h"
+
+/* Reflected polynomials: CRC-32C (iSCSI, RFC 3720) and CRC-64/NVME (the
+ * NVM Express spec's, AWS's CRC64NVME). Both start from all ones and
+ * finish inverted. */
+#define POLY32C 0x82f63b78u
+#define POLY64NVME 0x9a6c9329ac4bc9b5ull
+
+static uint32_t t32c[8][256];
+static uint64_t t64[8][256];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void tables_build(void)
+{
+	for (unsigned i = 0; i < 256; i++) {
+		uint32_t c = i;
+		uint64_t d = i;
+		for (int k = 0; k < 8; k++) {
+			c = c & 1 ? c >> 1 ^ POLY32C : c >> 1;
+			d = d & 1 ? d >> 1 ^ POLY64NVME : d >> 1;
+		}
+		t32c[0][i] = c;
+		t64[0][i] = d;
+	}
+	for (unsigned i = 0; i < 256; i++)
+		for (int s = 1; s < 8; s++) {
+			t32c[s][i] = t32c[s - 1][i] >> 8 ^ t32c[0][t32c[s - 1][i] & 0xff];
+			t64[s][i] = t64[s - 1][i] >> 8 ^ t64[0][t64[s - 1][i] & 0xff];
+		}
+}
+
+uint32_t crc32c_update(uint32_t crc, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint32_t c = ~crc;
+	pthread_once(&tables_once, tables_build);
+	while (len >= 8) {
+		uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+				   (uint32_t)p[3] << 24);
+		c = t32c[7][lo & 0xff] ^ t32c[6][lo >> 8 & 0xff] ^ t32c[5][lo >> 16 & 0xff] ^
+		    t32c[4][lo >> 24] ^ t32c[3][p[4]] ^ t32c[2][p[5]] ^ t32c[1][p[6]] ^
+		    t32c[0][p[7]];
+		p += 8;
+		len -= 8;
+	}
+	while (len--)
+		c = c >> 8 ^ t32c[0][(c ^ *p++) & 0xff];
+	return ~c;
+}
+
+uint64_t crc64nvme_update(uint64_t crc, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t c = ~crc;
+	pthread_once(&tables_once, tables_build);
+	while (len >= 8) {
+		uint64_t v = 0;
+		for (int k = 7; k >= 0; k--)
+			v = v << 8 | p[k];
+		v ^= c;
+		c = t64[7][v & 0xff] ^ t64[6][v >> 8 & 0xff] ^ t64[5][v >> 16 & 0xff] ^
+		    t64[4][v >> 24 & 0xff] ^ t64[3][v >> 32 & 0xff] ^ t64[2][v >> 40 & 0xff] ^
+		    t64[1][v >> 48 & 0xff] ^ t64[0][v >> 56];
+		p += 8;
+		len -= 8;
+	}
+	while (len--)
+		c = c >> 8 ^ t64[0][(c ^ *p++) & 0xff];
+	return ~c;
+}
+
+static const struct {
+	const char *name;
+	size_t len;
+} algs[] = {
+	[CHECKSUM_NONE] = { "", 0 },
+	[CHECKSUM_CRC32] = { "CRC32", 4 },
+	[CHECKSUM_CRC32C] = { "CRC32C", 4 },
+	[CHECKSUM_CRC64NVME] = { "CRC64NVME", 8 },
+	[CHECKSUM_SHA1] = { "SHA1", SHA1_LEN },
+	[CHECKSUM_SHA256] = { "SHA256", SHA256_LEN },
+};
+
+enum checksum_alg checksum_by_name(const char *name)
+{
+	for (size_t i = 1; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (!strcasecmp(name, algs[i].name))
+			return (enum checksum_alg)i;
+	return CHECKSUM_NONE;
+}
+
+const char *checksum_name(enum checksum_alg alg) { return algs[alg].name; }
+size_t checksum_len(enum checksum_alg alg) { return algs[alg].len; }
+
+int checksum_init(struct checksum *c, enum checksum_alg alg)
+{
+	c->alg = alg;
+	c->crc = 0;
+	if (alg == CHECKSUM_SHA1)
+		return hash_init(&c->h, HASH_SHA1);
+	if (alg == CHECKSUM_SHA256)
+		return hash_init(&c->h, HASH_SHA256);
+	return alg == CHECKSUM_NONE ? -1 : 0;
+}
+
+void checksum_update(struct checksum *c, const void *data, size_t len)
+{
+	switch (c->alg) {
+	case CHECKSUM_CRC32:
+		/* zlib takes uInt lengths */
+		for (const unsigned char *p = data; len;) {
+			uInt n = len > (1u << 30) ? 1u << 30 : (uInt)len;
+			c->crc = crc32((uLong)c->crc, p, n);
+			p += n;
+			len -= n;
+		}
+		break;
+	case CHECKSUM_CRC32C:
+		c->crc = crc32c_update((uint32_t)c->crc, data, len);
+		break;
+	case CHECKSUM_CRC64NVME:
+		c->crc = crc64nvme_update(c->crc, data, len);
+		break;
+	case CHECKSUM_SHA1:
+	case CHECKSUM_SHA256:
+		hash_update(&c->h, data, len);
+		break;
+	case CHECKSUM_NONE:
+		break;
+	}
+}
+
+void checksum_final(struct checksum *c, unsigned char *out)
+{
+	size_t n = algs[c->alg].len;
+	if (c->alg == CHECKSUM_SHA1 || c->alg == CHECKSUM_SHA256) {
+		hash_final(&c->h, out);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = (unsigned char)(c->crc >> (8 * (n - 1 - i)));
+}
+
+void checksum_release(struct checksum *c)
+{
+	if (c->alg == CHECKSUM_SHA1 || c->alg == CHECKSUM_SHA256)
+		hash_release(&c->h);
+	c->alg = CHECKSUM_NONE;
+}

@@ -1,0 +1,173 @@
+/*
+ * s3_tagging — object tagging: GetObjectTagging, PutObjectTagging,
+ * DeleteObjectTagging (?tagging), and the tag sets that come with PutObject
+ * (x-amz-tagging, URL query form) and CopyObject (x-amz-tagging-directive).
+ *
+ * A tag set is stored in the core in one canonical form: "k=v&k2=v2", each
+ * key and value URL-encoded, in the order given. AWS's limits are checked
+ * on the way in (InvalidTag): at most 10 tags, keys of 1..128 and values of
+ * 0..256 Unicode characters, no key twice.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/uri.h"
+#include "common/xml.h"
+#include "s3/s3_int.h"
+
+#define TAGS_MAX 10
+#define TAG_KEY_MAX 128
+#define TAG_VALUE_MAX 256
+#define TAGGING_BODY_MAX (64 * 1024)
+
+/* Unicode characters in valid UTF-8 (bytes that do not continue one), or
+ * SIZE_MAX for invalid UTF-8 or a control character (no XML can carry
+ * most of them back). */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	if (!utf8_valid(s, strlen(s)))
+		return SIZE_MAX;
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return SIZE_MAX;
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	}
+	return n;
+}
+
+struct tag_set {
+	int n;
+	const char *key[TAGS_MAX];
+	struct buf *out;
+};
+
+static enum s3_err tag_add(struct tag_set *t, const char *k, const char *v)
+{
+	if (t->n == TAGS_MAX)
+		return S3_ERR_TAGS_TOO_MANY;
+	if (!*k || utf8_chars(k) > TAG_KEY_MAX)
+		return S3_ERR_TAG_KEY_INVALID;
+	if (utf8_chars(v) > TAG_VALUE_MAX)
+		return S3_ERR_TAG_VALUE_INVALID;
+	for (int i = 0; i < t->n; i++)
+		if (!strcmp(t->key[i], k))
+			return S3_ERR_TAG_KEY_DUPLICATE;
+	t->key[t->n++] = k;
+	if ((t->out->len && buf_addstr(t->out, "&")) || uri_encode(t->out, k, strlen(k), 0) ||
+	    buf_addstr(t->out, "=") || uri_encode(t->out, v, strlen(v), 0))
+		return S3_ERR_INTERNAL;
+	return S3_ERR_OK;
+}
+
+enum s3_err s3_tagging_from_header(const char *v, struct buf *out)
+{
+	struct uri_query q;
+	struct tag_set t = { .out = out };
+	enum s3_err e = S3_ERR_OK;
+	if (uri_query_parse(&q, v))
+		return S3_ERR_TAG_HEADER_INVALID;
+	for (int i = 0; i < q.n && !e; i++)
+		e = tag_add(&t, q.p[i].name, q.p[i].value ? q.p[i].value : "");
+	uri_query_release(&q);
+	return e;
+}
+
+enum s3_err s3_tagging_from_xml(const char *xml, size_t len, struct buf *out)
+{
+	struct tag_set t = { .out = out };
+	enum s3_err e = S3_ERR_MALFORMED_XML;
+	char *keys[TAGS_MAX + 1] = { NULL };
+	int nkeys = 0;
+	xmlDocPtr doc = len ? xml_parse(xml, len) : NULL;
+	xmlNodePtr root = xml_root(doc, "Tagging");
+	xmlNodePtr set = root ? xml_child(root, "TagSet") : NULL;
+	if (!set)
+		goto out;
+	e = S3_ERR_OK;
+	for (xmlNodePtr p = xml_child(set, "Tag"); p && !e; p = xml_next(p, "Tag")) {
+		char *k = xml_text(xml_child(p, "Key"));
+		char *v = xml_text(xml_child(p, "Value"));
+		if (!k || !xml_child(p, "Value")) {
+			e = S3_ERR_MALFORMED_XML;
+		} else if (nkeys == TAGS_MAX) {
+			e = S3_ERR_TAGS_TOO_MANY;
+		} else {
+			keys[nkeys++] = k; /* kept alive: t.key points at it */
+			k = NULL;
+			e = tag_add(&t, keys[nkeys - 1], v ? v : "");
+		}
+		xmlFree(k);
+		xmlFree(v);
+	}
+out:
+	for (int i = 0; i < nkeys; i++)
+		xmlFree(keys[i]);
+	if (doc)
+		xmlFreeDoc(doc);
+	return e;
+}
+
+int s3_tagging_count(const char *tags)
+{
+	int n = tags && *tags ? 1 : 0;
+	for (const char *p = tags; p && *p; p++)
+		n += *p == '&';
+	return n;
+}
+
+enum s3_err s3_get_object_tagging(struct s3_req *r)
+{
+	struct buf xml = BUF_INIT(64 * 1024);
+	struct uri_query q;
+	char *tags = NULL;
+	enum s3_err e = S3_ERR_OK;
+	int rc = atr_object_tags_get(r->srv->core, &r->user, r->bucket, r->key, &tags);
+	if (rc)
+		return s3_err_from_core(rc);
+	if (uri_query_parse(&q, tags)) {
+		free(tags);
+		return S3_ERR_INTERNAL;
+	}
+	int bad = s3_xml_open(&xml, "Tagging") || buf_addstr(&xml, "<TagSet>");
+	for (int i = 0; i < q.n && !bad; i++)
+		bad = buf_addstr(&xml, "<Tag>") || s3_xml_elem(&xml, "Key", q.p[i].name) ||
+		      s3_xml_elem(&xml, "Value", q.p[i].value ? q.p[i].value : "") ||
+		      buf_addstr(&xml, "</Tag>");
+	if (bad || buf_addstr(&xml, "</TagSet></Tagging>"))
+		e = S3_ERR_INTERNAL;
+	else
+		s3_send_xml(r, 200, &xml);
+	uri_query_release(&q);
+	free(tags);
+	buf_release(&xml);
+	return e;
+}
+
+enum s3_err s3_put_object_tagging(struct s3_req *r)
+{
+	struct buf body = BUF_INIT(TAGGING_BODY_MAX), tags = BUF_INIT(8192);
+	enum s3_err e = s3_read_small_body(r, &body);
+	if (!e)
+		e = s3_tagging_from_xml(body.ptr, body.len, &tags);
+	if (!e) {
+		int rc = atr_object_tags_set(r->srv->core, &r->user, r->bucket, r->key,
+					     tags.ptr ? tags.ptr : "");
+		e = s3_err_from_core(rc);
+	}
+	if (!e)
+		s3_send_empty(r, 200, NULL);
+	buf_release(&body);
+	buf_release(&tags);
+	return e;
+}
+
+enum s3_err s3_delete_object_tagging(struct s3_req *r)
+{
+	int rc = atr_object_tags_set(r->srv->core, &r->user, r->bucket, r->key, NULL);
+	if (rc)
+		return s3_err_from_core(rc);
+	s3_send_empty(r, 204, NULL);
+	return S3_ERR_OK;
+}
