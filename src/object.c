@@ -366,38 +366,59 @@ int atr_put_commit(struct atr_writer *w, const char *hdrs, struct atr_obj *out)
 
 /* ---- lookup ---- */
 
+/*
+ * Looks a key up and reconciles its row with the UFS file. With fp, the
+ * file is opened instead of stat'ed (one open + fstat serves both the
+ * freshness check and the read) and handed back: it is the version the row
+ * describes, since a writer may replace it between our row read and our
+ * open, and a mismatch means sync and try again.
+ */
 static int lookup(struct atr_core *c, const struct atr_user *u, const char *bucket,
-		  const char *key, struct meta_row *row)
+		  const char *key, struct meta_row *row, struct ufs_file **fp)
 {
+	char path[PATH_MAX_UFS];
 	int rc = bucket_check(c, u, bucket, 1, NULL);
 	if (rc || (rc = atr_key_valid(key)))
 		return rc == ATR_E_INVALID_KEY || rc == ATR_E_KEY_TOO_LONG ? ATR_E_NO_KEY : rc;
+	if (ufs_path(path, sizeof(path), bucket, key))
+		return ATR_E_NO_KEY;
 	rc = meta_obj_get(c->meta, bucket, key, row, 1);
 	if (rc && rc != ATR_E_NO_KEY)
 		return rc;
-	char path[PATH_MAX_UFS];
-	struct ufs_stat st;
-	if (ufs_path(path, sizeof(path), bucket, key))
-		return ATR_E_NO_KEY;
-	int have = c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK;
-	int fresh = rc == ATR_OK && have &&
-		    (row->obj.is_dir ? st.is_dir
-				     : st.is_reg && st.size == row->obj.size &&
-					       st.mtime_ns == row->obj.mtime_ns);
-	if (!fresh) {
+	struct ufs_file *f = NULL;
+	for (int tries = 0;; tries++) {
+		struct ufs_stat st;
+		int have = fp ? c->ufs->ops->open(c->ufs, path, &f, &st) == ATR_OK
+			      : c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK;
+		int fresh = rc == ATR_OK && have &&
+			    (row->obj.is_dir ? st.is_dir
+					     : st.is_reg && st.size == row->obj.size &&
+						       st.mtime_ns == row->obj.mtime_ns);
+		if (fresh)
+			break;
+		if (f)
+			c->ufs->ops->close(f);
+		f = NULL;
 		if (rc == ATR_OK)
 			atr_obj_release(&row->obj);
+		if (tries == 3)
+			return ATR_E_IO; /* changing faster than we can read it */
 		if ((rc = sync_object(c, bucket, key, row)))
 			return rc;
 	}
-	if (row->obj.is_dir && row->implicit) {
-		atr_obj_release(&row->obj);
-		return ATR_E_NO_KEY;
+	if (row->obj.is_dir && f) {
+		c->ufs->ops->close(f); /* a directory marker has no bytes to read */
+		f = NULL;
 	}
-	if (!may(u, row->obj.owner, row->obj.mode, 4)) {
+	if ((row->obj.is_dir && row->implicit) || !may(u, row->obj.owner, row->obj.mode, 4)) {
+		rc = row->obj.is_dir && row->implicit ? ATR_E_NO_KEY : ATR_E_ACCESS;
+		if (f)
+			c->ufs->ops->close(f);
 		atr_obj_release(&row->obj);
-		return ATR_E_ACCESS;
+		return rc;
 	}
+	if (fp)
+		*fp = f;
 	return ATR_OK;
 }
 
@@ -405,7 +426,7 @@ int atr_object_stat(struct atr_core *c, const struct atr_user *u, const char *bu
 		    const char *key, struct atr_obj *out)
 {
 	struct meta_row row;
-	int rc = lookup(c, u, bucket, key, &row);
+	int rc = lookup(c, u, bucket, key, &row, NULL);
 	if (!rc)
 		*out = row.obj;
 	return rc;
@@ -418,7 +439,7 @@ int atr_put_condition(struct atr_writer *w, const struct atr_user *u, int must_n
 	 * may read it: If-None-Match needs only the right to write. */
 	const struct atr_user su = { u->name, 1 };
 	struct meta_row row;
-	int rc = lookup(w->c, &su, w->bucket, w->key, &row);
+	int rc = lookup(w->c, &su, w->bucket, w->key, &row, NULL);
 	if (rc && rc != ATR_E_NO_KEY)
 		return rc;
 	int exists = rc == ATR_OK;
@@ -447,30 +468,11 @@ int atr_put_condition(struct atr_writer *w, const struct atr_user *u, int must_n
 int atr_get_open(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		 const char *key, struct atr_obj *obj, struct atr_reader **out)
 {
-	char path[PATH_MAX_UFS];
 	struct meta_row row;
-	struct ufs_stat st;
 	struct ufs_file *f = NULL;
-	int rc;
-
-	/* The file we open must be the version the row describes: a writer may
-	 * replace it between our lookup and our open, so compare and retry. */
-	for (int tries = 0;; tries++) {
-		if ((rc = lookup(c, u, bucket, key, &row)))
-			return rc;
-		if (row.obj.is_dir)
-			break;
-		ufs_path(path, sizeof(path), bucket, key);
-		rc = c->ufs->ops->open(c->ufs, path, &f, &st);
-		if (rc == ATR_OK && st.size == row.obj.size && st.mtime_ns == row.obj.mtime_ns)
-			break;
-		if (f)
-			c->ufs->ops->close(f);
-		f = NULL;
-		atr_obj_release(&row.obj);
-		if (tries == 3)
-			return rc ? rc : ATR_E_IO;
-	}
+	int rc = lookup(c, u, bucket, key, &row, &f);
+	if (rc)
+		return rc;
 	struct atr_reader *r = calloc(1, sizeof(*r));
 	if (!r) {
 		if (f)
