@@ -29,7 +29,8 @@ struct s3_server {
 /* A S3_IO_BUFFER-byte buffer owned by the calling thread, allocated on its
  * first use and freed when the thread ends: a body buffer per request would
  * be an mmap/munmap each time (and a TLB shootdown on every CPU). NULL if
- * out of memory. */
+ * out of memory. The response functions (s3_send_*) format into it too:
+ * never pass them anything that points into it. */
 #define S3_IO_BUFFER (256 * 1024)
 char *s3_io_buffer(struct s3_server *s);
 
@@ -113,6 +114,10 @@ void s3_body_close(struct s3_body *b);
  * then extra (already "\r\n"-terminated lines, may be NULL), then
  * Content-Length. */
 void s3_send_head(struct s3_req *r, int status, const char *extra, uint64_t length);
+/* s3_send_head for a body of length bytes whose first n are at body: they
+ * go out in the same write when they fit. Returns how many went. */
+size_t s3_send_head_body(struct s3_req *r, int status, const char *extra, uint64_t length,
+			 const void *body, size_t n);
 void s3_send_xml(struct s3_req *r, int status, const struct buf *xml);
 void s3_send_empty(struct s3_req *r, int status, const char *extra);
 void s3_send_error(struct s3_req *r, enum s3_err e, const char *message);

@@ -386,11 +386,25 @@ enum s3_err s3_get_object(struct s3_req *r)
 		e = S3_ERR_INTERNAL;
 		goto out;
 	}
-	s3_send_head(r, status, extra.ptr, len);
-	if (head)
+	if (head) {
+		s3_send_head(r, status, extra.ptr, len);
 		goto out;
+	}
+	/* The first block goes out with the headers; reading it first also
+	 * means an I/O error can still be a proper error response. */
+	const void *data0 = NULL;
+	size_t n0 = 0;
+	if (len && (rc = atr_get_read(rd, first, &data0, &n0))) {
+		e = s3_err_from_core(rc);
+		goto out;
+	}
+	if (n0 > len)
+		n0 = (size_t)len;
+	size_t sent = s3_send_head_body(r, status, extra.ptr, len, data0, n0);
+	if (sent < n0 && mg_write(r->conn, (const char *)data0 + sent, n0 - sent) <= 0)
+		goto out; /* client went away */
 
-	for (uint64_t off = first, end = first + len; off < end;) {
+	for (uint64_t off = first + n0, end = first + len; off < end;) {
 		const void *data;
 		size_t n;
 		if ((rc = atr_get_read(rd, off, &data, &n)) || n == 0) {

@@ -32,23 +32,47 @@ static const char *reason(int status)
 }
 
 /* framing: the Content-Length or Transfer-Encoding line, or "". */
-static void send_head(struct s3_req *r, int status, const char *extra, const char *framing)
+/* Writes the status line and headers, followed by body[0..n) in the same
+ * write when they fit the thread's I/O buffer (a small object then costs
+ * one send, not two). Returns how many body bytes went out with the head. */
+static size_t send_head_body(struct s3_req *r, int status, const char *extra,
+			     const char *framing, const void *body, size_t n)
 {
 	char date[TIMEFMT_LEN];
+	char *out = s3_io_buffer(r->srv);
 	time_fmt_rfc1123(time(NULL), date);
 	if (r->must_close)
 		mg_disable_connection_keep_alive(r->conn);
-	mg_printf(r->conn,
-		  "HTTP/1.1 %d %s\r\n"
-		  "Server: Atrium\r\n"
-		  "Date: %s\r\n"
-		  "x-amz-request-id: %s\r\n"
-		  "x-amz-id-2: %s\r\n"
-		  "%s%s%s\r\n",
-		  status, reason(status), date, r->id, r->id,
-		  extra ? extra : "", r->must_close ? "Connection: close\r\n" : "", framing);
+	int len = out ? snprintf(out, S3_IO_BUFFER,
+				 "HTTP/1.1 %d %s\r\n"
+				 "Server: Atrium\r\n"
+				 "Date: %s\r\n"
+				 "x-amz-request-id: %s\r\n"
+				 "x-amz-id-2: %s\r\n"
+				 "%s%s%s\r\n",
+				 status, reason(status), date, r->id, r->id, extra ? extra : "",
+				 r->must_close ? "Connection: close\r\n" : "", framing)
+		      : -1;
 	r->status = status;
 	r->started = 1;
+	if (len < 0 || (size_t)len >= S3_IO_BUFFER) {
+		/* No buffer, or headers beyond it: civetweb formats them itself. */
+		mg_printf(r->conn, "HTTP/1.1 %d %s\r\nServer: Atrium\r\nDate: %s\r\n"
+			  "x-amz-request-id: %s\r\nx-amz-id-2: %s\r\n%s%s%s\r\n",
+			  status, reason(status), date, r->id, r->id, extra ? extra : "",
+			  r->must_close ? "Connection: close\r\n" : "", framing);
+		return 0;
+	}
+	size_t with = n <= S3_IO_BUFFER - (size_t)len ? n : 0;
+	if (with)
+		memcpy(out + len, body, with);
+	mg_write(r->conn, out, (size_t)len + with);
+	return with;
+}
+
+static void send_head(struct s3_req *r, int status, const char *extra, const char *framing)
+{
+	send_head_body(r, status, extra, framing, NULL, 0);
 }
 
 void s3_send_head(struct s3_req *r, int status, const char *extra, uint64_t length)
@@ -61,6 +85,16 @@ void s3_send_head(struct s3_req *r, int status, const char *extra, uint64_t leng
 	if (status != 304 && strcmp(r->method, "HEAD"))
 		r->bytes_out = length; /* for metrics */
 	send_head(r, status, extra, clen);
+}
+
+size_t s3_send_head_body(struct s3_req *r, int status, const char *extra, uint64_t length,
+			 const void *body, size_t n)
+{
+	char clen[48];
+	snprintf(clen, sizeof(clen), "Content-Length: %llu\r\n", (unsigned long long)length);
+	if (strcmp(r->method, "HEAD"))
+		r->bytes_out = length; /* for metrics */
+	return send_head_body(r, status, extra, clen, body, n);
 }
 
 void s3_send_head_chunked(struct s3_req *r, int status, const char *extra)
