@@ -30,7 +30,7 @@ CLI_SRC    := tools/atrium.c tools/cli_fmt.c
 CLI_CFLAGS  = $(shell pkg-config --cflags libcurl)
 CLI_LIBS    = $(shell pkg-config --libs libcurl openssl)
 
-.PHONY: all deps run test unit integration asan asan-unit asan-integration fuzz fuzz-bins fuzz-check check-layers bench clean
+.PHONY: all deps run test unit integration asan asan-unit asan-integration fuzz fuzz-bins fuzz-check check-layers bench crash-soak clean
 all: $(BIN)/atriumd $(BIN)/atrium
 
 deps:
@@ -74,6 +74,13 @@ unit: $(UNIT_BIN)
 
 integration: $(BIN)/atriumd $(BIN)/atrium
 	ATRIUMD=$(abspath $(BIN)/atriumd) ATRIUM=$(abspath $(BIN)/atrium) $(PY) -m pytest -q -p no:cacheprovider tests/integration
+
+# Crash consistency, many more kill points than `make integration` runs
+# (tests/integration/test_crash.py; CRASH_SEED picks another seed).
+CRASH_ROUNDS ?= 200
+crash-soak: $(BIN)/atriumd $(BIN)/atrium
+	CRASH_ROUNDS=$(CRASH_ROUNDS) ATRIUMD=$(abspath $(BIN)/atriumd) ATRIUM=$(abspath $(BIN)/atrium) \
+	  $(PY) -m pytest -q -s -p no:cacheprovider tests/integration/test_crash.py
 
 # The sanitizer flavour: clang, AddressSanitizer + UndefinedBehaviorSanitizer
 # (LeakSanitizer included), every report fatal. SAN_ENV makes any report end

@@ -221,6 +221,30 @@ void s3_body_close(struct s3_body *b)
 		s3_chunked_release(&b->ch);
 }
 
+enum s3_err s3_body_pump(struct s3_req *r, struct s3_body *b,
+			 int (*write)(void *arg, const void *data, size_t n), void *arg)
+{
+	char *data = s3_io_buffer(r->srv);
+	uint64_t total = 0;
+	enum s3_err e = S3_ERR_OK;
+	if (!data)
+		return S3_ERR_SLOW_DOWN;
+	s3_continue(r);
+	for (;;) {
+		long n = s3_body_read(b, data, S3_IO_BUFFER, &e);
+		if (n < 0)
+			return e;
+		if (n == 0)
+			return S3_ERR_OK;
+		total += (uint64_t)n;
+		if (total > r->srv->opt.max_put_size)
+			return S3_ERR_ENTITY_TOO_LARGE;
+		int rc = write(arg, data, (size_t)n);
+		if (rc)
+			return s3_err_from_core(rc);
+	}
+}
+
 enum s3_err s3_read_small_body(struct s3_req *r, struct buf *out)
 {
 	struct s3_body b;

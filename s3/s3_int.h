@@ -106,6 +106,11 @@ long s3_body_read(struct s3_body *b, void *buf, size_t len, enum s3_err *err);
  * no value, CHECKSUM_INVALID for a value that is not base64 of the size. */
 enum s3_err s3_body_checksum(struct s3_body *b);
 /* After the last read: checks the SHA-256 and the checksum. */
+/* Sends 100 Continue and streams the whole body through the thread's I/O
+ * buffer into write (a core writer: returns enum atr_err), refusing more
+ * than max_put_size bytes (EntityTooLarge). */
+enum s3_err s3_body_pump(struct s3_req *r, struct s3_body *b,
+			 int (*write)(void *arg, const void *data, size_t n), void *arg);
 enum s3_err s3_body_finish(struct s3_body *b);
 void s3_body_close(struct s3_body *b);
 

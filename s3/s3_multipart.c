@@ -102,6 +102,11 @@ out:
 
 /* ---- UploadPart ---- */
 
+static int part_write(void *w, const void *data, size_t n)
+{
+	return atr_mpu_part_write(w, data, n);
+}
+
 enum s3_err s3_upload_part(struct s3_req *r)
 {
 	struct atr_core *core = r->srv->core;
@@ -109,7 +114,6 @@ enum s3_err s3_upload_part(struct s3_req *r)
 	struct atr_mpu_part part;
 	struct s3_body body;
 	unsigned char want_md5[16], got_md5[16];
-	char *data = s3_io_buffer(r->srv);
 	int have_md5, body_open = 0, rc;
 	long number;
 	enum s3_err e;
@@ -137,26 +141,8 @@ enum s3_err s3_upload_part(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	if (!data) {
-		e = S3_ERR_SLOW_DOWN;
+	if ((e = s3_body_pump(r, &body, part_write, w)))
 		goto out;
-	}
-	s3_continue(r);
-	for (;;) {
-		long n = s3_body_read(&body, data, S3_IO_BUFFER, &e);
-		if (n < 0)
-			goto out;
-		if (n == 0)
-			break;
-		if (atr_mpu_part_size(w) + (uint64_t)n > r->srv->opt.max_put_size) {
-			e = S3_ERR_ENTITY_TOO_LARGE;
-			goto out;
-		}
-		if ((rc = atr_mpu_part_write(w, data, (size_t)n))) {
-			e = s3_err_from_core(rc);
-			goto out;
-		}
-	}
 	if ((e = s3_body_finish(&body)))
 		goto out;
 	atr_mpu_part_md5(w, got_md5);

@@ -117,6 +117,11 @@ enum s3_err s3_content_md5(struct s3_req *r, unsigned char md5[16], int *have)
 	return S3_ERR_OK;
 }
 
+static int put_write(void *w, const void *data, size_t n)
+{
+	return atr_put_write(w, data, n);
+}
+
 enum s3_err s3_put_object(struct s3_req *r)
 {
 	struct atr_core *core = r->srv->core;
@@ -126,7 +131,6 @@ enum s3_err s3_put_object(struct s3_req *r)
 	const char *tagging = s3_header(r, "x-amz-tagging");
 	unsigned char want_md5[16], got_md5[16];
 	int have_md5, body_open = 0;
-	char *data = s3_io_buffer(r->srv);
 	enum s3_err e;
 	int rc;
 
@@ -158,26 +162,8 @@ enum s3_err s3_put_object(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	if (!data) {
-		e = S3_ERR_SLOW_DOWN;
+	if ((e = s3_body_pump(r, &body, put_write, w)))
 		goto out;
-	}
-	s3_continue(r);
-	for (;;) {
-		long n = s3_body_read(&body, data, S3_IO_BUFFER, &e);
-		if (n < 0)
-			goto out;
-		if (n == 0)
-			break;
-		if (atr_put_size(w) + (uint64_t)n > r->srv->opt.max_put_size) {
-			e = S3_ERR_ENTITY_TOO_LARGE;
-			goto out;
-		}
-		if ((rc = atr_put_write(w, data, (size_t)n))) {
-			e = rc == ATR_E_INVALID_ARG ? S3_ERR_INVALID_ARGUMENT : s3_err_from_core(rc);
-			goto out;
-		}
-	}
 	if ((e = s3_body_finish(&body)))
 		goto out;
 	atr_put_md5(w, got_md5);

@@ -60,8 +60,8 @@ int atr_object_copy(struct atr_core *c, const struct atr_user *u, struct atr_rea
 		/* A directory marker holds no bytes. */
 		rc = src->size ? ATR_E_INVALID_ARG : ATR_OK;
 	} else if (src->size && src->f && c->ufs->ops->stage_copy && is_md5_hex(src_etag)) {
-		rc = c->ufs->ops->stage_copy(w->stage, src->f, 0, src->size);
-		w->size = src->size;
+		rc = c->ufs->ops->stage_copy(w->sw.stage, src->f, 0, src->size);
+		w->sw.size = src->size;
 		snprintf(etag, sizeof(etag), "%s", src_etag);
 	} else {
 		rc = copy_through_cache(src, w, etag);
@@ -71,9 +71,9 @@ int atr_object_copy(struct atr_core *c, const struct atr_user *u, struct atr_rea
 		return rc;
 	}
 	struct commit cm = { .user = w->user, .bucket = w->bucket, .key = w->key,
-			     .stage = w->stage, .etag = etag, .hdrs = hdrs, .tags = tags };
+			     .stage = w->sw.stage, .etag = etag, .hdrs = hdrs, .tags = tags };
 	rc = object_commit(c, &cm, out);
-	w->stage = NULL; /* committed or discarded by the commit */
+	w->sw.stage = NULL; /* committed or discarded by the commit */
 	atr_put_abort(w);
 	return rc;
 }

@@ -107,16 +107,31 @@ int prune_parents(struct atr_core *c, const char *bucket, const char *key,
 
 /* A PUT in progress (object.c) and an open reader (object.c), shared with
  * copy.c, which fills a writer's stage from a reader's file. */
-struct atr_writer {
-	struct atr_core *c;
-	char user[ATR_USER_MAX + 1];
-	char bucket[ATR_BUCKET_MAX + 1];
-	char key[ATR_KEY_MAX + 1];
+/*
+ * Bytes streaming into a stage with their MD5 computed on the way: what a
+ * PUT, an UploadPart and a copy all are until they commit. Without a stage
+ * it only hashes (a directory marker holds no bytes).
+ */
+struct stage_writer {
 	struct ufs_stage *stage;
 	struct hash md5;
 	int md5_open;
 	unsigned char sum[MD5_LEN];
 	uint64_t size;
+};
+int stage_writer_init(struct atr_core *c, struct stage_writer *sw, int with_stage);
+int stage_writer_write(struct atr_core *c, struct stage_writer *sw, const void *data, size_t len);
+/* The MD5 of everything written (ends the hashing). */
+void stage_writer_md5(struct stage_writer *sw, unsigned char out[MD5_LEN]);
+/* Discards whatever is left: the open hash and an uncommitted stage. */
+void stage_writer_release(struct atr_core *c, struct stage_writer *sw);
+
+struct atr_writer {
+	struct atr_core *c;
+	char user[ATR_USER_MAX + 1];
+	char bucket[ATR_BUCKET_MAX + 1];
+	char key[ATR_KEY_MAX + 1];
+	struct stage_writer sw;
 	int is_dir;
 	int must_not_exist;             /* conditions for the commit */
 	char if_etag[ATR_ETAG_MAX + 1]; /* "" for none */

@@ -187,11 +187,7 @@ struct atr_part_writer {
 	struct atr_core *c;
 	char upload_id[ATR_UPLOAD_ID_LEN + 1];
 	int number;
-	struct ufs_stage *stage;
-	struct hash md5;
-	int md5_open;
-	unsigned char sum[MD5_LEN];
-	uint64_t size;
+	struct stage_writer sw;
 };
 
 int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char *bucket,
@@ -210,13 +206,7 @@ int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char 
 	w->c = c;
 	w->number = number;
 	memcpy(w->upload_id, upload_id, ATR_UPLOAD_ID_LEN + 1);
-	if (hash_init(&w->md5, HASH_MD5)) {
-		free(w);
-		return ATR_E_NOMEM;
-	}
-	w->md5_open = 1;
-	if ((rc = c->ufs->ops->stage_open(c->ufs, &w->stage))) {
-		hash_release(&w->md5);
+	if ((rc = stage_writer_init(c, &w->sw, 1))) {
 		free(w);
 		return rc;
 	}
@@ -226,11 +216,7 @@ int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char 
 
 int atr_mpu_part_write(struct atr_part_writer *w, const void *data, size_t len)
 {
-	if (!w->md5_open)
-		return ATR_E_INTERNAL;
-	hash_update(&w->md5, data, len);
-	w->size += len;
-	return w->c->ufs->ops->stage_write(w->stage, data, len);
+	return stage_writer_write(w->c, &w->sw, data, len);
 }
 
 int atr_mpu_part_copy(struct atr_part_writer *w, struct atr_reader *src, uint64_t off,
@@ -257,23 +243,16 @@ int atr_mpu_part_copy(struct atr_part_writer *w, struct atr_reader *src, uint64_
 
 void atr_mpu_part_md5(struct atr_part_writer *w, unsigned char out[16])
 {
-	if (w->md5_open) {
-		hash_final(&w->md5, w->sum);
-		w->md5_open = 0;
-	}
-	memcpy(out, w->sum, MD5_LEN);
+	stage_writer_md5(&w->sw, out);
 }
 
-uint64_t atr_mpu_part_size(const struct atr_part_writer *w) { return w->size; }
+uint64_t atr_mpu_part_size(const struct atr_part_writer *w) { return w->sw.size; }
 
 void atr_mpu_part_abort(struct atr_part_writer *w)
 {
 	if (!w)
 		return;
-	if (w->md5_open)
-		hash_release(&w->md5);
-	if (w->stage)
-		w->c->ufs->ops->stage_abort(w->stage);
+	stage_writer_release(w->c, &w->sw);
 	free(w);
 }
 
@@ -290,7 +269,7 @@ int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out)
 	atr_mpu_part_md5(w, sum);
 	hex_encode(sum, MD5_LEN, p.p.etag);
 	p.p.number = w->number;
-	p.p.size = w->size;
+	p.p.size = w->sw.size;
 	/* A name never used before: a row can then never name bytes other
 	 * than its own, whatever a crash interrupts. */
 	unsigned long n = __atomic_add_fetch(&c->mpu->counter, 1, __ATOMIC_RELAXED);
@@ -303,8 +282,8 @@ int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out)
 	if ((rc = meta_mpu_get(c->meta, w->upload_id, &mu, 0)))
 		goto unlock;
 	had = meta_mpu_part_get(c->meta, w->upload_id, w->number, &old) == ATR_OK;
-	rc = c->ufs->ops->part_commit(w->stage, w->upload_id, p.file, &st);
-	w->stage = NULL; /* consumed */
+	rc = c->ufs->ops->part_commit(w->sw.stage, w->upload_id, p.file, &st);
+	w->sw.stage = NULL; /* consumed */
 	if (rc)
 		goto unlock;
 	p.p.mtime_ns = st.mtime_ns;

@@ -208,13 +208,7 @@ int atr_put_begin(struct atr_core *c, const struct atr_user *u, const char *buck
 	snprintf(w->bucket, sizeof(w->bucket), "%s", bucket);
 	snprintf(w->key, sizeof(w->key), "%s", key);
 	w->is_dir = is_dir_key(key);
-	if (hash_init(&w->md5, HASH_MD5)) {
-		free(w);
-		return ATR_E_NOMEM;
-	}
-	w->md5_open = 1;
-	if (!w->is_dir && (rc = c->ufs->ops->stage_open(c->ufs, &w->stage))) {
-		hash_release(&w->md5);
+	if ((rc = stage_writer_init(c, &w->sw, !w->is_dir))) {
 		free(w);
 		return rc;
 	}
@@ -222,36 +216,65 @@ int atr_put_begin(struct atr_core *c, const struct atr_user *u, const char *buck
 	return ATR_OK;
 }
 
+int stage_writer_init(struct atr_core *c, struct stage_writer *sw, int with_stage)
+{
+	memset(sw, 0, sizeof(*sw));
+	if (hash_init(&sw->md5, HASH_MD5))
+		return ATR_E_NOMEM;
+	sw->md5_open = 1;
+	int rc = with_stage ? c->ufs->ops->stage_open(c->ufs, &sw->stage) : ATR_OK;
+	if (rc)
+		stage_writer_release(c, sw);
+	return rc;
+}
+
+int stage_writer_write(struct atr_core *c, struct stage_writer *sw, const void *data, size_t len)
+{
+	if (!sw->md5_open)
+		return ATR_E_INTERNAL;
+	hash_update(&sw->md5, data, len);
+	sw->size += len;
+	return sw->stage ? c->ufs->ops->stage_write(sw->stage, data, len) : ATR_OK;
+}
+
+void stage_writer_md5(struct stage_writer *sw, unsigned char out[MD5_LEN])
+{
+	if (sw->md5_open) {
+		hash_final(&sw->md5, sw->sum);
+		sw->md5_open = 0;
+	}
+	memcpy(out, sw->sum, MD5_LEN);
+}
+
+void stage_writer_release(struct atr_core *c, struct stage_writer *sw)
+{
+	if (sw->md5_open)
+		hash_release(&sw->md5);
+	sw->md5_open = 0;
+	if (sw->stage)
+		c->ufs->ops->stage_abort(sw->stage);
+	sw->stage = NULL;
+}
+
 int atr_put_write(struct atr_writer *w, const void *data, size_t len)
 {
-	if (!w->md5_open)
-		return ATR_E_INTERNAL;
 	if (w->is_dir && len)
 		return ATR_E_INVALID_ARG; /* a directory holds no bytes */
-	hash_update(&w->md5, data, len);
-	w->size += len;
-	return w->stage ? w->c->ufs->ops->stage_write(w->stage, data, len) : ATR_OK;
+	return stage_writer_write(w->c, &w->sw, data, len);
 }
 
 void atr_put_md5(struct atr_writer *w, unsigned char out[16])
 {
-	if (w->md5_open) {
-		hash_final(&w->md5, w->sum);
-		w->md5_open = 0;
-	}
-	memcpy(out, w->sum, MD5_LEN);
+	stage_writer_md5(&w->sw, out);
 }
 
-uint64_t atr_put_size(const struct atr_writer *w) { return w->size; }
+uint64_t atr_put_size(const struct atr_writer *w) { return w->sw.size; }
 
 void atr_put_abort(struct atr_writer *w)
 {
 	if (!w)
 		return;
-	if (w->md5_open)
-		hash_release(&w->md5);
-	if (w->stage)
-		w->c->ufs->ops->stage_abort(w->stage);
+	stage_writer_release(w->c, &w->sw);
 	free(w->tags);
 	free(w);
 }
@@ -355,11 +378,11 @@ int atr_put_commit(struct atr_writer *w, const char *hdrs, struct atr_obj *out)
 	atr_put_md5(w, sum);
 	hex_encode(sum, MD5_LEN, etag);
 	struct commit cm = { .user = w->user, .bucket = w->bucket, .key = w->key,
-			     .stage = w->stage, .etag = etag, .hdrs = hdrs,
+			     .stage = w->sw.stage, .etag = etag, .hdrs = hdrs,
 			     .must_not_exist = w->must_not_exist,
 			     .if_etag = *w->if_etag ? w->if_etag : NULL, .tags = w->tags };
 	int rc = object_commit(w->c, &cm, out);
-	w->stage = NULL; /* committed or discarded by stage_commit */
+	w->sw.stage = NULL; /* committed or discarded by stage_commit */
 	atr_put_abort(w);
 	return rc;
 }
