@@ -12,6 +12,16 @@
 #include "common/timefmt.h"
 #include "src/core_int.h"
 
+/* A commit whose rename a crash cut off is finished now: its row is
+ * already committed and names the stage (see object_commit). */
+static int recover_intent(void *arg, const char *stage, const char *path)
+{
+	struct atr_core *c = arg;
+	if (c->ufs->ops->stage_recover(c->ufs, stage, path) == ATR_OK)
+		LOG(LOG_INFO, "core: finished the commit of %s that a crash interrupted", path);
+	return 0;
+}
+
 int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out)
 {
 	char path[4096];
@@ -40,6 +50,10 @@ int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out)
 	snprintf(path, sizeof(path), "%s/ufs", cfg->data_dir);
 	if ((rc = ufs_local_new(path, &c->ufs)))
 		goto fail;
+	if ((rc = meta_intent_scan(c->meta, recover_intent, c)) ||
+	    (rc = meta_intent_clear(c->meta)))
+		goto fail;
+	c->ufs->ops->stage_gc(c->ufs);
 	if ((rc = mpu_open(c)))
 		goto fail;
 	rc = ATR_E_NOMEM;

@@ -24,12 +24,16 @@ enum stmt_id {
 	ST_BUCKET_SET_OWNER, ST_TOTALS,
 	ST_PARTS_PUT, ST_PARTS_GET, ST_PARTS_DELETE,
 	ST_TAGS_PUT, ST_TAGS_GET, ST_TAGS_DELETE, ST_MPU_TAGS_PUT, ST_MPU_TAGS_GET,
+	ST_INTENT_CLEAR, ST_INTENT_PUT, ST_INTENT_SCAN,
 	ST__COUNT
 };
 
 #define ROW_COLS "ino, is_dir, implicit, size, mtime, version, mode, owner, etag, dir_mtime"
 
 static const char *const stmt_sql[ST__COUNT] = {
+	[ST_INTENT_CLEAR] = "DELETE FROM intents",
+	[ST_INTENT_PUT] = "INSERT INTO intents(stage, path) VALUES (?1, ?2)",
+	[ST_INTENT_SCAN] = "SELECT stage, path FROM intents",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -97,6 +101,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 };
 
 static const char schema[] =
+	/* The one commit whose rename may not have happened yet (see object_commit). */
+	"CREATE TABLE IF NOT EXISTS intents(stage TEXT PRIMARY KEY, path TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS buckets("
 	"  name TEXT PRIMARY KEY, owner TEXT NOT NULL, location TEXT NOT NULL DEFAULT '',"
 	"  ctime INTEGER NOT NULL, mode INTEGER NOT NULL DEFAULT 493);"
@@ -916,4 +922,38 @@ int meta_mpu_tags_get(struct meta *m, const char *upload_id, char **tags)
 		return ATR_E_NOMEM;
 	}
 	return done(s, rc);
+}
+
+/* ---- commit intents ---- */
+
+int meta_intent_set(struct meta *m, const char *stage, const char *path)
+{
+	int rc = exec1(m, ST_INTENT_CLEAR);
+	if (rc)
+		return rc;
+	sqlite3_stmt *s = stmt(m, ST_INTENT_PUT);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_intent_scan(struct meta *m, int (*cb)(void *arg, const char *stage, const char *path),
+		     void *arg)
+{
+	sqlite3_stmt *s = stmt(m, ST_INTENT_SCAN);
+	if (!s)
+		return ATR_E_IO;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (cb(arg, (const char *)sqlite3_column_text(s, 0),
+		       (const char *)sqlite3_column_text(s, 1)))
+			break;
+	return done(s, rc);
+}
+
+int meta_intent_clear(struct meta *m)
+{
+	return exec1(m, ST_INTENT_CLEAR);
 }

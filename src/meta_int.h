@@ -164,4 +164,16 @@ int meta_bucket_set_owner(struct meta *m, const char *name, const char *owner);
 /* Files, directories (not bucket roots), bytes of files, uploads in progress. */
 int meta_totals(struct meta *m, struct atr_ns_totals *out);
 
+/*
+ * Commit intents: object_commit records "stage S becomes path P" in the
+ * same transaction as the row that describes S's bytes, then renames. At
+ * start, an intent whose stage still exists is carried out (the rename was
+ * lost to a crash); then all are cleared. Only one intent is ever live
+ * (commits hold ns_lock), so set replaces whatever was there.
+ */
+int meta_intent_set(struct meta *m, const char *stage, const char *path);
+int meta_intent_scan(struct meta *m, int (*cb)(void *arg, const char *stage, const char *path),
+		     void *arg);
+int meta_intent_clear(struct meta *m);
+
 #endif

@@ -282,7 +282,7 @@ void atr_put_abort(struct atr_writer *w)
 /* The commit step shared by every way an object is made (PUT, multipart
  * completion, copy): under ns_lock, inside a transaction. */
 static int commit_locked(struct atr_core *c, const struct commit *cm, struct meta_row *row,
-			 int *consumed)
+			 struct touched *touched)
 {
 	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2];
 	struct touched t = { .key = cm->key };
@@ -319,9 +319,12 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 		}
 		row->obj.mtime_ns = st.mtime_ns;
 	} else {
+		/* Metadata first, then the rename (object_commit): the row is
+		 * written from what the stage will be, with an intent naming it. */
 		struct ufs_stat st;
-		*consumed = 1; /* stage_commit commits or discards it */
-		if ((rc = c->ufs->ops->stage_commit(cm->stage, path, &st)))
+		char name[64];
+		if ((rc = c->ufs->ops->stage_prepare(cm->stage, name, sizeof(name), &st)) ||
+		    (rc = meta_intent_set(c->meta, name, path)))
 			return rc;
 		memset(row, 0, sizeof(*row));
 		row->obj.size = st.size;
@@ -346,26 +349,59 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 		rc = meta_obj_tags_delete(c->meta, row->obj.ino);
 	if (rc)
 		return rc;
-	touched_done(c, &t, cm->bucket);
+	*touched = t;
 	return ATR_OK;
 }
 
+/*
+ * The commit: one transaction writes the row (and, for a stage, an intent
+ * naming it), then the stage is renamed into place, then the directories
+ * whose mtime moved are brought forward in a second, small transaction.
+ * Metadata goes first so that nothing can leave new bytes under an old row:
+ * a failed transaction (ENOSPC in SQLite itself included) renames nothing,
+ * and a crash after it is finished at the next start from the intent
+ * (atr_core_open), so the row and the file always agree.
+ */
 int object_commit(struct atr_core *c, const struct commit *cm, struct atr_obj *out)
 {
+	char path[PATH_MAX_UFS];
 	struct meta_row row;
+	struct touched t;
 	int consumed = 0;
 	pthread_mutex_lock(&c->ns_lock);
 	int rc = meta_begin(c->meta);
 	if (!rc) {
-		rc = commit_locked(c, cm, &row, &consumed);
+		rc = commit_locked(c, cm, &row, &t);
 		if (rc)
 			meta_rollback(c->meta);
 		else
 			rc = meta_commit(c->meta);
 	}
+	if (!rc && cm->stage) {
+		struct ufs_stat st;
+		consumed = 1; /* stage_commit commits or discards it */
+		ufs_path(path, sizeof(path), cm->bucket, cm->key);
+		rc = c->ufs->ops->stage_commit(cm->stage, path, &st);
+		if (rc) {
+			/* Only a race with something behind our back gets here:
+			 * the row now describes bytes that are not there. */
+			LOG(LOG_ERROR, "core: rename into %s failed after its commit: %s", path,
+			    atr_strerror(rc));
+		}
+	}
+	if (!rc && !meta_begin(c->meta)) {
+		touched_done(c, &t, cm->bucket);
+		if (meta_commit(c->meta))
+			meta_rollback(c->meta);
+	}
 	pthread_mutex_unlock(&c->ns_lock);
 	if (!consumed && cm->stage)
 		c->ufs->ops->stage_abort(cm->stage); /* refused before its rename */
+	if (rc && consumed) {
+		struct meta_row fixed;
+		if (sync_object(c, cm->bucket, cm->key, &fixed) == ATR_OK)
+			atr_obj_release(&fixed.obj);
+	}
 	if (!rc && out)
 		*out = row.obj;
 	return rc;

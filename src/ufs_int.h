@@ -84,6 +84,14 @@ struct ufs_ops {
 	 * at all, on btrfs or XFS). ATR_E_IO if src is shorter than off + len.
 	 * NULL in drivers without it: the core copies through the cache. */
 	int (*stage_copy)(struct ufs_stage *s, struct ufs_file *src, uint64_t off, uint64_t len);
+	/* The stage's name (unique in the staging area) and the stat its file
+	 * will have once committed, so metadata can be written first. */
+	int (*stage_prepare)(struct ufs_stage *s, char *name, size_t size, struct ufs_stat *st);
+	/* Start-up: moves the stage named name, left by a crash, to path
+	 * (replacing); ATR_E_NO_KEY if there is no such stage. */
+	int (*stage_recover)(struct ufs *u, const char *name, const char *path);
+	/* Start-up, after recovery: removes every stage left behind. */
+	void (*stage_gc)(struct ufs *u);
 };
 
 struct ufs {

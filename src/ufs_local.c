@@ -337,6 +337,39 @@ static int l_stage_commit(struct ufs_stage *s, const char *path, struct ufs_stat
 	return ATR_OK;
 }
 
+static int l_stage_prepare(struct ufs_stage *s, char *name, size_t size, struct ufs_stat *st)
+{
+	struct stat sb;
+	if (fstat(s->fd, &sb))
+		return err_from_errno(errno);
+	fill_stat(&sb, st);
+	snprintf(name, size, "%s", s->name);
+	return ATR_OK;
+}
+
+static int segment_ok(const char *s);
+
+static int l_stage_recover(struct ufs *u, const char *name, const char *path)
+{
+	struct ufs_local *l = L(u);
+	const char *last;
+	if (!segment_ok(name))
+		return ATR_E_INVALID_ARG;
+	int dfd = parent_open(l->rootfd, path, &last);
+	int rc = ATR_OK;
+	if (dfd < 0 || renameat(l->stagefd, name, dfd, last))
+		rc = err_from_errno(errno);
+	parent_close(l->rootfd, dfd);
+	return rc;
+}
+
+static void clear_stages(int stagefd);
+
+static void l_stage_gc(struct ufs *u)
+{
+	clear_stages(L(u)->stagefd);
+}
+
 /* ---- multipart parts: .atrium/mpu/<upload>/<name> ---- */
 
 static int segment_ok(const char *s)
@@ -555,6 +588,9 @@ static const struct ufs_ops local_ops = {
 	.part_remove_upload = l_part_remove_upload,
 	.part_readdir = l_part_readdir,
 	.stage_copy = l_stage_copy,
+	.stage_prepare = l_stage_prepare,
+	.stage_recover = l_stage_recover,
+	.stage_gc = l_stage_gc,
 };
 
 /* Stages left behind by a crash are garbage: nothing refers to them. */
@@ -603,7 +639,8 @@ int ufs_local_new(const char *root, struct ufs **out)
 	}
 	if (l->stagefd < 0)
 		goto fail;
-	clear_stages(l->stagefd);
+	/* Stages left by a crash are cleared by the core (stage_gc) once it
+	 * has carried out the commit intent that may name one of them. */
 	/* Parts of multipart uploads outlive restarts: the core removes those
 	 * of uploads it has no record of. */
 	if ((mkdirat(l->rootfd, MPU_DIR, 0700) && errno != EEXIST) ||

@@ -138,11 +138,6 @@ def test_multipart_that_does_not_fit(small_daemon):
     assert d.alive()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: object_commit renames the stage into place before the row's "
-    "transaction commits and does not undo the rename when the commit fails "
-    "(SQLITE_FULL): the failed PUT's file stays in DATA/ufs and is imported "
-    "as an object by the next listing/lookup"))
 def test_filled_to_the_last_byte(small_daemon):
     """Only metadata needs space: the request fails cleanly or succeeds whole."""
     d = small_daemon

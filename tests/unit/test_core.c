@@ -258,6 +258,39 @@ static void buckets(void **state)
 	assert_int_equal(atr_bucket_stat(f->c, &root, "bkt", NULL), ATR_E_NO_BUCKET);
 }
 
+static int count_intents(void *arg, const char *stage, const char *path)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void commit_intent_finished_at_start(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[512], buf[16] = "";
+	assert_int_equal(put(f->c, "k", "old"), ATR_OK);
+	/* A crash after the commit's transaction, before its rename: the stage
+	 * is still in the staging area and the intent names it. */
+	snprintf(cmd, sizeof(cmd), "printf new! > %s/ufs/.atrium/tmp/put-crash", f->dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(meta_intent_set(f->c->meta, "put-crash", "bkt/k"), ATR_OK);
+	atr_core_close(f->c);
+	struct atr_core_config cfg = { .data_dir = f->dir, .cache_mem_bytes = 1 << 20,
+				       .cache_block_size = 4096 };
+	assert_int_equal(atr_core_open(&cfg, &f->c), ATR_OK);
+	snprintf(cmd, sizeof(cmd), "%s/ufs/bkt/k", f->dir);
+	FILE *fp = fopen(cmd, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	assert_string_equal(buf, "new!");
+	snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A %s/ufs/.atrium/tmp)\"", f->dir);
+	assert_int_equal(system(cmd), 0);
+	int n = 0;
+	assert_int_equal(meta_intent_scan(f->c->meta, count_intents, &n), ATR_OK);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +299,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(list_order_and_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(sync_behind_our_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(buckets, setup, teardown),
+		cmocka_unit_test_setup_teardown(commit_intent_finished_at_start, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
