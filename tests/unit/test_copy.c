@@ -13,26 +13,16 @@
 
 #include "common/log.h"
 #include "src/core_int.h"
+#include "tests/unit/core_fixture.h"
 
 static const struct atr_user root = { "root", 1 };
 static const struct atr_user bob = { "bob", 0 };
 
-struct fixture {
-	char dir[64];
-	struct atr_core *c;
-};
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/atrium-unit-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
 	/* Small blocks so a copy through the cache spans several. */
-	struct atr_core_config cfg = { .data_dir = f->dir, .cache_mem_bytes = 1 << 20,
-				       .cache_block_size = 4096 };
-	log_set_level(LOG_WARN);
-	assert_int_equal(atr_core_open(&cfg, &f->c), ATR_OK);
-	assert_int_equal(atr_bucket_create(f->c, &root, "bkt", ""), ATR_OK);
+	struct fixture *f = fixture_new(4096, &root);
 	assert_int_equal(atr_bucket_create(f->c, &root, "dst", ""), ATR_OK);
 	*state = f;
 	return 0;
@@ -40,13 +30,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	char cmd[128];
-	atr_core_close(f->c);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
+	return fixture_teardown(state);
 }
 
 static int put_n(struct atr_core *c, const char *bucket, const char *key, const char *data,

@@ -12,38 +12,21 @@
 
 #include "common/log.h"
 #include "src/core_int.h"
+#include "tests/unit/core_fixture.h"
 
 static const struct atr_user root = { "root", 1 };
 static const struct atr_user bob = { "bob", 0 };
 
-struct fixture {
-	char dir[64];
-	struct atr_core *c;
-};
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/atrium-unit-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	struct atr_core_config cfg = { .data_dir = f->dir, .cache_mem_bytes = 1 << 20,
-				       .cache_block_size = 4096 };
-	log_set_level(LOG_WARN);
-	assert_int_equal(atr_core_open(&cfg, &f->c), ATR_OK);
-	assert_int_equal(atr_bucket_create(f->c, &root, "bkt", ""), ATR_OK);
-	*state = f;
+	*state = fixture_new(4096, &root);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	char cmd[128];
-	atr_core_close(f->c);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
+	return fixture_teardown(state);
 }
 
 static int put(struct atr_core *c, const char *key, const char *data)
@@ -275,9 +258,7 @@ static void commit_intent_finished_at_start(void **state)
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(meta_intent_set(f->c->meta, "put-crash", "bkt/k"), ATR_OK);
 	atr_core_close(f->c);
-	struct atr_core_config cfg = { .data_dir = f->dir, .cache_mem_bytes = 1 << 20,
-				       .cache_block_size = 4096 };
-	assert_int_equal(atr_core_open(&cfg, &f->c), ATR_OK);
+	fixture_open(f);
 	snprintf(cmd, sizeof(cmd), "%s/ufs/bkt/k", f->dir);
 	FILE *fp = fopen(cmd, "r");
 	assert_non_null(fp);

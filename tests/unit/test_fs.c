@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "src/atrium.h"
+#include "tests/unit/core_fixture.h"
 
 static const struct atr_user root = { "root", 1 };
 static const struct atr_user alice = { "alice", 0 };
@@ -21,34 +22,16 @@ static const struct atr_user bob = { "bob", 0 };
 
 #define BS 4096
 
-struct fixture {
-	char dir[64];
-	struct atr_core *c;
-};
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/atrium-unit-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	struct atr_core_config cfg = { .data_dir = f->dir, .cache_mem_bytes = 1 << 20,
-				       .cache_block_size = BS };
-	log_set_level(LOG_WARN);
-	assert_int_equal(atr_core_open(&cfg, &f->c), ATR_OK);
-	assert_int_equal(atr_bucket_create(f->c, &alice, "bkt", ""), ATR_OK);
-	*state = f;
+	*state = fixture_new(BS, &alice);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	char cmd[128];
-	atr_core_close(f->c);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
+	return fixture_teardown(state);
 }
 
 static int put_n(struct atr_core *c, const struct atr_user *u, const char *bucket,

@@ -18,49 +18,27 @@
 #include "common/log.h"
 #include "s3/s3_int.h"
 #include "src/core_int.h"
+#include "tests/unit/core_fixture.h"
 
 static const struct atr_user root = { "root", 1 };
 static const struct atr_user bob = { "bob", 0 };
 
-struct fixture {
-	char dir[64];
-	struct atr_core *c;
-};
-
-static void core_open(struct fixture *f)
-{
-	struct atr_core_config cfg = { .data_dir = f->dir, .cache_mem_bytes = 1 << 20,
-				       .cache_block_size = 4096 };
-	assert_int_equal(atr_core_open(&cfg, &f->c), ATR_OK);
-}
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/atrium-unit-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	log_set_level(LOG_WARN);
-	core_open(f);
-	assert_int_equal(atr_bucket_create(f->c, &root, "bkt", ""), ATR_OK);
-	*state = f;
+	*state = fixture_new(4096, &root);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	char cmd[128];
-	atr_core_close(f->c);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
+	return fixture_teardown(state);
 }
 
 static void restart(struct fixture *f)
 {
 	atr_core_close(f->c);
-	core_open(f);
+	fixture_open(f);
 }
 
 /* Number of entries in DATA/ufs/.atrium/<sub> (-1 if it does not exist). */
@@ -537,7 +515,7 @@ static void restart_and_sweep(void **state)
 	fclose(fopen(path, "w"));
 	snprintf(path, sizeof(path), "%s/ufs/.atrium/mpu/%s/junk", f->dir, id);
 	fclose(fopen(path, "w"));
-	core_open(f);
+	fixture_open(f);
 	assert_int_equal(count_files(f, "mpu"), 1);
 	assert_int_equal(count_parts(f, id), 1);
 
