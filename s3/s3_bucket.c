@@ -6,15 +6,6 @@
 #include "common/xml.h"
 #include "s3/s3_int.h"
 
-static void owner_xml(struct s3_req *r, struct buf *b, const char *user)
-{
-	const struct atr_ident *id = atr_idents_find_user(r->srv->idents, user);
-	buf_addstr(b, "<Owner>");
-	s3_xml_elem(b, "ID", user);
-	s3_xml_elem(b, "DisplayName", id ? id->display : user);
-	buf_addstr(b, "</Owner>");
-}
-
 struct bucket_walk {
 	struct buf *b;
 	int err;
@@ -38,7 +29,7 @@ enum s3_err s3_list_buckets(struct s3_req *r)
 	struct buf b = BUF_INIT(64 << 20);
 	struct bucket_walk w = { &b, 0 };
 	s3_xml_open(&b, "ListAllMyBucketsResult");
-	owner_xml(r, &b, r->user.name);
+	s3_xml_user(r, &b, "Owner", r->user.name);
 	buf_addstr(&b, "<Buckets>");
 	int rc = atr_bucket_list(r->srv->core, &r->user, add_bucket, &w);
 	if (rc || w.err) {

@@ -71,14 +71,34 @@ static enum s3_cond copy_conditions(struct s3_req *r, const struct atr_obj *o)
 	return s3_cond_eval(&h, o->etag, (time_t)(o->mtime_ns / 1000000000));
 }
 
+/* CopyObjectResult / CopyPartResult: the new object's (or part's) date and
+ * ETag. A request body nobody reads closes the connection after it. */
+static enum s3_err send_result(struct s3_req *r, const char *root, int64_t mtime_ns,
+			       const char *etag)
+{
+	char date[TIMEFMT_LEN];
+	struct buf xml = BUF_INIT(4096);
+	time_fmt_iso8601_ms(mtime_ns, date);
+	if (s3_xml_open(&xml, root) || s3_xml_elem(&xml, "LastModified", date) ||
+	    buf_addf(&xml, "<ETag>\"%s\"</ETag></%s>", etag, root)) {
+		buf_release(&xml);
+		return S3_ERR_INTERNAL;
+	}
+	if (r->content_length > 0)
+		r->must_close = 1;
+	s3_send_xml(r, 200, &xml);
+	buf_release(&xml);
+	return S3_ERR_OK;
+}
+
 enum s3_err s3_copy_object(struct s3_req *r)
 {
 	struct atr_core *core = r->srv->core;
-	char sbucket[ATR_BUCKET_MAX + 1], date[TIMEFMT_LEN];
+	char sbucket[ATR_BUCKET_MAX + 1];
 	char *skey = NULL;
 	struct atr_reader *rd = NULL;
 	struct atr_obj src, obj;
-	struct buf hdrs = BUF_INIT(8192), xml = BUF_INIT(4096), tags = BUF_INIT(8192);
+	struct buf hdrs = BUF_INIT(8192), tags = BUF_INIT(8192);
 	const char *directive = s3_header(r, "x-amz-metadata-directive");
 	const char *tagging = s3_header(r, "x-amz-tagging-directive");
 	char *src_tags = NULL;
@@ -134,15 +154,7 @@ enum s3_err s3_copy_object(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	time_fmt_iso8601_ms(obj.mtime_ns, date);
-	if (s3_xml_open(&xml, "CopyObjectResult") || s3_xml_elem(&xml, "LastModified", date) ||
-	    buf_addf(&xml, "<ETag>\"%s\"</ETag></CopyObjectResult>", obj.etag)) {
-		e = S3_ERR_INTERNAL;
-		goto out;
-	}
-	if (r->content_length > 0)
-		r->must_close = 1; /* a body nobody reads */
-	s3_send_xml(r, 200, &xml);
+	e = send_result(r, "CopyObjectResult", obj.mtime_ns, obj.etag);
 out:
 	if (have_src)
 		atr_obj_release(&src);
@@ -150,7 +162,6 @@ out:
 	free(skey);
 	free(src_tags);
 	buf_release(&hdrs);
-	buf_release(&xml);
 	buf_release(&tags);
 	return e;
 }
@@ -183,14 +194,13 @@ enum s3_err s3_copy_range_parse(const char *v, uint64_t size, uint64_t *first, u
 enum s3_err s3_upload_part_copy(struct s3_req *r, int number)
 {
 	struct atr_core *core = r->srv->core;
-	char sbucket[ATR_BUCKET_MAX + 1], date[TIMEFMT_LEN];
+	char sbucket[ATR_BUCKET_MAX + 1];
 	char *skey = NULL;
 	const char *range = s3_header(r, "x-amz-copy-source-range");
 	struct atr_reader *rd = NULL;
 	struct atr_part_writer *w = NULL;
 	struct atr_obj src;
 	struct atr_mpu_part part;
-	struct buf xml = BUF_INIT(4096);
 	uint64_t first = 0, len;
 	int have_src = 0, rc;
 	enum s3_err e;
@@ -225,21 +235,12 @@ enum s3_err s3_upload_part_copy(struct s3_req *r, int number)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	time_fmt_iso8601_ms(part.mtime_ns, date);
-	if (s3_xml_open(&xml, "CopyPartResult") || s3_xml_elem(&xml, "LastModified", date) ||
-	    buf_addf(&xml, "<ETag>\"%s\"</ETag></CopyPartResult>", part.etag)) {
-		e = S3_ERR_INTERNAL;
-		goto out;
-	}
-	if (r->content_length > 0)
-		r->must_close = 1; /* a body nobody reads */
-	s3_send_xml(r, 200, &xml);
+	e = send_result(r, "CopyPartResult", part.mtime_ns, part.etag);
 out:
 	atr_mpu_part_abort(w);
 	if (have_src)
 		atr_obj_release(&src);
 	atr_get_close(rd);
 	free(skey);
-	buf_release(&xml);
 	return e;
 }

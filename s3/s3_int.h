@@ -137,6 +137,12 @@ int s3_error_xml(struct s3_req *r, enum s3_err e, const char *message, int decl,
 		 struct buf *b);
 /* "<?xml ...?>" and the opening tag with S3's namespace. */
 int s3_xml_open(struct buf *b, const char *root);
+/* Appends <tag>value</tag>, URL-encoded when url is set (encoding-type=url:
+ * keys, prefixes, markers). */
+int s3_xml_name(struct buf *b, const char *tag, const char *value, int url);
+/* Appends <tag><ID>user</ID><DisplayName>...</DisplayName></tag> (Owner,
+ * Initiator), the display name from the credentials file. */
+int s3_xml_user(struct s3_req *r, struct buf *b, const char *tag, const char *user);
 /* Appends <tag>text</tag> with text escaped. */
 int s3_xml_elem(struct buf *b, const char *tag, const char *text);
 

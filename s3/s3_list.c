@@ -29,18 +29,6 @@ struct listing {
 	int err;
 };
 
-/* Appends <tag>value</tag>, url-encoded when asked (keys, prefixes...). */
-static int add_name(struct buf *b, const char *tag, const char *value, int url)
-{
-	if (!url)
-		return s3_xml_elem(b, tag, value);
-	struct buf enc = BUF_INIT(4 * ATR_KEY_MAX + 16);
-	int rc = uri_encode(&enc, value, strlen(value), 1) ||
-		 s3_xml_elem(b, tag, enc.ptr ? enc.ptr : "");
-	buf_release(&enc);
-	return rc;
-}
-
 static int on_item(void *arg, const struct atr_list_item *it)
 {
 	struct listing *l = arg;
@@ -49,21 +37,17 @@ static int on_item(void *arg, const struct atr_list_item *it)
 	snprintf(l->last, sizeof(l->last), "%s", it->key);
 	l->count++;
 	if (it->is_prefix) {
-		rc = buf_addstr(b, "<CommonPrefixes>") || add_name(b, "Prefix", it->key, l->url) ||
+		rc = buf_addstr(b, "<CommonPrefixes>") || s3_xml_name(b, "Prefix", it->key, l->url) ||
 		     buf_addstr(b, "</CommonPrefixes>");
 	} else {
 		char date[TIMEFMT_LEN];
 		time_fmt_iso8601_ms(it->obj->mtime_ns, date);
-		rc = buf_addstr(b, "<Contents>") || add_name(b, "Key", it->key, l->url) ||
+		rc = buf_addstr(b, "<Contents>") || s3_xml_name(b, "Key", it->key, l->url) ||
 		     s3_xml_elem(b, "LastModified", date) ||
 		     buf_addf(b, "<ETag>&quot;%s&quot;</ETag><Size>%llu</Size>", it->obj->etag,
 			      (unsigned long long)(it->obj->is_dir ? 0 : it->obj->size));
 		if (!rc && l->owner) {
-			const struct atr_ident *id =
-				atr_idents_find_user(l->r->srv->idents, it->obj->owner);
-			rc = buf_addstr(b, "<Owner>") || s3_xml_elem(b, "ID", it->obj->owner) ||
-			     s3_xml_elem(b, "DisplayName", id ? id->display : it->obj->owner) ||
-			     buf_addstr(b, "</Owner>");
+			rc = s3_xml_user(l->r, b, "Owner", it->obj->owner);
 		}
 		rc = rc || buf_addstr(b, "<StorageClass>STANDARD</StorageClass></Contents>");
 	}
@@ -153,19 +137,19 @@ enum s3_err s3_list_objects(struct s3_req *r)
 	}
 	s3_xml_open(&b, "ListBucketResult");
 	s3_xml_elem(&b, "Name", r->bucket);
-	add_name(&b, "Prefix", prefix ? prefix : "", l.url);
+	s3_xml_name(&b, "Prefix", prefix ? prefix : "", l.url);
 	if (v2) {
 		if (token)
 			s3_xml_elem(&b, "ContinuationToken", token);
 		if (start_after)
-			add_name(&b, "StartAfter", start_after, l.url);
+			s3_xml_name(&b, "StartAfter", start_after, l.url);
 		buf_addf(&b, "<KeyCount>%d</KeyCount>", l.count);
 	} else {
-		add_name(&b, "Marker", marker ? marker : "", l.url);
+		s3_xml_name(&b, "Marker", marker ? marker : "", l.url);
 	}
 	buf_addf(&b, "<MaxKeys>%d</MaxKeys>", max);
 	if (delim)
-		add_name(&b, "Delimiter", delim, l.url);
+		s3_xml_name(&b, "Delimiter", delim, l.url);
 	if (enc)
 		s3_xml_elem(&b, "EncodingType", "url");
 	buf_addf(&b, "<IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
@@ -182,7 +166,7 @@ enum s3_err s3_list_objects(struct s3_req *r)
 		free(tok);
 	} else if (truncated && delim && l.count) {
 		/* v1 names the next marker only with a delimiter (AWS). */
-		add_name(&b, "NextMarker", l.last, l.url);
+		s3_xml_name(&b, "NextMarker", l.last, l.url);
 	}
 	if (contents.len)
 		buf_add(&b, contents.ptr, contents.len);

@@ -41,26 +41,6 @@ static int parse_count(const char *v, long cap, long *out)
 	return 0;
 }
 
-static int add_user(struct s3_req *r, struct buf *b, const char *tag, const char *user)
-{
-	const struct atr_ident *id = atr_idents_find_user(r->srv->idents, user);
-	return buf_addf(b, "<%s>", tag) || s3_xml_elem(b, "ID", user) ||
-	       s3_xml_elem(b, "DisplayName", id ? id->display : user) ||
-	       buf_addf(b, "</%s>", tag);
-}
-
-/* <tag>value</tag>, URL-encoded when asked (encoding-type=url). */
-static int add_name(struct buf *b, const char *tag, const char *value, int url)
-{
-	if (!url)
-		return s3_xml_elem(b, tag, value);
-	struct buf enc = BUF_INIT(4 * ATR_KEY_MAX + 16);
-	int rc = uri_encode(&enc, value, strlen(value), 1) ||
-		 s3_xml_elem(b, tag, enc.ptr ? enc.ptr : "");
-	buf_release(&enc);
-	return rc;
-}
-
 /* ---- CreateMultipartUpload ---- */
 
 enum s3_err s3_create_multipart(struct s3_req *r)
@@ -214,7 +194,7 @@ enum s3_err s3_list_parts(struct s3_req *r)
 	}
 	if (s3_xml_open(&b, "ListPartsResult") || s3_xml_elem(&b, "Bucket", r->bucket) ||
 	    s3_xml_elem(&b, "Key", up.key) || s3_xml_elem(&b, "UploadId", up.upload_id) ||
-	    add_user(r, &b, "Initiator", up.owner) || add_user(r, &b, "Owner", up.owner) ||
+	    s3_xml_user(r, &b, "Initiator", up.owner) || s3_xml_user(r, &b, "Owner", up.owner) ||
 	    buf_addf(&b, "<StorageClass>STANDARD</StorageClass>"
 			 "<PartNumberMarker>%ld</PartNumberMarker>"
 			 "<NextPartNumberMarker>%d</NextPartNumberMarker>"
@@ -430,17 +410,17 @@ static int on_upload(void *arg, const struct atr_mpu_item *it)
 	snprintf(o->last_id, sizeof(o->last_id), "%s", it->is_prefix ? "" : it->upload->upload_id);
 	if (it->is_prefix) {
 		o->err = buf_addstr(o->prefixes, "<CommonPrefixes>") ||
-			 add_name(o->prefixes, "Prefix", it->key, o->url) ||
+			 s3_xml_name(o->prefixes, "Prefix", it->key, o->url) ||
 			 buf_addstr(o->prefixes, "</CommonPrefixes>");
 		return o->err;
 	}
 	char date[TIMEFMT_LEN];
 	struct buf *b = o->uploads;
 	time_fmt_iso8601_ms(it->upload->ctime_ns, date);
-	o->err = buf_addstr(b, "<Upload>") || add_name(b, "Key", it->key, o->url) ||
+	o->err = buf_addstr(b, "<Upload>") || s3_xml_name(b, "Key", it->key, o->url) ||
 		 s3_xml_elem(b, "UploadId", it->upload->upload_id) ||
-		 add_user(o->r, b, "Initiator", it->upload->owner) ||
-		 add_user(o->r, b, "Owner", it->upload->owner) ||
+		 s3_xml_user(o->r, b, "Initiator", it->upload->owner) ||
+		 s3_xml_user(o->r, b, "Owner", it->upload->owner) ||
 		 buf_addstr(b, "<StorageClass>STANDARD</StorageClass>") ||
 		 s3_xml_elem(b, "Initiated", date) || buf_addstr(b, "</Upload>");
 	return o->err;
@@ -479,12 +459,12 @@ enum s3_err s3_list_multipart_uploads(struct s3_req *r)
 	/* The upload-id-marker means nothing without a key-marker (AWS). */
 	if (s3_xml_open(&b, "ListMultipartUploadsResult") ||
 	    s3_xml_elem(&b, "Bucket", r->bucket) ||
-	    add_name(&b, "KeyMarker", key_marker ? key_marker : "", o.url) ||
+	    s3_xml_name(&b, "KeyMarker", key_marker ? key_marker : "", o.url) ||
 	    s3_xml_elem(&b, "UploadIdMarker", key_marker && id_marker ? id_marker : "") ||
-	    add_name(&b, "NextKeyMarker", o.last_key, o.url) ||
+	    s3_xml_name(&b, "NextKeyMarker", o.last_key, o.url) ||
 	    s3_xml_elem(&b, "NextUploadIdMarker", o.last_id) ||
-	    (delim && add_name(&b, "Delimiter", delim, o.url)) ||
-	    add_name(&b, "Prefix", prefix ? prefix : "", o.url) ||
+	    (delim && s3_xml_name(&b, "Delimiter", delim, o.url)) ||
+	    s3_xml_name(&b, "Prefix", prefix ? prefix : "", o.url) ||
 	    buf_addf(&b, "<MaxUploads>%ld</MaxUploads><IsTruncated>%s</IsTruncated>", max,
 		     truncated ? "true" : "false") ||
 	    (uploads.len && buf_add(&b, uploads.ptr, uploads.len)) ||

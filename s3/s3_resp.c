@@ -166,6 +166,25 @@ int s3_error_xml(struct s3_req *r, enum s3_err e, const char *message, int decl,
 	       s3_xml_elem(b, "RequestId", r->id) || buf_addstr(b, "</Error>") ? -1 : 0;
 }
 
+int s3_xml_name(struct buf *b, const char *tag, const char *value, int url)
+{
+	if (!url)
+		return s3_xml_elem(b, tag, value);
+	struct buf enc = BUF_INIT(4 * ATR_KEY_MAX + 16);
+	int rc = uri_encode(&enc, value, strlen(value), 1) ||
+		 s3_xml_elem(b, tag, enc.ptr ? enc.ptr : "");
+	buf_release(&enc);
+	return rc;
+}
+
+int s3_xml_user(struct s3_req *r, struct buf *b, const char *tag, const char *user)
+{
+	const struct atr_ident *id = atr_idents_find_user(r->srv->idents, user);
+	return buf_addf(b, "<%s>", tag) || s3_xml_elem(b, "ID", user) ||
+	       s3_xml_elem(b, "DisplayName", id ? id->display : user) ||
+	       buf_addf(b, "</%s>", tag);
+}
+
 void s3_send_error(struct s3_req *r, enum s3_err e, const char *message)
 {
 	struct buf b = BUF_INIT(64 * 1024);
