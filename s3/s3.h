@@ -1,7 +1,8 @@
 /*
  * s3 — the S3 REST door. The daemon hands it every HTTP request that is not
  * for the admin API; it answers at "/api/v1/s3/..." (Alluxio's prefix) and
- * at "/..." (path style), authenticates, routes and renders S3 XML.
+ * at "/..." (path style) and, with a domain, at "bucket.domain/..."
+ * (virtual-hosted style), authenticates, routes and renders S3 XML.
  */
 #ifndef S3_S3_H
 #define S3_S3_H
@@ -33,6 +34,15 @@ struct s3_options {
 	s3_observe_fn observe;       /* called after each request; may be NULL */
 	void *observe_arg;
 	uint64_t min_part_size;      /* smallest multipart part but the last (5 MiB) */
+	/* Virtual-hosted style: Host "bucket.<domain>[:port]" names the
+	 * bucket and the path is the key. NULL: path style only. */
+	const char *domain;
+	/* Slow request bodies (s3_body.c): a body may take request_timeout_ms
+	 * plus one second per min_body_rate bytes received, then the request
+	 * ends with RequestTimeout. min_body_rate 0: no bound beyond
+	 * civetweb's per-read request_timeout_ms. */
+	long request_timeout_ms;
+	uint64_t min_body_rate;    /* bytes per second */
 };
 
 struct s3_server;

@@ -704,7 +704,8 @@ static enum s3_err sigv2_verify(const struct s3_auth_req *req, const struct uri_
 	e = S3_ERR_SIGNATURE_MISMATCH;
 	for (int v = 0; v < 8 && sig && e == S3_ERR_SIGNATURE_MISMATCH; v++) {
 		int alt = v & 1, slash = (v >> 1) & 1, unprefixed = v >> 2;
-		const char *path = unprefixed ? req->alt_path : req->path ? req->path : "/";
+		const char *path = unprefixed ? req->alt_path
+				   : req->v2_path ? req->v2_path : req->path ? req->path : "/";
 		if ((alt && !alt_date) || (slash && !req->bucket_path) || !path)
 			continue;
 		buf_reset(&sts);

@@ -81,6 +81,10 @@ struct s3_auth_req {
 	 * bucket requests. */
 	const char *alt_path;
 	int bucket_path;
+	/* SigV2's resource path when it is not path (virtual-hosted style:
+	 * "/bucket" + path, the path being the key), or NULL. SigV4 always
+	 * signs path, as sent. */
+	const char *v2_path;
 };
 
 /* Secrets longer than this are truncated by s3_auth_check (and by

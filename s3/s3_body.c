@@ -11,9 +11,61 @@
 #include "common/hash.h"
 #include "s3/s3_int.h"
 
+/*
+ * Slow bodies ("slowloris"): civetweb's request_timeout_ms bounds the wait
+ * for each byte, not the body, so a client trickling one byte a second
+ * would hold its worker thread (one of --threads) for as long as it likes.
+ * As Apache's mod_reqtimeout does (body=20,MinRate=500), the body may take
+ * request_timeout_ms plus one second per min_body_rate bytes received so
+ * far; past that the request ends with RequestTimeout (and the connection
+ * is closed, its body unread). A client sending at least min_body_rate
+ * bytes a second is never cut off.
+ *
+ * The bound is checked before each read; as mg_read returns only once it
+ * has every byte asked for, a read in flight is watched by s3_slow.c, with
+ * a deadline that also credits the bytes it asked for (a client keeping
+ * to the rate finishes it in time). Reads ask for at most what the client
+ * is ahead of the bound (one second's worth at least): a fast client soon
+ * reads whole buffers, a trickling one is cut about a second late.
+ */
+static uint64_t body_allowed_ns(const struct s3_body *b, uint64_t bytes)
+{
+	const struct s3_options *o = &b->r->srv->opt;
+	uint64_t secs = bytes / o->min_body_rate, rem = bytes % o->min_body_rate;
+	if (secs > 100000000) /* over three years: no bound */
+		return UINT64_MAX / 2;
+	return (uint64_t)o->request_timeout_ms * 1000000u + secs * 1000000000u +
+	       rem * 1000000000u / o->min_body_rate;
+}
+
+/* Every body byte comes through here (plain and aws-chunked). */
 static long conn_read(void *arg, void *buf, size_t len)
 {
-	return mg_read(arg, buf, len);
+	struct s3_body *b = arg;
+	struct s3_server *srv = b->r->srv;
+	if (!srv->slow)
+		return mg_read(b->r->conn, buf, len);
+	uint64_t now = s3_slow_now(), elapsed = now - b->start_ns;
+	uint64_t allowed = body_allowed_ns(b, b->wire);
+	if (elapsed > allowed) {
+		b->timed_out = 1;
+		return -1;
+	}
+	uint64_t ahead = (allowed - elapsed) / 1000000000u * srv->opt.min_body_rate;
+	if (ahead < srv->opt.min_body_rate)
+		ahead = srv->opt.min_body_rate;
+	if (len > ahead)
+		len = (size_t)ahead;
+	b->rd.deadline_ns = b->start_ns + body_allowed_ns(b, b->wire + len);
+	s3_slow_enter(srv->slow, &b->rd);
+	int n = mg_read(b->r->conn, buf, len);
+	if (s3_slow_leave(srv->slow, &b->rd)) {
+		b->timed_out = 1;
+		return -1;
+	}
+	if (n > 0)
+		b->wire += (uint64_t)n;
+	return n;
 }
 
 static int is_chunked_payload(enum s3_payload p)
@@ -40,6 +92,12 @@ enum s3_err s3_body_open(struct s3_req *r, struct s3_body *b)
 {
 	memset(b, 0, sizeof(*b));
 	b->r = r;
+	b->start_ns = s3_slow_now();
+	const struct mg_request_info *ri = mg_get_request_info(r->conn);
+	b->rd.id = r->id;
+	b->rd.remote_addr = ri ? ri->remote_addr : "";
+	b->rd.remote_port = ri ? ri->remote_port : -1;
+	b->rd.server_port = ri ? ri->server_port : -1;
 	const char *te = s3_header(r, "Transfer-Encoding");
 	if (r->content_length < 0 && !(te && strcasestr(te, "chunked")))
 		return S3_ERR_MISSING_LENGTH;
@@ -51,7 +109,7 @@ enum s3_err s3_body_open(struct s3_req *r, struct s3_body *b)
 		b->chunked = 1;
 		/* The decoder checks verify_chunks itself and enforces each
 		 * payload mode's framing. */
-		s3_chunked_init(&b->ch, conn_read, r->conn, &r->auth);
+		s3_chunked_init(&b->ch, conn_read, b, &r->auth);
 	}
 	if (r->auth.payload == S3_PAYLOAD_SHA256) {
 		b->sha = malloc(sizeof(struct hash));
@@ -73,12 +131,15 @@ long s3_body_read(struct s3_body *b, void *buf, size_t len, enum s3_err *err)
 		len = (size_t)(b->expect - b->got);
 	if (b->chunked) {
 		n = s3_chunked_read(&b->ch, buf, len, err);
-		if (n < 0)
-			return -1;
-	} else {
-		n = mg_read(b->r->conn, buf, len);
 		if (n < 0) {
-			*err = S3_ERR_INCOMPLETE_BODY;
+			if (b->timed_out)
+				*err = S3_ERR_REQUEST_TIMEOUT;
+			return -1;
+		}
+	} else {
+		n = conn_read(b, buf, len);
+		if (n < 0) {
+			*err = b->timed_out ? S3_ERR_REQUEST_TIMEOUT : S3_ERR_INCOMPLETE_BODY;
 			return -1;
 		}
 	}

@@ -5,16 +5,20 @@
  * (x-amz-metadata-directive: COPY, the default) or the request's
  * (REPLACE); an object is copied onto itself only with REPLACE (or a
  * storage class), as S3 requires. x-amz-copy-source-if-* are checked
- * against the source as it is opened, each failure a 412.
+ * against the source as it is opened, each failure a 412; If-None-Match: *
+ * and If-Match against the destination, as on PutObject (412, or 409
+ * ConditionalRequestConflict when it changed while the bytes were copied).
  *
  * UploadPartCopy (PUT ?partNumber&uploadId with x-amz-copy-source) makes a
  * part from the source, or from the bytes x-amz-copy-source-range names,
- * with the same source rules and conditions.
+ * with the same source rules and conditions; into an upload with a
+ * checksum algorithm, the part's checksum is computed on the way.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "common/timefmt.h"
 #include "common/uri.h"
 #include "s3/s3_cond.h"
@@ -74,13 +78,13 @@ static enum s3_cond copy_conditions(struct s3_req *r, const struct atr_obj *o)
 /* CopyObjectResult / CopyPartResult: the new object's (or part's) date and
  * ETag. A request body nobody reads closes the connection after it. */
 static enum s3_err send_result(struct s3_req *r, const char *root, int64_t mtime_ns,
-			       const char *etag)
+			       const char *etag, const char *extra_xml)
 {
 	char date[TIMEFMT_LEN];
 	struct buf xml = BUF_INIT(4096);
 	time_fmt_iso8601_ms(mtime_ns, date);
 	if (s3_xml_open(&xml, root) || s3_xml_elem(&xml, "LastModified", date) ||
-	    buf_addf(&xml, "<ETag>\"%s\"</ETag></%s>", etag, root)) {
+	    buf_addf(&xml, "<ETag>\"%s\"</ETag>%s</%s>", etag, extra_xml, root)) {
 		buf_release(&xml);
 		return S3_ERR_INTERNAL;
 	}
@@ -102,7 +106,8 @@ enum s3_err s3_copy_object(struct s3_req *r)
 	const char *directive = s3_header(r, "x-amz-metadata-directive");
 	const char *tagging = s3_header(r, "x-amz-tagging-directive");
 	char *src_tags = NULL;
-	int replace = 0, replace_tags = 0, have_src = 0, rc;
+	char dst_etag[ATR_ETAG_MAX + 1];
+	int replace = 0, replace_tags = 0, have_src = 0, must_not_exist, rc;
 	enum s3_err e;
 
 	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey)))
@@ -121,7 +126,10 @@ enum s3_err s3_copy_object(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	if ((e = s3_storage_class_check(r)) || (replace && (e = s3_stored_headers(r, &hdrs))))
+	/* If-None-Match / If-Match: conditions on the destination (AWS's
+	 * conditional writes), as on PutObject. */
+	if ((e = s3_storage_class_check(r)) || (replace && (e = s3_stored_headers(r, &hdrs))) ||
+	    (e = s3_write_conditions(r, &must_not_exist, dst_etag)))
 		goto out;
 	if (replace_tags && s3_header(r, "x-amz-tagging") &&
 	    (e = s3_tagging_from_header(s3_header(r, "x-amz-tagging"), &tags)))
@@ -148,13 +156,14 @@ enum s3_err s3_copy_object(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	rc = atr_object_copy(core, &r->user, rd, src.etag, r->bucket, r->key,
-			     replace ? hdrs.ptr : src.hdrs, replace_tags ? tags.ptr : src_tags, &obj);
+	rc = atr_object_copy_if(core, &r->user, rd, src.etag, r->bucket, r->key,
+				replace ? hdrs.ptr : src.hdrs, replace_tags ? tags.ptr : src_tags,
+				must_not_exist, *dst_etag ? dst_etag : NULL, &obj);
 	if (rc) {
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	e = send_result(r, "CopyObjectResult", obj.mtime_ns, obj.etag);
+	e = send_result(r, "CopyObjectResult", obj.mtime_ns, obj.etag, "");
 out:
 	if (have_src)
 		atr_obj_release(&src);
@@ -191,6 +200,38 @@ enum s3_err s3_copy_range_parse(const char *v, uint64_t size, uint64_t *first, u
 	return S3_ERR_OK;
 }
 
+/* atr_mpu_part_copy, computing the part's checksum (base64 into sum) on
+ * the way: the bytes pass through the block cache once either way. */
+static int copy_part_checksummed(struct atr_part_writer *w, struct atr_reader *src,
+				 uint64_t off, uint64_t len, enum checksum_alg alg,
+				 char sum[ATR_PART_CHECKSUM_MAX + 1])
+{
+	struct checksum ck;
+	unsigned char raw[CHECKSUM_MAX_LEN];
+	int rc = ATR_OK;
+	if (checksum_init(&ck, alg))
+		return ATR_E_NOMEM;
+	for (uint64_t end = off + len; off < end && !rc;) {
+		const void *data;
+		size_t n;
+		if ((rc = atr_get_read(src, off, &data, &n)))
+			break;
+		if (n == 0) {
+			rc = ATR_E_IO; /* shorter than its row said */
+			break;
+		}
+		if (n > end - off)
+			n = (size_t)(end - off);
+		checksum_update(&ck, data, n);
+		rc = atr_mpu_part_write(w, data, n);
+		off += n;
+	}
+	checksum_final(&ck, raw);
+	if (!rc)
+		base64_encode(raw, checksum_len(alg), sum);
+	return rc;
+}
+
 enum s3_err s3_upload_part_copy(struct s3_req *r, int number)
 {
 	struct atr_core *core = r->srv->core;
@@ -202,6 +243,7 @@ enum s3_err s3_upload_part_copy(struct s3_req *r, int number)
 	struct atr_obj src;
 	struct atr_mpu_part part;
 	uint64_t first = 0, len;
+	char sum[ATR_PART_CHECKSUM_MAX + 1], ck_xml[160] = "";
 	int have_src = 0, rc;
 	enum s3_err e;
 
@@ -224,8 +266,15 @@ enum s3_err s3_upload_part_copy(struct s3_req *r, int number)
 		goto out;
 	}
 	if ((rc = atr_mpu_part_begin(core, &r->user, r->bucket, r->key, s3_param(r, "uploadId"),
-				     number, &w)) ||
-	    (rc = atr_mpu_part_copy(w, rd, first, len))) {
+				     number, &w))) {
+		e = s3_err_from_core(rc);
+		goto out;
+	}
+	/* An upload with a checksum algorithm: the part's is computed here. */
+	enum checksum_alg alg = checksum_by_name(atr_mpu_part_checksum_alg(w));
+	rc = alg == CHECKSUM_NONE ? atr_mpu_part_copy(w, rd, first, len)
+				  : copy_part_checksummed(w, rd, first, len, alg, sum);
+	if (rc || (alg != CHECKSUM_NONE && (rc = atr_mpu_part_set_checksum(w, sum)))) {
 		e = s3_err_from_core(rc);
 		goto out;
 	}
@@ -235,7 +284,10 @@ enum s3_err s3_upload_part_copy(struct s3_req *r, int number)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	e = send_result(r, "CopyPartResult", part.mtime_ns, part.etag);
+	if (alg != CHECKSUM_NONE)
+		snprintf(ck_xml, sizeof(ck_xml), "<Checksum%s>%s</Checksum%s>", checksum_name(alg),
+			 sum, checksum_name(alg));
+	e = send_result(r, "CopyPartResult", part.mtime_ns, part.etag, ck_xml);
 out:
 	atr_mpu_part_abort(w);
 	if (have_src)

@@ -32,7 +32,7 @@ static const struct {
 
 /* S3 requires an integrity header on this request, since so little body
  * deletes so much: Content-MD5 or one of x-amz-checksum-*. */
-static int has_integrity_header(struct s3_req *r)
+int s3_has_integrity_header(struct s3_req *r)
 {
 	if (s3_header(r, "Content-MD5"))
 		return 1;
@@ -50,7 +50,7 @@ static enum s3_err check_digest(const char *b64, size_t len, const unsigned char
 	return memcmp(want, got, len) ? S3_ERR_BAD_DIGEST : S3_ERR_OK;
 }
 
-static enum s3_err verify_integrity(struct s3_req *r, const struct buf *body)
+enum s3_err s3_verify_integrity(struct s3_req *r, const struct buf *body)
 {
 	const char *data = body->ptr ? body->ptr : "";
 	unsigned char sum[CHECKSUM_MAX_LEN];
@@ -172,14 +172,14 @@ enum s3_err s3_delete_objects(struct s3_req *r)
 	int n = 0, quiet, rc;
 	enum s3_err e;
 
-	if (!has_integrity_header(r))
+	if (!s3_has_integrity_header(r))
 		return S3_ERR_MISSING_CONTENT_MD5;
 	if ((rc = atr_bucket_stat(r->srv->core, &r->user, r->bucket, &bk)))
 		return s3_err_from_core(rc);
 	e = s3_read_small_body(r, &body);
 	if (e == S3_ERR_ENTITY_TOO_LARGE)
 		e = S3_ERR_MAX_MESSAGE_LENGTH;
-	if (e || (e = verify_integrity(r, &body)) || (e = parse_request(&body, &v, &n, &quiet)))
+	if (e || (e = s3_verify_integrity(r, &body)) || (e = parse_request(&body, &v, &n, &quiet)))
 		goto out;
 	if (s3_xml_open(&out, "DeleteResult")) {
 		e = S3_ERR_INTERNAL;

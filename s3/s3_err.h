@@ -53,7 +53,13 @@
 	X(CHECKSUM_MULTIPLE, 400, "InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.") \
 	X(CHECKSUM_ALG, 400, "InvalidRequest", "Value for x-amz-sdk-checksum-algorithm header is invalid.") \
 	X(CHECKSUM_MISSING, 400, "InvalidRequest", "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.") \
+	X(MPU_CHECKSUM_ALG, 400, "InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, SHA1, SHA256]") \
+	X(MPU_CHECKSUM_TYPE, 400, "InvalidRequest", "Value for x-amz-checksum-type header is invalid.") \
+	X(MPU_CHECKSUM_MISMATCH, 400, "InvalidRequest", "Checksum Type mismatch occurred: the part's checksum is not of the upload's checksum algorithm.") \
+	X(MPU_CHECKSUM_MISSING, 400, "InvalidRequest", "The upload was created using a checksum algorithm. The complete request must include the checksum for each part.") \
 	X(TAGS_TOO_MANY, 400, "InvalidTag", "Object tags cannot be greater than 10") \
+	X(BUCKET_TAGS_TOO_MANY, 400, "InvalidTag", "Bucket tag count cannot be greater than 50") \
+	X(NO_SUCH_TAG_SET, 404, "NoSuchTagSet", "The TagSet does not exist") \
 	X(TAG_KEY_INVALID, 400, "InvalidTag", "The TagKey you have provided is invalid") \
 	X(TAG_VALUE_INVALID, 400, "InvalidTag", "The TagValue you have provided is invalid") \
 	X(TAG_KEY_DUPLICATE, 400, "InvalidTag", "Cannot provide multiple Tags with the same key") \
@@ -71,6 +77,16 @@
 	X(AUTH_V2_QUERY_MALFORMED, 403, "AccessDenied", "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters") \
 	X(NO_SUCH_VERSION, 404, "NoSuchVersion", "The specified version does not exist.") \
 	X(MAX_MESSAGE_LENGTH, 400, "MaxMessageLengthExceeded", "Your request was too big.") \
+	X(OBJECT_ATTRIBUTES_INVALID, 400, "InvalidArgument", "Invalid attribute name specified.") \
+	X(MALFORMED_POST, 400, "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data.") \
+	X(MAX_POST_PRE_DATA, 400, "MaxPostPreDataLengthExceeded", "Your POST request fields preceding the upload file were too large.") \
+	X(MISSING_FILE, 400, "InvalidArgument", "POST requires exactly one file upload per request.") \
+	X(MISSING_KEY_FIELD, 400, "InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.") \
+	X(POST_NOT_FORM, 412, "PreconditionFailed", "Bucket POST must be of the enclosure-type multipart/form-data") \
+	X(INVALID_POLICY, 400, "InvalidPolicyDocument", "Invalid Policy: the policy is not base64 of a JSON document with an expiration and conditions S3 knows.") \
+	X(POLICY_EXPIRED, 403, "AccessDenied", "Invalid according to Policy: Policy expired.") \
+	X(POLICY_CONDITION, 403, "AccessDenied", "Invalid according to Policy: Policy Condition failed") \
+	X(POLICY_EXTRA_FIELDS, 403, "AccessDenied", "Invalid according to Policy: Extra input fields") \
 	X(INVALID_ARGUMENT, 400, "InvalidArgument", "Invalid Argument") \
 	X(INVALID_REQUEST, 400, "InvalidRequest", "Invalid Request") \
 	X(NOT_IMPLEMENTED, 501, "NotImplemented", "A header or query you provided implies functionality that is not implemented.") \

@@ -17,6 +17,25 @@
 #include "s3/s3_auth.h"
 #include "s3/s3_err.h"
 
+/* One body read in flight, watched by s3_slow.c (its comment says who
+ * guards what). */
+struct s3_slow_read {
+	struct s3_slow_read *prev, *next;
+	uint64_t deadline_ns;      /* CLOCK_MONOTONIC: cut the connection after */
+	int fired;                 /* the watchdog cut it */
+	const char *id;            /* request id, for the log */
+	const char *remote_addr;   /* the connection's two ends */
+	int remote_port, server_port;
+};
+struct s3_slow;
+struct s3_slow *s3_slow_new(void);
+void s3_slow_free(struct s3_slow *w);
+/* Around each mg_read of a body: rd is watched in between. leave returns 1
+ * if the watchdog cut the connection meanwhile. */
+void s3_slow_enter(struct s3_slow *w, struct s3_slow_read *rd);
+int s3_slow_leave(struct s3_slow *w, struct s3_slow_read *rd);
+uint64_t s3_slow_now(void);  /* CLOCK_MONOTONIC in ns */
+
 struct s3_server {
 	struct atr_core *core;
 	const struct atr_idents *idents;
@@ -24,6 +43,7 @@ struct s3_server {
 	uint64_t next_id;  /* request ids; atomic */
 	uint64_t id_salt;
 	pthread_key_t io_key; /* per-thread body buffer */
+	struct s3_slow *slow; /* slow-body watchdog; NULL without min_body_rate */
 };
 
 /* A S3_IO_BUFFER-byte buffer owned by the calling thread, allocated on its
@@ -51,10 +71,14 @@ struct s3_req {
 	int status;            /* sent, for the log */
 	int started;           /* response headers are out */
 	int must_close;        /* body left unread: close after responding */
+	int write_failed;      /* a write to the client fell short: closing (s3_write) */
 	int continue_sent;
 	int64_t content_length;/* -1 if none */
 	uint64_t bytes_out;     /* response Content-Length (not HEAD's), for metrics */
 	int path_prefixed;     /* the path began with /api/v1/s3 */
+	int vhost;             /* virtual-hosted style: the bucket came from Host */
+	int form_post;         /* an unsigned POST Object form: s3_post_object
+				  authenticates it from its fields */
 	char err_hdrs[96];     /* extra header lines for an error response
 				  (416's Content-Range), "\r\n"-terminated */
 };
@@ -86,6 +110,10 @@ struct s3_body {
 	void *sha;             /* struct hash * when verifying a SHA-256 */
 	uint64_t expect;       /* decoded length promised */
 	uint64_t got;
+	uint64_t wire;         /* bytes read from the connection (before decoding) */
+	uint64_t start_ns;     /* CLOCK_MONOTONIC at s3_body_open: the rate bound */
+	int timed_out;         /* the client sent too slowly (RequestTimeout) */
+	struct s3_slow_read rd; /* while inside mg_read (s3_slow.c) */
 	/* The x-amz-checksum-* being verified (s3_body_checksum), or NULL. */
 	struct checksum *ck;
 	int ck_trailer;        /* its value comes in the aws-chunked trailer */
@@ -130,6 +158,10 @@ void s3_send_error(struct s3_req *r, enum s3_err e, const char *message);
  * Upload's): chunked; each s3_send_chunk sends one chunk, len 0 the last.
  * HTTP/1.1 clients only. s3_send_chunk returns 0, or -1 if the client left. */
 void s3_send_head_chunked(struct s3_req *r, int status, const char *extra);
+/* Writes all of data or fails (-1): after a short write (the client stalled
+ * past request-timeout-ms) the connection is closed after the handler and
+ * every later s3_write fails at once. */
+int s3_write(struct s3_req *r, const void *data, size_t len);
 int s3_send_chunk(struct s3_req *r, const void *data, size_t len);
 /* Appends the <Error> document for e to b (with the XML declaration when
  * decl): for an error that happens after a 200 has started. 0 or -1. */
@@ -177,6 +209,13 @@ enum s3_err s3_list_multipart_uploads(struct s3_req *r);
 enum s3_err s3_mpu_parse_complete(const char *xml, size_t len, struct atr_mpu_part **out,
 				  int *n);
 enum s3_err s3_delete_objects(struct s3_req *r);
+/* s3_post.c: POST Object (POST /bucket, multipart/form-data). */
+enum s3_err s3_post_object(struct s3_req *r);
+/* Bodies AWS takes only with an integrity check (DeleteObjects,
+ * PutBucketTagging): whether Content-MD5 or an x-amz-checksum-* came, and
+ * then that every one sent matches the body (INVALID_DIGEST, BAD_DIGEST). */
+int s3_has_integrity_header(struct s3_req *r);
+enum s3_err s3_verify_integrity(struct s3_req *r, const struct buf *body);
 enum s3_err s3_copy_object(struct s3_req *r); /* PUT with x-amz-copy-source */
 /* UploadPartCopy: PUT ?partNumber&uploadId with x-amz-copy-source. */
 enum s3_err s3_upload_part_copy(struct s3_req *r, int number);
@@ -193,18 +232,36 @@ enum s3_err s3_copy_range_parse(const char *v, uint64_t size, uint64_t *first, u
 enum s3_err s3_get_object_tagging(struct s3_req *r);
 enum s3_err s3_put_object_tagging(struct s3_req *r);
 enum s3_err s3_delete_object_tagging(struct s3_req *r);
+/* The same on a bucket (?tagging): up to 50 tags, the owner's only. */
+enum s3_err s3_get_bucket_tagging(struct s3_req *r);
+enum s3_err s3_put_bucket_tagging(struct s3_req *r);
+enum s3_err s3_delete_bucket_tagging(struct s3_req *r);
 /* x-amz-tagging (URL query form; TAG_HEADER_INVALID if malformed). */
 enum s3_err s3_tagging_from_header(const char *v, struct buf *out);
 /* A <Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging> body
  * (MALFORMED_XML otherwise; no tags at all is an empty set). */
 enum s3_err s3_tagging_from_xml(const char *xml, size_t len, struct buf *out);
+/* The same with a bucket's limit: up to 50 tags (BUCKET_TAGS_TOO_MANY). */
+enum s3_err s3_bucket_tagging_from_xml(const char *xml, size_t len, struct buf *out);
 /* How many tags a stored set holds. */
 int s3_tagging_count(const char *tags);
+/* s3_attributes.c: GetObjectAttributes (GET ?attributes). */
+enum s3_err s3_get_object_attributes(struct s3_req *r);
+/* x-amz-object-attributes: a bit set of the names given (ETag 1, Checksum
+ * 2, ObjectParts 4, StorageClass 8, ObjectSize 16), 0 if the header is
+ * NULL, empty or names anything else. */
+int s3_object_attributes_parse(const char *v);
 /* x-amz-storage-class: STANDARD or absent, else InvalidStorageClass. */
 enum s3_err s3_storage_class_check(struct s3_req *r);
 /* The headers an object keeps (Content-Type and the other standard ones,
  * x-amz-meta-*) as "Name: value\r\n" lines: PUT, CreateMultipartUpload. */
 enum s3_err s3_stored_headers(struct s3_req *r, struct buf *out);
+/* If-None-Match: * and If-Match on a write (PutObject, CopyObject's
+ * destination): *must_not_exist, and etag (unquoted; "" if none). S3 takes
+ * only '*' in If-None-Match (NOT_IMPLEMENTED otherwise) and one ETag in
+ * If-Match (one no object can have is PRECONDITION_FAILED). */
+enum s3_err s3_write_conditions(struct s3_req *r, int *must_not_exist,
+				char etag[ATR_ETAG_MAX + 1]);
 /* Content-MD5, if sent: *have = 1 and md5 filled; INVALID_DIGEST if bad. */
 enum s3_err s3_content_md5(struct s3_req *r, unsigned char md5[16], int *have);
 

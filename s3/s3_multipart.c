@@ -43,12 +43,42 @@ static int parse_count(const char *v, long cap, long *out)
 
 /* ---- CreateMultipartUpload ---- */
 
+/* x-amz-checksum-algorithm (and x-amz-checksum-type) on an upload: its
+ * parts then carry that checksum, and the object the COMPOSITE checksum of
+ * theirs. CRC64NVME is FULL_OBJECT only in S3, and FULL_OBJECT checksums
+ * (which combine the parts' CRCs) are not implemented. */
+static enum s3_err upload_checksum(struct s3_req *r, enum checksum_alg *alg)
+{
+	const char *name = s3_header(r, "x-amz-checksum-algorithm");
+	const char *type = s3_header(r, "x-amz-checksum-type");
+	*alg = CHECKSUM_NONE;
+	if (!name)
+		return type ? S3_ERR_MPU_CHECKSUM_TYPE : S3_ERR_OK;
+	if ((*alg = checksum_by_name(name)) == CHECKSUM_NONE)
+		return S3_ERR_MPU_CHECKSUM_ALG;
+	if (type && strcasecmp(type, "COMPOSITE") && strcasecmp(type, "FULL_OBJECT"))
+		return S3_ERR_MPU_CHECKSUM_TYPE;
+	if ((type && !strcasecmp(type, "FULL_OBJECT")) || (!type && *alg == CHECKSUM_CRC64NVME))
+		return S3_ERR_NOT_IMPLEMENTED;
+	if (*alg == CHECKSUM_CRC64NVME)
+		return S3_ERR_MPU_CHECKSUM_TYPE; /* no COMPOSITE CRC64NVME in S3 */
+	return S3_ERR_OK;
+}
+
+/* A stored checksum name ("CRC32"...) as the element that carries it:
+ * "ChecksumCRC32". */
+static void checksum_elem(const char *alg, char out[48])
+{
+	snprintf(out, 48, "Checksum%s", alg);
+}
+
 enum s3_err s3_create_multipart(struct s3_req *r)
 {
 	struct buf hdrs = BUF_INIT(8192), body = BUF_INIT(64 * 1024), tags = BUF_INIT(8192);
 	struct buf b = BUF_INIT(8 * ATR_KEY_MAX + 1024);
 	const char *tagging = s3_header(r, "x-amz-tagging");
 	char id[ATR_UPLOAD_ID_LEN + 1];
+	enum checksum_alg alg;
 	enum s3_err e;
 	int rc;
 
@@ -59,8 +89,10 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 	    (tagging && (e = s3_tagging_from_header(tagging, &tags))) ||
 	    (e = s3_read_small_body(r, &body)))
 		goto out;
-	if ((rc = atr_mpu_create_tagged(r->srv->core, &r->user, r->bucket, r->key, hdrs.ptr,
-					tags.ptr, id))) {
+	if ((e = upload_checksum(r, &alg)))
+		goto out;
+	if ((rc = atr_mpu_create_checksum(r->srv->core, &r->user, r->bucket, r->key, hdrs.ptr,
+					  tags.ptr, alg ? checksum_name(alg) : NULL, id))) {
 		e = s3_err_from_core(rc);
 		goto out;
 	}
@@ -71,7 +103,16 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 		e = S3_ERR_INTERNAL;
 		goto out;
 	}
-	s3_send_xml(r, 200, &b);
+	if (alg) {
+		char extra[128];
+		snprintf(extra, sizeof(extra), "x-amz-checksum-algorithm: %s\r\n"
+			 "x-amz-checksum-type: COMPOSITE\r\nContent-Type: application/xml\r\n",
+			 checksum_name(alg));
+		s3_send_head(r, 200, extra, b.len);
+		mg_write(r->conn, b.ptr, b.len);
+	} else {
+		s3_send_xml(r, 200, &b);
+	}
 out:
 	buf_release(&hdrs);
 	buf_release(&body);
@@ -121,6 +162,12 @@ enum s3_err s3_upload_part(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
+	/* An upload with a checksum algorithm takes parts with that checksum. */
+	const char *alg = atr_mpu_part_checksum_alg(w);
+	if (*alg && (!body.ck || body.ck->alg != checksum_by_name(alg))) {
+		e = S3_ERR_MPU_CHECKSUM_MISMATCH;
+		goto out;
+	}
 	if ((e = s3_body_pump(r, &body, part_write, w)))
 		goto out;
 	if ((e = s3_body_finish(&body)))
@@ -129,6 +176,17 @@ enum s3_err s3_upload_part(struct s3_req *r)
 	if (have_md5 && memcmp(want_md5, got_md5, 16)) {
 		e = S3_ERR_BAD_DIGEST;
 		goto out;
+	}
+	if (*alg) {
+		/* "x-amz-checksum-<alg>: <base64>\r\n": the base64 is kept. */
+		char sum[ATR_PART_CHECKSUM_MAX + 1];
+		const char *v = strchr(body.ck_line, ':');
+		v = v ? v + 1 + strspn(v + 1, " ") : "";
+		snprintf(sum, sizeof(sum), "%.*s", (int)strcspn(v, "\r\n"), v);
+		if ((rc = atr_mpu_part_set_checksum(w, sum))) {
+			e = s3_err_from_core(rc);
+			goto out;
+		}
 	}
 	rc = atr_mpu_part_commit(w, &part);
 	w = NULL;
@@ -153,6 +211,7 @@ out:
 
 struct parts_out {
 	struct buf *b;
+	const struct atr_mpu *up; /* filled before the first part */
 	int last;
 	int err;
 };
@@ -160,13 +219,16 @@ struct parts_out {
 static int on_part(void *arg, const struct atr_mpu_part *p)
 {
 	struct parts_out *o = arg;
-	char date[TIMEFMT_LEN];
+	char date[TIMEFMT_LEN], elem[48];
 	time_fmt_iso8601_ms(p->mtime_ns, date);
 	o->last = p->number;
+	checksum_elem(o->up->checksum_alg, elem);
 	if (buf_addf(o->b, "<Part><PartNumber>%d</PartNumber>", p->number) ||
 	    s3_xml_elem(o->b, "LastModified", date) ||
-	    buf_addf(o->b, "<ETag>&quot;%s&quot;</ETag><Size>%llu</Size></Part>", p->etag,
-		     (unsigned long long)p->size))
+	    buf_addf(o->b, "<ETag>&quot;%s&quot;</ETag><Size>%llu</Size>", p->etag,
+		     (unsigned long long)p->size) ||
+	    (*p->checksum && s3_xml_elem(o->b, elem, p->checksum)) ||
+	    buf_addstr(o->b, "</Part>"))
 		o->err = 1;
 	return o->err;
 }
@@ -183,7 +245,7 @@ enum s3_err s3_list_parts(struct s3_req *r)
 		return S3_ERR_INVALID_ARGUMENT;
 
 	struct buf parts = BUF_INIT(1 << 20), b = BUF_INIT(2 << 20);
-	struct parts_out o = { .b = &parts, .last = (int)marker };
+	struct parts_out o = { .b = &parts, .up = &up, .last = (int)marker };
 	enum s3_err e = S3_ERR_OK;
 	int rc = atr_mpu_list_parts(r->srv->core, &r->user, r->bucket, r->key,
 				    s3_param(r, "uploadId"), (int)marker, (int)max, &up, on_part, &o,
@@ -200,6 +262,9 @@ enum s3_err s3_list_parts(struct s3_req *r)
 			 "<NextPartNumberMarker>%d</NextPartNumberMarker>"
 			 "<MaxParts>%ld</MaxParts><IsTruncated>%s</IsTruncated>",
 		     marker, o.last, max, truncated ? "true" : "false") ||
+	    (*up.checksum_alg &&
+	     buf_addf(&b, "<ChecksumAlgorithm>%s</ChecksumAlgorithm>"
+			  "<ChecksumType>COMPOSITE</ChecksumType>", up.checksum_alg)) ||
 	    (parts.len && buf_add(&b, parts.ptr, parts.len)) ||
 	    buf_addstr(&b, "</ListPartsResult>")) {
 		e = S3_ERR_INTERNAL;
@@ -231,6 +296,25 @@ static void etag_from(const char *s, char out[ATR_ETAG_MAX + 1])
 		n = 0; /* matches no part: InvalidPart */
 	memcpy(out, s, n);
 	out[n] = '\0';
+}
+
+/* The first <ChecksumALG> of a <Part>, as "ALG:value" (value trimmed), or
+ * "" when it has none. */
+static void part_checksum_from(xmlNodePtr part, char out[ATR_PART_CHECKSUM_MAX + 1])
+{
+	*out = '\0';
+	for (int a = CHECKSUM_CRC32; a <= CHECKSUM_SHA256 && !*out; a++) {
+		char elem[48];
+		checksum_elem(checksum_name((enum checksum_alg)a), elem);
+		char *v = xml_text(xml_child(part, elem));
+		if (!v)
+			continue;
+		const char *t = v + strspn(v, " \t\r\n");
+		int n = (int)strcspn(t, " \t\r\n");
+		snprintf(out, ATR_PART_CHECKSUM_MAX + 1, "%s:%.*s",
+			 checksum_name((enum checksum_alg)a), n, t);
+		xmlFree(v);
+	}
 }
 
 enum s3_err s3_mpu_parse_complete(const char *xml, size_t len, struct atr_mpu_part **out,
@@ -274,6 +358,7 @@ enum s3_err s3_mpu_parse_complete(const char *xml, size_t len, struct atr_mpu_pa
 			memset(&parts[count], 0, sizeof(parts[count]));
 			parts[count].number = v > ATR_PART_MAX ? ATR_PART_MAX + 1 : (int)v;
 			etag_from(etag, parts[count].etag);
+			part_checksum_from(p, parts[count].checksum);
 			count++;
 		}
 		xmlFree(num);
@@ -319,7 +404,8 @@ static void on_progress(void *arg, uint64_t done, uint64_t total)
 	}
 }
 
-static int complete_result(struct s3_req *r, const struct atr_obj *obj, int decl, struct buf *b)
+static int complete_result(struct s3_req *r, const struct atr_obj *obj, int decl,
+			   const char *checksum_xml, struct buf *b)
 {
 	const struct mg_request_info *ri = mg_get_request_info(r->conn);
 	const char *host = s3_header(r, "Host");
@@ -332,8 +418,104 @@ static int complete_result(struct s3_req *r, const struct atr_obj *obj, int decl
 	       buf_add_xml(b, ri->local_uri_raw ? ri->local_uri_raw : "/") ||
 	       buf_addstr(b, "</Location>") || s3_xml_elem(b, "Bucket", r->bucket) ||
 	       s3_xml_elem(b, "Key", r->key) ||
-	       buf_addf(b, "<ETag>&quot;%s&quot;</ETag></CompleteMultipartUploadResult>",
-			obj->etag);
+	       buf_addf(b, "<ETag>&quot;%s&quot;</ETag>%s</CompleteMultipartUploadResult>",
+			obj->etag, checksum_xml);
+}
+
+/* ---- the COMPOSITE checksum of an upload with a checksum algorithm ---- */
+
+struct composite {
+	const char *hdrs, *xml;   /* "" when the upload has no algorithm */
+	char hdrs_buf[160], xml_buf[200];
+};
+
+struct part_sums {
+	char (*sum)[ATR_PART_CHECKSUM_MAX + 1]; /* by part number */
+};
+
+static int collect_sum(void *arg, const struct atr_mpu_part *p)
+{
+	struct part_sums *ps = arg;
+	memcpy(ps->sum[p->number], p->checksum, sizeof(ps->sum[0]));
+	return 0;
+}
+
+/*
+ * S3's COMPOSITE checksum: base64(H(c_1 || ... || c_n)) "-" n, over the raw
+ * checksums the named parts were uploaded with, H the upload's algorithm.
+ * Each named part must name its checksum, of that algorithm
+ * (MPU_CHECKSUM_MISSING), equal to the one kept (InvalidPart, as for a
+ * part that is not there). Parts named out of order or out of range are
+ * left to the core's checks (InvalidPartOrder, MalformedXML).
+ */
+static enum s3_err composite_checksum(struct s3_req *r, const struct atr_mpu_part *parts,
+				      int n, struct composite *ck)
+{
+	struct atr_mpu up;
+	struct part_sums ps = { NULL };
+	struct checksum h;
+	int truncated, rc;
+	enum s3_err e = S3_ERR_OK;
+	/* max 0: only the upload's attributes (and its errors, if any). */
+	rc = atr_mpu_list_parts(r->srv->core, &r->user, r->bucket, r->key,
+				s3_param(r, "uploadId"), 0, 0, &up, collect_sum, &ps, &truncated);
+	if (rc)
+		return s3_err_from_core(rc);
+	enum checksum_alg alg = checksum_by_name(up.checksum_alg);
+	if (alg == CHECKSUM_NONE)
+		return S3_ERR_OK;
+	for (int i = 0; i < n; i++)
+		if (parts[i].number < 1 || parts[i].number > ATR_PART_MAX ||
+		    (i && parts[i].number <= parts[i - 1].number))
+			return S3_ERR_OK;
+	if (!(ps.sum = calloc(ATR_PART_MAX + 1, sizeof(*ps.sum))))
+		return S3_ERR_SLOW_DOWN;
+	rc = atr_mpu_list_parts(r->srv->core, &r->user, r->bucket, r->key,
+				s3_param(r, "uploadId"), 0, ATR_PART_MAX, &up, collect_sum, &ps,
+				&truncated);
+	if (rc) {
+		free(ps.sum);
+		return s3_err_from_core(rc);
+	}
+	if (checksum_init(&h, alg)) {
+		free(ps.sum);
+		return S3_ERR_SLOW_DOWN;
+	}
+	size_t nl = strlen(up.checksum_alg);
+	for (int i = 0; i < n && !e; i++) {
+		const char *given = parts[i].checksum, *kept = ps.sum[parts[i].number];
+		unsigned char raw[CHECKSUM_MAX_LEN];
+		if (!*given)
+			e = S3_ERR_MPU_CHECKSUM_MISSING;
+		else if (!*kept) /* no such part, or uploaded without a checksum */
+			e = S3_ERR_INVALID_PART;
+		else if (strncmp(given, up.checksum_alg, nl) || given[nl] != ':' ||
+			 strcmp(given + nl + 1, kept))
+			e = S3_ERR_INVALID_PART;
+		else if (base64_decode(kept, strlen(kept), raw, sizeof(raw)) !=
+			 (int)checksum_len(alg))
+			e = S3_ERR_INTERNAL;
+		else
+			checksum_update(&h, raw, checksum_len(alg));
+	}
+	unsigned char sum[CHECKSUM_MAX_LEN];
+	char b64[4 * ((CHECKSUM_MAX_LEN + 2) / 3) + 1], lower[32];
+	checksum_final(&h, sum);
+	free(ps.sum);
+	if (e)
+		return e;
+	base64_encode(sum, checksum_len(alg), b64);
+	snprintf(lower, sizeof(lower), "%s", up.checksum_alg);
+	for (char *p = lower; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	snprintf(ck->hdrs_buf, sizeof(ck->hdrs_buf),
+		 "x-amz-checksum-%s: %s-%d\r\nx-amz-checksum-type: COMPOSITE\r\n", lower, b64, n);
+	snprintf(ck->xml_buf, sizeof(ck->xml_buf),
+		 "<Checksum%s>%s-%d</Checksum%s><ChecksumType>COMPOSITE</ChecksumType>",
+		 up.checksum_alg, b64, n, up.checksum_alg);
+	ck->hdrs = ck->hdrs_buf;
+	ck->xml = ck->xml_buf;
+	return S3_ERR_OK;
 }
 
 enum s3_err s3_complete_multipart(struct s3_req *r)
@@ -342,6 +524,7 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 	struct buf body = BUF_INIT(COMPLETE_BODY_MAX), b = BUF_INIT(64 * 1024);
 	struct atr_mpu_part *parts = NULL;
 	struct completion cp = { .r = r };
+	struct composite ck = { .hdrs = "", .xml = "" };
 	struct atr_obj obj;
 	enum s3_err e;
 	int n = 0;
@@ -350,13 +533,15 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 	if ((e = s3_read_small_body(r, &body)) ||
 	    (e = s3_mpu_parse_complete(body.ptr, body.len, &parts, &n)))
 		goto out;
+	if ((e = composite_checksum(r, parts, n, &ck)))
+		goto out;
 	cp.can_start = ri->http_version && strcmp(ri->http_version, "1.0");
-	int rc = atr_mpu_complete(r->srv->core, &r->user, r->bucket, r->key,
-				  s3_param(r, "uploadId"), parts, n, r->srv->opt.min_part_size,
-				  on_progress, &cp, &obj);
+	int rc = atr_mpu_complete_with(r->srv->core, &r->user, r->bucket, r->key,
+				       s3_param(r, "uploadId"), parts, n, r->srv->opt.min_part_size,
+				       ck.hdrs, on_progress, &cp, &obj);
 	e = rc == ATR_E_INVALID_ARG ? S3_ERR_MALFORMED_XML : s3_err_from_core(rc);
 	if (!cp.started) {
-		if (!e && complete_result(r, &obj, 1, &b))
+		if (!e && complete_result(r, &obj, 1, ck.xml, &b))
 			e = S3_ERR_INTERNAL;
 		if (!e)
 			s3_send_xml(r, 200, &b);
@@ -368,7 +553,7 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 		    r->id, r->bucket, r->key, s3_err_code(e));
 		s3_error_xml(r, e, NULL, !cp.spaced, &b);
 	} else {
-		complete_result(r, &obj, !cp.spaced, &b);
+		complete_result(r, &obj, !cp.spaced, ck.xml, &b);
 	}
 	if (s3_send_chunk(r, b.ptr, b.len) || s3_send_chunk(r, NULL, 0))
 		mg_disable_connection_keep_alive(r->conn);

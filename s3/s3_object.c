@@ -73,19 +73,17 @@ enum s3_err s3_storage_class_check(struct s3_req *r)
 	return !sc || !strcmp(sc, "STANDARD") ? S3_ERR_OK : S3_ERR_INVALID_STORAGE_CLASS;
 }
 
-/* If-None-Match: * and If-Match on PUT, checked before the body is read
- * and again, atomically, at commit (409 if they changed in between). S3
- * takes only '*' in If-None-Match and one ETag in If-Match. */
-static enum s3_err put_conditions(struct s3_req *r, struct atr_writer *w)
+enum s3_err s3_write_conditions(struct s3_req *r, int *must_not_exist,
+				char etag[ATR_ETAG_MAX + 1])
 {
 	const char *inm = s3_header(r, "If-None-Match"), *im = s3_header(r, "If-Match");
-	char etag[ATR_ETAG_MAX + 1];
-	if (!inm && !im)
-		return S3_ERR_OK;
+	*must_not_exist = 0;
+	*etag = '\0';
 	if (inm) {
 		inm += strspn(inm, " \t");
 		if (strncmp(inm, "*", 1) || inm[1 + strspn(inm + 1, " \t")])
 			return S3_ERR_NOT_IMPLEMENTED;
+		*must_not_exist = 1;
 	}
 	if (im) {
 		size_t n;
@@ -97,12 +95,25 @@ static enum s3_err put_conditions(struct s3_req *r, struct atr_writer *w)
 			im++;
 			n -= 2;
 		}
-		if (n == 0 || n >= sizeof(etag))
+		if (n == 0 || n > ATR_ETAG_MAX)
 			return S3_ERR_PRECONDITION_FAILED; /* no ETag looks like that */
 		memcpy(etag, im, n);
 		etag[n] = '\0';
 	}
-	return s3_err_from_core(atr_put_condition(w, &r->user, inm != NULL, im ? etag : NULL));
+	return S3_ERR_OK;
+}
+
+/* If-None-Match: * and If-Match on PUT, checked before the body is read
+ * and again, atomically, at commit (409 if they changed in between). */
+static enum s3_err put_conditions(struct s3_req *r, struct atr_writer *w)
+{
+	char etag[ATR_ETAG_MAX + 1];
+	int must_not_exist;
+	enum s3_err e = s3_write_conditions(r, &must_not_exist, etag);
+	if (e || (!must_not_exist && !*etag))
+		return e;
+	return s3_err_from_core(atr_put_condition(w, &r->user, must_not_exist,
+						  *etag ? etag : NULL));
 }
 
 enum s3_err s3_content_md5(struct s3_req *r, unsigned char md5[16], int *have)
@@ -387,8 +398,8 @@ enum s3_err s3_get_object(struct s3_req *r)
 	if (n0 > len)
 		n0 = (size_t)len;
 	size_t sent = s3_send_head_body(r, status, extra.ptr, len, data0, n0);
-	if (sent < n0 && mg_write(r->conn, (const char *)data0 + sent, n0 - sent) <= 0)
-		goto out; /* client went away */
+	if (sent < n0 && s3_write(r, (const char *)data0 + sent, n0 - sent))
+		goto out; /* client went away or stalled */
 
 	for (uint64_t off = first + n0, end = first + len; off < end;) {
 		const void *data;
@@ -402,8 +413,8 @@ enum s3_err s3_get_object(struct s3_req *r)
 		}
 		if (n > end - off)
 			n = (size_t)(end - off);
-		if (mg_write(r->conn, data, n) <= 0)
-			break; /* client went away */
+		if (s3_write(r, data, n))
+			break; /* client went away or stalled: closing */
 		off += n;
 	}
 out:

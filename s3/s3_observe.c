@@ -28,13 +28,20 @@ static const struct {
 	{ s3_get_object, NULL, "GetObject" },
 	{ s3_delete_object, NULL, "DeleteObject" },
 	{ s3_delete_objects, NULL, "DeleteObjects" },
+	{ s3_post_object, NULL, "PostObject" },
 	{ s3_create_multipart, NULL, "CreateMultipartUpload" },
 	{ s3_upload_part, NULL, "UploadPart" },
 	{ s3_list_parts, NULL, "ListParts" },
 	{ s3_complete_multipart, NULL, "CompleteMultipartUpload" },
 	{ s3_abort_multipart, NULL, "AbortMultipartUpload" },
 	{ s3_list_multipart_uploads, NULL, "ListMultipartUploads" },
-	{ s3_delete_objects, NULL, "DeleteObjects" },
+	{ s3_get_object_tagging, NULL, "GetObjectTagging" },
+	{ s3_put_object_tagging, NULL, "PutObjectTagging" },
+	{ s3_delete_object_tagging, NULL, "DeleteObjectTagging" },
+	{ s3_get_bucket_tagging, NULL, "GetBucketTagging" },
+	{ s3_put_bucket_tagging, NULL, "PutBucketTagging" },
+	{ s3_delete_bucket_tagging, NULL, "DeleteBucketTagging" },
+	{ s3_get_object_attributes, NULL, "GetObjectAttributes" },
 };
 
 int64_t s3_clock_ns(void)

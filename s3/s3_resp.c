@@ -1,5 +1,6 @@
 /* s3_resp — writing responses: the common headers, XML bodies, errors. */
 #include <civetweb.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -12,8 +13,10 @@ static const char *reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 201: return "Created";
 	case 204: return "No Content";
 	case 206: return "Partial Content";
+	case 303: return "See Other";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
@@ -29,6 +32,25 @@ static const char *reason(int status)
 	case 507: return "Insufficient Storage";
 	}
 	return "Unknown";
+}
+
+/*
+ * civetweb's mg_write returns what went out before its request_timeout_ms
+ * expired on a client that stopped reading, which may be short of len (and
+ * positive): writing the next block after it would shift the rest of the
+ * body. So any short write ends the response: nothing more is written and
+ * the connection is closed once the handler returns.
+ */
+int s3_write(struct s3_req *r, const void *data, size_t len)
+{
+	if (r->write_failed)
+		return -1;
+	if (len && (len > INT_MAX || mg_write(r->conn, data, len) != (int)len)) {
+		r->write_failed = 1;
+		mg_disable_connection_keep_alive(r->conn);
+		return -1;
+	}
+	return 0;
 }
 
 /* framing: the Content-Length or Transfer-Encoding line, or "". */
@@ -66,7 +88,8 @@ static size_t send_head_body(struct s3_req *r, int status, const char *extra,
 	size_t with = n <= S3_IO_BUFFER - (size_t)len ? n : 0;
 	if (with)
 		memcpy(out + len, body, with);
-	mg_write(r->conn, out, (size_t)len + with);
+	if (s3_write(r, out, (size_t)len + with))
+		return n; /* nothing more is to be written */
 	return with;
 }
 
@@ -104,8 +127,9 @@ void s3_send_head_chunked(struct s3_req *r, int status, const char *extra)
 
 int s3_send_chunk(struct s3_req *r, const void *data, size_t len)
 {
-	if (mg_printf(r->conn, "%zx\r\n", len) <= 0 ||
-	    (len && mg_write(r->conn, data, len) <= 0) || mg_write(r->conn, "\r\n", 2) <= 0)
+	char line[24];
+	int k = snprintf(line, sizeof(line), "%zx\r\n", len);
+	if (s3_write(r, line, (size_t)k) || s3_write(r, data, len) || s3_write(r, "\r\n", 2))
 		return -1;
 	r->bytes_out += len; /* for metrics: a chunked body has no Content-Length */
 	return 0;
@@ -115,7 +139,7 @@ void s3_send_xml(struct s3_req *r, int status, const struct buf *xml)
 {
 	s3_send_head(r, status, "Content-Type: application/xml\r\n", xml->len);
 	if (strcmp(r->method, "HEAD"))
-		mg_write(r->conn, xml->ptr, xml->len);
+		s3_write(r, xml->ptr, xml->len);
 }
 
 void s3_send_empty(struct s3_req *r, int status, const char *extra)

@@ -31,6 +31,7 @@ static const struct route routes[] = {
 	{ "HEAD", T_BUCKET, NULL, s3_head_bucket },
 	{ "DELETE", T_BUCKET, NULL, s3_delete_bucket },
 	{ "POST", T_BUCKET, "delete", s3_delete_objects },
+	{ "POST", T_BUCKET, NULL, s3_post_object },
 	{ "PUT", T_OBJECT, NULL, s3_put_object },
 	{ "GET", T_OBJECT, NULL, s3_get_object },
 	{ "HEAD", T_OBJECT, NULL, s3_get_object },
@@ -44,6 +45,10 @@ static const struct route routes[] = {
 	{ "GET", T_OBJECT, "tagging", s3_get_object_tagging },
 	{ "PUT", T_OBJECT, "tagging", s3_put_object_tagging },
 	{ "DELETE", T_OBJECT, "tagging", s3_delete_object_tagging },
+	{ "GET", T_BUCKET, "tagging", s3_get_bucket_tagging },
+	{ "PUT", T_BUCKET, "tagging", s3_put_bucket_tagging },
+	{ "DELETE", T_BUCKET, "tagging", s3_delete_bucket_tagging },
+	{ "GET", T_OBJECT, "attributes", s3_get_object_attributes },
 	{ "GET", T_OBJECT, "partNumber", s3_get_object },
 	{ "HEAD", T_OBJECT, "partNumber", s3_get_object },
 };
@@ -95,8 +100,11 @@ void s3_continue(struct s3_req *r)
 	r->continue_sent = 1;
 }
 
+/* vpath: the path-style form of a virtual-hosted request ("/bucket" +
+ * raw_path), or NULL. SigV4 signs the path as sent; SigV2's resource is
+ * "/bucket/key" either way. */
 static enum s3_err authenticate(struct s3_req *r, const struct mg_request_info *ri,
-				const char *raw_path)
+				const char *raw_path, const char *vpath)
 {
 	struct s3_hdr hdrs[MG_MAX_HEADERS];
 	int n = s3_auth_headers(ri, hdrs);
@@ -104,8 +112,10 @@ static enum s3_err authenticate(struct s3_req *r, const struct mg_request_info *
 		.method = ri->request_method, .path = raw_path, .query = ri->query_string,
 		.hdrs = hdrs, .nhdrs = n, .now = time(NULL),
 		.path_decoded = 0, /* decode_url=no: the path as sent */
-		.bucket_path = *r->bucket && r->key_len == 0 && raw_path[strlen(raw_path) - 1] != '/',
+		.bucket_path = !vpath && *r->bucket && r->key_len == 0 &&
+			       raw_path[strlen(raw_path) - 1] != '/',
 		.alt_path = r->path_prefixed ? raw_path + strlen(S3_PREFIX) : NULL,
+		.v2_path = vpath,
 	};
 	enum s3_err e = s3_auth_check(r->srv->opt.auth, &ar, s3_secret_lookup,
 				      (void *)r->srv->idents, &r->auth);
@@ -169,6 +179,58 @@ static enum s3_err parse_target(struct s3_req *r, const char *raw)
 	return split_path(r);
 }
 
+/*
+ * Virtual-hosted style (opt.domain): Host "bucket.domain[:port]" names
+ * the bucket and the whole path is the key, so *vpath becomes "/bucket" +
+ * raw (malloc'd), the path-style spelling the rest of the door parses.
+ * Host equal to the domain, another host, or no domain: *vpath stays NULL
+ * (path style).
+ */
+static enum s3_err virtual_host(struct s3_req *r, const char *raw, char **vpath)
+{
+	const char *domain = r->srv->opt.domain, *host = s3_header(r, "Host");
+	size_t dlen, hlen;
+	*vpath = NULL;
+	if (!domain || !*domain || !host || *host == '[')
+		return S3_ERR_OK;
+	hlen = strcspn(host, ":");
+	dlen = strlen(domain);
+	if (hlen && host[hlen - 1] == '.')
+		hlen--; /* a fully qualified "bucket.domain." */
+	if (hlen <= dlen + 1 || host[hlen - dlen - 1] != '.' ||
+	    strncasecmp(host + hlen - dlen, domain, dlen))
+		return S3_ERR_OK;
+	char bucket[ATR_BUCKET_MAX + 1];
+	size_t blen = hlen - dlen - 1, rlen = strlen(raw);
+	if (blen > ATR_BUCKET_MAX)
+		return S3_ERR_INVALID_BUCKET_NAME;
+	for (size_t i = 0; i < blen; i++) /* host names are case-insensitive */
+		bucket[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] + 32 : host[i]);
+	bucket[blen] = '\0';
+	if (!atr_bucket_name_valid(bucket))
+		return S3_ERR_INVALID_BUCKET_NAME;
+	if (!(*vpath = malloc(1 + blen + rlen + 1)))
+		return S3_ERR_SLOW_DOWN;
+	(*vpath)[0] = '/';
+	memcpy(*vpath + 1, bucket, blen);
+	memcpy(*vpath + 1 + blen, raw, rlen + 1);
+	r->vhost = 1;
+	return S3_ERR_OK;
+}
+
+/* A browser form upload (POST Object) carries its signature in its
+ * fields, not in a header or the query: such a request is authenticated
+ * by s3_post_object once the fields are read. */
+static int is_form_post(const struct s3_req *r)
+{
+	const char *ct = s3_header(r, "Content-Type");
+	if (strcmp(r->method, "POST") || !*r->bucket || *r->key || r->key_len || r->q.n ||
+	    s3_header(r, "Authorization") || !ct)
+		return 0;
+	ct += strspn(ct, " \t");
+	return !strncasecmp(ct, "multipart/form-data", 19);
+}
+
 static const struct route *find_route(struct s3_req *r, enum target t, enum s3_err *err)
 {
 	int method_known = 0;
@@ -227,6 +289,7 @@ int s3_handle(struct s3_server *s, struct mg_connection *conn)
 	struct s3_req r;
 	enum s3_err e;
 	s3_handler handler = NULL;
+	char *vpath = NULL;
 	int64_t t0 = s3_clock_ns();
 	memset(&r, 0, sizeof(r));
 	r.srv = s;
@@ -249,9 +312,13 @@ int s3_handle(struct s3_server *s, struct mg_connection *conn)
 		e = S3_ERR_INVALID_ARGUMENT;
 		goto fail;
 	}
-	if ((e = parse_target(&r, raw)))
+	if ((e = virtual_host(&r, raw, &vpath)))
 		goto fail;
-	if ((e = authenticate(&r, ri, raw)))
+	if ((e = parse_target(&r, vpath ? vpath : raw)))
+		goto fail;
+	if (is_form_post(&r))
+		r.form_post = 1; /* s3_post_object authenticates the form */
+	else if ((e = authenticate(&r, ri, raw, vpath)))
 		goto fail;
 
 	enum target t = !*r.bucket ? T_SERVICE : !*r.key && r.key_len == 0 ? T_BUCKET : T_OBJECT;
@@ -276,6 +343,7 @@ out:
 	s3_observe(&r, handler, raw, t0);
 	uri_query_release(&r.q);
 	free(r.path);
+	free(vpath);
 	return r.status ? r.status : 500;
 }
 
@@ -290,6 +358,11 @@ struct s3_server *s3_server_new(struct atr_core *core, const struct atr_idents *
 	s->opt = *opt;
 	s->id_salt = (uint64_t)time(NULL) << 24;
 	pthread_key_create(&s->io_key, free);
+	if (s->opt.min_body_rate && s->opt.request_timeout_ms > 0 && !(s->slow = s3_slow_new())) {
+		pthread_key_delete(s->io_key);
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -297,6 +370,7 @@ void s3_server_free(struct s3_server *s)
 {
 	if (!s)
 		return;
+	s3_slow_free(s->slow);
 	free(pthread_getspecific(s->io_key));
 	pthread_key_delete(s->io_key);
 	free(s);

@@ -1,11 +1,13 @@
 /*
  * s3_tagging — object tagging: GetObjectTagging, PutObjectTagging,
  * DeleteObjectTagging (?tagging), and the tag sets that come with PutObject
- * (x-amz-tagging, URL query form) and CopyObject (x-amz-tagging-directive).
+ * (x-amz-tagging, URL query form) and CopyObject (x-amz-tagging-directive);
+ * bucket tagging: Get/Put/DeleteBucketTagging, the same XML with a limit
+ * of 50 tags.
  *
  * A tag set is stored in the core in one canonical form: "k=v&k2=v2", each
  * key and value URL-encoded, in the order given. AWS's limits are checked
- * on the way in (InvalidTag): at most 10 tags, keys of 1..128 and values of
+ * on the way in (InvalidTag): at most 10 tags (50 on a bucket), keys of 1..128 and values of
  * 0..256 Unicode characters, no key twice.
  */
 #include <stdint.h>
@@ -17,6 +19,7 @@
 #include "s3/s3_int.h"
 
 #define TAGS_MAX 10
+#define BUCKET_TAGS_MAX 50
 #define TAG_KEY_MAX 128
 #define TAG_VALUE_MAX 256
 #define TAGGING_BODY_MAX (64 * 1024)
@@ -38,15 +41,16 @@ static size_t utf8_chars(const char *s)
 }
 
 struct tag_set {
-	int n;
-	const char *key[TAGS_MAX];
+	int n, max;
+	enum s3_err too_many;
+	const char *key[BUCKET_TAGS_MAX];
 	struct buf *out;
 };
 
 static enum s3_err tag_add(struct tag_set *t, const char *k, const char *v)
 {
-	if (t->n == TAGS_MAX)
-		return S3_ERR_TAGS_TOO_MANY;
+	if (t->n == t->max)
+		return t->too_many;
 	if (!*k || utf8_chars(k) > TAG_KEY_MAX)
 		return S3_ERR_TAG_KEY_INVALID;
 	if (utf8_chars(v) > TAG_VALUE_MAX)
@@ -64,7 +68,7 @@ static enum s3_err tag_add(struct tag_set *t, const char *k, const char *v)
 enum s3_err s3_tagging_from_header(const char *v, struct buf *out)
 {
 	struct uri_query q;
-	struct tag_set t = { .out = out };
+	struct tag_set t = { .out = out, .max = TAGS_MAX, .too_many = S3_ERR_TAGS_TOO_MANY };
 	enum s3_err e = S3_ERR_OK;
 	if (uri_query_parse(&q, v))
 		return S3_ERR_TAG_HEADER_INVALID;
@@ -74,11 +78,10 @@ enum s3_err s3_tagging_from_header(const char *v, struct buf *out)
 	return e;
 }
 
-enum s3_err s3_tagging_from_xml(const char *xml, size_t len, struct buf *out)
+static enum s3_err tagging_from_xml(const char *xml, size_t len, struct tag_set t)
 {
-	struct tag_set t = { .out = out };
 	enum s3_err e = S3_ERR_MALFORMED_XML;
-	char *keys[TAGS_MAX + 1] = { NULL };
+	char *keys[BUCKET_TAGS_MAX + 1] = { NULL };
 	int nkeys = 0;
 	xmlDocPtr doc = len ? xml_parse(xml, len) : NULL;
 	xmlNodePtr root = xml_root(doc, "Tagging");
@@ -91,8 +94,8 @@ enum s3_err s3_tagging_from_xml(const char *xml, size_t len, struct buf *out)
 		char *v = xml_text(xml_child(p, "Value"));
 		if (!k || !xml_child(p, "Value")) {
 			e = S3_ERR_MALFORMED_XML;
-		} else if (nkeys == TAGS_MAX) {
-			e = S3_ERR_TAGS_TOO_MANY;
+		} else if (nkeys == t.max) {
+			e = t.too_many;
 		} else {
 			keys[nkeys++] = k; /* kept alive: t.key points at it */
 			k = NULL;
@@ -109,6 +112,19 @@ out:
 	return e;
 }
 
+enum s3_err s3_tagging_from_xml(const char *xml, size_t len, struct buf *out)
+{
+	struct tag_set t = { .out = out, .max = TAGS_MAX, .too_many = S3_ERR_TAGS_TOO_MANY };
+	return tagging_from_xml(xml, len, t);
+}
+
+enum s3_err s3_bucket_tagging_from_xml(const char *xml, size_t len, struct buf *out)
+{
+	struct tag_set t = { .out = out, .max = BUCKET_TAGS_MAX,
+			     .too_many = S3_ERR_BUCKET_TAGS_TOO_MANY };
+	return tagging_from_xml(xml, len, t);
+}
+
 int s3_tagging_count(const char *tags)
 {
 	int n = tags && *tags ? 1 : 0;
@@ -117,15 +133,12 @@ int s3_tagging_count(const char *tags)
 	return n;
 }
 
-enum s3_err s3_get_object_tagging(struct s3_req *r)
+/* Sends a stored tag set as <Tagging> (and frees it). */
+static enum s3_err send_tagging(struct s3_req *r, char *tags)
 {
 	struct buf xml = BUF_INIT(64 * 1024);
 	struct uri_query q;
-	char *tags = NULL;
 	enum s3_err e = S3_ERR_OK;
-	int rc = atr_object_tags_get(r->srv->core, &r->user, r->bucket, r->key, &tags);
-	if (rc)
-		return s3_err_from_core(rc);
 	if (uri_query_parse(&q, tags)) {
 		free(tags);
 		return S3_ERR_INTERNAL;
@@ -143,6 +156,15 @@ enum s3_err s3_get_object_tagging(struct s3_req *r)
 	free(tags);
 	buf_release(&xml);
 	return e;
+}
+
+enum s3_err s3_get_object_tagging(struct s3_req *r)
+{
+	char *tags = NULL;
+	int rc = atr_object_tags_get(r->srv->core, &r->user, r->bucket, r->key, &tags);
+	if (rc)
+		return s3_err_from_core(rc);
+	return send_tagging(r, tags);
 }
 
 enum s3_err s3_put_object_tagging(struct s3_req *r)
@@ -166,6 +188,56 @@ enum s3_err s3_put_object_tagging(struct s3_req *r)
 enum s3_err s3_delete_object_tagging(struct s3_req *r)
 {
 	int rc = atr_object_tags_set(r->srv->core, &r->user, r->bucket, r->key, NULL);
+	if (rc)
+		return s3_err_from_core(rc);
+	s3_send_empty(r, 204, NULL);
+	return S3_ERR_OK;
+}
+
+/* GetBucketTagging: a bucket that never had tags, or had them deleted,
+ * has no tag set at all (404 NoSuchTagSet), unlike an object's empty one. */
+enum s3_err s3_get_bucket_tagging(struct s3_req *r)
+{
+	char *tags = NULL;
+	int rc = atr_bucket_tags_get(r->srv->core, &r->user, r->bucket, &tags);
+	if (rc)
+		return s3_err_from_core(rc);
+	if (!tags)
+		return S3_ERR_NO_SUCH_TAG_SET;
+	return send_tagging(r, tags);
+}
+
+/* PutBucketTagging replaces the whole set; AWS requires Content-MD5 (or an
+ * x-amz-checksum-*) and answers 204. */
+enum s3_err s3_put_bucket_tagging(struct s3_req *r)
+{
+	struct buf body = BUF_INIT(TAGGING_BODY_MAX), tags = BUF_INIT(32768);
+	enum s3_err e = S3_ERR_OK;
+	char *old = NULL;
+	/* Who may (NoSuchBucket, AccessDenied), before what the body says. */
+	int rc = atr_bucket_tags_get(r->srv->core, &r->user, r->bucket, &old);
+	free(old);
+	if (rc)
+		return s3_err_from_core(rc);
+	if (!s3_has_integrity_header(r))
+		return S3_ERR_MISSING_CONTENT_MD5;
+	if (!(e = s3_read_small_body(r, &body)) && !(e = s3_verify_integrity(r, &body)))
+		e = s3_bucket_tagging_from_xml(body.ptr, body.len, &tags);
+	if (!e) {
+		rc = atr_bucket_tags_set(r->srv->core, &r->user, r->bucket,
+					 tags.ptr ? tags.ptr : "");
+		e = s3_err_from_core(rc);
+	}
+	if (!e)
+		s3_send_empty(r, 204, NULL);
+	buf_release(&body);
+	buf_release(&tags);
+	return e;
+}
+
+enum s3_err s3_delete_bucket_tagging(struct s3_req *r)
+{
+	int rc = atr_bucket_tags_set(r->srv->core, &r->user, r->bucket, NULL);
 	if (rc)
 		return s3_err_from_core(rc);
 	s3_send_empty(r, 204, NULL);

@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 
 enum atr_err {
@@ -113,7 +114,8 @@ int atr_bucket_list(struct atr_core *c, const struct atr_user *u, atr_bucket_cb 
  * type and encoding, user metadata...) as "Name: value\r\n" lines, ready to
  * be sent; the core stores them and never interprets them. */
 struct atr_obj {
-	uint64_t ino;       /* stable for the life of the object */
+	uint64_t ino;       /* stable for the life of the object (renames included; a PUT,
+	                     * copy or completion over it makes a new object) */
 	uint64_t version;   /* bumped by every content change */
 	uint64_t size;
 	int64_t mtime_ns;
@@ -122,6 +124,14 @@ struct atr_obj {
 	char etag[ATR_ETAG_MAX + 1]; /* hex MD5, no quotes */
 	char owner[ATR_USER_MAX + 1];
 	char *hdrs;         /* malloc'd or NULL: release with atr_obj_release */
+	/* The POSIX side (the mount): mode above holds the permission bits
+	 * (07777); kind is 0 for a regular file or a directory, else the
+	 * S_IFMT type of a special file (symlink, fifo, device, socket),
+	 * which S3 sees as a small or empty object. */
+	uint32_t kind;
+	int64_t gid;        /* -1: the owner's primary group */
+	int64_t ctime_ns, atime_ns;
+	uint64_t rdev;
 };
 
 void atr_obj_release(struct atr_obj *o);
@@ -182,6 +192,14 @@ void atr_get_close(struct atr_reader *r);
 int atr_object_copy(struct atr_core *c, const struct atr_user *u, struct atr_reader *src,
 		    const char *src_etag, const char *bucket, const char *key, const char *hdrs,
 		    const char *tags, struct atr_obj *out);
+/* The same, conditional on the object at bucket/key as atr_put_condition
+ * says (must_not_exist, if_etag NULL or "*" or a hex ETag): checked before
+ * any byte is copied (ATR_E_PRECONDITION, ATR_E_NO_KEY, ATR_E_ACCESS), then
+ * atomically with the commit (ATR_E_CONFLICT). */
+int atr_object_copy_if(struct atr_core *c, const struct atr_user *u, struct atr_reader *src,
+		       const char *src_etag, const char *bucket, const char *key,
+		       const char *hdrs, const char *tags, int must_not_exist,
+		       const char *if_etag, struct atr_obj *out);
 
 /* Object tags. An object's tag set is kept apart from its bytes and
  * headers, under its ino, as the front end's encoded string (S3's
@@ -201,6 +219,15 @@ int atr_object_tags_set(struct atr_core *c, const struct atr_user *u, const char
 /* The tags of o as atr_object_stat or atr_get_open gave it (whose caller
  * may read it): *tags malloc'd, or NULL if none. */
 int atr_obj_tags(struct atr_core *c, const struct atr_obj *o, char **tags);
+
+/* Bucket tags, the same kind of opaque string, kept by bucket name and
+ * dropped with the bucket. Only the bucket's owner (or the superuser) may
+ * read or set them (else ATR_E_ACCESS). get: *tags malloc'd, or NULL if
+ * the bucket has none. set: NULL or "" removes them. */
+int atr_bucket_tags_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			char **tags);
+int atr_bucket_tags_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			const char *tags);
 
 /* Listing in S3 order: binary order of the whole key. Items are keys, or
  * common prefixes when a delimiter is given (each prefix once). */
@@ -250,11 +277,17 @@ int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bu
 #define ATR_UPLOAD_ID_LEN 32
 #define ATR_PART_MAX 10000
 
+#define ATR_CHECKSUM_ALG_MAX 31
+#define ATR_PART_CHECKSUM_MAX 95
+
 struct atr_mpu {
 	char upload_id[ATR_UPLOAD_ID_LEN + 1];
 	char key[ATR_KEY_MAX + 1];
 	char owner[ATR_USER_MAX + 1]; /* the initiator; owns the completed object */
 	int64_t ctime_ns;             /* initiated */
+	/* The checksum algorithm its parts carry checksums of, as the front
+	 * end named it (atr_mpu_create_checksum); "" for none. */
+	char checksum_alg[ATR_CHECKSUM_ALG_MAX + 1];
 };
 
 struct atr_mpu_part {
@@ -262,6 +295,9 @@ struct atr_mpu_part {
 	uint64_t size;
 	int64_t mtime_ns;
 	char etag[ATR_ETAG_MAX + 1]; /* hex MD5 of the part's bytes, no quotes */
+	/* Its checksum as the front end gave it (atr_mpu_part_set_checksum),
+	 * "" for none: filled by atr_mpu_list_parts, ignored elsewhere. */
+	char checksum[ATR_PART_CHECKSUM_MAX + 1];
 };
 
 /* hdrs: the stored headers the completed object will carry (may be NULL). */
@@ -272,6 +308,15 @@ int atr_mpu_create(struct atr_core *c, const struct atr_user *u, const char *buc
 int atr_mpu_create_tagged(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			  const char *key, const char *hdrs, const char *tags,
 			  char upload_id[ATR_UPLOAD_ID_LEN + 1]);
+
+/* Additional checksums (S3's x-amz-checksum-algorithm on an upload): the
+ * same, with the name of the algorithm its parts will carry checksums of
+ * (NULL or "" for none, up to ATR_CHECKSUM_ALG_MAX bytes). The core keeps
+ * the name and the parts' checksum strings and never interprets them: the
+ * front end computes and checks them. */
+int atr_mpu_create_checksum(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			    const char *key, const char *hdrs, const char *tags,
+			    const char *checksum_alg, char upload_id[ATR_UPLOAD_ID_LEN + 1]);
 
 /* Uploading a part works like atr_put_*: begin checks the upload, the part
  * number (ATR_E_INVALID_ARG outside 1..ATR_PART_MAX) and permission and
@@ -292,6 +337,11 @@ int atr_mpu_part_copy(struct atr_part_writer *w, struct atr_reader *src, uint64_
 /* MD5 of everything written so far; valid once writing is over. */
 void atr_mpu_part_md5(struct atr_part_writer *w, unsigned char out[16]);
 uint64_t atr_mpu_part_size(const struct atr_part_writer *w);
+/* The upload's checksum algorithm ("" for none), read by begin. */
+const char *atr_mpu_part_checksum_alg(const struct atr_part_writer *w);
+/* The part's checksum, kept with it from the commit on (copied; up to
+ * ATR_PART_CHECKSUM_MAX bytes, else ATR_E_INVALID_ARG). */
+int atr_mpu_part_set_checksum(struct atr_part_writer *w, const char *checksum);
 int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out);
 void atr_mpu_part_abort(struct atr_part_writer *w);
 
@@ -323,6 +373,15 @@ int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *b
 		     int n, uint64_t min_part_size, atr_progress_cb progress, void *arg,
 		     struct atr_obj *out);
 
+/* The same, the object's stored headers being the upload's followed by
+ * extra_hdrs (may be NULL: the front end's whole-object checksum of the
+ * parts, for instance). When the upload has a checksum algorithm, the
+ * object keeps the named parts' checksums (atr_object_part_checksum). */
+int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			  const char *key, const char *upload_id, const struct atr_mpu_part *parts,
+			  int n, uint64_t min_part_size, const char *extra_hdrs,
+			  atr_progress_cb progress, void *arg, struct atr_obj *out);
+
 /* Where part number (1..ATR_PART_MAX, else ATR_E_INVALID_ARG) of object o
  * (from atr_object_stat or atr_get_open) lies: *off and *len. An object
  * completed from a multipart upload keeps its parts' sizes, and *count is
@@ -330,6 +389,14 @@ int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *b
  * *count is 0. ATR_E_INVALID_PART if o has no such part. */
 int atr_object_part(struct atr_core *c, const struct atr_obj *o, int number, uint64_t *off,
 		    uint64_t *len, int *count);
+
+/* The checksum part number of o was uploaded with, when its upload had a
+ * checksum algorithm: the string the front end gave (into out, n bytes,
+ * NUL-terminated) and *len, the part's size. ATR_E_NO_KEY if o keeps no
+ * part checksums (not a multipart object, or one uploaded without),
+ * ATR_E_INVALID_PART if it has no such part. */
+int atr_object_part_checksum(struct atr_core *c, const struct atr_obj *o, int number,
+			     char *out, size_t n, uint64_t *len);
 
 /* Discards the upload and every part of it. */
 int atr_mpu_abort(struct atr_core *c, const struct atr_user *u, const char *bucket,
@@ -444,6 +511,125 @@ struct atr_ns_totals {
 	uint64_t uploads;            /* multipart uploads in progress */
 };
 int atr_ns_totals(struct atr_core *c, struct atr_ns_totals *out);
+
+/* ---- the mount's view: inodes (src/node.c) ----
+ *
+ * The mount addresses the namespace by inode number: ATR_INO_ROOT is the
+ * root (the buckets are its directories), every other entry (a bucket's
+ * root, a directory, a file, a special file) has the number it keeps for
+ * life, across renames and overwrites. Permission checks are the
+ * kernel's (default_permissions), from the modes and owners given here;
+ * these calls check only what the kernel cannot know (names, emptiness,
+ * the tree rules). New entries belong to cred. An S3 user is the host user
+ * of that name (its uid and primary group), and a host uid without a name
+ * is the user named by its decimal number; any other S3 user maps to the
+ * stable uid 0x40000000 + (FNV-1a(name) mod 2^30), its own group.
+ *
+ * Files opened for writing share one shadow per inode (a stage holding the
+ * file's bytes): writes land there, reads of any descriptor of that inode
+ * see them, and flush or fsync commits it as a PUT does (atomically, with
+ * the MD5 of the whole content as ETag); S3 readers see the last commit,
+ * never a half-written file. A file created through the mount is not an
+ * S3 object until its first commit. Errors are enum atr_err.
+ */
+#define ATR_INO_ROOT 1
+
+struct atr_attr {
+	uint64_t ino;
+	uint32_t mode;      /* S_IFMT type and permission bits */
+	uint32_t nlink;
+	uint32_t uid, gid;
+	uint64_t size, rdev;
+	int64_t atime_ns, mtime_ns, ctime_ns;
+};
+
+struct atr_cred {
+	uint32_t uid, gid;
+};
+
+/* Changes made through other doors (S3, the admin API): parent and name of
+ * the entry (name NULL for an attribute or content change only) and the
+ * inode. changed() may be called with core locks held and must not block;
+ * settle() is called by the thread that made the change once those are
+ * released, before its call returns to the front end. */
+struct atr_watch_ops {
+	void (*changed)(void *arg, uint64_t parent, const char *name, uint64_t ino);
+	void (*settle)(void *arg);
+};
+void atr_core_watch(struct atr_core *c, const struct atr_watch_ops *ops, void *arg);
+
+int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a);
+int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struct atr_attr *a);
+typedef int (*atr_node_cb)(void *arg, const char *name, const struct atr_attr *a);
+/* Every entry of a directory, in the namespace's order (cb returning
+ * non-zero stops). */
+int atr_node_readdir(struct atr_core *c, uint64_t ino, atr_node_cb cb, void *arg);
+/* mkdir at the root creates a bucket (ATR_E_INVALID_BUCKET for a bad name). */
+int atr_node_mkdir(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
+		   const char *name, uint32_t mode, struct atr_attr *a);
+/* A regular file (empty, committed at once) or a special file (fifo,
+ * socket, device: an empty object to S3). */
+int atr_node_mknod(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
+		   const char *name, uint32_t mode, uint64_t rdev, struct atr_attr *a);
+/* S3 sees a symlink as an object holding its target. */
+int atr_node_symlink(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
+		     const char *name, const char *target, struct atr_attr *a);
+/* The target, NUL-terminated, in buf. */
+int atr_node_readlink(struct atr_core *c, uint64_t ino, char *buf, size_t size);
+int atr_node_unlink(struct atr_core *c, uint64_t parent, const char *name);
+int atr_node_rmdir(struct atr_core *c, uint64_t parent, const char *name);
+#define ATR_RENAME_NOREPLACE 1
+/* Replaces a file or an empty directory at the destination unless
+ * ATR_RENAME_NOREPLACE (then ATR_E_EXISTS). Buckets cannot be renamed. */
+int atr_node_rename(struct atr_core *c, uint64_t parent, const char *name, uint64_t newparent,
+		    const char *newname, unsigned flags);
+
+struct atr_file;
+
+#define ATR_SET_MODE 1
+#define ATR_SET_UID 2
+#define ATR_SET_GID 4
+#define ATR_SET_SIZE 8
+#define ATR_SET_ATIME 16
+#define ATR_SET_MTIME 32
+struct atr_setattr {
+	unsigned valid;
+	uint32_t mode, uid, gid;
+	uint64_t size;
+	int64_t atime_ns, mtime_ns;
+};
+/* Size changes go through the inode's shadow (f, or a short-lived one). */
+int atr_node_setattr(struct atr_core *c, uint64_t ino, const struct atr_setattr *s,
+		     struct atr_attr *a);
+int atr_node_statfs(struct atr_core *c, struct statvfs *out);
+
+/* Extended attributes: user.s3.content_type and user.s3.meta.<name> are
+ * the object's stored headers (S3 sees them at once), user.s3.etag is
+ * read-only (ATR_E_ACCESS), other user.* names are kept as given; other
+ * namespaces are ATR_E_NOT_SUPPORTED. get: ATR_E_NO_KEY if absent, *val
+ * malloc'd. list: NUL-separated names, malloc'd. flags: XATTR_CREATE
+ * (ATR_E_EXISTS) or XATTR_REPLACE (ATR_E_NO_KEY). */
+int atr_node_getxattr(struct atr_core *c, uint64_t ino, const char *name, void **val,
+		      size_t *len);
+int atr_node_setxattr(struct atr_core *c, uint64_t ino, const char *name, const void *val,
+		      size_t len, int flags);
+int atr_node_listxattr(struct atr_core *c, uint64_t ino, char **names, size_t *len);
+int atr_node_removexattr(struct atr_core *c, uint64_t ino, const char *name);
+
+/* Open files. create makes a new file (ATR_E_EXISTS if the name is taken)
+ * open for writing; open opens an existing file, for writing with
+ * ATR_OPEN_WRITE (and emptied with ATR_OPEN_TRUNC). */
+#define ATR_OPEN_WRITE 1
+#define ATR_OPEN_TRUNC 2
+int atr_node_create(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
+		    const char *name, uint32_t mode, struct atr_file **f, struct atr_attr *a);
+int atr_node_open(struct atr_core *c, uint64_t ino, int flags, struct atr_file **f);
+/* *got < len only at the end of the file. */
+int atr_file_read(struct atr_file *f, void *buf, size_t len, uint64_t off, size_t *got);
+int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off);
+/* Commits the inode's shadow if it holds changes (flush, fsync). */
+int atr_file_flush(struct atr_file *f);
+void atr_file_close(struct atr_file *f);
 
 /* ---- identities ---- */
 

@@ -51,11 +51,25 @@ int atr_object_copy(struct atr_core *c, const struct atr_user *u, struct atr_rea
 		    const char *src_etag, const char *bucket, const char *key, const char *hdrs,
 		    const char *tags, struct atr_obj *out)
 {
+	return atr_object_copy_if(c, u, src, src_etag, bucket, key, hdrs, tags, 0, NULL, out);
+}
+
+int atr_object_copy_if(struct atr_core *c, const struct atr_user *u, struct atr_reader *src,
+		       const char *src_etag, const char *bucket, const char *key,
+		       const char *hdrs, const char *tags, int must_not_exist,
+		       const char *if_etag, struct atr_obj *out)
+{
 	char etag[ATR_ETAG_MAX + 1] = EMPTY_MD5;
 	struct atr_writer *w;
 	int rc = atr_put_begin(c, u, bucket, key, src->size, &w);
 	if (rc)
 		return rc;
+	/* Checked before a byte is copied, and again inside the commit. */
+	if ((must_not_exist || if_etag) &&
+	    (rc = atr_put_condition(w, u, must_not_exist, if_etag))) {
+		atr_put_abort(w);
+		return rc;
+	}
 	if (w->is_dir) {
 		/* A directory marker holds no bytes. */
 		rc = src->size ? ATR_E_INVALID_ARG : ATR_OK;
@@ -71,7 +85,9 @@ int atr_object_copy(struct atr_core *c, const struct atr_user *u, struct atr_rea
 		return rc;
 	}
 	struct commit cm = { .user = w->user, .bucket = w->bucket, .key = w->key,
-			     .stage = w->sw.stage, .etag = etag, .hdrs = hdrs, .tags = tags };
+			     .stage = w->sw.stage, .etag = etag, .hdrs = hdrs, .tags = tags,
+			     .must_not_exist = w->must_not_exist,
+			     .if_etag = *w->if_etag ? w->if_etag : NULL };
 	rc = object_commit(c, &cm, out);
 	w->sw.stage = NULL; /* committed or discarded by the commit */
 	atr_put_abort(w);

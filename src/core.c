@@ -51,10 +51,10 @@ int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out)
 	if ((rc = ufs_local_new(path, &c->ufs)))
 		goto fail;
 	if ((rc = meta_intent_scan(c->meta, recover_intent, c)) ||
-	    (rc = meta_intent_clear(c->meta)))
+	    (rc = meta_intent_clear(c->meta)) || (rc = meta_pending_clear(c->meta)))
 		goto fail;
 	c->ufs->ops->stage_gc(c->ufs);
-	if ((rc = mpu_open(c)))
+	if ((rc = mpu_open(c)) || (rc = nodes_open(c)))
 		goto fail;
 	rc = ATR_E_NOMEM;
 	if (!(c->cache = bcache_new(cfg->cache_mem_bytes)))
@@ -70,6 +70,7 @@ void atr_core_close(struct atr_core *c)
 {
 	if (!c)
 		return;
+	nodes_close(c);
 	bcache_free(c->cache);
 	mpu_close(c);
 	if (c->ufs)
@@ -121,12 +122,27 @@ void owner_of_uid(struct atr_core *c, uid_t uid, char out[ATR_USER_MAX + 1])
 		snprintf(out, ATR_USER_MAX + 1, "%u", (unsigned)uid);
 }
 
+int ns_txn(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg), void *arg)
+{
+	pthread_mutex_lock(&c->ns_lock);
+	int rc = meta_begin(c->meta);
+	if (!rc) {
+		rc = fn(c, arg);
+		if (rc)
+			meta_rollback(c->meta);
+		else
+			rc = meta_commit(c->meta);
+	}
+	pthread_mutex_unlock(&c->ns_lock);
+	return rc;
+}
+
 /* ---- buckets ---- */
 
 static int root_row(struct atr_core *c, const char *bucket, const char *owner)
 {
 	struct meta_row r;
-	memset(&r, 0, sizeof(r));
+	row_init(&r);
 	r.obj.is_dir = 1;
 	r.implicit = 1;
 	r.obj.mode = 0755;
@@ -308,6 +324,9 @@ int atr_bucket_delete(struct atr_core *c, const struct atr_user *u, const char *
 	}
 	if ((rc = meta_begin(c->meta)))
 		goto out;
+	struct meta_row root;
+	if (!meta_obj_get(c->meta, name, "", &root, 0))
+		node_event(c, name, "", root.obj.ino);
 	if ((rc = meta_obj_delete_prefix(c->meta, name, "")) ||
 	    (rc = meta_bucket_delete(c->meta, name))) {
 		meta_rollback(c->meta);
@@ -319,6 +338,7 @@ out:
 	for (size_t i = 0; i < dirs.n; i++)
 		free(dirs.keys[i]);
 	free(dirs.keys);
+	node_settle(c);
 	if (!rc)
 		mpu_bucket_deleted(c, name); /* its uploads in progress go with it */
 	return rc;

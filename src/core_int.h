@@ -27,7 +27,28 @@ struct atr_core {
 	pthread_mutex_t ns_lock;
 	char *daemon_user;
 	struct mpu *mpu;        /* multipart state (src/multipart.c) */
+	struct nodes *nodes;    /* the mount's open inodes (src/node.c) */
+	const struct atr_watch_ops *watch; /* NULL without a mount */
+	void *watch_arg;
 };
+
+/* (node.c) The entry bucket/key (row ino) changed: tells the watcher, if
+ * any. Callable under ns_lock. node_settle: after the locks are released. */
+void node_event(struct atr_core *c, const char *bucket, const char *key, uint64_t ino);
+void node_settle(struct atr_core *c);
+/* The object at bucket/key (row old) is about to be replaced by a new
+ * inode: with a mount, its bytes stay readable under its old inode number
+ * for a few seconds, so the kernel's lookups in flight still open it
+ * (node.c, "ghosts"). Under ns_lock. */
+void node_ghost(struct atr_core *c, const char *bucket, const char *key,
+		const struct meta_row *old);
+int nodes_open(struct atr_core *c);
+void nodes_close(struct atr_core *c);
+
+/* Runs fn(c, arg) under ns_lock inside one metadata transaction,
+ * committed if fn returns ATR_OK, else rolled back; returns fn's result
+ * (or the commit's). */
+int ns_txn(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg), void *arg);
 
 /* The smallest string above every string starting with prefix (see S3
  * listing order): the prefix with its last byte below 0xff incremented.
@@ -78,8 +99,35 @@ struct commit {
 	 * for any other commit, which drops an earlier object's). */
 	const uint64_t *part_sizes;
 	int nparts;
+	const char *part_sums;   /* their checksums, '\n'-separated, or NULL */
 	const char *tags;        /* the object's tags; NULL or "" for none */
+	/* Non-zero (the mount): new bytes for this inode, which must still
+	 * be at the key (else ATR_E_NO_KEY) and keeps its owner, mode,
+	 * headers, tags and extended attributes. */
+	uint64_t ino;
+	/* Non-NULL (the mount): a new entry's mode, gid, kind and rdev. */
+	const struct atr_obj *posix;
 };
+/* (object.c) Deletes the object or marker at key, under ns_lock in a
+ * transaction (atr_object_delete's body). */
+int object_delete_locked(struct atr_core *c, const char *bucket, const char *key, int prune);
+
+/* (fs.c) fs_resolve finds key (no trailing '/') as a file, else as a
+ * directory (explicit or implied), with metadata sync; *dir says which.
+ * fs_rename_locked moves skey to dkey (directories: both ending in '/',
+ * with everything below), nothing being at the destination, under
+ * ns_lock in a transaction. fs_rmdir_empty removes an empty directory.
+ * With prune, implied directories left empty above go too (S3's view; the
+ * mount keeps them, as a file system would). */
+int fs_resolve(struct atr_core *c, const struct atr_user *u, const char *bucket,
+	       const char *key, struct meta_row *row, int *dir);
+int fs_rename_locked(struct atr_core *c, const char *owner, const char *sbucket,
+		     const char *skey, const char *dbucket, const char *dkey, int dir);
+int fs_rmdir_empty(struct atr_core *c, const char *bucket, const char *dk, int prune);
+
+/* A fresh row: zeroes, gid -1 (the owner's group), ctime and atime now. */
+void row_init(struct meta_row *r);
+
 /* Makes cm visible atomically (rename + one transaction), replacing what
  * was at the key; creates implied directories. The one commit path of PUT,
  * multipart completion and copy. */
@@ -141,6 +189,7 @@ struct atr_writer {
 struct atr_reader {
 	struct atr_core *c;
 	struct ufs_file *f;
+	int borrowed;           /* f belongs to someone else (node.c's ghosts) */
 	uint64_t ino, version, size;
 	struct bcache_block *pinned;
 };

@@ -164,8 +164,8 @@ static void entry_root(struct atr_core *c, struct atr_entry *e)
  * directory "key/" (explicit or implied), with metadata sync. A file needs
  * read permission (as S3 HEAD does); *dir says which it is.
  */
-static int resolve(struct atr_core *c, const struct atr_user *u, const char *bucket,
-		   const char *key, struct meta_row *row, int *dir)
+int fs_resolve(struct atr_core *c, const struct atr_user *u, const char *bucket,
+	       const char *key, struct meta_row *row, int *dir)
 {
 	char dk[ATR_KEY_MAX + 2], path[PATH_MAX_UFS];
 	struct atr_obj o;
@@ -224,7 +224,7 @@ int atr_fs_stat(struct atr_core *c, const struct atr_user *u, const char *path,
 		entry_bucket(c, &g, &b, out);
 		return ATR_OK;
 	}
-	if ((rc = resolve(c, u, p.bucket, p.key, &row, &dir)))
+	if ((rc = fs_resolve(c, u, p.bucket, p.key, &row, &dir)))
 		return rc;
 	char dk[ATR_KEY_MAX + 2];
 	dir_key(p.key, dk);
@@ -440,7 +440,7 @@ int atr_fs_list(struct atr_core *c, const struct atr_user *u, const char *path, 
 		skey = start + bl + 1;
 	}
 	if (*p.key) {
-		if ((rc = resolve(c, u, p.bucket, p.key, &row, &dir)))
+		if ((rc = fs_resolve(c, u, p.bucket, p.key, &row, &dir)))
 			goto out;
 		if (!dir) {
 			/* A file lists as itself. */
@@ -544,7 +544,7 @@ static int walk_files(struct atr_core *c, const struct atr_user *u, const char *
 	if ((rc = bucket_check(c, u, p.bucket, 1, NULL)))
 		return rc;
 	if (*p.key) {
-		if ((rc = resolve(c, u, p.bucket, p.key, &row, &dir)))
+		if ((rc = fs_resolve(c, u, p.bucket, p.key, &row, &dir)))
 			return rc;
 		if (!dir)
 			return fn(c, u, p.bucket, p.key, arg);
@@ -662,7 +662,7 @@ int atr_fs_mkdir(struct atr_core *c, const struct atr_user *u, const char *path)
 	}
 	if ((rc = bucket_check(c, u, p.bucket, 2 | 1, NULL)))
 		return rc;
-	rc = resolve(c, u, p.bucket, p.key, &row, &dir);
+	rc = fs_resolve(c, u, p.bucket, p.key, &row, &dir);
 	if (rc == ATR_OK || rc == ATR_E_ACCESS)
 		return ATR_E_EXISTS;
 	if (rc != ATR_E_NO_KEY)
@@ -691,7 +691,7 @@ static int delete_one(struct atr_core *c, const struct atr_user *u, const char *
 
 /* Removes the directory dk if it is empty (an implied one included): its
  * row, its UFS directory, and implied parents it leaves empty. */
-static int rmdir_empty(struct atr_core *c, const char *bucket, const char *dk)
+int fs_rmdir_empty(struct atr_core *c, const char *bucket, const char *dk, int prune)
 {
 	char path[PATH_MAX_UFS];
 	int rc;
@@ -705,8 +705,12 @@ static int rmdir_empty(struct atr_core *c, const char *bucket, const char *dk)
 		rc = kids < 0 ? ATR_E_IO : ATR_E_NOT_EMPTY;
 	} else if ((rc = c->ufs->ops->rmdir(c->ufs, path))) {
 		rc = rc == ATR_E_BUCKET_NOT_EMPTY ? ATR_E_NOT_EMPTY : rc;
-	} else if (!(rc = meta_obj_delete(c->meta, bucket, dk))) {
-		rc = prune_parents(c, bucket, dk, NULL);
+	} else {
+		struct meta_row r;
+		if (!meta_obj_get(c->meta, bucket, dk, &r, 0))
+			node_event(c, bucket, dk, r.obj.ino);
+		if (!(rc = meta_obj_delete(c->meta, bucket, dk)) && prune)
+			rc = prune_parents(c, bucket, dk, NULL);
 	}
 	if (rc)
 		meta_rollback(c->meta);
@@ -714,6 +718,7 @@ static int rmdir_empty(struct atr_core *c, const char *bucket, const char *dk)
 		rc = meta_commit(c->meta);
 out:
 	pthread_mutex_unlock(&c->ns_lock);
+	node_settle(c);
 	return rc;
 }
 
@@ -765,7 +770,7 @@ static int remove_tree(struct atr_core *c, const struct atr_user *u, const char 
 		rc = ATR_E_NOMEM;
 	for (size_t i = dirs.n; i-- > 0 && !rc;)
 		if (*dirs.v[i])
-			rc = rmdir_empty(c, bucket, dirs.v[i]);
+			rc = fs_rmdir_empty(c, bucket, dirs.v[i], 1);
 	for (size_t i = 0; i < dirs.n; i++)
 		free(dirs.v[i]);
 	free(dirs.v);
@@ -790,7 +795,7 @@ int atr_fs_remove(struct atr_core *c, const struct atr_user *u, const char *path
 		rc = atr_bucket_delete(c, u, p.bucket);
 		return rc == ATR_E_BUCKET_NOT_EMPTY ? ATR_E_NOT_EMPTY : rc;
 	}
-	if ((rc = resolve(c, u, p.bucket, p.key, &row, &dir)))
+	if ((rc = fs_resolve(c, u, p.bucket, p.key, &row, &dir)))
 		return rc;
 	if (!dir)
 		return atr_object_delete(c, u, p.bucket, p.key);
@@ -802,44 +807,51 @@ int atr_fs_remove(struct atr_core *c, const struct atr_user *u, const char *path
 	int kids = meta_obj_has_children(c->meta, p.bucket, dk);
 	if (kids)
 		return kids < 0 ? ATR_E_IO : ATR_E_NOT_EMPTY;
-	return row.implicit ? rmdir_empty(c, p.bucket, dk) : atr_object_delete(c, u, p.bucket, dk);
+	return row.implicit ? fs_rmdir_empty(c, p.bucket, dk, 1) : atr_object_delete(c, u, p.bucket, dk);
 }
 
 /* ---- mv ---- */
 
-static int rename_locked(struct atr_core *c, const char *owner, const struct fspath *s,
-			 const char *skey, const struct fspath *d, const char *dkey, int dir)
+int fs_rename_locked(struct atr_core *c, const char *owner, const char *sbucket,
+		     const char *skey, const char *dbucket, const char *dkey, int dir)
 {
 	char from[PATH_MAX_UFS], to[PATH_MAX_UFS], upto[ATR_KEY_MAX + 2], alt[ATR_KEY_MAX + 2];
-	struct meta_row row;
+	char plain[ATR_KEY_MAX + 2];
+	struct meta_row row, src;
 	int rc;
-	if (meta_obj_get(c->meta, s->bucket, skey, &row, 0))
+	if (meta_obj_get(c->meta, sbucket, skey, &src, 0))
 		return ATR_E_NO_KEY; /* moved or deleted meanwhile */
 	/* Nothing may be at the destination, as a file or as a directory. */
-	if (dir_key(d->key, alt))
+	size_t dl = strlen(dkey);
+	snprintf(plain, sizeof(plain), "%.*s", (int)(dir ? dl - 1 : dl), dkey);
+	if (dir_key(plain, alt))
 		return ATR_E_KEY_TOO_LONG;
-	if (meta_obj_get(c->meta, d->bucket, d->key, &row, 0) != ATR_E_NO_KEY ||
-	    meta_obj_get(c->meta, d->bucket, alt, &row, 0) != ATR_E_NO_KEY)
+	if (meta_obj_get(c->meta, dbucket, plain, &row, 0) != ATR_E_NO_KEY ||
+	    meta_obj_get(c->meta, dbucket, alt, &row, 0) != ATR_E_NO_KEY)
 		return ATR_E_EXISTS;
-	if (ufs_path(from, sizeof(from), s->bucket, skey) ||
-	    ufs_path(to, sizeof(to), d->bucket, dkey))
+	if (ufs_path(from, sizeof(from), sbucket, skey) ||
+	    ufs_path(to, sizeof(to), dbucket, dkey))
 		return ATR_E_KEY_TOO_LONG;
-	if ((rc = ensure_parents(c, d->bucket, dkey, owner, 1, NULL)))
+	if ((rc = ensure_parents(c, dbucket, dkey, owner, 1, NULL)))
 		return rc;
 	if (!c->ufs->ops->rename)
 		return ATR_E_NOT_SUPPORTED;
-	if ((rc = c->ufs->ops->rename(c->ufs, from, to)))
+	/* A file being created through the mount has no bytes to move yet. */
+	if (!src.pending && (rc = c->ufs->ops->rename(c->ufs, from, to)))
 		return rc;
+	node_event(c, sbucket, skey, src.obj.ino);
 	/* The UFS moved: from here a failure must move it back. */
 	if (dir) {
 		rc = key_successor(skey, upto, sizeof(upto)) ? ATR_E_INVALID_ARG
-			: meta_obj_rename_prefix(c->meta, s->bucket, skey, upto, d->bucket, dkey);
+			: meta_obj_rename_prefix(c->meta, sbucket, skey, upto, dbucket, dkey);
 	} else {
-		rc = meta_obj_rename(c->meta, s->bucket, skey, d->bucket, dkey);
+		rc = meta_obj_rename(c->meta, sbucket, skey, dbucket, dkey);
 	}
 	if (!rc)
-		rc = prune_parents(c, s->bucket, skey, NULL);
-	if (rc && c->ufs->ops->rename(c->ufs, to, from))
+		rc = prune_parents(c, sbucket, skey, NULL);
+	if (!rc)
+		node_event(c, dbucket, dkey, src.obj.ino);
+	if (rc && !src.pending && c->ufs->ops->rename(c->ufs, to, from))
 		LOG(LOG_ERROR, "core: rename %s -> %s half done: cannot move it back", from, to);
 	return rc;
 }
@@ -859,7 +871,7 @@ int atr_fs_rename(struct atr_core *c, const struct atr_user *u, const char *src,
 		return rc;
 	if (!strcmp(s.bucket, d.bucket) && !strcmp(s.key, d.key))
 		return ATR_OK;
-	if ((rc = resolve(c, u, s.bucket, s.key, &row, &dir)))
+	if ((rc = fs_resolve(c, u, s.bucket, s.key, &row, &dir)))
 		return rc;
 	if (dir) {
 		if ((rc = dir_key(s.key, skey)) || (rc = dir_key(d.key, dkey)))
@@ -874,13 +886,14 @@ int atr_fs_rename(struct atr_core *c, const struct atr_user *u, const char *src,
 	}
 	pthread_mutex_lock(&c->ns_lock);
 	if (!(rc = meta_begin(c->meta))) {
-		rc = rename_locked(c, u->name, &s, skey, &d, dkey, dir);
+		rc = fs_rename_locked(c, u->name, s.bucket, skey, d.bucket, dkey, dir);
 		if (rc)
 			meta_rollback(c->meta);
 		else
 			rc = meta_commit(c->meta);
 	}
 	pthread_mutex_unlock(&c->ns_lock);
+	node_settle(c);
 	return rc;
 }
 
@@ -914,6 +927,23 @@ static int owner_name_valid(const char *s)
 
 /* mode < 0 keeps it, owner NULL keeps it. chmod is for the owner (of every
  * row changed) and the superuser; chown for the superuser. */
+struct attr_args {
+	const char *bucket;
+	const char *bucket_owned; /* the bucket itself changes owner too */
+	const char *from, *to;
+	int64_t mode;
+	const char *owner;
+};
+
+static int set_attr_fn(struct atr_core *c, void *arg)
+{
+	struct attr_args *a = arg;
+	int rc = ATR_OK;
+	if (a->bucket_owned && a->owner)
+		rc = meta_bucket_set_owner(c->meta, a->bucket_owned, a->owner);
+	return rc ? rc : meta_obj_set_attr(c->meta, a->bucket, a->from, a->to, a->mode, a->owner);
+}
+
 static int set_attr(struct atr_core *c, const struct atr_user *u, const char *path,
 		    int64_t mode, const char *owner, int recursive)
 {
@@ -932,7 +962,7 @@ static int set_attr(struct atr_core *c, const struct atr_user *u, const char *pa
 	struct atr_bucket b;
 	if ((rc = bucket_check(c, u, p.bucket, 1, &b)))
 		return rc;
-	if (*p.key && (rc = resolve(c, u, p.bucket, p.key, &row, &dir)))
+	if (*p.key && (rc = fs_resolve(c, u, p.bucket, p.key, &row, &dir)))
 		return rc;
 	dir_key(p.key, dk);
 	/* One row, or with recursive the directory and everything below. */
@@ -953,19 +983,8 @@ static int set_attr(struct atr_core *c, const struct atr_user *u, const char *pa
 		if (n.found)
 			return ATR_E_ACCESS;
 	}
-	pthread_mutex_lock(&c->ns_lock);
-	if (!(rc = meta_begin(c->meta))) {
-		if (!*p.key)
-			rc = meta_bucket_set_owner(c->meta, p.bucket, owner);
-		if (!rc)
-			rc = meta_obj_set_attr(c->meta, p.bucket, from, to, mode, owner);
-		if (rc)
-			meta_rollback(c->meta);
-		else
-			rc = meta_commit(c->meta);
-	}
-	pthread_mutex_unlock(&c->ns_lock);
-	return rc;
+	struct attr_args a = { p.bucket, *p.key ? NULL : p.bucket, from, to, mode, owner };
+	return ns_txn(c, set_attr_fn, &a);
 }
 
 int atr_fs_chmod(struct atr_core *c, const struct atr_user *u, const char *path, uint32_t mode,

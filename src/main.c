@@ -4,6 +4,7 @@
  */
 #include <civetweb.h>
 #include <errno.h>
+#include <malloc.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "fuse/mount.h"
 #include "s3/s3.h"
 #include "src/access_log.h"
 #include "src/admin.h"
@@ -151,10 +153,18 @@ int main(int argc, char **argv)
 	struct settings st;
 	struct daemon d = { 0 };
 	struct mg_context *ctx = NULL;
+	struct mount *mnt = NULL;
 	int rc = settings_parse(&st, argc, argv);
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	log_set_level((enum log_level)log_level_parse(st.log_level));
+	/* glibc raises its mmap threshold each time a large block is freed;
+	 * the block cache's 1 MiB blocks then come from the malloc arenas
+	 * (up to 8 per core with many threads), where freed blocks fragment
+	 * and RSS grew well past the cache's capacity under `make load`
+	 * (docs/reliability.md). A fixed threshold keeps every large block a
+	 * mapping of its own, returned to the kernel when it is freed. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
 	/* Block the stop signals everywhere; main waits for them below. */
 	sigset_t stop;
@@ -187,6 +197,9 @@ int main(int argc, char **argv)
 		.observe = s3_observed,
 		.observe_arg = &d,
 		.min_part_size = st.min_part_size,
+		.domain = *st.domain ? st.domain : NULL,
+		.request_timeout_ms = st.request_timeout_ms,
+		.min_body_rate = st.min_body_rate,
 	};
 	if (!(d.s3 = s3_server_new(d.core, d.idents, &so)))
 		goto out;
@@ -209,15 +222,18 @@ int main(int argc, char **argv)
 	d.tls_cert = tls ? st.tls_cert : NULL;
 	d.tls_key = tls ? st.tls_key : NULL;
 
-	char ports[300], threads[32], timeout[32];
+	char ports[300], threads[32], timeout[32], keep_alive[32];
 	snprintf(ports, sizeof(ports), "%s:%ld%s", st.bind, st.port, tls ? "s" : "");
 	snprintf(threads, sizeof(threads), "%ld", st.threads);
 	snprintf(timeout, sizeof(timeout), "%ld", st.request_timeout_ms);
+	snprintf(keep_alive, sizeof(keep_alive), "%ld", st.keep_alive_timeout_ms);
 	const char *options[] = {
 		"listening_ports", ports,
 		"num_threads", threads,
 		"enable_keep_alive", "yes",
-		"keep_alive_timeout_ms", timeout,
+		/* A connection holds a worker thread while open, idle or not
+		 * (docs/configuration.md): keep-alive is shorter than requests. */
+		"keep_alive_timeout_ms", keep_alive,
 		"request_timeout_ms", timeout,
 		"decode_url", "no",          /* we decode, so SigV4 sees the path as sent */
 		"tcp_nodelay", "1",
@@ -237,6 +253,8 @@ int main(int argc, char **argv)
 		memcpy(&options[n], tls_options, sizeof(tls_options));
 		cb.init_ssl = init_tls;
 	}
+	if (*st.mount && !(mnt = mount_start(d.core, st.mount, st.mount_options)))
+		goto out;
 	mg_init_library(tls ? MG_FEATURES_TLS : 0);
 	ctx = mg_start(&cb, &d, options);
 	if (!ctx) {
@@ -251,6 +269,7 @@ int main(int argc, char **argv)
 	LOG(LOG_INFO, "signal %d: stopping", sig);
 	rc = 0;
 out:
+	mount_stop(mnt);
 	if (ctx)
 		mg_stop(ctx);
 	mg_exit_library();

@@ -24,11 +24,18 @@ enum stmt_id {
 	ST_BUCKET_SET_OWNER, ST_TOTALS,
 	ST_PARTS_PUT, ST_PARTS_GET, ST_PARTS_DELETE,
 	ST_TAGS_PUT, ST_TAGS_GET, ST_TAGS_DELETE, ST_MPU_TAGS_PUT, ST_MPU_TAGS_GET,
+	ST_BUCKET_TAGS_PUT, ST_BUCKET_TAGS_GET, ST_BUCKET_TAGS_DELETE,
+	ST_MPU_CK_PUT, ST_MPU_CK_GET, ST_PART_CK_PUT, ST_PART_CK_GET, ST_PART_CK_DELETE,
+	ST_OBJ_SUMS_PUT, ST_OBJ_SUMS_GET,
 	ST_INTENT_CLEAR, ST_INTENT_PUT, ST_INTENT_SCAN,
+	ST_OBJ_BY_INO, ST_OBJ_SET_POSIX, ST_PENDING_CLEAR,
+	ST_XATTR_GET, ST_XATTR_PUT, ST_XATTR_DELETE, ST_XATTR_LIST,
 	ST__COUNT
 };
 
-#define ROW_COLS "ino, is_dir, implicit, size, mtime, version, mode, owner, etag, dir_mtime"
+#define ROW_COLS "ino, is_dir, implicit, size, mtime, version, mode, owner, etag, dir_mtime, " \
+		 "gid, ctime, atime, kind, rdev, pending"
+#define ROW_NCOLS 16
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INTENT_CLEAR] = "DELETE FROM intents",
@@ -44,11 +51,21 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BUCKET_LIST_ALL] = "SELECT name, owner, location, ctime FROM buckets ORDER BY name",
 	[ST_OBJ_GET] = "SELECT " ROW_COLS ", hdrs FROM objects WHERE bucket = ?1 AND key = ?2",
 	[ST_OBJ_INSERT] = "INSERT INTO objects(bucket, key, is_dir, implicit, size, mtime, version, "
-			  "mode, owner, etag, dir_mtime, hdrs) "
-			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+			  "mode, owner, etag, dir_mtime, hdrs, gid, ctime, atime, kind, rdev, pending) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+			  "?16, ?17, ?18)",
 	[ST_OBJ_UPDATE] = "UPDATE objects SET is_dir = ?3, implicit = ?4, size = ?5, mtime = ?6, "
-			  "version = ?7, mode = ?8, owner = ?9, etag = ?10, dir_mtime = ?11, hdrs = ?12 "
+			  "version = ?7, mode = ?8, owner = ?9, etag = ?10, dir_mtime = ?11, hdrs = ?12, "
+			  "gid = ?13, ctime = ?14, atime = ?15, kind = ?16, rdev = ?17, pending = ?18 "
 			  "WHERE bucket = ?1 AND key = ?2 RETURNING ino",
+	[ST_OBJ_BY_INO] = "SELECT bucket, key, " ROW_COLS ", hdrs FROM objects WHERE ino = ?1",
+	[ST_OBJ_SET_POSIX] = "UPDATE objects SET mode = ?2, owner = ?3, gid = ?4, ctime = ?5, "
+			     "atime = ?6, mtime = ?7, hdrs = ?8 WHERE ino = ?1",
+	[ST_PENDING_CLEAR] = "DELETE FROM objects WHERE pending = 1",
+	[ST_XATTR_GET] = "SELECT value FROM xattrs WHERE ino = ?1 AND name = ?2",
+	[ST_XATTR_PUT] = "INSERT OR REPLACE INTO xattrs(ino, name, value) VALUES (?1, ?2, ?3)",
+	[ST_XATTR_DELETE] = "DELETE FROM xattrs WHERE ino = ?1 AND name = ?2",
+	[ST_XATTR_LIST] = "SELECT name FROM xattrs WHERE ino = ?1 ORDER BY name",
 	[ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
 	[ST_OBJ_DELETE_RANGE] = "DELETE FROM objects WHERE bucket = ?1 AND key >= ?2 AND key < ?3",
 	[ST_OBJ_SET_DIR_MTIME] = "UPDATE objects SET dir_mtime = ?3 WHERE bucket = ?1 AND key = ?2",
@@ -57,10 +74,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_SCAN_GT] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key > ?2 ORDER BY key",
 	[ST_SCAN_GE_TO] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key >= ?2 AND key < ?3 ORDER BY key",
 	[ST_SCAN_GT_TO] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key > ?2 AND key < ?3 ORDER BY key",
-	[ST_SCANV_GE] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key >= ?2 AND implicit = 0 ORDER BY key",
-	[ST_SCANV_GT] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key > ?2 AND implicit = 0 ORDER BY key",
-	[ST_SCANV_GE_TO] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key >= ?2 AND key < ?3 AND implicit = 0 ORDER BY key",
-	[ST_SCANV_GT_TO] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key > ?2 AND key < ?3 AND implicit = 0 ORDER BY key",
+	[ST_SCANV_GE] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key >= ?2 AND implicit = 0 AND pending = 0 ORDER BY key",
+	[ST_SCANV_GT] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key > ?2 AND implicit = 0 AND pending = 0 ORDER BY key",
+	[ST_SCANV_GE_TO] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key >= ?2 AND key < ?3 AND implicit = 0 AND pending = 0 ORDER BY key",
+	[ST_SCANV_GT_TO] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key > ?2 AND key < ?3 AND implicit = 0 AND pending = 0 ORDER BY key",
 	[ST_DIRS_FROM] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key >= ?2 AND is_dir = 1 ORDER BY key",
 	[ST_DIRS_FROM_TO] = "SELECT key, " ROW_COLS " FROM objects WHERE bucket = ?1 AND key >= ?2 AND key < ?3 AND is_dir = 1 ORDER BY key",
 	[ST_MPU_INSERT] = "INSERT INTO mpu_uploads(upload_id, bucket, key, owner, ctime, hdrs) "
@@ -98,6 +115,41 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_TAGS_DELETE] = "DELETE FROM object_tags WHERE ino = ?1",
 	[ST_MPU_TAGS_PUT] = "INSERT OR REPLACE INTO mpu_tags(upload_id, tags) VALUES (?1, ?2)",
 	[ST_MPU_TAGS_GET] = "SELECT tags FROM mpu_tags WHERE upload_id = ?1",
+	[ST_BUCKET_TAGS_PUT] = "INSERT OR REPLACE INTO bucket_tags(bucket, tags) VALUES (?1, ?2)",
+	[ST_BUCKET_TAGS_GET] = "SELECT tags FROM bucket_tags WHERE bucket = ?1",
+	[ST_BUCKET_TAGS_DELETE] = "DELETE FROM bucket_tags WHERE bucket = ?1",
+	[ST_MPU_CK_PUT] = "INSERT OR REPLACE INTO mpu_checksums(upload_id, alg) VALUES (?1, ?2)",
+	[ST_MPU_CK_GET] = "SELECT alg FROM mpu_checksums WHERE upload_id = ?1",
+	[ST_PART_CK_PUT] = "INSERT OR REPLACE INTO mpu_part_checksums(upload_id, number, checksum) "
+			   "VALUES (?1, ?2, ?3)",
+	[ST_PART_CK_GET] = "SELECT checksum FROM mpu_part_checksums WHERE upload_id = ?1 AND number = ?2",
+	[ST_PART_CK_DELETE] = "DELETE FROM mpu_part_checksums WHERE upload_id = ?1 AND number = ?2",
+	[ST_OBJ_SUMS_PUT] = "INSERT OR REPLACE INTO object_part_checksums(ino, version, sums) "
+			    "VALUES (?1, ?2, ?3)",
+	[ST_OBJ_SUMS_GET] = "SELECT sums FROM object_part_checksums WHERE ino = ?1 AND version = ?2",
+};
+
+/*
+ * The POSIX side of an inode (the mount): gid (-1: the owner's primary
+ * group), ctime and atime (ns), kind (0 for a regular file or directory,
+ * else S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK or S_IFSOCK: such entries are
+ * empty files in the UFS, a symlink's holding its target), rdev, and
+ * pending: a file created through the mount and not yet closed, which has
+ * no UFS file yet and which S3 does not see.
+ */
+#define POSIX_COLS \
+	"  gid INTEGER NOT NULL DEFAULT -1, ctime INTEGER NOT NULL DEFAULT 0," \
+	"  atime INTEGER NOT NULL DEFAULT 0, kind INTEGER NOT NULL DEFAULT 0," \
+	"  rdev INTEGER NOT NULL DEFAULT 0, pending INTEGER NOT NULL DEFAULT 0,"
+
+/* A store made before the POSIX columns gains them. */
+static const char *const posix_migration[] = {
+	"ALTER TABLE objects ADD COLUMN gid INTEGER NOT NULL DEFAULT -1",
+	"ALTER TABLE objects ADD COLUMN ctime INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE objects ADD COLUMN atime INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE objects ADD COLUMN kind INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE objects ADD COLUMN rdev INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE objects ADD COLUMN pending INTEGER NOT NULL DEFAULT 0",
 };
 
 static const char schema[] =
@@ -112,7 +164,13 @@ static const char schema[] =
 	"  size INTEGER NOT NULL DEFAULT 0, mtime INTEGER NOT NULL DEFAULT 0,"
 	"  version INTEGER NOT NULL DEFAULT 1, mode INTEGER NOT NULL, owner TEXT NOT NULL,"
 	"  etag TEXT NOT NULL DEFAULT '', hdrs TEXT, dir_mtime INTEGER NOT NULL DEFAULT 0,"
+	POSIX_COLS
 	"  UNIQUE(bucket, key));"
+	/* Extended attributes other than the S3 ones (which live in hdrs). */
+	"CREATE TABLE IF NOT EXISTS xattrs(ino INTEGER NOT NULL, name TEXT NOT NULL,"
+	"  value BLOB NOT NULL, PRIMARY KEY(ino, name)) WITHOUT ROWID;"
+	"CREATE TRIGGER IF NOT EXISTS xattrs_gone AFTER DELETE ON objects"
+	"  BEGIN DELETE FROM xattrs WHERE ino = old.ino; END;"
 	"CREATE TABLE IF NOT EXISTS mpu_uploads("
 	"  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL,"
 	"  owner TEXT NOT NULL, ctime INTEGER NOT NULL, hdrs TEXT);"
@@ -131,7 +189,23 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS mpu_tags(upload_id TEXT PRIMARY KEY, tags TEXT NOT NULL)"
 	"  WITHOUT ROWID;"
 	"CREATE TRIGGER IF NOT EXISTS mpu_tags_gone AFTER DELETE ON mpu_uploads"
-	"  BEGIN DELETE FROM mpu_tags WHERE upload_id = old.upload_id; END;";
+	"  BEGIN DELETE FROM mpu_tags WHERE upload_id = old.upload_id; END;"
+	"CREATE TABLE IF NOT EXISTS bucket_tags(bucket TEXT PRIMARY KEY, tags TEXT NOT NULL)"
+	"  WITHOUT ROWID;"
+	"CREATE TRIGGER IF NOT EXISTS bucket_tags_gone AFTER DELETE ON buckets"
+	"  BEGIN DELETE FROM bucket_tags WHERE bucket = old.name; END;"
+	"CREATE TABLE IF NOT EXISTS mpu_checksums(upload_id TEXT PRIMARY KEY, alg TEXT NOT NULL)"
+	"  WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS mpu_part_checksums(upload_id TEXT NOT NULL,"
+	"  number INTEGER NOT NULL, checksum TEXT NOT NULL, PRIMARY KEY(upload_id, number))"
+	"  WITHOUT ROWID;"
+	"CREATE TRIGGER IF NOT EXISTS mpu_checksums_gone AFTER DELETE ON mpu_uploads BEGIN"
+	"  DELETE FROM mpu_checksums WHERE upload_id = old.upload_id;"
+	"  DELETE FROM mpu_part_checksums WHERE upload_id = old.upload_id; END;"
+	"CREATE TABLE IF NOT EXISTS object_part_checksums(ino INTEGER PRIMARY KEY,"
+	"  version INTEGER NOT NULL, sums TEXT NOT NULL);"
+	"CREATE TRIGGER IF NOT EXISTS object_part_checksums_gone AFTER DELETE ON objects"
+	"  BEGIN DELETE FROM object_part_checksums WHERE ino = old.ino; END;";
 
 struct meta_conn {
 	int64_t txn_start; /* mono_ns of this thread's open BEGIN */
@@ -261,6 +335,12 @@ int meta_open(const char *path, struct meta **out)
 	pthread_key_create(&m->key, conn_free);
 	struct meta_conn *c = conn_get(m);
 	char *err = NULL;
+	if (c && sqlite3_exec(c->db, "SELECT pending FROM objects LIMIT 0", NULL, NULL, NULL) !=
+			 SQLITE_OK &&
+	    sqlite3_exec(c->db, "SELECT 1 FROM objects LIMIT 0", NULL, NULL, NULL) == SQLITE_OK) {
+		for (size_t i = 0; i < sizeof(posix_migration) / sizeof(*posix_migration); i++)
+			sqlite3_exec(c->db, posix_migration[i], NULL, NULL, NULL);
+	}
 	if (!c || sqlite3_exec(c->db, schema, NULL, NULL, &err) != SQLITE_OK) {
 		LOG(LOG_ERROR, "meta: schema on %s: %s", path, err ? err : "open failed");
 		sqlite3_free(err);
@@ -396,6 +476,12 @@ static void row_from_stmt(sqlite3_stmt *s, int col, struct meta_row *r)
 	copy_col(r->obj.owner, sizeof(r->obj.owner), s, col + 7);
 	copy_col(r->obj.etag, sizeof(r->obj.etag), s, col + 8);
 	r->dir_mtime = sqlite3_column_int64(s, col + 9);
+	r->obj.gid = sqlite3_column_int64(s, col + 10);
+	r->obj.ctime_ns = sqlite3_column_int64(s, col + 11);
+	r->obj.atime_ns = sqlite3_column_int64(s, col + 12);
+	r->obj.kind = (uint32_t)sqlite3_column_int(s, col + 13);
+	r->obj.rdev = (uint64_t)sqlite3_column_int64(s, col + 14);
+	r->pending = sqlite3_column_int(s, col + 15);
 }
 
 static int obj_get(struct meta *m, const char *bucket, const char *key,
@@ -424,8 +510,8 @@ static int obj_get(struct meta *m, const char *bucket, const char *key,
 		return err ? err : ATR_E_NO_KEY;
 	}
 	row_from_stmt(s, 0, out);
-	if (want_hdrs && sqlite3_column_type(s, 10) != SQLITE_NULL) {
-		out->obj.hdrs = strdup((const char *)sqlite3_column_text(s, 10));
+	if (want_hdrs && sqlite3_column_type(s, ROW_NCOLS) != SQLITE_NULL) {
+		out->obj.hdrs = strdup((const char *)sqlite3_column_text(s, ROW_NCOLS));
 		if (!out->obj.hdrs) {
 			done(s, rc);
 			return ATR_E_NOMEM;
@@ -451,6 +537,12 @@ static void bind_row(sqlite3_stmt *s, const char *bucket, const char *key, const
 		sqlite3_bind_text(s, 12, r->obj.hdrs, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 12);
+	sqlite3_bind_int64(s, 13, r->obj.gid);
+	sqlite3_bind_int64(s, 14, r->obj.ctime_ns);
+	sqlite3_bind_int64(s, 15, r->obj.atime_ns);
+	sqlite3_bind_int(s, 16, (int)r->obj.kind);
+	sqlite3_bind_int64(s, 17, (int64_t)r->obj.rdev);
+	sqlite3_bind_int(s, 18, r->pending);
 }
 
 int meta_obj_put(struct meta *m, const char *bucket, const char *key, struct meta_row *row)
@@ -924,6 +1016,133 @@ int meta_mpu_tags_get(struct meta *m, const char *upload_id, char **tags)
 	return done(s, rc);
 }
 
+int meta_bucket_tags_put(struct meta *m, const char *bucket, const char *tags)
+{
+	sqlite3_stmt *s = stmt(m, ST_BUCKET_TAGS_PUT);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, tags, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_bucket_tags_get(struct meta *m, const char *bucket, char **tags)
+{
+	sqlite3_stmt *s = stmt(m, ST_BUCKET_TAGS_GET);
+	*tags = NULL;
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		int err = done(s, rc);
+		return err ? err : ATR_E_NO_KEY;
+	}
+	const char *t = (const char *)sqlite3_column_text(s, 0);
+	if (!(*tags = strdup(t ? t : ""))) {
+		done(s, rc);
+		return ATR_E_NOMEM;
+	}
+	return done(s, rc);
+}
+
+int meta_bucket_tags_delete(struct meta *m, const char *bucket)
+{
+	sqlite3_stmt *s = stmt(m, ST_BUCKET_TAGS_DELETE);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+/* ---- checksums of multipart uploads ---- */
+
+/* The one text column of a row found by s (bound), copied into out (n
+ * bytes) or, with n == 0, strdup'd into *(char **)out; ATR_E_NO_KEY if
+ * there is no row. */
+static int text_col(sqlite3_stmt *s, void *out, size_t n)
+{
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		int err = done(s, rc);
+		return err ? err : ATR_E_NO_KEY;
+	}
+	const char *t = (const char *)sqlite3_column_text(s, 0);
+	if (n) {
+		snprintf(out, n, "%s", t ? t : "");
+	} else if (!(*(char **)out = strdup(t ? t : ""))) {
+		done(s, rc);
+		return ATR_E_NOMEM;
+	}
+	return done(s, rc);
+}
+
+int meta_mpu_checksum_put(struct meta *m, const char *upload_id, const char *alg)
+{
+	sqlite3_stmt *s = stmt(m, ST_MPU_CK_PUT);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, alg, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_mpu_checksum_get(struct meta *m, const char *upload_id, char *alg, size_t n)
+{
+	sqlite3_stmt *s = stmt(m, ST_MPU_CK_GET);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+	return text_col(s, alg, n);
+}
+
+int meta_mpu_part_checksum_put(struct meta *m, const char *upload_id, int number,
+			       const char *checksum)
+{
+	int del = !checksum || !*checksum;
+	sqlite3_stmt *s = stmt(m, del ? ST_PART_CK_DELETE : ST_PART_CK_PUT);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, number);
+	if (!del)
+		sqlite3_bind_text(s, 3, checksum, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_mpu_part_checksum_get(struct meta *m, const char *upload_id, int number,
+			       char *checksum, size_t n)
+{
+	sqlite3_stmt *s = stmt(m, ST_PART_CK_GET);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, number);
+	return text_col(s, checksum, n);
+}
+
+int meta_obj_part_sums_put(struct meta *m, uint64_t ino, uint64_t version, const char *sums)
+{
+	sqlite3_stmt *s = stmt(m, ST_OBJ_SUMS_PUT);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	sqlite3_bind_int64(s, 2, (int64_t)version);
+	sqlite3_bind_text(s, 3, sums, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_obj_part_sums_get(struct meta *m, uint64_t ino, uint64_t version, char **sums)
+{
+	sqlite3_stmt *s = stmt(m, ST_OBJ_SUMS_GET);
+	*sums = NULL;
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	sqlite3_bind_int64(s, 2, (int64_t)version);
+	return text_col(s, sums, 0);
+}
+
 /* ---- commit intents ---- */
 
 int meta_intent_set(struct meta *m, const char *stage, const char *path)
@@ -956,4 +1175,120 @@ int meta_intent_scan(struct meta *m, int (*cb)(void *arg, const char *stage, con
 int meta_intent_clear(struct meta *m)
 {
 	return exec1(m, ST_INTENT_CLEAR);
+}
+
+/* ---- the mount's inode view ---- */
+
+int meta_obj_by_ino(struct meta *m, uint64_t ino, char bucket[ATR_BUCKET_MAX + 1],
+		    char key[ATR_KEY_MAX + 2], struct meta_row *out, int want_hdrs)
+{
+	int64_t t0 = mono_ns();
+	sqlite3_stmt *s = stmt(m, ST_OBJ_BY_INO);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		int err = done(s, rc);
+		return err ? err : ATR_E_NO_KEY;
+	}
+	copy_col(bucket, ATR_BUCKET_MAX + 1, s, 0);
+	copy_col(key, ATR_KEY_MAX + 2, s, 1);
+	row_from_stmt(s, 2, out);
+	if (want_hdrs && sqlite3_column_type(s, 2 + ROW_NCOLS) != SQLITE_NULL &&
+	    !(out->obj.hdrs = strdup((const char *)sqlite3_column_text(s, 2 + ROW_NCOLS)))) {
+		done(s, rc);
+		return ATR_E_NOMEM;
+	}
+	rc = done(s, rc);
+	count(&m->lookups, &m->lookup_ns, t0);
+	return rc;
+}
+
+int meta_obj_set_posix(struct meta *m, const struct meta_row *row)
+{
+	sqlite3_stmt *s = stmt(m, ST_OBJ_SET_POSIX);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)row->obj.ino);
+	sqlite3_bind_int(s, 2, (int)row->obj.mode);
+	sqlite3_bind_text(s, 3, row->obj.owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, row->obj.gid);
+	sqlite3_bind_int64(s, 5, row->obj.ctime_ns);
+	sqlite3_bind_int64(s, 6, row->obj.atime_ns);
+	sqlite3_bind_int64(s, 7, row->obj.mtime_ns);
+	if (row->obj.hdrs)
+		sqlite3_bind_text(s, 8, row->obj.hdrs, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 8);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_pending_clear(struct meta *m)
+{
+	return exec1(m, ST_PENDING_CLEAR);
+}
+
+int meta_xattr_get(struct meta *m, uint64_t ino, const char *name, void **val, size_t *len)
+{
+	sqlite3_stmt *s = stmt(m, ST_XATTR_GET);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		int err = done(s, rc);
+		return err ? err : ATR_E_NO_KEY;
+	}
+	size_t n = (size_t)sqlite3_column_bytes(s, 0);
+	const void *b = sqlite3_column_blob(s, 0);
+	void *v = malloc(n ? n : 1);
+	if (!v) {
+		done(s, rc);
+		return ATR_E_NOMEM;
+	}
+	if (n)
+		memcpy(v, b, n);
+	*val = v;
+	*len = n;
+	return done(s, rc);
+}
+
+int meta_xattr_put(struct meta *m, uint64_t ino, const char *name, const void *val, size_t len)
+{
+	sqlite3_stmt *s = stmt(m, ST_XATTR_PUT);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, len ? val : "", (int)len, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_xattr_delete(struct meta *m, uint64_t ino, const char *name)
+{
+	sqlite3_stmt *s = stmt(m, ST_XATTR_DELETE);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	int rc = done(s, sqlite3_step(s));
+	if (!rc && !sqlite3_changes(sqlite3_db_handle(s)))
+		return ATR_E_NO_KEY;
+	return rc;
+}
+
+int meta_xattr_list(struct meta *m, uint64_t ino, int (*cb)(void *arg, const char *name),
+		    void *arg)
+{
+	sqlite3_stmt *s = stmt(m, ST_XATTR_LIST);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (cb(arg, (const char *)sqlite3_column_text(s, 0)))
+			break;
+	return done(s, rc == SQLITE_ROW ? SQLITE_DONE : rc);
 }

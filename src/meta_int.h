@@ -33,9 +33,25 @@ struct meta_row {
 	struct atr_obj obj;
 	int implicit;
 	int64_t dir_mtime;
+	int pending;   /* created through the mount, not yet closed: no UFS file */
 };
 
 int meta_open(const char *path, struct meta **out);
+
+/* The row of inode ino with its bucket and key (ATR_E_NO_KEY if none). */
+int meta_obj_by_ino(struct meta *m, uint64_t ino, char bucket[ATR_BUCKET_MAX + 1],
+		    char key[ATR_KEY_MAX + 2], struct meta_row *out, int want_hdrs);
+/* Writes mode, owner, gid, ctime, atime, mtime and hdrs of row->obj.ino. */
+int meta_obj_set_posix(struct meta *m, const struct meta_row *row);
+/* Start-up: files created through the mount and never closed did not happen. */
+int meta_pending_clear(struct meta *m);
+/* Extended attributes of an inode. get: ATR_E_NO_KEY if absent; *val
+ * malloc'd. list: cb per name, in order. */
+int meta_xattr_get(struct meta *m, uint64_t ino, const char *name, void **val, size_t *len);
+int meta_xattr_put(struct meta *m, uint64_t ino, const char *name, const void *val, size_t len);
+int meta_xattr_delete(struct meta *m, uint64_t ino, const char *name); /* ATR_E_NO_KEY if absent */
+int meta_xattr_list(struct meta *m, uint64_t ino, int (*cb)(void *arg, const char *name),
+		    void *arg);
 
 /* Counts and total nanoseconds of point lookups and of transactions. */
 struct meta_stats {
@@ -148,6 +164,34 @@ int meta_obj_tags_delete(struct meta *m, uint64_t ino);
 int meta_mpu_tags_put(struct meta *m, const char *upload_id, const char *tags);
 /* *tags malloc'd; ATR_E_NO_KEY if the upload has none. */
 int meta_mpu_tags_get(struct meta *m, const char *upload_id, char **tags);
+
+/* Bucket tags (src/tagging.c):
+ *   bucket_tags(bucket PK, tags TEXT), dropped by a trigger with the
+ *   bucket's row. No row: no tags. */
+int meta_bucket_tags_put(struct meta *m, const char *bucket, const char *tags);
+/* *tags malloc'd; ATR_E_NO_KEY if the bucket has none. */
+int meta_bucket_tags_get(struct meta *m, const char *bucket, char **tags);
+int meta_bucket_tags_delete(struct meta *m, const char *bucket);
+
+/* Additional checksums of multipart uploads (src/multipart.c), strings the
+ * core does not interpret:
+ *   mpu_checksums(upload_id PK, alg): the upload's algorithm;
+ *   mpu_part_checksums(upload_id, number, checksum, PK(upload_id, number)):
+ *     each part's; both dropped by a trigger with the upload;
+ *   object_part_checksums(ino PK, version, sums): a completed object's
+ *     parts' checksums, '\n'-separated in part order, describing the
+ *     object while its version is that version; dropped with the object.
+ * The getters give ATR_E_NO_KEY when there is no row. */
+int meta_mpu_checksum_put(struct meta *m, const char *upload_id, const char *alg);
+int meta_mpu_checksum_get(struct meta *m, const char *upload_id, char *alg, size_t n);
+/* checksum NULL or "": the part has none (any earlier row is removed). */
+int meta_mpu_part_checksum_put(struct meta *m, const char *upload_id, int number,
+			       const char *checksum);
+int meta_mpu_part_checksum_get(struct meta *m, const char *upload_id, int number,
+			       char *checksum, size_t n);
+int meta_obj_part_sums_put(struct meta *m, uint64_t ino, uint64_t version, const char *sums);
+/* *sums malloc'd. */
+int meta_obj_part_sums_get(struct meta *m, uint64_t ino, uint64_t version, char **sums);
 
 /* Renames, attributes and totals (src/fs.c). A rename moves the row(s),
  * keeping ino; rename_prefix moves every row in [prefix, upto) to

@@ -122,9 +122,13 @@ static int upload_get(struct atr_core *c, const struct atr_user *u, const char *
 		return ATR_E_NO_UPLOAD;
 	if ((rc = meta_mpu_get(c->meta, id, out, want_hdrs)))
 		return rc;
-	if (strcmp(out->bucket, bucket) || strcmp(out->up.key, key))
+	rc = meta_mpu_checksum_get(c->meta, id, out->up.checksum_alg,
+				   sizeof(out->up.checksum_alg));
+	if (rc == ATR_E_NO_KEY)
+		rc = ATR_OK;
+	if (!rc && (strcmp(out->bucket, bucket) || strcmp(out->up.key, key)))
 		rc = ATR_E_NO_UPLOAD;
-	else if (!u->superuser && strcmp(u->name, out->up.owner) && strcmp(u->name, b.owner))
+	else if (!rc && !u->superuser && strcmp(u->name, out->up.owner) && strcmp(u->name, b.owner))
 		rc = ATR_E_ACCESS;
 	if (rc) {
 		free(out->hdrs);
@@ -143,6 +147,13 @@ int atr_mpu_create_tagged(struct atr_core *c, const struct atr_user *u, const ch
 			  const char *key, const char *hdrs, const char *tags,
 			  char upload_id[ATR_UPLOAD_ID_LEN + 1])
 {
+	return atr_mpu_create_checksum(c, u, bucket, key, hdrs, tags, NULL, upload_id);
+}
+
+int atr_mpu_create_checksum(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			    const char *key, const char *hdrs, const char *tags,
+			    const char *checksum_alg, char upload_id[ATR_UPLOAD_ID_LEN + 1])
+{
 	struct meta_mpu mu;
 	unsigned char rnd[8];
 	size_t klen = strlen(key);
@@ -151,6 +162,8 @@ int atr_mpu_create_tagged(struct atr_core *c, const struct atr_user *u, const ch
 		return rc;
 	if (klen && key[klen - 1] == '/')
 		return ATR_E_INVALID_ARG; /* a directory marker holds no bytes */
+	if (checksum_alg && strlen(checksum_alg) > ATR_CHECKSUM_ALG_MAX)
+		return ATR_E_INVALID_ARG;
 	if (!have_part_ops(c))
 		return ATR_E_INTERNAL;
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
@@ -170,6 +183,8 @@ int atr_mpu_create_tagged(struct atr_core *c, const struct atr_user *u, const ch
 		rc = meta_mpu_insert(c->meta, &mu);
 		if (!rc && tags && *tags)
 			rc = meta_mpu_tags_put(c->meta, mu.up.upload_id, tags);
+		if (!rc && checksum_alg && *checksum_alg)
+			rc = meta_mpu_checksum_put(c->meta, mu.up.upload_id, checksum_alg);
 		if (rc)
 			meta_rollback(c->meta);
 		else
@@ -188,7 +203,21 @@ struct atr_part_writer {
 	char upload_id[ATR_UPLOAD_ID_LEN + 1];
 	int number;
 	struct stage_writer sw;
+	char alg[ATR_CHECKSUM_ALG_MAX + 1];        /* the upload's */
+	char checksum[ATR_PART_CHECKSUM_MAX + 1]; /* this part's, "" for none */
 };
+
+const char *atr_mpu_part_checksum_alg(const struct atr_part_writer *w) { return w->alg; }
+
+int atr_mpu_part_set_checksum(struct atr_part_writer *w, const char *checksum)
+{
+	if (!checksum)
+		checksum = "";
+	if (strlen(checksum) > ATR_PART_CHECKSUM_MAX || strchr(checksum, '\n'))
+		return ATR_E_INVALID_ARG;
+	snprintf(w->checksum, sizeof(w->checksum), "%s", checksum);
+	return ATR_OK;
+}
 
 int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		       const char *key, const char *upload_id, int number,
@@ -206,6 +235,7 @@ int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char 
 	w->c = c;
 	w->number = number;
 	memcpy(w->upload_id, upload_id, ATR_UPLOAD_ID_LEN + 1);
+	memcpy(w->alg, mu.up.checksum_alg, sizeof(w->alg));
 	if ((rc = stage_writer_init(c, &w->sw, 1))) {
 		free(w);
 		return rc;
@@ -287,8 +317,19 @@ int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out)
 	if (rc)
 		goto unlock;
 	p.p.mtime_ns = st.mtime_ns;
-	if ((rc = meta_mpu_part_put(c->meta, w->upload_id, &p)))
+	/* The row and its checksum (or none: a replaced part's goes) together. */
+	if (!(rc = meta_begin(c->meta))) {
+		if ((rc = meta_mpu_part_put(c->meta, w->upload_id, &p)) ||
+		    (rc = meta_mpu_part_checksum_put(c->meta, w->upload_id, w->number,
+						     w->checksum)))
+			meta_rollback(c->meta);
+		else
+			rc = meta_commit(c->meta);
+	}
+	if (rc)
 		c->ufs->ops->part_unlink(c->ufs, w->upload_id, p.file);
+	else
+		snprintf(p.p.checksum, sizeof(p.p.checksum), "%s", w->checksum);
 unlock:
 	pthread_mutex_unlock(&c->ns_lock);
 	if (!rc && had && strcmp(old.file, p.file))
@@ -302,20 +343,32 @@ unlock:
 /* ---- listing parts ---- */
 
 struct part_lister {
+	struct atr_core *c;
+	const char *upload_id;
+	int checksums;          /* the upload has a checksum algorithm */
 	atr_mpu_part_cb cb;
 	void *arg;
-	int max, count, truncated;
+	int max, count, truncated, err;
 };
 
 static int on_part(void *arg, const struct meta_mpu_part *p)
 {
 	struct part_lister *l = arg;
+	struct atr_mpu_part part = p->p;
 	if (l->count == l->max) {
 		l->truncated = 1;
 		return 1;
 	}
 	l->count++;
-	return l->cb(l->arg, &p->p);
+	if (l->checksums) {
+		int rc = meta_mpu_part_checksum_get(l->c->meta, l->upload_id, part.number,
+						    part.checksum, sizeof(part.checksum));
+		if (rc && rc != ATR_E_NO_KEY) {
+			l->err = rc;
+			return 1;
+		}
+	}
+	return l->cb(l->arg, &part);
 }
 
 int atr_mpu_list_parts(struct atr_core *c, const struct atr_user *u, const char *bucket,
@@ -323,15 +376,17 @@ int atr_mpu_list_parts(struct atr_core *c, const struct atr_user *u, const char 
 		       struct atr_mpu *upload, atr_mpu_part_cb cb, void *arg, int *truncated)
 {
 	struct meta_mpu mu;
-	struct part_lister l = { .cb = cb, .arg = arg, .max = max < 0 ? 0 : max };
+	struct part_lister l = { .c = c, .upload_id = upload_id, .cb = cb, .arg = arg,
+				 .max = max < 0 ? 0 : max };
 	int rc = upload_get(c, u, bucket, key, upload_id, 1, &mu, 0);
 	if (rc)
 		return rc;
 	if (upload)
 		*upload = mu.up;
+	l.checksums = *mu.up.checksum_alg != '\0';
 	rc = meta_mpu_part_scan(c->meta, upload_id, after < 0 ? 0 : after, on_part, &l);
 	*truncated = l.truncated;
-	return rc;
+	return rc ? rc : l.err;
 }
 
 /* ---- completion ---- */
@@ -340,7 +395,7 @@ int atr_mpu_list_parts(struct atr_core *c, const struct atr_user *u, const char 
  * big enough; computes the object's ETag and size. */
 static int check_parts(struct atr_core *c, const char *id, const struct atr_mpu_part *parts,
 		       int n, uint64_t min_part_size, char etag[ATR_ETAG_MAX + 1],
-		       uint64_t *total, uint64_t *sizes)
+		       uint64_t *total, uint64_t *sizes, char *sums)
 {
 	struct hash h;
 	int rc = ATR_OK, small = 0;
@@ -359,6 +414,20 @@ static int check_parts(struct atr_core *c, const char *id, const struct atr_mpu_
 		}
 		if (i < n - 1 && p.p.size < min_part_size)
 			small = 1;
+		if (sums) {
+			/* The part's checksum, as its upload kept it, on its line. */
+			size_t at = strlen(sums);
+			if (i)
+				sums[at++] = '\n';
+			rc = meta_mpu_part_checksum_get(c->meta, id, parts[i].number, sums + at,
+							ATR_PART_CHECKSUM_MAX + 1);
+			if (rc == ATR_E_NO_KEY) {
+				sums[at] = '\0';
+				rc = ATR_OK;
+			}
+			if (rc)
+				break;
+		}
 		hash_update(&h, sum, MD5_LEN);
 		*total += p.p.size;
 		sizes[i] = p.p.size;
@@ -408,12 +477,21 @@ int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *b
 		     int n, uint64_t min_part_size, atr_progress_cb progress, void *arg,
 		     struct atr_obj *out)
 {
+	return atr_mpu_complete_with(c, u, bucket, key, upload_id, parts, n, min_part_size, NULL,
+				     progress, arg, out);
+}
+
+int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			  const char *key, const char *upload_id, const struct atr_mpu_part *parts,
+			  int n, uint64_t min_part_size, const char *extra_hdrs,
+			  atr_progress_cb progress, void *arg, struct atr_obj *out)
+{
 	struct meta_mpu mu, now;
 	struct busy me = { .upload_id = upload_id };
 	struct ufs_stage *stage = NULL;
 	char etag[ATR_ETAG_MAX + 1];
 	uint64_t total = 0, *sizes = NULL;
-	char *tags = NULL;
+	char *tags = NULL, *sums = NULL, *hdrs = NULL;
 	int rc, gone = 0;
 
 	if ((rc = upload_get(c, u, bucket, key, upload_id, 2 | 1, &mu, 1)))
@@ -422,9 +500,20 @@ int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *b
 		rc = ATR_E_INVALID_ARG;
 		goto out;
 	}
-	if (!(sizes = malloc((size_t)n * sizeof(*sizes)))) {
+	if (!(sizes = malloc((size_t)n * sizeof(*sizes))) ||
+	    (*mu.up.checksum_alg &&
+	     !(sums = calloc((size_t)n, ATR_PART_CHECKSUM_MAX + 2)))) {
 		rc = ATR_E_NOMEM;
 		goto out;
+	}
+	if (extra_hdrs && *extra_hdrs) {
+		size_t a = mu.hdrs ? strlen(mu.hdrs) : 0, b = strlen(extra_hdrs);
+		if (!(hdrs = malloc(a + b + 1))) {
+			rc = ATR_E_NOMEM;
+			goto out;
+		}
+		memcpy(hdrs, mu.hdrs ? mu.hdrs : "", a);
+		memcpy(hdrs + a, extra_hdrs, b + 1);
 	}
 	for (int i = 1; i < n; i++)
 		if (parts[i].number <= parts[i - 1].number) {
@@ -447,15 +536,16 @@ int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *b
 	if (rc == ATR_E_NO_KEY)
 		rc = ATR_OK;
 	if (!rc && !(rc = check_parts(c, upload_id, parts, n, min_part_size, etag, &total,
-				      sizes))) {
+				      sizes, sums))) {
 		if (progress)
 			progress(arg, 0, total);
 		rc = assemble(c, upload_id, parts, n, total, progress, arg, &stage);
 	}
 	if (!rc) {
 		struct commit cm = { .user = mu.up.owner, .bucket = bucket, .key = key,
-				     .stage = stage, .etag = etag, .hdrs = mu.hdrs,
-				     .part_sizes = sizes, .nparts = n, .tags = tags };
+				     .stage = stage, .etag = etag, .hdrs = hdrs ? hdrs : mu.hdrs,
+				     .part_sizes = sizes, .nparts = n, .tags = tags,
+				     .part_sums = sums };
 		rc = object_commit(c, &cm, out); /* consumes the stage */
 	}
 
@@ -486,6 +576,8 @@ int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *b
 out:
 	free(tags);
 	free(sizes);
+	free(sums);
+	free(hdrs);
 	free(mu.hdrs);
 	return rc;
 }
@@ -523,6 +615,37 @@ int atr_object_part(struct atr_core *c, const struct atr_obj *o, int number, uin
 	*len = sizes[number - 1];
 	free(sizes);
 	return ATR_OK;
+}
+
+int atr_object_part_checksum(struct atr_core *c, const struct atr_obj *o, int number,
+			     char *out, size_t n, uint64_t *len)
+{
+	uint64_t off;
+	int count;
+	char *sums;
+	int rc = atr_object_part(c, o, number, &off, len, &count);
+	if (n)
+		*out = '\0';
+	if (rc == ATR_E_INVALID_ARG)
+		rc = ATR_E_INVALID_PART;
+	if (!rc && count == 0)
+		rc = ATR_E_NO_KEY; /* one part: not a multipart object */
+	if (rc || (rc = meta_obj_part_sums_get(c->meta, o->ino, o->version, &sums)))
+		return rc;
+	/* Line number-1 of sums; parts without a checksum have an empty one. */
+	const char *p = sums;
+	for (int i = 1; i < number && p; i++)
+		if ((p = strchr(p, '\n')))
+			p++;
+	size_t l = p ? strcspn(p, "\n") : 0;
+	if (!p || l == 0 || l >= n) {
+		rc = p && l ? ATR_E_INTERNAL : ATR_E_NO_KEY;
+	} else {
+		memcpy(out, p, l);
+		out[l] = '\0';
+	}
+	free(sums);
+	return rc;
 }
 
 int atr_mpu_abort(struct atr_core *c, const struct atr_user *u, const char *bucket,

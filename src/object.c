@@ -6,6 +6,7 @@
 
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/timefmt.h"
 #include "src/core_int.h"
 
 #define PATH_MAX_UFS (ATR_BUCKET_MAX + ATR_KEY_MAX + 8)
@@ -82,9 +83,16 @@ static void touched_done(struct atr_core *c, struct touched *t, const char *buck
 	}
 }
 
-static void dir_row(struct meta_row *r, const char *owner, int implicit)
+void row_init(struct meta_row *r)
 {
 	memset(r, 0, sizeof(*r));
+	r->obj.gid = -1;
+	r->obj.ctime_ns = r->obj.atime_ns = time_now_ns();
+}
+
+static void dir_row(struct meta_row *r, const char *owner, int implicit)
+{
+	row_init(r);
 	r->obj.is_dir = 1;
 	r->implicit = implicit;
 	r->obj.mode = 0755;
@@ -296,8 +304,13 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 	if (ufs_path(path, sizeof(path), cm->bucket, cm->key))
 		return ATR_E_KEY_TOO_LONG;
 
-	int had = meta_obj_get(c->meta, cm->bucket, cm->key, &old, 0) == ATR_OK;
-	int exists = had && !(old.obj.is_dir && old.implicit);
+	int had = meta_obj_get(c->meta, cm->bucket, cm->key, &old, cm->ino != 0) == ATR_OK;
+	if (cm->ino && (!had || old.obj.ino != cm->ino)) {
+		if (had)
+			atr_obj_release(&old.obj);
+		return ATR_E_NO_KEY; /* unlinked or renamed away meanwhile */
+	}
+	int exists = had && !(old.obj.is_dir && old.implicit) && !old.pending;
 	if ((cm->must_not_exist && exists) ||
 	    (cm->if_etag && (!exists || (strcmp(cm->if_etag, "*") &&
 					 strcasecmp(cm->if_etag, old.obj.etag)))))
@@ -308,8 +321,8 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 		rc = c->ufs->ops->stat(c->ufs, path, &st);
 		if (rc == ATR_OK && !st.is_dir)
 			return ATR_E_KEY_IS_PREFIX;
-		if (rc == ATR_E_NO_KEY && (rc = c->ufs->ops->mkdir(c->ufs, path)))
-			return rc;
+		if (rc == ATR_E_NO_KEY && (!(rc = c->ufs->ops->mkdir(c->ufs, path))))
+			rc = c->ufs->ops->stat(c->ufs, path, &st);
 		if (rc)
 			return rc;
 		dir_row(row, cm->user, 0);
@@ -326,29 +339,66 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 		if ((rc = c->ufs->ops->stage_prepare(cm->stage, name, sizeof(name), &st)) ||
 		    (rc = meta_intent_set(c->meta, name, path)))
 			return rc;
-		memset(row, 0, sizeof(*row));
+		row_init(row);
 		row->obj.size = st.size;
 		row->obj.mtime_ns = st.mtime_ns;
 		row->obj.mode = 0644;
 		row->obj.version = had ? old.obj.version + 1 : 1;
 		snprintf(row->obj.owner, sizeof(row->obj.owner), "%s", cm->user);
 		snprintf(row->obj.etag, sizeof(row->obj.etag), "%s", cm->etag);
+		if (cm->posix) {
+			row->obj.mode = cm->posix->mode;
+			row->obj.gid = cm->posix->gid;
+			row->obj.kind = cm->posix->kind;
+			row->obj.rdev = cm->posix->rdev;
+		}
+		if (cm->ino) {
+			/* New bytes for the same inode (the mount): it keeps
+			 * everything but its content. */
+			row->obj.mode = old.obj.mode;
+			snprintf(row->obj.owner, sizeof(row->obj.owner), "%s", old.obj.owner);
+			row->obj.gid = old.obj.gid;
+			row->obj.kind = old.obj.kind;
+			row->obj.rdev = old.obj.rdev;
+			row->obj.atime_ns = old.obj.atime_ns;
+		}
 	}
-	row->obj.hdrs = (char *)cm->hdrs;
+	row->obj.hdrs = cm->ino ? old.obj.hdrs : (char *)cm->hdrs;
+	if (cm->stage && had && !cm->ino && !old.pending) {
+		/* A new object replaces the old one as rename(2) replaces a
+		 * file: by a new inode, so that what the mount has open or
+		 * cached of the old one stays whole and is never mistaken
+		 * for the new bytes. Only the mount's own writes keep an
+		 * inode. */
+		node_ghost(c, cm->bucket, cm->key, &old);
+		if ((rc = meta_obj_delete(c->meta, cm->bucket, cm->key)))
+			return rc;
+		had = 0;
+	}
 	rc = meta_obj_put(c->meta, cm->bucket, cm->key, row);
 	row->obj.hdrs = NULL;
-	if (!rc && cm->part_sizes)
+	if (cm->ino)
+		atr_obj_release(&old.obj);
+	if (!rc && cm->part_sizes) {
 		rc = meta_obj_parts_put(c->meta, row->obj.ino, row->obj.version, cm->part_sizes,
 					cm->nparts);
-	else if (!rc && had)
+		if (!rc && cm->part_sums) /* an older version's, if any, no longer match */
+			rc = meta_obj_part_sums_put(c->meta, row->obj.ino, row->obj.version,
+						    cm->part_sums);
+	} else if (!rc && had) {
 		rc = meta_obj_parts_delete(c->meta, row->obj.ino);
-	/* The new object's tags replace the old one's (S3: none unless given). */
-	if (!rc && cm->tags && *cm->tags)
+	}
+	/* The new object's tags replace the old one's (S3: none unless given);
+	 * the mount's new bytes keep them. */
+	if (cm->ino)
+		;
+	else if (!rc && cm->tags && *cm->tags)
 		rc = meta_obj_tags_put(c->meta, row->obj.ino, cm->tags);
 	else if (!rc && had)
 		rc = meta_obj_tags_delete(c->meta, row->obj.ino);
 	if (rc)
 		return rc;
+	node_event(c, cm->bucket, cm->key, row->obj.ino);
 	*touched = t;
 	return ATR_OK;
 }
@@ -402,6 +452,7 @@ int object_commit(struct atr_core *c, const struct commit *cm, struct atr_obj *o
 		if (sync_object(c, cm->bucket, cm->key, &fixed) == ATR_OK)
 			atr_obj_release(&fixed.obj);
 	}
+	node_settle(c);
 	if (!rc && out)
 		*out = row.obj;
 	return rc;
@@ -595,7 +646,7 @@ void atr_get_close(struct atr_reader *r)
 		return;
 	if (r->pinned)
 		bcache_unpin(r->c->cache, r->pinned);
-	if (r->f)
+	if (r->f && !r->borrowed)
 		r->c->ufs->ops->close(r->f);
 	free(r);
 }
@@ -618,6 +669,7 @@ int prune_parents(struct atr_core *c, const char *bucket, const char *key,
 		ufs_path(path, sizeof(path), bucket, dir);
 		if (c->ufs->ops->rmdir(c->ufs, path))
 			break; /* something we do not know of lives there */
+		node_event(c, bucket, dir, r.obj.ino);
 		int rc = meta_obj_delete(c->meta, bucket, dir);
 		if (rc)
 			return rc;
@@ -629,7 +681,7 @@ int prune_parents(struct atr_core *c, const char *bucket, const char *key,
 	return ATR_OK;
 }
 
-static int delete_locked(struct atr_core *c, const char *bucket, const char *key)
+int object_delete_locked(struct atr_core *c, const char *bucket, const char *key, int prune)
 {
 	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2];
 	struct touched t = { .key = key };
@@ -660,7 +712,9 @@ static int delete_locked(struct atr_core *c, const char *bucket, const char *key
 	}
 	if (had && (rc = meta_obj_delete(c->meta, bucket, key)))
 		return rc;
-	if ((rc = prune_parents(c, bucket, key, &t)))
+	if (had)
+		node_event(c, bucket, key, r.obj.ino);
+	if (prune && (rc = prune_parents(c, bucket, key, &t)))
 		return rc;
 	touched_done(c, &t, bucket);
 	return ATR_OK;
@@ -676,13 +730,14 @@ int atr_object_delete(struct atr_core *c, const struct atr_user *u, const char *
 		return rc == ATR_E_INVALID_KEY ? ATR_OK : rc; /* could not exist */
 	pthread_mutex_lock(&c->ns_lock);
 	if (!(rc = meta_begin(c->meta))) {
-		rc = delete_locked(c, bucket, key);
+		rc = object_delete_locked(c, bucket, key, 1);
 		if (rc)
 			meta_rollback(c->meta);
 		else
 			rc = meta_commit(c->meta);
 	}
 	pthread_mutex_unlock(&c->ns_lock);
+	node_settle(c);
 	return rc;
 }
 
@@ -711,6 +766,10 @@ int sync_object(struct atr_core *c, const char *bucket, const char *key, struct 
 	struct meta_row old;
 	memset(&old, 0, sizeof(old));
 	int had = meta_obj_get(c->meta, bucket, key, &old, 1) == ATR_OK;
+	if (had && old.pending) {
+		rc = ATR_E_NO_KEY; /* being written through the mount: nothing yet */
+		goto done;
+	}
 	struct ufs_stat now;
 	int exists = c->ufs->ops->stat(c->ufs, path, &now) == ATR_OK;
 	if (!exists || (want_dir ? !now.is_dir : !now.is_reg)) {
@@ -746,11 +805,14 @@ int sync_object(struct atr_core *c, const char *bucket, const char *key, struct 
 		goto done;
 	}
 	struct meta_row r;
-	memset(&r, 0, sizeof(r));
+	row_init(&r);
 	if (had) {
 		r.obj.version = old.obj.version + 1;
 		snprintf(r.obj.owner, sizeof(r.obj.owner), "%s", old.obj.owner);
 		r.obj.mode = old.obj.mode;
+		r.obj.gid = old.obj.gid;
+		r.obj.kind = old.obj.kind;
+		r.obj.rdev = old.obj.rdev;
 		r.obj.hdrs = old.obj.hdrs;
 		old.obj.hdrs = NULL;
 	} else {

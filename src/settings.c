@@ -41,6 +41,10 @@ static const struct setting table[] = {
 	  "region reported for buckets created without a location" },
 	{ "request-timeout-ms", S_INT, OFF(request_timeout_ms), "30000", 100, 3600000, NULL,
 	  "how long a client may stall while sending or receiving" },
+	{ "keep-alive-timeout-ms", S_INT, OFF(keep_alive_timeout_ms), "10000", 100, 3600000, NULL,
+	  "how long an idle keep-alive connection may hold its worker thread" },
+	{ "min-body-rate", S_SIZE, OFF(min_body_rate), "1K", 0, 1LL << 30, NULL,
+	  "slowest request body, bytes/s, after request-timeout-ms of grace (0: no bound)" },
 	{ "max-put-size", S_SIZE, OFF(max_put_size), "5G", 0, 1LL << 50, NULL,
 	  "largest single PUT (EntityTooLarge above it)" },
 	{ "access-log", S_STR, OFF(access_log), "", 0, 0, NULL,
@@ -50,6 +54,13 @@ static const struct setting table[] = {
 	{ "tls-cert", S_STR, OFF(tls_cert), "", 0, 0, NULL,
 	  "PEM certificate (and chain): serve HTTPS instead of HTTP (with --tls-key)" },
 	{ "tls-key", S_STR, OFF(tls_key), "", 0, 0, NULL, "PEM private key of --tls-cert" },
+	{ "mount", S_STR, OFF(mount), "", 0, 0, NULL,
+	  "also serve the namespace as a FUSE file system mounted here (created if missing)" },
+	{ "mount-options", S_STR, OFF(mount_options), "", 0, 0, NULL,
+	  "extra FUSE mount options (comma-separated); as root allow_other and "
+	  "default_permissions are always on" },
+	{ "domain", S_STR, OFF(domain), "", 0, 0, NULL,
+	  "virtual-hosted style: Host bucket.DOMAIN[:port] addresses bucket, the path is the key" },
 };
 
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))

@@ -21,11 +21,16 @@ struct settings {
 	const char *log_level;
 	const char *region;
 	long request_timeout_ms;
+	long keep_alive_timeout_ms;
+	uint64_t min_body_rate;
 	uint64_t max_put_size;
 	const char *access_log;
 	uint64_t min_part_size;
 	const char *tls_cert;
 	const char *tls_key;
+	const char *domain;
+	const char *mount;
+	const char *mount_options;
 };
 
 /* Fills s from defaults, the config file and argv. Returns 0, 1 after

@@ -1,7 +1,10 @@
 /*
- * tagging — object tags in the core: a string per object, kept in the
+ * tagging — object and bucket tags in the core: a string per object, kept in the
  * metadata store under the object's ino (object_tags), set and read here;
  * a commit sets the new object's (object.c).
+ *
+ * Bucket tags live in bucket_tags, by bucket name, dropped with the
+ * bucket's row.
  *
  * Setting the tags of the object at a key happens under ns_lock in one
  * transaction that first checks the key still names the object looked up
@@ -42,11 +45,40 @@ int atr_object_tags_get(struct atr_core *c, const struct atr_user *u, const char
 	return rc;
 }
 
+struct tags_args {
+	const char *bucket, *key, *tags;
+	uint64_t ino;
+};
+
+static int object_tags_fn(struct atr_core *c, void *arg)
+{
+	struct tags_args *a = arg;
+	struct meta_row now;
+	int rc = meta_obj_get(c->meta, a->bucket, a->key, &now, 0);
+	if (!rc && now.obj.ino != a->ino)
+		rc = ATR_E_CONFLICT; /* replaced since we looked */
+	if (rc)
+		return rc;
+	return a->tags && *a->tags ? meta_obj_tags_put(c->meta, a->ino, a->tags)
+				   : meta_obj_tags_delete(c->meta, a->ino);
+}
+
+static int bucket_tags_fn(struct atr_core *c, void *arg)
+{
+	struct tags_args *a = arg;
+	struct atr_bucket b;
+	/* Deleted since we looked: no row may outlive its bucket. */
+	int rc = meta_bucket_get(c->meta, a->bucket, &b);
+	if (rc)
+		return rc;
+	return a->tags && *a->tags ? meta_bucket_tags_put(c->meta, a->bucket, a->tags)
+				   : meta_bucket_tags_delete(c->meta, a->bucket);
+}
+
 int atr_object_tags_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			const char *key, const char *tags)
 {
 	struct atr_obj o;
-	struct meta_row now;
 	int rc = atr_object_stat(c, u, bucket, key, &o);
 	if (rc)
 		return rc;
@@ -54,19 +86,39 @@ int atr_object_tags_set(struct atr_core *c, const struct atr_user *u, const char
 	atr_obj_release(&o);
 	if (!allowed)
 		return ATR_E_ACCESS;
-	pthread_mutex_lock(&c->ns_lock);
-	if (!(rc = meta_begin(c->meta))) {
-		rc = meta_obj_get(c->meta, bucket, key, &now, 0);
-		if (!rc && now.obj.ino != o.ino)
-			rc = ATR_E_CONFLICT; /* replaced since we looked */
-		if (!rc)
-			rc = tags && *tags ? meta_obj_tags_put(c->meta, o.ino, tags)
-					   : meta_obj_tags_delete(c->meta, o.ino);
-		if (rc)
-			meta_rollback(c->meta);
-		else
-			rc = meta_commit(c->meta);
-	}
-	pthread_mutex_unlock(&c->ns_lock);
-	return rc;
+	struct tags_args a = { bucket, key, tags, o.ino };
+	return ns_txn(c, object_tags_fn, &a);
+}
+
+/* Bucket tags: the owner's (or the superuser's) alone, whatever the
+ * bucket's mode says (S3: s3:GetBucketTagging and s3:PutBucketTagging are
+ * the owner's by default). */
+static int bucket_owned(struct atr_core *c, const struct atr_user *u, const char *bucket)
+{
+	struct atr_bucket b;
+	int rc = bucket_check(c, u, bucket, 0, &b);
+	if (rc)
+		return rc;
+	return u->superuser || !strcmp(u->name, b.owner) ? ATR_OK : ATR_E_ACCESS;
+}
+
+int atr_bucket_tags_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			char **tags)
+{
+	int rc = bucket_owned(c, u, bucket);
+	*tags = NULL;
+	if (rc)
+		return rc;
+	rc = meta_bucket_tags_get(c->meta, bucket, tags);
+	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
+}
+
+int atr_bucket_tags_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			const char *tags)
+{
+	int rc = bucket_owned(c, u, bucket);
+	if (rc)
+		return rc;
+	struct tags_args a = { bucket, NULL, tags, 0 };
+	return ns_txn(c, bucket_tags_fn, &a);
 }

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 
 #include "src/atrium.h"
@@ -92,6 +93,17 @@ struct ufs_ops {
 	int (*stage_recover)(struct ufs *u, const char *name, const char *path);
 	/* Start-up, after recovery: removes every stage left behind. */
 	void (*stage_gc)(struct ufs *u);
+	/* Random access to a stage (the mount's open files): writes and
+	 * reads at an offset, and a new size. A stage read back is the file
+	 * the commit will make. */
+	int (*stage_pwrite)(struct ufs_stage *s, const void *buf, size_t len, uint64_t off);
+	ssize_t (*stage_pread)(struct ufs_stage *s, void *buf, size_t len, uint64_t off);
+	int (*stage_truncate)(struct ufs_stage *s, uint64_t size);
+	/* Sets a file's or directory's times; fills st with its new stat. */
+	int (*utimens)(struct ufs *u, const char *path, int64_t atime_ns, int64_t mtime_ns,
+		       struct ufs_stat *st);
+	/* Capacity of the file system under the UFS (the mount's statfs). */
+	int (*statfs)(struct ufs *u, struct statvfs *out);
 };
 
 struct ufs {

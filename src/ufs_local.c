@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/statvfs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,7 +275,7 @@ static int l_stage_open(struct ufs *u, struct ufs_stage **out)
 	for (int tries = 0; tries < 100; tries++) {
 		unsigned long n = __atomic_add_fetch(&l->counter, 1, __ATOMIC_RELAXED);
 		snprintf(s->name, sizeof(s->name), "put-%d-%lu", (int)getpid(), n);
-		s->fd = openat(l->stagefd, s->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		s->fd = openat(l->stagefd, s->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (s->fd >= 0) {
 			*out = s;
 			return ATR_OK;
@@ -300,6 +301,59 @@ static int l_stage_write(struct ufs_stage *s, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return ATR_OK;
+}
+
+static int l_stage_pwrite(struct ufs_stage *s, const void *buf, size_t len, uint64_t off)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = pwrite(s->fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_from_errno(errno);
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return ATR_OK;
+}
+
+static ssize_t l_stage_pread(struct ufs_stage *s, void *buf, size_t len, uint64_t off)
+{
+	ssize_t n;
+	do
+		n = pread(s->fd, buf, len, (off_t)off);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+static int l_stage_truncate(struct ufs_stage *s, uint64_t size)
+{
+	return ftruncate(s->fd, (off_t)size) ? err_from_errno(errno) : ATR_OK;
+}
+
+static int l_utimens(struct ufs *u, const char *path, int64_t atime_ns, int64_t mtime_ns,
+		     struct ufs_stat *st)
+{
+	int fd = open_beneath(L(u)->rootfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_from_errno(errno);
+	struct timespec ts[2] = {
+		{ .tv_sec = atime_ns / 1000000000, .tv_nsec = atime_ns % 1000000000 },
+		{ .tv_sec = mtime_ns / 1000000000, .tv_nsec = mtime_ns % 1000000000 },
+	};
+	struct stat sb;
+	int rc = futimens(fd, ts) || fstat(fd, &sb) ? err_from_errno(errno) : ATR_OK;
+	if (!rc)
+		fill_stat(&sb, st);
+	close(fd);
+	return rc;
+}
+
+static int l_statfs(struct ufs *u, struct statvfs *out)
+{
+	return fstatvfs(L(u)->rootfd, out) ? err_from_errno(errno) : ATR_OK;
 }
 
 static void l_stage_abort(struct ufs_stage *s)
@@ -370,7 +424,11 @@ static void l_stage_gc(struct ufs *u)
 	clear_stages(L(u)->stagefd);
 }
 
-/* ---- multipart parts: .atrium/mpu/<upload>/<name> ---- */
+/* ---- multipart parts: .atrium/mpu/<upload>/<name> ----
+ * Confined like object paths (open_beneath above): mpufd itself was opened
+ * beneath the root through no symlink, and every part path resolves beneath
+ * it the same way, so an <upload> directory or a part swapped for a symlink
+ * is never followed (reads as missing, refused for writing). */
 
 static int segment_ok(const char *s)
 {
@@ -390,15 +448,20 @@ static int l_part_commit(struct ufs_stage *s, const char *upload, const char *na
 {
 	char path[256];
 	struct stat sb;
-	int e, rc = part_path(path, sizeof(path), upload, name);
+	int dfd = -1, rc = part_path(path, sizeof(path), upload, name);
 	if (rc)
 		goto fail;
+	/* mkdirat never follows a symlink named upload (EEXIST); opening it
+	 * beneath mpufd refuses one, so the rename lands in a real directory. */
 	if ((mkdirat(s->u->mpufd, upload, 0700) && errno != EEXIST) || fstat(s->fd, &sb) ||
-	    renameat(s->u->stagefd, s->name, s->u->mpufd, path)) {
-		e = errno;
-		rc = err_from_errno(e);
+	    (dfd = open_beneath(s->u->mpufd, upload, O_PATH | O_DIRECTORY)) < 0 ||
+	    renameat(s->u->stagefd, s->name, dfd, name)) {
+		rc = err_from_errno(errno);
+		if (dfd >= 0)
+			close(dfd);
 		goto fail;
 	}
+	close(dfd);
 	fill_stat(&sb, st);
 	close(s->fd);
 	free(s);
@@ -448,9 +511,9 @@ static int l_stage_append_part(struct ufs_stage *s, const char *upload, const ch
 	int rc = part_path(path, sizeof(path), upload, name);
 	if (rc)
 		return rc;
-	int in = openat(s->u->mpufd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int in = open_beneath(s->u->mpufd, path, O_RDONLY | O_NOFOLLOW);
 	if (in < 0)
-		return err_from_errno(errno);
+		return err_from_errno(errno == ELOOP ? ENOENT : errno);
 	if (fstat(in, &sb) || (uint64_t)sb.st_size < off + len) {
 		close(in);
 		return ATR_E_IO; /* the part changed behind our back */
@@ -500,7 +563,7 @@ static int l_part_unlink(struct ufs *u, const char *upload, const char *name)
 	int rc = part_path(path, sizeof(path), upload, name);
 	if (rc)
 		return rc;
-	if (!unlinkat(L(u)->mpufd, path, 0) || errno == ENOENT)
+	if (!unlink_beneath(L(u)->mpufd, path, 0) || errno == ENOENT)
 		return ATR_OK;
 	return err_from_errno(errno);
 }
@@ -511,7 +574,7 @@ static int unlink_part(void *arg, const char *name, const struct ufs_stat *st)
 	const char *upload = ((void **)arg)[1];
 	char path[256];
 	if (!part_path(path, sizeof(path), upload, name))
-		unlinkat(l->mpufd, path, 0);
+		unlink_beneath(l->mpufd, path, 0);
 	return 0;
 }
 
@@ -526,6 +589,9 @@ static int l_part_remove_upload(struct ufs *u, const char *upload)
 		int rc = readdir_at(L(u)->mpufd, upload, unlink_part, arg);
 		if (rc == ATR_E_NO_KEY)
 			return ATR_OK;
+		if (rc == ATR_E_PARENT_IS_OBJECT) /* not a directory: a planted link */
+			return unlinkat(L(u)->mpufd, upload, 0) && errno != ENOENT
+			       ? err_from_errno(errno) : ATR_OK;
 		if (rc)
 			return rc;
 		if (!unlinkat(L(u)->mpufd, upload, AT_REMOVEDIR) || errno == ENOENT)
@@ -591,6 +657,11 @@ static const struct ufs_ops local_ops = {
 	.stage_prepare = l_stage_prepare,
 	.stage_recover = l_stage_recover,
 	.stage_gc = l_stage_gc,
+	.stage_pwrite = l_stage_pwrite,
+	.stage_pread = l_stage_pread,
+	.stage_truncate = l_stage_truncate,
+	.utimens = l_utimens,
+	.statfs = l_statfs,
 };
 
 /* Stages left behind by a crash are garbage: nothing refers to them. */
@@ -644,7 +715,7 @@ int ufs_local_new(const char *root, struct ufs **out)
 	/* Parts of multipart uploads outlive restarts: the core removes those
 	 * of uploads it has no record of. */
 	if ((mkdirat(l->rootfd, MPU_DIR, 0700) && errno != EEXIST) ||
-	    (l->mpufd = openat(l->rootfd, MPU_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	    (l->mpufd = open_beneath(l->rootfd, MPU_DIR, O_RDONLY | O_DIRECTORY)) < 0)
 		goto fail;
 	*out = &l->base;
 	return ATR_OK;

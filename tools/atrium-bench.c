@@ -26,9 +26,18 @@
  *  - Any error or non-2xx response is reported loudly on stderr and makes the
  *    exit status 1, so a broken server can never produce a "result".
  *
- * Threads: workers share only the read-only options and body, three atomics
- * (phase, key counter, request budget) and nothing else; each owns its socket,
- * buffers and latency array until main joins it and merges the arrays.
+ * Mixed mode (--op MIX, for `make load`, tools/load.py): each request is a
+ * PUT, GET or LIST (ListObjectsV2 of --prefix, max-keys 100) drawn with the
+ * --mix weights, on a random key. Key i has one fixed size, so a GET knows
+ * what it must get whatever PUT raced it: the first --large-keys keys are
+ * large (a size in --large-min..--large-max fixed per key), the rest are
+ * --size bytes. Before the clock starts every key is PUT once (the workers
+ * share that work), so no GET can find a key missing.
+ *
+ * Threads: workers share only the read-only options and body, four atomics
+ * (phase, key counter, request budget, populate counter) and nothing else;
+ * each owns its socket, buffers, random state and latency array until main
+ * joins it and merges the arrays.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -62,6 +71,9 @@
 
 enum bench_phase { PHASE_WARMUP, PHASE_MEASURE, PHASE_STOP };
 
+/* What one request does. */
+enum bench_op { OP_GET, OP_PUT, OP_LIST };
+
 /* Outcome of one exchange. STALE: the connection died before the first byte
  * of a response arrived, which on a reused keep-alive connection just means
  * the server closed it while idle; the request is retried once on a new one. */
@@ -70,7 +82,10 @@ enum bench_rc { BR_OK, BR_STALE, BR_ERR };
 struct bench_opts {
 	const char *host;
 	const char *port;
-	int put;                 /* 1 = PUT, 0 = GET */
+	int put;                 /* 1 = PUT, 0 = GET (ignored when mix) */
+	int mix;                 /* --op MIX: weights below, sizes per key */
+	unsigned w_put, w_get, w_list; /* --mix PUT:GET:LIST weights */
+	unsigned long long large_keys, large_min, large_max;
 	unsigned long long size; /* body bytes (PUT) / expected bytes (GET) */
 	unsigned long long keys; /* objects are prefix + "obj-<0..keys-1>" */
 	int conc;
@@ -93,6 +108,8 @@ struct bench_shared {
 	atomic_int phase;
 	atomic_ullong next_key;  /* key index of the next request */
 	atomic_ullong budget;    /* measured requests handed out (for -n) */
+	atomic_ullong populate;  /* mix: next key to PUT before the clock */
+	unsigned long long body_len; /* bytes at body (the largest PUT) */
 	pthread_barrier_t start;
 };
 
@@ -109,6 +126,9 @@ struct bench_worker {
 	size_t nlat, cap;
 	/* measured-phase counters */
 	uint64_t ok, non2xx, errors, dropped, reconnects;
+	uint64_t n_op[3];        /* measured requests by enum bench_op */
+	uint64_t bytes_up, bytes_down; /* measured body bytes sent / received */
+	uint64_t rng;            /* xorshift64 state (mix) */
 	uint64_t t_last_end;     /* CLOCK_MONOTONIC ns of last measured completion */
 	int first_status;        /* first non-2xx status seen */
 	char err[160];           /* why the latest failure happened */
@@ -470,18 +490,39 @@ static enum bench_rc read_response(struct bench_worker *w, struct bench_resp *r)
 
 /* ---------------------------------------------------------------- worker */
 
-static size_t build_request(struct bench_worker *w, unsigned long long key)
+/* The one size key has (see "Mixed mode" above). */
+static unsigned long long key_size(const struct bench_opts *o, unsigned long long key)
+{
+	if (!o->mix || key >= o->large_keys)
+		return o->size;
+	return o->large_min + (key * 2654435761ULL) % (o->large_max - o->large_min + 1);
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static size_t build_request(struct bench_worker *w, enum bench_op op, unsigned long long key)
 {
 	const struct bench_opts *o = w->sh->o;
 	size_t len;
 	int n;
 
-	n = snprintf(w->req, sizeof(w->req), "%s %sobj-%llu HTTP/1.1\r\nHost: %s\r\n",
-	             o->put ? "PUT" : "GET", o->prefix, key, w->sh->hostport);
+	if (op == OP_LIST)
+		n = snprintf(w->req, sizeof(w->req),
+		             "GET %s?list-type=2&max-keys=100&prefix=obj-%llu HTTP/1.1\r\nHost: %s\r\n",
+		             o->prefix, key % 10, w->sh->hostport);
+	else
+		n = snprintf(w->req, sizeof(w->req), "%s %sobj-%llu HTTP/1.1\r\nHost: %s\r\n",
+		             op == OP_PUT ? "PUT" : "GET", o->prefix, key, w->sh->hostport);
 	len = (size_t)n;
-	if (o->put) {
+	if (op == OP_PUT) {
 		n = snprintf(w->req + len, sizeof(w->req) - len, "Content-Length: %llu\r\n",
-		             o->size);
+		             key_size(o, key));
 		len += (size_t)n;
 	}
 	for (int i = 0; i < o->n_extra; i++) {
@@ -494,10 +535,12 @@ static size_t build_request(struct bench_worker *w, unsigned long long key)
 
 /* One request/response exchange, reconnecting as needed. Returns the HTTP
  * status, or -1 on error. */
-static int exchange(struct bench_worker *w, unsigned long long key, int measured)
+static int exchange(struct bench_worker *w, enum bench_op op, unsigned long long key,
+                    int measured)
 {
 	const struct bench_opts *o = w->sh->o;
-	size_t hlen = build_request(w, key);
+	size_t hlen = build_request(w, op, key);
+	unsigned long long size = key_size(o, key);
 	struct bench_resp r;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -512,7 +555,7 @@ static int exchange(struct bench_worker *w, unsigned long long key, int measured
 		}
 		reused = w->used;
 		w->used = 1;
-		if (send_request(w, hlen, o->put ? (size_t)o->size : 0) < 0) {
+		if (send_request(w, hlen, op == OP_PUT ? (size_t)size : 0) < 0) {
 			int err = errno;
 
 			/* The server may have answered early (e.g. 413) and closed:
@@ -547,13 +590,17 @@ static int exchange(struct bench_worker *w, unsigned long long key, int measured
 			conn_close(w);
 			return -1;
 		}
-		if (!o->put && r.status / 100 == 2 && r.body != o->size) {
+		if (op == OP_GET && r.status / 100 == 2 && r.body != size) {
 			char msg[96];
 
-			snprintf(msg, sizeof(msg), "GET body is %llu bytes, expected %llu",
-			         r.body, o->size);
+			snprintf(msg, sizeof(msg), "GET obj-%llu body is %llu bytes, expected %llu",
+			         key, r.body, size);
 			worker_fail(w, msg, 0);
 			return -1;
+		}
+		if (measured) {
+			w->bytes_up += op == OP_PUT ? size : 0;
+			w->bytes_down += r.body;
 		}
 		return r.status;
 	}
@@ -588,6 +635,21 @@ static void *worker_main(void *arg)
 	const struct bench_opts *o = sh->o;
 
 	(void)conn_open(w);  /* connect before the clock starts; retried below */
+	/* Mixed mode: every key exists before any GET (see the top). */
+	while (o->mix) {
+		unsigned long long key = atomic_fetch_add(&sh->populate, 1);
+		int status;
+
+		if (key >= o->keys)
+			break;
+		status = exchange(w, OP_PUT, key, 0);
+		if (status < 0 || status / 100 != 2) {
+			uint64_t t = now_ns();
+
+			record(w, status, t, t);
+			break;
+		}
+	}
 	pthread_barrier_wait(&sh->start);
 	for (;;) {
 		int phase = atomic_load_explicit(&sh->phase, memory_order_acquire);
@@ -601,10 +663,20 @@ static void *worker_main(void *arg)
 		if (measured && o->requests &&
 		    atomic_fetch_add_explicit(&sh->budget, 1, memory_order_relaxed) >= o->requests)
 			break;
-		key = atomic_fetch_add_explicit(&sh->next_key, 1, memory_order_relaxed) % o->keys;
+		enum bench_op op = o->put ? OP_PUT : OP_GET;
+		if (o->mix) {
+			uint64_t x = rng_next(&w->rng) % (o->w_put + o->w_get + o->w_list);
+
+			op = x < o->w_put ? OP_PUT : x < o->w_put + o->w_get ? OP_GET : OP_LIST;
+			key = rng_next(&w->rng) % o->keys;
+		} else {
+			key = atomic_fetch_add_explicit(&sh->next_key, 1, memory_order_relaxed);
+			key %= o->keys;
+		}
 		t0 = now_ns();
-		status = exchange(w, key, measured);
+		status = exchange(w, op, key, measured);
 		if (measured) {
+			w->n_op[op]++;
 			record(w, status, t0, now_ns());
 		} else if (status < 0 || status / 100 != 2) {
 			record(w, status, t0, now_ns());  /* failed in warm-up: report it */
@@ -657,7 +729,11 @@ static void usage(FILE *f)
 	    "usage: atrium-bench [options]\n"
 	    "  -H, --host ADDR        loopback address (default 127.0.0.1)\n"
 	    "  -p, --port PORT        server port (required)\n"
-	    "  -o, --op PUT|GET       operation (default GET)\n"
+	    "  -o, --op PUT|GET|MIX   operation (default GET); MIX: PUT, GET and LIST\n"
+	    "      --mix P:G:L        MIX weights of PUT, GET, LIST (default 40:50:10)\n"
+	    "      --large-keys N     MIX: keys obj-0..N-1 are large (default 0)\n"
+	    "      --large-min BYTES  MIX: smallest large object (default 1M)\n"
+	    "      --large-max BYTES  MIX: largest large object (default 8M)\n"
 	    "  -s, --size BYTES       object size, k/M/G suffixes (default 4k)\n"
 	    "  -k, --keys N           distinct keys obj-0..obj-N-1 (default 100)\n"
 	    "  -c, --concurrency N    connections/threads (default 1)\n"
@@ -670,8 +746,8 @@ static void usage(FILE *f)
 	    "  -T, --timeout S        per socket operation timeout (default 10)\n"
 	    "      --free-port        print a free loopback TCP port and exit\n"
 	    "Prints one line: target= op= size= keys= conc= secs= reqs= ops=(per s)\n"
-	    "mibs= p50_us= p99_us= max_us= non2xx= errors= reconnects= ; exit 1 on any\n"
-	    "error or non-2xx response.\n");
+	    "mibs= p50_us= p99_us= max_us= non2xx= errors= reconnects= (MIX adds puts=\n"
+	    "gets= lists= up_mib= down_mib=); exit 1 on any error or non-2xx response.\n");
 }
 
 static int free_port(void)
@@ -707,6 +783,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "warmup", 1, NULL, 'w' }, { "prefix", 1, NULL, 'P' },
 		{ "header", 1, NULL, 'x' }, { "tag", 1, NULL, 't' },
 		{ "timeout", 1, NULL, 'T' }, { "free-port", 0, NULL, 'F' },
+		{ "mix", 1, NULL, 'M' }, { "large-keys", 1, NULL, 'L' },
+		{ "large-min", 1, NULL, 'a' }, { "large-max", 1, NULL, 'b' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	unsigned long long v;
@@ -717,9 +795,29 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		case 'H': o->host = optarg; break;
 		case 'p': o->port = optarg; break;
 		case 'o':
-			if (strcasecmp(optarg, "PUT") && strcasecmp(optarg, "GET"))
+			if (strcasecmp(optarg, "PUT") && strcasecmp(optarg, "GET") &&
+			    strcasecmp(optarg, "MIX"))
 				return bad_opt("--op", optarg);
 			o->put = strcasecmp(optarg, "PUT") == 0;
+			o->mix = strcasecmp(optarg, "MIX") == 0;
+			break;
+		case 'M':
+			if (sscanf(optarg, "%u:%u:%u", &o->w_put, &o->w_get, &o->w_list) != 3 ||
+			    o->w_put > 1000 || o->w_get > 1000 || o->w_list > 1000 ||
+			    !(o->w_put + o->w_get + o->w_list))
+				return bad_opt("--mix", optarg);
+			break;
+		case 'L':
+			if (parse_size(optarg, &o->large_keys) < 0)
+				return bad_opt("--large-keys", optarg);
+			break;
+		case 'a':
+			if (parse_size(optarg, &o->large_min) < 0 || o->large_min > BENCH_MAX_SIZE)
+				return bad_opt("--large-min", optarg);
+			break;
+		case 'b':
+			if (parse_size(optarg, &o->large_max) < 0 || o->large_max > BENCH_MAX_SIZE)
+				return bad_opt("--large-max", optarg);
 			break;
 		case 's':
 			if (parse_size(optarg, &o->size) < 0 || o->size > BENCH_MAX_SIZE)
@@ -771,6 +869,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		return bad_opt("--prefix", o->prefix);
 	if (!o->seconds && !o->requests)
 		o->seconds = 5;
+	if (o->large_min > o->large_max || o->large_keys > o->keys)
+		return bad_opt("--large-min/--large-max/--large-keys", "inconsistent");
 	return 0;
 }
 
@@ -840,6 +940,7 @@ static double pct_us(const uint64_t *v, size_t n, double p)
 static int report(const struct bench_opts *o, struct bench_worker *ws, uint64_t t_start)
 {
 	uint64_t ok = 0, non2xx = 0, errors = 0, dropped = 0, reconn = 0, t_end = t_start;
+	uint64_t n_op[3] = { 0 }, up = 0, down = 0;
 	size_t n = 0, at = 0;
 	uint64_t *all;
 	double secs, ops;
@@ -849,6 +950,9 @@ static int report(const struct bench_opts *o, struct bench_worker *ws, uint64_t 
 	for (int i = 0; i < o->conc; i++) {
 		ok += ws[i].ok, non2xx += ws[i].non2xx, errors += ws[i].errors;
 		dropped += ws[i].dropped, reconn += ws[i].reconnects, n += ws[i].nlat;
+		for (int k = 0; k < 3; k++)
+			n_op[k] += ws[i].n_op[k];
+		up += ws[i].bytes_up, down += ws[i].bytes_down;
 		if (ws[i].t_last_end > t_end)
 			t_end = ws[i].t_last_end;
 		if (!status)
@@ -870,11 +974,18 @@ static int report(const struct bench_opts *o, struct bench_worker *ws, uint64_t 
 	ops = secs > 0 ? (double)ok / secs : 0;
 	printf("target=%s op=%s size=%llu keys=%llu conc=%d secs=%.3f reqs=%" PRIu64
 	       " ops=%.1f mibs=%.2f p50_us=%.1f p99_us=%.1f max_us=%.1f non2xx=%" PRIu64
-	       " errors=%" PRIu64 " reconnects=%" PRIu64 "\n",
-	       o->tag, o->put ? "PUT" : "GET", o->size, o->keys, o->conc, secs,
-	       ok + non2xx + errors, ops, ops * (double)o->size / (1024.0 * 1024.0),
+	       " errors=%" PRIu64 " reconnects=%" PRIu64,
+	       o->tag, o->mix ? "MIX" : o->put ? "PUT" : "GET", o->size, o->keys, o->conc, secs,
+	       ok + non2xx + errors, ops,
+	       o->mix ? (secs > 0 ? (double)(up + down) / secs / (1024.0 * 1024.0) : 0)
+	              : ops * (double)o->size / (1024.0 * 1024.0),
 	       pct_us(all, n, 0.50), pct_us(all, n, 0.99), n ? (double)all[n - 1] / 1000.0 : 0,
 	       non2xx, errors, reconn);
+	if (o->mix)
+		printf(" puts=%" PRIu64 " gets=%" PRIu64 " lists=%" PRIu64 " up_mib=%.1f"
+		       " down_mib=%.1f", n_op[OP_PUT], n_op[OP_GET], n_op[OP_LIST],
+		       (double)up / (1024.0 * 1024.0), (double)down / (1024.0 * 1024.0));
+	printf("\n");
 	fflush(stdout);
 	free(all);
 	if (dropped)
@@ -883,7 +994,8 @@ static int report(const struct bench_opts *o, struct bench_worker *ws, uint64_t 
 	if (errors || non2xx || !ok) {
 		fprintf(stderr, "atrium-bench: *** FAILED (%s %s, size %llu, conc %d): %" PRIu64
 		        " errors, %" PRIu64 " non-2xx responses, %" PRIu64 " successes",
-		        o->tag, o->put ? "PUT" : "GET", o->size, o->conc, errors, non2xx, ok);
+		        o->tag, o->mix ? "MIX" : o->put ? "PUT" : "GET", o->size, o->conc, errors,
+		        non2xx, ok);
 		if (status)
 			fprintf(stderr, "; first status %d", status);
 		if (err)
@@ -944,6 +1056,7 @@ static int run(struct bench_opts *o, struct bench_shared *sh)
 
 		w->sh = sh;
 		w->fd = -1;
+		w->rng = 0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1);
 		w->cap = o->requests && o->requests < BENCH_SAMPLES_MAX
 		         ? (size_t)o->requests : (size_t)BENCH_SAMPLES_MAX;
 		/* Reserved, not touched: pages fault in as samples arrive, so
@@ -996,6 +1109,8 @@ int main(int argc, char **argv)
 	struct bench_opts o = {
 		.host = "127.0.0.1", .size = 4096, .keys = 100, .conc = 1,
 		.timeout = 10, .prefix = "/benchbucket/", .tag = "-",
+		.w_put = 40, .w_get = 50, .w_list = 10,
+		.large_min = 1 << 20, .large_max = 8 << 20,
 	};
 	struct bench_shared sh;
 	char *body;
@@ -1017,17 +1132,21 @@ int main(int argc, char **argv)
 	}
 	/* A fixed, non-uniform pattern: the same bytes every run, nothing a
 	 * server could shortcut as all-zero. */
-	body = malloc(o.put && o.size ? (size_t)o.size : 1);
+	sh.body_len = o.put ? o.size : 0;
+	if (o.mix)
+		sh.body_len = o.large_keys && o.large_max > o.size ? o.large_max : o.size;
+	body = malloc(sh.body_len ? (size_t)sh.body_len : 1);
 	if (!body) {
-		fprintf(stderr, "atrium-bench: cannot allocate a %llu-byte body\n", o.size);
+		fprintf(stderr, "atrium-bench: cannot allocate a %llu-byte body\n", sh.body_len);
 		return 1;
 	}
-	for (unsigned long long i = 0; o.put && i < o.size; i++)
+	for (unsigned long long i = 0; i < sh.body_len; i++)
 		body[i] = (char)('a' + (i * 7 + i / 4096) % 26);
 	sh.body = body;
 	atomic_init(&sh.phase, o.warmup > 0 ? PHASE_WARMUP : PHASE_MEASURE);
 	atomic_init(&sh.next_key, 0);
 	atomic_init(&sh.budget, 0);
+	atomic_init(&sh.populate, 0);
 	signal(SIGPIPE, SIG_IGN);
 	rc = run(&o, &sh);
 	free(body);

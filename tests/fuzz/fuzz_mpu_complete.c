@@ -5,7 +5,8 @@
  * Input: the body. Properties (its contract in s3_int.h): on success 1 to
  * ATR_PART_MAX parts, each number in 0..ATR_PART_MAX + 1 (out-of-range
  * numbers are left for the core to refuse as InvalidPart) and each ETag a
- * NUL-terminated string that fits; on error nothing is returned and the
+ * NUL-terminated string that fits, and so each checksum ("" or "ALG:value");
+ * on error nothing is returned and the
  * error is MalformedXML (or SlowDown when out of memory); nothing leaks.
  */
 #include <string.h>
@@ -31,6 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < n; i++) {
 		FUZZ_CHECK(parts[i].number >= 0 && parts[i].number <= ATR_PART_MAX + 1);
 		FUZZ_CHECK(memchr(parts[i].etag, '\0', sizeof(parts[i].etag)) != NULL);
+		/* "" or "ALG:value" (a <ChecksumALG> of the part) */
+		FUZZ_CHECK(memchr(parts[i].checksum, '\0', sizeof(parts[i].checksum)) != NULL);
+		FUZZ_CHECK(!*parts[i].checksum || strchr(parts[i].checksum, ':'));
 	}
 	free(parts);
 	return 0;

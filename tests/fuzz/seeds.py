@@ -223,6 +223,49 @@ def encoding_seeds():
         write("encoding", name, s)
 
 
+def form_seeds():
+    """POST Object forms: flags (read size - 1; 0x40: the body as a policy
+    too), the boundary, '\n', the body."""
+    import base64
+    import json
+
+    def part(b, name, val, extra=""):
+        return (('--%s\r\nContent-Disposition: form-data; name="%s"%s\r\n\r\n'
+                 % (b, name, extra)).encode() + val + b"\r\n")
+
+    def form(name, flags, b, body):
+        write("form", name, bytes([flags]) + b.encode() + b"\n" + body)
+
+    pol = base64.b64encode(json.dumps({
+        "expiration": "2013-05-25T00:00:00Z",
+        "conditions": [{"bucket": "bucket"}, ["starts-with", "$key", "user/"],
+                       ["content-length-range", 0, 100], {"x-amz-meta-a": "b"},
+                       ["eq", "$Content-Type", "text/plain"]]}).encode())
+    b = "----WebKitFormBoundary7MA4YWxkTrZu0gW"
+    body = (part(b, "key", b"user/${filename}") + part(b, "Content-Type", b"text/plain") +
+            part(b, "x-amz-meta-a", b"b") + part(b, "policy", pol) +
+            part(b, "x-amz-algorithm", b"AWS4-HMAC-SHA256") +
+            part(b, "x-amz-credential", b"AKID/20130524/us-east-1/s3/aws4_request") +
+            part(b, "x-amz-signature", b"0" * 64) +
+            ('--%s\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+             "Content-Type: text/plain\r\n\r\n" % b).encode() + b"hello\r\n--Xy\r\n" +
+            ('\r\n--%s\r\nContent-Disposition: form-data; name="after"\r\n\r\nx\r\n'
+             "--%s--\r\n" % (b, b)).encode())
+    form("v4-form", 7, b, body)
+    form("v4-form-bytewise", 0, b, body)
+    body2 = (part("B", "key", b"k") + part("B", "AWSAccessKeyId", b"AKID") +
+             part("B", "policy", pol) + part("B", "signature", b"AAAAAAAAAAAAAAAAAAAAAAAAAAA=") +
+             b"--B\nContent-Disposition: form-data; name=file\n\nxyz\r\n--B--")
+    form("v2-lf-headers", 3, "B", b"preamble\r\n" + body2)
+    form("policy-doc", 0x40 | 63, "B", json.dumps({
+        "expiration": "2013-05-25T00:00:00.000Z",
+        "conditions": [["starts-with", "$Content-Type", "image/"], {"bucket": "bucket"},
+                       ["content-length-range", 1, 2]]}).encode())
+    form("no-file", 5, "zz", part("zz", "key", b"a") + b"--zz--\r\n")
+    form("unterminated", 9, "q",
+         b'--q\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc\r\n--')
+
+
 if __name__ == "__main__":
     sigv4_seeds()
     chunked_seeds()
@@ -231,3 +274,4 @@ if __name__ == "__main__":
     xml_seeds()
     encoding_seeds()
     mpu_complete_seeds()
+    form_seeds()

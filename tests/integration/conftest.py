@@ -205,6 +205,181 @@ def atriumd_factory(tmp_path_factory):
             "--- %s stderr ---\n%s" % (d.name, d.log_tail()) for d in mine))
 
 
+# -- the FUSE mount (issue 4) -------------------------------------------------
+# `mount_factory(auth, name, args)` starts an atriumd with `--mount DIR/mnt`
+# (DIR a fresh 0755 directory under /tmp, so that uid 65534 can reach the
+# mount; mnt itself is left for the daemon to create). Its start returns
+# once /api/v1/health answers 200 and /proc/self/mountinfo shows the mount
+# (polled with a deadline, here only); `mounted_at_health` records whether
+# the mount was already there at the first health 200. Stopping is SIGTERM
+# (the daemon unmounts), SIGKILL if it hangs, and then, in every exit path,
+# `fusermount3 -u -z` (or `umount -l`) if the mount is still listed, each
+# under a timeout. `mount_watchdog` SIGKILLs the mount daemons of a test
+# that runs longer than MOUNT_TEST_TIMEOUT seconds: a FUSE request that
+# never gets an answer then fails with ENOTCONN instead of hanging the suite.
+
+MOUNT_TIMEOUT = 20.0
+MOUNT_TEST_TIMEOUT = float(os.environ.get("ATRIUM_MOUNT_TEST_TIMEOUT", "60"))
+
+
+def mountinfo_entries(path):
+    """The /proc/self/mountinfo entries mounted at path, each as
+    (fs type, mount options, super options)."""
+    path = os.path.abspath(path)
+    out = []
+    try:
+        with open("/proc/self/mountinfo") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        left, _, right = line.partition(" - ")
+        fields = left.split()
+        if len(fields) < 6:
+            continue
+        mp = fields[4].replace("\\040", " ").replace("\\011", "\t").replace(
+            "\\012", "\n").replace("\\134", "\\")
+        if mp == path:
+            r = right.split()
+            out.append((r[0] if r else "", fields[5], r[2] if len(r) > 2 else ""))
+    return out
+
+
+def force_unmount(path, timeout=10):
+    """Detach every mount at path (lazy; stacked ones too). Returns True
+    when none is left."""
+    for cmd in 2 * (["fusermount3", "-u", "-z", path], ["umount", "-l", path]):
+        if not mountinfo_entries(path):
+            return True
+        try:
+            subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    return not mountinfo_entries(path)
+
+
+class MountDaemon(Daemon):
+    def __init__(self, workdir, auth, name, args=(), mnt=None):
+        if mnt is None:
+            import tempfile
+            parent = tempfile.mkdtemp(prefix="atrium-mnt-", dir="/tmp")
+            os.chmod(parent, 0o755)
+            mnt = os.path.join(parent, "mnt")
+        self.mnt = mnt
+        self.mounted_at_health = None
+        self.unmount_error = None
+        self.killed = False
+        super().__init__(workdir, auth, name, list(args) + ["--mount", mnt])
+
+    def start(self):
+        if mountinfo_entries(self.mnt) and not getattr(self, "keep_stale", False):
+            force_unmount(self.mnt)
+        super().start()
+        self.mounted_at_health = bool(mountinfo_entries(self.mnt))
+        deadline = time.monotonic() + MOUNT_TIMEOUT
+        delay = 0.01
+        while not mountinfo_entries(self.mnt):
+            if time.monotonic() > deadline or not self.alive():
+                self.stop()
+                raise RuntimeError("atriumd (%s) reported healthy but %s is not mounted"
+                                   "\n--- stderr ---\n%s" % (self.name, self.mnt, self.log_tail()))
+            time.sleep(delay)  # polling interval, bounded by the deadline
+            delay = min(delay * 2, 0.2)
+        return self
+
+    def stop(self):
+        err = super().stop()
+        if self.killed:  # a test crashed it on purpose and owns the mount point
+            return None
+        left = bool(mountinfo_entries(self.mnt))
+        if left and not force_unmount(self.mnt):
+            self.unmount_error = "%s is still mounted after fusermount3 -u -z" % self.mnt
+        elif left and err is None and self.unmount_error is None:
+            self.unmount_error = "atriumd (%s) exited without unmounting %s" % (self.name, self.mnt)
+        return err or self.unmount_error
+
+    def kill(self):
+        """SIGKILL (a crash): the mount stays behind, stale."""
+        if self.alive():
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=STOP_TIMEOUT)
+        self.stopped = self.killed = True
+
+    def path(self, *parts):
+        return os.path.join(self.mnt, *parts)
+
+
+_MOUNT_DAEMONS = []
+
+
+@pytest.fixture(scope="session")
+def mount_factory(atriumd_factory, tmp_path_factory):
+    if not os.path.exists("/dev/fuse"):
+        pytest.skip("/dev/fuse is missing: no FUSE on this machine")
+    mine = []
+
+    def start(auth="sigv4", name="mount", args=(), mnt=None, keep_stale=False):
+        d = MountDaemon(tmp_path_factory.mktemp("atriumd-" + name), auth, name, args, mnt)
+        d.keep_stale = keep_stale
+        mine.append(d)
+        _MOUNT_DAEMONS.append(d)
+        _ALL_DAEMONS.append(d)
+        return d.start()
+
+    try:
+        yield start
+    finally:
+        errors = [e for e in (d.stop() for d in reversed(mine)) if e]
+        for d in mine:  # the parents made by MountDaemon, once empty
+            if not mountinfo_entries(d.mnt):
+                for p in (d.mnt, os.path.dirname(d.mnt)):
+                    try:
+                        os.rmdir(p)
+                    except OSError:
+                        pass
+        if errors:
+            pytest.fail("; ".join(errors) + "\n" + "\n".join(
+                "--- %s stderr ---\n%s" % (d.name, d.log_tail()) for d in mine))
+
+
+@pytest.fixture(scope="session")
+def _shared_mount(mount_factory):
+    return {"daemon": mount_factory("sigv4", "mount-shared")}
+
+
+@pytest.fixture
+def mount_daemon(_shared_mount, mount_factory):
+    """The session's shared mounted daemon (started again, on a fresh mount
+    point, if an earlier test killed it)."""
+    d = _shared_mount["daemon"]
+    if not d.alive():
+        d.stop()
+        d = _shared_mount["daemon"] = mount_factory("sigv4", "mount-shared")
+    return d
+
+
+@pytest.fixture
+def mount_watchdog():
+    import threading
+    fired = []
+
+    def fire():
+        fired.append(True)
+        for d in _MOUNT_DAEMONS:
+            if d.alive():
+                os.kill(d.proc.pid, signal.SIGKILL)
+
+    t = threading.Timer(MOUNT_TEST_TIMEOUT, fire)
+    t.daemon = True
+    t.start()
+    yield
+    t.cancel()
+    if fired:
+        pytest.fail("test ran longer than %ss (a FUSE request hung?): its mount "
+                    "daemons were SIGKILLed" % MOUNT_TEST_TIMEOUT)
+
+
 @pytest.fixture(scope="session")
 def sigv4_daemon(atriumd_factory):
     return atriumd_factory("sigv4", "sigv4-shared")
@@ -218,6 +393,19 @@ def simple_daemon(atriumd_factory):
 @pytest.fixture
 def bucket_name(request):
     return s3util.unique_bucket(request.node.name[:20].replace("[", "-").strip("-_"))
+
+
+@pytest.fixture
+def alice(sigv4_daemon):
+    """boto3 client of user alice on the shared SigV4 daemon."""
+    return sigv4_daemon.boto3("alice")
+
+
+@pytest.fixture
+def bucket(alice, bucket_name):
+    """A fresh bucket of alice's (test files may define their own)."""
+    alice.create_bucket(Bucket=bucket_name)
+    return bucket_name
 
 
 @pytest.fixture(autouse=True)

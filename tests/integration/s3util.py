@@ -222,3 +222,45 @@ def checksum(alg, data):
     if alg == "crc64nvme":
         return b64(crc64nvme(data).to_bytes(8, "big"))
     return b64(hashlib.new(alg, data).digest())
+
+
+def client_error(fn, *args, **kwargs):
+    """(HTTP status, S3 error code) of a boto3 call that must fail."""
+    from botocore.exceptions import ClientError
+    try:
+        fn(*args, **kwargs)
+    except ClientError as e:
+        r = e.response
+        return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]
+    raise AssertionError("%s succeeded" % getattr(fn, "__name__", fn))
+
+
+def awscli(daemon, home, user="alice"):
+    """A runner of /usr/bin/aws against daemon as user, with HOME and the
+    config files in home (a tmp_path): call(*args, check=True) returns the
+    CompletedProcess (stdout, stderr decoded); with check, exit 0 is
+    asserted. A failed call's stderr holds the S3 error code."""
+    import subprocess
+    ak, sk, _uid = USERS[user]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
+           "AWS_ACCESS_KEY_ID": ak, "AWS_SECRET_ACCESS_KEY": sk,
+           "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_CONFIG_FILE": os.path.join(str(home), "aws-config-none"),
+           "AWS_SHARED_CREDENTIALS_FILE": os.path.join(str(home), "aws-creds-none"),
+           "AWS_PAGER": "", "AWS_MAX_ATTEMPTS": "1"}
+
+    def call(*args, check=True):
+        p = subprocess.run(["/usr/bin/aws", "--endpoint-url", daemon.endpoint] + list(args),
+                           env=env, capture_output=True, timeout=120,
+                           stdin=subprocess.DEVNULL, text=True)
+        if check:
+            assert p.returncode == 0, (args, p.stdout, p.stderr)
+        return p
+    return call
+
+
+def composite_checksum(alg, parts):
+    """S3's COMPOSITE checksum of a multipart object with these parts:
+    base64(H(raw part checksums concatenated)) "-" count."""
+    raw = b"".join(base64.b64decode(checksum(alg, p)) for p in parts)
+    return "%s-%d" % (checksum(alg, raw), len(parts))

@@ -18,17 +18,6 @@ def test_reference_values():
     assert crc64nvme(b"123456789") == 0xAE8B14860A799888
 
 
-@pytest.fixture
-def alice(sigv4_daemon):
-    return sigv4_daemon.boto3("alice")
-
-
-@pytest.fixture
-def bucket(alice, bucket_name):
-    alice.create_bucket(Bucket=bucket_name)
-    return bucket_name
-
-
 def client_error(fn, *args, **kwargs):
     with pytest.raises(ClientError) as ei:
         fn(*args, **kwargs)

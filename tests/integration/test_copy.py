@@ -2,7 +2,6 @@
 awscli s3 cp bucket-to-bucket and s3api copy-object, boto 2 (SigV2), and raw
 requests for the edge cases."""
 import email.utils
-import hashlib
 import json
 import os
 import subprocess

@@ -17,11 +17,6 @@ def client_error(fn, **kw):
 
 
 @pytest.fixture
-def alice(sigv4_daemon):
-    return sigv4_daemon.boto3("alice")
-
-
-@pytest.fixture
 def bob(sigv4_daemon):
     return sigv4_daemon.boto3("bob")
 

@@ -66,17 +66,6 @@ def one(resp, tag):
     return None if el is None else (el.text or "")
 
 
-@pytest.fixture
-def alice(sigv4_daemon):
-    return sigv4_daemon.boto3("alice")
-
-
-@pytest.fixture
-def bucket(alice, bucket_name):
-    alice.create_bucket(Bucket=bucket_name)
-    return bucket_name
-
-
 def upload_parts(s3, bucket, key, parts, **create_args):
     up = s3.create_multipart_upload(Bucket=bucket, Key=key, **create_args)["UploadId"]
     etags = []

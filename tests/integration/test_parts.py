@@ -14,17 +14,6 @@ MiB = 1024 * 1024
 AWS = "/usr/bin/aws"
 
 
-@pytest.fixture
-def alice(sigv4_daemon):
-    return sigv4_daemon.boto3("alice")
-
-
-@pytest.fixture
-def bucket(alice, bucket_name):
-    alice.create_bucket(Bucket=bucket_name)
-    return bucket_name
-
-
 def client_error(fn, *args, **kwargs):
     with pytest.raises(ClientError) as ei:
         fn(*args, **kwargs)

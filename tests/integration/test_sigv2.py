@@ -8,8 +8,6 @@ import hmac
 import os
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import boto
 import boto.s3.connection

@@ -271,6 +271,85 @@ static void conditional_put(void **state)
 	atr_put_abort(w);
 }
 
+static int copy_if(struct atr_core *c, const char *skey, const char *key, int must_not_exist,
+		   const char *if_etag)
+{
+	struct atr_obj src, out;
+	struct atr_reader *r;
+	int rc = atr_get_open(c, &root, "bkt", skey, &src, &r);
+	if (rc)
+		return rc;
+	rc = atr_object_copy_if(c, &root, r, src.etag, "dst", key, src.hdrs, NULL,
+				must_not_exist, if_etag, &out);
+	atr_get_close(r);
+	atr_obj_release(&src);
+	return rc;
+}
+
+/* A driver whose stage_copy first lets another writer replace the
+ * destination: the copy's condition held when checked, not at commit. */
+static struct atr_core *race_core;
+static const struct ufs_ops *real_ops;
+static int race_n;
+static int racing_stage_copy(struct ufs_stage *st, struct ufs_file *src, uint64_t off,
+			     uint64_t len)
+{
+	char theirs[16];
+	int n = snprintf(theirs, sizeof(theirs), "theirs%d", race_n++); /* new bytes each time */
+	assert_int_equal(put_n(race_core, "dst", "race", theirs, (size_t)n), ATR_OK);
+	return real_ops->stage_copy(st, src, off, len);
+}
+
+static void conditional_copy(void **state)
+{
+	struct fixture *f = *state;
+	struct atr_obj o;
+	char etag[ATR_ETAG_MAX + 1];
+
+	assert_int_equal(put(f->c, "s", "source"), ATR_OK);
+	/* If-None-Match: * */
+	assert_int_equal(copy_if(f->c, "s", "t", 1, NULL), ATR_OK);
+	assert_int_equal(copy_if(f->c, "s", "t", 1, NULL), ATR_E_PRECONDITION);
+	/* If-Match */
+	assert_int_equal(copy_if(f->c, "s", "none", 0, "*"), ATR_E_NO_KEY);
+	assert_int_equal(copy_if(f->c, "s", "t", 0, "00000000000000000000000000000000"),
+			 ATR_E_PRECONDITION);
+	assert_int_equal(put_n(f->c, "dst", "t", "other", 5), ATR_OK);
+	assert_int_equal(atr_object_stat(f->c, &root, "dst", "t", &o), ATR_OK);
+	snprintf(etag, sizeof(etag), "%s", o.etag);
+	atr_obj_release(&o);
+	assert_int_equal(copy_if(f->c, "s", "t", 0, etag), ATR_OK);
+	char *back = get(f->c, "dst", "t", &o);
+	assert_string_equal(back, "source");
+	free(back);
+	atr_obj_release(&o);
+	assert_int_equal(stage_files(f), 0);
+
+	/* held when checked, broken before the commit: a conflict, theirs stays */
+	struct ufs_ops racing = *f->c->ufs->ops;
+	racing.stage_copy = racing_stage_copy;
+	real_ops = f->c->ufs->ops;
+	race_core = f->c;
+	f->c->ufs->ops = &racing;
+	int rc = copy_if(f->c, "s", "race", 1, NULL);
+	f->c->ufs->ops = real_ops;
+	assert_int_equal(rc, ATR_E_CONFLICT);
+	back = get(f->c, "dst", "race", &o);
+	assert_string_equal(back, "theirs0");
+	free(back);
+	atr_obj_release(&o);
+	assert_int_equal(stage_files(f), 0);
+	/* ...and If-Match on what was replaced meanwhile */
+	assert_int_equal(atr_object_stat(f->c, &root, "dst", "race", &o), ATR_OK);
+	snprintf(etag, sizeof(etag), "%s", o.etag);
+	atr_obj_release(&o);
+	f->c->ufs->ops = &racing;
+	rc = copy_if(f->c, "s", "race", 0, etag);
+	f->c->ufs->ops = real_ops;
+	assert_int_equal(rc, ATR_E_CONFLICT);
+	assert_int_equal(stage_files(f), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +358,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(copy_onto_itself_and_dirs, setup, teardown),
 		cmocka_unit_test_setup_teardown(copy_permissions, setup, teardown),
 		cmocka_unit_test_setup_teardown(conditional_put, setup, teardown),
+		cmocka_unit_test_setup_teardown(conditional_copy, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

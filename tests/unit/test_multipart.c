@@ -629,6 +629,133 @@ static void parts_and_tags_kept(void **state)
 	assert_int_equal(atr_object_tags_set(f->c, &root, "bkt", "nope", "a=1"), ATR_E_NO_KEY);
 }
 
+/* An upload with a checksum algorithm keeps it and each part's checksum
+ * (a replaced part's goes with it); ListParts shows them, completion adds
+ * the front end's headers and keeps the named parts' checksums with the
+ * object; a restart keeps all, a PUT drops the object's. */
+static int part_ck(struct atr_core *c, const char *id, int number, const char *data,
+		   const char *ck, struct atr_mpu_part *out)
+{
+	struct atr_part_writer *w;
+	int rc = atr_mpu_part_begin(c, &root, "bkt", "ck", id, number, &w);
+	if (rc)
+		return rc;
+	assert_string_equal(atr_mpu_part_checksum_alg(w), "CRC32");
+	if ((rc = atr_mpu_part_write(w, data, strlen(data))) ||
+	    (rc = atr_mpu_part_set_checksum(w, ck))) {
+		atr_mpu_part_abort(w);
+		return rc;
+	}
+	return atr_mpu_part_commit(w, out);
+}
+
+struct ck_list {
+	int n;
+	struct atr_mpu_part p[8];
+};
+
+static int collect_ck(void *arg, const struct atr_mpu_part *p)
+{
+	struct ck_list *l = arg;
+	l->p[l->n++] = *p;
+	return 0;
+}
+
+static void part_checksums_kept(void **state)
+{
+	struct fixture *f = *state;
+	char id[ATR_UPLOAD_ID_LEN + 1], sum[ATR_PART_CHECKSUM_MAX + 1], big[200];
+	struct atr_mpu_part p[3], names[2];
+	struct atr_mpu up;
+	struct atr_obj obj;
+	struct ck_list l = { 0 };
+	uint64_t len;
+	int truncated;
+	assert_int_equal(atr_mpu_create_checksum(f->c, &root, "bkt", "ck", NULL, NULL, "CRC32",
+						 id), ATR_OK);
+	assert_int_equal(part_ck(f->c, id, 1, "aaaa", "c1==", &p[0]), ATR_OK);
+	assert_string_equal(p[0].checksum, "c1==");
+	assert_int_equal(part_ck(f->c, id, 2, "bb", "old", &p[1]), ATR_OK);
+	/* replaced without one: the old checksum goes */
+	assert_int_equal(part_ck(f->c, id, 2, "bb", "", &p[1]), ATR_OK);
+	assert_int_equal(part_ck(f->c, id, 3, "ccc", "c3==", &p[2]), ATR_OK);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(part_ck(f->c, id, 4, "d", big, NULL), ATR_E_INVALID_ARG);
+	assert_int_equal(atr_mpu_list_parts(f->c, &root, "bkt", "ck", id, 0, 10, &up, collect_ck,
+					    &l, &truncated), ATR_OK);
+	assert_string_equal(up.checksum_alg, "CRC32");
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.p[0].checksum, "c1==");
+	assert_string_equal(l.p[1].checksum, "");
+	assert_string_equal(l.p[2].checksum, "c3==");
+	restart(f);
+	l.n = 0;
+	assert_int_equal(atr_mpu_list_parts(f->c, &root, "bkt", "ck", id, 1, 10, &up, collect_ck,
+					    &l, &truncated), ATR_OK);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.p[1].checksum, "c3==");
+	/* parts 1 and 3 complete the object */
+	name(&names[0], 1, p[0].etag);
+	name(&names[1], 3, p[2].etag);
+	assert_int_equal(atr_mpu_complete_with(f->c, &root, "bkt", "ck", id, names, 2, 0,
+					       "x-amz-checksum-crc32: whole-2\r\n", NULL, NULL,
+					       &obj), ATR_OK);
+	restart(f);
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "ck", &obj), ATR_OK);
+	assert_non_null(strstr(obj.hdrs, "x-amz-checksum-crc32: whole-2\r\n"));
+	assert_int_equal(atr_object_part_checksum(f->c, &obj, 1, sum, sizeof(sum), &len), ATR_OK);
+	assert_string_equal(sum, "c1==");
+	assert_int_equal(len, 4);
+	assert_int_equal(atr_object_part_checksum(f->c, &obj, 2, sum, sizeof(sum), &len), ATR_OK);
+	assert_string_equal(sum, "c3==");
+	assert_int_equal(len, 3);
+	assert_int_equal(atr_object_part_checksum(f->c, &obj, 3, sum, sizeof(sum), &len),
+			 ATR_E_INVALID_PART);
+	assert_int_equal(atr_object_part_checksum(f->c, &obj, 0, sum, sizeof(sum), &len),
+			 ATR_E_INVALID_PART);
+	atr_obj_release(&obj);
+	/* a PUT makes a one-part object: none */
+	struct atr_writer *w;
+	assert_int_equal(atr_put_begin(f->c, &root, "bkt", "ck", 3, &w), ATR_OK);
+	assert_int_equal(atr_put_write(w, "new", 3), ATR_OK);
+	assert_int_equal(atr_put_commit(w, NULL, NULL), ATR_OK);
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "ck", &obj), ATR_OK);
+	assert_int_equal(atr_object_part_checksum(f->c, &obj, 1, sum, sizeof(sum), &len),
+			 ATR_E_NO_KEY);
+	atr_obj_release(&obj);
+	/* an upload without an algorithm: none kept with the object either */
+	assert_int_equal(atr_mpu_create(f->c, &root, "bkt", "plain", NULL, id), ATR_OK);
+	assert_int_equal(part(f->c, "plain", id, 1, "zz", &p[0]), ATR_OK);
+	name(&names[0], 1, p[0].etag);
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "plain", id, names, 1, 0, NULL, NULL,
+					  &obj), ATR_OK);
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "plain", &obj), ATR_OK);
+	assert_int_equal(atr_object_part_checksum(f->c, &obj, 1, sum, sizeof(sum), &len),
+			 ATR_E_NO_KEY);
+	atr_obj_release(&obj);
+}
+
+/* ChecksumALG elements of a Complete body come as "ALG:value". */
+static void complete_xml_checksums(void **state)
+{
+	(void)state;
+	static const char xml[] =
+		"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>e</ETag>"
+		"<ChecksumSHA256> q83vEjRWeJA= </ChecksumSHA256></Part>"
+		"<Part><PartNumber>2</PartNumber><ETag>f</ETag></Part>"
+		"<Part><PartNumber>3</PartNumber><ETag>g</ETag><ChecksumCRC32C>AAAAAA==</ChecksumCRC32C>"
+		"<ChecksumCRC32>BBBBBB==</ChecksumCRC32></Part></CompleteMultipartUpload>";
+	struct atr_mpu_part *parts;
+	int n;
+	assert_int_equal(s3_mpu_parse_complete(xml, sizeof(xml) - 1, &parts, &n), S3_ERR_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(parts[0].checksum, "SHA256:q83vEjRWeJA=");
+	assert_string_equal(parts[1].checksum, "");
+	assert_string_equal(parts[2].checksum, "CRC32:BBBBBB=="); /* the first in S3's order */
+	free(parts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +767,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(restart_and_sweep, setup, teardown),
 		cmocka_unit_test_setup_teardown(deleted_bucket_drops_uploads, setup, teardown),
 		cmocka_unit_test_setup_teardown(parts_and_tags_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(part_checksums_kept, setup, teardown),
+		cmocka_unit_test(complete_xml_checksums),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -129,11 +129,50 @@ static void xml_form(void **state)
 	buf_release(&b);
 }
 
+/* A bucket takes up to 50 tags, with the same key and value rules. */
+static void bucket_form(void **state)
+{
+	(void)state;
+	for (int n = 10; n <= 51; n++) {
+		struct buf x = BUF_INIT(65536), b = BUF_INIT(65536);
+		buf_addstr(&x, "<Tagging><TagSet>");
+		for (int i = 0; i < n; i++)
+			buf_addf(&x, "<Tag><Key>k%d</Key><Value>v</Value></Tag>", i);
+		buf_addstr(&x, "</TagSet></Tagging>");
+		assert_int_equal(s3_bucket_tagging_from_xml(x.ptr, x.len, &b),
+				 n <= 50 ? S3_ERR_OK : S3_ERR_BUCKET_TAGS_TOO_MANY);
+		if (n == 50)
+			assert_int_equal(s3_tagging_count(b.ptr), 50);
+		buf_release(&x);
+		buf_release(&b);
+	}
+	static const struct {
+		const char *in;
+		enum s3_err want;
+	} cases[] = {
+		{ "<Tagging><TagSet><Tag><Key></Key><Value>v</Value></Tag></TagSet></Tagging>",
+		  S3_ERR_TAG_KEY_INVALID },
+		{ "<Tagging><TagSet><Tag><Key>k</Key><Value>1</Value></Tag>"
+		  "<Tag><Key>k</Key><Value>2</Value></Tag></TagSet></Tagging>",
+		  S3_ERR_TAG_KEY_DUPLICATE },
+		{ "<Tagging><TagSet><Tag><Key>k</Key></Tag></TagSet></Tagging>",
+		  S3_ERR_MALFORMED_XML },
+		{ "<Tagging><TagSet></TagSet></Tagging>", S3_ERR_OK },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b = BUF_INIT(8192);
+		assert_int_equal(s3_bucket_tagging_from_xml(cases[i].in, strlen(cases[i].in), &b),
+				 cases[i].want);
+		buf_release(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(header_form),
 		cmocka_unit_test(xml_form),
+		cmocka_unit_test(bucket_form),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

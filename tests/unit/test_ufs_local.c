@@ -249,6 +249,47 @@ static void test_ordinary_paths_work(void **state)
 	assert_int_equal(ops->rmdir(f->u, "b"), ATR_E_BUCKET_NOT_EMPTY);
 }
 
+/* Multipart parts (DATA/ufs/.atrium/mpu/<upload>/<part>) are confined the
+ * same way: an upload directory or a part swapped for a symlink is never
+ * followed by part_commit, stage_append_part, part_unlink or
+ * part_remove_upload; ordinary parts still work. */
+static void test_parts_do_not_follow(void **state)
+{
+	struct fixture *f = *state;
+	const struct ufs_ops *ops = f->u->ops;
+	struct ufs_stage *s;
+	struct ufs_stat st;
+	char p[256], target[256];
+
+	at(f, "outside", "secret", target, sizeof(target));
+	plant(f, f->outside, ".atrium/mpu/evil-upload");     /* upload dir -> outside */
+	assert_int_equal(ops->stage_open(f->u, &s), ATR_OK);
+	assert_int_equal(ops->stage_write(s, "x", 1), ATR_OK);
+	assert_int_not_equal(ops->part_commit(s, "evil-upload", "secret", &st), ATR_OK);
+	outside_untouched(f);
+
+	assert_int_equal(ops->stage_open(f->u, &s), ATR_OK);
+	assert_int_equal(ops->stage_write(s, "part1", 5), ATR_OK);
+	assert_int_equal(ops->part_commit(s, "up1", "00001", &st), ATR_OK);
+	assert_int_equal(st.size, 5);
+	plant(f, target, ".atrium/mpu/up1/00002");           /* a part -> outside file */
+	assert_int_equal(ops->stage_open(f->u, &s), ATR_OK);
+	assert_int_equal(ops->stage_append_part(s, "up1", "00002", 0, 4), ATR_E_NO_KEY);
+	assert_int_equal(ops->stage_append_part(s, "evil-upload", "secret", 0, 4), ATR_E_NO_KEY);
+	assert_int_equal(ops->stage_append_part(s, "up1", "00001", 0, 5), ATR_OK);
+	assert_int_equal(ops->stage_commit(s, "b/real/assembled", &st), ATR_OK);
+	assert_int_equal(st.size, 5);
+	assert_int_equal(ops->part_unlink(f->u, "evil-upload", "secret"), ATR_E_ACCESS);
+	outside_untouched(f);
+	assert_int_equal(ops->part_remove_upload(f->u, "evil-upload"), ATR_OK); /* the link */
+	at(f, "ufs", ".atrium/mpu/evil-upload", p, sizeof(p));
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(ops->part_remove_upload(f->u, "up1"), ATR_OK);
+	outside_untouched(f);
+	at(f, "ufs", ".atrium/mpu/up1", p, sizeof(p));
+	assert_int_equal(access(p, F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +299,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_links_themselves_are_replaced_or_removed,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ordinary_paths_work, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parts_do_not_follow, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,931 @@
+/*
+ * mount — FUSE low-level operations over the core's inode view
+ * (src/atrium.h, "the mount's view"), and the invalidation worker.
+ *
+ * Caching. The kernel keeps entries, attributes and pages for
+ * CACHE_TIMEOUT seconds; what changes through the other doors (S3, the
+ * admin API) reaches it as change events from the core, which the worker
+ * thread below turns into fuse_lowlevel_notify_inval_entry/inode. The
+ * thread that made the change waits (in settle) until the worker has
+ * passed its events, so an S3 PUT returns only once the kernel has
+ * forgotten what it replaced. Events raised by the mount's own requests
+ * are dropped: the kernel made those changes itself, and notifying from
+ * inside a request can deadlock on the kernel's inode locks.
+ *
+ * Permissions are the kernel's (default_permissions) from the modes and
+ * owners the core reports; requests act with the caller's uid and gid.
+ */
+#define FUSE_USE_VERSION 312
+
+#include "fuse/mount.h"
+
+#include <errno.h>
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define CACHE_TIMEOUT 30.0
+#define MAX_WRITE (1u << 20)
+#define SETTLE_WAIT_NS (5LL * 1000000000)
+
+struct event {
+	uint64_t parent, ino;
+	uint64_t seq;
+	struct event *next;
+	char name[]; /* "" for an attribute change only */
+};
+
+struct mount {
+	struct atr_core *core;
+	struct fuse_session *se;
+	char *dir;
+	pthread_t loop, worker;
+	int loop_started, worker_started;
+	/* events from the other doors, in order */
+	pthread_mutex_t lock;
+	pthread_cond_t more, done;
+	struct event *head, *tail;
+	uint64_t next_seq, done_seq;
+	int stopping;
+	/* Bumped before every entry invalidation. A lookup that began before
+	 * a bump may carry what the invalidation removed; its reply then
+	 * gets no entry caching (see reply_entry). */
+	uint64_t epoch;
+	/* Held (read) by a lookup from before it resolves the name until its
+	 * reply is written, and (write) by the worker to bump the epoch: so a
+	 * reply made before an invalidation reaches the kernel before it. */
+	pthread_rwlock_t lookups;
+};
+
+/* Set on the threads that serve FUSE requests. */
+static __thread int in_request;
+/* The last event this (other-door) thread queued. */
+static __thread uint64_t my_seq;
+
+/* ---- invalidation ---- */
+
+static void on_changed(void *arg, uint64_t parent, const char *name, uint64_t ino)
+{
+	struct mount *m = arg;
+	if (in_request)
+		return;
+	size_t n = name ? strlen(name) : 0;
+	struct event *e = malloc(sizeof(*e) + n + 1);
+	if (!e)
+		return; /* the kernel's timeouts bound what is missed */
+	e->parent = parent;
+	e->ino = ino;
+	memcpy(e->name, name ? name : "", n + 1);
+	e->next = NULL;
+	pthread_mutex_lock(&m->lock);
+	e->seq = ++m->next_seq;
+	my_seq = e->seq;
+	if (m->tail)
+		m->tail->next = e;
+	else
+		m->head = e;
+	m->tail = e;
+	pthread_cond_signal(&m->more);
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void on_settle(void *arg)
+{
+	struct mount *m = arg;
+	if (in_request || !my_seq)
+		return;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += SETTLE_WAIT_NS / 1000000000;
+	pthread_mutex_lock(&m->lock);
+	while (m->done_seq < my_seq && !m->stopping)
+		if (pthread_cond_timedwait(&m->done, &m->lock, &until)) {
+			LOG(LOG_WARN, "mount: kernel cache invalidation is late");
+			break;
+		}
+	pthread_mutex_unlock(&m->lock);
+	my_seq = 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct mount *m = arg;
+	pthread_mutex_lock(&m->lock);
+	for (;;) {
+		while (!m->head && !m->stopping)
+			pthread_cond_wait(&m->more, &m->lock);
+		if (!m->head)
+			break;
+		struct event *e = m->head;
+		m->head = e->next;
+		if (!m->head)
+			m->tail = NULL;
+		pthread_mutex_unlock(&m->lock);
+		/* Errors are fine: the kernel may not know the entry at all. */
+		pthread_rwlock_wrlock(&m->lookups);
+		__atomic_add_fetch(&m->epoch, 1, __ATOMIC_SEQ_CST);
+		pthread_rwlock_unlock(&m->lookups);
+		if (*e->name)
+			fuse_lowlevel_notify_inval_entry(m->se, e->parent, e->name, strlen(e->name));
+		fuse_lowlevel_notify_inval_inode(m->se, e->ino, 0, 0);
+		fuse_lowlevel_notify_inval_inode(m->se, e->parent, -1, 0);
+		pthread_mutex_lock(&m->lock);
+		m->done_seq = e->seq;
+		pthread_cond_broadcast(&m->done);
+		free(e);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+static const struct atr_watch_ops watch_ops = { on_changed, on_settle };
+
+/* ---- helpers ---- */
+
+static int err_no(int rc)
+{
+	switch (rc) {
+	case ATR_OK: return 0;
+	case ATR_E_NOMEM: return ENOMEM;
+	case ATR_E_NOSPC: return ENOSPC;
+	case ATR_E_ACCESS: return EACCES;
+	case ATR_E_INVALID_BUCKET: case ATR_E_INVALID_KEY: case ATR_E_INVALID_ARG: return EINVAL;
+	case ATR_E_NO_BUCKET: case ATR_E_NO_KEY: case ATR_E_NO_UPLOAD: return ENOENT;
+	case ATR_E_BUCKET_EXISTS: case ATR_E_BUCKET_OWNED: case ATR_E_EXISTS:
+	case ATR_E_CONFLICT: return EEXIST;
+	case ATR_E_BUCKET_NOT_EMPTY: case ATR_E_NOT_EMPTY: return ENOTEMPTY;
+	case ATR_E_KEY_TOO_LONG: return ENAMETOOLONG;
+	case ATR_E_PARENT_IS_OBJECT: return ENOTDIR;
+	case ATR_E_KEY_IS_PREFIX: return EISDIR;
+	case ATR_E_TOO_LARGE: return E2BIG;
+	case ATR_E_NOT_SUPPORTED: return EPERM;
+	default: return EIO;
+	}
+}
+
+/* For a request on an inode: the inode is gone (replaced over S3 or
+ * removed since the kernel looked it up). ESTALE makes the kernel look the
+ * path up again (open, stat: retry_estale), finding what is there now. */
+static int err_ino(int rc)
+{
+	return rc == ATR_E_NO_KEY ? ESTALE : err_no(rc);
+}
+
+static struct mount *M(fuse_req_t req)
+{
+	in_request = 1;
+	return fuse_req_userdata(req);
+}
+
+static void ts_of(int64_t ns, struct timespec *ts)
+{
+	ts->tv_sec = ns / 1000000000;
+	ts->tv_nsec = ns % 1000000000;
+}
+
+static void stat_of(const struct atr_attr *a, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = a->ino;
+	st->st_mode = a->mode;
+	st->st_nlink = a->nlink;
+	st->st_uid = a->uid;
+	st->st_gid = a->gid;
+	st->st_size = (off_t)a->size;
+	st->st_rdev = (dev_t)a->rdev;
+	st->st_blksize = 1 << 20;
+	st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
+	ts_of(a->atime_ns, &st->st_atim);
+	ts_of(a->mtime_ns, &st->st_mtim);
+	ts_of(a->ctime_ns, &st->st_ctim);
+}
+
+static void entry_of(const struct atr_attr *a, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = a->ino;
+	e->generation = 1;
+	e->attr_timeout = CACHE_TIMEOUT;
+	e->entry_timeout = CACHE_TIMEOUT;
+	stat_of(a, &e->attr);
+}
+
+static uint64_t epoch_now(struct mount *m)
+{
+	return __atomic_load_n(&m->epoch, __ATOMIC_SEQ_CST);
+}
+
+/* An entry found when the epoch was since: if an invalidation ran
+ * meanwhile, the kernel must not keep it (it may be what was removed). */
+static void entry_since(struct mount *m, uint64_t since, struct fuse_entry_param *e)
+{
+	if (epoch_now(m) != since)
+		e->entry_timeout = e->attr_timeout = 0;
+}
+
+static void reply_entry_since(fuse_req_t req, int rc, const struct atr_attr *a, uint64_t since)
+{
+	struct fuse_entry_param e;
+	if (rc) {
+		fuse_reply_err(req, err_no(rc));
+		return;
+	}
+	entry_of(a, &e);
+	entry_since(fuse_req_userdata(req), since, &e);
+	fuse_reply_entry(req, &e);
+}
+
+static void reply_entry(fuse_req_t req, int rc, const struct atr_attr *a)
+{
+	reply_entry_since(req, rc, a, epoch_now(fuse_req_userdata(req)));
+}
+
+static struct atr_cred cred_of(fuse_req_t req)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct atr_cred cr = { ctx->uid, ctx->gid };
+	return cr;
+}
+
+/* An open file. */
+struct fh {
+	struct atr_file *f;
+};
+
+/* ---- operations ---- */
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	in_request = 1;
+	conn->max_write = MAX_WRITE;
+	conn->max_readahead = MAX_WRITE;
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
+		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct atr_attr a;
+	struct mount *m = M(req);
+	pthread_rwlock_rdlock(&m->lookups);
+	uint64_t since = epoch_now(m);
+	int rc = atr_node_lookup(m->core, parent, name, &a);
+	reply_entry_since(req, rc, &a, since);
+	pthread_rwlock_unlock(&m->lookups);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	/* Inode numbers are rows' and need no lookup count. */
+	in_request = 1;
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	in_request = 1;
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct atr_attr a;
+	struct stat st;
+	int rc = atr_node_getattr(M(req)->core, ino, &a);
+	if (rc) {
+		fuse_reply_err(req, err_ino(rc));
+		return;
+	}
+	stat_of(&a, &st);
+	fuse_reply_attr(req, &st, CACHE_TIMEOUT);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	struct atr_setattr s = { 0 };
+	struct atr_attr a;
+	struct stat st;
+	int64_t now;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	if (to_set & FUSE_SET_ATTR_MODE) {
+		s.valid |= ATR_SET_MODE;
+		s.mode = attr->st_mode & 07777;
+	}
+	if (to_set & FUSE_SET_ATTR_UID) {
+		s.valid |= ATR_SET_UID;
+		s.uid = attr->st_uid;
+	}
+	if (to_set & FUSE_SET_ATTR_GID) {
+		s.valid |= ATR_SET_GID;
+		s.gid = attr->st_gid;
+	}
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		s.valid |= ATR_SET_SIZE;
+		s.size = (uint64_t)attr->st_size;
+	}
+	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW)) {
+		s.valid |= ATR_SET_ATIME;
+		s.atime_ns = to_set & FUSE_SET_ATTR_ATIME_NOW
+			? now : (int64_t)attr->st_atim.tv_sec * 1000000000 + attr->st_atim.tv_nsec;
+	}
+	if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) {
+		s.valid |= ATR_SET_MTIME;
+		s.mtime_ns = to_set & FUSE_SET_ATTR_MTIME_NOW
+			? now : (int64_t)attr->st_mtim.tv_sec * 1000000000 + attr->st_mtim.tv_nsec;
+	}
+	int rc = atr_node_setattr(M(req)->core, ino, &s, &a);
+	if (rc) {
+		fuse_reply_err(req, rc == ATR_E_ACCESS ? EPERM : err_ino(rc));
+		return;
+	}
+	stat_of(&a, &st);
+	fuse_reply_attr(req, &st, CACHE_TIMEOUT);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char buf[4097];
+	int rc = atr_node_readlink(M(req)->core, ino, buf, sizeof(buf));
+	if (rc)
+		fuse_reply_err(req, err_ino(rc));
+	else
+		fuse_reply_readlink(req, buf);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		     dev_t rdev)
+{
+	struct atr_attr a;
+	struct atr_cred cr = cred_of(req);
+	int rc = atr_node_mknod(M(req)->core, &cr, parent, name, mode, rdev, &a);
+	reply_entry(req, rc, &a);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct atr_attr a;
+	struct atr_cred cr = cred_of(req);
+	int rc = atr_node_mkdir(M(req)->core, &cr, parent, name, mode & ~fuse_req_ctx(req)->umask,
+				&a);
+	reply_entry(req, rc, &a);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, err_no(atr_node_unlink(M(req)->core, parent, name)));
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, err_no(atr_node_rmdir(M(req)->core, parent, name)));
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	struct atr_attr a;
+	struct atr_cred cr = cred_of(req);
+	int rc = atr_node_symlink(M(req)->core, &cr, parent, name, link, &a);
+	reply_entry(req, rc, &a);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	M(req);
+	if (flags & ~(unsigned)RENAME_NOREPLACE) {
+		fuse_reply_err(req, EINVAL); /* RENAME_EXCHANGE, RENAME_WHITEOUT */
+		return;
+	}
+	int rc = atr_node_rename(M(req)->core, parent, name, newparent, newname,
+				 flags & RENAME_NOREPLACE ? ATR_RENAME_NOREPLACE : 0);
+	fuse_reply_err(req, rc == ATR_E_NOT_SUPPORTED ? EXDEV : err_no(rc));
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	M(req);
+	fuse_reply_err(req, EPERM); /* one name per inode (docs/mount.md) */
+}
+
+static void open_reply(fuse_req_t req, struct atr_file *f, fuse_ino_t ino,
+		       struct fuse_file_info *fi, const struct atr_attr *a, int create)
+{
+	struct fh *h = calloc(1, sizeof(*h));
+	if (!h) {
+		atr_file_close(f);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	h->f = f;
+	fi->fh = (uintptr_t)h;
+	fi->keep_cache = 1; /* kept right by invalidation */
+	if (create) {
+		struct fuse_entry_param e;
+		entry_of(a, &e);
+		if (fuse_reply_create(req, &e, fi) == -ENOENT)
+			goto gone;
+	} else if (fuse_reply_open(req, fi) == -ENOENT) {
+		goto gone;
+	}
+	return;
+gone: /* the caller was interrupted: no release will come */
+	atr_file_close(f);
+	free(h);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct atr_file *f;
+	int flags = 0;
+	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+		flags |= ATR_OPEN_WRITE;
+	if ((fi->flags & O_TRUNC) && (flags & ATR_OPEN_WRITE))
+		flags |= ATR_OPEN_TRUNC;
+	int rc = atr_node_open(M(req)->core, ino, flags, &f);
+	if (rc) {
+		fuse_reply_err(req, err_ino(rc));
+		return;
+	}
+	open_reply(req, f, ino, fi, NULL, 0);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	struct atr_file *f;
+	struct atr_attr a;
+	struct atr_cred cr = cred_of(req);
+	if (!S_ISREG(mode)) {
+		M(req);
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	int rc = atr_node_create(M(req)->core, &cr, parent, name, mode, &f, &a);
+	if (rc) {
+		fuse_reply_err(req, err_no(rc));
+		return;
+	}
+	open_reply(req, f, a.ino, fi, &a, 1);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	M(req);
+	char *buf = malloc(size ? size : 1);
+	size_t got = 0;
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	int rc = atr_file_read(h->f, buf, size, (uint64_t)off, &got);
+	if (rc)
+		fuse_reply_err(req, err_no(rc));
+	else
+		fuse_reply_buf(req, buf, got);
+	free(buf);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	M(req);
+	int rc = atr_file_write(h->f, buf, size, (uint64_t)off);
+	if (rc)
+		fuse_reply_err(req, err_no(rc));
+	else
+		fuse_reply_write(req, size);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	M(req);
+	fuse_reply_err(req, err_no(atr_file_flush(h->f)));
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	op_flush(req, ino, fi);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	M(req);
+	atr_file_flush(h->f); /* normally a no-op: flush came first */
+	atr_file_close(h->f);
+	free(h);
+	fuse_reply_err(req, 0);
+}
+
+/* A directory handle: its entries as listed at opendir (and at a rewind). */
+struct dent {
+	char *name;
+	struct atr_attr a;
+};
+
+struct dirh {
+	struct dent *v;
+	size_t n, cap;
+	int oom;
+	uint64_t epoch;   /* when the entries were read */
+};
+
+static int add_dent(void *arg, const char *name, const struct atr_attr *a)
+{
+	struct dirh *d = arg;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		struct dent *v = realloc(d->v, cap * sizeof(*v));
+		if (!v) {
+			d->oom = 1;
+			return 1;
+		}
+		d->v = v;
+		d->cap = cap;
+	}
+	if (!(d->v[d->n].name = strdup(name))) {
+		d->oom = 1;
+		return 1;
+	}
+	d->v[d->n].a = *a;
+	d->n++;
+	return 0;
+}
+
+static void dirh_clear(struct dirh *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->v[i].name);
+	d->n = 0;
+}
+
+static int dirh_fill(struct mount *m, fuse_ino_t ino, struct dirh *d)
+{
+	dirh_clear(d);
+	d->oom = 0;
+	d->epoch = epoch_now(m);
+	int rc = atr_node_readdir(m->core, ino, add_dent, d);
+	return rc ? rc : d->oom ? ATR_E_NOMEM : ATR_OK;
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dirh *d = calloc(1, sizeof(*d));
+	struct atr_attr a;
+	int rc = d ? atr_node_getattr(M(req)->core, ino, &a) : ATR_E_NOMEM;
+	if (!rc && !S_ISDIR(a.mode))
+		rc = ATR_E_PARENT_IS_OBJECT;
+	if (!rc)
+		rc = dirh_fill(M(req), ino, d);
+	if (rc) {
+		if (d)
+			dirh_clear(d);
+		free(d ? d->v : NULL);
+		free(d);
+		fuse_reply_err(req, err_ino(rc));
+		return;
+	}
+	fi->fh = (uintptr_t)d;
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		dirh_clear(d);
+		free(d->v);
+		free(d);
+	}
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi, int plus)
+{
+	struct dirh *d = (struct dirh *)(uintptr_t)fi->fh;
+	struct mount *m = M(req);
+	if (off == 0 && d->n) {
+		int rc = dirh_fill(m, ino, d); /* rewinddir sees changes */
+		if (rc) {
+			fuse_reply_err(req, err_no(rc));
+			return;
+		}
+	}
+	char *buf = malloc(size);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	size_t used = 0;
+	if (plus)
+		pthread_rwlock_rdlock(&m->lookups);
+	/* Offsets: 1 after ".", 2 after "..", 3 + i after entry i. */
+	for (off_t i = off; (size_t)i < d->n + 2; i++) {
+		struct stat st = { 0 };
+		const char *name;
+		struct fuse_entry_param e = { 0 };
+		if (i < 2) {
+			name = i == 0 ? "." : "..";
+			st.st_ino = i == 0 ? ino : 0;
+			st.st_mode = S_IFDIR;
+		} else {
+			name = d->v[i - 2].name;
+			stat_of(&d->v[i - 2].a, &st);
+		}
+		size_t n;
+		if (plus) {
+			if (i >= 2) {
+				entry_of(&d->v[i - 2].a, &e);
+				entry_since(m, d->epoch, &e);
+			} else
+				e.attr = st;
+			n = fuse_add_direntry_plus(req, buf + used, size - used, name, &e, i + 1);
+		} else {
+			n = fuse_add_direntry(req, buf + used, size - used, name, &st, i + 1);
+		}
+		if (n > size - used)
+			break;
+		used += n;
+	}
+	fuse_reply_buf(req, buf, used);
+	if (plus)
+		pthread_rwlock_unlock(&m->lookups);
+	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, 0);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, 1);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dirh *d = (struct dirh *)(uintptr_t)fi->fh;
+	M(req);
+	dirh_clear(d);
+	free(d->v);
+	free(d);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	M(req);
+	fuse_reply_err(req, 0); /* metadata is committed at every change */
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+	int rc = atr_node_statfs(M(req)->core, &sv);
+	if (rc)
+		fuse_reply_err(req, err_no(rc));
+	else
+		fuse_reply_statfs(req, &sv);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags)
+{
+	int rc = atr_node_setxattr(M(req)->core, ino, name, value, size, flags);
+	fuse_reply_err(req, rc == ATR_E_NOT_SUPPORTED ? ENOTSUP
+			    : rc == ATR_E_ACCESS ? EPERM
+			    : rc == ATR_E_NO_KEY ? ENODATA : err_no(rc));
+}
+
+static void reply_sized(fuse_req_t req, const void *v, size_t len, size_t size)
+{
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (len > size)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, v, len);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	void *v = NULL;
+	size_t len = 0;
+	int rc = atr_node_getxattr(M(req)->core, ino, name, &v, &len);
+	if (rc)
+		fuse_reply_err(req, rc == ATR_E_NO_KEY ? ENODATA : err_no(rc));
+	else
+		reply_sized(req, v, len, size);
+	free(v);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	char *v = NULL;
+	size_t len = 0;
+	int rc = atr_node_listxattr(M(req)->core, ino, &v, &len);
+	if (rc)
+		fuse_reply_err(req, err_no(rc));
+	else
+		reply_sized(req, v, len, size);
+	free(v);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	int rc = atr_node_removexattr(M(req)->core, ino, name);
+	fuse_reply_err(req, rc == ATR_E_NO_KEY ? ENODATA : rc == ATR_E_ACCESS ? EPERM : err_no(rc));
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.readlink = op_readlink,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.open = op_open,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.release = op_release,
+	.fsync = op_fsync,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.fsyncdir = op_fsyncdir,
+	.statfs = op_statfs,
+	.setxattr = op_setxattr,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.removexattr = op_removexattr,
+	.create = op_create,
+};
+
+/* ---- mount and unmount ---- */
+
+static void *loop_main(void *arg)
+{
+	struct mount *m = arg;
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+	if (cfg) {
+		fuse_loop_cfg_set_max_threads(cfg, 64);
+		fuse_loop_cfg_set_idle_threads(cfg, 16);
+	}
+	int rc = fuse_session_loop_mt(m->se, cfg);
+	if (rc && !m->stopping)
+		LOG(LOG_ERROR, "mount: the FUSE session at %s ended: %d", m->dir, rc);
+	if (cfg)
+		fuse_loop_cfg_destroy(cfg);
+	return NULL;
+}
+
+/*
+ * The kernel caps a FUSE mount's readahead at 128 KiB (the min of its
+ * default and max_readahead), so sequential reads come as 128 KiB
+ * requests. Raising the mount's bdi readahead to MAX_WRITE (root only;
+ * best effort) lets them come 1 MiB at a time. The stat is answered by
+ * the session, so the loop must be running.
+ */
+static void tune_readahead(const char *dir)
+{
+	struct stat st;
+	char path[128];
+	if (geteuid() != 0 || stat(dir, &st))
+		return;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", major(st.st_dev),
+		 minor(st.st_dev));
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f, "%u\n", MAX_WRITE / 1024);
+	if (fclose(f))
+		LOG(LOG_DEBUG, "mount: cannot set %s", path);
+}
+
+/* A mount whose daemon died answers ENOTCONN (statfs always asks the
+ * daemon; a stat of the mount's root may be answered from the kernel's
+ * cache): detach it. */
+static void clear_stale(const char *dir)
+{
+	struct statvfs sv;
+	if (statvfs(dir, &sv) == 0 || errno != ENOTCONN)
+		return;
+	LOG(LOG_WARN, "mount: %s is a stale mount (a previous atriumd died): detaching it", dir);
+	if (umount2(dir, MNT_DETACH))
+		LOG(LOG_ERROR, "mount: cannot detach %s: %s", dir, strerror(errno));
+}
+
+struct mount *mount_start(struct atr_core *core, const char *dir, const char *options)
+{
+	struct mount *m = calloc(1, sizeof(*m));
+	if (!m || !(m->dir = strdup(dir))) {
+		free(m);
+		return NULL;
+	}
+	m->core = core;
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->more, NULL);
+	pthread_cond_init(&m->done, NULL);
+	pthread_rwlockattr_t ra;
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&m->lookups, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	clear_stale(dir);
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		LOG(LOG_ERROR, "mount: cannot create %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	char opts[1024];
+	snprintf(opts, sizeof(opts), "fsname=atrium,subtype=atrium%s%s%s",
+		 geteuid() == 0 ? ",allow_other,default_permissions" : ",default_permissions",
+		 options && *options ? "," : "", options ? options : "");
+	char *argv[] = { (char *)"atriumd", (char *)"-o", opts, NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	m->se = fuse_session_new(&args, &ops, sizeof(ops), m);
+	if (!m->se) {
+		LOG(LOG_ERROR, "mount: bad mount options: %s", opts);
+		goto fail;
+	}
+	if (fuse_session_mount(m->se, dir)) {
+		LOG(LOG_ERROR, "mount: cannot mount at %s", dir);
+		fuse_session_destroy(m->se);
+		m->se = NULL;
+		goto fail;
+	}
+	if (pthread_create(&m->worker, NULL, worker_main, m))
+		goto fail;
+	m->worker_started = 1;
+	atr_core_watch(core, &watch_ops, m);
+	if (pthread_create(&m->loop, NULL, loop_main, m))
+		goto fail;
+	m->loop_started = 1;
+	tune_readahead(dir);
+	LOG(LOG_INFO, "mount: the namespace is mounted at %s", dir);
+	return m;
+fail:
+	mount_stop(m);
+	return NULL;
+}
+
+void mount_stop(struct mount *m)
+{
+	if (!m)
+		return;
+	atr_core_watch(m->core, NULL, NULL);
+	pthread_mutex_lock(&m->lock);
+	m->stopping = 1;
+	pthread_cond_broadcast(&m->more);
+	pthread_cond_broadcast(&m->done);
+	pthread_mutex_unlock(&m->lock);
+	if (m->se) {
+		fuse_session_exit(m->se);
+		/* Unmounting ends the loop's reads of /dev/fuse. */
+		fuse_session_unmount(m->se);
+	}
+	if (m->loop_started)
+		pthread_join(m->loop, NULL);
+	if (m->worker_started)
+		pthread_join(m->worker, NULL);
+	if (m->se)
+		fuse_session_destroy(m->se);
+	while (m->head) {
+		struct event *e = m->head;
+		m->head = e->next;
+		free(e);
+	}
+	pthread_mutex_destroy(&m->lock);
+	pthread_cond_destroy(&m->more);
+	pthread_cond_destroy(&m->done);
+	pthread_rwlock_destroy(&m->lookups);
+	free(m->dir);
+	free(m);
+}

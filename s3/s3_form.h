@@ -1,0 +1,122 @@
+/*
+ * s3_form — the pure pieces of POST Object (browser form uploads): the
+ * multipart/form-data reader, the POST policy checker and the form's
+ * signature check. Nothing here knows civetweb or the core, so unit tests
+ * and fuzz_form feed them plain bytes; s3_post.c glues them to a request.
+ *
+ * The form reader pulls from an s3_read_fn (the request body) and never
+ * holds the file: the fields before the part named "file" are read into the
+ * form's own arena (S3_FORM_PRE_MAX bytes of fields, headers and delimiters
+ * together: more is MaxPostPreDataLengthExceeded, as AWS caps them at 20 KB),
+ * then the file's bytes are handed out as they arrive until its closing
+ * delimiter. The reader never asks the source for bytes past the body's end
+ * (the source enforces the length). Delimiter lines may end in CRLF; part
+ * header lines in CRLF or LF. A preamble before the first delimiter is
+ * skipped (counted in the cap). Errors (sticky): MALFORMED_POST for
+ * anything not multipart/form-data, MAX_POST_PRE_DATA for too much before
+ * the file, INCOMPLETE_BODY for a source error or a body that ends early.
+ * One form per request; not thread-safe; the struct is large (allocate it).
+ *
+ * Policy rules (AWS "Creating a POST policy"): the policy is base64 of a
+ * JSON object with "expiration" (ISO 8601, UTC; now at or after it is
+ * "Policy expired.") and "conditions", an array of
+ *   {"field": "value"}                  exact match (one member or more),
+ *   ["eq", "$field", "value"]           exact match,
+ *   ["starts-with", "$field", "prefix"] prefix ("" matches anything;
+ *                                       Content-Type: every comma-separated
+ *                                       value must have the prefix),
+ *   ["content-length-range", min, max]  the file's size, checked by the
+ *                                       caller while it streams.
+ * Field names compare case-insensitively; "bucket" is the request's
+ * bucket; a field absent from the form matches as "". Every form field but
+ * file, policy, x-amz-signature, signature, AWSAccessKeyId and x-ignore-*
+ * must be named by a condition ("Extra input fields: ...").
+ */
+#ifndef S3_S3_FORM_H
+#define S3_S3_FORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "s3/s3_auth.h"
+#include "s3/s3_err.h"
+
+#define S3_FORM_PRE_MAX (20 * 1024)  /* bytes before the file's data */
+#define S3_FORM_FIELDS_MAX 64
+#define S3_FORM_BOUNDARY_MAX 70       /* RFC 2046 */
+#define S3_FORM_NAME_MAX 1024         /* the file part's filename, its type */
+
+struct s3_form_field {
+	const char *name;   /* as sent */
+	const char *value;  /* NUL-terminated; may hold a NUL before value_len */
+	size_t value_len;
+};
+
+struct s3_form {
+	/* results, valid once s3_form_fields returned */
+	struct s3_form_field fields[S3_FORM_FIELDS_MAX];
+	int nfields;
+	char file_name[S3_FORM_NAME_MAX + 1];  /* the file part's filename="", or "" */
+	char file_type[S3_FORM_NAME_MAX + 1];  /* its Content-Type, or "" */
+	/* private */
+	s3_read_fn read;
+	void *arg;
+	char delim[4 + S3_FORM_BOUNDARY_MAX + 1]; /* "\r\n--" boundary */
+	size_t dlen;
+	unsigned char in[8192];
+	size_t pos, len;
+	uint64_t consumed;   /* bytes consumed before the file's data */
+	int state;
+	enum s3_err err;
+	char part_name[256];
+	char arena[S3_FORM_PRE_MAX + 2 * S3_FORM_FIELDS_MAX];
+	size_t arena_len;
+};
+
+/* The boundary of "multipart/form-data; boundary=..." (quoted or not), the
+ * media type compared case-insensitively. 0, or -1 if it is another type
+ * or the boundary is missing, empty or over 70 characters. */
+int s3_form_boundary(const char *content_type, char out[S3_FORM_BOUNDARY_MAX + 1]);
+
+void s3_form_init(struct s3_form *f, const char *boundary, s3_read_fn read, void *arg);
+/* Reads the parts before the one named "file" into f->fields. S3_ERR_OK
+ * when positioned at the file's data; MISSING_FILE if the body ends first. */
+enum s3_err s3_form_fields(struct s3_form *f);
+/* The file's bytes: >0, 0 at its closing delimiter, -1 with *err. */
+long s3_form_read(struct s3_form *f, void *buf, size_t len, enum s3_err *err);
+/* The first field named name (case-insensitive), or NULL. */
+const struct s3_form_field *s3_form_get(const struct s3_form *f, const char *name);
+
+/* What a policy check leaves for the caller to enforce while it streams. */
+struct s3_policy_limits {
+	uint64_t min_size, max_size;  /* content-length-range; 0..UINT64_MAX if none */
+};
+
+/*
+ * Checks the base64 policy against the form's fields and bucket at now.
+ * S3_ERR_OK and *lim; else INVALID_POLICY (not base64 of a JSON object, no
+ * or malformed expiration or conditions, an unknown condition), the
+ * POLICY_* errors, with msg (size msgsize) filled with AWS's message for
+ * them ("Invalid according to Policy: ...").
+ */
+enum s3_err s3_policy_check(const char *policy_b64, size_t len, const struct s3_form *f,
+			    const char *bucket, time_t now, struct s3_policy_limits *lim,
+			    char *msg, size_t msgsize);
+
+/*
+ * Authenticates a form: SigV4 (x-amz-algorithm AWS4-HMAC-SHA256,
+ * x-amz-credential, x-amz-signature = hex HMAC-SHA256 of the policy's base64
+ * text under the credential's signing key) or SigV2 (AWSAccessKeyId,
+ * signature = base64 HMAC-SHA1(secret, policy base64)). Fills user (the
+ * key's user) and *anonymous. In S3_AUTH_SIMPLE nothing is verified: the
+ * user is the access key named, anonymous if none. Errors: ACCESS_DENIED
+ * (unsigned in SigV4 mode, or signed without a policy), INVALID_ARGUMENT
+ * (an unknown x-amz-algorithm, a malformed credential), INVALID_ACCESS_KEY,
+ * SIGNATURE_MISMATCH.
+ */
+enum s3_err s3_form_auth(enum s3_auth_mode mode, const struct s3_form *f,
+			 s3_secret_fn secret_fn, void *arg, char *user, size_t user_size,
+			 int *anonymous);
+
+#endif

@@ -1,0 +1,1662 @@
+/*
+ * node — the mount's view of the namespace: inodes, POSIX attributes,
+ * open files with shared write shadows, extended attributes, and the
+ * change events the mount turns into kernel cache invalidations
+ * (src/atrium.h, "the mount's view").
+ *
+ * An inode is an objects row; its number is the row's ino + 1, so that
+ * ATR_INO_ROOT (1) is the namespace root, which has no row. Buckets are the
+ * rows with key "" of each bucket.
+ *
+ * Open files. Every inode with open files has a struct inode here, found
+ * by number in a small hash table. Its shadow is a stage (a private file of
+ * the UFS) holding the file as written so far: made on the first write (a
+ * copy of the current bytes, or empty for O_TRUNC and new files), shared by
+ * every descriptor, and committed by flush through object_commit, the same
+ * step a PUT ends with. The MD5 runs along while writes come in order;
+ * anything else (a seek back, a hole, a truncate) has it recomputed from
+ * the shadow at commit. Lock order: inode lock, then ns_lock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "src/core_int.h"
+
+#define PATH_MAX_UFS (ATR_BUCKET_MAX + ATR_KEY_MAX + 8)
+#define NODE_BUCKETS 256
+#define MD5_EMPTY "d41d8cd98f00b204e9800998ecf8427e"
+#define XATTR_S3 "user.s3."
+#define HDRS_MAX 8192
+
+struct inode {
+	uint64_t ino;             /* node number */
+	int refs;                 /* open files, and short-lived users */
+	pthread_mutex_t lock;
+	struct ufs_stage *stage;  /* the shadow, NULL when none */
+	struct hash md5;
+	int md5_open;             /* md5 covers [0, md5_off) of the shadow */
+	uint64_t md5_off;
+	uint64_t size;            /* the shadow's */
+	int dirty;                /* the shadow differs from the committed file */
+	int64_t mtime_ns;         /* of the last write into the shadow */
+	uint64_t gen;             /* commits through the mount so far */
+	struct atr_attr last;     /* attributes last seen: an unlinked open file keeps them */
+	struct inode *next;
+};
+
+/*
+ * A ghost: an inode an S3 write replaced moments ago (see node_ghost). The
+ * kernel may still be between its lookup of the name and its open of that
+ * inode; the ghost keeps the old bytes (an open UFS file) and attributes so
+ * that open succeeds and reads one whole version, as on a local file
+ * system, where a path walk racing rename(2) opens the old or the new file.
+ */
+struct ghost {
+	struct atr_attr attr;
+	struct ufs_file *f;
+	uint64_t version;
+	int refs;                 /* open files reading it */
+	int64_t born;
+	struct ghost *next;
+};
+
+#define GHOST_LIFE_NS (10LL * 1000000000)
+#define GHOST_MAX 256
+
+struct nodes {
+	pthread_mutex_t lock;
+	struct inode *tab[NODE_BUCKETS];
+	struct ghost *ghosts;     /* newest first */
+	int nghosts;
+	/* name -> uid/gid, for the last few owners met */
+	pthread_mutex_t ids_lock;
+	struct {
+		char name[ATR_USER_MAX + 1];
+		uint32_t uid, gid;
+	} ids[16];
+	unsigned ids_next;
+};
+
+struct atr_file {
+	struct atr_core *c;
+	struct inode *in;
+	struct ghost *ghost;      /* opened after its inode was replaced */
+	int write;
+	pthread_mutex_t lock;     /* the reader below */
+	struct atr_reader *rd;
+	uint64_t rd_gen;
+};
+
+static const struct atr_user su = { "", 1 };
+
+int nodes_open(struct atr_core *c)
+{
+	if (!(c->nodes = calloc(1, sizeof(*c->nodes))))
+		return ATR_E_NOMEM;
+	pthread_mutex_init(&c->nodes->lock, NULL);
+	pthread_mutex_init(&c->nodes->ids_lock, NULL);
+	return ATR_OK;
+}
+
+static void ghost_free(struct atr_core *c, struct ghost *g)
+{
+	c->ufs->ops->close(g->f);
+	free(g);
+}
+
+void nodes_close(struct atr_core *c)
+{
+	if (!c->nodes)
+		return;
+	while (c->nodes->ghosts) {
+		struct ghost *g = c->nodes->ghosts;
+		c->nodes->ghosts = g->next;
+		ghost_free(c, g);
+	}
+	pthread_mutex_destroy(&c->nodes->lock);
+	pthread_mutex_destroy(&c->nodes->ids_lock);
+	free(c->nodes);
+	c->nodes = NULL;
+}
+
+/* ---- change events ---- */
+
+void atr_core_watch(struct atr_core *c, const struct atr_watch_ops *ops, void *arg)
+{
+	c->watch_arg = arg;
+	__atomic_store_n(&c->watch, ops, __ATOMIC_RELEASE);
+}
+
+static void parent_of(const char *key, char out[ATR_KEY_MAX + 2], const char **name, size_t *len)
+{
+	size_t n = strlen(key);
+	if (n && key[n - 1] == '/')
+		n--;
+	size_t i = n;
+	while (i > 0 && key[i - 1] != '/')
+		i--;
+	memcpy(out, key, i);
+	out[i] = '\0';
+	*name = key + i;
+	*len = n - i;
+}
+
+void node_event(struct atr_core *c, const char *bucket, const char *key, uint64_t ino)
+{
+	const struct atr_watch_ops *w = __atomic_load_n(&c->watch, __ATOMIC_ACQUIRE);
+	if (!w)
+		return;
+	char name[ATR_KEY_MAX + 2];
+	uint64_t parent = ATR_INO_ROOT;
+	if (!*key) {
+		snprintf(name, sizeof(name), "%s", bucket);
+	} else {
+		char pk[ATR_KEY_MAX + 2];
+		const char *nm;
+		size_t len;
+		struct meta_row pr;
+		parent_of(key, pk, &nm, &len);
+		snprintf(name, sizeof(name), "%.*s", (int)len, nm);
+		if (meta_obj_get(c->meta, bucket, pk, &pr, 0))
+			return; /* its parent is new too: the kernel knows neither */
+		parent = pr.obj.ino + 1;
+	}
+	w->changed(c->watch_arg, parent, name, ino + 1);
+}
+
+void node_settle(struct atr_core *c)
+{
+	const struct atr_watch_ops *w = __atomic_load_n(&c->watch, __ATOMIC_ACQUIRE);
+	if (w)
+		w->settle(c->watch_arg);
+}
+
+/* ---- owners ---- */
+
+static uint32_t fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The host ids of an S3 user (see atrium.h). */
+static void ids_of(struct atr_core *c, const char *owner, uint32_t *uid, uint32_t *gid)
+{
+	struct nodes *n = c->nodes;
+	pthread_mutex_lock(&n->ids_lock);
+	for (size_t i = 0; i < sizeof(n->ids) / sizeof(*n->ids); i++) {
+		if (*n->ids[i].name && !strcmp(n->ids[i].name, owner)) {
+			*uid = n->ids[i].uid;
+			*gid = n->ids[i].gid;
+			pthread_mutex_unlock(&n->ids_lock);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&n->ids_lock);
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+	if (!strcmp(owner, c->daemon_user)) {
+		*uid = getuid();
+		*gid = getgid();
+	} else if (!getpwnam_r(owner, &pw, buf, sizeof(buf), &res) && res) {
+		*uid = res->pw_uid;
+		*gid = res->pw_gid;
+	} else if (*owner && strspn(owner, "0123456789") == strlen(owner) && strlen(owner) < 10) {
+		*uid = *gid = (uint32_t)strtoul(owner, NULL, 10);
+	} else {
+		*uid = *gid = 0x40000000u + (fnv1a(owner) & 0x3fffffffu);
+	}
+	pthread_mutex_lock(&n->ids_lock);
+	unsigned i = n->ids_next++ % (sizeof(n->ids) / sizeof(*n->ids));
+	snprintf(n->ids[i].name, sizeof(n->ids[i].name), "%s", owner);
+	n->ids[i].uid = *uid;
+	n->ids[i].gid = *gid;
+	pthread_mutex_unlock(&n->ids_lock);
+}
+
+static void owner_of(struct atr_core *c, uint32_t uid, char out[ATR_USER_MAX + 1])
+{
+	owner_of_uid(c, (uid_t)uid, out);
+}
+
+/* ---- open inodes ---- */
+
+static struct inode *inode_find(struct nodes *n, uint64_t ino)
+{
+	for (struct inode *in = n->tab[ino % NODE_BUCKETS]; in; in = in->next)
+		if (in->ino == ino)
+			return in;
+	return NULL;
+}
+
+static struct inode *inode_get(struct atr_core *c, uint64_t ino)
+{
+	struct nodes *n = c->nodes;
+	pthread_mutex_lock(&n->lock);
+	struct inode *in = inode_find(n, ino);
+	if (!in && (in = calloc(1, sizeof(*in)))) {
+		in->ino = ino;
+		pthread_mutex_init(&in->lock, NULL);
+		in->next = n->tab[ino % NODE_BUCKETS];
+		n->tab[ino % NODE_BUCKETS] = in;
+	}
+	if (in)
+		in->refs++;
+	pthread_mutex_unlock(&n->lock);
+	return in;
+}
+
+static void shadow_drop(struct atr_core *c, struct inode *in)
+{
+	if (in->md5_open)
+		hash_release(&in->md5);
+	in->md5_open = 0;
+	if (in->stage)
+		c->ufs->ops->stage_abort(in->stage);
+	in->stage = NULL;
+	in->dirty = 0;
+}
+
+static void inode_put(struct atr_core *c, struct inode *in)
+{
+	struct nodes *n = c->nodes;
+	pthread_mutex_lock(&n->lock);
+	if (--in->refs > 0) {
+		pthread_mutex_unlock(&n->lock);
+		return;
+	}
+	struct inode **pp = &n->tab[in->ino % NODE_BUCKETS];
+	while (*pp != in)
+		pp = &(*pp)->next;
+	*pp = in->next;
+	pthread_mutex_unlock(&n->lock);
+	shadow_drop(c, in);
+	/* A file created here and never committed (its flush failed) did not
+	 * happen. */
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row;
+	pthread_mutex_lock(&c->ns_lock);
+	if (!meta_obj_by_ino(c->meta, in->ino - 1, bucket, key, &row, 0) && row.pending &&
+	    !meta_begin(c->meta)) {
+		if (meta_obj_delete(c->meta, bucket, key))
+			meta_rollback(c->meta);
+		else
+			meta_commit(c->meta);
+	}
+	pthread_mutex_unlock(&c->ns_lock);
+	pthread_mutex_destroy(&in->lock);
+	free(in);
+}
+
+/* ---- attributes ---- */
+
+static int row_of(struct atr_core *c, uint64_t ino, char bucket[ATR_BUCKET_MAX + 1],
+		  char key[ATR_KEY_MAX + 2], struct meta_row *row, int want_hdrs)
+{
+	if (ino <= ATR_INO_ROOT)
+		return ATR_E_NO_KEY;
+	return meta_obj_by_ino(c->meta, ino - 1, bucket, key, row, want_hdrs);
+}
+
+/* The attributes of a row as committed (without an open shadow's). */
+static void attr_base(struct atr_core *c, const char *bucket, const char *key,
+		      const struct atr_obj *o, struct atr_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->ino = o->ino + 1;
+	uint32_t type = o->is_dir ? S_IFDIR : o->kind ? o->kind : S_IFREG;
+	a->mode = type | (o->mode & 07777);
+	ids_of(c, o->owner, &a->uid, &a->gid);
+	if (o->gid >= 0)
+		a->gid = (uint32_t)o->gid;
+	a->size = o->is_dir ? 4096 : o->size;
+	a->rdev = o->rdev;
+	a->nlink = o->is_dir ? 2 : 1;
+	a->mtime_ns = o->mtime_ns;
+	if (o->is_dir) {
+		char path[PATH_MAX_UFS];
+		struct ufs_stat st;
+		if (!ufs_path(path, sizeof(path), bucket, key) &&
+		    c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK)
+			a->mtime_ns = st.mtime_ns;
+	}
+	a->atime_ns = o->atime_ns ? o->atime_ns : a->mtime_ns;
+	a->ctime_ns = o->ctime_ns > a->mtime_ns ? o->ctime_ns : a->mtime_ns;
+}
+
+/* The attributes the mount shows: an open shadow's size and mtime win. */
+static void attr_fill(struct atr_core *c, const char *bucket, const char *key,
+		      const struct atr_obj *o, struct atr_attr *a)
+{
+	attr_base(c, bucket, key, o, a);
+	if (!o->is_dir) {
+		/* Being written: the shadow is the file. */
+		struct nodes *n = c->nodes;
+		pthread_mutex_lock(&n->lock);
+		struct inode *in = inode_find(n, a->ino);
+		if (in && in->stage) {
+			a->size = in->size;
+			if (in->mtime_ns > a->mtime_ns)
+				a->mtime_ns = in->mtime_ns;
+			if (a->mtime_ns > a->ctime_ns)
+				a->ctime_ns = a->mtime_ns;
+		}
+		if (in)
+			in->last = *a;
+		pthread_mutex_unlock(&n->lock);
+	}
+}
+
+static void attr_root(struct atr_core *c, struct atr_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->ino = ATR_INO_ROOT;
+	a->mode = S_IFDIR | 0755;
+	a->nlink = 2;
+	a->size = 4096;
+	a->uid = getuid();
+	a->gid = getgid();
+	struct ufs_stat st;
+	if (c->ufs->ops->stat(c->ufs, ".", &st) == ATR_OK)
+		a->atime_ns = a->mtime_ns = a->ctime_ns = st.mtime_ns;
+}
+
+/* ---- ghosts ---- */
+
+
+void node_ghost(struct atr_core *c, const char *bucket, const char *key,
+		const struct meta_row *old)
+{
+	if (!__atomic_load_n(&c->watch, __ATOMIC_ACQUIRE) || old->obj.is_dir)
+		return;
+	char path[PATH_MAX_UFS];
+	struct ufs_stat st;
+	struct ghost *g = calloc(1, sizeof(*g));
+	if (!g || ufs_path(path, sizeof(path), bucket, key) ||
+	    c->ufs->ops->open(c->ufs, path, &g->f, &st)) {
+		free(g);
+		return;
+	}
+	attr_base(c, bucket, key, &old->obj, &g->attr);
+	g->attr.size = st.size; /* the bytes kept, whatever a writer holds open */
+	g->version = old->obj.version;
+	g->born = time_now_ns();
+	/* Drop the ghosts no one reads that are old, or too many. */
+	struct nodes *n = c->nodes;
+	struct ghost *dead = NULL;
+	pthread_mutex_lock(&n->lock);
+	g->next = n->ghosts;
+	n->ghosts = g;
+	n->nghosts++;
+	int kept = 0;
+	for (struct ghost **pp = &n->ghosts; *pp;) {
+		struct ghost *x = *pp;
+		if (!x->refs && (++kept > GHOST_MAX || g->born - x->born > GHOST_LIFE_NS)) {
+			*pp = x->next;
+			n->nghosts--;
+			x->next = dead;
+			dead = x;
+		} else {
+			pp = &x->next;
+		}
+	}
+	pthread_mutex_unlock(&n->lock);
+	while (dead) {
+		struct ghost *x = dead;
+		dead = x->next;
+		ghost_free(c, x);
+	}
+}
+
+/* The ghost of inode ino, with a reference if take (n->lock held). */
+static struct ghost *ghost_find(struct nodes *n, uint64_t ino)
+{
+	for (struct ghost *g = n->ghosts; g; g = g->next)
+		if (g->attr.ino == ino)
+			return g;
+	return NULL;
+}
+
+int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row;
+	if (ino == ATR_INO_ROOT) {
+		attr_root(c, a);
+		return ATR_OK;
+	}
+	int rc = row_of(c, ino, bucket, key, &row, 0);
+	if (rc) {
+		struct nodes *n = c->nodes;
+		pthread_mutex_lock(&n->lock);
+		struct inode *in = inode_find(n, ino);
+		struct ghost *g;
+		if (rc == ATR_E_NO_KEY && in && in->last.ino == ino) {
+			*a = in->last; /* open, and unlinked */
+			a->nlink = 0;
+			rc = ATR_OK;
+		} else if (rc == ATR_E_NO_KEY && (g = ghost_find(n, ino))) {
+			*a = g->attr; /* replaced a moment ago */
+			rc = ATR_OK;
+		}
+		pthread_mutex_unlock(&n->lock);
+		return rc;
+	}
+	if (!row.obj.is_dir && !row.pending) {
+		/* Bring it up to date with the UFS (a change behind our back). */
+		struct atr_obj o;
+		if (atr_object_stat(c, &su, bucket, key, &o) == ATR_OK) {
+			atr_obj_release(&o);
+			if (o.ino == row.obj.ino)
+				row.obj = o;
+		}
+	}
+	attr_fill(c, bucket, key, &row.obj, a);
+	return ATR_OK;
+}
+
+/* The directory inode dir: its bucket and key ("" or ending in '/'). */
+static int dir_of(struct atr_core *c, uint64_t dir, char bucket[ATR_BUCKET_MAX + 1],
+		  char key[ATR_KEY_MAX + 2], struct meta_row *row)
+{
+	int rc = row_of(c, dir, bucket, key, row, 0);
+	if (rc)
+		return rc;
+	return row->obj.is_dir ? ATR_OK : ATR_E_PARENT_IS_OBJECT;
+}
+
+/* dk + name into out (no trailing '/'); name rules checked. */
+static int child_key(const char *dk, const char *name, char out[ATR_KEY_MAX + 2])
+{
+	size_t nl = strlen(name);
+	if (nl > ATR_SEGMENT_MAX)
+		return ATR_E_KEY_TOO_LONG;
+	if (!nl || strchr(name, '/'))
+		return ATR_E_INVALID_KEY;
+	int n = snprintf(out, ATR_KEY_MAX + 2, "%s%s", dk, name);
+	if (n < 0 || n + 1 > ATR_KEY_MAX) /* room for a directory's '/' */
+		return ATR_E_KEY_TOO_LONG;
+	return atr_key_valid(out);
+}
+
+int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struct atr_attr *a)
+{
+	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[ATR_KEY_MAX + 2];
+	struct meta_row row;
+	int rc, dir;
+	if (parent == ATR_INO_ROOT) {
+		if (!atr_bucket_name_valid(name))
+			return ATR_E_NO_KEY;
+		if ((rc = bucket_check(c, &su, name, 0, NULL)))
+			return rc == ATR_E_NO_BUCKET ? ATR_E_NO_KEY : rc;
+		if ((rc = meta_obj_get(c->meta, name, "", &row, 0)))
+			return rc;
+		attr_fill(c, name, "", &row.obj, a);
+		return ATR_OK;
+	}
+	if ((rc = dir_of(c, parent, bucket, dk, &row)))
+		return rc == ATR_E_PARENT_IS_OBJECT ? ATR_E_NO_KEY : rc;
+	if ((rc = child_key(dk, name, key)))
+		return rc == ATR_E_KEY_TOO_LONG ? rc : ATR_E_NO_KEY;
+	if (meta_obj_get(c->meta, bucket, key, &row, 0) == ATR_OK && row.pending) {
+		attr_fill(c, bucket, key, &row.obj, a);
+		return ATR_OK;
+	}
+	if ((rc = fs_resolve(c, &su, bucket, key, &row, &dir)))
+		return rc;
+	if (dir)
+		strcat(key, "/");
+	attr_fill(c, bucket, key, &row.obj, a);
+	return ATR_OK;
+}
+
+/* ---- directories ---- */
+
+struct rd {
+	struct atr_core *c;
+	atr_node_cb cb;
+	void *arg;
+	int stop;
+	char last[ATR_PATH_MAX + 1];
+};
+
+static int on_bucket(void *arg, const struct atr_bucket *b)
+{
+	struct rd *r = arg;
+	struct meta_row row;
+	struct atr_attr a;
+	if (meta_obj_get(r->c->meta, b->name, "", &row, 0))
+		return 0;
+	attr_fill(r->c, b->name, "", &row.obj, &a);
+	return r->stop = r->cb(r->arg, b->name, &a);
+}
+
+static int on_entry(void *arg, const struct atr_entry *e)
+{
+	struct rd *r = arg;
+	struct atr_attr a;
+	const char *name = strrchr(e->path, '/');
+	name = name ? name + 1 : e->path;
+	/* The entry's bucket and key, for a directory's mtime. */
+	const char *rest = e->path + 1;
+	size_t bl = strcspn(rest, "/");
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	snprintf(bucket, sizeof(bucket), "%.*s", (int)bl, rest);
+	snprintf(key, sizeof(key), "%s%s", rest[bl] ? rest + bl + 1 : "", e->obj.is_dir ? "/" : "");
+	attr_fill(r->c, bucket, key, &e->obj, &a);
+	return r->stop = r->cb(r->arg, name, &a);
+}
+
+int atr_node_readdir(struct atr_core *c, uint64_t ino, atr_node_cb cb, void *arg)
+{
+	struct rd r = { .c = c, .cb = cb, .arg = arg };
+	if (ino == ATR_INO_ROOT) {
+		sync_buckets(c);
+		return meta_bucket_list(c->meta, NULL, on_bucket, &r);
+	}
+	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], path[ATR_PATH_MAX + 1];
+	char next[ATR_PATH_MAX + 1] = "";
+	struct meta_row row;
+	int rc = dir_of(c, ino, bucket, dk, &row);
+	if (rc)
+		return rc;
+	size_t kl = strlen(dk);
+	snprintf(path, sizeof(path), "/%s/%.*s", bucket, (int)(kl ? kl - 1 : 0), dk);
+	for (;;) {
+		int truncated = 0;
+		char cursor[ATR_PATH_MAX + 1];
+		memcpy(cursor, next, sizeof(cursor));
+		rc = atr_fs_list(c, &su, path, 0, cursor, 1024, on_entry, &r, &truncated, next);
+		if (rc || r.stop || !truncated)
+			return rc;
+	}
+}
+
+static int check_free(struct atr_core *c, const char *bucket, const char *key)
+{
+	char dk[ATR_KEY_MAX + 3];
+	struct meta_row row;
+	snprintf(dk, sizeof(dk), "%s/", key);
+	if (meta_obj_get(c->meta, bucket, key, &row, 0) == ATR_OK ||
+	    meta_obj_get(c->meta, bucket, dk, &row, 0) == ATR_OK)
+		return ATR_E_EXISTS;
+	int dir;
+	if (fs_resolve(c, &su, bucket, key, &row, &dir) != ATR_E_NO_KEY)
+		return ATR_E_EXISTS;
+	return ATR_OK;
+}
+
+/* Applies mode and gid (and times) of a new entry made through the mount. */
+static int set_posix(struct atr_core *c, const char *bucket, const char *key, uint32_t mode,
+		     int64_t gid, struct atr_attr *a)
+{
+	struct meta_row row;
+	pthread_mutex_lock(&c->ns_lock);
+	int rc = meta_obj_get(c->meta, bucket, key, &row, 1);
+	if (!rc) {
+		row.obj.mode = mode & 07777;
+		row.obj.gid = gid;
+		row.obj.ctime_ns = time_now_ns();
+		rc = meta_obj_set_posix(c->meta, &row);
+	}
+	pthread_mutex_unlock(&c->ns_lock);
+	if (!rc && a)
+		attr_fill(c, bucket, key, &row.obj, a);
+	atr_obj_release(&row.obj);
+	return rc;
+}
+
+/* The group a new entry gets: the caller's, or the directory's when it
+ * is set-group-ID (and then a new directory is set-group-ID too). */
+static int64_t new_gid(struct atr_core *c, const struct atr_cred *cr, const char *bucket,
+		       const char *dk, uint32_t *mode, int is_dir)
+{
+	struct meta_row row;
+	if (*dk && !meta_obj_get(c->meta, bucket, dk, &row, 0) && (row.obj.mode & S_ISGID)) {
+		struct atr_attr pa;
+		attr_fill(c, bucket, dk, &row.obj, &pa);
+		if (is_dir)
+			*mode |= S_ISGID;
+		return pa.gid;
+	}
+	return cr->gid;
+}
+
+int atr_node_mkdir(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
+		   const char *name, uint32_t mode, struct atr_attr *a)
+{
+	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[ATR_KEY_MAX + 2];
+	char owner[ATR_USER_MAX + 1];
+	struct meta_row row;
+	owner_of(c, cr->uid, owner);
+	struct atr_user u = { owner, 1 };
+	int rc;
+	if (parent == ATR_INO_ROOT) {
+		if (strlen(name) > ATR_SEGMENT_MAX)
+			return ATR_E_KEY_TOO_LONG;
+		rc = atr_bucket_create(c, &u, name, "");
+		if (rc == ATR_E_BUCKET_EXISTS || rc == ATR_E_BUCKET_OWNED)
+			return ATR_E_EXISTS;
+		if (rc)
+			return rc;
+		return atr_node_lookup(c, parent, name, a);
+	}
+	if ((rc = dir_of(c, parent, bucket, dk, &row)) || (rc = child_key(dk, name, key)) ||
+	    (rc = check_free(c, bucket, key)))
+		return rc;
+	int64_t gid = new_gid(c, cr, bucket, dk, &mode, 1);
+	strcat(key, "/");
+	struct atr_writer *w;
+	if ((rc = atr_put_begin(c, &u, bucket, key, 0, &w)) ||
+	    (rc = atr_put_commit(w, NULL, NULL)))
+		return rc;
+	return set_posix(c, bucket, key, mode, gid, a);
+}
+
+/* A new file holding data (a symlink's target, or nothing), committed at
+ * once with the given type and mode. */
+static int make_file(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
+		     const char *name, uint32_t mode, uint64_t rdev, const char *data,
+		     struct atr_attr *a)
+{
+	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[ATR_KEY_MAX + 2];
+	char owner[ATR_USER_MAX + 1], etag[ATR_ETAG_MAX + 1];
+	unsigned char sum[MD5_LEN];
+	struct meta_row row;
+	int rc;
+	if (parent == ATR_INO_ROOT)
+		return ATR_E_ACCESS; /* only buckets live at the root */
+	if ((rc = dir_of(c, parent, bucket, dk, &row)) || (rc = child_key(dk, name, key)) ||
+	    (rc = check_free(c, bucket, key)))
+		return rc;
+	owner_of(c, cr->uid, owner);
+	uint32_t perm = mode & 07777;
+	struct atr_obj posix = { .mode = perm, .kind = S_ISREG(mode) ? 0 : (mode & S_IFMT),
+				 .rdev = rdev };
+	posix.gid = new_gid(c, cr, bucket, dk, &perm, 0);
+	struct ufs_stage *stage;
+	if ((rc = c->ufs->ops->stage_open(c->ufs, &stage)))
+		return rc;
+	size_t len = data ? strlen(data) : 0;
+	if (len && (rc = c->ufs->ops->stage_write(stage, data, len))) {
+		c->ufs->ops->stage_abort(stage);
+		return rc;
+	}
+	md5(data ? data : "", len, sum);
+	hex_encode(sum, MD5_LEN, etag);
+	struct commit cm = { .user = owner, .bucket = bucket, .key = key, .stage = stage,
+			     .etag = etag, .must_not_exist = 1, .posix = &posix };
+	struct atr_obj out;
+	rc = object_commit(c, &cm, &out);
+	if (rc)
+		return rc == ATR_E_CONFLICT ? ATR_E_EXISTS : rc;
+	out.gid = posix.gid;
+	attr_fill(c, bucket, key, &out, a);
+	return ATR_OK;
+}
+
+int atr_node_mknod(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
+		   const char *name, uint32_t mode, uint64_t rdev, struct atr_attr *a)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: case S_IFIFO: case S_IFSOCK: case S_IFCHR: case S_IFBLK:
+		break;
+	default:
+		return ATR_E_INVALID_ARG;
+	}
+	return make_file(c, cr, parent, name, mode, rdev, NULL, a);
+}
+
+int atr_node_symlink(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
+		     const char *name, const char *target, struct atr_attr *a)
+{
+	if (!*target || strlen(target) >= 4096)
+		return ATR_E_INVALID_ARG;
+	return make_file(c, cr, parent, name, S_IFLNK | 0777, 0, target, a);
+}
+
+int atr_node_readlink(struct atr_core *c, uint64_t ino, char *buf, size_t size)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row;
+	int rc = row_of(c, ino, bucket, key, &row, 0);
+	if (rc)
+		return rc;
+	if (row.obj.kind != S_IFLNK)
+		return ATR_E_INVALID_ARG;
+	struct atr_reader *r;
+	struct atr_obj o;
+	if ((rc = atr_get_open(c, &su, bucket, key, &o, &r)))
+		return rc;
+	atr_obj_release(&o);
+	size_t got = 0;
+	while (got + 1 < size) {
+		const void *p;
+		size_t n;
+		if ((rc = atr_get_read(r, got, &p, &n)) || !n)
+			break;
+		if (n > size - 1 - got)
+			n = size - 1 - got;
+		memcpy(buf + got, p, n);
+		got += n;
+	}
+	atr_get_close(r);
+	buf[got] = '\0';
+	return rc;
+}
+
+/* ---- removing and renaming ---- */
+
+static int remove_locked(struct atr_core *c, const char *bucket, const char *key,
+			 const struct meta_row *row)
+{
+	if (!row->pending)
+		return object_delete_locked(c, bucket, key, 0);
+	return meta_obj_delete(c->meta, bucket, key);
+}
+
+struct unlink_args {
+	const char *bucket, *key;
+};
+
+static int unlink_fn(struct atr_core *c, void *arg)
+{
+	struct unlink_args *u = arg;
+	struct meta_row row;
+	int rc = meta_obj_get(c->meta, u->bucket, u->key, &row, 0);
+	return rc ? rc : remove_locked(c, u->bucket, u->key, &row);
+}
+
+int atr_node_unlink(struct atr_core *c, uint64_t parent, const char *name)
+{
+	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[ATR_KEY_MAX + 2];
+	struct meta_row row;
+	int rc, dir;
+	if (parent == ATR_INO_ROOT)
+		return ATR_E_ACCESS;
+	if ((rc = dir_of(c, parent, bucket, dk, &row)) || (rc = child_key(dk, name, key)))
+		return rc == ATR_E_INVALID_KEY ? ATR_E_NO_KEY : rc;
+	if (meta_obj_get(c->meta, bucket, key, &row, 0) != ATR_OK || !row.pending) {
+		if ((rc = fs_resolve(c, &su, bucket, key, &row, &dir)))
+			return rc;
+		if (dir)
+			return ATR_E_KEY_IS_PREFIX;
+	}
+	struct unlink_args ua = { bucket, key };
+	return ns_txn(c, unlink_fn, &ua);
+}
+
+int atr_node_rmdir(struct atr_core *c, uint64_t parent, const char *name)
+{
+	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[ATR_KEY_MAX + 2];
+	struct meta_row row;
+	int rc, dir;
+	if (parent == ATR_INO_ROOT) {
+		rc = atr_bucket_delete(c, &su, name);
+		return rc == ATR_E_BUCKET_NOT_EMPTY ? ATR_E_NOT_EMPTY
+		       : rc == ATR_E_NO_BUCKET || rc == ATR_E_INVALID_BUCKET ? ATR_E_NO_KEY : rc;
+	}
+	if ((rc = dir_of(c, parent, bucket, dk, &row)) || (rc = child_key(dk, name, key)))
+		return rc == ATR_E_INVALID_KEY ? ATR_E_NO_KEY : rc;
+	if ((rc = fs_resolve(c, &su, bucket, key, &row, &dir)))
+		return rc;
+	if (!dir)
+		return ATR_E_PARENT_IS_OBJECT;
+	strcat(key, "/");
+	if ((rc = sync_tree(c, bucket, key)))
+		return rc;
+	return fs_rmdir_empty(c, bucket, key, 0);
+}
+
+struct rename_args {
+	const char *sb, *sk, *db, *dk;
+	int dir;
+	unsigned flags;
+};
+
+static int rename_fn(struct atr_core *c, void *arg)
+{
+	struct rename_args *r = arg;
+	struct meta_row src, dst;
+	char alt[ATR_KEY_MAX + 2];
+	if (meta_obj_get(c->meta, r->sb, r->sk, &src, 0))
+		return ATR_E_NO_KEY;
+	/* What is at the destination: a file, or a directory (alt). */
+	size_t dl = strlen(r->dk);
+	snprintf(alt, sizeof(alt), "%.*s", (int)(r->dir ? dl - 1 : dl), r->dk);
+	if (!r->dir)
+		strcat(alt, "/");
+	int file_there = !meta_obj_get(c->meta, r->db, r->dir ? alt : r->dk, &dst, 0);
+	int dir_there = !file_there && !meta_obj_get(c->meta, r->db, r->dir ? r->dk : alt, &dst, 0);
+	if ((file_there || dir_there) && (r->flags & ATR_RENAME_NOREPLACE))
+		return ATR_E_EXISTS;
+	if (file_there) {
+		if (r->dir)
+			return ATR_E_PARENT_IS_OBJECT; /* ENOTDIR */
+		if (dst.obj.ino == src.obj.ino)
+			return ATR_OK;
+		int rc = remove_locked(c, r->db, r->dk, &dst);
+		if (rc)
+			return rc;
+	} else if (dir_there) {
+		if (!r->dir)
+			return ATR_E_KEY_IS_PREFIX; /* EISDIR */
+		int kids = meta_obj_has_children(c->meta, r->db, r->dk);
+		if (kids)
+			return kids < 0 ? ATR_E_IO : ATR_E_NOT_EMPTY;
+		char path[PATH_MAX_UFS];
+		int rc;
+		if (ufs_path(path, sizeof(path), r->db, r->dk))
+			return ATR_E_KEY_TOO_LONG;
+		if ((rc = c->ufs->ops->rmdir(c->ufs, path)) && rc != ATR_E_NO_KEY)
+			return rc;
+		node_event(c, r->db, r->dk, dst.obj.ino);
+		if ((rc = meta_obj_delete(c->meta, r->db, r->dk)))
+			return rc;
+	}
+	return fs_rename_locked(c, src.obj.owner, r->sb, r->sk, r->db, r->dk, r->dir);
+}
+
+int atr_node_rename(struct atr_core *c, uint64_t parent, const char *name, uint64_t newparent,
+		    const char *newname, unsigned flags)
+{
+	char sb[ATR_BUCKET_MAX + 1], sd[ATR_KEY_MAX + 2], sk[ATR_KEY_MAX + 2];
+	char db[ATR_BUCKET_MAX + 1], dd[ATR_KEY_MAX + 2], dk[ATR_KEY_MAX + 2];
+	struct meta_row row;
+	int rc, dir = 0;
+	if (parent == ATR_INO_ROOT || newparent == ATR_INO_ROOT)
+		return ATR_E_NOT_SUPPORTED; /* buckets keep their names */
+	if ((rc = dir_of(c, parent, sb, sd, &row)) || (rc = dir_of(c, newparent, db, dd, &row)) ||
+	    (rc = child_key(sd, name, sk)) || (rc = child_key(dd, newname, dk)))
+		return rc;
+	if (meta_obj_get(c->meta, sb, sk, &row, 0) != ATR_OK || !row.pending) {
+		if ((rc = fs_resolve(c, &su, sb, sk, &row, &dir)))
+			return rc;
+	}
+	if (dir) {
+		strcat(sk, "/");
+		strcat(dk, "/");
+		if (!strcmp(sb, db) && !strncmp(dk, sk, strlen(sk)))
+			return ATR_E_INVALID_ARG; /* into itself */
+		if ((rc = sync_tree(c, sb, sk)))
+			return rc;
+	}
+	if (!strcmp(sb, db) && !strcmp(sk, dk))
+		return ATR_OK;
+	struct rename_args ra = { sb, sk, db, dk, dir, flags };
+	rc = ns_txn(c, rename_fn, &ra);
+	return rc;
+}
+
+/* ---- shadows ---- */
+
+/* The inode's shadow exists afterwards (in->lock held): a copy of the
+ * committed bytes, or empty with trunc. */
+static int shadow_ensure(struct atr_core *c, struct inode *in, int trunc, struct atr_reader *gone)
+{
+	if (in->stage) {
+		if (trunc && in->size) {
+			int rc = c->ufs->ops->stage_truncate(in->stage, 0);
+			if (rc)
+				return rc;
+			in->size = 0;
+			in->dirty = 1;
+			if (in->md5_open)
+				hash_release(&in->md5);
+			in->md5_open = !hash_init(&in->md5, HASH_MD5);
+			in->md5_off = 0;
+		}
+		return ATR_OK;
+	}
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row;
+	int rc = row_of(c, in->ino, bucket, key, &row, 0);
+	if (rc == ATR_E_NO_KEY && (trunc || gone)) {
+		/* Unlinked or replaced while open: it is written all the same,
+		 * and its bytes go nowhere, as an unlinked file's. */
+		if ((rc = c->ufs->ops->stage_open(c->ufs, &in->stage)))
+			return rc;
+		in->size = 0;
+		in->md5_open = 0;
+		in->dirty = 0;
+		if (!trunc && gone->size &&
+		    (rc = c->ufs->ops->stage_copy(in->stage, gone->f, 0, gone->size))) {
+			shadow_drop(c, in);
+			return rc;
+		}
+		in->size = trunc ? 0 : gone->size;
+		return ATR_OK;
+	}
+	if (rc)
+		return rc;
+	if (row.obj.is_dir)
+		return ATR_E_KEY_IS_PREFIX;
+	if ((rc = c->ufs->ops->stage_open(c->ufs, &in->stage)))
+		return rc;
+	in->size = 0;
+	in->md5_off = 0;
+	in->md5_open = 0;
+	in->dirty = trunc || row.pending;
+	in->mtime_ns = time_now_ns();
+	if (!trunc && !row.pending && row.obj.size) {
+		char path[PATH_MAX_UFS];
+		struct ufs_file *f;
+		struct ufs_stat st;
+		if (ufs_path(path, sizeof(path), bucket, key))
+			rc = ATR_E_KEY_TOO_LONG;
+		else if (!(rc = c->ufs->ops->open(c->ufs, path, &f, &st))) {
+			rc = c->ufs->ops->stage_copy ? c->ufs->ops->stage_copy(in->stage, f, 0, st.size)
+						     : ATR_E_NOT_SUPPORTED;
+			in->size = st.size;
+			c->ufs->ops->close(f);
+		}
+		if (rc) {
+			shadow_drop(c, in);
+			return rc;
+		}
+		return ATR_OK; /* MD5 recomputed at commit */
+	}
+	in->md5_open = !hash_init(&in->md5, HASH_MD5);
+	return ATR_OK;
+}
+
+/* The shadow's MD5: the running one, or read back. */
+static int shadow_md5(struct atr_core *c, struct inode *in, char etag[ATR_ETAG_MAX + 1])
+{
+	unsigned char sum[MD5_LEN];
+	if (in->md5_open && in->md5_off == in->size) {
+		hash_final(&in->md5, sum);
+		in->md5_open = 0;
+	} else {
+		struct hash h;
+		if (hash_init(&h, HASH_MD5))
+			return ATR_E_NOMEM;
+		char *buf = malloc(1 << 18);
+		uint64_t off = 0;
+		int rc = buf ? ATR_OK : ATR_E_NOMEM;
+		while (!rc && off < in->size) {
+			ssize_t n = c->ufs->ops->stage_pread(in->stage, buf, 1 << 18, off);
+			if (n <= 0)
+				rc = ATR_E_IO;
+			else {
+				hash_update(&h, buf, (size_t)n);
+				off += (uint64_t)n;
+			}
+		}
+		free(buf);
+		if (rc) {
+			hash_release(&h);
+			return rc;
+		}
+		hash_final(&h, sum);
+	}
+	hex_encode(sum, MD5_LEN, etag);
+	return ATR_OK;
+}
+
+/* Commits a dirty shadow (in->lock held). Unlinked meanwhile: dropped. */
+static int shadow_commit(struct atr_core *c, struct inode *in)
+{
+	if (!in->stage || !in->dirty)
+		return ATR_OK;
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2], etag[ATR_ETAG_MAX + 1];
+	struct meta_row row;
+	int rc = row_of(c, in->ino, bucket, key, &row, 0);
+	if (rc == ATR_E_NO_KEY) {
+		shadow_drop(c, in);
+		return ATR_OK;
+	}
+	if (rc || (rc = shadow_md5(c, in, etag)))
+		return rc;
+	struct commit cm = { .user = row.obj.owner, .bucket = bucket, .key = key,
+			     .stage = in->stage, .etag = etag, .ino = in->ino - 1 };
+	in->stage = NULL; /* object_commit consumes it */
+	rc = object_commit(c, &cm, NULL);
+	shadow_drop(c, in);
+	in->gen++;
+	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
+}
+
+/* ---- open files ---- */
+
+static int reader_open(struct atr_file *f);
+
+static int file_new(struct atr_core *c, uint64_t ino, int write, struct atr_file **out)
+{
+	struct atr_file *f = calloc(1, sizeof(*f));
+	if (!f || !(f->in = inode_get(c, ino))) {
+		free(f);
+		return ATR_E_NOMEM;
+	}
+	f->c = c;
+	f->write = write;
+	pthread_mutex_init(&f->lock, NULL);
+	struct atr_attr a;
+	atr_node_getattr(c, ino, &a); /* remembered in f->in */
+	*out = f;
+	return ATR_OK;
+}
+
+int atr_node_create(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
+		    const char *name, uint32_t mode, struct atr_file **f, struct atr_attr *a)
+{
+	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[ATR_KEY_MAX + 2];
+	struct meta_row row;
+	int rc;
+	if (parent == ATR_INO_ROOT)
+		return ATR_E_ACCESS;
+	if ((rc = dir_of(c, parent, bucket, dk, &row)) || (rc = child_key(dk, name, key)) ||
+	    (rc = check_free(c, bucket, key)))
+		return rc;
+	uint32_t perm = mode & 07777;
+	int64_t gid = new_gid(c, cr, bucket, dk, &perm, 0);
+	/* A pending row: the mount sees the file, S3 not before its commit. */
+	row_init(&row);
+	row.pending = 1;
+	row.obj.mode = perm;
+	row.obj.gid = gid;
+	row.obj.version = 0;
+	owner_of(c, cr->uid, row.obj.owner);
+	snprintf(row.obj.etag, sizeof(row.obj.etag), "%s", MD5_EMPTY);
+	pthread_mutex_lock(&c->ns_lock);
+	if (!(rc = meta_begin(c->meta))) {
+		struct meta_row old;
+		char alt[ATR_KEY_MAX + 3];
+		snprintf(alt, sizeof(alt), "%s/", key);
+		if (meta_obj_get(c->meta, bucket, key, &old, 0) == ATR_OK ||
+		    meta_obj_get(c->meta, bucket, alt, &old, 0) == ATR_OK)
+			rc = ATR_E_EXISTS;
+		else
+			rc = meta_obj_put(c->meta, bucket, key, &row);
+		if (rc)
+			meta_rollback(c->meta);
+		else
+			rc = meta_commit(c->meta);
+	}
+	pthread_mutex_unlock(&c->ns_lock);
+	if (rc)
+		return rc;
+	if ((rc = file_new(c, row.obj.ino + 1, 1, f)))
+		return rc;
+	pthread_mutex_lock(&(*f)->in->lock);
+	rc = shadow_ensure(c, (*f)->in, 1, NULL);
+	pthread_mutex_unlock(&(*f)->in->lock);
+	if (rc) {
+		atr_file_close(*f);
+		return rc;
+	}
+	attr_fill(c, bucket, key, &row.obj, a);
+	return ATR_OK;
+}
+
+/* Opens the ghost of ino: the caller's path walk found the name before
+ * the replacement, as one racing rename(2) on a local file system finds
+ * the old file. Reads see the old bytes; writes go nowhere, as to a file
+ * unlinked while open. */
+static int ghost_open(struct atr_core *c, uint64_t ino, int flags, struct atr_file **f)
+{
+	struct nodes *n = c->nodes;
+	struct atr_reader *r = calloc(1, sizeof(*r));
+	if (!r)
+		return ATR_E_NOMEM;
+	pthread_mutex_lock(&n->lock);
+	struct ghost *g = ghost_find(n, ino);
+	if (g)
+		g->refs++;
+	pthread_mutex_unlock(&n->lock);
+	if (!g) {
+		free(r);
+		return ATR_E_NO_KEY;
+	}
+	r->c = c;
+	r->f = g->f;
+	r->borrowed = 1;
+	r->ino = ino - 1;
+	r->version = g->version;
+	r->size = g->attr.size;
+	int rc = file_new(c, ino, (flags & ATR_OPEN_WRITE) != 0, f);
+	if (rc) {
+		free(r);
+		pthread_mutex_lock(&n->lock);
+		g->refs--;
+		pthread_mutex_unlock(&n->lock);
+		return rc;
+	}
+	(*f)->ghost = g;
+	(*f)->rd = r;
+	(*f)->rd_gen = (*f)->in->gen;
+	return ATR_OK;
+}
+
+int atr_node_open(struct atr_core *c, uint64_t ino, int flags, struct atr_file **f)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row;
+	int rc = row_of(c, ino, bucket, key, &row, 0);
+	if (rc == ATR_E_NO_KEY)
+		return ghost_open(c, ino, flags, f);
+	if (rc)
+		return rc;
+	if (row.obj.is_dir)
+		return ATR_E_KEY_IS_PREFIX;
+	if ((rc = file_new(c, ino, (flags & ATR_OPEN_WRITE) != 0, f)))
+		return rc;
+	if (!row.pending && !(flags & ATR_OPEN_TRUNC)) {
+		/* Its bytes as of now: they stay readable if it is unlinked or
+		 * replaced (S3) while open. */
+		pthread_mutex_lock(&(*f)->lock);
+		rc = reader_open(*f);
+		pthread_mutex_unlock(&(*f)->lock);
+		if (rc) {
+			atr_file_close(*f);
+			/* Replaced since row_of: its ghost holds what it was. */
+			return rc == ATR_E_NO_KEY ? ghost_open(c, ino, flags, f) : rc;
+		}
+	}
+	if (flags & ATR_OPEN_TRUNC) {
+		pthread_mutex_lock(&(*f)->in->lock);
+		rc = shadow_ensure(c, (*f)->in, 1, NULL);
+		pthread_mutex_unlock(&(*f)->in->lock);
+		if (rc) {
+			atr_file_close(*f);
+			return rc;
+		}
+	}
+	return ATR_OK;
+}
+
+/* Bytes to read: a committed file or a shadow. */
+struct source {
+	struct atr_core *c;
+	struct ufs_file *file;
+	struct ufs_stage *stage;
+};
+
+/* Reads [off, off + len) of a source of size bytes into buf; *got is
+ * short only at the end. */
+static int read_upto(const struct source *src, uint64_t size, void *buf, size_t len,
+		     uint64_t off, size_t *got)
+{
+	const struct ufs_ops *ops = src->c->ufs->ops;
+	*got = 0;
+	while (*got < len && off + *got < size) {
+		size_t want = len - *got;
+		if (want > size - (off + *got))
+			want = (size_t)(size - (off + *got));
+		char *to = (char *)buf + *got;
+		ssize_t n = src->file ? ops->pread(src->file, to, want, off + *got)
+				      : ops->stage_pread(src->stage, to, want, off + *got);
+		if (n < 0)
+			return ATR_E_IO;
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+	}
+	return ATR_OK;
+}
+
+/* Opens the committed version for reading (f->lock held). */
+static int reader_open(struct atr_file *f)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row;
+	struct atr_obj o;
+	int rc;
+	f->rd_gen = f->in->gen;
+	if (!(rc = row_of(f->c, f->in->ino, bucket, key, &row, 0)) &&
+	    !(rc = atr_get_open(f->c, &su, bucket, key, &o, &f->rd))) {
+		atr_obj_release(&o);
+		if (o.ino + 1 != f->in->ino) {
+			/* Replaced between the two lookups: this inode is gone. */
+			atr_get_close(f->rd);
+			f->rd = NULL;
+			rc = ATR_E_NO_KEY;
+		}
+	}
+	return rc;
+}
+
+static int read_committed(struct atr_file *f, void *buf, size_t len, uint64_t off, size_t *got)
+{
+	int rc = ATR_OK;
+	pthread_mutex_lock(&f->lock);
+	if (f->rd && f->rd_gen != f->in->gen && !f->ghost) {
+		atr_get_close(f->rd); /* committed through the mount since */
+		f->rd = NULL;
+	}
+	if (!f->rd)
+		rc = reader_open(f);
+	/* Straight from the file: the kernel's page cache is the mount's
+	 * cache, and a 4 KiB read should cost 4 KiB, not a 1 MiB block. */
+	*got = 0;
+	if (!rc) {
+		struct source src = { f->c, f->rd->f, NULL };
+		rc = read_upto(&src, f->rd->size, buf, len, off, got);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return rc;
+}
+
+int atr_file_read(struct atr_file *f, void *buf, size_t len, uint64_t off, size_t *got)
+{
+	struct inode *in = f->in;
+	pthread_mutex_lock(&in->lock);
+	if (!in->stage) {
+		pthread_mutex_unlock(&in->lock);
+		return read_committed(f, buf, len, off, got);
+	}
+	struct source src = { f->c, NULL, in->stage };
+	int rc = read_upto(&src, in->size, buf, len, off, got);
+	pthread_mutex_unlock(&in->lock);
+	return rc;
+}
+
+int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off)
+{
+	struct inode *in = f->in;
+	struct atr_core *c = f->c;
+	if (!f->write)
+		return ATR_E_ACCESS;
+	pthread_mutex_lock(&in->lock);
+	int rc = shadow_ensure(c, in, 0, f->rd);
+	if (!rc)
+		rc = c->ufs->ops->stage_pwrite(in->stage, buf, len, off);
+	if (!rc) {
+		if (in->md5_open && off == in->md5_off && in->md5_off == in->size) {
+			hash_update(&in->md5, buf, len);
+			in->md5_off += len;
+		} else if (in->md5_open) {
+			hash_release(&in->md5); /* out of order: recomputed at commit */
+			in->md5_open = 0;
+		}
+		if (off + len > in->size)
+			in->size = off + len;
+		in->dirty = 1;
+		in->mtime_ns = time_now_ns();
+	}
+	pthread_mutex_unlock(&in->lock);
+	return rc;
+}
+
+int atr_file_flush(struct atr_file *f)
+{
+	pthread_mutex_lock(&f->in->lock);
+	int rc = shadow_commit(f->c, f->in);
+	pthread_mutex_unlock(&f->in->lock);
+	return rc;
+}
+
+void atr_file_close(struct atr_file *f)
+{
+	if (!f)
+		return;
+	if (f->rd)
+		atr_get_close(f->rd);
+	if (f->ghost) {
+		pthread_mutex_lock(&f->c->nodes->lock);
+		f->ghost->refs--;
+		pthread_mutex_unlock(&f->c->nodes->lock);
+	}
+	pthread_mutex_destroy(&f->lock);
+	inode_put(f->c, f->in);
+	free(f);
+}
+
+/* ---- attributes ---- */
+
+int atr_node_setattr(struct atr_core *c, uint64_t ino, const struct atr_setattr *s,
+		     struct atr_attr *a)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row;
+	int rc;
+	if (ino == ATR_INO_ROOT)
+		return ATR_E_NOT_SUPPORTED;
+	if (s->valid & ATR_SET_SIZE) {
+		struct inode *in = inode_get(c, ino);
+		if (!in)
+			return ATR_E_NOMEM;
+		pthread_mutex_lock(&in->lock);
+		rc = shadow_ensure(c, in, s->size == 0, NULL);
+		if (!rc && s->size != in->size) {
+			rc = c->ufs->ops->stage_truncate(in->stage, s->size);
+			if (!rc && in->md5_open && s->size < in->md5_off) {
+				hash_release(&in->md5);
+				in->md5_open = 0;
+			}
+			in->size = s->size;
+			in->dirty = 1;
+			in->mtime_ns = time_now_ns();
+		}
+		/* Alone with the file: commit now; else its writers' flush will. */
+		if (!rc && in->refs == 1)
+			rc = shadow_commit(c, in);
+		pthread_mutex_unlock(&in->lock);
+		inode_put(c, in);
+		if (rc)
+			return rc;
+	}
+	pthread_mutex_lock(&c->ns_lock);
+	if ((rc = meta_begin(c->meta)))
+		goto out;
+	if ((rc = row_of(c, ino, bucket, key, &row, 1)))
+		goto done;
+	int64_t now = time_now_ns();
+	if (s->valid & ATR_SET_MODE)
+		row.obj.mode = s->mode & 07777;
+	if (s->valid & ATR_SET_UID) {
+		owner_of(c, s->uid, row.obj.owner);
+		if (!*key && (rc = meta_bucket_set_owner(c->meta, bucket, row.obj.owner)))
+			goto done;
+	}
+	if (s->valid & ATR_SET_GID)
+		row.obj.gid = s->gid;
+	if (s->valid & ATR_SET_ATIME)
+		row.obj.atime_ns = s->atime_ns;
+	if ((s->valid & (ATR_SET_MTIME | ATR_SET_ATIME)) && !row.pending) {
+		char path[PATH_MAX_UFS];
+		struct ufs_stat st;
+		int64_t mt = s->valid & ATR_SET_MTIME ? s->mtime_ns : 0;
+		if (!mt && !ufs_path(path, sizeof(path), bucket, key) &&
+		    c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK)
+			mt = st.mtime_ns;
+		/* The UFS file's mtime is the row's (metadata sync compares them). */
+		if (mt && !ufs_path(path, sizeof(path), bucket, key) &&
+		    (rc = c->ufs->ops->utimens(c->ufs, path, row.obj.atime_ns, mt, &st)) == ATR_OK &&
+		    !row.obj.is_dir)
+			row.obj.mtime_ns = st.mtime_ns;
+		if (rc)
+			goto done;
+	}
+	row.obj.ctime_ns = now;
+	rc = meta_obj_set_posix(c->meta, &row);
+done:
+	if (rc)
+		meta_rollback(c->meta);
+	else
+		rc = meta_commit(c->meta);
+out:
+	pthread_mutex_unlock(&c->ns_lock);
+	if (!rc) {
+		attr_fill(c, bucket, key, &row.obj, a);
+		if (row.obj.is_dir && (s->valid & ATR_SET_MTIME))
+			a->mtime_ns = s->mtime_ns;
+	}
+	atr_obj_release(&row.obj);
+	return rc;
+}
+
+int atr_node_statfs(struct atr_core *c, struct statvfs *out)
+{
+	if (!c->ufs->ops->statfs)
+		return ATR_E_NOT_SUPPORTED;
+	int rc = c->ufs->ops->statfs(c->ufs, out);
+	if (!rc)
+		out->f_namemax = ATR_SEGMENT_MAX;
+	return rc;
+}
+
+/* ---- extended attributes ---- */
+
+/* The stored header an S3 xattr name stands for ("" for the ETag), or
+ * NULL for a name of the xattrs table. */
+static int s3_header_of(const char *name, char out[ATR_USER_MAX * 4])
+{
+	if (strncmp(name, XATTR_S3, strlen(XATTR_S3)))
+		return 0;
+	const char *rest = name + strlen(XATTR_S3);
+	if (!strcmp(rest, "etag"))
+		snprintf(out, ATR_USER_MAX * 4, "%s", "");
+	else if (!strcmp(rest, "content_type"))
+		snprintf(out, ATR_USER_MAX * 4, "%s", "Content-Type");
+	else if (!strncmp(rest, "meta.", 5) && rest[5] && strlen(rest) < ATR_USER_MAX * 3 &&
+		 !strpbrk(rest + 5, ": \r\n"))
+		snprintf(out, ATR_USER_MAX * 4, "x-amz-meta-%s", rest + 5);
+	else
+		return -1;
+	return 1;
+}
+
+/* The line of header h in hdrs: its start and length (with CRLF). */
+static const char *hdr_find(const char *hdrs, const char *h, size_t *len)
+{
+	size_t hl = strlen(h);
+	for (const char *p = hdrs; p && *p;) {
+		const char *eol = strstr(p, "\r\n");
+		size_t n = eol ? (size_t)(eol + 2 - p) : strlen(p);
+		if (n > hl && p[hl] == ':' && !strncasecmp(p, h, hl)) {
+			*len = n;
+			return p;
+		}
+		p += n;
+	}
+	return NULL;
+}
+
+static int xattr_name_ok(const char *name)
+{
+	return !strncmp(name, "user.", 5) && name[5];
+}
+
+int atr_node_getxattr(struct atr_core *c, uint64_t ino, const char *name, void **val,
+		      size_t *len)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2], h[ATR_USER_MAX * 4];
+	struct meta_row row;
+	if (!xattr_name_ok(name))
+		return ATR_E_NO_KEY;
+	int rc = row_of(c, ino, bucket, key, &row, 1);
+	if (rc)
+		return rc;
+	int s3 = s3_header_of(name, h);
+	if (s3 <= 0) {
+		atr_obj_release(&row.obj);
+		return s3 < 0 ? ATR_E_NO_KEY : meta_xattr_get(c->meta, ino - 1, name, val, len);
+	}
+	const char *v = NULL;
+	size_t n = 0;
+	if (!*h) {
+		if (!row.obj.is_dir && !row.pending) {
+			v = row.obj.etag;
+			n = strlen(v);
+		}
+	} else if ((v = hdr_find(row.obj.hdrs, h, &n))) {
+		v += strlen(h) + 1;
+		n -= strlen(h) + 1 + 2;
+		while (n && *v == ' ') {
+			v++;
+			n--;
+		}
+	} else if (!strcmp(h, "Content-Type") && !row.obj.is_dir && !row.obj.hdrs) {
+		v = "binary/octet-stream"; /* what S3 serves it with */
+		n = strlen(v);
+	}
+	rc = ATR_E_NO_KEY;
+	if (v && (*val = malloc(n ? n : 1))) {
+		memcpy(*val, v, n);
+		*len = n;
+		rc = ATR_OK;
+	} else if (v) {
+		rc = ATR_E_NOMEM;
+	}
+	atr_obj_release(&row.obj);
+	return rc;
+}
+
+/* A change of one extended attribute, inside ns_txn. */
+struct xattr_args {
+	uint64_t ino;
+	const char *name;
+	const char *h;       /* the stored header it stands for; NULL: the xattrs table */
+	const void *val;     /* NULL: remove it */
+	size_t len;
+	int flags;           /* XATTR_CREATE, XATTR_REPLACE */
+};
+
+/* hdrs with header h's line (at line, ll bytes, or absent) replaced by
+ * val, or removed (val NULL): a new string in *out. */
+static int hdrs_edit(const char *hdrs, const char *line, size_t ll, const char *h,
+		     const void *val, size_t len, char **out)
+{
+	hdrs = hdrs ? hdrs : "";
+	size_t hl = strlen(hdrs), cap = hl + strlen(h) + len + 8;
+	if (cap > HDRS_MAX)
+		return ATR_E_TOO_LARGE;
+	char *n = malloc(cap);
+	if (!n)
+		return ATR_E_NOMEM;
+	size_t pre = line ? (size_t)(line - hdrs) : hl, w = 0;
+	memcpy(n, hdrs, pre);
+	if (val)
+		w = (size_t)snprintf(n + pre, cap - pre, "%s: %.*s\r\n", h, (int)len,
+				     (const char *)val);
+	snprintf(n + pre + w, cap - pre - w, "%s", line ? line + ll : "");
+	*out = n;
+	return ATR_OK;
+}
+
+static int xattr_fn(struct atr_core *c, void *arg)
+{
+	struct xattr_args *x = arg;
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row;
+	const char *line = NULL;
+	size_t ll = 0;
+	int rc = row_of(c, x->ino, bucket, key, &row, 1);
+	if (rc)
+		return rc;
+	int exists;
+	if (x->h) {
+		exists = (line = hdr_find(row.obj.hdrs, x->h, &ll)) != NULL;
+	} else {
+		void *old = NULL;
+		size_t oldlen;
+		exists = meta_xattr_get(c->meta, x->ino - 1, x->name, &old, &oldlen) == ATR_OK;
+		free(old);
+	}
+	if ((x->flags & XATTR_CREATE) && exists)
+		rc = ATR_E_EXISTS;
+	else if (((x->flags & XATTR_REPLACE) || !x->val) && !exists)
+		rc = ATR_E_NO_KEY;
+	else if (!x->h && !x->val)
+		rc = meta_xattr_delete(c->meta, x->ino - 1, x->name);
+	else if (!x->h)
+		rc = x->len > 65536 ? ATR_E_TOO_LARGE
+				    : meta_xattr_put(c->meta, x->ino - 1, x->name, x->val, x->len);
+	else {
+		char *n;
+		if (!(rc = hdrs_edit(row.obj.hdrs, line, ll, x->h, x->val, x->len, &n))) {
+			free(row.obj.hdrs);
+			row.obj.hdrs = n;
+		}
+	}
+	if (!rc) {
+		row.obj.ctime_ns = time_now_ns();
+		rc = meta_obj_set_posix(c->meta, &row);
+	}
+	atr_obj_release(&row.obj);
+	return rc;
+}
+
+int atr_node_setxattr(struct atr_core *c, uint64_t ino, const char *name, const void *val,
+		      size_t len, int flags)
+{
+	char h[ATR_USER_MAX * 4];
+	if (!xattr_name_ok(name))
+		return ATR_E_NOT_SUPPORTED;
+	int s3 = s3_header_of(name, h);
+	if (s3 < 0 || (s3 > 0 && !*h))
+		return ATR_E_ACCESS; /* the ETag is the content's */
+	if (s3 > 0 && (memchr(val, '\r', len) || memchr(val, '\n', len) || memchr(val, 0, len)))
+		return ATR_E_INVALID_ARG;
+	struct xattr_args x = { ino, name, s3 ? h : NULL, len ? val : "", len, flags };
+	return ns_txn(c, xattr_fn, &x);
+}
+
+int atr_node_removexattr(struct atr_core *c, uint64_t ino, const char *name)
+{
+	char h[ATR_USER_MAX * 4];
+	if (!xattr_name_ok(name))
+		return ATR_E_NO_KEY;
+	int s3 = s3_header_of(name, h);
+	if (s3 < 0)
+		return ATR_E_NO_KEY;
+	if (s3 > 0 && !*h)
+		return ATR_E_ACCESS;
+	struct xattr_args x = { ino, name, s3 ? h : NULL, NULL, 0, 0 };
+	return ns_txn(c, xattr_fn, &x);
+}
+
+struct names {
+	char *v;
+	size_t len, cap;
+	int oom;
+};
+
+static int add_name(void *arg, const char *name)
+{
+	struct names *n = arg;
+	size_t l = strlen(name) + 1;
+	if (n->len + l > n->cap) {
+		size_t cap = (n->cap ? n->cap * 2 : 256) + l;
+		char *v = realloc(n->v, cap);
+		if (!v) {
+			n->oom = 1;
+			return 1;
+		}
+		n->v = v;
+		n->cap = cap;
+	}
+	memcpy(n->v + n->len, name, l);
+	n->len += l;
+	return 0;
+}
+
+int atr_node_listxattr(struct atr_core *c, uint64_t ino, char **names, size_t *len)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row;
+	struct names n = { 0 };
+	int rc = row_of(c, ino, bucket, key, &row, 1);
+	if (rc)
+		return rc;
+	if (!row.obj.is_dir && !row.pending)
+		add_name(&n, XATTR_S3 "etag");
+	for (const char *p = row.obj.hdrs; p && *p;) {
+		const char *eol = strstr(p, "\r\n");
+		size_t l = eol ? (size_t)(eol + 2 - p) : strlen(p);
+		const char *colon = memchr(p, ':', l);
+		char nm[ATR_USER_MAX * 4 + 32];
+		if (colon && (size_t)(colon - p) == 12 && !strncasecmp(p, "Content-Type", 12)) {
+			add_name(&n, XATTR_S3 "content_type");
+		} else if (colon && colon - p > 11 && !strncasecmp(p, "x-amz-meta-", 11) &&
+			   colon - p - 11 < ATR_USER_MAX * 3) {
+			snprintf(nm, sizeof(nm), XATTR_S3 "meta.%.*s", (int)(colon - p - 11), p + 11);
+			add_name(&n, nm);
+		}
+		p += l;
+	}
+	atr_obj_release(&row.obj);
+	rc = meta_xattr_list(c->meta, ino - 1, add_name, &n);
+	if (!rc && n.oom)
+		rc = ATR_E_NOMEM;
+	if (rc) {
+		free(n.v);
+		return rc;
+	}
+	*names = n.v;
+	*len = n.len;
+	return ATR_OK;
+}
