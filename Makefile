@@ -76,7 +76,8 @@ integration: $(BIN)/atriumd $(BIN)/atrium
 	ATRIUMD=$(abspath $(BIN)/atriumd) ATRIUM=$(abspath $(BIN)/atrium) $(PY) -m pytest -q -p no:cacheprovider tests/integration
 
 # Crash consistency, many more kill points than `make integration` runs
-# (tests/integration/test_crash.py; CRASH_SEED picks another seed).
+# (tests/integration/test_crash.py: CRASH_ROUNDS rounds of the S3 test and of
+# the S3 + mount test; CRASH_SEED picks another seed).
 CRASH_ROUNDS ?= 200
 crash-soak: $(BIN)/atriumd $(BIN)/atrium
 	CRASH_ROUNDS=$(CRASH_ROUNDS) ATRIUMD=$(abspath $(BIN)/atriumd) ATRIUM=$(abspath $(BIN)/atrium) \

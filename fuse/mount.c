@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <fuse_lowlevel.h>
+#include <linux/fuse.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@
 
 #include "common/log.h"
 
-#define CACHE_TIMEOUT 30.0
+#define CACHE_TIMEOUT 10.0
 #define MAX_WRITE (1u << 20)
 #define SETTLE_WAIT_NS (5LL * 1000000000)
 
@@ -66,6 +67,10 @@ struct mount {
 	 * reply is written, and (write) by the worker to bump the epoch: so a
 	 * reply made before an invalidation reaches the kernel before it. */
 	pthread_rwlock_t lookups;
+	/* Entries replied (lookup, create, readdirplus) so far, and as of
+	 * the worker's last epoch notification. */
+	uint64_t replies, replies_seen;
+	int epoch_notify; /* the kernel takes FUSE_NOTIFY_INC_EPOCH */
 };
 
 /* Set on the threads that serve FUSE requests. */
@@ -74,6 +79,24 @@ static __thread int in_request;
 static __thread uint64_t my_seq;
 
 /* ---- invalidation ---- */
+
+/*
+ * FUSE_NOTIFY_INC_EPOCH (Linux 6.16, protocol 7.44): every dentry made
+ * from a lookup that began before it is stale. An entry invalidation cannot
+ * reach a lookup still in flight (the kernel adds its dentry after our
+ * reply is read, maybe after the invalidation); the epoch can. libfuse 3.14
+ * has no call for it, so it is written to the session's fd by hand.
+ */
+#define NOTIFY_INC_EPOCH 8
+
+static void notify_inc_epoch(struct mount *m)
+{
+	struct fuse_out_header h = { .len = sizeof(h), .error = NOTIFY_INC_EPOCH, .unique = 0 };
+	if (m->epoch_notify && write(fuse_session_fd(m->se), &h, sizeof(h)) != (ssize_t)sizeof(h)) {
+		m->epoch_notify = 0; /* an older kernel: entry invalidation alone */
+		LOG(LOG_INFO, "mount: this kernel has no FUSE_NOTIFY_INC_EPOCH (%s)", strerror(errno));
+	}
+}
 
 static void on_changed(void *arg, uint64_t parent, const char *name, uint64_t ino)
 {
@@ -135,9 +158,17 @@ static void *worker_main(void *arg)
 		/* Errors are fine: the kernel may not know the entry at all. */
 		pthread_rwlock_wrlock(&m->lookups);
 		__atomic_add_fetch(&m->epoch, 1, __ATOMIC_SEQ_CST);
+		uint64_t replies = __atomic_load_n(&m->replies, __ATOMIC_SEQ_CST);
 		pthread_rwlock_unlock(&m->lookups);
 		if (*e->name)
 			fuse_lowlevel_notify_inval_entry(m->se, e->parent, e->name, strlen(e->name));
+		if (replies != m->replies_seen) {
+			/* Entries went out since the last time: one may not be
+			 * in the kernel's dentry cache yet, out of reach of the
+			 * invalidation above. */
+			m->replies_seen = replies;
+			notify_inc_epoch(m);
+		}
 		fuse_lowlevel_notify_inval_inode(m->se, e->ino, 0, 0);
 		fuse_lowlevel_notify_inval_inode(m->se, e->parent, -1, 0);
 		pthread_mutex_lock(&m->lock);
@@ -230,6 +261,7 @@ static uint64_t epoch_now(struct mount *m)
  * meanwhile, the kernel must not keep it (it may be what was removed). */
 static void entry_since(struct mount *m, uint64_t since, struct fuse_entry_param *e)
 {
+	__atomic_add_fetch(&m->replies, 1, __ATOMIC_SEQ_CST);
 	if (epoch_now(m) != since)
 		e->entry_timeout = e->attr_timeout = 0;
 }
@@ -424,8 +456,10 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	fuse_reply_err(req, EPERM); /* one name per inode (docs/mount.md) */
 }
 
+/* create: reply with the entry a, found when the epoch was since. */
 static void open_reply(fuse_req_t req, struct atr_file *f, fuse_ino_t ino,
-		       struct fuse_file_info *fi, const struct atr_attr *a, int create)
+		       struct fuse_file_info *fi, const struct atr_attr *a, int create,
+		       uint64_t since)
 {
 	struct fh *h = calloc(1, sizeof(*h));
 	if (!h) {
@@ -439,6 +473,7 @@ static void open_reply(fuse_req_t req, struct atr_file *f, fuse_ino_t ino,
 	if (create) {
 		struct fuse_entry_param e;
 		entry_of(a, &e);
+		entry_since(fuse_req_userdata(req), since, &e);
 		if (fuse_reply_create(req, &e, fi) == -ENOENT)
 			goto gone;
 	} else if (fuse_reply_open(req, fi) == -ENOENT) {
@@ -463,7 +498,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, err_ino(rc));
 		return;
 	}
-	open_reply(req, f, ino, fi, NULL, 0);
+	open_reply(req, f, ino, fi, NULL, 0, 0);
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -477,12 +512,33 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	int rc = atr_node_create(M(req)->core, &cr, parent, name, mode, &f, &a);
-	if (rc) {
-		fuse_reply_err(req, err_no(rc));
-		return;
+	struct mount *m = M(req);
+	struct atr_core *core = m->core;
+	/* Like a lookup, the entry it replies with is ordered against
+	 * invalidations (see op_lookup). */
+	pthread_rwlock_rdlock(&m->lookups);
+	uint64_t since = epoch_now(m);
+	int rc = atr_node_create(core, &cr, parent, name, mode, &f, &a);
+	if (rc == ATR_E_EXISTS && !(fi->flags & O_EXCL)) {
+		/* Made through the other door since the kernel's lookup: open
+		 * it, as open(2) without O_EXCL does. */
+		int flags = ATR_OPEN_WRITE | (fi->flags & O_TRUNC ? ATR_OPEN_TRUNC : 0);
+		if ((fi->flags & O_ACCMODE) == O_RDONLY)
+			flags = 0;
+		/* The name may be replaced again meanwhile: take what is there. */
+		for (int tries = 0; tries < 8; tries++) {
+			if (!(rc = atr_node_lookup(core, parent, name, &a)) &&
+			    !(rc = atr_node_open(core, a.ino, flags, &f)))
+				atr_node_getattr(core, a.ino, &a);
+			if (rc != ATR_E_NO_KEY)
+				break;
+		}
 	}
-	open_reply(req, f, a.ino, fi, &a, 1);
+	if (rc)
+		fuse_reply_err(req, err_no(rc));
+	else
+		open_reply(req, f, a.ino, fi, &a, 1, since);
+	pthread_rwlock_unlock(&m->lookups);
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -859,6 +915,7 @@ struct mount *mount_start(struct atr_core *core, const char *dir, const char *op
 	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&m->lookups, &ra);
 	pthread_rwlockattr_destroy(&ra);
+	m->epoch_notify = 1;
 	clear_stale(dir);
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		LOG(LOG_ERROR, "mount: cannot create %s: %s", dir, strerror(errno));
@@ -871,6 +928,7 @@ struct mount *mount_start(struct atr_core *core, const char *dir, const char *op
 	char *argv[] = { (char *)"atriumd", (char *)"-o", opts, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	m->se = fuse_session_new(&args, &ops, sizeof(ops), m);
+	fuse_opt_free_args(&args);
 	if (!m->se) {
 		LOG(LOG_ERROR, "mount: bad mount options: %s", opts);
 		goto fail;

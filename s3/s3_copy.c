@@ -102,7 +102,7 @@ enum s3_err s3_copy_object(struct s3_req *r)
 	char *skey = NULL;
 	struct atr_reader *rd = NULL;
 	struct atr_obj src, obj;
-	struct buf hdrs = BUF_INIT(8192), tags = BUF_INIT(8192);
+	struct buf hdrs = BUF_INIT(8192), tags = BUF_INIT(S3_TAGS_BUF(S3_TAGS_MAX));
 	const char *directive = s3_header(r, "x-amz-metadata-directive");
 	const char *tagging = s3_header(r, "x-amz-tagging-directive");
 	char *src_tags = NULL;

@@ -14,7 +14,6 @@
 #include "s3/s3_int.h"
 
 #define DELETE_BODY_MAX (2u << 20) /* 1000 keys of 1024 bytes, escaped, fit */
-#define DELETE_KEYS_MAX 1000       /* S3's limit */
 #define DELETE_RESULT_MAX (16u << 20)
 
 /* The digests S3 accepts in place of Content-MD5. */
@@ -76,19 +75,22 @@ enum s3_err s3_verify_integrity(struct s3_req *r, const struct buf *body)
 	return S3_ERR_OK;
 }
 
-/* One <Object> of the request. */
-struct victim {
-	char *key;       /* xmlFree */
-	char *version;   /* xmlFree, or NULL */
-};
+void s3_delete_free(struct s3_delete_obj *v, int n)
+{
+	for (int i = 0; v && i < n; i++) {
+		xmlFree(v[i].key);
+		xmlFree(v[i].version);
+	}
+	free(v);
+}
 
 /* Parses <Delete><Quiet/>?<Object><Key/><VersionId/>?</Object>+</Delete>. */
-static enum s3_err parse_request(const struct buf *body, struct victim **out, int *n,
-				 int *quiet)
+enum s3_err s3_delete_parse(const char *body, size_t len, struct s3_delete_obj **out, int *n,
+			    int *quiet)
 {
-	xmlDocPtr doc = xml_parse(body->ptr ? body->ptr : "", body->len);
+	xmlDocPtr doc = xml_parse(body ? body : "", len);
 	xmlNodePtr root = xml_root(doc, "Delete"), o;
-	struct victim *v = NULL;
+	struct s3_delete_obj *v = NULL;
 	enum s3_err e = S3_ERR_MALFORMED_XML;
 	int count = 0;
 
@@ -107,7 +109,7 @@ static enum s3_err parse_request(const struct buf *body, struct victim **out, in
 			goto out;
 	}
 	for (o = xml_child(root, "Object"); o; o = xml_next(o, "Object"))
-		if (++count > DELETE_KEYS_MAX)
+		if (++count > S3_DELETE_KEYS_MAX)
 			goto out;
 	if (count == 0 || !(v = calloc((size_t)count, sizeof(*v)))) {
 		e = count ? S3_ERR_SLOW_DOWN : S3_ERR_MALFORMED_XML;
@@ -129,11 +131,7 @@ static enum s3_err parse_request(const struct buf *body, struct victim **out, in
 	e = S3_ERR_OK;
 out:
 	if (v) {
-		for (int i = 0; i < *n; i++) {
-			xmlFree(v[i].key);
-			xmlFree(v[i].version);
-		}
-		free(v);
+		s3_delete_free(v, *n);
 		*n = 0;
 	}
 	xmlFreeDoc(doc);
@@ -141,7 +139,7 @@ out:
 }
 
 /* The outcome of one key, as S3 reports it. */
-static enum s3_err delete_one(struct s3_req *r, const struct victim *v)
+static enum s3_err delete_one(struct s3_req *r, const struct s3_delete_obj *v)
 {
 	/* Buckets are not versioned: "null" names the only version there is. */
 	if (v->version && strcmp(v->version, "null"))
@@ -150,7 +148,7 @@ static enum s3_err delete_one(struct s3_req *r, const struct victim *v)
 	return rc == ATR_E_NO_KEY ? S3_ERR_OK : s3_err_from_core(rc);
 }
 
-static int add_result(struct buf *b, const struct victim *v, enum s3_err e, int quiet)
+static int add_result(struct buf *b, const struct s3_delete_obj *v, enum s3_err e, int quiet)
 {
 	if (!e && quiet)
 		return 0;
@@ -167,7 +165,7 @@ static int add_result(struct buf *b, const struct victim *v, enum s3_err e, int 
 enum s3_err s3_delete_objects(struct s3_req *r)
 {
 	struct buf body = BUF_INIT(DELETE_BODY_MAX), out = BUF_INIT(DELETE_RESULT_MAX);
-	struct victim *v = NULL;
+	struct s3_delete_obj *v = NULL;
 	struct atr_bucket bk;
 	int n = 0, quiet, rc;
 	enum s3_err e;
@@ -179,7 +177,8 @@ enum s3_err s3_delete_objects(struct s3_req *r)
 	e = s3_read_small_body(r, &body);
 	if (e == S3_ERR_ENTITY_TOO_LARGE)
 		e = S3_ERR_MAX_MESSAGE_LENGTH;
-	if (e || (e = s3_verify_integrity(r, &body)) || (e = parse_request(&body, &v, &n, &quiet)))
+	if (e || (e = s3_verify_integrity(r, &body)) ||
+	    (e = s3_delete_parse(body.ptr, body.len, &v, &n, &quiet)))
 		goto out;
 	if (s3_xml_open(&out, "DeleteResult")) {
 		e = S3_ERR_INTERNAL;
@@ -197,11 +196,7 @@ enum s3_err s3_delete_objects(struct s3_req *r)
 	}
 	s3_send_xml(r, 200, &out);
 out:
-	for (int i = 0; i < n; i++) {
-		xmlFree(v[i].key);
-		xmlFree(v[i].version);
-	}
-	free(v);
+	s3_delete_free(v, n);
 	buf_release(&body);
 	buf_release(&out);
 	return e;

@@ -192,6 +192,12 @@ enum s3_err s3_delete_bucket(struct s3_req *r);
 enum s3_err s3_head_bucket(struct s3_req *r);
 enum s3_err s3_get_bucket_location(struct s3_req *r);
 enum s3_err s3_list_objects(struct s3_req *r);
+/* s3_list.c, pure: max-keys (NULL: 1000; a decimal, above 1000 is 1000;
+ * -1 for anything else) and a continuation token ("atr1." + base64 of the
+ * key, or a plain key) into out (NUL-terminated; -1 if it does not fit or
+ * is not base64). */
+int s3_list_max_keys(const char *v, int *out);
+int s3_list_token_decode(const char *tok, char *out, size_t size);
 enum s3_err s3_put_object(struct s3_req *r);
 enum s3_err s3_get_object(struct s3_req *r);
 enum s3_err s3_delete_object(struct s3_req *r);
@@ -202,6 +208,10 @@ enum s3_err s3_list_parts(struct s3_req *r);
 enum s3_err s3_complete_multipart(struct s3_req *r);
 enum s3_err s3_abort_multipart(struct s3_req *r);
 enum s3_err s3_list_multipart_uploads(struct s3_req *r);
+/* s3_multipart.c, pure: partNumber, max-parts, part-number-marker,
+ * max-uploads: a non-negative decimal, values above cap (however long) are
+ * cap; -1 for anything else. */
+int s3_parse_count(const char *v, long cap, long *out);
 /* Reads a CompleteMultipartUpload body: the parts it names, in the order
  * named, into a malloc'd *out (*n of them, 1..10000; ETags unquoted).
  * MALFORMED_XML for anything else: not XML, another root, a Part without
@@ -209,6 +219,19 @@ enum s3_err s3_list_multipart_uploads(struct s3_req *r);
 enum s3_err s3_mpu_parse_complete(const char *xml, size_t len, struct atr_mpu_part **out,
 				  int *n);
 enum s3_err s3_delete_objects(struct s3_req *r);
+/* s3_delete.c: a DeleteObjects body, <Delete><Quiet/>?<Object><Key/>
+ * <VersionId/>?</Object>+</Delete>, into a malloc'd *out (*n of them,
+ * 1..S3_DELETE_KEYS_MAX, each Key non-empty; version NULL when absent) and
+ * *quiet (Quiet "true"/"false", any case). MALFORMED_XML otherwise (SLOW_DOWN
+ * out of memory), with *out NULL and *n 0. Free with s3_delete_free. */
+#define S3_DELETE_KEYS_MAX 1000 /* S3's limit */
+struct s3_delete_obj {
+	char *key;     /* xmlFree */
+	char *version; /* xmlFree, or NULL */
+};
+enum s3_err s3_delete_parse(const char *body, size_t len, struct s3_delete_obj **out, int *n,
+			    int *quiet);
+void s3_delete_free(struct s3_delete_obj *v, int n);
 /* s3_post.c: POST Object (POST /bucket, multipart/form-data). */
 enum s3_err s3_post_object(struct s3_req *r);
 /* Bodies AWS takes only with an integrity check (DeleteObjects,
@@ -243,6 +266,16 @@ enum s3_err s3_tagging_from_header(const char *v, struct buf *out);
 enum s3_err s3_tagging_from_xml(const char *xml, size_t len, struct buf *out);
 /* The same with a bucket's limit: up to 50 tags (BUCKET_TAGS_TOO_MANY). */
 enum s3_err s3_bucket_tagging_from_xml(const char *xml, size_t len, struct buf *out);
+/* AWS's tag limits, as s3_tagging.c checks them (in Unicode characters). */
+#define S3_TAGS_MAX 10
+#define S3_BUCKET_TAGS_MAX 50
+#define S3_TAG_KEY_MAX 128
+#define S3_TAG_VALUE_MAX 256
+/* The cap of a buffer for the stored form of up to max_tags tags: every
+ * character of a key or value up to 4 UTF-8 bytes, each byte "%XX", and
+ * '=' and '&' (a smaller cap made valid sets fail with InternalError). */
+#define S3_TAGS_BUF(max_tags) \
+	((size_t)(max_tags) * (12 * (S3_TAG_KEY_MAX + S3_TAG_VALUE_MAX) + 2) + 1)
 /* How many tags a stored set holds. */
 int s3_tagging_count(const char *tags);
 /* s3_attributes.c: GetObjectAttributes (GET ?attributes). */

@@ -57,20 +57,21 @@ static int on_item(void *arg, const struct atr_list_item *it)
 }
 
 /* max-keys: a non-negative integer; anything above 1000 means 1000. */
-static int parse_max_keys(const char *v, int *out)
+int s3_list_max_keys(const char *v, int *out)
 {
 	*out = LIST_MAX;
 	if (!v)
 		return 0;
 	if (!*v || strspn(v, "0123456789") != strlen(v))
 		return -1;
+	v += strspn(v, "0"); /* "0000000" is 0, not a long number */
 	long n = strlen(v) > 6 ? LIST_MAX : strtol(v, NULL, 10);
 	*out = n > LIST_MAX ? LIST_MAX : (int)n;
 	return 0;
 }
 
 /* The key a continuation token stands for. */
-static int decode_token(const char *tok, char *out, size_t size)
+int s3_list_token_decode(const char *tok, char *out, size_t size)
 {
 	size_t plen = strlen(TOKEN_PREFIX);
 	if (!strncmp(tok, TOKEN_PREFIX, plen)) {
@@ -102,11 +103,11 @@ enum s3_err s3_list_objects(struct s3_req *r)
 	if (list_type && strcmp(list_type, "2"))
 		return S3_ERR_INVALID_ARGUMENT;
 	v2 = list_type != NULL;
-	if (parse_max_keys(s3_param(r, "max-keys"), &max))
+	if (s3_list_max_keys(s3_param(r, "max-keys"), &max))
 		return S3_ERR_INVALID_ARGUMENT;
 	if (enc && strcmp(enc, "url"))
 		return S3_ERR_INVALID_ARGUMENT;
-	if (token && decode_token(token, start, sizeof(start)))
+	if (token && s3_list_token_decode(token, start, sizeof(start)))
 		return S3_ERR_INVALID_ARGUMENT;
 
 	struct atr_list_params p = { .prefix = prefix ? prefix : "", .delimiter = delim,

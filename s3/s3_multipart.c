@@ -32,10 +32,11 @@
 #define KEEPALIVE_BYTES (8ULL << 20)
 
 /* A non-negative decimal; values above cap (however long) are cap. */
-static int parse_count(const char *v, long cap, long *out)
+int s3_parse_count(const char *v, long cap, long *out)
 {
 	if (!*v || strspn(v, "0123456789") != strlen(v))
 		return -1;
+	v += strspn(v, "0"); /* leading zeros do not make it long */
 	long n = strlen(v) > 9 ? cap : strtol(v, NULL, 10);
 	*out = n > cap ? cap : n;
 	return 0;
@@ -74,7 +75,8 @@ static void checksum_elem(const char *alg, char out[48])
 
 enum s3_err s3_create_multipart(struct s3_req *r)
 {
-	struct buf hdrs = BUF_INIT(8192), body = BUF_INIT(64 * 1024), tags = BUF_INIT(8192);
+	struct buf hdrs = BUF_INIT(8192), body = BUF_INIT(64 * 1024),
+		   tags = BUF_INIT(S3_TAGS_BUF(S3_TAGS_MAX));
 	struct buf b = BUF_INIT(8 * ATR_KEY_MAX + 1024);
 	const char *tagging = s3_header(r, "x-amz-tagging");
 	char id[ATR_UPLOAD_ID_LEN + 1];
@@ -141,7 +143,7 @@ enum s3_err s3_upload_part(struct s3_req *r)
 
 	const char *pn = s3_param(r, "partNumber");
 	/* Part numbers are 1..10000 (S3's InvalidArgument otherwise). */
-	if (!pn || parse_count(pn, ATR_PART_MAX + 1, &number) || number < 1 ||
+	if (!pn || s3_parse_count(pn, ATR_PART_MAX + 1, &number) || number < 1 ||
 	    number > ATR_PART_MAX)
 		return S3_ERR_INVALID_ARGUMENT;
 	if (s3_header(r, "x-amz-copy-source"))
@@ -239,9 +241,9 @@ enum s3_err s3_list_parts(struct s3_req *r)
 	long max = LIST_MAX, marker = 0;
 	int truncated = 0;
 	struct atr_mpu up;
-	if ((v = s3_param(r, "max-parts")) && parse_count(v, LIST_MAX, &max))
+	if ((v = s3_param(r, "max-parts")) && s3_parse_count(v, LIST_MAX, &max))
 		return S3_ERR_INVALID_ARGUMENT;
-	if ((v = s3_param(r, "part-number-marker")) && parse_count(v, ATR_PART_MAX, &marker))
+	if ((v = s3_param(r, "part-number-marker")) && s3_parse_count(v, ATR_PART_MAX, &marker))
 		return S3_ERR_INVALID_ARGUMENT;
 
 	struct buf parts = BUF_INIT(1 << 20), b = BUF_INIT(2 << 20);
@@ -622,7 +624,7 @@ enum s3_err s3_list_multipart_uploads(struct s3_req *r)
 	long max = LIST_MAX;
 	int truncated = 0;
 
-	if ((v = s3_param(r, "max-uploads")) && parse_count(v, LIST_MAX, &max))
+	if ((v = s3_param(r, "max-uploads")) && s3_parse_count(v, LIST_MAX, &max))
 		return S3_ERR_INVALID_ARGUMENT;
 	if (enc && strcmp(enc, "url"))
 		return S3_ERR_INVALID_ARGUMENT;

@@ -138,7 +138,7 @@ enum s3_err s3_put_object(struct s3_req *r)
 	struct atr_core *core = r->srv->core;
 	struct atr_writer *w = NULL;
 	struct s3_body body;
-	struct buf hdrs = BUF_INIT(8192), tags = BUF_INIT(8192);
+	struct buf hdrs = BUF_INIT(8192), tags = BUF_INIT(S3_TAGS_BUF(S3_TAGS_MAX));
 	const char *tagging = s3_header(r, "x-amz-tagging");
 	unsigned char want_md5[16], got_md5[16];
 	int have_md5, body_open = 0;

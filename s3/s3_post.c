@@ -252,7 +252,7 @@ enum s3_err s3_post_object(struct s3_req *r)
 	struct s3_form *f = NULL;
 	struct atr_writer *w = NULL;
 	struct buf key = BUF_INIT(4 * ATR_KEY_MAX + 1), hdrs = BUF_INIT(8192),
-		   tags = BUF_INIT(8192);
+		   tags = BUF_INIT(S3_TAGS_BUF(S3_TAGS_MAX));
 	struct s3_policy_limits lim;
 	int body_open = 0, drained = 0, rc;
 	uint64_t total = 0;

@@ -18,11 +18,14 @@
 #include "common/xml.h"
 #include "s3/s3_int.h"
 
-#define TAGS_MAX 10
-#define BUCKET_TAGS_MAX 50
-#define TAG_KEY_MAX 128
-#define TAG_VALUE_MAX 256
+#define TAGS_MAX S3_TAGS_MAX
+#define BUCKET_TAGS_MAX S3_BUCKET_TAGS_MAX
+#define TAG_KEY_MAX S3_TAG_KEY_MAX
+#define TAG_VALUE_MAX S3_TAG_VALUE_MAX
 #define TAGGING_BODY_MAX (64 * 1024)
+/* <Tagging> for the largest stored set: each character escaped into at
+ * most 6 bytes ("&quot;"), plus the markup. */
+#define TAGGING_XML_MAX (1024 + BUCKET_TAGS_MAX * (6 * (TAG_KEY_MAX + TAG_VALUE_MAX) + 64))
 
 /* Unicode characters in valid UTF-8 (bytes that do not continue one), or
  * SIZE_MAX for invalid UTF-8 or a control character (no XML can carry
@@ -136,7 +139,7 @@ int s3_tagging_count(const char *tags)
 /* Sends a stored tag set as <Tagging> (and frees it). */
 static enum s3_err send_tagging(struct s3_req *r, char *tags)
 {
-	struct buf xml = BUF_INIT(64 * 1024);
+	struct buf xml = BUF_INIT(TAGGING_XML_MAX);
 	struct uri_query q;
 	enum s3_err e = S3_ERR_OK;
 	if (uri_query_parse(&q, tags)) {
@@ -169,7 +172,7 @@ enum s3_err s3_get_object_tagging(struct s3_req *r)
 
 enum s3_err s3_put_object_tagging(struct s3_req *r)
 {
-	struct buf body = BUF_INIT(TAGGING_BODY_MAX), tags = BUF_INIT(8192);
+	struct buf body = BUF_INIT(TAGGING_BODY_MAX), tags = BUF_INIT(S3_TAGS_BUF(TAGS_MAX));
 	enum s3_err e = s3_read_small_body(r, &body);
 	if (!e)
 		e = s3_tagging_from_xml(body.ptr, body.len, &tags);
@@ -211,7 +214,8 @@ enum s3_err s3_get_bucket_tagging(struct s3_req *r)
  * x-amz-checksum-*) and answers 204. */
 enum s3_err s3_put_bucket_tagging(struct s3_req *r)
 {
-	struct buf body = BUF_INIT(TAGGING_BODY_MAX), tags = BUF_INIT(32768);
+	struct buf body = BUF_INIT(TAGGING_BODY_MAX),
+		   tags = BUF_INIT(S3_TAGS_BUF(BUCKET_TAGS_MAX));
 	enum s3_err e = S3_ERR_OK;
 	char *old = NULL;
 	/* Who may (NoSuchBucket, AccessDenied), before what the body says. */

@@ -627,7 +627,8 @@ int atr_node_open(struct atr_core *c, uint64_t ino, int flags, struct atr_file *
 /* *got < len only at the end of the file. */
 int atr_file_read(struct atr_file *f, void *buf, size_t len, uint64_t off, size_t *got);
 int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off);
-/* Commits the inode's shadow if it holds changes (flush, fsync). */
+/* Commits the inode's shadow if it holds changes (flush, fsync of a file
+ * open for writing; a no-op for a reader). */
 int atr_file_flush(struct atr_file *f);
 void atr_file_close(struct atr_file *f);
 

@@ -116,13 +116,15 @@ int object_delete_locked(struct atr_core *c, const char *bucket, const char *key
  * directory (explicit or implied), with metadata sync; *dir says which.
  * fs_rename_locked moves skey to dkey (directories: both ending in '/',
  * with everything below), nothing being at the destination, under
- * ns_lock in a transaction. fs_rmdir_empty removes an empty directory.
+ * ns_lock in a transaction; with replace, a file whose row the caller
+ * removed may still be at dkey in the UFS, and is replaced atomically.
+ * fs_rmdir_empty removes an empty directory.
  * With prune, implied directories left empty above go too (S3's view; the
  * mount keeps them, as a file system would). */
 int fs_resolve(struct atr_core *c, const struct atr_user *u, const char *bucket,
 	       const char *key, struct meta_row *row, int *dir);
 int fs_rename_locked(struct atr_core *c, const char *owner, const char *sbucket,
-		     const char *skey, const char *dbucket, const char *dkey, int dir);
+		     const char *skey, const char *dbucket, const char *dkey, int dir, int replace);
 int fs_rmdir_empty(struct atr_core *c, const char *bucket, const char *dk, int prune);
 
 /* A fresh row: zeroes, gid -1 (the owner's group), ctime and atime now. */

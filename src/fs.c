@@ -813,7 +813,7 @@ int atr_fs_remove(struct atr_core *c, const struct atr_user *u, const char *path
 /* ---- mv ---- */
 
 int fs_rename_locked(struct atr_core *c, const char *owner, const char *sbucket,
-		     const char *skey, const char *dbucket, const char *dkey, int dir)
+		     const char *skey, const char *dbucket, const char *dkey, int dir, int replace)
 {
 	char from[PATH_MAX_UFS], to[PATH_MAX_UFS], upto[ATR_KEY_MAX + 2], alt[ATR_KEY_MAX + 2];
 	char plain[ATR_KEY_MAX + 2];
@@ -837,7 +837,8 @@ int fs_rename_locked(struct atr_core *c, const char *owner, const char *sbucket,
 	if (!c->ufs->ops->rename)
 		return ATR_E_NOT_SUPPORTED;
 	/* A file being created through the mount has no bytes to move yet. */
-	if (!src.pending && (rc = c->ufs->ops->rename(c->ufs, from, to)))
+	if (!src.pending && (rc = replace ? c->ufs->ops->rename_replace(c->ufs, from, to)
+					  : c->ufs->ops->rename(c->ufs, from, to)))
 		return rc;
 	node_event(c, sbucket, skey, src.obj.ino);
 	/* The UFS moved: from here a failure must move it back. */
@@ -886,7 +887,7 @@ int atr_fs_rename(struct atr_core *c, const struct atr_user *u, const char *src,
 	}
 	pthread_mutex_lock(&c->ns_lock);
 	if (!(rc = meta_begin(c->meta))) {
-		rc = fs_rename_locked(c, u->name, s.bucket, skey, d.bucket, dkey, dir);
+		rc = fs_rename_locked(c, u->name, s.bucket, skey, d.bucket, dkey, dir, 0);
 		if (rc)
 			meta_rollback(c->meta);
 		else

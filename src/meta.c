@@ -28,7 +28,7 @@ enum stmt_id {
 	ST_MPU_CK_PUT, ST_MPU_CK_GET, ST_PART_CK_PUT, ST_PART_CK_GET, ST_PART_CK_DELETE,
 	ST_OBJ_SUMS_PUT, ST_OBJ_SUMS_GET,
 	ST_INTENT_CLEAR, ST_INTENT_PUT, ST_INTENT_SCAN,
-	ST_OBJ_BY_INO, ST_OBJ_SET_POSIX, ST_PENDING_CLEAR,
+	ST_OBJ_BY_INO, ST_OBJ_SET_POSIX, ST_PENDING_CLEAR, ST_SUBDIRS, ST_BUCKET_COUNT,
 	ST_XATTR_GET, ST_XATTR_PUT, ST_XATTR_DELETE, ST_XATTR_LIST,
 	ST__COUNT
 };
@@ -62,6 +62,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_OBJ_SET_POSIX] = "UPDATE objects SET mode = ?2, owner = ?3, gid = ?4, ctime = ?5, "
 			     "atime = ?6, mtime = ?7, hdrs = ?8 WHERE ino = ?1",
 	[ST_PENDING_CLEAR] = "DELETE FROM objects WHERE pending = 1",
+	/* Directories right below ?2 (a directory key, "" for the bucket's
+	 * root): one '/' after ?2, at the end. */
+	[ST_SUBDIRS] = "SELECT count(*) FROM objects WHERE bucket = ?1 AND key > ?2 AND key < ?3 "
+		       "AND is_dir = 1 AND instr(substr(key, length(?2) + 1), '/') = "
+		       "length(key) - length(?2)",
+	[ST_BUCKET_COUNT] = "SELECT count(*) FROM buckets",
 	[ST_XATTR_GET] = "SELECT value FROM xattrs WHERE ino = ?1 AND name = ?2",
 	[ST_XATTR_PUT] = "INSERT OR REPLACE INTO xattrs(ino, name, value) VALUES (?1, ?2, ?3)",
 	[ST_XATTR_DELETE] = "DELETE FROM xattrs WHERE ino = ?1 AND name = ?2",
@@ -1291,4 +1297,20 @@ int meta_xattr_list(struct meta *m, uint64_t ino, int (*cb)(void *arg, const cha
 		if (cb(arg, (const char *)sqlite3_column_text(s, 0)))
 			break;
 	return done(s, rc == SQLITE_ROW ? SQLITE_DONE : rc);
+}
+
+int meta_subdir_count(struct meta *m, const char *bucket, const char *dirkey, const char *upto)
+{
+	sqlite3_stmt *s = stmt(m, bucket ? ST_SUBDIRS : ST_BUCKET_COUNT);
+	if (!s)
+		return -1;
+	if (bucket) {
+		sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, dirkey, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, upto, -1, SQLITE_STATIC);
+	}
+	int rc = sqlite3_step(s);
+	int n = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	done(s, rc);
+	return n;
 }

@@ -43,6 +43,10 @@ int meta_obj_by_ino(struct meta *m, uint64_t ino, char bucket[ATR_BUCKET_MAX + 1
 		    char key[ATR_KEY_MAX + 2], struct meta_row *out, int want_hdrs);
 /* Writes mode, owner, gid, ctime, atime, mtime and hdrs of row->obj.ino. */
 int meta_obj_set_posix(struct meta *m, const struct meta_row *row);
+/* The directories right below dirkey (a directory key, "" for the root
+ * of bucket; upto: key_successor(dirkey), or above every key), or with
+ * bucket NULL the number of buckets; -1 on error. */
+int meta_subdir_count(struct meta *m, const char *bucket, const char *dirkey, const char *upto);
 /* Start-up: files created through the mount and never closed did not happen. */
 int meta_pending_clear(struct meta *m);
 /* Extended attributes of an inode. get: ATR_E_NO_KEY if absent; *val

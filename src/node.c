@@ -92,7 +92,7 @@ struct atr_file {
 	struct inode *in;
 	struct ghost *ghost;      /* opened after its inode was replaced */
 	int write;
-	pthread_mutex_t lock;     /* the reader below */
+	pthread_rwlock_t lock;    /* the reader below: read to use it, write to replace it */
 	struct atr_reader *rd;
 	uint64_t rd_gen;
 };
@@ -323,7 +323,15 @@ static void attr_base(struct atr_core *c, const char *bucket, const char *key,
 		a->gid = (uint32_t)o->gid;
 	a->size = o->is_dir ? 4096 : o->size;
 	a->rdev = o->rdev;
-	a->nlink = o->is_dir ? 2 : 1;
+	a->nlink = 1;
+	if (o->is_dir) {
+		/* ".", its name, and each subdirectory's "..". */
+		char upto[ATR_KEY_MAX + 2];
+		int n = -1;
+		if (!*key || !key_successor(key, upto, sizeof(upto)))
+			n = meta_subdir_count(c->meta, bucket, key, *key ? upto : "\xf5");
+		a->nlink = 2 + (n > 0 ? (uint32_t)n : 0);
+	}
 	a->mtime_ns = o->mtime_ns;
 	if (o->is_dir) {
 		char path[PATH_MAX_UFS];
@@ -364,7 +372,8 @@ static void attr_root(struct atr_core *c, struct atr_attr *a)
 	memset(a, 0, sizeof(*a));
 	a->ino = ATR_INO_ROOT;
 	a->mode = S_IFDIR | 0755;
-	a->nlink = 2;
+	int n = meta_subdir_count(c->meta, NULL, NULL, NULL);
+	a->nlink = 2 + (n > 0 ? (uint32_t)n : 0);
 	a->size = 4096;
 	a->uid = getuid();
 	a->gid = getgid();
@@ -842,14 +851,19 @@ static int rename_fn(struct atr_core *c, void *arg)
 	int dir_there = !file_there && !meta_obj_get(c->meta, r->db, r->dir ? r->dk : alt, &dst, 0);
 	if ((file_there || dir_there) && (r->flags & ATR_RENAME_NOREPLACE))
 		return ATR_E_EXISTS;
+	int replace = 0;
 	if (file_there) {
 		if (r->dir)
 			return ATR_E_PARENT_IS_OBJECT; /* ENOTDIR */
 		if (dst.obj.ino == src.obj.ino)
 			return ATR_OK;
-		int rc = remove_locked(c, r->db, r->dk, &dst);
+		/* Only its row goes here: its file is replaced by the source's
+		 * in one rename(2), so a crash leaves one or the other. */
+		node_event(c, r->db, r->dk, dst.obj.ino);
+		int rc = meta_obj_delete(c->meta, r->db, r->dk);
 		if (rc)
 			return rc;
+		replace = !dst.pending;
 	} else if (dir_there) {
 		if (!r->dir)
 			return ATR_E_KEY_IS_PREFIX; /* EISDIR */
@@ -866,7 +880,7 @@ static int rename_fn(struct atr_core *c, void *arg)
 		if ((rc = meta_obj_delete(c->meta, r->db, r->dk)))
 			return rc;
 	}
-	return fs_rename_locked(c, src.obj.owner, r->sb, r->sk, r->db, r->dk, r->dir);
+	return fs_rename_locked(c, src.obj.owner, r->sb, r->sk, r->db, r->dk, r->dir, replace);
 }
 
 int atr_node_rename(struct atr_core *c, uint64_t parent, const char *name, uint64_t newparent,
@@ -923,7 +937,7 @@ static int shadow_ensure(struct atr_core *c, struct inode *in, int trunc, struct
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
 	struct meta_row row;
 	int rc = row_of(c, in->ino, bucket, key, &row, 0);
-	if (rc == ATR_E_NO_KEY && (trunc || gone)) {
+	if (rc == ATR_E_NO_KEY) {
 		/* Unlinked or replaced while open: it is written all the same,
 		 * and its bytes go nowhere, as an unlinked file's. */
 		if ((rc = c->ufs->ops->stage_open(c->ufs, &in->stage)))
@@ -931,12 +945,12 @@ static int shadow_ensure(struct atr_core *c, struct inode *in, int trunc, struct
 		in->size = 0;
 		in->md5_open = 0;
 		in->dirty = 0;
-		if (!trunc && gone->size &&
-		    (rc = c->ufs->ops->stage_copy(in->stage, gone->f, 0, gone->size))) {
+		uint64_t keep = !trunc && gone ? gone->size : 0;
+		if (keep && (rc = c->ufs->ops->stage_copy(in->stage, gone->f, 0, keep))) {
 			shadow_drop(c, in);
 			return rc;
 		}
-		in->size = trunc ? 0 : gone->size;
+		in->size = keep;
 		return ATR_OK;
 	}
 	if (rc)
@@ -1025,7 +1039,7 @@ static int shadow_commit(struct atr_core *c, struct inode *in)
 	in->stage = NULL; /* object_commit consumes it */
 	rc = object_commit(c, &cm, NULL);
 	shadow_drop(c, in);
-	in->gen++;
+	__atomic_add_fetch(&in->gen, 1, __ATOMIC_RELEASE);
 	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
 }
 
@@ -1042,7 +1056,7 @@ static int file_new(struct atr_core *c, uint64_t ino, int write, struct atr_file
 	}
 	f->c = c;
 	f->write = write;
-	pthread_mutex_init(&f->lock, NULL);
+	pthread_rwlock_init(&f->lock, NULL);
 	struct atr_attr a;
 	atr_node_getattr(c, ino, &a); /* remembered in f->in */
 	*out = f;
@@ -1136,7 +1150,7 @@ static int ghost_open(struct atr_core *c, uint64_t ino, int flags, struct atr_fi
 	}
 	(*f)->ghost = g;
 	(*f)->rd = r;
-	(*f)->rd_gen = (*f)->in->gen;
+	(*f)->rd_gen = __atomic_load_n(&(*f)->in->gen, __ATOMIC_ACQUIRE);
 	return ATR_OK;
 }
 
@@ -1156,9 +1170,9 @@ int atr_node_open(struct atr_core *c, uint64_t ino, int flags, struct atr_file *
 	if (!row.pending && !(flags & ATR_OPEN_TRUNC)) {
 		/* Its bytes as of now: they stay readable if it is unlinked or
 		 * replaced (S3) while open. */
-		pthread_mutex_lock(&(*f)->lock);
+		pthread_rwlock_wrlock(&(*f)->lock);
 		rc = reader_open(*f);
-		pthread_mutex_unlock(&(*f)->lock);
+		pthread_rwlock_unlock(&(*f)->lock);
 		if (rc) {
 			atr_file_close(*f);
 			/* Replaced since row_of: its ghost holds what it was. */
@@ -1207,14 +1221,14 @@ static int read_upto(const struct source *src, uint64_t size, void *buf, size_t 
 	return ATR_OK;
 }
 
-/* Opens the committed version for reading (f->lock held). */
+/* Opens the committed version for reading (f->lock held for writing). */
 static int reader_open(struct atr_file *f)
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
 	struct meta_row row;
 	struct atr_obj o;
 	int rc;
-	f->rd_gen = f->in->gen;
+	f->rd_gen = __atomic_load_n(&f->in->gen, __ATOMIC_ACQUIRE);
 	if (!(rc = row_of(f->c, f->in->ino, bucket, key, &row, 0)) &&
 	    !(rc = atr_get_open(f->c, &su, bucket, key, &o, &f->rd))) {
 		atr_obj_release(&o);
@@ -1231,21 +1245,36 @@ static int reader_open(struct atr_file *f)
 static int read_committed(struct atr_file *f, void *buf, size_t len, uint64_t off, size_t *got)
 {
 	int rc = ATR_OK;
-	pthread_mutex_lock(&f->lock);
-	if (f->rd && f->rd_gen != f->in->gen && !f->ghost) {
-		atr_get_close(f->rd); /* committed through the mount since */
-		f->rd = NULL;
+	pthread_rwlock_rdlock(&f->lock);
+	while (!f->rd || (f->rd_gen != __atomic_load_n(&f->in->gen, __ATOMIC_ACQUIRE) &&
+			  !f->ghost)) {
+		/* None yet, or committed through the mount since: (re)open,
+		 * alone; readers of the same file otherwise run in parallel. */
+		pthread_rwlock_unlock(&f->lock);
+		pthread_rwlock_wrlock(&f->lock);
+		if (!f->rd || (f->rd_gen != __atomic_load_n(&f->in->gen, __ATOMIC_ACQUIRE) &&
+			       !f->ghost)) {
+			struct atr_reader *old = f->rd;
+			f->rd = NULL;
+			rc = reader_open(f);
+			if (rc == ATR_E_NO_KEY && old) {
+				/* Replaced or unlinked since: what it was stays readable. */
+				f->rd = old;
+				rc = ATR_OK;
+			} else if (old) {
+				atr_get_close(old);
+			}
+		}
+		pthread_rwlock_unlock(&f->lock);
+		if (rc)
+			return rc;
+		pthread_rwlock_rdlock(&f->lock);
 	}
-	if (!f->rd)
-		rc = reader_open(f);
 	/* Straight from the file: the kernel's page cache is the mount's
 	 * cache, and a 4 KiB read should cost 4 KiB, not a 1 MiB block. */
-	*got = 0;
-	if (!rc) {
-		struct source src = { f->c, f->rd->f, NULL };
-		rc = read_upto(&src, f->rd->size, buf, len, off, got);
-	}
-	pthread_mutex_unlock(&f->lock);
+	struct source src = { f->c, f->rd->f, NULL };
+	rc = read_upto(&src, f->rd->size, buf, len, off, got);
+	pthread_rwlock_unlock(&f->lock);
 	return rc;
 }
 
@@ -1292,6 +1321,8 @@ int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off
 
 int atr_file_flush(struct atr_file *f)
 {
+	if (!f->write)
+		return ATR_OK; /* a reader's close publishes no one's writes */
 	pthread_mutex_lock(&f->in->lock);
 	int rc = shadow_commit(f->c, f->in);
 	pthread_mutex_unlock(&f->in->lock);
@@ -1309,7 +1340,7 @@ void atr_file_close(struct atr_file *f)
 		f->ghost->refs--;
 		pthread_mutex_unlock(&f->c->nodes->lock);
 	}
-	pthread_mutex_destroy(&f->lock);
+	pthread_rwlock_destroy(&f->lock);
 	inode_put(f->c, f->in);
 	free(f);
 }

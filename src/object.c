@@ -155,6 +155,7 @@ int ensure_parents(struct atr_core *c, const char *bucket, const char *key,
 		dir_row(&r, owner, 1);
 		if ((rc = meta_obj_put(c->meta, bucket, anc, &r)))
 			return rc;
+		node_event(c, bucket, anc, r.obj.ino); /* its parent gains a subdirectory */
 		if (created)
 			touch(c, t, bucket, anc, 1);
 		memcpy(prev, anc, i + 2);
@@ -509,6 +510,8 @@ static int lookup(struct atr_core *c, const struct atr_user *u, const char *buck
 		if (f)
 			c->ufs->ops->close(f);
 		f = NULL;
+		if (rc == ATR_E_NO_KEY && !have)
+			return ATR_E_NO_KEY; /* neither a row nor a file: nothing to sync */
 		if (rc == ATR_OK)
 			atr_obj_release(&row->obj);
 		if (tries == 3)

@@ -104,6 +104,9 @@ struct ufs_ops {
 		       struct ufs_stat *st);
 	/* Capacity of the file system under the UFS (the mount's statfs). */
 	int (*statfs)(struct ufs *u, struct statvfs *out);
+	/* Moves a file over another atomically, as rename(2) does (a crash
+	 * leaves one or the other at to, never neither). */
+	int (*rename_replace)(struct ufs *u, const char *from, const char *to);
 };
 
 struct ufs {

@@ -609,17 +609,27 @@ static int l_part_readdir(struct ufs *u, const char *upload, ufs_dirent_cb cb, v
 	return readdir_at(L(u)->mpufd, upload ? upload : ".", cb, arg);
 }
 
-static int l_rename(struct ufs *u, const char *from, const char *to)
+static int rename_flags(struct ufs *u, const char *from, const char *to, unsigned flags)
 {
 	const char *flast, *tlast;
 	int rootfd = L(u)->rootfd, rc = ATR_OK;
 	int ffd = parent_open(rootfd, from, &flast);
 	int tfd = ffd < 0 ? -1 : parent_open(rootfd, to, &tlast);
-	if (ffd < 0 || tfd < 0 || renameat2(ffd, flast, tfd, tlast, RENAME_NOREPLACE))
+	if (ffd < 0 || tfd < 0 || renameat2(ffd, flast, tfd, tlast, flags))
 		rc = errno == EEXIST ? ATR_E_EXISTS : err_from_errno(errno);
 	parent_close(rootfd, tfd);
 	parent_close(rootfd, ffd);
 	return rc;
+}
+
+static int l_rename(struct ufs *u, const char *from, const char *to)
+{
+	return rename_flags(u, from, to, RENAME_NOREPLACE);
+}
+
+static int l_rename_replace(struct ufs *u, const char *from, const char *to)
+{
+	return rename_flags(u, from, to, 0);
 }
 
 static void l_free(struct ufs *u)
@@ -662,6 +672,7 @@ static const struct ufs_ops local_ops = {
 	.stage_truncate = l_stage_truncate,
 	.utimens = l_utimens,
 	.statfs = l_statfs,
+	.rename_replace = l_rename_replace,
 };
 
 /* Stages left behind by a crash are garbage: nothing refers to them. */

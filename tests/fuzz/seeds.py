@@ -266,6 +266,89 @@ def form_seeds():
          b'--q\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc\r\n--')
 
 
+def delete_seeds():
+    obj = b"<Object><Key>%s</Key></Object>"
+    for name, s in [
+            ("quiet", b'<?xml version="1.0" encoding="UTF-8"?>\n<Delete xmlns='
+             b'"http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet>' + obj % b"a" +
+             b"<Object><Key>b/c</Key><VersionId>null</VersionId></Object></Delete>"),
+            ("escaped", b"<Delete><Quiet>FALSE</Quiet><Object><Key>a&amp;b&#13;&#9; </Key>"
+             b"</Object><Object><Key><![CDATA[<x>]]></Key><VersionId/></Object></Delete>"),
+            ("empty-key", b"<Delete>" + obj % b"" + b"</Delete>"),
+            ("bad-quiet", b"<Delete><Quiet>yes</Quiet>" + obj % b"a" + b"</Delete>"),
+            ("no-objects", b"<Delete><Quiet>true</Quiet></Delete>"),
+            ("latin1", b'<?xml version="1.0" encoding="ISO-8859-1"?><Delete>' + obj % b"\xe9" +
+             b"</Delete>"),
+            ("1000", b"<Delete>" + b"".join(obj % (b"%d" % i) for i in range(1000)) +
+             b"</Delete>"),
+            ("1001", b"<Delete>" + b"".join(obj % (b"%d" % i) for i in range(1001)) +
+             b"</Delete>")]:
+        write("delete", name, s)
+
+
+def tagging_seeds():
+    """mode byte (0 object body, 1 bucket body, 2 x-amz-tagging), then the input."""
+    def tags(pairs):
+        return (b"<Tagging><TagSet>" + b"".join(
+            b"<Tag><Key>%s</Key><Value>%s</Value></Tag>" % kv for kv in pairs) +
+            b"</TagSet></Tagging>")
+    ten = [(b"k%d" % i, b"v") for i in range(10)]
+    for name, mode, s in [
+            ("object", 0, tags([(b"Project", b"Blue"), (b"a&amp;b", b""), (b"\xe2\x82\xac", b"x y")])),
+            ("object-11", 0, tags(ten + [(b"k10", b"v")])),
+            ("bucket-50", 1, tags([(b"k%d" % i, b"v") for i in range(50)])),
+            ("bucket-51", 1, tags([(b"k%d" % i, b"v") for i in range(51)])),
+            ("duplicate", 0, tags([(b"a", b"1"), (b"a", b"2")])),
+            ("no-value", 0, b"<Tagging><TagSet><Tag><Key>a</Key></Tag></TagSet></Tagging>"),
+            ("empty-set", 1, b"<Tagging><TagSet/></Tagging>"),
+            ("control", 0, tags([(b"a&#1;", b"b")])),
+            ("header", 2, b"Project=Blue&a%26b=&%E2%82%AC=x+y&k"),
+            ("header-11", 2, b"&".join(b"k%d=v" % i for i in range(11))),
+            ("header-bad", 2, b"a=%zz"),
+            ("header-long", 2, b"k" * 129 + b"=v&v=" + b"w" * 257)]:
+        write("tagging", name, bytes([mode]) + s)
+
+
+def copy_seeds():
+    """8 bytes of source size (little-endian), then the header value."""
+    size = (1000).to_bytes(8, "little")
+    for name, s in [
+            ("plain", b"/bucket/dir/key.txt"), ("no-slash", b"bucket/key"),
+            ("encoded", b"/bucket/a%20b/%E2%82%AC%3Fq%2F"), ("version-null", b"b/k?versionId=null"),
+            ("version-other", b"b/k?versionId=3HL4kqtJlcpXroDTDmJ"), ("nul", b"b/k%00x"),
+            ("no-key", b"/bucket/"), ("long-bucket", b"a" * 64 + b"/k"), ("bad-escape", b"b/%zz"),
+            ("range", b"bytes=0-999"), ("range-past", b"bytes=500-1000"),
+            ("range-open", b"bytes=5-"), ("range-huge", b"bytes=0-99999999999999999999")]:
+        write("copy", name, size + s)
+
+
+def cond_seeds():
+    """If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, object date."""
+    etag = b'"9a0364b9e99bb480dd25e1f0284c8555"'
+    for name, s in [
+            ("all", b"\n".join([etag, b'W/"x", *', b"Fri, 24 May 2013 00:00:00 GMT",
+                               b"Friday, 24-May-13 00:00:00 GMT", b"Fri May 24 00:00:00 2013"])),
+            ("lists", b'"a", ' + etag + b'\t,W/"b"\n*\n\n\nSun, 06 Nov 1994 08:49:37 GMT'),
+            ("amz", b"20130524T000000Z\n20130231T000000Z\n2013 524T000000Z"),
+            ("zone", b"\n\nFri, 24 May 2013 00:00:00 +0000\nFri, 31 Feb 2013 25:61:61 GMT"),
+            ("unquoted", b"9A0364B9E99BB480DD25E1F0284C8555,\n\"\n,,,"),
+            ("year", b"\n\nMon, 01 Jan 0001 00:00:00 GMT\nFri, 31 Dec 9999 23:59:59 GMT")]:
+        write("cond", name, s)
+
+
+def list_seeds():
+    for name, s in [
+            ("v2", b"list-type=2&max-keys=2&prefix=a%2F&delimiter=%2F&start-after=a%2Fb"
+             b"&continuation-token=atr1.YS9j&fetch-owner=true"),
+            ("v1", b"marker=x&max-keys=1000000000000&prefix=%FF%FF&encoding-type=url"),
+            ("plain-token", b"continuation-token=some%2Fkey&max-keys=0"),
+            ("bad", b"max-keys=-1&continuation-token=atr1.%%%&max-keys=1x"),
+            ("multipart", b"uploads&max-uploads=1001&key-marker=k&upload-id-marker=2~x"
+             b"&max-parts=10&part-number-marker=99999&partNumber=10001"),
+            ("long-token", b"continuation-token=atr1." + b"QUFB" * 342)]:
+        write("list", name, s)
+
+
 if __name__ == "__main__":
     sigv4_seeds()
     chunked_seeds()
@@ -275,3 +358,8 @@ if __name__ == "__main__":
     encoding_seeds()
     mpu_complete_seeds()
     form_seeds()
+    delete_seeds()
+    tagging_seeds()
+    copy_seeds()
+    cond_seeds()
+    list_seeds()

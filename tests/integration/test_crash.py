@@ -21,15 +21,41 @@ requests fail (unacknowledged). The daemon restarts on the same data dir and:
 The observed state then becomes the model for the next round, so later
 rounds crash a daemon that has already been crashed. CRASH_SEED fixes the
 seed (printed on failure with the round).
+
+test_sigkill_rounds_mount (CRASH_MOUNT_ROUNDS rounds, default CRASH_ROUNDS)
+does the same against a daemon with `--mount DIR/mnt`, with MOUNT_WORKERS
+more workers beside the S3 ones: subprocesses (crash_mount_worker.py, so a
+FUSE call that never returns cannot hang the test; each is waited for with
+a bound, then SIGKILLed by PID) that write whole files and close them,
+patch files in place, rename files (over another of their files or to a
+free name, across directories), unlink, and create files they never close.
+A mount operation is acknowledged when close(), rename() or unlink()
+returned; the worker journals each one before and after the call. Half of
+the rounds aim the kill at such a call (the moment its "begin" is read).
+After the SIGKILL the mount is stale; the daemon restarts on the same mount
+point without the harness clearing it, and besides all of the above:
+
+- atriumd detached the stale mount itself (its log says so, exactly one
+  mount is listed at the mount point) and no `pending` row survived;
+- each mount worker's files are all in their last acknowledged state or
+  all in the state of its in-flight operation (a rename: both names or
+  neither; a write: old or new bytes, never torn), through S3 and through
+  the mount alike (same bytes; the directory listings in the mount name
+  exactly the present files); S3's ETag is the MD5 of the bytes;
+- a file created through the mount and never closed exists nowhere: not in
+  S3, not in the mount, not under DATA/ufs.
 """
 import hashlib
+import json
 import os
 import random
 import signal
 import subprocess
+import sys
 import threading
 import time
 
+import conftest
 import s3util
 
 ROUNDS = int(os.environ.get("CRASH_ROUNDS", "24"))
@@ -156,11 +182,28 @@ class Progress:
     def __init__(self):
         self.cv = threading.Condition()
         self.n = 0
+        self.begins = 0
 
     def ack(self):
         with self.cv:
             self.n += 1
             self.cv.notify_all()
+
+    def began(self):
+        with self.cv:
+            self.begins += 1
+            self.cv.notify_all()
+
+    def wait_begin(self, deadline):
+        """Until a mount worker announces its next committing call."""
+        with self.cv:
+            n = self.begins
+            while self.begins == n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.cv.wait(left)
+            return True
 
     def wait_for(self, target, deadline):
         with self.cv:
@@ -203,7 +246,9 @@ def list_uploads(s3, bucket):
     return {u["UploadId"] for u in r.get("Uploads", [])}
 
 
-def check_round(d, s3, bucket, workers, rnd):
+def check_round(d, s3, bucket, workers, rnd, mworkers=(), markers=()):
+    """The invariants after a restart. mworkers: the round's mount workers
+    (MountWorker), markers: the directory markers made through the mount."""
     where = "seed %d round %d" % (SEED, rnd)
     ufs = d.ufs
     # the metadata store
@@ -223,14 +268,24 @@ def check_round(d, s3, bucket, workers, rnd):
             assert got in ok, (where, key, got, ok)
             w.model[key] = got
         w.last_inflight, w.inflight = w.inflight, None
+    if mworkers:
+        check_mount(d, s3, bucket, mworkers, markers, where, rnd)
     # listing <-> files
     listed = list_all(s3, bucket)
-    model = {k: v for w in workers for k, v in w.model.items() if v is not None}
-    assert set(listed) == set(model), (where, sorted(listed), sorted(model))
+    model = {k: v for w in list(workers) + list(mworkers) for k, v in w.model.items()
+             if v is not None}
+    model.update((m, state_of(b"")) for m in markers)
+    assert set(listed) == set(model), (where, sorted(set(listed) ^ set(model)))
     broot = os.path.join(ufs, bucket)
     files = set(s3util.files_under(broot))
-    assert files == set(listed), (where, sorted(files ^ set(listed)))
+    assert files == {k for k in listed if not k.endswith("/")}, (
+        where, sorted(files ^ set(listed)))
+    for m in markers:
+        assert os.path.isdir(os.path.join(broot, m)), (where, m)
     for key, (etag, size) in listed.items():
+        if key.endswith("/"):
+            assert size == 0 and etag == model[key][0], (where, key, etag, size)
+            continue
         assert etag == model[key][0], (where, key, etag, model[key])
         with open(os.path.join(broot, key), "rb") as f:
             data = f.read()
@@ -268,40 +323,322 @@ def check_round(d, s3, bucket, workers, rnd):
         workers[0].done_uploads.append(u["UploadId"])
 
 
-def test_sigkill_rounds(atriumd_factory):
-    rng = random.Random(SEED)
-    d = atriumd_factory("sigv4", "crash", ["--min-part-size", "0"])
-    bucket = s3util.unique_bucket("crash")
-    d.boto3("alice").create_bucket(Bucket=bucket)
+
+
+# -- the mount half -------------------------------------------------------------
+# test_sigkill_rounds_mount runs the same S3 workers against a daemon with
+# --mount, beside MOUNT_WORKERS subprocesses (crash_mount_worker.py) writing,
+# patching, renaming and unlinking their own files through the mount, and
+# leaving some created files open. After the SIGKILL the mount is stale; the
+# daemon restarts on the same mount point and must detach it itself.
+
+MOUNT_ROUNDS = int(os.environ.get("CRASH_MOUNT_ROUNDS", str(ROUNDS)))
+MOUNT_WORKERS = 2
+AIM_AT_COMMIT = 0.5  # rounds whose kill waits for a mount worker's close/rename/unlink
+MOUNT_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "crash_mount_worker.py")
+MOUNT_EXIT_LIMIT = 20.0  # a mount worker must end this soon after the kill
+MOUNT_CHECK_LIMIT = 60.0  # bound on the checks made through the mount
+STALE_MSG = "is a stale mount (a previous atriumd died): detaching it"
+
+
+def mount_keys(t):
+    return ["m%d/f%d" % (t, i) for i in range(4)] + ["m%d/d/g%d" % (t, i) for i in range(2)]
+
+
+def mount_markers(t):
+    return ["m%d/" % t, "m%d/d/" % t]
+
+
+def _state(v):
+    return tuple(v) if v is not None else None
+
+
+class MountWorker:
+    """One crash_mount_worker.py subprocess and the reader of its journal."""
+
+    def __init__(self, tid, d, bucket, seed, model, progress, rnd, killed):
+        self.tid = tid
+        self.d = d
+        self.bucket = bucket
+        self.seed = seed
+        self.model = model          # key -> state or None (every key of the worker)
+        self.progress = progress
+        self.rnd = rnd
+        self.killed = killed        # threading.Event, set just before the SIGKILL
+        self.inflight = None        # changes {key: state} of the op being made
+        self.last_op = None
+        self.held = []              # created, written, never closed: must not exist
+        self.acks = 0
+        self.outcome = None         # after the check: the in-flight op came back "old"/"new"
+        self.held_seen = []
+        self.error = None
+        self.exit_error = None      # errno name of the call the kill failed
+        self.journal = []
+        self.proc = None
+
+    def keys(self):
+        return mount_keys(self.tid)
+
+    def start(self):
+        self.stderr_path = os.path.join(self.d.workdir, "mount-worker-%d.stderr" % self.tid)
+        with open(self.stderr_path, "ab") as err:
+            self.proc = subprocess.Popen([sys.executable, MOUNT_WORKER], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=err)
+        cfg = {"root": self.d.path(self.bucket), "seed": self.seed, "round": self.rnd,
+               "hold_prefix": "m%d/" % self.tid, "limit": 2 * WAIT_LIMIT + 30,
+               "model": {k: self.model.get(k) for k in self.keys()}}
+        self.proc.stdin.write(json.dumps(cfg).encode())
+        self.proc.stdin.close()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            ev = json.loads(line)
+            self.journal.append(ev)
+            kind = ev["ev"]
+            if kind == "begin":
+                self.inflight = {k: _state(v) for k, v in ev["changes"].items()}
+                self.last_op = ev
+                self.progress.began()
+            elif kind == "ack":
+                if self.inflight:
+                    self.model.update(self.inflight)
+                self.inflight = None
+                self.acks += 1
+                self.progress.ack()
+            elif kind == "hold":
+                self.held.append(ev["key"])
+            elif kind == "error":
+                if self.killed.is_set():
+                    self.exit_error = (ev["op"], ev["name"])
+                elif self.error is None:
+                    self.error = "failed before the kill: %r" % ev
+            elif kind == "check" and self.error is None:
+                self.error = "the mount read back other bytes: %r" % ev
+            elif kind == "timeout" and self.error is None:
+                self.error = "ran out of time (no kill?)"
+
+    def finish(self):
+        """After the kill: the worker ends on its own (its FUSE calls fail),
+        or is SIGKILLed (by PID) after MOUNT_EXIT_LIMIT seconds."""
+        try:
+            self.proc.wait(timeout=MOUNT_EXIT_LIMIT)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=STOP_LIMIT)
+            if self.error is None:
+                self.error = "still running %ss after the kill (a hung FUSE call?)" % (
+                    MOUNT_EXIT_LIMIT)
+        self.reader.join(timeout=STOP_LIMIT)
+        if self.reader.is_alive() and self.error is None:
+            self.error = "journal reader stuck"
+        if self.proc.returncode not in (0, -signal.SIGKILL) and self.error is None:
+            with open(self.stderr_path, "rb") as f:
+                self.error = "exited %s: %s" % (self.proc.returncode, f.read()[-4000:])
+
+
+STOP_LIMIT = 15.0
+
+
+def bounded(d, what, fn, limit=MOUNT_CHECK_LIMIT):
+    """fn() in a thread; if it has not returned within limit seconds (a FUSE
+    call hung), SIGKILL the daemon (its mount calls then fail) and fail."""
+    box = {}
+
+    def run():
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 — re-raised below
+            box["error"] = e
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(limit)
+    if t.is_alive():
+        if d.alive():
+            os.kill(d.proc.pid, signal.SIGKILL)
+            d.proc.wait(timeout=STOP_LIMIT)
+        t.join(STOP_LIMIT)
+        raise AssertionError("%s: no answer through the mount in %ss" % (what, limit))
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def check_mount(d, s3, bucket, mworkers, markers, where, rnd):
+    """Each mount worker's keys, through S3 and through the mount."""
+    root = d.path(bucket)
+    for w in mworkers:
+        keys = w.keys()
+        got = {k: observe(s3, bucket, k) for k in keys}
+        # the last acknowledged state, or the in-flight operation's, whole:
+        # a rename is both its names or neither
+        old = {k: w.model.get(k) for k in keys}
+        ok = [old]
+        if w.inflight:
+            new = dict(old)
+            new.update(w.inflight)
+            ok.append(new)
+        w.outcome = None if len(ok) == 1 else "new" if got == ok[1] else "old"
+        if got not in ok:
+            def short(v):
+                return None if v is None else "%s/%d" % (v[1][:8], v[2])
+            table = {k: "got %s, last acked %s, in flight %s" % (
+                short(got[k]), short(old[k]), short(ok[-1][k]) if w.inflight else "-")
+                for k in keys if got[k] != old[k] or ok[-1][k] != old[k]}
+            journal = os.path.join(d.workdir, "mount-worker-%d-round-%d.journal" % (w.tid, rnd))
+            with open(journal, "w") as f:
+                f.write("\n".join(json.dumps(e) for e in w.journal) + "\n")
+            raise AssertionError("%s: mount worker %d: neither the acknowledged state nor the "
+                                 "in-flight operation's, whole; in flight: %s %s; %s "
+                                 "(journal: %s)" % (where, w.tid, w.last_op and w.last_op["op"],
+                                                     w.last_op and {k: short(v) for k, v in
+                                                                    w.inflight.items()}
+                                                     if w.inflight else None, table, journal))
+        for k, v in got.items():  # S3's ETag is the MD5 of the bytes
+            assert v is None or v[0] == '"%s"' % v[1], (where, k, v)
+        # created and never closed: no trace, in S3 or in the mount
+        for k in w.held:
+            assert observe(s3, bucket, k) is None, (where, "held open, yet visible", k)
+
+        def through_mount():
+            out = {}
+            for k in keys + w.held:
+                try:
+                    with open(os.path.join(root, k), "rb") as f:
+                        data = f.read()
+                    out[k] = ('"%s"' % hashlib.md5(data).hexdigest(),
+                              hashlib.md5(data).hexdigest(), len(data))
+                except FileNotFoundError:
+                    out[k] = None
+            names = {}
+            for m in mount_markers(w.tid):
+                names[m] = sorted(os.listdir(os.path.join(root, m)))
+            return out, names
+
+        seen, names = bounded(d, where + " mount reads", through_mount)
+        for k in keys:
+            assert seen[k] == got[k], (where, "mount and S3 disagree", k, seen[k], got[k])
+        for k in w.held:
+            assert seen[k] is None, (where, "held open, yet in the mount", k, seen[k])
+        # the directory listings agree too
+        want = {m: set() for m in mount_markers(w.tid)}
+        want["m%d/" % w.tid].add("d")
+        for k, v in got.items():
+            if v is not None:
+                want[k.rsplit("/", 1)[0] + "/"].add(k.rsplit("/", 1)[1])
+        assert names == {m: sorted(v) for m, v in want.items()}, (where, names, want)
+        w.model.update(got)
+        w.inflight = None
+        w.held_seen, w.held = w.held, []
+
+
+def pending_rows(d):
+    p = subprocess.run(["sqlite3", os.path.join(d.data, "meta.db"),
+                        "SELECT count(*) FROM objects WHERE pending != 0"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return int(p.stdout.strip())
+
+
+def run_rounds(d, bucket, rounds, rng, mount=False):
+    """CRASH rounds against d; returns the kill statistics."""
     models = [{} for _ in range(THREADS)]
     done_uploads = [[] for _ in range(THREADS)]
-    kills = 0
-    for rnd in range(ROUNDS):
+    mmodels = [{k: None for k in mount_keys(t)} for t in range(MOUNT_WORKERS if mount else 0)]
+    markers = [m for t in range(len(mmodels)) for m in mount_markers(t)]
+    if mount:
+        bounded(d, "mkdir", lambda: [os.makedirs(d.path(bucket, m), exist_ok=True)
+                                     for m in markers])
+    stats = {"kills": 0, "mount_inflight": {}, "mount_acks": 0, "held": 0, "exit_errors": {}}
+    for rnd in range(rounds):
         progress = Progress()
+        killed = threading.Event()
         workers = []
         for t in range(THREADS):
             w = Worker(t, d.boto3("alice"), bucket, rng.getrandbits(64), models[t], progress)
             w.done_uploads = done_uploads[t]
             workers.append(w)
+        mworkers = [MountWorker(t, d, bucket, rng.getrandbits(64), mmodels[t], progress, rnd,
+                                killed) for t in range(len(mmodels))]
         target = rng.randint(*KILL_AFTER)
         for w in workers:
             w.start()
+        for w in mworkers:
+            w.start()
         reached = progress.wait_for(target, time.monotonic() + WAIT_LIMIT)
+        if mount and reached and rng.random() < AIM_AT_COMMIT:
+            # aim: kill as a mount worker calls close()/rename()/unlink()
+            progress.wait_begin(time.monotonic() + 5)
+            time.sleep(rng.choice([0, 0, rng.random() * 0.002]))
         for w in workers:
             w.stop.set()
-        errors = [w.error for w in workers if w.error]
+        errors = [w.error for w in workers + mworkers if w.error]
         assert reached or errors, "round %d: %d/%d acknowledged ops in %ss" % (
             rnd, progress.n, target, WAIT_LIMIT)
+        killed.set()
         sigkill(d)
-        kills += 1
+        stats["kills"] += 1
         for w in workers:
             w.join(timeout=60)
             assert not w.is_alive(), "round %d: worker %d stuck" % (rnd, w.tid)
+        for w in mworkers:
+            w.finish()
         errors = [w.error for w in workers if w.error]
+        errors += ["mount worker %d: %s" % (w.tid, w.error) for w in mworkers if w.error]
         assert not errors, ("seed %d round %d" % (SEED, rnd), errors)
-        d.start()  # same data dir, new port
-        check_round(d, d.boto3("alice"), bucket, workers, rnd)
+        if mount:
+            # the mount is stale now; the restart must detach it itself
+            assert conftest.mountinfo_entries(d.mnt), "round %d: mount gone after SIGKILL" % rnd
+            before = d.log_tail(1 << 30).count(STALE_MSG)
+        d.start()  # same data dir, new port (a MountDaemon: same mount point)
+        if mount:
+            ents = conftest.mountinfo_entries(d.mnt)
+            assert len(ents) == 1, ("round %d: stale mount not replaced" % rnd, ents)
+            assert d.log_tail(1 << 30).count(STALE_MSG) == before + 1, (
+                "round %d: the stale mount was not detached by atriumd" % rnd)
+            assert pending_rows(d) == 0, "round %d: pending rows survived the restart" % rnd
+        check_round(d, d.boto3("alice"), bucket, workers, rnd, mworkers, markers)
+        for w in mworkers:
+            stats["mount_acks"] += w.acks
+            stats["held"] += len(w.held_seen)
+            if w.outcome:
+                k = "%s:%s" % (w.last_op["op"], w.outcome)
+                stats["mount_inflight"][k] = stats["mount_inflight"].get(k, 0) + 1
+            if w.exit_error:
+                k = "%s:%s" % w.exit_error
+                stats["exit_errors"][k] = stats["exit_errors"].get(k, 0) + 1
         for t, w in enumerate(workers):
             done_uploads[t] = w.done_uploads
-    assert kills == ROUNDS >= 1
-    print("crash: %d kill points survived" % kills)
+    return stats
+
+
+def test_sigkill_rounds(atriumd_factory):
+    rng = random.Random(SEED)
+    d = atriumd_factory("sigv4", "crash", ["--min-part-size", "0"])
+    bucket = s3util.unique_bucket("crash")
+    d.boto3("alice").create_bucket(Bucket=bucket)
+    stats = run_rounds(d, bucket, ROUNDS, rng)
+    assert stats["kills"] == ROUNDS >= 1
+    print("crash: %d kill points survived" % stats["kills"])
+
+
+def test_sigkill_rounds_mount(mount_factory):
+    """The same, with --mount and mount workers: SIGKILL leaves the mount
+    stale; the restarted daemon detaches it and mounts again."""
+    rng = random.Random(SEED + 1)
+    d = mount_factory("sigv4", "crash-mount", ["--min-part-size", "0"])
+    d.keep_stale = True  # MountDaemon.start must not clear it: atriumd does
+    try:
+        bucket = s3util.unique_bucket("crashm")
+        d.boto3("alice").create_bucket(Bucket=bucket)
+        stats = run_rounds(d, bucket, MOUNT_ROUNDS, rng, mount=True)
+    finally:
+        if not d.alive() and conftest.mountinfo_entries(d.mnt):
+            conftest.force_unmount(d.mnt)
+    assert stats["kills"] == MOUNT_ROUNDS >= 1
+    print("crash (mount): %d kill points survived; %d mount operations acknowledged; "
+          "in flight at the kill: %s; files held open: %d; the killed calls failed with: %s"
+          % (stats["kills"], stats["mount_acks"], stats["mount_inflight"], stats["held"],
+             stats["exit_errors"]))

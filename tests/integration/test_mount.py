@@ -435,6 +435,24 @@ def test_mkdir_rmdir(bdir):
 
 
 # -- files ------------------------------------------------------------------------
+def test_directory_link_counts(bdir, s3):
+    """A directory's st_nlink is 2 plus its subdirectories, through
+    mkdir and rmdir in the mount and directories implied by S3 keys."""
+    bk = os.path.basename(bdir)
+    a = os.path.join(bdir, "a")
+    os.makedirs(os.path.join(a, "b"))
+    os.mkdir(os.path.join(a, "c"))
+    write_file(os.path.join(a, "f"), b"a file is no link")
+    assert os.stat(a).st_nlink == 4
+    assert os.stat(os.path.join(a, "b")).st_nlink == 2
+    assert os.stat(bdir).st_nlink == 3
+    os.rmdir(os.path.join(a, "c"))
+    assert os.stat(a).st_nlink == 3
+    s3.put_object(Bucket=bk, Key="a/implied/deep/x", Body=b"x")
+    assert os.stat(a).st_nlink == 4
+    assert os.stat(os.path.join(bdir, "a", "f")).st_nlink == 1
+
+
 def test_create_write_read_fsync_close(bdir, s3):
     p = os.path.join(bdir, "f")
     fd = os.open(p, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
