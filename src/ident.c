@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -40,6 +41,14 @@ struct atr_idents *atr_idents_load(const char *path)
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		LOG(LOG_ERROR, "credentials: cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	/* Secrets others can read (or write) are not secrets: refuse them. */
+	struct stat st;
+	if (fstat(fileno(f), &st) || (st.st_mode & 077)) {
+		LOG(LOG_ERROR, "credentials: %s is mode %03o: others may read or change the "
+		    "secrets; make it 0600 (chmod 600 %s)", path, (unsigned)(st.st_mode & 0777), path);
+		fclose(f);
 		return NULL;
 	}
 	struct atr_idents *ids = calloc(1, sizeof(*ids));

@@ -48,6 +48,9 @@ struct inode {
 	uint64_t md5_off;
 	uint64_t size;            /* the shadow's */
 	int dirty;                /* the shadow differs from the committed file */
+	int werr;                 /* a write into the shadow failed (ENOSPC...): the
+				   * shadow is never committed; writes and flushes
+				   * fail with it until the inode is let go */
 	int64_t mtime_ns;         /* of the last write into the shadow */
 	uint64_t gen;             /* commits through the mount so far */
 	struct atr_attr last;     /* attributes last seen: an unlinked open file keeps them */
@@ -1023,6 +1026,12 @@ static int shadow_md5(struct atr_core *c, struct inode *in, char etag[ATR_ETAG_M
 /* Commits a dirty shadow (in->lock held). Unlinked meanwhile: dropped. */
 static int shadow_commit(struct atr_core *c, struct inode *in)
 {
+	if (in->werr) {
+		/* It misses a write (and may hold part of it): committing it
+		 * would publish a torn file. The last commit stands. */
+		shadow_drop(c, in);
+		return in->werr;
+	}
 	if (!in->stage || !in->dirty)
 		return ATR_OK;
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2], etag[ATR_ETAG_MAX + 1];
@@ -1299,9 +1308,10 @@ int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off
 	if (!f->write)
 		return ATR_E_ACCESS;
 	pthread_mutex_lock(&in->lock);
-	int rc = shadow_ensure(c, in, 0, f->rd);
-	if (!rc)
-		rc = c->ufs->ops->stage_pwrite(in->stage, buf, len, off);
+	int rc = in->werr;
+	if (!rc && !(rc = shadow_ensure(c, in, 0, f->rd)) &&
+	    (rc = c->ufs->ops->stage_pwrite(in->stage, buf, len, off)))
+		in->werr = rc; /* the shadow is torn: see shadow_commit */
 	if (!rc) {
 		if (in->md5_open && off == in->md5_off && in->md5_off == in->size) {
 			hash_update(&in->md5, buf, len);

@@ -27,4 +27,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		} \
 	} while (0)
 
+/* The input as a NUL-terminated string (malloc'd), or NULL if it is
+ * longer than max or memory runs out. */
+static inline char *fuzz_cstring(const uint8_t *data, size_t size, size_t max)
+{
+	char *s = size > max ? NULL : malloc(size + 1);
+	if (s) {
+		for (size_t i = 0; i < size; i++)
+			s[i] = (char)data[i];
+		s[size] = '\0';
+	}
+	return s;
+}
+
 #endif

@@ -67,13 +67,9 @@ static void check_list(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size > INPUT_MAX)
-		return 0;
-	char *s = malloc(size + 1);
+	char *s = fuzz_cstring(data, size, INPUT_MAX);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	const char *f[5] = { NULL };
 	char *p = s;
 	for (int i = 0; i < 5 && p; i++) {

@@ -100,13 +100,9 @@ static void check_prefix(const char *v)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size > INPUT_MAX)
-		return 0;
-	char *s = malloc(size + 1);
+	char *s = fuzz_cstring(data, size, INPUT_MAX);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = '\0';
 	struct uri_query q;
 	if (uri_query_parse(&q, s) == 0) {
 		for (int i = 0; i < q.n; i++) {

@@ -264,3 +264,13 @@ def composite_checksum(alg, parts):
     base64(H(raw part checksums concatenated)) "-" count."""
     raw = b"".join(base64.b64decode(checksum(alg, p)) for p in parts)
     return "%s-%d" % (checksum(alg, raw), len(parts))
+
+
+def read_fd_to_end(fd, chunk=1 << 20):
+    """Everything left to read from a file descriptor."""
+    out = []
+    while True:
+        b = os.read(fd, chunk)
+        if not b:
+            return b"".join(out)
+        out.append(b)

@@ -9,15 +9,24 @@ not fit, and a completion whose assembly does not fit, fail the same way
 and the upload stays usable (abort reclaims it); with the file system
 filled to the last byte, a write whose only need is metadata space fails
 cleanly or succeeds whole — never a half object.
+
+The same through the mount (issue 7): a daemon on the same kind of tmpfs
+started with --mount (the mount point beside DATA, not on the tmpfs). A
+file written through the mount that does not fit fails with ENOSPC at
+write() or close(), and leaves no object, no file and no stage; an
+overwrite that does not fit keeps the old bytes whole for both doors; the
+daemon goes on serving both doors.
 """
+import errno
 import hashlib
 import os
 import subprocess
 
 import pytest
 
+import conftest
 import s3util
-from conftest import Daemon
+from conftest import Daemon, MountDaemon, force_unmount, mountinfo_entries
 
 SIZE_MB = 16
 MiB = 1024 * 1024
@@ -54,14 +63,14 @@ def assert_507(r):
     assert r.status == 507 and r.error_code() == "InsufficientStorage", r
 
 
-def assert_clean(d, bucket, expect_keys):
+def assert_clean(d, bucket, expect_keys, user="alice"):
     """Listing == expect_keys == files under ufs/<bucket>; staging empty."""
-    s3 = d.boto3("alice")
+    s3 = d.boto3(user)
     listed = {c["Key"]: c["Size"] for c in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
     assert set(listed) == set(expect_keys), listed
     assert set(s3util.files_under(os.path.join(d.ufs, bucket))) == set(expect_keys)
     for k, body in expect_keys.items():
-        r = d.request("GET", "/%s/%s" % (bucket, k), user="alice")
+        r = d.request("GET", "/%s/%s" % (bucket, k), user=user)
         assert r.status == 200 and r.body == body, (k, r.status)
     tmp = os.path.join(d.ufs, ".atrium", "tmp")
     assert not os.path.isdir(tmp) or os.listdir(tmp) == [], os.listdir(tmp)
@@ -179,3 +188,211 @@ def test_filled_to_the_last_byte(small_daemon):
     expect["after"] = b"x" * 1000
     assert_clean(d, b, expect)
     print("filled-disk outcomes:", outcomes)
+
+
+# -- the same through the mount (issue 7) ---------------------------------------
+
+@pytest.fixture
+def small_mount(tmp_path):
+    """A daemon on a SIZE_MB tmpfs DATA, mounted at tmp_path/mnt (not on the
+    tmpfs). Stopped (SIGTERM, the daemon unmounts), then the FUSE mount
+    detached if still listed, then the tmpfs unmounted: in every exit path."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    if not os.path.exists("/dev/fuse"):
+        pytest.skip("/dev/fuse is missing: no FUSE on this machine")
+    data = tmp_path / "data"
+    data.mkdir()
+    mnt = str(tmp_path / "mnt")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dm,mode=0755" % SIZE_MB,
+                    "atrium-enospc", str(data)], check=True, timeout=30)
+    d = None
+    err = None
+    try:
+        d = MountDaemon(tmp_path, "sigv4", "enospc-mount", ["--min-part-size", "0"], mnt)
+        # under mount_watchdog (a hung FUSE request kills it) and the
+        # died-during-the-test check
+        conftest._MOUNT_DAEMONS.append(d)
+        conftest._ALL_DAEMONS.append(d)
+        d.start()
+        yield d
+    finally:
+        try:
+            try:
+                if d is not None:
+                    err = d.stop()
+            finally:
+                if mountinfo_entries(mnt) and not force_unmount(mnt):
+                    err = err or "%s is still mounted" % mnt
+        finally:
+            try:
+                subprocess.run(["umount", str(data)], check=True, timeout=30)
+            finally:
+                for lst in (conftest._MOUNT_DAEMONS, conftest._ALL_DAEMONS):
+                    if d in lst:
+                        lst.remove(d)
+    assert err is None, err + "\n" + d.log_tail()
+
+
+def mount_write(path, data, flags=os.O_CREAT | os.O_TRUNC):
+    """Writes data from offset 0 through the mount in 1 MiB write() calls, then
+    closes. Returns (bytes written, errno of the failed write or None,
+    errno of the failed close or None); any errno other than ENOSPC fails."""
+    fd = os.open(path, os.O_WRONLY | flags, 0o644)
+    cerr = None
+    try:
+        done, werr = write_until_error(fd, data)
+    finally:
+        try:
+            os.close(fd)
+        except OSError as e:
+            cerr = e.errno
+    assert werr in (None, errno.ENOSPC), "write: %s" % errno.errorcode.get(werr, werr)
+    assert cerr in (None, errno.ENOSPC), "close: %s" % errno.errorcode.get(cerr, cerr)
+    return done, werr, cerr
+
+
+def write_until_error(fd, data):
+    """Writes data in 1 MiB write()s until done or one fails: (bytes
+    written, errno of the failure or None)."""
+    done = 0
+    while done < len(data):
+        try:
+            n = os.write(fd, data[done:done + MiB])
+        except OSError as e:
+            return done, e.errno
+        assert n > 0
+        done += n
+    return done, None
+
+
+def mount_read(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return s3util.read_fd_to_end(fd)
+    finally:
+        os.close(fd)
+
+
+def assert_mount_shows(d, bucket, expect_keys):
+    """The mount lists exactly expect_keys in bucket, each with its bytes."""
+    bdir = d.path(bucket)
+    assert sorted(os.listdir(bdir)) == sorted(expect_keys)
+    for k, body in expect_keys.items():
+        assert os.stat(os.path.join(bdir, k)).st_size == len(body), k
+        got = mount_read(os.path.join(bdir, k))
+        assert len(got) == len(body) and got == body, (k, len(got), len(body))
+
+
+@pytest.mark.usefixtures("mount_watchdog")
+def test_mount_write_that_does_not_fit(small_mount):
+    d = small_mount
+    b = s3util.unique_bucket("nospc-mnt")
+    os.mkdir(d.path(b))
+    small = os.urandom(4 * MiB)
+    assert mount_write(d.path(b, "small"), small) == (len(small), None, None)
+    assert_clean(d, b, {"small": small}, user="admin")
+    big = os.urandom(14 * MiB)  # 4 + 14 > 16
+    done, werr, cerr = mount_write(d.path(b, "big"), big)
+    print("mount write of 14 MiB: %d bytes written, write %s, close %s" % (
+        done, werr and errno.errorcode[werr], cerr and errno.errorcode[cerr]))
+    assert werr == errno.ENOSPC or cerr == errno.ENOSPC, "the writer saw no ENOSPC"
+    # no object, no file, no stage; the mount shows no half file
+    assert d.request("HEAD", "/%s/big" % b, user="admin").status == 404
+    assert_clean(d, b, {"small": small}, user="admin")
+    assert_mount_shows(d, b, {"small": small})
+    e = None
+    try:
+        os.stat(d.path(b, "big"))
+    except OSError as x:
+        e = x.errno
+    assert e == errno.ENOENT, e
+    # still serving: a smaller write through the mount, reads through both
+    more = os.urandom(2 * MiB)
+    assert mount_write(d.path(b, "more"), more) == (len(more), None, None)
+    r = d.request("GET", "/%s/more" % b, user="admin")
+    assert r.status == 200 and s3util.etag_md5(r.header("etag")) == hashlib.md5(more).hexdigest()
+    assert_clean(d, b, {"small": small, "more": more}, user="admin")
+    assert_mount_shows(d, b, {"small": small, "more": more})
+    # and the name that failed can be written now that it fits
+    os.unlink(d.path(b, "small"))
+    assert mount_write(d.path(b, "big"), big[:8 * MiB]) == (8 * MiB, None, None)
+    assert_clean(d, b, {"more": more, "big": big[:8 * MiB]}, user="admin")
+    assert_mount_shows(d, b, {"more": more, "big": big[:8 * MiB]})
+    assert d.alive()
+
+
+@pytest.mark.usefixtures("mount_watchdog")
+@pytest.mark.parametrize("how", ["trunc", "in-place"])
+def test_mount_overwrite_that_does_not_fit(small_mount, how):
+    """O_TRUNC: an empty shadow then 14 MiB; in place: the shadow copies the
+    4 MiB first, then 14 MiB written from offset 0. Neither fits beside the
+    committed 4 MiB: the old bytes stay whole for both doors."""
+    d = small_mount
+    b = s3util.unique_bucket("nospc-mow")
+    os.mkdir(d.path(b))
+    old = os.urandom(4 * MiB)
+    assert mount_write(d.path(b, "f"), old) == (len(old), None, None)
+    assert_mount_shows(d, b, {"f": old})  # in the kernel's page cache too
+    big = os.urandom(14 * MiB)
+    flags = os.O_TRUNC if how == "trunc" else 0
+    done, werr, cerr = mount_write(d.path(b, "f"), big, flags)
+    print("mount overwrite (%s) of 14 MiB: %d bytes written, write %s, close %s" % (
+        how, done, werr and errno.errorcode[werr], cerr and errno.errorcode[cerr]))
+    assert werr == errno.ENOSPC or cerr == errno.ENOSPC, "the writer saw no ENOSPC"
+    assert_clean(d, b, {"f": old}, user="admin")
+    assert_mount_shows(d, b, {"f": old})
+    # still serving: an overwrite that fits
+    new = os.urandom(3 * MiB)
+    assert mount_write(d.path(b, "f"), new) == (len(new), None, None)
+    assert_clean(d, b, {"f": new}, user="admin")
+    assert_mount_shows(d, b, {"f": new})
+    assert d.alive()
+
+
+@pytest.mark.usefixtures("mount_watchdog")
+@pytest.mark.parametrize("how", ["new", "overwrite"])
+def test_mount_space_back_before_close(small_mount, how):
+    """The disk fills during a write through the mount, then space comes
+    back (an S3 DELETE) before the writer closes: the shadow missed a write
+    (and holds part of it), so it is never committed — further writes and
+    the close fail with ENOSPC, and S3 keeps no object (new file) or the old
+    bytes (overwrite). Before the fix the close succeeded and published a
+    prefix, longer than what write() had acknowledged."""
+    d = small_mount
+    b = s3util.unique_bucket("nospc-back")
+    os.mkdir(d.path(b))
+    old = os.urandom(4 * MiB)
+    assert mount_write(d.path(b, "f"), old) == (len(old), None, None)
+    filler = os.urandom(3 * MiB)
+    assert d.request("PUT", "/%s/filler" % b, body=filler, user="admin").status == 200
+    name = "g" if how == "new" else "f"
+    big = os.urandom(14 * MiB)  # 4 + 3 + 14 > 16
+    fd = os.open(d.path(b, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    werr2, cerr = None, None
+    try:
+        done, werr = write_until_error(fd, big)
+        assert werr == errno.ENOSPC, werr
+        # space comes back: the file stays failed until it is closed
+        assert d.request("DELETE", "/%s/filler" % b, user="admin").status == 204
+        assert free_bytes(d.data) > 2 * MiB
+        try:
+            os.write(fd, b"x" * 4096)
+        except OSError as e:
+            werr2 = e.errno
+        assert werr2 == errno.ENOSPC, werr2
+    finally:
+        try:
+            os.close(fd)
+        except OSError as e:
+            cerr = e.errno
+    assert cerr == errno.ENOSPC, cerr
+    expect = {"f": old}
+    assert_clean(d, b, expect, user="admin")
+    assert_mount_shows(d, b, expect)
+    # the name is writable again once every descriptor of it is closed
+    assert mount_write(d.path(b, name), big[:5 * MiB]) == (5 * MiB, None, None)
+    expect[name] = big[:5 * MiB]
+    assert_clean(d, b, expect, user="admin")
+    assert_mount_shows(d, b, expect)
+    assert d.alive()

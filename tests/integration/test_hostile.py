@@ -411,3 +411,22 @@ def test_no_request_reads_or_writes_outside_data_dir(hostile):
                     os.symlink(hostile.outside, os.path.join(hostile.broot, "out"))
     finally:
         os.unlink(os.path.join(hostile.broot, "out"))
+
+
+def test_credentials_readable_by_others_refused(tmp_path):
+    """A credentials file others may read or write is refused at start,
+    with a message saying how to fix it; 0600 starts."""
+    import subprocess
+
+    import conftest
+    import s3util
+    creds = tmp_path / "credentials"
+    creds.write_text("AKIDEXAMPLE wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY root\n")
+    for mode in (0o644, 0o640, 0o606):
+        os.chmod(creds, mode)
+        p = subprocess.run([conftest.ATRIUMD, "--data", str(tmp_path / "data"), "--port",
+                            str(s3util.free_port()), "--credentials", str(creds)],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode != 0, oct(mode)
+        assert "0600" in p.stderr and str(creds) in p.stderr, p.stderr
+        assert "wJalrXUtnFEMI" not in p.stderr  # the secret is never logged

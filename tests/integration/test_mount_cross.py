@@ -41,13 +41,7 @@ def read_file(path):
         return f.read()
 
 
-def read_fd_to_end(fd):
-    out = []
-    while True:
-        chunk = os.read(fd, MiB)
-        if not chunk:
-            return b"".join(out)
-        out.append(chunk)
+read_fd_to_end = s3util.read_fd_to_end
 
 
 def s3_get(s3, bk, key):
