@@ -173,6 +173,10 @@ static const char schema[] =
 	POSIX_COLS
 	"  UNIQUE(bucket, key));"
 	/* Extended attributes other than the S3 ones (which live in hdrs). */
+	/* Directories only: a directory's subdirectories (the mount's link
+	 * counts) and the directories metadata sync walks, without a walk of
+	 * every file below. */
+	"CREATE INDEX IF NOT EXISTS objects_dirs ON objects(bucket, key) WHERE is_dir = 1;"
 	"CREATE TABLE IF NOT EXISTS xattrs(ino INTEGER NOT NULL, name TEXT NOT NULL,"
 	"  value BLOB NOT NULL, PRIMARY KEY(ino, name)) WITHOUT ROWID;"
 	"CREATE TRIGGER IF NOT EXISTS xattrs_gone AFTER DELETE ON objects"
