@@ -71,7 +71,96 @@ struct mount {
 	 * the worker's last epoch notification. */
 	uint64_t replies, replies_seen;
 	int epoch_notify; /* the kernel takes FUSE_NOTIFY_INC_EPOCH */
+	mount_observe_fn observe;
+	void *observe_arg;
 };
+
+/* The request this thread is serving: its operation and start, for the
+ * observe hook (each request gets exactly one reply, on its thread). */
+static __thread struct {
+	struct mount *m;
+	const char *op;
+	int64_t t0;
+	int done;
+} cur;
+
+static int64_t mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void op_begin(fuse_req_t req, const char *op)
+{
+	cur.m = fuse_req_userdata(req);
+	cur.op = op;
+	cur.t0 = mono_now();
+	cur.done = 0;
+}
+
+/* The reply is going out: err (an errno, 0 for success), bytes moved. */
+static void op_done(int err, uint64_t in, uint64_t out)
+{
+	if (cur.done || !cur.m || !cur.m->observe)
+		return;
+	cur.done = 1;
+	cur.m->observe(cur.m->observe_arg, cur.op, err, in, out, mono_now() - cur.t0);
+}
+
+/* Every reply of the operations below passes through op_done: these
+ * stand in for libfuse's (each argument evaluated once). */
+static int r_err(fuse_req_t req, int e) { op_done(e, 0, 0); return fuse_reply_err(req, e); }
+static void r_none(fuse_req_t req) { op_done(0, 0, 0); fuse_reply_none(req); }
+static int r_entry(fuse_req_t req, const struct fuse_entry_param *e)
+{
+	op_done(0, 0, 0);
+	return fuse_reply_entry(req, e);
+}
+static int r_create(fuse_req_t req, const struct fuse_entry_param *e,
+		    const struct fuse_file_info *fi)
+{
+	op_done(0, 0, 0);
+	return fuse_reply_create(req, e, fi);
+}
+static int r_attr(fuse_req_t req, const struct stat *st, double t)
+{
+	op_done(0, 0, 0);
+	return fuse_reply_attr(req, st, t);
+}
+static int r_readlink(fuse_req_t req, const char *l)
+{
+	op_done(0, 0, 0);
+	return fuse_reply_readlink(req, l);
+}
+static int r_open(fuse_req_t req, const struct fuse_file_info *fi)
+{
+	op_done(0, 0, 0);
+	return fuse_reply_open(req, fi);
+}
+static int r_write(fuse_req_t req, size_t n) { op_done(0, n, 0); return fuse_reply_write(req, n); }
+static int r_buf(fuse_req_t req, const char *b, size_t n)
+{
+	op_done(0, 0, n);
+	return fuse_reply_buf(req, b, n);
+}
+static int r_statfs(fuse_req_t req, const struct statvfs *sv)
+{
+	op_done(0, 0, 0);
+	return fuse_reply_statfs(req, sv);
+}
+static int r_xattr(fuse_req_t req, size_t n) { op_done(0, 0, 0); return fuse_reply_xattr(req, n); }
+#define fuse_reply_err r_err
+#define fuse_reply_none r_none
+#define fuse_reply_entry r_entry
+#define fuse_reply_create r_create
+#define fuse_reply_attr r_attr
+#define fuse_reply_readlink r_readlink
+#define fuse_reply_open r_open
+#define fuse_reply_write r_write
+#define fuse_reply_buf r_buf
+#define fuse_reply_statfs r_statfs
+#define fuse_reply_xattr r_xattr
 
 /* Set on the threads that serve FUSE requests. */
 static __thread int in_request;
@@ -811,38 +900,80 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	fuse_reply_err(req, rc == ATR_E_NO_KEY ? ENODATA : rc == ATR_E_ACCESS ? EPERM : err_no(rc));
 }
 
+/* Each operation under its name for the observe hook (metrics). */
+#define NAMED(op, params, args) \
+	static void t_##op params { op_begin(req, #op); op_##op args; }
+NAMED(lookup, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
+NAMED(forget, (fuse_req_t req, fuse_ino_t i, uint64_t n), (req, i, n))
+NAMED(forget_multi, (fuse_req_t req, size_t c, struct fuse_forget_data *f), (req, c, f))
+NAMED(getattr, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi), (req, i, fi))
+NAMED(setattr, (fuse_req_t req, fuse_ino_t i, struct stat *a, int t, struct fuse_file_info *fi),
+      (req, i, a, t, fi))
+NAMED(readlink, (fuse_req_t req, fuse_ino_t i), (req, i))
+NAMED(mknod, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t r), (req, p, n, m, r))
+NAMED(mkdir, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m), (req, p, n, m))
+NAMED(unlink, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
+NAMED(rmdir, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
+NAMED(symlink, (fuse_req_t req, const char *l, fuse_ino_t p, const char *n), (req, l, p, n))
+NAMED(rename, (fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np, const char *nn,
+	       unsigned int f), (req, p, n, np, nn, f))
+NAMED(link, (fuse_req_t req, fuse_ino_t i, fuse_ino_t np, const char *nn), (req, i, np, nn))
+NAMED(open, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi), (req, i, fi))
+NAMED(read, (fuse_req_t req, fuse_ino_t i, size_t n, off_t o, struct fuse_file_info *fi),
+      (req, i, n, o, fi))
+NAMED(write, (fuse_req_t req, fuse_ino_t i, const char *b, size_t n, off_t o,
+	      struct fuse_file_info *fi), (req, i, b, n, o, fi))
+NAMED(flush, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi), (req, i, fi))
+NAMED(release, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi), (req, i, fi))
+NAMED(fsync, (fuse_req_t req, fuse_ino_t i, int d, struct fuse_file_info *fi), (req, i, d, fi))
+NAMED(opendir, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi), (req, i, fi))
+NAMED(readdir, (fuse_req_t req, fuse_ino_t i, size_t n, off_t o, struct fuse_file_info *fi),
+      (req, i, n, o, fi))
+NAMED(readdirplus, (fuse_req_t req, fuse_ino_t i, size_t n, off_t o, struct fuse_file_info *fi),
+      (req, i, n, o, fi))
+NAMED(releasedir, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi), (req, i, fi))
+NAMED(fsyncdir, (fuse_req_t req, fuse_ino_t i, int d, struct fuse_file_info *fi), (req, i, d, fi))
+NAMED(statfs, (fuse_req_t req, fuse_ino_t i), (req, i))
+NAMED(setxattr, (fuse_req_t req, fuse_ino_t i, const char *n, const char *v, size_t z, int f),
+      (req, i, n, v, z, f))
+NAMED(getxattr, (fuse_req_t req, fuse_ino_t i, const char *n, size_t z), (req, i, n, z))
+NAMED(listxattr, (fuse_req_t req, fuse_ino_t i, size_t z), (req, i, z))
+NAMED(removexattr, (fuse_req_t req, fuse_ino_t i, const char *n), (req, i, n))
+NAMED(create, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, struct fuse_file_info *fi),
+      (req, p, n, m, fi))
+
 static const struct fuse_lowlevel_ops ops = {
 	.init = op_init,
-	.lookup = op_lookup,
-	.forget = op_forget,
-	.forget_multi = op_forget_multi,
-	.getattr = op_getattr,
-	.setattr = op_setattr,
-	.readlink = op_readlink,
-	.mknod = op_mknod,
-	.mkdir = op_mkdir,
-	.unlink = op_unlink,
-	.rmdir = op_rmdir,
-	.symlink = op_symlink,
-	.rename = op_rename,
-	.link = op_link,
-	.open = op_open,
-	.read = op_read,
-	.write = op_write,
-	.flush = op_flush,
-	.release = op_release,
-	.fsync = op_fsync,
-	.opendir = op_opendir,
-	.readdir = op_readdir,
-	.readdirplus = op_readdirplus,
-	.releasedir = op_releasedir,
-	.fsyncdir = op_fsyncdir,
-	.statfs = op_statfs,
-	.setxattr = op_setxattr,
-	.getxattr = op_getxattr,
-	.listxattr = op_listxattr,
-	.removexattr = op_removexattr,
-	.create = op_create,
+	.lookup = t_lookup,
+	.forget = t_forget,
+	.forget_multi = t_forget_multi,
+	.getattr = t_getattr,
+	.setattr = t_setattr,
+	.readlink = t_readlink,
+	.mknod = t_mknod,
+	.mkdir = t_mkdir,
+	.unlink = t_unlink,
+	.rmdir = t_rmdir,
+	.symlink = t_symlink,
+	.rename = t_rename,
+	.link = t_link,
+	.open = t_open,
+	.read = t_read,
+	.write = t_write,
+	.flush = t_flush,
+	.release = t_release,
+	.fsync = t_fsync,
+	.opendir = t_opendir,
+	.readdir = t_readdir,
+	.readdirplus = t_readdirplus,
+	.releasedir = t_releasedir,
+	.fsyncdir = t_fsyncdir,
+	.statfs = t_statfs,
+	.setxattr = t_setxattr,
+	.getxattr = t_getxattr,
+	.listxattr = t_listxattr,
+	.removexattr = t_removexattr,
+	.create = t_create,
 };
 
 /* ---- mount and unmount ---- */
@@ -899,7 +1030,8 @@ static void clear_stale(const char *dir)
 		LOG(LOG_ERROR, "mount: cannot detach %s: %s", dir, strerror(errno));
 }
 
-struct mount *mount_start(struct atr_core *core, const char *dir, const char *options)
+struct mount *mount_start(struct atr_core *core, const char *dir, const char *options,
+			  mount_observe_fn observe, void *observe_arg)
 {
 	struct mount *m = calloc(1, sizeof(*m));
 	if (!m || !(m->dir = strdup(dir))) {
@@ -907,6 +1039,8 @@ struct mount *mount_start(struct atr_core *core, const char *dir, const char *op
 		return NULL;
 	}
 	m->core = core;
+	m->observe = observe;
+	m->observe_arg = observe_arg;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->more, NULL);
 	pthread_cond_init(&m->done, NULL);

@@ -109,6 +109,14 @@ static void s3_observed(void *arg, const struct s3_done *r)
 	}
 }
 
+/* Mount requests count as door "fuse"; the status is the errno replied. */
+static void fuse_observed(void *arg, const char *op, int err, uint64_t bytes_in,
+			  uint64_t bytes_out, int64_t duration_ns)
+{
+	struct daemon *d = arg;
+	metrics_request(d->metrics, "fuse", op, err, bytes_in, bytes_out, duration_ns);
+}
+
 static int begin_request(struct mg_connection *conn)
 {
 	struct daemon *d = mg_get_user_data(mg_get_context(conn));
@@ -253,7 +261,8 @@ int main(int argc, char **argv)
 		memcpy(&options[n], tls_options, sizeof(tls_options));
 		cb.init_ssl = init_tls;
 	}
-	if (*st.mount && !(mnt = mount_start(d.core, st.mount, st.mount_options)))
+	if (*st.mount &&
+	    !(mnt = mount_start(d.core, st.mount, st.mount_options, fuse_observed, &d)))
 		goto out;
 	mg_init_library(tls ? MG_FEATURES_TLS : 0);
 	ctx = mg_start(&cb, &d, options);

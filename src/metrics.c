@@ -77,7 +77,8 @@ static struct op_slot *op_slot(struct metrics *m, const char *door, const char *
 	return s;
 }
 
-/* The count for status; the last slot is kept for status 1, "other". */
+/* The count for a slot code (status + 2); the last slot is kept for code
+ * 1, "other". */
 static uint64_t *status_count(struct op_slot *s, int status)
 {
 	for (int i = status == 1 ? METRICS_STATUSES - 1 : 0; i < METRICS_STATUSES; i++) {
@@ -103,9 +104,9 @@ void metrics_request(struct metrics *m, const char *door, const char *op, int st
 	struct op_slot *s = op_slot(m, door, op);
 	if (!s)
 		return;
-	if (status <= 0)
-		status = 1; /* 0 marks a free slot */
-	uint64_t *c = status_count(s, status);
+	/* Slots keep status + 2: 0 marks a free slot, 1 "other" (a negative
+	 * status, or a full table); 0 is a status too (the mount's success). */
+	uint64_t *c = status_count(s, status >= 0 && status < (1 << 20) ? status + 2 : 1);
 	if (c)
 		__atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&s->bytes_in, bytes_in, __ATOMIC_RELAXED);
@@ -146,7 +147,7 @@ int metrics_render(struct metrics *m, struct buf *out)
 				continue;
 			char status[16] = "other";
 			if (st > 1)
-				snprintf(status, sizeof(status), "%d", st);
+				snprintf(status, sizeof(status), "%d", st - 2);
 			rc = buf_addf(out, "atrium_requests_total{door=\"%s\",op=\"%s\",status=\"%s\"} %llu\n",
 				      s->door, s->op, status, (unsigned long long)load(&s->st[j].count));
 		}

@@ -3,8 +3,9 @@
  * exposition format (GET /api/v1/metrics).
  *
  * Each finished request is recorded once, by the door that served it
- * (s3 through its observe hook, admin itself), under (door, op): a count
- * per HTTP status, bytes received and sent, and a latency histogram. Series
+ * (s3 through its observe hook, admin itself, the mount with door "fuse"
+ * and the errno replied as status, 0 for success), under (door, op): a
+ * count per status, bytes received and sent, and a latency histogram. Series
  * are created on first use in a fixed table (METRICS_OPS (door, op) pairs,
  * METRICS_STATUSES statuses each; beyond that a request is counted under
  * op "other" / status 0 rather than lost); after that every update is a
@@ -20,7 +21,7 @@
 
 #include "common/buf.h"
 
-#define METRICS_OPS 96
+#define METRICS_OPS 160
 #define METRICS_STATUSES 16
 
 struct metrics;

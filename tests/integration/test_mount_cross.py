@@ -539,3 +539,27 @@ def test_open_never_enoent_while_s3_overwrites(mount_daemon, bk):
     finally:
         t.join(timeout=40)
     assert not errors, "%d opens; %s" % (opens, errors)
+
+
+def test_mount_operations_in_metrics(mount_daemon, bk):
+    """Each FUSE request is counted under door "fuse" by operation and the
+    errno replied (0 for success), with the bytes written."""
+    from test_cli_admin import Session, metric, scrape
+    d = mount_daemon
+    session = Session(d, "admin")
+    _, before = scrape(session)
+    data = os.urandom(300 * 1024)
+    write_file(d.path(bk, "counted"), data)
+    assert read_file(d.path(bk, "counted")) == data
+    assert not os.path.exists(d.path(bk, "no-such-name"))
+    _, after = scrape(session)
+
+    def grew(name, **labels):
+        return metric(after, name, door="fuse", **labels) - metric(before, name, door="fuse",
+                                                                   **labels)
+    assert grew("atrium_requests_total", op="create", status="0") >= 1
+    assert grew("atrium_requests_total", op="flush", status="0") >= 1
+    assert grew("atrium_requests_total", op="write", status="0") >= 1
+    assert grew("atrium_requests_total", op="lookup", status=str(errno.ENOENT)) >= 1
+    assert grew("atrium_request_bytes_in_total", op="write") >= len(data)
+    assert grew("atrium_request_bytes_out_total", op="read") >= len(data)
