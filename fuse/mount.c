@@ -1100,11 +1100,17 @@ void mount_stop(struct mount *m)
 	pthread_mutex_unlock(&m->lock);
 	if (m->se) {
 		fuse_session_exit(m->se);
-		/* Unmounting ends the loop's reads of /dev/fuse. */
-		fuse_session_unmount(m->se);
+		/* Unmounting ends the loop's reads of /dev/fuse (ENODEV). As
+		 * root we detach it ourselves and let the loop end before
+		 * libfuse closes the fd it reads; else libfuse's unmount (and
+		 * its close) has to come first. */
+		if (!m->loop_started || umount2(m->dir, MNT_DETACH))
+			fuse_session_unmount(m->se);
 	}
 	if (m->loop_started)
 		pthread_join(m->loop, NULL);
+	if (m->se)
+		fuse_session_unmount(m->se); /* closes the fd; already unmounted */
 	if (m->worker_started)
 		pthread_join(m->worker, NULL);
 	if (m->se)
