@@ -73,7 +73,40 @@ struct mount {
 	int epoch_notify; /* the kernel takes FUSE_NOTIFY_INC_EPOCH */
 	mount_observe_fn observe;
 	void *observe_arg;
+	/* Open file and directory handles: a release the kernel never sends
+	 * (the session ended first) must not leak them. */
+	pthread_mutex_t hlock;
+	struct handle *handles;
 };
+
+struct handle {
+	struct handle *prev, *next;
+	void (*free)(struct handle *h);
+};
+
+static void handle_add(struct mount *m, struct handle *h, void (*free_fn)(struct handle *))
+{
+	h->free = free_fn;
+	pthread_mutex_lock(&m->hlock);
+	h->prev = NULL;
+	h->next = m->handles;
+	if (m->handles)
+		m->handles->prev = h;
+	m->handles = h;
+	pthread_mutex_unlock(&m->hlock);
+}
+
+static void handle_del(struct mount *m, struct handle *h)
+{
+	pthread_mutex_lock(&m->hlock);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		m->handles = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	pthread_mutex_unlock(&m->hlock);
+}
 
 /* The request this thread is serving: its operation and start, for the
  * observe hook (each request gets exactly one reply, on its thread). */
@@ -381,8 +414,16 @@ static struct atr_cred cred_of(fuse_req_t req)
 
 /* An open file. */
 struct fh {
+	struct handle link; /* first: a handle is its fh */
 	struct atr_file *f;
 };
+
+static void fh_free(struct handle *l)
+{
+	struct fh *h = (struct fh *)l;
+	atr_file_close(h->f);
+	free(h);
+}
 
 /* ---- operations ---- */
 
@@ -556,13 +597,15 @@ static void open_reply(fuse_req_t req, struct atr_file *f, fuse_ino_t ino,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	struct mount *m = fuse_req_userdata(req); /* req is gone once replied to */
 	h->f = f;
+	handle_add(m, &h->link, fh_free);
 	fi->fh = (uintptr_t)h;
 	fi->keep_cache = 1; /* kept right by invalidation */
 	if (create) {
 		struct fuse_entry_param e;
 		entry_of(a, &e);
-		entry_since(fuse_req_userdata(req), since, &e);
+		entry_since(m, since, &e);
 		if (fuse_reply_create(req, &e, fi) == -ENOENT)
 			goto gone;
 	} else if (fuse_reply_open(req, fi) == -ENOENT) {
@@ -570,8 +613,8 @@ static void open_reply(fuse_req_t req, struct atr_file *f, fuse_ino_t ino,
 	}
 	return;
 gone: /* the caller was interrupted: no release will come */
-	atr_file_close(f);
-	free(h);
+	handle_del(m, &h->link);
+	fh_free(&h->link);
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -676,10 +719,9 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
-	M(req);
+	handle_del(M(req), &h->link);
 	atr_file_flush(h->f); /* normally a no-op: flush came first */
-	atr_file_close(h->f);
-	free(h);
+	fh_free(&h->link);
 	fuse_reply_err(req, 0);
 }
 
@@ -690,6 +732,7 @@ struct dent {
 };
 
 struct dirh {
+	struct handle link; /* first: a handle is its dirh */
 	struct dent *v;
 	size_t n, cap;
 	int oom;
@@ -725,6 +768,14 @@ static void dirh_clear(struct dirh *d)
 	d->n = 0;
 }
 
+static void dirh_free(struct handle *l)
+{
+	struct dirh *d = (struct dirh *)l;
+	dirh_clear(d);
+	free(d->v);
+	free(d);
+}
+
 static int dirh_fill(struct mount *m, fuse_ino_t ino, struct dirh *d)
 {
 	dirh_clear(d);
@@ -751,11 +802,12 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, err_ino(rc));
 		return;
 	}
+	struct mount *m = M(req); /* req is gone once replied to */
 	fi->fh = (uintptr_t)d;
+	handle_add(m, &d->link, dirh_free);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
-		dirh_clear(d);
-		free(d->v);
-		free(d);
+		handle_del(m, &d->link);
+		dirh_free(&d->link);
 	}
 }
 
@@ -828,10 +880,8 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dirh *d = (struct dirh *)(uintptr_t)fi->fh;
-	M(req);
-	dirh_clear(d);
-	free(d->v);
-	free(d);
+	handle_del(M(req), &d->link);
+	dirh_free(&d->link);
 	fuse_reply_err(req, 0);
 }
 
@@ -1044,6 +1094,7 @@ struct mount *mount_start(struct atr_core *core, const char *dir, const char *op
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->more, NULL);
 	pthread_cond_init(&m->done, NULL);
+	pthread_mutex_init(&m->hlock, NULL);
 	pthread_rwlockattr_t ra;
 	pthread_rwlockattr_init(&ra);
 	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -1111,6 +1162,12 @@ void mount_stop(struct mount *m)
 		pthread_join(m->loop, NULL);
 	if (m->se)
 		fuse_session_unmount(m->se); /* closes the fd; already unmounted */
+	/* Handles whose release never came: the session is over. */
+	while (m->handles) {
+		struct handle *h = m->handles;
+		m->handles = h->next;
+		h->free(h);
+	}
 	if (m->worker_started)
 		pthread_join(m->worker, NULL);
 	if (m->se)
@@ -1124,6 +1181,7 @@ void mount_stop(struct mount *m)
 	pthread_cond_destroy(&m->more);
 	pthread_cond_destroy(&m->done);
 	pthread_rwlock_destroy(&m->lookups);
+	pthread_mutex_destroy(&m->hlock);
 	free(m->dir);
 	free(m);
 }
