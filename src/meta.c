@@ -579,13 +579,15 @@ int meta_obj_put(struct meta *m, const char *bucket, const char *key, struct met
 	return done(s, rc);
 }
 
-static int exec_bk(struct meta *m, enum stmt_id id, const char *bucket, const char *key)
+/* Runs a statement binding two texts as ?1 and ?2 (bucket and key, or a
+ * row's key and its value). */
+static int exec_bk(struct meta *m, enum stmt_id id, const char *first, const char *second)
 {
 	sqlite3_stmt *s = stmt(m, id);
 	if (!s)
 		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, first, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, second, -1, SQLITE_STATIC);
 	return done(s, sqlite3_step(s));
 }
 
@@ -967,6 +969,23 @@ int meta_obj_tags_put(struct meta *m, uint64_t ino, const char *tags)
 	return done(s, sqlite3_step(s));
 }
 
+/* Steps a bound one-column query: *out is its text (malloc'd), or
+ * ATR_E_NO_KEY without a row. */
+static int text_row(sqlite3_stmt *s, char **out)
+{
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		int err = done(s, rc);
+		return err ? err : ATR_E_NO_KEY;
+	}
+	const char *t = (const char *)sqlite3_column_text(s, 0);
+	if (!(*out = strdup(t ? t : ""))) {
+		done(s, rc);
+		return ATR_E_NOMEM;
+	}
+	return done(s, rc);
+}
+
 int meta_obj_tags_get(struct meta *m, uint64_t ino, char **tags)
 {
 	sqlite3_stmt *s = stmt(m, ST_TAGS_GET);
@@ -974,17 +993,7 @@ int meta_obj_tags_get(struct meta *m, uint64_t ino, char **tags)
 	if (!s)
 		return ATR_E_IO;
 	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		int err = done(s, rc);
-		return err ? err : ATR_E_NO_KEY;
-	}
-	const char *t = (const char *)sqlite3_column_text(s, 0);
-	if (!(*tags = strdup(t ? t : ""))) {
-		done(s, rc);
-		return ATR_E_NOMEM;
-	}
-	return done(s, rc);
+	return text_row(s, tags);
 }
 
 int meta_obj_tags_delete(struct meta *m, uint64_t ino)
@@ -998,12 +1007,7 @@ int meta_obj_tags_delete(struct meta *m, uint64_t ino)
 
 int meta_mpu_tags_put(struct meta *m, const char *upload_id, const char *tags)
 {
-	sqlite3_stmt *s = stmt(m, ST_MPU_TAGS_PUT);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, tags, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
+	return exec_bk(m, ST_MPU_TAGS_PUT, upload_id, tags);
 }
 
 int meta_mpu_tags_get(struct meta *m, const char *upload_id, char **tags)
@@ -1013,27 +1017,12 @@ int meta_mpu_tags_get(struct meta *m, const char *upload_id, char **tags)
 	if (!s)
 		return ATR_E_IO;
 	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		int err = done(s, rc);
-		return err ? err : ATR_E_NO_KEY;
-	}
-	const char *t = (const char *)sqlite3_column_text(s, 0);
-	if (!(*tags = strdup(t ? t : ""))) {
-		done(s, rc);
-		return ATR_E_NOMEM;
-	}
-	return done(s, rc);
+	return text_row(s, tags);
 }
 
 int meta_bucket_tags_put(struct meta *m, const char *bucket, const char *tags)
 {
-	sqlite3_stmt *s = stmt(m, ST_BUCKET_TAGS_PUT);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, tags, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
+	return exec_bk(m, ST_BUCKET_TAGS_PUT, bucket, tags);
 }
 
 int meta_bucket_tags_get(struct meta *m, const char *bucket, char **tags)
@@ -1043,17 +1032,7 @@ int meta_bucket_tags_get(struct meta *m, const char *bucket, char **tags)
 	if (!s)
 		return ATR_E_IO;
 	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		int err = done(s, rc);
-		return err ? err : ATR_E_NO_KEY;
-	}
-	const char *t = (const char *)sqlite3_column_text(s, 0);
-	if (!(*tags = strdup(t ? t : ""))) {
-		done(s, rc);
-		return ATR_E_NOMEM;
-	}
-	return done(s, rc);
+	return text_row(s, tags);
 }
 
 int meta_bucket_tags_delete(struct meta *m, const char *bucket)
