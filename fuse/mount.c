@@ -582,8 +582,9 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
-	M(req);
-	fuse_reply_err(req, EPERM); /* one name per inode (docs/mount.md) */
+	struct atr_attr a;
+	int rc = atr_node_link(M(req)->core, ino, newparent, newname, &a);
+	reply_entry(req, rc, &a);
 }
 
 /* create: reply with the entry a, found when the epoch was since. */

@@ -132,6 +132,8 @@ struct atr_obj {
 	int64_t gid;        /* -1: the owner's primary group */
 	int64_t ctime_ns, atime_ns;
 	uint64_t rdev;
+	uint64_t node;      /* a file with several names (hard links through the
+			     * mount): the ino its inode is known by; else 0 */
 };
 
 void atr_obj_release(struct atr_obj *o);
@@ -578,6 +580,13 @@ int atr_node_symlink(struct atr_core *c, const struct atr_cred *cr, uint64_t par
 int atr_node_readlink(struct atr_core *c, uint64_t ino, char *buf, size_t size);
 int atr_node_unlink(struct atr_core *c, uint64_t parent, const char *name);
 int atr_node_rmdir(struct atr_core *c, uint64_t parent, const char *name);
+/* A second name for file ino (hard link): both are the same inode and
+ * S3 serves the same bytes under both keys; a write through the mount to
+ * either is seen through the other, while an S3 PUT or DELETE of one key
+ * replaces or removes that name only. ATR_E_NOT_SUPPORTED (EPERM) for a
+ * directory or an under-storage without links. */
+int atr_node_link(struct atr_core *c, uint64_t ino, uint64_t newparent, const char *newname,
+		  struct atr_attr *a);
 #define ATR_RENAME_NOREPLACE 1
 /* Replaces a file or an empty directory at the destination unless
  * ATR_RENAME_NOREPLACE (then ATR_E_EXISTS). Buckets cannot be renamed. */

@@ -326,7 +326,7 @@ int atr_bucket_delete(struct atr_core *c, const struct atr_user *u, const char *
 		goto out;
 	struct meta_row root;
 	if (!meta_obj_get(c->meta, name, "", &root, 0))
-		node_event(c, name, "", root.obj.ino);
+		node_event(c, name, "", &root.obj);
 	if ((rc = meta_obj_delete_prefix(c->meta, name, "")) ||
 	    (rc = meta_bucket_delete(c->meta, name))) {
 		meta_rollback(c->meta);

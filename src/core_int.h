@@ -32,9 +32,16 @@ struct atr_core {
 	void *watch_arg;
 };
 
-/* (node.c) The entry bucket/key (row ino) changed: tells the watcher, if
+/* The ino the mount knows row o's inode by (o->node for a file with
+ * several names); its inode number is that plus one. */
+static inline uint64_t obj_node(const struct atr_obj *o)
+{
+	return o->node ? o->node : o->ino;
+}
+
+/* (node.c) The entry bucket/key (row o) changed: tells the watcher, if
  * any. Callable under ns_lock. node_settle: after the locks are released. */
-void node_event(struct atr_core *c, const char *bucket, const char *key, uint64_t ino);
+void node_event(struct atr_core *c, const char *bucket, const char *key, const struct atr_obj *o);
 void node_settle(struct atr_core *c);
 /* The object at bucket/key (row old) is about to be replaced by a new
  * inode: with a mount, its bytes stay readable under its old inode number

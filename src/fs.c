@@ -708,7 +708,7 @@ int fs_rmdir_empty(struct atr_core *c, const char *bucket, const char *dk, int p
 	} else {
 		struct meta_row r;
 		if (!meta_obj_get(c->meta, bucket, dk, &r, 0))
-			node_event(c, bucket, dk, r.obj.ino);
+			node_event(c, bucket, dk, &r.obj);
 		if (!(rc = meta_obj_delete(c->meta, bucket, dk)) && prune)
 			rc = prune_parents(c, bucket, dk, NULL);
 	}
@@ -840,7 +840,7 @@ int fs_rename_locked(struct atr_core *c, const char *owner, const char *sbucket,
 	if (!src.pending && (rc = replace ? c->ufs->ops->rename_replace(c->ufs, from, to)
 					  : c->ufs->ops->rename(c->ufs, from, to)))
 		return rc;
-	node_event(c, sbucket, skey, src.obj.ino);
+	node_event(c, sbucket, skey, &src.obj);
 	/* The UFS moved: from here a failure must move it back. */
 	if (dir) {
 		rc = key_successor(skey, upto, sizeof(upto)) ? ATR_E_INVALID_ARG
@@ -851,7 +851,7 @@ int fs_rename_locked(struct atr_core *c, const char *owner, const char *sbucket,
 	if (!rc)
 		rc = prune_parents(c, sbucket, skey, NULL);
 	if (!rc)
-		node_event(c, dbucket, dkey, src.obj.ino);
+		node_event(c, dbucket, dkey, &src.obj);
 	if (rc && !src.pending && c->ufs->ops->rename(c->ufs, to, from))
 		LOG(LOG_ERROR, "core: rename %s -> %s half done: cannot move it back", from, to);
 	return rc;

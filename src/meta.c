@@ -30,12 +30,13 @@ enum stmt_id {
 	ST_INTENT_CLEAR, ST_INTENT_PUT, ST_INTENT_SCAN,
 	ST_OBJ_BY_INO, ST_OBJ_SET_POSIX, ST_PENDING_CLEAR, ST_SUBDIRS, ST_BUCKET_COUNT,
 	ST_XATTR_GET, ST_XATTR_PUT, ST_XATTR_DELETE, ST_XATTR_LIST,
+	ST_NODE_SET, ST_NODE_SYNC, ST_NODE_COUNT, ST_NODE_NAMES,
 	ST__COUNT
 };
 
 #define ROW_COLS "ino, is_dir, implicit, size, mtime, version, mode, owner, etag, dir_mtime, " \
-		 "gid, ctime, atime, kind, rdev, pending"
-#define ROW_NCOLS 16
+		 "gid, ctime, atime, kind, rdev, pending, node"
+#define ROW_NCOLS 17
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INTENT_CLEAR] = "DELETE FROM intents",
@@ -51,14 +52,26 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BUCKET_LIST_ALL] = "SELECT name, owner, location, ctime FROM buckets ORDER BY name",
 	[ST_OBJ_GET] = "SELECT " ROW_COLS ", hdrs FROM objects WHERE bucket = ?1 AND key = ?2",
 	[ST_OBJ_INSERT] = "INSERT INTO objects(bucket, key, is_dir, implicit, size, mtime, version, "
-			  "mode, owner, etag, dir_mtime, hdrs, gid, ctime, atime, kind, rdev, pending) "
-			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-			  "?16, ?17, ?18)",
+			  "mode, owner, etag, dir_mtime, hdrs, gid, ctime, atime, kind, rdev, pending, "
+			  "node) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+			  "?15, ?16, ?17, ?18, ?19)",
 	[ST_OBJ_UPDATE] = "UPDATE objects SET is_dir = ?3, implicit = ?4, size = ?5, mtime = ?6, "
 			  "version = ?7, mode = ?8, owner = ?9, etag = ?10, dir_mtime = ?11, hdrs = ?12, "
 			  "gid = ?13, ctime = ?14, atime = ?15, kind = ?16, rdev = ?17, pending = ?18 "
-			  "WHERE bucket = ?1 AND key = ?2 RETURNING ino",
-	[ST_OBJ_BY_INO] = "SELECT bucket, key, " ROW_COLS ", hdrs FROM objects WHERE ino = ?1",
+			  "WHERE bucket = ?1 AND key = ?2 RETURNING ino, node",
+	/* The row numbered ?1, or else another name of that inode. */
+	[ST_OBJ_BY_INO] = "SELECT bucket, key, " ROW_COLS ", hdrs FROM objects WHERE ino = ?1 "
+			  "UNION ALL SELECT bucket, key, " ROW_COLS ", hdrs FROM objects "
+			  "WHERE node = ?1 LIMIT 1",
+	[ST_NODE_SET] = "UPDATE objects SET node = ?2 WHERE ino = ?1",
+	/* Every other name of the inode of row ?1 takes its attributes. */
+	[ST_NODE_SYNC] = "UPDATE objects SET size = s.size, mtime = s.mtime, version = s.version, "
+			 "mode = s.mode, owner = s.owner, etag = s.etag, hdrs = s.hdrs, gid = s.gid, "
+			 "ctime = s.ctime, atime = s.atime, kind = s.kind, rdev = s.rdev "
+			 "FROM (SELECT * FROM objects WHERE ino = ?1) AS s "
+			 "WHERE objects.node = s.node AND objects.ino <> s.ino",
+	[ST_NODE_COUNT] = "SELECT count(*) FROM objects WHERE node = ?1",
+	[ST_NODE_NAMES] = "SELECT bucket, key FROM objects WHERE node = ?1 AND ino <> ?2",
 	[ST_OBJ_SET_POSIX] = "UPDATE objects SET mode = ?2, owner = ?3, gid = ?4, ctime = ?5, "
 			     "atime = ?6, mtime = ?7, hdrs = ?8 WHERE ino = ?1",
 	[ST_PENDING_CLEAR] = "DELETE FROM objects WHERE pending = 1",
@@ -146,7 +159,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 #define POSIX_COLS \
 	"  gid INTEGER NOT NULL DEFAULT -1, ctime INTEGER NOT NULL DEFAULT 0," \
 	"  atime INTEGER NOT NULL DEFAULT 0, kind INTEGER NOT NULL DEFAULT 0," \
-	"  rdev INTEGER NOT NULL DEFAULT 0, pending INTEGER NOT NULL DEFAULT 0,"
+	"  rdev INTEGER NOT NULL DEFAULT 0, pending INTEGER NOT NULL DEFAULT 0," \
+	"  node INTEGER,"
 
 /* A store made before the POSIX columns gains them. */
 static const char *const posix_migration[] = {
@@ -157,6 +171,8 @@ static const char *const posix_migration[] = {
 	"ALTER TABLE objects ADD COLUMN rdev INTEGER NOT NULL DEFAULT 0",
 	"ALTER TABLE objects ADD COLUMN pending INTEGER NOT NULL DEFAULT 0",
 };
+/* ...and then the column of hard links. */
+static const char node_migration[] = "ALTER TABLE objects ADD COLUMN node INTEGER";
 
 static const char schema[] =
 	/* The one commit whose rename may not have happened yet (see object_commit). */
@@ -179,8 +195,12 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS objects_dirs ON objects(bucket, key) WHERE is_dir = 1;"
 	"CREATE TABLE IF NOT EXISTS xattrs(ino INTEGER NOT NULL, name TEXT NOT NULL,"
 	"  value BLOB NOT NULL, PRIMARY KEY(ino, name)) WITHOUT ROWID;"
-	"CREATE TRIGGER IF NOT EXISTS xattrs_gone AFTER DELETE ON objects"
-	"  BEGIN DELETE FROM xattrs WHERE ino = old.ino; END;"
+	/* An inode's extended attributes go with its last name. */
+	"DROP TRIGGER IF EXISTS xattrs_gone;"
+	"CREATE TRIGGER xattrs_gone AFTER DELETE ON objects"
+	"  WHEN NOT EXISTS (SELECT 1 FROM objects WHERE node = coalesce(old.node, old.ino))"
+	"  BEGIN DELETE FROM xattrs WHERE ino = coalesce(old.node, old.ino); END;"
+	"CREATE INDEX IF NOT EXISTS objects_nodes ON objects(node) WHERE node IS NOT NULL;"
 	"CREATE TABLE IF NOT EXISTS mpu_uploads("
 	"  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL,"
 	"  owner TEXT NOT NULL, ctime INTEGER NOT NULL, hdrs TEXT);"
@@ -351,6 +371,10 @@ int meta_open(const char *path, struct meta **out)
 		for (size_t i = 0; i < sizeof(posix_migration) / sizeof(*posix_migration); i++)
 			sqlite3_exec(c->db, posix_migration[i], NULL, NULL, NULL);
 	}
+	if (c && sqlite3_exec(c->db, "SELECT node FROM objects LIMIT 0", NULL, NULL, NULL) !=
+			 SQLITE_OK &&
+	    sqlite3_exec(c->db, "SELECT 1 FROM objects LIMIT 0", NULL, NULL, NULL) == SQLITE_OK)
+		sqlite3_exec(c->db, node_migration, NULL, NULL, NULL);
 	if (!c || sqlite3_exec(c->db, schema, NULL, NULL, &err) != SQLITE_OK) {
 		LOG(LOG_ERROR, "meta: schema on %s: %s", path, err ? err : "open failed");
 		sqlite3_free(err);
@@ -492,6 +516,7 @@ static void row_from_stmt(sqlite3_stmt *s, int col, struct meta_row *r)
 	r->obj.kind = (uint32_t)sqlite3_column_int(s, col + 13);
 	r->obj.rdev = (uint64_t)sqlite3_column_int64(s, col + 14);
 	r->pending = sqlite3_column_int(s, col + 15);
+	r->obj.node = (uint64_t)sqlite3_column_int64(s, col + 16); /* NULL: 0 */
 }
 
 static int obj_get(struct meta *m, const char *bucket, const char *key,
@@ -553,6 +578,23 @@ static void bind_row(sqlite3_stmt *s, const char *bucket, const char *key, const
 	sqlite3_bind_int(s, 16, (int)r->obj.kind);
 	sqlite3_bind_int64(s, 17, (int64_t)r->obj.rdev);
 	sqlite3_bind_int(s, 18, r->pending);
+	if (sqlite3_bind_parameter_count(s) >= 19) { /* an update keeps the node */
+		if (r->obj.node)
+			sqlite3_bind_int64(s, 19, (int64_t)r->obj.node);
+		else
+			sqlite3_bind_null(s, 19);
+	}
+}
+
+/* The other names of row ino's inode take its attributes (a no-op for a
+ * file with one name). */
+static int node_sync(struct meta *m, uint64_t ino)
+{
+	sqlite3_stmt *s = stmt(m, ST_NODE_SYNC);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	return done(s, sqlite3_step(s));
 }
 
 int meta_obj_put(struct meta *m, const char *bucket, const char *key, struct meta_row *row)
@@ -564,7 +606,10 @@ int meta_obj_put(struct meta *m, const char *bucket, const char *key, struct met
 	int rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		row->obj.ino = (uint64_t)sqlite3_column_int64(s, 0);
-		return done(s, sqlite3_step(s));
+		row->obj.node = (uint64_t)sqlite3_column_int64(s, 1);
+		if ((rc = done(s, sqlite3_step(s))))
+			return rc;
+		return row->obj.node ? node_sync(m, row->obj.ino) : ATR_OK;
 	}
 	int err = done(s, rc);
 	if (err)
@@ -1137,8 +1182,11 @@ int meta_obj_part_sums_get(struct meta *m, uint64_t ino, uint64_t version, char 
 int meta_intent_set(struct meta *m, const char *stage, const char *path)
 {
 	int rc = exec1(m, ST_INTENT_CLEAR);
-	if (rc)
-		return rc;
+	return rc ? rc : meta_intent_add(m, stage, path);
+}
+
+int meta_intent_add(struct meta *m, const char *stage, const char *path)
+{
 	sqlite3_stmt *s = stmt(m, ST_INTENT_PUT);
 	if (!s)
 		return ATR_E_IO;
@@ -1210,7 +1258,47 @@ int meta_obj_set_posix(struct meta *m, const struct meta_row *row)
 		sqlite3_bind_text(s, 8, row->obj.hdrs, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 8);
+	int rc = done(s, sqlite3_step(s));
+	return rc || !row->obj.node ? rc : node_sync(m, row->obj.ino);
+}
+
+int meta_node_set(struct meta *m, uint64_t ino, uint64_t node)
+{
+	sqlite3_stmt *s = stmt(m, ST_NODE_SET);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	sqlite3_bind_int64(s, 2, (int64_t)node);
 	return done(s, sqlite3_step(s));
+}
+
+int meta_node_count(struct meta *m, uint64_t node)
+{
+	sqlite3_stmt *s = stmt(m, ST_NODE_COUNT);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, (int64_t)node);
+	int rc = sqlite3_step(s);
+	int n = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+	done(s, rc);
+	return n;
+}
+
+int meta_node_names(struct meta *m, uint64_t node, uint64_t except,
+		    int (*cb)(void *arg, const char *bucket, const char *key), void *arg)
+{
+	sqlite3_stmt *s = stmt(m, ST_NODE_NAMES);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)node);
+	sqlite3_bind_int64(s, 2, (int64_t)except);
+	int rc, err = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((err = cb(arg, (const char *)sqlite3_column_text(s, 0),
+			      (const char *)sqlite3_column_text(s, 1))))
+			break;
+	rc = done(s, rc == SQLITE_ROW ? SQLITE_DONE : rc);
+	return err ? err : rc;
 }
 
 int meta_pending_clear(struct meta *m)

@@ -4,7 +4,8 @@
  * Schema (DATA/meta.db):
  *   buckets(name PK, owner, location, ctime, mode)
  *   objects(ino PK AUTOINCREMENT, bucket, key, is_dir, implicit, size,
- *           mtime, version, mode, owner, etag, hdrs, dir_mtime,
+ *           mtime, version, mode, owner, etag, hdrs, dir_mtime, the POSIX
+ *           columns (meta.c) and node (hard links, below),
  *           UNIQUE(bucket, key))
  * Every bucket has a row with key "" (its root directory, implicit). A
  * directory's key ends in '/'. "implicit" marks directories that exist only
@@ -56,6 +57,21 @@ int meta_xattr_put(struct meta *m, uint64_t ino, const char *name, const void *v
 int meta_xattr_delete(struct meta *m, uint64_t ino, const char *name); /* ATR_E_NO_KEY if absent */
 int meta_xattr_list(struct meta *m, uint64_t ino, int (*cb)(void *arg, const char *name),
 		    void *arg);
+/*
+ * Hard links. A file with several names has a row per name, each with
+ * node set to the number of its inode (the ino of the row it was first
+ * linked from, which the mount shows, plus one); node is NULL for a file
+ * with one name. Every write of a row that has a node (meta_obj_put over
+ * it, meta_obj_set_posix) copies its attributes to the other names, so
+ * they never disagree; extended attributes are kept under the node and go
+ * with the last name. meta_obj_by_ino finds a node by any of its names.
+ */
+int meta_node_set(struct meta *m, uint64_t ino, uint64_t node);
+int meta_node_count(struct meta *m, uint64_t node); /* its names; -1 on error */
+/* cb for each name of node other than row except; a non-zero return stops
+ * and is returned. */
+int meta_node_names(struct meta *m, uint64_t node, uint64_t except,
+		    int (*cb)(void *arg, const char *bucket, const char *key), void *arg);
 
 /* Counts and total nanoseconds of point lookups and of transactions. */
 struct meta_stats {
@@ -77,8 +93,9 @@ int meta_bucket_list(struct meta *m, const char *owner, atr_bucket_cb cb, void *
 /* ATR_E_NO_KEY if absent. With want_hdrs, out->obj.hdrs is malloc'd. */
 int meta_obj_get(struct meta *m, const char *bucket, const char *key,
 		 struct meta_row *out, int want_hdrs);
-/* Inserts or replaces the row (keeping its ino); row->obj.version is
- * stored as given. Sets row->obj.ino. */
+/* Inserts or replaces the row (keeping its ino, and its node: a new row
+ * gets row->obj.node); row->obj.version is stored as given. Sets
+ * row->obj.ino and row->obj.node. */
 int meta_obj_put(struct meta *m, const char *bucket, const char *key, struct meta_row *row);
 int meta_obj_delete(struct meta *m, const char *bucket, const char *key);
 /* Deletes every row whose key starts with prefix (prefix itself included). */
@@ -216,10 +233,12 @@ int meta_totals(struct meta *m, struct atr_ns_totals *out);
  * Commit intents: object_commit records "stage S becomes path P" in the
  * same transaction as the row that describes S's bytes, then renames. At
  * start, an intent whose stage still exists is carried out (the rename was
- * lost to a crash); then all are cleared. Only one intent is ever live
- * (commits hold ns_lock), so set replaces whatever was there.
+ * lost to a crash); then all are cleared. Only one commit's intents are
+ * ever live (commits hold ns_lock), so set replaces whatever was there;
+ * add records one more for the same commit (a hard link's other names).
  */
 int meta_intent_set(struct meta *m, const char *stage, const char *path);
+int meta_intent_add(struct meta *m, const char *stage, const char *path);
 int meta_intent_scan(struct meta *m, int (*cb)(void *arg, const char *stage, const char *path),
 		     void *arg);
 int meta_intent_clear(struct meta *m);

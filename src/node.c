@@ -154,7 +154,7 @@ static void parent_of(const char *key, char out[ATR_KEY_MAX + 2], const char **n
 	*len = n - i;
 }
 
-void node_event(struct atr_core *c, const char *bucket, const char *key, uint64_t ino)
+void node_event(struct atr_core *c, const char *bucket, const char *key, const struct atr_obj *o)
 {
 	const struct atr_watch_ops *w = __atomic_load_n(&c->watch, __ATOMIC_ACQUIRE);
 	if (!w)
@@ -174,7 +174,7 @@ void node_event(struct atr_core *c, const char *bucket, const char *key, uint64_
 			return; /* its parent is new too: the kernel knows neither */
 		parent = pr.obj.ino + 1;
 	}
-	w->changed(c->watch_arg, parent, name, ino + 1);
+	w->changed(c->watch_arg, parent, name, obj_node(o) + 1);
 }
 
 void node_settle(struct atr_core *c)
@@ -318,7 +318,7 @@ static void attr_base(struct atr_core *c, const char *bucket, const char *key,
 		      const struct atr_obj *o, struct atr_attr *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->ino = o->ino + 1;
+	a->ino = obj_node(o) + 1;
 	uint32_t type = o->is_dir ? S_IFDIR : o->kind ? o->kind : S_IFREG;
 	a->mode = type | (o->mode & 07777);
 	ids_of(c, o->owner, &a->uid, &a->gid);
@@ -327,6 +327,10 @@ static void attr_base(struct atr_core *c, const char *bucket, const char *key,
 	a->size = o->is_dir ? 4096 : o->size;
 	a->rdev = o->rdev;
 	a->nlink = 1;
+	if (o->node) {
+		int n = meta_node_count(c->meta, o->node);
+		a->nlink = n > 0 ? (uint32_t)n : 1;
+	}
 	if (o->is_dir) {
 		/* ".", its name, and each subdirectory's "..". */
 		char upto[ATR_KEY_MAX + 2];
@@ -858,11 +862,11 @@ static int rename_fn(struct atr_core *c, void *arg)
 	if (file_there) {
 		if (r->dir)
 			return ATR_E_PARENT_IS_OBJECT; /* ENOTDIR */
-		if (dst.obj.ino == src.obj.ino)
-			return ATR_OK;
+		if (obj_node(&dst.obj) == obj_node(&src.obj))
+			return ATR_OK; /* two names of one file: rename(2) does nothing */
 		/* Only its row goes here: its file is replaced by the source's
 		 * in one rename(2), so a crash leaves one or the other. */
-		node_event(c, r->db, r->dk, dst.obj.ino);
+		node_event(c, r->db, r->dk, &dst.obj);
 		int rc = meta_obj_delete(c->meta, r->db, r->dk);
 		if (rc)
 			return rc;
@@ -879,7 +883,7 @@ static int rename_fn(struct atr_core *c, void *arg)
 			return ATR_E_KEY_TOO_LONG;
 		if ((rc = c->ufs->ops->rmdir(c->ufs, path)) && rc != ATR_E_NO_KEY)
 			return rc;
-		node_event(c, r->db, r->dk, dst.obj.ino);
+		node_event(c, r->db, r->dk, &dst.obj);
 		if ((rc = meta_obj_delete(c->meta, r->db, r->dk)))
 			return rc;
 	}
@@ -1044,12 +1048,97 @@ static int shadow_commit(struct atr_core *c, struct inode *in)
 	if (rc || (rc = shadow_md5(c, in, etag)))
 		return rc;
 	struct commit cm = { .user = row.obj.owner, .bucket = bucket, .key = key,
-			     .stage = in->stage, .etag = etag, .ino = in->ino - 1 };
+			     .stage = in->stage, .etag = etag, .ino = row.obj.ino };
 	in->stage = NULL; /* object_commit consumes it */
 	rc = object_commit(c, &cm, NULL);
 	shadow_drop(c, in);
 	__atomic_add_fetch(&in->gen, 1, __ATOMIC_RELEASE);
 	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
+}
+
+/* ---- hard links ---- */
+
+struct link_args {
+	const char *bucket, *key, *db, *dk;
+	uint64_t node;
+};
+
+static int link_fn(struct atr_core *c, void *arg)
+{
+	struct link_args *l = arg;
+	char from[PATH_MAX_UFS], to[PATH_MAX_UFS], alt[ATR_KEY_MAX + 3];
+	struct meta_row src, row;
+	int rc = meta_obj_get(c->meta, l->bucket, l->key, &src, 1);
+	if (rc)
+		return rc;
+	if (obj_node(&src.obj) != l->node || src.pending) {
+		atr_obj_release(&src.obj);
+		return ATR_E_NO_KEY; /* renamed, replaced or unlinked since */
+	}
+	snprintf(alt, sizeof(alt), "%s/", l->dk);
+	if (meta_obj_get(c->meta, l->db, l->dk, &row, 0) == ATR_OK ||
+	    meta_obj_get(c->meta, l->db, alt, &row, 0) == ATR_OK)
+		rc = ATR_E_EXISTS;
+	else if (ufs_path(from, sizeof(from), l->bucket, l->key) ||
+		 ufs_path(to, sizeof(to), l->db, l->dk))
+		rc = ATR_E_KEY_TOO_LONG;
+	else
+		rc = c->ufs->ops->link(c->ufs, from, to);
+	if (rc) {
+		atr_obj_release(&src.obj);
+		return rc;
+	}
+	/* The new name is a row like the first, and the inode's change time
+	 * moves (link(2)); meta_obj_set_posix hands it to every name. */
+	src.obj.node = l->node;
+	src.obj.ctime_ns = time_now_ns();
+	row = src;
+	row.dir_mtime = 0;
+	if ((rc = meta_node_set(c->meta, src.obj.ino, l->node)) ||
+	    (rc = meta_obj_put(c->meta, l->db, l->dk, &row)) ||
+	    (rc = meta_obj_set_posix(c->meta, &src)))
+		c->ufs->ops->unlink(c->ufs, to); /* the transaction rolls back */
+	atr_obj_release(&src.obj);
+	return rc;
+}
+
+int atr_node_link(struct atr_core *c, uint64_t ino, uint64_t newparent, const char *newname,
+		  struct atr_attr *a)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	char db[ATR_BUCKET_MAX + 1], dd[ATR_KEY_MAX + 2], dk[ATR_KEY_MAX + 2];
+	struct meta_row row, dir;
+	int rc;
+	if (!c->ufs->ops->link)
+		return ATR_E_NOT_SUPPORTED;
+	if (newparent == ATR_INO_ROOT)
+		return ATR_E_ACCESS; /* only buckets live at the root */
+	if ((rc = row_of(c, ino, bucket, key, &row, 0)))
+		return rc;
+	if (row.obj.is_dir)
+		return ATR_E_NOT_SUPPORTED; /* EPERM, as link(2) on a directory */
+	if (row.pending) {
+		/* Created and still open, never committed: it becomes an
+		 * object first, so that both names have its bytes. */
+		struct inode *in = inode_get(c, ino);
+		if (!in)
+			return ATR_E_NOMEM;
+		pthread_mutex_lock(&in->lock);
+		rc = shadow_commit(c, in);
+		pthread_mutex_unlock(&in->lock);
+		inode_put(c, in);
+		if (rc || (rc = row_of(c, ino, bucket, key, &row, 0)))
+			return rc;
+		if (row.pending)
+			return ATR_E_NO_KEY;
+	}
+	if ((rc = dir_of(c, newparent, db, dd, &dir)) || (rc = child_key(dd, newname, dk)) ||
+	    (rc = check_free(c, db, dk)))
+		return rc;
+	struct link_args la = { bucket, key, db, dk, ino - 1 };
+	if ((rc = ns_txn(c, link_fn, &la)))
+		return rc;
+	return atr_node_getattr(c, ino, a);
 }
 
 /* ---- open files ---- */
@@ -1241,7 +1330,7 @@ static int reader_open(struct atr_file *f)
 	if (!(rc = row_of(f->c, f->in->ino, bucket, key, &row, 0)) &&
 	    !(rc = atr_get_open(f->c, &su, bucket, key, &o, &f->rd))) {
 		atr_obj_release(&o);
-		if (o.ino + 1 != f->in->ino) {
+		if (obj_node(&o) + 1 != f->in->ino) {
 			/* Replaced between the two lookups: this inode is gone. */
 			atr_get_close(f->rd);
 			f->rd = NULL;

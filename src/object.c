@@ -155,7 +155,7 @@ int ensure_parents(struct atr_core *c, const char *bucket, const char *key,
 		dir_row(&r, owner, 1);
 		if ((rc = meta_obj_put(c->meta, bucket, anc, &r)))
 			return rc;
-		node_event(c, bucket, anc, r.obj.ino); /* its parent gains a subdirectory */
+		node_event(c, bucket, anc, &r.obj); /* its parent gains a subdirectory */
 		if (created)
 			touch(c, t, bucket, anc, 1);
 		memcpy(prev, anc, i + 2);
@@ -288,10 +288,66 @@ void atr_put_abort(struct atr_writer *w)
 	free(w);
 }
 
+/*
+ * The other names of a file with several (hard links) get the new bytes of
+ * a commit too: the stage gets one more name per other name in the staging
+ * area, each with an intent, and after the transaction each is renamed over
+ * its path as the stage is over the committed one. A crash in between is
+ * finished from the intents like any commit.
+ */
+struct relink {
+	char stage[64];
+	char path[PATH_MAX_UFS];
+};
+
+struct relinks {
+	struct atr_core *c;
+	struct ufs_stage *stage;
+	struct relink *v;
+	int n;
+};
+
+static int relink_add(void *arg, const char *bucket, const char *key)
+{
+	struct relinks *rl = arg;
+	struct atr_core *c = rl->c;
+	struct relink *v = realloc(rl->v, (size_t)(rl->n + 1) * sizeof(*v));
+	if (!v)
+		return ATR_E_NOMEM;
+	rl->v = v;
+	struct relink *r = &v[rl->n];
+	int rc;
+	if (ufs_path(r->path, sizeof(r->path), bucket, key))
+		return ATR_E_KEY_TOO_LONG;
+	if (!c->ufs->ops->stage_link)
+		return ATR_E_NOT_SUPPORTED;
+	if ((rc = c->ufs->ops->stage_link(rl->stage, r->stage, sizeof(r->stage))))
+		return rc;
+	rl->n++;
+	return meta_intent_add(c->meta, r->stage, r->path);
+}
+
+/* After the commit (moved: done) or instead of it (still staged: gone). */
+static void relinks_finish(struct atr_core *c, struct relinks *rl, int move)
+{
+	for (int i = 0; i < rl->n; i++) {
+		struct relink *r = &rl->v[i];
+		int rc = move ? c->ufs->ops->stage_recover(c->ufs, r->stage, r->path) : ATR_E_IO;
+		if (rc && move)
+			LOG(LOG_ERROR, "core: the new bytes of %s (a hard link) are not there: %s",
+			    r->path, atr_strerror(rc));
+		if (rc)
+			c->ufs->ops->stage_forget(c->ufs, r->stage);
+	}
+	free(rl->v);
+	rl->v = NULL;
+	rl->n = 0;
+}
+
 /* The commit step shared by every way an object is made (PUT, multipart
  * completion, copy): under ns_lock, inside a transaction. */
 static int commit_locked(struct atr_core *c, const struct commit *cm, struct meta_row *row,
-			 struct touched *touched)
+			 struct touched *touched, struct relinks *rl)
 {
 	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2];
 	struct touched t = { .key = cm->key };
@@ -374,12 +430,16 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 		node_ghost(c, cm->bucket, cm->key, &old);
 		if ((rc = meta_obj_delete(c->meta, cm->bucket, cm->key)))
 			return rc;
+		if (old.obj.node)
+			node_event(c, cm->bucket, cm->key, &old.obj); /* one name fewer */
 		had = 0;
 	}
 	rc = meta_obj_put(c->meta, cm->bucket, cm->key, row);
 	row->obj.hdrs = NULL;
 	if (cm->ino)
 		atr_obj_release(&old.obj);
+	if (!rc && cm->ino && cm->stage && row->obj.node)
+		rc = meta_node_names(c->meta, row->obj.node, row->obj.ino, relink_add, rl);
 	if (!rc && cm->part_sizes) {
 		rc = meta_obj_parts_put(c->meta, row->obj.ino, row->obj.version, cm->part_sizes,
 					cm->nparts);
@@ -399,7 +459,7 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 		rc = meta_obj_tags_delete(c->meta, row->obj.ino);
 	if (rc)
 		return rc;
-	node_event(c, cm->bucket, cm->key, row->obj.ino);
+	node_event(c, cm->bucket, cm->key, &row->obj);
 	*touched = t;
 	return ATR_OK;
 }
@@ -418,16 +478,19 @@ int object_commit(struct atr_core *c, const struct commit *cm, struct atr_obj *o
 	char path[PATH_MAX_UFS];
 	struct meta_row row;
 	struct touched t;
+	struct relinks rl = { .c = c, .stage = cm->stage };
 	int consumed = 0;
 	pthread_mutex_lock(&c->ns_lock);
 	int rc = meta_begin(c->meta);
 	if (!rc) {
-		rc = commit_locked(c, cm, &row, &t);
+		rc = commit_locked(c, cm, &row, &t, &rl);
 		if (rc)
 			meta_rollback(c->meta);
 		else
 			rc = meta_commit(c->meta);
 	}
+	if (rc)
+		relinks_finish(c, &rl, 0);
 	if (!rc && cm->stage) {
 		struct ufs_stat st;
 		consumed = 1; /* stage_commit commits or discards it */
@@ -439,6 +502,7 @@ int object_commit(struct atr_core *c, const struct commit *cm, struct atr_obj *o
 			LOG(LOG_ERROR, "core: rename into %s failed after its commit: %s", path,
 			    atr_strerror(rc));
 		}
+		relinks_finish(c, &rl, 1);
 	}
 	if (!rc && !meta_begin(c->meta)) {
 		touched_done(c, &t, cm->bucket);
@@ -672,7 +736,7 @@ int prune_parents(struct atr_core *c, const char *bucket, const char *key,
 		ufs_path(path, sizeof(path), bucket, dir);
 		if (c->ufs->ops->rmdir(c->ufs, path))
 			break; /* something we do not know of lives there */
-		node_event(c, bucket, dir, r.obj.ino);
+		node_event(c, bucket, dir, &r.obj);
 		int rc = meta_obj_delete(c->meta, bucket, dir);
 		if (rc)
 			return rc;
@@ -716,7 +780,7 @@ int object_delete_locked(struct atr_core *c, const char *bucket, const char *key
 	if (had && (rc = meta_obj_delete(c->meta, bucket, key)))
 		return rc;
 	if (had)
-		node_event(c, bucket, key, r.obj.ino);
+		node_event(c, bucket, key, &r.obj);
 	if (prune && (rc = prune_parents(c, bucket, key, &t)))
 		return rc;
 	touched_done(c, &t, bucket);

@@ -107,6 +107,16 @@ struct ufs_ops {
 	/* Moves a file over another atomically, as rename(2) does (a crash
 	 * leaves one or the other at to, never neither). */
 	int (*rename_replace)(struct ufs *u, const char *from, const char *to);
+	/* Hard links (NULL in drivers that cannot hold them: the mount's
+	 * link fails with EPERM). link gives the file at from a second name
+	 * to (ATR_E_EXISTS if taken); stage_link gives a stage another name
+	 * in the staging area (into name), for stage_recover to move to a
+	 * path, so that one commit can put the same new file under several
+	 * names. */
+	int (*link)(struct ufs *u, const char *from, const char *to);
+	int (*stage_link)(struct ufs_stage *s, char *name, size_t size);
+	/* Removes a name stage_link made that no commit used. */
+	void (*stage_forget)(struct ufs *u, const char *name);
 };
 
 struct ufs {

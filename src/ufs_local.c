@@ -632,6 +632,41 @@ static int l_rename_replace(struct ufs *u, const char *from, const char *to)
 	return rename_flags(u, from, to, 0);
 }
 
+static int l_link(struct ufs *u, const char *from, const char *to)
+{
+	const char *flast, *tlast;
+	int rootfd = L(u)->rootfd, rc = ATR_OK;
+	int fdfd = parent_open(rootfd, from, &flast);
+	int tdfd = fdfd < 0 ? -1 : parent_open(rootfd, to, &tlast);
+	/* Flags 0: a symlink at from is linked as itself, never followed. */
+	if (fdfd < 0 || tdfd < 0 || linkat(fdfd, flast, tdfd, tlast, 0))
+		rc = errno == EEXIST ? ATR_E_EXISTS : err_from_errno(errno);
+	parent_close(rootfd, tdfd);
+	parent_close(rootfd, fdfd);
+	return rc;
+}
+
+static int l_stage_link(struct ufs_stage *s, char *name, size_t size)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned long n = __atomic_add_fetch(&s->u->counter, 1, __ATOMIC_RELAXED);
+		snprintf(name, size, "put-%d-%lu", (int)getpid(), n);
+		if (!linkat(s->u->stagefd, s->name, s->u->stagefd, name, 0))
+			return ATR_OK;
+		if (errno != EEXIST)
+			break;
+	}
+	return err_from_errno(errno);
+}
+
+static int segment_ok(const char *s);
+
+static void l_stage_forget(struct ufs *u, const char *name)
+{
+	if (segment_ok(name))
+		unlinkat(L(u)->stagefd, name, 0);
+}
+
 static void l_free(struct ufs *u)
 {
 	struct ufs_local *l = L(u);
@@ -673,6 +708,9 @@ static const struct ufs_ops local_ops = {
 	.utimens = l_utimens,
 	.statfs = l_statfs,
 	.rename_replace = l_rename_replace,
+	.link = l_link,
+	.stage_link = l_stage_link,
+	.stage_forget = l_stage_forget,
 };
 
 /* Stages left behind by a crash are garbage: nothing refers to them. */

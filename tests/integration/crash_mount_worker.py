@@ -25,7 +25,9 @@ Operations (on the worker's own keys): write a whole file (O_CREAT|O_TRUNC,
 in 1-4 write() calls) and close it; patch a file in place (open r+, read,
 pwrite at an offset, possibly extending, close); rename a file over another
 key (which may exist: replaced) or to a free one, across directories too;
-unlink; create-write-and-hold.
+hard-link a file to a free key; unlink; create-write-and-hold. Names that are
+links of one file (found by inode number at start, then followed) change
+together: a write or patch through one is a change of all of them.
 """
 import errno
 import hashlib
@@ -79,12 +81,33 @@ def main():
     def path(k):
         return os.path.join(root, k)
 
+    # which keys are names of one file: at start by inode number, then as
+    # links, renames and unlinks go
+    try:
+        group = {k: os.stat(path(k)).st_ino for k in keys if model[k] is not None}
+    except OSError as e:  # the daemon may be killed before we start
+        emit({"ev": "error", "op": "stat", "errno": e.errno,
+              "name": errno.errorcode.get(e.errno, "?"), "msg": str(e)})
+        return 0
+    fresh = [0]
+
+    def names_of(k):
+        if k not in group:
+            return [k]
+        return [j for j in keys if model[j] is not None and group.get(j) == group[k]]
+
+    def new_group(k):
+        fresh[0] += 1
+        group[k] = ("new", fresh[0])
+
     while time.monotonic() < deadline:
         r = rng.random()
         present = [k for k in keys if model[k] is not None]
-        op = ("write" if r < 0.35 or not present else
-              "patch" if r < 0.5 else
-              "rename" if r < 0.75 else
+        absent = [k for k in keys if model[k] is None]
+        op = ("write" if r < 0.3 or not present else
+              "patch" if r < 0.45 else
+              "rename" if r < 0.65 else
+              "link" if r < 0.75 and absent else
               "unlink" if r < 0.92 else
               "hold" if len(held) < 3 else "write")
         try:
@@ -95,9 +118,13 @@ def main():
                 write_all(fd, data, rng)
                 # close() commits: the new bytes, whole, or (killed before
                 # it returned) maybe still the old ones
-                emit({"ev": "begin", "op": op, "changes": {k: state_of(data)}})
+                names = names_of(k) if model[k] is not None else [k]
+                emit({"ev": "begin", "op": op, "changes": {j: state_of(data) for j in names}})
                 os.close(fd)
-                model[k] = tuple(state_of(data))
+                if k not in group:
+                    new_group(k)
+                for j in names:
+                    model[j] = tuple(state_of(data))
             elif op == "patch":
                 k = rng.choice(present)
                 fd = os.open(path(k), os.O_RDWR)
@@ -110,21 +137,37 @@ def main():
                 n = os.pwrite(fd, patch, off)
                 if n != len(patch):
                     emit({"ev": "check", "key": k, "short_write": [n, len(patch)]})
-                emit({"ev": "begin", "op": op, "changes": {k: state_of(new)}})
+                names = names_of(k)
+                emit({"ev": "begin", "op": op, "changes": {j: state_of(new) for j in names}})
                 os.close(fd)
-                model[k] = tuple(state_of(new))
+                for j in names:
+                    model[j] = tuple(state_of(new))
             elif op == "rename":
                 src = rng.choice(present)
                 dst = rng.choice([k for k in keys if k != src])
-                emit({"ev": "begin", "op": op, "src": src, "dst": dst,
-                      "changes": {src: None, dst: list(model[src])}})
+                if model[dst] is not None and group.get(dst) == group[src]:
+                    changes = {}  # two names of one file: rename(2) does nothing
+                else:
+                    changes = {src: None, dst: list(model[src])}
+                emit({"ev": "begin", "op": op, "src": src, "dst": dst, "changes": changes})
                 os.rename(path(src), path(dst))
-                model[dst], model[src] = model[src], None
+                if changes:
+                    model[dst], model[src] = model[src], None
+                    group[dst] = group.pop(src)
+            elif op == "link":
+                src = rng.choice(present)
+                dst = rng.choice(absent)
+                emit({"ev": "begin", "op": op, "src": src, "dst": dst,
+                      "changes": {dst: list(model[src])}})
+                os.link(path(src), path(dst))
+                model[dst] = model[src]
+                group[dst] = group[src]
             elif op == "unlink":
                 k = rng.choice(present)
                 emit({"ev": "begin", "op": op, "changes": {k: None}})
                 os.unlink(path(k))
                 model[k] = None
+                group.pop(k, None)
             else:  # hold: created, written, never closed (until the kill)
                 nhold += 1
                 k = "%sh%d_%d" % (cfg["hold_prefix"], cfg["round"], nhold)

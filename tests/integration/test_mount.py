@@ -8,6 +8,7 @@ behind; the two-door tests are in test_mount_cross.py.
 """
 import ctypes
 import errno
+import hashlib
 import json
 import os
 import random
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import time
 
+import botocore.exceptions
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -865,29 +867,160 @@ def test_name_s3_cannot_hold_is_refused(bdir):
 
 
 # -- hard links ------------------------------------------------------------------------
-def test_hard_link_works_or_eperm(bdir):
-    a, b = os.path.join(bdir, "a"), os.path.join(bdir, "b")
+def ufs_ino(mount_daemon, bdir, name):
+    return os.stat(os.path.join(mount_daemon.ufs, os.path.basename(bdir), name)).st_ino
+
+
+def md5_hex(data):
+    return hashlib.md5(data).hexdigest()
+
+
+def test_hard_link_is_one_inode_in_mount_s3_and_ufs(mount_daemon, bdir, s3):
+    bk = os.path.basename(bdir)
+    a, b = os.path.join(bdir, "a"), os.path.join(bdir, "sub", "b")
+    os.mkdir(os.path.dirname(b))
     write_file(a, b"linked bytes")
-    try:
-        os.link(a, b)
-    except OSError as e:
-        assert e.errno == errno.EPERM, "link failed with %s, not EPERM" % ename(e.errno)
-        assert not os.path.lexists(b), "a failed link left the new name behind"
-        assert os.listdir(bdir) == ["a"]
-        assert os.stat(a).st_nlink == 1
-        assert read_file(a) == b"linked bytes"
-        return
-    # hard links are supported: both names are one file
-    assert read_file(b) == b"linked bytes"
+    os.link(a, b)
     sa, sb = os.stat(a), os.stat(b)
     assert sa.st_ino == sb.st_ino
     assert sa.st_nlink == sb.st_nlink == 2
+    assert read_file(b) == b"linked bytes"
+    # S3 serves the same bytes under both keys, and lists both
+    for key in ("a", "sub/b"):
+        r = s3.get_object(Bucket=bk, Key=key)
+        assert r["Body"].read() == b"linked bytes"
+        assert s3util.etag_md5(r["ETag"]) == md5_hex(b"linked bytes")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bk)["Contents"]]
+    assert keys == ["a", "sub/", "sub/b"]  # mkdir made a directory marker
+    # ...and under DATA/ufs the two names are one file
+    assert ufs_ino(mount_daemon, bdir, "a") == ufs_ino(mount_daemon, bdir, "sub/b")
+    assert sorted(os.listdir(bdir)) == ["a", "sub"]
+
+
+def test_hard_link_write_through_one_name_is_seen_through_the_other(mount_daemon, bdir, s3):
+    bk = os.path.basename(bdir)
+    a, b, c = (os.path.join(bdir, n) for n in ("a", "b", "c"))
+    write_file(a, b"linked bytes")
+    os.link(a, b)
+    os.link(b, c)
+    assert os.stat(a).st_nlink == 3
     fd = os.open(b, os.O_WRONLY)
     try:
         os.pwrite(fd, b"LINKED", 0)
     finally:
         os.close(fd)
-    assert read_file(a) == b"LINKED bytes"
+    for p in (a, b, c):
+        assert read_file(p) == b"LINKED bytes", p
+    for key in ("a", "b", "c"):
+        r = s3.get_object(Bucket=bk, Key=key)
+        assert r["Body"].read() == b"LINKED bytes", key
+        assert s3util.etag_md5(r["ETag"]) == md5_hex(b"LINKED bytes"), key
+    inos = {ufs_ino(mount_daemon, bdir, n) for n in ("a", "b", "c")}
+    assert len(inos) == 1, "a commit re-links every name to the new bytes"
+    # a reader open through one name sees a write through another once closed
+    with open(c, "rb") as r:
+        write_file(a, b"rewritten through a")
+        assert r.read() == b"rewritten through a"
+    # attributes and extended attributes are the inode's
+    os.chmod(a, 0o600)
+    os.setxattr(b, "user.s3.content_type", b"text/x-linked")
+    os.setxattr(b, "user.note", b"kept")
+    for p in (a, b, c):
+        assert stat.S_IMODE(os.stat(p).st_mode) == 0o600, p
+        assert os.getxattr(p, "user.note") == b"kept", p
+    for key in ("a", "b", "c"):
+        assert s3.head_object(Bucket=bk, Key=key)["ContentType"] == "text/x-linked", key
+    # truncate through one name
+    os.truncate(c, 3)
+    assert read_file(a) == b"rew"
+    assert s3.get_object(Bucket=bk, Key="b")["Body"].read() == b"rew"
+
+
+def test_hard_link_unlink_rename_and_s3_replace(mount_daemon, bdir, s3):
+    bk = os.path.basename(bdir)
+    a, b, c = (os.path.join(bdir, n) for n in ("a", "b", "c"))
+    write_file(a, b"shared")
+    os.link(a, b)
+    ino = os.stat(a).st_ino
+    os.setxattr(a, "user.note", b"stays")
+    # unlink of the first name: the inode lives on under the other, whole
     os.unlink(a)
+    st = os.stat(b)
+    assert (st.st_ino, st.st_nlink) == (ino, 1)
+    assert read_file(b) == b"shared"
+    assert os.getxattr(b, "user.note") == b"stays"
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3.head_object(Bucket=bk, Key="a")
+    # rename(2) of one name over another name of the same file does nothing
+    os.link(b, c)
+    os.rename(b, c)
+    assert sorted(os.listdir(bdir)) == ["b", "c"]
+    assert os.stat(c).st_nlink == 2
+    # rename keeps the inode and its links
+    os.rename(c, a)
+    sa = os.stat(a)
+    assert (sa.st_ino, sa.st_nlink) == (ino, 2)
+    # an S3 PUT replaces that key only: the other name keeps the old bytes
+    s3.put_object(Bucket=bk, Key="a", Body=b"new object")
+    assert read_file(a) == b"new object"
+    assert os.stat(a).st_ino != ino
+    sb = os.stat(b)
+    assert (sb.st_ino, sb.st_nlink) == (ino, 1)
+    assert read_file(b) == b"shared"
+    assert ufs_ino(mount_daemon, bdir, "a") != ufs_ino(mount_daemon, bdir, "b")
+    # an S3 DELETE removes one name
+    os.link(b, c)
+    assert os.stat(b).st_nlink == 2
+    s3.delete_object(Bucket=bk, Key="c")
+    assert not os.path.exists(c)
     assert os.stat(b).st_nlink == 1
-    assert read_file(b) == b"LINKED bytes"
+    assert read_file(b) == b"shared"
+
+
+def test_hard_link_errors(mount_daemon, bdir):
+    bk = os.path.basename(bdir)
+    a, b = os.path.join(bdir, "a"), os.path.join(bdir, "b")
+    d = os.path.join(bdir, "d")
+    write_file(a, b"x")
+    write_file(b, b"y")
+    os.mkdir(d)
+    assert oserr(os.link, a, b) == errno.EEXIST
+    assert oserr(os.link, a, d) == errno.EEXIST
+    assert oserr(os.link, d, os.path.join(bdir, "d2")) == errno.EPERM
+    assert oserr(os.link, os.path.join(bdir, "nope"), os.path.join(bdir, "n2")) == errno.ENOENT
+    assert oserr(os.link, a, mount_daemon.path("at-the-root")) == errno.EACCES
+    bad = os.fsencode(bdir) + b"/bad\xff\xfename"
+    assert oserr(os.link, a, bad) == errno.EINVAL
+    assert sorted(os.listdir(bdir)) == ["a", "b", "d"]
+    assert os.stat(a).st_nlink == os.stat(b).st_nlink == 1
+    assert sorted(os.listdir(os.path.join(mount_daemon.ufs, bk))) == ["a", "b", "d"]
+
+
+def test_hard_link_of_a_file_still_open_from_create(bdir, s3):
+    bk = os.path.basename(bdir)
+    a, b = os.path.join(bdir, "a"), os.path.join(bdir, "b")
+    fd = os.open(a, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        os.write(fd, b"first")
+        os.link(a, b)  # the new file becomes an object first
+        assert read_file(b) == b"first"
+        os.write(fd, b" and more")
+    finally:
+        os.close(fd)
+    for key in ("a", "b"):
+        assert s3.get_object(Bucket=bk, Key=key)["Body"].read() == b"first and more", key
+
+
+def test_hard_link_survives_restart(mount_factory):
+    d = mount_factory(name="links")
+    os.mkdir(d.path("links"))
+    a, b = d.path("links", "a"), d.path("links", "b")
+    write_file(a, b"persisted")
+    os.link(a, b)
+    ino = os.stat(a).st_ino
+    d.restart()
+    sa, sb = os.stat(a), os.stat(b)
+    assert sa.st_ino == sb.st_ino == ino
+    assert sa.st_nlink == 2
+    write_file(b, b"after restart")
+    assert read_file(a) == b"after restart"

@@ -192,6 +192,52 @@ static void test_rename_does_not_follow(void **state)
 	assert_int_equal(ops->stat(f->u, "b/moved", &st), ATR_OK);
 }
 
+/* Hard links: never from or to a path through a symlink; a symlink in last
+ * place is linked as itself; a stage's extra names move like the stage. */
+static void test_hard_links_do_not_follow(void **state)
+{
+	struct fixture *f = *state;
+	const struct ufs_ops *ops = f->u->ops;
+	struct ufs_stage *s;
+	struct ufs_stat st, st2;
+	char name[64];
+
+	assert_int_equal(ops->stage_open(f->u, &s), ATR_OK);
+	assert_int_equal(ops->stage_commit(s, "b/real/mine", &st), ATR_OK);
+	for (size_t i = 0; i < NESCAPES; i++) {
+		if (ops->link(f->u, "b/real/mine", escapes[i]) == ATR_OK)
+			fail_msg("link to %s succeeded", escapes[i]);
+		if (ops->link(f->u, escapes[i], "b/real/stolen") == ATR_OK)
+			fail_msg("link from %s succeeded", escapes[i]);
+	}
+	assert_int_equal(ops->stat(f->u, "b/real/stolen", &st), ATR_E_NO_KEY);
+	outside_untouched(f);
+	assert_int_equal(ops->link(f->u, "b/flink", "b/real/flink2"), ATR_OK);
+	assert_int_equal(ops->stat(f->u, "b/real/flink2", &st), ATR_OK);
+	assert_false(st.is_reg); /* the symlink itself */
+	/* within the root it links, and a taken name is refused */
+	assert_int_equal(ops->link(f->u, "b/real/mine", "b/two"), ATR_OK);
+	assert_int_equal(ops->link(f->u, "b/real/mine", "b/two"), ATR_E_EXISTS);
+	assert_int_equal(ops->stat(f->u, "b/real/mine", &st), ATR_OK);
+	assert_int_equal(ops->stat(f->u, "b/two", &st2), ATR_OK);
+	assert_int_equal(st.ino, st2.ino);
+	/* one new file under two names: the stage and a second name of it */
+	assert_int_equal(ops->stage_open(f->u, &s), ATR_OK);
+	assert_int_equal(ops->stage_write(s, "v2", 2), ATR_OK);
+	assert_int_equal(ops->stage_link(s, name, sizeof(name)), ATR_OK);
+	assert_int_equal(ops->stage_commit(s, "b/real/mine", &st), ATR_OK);
+	assert_int_equal(ops->stage_recover(f->u, name, "b/two"), ATR_OK);
+	assert_int_equal(ops->stat(f->u, "b/two", &st2), ATR_OK);
+	assert_int_equal(st.ino, st2.ino);
+	assert_int_equal(st2.size, 2);
+	/* and a name no commit used is removed */
+	assert_int_equal(ops->stage_open(f->u, &s), ATR_OK);
+	assert_int_equal(ops->stage_link(s, name, sizeof(name)), ATR_OK);
+	ops->stage_abort(s);
+	ops->stage_forget(f->u, name);
+	assert_int_equal(ops->stage_recover(f->u, name, "b/three"), ATR_E_NO_KEY);
+}
+
 static void test_links_themselves_are_replaced_or_removed(void **state)
 {
 	struct fixture *f = *state;
@@ -296,6 +342,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reads_do_not_follow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writes_do_not_follow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rename_does_not_follow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hard_links_do_not_follow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links_themselves_are_replaced_or_removed,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ordinary_paths_work, setup, teardown),
