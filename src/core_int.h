@@ -108,9 +108,11 @@ struct commit {
 	int nparts;
 	const char *part_sums;   /* their checksums, '\n'-separated, or NULL */
 	const char *tags;        /* the object's tags; NULL or "" for none */
-	/* Non-zero (the mount): new bytes for this inode, which must still
-	 * be at the key (else ATR_E_NO_KEY) and keeps its owner, mode,
-	 * headers, tags and extended attributes. */
+	/* Non-zero (the mount): new bytes for this inode (its node: see
+	 * obj_node), under whatever names it has when the commit happens
+	 * (bucket and key are then only the caller's guess; ATR_E_NO_KEY if
+	 * it has none left); it keeps its owner, mode, headers, tags and
+	 * extended attributes. */
 	uint64_t ino;
 	/* Non-NULL (the mount): a new entry's mode, gid, kind and rdev. */
 	const struct atr_obj *posix;

@@ -1048,7 +1048,7 @@ static int shadow_commit(struct atr_core *c, struct inode *in)
 	if (rc || (rc = shadow_md5(c, in, etag)))
 		return rc;
 	struct commit cm = { .user = row.obj.owner, .bucket = bucket, .key = key,
-			     .stage = in->stage, .etag = etag, .ino = row.obj.ino };
+			     .stage = in->stage, .etag = etag, .ino = in->ino - 1 };
 	in->stage = NULL; /* object_commit consumes it */
 	rc = object_commit(c, &cm, NULL);
 	shadow_drop(c, in);

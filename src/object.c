@@ -362,7 +362,7 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 		return ATR_E_KEY_TOO_LONG;
 
 	int had = meta_obj_get(c->meta, cm->bucket, cm->key, &old, cm->ino != 0) == ATR_OK;
-	if (cm->ino && (!had || old.obj.ino != cm->ino)) {
+	if (cm->ino && (!had || obj_node(&old.obj) != cm->ino)) {
 		if (had)
 			atr_obj_release(&old.obj);
 		return ATR_E_NO_KEY; /* unlinked or renamed away meanwhile */
@@ -473,15 +473,26 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
  * and a crash after it is finished at the next start from the intent
  * (atr_core_open), so the row and the file always agree.
  */
-int object_commit(struct atr_core *c, const struct commit *cm, struct atr_obj *out)
+int object_commit(struct atr_core *c, const struct commit *given, struct atr_obj *out)
 {
-	char path[PATH_MAX_UFS];
+	char path[PATH_MAX_UFS], bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
 	struct meta_row row;
 	struct touched t;
+	struct commit named = *given;
+	const struct commit *cm = &named;
 	struct relinks rl = { .c = c, .stage = cm->stage };
 	int consumed = 0;
 	pthread_mutex_lock(&c->ns_lock);
-	int rc = meta_begin(c->meta);
+	int rc = ATR_OK;
+	if (cm->ino) {
+		/* The inode's name now (a rename or an S3 write to one of its
+		 * names may have come since the caller looked). */
+		rc = meta_obj_by_ino(c->meta, cm->ino, bucket, key, &row, 0);
+		named.bucket = bucket;
+		named.key = key;
+	}
+	if (!rc)
+		rc = meta_begin(c->meta);
 	if (!rc) {
 		rc = commit_locked(c, cm, &row, &t, &rl);
 		if (rc)

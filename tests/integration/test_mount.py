@@ -977,6 +977,27 @@ def test_hard_link_unlink_rename_and_s3_replace(mount_daemon, bdir, s3):
     assert read_file(b) == b"shared"
 
 
+def test_hard_link_write_lands_on_the_names_left(bdir, s3):
+    """A file open for writing through name a, whose name a is then taken
+    by an S3 PUT (or renamed away): close() commits to the inode's names
+    as they are at that moment."""
+    bk = os.path.basename(bdir)
+    a, b, c = (os.path.join(bdir, n) for n in ("a", "b", "c"))
+    write_file(a, b"original")
+    os.link(a, b)
+    fd = os.open(a, os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(fd, b"through the mount")
+        s3.put_object(Bucket=bk, Key="a", Body=b"through S3")
+        os.rename(b, c)
+    finally:
+        os.close(fd)
+    assert read_file(a) == b"through S3"
+    assert read_file(c) == b"through the mount"
+    assert s3.get_object(Bucket=bk, Key="c")["Body"].read() == b"through the mount"
+    assert s3.get_object(Bucket=bk, Key="a")["Body"].read() == b"through S3"
+
+
 def test_hard_link_errors(mount_daemon, bdir):
     bk = os.path.basename(bdir)
     a, b = os.path.join(bdir, "a"), os.path.join(bdir, "b")
