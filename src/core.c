@@ -17,7 +17,9 @@
 static int recover_intent(void *arg, const char *stage, const char *path)
 {
 	struct atr_core *c = arg;
-	if (c->ufs->ops->stage_recover(c->ufs, stage, path) == ATR_OK)
+	if (*stage == '/') /* a rename's: "/FROM" (see fs_rename_locked) */
+		fs_move_recover(c, stage + 1, path);
+	else if (c->ufs->ops->stage_recover(c->ufs, stage, path) == ATR_OK)
 		LOG(LOG_INFO, "core: finished the commit of %s that a crash interrupted", path);
 	return 0;
 }
@@ -122,7 +124,8 @@ void owner_of_uid(struct atr_core *c, uid_t uid, char out[ATR_USER_MAX + 1])
 		snprintf(out, ATR_USER_MAX + 1, "%u", (unsigned)uid);
 }
 
-int ns_txn(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg), void *arg)
+int ns_txn_then(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg),
+		void (*then)(struct atr_core *c, void *arg, int committed), void *arg)
 {
 	pthread_mutex_lock(&c->ns_lock);
 	int rc = meta_begin(c->meta);
@@ -133,8 +136,15 @@ int ns_txn(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg), void *a
 		else
 			rc = meta_commit(c->meta);
 	}
+	if (then)
+		then(c, arg, rc == ATR_OK);
 	pthread_mutex_unlock(&c->ns_lock);
 	return rc;
+}
+
+int ns_txn(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg), void *arg)
+{
+	return ns_txn_then(c, fn, NULL, arg);
 }
 
 /* ---- buckets ---- */

@@ -56,6 +56,9 @@ void nodes_close(struct atr_core *c);
  * committed if fn returns ATR_OK, else rolled back; returns fn's result
  * (or the commit's). */
 int ns_txn(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg), void *arg);
+/* ns_txn, then (still under ns_lock) then(c, arg, committed). */
+int ns_txn_then(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg),
+		void (*then)(struct atr_core *c, void *arg, int committed), void *arg);
 
 /* The smallest string above every string starting with prefix (see S3
  * listing order): the prefix with its last byte below 0xff incremented.
@@ -132,8 +135,26 @@ int object_delete_locked(struct atr_core *c, const char *bucket, const char *key
  * mount keeps them, as a file system would). */
 int fs_resolve(struct atr_core *c, const struct atr_user *u, const char *bucket,
 	       const char *key, struct meta_row *row, int *dir);
+struct fs_move;
 int fs_rename_locked(struct atr_core *c, const char *owner, const char *sbucket,
-		     const char *skey, const char *dbucket, const char *dkey, int dir, int replace);
+		     const char *skey, const char *dbucket, const char *dkey, int dir, int replace,
+		     struct fs_move *mv);
+/* The UFS side of a rename: fs_rename_locked moves the rows and records an
+ * intent naming the move in the caller's transaction; fs_move_done, once
+ * that has committed (still under ns_lock), moves the file or directory,
+ * then drops the source's implied parents left empty. Metadata first, as
+ * in object_commit: a transaction that fails moves nothing, and a crash
+ * after it is finished at start from the intent, so the rows (inodes,
+ * headers, modes) and the files always agree. */
+struct fs_move {
+	int todo, replace;
+	char from[ATR_BUCKET_MAX + ATR_KEY_MAX + 8], to[ATR_BUCKET_MAX + ATR_KEY_MAX + 8];
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2]; /* the source */
+};
+void fs_move_done(struct atr_core *c, struct fs_move *mv, int committed);
+/* Start-up: the move intent from -> to of a crashed rename is finished if
+ * the file is still at from and no row names from any more. */
+void fs_move_recover(struct atr_core *c, const char *from, const char *to);
 int fs_rmdir_empty(struct atr_core *c, const char *bucket, const char *dk, int prune);
 
 /* A fresh row: zeroes, gid -1 (the owner's group), ctime and atime now. */

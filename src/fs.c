@@ -813,12 +813,14 @@ int atr_fs_remove(struct atr_core *c, const struct atr_user *u, const char *path
 /* ---- mv ---- */
 
 int fs_rename_locked(struct atr_core *c, const char *owner, const char *sbucket,
-		     const char *skey, const char *dbucket, const char *dkey, int dir, int replace)
+		     const char *skey, const char *dbucket, const char *dkey, int dir, int replace,
+		     struct fs_move *mv)
 {
-	char from[PATH_MAX_UFS], to[PATH_MAX_UFS], upto[ATR_KEY_MAX + 2], alt[ATR_KEY_MAX + 2];
-	char plain[ATR_KEY_MAX + 2];
+	char upto[ATR_KEY_MAX + 2], alt[ATR_KEY_MAX + 2], plain[ATR_KEY_MAX + 2];
 	struct meta_row row, src;
 	int rc;
+	mv->todo = 0;
+	*mv->bucket = '\0';
 	if (meta_obj_get(c->meta, sbucket, skey, &src, 0))
 		return ATR_E_NO_KEY; /* moved or deleted meanwhile */
 	/* Nothing may be at the destination, as a file or as a directory. */
@@ -829,32 +831,72 @@ int fs_rename_locked(struct atr_core *c, const char *owner, const char *sbucket,
 	if (meta_obj_get(c->meta, dbucket, plain, &row, 0) != ATR_E_NO_KEY ||
 	    meta_obj_get(c->meta, dbucket, alt, &row, 0) != ATR_E_NO_KEY)
 		return ATR_E_EXISTS;
-	if (ufs_path(from, sizeof(from), sbucket, skey) ||
-	    ufs_path(to, sizeof(to), dbucket, dkey))
+	if (ufs_path(mv->from, sizeof(mv->from), sbucket, skey) ||
+	    ufs_path(mv->to, sizeof(mv->to), dbucket, dkey))
 		return ATR_E_KEY_TOO_LONG;
-	if ((rc = ensure_parents(c, dbucket, dkey, owner, 1, NULL)))
-		return rc;
 	if (!c->ufs->ops->rename)
 		return ATR_E_NOT_SUPPORTED;
-	/* A file being created through the mount has no bytes to move yet. */
-	if (!src.pending && (rc = replace ? c->ufs->ops->rename_replace(c->ufs, from, to)
-					  : c->ufs->ops->rename(c->ufs, from, to)))
+	if ((rc = ensure_parents(c, dbucket, dkey, owner, 1, NULL)))
 		return rc;
 	node_event(c, sbucket, skey, &src.obj);
-	/* The UFS moved: from here a failure must move it back. */
 	if (dir) {
 		rc = key_successor(skey, upto, sizeof(upto)) ? ATR_E_INVALID_ARG
 			: meta_obj_rename_prefix(c->meta, sbucket, skey, upto, dbucket, dkey);
 	} else {
 		rc = meta_obj_rename(c->meta, sbucket, skey, dbucket, dkey);
 	}
-	if (!rc)
-		rc = prune_parents(c, sbucket, skey, NULL);
-	if (!rc)
-		node_event(c, dbucket, dkey, &src.obj);
-	if (rc && !src.pending && c->ufs->ops->rename(c->ufs, to, from))
-		LOG(LOG_ERROR, "core: rename %s -> %s half done: cannot move it back", from, to);
-	return rc;
+	if (rc)
+		return rc;
+	node_event(c, dbucket, dkey, &src.obj);
+	snprintf(mv->bucket, sizeof(mv->bucket), "%s", sbucket);
+	snprintf(mv->key, sizeof(mv->key), "%s", skey);
+	mv->replace = replace;
+	/* A file being created through the mount has no bytes to move yet. */
+	mv->todo = !src.pending;
+	if (!mv->todo)
+		return ATR_OK;
+	char intent[sizeof(mv->from) + 1];
+	snprintf(intent, sizeof(intent), "/%s", mv->from);
+	return meta_intent_set(c->meta, intent, mv->to);
+}
+
+void fs_move_done(struct atr_core *c, struct fs_move *mv, int committed)
+{
+	if (!committed || !*mv->bucket)
+		return; /* nothing was moved */
+	if (mv->todo) {
+		int rc = mv->replace ? c->ufs->ops->rename_replace(c->ufs, mv->from, mv->to)
+				     : c->ufs->ops->rename(c->ufs, mv->from, mv->to);
+		if (rc) {
+			/* Only something behind our back gets here: the rows
+			 * moved, the file did not; sync will see it there. */
+			LOG(LOG_ERROR, "core: rename %s -> %s failed after its commit: %s", mv->from,
+			    mv->to, atr_strerror(rc));
+			return;
+		}
+	}
+	if (!meta_begin(c->meta)) {
+		if (prune_parents(c, mv->bucket, mv->key, NULL) || meta_commit(c->meta))
+			meta_rollback(c->meta);
+	}
+}
+
+void fs_move_recover(struct atr_core *c, const char *from, const char *to)
+{
+	struct fspath p;
+	struct meta_row row;
+	char path[ATR_PATH_MAX + 2], dk[ATR_KEY_MAX + 2];
+	struct ufs_stat st;
+	snprintf(path, sizeof(path), "/%s", from);
+	if (parse_path(path, &p) || !*p.key || dir_key(p.key, dk) ||
+	    c->ufs->ops->stat(c->ufs, from, &st) != ATR_OK)
+		return; /* moved before the crash */
+	if (meta_obj_get(c->meta, p.bucket, p.key, &row, 0) != ATR_E_NO_KEY ||
+	    meta_obj_get(c->meta, p.bucket, dk, &row, 0) != ATR_E_NO_KEY)
+		return; /* something new lives at from: the move was done */
+	if (c->ufs->ops->rename_replace(c->ufs, from, to) == ATR_OK)
+		LOG(LOG_INFO, "core: finished the rename of %s to %s that a crash interrupted",
+		    from, to);
 }
 
 int atr_fs_rename(struct atr_core *c, const struct atr_user *u, const char *src, const char *dst)
@@ -885,13 +927,15 @@ int atr_fs_rename(struct atr_core *c, const struct atr_user *u, const char *src,
 		snprintf(skey, sizeof(skey), "%s", s.key);
 		snprintf(dkey, sizeof(dkey), "%s", d.key);
 	}
+	struct fs_move mv;
 	pthread_mutex_lock(&c->ns_lock);
 	if (!(rc = meta_begin(c->meta))) {
-		rc = fs_rename_locked(c, u->name, s.bucket, skey, d.bucket, dkey, dir, 0);
+		rc = fs_rename_locked(c, u->name, s.bucket, skey, d.bucket, dkey, dir, 0, &mv);
 		if (rc)
 			meta_rollback(c->meta);
 		else
 			rc = meta_commit(c->meta);
+		fs_move_done(c, &mv, rc == ATR_OK);
 	}
 	pthread_mutex_unlock(&c->ns_lock);
 	node_settle(c);

@@ -840,6 +840,7 @@ struct rename_args {
 	const char *sb, *sk, *db, *dk;
 	int dir;
 	unsigned flags;
+	struct fs_move mv;
 };
 
 static int rename_fn(struct atr_core *c, void *arg)
@@ -877,17 +878,21 @@ static int rename_fn(struct atr_core *c, void *arg)
 		int kids = meta_obj_has_children(c->meta, r->db, r->dk);
 		if (kids)
 			return kids < 0 ? ATR_E_IO : ATR_E_NOT_EMPTY;
-		char path[PATH_MAX_UFS];
-		int rc;
-		if (ufs_path(path, sizeof(path), r->db, r->dk))
-			return ATR_E_KEY_TOO_LONG;
-		if ((rc = c->ufs->ops->rmdir(c->ufs, path)) && rc != ATR_E_NO_KEY)
-			return rc;
+		/* Its row goes; the directory itself is replaced by rename(2). */
 		node_event(c, r->db, r->dk, &dst.obj);
-		if ((rc = meta_obj_delete(c->meta, r->db, r->dk)))
+		int rc = meta_obj_delete(c->meta, r->db, r->dk);
+		if (rc)
 			return rc;
+		replace = 1;
 	}
-	return fs_rename_locked(c, src.obj.owner, r->sb, r->sk, r->db, r->dk, r->dir, replace);
+	return fs_rename_locked(c, src.obj.owner, r->sb, r->sk, r->db, r->dk, r->dir, replace,
+				&r->mv);
+}
+
+static void rename_then(struct atr_core *c, void *arg, int committed)
+{
+	struct rename_args *r = arg;
+	fs_move_done(c, &r->mv, committed);
 }
 
 int atr_node_rename(struct atr_core *c, uint64_t parent, const char *name, uint64_t newparent,
@@ -916,8 +921,8 @@ int atr_node_rename(struct atr_core *c, uint64_t parent, const char *name, uint6
 	}
 	if (!strcmp(sb, db) && !strcmp(sk, dk))
 		return ATR_OK;
-	struct rename_args ra = { sb, sk, db, dk, dir, flags };
-	rc = ns_txn(c, rename_fn, &ra);
+	struct rename_args ra = { sb, sk, db, dk, dir, flags, { 0 } };
+	rc = ns_txn_then(c, rename_fn, rename_then, &ra);
 	return rc;
 }
 

@@ -274,6 +274,46 @@ static void commit_intent_finished_at_start(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* A crash after a rename's transaction, before its UFS move: the rows are
+ * at the new name (with the intent "/FROM" -> TO), the file at the old. */
+static void rename_intent_finished_at_start(void **state)
+{
+	struct fixture *f = *state;
+	char path[512];
+	struct atr_obj o;
+	assert_int_equal(put(f->c, "k", "moved"), ATR_OK);
+	assert_int_equal(put(f->c, "stays", "here"), ATR_OK);
+	assert_int_equal(meta_begin(f->c->meta), ATR_OK);
+	assert_int_equal(meta_obj_rename(f->c->meta, "bkt", "k", "bkt", "d/k2"), ATR_OK);
+	assert_int_equal(meta_intent_set(f->c->meta, "/bkt/k", "bkt/d/k2"), ATR_OK);
+	assert_int_equal(meta_commit(f->c->meta), ATR_OK);
+	snprintf(path, sizeof(path), "mkdir %s/ufs/bkt/d", f->dir);
+	assert_int_equal(system(path), 0);
+	atr_core_close(f->c);
+	fixture_open(f);
+	snprintf(path, sizeof(path), "%s/ufs/bkt/k", f->dir);
+	assert_int_equal(access(path, F_OK), -1);
+	/* the object is whole under its new name, with its own headers */
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "d/k2", &o), ATR_OK);
+	assert_string_equal(o.hdrs, "Content-Type: text/plain\r\n");
+	atr_obj_release(&o);
+	char *got = get(f->c, "d/k2");
+	assert_string_equal(got, "moved");
+	free(got);
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "k", &o), ATR_E_NO_KEY);
+
+	/* An intent whose source has a row again is history: not redone. */
+	assert_int_equal(meta_intent_set(f->c->meta, "/bkt/stays", "bkt/d/k2"), ATR_OK);
+	atr_core_close(f->c);
+	fixture_open(f);
+	got = get(f->c, "stays");
+	assert_string_equal(got, "here");
+	free(got);
+	got = get(f->c, "d/k2");
+	assert_string_equal(got, "moved");
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +323,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sync_behind_our_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(buckets, setup, teardown),
 		cmocka_unit_test_setup_teardown(commit_intent_finished_at_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(rename_intent_finished_at_start, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
