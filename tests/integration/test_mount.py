@@ -838,6 +838,51 @@ attempt("list", os.listdir, d)
     assert os.path.exists(public) and not os.path.exists(os.path.join(shared, "again"))
 
 
+def test_setuid_setgid_and_sticky_rules(bdir):
+    """The kernel's rules, from the modes and owners the namespace keeps:
+    chown and a write by anyone but root clear set-user-ID (and a
+    group-executable set-group-ID); a set-group-ID directory hands its group
+    and the bit to new directories; in a sticky directory only the owner of
+    an entry (or of the directory) removes or renames it."""
+    p = os.path.join(bdir, "f")
+    write_file(p, b"hi")
+    os.chmod(p, 0o6755)
+    os.chown(p, NOBODY, -1)
+    assert stat.S_IMODE(os.stat(p).st_mode) == 0o755, "chown keeps no set-ID bit"
+    os.chown(p, 0, 0)
+    os.chmod(p, 0o6757)
+    res = run_as(NOBODY, NOBODY, r'''
+fd = os.open(os.environ["P"], os.O_WRONLY | os.O_APPEND)
+attempt("write", os.write, fd, b"x")
+os.close(fd)
+''', P=p)
+    assert res == {"write": "ok"}, res
+    assert stat.S_IMODE(os.stat(p).st_mode) == 0o757, "a write by another clears set-ID"
+    assert read_file(p) == b"hix"
+    g = os.path.join(bdir, "g")
+    os.mkdir(g)
+    os.chown(g, 0, NOBODY)
+    os.chmod(g, 0o2775)
+    os.mkdir(os.path.join(g, "sub"))
+    write_file(os.path.join(g, "file"), b"")
+    sub, fil = os.stat(os.path.join(g, "sub")), os.stat(os.path.join(g, "file"))
+    assert sub.st_gid == fil.st_gid == NOBODY
+    assert sub.st_mode & stat.S_ISGID and not fil.st_mode & stat.S_ISGID
+    t = os.path.join(bdir, "tmp")
+    os.mkdir(t)
+    os.chmod(t, 0o1777)
+    write_file(os.path.join(t, "roots"), b"root's")
+    res = run_as(NOBODY, NOBODY, r'''
+t = os.environ["T"]
+attempt("unlink", os.unlink, t + "/roots")
+attempt("rename", os.rename, t + "/roots", t + "/mine")
+attempt("create", writef, t + "/nobodys", b"x")
+attempt("unlink_own", os.unlink, t + "/nobodys")
+''', T=t)
+    assert res == {"unlink": "EPERM", "rename": "EPERM", "create": "ok", "unlink_own": "ok"}, res
+    assert os.listdir(t) == ["roots"]
+
+
 # -- names --------------------------------------------------------------------------
 def test_name_length_limits(bdir, s3):
     bk = os.path.basename(bdir)
