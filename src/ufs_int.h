@@ -88,8 +88,10 @@ struct ufs_ops {
 	/* The stage's name (unique in the staging area) and the stat its file
 	 * will have once committed, so metadata can be written first. */
 	int (*stage_prepare)(struct ufs_stage *s, char *name, size_t size, struct ufs_stat *st);
-	/* Start-up: moves the stage named name, left by a crash, to path
-	 * (replacing); ATR_E_NO_KEY if there is no such stage. */
+	/* Moves the stage named name to path (replacing); ATR_E_NO_KEY if
+	 * there is no such stage. At start-up for a stage a crash left (an
+	 * intent names it); after a commit for the extra names stage_link
+	 * made. */
 	int (*stage_recover)(struct ufs *u, const char *name, const char *path);
 	/* Start-up, after recovery: removes every stage left behind. */
 	void (*stage_gc)(struct ufs *u);
