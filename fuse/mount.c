@@ -674,12 +674,49 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	pthread_rwlock_unlock(&m->lookups);
 }
 
+/*
+ * The read buffer of this thread, kept from one READ to the next. A fresh
+ * malloc of 1 MiB is an mmap: every read then faulted in 256 new pages
+ * while copying into them and paid an munmap (a TLB shootdown) after,
+ * which cost more than the copy itself. Freed when the thread ends.
+ */
+struct rbuf {
+	size_t cap;
+	char data[];
+};
+
+static pthread_key_t rbuf_key;
+static pthread_once_t rbuf_once = PTHREAD_ONCE_INIT;
+
+static void rbuf_key_make(void)
+{
+	if (pthread_key_create(&rbuf_key, free))
+		abort(); /* only when out of keys, at the first read */
+}
+
+static char *rbuf_get(size_t size)
+{
+	pthread_once(&rbuf_once, rbuf_key_make);
+	struct rbuf *b = pthread_getspecific(rbuf_key);
+	if (b && b->cap >= size)
+		return b->data;
+	size_t cap = size > MAX_WRITE ? size : MAX_WRITE;
+	struct rbuf *n = malloc(sizeof(*n) + cap);
+	if (!n || pthread_setspecific(rbuf_key, n)) {
+		free(n);
+		return NULL;
+	}
+	free(b);
+	n->cap = cap;
+	return n->data;
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
 	M(req);
-	char *buf = malloc(size ? size : 1);
+	char *buf = rbuf_get(size);
 	size_t got = 0;
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
@@ -690,7 +727,6 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, err_no(rc));
 	else
 		fuse_reply_buf(req, buf, got);
-	free(buf);
 }
 
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
