@@ -652,14 +652,15 @@ static int set_posix(struct atr_core *c, const char *bucket, const char *key, ui
 }
 
 /* The group a new entry gets: the caller's, or the directory's when it
- * is set-group-ID (and then a new directory is set-group-ID too). */
+ * is set-group-ID (and then a new directory is set-group-ID too). dir is
+ * the directory's row as dir_of read it (not read again: one SQLite
+ * transaction less per create). */
 static int64_t new_gid(struct atr_core *c, const struct atr_cred *cr, const char *bucket,
-		       const char *dk, uint32_t *mode, int is_dir)
+		       const char *dk, const struct meta_row *dir, uint32_t *mode, int is_dir)
 {
-	struct meta_row row;
-	if (*dk && !meta_obj_get(c->meta, bucket, dk, &row, 0) && (row.obj.mode & S_ISGID)) {
+	if (*dk && (dir->obj.mode & S_ISGID)) {
 		struct atr_attr pa;
-		attr_fill(c, bucket, dk, &row.obj, &pa);
+		attr_fill(c, bucket, dk, &dir->obj, &pa);
 		if (is_dir)
 			*mode |= S_ISGID;
 		return pa.gid;
@@ -689,7 +690,7 @@ int atr_node_mkdir(struct atr_core *c, const struct atr_cred *cr, uint64_t paren
 	if ((rc = dir_of(c, parent, bucket, dk, &row)) || (rc = child_key(dk, name, key)) ||
 	    (rc = check_free(c, bucket, key)))
 		return rc;
-	int64_t gid = new_gid(c, cr, bucket, dk, &mode, 1);
+	int64_t gid = new_gid(c, cr, bucket, dk, &row, &mode, 1);
 	strcat(key, "/");
 	struct atr_writer *w;
 	if ((rc = atr_put_begin(c, &u, bucket, key, 0, &w)) ||
@@ -718,7 +719,7 @@ static int make_file(struct atr_core *c, const struct atr_cred *cr, uint64_t par
 	uint32_t perm = mode & 07777;
 	struct atr_obj posix = { .mode = perm, .kind = S_ISREG(mode) ? 0 : (mode & S_IFMT),
 				 .rdev = rdev };
-	posix.gid = new_gid(c, cr, bucket, dk, &perm, 0);
+	posix.gid = new_gid(c, cr, bucket, dk, &row, &perm, 0);
 	struct ufs_stage *stage;
 	if ((rc = c->ufs->ops->stage_open(c->ufs, &stage)))
 		return rc;
@@ -1167,7 +1168,11 @@ int atr_node_link(struct atr_core *c, uint64_t ino, uint64_t newparent, const ch
 
 static int reader_open(struct atr_file *f);
 
-static int file_new(struct atr_core *c, uint64_t ino, int write, struct atr_file **out)
+/* An open file of inode ino; its attributes are remembered in f->in (what
+ * an unlinked open file shows) when remember is set, else the caller's
+ * attr_fill does it. */
+static int file_make(struct atr_core *c, uint64_t ino, int write, int remember,
+		     struct atr_file **out)
 {
 	struct atr_file *f = calloc(1, sizeof(*f));
 	if (!f || !(f->in = inode_get(c, ino))) {
@@ -1178,9 +1183,15 @@ static int file_new(struct atr_core *c, uint64_t ino, int write, struct atr_file
 	f->write = write;
 	pthread_rwlock_init(&f->lock, NULL);
 	struct atr_attr a;
-	atr_node_getattr(c, ino, &a); /* remembered in f->in */
+	if (remember)
+		atr_node_getattr(c, ino, &a);
 	*out = f;
 	return ATR_OK;
+}
+
+static int file_new(struct atr_core *c, uint64_t ino, int write, struct atr_file **out)
+{
+	return file_make(c, ino, write, 1, out);
 }
 
 int atr_node_create(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
@@ -1195,7 +1206,7 @@ int atr_node_create(struct atr_core *c, const struct atr_cred *cr, uint64_t pare
 	    (rc = check_free(c, bucket, key)))
 		return rc;
 	uint32_t perm = mode & 07777;
-	int64_t gid = new_gid(c, cr, bucket, dk, &perm, 0);
+	int64_t gid = new_gid(c, cr, bucket, dk, &row, &perm, 0);
 	/* A pending row: the mount sees the file, S3 not before its commit. */
 	row_init(&row);
 	row.pending = 1;
@@ -1222,7 +1233,7 @@ int atr_node_create(struct atr_core *c, const struct atr_cred *cr, uint64_t pare
 	pthread_mutex_unlock(&c->ns_lock);
 	if (rc)
 		return rc;
-	if ((rc = file_new(c, row.obj.ino + 1, 1, f)))
+	if ((rc = file_make(c, row.obj.ino + 1, 1, 0, f)))
 		return rc;
 	pthread_mutex_lock(&(*f)->in->lock);
 	rc = shadow_ensure(c, (*f)->in, 1, NULL);
@@ -1231,7 +1242,7 @@ int atr_node_create(struct atr_core *c, const struct atr_cred *cr, uint64_t pare
 		atr_file_close(*f);
 		return rc;
 	}
-	attr_fill(c, bucket, key, &row.obj, a);
+	attr_fill(c, bucket, key, &row.obj, a); /* remembered in (*f)->in */
 	return ATR_OK;
 }
 
