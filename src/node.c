@@ -53,6 +53,8 @@ struct inode {
 				   * fail with it until the inode is let go */
 	int64_t mtime_ns;         /* of the last write into the shadow */
 	uint64_t gen;             /* commits through the mount so far */
+	int pending;              /* made by create, its row pending until a commit
+				   * succeeds: the last close drops the row then */
 	struct atr_attr last;     /* attributes last seen: an unlinked open file keeps them */
 	struct inode *next;
 };
@@ -287,18 +289,21 @@ static void inode_put(struct atr_core *c, struct inode *in)
 	pthread_mutex_unlock(&n->lock);
 	shadow_drop(c, in);
 	/* A file created here and never committed (its flush failed) did not
-	 * happen. */
+	 * happen. Only create makes pending rows (and startup drops those of
+	 * an earlier run), so any other inode has none to look for. */
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
 	struct meta_row row;
-	pthread_mutex_lock(&c->ns_lock);
-	if (!meta_obj_by_ino(c->meta, in->ino - 1, bucket, key, &row, 0) && row.pending &&
-	    !meta_begin(c->meta)) {
-		if (meta_obj_delete(c->meta, bucket, key))
-			meta_rollback(c->meta);
-		else
-			meta_commit(c->meta);
+	if (in->pending) {
+		pthread_mutex_lock(&c->ns_lock);
+		if (!meta_obj_by_ino(c->meta, in->ino - 1, bucket, key, &row, 0) && row.pending &&
+		    !meta_begin(c->meta)) {
+			if (meta_obj_delete(c->meta, bucket, key))
+				meta_rollback(c->meta);
+			else
+				meta_commit(c->meta);
+		}
+		pthread_mutex_unlock(&c->ns_lock);
 	}
-	pthread_mutex_unlock(&c->ns_lock);
 	pthread_mutex_destroy(&in->lock);
 	free(in);
 }
@@ -1074,6 +1079,8 @@ static int shadow_commit(struct atr_core *c, struct inode *in)
 			     .stage = in->stage, .etag = etag, .ino = in->ino - 1 };
 	in->stage = NULL; /* object_commit consumes it */
 	rc = object_commit(c, &cm, NULL);
+	if (!rc)
+		in->pending = 0; /* the row is an object now */
 	shadow_drop(c, in);
 	__atomic_add_fetch(&in->gen, 1, __ATOMIC_RELEASE);
 	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
@@ -1236,6 +1243,7 @@ int atr_node_create(struct atr_core *c, const struct atr_cred *cr, uint64_t pare
 	if ((rc = file_make(c, row.obj.ino + 1, 1, 0, f)))
 		return rc;
 	pthread_mutex_lock(&(*f)->in->lock);
+	(*f)->in->pending = 1;
 	rc = shadow_ensure(c, (*f)->in, 1, NULL);
 	pthread_mutex_unlock(&(*f)->in->lock);
 	if (rc) {
