@@ -28,6 +28,10 @@
 #   BENCH_FUSE_FILES   small files (default 10000)
 #   BENCH_FUSE_READS   random 4 KiB reads (default 20000)
 #   BENCH_FUSE_CACHE   atriumd --cache-mem (default: atriumd's own default)
+#   BENCH_FUSE_OPS     1: after each mount phase, the FUSE requests atriumd
+#                      served during it (count, mean time in atriumd per
+#                      request, from /api/v1/metrics): where a phase's time
+#                      goes, request by request
 #   BENCH_TMPDIR       parent of the temporary directory (default /var/tmp)
 #   ATRIUMD            the daemon (default bin/atriumd)
 set -euo pipefail
@@ -100,8 +104,9 @@ mkdir "$MNT/bench" || die "mkdir of bucket 'bench' in the mount failed"
 
 say "$(nproc) CPUs, $(uname -r), $(df -hT "$TMP" | awk 'NR == 2 { print $1 " (" $2 ")" }'), size $SIZE, $FILES files, $READS random reads"
 
-timeout 3600 "$PY" - "$SIZE" "$FILES" "$READS" "$TMP/plain" "$MNT/bench" <<'EOF'
-import os, random, sys, time
+timeout 3600 "$PY" - "$SIZE" "$FILES" "$READS" "$TMP/plain" "$MNT/bench" \
+	"${BENCH_FUSE_OPS:+http://127.0.0.1:$port/api/v1/metrics}" <<'EOF'
+import os, random, re, sys, time, urllib.request
 
 def parse_size(s):
     mult = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -172,6 +177,25 @@ def rand_read(d):
 
 small = b"s" * 100
 
+metrics_url = sys.argv[6] if len(sys.argv) > 6 else ""
+
+def fuse_ops():
+    """op -> [requests, seconds] of the mount's requests so far."""
+    text = urllib.request.urlopen(metrics_url, timeout=10).read().decode()
+    ops = {}
+    for m in re.finditer(r'atrium_request_duration_seconds_(sum|count)'
+                         r'\{door="fuse",op="(\w+)"\} (\S+)', text):
+        ops.setdefault(m.group(2), [0.0, 0.0])[m.group(1) == "sum"] = float(m.group(3))
+    return ops
+
+def print_ops(name, before, after):
+    for op in sorted(after):
+        n = after[op][0] - before.get(op, [0.0, 0.0])[0]
+        s = after[op][1] - before.get(op, [0.0, 0.0])[1]
+        if n > 0:
+            print("bench-fuse:   %-13s %-12s %8d requests %9.1f us each in atriumd"
+                  % (name, op, n, s / n * 1e6), file=sys.stderr, flush=True)
+
 def names(d):
     sub = os.path.join(d, "small")
     return sub, [os.path.join(sub, "f%06d" % i) for i in range(nfiles)]
@@ -215,10 +239,13 @@ order = [[("seq write 1M", seq_write)],
 for group in order:
     for tgt in ("plain", "mount"):
         for name, fn in group:
+            ops = fuse_ops() if metrics_url and tgt == "mount" else None
             v = fn(targets[tgt])
             results[(name, tgt)] = v
             print("bench-fuse: %-13s %-5s %12.1f %s" % (name, tgt, v[0], v[1]),
                   file=sys.stderr, flush=True)
+            if ops is not None:
+                print_ops(name, ops, fuse_ops())
 for tgt in ("plain", "mount"):
     os.unlink(os.path.join(targets[tgt], "big"))
 
