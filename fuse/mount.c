@@ -277,6 +277,11 @@ static void *worker_main(void *arg)
 		if (!m->head)
 			m->tail = NULL;
 		pthread_mutex_unlock(&m->lock);
+		/* The change is reported while it is made: only once it is
+		 * visible may the kernel forget what it had, or a lookup
+		 * between the two would cache the old state again, for the
+		 * whole entry timeout. */
+		atr_core_barrier(m->core);
 		/* Errors are fine: the kernel may not know the entry at all. */
 		pthread_rwlock_wrlock(&m->lookups);
 		__atomic_add_fetch(&m->epoch, 1, __ATOMIC_SEQ_CST);

@@ -559,6 +559,11 @@ struct atr_watch_ops {
 	void (*settle)(void *arg);
 };
 void atr_core_watch(struct atr_core *c, const struct atr_watch_ops *ops, void *arg);
+/* Returns once every change already reported to changed() is visible to
+ * lookups: changes are reported while being made, under the namespace
+ * lock, so a watcher must not act on one (invalidate a cache) before this
+ * says it is done, or a lookup could cache the state before it. */
+void atr_core_barrier(struct atr_core *c);
 
 int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a);
 int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struct atr_attr *a);

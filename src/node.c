@@ -179,6 +179,12 @@ void node_event(struct atr_core *c, const char *bucket, const char *key, const s
 	w->changed(c->watch_arg, parent, name, obj_node(o) + 1);
 }
 
+void atr_core_barrier(struct atr_core *c)
+{
+	pthread_mutex_lock(&c->ns_lock);
+	pthread_mutex_unlock(&c->ns_lock);
+}
+
 void node_settle(struct atr_core *c)
 {
 	const struct atr_watch_ops *w = __atomic_load_n(&c->watch, __ATOMIC_ACQUIRE);

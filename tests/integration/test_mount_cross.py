@@ -541,6 +541,47 @@ def test_open_never_enoent_while_s3_overwrites(mount_daemon, bk):
     assert not errors, "%d opens; %s" % (opens, errors)
 
 
+def test_s3_put_then_read_while_others_look_the_name_up(mount_daemon, bk):
+    """Each S3 PUT, then at once a read through the mount, while four
+    threads stat, open and read the same name without pause: the read
+    sees the PUT's bytes every time. The kernel
+    must not be told to forget the old entry before the new object is
+    visible to lookups, or a lookup in between caches the old inode again
+    for the whole entry timeout (seen here before atr_core_barrier: about
+    one PUT in ten)."""
+    d = mount_daemon
+    s3 = d.boto3("alice")
+    p = d.path(bk, "k")
+    s3.put_object(Bucket=bk, Key="k", Body=b"v0")
+    stop = threading.Event()
+
+    def hammer():
+        while not stop.is_set():
+            try:
+                os.stat(p)
+                with open(p, "rb") as f:
+                    f.read()
+            except OSError:
+                pass  # a name being replaced: what the reader below sees counts
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    stale = []
+    try:
+        for i in range(1, 201):
+            v = b"v%d" % i
+            s3.put_object(Bucket=bk, Key="k", Body=v)
+            got = read_file(p)
+            if got != v:
+                stale.append((i, got))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not stale, "stale reads right after a PUT (iteration, bytes): %r" % stale[:10]
+
+
 def test_mount_operations_in_metrics(mount_daemon, bk):
     """Each FUSE request is counted under door "fuse" by operation and the
     errno replied (0 for success), with the bytes written."""
