@@ -544,7 +544,7 @@ def test_open_never_enoent_while_s3_overwrites(mount_daemon, bk):
 def test_s3_put_then_read_while_others_look_the_name_up(mount_daemon, bk):
     """Each S3 PUT, then at once a read through the mount, while four
     threads stat, open and read the same name without pause: the read
-    sees the PUT's bytes every time. The kernel
+    sees the PUT's bytes every time (and after a DELETE the name is gone). The kernel
     must not be told to forget the old entry before the new object is
     visible to lookups, or a lookup in between caches the old inode again
     for the whole entry timeout (seen here before atr_core_barrier: about
@@ -575,6 +575,10 @@ def test_s3_put_then_read_while_others_look_the_name_up(mount_daemon, bk):
             got = read_file(p)
             if got != v:
                 stale.append((i, got))
+            if i % 4 == 0:  # and a DELETE: gone at once
+                s3.delete_object(Bucket=bk, Key="k")
+                if os.path.exists(p):
+                    stale.append((i, "exists after its DELETE"))
     finally:
         stop.set()
         for t in threads:
