@@ -980,13 +980,52 @@ struct attr_args {
 	const char *owner;
 };
 
+/* A row set_attr changed: the mount forgets what it had of it, and the
+ * other names of a hard-linked file are kept in step (after the scan). */
+struct attr_changed {
+	struct atr_core *c;
+	const char *bucket;
+	uint64_t *linked;
+	size_t n;
+	int oom;
+};
+
+static int attr_changed(void *arg, const char *key, const struct meta_row *row)
+{
+	struct attr_changed *a = arg;
+	node_event(a->c, a->bucket, key, &row->obj);
+	if (row->obj.node) {
+		uint64_t *v = realloc(a->linked, (a->n + 1) * sizeof(*v));
+		if (!v) {
+			a->oom = 1;
+			return 1;
+		}
+		a->linked = v;
+		a->linked[a->n++] = row->obj.ino;
+	}
+	return 0;
+}
+
 static int set_attr_fn(struct atr_core *c, void *arg)
 {
 	struct attr_args *a = arg;
+	struct attr_changed ch = { c, a->bucket, NULL, 0, 0 };
+	struct meta_row row;
 	int rc = ATR_OK;
 	if (a->bucket_owned && a->owner)
 		rc = meta_bucket_set_owner(c->meta, a->bucket_owned, a->owner);
-	return rc ? rc : meta_obj_set_attr(c->meta, a->bucket, a->from, a->to, a->mode, a->owner);
+	if (!rc)
+		rc = meta_obj_set_attr(c->meta, a->bucket, a->from, a->to, a->mode, a->owner);
+	if (!rc && a->to)
+		rc = meta_obj_scan(c->meta, a->bucket, a->from, 1, a->to, 0, attr_changed, &ch);
+	else if (!rc && !meta_obj_get(c->meta, a->bucket, a->from, &row, 0))
+		attr_changed(&ch, a->from, &row);
+	if (!rc && ch.oom)
+		rc = ATR_E_NOMEM;
+	for (size_t i = 0; !rc && i < ch.n; i++)
+		rc = meta_node_sync(c->meta, ch.linked[i]);
+	free(ch.linked);
+	return rc;
 }
 
 static int set_attr(struct atr_core *c, const struct atr_user *u, const char *path,
@@ -1029,7 +1068,9 @@ static int set_attr(struct atr_core *c, const struct atr_user *u, const char *pa
 			return ATR_E_ACCESS;
 	}
 	struct attr_args a = { p.bucket, *p.key ? NULL : p.bucket, from, to, mode, owner };
-	return ns_txn(c, set_attr_fn, &a);
+	rc = ns_txn(c, set_attr_fn, &a);
+	node_settle(c);
+	return rc;
 }
 
 int atr_fs_chmod(struct atr_core *c, const struct atr_user *u, const char *path, uint32_t mode,

@@ -586,9 +586,7 @@ static void bind_row(sqlite3_stmt *s, const char *bucket, const char *key, const
 	}
 }
 
-/* The other names of row ino's inode take its attributes (a no-op for a
- * file with one name). */
-static int node_sync(struct meta *m, uint64_t ino)
+int meta_node_sync(struct meta *m, uint64_t ino)
 {
 	sqlite3_stmt *s = stmt(m, ST_NODE_SYNC);
 	if (!s)
@@ -609,7 +607,7 @@ int meta_obj_put(struct meta *m, const char *bucket, const char *key, struct met
 		row->obj.node = (uint64_t)sqlite3_column_int64(s, 1);
 		if ((rc = done(s, sqlite3_step(s))))
 			return rc;
-		return row->obj.node ? node_sync(m, row->obj.ino) : ATR_OK;
+		return row->obj.node ? meta_node_sync(m, row->obj.ino) : ATR_OK;
 	}
 	int err = done(s, rc);
 	if (err)
@@ -1259,7 +1257,7 @@ int meta_obj_set_posix(struct meta *m, const struct meta_row *row)
 	else
 		sqlite3_bind_null(s, 8);
 	int rc = done(s, sqlite3_step(s));
-	return rc || !row->obj.node ? rc : node_sync(m, row->obj.ino);
+	return rc || !row->obj.node ? rc : meta_node_sync(m, row->obj.ino);
 }
 
 int meta_node_set(struct meta *m, uint64_t ino, uint64_t node)

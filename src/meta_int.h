@@ -67,6 +67,9 @@ int meta_xattr_list(struct meta *m, uint64_t ino, int (*cb)(void *arg, const cha
  * with the last name. meta_obj_by_ino finds a node by any of its names.
  */
 int meta_node_set(struct meta *m, uint64_t ino, uint64_t node);
+/* The other names of row ino's inode take its attributes (a no-op for a
+ * file with one name); for writes that bypass meta_obj_put. */
+int meta_node_sync(struct meta *m, uint64_t ino);
 int meta_node_count(struct meta *m, uint64_t node); /* its names; -1 on error */
 /* cb for each name of node other than row except; a non-zero return stops
  * and is returned. */

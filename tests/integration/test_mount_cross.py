@@ -12,6 +12,7 @@ import os
 import pwd
 import random
 import shutil
+import stat
 import subprocess
 import sys
 import threading
@@ -584,6 +585,37 @@ def test_s3_put_then_read_while_others_look_the_name_up(mount_daemon, bk):
         for t in threads:
             t.join()
     assert not stale, "stale reads right after a PUT (iteration, bytes): %r" % stale[:10]
+
+
+def test_admin_chmod_chown_show_in_the_mount_at_once(mount_daemon, bk, s3):
+    """`atrium fs chmod/chown` (the admin door) change what the mount shows
+    at once, attributes cached or not, and keep the names of a hard-linked
+    file in step."""
+    d = mount_daemon
+    s3.put_object(Bucket=bk, Key="dir/f", Body=b"x")
+    f, g = d.path(bk, "dir", "f"), d.path(bk, "dir", "g")
+    os.link(f, g)
+    assert stat.S_IMODE(os.stat(f).st_mode) == 0o644  # cached by the kernel now
+    atrium = os.environ.get("ATRIUM") or os.path.join(
+        os.path.dirname(__file__), "..", "..", "bin", "atrium")
+    ak, sk, _ = s3util.USERS["admin"]
+    env = {"PATH": "/usr/bin:/bin", "ATRIUM_ENDPOINT": d.endpoint,
+           "AWS_ACCESS_KEY_ID": ak, "AWS_SECRET_ACCESS_KEY": sk}
+    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if k in os.environ:
+            env[k] = os.environ[k]
+
+    def cli(*args):
+        p = subprocess.run([atrium, "fs"] + list(args), env=env, capture_output=True,
+                           timeout=60, stdin=subprocess.DEVNULL)
+        assert p.returncode == 0, (args, p.stdout, p.stderr)
+
+    cli("chmod", "600", "/%s/dir/f" % bk)
+    assert stat.S_IMODE(os.stat(f).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(g).st_mode) == 0o600, "the other name of the file"
+    cli("chown", "-R", "nobody", "/%s/dir" % bk)
+    nobody = pwd.getpwnam("nobody").pw_uid
+    assert os.stat(f).st_uid == os.stat(g).st_uid == os.stat(d.path(bk, "dir")).st_uid == nobody
 
 
 def test_mount_operations_in_metrics(mount_daemon, bk):
