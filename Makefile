@@ -117,7 +117,8 @@ TSAN_MAKE = $(MAKE) O=build-tsan BIN=build-tsan/bin CC=clang \
 TSAN_ENV  = TSAN_OPTIONS='exitcode=86 halt_on_error=0 second_deadlock_stack=1 suppressions=$(abspath tests/tsan.supp)'
 TSAN_TESTS ?= tests/integration/test_concurrency.py tests/integration/test_slow_clients.py \
 	      tests/integration/test_multipart.py tests/integration/test_crash.py \
-	      tests/integration/test_range_cond.py
+	      tests/integration/test_range_cond.py tests/integration/test_mount.py \
+	      tests/integration/test_mount_cross.py
 
 tsan:
 	$(TSAN_MAKE) build-tsan/bin/atriumd build-tsan/bin/atrium

@@ -278,9 +278,11 @@ int main(int argc, char **argv)
 	LOG(LOG_INFO, "signal %d: stopping", sig);
 	rc = 0;
 out:
-	mount_stop(mnt);
+	/* The S3 and admin doors first: their requests report changes to the
+	 * mount (node_event) until they are over. */
 	if (ctx)
 		mg_stop(ctx);
+	mount_stop(mnt);
 	mg_exit_library();
 	admin_free(d.admin);
 	s3_server_free(d.s3);

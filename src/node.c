@@ -55,6 +55,12 @@ struct inode {
 	uint64_t gen;             /* commits through the mount so far */
 	int pending;              /* made by create, its row pending until a commit
 				   * succeeds: the last close drops the row then */
+	/* What attr_fill shows of the shadow, which it reads without
+	 * in->lock: published (atomic stores, under in->lock) by
+	 * shadow_publish after every change of stage, size or mtime_ns. */
+	int shown;
+	uint64_t shown_size;
+	int64_t shown_mtime;
 	struct atr_attr last;     /* attributes last seen: an unlinked open file keeps them */
 	struct inode *next;
 };
@@ -138,7 +144,10 @@ void nodes_close(struct atr_core *c)
 
 void atr_core_watch(struct atr_core *c, const struct atr_watch_ops *ops, void *arg)
 {
-	c->watch_arg = arg;
+	/* The argument stays when the watch goes: a thread that saw the ops
+	 * a moment before still calls them with it. */
+	if (ops)
+		__atomic_store_n(&c->watch_arg, arg, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->watch, ops, __ATOMIC_RELEASE);
 }
 
@@ -176,7 +185,8 @@ void node_event(struct atr_core *c, const char *bucket, const char *key, const s
 			return; /* its parent is new too: the kernel knows neither */
 		parent = pr.obj.ino + 1;
 	}
-	w->changed(c->watch_arg, parent, name, obj_node(o) + 1);
+	void *arg = __atomic_load_n(&c->watch_arg, __ATOMIC_RELAXED);
+	w->changed(arg, parent, name, obj_node(o) + 1);
 }
 
 void atr_core_barrier(struct atr_core *c)
@@ -189,7 +199,7 @@ void node_settle(struct atr_core *c)
 {
 	const struct atr_watch_ops *w = __atomic_load_n(&c->watch, __ATOMIC_ACQUIRE);
 	if (w)
-		w->settle(c->watch_arg);
+		w->settle(__atomic_load_n(&c->watch_arg, __ATOMIC_RELAXED));
 }
 
 /* ---- owners ---- */
@@ -269,6 +279,13 @@ static struct inode *inode_get(struct atr_core *c, uint64_t ino)
 	return in;
 }
 
+static void shadow_publish(struct inode *in)
+{
+	__atomic_store_n(&in->shown_size, in->size, __ATOMIC_RELAXED);
+	__atomic_store_n(&in->shown_mtime, in->mtime_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&in->shown, in->stage != NULL, __ATOMIC_RELAXED);
+}
+
 static void shadow_drop(struct atr_core *c, struct inode *in)
 {
 	if (in->md5_open)
@@ -278,6 +295,7 @@ static void shadow_drop(struct atr_core *c, struct inode *in)
 		c->ufs->ops->stage_abort(in->stage);
 	in->stage = NULL;
 	in->dirty = 0;
+	shadow_publish(in);
 }
 
 static void inode_put(struct atr_core *c, struct inode *in)
@@ -372,10 +390,11 @@ static void attr_fill(struct atr_core *c, const char *bucket, const char *key,
 		struct nodes *n = c->nodes;
 		pthread_mutex_lock(&n->lock);
 		struct inode *in = inode_find(n, a->ino);
-		if (in && in->stage) {
-			a->size = in->size;
-			if (in->mtime_ns > a->mtime_ns)
-				a->mtime_ns = in->mtime_ns;
+		if (in && __atomic_load_n(&in->shown, __ATOMIC_RELAXED)) {
+			int64_t mtime = __atomic_load_n(&in->shown_mtime, __ATOMIC_RELAXED);
+			a->size = __atomic_load_n(&in->shown_size, __ATOMIC_RELAXED);
+			if (mtime > a->mtime_ns)
+				a->mtime_ns = mtime;
 			if (a->mtime_ns > a->ctime_ns)
 				a->ctime_ns = a->mtime_ns;
 		}
@@ -959,7 +978,7 @@ int atr_node_rename(struct atr_core *c, uint64_t parent, const char *name, uint6
 
 /* The inode's shadow exists afterwards (in->lock held): a copy of the
  * committed bytes, or empty with trunc. */
-static int shadow_ensure(struct atr_core *c, struct inode *in, int trunc, struct atr_reader *gone)
+static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct atr_reader *gone)
 {
 	if (in->stage) {
 		if (trunc && in->size) {
@@ -1025,6 +1044,13 @@ static int shadow_ensure(struct atr_core *c, struct inode *in, int trunc, struct
 	}
 	in->md5_open = !hash_init(&in->md5, HASH_MD5);
 	return ATR_OK;
+}
+
+static int shadow_ensure(struct atr_core *c, struct inode *in, int trunc, struct atr_reader *gone)
+{
+	int rc = shadow_make(c, in, trunc, gone);
+	shadow_publish(in);
+	return rc;
 }
 
 /* The shadow's MD5: the running one, or read back. */
@@ -1460,6 +1486,7 @@ int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off
 			in->size = off + len;
 		in->dirty = 1;
 		in->mtime_ns = time_now_ns();
+		shadow_publish(in);
 	}
 	pthread_mutex_unlock(&in->lock);
 	return rc;
@@ -1516,6 +1543,7 @@ int atr_node_setattr(struct atr_core *c, uint64_t ino, const struct atr_setattr 
 			in->size = s->size;
 			in->dirty = 1;
 			in->mtime_ns = time_now_ns();
+			shadow_publish(in);
 		}
 		/* Alone with the file: commit now; else its writers' flush will. */
 		if (!rc && in->refs == 1)
