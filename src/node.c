@@ -15,7 +15,8 @@
  * every descriptor, and committed by flush through object_commit, the same
  * step a PUT ends with. The MD5 runs along while writes come in order;
  * anything else (a seek back, a hole, a truncate) has it recomputed from
- * the shadow at commit. Lock order: inode lock, then ns_lock.
+ * the shadow at commit. Lock order: inode lock, then ns_lock; inode lock,
+ * then the table's (nodes->lock).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1545,8 +1546,12 @@ int atr_node_setattr(struct atr_core *c, uint64_t ino, const struct atr_setattr 
 			in->mtime_ns = time_now_ns();
 			shadow_publish(in);
 		}
-		/* Alone with the file: commit now; else its writers' flush will. */
-		if (!rc && in->refs == 1)
+		/* Alone with the file: commit now; else its writers' flush will.
+		 * (refs is the table's: lock order inode, then table.) */
+		pthread_mutex_lock(&c->nodes->lock);
+		int alone = in->refs == 1;
+		pthread_mutex_unlock(&c->nodes->lock);
+		if (!rc && alone)
 			rc = shadow_commit(c, in);
 		pthread_mutex_unlock(&in->lock);
 		inode_put(c, in);
