@@ -355,6 +355,16 @@ static int exec1(struct meta *m, enum stmt_id id)
 	return done(s, sqlite3_step(s));
 }
 
+/* Runs a statement keyed by one ino (?1). */
+static int exec_ino(struct meta *m, enum stmt_id id, uint64_t ino)
+{
+	sqlite3_stmt *s = stmt(m, id);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	return done(s, sqlite3_step(s));
+}
+
 int meta_open(const char *path, struct meta **out)
 {
 	struct meta *m = calloc(1, sizeof(*m));
@@ -588,11 +598,7 @@ static void bind_row(sqlite3_stmt *s, const char *bucket, const char *key, const
 
 int meta_node_sync(struct meta *m, uint64_t ino)
 {
-	sqlite3_stmt *s = stmt(m, ST_NODE_SYNC);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	return done(s, sqlite3_step(s));
+	return exec_ino(m, ST_NODE_SYNC, ino);
 }
 
 int meta_obj_put(struct meta *m, const char *bucket, const char *key, struct meta_row *row)
@@ -995,11 +1001,7 @@ int meta_obj_parts_get(struct meta *m, uint64_t ino, uint64_t version, uint64_t 
 
 int meta_obj_parts_delete(struct meta *m, uint64_t ino)
 {
-	sqlite3_stmt *s = stmt(m, ST_PARTS_DELETE);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	return done(s, sqlite3_step(s));
+	return exec_ino(m, ST_PARTS_DELETE, ino);
 }
 
 int meta_obj_tags_put(struct meta *m, uint64_t ino, const char *tags)
@@ -1041,11 +1043,7 @@ int meta_obj_tags_get(struct meta *m, uint64_t ino, char **tags)
 
 int meta_obj_tags_delete(struct meta *m, uint64_t ino)
 {
-	sqlite3_stmt *s = stmt(m, ST_TAGS_DELETE);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	return done(s, sqlite3_step(s));
+	return exec_ino(m, ST_TAGS_DELETE, ino);
 }
 
 int meta_mpu_tags_put(struct meta *m, const char *upload_id, const char *tags)
