@@ -648,7 +648,8 @@ int atr_node_readdir(struct atr_core *c, uint64_t ino, atr_node_cb cb, void *arg
 	}
 }
 
-static int check_free(struct atr_core *c, const char *bucket, const char *key)
+/* No row names key, as a file or as a directory (ATR_E_EXISTS). */
+static int rows_free(struct atr_core *c, const char *bucket, const char *key)
 {
 	char dk[ATR_KEY_MAX + 3];
 	struct meta_row row;
@@ -656,6 +657,16 @@ static int check_free(struct atr_core *c, const char *bucket, const char *key)
 	if (meta_obj_get(c->meta, bucket, key, &row, 0) == ATR_OK ||
 	    meta_obj_get(c->meta, bucket, dk, &row, 0) == ATR_OK)
 		return ATR_E_EXISTS;
+	return ATR_OK;
+}
+
+/* rows_free, and nothing made behind our back there either. */
+static int check_free(struct atr_core *c, const char *bucket, const char *key)
+{
+	struct meta_row row;
+	int rc = rows_free(c, bucket, key);
+	if (rc)
+		return rc;
 	int dir;
 	if (fs_resolve(c, &su, bucket, key, &row, &dir) != ATR_E_NO_KEY)
 		return ATR_E_EXISTS;
@@ -1129,7 +1140,7 @@ struct link_args {
 static int link_fn(struct atr_core *c, void *arg)
 {
 	struct link_args *l = arg;
-	char from[PATH_MAX_UFS], to[PATH_MAX_UFS], alt[ATR_KEY_MAX + 3];
+	char from[PATH_MAX_UFS], to[PATH_MAX_UFS];
 	struct meta_row src, row;
 	int rc = meta_obj_get(c->meta, l->bucket, l->key, &src, 1);
 	if (rc)
@@ -1138,14 +1149,11 @@ static int link_fn(struct atr_core *c, void *arg)
 		atr_obj_release(&src.obj);
 		return ATR_E_NO_KEY; /* renamed, replaced or unlinked since */
 	}
-	snprintf(alt, sizeof(alt), "%s/", l->dk);
-	if (meta_obj_get(c->meta, l->db, l->dk, &row, 0) == ATR_OK ||
-	    meta_obj_get(c->meta, l->db, alt, &row, 0) == ATR_OK)
-		rc = ATR_E_EXISTS;
-	else if (ufs_path(from, sizeof(from), l->bucket, l->key) ||
-		 ufs_path(to, sizeof(to), l->db, l->dk))
+	rc = rows_free(c, l->db, l->dk);
+	if (!rc && (ufs_path(from, sizeof(from), l->bucket, l->key) ||
+		    ufs_path(to, sizeof(to), l->db, l->dk)))
 		rc = ATR_E_KEY_TOO_LONG;
-	else
+	if (!rc)
 		rc = c->ufs->ops->link(c->ufs, from, to);
 	if (rc) {
 		atr_obj_release(&src.obj);
@@ -1257,13 +1265,7 @@ int atr_node_create(struct atr_core *c, const struct atr_cred *cr, uint64_t pare
 	snprintf(row.obj.etag, sizeof(row.obj.etag), "%s", MD5_EMPTY);
 	pthread_mutex_lock(&c->ns_lock);
 	if (!(rc = meta_begin(c->meta))) {
-		struct meta_row old;
-		char alt[ATR_KEY_MAX + 3];
-		snprintf(alt, sizeof(alt), "%s/", key);
-		if (meta_obj_get(c->meta, bucket, key, &old, 0) == ATR_OK ||
-		    meta_obj_get(c->meta, bucket, alt, &old, 0) == ATR_OK)
-			rc = ATR_E_EXISTS;
-		else
+		if (!(rc = rows_free(c, bucket, key)))
 			rc = meta_obj_put(c->meta, bucket, key, &row);
 		if (rc)
 			meta_rollback(c->meta);
