@@ -173,7 +173,7 @@ static enum s3_err add_parts(struct s3_req *r, struct buf *b, const struct atr_o
 
 enum s3_err s3_get_object_attributes(struct s3_req *r)
 {
-	struct atr_obj obj;
+	struct atr_obj obj = { 0 };
 	int want = s3_object_attributes_parse(s3_header(r, "x-amz-object-attributes"));
 	long max = header_count(r, "x-amz-max-parts", PARTS_LIST_MAX, PARTS_LIST_MAX);
 	long marker = header_count(r, "x-amz-part-number-marker", 0, ATR_PART_MAX);

@@ -101,7 +101,7 @@ enum s3_err s3_copy_object(struct s3_req *r)
 	char sbucket[ATR_BUCKET_MAX + 1];
 	char *skey = NULL;
 	struct atr_reader *rd = NULL;
-	struct atr_obj src, obj;
+	struct atr_obj src = { 0 }, obj = { 0 };
 	struct buf hdrs = BUF_INIT(8192), tags = BUF_INIT(S3_TAGS_BUF(S3_TAGS_MAX));
 	const char *directive = s3_header(r, "x-amz-metadata-directive");
 	const char *tagging = s3_header(r, "x-amz-tagging-directive");
@@ -240,7 +240,7 @@ enum s3_err s3_upload_part_copy(struct s3_req *r, int number)
 	const char *range = s3_header(r, "x-amz-copy-source-range");
 	struct atr_reader *rd = NULL;
 	struct atr_part_writer *w = NULL;
-	struct atr_obj src;
+	struct atr_obj src = { 0 };
 	struct atr_mpu_part part;
 	uint64_t first = 0, len;
 	char sum[ATR_PART_CHECKSUM_MAX + 1], ck_xml[160] = "";

@@ -527,7 +527,7 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 	struct atr_mpu_part *parts = NULL;
 	struct completion cp = { .r = r };
 	struct composite ck = { .hdrs = "", .xml = "" };
-	struct atr_obj obj;
+	struct atr_obj obj = { 0 };
 	enum s3_err e;
 	int n = 0;
 

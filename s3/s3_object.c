@@ -187,7 +187,7 @@ enum s3_err s3_put_object(struct s3_req *r)
 		e = S3_ERR_METADATA_TOO_LARGE;
 		goto out;
 	}
-	struct atr_obj obj;
+	struct atr_obj obj = { 0 };
 	rc = atr_put_commit(w, hdrs.ptr, &obj);
 	w = NULL;
 	if (rc) {
@@ -323,7 +323,7 @@ static enum s3_err part_range(struct s3_req *r, const struct atr_obj *o, struct 
  * range covers. */
 enum s3_err s3_get_object(struct s3_req *r)
 {
-	struct atr_obj obj;
+	struct atr_obj obj = { 0 };
 	struct atr_reader *rd = NULL;
 	int head = !strcmp(r->method, "HEAD");
 	const char *mode = s3_header(r, "x-amz-checksum-mode");

@@ -333,7 +333,7 @@ enum s3_err s3_post_object(struct s3_req *r)
 	}
 	if (drained && (e = s3_body_finish(&src.b)))
 		goto out;
-	struct atr_obj obj;
+	struct atr_obj obj = { 0 };
 	rc = atr_put_commit(w, hdrs.ptr, &obj);
 	w = NULL;
 	if (rc) {

@@ -151,7 +151,7 @@ int ns_txn(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg), void *a
 
 static int root_row(struct atr_core *c, const char *bucket, const char *owner)
 {
-	struct meta_row r;
+	struct meta_row r = { 0 };
 	row_init(&r);
 	r.obj.is_dir = 1;
 	r.implicit = 1;
@@ -334,7 +334,7 @@ int atr_bucket_delete(struct atr_core *c, const struct atr_user *u, const char *
 	}
 	if ((rc = meta_begin(c->meta)))
 		goto out;
-	struct meta_row root;
+	struct meta_row root = { 0 };
 	if (!meta_obj_get(c->meta, name, "", &root, 0))
 		node_event(c, name, "", &root.obj);
 	if ((rc = meta_obj_delete_prefix(c->meta, name, "")) ||

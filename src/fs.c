@@ -135,7 +135,7 @@ static void entry_from_row(struct atr_core *c, struct groups *g, const char *buc
 static void entry_bucket(struct atr_core *c, struct groups *g, const struct atr_bucket *b,
 			 struct atr_entry *e)
 {
-	struct meta_row root;
+	struct meta_row root = { 0 };
 	if (meta_obj_get(c->meta, b->name, "", &root, 0)) {
 		memset(&root, 0, sizeof(root));
 		root.obj.is_dir = 1;
@@ -168,7 +168,7 @@ int fs_resolve(struct atr_core *c, const struct atr_user *u, const char *bucket,
 	       const char *key, struct meta_row *row, int *dir)
 {
 	char dk[ATR_KEY_MAX + 2], path[PATH_MAX_UFS];
-	struct atr_obj o;
+	struct atr_obj o = { 0 };
 	int rc = atr_object_stat(c, u, bucket, key, &o);
 	if (rc == ATR_OK && !o.is_dir) {
 		memset(row, 0, sizeof(*row));
@@ -209,7 +209,7 @@ int atr_fs_stat(struct atr_core *c, const struct atr_user *u, const char *path,
 {
 	struct fspath p;
 	struct atr_bucket b;
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	struct groups g = { .owner = "" };
 	int dir, rc = parse_path(path, &p);
 	if (rc)
@@ -409,7 +409,7 @@ int atr_fs_list(struct atr_core *c, const struct atr_user *u, const char *path, 
 		const char *start, int max, atr_entry_cb cb, void *arg, int *truncated, char *next)
 {
 	struct fspath p;
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	char dk[ATR_KEY_MAX + 2];
 	int dir, rc = parse_path(path, &p);
 	*truncated = 0;
@@ -526,7 +526,7 @@ static int walk_files(struct atr_core *c, const struct atr_user *u, const char *
 		      file_fn fn, void *arg)
 {
 	struct fspath p;
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	char dk[ATR_KEY_MAX + 2];
 	int dir, rc = parse_path(path, &p);
 	if (rc)
@@ -568,7 +568,7 @@ static int load_one(struct atr_core *c, const struct atr_user *u, const char *bu
 {
 	struct atr_cache_op *op = arg;
 	struct atr_reader *r;
-	struct atr_obj o;
+	struct atr_obj o = { 0 };
 	int rc = atr_get_open(c, u, bucket, key, &o, &r);
 	if (rc)
 		return rc == ATR_E_NO_KEY ? ATR_OK : rc; /* gone meanwhile */
@@ -593,7 +593,7 @@ static int free_one(struct atr_core *c, const struct atr_user *u, const char *bu
 		    const char *key, void *arg)
 {
 	struct atr_cache_op *op = arg;
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc = meta_obj_get(c->meta, bucket, key, &row, 0);
 	if (rc)
 		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
@@ -649,7 +649,7 @@ static int put_marker(struct atr_core *c, const struct atr_user *u, const char *
 int atr_fs_mkdir(struct atr_core *c, const struct atr_user *u, const char *path)
 {
 	struct fspath p;
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	char dk[ATR_KEY_MAX + 2];
 	int dir, rc = parse_path(path, &p);
 	if (rc)
@@ -706,7 +706,7 @@ int fs_rmdir_empty(struct atr_core *c, const char *bucket, const char *dk, int p
 	} else if ((rc = c->ufs->ops->rmdir(c->ufs, path))) {
 		rc = rc == ATR_E_BUCKET_NOT_EMPTY ? ATR_E_NOT_EMPTY : rc;
 	} else {
-		struct meta_row r;
+		struct meta_row r = { 0 };
 		if (!meta_obj_get(c->meta, bucket, dk, &r, 0))
 			node_event(c, bucket, dk, &r.obj);
 		if (!(rc = meta_obj_delete(c->meta, bucket, dk)) && prune)
@@ -780,7 +780,7 @@ static int remove_tree(struct atr_core *c, const struct atr_user *u, const char 
 int atr_fs_remove(struct atr_core *c, const struct atr_user *u, const char *path, int recursive)
 {
 	struct fspath p;
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	char dk[ATR_KEY_MAX + 2];
 	int dir, rc = parse_path(path, &p);
 	if (rc)
@@ -817,7 +817,7 @@ int fs_rename_locked(struct atr_core *c, const char *owner, const char *sbucket,
 		     struct fs_move *mv)
 {
 	char upto[ATR_KEY_MAX + 2], alt[ATR_KEY_MAX + 2], plain[ATR_KEY_MAX + 2];
-	struct meta_row row, src;
+	struct meta_row row = { 0 }, src = { 0 };
 	int rc;
 	mv->todo = 0;
 	*mv->bucket = '\0';
@@ -884,7 +884,7 @@ void fs_move_done(struct atr_core *c, struct fs_move *mv, int committed)
 void fs_move_recover(struct atr_core *c, const char *from, const char *to)
 {
 	struct fspath p;
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	char path[ATR_PATH_MAX + 2], dk[ATR_KEY_MAX + 2];
 	struct ufs_stat st;
 	snprintf(path, sizeof(path), "/%s", from);
@@ -902,7 +902,7 @@ void fs_move_recover(struct atr_core *c, const char *from, const char *to)
 int atr_fs_rename(struct atr_core *c, const struct atr_user *u, const char *src, const char *dst)
 {
 	struct fspath s, d;
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	char skey[ATR_KEY_MAX + 2], dkey[ATR_KEY_MAX + 2];
 	int dir, rc;
 	if ((rc = parse_path(src, &s)) || (rc = parse_path(dst, &d)))
@@ -1010,7 +1010,7 @@ static int set_attr_fn(struct atr_core *c, void *arg)
 {
 	struct attr_args *a = arg;
 	struct attr_changed ch = { c, a->bucket, NULL, 0, 0 };
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc = ATR_OK;
 	if (a->bucket_owned && a->owner)
 		rc = meta_bucket_set_owner(c->meta, a->bucket_owned, a->owner);
@@ -1032,7 +1032,7 @@ static int set_attr(struct atr_core *c, const struct atr_user *u, const char *pa
 		    int64_t mode, const char *owner, int recursive)
 {
 	struct fspath p;
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	char dk[ATR_KEY_MAX + 2], upto[ATR_KEY_MAX + 2];
 	int dir = 1, rc = parse_path(path, &p);
 	if (rc)

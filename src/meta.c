@@ -700,7 +700,7 @@ static int scan(sqlite3_stmt *s, const char *bucket, const char *from, const cha
 		sqlite3_bind_text(s, 3, upto, -1, SQLITE_STATIC);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct meta_row r;
+		struct meta_row r = { 0 };
 		row_from_stmt(s, 1, &r);
 		if (cb(arg, (const char *)sqlite3_column_text(s, 0), &r))
 			break;
@@ -804,7 +804,7 @@ int meta_mpu_scan(struct meta *m, const char *bucket, const char *key, const cha
 	sqlite3_bind_text(s, 3, upload_id, -1, SQLITE_STATIC);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct meta_mpu mu;
+		struct meta_mpu mu = { 0 };
 		mpu_from_stmt(s, &mu);
 		if (cb(arg, &mu))
 			break;

@@ -154,7 +154,7 @@ int atr_mpu_create_checksum(struct atr_core *c, const struct atr_user *u, const 
 			    const char *key, const char *hdrs, const char *tags,
 			    const char *checksum_alg, char upload_id[ATR_UPLOAD_ID_LEN + 1])
 {
-	struct meta_mpu mu;
+	struct meta_mpu mu = { 0 };
 	unsigned char rnd[8];
 	size_t klen = strlen(key);
 	int rc = bucket_check(c, u, bucket, 2 | 1, NULL);
@@ -223,7 +223,7 @@ int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char 
 		       const char *key, const char *upload_id, int number,
 		       struct atr_part_writer **out)
 {
-	struct meta_mpu mu;
+	struct meta_mpu mu = { 0 };
 	if (number < 1 || number > ATR_PART_MAX)
 		return ATR_E_INVALID_ARG;
 	int rc = upload_get(c, u, bucket, key, upload_id, 2 | 1, &mu, 0);
@@ -289,7 +289,7 @@ void atr_mpu_part_abort(struct atr_part_writer *w)
 int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out)
 {
 	struct atr_core *c = w->c;
-	struct meta_mpu mu;
+	struct meta_mpu mu = { 0 };
 	struct meta_mpu_part p, old;
 	struct ufs_stat st;
 	unsigned char sum[MD5_LEN];
@@ -375,7 +375,7 @@ int atr_mpu_list_parts(struct atr_core *c, const struct atr_user *u, const char 
 		       const char *key, const char *upload_id, int after, int max,
 		       struct atr_mpu *upload, atr_mpu_part_cb cb, void *arg, int *truncated)
 {
-	struct meta_mpu mu;
+	struct meta_mpu mu = { 0 };
 	struct part_lister l = { .c = c, .upload_id = upload_id, .cb = cb, .arg = arg,
 				 .max = max < 0 ? 0 : max };
 	int rc = upload_get(c, u, bucket, key, upload_id, 1, &mu, 0);
@@ -486,7 +486,7 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 			  int n, uint64_t min_part_size, const char *extra_hdrs,
 			  atr_progress_cb progress, void *arg, struct atr_obj *out)
 {
-	struct meta_mpu mu, now;
+	struct meta_mpu mu = { 0 }, now = { 0 };
 	struct busy me = { .upload_id = upload_id };
 	struct ufs_stage *stage = NULL;
 	char etag[ATR_ETAG_MAX + 1];
@@ -651,7 +651,7 @@ int atr_object_part_checksum(struct atr_core *c, const struct atr_obj *o, int nu
 int atr_mpu_abort(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		  const char *key, const char *upload_id)
 {
-	struct meta_mpu mu;
+	struct meta_mpu mu = { 0 };
 	int rc = upload_get(c, u, bucket, key, upload_id, 2 | 1, &mu, 0);
 	if (rc)
 		return rc;
@@ -827,7 +827,7 @@ static int gc_part(void *arg, const char *name, const struct ufs_stat *st)
 static int gc_upload(void *arg, const char *name, const struct ufs_stat *st)
 {
 	struct gc *g = arg;
-	struct meta_mpu mu;
+	struct meta_mpu mu = { 0 };
 	if (id_valid(name) && meta_mpu_get(g->c->meta, name, &mu, 0) == ATR_OK) {
 		struct gc parts = { .c = g->c, .upload = name };
 		g->c->ufs->ops->part_readdir(g->c->ufs, name, gc_part, &parts);

@@ -179,7 +179,7 @@ void node_event(struct atr_core *c, const char *bucket, const char *key, const s
 		char pk[ATR_KEY_MAX + 2];
 		const char *nm;
 		size_t len;
-		struct meta_row pr;
+		struct meta_row pr = { 0 };
 		parent_of(key, pk, &nm, &len);
 		snprintf(name, sizeof(name), "%.*s", (int)len, nm);
 		if (meta_obj_get(c->meta, bucket, pk, &pr, 0))
@@ -317,7 +317,7 @@ static void inode_put(struct atr_core *c, struct inode *in)
 	 * happen. Only create makes pending rows (and startup drops those of
 	 * an earlier run), so any other inode has none to look for. */
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	if (in->pending) {
 		pthread_mutex_lock(&c->ns_lock);
 		if (!meta_obj_by_ino(c->meta, in->ino - 1, bucket, key, &row, 0) && row.pending &&
@@ -496,7 +496,7 @@ static int ufs_matches(struct atr_core *c, const char *bucket, const char *key,
 int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a)
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	if (ino == ATR_INO_ROOT) {
 		attr_root(c, a);
 		return ATR_OK;
@@ -520,7 +520,7 @@ int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a)
 	}
 	if (!row.obj.is_dir && !row.pending && !ufs_matches(c, bucket, key, &row.obj)) {
 		/* Bring it up to date with the UFS (a change behind our back). */
-		struct atr_obj o;
+		struct atr_obj o = { 0 };
 		if (atr_object_stat(c, &su, bucket, key, &o) == ATR_OK) {
 			atr_obj_release(&o);
 			if (o.ino == row.obj.ino)
@@ -558,7 +558,7 @@ static int child_key(const char *dk, const char *name, char out[ATR_KEY_MAX + 2]
 int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struct atr_attr *a)
 {
 	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[ATR_KEY_MAX + 2];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc, dir;
 	if (parent == ATR_INO_ROOT) {
 		if (!atr_bucket_name_valid(name))
@@ -599,7 +599,7 @@ struct rd {
 static int on_bucket(void *arg, const struct atr_bucket *b)
 {
 	struct rd *r = arg;
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	struct atr_attr a;
 	if (meta_obj_get(r->c->meta, b->name, "", &row, 0))
 		return 0;
@@ -632,7 +632,7 @@ int atr_node_readdir(struct atr_core *c, uint64_t ino, atr_node_cb cb, void *arg
 	}
 	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], path[ATR_PATH_MAX + 1];
 	char next[ATR_PATH_MAX + 1] = "";
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc = dir_of(c, ino, bucket, dk, &row);
 	if (rc)
 		return rc;
@@ -652,7 +652,7 @@ int atr_node_readdir(struct atr_core *c, uint64_t ino, atr_node_cb cb, void *arg
 static int rows_free(struct atr_core *c, const char *bucket, const char *key)
 {
 	char dk[ATR_KEY_MAX + 3];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	snprintf(dk, sizeof(dk), "%s/", key);
 	if (meta_obj_get(c->meta, bucket, key, &row, 0) == ATR_OK ||
 	    meta_obj_get(c->meta, bucket, dk, &row, 0) == ATR_OK)
@@ -663,7 +663,7 @@ static int rows_free(struct atr_core *c, const char *bucket, const char *key)
 /* rows_free, and nothing made behind our back there either. */
 static int check_free(struct atr_core *c, const char *bucket, const char *key)
 {
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc = rows_free(c, bucket, key);
 	if (rc)
 		return rc;
@@ -677,7 +677,7 @@ static int check_free(struct atr_core *c, const char *bucket, const char *key)
 static int set_posix(struct atr_core *c, const char *bucket, const char *key, uint32_t mode,
 		     int64_t gid, struct atr_attr *a)
 {
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	pthread_mutex_lock(&c->ns_lock);
 	int rc = meta_obj_get(c->meta, bucket, key, &row, 1);
 	if (!rc) {
@@ -715,7 +715,7 @@ int atr_node_mkdir(struct atr_core *c, const struct atr_cred *cr, uint64_t paren
 {
 	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[ATR_KEY_MAX + 2];
 	char owner[ATR_USER_MAX + 1];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	owner_of(c, cr->uid, owner);
 	struct atr_user u = { owner, 1 };
 	int rc;
@@ -750,7 +750,7 @@ static int make_file(struct atr_core *c, const struct atr_cred *cr, uint64_t par
 	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[ATR_KEY_MAX + 2];
 	char owner[ATR_USER_MAX + 1], etag[ATR_ETAG_MAX + 1];
 	unsigned char sum[MD5_LEN];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc;
 	if (parent == ATR_INO_ROOT)
 		return ATR_E_ACCESS; /* only buckets live at the root */
@@ -774,7 +774,7 @@ static int make_file(struct atr_core *c, const struct atr_cred *cr, uint64_t par
 	hex_encode(sum, MD5_LEN, etag);
 	struct commit cm = { .user = owner, .bucket = bucket, .key = key, .stage = stage,
 			     .etag = etag, .must_not_exist = 1, .posix = &posix };
-	struct atr_obj out;
+	struct atr_obj out = { 0 };
 	rc = object_commit(c, &cm, &out);
 	if (rc)
 		return rc == ATR_E_CONFLICT ? ATR_E_EXISTS : rc;
@@ -806,14 +806,14 @@ int atr_node_symlink(struct atr_core *c, const struct atr_cred *cr, uint64_t par
 int atr_node_readlink(struct atr_core *c, uint64_t ino, char *buf, size_t size)
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc = row_of(c, ino, bucket, key, &row, 0);
 	if (rc)
 		return rc;
 	if (row.obj.kind != S_IFLNK)
 		return ATR_E_INVALID_ARG;
 	struct atr_reader *r;
-	struct atr_obj o;
+	struct atr_obj o = { 0 };
 	if ((rc = atr_get_open(c, &su, bucket, key, &o, &r)))
 		return rc;
 	atr_obj_release(&o);
@@ -850,7 +850,7 @@ struct unlink_args {
 static int unlink_fn(struct atr_core *c, void *arg)
 {
 	struct unlink_args *u = arg;
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc = meta_obj_get(c->meta, u->bucket, u->key, &row, 0);
 	return rc ? rc : remove_locked(c, u->bucket, u->key, &row);
 }
@@ -858,7 +858,7 @@ static int unlink_fn(struct atr_core *c, void *arg)
 int atr_node_unlink(struct atr_core *c, uint64_t parent, const char *name)
 {
 	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[ATR_KEY_MAX + 2];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc, dir;
 	if (parent == ATR_INO_ROOT)
 		return ATR_E_ACCESS;
@@ -877,7 +877,7 @@ int atr_node_unlink(struct atr_core *c, uint64_t parent, const char *name)
 int atr_node_rmdir(struct atr_core *c, uint64_t parent, const char *name)
 {
 	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[ATR_KEY_MAX + 2];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc, dir;
 	if (parent == ATR_INO_ROOT) {
 		rc = atr_bucket_delete(c, &su, name);
@@ -906,7 +906,7 @@ struct rename_args {
 static int rename_fn(struct atr_core *c, void *arg)
 {
 	struct rename_args *r = arg;
-	struct meta_row src, dst;
+	struct meta_row src = { 0 }, dst = { 0 };
 	char alt[ATR_KEY_MAX + 2];
 	if (meta_obj_get(c->meta, r->sb, r->sk, &src, 0))
 		return ATR_E_NO_KEY;
@@ -960,7 +960,7 @@ int atr_node_rename(struct atr_core *c, uint64_t parent, const char *name, uint6
 {
 	char sb[ATR_BUCKET_MAX + 1], sd[ATR_KEY_MAX + 2], sk[ATR_KEY_MAX + 2];
 	char db[ATR_BUCKET_MAX + 1], dd[ATR_KEY_MAX + 2], dk[ATR_KEY_MAX + 2];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc, dir = 0;
 	if (parent == ATR_INO_ROOT || newparent == ATR_INO_ROOT)
 		return ATR_E_NOT_SUPPORTED; /* buckets keep their names */
@@ -1007,7 +1007,7 @@ static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct a
 		return ATR_OK;
 	}
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc = row_of(c, in->ino, bucket, key, &row, 0);
 	if (rc == ATR_E_NO_KEY) {
 		/* Unlinked or replaced while open: it is written all the same,
@@ -1111,7 +1111,7 @@ static int shadow_commit(struct atr_core *c, struct inode *in)
 	if (!in->stage || !in->dirty)
 		return ATR_OK;
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2], etag[ATR_ETAG_MAX + 1];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc = row_of(c, in->ino, bucket, key, &row, 0);
 	if (rc == ATR_E_NO_KEY) {
 		shadow_drop(c, in);
@@ -1141,7 +1141,7 @@ static int link_fn(struct atr_core *c, void *arg)
 {
 	struct link_args *l = arg;
 	char from[PATH_MAX_UFS], to[PATH_MAX_UFS];
-	struct meta_row src, row;
+	struct meta_row src = { 0 }, row = { 0 };
 	int rc = meta_obj_get(c->meta, l->bucket, l->key, &src, 1);
 	if (rc)
 		return rc;
@@ -1178,7 +1178,7 @@ int atr_node_link(struct atr_core *c, uint64_t ino, uint64_t newparent, const ch
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
 	char db[ATR_BUCKET_MAX + 1], dd[ATR_KEY_MAX + 2], dk[ATR_KEY_MAX + 2];
-	struct meta_row row, dir;
+	struct meta_row row = { 0 }, dir = { 0 };
 	int rc;
 	if (!c->ufs->ops->link)
 		return ATR_E_NOT_SUPPORTED;
@@ -1246,7 +1246,7 @@ int atr_node_create(struct atr_core *c, const struct atr_cred *cr, uint64_t pare
 		    const char *name, uint32_t mode, struct atr_file **f, struct atr_attr *a)
 {
 	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[ATR_KEY_MAX + 2];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc;
 	if (parent == ATR_INO_ROOT)
 		return ATR_E_ACCESS;
@@ -1331,7 +1331,7 @@ static int ghost_open(struct atr_core *c, uint64_t ino, int flags, struct atr_fi
 int atr_node_open(struct atr_core *c, uint64_t ino, int flags, struct atr_file **f)
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc = row_of(c, ino, bucket, key, &row, 0);
 	if (rc == ATR_E_NO_KEY)
 		return ghost_open(c, ino, flags, f);
@@ -1399,8 +1399,8 @@ static int read_upto(const struct source *src, uint64_t size, void *buf, size_t 
 static int reader_open(struct atr_file *f)
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row;
-	struct atr_obj o;
+	struct meta_row row = { 0 };
+	struct atr_obj o = { 0 };
 	int rc;
 	f->rd_gen = __atomic_load_n(&f->in->gen, __ATOMIC_ACQUIRE);
 	if (!(rc = row_of(f->c, f->in->ino, bucket, key, &row, 0)) &&
@@ -1527,7 +1527,7 @@ int atr_node_setattr(struct atr_core *c, uint64_t ino, const struct atr_setattr 
 		     struct atr_attr *a)
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc;
 	if (ino == ATR_INO_ROOT)
 		return ATR_E_NOT_SUPPORTED;
@@ -1666,7 +1666,7 @@ int atr_node_getxattr(struct atr_core *c, uint64_t ino, const char *name, void *
 		      size_t *len)
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2], h[ATR_USER_MAX * 4];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	if (!xattr_name_ok(name))
 		return ATR_E_NO_KEY;
 	int rc = row_of(c, ino, bucket, key, &row, 1);
@@ -1743,7 +1743,7 @@ static int xattr_fn(struct atr_core *c, void *arg)
 {
 	struct xattr_args *x = arg;
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	const char *line = NULL;
 	size_t ll = 0;
 	int rc = row_of(c, x->ino, bucket, key, &row, 1);
@@ -1839,7 +1839,7 @@ static int add_name(void *arg, const char *name)
 int atr_node_listxattr(struct atr_core *c, uint64_t ino, char **names, size_t *len)
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	struct names n = { 0 };
 	int rc = row_of(c, ino, bucket, key, &row, 1);
 	if (rc)

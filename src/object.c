@@ -73,7 +73,7 @@ static void touched_done(struct atr_core *c, struct touched *t, const char *buck
 {
 	char dirkey[ATR_KEY_MAX + 1];
 	for (int i = 0; i < t->n; i++) {
-		struct meta_row r;
+		struct meta_row r = { 0 };
 		memcpy(dirkey, t->key, t->d[i].len);
 		dirkey[t->d[i].len] = '\0';
 		if (meta_obj_get(c->meta, bucket, dirkey, &r, 0))
@@ -118,7 +118,7 @@ int ensure_parents(struct atr_core *c, const char *bucket, const char *key,
 	for (size_t i = 0; i < n; i++) {
 		if (key[i] != '/')
 			continue;
-		struct meta_row r;
+		struct meta_row r = { 0 };
 		memcpy(anc, key, i);
 		anc[i] = '\0';
 		int rc = meta_obj_get(c->meta, bucket, anc, &r, 0);
@@ -176,7 +176,7 @@ static int is_dir_key(const char *key)
 static int precheck_tree(struct atr_core *c, const char *bucket, const char *key)
 {
 	char anc[ATR_KEY_MAX + 2];
-	struct meta_row r;
+	struct meta_row r = { 0 };
 	size_t n = strlen(key);
 	if (is_dir_key(key))
 		n--;
@@ -351,7 +351,7 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 {
 	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2];
 	struct touched t = { .key = cm->key };
-	struct meta_row old;
+	struct meta_row old = { 0 };
 	int rc;
 
 	if ((rc = ensure_parents(c, cm->bucket, cm->key, cm->user, 1, &t)))
@@ -476,7 +476,7 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 int object_commit(struct atr_core *c, const struct commit *given, struct atr_obj *out)
 {
 	char path[PATH_MAX_UFS], bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	struct touched t;
 	struct commit named = *given;
 	const struct commit *cm = &named;
@@ -524,7 +524,7 @@ int object_commit(struct atr_core *c, const struct commit *given, struct atr_obj
 	if (!consumed && cm->stage)
 		c->ufs->ops->stage_abort(cm->stage); /* refused before its rename */
 	if (rc && consumed) {
-		struct meta_row fixed;
+		struct meta_row fixed = { 0 };
 		if (sync_object(c, cm->bucket, cm->key, &fixed) == ATR_OK)
 			atr_obj_release(&fixed.obj);
 	}
@@ -613,7 +613,7 @@ static int lookup(struct atr_core *c, const struct atr_user *u, const char *buck
 int atr_object_stat(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		    const char *key, struct atr_obj *out)
 {
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc = lookup(c, u, bucket, key, &row, NULL);
 	if (!rc)
 		*out = row.obj;
@@ -626,7 +626,7 @@ int atr_put_condition(struct atr_writer *w, const struct atr_user *u, int must_n
 	/* The object as a reader would find it (synced with the UFS), whoever
 	 * may read it: If-None-Match needs only the right to write. */
 	const struct atr_user su = { u->name, 1 };
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	int rc = lookup(w->c, &su, w->bucket, w->key, &row, NULL);
 	if (rc && rc != ATR_E_NO_KEY)
 		return rc;
@@ -656,7 +656,7 @@ int atr_put_condition(struct atr_writer *w, const struct atr_user *u, int must_n
 int atr_get_open(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		 const char *key, struct atr_obj *obj, struct atr_reader **out)
 {
-	struct meta_row row;
+	struct meta_row row = { 0 };
 	struct ufs_file *f = NULL;
 	int rc = lookup(c, u, bucket, key, &row, &f);
 	if (rc)
@@ -738,7 +738,7 @@ int prune_parents(struct atr_core *c, const char *bucket, const char *key,
 	char dir[ATR_KEY_MAX + 2], path[PATH_MAX_UFS];
 	parent_key(key, dir);
 	while (*dir) {
-		struct meta_row r;
+		struct meta_row r = { 0 };
 		if (meta_obj_get(c->meta, bucket, dir, &r, 0) || !r.implicit)
 			break;
 		int kids = meta_obj_has_children(c->meta, bucket, dir);
@@ -763,7 +763,7 @@ int object_delete_locked(struct atr_core *c, const char *bucket, const char *key
 {
 	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2];
 	struct touched t = { .key = key };
-	struct meta_row r;
+	struct meta_row r = { 0 };
 	int rc;
 
 	if (ufs_path(path, sizeof(path), bucket, key))
@@ -841,7 +841,7 @@ int sync_object(struct atr_core *c, const char *bucket, const char *key, struct 
 	pthread_mutex_lock(&c->ns_lock);
 	if ((rc = meta_begin(c->meta)))
 		goto out;
-	struct meta_row old;
+	struct meta_row old = { 0 };
 	memset(&old, 0, sizeof(old));
 	int had = meta_obj_get(c->meta, bucket, key, &old, 1) == ATR_OK;
 	if (had && old.pending) {
@@ -882,7 +882,7 @@ int sync_object(struct atr_core *c, const char *bucket, const char *key, struct 
 		rc = ATR_E_IO; /* changing under our feet: the caller may retry */
 		goto done;
 	}
-	struct meta_row r;
+	struct meta_row r = { 0 };
 	row_init(&r);
 	if (had) {
 		r.obj.version = old.obj.version + 1;

@@ -126,7 +126,7 @@ static int sync_dir(struct atr_core *c, const char *bucket, const char *dirkey,
 		goto out;
 
 	for (size_t i = 0; i < rows.gone.n; i++) {
-		struct meta_row r;
+		struct meta_row r = { 0 };
 		/* sync_object re-checks under the lock and drops the row. */
 		if (sync_object(c, bucket, rows.gone.v[i].key, &r) == ATR_OK)
 			atr_obj_release(&r.obj);
@@ -134,7 +134,7 @@ static int sync_dir(struct atr_core *c, const char *bucket, const char *dirkey,
 	for (size_t i = 0; i < ents.n; i++) {
 		if (ents.v[i].seen)
 			continue;
-		struct meta_row r;
+		struct meta_row r = { 0 };
 		if (sync_object(c, bucket, ents.v[i].key, &r) == ATR_OK)
 			atr_obj_release(&r.obj);
 		if (ents.v[i].st.is_dir) {
@@ -178,7 +178,7 @@ int sync_tree(struct atr_core *c, const char *bucket, const char *dirkey)
 		goto out;
 	if (dirs.n == 0 || strcmp(dirs.v[0].key, dirkey)) {
 		/* The prefix's directory has no row: it may exist behind our back. */
-		struct meta_row r;
+		struct meta_row r = { 0 };
 		if (*dirkey && sync_object(c, bucket, dirkey, &r) == ATR_OK) {
 			atr_obj_release(&r.obj);
 			struct ufs_stat st = { .is_dir = 1, .mtime_ns = 0 };
@@ -191,7 +191,7 @@ int sync_tree(struct atr_core *c, const char *bucket, const char *dirkey)
 		if (ufs_path(path, sizeof(path), bucket, dirs.v[i].key))
 			continue;
 		if (c->ufs->ops->stat(c->ufs, path, &st) || !st.is_dir) {
-			struct meta_row r;
+			struct meta_row r = { 0 };
 			if (*dirs.v[i].key && sync_object(c, bucket, dirs.v[i].key, &r) == ATR_OK)
 				atr_obj_release(&r.obj);
 			continue;

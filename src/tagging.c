@@ -33,7 +33,7 @@ int atr_obj_tags(struct atr_core *c, const struct atr_obj *o, char **tags)
 int atr_object_tags_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			const char *key, char **tags)
 {
-	struct atr_obj o;
+	struct atr_obj o = { 0 };
 	int rc = atr_object_stat(c, u, bucket, key, &o);
 	*tags = NULL;
 	if (rc)
@@ -53,7 +53,7 @@ struct tags_args {
 static int object_tags_fn(struct atr_core *c, void *arg)
 {
 	struct tags_args *a = arg;
-	struct meta_row now;
+	struct meta_row now = { 0 };
 	int rc = meta_obj_get(c->meta, a->bucket, a->key, &now, 0);
 	if (!rc && now.obj.ino != a->ino)
 		rc = ATR_E_CONFLICT; /* replaced since we looked */
@@ -78,7 +78,7 @@ static int bucket_tags_fn(struct atr_core *c, void *arg)
 int atr_object_tags_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			const char *key, const char *tags)
 {
-	struct atr_obj o;
+	struct atr_obj o = { 0 };
 	int rc = atr_object_stat(c, u, bucket, key, &o);
 	if (rc)
 		return rc;

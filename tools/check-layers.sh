@@ -14,5 +14,12 @@ while IFS= read -r hit; do complain "core includes a front end: $hit"; done \
   < <(grep -nE '#include +"(s3|fuse)/' src/*.[ch] 2>/dev/null | grep -v '^src/main\.c:')
 while IFS= read -r hit; do complain "front end includes another front end: $hit"; done \
   < <(grep -nE '#include +"fuse/' s3/*.[ch] 2>/dev/null; grep -nE '#include +"s3/' fuse/*.[ch] 2>/dev/null)
+# Every struct that owns memory (hdrs) and is released on an error path is
+# initialised where it is declared: an early "goto out" must never release
+# stack garbage (docs/architecture.md, "Rules checked by make").
+while IFS= read -r hit; do complain "owning struct declared without an initialiser: $hit"; done \
+  < <(awk '/^(static )?struct [a-z_0-9]+ \{/ { inside = 1 } /^\};/ { inside = 0 }
+           !inside && /^[ \t]+struct (meta_row|atr_obj|meta_mpu|atr_entry) [a-z_0-9, ]+(\[[0-9A-Z_ +]*\])?;/ {
+             print FILENAME ":" FNR ": " $0 }' src/*.c s3/*.c fuse/*.c)
 [ $bad -eq 0 ] && echo "check-layers: ok"
 exit $bad

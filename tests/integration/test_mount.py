@@ -619,6 +619,28 @@ def test_unlink_and_unlink_of_open_file(bdir):
     assert oserr(os.unlink, p) == errno.ENOENT
 
 
+def test_setattr_on_an_unlinked_open_file_keeps_the_daemon_up(mount_daemon, bdir):
+    """Issue 12's reproducer, run as an unprivileged uid: setattr of a file
+    whose last name is gone used to release an uninitialised row (a free()
+    of stack garbage: both doors down)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to act as uid 65534")
+    os.chmod(bdir, 0o777)
+    res = run_as(NOBODY, NOBODY, r'''
+p = os.environ["D"] + "/gone"
+for i in range(20):
+    fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o644)
+    os.unlink(p)
+    attempt("futimens", os.utime, fd)
+    attempt("ftruncate", os.ftruncate, fd, 1)
+    attempt("fchmod", os.fchmod, fd, 0o600)
+    os.close(fd)
+''', D=bdir)
+    assert set(res) == {"futimens", "ftruncate", "fchmod"}, res
+    assert mount_daemon.alive(), mount_daemon.log_tail()
+    assert os.listdir(bdir) == []
+
+
 # -- rename -------------------------------------------------------------------------
 def test_rename_files_and_directories(bdir, s3):
     bk = os.path.basename(bdir)
