@@ -911,7 +911,9 @@ enum s3_err s3_auth_check(enum s3_auth_mode mode, const struct s3_auth_req *req,
 	}
 	switch (kind) {
 	case AUTH_NONE:
-		e = S3_ERR_ACCESS_DENIED;
+		/* Anonymous: what it may do is what grants to everyone allow. */
+		out->anonymous = 1;
+		e = S3_ERR_OK;
 		break;
 	case AUTH_V4_HEADER:
 		if (query_kind(&q) != AUTH_NONE) {

@@ -12,6 +12,8 @@
  *    be within 15 minutes of now (RequestTimeTooSkewed); a presigned URL must
  *    not be past X-Amz-Date + X-Amz-Expires (AccessDenied, "Request has
  *    expired"), and X-Amz-Expires is 1..604800.
+ *    A request with no credentials at all is anonymous (out->anonymous):
+ *    the core lets it do only what grants to everyone allow.
  *    Signature V2 is verified in this mode too: "Authorization: AWS
  *    AK:base64(HMAC-SHA1)" or a presigned query (AWSAccessKeyId, Expires,
  *    Signature). Its CanonicalizedResource is the path exactly as sent
@@ -108,7 +110,7 @@ enum s3_payload {
 };
 
 struct s3_auth {
-	int anonymous;              /* simple mode, no credentials presented */
+	int anonymous;              /* no credentials presented */
 	int presigned;              /* authenticated by query parameters */
 	char access_key[129];
 	char user[65];
@@ -123,8 +125,8 @@ struct s3_auth {
 };
 
 /*
- * Authenticates req. On success returns S3_ERR_OK and fills *out. Errors:
- * ACCESS_DENIED (no credentials in SigV4 mode), INVALID_ACCESS_KEY,
+ * Authenticates req. On success returns S3_ERR_OK and fills *out (an
+ * unsigned request: out->anonymous). Errors: INVALID_ACCESS_KEY,
  * SIGNATURE_MISMATCH, TIME_SKEWED, EXPIRED_REQUEST, AUTH_MALFORMED,
  * AUTH_QUERY_MALFORMED, MISSING_SECURITY_HEADER, INVALID_ARGUMENT (bad
  * x-amz-content-sha256 value), checked in this order:

@@ -45,6 +45,11 @@ enum s3_err s3_authenticate_conn(struct s3_server *s, struct mg_connection *conn
 		.path_decoded = 0, /* decode_url=no: the path as sent */
 	};
 	enum s3_err e = s3_auth_check(s->opt.auth, &ar, s3_secret_lookup, (void *)s->idents, &auth);
+	/* The admin API has no anonymous access: an unsigned request is the
+	 * daemon's user in simple mode (Alluxio's trusted mode) and refused
+	 * otherwise. */
+	if (e == S3_ERR_OK && auth.anonymous && s->opt.auth != S3_AUTH_SIMPLE)
+		e = S3_ERR_ACCESS_DENIED;
 	if (e == S3_ERR_OK)
 		snprintf(user, ATR_USER_MAX + 1, "%s",
 			 auth.anonymous ? atr_core_daemon_user(s->core) : auth.user);

@@ -1,5 +1,6 @@
 /* s3_bucket — ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation. */
 #include <libxml/tree.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/timefmt.h"
@@ -71,12 +72,22 @@ out:
 enum s3_err s3_create_bucket(struct s3_req *r)
 {
 	char loc[32];
+	struct atr_acl *acl = NULL;
+	const char *own = s3_header(r, "x-amz-object-ownership");
+	int ownership = own ? s3_ownership_parse(own) : -1;
 	if (!atr_bucket_name_valid(r->bucket))
 		return S3_ERR_INVALID_BUCKET_NAME;
+	if (r->user.anonymous)
+		return S3_ERR_ACCESS_DENIED; /* before its body: nobody may create one */
+	if (own && ownership < 0)
+		return S3_ERR_INVALID_ARGUMENT;
 	enum s3_err e = read_location(r, loc, sizeof(loc));
-	if (e)
+	if (e || (e = s3_request_acl(r, &acl)))
 		return e;
-	int rc = atr_bucket_create(r->srv->core, &r->user, r->bucket, loc);
+	int rc = atr_bucket_create(r->srv->core, &r->user, r->bucket, loc, acl, ownership);
+	free(acl);
+	if (rc == ATR_E_ACLS_OFF)
+		return S3_ERR_BUCKET_ACL_WITH_OWNERSHIP;
 	if (rc)
 		return s3_err_from_core(rc);
 	char extra[128];

@@ -107,6 +107,7 @@ enum s3_err s3_copy_object(struct s3_req *r)
 	const char *tagging = s3_header(r, "x-amz-tagging-directive");
 	char *src_tags = NULL;
 	char dst_etag[ATR_ETAG_MAX + 1];
+	struct atr_acl *acl = NULL;
 	int replace = 0, replace_tags = 0, have_src = 0, must_not_exist, rc;
 	enum s3_err e;
 
@@ -129,7 +130,8 @@ enum s3_err s3_copy_object(struct s3_req *r)
 	/* If-None-Match / If-Match: conditions on the destination (AWS's
 	 * conditional writes), as on PutObject. */
 	if ((e = s3_storage_class_check(r)) || (replace && (e = s3_stored_headers(r, &hdrs))) ||
-	    (e = s3_write_conditions(r, &must_not_exist, dst_etag)))
+	    (e = s3_write_conditions(r, &must_not_exist, dst_etag)) ||
+	    (e = s3_request_acl(r, &acl)))
 		goto out;
 	if (replace_tags && s3_header(r, "x-amz-tagging") &&
 	    (e = s3_tagging_from_header(s3_header(r, "x-amz-tagging"), &tags)))
@@ -156,9 +158,11 @@ enum s3_err s3_copy_object(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	rc = atr_object_copy_if(core, &r->user, rd, src.etag, r->bucket, r->key,
-				replace ? hdrs.ptr : src.hdrs, replace_tags ? tags.ptr : src_tags,
-				must_not_exist, *dst_etag ? dst_etag : NULL, &obj);
+	struct atr_copy_opts o = { .hdrs = replace ? hdrs.ptr : src.hdrs,
+				   .tags = replace_tags ? tags.ptr : src_tags,
+				   .must_not_exist = must_not_exist,
+				   .if_etag = *dst_etag ? dst_etag : NULL, .acl = acl };
+	rc = atr_object_copy_with(core, &r->user, rd, src.etag, r->bucket, r->key, &o, &obj);
 	if (rc) {
 		e = s3_err_from_core(rc);
 		goto out;
@@ -172,6 +176,7 @@ out:
 	free(src_tags);
 	buf_release(&hdrs);
 	buf_release(&tags);
+	free(acl);
 	return e;
 }
 

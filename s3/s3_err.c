@@ -44,6 +44,10 @@ enum s3_err s3_err_from_core(int err)
 	/* The file-system view's: never met by S3 operations. */
 	case ATR_E_EXISTS: case ATR_E_NOT_EMPTY: return S3_ERR_INVALID_REQUEST;
 	case ATR_E_NOT_SUPPORTED: return S3_ERR_NOT_IMPLEMENTED;
+	case ATR_E_ACLS_OFF: return S3_ERR_ACLS_NOT_SUPPORTED;
+	case ATR_E_BAD_POLICY: return S3_ERR_MALFORMED_POLICY;
+	/* Each bucket setting has its own "not found": the handlers say which. */
+	case ATR_E_NO_CONFIG: return S3_ERR_NO_SUCH_BUCKET_POLICY;
 	case ATR_E_IO: case ATR_E_INTERNAL: case ATR_E__COUNT: break;
 	}
 	return S3_ERR_INTERNAL;

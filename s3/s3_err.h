@@ -87,6 +87,18 @@
 	X(POLICY_EXPIRED, 403, "AccessDenied", "Invalid according to Policy: Policy expired.") \
 	X(POLICY_CONDITION, 403, "AccessDenied", "Invalid according to Policy: Policy Condition failed") \
 	X(POLICY_EXTRA_FIELDS, 403, "AccessDenied", "Invalid according to Policy: Extra input fields") \
+	X(ACLS_NOT_SUPPORTED, 400, "AccessControlListNotSupported", "The bucket does not allow ACLs") \
+	X(BUCKET_ACL_WITH_OWNERSHIP, 400, "InvalidBucketAclWithObjectOwnership", "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting") \
+	X(MALFORMED_ACL, 400, "MalformedACLError", "The XML you provided was not well-formed or did not validate against our published schema") \
+	X(UNRESOLVABLE_GRANT, 400, "UnresolvableGrantByEmailAddress", "The e-mail address you provided does not match any account on record.") \
+	X(INVALID_GRANTEE, 400, "InvalidArgument", "Invalid id") \
+	X(CANNED_AND_GRANTS, 400, "InvalidRequest", "Specifying both Canned ACLs and Header Grants is not allowed") \
+	X(UNEXPECTED_CONTENT, 400, "UnexpectedContent", "This request does not support content: the ACL is given by headers and by a body.") \
+	X(MISSING_REQUEST_BODY, 400, "MissingRequestBodyError", "Request Body is empty") \
+	X(MALFORMED_POLICY, 400, "MalformedPolicy", "The policy is not valid.") \
+	X(NO_SUCH_BUCKET_POLICY, 404, "NoSuchBucketPolicy", "The bucket policy does not exist") \
+	X(NO_SUCH_PUBLIC_ACCESS_BLOCK, 404, "NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found") \
+	X(NO_OWNERSHIP_CONTROLS, 404, "OwnershipControlsNotFoundError", "The bucket ownership controls were not found") \
 	X(INVALID_ARGUMENT, 400, "InvalidArgument", "Invalid Argument") \
 	X(INVALID_REQUEST, 400, "InvalidRequest", "Invalid Request") \
 	X(NOT_IMPLEMENTED, 501, "NotImplemented", "A header or query you provided implies functionality that is not implemented.") \

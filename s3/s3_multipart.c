@@ -80,6 +80,7 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 	struct buf b = BUF_INIT(8 * ATR_KEY_MAX + 1024);
 	const char *tagging = s3_header(r, "x-amz-tagging");
 	char id[ATR_UPLOAD_ID_LEN + 1];
+	struct atr_acl *acl = NULL;
 	enum checksum_alg alg;
 	enum s3_err e;
 	int rc;
@@ -89,12 +90,13 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 	/* The headers the completed object will carry; a body has no use. */
 	if ((e = s3_storage_class_check(r)) || (e = s3_stored_headers(r, &hdrs)) ||
 	    (tagging && (e = s3_tagging_from_header(tagging, &tags))) ||
-	    (e = s3_read_small_body(r, &body)))
+	    (e = s3_request_acl(r, &acl)) || (e = s3_read_small_body(r, &body)))
 		goto out;
 	if ((e = upload_checksum(r, &alg)))
 		goto out;
-	if ((rc = atr_mpu_create_checksum(r->srv->core, &r->user, r->bucket, r->key, hdrs.ptr,
-					  tags.ptr, alg ? checksum_name(alg) : NULL, id))) {
+	struct atr_mpu_opts o = { .hdrs = hdrs.ptr, .tags = tags.ptr, .acl = acl,
+				  .checksum_alg = alg ? checksum_name(alg) : NULL };
+	if ((rc = atr_mpu_create_with(r->srv->core, &r->user, r->bucket, r->key, &o, id))) {
 		e = s3_err_from_core(rc);
 		goto out;
 	}
@@ -120,6 +122,7 @@ out:
 	buf_release(&body);
 	buf_release(&tags);
 	buf_release(&b);
+	free(acl);
 	return e;
 }
 

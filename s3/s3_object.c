@@ -141,6 +141,7 @@ enum s3_err s3_put_object(struct s3_req *r)
 	struct buf hdrs = BUF_INIT(8192), tags = BUF_INIT(S3_TAGS_BUF(S3_TAGS_MAX));
 	const char *tagging = s3_header(r, "x-amz-tagging");
 	unsigned char want_md5[16], got_md5[16];
+	struct atr_acl *acl = NULL;
 	int have_md5, body_open = 0;
 	enum s3_err e;
 	int rc;
@@ -151,7 +152,8 @@ enum s3_err s3_put_object(struct s3_req *r)
 		return s3_err_from_core(rc);
 	if ((e = s3_storage_class_check(r)) || (e = s3_content_md5(r, want_md5, &have_md5)) ||
 	    (e = s3_stored_headers(r, &hdrs)) ||
-	    (tagging && (e = s3_tagging_from_header(tagging, &tags))))
+	    (tagging && (e = s3_tagging_from_header(tagging, &tags))) ||
+	    (e = s3_request_acl(r, &acl)))
 		goto out;
 	if ((e = s3_body_open(r, &body)))
 		goto out;
@@ -169,7 +171,7 @@ enum s3_err s3_put_object(struct s3_req *r)
 	}
 	if ((e = put_conditions(r, w)))
 		goto out;
-	if (tags.ptr && (rc = atr_put_tags(w, tags.ptr))) {
+	if ((tags.ptr && (rc = atr_put_tags(w, tags.ptr))) || (acl && (rc = atr_put_acl(w, acl)))) {
 		e = s3_err_from_core(rc);
 		goto out;
 	}
@@ -207,6 +209,7 @@ out:
 	}
 	buf_release(&hdrs);
 	buf_release(&tags);
+	free(acl);
 	return e;
 }
 

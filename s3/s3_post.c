@@ -114,14 +114,6 @@ static enum s3_err form_key(const struct s3_form *f, struct buf *key)
 	return key->len ? S3_ERR_OK : S3_ERR_MISSING_KEY_FIELD;
 }
 
-static void set_user(struct s3_req *r, const char *user, int anonymous)
-{
-	const char *daemon_user = atr_core_daemon_user(r->srv->core);
-	snprintf(r->user_name, sizeof(r->user_name), "%s", anonymous ? daemon_user : user);
-	r->user.name = r->user_name;
-	r->user.superuser = !strcmp(r->user_name, daemon_user);
-	r->auth.anonymous = anonymous;
-}
 
 /* "http://host[/api/v1/s3]/bucket/key" (the object's URL as the client
  * addressed us), or "http://host/key" for a virtual-hosted request. */
@@ -208,6 +200,21 @@ static int drain(struct s3_req *r, struct post_src *src)
 	}
 }
 
+/* The canned ACL of the "acl" field, if any, for the object w writes. */
+static enum s3_err form_acl(const struct s3_form *f, struct atr_writer *w)
+{
+	const struct s3_form_field *field = s3_form_get(f, "acl");
+	struct atr_acl *acl;
+	if (!field)
+		return S3_ERR_OK;
+	if (!(acl = malloc(sizeof(*acl))))
+		return S3_ERR_SLOW_DOWN;
+	int rc = atr_acl_canned(field->value, acl);
+	enum s3_err e = rc ? S3_ERR_INVALID_ARGUMENT : s3_err_from_core(atr_put_acl(w, acl));
+	free(acl);
+	return e;
+}
+
 /* Authentication, key, policy and stored headers, from the fields. */
 static enum s3_err form_check(struct s3_req *r, struct s3_form *f, struct buf *key,
 			      struct buf *hdrs, struct buf *tags, struct s3_policy_limits *lim,
@@ -225,7 +232,7 @@ static enum s3_err form_check(struct s3_req *r, struct s3_form *f, struct buf *k
 				 user, sizeof(user), &anonymous);
 		if (e)
 			return e;
-		set_user(r, user, anonymous);
+		s3_set_user(r, user, anonymous);
 	}
 	if ((e = form_key(f, key)))
 		return e;
@@ -288,6 +295,8 @@ enum s3_err s3_post_object(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
+	if ((e = form_acl(f, w)))
+		goto out;
 	char *data = s3_io_buffer(r->srv);
 	if (!data) {
 		e = S3_ERR_SLOW_DOWN;

@@ -51,6 +51,20 @@ static const struct route routes[] = {
 	{ "GET", T_OBJECT, "attributes", s3_get_object_attributes },
 	{ "GET", T_OBJECT, "partNumber", s3_get_object },
 	{ "HEAD", T_OBJECT, "partNumber", s3_get_object },
+	{ "GET", T_BUCKET, "acl", s3_get_bucket_acl },
+	{ "PUT", T_BUCKET, "acl", s3_put_bucket_acl },
+	{ "GET", T_OBJECT, "acl", s3_get_object_acl },
+	{ "PUT", T_OBJECT, "acl", s3_put_object_acl },
+	{ "GET", T_BUCKET, "publicAccessBlock", s3_get_public_access_block },
+	{ "PUT", T_BUCKET, "publicAccessBlock", s3_put_public_access_block },
+	{ "DELETE", T_BUCKET, "publicAccessBlock", s3_delete_public_access_block },
+	{ "GET", T_BUCKET, "ownershipControls", s3_get_ownership_controls },
+	{ "PUT", T_BUCKET, "ownershipControls", s3_put_ownership_controls },
+	{ "DELETE", T_BUCKET, "ownershipControls", s3_delete_ownership_controls },
+	{ "GET", T_BUCKET, "policy", s3_get_bucket_policy },
+	{ "PUT", T_BUCKET, "policy", s3_put_bucket_policy },
+	{ "DELETE", T_BUCKET, "policy", s3_delete_bucket_policy },
+	{ "GET", T_BUCKET, "policyStatus", s3_get_bucket_policy_status },
 };
 
 /* Query parameters that name an S3 sub-resource or operation. A request
@@ -121,12 +135,22 @@ static enum s3_err authenticate(struct s3_req *r, const struct mg_request_info *
 				      (void *)r->srv->idents, &r->auth);
 	if (e)
 		return e;
-	const char *daemon_user = atr_core_daemon_user(r->srv->core);
-	snprintf(r->user_name, sizeof(r->user_name), "%s",
-		 r->auth.anonymous ? daemon_user : r->auth.user);
-	r->user.name = r->user_name;
-	r->user.superuser = !strcmp(r->user_name, daemon_user);
+	s3_set_user(r, r->auth.user, r->auth.anonymous);
 	return S3_ERR_OK;
+}
+
+void s3_set_user(struct s3_req *r, const char *user, int anonymous)
+{
+	const char *daemon_user = atr_core_daemon_user(r->srv->core);
+	/* Unsigned: Alluxio's trusted mode acts as the daemon's user; S3
+	 * proper is anonymous, allowed what grants to everyone allow. */
+	int daemon = anonymous && r->srv->opt.auth == S3_AUTH_SIMPLE;
+	snprintf(r->user_name, sizeof(r->user_name), "%s",
+		 daemon ? daemon_user : anonymous ? "" : user);
+	r->auth.anonymous = anonymous;
+	r->user.name = r->user_name;
+	r->user.anonymous = anonymous && !daemon;
+	r->user.superuser = !r->user.anonymous && !strcmp(r->user_name, daemon_user);
 }
 
 /* Splits the decoded path "/bucket/key..." in place. */

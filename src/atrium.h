@@ -58,6 +58,9 @@ enum atr_err {
 	ATR_E_EXISTS,           /* something is already at that path */
 	ATR_E_NOT_EMPTY,        /* a directory still holds entries */
 	ATR_E_NOT_SUPPORTED,    /* not for this kind of entry, or not by this driver */
+	ATR_E_NO_CONFIG,        /* the bucket has no such setting (policy, ...) */
+	ATR_E_ACLS_OFF,         /* the bucket's Object Ownership disables ACLs */
+	ATR_E_BAD_POLICY,       /* a bucket policy that does not validate */
 	ATR_E__COUNT
 };
 
@@ -80,11 +83,100 @@ struct atr_core_config {
 int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out);
 void atr_core_close(struct atr_core *core);
 
-/* Who asks. superuser bypasses permission checks (the daemon's own user). */
+/*
+ * Who asks, and what a bucket policy may ask about the request.
+ *
+ * name is the S3 user (the owner of what it creates); superuser bypasses
+ * every check (the daemon's own user). anonymous: nobody signed the
+ * request (name is then ""): it gets only what grants to everyone (the
+ * AllUsers group, a policy's "*" principal) allow, and what it creates
+ * belongs to the bucket's owner. req may be NULL (the admin API, the
+ * mount): then the action is the core's own name for the call and every
+ * condition key is absent. See docs/permissions.md.
+ */
+struct atr_request {
+	/* The IAM action the front end's operation is, e.g. "s3:GetObject"
+	 * for a GET, "s3:GetObjectAttributes"; NULL: the core's default. */
+	const char *action;
+	/* The i-th value (0 first) of a policy condition key for this request
+	 * (aws:SourceIp, aws:SecureTransport, s3:prefix...), NULL if it has
+	 * none (more). The core answers aws:username, aws:userid,
+	 * aws:PrincipalType and s3:ExistingObjectTag/<key> itself. */
+	const char *(*value)(void *arg, const char *key, int i);
+	void *arg;
+};
+
 struct atr_user {
 	const char *name;
 	int superuser;
+	int anonymous;
+	const struct atr_request *req;
 };
+
+/* ---- access control lists (S3's ACLs; src/acl.c) ----
+ *
+ * S3's ACL of a bucket or an object is a list of grants; in Atrium it is a
+ * view of the entry's POSIX permissions plus the grants POSIX cannot say:
+ *   - the owner's grant is the owner's mode bits (READ r, WRITE w,
+ *     FULL_CONTROL rw; the owner may always read and write the ACL);
+ *   - the AuthenticatedUsers group's is the "other" bits (any signed-in S3
+ *     user, any host user of the mount), and setting it sets the group
+ *     bits alike;
+ *   - the AllUsers group (anyone, unsigned requests included) holds only
+ *     while the other bits allow it: chmod o-r revokes a public read;
+ *   - grants to named users, the LogDelivery group and the READ_ACP /
+ *     WRITE_ACP permissions are kept beside the mode; the kernel does not
+ *     see them (the mount checks modes only).
+ * On a directory or bucket READ also gives search (x), and WRITE means
+ * creating and deleting entries in it. Canned ACLs name a grant to "the
+ * owner" and "the bucket's owner", resolved when the entry is written.
+ */
+enum atr_grantee {
+	ATR_GRANTEE_USER,          /* user: an S3 user name (its canonical ID) */
+	ATR_GRANTEE_ALL_USERS,     /* http://acs.amazonaws.com/groups/global/AllUsers */
+	ATR_GRANTEE_AUTH_USERS,    /* .../global/AuthenticatedUsers */
+	ATR_GRANTEE_LOG_DELIVERY,  /* .../s3/LogDelivery */
+	ATR_GRANTEE_OWNER,         /* canned ACLs: the entry's owner */
+	ATR_GRANTEE_BUCKET_OWNER,  /* canned ACLs: the bucket's owner */
+};
+#define ATR_PERM_READ 1
+#define ATR_PERM_WRITE 2
+#define ATR_PERM_READ_ACP 4
+#define ATR_PERM_WRITE_ACP 8
+#define ATR_PERM_FULL_CONTROL 16
+#define ATR_ACL_MAX 100    /* S3's limit of grants */
+
+struct atr_grant {
+	int grantee;       /* enum atr_grantee */
+	unsigned perm;     /* one ATR_PERM_* */
+	char user[ATR_USER_MAX + 1];
+};
+
+struct atr_acl {
+	char owner[ATR_USER_MAX + 1]; /* get: the owner; set: "" or the owner */
+	int n;
+	struct atr_grant g[ATR_ACL_MAX];
+};
+
+/* A canned ACL by S3's name (private, public-read, public-read-write,
+ * authenticated-read, bucket-owner-read, bucket-owner-full-control,
+ * log-delivery-write, aws-exec-read); ATR_E_INVALID_ARG for another. */
+int atr_acl_canned(const char *name, struct atr_acl *out);
+/* Whether an ACL grants anything to AllUsers or AuthenticatedUsers (what
+ * Block Public Access calls public). */
+int atr_acl_is_public(const struct atr_acl *acl);
+
+/* Object Ownership (S3's ownership controls). */
+enum atr_ownership {
+	ATR_OWN_OBJECT_WRITER,          /* the writer owns what it writes (the default) */
+	ATR_OWN_BUCKET_OWNER_PREFERRED, /* ...unless written with bucket-owner-full-control */
+	ATR_OWN_BUCKET_OWNER_ENFORCED,  /* the bucket's owner owns everything; ACLs off */
+};
+/* Block Public Access bits. */
+#define ATR_PAB_BLOCK_ACLS 1        /* refuse public ACLs */
+#define ATR_PAB_IGNORE_ACLS 2       /* public grants (and "other" bits) count for nothing */
+#define ATR_PAB_BLOCK_POLICY 4      /* refuse a public policy */
+#define ATR_PAB_RESTRICT_BUCKETS 8  /* a public policy allows only the bucket's owner */
 
 /* ---- buckets ---- */
 
@@ -93,17 +185,34 @@ struct atr_bucket {
 	char owner[ATR_USER_MAX + 1];
 	char location[32];
 	int64_t ctime_ns;
+	/* Its root directory's permissions (what chmod of the bucket through
+	 * the mount changes): mode, gid (-1: the owner's group), grants
+	 * beyond the mode (has_acl); root_ino is that directory's ino. */
+	uint32_t mode;
+	int64_t gid;
+	int has_acl;
+	uint64_t root_ino;
+	int public_block;   /* ATR_PAB_* bits, -1 when not configured */
+	int ownership;      /* enum atr_ownership, -1 when not configured */
+	int has_policy;
 };
 
 /* Bucket name rules (S3's): 3..63 of [a-z0-9.-], starting and ending with a
  * letter or digit, no "..", not an IPv4 address, none of AWS's reserved
  * prefixes/suffixes, and not "api" (Alluxio's REST prefix). */
 int atr_bucket_name_valid(const char *name);
+/* A new bucket is private (its creator's alone: mode 0700) unless acl
+ * (may be NULL) says otherwise; ownership (-1: not configured) is its
+ * Object Ownership setting (S3's x-amz-object-ownership). */
 int atr_bucket_create(struct atr_core *c, const struct atr_user *u,
-		      const char *name, const char *location);
+		      const char *name, const char *location, const struct atr_acl *acl,
+		      int ownership);
 int atr_bucket_delete(struct atr_core *c, const struct atr_user *u, const char *name);
 int atr_bucket_stat(struct atr_core *c, const struct atr_user *u, const char *name,
 		    struct atr_bucket *out);
+/* Whether the bucket exists (ATR_OK, ATR_E_NO_BUCKET, ATR_E_INVALID_BUCKET),
+ * whoever asks: S3 tells NoSuchBucket to anyone. */
+int atr_bucket_exists(struct atr_core *c, const char *name);
 typedef int (*atr_bucket_cb)(void *arg, const struct atr_bucket *b);
 /* The buckets the user owns, in name order. A non-zero return from cb stops. */
 int atr_bucket_list(struct atr_core *c, const struct atr_user *u, atr_bucket_cb cb, void *arg);
@@ -194,14 +303,22 @@ void atr_get_close(struct atr_reader *r);
 int atr_object_copy(struct atr_core *c, const struct atr_user *u, struct atr_reader *src,
 		    const char *src_etag, const char *bucket, const char *key, const char *hdrs,
 		    const char *tags, struct atr_obj *out);
-/* The same, conditional on the object at bucket/key as atr_put_condition
- * says (must_not_exist, if_etag NULL or "*" or a hex ETag): checked before
- * any byte is copied (ATR_E_PRECONDITION, ATR_E_NO_KEY, ATR_E_ACCESS), then
- * atomically with the commit (ATR_E_CONFLICT). */
-int atr_object_copy_if(struct atr_core *c, const struct atr_user *u, struct atr_reader *src,
-		       const char *src_etag, const char *bucket, const char *key,
-		       const char *hdrs, const char *tags, int must_not_exist,
-		       const char *if_etag, struct atr_obj *out);
+/* The same with options (every field may be 0 or NULL): the ACL the copy
+ * is written with (atr_put_acl's rules), and conditions on the object at
+ * bucket/key as atr_put_condition says (must_not_exist, if_etag NULL or
+ * "*" or a hex ETag): checked before any byte is copied
+ * (ATR_E_PRECONDITION, ATR_E_NO_KEY, ATR_E_ACCESS), then atomically with
+ * the commit (ATR_E_CONFLICT). */
+struct atr_copy_opts {
+	const char *hdrs;
+	const char *tags;
+	const struct atr_acl *acl;
+	int must_not_exist;
+	const char *if_etag;
+};
+int atr_object_copy_with(struct atr_core *c, const struct atr_user *u, struct atr_reader *src,
+			 const char *src_etag, const char *bucket, const char *key,
+			 const struct atr_copy_opts *o, struct atr_obj *out);
 
 /* Object tags. An object's tag set is kept apart from its bytes and
  * headers, under its ino, as the front end's encoded string (S3's
@@ -230,6 +347,56 @@ int atr_bucket_tags_get(struct atr_core *c, const struct atr_user *u, const char
 			char **tags);
 int atr_bucket_tags_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			const char *tags);
+
+/* ---- permissions of buckets and objects (src/perm.c) ----
+ *
+ * One decision serves every door (docs/permissions.md): the superuser may
+ * do anything; else the bucket policy's explicit Deny refuses, its Allow
+ * grants; else the POSIX permissions and ACL grants decide: search (x) on
+ * every directory above the entry, then r to read it, w (and x) on its
+ * directory to create, replace or delete it (with the sticky bit's rule),
+ * READ_ACP / WRITE_ACP (the owner always) for its ACL. Block Public
+ * Access and Object Ownership apply on top. Refusals are ATR_E_ACCESS.
+ */
+/* The ACL of the object at bucket/key, or of the bucket when key is NULL
+ * or "": needs READ_ACP. */
+int atr_acl_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		const char *key, struct atr_acl *out);
+/* Replaces it (WRITE_ACP): the mode and the grants kept beside it both
+ * change. ATR_E_ACLS_OFF when the bucket's ownership is BucketOwner-
+ * Enforced, ATR_E_ACCESS when Block Public Access refuses a public ACL,
+ * ATR_E_INVALID_ARG when acl->owner names someone else. */
+int atr_acl_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		const char *key, const struct atr_acl *acl);
+/* The ACL a PUT commits with (before atr_put_commit; copied). Without
+ * one, a new object is private (0600) and an object replaced keeps the
+ * permissions the old one had. Checked now: ATR_E_ACLS_OFF, ATR_E_ACCESS
+ * as atr_acl_set says. */
+int atr_put_acl(struct atr_writer *w, const struct atr_acl *acl);
+
+/* Bucket settings, for the bucket's owner (or whom its policy allows).
+ * get: ATR_E_NO_CONFIG when not configured. */
+int atr_bucket_public_block_get(struct atr_core *c, const struct atr_user *u,
+				const char *bucket, int *bits);
+/* bits: ATR_PAB_*; < 0 removes the setting. */
+int atr_bucket_public_block_set(struct atr_core *c, const struct atr_user *u,
+				const char *bucket, int bits);
+int atr_bucket_ownership_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			     int *ownership);
+/* enum atr_ownership; < 0 removes the setting (then ObjectWriter holds). */
+int atr_bucket_ownership_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			     int ownership);
+/* *json malloc'd, as it was put. */
+int atr_bucket_policy_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			  char **json);
+/* Validates the policy (ATR_E_BAD_POLICY, with what is wrong in err) and
+ * stores it; ATR_E_ACCESS when Block Public Access refuses a public one.
+ * json NULL deletes it. */
+int atr_bucket_policy_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			  const char *json, size_t len, char *err, size_t errsize);
+/* Whether the bucket's policy is public (AWS's definition). */
+int atr_bucket_policy_status(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			     int *is_public);
 
 /* Listing in S3 order: binary order of the whole key. Items are keys, or
  * common prefixes when a delimiter is given (each prefix once). */
@@ -305,20 +472,23 @@ struct atr_mpu_part {
 /* hdrs: the stored headers the completed object will carry (may be NULL). */
 int atr_mpu_create(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		   const char *key, const char *hdrs, char upload_id[ATR_UPLOAD_ID_LEN + 1]);
-/* The same, with the tags (see object tags below; NULL or "" for none)
- * the completed object will carry. */
-int atr_mpu_create_tagged(struct atr_core *c, const struct atr_user *u, const char *bucket,
-			  const char *key, const char *hdrs, const char *tags,
-			  char upload_id[ATR_UPLOAD_ID_LEN + 1]);
 
-/* Additional checksums (S3's x-amz-checksum-algorithm on an upload): the
- * same, with the name of the algorithm its parts will carry checksums of
- * (NULL or "" for none, up to ATR_CHECKSUM_ALG_MAX bytes). The core keeps
- * the name and the parts' checksum strings and never interprets them: the
+/* What the completed object will carry besides its bytes (every field may
+ * be NULL): stored headers; tags (see object tags below); the ACL it is
+ * written with (atr_put_acl's rules, checked now); and the additional
+ * checksum algorithm (S3's x-amz-checksum-algorithm on an upload, up to
+ * ATR_CHECKSUM_ALG_MAX bytes) its parts carry checksums of: the core keeps
+ * the name and the parts' checksum strings and never interprets them, the
  * front end computes and checks them. */
-int atr_mpu_create_checksum(struct atr_core *c, const struct atr_user *u, const char *bucket,
-			    const char *key, const char *hdrs, const char *tags,
-			    const char *checksum_alg, char upload_id[ATR_UPLOAD_ID_LEN + 1]);
+struct atr_mpu_opts {
+	const char *hdrs;
+	const char *tags;
+	const struct atr_acl *acl;
+	const char *checksum_alg;
+};
+int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			const char *key, const struct atr_mpu_opts *o,
+			char upload_id[ATR_UPLOAD_ID_LEN + 1]);
 
 /* Uploading a part works like atr_put_*: begin checks the upload, the part
  * number (ATR_E_INVALID_ARG outside 1..ATR_PART_MAX) and permission and

@@ -51,13 +51,13 @@ int atr_object_copy(struct atr_core *c, const struct atr_user *u, struct atr_rea
 		    const char *src_etag, const char *bucket, const char *key, const char *hdrs,
 		    const char *tags, struct atr_obj *out)
 {
-	return atr_object_copy_if(c, u, src, src_etag, bucket, key, hdrs, tags, 0, NULL, out);
+	struct atr_copy_opts o = { .hdrs = hdrs, .tags = tags };
+	return atr_object_copy_with(c, u, src, src_etag, bucket, key, &o, out);
 }
 
-int atr_object_copy_if(struct atr_core *c, const struct atr_user *u, struct atr_reader *src,
-		       const char *src_etag, const char *bucket, const char *key,
-		       const char *hdrs, const char *tags, int must_not_exist,
-		       const char *if_etag, struct atr_obj *out)
+int atr_object_copy_with(struct atr_core *c, const struct atr_user *u, struct atr_reader *src,
+			 const char *src_etag, const char *bucket, const char *key,
+			 const struct atr_copy_opts *o, struct atr_obj *out)
 {
 	char etag[ATR_ETAG_MAX + 1] = EMPTY_MD5;
 	struct atr_writer *w;
@@ -65,8 +65,9 @@ int atr_object_copy_if(struct atr_core *c, const struct atr_user *u, struct atr_
 	if (rc)
 		return rc;
 	/* Checked before a byte is copied, and again inside the commit. */
-	if ((must_not_exist || if_etag) &&
-	    (rc = atr_put_condition(w, u, must_not_exist, if_etag))) {
+	if (((o->must_not_exist || o->if_etag) &&
+	     (rc = atr_put_condition(w, u, o->must_not_exist, o->if_etag))) ||
+	    (o->acl && (rc = atr_put_acl(w, o->acl)))) {
 		atr_put_abort(w);
 		return rc;
 	}
@@ -85,9 +86,9 @@ int atr_object_copy_if(struct atr_core *c, const struct atr_user *u, struct atr_
 		return rc;
 	}
 	struct commit cm = { .user = w->user, .bucket = w->bucket, .key = w->key,
-			     .stage = w->sw.stage, .etag = etag, .hdrs = hdrs, .tags = tags,
+			     .stage = w->sw.stage, .etag = etag, .hdrs = o->hdrs, .tags = o->tags,
 			     .must_not_exist = w->must_not_exist,
-			     .if_etag = *w->if_etag ? w->if_etag : NULL };
+			     .if_etag = *w->if_etag ? w->if_etag : NULL, .acl = w->acl };
 	rc = object_commit(c, &cm, out);
 	w->sw.stage = NULL; /* committed or discarded by the commit */
 	atr_put_abort(w);

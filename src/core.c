@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "src/core_int.h"
+#include "src/perm_int.h"
 
 /* A commit whose rename a crash cut off is finished now: its row is
  * already committed and names the stage (see object_commit). */
@@ -149,16 +150,21 @@ int ns_txn(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg), void *a
 
 /* ---- buckets ---- */
 
-static int root_row(struct atr_core *c, const char *bucket, const char *owner)
+/* A bucket's root directory: its permissions (mode, and the grants text
+ * keeps beside it; NULL for none). */
+static int root_row(struct atr_core *c, const char *bucket, const char *owner, uint32_t mode,
+		    const char *text)
 {
 	struct meta_row r = { 0 };
 	row_init(&r);
 	r.obj.is_dir = 1;
 	r.implicit = 1;
-	r.obj.mode = 0755;
+	r.obj.mode = mode;
 	r.obj.version = 1;
+	r.has_acl = text != NULL;
 	snprintf(r.obj.owner, sizeof(r.obj.owner), "%s", owner);
-	return meta_obj_put(c->meta, bucket, "", &r);
+	int rc = meta_obj_put(c->meta, bucket, "", &r);
+	return rc || !text ? rc : meta_acl_set(c->meta, r.obj.ino, text);
 }
 
 /* The bucket's row, importing a bucket directory created behind our back
@@ -194,8 +200,11 @@ static int bucket_get(struct atr_core *c, const char *name, struct atr_bucket *o
 		owner_of_uid(c, st.uid, out->owner);
 		out->ctime_ns = st.mtime_ns;
 		rc = meta_bucket_insert(c->meta, out);
+		/* Found on disk: it keeps the mode it has there. */
 		if (!rc)
-			rc = root_row(c, name, out->owner);
+			rc = root_row(c, name, out->owner, st.mode & 07777, NULL);
+		if (!rc)
+			rc = meta_bucket_get(c->meta, name, out);
 		if (!rc)
 			LOG(LOG_INFO, "core: imported bucket %s found in the under-storage", name);
 	}
@@ -209,40 +218,63 @@ out:
 }
 
 int bucket_check(struct atr_core *c, const struct atr_user *u, const char *name,
-		 int want, struct atr_bucket *out)
+		 const char *action, unsigned want, struct atr_bucket *out)
+{
+	struct atr_bucket b;
+	if (!out)
+		out = &b;
+	if (!atr_bucket_name_valid(name))
+		return ATR_E_INVALID_BUCKET;
+	int rc = bucket_get(c, name, out, 0);
+	if (rc || !want)
+		return rc;
+	return perm_check(c, u, action, out, NULL, NULL, NULL, want);
+}
+
+int atr_bucket_exists(struct atr_core *c, const char *name)
 {
 	struct atr_bucket b;
 	if (!atr_bucket_name_valid(name))
 		return ATR_E_INVALID_BUCKET;
-	int rc = bucket_get(c, name, out ? out : &b, 0);
-	if (rc)
-		return rc;
-	return may(u, (out ? out : &b)->owner, 0755, want) ? ATR_OK : ATR_E_ACCESS;
+	return bucket_get(c, name, &b, 1);
 }
 
 int atr_bucket_stat(struct atr_core *c, const struct atr_user *u, const char *name,
 		    struct atr_bucket *out)
 {
 	struct atr_bucket b;
+	if (!out)
+		out = &b;
 	if (!atr_bucket_name_valid(name))
 		return ATR_E_INVALID_BUCKET;
-	int rc = bucket_get(c, name, out ? out : &b, 1);
+	int rc = bucket_get(c, name, out, 1);
 	if (rc)
 		return rc;
-	return may(u, (out ? out : &b)->owner, 0755, 1) ? ATR_OK : ATR_E_ACCESS;
+	/* HeadBucket: S3 asks for s3:ListBucket. */
+	return perm_check(c, u, "s3:ListBucket", out, NULL, NULL, NULL, PERM_R);
 }
 
 int atr_bucket_create(struct atr_core *c, const struct atr_user *u, const char *name,
-		      const char *location)
+		      const char *location, const struct atr_acl *acl, int ownership)
 {
 	struct atr_bucket b;
+	uint32_t mode = 0700; /* private */
+	char *text = NULL;
 	if (!atr_bucket_name_valid(name))
 		return ATR_E_INVALID_BUCKET;
+	if (u->anonymous)
+		return ATR_E_ACCESS;
+	if (acl && ownership == ATR_OWN_BUCKET_OWNER_ENFORCED && acl->n > 1)
+		return ATR_E_ACLS_OFF; /* an ACL that says more than "private" */
+	if (acl && acl_apply(acl, u->name, u->name, 1, &mode, &text))
+		return ATR_E_NOMEM;
 	int rc = bucket_get(c, name, &b, 1);
 	if (rc == ATR_OK)
-		return strcmp(b.owner, u->name) ? ATR_E_BUCKET_EXISTS : ATR_E_BUCKET_OWNED;
-	if (rc != ATR_E_NO_BUCKET)
+		rc = strcmp(b.owner, u->name) ? ATR_E_BUCKET_EXISTS : ATR_E_BUCKET_OWNED;
+	if (rc != ATR_E_NO_BUCKET) {
+		free(text);
 		return rc;
+	}
 
 	pthread_mutex_lock(&c->ns_lock);
 	if ((rc = meta_begin(c->meta)))
@@ -259,7 +291,9 @@ int atr_bucket_create(struct atr_core *c, const struct atr_user *u, const char *
 	b.ctime_ns = time_now_ns();
 	if ((rc = c->ufs->ops->mkdir(c->ufs, name)) ||
 	    (rc = meta_bucket_insert(c->meta, &b)) ||
-	    (rc = root_row(c, name, u->name)))
+	    (rc = root_row(c, name, u->name, mode, text)) ||
+	    (ownership >= 0 &&
+	     (rc = meta_bucket_conf_set(c->meta, name, META_KEEP, ownership, NULL, 0))))
 		goto rollback;
 	rc = meta_commit(c->meta);
 	goto out;
@@ -267,6 +301,7 @@ rollback:
 	meta_rollback(c->meta);
 out:
 	pthread_mutex_unlock(&c->ns_lock);
+	free(text);
 	return rc;
 }
 
@@ -306,11 +341,9 @@ int atr_bucket_delete(struct atr_core *c, const struct atr_user *u, const char *
 {
 	struct atr_bucket b;
 	struct dirlist dirs = { 0 };
-	int rc = bucket_check(c, u, name, 0, &b);
+	int rc = bucket_check(c, u, name, "s3:DeleteBucket", PERM_OWNER, &b);
 	if (rc)
 		return rc;
-	if (!u->superuser && strcmp(u->name, b.owner))
-		return ATR_E_ACCESS;
 	if ((rc = sync_tree(c, name, "")))
 		return rc;
 
@@ -395,6 +428,8 @@ static int collect_bucket(void *arg, const struct atr_bucket *b)
 int atr_bucket_list(struct atr_core *c, const struct atr_user *u, atr_bucket_cb cb, void *arg)
 {
 	struct bucket_names names = { .c = c };
+	if (u->anonymous)
+		return ATR_E_ACCESS;
 	sync_buckets(c);
 	/* Collect first, then verify each directory (which may forget a
 	 * bucket: no writes while the scan is open). */

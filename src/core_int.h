@@ -65,12 +65,17 @@ int ns_txn_then(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg),
  * Returns 0, or -1 if there is none or it does not fit. */
 int key_successor(const char *prefix, char *out, size_t size);
 
+/* The directory key holding key into out (ATR_KEY_MAX + 2 bytes):
+ * "a/b/c" -> "a/b/", "a/b/" -> "a/", "a" -> "". */
+void parent_key(const char *key, char *out);
+
+/* The host uid and gid of an S3 user (node.c; see atrium.h's mount
+ * section for the mapping). */
+void user_ids(struct atr_core *c, const char *owner, uint32_t *uid, uint32_t *gid);
+
 /* "bucket/key" into out; -1 if too long. */
 int ufs_path(char *out, size_t size, const char *bucket, const char *key);
 
-/* May user u do want (4 read, 2 write, 1 search) on a thing owned by owner
- * with mode? */
-int may(const struct atr_user *u, const char *owner, uint32_t mode, int want);
 
 /* Metadata sync of one object: reconciles the row with the UFS file at its
  * path (import, refresh or drop). Returns the fresh row (with hdrs) or
@@ -84,9 +89,10 @@ int sync_tree(struct atr_core *c, const char *bucket, const char *dirkey);
 int sync_buckets(struct atr_core *c);
 
 /* Checks the bucket name and existence (importing a bucket directory met
- * in the UFS) and that u may do want (a may() mask) on it. */
+ * in the UFS) and, unless want is 0, that u may do action (wanting the
+ * PERM_* bits want of its root) on it; out (may be NULL) receives it. */
 int bucket_check(struct atr_core *c, const struct atr_user *u, const char *name,
-		 int want, struct atr_bucket *out);
+		 const char *action, unsigned want, struct atr_bucket *out);
 /* The login name of a uid (the daemon's user for our own uid). */
 void owner_of_uid(struct atr_core *c, uid_t uid, char out[ATR_USER_MAX + 1]);
 
@@ -119,6 +125,9 @@ struct commit {
 	uint64_t ino;
 	/* Non-NULL (the mount): a new entry's mode, gid, kind and rdev. */
 	const struct atr_obj *posix;
+	/* The S3 ACL the object is written with; NULL: a new object is
+	 * private, one replaced keeps the permissions it had (cp's rule). */
+	const struct atr_acl *acl;
 };
 /* (object.c) Deletes the object or marker at key, under ns_lock in a
  * transaction (atr_object_delete's body). */
@@ -157,8 +166,25 @@ void fs_move_done(struct atr_core *c, struct fs_move *mv, int committed);
 void fs_move_recover(struct atr_core *c, const char *from, const char *to);
 int fs_rmdir_empty(struct atr_core *c, const char *bucket, const char *dk, int prune);
 
+/* (object.c) The object at bucket/key, synced with the UFS, if u may do
+ * action on it (wanting the PERM_* bits want of it, and search above it):
+ * *row (with hdrs) and, with fp, its file open. A key that is not there is
+ * ATR_E_NO_KEY for who may list the bucket, ATR_E_ACCESS for others. */
+struct ufs_file;
+int object_find(struct atr_core *c, const struct atr_user *u, const char *action, unsigned want,
+		const char *bucket, const char *key, struct meta_row *row, struct ufs_file **fp);
+
 /* A fresh row: zeroes, gid -1 (the owner's group), ctime and atime now. */
 void row_init(struct meta_row *r);
+
+/* The owner of what u writes into b with acl (NULL: none): the writer,
+ * or the bucket's owner when its Object Ownership says so (or the request
+ * is anonymous); into out. */
+void object_owner(const struct atr_user *u, const struct atr_bucket *b,
+		  const struct atr_acl *acl, char out[ATR_USER_MAX + 1]);
+/* Whether the bucket takes acl (Object Ownership, Block Public Access):
+ * ATR_OK, ATR_E_ACLS_OFF or ATR_E_ACCESS. */
+int acl_allowed(const struct atr_bucket *b, const struct atr_acl *acl);
 
 /* Makes cm visible atomically (rename + one transaction), replacing what
  * was at the key; creates implied directories. The one commit path of PUT,
@@ -176,12 +202,13 @@ void mpu_bucket_deleted(struct atr_core *c, const char *bucket);
 
 /* (object.c) Every directory above key exists afterwards, as a row and
  * (with mkdirs) in the UFS; ATR_E_PARENT_IS_OBJECT if a file is in the
- * way. prune_parents removes the implied directories above key left
+ * way. A directory made takes the owner and permissions of the one above
+ * it (perm_inherit). prune_parents removes the implied directories above key left
  * empty. Under ns_lock, in a transaction. t may be NULL: the directories
  * changed are then simply re-read by the next listing. */
 struct touched;
-int ensure_parents(struct atr_core *c, const char *bucket, const char *key,
-		   const char *owner, int mkdirs, struct touched *t);
+int ensure_parents(struct atr_core *c, const char *bucket, const char *key, int mkdirs,
+		   struct touched *t);
 int prune_parents(struct atr_core *c, const char *bucket, const char *key,
 		  struct touched *t);
 
@@ -208,7 +235,11 @@ void stage_writer_release(struct atr_core *c, struct stage_writer *sw);
 
 struct atr_writer {
 	struct atr_core *c;
-	char user[ATR_USER_MAX + 1];
+	char user[ATR_USER_MAX + 1];    /* the owner the object will have */
+	char writer[ATR_USER_MAX + 1];  /* who writes it */
+	int anonymous;
+	struct atr_bucket b;            /* as it was at atr_put_begin */
+	struct atr_acl *acl;            /* malloc'd or NULL (atr_put_acl) */
 	char bucket[ATR_BUCKET_MAX + 1];
 	char key[ATR_KEY_MAX + 1];
 	struct stage_writer sw;

@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "src/core_int.h"
+#include "src/perm_int.h"
 
 #define PATH_MAX_UFS (ATR_BUCKET_MAX + ATR_KEY_MAX + 8)
 #define BATCH 256
@@ -141,7 +142,8 @@ static void entry_bucket(struct atr_core *c, struct groups *g, const struct atr_
 		root.obj.is_dir = 1;
 	}
 	snprintf(root.obj.owner, sizeof(root.obj.owner), "%s", b->owner);
-	root.obj.mode = 0755; /* what bucket_check enforces */
+	root.obj.mode = b->mode;
+	root.obj.gid = b->gid;
 	root.obj.mtime_ns = b->ctime_ns;
 	root.implicit = 0;
 	entry_from_row(c, g, b->name, "", &root, e);
@@ -188,20 +190,22 @@ int fs_resolve(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		return ATR_E_NO_KEY;
 	int have = c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK && st.is_dir;
 	rc = meta_obj_get(c->meta, bucket, dk, row, 0);
-	if (rc == ATR_OK && have) {
-		*dir = 1;
-		return ATR_OK;
-	}
 	if (rc != ATR_OK && rc != ATR_E_NO_KEY)
 		return rc;
 	if (rc == ATR_E_NO_KEY && !have)
 		return ATR_E_NO_KEY;
-	/* Made or removed behind our back: let sync decide. */
-	if ((rc = sync_object(c, bucket, dk, row)))
-		return rc;
-	atr_obj_release(&row->obj);
+	if (rc != ATR_OK || !have) {
+		/* Made or removed behind our back: let sync decide. */
+		if ((rc = sync_object(c, bucket, dk, row)))
+			return rc;
+		atr_obj_release(&row->obj);
+	}
 	*dir = 1;
-	return ATR_OK;
+	/* A directory: search above it, as stat(2) needs. */
+	struct atr_bucket b;
+	if ((rc = bucket_check(c, u, bucket, NULL, 0, &b)))
+		return rc;
+	return perm_check(c, u, "s3:ListBucket", &b, dk, row, key, 0);
 }
 
 int atr_fs_stat(struct atr_core *c, const struct atr_user *u, const char *path,
@@ -218,9 +222,9 @@ int atr_fs_stat(struct atr_core *c, const struct atr_user *u, const char *path,
 		entry_root(c, out);
 		return ATR_OK;
 	}
-	if ((rc = bucket_check(c, u, p.bucket, 1, &b)))
-		return rc;
 	if (!*p.key) {
+		if ((rc = atr_bucket_stat(c, u, p.bucket, &b)))
+			return rc;
 		entry_bucket(c, &g, &b, out);
 		return ATR_OK;
 	}
@@ -236,6 +240,7 @@ int atr_fs_stat(struct atr_core *c, const struct atr_user *u, const char *path,
 
 struct fslist {
 	struct atr_core *c;
+	struct perm_view *v;    /* what the caller may see of the bucket listed */
 	struct groups g;
 	atr_entry_cb cb;
 	void *arg;
@@ -293,8 +298,12 @@ static int jump_past(struct dirscan *d, const char *prefix)
 static int on_entry_row(void *arg, const char *key, const struct meta_row *row)
 {
 	struct dirscan *d = arg;
+	char parent[ATR_KEY_MAX + 2];
 	if (!strcmp(key, d->dirkey))
 		return 0; /* the directory itself */
+	parent_key(key, parent);
+	if (!perm_view_dir(d->l->v, parent))
+		return jump_past(d, parent); /* nothing in it is the caller's to see */
 	const char *slash = strchr(key + d->dirlen, '/');
 	if (!d->recursive && slash && slash[1]) {
 		/* Below a child directory whose row we did not see: skip its rows. */
@@ -394,12 +403,17 @@ static int list_root(struct fslist *l, const struct atr_user *u, int recursive, 
 		int cmp = strcmp(ns.v[i], sb);
 		if (cmp < 0)
 			continue;
-		if (bucket_check(l->c, u, ns.v[i], 1, &b))
-			continue; /* gone meanwhile */
+		/* The buckets the caller may list; gone meanwhile: skipped. */
+		if (bucket_check(l->c, u, ns.v[i], "s3:ListBucket", PERM_R, &b))
+			continue;
 		if ((cmp > 0 || !*skey) && emit(l, b.name, "", NULL, &b))
 			break;
-		if (recursive && !(rc = sync_tree(l->c, b.name, "")))
-			rc = scan_dir(l, b.name, "", 1, cmp == 0 && *skey ? skey : NULL);
+		if (!recursive || (rc = sync_tree(l->c, b.name, "")) ||
+		    (rc = perm_view_new(l->c, u, &b, &l->v)))
+			continue;
+		rc = scan_dir(l, b.name, "", 1, cmp == 0 && *skey ? skey : NULL);
+		perm_view_release(l->v);
+		l->v = NULL;
 	}
 	free(ns.v);
 	return rc;
@@ -427,7 +441,9 @@ int atr_fs_list(struct atr_core *c, const struct atr_user *u, const char *path, 
 		rc = list_root(l, u, recursive, start);
 		goto out;
 	}
-	if ((rc = bucket_check(c, u, p.bucket, 4 | 1, NULL)))
+	struct atr_bucket b;
+	if ((rc = bucket_check(c, u, p.bucket, NULL, 0, &b)) ||
+	    (rc = perm_view_new(c, u, &b, &l->v)))
 		goto out;
 	/* A cursor names this bucket's key to resume at. */
 	const char *skey = NULL;
@@ -448,16 +464,19 @@ int atr_fs_list(struct atr_core *c, const struct atr_user *u, const char *path, 
 				emit(l, p.bucket, p.key, &row, NULL);
 			goto out;
 		}
-		if (!may(u, row.obj.owner, row.obj.mode, 4)) {
-			rc = ATR_E_ACCESS;
-			goto out;
-		}
 	}
-	if ((rc = dir_key(p.key, dk)) || (rc = sync_tree(c, p.bucket, dk)))
+	if ((rc = dir_key(p.key, dk)))
+		goto out;
+	if (!perm_view_dir(l->v, dk)) {
+		rc = ATR_E_ACCESS; /* r and x on it, x above it, as ls needs */
+		goto out;
+	}
+	if ((rc = sync_tree(c, p.bucket, dk)))
 		goto out;
 	rc = scan_dir(l, p.bucket, dk, recursive, skey);
 out:
 	*truncated = l->truncated;
+	perm_view_release(l->v);
 	free(l);
 	return rc;
 }
@@ -536,12 +555,12 @@ static int walk_files(struct atr_core *c, const struct atr_user *u, const char *
 		if ((rc = bucket_names(c, &ns)))
 			return rc;
 		for (size_t i = 0; i < ns.n && !rc; i++)
-			if (bucket_check(c, u, ns.v[i], 1, NULL) == ATR_OK)
+			if (bucket_check(c, u, ns.v[i], "s3:ListBucket", PERM_R, NULL) == ATR_OK)
 				rc = walk_keys(c, u, ns.v[i], "", 0, fn, arg);
 		free(ns.v);
 		return rc;
 	}
-	if ((rc = bucket_check(c, u, p.bucket, 1, NULL)))
+	if ((rc = bucket_check(c, u, p.bucket, NULL, 0, NULL)))
 		return rc;
 	if (*p.key) {
 		if ((rc = fs_resolve(c, u, p.bucket, p.key, &row, &dir)))
@@ -594,11 +613,10 @@ static int free_one(struct atr_core *c, const struct atr_user *u, const char *bu
 {
 	struct atr_cache_op *op = arg;
 	struct meta_row row = { 0 };
-	int rc = meta_obj_get(c->meta, bucket, key, &row, 0);
+	int rc = object_find(c, u, "s3:GetObject", PERM_R, bucket, key, &row, NULL);
 	if (rc)
 		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
-	if (!may(u, row.obj.owner, row.obj.mode, 4))
-		return ATR_E_ACCESS;
+	atr_obj_release(&row.obj);
 	uint64_t before = atr_cache_bytes(c, &row.obj);
 	bcache_drop(c->cache, row.obj.ino);
 	uint64_t after = atr_cache_bytes(c, &row.obj); /* pinned blocks stay */
@@ -657,13 +675,15 @@ int atr_fs_mkdir(struct atr_core *c, const struct atr_user *u, const char *path)
 	if (!*p.bucket)
 		return ATR_E_EXISTS;
 	if (!*p.key) {
-		rc = atr_bucket_create(c, u, p.bucket, "");
+		rc = atr_bucket_create(c, u, p.bucket, "", NULL, -1);
 		return rc == ATR_E_BUCKET_OWNED || rc == ATR_E_BUCKET_EXISTS ? ATR_E_EXISTS : rc;
 	}
-	if ((rc = bucket_check(c, u, p.bucket, 2 | 1, NULL)))
+	struct atr_bucket b;
+	if ((rc = bucket_check(c, u, p.bucket, NULL, 0, &b)) ||
+	    (rc = perm_write_key(c, u, "s3:PutObject", &b, p.key)))
 		return rc;
 	rc = fs_resolve(c, u, p.bucket, p.key, &row, &dir);
-	if (rc == ATR_OK || rc == ATR_E_ACCESS)
+	if (rc == ATR_OK || rc == ATR_E_ACCESS) /* there, if not ours to see */
 		return ATR_E_EXISTS;
 	if (rc != ATR_E_NO_KEY)
 		return rc;
@@ -768,9 +788,18 @@ static int remove_tree(struct atr_core *c, const struct atr_user *u, const char 
 	rc = meta_dir_scan(c->meta, bucket, dk, hi, collect_dirkey, &dirs);
 	if (!rc && dirs.oom)
 		rc = ATR_E_NOMEM;
-	for (size_t i = dirs.n; i-- > 0 && !rc;)
-		if (*dirs.v[i])
+	struct atr_bucket b;
+	if (!rc)
+		rc = bucket_check(c, u, bucket, NULL, 0, &b);
+	for (size_t i = dirs.n; i-- > 0 && !rc;) {
+		if (!*dirs.v[i])
+			continue;
+		rc = perm_write_key(c, u, "s3:DeleteObject", &b, dirs.v[i]);
+		if (!rc)
 			rc = fs_rmdir_empty(c, bucket, dirs.v[i], 1);
+		else if (rc == ATR_E_ACCESS)
+			rc = ATR_OK; /* not the caller's to remove: it stays */
+	}
 	for (size_t i = 0; i < dirs.n; i++)
 		free(dirs.v[i]);
 	free(dirs.v);
@@ -787,7 +816,8 @@ int atr_fs_remove(struct atr_core *c, const struct atr_user *u, const char *path
 		return rc;
 	if (!*p.bucket)
 		return ATR_E_INVALID_ARG;
-	if ((rc = bucket_check(c, u, p.bucket, 2 | 1, NULL)))
+	struct atr_bucket b;
+	if ((rc = bucket_check(c, u, p.bucket, NULL, 0, &b)))
 		return rc;
 	if (!*p.key) {
 		if (recursive && (rc = remove_tree(c, u, p.bucket, "")))
@@ -807,7 +837,10 @@ int atr_fs_remove(struct atr_core *c, const struct atr_user *u, const char *path
 	int kids = meta_obj_has_children(c->meta, p.bucket, dk);
 	if (kids)
 		return kids < 0 ? ATR_E_IO : ATR_E_NOT_EMPTY;
-	return row.implicit ? fs_rmdir_empty(c, p.bucket, dk, 1) : atr_object_delete(c, u, p.bucket, dk);
+	if (!row.implicit)
+		return atr_object_delete(c, u, p.bucket, dk);
+	rc = perm_write_key(c, u, "s3:DeleteObject", &b, dk);
+	return rc ? rc : fs_rmdir_empty(c, p.bucket, dk, 1);
 }
 
 /* ---- mv ---- */
@@ -836,7 +869,7 @@ int fs_rename_locked(struct atr_core *c, const char *owner, const char *sbucket,
 		return ATR_E_KEY_TOO_LONG;
 	if (!c->ufs->ops->rename)
 		return ATR_E_NOT_SUPPORTED;
-	if ((rc = ensure_parents(c, dbucket, dkey, owner, 1, NULL)))
+	if ((rc = ensure_parents(c, dbucket, dkey, 1, NULL)))
 		return rc;
 	node_event(c, sbucket, skey, &src.obj);
 	if (dir) {
@@ -909,12 +942,18 @@ int atr_fs_rename(struct atr_core *c, const struct atr_user *u, const char *src,
 		return rc;
 	if (!*s.key || !*d.key)
 		return !*s.bucket || !*d.bucket ? ATR_E_INVALID_ARG : ATR_E_NOT_SUPPORTED;
-	if ((rc = bucket_check(c, u, s.bucket, 2 | 1, NULL)) ||
-	    (rc = bucket_check(c, u, d.bucket, 2 | 1, NULL)))
+	struct atr_bucket sb, db;
+	if ((rc = bucket_check(c, u, s.bucket, NULL, 0, &sb)) ||
+	    (rc = bucket_check(c, u, d.bucket, NULL, 0, &db)))
 		return rc;
 	if (!strcmp(s.bucket, d.bucket) && !strcmp(s.key, d.key))
 		return ATR_OK;
 	if ((rc = fs_resolve(c, u, s.bucket, s.key, &row, &dir)))
+		return rc;
+	/* rename(2)'s rule: w and x on both directories (and the sticky
+	 * bit's on the source's). */
+	if ((rc = perm_write_key(c, u, "s3:DeleteObject", &sb, s.key)) ||
+	    (rc = perm_write_key(c, u, "s3:PutObject", &db, d.key)))
 		return rc;
 	if (dir) {
 		if ((rc = dir_key(s.key, skey)) || (rc = dir_key(d.key, dkey)))
@@ -1010,7 +1049,8 @@ static int set_attr_fn(struct atr_core *c, void *arg)
 {
 	struct attr_args *a = arg;
 	struct attr_changed ch = { c, a->bucket, NULL, 0, 0 };
-	struct meta_row row = { 0 };
+	struct meta_row row = { 0 }, before = { 0 };
+	int had = meta_obj_get(c->meta, a->bucket, a->from, &before, 0) == ATR_OK;
 	int rc = ATR_OK;
 	if (a->bucket_owned && a->owner)
 		rc = meta_bucket_set_owner(c->meta, a->bucket_owned, a->owner);
@@ -1020,6 +1060,9 @@ static int set_attr_fn(struct atr_core *c, void *arg)
 		rc = meta_obj_scan(c->meta, a->bucket, a->from, 1, a->to, 0, attr_changed, &ch);
 	else if (!rc && !meta_obj_get(c->meta, a->bucket, a->from, &row, 0))
 		attr_changed(&ch, a->from, &row);
+	/* The implied directories below one changed alone follow it. */
+	if (!rc && !a->to && had && row.obj.is_dir)
+		rc = perm_follow(c, a->bucket, a->from, &before, &row, 0, NULL);
 	if (!rc && ch.oom)
 		rc = ATR_E_NOMEM;
 	for (size_t i = 0; !rc && i < ch.n; i++)
@@ -1041,10 +1084,10 @@ static int set_attr(struct atr_core *c, const struct atr_user *u, const char *pa
 		return ATR_E_INVALID_ARG;
 	if (owner && !u->superuser)
 		return ATR_E_ACCESS;
-	if (!*p.bucket || (!*p.key && mode >= 0))
-		return ATR_E_NOT_SUPPORTED; /* buckets are 0755: bucket_check's rule */
+	if (!*p.bucket)
+		return ATR_E_NOT_SUPPORTED;
 	struct atr_bucket b;
-	if ((rc = bucket_check(c, u, p.bucket, 1, &b)))
+	if ((rc = bucket_check(c, u, p.bucket, NULL, 0, &b)))
 		return rc;
 	if (*p.key && (rc = fs_resolve(c, u, p.bucket, p.key, &row, &dir)))
 		return rc;
@@ -1060,7 +1103,7 @@ static int set_attr(struct atr_core *c, const struct atr_user *u, const char *pa
 	}
 	if (!u->superuser) {
 		struct not_owned n = { u->name, 0 };
-		if (!*p.key || strcmp(row.obj.owner, u->name))
+		if (u->anonymous || strcmp(*p.key ? row.obj.owner : b.owner, u->name))
 			return ATR_E_ACCESS;
 		if (to && (rc = meta_obj_scan(c->meta, p.bucket, from, 1, to, 0, check_owned, &n)))
 			return rc;

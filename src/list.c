@@ -13,9 +13,11 @@
 #include <string.h>
 
 #include "src/core_int.h"
+#include "src/perm_int.h"
 
 struct lister {
 	const struct atr_list_params *p;
+	struct perm_view *v;    /* which directories' entries the caller sees */
 	size_t prefix_len;
 	size_t delim_len;
 	atr_list_cb cb;
@@ -59,11 +61,29 @@ static int emit(struct lister *l, const char *item, int is_prefix, const struct 
 	return 0;
 }
 
+/* Jumps the scan past every key starting with prefix. */
+static int jump(struct lister *l, const char *prefix)
+{
+	if (key_successor(prefix, l->from, sizeof(l->from))) {
+		l->stop = 1;
+		return 1;
+	}
+	l->inclusive = 1;
+	l->jumped = 1;
+	return 1;
+}
+
 static int on_row(void *arg, const char *key, const struct meta_row *row)
 {
 	struct lister *l = arg;
+	char dir[ATR_KEY_MAX + 2];
 	if (!*key)
 		return 0; /* the bucket's own root */
+	/* Directory permissions hold over S3 as in the mount: nothing in a
+	 * directory the caller may not read (or reach) is listed. */
+	parent_key(key, dir);
+	if (!perm_view_dir(l->v, dir))
+		return jump(l, dir);
 	if (l->delim_len) {
 		const char *d = strstr(key + l->prefix_len, l->p->delimiter);
 		if (d) {
@@ -73,14 +93,7 @@ static int on_row(void *arg, const char *key, const struct meta_row *row)
 			cp[n] = '\0';
 			if (!before_start(l, cp) && emit(l, cp, 1, NULL))
 				return 1;
-			/* Jump past every key under this prefix. */
-			if (key_successor(cp, l->from, sizeof(l->from))) {
-				l->stop = 1;
-				return 1;
-			}
-			l->inclusive = 1;
-			l->jumped = 1;
-			return 1;
+			return jump(l, cp); /* past every key under this prefix */
 		}
 	}
 	if (before_start(l, key))
@@ -94,7 +107,8 @@ int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bu
 {
 	char upto[ATR_KEY_MAX + 2], dir[ATR_KEY_MAX + 2];
 	const char *prefix = p->prefix ? p->prefix : "";
-	int rc = bucket_check(c, u, bucket, 4 | 1, NULL);
+	struct atr_bucket b;
+	int rc = bucket_check(c, u, bucket, "s3:ListBucket", PERM_R, &b);
 	if (rc)
 		return rc;
 	if (strlen(prefix) > ATR_KEY_MAX || (p->start && strlen(p->start) > ATR_KEY_MAX))
@@ -120,6 +134,8 @@ int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bu
 			return ATR_E_INVALID_ARG;
 		hi = upto;
 	}
+	if ((rc = perm_view_new(c, u, &b, &l.v)))
+		return rc;
 	/* Start at the later of the prefix and the page start. */
 	snprintf(l.from, sizeof(l.from), "%s", prefix);
 	l.inclusive = 1;
@@ -132,8 +148,9 @@ int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bu
 		char from[ATR_KEY_MAX + 2];
 		memcpy(from, l.from, sizeof(from));
 		if ((rc = meta_obj_scan(c->meta, bucket, from, l.inclusive, hi, 1, on_row, &l)))
-			return rc;
+			break;
 	} while (l.jumped && !l.stop && (!hi || strcmp(l.from, hi) < 0));
+	perm_view_release(l.v);
 	*truncated = l.truncated;
-	return ATR_OK;
+	return rc;
 }

@@ -31,12 +31,19 @@ enum stmt_id {
 	ST_OBJ_BY_INO, ST_OBJ_SET_POSIX, ST_PENDING_CLEAR, ST_SUBDIRS, ST_BUCKET_COUNT,
 	ST_XATTR_GET, ST_XATTR_PUT, ST_XATTR_DELETE, ST_XATTR_LIST,
 	ST_NODE_SET, ST_NODE_SYNC, ST_NODE_COUNT, ST_NODE_NAMES,
+	ST_ACL_GET, ST_ACL_PUT, ST_ACL_DELETE, ST_ACL_FLAG,
+	ST_BUCKET_CONF_SET, ST_BUCKET_POLICY_GET, ST_ANCESTORS, ST_MPU_ACL_PUT, ST_MPU_ACL_GET,
+	ST_PERM_FOLLOW,
 	ST__COUNT
 };
 
 #define ROW_COLS "ino, is_dir, implicit, size, mtime, version, mode, owner, etag, dir_mtime, " \
-		 "gid, ctime, atime, kind, rdev, pending, node"
-#define ROW_NCOLS 17
+		 "gid, ctime, atime, kind, rdev, pending, node, has_acl"
+#define ROW_NCOLS 18
+/* A bucket's row and its root directory's permissions (see meta_bucket_get). */
+#define BUCKET_COLS "b.name, b.owner, b.location, b.ctime, b.public_block, b.ownership, " \
+		    "b.policy IS NOT NULL, r.ino, r.gid, r.mode, r.has_acl"
+#define BUCKET_FROM "FROM buckets b LEFT JOIN objects r ON r.bucket = b.name AND r.key = ''"
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INTENT_CLEAR] = "DELETE FROM intents",
@@ -45,20 +52,20 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_BUCKET_GET] = "SELECT name, owner, location, ctime FROM buckets WHERE name = ?1",
+	[ST_BUCKET_GET] = "SELECT " BUCKET_COLS " " BUCKET_FROM " WHERE b.name = ?1",
 	[ST_BUCKET_INSERT] = "INSERT INTO buckets(name, owner, location, ctime) VALUES (?1, ?2, ?3, ?4)",
 	[ST_BUCKET_DELETE] = "DELETE FROM buckets WHERE name = ?1",
-	[ST_BUCKET_LIST] = "SELECT name, owner, location, ctime FROM buckets WHERE owner = ?1 ORDER BY name",
-	[ST_BUCKET_LIST_ALL] = "SELECT name, owner, location, ctime FROM buckets ORDER BY name",
+	[ST_BUCKET_LIST] = "SELECT " BUCKET_COLS " " BUCKET_FROM " WHERE b.owner = ?1 ORDER BY b.name",
+	[ST_BUCKET_LIST_ALL] = "SELECT " BUCKET_COLS " " BUCKET_FROM " ORDER BY b.name",
 	[ST_OBJ_GET] = "SELECT " ROW_COLS ", hdrs FROM objects WHERE bucket = ?1 AND key = ?2",
 	[ST_OBJ_INSERT] = "INSERT INTO objects(bucket, key, is_dir, implicit, size, mtime, version, "
 			  "mode, owner, etag, dir_mtime, hdrs, gid, ctime, atime, kind, rdev, pending, "
-			  "node) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-			  "?15, ?16, ?17, ?18, ?19)",
+			  "has_acl, node) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+			  "?14, ?15, ?16, ?17, ?18, ?19, ?20)",
 	[ST_OBJ_UPDATE] = "UPDATE objects SET is_dir = ?3, implicit = ?4, size = ?5, mtime = ?6, "
 			  "version = ?7, mode = ?8, owner = ?9, etag = ?10, dir_mtime = ?11, hdrs = ?12, "
-			  "gid = ?13, ctime = ?14, atime = ?15, kind = ?16, rdev = ?17, pending = ?18 "
-			  "WHERE bucket = ?1 AND key = ?2 RETURNING ino, node",
+			  "gid = ?13, ctime = ?14, atime = ?15, kind = ?16, rdev = ?17, pending = ?18, "
+			  "has_acl = ?19 WHERE bucket = ?1 AND key = ?2 RETURNING ino, node",
 	/* The row numbered ?1, or else another name of that inode. */
 	[ST_OBJ_BY_INO] = "SELECT bucket, key, " ROW_COLS ", hdrs FROM objects WHERE ino = ?1 "
 			  "UNION ALL SELECT bucket, key, " ROW_COLS ", hdrs FROM objects "
@@ -67,10 +74,32 @@ static const char *const stmt_sql[ST__COUNT] = {
 	/* Every other name of the inode of row ?1 takes its attributes. */
 	[ST_NODE_SYNC] = "UPDATE objects SET size = s.size, mtime = s.mtime, version = s.version, "
 			 "mode = s.mode, owner = s.owner, etag = s.etag, hdrs = s.hdrs, gid = s.gid, "
-			 "ctime = s.ctime, atime = s.atime, kind = s.kind, rdev = s.rdev "
-			 "FROM (SELECT * FROM objects WHERE ino = ?1) AS s "
+			 "ctime = s.ctime, atime = s.atime, kind = s.kind, rdev = s.rdev, "
+			 "has_acl = s.has_acl FROM (SELECT * FROM objects WHERE ino = ?1) AS s "
 			 "WHERE objects.node = s.node AND objects.ino <> s.ino",
 	[ST_NODE_COUNT] = "SELECT count(*) FROM objects WHERE node = ?1",
+	/* ACL grants, keyed like xattrs by the inode (coalesce(node, ino)). */
+	[ST_ACL_GET] = "SELECT acl FROM acls WHERE ino = ?1",
+	[ST_ACL_PUT] = "INSERT OR REPLACE INTO acls(ino, acl) VALUES (?1, ?2)",
+	[ST_ACL_DELETE] = "DELETE FROM acls WHERE ino = ?1",
+	[ST_ACL_FLAG] = "UPDATE objects SET has_acl = ?2 WHERE ino = ?1 OR node = ?1",
+	/* A bucket's settings: NULL leaves one as it is, so one statement
+	 * serves every setter (the sentinel in ?5 clears the policy). */
+	[ST_BUCKET_CONF_SET] = "UPDATE buckets SET public_block = CASE WHEN ?2 = -2 THEN NULL "
+			       "ELSE coalesce(?2, public_block) END, ownership = CASE WHEN ?3 = -2 "
+			       "THEN NULL ELSE coalesce(?3, ownership) END, policy = CASE WHEN ?5 "
+			       "THEN NULL ELSE coalesce(?4, policy) END WHERE name = ?1",
+	[ST_BUCKET_POLICY_GET] = "SELECT policy FROM buckets WHERE name = ?1 AND policy IS NOT NULL",
+	/* The rows of the directories ?2 lies in, shallowest first: each
+	 * prefix of ?2 that ends in '/' (instr and substr count characters
+	 * alike; keys are UTF-8). One statement instead of one per level. */
+	[ST_ANCESTORS] = "WITH RECURSIVE p(k, rest) AS ("
+			 "SELECT substr(?2, 1, instr(?2, '/')), substr(?2, instr(?2, '/') + 1) "
+			 "WHERE instr(?2, '/') > 0 UNION ALL "
+			 "SELECT k || substr(rest, 1, instr(rest, '/')), substr(rest, instr(rest, '/') + 1) "
+			 "FROM p WHERE instr(rest, '/') > 0) "
+			 "SELECT o.key, " ROW_COLS " FROM p JOIN objects o ON o.bucket = ?1 AND o.key = p.k "
+			 "ORDER BY length(p.k)",
 	[ST_NODE_NAMES] = "SELECT bucket, key FROM objects WHERE node = ?1 AND ino <> ?2",
 	[ST_OBJ_SET_POSIX] = "UPDATE objects SET mode = ?2, owner = ?3, gid = ?4, ctime = ?5, "
 			     "atime = ?6, mtime = ?7, hdrs = ?8 WHERE ino = ?1",
@@ -134,6 +163,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_TAGS_DELETE] = "DELETE FROM object_tags WHERE ino = ?1",
 	[ST_MPU_TAGS_PUT] = "INSERT OR REPLACE INTO mpu_tags(upload_id, tags) VALUES (?1, ?2)",
 	[ST_MPU_TAGS_GET] = "SELECT tags FROM mpu_tags WHERE upload_id = ?1",
+	/* Implied directories below ?2 that have the permissions ?8..?11 take
+	 * ?4..?7 (perm_follow). */
+	[ST_PERM_FOLLOW] = "UPDATE objects SET owner = ?4, gid = ?5, mode = ?6, has_acl = ?7 "
+			   "WHERE bucket = ?1 AND key > ?2 AND key < ?3 AND is_dir = 1 AND "
+			   "implicit = 1 AND owner = ?8 AND gid = ?9 AND mode = ?10 AND has_acl = ?11 "
+			   "RETURNING key, " ROW_COLS,
+	[ST_MPU_ACL_PUT] = "INSERT OR REPLACE INTO mpu_acls(upload_id, acl) VALUES (?1, ?2)",
+	[ST_MPU_ACL_GET] = "SELECT acl FROM mpu_acls WHERE upload_id = ?1",
 	[ST_BUCKET_TAGS_PUT] = "INSERT OR REPLACE INTO bucket_tags(bucket, tags) VALUES (?1, ?2)",
 	[ST_BUCKET_TAGS_GET] = "SELECT tags FROM bucket_tags WHERE bucket = ?1",
 	[ST_BUCKET_TAGS_DELETE] = "DELETE FROM bucket_tags WHERE bucket = ?1",
@@ -160,7 +197,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	"  gid INTEGER NOT NULL DEFAULT -1, ctime INTEGER NOT NULL DEFAULT 0," \
 	"  atime INTEGER NOT NULL DEFAULT 0, kind INTEGER NOT NULL DEFAULT 0," \
 	"  rdev INTEGER NOT NULL DEFAULT 0, pending INTEGER NOT NULL DEFAULT 0," \
-	"  node INTEGER,"
+	"  node INTEGER, has_acl INTEGER NOT NULL DEFAULT 0,"
 
 /* A store made before the POSIX columns gains them. */
 static const char *const posix_migration[] = {
@@ -171,15 +208,25 @@ static const char *const posix_migration[] = {
 	"ALTER TABLE objects ADD COLUMN rdev INTEGER NOT NULL DEFAULT 0",
 	"ALTER TABLE objects ADD COLUMN pending INTEGER NOT NULL DEFAULT 0",
 };
-/* ...and then the column of hard links. */
-static const char node_migration[] = "ALTER TABLE objects ADD COLUMN node INTEGER";
+/* Columns added since, each with the statement that adds it to an older
+ * store (the table, the column, the ALTER). */
+static const char *const column_migrations[][3] = {
+	{ "objects", "node", "ALTER TABLE objects ADD COLUMN node INTEGER" },
+	{ "objects", "has_acl", "ALTER TABLE objects ADD COLUMN has_acl INTEGER NOT NULL DEFAULT 0" },
+	{ "buckets", "public_block", "ALTER TABLE buckets ADD COLUMN public_block INTEGER" },
+	{ "buckets", "ownership", "ALTER TABLE buckets ADD COLUMN ownership INTEGER" },
+	{ "buckets", "policy", "ALTER TABLE buckets ADD COLUMN policy TEXT" },
+};
 
 static const char schema[] =
 	/* The one commit whose rename may not have happened yet (see object_commit). */
 	"CREATE TABLE IF NOT EXISTS intents(stage TEXT PRIMARY KEY, path TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS buckets("
 	"  name TEXT PRIMARY KEY, owner TEXT NOT NULL, location TEXT NOT NULL DEFAULT '',"
-	"  ctime INTEGER NOT NULL, mode INTEGER NOT NULL DEFAULT 493);"
+	"  ctime INTEGER NOT NULL, mode INTEGER NOT NULL DEFAULT 493,"
+	/* Block Public Access (META_PAB_* bits), Object Ownership (enum
+	 * atr_ownership), the bucket policy's JSON; NULL: not configured. */
+	"  public_block INTEGER, ownership INTEGER, policy TEXT);"
 	"CREATE TABLE IF NOT EXISTS objects("
 	"  ino INTEGER PRIMARY KEY AUTOINCREMENT, bucket TEXT NOT NULL, key TEXT NOT NULL,"
 	"  is_dir INTEGER NOT NULL, implicit INTEGER NOT NULL DEFAULT 0,"
@@ -201,6 +248,14 @@ static const char schema[] =
 	"  WHEN NOT EXISTS (SELECT 1 FROM objects WHERE node = coalesce(old.node, old.ino))"
 	"  BEGIN DELETE FROM xattrs WHERE ino = coalesce(old.node, old.ino); END;"
 	"CREATE INDEX IF NOT EXISTS objects_nodes ON objects(node) WHERE node IS NOT NULL;"
+	/* ACL grants beyond what an entry's mode says (src/acl.c), for rows
+	 * with has_acl; like xattrs, kept by the inode and gone with its
+	 * last name. */
+	"CREATE TABLE IF NOT EXISTS acls(ino INTEGER PRIMARY KEY, acl TEXT NOT NULL);"
+	"DROP TRIGGER IF EXISTS acls_gone;"
+	"CREATE TRIGGER acls_gone AFTER DELETE ON objects"
+	"  WHEN old.has_acl AND NOT EXISTS (SELECT 1 FROM objects WHERE node = coalesce(old.node, old.ino))"
+	"  BEGIN DELETE FROM acls WHERE ino = coalesce(old.node, old.ino); END;"
 	"CREATE TABLE IF NOT EXISTS mpu_uploads("
 	"  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL,"
 	"  owner TEXT NOT NULL, ctime INTEGER NOT NULL, hdrs TEXT);"
@@ -220,6 +275,11 @@ static const char schema[] =
 	"  WITHOUT ROWID;"
 	"CREATE TRIGGER IF NOT EXISTS mpu_tags_gone AFTER DELETE ON mpu_uploads"
 	"  BEGIN DELETE FROM mpu_tags WHERE upload_id = old.upload_id; END;"
+	/* The ACL an upload's object will get (acl_encode's form). */
+	"CREATE TABLE IF NOT EXISTS mpu_acls(upload_id TEXT PRIMARY KEY, acl TEXT NOT NULL)"
+	"  WITHOUT ROWID;"
+	"CREATE TRIGGER IF NOT EXISTS mpu_acls_gone AFTER DELETE ON mpu_uploads"
+	"  BEGIN DELETE FROM mpu_acls WHERE upload_id = old.upload_id; END;"
 	"CREATE TABLE IF NOT EXISTS bucket_tags(bucket TEXT PRIMARY KEY, tags TEXT NOT NULL)"
 	"  WITHOUT ROWID;"
 	"CREATE TRIGGER IF NOT EXISTS bucket_tags_gone AFTER DELETE ON buckets"
@@ -365,6 +425,19 @@ static int exec_ino(struct meta *m, enum stmt_id id, uint64_t ino)
 	return done(s, sqlite3_step(s));
 }
 
+/* An older store gains a column its table lacks (a table that does not
+ * exist yet is made whole by the schema). */
+static void add_column(sqlite3 *db, const char *const mig[3])
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s LIMIT 0", mig[1], mig[0]);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return;
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s LIMIT 0", mig[0]);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		sqlite3_exec(db, mig[2], NULL, NULL, NULL);
+}
+
 int meta_open(const char *path, struct meta **out)
 {
 	struct meta *m = calloc(1, sizeof(*m));
@@ -381,10 +454,8 @@ int meta_open(const char *path, struct meta **out)
 		for (size_t i = 0; i < sizeof(posix_migration) / sizeof(*posix_migration); i++)
 			sqlite3_exec(c->db, posix_migration[i], NULL, NULL, NULL);
 	}
-	if (c && sqlite3_exec(c->db, "SELECT node FROM objects LIMIT 0", NULL, NULL, NULL) !=
-			 SQLITE_OK &&
-	    sqlite3_exec(c->db, "SELECT 1 FROM objects LIMIT 0", NULL, NULL, NULL) == SQLITE_OK)
-		sqlite3_exec(c->db, node_migration, NULL, NULL, NULL);
+	for (size_t i = 0; c && i < sizeof(column_migrations) / sizeof(*column_migrations); i++)
+		add_column(c->db, column_migrations[i]);
 	if (!c || sqlite3_exec(c->db, schema, NULL, NULL, &err) != SQLITE_OK) {
 		LOG(LOG_ERROR, "meta: schema on %s: %s", path, err ? err : "open failed");
 		sqlite3_free(err);
@@ -444,12 +515,22 @@ static void copy_col(char *dst, size_t size, sqlite3_stmt *s, int col)
 	snprintf(dst, size, "%s", v ? v : "");
 }
 
+/* Columns BUCKET_COLS. */
 static void bucket_from_row(sqlite3_stmt *s, struct atr_bucket *b)
 {
+	memset(b, 0, sizeof(*b));
 	copy_col(b->name, sizeof(b->name), s, 0);
 	copy_col(b->owner, sizeof(b->owner), s, 1);
 	copy_col(b->location, sizeof(b->location), s, 2);
 	b->ctime_ns = sqlite3_column_int64(s, 3);
+	b->public_block = sqlite3_column_type(s, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 4);
+	b->ownership = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 5);
+	b->has_policy = sqlite3_column_int(s, 6);
+	b->root_ino = (uint64_t)sqlite3_column_int64(s, 7);
+	b->gid = sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 8);
+	/* A bucket without its root row yet (being made): private. */
+	b->mode = sqlite3_column_type(s, 9) == SQLITE_NULL ? 0700 : (uint32_t)sqlite3_column_int(s, 9);
+	b->has_acl = sqlite3_column_int(s, 10);
 }
 
 int meta_bucket_get(struct meta *m, const char *name, struct atr_bucket *out)
@@ -527,6 +608,7 @@ static void row_from_stmt(sqlite3_stmt *s, int col, struct meta_row *r)
 	r->obj.rdev = (uint64_t)sqlite3_column_int64(s, col + 14);
 	r->pending = sqlite3_column_int(s, col + 15);
 	r->obj.node = (uint64_t)sqlite3_column_int64(s, col + 16); /* NULL: 0 */
+	r->has_acl = sqlite3_column_int(s, col + 17);
 }
 
 static int obj_get(struct meta *m, const char *bucket, const char *key,
@@ -588,11 +670,12 @@ static void bind_row(sqlite3_stmt *s, const char *bucket, const char *key, const
 	sqlite3_bind_int(s, 16, (int)r->obj.kind);
 	sqlite3_bind_int64(s, 17, (int64_t)r->obj.rdev);
 	sqlite3_bind_int(s, 18, r->pending);
-	if (sqlite3_bind_parameter_count(s) >= 19) { /* an update keeps the node */
+	sqlite3_bind_int(s, 19, r->has_acl);
+	if (sqlite3_bind_parameter_count(s) >= 20) { /* an update keeps the node */
 		if (r->obj.node)
-			sqlite3_bind_int64(s, 19, (int64_t)r->obj.node);
+			sqlite3_bind_int64(s, 20, (int64_t)r->obj.node);
 		else
-			sqlite3_bind_null(s, 19);
+			sqlite3_bind_null(s, 20);
 	}
 }
 
@@ -1380,4 +1463,129 @@ int meta_subdir_count(struct meta *m, const char *bucket, const char *dirkey, co
 	int n = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
 	done(s, rc);
 	return n;
+}
+
+/* ---- access control (src/acl.c, src/perm.c) ---- */
+
+int meta_acl_get(struct meta *m, uint64_t node, char **acl)
+{
+	sqlite3_stmt *s = stmt(m, ST_ACL_GET);
+	*acl = NULL;
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)node);
+	return text_row(s, acl);
+}
+
+int meta_acl_set(struct meta *m, uint64_t node, const char *acl)
+{
+	int rc;
+	sqlite3_stmt *s = stmt(m, acl ? ST_ACL_PUT : ST_ACL_DELETE);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)node);
+	if (acl)
+		sqlite3_bind_text(s, 2, acl, -1, SQLITE_STATIC);
+	if ((rc = done(s, sqlite3_step(s))) || !(s = stmt(m, ST_ACL_FLAG)))
+		return rc ? rc : ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)node);
+	sqlite3_bind_int(s, 2, acl != NULL);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_bucket_conf_set(struct meta *m, const char *name, int public_block, int ownership,
+			 const char *policy, int drop_policy)
+{
+	sqlite3_stmt *s = stmt(m, ST_BUCKET_CONF_SET);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (public_block == META_KEEP)
+		sqlite3_bind_null(s, 2);
+	else
+		sqlite3_bind_int(s, 2, public_block);
+	if (ownership == META_KEEP)
+		sqlite3_bind_null(s, 3);
+	else
+		sqlite3_bind_int(s, 3, ownership);
+	if (policy)
+		sqlite3_bind_text(s, 4, policy, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 4);
+	sqlite3_bind_int(s, 5, drop_policy);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_bucket_policy_get(struct meta *m, const char *name, char **policy)
+{
+	sqlite3_stmt *s = stmt(m, ST_BUCKET_POLICY_GET);
+	*policy = NULL;
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	return text_row(s, policy);
+}
+
+int meta_mpu_acl_put(struct meta *m, const char *upload_id, const char *acl)
+{
+	return exec_bk(m, ST_MPU_ACL_PUT, upload_id, acl);
+}
+
+int meta_mpu_acl_get(struct meta *m, const char *upload_id, char **acl)
+{
+	sqlite3_stmt *s = stmt(m, ST_MPU_ACL_GET);
+	*acl = NULL;
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
+	return text_row(s, acl);
+}
+
+int meta_ancestors(struct meta *m, const char *bucket, const char *key, meta_scan_cb cb,
+		   void *arg)
+{
+	sqlite3_stmt *s = stmt(m, ST_ANCESTORS);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct meta_row r = { 0 };
+		row_from_stmt(s, 1, &r);
+		if (cb(arg, (const char *)sqlite3_column_text(s, 0), &r))
+			break;
+	}
+	return done(s, rc);
+}
+
+int meta_perm_follow(struct meta *m, const char *bucket, const char *dirkey,
+		     const struct meta_row *before, const struct meta_row *after,
+		     meta_scan_cb cb, void *arg)
+{
+	char upto[ATR_KEY_MAX + 2] = "\xf5"; /* "": above every UTF-8 key */
+	if (*dirkey && key_successor(dirkey, upto, sizeof(upto)))
+		return ATR_E_INVALID_ARG;
+	sqlite3_stmt *s = stmt(m, ST_PERM_FOLLOW);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, dirkey, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, upto, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 4, after->obj.owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, after->obj.gid);
+	sqlite3_bind_int(s, 6, (int)after->obj.mode);
+	sqlite3_bind_int(s, 7, after->has_acl);
+	sqlite3_bind_text(s, 8, before->obj.owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 9, before->obj.gid);
+	sqlite3_bind_int(s, 10, (int)before->obj.mode);
+	sqlite3_bind_int(s, 11, before->has_acl);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct meta_row r = { 0 };
+		row_from_stmt(s, 1, &r);
+		if (cb(arg, (const char *)sqlite3_column_text(s, 0), &r))
+			break;
+	}
+	return done(s, rc);
 }

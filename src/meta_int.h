@@ -35,6 +35,7 @@ struct meta_row {
 	int implicit;
 	int64_t dir_mtime;
 	int pending;   /* created through the mount, not yet closed: no UFS file */
+	int has_acl;   /* grants beyond the mode are kept in acls (meta_acl_get) */
 };
 
 int meta_open(const char *path, struct meta **out);
@@ -76,6 +77,30 @@ int meta_node_count(struct meta *m, uint64_t node); /* its names; -1 on error */
 int meta_node_names(struct meta *m, uint64_t node, uint64_t except,
 		    int (*cb)(void *arg, const char *bucket, const char *key), void *arg);
 
+/*
+ * Access control (src/acl.c, src/perm.c):
+ *   acls(ino PK, acl TEXT): an entry's S3 grants beyond what its mode says
+ *     (acl.c's text form), keyed like xattrs by the inode (obj_node), for
+ *     rows with has_acl set; a trigger drops it with the last name.
+ *   buckets.public_block, .ownership, .policy: Block Public Access bits,
+ *     Object Ownership, the bucket policy (JSON); NULL when not set.
+ * meta_acl_set with acl NULL removes the grants; it sets has_acl on every
+ * name of the inode.
+ */
+int meta_acl_get(struct meta *m, uint64_t node, char **acl); /* ATR_E_NO_KEY if none */
+int meta_acl_set(struct meta *m, uint64_t node, const char *acl);
+/* Changes the settings given: META_KEEP leaves one alone, META_CLEAR
+ * removes it; policy non-NULL replaces the policy, drop_policy removes it. */
+#define META_KEEP (-1)
+#define META_CLEAR (-2)
+int meta_bucket_conf_set(struct meta *m, const char *name, int public_block, int ownership,
+			 const char *policy, int drop_policy);
+int meta_bucket_policy_get(struct meta *m, const char *name, char **policy); /* ATR_E_NO_KEY */
+/* The ACL an upload's object will get (acl_encode's form):
+ *   mpu_acls(upload_id PK, acl), dropped by a trigger with the upload. */
+int meta_mpu_acl_put(struct meta *m, const char *upload_id, const char *acl);
+int meta_mpu_acl_get(struct meta *m, const char *upload_id, char **acl); /* ATR_E_NO_KEY */
+
 /* Counts and total nanoseconds of point lookups and of transactions. */
 struct meta_stats {
 	uint64_t lookups, lookup_ns, txns, txn_ns;
@@ -113,6 +138,16 @@ int meta_obj_has_children(struct meta *m, const char *bucket, const char *dirkey
 typedef int (*meta_scan_cb)(void *arg, const char *key, const struct meta_row *row);
 int meta_obj_scan(struct meta *m, const char *bucket, const char *from, int inclusive,
 		  const char *upto, int visible_only, meta_scan_cb cb, void *arg);
+/* Every implied directory below dirkey whose owner, gid, mode and has_acl
+ * are before's takes after's; cb sees each changed row (its new state).
+ * cb must not write to the store: collect, then act. */
+int meta_perm_follow(struct meta *m, const char *bucket, const char *dirkey,
+		     const struct meta_row *before, const struct meta_row *after,
+		     meta_scan_cb cb, void *arg);
+/* cb for the row of each directory key lies in (the prefixes of key that
+ * end in '/'; not the bucket's root), shallowest first. */
+int meta_ancestors(struct meta *m, const char *bucket, const char *key, meta_scan_cb cb,
+		   void *arg);
 /* All directory rows with keys in [from, upto) (upto NULL: no bound). */
 int meta_dir_scan(struct meta *m, const char *bucket, const char *from, const char *upto,
 		  meta_scan_cb cb, void *arg);

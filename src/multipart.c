@@ -37,6 +37,7 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "src/core_int.h"
+#include "src/perm_int.h"
 
 /* Assembly goes in pieces this large, reporting progress after each. */
 #define PIECE (64ULL << 20)
@@ -106,14 +107,17 @@ void atr_mpu_etag(const unsigned char (*md5s)[16], int n, char out[ATR_ETAG_MAX 
 	etag_finish(&h, n, out);
 }
 
-/* The upload id of bucket/key, if u may work on it: want is a may() mask on
- * the bucket; the initiator, the bucket's owner and the superuser may. */
+/* The upload id of bucket/key, if u may work on it: the initiator, the
+ * bucket's owner and the superuser may (b, may be NULL, receives the
+ * bucket). */
 static int upload_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
-		      const char *key, const char *id, int want, struct meta_mpu *out,
-		      int want_hdrs)
+		      const char *key, const char *id, struct atr_bucket *b,
+		      struct meta_mpu *out, int want_hdrs)
 {
-	struct atr_bucket b;
-	int rc = bucket_check(c, u, bucket, want, &b);
+	struct atr_bucket bk;
+	if (!b)
+		b = &bk;
+	int rc = bucket_check(c, u, bucket, NULL, 0, b);
 	if (rc)
 		return rc;
 	if (!have_part_ops(c))
@@ -128,7 +132,8 @@ static int upload_get(struct atr_core *c, const struct atr_user *u, const char *
 		rc = ATR_OK;
 	if (!rc && (strcmp(out->bucket, bucket) || strcmp(out->up.key, key)))
 		rc = ATR_E_NO_UPLOAD;
-	else if (!rc && !u->superuser && strcmp(u->name, out->up.owner) && strcmp(u->name, b.owner))
+	else if (!rc && !u->superuser &&
+		 (u->anonymous || (strcmp(u->name, out->up.owner) && strcmp(u->name, b->owner))))
 		rc = ATR_E_ACCESS;
 	if (rc) {
 		free(out->hdrs);
@@ -140,26 +145,27 @@ static int upload_get(struct atr_core *c, const struct atr_user *u, const char *
 int atr_mpu_create(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		   const char *key, const char *hdrs, char upload_id[ATR_UPLOAD_ID_LEN + 1])
 {
-	return atr_mpu_create_tagged(c, u, bucket, key, hdrs, NULL, upload_id);
+	struct atr_mpu_opts o = { .hdrs = hdrs };
+	return atr_mpu_create_with(c, u, bucket, key, &o, upload_id);
 }
 
-int atr_mpu_create_tagged(struct atr_core *c, const struct atr_user *u, const char *bucket,
-			  const char *key, const char *hdrs, const char *tags,
-			  char upload_id[ATR_UPLOAD_ID_LEN + 1])
-{
-	return atr_mpu_create_checksum(c, u, bucket, key, hdrs, tags, NULL, upload_id);
-}
-
-int atr_mpu_create_checksum(struct atr_core *c, const struct atr_user *u, const char *bucket,
-			    const char *key, const char *hdrs, const char *tags,
-			    const char *checksum_alg, char upload_id[ATR_UPLOAD_ID_LEN + 1])
+int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			const char *key, const struct atr_mpu_opts *o,
+			char upload_id[ATR_UPLOAD_ID_LEN + 1])
 {
 	struct meta_mpu mu = { 0 };
+	struct atr_bucket b;
 	unsigned char rnd[8];
 	size_t klen = strlen(key);
-	int rc = bucket_check(c, u, bucket, 2 | 1, NULL);
-	if (rc || (rc = atr_key_valid(key)))
+	const char *tags = o->tags, *checksum_alg = o->checksum_alg;
+	char *acl = NULL;
+	int rc = bucket_check(c, u, bucket, NULL, 0, &b);
+	if (rc || (rc = atr_key_valid(key)) ||
+	    (rc = perm_write_key(c, u, "s3:PutObject", &b, key)) ||
+	    (rc = acl_allowed(&b, o->acl)))
 		return rc;
+	if (u->anonymous)
+		return ATR_E_ACCESS; /* an upload needs an initiator to go on with it */
 	if (klen && key[klen - 1] == '/')
 		return ATR_E_INVALID_ARG; /* a directory marker holds no bytes */
 	if (checksum_alg && strlen(checksum_alg) > ATR_CHECKSUM_ALG_MAX)
@@ -177,12 +183,16 @@ int atr_mpu_create_checksum(struct atr_core *c, const struct atr_user *u, const 
 	snprintf(mu.bucket, sizeof(mu.bucket), "%s", bucket);
 	snprintf(mu.up.key, sizeof(mu.up.key), "%s", key);
 	snprintf(mu.up.owner, sizeof(mu.up.owner), "%s", u->name);
-	mu.hdrs = (char *)hdrs;
+	mu.hdrs = (char *)o->hdrs;
+	if (o->acl && acl_encode(o->acl, &acl))
+		return ATR_E_NOMEM;
 	pthread_mutex_lock(&c->ns_lock);
 	if (!(rc = meta_begin(c->meta))) {
 		rc = meta_mpu_insert(c->meta, &mu);
 		if (!rc && tags && *tags)
 			rc = meta_mpu_tags_put(c->meta, mu.up.upload_id, tags);
+		if (!rc && acl)
+			rc = meta_mpu_acl_put(c->meta, mu.up.upload_id, acl);
 		if (!rc && checksum_alg && *checksum_alg)
 			rc = meta_mpu_checksum_put(c->meta, mu.up.upload_id, checksum_alg);
 		if (rc)
@@ -191,6 +201,7 @@ int atr_mpu_create_checksum(struct atr_core *c, const struct atr_user *u, const 
 			rc = meta_commit(c->meta);
 	}
 	pthread_mutex_unlock(&c->ns_lock);
+	free(acl);
 	if (!rc)
 		memcpy(upload_id, mu.up.upload_id, ATR_UPLOAD_ID_LEN + 1);
 	return rc;
@@ -226,7 +237,7 @@ int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char 
 	struct meta_mpu mu = { 0 };
 	if (number < 1 || number > ATR_PART_MAX)
 		return ATR_E_INVALID_ARG;
-	int rc = upload_get(c, u, bucket, key, upload_id, 2 | 1, &mu, 0);
+	int rc = upload_get(c, u, bucket, key, upload_id, NULL, &mu, 0);
 	if (rc)
 		return rc;
 	struct atr_part_writer *w = calloc(1, sizeof(*w));
@@ -378,7 +389,7 @@ int atr_mpu_list_parts(struct atr_core *c, const struct atr_user *u, const char 
 	struct meta_mpu mu = { 0 };
 	struct part_lister l = { .c = c, .upload_id = upload_id, .cb = cb, .arg = arg,
 				 .max = max < 0 ? 0 : max };
-	int rc = upload_get(c, u, bucket, key, upload_id, 1, &mu, 0);
+	int rc = upload_get(c, u, bucket, key, upload_id, NULL, &mu, 0);
 	if (rc)
 		return rc;
 	if (upload)
@@ -489,13 +500,27 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 	struct meta_mpu mu = { 0 }, now = { 0 };
 	struct busy me = { .upload_id = upload_id };
 	struct ufs_stage *stage = NULL;
-	char etag[ATR_ETAG_MAX + 1];
+	struct atr_bucket b;
+	struct atr_acl *acl = NULL;
+	char etag[ATR_ETAG_MAX + 1], owner[ATR_USER_MAX + 1];
 	uint64_t total = 0, *sizes = NULL;
-	char *tags = NULL, *sums = NULL, *hdrs = NULL;
+	char *tags = NULL, *sums = NULL, *hdrs = NULL, *acl_text = NULL;
 	int rc, gone = 0;
 
-	if ((rc = upload_get(c, u, bucket, key, upload_id, 2 | 1, &mu, 1)))
+	if ((rc = upload_get(c, u, bucket, key, upload_id, &b, &mu, 1)))
 		return rc;
+	/* Writing the object is the initiator's act, checked again now. */
+	struct atr_user initiator = { .name = mu.up.owner };
+	if ((rc = perm_write_key(c, u->superuser ? u : &initiator, "s3:PutObject", &b, key)))
+		goto out;
+	rc = meta_mpu_acl_get(c->meta, upload_id, &acl_text);
+	if (rc == ATR_OK && (acl = malloc(sizeof(*acl))))
+		acl_decode(acl_text, acl);
+	else if (rc == ATR_OK)
+		rc = ATR_E_NOMEM;
+	if (rc && rc != ATR_E_NO_KEY)
+		goto out;
+	object_owner(&initiator, &b, acl, owner);
 	if (n < 1 || n > ATR_PART_MAX) {
 		rc = ATR_E_INVALID_ARG;
 		goto out;
@@ -542,10 +567,10 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 		rc = assemble(c, upload_id, parts, n, total, progress, arg, &stage);
 	}
 	if (!rc) {
-		struct commit cm = { .user = mu.up.owner, .bucket = bucket, .key = key,
+		struct commit cm = { .user = owner, .bucket = bucket, .key = key,
 				     .stage = stage, .etag = etag, .hdrs = hdrs ? hdrs : mu.hdrs,
 				     .part_sizes = sizes, .nparts = n, .tags = tags,
-				     .part_sums = sums };
+				     .part_sums = sums, .acl = acl };
 		rc = object_commit(c, &cm, out); /* consumes the stage */
 	}
 
@@ -578,6 +603,8 @@ out:
 	free(sizes);
 	free(sums);
 	free(hdrs);
+	free(acl);
+	free(acl_text);
 	free(mu.hdrs);
 	return rc;
 }
@@ -652,7 +679,7 @@ int atr_mpu_abort(struct atr_core *c, const struct atr_user *u, const char *buck
 		  const char *key, const char *upload_id)
 {
 	struct meta_mpu mu = { 0 };
-	int rc = upload_get(c, u, bucket, key, upload_id, 2 | 1, &mu, 0);
+	int rc = upload_get(c, u, bucket, key, upload_id, NULL, &mu, 0);
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&c->ns_lock);
@@ -733,7 +760,8 @@ int atr_mpu_list(struct atr_core *c, const struct atr_user *u, const char *bucke
 {
 	struct mpu_lister l = { .p = p, .cb = cb, .arg = arg };
 	char from_key[ATR_KEY_MAX + 2], from_id[ATR_UPLOAD_ID_LEN + 2];
-	int rc = bucket_check(c, u, bucket, 1, NULL);
+	/* Uploads in progress are for those who may write the bucket. */
+	int rc = bucket_check(c, u, bucket, "s3:ListBucketMultipartUploads", PERM_W, NULL);
 	*truncated = 0;
 	if (rc)
 		return rc;

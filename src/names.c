@@ -35,6 +35,9 @@ const char *atr_strerror(int err)
 		[ATR_E_PART_TOO_SMALL] = "part too small",
 		[ATR_E_PRECONDITION] = "precondition failed",
 		[ATR_E_CONFLICT] = "conditional write conflict",
+		[ATR_E_NO_CONFIG] = "not configured",
+		[ATR_E_ACLS_OFF] = "ACLs are disabled for this bucket",
+		[ATR_E_BAD_POLICY] = "malformed policy",
 	};
 	if (err < 0 || err >= ATR_E__COUNT || !names[err])
 		return "unknown error";
@@ -131,6 +134,17 @@ int key_successor(const char *prefix, char *out, size_t size)
 	return -1;
 }
 
+void parent_key(const char *key, char *out)
+{
+	size_t n = strlen(key);
+	if (n && key[n - 1] == '/')
+		n--;
+	while (n && key[n - 1] != '/')
+		n--;
+	memcpy(out, key, n);
+	out[n] = '\0';
+}
+
 int ufs_path(char *out, size_t size, const char *bucket, const char *key)
 {
 	int n = snprintf(out, size, "%s/%s", bucket, key);
@@ -140,12 +154,4 @@ int ufs_path(char *out, size_t size, const char *bucket, const char *key)
 	if (n > 0 && out[n - 1] == '/')
 		out[n - 1] = '\0';
 	return 0;
-}
-
-int may(const struct atr_user *u, const char *owner, uint32_t mode, int want)
-{
-	if (u->superuser)
-		return 1;
-	uint32_t bits = !strcmp(u->name, owner) ? (mode >> 6) & 7 : mode & 7;
-	return (bits & (uint32_t)want) == (uint32_t)want;
 }

@@ -32,6 +32,7 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "src/core_int.h"
+#include "src/perm_int.h"
 
 #define PATH_MAX_UFS (ATR_BUCKET_MAX + ATR_KEY_MAX + 8)
 #define NODE_BUCKETS 256
@@ -109,7 +110,7 @@ struct atr_file {
 	uint64_t rd_gen;
 };
 
-static const struct atr_user su = { "", 1 };
+static const struct atr_user su = { .name = "", .superuser = 1 };
 
 int nodes_open(struct atr_core *c)
 {
@@ -213,8 +214,8 @@ static uint32_t fnv1a(const char *s)
 	return h;
 }
 
-/* The host ids of an S3 user (see atrium.h). */
-static void ids_of(struct atr_core *c, const char *owner, uint32_t *uid, uint32_t *gid)
+/* The host ids of an S3 user (see atrium.h; core_int.h). */
+void user_ids(struct atr_core *c, const char *owner, uint32_t *uid, uint32_t *gid)
 {
 	struct nodes *n = c->nodes;
 	pthread_mutex_lock(&n->ids_lock);
@@ -351,7 +352,7 @@ static void attr_base(struct atr_core *c, const char *bucket, const char *key,
 	a->ino = obj_node(o) + 1;
 	uint32_t type = o->is_dir ? S_IFDIR : o->kind ? o->kind : S_IFREG;
 	a->mode = type | (o->mode & 07777);
-	ids_of(c, o->owner, &a->uid, &a->gid);
+	user_ids(c, o->owner, &a->uid, &a->gid);
 	if (o->gid >= 0)
 		a->gid = (uint32_t)o->gid;
 	a->size = o->is_dir ? 4096 : o->size;
@@ -563,7 +564,7 @@ int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struc
 	if (parent == ATR_INO_ROOT) {
 		if (!atr_bucket_name_valid(name))
 			return ATR_E_NO_KEY;
-		if ((rc = bucket_check(c, &su, name, 0, NULL)))
+		if ((rc = bucket_check(c, &su, name, NULL, 0, NULL)))
 			return rc == ATR_E_NO_BUCKET ? ATR_E_NO_KEY : rc;
 		if ((rc = meta_obj_get(c->meta, name, "", &row, 0)))
 			return rc;
@@ -717,17 +718,16 @@ int atr_node_mkdir(struct atr_core *c, const struct atr_cred *cr, uint64_t paren
 	char owner[ATR_USER_MAX + 1];
 	struct meta_row row = { 0 };
 	owner_of(c, cr->uid, owner);
-	struct atr_user u = { owner, 1 };
+	struct atr_user u = { .name = owner, .superuser = 1 };
 	int rc;
 	if (parent == ATR_INO_ROOT) {
 		if (strlen(name) > ATR_SEGMENT_MAX)
 			return ATR_E_KEY_TOO_LONG;
-		rc = atr_bucket_create(c, &u, name, "");
+		rc = atr_bucket_create(c, &u, name, "", NULL, -1);
 		if (rc == ATR_E_BUCKET_EXISTS || rc == ATR_E_BUCKET_OWNED)
 			return ATR_E_EXISTS;
-		if (rc)
-			return rc;
-		return atr_node_lookup(c, parent, name, a);
+		/* mkdir(2)'s mode, as for any directory (S3 makes them private). */
+		return rc ? rc : set_posix(c, name, "", mode & 07777, cr->gid, a);
 	}
 	if ((rc = dir_of(c, parent, bucket, dk, &row)) || (rc = child_key(dk, name, key)) ||
 	    (rc = check_free(c, bucket, key)))
@@ -1565,6 +1565,7 @@ int atr_node_setattr(struct atr_core *c, uint64_t ino, const struct atr_setattr 
 		goto out;
 	if ((rc = row_of(c, ino, bucket, key, &row, 1)))
 		goto done;
+	struct meta_row before = row; /* its permissions; hdrs stay row's */
 	int64_t now = time_now_ns();
 	if (s->valid & ATR_SET_MODE)
 		row.obj.mode = s->mode & 07777;
@@ -1594,6 +1595,8 @@ int atr_node_setattr(struct atr_core *c, uint64_t ino, const struct atr_setattr 
 	}
 	row.obj.ctime_ns = now;
 	rc = meta_obj_set_posix(c->meta, &row);
+	if (!rc && row.obj.is_dir) /* implied directories below follow it */
+		rc = perm_follow(c, bucket, key, &before, &row, 0, NULL);
 done:
 	if (rc)
 		meta_rollback(c->meta);

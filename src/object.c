@@ -8,20 +8,10 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "src/core_int.h"
+#include "src/perm_int.h"
 
 #define PATH_MAX_UFS (ATR_BUCKET_MAX + ATR_KEY_MAX + 8)
 
-/* The directory key holding key: "a/b/c" -> "a/b/", "a/b/" -> "a/", "a" -> "". */
-static void parent_key(const char *key, char *out)
-{
-	size_t n = strlen(key);
-	if (n && key[n - 1] == '/')
-		n--;
-	while (n && key[n - 1] != '/')
-		n--;
-	memcpy(out, key, n);
-	out[n] = '\0';
-}
 
 static int64_t ufs_mtime(struct atr_core *c, const char *bucket, const char *dirkey)
 {
@@ -102,19 +92,33 @@ static void dir_row(struct meta_row *r, const char *owner, int implicit)
 	snprintf(r->obj.etag, sizeof(r->obj.etag), "d41d8cd98f00b204e9800998ecf8427e");
 }
 
+/* The grants kept for inode from go to inode to as well. */
+static int acl_copy(struct atr_core *c, uint64_t from, uint64_t to)
+{
+	char *text = NULL;
+	int rc = meta_acl_get(c->meta, from, &text);
+	if (rc == ATR_OK)
+		rc = meta_acl_set(c->meta, to, text);
+	free(text);
+	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
+}
+
 /*
  * Makes sure every directory above key exists, as a row and (with mkdirs)
  * in the UFS; refuses a key below an object. Runs under ns_lock inside a
  * transaction.
  */
-int ensure_parents(struct atr_core *c, const char *bucket, const char *key,
-			  const char *owner, int mkdirs, struct touched *t)
+/* The directories of key's first n bytes, each one ending in '/'. */
+static int ensure_dirs(struct atr_core *c, const char *bucket, const char *key, size_t n,
+		       int mkdirs, struct touched *t)
 {
 	char anc[ATR_KEY_MAX + 2], path[PATH_MAX_UFS];
 	char prev[ATR_KEY_MAX + 2] = "";
-	size_t n = strlen(key);
-	if (n && key[n - 1] == '/')
-		n--;
+	/* The directory above the next one made, whose permissions it takes:
+	 * the deepest one met, or the bucket's root. */
+	struct meta_row above = { 0 };
+	struct atr_bucket b;
+	int have_above = 0, have_b = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (key[i] != '/')
 			continue;
@@ -131,6 +135,8 @@ int ensure_parents(struct atr_core *c, const char *bucket, const char *key,
 		rc = meta_obj_get(c->meta, bucket, anc, &r, 0);
 		if (rc == ATR_OK) {
 			memcpy(prev, anc, i + 2);
+			above = r;
+			have_above = 1;
 			continue;
 		}
 		if (rc != ATR_E_NO_KEY)
@@ -152,15 +158,34 @@ int ensure_parents(struct atr_core *c, const char *bucket, const char *key,
 				return rc;
 			}
 		}
-		dir_row(&r, owner, 1);
-		if ((rc = meta_obj_put(c->meta, bucket, anc, &r)))
+		if (!have_above && !have_b) {
+			if ((rc = meta_bucket_get(c->meta, bucket, &b)))
+				return rc;
+			have_b = 1;
+		}
+		dir_row(&r, "", 1);
+		perm_inherit(&b, have_above ? &above : NULL, &r);
+		if ((rc = meta_obj_put(c->meta, bucket, anc, &r)) ||
+		    (r.has_acl && (rc = acl_copy(c, have_above ? obj_node(&above.obj) : b.root_ino,
+						 obj_node(&r.obj)))))
 			return rc;
 		node_event(c, bucket, anc, &r.obj); /* its parent gains a subdirectory */
+		above = r;
+		have_above = 1;
 		if (created)
 			touch(c, t, bucket, anc, 1);
 		memcpy(prev, anc, i + 2);
 	}
 	return ATR_OK;
+}
+
+int ensure_parents(struct atr_core *c, const char *bucket, const char *key, int mkdirs,
+		   struct touched *t)
+{
+	size_t n = strlen(key);
+	if (n && key[n - 1] == '/')
+		n--;
+	return ensure_dirs(c, bucket, key, n, mkdirs, t);
 }
 
 /* ---- writing ---- */
@@ -201,19 +226,50 @@ static int precheck_tree(struct atr_core *c, const char *bucket, const char *key
 	return ATR_OK;
 }
 
+void object_owner(const struct atr_user *u, const struct atr_bucket *b,
+		  const struct atr_acl *acl, char out[ATR_USER_MAX + 1])
+{
+	int to_bucket_owner = u->anonymous || b->ownership == ATR_OWN_BUCKET_OWNER_ENFORCED;
+	for (int i = 0; acl && b->ownership == ATR_OWN_BUCKET_OWNER_PREFERRED && i < acl->n; i++)
+		to_bucket_owner |= acl->g[i].grantee == ATR_GRANTEE_BUCKET_OWNER &&
+				   acl->g[i].perm == ATR_PERM_FULL_CONTROL;
+	snprintf(out, ATR_USER_MAX + 1, "%s", to_bucket_owner ? b->owner : u->name);
+}
+
+int acl_allowed(const struct atr_bucket *b, const struct atr_acl *acl)
+{
+	if (!acl)
+		return ATR_OK;
+	if (b->ownership == ATR_OWN_BUCKET_OWNER_ENFORCED) {
+		/* ACLs are off: only what changes nothing is taken (AWS takes
+		 * bucket-owner-full-control, and private on a bucket). */
+		for (int i = 0; i < acl->n; i++)
+			if (acl->g[i].grantee != ATR_GRANTEE_OWNER &&
+			    acl->g[i].grantee != ATR_GRANTEE_BUCKET_OWNER)
+				return ATR_E_ACLS_OFF;
+	}
+	if (b->public_block > 0 && (b->public_block & ATR_PAB_BLOCK_ACLS) && atr_acl_is_public(acl))
+		return ATR_E_ACCESS;
+	return ATR_OK;
+}
+
 int atr_put_begin(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		  const char *key, uint64_t size_hint, struct atr_writer **out)
 {
-	int rc = bucket_check(c, u, bucket, 2 | 1, NULL);
-	if (rc)
-		return rc;
-	if ((rc = atr_key_valid(key)) || (rc = precheck_tree(c, bucket, key)))
+	struct atr_bucket b;
+	int rc = bucket_check(c, u, bucket, NULL, 0, &b);
+	if (rc || (rc = atr_key_valid(key)) ||
+	    (rc = perm_write_key(c, u, "s3:PutObject", &b, key)) ||
+	    (rc = precheck_tree(c, bucket, key)))
 		return rc;
 	struct atr_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return ATR_E_NOMEM;
 	w->c = c;
-	snprintf(w->user, sizeof(w->user), "%s", u->name);
+	w->b = b;
+	w->anonymous = u->anonymous;
+	snprintf(w->writer, sizeof(w->writer), "%s", u->name);
+	object_owner(u, &b, NULL, w->user);
 	snprintf(w->bucket, sizeof(w->bucket), "%s", bucket);
 	snprintf(w->key, sizeof(w->key), "%s", key);
 	w->is_dir = is_dir_key(key);
@@ -285,7 +341,21 @@ void atr_put_abort(struct atr_writer *w)
 		return;
 	stage_writer_release(w->c, &w->sw);
 	free(w->tags);
+	free(w->acl);
 	free(w);
+}
+
+int atr_put_acl(struct atr_writer *w, const struct atr_acl *acl)
+{
+	int rc = acl_allowed(&w->b, acl);
+	if (rc)
+		return rc;
+	if (!w->acl && !(w->acl = malloc(sizeof(*w->acl))))
+		return ATR_E_NOMEM;
+	*w->acl = *acl;
+	struct atr_user u = { .name = w->writer, .anonymous = w->anonymous };
+	object_owner(&u, &w->b, acl, w->user);
+	return ATR_OK;
 }
 
 /*
@@ -344,6 +414,41 @@ static void relinks_finish(struct atr_core *c, struct relinks *rl, int move)
 	rl->n = 0;
 }
 
+/*
+ * The permissions of what an S3 write makes (docs/permissions.md): from
+ * its ACL if it has one; else those of what it replaces (cp's rule: an
+ * overwrite, or a marker over an implied directory, keeps them); else
+ * private. *grants: the kept grants to write with the row (malloc'd).
+ */
+static int new_perms(struct atr_core *c, const struct commit *cm, const struct meta_row *old,
+		     struct meta_row *row, char **grants)
+{
+	*grants = NULL;
+	row->obj.gid = -1;
+	row->has_acl = 0;
+	if (cm->acl) {
+		struct atr_bucket b;
+		int rc = meta_bucket_get(c->meta, cm->bucket, &b);
+		row->obj.mode = 0;
+		if (!rc)
+			rc = acl_apply(cm->acl, row->obj.owner, b.owner, row->obj.is_dir,
+				       &row->obj.mode, grants);
+		row->has_acl = *grants != NULL;
+		return rc;
+	}
+	if (old && !old->pending) {
+		row->obj.mode = old->obj.mode & 07777;
+		row->obj.gid = old->obj.gid;
+		if (!old->has_acl)
+			return ATR_OK;
+		int rc = meta_acl_get(c->meta, obj_node(&old->obj), grants);
+		row->has_acl = rc == ATR_OK;
+		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
+	}
+	row->obj.mode = row->obj.is_dir ? 0700 : 0600;
+	return ATR_OK;
+}
+
 /* The commit step shared by every way an object is made (PUT, multipart
  * completion, copy): under ns_lock, inside a transaction. */
 static int commit_locked(struct atr_core *c, const struct commit *cm, struct meta_row *row,
@@ -352,9 +457,10 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2];
 	struct touched t = { .key = cm->key };
 	struct meta_row old = { 0 };
+	char *grants = NULL; /* the new row's kept grants (new_perms) */
 	int rc;
 
-	if ((rc = ensure_parents(c, cm->bucket, cm->key, cm->user, 1, &t)))
+	if ((rc = ensure_parents(c, cm->bucket, cm->key, 1, &t)))
 		return rc;
 	parent_key(cm->key, parent);
 	touch(c, &t, cm->bucket, parent, 0);
@@ -382,7 +488,8 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 			rc = c->ufs->ops->stat(c->ufs, path, &st);
 		if (rc)
 			return rc;
-		dir_row(row, cm->user, 0);
+		/* A directory that is there stays its owner's. */
+		dir_row(row, had ? old.obj.owner : cm->user, 0);
 		if (had) {
 			row->obj.ino = old.obj.ino;
 			row->dir_mtime = old.dir_mtime;
@@ -399,7 +506,6 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 		row_init(row);
 		row->obj.size = st.size;
 		row->obj.mtime_ns = st.mtime_ns;
-		row->obj.mode = 0644;
 		row->obj.version = had ? old.obj.version + 1 : 1;
 		snprintf(row->obj.owner, sizeof(row->obj.owner), "%s", cm->user);
 		snprintf(row->obj.etag, sizeof(row->obj.etag), "%s", cm->etag);
@@ -418,8 +524,11 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 			row->obj.kind = old.obj.kind;
 			row->obj.rdev = old.obj.rdev;
 			row->obj.atime_ns = old.obj.atime_ns;
+			row->has_acl = old.has_acl;
 		}
 	}
+	if (!cm->posix && !cm->ino && (rc = new_perms(c, cm, had ? &old : NULL, row, &grants)))
+		return rc;
 	row->obj.hdrs = cm->ino ? old.obj.hdrs : (char *)cm->hdrs;
 	if (cm->stage && had && !cm->ino && !old.pending) {
 		/* A new object replaces the old one as rename(2) replaces a
@@ -428,8 +537,10 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 		 * for the new bytes. Only the mount's own writes keep an
 		 * inode. */
 		node_ghost(c, cm->bucket, cm->key, &old);
-		if ((rc = meta_obj_delete(c->meta, cm->bucket, cm->key)))
+		if ((rc = meta_obj_delete(c->meta, cm->bucket, cm->key))) {
+			free(grants);
 			return rc;
+		}
 		if (old.obj.node)
 			node_event(c, cm->bucket, cm->key, &old.obj); /* one name fewer */
 		had = 0;
@@ -438,6 +549,9 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 	row->obj.hdrs = NULL;
 	if (cm->ino)
 		atr_obj_release(&old.obj);
+	if (!rc && (grants || (had && old.has_acl && !cm->ino && !cm->posix)))
+		rc = meta_acl_set(c->meta, obj_node(&row->obj), grants);
+	free(grants);
 	if (!rc && cm->ino && cm->stage && row->obj.node)
 		rc = meta_node_names(c->meta, row->obj.node, row->obj.ino, relink_add, rl);
 	if (!rc && cm->part_sizes) {
@@ -543,7 +657,8 @@ int atr_put_commit(struct atr_writer *w, const char *hdrs, struct atr_obj *out)
 	struct commit cm = { .user = w->user, .bucket = w->bucket, .key = w->key,
 			     .stage = w->sw.stage, .etag = etag, .hdrs = hdrs,
 			     .must_not_exist = w->must_not_exist,
-			     .if_etag = *w->if_etag ? w->if_etag : NULL, .tags = w->tags };
+			     .if_etag = *w->if_etag ? w->if_etag : NULL, .tags = w->tags,
+			     .acl = w->acl };
 	int rc = object_commit(w->c, &cm, out);
 	w->sw.stage = NULL; /* committed or discarded by stage_commit */
 	atr_put_abort(w);
@@ -559,14 +674,12 @@ int atr_put_commit(struct atr_writer *w, const char *hdrs, struct atr_obj *out)
  * describes, since a writer may replace it between our row read and our
  * open, and a mismatch means sync and try again.
  */
-static int lookup(struct atr_core *c, const struct atr_user *u, const char *bucket,
-		  const char *key, struct meta_row *row, struct ufs_file **fp)
+static int find_synced(struct atr_core *c, const char *bucket, const char *key,
+		       struct meta_row *row, struct ufs_file **fp)
 {
 	char path[PATH_MAX_UFS];
-	int rc = bucket_check(c, u, bucket, 1, NULL);
-	if (rc || (rc = atr_key_valid(key)))
-		return rc == ATR_E_INVALID_KEY || rc == ATR_E_KEY_TOO_LONG ? ATR_E_NO_KEY : rc;
-	if (ufs_path(path, sizeof(path), bucket, key))
+	int rc = atr_key_valid(key);
+	if (rc || ufs_path(path, sizeof(path), bucket, key))
 		return ATR_E_NO_KEY;
 	rc = meta_obj_get(c->meta, bucket, key, row, 1);
 	if (rc && rc != ATR_E_NO_KEY)
@@ -598,8 +711,32 @@ static int lookup(struct atr_core *c, const struct atr_user *u, const char *buck
 		c->ufs->ops->close(f); /* a directory marker has no bytes to read */
 		f = NULL;
 	}
-	if ((row->obj.is_dir && row->implicit) || !may(u, row->obj.owner, row->obj.mode, 4)) {
-		rc = row->obj.is_dir && row->implicit ? ATR_E_NO_KEY : ATR_E_ACCESS;
+	if (row->obj.is_dir && row->implicit) {
+		atr_obj_release(&row->obj);
+		return ATR_E_NO_KEY; /* not an object */
+	}
+	if (fp)
+		*fp = f;
+	return ATR_OK;
+}
+
+int object_find(struct atr_core *c, const struct atr_user *u, const char *action, unsigned want,
+		const char *bucket, const char *key, struct meta_row *row, struct ufs_file **fp)
+{
+	struct atr_bucket b;
+	struct ufs_file *f = NULL;
+	int rc = bucket_check(c, u, bucket, NULL, 0, &b);
+	if (rc)
+		return rc;
+	if ((rc = find_synced(c, bucket, key, row, fp ? &f : NULL))) {
+		/* S3 tells a missing key (404) only to who may list the bucket,
+		 * others learn nothing from it (403). */
+		if (rc == ATR_E_NO_KEY &&
+		    perm_check(c, u, "s3:ListBucket", &b, NULL, NULL, NULL, PERM_R))
+			rc = ATR_E_ACCESS;
+		return rc;
+	}
+	if ((rc = perm_check(c, u, action, &b, key, row, key, want))) {
 		if (f)
 			c->ufs->ops->close(f);
 		atr_obj_release(&row->obj);
@@ -614,7 +751,8 @@ int atr_object_stat(struct atr_core *c, const struct atr_user *u, const char *bu
 		    const char *key, struct atr_obj *out)
 {
 	struct meta_row row = { 0 };
-	int rc = lookup(c, u, bucket, key, &row, NULL);
+	const char *action = u->req && u->req->action ? u->req->action : "s3:GetObject";
+	int rc = object_find(c, u, action, PERM_R, bucket, key, &row, NULL);
 	if (!rc)
 		*out = row.obj;
 	return rc;
@@ -625,13 +763,13 @@ int atr_put_condition(struct atr_writer *w, const struct atr_user *u, int must_n
 {
 	/* The object as a reader would find it (synced with the UFS), whoever
 	 * may read it: If-None-Match needs only the right to write. */
-	const struct atr_user su = { u->name, 1 };
 	struct meta_row row = { 0 };
-	int rc = lookup(w->c, &su, w->bucket, w->key, &row, NULL);
+	int rc = find_synced(w->c, w->bucket, w->key, &row, NULL);
 	if (rc && rc != ATR_E_NO_KEY)
 		return rc;
 	int exists = rc == ATR_OK;
-	if (exists && etag && !may(u, row.obj.owner, row.obj.mode, 4))
+	if (exists && etag &&
+	    perm_check(w->c, u, "s3:GetObject", &w->b, w->key, &row, w->key, PERM_R))
 		rc = ATR_E_ACCESS;
 	else if (exists && must_not_exist)
 		rc = ATR_E_PRECONDITION;
@@ -658,7 +796,7 @@ int atr_get_open(struct atr_core *c, const struct atr_user *u, const char *bucke
 {
 	struct meta_row row = { 0 };
 	struct ufs_file *f = NULL;
-	int rc = lookup(c, u, bucket, key, &row, &f);
+	int rc = object_find(c, u, "s3:GetObject", PERM_R, bucket, key, &row, &f);
 	if (rc)
 		return rc;
 	struct atr_reader *r = calloc(1, sizeof(*r));
@@ -801,11 +939,14 @@ int object_delete_locked(struct atr_core *c, const char *bucket, const char *key
 int atr_object_delete(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		      const char *key)
 {
-	int rc = bucket_check(c, u, bucket, 2 | 1, NULL);
+	struct atr_bucket b;
+	int rc = bucket_check(c, u, bucket, NULL, 0, &b);
 	if (rc)
 		return rc;
 	if ((rc = atr_key_valid(key)))
 		return rc == ATR_E_INVALID_KEY ? ATR_OK : rc; /* could not exist */
+	if ((rc = perm_write_key(c, u, "s3:DeleteObject", &b, key)))
+		return rc;
 	pthread_mutex_lock(&c->ns_lock);
 	if (!(rc = meta_begin(c->meta))) {
 		rc = object_delete_locked(c, bucket, key, 1);
@@ -859,15 +1000,11 @@ int sync_object(struct atr_core *c, const char *bucket, const char *key, struct 
 		goto done;
 	}
 	if (want_dir) {
-		if (!had) {
-			char owner[ATR_USER_MAX + 1];
-			owner_of_uid(c, now.uid, owner);
-			if ((rc = ensure_parents(c, bucket, key, owner, 0, &t)))
-				goto done;
-			dir_row(&old, owner, 1);
-			if ((rc = meta_obj_put(c->meta, bucket, key, &old)))
-				goto done;
-		}
+		/* A directory made behind our back is taken as an implied one:
+		 * it gets the permissions of the directory above it. */
+		if (!had && (!(rc = ensure_dirs(c, bucket, key, strlen(key), 0, &t)) &&
+			     (rc = meta_obj_get(c->meta, bucket, key, &old, 0))))
+			goto done;
 		*row = old;
 		old.obj.hdrs = NULL;
 		goto done;
@@ -897,7 +1034,7 @@ int sync_object(struct atr_core *c, const char *bucket, const char *key, struct 
 		owner_of_uid(c, now.uid, r.obj.owner);
 		r.obj.version = 1;
 		r.obj.mode = now.mode & 0777;
-		if ((rc = ensure_parents(c, bucket, key, r.obj.owner, 0, &t)))
+		if ((rc = ensure_parents(c, bucket, key, 0, &t)))
 			goto done;
 		LOG(LOG_INFO, "core: imported %s/%s found in the under-storage", bucket, key);
 	}

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "src/core_int.h"
+#include "src/perm_int.h"
 
 int atr_put_tags(struct atr_writer *w, const char *tags)
 {
@@ -33,13 +34,13 @@ int atr_obj_tags(struct atr_core *c, const struct atr_obj *o, char **tags)
 int atr_object_tags_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			const char *key, char **tags)
 {
-	struct atr_obj o = { 0 };
-	int rc = atr_object_stat(c, u, bucket, key, &o);
+	struct meta_row row = { 0 };
+	int rc = object_find(c, u, "s3:GetObjectTagging", PERM_R, bucket, key, &row, NULL);
 	*tags = NULL;
 	if (rc)
 		return rc;
-	rc = atr_obj_tags(c, &o, tags);
-	atr_obj_release(&o);
+	rc = atr_obj_tags(c, &row.obj, tags);
+	atr_obj_release(&row.obj);
 	if (!rc && !*tags && !(*tags = strdup("")))
 		rc = ATR_E_NOMEM;
 	return rc;
@@ -78,34 +79,23 @@ static int bucket_tags_fn(struct atr_core *c, void *arg)
 int atr_object_tags_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			const char *key, const char *tags)
 {
-	struct atr_obj o = { 0 };
-	int rc = atr_object_stat(c, u, bucket, key, &o);
+	struct meta_row row = { 0 };
+	const char *action = tags && *tags ? "s3:PutObjectTagging" : "s3:DeleteObjectTagging";
+	int rc = object_find(c, u, action, PERM_W, bucket, key, &row, NULL);
 	if (rc)
 		return rc;
-	int allowed = may(u, o.owner, o.mode, 2);
-	atr_obj_release(&o);
-	if (!allowed)
-		return ATR_E_ACCESS;
-	struct tags_args a = { bucket, key, tags, o.ino };
+	atr_obj_release(&row.obj);
+	struct tags_args a = { bucket, key, tags, row.obj.ino };
 	return ns_txn(c, object_tags_fn, &a);
 }
 
 /* Bucket tags: the owner's (or the superuser's) alone, whatever the
  * bucket's mode says (S3: s3:GetBucketTagging and s3:PutBucketTagging are
- * the owner's by default). */
-static int bucket_owned(struct atr_core *c, const struct atr_user *u, const char *bucket)
-{
-	struct atr_bucket b;
-	int rc = bucket_check(c, u, bucket, 0, &b);
-	if (rc)
-		return rc;
-	return u->superuser || !strcmp(u->name, b.owner) ? ATR_OK : ATR_E_ACCESS;
-}
-
+ * the owner's by default), or whom the bucket policy allows. */
 int atr_bucket_tags_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			char **tags)
 {
-	int rc = bucket_owned(c, u, bucket);
+	int rc = bucket_check(c, u, bucket, "s3:GetBucketTagging", PERM_OWNER, NULL);
 	*tags = NULL;
 	if (rc)
 		return rc;
@@ -116,7 +106,7 @@ int atr_bucket_tags_get(struct atr_core *c, const struct atr_user *u, const char
 int atr_bucket_tags_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			const char *tags)
 {
-	int rc = bucket_owned(c, u, bucket);
+	int rc = bucket_check(c, u, bucket, "s3:PutBucketTagging", PERM_OWNER, NULL);
 	if (rc)
 		return rc;
 	struct tags_args a = { bucket, NULL, tags, 0 };

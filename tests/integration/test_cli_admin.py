@@ -123,13 +123,15 @@ def test_ls_shows_objects_written_over_s3(sigv4_daemon, bucket_name):
     assert [r["path"] for r in rows] == [b + "/dir", b + "/dir/key1", b + "/marker", b + "/top.txt"]
     by = {r["path"]: r for r in rows}
     f = by[b + "/dir/key1"]
+    # private by default: the object 0600, its directories (the implied
+    # dir/ like the bucket, the marker as made) 0700
     assert (f["perm"], f["owner"], f["size"], f["state"], f["cache"]) == \
-        ("-rw-r--r--", "alice", "27040", "PERSISTED", "0%")
+        ("-rw-------", "alice", "27040", "PERSISTED", "0%")
     # the date is the file's own mtime, to the millisecond
     st = os.stat(os.path.join(sigv4_daemon.ufs, bucket_name, "dir", "key1"))
     assert f["date"] == alluxio_date(st.st_mtime_ns)
     for d in (b + "/dir", b + "/marker"):
-        assert (by[d]["perm"], by[d]["cache"], by[d]["size"]) == ("drwxr-xr-x", "DIR", "0")
+        assert (by[d]["perm"], by[d]["cache"], by[d]["size"]) == ("drwx------", "DIR", "0")
     assert by[b + "/top.txt"]["size"] == "5"
     # aligned: every column starts at the same offset on every line
     lines = out.splitlines()
@@ -151,6 +153,10 @@ def test_ls_owner_is_the_writer(sigv4_daemon, bucket_name):
     bob = sigv4_daemon.boto3("bob")
     bob.create_bucket(Bucket=bucket_name)
     bob.put_object(Bucket=bucket_name, Key="k", Body=b"x")
+    # bob's bucket is his alone until he opens it
+    p = cli(sigv4_daemon, "fs", "ls", "/" + bucket_name, user="alice")
+    assert p.returncode == 1 and "AccessDenied" in p.err
+    bob.put_bucket_acl(Bucket=bucket_name, ACL="public-read")
     rows = ls_rows(ok(cli(sigv4_daemon, "fs", "ls", "/" + bucket_name, user="alice")))
     assert [(r["path"], r["owner"]) for r in rows] == [("/%s/k" % bucket_name, "bob")]
 
@@ -173,7 +179,7 @@ def test_ls_pages_and_json(sigv4_daemon, bucket_name):
     entries = ls_json(sigv4_daemon, b, "-R")
     f = entries[b + "/c/x y+z%"]
     assert f["type"] == "file" and f["size"] == len("c/x y+z%")
-    assert f["owner"] == "alice" and f["permissions"] == "-rw-r--r--" and f["mode"] == "644"
+    assert f["owner"] == "alice" and f["permissions"] == "-rw-------" and f["mode"] == "600"
     assert f["persistence_state"] == "PERSISTED" and f["in_cache_percent"] == 0
     assert f["etag"] == md5hex(b"c/x y+z%")
     assert entries[b + "/a/d"]["type"] == "directory"
@@ -310,6 +316,7 @@ def test_fs_commands(sigv4_daemon, bucket_name, tmp_path):
     p = cli(d, "fs", "chown", "bob", b + "/moved.bin")
     assert p.returncode == 1 and "permission denied" in p.err
     if os.getuid() == 0:  # the USERS admin is "root", the daemon's own user
+        ok(cli(d, "fs", "chmod", "755", b))  # others may reach into the bucket now
         ok(cli(d, "fs", "chown", "bob", b + "/moved.bin", user="admin"))
         assert ls_rows(ok(cli(d, "fs", "ls", b + "/moved.bin", user="bob")))[0]["owner"] == "bob"
         # not alice's to read any more (0600): like S3 HEAD, stat needs read permission

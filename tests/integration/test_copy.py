@@ -139,7 +139,16 @@ def test_copy_permissions(sigv4_daemon, s3, bucket_name):
     s3.create_bucket(Bucket=bucket_name)
     bob.create_bucket(Bucket=bucket_name + "-bob")
     s3.put_object(Bucket=bucket_name, Key="public", Body=b"readable by all (0644)")
-    # bob may read alice's object and write his own bucket
+    # private by default: bob may not copy alice's object
+    assert client_error(bob.copy_object, Bucket=bucket_name + "-bob", Key="mine",
+                        CopySource={"Bucket": bucket_name, "Key": "public"}) == \
+        (403, "AccessDenied")
+    assert client_error(bob.get_object, Bucket=bucket_name + "-bob", Key="mine") == \
+        (404, "NoSuchKey")
+    # once alice lets every signed-in user read her bucket and the object,
+    # bob may read it and write his own bucket
+    s3.put_bucket_acl(Bucket=bucket_name, ACL="authenticated-read")
+    s3.put_object_acl(Bucket=bucket_name, Key="public", ACL="authenticated-read")
     bob.copy_object(Bucket=bucket_name + "-bob", Key="mine",
                     CopySource={"Bucket": bucket_name, "Key": "public"})
     got = bob.get_object(Bucket=bucket_name + "-bob", Key="mine")

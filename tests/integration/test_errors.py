@@ -201,6 +201,7 @@ def test_unknown_access_key(sigv4_daemon, bucket):
 
 
 def test_unsigned_request_in_sigv4_mode(sigv4_daemon, bucket):
+    # anonymous: allowed only what grants to everyone allow, here nothing
     for method, path in [("GET", "/"), ("GET", "/" + bucket), ("PUT", "/%s/u" % bucket),
                          ("GET", "/api/v1/s3/" + bucket), ("PUT", "/unsigned-bucket-x")]:
         r = sigv4_daemon.request(method, path, body=b"x" if method == "PUT" else b"")

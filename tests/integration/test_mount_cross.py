@@ -595,7 +595,7 @@ def test_admin_chmod_chown_show_in_the_mount_at_once(mount_daemon, bk, s3):
     s3.put_object(Bucket=bk, Key="dir/f", Body=b"x")
     f, g = d.path(bk, "dir", "f"), d.path(bk, "dir", "g")
     os.link(f, g)
-    assert stat.S_IMODE(os.stat(f).st_mode) == 0o644  # cached by the kernel now
+    assert stat.S_IMODE(os.stat(f).st_mode) == 0o600  # private; cached by the kernel now
     atrium = os.environ.get("ATRIUM") or os.path.join(
         os.path.dirname(__file__), "..", "..", "bin", "atrium")
     ak, sk, _ = s3util.USERS["admin"]
@@ -610,9 +610,9 @@ def test_admin_chmod_chown_show_in_the_mount_at_once(mount_daemon, bk, s3):
                            timeout=60, stdin=subprocess.DEVNULL)
         assert p.returncode == 0, (args, p.stdout, p.stderr)
 
-    cli("chmod", "600", "/%s/dir/f" % bk)
-    assert stat.S_IMODE(os.stat(f).st_mode) == 0o600
-    assert stat.S_IMODE(os.stat(g).st_mode) == 0o600, "the other name of the file"
+    cli("chmod", "644", "/%s/dir/f" % bk)
+    assert stat.S_IMODE(os.stat(f).st_mode) == 0o644
+    assert stat.S_IMODE(os.stat(g).st_mode) == 0o644, "the other name of the file"
     cli("chown", "-R", "nobody", "/%s/dir" % bk)
     nobody = pwd.getpwnam("nobody").pw_uid
     assert os.stat(f).st_uid == os.stat(g).st_uid == os.stat(d.path(bk, "dir")).st_uid == nobody

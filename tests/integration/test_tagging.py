@@ -122,9 +122,13 @@ def test_tags_go_with_the_object(sigv4_daemon, alice, bucket):
                          uri=True)
     assert db.execute("SELECT count(*) FROM object_tags WHERE ino = ?", (ino,)).fetchone()[0] == 0
     db.close()
-    # someone else may not tag alice's object (0644: readable, not writable)
+    # someone else may neither read nor change the tags of alice's private
+    # object; once it is readable by all (0644: not writable), bob reads them
     alice.put_object(Bucket=bucket, Key="k", Body=b"x", Tagging="a=1")
     bob = sigv4_daemon.boto3("bob")
+    assert client_error(bob.get_object_tagging, Bucket=bucket, Key="k") == (403, "AccessDenied")
+    alice.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    alice.put_object_acl(Bucket=bucket, Key="k", ACL="public-read")
     assert tagset(bob, bucket, "k") == [("a", "1")]
     assert client_error(bob.put_object_tagging, Bucket=bucket, Key="k",
                         Tagging={"TagSet": []}) == (403, "AccessDenied")

@@ -37,7 +37,7 @@ static inline struct fixture *fixture_new(size_t block_size, const struct atr_us
 	f->block_size = block_size;
 	log_set_level(LOG_WARN);
 	fixture_open(f);
-	assert_int_equal(atr_bucket_create(f->c, owner, "bkt", ""), ATR_OK);
+	assert_int_equal(atr_bucket_create(f->c, owner, "bkt", "", NULL, -1), ATR_OK);
 	return f;
 }
 

@@ -15,15 +15,15 @@
 #include "src/core_int.h"
 #include "tests/unit/core_fixture.h"
 
-static const struct atr_user root = { "root", 1 };
-static const struct atr_user bob = { "bob", 0 };
+static const struct atr_user root = { .name = "root", .superuser = 1 };
+static const struct atr_user bob = { .name = "bob", .superuser = 0 };
 
 
 static int setup(void **state)
 {
 	/* Small blocks so a copy through the cache spans several. */
 	struct fixture *f = fixture_new(4096, &root);
-	assert_int_equal(atr_bucket_create(f->c, &root, "dst", ""), ATR_OK);
+	assert_int_equal(atr_bucket_create(f->c, &root, "dst", "", NULL, -1), ATR_OK);
 	*state = f;
 	return 0;
 }
@@ -188,12 +188,20 @@ static void copy_permissions(void **state)
 {
 	struct fixture *f = *state;
 	struct atr_obj out;
+	struct atr_acl acl;
 	assert_int_equal(put(f->c, "p", "root's"), ATR_OK);
-	/* bob may read (0644) but not write root's buckets (0755) */
+	assert_int_equal(atr_bucket_create(f->c, &bob, "bobs", "", NULL, -1), ATR_OK);
+	/* private by default: bob may not read root's object to copy it */
+	assert_int_equal(copy(f->c, &bob, "p", NULL, "bobs", "q", &out), ATR_E_ACCESS);
+	/* once root lets every signed-in user read the bucket and the
+	 * object, bob may, but still not write root's bucket */
+	assert_int_equal(atr_acl_canned("authenticated-read", &acl), ATR_OK);
+	assert_int_equal(atr_acl_set(f->c, &root, "bkt", NULL, &acl), ATR_OK);
+	assert_int_equal(atr_acl_set(f->c, &root, "bkt", "p", &acl), ATR_OK);
 	assert_int_equal(copy(f->c, &bob, "p", NULL, "dst", "q", &out), ATR_E_ACCESS);
-	assert_int_equal(atr_bucket_create(f->c, &bob, "bobs", ""), ATR_OK);
 	assert_int_equal(copy(f->c, &bob, "p", NULL, "bobs", "q", &out), ATR_OK);
 	assert_string_equal(out.owner, "bob");
+	assert_int_equal(out.mode, 0600); /* a new object is private */
 	assert_int_equal(copy(f->c, &root, "missing", NULL, "dst", "q", &out), ATR_E_NO_KEY);
 }
 
@@ -279,8 +287,9 @@ static int copy_if(struct atr_core *c, const char *skey, const char *key, int mu
 	int rc = atr_get_open(c, &root, "bkt", skey, &src, &r);
 	if (rc)
 		return rc;
-	rc = atr_object_copy_if(c, &root, r, src.etag, "dst", key, src.hdrs, NULL,
-				must_not_exist, if_etag, &out);
+	struct atr_copy_opts o = { .hdrs = src.hdrs, .must_not_exist = must_not_exist,
+				   .if_etag = if_etag };
+	rc = atr_object_copy_with(c, &root, r, src.etag, "dst", key, &o, &out);
 	atr_get_close(r);
 	atr_obj_release(&src);
 	return rc;

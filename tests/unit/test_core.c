@@ -14,8 +14,8 @@
 #include "src/core_int.h"
 #include "tests/unit/core_fixture.h"
 
-static const struct atr_user root = { "root", 1 };
-static const struct atr_user bob = { "bob", 0 };
+static const struct atr_user root = { .name = "root", .superuser = 1 };
+static const struct atr_user bob = { .name = "bob", .superuser = 0 };
 
 
 static int setup(void **state)
@@ -127,11 +127,13 @@ static void tree_conflicts(void **state)
 	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "dir/", &o), ATR_OK);
 	assert_true(o.is_dir);
 	atr_obj_release(&o);
-	/* bob may read (0644) but not write in root's bucket. */
+	/* Private by default: bob may neither write in root's bucket nor read
+	 * from it, nor learn which keys it holds (403, not 404). */
 	struct atr_writer *w;
 	assert_int_equal(atr_put_begin(f->c, &bob, "bkt", "z", 1, &w), ATR_E_ACCESS);
-	assert_int_equal(atr_object_stat(f->c, &bob, "bkt", "x", &o), ATR_OK);
-	atr_obj_release(&o);
+	assert_int_equal(atr_object_stat(f->c, &bob, "bkt", "x", &o), ATR_E_ACCESS);
+	assert_int_equal(atr_object_stat(f->c, &bob, "bkt", "missing", &o), ATR_E_ACCESS);
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "missing", &o), ATR_E_NO_KEY);
 	assert_int_equal(atr_bucket_delete(f->c, &root, "bkt"), ATR_E_BUCKET_NOT_EMPTY);
 }
 
@@ -232,10 +234,10 @@ static void sync_behind_our_back(void **state)
 static void buckets(void **state)
 {
 	struct fixture *f = *state;
-	assert_int_equal(atr_bucket_create(f->c, &root, "bkt", ""), ATR_E_BUCKET_OWNED);
-	assert_int_equal(atr_bucket_create(f->c, &bob, "bkt", ""), ATR_E_BUCKET_EXISTS);
-	assert_int_equal(atr_bucket_create(f->c, &bob, "api", ""), ATR_E_INVALID_BUCKET);
-	assert_int_equal(atr_bucket_create(f->c, &bob, "bobs", ""), ATR_OK);
+	assert_int_equal(atr_bucket_create(f->c, &root, "bkt", "", NULL, -1), ATR_E_BUCKET_OWNED);
+	assert_int_equal(atr_bucket_create(f->c, &bob, "bkt", "", NULL, -1), ATR_E_BUCKET_EXISTS);
+	assert_int_equal(atr_bucket_create(f->c, &bob, "api", "", NULL, -1), ATR_E_INVALID_BUCKET);
+	assert_int_equal(atr_bucket_create(f->c, &bob, "bobs", "", NULL, -1), ATR_OK);
 	assert_int_equal(atr_bucket_delete(f->c, &root, "nope"), ATR_E_NO_BUCKET);
 	assert_int_equal(put(f->c, "q/r", "1"), ATR_OK);
 	assert_int_equal(atr_object_delete(f->c, &root, "bkt", "q/r"), ATR_OK);

@@ -16,9 +16,9 @@
 #include "src/atrium.h"
 #include "tests/unit/core_fixture.h"
 
-static const struct atr_user root = { "root", 1 };
-static const struct atr_user alice = { "alice", 0 };
-static const struct atr_user bob = { "bob", 0 };
+static const struct atr_user root = { .name = "root", .superuser = 1 };
+static const struct atr_user alice = { .name = "alice", .superuser = 0 };
+static const struct atr_user bob = { .name = "bob", .superuser = 0 };
 
 #define BS 4096
 
@@ -124,16 +124,18 @@ static void stat_paths(void **state)
 	assert_string_equal(e.path, "/");
 	assert_true(e.obj.is_dir);
 
-	assert_int_equal(atr_fs_stat(f->c, &bob, "/bkt", &e), ATR_OK);
+	/* A bucket is its creator's alone (private by default). */
+	assert_int_equal(atr_fs_stat(f->c, &bob, "/bkt", &e), ATR_E_ACCESS);
+	assert_int_equal(atr_fs_stat(f->c, &alice, "/bkt", &e), ATR_OK);
 	assert_true(e.is_bucket && e.obj.is_dir);
 	assert_string_equal(e.obj.owner, "alice");
-	assert_int_equal(e.obj.mode, 0755);
+	assert_int_equal(e.obj.mode, 0700);
 
 	assert_int_equal(atr_fs_stat(f->c, &alice, "/bkt/a/d", &e), ATR_OK);
 	assert_string_equal(e.path, "/bkt/a/d");
 	assert_false(e.obj.is_dir);
 	assert_int_equal(e.obj.size, 20);
-	assert_int_equal(e.obj.mode, 0644);
+	assert_int_equal(e.obj.mode, 0600); /* private */
 	assert_int_equal(e.persist, ATR_PERSISTED);
 	assert_string_equal(atr_persist_name(e.persist), "PERSISTED");
 	assert_string_equal(e.group, "alice"); /* a user this host does not know */
@@ -182,18 +184,30 @@ static void listing(void **state)
 		assert_string_equal(list_paged(f->c, "/bkt", 0, max),
 				    "/bkt/a-b /bkt/a/ /bkt/m/ /bkt/z");
 	}
-	/* The root: buckets, and recursively their contents, across pages. */
-	assert_int_equal(atr_bucket_create(f->c, &bob, "bkt2", ""), ATR_OK);
+	/* The root: the buckets the caller may list, and recursively their
+	 * contents, across pages (bob's bucket once he made it public). */
+	struct atr_acl acl;
+	assert_int_equal(atr_bucket_create(f->c, &bob, "bkt2", "", NULL, -1), ATR_OK);
 	assert_int_equal(put_n(f->c, &bob, "bkt2", "k", 1), ATR_OK);
+	assert_string_equal(list(f->c, &alice, "/", 0), "/bkt/");
+	assert_int_equal(atr_acl_canned("public-read", &acl), ATR_OK);
+	assert_int_equal(atr_acl_set(f->c, &bob, "bkt2", NULL, &acl), ATR_OK);
 	assert_string_equal(list(f->c, &alice, "/", 0), "/bkt/ /bkt2/");
 	for (int max = 1; max <= 3; max++)
 		assert_string_equal(list_paged(f->c, "/", 1, max),
 				    "/bkt/ /bkt/a-b /bkt/a/ /bkt/a/b/ /bkt/a/b/c /bkt/a/d /bkt/m/ "
 				    "/bkt/z /bkt2/ /bkt2/k");
-	/* Bob may list alice's bucket (0755) but not read a 0600 directory. */
+	/* Once alice opens her bucket (0755: its implied directories follow),
+	 * bob may list it but not read a 0700 directory in it, nor see what
+	 * lies below it in a recursive listing. */
+	assert_string_equal(list(f->c, &bob, "/bkt", 0), "error permission denied");
+	assert_int_equal(atr_fs_chmod(f->c, &alice, "/bkt", 0755, 0), ATR_OK);
+	assert_string_equal(list(f->c, &bob, "/bkt", 1),
+			    "/bkt/a-b /bkt/a/ /bkt/a/b/ /bkt/a/b/c /bkt/a/d /bkt/m/ /bkt/z");
 	assert_int_equal(atr_fs_chmod(f->c, &alice, "/bkt/a", 0700, 0), ATR_OK);
 	assert_string_equal(list(f->c, &bob, "/bkt/a", 0), "error permission denied");
 	assert_string_equal(list(f->c, &bob, "/bkt", 0), "/bkt/a-b /bkt/a/ /bkt/m/ /bkt/z");
+	assert_string_equal(list(f->c, &bob, "/bkt", 1), "/bkt/a-b /bkt/a/ /bkt/m/ /bkt/z");
 }
 
 static uint64_t cached(struct atr_core *c, const char *path)
@@ -337,7 +351,7 @@ static void rename_paths(void **state)
 	assert_true(ufs_exists(f, "bkt/q/c")); /* a refused move changes nothing */
 
 	/* Across buckets. */
-	assert_int_equal(atr_bucket_create(f->c, &alice, "other", ""), ATR_OK);
+	assert_int_equal(atr_bucket_create(f->c, &alice, "other", "", NULL, -1), ATR_OK);
 	assert_int_equal(atr_fs_rename(f->c, &alice, "/bkt/q", "/other/q"), ATR_OK);
 	assert_string_equal(list(f->c, &alice, "/other", 1), "/other/q/ /other/q/c");
 	assert_true(ufs_exists(f, "other/q/c"));
@@ -361,20 +375,27 @@ static void chmod_chown(void **state)
 	assert_int_equal(atr_object_stat(f->c, &bob, "bkt", "a/d", &o), ATR_E_ACCESS);
 	assert_int_equal(atr_fs_chmod(f->c, &bob, "/bkt/a/d", 0644, 0), ATR_E_ACCESS);
 	assert_int_equal(atr_fs_chmod(f->c, &alice, "/bkt/a/d", 01777, 0), ATR_E_INVALID_ARG);
-	assert_int_equal(atr_fs_chmod(f->c, &alice, "/bkt", 0700, 0), ATR_E_NOT_SUPPORTED);
+	/* A bucket's mode is its root directory's, which S3 checks. */
+	assert_int_equal(atr_fs_chmod(f->c, &bob, "/bkt", 0755, 0), ATR_E_ACCESS);
+	assert_int_equal(atr_fs_chmod(f->c, &alice, "/bkt", 0755, 0), ATR_OK);
+	assert_int_equal(atr_fs_stat(f->c, &bob, "/bkt", &e), ATR_OK);
+	assert_int_equal(e.obj.mode, 0755);
+	assert_int_equal(atr_fs_stat(f->c, &alice, "/bkt/a", &e), ATR_OK);
+	assert_int_equal(e.obj.mode, 0755); /* an implied directory follows its bucket */
 
-	assert_int_equal(atr_fs_chmod(f->c, &alice, "/bkt/a", 0640, 1), ATR_OK);
+	assert_int_equal(atr_fs_chmod(f->c, &alice, "/bkt/a", 0750, 1), ATR_OK);
 	assert_int_equal(atr_fs_stat(f->c, &alice, "/bkt/a/b/c", &e), ATR_OK);
-	assert_int_equal(e.obj.mode, 0640);
+	assert_int_equal(e.obj.mode, 0750);
 	assert_int_equal(atr_fs_stat(f->c, &alice, "/bkt/z", &e), ATR_OK);
-	assert_int_equal(e.obj.mode, 0644); /* outside: unchanged */
+	assert_int_equal(e.obj.mode, 0600); /* outside: unchanged (private) */
 
 	assert_int_equal(atr_fs_chown(f->c, &alice, "/bkt/z", "bob", 0), ATR_E_ACCESS);
 	assert_int_equal(atr_fs_chown(f->c, &root, "/bkt/z", "bad name", 0), ATR_E_INVALID_ARG);
 	assert_int_equal(atr_fs_chown(f->c, &root, "/bkt/a", "bob", 1), ATR_OK);
-	assert_int_equal(atr_fs_stat(f->c, &alice, "/bkt/a/b", &e), ATR_OK);
+	assert_int_equal(atr_fs_stat(f->c, &root, "/bkt/a/b", &e), ATR_OK);
 	assert_string_equal(e.obj.owner, "bob");
-	/* alice no longer owns all of a/: her recursive chmod is refused whole */
+	/* alice no longer owns all of a/ (nor may she reach into it now): her
+	 * recursive chmod is refused whole */
 	assert_int_equal(atr_fs_chmod(f->c, &alice, "/bkt/a", 0600, 1), ATR_E_ACCESS);
 	assert_int_equal(atr_object_stat(f->c, &bob, "bkt", "a/d", &o), ATR_OK);
 	atr_obj_release(&o);

@@ -20,8 +20,8 @@
 #include "src/core_int.h"
 #include "tests/unit/core_fixture.h"
 
-static const struct atr_user root = { "root", 1 };
-static const struct atr_user bob = { "bob", 0 };
+static const struct atr_user root = { .name = "root", .superuser = 1 };
+static const struct atr_user bob = { .name = "bob", .superuser = 0 };
 
 
 static int setup(void **state)
@@ -544,7 +544,7 @@ static void deleted_bucket_drops_uploads(void **state)
 	char id[ATR_UPLOAD_ID_LEN + 1], kept[ATR_UPLOAD_ID_LEN + 1];
 	struct listed l = { 0 };
 	int truncated;
-	assert_int_equal(atr_bucket_create(f->c, &root, "gone", ""), ATR_OK);
+	assert_int_equal(atr_bucket_create(f->c, &root, "gone", "", NULL, -1), ATR_OK);
 	assert_int_equal(atr_mpu_create(f->c, &root, "gone", "k", NULL, id), ATR_OK);
 	struct atr_part_writer *w;
 	assert_int_equal(atr_mpu_part_begin(f->c, &root, "gone", "k", id, 1, &w), ATR_OK);
@@ -555,7 +555,7 @@ static void deleted_bucket_drops_uploads(void **state)
 	assert_int_equal(atr_bucket_delete(f->c, &root, "gone"), ATR_OK);
 	assert_int_equal(count_parts(f, id), -1);
 	/* ...and do not come back with a new bucket of that name. */
-	assert_int_equal(atr_bucket_create(f->c, &root, "gone", ""), ATR_OK);
+	assert_int_equal(atr_bucket_create(f->c, &root, "gone", "", NULL, -1), ATR_OK);
 	struct atr_mpu_list_params p = { .prefix = "", .max = 10 };
 	assert_int_equal(atr_mpu_list(f->c, &root, "gone", &p, collect_upload, &l, &truncated),
 			 ATR_OK);
@@ -578,7 +578,13 @@ static void parts_and_tags_kept(void **state)
 	uint64_t off, len;
 	int count;
 	char *tags;
-	assert_int_equal(atr_mpu_create_tagged(f->c, &root, "bkt", "k", NULL, "a=1", id), ATR_OK);
+	/* The bucket and the object every signed-in user may read: the
+	 * upload keeps the ACL until its completion. */
+	struct atr_acl acl;
+	assert_int_equal(atr_acl_canned("authenticated-read", &acl), ATR_OK);
+	assert_int_equal(atr_acl_set(f->c, &root, "bkt", NULL, &acl), ATR_OK);
+	struct atr_mpu_opts o = { .tags = "a=1", .acl = &acl };
+	assert_int_equal(atr_mpu_create_with(f->c, &root, "bkt", "k", &o, id), ATR_OK);
 	assert_int_equal(part(f->c, "k", id, 1, "aaaa", &p[0]), ATR_OK);
 	assert_int_equal(part(f->c, "k", id, 2, "bb", &p[1]), ATR_OK);
 	assert_int_equal(part(f->c, "k", id, 5, "ccccccc", &p[2]), ATR_OK);
@@ -606,7 +612,10 @@ static void parts_and_tags_kept(void **state)
 	assert_int_equal(atr_object_tags_get(f->c, &root, "bkt", "k", &tags), ATR_OK);
 	assert_string_equal(tags, "a=1");
 	free(tags);
-	/* bob may read the tags (0644) but not change them */
+	assert_int_equal(atr_object_stat(f->c, &bob, "bkt", "k", &obj), ATR_OK);
+	assert_int_equal(obj.mode, 0644);
+	atr_obj_release(&obj);
+	/* bob may read the tags (authenticated-read) but not change them */
 	assert_int_equal(atr_object_tags_set(f->c, &bob, "bkt", "k", "b=2"), ATR_E_ACCESS);
 	assert_int_equal(atr_object_tags_set(f->c, &root, "bkt", "k", "b=2"), ATR_OK);
 	assert_int_equal(atr_object_tags_get(f->c, &bob, "bkt", "k", &tags), ATR_OK);
@@ -671,8 +680,8 @@ static void part_checksums_kept(void **state)
 	struct ck_list l = { 0 };
 	uint64_t len;
 	int truncated;
-	assert_int_equal(atr_mpu_create_checksum(f->c, &root, "bkt", "ck", NULL, NULL, "CRC32",
-						 id), ATR_OK);
+	struct atr_mpu_opts o = { .checksum_alg = "CRC32" };
+	assert_int_equal(atr_mpu_create_with(f->c, &root, "bkt", "ck", &o, id), ATR_OK);
 	assert_int_equal(part_ck(f->c, id, 1, "aaaa", "c1==", &p[0]), ATR_OK);
 	assert_string_equal(p[0].checksum, "c1==");
 	assert_int_equal(part_ck(f->c, id, 2, "bb", "old", &p[1]), ATR_OK);

@@ -65,23 +65,12 @@ static void successor(void **state)
 	assert_int_equal(key_successor("", out, sizeof(out)), -1);
 }
 
-static void permissions(void **state)
-{
-	struct atr_user alice = { "alice", 0 }, bob = { "bob", 0 }, root = { "root", 1 };
-	assert_true(may(&alice, "alice", 0644, 4 | 2));
-	assert_true(may(&bob, "alice", 0644, 4));
-	assert_false(may(&bob, "alice", 0644, 2));
-	assert_false(may(&bob, "alice", 0600, 4));
-	assert_true(may(&root, "alice", 0600, 4 | 2));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bucket_names),
 		cmocka_unit_test(key_names),
 		cmocka_unit_test(successor),
-		cmocka_unit_test(permissions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

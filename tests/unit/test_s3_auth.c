@@ -278,8 +278,7 @@ static const struct tcase refusals[] = {
 	{ .name = "unknown access key", .path = "/test.txt",
 	  .hdrs = HDRS_GET("bytes=0-9", V4("AKIDUNKNOWN/" SCOPE, SH_GET, SIG_GET)), .now = T0,
 	  .want = S3_ERR_INVALID_ACCESS_KEY },
-	{ .name = "no credentials", .path = "/test.txt", .hdrs = { { "Host", HOST } },
-	  .now = T0, .want = S3_ERR_ACCESS_DENIED },
+
 	/* SigV2 is verified (tests/unit/test_s3_sigv2.c): these are wrong. */
 	BAD_AUTH("SigV2 header", "AWS " AK ":frJIUN8DYpKDtOLCwo//yllqDzg=",
 		 S3_ERR_SIGNATURE_MISMATCH),
@@ -590,6 +589,20 @@ static const struct tcase simple[] = {
 	  .hdrs = { { "Host", HOST } }, .want = S3_ERR_AUTH_MALFORMED },
 };
 
+/* No credentials at all is an anonymous request, not an error: the core
+ * decides what anonymous may do. */
+static void test_anonymous_sigv4(void **state)
+{
+	const struct tcase none = { .name = "no credentials", .path = "/test.txt",
+				    .hdrs = { { "Host", HOST } }, .now = T0 };
+	struct s3_auth out;
+	assert_int_equal(run(S3_AUTH_SIGV4, &none, &out), S3_ERR_OK);
+	assert_int_equal(out.anonymous, 1);
+	assert_string_equal(out.user, "");
+	assert_string_equal(out.access_key, "");
+	assert_int_equal(out.verify_chunks, 0);
+}
+
 static void test_simple(void **state)
 {
 	struct s3_auth out;
@@ -615,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_example_fields),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_handsigned),
+		cmocka_unit_test(test_anonymous_sigv4),
 		cmocka_unit_test(test_simple),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

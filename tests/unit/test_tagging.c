@@ -12,14 +12,14 @@
 #include "src/core_int.h"
 #include "tests/unit/core_fixture.h"
 
-static const struct atr_user root = { "root", 1 };
-static const struct atr_user alice = { "alice", 0 };
-static const struct atr_user bob = { "bob", 0 };
+static const struct atr_user root = { .name = "root", .superuser = 1 };
+static const struct atr_user alice = { .name = "alice", .superuser = 0 };
+static const struct atr_user bob = { .name = "bob", .superuser = 0 };
 
 static int setup(void **state)
 {
 	struct fixture *f = fixture_new(4096, &root);
-	assert_int_equal(atr_bucket_create(f->c, &alice, "abkt", ""), ATR_OK);
+	assert_int_equal(atr_bucket_create(f->c, &alice, "abkt", "", NULL, -1), ATR_OK);
 	*state = f;
 	return 0;
 }
@@ -83,7 +83,7 @@ static void bucket_tags_go_with_the_bucket(void **state)
 	struct fixture *f = *state;
 	assert_int_equal(atr_bucket_tags_set(f->c, &alice, "abkt", "a=1"), ATR_OK);
 	assert_int_equal(atr_bucket_delete(f->c, &alice, "abkt"), ATR_OK);
-	assert_int_equal(atr_bucket_create(f->c, &bob, "abkt", ""), ATR_OK);
+	assert_int_equal(atr_bucket_create(f->c, &bob, "abkt", "", NULL, -1), ATR_OK);
 	expect_tags(f->c, &bob, "abkt", NULL);
 }
 

@@ -1,0 +1,220 @@
+/*
+ * access — the core API of permissions (src/atrium.h, "permissions of
+ * buckets and objects"): ACLs of buckets and objects, and the bucket
+ * settings that govern access (Block Public Access, Object Ownership, the
+ * bucket policy). The decision itself is perm.c's; the mapping of ACLs to
+ * modes acl.c's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/timefmt.h"
+#include "src/core_int.h"
+#include "src/perm_int.h"
+
+/* The entry an ACL call is about: the object at key, or the bucket's root
+ * (key NULL or ""). */
+struct acl_target {
+	struct atr_bucket b;
+	struct meta_row row;
+	const char *key;
+	int is_bucket;
+};
+
+static int target_find(struct atr_core *c, const struct atr_user *u, const char *action,
+		       unsigned want, const char *bucket, const char *key, struct acl_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->is_bucket = !key || !*key;
+	t->key = t->is_bucket ? "" : key;
+	if (t->is_bucket) {
+		int rc = bucket_check(c, u, bucket, action, want, &t->b);
+		if (!rc)
+			rc = meta_obj_get(c->meta, bucket, "", &t->row, 0);
+		return rc == ATR_E_NO_KEY ? ATR_E_NO_BUCKET : rc;
+	}
+	int rc = object_find(c, u, action, want, bucket, key, &t->row, NULL);
+	if (rc)
+		return rc;
+	atr_obj_release(&t->row.obj);
+	return bucket_check(c, u, bucket, NULL, 0, &t->b);
+}
+
+int atr_acl_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		const char *key, struct atr_acl *out)
+{
+	struct acl_target t;
+	char *text = NULL;
+	int rc = target_find(c, u, key && *key ? "s3:GetObjectAcl" : "s3:GetBucketAcl", PERM_RACP,
+			     bucket, key, &t);
+	if (rc)
+		return rc;
+	if (t.b.ownership == ATR_OWN_BUCKET_OWNER_ENFORCED) {
+		/* ACLs are off: the owner has full control, nobody else. */
+		memset(out, 0, sizeof(*out));
+		snprintf(out->owner, sizeof(out->owner), "%s", t.b.owner);
+		out->n = 1;
+		out->g[0].grantee = ATR_GRANTEE_USER;
+		out->g[0].perm = ATR_PERM_FULL_CONTROL;
+		snprintf(out->g[0].user, sizeof(out->g[0].user), "%s", t.b.owner);
+		return ATR_OK;
+	}
+	if (t.row.has_acl && (rc = meta_acl_get(c->meta, obj_node(&t.row.obj), &text)) &&
+	    rc != ATR_E_NO_KEY)
+		return rc;
+	acl_render(t.row.obj.owner, t.row.obj.mode, text, t.row.obj.is_dir, out);
+	free(text);
+	return ATR_OK;
+}
+
+struct acl_set_args {
+	struct acl_target *t;
+	uint32_t mode;
+	const char *text;
+	int rc_event;
+};
+
+static int acl_set_fn(struct atr_core *c, void *arg)
+{
+	struct acl_set_args *a = arg;
+	struct acl_target *t = a->t;
+	struct meta_row now = { 0 };
+	int rc = meta_obj_get(c->meta, t->b.name, t->key, &now, 1);
+	if (rc)
+		return rc;
+	if (now.obj.ino != t->row.obj.ino) {
+		atr_obj_release(&now.obj);
+		return ATR_E_CONFLICT; /* replaced since we looked */
+	}
+	struct meta_row before = now;
+	now.obj.mode = (now.obj.mode & ~0777u) | a->mode;
+	now.obj.ctime_ns = time_now_ns();
+	if (!(rc = meta_obj_set_posix(c->meta, &now)) &&
+	    !(rc = meta_acl_set(c->meta, obj_node(&now.obj), a->text)) && now.obj.is_dir) {
+		now.has_acl = a->text != NULL;
+		rc = perm_follow(c, t->b.name, t->key, &before, &now, 1, a->text);
+	}
+	if (!rc)
+		node_event(c, t->b.name, t->key, &now.obj);
+	atr_obj_release(&now.obj);
+	return rc;
+}
+
+int atr_acl_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		const char *key, const struct atr_acl *acl)
+{
+	struct acl_target t;
+	char *text = NULL;
+	int rc = target_find(c, u, key && *key ? "s3:PutObjectAcl" : "s3:PutBucketAcl", PERM_WACP,
+			     bucket, key, &t);
+	if (rc || (rc = acl_allowed(&t.b, acl)))
+		return rc;
+	if (*acl->owner && strcmp(acl->owner, t.row.obj.owner))
+		return ATR_E_INVALID_ARG; /* an ACL does not change the owner */
+	uint32_t mode = t.row.obj.mode & 07000;
+	if ((rc = acl_apply(acl, t.row.obj.owner, t.b.owner, t.row.obj.is_dir, &mode, &text)))
+		return rc;
+	struct acl_set_args a = { &t, mode & 0777, text, 0 };
+	rc = ns_txn(c, acl_set_fn, &a);
+	node_settle(c);
+	free(text);
+	return rc;
+}
+
+/* ---- bucket settings ---- */
+
+int atr_bucket_public_block_get(struct atr_core *c, const struct atr_user *u,
+				const char *bucket, int *bits)
+{
+	struct atr_bucket b;
+	int rc = bucket_check(c, u, bucket, "s3:GetBucketPublicAccessBlock", PERM_OWNER, &b);
+	if (rc)
+		return rc;
+	*bits = b.public_block;
+	return b.public_block < 0 ? ATR_E_NO_CONFIG : ATR_OK;
+}
+
+struct conf_args {
+	const char *bucket;
+	int public_block, ownership;
+	const char *policy;
+	int drop_policy;
+};
+
+static int conf_fn(struct atr_core *c, void *arg)
+{
+	struct conf_args *a = arg;
+	struct atr_bucket b;
+	int rc = meta_bucket_get(c->meta, a->bucket, &b); /* deleted since we looked? */
+	return rc ? rc : meta_bucket_conf_set(c->meta, a->bucket, a->public_block, a->ownership,
+					      a->policy, a->drop_policy);
+}
+
+static int conf_set(struct atr_core *c, const char *bucket, int public_block, int ownership,
+		    const char *policy, int drop_policy)
+{
+	struct conf_args a = { bucket, public_block, ownership, policy, drop_policy };
+	return ns_txn(c, conf_fn, &a);
+}
+
+int atr_bucket_public_block_set(struct atr_core *c, const struct atr_user *u,
+				const char *bucket, int bits)
+{
+	int rc = bucket_check(c, u, bucket, "s3:PutBucketPublicAccessBlock", PERM_OWNER, NULL);
+	if (rc)
+		return rc;
+	return conf_set(c, bucket, bits < 0 ? META_CLEAR : bits & 15, META_KEEP, NULL, 0);
+}
+
+int atr_bucket_ownership_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			     int *ownership)
+{
+	struct atr_bucket b;
+	int rc = bucket_check(c, u, bucket, "s3:GetBucketOwnershipControls", PERM_OWNER, &b);
+	if (rc)
+		return rc;
+	*ownership = b.ownership;
+	return b.ownership < 0 ? ATR_E_NO_CONFIG : ATR_OK;
+}
+
+int atr_bucket_ownership_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			     int ownership)
+{
+	int rc = bucket_check(c, u, bucket, "s3:PutBucketOwnershipControls", PERM_OWNER, NULL);
+	if (rc)
+		return rc;
+	if (ownership > ATR_OWN_BUCKET_OWNER_ENFORCED)
+		return ATR_E_INVALID_ARG;
+	return conf_set(c, bucket, META_KEEP, ownership < 0 ? META_CLEAR : ownership, NULL, 0);
+}
+
+int atr_bucket_policy_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			  char **json)
+{
+	int rc = bucket_check(c, u, bucket, "s3:GetBucketPolicy", PERM_OWNER, NULL);
+	*json = NULL;
+	if (rc)
+		return rc;
+	rc = meta_bucket_policy_get(c->meta, bucket, json);
+	return rc == ATR_E_NO_KEY ? ATR_E_NO_CONFIG : rc;
+}
+
+int atr_bucket_policy_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			  const char *json, size_t len, char *err, size_t errsize)
+{
+	(void)json;
+	(void)len;
+	if (errsize)
+		snprintf(err, errsize, "bucket policies are not supported yet");
+	int rc = bucket_check(c, u, bucket, "s3:PutBucketPolicy", PERM_OWNER, NULL);
+	return rc ? rc : ATR_E_NOT_SUPPORTED;
+}
+
+int atr_bucket_policy_status(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			     int *is_public)
+{
+	*is_public = 0;
+	int rc = bucket_check(c, u, bucket, "s3:GetBucketPolicyStatus", PERM_OWNER, NULL);
+	return rc ? rc : ATR_E_NO_CONFIG;
+}

@@ -1,0 +1,348 @@
+/*
+ * perm — the one permission decision (src/perm_int.h, docs/permissions.md).
+ *
+ * Order, as AWS evaluates a request: the superuser may; the bucket
+ * policy's explicit Deny refuses and its Allow grants (Block Public
+ * Access's RestrictPublicBuckets narrowing a public policy to the bucket's
+ * owner); else the entry's POSIX permissions and ACL grants decide, with
+ * search (x) needed on every directory above it, exactly as the kernel
+ * asks of the mount.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "src/core_int.h"
+#include "src/perm_int.h"
+
+/* The permission side of a row (or of a bucket's root). */
+struct eperm {
+	const char *owner;
+	int64_t gid;
+	uint32_t mode;
+	int has_acl;
+	uint64_t node;  /* where its grants are kept */
+	int is_dir;
+};
+
+static void eperm_row(struct eperm *e, const struct meta_row *r)
+{
+	e->owner = r->obj.owner;
+	e->gid = r->obj.gid;
+	e->mode = r->obj.mode;
+	e->has_acl = r->has_acl;
+	e->node = obj_node(&r->obj);
+	e->is_dir = r->obj.is_dir;
+}
+
+static void eperm_root(struct eperm *e, const struct atr_bucket *b)
+{
+	e->owner = b->owner;
+	e->gid = b->gid;
+	e->mode = b->mode;
+	e->has_acl = b->has_acl;
+	e->node = b->root_ino;
+	e->is_dir = 1;
+}
+
+const char *perm_owner_name(const struct atr_user *u, const struct atr_bucket *b)
+{
+	return u->anonymous ? b->owner : u->name;
+}
+
+/* Mode bits (the low three of bits) as PERM_* (the same values). */
+static unsigned rwx(uint32_t bits)
+{
+	return bits & (PERM_R | PERM_W | PERM_X);
+}
+
+/* The PERM_* bits u has on e, by its mode and grants. */
+static unsigned bits_of(struct atr_core *c, const struct atr_user *u, const struct atr_bucket *b,
+			const struct eperm *e)
+{
+	int pab = b->public_block > 0 ? b->public_block : 0;
+	int ignore_public = (pab & ATR_PAB_IGNORE_ACLS) != 0;
+	int acls_off = b->ownership == ATR_OWN_BUCKET_OWNER_ENFORCED;
+	unsigned bits = 0;
+	if (!u->anonymous && !strcmp(u->name, e->owner))
+		return rwx(e->mode >> 6) | PERM_RACP | PERM_WACP | PERM_OWNER;
+	if (!u->anonymous) {
+		uint32_t uid, gid, ouid, ogid;
+		user_ids(c, u->name, &uid, &gid);
+		if (e->gid >= 0)
+			ogid = (uint32_t)e->gid;
+		else
+			user_ids(c, e->owner, &ouid, &ogid);
+		if (gid == ogid)
+			bits = rwx(e->mode >> 3);
+		else if (!ignore_public)
+			bits = rwx(e->mode);
+	}
+	if (e->has_acl && !acls_off) {
+		char *text = NULL;
+		if (meta_acl_get(c->meta, e->node, &text) == ATR_OK)
+			bits |= acl_grants_to(text, u->anonymous ? NULL : u->name, e->mode,
+					      e->is_dir, ignore_public);
+		free(text);
+	}
+	return bits;
+}
+
+enum verdict { NO_MATCH, ALLOW, DENY };
+
+/* What the bucket's policy says of u doing action on key (NULL: the
+ * bucket itself). */
+static enum verdict policy_says(struct atr_core *c, const struct atr_user *u,
+				const char *action, const struct atr_bucket *b, const char *key)
+{
+	(void)c;
+	(void)u;
+	(void)action;
+	(void)key;
+	if (!b->has_policy)
+		return NO_MATCH;
+	return NO_MATCH;
+}
+
+/* Search (x) on the bucket's root and every directory above dirs_of. */
+struct search {
+	struct atr_core *c;
+	const struct atr_user *u;
+	const struct atr_bucket *b;
+	int denied;
+	struct meta_row last;   /* the deepest directory met */
+	int have_last;
+};
+
+static int search_one(void *arg, const char *key, const struct meta_row *row)
+{
+	struct search *s = arg;
+	struct eperm e;
+	eperm_row(&e, row);
+	s->last = *row;
+	s->have_last = 1;
+	if (!(bits_of(s->c, s->u, s->b, &e) & PERM_X)) {
+		s->denied = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int search_path(struct search *s, const char *dirs_of)
+{
+	struct eperm root;
+	eperm_root(&root, s->b);
+	if (!(bits_of(s->c, s->u, s->b, &root) & PERM_X)) {
+		s->denied = 1;
+		return ATR_OK;
+	}
+	if (!dirs_of || !strchr(dirs_of, '/'))
+		return ATR_OK;
+	return meta_ancestors(s->c->meta, s->b->name, dirs_of, search_one, s);
+}
+
+int perm_check(struct atr_core *c, const struct atr_user *u, const char *action,
+	       const struct atr_bucket *b, const char *key, const struct meta_row *target,
+	       const char *dirs_of, unsigned want)
+{
+	if (u->superuser)
+		return ATR_OK;
+	enum verdict v = policy_says(c, u, action, b, key);
+	if (v != NO_MATCH)
+		return v == ALLOW ? ATR_OK : ATR_E_ACCESS;
+	struct search s = { .c = c, .u = u, .b = b };
+	int rc = search_path(&s, dirs_of);
+	if (rc || s.denied)
+		return rc ? rc : ATR_E_ACCESS;
+	struct eperm e;
+	if (target)
+		eperm_row(&e, target);
+	else
+		eperm_root(&e, b);
+	return (bits_of(c, u, b, &e) & want) == want ? ATR_OK : ATR_E_ACCESS;
+}
+
+int perm_write_key(struct atr_core *c, const struct atr_user *u, const char *action,
+		   const struct atr_bucket *b, const char *key)
+{
+	if (u->superuser)
+		return ATR_OK;
+	enum verdict v = policy_says(c, u, action, b, key);
+	if (v != NO_MATCH)
+		return v == ALLOW ? ATR_OK : ATR_E_ACCESS;
+	/* The directories above key: its own when key is a directory
+	 * ("a/b/" lies in "a/" only). */
+	char dirs_of[ATR_KEY_MAX + 2];
+	parent_key(key, dirs_of);
+	struct search s = { .c = c, .u = u, .b = b };
+	int rc = search_path(&s, dirs_of);
+	if (rc || s.denied)
+		return rc ? rc : ATR_E_ACCESS;
+	struct eperm dir;
+	if (s.have_last)
+		eperm_row(&dir, &s.last);
+	else
+		eperm_root(&dir, b);
+	unsigned bits = bits_of(c, u, b, &dir);
+	if ((bits & (PERM_W | PERM_X)) != (PERM_W | PERM_X))
+		return ATR_E_ACCESS;
+	/* Sticky: only the entry's or the directory's owner replaces it. */
+	struct meta_row victim = { 0 };
+	if (!(dir.mode & S_ISVTX) || (bits & PERM_OWNER) ||
+	    meta_obj_get(c->meta, b->name, key, &victim, 0))
+		return ATR_OK;
+	return !u->anonymous && !strcmp(u->name, victim.obj.owner) ? ATR_OK : ATR_E_ACCESS;
+}
+
+void perm_inherit(const struct atr_bucket *b, const struct meta_row *dir, struct meta_row *r)
+{
+	struct eperm e;
+	if (dir)
+		eperm_row(&e, dir);
+	else
+		eperm_root(&e, b);
+	snprintf(r->obj.owner, sizeof(r->obj.owner), "%s", e.owner);
+	r->obj.gid = e.gid;
+	r->obj.mode = e.mode & 07777;
+	r->has_acl = e.has_acl;
+}
+
+/* ---- implied directories follow their parent ---- */
+
+struct followed {
+	struct {
+		char key[ATR_KEY_MAX + 2];
+		struct atr_obj obj;
+	} *v;
+	size_t n;
+	int oom;
+};
+
+static int collect_followed(void *arg, const char *key, const struct meta_row *row)
+{
+	struct followed *f = arg;
+	void *v = realloc(f->v, (f->n + 1) * sizeof(*f->v));
+	if (!v) {
+		f->oom = 1;
+		return 1;
+	}
+	f->v = v;
+	snprintf(f->v[f->n].key, sizeof(f->v[f->n].key), "%s", key);
+	f->v[f->n].obj = row->obj;
+	f->v[f->n].obj.hdrs = NULL;
+	f->n++;
+	return 0;
+}
+
+int perm_follow(struct atr_core *c, const char *bucket, const char *dirkey,
+		const struct meta_row *before, const struct meta_row *after, int new_text,
+		const char *after_text)
+{
+	if (!strcmp(before->obj.owner, after->obj.owner) && before->obj.gid == after->obj.gid &&
+	    before->obj.mode == after->obj.mode && !new_text)
+		return ATR_OK;
+	struct followed f = { 0 };
+	int rc = meta_perm_follow(c->meta, bucket, dirkey, before, after, collect_followed, &f);
+	if (!rc && f.oom)
+		rc = ATR_E_NOMEM;
+	for (size_t i = 0; !rc && i < f.n; i++) {
+		if (new_text)
+			rc = meta_acl_set(c->meta, obj_node(&f.v[i].obj), after_text);
+		node_event(c, bucket, f.v[i].key, &f.v[i].obj);
+	}
+	free(f.v);
+	return rc;
+}
+
+/* ---- listings ---- */
+
+#define VIEW_SLOTS 256
+
+struct perm_view {
+	struct atr_core *c;
+	const struct atr_user *u;
+	const struct atr_bucket *b;
+	int all;                /* nothing to check (superuser, policy allows) */
+	int used;
+	struct {
+		char *dir;
+		int ok;
+	} slot[VIEW_SLOTS];
+};
+
+int perm_view_new(struct atr_core *c, const struct atr_user *u, const struct atr_bucket *b,
+		  struct perm_view **out)
+{
+	struct perm_view *v = calloc(1, sizeof(*v));
+	if (!v)
+		return ATR_E_NOMEM;
+	v->c = c;
+	v->u = u;
+	v->b = b;
+	v->all = u->superuser || policy_says(c, u, "s3:ListBucket", b, NULL) == ALLOW;
+	*out = v;
+	return ATR_OK;
+}
+
+void perm_view_release(struct perm_view *v)
+{
+	if (!v)
+		return;
+	for (int i = 0; i < VIEW_SLOTS; i++)
+		free(v->slot[i].dir);
+	free(v);
+}
+
+static unsigned hash_str(const char *s)
+{
+	unsigned h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* r and x on dirkey, x above it. */
+static int view_decide(struct perm_view *v, const char *dirkey)
+{
+	struct eperm e;
+	if (!*dirkey) {
+		eperm_root(&e, v->b);
+		unsigned bits = bits_of(v->c, v->u, v->b, &e);
+		return (bits & (PERM_R | PERM_X)) == (PERM_R | PERM_X);
+	}
+	struct search s = { .c = v->c, .u = v->u, .b = v->b };
+	if (search_path(&s, dirkey) || s.denied || !s.have_last)
+		return 0;
+	eperm_row(&e, &s.last);
+	return (bits_of(v->c, v->u, v->b, &e) & PERM_R) != 0;
+}
+
+int perm_view_dir(struct perm_view *v, const char *dirkey)
+{
+	if (v->all)
+		return 1;
+	unsigned i = hash_str(dirkey) % VIEW_SLOTS;
+	for (int probe = 0; probe < VIEW_SLOTS; probe++, i = (i + 1) % VIEW_SLOTS) {
+		if (!v->slot[i].dir)
+			break;
+		if (!strcmp(v->slot[i].dir, dirkey))
+			return v->slot[i].ok;
+	}
+	int ok = view_decide(v, dirkey);
+	if (v->used == VIEW_SLOTS / 2) { /* keep probes short: start over */
+		for (int j = 0; j < VIEW_SLOTS; j++) {
+			free(v->slot[j].dir);
+			v->slot[j].dir = NULL;
+		}
+		v->used = 0;
+		i = hash_str(dirkey) % VIEW_SLOTS;
+	}
+	while (v->slot[i].dir)
+		i = (i + 1) % VIEW_SLOTS;
+	if ((v->slot[i].dir = strdup(dirkey))) {
+		v->slot[i].ok = ok;
+		v->used++;
+	}
+	return ok;
+}
