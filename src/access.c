@@ -181,11 +181,16 @@ int atr_bucket_ownership_get(struct atr_core *c, const struct atr_user *u, const
 int atr_bucket_ownership_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			     int ownership)
 {
-	int rc = bucket_check(c, u, bucket, "s3:PutBucketOwnershipControls", PERM_OWNER, NULL);
+	struct atr_bucket b;
+	int rc = bucket_check(c, u, bucket, "s3:PutBucketOwnershipControls", PERM_OWNER, &b);
 	if (rc)
 		return rc;
 	if (ownership > ATR_OWN_BUCKET_OWNER_ENFORCED)
 		return ATR_E_INVALID_ARG;
+	/* ACLs go off only once the bucket's grants nobody but its owner
+	 * (AWS: InvalidBucketAclWithObjectOwnership). */
+	if (ownership == ATR_OWN_BUCKET_OWNER_ENFORCED && (b.has_acl || (b.mode & 077)))
+		return ATR_E_ACLS_OFF;
 	return conf_set(c, bucket, META_KEEP, ownership < 0 ? META_CLEAR : ownership, NULL, 0);
 }
 

@@ -25,6 +25,25 @@ static int recover_intent(void *arg, const char *stage, const char *path)
 	return 0;
 }
 
+/*
+ * The daemon serves access to what DATA holds; the host must not read
+ * around it. Everything Atrium makes there is 0700 or 0600 (ufs_local.c,
+ * SQLite copies meta.db's mode to its -wal and -shm); a data directory
+ * from an older version, whose parts were 0755 and 0644, is closed here.
+ * A path that does not exist is left alone.
+ */
+static void keep_private(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) || !(st.st_mode & 077) || S_ISLNK(st.st_mode))
+		return;
+	if (chmod(path, st.st_mode & 07700))
+		LOG(LOG_WARN, "core: cannot make %s private: %s", path, strerror(errno));
+	else
+		LOG(LOG_INFO, "core: %s was open to other host users; now %04o", path,
+		    (unsigned)(st.st_mode & 07700));
+}
+
 int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out)
 {
 	char path[4096];
@@ -42,14 +61,20 @@ int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out)
 	if (!c->daemon_user)
 		goto fail;
 
-	if (mkdir(cfg->data_dir, 0755) && errno != EEXIST) {
+	if (mkdir(cfg->data_dir, 0700) && errno != EEXIST) {
 		LOG(LOG_ERROR, "core: cannot create %s: %s", cfg->data_dir, strerror(errno));
 		rc = ATR_E_IO;
 		goto fail;
 	}
+	keep_private(cfg->data_dir);
 	snprintf(path, sizeof(path), "%s/meta.db", cfg->data_dir);
 	if ((rc = meta_open(path, &c->meta)))
 		goto fail;
+	static const char *const own[] = { "meta.db", "meta.db-wal", "meta.db-shm", "ufs" };
+	for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++) {
+		snprintf(path, sizeof(path), "%s/%s", cfg->data_dir, own[i]);
+		keep_private(path);
+	}
 	snprintf(path, sizeof(path), "%s/ufs", cfg->data_dir);
 	if ((rc = ufs_local_new(path, &c->ufs)))
 		goto fail;

@@ -79,22 +79,23 @@ static int on_row(void *arg, const char *key, const struct meta_row *row)
 	char dir[ATR_KEY_MAX + 2];
 	if (!*key)
 		return 0; /* the bucket's own root */
+	const char *d = l->delim_len ? strstr(key + l->prefix_len, l->p->delimiter) : NULL;
+	char cp[ATR_KEY_MAX + 2];
+	if (d) {
+		size_t n = (size_t)(d - key) + l->delim_len;
+		memcpy(cp, key, n);
+		cp[n] = '\0';
+	}
 	/* Directory permissions hold over S3 as in the mount: nothing in a
-	 * directory the caller may not read (or reach) is listed. */
-	parent_key(key, dir);
+	 * directory the caller may not read (or reach) is listed, neither a
+	 * key nor a common prefix. */
+	parent_key(d ? cp : key, dir);
 	if (!perm_view_dir(l->v, dir))
 		return jump(l, dir);
-	if (l->delim_len) {
-		const char *d = strstr(key + l->prefix_len, l->p->delimiter);
-		if (d) {
-			char cp[ATR_KEY_MAX + 2];
-			size_t n = (size_t)(d - key) + l->delim_len;
-			memcpy(cp, key, n);
-			cp[n] = '\0';
-			if (!before_start(l, cp) && emit(l, cp, 1, NULL))
-				return 1;
-			return jump(l, cp); /* past every key under this prefix */
-		}
+	if (d) {
+		if (!before_start(l, cp) && emit(l, cp, 1, NULL))
+			return 1;
+		return jump(l, cp); /* past every key under this prefix */
 	}
 	if (before_start(l, key))
 		return 0;

@@ -191,7 +191,7 @@ static int l_mkdir(struct ufs *u, const char *path)
 	int dfd = parent_open(rootfd, path, &last);
 	if (dfd < 0)
 		return err_from_errno(errno);
-	if (mkdirat(dfd, last, 0755)) {
+	if (mkdirat(dfd, last, 0700)) {
 		int e = errno;
 		struct stat sb;
 		if (e != EEXIST)
@@ -275,7 +275,7 @@ static int l_stage_open(struct ufs *u, struct ufs_stage **out)
 	for (int tries = 0; tries < 100; tries++) {
 		unsigned long n = __atomic_add_fetch(&l->counter, 1, __ATOMIC_RELAXED);
 		snprintf(s->name, sizeof(s->name), "put-%d-%lu", (int)getpid(), n);
-		s->fd = openat(l->stagefd, s->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		s->fd = openat(l->stagefd, s->name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (s->fd >= 0) {
 			*out = s;
 			return ATR_OK;
@@ -743,7 +743,7 @@ int ufs_local_new(const char *root, struct ufs **out)
 	l->rootfd = l->stagefd = l->mpufd = -1;
 	if (!(l->root = strdup(root)))
 		goto fail;
-	if (mkdir(root, 0755) && errno != EEXIST)
+	if (mkdir(root, 0700) && errno != EEXIST)
 		goto fail;
 	l->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (l->rootfd < 0)

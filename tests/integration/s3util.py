@@ -16,6 +16,7 @@ S3NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 USERS = {
     "alice": ("AKIDALICE", "alicesecret/+key0123456789", "alice"),
     "bob": ("AKIDBOB", "bobsecret0123456789", "bob"),
+    "carol": ("AKIDCAROL", "carolsecret0123456789", "carol"),
     "admin": ("AKIDROOT", "rootsecret0123456789", "root"),
 }
 
