@@ -12,7 +12,9 @@
 
 #include "common/buf.h"
 #include "common/hash.h"
+#include "common/json_scalar.h"
 #include "common/json_write.h"
+#include "common/timefmt.h"
 
 enum { ST_PREAMBLE, ST_AFTER_DELIM, ST_HEADERS, ST_FIELD, ST_FILE, ST_END, ST_ERR };
 
@@ -412,62 +414,23 @@ const struct s3_form_field *s3_form_get(const struct s3_form *f, const char *nam
 
 /* ---- policy ---- */
 
-static int digits(const char *s, int n, int *out)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* "2026-01-02T03:04:05Z", fractional seconds allowed ("...05.000Z"). */
+/* "2026-01-02T03:04:05Z", fractional seconds allowed ("...05.000Z"): the
+ * full form, in UTC. */
 static int parse_iso8601(const char *s, time_t *out)
 {
-	struct tm tm;
-	int y, mo, d, h, mi, se;
-	memset(&tm, 0, sizeof(tm));
-	if (strlen(s) < 20 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
-	    s[7] != '-' || digits(s + 8, 2, &d) || s[10] != 'T' || digits(s + 11, 2, &h) ||
-	    s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &se))
+	int64_t ms;
+	size_t n = strlen(s);
+	if (n < 20 || s[10] != 'T' || s[16] != ':' || s[n - 1] != 'Z' || time_parse_iso8601(s, &ms))
 		return -1;
-	const char *p = s + 19;
-	if (*p == '.') {
-		p++;
-		size_t k = strspn(p, "0123456789");
-		if (!k)
-			return -1;
-		p += k;
-	}
-	if (strcmp(p, "Z") || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-		return -1;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	*out = timegm(&tm);
+	*out = (time_t)(ms >= 0 ? ms / 1000 : -((999 - ms) / 1000)); /* whole seconds, down */
 	return 0;
 }
 
-/* A condition's value: a string, or a number as text (an integer exactly, a
- * fraction as the shortest text that reads back as it: libjansson keeps no
- * literal). NULL for any other type. */
+/* A condition's value: a string, or a number as text (json_scalar_text).
+ * NULL for any other type: true and false are not values here. */
 static const char *cond_text(const json_t *v, char *num, size_t size)
 {
-	if (json_is_string(v))
-		return json_string_value(v);
-	if (json_is_integer(v)) {
-		snprintf(num, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return num;
-	}
-	if (json_is_real(v) && !json_fmt_double(json_real_value(v), num, size))
-		return num;
-	return NULL;
+	return json_is_boolean(v) ? NULL : json_scalar_text(v, num, size);
 }
 
 /* A content-length-range bound: a non-negative integer. */

@@ -206,6 +206,11 @@ static void policies(void **state)
 		{ "{\"expiration\":\"2013-05-25T00:00:00Z\",\"conditions\":[[\"in\",\"$key\",\"x\"]]}",
 		  S3_ERR_INVALID_POLICY, NULL, 0, 0 },
 		{ "{\"expiration\":\"tomorrow\",\"conditions\":[]}", S3_ERR_INVALID_POLICY, NULL, 0, 0 },
+		{ "{\"expiration\":\"2013-05-24\",\"conditions\":[]}", S3_ERR_INVALID_POLICY, NULL, 0, 0 },
+		{ "{\"expiration\":\"2013-02-30T00:00:00Z\",\"conditions\":[]}", S3_ERR_INVALID_POLICY,
+		  NULL, 0, 0 },
+		{ "{\"expiration\":\"2013-05-25T00:00:00+01:00\",\"conditions\":[]}",
+		  S3_ERR_INVALID_POLICY, NULL, 0, 0 },
 		{ "{\"conditions\":[]}", S3_ERR_INVALID_POLICY, NULL, 0, 0 },
 		{ "[]", S3_ERR_INVALID_POLICY, NULL, 0, 0 },
 		{ "{\"expiration\":\"2013-05-25T00:00:00Z\",\"conditions\":[[\"content-length-range\","
