@@ -117,7 +117,8 @@ enum policy_decision { POLICY_NO_MATCH, POLICY_ALLOW, POLICY_DENY };
 struct policy_request {
 	const char *user;     /* the requester's user name; NULL = anonymous */
 	const char *action;   /* "s3:GetObject" (an action of policy_action_known) */
-	const char *bucket;   /* never NULL */
+	const char *bucket;   /* the policy's bucket (another one matches only
+	                       * resources whose bucket part is a wildcard) */
 	const char *key;      /* NULL for bucket-level actions */
 	/*
 	 * The request's condition values: the i-th value (0 first) of condition
