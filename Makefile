@@ -2,7 +2,7 @@
 # the two commands README.md promises.
 
 CC      ?= cc
-PKGS    := fuse3 libxml-2.0 openssl sqlite3 zlib
+PKGS    := fuse3 jansson libxml-2.0 openssl sqlite3 zlib
 WARN    := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-declarations \
            -Wwrite-strings -Wvla -Wformat-security -Wno-unused-parameter \
            -Wframe-larger-than=16384

@@ -41,6 +41,24 @@ int json_add_str(struct buf *b, const char *s)
 	return rc;
 }
 
+int json_fmt_double(double d, char *out, size_t size)
+{
+	if (d != d || d - d != 0) /* NaN, infinities: not JSON numbers */
+		return -1;
+	if (d > -1e15 && d < 1e15 && (double)(long long)d == d) { /* whole: no exponent */
+		int n = snprintf(out, size, "%lld", (long long)d);
+		return n < 0 || (size_t)n >= size ? -1 : 0;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		int n = snprintf(out, size, "%.*g", prec, d);
+		if (n < 0 || (size_t)n >= size)
+			return -1;
+		if (strtod(out, NULL) == d)
+			return 0;
+	}
+	return 0; /* %.17g always reads back */
+}
+
 /* ---- reading ---- */
 
 struct parser {

@@ -1,10 +1,6 @@
 /*
- * json — writing JSON strings into a buf, and reading small JSON documents.
- *
- * json_add_str appends a string literal (quotes included) with '"', '\\'
- * and control characters escaped; valid UTF-8 is copied as is, and a string
- * that is not valid UTF-8 has each byte >= 0x80 written as \u00XX (read as
- * Latin-1), so the output is always valid JSON.
+ * json — writing JSON strings into a buf (json_add_str, common/json_write.h),
+ * and reading small JSON documents (the CLI's reader).
  *
  * json_parse reads a whole document (RFC 8259) into a tree of nodes the
  * caller frees with json_free. It refuses anything malformed, trailing
@@ -21,8 +17,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
-
-int json_add_str(struct buf *b, const char *s);
+#include "common/json_write.h"
 
 #define JSON_MAX_DEPTH 64
 

@@ -21,6 +21,12 @@ int time_parse_amz(const char *s, time_t *out);
 /* RFC 1123, RFC 850 and asctime forms, as HTTP/1.1 requires of readers,
  * and RFC 1123 with a "+0000" zone (SigV2 Date headers). */
 int time_parse_http(const char *s, time_t *out);
+/* ISO 8601 in the W3C profiles (what AWS takes in policies): YYYY-MM,
+ * YYYY-MM-DD, then optionally "Thh:mm", "Thh:mm:ss" or "Thh:mm:ss.s" with
+ * a zone, "Z" or "+hh:mm"/"-hh:mm". Milliseconds since the epoch (digits
+ * past the third of a fraction are dropped); a day must exist in its
+ * month. Pure arithmetic: no TZ, no locale. */
+int time_parse_iso8601(const char *s, int64_t *ms);
 int64_t time_now_ns(void);
 
 #endif

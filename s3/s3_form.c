@@ -4,6 +4,7 @@
  */
 #include "s3/s3_form.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,9 @@
 
 #include "common/buf.h"
 #include "common/hash.h"
-#include "common/json.h"
+#include "common/json_scalar.h"
+#include "common/json_write.h"
+#include "common/timefmt.h"
 
 enum { ST_PREAMBLE, ST_AFTER_DELIM, ST_HEADERS, ST_FIELD, ST_FILE, ST_END, ST_ERR };
 
@@ -411,52 +414,32 @@ const struct s3_form_field *s3_form_get(const struct s3_form *f, const char *nam
 
 /* ---- policy ---- */
 
-static int digits(const char *s, int n, int *out)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* "2026-01-02T03:04:05Z", fractional seconds allowed ("...05.000Z"). */
+/* "2026-01-02T03:04:05Z", fractional seconds allowed ("...05.000Z"): the
+ * full form, in UTC. */
 static int parse_iso8601(const char *s, time_t *out)
 {
-	struct tm tm;
-	int y, mo, d, h, mi, se;
-	memset(&tm, 0, sizeof(tm));
-	if (strlen(s) < 20 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
-	    s[7] != '-' || digits(s + 8, 2, &d) || s[10] != 'T' || digits(s + 11, 2, &h) ||
-	    s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &se))
+	int64_t ms;
+	size_t n = strlen(s);
+	if (n < 20 || s[10] != 'T' || s[16] != ':' || s[n - 1] != 'Z' || time_parse_iso8601(s, &ms))
 		return -1;
-	const char *p = s + 19;
-	if (*p == '.') {
-		p++;
-		size_t k = strspn(p, "0123456789");
-		if (!k)
-			return -1;
-		p += k;
-	}
-	if (strcmp(p, "Z") || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-		return -1;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	*out = timegm(&tm);
+	*out = (time_t)(ms >= 0 ? ms / 1000 : -((999 - ms) / 1000)); /* whole seconds, down */
 	return 0;
 }
 
-/* A condition's value: a string, or a number's literal. */
-static const char *cond_text(const struct json *v)
+/* A condition's value: a string, or a number as text (json_scalar_text).
+ * NULL for any other type: true and false are not values here. */
+static const char *cond_text(const json_t *v, char *num, size_t size)
 {
-	return v && (v->type == JSON_STRING || v->type == JSON_NUMBER) ? v->text : NULL;
+	return json_is_boolean(v) ? NULL : json_scalar_text(v, num, size);
+}
+
+/* A content-length-range bound: a non-negative integer. */
+static int cond_size(const json_t *v, uint64_t *out)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
 }
 
 /* The value the form gives name ("" if none); "bucket" is the request's. */
@@ -530,37 +513,39 @@ static int exempt(const char *name)
 }
 
 /* One condition; S3_ERR_OK, INVALID_POLICY or POLICY_CONDITION (msg). */
-static enum s3_err condition(const struct json *c, const struct s3_form *f, const char *bucket,
+static enum s3_err condition(json_t *c, const struct s3_form *f, const char *bucket,
 			     unsigned char *covered, struct s3_policy_limits *lim, char *msg,
 			     size_t msgsize)
 {
+	char num[32];
 	size_t len;
-	const char *have;
-	if (c->type == JSON_OBJECT) {
-		if (!c->child)
+	const char *have, *key;
+	const json_t *m;
+	if (json_is_object(c)) {
+		if (!json_object_size(c))
 			return S3_ERR_INVALID_POLICY;
-		for (const struct json *m = c->child; m; m = m->next) {
-			const char *want = cond_text(m);
+		/* libjansson keeps members in document order: the first failing
+		 * condition is the one reported. */
+		json_object_foreach(c, key, m) {
+			const char *want = cond_text(m, num, sizeof(num));
 			if (!want)
 				return S3_ERR_INVALID_POLICY;
-			have = field_value(f, bucket, m->key, &len);
-			cover(f, m->key, covered);
+			have = field_value(f, bucket, key, &len);
+			cover(f, key, covered);
 			if (len != strlen(want) || memcmp(have, want, len)) {
-				cond_msg(msg, msgsize, "eq", m->key, want);
+				cond_msg(msg, msgsize, "eq", key, want);
 				return S3_ERR_POLICY_CONDITION;
 			}
 		}
 		return S3_ERR_OK;
 	}
-	if (c->type != JSON_ARRAY || !c->child || c->child->type != JSON_STRING)
+	if (!json_is_array(c) || json_array_size(c) != 3 || !json_is_string(json_array_get(c, 0)))
 		return S3_ERR_INVALID_POLICY;
-	const struct json *a = c->child, *b = a->next, *v = b ? b->next : NULL;
-	if (!b || !v || v->next)
-		return S3_ERR_INVALID_POLICY;
-	const char *op = a->text;
+	const json_t *b = json_array_get(c, 1), *v = json_array_get(c, 2);
+	const char *op = json_string_value(json_array_get(c, 0));
 	if (!strcasecmp(op, "content-length-range")) {
 		uint64_t lo, hi;
-		if (json_u64(b, &lo) || json_u64(v, &hi))
+		if (cond_size(b, &lo) || cond_size(v, &hi))
 			return S3_ERR_INVALID_POLICY;
 		if (lo > lim->min_size)
 			lim->min_size = lo;
@@ -571,10 +556,11 @@ static enum s3_err condition(const struct json *c, const struct s3_form *f, cons
 	int eq = !strcasecmp(op, "eq");
 	if (!eq && strcasecmp(op, "starts-with"))
 		return S3_ERR_INVALID_POLICY;
-	const char *want = cond_text(v);
-	if (b->type != JSON_STRING || b->text[0] != '$' || !b->text[1] || !want)
+	const char *want = cond_text(v, num, sizeof(num));
+	const char *ref = json_string_value(b); /* NULL if not a string */
+	if (!ref || ref[0] != '$' || !ref[1] || !want)
 		return S3_ERR_INVALID_POLICY;
-	const char *name = b->text + 1;
+	const char *name = ref + 1;
 	have = field_value(f, bucket, name, &len);
 	cover(f, name, covered);
 	int ok = eq ? len == strlen(want) && !memcmp(have, want, len)
@@ -592,7 +578,7 @@ enum s3_err s3_policy_check(const char *policy_b64, size_t len, const struct s3_
 			    char *msg, size_t msgsize)
 {
 	unsigned char covered[S3_FORM_FIELDS_MAX] = { 0 };
-	struct json *root = NULL;
+	json_t *root = NULL;
 	char *clean = NULL;
 	unsigned char *doc = NULL;
 	enum s3_err e = S3_ERR_INVALID_POLICY;
@@ -612,20 +598,23 @@ enum s3_err s3_policy_check(const char *policy_b64, size_t len, const struct s3_
 		if (!strchr(" \t\r\n", policy_b64[i]) || !policy_b64[i])
 			clean[k++] = policy_b64[i];
 	int n = base64_decode(clean, k, doc, len);
-	if (n <= 0 || !(root = json_parse((const char *)doc, (size_t)n, NULL, 0)) ||
-	    root->type != JSON_OBJECT)
+	/* A key named twice is refused: two readers taking different copies
+	 * of a condition is how a policy check is slipped past. */
+	if (n <= 0 || !(root = json_loadb((const char *)doc, (size_t)n, JSON_REJECT_DUPLICATES,
+					  NULL)) ||
+	    !json_is_object(root))
 		goto out;
-	const char *expiration = json_get_str(root, "expiration");
-	const struct json *conds = json_get(root, "conditions");
-	if (!expiration || parse_iso8601(expiration, &exp) || !conds || conds->type != JSON_ARRAY)
+	const char *expiration = json_string_value(json_object_get(root, "expiration"));
+	const json_t *conds = json_object_get(root, "conditions");
+	if (!expiration || parse_iso8601(expiration, &exp) || !json_is_array(conds))
 		goto out;
 	if (now >= exp) {
 		snprintf(msg, msgsize, "Invalid according to Policy: Policy expired.");
 		e = S3_ERR_POLICY_EXPIRED;
 		goto out;
 	}
-	for (const struct json *c = conds->child; c; c = c->next)
-		if ((e = condition(c, f, bucket, covered, lim, msg, msgsize)))
+	for (size_t i = 0; i < json_array_size(conds); i++)
+		if ((e = condition(json_array_get(conds, i), f, bucket, covered, lim, msg, msgsize)))
 			goto out;
 	struct buf extra = BUF_INIT(S3_FORM_PRE_MAX);
 	for (int i = 0; i < f->nfields; i++)
@@ -642,7 +631,7 @@ enum s3_err s3_policy_check(const char *policy_b64, size_t len, const struct s3_
 	}
 	buf_release(&extra);
 out:
-	json_free(root);
+	json_decref(root);
 	free(clean);
 	free(doc);
 	return e;

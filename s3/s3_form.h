@@ -27,6 +27,10 @@
  *                                       value must have the prefix),
  *   ["content-length-range", min, max]  the file's size, checked by the
  *                                       caller while it streams.
+ * The document is read by libjansson: a key named twice anywhere is an
+ * invalid policy; a number given as a value compares as its text (an
+ * integer exactly, a fraction as json_fmt_double writes it); the bounds of
+ * content-length-range are integers from 0 to INT64_MAX.
  * Field names compare case-insensitively; "bucket" is the request's
  * bucket; a field absent from the form matches as "". Every form field but
  * file, policy, x-amz-signature, signature, AWSAccessKeyId and x-ignore-*

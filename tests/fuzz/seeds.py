@@ -349,6 +349,81 @@ def list_seeds():
         write("list", name, s)
 
 
+def policy_seeds():
+    """flags byte, the policy document, NUL, then user 0x01 action 0x01 key 0x01 values
+    ("key=v1|v2;key2=v"). Documents from AWS's documentation and every element."""
+    def req(flags, doc, user=b"alice", action=b"s3:GetObject", key=b"home/alice/x", values=b""):
+        return bytes([flags]) + doc + b"\0" + b"\x01".join([user, action, key, values])
+    head = b'{"Version":"2012-10-17","Statement":'
+    obj = b'"Resource":"arn:aws:s3:::bkt/*"'
+    for name, s in [
+            ("home", req(0, head + b'[{"Effect":"Allow","Principal":"*","Action":"s3:ListBucket",'
+                         b'"Resource":"arn:aws:s3:::bkt","Condition":{"StringLike":{"s3:prefix":'
+                         b'["","home/","home/${aws:username}/"]}}},{"Effect":"Allow","Principal":"*",'
+                         b'"Action":"s3:*","Resource":["arn:aws:s3:::bkt/home/${aws:username}",'
+                         b'"arn:aws:s3:::bkt/home/${aws:username}/*"]}]}',
+                         action=b"s3:ListBucket", values=b"s3:prefix=home/alice/")),
+            ("tls-deny", req(1, head + b'[{"Sid":"A","Effect":"Allow","Principal":{"AWS":"*"},'
+                             b'"Action":"s3:GetObject",' + obj + b'},{"Sid":"B","Effect":"Deny",'
+                             b'"Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::bkt",'
+                             b'"arn:aws:s3:::bkt/*"],"Condition":{"Bool":{"aws:SecureTransport":'
+                             b'"false"}}}]}', values=b"aws:SecureTransport=false")),
+            ("ip", req(1, head + b'{"Effect":"Allow","Principal":"*","Action":"s3:GetObject",' + obj +
+                       b',"Condition":{"IpAddress":{"aws:SourceIp":["203.0.113.0/24",'
+                       b'"2001:DB8:1234:5678::/64"]},"NotIpAddress":{"aws:SourceIp":"203.0.113.7"}}}}',
+                       values=b"aws:SourceIp=2001:db8:1234:5678::1")),
+            ("dates", req(0, head + b'{"Effect":"Deny","Principal":"*","Action":"s3:Get*",' + obj +
+                          b',"Condition":{"DateGreaterThan":{"aws:CurrentTime":"2013-12-15T12:00:00Z"},'
+                          b'"DateLessThanEquals":{"aws:EpochTime":1900000000},'
+                          b'"DateNotEqualsIfExists":{"aws:CurrentTime":"2020-01-01T01:00:00+01:00"}}}}',
+                          values=b"aws:CurrentTime=2020-06-01T00:00:00.5Z;aws:EpochTime=1700000000")),
+            ("numbers", req(2, head + b'{"Effect":"Allow","Principal":{"CanonicalUser":"alice"},'
+                            b'"Action":"s3:ListBucket","Resource":"arn:aws:s3:::bkt","Condition":'
+                            b'{"NumericLessThanEquals":{"s3:max-keys":"10"},"NumericGreaterThan":'
+                            b'{"s3:max-keys":1.5},"NumericNotEquals":{"s3:max-keys":[3,"4e0"]}}}}',
+                            action=b"s3:ListBucket", values=b"s3:max-keys=9")),
+            ("sets", req(0, head + b'{"Effect":"Allow","Principal":"*","Action":"s3:PutObject*",' + obj +
+                         b',"Condition":{"ForAllValues:StringEquals":{"s3:RequestObjectTagKeys":'
+                         b'["a","b"]},"ForAnyValue:StringLikeIfExists":{"aws:TagKeys":"x*"},'
+                         b'"StringEquals":{"s3:RequestObjectTag/Color":"red"}}}}',
+                         action=b"s3:PutObject", values=b"s3:RequestObjectTagKeys=a|b;"
+                         b"s3:RequestObjectTag/Color=red")),
+            ("arn-null-bin", req(0, head + b'{"Effect":"Allow","Principal":"*","Action":"s3:GetObject",' +
+                                 obj + b',"Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:sns:*:1:t*"},'
+                                 b'"ArnNotEquals":{"aws:PrincipalArn":"arn:aws:iam::1:user/x"},'
+                                 b'"Null":{"s3:x-amz-acl":true},"BinaryEquals":{"aws:UserAgent":'
+                                 b'"aGVsbG8="}}}}', values=b"aws:SourceArn=arn:aws:sns:r:1:t1;"
+                                 b"aws:UserAgent=hello")),
+            ("strings", req(0, head + b'{"Effect":"Allow","Principal":"*","Action":"s3:GetObject",' +
+                            obj + b',"Condition":{"StringEqualsIgnoreCase":{"s3:prefix":"HOME/"},'
+                            b'"StringNotLike":{"s3:delimiter":["a${*}","${aws:userid, \x27anon\x27}?"]},'
+                            b'"StringNotEqualsIgnoreCaseIfExists":{"aws:Referer":"x"}}}}',
+                            values=b"s3:prefix=home/;s3:delimiter=/")),
+            ("not-elements", req(0, head + b'[{"Effect":"Deny","NotPrincipal":{"AWS":['
+                                 b'"arn:aws:iam::123456789012:user/alice","123456789012"]},'
+                                 b'"NotAction":"s3:Get*","NotResource":"arn:aws:s3:::bkt/pub/*"},'
+                                 b'{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root",'
+                                 b'"Service":"s3.amazonaws.com","Federated":"graph.facebook.com"},'
+                                 b'"Action":"s3:*","Resource":"arn:aws:s3:::bkt*"}]}',
+                                 user=b"bob", action=b"s3:DeleteObject")),
+            ("public-pins", req(3, head + b'[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject",' +
+                                obj + b',"Condition":{"StringEquals":{"aws:SourceVpc":"vpc-1"}}},'
+                                b'{"Effect":"Allow","Principal":"*","Action":"s3:GetObject",' + obj +
+                                b',"Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}')),
+            ("many-values", req(4, head + b'{"Effect":"Deny","Principal":"*","Action":"s3:GetObject",' +
+                                obj + b',"Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":'
+                                b'"v"}}}}', key=b"v")),
+            ("old-version", req(8, b'{"Version":"2008-10-17","Id":"x","Statement":{"Effect":"Allow",'
+                                b'"Principal":"*","Action":"s3:GetObject","Resource":'
+                                b'"arn:aws:s3:::bkt/${aws:username}"}}', key=b"${aws:username}")),
+            ("malformed", req(0, b'{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+                              b'"Principal":"*","Action":"s3:GetObject","Resource":"*"}],'
+                              b'"Statement":[]}')),
+            ("bad-condition", req(0, head + b'{"Effect":"Allow","Principal":"*","Action":"s3:GetObject",' +
+                                  obj + b',"Condition":{"ForAnyValue:Null":{"s3:prefix":"x"}}}}'))]:
+        write("policy", name, s)
+
+
 if __name__ == "__main__":
     sigv4_seeds()
     chunked_seeds()
@@ -363,3 +438,4 @@ if __name__ == "__main__":
     copy_seeds()
     cond_seeds()
     list_seeds()
+    policy_seeds()

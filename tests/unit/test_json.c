@@ -116,12 +116,29 @@ static void refusals(void **state)
 	assert_null(json_parse("[1]", 2, NULL, 0));
 }
 
+static void doubles(void **state)
+{
+	static const struct { double d; const char *out; } rows[] = {
+		{ 0.1, "0.1" }, { 100.0, "100" }, { -2.5, "-2.5" }, { 1e300, "1e+300" },
+		{ 0.30000000000000004, "0.30000000000000004" }, { 0, "0" },
+	};
+	char out[32];
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal(json_fmt_double(rows[i].d, out, sizeof(out)), 0);
+		assert_string_equal(out, rows[i].out);
+	}
+	assert_int_equal(json_fmt_double(1.0 / 0.0, out, sizeof(out)), -1);
+	assert_int_equal(json_fmt_double(0.0 / 0.0, out, sizeof(out)), -1);
+	assert_int_equal(json_fmt_double(0.30000000000000004, out, 8), -1); /* does not fit */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(escaping),
 		cmocka_unit_test(documents),
 		cmocka_unit_test(refusals),
+		cmocka_unit_test(doubles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -206,6 +206,11 @@ static void policies(void **state)
 		{ "{\"expiration\":\"2013-05-25T00:00:00Z\",\"conditions\":[[\"in\",\"$key\",\"x\"]]}",
 		  S3_ERR_INVALID_POLICY, NULL, 0, 0 },
 		{ "{\"expiration\":\"tomorrow\",\"conditions\":[]}", S3_ERR_INVALID_POLICY, NULL, 0, 0 },
+		{ "{\"expiration\":\"2013-05-24\",\"conditions\":[]}", S3_ERR_INVALID_POLICY, NULL, 0, 0 },
+		{ "{\"expiration\":\"2013-02-30T00:00:00Z\",\"conditions\":[]}", S3_ERR_INVALID_POLICY,
+		  NULL, 0, 0 },
+		{ "{\"expiration\":\"2013-05-25T00:00:00+01:00\",\"conditions\":[]}",
+		  S3_ERR_INVALID_POLICY, NULL, 0, 0 },
 		{ "{\"conditions\":[]}", S3_ERR_INVALID_POLICY, NULL, 0, 0 },
 		{ "[]", S3_ERR_INVALID_POLICY, NULL, 0, 0 },
 		{ "{\"expiration\":\"2013-05-25T00:00:00Z\",\"conditions\":[[\"content-length-range\","
@@ -234,6 +239,55 @@ static void policies(void **state)
 	char msg[64];
 	assert_int_equal(s3_policy_check("%%%", 3, f, "b", NOW, &lim, msg, sizeof(msg)),
 			 S3_ERR_INVALID_POLICY);
+	free(f);
+}
+
+/* libjansson reads the document: a key named twice is refused, numbers
+ * compare as their text (an integer exactly, a fraction as its shortest
+ * text), and only non-negative integers bound content-length-range. */
+static void policy_json(void **state)
+{
+	static const char *const kv[] = { "key", "k", "x-amz-meta-i", "42", "x-amz-meta-f", "0.1",
+					  NULL };
+	static const struct {
+		const char *conds;
+		enum s3_err want;
+	} cases[] = {
+		{ "{\"key\":\"k\",\"x-amz-meta-i\":42,\"x-amz-meta-f\":0.1}", S3_ERR_OK },
+		{ "[\"eq\",\"$x-amz-meta-i\",42],[\"eq\",\"$x-amz-meta-f\",1e-1],"
+		  "{\"key\":\"k\"}", S3_ERR_OK },
+		{ "{\"key\":\"k\",\"x-amz-meta-i\":42,\"x-amz-meta-f\":0.10000001}",
+		  S3_ERR_POLICY_CONDITION },
+		{ "{\"key\":\"k\",\"key\":\"k\"}", S3_ERR_INVALID_POLICY },
+		{ "{\"key\":\"k\",\"x-amz-meta-i\":true}", S3_ERR_INVALID_POLICY },
+		{ "{\"key\":\"k\",\"x-amz-meta-i\":null}", S3_ERR_INVALID_POLICY },
+		{ "{}", S3_ERR_INVALID_POLICY },
+		{ "[\"content-length-range\",0,1.5]", S3_ERR_INVALID_POLICY },
+		{ "[\"content-length-range\",\"0\",\"5\"]", S3_ERR_INVALID_POLICY },
+		{ "[\"content-length-range\",0,5,6]", S3_ERR_INVALID_POLICY },
+		{ "[\"eq\",\"key\",\"k\"]", S3_ERR_INVALID_POLICY },
+	};
+	char store[4096], doc[512], msg[256];
+	struct src s;
+	struct s3_form *f = form_of(kv, &s, store, sizeof(store));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(doc, sizeof(doc), "{\"expiration\":\"2013-05-25T00:00:00Z\","
+			 "\"conditions\":[%s]}", cases[i].conds);
+		char *p = b64(doc);
+		struct s3_policy_limits lim;
+		enum s3_err e = s3_policy_check(p, strlen(p), f, "b", NOW, &lim, msg, sizeof(msg));
+		if (e != cases[i].want)
+			fail_msg("case %zu: %s, want %s (%s)", i, s3_err_code(e),
+				 s3_err_code(cases[i].want), msg);
+		free(p);
+	}
+	/* the same member twice at the top */
+	char *p = b64("{\"expiration\":\"2013-05-25T00:00:00Z\",\"conditions\":[],"
+		      "\"conditions\":[]}");
+	struct s3_policy_limits lim;
+	assert_int_equal(s3_policy_check(p, strlen(p), f, "b", NOW, &lim, msg, sizeof(msg)),
+			 S3_ERR_INVALID_POLICY);
+	free(p);
 	free(f);
 }
 
@@ -331,6 +385,7 @@ int main(void)
 		cmocka_unit_test(pre_data_cap),
 		cmocka_unit_test(boundaries),
 		cmocka_unit_test(policies),
+		cmocka_unit_test(policy_json),
 		cmocka_unit_test(signatures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
