@@ -491,17 +491,15 @@ static enum s3_err sigv4_header_check(const struct s3_auth_req *req, const char 
 	v.amz_date[16] = '\0';
 	if (memcmp(v.date8, v.amz_date, 8))
 		return S3_ERR_AUTH_MALFORMED;
+	/* Required, as S3 requires it: without it the signature covers no
+	 * body at all (curl before 8 signs the hash of an empty payload
+	 * whatever it uploads), so a captured request could be replayed
+	 * with any body. Presigned URLs are UNSIGNED-PAYLOAD by definition. */
 	v.payload_hash = hdr_get(req, "x-amz-content-sha256");
-	if (!v.payload_hash) {
-		/* S3 requires the header, but curl before 8 (--aws-sigv4, as
-		 * Debian 12 ships it) omits it and signs the hash of an empty
-		 * payload whatever it uploads. Accept that signature and treat
-		 * the body as unsigned, exactly like UNSIGNED-PAYLOAD. */
-		v.payload_hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-		out->payload = S3_PAYLOAD_UNSIGNED;
-	} else if ((e = payload_parse(v.payload_hash, out))) {
+	if (!v.payload_hash)
+		return S3_ERR_MISSING_CONTENT_SHA256;
+	if ((e = payload_parse(v.payload_hash, out)))
 		return e;
-	}
 	if (req->now - v.when > MAX_SKEW || v.when - req->now > MAX_SKEW)
 		return S3_ERR_TIME_SKEWED;
 	return sigv4_verify(req, q, &v, secret_fn, arg, out);

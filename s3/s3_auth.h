@@ -30,8 +30,13 @@
  * SHA-256 (the body must hash to it: XAmzContentSHA256Mismatch otherwise),
  * STREAMING-AWS4-HMAC-SHA256-PAYLOAD (aws-chunked with chunk signatures),
  * STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-UNSIGNED-PAYLOAD-TRAILER.
- * A SigV4 header request without x-amz-content-sha256 gets
- * MissingSecurityHeader... except presigned URLs, which are UNSIGNED-PAYLOAD.
+ * A SigV4 header request must send x-amz-content-sha256 (400 InvalidRequest
+ * "Missing required header for this request: x-amz-content-sha256", as S3
+ * answers): without it the signature would cover no body, and a captured
+ * empty-body PUT could be replayed with any body. Presigned SigV4 URLs are
+ * UNSIGNED-PAYLOAD and need no header. SigV2 never signs the body (only
+ * Content-MD5, when sent); a SigV2 request with x-amz-content-sha256 has
+ * its body checked against it.
  *
  * SigV4 canonical request traps, handled here:
  *  - canonical URI: the path is percent-decoded, then each byte re-encoded
@@ -126,13 +131,14 @@ struct s3_auth {
  * Authenticates req. On success returns S3_ERR_OK and fills *out. Errors:
  * ACCESS_DENIED (no credentials in SigV4 mode), INVALID_ACCESS_KEY,
  * SIGNATURE_MISMATCH, TIME_SKEWED, EXPIRED_REQUEST, AUTH_MALFORMED,
- * AUTH_QUERY_MALFORMED, MISSING_SECURITY_HEADER, INVALID_ARGUMENT (bad
+ * AUTH_QUERY_MALFORMED, MISSING_CONTENT_SHA256, INVALID_ARGUMENT (bad
  * x-amz-content-sha256 value), checked in this order:
  *  - SigV4 header: AUTH_MALFORMED (header syntax, credential scope, the
  *    scope date differing from the request date, a SignedHeaders without
  *    "host" or naming a header the request lacks); ACCESS_DENIED (no valid
- *    x-amz-date or Date); MISSING_SECURITY_HEADER / INVALID_ARGUMENT
- *    (x-amz-content-sha256); TIME_SKEWED; INVALID_ACCESS_KEY; ACCESS_DENIED
+ *    x-amz-date or Date); MISSING_CONTENT_SHA256 (no x-amz-content-sha256)
+ *    / INVALID_ARGUMENT (a value that is neither a hex SHA-256 nor one of
+ *    the modes above); TIME_SKEWED; INVALID_ACCESS_KEY; ACCESS_DENIED
  *    (an x-amz-* header other than x-amz-content-sha256 present but not
  *    signed, as S3 does); SIGNATURE_MISMATCH.
  *  - Presigned: the same with AUTH_QUERY_MALFORMED for the syntax errors

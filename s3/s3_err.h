@@ -17,7 +17,7 @@
 	X(EXPIRED_REQUEST, 403, "AccessDenied", "Request has expired") \
 	X(AUTH_MALFORMED, 400, "AuthorizationHeaderMalformed", "The authorization header is malformed.") \
 	X(AUTH_QUERY_MALFORMED, 400, "AuthorizationQueryParametersError", "The authorization query parameters are malformed.") \
-	X(MISSING_SECURITY_HEADER, 400, "MissingSecurityHeader", "Your request is missing a required header.") \
+	X(MISSING_CONTENT_SHA256, 400, "InvalidRequest", "Missing required header for this request: x-amz-content-sha256") \
 	X(SHA256_MISMATCH, 400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.") \
 	X(INVALID_DIGEST, 400, "InvalidDigest", "The Content-MD5 you specified was invalid.") \
 	X(BAD_DIGEST, 400, "BadDigest", "The Content-MD5 you specified did not match what we received.") \

@@ -226,3 +226,43 @@ def test_payload_hash_mismatch(sigv4_daemon, bucket):
     assert r.status in (400, 403), (r.status, body)
     assert b"XAmzContentSHA256Mismatch" in body or b"SignatureDoesNotMatch" in body, body
     assert not os.path.exists(os.path.join(sigv4_daemon.ufs, bucket, "tampered"))
+
+
+def test_sigv4_header_needs_content_sha256(sigv4_daemon, bucket):
+    """A header-signed SigV4 request without x-amz-content-sha256 covers no
+    body: an empty-body PUT captured on the wire could be replayed with any
+    body. S3 refuses it (400 InvalidRequest); so do we, the replay included."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    import http.client
+    ak, sk = sigv4_daemon.keys("alice")
+    path = "/%s/replayed" % bucket
+    req = AWSRequest(method="PUT", url="http://127.0.0.1:%d%s" % (sigv4_daemon.port, path),
+                     data=b"")
+    # SigV4Auth (not S3SigV4Auth): signs the empty payload's hash, sends no header
+    SigV4Auth(Credentials(ak, sk), "s3", "us-east-1").add_auth(req)
+    headers = dict(req.headers.items())
+    assert not any(k.lower() == "x-amz-content-sha256" for k in headers)
+    for body in (b"", b"a body the signer never saw"):
+        conn = http.client.HTTPConnection("127.0.0.1", sigv4_daemon.port, timeout=30)
+        conn.request("PUT", path, body=body, headers=headers)
+        r = conn.getresponse()
+        data = r.read()
+        conn.close()
+        assert r.status == 400, (r.status, data)
+        assert b"<Code>InvalidRequest</Code>" in data, data
+        assert (b"<Message>Missing required header for this request: "
+                b"x-amz-content-sha256</Message>") in data, data
+        assert not os.path.exists(os.path.join(sigv4_daemon.ufs, bucket, "replayed"))
+    # presigned URLs are UNSIGNED-PAYLOAD and need no header
+    url = sigv4_daemon.boto3("alice").generate_presigned_url(
+        "put_object", Params={"Bucket": bucket, "Key": "presigned"}, ExpiresIn=60)
+    conn = http.client.HTTPConnection("127.0.0.1", sigv4_daemon.port, timeout=30)
+    conn.request("PUT", url[url.index("/", 8):], body=b"presigned body")
+    r = conn.getresponse()
+    assert r.status == 200, (r.status, r.read())
+    r.read()
+    conn.close()
+    with open(os.path.join(sigv4_daemon.ufs, bucket, "presigned"), "rb") as f:
+        assert f.read() == b"presigned body"

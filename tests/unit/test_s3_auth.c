@@ -339,12 +339,18 @@ static const struct tcase refusals[] = {
 		 S3_ERR_AUTH_MALFORMED),
 
 	/* headers around the signature */
-	/* Absent but signed: the canonical request cannot be rebuilt. (Absent
-	 * and unsigned is curl < 8's --aws-sigv4, accepted as unsigned.) */
-	{ .name = "no x-amz-content-sha256", .path = "/test.txt",
+	/* x-amz-content-sha256 is required (S3's InvalidRequest), signed
+	 * or not: without it nothing would tie the body to the signature. */
+	{ .name = "no x-amz-content-sha256, though signed", .path = "/test.txt",
 	  .hdrs = { { "Host", HOST }, { "Range", "bytes=0-9" }, { "x-amz-date", DATE },
 		    { "Authorization", AUTH_GET } },
-	  .now = T0, .want = S3_ERR_AUTH_MALFORMED },
+	  .now = T0, .want = S3_ERR_MISSING_CONTENT_SHA256 },
+	/* curl < 8's --aws-sigv4: host;x-amz-date signed, the canonical
+	 * request ending in the empty payload's hash whatever it uploads. */
+	{ .name = "no x-amz-content-sha256 (curl 7's signer)", .method = "PUT", .path = "/test.txt",
+	  .hdrs = { { "Host", HOST }, { "x-amz-date", DATE },
+		    { "Authorization", V4(CRED, "host;x-amz-date", SIG_GET) } },
+	  .now = T0, .want = S3_ERR_MISSING_CONTENT_SHA256 },
 	{ .name = "bad x-amz-content-sha256", .path = "/test.txt",
 	  .hdrs = { { "Host", HOST }, { "Range", "bytes=0-9" }, { "x-amz-date", DATE },
 		    { "x-amz-content-sha256", "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD" },
@@ -542,6 +548,47 @@ static void test_handsigned(void **state)
 	}
 }
 
+/*
+ * curl before 8 (--aws-sigv4) signs host;x-amz-date and the empty
+ * payload's hash, sends no x-amz-content-sha256, and uploads any body: a
+ * valid signature that covers no body. Refused, so such a request cannot
+ * be replayed with another body; with the header added it verifies.
+ */
+static void test_payload_hash_required(void **state)
+{
+	static const char canon_bare[] =
+		"PUT\n/test.txt\n\nhost:" HOST "\nx-amz-date:" DATE "\n\n"
+		"host;x-amz-date\n" EMPTY_SHA;
+	static const char canon_hdr[] =
+		"PUT\n/test.txt\n\nhost:" HOST "\nx-amz-content-sha256:UNSIGNED-PAYLOAD\n"
+		"x-amz-date:" DATE "\n\nhost;x-amz-content-sha256;x-amz-date\nUNSIGNED-PAYLOAD";
+	char sig[65], authz[512];
+	struct s3_hdr hdrs[4] = { { "Host", HOST }, { "x-amz-date", DATE },
+				  { "Authorization", authz },
+				  { "x-amz-content-sha256", "UNSIGNED-PAYLOAD" } };
+	struct s3_auth_req req = { .method = "PUT", .path = "/test.txt", .hdrs = hdrs,
+				   .nhdrs = 3, .now = T0 };
+	struct s3_auth out;
+
+	hand_sign(canon_bare, DATE, "ap-south-1", sig);
+	snprintf(authz, sizeof(authz), "AWS4-HMAC-SHA256 Credential=" AK
+		 "/20130524/ap-south-1/s3/aws4_request, SignedHeaders=host;x-amz-date, "
+		 "Signature=%s", sig);
+	assert_int_equal(s3_auth_check(S3_AUTH_SIGV4, &req, lookup, (void *)good, &out),
+			 S3_ERR_MISSING_CONTENT_SHA256);
+	assert_int_equal(s3_err_status(S3_ERR_MISSING_CONTENT_SHA256), 400);
+	assert_string_equal(s3_err_code(S3_ERR_MISSING_CONTENT_SHA256), "InvalidRequest");
+
+	hand_sign(canon_hdr, DATE, "ap-south-1", sig);
+	snprintf(authz, sizeof(authz), "AWS4-HMAC-SHA256 Credential=" AK
+		 "/20130524/ap-south-1/s3/aws4_request, "
+		 "SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=%s", sig);
+	req.nhdrs = 4;
+	assert_int_equal(s3_auth_check(S3_AUTH_SIGV4, &req, lookup, (void *)good, &out),
+			 S3_ERR_OK);
+	assert_int_equal(out.payload, S3_PAYLOAD_UNSIGNED);
+}
+
 /* ---- simple mode ---------------------------------------------------- */
 
 #define U64 "u123456789012345678901234567890123456789012345678901234567890123"
@@ -615,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_example_fields),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_handsigned),
+		cmocka_unit_test(test_payload_hash_required),
 		cmocka_unit_test(test_simple),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
