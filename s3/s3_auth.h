@@ -23,7 +23,10 @@
  *  - S3_AUTH_SIMPLE: Alluxio's trusted-network mode. The user is the access
  *    key in "Authorization: AWS <user>:<anything>" or in a V4 credential
  *    scope; nothing is verified. A request with no Authorization is anonymous
- *    (the caller substitutes the daemon's user).
+ *    (the caller substitutes the daemon's user), and so is one naming an
+ *    empty access key in SigV2 form ("AWS :<sig>", AWSAccessKeyId=), which
+ *    is what boto 2 sends with aws_access_key_id='' (Alluxio's example).
+ *    In S3_AUTH_SIGV4 an empty access key stays an error.
  *
  * The payload mode comes from x-amz-content-sha256 in both modes, because an
  * aws-chunked body must be decoded either way: UNSIGNED-PAYLOAD, a hex
@@ -158,8 +161,9 @@ struct s3_auth {
  *    INVALID_ACCESS_KEY; SIGNATURE_MISMATCH (also for a signature that is
  *    not base64 of 20 bytes). Unsigned payload.
  *  - Simple mode: AUTH_MALFORMED for an unparsable Authorization or a user
- *    name that is empty, over 64 bytes or not printable ASCII without '/'
- *    and ':'; INVALID_ARGUMENT for a bad x-amz-content-sha256.
+ *    name that is over 64 bytes, not printable ASCII without '/' and ':',
+ *    or empty in a V4 credential (an empty SigV2 access key is anonymous);
+ *    INVALID_ARGUMENT for a bad x-amz-content-sha256.
  * On error *out is zeroed, so no half-filled signing key escapes.
  */
 enum s3_err s3_auth_check(enum s3_auth_mode mode, const struct s3_auth_req *req,

@@ -710,6 +710,10 @@ enum s3_err s3_form_auth(enum s3_auth_mode mode, const struct s3_form *f,
 		    credential_split(cred->value, ak, date8, region))
 			return S3_ERR_INVALID_ARGUMENT;
 	} else if (v2ak) {
+		if (!v2ak->value[0] && mode == S3_AUTH_SIMPLE) {
+			*anonymous = 1; /* no user named: as s3_auth_check does */
+			return S3_ERR_OK;
+		}
 		if (!v2ak->value[0] || v2ak->value_len > 128)
 			return S3_ERR_INVALID_ARGUMENT;
 		memcpy(ak, v2ak->value, v2ak->value_len + 1);

@@ -603,7 +603,10 @@ static const struct tcase simple[] = {
 	SIMPLE("V4 credential", V4("bob/" SCOPE, SH_GET, SIG_GET), S3_ERR_OK, "bob"),
 	SIMPLE("64-byte user", "AWS " U64 ":x", S3_ERR_OK, U64),
 	SIMPLE("65-byte user", "AWS " U64 "4:x", S3_ERR_AUTH_MALFORMED, NULL),
-	SIMPLE("empty user", "AWS :x", S3_ERR_AUTH_MALFORMED, NULL),
+	/* boto 2 with aws_access_key_id='' (Alluxio's example): the daemon's user */
+	SIMPLE("empty user", "AWS :x", S3_ERR_OK, ""),
+	SIMPLE("empty user, no signature", "AWS :", S3_ERR_OK, ""),
+	SIMPLE("empty V4 access key", V4("/" SCOPE, SH_GET, SIG_GET), S3_ERR_AUTH_MALFORMED, NULL),
 	SIMPLE("user with a space", "AWS a b:x", S3_ERR_AUTH_MALFORMED, NULL),
 	SIMPLE("unknown scheme", "Bearer token", S3_ERR_AUTH_MALFORMED, NULL),
 	SIMPLE("malformed V4", "AWS4-HMAC-SHA256 Credential=bob", S3_ERR_AUTH_MALFORMED, NULL),
@@ -613,6 +616,8 @@ static const struct tcase simple[] = {
 	  .want = S3_ERR_OK, .user = "carol", .presigned = 1 },
 	{ .name = "presigned V2", .query = "AWSAccessKeyId=dave&Signature=x&Expires=1",
 	  .want = S3_ERR_OK, .user = "dave", .presigned = 1 },
+	{ .name = "empty presigned V2 key", .query = "AWSAccessKeyId=&Signature=x&Expires=1",
+	  .want = S3_ERR_OK, .user = "", .presigned = 1 },
 	{ .name = "header wins over query", .query = "AWSAccessKeyId=dave&Signature=x",
 	  .hdrs = { { "Authorization", "AWS erin:" } }, .want = S3_ERR_OK, .user = "erin" },
 	{ .name = "hex payload", .hdrs = { { "Authorization", "AWS u:" },
@@ -637,6 +642,15 @@ static const struct tcase simple[] = {
 	  .hdrs = { { "Host", HOST } }, .want = S3_ERR_AUTH_MALFORMED },
 };
 
+static const struct tcase *simple_case(const char *name)
+{
+	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
+		if (!strcmp(simple[i].name, name))
+			return &simple[i];
+	fail_msg("no simple case '%s'", name);
+	return NULL;
+}
+
 static void test_simple(void **state)
 {
 	struct s3_auth out;
@@ -644,14 +658,26 @@ static void test_simple(void **state)
 	check_cases(S3_AUTH_SIMPLE, simple, sizeof(simple) / sizeof(simple[0]));
 
 	/* nothing verified, no chunk verification, anonymous flagged */
-	assert_int_equal(run(S3_AUTH_SIMPLE, &simple[3], &out), S3_ERR_OK);
+	assert_int_equal(run(S3_AUTH_SIMPLE, simple_case("V4 credential"), &out), S3_ERR_OK);
 	assert_string_equal(out.access_key, "bob");
 	assert_int_equal(out.anonymous, 0);
-	assert_int_equal(run(S3_AUTH_SIMPLE, &simple[10], &out), S3_ERR_OK);
+	assert_int_equal(run(S3_AUTH_SIMPLE, simple_case("anonymous"), &out), S3_ERR_OK);
 	assert_int_equal(out.anonymous, 1);
 	assert_string_equal(out.access_key, "");
-	assert_int_equal(run(S3_AUTH_SIMPLE, &simple[15], &out), S3_ERR_OK);
+	/* an empty SigV2 access key is no user named: anonymous too */
+	assert_int_equal(run(S3_AUTH_SIMPLE, simple_case("empty user"), &out), S3_ERR_OK);
+	assert_int_equal(out.anonymous, 1);
+	assert_string_equal(out.access_key, "");
+	assert_int_equal(run(S3_AUTH_SIMPLE, simple_case("empty presigned V2 key"), &out),
+			 S3_ERR_OK);
+	assert_int_equal(out.anonymous, 1);
+	assert_int_equal(out.presigned, 1);
+	assert_int_equal(run(S3_AUTH_SIMPLE, simple_case("signed streaming payload"), &out),
+			 S3_ERR_OK);
 	assert_int_equal(out.verify_chunks, 0);
+	/* and in SigV4 mode an empty access key stays an error */
+	assert_int_equal(run(S3_AUTH_SIGV4, simple_case("empty user"), &out),
+			 S3_ERR_AUTH_V2_MALFORMED);
 }
 
 int main(void)

@@ -316,6 +316,17 @@ static void signatures(void **state)
 			 S3_ERR_OK);
 	assert_int_equal(anon, 1);
 	free(f);
+
+	/* An empty AWSAccessKeyId: no user named (simple), no credential (sigv4). */
+	const char *empty[] = { "key", "k", "AWSAccessKeyId", "", "policy", "cG9saWN5",
+				"signature", sig, NULL };
+	f = form_of(empty, &s, store, sizeof(store));
+	assert_int_equal(s3_form_auth(S3_AUTH_SIMPLE, f, secret_of, NULL, user, sizeof(user), &anon),
+			 S3_ERR_OK);
+	assert_int_equal(anon, 1);
+	assert_int_equal(s3_form_auth(S3_AUTH_SIGV4, f, secret_of, NULL, user, sizeof(user), &anon),
+			 S3_ERR_INVALID_ARGUMENT);
+	free(f);
 }
 
 int main(void)
