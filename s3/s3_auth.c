@@ -18,7 +18,6 @@
 #define SIGV4_ALGO "AWS4-HMAC-SHA256"
 #define SIGV4_TERMINATOR "aws4_request"
 #define MAX_SKEW 900            /* seconds: S3's 15 minutes */
-#define PRESIGN_EXPIRES_MAX 604800
 #define REGION_MAX 64
 #define USER_MAX 64
 #define SIGNED_HEADERS_MAX 64   /* civetweb's MG_MAX_HEADERS */
@@ -528,7 +527,7 @@ static enum s3_err sigv4_query_check(const struct s3_auth_req *req, const struct
 		return S3_ERR_AUTH_QUERY_MALFORMED;
 	for (const char *p = expires->value; *p; p++)
 		secs = secs * 10 + (*p - '0');
-	if (secs < 1 || secs > PRESIGN_EXPIRES_MAX)
+	if (secs < 1 || secs > S3_PRESIGN_MAX)
 		return S3_ERR_AUTH_QUERY_MALFORMED;
 	memcpy(v.amz_date, date->value, 17);
 	v.signed_headers = sh->value;
@@ -799,6 +798,10 @@ static enum s3_err sigv2_query_check(const struct s3_auth_req *req, const struct
 		return S3_ERR_INVALID_ACCESS_KEY;
 	if (req->now > when)
 		return S3_ERR_EXPIRED_REQUEST;
+	/* V2 signs an absolute expiry with no bound of its own: a leaked URL
+	 * would work for years. SigV4's week (X-Amz-Expires) applies. */
+	if (when - req->now > S3_PRESIGN_MAX)
+		return S3_ERR_PRESIGN_V2_TOO_LONG;
 	out->payload = S3_PAYLOAD_UNSIGNED;
 	out->presigned = 1;
 	return sigv2_verify(req, q, ak->value,

@@ -19,7 +19,8 @@
  *    path_decoded), then the V2 sub-resources (acl, delete, location,
  *    partNumber, tagging, uploadId, uploads, versionId, response-*...)
  *    sorted by name with decoded values. Date or x-amz-date must be within
- *    15 minutes; a presigned URL is good until Expires (epoch seconds).
+ *    15 minutes; a presigned URL is good until Expires (epoch seconds),
+ *    which must be at most S3_PRESIGN_MAX (7 days) ahead of now.
  *  - S3_AUTH_SIMPLE: Alluxio's trusted-network mode. The user is the access
  *    key in "Authorization: AWS <user>:<anything>" or in a V4 credential
  *    scope; nothing is verified. A request with no Authorization is anonymous
@@ -95,6 +96,11 @@ struct s3_auth_req {
 	const char *v2_path;
 };
 
+/* The longest a signed request may stay valid from now, in seconds: SigV4's
+ * X-Amz-Expires bound (a week), applied to SigV2's Expires and to a POST
+ * policy's expiration too. */
+#define S3_PRESIGN_MAX 604800
+
 /* Secrets longer than this are truncated by s3_auth_check (and by
  * s3_sigv4_signing_key): the credentials loader should refuse them. */
 #define S3_SECRET_MAX 256
@@ -158,6 +164,7 @@ struct s3_auth {
  *    x-amz-content-sha256 gives a hash.
  *  - SigV2 presigned: AUTH_V2_QUERY_MALFORMED (a parameter missing);
  *    ACCESS_DENIED (Expires not a number); EXPIRED_REQUEST;
+ *    PRESIGN_V2_TOO_LONG (Expires more than S3_PRESIGN_MAX ahead);
  *    INVALID_ACCESS_KEY; SIGNATURE_MISMATCH (also for a signature that is
  *    not base64 of 20 bytes). Unsigned payload.
  *  - Simple mode: AUTH_MALFORMED for an unparsable Authorization or a user

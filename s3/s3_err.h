@@ -74,6 +74,7 @@
 	X(COPY_RANGE_INVALID, 400, "InvalidArgument", "Range specified is not valid for source object") \
 	X(INVALID_VERSION_ID, 400, "InvalidArgument", "Invalid version id specified") \
 	X(AUTH_V2_MALFORMED, 400, "InvalidArgument", "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature") \
+	X(PRESIGN_V2_TOO_LONG, 403, "AccessDenied", "Signature Version 2 query-string authentication: Expires must be at most 604800 seconds (7 days) after the request is received.") \
 	X(AUTH_V2_QUERY_MALFORMED, 403, "AccessDenied", "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters") \
 	X(NO_SUCH_VERSION, 404, "NoSuchVersion", "The specified version does not exist.") \
 	X(MAX_MESSAGE_LENGTH, 400, "MaxMessageLengthExceeded", "Your request was too big.") \
@@ -85,6 +86,7 @@
 	X(POST_NOT_FORM, 412, "PreconditionFailed", "Bucket POST must be of the enclosure-type multipart/form-data") \
 	X(INVALID_POLICY, 400, "InvalidPolicyDocument", "Invalid Policy: the policy is not base64 of a JSON document with an expiration and conditions S3 knows.") \
 	X(POLICY_EXPIRED, 403, "AccessDenied", "Invalid according to Policy: Policy expired.") \
+	X(POLICY_EXPIRATION_TOO_LONG, 403, "AccessDenied", "Invalid according to Policy: Policy expiration must be at most 604800 seconds (7 days) after the request is received.") \
 	X(POLICY_CONDITION, 403, "AccessDenied", "Invalid according to Policy: Policy Condition failed") \
 	X(POLICY_EXTRA_FIELDS, 403, "AccessDenied", "Invalid according to Policy: Extra input fields") \
 	X(INVALID_ARGUMENT, 400, "InvalidArgument", "Invalid Argument") \

@@ -624,6 +624,12 @@ enum s3_err s3_policy_check(const char *policy_b64, size_t len, const struct s3_
 		e = S3_ERR_POLICY_EXPIRED;
 		goto out;
 	}
+	/* A signed policy is a bearer credential for uploads: bounded like a
+	 * presigned URL (S3_PRESIGN_MAX), not by whatever date it names. */
+	if (exp - now > S3_PRESIGN_MAX) {
+		e = S3_ERR_POLICY_EXPIRATION_TOO_LONG;
+		goto out;
+	}
 	for (const struct json *c = conds->child; c; c = c->next)
 		if ((e = condition(c, f, bucket, covered, lim, msg, msgsize)))
 			goto out;

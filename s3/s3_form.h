@@ -19,7 +19,8 @@
  *
  * Policy rules (AWS "Creating a POST policy"): the policy is base64 of a
  * JSON object with "expiration" (ISO 8601, UTC; now at or after it is
- * "Policy expired.") and "conditions", an array of
+ * "Policy expired.", more than S3_PRESIGN_MAX (7 days) after now is
+ * POLICY_EXPIRATION_TOO_LONG) and "conditions", an array of
  *   {"field": "value"}                  exact match (one member or more),
  *   ["eq", "$field", "value"]           exact match,
  *   ["starts-with", "$field", "prefix"] prefix ("" matches anything;

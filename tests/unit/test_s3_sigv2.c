@@ -278,6 +278,17 @@ static const struct tcase refusals[] = {
 	PRESIGN("presigned, another key", "/johnsmith/photos/kitten.jpg",
 		PQ("1175139620", "NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D"), T_GET,
 		S3_ERR_SIGNATURE_MISMATCH),
+	/* Expires at most a week (S3_PRESIGN_MAX) ahead, as SigV4's X-Amz-Expires:
+	 * checked before the key or signature, so any signature will do. */
+	{ .name = "presigned, Expires a week ahead", .path = "/johnsmith/photos/puppy.jpg",
+	  .query = PQ("1175139620", "NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D"),
+	  .hdrs = { { "Host", "s3.amazonaws.com" } }, .now = 1175139620 - 604800, .presigned = 1,
+	  .want = S3_ERR_OK },
+	PRESIGN("presigned, Expires a week and a second ahead", "/johnsmith/photos/puppy.jpg",
+		PQ("1175139620", "NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D"), 1175139620 - 604801,
+		S3_ERR_PRESIGN_V2_TOO_LONG),
+	PRESIGN("presigned, Expires in 2100", "/johnsmith/photos/puppy.jpg",
+		PQ("4102444800", "AAAAAAAAAAAAAAAAAAAAAAAAAAA%3D"), T_GET, S3_ERR_PRESIGN_V2_TOO_LONG),
 	PRESIGN("presigned, Expires not a number", "/johnsmith/photos/puppy.jpg",
 		PQ("soon", "NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D"), T_GET, S3_ERR_ACCESS_DENIED),
 	PRESIGN("presigned, no Expires", "/johnsmith/photos/puppy.jpg",
