@@ -932,6 +932,10 @@ enum s3_err s3_auth_check(enum s3_auth_mode mode, const struct s3_auth_req *req,
 		e = sigv4_query_check(req, &q, secret_fn, arg, out);
 		break;
 	case AUTH_V2_HEADER:
+		if (req->v4_only) {
+			e = S3_ERR_SIGV2_NOT_SUPPORTED;
+			break;
+		}
 		if (query_kind(&q) != AUTH_NONE) {
 			e = S3_ERR_INVALID_ARGUMENT; /* one mechanism only */
 			break;
@@ -939,6 +943,10 @@ enum s3_err s3_auth_check(enum s3_auth_mode mode, const struct s3_auth_req *req,
 		e = sigv2_header_check(req, authz, &q, secret_fn, arg, out);
 		break;
 	case AUTH_V2_QUERY:
+		if (req->v4_only) {
+			e = S3_ERR_SIGV2_NOT_SUPPORTED;
+			break;
+		}
 		e = sigv2_query_check(req, &q, secret_fn, arg, out);
 		break;
 	case AUTH_UNKNOWN:

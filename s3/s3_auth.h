@@ -94,6 +94,11 @@ struct s3_auth_req {
 	 * "/bucket" + path, the path being the key), or NULL. SigV4 always
 	 * signs path, as sent. */
 	const char *v2_path;
+	/* 1 refuses SigV2 (header and presigned) in S3_AUTH_SIGV4 with
+	 * SIGV2_NOT_SUPPORTED: for requests whose arguments are in the query
+	 * (the admin API), which V2 leaves unsigned but for its sub-resources,
+	 * so a captured request could be replayed with other arguments. */
+	int v4_only;
 };
 
 /* The longest a signed request may stay valid from now, in seconds: SigV4's
@@ -154,6 +159,8 @@ struct s3_auth {
  *    (and X-Amz-Expires outside 1..604800); X-Amz-Date more than 15 minutes
  *    ahead of now is TIME_SKEWED, now past X-Amz-Date + X-Amz-Expires is
  *    EXPIRED_REQUEST. Its payload is UNSIGNED-PAYLOAD.
+ *  - SigV2 (either form) with req->v4_only: SIGV2_NOT_SUPPORTED, before
+ *    anything else is looked at.
  *  - Both an Authorization header and query credentials, an unknown
  *    Authorization scheme or an unparsable query: INVALID_ARGUMENT (S3:
  *    "Only one auth mechanism allowed", "Unsupported Authorization Type").

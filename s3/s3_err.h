@@ -73,6 +73,7 @@
 	X(COPY_RANGE_MALFORMED, 400, "InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy") \
 	X(COPY_RANGE_INVALID, 400, "InvalidArgument", "Range specified is not valid for source object") \
 	X(INVALID_VERSION_ID, 400, "InvalidArgument", "Invalid version id specified") \
+	X(SIGV2_NOT_SUPPORTED, 400, "InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256. (Signature Version 2 does not sign the query, which carries this request's arguments.)") \
 	X(AUTH_V2_MALFORMED, 400, "InvalidArgument", "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature") \
 	X(PRESIGN_V2_TOO_LONG, 403, "AccessDenied", "Signature Version 2 query-string authentication: Expires must be at most 604800 seconds (7 days) after the request is received.") \
 	X(AUTH_V2_QUERY_MALFORMED, 403, "AccessDenied", "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters") \

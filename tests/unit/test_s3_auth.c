@@ -587,6 +587,10 @@ static void test_payload_hash_required(void **state)
 	assert_int_equal(s3_auth_check(S3_AUTH_SIGV4, &req, lookup, (void *)good, &out),
 			 S3_ERR_OK);
 	assert_int_equal(out.payload, S3_PAYLOAD_UNSIGNED);
+	/* v4_only (the admin API's) refuses SigV2 only */
+	req.v4_only = 1;
+	assert_int_equal(s3_auth_check(S3_AUTH_SIGV4, &req, lookup, (void *)good, &out),
+			 S3_ERR_OK);
 }
 
 /* ---- simple mode ---------------------------------------------------- */
