@@ -7,6 +7,7 @@
 #include "src/admin.h"
 
 #include <civetweb.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +22,16 @@
 #include "src/metrics.h"
 
 #define PREFIX "/api/v1/"
-#define BODY_MAX (64 * 1024 * 1024) /* a list page of LIST_MAX long paths fits */
-#define LIST_DEFAULT 1000
-#define LIST_MAX 10000
+/* A list page is built whole before it is sent, so its size bounds what
+ * each request may make the daemon hold: any user could ask for pages of
+ * 10,000 entries (100 such requests at once took 845 MiB). LIST_MAX is
+ * what `atrium fs ls -R` pages by; a larger max is served as LIST_MAX
+ * entries with a cursor, so clients that page still see everything. An
+ * entry is at most ~13.4 KB of JSON (path and name of 1,092 and 1,024
+ * bytes, each byte escaped to 6 at worst, owner, group, fields), so a
+ * page of LIST_MAX fits BODY_MAX. */
+#define LIST_MAX 1000
+#define BODY_MAX (16 * 1024 * 1024)
 
 struct admin {
 	struct atr_core *core;
@@ -235,17 +243,18 @@ static int page_entry(void *arg, const struct atr_entry *e)
 
 static int h_list(struct admin_req *r)
 {
-	int status = 0, truncated = 0, max = LIST_DEFAULT;
+	int status = 0, truncated = 0, max = LIST_MAX;
 	const char *path = need(r, "path", &status);
 	if (!path)
 		return status;
 	const char *m = param(r, "max");
 	if (m) {
 		char *end;
+		errno = 0;
 		long v = strtol(m, &end, 10);
-		if (*end || end == m || v < 1 || v > LIST_MAX)
-			return error(r, 400, "InvalidArgument", "max must be 1..10000");
-		max = (int)v;
+		if (*end || end == m || v < 1 || errno)
+			return error(r, 400, "InvalidArgument", "max must be a positive integer");
+		max = v < LIST_MAX ? (int)v : LIST_MAX;
 	}
 	char *next = malloc(ATR_PATH_MAX + 1);
 	if (!next)

@@ -8,6 +8,7 @@
  *   GET  /api/v1/fs/stat?path=P          one entry
  *   GET  /api/v1/fs/list?path=P[&recursive=1][&start=CURSOR][&max=N]
  *                                        {"entries":[...],"truncated":b,"next":CURSOR}
+ *                                        at most min(N, 1000) entries a page
  *   POST /api/v1/fs/mkdir?path=P
  *   POST /api/v1/fs/rm?path=P[&recursive=1]
  *   POST /api/v1/fs/mv?src=P&dst=P

@@ -180,6 +180,41 @@ def test_ls_pages_and_json(sigv4_daemon, bucket_name):
     assert re.match(r"^\d\d-\d\d-\d{4} \d\d:\d\d:\d\d:\d{3}$", f["last_modified"])
 
 
+def test_list_pages_are_capped(sigv4_daemon, bucket_name):
+    """A list page is built whole in memory: any user asking for 10,000
+    entries gets at most 1,000 and a cursor; the CLI still pages through
+    everything, whatever page size it asks for."""
+    d = sigv4_daemon
+    d.boto3("alice").create_bucket(Bucket=bucket_name)
+    # Files made behind the daemon's back: metadata sync finds them (fast).
+    names = ["f%05d" % i for i in range(1203)]
+    for n in names:
+        with open(os.path.join(d.ufs, bucket_name, n), "wb") as f:
+            f.write(b"x")
+    path = "/api/v1/fs/list?recursive=1&max=10000&path=" + q("/" + bucket_name)
+    got, start, pages = [], None, 0
+    while True:
+        r = d.request("GET", path + ("&start=" + q(start) if start else ""), user="admin")
+        assert r.status == 200, r
+        page = json.loads(r.body)
+        pages += 1
+        assert len(page["entries"]) <= 1000, len(page["entries"])
+        got += [e["path"] for e in page["entries"]]
+        if not page["truncated"]:
+            assert page["next"] == ""
+            break
+        assert len(page["entries"]) == 1000 and page["next"], page["next"]
+        start = page["next"]
+    assert pages == 2
+    assert got == ["/%s/%s" % (bucket_name, n) for n in names]
+    r = d.request("GET", "/api/v1/fs/list?max=abc&path=%2F", user="alice")
+    assert r.status == 400 and json.loads(r.body)["error"] == "InvalidArgument"
+    for page_size in ("10000", "1000", "7"):
+        out = ok(cli(d, "fs", "ls", "-R", "/" + bucket_name, user="admin",
+                     env={"ATRIUM_LIST_PAGE": page_size}))
+        assert [r["path"] for r in ls_rows(out)] == got, page_size
+
+
 # -- cache ------------------------------------------------------------------
 
 def test_load_and_free_move_the_cache_column_and_report(sigv4_daemon, bucket_name):
