@@ -623,6 +623,90 @@ def test_metrics_refuse_unsigned_requests(sigv4_daemon, simple_daemon):
     assert simple_daemon.request("GET", "/api/v1/metrics").status == 200
 
 
+def bearer_get(daemon, path, token=None):
+    """GET with urllib, as Prometheus scrapes: (status, headers, body)."""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(daemon.url(path))
+    if token is not None:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+TOKEN = "s3cr3t-Prometheus-token_0123456789"
+
+
+def test_metrics_bearer_token(atriumd_factory, tmp_path):
+    """--metrics-token FILE: Prometheus's `authorization: credentials_file:`
+    sends `Authorization: Bearer <file content>`; the daemon reads the token
+    from a 0600 file (trimmed as Prometheus trims it) and accepts it for
+    metrics only. S3-signed scrapes still work; a wrong token is 401."""
+    tok = tmp_path / "metrics.token"
+    tok.write_text("\n  " + TOKEN + "  \n")
+    os.chmod(tok, 0o600)
+    d = atriumd_factory("sigv4", "metrics-token", args=("--metrics-token", str(tok)))
+    status, _, body = bearer_get(d, "/api/v1/metrics", TOKEN)
+    assert status == 200, body
+    assert "atrium_requests_total" in parse_prometheus(body.decode())[0]
+    for wrong in (TOKEN[:-1], TOKEN + "x", "", "x" * 5000, TOKEN.upper()):
+        status, headers, body = bearer_get(d, "/api/v1/metrics", wrong)
+        assert status == 401, (wrong, body)
+        assert json.loads(body)["error"] == "InvalidToken"
+        assert headers["WWW-Authenticate"].startswith("Bearer")
+    assert bearer_get(d, "/api/v1/metrics")[0] == 403              # unsigned
+    assert d.request("GET", "/api/v1/metrics", user="alice").status == 200  # S3 auth stays
+    # the token opens nothing else
+    for path in ("/api/v1/report", "/api/v1/fs/list?path=%2F"):
+        status, _, body = bearer_get(d, path, TOKEN)
+        assert status in (400, 403), (path, status, body)
+    # the token file must be private, non-empty, one token
+    import conftest
+    import s3util
+    for mode, text in ((0o644, TOKEN), (0o640, TOKEN), (0o600, ""), (0o600, "short"),
+                       (0o600, "two words-0123456789")):
+        bad = tmp_path / "bad.token"
+        bad.write_text(text)
+        os.chmod(bad, mode)
+        p = subprocess.run([conftest.ATRIUMD, "--data", str(tmp_path / "data"), "--port",
+                            str(s3util.free_port()), "--credentials", d.creds,
+                            "--metrics-token", str(bad)],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode != 0, (oct(mode), text)
+        assert str(bad) in p.stderr and "metrics-token" in p.stderr, p.stderr
+        assert TOKEN not in p.stderr and "words-0123" not in p.stderr  # never echoed
+
+
+def test_metrics_public(atriumd_factory, tmp_path):
+    d = atriumd_factory("sigv4", "metrics-public", args=("--metrics-public",))
+    status, _, body = bearer_get(d, "/api/v1/metrics")
+    assert status == 200 and "atrium_uptime_seconds" in parse_prometheus(body.decode())[0]
+    # only metrics: everything else still needs a signature
+    assert bearer_get(d, "/api/v1/report")[0] == 403
+    assert d.request("GET", "/api/v1/s3/").status == 403
+    # the config-file spelling, and the contradiction
+    import conftest
+    import s3util
+    tok = tmp_path / "t"
+    tok.write_text(TOKEN)
+    os.chmod(tok, 0o600)
+    cfg = tmp_path / "atriumd.conf"
+    cfg.write_text("metrics-public\nmetrics-token %s\n" % tok)
+    p = subprocess.run([conftest.ATRIUMD, "--data", str(tmp_path / "data"), "--port",
+                        str(s3util.free_port()), "--credentials", d.creds, "--config", str(cfg)],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0 and "--metrics-public" in p.stderr, p.stderr
+    cfg.write_text("metrics-public yes\n")
+    d2 = atriumd_factory("sigv4", "metrics-public-file", args=("--config", str(cfg)))
+    assert bearer_get(d2, "/api/v1/metrics")[0] == 200
+    cfg.write_text("metrics-public no\n")
+    d3 = atriumd_factory("sigv4", "metrics-public-no", args=("--config", str(cfg)))
+    assert bearer_get(d3, "/api/v1/metrics")[0] == 403
+
+
 # -- access log ----------------------------------------------------------------
 
 def test_access_log(atriumd_factory, tmp_path):
