@@ -90,6 +90,9 @@
 	X(POLICY_EXPIRATION_TOO_LONG, 403, "AccessDenied", "Invalid according to Policy: Policy expiration must be at most 604800 seconds (7 days) after the request is received.") \
 	X(POLICY_CONDITION, 403, "AccessDenied", "Invalid according to Policy: Policy Condition failed") \
 	X(POLICY_EXTRA_FIELDS, 403, "AccessDenied", "Invalid according to Policy: Extra input fields") \
+	X(SSE_NOT_IMPLEMENTED, 501, "NotImplemented", "Server-side encryption is not implemented: objects are stored unencrypted, so a request asking for encryption (x-amz-server-side-encryption*, SSE-C) is refused rather than stored in the clear.") \
+	X(OBJECT_LOCK_MISSING, 400, "InvalidRequest", "Bucket is missing ObjectLockConfiguration") \
+	X(OBJECT_LOCK_NOT_IMPLEMENTED, 501, "NotImplemented", "Object Lock is not implemented: a bucket cannot be created with it (x-amz-bucket-object-lock-enabled).") \
 	X(INVALID_ARGUMENT, 400, "InvalidArgument", "Invalid Argument") \
 	X(INVALID_REQUEST, 400, "InvalidRequest", "Invalid Request") \
 	X(NOT_IMPLEMENTED, 501, "NotImplemented", "A header or query you provided implies functionality that is not implemented.") \

@@ -92,6 +92,12 @@ int s3_secret_lookup(void *arg, const char *access_key, char *secret, size_t sec
 int s3_auth_headers(const struct mg_request_info *ri, struct s3_hdr *hdrs /* MG_MAX_HEADERS */);
 
 /* ---- request helpers (s3_router.c) ---- */
+/* A header or POST form field asking for server-side encryption or Object
+ * Lock, which Atrium does not do and must not ignore: the error to refuse
+ * the request with (SSE_NOT_IMPLEMENTED, OBJECT_LOCK_MISSING,
+ * OBJECT_LOCK_NOT_IMPLEMENTED), else OK. The dispatcher checks every
+ * request's headers, s3_post_object its form's fields. */
+enum s3_err s3_refused_field(const char *name, const char *value);
 const char *s3_header(const struct s3_req *r, const char *name);
 const char *s3_param(const struct s3_req *r, const char *name);
 int s3_has_param(const struct s3_req *r, const char *name);

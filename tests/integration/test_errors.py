@@ -266,3 +266,123 @@ def test_sigv4_header_needs_content_sha256(sigv4_daemon, bucket):
     conn.close()
     with open(os.path.join(sigv4_daemon.ufs, bucket, "presigned"), "rb") as f:
         assert f.read() == b"presigned body"
+
+
+# -- server-side encryption and Object Lock: refused, never ignored -----------
+
+SSE_C = {"x-amz-server-side-encryption-customer-algorithm": "AES256",
+         "x-amz-server-side-encryption-customer-key":
+             base64.b64encode(b"k" * 32).decode(),
+         "x-amz-server-side-encryption-customer-key-MD5":
+             base64.b64encode(hashlib.md5(b"k" * 32).digest()).decode()}
+SSE_C_COPY = {k.replace("x-amz-", "x-amz-copy-source-"): v for k, v in SSE_C.items()}
+NOT_IMPLEMENTED = (501, "NotImplemented")
+LOCK_MISSING = (400, "InvalidRequest")
+REFUSED_WRITES = [
+    ({"x-amz-server-side-encryption": "AES256"}, NOT_IMPLEMENTED),
+    ({"x-amz-server-side-encryption": "aws:kms"}, NOT_IMPLEMENTED),
+    ({"x-amz-server-side-encryption": "aws:kms:dsse"}, NOT_IMPLEMENTED),
+    ({"x-amz-server-side-encryption": "whatever"}, NOT_IMPLEMENTED),
+    ({"x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:k"}, NOT_IMPLEMENTED),
+    ({"x-amz-server-side-encryption-context": "e30="}, NOT_IMPLEMENTED),
+    ({"x-amz-server-side-encryption-bucket-key-enabled": "false"}, NOT_IMPLEMENTED),
+    (SSE_C, NOT_IMPLEMENTED),
+    ({"X-Amz-Server-Side-Encryption-Customer-Algorithm": "AES256"}, NOT_IMPLEMENTED),
+    ({"x-amz-object-lock-mode": "COMPLIANCE",
+      "x-amz-object-lock-retain-until-date": "2099-01-01T00:00:00Z"}, LOCK_MISSING),
+    ({"x-amz-object-lock-retain-until-date": "2099-01-01T00:00:00Z"}, LOCK_MISSING),
+    ({"x-amz-object-lock-legal-hold": "ON"}, LOCK_MISSING),
+]
+
+
+def _code(r):
+    return (r.status, r.error_code())
+
+
+@pytest.mark.parametrize("headers,want", REFUSED_WRITES,
+                         ids=[",".join(h)[:60] for h, _ in REFUSED_WRITES])
+def test_sse_and_object_lock_writes_refused(sigv4_daemon, alice, bucket, headers, want):
+    """Data a client asked to be encrypted or locked is never stored in the
+    clear and deletable: PutObject, CopyObject, CreateMultipartUpload and
+    UploadPart carrying SSE or Object Lock headers are refused, nothing is
+    written. Object Lock gets AWS's answer for a bucket without it."""
+    d = sigv4_daemon
+    alice.put_object(Bucket=bucket, Key="src", Body=b"source")
+    r = d.request("PUT", "/%s/put" % bucket, headers=headers, body=b"secret", user="alice")
+    assert _code(r) == want, r
+    r = d.request("PUT", "/%s/copy" % bucket,
+                  headers=dict(headers, **{"x-amz-copy-source": "/%s/src" % bucket}),
+                  user="alice")
+    assert _code(r) == want, r
+    r = d.request("POST", "/%s/mpu?uploads" % bucket, headers=headers, user="alice")
+    assert _code(r) == want, r
+    up = alice.create_multipart_upload(Bucket=bucket, Key="mpu")["UploadId"]
+    r = d.request("PUT", "/%s/mpu?partNumber=1&uploadId=%s" % (bucket, up), headers=headers,
+                  body=b"part", user="alice")
+    assert _code(r) == want, r
+    assert alice.list_parts(Bucket=bucket, Key="mpu", UploadId=up).get("Parts", []) == []
+    alice.abort_multipart_upload(Bucket=bucket, Key="mpu", UploadId=up)
+    assert alice.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    assert files_under(os.path.join(d.ufs, bucket)) == ["src"]
+    assert [o["Key"] for o in alice.list_objects_v2(Bucket=bucket)["Contents"]] == ["src"]
+
+
+def test_sse_c_reads_and_copy_source_refused(sigv4_daemon, alice, bucket):
+    d = sigv4_daemon
+    alice.put_object(Bucket=bucket, Key="k", Body=b"plain")
+    assert _code(d.request("GET", "/%s/k" % bucket, headers=SSE_C, user="alice")) \
+        == NOT_IMPLEMENTED
+    r = d.request("HEAD", "/%s/k" % bucket, headers=SSE_C, user="alice")
+    assert r.status == 501 and r.body == b"", r
+    r = d.request("PUT", "/%s/k2" % bucket,
+                  headers=dict(SSE_C_COPY, **{"x-amz-copy-source": "/%s/k" % bucket}),
+                  user="alice")
+    assert _code(r) == NOT_IMPLEMENTED, r
+    assert files_under(os.path.join(d.ufs, bucket)) == ["k"]
+    # boto3's own spelling of the same requests
+    from botocore.exceptions import ClientError
+    with pytest.raises(ClientError) as ei:
+        alice.put_object(Bucket=bucket, Key="b3", Body=b"x", ServerSideEncryption="AES256")
+    assert ei.value.response["Error"]["Code"] == "NotImplemented"
+    assert "encryption" in ei.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as ei:
+        alice.put_object(Bucket=bucket, Key="b3", Body=b"x", ObjectLockLegalHoldStatus="ON")
+    assert ei.value.response["Error"]["Code"] == "InvalidRequest"
+    assert ei.value.response["Error"]["Message"] == "Bucket is missing ObjectLockConfiguration"
+    assert files_under(os.path.join(d.ufs, bucket)) == ["k"]
+
+
+def test_create_bucket_with_object_lock_refused(sigv4_daemon, alice, bucket_name):
+    d = sigv4_daemon
+    for v in ("true", "TRUE", " true "):
+        r = d.request("PUT", "/" + bucket_name, headers={"x-amz-bucket-object-lock-enabled": v},
+                      user="alice")
+        assert _code(r) == (501, "NotImplemented"), r
+        assert b"Object Lock" in r.body
+        assert not os.path.exists(os.path.join(d.ufs, bucket_name))
+    from botocore.exceptions import ClientError
+    with pytest.raises(ClientError) as ei:
+        alice.create_bucket(Bucket=bucket_name, ObjectLockEnabledForBucket=True)
+    assert ei.value.response["Error"]["Code"] == "NotImplemented"
+    r = d.request("PUT", "/" + bucket_name, headers={"x-amz-bucket-object-lock-enabled": "false"},
+                  user="alice")
+    assert r.status == 200, r
+
+
+def test_post_form_sse_and_lock_fields_refused(simple_daemon, bucket_name):
+    import uuid
+    d = simple_daemon
+    assert d.request("PUT", "/" + bucket_name).status == 200
+    for field, want in [("x-amz-server-side-encryption", NOT_IMPLEMENTED),
+                        ("X-Amz-Server-Side-Encryption-Customer-Key", NOT_IMPLEMENTED),
+                        ("x-amz-object-lock-legal-hold", LOCK_MISSING)]:
+        boundary = uuid.uuid4().hex
+        body = ("--%s\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nposted\r\n"
+                "--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\nAES256\r\n"
+                "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n"
+                "Content-Type: text/plain\r\n\r\nsecret data\r\n--%s--\r\n"
+                % (boundary, boundary, field, boundary, boundary)).encode()
+        r = d.request("POST", "/" + bucket_name, body=body,
+                      headers={"Content-Type": "multipart/form-data; boundary=" + boundary})
+        assert _code(r) == want, (field, r)
+    assert not os.path.exists(os.path.join(d.ufs, bucket_name, "posted"))
