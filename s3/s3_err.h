@@ -93,6 +93,9 @@
 	X(SSE_NOT_IMPLEMENTED, 501, "NotImplemented", "Server-side encryption is not implemented: objects are stored unencrypted, so a request asking for encryption (x-amz-server-side-encryption*, SSE-C) is refused rather than stored in the clear.") \
 	X(OBJECT_LOCK_MISSING, 400, "InvalidRequest", "Bucket is missing ObjectLockConfiguration") \
 	X(OBJECT_LOCK_NOT_IMPLEMENTED, 501, "NotImplemented", "Object Lock is not implemented: a bucket cannot be created with it (x-amz-bucket-object-lock-enabled).") \
+	X(LIST_PARAM_NOT_UTF8, 400, "InvalidArgument", "A listing parameter (prefix, delimiter, marker, start-after, continuation-token, key-marker, upload-id-marker) is not valid UTF-8.") \
+	X(LIST_PARAM_NOT_XML, 400, "InvalidArgument", "A listing parameter holds a character XML 1.0 cannot carry (a control character other than tab, newline and carriage return, U+FFFE or U+FFFF); prefix, delimiter, marker, start-after and key-marker may hold one with encoding-type=url.") \
+	X(LIST_KEY_NOT_XML, 400, "InvalidArgument", "A key in this listing holds a character XML 1.0 cannot carry (a control character other than tab, newline and carriage return, U+FFFE or U+FFFF): list with encoding-type=url, which returns keys URL-encoded.") \
 	X(INVALID_ARGUMENT, 400, "InvalidArgument", "Invalid Argument") \
 	X(INVALID_REQUEST, 400, "InvalidRequest", "Invalid Request") \
 	X(NOT_IMPLEMENTED, 501, "NotImplemented", "A header or query you provided implies functionality that is not implemented.") \
