@@ -112,11 +112,15 @@ enum s3_err s3_refused_field(const char *name, const char *value)
 	return S3_ERR_OK;
 }
 
-static enum s3_err refused_headers(const struct mg_request_info *ri)
+/* The headers, and the query: presigners (botocore's) hoist x-amz-*
+ * headers into a presigned URL's query, where S3 reads them as headers. */
+static enum s3_err refused_fields_of(const struct s3_req *r, const struct mg_request_info *ri)
 {
 	enum s3_err e = S3_ERR_OK;
 	for (int i = 0; i < ri->num_headers && !e; i++)
 		e = s3_refused_field(ri->http_headers[i].name, ri->http_headers[i].value);
+	for (int i = 0; i < r->q.n && !e; i++)
+		e = s3_refused_field(r->q.p[i].name, r->q.p[i].value);
 	return e;
 }
 
@@ -367,7 +371,7 @@ int s3_handle(struct s3_server *s, struct mg_connection *conn)
 		r.form_post = 1; /* s3_post_object authenticates the form */
 	else if ((e = authenticate(&r, ri, raw, vpath)))
 		goto fail;
-	if ((e = refused_headers(ri)))
+	if ((e = refused_fields_of(&r, ri)))
 		goto fail;
 
 	enum target t = !*r.bucket ? T_SERVICE : !*r.key && r.key_len == 0 ? T_BUCKET : T_OBJECT;

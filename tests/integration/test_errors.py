@@ -352,6 +352,34 @@ def test_sse_c_reads_and_copy_source_refused(sigv4_daemon, alice, bucket):
     assert files_under(os.path.join(d.ufs, bucket)) == ["k"]
 
 
+def test_presigned_sse_and_lock_refused(sigv4_daemon, bucket):
+    """S3 reads x-amz-* parameters of a presigned URL's query as headers (a
+    presigner may put them there): refused there too, or an SSE request
+    would be stored in the clear."""
+    import http.client
+    from botocore.auth import S3SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    ak, sk = sigv4_daemon.keys("alice")
+    for query, want in [("x-amz-server-side-encryption=AES256", NOT_IMPLEMENTED),
+                        ("x-amz-server-side-encryption-customer-algorithm=AES256",
+                         NOT_IMPLEMENTED),
+                        ("x-amz-object-lock-legal-hold=ON", LOCK_MISSING)]:
+        req = AWSRequest(method="PUT", url="http://127.0.0.1:%d/%s/pre?%s"
+                         % (sigv4_daemon.port, bucket, query))
+        S3SigV4QueryAuth(Credentials(ak, sk), "s3", "us-east-1", expires=60).add_auth(req)
+        url = req.url
+        assert query in url and "X-Amz-Signature=" in url, url
+        conn = http.client.HTTPConnection("127.0.0.1", sigv4_daemon.port, timeout=30)
+        conn.request("PUT", url[url.index("/", 8):], body=b"secret")
+        r = conn.getresponse()
+        body = r.read()
+        conn.close()
+        assert r.status == want[0] and b"<Code>%s</Code>" % want[1].encode() in body, \
+            (query, r.status, body)
+    assert not os.path.exists(os.path.join(sigv4_daemon.ufs, bucket, "pre"))
+
+
 def test_create_bucket_with_object_lock_refused(sigv4_daemon, alice, bucket_name):
     d = sigv4_daemon
     for v in ("true", "TRUE", " true "):
