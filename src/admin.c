@@ -516,10 +516,11 @@ int admin_token_load(const char *path, char **token)
 		LOG(LOG_ERROR, "metrics-token: %s: unreadable, or over %d bytes", path, TOKEN_MAX);
 		goto out;
 	}
-	/* Trimmed as Prometheus trims its credentials_file. */
-	while (start < n && strchr(" \t\r\n", buf[start]))
+	/* Trimmed as Prometheus trims its credentials_file (a NUL is no
+	 * blank: strchr would find the terminator). */
+	while (start < n && buf[start] && strchr(" \t\r\n", buf[start]))
 		start++;
-	while (n > start && strchr(" \t\r\n", buf[n - 1]))
+	while (n > start && buf[n - 1] && strchr(" \t\r\n", buf[n - 1]))
 		n--;
 	n -= start;
 	for (size_t i = 0; i < n; i++)

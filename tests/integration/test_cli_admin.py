@@ -667,7 +667,7 @@ def test_metrics_bearer_token(atriumd_factory, tmp_path):
     import conftest
     import s3util
     for mode, text in ((0o644, TOKEN), (0o640, TOKEN), (0o600, ""), (0o600, "short"),
-                       (0o600, "two words-0123456789")):
+                       (0o600, "two words-0123456789"), (0o600, "\0" + TOKEN + "\0")):
         bad = tmp_path / "bad.token"
         bad.write_text(text)
         os.chmod(bad, mode)
