@@ -107,13 +107,18 @@ const struct uri_param *uri_query_get(const struct uri_query *q, const char *nam
 	return NULL;
 }
 
-int utf8_valid(const char *str, size_t len)
+/* Well-formed UTF-8; with xml, also only characters XML 1.0 allows:
+ * #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
+ * (the surrogates are no UTF-8 at all). */
+static int utf8_scan(const char *str, size_t len, int xml)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
 	while (i < len) {
 		unsigned char c = s[i];
 		if (c < 0x80) {
+			if (xml && c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+				return 0;
 			i++;
 			continue;
 		}
@@ -133,7 +138,19 @@ int utf8_valid(const char *str, size_t len)
 		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
 		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
 			return 0;
+		if (xml && (cp == 0xFFFE || cp == 0xFFFF))
+			return 0;
 		i += n + 1;
 	}
 	return 1;
+}
+
+int utf8_valid(const char *s, size_t len)
+{
+	return utf8_scan(s, len, 0);
+}
+
+int utf8_xml_valid(const char *s, size_t len)
+{
+	return utf8_scan(s, len, 1);
 }

@@ -43,5 +43,10 @@ const struct uri_param *uri_query_get(const struct uri_query *q, const char *nam
 /* 1 if s[0..len) is well-formed UTF-8 (no overlong forms, no surrogates,
  * nothing above U+10FFFF), else 0. */
 int utf8_valid(const char *s, size_t len);
+/* 1 if s[0..len) is well-formed UTF-8 whose every character XML 1.0 can
+ * carry (escaped or not): no NUL or other C0 control but tab, newline and
+ * carriage return, no U+FFFE or U+FFFF. Text that fails this makes any
+ * XML document holding it not well-formed, character references included. */
+int utf8_xml_valid(const char *s, size_t len);
 
 #endif

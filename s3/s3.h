@@ -56,8 +56,9 @@ int s3_handle(struct s3_server *s, struct mg_connection *conn);
 
 /* Authenticates the request on conn the way the S3 door does (same mode,
  * same users, SigV4 header or presigned query), for the daemon's other
- * HTTP endpoints; the body is neither read nor checked. Fills user: the
- * daemon's user for an anonymous request in simple mode. */
+ * HTTP endpoints; the body is neither read nor checked. SigV2 is refused
+ * in sigv4 mode (SIGV2_NOT_SUPPORTED): it leaves the query unsigned. Fills
+ * user: the daemon's user for an anonymous request in simple mode. */
 enum s3_err s3_authenticate_conn(struct s3_server *s, struct mg_connection *conn,
 				 char user[ATR_USER_MAX + 1]);
 

@@ -21,19 +21,28 @@
  *    path_decoded), then the V2 sub-resources (acl, delete, location,
  *    partNumber, tagging, uploadId, uploads, versionId, response-*...)
  *    sorted by name with decoded values. Date or x-amz-date must be within
- *    15 minutes; a presigned URL is good until Expires (epoch seconds).
+ *    15 minutes; a presigned URL is good until Expires (epoch seconds),
+ *    which must be at most S3_PRESIGN_MAX (7 days) ahead of now.
  *  - S3_AUTH_SIMPLE: Alluxio's trusted-network mode. The user is the access
  *    key in "Authorization: AWS <user>:<anything>" or in a V4 credential
  *    scope; nothing is verified. A request with no Authorization is anonymous
- *    (the caller substitutes the daemon's user).
+ *    (the caller substitutes the daemon's user), and so is one naming an
+ *    empty access key in SigV2 form ("AWS :<sig>", AWSAccessKeyId=), which
+ *    is what boto 2 sends with aws_access_key_id='' (Alluxio's example).
+ *    In S3_AUTH_SIGV4 an empty access key stays an error.
  *
  * The payload mode comes from x-amz-content-sha256 in both modes, because an
  * aws-chunked body must be decoded either way: UNSIGNED-PAYLOAD, a hex
  * SHA-256 (the body must hash to it: XAmzContentSHA256Mismatch otherwise),
  * STREAMING-AWS4-HMAC-SHA256-PAYLOAD (aws-chunked with chunk signatures),
  * STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-UNSIGNED-PAYLOAD-TRAILER.
- * A SigV4 header request without x-amz-content-sha256 gets
- * MissingSecurityHeader... except presigned URLs, which are UNSIGNED-PAYLOAD.
+ * A SigV4 header request must send x-amz-content-sha256 (400 InvalidRequest
+ * "Missing required header for this request: x-amz-content-sha256", as S3
+ * answers): without it the signature would cover no body, and a captured
+ * empty-body PUT could be replayed with any body. Presigned SigV4 URLs are
+ * UNSIGNED-PAYLOAD and need no header. SigV2 never signs the body (only
+ * Content-MD5, when sent); a SigV2 request with x-amz-content-sha256 has
+ * its body checked against it.
  *
  * SigV4 canonical request traps, handled here:
  *  - canonical URI: the path is percent-decoded, then each byte re-encoded
@@ -87,7 +96,17 @@ struct s3_auth_req {
 	 * "/bucket" + path, the path being the key), or NULL. SigV4 always
 	 * signs path, as sent. */
 	const char *v2_path;
+	/* 1 refuses SigV2 (header and presigned) in S3_AUTH_SIGV4 with
+	 * SIGV2_NOT_SUPPORTED: for requests whose arguments are in the query
+	 * (the admin API), which V2 leaves unsigned but for its sub-resources,
+	 * so a captured request could be replayed with other arguments. */
+	int v4_only;
 };
+
+/* The longest a signed request may stay valid from now, in seconds: SigV4's
+ * X-Amz-Expires bound (a week), applied to SigV2's Expires and to a POST
+ * policy's expiration too. */
+#define S3_PRESIGN_MAX 604800
 
 /* Secrets longer than this are truncated by s3_auth_check (and by
  * s3_sigv4_signing_key): the credentials loader should refuse them. */
@@ -128,19 +147,22 @@ struct s3_auth {
  * Authenticates req. On success returns S3_ERR_OK and fills *out (an
  * unsigned request: out->anonymous). Errors: INVALID_ACCESS_KEY,
  * SIGNATURE_MISMATCH, TIME_SKEWED, EXPIRED_REQUEST, AUTH_MALFORMED,
- * AUTH_QUERY_MALFORMED, MISSING_SECURITY_HEADER, INVALID_ARGUMENT (bad
+ * AUTH_QUERY_MALFORMED, MISSING_CONTENT_SHA256, INVALID_ARGUMENT (bad
  * x-amz-content-sha256 value), checked in this order:
  *  - SigV4 header: AUTH_MALFORMED (header syntax, credential scope, the
  *    scope date differing from the request date, a SignedHeaders without
  *    "host" or naming a header the request lacks); ACCESS_DENIED (no valid
- *    x-amz-date or Date); MISSING_SECURITY_HEADER / INVALID_ARGUMENT
- *    (x-amz-content-sha256); TIME_SKEWED; INVALID_ACCESS_KEY; ACCESS_DENIED
+ *    x-amz-date or Date); MISSING_CONTENT_SHA256 (no x-amz-content-sha256)
+ *    / INVALID_ARGUMENT (a value that is neither a hex SHA-256 nor one of
+ *    the modes above); TIME_SKEWED; INVALID_ACCESS_KEY; ACCESS_DENIED
  *    (an x-amz-* header other than x-amz-content-sha256 present but not
  *    signed, as S3 does); SIGNATURE_MISMATCH.
  *  - Presigned: the same with AUTH_QUERY_MALFORMED for the syntax errors
  *    (and X-Amz-Expires outside 1..604800); X-Amz-Date more than 15 minutes
  *    ahead of now is TIME_SKEWED, now past X-Amz-Date + X-Amz-Expires is
  *    EXPIRED_REQUEST. Its payload is UNSIGNED-PAYLOAD.
+ *  - SigV2 (either form) with req->v4_only: SIGV2_NOT_SUPPORTED, before
+ *    anything else is looked at.
  *  - Both an Authorization header and query credentials, an unknown
  *    Authorization scheme or an unparsable query: INVALID_ARGUMENT (S3:
  *    "Only one auth mechanism allowed", "Unsupported Authorization Type").
@@ -151,11 +173,13 @@ struct s3_auth {
  *    x-amz-content-sha256 gives a hash.
  *  - SigV2 presigned: AUTH_V2_QUERY_MALFORMED (a parameter missing);
  *    ACCESS_DENIED (Expires not a number); EXPIRED_REQUEST;
+ *    PRESIGN_V2_TOO_LONG (Expires more than S3_PRESIGN_MAX ahead);
  *    INVALID_ACCESS_KEY; SIGNATURE_MISMATCH (also for a signature that is
  *    not base64 of 20 bytes). Unsigned payload.
  *  - Simple mode: AUTH_MALFORMED for an unparsable Authorization or a user
- *    name that is empty, over 64 bytes or not printable ASCII without '/'
- *    and ':'; INVALID_ARGUMENT for a bad x-amz-content-sha256.
+ *    name that is over 64 bytes, not printable ASCII without '/' and ':',
+ *    or empty in a V4 credential (an empty SigV2 access key is anonymous);
+ *    INVALID_ARGUMENT for a bad x-amz-content-sha256.
  * On error *out is zeroed, so no half-filled signing key escapes.
  */
 enum s3_err s3_auth_check(enum s3_auth_mode mode, const struct s3_auth_req *req,

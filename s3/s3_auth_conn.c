@@ -1,7 +1,10 @@
 /*
  * s3_auth_conn — authenticating a civetweb request with the S3 door's
  * rules, for the daemon's other HTTP endpoints (the admin API): the same
- * mode, the same users, SigV4 header or presigned query.
+ * mode, the same users, SigV4 header or presigned query. Never SigV2: it
+ * signs neither the query, where the admin API's arguments are (path=,
+ * mode=, owner=...), nor a body hash, so a captured request could be
+ * replayed for 15 minutes with any arguments.
  */
 #include <civetweb.h>
 #include <stdio.h>
@@ -43,6 +46,7 @@ enum s3_err s3_authenticate_conn(struct s3_server *s, struct mg_connection *conn
 		.method = ri->request_method, .path = raw ? raw : "/", .query = ri->query_string,
 		.hdrs = hdrs, .nhdrs = n, .now = time(NULL),
 		.path_decoded = 0, /* decode_url=no: the path as sent */
+		.v4_only = 1,
 	};
 	enum s3_err e = s3_auth_check(s->opt.auth, &ar, s3_secret_lookup, (void *)s->idents, &auth);
 	/* The admin API has no anonymous access: an unsigned request is the

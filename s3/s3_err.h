@@ -17,7 +17,7 @@
 	X(EXPIRED_REQUEST, 403, "AccessDenied", "Request has expired") \
 	X(AUTH_MALFORMED, 400, "AuthorizationHeaderMalformed", "The authorization header is malformed.") \
 	X(AUTH_QUERY_MALFORMED, 400, "AuthorizationQueryParametersError", "The authorization query parameters are malformed.") \
-	X(MISSING_SECURITY_HEADER, 400, "MissingSecurityHeader", "Your request is missing a required header.") \
+	X(MISSING_CONTENT_SHA256, 400, "InvalidRequest", "Missing required header for this request: x-amz-content-sha256") \
 	X(SHA256_MISMATCH, 400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.") \
 	X(INVALID_DIGEST, 400, "InvalidDigest", "The Content-MD5 you specified was invalid.") \
 	X(BAD_DIGEST, 400, "BadDigest", "The Content-MD5 you specified did not match what we received.") \
@@ -73,7 +73,9 @@
 	X(COPY_RANGE_MALFORMED, 400, "InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy") \
 	X(COPY_RANGE_INVALID, 400, "InvalidArgument", "Range specified is not valid for source object") \
 	X(INVALID_VERSION_ID, 400, "InvalidArgument", "Invalid version id specified") \
+	X(SIGV2_NOT_SUPPORTED, 400, "InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256. (Signature Version 2 does not sign the query, which carries this request's arguments.)") \
 	X(AUTH_V2_MALFORMED, 400, "InvalidArgument", "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature") \
+	X(PRESIGN_V2_TOO_LONG, 403, "AccessDenied", "Signature Version 2 query-string authentication: Expires must be at most 604800 seconds (7 days) after the request is received.") \
 	X(AUTH_V2_QUERY_MALFORMED, 403, "AccessDenied", "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters") \
 	X(NO_SUCH_VERSION, 404, "NoSuchVersion", "The specified version does not exist.") \
 	X(MAX_MESSAGE_LENGTH, 400, "MaxMessageLengthExceeded", "Your request was too big.") \
@@ -85,6 +87,7 @@
 	X(POST_NOT_FORM, 412, "PreconditionFailed", "Bucket POST must be of the enclosure-type multipart/form-data") \
 	X(INVALID_POLICY, 400, "InvalidPolicyDocument", "Invalid Policy: the policy is not base64 of a JSON document with an expiration and conditions S3 knows.") \
 	X(POLICY_EXPIRED, 403, "AccessDenied", "Invalid according to Policy: Policy expired.") \
+	X(POLICY_EXPIRATION_TOO_LONG, 403, "AccessDenied", "Invalid according to Policy: Policy expiration must be at most 604800 seconds (7 days) after the request is received.") \
 	X(POLICY_CONDITION, 403, "AccessDenied", "Invalid according to Policy: Policy Condition failed") \
 	X(POLICY_EXTRA_FIELDS, 403, "AccessDenied", "Invalid according to Policy: Extra input fields") \
 	X(ACLS_NOT_SUPPORTED, 400, "AccessControlListNotSupported", "The bucket does not allow ACLs") \
@@ -99,6 +102,12 @@
 	X(NO_SUCH_BUCKET_POLICY, 404, "NoSuchBucketPolicy", "The bucket policy does not exist") \
 	X(NO_SUCH_PUBLIC_ACCESS_BLOCK, 404, "NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found") \
 	X(NO_OWNERSHIP_CONTROLS, 404, "OwnershipControlsNotFoundError", "The bucket ownership controls were not found") \
+	X(SSE_NOT_IMPLEMENTED, 501, "NotImplemented", "Server-side encryption is not implemented: objects are stored unencrypted, so a request asking for encryption (x-amz-server-side-encryption*, SSE-C) is refused rather than stored in the clear.") \
+	X(OBJECT_LOCK_MISSING, 400, "InvalidRequest", "Bucket is missing ObjectLockConfiguration") \
+	X(OBJECT_LOCK_NOT_IMPLEMENTED, 501, "NotImplemented", "Object Lock is not implemented: a bucket cannot be created with it (x-amz-bucket-object-lock-enabled).") \
+	X(LIST_PARAM_NOT_UTF8, 400, "InvalidArgument", "A listing parameter (prefix, delimiter, marker, start-after, continuation-token, key-marker, upload-id-marker) is not valid UTF-8.") \
+	X(LIST_PARAM_NOT_XML, 400, "InvalidArgument", "A listing parameter holds a character XML 1.0 cannot carry (a control character other than tab, newline and carriage return, U+FFFE or U+FFFF); prefix, delimiter, marker, start-after and key-marker may hold one with encoding-type=url.") \
+	X(LIST_KEY_NOT_XML, 400, "InvalidArgument", "A key in this listing holds a character XML 1.0 cannot carry (a control character other than tab, newline and carriage return, U+FFFE or U+FFFF): list with encoding-type=url, which returns keys URL-encoded.") \
 	X(INVALID_ARGUMENT, 400, "InvalidArgument", "Invalid Argument") \
 	X(INVALID_REQUEST, 400, "InvalidRequest", "Invalid Request") \
 	X(NOT_IMPLEMENTED, 501, "NotImplemented", "A header or query you provided implies functionality that is not implemented.") \

@@ -613,6 +613,12 @@ enum s3_err s3_policy_check(const char *policy_b64, size_t len, const struct s3_
 		e = S3_ERR_POLICY_EXPIRED;
 		goto out;
 	}
+	/* A signed policy is a bearer credential for uploads: bounded like a
+	 * presigned URL (S3_PRESIGN_MAX), not by whatever date it names. */
+	if (exp - now > S3_PRESIGN_MAX) {
+		e = S3_ERR_POLICY_EXPIRATION_TOO_LONG;
+		goto out;
+	}
 	for (size_t i = 0; i < json_array_size(conds); i++)
 		if ((e = condition(json_array_get(conds, i), f, bucket, covered, lim, msg, msgsize)))
 			goto out;
@@ -699,6 +705,10 @@ enum s3_err s3_form_auth(enum s3_auth_mode mode, const struct s3_form *f,
 		    credential_split(cred->value, ak, date8, region))
 			return S3_ERR_INVALID_ARGUMENT;
 	} else if (v2ak) {
+		if (!v2ak->value[0] && mode == S3_AUTH_SIMPLE) {
+			*anonymous = 1; /* no user named: as s3_auth_check does */
+			return S3_ERR_OK;
+		}
 		if (!v2ak->value[0] || v2ak->value_len > 128)
 			return S3_ERR_INVALID_ARGUMENT;
 		memcpy(ak, v2ak->value, v2ak->value_len + 1);

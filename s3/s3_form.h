@@ -19,7 +19,8 @@
  *
  * Policy rules (AWS "Creating a POST policy"): the policy is base64 of a
  * JSON object with "expiration" (ISO 8601, UTC; now at or after it is
- * "Policy expired.") and "conditions", an array of
+ * "Policy expired.", more than S3_PRESIGN_MAX (7 days) after now is
+ * POLICY_EXPIRATION_TOO_LONG) and "conditions", an array of
  *   {"field": "value"}                  exact match (one member or more),
  *   ["eq", "$field", "value"]           exact match,
  *   ["starts-with", "$field", "prefix"] prefix ("" matches anything;
@@ -114,7 +115,8 @@ enum s3_err s3_policy_check(const char *policy_b64, size_t len, const struct s3_
  * text under the credential's signing key) or SigV2 (AWSAccessKeyId,
  * signature = base64 HMAC-SHA1(secret, policy base64)). Fills user (the
  * key's user) and *anonymous. In S3_AUTH_SIMPLE nothing is verified: the
- * user is the access key named, anonymous if none. Errors: ACCESS_DENIED
+ * user is the access key named, anonymous if none or an empty
+ * AWSAccessKeyId. Errors: ACCESS_DENIED
  * (unsigned in SigV4 mode, or signed without a policy), INVALID_ARGUMENT
  * (an unknown x-amz-algorithm, a malformed credential), INVALID_ACCESS_KEY,
  * SIGNATURE_MISMATCH.

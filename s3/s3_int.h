@@ -95,6 +95,12 @@ int s3_auth_headers(const struct mg_request_info *ri, struct s3_hdr *hdrs /* MG_
 /* Who the request acts as: user, or for an unsigned request (anonymous)
  * the daemon's user in simple mode and nobody (atr_user.anonymous) else. */
 void s3_set_user(struct s3_req *r, const char *user, int anonymous);
+/* A header or POST form field asking for server-side encryption or Object
+ * Lock, which Atrium does not do and must not ignore: the error to refuse
+ * the request with (SSE_NOT_IMPLEMENTED, OBJECT_LOCK_MISSING,
+ * OBJECT_LOCK_NOT_IMPLEMENTED), else OK. The dispatcher checks every
+ * request's headers, s3_post_object its form's fields. */
+enum s3_err s3_refused_field(const char *name, const char *value);
 const char *s3_header(const struct s3_req *r, const char *name);
 const char *s3_param(const struct s3_req *r, const char *name);
 int s3_has_param(const struct s3_req *r, const char *name);
@@ -178,7 +184,9 @@ int s3_xml_name(struct buf *b, const char *tag, const char *value, int url);
 /* Appends <tag><ID>user</ID><DisplayName>...</DisplayName></tag> (Owner,
  * Initiator), the display name from the credentials file. */
 int s3_xml_user(struct s3_req *r, struct buf *b, const char *tag, const char *user);
-/* Appends <tag>text</tag> with text escaped. */
+/* Appends <tag>text</tag> with text escaped; text that is not UTF-8 or
+ * holds characters XML 1.0 cannot carry is percent-encoded instead (as
+ * uri_encode, '/' kept), so the document stays well-formed. */
 int s3_xml_elem(struct buf *b, const char *tag, const char *text);
 
 /* ---- observing (s3_observe.c) ---- */
@@ -201,6 +209,15 @@ enum s3_err s3_list_objects(struct s3_req *r);
  * is not base64). */
 int s3_list_max_keys(const char *v, int *out);
 int s3_list_token_decode(const char *tok, char *out, size_t size);
+/* s3_list.c, pure, for every listing (ListObjects, ListMultipartUploads):
+ * a parameter the response echoes (NULL: absent, OK) must be UTF-8
+ * (LIST_PARAM_NOT_UTF8) and, unless url (encoding-type=url and the element
+ * is echoed URL-encoded), hold only characters XML 1.0 can carry
+ * (LIST_PARAM_NOT_XML); a listed name (key, common prefix) likewise
+ * (LIST_KEY_NOT_XML). So a listing is well-formed XML or refused, never a
+ * document a parser rejects. */
+enum s3_err s3_list_param_check(const char *v, int url);
+enum s3_err s3_list_name_check(const char *name, int url);
 enum s3_err s3_put_object(struct s3_req *r);
 enum s3_err s3_get_object(struct s3_req *r);
 enum s3_err s3_delete_object(struct s3_req *r);

@@ -5,6 +5,13 @@
  * at, inclusive): opaque and XML-safe. For Alluxio's documented usage, a
  * token without that prefix is taken as a plain key to start at
  * (inclusive), in v1 requests too.
+ *
+ * Every name a listing echoes must leave the XML well-formed: parameters
+ * are checked first (s3_list_param_check), keys as they are listed. With
+ * encoding-type=url names go out URL-encoded and anything UTF-8 passes;
+ * without it a name XML 1.0 cannot carry refuses the listing (400
+ * InvalidArgument naming encoding-type=url). AWS instead writes it as a
+ * character reference (&#x1;) that no XML 1.0 parser accepts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +33,7 @@ struct listing {
 	int owner;          /* include <Owner> */
 	int count;
 	char last[ATR_KEY_MAX + 2];
-	int err;
+	enum s3_err err;
 };
 
 static int on_item(void *arg, const struct atr_list_item *it)
@@ -34,6 +41,8 @@ static int on_item(void *arg, const struct atr_list_item *it)
 	struct listing *l = arg;
 	struct buf *b = it->is_prefix ? l->prefixes : l->contents;
 	int rc;
+	if ((l->err = s3_list_name_check(it->key, l->url)))
+		return 1;
 	snprintf(l->last, sizeof(l->last), "%s", it->key);
 	l->count++;
 	if (it->is_prefix) {
@@ -52,8 +61,27 @@ static int on_item(void *arg, const struct atr_list_item *it)
 		rc = rc || buf_addstr(b, "<StorageClass>STANDARD</StorageClass></Contents>");
 	}
 	if (rc)
-		l->err = 1;
+		l->err = S3_ERR_INTERNAL;
 	return rc;
+}
+
+enum s3_err s3_list_param_check(const char *v, int url)
+{
+	if (!v)
+		return S3_ERR_OK;
+	size_t n = strlen(v);
+	if (!utf8_valid(v, n))
+		return S3_ERR_LIST_PARAM_NOT_UTF8;
+	if (!url && !utf8_xml_valid(v, n))
+		return S3_ERR_LIST_PARAM_NOT_XML;
+	return S3_ERR_OK;
+}
+
+enum s3_err s3_list_name_check(const char *name, int url)
+{
+	if (!url && !utf8_xml_valid(name, strlen(name)))
+		return S3_ERR_LIST_KEY_NOT_XML;
+	return S3_ERR_OK;
 }
 
 /* max-keys: a non-negative integer; anything above 1000 means 1000. */
@@ -109,6 +137,14 @@ enum s3_err s3_list_objects(struct s3_req *r)
 		return S3_ERR_INVALID_ARGUMENT;
 	if (token && s3_list_token_decode(token, start, sizeof(start)))
 		return S3_ERR_INVALID_ARGUMENT;
+	/* What the response echoes; a continuation token is echoed as sent,
+	 * never URL-encoded (AWS). */
+	enum s3_err e;
+	int url = enc != NULL;
+	if ((e = s3_list_param_check(prefix, url)) || (e = s3_list_param_check(delim, url)) ||
+	    (e = s3_list_param_check(v2 ? start_after : marker, url)) ||
+	    (e = s3_list_param_check(v2 ? token : NULL, 0)))
+		return e;
 
 	struct atr_list_params p = { .prefix = prefix ? prefix : "", .delimiter = delim,
 				     .max = max };
@@ -122,18 +158,16 @@ enum s3_err s3_list_objects(struct s3_req *r)
 
 	struct buf contents = BUF_INIT(256 << 20), prefixes = BUF_INIT(256 << 20);
 	struct buf b = BUF_INIT(512 << 20);
-	struct listing l = { .r = r, .contents = &contents, .prefixes = &prefixes,
-			     .url = enc != NULL,
+	struct listing l = { .r = r, .contents = &contents, .prefixes = &prefixes, .url = url,
 			     .owner = !v2 || (fetch_owner && !strcmp(fetch_owner, "true")) };
 	int rc = atr_object_list(r->srv->core, &r->user, r->bucket, &p, on_item, &l,
 				 &truncated, next);
-	enum s3_err e = S3_ERR_OK;
-	if (rc) {
-		e = rc == ATR_E_INVALID_ARG ? S3_ERR_INVALID_ARGUMENT : s3_err_from_core(rc);
+	if (l.err) {
+		e = l.err; /* the callback stopped the listing */
 		goto out;
 	}
-	if (l.err) {
-		e = S3_ERR_INTERNAL;
+	if (rc) {
+		e = s3_err_from_core(rc);
 		goto out;
 	}
 	s3_xml_open(&b, "ListBucketResult");

@@ -590,30 +590,34 @@ struct uploads_out {
 	int url;
 	char last_key[ATR_KEY_MAX + 2];
 	char last_id[ATR_UPLOAD_ID_LEN + 1];
-	int err;
+	enum s3_err err;
 };
 
 static int on_upload(void *arg, const struct atr_mpu_item *it)
 {
 	struct uploads_out *o = arg;
+	if ((o->err = s3_list_name_check(it->key, o->url)))
+		return 1;
 	snprintf(o->last_key, sizeof(o->last_key), "%s", it->key);
 	snprintf(o->last_id, sizeof(o->last_id), "%s", it->is_prefix ? "" : it->upload->upload_id);
 	if (it->is_prefix) {
-		o->err = buf_addstr(o->prefixes, "<CommonPrefixes>") ||
-			 s3_xml_name(o->prefixes, "Prefix", it->key, o->url) ||
-			 buf_addstr(o->prefixes, "</CommonPrefixes>");
-		return o->err;
+		if (buf_addstr(o->prefixes, "<CommonPrefixes>") ||
+		    s3_xml_name(o->prefixes, "Prefix", it->key, o->url) ||
+		    buf_addstr(o->prefixes, "</CommonPrefixes>"))
+			o->err = S3_ERR_INTERNAL;
+		return o->err != S3_ERR_OK;
 	}
 	char date[TIMEFMT_LEN];
 	struct buf *b = o->uploads;
 	time_fmt_iso8601_ms(it->upload->ctime_ns, date);
-	o->err = buf_addstr(b, "<Upload>") || s3_xml_name(b, "Key", it->key, o->url) ||
-		 s3_xml_elem(b, "UploadId", it->upload->upload_id) ||
-		 s3_xml_user(o->r, b, "Initiator", it->upload->owner) ||
-		 s3_xml_user(o->r, b, "Owner", it->upload->owner) ||
-		 buf_addstr(b, "<StorageClass>STANDARD</StorageClass>") ||
-		 s3_xml_elem(b, "Initiated", date) || buf_addstr(b, "</Upload>");
-	return o->err;
+	if (buf_addstr(b, "<Upload>") || s3_xml_name(b, "Key", it->key, o->url) ||
+	    s3_xml_elem(b, "UploadId", it->upload->upload_id) ||
+	    s3_xml_user(o->r, b, "Initiator", it->upload->owner) ||
+	    s3_xml_user(o->r, b, "Owner", it->upload->owner) ||
+	    buf_addstr(b, "<StorageClass>STANDARD</StorageClass>") ||
+	    s3_xml_elem(b, "Initiated", date) || buf_addstr(b, "</Upload>"))
+		o->err = S3_ERR_INTERNAL;
+	return o->err != S3_ERR_OK;
 }
 
 enum s3_err s3_list_multipart_uploads(struct s3_req *r)
@@ -631,19 +635,27 @@ enum s3_err s3_list_multipart_uploads(struct s3_req *r)
 		return S3_ERR_INVALID_ARGUMENT;
 	if (enc && strcmp(enc, "url"))
 		return S3_ERR_INVALID_ARGUMENT;
+	/* What the response echoes; an upload ID marker never URL-encoded. */
+	enum s3_err e;
+	int url = enc != NULL;
+	if ((e = s3_list_param_check(prefix, url)) || (e = s3_list_param_check(delim, url)) ||
+	    (e = s3_list_param_check(key_marker, url)) || (e = s3_list_param_check(id_marker, 0)))
+		return e;
 
 	struct buf uploads = BUF_INIT(64 << 20), prefixes = BUF_INIT(64 << 20);
 	struct buf b = BUF_INIT(128 << 20);
-	struct uploads_out o = { .r = r, .uploads = &uploads, .prefixes = &prefixes,
-				 .url = enc != NULL };
+	struct uploads_out o = { .r = r, .uploads = &uploads, .prefixes = &prefixes, .url = url };
 	struct atr_mpu_list_params p = {
 		.prefix = prefix ? prefix : "", .delimiter = delim, .key_marker = key_marker,
 		.upload_id_marker = id_marker, .max = (int)max,
 	};
-	enum s3_err e = S3_ERR_OK;
 	int rc = atr_mpu_list(r->srv->core, &r->user, r->bucket, &p, on_upload, &o, &truncated);
-	if (rc || o.err) {
-		e = rc ? s3_err_from_core(rc) : S3_ERR_INTERNAL;
+	if (o.err) {
+		e = o.err; /* the callback stopped the listing */
+		goto out;
+	}
+	if (rc) {
+		e = s3_err_from_core(rc);
 		goto out;
 	}
 	/* The upload-id-marker means nothing without a key-marker (AWS). */

@@ -234,6 +234,9 @@ static enum s3_err form_check(struct s3_req *r, struct s3_form *f, struct buf *k
 			return e;
 		s3_set_user(r, user, anonymous);
 	}
+	for (int i = 0; i < f->nfields; i++)
+		if ((e = s3_refused_field(f->fields[i].name, f->fields[i].value)))
+			return e;
 	if ((e = form_key(f, key)))
 		return e;
 	r->key = key->ptr; /* for the error document */

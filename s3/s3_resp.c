@@ -153,26 +153,20 @@ int s3_xml_open(struct buf *b, const char *root)
 			"<%s xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">", root);
 }
 
+/* Text can echo a request (an error's Key and Resource, the key a client
+ * addressed): bytes that are not UTF-8, or characters XML 1.0 cannot carry
+ * at all (even as &#x1;), would make the whole document unreadable, so
+ * such text goes out percent-encoded instead. Listings refuse such text
+ * beforehand (s3_list_param_check): there encoding-type says how names
+ * are encoded, and a name encoded unasked would be misread. */
 int s3_xml_elem(struct buf *b, const char *tag, const char *text)
 {
-	if (buf_addf(b, "<%s>", tag) || buf_add_xml(b, text) || buf_addf(b, "</%s>", tag))
+	size_t n = strlen(text);
+	if (buf_addf(b, "<%s>", tag) ||
+	    (utf8_xml_valid(text, n) ? buf_add_xml(b, text) : uri_encode(b, text, n, 1)) ||
+	    buf_addf(b, "</%s>", tag))
 		return -1;
 	return 0;
-}
-
-/* Key and Resource echo the request's path, which may hold anything: bytes
- * that are not UTF-8, or control characters XML 1.0 cannot carry at all,
- * would make the whole error unreadable, so such a value is sent
- * percent-encoded instead. */
-static int xml_elem_path(struct buf *b, const char *tag, const char *s)
-{
-	size_t n = strlen(s);
-	int plain = utf8_valid(s, n);
-	for (size_t i = 0; plain && i < n; i++)
-		plain = (unsigned char)s[i] >= 0x20 || s[i] == '\t' || s[i] == '\r' || s[i] == '\n';
-	if (plain)
-		return s3_xml_elem(b, tag, s);
-	return buf_addf(b, "<%s>", tag) || uri_encode(b, s, n, 1) || buf_addf(b, "</%s>", tag) ? -1 : 0;
 }
 
 int s3_error_xml(struct s3_req *r, enum s3_err e, const char *message, int decl,
@@ -183,10 +177,10 @@ int s3_error_xml(struct s3_req *r, enum s3_err e, const char *message, int decl,
 	int rc = buf_addstr(b, "<Error>") || s3_xml_elem(b, "Code", s3_err_code(e)) ||
 		 s3_xml_elem(b, "Message", message ? message : s3_err_message(e));
 	if (!rc && r->key && *r->key)
-		rc = xml_elem_path(b, "Key", r->key);
+		rc = s3_xml_elem(b, "Key", r->key);
 	if (!rc && r->bucket && *r->bucket)
 		rc = s3_xml_elem(b, "BucketName", r->bucket);
-	return rc || xml_elem_path(b, "Resource", r->path ? r->path : "/") ||
+	return rc || s3_xml_elem(b, "Resource", r->path ? r->path : "/") ||
 	       s3_xml_elem(b, "RequestId", r->id) || buf_addstr(b, "</Error>") ? -1 : 0;
 }
 

@@ -87,6 +87,57 @@ static int is_subresource(const char *name)
 	return 0;
 }
 
+/* Headers (and POST form fields) asking for what Atrium does not do and
+ * must never ignore: data a client asked to be encrypted must not be
+ * stored in the clear, data it asked to be locked must not stay
+ * deletable. Names match by prefix, case-insensitively; value (if set)
+ * must match too, case-insensitively and trimmed. Object Lock headers on
+ * a write get AWS's own answer for a bucket without Object Lock, which
+ * every bucket here is; SSE, like a bucket created with Object Lock, is
+ * NotImplemented (MinIO's answer without a KMS): neither is retried by
+ * SDKs, and both name the feature. */
+static const struct {
+	const char *prefix;
+	const char *value;   /* NULL: any value */
+	enum s3_err err;
+} refused_fields[] = {
+	{ "x-amz-server-side-encryption", NULL, S3_ERR_SSE_NOT_IMPLEMENTED }, /* and -aws-kms-*,
+										 -context, -bucket-key-enabled,
+										 -customer-* (SSE-C) */
+	{ "x-amz-copy-source-server-side-encryption-", NULL, S3_ERR_SSE_NOT_IMPLEMENTED },
+	{ "x-amz-object-lock-", NULL, S3_ERR_OBJECT_LOCK_MISSING }, /* -mode, -retain-until-date,
+								       -legal-hold */
+	{ "x-amz-bucket-object-lock-enabled", "true", S3_ERR_OBJECT_LOCK_NOT_IMPLEMENTED },
+};
+
+enum s3_err s3_refused_field(const char *name, const char *value)
+{
+	for (size_t i = 0; i < sizeof(refused_fields) / sizeof(refused_fields[0]); i++) {
+		const char *p = refused_fields[i].prefix, *want = refused_fields[i].value;
+		if (strncasecmp(name, p, strlen(p)))
+			continue;
+		if (!want)
+			return refused_fields[i].err;
+		const char *v = value + strspn(value, " \t");
+		size_t n = strlen(want);
+		if (!strncasecmp(v, want, n) && !v[n + strspn(v + n, " \t")])
+			return refused_fields[i].err;
+	}
+	return S3_ERR_OK;
+}
+
+/* The headers, and the query: presigners (botocore's) hoist x-amz-*
+ * headers into a presigned URL's query, where S3 reads them as headers. */
+static enum s3_err refused_fields_of(const struct s3_req *r, const struct mg_request_info *ri)
+{
+	enum s3_err e = S3_ERR_OK;
+	for (int i = 0; i < ri->num_headers && !e; i++)
+		e = s3_refused_field(ri->http_headers[i].name, ri->http_headers[i].value);
+	for (int i = 0; i < r->q.n && !e; i++)
+		e = s3_refused_field(r->q.p[i].name, r->q.p[i].value);
+	return e;
+}
+
 const char *s3_header(const struct s3_req *r, const char *name)
 {
 	return mg_get_header(r->conn, name);
@@ -343,6 +394,8 @@ int s3_handle(struct s3_server *s, struct mg_connection *conn)
 	if (is_form_post(&r))
 		r.form_post = 1; /* s3_post_object authenticates the form */
 	else if ((e = authenticate(&r, ri, raw, vpath)))
+		goto fail;
+	if ((e = refused_fields_of(&r, ri)))
 		goto fail;
 
 	enum target t = !*r.bucket ? T_SERVICE : !*r.key && r.key_len == 0 ? T_BUCKET : T_OBJECT;

@@ -7,12 +7,16 @@
 #include "src/admin.h"
 
 #include <civetweb.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "common/buf.h"
+#include "common/hash.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/timefmt.h"
@@ -21,9 +25,18 @@
 #include "src/metrics.h"
 
 #define PREFIX "/api/v1/"
-#define BODY_MAX (64 * 1024 * 1024) /* a list page of LIST_MAX long paths fits */
-#define LIST_DEFAULT 1000
-#define LIST_MAX 10000
+/* A list page is built whole before it is sent, so its size bounds what
+ * each request may make the daemon hold: any user could ask for pages of
+ * 10,000 entries (100 such requests at once took 845 MiB). LIST_MAX is
+ * what `atrium fs ls -R` pages by; a larger max is served as LIST_MAX
+ * entries with a cursor, so clients that page still see everything. An
+ * entry is at most ~13.4 KB of JSON (path and name of 1,092 and 1,024
+ * bytes, each byte escaped to 6 at worst, owner, group, fields), so a
+ * page of LIST_MAX fits BODY_MAX. */
+#define LIST_MAX 1000
+#define BODY_MAX (16 * 1024 * 1024)
+#define TOKEN_MIN 16
+#define TOKEN_MAX 4096
 
 struct admin {
 	struct atr_core *core;
@@ -42,15 +55,24 @@ struct admin_req {
 	char user_name[ATR_USER_MAX + 1];
 	char id[17];
 	const char *ctype;      /* of body */
+	const char *extra;      /* more header lines ("\r\n"-terminated), or NULL */
 	struct buf body;
 	int must_close;
+};
+
+/* Who may call a route. */
+enum access {
+	ACCESS_USER,            /* an authenticated user, acting as that user */
+	ACCESS_OPEN,            /* anyone (health) */
+	ACCESS_SCRAPE,          /* a user, or the metrics bearer token, or anyone
+				   with metrics_public: what Prometheus can do */
 };
 
 struct route {
 	const char *method;     /* GET routes answer HEAD too */
 	const char *name;       /* after /api/v1/ */
 	const char *op;         /* for metrics */
-	int open;               /* no authentication */
+	enum access access;
 	int (*handler)(struct admin_req *r);
 };
 
@@ -68,6 +90,7 @@ static const char *reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
@@ -132,8 +155,8 @@ static void respond(struct admin_req *r, int status)
 		mg_disable_connection_keep_alive(r->conn);
 	mg_printf(r->conn,
 		  "HTTP/1.1 %d %s\r\nServer: Atrium\r\nX-Request-Id: %s\r\n"
-		  "Content-Type: %s\r\nCache-Control: no-store\r\n%sContent-Length: %zu\r\n\r\n",
-		  status, reason(status), r->id, r->ctype,
+		  "Content-Type: %s\r\nCache-Control: no-store\r\n%s%sContent-Length: %zu\r\n\r\n",
+		  status, reason(status), r->id, r->ctype, r->extra ? r->extra : "",
 		  r->must_close ? "Connection: close\r\n" : "", r->body.len);
 	if (strcmp(r->ri->request_method, "HEAD") && r->body.len)
 		mg_write(r->conn, r->body.ptr, r->body.len);
@@ -235,17 +258,18 @@ static int page_entry(void *arg, const struct atr_entry *e)
 
 static int h_list(struct admin_req *r)
 {
-	int status = 0, truncated = 0, max = LIST_DEFAULT;
+	int status = 0, truncated = 0, max = LIST_MAX;
 	const char *path = need(r, "path", &status);
 	if (!path)
 		return status;
 	const char *m = param(r, "max");
 	if (m) {
 		char *end;
+		errno = 0;
 		long v = strtol(m, &end, 10);
-		if (*end || end == m || v < 1 || v > LIST_MAX)
-			return error(r, 400, "InvalidArgument", "max must be 1..10000");
-		max = (int)v;
+		if (*end || end == m || v < 1 || errno)
+			return error(r, 400, "InvalidArgument", "max must be a positive integer");
+		max = v < LIST_MAX ? (int)v : LIST_MAX;
 	}
 	char *next = malloc(ATR_PATH_MAX + 1);
 	if (!next)
@@ -450,20 +474,123 @@ static int h_metrics(struct admin_req *r)
 }
 
 static const struct route routes[] = {
-	{ "GET", "health", "Health", 1, h_health },
-	{ "GET", "metrics", "Metrics", 0, h_metrics },
-	{ "GET", "report", "Report", 0, h_report },
-	{ "GET", "fs/stat", "FsStat", 0, h_stat },
-	{ "GET", "fs/list", "FsList", 0, h_list },
-	{ "POST", "fs/mkdir", "FsMkdir", 0, h_mkdir },
-	{ "POST", "fs/rm", "FsRemove", 0, h_rm },
-	{ "POST", "fs/mv", "FsRename", 0, h_mv },
-	{ "POST", "fs/chmod", "FsChmod", 0, h_chmod },
-	{ "POST", "fs/chown", "FsChown", 0, h_chown },
-	{ "POST", "fs/load", "FsLoad", 0, h_load },
-	{ "POST", "fs/free", "FsFree", 0, h_free },
-	{ "POST", "fs/persist", "FsPersist", 0, h_persist },
+	{ "GET", "health", "Health", ACCESS_OPEN, h_health },
+	{ "GET", "metrics", "Metrics", ACCESS_SCRAPE, h_metrics },
+	{ "GET", "report", "Report", ACCESS_USER, h_report },
+	{ "GET", "fs/stat", "FsStat", ACCESS_USER, h_stat },
+	{ "GET", "fs/list", "FsList", ACCESS_USER, h_list },
+	{ "POST", "fs/mkdir", "FsMkdir", ACCESS_USER, h_mkdir },
+	{ "POST", "fs/rm", "FsRemove", ACCESS_USER, h_rm },
+	{ "POST", "fs/mv", "FsRename", ACCESS_USER, h_mv },
+	{ "POST", "fs/chmod", "FsChmod", ACCESS_USER, h_chmod },
+	{ "POST", "fs/chown", "FsChown", ACCESS_USER, h_chown },
+	{ "POST", "fs/load", "FsLoad", ACCESS_USER, h_load },
+	{ "POST", "fs/free", "FsFree", ACCESS_USER, h_free },
+	{ "POST", "fs/persist", "FsPersist", ACCESS_USER, h_persist },
 };
+
+/* ---- authentication ---- */
+
+int admin_token_load(const char *path, char **token)
+{
+	size_t cap = 2 * TOKEN_MAX, n, start = 0;
+	char *buf = NULL;
+	struct stat st;
+	int rc = -1;
+	FILE *f = fopen(path, "r");
+	*token = NULL;
+	if (!f) {
+		LOG(LOG_ERROR, "metrics-token: cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* A token others can read is anyone's token (as the credentials file). */
+	if (fstat(fileno(f), &st) || (st.st_mode & 077)) {
+		LOG(LOG_ERROR, "metrics-token: %s is mode %03o: others may read or change the "
+		    "token; make it 0600 (chmod 600 %s)", path, (unsigned)(st.st_mode & 0777), path);
+		goto out;
+	}
+	if (!(buf = malloc(cap + 1)))
+		goto out;
+	n = fread(buf, 1, cap + 1, f);
+	if (ferror(f) || n > cap) {
+		LOG(LOG_ERROR, "metrics-token: %s: unreadable, or over %d bytes", path, TOKEN_MAX);
+		goto out;
+	}
+	/* Trimmed as Prometheus trims its credentials_file (a NUL is no
+	 * blank: strchr would find the terminator). */
+	while (start < n && buf[start] && strchr(" \t\r\n", buf[start]))
+		start++;
+	while (n > start && buf[n - 1] && strchr(" \t\r\n", buf[n - 1]))
+		n--;
+	n -= start;
+	for (size_t i = 0; i < n; i++)
+		if (buf[start + i] <= ' ' || buf[start + i] > '~')
+			n = 0; /* refused below, whatever its length */
+	if (n < TOKEN_MIN || n > TOKEN_MAX) {
+		LOG(LOG_ERROR, "metrics-token: %s must hold one token of %d..%d visible ASCII "
+		    "characters", path, TOKEN_MIN, TOKEN_MAX);
+		goto out;
+	}
+	memmove(buf, buf + start, n);
+	buf[n] = '\0';
+	*token = buf;
+	buf = NULL;
+	rc = 0;
+out:
+	if (buf) {
+		explicit_bzero(buf, cap + 1);
+		free(buf);
+	}
+	fclose(f);
+	return rc;
+}
+
+/* The credentials of "Authorization: Bearer <cred>" against the token.
+ * Both are hashed first, so the comparison takes the same time whatever
+ * their lengths and wherever they differ. */
+static int bearer_matches(const char *cred, const char *token)
+{
+	unsigned char a[SHA256_LEN], b[SHA256_LEN];
+	size_t n;
+	cred += strspn(cred, " \t");
+	n = strlen(cred);
+	while (n && (cred[n - 1] == ' ' || cred[n - 1] == '\t'))
+		n--;
+	sha256(cred, n, a);
+	sha256(token, strlen(token), b);
+	int ok = secure_equal(a, b, SHA256_LEN);
+	explicit_bzero(a, sizeof(a));
+	explicit_bzero(b, sizeof(b));
+	return ok;
+}
+
+/* 0 when the caller may use rt (r->user set for ACCESS_USER and a signed
+ * scrape), else the error response's status. */
+static int authenticate(struct admin_req *r, const struct route *rt)
+{
+	const struct admin_options *o = &r->a->opt;
+	const char *authz = mg_get_header(r->conn, "Authorization");
+	char code[64], msg[256];
+	if (rt->access == ACCESS_OPEN || (rt->access == ACCESS_SCRAPE && o->metrics_public))
+		return 0;
+	if (rt->access == ACCESS_SCRAPE && authz && !strncasecmp(authz, "Bearer ", 7)) {
+		if (o->metrics_token && bearer_matches(authz + 7, o->metrics_token))
+			return 0;
+		/* RFC 6750: a bad bearer token is 401 with a challenge. */
+		r->extra = "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n";
+		if (!o->metrics_token)
+			return error(r, 401, "InvalidToken", "this daemon takes no bearer token "
+				     "(no --metrics-token): sign the request instead");
+		return error(r, 401, "InvalidToken",
+			     "the bearer token is not the one in this daemon's --metrics-token file");
+	}
+	int st = o->auth(o->auth_arg, r->conn, r->user_name, code, sizeof(code), msg, sizeof(msg));
+	if (st)
+		return error(r, st, code, msg);
+	r->user.name = r->user_name;
+	r->user.superuser = !strcmp(r->user_name, atr_core_daemon_user(r->a->core));
+	return 0;
+}
 
 /* ---- dispatch ---- */
 
@@ -500,15 +627,9 @@ static int dispatch(struct admin_req *r, const struct route **out)
 		r->must_close = 1;
 		return error(r, 400, "InvalidRequest", "admin requests carry no body");
 	}
-	if (!rt->open) {
-		char code[64], msg[256];
-		int st = r->a->opt.auth(r->a->opt.auth_arg, r->conn, r->user_name, code,
-					sizeof(code), msg, sizeof(msg));
-		if (st)
-			return error(r, st, code, msg);
-		r->user.name = r->user_name;
-		r->user.superuser = !strcmp(r->user_name, atr_core_daemon_user(r->a->core));
-	}
+	int st = authenticate(r, rt);
+	if (st)
+		return st;
 	if (uri_query_parse(&r->q, ri->query_string))
 		return error(r, 400, "InvalidArgument", "malformed query string");
 	return rt->handler(r);

@@ -8,6 +8,7 @@
  *   GET  /api/v1/fs/stat?path=P          one entry
  *   GET  /api/v1/fs/list?path=P[&recursive=1][&start=CURSOR][&max=N]
  *                                        {"entries":[...],"truncated":b,"next":CURSOR}
+ *                                        at most min(N, 1000) entries a page
  *   POST /api/v1/fs/mkdir?path=P
  *   POST /api/v1/fs/rm?path=P[&recursive=1]
  *   POST /api/v1/fs/mv?src=P&dst=P
@@ -21,6 +22,10 @@
  * body. Every endpoint but health is authenticated like an S3 request (the
  * auth callback: SigV4 in sigv4 mode, the access key as user in simple
  * mode) and acts as that user, with the S3 door's permission checks.
+ * Prometheus cannot sign, so metrics may instead take a bearer token
+ * (opt.metrics_token: "Authorization: Bearer TOKEN", compared in constant
+ * time; a wrong one is 401) or be public (opt.metrics_public); neither
+ * gives a user, and neither reaches any other endpoint.
  * Errors are {"error":CODE,"message":TEXT,"request_id":ID} with an HTTP
  * status (400, 403, 404, 405, 409, 501, 500...).
  *
@@ -50,9 +55,19 @@ struct admin_options {
 	const char *version;
 	struct metrics *metrics;        /* may be NULL */
 	struct access_log *access_log;  /* may be NULL */
+	const char *metrics_token;      /* NULL: no bearer token accepted */
+	int metrics_public;             /* metrics need no authentication */
 };
 
 struct admin;
+
+/* Reads the metrics bearer token from path into *token (malloc'd; wipe and
+ * free it after admin_free): the file's content with surrounding blanks
+ * and newlines trimmed, as Prometheus's credentials_file is read. -1 after
+ * logging why if the file cannot be read, others may read or change it
+ * (mode & 077, as the credentials file), or the token is shorter than 16
+ * bytes, longer than 4096, or holds anything but visible ASCII. */
+int admin_token_load(const char *path, char **token);
 
 /* Nothing passed is owned; all must outlive the admin. */
 struct admin *admin_new(struct atr_core *core, const struct admin_options *opt);

@@ -160,6 +160,7 @@ int main(int argc, char **argv)
 {
 	struct settings st;
 	struct daemon d = { 0 };
+	char *metrics_token = NULL;
 	struct mg_context *ctx = NULL;
 	struct mount *mnt = NULL;
 	int rc = settings_parse(&st, argc, argv);
@@ -211,9 +212,18 @@ int main(int argc, char **argv)
 	};
 	if (!(d.s3 = s3_server_new(d.core, d.idents, &so)))
 		goto out;
+	if (*st.metrics_token && st.metrics_public) {
+		LOG(LOG_ERROR, "--metrics-token and --metrics-public contradict each other: pick one");
+		goto out;
+	}
+	/* Read from a file, never taken on the command line, where every
+	 * local user could read it in ps. */
+	if (*st.metrics_token && admin_token_load(st.metrics_token, &metrics_token))
+		goto out;
 	struct admin_options ao = {
 		.auth = admin_auth, .auth_arg = &d, .auth_mode = st.auth,
 		.version = ATRIUM_VERSION, .metrics = d.metrics, .access_log = d.access_log,
+		.metrics_token = metrics_token, .metrics_public = st.metrics_public,
 	};
 	if (!(d.admin = admin_new(d.core, &ao)))
 		goto out;
@@ -285,6 +295,10 @@ out:
 	mount_stop(mnt);
 	mg_exit_library();
 	admin_free(d.admin);
+	if (metrics_token) {
+		explicit_bzero(metrics_token, strlen(metrics_token));
+		free(metrics_token);
+	}
 	s3_server_free(d.s3);
 	metrics_free(d.metrics);
 	access_log_close(d.access_log);

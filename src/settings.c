@@ -5,8 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-enum stype { S_STR, S_INT, S_SIZE, S_ENUM };
+enum stype { S_STR, S_INT, S_SIZE, S_ENUM, S_BOOL };
 
 struct setting {
 	const char *name;
@@ -61,6 +62,11 @@ static const struct setting table[] = {
 	  "default_permissions are always on" },
 	{ "domain", S_STR, OFF(domain), "", 0, 0, NULL,
 	  "virtual-hosted style: Host bucket.DOMAIN[:port] addresses bucket, the path is the key" },
+	{ "metrics-token", S_STR, OFF(metrics_token), "", 0, 0, NULL,
+	  "file (mode 0600) holding a token GET /api/v1/metrics also accepts as "
+	  "'Authorization: Bearer TOKEN' (Prometheus's credentials_file)" },
+	{ "metrics-public", S_BOOL, OFF(metrics_public), "no", 0, 0, NULL,
+	  "GET /api/v1/metrics needs no authentication at all (a flag: no value)" },
 };
 
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))
@@ -129,6 +135,22 @@ static int set_one(struct settings *s, const struct setting *t, const char *v, c
 		*(long *)field = n;
 		return 0;
 	}
+	case S_BOOL: {
+		static const char *const yes[] = { "", "yes", "true", "on", "1" };
+		static const char *const no[] = { "no", "false", "off", "0" };
+		for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+			if (!strcasecmp(v, yes[i])) {
+				*(int *)field = 1;
+				return 0;
+			}
+		for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+			if (!strcasecmp(v, no[i])) {
+				*(int *)field = 0;
+				return 0;
+			}
+		fprintf(stderr, "atriumd: %s: --%s is yes or no, not '%s'\n", where, t->name, v);
+		return -1;
+	}
 	case S_SIZE: {
 		unsigned long long n;
 		if (parse_size(v, &n) || n < (unsigned long long)t->min ||
@@ -158,6 +180,7 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < NSETTINGS; i++)
 		fprintf(f, "  --%-20s %s (default: %s)\n", table[i].name, table[i].help,
 			*table[i].def ? table[i].def : "none");
+	fprintf(f, "\nA yes/no setting is a bare flag (--name); in the file, 'name' or 'name no'.\n");
 }
 
 static int load_file(struct settings *s, const char *path)
@@ -217,6 +240,10 @@ int settings_parse(struct settings *s, int argc, char **argv)
 			fprintf(stderr, "atriumd: unknown option '%s'\n", a);
 			usage(stderr);
 			return -1;
+		}
+		if (t->type == S_BOOL) { /* a bare flag: the next word is not its value */
+			set_one(s, t, "yes", "command line");
+			continue;
 		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, "atriumd: --%s needs a value\n", t->name);

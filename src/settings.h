@@ -3,6 +3,8 @@
  * name, type, bounds, default and help drive the command-line flags
  * (--name value), the config file (--config FILE: "name value" or
  * "name = value" lines, '#' comments) and --help. Flags win over the file.
+ * A yes/no setting is a bare flag on the command line (--name) and, in the
+ * file, "name" alone or "name yes|no" (true/false, on/off, 1/0 too).
  */
 #ifndef SRC_SETTINGS_H
 #define SRC_SETTINGS_H
@@ -31,6 +33,8 @@ struct settings {
 	const char *domain;
 	const char *mount;
 	const char *mount_options;
+	const char *metrics_token;   /* file holding the metrics bearer token */
+	int metrics_public;          /* GET /api/v1/metrics unauthenticated */
 };
 
 /* Fills s from defaults, the config file and argv. Returns 0, 1 after

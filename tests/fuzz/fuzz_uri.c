@@ -10,7 +10,9 @@
  * parsed query has at most URI_MAX_PARAMS parameters and uri_query_get
  * finds the first of a name; encoding yields only unreserved characters,
  * "%XX" (and '/' when kept) and decodes back to the input byte for byte;
- * utf8_valid agrees with an independent reading of RFC 3629's table.
+ * utf8_valid agrees with an independent reading of RFC 3629's table;
+ * utf8_xml_valid is utf8_valid minus the characters XML 1.0 forbids,
+ * decoded here independently of common/uri.c.
  */
 #include <string.h>
 
@@ -44,6 +46,24 @@ static int utf8_reference(const unsigned char *s, size_t len)
 		for (size_t k = 2; k <= n; k++)
 			if (s[i + k] < 0x80 || s[i + k] > 0xBF)
 				return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+/* XML 1.0's Char production over well-formed UTF-8 (checked first). */
+static int xml_reference(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		unsigned cp = s[i];
+		size_t n = cp < 0x80 ? 0 : cp < 0xE0 ? 1 : cp < 0xF0 ? 2 : 3;
+		if (n)
+			cp &= 0x3F >> n;
+		for (size_t k = 1; k <= n; k++)
+			cp = cp << 6 | (s[i + k] & 0x3F);
+		if (!(cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+		      (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF)))
+			return 0;
 		i += n + 1;
 	}
 	return 1;
@@ -115,7 +135,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	check_encode(s, len, keep_slash);
-	FUZZ_CHECK(utf8_valid(s, len) == utf8_reference((const unsigned char *)s, len));
+	int utf8 = utf8_reference((const unsigned char *)s, len);
+	FUZZ_CHECK(utf8_valid(s, len) == utf8);
+	FUZZ_CHECK(utf8_xml_valid(s, len) == (utf8 && xml_reference((const unsigned char *)s, len)));
 out:
 	free(s);
 	return 0;

@@ -163,29 +163,35 @@ def test_s3cmd(s3cmd, sigv4_daemon, bucket_name, tmp_path):
 
 # -- curl --aws-sigv4 ---------------------------------------------------------
 
-def curl_sigv4(user="alice", unsigned_payload_header=False):
+def curl_sigv4(user="alice", unsigned_payload_header=True):
     ak, sk, _ = USERS[user]
     args = ["--aws-sigv4", "aws:amz:us-east-1:s3", "--user", "%s:%s" % (ak, sk)]
     if unsigned_payload_header:
-        # curl 7.88 does not send x-amz-content-sha256 by itself; adding it
-        # makes curl sign it too.
+        # curl 7.88 does not send x-amz-content-sha256 by itself (S3 needs
+        # it); adding it makes curl sign it too.
         args += ["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"]
     return args
 
 
-def test_curl_sigv4(sigv4_daemon, bucket_name, tmp_path):
-    """Plain `curl --aws-sigv4 aws:amz:us-east-1:s3 --user AK:SK` (curl 7.88
-    signs host;x-amz-date only, with no x-amz-content-sha256 header)."""
-    check_curl_sigv4(sigv4_daemon, bucket_name, tmp_path, False)
+def test_curl7_sigv4_without_payload_header_refused(sigv4_daemon, bucket_name, tmp_path):
+    """Plain `curl --aws-sigv4 aws:amz:us-east-1:s3 --user AK:SK` (curl 7.88)
+    signs host;x-amz-date and the empty payload's hash whatever it uploads,
+    and sends no x-amz-content-sha256: S3 answers 400 InvalidRequest, and so
+    do we (the signature covers no body)."""
+    d = sigv4_daemon
+    src = tmp_path / "c.bin"
+    src.write_bytes(b"body")
+    for args in (["-X", "PUT", d.url("/" + bucket_name)],
+                 ["-T", str(src), d.url("/%s/c.bin" % bucket_name)],
+                 [d.url("/")]):
+        r = curl(curl_sigv4(unsigned_payload_header=False) + args)
+        assert (r.status, r.error_code()) == (400, "InvalidRequest"), r
+        assert b"Missing required header for this request: x-amz-content-sha256" in r.body, r
+    assert not os.path.exists(os.path.join(d.ufs, bucket_name))
 
 
 def test_curl_sigv4_unsigned_payload_header(sigv4_daemon, bucket_name, tmp_path):
-    check_curl_sigv4(sigv4_daemon, bucket_name, tmp_path, True)
-
-
-def check_curl_sigv4(d, bucket_name, tmp_path, hdr):
-    def curl_sigv4(user="alice"):
-        return globals()["curl_sigv4"](user, hdr)
+    d = sigv4_daemon
     for prefix in ["", "/api/v1/s3"]:
         b = bucket_name + ("-api" if prefix else "")
         base = d.url(prefix)
@@ -215,7 +221,7 @@ def test_curl_expect_100_continue(sigv4_daemon, simple_daemon, bucket_name, tmp_
     src.write_bytes(data)
     # sigv4
     d = sigv4_daemon
-    auth = curl_sigv4(unsigned_payload_header=True)
+    auth = curl_sigv4()
     r = curl(auth + ["-X", "PUT", d.url("/" + bucket_name)])
     assert r.status == 200, r
     r = curl(auth + ["-H", "Expect: 100-continue", "-T", str(src),

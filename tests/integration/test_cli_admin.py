@@ -186,6 +186,41 @@ def test_ls_pages_and_json(sigv4_daemon, bucket_name):
     assert re.match(r"^\d\d-\d\d-\d{4} \d\d:\d\d:\d\d:\d{3}$", f["last_modified"])
 
 
+def test_list_pages_are_capped(sigv4_daemon, bucket_name):
+    """A list page is built whole in memory: any user asking for 10,000
+    entries gets at most 1,000 and a cursor; the CLI still pages through
+    everything, whatever page size it asks for."""
+    d = sigv4_daemon
+    d.boto3("alice").create_bucket(Bucket=bucket_name)
+    # Files made behind the daemon's back: metadata sync finds them (fast).
+    names = ["f%05d" % i for i in range(1203)]
+    for n in names:
+        with open(os.path.join(d.ufs, bucket_name, n), "wb") as f:
+            f.write(b"x")
+    path = "/api/v1/fs/list?recursive=1&max=10000&path=" + q("/" + bucket_name)
+    got, start, pages = [], None, 0
+    while True:
+        r = d.request("GET", path + ("&start=" + q(start) if start else ""), user="admin")
+        assert r.status == 200, r
+        page = json.loads(r.body)
+        pages += 1
+        assert len(page["entries"]) <= 1000, len(page["entries"])
+        got += [e["path"] for e in page["entries"]]
+        if not page["truncated"]:
+            assert page["next"] == ""
+            break
+        assert len(page["entries"]) == 1000 and page["next"], page["next"]
+        start = page["next"]
+    assert pages == 2
+    assert got == ["/%s/%s" % (bucket_name, n) for n in names]
+    r = d.request("GET", "/api/v1/fs/list?max=abc&path=%2F", user="alice")
+    assert r.status == 400 and json.loads(r.body)["error"] == "InvalidArgument"
+    for page_size in ("10000", "1000", "7"):
+        out = ok(cli(d, "fs", "ls", "-R", "/" + bucket_name, user="admin",
+                     env={"ATRIUM_LIST_PAGE": page_size}))
+        assert [r["path"] for r in ls_rows(out)] == got, page_size
+
+
 # -- cache ------------------------------------------------------------------
 
 def test_load_and_free_move_the_cache_column_and_report(sigv4_daemon, bucket_name):
@@ -396,6 +431,67 @@ def test_admin_api_auth_and_errors(sigv4_daemon, bucket_name):
     assert d.request("GET", "/api/v1/s3/", user="alice").status == 200
 
 
+def test_admin_api_refuses_sigv2(sigv4_daemon, bucket_name):
+    """SigV2 signs neither the query (where the admin API's path=, mode=,
+    owner= are) nor a body hash: a captured admin request could be replayed
+    for 15 minutes with any arguments. The admin API takes SigV4 only (it
+    covers the whole request); the CLI signs SigV4."""
+    import base64
+    import email.utils
+    import hashlib
+    import hmac
+    from s3util import raw_request
+    d = sigv4_daemon
+    ak, sk = d.keys("alice")
+    s3 = d.boto3("alice")
+    s3.create_bucket(Bucket=bucket_name)
+    s3.put_object(Bucket=bucket_name, Key="tmp", Body=b"t")
+    s3.put_object(Bucket=bucket_name, Key="important", Body=b"keep me")
+
+    def v2_headers(method, endpoint):
+        date = email.utils.formatdate(usegmt=True)
+        sts = "%s\n\n\n%s\n/api/v1/%s" % (method, date, endpoint)
+        sig = base64.b64encode(hmac.new(sk.encode(), sts.encode(), hashlib.sha1).digest())
+        return {"Date": date, "Authorization": "AWS %s:%s" % (ak, sig.decode())}
+
+    for endpoint, captured, replayed in [
+            ("fs/rm", {"path": "/%s/tmp" % bucket_name},
+             {"path": "/%s/important" % bucket_name}),
+            ("fs/chmod", {"path": "/%s/tmp" % bucket_name, "mode": "600"},
+             {"path": "/%s/important" % bucket_name, "mode": "666"}),
+            ("fs/chown", {"path": "/%s/tmp" % bucket_name, "owner": "alice"},
+             {"path": "/%s/important" % bucket_name, "owner": "bob"})]:
+        hdrs = v2_headers("POST", endpoint)
+        for query in (captured, replayed):
+            path = "/api/v1/%s?%s" % (endpoint, "&".join("%s=%s" % (k, q(v))
+                                                         for k, v in query.items()))
+            r = raw_request(d.port, "POST", path, hdrs)
+            assert r.status == 400, (endpoint, query, r)
+            err = json.loads(r.body)
+            assert err["error"] == "InvalidRequest", err
+            assert "AWS4-HMAC-SHA256" in err["message"], err
+    # a SigV2 presigned admin URL is refused the same way
+    exp = str(int(datetime.datetime.now().timestamp()) + 300)
+    sts = "GET\n\n\n%s\n/api/v1/fs/list" % exp
+    sig = base64.b64encode(hmac.new(sk.encode(), sts.encode(), hashlib.sha1).digest()).decode()
+    r = raw_request(d.port, "GET", "/api/v1/fs/list?path=%%2F&AWSAccessKeyId=%s&Expires=%s"
+                    "&Signature=%s" % (ak, exp, q(sig)))
+    assert r.status == 400 and json.loads(r.body)["error"] == "InvalidRequest", r
+    entries = ls_json(d, "/" + bucket_name)
+    assert sorted(entries) == ["/%s/important" % bucket_name, "/%s/tmp" % bucket_name]
+    assert entries["/%s/important" % bucket_name]["mode"] == "600"  # as it was made
+    assert entries["/%s/important" % bucket_name]["owner"] == "alice"
+    # SigV4 covers the query: a chmod signed with V4 works, and its headers
+    # replayed with another mode do not
+    path = "/api/v1/fs/chmod?mode=640&path=" + q("/%s/tmp" % bucket_name)
+    hdrs = sign_v4("POST", "http://127.0.0.1:%d%s" % (d.port, path), {}, b"", ak, sk)
+    r = raw_request(d.port, "POST", path, hdrs)
+    assert r.status == 200, r
+    r = raw_request(d.port, "POST", path.replace("mode=640", "mode=666"), hdrs)
+    assert r.status == 403 and json.loads(r.body)["error"] == "SignatureDoesNotMatch", r
+    assert ls_json(d, "/" + bucket_name)["/%s/tmp" % bucket_name]["mode"] == "640"
+
+
 def test_simple_mode_cli(simple_daemon, bucket_name):
     d = simple_daemon
     # unsigned: the daemon's own user
@@ -532,6 +628,90 @@ def test_metrics_refuse_unsigned_requests(sigv4_daemon, simple_daemon):
                                       "Signature=%s" % (ak, "0" * 64)})
     assert r.status in (400, 403)
     assert simple_daemon.request("GET", "/api/v1/metrics").status == 200
+
+
+def bearer_get(daemon, path, token=None):
+    """GET with urllib, as Prometheus scrapes: (status, headers, body)."""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(daemon.url(path))
+    if token is not None:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+TOKEN = "s3cr3t-Prometheus-token_0123456789"
+
+
+def test_metrics_bearer_token(atriumd_factory, tmp_path):
+    """--metrics-token FILE: Prometheus's `authorization: credentials_file:`
+    sends `Authorization: Bearer <file content>`; the daemon reads the token
+    from a 0600 file (trimmed as Prometheus trims it) and accepts it for
+    metrics only. S3-signed scrapes still work; a wrong token is 401."""
+    tok = tmp_path / "metrics.token"
+    tok.write_text("\n  " + TOKEN + "  \n")
+    os.chmod(tok, 0o600)
+    d = atriumd_factory("sigv4", "metrics-token", args=("--metrics-token", str(tok)))
+    status, _, body = bearer_get(d, "/api/v1/metrics", TOKEN)
+    assert status == 200, body
+    assert "atrium_requests_total" in parse_prometheus(body.decode())[0]
+    for wrong in (TOKEN[:-1], TOKEN + "x", "", "x" * 5000, TOKEN.upper()):
+        status, headers, body = bearer_get(d, "/api/v1/metrics", wrong)
+        assert status == 401, (wrong, body)
+        assert json.loads(body)["error"] == "InvalidToken"
+        assert headers["WWW-Authenticate"].startswith("Bearer")
+    assert bearer_get(d, "/api/v1/metrics")[0] == 403              # unsigned
+    assert d.request("GET", "/api/v1/metrics", user="alice").status == 200  # S3 auth stays
+    # the token opens nothing else
+    for path in ("/api/v1/report", "/api/v1/fs/list?path=%2F"):
+        status, _, body = bearer_get(d, path, TOKEN)
+        assert status in (400, 403), (path, status, body)
+    # the token file must be private, non-empty, one token
+    import conftest
+    import s3util
+    for mode, text in ((0o644, TOKEN), (0o640, TOKEN), (0o600, ""), (0o600, "short"),
+                       (0o600, "two words-0123456789"), (0o600, "\0" + TOKEN + "\0")):
+        bad = tmp_path / "bad.token"
+        bad.write_text(text)
+        os.chmod(bad, mode)
+        p = subprocess.run([conftest.ATRIUMD, "--data", str(tmp_path / "data"), "--port",
+                            str(s3util.free_port()), "--credentials", d.creds,
+                            "--metrics-token", str(bad)],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode != 0, (oct(mode), text)
+        assert str(bad) in p.stderr and "metrics-token" in p.stderr, p.stderr
+        assert TOKEN not in p.stderr and "words-0123" not in p.stderr  # never echoed
+
+
+def test_metrics_public(atriumd_factory, tmp_path):
+    d = atriumd_factory("sigv4", "metrics-public", args=("--metrics-public",))
+    status, _, body = bearer_get(d, "/api/v1/metrics")
+    assert status == 200 and "atrium_uptime_seconds" in parse_prometheus(body.decode())[0]
+    # only metrics: everything else still needs a signature
+    assert bearer_get(d, "/api/v1/report")[0] == 403
+    assert d.request("GET", "/api/v1/s3/").status == 403
+    # the config-file spelling, and the contradiction
+    import conftest
+    import s3util
+    tok = tmp_path / "t"
+    tok.write_text(TOKEN)
+    os.chmod(tok, 0o600)
+    cfg = tmp_path / "atriumd.conf"
+    cfg.write_text("metrics-public\nmetrics-token %s\n" % tok)
+    p = subprocess.run([conftest.ATRIUMD, "--data", str(tmp_path / "data"), "--port",
+                        str(s3util.free_port()), "--credentials", d.creds, "--config", str(cfg)],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0 and "--metrics-public" in p.stderr, p.stderr
+    cfg.write_text("metrics-public yes\n")
+    d2 = atriumd_factory("sigv4", "metrics-public-file", args=("--config", str(cfg)))
+    assert bearer_get(d2, "/api/v1/metrics")[0] == 200
+    cfg.write_text("metrics-public no\n")
+    d3 = atriumd_factory("sigv4", "metrics-public-no", args=("--config", str(cfg)))
+    assert bearer_get(d3, "/api/v1/metrics")[0] == 403
 
 
 # -- access log ----------------------------------------------------------------

@@ -227,3 +227,191 @@ def test_payload_hash_mismatch(sigv4_daemon, bucket):
     assert r.status in (400, 403), (r.status, body)
     assert b"XAmzContentSHA256Mismatch" in body or b"SignatureDoesNotMatch" in body, body
     assert not os.path.exists(os.path.join(sigv4_daemon.ufs, bucket, "tampered"))
+
+
+def test_sigv4_header_needs_content_sha256(sigv4_daemon, bucket):
+    """A header-signed SigV4 request without x-amz-content-sha256 covers no
+    body: an empty-body PUT captured on the wire could be replayed with any
+    body. S3 refuses it (400 InvalidRequest); so do we, the replay included."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    import http.client
+    ak, sk = sigv4_daemon.keys("alice")
+    path = "/%s/replayed" % bucket
+    req = AWSRequest(method="PUT", url="http://127.0.0.1:%d%s" % (sigv4_daemon.port, path),
+                     data=b"")
+    # SigV4Auth (not S3SigV4Auth): signs the empty payload's hash, sends no header
+    SigV4Auth(Credentials(ak, sk), "s3", "us-east-1").add_auth(req)
+    headers = dict(req.headers.items())
+    assert not any(k.lower() == "x-amz-content-sha256" for k in headers)
+    for body in (b"", b"a body the signer never saw"):
+        conn = http.client.HTTPConnection("127.0.0.1", sigv4_daemon.port, timeout=30)
+        conn.request("PUT", path, body=body, headers=headers)
+        r = conn.getresponse()
+        data = r.read()
+        conn.close()
+        assert r.status == 400, (r.status, data)
+        assert b"<Code>InvalidRequest</Code>" in data, data
+        assert (b"<Message>Missing required header for this request: "
+                b"x-amz-content-sha256</Message>") in data, data
+        assert not os.path.exists(os.path.join(sigv4_daemon.ufs, bucket, "replayed"))
+    # presigned URLs are UNSIGNED-PAYLOAD and need no header
+    url = sigv4_daemon.boto3("alice").generate_presigned_url(
+        "put_object", Params={"Bucket": bucket, "Key": "presigned"}, ExpiresIn=60)
+    conn = http.client.HTTPConnection("127.0.0.1", sigv4_daemon.port, timeout=30)
+    conn.request("PUT", url[url.index("/", 8):], body=b"presigned body")
+    r = conn.getresponse()
+    assert r.status == 200, (r.status, r.read())
+    r.read()
+    conn.close()
+    with open(os.path.join(sigv4_daemon.ufs, bucket, "presigned"), "rb") as f:
+        assert f.read() == b"presigned body"
+
+
+# -- server-side encryption and Object Lock: refused, never ignored -----------
+
+SSE_C = {"x-amz-server-side-encryption-customer-algorithm": "AES256",
+         "x-amz-server-side-encryption-customer-key":
+             base64.b64encode(b"k" * 32).decode(),
+         "x-amz-server-side-encryption-customer-key-MD5":
+             base64.b64encode(hashlib.md5(b"k" * 32).digest()).decode()}
+SSE_C_COPY = {k.replace("x-amz-", "x-amz-copy-source-"): v for k, v in SSE_C.items()}
+NOT_IMPLEMENTED = (501, "NotImplemented")
+LOCK_MISSING = (400, "InvalidRequest")
+REFUSED_WRITES = [
+    ({"x-amz-server-side-encryption": "AES256"}, NOT_IMPLEMENTED),
+    ({"x-amz-server-side-encryption": "aws:kms"}, NOT_IMPLEMENTED),
+    ({"x-amz-server-side-encryption": "aws:kms:dsse"}, NOT_IMPLEMENTED),
+    ({"x-amz-server-side-encryption": "whatever"}, NOT_IMPLEMENTED),
+    ({"x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:k"}, NOT_IMPLEMENTED),
+    ({"x-amz-server-side-encryption-context": "e30="}, NOT_IMPLEMENTED),
+    ({"x-amz-server-side-encryption-bucket-key-enabled": "false"}, NOT_IMPLEMENTED),
+    (SSE_C, NOT_IMPLEMENTED),
+    ({"X-Amz-Server-Side-Encryption-Customer-Algorithm": "AES256"}, NOT_IMPLEMENTED),
+    ({"x-amz-object-lock-mode": "COMPLIANCE",
+      "x-amz-object-lock-retain-until-date": "2099-01-01T00:00:00Z"}, LOCK_MISSING),
+    ({"x-amz-object-lock-retain-until-date": "2099-01-01T00:00:00Z"}, LOCK_MISSING),
+    ({"x-amz-object-lock-legal-hold": "ON"}, LOCK_MISSING),
+]
+
+
+def _code(r):
+    return (r.status, r.error_code())
+
+
+@pytest.mark.parametrize("headers,want", REFUSED_WRITES,
+                         ids=[",".join(h)[:60] for h, _ in REFUSED_WRITES])
+def test_sse_and_object_lock_writes_refused(sigv4_daemon, alice, bucket, headers, want):
+    """Data a client asked to be encrypted or locked is never stored in the
+    clear and deletable: PutObject, CopyObject, CreateMultipartUpload and
+    UploadPart carrying SSE or Object Lock headers are refused, nothing is
+    written. Object Lock gets AWS's answer for a bucket without it."""
+    d = sigv4_daemon
+    alice.put_object(Bucket=bucket, Key="src", Body=b"source")
+    r = d.request("PUT", "/%s/put" % bucket, headers=headers, body=b"secret", user="alice")
+    assert _code(r) == want, r
+    r = d.request("PUT", "/%s/copy" % bucket,
+                  headers=dict(headers, **{"x-amz-copy-source": "/%s/src" % bucket}),
+                  user="alice")
+    assert _code(r) == want, r
+    r = d.request("POST", "/%s/mpu?uploads" % bucket, headers=headers, user="alice")
+    assert _code(r) == want, r
+    up = alice.create_multipart_upload(Bucket=bucket, Key="mpu")["UploadId"]
+    r = d.request("PUT", "/%s/mpu?partNumber=1&uploadId=%s" % (bucket, up), headers=headers,
+                  body=b"part", user="alice")
+    assert _code(r) == want, r
+    assert alice.list_parts(Bucket=bucket, Key="mpu", UploadId=up).get("Parts", []) == []
+    alice.abort_multipart_upload(Bucket=bucket, Key="mpu", UploadId=up)
+    assert alice.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    assert files_under(os.path.join(d.ufs, bucket)) == ["src"]
+    assert [o["Key"] for o in alice.list_objects_v2(Bucket=bucket)["Contents"]] == ["src"]
+
+
+def test_sse_c_reads_and_copy_source_refused(sigv4_daemon, alice, bucket):
+    d = sigv4_daemon
+    alice.put_object(Bucket=bucket, Key="k", Body=b"plain")
+    assert _code(d.request("GET", "/%s/k" % bucket, headers=SSE_C, user="alice")) \
+        == NOT_IMPLEMENTED
+    r = d.request("HEAD", "/%s/k" % bucket, headers=SSE_C, user="alice")
+    assert r.status == 501 and r.body == b"", r
+    r = d.request("PUT", "/%s/k2" % bucket,
+                  headers=dict(SSE_C_COPY, **{"x-amz-copy-source": "/%s/k" % bucket}),
+                  user="alice")
+    assert _code(r) == NOT_IMPLEMENTED, r
+    assert files_under(os.path.join(d.ufs, bucket)) == ["k"]
+    # boto3's own spelling of the same requests
+    from botocore.exceptions import ClientError
+    with pytest.raises(ClientError) as ei:
+        alice.put_object(Bucket=bucket, Key="b3", Body=b"x", ServerSideEncryption="AES256")
+    assert ei.value.response["Error"]["Code"] == "NotImplemented"
+    assert "encryption" in ei.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as ei:
+        alice.put_object(Bucket=bucket, Key="b3", Body=b"x", ObjectLockLegalHoldStatus="ON")
+    assert ei.value.response["Error"]["Code"] == "InvalidRequest"
+    assert ei.value.response["Error"]["Message"] == "Bucket is missing ObjectLockConfiguration"
+    assert files_under(os.path.join(d.ufs, bucket)) == ["k"]
+
+
+def test_presigned_sse_and_lock_refused(sigv4_daemon, bucket):
+    """S3 reads x-amz-* parameters of a presigned URL's query as headers (a
+    presigner may put them there): refused there too, or an SSE request
+    would be stored in the clear."""
+    import http.client
+    from botocore.auth import S3SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    ak, sk = sigv4_daemon.keys("alice")
+    for query, want in [("x-amz-server-side-encryption=AES256", NOT_IMPLEMENTED),
+                        ("x-amz-server-side-encryption-customer-algorithm=AES256",
+                         NOT_IMPLEMENTED),
+                        ("x-amz-object-lock-legal-hold=ON", LOCK_MISSING)]:
+        req = AWSRequest(method="PUT", url="http://127.0.0.1:%d/%s/pre?%s"
+                         % (sigv4_daemon.port, bucket, query))
+        S3SigV4QueryAuth(Credentials(ak, sk), "s3", "us-east-1", expires=60).add_auth(req)
+        url = req.url
+        assert query in url and "X-Amz-Signature=" in url, url
+        conn = http.client.HTTPConnection("127.0.0.1", sigv4_daemon.port, timeout=30)
+        conn.request("PUT", url[url.index("/", 8):], body=b"secret")
+        r = conn.getresponse()
+        body = r.read()
+        conn.close()
+        assert r.status == want[0] and b"<Code>%s</Code>" % want[1].encode() in body, \
+            (query, r.status, body)
+    assert not os.path.exists(os.path.join(sigv4_daemon.ufs, bucket, "pre"))
+
+
+def test_create_bucket_with_object_lock_refused(sigv4_daemon, alice, bucket_name):
+    d = sigv4_daemon
+    for v in ("true", "TRUE", " true "):
+        r = d.request("PUT", "/" + bucket_name, headers={"x-amz-bucket-object-lock-enabled": v},
+                      user="alice")
+        assert _code(r) == (501, "NotImplemented"), r
+        assert b"Object Lock" in r.body
+        assert not os.path.exists(os.path.join(d.ufs, bucket_name))
+    from botocore.exceptions import ClientError
+    with pytest.raises(ClientError) as ei:
+        alice.create_bucket(Bucket=bucket_name, ObjectLockEnabledForBucket=True)
+    assert ei.value.response["Error"]["Code"] == "NotImplemented"
+    r = d.request("PUT", "/" + bucket_name, headers={"x-amz-bucket-object-lock-enabled": "false"},
+                  user="alice")
+    assert r.status == 200, r
+
+
+def test_post_form_sse_and_lock_fields_refused(simple_daemon, bucket_name):
+    import uuid
+    d = simple_daemon
+    assert d.request("PUT", "/" + bucket_name).status == 200
+    for field, want in [("x-amz-server-side-encryption", NOT_IMPLEMENTED),
+                        ("X-Amz-Server-Side-Encryption-Customer-Key", NOT_IMPLEMENTED),
+                        ("x-amz-object-lock-legal-hold", LOCK_MISSING)]:
+        boundary = uuid.uuid4().hex
+        body = ("--%s\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nposted\r\n"
+                "--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\nAES256\r\n"
+                "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n"
+                "Content-Type: text/plain\r\n\r\nsecret data\r\n--%s--\r\n"
+                % (boundary, boundary, field, boundary, boundary)).encode()
+        r = d.request("POST", "/" + bucket_name, body=body,
+                      headers={"Content-Type": "multipart/form-data; boundary=" + boundary})
+        assert _code(r) == want, (field, r)
+    assert not os.path.exists(os.path.join(d.ufs, bucket_name, "posted"))

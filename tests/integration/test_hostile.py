@@ -14,6 +14,7 @@ DELETE through one must not write or remove anything outside it.
 """
 import hashlib
 import os
+import re
 import shutil
 import socket
 import uuid
@@ -430,3 +431,158 @@ def test_credentials_readable_by_others_refused(tmp_path):
         assert p.returncode != 0, oct(mode)
         assert "0600" in p.stderr and str(creds) in p.stderr, p.stderr
         assert "wJalrXUtnFEMI" not in p.stderr  # the secret is never logged
+
+
+# ---- listings echo hostile names as well-formed XML -------------------------
+
+import xml.etree.ElementTree as ET  # noqa: E402  (expat: a strict XML 1.0 parser)
+from urllib.parse import quote, unquote_to_bytes  # noqa: E402
+
+S3NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+HOSTILE_VALUES = [b"\x01", b"\x0c", b"\x7f", b"&", b"<", b"]]>", b"\n", b"\r", b"a\tb",
+                  b"\xff", b"\xc3", "\ufffe".encode(), "caf\u00e9/\u2713".encode()]
+# (query that selects the operation, echoed parameter -> element, parameters
+# encoding-type=url encodes in the response)
+LISTINGS = {
+    "v1": ("", {"prefix": "Prefix", "delimiter": "Delimiter", "marker": "Marker"}),
+    "v2": ("list-type=2&", {"prefix": "Prefix", "delimiter": "Delimiter",
+                            "start-after": "StartAfter",
+                            "continuation-token": "ContinuationToken"}),
+    "uploads": ("uploads&", {"prefix": "Prefix", "delimiter": "Delimiter",
+                             "key-marker": "KeyMarker", "upload-id-marker": "UploadIdMarker"}),
+}
+NEVER_URL_ENCODED = {"continuation-token", "upload-id-marker"}
+
+
+def is_utf8(v):
+    try:
+        v.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def xml_carryable(v):
+    if not is_utf8(v):
+        return False
+    s = v.decode("utf-8")
+    return all(c in "\t\n\r" or (" " <= c <= "\ud7ff") or ("\ue000" <= c <= "\ufffd") or
+               c >= "\U00010000" for c in s)
+
+
+def q(v):
+    return quote(v, safe="-_.~")
+
+
+def parse_strict(r):
+    """Every answer, 200 or error, is a well-formed XML 1.0 document."""
+    assert r.header("content-type") == "application/xml", r
+    try:
+        return ET.fromstring(r.body)
+    except ET.ParseError as e:
+        raise AssertionError("not well-formed XML (%s): %r" % (e, r.body))
+
+
+def text_of(root, tag):
+    el = root.find(S3NS + tag)
+    assert el is not None, (tag, ET.tostring(root))
+    return el.text or ""
+
+
+@pytest.fixture(scope="module")
+def xml_buckets(hostile):
+    """A bucket of names XML carries (and an upload in it), one holding keys
+    it cannot carry."""
+    names = []
+    for tag in ("xmla", "xmlb"):
+        b = "%s-%s" % (tag, uuid.uuid4().hex[:8])
+        assert hostile.request("PUT", "/" + b).status == 200
+        names.append(b)
+    a, b = names
+    for key in (b"plain", b"a&b<c>", b"del\x7f", b"nl\nkey"):
+        assert hostile.request("PUT", "/%s/%s" % (a, q(key)), body=b"x").status == 200
+    for key in (b"ok", b"ctl\x01key", "fffe\ufffekey".encode()):
+        assert hostile.request("PUT", "/%s/%s" % (b, q(key)), body=b"x").status == 200
+    uploads = {}
+    for bucket, key in ((a, b"up&<load"), (b, b"ctl\x01up")):
+        r = hostile.request("POST", "/%s/%s?uploads" % (bucket, q(key)))
+        assert r.status == 200, r
+        upload_id = re.search(rb"<UploadId>([0-9a-f]+)</UploadId>", r.body).group(1).decode()
+        uploads[key] = (upload_id, r)  # the answer is checked by the test
+    return a, b, uploads
+
+
+@pytest.mark.parametrize("op", sorted(LISTINGS))
+@pytest.mark.parametrize("url", [False, True], ids=["plain", "encoding-type=url"])
+def test_list_parameters_echo_as_well_formed_xml(hostile, xml_buckets, op, url):
+    """AWS echoes prefix, delimiter, markers, tokens unescaped when they hold
+    what XML 1.0 cannot carry: here each answer is well-formed XML echoing the
+    value exactly, or a 400 InvalidArgument. Not UTF-8: refused. A control
+    character: URL-encoded with encoding-type=url where AWS encodes that
+    element, else refused."""
+    bucket = xml_buckets[0]
+    select, params = LISTINGS[op]
+    for name, elem in sorted(params.items()):
+        for v in HOSTILE_VALUES:
+            # UploadIdMarker is echoed only beside a key-marker (AWS)
+            path = "/%s?%s%s%s=%s%s" % (bucket, select,
+                                        "key-marker=plain&" if name == "upload-id-marker" else "",
+                                        name, q(v), "&encoding-type=url" if url else "")
+            r = hostile.request("GET", path)
+            root = parse_strict(r)
+            encoded = url and name not in NEVER_URL_ENCODED
+            if not is_utf8(v) or (not xml_carryable(v) and not encoded):
+                assert (r.status, r.error_code()) == (400, "InvalidArgument"), (path, r)
+                continue
+            assert r.status == 200, (path, r)
+            got = text_of(root, elem)
+            got = unquote_to_bytes(got) if encoded else got.encode("utf-8")
+            assert got == v, (path, got, v)
+
+
+def test_listed_keys_xml_cannot_carry(hostile, xml_buckets):
+    """Keys S3 allows but XML 1.0 cannot carry: listed URL-encoded with
+    encoding-type=url; without it the listing is refused (400, saying to use
+    encoding-type=url) rather than answered with a document no parser reads.
+    ListParts names the key it was asked about: percent-encoded there, as
+    error documents do."""
+    a, b, uploads = xml_buckets
+    want = sorted([b"ok", b"ctl\x01key", "fffe\ufffekey".encode()])
+    for select in ("", "list-type=2&"):
+        r = hostile.request("GET", "/%s?%s" % (b, select))
+        parse_strict(r)
+        assert (r.status, r.error_code()) == (400, "InvalidArgument"), r
+        assert b"encoding-type=url" in r.body
+        r = hostile.request("GET", "/%s?%sencoding-type=url" % (b, select))
+        root = parse_strict(r)
+        assert r.status == 200, r
+        keys = [unquote_to_bytes(c.find(S3NS + "Key").text)
+                for c in root.findall(S3NS + "Contents")]
+        assert keys == want
+        # a prefix that leaves the hostile keys out lists fine
+        r = hostile.request("GET", "/%s?%sprefix=o" % (b, select))
+        assert r.status == 200 and [c.find(S3NS + "Key").text for c in
+                                    parse_strict(r).findall(S3NS + "Contents")] == ["ok"], r
+    r = hostile.request("GET", "/%s?uploads" % b)
+    parse_strict(r)
+    assert (r.status, r.error_code()) == (400, "InvalidArgument"), r
+    r = hostile.request("GET", "/%s?uploads&encoding-type=url" % b)
+    root = parse_strict(r)
+    assert [unquote_to_bytes(u.find(S3NS + "Key").text)
+            for u in root.findall(S3NS + "Upload")] == [b"ctl\x01up"]
+    # the bucket of carryable names lists them exactly, escaped
+    r = hostile.request("GET", "/%s?list-type=2" % a)
+    root = parse_strict(r)
+    assert sorted(c.find(S3NS + "Key").text for c in root.findall(S3NS + "Contents")) == \
+        sorted(["plain", "a&b<c>", "del\x7f", "nl\nkey"])
+    # CreateMultipartUpload and ListParts name the key they were asked
+    # about: percent-encoded when XML cannot carry it, as error documents do
+    for bucket, key in ((a, b"up&<load"), (b, b"ctl\x01up")):
+        upload_id, created = uploads[key]
+        want = key.decode() if xml_carryable(key) else q(key)
+        assert text_of(parse_strict(created), "Key") == want
+        r = hostile.request("GET", "/%s/%s?uploadId=%s" % (bucket, q(key), upload_id))
+        root = parse_strict(r)
+        assert r.status == 200, r
+        assert text_of(root, "Key") == want
+        assert text_of(root, "UploadId") == upload_id

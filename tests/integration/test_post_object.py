@@ -204,6 +204,23 @@ def test_expired_policy(sigv4_daemon, bucket):
     assert b"Policy expired" in r.body
 
 
+def test_policy_expiration_at_most_a_week(sigv4_daemon, bucket):
+    """A signed policy is a bearer credential for uploads: it may be valid
+    for a week at most (SigV4's presigned-URL bound), whatever date it names."""
+    d = sigv4_daemon
+    week = 7 * 24 * 3600
+    for sigv in ("s3v4", "s3"):
+        r = post_form(d, bucket, presigned(d, bucket, "far-" + sigv, expires=week + 3600,
+                                           sigv=sigv), b"x")
+        assert (r.status, r.error_code()) == (403, "AccessDenied"), r
+        assert b"Policy expiration must be at most 604800 seconds" in r.body, r
+        r = post_form(d, bucket, presigned(d, bucket, "near-" + sigv, expires=week - 60,
+                                           sigv=sigv), b"x")
+        assert r.status == 204, r
+    assert sorted(o["Key"] for o in d.boto3().list_objects_v2(Bucket=bucket)["Contents"]) \
+        == ["near-s3", "near-s3v4"]
+
+
 def test_bad_signature_and_unsigned(sigv4_daemon, bucket):
     d = sigv4_daemon
     fields = presigned(d, bucket, "sig")

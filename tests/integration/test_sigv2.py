@@ -117,6 +117,29 @@ def test_presigned_v2_expired_and_tampered(sigv4_daemon, bucket_name):
     assert s3.get_object(Bucket=bucket_name, Key="k")["Body"].read() == b"data"
 
 
+def test_presigned_v2_at_most_a_week(sigv4_daemon, bucket_name):
+    """SigV2's Expires is an absolute time with no bound of its own (a leaked
+    URL would work for years): refused beyond SigV4's week."""
+    import boto3
+    ak, sk = sigv4_daemon.keys("alice")
+    s3 = boto3.client("s3", endpoint_url=sigv4_daemon.endpoint, region_name="us-east-1",
+                      aws_access_key_id=ak, aws_secret_access_key=sk,
+                      config=Config(signature_version="s3", s3={"addressing_style": "path"}))
+    s3.create_bucket(Bucket=bucket_name)
+    s3.put_object(Bucket=bucket_name, Key="k", Body=b"data")
+    week = 7 * 24 * 3600
+    params = {"Bucket": bucket_name, "Key": "k"}
+    for expires in (week + 120, 10 * 365 * 24 * 3600):
+        url = s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
+        assert "AWSAccessKeyId=" in url
+        r = curl([url])
+        assert (r.status, r.error_code()) == (403, "AccessDenied"), r
+        assert b"at most 604800 seconds" in r.body, r
+    url = s3.generate_presigned_url("get_object", Params=params, ExpiresIn=week - 120)
+    r = curl([url])
+    assert r.status == 200 and r.body == b"data", r
+
+
 def test_sigv2_raw_refusals(sigv4_daemon, bucket_name):
     d = sigv4_daemon
     ak, sk, _ = USERS["alice"]

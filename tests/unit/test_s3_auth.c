@@ -338,12 +338,18 @@ static const struct tcase refusals[] = {
 		 S3_ERR_AUTH_MALFORMED),
 
 	/* headers around the signature */
-	/* Absent but signed: the canonical request cannot be rebuilt. (Absent
-	 * and unsigned is curl < 8's --aws-sigv4, accepted as unsigned.) */
-	{ .name = "no x-amz-content-sha256", .path = "/test.txt",
+	/* x-amz-content-sha256 is required (S3's InvalidRequest), signed
+	 * or not: without it nothing would tie the body to the signature. */
+	{ .name = "no x-amz-content-sha256, though signed", .path = "/test.txt",
 	  .hdrs = { { "Host", HOST }, { "Range", "bytes=0-9" }, { "x-amz-date", DATE },
 		    { "Authorization", AUTH_GET } },
-	  .now = T0, .want = S3_ERR_AUTH_MALFORMED },
+	  .now = T0, .want = S3_ERR_MISSING_CONTENT_SHA256 },
+	/* curl < 8's --aws-sigv4: host;x-amz-date signed, the canonical
+	 * request ending in the empty payload's hash whatever it uploads. */
+	{ .name = "no x-amz-content-sha256 (curl 7's signer)", .method = "PUT", .path = "/test.txt",
+	  .hdrs = { { "Host", HOST }, { "x-amz-date", DATE },
+		    { "Authorization", V4(CRED, "host;x-amz-date", SIG_GET) } },
+	  .now = T0, .want = S3_ERR_MISSING_CONTENT_SHA256 },
 	{ .name = "bad x-amz-content-sha256", .path = "/test.txt",
 	  .hdrs = { { "Host", HOST }, { "Range", "bytes=0-9" }, { "x-amz-date", DATE },
 		    { "x-amz-content-sha256", "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD" },
@@ -541,6 +547,51 @@ static void test_handsigned(void **state)
 	}
 }
 
+/*
+ * curl before 8 (--aws-sigv4) signs host;x-amz-date and the empty
+ * payload's hash, sends no x-amz-content-sha256, and uploads any body: a
+ * valid signature that covers no body. Refused, so such a request cannot
+ * be replayed with another body; with the header added it verifies.
+ */
+static void test_payload_hash_required(void **state)
+{
+	static const char canon_bare[] =
+		"PUT\n/test.txt\n\nhost:" HOST "\nx-amz-date:" DATE "\n\n"
+		"host;x-amz-date\n" EMPTY_SHA;
+	static const char canon_hdr[] =
+		"PUT\n/test.txt\n\nhost:" HOST "\nx-amz-content-sha256:UNSIGNED-PAYLOAD\n"
+		"x-amz-date:" DATE "\n\nhost;x-amz-content-sha256;x-amz-date\nUNSIGNED-PAYLOAD";
+	char sig[65], authz[512];
+	struct s3_hdr hdrs[4] = { { "Host", HOST }, { "x-amz-date", DATE },
+				  { "Authorization", authz },
+				  { "x-amz-content-sha256", "UNSIGNED-PAYLOAD" } };
+	struct s3_auth_req req = { .method = "PUT", .path = "/test.txt", .hdrs = hdrs,
+				   .nhdrs = 3, .now = T0 };
+	struct s3_auth out;
+
+	hand_sign(canon_bare, DATE, "ap-south-1", sig);
+	snprintf(authz, sizeof(authz), "AWS4-HMAC-SHA256 Credential=" AK
+		 "/20130524/ap-south-1/s3/aws4_request, SignedHeaders=host;x-amz-date, "
+		 "Signature=%s", sig);
+	assert_int_equal(s3_auth_check(S3_AUTH_SIGV4, &req, lookup, (void *)good, &out),
+			 S3_ERR_MISSING_CONTENT_SHA256);
+	assert_int_equal(s3_err_status(S3_ERR_MISSING_CONTENT_SHA256), 400);
+	assert_string_equal(s3_err_code(S3_ERR_MISSING_CONTENT_SHA256), "InvalidRequest");
+
+	hand_sign(canon_hdr, DATE, "ap-south-1", sig);
+	snprintf(authz, sizeof(authz), "AWS4-HMAC-SHA256 Credential=" AK
+		 "/20130524/ap-south-1/s3/aws4_request, "
+		 "SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=%s", sig);
+	req.nhdrs = 4;
+	assert_int_equal(s3_auth_check(S3_AUTH_SIGV4, &req, lookup, (void *)good, &out),
+			 S3_ERR_OK);
+	assert_int_equal(out.payload, S3_PAYLOAD_UNSIGNED);
+	/* v4_only (the admin API's) refuses SigV2 only */
+	req.v4_only = 1;
+	assert_int_equal(s3_auth_check(S3_AUTH_SIGV4, &req, lookup, (void *)good, &out),
+			 S3_ERR_OK);
+}
+
 /* ---- simple mode ---------------------------------------------------- */
 
 #define U64 "u123456789012345678901234567890123456789012345678901234567890123"
@@ -555,7 +606,10 @@ static const struct tcase simple[] = {
 	SIMPLE("V4 credential", V4("bob/" SCOPE, SH_GET, SIG_GET), S3_ERR_OK, "bob"),
 	SIMPLE("64-byte user", "AWS " U64 ":x", S3_ERR_OK, U64),
 	SIMPLE("65-byte user", "AWS " U64 "4:x", S3_ERR_AUTH_MALFORMED, NULL),
-	SIMPLE("empty user", "AWS :x", S3_ERR_AUTH_MALFORMED, NULL),
+	/* boto 2 with aws_access_key_id='' (Alluxio's example): the daemon's user */
+	SIMPLE("empty user", "AWS :x", S3_ERR_OK, ""),
+	SIMPLE("empty user, no signature", "AWS :", S3_ERR_OK, ""),
+	SIMPLE("empty V4 access key", V4("/" SCOPE, SH_GET, SIG_GET), S3_ERR_AUTH_MALFORMED, NULL),
 	SIMPLE("user with a space", "AWS a b:x", S3_ERR_AUTH_MALFORMED, NULL),
 	SIMPLE("unknown scheme", "Bearer token", S3_ERR_AUTH_MALFORMED, NULL),
 	SIMPLE("malformed V4", "AWS4-HMAC-SHA256 Credential=bob", S3_ERR_AUTH_MALFORMED, NULL),
@@ -565,6 +619,8 @@ static const struct tcase simple[] = {
 	  .want = S3_ERR_OK, .user = "carol", .presigned = 1 },
 	{ .name = "presigned V2", .query = "AWSAccessKeyId=dave&Signature=x&Expires=1",
 	  .want = S3_ERR_OK, .user = "dave", .presigned = 1 },
+	{ .name = "empty presigned V2 key", .query = "AWSAccessKeyId=&Signature=x&Expires=1",
+	  .want = S3_ERR_OK, .user = "", .presigned = 1 },
 	{ .name = "header wins over query", .query = "AWSAccessKeyId=dave&Signature=x",
 	  .hdrs = { { "Authorization", "AWS erin:" } }, .want = S3_ERR_OK, .user = "erin" },
 	{ .name = "hex payload", .hdrs = { { "Authorization", "AWS u:" },
@@ -603,6 +659,15 @@ static void test_anonymous_sigv4(void **state)
 	assert_int_equal(out.verify_chunks, 0);
 }
 
+static const struct tcase *simple_case(const char *name)
+{
+	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
+		if (!strcmp(simple[i].name, name))
+			return &simple[i];
+	fail_msg("no simple case '%s'", name);
+	return NULL;
+}
+
 static void test_simple(void **state)
 {
 	struct s3_auth out;
@@ -610,14 +675,26 @@ static void test_simple(void **state)
 	check_cases(S3_AUTH_SIMPLE, simple, sizeof(simple) / sizeof(simple[0]));
 
 	/* nothing verified, no chunk verification, anonymous flagged */
-	assert_int_equal(run(S3_AUTH_SIMPLE, &simple[3], &out), S3_ERR_OK);
+	assert_int_equal(run(S3_AUTH_SIMPLE, simple_case("V4 credential"), &out), S3_ERR_OK);
 	assert_string_equal(out.access_key, "bob");
 	assert_int_equal(out.anonymous, 0);
-	assert_int_equal(run(S3_AUTH_SIMPLE, &simple[10], &out), S3_ERR_OK);
+	assert_int_equal(run(S3_AUTH_SIMPLE, simple_case("anonymous"), &out), S3_ERR_OK);
 	assert_int_equal(out.anonymous, 1);
 	assert_string_equal(out.access_key, "");
-	assert_int_equal(run(S3_AUTH_SIMPLE, &simple[15], &out), S3_ERR_OK);
+	/* an empty SigV2 access key is no user named: anonymous too */
+	assert_int_equal(run(S3_AUTH_SIMPLE, simple_case("empty user"), &out), S3_ERR_OK);
+	assert_int_equal(out.anonymous, 1);
+	assert_string_equal(out.access_key, "");
+	assert_int_equal(run(S3_AUTH_SIMPLE, simple_case("empty presigned V2 key"), &out),
+			 S3_ERR_OK);
+	assert_int_equal(out.anonymous, 1);
+	assert_int_equal(out.presigned, 1);
+	assert_int_equal(run(S3_AUTH_SIMPLE, simple_case("signed streaming payload"), &out),
+			 S3_ERR_OK);
 	assert_int_equal(out.verify_chunks, 0);
+	/* and in SigV4 mode an empty access key stays an error */
+	assert_int_equal(run(S3_AUTH_SIGV4, simple_case("empty user"), &out),
+			 S3_ERR_AUTH_V2_MALFORMED);
 }
 
 int main(void)
@@ -629,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_handsigned),
 		cmocka_unit_test(test_anonymous_sigv4),
+		cmocka_unit_test(test_payload_hash_required),
 		cmocka_unit_test(test_simple),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

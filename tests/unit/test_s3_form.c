@@ -189,6 +189,16 @@ static void policies(void **state)
 		  S3_ERR_OK, "", 1, 10 },
 		{ "{\"expiration\":\"2013-05-24T00:00:00.000Z\",\"conditions\":[]}",
 		  S3_ERR_POLICY_EXPIRED, "Invalid according to Policy: Policy expired.", 0, 0 },
+		/* at most a week ahead, as a presigned URL (S3_PRESIGN_MAX) */
+		{ "{\"expiration\":\"2013-05-31T00:00:00Z\",\"conditions\":[{\"bucket\":\"b\"},"
+		  "[\"starts-with\",\"$key\",\"user/eric/\"],[\"starts-with\",\"$Content-Type\","
+		  "\"image/\"],{\"x-amz-meta-tag\":\"v\"}]}", S3_ERR_OK, "", 0, UINT64_MAX },
+		{ "{\"expiration\":\"2013-05-31T00:00:01Z\",\"conditions\":[{\"bucket\":\"b\"},"
+		  "[\"starts-with\",\"$key\",\"user/eric/\"],[\"starts-with\",\"$Content-Type\","
+		  "\"image/\"],{\"x-amz-meta-tag\":\"v\"}]}", S3_ERR_POLICY_EXPIRATION_TOO_LONG, "",
+		  0, 0 },
+		{ "{\"expiration\":\"2100-01-01T00:00:00Z\",\"conditions\":[]}",
+		  S3_ERR_POLICY_EXPIRATION_TOO_LONG, "", 0, 0 },
 		{ "{\"expiration\":\"2013-05-25T00:00:00Z\",\"conditions\":[{\"bucket\":\"b\"},"
 		  "[\"eq\",\"$key\",\"user/eric/a.txt\"],[\"starts-with\",\"$content-type\",\"\"]]}",
 		  S3_ERR_POLICY_EXTRA_FIELDS,
@@ -374,6 +384,17 @@ static void signatures(void **state)
 	assert_int_equal(s3_form_auth(S3_AUTH_SIMPLE, f, secret_of, NULL, user, sizeof(user), &anon),
 			 S3_ERR_OK);
 	assert_int_equal(anon, 1);
+	free(f);
+
+	/* An empty AWSAccessKeyId: no user named (simple), no credential (sigv4). */
+	const char *empty[] = { "key", "k", "AWSAccessKeyId", "", "policy", "cG9saWN5",
+				"signature", sig, NULL };
+	f = form_of(empty, &s, store, sizeof(store));
+	assert_int_equal(s3_form_auth(S3_AUTH_SIMPLE, f, secret_of, NULL, user, sizeof(user), &anon),
+			 S3_ERR_OK);
+	assert_int_equal(anon, 1);
+	assert_int_equal(s3_form_auth(S3_AUTH_SIGV4, f, secret_of, NULL, user, sizeof(user), &anon),
+			 S3_ERR_INVALID_ARGUMENT);
 	free(f);
 }
 

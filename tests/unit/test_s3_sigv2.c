@@ -62,6 +62,7 @@ struct tcase {
 	const struct cred *creds;
 	const char *alt_path;
 	int bucket_path;
+	int v4_only;
 };
 
 static void check(const struct tcase *cases, size_t n)
@@ -78,6 +79,7 @@ static void check(const struct tcase *cases, size_t n)
 			.now = t->now,
 			.alt_path = t->alt_path,
 			.bucket_path = t->bucket_path,
+			.v4_only = t->v4_only,
 		};
 		for (int k = 0; k < MAX_HDRS && t->hdrs[k][0]; k++) {
 			hdrs[k].name = t->hdrs[k][0];
@@ -278,6 +280,17 @@ static const struct tcase refusals[] = {
 	PRESIGN("presigned, another key", "/johnsmith/photos/kitten.jpg",
 		PQ("1175139620", "NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D"), T_GET,
 		S3_ERR_SIGNATURE_MISMATCH),
+	/* Expires at most a week (S3_PRESIGN_MAX) ahead, as SigV4's X-Amz-Expires:
+	 * checked before the key or signature, so any signature will do. */
+	{ .name = "presigned, Expires a week ahead", .path = "/johnsmith/photos/puppy.jpg",
+	  .query = PQ("1175139620", "NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D"),
+	  .hdrs = { { "Host", "s3.amazonaws.com" } }, .now = 1175139620 - 604800, .presigned = 1,
+	  .want = S3_ERR_OK },
+	PRESIGN("presigned, Expires a week and a second ahead", "/johnsmith/photos/puppy.jpg",
+		PQ("1175139620", "NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D"), 1175139620 - 604801,
+		S3_ERR_PRESIGN_V2_TOO_LONG),
+	PRESIGN("presigned, Expires in 2100", "/johnsmith/photos/puppy.jpg",
+		PQ("4102444800", "AAAAAAAAAAAAAAAAAAAAAAAAAAA%3D"), T_GET, S3_ERR_PRESIGN_V2_TOO_LONG),
 	PRESIGN("presigned, Expires not a number", "/johnsmith/photos/puppy.jpg",
 		PQ("soon", "NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D"), T_GET, S3_ERR_ACCESS_DENIED),
 	PRESIGN("presigned, no Expires", "/johnsmith/photos/puppy.jpg",
@@ -286,6 +299,15 @@ static const struct tcase refusals[] = {
 	PRESIGN("presigned, unknown key", "/johnsmith/photos/puppy.jpg",
 		"AWSAccessKeyId=AKIDX&Expires=1175139620&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D",
 		T_GET, S3_ERR_INVALID_ACCESS_KEY),
+	/* v4_only (the admin API): a valid V2 signature is no credential */
+	{ .name = "v4_only, valid header", .path = "/johnsmith/photos/puppy.jpg",
+	  .hdrs = { { "Host", "s3.amazonaws.com" }, { "Date", GET_DATE },
+		    { "Authorization", V2(GET_SIG) } },
+	  .now = T_GET, .want = S3_ERR_SIGV2_NOT_SUPPORTED, .v4_only = 1 },
+	{ .name = "v4_only, valid presigned", .path = "/johnsmith/photos/puppy.jpg",
+	  .query = PQ("1175139620", "NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D"),
+	  .hdrs = { { "Host", "s3.amazonaws.com" } }, .now = T_GET,
+	  .want = S3_ERR_SIGV2_NOT_SUPPORTED, .v4_only = 1 },
 	PRESIGN("presigned, signature not base64", "/johnsmith/photos/puppy.jpg",
 		PQ("1175139620", "%25%25%25"), T_GET, S3_ERR_SIGNATURE_MISMATCH),
 };
