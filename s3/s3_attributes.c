@@ -181,7 +181,9 @@ enum s3_err s3_get_object_attributes(struct s3_req *r)
 		return S3_ERR_OBJECT_ATTRIBUTES_INVALID;
 	if (max < 0 || marker < 0)
 		return S3_ERR_INVALID_ARGUMENT;
+	r->req.action = "s3:GetObjectAttributes"; /* not HEAD's s3:GetObject */
 	int rc = atr_object_stat(r->srv->core, &r->user, r->bucket, r->key, &obj);
+	r->req.action = NULL;
 	if (rc)
 		return s3_err_from_core(rc);
 

@@ -81,7 +81,17 @@ struct s3_req {
 				  authenticates it from its fields */
 	char err_hdrs[96];     /* extra header lines for an error response
 				  (416's Content-Range), "\r\n"-terminated */
+	struct atr_request req; /* what the core's policies may ask (user.req) */
+	struct {               /* s3_conditions.c's, for the life of the request */
+		struct uri_query tags; /* x-amz-tagging, parsed once */
+		int tags_parsed, tags_ok;
+		char time[40];
+	} cond;
 };
+
+/* s3_conditions.c: the value callback of struct atr_request (arg: the
+ * struct s3_req) for the condition keys of bucket policies. */
+const char *s3_condition_value(void *arg, const char *k, int i);
 
 /* ---- authentication glue (s3_auth_conn.c) ---- */
 struct mg_request_info;

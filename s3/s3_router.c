@@ -199,6 +199,9 @@ void s3_set_user(struct s3_req *r, const char *user, int anonymous)
 	snprintf(r->user_name, sizeof(r->user_name), "%s",
 		 daemon ? daemon_user : anonymous ? "" : user);
 	r->auth.anonymous = anonymous;
+	r->req.value = s3_condition_value;
+	r->req.arg = r;
+	r->user.req = &r->req;
 	r->user.name = r->user_name;
 	r->user.anonymous = anonymous && !daemon;
 	r->user.superuser = !r->user.anonymous && !strcmp(r->user_name, daemon_user);
@@ -419,6 +422,8 @@ out:
 	    r.user_name);
 	s3_observe(&r, handler, raw, t0);
 	uri_query_release(&r.q);
+	if (r.cond.tags_ok)
+		uri_query_release(&r.cond.tags);
 	free(r.path);
 	free(vpath);
 	return r.status ? r.status : 500;

@@ -194,10 +194,22 @@ int atr_bucket_ownership_set(struct atr_core *c, const struct atr_user *u, const
 	return conf_set(c, bucket, META_KEEP, ownership < 0 ? META_CLEAR : ownership, NULL, 0);
 }
 
+/* A bucket's policy is its owner's to read and change, whatever the policy
+ * says (as an AWS account's root user always may). */
+static int policy_owner(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			struct atr_bucket *b)
+{
+	int rc = bucket_check(c, u, bucket, NULL, 0, b);
+	if (rc || u->superuser)
+		return rc;
+	return !u->anonymous && !strcmp(u->name, b->owner) ? ATR_OK : ATR_E_ACCESS;
+}
+
 int atr_bucket_policy_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			  char **json)
 {
-	int rc = bucket_check(c, u, bucket, "s3:GetBucketPolicy", PERM_OWNER, NULL);
+	struct atr_bucket b;
+	int rc = policy_owner(c, u, bucket, &b);
 	*json = NULL;
 	if (rc)
 		return rc;
@@ -208,18 +220,33 @@ int atr_bucket_policy_get(struct atr_core *c, const struct atr_user *u, const ch
 int atr_bucket_policy_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			  const char *json, size_t len, char *err, size_t errsize)
 {
-	(void)json;
-	(void)len;
-	if (errsize)
-		snprintf(err, errsize, "bucket policies are not supported yet");
-	int rc = bucket_check(c, u, bucket, "s3:PutBucketPolicy", PERM_OWNER, NULL);
-	return rc ? rc : ATR_E_NOT_SUPPORTED;
+	struct atr_bucket b;
+	int is_public, rc = policy_owner(c, u, bucket, &b);
+	if (rc)
+		return rc;
+	if (json && memchr(json, '\0', len)) {
+		snprintf(err, errsize, "This policy contains invalid Json");
+		return ATR_E_BAD_POLICY;
+	}
+	if (json && (rc = perm_policy_parse(c, bucket, json, len, &is_public, err, errsize)))
+		return rc;
+	int pab = b.public_block > 0 ? b.public_block : 0;
+	if (json && is_public && (pab & ATR_PAB_BLOCK_POLICY))
+		return ATR_E_ACCESS; /* BlockPublicPolicy */
+	/* json is NUL-terminated at len (a request body). */
+	rc = conf_set(c, bucket, META_KEEP, META_KEEP, json, !json);
+	perm_policy_forget(c, bucket);
+	return rc;
 }
 
 int atr_bucket_policy_status(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			     int *is_public)
 {
+	char *json = NULL;
+	int rc = atr_bucket_policy_get(c, u, bucket, &json);
 	*is_public = 0;
-	int rc = bucket_check(c, u, bucket, "s3:GetBucketPolicyStatus", PERM_OWNER, NULL);
-	return rc ? rc : ATR_E_NO_CONFIG;
+	if (!rc)
+		rc = perm_policy_parse(c, bucket, json, strlen(json), is_public, NULL, 0);
+	free(json);
+	return rc;
 }

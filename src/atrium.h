@@ -833,6 +833,9 @@ struct atr_idents *atr_idents_load(const char *path);
  * user (the daemon's own user, who owns what is on disk), and returns them
  * in *first. */
 int atr_idents_create(const char *path, const char *user, struct atr_ident *first);
+/* The users the core knows, to check the principals a bucket policy names
+ * (NULL: any name is a user, as in simple mode). ids must outlive c. */
+void atr_core_set_users(struct atr_core *c, const struct atr_idents *ids);
 /* The name of the user the daemon runs as: the superuser of the namespace. */
 const char *atr_core_daemon_user(const struct atr_core *c);
 const struct atr_ident *atr_idents_find(const struct atr_idents *ids, const char *access_key);

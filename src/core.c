@@ -82,7 +82,7 @@ int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out)
 	    (rc = meta_intent_clear(c->meta)) || (rc = meta_pending_clear(c->meta)))
 		goto fail;
 	c->ufs->ops->stage_gc(c->ufs);
-	if ((rc = mpu_open(c)) || (rc = nodes_open(c)))
+	if ((rc = mpu_open(c)) || (rc = nodes_open(c)) || (rc = perm_open(c)))
 		goto fail;
 	rc = ATR_E_NOMEM;
 	if (!(c->cache = bcache_new(cfg->cache_mem_bytes)))
@@ -99,6 +99,7 @@ void atr_core_close(struct atr_core *c)
 	if (!c)
 		return;
 	nodes_close(c);
+	perm_close(c);
 	bcache_free(c->cache);
 	mpu_close(c);
 	if (c->ufs)
@@ -127,6 +128,8 @@ void atr_core_stats(struct atr_core *c, struct atr_stats *out)
 }
 
 const char *atr_core_daemon_user(const struct atr_core *c) { return c->daemon_user; }
+
+void atr_core_set_users(struct atr_core *c, const struct atr_idents *ids) { c->users = ids; }
 
 void atr_obj_release(struct atr_obj *o)
 {
@@ -407,8 +410,10 @@ out:
 		free(dirs.keys[i]);
 	free(dirs.keys);
 	node_settle(c);
-	if (!rc)
+	if (!rc) {
 		mpu_bucket_deleted(c, name); /* its uploads in progress go with it */
+		perm_policy_forget(c, name);
+	}
 	return rc;
 }
 

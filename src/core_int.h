@@ -30,6 +30,8 @@ struct atr_core {
 	struct nodes *nodes;    /* the mount's open inodes (src/node.c) */
 	const struct atr_watch_ops *watch; /* NULL without a mount */
 	void *watch_arg;
+	const struct atr_idents *users;   /* atr_core_set_users; NULL: anyone */
+	struct perm_policies *policies;   /* parsed bucket policies (perm.c) */
 };
 
 /* The ino the mount knows row o's inode by (o->node for a file with

@@ -193,6 +193,9 @@ int main(int argc, char **argv)
 	}
 	if (load_idents(&st, &d))
 		goto out;
+	/* Policies may name the users of the credentials file; in simple mode
+	 * any name is a user. */
+	atr_core_set_users(d.core, strcmp(st.auth, "simple") ? d.idents : NULL);
 	if (!(d.metrics = metrics_new()))
 		goto out;
 	if (*st.access_log && !(d.access_log = access_log_open(st.access_log))) {

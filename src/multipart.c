@@ -107,12 +107,12 @@ void atr_mpu_etag(const unsigned char (*md5s)[16], int n, char out[ATR_ETAG_MAX 
 	etag_finish(&h, n, out);
 }
 
-/* The upload id of bucket/key, if u may work on it: the initiator, the
- * bucket's owner and the superuser may (b, may be NULL, receives the
- * bucket). */
-static int upload_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
-		      const char *key, const char *id, struct atr_bucket *b,
-		      struct meta_mpu *out, int want_hdrs)
+/* The upload id of bucket/key, if u may do action on it: the initiator,
+ * the bucket's owner and the superuser may, and whom the bucket policy
+ * allows, unless it denies (b, may be NULL, receives the bucket). */
+static int upload_get(struct atr_core *c, const struct atr_user *u, const char *action,
+		      const char *bucket, const char *key, const char *id,
+		      struct atr_bucket *b, struct meta_mpu *out, int want_hdrs)
 {
 	struct atr_bucket bk;
 	if (!b)
@@ -132,8 +132,10 @@ static int upload_get(struct atr_core *c, const struct atr_user *u, const char *
 		rc = ATR_OK;
 	if (!rc && (strcmp(out->bucket, bucket) || strcmp(out->up.key, key)))
 		rc = ATR_E_NO_UPLOAD;
-	else if (!rc && !u->superuser &&
-		 (u->anonymous || (strcmp(u->name, out->up.owner) && strcmp(u->name, b->owner))))
+	int said = rc ? 0 : perm_policy(c, u, action, b, key);
+	if (!rc && (said < 0 || (!said && !u->superuser &&
+				 (u->anonymous || (strcmp(u->name, out->up.owner) &&
+						   strcmp(u->name, b->owner))))))
 		rc = ATR_E_ACCESS;
 	if (rc) {
 		free(out->hdrs);
@@ -237,7 +239,7 @@ int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char 
 	struct meta_mpu mu = { 0 };
 	if (number < 1 || number > ATR_PART_MAX)
 		return ATR_E_INVALID_ARG;
-	int rc = upload_get(c, u, bucket, key, upload_id, NULL, &mu, 0);
+	int rc = upload_get(c, u, "s3:PutObject", bucket, key, upload_id, NULL, &mu, 0);
 	if (rc)
 		return rc;
 	struct atr_part_writer *w = calloc(1, sizeof(*w));
@@ -389,7 +391,8 @@ int atr_mpu_list_parts(struct atr_core *c, const struct atr_user *u, const char 
 	struct meta_mpu mu = { 0 };
 	struct part_lister l = { .c = c, .upload_id = upload_id, .cb = cb, .arg = arg,
 				 .max = max < 0 ? 0 : max };
-	int rc = upload_get(c, u, bucket, key, upload_id, NULL, &mu, 0);
+	int rc = upload_get(c, u, "s3:ListMultipartUploadParts", bucket, key, upload_id, NULL,
+			    &mu, 0);
 	if (rc)
 		return rc;
 	if (upload)
@@ -507,7 +510,7 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 	char *tags = NULL, *sums = NULL, *hdrs = NULL, *acl_text = NULL;
 	int rc, gone = 0;
 
-	if ((rc = upload_get(c, u, bucket, key, upload_id, &b, &mu, 1)))
+	if ((rc = upload_get(c, u, "s3:PutObject", bucket, key, upload_id, &b, &mu, 1)))
 		return rc;
 	/* Writing the object is the initiator's act, checked again now. */
 	struct atr_user initiator = { .name = mu.up.owner };
@@ -679,7 +682,8 @@ int atr_mpu_abort(struct atr_core *c, const struct atr_user *u, const char *buck
 		  const char *key, const char *upload_id)
 {
 	struct meta_mpu mu = { 0 };
-	int rc = upload_get(c, u, bucket, key, upload_id, NULL, &mu, 0);
+	int rc = upload_get(c, u, "s3:AbortMultipartUpload", bucket, key, upload_id, NULL, &mu,
+			    0);
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&c->ns_lock);

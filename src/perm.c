@@ -8,13 +8,18 @@
  * search (x) needed on every directory above it, exactly as the kernel
  * asks of the mount.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
+#include "common/log.h"
+#include "common/uri.h"
 #include "src/core_int.h"
 #include "src/perm_int.h"
+#include "src/policy_int.h"
 
 /* The permission side of a row (or of a bucket's root). */
 struct eperm {
@@ -91,18 +96,231 @@ static unsigned bits_of(struct atr_core *c, const struct atr_user *u, const stru
 
 enum verdict { NO_MATCH, ALLOW, DENY };
 
-/* What the bucket's policy says of u doing action on key (NULL: the
- * bucket itself). */
+/* ---- bucket policies ----
+ *
+ * Parsed policies are kept by bucket name, each with a reference count:
+ * the cache holds one, every evaluation in progress one more, so a policy
+ * replaced meanwhile is freed by whoever lets it go last. Guarded by
+ * lock; policy_eval runs outside it (a parsed policy is immutable).
+ */
+#define POLICIES_MAX 256
+
+struct cached_policy {
+	struct cached_policy *next;
+	char bucket[ATR_BUCKET_MAX + 1];
+	struct policy *p;
+	int refs;
+};
+
+struct perm_policies {
+	pthread_mutex_t lock;
+	struct cached_policy *head; /* most recently parsed first */
+	int n;
+};
+
+int perm_open(struct atr_core *c)
+{
+	if (!(c->policies = calloc(1, sizeof(*c->policies))))
+		return ATR_E_NOMEM;
+	pthread_mutex_init(&c->policies->lock, NULL);
+	return ATR_OK;
+}
+
+void perm_close(struct atr_core *c)
+{
+	struct perm_policies *ps = c->policies;
+	if (!ps)
+		return;
+	for (struct cached_policy *cp = ps->head, *next; cp; cp = next) {
+		next = cp->next;
+		policy_free(cp->p);
+		free(cp);
+	}
+	pthread_mutex_destroy(&ps->lock);
+	free(ps);
+	c->policies = NULL;
+}
+
+static void policy_put(struct perm_policies *ps, struct cached_policy *cp)
+{
+	pthread_mutex_lock(&ps->lock);
+	int last = --cp->refs == 0;
+	pthread_mutex_unlock(&ps->lock);
+	if (last) {
+		policy_free(cp->p);
+		free(cp);
+	}
+}
+
+/* Unlinks bucket's entry (under lock); the caller drops the cache's
+ * reference. */
+static struct cached_policy *policy_unlink(struct perm_policies *ps, const char *bucket)
+{
+	for (struct cached_policy **pp = &ps->head; *pp; pp = &(*pp)->next)
+		if (!strcmp((*pp)->bucket, bucket)) {
+			struct cached_policy *cp = *pp;
+			*pp = cp->next;
+			ps->n--;
+			return cp;
+		}
+	return NULL;
+}
+
+void perm_policy_forget(struct atr_core *c, const char *bucket)
+{
+	struct perm_policies *ps = c->policies;
+	pthread_mutex_lock(&ps->lock);
+	struct cached_policy *cp = policy_unlink(ps, bucket);
+	pthread_mutex_unlock(&ps->lock);
+	if (cp)
+		policy_put(ps, cp);
+}
+
+static int user_exists(void *arg, const char *user)
+{
+	struct atr_core *c = arg;
+	return !c->users || atr_idents_find_user(c->users, user) ||
+	       !strcmp(user, c->daemon_user);
+}
+
+int perm_policy_parse(struct atr_core *c, const char *bucket, const char *json, size_t len,
+		      int *is_public, char *err, size_t errsize)
+{
+	struct policy *p;
+	if (policy_parse(json, len, bucket, user_exists, c, &p, err, errsize))
+		return ATR_E_BAD_POLICY;
+	*is_public = policy_is_public(p);
+	policy_free(p);
+	return ATR_OK;
+}
+
+/* The parsed policy of bucket, with a reference for the caller; NULL if
+ * it has none, or it cannot be read or parsed (then *failed). */
+static struct cached_policy *policy_get(struct atr_core *c, const char *bucket, int *failed)
+{
+	struct perm_policies *ps = c->policies;
+	struct cached_policy *cp;
+	char *json = NULL, err[256];
+	*failed = 0;
+	pthread_mutex_lock(&ps->lock);
+	for (cp = ps->head; cp; cp = cp->next)
+		if (!strcmp(cp->bucket, bucket)) {
+			cp->refs++;
+			pthread_mutex_unlock(&ps->lock);
+			return cp;
+		}
+	pthread_mutex_unlock(&ps->lock);
+	int rc = meta_bucket_policy_get(c->meta, bucket, &json);
+	if (rc == ATR_E_NO_KEY)
+		return NULL; /* deleted since the bucket's row said it had one */
+	if (rc || !(cp = calloc(1, sizeof(*cp)))) {
+		free(json);
+		*failed = 1;
+		return NULL;
+	}
+	if (policy_parse(json, strlen(json), bucket, user_exists, c, &cp->p, err, sizeof(err))) {
+		LOG(LOG_ERROR, "perm: the policy of bucket %s no longer parses (%s): only its "
+		    "owner is let in", bucket, err);
+		free(json);
+		free(cp);
+		*failed = 1;
+		return NULL;
+	}
+	free(json);
+	snprintf(cp->bucket, sizeof(cp->bucket), "%s", bucket);
+	cp->refs = 2; /* the cache's and the caller's */
+	struct cached_policy *old = NULL, *evicted = NULL;
+	pthread_mutex_lock(&ps->lock);
+	old = policy_unlink(ps, bucket); /* parsed by another thread meanwhile */
+	if (ps->n == POLICIES_MAX) {
+		struct cached_policy **pp = &ps->head;
+		while ((*pp)->next)
+			pp = &(*pp)->next;
+		evicted = *pp;
+		*pp = NULL;
+		ps->n--;
+	}
+	cp->next = ps->head;
+	ps->head = cp;
+	ps->n++;
+	pthread_mutex_unlock(&ps->lock);
+	if (old)
+		policy_put(ps, old);
+	if (evicted)
+		policy_put(ps, evicted);
+	return cp;
+}
+
+/* What a policy may ask about a request, beyond the front end's keys. */
+struct cond_ctx {
+	struct atr_core *c;
+	const struct atr_user *u;
+	const char *bucket, *key;
+	struct uri_query tags;  /* the object's tags, once read */
+	int tags_state;         /* 0 not read, 1 read, -1 none */
+};
+
+/* The object's tag named name (tag keys compare without case, as at AWS). */
+static const char *existing_tag(struct cond_ctx *x, const char *name)
+{
+	if (!x->tags_state) {
+		struct meta_row row = { 0 };
+		char *tags = NULL;
+		x->tags_state = -1;
+		if (x->key && !meta_obj_get(x->c->meta, x->bucket, x->key, &row, 0) &&
+		    !meta_obj_tags_get(x->c->meta, row.obj.ino, &tags) &&
+		    !uri_query_parse(&x->tags, tags))
+			x->tags_state = 1;
+		free(tags);
+	}
+	for (int i = 0; x->tags_state > 0 && i < x->tags.n; i++)
+		if (!strcasecmp(x->tags.p[i].name, name))
+			return x->tags.p[i].value;
+	return NULL;
+}
+
+static const char *cond_value(void *arg, const char *k, int i)
+{
+	struct cond_ctx *x = arg;
+	const struct atr_request *req = x->u->req;
+	if (!strcasecmp(k, "aws:PrincipalType"))
+		return i ? NULL : x->u->anonymous ? "Anonymous" : "User";
+	if (!strncasecmp(k, "s3:ExistingObjectTag/", 21))
+		return i ? NULL : existing_tag(x, k + 21);
+	return req && req->value ? req->value(req->arg, k, i) : NULL;
+}
+
 static enum verdict policy_says(struct atr_core *c, const struct atr_user *u,
 				const char *action, const struct atr_bucket *b, const char *key)
 {
-	(void)c;
-	(void)u;
-	(void)action;
-	(void)key;
+	int failed, pab = b->public_block > 0 ? b->public_block : 0;
 	if (!b->has_policy)
 		return NO_MATCH;
-	return NO_MATCH;
+	struct cached_policy *cp = policy_get(c, b->name, &failed);
+	if (!cp) /* fail closed, but the owner keeps what ownership gives */
+		return failed && (u->anonymous || strcmp(u->name, b->owner)) ? DENY : NO_MATCH;
+	struct cond_ctx x = { .c = c, .u = u, .bucket = b->name, .key = key };
+	struct policy_request r = { .user = u->anonymous ? NULL : u->name, .action = action,
+				    .bucket = b->name, .key = key, .value = cond_value, .arg = &x };
+	enum policy_decision d = policy_eval(cp->p, &r);
+	/* RestrictPublicBuckets: a public policy lets no one from outside the
+	 * account in, and the only one outside it here is anonymous. */
+	if (d == POLICY_ALLOW && (pab & ATR_PAB_RESTRICT_BUCKETS) && u->anonymous &&
+	    policy_is_public(cp->p))
+		d = POLICY_NO_MATCH;
+	policy_put(c->policies, cp);
+	if (x.tags_state > 0)
+		uri_query_release(&x.tags);
+	return d == POLICY_DENY ? DENY : d == POLICY_ALLOW ? ALLOW : NO_MATCH;
+}
+
+int perm_policy(struct atr_core *c, const struct atr_user *u, const char *action,
+		const struct atr_bucket *b, const char *key)
+{
+	if (u->superuser)
+		return 0;
+	enum verdict v = policy_says(c, u, action, b, key);
+	return v == DENY ? -1 : v == ALLOW;
 }
 
 /* Search (x) on the bucket's root and every directory above dirs_of. */

@@ -101,6 +101,22 @@ int perm_view_new(struct atr_core *c, const struct atr_user *u, const struct atr
 int perm_view_dir(struct perm_view *v, const char *dirkey);
 void perm_view_release(struct perm_view *v);
 
+/* What the bucket policy of b says of u doing action on key (NULL: the
+ * bucket): -1 an explicit Deny, 1 an Allow, 0 nothing. A bucket without a
+ * policy says nothing. RestrictPublicBuckets narrows a public policy's
+ * Allow to the bucket's owner. */
+int perm_policy(struct atr_core *c, const struct atr_user *u, const char *action,
+		const struct atr_bucket *b, const char *key);
+/* Validates policy json for bucket (ATR_E_BAD_POLICY with what is wrong
+ * in err) and says whether it is public. */
+int perm_policy_parse(struct atr_core *c, const char *bucket, const char *json, size_t len,
+		      int *is_public, char *err, size_t errsize);
+/* The bucket's policy changed or is gone: forget the parsed one. */
+void perm_policy_forget(struct atr_core *c, const char *bucket);
+/* The cache of parsed policies (atr_core_open / atr_core_close). */
+int perm_open(struct atr_core *c);
+void perm_close(struct atr_core *c);
+
 /* The name of what u is: the owner of what u creates in bucket b (the
  * bucket's owner for an anonymous request). */
 const char *perm_owner_name(const struct atr_user *u, const struct atr_bucket *b);

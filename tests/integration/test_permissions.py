@@ -455,3 +455,136 @@ def test_post_object_acl_field(sigv4_daemon, alice, bucket):
 
 def test_users_in_the_credentials_file(sigv4_daemon):
     assert set(USERS) >= {"alice", "bob", "carol"}
+
+
+# -- bucket policies ------------------------------------------------------------------
+
+def policy(bucket, *statements):
+    import json
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def arn(bucket, key=None):
+    return "arn:aws:s3:::%s%s" % (bucket, "" if key is None else "/" + key)
+
+
+def user(name):
+    return {"AWS": "arn:aws:iam::000000000000:user/%s" % name}
+
+
+def test_policy_api_and_errors(sigv4_daemon, alice, bob, bucket):
+    assert client_error(alice.get_bucket_policy, Bucket=bucket) == (404, "NoSuchBucketPolicy")
+    assert client_error(alice.get_bucket_policy_status, Bucket=bucket)[0] == 404
+    doc = policy(bucket, {"Sid": "r", "Effect": "Allow", "Principal": user("bob"),
+                          "Action": "s3:GetObject", "Resource": arn(bucket, "*")})
+    alice.put_bucket_policy(Bucket=bucket, Policy=doc)
+    assert alice.get_bucket_policy(Bucket=bucket)["Policy"] == doc
+    assert alice.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is False
+    # the owner's alone to read and change
+    assert client_error(bob.get_bucket_policy, Bucket=bucket)[0] == 403
+    assert client_error(bob.put_bucket_policy, Bucket=bucket, Policy=doc)[0] == 403
+    assert client_error(bob.delete_bucket_policy, Bucket=bucket)[0] == 403
+    # malformed: each with a message naming the problem
+    bad = [
+        ("not json", "first byte"),
+        (policy(bucket, {"Effect": "Allow", "Principal": "*", "Action": "s3:Fly",
+                         "Resource": arn(bucket, "*")}), "invalid action"),
+        (policy(bucket, {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                         "Resource": arn("someone-else", "*")}), "invalid resource"),
+        (policy(bucket, {"Effect": "Allow", "Principal": user("mallory"),
+                         "Action": "s3:GetObject", "Resource": arn(bucket, "*")}),
+         "Invalid principal"),
+        (policy(bucket, {"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+                         "Resource": arn(bucket, "*")}), "does not apply"),
+        (policy(bucket, {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                         "Resource": arn(bucket, "*"),
+                         "Condition": {"StringEquals": {"s3:nonsense": "x"}}}),
+         "condition key"),
+    ]
+    for doc_, words in bad:
+        r = sigv4_daemon.request("PUT", "/%s?policy" % bucket, user="alice",
+                                 body=doc_.encode())
+        assert (r.status, r.error_code()) == (400, "MalformedPolicy"), (doc_, r)
+        assert words.lower() in r.body.decode().lower(), (words, r.body)
+    alice.delete_bucket_policy(Bucket=bucket)
+    assert client_error(alice.get_bucket_policy, Bucket=bucket)[0] == 404
+
+
+def test_policy_allows_and_explicit_deny_wins(sigv4_daemon, alice, bob, carol, bucket):
+    for k in ("public/a", "private/b", "tagged"):
+        alice.put_object(Bucket=bucket, Key=k, Body=k.encode())
+    alice.put_object_tagging(Bucket=bucket, Key="tagged",
+                             Tagging={"TagSet": [{"Key": "share", "Value": "yes"}]})
+    alice.put_bucket_policy(Bucket=bucket, Policy=policy(
+        bucket,
+        {"Effect": "Allow", "Principal": user("bob"), "Action": "s3:Get*",
+         "Resource": arn(bucket, "public/*")},
+        {"Effect": "Allow", "Principal": user("bob"), "Action": "s3:ListBucket",
+         "Resource": arn(bucket), "Condition": {"StringEquals": {"s3:prefix": "public/"}}},
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:GetObject",
+         "Resource": arn(bucket, "tagged"),
+         "Condition": {"StringEquals": {"s3:ExistingObjectTag/share": "yes"}}},
+        {"Effect": "Deny", "Principal": user("carol"), "Action": "s3:*",
+         "Resource": [arn(bucket), arn(bucket, "*")]}))
+    # a policy grants what the modes do not (the bucket and objects are private)
+    assert bob.get_object(Bucket=bucket, Key="public/a")["Body"].read() == b"public/a"
+    assert client_error(bob.get_object, Bucket=bucket, Key="private/b")[0] == 403
+    assert [o["Key"] for o in bob.list_objects_v2(Bucket=bucket, Prefix="public/")[
+        "Contents"]] == ["public/a"]
+    assert client_error(bob.list_objects_v2, Bucket=bucket)[0] == 403  # no prefix: no match
+    # a tag condition, for anyone (anonymous included) while the tag holds
+    assert anon(sigv4_daemon, "GET", "/%s/tagged" % bucket).status == 200
+    alice.put_object_tagging(Bucket=bucket, Key="tagged",
+                             Tagging={"TagSet": [{"Key": "share", "Value": "no"}]})
+    assert anon(sigv4_daemon, "GET", "/%s/tagged" % bucket).status == 403
+    # an explicit Deny beats an ACL grant
+    alice.put_bucket_acl(Bucket=bucket, ACL="authenticated-read")
+    alice.put_object_acl(Bucket=bucket, Key="private/b", ACL="authenticated-read")
+    assert bob.get_object(Bucket=bucket, Key="private/b")["Body"].read() == b"private/b"
+    assert client_error(carol.get_object, Bucket=bucket, Key="private/b")[0] == 403
+    assert client_error(carol.list_objects_v2, Bucket=bucket)[0] == 403
+    assert client_error(carol.head_bucket, Bucket=bucket)[0] == 403
+
+
+def test_policy_conditions_on_the_connection(sigv4_daemon, alice, bob, bucket):
+    alice.put_object(Bucket=bucket, Key="k", Body=b"k")
+    # IpAddress: anyone from the loopback may read, nobody else
+    alice.put_bucket_policy(Bucket=bucket, Policy=policy(
+        bucket, {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                 "Resource": arn(bucket, "*"),
+                 "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}}))
+    assert anon(sigv4_daemon, "GET", "/%s/k" % bucket).status == 200
+    assert alice.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is False
+    alice.put_bucket_policy(Bucket=bucket, Policy=policy(
+        bucket, {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                 "Resource": arn(bucket, "*"),
+                 "Condition": {"NotIpAddress": {"aws:SourceIp": "127.0.0.0/8"}}}))
+    assert anon(sigv4_daemon, "GET", "/%s/k" % bucket).status == 403
+    # a Deny on plain HTTP stops even the owner, who may still drop it
+    alice.put_bucket_policy(Bucket=bucket, Policy=policy(
+        bucket, {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                 "Resource": [arn(bucket), arn(bucket, "*")],
+                 "Condition": {"Bool": {"aws:SecureTransport": "false"}}}))
+    assert client_error(alice.get_object, Bucket=bucket, Key="k")[0] == 403
+    alice.delete_bucket_policy(Bucket=bucket)
+    assert alice.get_object(Bucket=bucket, Key="k")["Body"].read() == b"k"
+
+
+def test_public_policy_and_block_public_access(sigv4_daemon, alice, bucket):
+    d = sigv4_daemon
+    alice.put_object(Bucket=bucket, Key="k", Body=b"k")
+    public = policy(bucket, {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                             "Resource": arn(bucket, "*")})
+    alice.put_bucket_policy(Bucket=bucket, Policy=public)
+    assert alice.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is True
+    assert anon(d, "GET", "/%s/k" % bucket).status == 200
+    # RestrictPublicBuckets: the public policy no longer lets strangers in
+    alice.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False, "IgnorePublicAcls": False,
+        "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    assert anon(d, "GET", "/%s/k" % bucket).status == 403
+    # BlockPublicPolicy: a public policy is refused
+    assert client_error(alice.put_bucket_policy, Bucket=bucket, Policy=public) == \
+        (403, "AccessDenied")
+    alice.delete_public_access_block(Bucket=bucket)
+    assert anon(d, "GET", "/%s/k" % bucket).status == 200
