@@ -78,6 +78,11 @@ struct atr_core_config {
 	const char *data_dir;      /* DATA: meta.db, ufs/, cache/ */
 	size_t cache_mem_bytes;    /* memory tier capacity of the block cache */
 	size_t cache_block_size;   /* block size, power of two */
+	/* Users as host ids (the mount): an id map file ("NAME UID [GID]"
+	 * lines; NULL: none) and the range ids are allocated from to users
+	 * with no host account (0, 0: the default, 2^30 up). */
+	const char *idmap;
+	uint32_t id_first, id_last;
 };
 
 int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out);
@@ -693,9 +698,10 @@ int atr_ns_totals(struct atr_core *c, struct atr_ns_totals *out);
  * kernel's (default_permissions), from the modes and owners given here;
  * these calls check only what the kernel cannot know (names, emptiness,
  * the tree rules). New entries belong to cred. An S3 user is the host user
- * of that name (its uid and primary group), and a host uid without a name
- * is the user named by its decimal number; any other S3 user maps to the
- * stable uid 0x40000000 + (FNV-1a(name) mod 2^30), its own group.
+ * the id map file names, else the host user of that name (its uid and
+ * primary group); a host uid without a name is the user named by its
+ * decimal number; any other S3 user gets a uid allocated once (stored, from
+ * a range no host account's uid is taken from), its own group.
  *
  * Files opened for writing share one shadow per inode (a stage holding the
  * file's bytes): writes land there, reads of any descriptor of that inode

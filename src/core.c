@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "src/core_int.h"
+#include "src/idmap_int.h"
 #include "src/perm_int.h"
 
 /* A commit whose rename a crash cut off is finished now: its row is
@@ -68,7 +69,8 @@ int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out)
 	}
 	keep_private(cfg->data_dir);
 	snprintf(path, sizeof(path), "%s/meta.db", cfg->data_dir);
-	if ((rc = meta_open(path, &c->meta)))
+	if ((rc = meta_open(path, &c->meta)) ||
+	    (rc = idmap_open(c, cfg->idmap, cfg->id_first, cfg->id_last)))
 		goto fail;
 	static const char *const own[] = { "meta.db", "meta.db-wal", "meta.db-shm", "ufs" };
 	for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++) {
@@ -100,6 +102,7 @@ void atr_core_close(struct atr_core *c)
 		return;
 	nodes_close(c);
 	perm_close(c);
+	idmap_close(c);
 	bcache_free(c->cache);
 	mpu_close(c);
 	if (c->ufs)
@@ -137,20 +140,9 @@ void atr_obj_release(struct atr_obj *o)
 	o->hdrs = NULL;
 }
 
-/* The user a UFS file belongs to: its owner's login name. */
 void owner_of_uid(struct atr_core *c, uid_t uid, char out[ATR_USER_MAX + 1])
 {
-	if (uid == getuid()) {
-		snprintf(out, ATR_USER_MAX + 1, "%s", c->daemon_user);
-		return;
-	}
-	struct passwd pw, *res = NULL;
-	char pwbuf[4096];
-	getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &res);
-	if (res)
-		snprintf(out, ATR_USER_MAX + 1, "%s", res->pw_name);
-	else
-		snprintf(out, ATR_USER_MAX + 1, "%u", (unsigned)uid);
+	idmap_name(c, (uint32_t)uid, out);
 }
 
 int ns_txn_then(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg),

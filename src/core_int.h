@@ -32,6 +32,7 @@ struct atr_core {
 	void *watch_arg;
 	const struct atr_idents *users;   /* atr_core_set_users; NULL: anyone */
 	struct perm_policies *policies;   /* parsed bucket policies (perm.c) */
+	struct idmap *idmap;              /* users as host ids (idmap.c) */
 };
 
 /* The ino the mount knows row o's inode by (o->node for a file with
@@ -71,10 +72,6 @@ int key_successor(const char *prefix, char *out, size_t size);
  * "a/b/c" -> "a/b/", "a/b/" -> "a/", "a" -> "". */
 void parent_key(const char *key, char *out);
 
-/* The host uid and gid of an S3 user (node.c; see atrium.h's mount
- * section for the mapping). */
-void user_ids(struct atr_core *c, const char *owner, uint32_t *uid, uint32_t *gid);
-
 /* "bucket/key" into out; -1 if too long. */
 int ufs_path(char *out, size_t size, const char *bucket, const char *key);
 
@@ -95,7 +92,7 @@ int sync_buckets(struct atr_core *c);
  * PERM_* bits want of its root) on it; out (may be NULL) receives it. */
 int bucket_check(struct atr_core *c, const struct atr_user *u, const char *name,
 		 const char *action, unsigned want, struct atr_bucket *out);
-/* The login name of a uid (the daemon's user for our own uid). */
+/* The user a file met in the UFS belongs to: its uid's (idmap_name). */
 void owner_of_uid(struct atr_core *c, uid_t uid, char out[ATR_USER_MAX + 1]);
 
 /* What an object is made from: a filled stage (NULL for a directory

@@ -133,6 +133,19 @@ static int log_message(const struct mg_connection *conn, const char *message)
 	return 1;
 }
 
+/* "FIRST-LAST", both decimal uids below 2^32 - 1, FIRST <= LAST, above 0. */
+static int parse_range(const char *v, uint32_t *first, uint32_t *last)
+{
+	unsigned long long a, b;
+	char tail;
+	if (sscanf(v, "%llu-%llu%c", &a, &b, &tail) != 2 || !a || a > b || b >= 0xffffffffULL ||
+	    strchr(v, '+') || strchr(v, ' '))
+		return -1;
+	*first = (uint32_t)a;
+	*last = (uint32_t)b;
+	return 0;
+}
+
 static int load_idents(const struct settings *st, struct daemon *d)
 {
 	char path[4096];
@@ -185,8 +198,14 @@ int main(int argc, char **argv)
 
 	struct atr_core_config cc = {
 		.data_dir = st.data, .cache_mem_bytes = st.cache_mem, .cache_block_size = 1 << 20,
+		.idmap = st.idmap,
 	};
 	rc = 1;
+	if (parse_range(st.id_range, &cc.id_first, &cc.id_last)) {
+		LOG(LOG_ERROR, "--id-range %s: not FIRST-LAST (host uids, FIRST <= LAST)",
+		    st.id_range);
+		goto out;
+	}
 	if (atr_core_open(&cc, &d.core)) {
 		LOG(LOG_ERROR, "cannot open the data directory %s", st.data);
 		goto out;

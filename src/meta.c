@@ -33,7 +33,7 @@ enum stmt_id {
 	ST_NODE_SET, ST_NODE_SYNC, ST_NODE_COUNT, ST_NODE_NAMES,
 	ST_ACL_GET, ST_ACL_PUT, ST_ACL_DELETE, ST_ACL_FLAG,
 	ST_BUCKET_CONF_SET, ST_BUCKET_POLICY_GET, ST_ANCESTORS, ST_MPU_ACL_PUT, ST_MPU_ACL_GET,
-	ST_PERM_FOLLOW,
+	ST_PERM_FOLLOW, ST_IDMAP_BY_NAME, ST_IDMAP_BY_UID, ST_IDMAP_NEXT, ST_IDMAP_PUT,
 	ST__COUNT
 };
 
@@ -169,6 +169,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 			   "WHERE bucket = ?1 AND key > ?2 AND key < ?3 AND is_dir = 1 AND "
 			   "implicit = 1 AND owner = ?8 AND gid = ?9 AND mode = ?10 AND has_acl = ?11 "
 			   "RETURNING key, " ROW_COLS,
+	[ST_IDMAP_BY_NAME] = "SELECT uid FROM idmap WHERE user = ?1",
+	[ST_IDMAP_BY_UID] = "SELECT user FROM idmap WHERE uid = ?1",
+	[ST_IDMAP_NEXT] = "SELECT max(uid) + 1 FROM idmap",
+	[ST_IDMAP_PUT] = "INSERT INTO idmap(user, uid) VALUES (?1, ?2)",
 	[ST_MPU_ACL_PUT] = "INSERT OR REPLACE INTO mpu_acls(upload_id, acl) VALUES (?1, ?2)",
 	[ST_MPU_ACL_GET] = "SELECT acl FROM mpu_acls WHERE upload_id = ?1",
 	[ST_BUCKET_TAGS_PUT] = "INSERT OR REPLACE INTO bucket_tags(bucket, tags) VALUES (?1, ?2)",
@@ -275,6 +279,9 @@ static const char schema[] =
 	"  WITHOUT ROWID;"
 	"CREATE TRIGGER IF NOT EXISTS mpu_tags_gone AFTER DELETE ON mpu_uploads"
 	"  BEGIN DELETE FROM mpu_tags WHERE upload_id = old.upload_id; END;"
+	/* Host ids allocated to users with no host account (src/idmap.c). */
+	"CREATE TABLE IF NOT EXISTS idmap(user TEXT PRIMARY KEY, uid INTEGER NOT NULL UNIQUE)"
+	"  WITHOUT ROWID;"
 	/* The ACL an upload's object will get (acl_encode's form). */
 	"CREATE TABLE IF NOT EXISTS mpu_acls(upload_id TEXT PRIMARY KEY, acl TEXT NOT NULL)"
 	"  WITHOUT ROWID;"
@@ -1588,4 +1595,64 @@ int meta_perm_follow(struct meta *m, const char *bucket, const char *dirkey,
 			break;
 	}
 	return done(s, rc);
+}
+
+/* ---- host ids of users (src/idmap.c) ---- */
+
+int meta_in_txn(struct meta *m)
+{
+	struct meta_conn *c = pthread_getspecific(m->key);
+	return c && c->db && !sqlite3_get_autocommit(c->db);
+}
+
+int meta_idmap_by_name(struct meta *m, const char *user, uint32_t *uid)
+{
+	sqlite3_stmt *s = stmt(m, ST_IDMAP_BY_NAME);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*uid = (uint32_t)sqlite3_column_int64(s, 0);
+	int err = done(s, rc);
+	return err ? err : rc == SQLITE_ROW ? ATR_OK : ATR_E_NO_KEY;
+}
+
+int meta_idmap_by_uid(struct meta *m, uint32_t uid, char *user, size_t n)
+{
+	sqlite3_stmt *s = stmt(m, ST_IDMAP_BY_UID);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, uid);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		copy_col(user, n, s, 0);
+	int err = done(s, rc);
+	return err ? err : rc == SQLITE_ROW ? ATR_OK : ATR_E_NO_KEY;
+}
+
+int meta_idmap_next(struct meta *m, uint32_t *next)
+{
+	sqlite3_stmt *s = stmt(m, ST_IDMAP_NEXT);
+	if (!s)
+		return ATR_E_IO;
+	int rc = sqlite3_step(s);
+	int none = rc != SQLITE_ROW || sqlite3_column_type(s, 0) == SQLITE_NULL;
+	if (!none) {
+		int64_t v = sqlite3_column_int64(s, 0);
+		none = v < 0 || v > 0xfffffffe;
+		*next = (uint32_t)v;
+	}
+	int err = done(s, rc);
+	return err ? err : none ? ATR_E_NO_KEY : ATR_OK;
+}
+
+int meta_idmap_put(struct meta *m, const char *user, uint32_t uid)
+{
+	sqlite3_stmt *s = stmt(m, ST_IDMAP_PUT);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, uid);
+	return done(s, sqlite3_step(s));
 }

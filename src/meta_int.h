@@ -101,6 +101,16 @@ int meta_bucket_policy_get(struct meta *m, const char *name, char **policy); /* 
 int meta_mpu_acl_put(struct meta *m, const char *upload_id, const char *acl);
 int meta_mpu_acl_get(struct meta *m, const char *upload_id, char **acl); /* ATR_E_NO_KEY */
 
+/* Host ids allocated to users without a host account (src/idmap.c):
+ *   idmap(user PK, uid UNIQUE). next: one above the largest uid given
+ *   (ATR_E_NO_KEY for none). */
+int meta_idmap_by_name(struct meta *m, const char *user, uint32_t *uid); /* ATR_E_NO_KEY */
+int meta_idmap_by_uid(struct meta *m, uint32_t uid, char *user, size_t n); /* ATR_E_NO_KEY */
+int meta_idmap_next(struct meta *m, uint32_t *next);
+int meta_idmap_put(struct meta *m, const char *user, uint32_t uid);
+/* Whether this thread has a transaction open. */
+int meta_in_txn(struct meta *m);
+
 /* Counts and total nanoseconds of point lookups and of transactions. */
 struct meta_stats {
 	uint64_t lookups, lookup_ns, txns, txn_ns;

@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +31,7 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "src/core_int.h"
+#include "src/idmap_int.h"
 #include "src/perm_int.h"
 
 #define PATH_MAX_UFS (ATR_BUCKET_MAX + ATR_KEY_MAX + 8)
@@ -91,13 +91,6 @@ struct nodes {
 	struct inode *tab[NODE_BUCKETS];
 	struct ghost *ghosts;     /* newest first */
 	int nghosts;
-	/* name -> uid/gid, for the last few owners met */
-	pthread_mutex_t ids_lock;
-	struct {
-		char name[ATR_USER_MAX + 1];
-		uint32_t uid, gid;
-	} ids[16];
-	unsigned ids_next;
 };
 
 struct atr_file {
@@ -117,7 +110,6 @@ int nodes_open(struct atr_core *c)
 	if (!(c->nodes = calloc(1, sizeof(*c->nodes))))
 		return ATR_E_NOMEM;
 	pthread_mutex_init(&c->nodes->lock, NULL);
-	pthread_mutex_init(&c->nodes->ids_lock, NULL);
 	return ATR_OK;
 }
 
@@ -137,7 +129,6 @@ void nodes_close(struct atr_core *c)
 		ghost_free(c, g);
 	}
 	pthread_mutex_destroy(&c->nodes->lock);
-	pthread_mutex_destroy(&c->nodes->ids_lock);
 	free(c->nodes);
 	c->nodes = NULL;
 }
@@ -206,52 +197,10 @@ void node_settle(struct atr_core *c)
 
 /* ---- owners ---- */
 
-static uint32_t fnv1a(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
-/* The host ids of an S3 user (see atrium.h; core_int.h). */
-void user_ids(struct atr_core *c, const char *owner, uint32_t *uid, uint32_t *gid)
-{
-	struct nodes *n = c->nodes;
-	pthread_mutex_lock(&n->ids_lock);
-	for (size_t i = 0; i < sizeof(n->ids) / sizeof(*n->ids); i++) {
-		if (*n->ids[i].name && !strcmp(n->ids[i].name, owner)) {
-			*uid = n->ids[i].uid;
-			*gid = n->ids[i].gid;
-			pthread_mutex_unlock(&n->ids_lock);
-			return;
-		}
-	}
-	pthread_mutex_unlock(&n->ids_lock);
-	struct passwd pw, *res = NULL;
-	char buf[4096];
-	if (!strcmp(owner, c->daemon_user)) {
-		*uid = getuid();
-		*gid = getgid();
-	} else if (!getpwnam_r(owner, &pw, buf, sizeof(buf), &res) && res) {
-		*uid = res->pw_uid;
-		*gid = res->pw_gid;
-	} else if (*owner && strspn(owner, "0123456789") == strlen(owner) && strlen(owner) < 10) {
-		*uid = *gid = (uint32_t)strtoul(owner, NULL, 10);
-	} else {
-		*uid = *gid = 0x40000000u + (fnv1a(owner) & 0x3fffffffu);
-	}
-	pthread_mutex_lock(&n->ids_lock);
-	unsigned i = n->ids_next++ % (sizeof(n->ids) / sizeof(*n->ids));
-	snprintf(n->ids[i].name, sizeof(n->ids[i].name), "%s", owner);
-	n->ids[i].uid = *uid;
-	n->ids[i].gid = *gid;
-	pthread_mutex_unlock(&n->ids_lock);
-}
-
+/* The S3 user a host uid is (src/idmap.c). */
 static void owner_of(struct atr_core *c, uint32_t uid, char out[ATR_USER_MAX + 1])
 {
-	owner_of_uid(c, (uid_t)uid, out);
+	idmap_name(c, uid, out);
 }
 
 /* ---- open inodes ---- */
@@ -352,7 +301,7 @@ static void attr_base(struct atr_core *c, const char *bucket, const char *key,
 	a->ino = obj_node(o) + 1;
 	uint32_t type = o->is_dir ? S_IFDIR : o->kind ? o->kind : S_IFREG;
 	a->mode = type | (o->mode & 07777);
-	user_ids(c, o->owner, &a->uid, &a->gid);
+	idmap_ids(c, o->owner, &a->uid, &a->gid);
 	if (o->gid >= 0)
 		a->gid = (uint32_t)o->gid;
 	a->size = o->is_dir ? 4096 : o->size;

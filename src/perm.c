@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/uri.h"
 #include "src/core_int.h"
+#include "src/idmap_int.h"
 #include "src/perm_int.h"
 #include "src/policy_int.h"
 
@@ -74,11 +75,11 @@ static unsigned bits_of(struct atr_core *c, const struct atr_user *u, const stru
 		return rwx(e->mode >> 6) | PERM_RACP | PERM_WACP | PERM_OWNER;
 	if (!u->anonymous) {
 		uint32_t uid, gid, ouid, ogid;
-		user_ids(c, u->name, &uid, &gid);
+		idmap_ids(c, u->name, &uid, &gid);
 		if (e->gid >= 0)
 			ogid = (uint32_t)e->gid;
 		else
-			user_ids(c, e->owner, &ouid, &ogid);
+			idmap_ids(c, e->owner, &ouid, &ogid);
 		if (gid == ogid)
 			bits = rwx(e->mode >> 3);
 		else if (!ignore_public)

@@ -32,6 +32,11 @@ static const struct setting table[] = {
 	{ "credentials", S_STR, OFF(credentials), "", 0, 0, NULL,
 	  "credentials file (default DATA/credentials, created on first start)" },
 	{ "config", S_STR, OFF(config), "", 0, 0, NULL, "read settings from this file first" },
+	{ "idmap", S_STR, OFF(idmap), "", 0, 0, NULL,
+	  "id map file: 'USER UID [GID]' lines giving S3 users host ids (the mount)" },
+	{ "id-range", S_STR, OFF(id_range), "1073741824-1342177279", 0, 0, NULL,
+	  "FIRST-LAST: host uids given to S3 users without a host account or an id map "
+	  "entry (allocated once, never one a host account holds)" },
 	{ "cache-mem", S_SIZE, OFF(cache_mem), "256M", 1 << 20, 1LL << 40, NULL,
 	  "memory tier capacity of the block cache (K, M, G suffixes)" },
 	{ "threads", S_INT, OFF(threads), "128", 2, 4096, NULL,

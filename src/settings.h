@@ -18,6 +18,8 @@ struct settings {
 	const char *auth;
 	const char *credentials;
 	const char *config;
+	const char *idmap;           /* id map file */
+	const char *id_range;        /* "FIRST-LAST" */
 	uint64_t cache_mem;
 	long threads;
 	const char *log_level;
