@@ -42,7 +42,7 @@ static enum s3_err add_grant(struct atr_acl *acl, int grantee, unsigned perm, co
 {
 	if (acl->n == ATR_ACL_MAX)
 		return S3_ERR_MALFORMED_ACL; /* S3's limit of grants */
-	if (grantee == ATR_GRANTEE_USER && (user_len == 0 || user_len > ATR_USER_MAX))
+	if (grantee == ATR_GRANTEE_USER && !atr_user_name_valid(user, user_len))
 		return S3_ERR_INVALID_GRANTEE;
 	struct atr_grant *g = &acl->g[acl->n++];
 	memset(g, 0, sizeof(*g));

@@ -14,12 +14,12 @@
 #include "common/hash.h"
 #include "common/timefmt.h"
 #include "common/uri.h"
+#include "src/atrium.h"
 
 #define SIGV4_ALGO "AWS4-HMAC-SHA256"
 #define SIGV4_TERMINATOR "aws4_request"
 #define MAX_SKEW 900            /* seconds: S3's 15 minutes */
 #define REGION_MAX 64
-#define USER_MAX 64
 #define SIGNED_HEADERS_MAX 64   /* civetweb's MG_MAX_HEADERS */
 /* The canonical request holds the path, query and signed headers, each
  * already bounded by civetweb's request size; this is far above that. */
@@ -810,16 +810,6 @@ static enum s3_err sigv2_query_check(const struct s3_auth_req *req, const struct
 }
 
 /* Printable ASCII, no '/' or ':' (they delimit it), 1..64 bytes. */
-static int user_valid(const char *s, size_t len)
-{
-	if (!len || len > USER_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] <= ' ' || s[i] > '~' || s[i] == '/' || s[i] == ':')
-			return 0;
-	return 1;
-}
-
 /* Simple mode: who the request says it is, unverified. */
 static enum s3_err simple_check(const struct s3_auth_req *req, const char *authz,
 				const struct uri_query *q, enum auth_kind kind,
@@ -875,7 +865,7 @@ static enum s3_err simple_check(const struct s3_auth_req *req, const char *authz
 		out->anonymous = 1;
 		return S3_ERR_OK;
 	}
-	if (!user_valid(user, len))
+	if (!atr_user_name_valid(user, len))
 		return S3_ERR_AUTH_MALFORMED;
 	memcpy(out->user, user, len);
 	memcpy(out->access_key, user, len);

@@ -15,6 +15,7 @@
 #include "common/json_scalar.h"
 #include "common/json_write.h"
 #include "common/timefmt.h"
+#include "src/atrium.h"
 
 enum { ST_PREAMBLE, ST_AFTER_DELIM, ST_HEADERS, ST_FIELD, ST_FILE, ST_END, ST_ERR };
 
@@ -676,17 +677,6 @@ static int credential_split(const char *s, char ak[129], char date8[9], char reg
 }
 
 /* Simple mode's rule for a user named by its access key. */
-static int user_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (!n || n > 64)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] <= ' ' || s[i] > '~' || s[i] == '/' || s[i] == ':')
-			return 0;
-	return 1;
-}
-
 enum s3_err s3_form_auth(enum s3_auth_mode mode, const struct s3_form *f,
 			 s3_secret_fn secret_fn, void *arg, char *user, size_t user_size,
 			 int *anonymous)
@@ -717,7 +707,7 @@ enum s3_err s3_form_auth(enum s3_auth_mode mode, const struct s3_form *f,
 		return S3_ERR_OK;
 	}
 	if (mode == S3_AUTH_SIMPLE) {
-		if (!user_ok(ak))
+		if (!atr_user_name_valid(ak, strlen(ak)))
 			return S3_ERR_INVALID_ARGUMENT;
 		snprintf(user, user_size, "%s", ak);
 		return S3_ERR_OK;

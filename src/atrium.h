@@ -832,8 +832,14 @@ struct atr_ident {
 	char display[128];
 };
 
+/* A user name (its canonical ID in S3 terms): 1..64 bytes of printable
+ * ASCII without space, '/', ':', '*' or '?' (so that it fits in an ARN,
+ * an ACL's text form and a SigV2 credential, and is never a pattern). */
+int atr_user_name_valid(const char *s, size_t len);
+
 /* Loads a credentials file: "ACCESS_KEY SECRET_KEY USER_ID [DISPLAY NAME...]"
- * per line, '#' comments. Returns NULL (and logs why) if unreadable/invalid. */
+ * per line, '#' comments; a USER_ID atr_user_name_valid refuses is an
+ * error. Returns NULL (and logs why) if unreadable/invalid. */
 struct atr_idents *atr_idents_load(const char *path);
 /* Creates path (mode 0600) with one admin user with random keys acting as
  * user (the daemon's own user, who owns what is on disk), and returns them

@@ -998,17 +998,6 @@ static int check_owned(void *arg, const char *key, const struct meta_row *row)
 	return 0;
 }
 
-static int owner_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > ATR_USER_MAX)
-		return 0;
-	for (; *s; s++)
-		if (*s <= ' ' || *s > '~' || *s == '/' || *s == ':')
-			return 0;
-	return 1;
-}
-
 /* mode < 0 keeps it, owner NULL keeps it. chmod is for the owner (of every
  * row changed) and the superuser; chown for the superuser. */
 struct attr_args {
@@ -1080,7 +1069,7 @@ static int set_attr(struct atr_core *c, const struct atr_user *u, const char *pa
 	int dir = 1, rc = parse_path(path, &p);
 	if (rc)
 		return rc;
-	if (mode > 0777 || (owner && !owner_name_valid(owner)))
+	if (mode > 0777 || (owner && !atr_user_name_valid(owner, strlen(owner))))
 		return ATR_E_INVALID_ARG;
 	if (owner && !u->superuser)
 		return ATR_E_ACCESS;

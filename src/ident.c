@@ -24,7 +24,7 @@ static int parse_line(char *line, struct atr_ident *id)
 	char *user = strtok_r(NULL, " \t", &save);
 	char *display = strtok_r(NULL, "", &save);
 	if (!ak || !sk || !user || strlen(ak) >= sizeof(id->access_key) ||
-	    strlen(sk) >= sizeof(id->secret) || strlen(user) >= sizeof(id->user))
+	    strlen(sk) >= sizeof(id->secret) || !atr_user_name_valid(user, strlen(user)))
 		return -1;
 	memset(id, 0, sizeof(*id));
 	snprintf(id->access_key, sizeof(id->access_key), "%s", ak);

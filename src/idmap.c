@@ -47,17 +47,6 @@ struct idmap {
 	unsigned next;
 };
 
-static int name_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (!n || n > ATR_USER_MAX)
-		return 0;
-	for (; *s; s++)
-		if (*s <= ' ' || *s > '~' || *s == '/' || *s == ':')
-			return 0;
-	return 1;
-}
-
 static int parse_id(const char *s, uint32_t *out)
 {
 	char *end;
@@ -89,7 +78,7 @@ static int load_file(struct idmap *m, const char *path)
 		if (n <= 0)
 			continue;
 		struct idmap_entry e = { .uid = 0 };
-		if (n < 2 || !name_ok(name) || parse_id(uid, &e.uid) ||
+		if (n < 2 || !atr_user_name_valid(name, strlen(name)) || parse_id(uid, &e.uid) ||
 		    parse_id(*gid ? gid : uid, &e.gid) || m->nmap == MAP_MAX) {
 			LOG(LOG_ERROR, "idmap: %s:%d: not NAME UID [GID]", path, lineno);
 			rc = ATR_E_INVALID_ARG;

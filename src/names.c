@@ -134,6 +134,16 @@ int key_successor(const char *prefix, char *out, size_t size)
 	return -1;
 }
 
+int atr_user_name_valid(const char *s, size_t len)
+{
+	if (!len || len > ATR_USER_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] <= ' ' || s[i] > '~' || strchr("/:*?", s[i]))
+			return 0;
+	return 1;
+}
+
 void parent_key(const char *key, char *out)
 {
 	size_t n = strlen(key);

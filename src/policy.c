@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "src/atrium.h"
 #include "src/policy_impl_int.h"
 
 /* ---- the S3 actions AWS defines ("Actions defined by Amazon S3") ---- */
@@ -298,22 +299,9 @@ static const char *str_at(json_t *j, size_t i, int *bad)
 	return json_string_value(e);
 }
 
-/* A user name as a principal names it: what the credentials file allows,
- * without the wildcards AWS forbids inside a principal. */
-static int user_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (!n || n > 64)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f || s[i] == '*' || s[i] == '?')
-			return 0;
-	return 1;
-}
-
 static int add_user(struct principals *pr, const char *name, const struct parse *pc)
 {
-	if (!user_name_ok(name) || (pc->user_exists && !pc->user_exists(pc->arg, name)))
+	if (!atr_user_name_valid(name, strlen(name)) || (pc->user_exists && !pc->user_exists(pc->arg, name)))
 		return FAIL(pc, "Invalid principal in policy");
 	char **v = realloc(pr->users, (pr->nusers + 1) * sizeof(*v));
 	if (!v || !(v[pr->nusers] = strdup(name))) {

@@ -427,6 +427,34 @@ def policy_seeds():
         write("policy", name, s)
 
 
+def acl_seeds():
+    """mode byte (0 ACL document, 1 grant header, 2 public access block,
+    3 ownership controls), then the input."""
+    xsi = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+    doc = ('<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+           '<Owner><ID>alice</ID></Owner><AccessControlList>'
+           '<Grant><Grantee %s xsi:type="CanonicalUser"><ID>alice</ID></Grantee>'
+           '<Permission>FULL_CONTROL</Permission></Grant>'
+           '<Grant><Grantee %s xsi:type="Group"><URI>http://acs.amazonaws.com/groups/global/'
+           'AllUsers</URI></Grantee><Permission>READ</Permission></Grant>'
+           '<Grant><Grantee %s xsi:type="AmazonCustomerByEmail"><EmailAddress>a@b</EmailAddress>'
+           '</Grantee><Permission>WRITE</Permission></Grant>'
+           '</AccessControlList></AccessControlPolicy>') % (xsi, xsi, xsi)
+    write("acl", "doc", bytes([0]) + doc.encode())
+    write("acl", "doc-one", bytes([0]) + doc.split("<Grant><Grantee %s xsi:type=\"Group\">" % xsi)[0]
+          .encode() + b"</AccessControlList></AccessControlPolicy>")
+    for i, h in enumerate(['id="bob"', 'id="bob", uri="http://acs.amazonaws.com/groups/global/'
+                           'AuthenticatedUsers"', "id=bob,id=carol", 'emailAddress="x@y"',
+                           'uri="http://acs.amazonaws.com/groups/s3/LogDelivery"', 'id=""']):
+        write("acl", "grant-%d" % i, bytes([1]) + h.encode())
+    write("acl", "pab", bytes([2]) + b'<PublicAccessBlockConfiguration><BlockPublicAcls>true'
+          b'</BlockPublicAcls><IgnorePublicAcls>FALSE</IgnorePublicAcls><BlockPublicPolicy>true'
+          b'</BlockPublicPolicy><RestrictPublicBuckets>false</RestrictPublicBuckets>'
+          b'</PublicAccessBlockConfiguration>')
+    write("acl", "ownership", bytes([3]) + b'<OwnershipControls><Rule><ObjectOwnership>'
+          b'BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>')
+
+
 if __name__ == "__main__":
     sigv4_seeds()
     chunked_seeds()
@@ -438,6 +466,7 @@ if __name__ == "__main__":
     form_seeds()
     delete_seeds()
     tagging_seeds()
+    acl_seeds()
     copy_seeds()
     cond_seeds()
     list_seeds()
