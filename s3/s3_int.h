@@ -172,6 +172,9 @@ size_t s3_send_head_body(struct s3_req *r, int status, const char *extra, uint64
 			 const void *body, size_t n);
 void s3_send_xml(struct s3_req *r, int status, const struct buf *xml);
 void s3_send_empty(struct s3_req *r, int status, const char *extra);
+/* A handler's ending for a core call whose answer has no body: the error
+ * for rc (an enum atr_err), else an empty status response. */
+enum s3_err s3_reply_empty(struct s3_req *r, int rc, int status);
 void s3_send_error(struct s3_req *r, enum s3_err e, const char *message);
 /* A response whose length is not known when it starts (CompleteMultipart-
  * Upload's): chunked; each s3_send_chunk sends one chunk, len 0 the last.

@@ -576,10 +576,7 @@ enum s3_err s3_abort_multipart(struct s3_req *r)
 {
 	int rc = atr_mpu_abort(r->srv->core, &r->user, r->bucket, r->key,
 			       s3_param(r, "uploadId"));
-	if (rc)
-		return s3_err_from_core(rc);
-	s3_send_empty(r, 204, NULL);
-	return S3_ERR_OK;
+	return s3_reply_empty(r, rc, 204);
 }
 
 /* ---- ListMultipartUploads ---- */

@@ -432,8 +432,5 @@ enum s3_err s3_delete_object(struct s3_req *r)
 	int rc = atr_object_delete(r->srv->core, &r->user, r->bucket, r->key);
 	if (rc == ATR_E_KEY_TOO_LONG)
 		return S3_ERR_KEY_TOO_LONG;
-	if (rc)
-		return s3_err_from_core(rc);
-	s3_send_empty(r, 204, NULL);
-	return S3_ERR_OK;
+	return s3_reply_empty(r, rc, 204);
 }

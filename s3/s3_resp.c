@@ -225,3 +225,11 @@ void s3_send_error(struct s3_req *r, enum s3_err e, const char *message)
 	}
 	buf_release(&b);
 }
+
+enum s3_err s3_reply_empty(struct s3_req *r, int rc, int status)
+{
+	if (rc)
+		return s3_err_from_core(rc);
+	s3_send_empty(r, status, NULL);
+	return S3_ERR_OK;
+}

@@ -191,10 +191,7 @@ enum s3_err s3_put_object_tagging(struct s3_req *r)
 enum s3_err s3_delete_object_tagging(struct s3_req *r)
 {
 	int rc = atr_object_tags_set(r->srv->core, &r->user, r->bucket, r->key, NULL);
-	if (rc)
-		return s3_err_from_core(rc);
-	s3_send_empty(r, 204, NULL);
-	return S3_ERR_OK;
+	return s3_reply_empty(r, rc, 204);
 }
 
 /* GetBucketTagging: a bucket that never had tags, or had them deleted,
@@ -242,8 +239,5 @@ enum s3_err s3_put_bucket_tagging(struct s3_req *r)
 enum s3_err s3_delete_bucket_tagging(struct s3_req *r)
 {
 	int rc = atr_bucket_tags_set(r->srv->core, &r->user, r->bucket, NULL);
-	if (rc)
-		return s3_err_from_core(rc);
-	s3_send_empty(r, 204, NULL);
-	return S3_ERR_OK;
+	return s3_reply_empty(r, rc, 204);
 }
