@@ -517,7 +517,10 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		s.mtime_ns = to_set & FUSE_SET_ATTR_MTIME_NOW
 			? now : (int64_t)attr->st_mtim.tv_sec * 1000000000 + attr->st_mtim.tv_nsec;
 	}
-	int rc = atr_node_setattr(M(req)->core, ino, &s, &a);
+	/* ftruncate names its descriptor: an unlinked file's bytes are there. */
+	struct atr_file *f = fi && (to_set & FUSE_SET_ATTR_SIZE) ? ((struct fh *)(uintptr_t)fi->fh)->f
+								 : NULL;
+	int rc = atr_node_setattr(M(req)->core, ino, f, &s, &a);
 	if (rc) {
 		fuse_reply_err(req, rc == ATR_E_ACCESS ? EPERM : err_ino(rc));
 		return;

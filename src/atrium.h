@@ -612,9 +612,14 @@ struct atr_setattr {
 	uint64_t size;
 	int64_t atime_ns, mtime_ns;
 };
-/* Size changes go through the inode's shadow (f, or a short-lived one). */
-int atr_node_setattr(struct atr_core *c, uint64_t ino, const struct atr_setattr *s,
-		     struct atr_attr *a);
+/* Size changes go through the inode's shadow (its open files', or a
+ * short-lived one) and are committed before this returns unless a writer
+ * has the file open (then at its flush, its close at the latest). f: the
+ * open file the change comes through (ftruncate), or NULL; an open file
+ * whose last name is gone (unlinked, replaced) can only be changed
+ * through one, and then changes as its open files see it. */
+int atr_node_setattr(struct atr_core *c, uint64_t ino, struct atr_file *f,
+		     const struct atr_setattr *s, struct atr_attr *a);
 int atr_node_statfs(struct atr_core *c, struct statvfs *out);
 
 /* Extended attributes: user.s3.content_type and user.s3.meta.<name> are

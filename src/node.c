@@ -53,7 +53,10 @@ struct inode {
 				   * shadow is never committed; writes and flushes
 				   * fail with it until the inode is let go */
 	int64_t mtime_ns;         /* of the last write into the shadow */
+	int64_t ctime_ns;         /* of the last change made through it */
 	uint64_t gen;             /* commits through the mount so far */
+	int writers;              /* open files that may write: a size change
+				   * with none commits at once (setattr) */
 	int pending;              /* made by create, its row pending until a commit
 				   * succeeds: the last close drops the row then */
 	/* What attr_fill shows of the shadow, which it reads without
@@ -61,8 +64,10 @@ struct inode {
 	 * shadow_publish after every change of stage, size or mtime_ns. */
 	int shown;
 	uint64_t shown_size;
-	int64_t shown_mtime;
-	struct atr_attr last;     /* attributes last seen: an unlinked open file keeps them */
+	int64_t shown_mtime, shown_ctime;
+	/* Attributes last seen (guarded by nodes->lock): an unlinked open
+	 * file keeps them, and a setattr on it changes them here. */
+	struct atr_attr last;
 	struct inode *next;
 };
 
@@ -284,6 +289,7 @@ static void shadow_publish(struct inode *in)
 {
 	__atomic_store_n(&in->shown_size, in->size, __ATOMIC_RELAXED);
 	__atomic_store_n(&in->shown_mtime, in->mtime_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&in->shown_ctime, in->ctime_ns, __ATOMIC_RELAXED);
 	__atomic_store_n(&in->shown, in->stage != NULL, __ATOMIC_RELAXED);
 }
 
@@ -381,26 +387,32 @@ static void attr_base(struct atr_core *c, const char *bucket, const char *key,
 	a->ctime_ns = o->ctime_ns > a->mtime_ns ? o->ctime_ns : a->mtime_ns;
 }
 
+/* Being written: the shadow is the file, its size and mtime are the
+ * file's (in->lock need not be held: see shadow_publish). */
+static void attr_shadow(struct inode *in, struct atr_attr *a)
+{
+	if (!__atomic_load_n(&in->shown, __ATOMIC_RELAXED))
+		return;
+	int64_t ctime = __atomic_load_n(&in->shown_ctime, __ATOMIC_RELAXED);
+	a->size = __atomic_load_n(&in->shown_size, __ATOMIC_RELAXED);
+	a->mtime_ns = __atomic_load_n(&in->shown_mtime, __ATOMIC_RELAXED);
+	if (ctime > a->ctime_ns)
+		a->ctime_ns = ctime;
+}
+
 /* The attributes the mount shows: an open shadow's size and mtime win. */
 static void attr_fill(struct atr_core *c, const char *bucket, const char *key,
 		      const struct atr_obj *o, struct atr_attr *a)
 {
 	attr_base(c, bucket, key, o, a);
 	if (!o->is_dir) {
-		/* Being written: the shadow is the file. */
 		struct nodes *n = c->nodes;
 		pthread_mutex_lock(&n->lock);
 		struct inode *in = inode_find(n, a->ino);
-		if (in && __atomic_load_n(&in->shown, __ATOMIC_RELAXED)) {
-			int64_t mtime = __atomic_load_n(&in->shown_mtime, __ATOMIC_RELAXED);
-			a->size = __atomic_load_n(&in->shown_size, __ATOMIC_RELAXED);
-			if (mtime > a->mtime_ns)
-				a->mtime_ns = mtime;
-			if (a->mtime_ns > a->ctime_ns)
-				a->ctime_ns = a->mtime_ns;
-		}
-		if (in)
+		if (in) {
 			in->last = *a;
+			attr_shadow(in, a);
+		}
 		pthread_mutex_unlock(&n->lock);
 	}
 }
@@ -508,8 +520,9 @@ int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a)
 		struct inode *in = inode_find(n, ino);
 		struct ghost *g;
 		if (rc == ATR_E_NO_KEY && in && in->last.ino == ino) {
-			*a = in->last; /* open, and unlinked */
+			*a = in->last; /* open, and unlinked: what it holds now */
 			a->nlink = 0;
+			attr_shadow(in, a);
 			rc = ATR_OK;
 		} else if (rc == ATR_E_NO_KEY && (g = ghost_find(n, ino))) {
 			*a = g->attr; /* replaced a moment ago */
@@ -1035,7 +1048,7 @@ static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct a
 	in->md5_off = 0;
 	in->md5_open = 0;
 	in->dirty = trunc || row.pending;
-	in->mtime_ns = time_now_ns();
+	in->mtime_ns = in->ctime_ns = time_now_ns();
 	if (!trunc && !row.pending && row.obj.size) {
 		char path[PATH_MAX_UFS];
 		struct ufs_file *f;
@@ -1099,7 +1112,9 @@ static int shadow_md5(struct atr_core *c, struct inode *in, char etag[ATR_ETAG_M
 	return ATR_OK;
 }
 
-/* Commits a dirty shadow (in->lock held). Unlinked meanwhile: dropped. */
+/* Commits a dirty shadow (in->lock held). Unlinked meanwhile: it stays,
+ * the bytes of a file every descriptor still reads and writes (until the
+ * last one is closed, as on a local file system), and goes nowhere. */
 static int shadow_commit(struct atr_core *c, struct inode *in)
 {
 	if (in->werr) {
@@ -1113,10 +1128,8 @@ static int shadow_commit(struct atr_core *c, struct inode *in)
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2], etag[ATR_ETAG_MAX + 1];
 	struct meta_row row = { 0 };
 	int rc = row_of(c, in->ino, bucket, key, &row, 0);
-	if (rc == ATR_E_NO_KEY) {
-		shadow_drop(c, in);
+	if (rc == ATR_E_NO_KEY)
 		return ATR_OK;
-	}
 	if (rc || (rc = shadow_md5(c, in, etag)))
 		return rc;
 	struct commit cm = { .user = row.obj.owner, .bucket = bucket, .key = key,
@@ -1230,6 +1243,11 @@ static int file_make(struct atr_core *c, uint64_t ino, int write, int remember,
 	f->c = c;
 	f->write = write;
 	pthread_rwlock_init(&f->lock, NULL);
+	if (write) {
+		pthread_mutex_lock(&f->in->lock);
+		f->in->writers++;
+		pthread_mutex_unlock(&f->in->lock);
+	}
 	struct atr_attr a;
 	if (remember)
 		atr_node_getattr(c, ino, &a);
@@ -1474,8 +1492,14 @@ int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off
 		return ATR_E_ACCESS;
 	pthread_mutex_lock(&in->lock);
 	int rc = in->werr;
-	if (!rc && !(rc = shadow_ensure(c, in, 0, f->rd)) &&
-	    (rc = c->ufs->ops->stage_pwrite(in->stage, buf, len, off)))
+	if (!rc && !in->stage) {
+		/* f->rd: the bytes to start from if the inode lost its last
+		 * name (f->lock guards it; lock order: inode, then file). */
+		pthread_rwlock_rdlock(&f->lock);
+		rc = shadow_ensure(c, in, 0, f->rd);
+		pthread_rwlock_unlock(&f->lock);
+	}
+	if (!rc && (rc = c->ufs->ops->stage_pwrite(in->stage, buf, len, off)))
 		in->werr = rc; /* the shadow is torn: see shadow_commit */
 	if (!rc) {
 		if (in->md5_open && off == in->md5_off && in->md5_off == in->size) {
@@ -1488,7 +1512,7 @@ int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off
 		if (off + len > in->size)
 			in->size = off + len;
 		in->dirty = 1;
-		in->mtime_ns = time_now_ns();
+		in->mtime_ns = in->ctime_ns = time_now_ns();
 		shadow_publish(in);
 	}
 	pthread_mutex_unlock(&in->lock);
@@ -1516,6 +1540,11 @@ void atr_file_close(struct atr_file *f)
 		f->ghost->refs--;
 		pthread_mutex_unlock(&f->c->nodes->lock);
 	}
+	if (f->write) {
+		pthread_mutex_lock(&f->in->lock);
+		f->in->writers--;
+		pthread_mutex_unlock(&f->in->lock);
+	}
 	pthread_rwlock_destroy(&f->lock);
 	inode_put(f->c, f->in);
 	free(f);
@@ -1523,46 +1552,102 @@ void atr_file_close(struct atr_file *f)
 
 /* ---- attributes ---- */
 
-int atr_node_setattr(struct atr_core *c, uint64_t ino, const struct atr_setattr *s,
-		     struct atr_attr *a)
+/* A new size, in the inode's shadow (in->lock held). gone: an open file
+ * of the inode, whose bytes the shadow starts from if the inode has lost
+ * its last name (NULL: none at hand). */
+static int shadow_resize(struct atr_core *c, struct inode *in, uint64_t size,
+			 struct atr_file *gone)
+{
+	if (gone)
+		pthread_rwlock_rdlock(&gone->lock);
+	int rc = shadow_ensure(c, in, size == 0, gone ? gone->rd : NULL);
+	if (gone)
+		pthread_rwlock_unlock(&gone->lock);
+	if (!rc && size != in->size && !(rc = c->ufs->ops->stage_truncate(in->stage, size))) {
+		if (in->md5_open && size < in->md5_off) {
+			hash_release(&in->md5);
+			in->md5_open = 0;
+		}
+		in->size = size;
+		in->dirty = 1;
+		in->mtime_ns = in->ctime_ns = time_now_ns();
+		shadow_publish(in);
+	}
+	return rc;
+}
+
+/* The open inode ino with a reference, or NULL if none is open. */
+static struct inode *inode_ref(struct atr_core *c, uint64_t ino)
+{
+	struct nodes *n = c->nodes;
+	pthread_mutex_lock(&n->lock);
+	struct inode *in = inode_find(n, ino);
+	if (in)
+		in->refs++;
+	pthread_mutex_unlock(&n->lock);
+	return in;
+}
+
+/* setattr on an open file whose last name is gone: it changes the inode
+ * as its open files see it, as on a local file system (in->lock held;
+ * the size was changed in the shadow). ATR_E_NO_KEY if in never had
+ * attributes remembered. */
+static int setattr_unlinked(struct atr_core *c, struct inode *in, const struct atr_setattr *s,
+			    struct atr_attr *a)
+{
+	int rc = ATR_E_NO_KEY;
+	pthread_mutex_lock(&c->nodes->lock);
+	struct atr_attr *l = &in->last;
+	if (l->ino == in->ino) {
+		if (s->valid & ATR_SET_MODE)
+			l->mode = (l->mode & S_IFMT) | (s->mode & 07777);
+		if (s->valid & ATR_SET_UID)
+			l->uid = s->uid;
+		if (s->valid & ATR_SET_GID)
+			l->gid = s->gid;
+		if (s->valid & ATR_SET_ATIME)
+			l->atime_ns = s->atime_ns;
+		if (s->valid & ATR_SET_MTIME)
+			l->mtime_ns = s->mtime_ns;
+		l->ctime_ns = time_now_ns();
+		*a = *l;
+		a->nlink = 0;
+		attr_shadow(in, a);
+		rc = ATR_OK;
+	}
+	pthread_mutex_unlock(&c->nodes->lock);
+	return rc;
+}
+
+int atr_node_setattr(struct atr_core *c, uint64_t ino, struct atr_file *f,
+		     const struct atr_setattr *s, struct atr_attr *a)
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
 	struct meta_row row = { 0 };
-	int rc;
+	int rc = ATR_OK;
 	if (ino == ATR_INO_ROOT)
 		return ATR_E_NOT_SUPPORTED;
-	if (s->valid & ATR_SET_SIZE) {
-		struct inode *in = inode_get(c, ino);
-		if (!in)
-			return ATR_E_NOMEM;
+	/* The open inode, if any (a size change makes a short-lived one):
+	 * its lock is held throughout, so no flush or write comes between
+	 * the change and its commit (lock order: inode, then ns_lock). */
+	struct inode *in = s->valid & ATR_SET_SIZE ? inode_get(c, ino) : inode_ref(c, ino);
+	if (!in && (s->valid & ATR_SET_SIZE))
+		return ATR_E_NOMEM;
+	if (in)
 		pthread_mutex_lock(&in->lock);
-		rc = shadow_ensure(c, in, s->size == 0, NULL);
-		if (!rc && s->size != in->size) {
-			rc = c->ufs->ops->stage_truncate(in->stage, s->size);
-			if (!rc && in->md5_open && s->size < in->md5_off) {
-				hash_release(&in->md5);
-				in->md5_open = 0;
-			}
-			in->size = s->size;
-			in->dirty = 1;
-			in->mtime_ns = time_now_ns();
-			shadow_publish(in);
-		}
-		/* Alone with the file: commit now; else its writers' flush will.
-		 * (refs is the table's: lock order inode, then table.) */
-		pthread_mutex_lock(&c->nodes->lock);
-		int alone = in->refs == 1;
-		pthread_mutex_unlock(&c->nodes->lock);
-		if (!rc && alone)
+	if (s->valid & ATR_SET_SIZE) {
+		rc = shadow_resize(c, in, s->size, f && f->in == in ? f : NULL);
+		/* Durable once this returns, whoever has the file open: now,
+		 * unless a writer has it open, whose flush (at its close at
+		 * the latest) commits it. A reader's close commits nothing. */
+		if (!rc && !in->writers)
 			rc = shadow_commit(c, in);
-		pthread_mutex_unlock(&in->lock);
-		inode_put(c, in);
 		if (rc)
-			return rc;
+			goto out;
 	}
 	pthread_mutex_lock(&c->ns_lock);
 	if ((rc = meta_begin(c->meta)))
-		goto out;
+		goto unlock;
 	if ((rc = row_of(c, ino, bucket, key, &row, 1)))
 		goto done;
 	int64_t now = time_now_ns();
@@ -1599,12 +1684,19 @@ done:
 		meta_rollback(c->meta);
 	else
 		rc = meta_commit(c->meta);
-out:
+unlock:
 	pthread_mutex_unlock(&c->ns_lock);
 	if (!rc) {
 		attr_fill(c, bucket, key, &row.obj, a);
 		if (row.obj.is_dir && (s->valid & ATR_SET_MTIME))
 			a->mtime_ns = s->mtime_ns;
+	} else if (rc == ATR_E_NO_KEY && in) {
+		rc = setattr_unlinked(c, in, s, a);
+	}
+out:
+	if (in) {
+		pthread_mutex_unlock(&in->lock);
+		inode_put(c, in);
 	}
 	atr_obj_release(&row.obj);
 	return rc;
