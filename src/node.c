@@ -1132,6 +1132,13 @@ static int shadow_commit(struct atr_core *c, struct inode *in)
 		return ATR_OK;
 	if (rc || (rc = shadow_md5(c, in, etag)))
 		return rc;
+	/* The file's mtime is what stat showed while it was open: its last
+	 * write's, or the one a program set after it (tar, cp -p, rsync
+	 * set times before they close); the commit's own time must not
+	 * overwrite it. */
+	if (c->ufs->ops->stage_set_mtime &&
+	    (rc = c->ufs->ops->stage_set_mtime(in->stage, in->mtime_ns)))
+		return rc;
 	struct commit cm = { .user = row.obj.owner, .bucket = bucket, .key = key,
 			     .stage = in->stage, .etag = etag, .ino = in->ino - 1 };
 	in->stage = NULL; /* object_commit consumes it */
@@ -1607,8 +1614,12 @@ static int setattr_unlinked(struct atr_core *c, struct inode *in, const struct a
 			l->gid = s->gid;
 		if (s->valid & ATR_SET_ATIME)
 			l->atime_ns = s->atime_ns;
-		if (s->valid & ATR_SET_MTIME)
+		if ((s->valid & ATR_SET_MTIME) && in->stage) {
+			in->mtime_ns = s->mtime_ns; /* what the shadow shows */
+			shadow_publish(in);
+		} else if (s->valid & ATR_SET_MTIME) {
 			l->mtime_ns = s->mtime_ns;
+		}
 		l->ctime_ns = time_now_ns();
 		*a = *l;
 		a->nlink = 0;
@@ -1662,7 +1673,15 @@ int atr_node_setattr(struct atr_core *c, uint64_t ino, struct atr_file *f,
 		row.obj.gid = s->gid;
 	if (s->valid & ATR_SET_ATIME)
 		row.obj.atime_ns = s->atime_ns;
-	if ((s->valid & (ATR_SET_MTIME | ATR_SET_ATIME)) && !row.pending) {
+	if (in && in->stage && in->dirty) {
+		/* Being written: the shadow's mtime is the file's, and its
+		 * commit gives it to the file (shadow_commit). */
+		if (s->valid & ATR_SET_MTIME) {
+			in->mtime_ns = s->mtime_ns;
+			in->ctime_ns = now;
+			shadow_publish(in);
+		}
+	} else if ((s->valid & (ATR_SET_MTIME | ATR_SET_ATIME)) && !row.pending) {
 		char path[PATH_MAX_UFS];
 		struct ufs_stat st;
 		int64_t mt = s->valid & ATR_SET_MTIME ? s->mtime_ns : 0;

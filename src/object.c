@@ -43,6 +43,9 @@ static int64_t ufs_mtime(struct atr_core *c, const char *bucket, const char *dir
 #define TOUCH_MAX 8
 struct touched {
 	const char *key; /* the key being changed */
+	int in_place;    /* new bytes for the same name (the mount): the
+			  * parent's mtime is put back after the rename */
+	int64_t parent_mtime;
 	int n;
 	struct {
 		size_t len;
@@ -298,6 +301,7 @@ void atr_put_abort(struct atr_writer *w)
 struct relink {
 	char stage[64];
 	char path[PATH_MAX_UFS];
+	int64_t dir_mtime; /* its directory's, put back after the rename */
 };
 
 struct relinks {
@@ -323,8 +327,24 @@ static int relink_add(void *arg, const char *bucket, const char *key)
 		return ATR_E_NOT_SUPPORTED;
 	if ((rc = c->ufs->ops->stage_link(rl->stage, r->stage, sizeof(r->stage))))
 		return rc;
+	char dir[ATR_KEY_MAX + 2];
+	parent_key(key, dir);
+	r->dir_mtime = ufs_mtime(c, bucket, dir);
 	rl->n++;
 	return meta_intent_add(c->meta, r->stage, r->path);
+}
+
+/* Puts back the mtime of the directory holding UFS path file: a rename
+ * into it that changed none of its names moved it (see struct touched). */
+static void dir_mtime_restore(struct atr_core *c, const char *file, int64_t mtime)
+{
+	char dir[PATH_MAX_UFS];
+	struct ufs_stat st;
+	const char *slash = strrchr(file, '/');
+	if (mtime < 0 || !slash)
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file), file);
+	c->ufs->ops->utimens(c->ufs, dir, mtime, mtime, &st);
 }
 
 /* After the commit (moved: done) or instead of it (still staged: gone). */
@@ -338,6 +358,8 @@ static void relinks_finish(struct atr_core *c, struct relinks *rl, int move)
 			    r->path, atr_strerror(rc));
 		if (rc)
 			c->ufs->ops->stage_forget(c->ufs, r->stage);
+		else
+			dir_mtime_restore(c, r->path, r->dir_mtime);
 	}
 	free(rl->v);
 	rl->v = NULL;
@@ -368,6 +390,11 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 		return ATR_E_NO_KEY; /* unlinked or renamed away meanwhile */
 	}
 	int exists = had && !(old.obj.is_dir && old.implicit) && !old.pending;
+	/* A file written in place changes no name of its directory: as on a
+	 * local file system, the directory's mtime stays (rsync --inplace
+	 * and make compare it); only our stage's rename moved it. */
+	if ((t.in_place = cm->ino && exists && cm->stage))
+		t.parent_mtime = ufs_mtime(c, cm->bucket, parent);
 	if ((cm->must_not_exist && exists) ||
 	    (cm->if_etag && (!exists || (strcmp(cm->if_etag, "*") &&
 					 strcasecmp(cm->if_etag, old.obj.etag)))))
@@ -512,6 +539,8 @@ int object_commit(struct atr_core *c, const struct commit *given, struct atr_obj
 			 * the row now describes bytes that are not there. */
 			LOG(LOG_ERROR, "core: rename into %s failed after its commit: %s", path,
 			    atr_strerror(rc));
+		} else if (t.in_place) {
+			dir_mtime_restore(c, path, t.parent_mtime);
 		}
 		relinks_finish(c, &rl, 1);
 	}

@@ -119,6 +119,10 @@ struct ufs_ops {
 	int (*stage_link)(struct ufs_stage *s, char *name, size_t size);
 	/* Removes a name stage_link made that no commit used. */
 	void (*stage_forget)(struct ufs *u, const char *name);
+	/* Gives a stage the mtime its file will have once committed (the
+	 * mount's: the time of its last write, or the one a program set).
+	 * NULL in drivers that cannot: the commit's time stands. */
+	int (*stage_set_mtime)(struct ufs_stage *s, int64_t mtime_ns);
 };
 
 struct ufs {

@@ -351,6 +351,15 @@ static int l_utimens(struct ufs *u, const char *path, int64_t atime_ns, int64_t 
 	return rc;
 }
 
+static int l_stage_set_mtime(struct ufs_stage *s, int64_t mtime_ns)
+{
+	struct timespec ts[2] = {
+		{ .tv_nsec = UTIME_OMIT },
+		{ .tv_sec = mtime_ns / 1000000000, .tv_nsec = mtime_ns % 1000000000 },
+	};
+	return futimens(s->fd, ts) ? err_from_errno(errno) : ATR_OK;
+}
+
 static int l_statfs(struct ufs *u, struct statvfs *out)
 {
 	return fstatvfs(L(u)->rootfd, out) ? err_from_errno(errno) : ATR_OK;
@@ -711,6 +720,7 @@ static const struct ufs_ops local_ops = {
 	.link = l_link,
 	.stage_link = l_stage_link,
 	.stage_forget = l_stage_forget,
+	.stage_set_mtime = l_stage_set_mtime,
 };
 
 /* Stages left behind by a crash are garbage: nothing refers to them. */

@@ -139,3 +139,164 @@ def test_truncate_by_path_while_a_reader_holds_it(mount_factory):
     assert os.stat(p).st_size == 5
     assert read_file(p) == b"01234"
     assert d.boto3("admin").get_object(Bucket="trunc", Key="f")["Body"].read() == b"01234"
+
+
+# -- times set while open win over the commit ----------------------------------------
+def test_times_set_while_open_survive_the_close(bdir, s3):
+    bk = os.path.basename(bdir)
+    new, old = os.path.join(bdir, "new"), os.path.join(bdir, "old")
+    write_file(old, b"committed before")
+    # A new file, never closed yet; and a committed one with new writes.
+    for p in (new, old):
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.write(fd, b"payload of " + p.encode())
+        os.utime(fd, ns=(1_111_111_111_123_456_789, 1_222_222_222_987_654_321))
+        assert os.fstat(fd).st_mtime_ns == 1_222_222_222_987_654_321
+        os.close(fd)
+        st = os.stat(p)
+        assert (st.st_atime_ns, st.st_mtime_ns) == (1_111_111_111_123_456_789,
+                                                    1_222_222_222_987_654_321), p
+        head = s3.head_object(Bucket=bk, Key=os.path.basename(p))
+        # S3's Last-Modified is the file's mtime (docs/mount.md).
+        assert int(head["LastModified"].timestamp()) == 1_222_222_222, p
+    # A write after the times moves mtime to the write's time again; a
+    # file written in place leaves its directory's mtime alone.
+    dir_mtime = os.stat(bdir).st_mtime_ns
+    fd = os.open(old, os.O_WRONLY)
+    os.utime(fd, ns=(1, 2_000_000_000))
+    os.pwrite(fd, b"X", 0)
+    os.close(fd)
+    assert os.stat(old).st_mtime_ns > 1_600_000_000 * 10**9
+    assert os.stat(bdir).st_mtime_ns == dir_mtime
+
+
+def make_tree(root, seed=13):
+    """A tree with varied sizes and mtimes (nanoseconds, 1970s to 2030s):
+    its relative paths and lstat results."""
+    import random
+    rng = random.Random(seed)
+    dirs = ["", "a", "a/b", "a/b/deep", "c", "empty"]
+    for d in dirs:
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    for i in range(48):
+        p = os.path.join(root, rng.choice(dirs[:-1]), "f%02d" % i)
+        size = rng.choice([0, 1, 100, 4096, 70000, (1 << 20) + 3])
+        with open(p, "wb") as f:
+            f.write(rng.randbytes(size))
+        t = rng.randrange(10**9, 2 * 10**18)
+        os.utime(p, ns=(t + rng.randrange(10**9), t))
+    os.symlink("../c", os.path.join(root, "a", "link"))
+    os.utime(os.path.join(root, "a", "link"), ns=(3 * 10**17, 4 * 10**17), follow_symlinks=False)
+    for d in reversed(dirs):
+        t = rng.randrange(10**9, 2 * 10**18)
+        os.utime(os.path.join(root, d), ns=(t, t))
+    return tree_stat(root)
+
+
+def tree_stat(root):
+    out = {}
+    for dp, dn, fn in os.walk(root):
+        for n in [""] + dn + fn:
+            p = os.path.join(dp, n) if n else dp
+            rel = os.path.relpath(p, root)
+            st = os.lstat(p)
+            out[rel] = (stat_kind(st.st_mode), st.st_size if not os.path.isdir(p) else 0,
+                        st.st_mtime_ns)
+    return out
+
+
+def stat_kind(mode):
+    import stat
+    return "l" if stat.S_ISLNK(mode) else "d" if stat.S_ISDIR(mode) else "f"
+
+
+def same_trees(src, dst):
+    want, got = tree_stat(src), tree_stat(dst)
+    diff = {k: (want.get(k), got.get(k)) for k in set(want) | set(got) if want.get(k) != got.get(k)}
+    assert not diff, "differs (source, mount): %r" % sorted(diff.items())[:10]
+
+
+@pytest.fixture
+def src_tree(tmp_path):
+    src = str(tmp_path / "src")
+    make_tree(src)
+    return src
+
+
+def test_tar_x_keeps_every_mtime(bdir, src_tree, tmp_path):
+    import subprocess
+    tar = str(tmp_path / "t.tar")
+    subprocess.run(["tar", "--format=posix", "-cf", tar, "-C", src_tree, "."], check=True)
+    dst = os.path.join(bdir, "x")
+    os.mkdir(dst)
+    subprocess.run(["tar", "-xf", tar, "-C", dst], check=True, timeout=60)
+    same_trees(src_tree, dst)
+
+
+def test_tar_x_keeps_every_mtime_unprivileged(bdir, src_tree, tmp_path):
+    import subprocess
+    needs_root()
+    tar = str(tmp_path / "t.tar")
+    subprocess.run(["tar", "--format=posix", "-cf", tar, "-C", src_tree, "."], check=True)
+    os.chmod(bdir, 0o777)
+    dst = os.path.join(bdir, "x")
+    with open(tar, "rb") as f:  # on stdin: the pytest tree is root's alone
+        subprocess.run(["tar", "-xf", "-", "-C", bdir, "--one-top-level=x"], check=True,
+                       stdin=f, user=NOBODY, group=NOBODY, extra_groups=[], timeout=60)
+    same_trees(src_tree, dst)
+
+
+@pytest.mark.parametrize("flag", ["-a", "-p"])
+def test_cp_keeps_every_mtime(bdir, src_tree, flag):
+    import subprocess
+    dst = os.path.join(bdir, "x")
+    if flag == "-a":
+        subprocess.run(["cp", "-a", src_tree + "/.", dst], check=True, timeout=60)
+        same_trees(src_tree, dst)
+    else:
+        os.mkdir(dst)
+        names = [n for n in os.listdir(src_tree) if os.path.isfile(os.path.join(src_tree, n))]
+        subprocess.run(["cp", "-p"] + [os.path.join(src_tree, n) for n in names] + [dst],
+                       check=True, timeout=60)
+        for n in names:
+            assert os.stat(os.path.join(dst, n)).st_mtime_ns == \
+                os.stat(os.path.join(src_tree, n)).st_mtime_ns, n
+
+
+def rsync(*args):
+    import subprocess
+    p = subprocess.run(["rsync", "-a", "--itemize-changes", "--stats"] + list(args),
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
+    changes = [ln for ln in p.stdout.splitlines() if ln[:1] in "<>ch.*" and
+               len(ln) > 12 and ln[11] == " "]
+    files = [ln for ln in p.stdout.splitlines()
+             if ln.startswith("Number of regular files transferred:")]
+    return changes, int(files[0].split(":")[1].replace(",", ""))
+
+
+@pytest.mark.parametrize("mode", ["default", "inplace"])
+def test_rsync_into_the_mount_and_back_then_nothing_to_do(bdir, src_tree, tmp_path, mode):
+    """rsync -a round-trips times and sizes exactly: a second run finds
+    nothing to transfer, either way."""
+    extra = ["--inplace"] if mode == "inplace" else []
+    dst, back = os.path.join(bdir, "r"), str(tmp_path / "back")
+    changes, n = rsync(*extra, src_tree + "/", dst + "/")
+    assert n > 0 and changes
+    same_trees(src_tree, dst)
+    assert rsync(*extra, src_tree + "/", dst + "/") == ([], 0)
+    rsync(*extra, dst + "/", back + "/")
+    same_trees(src_tree, back)
+    assert rsync(*extra, dst + "/", back + "/") == ([], 0)
+    # An update of some files in place goes through too.
+    for rel in ("a/b/deep", "c"):
+        for n in os.listdir(os.path.join(src_tree, rel)):
+            p = os.path.join(src_tree, rel, n)
+            if os.path.isfile(p) and not os.path.islink(p):
+                with open(p, "ab") as f:
+                    f.write(b"more")
+                os.utime(p, ns=(10**18, 10**18 + 7))
+    changes, n = rsync(*extra, src_tree + "/", dst + "/")
+    assert n > 0
+    same_trees(src_tree, dst)
+    assert rsync(*extra, src_tree + "/", dst + "/") == ([], 0)
