@@ -43,6 +43,11 @@ static inline uint64_t obj_node(const struct atr_obj *o)
  * any. Callable under ns_lock. node_settle: after the locks are released. */
 void node_event(struct atr_core *c, const char *bucket, const char *key, const struct atr_obj *o);
 void node_settle(struct atr_core *c);
+/* (node.c) A name of inode node (a file with several names) was just
+ * removed or replaced: its link count changed, so the change time of the
+ * names left moves (POSIX). A no-op for node 0 or no name left. Under
+ * ns_lock, in a transaction. */
+int node_names_changed(struct atr_core *c, uint64_t node);
 /* The object at bucket/key (row old) is about to be replaced by a new
  * inode: with a mount, its bytes stay readable under its old inode number
  * for a few seconds, so the kernel's lookups in flight still open it

@@ -195,6 +195,21 @@ void node_event(struct atr_core *c, const char *bucket, const char *key, const s
 	w->changed(arg, parent, name, obj_node(o) + 1);
 }
 
+int node_names_changed(struct atr_core *c, uint64_t node)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	if (!node)
+		return ATR_OK;
+	int rc = meta_obj_by_ino(c->meta, node, bucket, key, &row, 1);
+	if (rc)
+		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
+	row.obj.ctime_ns = time_now_ns();
+	rc = meta_obj_set_posix(c->meta, &row); /* and to every other name */
+	atr_obj_release(&row.obj);
+	return rc;
+}
+
 void atr_core_barrier(struct atr_core *c)
 {
 	pthread_mutex_lock(&c->ns_lock);
@@ -942,7 +957,7 @@ static int rename_fn(struct atr_core *c, void *arg)
 		 * in one rename(2), so a crash leaves one or the other. */
 		node_event(c, r->db, r->dk, &dst.obj);
 		int rc = meta_obj_delete(c->meta, r->db, r->dk);
-		if (rc)
+		if (rc || (rc = node_names_changed(c, dst.obj.node)))
 			return rc;
 		replace = !dst.pending;
 	} else if (dir_there) {

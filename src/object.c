@@ -457,8 +457,10 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 		node_ghost(c, cm->bucket, cm->key, &old);
 		if ((rc = meta_obj_delete(c->meta, cm->bucket, cm->key)))
 			return rc;
-		if (old.obj.node)
+		if (old.obj.node && !(rc = node_names_changed(c, old.obj.node)))
 			node_event(c, cm->bucket, cm->key, &old.obj); /* one name fewer */
+		if (rc)
+			return rc;
 		had = 0;
 	}
 	rc = meta_obj_put(c->meta, cm->bucket, cm->key, row);
@@ -817,7 +819,8 @@ int object_delete_locked(struct atr_core *c, const char *bucket, const char *key
 		    (rc = c->ufs->ops->unlink(c->ufs, path)))
 			return rc;
 	}
-	if (had && (rc = meta_obj_delete(c->meta, bucket, key)))
+	if (had && ((rc = meta_obj_delete(c->meta, bucket, key)) ||
+		    (rc = node_names_changed(c, r.obj.node))))
 		return rc;
 	if (had)
 		node_event(c, bucket, key, &r.obj);

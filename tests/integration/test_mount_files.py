@@ -300,3 +300,29 @@ def test_rsync_into_the_mount_and_back_then_nothing_to_do(bdir, src_tree, tmp_pa
     assert n > 0
     same_trees(src_tree, dst)
     assert rsync(*extra, src_tree + "/", dst + "/") == ([], 0)
+
+
+# -- hard links: the names left see the change -------------------------------------
+def test_hard_link_ctime_moves_when_another_name_goes(bdir, s3):
+    a, b, c, d = (os.path.join(bdir, n) for n in "abcd")
+    write_file(a, b"linked")
+    os.link(a, b)
+    os.link(a, c)
+    before = os.stat(b)
+    os.unlink(a)
+    after = os.stat(b)
+    assert after.st_nlink == 2
+    assert after.st_ctime_ns > before.st_ctime_ns, "unlink of another name"
+    # Renamed over: the file that lost a name changes too.
+    write_file(d, b"other")
+    before = os.stat(b)
+    os.rename(d, c)
+    after = os.stat(b)
+    assert after.st_nlink == 1
+    assert after.st_ctime_ns > before.st_ctime_ns, "rename over another name"
+    # An S3 DELETE of one name is an unlink of it.
+    os.link(b, a)
+    before = os.stat(b)
+    s3.delete_object(Bucket=os.path.basename(bdir), Key="a")
+    after = os.stat(b)
+    assert after.st_nlink == 1 and after.st_ctime_ns > before.st_ctime_ns
