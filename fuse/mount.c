@@ -311,34 +311,74 @@ static const struct atr_watch_ops watch_ops = { on_changed, on_settle };
 
 /* ---- helpers ---- */
 
-static int err_no(int rc)
+/*
+ * The one core -> errno table. Most codes are one errno whatever the call;
+ * a few conditions have the errno the call documents (by_call): a request
+ * on an inode that is gone (replaced over S3 or removed since the kernel
+ * looked it up) is ESTALE, which makes the kernel look the path up again
+ * (open, stat: retry_estale) and find what is there now; setattr's "not
+ * the owner" is EPERM; rename across buckets is EXDEV (so mv copies); an
+ * absent extended attribute is ENODATA, a namespace we do not keep
+ * ENOTSUP. Anything unnamed is EIO.
+ */
+enum call { CALL_NAME, CALL_INODE, CALL_SETATTR, CALL_RENAME, CALL_XATTR };
+
+static const int errnos[ATR_E__COUNT] = {
+	[ATR_E_NOMEM] = ENOMEM,
+	[ATR_E_IO] = EIO,
+	[ATR_E_NOSPC] = ENOSPC,
+	[ATR_E_INTERNAL] = EIO,
+	[ATR_E_ACCESS] = EACCES,
+	[ATR_E_INVALID_BUCKET] = EINVAL,
+	[ATR_E_NO_BUCKET] = ENOENT,
+	[ATR_E_BUCKET_EXISTS] = EEXIST,
+	[ATR_E_BUCKET_OWNED] = EEXIST,
+	[ATR_E_BUCKET_NOT_EMPTY] = ENOTEMPTY,
+	[ATR_E_INVALID_KEY] = EINVAL,
+	[ATR_E_KEY_TOO_LONG] = ENAMETOOLONG,
+	[ATR_E_NO_KEY] = ENOENT,
+	[ATR_E_PARENT_IS_OBJECT] = ENOTDIR,
+	[ATR_E_KEY_IS_PREFIX] = EISDIR,
+	[ATR_E_TOO_LARGE] = E2BIG,
+	[ATR_E_INVALID_ARG] = EINVAL,
+	[ATR_E_NO_UPLOAD] = ENOENT,
+	[ATR_E_CONFLICT] = EEXIST,
+	[ATR_E_EXISTS] = EEXIST,
+	[ATR_E_NOT_EMPTY] = ENOTEMPTY,
+	[ATR_E_NOT_SUPPORTED] = EPERM,
+	[ATR_E_FILE_TOO_BIG] = EFBIG,
+	[ATR_E_READ_ONLY] = EROFS,
+	[ATR_E_QUOTA] = EDQUOT,
+	[ATR_E_TOO_MANY_LINKS] = EMLINK,
+	[ATR_E_BUSY] = EBUSY,
+	[ATR_E_NO_FILES] = ENFILE,
+};
+
+static const struct {
+	enum call call;
+	int rc, e;
+} by_call[] = {
+	{ CALL_INODE, ATR_E_NO_KEY, ESTALE },
+	{ CALL_SETATTR, ATR_E_NO_KEY, ESTALE },
+	{ CALL_SETATTR, ATR_E_ACCESS, EPERM },
+	{ CALL_RENAME, ATR_E_NOT_SUPPORTED, EXDEV },
+	{ CALL_XATTR, ATR_E_NO_KEY, ENODATA },
+	{ CALL_XATTR, ATR_E_NOT_SUPPORTED, ENOTSUP },
+	{ CALL_XATTR, ATR_E_ACCESS, EPERM },
+};
+
+static int err_of(enum call call, int rc)
 {
-	switch (rc) {
-	case ATR_OK: return 0;
-	case ATR_E_NOMEM: return ENOMEM;
-	case ATR_E_NOSPC: return ENOSPC;
-	case ATR_E_ACCESS: return EACCES;
-	case ATR_E_INVALID_BUCKET: case ATR_E_INVALID_KEY: case ATR_E_INVALID_ARG: return EINVAL;
-	case ATR_E_NO_BUCKET: case ATR_E_NO_KEY: case ATR_E_NO_UPLOAD: return ENOENT;
-	case ATR_E_BUCKET_EXISTS: case ATR_E_BUCKET_OWNED: case ATR_E_EXISTS:
-	case ATR_E_CONFLICT: return EEXIST;
-	case ATR_E_BUCKET_NOT_EMPTY: case ATR_E_NOT_EMPTY: return ENOTEMPTY;
-	case ATR_E_KEY_TOO_LONG: return ENAMETOOLONG;
-	case ATR_E_PARENT_IS_OBJECT: return ENOTDIR;
-	case ATR_E_KEY_IS_PREFIX: return EISDIR;
-	case ATR_E_TOO_LARGE: return E2BIG;
-	case ATR_E_NOT_SUPPORTED: return EPERM;
-	default: return EIO;
-	}
+	if (rc == ATR_OK)
+		return 0;
+	for (size_t i = 0; i < sizeof(by_call) / sizeof(*by_call); i++)
+		if (by_call[i].call == call && by_call[i].rc == rc)
+			return by_call[i].e;
+	return rc > 0 && rc < ATR_E__COUNT && errnos[rc] ? errnos[rc] : EIO;
 }
 
-/* For a request on an inode: the inode is gone (replaced over S3 or
- * removed since the kernel looked it up). ESTALE makes the kernel look the
- * path up again (open, stat: retry_estale), finding what is there now. */
-static int err_ino(int rc)
-{
-	return rc == ATR_E_NO_KEY ? ESTALE : err_no(rc);
-}
+static int err_no(int rc) { return err_of(CALL_NAME, rc); }
+static int err_ino(int rc) { return err_of(CALL_INODE, rc); }
 
 static struct mount *M(fuse_req_t req)
 {
@@ -522,7 +562,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 								 : NULL;
 	int rc = atr_node_setattr(M(req)->core, ino, f, &s, &a);
 	if (rc) {
-		fuse_reply_err(req, rc == ATR_E_ACCESS ? EPERM : err_ino(rc));
+		fuse_reply_err(req, err_of(CALL_SETATTR, rc));
 		return;
 	}
 	stat_of(&a, &st);
@@ -585,7 +625,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	}
 	int rc = atr_node_rename(M(req)->core, parent, name, newparent, newname,
 				 flags & RENAME_NOREPLACE ? ATR_RENAME_NOREPLACE : 0);
-	fuse_reply_err(req, rc == ATR_E_NOT_SUPPORTED ? EXDEV : err_no(rc));
+	fuse_reply_err(req, err_of(CALL_RENAME, rc));
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
@@ -950,9 +990,7 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 			size_t size, int flags)
 {
 	int rc = atr_node_setxattr(M(req)->core, ino, name, value, size, flags);
-	fuse_reply_err(req, rc == ATR_E_NOT_SUPPORTED ? ENOTSUP
-			    : rc == ATR_E_ACCESS ? EPERM
-			    : rc == ATR_E_NO_KEY ? ENODATA : err_no(rc));
+	fuse_reply_err(req, err_of(CALL_XATTR, rc));
 }
 
 static void reply_sized(fuse_req_t req, const void *v, size_t len, size_t size)
@@ -971,7 +1009,7 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 	size_t len = 0;
 	int rc = atr_node_getxattr(M(req)->core, ino, name, &v, &len);
 	if (rc)
-		fuse_reply_err(req, rc == ATR_E_NO_KEY ? ENODATA : err_no(rc));
+		fuse_reply_err(req, err_of(CALL_XATTR, rc));
 	else
 		reply_sized(req, v, len, size);
 	free(v);
@@ -992,7 +1030,7 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	int rc = atr_node_removexattr(M(req)->core, ino, name);
-	fuse_reply_err(req, rc == ATR_E_NO_KEY ? ENODATA : rc == ATR_E_ACCESS ? EPERM : err_no(rc));
+	fuse_reply_err(req, err_of(CALL_XATTR, rc));
 }
 
 /* Each operation under its name for the observe hook (metrics). */

@@ -58,6 +58,14 @@ enum atr_err {
 	ATR_E_EXISTS,           /* something is already at that path */
 	ATR_E_NOT_EMPTY,        /* a directory still holds entries */
 	ATR_E_NOT_SUPPORTED,    /* not for this kind of entry, or not by this driver */
+	/* What the under-storage answered, named as POSIX names it, so that
+	 * the mount can give a program the errno its call documents. */
+	ATR_E_FILE_TOO_BIG,     /* past the largest file it holds (EFBIG) */
+	ATR_E_READ_ONLY,        /* it is read-only (EROFS) */
+	ATR_E_QUOTA,            /* the owner's quota is used up (EDQUOT) */
+	ATR_E_TOO_MANY_LINKS,   /* a link count at its maximum (EMLINK) */
+	ATR_E_BUSY,             /* in use by the system (EBUSY) */
+	ATR_E_NO_FILES,         /* out of open files (EMFILE, ENFILE) */
 	ATR_E__COUNT
 };
 

@@ -1521,8 +1521,11 @@ int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off
 		rc = shadow_ensure(c, in, 0, f->rd);
 		pthread_rwlock_unlock(&f->lock);
 	}
-	if (!rc && (rc = c->ufs->ops->stage_pwrite(in->stage, buf, len, off)))
-		in->werr = rc; /* the shadow is torn: see shadow_commit */
+	/* The shadow is torn (see shadow_commit), except past the largest
+	 * file the under-storage holds: then nothing was written. */
+	if (!rc && (rc = c->ufs->ops->stage_pwrite(in->stage, buf, len, off)) &&
+	    rc != ATR_E_FILE_TOO_BIG)
+		in->werr = rc;
 	if (!rc) {
 		if (in->md5_open && off == in->md5_off && in->md5_off == in->size) {
 			hash_update(&in->md5, buf, len);

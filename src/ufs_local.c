@@ -43,7 +43,13 @@ static int err_from_errno(int e)
 	case ENOENT: return ATR_E_NO_KEY;
 	case ENOTDIR: return ATR_E_PARENT_IS_OBJECT;
 	case EISDIR: return ATR_E_KEY_IS_PREFIX;
-	case ENOSPC: case EDQUOT: return ATR_E_NOSPC;
+	case ENOSPC: return ATR_E_NOSPC;
+	case EDQUOT: return ATR_E_QUOTA;
+	case EFBIG: return ATR_E_FILE_TOO_BIG;
+	case EROFS: return ATR_E_READ_ONLY;
+	case EMLINK: return ATR_E_TOO_MANY_LINKS;
+	case EBUSY: return ATR_E_BUSY;
+	case EMFILE: case ENFILE: return ATR_E_NO_FILES;
 	case EACCES: case EPERM: return ATR_E_ACCESS;
 	case ENOMEM: return ATR_E_NOMEM;
 	case ENAMETOOLONG: return ATR_E_KEY_TOO_LONG;

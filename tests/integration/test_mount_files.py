@@ -326,3 +326,21 @@ def test_hard_link_ctime_moves_when_another_name_goes(bdir, s3):
     s3.delete_object(Bucket=os.path.basename(bdir), Key="a")
     after = os.stat(b)
     assert after.st_nlink == 1 and after.st_ctime_ns > before.st_ctime_ns
+
+
+# -- errors: what POSIX names for the call -----------------------------------------
+def test_efbig_from_the_under_storage(bdir, s3):
+    """The under-storage (ext4 here: 16 TiB files at most) refuses a size
+    past its limit with EFBIG, and the mount says so rather than EIO."""
+    p = os.path.join(bdir, "big")
+    write_file(p, b"kept")
+    assert oserr(os.truncate, p, 999999999999999) == errno.EFBIG
+    fd = os.open(p, os.O_RDWR)
+    try:
+        assert oserr(os.ftruncate, fd, 999999999999999) == errno.EFBIG
+        assert oserr(os.pwrite, fd, b"x", 1 << 50) == errno.EFBIG
+        os.pwrite(fd, b"!", 4)  # still a working file
+    finally:
+        os.close(fd)
+    assert read_file(p) == b"kept!"
+    assert s3.get_object(Bucket=os.path.basename(bdir), Key="big")["Body"].read() == b"kept!"
