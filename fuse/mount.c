@@ -810,21 +810,41 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_err(req, 0);
 }
 
-/* A directory handle: its entries as listed at opendir (and at a rewind). */
+/*
+ * A directory handle streams the directory a page at a time (DIR_PAGE
+ * entries), so a listing reads each entry once and holds one page,
+ * whatever the directory's size. An entry's offset (where the kernel
+ * resumes after it) is its place as the core gives it (pos + 2: 1 is
+ * after ".", 2 after ".."), stable for the entry's life: the kernel
+ * resumes within the page at hand (a getdents buffer filled up) or after
+ * its last entry (the next page), and a seekdir to any telldir resumes
+ * right after that entry, wherever entries came and went meanwhile.
+ * Only when that entry has gone meanwhile does the listing start over.
+ * Offset 0 starts over too (rewinddir sees changes). The kernel never
+ * sends two READDIRs of one open directory at once (its f_pos lock), so
+ * a handle needs no lock.
+ */
+#define DIR_PAGE 1024
+
 struct dent {
 	char *name;
 	struct atr_attr a;
+	uint64_t pos;
 };
 
 struct dirh {
 	struct handle link; /* first: a handle is its dirh */
-	struct dent *v;
+	struct dent *v;     /* the page */
 	size_t n, cap;
+	int loaded;         /* the page was read */
+	int from_start;     /* it is the first page */
+	int more;           /* entries remain after it */
 	int oom;
-	uint64_t epoch;   /* when the entries were read */
+	uint64_t epoch;     /* when the page was read */
+	uint64_t parent;    /* "..": read when a pass starts */
 };
 
-static int add_dent(void *arg, const char *name, const struct atr_attr *a)
+static int add_dent(void *arg, const char *name, const struct atr_attr *a, uint64_t pos)
 {
 	struct dirh *d = arg;
 	if (d->n == d->cap) {
@@ -842,6 +862,7 @@ static int add_dent(void *arg, const char *name, const struct atr_attr *a)
 		return 1;
 	}
 	d->v[d->n].a = *a;
+	d->v[d->n].pos = pos;
 	d->n++;
 	return 0;
 }
@@ -851,6 +872,7 @@ static void dirh_clear(struct dirh *d)
 	for (size_t i = 0; i < d->n; i++)
 		free(d->v[i].name);
 	d->n = 0;
+	d->loaded = 0;
 }
 
 static void dirh_free(struct handle *l)
@@ -861,13 +883,44 @@ static void dirh_free(struct handle *l)
 	free(d);
 }
 
-static int dirh_fill(struct mount *m, fuse_ino_t ino, struct dirh *d)
+/* Reads the page right after the entry at pos after (0: the first page). */
+static int dirh_page(struct mount *m, fuse_ino_t ino, struct dirh *d, uint64_t after)
 {
 	dirh_clear(d);
 	d->oom = 0;
 	d->epoch = epoch_now(m);
-	int rc = atr_node_readdir(m->core, ino, add_dent, d);
+	int rc = atr_node_readdir_page(m->core, ino, after, DIR_PAGE, add_dent, d, &d->more);
+	if (rc == ATR_E_NO_KEY && after) /* that entry is gone: start over */
+		return dirh_page(m, ino, d, 0);
+	d->loaded = !rc;
+	d->from_start = !after;
 	return rc ? rc : d->oom ? ATR_E_NOMEM : ATR_OK;
+}
+
+/* Makes the page hold the entries right after offset off (>= 2), and
+ * returns in *i the index of the first of them (*i == d->n: none left). */
+static int dirh_seek(struct mount *m, fuse_ino_t ino, struct dirh *d, off_t off, size_t *i)
+{
+	int rc = ATR_OK;
+	if (off == 2) {
+		if (!d->loaded || !d->from_start)
+			rc = dirh_page(m, ino, d, 0);
+		*i = 0;
+		return rc;
+	}
+	uint64_t after = (uint64_t)off - 2;
+	for (size_t k = 0; d->loaded && k < d->n; k++) {
+		if (d->v[k].pos != after)
+			continue;
+		if (k + 1 < d->n || !d->more) {
+			*i = k + 1;
+			return ATR_OK;
+		}
+		break; /* the page's last entry: the next page */
+	}
+	rc = dirh_page(m, ino, d, after);
+	*i = 0;
+	return rc;
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -877,12 +930,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	int rc = d ? atr_node_getattr(M(req)->core, ino, &a) : ATR_E_NOMEM;
 	if (!rc && !S_ISDIR(a.mode))
 		rc = ATR_E_PARENT_IS_OBJECT;
-	if (!rc)
-		rc = dirh_fill(M(req), ino, d);
 	if (rc) {
-		if (d)
-			dirh_clear(d);
-		free(d ? d->v : NULL);
 		free(d);
 		fuse_reply_err(req, err_ino(rc));
 		return;
@@ -901,50 +949,63 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct dirh *d = (struct dirh *)(uintptr_t)fi->fh;
 	struct mount *m = M(req);
-	if (off == 0 && d->n) {
-		int rc = dirh_fill(m, ino, d); /* rewinddir sees changes */
-		if (rc) {
-			fuse_reply_err(req, err_no(rc));
-			return;
-		}
-	}
+	int rc = ATR_OK;
 	char *buf = malloc(size);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	size_t used = 0;
+	/* readdirplus replies entries, as a lookup does: ordered against
+	 * invalidations the same way (see op_lookup). */
 	if (plus)
 		pthread_rwlock_rdlock(&m->lookups);
-	/* Offsets: 1 after ".", 2 after "..", 3 + i after entry i. */
-	for (off_t i = off; (size_t)i < d->n + 2; i++) {
-		struct stat st = { 0 };
-		const char *name;
-		struct fuse_entry_param e = { 0 };
-		if (i < 2) {
-			name = i == 0 ? "." : "..";
-			st.st_ino = i == 0 ? ino : 0;
-			st.st_mode = S_IFDIR;
-		} else {
-			name = d->v[i - 2].name;
-			stat_of(&d->v[i - 2].a, &st);
+	size_t used = 0, n = 0, i = 0;
+	if (off < 2 && !(rc = atr_node_parent(m->core, ino, &d->parent))) {
+		/* A new pass: rewinddir sees changes. */
+		if (off == 0)
+			dirh_clear(d);
+		for (off_t k = off; k < 2; k++, used += n) {
+			struct fuse_entry_param e = { 0 };
+			e.attr.st_ino = k == 0 ? ino : d->parent;
+			e.attr.st_mode = S_IFDIR;
+			const char *name = k == 0 ? "." : "..";
+			n = plus ? fuse_add_direntry_plus(req, buf + used, size - used, name, &e, k + 1)
+				 : fuse_add_direntry(req, buf + used, size - used, name, &e.attr, k + 1);
+			if (n > size - used)
+				goto reply;
 		}
-		size_t n;
+		off = 2;
+	}
+	if (!rc)
+		rc = dirh_seek(m, ino, d, off, &i);
+	for (; !rc && i < d->n; i++, used += n) {
+		const struct dent *de = &d->v[i];
+		off_t next = (off_t)(de->pos + 2);
 		if (plus) {
-			if (i >= 2) {
-				entry_of(&d->v[i - 2].a, &e);
-				entry_since(m, d->epoch, &e);
-			} else
-				e.attr = st;
-			n = fuse_add_direntry_plus(req, buf + used, size - used, name, &e, i + 1);
+			struct fuse_entry_param e;
+			entry_of(&de->a, &e);
+			entry_since(m, d->epoch, &e);
+			n = fuse_add_direntry_plus(req, buf + used, size - used, de->name, &e, next);
 		} else {
-			n = fuse_add_direntry(req, buf + used, size - used, name, &st, i + 1);
+			struct stat st;
+			stat_of(&de->a, &st);
+			n = fuse_add_direntry(req, buf + used, size - used, de->name, &st, next);
 		}
 		if (n > size - used)
 			break;
-		used += n;
+		if (i + 1 == d->n && d->more) {
+			/* The next page, in this reply if it fits. */
+			used += n;
+			rc = dirh_page(m, ino, d, de->pos);
+			i = (size_t)-1;
+			n = 0;
+		}
 	}
-	fuse_reply_buf(req, buf, used);
+reply:
+	if (rc && !used)
+		fuse_reply_err(req, err_ino(rc));
+	else
+		fuse_reply_buf(req, buf, used); /* what fitted before an error: it comes again */
 	if (plus)
 		pthread_rwlock_unlock(&m->lookups);
 	free(buf);

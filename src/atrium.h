@@ -575,10 +575,21 @@ void atr_core_barrier(struct atr_core *c);
 
 int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a);
 int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struct atr_attr *a);
-typedef int (*atr_node_cb)(void *arg, const char *name, const struct atr_attr *a);
-/* Every entry of a directory, in the namespace's order (cb returning
- * non-zero stops). */
-int atr_node_readdir(struct atr_core *c, uint64_t ino, atr_node_cb cb, void *arg);
+/* An entry of a directory and its place in the listing: pos is stable
+ * for the entry's life wherever entries come and go (the number of its
+ * row: each name of a file has its own), never 0. */
+typedef int (*atr_dirent_cb)(void *arg, const char *name, const struct atr_attr *a,
+			     uint64_t pos);
+/* A page of a directory's entries, in the namespace's order, from the
+ * first (after 0) or right after the entry at pos after: at most max
+ * (>= 1). *more says whether entries remain after the page. cb returning
+ * non-zero stops. ATR_E_NO_KEY if the entry at after is no longer in the
+ * directory (then only a listing from the first is possible). */
+int atr_node_readdir_page(struct atr_core *c, uint64_t ino, uint64_t after, int max,
+			  atr_dirent_cb cb, void *arg, int *more);
+/* The directory holding directory ino (".."): ATR_INO_ROOT for a bucket
+ * and for the root itself. */
+int atr_node_parent(struct atr_core *c, uint64_t ino, uint64_t *parent);
 /* mkdir at the root creates a bucket (ATR_E_INVALID_BUCKET for a bad name). */
 int atr_node_mkdir(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
 		   const char *name, uint32_t mode, struct atr_attr *a);

@@ -618,10 +618,12 @@ int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struc
 
 struct rd {
 	struct atr_core *c;
-	atr_node_cb cb;
+	atr_dirent_cb cb;
 	void *arg;
 	int stop;
-	char last[ATR_PATH_MAX + 1];
+	const char *skip;  /* the stored key a page resumes after */
+	int max;           /* the root: buckets still to take */
+	int more;
 };
 
 static int on_bucket(void *arg, const struct atr_bucket *b)
@@ -629,10 +631,16 @@ static int on_bucket(void *arg, const struct atr_bucket *b)
 	struct rd *r = arg;
 	struct meta_row row = { 0 };
 	struct atr_attr a;
+	if (r->skip && strcmp(b->name, r->skip) <= 0)
+		return 0;
+	if (!r->max--) {
+		r->more = 1;
+		return 1;
+	}
 	if (meta_obj_get(r->c->meta, b->name, "", &row, 0))
 		return 0;
 	attr_fill(r->c, b->name, "", &row.obj, &a);
-	return r->stop = r->cb(r->arg, b->name, &a);
+	return r->stop = r->cb(r->arg, b->name, &a, row.obj.ino);
 }
 
 static int on_entry(void *arg, const struct atr_entry *e)
@@ -647,33 +655,75 @@ static int on_entry(void *arg, const struct atr_entry *e)
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
 	snprintf(bucket, sizeof(bucket), "%.*s", (int)bl, rest);
 	snprintf(key, sizeof(key), "%s%s", rest[bl] ? rest + bl + 1 : "", e->obj.is_dir ? "/" : "");
+	if (r->skip && !strcmp(key, r->skip))
+		return 0; /* where the page resumes: given before */
 	attr_fill(r->c, bucket, key, &e->obj, &a);
-	return r->stop = r->cb(r->arg, name, &a);
+	return r->stop = r->cb(r->arg, name, &a, e->obj.ino);
 }
 
-int atr_node_readdir(struct atr_core *c, uint64_t ino, atr_node_cb cb, void *arg)
+int atr_node_readdir_page(struct atr_core *c, uint64_t ino, uint64_t after, int max,
+			  atr_dirent_cb cb, void *arg, int *more)
 {
-	struct rd r = { .c = c, .cb = cb, .arg = arg };
-	if (ino == ATR_INO_ROOT) {
-		sync_buckets(c);
-		return meta_bucket_list(c->meta, NULL, on_bucket, &r);
-	}
 	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], path[ATR_PATH_MAX + 1];
-	char next[ATR_PATH_MAX + 1] = "";
+	char ab[ATR_BUCKET_MAX + 1], ak[ATR_KEY_MAX + 2], cursor[ATR_PATH_MAX + 1];
 	struct meta_row row = { 0 };
-	int rc = dir_of(c, ino, bucket, dk, &row);
-	if (rc)
+	struct rd r = { .c = c, .cb = cb, .arg = arg, .max = max };
+	int rc;
+	*more = 0;
+	if (max < 1)
+		return ATR_E_INVALID_ARG;
+	/* A page after an entry resumes at its row's key, wherever entries
+	 * came and went meanwhile: the row must still be in this directory. */
+	if (after) {
+		if ((rc = meta_obj_by_ino(c->meta, after, ab, ak, &row, 0)))
+			return rc;
+		r.skip = ino == ATR_INO_ROOT ? ab : ak;
+	}
+	if (ino == ATR_INO_ROOT) {
+		if (after && *ak)
+			return ATR_E_NO_KEY; /* not a bucket */
+		sync_buckets(c); /* the buckets are few: a page is the names after */
+		rc = meta_bucket_list(c->meta, NULL, on_bucket, &r);
+		*more = r.more;
 		return rc;
+	}
+	if ((rc = dir_of(c, ino, bucket, dk, &row)))
+		return rc;
+	if (after) {
+		char pk[ATR_KEY_MAX + 2];
+		const char *nm;
+		size_t len;
+		parent_of(ak, pk, &nm, &len);
+		if (strcmp(ab, bucket) || strcmp(pk, dk) || !*ak)
+			return ATR_E_NO_KEY; /* moved elsewhere meanwhile */
+		snprintf(cursor, sizeof(cursor), "%s/%s", ab, ak);
+	}
 	size_t kl = strlen(dk);
 	snprintf(path, sizeof(path), "/%s/%.*s", bucket, (int)(kl ? kl - 1 : 0), dk);
-	for (;;) {
-		int truncated = 0;
-		char cursor[ATR_PATH_MAX + 1];
-		memcpy(cursor, next, sizeof(cursor));
-		rc = atr_fs_list(c, &su, path, 0, cursor, 1024, on_entry, &r, &truncated, next);
-		if (rc || r.stop || !truncated)
-			return rc;
-	}
+	char next[ATR_PATH_MAX + 1];
+	/* One more than asked: the entry resumed after may come first. */
+	rc = atr_fs_list(c, &su, path, 0, after ? cursor : NULL, max + (after != 0), on_entry, &r,
+			 more, next);
+	return rc;
+}
+
+int atr_node_parent(struct atr_core *c, uint64_t ino, uint64_t *parent)
+{
+	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], pk[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	const char *name;
+	size_t len;
+	*parent = ATR_INO_ROOT;
+	if (ino == ATR_INO_ROOT)
+		return ATR_OK;
+	int rc = dir_of(c, ino, bucket, dk, &row);
+	if (rc || !*dk)
+		return rc; /* a bucket's parent is the root */
+	parent_of(dk, pk, &name, &len);
+	if ((rc = meta_obj_get(c->meta, bucket, pk, &row, 0)))
+		return rc;
+	*parent = row.obj.ino + 1;
+	return ATR_OK;
 }
 
 /* No row names key, as a file or as a directory (ATR_E_EXISTS). */
@@ -1796,8 +1846,11 @@ int atr_node_getxattr(struct atr_core *c, uint64_t ino, const char *name, void *
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2], h[ATR_USER_MAX * 4];
 	struct meta_row row = { 0 };
+	/* Another namespace: not kept here. ENOTSUP (not ENODATA) tells ls
+	 * and cp that this file system has no SELinux labels or ACLs, and
+	 * they stop asking for every file (ls -l asked twice per file). */
 	if (!xattr_name_ok(name))
-		return ATR_E_NO_KEY;
+		return ATR_E_NOT_SUPPORTED;
 	int rc = row_of(c, ino, bucket, key, &row, 1);
 	if (rc)
 		return rc;
@@ -1930,7 +1983,7 @@ int atr_node_removexattr(struct atr_core *c, uint64_t ino, const char *name)
 {
 	char h[ATR_USER_MAX * 4];
 	if (!xattr_name_ok(name))
-		return ATR_E_NO_KEY;
+		return ATR_E_NOT_SUPPORTED;
 	int s3 = s3_header_of(name, h);
 	if (s3 < 0)
 		return ATR_E_NO_KEY;

@@ -344,3 +344,91 @@ def test_efbig_from_the_under_storage(bdir, s3):
         os.close(fd)
     assert read_file(p) == b"kept!"
     assert s3.get_object(Bucket=os.path.basename(bdir), Key="big")["Body"].read() == b"kept!"
+
+
+# -- directory listings ------------------------------------------------------------
+class _Dirent(__import__("ctypes").Structure):
+    import ctypes as _c
+    _fields_ = [("d_ino", _c.c_uint64), ("d_off", _c.c_int64), ("d_reclen", _c.c_ushort),
+                ("d_type", _c.c_ubyte), ("d_name", _c.c_char * 256)]
+
+
+def _libc_dir():
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.opendir.restype = ctypes.c_void_p
+    libc.opendir.argtypes = [ctypes.c_char_p]
+    libc.readdir.restype = ctypes.POINTER(_Dirent)
+    libc.readdir.argtypes = [ctypes.c_void_p]
+    libc.telldir.restype = ctypes.c_long
+    libc.telldir.argtypes = [ctypes.c_void_p]
+    libc.seekdir.argtypes = [ctypes.c_void_p, ctypes.c_long]
+    libc.rewinddir.argtypes = [ctypes.c_void_p]
+    libc.closedir.argtypes = [ctypes.c_void_p]
+    return libc
+
+
+def read_entries(libc, dp, n=None):
+    """(name, d_ino, telldir after it) of the next n entries (all: None)."""
+    out = []
+    while n is None or len(out) < n:
+        e = libc.readdir(dp)
+        if not e:
+            break
+        out.append((e.contents.d_name.decode(), e.contents.d_ino, libc.telldir(dp)))
+    return out
+
+
+def test_dot_dot_is_listed_with_its_inode(mount_daemon, bdir):
+    sub = os.path.join(bdir, "a", "b")
+    os.makedirs(sub)
+    libc = _libc_dir()
+    for d, parent in ((sub, os.path.dirname(sub)), (bdir, mount_daemon.mnt),
+                      (mount_daemon.mnt, mount_daemon.mnt)):
+        dp = libc.opendir(d.encode())
+        try:
+            got = {name: ino for name, ino, _ in read_entries(libc, dp)}
+        finally:
+            libc.closedir(dp)
+        assert got.get(".") == os.stat(d).st_ino, (d, got)
+        assert got.get("..") == os.stat(parent).st_ino, (d, got)
+    import subprocess
+    out = subprocess.run(["ls", "-a", sub], capture_output=True, text=True, check=True).stdout
+    assert out.split() == [".", ".."]
+
+
+def test_listing_streams_in_pages_with_stable_offsets(bdir):
+    """Over several of the mount's pages (1,024 entries): every entry
+    once, seekdir back to any telldir (in the page at hand or far back)
+    resumes there, and entries made during a listing never make another
+    one appear twice or vanish."""
+    d = os.path.join(bdir, "many")
+    os.mkdir(d)
+    names = ["n%05d" % i for i in range(3000)]
+    for n in names:
+        os.close(os.open(os.path.join(d, n), os.O_WRONLY | os.O_CREAT, 0o644))
+    libc = _libc_dir()
+    dp = libc.opendir(d.encode())
+    try:
+        first = read_entries(libc, dp, 1500)
+        # New entries while the listing is half done: the rest still
+        # comes exactly once.
+        for i in range(50):
+            os.close(os.open(os.path.join(d, "m%05d" % i), os.O_WRONLY | os.O_CREAT, 0o644))
+        rest = read_entries(libc, dp)
+        listed = [e[0] for e in first + rest if e[0] not in (".", "..")]
+        old = [n for n in listed if n.startswith("n")]
+        assert sorted(old) == names and len(old) == len(set(old))
+        assert len(listed) == len(set(listed))
+        # seekdir to positions told before (after an entry: near, within
+        # a page, far back) resumes right after that entry, though 50
+        # entries came before it meanwhile
+        for k in (2, 700, 1200, 1499):
+            libc.seekdir(dp, first[k][2])
+            nxt = read_entries(libc, dp, 3)
+            assert [e[0] for e in nxt] == [e[0] for e in (first + rest)[k + 1:k + 4]], k
+        libc.rewinddir(dp)
+        again = [e[0] for e in read_entries(libc, dp) if e[0] not in (".", "..")]
+        assert sorted(again) == sorted(names + ["m%05d" % i for i in range(50)])
+    finally:
+        libc.closedir(dp)
