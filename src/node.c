@@ -38,6 +38,8 @@
 #define MD5_EMPTY "d41d8cd98f00b204e9800998ecf8427e"
 #define XATTR_S3 "user.s3."
 #define HDRS_MAX 8192
+/* What S3 serves an object stored without a Content-Type with. */
+#define CONTENT_TYPE_DEFAULT "binary/octet-stream"
 
 struct inode {
 	uint64_t ino;             /* node number */
@@ -1801,8 +1803,30 @@ int atr_node_statfs(struct atr_core *c, struct statvfs *out)
 
 /* ---- extended attributes ---- */
 
-/* The stored header an S3 xattr name stands for ("" for the ETag), or
- * NULL for a name of the xattrs table. */
+/* An HTTP field name (RFC 9110 token): what an S3 client can read back. */
+static int http_token(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("!#$%&'*+-.^_`|~", *s)))
+			return 0;
+	return 1;
+}
+
+/* An HTTP field value we can send and clients parse: no control
+ * character at all (a TAB is legal HTTP but breaks clients' header
+ * parsing, boto3's among them), no NUL, CR or LF. */
+static int http_text(const unsigned char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (v[i] < 0x20 || v[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* The stored header an S3 xattr name stands for, in out ("" for the
+ * ETag): 1; 0 for a name of the xattrs table; -1 for another user.s3.
+ * name; -2 for user.s3.meta.NAME where NAME cannot be an HTTP header. */
 static int s3_header_of(const char *name, char out[ATR_USER_MAX * 4])
 {
 	if (strncmp(name, XATTR_S3, strlen(XATTR_S3)))
@@ -1812,11 +1836,12 @@ static int s3_header_of(const char *name, char out[ATR_USER_MAX * 4])
 		snprintf(out, ATR_USER_MAX * 4, "%s", "");
 	else if (!strcmp(rest, "content_type"))
 		snprintf(out, ATR_USER_MAX * 4, "%s", "Content-Type");
-	else if (!strncmp(rest, "meta.", 5) && rest[5] && strlen(rest) < ATR_USER_MAX * 3 &&
-		 !strpbrk(rest + 5, ": \r\n"))
-		snprintf(out, ATR_USER_MAX * 4, "x-amz-meta-%s", rest + 5);
-	else
+	else if (strncmp(rest, "meta.", 5))
 		return -1;
+	else if (!rest[5] || strlen(rest) >= ATR_USER_MAX * 3 || !http_token(rest + 5))
+		return -2;
+	else
+		snprintf(out, ATR_USER_MAX * 4, "x-amz-meta-%s", rest + 5);
 	return 1;
 }
 
@@ -1873,8 +1898,8 @@ int atr_node_getxattr(struct atr_core *c, uint64_t ino, const char *name, void *
 			v++;
 			n--;
 		}
-	} else if (!strcmp(h, "Content-Type") && !row.obj.is_dir && !row.obj.hdrs) {
-		v = "binary/octet-stream"; /* what S3 serves it with */
+	} else if (!strcmp(h, "Content-Type") && !row.obj.is_dir) {
+		v = CONTENT_TYPE_DEFAULT; /* what S3 serves it with */
 		n = strlen(v);
 	}
 	rc = ATR_E_NO_KEY;
@@ -1971,10 +1996,11 @@ int atr_node_setxattr(struct atr_core *c, uint64_t ino, const char *name, const 
 	if (!xattr_name_ok(name))
 		return ATR_E_NOT_SUPPORTED;
 	int s3 = s3_header_of(name, h);
+	/* S3 headers must be header text, or the object's HEAD breaks. */
+	if (s3 == -2 || (s3 > 0 && !http_text(val, len)))
+		return ATR_E_INVALID_ARG;
 	if (s3 < 0 || (s3 > 0 && !*h))
 		return ATR_E_ACCESS; /* the ETag is the content's */
-	if (s3 > 0 && (memchr(val, '\r', len) || memchr(val, '\n', len) || memchr(val, 0, len)))
-		return ATR_E_INVALID_ARG;
 	struct xattr_args x = { ino, name, s3 ? h : NULL, len ? val : "", len, flags };
 	return ns_txn(c, xattr_fn, &x);
 }
@@ -2028,13 +2054,16 @@ int atr_node_listxattr(struct atr_core *c, uint64_t ino, char **names, size_t *l
 		return rc;
 	if (!row.obj.is_dir && !row.pending)
 		add_name(&n, XATTR_S3 "etag");
+	if (!row.obj.is_dir) /* a file always has one (getxattr) */
+		add_name(&n, XATTR_S3 "content_type");
 	for (const char *p = row.obj.hdrs; p && *p;) {
 		const char *eol = strstr(p, "\r\n");
 		size_t l = eol ? (size_t)(eol + 2 - p) : strlen(p);
 		const char *colon = memchr(p, ':', l);
 		char nm[ATR_USER_MAX * 4 + 32];
 		if (colon && (size_t)(colon - p) == 12 && !strncasecmp(p, "Content-Type", 12)) {
-			add_name(&n, XATTR_S3 "content_type");
+			if (row.obj.is_dir)
+				add_name(&n, XATTR_S3 "content_type");
 		} else if (colon && colon - p > 11 && !strncasecmp(p, "x-amz-meta-", 11) &&
 			   colon - p - 11 < ATR_USER_MAX * 3) {
 			snprintf(nm, sizeof(nm), XATTR_S3 "meta.%.*s", (int)(colon - p - 11), p + 11);

@@ -432,3 +432,41 @@ def test_listing_streams_in_pages_with_stable_offsets(bdir):
         assert sorted(again) == sorted(names + ["m%05d" % i for i in range(50)])
     finally:
         libc.closedir(dp)
+
+
+# -- S3 headers as extended attributes ---------------------------------------------
+def test_content_type_of_a_file_with_only_user_metadata(bdir, s3):
+    bk = os.path.basename(bdir)
+    p = os.path.join(bdir, "meta-only")
+    write_file(p, b"x")
+    os.setxattr(p, "user.s3.meta.color", b"red")
+    h = s3.head_object(Bucket=bk, Key="meta-only")
+    assert h["ContentType"] == "binary/octet-stream", h
+    assert h["Metadata"] == {"color": "red"}
+    assert os.getxattr(p, "user.s3.content_type") == b"binary/octet-stream"
+    assert "user.s3.content_type" in os.listxattr(p)
+    # Removing the type gives the default back, in S3 and the mount alike.
+    os.setxattr(p, "user.s3.content_type", b"text/plain")
+    assert s3.head_object(Bucket=bk, Key="meta-only")["ContentType"] == "text/plain"
+    os.removexattr(p, "user.s3.content_type")
+    assert s3.head_object(Bucket=bk, Key="meta-only")["ContentType"] == "binary/octet-stream"
+    assert os.getxattr(p, "user.s3.content_type") == b"binary/octet-stream"
+
+
+def test_s3_xattrs_must_be_header_text(bdir, s3):
+    """Names and values that cannot be HTTP header text are refused
+    (EINVAL): stored, they made invalid header lines and boto3's HEAD of
+    the object failed."""
+    bk = os.path.basename(bdir)
+    p = os.path.join(bdir, "h")
+    write_file(p, b"x")
+    for name, value in (("user.s3.meta.a\tb", b"v"), ("user.s3.meta.a b", b"v"),
+                        ("user.s3.meta.a:b", b"v"), ("user.s3.meta.\x01", b"v"),
+                        ("user.s3.meta.ok", b"tab\there"), ("user.s3.meta.ok", b"bell\x07"),
+                        ("user.s3.meta.ok", b"del\x7f"), ("user.s3.content_type", b"text/\tplain"),
+                        ("user.s3.content_type", b"a\x1bb")):
+        assert oserr(os.setxattr, p, name, value) == errno.EINVAL, (name, value)
+    os.setxattr(p, "user.s3.meta.fine-name_1", b"printable value, spaces ok")
+    h = s3.head_object(Bucket=bk, Key="h")
+    assert h["Metadata"] == {"fine-name_1": "printable value, spaces ok"}
+    assert h["ContentType"] == "binary/octet-stream"
