@@ -56,7 +56,7 @@ int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out)
 	    (rc = meta_intent_clear(c->meta)) || (rc = meta_pending_clear(c->meta)))
 		goto fail;
 	c->ufs->ops->stage_gc(c->ufs);
-	if ((rc = mpu_open(c)) || (rc = nodes_open(c)))
+	if ((rc = mpu_open(c)) || (rc = nodes_open(c)) || (rc = etag_open(c)))
 		goto fail;
 	rc = ATR_E_NOMEM;
 	if (!(c->cache = bcache_new(cfg->cache_mem_bytes)))
@@ -72,6 +72,7 @@ void atr_core_close(struct atr_core *c)
 {
 	if (!c)
 		return;
+	etag_close(c);
 	nodes_close(c);
 	bcache_free(c->cache);
 	mpu_close(c);
@@ -415,37 +416,10 @@ int hash_ufs_file(struct atr_core *c, const char *path, char etag[ATR_ETAG_MAX +
 		  struct ufs_stat *st)
 {
 	struct ufs_file *f;
-	struct hash h;
-	unsigned char sum[MD5_LEN];
 	int rc = c->ufs->ops->open(c->ufs, path, &f, st);
 	if (rc)
 		return rc;
-	enum { CHUNK = 1 << 20 };
-	unsigned char *buf = malloc(CHUNK);
-	if (!buf || hash_init(&h, HASH_MD5)) {
-		free(buf);
-		c->ufs->ops->close(f);
-		return ATR_E_NOMEM;
-	}
-	uint64_t off = 0;
-	for (;;) {
-		ssize_t n = c->ufs->ops->pread(f, buf, CHUNK, off);
-		if (n < 0) {
-			rc = ATR_E_IO;
-			break;
-		}
-		if (n == 0)
-			break;
-		hash_update(&h, buf, (size_t)n);
-		off += (uint64_t)n;
-	}
-	if (rc) {
-		hash_release(&h);
-	} else {
-		hash_final(&h, sum);
-		hex_encode(sum, MD5_LEN, etag);
-	}
-	free(buf);
+	rc = etag_hash_file(c, f, st->size, NULL, etag);
 	c->ufs->ops->close(f);
 	return rc;
 }

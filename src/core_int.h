@@ -28,6 +28,7 @@ struct atr_core {
 	char *daemon_user;
 	struct mpu *mpu;        /* multipart state (src/multipart.c) */
 	struct nodes *nodes;    /* the mount's open inodes (src/node.c) */
+	struct etags *etags;    /* MD5s still to compute (src/etag.c) */
 	const struct atr_watch_ops *watch; /* NULL without a mount */
 	void *watch_arg;
 };
@@ -230,6 +231,27 @@ struct atr_reader {
 	uint64_t ino, version, size;
 	struct bcache_block *pinned;
 };
+
+/*
+ * (etag.c) ETags computed after their commit: a row whose etag is "" has
+ * not been hashed yet. etag_schedule hands inode node at version to the
+ * worker (callable under ns_lock). etag_settle gives o (a row of
+ * bucket/key, or with bucket NULL found by its inode) its ETag, waiting
+ * for the worker or hashing the file itself, and stores it, or with
+ * may_store 0 (inside a read transaction) has the worker store it;
+ * ATR_E_CONFLICT if the file is no longer the one o describes. A no-op
+ * for a directory or a row that has its ETag.
+ */
+int etag_open(struct atr_core *c);
+void etag_close(struct atr_core *c);
+void etag_schedule(struct atr_core *c, uint64_t node, uint64_t version);
+int etag_settle(struct atr_core *c, const char *bucket, const char *key, struct atr_obj *o,
+		int may_store);
+/* MD5 of the first size bytes of f as hex, reading only its data.
+ * stop (may be NULL): set by another thread, it ends the hashing early
+ * (ATR_E_BUSY). */
+int etag_hash_file(struct atr_core *c, struct ufs_file *f, uint64_t size, const int *stop,
+		   char etag[ATR_ETAG_MAX + 1]);
 
 /* MD5 of a UFS file as hex, for files met behind our back. */
 int hash_ufs_file(struct atr_core *c, const char *path, char etag[ATR_ETAG_MAX + 1],

@@ -15,6 +15,8 @@
 #include "src/core_int.h"
 
 struct lister {
+	struct atr_core *c;
+	const char *bucket;
 	const struct atr_list_params *p;
 	size_t prefix_len;
 	size_t delim_len;
@@ -51,6 +53,16 @@ static int emit(struct lister *l, const char *item, int is_prefix, const struct 
 	}
 	struct atr_list_item it = { .key = item, .is_prefix = is_prefix,
 				    .obj = row ? &row->obj : NULL };
+	struct atr_obj o = { 0 };
+	if (row && !row->obj.is_dir && !*row->obj.etag) {
+		/* Not hashed yet (etag.c): computed now, stored by etag's
+		 * worker (this is a read transaction). A file changed since
+		 * the snapshot has lost the bytes of this version: it goes
+		 * out without one. */
+		o = row->obj;
+		etag_settle(l->c, l->bucket, item, &o, 0);
+		it.obj = &o;
+	}
 	l->count++;
 	if (l->cb(l->arg, &it)) {
 		l->stop = 1;
@@ -110,7 +122,7 @@ int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bu
 		sync_tree(c, bucket, dl ? dir : "");
 
 	struct lister l = {
-		.p = p, .prefix_len = strlen(prefix),
+		.c = c, .bucket = bucket, .p = p, .prefix_len = strlen(prefix),
 		.delim_len = p->delimiter ? strlen(p->delimiter) : 0,
 		.cb = cb, .arg = arg, .next_start = next_start,
 	};

@@ -30,7 +30,7 @@ enum stmt_id {
 	ST_INTENT_CLEAR, ST_INTENT_PUT, ST_INTENT_SCAN,
 	ST_OBJ_BY_INO, ST_OBJ_SET_POSIX, ST_PENDING_CLEAR, ST_SUBDIRS, ST_BUCKET_COUNT,
 	ST_XATTR_GET, ST_XATTR_PUT, ST_XATTR_DELETE, ST_XATTR_LIST,
-	ST_NODE_SET, ST_NODE_SYNC, ST_NODE_COUNT, ST_NODE_NAMES,
+	ST_NODE_SET, ST_NODE_SYNC, ST_NODE_COUNT, ST_NODE_NAMES, ST_OBJ_SET_ETAG,
 	ST__COUNT
 };
 
@@ -71,6 +71,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 			 "FROM (SELECT * FROM objects WHERE ino = ?1) AS s "
 			 "WHERE objects.node = s.node AND objects.ino <> s.ino",
 	[ST_NODE_COUNT] = "SELECT count(*) FROM objects WHERE node = ?1",
+	[ST_OBJ_SET_ETAG] = "UPDATE objects SET etag = ?3 WHERE (ino = ?1 OR node = ?1) "
+			    "AND version = ?2 AND etag = ''",
 	[ST_NODE_NAMES] = "SELECT bucket, key FROM objects WHERE node = ?1 AND ino <> ?2",
 	[ST_OBJ_SET_POSIX] = "UPDATE objects SET mode = ?2, owner = ?3, gid = ?4, ctime = ?5, "
 			     "atime = ?6, mtime = ?7, hdrs = ?8 WHERE ino = ?1",
@@ -1256,6 +1258,17 @@ int meta_obj_set_posix(struct meta *m, const struct meta_row *row)
 		sqlite3_bind_null(s, 8);
 	int rc = done(s, sqlite3_step(s));
 	return rc || !row->obj.node ? rc : meta_node_sync(m, row->obj.ino);
+}
+
+int meta_obj_set_etag(struct meta *m, uint64_t node, uint64_t version, const char *etag)
+{
+	sqlite3_stmt *s = stmt(m, ST_OBJ_SET_ETAG);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)node);
+	sqlite3_bind_int64(s, 2, (int64_t)version);
+	sqlite3_bind_text(s, 3, etag, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
 }
 
 int meta_node_set(struct meta *m, uint64_t ino, uint64_t node)

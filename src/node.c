@@ -1145,38 +1145,22 @@ static int shadow_ensure(struct atr_core *c, struct inode *in, int trunc, struct
 	return rc;
 }
 
-/* The shadow's MD5: the running one, or read back. */
-static int shadow_md5(struct atr_core *c, struct inode *in, char etag[ATR_ETAG_MAX + 1])
+/* Above this, a commit whose MD5 did not run along with its writes hands
+ * the hashing to etag's worker; at or below it the committing thread
+ * hashes the committed file itself (a few ms). */
+#define ETAG_INLINE_MAX (8u << 20)
+
+/* The shadow's MD5 as it ran along with the writes, or "" when they did
+ * not all come in order (it is computed after the commit: etag.c). */
+static void shadow_md5(struct inode *in, char etag[ATR_ETAG_MAX + 1])
 {
 	unsigned char sum[MD5_LEN];
+	*etag = '\0';
 	if (in->md5_open && in->md5_off == in->size) {
 		hash_final(&in->md5, sum);
 		in->md5_open = 0;
-	} else {
-		struct hash h;
-		if (hash_init(&h, HASH_MD5))
-			return ATR_E_NOMEM;
-		char *buf = malloc(1 << 18);
-		uint64_t off = 0;
-		int rc = buf ? ATR_OK : ATR_E_NOMEM;
-		while (!rc && off < in->size) {
-			ssize_t n = c->ufs->ops->stage_pread(in->stage, buf, 1 << 18, off);
-			if (n <= 0)
-				rc = ATR_E_IO;
-			else {
-				hash_update(&h, buf, (size_t)n);
-				off += (uint64_t)n;
-			}
-		}
-		free(buf);
-		if (rc) {
-			hash_release(&h);
-			return rc;
-		}
-		hash_final(&h, sum);
+		hex_encode(sum, MD5_LEN, etag);
 	}
-	hex_encode(sum, MD5_LEN, etag);
-	return ATR_OK;
 }
 
 /* Commits a dirty shadow (in->lock held). Unlinked meanwhile: it stays,
@@ -1197,8 +1181,9 @@ static int shadow_commit(struct atr_core *c, struct inode *in)
 	int rc = row_of(c, in->ino, bucket, key, &row, 0);
 	if (rc == ATR_E_NO_KEY)
 		return ATR_OK;
-	if (rc || (rc = shadow_md5(c, in, etag)))
+	if (rc)
 		return rc;
+	shadow_md5(in, etag);
 	/* The file's mtime is what stat showed while it was open: its last
 	 * write's, or the one a program set after it (tar, cp -p, rsync
 	 * set times before they close); the commit's own time must not
@@ -1209,9 +1194,19 @@ static int shadow_commit(struct atr_core *c, struct inode *in)
 	struct commit cm = { .user = row.obj.owner, .bucket = bucket, .key = key,
 			     .stage = in->stage, .etag = etag, .ino = in->ino - 1 };
 	in->stage = NULL; /* object_commit consumes it */
-	rc = object_commit(c, &cm, NULL);
+	struct atr_obj out = { 0 };
+	rc = object_commit(c, &cm, &out);
 	if (!rc)
 		in->pending = 0; /* the row is an object now */
+	/* The cost of an ETag read back is not the writer's to wait for
+	 * (a sparse 8 GiB truncate wrote nothing): the worker hashes a large
+	 * file, and an S3 reader waits for it or hashes it (etag.c). A small
+	 * one is hashed now; if that fails, its first reader tries again. */
+	if (!rc && !*etag && in->size > ETAG_INLINE_MAX)
+		etag_schedule(c, obj_node(&out), out.version);
+	else if (!rc && !*etag)
+		etag_settle(c, NULL, NULL, &out, 1);
+	atr_obj_release(&out);
 	shadow_drop(c, in);
 	__atomic_add_fetch(&in->gen, 1, __ATOMIC_RELEASE);
 	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
@@ -1887,6 +1882,11 @@ int atr_node_getxattr(struct atr_core *c, uint64_t ino, const char *name, void *
 	const char *v = NULL;
 	size_t n = 0;
 	if (!*h) {
+		if (!row.obj.is_dir && !row.pending &&
+		    (rc = etag_settle(c, bucket, key, &row.obj, 1))) {
+			atr_obj_release(&row.obj);
+			return rc == ATR_E_CONFLICT ? ATR_E_IO : rc;
+		}
 		if (!row.obj.is_dir && !row.pending) {
 			v = row.obj.etag;
 			n = strlen(v);

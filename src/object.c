@@ -590,8 +590,8 @@ int atr_put_commit(struct atr_writer *w, const char *hdrs, struct atr_obj *out)
  * describes, since a writer may replace it between our row read and our
  * open, and a mismatch means sync and try again.
  */
-static int lookup(struct atr_core *c, const struct atr_user *u, const char *bucket,
-		  const char *key, struct meta_row *row, struct ufs_file **fp)
+static int lookup_once(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       const char *key, struct meta_row *row, struct ufs_file **fp)
 {
 	char path[PATH_MAX_UFS];
 	int rc = bucket_check(c, u, bucket, 1, NULL);
@@ -639,6 +639,26 @@ static int lookup(struct atr_core *c, const struct atr_user *u, const char *buck
 	if (fp)
 		*fp = f;
 	return ATR_OK;
+}
+
+/* lookup_once, with the object's ETag: an S3 client is never given a
+ * placeholder, so one not computed yet (etag.c) is waited for or computed
+ * here; if the file changes meanwhile, the lookup starts over. */
+static int lookup(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		  const char *key, struct meta_row *row, struct ufs_file **fp)
+{
+	for (int tries = 0;; tries++) {
+		int rc = lookup_once(c, u, bucket, key, row, fp);
+		if (rc || !(rc = etag_settle(c, bucket, key, &row->obj, 1)))
+			return rc;
+		atr_obj_release(&row->obj);
+		if (fp && *fp) {
+			c->ufs->ops->close(*fp);
+			*fp = NULL;
+		}
+		if (rc != ATR_E_CONFLICT || tries == 3)
+			return rc == ATR_E_CONFLICT ? ATR_E_IO : rc;
+	}
 }
 
 int atr_object_stat(struct atr_core *c, const struct atr_user *u, const char *bucket,

@@ -470,3 +470,57 @@ def test_s3_xattrs_must_be_header_text(bdir, s3):
     h = s3.head_object(Bucket=bk, Key="h")
     assert h["Metadata"] == {"fine-name_1": "printable value, spaces ok"}
     assert h["ContentType"] == "binary/octet-stream"
+
+
+# -- costs proportional to the bytes written ---------------------------------------
+MD5_8G_ZEROS = "b770351fadae5a96bbaf9702ed97d28d"       # head -c 8G /dev/zero | md5sum
+MD5_1G_ZEROS_TAIL = "08f8caa38697373551021fbf4241b84d"  # 1 GiB of zeros, then b"tail"
+
+
+def test_sparse_truncate_returns_at_once_and_the_etag_is_true(bdir, s3):
+    """truncate -s 8G wrote no byte, but hashed 8 GiB inside the syscall
+    (28 s). The bound is generous (timings are the benchmarks' business):
+    the point is that no read-back happens in the call. The ETag, hashed
+    afterwards, is the true MD5 (HEAD waits for it)."""
+    import subprocess
+    import time
+    p = os.path.join(bdir, "sparse")
+    t0 = time.monotonic()
+    subprocess.run(["truncate", "-s", "8G", p], check=True, timeout=60)
+    took = time.monotonic() - t0
+    assert took < 5, "truncate -s 8G took %.1f s" % took
+    assert os.stat(p).st_size == 8 << 30
+    h = s3.head_object(Bucket=os.path.basename(bdir), Key="sparse")
+    assert h["ContentLength"] == 8 << 30
+    assert s3util.etag_md5(h["ETag"]) == MD5_8G_ZEROS
+    assert os.getxattr(p, "user.s3.etag").decode() == MD5_8G_ZEROS
+
+
+def test_sparse_write_at_a_high_offset_returns_at_once(bdir, s3):
+    import time
+    p = os.path.join(bdir, "far")
+    t0 = time.monotonic()
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    os.pwrite(fd, b"tail", 1 << 30)
+    os.close(fd)
+    took = time.monotonic() - t0
+    assert took < 5, "a 4-byte write at 1 GiB took %.1f s" % took
+    # Listing and HEAD both give the true MD5, never a placeholder.
+    listed = s3.list_objects_v2(Bucket=os.path.basename(bdir))["Contents"]
+    assert [(o["Key"], s3util.etag_md5(o["ETag"])) for o in listed] == \
+        [("far", MD5_1G_ZEROS_TAIL)]
+    h = s3.head_object(Bucket=os.path.basename(bdir), Key="far")
+    assert s3util.etag_md5(h["ETag"]) == MD5_1G_ZEROS_TAIL
+    # Written again in place, hashed again: the ETag follows the bytes.
+    fd = os.open(p, os.O_WRONLY)
+    os.pwrite(fd, b"TAIL", 1 << 30)
+    os.close(fd)
+    got = s3.get_object(Bucket=os.path.basename(bdir), Key="far", Range="bytes=1073741824-")
+    assert got["Body"].read() == b"TAIL"
+    import hashlib
+    h = s3.head_object(Bucket=os.path.basename(bdir), Key="far")
+    want = hashlib.md5()
+    for _ in range(1024):
+        want.update(bytes(1 << 20))
+    want.update(b"TAIL")
+    assert s3util.etag_md5(h["ETag"]) == want.hexdigest()
