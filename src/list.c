@@ -139,13 +139,19 @@ int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bu
 		snprintf(l.from, sizeof(l.from), "%s", p->start);
 		l.inclusive = p->start_inclusive;
 	}
+	/* A page takes one scan per common prefix: one read transaction
+	 * around them all makes it one snapshot, or a directory renamed
+	 * between two scans shows under its old and its new prefix (or
+	 * neither). */
+	if ((rc = meta_read_begin(c->meta)))
+		return rc;
 	do {
 		l.jumped = 0;
 		char from[ATR_KEY_MAX + 2];
 		memcpy(from, l.from, sizeof(from));
-		if ((rc = meta_obj_scan(c->meta, bucket, from, l.inclusive, hi, 1, on_row, &l)))
-			return rc;
-	} while (l.jumped && !l.stop && (!hi || strcmp(l.from, hi) < 0));
+		rc = meta_obj_scan(c->meta, bucket, from, l.inclusive, hi, 1, on_row, &l);
+	} while (!rc && l.jumped && !l.stop && (!hi || strcmp(l.from, hi) < 0));
+	meta_read_end(c->meta);
 	*truncated = l.truncated;
-	return ATR_OK;
+	return rc;
 }

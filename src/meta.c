@@ -11,7 +11,7 @@
 #include "src/core_int.h"
 
 enum stmt_id {
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_BEGIN_READ,
 	ST_BUCKET_GET, ST_BUCKET_INSERT, ST_BUCKET_DELETE, ST_BUCKET_LIST, ST_BUCKET_LIST_ALL,
 	ST_OBJ_GET, ST_OBJ_INSERT, ST_OBJ_UPDATE, ST_OBJ_DELETE, ST_OBJ_DELETE_RANGE,
 	ST_OBJ_SET_DIR_MTIME, ST_OBJ_CHILD,
@@ -43,6 +43,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INTENT_PUT] = "INSERT INTO intents(stage, path) VALUES (?1, ?2)",
 	[ST_INTENT_SCAN] = "SELECT stage, path FROM intents",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_BEGIN_READ] = "BEGIN DEFERRED",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_BUCKET_GET] = "SELECT name, owner, location, ctime FROM buckets WHERE name = ?1",
@@ -416,6 +417,17 @@ int meta_begin(struct meta *m)
 	if (c)
 		c->txn_start = t0;
 	return rc;
+}
+
+int meta_read_begin(struct meta *m)
+{
+	return exec1(m, ST_BEGIN_READ);
+}
+
+void meta_read_end(struct meta *m)
+{
+	if (exec1(m, ST_COMMIT))
+		exec1(m, ST_ROLLBACK);
 }
 
 static void txn_end(struct meta *m)

@@ -87,6 +87,11 @@ void meta_stats(struct meta *m, struct meta_stats *out);
 void meta_close(struct meta *m);
 
 int meta_begin(struct meta *m);   /* BEGIN IMMEDIATE */
+/* A read transaction: every statement until meta_read_end sees one
+ * snapshot of the store (WAL: writers go on meanwhile), so several scans
+ * make one consistent answer. No write may happen inside it. */
+int meta_read_begin(struct meta *m);
+void meta_read_end(struct meta *m);
 int meta_commit(struct meta *m);
 void meta_rollback(struct meta *m);
 

@@ -524,3 +524,48 @@ def test_sparse_write_at_a_high_offset_returns_at_once(bdir, s3):
         want.update(bytes(1 << 20))
     want.update(b"TAIL")
     assert s3util.etag_md5(h["ETag"]) == want.hexdigest()
+
+
+# -- concurrency -------------------------------------------------------------------
+def test_delimiter_listing_is_one_snapshot_under_a_rename_loop(bdir, s3):
+    """A Delimiter=/ listing scans once per common prefix; a directory
+    renamed between two scans showed under both names (or neither). The
+    renamed directory alternates between the first and the last prefix,
+    with 150 prefixes between, so every listing straddles renames; each
+    must show exactly one of the two names."""
+    import threading
+    import time
+    bk = os.path.basename(bdir)
+    for i in range(150):
+        os.mkdir(os.path.join(bdir, "m%03d" % i))
+        write_file(os.path.join(bdir, "m%03d" % i, "f"), b"x")
+    os.mkdir(os.path.join(bdir, "a"))
+    write_file(os.path.join(bdir, "a", "f"), b"moving")
+    names = ["a", "z"]
+    stop = threading.Event()
+    renames = [0]
+
+    def renamer():
+        where = 0
+        while not stop.is_set():
+            os.rename(os.path.join(bdir, names[where]), os.path.join(bdir, names[1 - where]))
+            where = 1 - where
+            renames[0] += 1
+
+    t = threading.Thread(target=renamer)
+    t.start()
+    bad, listings = [], 0
+    try:
+        deadline = time.monotonic() + 15
+        while listings < 300 and time.monotonic() < deadline and not bad:
+            got = s3.list_objects_v2(Bucket=bk, Delimiter="/")
+            prefixes = {p["Prefix"] for p in got.get("CommonPrefixes", [])}
+            listings += 1
+            assert len(prefixes - {"a/", "z/"}) == 150
+            if ("a/" in prefixes) == ("z/" in prefixes):
+                bad.append(sorted(prefixes & {"a/", "z/"}))
+    finally:
+        stop.set()
+        t.join(timeout=30)
+    assert renames[0] > 10, "the renames did not run alongside"
+    assert not bad, "listing %d showed %r" % (listings, bad[0])
