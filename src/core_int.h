@@ -126,6 +126,13 @@ struct commit {
 	/* Non-NULL (the mount): a new entry's mode, gid, kind and rdev. */
 	const struct atr_obj *posix;
 };
+/* (object.c) atr_object_stat and atr_get_open, with etag 0 for the
+ * callers that need no ETag (the mount, the file-system view): they never
+ * wait for one still being computed (etag.c), which can take seconds. */
+int object_stat(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		const char *key, struct atr_obj *out, int etag);
+int object_get_open(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		    const char *key, struct atr_obj *obj, struct atr_reader **out, int etag);
 /* (object.c) Deletes the object or marker at key, under ns_lock in a
  * transaction (atr_object_delete's body). */
 int object_delete_locked(struct atr_core *c, const char *bucket, const char *key, int prune);

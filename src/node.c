@@ -551,7 +551,7 @@ int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a)
 	if (!row.obj.is_dir && !row.pending && !ufs_matches(c, bucket, key, &row.obj)) {
 		/* Bring it up to date with the UFS (a change behind our back). */
 		struct atr_obj o = { 0 };
-		if (atr_object_stat(c, &su, bucket, key, &o) == ATR_OK) {
+		if (object_stat(c, &su, bucket, key, &o, 0) == ATR_OK) {
 			atr_obj_release(&o);
 			if (o.ino == row.obj.ino)
 				row.obj = o;
@@ -894,7 +894,7 @@ int atr_node_readlink(struct atr_core *c, uint64_t ino, char *buf, size_t size)
 		return ATR_E_INVALID_ARG;
 	struct atr_reader *r;
 	struct atr_obj o = { 0 };
-	if ((rc = atr_get_open(c, &su, bucket, key, &o, &r)))
+	if ((rc = object_get_open(c, &su, bucket, key, &o, &r, 0)))
 		return rc;
 	atr_obj_release(&o);
 	size_t got = 0;
@@ -1491,7 +1491,7 @@ static int reader_open(struct atr_file *f)
 	int rc;
 	f->rd_gen = __atomic_load_n(&f->in->gen, __ATOMIC_ACQUIRE);
 	if (!(rc = row_of(f->c, f->in->ino, bucket, key, &row, 0)) &&
-	    !(rc = atr_get_open(f->c, &su, bucket, key, &o, &f->rd))) {
+	    !(rc = object_get_open(f->c, &su, bucket, key, &o, &f->rd, 0))) {
 		atr_obj_release(&o);
 		if (obj_node(&o) + 1 != f->in->ino) {
 			/* Replaced between the two lookups: this inode is gone. */

@@ -641,15 +641,16 @@ static int lookup_once(struct atr_core *c, const struct atr_user *u, const char 
 	return ATR_OK;
 }
 
-/* lookup_once, with the object's ETag: an S3 client is never given a
- * placeholder, so one not computed yet (etag.c) is waited for or computed
- * here; if the file changes meanwhile, the lookup starts over. */
+/* lookup_once, with the object's ETag when etag is set: an S3 client is
+ * never given a placeholder, so one not computed yet (etag.c) is waited
+ * for or computed here; if the file changes meanwhile, the lookup starts
+ * over. The mount's own lookups need no ETag and never wait for one. */
 static int lookup(struct atr_core *c, const struct atr_user *u, const char *bucket,
-		  const char *key, struct meta_row *row, struct ufs_file **fp)
+		  const char *key, struct meta_row *row, struct ufs_file **fp, int etag)
 {
 	for (int tries = 0;; tries++) {
 		int rc = lookup_once(c, u, bucket, key, row, fp);
-		if (rc || !(rc = etag_settle(c, bucket, key, &row->obj, 1)))
+		if (rc || !etag || !(rc = etag_settle(c, bucket, key, &row->obj, 1)))
 			return rc;
 		atr_obj_release(&row->obj);
 		if (fp && *fp) {
@@ -661,14 +662,20 @@ static int lookup(struct atr_core *c, const struct atr_user *u, const char *buck
 	}
 }
 
-int atr_object_stat(struct atr_core *c, const struct atr_user *u, const char *bucket,
-		    const char *key, struct atr_obj *out)
+int object_stat(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		const char *key, struct atr_obj *out, int etag)
 {
 	struct meta_row row = { 0 };
-	int rc = lookup(c, u, bucket, key, &row, NULL);
+	int rc = lookup(c, u, bucket, key, &row, NULL, etag);
 	if (!rc)
 		*out = row.obj;
 	return rc;
+}
+
+int atr_object_stat(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		    const char *key, struct atr_obj *out)
+{
+	return object_stat(c, u, bucket, key, out, 1);
 }
 
 int atr_put_condition(struct atr_writer *w, const struct atr_user *u, int must_not_exist,
@@ -678,7 +685,7 @@ int atr_put_condition(struct atr_writer *w, const struct atr_user *u, int must_n
 	 * may read it: If-None-Match needs only the right to write. */
 	const struct atr_user su = { u->name, 1 };
 	struct meta_row row = { 0 };
-	int rc = lookup(w->c, &su, w->bucket, w->key, &row, NULL);
+	int rc = lookup(w->c, &su, w->bucket, w->key, &row, NULL, 1);
 	if (rc && rc != ATR_E_NO_KEY)
 		return rc;
 	int exists = rc == ATR_OK;
@@ -707,9 +714,15 @@ int atr_put_condition(struct atr_writer *w, const struct atr_user *u, int must_n
 int atr_get_open(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		 const char *key, struct atr_obj *obj, struct atr_reader **out)
 {
+	return object_get_open(c, u, bucket, key, obj, out, 1);
+}
+
+int object_get_open(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		    const char *key, struct atr_obj *obj, struct atr_reader **out, int etag)
+{
 	struct meta_row row = { 0 };
 	struct ufs_file *f = NULL;
-	int rc = lookup(c, u, bucket, key, &row, &f);
+	int rc = lookup(c, u, bucket, key, &row, &f, etag);
 	if (rc)
 		return rc;
 	struct atr_reader *r = calloc(1, sizeof(*r));
