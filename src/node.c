@@ -580,8 +580,13 @@ static int child_key(const char *dk, const char *name, char out[ATR_KEY_MAX + 2]
 	if (!nl || strchr(name, '/'))
 		return ATR_E_INVALID_KEY;
 	int n = snprintf(out, ATR_KEY_MAX + 2, "%s%s", dk, name);
-	if (n < 0 || n + 1 > ATR_KEY_MAX) /* room for a directory's '/' */
+	if (n < 0 || n + 1 > ATR_KEY_MAX) { /* room for a directory's '/' */
+		/* The file system's PATH_MAX says 4096: say why this is less. */
+		LOG(LOG_DEBUG, "mount: ENAMETOOLONG for %.40s...%s: its key would be %zu bytes; "
+		    "the mount takes %d (S3's %d, less room for a directory's '/')", dk, name,
+		    strlen(dk) + nl, ATR_KEY_MAX - 1, ATR_KEY_MAX);
 		return ATR_E_KEY_TOO_LONG;
+	}
 	return atr_key_valid(out);
 }
 

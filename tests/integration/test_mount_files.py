@@ -575,3 +575,24 @@ def test_delimiter_listing_is_one_snapshot_under_a_rename_loop(bdir, s3):
         t.join(timeout=30)
     assert renames[0] > 10, "the renames did not run alongside"
     assert not bad, "listing %d showed %r" % (listings, bad[0])
+
+
+# -- limits ------------------------------------------------------------------------
+def test_key_length_limit_is_visible(mount_factory):
+    d = mount_factory(name="limits", args=["--log-level", "debug"])
+    os.mkdir(d.path("limits"))
+    sv = os.statvfs(d.path("limits"))
+    assert sv.f_namemax == 255
+    assert os.pathconf(d.path("limits"), "PC_NAME_MAX") == 255
+    # 4 directories of 250 bytes (1,004 bytes of key with their '/'), then
+    # a name that takes the key past 1,023 bytes.
+    p = d.path("limits")
+    for i in range(4):
+        p = os.path.join(p, str(i) * 250)
+        os.mkdir(p)
+    write_file(os.path.join(p, "x" * 19), b"fits: 1,023 bytes")
+    assert oserr(write_file, os.path.join(p, "y" * 20), b"x") == errno.ENAMETOOLONG
+    assert oserr(os.mkdir, os.path.join(p, "y" * 20)) == errno.ENAMETOOLONG
+    log = d.log_tail(1 << 20)
+    assert "ENAMETOOLONG for " in log and "its key would be 1024 bytes; the mount takes 1023" in log, \
+        log[-2000:]
