@@ -23,6 +23,7 @@
 #include <fuse_lowlevel.h>
 #include <linux/fuse.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -695,6 +696,15 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 	struct mount *m = M(req);
 	struct atr_core *core = m->core;
+	if (!strcmp(name, "/")) {
+		/* O_TMPFILE (see the session loop): no name, no dentry to cache. */
+		int rc = atr_node_tmpfile(core, &cr, parent, mode, &f, &a);
+		if (rc)
+			fuse_reply_err(req, err_no(rc));
+		else /* an epoch already past: its reply is not cached */
+			open_reply(req, f, a.ino, fi, &a, 1, epoch_now(m) - 1);
+		return;
+	}
 	/* Like a lookup, the entry it replies with is ordered against
 	 * invalidations (see op_lookup). */
 	pthread_rwlock_rdlock(&m->lookups);
@@ -1172,19 +1182,181 @@ static const struct fuse_lowlevel_ops ops = {
 
 /* ---- mount and unmount ---- */
 
+/*
+ * The session loop: libfuse's multi-threaded loop, but ours, for one
+ * reason. libfuse 3.14 (Debian 12's) has no tmpfile operation and answers
+ * the kernel's FUSE_TMPFILE (Linux 6.1+) with ENOSYS, after which the
+ * kernel answers every open(O_TMPFILE) with EOPNOTSUPP. A FUSE_TMPFILE
+ * request carries exactly CREATE's body (fuse_create_in, then the name:
+ * "/" for a tmpfile, vfs_tmpfile's, which no real name can be) and wants
+ * exactly CREATE's reply, so the loop hands it to libfuse as a CREATE and
+ * op_create knows it by that name. (libfuse 3.17 has the operation; with
+ * it this becomes .tmpfile.)
+ *
+ * Threads as in libfuse's loop: a thread that takes a request when no
+ * other is idle starts another, up to LOOP_THREADS; one that finds more
+ * than LOOP_IDLE others idle ends. Cancellation is enabled only while a
+ * thread is blocked reading /dev/fuse: when the session ends (ENODEV once
+ * unmounted), loop_main cancels the readers and joins every thread, never
+ * one in the middle of a request.
+ */
+#define LOOP_THREADS 64
+#define LOOP_IDLE 16
+
+struct loop;
+
+struct loop_thread {
+	pthread_t id;
+	struct loop *l;
+	int ended;                /* guarded by l->lock */
+	struct loop_thread *next; /* guarded by l->lock */
+};
+
+struct loop {
+	struct mount *m;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;   /* a thread ended */
+	struct loop_thread *threads;
+	int idle, count, error;   /* guarded by lock */
+};
+
+static int loop_spawn(struct loop *l);
+
+/* A FUSE_TMPFILE request, as the CREATE it is (see above). libfuse's
+ * read buffer is never smaller than the kernel's minimum
+ * (FUSE_MIN_READ_BUFFER, 8 KiB), far more than such a request. */
+static void tmpfile_as_create(struct fuse_buf *b)
+{
+	const size_t cap = 8192;
+	struct fuse_in_header *in = b->mem;
+	size_t body = sizeof(*in) + sizeof(struct fuse_create_in);
+	if ((b->flags & FUSE_BUF_IS_FD) || b->size < sizeof(*in) || in->opcode != FUSE_TMPFILE)
+		return;
+	if (in->len < body + 2 && body + 2 <= cap) { /* no name given: "/" */
+		memcpy((char *)b->mem + body, "/", 2);
+		in->len = (uint32_t)(body + 2);
+		b->size = in->len;
+	}
+	in->opcode = FUSE_CREATE;
+}
+
+static void buf_free(void *p)
+{
+	free(((struct fuse_buf *)p)->mem);
+}
+
+static void *loop_thread_main(void *arg)
+{
+	struct loop_thread *t = arg;
+	struct loop *l = t->l;
+	struct fuse_session *se = l->m->se;
+	struct fuse_buf fbuf = { .mem = NULL };
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	pthread_cleanup_push(buf_free, &fbuf);
+	while (!fuse_session_exited(se)) {
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+		int res = fuse_session_receive_buf(se, &fbuf);
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		if (res == -EINTR || res == -EAGAIN)
+			continue;
+		if (res <= 0) { /* 0: unmounted (libfuse has exited the session) */
+			if (res < 0) {
+				pthread_mutex_lock(&l->lock);
+				l->error = res;
+				pthread_mutex_unlock(&l->lock);
+				fuse_session_exit(se);
+			}
+			break;
+		}
+		pthread_mutex_lock(&l->lock);
+		if (--l->idle == 0 && l->count < LOOP_THREADS)
+			loop_spawn(l);
+		pthread_mutex_unlock(&l->lock);
+		tmpfile_as_create(&fbuf);
+		fuse_session_process_buf(se, &fbuf);
+		pthread_mutex_lock(&l->lock);
+		int done = ++l->idle > LOOP_IDLE;
+		pthread_mutex_unlock(&l->lock);
+		if (done)
+			break;
+	}
+	pthread_cleanup_pop(1);
+	pthread_mutex_lock(&l->lock);
+	t->ended = 1;
+	l->idle--;
+	pthread_cond_signal(&l->changed);
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+/* One more thread (l->lock held). Signals go to the daemon's own threads. */
+static int loop_spawn(struct loop *l)
+{
+	struct loop_thread *t = calloc(1, sizeof(*t));
+	sigset_t all, old;
+	if (!t)
+		return -1;
+	t->l = l;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = pthread_create(&t->id, NULL, loop_thread_main, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		free(t);
+		return -1;
+	}
+	t->next = l->threads;
+	l->threads = t;
+	l->count++;
+	l->idle++;
+	return 0;
+}
+
 static void *loop_main(void *arg)
 {
 	struct mount *m = arg;
-	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
-	if (cfg) {
-		fuse_loop_cfg_set_max_threads(cfg, 64);
-		fuse_loop_cfg_set_idle_threads(cfg, 16);
+	struct loop l = { .m = m };
+	pthread_mutex_init(&l.lock, NULL);
+	pthread_cond_init(&l.changed, NULL);
+	pthread_mutex_lock(&l.lock);
+	if (loop_spawn(&l))
+		fuse_session_exit(m->se);
+	/* Threads that ended (idle ones) are joined as they go; once the
+	 * session is over, the rest are cancelled in their read. */
+	for (;;) {
+		for (struct loop_thread **pp = &l.threads; *pp;) {
+			struct loop_thread *t = *pp;
+			if (!t->ended) {
+				pp = &t->next;
+				continue;
+			}
+			*pp = t->next;
+			pthread_mutex_unlock(&l.lock);
+			pthread_join(t->id, NULL);
+			free(t);
+			pthread_mutex_lock(&l.lock);
+			l.count--;
+		}
+		if (fuse_session_exited(m->se) || !l.count)
+			break;
+		pthread_cond_wait(&l.changed, &l.lock);
 	}
-	int rc = fuse_session_loop_mt(m->se, cfg);
-	if (rc && !m->stopping)
-		LOG(LOG_ERROR, "mount: the FUSE session at %s ended: %d", m->dir, rc);
-	if (cfg)
-		fuse_loop_cfg_destroy(cfg);
+	for (struct loop_thread *t = l.threads; t; t = t->next)
+		if (!t->ended)
+			pthread_cancel(t->id);
+	while (l.threads) {
+		struct loop_thread *t = l.threads;
+		l.threads = t->next;
+		pthread_mutex_unlock(&l.lock);
+		pthread_join(t->id, NULL);
+		free(t);
+		pthread_mutex_lock(&l.lock);
+	}
+	pthread_mutex_unlock(&l.lock);
+	if (l.error && !m->stopping)
+		LOG(LOG_ERROR, "mount: the FUSE session at %s ended: %s", m->dir, strerror(-l.error));
+	pthread_cond_destroy(&l.changed);
+	pthread_mutex_destroy(&l.lock);
 	return NULL;
 }
 

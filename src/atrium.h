@@ -662,6 +662,12 @@ int atr_node_removexattr(struct atr_core *c, uint64_t ino, const char *name);
 int atr_node_create(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
 		    const char *name, uint32_t mode, struct atr_file **f, struct atr_attr *a);
 int atr_node_open(struct atr_core *c, uint64_t ino, int flags, struct atr_file **f);
+/* O_TMPFILE: a new file open for writing, with no name (st_nlink 0),
+ * seen by no one until its first link (atr_node_link), which gives it
+ * that name and makes it an object at once. parent: the directory it was
+ * made in (its group rule). Gone at its last close if never linked. */
+int atr_node_tmpfile(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
+		     uint32_t mode, struct atr_file **f, struct atr_attr *a);
 /* *got < len only at the end of the file. */
 int atr_file_read(struct atr_file *f, void *buf, size_t len, uint64_t off, size_t *got);
 int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off);

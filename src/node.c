@@ -422,6 +422,8 @@ static void attr_fill(struct atr_core *c, const char *bucket, const char *key,
 		      const struct atr_obj *o, struct atr_attr *a)
 {
 	attr_base(c, bucket, key, o, a);
+	if (!*bucket)
+		a->nlink = 0; /* an O_TMPFILE file, which has no name yet */
 	if (!o->is_dir) {
 		struct nodes *n = c->nodes;
 		pthread_mutex_lock(&n->lock);
@@ -1184,8 +1186,8 @@ static int shadow_commit(struct atr_core *c, struct inode *in)
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2], etag[ATR_ETAG_MAX + 1];
 	struct meta_row row = { 0 };
 	int rc = row_of(c, in->ino, bucket, key, &row, 0);
-	if (rc == ATR_E_NO_KEY)
-		return ATR_OK;
+	if (rc == ATR_E_NO_KEY || (!rc && !*bucket))
+		return ATR_OK; /* no name (an O_TMPFILE file): nowhere to commit to */
 	if (rc)
 		return rc;
 	shadow_md5(in, etag);
@@ -1260,6 +1262,103 @@ static int link_fn(struct atr_core *c, void *arg)
 	return rc;
 }
 
+/*
+ * O_TMPFILE. A file made without a name is a pending row (the mount sees
+ * it, S3 does not) under a key of its own in bucket "", which no bucket
+ * can be called: no listing, lookup or S3 request reaches it, and a
+ * restart drops it with every other pending row. It has a shadow like
+ * any new file, which nothing commits while it has no name. Its first
+ * link(2) (linkat of /proc/self/fd/N, or AT_EMPTY_PATH) moves the row to
+ * that name, keeping its inode, and commits the shadow: it is an object
+ * at once. One with O_EXCL never gets a name (the kernel refuses it).
+ */
+#define TMPFILE_BUCKET ""
+
+static int file_make(struct atr_core *c, uint64_t ino, int write, int remember,
+		     struct atr_file **out);
+
+struct tmpfile_move {
+	const char *key, *db, *dk;
+	uint64_t ino;
+};
+
+static int tmpfile_move_fn(struct atr_core *c, void *arg)
+{
+	struct tmpfile_move *t = arg;
+	struct meta_row row = { 0 };
+	int rc = meta_obj_get(c->meta, TMPFILE_BUCKET, t->key, &row, 0);
+	if (rc || row.obj.ino != t->ino || !row.pending)
+		return rc ? rc : ATR_E_NO_KEY;
+	if ((rc = rows_free(c, t->db, t->dk)))
+		return rc;
+	return meta_obj_rename(c->meta, TMPFILE_BUCKET, t->key, t->db, t->dk);
+}
+
+static int tmpfile_link(struct atr_core *c, uint64_t ino, const char *key, uint64_t newparent,
+			const char *newname, struct atr_attr *a)
+{
+	char db[ATR_BUCKET_MAX + 1], dd[ATR_KEY_MAX + 2], dk[ATR_KEY_MAX + 2];
+	struct meta_row dir = { 0 };
+	int rc;
+	if ((rc = dir_of(c, newparent, db, dd, &dir)) || (rc = child_key(dd, newname, dk)) ||
+	    (rc = check_free(c, db, dk)))
+		return rc;
+	struct tmpfile_move t = { key, db, dk, ino - 1 };
+	struct inode *in = inode_get(c, ino);
+	if (!in)
+		return ATR_E_NOMEM;
+	/* The inode's lock keeps a flush from coming between the two. */
+	pthread_mutex_lock(&in->lock);
+	if (!(rc = ns_txn(c, tmpfile_move_fn, &t)))
+		rc = shadow_commit(c, in);
+	pthread_mutex_unlock(&in->lock);
+	inode_put(c, in);
+	return rc ? rc : atr_node_getattr(c, ino, a);
+}
+
+int atr_node_tmpfile(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
+		     uint32_t mode, struct atr_file **f, struct atr_attr *a)
+{
+	static uint64_t counter;
+	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[64];
+	struct meta_row row = { 0 };
+	int rc;
+	if (parent == ATR_INO_ROOT)
+		return ATR_E_ACCESS;
+	if ((rc = dir_of(c, parent, bucket, dk, &row)))
+		return rc;
+	uint32_t perm = mode & 07777;
+	int64_t gid = new_gid(c, cr, bucket, dk, &row, &perm, 0);
+	snprintf(key, sizeof(key), "tmpfile-%d-%llu", (int)getpid(),
+		 (unsigned long long)__atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+	row_init(&row);
+	row.pending = 1;
+	row.obj.mode = perm;
+	row.obj.gid = gid;
+	owner_of(c, cr->uid, row.obj.owner);
+	snprintf(row.obj.etag, sizeof(row.obj.etag), "%s", MD5_EMPTY);
+	pthread_mutex_lock(&c->ns_lock);
+	if (!(rc = meta_begin(c->meta))) {
+		if ((rc = meta_obj_put(c->meta, TMPFILE_BUCKET, key, &row)))
+			meta_rollback(c->meta);
+		else
+			rc = meta_commit(c->meta);
+	}
+	pthread_mutex_unlock(&c->ns_lock);
+	if (rc || (rc = file_make(c, row.obj.ino + 1, 1, 0, f)))
+		return rc;
+	pthread_mutex_lock(&(*f)->in->lock);
+	(*f)->in->pending = 1; /* its row goes with its last close */
+	rc = shadow_ensure(c, (*f)->in, 1, NULL);
+	pthread_mutex_unlock(&(*f)->in->lock);
+	if (rc) {
+		atr_file_close(*f);
+		return rc;
+	}
+	attr_fill(c, TMPFILE_BUCKET, key, &row.obj, a);
+	return ATR_OK;
+}
+
 int atr_node_link(struct atr_core *c, uint64_t ino, uint64_t newparent, const char *newname,
 		  struct atr_attr *a)
 {
@@ -1275,6 +1374,8 @@ int atr_node_link(struct atr_core *c, uint64_t ino, uint64_t newparent, const ch
 		return rc;
 	if (row.obj.is_dir)
 		return ATR_E_NOT_SUPPORTED; /* EPERM, as link(2) on a directory */
+	if (!*bucket)
+		return tmpfile_link(c, ino, key, newparent, newname, a);
 	if (row.pending) {
 		/* Created and still open, never committed: it becomes an
 		 * object first, so that both names have its bytes. */

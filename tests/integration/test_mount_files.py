@@ -596,3 +596,71 @@ def test_key_length_limit_is_visible(mount_factory):
     log = d.log_tail(1 << 20)
     assert "ENAMETOOLONG for " in log and "its key would be 1024 bytes; the mount takes 1023" in log, \
         log[-2000:]
+
+
+# -- O_TMPFILE ---------------------------------------------------------------------
+LINK_FD = r"""
+import ctypes
+def link_fd(fd, dst):
+    # linkat(AT_FDCWD, "/proc/self/fd/N", AT_FDCWD, dst, AT_SYMLINK_FOLLOW):
+    # how any user names an O_TMPFILE file (os.link calls link(2), which
+    # does not follow the /proc link: EXDEV)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.linkat(-100, ("/proc/self/fd/%d" % fd).encode(), -100, os.fsencode(dst), 0x400):
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e), dst)
+"""
+exec(LINK_FD)
+
+
+def test_o_tmpfile_then_linkat_makes_an_object_at_once(bdir, s3):
+    bk = os.path.basename(bdir)
+    fd = os.open(bdir, os.O_TMPFILE | os.O_RDWR, 0o640)
+    try:
+        os.write(fd, b"written with no name")
+        st = os.fstat(fd)
+        assert (st.st_nlink, st.st_size, st.st_mode & 0o777) == (0, 20, 0o640)
+        assert os.listdir(bdir) == []
+        assert s3.list_objects_v2(Bucket=bk).get("KeyCount") == 0
+        dst = os.path.join(bdir, "named")
+        link_fd(fd, dst)
+        # An object at once, before any close.
+        assert s3.get_object(Bucket=bk, Key="named")["Body"].read() == b"written with no name"
+        assert os.fstat(fd).st_nlink == 1
+        assert os.stat(dst).st_ino == st.st_ino
+        os.pwrite(fd, b"W", 0)  # still the same file: the next close commits it
+    finally:
+        os.close(fd)
+    assert read_file(dst) == b"Written with no name"
+    assert s3.get_object(Bucket=bk, Key="named")["Body"].read() == b"Written with no name"
+    assert os.listdir(bdir) == ["named"]
+
+
+def test_o_tmpfile_never_linked_leaves_nothing(bdir, s3):
+    bk = os.path.basename(bdir)
+    fd = os.open(bdir, os.O_TMPFILE | os.O_RDWR | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, b"scratch")
+        assert pread_all(fd, 100) == b"scratch"
+        # O_EXCL: it can never have a name (the kernel refuses it)
+        assert oserr(link_fd, fd, os.path.join(bdir, "x")) == errno.ENOENT
+    finally:
+        os.close(fd)
+    assert os.listdir(bdir) == []
+    assert s3.list_objects_v2(Bucket=bk).get("KeyCount") == 0
+
+
+def test_o_tmpfile_unprivileged(bdir):
+    needs_root()
+    os.chmod(bdir, 0o777)
+    res = run_as(NOBODY, NOBODY, LINK_FD + r'''
+d = os.environ["D"]
+fd = os.open(d, os.O_TMPFILE | os.O_WRONLY, 0o644)
+os.write(fd, b"mine")
+attempt("link", link_fd, fd, d + "/mine")
+os.close(fd)
+st = os.stat(d + "/mine")
+res["owner"] = [st.st_uid, st.st_gid]
+res["data"] = readf(d + "/mine").decode()
+''', D=bdir)
+    assert res == {"link": "ok", "owner": [NOBODY, NOBODY], "data": "mine"}
