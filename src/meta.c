@@ -1165,15 +1165,22 @@ int meta_mpu_part_checksum_get(struct meta *m, const char *upload_id, int number
 	return text_col(s, checksum, n);
 }
 
-int meta_obj_part_sums_put(struct meta *m, uint64_t ino, uint64_t version, const char *sums)
+/* Runs a statement keyed by an ino and a version (?1, ?2) with a text ?3. */
+static int exec_ino_version_text(struct meta *m, enum stmt_id id, uint64_t ino,
+				 uint64_t version, const char *text)
 {
-	sqlite3_stmt *s = stmt(m, ST_OBJ_SUMS_PUT);
+	sqlite3_stmt *s = stmt(m, id);
 	if (!s)
 		return ATR_E_IO;
 	sqlite3_bind_int64(s, 1, (int64_t)ino);
 	sqlite3_bind_int64(s, 2, (int64_t)version);
-	sqlite3_bind_text(s, 3, sums, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
 	return done(s, sqlite3_step(s));
+}
+
+int meta_obj_part_sums_put(struct meta *m, uint64_t ino, uint64_t version, const char *sums)
+{
+	return exec_ino_version_text(m, ST_OBJ_SUMS_PUT, ino, version, sums);
 }
 
 int meta_obj_part_sums_get(struct meta *m, uint64_t ino, uint64_t version, char **sums)
@@ -1274,13 +1281,7 @@ int meta_obj_set_posix(struct meta *m, const struct meta_row *row)
 
 int meta_obj_set_etag(struct meta *m, uint64_t node, uint64_t version, const char *etag)
 {
-	sqlite3_stmt *s = stmt(m, ST_OBJ_SET_ETAG);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)node);
-	sqlite3_bind_int64(s, 2, (int64_t)version);
-	sqlite3_bind_text(s, 3, etag, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
+	return exec_ino_version_text(m, ST_OBJ_SET_ETAG, node, version, etag);
 }
 
 int meta_node_set(struct meta *m, uint64_t ino, uint64_t node)

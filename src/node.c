@@ -15,8 +15,10 @@
  * every descriptor, and committed by flush through object_commit, the same
  * step a PUT ends with. The MD5 runs along while writes come in order;
  * anything else (a seek back, a hole, a truncate) has it recomputed from
- * the shadow at commit. Lock order: inode lock, then ns_lock; inode lock,
- * then the table's (nodes->lock).
+ * the shadow at commit (or after it: etag.c). Lock order: an inode's
+ * lock, then an open file's (f->lock), then ns_lock; an inode's lock, then
+ * the table's (nodes->lock); all of them and the mount's own are laid out
+ * in docs/architecture.md, "Lock order and the invalidation worker".
  */
 #include <errno.h>
 #include <fcntl.h>

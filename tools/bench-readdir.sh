@@ -22,31 +22,9 @@ cd "$(dirname "$0")/.."
 
 FILES=${BENCH_READDIR_FILES:-100000}
 ATRIUMD=${ATRIUMD:-bin/atriumd}
-PY=/usr/bin/python3
-
-say() { echo "bench-readdir: $*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
-
-[ -x "$ATRIUMD" ] || die "$ATRIUMD is missing (make all)"
-[ -e /dev/fuse ] || die "/dev/fuse is missing: no FUSE on this machine"
-
-TMP=$(mktemp -d -p "${BENCH_TMPDIR:-/var/tmp}" atrium-bench-readdir.XXXXXX)
-MNT=$TMP/mnt
-PID=
-
-mounted() { grep -qF " $MNT " /proc/self/mountinfo; }
-
-# shellcheck disable=SC2317  # reached through the trap
-cleanup() {
-	if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-		kill -TERM "$PID" 2>/dev/null || true
-		for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$PID" 2>/dev/null || true
-	fi
-	if mounted; then fusermount3 -u -z "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null || true; fi
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+BENCH=bench-readdir
+# shellcheck source=tools/bench-mount.sh
+. tools/bench-mount.sh
 
 make_files() { # dir count
 	$PY - "$1" "$2" <<'EOF'
@@ -74,11 +52,7 @@ make_files "$TMP/plain/d" "$FILES"
 mkdir -p "$TMP/data/ufs/bench"
 make_files "$TMP/data/ufs/bench/d" "$FILES"
 
-PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$ATRIUMD" --data "$TMP/data" --port "$PORT" --auth simple --mount "$MNT" 2> "$TMP/atriumd.log" &
-PID=$!
-for _ in $(seq 200); do mounted && break; sleep 0.05; done
-mounted || die "atriumd did not mount $MNT: $(tail -5 "$TMP/atriumd.log")"
+start_atriumd
 
 say "$FILES files, $ATRIUMD"
 timed "mount: import (first ls -f)" ls -f "$MNT/bench/d"
