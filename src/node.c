@@ -14,8 +14,8 @@
  * copy of the current bytes, or empty for O_TRUNC and new files), shared by
  * every descriptor, and committed by flush through object_commit, the same
  * step a PUT ends with. The MD5 runs along while writes come in order;
- * anything else (a seek back, a hole, a truncate) has it recomputed from
- * the shadow at commit (or after it: etag.c). Lock order: an inode's
+ * anything else (a seek back, a hole, a truncate) has it computed from
+ * the committed file after the commit (etag.c). Lock order: an inode's
  * lock, then an open file's (f->lock), then ns_lock; an inode's lock, then
  * the table's (nodes->lock); all of them and the mount's own are laid out
  * in docs/architecture.md, "Lock order and the invalidation worker".
