@@ -30,7 +30,7 @@ CLI_SRC    := tools/atrium.c tools/cli_fmt.c
 CLI_CFLAGS  = $(shell pkg-config --cflags libcurl)
 CLI_LIBS    = $(shell pkg-config --libs libcurl openssl)
 
-.PHONY: all deps run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse crash-soak clean
+.PHONY: all deps run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse bench-readdir crash-soak clean
 all: $(BIN)/atriumd $(BIN)/atrium
 
 deps:
@@ -204,6 +204,11 @@ bench: deps all $(BIN)/atrium-bench
 # BENCH_FUSE_SIZE=1G and BENCH_FUSE_FILES=10000 by default).
 bench-fuse: deps all
 	bash tools/bench-fuse.sh
+
+# Listing a directory of 100,000 files through the mount against a plain
+# directory (tools/bench-readdir.sh; docs/performance.md). Not a test.
+bench-readdir: all
+	bash tools/bench-readdir.sh
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz bin

@@ -250,7 +250,8 @@ static enum s3_err overrides_check(struct s3_req *r)
 static int add_object_headers(struct s3_req *r, struct buf *out, const char *hdrs,
 			      int checksums)
 {
-	const char *p = hdrs ? hdrs : "Content-Type: binary/octet-stream\r\n";
+	const char *p = hdrs ? hdrs : "";
+	int typed = 0;
 	while (*p) {
 		const char *eol = strstr(p, "\r\n");
 		size_t n = eol ? (size_t)(eol + 2 - p) : strlen(p);
@@ -262,10 +263,16 @@ static int add_object_headers(struct s3_req *r, struct buf *out, const char *hdr
 			skip = s3_param(r, overrides[i].param) &&
 			       strlen(overrides[i].header) == (size_t)(colon - p) &&
 			       !strncasecmp(p, overrides[i].header, (size_t)(colon - p));
+		typed |= colon && colon - p == 12 && !strncasecmp(p, "Content-Type", 12);
 		if (!skip && buf_add(out, p, n))
 			return -1;
 		p += n;
 	}
+	/* Every object has a type: headers stored without one (the mount's
+	 * xattrs add x-amz-meta-* alone) get S3's default. */
+	if (!typed && !s3_param(r, "response-content-type") &&
+	    buf_addstr(out, "Content-Type: binary/octet-stream\r\n"))
+		return -1;
 	for (size_t i = 0; i < N_OVERRIDES; i++) {
 		const char *v = s3_param(r, overrides[i].param);
 		if (v && buf_addf(out, "%s: %s\r\n", overrides[i].header, v))

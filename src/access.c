@@ -34,7 +34,7 @@ static int target_find(struct atr_core *c, const struct atr_user *u, const char 
 			rc = meta_obj_get(c->meta, bucket, "", &t->row, 0);
 		return rc == ATR_E_NO_KEY ? ATR_E_NO_BUCKET : rc;
 	}
-	int rc = object_find(c, u, action, want, bucket, key, &t->row, NULL);
+	int rc = object_find(c, u, action, want, bucket, key, &t->row, NULL, 0);
 	if (rc)
 		return rc;
 	atr_obj_release(&t->row.obj);

@@ -137,7 +137,7 @@ static int core_error(struct admin_req *r, int err, const char *path)
 		status = 409; code = "PathConflict"; break;
 	case ATR_E_NOT_SUPPORTED:
 		status = 501; code = "NotSupported"; break;
-	case ATR_E_NOSPC:
+	case ATR_E_NOSPC: case ATR_E_QUOTA:
 		status = 507; code = "InsufficientStorage"; break;
 	case ATR_E_NOMEM:
 		status = 503; code = "SlowDown"; break;

@@ -61,6 +61,14 @@ enum atr_err {
 	ATR_E_NO_CONFIG,        /* the bucket has no such setting (policy, ...) */
 	ATR_E_ACLS_OFF,         /* the bucket's Object Ownership disables ACLs */
 	ATR_E_BAD_POLICY,       /* a bucket policy that does not validate */
+	/* What the under-storage answered, named as POSIX names it, so that
+	 * the mount can give a program the errno its call documents. */
+	ATR_E_FILE_TOO_BIG,     /* past the largest file it holds (EFBIG) */
+	ATR_E_READ_ONLY,        /* it is read-only (EROFS) */
+	ATR_E_QUOTA,            /* the owner's quota is used up (EDQUOT) */
+	ATR_E_TOO_MANY_LINKS,   /* a link count at its maximum (EMLINK) */
+	ATR_E_BUSY,             /* in use by the system (EBUSY) */
+	ATR_E_NO_FILES,         /* out of open files (EMFILE, ENFILE) */
 	ATR_E__COUNT
 };
 
@@ -743,10 +751,21 @@ void atr_core_barrier(struct atr_core *c);
 
 int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a);
 int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struct atr_attr *a);
-typedef int (*atr_node_cb)(void *arg, const char *name, const struct atr_attr *a);
-/* Every entry of a directory, in the namespace's order (cb returning
- * non-zero stops). */
-int atr_node_readdir(struct atr_core *c, uint64_t ino, atr_node_cb cb, void *arg);
+/* An entry of a directory and its place in the listing: pos is stable
+ * for the entry's life wherever entries come and go (the number of its
+ * row: each name of a file has its own), never 0. */
+typedef int (*atr_dirent_cb)(void *arg, const char *name, const struct atr_attr *a,
+			     uint64_t pos);
+/* A page of a directory's entries, in the namespace's order, from the
+ * first (after 0) or right after the entry at pos after: at most max
+ * (>= 1). *more says whether entries remain after the page. cb returning
+ * non-zero stops. ATR_E_NO_KEY if the entry at after is no longer in the
+ * directory (then only a listing from the first is possible). */
+int atr_node_readdir_page(struct atr_core *c, uint64_t ino, uint64_t after, int max,
+			  atr_dirent_cb cb, void *arg, int *more);
+/* The directory holding directory ino (".."): ATR_INO_ROOT for a bucket
+ * and for the root itself. */
+int atr_node_parent(struct atr_core *c, uint64_t ino, uint64_t *parent);
 /* mkdir at the root creates a bucket (ATR_E_INVALID_BUCKET for a bad name). */
 int atr_node_mkdir(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
 		   const char *name, uint32_t mode, struct atr_attr *a);
@@ -788,9 +807,14 @@ struct atr_setattr {
 	uint64_t size;
 	int64_t atime_ns, mtime_ns;
 };
-/* Size changes go through the inode's shadow (f, or a short-lived one). */
-int atr_node_setattr(struct atr_core *c, uint64_t ino, const struct atr_setattr *s,
-		     struct atr_attr *a);
+/* Size changes go through the inode's shadow (its open files', or a
+ * short-lived one) and are committed before this returns unless a writer
+ * has the file open (then at its flush, its close at the latest). f: the
+ * open file the change comes through (ftruncate), or NULL; an open file
+ * whose last name is gone (unlinked, replaced) can only be changed
+ * through one, and then changes as its open files see it. */
+int atr_node_setattr(struct atr_core *c, uint64_t ino, struct atr_file *f,
+		     const struct atr_setattr *s, struct atr_attr *a);
 int atr_node_statfs(struct atr_core *c, struct statvfs *out);
 
 /* Extended attributes: user.s3.content_type and user.s3.meta.<name> are
@@ -814,6 +838,12 @@ int atr_node_removexattr(struct atr_core *c, uint64_t ino, const char *name);
 int atr_node_create(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
 		    const char *name, uint32_t mode, struct atr_file **f, struct atr_attr *a);
 int atr_node_open(struct atr_core *c, uint64_t ino, int flags, struct atr_file **f);
+/* O_TMPFILE: a new file open for writing, with no name (st_nlink 0),
+ * seen by no one until its first link (atr_node_link), which gives it
+ * that name and makes it an object at once. parent: the directory it was
+ * made in (its group rule). Gone at its last close if never linked. */
+int atr_node_tmpfile(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
+		     uint32_t mode, struct atr_file **f, struct atr_attr *a);
 /* *got < len only at the end of the file. */
 int atr_file_read(struct atr_file *f, void *buf, size_t len, uint64_t off, size_t *got);
 int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off);

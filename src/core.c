@@ -21,6 +21,8 @@ static int recover_intent(void *arg, const char *stage, const char *path)
 	struct atr_core *c = arg;
 	if (*stage == '/') /* a rename's: "/FROM" (see fs_rename_locked) */
 		fs_move_recover(c, stage + 1, path);
+	else if (*stage == '+') /* a link's: "+FROM" (see node.c's link_fn) */
+		node_link_recover(c, stage + 1, path);
 	else if (c->ufs->ops->stage_recover(c->ufs, stage, path) == ATR_OK)
 		LOG(LOG_INFO, "core: finished the commit of %s that a crash interrupted", path);
 	return 0;
@@ -84,7 +86,8 @@ int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out)
 	    (rc = meta_intent_clear(c->meta)) || (rc = meta_pending_clear(c->meta)))
 		goto fail;
 	c->ufs->ops->stage_gc(c->ufs);
-	if ((rc = mpu_open(c)) || (rc = nodes_open(c)) || (rc = perm_open(c)))
+	if ((rc = mpu_open(c)) || (rc = nodes_open(c)) || (rc = perm_open(c)) ||
+	    (rc = etag_open(c)))
 		goto fail;
 	rc = ATR_E_NOMEM;
 	if (!(c->cache = bcache_new(cfg->cache_mem_bytes)))
@@ -100,6 +103,7 @@ void atr_core_close(struct atr_core *c)
 {
 	if (!c)
 		return;
+	etag_close(c);
 	nodes_close(c);
 	perm_close(c);
 	idmap_close(c);
@@ -472,37 +476,10 @@ int hash_ufs_file(struct atr_core *c, const char *path, char etag[ATR_ETAG_MAX +
 		  struct ufs_stat *st)
 {
 	struct ufs_file *f;
-	struct hash h;
-	unsigned char sum[MD5_LEN];
 	int rc = c->ufs->ops->open(c->ufs, path, &f, st);
 	if (rc)
 		return rc;
-	enum { CHUNK = 1 << 20 };
-	unsigned char *buf = malloc(CHUNK);
-	if (!buf || hash_init(&h, HASH_MD5)) {
-		free(buf);
-		c->ufs->ops->close(f);
-		return ATR_E_NOMEM;
-	}
-	uint64_t off = 0;
-	for (;;) {
-		ssize_t n = c->ufs->ops->pread(f, buf, CHUNK, off);
-		if (n < 0) {
-			rc = ATR_E_IO;
-			break;
-		}
-		if (n == 0)
-			break;
-		hash_update(&h, buf, (size_t)n);
-		off += (uint64_t)n;
-	}
-	if (rc) {
-		hash_release(&h);
-	} else {
-		hash_final(&h, sum);
-		hex_encode(sum, MD5_LEN, etag);
-	}
-	free(buf);
+	rc = etag_hash_file(c, f, st->size, NULL, etag);
 	c->ufs->ops->close(f);
 	return rc;
 }

@@ -28,6 +28,7 @@ struct atr_core {
 	char *daemon_user;
 	struct mpu *mpu;        /* multipart state (src/multipart.c) */
 	struct nodes *nodes;    /* the mount's open inodes (src/node.c) */
+	struct etags *etags;    /* MD5s still to compute (src/etag.c) */
 	const struct atr_watch_ops *watch; /* NULL without a mount */
 	void *watch_arg;
 	const struct atr_idents *users;   /* atr_core_set_users; NULL: anyone */
@@ -46,6 +47,11 @@ static inline uint64_t obj_node(const struct atr_obj *o)
  * any. Callable under ns_lock. node_settle: after the locks are released. */
 void node_event(struct atr_core *c, const char *bucket, const char *key, const struct atr_obj *o);
 void node_settle(struct atr_core *c);
+/* (node.c) A name of inode node (a file with several names) was just
+ * removed or replaced: its link count changed, so the change time of the
+ * names left moves (POSIX). A no-op for node 0 or no name left. Under
+ * ns_lock, in a transaction. */
+int node_names_changed(struct atr_core *c, uint64_t node);
 /* The object at bucket/key (row old) is about to be replaced by a new
  * inode: with a mount, its bytes stay readable under its old inode number
  * for a few seconds, so the kernel's lookups in flight still open it
@@ -128,6 +134,13 @@ struct commit {
 	 * private, one replaced keeps the permissions it had (cp's rule). */
 	const struct atr_acl *acl;
 };
+/* (object.c) atr_object_stat and atr_get_open, with etag 0 for the
+ * callers that need no ETag (the mount, the file-system view): they never
+ * wait for one still being computed (etag.c), which can take seconds. */
+int object_stat(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		const char *key, struct atr_obj *out, int etag);
+int object_get_open(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		    const char *key, struct atr_obj *obj, struct atr_reader **out, int etag);
 /* (object.c) Deletes the object or marker at key, under ns_lock in a
  * transaction (atr_object_delete's body). */
 int object_delete_locked(struct atr_core *c, const char *bucket, const char *key, int prune);
@@ -163,15 +176,20 @@ void fs_move_done(struct atr_core *c, struct fs_move *mv, int committed);
 /* Start-up: the move intent from -> to of a crashed rename is finished if
  * the file is still at from and no row names from any more. */
 void fs_move_recover(struct atr_core *c, const char *from, const char *to);
+/* (node.c) Start-up: the link intent from -> to of a crashed link(2) is
+ * finished if a row names to and no file is there yet. */
+void node_link_recover(struct atr_core *c, const char *from, const char *to);
 int fs_rmdir_empty(struct atr_core *c, const char *bucket, const char *dk, int prune);
 
 /* (object.c) The object at bucket/key, synced with the UFS, if u may do
  * action on it (wanting the PERM_* bits want of it, and search above it):
- * *row (with hdrs) and, with fp, its file open. A key that is not there is
+ * *row (with hdrs) and, with fp, its file open; with etag, its ETag
+ * computed (waited for) if it was not yet (etag.c). A key that is not there is
  * ATR_E_NO_KEY for who may list the bucket, ATR_E_ACCESS for others. */
 struct ufs_file;
 int object_find(struct atr_core *c, const struct atr_user *u, const char *action, unsigned want,
-		const char *bucket, const char *key, struct meta_row *row, struct ufs_file **fp);
+		const char *bucket, const char *key, struct meta_row *row, struct ufs_file **fp,
+		int etag);
 
 /* A fresh row: zeroes, gid -1 (the owner's group), ctime and atime now. */
 void row_init(struct meta_row *r);
@@ -255,6 +273,27 @@ struct atr_reader {
 	uint64_t ino, version, size;
 	struct bcache_block *pinned;
 };
+
+/*
+ * (etag.c) ETags computed after their commit: a row whose etag is "" has
+ * not been hashed yet. etag_schedule hands inode node at version to the
+ * worker (callable under ns_lock). etag_settle gives o (a row of
+ * bucket/key, or with bucket NULL found by its inode) its ETag, waiting
+ * for the worker or hashing the file itself, and stores it, or with
+ * may_store 0 (inside a read transaction) has the worker store it;
+ * ATR_E_CONFLICT if the file is no longer the one o describes. A no-op
+ * for a directory or a row that has its ETag.
+ */
+int etag_open(struct atr_core *c);
+void etag_close(struct atr_core *c);
+void etag_schedule(struct atr_core *c, uint64_t node, uint64_t version);
+int etag_settle(struct atr_core *c, const char *bucket, const char *key, struct atr_obj *o,
+		int may_store);
+/* MD5 of the first size bytes of f as hex, reading only its data.
+ * stop (may be NULL): set by another thread, it ends the hashing early
+ * (ATR_E_BUSY). */
+int etag_hash_file(struct atr_core *c, struct ufs_file *f, uint64_t size, const int *stop,
+		   char etag[ATR_ETAG_MAX + 1]);
 
 /* MD5 of a UFS file as hex, for files met behind our back. */
 int hash_ufs_file(struct atr_core *c, const char *path, char etag[ATR_ETAG_MAX + 1],

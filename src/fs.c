@@ -171,7 +171,7 @@ int fs_resolve(struct atr_core *c, const struct atr_user *u, const char *bucket,
 {
 	char dk[ATR_KEY_MAX + 2], path[PATH_MAX_UFS];
 	struct atr_obj o = { 0 };
-	int rc = atr_object_stat(c, u, bucket, key, &o);
+	int rc = object_stat(c, u, bucket, key, &o, 0);
 	if (rc == ATR_OK && !o.is_dir) {
 		memset(row, 0, sizeof(*row));
 		row->obj = o;
@@ -588,7 +588,7 @@ static int load_one(struct atr_core *c, const struct atr_user *u, const char *bu
 	struct atr_cache_op *op = arg;
 	struct atr_reader *r;
 	struct atr_obj o = { 0 };
-	int rc = atr_get_open(c, u, bucket, key, &o, &r);
+	int rc = object_get_open(c, u, bucket, key, &o, &r, 0);
 	if (rc)
 		return rc == ATR_E_NO_KEY ? ATR_OK : rc; /* gone meanwhile */
 	uint64_t before = atr_cache_bytes(c, &o);
@@ -613,7 +613,7 @@ static int free_one(struct atr_core *c, const struct atr_user *u, const char *bu
 {
 	struct atr_cache_op *op = arg;
 	struct meta_row row = { 0 };
-	int rc = object_find(c, u, "s3:GetObject", PERM_R, bucket, key, &row, NULL);
+	int rc = object_find(c, u, "s3:GetObject", PERM_R, bucket, key, &row, NULL, 0);
 	if (rc)
 		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
 	atr_obj_release(&row.obj);

@@ -11,7 +11,7 @@
 #include "src/core_int.h"
 
 enum stmt_id {
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_BEGIN_READ,
 	ST_BUCKET_GET, ST_BUCKET_INSERT, ST_BUCKET_DELETE, ST_BUCKET_LIST, ST_BUCKET_LIST_ALL,
 	ST_OBJ_GET, ST_OBJ_INSERT, ST_OBJ_UPDATE, ST_OBJ_DELETE, ST_OBJ_DELETE_RANGE,
 	ST_OBJ_SET_DIR_MTIME, ST_OBJ_CHILD,
@@ -30,7 +30,7 @@ enum stmt_id {
 	ST_INTENT_CLEAR, ST_INTENT_PUT, ST_INTENT_SCAN,
 	ST_OBJ_BY_INO, ST_OBJ_SET_POSIX, ST_PENDING_CLEAR, ST_SUBDIRS, ST_BUCKET_COUNT,
 	ST_XATTR_GET, ST_XATTR_PUT, ST_XATTR_DELETE, ST_XATTR_LIST,
-	ST_NODE_SET, ST_NODE_SYNC, ST_NODE_COUNT, ST_NODE_NAMES,
+	ST_NODE_SET, ST_NODE_SYNC, ST_NODE_COUNT, ST_NODE_NAMES, ST_OBJ_SET_ETAG,
 	ST_ACL_GET, ST_ACL_PUT, ST_ACL_DELETE, ST_ACL_FLAG,
 	ST_BUCKET_CONF_SET, ST_BUCKET_POLICY_GET, ST_ANCESTORS, ST_MPU_ACL_PUT, ST_MPU_ACL_GET,
 	ST_PERM_FOLLOW, ST_IDMAP_BY_NAME, ST_IDMAP_BY_UID, ST_IDMAP_NEXT, ST_IDMAP_PUT,
@@ -50,6 +50,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_INTENT_PUT] = "INSERT INTO intents(stage, path) VALUES (?1, ?2)",
 	[ST_INTENT_SCAN] = "SELECT stage, path FROM intents",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_BEGIN_READ] = "BEGIN DEFERRED",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_BUCKET_GET] = "SELECT " BUCKET_COLS " " BUCKET_FROM " WHERE b.name = ?1",
@@ -100,6 +101,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 			 "FROM p WHERE instr(rest, '/') > 0) "
 			 "SELECT o.key, " ROW_COLS " FROM p JOIN objects o ON o.bucket = ?1 AND o.key = p.k "
 			 "ORDER BY length(p.k)",
+	[ST_OBJ_SET_ETAG] = "UPDATE objects SET etag = ?3 WHERE (ino = ?1 OR node = ?1) "
+			    "AND version = ?2 AND etag = ''",
 	[ST_NODE_NAMES] = "SELECT bucket, key FROM objects WHERE node = ?1 AND ino <> ?2",
 	[ST_OBJ_SET_POSIX] = "UPDATE objects SET mode = ?2, owner = ?3, gid = ?4, ctime = ?5, "
 			     "atime = ?6, mtime = ?7, hdrs = ?8 WHERE ino = ?1",
@@ -492,6 +495,17 @@ int meta_begin(struct meta *m)
 	if (c)
 		c->txn_start = t0;
 	return rc;
+}
+
+int meta_read_begin(struct meta *m)
+{
+	return exec1(m, ST_BEGIN_READ);
+}
+
+void meta_read_end(struct meta *m)
+{
+	if (exec1(m, ST_COMMIT))
+		exec1(m, ST_ROLLBACK);
 }
 
 static void txn_end(struct meta *m)
@@ -1241,15 +1255,22 @@ int meta_mpu_part_checksum_get(struct meta *m, const char *upload_id, int number
 	return text_col(s, checksum, n);
 }
 
-int meta_obj_part_sums_put(struct meta *m, uint64_t ino, uint64_t version, const char *sums)
+/* Runs a statement keyed by an ino and a version (?1, ?2) with a text ?3. */
+static int exec_ino_version_text(struct meta *m, enum stmt_id id, uint64_t ino,
+				 uint64_t version, const char *text)
 {
-	sqlite3_stmt *s = stmt(m, ST_OBJ_SUMS_PUT);
+	sqlite3_stmt *s = stmt(m, id);
 	if (!s)
 		return ATR_E_IO;
 	sqlite3_bind_int64(s, 1, (int64_t)ino);
 	sqlite3_bind_int64(s, 2, (int64_t)version);
-	sqlite3_bind_text(s, 3, sums, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
 	return done(s, sqlite3_step(s));
+}
+
+int meta_obj_part_sums_put(struct meta *m, uint64_t ino, uint64_t version, const char *sums)
+{
+	return exec_ino_version_text(m, ST_OBJ_SUMS_PUT, ino, version, sums);
 }
 
 int meta_obj_part_sums_get(struct meta *m, uint64_t ino, uint64_t version, char **sums)
@@ -1346,6 +1367,11 @@ int meta_obj_set_posix(struct meta *m, const struct meta_row *row)
 		sqlite3_bind_null(s, 8);
 	int rc = done(s, sqlite3_step(s));
 	return rc || !row->obj.node ? rc : meta_node_sync(m, row->obj.ino);
+}
+
+int meta_obj_set_etag(struct meta *m, uint64_t node, uint64_t version, const char *etag)
+{
+	return exec_ino_version_text(m, ST_OBJ_SET_ETAG, node, version, etag);
 }
 
 int meta_node_set(struct meta *m, uint64_t ino, uint64_t node)

@@ -43,6 +43,9 @@ int meta_open(const char *path, struct meta **out);
 /* The row of inode ino with its bucket and key (ATR_E_NO_KEY if none). */
 int meta_obj_by_ino(struct meta *m, uint64_t ino, char bucket[ATR_BUCKET_MAX + 1],
 		    char key[ATR_KEY_MAX + 2], struct meta_row *out, int want_hdrs);
+/* The ETag of every name of inode node (its row's ino, or its node) at
+ * version, if it has none yet (src/etag.c); no row matching is fine. */
+int meta_obj_set_etag(struct meta *m, uint64_t node, uint64_t version, const char *etag);
 /* Writes mode, owner, gid, ctime, atime, mtime and hdrs of row->obj.ino. */
 int meta_obj_set_posix(struct meta *m, const struct meta_row *row);
 /* The directories right below dirkey (a directory key, "" for the root
@@ -119,6 +122,11 @@ void meta_stats(struct meta *m, struct meta_stats *out);
 void meta_close(struct meta *m);
 
 int meta_begin(struct meta *m);   /* BEGIN IMMEDIATE */
+/* A read transaction: every statement until meta_read_end sees one
+ * snapshot of the store (WAL: writers go on meanwhile), so several scans
+ * make one consistent answer. No write may happen inside it. */
+int meta_read_begin(struct meta *m);
+void meta_read_end(struct meta *m);
 int meta_commit(struct meta *m);
 void meta_rollback(struct meta *m);
 

@@ -38,6 +38,12 @@ const char *atr_strerror(int err)
 		[ATR_E_NO_CONFIG] = "not configured",
 		[ATR_E_ACLS_OFF] = "ACLs are disabled for this bucket",
 		[ATR_E_BAD_POLICY] = "malformed policy",
+		[ATR_E_FILE_TOO_BIG] = "file too large for the under-storage",
+		[ATR_E_READ_ONLY] = "the under-storage is read-only",
+		[ATR_E_QUOTA] = "disk quota exceeded on the under-storage",
+		[ATR_E_TOO_MANY_LINKS] = "too many links",
+		[ATR_E_BUSY] = "busy",
+		[ATR_E_NO_FILES] = "too many open files",
 	};
 	if (err < 0 || err >= ATR_E__COUNT || !names[err])
 		return "unknown error";

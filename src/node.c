@@ -14,9 +14,11 @@
  * copy of the current bytes, or empty for O_TRUNC and new files), shared by
  * every descriptor, and committed by flush through object_commit, the same
  * step a PUT ends with. The MD5 runs along while writes come in order;
- * anything else (a seek back, a hole, a truncate) has it recomputed from
- * the shadow at commit. Lock order: inode lock, then ns_lock; inode lock,
- * then the table's (nodes->lock).
+ * anything else (a seek back, a hole, a truncate) has it computed from
+ * the committed file after the commit (etag.c). Lock order: an inode's
+ * lock, then an open file's (f->lock), then ns_lock; an inode's lock, then
+ * the table's (nodes->lock); all of them and the mount's own are laid out
+ * in docs/architecture.md, "Lock order and the invalidation worker".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +41,8 @@
 #define MD5_EMPTY "d41d8cd98f00b204e9800998ecf8427e"
 #define XATTR_S3 "user.s3."
 #define HDRS_MAX 8192
+/* What S3 serves an object stored without a Content-Type with. */
+#define CONTENT_TYPE_DEFAULT "binary/octet-stream"
 
 struct inode {
 	uint64_t ino;             /* node number */
@@ -54,7 +58,10 @@ struct inode {
 				   * shadow is never committed; writes and flushes
 				   * fail with it until the inode is let go */
 	int64_t mtime_ns;         /* of the last write into the shadow */
+	int64_t ctime_ns;         /* of the last change made through it */
 	uint64_t gen;             /* commits through the mount so far */
+	int writers;              /* open files that may write: a size change
+				   * with none commits at once (setattr) */
 	int pending;              /* made by create, its row pending until a commit
 				   * succeeds: the last close drops the row then */
 	/* What attr_fill shows of the shadow, which it reads without
@@ -62,8 +69,10 @@ struct inode {
 	 * shadow_publish after every change of stage, size or mtime_ns. */
 	int shown;
 	uint64_t shown_size;
-	int64_t shown_mtime;
-	struct atr_attr last;     /* attributes last seen: an unlinked open file keeps them */
+	int64_t shown_mtime, shown_ctime;
+	/* Attributes last seen (guarded by nodes->lock): an unlinked open
+	 * file keeps them, and a setattr on it changes them here. */
+	struct atr_attr last;
 	struct inode *next;
 };
 
@@ -182,6 +191,21 @@ void node_event(struct atr_core *c, const char *bucket, const char *key, const s
 	w->changed(arg, parent, name, obj_node(o) + 1);
 }
 
+int node_names_changed(struct atr_core *c, uint64_t node)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	if (!node)
+		return ATR_OK;
+	int rc = meta_obj_by_ino(c->meta, node, bucket, key, &row, 1);
+	if (rc)
+		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
+	row.obj.ctime_ns = time_now_ns();
+	rc = meta_obj_set_posix(c->meta, &row); /* and to every other name */
+	atr_obj_release(&row.obj);
+	return rc;
+}
+
 void atr_core_barrier(struct atr_core *c)
 {
 	pthread_mutex_lock(&c->ns_lock);
@@ -234,6 +258,7 @@ static void shadow_publish(struct inode *in)
 {
 	__atomic_store_n(&in->shown_size, in->size, __ATOMIC_RELAXED);
 	__atomic_store_n(&in->shown_mtime, in->mtime_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&in->shown_ctime, in->ctime_ns, __ATOMIC_RELAXED);
 	__atomic_store_n(&in->shown, in->stage != NULL, __ATOMIC_RELAXED);
 }
 
@@ -331,26 +356,34 @@ static void attr_base(struct atr_core *c, const char *bucket, const char *key,
 	a->ctime_ns = o->ctime_ns > a->mtime_ns ? o->ctime_ns : a->mtime_ns;
 }
 
+/* Being written: the shadow is the file, its size and mtime are the
+ * file's (in->lock need not be held: see shadow_publish). */
+static void attr_shadow(struct inode *in, struct atr_attr *a)
+{
+	if (!__atomic_load_n(&in->shown, __ATOMIC_RELAXED))
+		return;
+	int64_t ctime = __atomic_load_n(&in->shown_ctime, __ATOMIC_RELAXED);
+	a->size = __atomic_load_n(&in->shown_size, __ATOMIC_RELAXED);
+	a->mtime_ns = __atomic_load_n(&in->shown_mtime, __ATOMIC_RELAXED);
+	if (ctime > a->ctime_ns)
+		a->ctime_ns = ctime;
+}
+
 /* The attributes the mount shows: an open shadow's size and mtime win. */
 static void attr_fill(struct atr_core *c, const char *bucket, const char *key,
 		      const struct atr_obj *o, struct atr_attr *a)
 {
 	attr_base(c, bucket, key, o, a);
+	if (!*bucket)
+		a->nlink = 0; /* an O_TMPFILE file, which has no name yet */
 	if (!o->is_dir) {
-		/* Being written: the shadow is the file. */
 		struct nodes *n = c->nodes;
 		pthread_mutex_lock(&n->lock);
 		struct inode *in = inode_find(n, a->ino);
-		if (in && __atomic_load_n(&in->shown, __ATOMIC_RELAXED)) {
-			int64_t mtime = __atomic_load_n(&in->shown_mtime, __ATOMIC_RELAXED);
-			a->size = __atomic_load_n(&in->shown_size, __ATOMIC_RELAXED);
-			if (mtime > a->mtime_ns)
-				a->mtime_ns = mtime;
-			if (a->mtime_ns > a->ctime_ns)
-				a->ctime_ns = a->mtime_ns;
-		}
-		if (in)
+		if (in) {
 			in->last = *a;
+			attr_shadow(in, a);
+		}
 		pthread_mutex_unlock(&n->lock);
 	}
 }
@@ -458,8 +491,9 @@ int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a)
 		struct inode *in = inode_find(n, ino);
 		struct ghost *g;
 		if (rc == ATR_E_NO_KEY && in && in->last.ino == ino) {
-			*a = in->last; /* open, and unlinked */
+			*a = in->last; /* open, and unlinked: what it holds now */
 			a->nlink = 0;
+			attr_shadow(in, a);
 			rc = ATR_OK;
 		} else if (rc == ATR_E_NO_KEY && (g = ghost_find(n, ino))) {
 			*a = g->attr; /* replaced a moment ago */
@@ -471,7 +505,7 @@ int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a)
 	if (!row.obj.is_dir && !row.pending && !ufs_matches(c, bucket, key, &row.obj)) {
 		/* Bring it up to date with the UFS (a change behind our back). */
 		struct atr_obj o = { 0 };
-		if (atr_object_stat(c, &su, bucket, key, &o) == ATR_OK) {
+		if (object_stat(c, &su, bucket, key, &o, 0) == ATR_OK) {
 			atr_obj_release(&o);
 			if (o.ino == row.obj.ino)
 				row.obj = o;
@@ -500,8 +534,13 @@ static int child_key(const char *dk, const char *name, char out[ATR_KEY_MAX + 2]
 	if (!nl || strchr(name, '/'))
 		return ATR_E_INVALID_KEY;
 	int n = snprintf(out, ATR_KEY_MAX + 2, "%s%s", dk, name);
-	if (n < 0 || n + 1 > ATR_KEY_MAX) /* room for a directory's '/' */
+	if (n < 0 || n + 1 > ATR_KEY_MAX) { /* room for a directory's '/' */
+		/* The file system's PATH_MAX says 4096: say why this is less. */
+		LOG(LOG_DEBUG, "mount: ENAMETOOLONG for %.40s...%s: its key would be %zu bytes; "
+		    "the mount takes %d (S3's %d, less room for a directory's '/')", dk, name,
+		    strlen(dk) + nl, ATR_KEY_MAX - 1, ATR_KEY_MAX);
 		return ATR_E_KEY_TOO_LONG;
+	}
 	return atr_key_valid(out);
 }
 
@@ -540,10 +579,12 @@ int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struc
 
 struct rd {
 	struct atr_core *c;
-	atr_node_cb cb;
+	atr_dirent_cb cb;
 	void *arg;
 	int stop;
-	char last[ATR_PATH_MAX + 1];
+	const char *skip;  /* the stored key a page resumes after */
+	int max;           /* the root: buckets still to take */
+	int more;
 };
 
 static int on_bucket(void *arg, const struct atr_bucket *b)
@@ -551,10 +592,16 @@ static int on_bucket(void *arg, const struct atr_bucket *b)
 	struct rd *r = arg;
 	struct meta_row row = { 0 };
 	struct atr_attr a;
+	if (r->skip && strcmp(b->name, r->skip) <= 0)
+		return 0;
+	if (!r->max--) {
+		r->more = 1;
+		return 1;
+	}
 	if (meta_obj_get(r->c->meta, b->name, "", &row, 0))
 		return 0;
 	attr_fill(r->c, b->name, "", &row.obj, &a);
-	return r->stop = r->cb(r->arg, b->name, &a);
+	return r->stop = r->cb(r->arg, b->name, &a, row.obj.ino);
 }
 
 static int on_entry(void *arg, const struct atr_entry *e)
@@ -569,33 +616,75 @@ static int on_entry(void *arg, const struct atr_entry *e)
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
 	snprintf(bucket, sizeof(bucket), "%.*s", (int)bl, rest);
 	snprintf(key, sizeof(key), "%s%s", rest[bl] ? rest + bl + 1 : "", e->obj.is_dir ? "/" : "");
+	if (r->skip && !strcmp(key, r->skip))
+		return 0; /* where the page resumes: given before */
 	attr_fill(r->c, bucket, key, &e->obj, &a);
-	return r->stop = r->cb(r->arg, name, &a);
+	return r->stop = r->cb(r->arg, name, &a, e->obj.ino);
 }
 
-int atr_node_readdir(struct atr_core *c, uint64_t ino, atr_node_cb cb, void *arg)
+int atr_node_readdir_page(struct atr_core *c, uint64_t ino, uint64_t after, int max,
+			  atr_dirent_cb cb, void *arg, int *more)
 {
-	struct rd r = { .c = c, .cb = cb, .arg = arg };
-	if (ino == ATR_INO_ROOT) {
-		sync_buckets(c);
-		return meta_bucket_list(c->meta, NULL, on_bucket, &r);
-	}
 	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], path[ATR_PATH_MAX + 1];
-	char next[ATR_PATH_MAX + 1] = "";
+	char ab[ATR_BUCKET_MAX + 1], ak[ATR_KEY_MAX + 2], cursor[ATR_PATH_MAX + 1];
 	struct meta_row row = { 0 };
-	int rc = dir_of(c, ino, bucket, dk, &row);
-	if (rc)
+	struct rd r = { .c = c, .cb = cb, .arg = arg, .max = max };
+	int rc;
+	*more = 0;
+	if (max < 1)
+		return ATR_E_INVALID_ARG;
+	/* A page after an entry resumes at its row's key, wherever entries
+	 * came and went meanwhile: the row must still be in this directory. */
+	if (after) {
+		if ((rc = meta_obj_by_ino(c->meta, after, ab, ak, &row, 0)))
+			return rc;
+		r.skip = ino == ATR_INO_ROOT ? ab : ak;
+	}
+	if (ino == ATR_INO_ROOT) {
+		if (after && *ak)
+			return ATR_E_NO_KEY; /* not a bucket */
+		sync_buckets(c); /* the buckets are few: a page is the names after */
+		rc = meta_bucket_list(c->meta, NULL, on_bucket, &r);
+		*more = r.more;
 		return rc;
+	}
+	if ((rc = dir_of(c, ino, bucket, dk, &row)))
+		return rc;
+	if (after) {
+		char pk[ATR_KEY_MAX + 2];
+		const char *nm;
+		size_t len;
+		parent_of(ak, pk, &nm, &len);
+		if (strcmp(ab, bucket) || strcmp(pk, dk) || !*ak)
+			return ATR_E_NO_KEY; /* moved elsewhere meanwhile */
+		snprintf(cursor, sizeof(cursor), "%s/%s", ab, ak);
+	}
 	size_t kl = strlen(dk);
 	snprintf(path, sizeof(path), "/%s/%.*s", bucket, (int)(kl ? kl - 1 : 0), dk);
-	for (;;) {
-		int truncated = 0;
-		char cursor[ATR_PATH_MAX + 1];
-		memcpy(cursor, next, sizeof(cursor));
-		rc = atr_fs_list(c, &su, path, 0, cursor, 1024, on_entry, &r, &truncated, next);
-		if (rc || r.stop || !truncated)
-			return rc;
-	}
+	char next[ATR_PATH_MAX + 1];
+	/* One more than asked: the entry resumed after may come first. */
+	rc = atr_fs_list(c, &su, path, 0, after ? cursor : NULL, max + (after != 0), on_entry, &r,
+			 more, next);
+	return rc;
+}
+
+int atr_node_parent(struct atr_core *c, uint64_t ino, uint64_t *parent)
+{
+	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], pk[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	const char *name;
+	size_t len;
+	*parent = ATR_INO_ROOT;
+	if (ino == ATR_INO_ROOT)
+		return ATR_OK;
+	int rc = dir_of(c, ino, bucket, dk, &row);
+	if (rc || !*dk)
+		return rc; /* a bucket's parent is the root */
+	parent_of(dk, pk, &name, &len);
+	if ((rc = meta_obj_get(c->meta, bucket, pk, &row, 0)))
+		return rc;
+	*parent = row.obj.ino + 1;
+	return ATR_OK;
 }
 
 /* No row names key, as a file or as a directory (ATR_E_EXISTS). */
@@ -763,7 +852,7 @@ int atr_node_readlink(struct atr_core *c, uint64_t ino, char *buf, size_t size)
 		return ATR_E_INVALID_ARG;
 	struct atr_reader *r;
 	struct atr_obj o = { 0 };
-	if ((rc = atr_get_open(c, &su, bucket, key, &o, &r)))
+	if ((rc = object_get_open(c, &su, bucket, key, &o, &r, 0)))
 		return rc;
 	atr_obj_release(&o);
 	size_t got = 0;
@@ -878,7 +967,7 @@ static int rename_fn(struct atr_core *c, void *arg)
 		 * in one rename(2), so a crash leaves one or the other. */
 		node_event(c, r->db, r->dk, &dst.obj);
 		int rc = meta_obj_delete(c->meta, r->db, r->dk);
-		if (rc)
+		if (rc || (rc = node_names_changed(c, dst.obj.node)))
 			return rc;
 		replace = !dst.pending;
 	} else if (dir_there) {
@@ -984,7 +1073,7 @@ static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct a
 	in->md5_off = 0;
 	in->md5_open = 0;
 	in->dirty = trunc || row.pending;
-	in->mtime_ns = time_now_ns();
+	in->mtime_ns = in->ctime_ns = time_now_ns();
 	if (!trunc && !row.pending && row.obj.size) {
 		char path[PATH_MAX_UFS];
 		struct ufs_file *f;
@@ -1014,41 +1103,27 @@ static int shadow_ensure(struct atr_core *c, struct inode *in, int trunc, struct
 	return rc;
 }
 
-/* The shadow's MD5: the running one, or read back. */
-static int shadow_md5(struct atr_core *c, struct inode *in, char etag[ATR_ETAG_MAX + 1])
+/* Above this, a commit whose MD5 did not run along with its writes hands
+ * the hashing to etag's worker; at or below it the committing thread
+ * hashes the committed file itself (a few ms). */
+#define ETAG_INLINE_MAX (8u << 20)
+
+/* The shadow's MD5 as it ran along with the writes, or "" when they did
+ * not all come in order (it is computed after the commit: etag.c). */
+static void shadow_md5(struct inode *in, char etag[ATR_ETAG_MAX + 1])
 {
 	unsigned char sum[MD5_LEN];
+	*etag = '\0';
 	if (in->md5_open && in->md5_off == in->size) {
 		hash_final(&in->md5, sum);
 		in->md5_open = 0;
-	} else {
-		struct hash h;
-		if (hash_init(&h, HASH_MD5))
-			return ATR_E_NOMEM;
-		char *buf = malloc(1 << 18);
-		uint64_t off = 0;
-		int rc = buf ? ATR_OK : ATR_E_NOMEM;
-		while (!rc && off < in->size) {
-			ssize_t n = c->ufs->ops->stage_pread(in->stage, buf, 1 << 18, off);
-			if (n <= 0)
-				rc = ATR_E_IO;
-			else {
-				hash_update(&h, buf, (size_t)n);
-				off += (uint64_t)n;
-			}
-		}
-		free(buf);
-		if (rc) {
-			hash_release(&h);
-			return rc;
-		}
-		hash_final(&h, sum);
+		hex_encode(sum, MD5_LEN, etag);
 	}
-	hex_encode(sum, MD5_LEN, etag);
-	return ATR_OK;
 }
 
-/* Commits a dirty shadow (in->lock held). Unlinked meanwhile: dropped. */
+/* Commits a dirty shadow (in->lock held). Unlinked meanwhile: it stays,
+ * the bytes of a file every descriptor still reads and writes (until the
+ * last one is closed, as on a local file system), and goes nowhere. */
 static int shadow_commit(struct atr_core *c, struct inode *in)
 {
 	if (in->werr) {
@@ -1062,18 +1137,34 @@ static int shadow_commit(struct atr_core *c, struct inode *in)
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2], etag[ATR_ETAG_MAX + 1];
 	struct meta_row row = { 0 };
 	int rc = row_of(c, in->ino, bucket, key, &row, 0);
-	if (rc == ATR_E_NO_KEY) {
-		shadow_drop(c, in);
-		return ATR_OK;
-	}
-	if (rc || (rc = shadow_md5(c, in, etag)))
+	if (rc == ATR_E_NO_KEY || (!rc && !*bucket))
+		return ATR_OK; /* no name (an O_TMPFILE file): nowhere to commit to */
+	if (rc)
+		return rc;
+	shadow_md5(in, etag);
+	/* The file's mtime is what stat showed while it was open: its last
+	 * write's, or the one a program set after it (tar, cp -p, rsync
+	 * set times before they close); the commit's own time must not
+	 * overwrite it. */
+	if (c->ufs->ops->stage_set_mtime &&
+	    (rc = c->ufs->ops->stage_set_mtime(in->stage, in->mtime_ns)))
 		return rc;
 	struct commit cm = { .user = row.obj.owner, .bucket = bucket, .key = key,
 			     .stage = in->stage, .etag = etag, .ino = in->ino - 1 };
 	in->stage = NULL; /* object_commit consumes it */
-	rc = object_commit(c, &cm, NULL);
+	struct atr_obj out = { 0 };
+	rc = object_commit(c, &cm, &out);
 	if (!rc)
 		in->pending = 0; /* the row is an object now */
+	/* The cost of an ETag read back is not the writer's to wait for
+	 * (a sparse 8 GiB truncate wrote nothing): the worker hashes a large
+	 * file, and an S3 reader waits for it or hashes it (etag.c). A small
+	 * one is hashed now; if that fails, its first reader tries again. */
+	if (!rc && !*etag && in->size > ETAG_INLINE_MAX)
+		etag_schedule(c, obj_node(&out), out.version);
+	else if (!rc && !*etag)
+		etag_settle(c, NULL, NULL, &out, 1);
+	atr_obj_release(&out);
 	shadow_drop(c, in);
 	__atomic_add_fetch(&in->gen, 1, __ATOMIC_RELEASE);
 	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
@@ -1081,15 +1172,24 @@ static int shadow_commit(struct atr_core *c, struct inode *in)
 
 /* ---- hard links ---- */
 
+/*
+ * link(2) is metadata first, like a commit or a rename: one transaction
+ * writes the new name's row and an intent "+FROM" -> TO; the UFS link
+ * follows once it has committed (link_then, still under ns_lock). A crash
+ * in between is finished at start (node_link_recover), so there is never a
+ * file at TO that no row names (before, the link came first, and a crash
+ * before the commit left a file the next start took for one dropped into
+ * the under-storage).
+ */
 struct link_args {
 	const char *bucket, *key, *db, *dk;
 	uint64_t node;
+	char from[PATH_MAX_UFS], to[PATH_MAX_UFS];
 };
 
 static int link_fn(struct atr_core *c, void *arg)
 {
 	struct link_args *l = arg;
-	char from[PATH_MAX_UFS], to[PATH_MAX_UFS];
 	struct meta_row src = { 0 }, row = { 0 };
 	int rc = meta_obj_get(c->meta, l->bucket, l->key, &src, 1);
 	if (rc)
@@ -1098,12 +1198,14 @@ static int link_fn(struct atr_core *c, void *arg)
 		atr_obj_release(&src.obj);
 		return ATR_E_NO_KEY; /* renamed, replaced or unlinked since */
 	}
+	char intent[PATH_MAX_UFS + 1];
 	rc = rows_free(c, l->db, l->dk);
-	if (!rc && (ufs_path(from, sizeof(from), l->bucket, l->key) ||
-		    ufs_path(to, sizeof(to), l->db, l->dk)))
+	if (!rc && (ufs_path(l->from, sizeof(l->from), l->bucket, l->key) ||
+		    ufs_path(l->to, sizeof(l->to), l->db, l->dk)))
 		rc = ATR_E_KEY_TOO_LONG;
+	snprintf(intent, sizeof(intent), "+%s", l->from);
 	if (!rc)
-		rc = c->ufs->ops->link(c->ufs, from, to);
+		rc = meta_intent_set(c->meta, intent, l->to);
 	if (rc) {
 		atr_obj_release(&src.obj);
 		return rc;
@@ -1114,12 +1216,154 @@ static int link_fn(struct atr_core *c, void *arg)
 	src.obj.ctime_ns = time_now_ns();
 	row = src;
 	row.dir_mtime = 0;
-	if ((rc = meta_node_set(c->meta, src.obj.ino, l->node)) ||
-	    (rc = meta_obj_put(c->meta, l->db, l->dk, &row)) ||
-	    (rc = meta_obj_set_posix(c->meta, &src)))
-		c->ufs->ops->unlink(c->ufs, to); /* the transaction rolls back */
+	if (!(rc = meta_node_set(c->meta, src.obj.ino, l->node)) &&
+	    !(rc = meta_obj_put(c->meta, l->db, l->dk, &row)))
+		rc = meta_obj_set_posix(c->meta, &src);
 	atr_obj_release(&src.obj);
 	return rc;
+}
+
+static void link_then(struct atr_core *c, void *arg, int committed)
+{
+	struct link_args *l = arg;
+	int rc = committed ? c->ufs->ops->link(c->ufs, l->from, l->to) : ATR_OK;
+	if (rc) /* only something behind our back: sync drops the row */
+		LOG(LOG_ERROR, "node: link %s -> %s failed after its commit: %s", l->from, l->to,
+		    atr_strerror(rc));
+}
+
+/* "BUCKET/KEY", a UFS path as the intents hold it, back into its parts. */
+static int split_ufs_path(const char *p, char bucket[ATR_BUCKET_MAX + 1],
+			  char key[ATR_KEY_MAX + 2])
+{
+	size_t bl = strcspn(p, "/");
+	if (bl > ATR_BUCKET_MAX || !p[bl] || strlen(p + bl + 1) > ATR_KEY_MAX)
+		return -1;
+	memcpy(bucket, p, bl);
+	bucket[bl] = '\0';
+	snprintf(key, ATR_KEY_MAX + 2, "%s", p + bl + 1);
+	return 0;
+}
+
+void node_link_recover(struct atr_core *c, const char *from, const char *to)
+{
+	char fb[ATR_BUCKET_MAX + 1], fk[ATR_KEY_MAX + 2], tb[ATR_BUCKET_MAX + 1],
+		tk[ATR_KEY_MAX + 2];
+	struct meta_row src = { 0 }, dst = { 0 };
+	struct ufs_stat st;
+	if (split_ufs_path(from, fb, fk) || split_ufs_path(to, tb, tk))
+		return;
+	/* Done before the crash (TO is on disk), undone since (no row names
+	 * TO, or it names another inode now), or the transaction never
+	 * committed: nothing to do. */
+	if (c->ufs->ops->stat(c->ufs, to, &st) == ATR_OK ||
+	    c->ufs->ops->stat(c->ufs, from, &st) != ATR_OK)
+		return;
+	if (meta_obj_get(c->meta, fb, fk, &src, 0) == ATR_OK &&
+	    meta_obj_get(c->meta, tb, tk, &dst, 0) == ATR_OK &&
+	    obj_node(&src.obj) == obj_node(&dst.obj) &&
+	    c->ufs->ops->link(c->ufs, from, to) == ATR_OK)
+		LOG(LOG_INFO, "core: finished the link of %s to %s that a crash interrupted", from,
+		    to);
+	atr_obj_release(&src.obj);
+	atr_obj_release(&dst.obj);
+}
+
+/*
+ * O_TMPFILE. A file made without a name is a pending row (the mount sees
+ * it, S3 does not) under a key of its own in bucket "", which no bucket
+ * can be called: no listing, lookup or S3 request reaches it, and a
+ * restart drops it with every other pending row. It has a shadow like
+ * any new file, which nothing commits while it has no name. Its first
+ * link(2) (linkat of /proc/self/fd/N, or AT_EMPTY_PATH) moves the row to
+ * that name, keeping its inode, and commits the shadow: it is an object
+ * at once. One with O_EXCL never gets a name (the kernel refuses it).
+ */
+#define TMPFILE_BUCKET ""
+
+static int file_make(struct atr_core *c, uint64_t ino, int write, int remember,
+		     struct atr_file **out);
+
+struct tmpfile_move {
+	const char *key, *db, *dk;
+	uint64_t ino;
+};
+
+static int tmpfile_move_fn(struct atr_core *c, void *arg)
+{
+	struct tmpfile_move *t = arg;
+	struct meta_row row = { 0 };
+	int rc = meta_obj_get(c->meta, TMPFILE_BUCKET, t->key, &row, 0);
+	if (rc || row.obj.ino != t->ino || !row.pending)
+		return rc ? rc : ATR_E_NO_KEY;
+	if ((rc = rows_free(c, t->db, t->dk)))
+		return rc;
+	return meta_obj_rename(c->meta, TMPFILE_BUCKET, t->key, t->db, t->dk);
+}
+
+static int tmpfile_link(struct atr_core *c, uint64_t ino, const char *key, uint64_t newparent,
+			const char *newname, struct atr_attr *a)
+{
+	char db[ATR_BUCKET_MAX + 1], dd[ATR_KEY_MAX + 2], dk[ATR_KEY_MAX + 2];
+	struct meta_row dir = { 0 };
+	int rc;
+	if ((rc = dir_of(c, newparent, db, dd, &dir)) || (rc = child_key(dd, newname, dk)) ||
+	    (rc = check_free(c, db, dk)))
+		return rc;
+	struct tmpfile_move t = { key, db, dk, ino - 1 };
+	struct inode *in = inode_get(c, ino);
+	if (!in)
+		return ATR_E_NOMEM;
+	/* The inode's lock keeps a flush from coming between the two. */
+	pthread_mutex_lock(&in->lock);
+	if (!(rc = ns_txn(c, tmpfile_move_fn, &t)))
+		rc = shadow_commit(c, in);
+	pthread_mutex_unlock(&in->lock);
+	inode_put(c, in);
+	return rc ? rc : atr_node_getattr(c, ino, a);
+}
+
+int atr_node_tmpfile(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
+		     uint32_t mode, struct atr_file **f, struct atr_attr *a)
+{
+	static uint64_t counter;
+	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[64];
+	struct meta_row row = { 0 };
+	int rc;
+	if (parent == ATR_INO_ROOT)
+		return ATR_E_ACCESS;
+	if ((rc = dir_of(c, parent, bucket, dk, &row)))
+		return rc;
+	uint32_t perm = mode & 07777;
+	int64_t gid = new_gid(c, cr, bucket, dk, &row, &perm, 0);
+	snprintf(key, sizeof(key), "tmpfile-%d-%llu", (int)getpid(),
+		 (unsigned long long)__atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+	row_init(&row);
+	row.pending = 1;
+	row.obj.mode = perm;
+	row.obj.gid = gid;
+	owner_of(c, cr->uid, row.obj.owner);
+	snprintf(row.obj.etag, sizeof(row.obj.etag), "%s", MD5_EMPTY);
+	pthread_mutex_lock(&c->ns_lock);
+	if (!(rc = meta_begin(c->meta))) {
+		if ((rc = meta_obj_put(c->meta, TMPFILE_BUCKET, key, &row)))
+			meta_rollback(c->meta);
+		else
+			rc = meta_commit(c->meta);
+	}
+	pthread_mutex_unlock(&c->ns_lock);
+	if (rc || (rc = file_make(c, row.obj.ino + 1, 1, 0, f)))
+		return rc;
+	pthread_mutex_lock(&(*f)->in->lock);
+	(*f)->in->pending = 1; /* its row goes with its last close */
+	rc = shadow_ensure(c, (*f)->in, 1, NULL);
+	pthread_mutex_unlock(&(*f)->in->lock);
+	if (rc) {
+		atr_file_close(*f);
+		return rc;
+	}
+	attr_fill(c, TMPFILE_BUCKET, key, &row.obj, a);
+	return ATR_OK;
 }
 
 int atr_node_link(struct atr_core *c, uint64_t ino, uint64_t newparent, const char *newname,
@@ -1137,6 +1381,8 @@ int atr_node_link(struct atr_core *c, uint64_t ino, uint64_t newparent, const ch
 		return rc;
 	if (row.obj.is_dir)
 		return ATR_E_NOT_SUPPORTED; /* EPERM, as link(2) on a directory */
+	if (!*bucket)
+		return tmpfile_link(c, ino, key, newparent, newname, a);
 	if (row.pending) {
 		/* Created and still open, never committed: it becomes an
 		 * object first, so that both names have its bytes. */
@@ -1155,8 +1401,8 @@ int atr_node_link(struct atr_core *c, uint64_t ino, uint64_t newparent, const ch
 	if ((rc = dir_of(c, newparent, db, dd, &dir)) || (rc = child_key(dd, newname, dk)) ||
 	    (rc = check_free(c, db, dk)))
 		return rc;
-	struct link_args la = { bucket, key, db, dk, ino - 1 };
-	if ((rc = ns_txn(c, link_fn, &la)))
+	struct link_args la = { bucket, key, db, dk, ino - 1, "", "" };
+	if ((rc = ns_txn_then(c, link_fn, link_then, &la)))
 		return rc;
 	return atr_node_getattr(c, ino, a);
 }
@@ -1179,6 +1425,11 @@ static int file_make(struct atr_core *c, uint64_t ino, int write, int remember,
 	f->c = c;
 	f->write = write;
 	pthread_rwlock_init(&f->lock, NULL);
+	if (write) {
+		pthread_mutex_lock(&f->in->lock);
+		f->in->writers++;
+		pthread_mutex_unlock(&f->in->lock);
+	}
 	struct atr_attr a;
 	if (remember)
 		atr_node_getattr(c, ino, &a);
@@ -1353,7 +1604,7 @@ static int reader_open(struct atr_file *f)
 	int rc;
 	f->rd_gen = __atomic_load_n(&f->in->gen, __ATOMIC_ACQUIRE);
 	if (!(rc = row_of(f->c, f->in->ino, bucket, key, &row, 0)) &&
-	    !(rc = atr_get_open(f->c, &su, bucket, key, &o, &f->rd))) {
+	    !(rc = object_get_open(f->c, &su, bucket, key, &o, &f->rd, 0))) {
 		atr_obj_release(&o);
 		if (obj_node(&o) + 1 != f->in->ino) {
 			/* Replaced between the two lookups: this inode is gone. */
@@ -1423,9 +1674,18 @@ int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off
 		return ATR_E_ACCESS;
 	pthread_mutex_lock(&in->lock);
 	int rc = in->werr;
-	if (!rc && !(rc = shadow_ensure(c, in, 0, f->rd)) &&
-	    (rc = c->ufs->ops->stage_pwrite(in->stage, buf, len, off)))
-		in->werr = rc; /* the shadow is torn: see shadow_commit */
+	if (!rc && !in->stage) {
+		/* f->rd: the bytes to start from if the inode lost its last
+		 * name (f->lock guards it; lock order: inode, then file). */
+		pthread_rwlock_rdlock(&f->lock);
+		rc = shadow_ensure(c, in, 0, f->rd);
+		pthread_rwlock_unlock(&f->lock);
+	}
+	/* The shadow is torn (see shadow_commit), except past the largest
+	 * file the under-storage holds: then nothing was written. */
+	if (!rc && (rc = c->ufs->ops->stage_pwrite(in->stage, buf, len, off)) &&
+	    rc != ATR_E_FILE_TOO_BIG)
+		in->werr = rc;
 	if (!rc) {
 		if (in->md5_open && off == in->md5_off && in->md5_off == in->size) {
 			hash_update(&in->md5, buf, len);
@@ -1437,7 +1697,7 @@ int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off
 		if (off + len > in->size)
 			in->size = off + len;
 		in->dirty = 1;
-		in->mtime_ns = time_now_ns();
+		in->mtime_ns = in->ctime_ns = time_now_ns();
 		shadow_publish(in);
 	}
 	pthread_mutex_unlock(&in->lock);
@@ -1465,6 +1725,11 @@ void atr_file_close(struct atr_file *f)
 		f->ghost->refs--;
 		pthread_mutex_unlock(&f->c->nodes->lock);
 	}
+	if (f->write) {
+		pthread_mutex_lock(&f->in->lock);
+		f->in->writers--;
+		pthread_mutex_unlock(&f->in->lock);
+	}
 	pthread_rwlock_destroy(&f->lock);
 	inode_put(f->c, f->in);
 	free(f);
@@ -1472,46 +1737,106 @@ void atr_file_close(struct atr_file *f)
 
 /* ---- attributes ---- */
 
-int atr_node_setattr(struct atr_core *c, uint64_t ino, const struct atr_setattr *s,
-		     struct atr_attr *a)
+/* A new size, in the inode's shadow (in->lock held). gone: an open file
+ * of the inode, whose bytes the shadow starts from if the inode has lost
+ * its last name (NULL: none at hand). */
+static int shadow_resize(struct atr_core *c, struct inode *in, uint64_t size,
+			 struct atr_file *gone)
+{
+	if (gone)
+		pthread_rwlock_rdlock(&gone->lock);
+	int rc = shadow_ensure(c, in, size == 0, gone ? gone->rd : NULL);
+	if (gone)
+		pthread_rwlock_unlock(&gone->lock);
+	if (!rc && size != in->size && !(rc = c->ufs->ops->stage_truncate(in->stage, size))) {
+		if (in->md5_open && size < in->md5_off) {
+			hash_release(&in->md5);
+			in->md5_open = 0;
+		}
+		in->size = size;
+		in->dirty = 1;
+		in->mtime_ns = in->ctime_ns = time_now_ns();
+		shadow_publish(in);
+	}
+	return rc;
+}
+
+/* The open inode ino with a reference, or NULL if none is open. */
+static struct inode *inode_ref(struct atr_core *c, uint64_t ino)
+{
+	struct nodes *n = c->nodes;
+	pthread_mutex_lock(&n->lock);
+	struct inode *in = inode_find(n, ino);
+	if (in)
+		in->refs++;
+	pthread_mutex_unlock(&n->lock);
+	return in;
+}
+
+/* setattr on an open file whose last name is gone: it changes the inode
+ * as its open files see it, as on a local file system (in->lock held;
+ * the size was changed in the shadow). ATR_E_NO_KEY if in never had
+ * attributes remembered. */
+static int setattr_unlinked(struct atr_core *c, struct inode *in, const struct atr_setattr *s,
+			    struct atr_attr *a)
+{
+	int rc = ATR_E_NO_KEY;
+	pthread_mutex_lock(&c->nodes->lock);
+	struct atr_attr *l = &in->last;
+	if (l->ino == in->ino) {
+		if (s->valid & ATR_SET_MODE)
+			l->mode = (l->mode & S_IFMT) | (s->mode & 07777);
+		if (s->valid & ATR_SET_UID)
+			l->uid = s->uid;
+		if (s->valid & ATR_SET_GID)
+			l->gid = s->gid;
+		if (s->valid & ATR_SET_ATIME)
+			l->atime_ns = s->atime_ns;
+		if ((s->valid & ATR_SET_MTIME) && in->stage) {
+			in->mtime_ns = s->mtime_ns; /* what the shadow shows */
+			shadow_publish(in);
+		} else if (s->valid & ATR_SET_MTIME) {
+			l->mtime_ns = s->mtime_ns;
+		}
+		l->ctime_ns = time_now_ns();
+		*a = *l;
+		a->nlink = 0;
+		attr_shadow(in, a);
+		rc = ATR_OK;
+	}
+	pthread_mutex_unlock(&c->nodes->lock);
+	return rc;
+}
+
+int atr_node_setattr(struct atr_core *c, uint64_t ino, struct atr_file *f,
+		     const struct atr_setattr *s, struct atr_attr *a)
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
 	struct meta_row row = { 0 };
-	int rc;
+	int rc = ATR_OK;
 	if (ino == ATR_INO_ROOT)
 		return ATR_E_NOT_SUPPORTED;
-	if (s->valid & ATR_SET_SIZE) {
-		struct inode *in = inode_get(c, ino);
-		if (!in)
-			return ATR_E_NOMEM;
+	/* The open inode, if any (a size change makes a short-lived one):
+	 * its lock is held throughout, so no flush or write comes between
+	 * the change and its commit (lock order: inode, then ns_lock). */
+	struct inode *in = s->valid & ATR_SET_SIZE ? inode_get(c, ino) : inode_ref(c, ino);
+	if (!in && (s->valid & ATR_SET_SIZE))
+		return ATR_E_NOMEM;
+	if (in)
 		pthread_mutex_lock(&in->lock);
-		rc = shadow_ensure(c, in, s->size == 0, NULL);
-		if (!rc && s->size != in->size) {
-			rc = c->ufs->ops->stage_truncate(in->stage, s->size);
-			if (!rc && in->md5_open && s->size < in->md5_off) {
-				hash_release(&in->md5);
-				in->md5_open = 0;
-			}
-			in->size = s->size;
-			in->dirty = 1;
-			in->mtime_ns = time_now_ns();
-			shadow_publish(in);
-		}
-		/* Alone with the file: commit now; else its writers' flush will.
-		 * (refs is the table's: lock order inode, then table.) */
-		pthread_mutex_lock(&c->nodes->lock);
-		int alone = in->refs == 1;
-		pthread_mutex_unlock(&c->nodes->lock);
-		if (!rc && alone)
+	if (s->valid & ATR_SET_SIZE) {
+		rc = shadow_resize(c, in, s->size, f && f->in == in ? f : NULL);
+		/* Durable once this returns, whoever has the file open: now,
+		 * unless a writer has it open, whose flush (at its close at
+		 * the latest) commits it. A reader's close commits nothing. */
+		if (!rc && !in->writers)
 			rc = shadow_commit(c, in);
-		pthread_mutex_unlock(&in->lock);
-		inode_put(c, in);
 		if (rc)
-			return rc;
+			goto out;
 	}
 	pthread_mutex_lock(&c->ns_lock);
 	if ((rc = meta_begin(c->meta)))
-		goto out;
+		goto unlock;
 	if ((rc = row_of(c, ino, bucket, key, &row, 1)))
 		goto done;
 	struct meta_row before = row; /* its permissions; hdrs stay row's */
@@ -1527,7 +1852,15 @@ int atr_node_setattr(struct atr_core *c, uint64_t ino, const struct atr_setattr 
 		row.obj.gid = s->gid;
 	if (s->valid & ATR_SET_ATIME)
 		row.obj.atime_ns = s->atime_ns;
-	if ((s->valid & (ATR_SET_MTIME | ATR_SET_ATIME)) && !row.pending) {
+	if (in && in->stage && in->dirty) {
+		/* Being written: the shadow's mtime is the file's, and its
+		 * commit gives it to the file (shadow_commit). */
+		if (s->valid & ATR_SET_MTIME) {
+			in->mtime_ns = s->mtime_ns;
+			in->ctime_ns = now;
+			shadow_publish(in);
+		}
+	} else if ((s->valid & (ATR_SET_MTIME | ATR_SET_ATIME)) && !row.pending) {
 		char path[PATH_MAX_UFS];
 		struct ufs_stat st;
 		int64_t mt = s->valid & ATR_SET_MTIME ? s->mtime_ns : 0;
@@ -1551,12 +1884,19 @@ done:
 		meta_rollback(c->meta);
 	else
 		rc = meta_commit(c->meta);
-out:
+unlock:
 	pthread_mutex_unlock(&c->ns_lock);
 	if (!rc) {
 		attr_fill(c, bucket, key, &row.obj, a);
 		if (row.obj.is_dir && (s->valid & ATR_SET_MTIME))
 			a->mtime_ns = s->mtime_ns;
+	} else if (rc == ATR_E_NO_KEY && in) {
+		rc = setattr_unlinked(c, in, s, a);
+	}
+out:
+	if (in) {
+		pthread_mutex_unlock(&in->lock);
+		inode_put(c, in);
 	}
 	atr_obj_release(&row.obj);
 	return rc;
@@ -1574,8 +1914,30 @@ int atr_node_statfs(struct atr_core *c, struct statvfs *out)
 
 /* ---- extended attributes ---- */
 
-/* The stored header an S3 xattr name stands for ("" for the ETag), or
- * NULL for a name of the xattrs table. */
+/* An HTTP field name (RFC 9110 token): what an S3 client can read back. */
+static int http_token(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("!#$%&'*+-.^_`|~", *s)))
+			return 0;
+	return 1;
+}
+
+/* An HTTP field value we can send and clients parse: no control
+ * character at all (a TAB is legal HTTP but breaks clients' header
+ * parsing, boto3's among them), no NUL, CR or LF. */
+static int http_text(const unsigned char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (v[i] < 0x20 || v[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* The stored header an S3 xattr name stands for, in out ("" for the
+ * ETag): 1; 0 for a name of the xattrs table; -1 for another user.s3.
+ * name; -2 for user.s3.meta.NAME where NAME cannot be an HTTP header. */
 static int s3_header_of(const char *name, char out[ATR_USER_MAX * 4])
 {
 	if (strncmp(name, XATTR_S3, strlen(XATTR_S3)))
@@ -1585,11 +1947,12 @@ static int s3_header_of(const char *name, char out[ATR_USER_MAX * 4])
 		snprintf(out, ATR_USER_MAX * 4, "%s", "");
 	else if (!strcmp(rest, "content_type"))
 		snprintf(out, ATR_USER_MAX * 4, "%s", "Content-Type");
-	else if (!strncmp(rest, "meta.", 5) && rest[5] && strlen(rest) < ATR_USER_MAX * 3 &&
-		 !strpbrk(rest + 5, ": \r\n"))
-		snprintf(out, ATR_USER_MAX * 4, "x-amz-meta-%s", rest + 5);
-	else
+	else if (strncmp(rest, "meta.", 5))
 		return -1;
+	else if (!rest[5] || strlen(rest) >= ATR_USER_MAX * 3 || !http_token(rest + 5))
+		return -2;
+	else
+		snprintf(out, ATR_USER_MAX * 4, "x-amz-meta-%s", rest + 5);
 	return 1;
 }
 
@@ -1619,8 +1982,11 @@ int atr_node_getxattr(struct atr_core *c, uint64_t ino, const char *name, void *
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2], h[ATR_USER_MAX * 4];
 	struct meta_row row = { 0 };
+	/* Another namespace: not kept here. ENOTSUP (not ENODATA) tells ls
+	 * and cp that this file system has no SELinux labels or ACLs, and
+	 * they stop asking for every file (ls -l asked twice per file). */
 	if (!xattr_name_ok(name))
-		return ATR_E_NO_KEY;
+		return ATR_E_NOT_SUPPORTED;
 	int rc = row_of(c, ino, bucket, key, &row, 1);
 	if (rc)
 		return rc;
@@ -1632,6 +1998,11 @@ int atr_node_getxattr(struct atr_core *c, uint64_t ino, const char *name, void *
 	const char *v = NULL;
 	size_t n = 0;
 	if (!*h) {
+		if (!row.obj.is_dir && !row.pending &&
+		    (rc = etag_settle(c, bucket, key, &row.obj, 1))) {
+			atr_obj_release(&row.obj);
+			return rc == ATR_E_CONFLICT ? ATR_E_IO : rc;
+		}
 		if (!row.obj.is_dir && !row.pending) {
 			v = row.obj.etag;
 			n = strlen(v);
@@ -1643,8 +2014,8 @@ int atr_node_getxattr(struct atr_core *c, uint64_t ino, const char *name, void *
 			v++;
 			n--;
 		}
-	} else if (!strcmp(h, "Content-Type") && !row.obj.is_dir && !row.obj.hdrs) {
-		v = "binary/octet-stream"; /* what S3 serves it with */
+	} else if (!strcmp(h, "Content-Type") && !row.obj.is_dir) {
+		v = CONTENT_TYPE_DEFAULT; /* what S3 serves it with */
 		n = strlen(v);
 	}
 	rc = ATR_E_NO_KEY;
@@ -1741,10 +2112,11 @@ int atr_node_setxattr(struct atr_core *c, uint64_t ino, const char *name, const 
 	if (!xattr_name_ok(name))
 		return ATR_E_NOT_SUPPORTED;
 	int s3 = s3_header_of(name, h);
+	/* S3 headers must be header text, or the object's HEAD breaks. */
+	if (s3 == -2 || (s3 > 0 && !http_text(val, len)))
+		return ATR_E_INVALID_ARG;
 	if (s3 < 0 || (s3 > 0 && !*h))
 		return ATR_E_ACCESS; /* the ETag is the content's */
-	if (s3 > 0 && (memchr(val, '\r', len) || memchr(val, '\n', len) || memchr(val, 0, len)))
-		return ATR_E_INVALID_ARG;
 	struct xattr_args x = { ino, name, s3 ? h : NULL, len ? val : "", len, flags };
 	return ns_txn(c, xattr_fn, &x);
 }
@@ -1753,7 +2125,7 @@ int atr_node_removexattr(struct atr_core *c, uint64_t ino, const char *name)
 {
 	char h[ATR_USER_MAX * 4];
 	if (!xattr_name_ok(name))
-		return ATR_E_NO_KEY;
+		return ATR_E_NOT_SUPPORTED;
 	int s3 = s3_header_of(name, h);
 	if (s3 < 0)
 		return ATR_E_NO_KEY;
@@ -1798,13 +2170,16 @@ int atr_node_listxattr(struct atr_core *c, uint64_t ino, char **names, size_t *l
 		return rc;
 	if (!row.obj.is_dir && !row.pending)
 		add_name(&n, XATTR_S3 "etag");
+	if (!row.obj.is_dir) /* a file always has one (getxattr) */
+		add_name(&n, XATTR_S3 "content_type");
 	for (const char *p = row.obj.hdrs; p && *p;) {
 		const char *eol = strstr(p, "\r\n");
 		size_t l = eol ? (size_t)(eol + 2 - p) : strlen(p);
 		const char *colon = memchr(p, ':', l);
 		char nm[ATR_USER_MAX * 4 + 32];
 		if (colon && (size_t)(colon - p) == 12 && !strncasecmp(p, "Content-Type", 12)) {
-			add_name(&n, XATTR_S3 "content_type");
+			if (row.obj.is_dir)
+				add_name(&n, XATTR_S3 "content_type");
 		} else if (colon && colon - p > 11 && !strncasecmp(p, "x-amz-meta-", 11) &&
 			   colon - p - 11 < ATR_USER_MAX * 3) {
 			snprintf(nm, sizeof(nm), XATTR_S3 "meta.%.*s", (int)(colon - p - 11), p + 11);

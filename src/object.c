@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/hash.h"
 #include "common/log.h"
@@ -33,6 +34,9 @@ static int64_t ufs_mtime(struct atr_core *c, const char *bucket, const char *dir
 #define TOUCH_MAX 8
 struct touched {
 	const char *key; /* the key being changed */
+	int in_place;    /* new bytes for the same name (the mount): the
+			  * parent's mtime is put back after the rename */
+	int64_t parent_mtime;
 	int n;
 	struct {
 		size_t len;
@@ -368,6 +372,7 @@ int atr_put_acl(struct atr_writer *w, const struct atr_acl *acl)
 struct relink {
 	char stage[64];
 	char path[PATH_MAX_UFS];
+	int64_t dir_mtime; /* its directory's, put back after the rename */
 };
 
 struct relinks {
@@ -393,8 +398,24 @@ static int relink_add(void *arg, const char *bucket, const char *key)
 		return ATR_E_NOT_SUPPORTED;
 	if ((rc = c->ufs->ops->stage_link(rl->stage, r->stage, sizeof(r->stage))))
 		return rc;
+	char dir[ATR_KEY_MAX + 2];
+	parent_key(key, dir);
+	r->dir_mtime = ufs_mtime(c, bucket, dir);
 	rl->n++;
 	return meta_intent_add(c->meta, r->stage, r->path);
+}
+
+/* Puts back the mtime of the directory holding UFS path file: a rename
+ * into it that changed none of its names moved it (see struct touched). */
+static void dir_mtime_restore(struct atr_core *c, const char *file, int64_t mtime)
+{
+	char dir[PATH_MAX_UFS];
+	struct ufs_stat st;
+	const char *slash = strrchr(file, '/');
+	if (mtime < 0 || !slash)
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file), file);
+	c->ufs->ops->utimens(c->ufs, dir, mtime, mtime, &st);
 }
 
 /* After the commit (moved: done) or instead of it (still staged: gone). */
@@ -408,6 +429,8 @@ static void relinks_finish(struct atr_core *c, struct relinks *rl, int move)
 			    r->path, atr_strerror(rc));
 		if (rc)
 			c->ufs->ops->stage_forget(c->ufs, r->stage);
+		else
+			dir_mtime_restore(c, r->path, r->dir_mtime);
 	}
 	free(rl->v);
 	rl->v = NULL;
@@ -474,6 +497,11 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 		return ATR_E_NO_KEY; /* unlinked or renamed away meanwhile */
 	}
 	int exists = had && !(old.obj.is_dir && old.implicit) && !old.pending;
+	/* A file written in place changes no name of its directory: as on a
+	 * local file system, the directory's mtime stays (rsync --inplace
+	 * and make compare it); only our stage's rename moved it. */
+	if ((t.in_place = cm->ino && exists && cm->stage))
+		t.parent_mtime = ufs_mtime(c, cm->bucket, parent);
 	if ((cm->must_not_exist && exists) ||
 	    (cm->if_etag && (!exists || (strcmp(cm->if_etag, "*") &&
 					 strcasecmp(cm->if_etag, old.obj.etag)))))
@@ -541,8 +569,10 @@ static int commit_locked(struct atr_core *c, const struct commit *cm, struct met
 			free(grants);
 			return rc;
 		}
-		if (old.obj.node)
+		if (old.obj.node && !(rc = node_names_changed(c, old.obj.node)))
 			node_event(c, cm->bucket, cm->key, &old.obj); /* one name fewer */
+		if (rc)
+			return rc;
 		had = 0;
 	}
 	rc = meta_obj_put(c->meta, cm->bucket, cm->key, row);
@@ -626,6 +656,8 @@ int object_commit(struct atr_core *c, const struct commit *given, struct atr_obj
 			 * the row now describes bytes that are not there. */
 			LOG(LOG_ERROR, "core: rename into %s failed after its commit: %s", path,
 			    atr_strerror(rc));
+		} else if (t.in_place) {
+			dir_mtime_restore(c, path, t.parent_mtime);
 		}
 		relinks_finish(c, &rl, 1);
 	}
@@ -720,15 +752,37 @@ static int find_synced(struct atr_core *c, const char *bucket, const char *key,
 	return ATR_OK;
 }
 
+/* find_synced, with the object's ETag when etag is set: an S3 client is
+ * never given a placeholder, so one not computed yet (etag.c) is waited
+ * for or computed here; if the file changes meanwhile, the lookup starts
+ * over. The mount's own lookups need no ETag and never wait for one. */
+static int find_settled(struct atr_core *c, const char *bucket, const char *key,
+			struct meta_row *row, struct ufs_file **fp, int etag)
+{
+	for (int tries = 0;; tries++) {
+		int rc = find_synced(c, bucket, key, row, fp);
+		if (rc || !etag || !(rc = etag_settle(c, bucket, key, &row->obj, 1)))
+			return rc;
+		atr_obj_release(&row->obj);
+		if (fp && *fp) {
+			c->ufs->ops->close(*fp);
+			*fp = NULL;
+		}
+		if (rc != ATR_E_CONFLICT || tries == 3)
+			return rc == ATR_E_CONFLICT ? ATR_E_IO : rc;
+	}
+}
+
 int object_find(struct atr_core *c, const struct atr_user *u, const char *action, unsigned want,
-		const char *bucket, const char *key, struct meta_row *row, struct ufs_file **fp)
+		const char *bucket, const char *key, struct meta_row *row, struct ufs_file **fp,
+		int etag)
 {
 	struct atr_bucket b;
 	struct ufs_file *f = NULL;
 	int rc = bucket_check(c, u, bucket, NULL, 0, &b);
 	if (rc)
 		return rc;
-	if ((rc = find_synced(c, bucket, key, row, fp ? &f : NULL))) {
+	if ((rc = find_settled(c, bucket, key, row, fp ? &f : NULL, etag))) {
 		/* S3 tells a missing key (404) only to who may list the bucket,
 		 * others learn nothing from it (403). */
 		if (rc == ATR_E_NO_KEY &&
@@ -747,15 +801,21 @@ int object_find(struct atr_core *c, const struct atr_user *u, const char *action
 	return ATR_OK;
 }
 
-int atr_object_stat(struct atr_core *c, const struct atr_user *u, const char *bucket,
-		    const char *key, struct atr_obj *out)
+int object_stat(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		const char *key, struct atr_obj *out, int etag)
 {
 	struct meta_row row = { 0 };
 	const char *action = u->req && u->req->action ? u->req->action : "s3:GetObject";
-	int rc = object_find(c, u, action, PERM_R, bucket, key, &row, NULL);
+	int rc = object_find(c, u, action, PERM_R, bucket, key, &row, NULL, etag);
 	if (!rc)
 		*out = row.obj;
 	return rc;
+}
+
+int atr_object_stat(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		    const char *key, struct atr_obj *out)
+{
+	return object_stat(c, u, bucket, key, out, 1);
 }
 
 int atr_put_condition(struct atr_writer *w, const struct atr_user *u, int must_not_exist,
@@ -764,7 +824,7 @@ int atr_put_condition(struct atr_writer *w, const struct atr_user *u, int must_n
 	/* The object as a reader would find it (synced with the UFS), whoever
 	 * may read it: If-None-Match needs only the right to write. */
 	struct meta_row row = { 0 };
-	int rc = find_synced(w->c, w->bucket, w->key, &row, NULL);
+	int rc = find_settled(w->c, w->bucket, w->key, &row, NULL, 1);
 	if (rc && rc != ATR_E_NO_KEY)
 		return rc;
 	int exists = rc == ATR_OK;
@@ -794,9 +854,15 @@ int atr_put_condition(struct atr_writer *w, const struct atr_user *u, int must_n
 int atr_get_open(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		 const char *key, struct atr_obj *obj, struct atr_reader **out)
 {
+	return object_get_open(c, u, bucket, key, obj, out, 1);
+}
+
+int object_get_open(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		    const char *key, struct atr_obj *obj, struct atr_reader **out, int etag)
+{
 	struct meta_row row = { 0 };
 	struct ufs_file *f = NULL;
-	int rc = object_find(c, u, "s3:GetObject", PERM_R, bucket, key, &row, &f);
+	int rc = object_find(c, u, "s3:GetObject", PERM_R, bucket, key, &row, &f, etag);
 	if (rc)
 		return rc;
 	struct atr_reader *r = calloc(1, sizeof(*r));
@@ -926,7 +992,8 @@ int object_delete_locked(struct atr_core *c, const char *bucket, const char *key
 		    (rc = c->ufs->ops->unlink(c->ufs, path)))
 			return rc;
 	}
-	if (had && (rc = meta_obj_delete(c->meta, bucket, key)))
+	if (had && ((rc = meta_obj_delete(c->meta, bucket, key)) ||
+		    (rc = node_names_changed(c, r.obj.node))))
 		return rc;
 	if (had)
 		node_event(c, bucket, key, &r.obj);
@@ -962,8 +1029,43 @@ int atr_object_delete(struct atr_core *c, const struct atr_user *u, const char *
 
 /* ---- metadata sync of one object ---- */
 
+/*
+ * The owner and permissions of a file met in the UFS with no row. A host
+ * user's file keeps its owner and mode, as they are on disk (existing data
+ * served as it is). One of the daemon's own uid was put there by the
+ * operator (the daemon's own writes all have rows, crashes included): it
+ * takes the owner and group of the directory it is in, as an implied
+ * directory does, and the directory's permissions without search bits,
+ * capped by its mode on disk — an operator's 0600 file stays private, and
+ * the directory's named grants come along only if the disk mode shares it.
+ */
+static int import_perms(struct atr_core *c, const char *bucket, const char *key,
+			const struct ufs_stat *st, struct meta_row *r, uint64_t *acl_from)
+{
+	char dk[ATR_KEY_MAX + 2];
+	struct meta_row dir = { 0 };
+	struct atr_bucket b;
+	int rc;
+	if (st->uid != getuid()) {
+		owner_of_uid(c, st->uid, r->obj.owner);
+		r->obj.mode = st->mode & 0777;
+		return ATR_OK;
+	}
+	parent_key(key, dk);
+	if ((rc = *dk ? meta_obj_get(c->meta, bucket, dk, &dir, 0) : meta_bucket_get(c->meta, bucket, &b)))
+		return rc;
+	perm_inherit(&b, *dk ? &dir : NULL, r);
+	r->obj.mode &= 0666 & st->mode;
+	if (!(st->mode & 0077))
+		r->has_acl = 0;
+	*acl_from = r->has_acl ? (*dk ? obj_node(&dir.obj) : b.root_ino) : 0;
+	atr_obj_release(&dir.obj);
+	return ATR_OK;
+}
+
 int sync_object(struct atr_core *c, const char *bucket, const char *key, struct meta_row *row)
 {
+	uint64_t acl_from = 0; /* an imported file takes these grants */
 	char path[PATH_MAX_UFS], etag[ATR_ETAG_MAX + 1] = "";
 	struct ufs_stat st, hashed;
 	struct touched t = { .key = key };
@@ -1031,17 +1133,17 @@ int sync_object(struct atr_core *c, const char *bucket, const char *key, struct 
 		r.obj.hdrs = old.obj.hdrs;
 		old.obj.hdrs = NULL;
 	} else {
-		owner_of_uid(c, now.uid, r.obj.owner);
 		r.obj.version = 1;
-		r.obj.mode = now.mode & 0777;
-		if ((rc = ensure_parents(c, bucket, key, 0, &t)))
+		if ((rc = ensure_parents(c, bucket, key, 0, &t)) ||
+		    (rc = import_perms(c, bucket, key, &now, &r, &acl_from)))
 			goto done;
 		LOG(LOG_INFO, "core: imported %s/%s found in the under-storage", bucket, key);
 	}
 	r.obj.size = now.size;
 	r.obj.mtime_ns = now.mtime_ns;
 	snprintf(r.obj.etag, sizeof(r.obj.etag), "%s", etag);
-	if ((rc = meta_obj_put(c->meta, bucket, key, &r))) {
+	if ((rc = meta_obj_put(c->meta, bucket, key, &r)) ||
+	    (acl_from && (rc = acl_copy(c, acl_from, obj_node(&r.obj))))) {
 		atr_obj_release(&r.obj);
 		goto done;
 	}

@@ -499,6 +499,12 @@ int perm_view_new(struct atr_core *c, const struct atr_user *u, const struct atr
 	v->c = c;
 	v->u = u;
 	v->b = b;
+	/* Resolved now, outside the listing's read transaction (where a first
+	 * allocation could not be written). */
+	if (!u->anonymous && !u->superuser) {
+		uint32_t uid, gid;
+		idmap_ids(c, u->name, &uid, &gid);
+	}
 	v->all = u->superuser || policy_says(c, u, "s3:ListBucket", b, NULL) == ALLOW;
 	*out = v;
 	return ATR_OK;

@@ -35,7 +35,7 @@ int atr_object_tags_get(struct atr_core *c, const struct atr_user *u, const char
 			const char *key, char **tags)
 {
 	struct meta_row row = { 0 };
-	int rc = object_find(c, u, "s3:GetObjectTagging", PERM_R, bucket, key, &row, NULL);
+	int rc = object_find(c, u, "s3:GetObjectTagging", PERM_R, bucket, key, &row, NULL, 0);
 	*tags = NULL;
 	if (rc)
 		return rc;
@@ -81,7 +81,7 @@ int atr_object_tags_set(struct atr_core *c, const struct atr_user *u, const char
 {
 	struct meta_row row = { 0 };
 	const char *action = tags && *tags ? "s3:PutObjectTagging" : "s3:DeleteObjectTagging";
-	int rc = object_find(c, u, action, PERM_W, bucket, key, &row, NULL);
+	int rc = object_find(c, u, action, PERM_W, bucket, key, &row, NULL, 0);
 	if (rc)
 		return rc;
 	atr_obj_release(&row.obj);

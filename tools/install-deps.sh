@@ -8,7 +8,7 @@ pkgs=(
   libcivetweb-dev libfuse3-dev fuse3 libxml2-dev libssl-dev libsqlite3-dev
   libcmocka-dev zlib1g-dev libjansson-dev sqlite3 libcurl4-openssl-dev openssl
   awscli python3-boto3 python3-boto python3-pytest s3cmd curl
-  nginx
+  nginx rsync
 )
 
 missing=()
