@@ -1135,14 +1135,31 @@ static int text_row(sqlite3_stmt *s, char **out)
 	return done(s, rc);
 }
 
-int meta_obj_tags_get(struct meta *m, uint64_t ino, char **tags)
+/* text_row of statement id with ?1 bound to a name (bucket, upload id) or an
+ * id (ino, node). */
+static int text_by_name(struct meta *m, enum stmt_id id, const char *name, char **out)
 {
-	sqlite3_stmt *s = stmt(m, ST_TAGS_GET);
-	*tags = NULL;
+	sqlite3_stmt *s = stmt(m, id);
+	*out = NULL;
 	if (!s)
 		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	return text_row(s, tags);
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	return text_row(s, out);
+}
+
+static int text_by_id(struct meta *m, enum stmt_id id, uint64_t key, char **out)
+{
+	sqlite3_stmt *s = stmt(m, id);
+	*out = NULL;
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_int64(s, 1, (int64_t)key);
+	return text_row(s, out);
+}
+
+int meta_obj_tags_get(struct meta *m, uint64_t ino, char **tags)
+{
+	return text_by_id(m, ST_TAGS_GET, ino, tags);
 }
 
 int meta_obj_tags_delete(struct meta *m, uint64_t ino)
@@ -1157,12 +1174,7 @@ int meta_mpu_tags_put(struct meta *m, const char *upload_id, const char *tags)
 
 int meta_mpu_tags_get(struct meta *m, const char *upload_id, char **tags)
 {
-	sqlite3_stmt *s = stmt(m, ST_MPU_TAGS_GET);
-	*tags = NULL;
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
-	return text_row(s, tags);
+	return text_by_name(m, ST_MPU_TAGS_GET, upload_id, tags);
 }
 
 int meta_bucket_tags_put(struct meta *m, const char *bucket, const char *tags)
@@ -1172,12 +1184,7 @@ int meta_bucket_tags_put(struct meta *m, const char *bucket, const char *tags)
 
 int meta_bucket_tags_get(struct meta *m, const char *bucket, char **tags)
 {
-	sqlite3_stmt *s = stmt(m, ST_BUCKET_TAGS_GET);
-	*tags = NULL;
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	return text_row(s, tags);
+	return text_by_name(m, ST_BUCKET_TAGS_GET, bucket, tags);
 }
 
 int meta_bucket_tags_delete(struct meta *m, const char *bucket)
@@ -1502,12 +1509,7 @@ int meta_subdir_count(struct meta *m, const char *bucket, const char *dirkey, co
 
 int meta_acl_get(struct meta *m, uint64_t node, char **acl)
 {
-	sqlite3_stmt *s = stmt(m, ST_ACL_GET);
-	*acl = NULL;
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)node);
-	return text_row(s, acl);
+	return text_by_id(m, ST_ACL_GET, node, acl);
 }
 
 int meta_acl_set(struct meta *m, uint64_t node, const char *acl)
@@ -1551,12 +1553,7 @@ int meta_bucket_conf_set(struct meta *m, const char *name, int public_block, int
 
 int meta_bucket_policy_get(struct meta *m, const char *name, char **policy)
 {
-	sqlite3_stmt *s = stmt(m, ST_BUCKET_POLICY_GET);
-	*policy = NULL;
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	return text_row(s, policy);
+	return text_by_name(m, ST_BUCKET_POLICY_GET, name, policy);
 }
 
 int meta_mpu_acl_put(struct meta *m, const char *upload_id, const char *acl)
@@ -1566,12 +1563,7 @@ int meta_mpu_acl_put(struct meta *m, const char *upload_id, const char *acl)
 
 int meta_mpu_acl_get(struct meta *m, const char *upload_id, char **acl)
 {
-	sqlite3_stmt *s = stmt(m, ST_MPU_ACL_GET);
-	*acl = NULL;
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
-	return text_row(s, acl);
+	return text_by_name(m, ST_MPU_ACL_GET, upload_id, acl);
 }
 
 int meta_ancestors(struct meta *m, const char *bucket, const char *key, meta_scan_cb cb,
