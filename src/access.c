@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/timefmt.h"
-#include "src/core_int.h"
+#include "src/ns_int.h"
 #include "src/perm_int.h"
 
 /* The entry an ACL call is about: the object at key, or the bucket's root
@@ -29,16 +29,16 @@ static int target_find(struct atr_core *c, const struct atr_user *u, const char 
 	t->is_bucket = !key || !*key;
 	t->key = t->is_bucket ? "" : key;
 	if (t->is_bucket) {
-		int rc = bucket_check(c, u, bucket, action, want, &t->b);
+		int rc = perm_bucket(c, u, bucket, action, want, &t->b);
 		if (!rc)
 			rc = meta_obj_get(c->meta, bucket, "", &t->row, 0);
 		return rc == ATR_E_NO_KEY ? ATR_E_NO_BUCKET : rc;
 	}
-	int rc = object_find(c, u, action, want, bucket, key, &t->row, NULL, 0);
+	int rc = perm_find(c, u, action, want, bucket, key, &t->row, NULL, 0);
 	if (rc)
 		return rc;
 	atr_obj_release(&t->row.obj);
-	return bucket_check(c, u, bucket, NULL, 0, &t->b);
+	return perm_bucket(c, u, bucket, NULL, 0, &t->b);
 }
 
 int atr_acl_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
@@ -96,7 +96,7 @@ static int acl_set_fn(struct atr_core *c, void *arg)
 		rc = perm_follow(c, t->b.name, t->key, &before, &now, 1, a->text);
 	}
 	if (!rc)
-		node_event(c, t->b.name, t->key, &now.obj);
+		ns_event(c, t->b.name, t->key, &now.obj);
 	atr_obj_release(&now.obj);
 	return rc;
 }
@@ -117,7 +117,7 @@ int atr_acl_set(struct atr_core *c, const struct atr_user *u, const char *bucket
 		return rc;
 	struct acl_set_args a = { &t, mode & 0777, text, 0 };
 	rc = ns_txn(c, acl_set_fn, &a);
-	node_settle(c);
+	ns_settle(c);
 	free(text);
 	return rc;
 }
@@ -128,7 +128,7 @@ int atr_bucket_public_block_get(struct atr_core *c, const struct atr_user *u,
 				const char *bucket, int *bits)
 {
 	struct atr_bucket b;
-	int rc = bucket_check(c, u, bucket, "s3:GetBucketPublicAccessBlock", PERM_OWNER, &b);
+	int rc = perm_bucket(c, u, bucket, "s3:GetBucketPublicAccessBlock", PERM_OWNER, &b);
 	if (rc)
 		return rc;
 	*bits = b.public_block;
@@ -161,7 +161,7 @@ static int conf_set(struct atr_core *c, const char *bucket, int public_block, in
 int atr_bucket_public_block_set(struct atr_core *c, const struct atr_user *u,
 				const char *bucket, int bits)
 {
-	int rc = bucket_check(c, u, bucket, "s3:PutBucketPublicAccessBlock", PERM_OWNER, NULL);
+	int rc = perm_bucket(c, u, bucket, "s3:PutBucketPublicAccessBlock", PERM_OWNER, NULL);
 	if (rc)
 		return rc;
 	return conf_set(c, bucket, bits < 0 ? META_CLEAR : bits & 15, META_KEEP, NULL, 0);
@@ -171,7 +171,7 @@ int atr_bucket_ownership_get(struct atr_core *c, const struct atr_user *u, const
 			     int *ownership)
 {
 	struct atr_bucket b;
-	int rc = bucket_check(c, u, bucket, "s3:GetBucketOwnershipControls", PERM_OWNER, &b);
+	int rc = perm_bucket(c, u, bucket, "s3:GetBucketOwnershipControls", PERM_OWNER, &b);
 	if (rc)
 		return rc;
 	*ownership = b.ownership;
@@ -182,7 +182,7 @@ int atr_bucket_ownership_set(struct atr_core *c, const struct atr_user *u, const
 			     int ownership)
 {
 	struct atr_bucket b;
-	int rc = bucket_check(c, u, bucket, "s3:PutBucketOwnershipControls", PERM_OWNER, &b);
+	int rc = perm_bucket(c, u, bucket, "s3:PutBucketOwnershipControls", PERM_OWNER, &b);
 	if (rc)
 		return rc;
 	if (ownership > ATR_OWN_BUCKET_OWNER_ENFORCED)
@@ -199,7 +199,7 @@ int atr_bucket_ownership_set(struct atr_core *c, const struct atr_user *u, const
 static int policy_owner(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			struct atr_bucket *b)
 {
-	int rc = bucket_check(c, u, bucket, NULL, 0, b);
+	int rc = perm_bucket(c, u, bucket, NULL, 0, b);
 	if (rc || u->superuser)
 		return rc;
 	return !u->anonymous && !strcmp(u->name, b->owner) ? ATR_OK : ATR_E_ACCESS;

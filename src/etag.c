@@ -36,9 +36,8 @@
 
 #include "common/hash.h"
 #include "common/log.h"
-#include "src/core_int.h"
+#include "src/ns_int.h"
 
-#define PATH_MAX_UFS (ATR_BUCKET_MAX + ATR_KEY_MAX + 8)
 #define CHUNK (1u << 20)
 
 enum job_state { QUEUED, RUNNING, DONE };

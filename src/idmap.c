@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "src/core_int.h"
+#include "src/ns_int.h"
 #include "src/idmap_int.h"
 
 #define REMEMBERED 128

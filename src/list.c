@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "src/core_int.h"
+#include "src/ns_int.h"
 #include "src/perm_int.h"
 
 struct lister {
@@ -121,7 +121,7 @@ int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bu
 	char upto[ATR_KEY_MAX + 2], dir[ATR_KEY_MAX + 2];
 	const char *prefix = p->prefix ? p->prefix : "";
 	struct atr_bucket b;
-	int rc = bucket_check(c, u, bucket, "s3:ListBucket", PERM_R, &b);
+	int rc = perm_bucket(c, u, bucket, "s3:ListBucket", PERM_R, &b);
 	if (rc)
 		return rc;
 	if (strlen(prefix) > ATR_KEY_MAX || (p->start && strlen(p->start) > ATR_KEY_MAX))
@@ -134,7 +134,7 @@ int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bu
 	memcpy(dir, prefix, dl);
 	dir[dl] = '\0';
 	if (!dl || !atr_key_valid(dir))
-		sync_tree(c, bucket, dl ? dir : "");
+		ns_sync_tree(c, bucket, dl ? dir : "");
 
 	struct lister l = {
 		.c = c, .bucket = bucket, .p = p, .prefix_len = strlen(prefix),

@@ -24,8 +24,9 @@
  * for its whole length without holding ns_lock across the I/O; a part
  * commit, an abort or a second completion of a busy upload waits on
  * mpu->cond (with ns_lock), so the parts a completion reads never change
- * under it. Lock order: ns_lock, then SQLite's write lock (object_commit
- * takes ns_lock itself, so it is called without it).
+ * under it; its transactions are the kernel's (ns_txn_locked). Lock order:
+ * ns_lock, then SQLite's write lock (ns_commit_object takes ns_lock
+ * itself, so it is called without it).
  */
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -36,7 +37,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/timefmt.h"
-#include "src/core_int.h"
+#include "src/ns_int.h"
 #include "src/perm_int.h"
 
 /* Assembly goes in pieces this large, reporting progress after each. */
@@ -81,8 +82,17 @@ static void wait_idle(struct atr_core *c, const char *id)
 			b = b->next;
 		if (!b)
 			return;
-		pthread_cond_wait(&c->mpu->cond, &c->ns_lock);
+		ns_wait(c, &c->mpu->cond);
 	}
+}
+
+/* Drops the rows of upload arg (its ID), if it is still there (a
+ * completion or an abort may have ended it while the caller waited). */
+static int upload_delete_fn(struct atr_core *c, void *arg)
+{
+	struct meta_mpu mu = { 0 };
+	int rc = meta_mpu_get(c->meta, arg, &mu, 0);
+	return rc ? rc : meta_mpu_delete(c->meta, arg);
 }
 
 /* The ETag over a running MD5 of the parts' binary MD5s (S3's rule: this
@@ -117,7 +127,7 @@ static int upload_get(struct atr_core *c, const struct atr_user *u, const char *
 	struct atr_bucket bk;
 	if (!b)
 		b = &bk;
-	int rc = bucket_check(c, u, bucket, NULL, 0, b);
+	int rc = perm_bucket(c, u, bucket, NULL, 0, b);
 	if (rc)
 		return rc;
 	if (!have_part_ops(c))
@@ -151,6 +161,26 @@ int atr_mpu_create(struct atr_core *c, const struct atr_user *u, const char *buc
 	return atr_mpu_create_with(c, u, bucket, key, &o, upload_id);
 }
 
+/* An upload's rows: the upload, and its tags, ACL and checksum algorithm. */
+struct new_upload {
+	const struct meta_mpu *mu;
+	const char *tags, *acl, *checksum_alg;
+};
+
+static int new_upload_fn(struct atr_core *c, void *arg)
+{
+	struct new_upload *n = arg;
+	const char *id = n->mu->up.upload_id;
+	int rc = meta_mpu_insert(c->meta, n->mu);
+	if (!rc && n->tags && *n->tags)
+		rc = meta_mpu_tags_put(c->meta, id, n->tags);
+	if (!rc && n->acl)
+		rc = meta_mpu_acl_put(c->meta, id, n->acl);
+	if (!rc && n->checksum_alg && *n->checksum_alg)
+		rc = meta_mpu_checksum_put(c->meta, id, n->checksum_alg);
+	return rc;
+}
+
 int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			const char *key, const struct atr_mpu_opts *o,
 			char upload_id[ATR_UPLOAD_ID_LEN + 1])
@@ -161,7 +191,7 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
 	size_t klen = strlen(key);
 	const char *tags = o->tags, *checksum_alg = o->checksum_alg;
 	char *acl = NULL;
-	int rc = bucket_check(c, u, bucket, NULL, 0, &b);
+	int rc = perm_bucket(c, u, bucket, NULL, 0, &b);
 	if (rc || (rc = atr_key_valid(key)) ||
 	    (rc = perm_write_key(c, u, "s3:PutObject", &b, key)) ||
 	    (rc = acl_allowed(&b, o->acl)))
@@ -188,21 +218,8 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
 	mu.hdrs = (char *)o->hdrs;
 	if (o->acl && acl_encode(o->acl, &acl))
 		return ATR_E_NOMEM;
-	pthread_mutex_lock(&c->ns_lock);
-	if (!(rc = meta_begin(c->meta))) {
-		rc = meta_mpu_insert(c->meta, &mu);
-		if (!rc && tags && *tags)
-			rc = meta_mpu_tags_put(c->meta, mu.up.upload_id, tags);
-		if (!rc && acl)
-			rc = meta_mpu_acl_put(c->meta, mu.up.upload_id, acl);
-		if (!rc && checksum_alg && *checksum_alg)
-			rc = meta_mpu_checksum_put(c->meta, mu.up.upload_id, checksum_alg);
-		if (rc)
-			meta_rollback(c->meta);
-		else
-			rc = meta_commit(c->meta);
-	}
-	pthread_mutex_unlock(&c->ns_lock);
+	struct new_upload nu = { &mu, tags, acl, checksum_alg };
+	rc = ns_txn(c, new_upload_fn, &nu);
 	free(acl);
 	if (!rc)
 		memcpy(upload_id, mu.up.upload_id, ATR_UPLOAD_ID_LEN + 1);
@@ -299,6 +316,19 @@ void atr_mpu_part_abort(struct atr_part_writer *w)
 	free(w);
 }
 
+struct part_row {
+	const struct atr_part_writer *w;
+	const struct meta_mpu_part *p;
+};
+
+static int part_row_fn(struct atr_core *c, void *arg)
+{
+	struct part_row *r = arg;
+	int rc = meta_mpu_part_put(c->meta, r->w->upload_id, r->p);
+	return rc ? rc : meta_mpu_part_checksum_put(c->meta, r->w->upload_id, r->w->number,
+						    r->w->checksum);
+}
+
 int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out)
 {
 	struct atr_core *c = w->c;
@@ -319,7 +349,7 @@ int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out)
 	snprintf(p.file, sizeof(p.file), "%05d-%016llx-%lx", w->number,
 		 (unsigned long long)time_now_ns(), n);
 
-	pthread_mutex_lock(&c->ns_lock);
+	ns_lock(c);
 	wait_idle(c, w->upload_id);
 	/* Completed or aborted while the body streamed? */
 	if ((rc = meta_mpu_get(c->meta, w->upload_id, &mu, 0)))
@@ -331,20 +361,13 @@ int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out)
 		goto unlock;
 	p.p.mtime_ns = st.mtime_ns;
 	/* The row and its checksum (or none: a replaced part's goes) together. */
-	if (!(rc = meta_begin(c->meta))) {
-		if ((rc = meta_mpu_part_put(c->meta, w->upload_id, &p)) ||
-		    (rc = meta_mpu_part_checksum_put(c->meta, w->upload_id, w->number,
-						     w->checksum)))
-			meta_rollback(c->meta);
-		else
-			rc = meta_commit(c->meta);
-	}
-	if (rc)
+	struct part_row pr = { w, &p };
+	if ((rc = ns_txn_locked(c, part_row_fn, &pr)))
 		c->ufs->ops->part_unlink(c->ufs, w->upload_id, p.file);
 	else
 		snprintf(p.p.checksum, sizeof(p.p.checksum), "%s", w->checksum);
 unlock:
-	pthread_mutex_unlock(&c->ns_lock);
+	ns_unlock(c);
 	if (!rc && had && strcmp(old.file, p.file))
 		c->ufs->ops->part_unlink(c->ufs, w->upload_id, old.file); /* replaced */
 	if (!rc && out)
@@ -523,7 +546,7 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 		rc = ATR_E_NOMEM;
 	if (rc && rc != ATR_E_NO_KEY)
 		goto out;
-	object_owner(&initiator, &b, acl, owner);
+	acl_owner(&initiator, &b, acl, owner);
 	if (n < 1 || n > ATR_PART_MAX) {
 		rc = ATR_E_INVALID_ARG;
 		goto out;
@@ -549,14 +572,14 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 			goto out;
 		}
 
-	pthread_mutex_lock(&c->ns_lock);
+	ns_lock(c);
 	wait_idle(c, upload_id);
 	/* Another completion or an abort may have ended it while we waited. */
 	if (!(rc = meta_mpu_get(c->meta, upload_id, &now, 0))) {
 		me.next = c->mpu->busy;
 		c->mpu->busy = &me;
 	}
-	pthread_mutex_unlock(&c->ns_lock);
+	ns_unlock(c);
 	if (rc)
 		goto out;
 
@@ -570,23 +593,17 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 		rc = assemble(c, upload_id, parts, n, total, progress, arg, &stage);
 	}
 	if (!rc) {
-		struct commit cm = { .user = owner, .bucket = bucket, .key = key,
-				     .stage = stage, .etag = etag, .hdrs = hdrs ? hdrs : mu.hdrs,
-				     .part_sizes = sizes, .nparts = n, .tags = tags,
-				     .part_sums = sums, .acl = acl };
-		rc = object_commit(c, &cm, out); /* consumes the stage */
+		struct ns_object o = { .owner = owner, .bucket = bucket, .key = key,
+				       .stage = stage, .etag = etag, .hdrs = hdrs ? hdrs : mu.hdrs,
+				       .part_sizes = sizes, .nparts = n, .tags = tags,
+				       .part_sums = sums, .acl = acl };
+		rc = ns_commit_object(c, &o, out); /* consumes the stage */
 	}
 
-	pthread_mutex_lock(&c->ns_lock);
+	ns_lock(c);
 	if (!rc) {
 		/* The object is in place: the upload is over. */
-		int drc = meta_begin(c->meta);
-		if (!drc) {
-			if ((drc = meta_mpu_delete(c->meta, upload_id)))
-				meta_rollback(c->meta);
-			else
-				drc = meta_commit(c->meta);
-		}
+		int drc = ns_txn_locked(c, upload_delete_fn, (void *)upload_id);
 		if (drc)
 			LOG(LOG_ERROR, "mpu: upload %s is complete but its rows remain: %s",
 			    upload_id, atr_strerror(drc));
@@ -598,7 +615,7 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 			break;
 		}
 	pthread_cond_broadcast(&c->mpu->cond);
-	pthread_mutex_unlock(&c->ns_lock);
+	ns_unlock(c);
 	if (gone)
 		c->ufs->ops->part_remove_upload(c->ufs, upload_id);
 out:
@@ -686,18 +703,10 @@ int atr_mpu_abort(struct atr_core *c, const struct atr_user *u, const char *buck
 			    0);
 	if (rc)
 		return rc;
-	pthread_mutex_lock(&c->ns_lock);
+	ns_lock(c);
 	wait_idle(c, upload_id);
-	if (!(rc = meta_begin(c->meta))) {
-		/* Still there once no completion runs? */
-		if (!(rc = meta_mpu_get(c->meta, upload_id, &mu, 0)))
-			rc = meta_mpu_delete(c->meta, upload_id);
-		if (rc)
-			meta_rollback(c->meta);
-		else
-			rc = meta_commit(c->meta);
-	}
-	pthread_mutex_unlock(&c->ns_lock);
+	rc = ns_txn_locked(c, upload_delete_fn, (void *)upload_id);
+	ns_unlock(c);
 	/* Rows first, files after: no row ever names a missing file. */
 	if (!rc)
 		c->ufs->ops->part_remove_upload(c->ufs, upload_id);
@@ -765,7 +774,7 @@ int atr_mpu_list(struct atr_core *c, const struct atr_user *u, const char *bucke
 	struct mpu_lister l = { .p = p, .cb = cb, .arg = arg };
 	char from_key[ATR_KEY_MAX + 2], from_id[ATR_UPLOAD_ID_LEN + 2];
 	/* Uploads in progress are for those who may write the bucket. */
-	int rc = bucket_check(c, u, bucket, "s3:ListBucketMultipartUploads", PERM_W, NULL);
+	int rc = perm_bucket(c, u, bucket, "s3:ListBucketMultipartUploads", PERM_W, NULL);
 	*truncated = 0;
 	if (rc)
 		return rc;
@@ -817,19 +826,14 @@ void mpu_bucket_deleted(struct atr_core *c, const char *bucket)
 		struct first_upload f = { .found = 0 };
 		if (meta_mpu_scan(c->meta, bucket, "", "", take_first, &f) || !f.found)
 			return;
-		pthread_mutex_lock(&c->ns_lock);
+		ns_lock(c);
 		wait_idle(c, f.id);
-		int rc = meta_begin(c->meta);
-		if (!rc) {
-			if ((rc = meta_mpu_delete(c->meta, f.id)))
-				meta_rollback(c->meta);
-			else
-				rc = meta_commit(c->meta);
-		}
-		pthread_mutex_unlock(&c->ns_lock);
-		if (rc)
+		int rc = ns_txn_locked(c, upload_delete_fn, f.id);
+		ns_unlock(c);
+		if (rc && rc != ATR_E_NO_KEY)
 			return; /* left for the next start's sweep to find unchanged */
-		c->ufs->ops->part_remove_upload(c->ufs, f.id);
+		if (!rc)
+			c->ufs->ops->part_remove_upload(c->ufs, f.id);
 	}
 }
 

@@ -171,3 +171,29 @@ int ufs_path(char *out, size_t size, const char *bucket, const char *key)
 		out[n - 1] = '\0';
 	return 0;
 }
+
+int key_dir(const char *key, char out[ATR_KEY_MAX + 2])
+{
+	size_t n = strlen(key);
+	if (n + (n > 0) > ATR_KEY_MAX)
+		return ATR_E_KEY_TOO_LONG;
+	memcpy(out, key, n);
+	if (n)
+		out[n++] = '/';
+	out[n] = '\0';
+	return ATR_OK;
+}
+
+void key_split(const char *key, char parent[ATR_KEY_MAX + 2], const char **name, size_t *len)
+{
+	size_t n = strlen(key);
+	if (n && key[n - 1] == '/')
+		n--;
+	size_t i = n;
+	while (i > 0 && key[i - 1] != '/')
+		i--;
+	memcpy(parent, key, i);
+	parent[i] = '\0';
+	*name = key + i;
+	*len = n - i;
+}

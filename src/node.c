@@ -12,7 +12,7 @@
  * by number in a small hash table. Its shadow is a stage (a private file of
  * the UFS) holding the file as written so far: made on the first write (a
  * copy of the current bytes, or empty for O_TRUNC and new files), shared by
- * every descriptor, and committed by flush through object_commit, the same
+ * every descriptor, and committed by flush through ns_commit_bytes, the same
  * step a PUT ends with. The MD5 runs along while writes come in order;
  * anything else (a seek back, a hole, a truncate) has it computed from
  * the committed file after the commit (etag.c). Lock order: an inode's
@@ -32,13 +32,11 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/timefmt.h"
-#include "src/core_int.h"
+#include "src/ns_int.h"
 #include "src/idmap_int.h"
 #include "src/perm_int.h"
 
-#define PATH_MAX_UFS (ATR_BUCKET_MAX + ATR_KEY_MAX + 8)
 #define NODE_BUCKETS 256
-#define MD5_EMPTY "d41d8cd98f00b204e9800998ecf8427e"
 #define XATTR_S3 "user.s3."
 #define HDRS_MAX 8192
 /* What S3 serves an object stored without a Content-Type with. */
@@ -112,13 +110,15 @@ struct atr_file {
 	uint64_t rd_gen;
 };
 
-static const struct atr_user su = { .name = "", .superuser = 1 };
+static void ghost_make(struct atr_core *c, const char *bucket, const char *key,
+		       const struct meta_row *old);
 
 int nodes_open(struct atr_core *c)
 {
 	if (!(c->nodes = calloc(1, sizeof(*c->nodes))))
 		return ATR_E_NOMEM;
 	pthread_mutex_init(&c->nodes->lock, NULL);
+	c->on_replace = ghost_make;
 	return ATR_OK;
 }
 
@@ -140,83 +140,6 @@ void nodes_close(struct atr_core *c)
 	pthread_mutex_destroy(&c->nodes->lock);
 	free(c->nodes);
 	c->nodes = NULL;
-}
-
-/* ---- change events ---- */
-
-void atr_core_watch(struct atr_core *c, const struct atr_watch_ops *ops, void *arg)
-{
-	/* The argument stays when the watch goes: a thread that saw the ops
-	 * a moment before still calls them with it. */
-	if (ops)
-		__atomic_store_n(&c->watch_arg, arg, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->watch, ops, __ATOMIC_RELEASE);
-}
-
-static void parent_of(const char *key, char out[ATR_KEY_MAX + 2], const char **name, size_t *len)
-{
-	size_t n = strlen(key);
-	if (n && key[n - 1] == '/')
-		n--;
-	size_t i = n;
-	while (i > 0 && key[i - 1] != '/')
-		i--;
-	memcpy(out, key, i);
-	out[i] = '\0';
-	*name = key + i;
-	*len = n - i;
-}
-
-void node_event(struct atr_core *c, const char *bucket, const char *key, const struct atr_obj *o)
-{
-	const struct atr_watch_ops *w = __atomic_load_n(&c->watch, __ATOMIC_ACQUIRE);
-	if (!w)
-		return;
-	char name[ATR_KEY_MAX + 2];
-	uint64_t parent = ATR_INO_ROOT;
-	if (!*key) {
-		snprintf(name, sizeof(name), "%s", bucket);
-	} else {
-		char pk[ATR_KEY_MAX + 2];
-		const char *nm;
-		size_t len;
-		struct meta_row pr = { 0 };
-		parent_of(key, pk, &nm, &len);
-		snprintf(name, sizeof(name), "%.*s", (int)len, nm);
-		if (meta_obj_get(c->meta, bucket, pk, &pr, 0))
-			return; /* its parent is new too: the kernel knows neither */
-		parent = pr.obj.ino + 1;
-	}
-	void *arg = __atomic_load_n(&c->watch_arg, __ATOMIC_RELAXED);
-	w->changed(arg, parent, name, obj_node(o) + 1);
-}
-
-int node_names_changed(struct atr_core *c, uint64_t node)
-{
-	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row = { 0 };
-	if (!node)
-		return ATR_OK;
-	int rc = meta_obj_by_ino(c->meta, node, bucket, key, &row, 1);
-	if (rc)
-		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
-	row.obj.ctime_ns = time_now_ns();
-	rc = meta_obj_set_posix(c->meta, &row); /* and to every other name */
-	atr_obj_release(&row.obj);
-	return rc;
-}
-
-void atr_core_barrier(struct atr_core *c)
-{
-	pthread_mutex_lock(&c->ns_lock);
-	pthread_mutex_unlock(&c->ns_lock);
-}
-
-void node_settle(struct atr_core *c)
-{
-	const struct atr_watch_ops *w = __atomic_load_n(&c->watch, __ATOMIC_ACQUIRE);
-	if (w)
-		w->settle(__atomic_load_n(&c->watch_arg, __ATOMIC_RELAXED));
 }
 
 /* ---- owners ---- */
@@ -274,6 +197,17 @@ static void shadow_drop(struct atr_core *c, struct inode *in)
 	shadow_publish(in);
 }
 
+/* The pending row of inode *arg (+1), if it still is one. */
+static int pending_drop_fn(struct atr_core *c, void *arg)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	uint64_t ino = *(uint64_t *)arg;
+	if (meta_obj_by_ino(c->meta, ino - 1, bucket, key, &row, 0) || !row.pending)
+		return ATR_OK;
+	return meta_obj_delete(c->meta, bucket, key);
+}
+
 static void inode_put(struct atr_core *c, struct inode *in)
 {
 	struct nodes *n = c->nodes;
@@ -291,19 +225,8 @@ static void inode_put(struct atr_core *c, struct inode *in)
 	/* A file created here and never committed (its flush failed) did not
 	 * happen. Only create makes pending rows (and startup drops those of
 	 * an earlier run), so any other inode has none to look for. */
-	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row = { 0 };
-	if (in->pending) {
-		pthread_mutex_lock(&c->ns_lock);
-		if (!meta_obj_by_ino(c->meta, in->ino - 1, bucket, key, &row, 0) && row.pending &&
-		    !meta_begin(c->meta)) {
-			if (meta_obj_delete(c->meta, bucket, key))
-				meta_rollback(c->meta);
-			else
-				meta_commit(c->meta);
-		}
-		pthread_mutex_unlock(&c->ns_lock);
-	}
+	if (in->pending)
+		ns_txn(c, pending_drop_fn, &in->ino);
 	pthread_mutex_destroy(&in->lock);
 	free(in);
 }
@@ -406,10 +329,14 @@ static void attr_root(struct atr_core *c, struct atr_attr *a)
 /* ---- ghosts ---- */
 
 
-void node_ghost(struct atr_core *c, const char *bucket, const char *key,
-		const struct meta_row *old)
+/* The kernel's on_replace (ns_replaced): the object at bucket/key (row
+ * old) is about to be replaced by a new inode; its bytes stay readable
+ * under its old inode number for a few seconds, so the kernel's lookups
+ * in flight still open it. Under ns_lock. */
+static void ghost_make(struct atr_core *c, const char *bucket, const char *key,
+		       const struct meta_row *old)
 {
-	if (!__atomic_load_n(&c->watch, __ATOMIC_ACQUIRE) || old->obj.is_dir)
+	if (old->obj.is_dir)
 		return;
 	char path[PATH_MAX_UFS];
 	struct ufs_stat st;
@@ -504,11 +431,11 @@ int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a)
 	}
 	if (!row.obj.is_dir && !row.pending && !ufs_matches(c, bucket, key, &row.obj)) {
 		/* Bring it up to date with the UFS (a change behind our back). */
-		struct atr_obj o = { 0 };
-		if (object_stat(c, &su, bucket, key, &o, 0) == ATR_OK) {
-			atr_obj_release(&o);
-			if (o.ino == row.obj.ino)
-				row.obj = o;
+		struct meta_row now = { 0 };
+		if (ns_find(c, bucket, key, &now, NULL, 0) == ATR_OK) {
+			atr_obj_release(&now.obj);
+			if (now.obj.ino == row.obj.ino)
+				row.obj = now.obj;
 		}
 	}
 	attr_fill(c, bucket, key, &row.obj, a);
@@ -550,9 +477,10 @@ int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struc
 	struct meta_row row = { 0 };
 	int rc, dir;
 	if (parent == ATR_INO_ROOT) {
+		struct atr_bucket b;
 		if (!atr_bucket_name_valid(name))
 			return ATR_E_NO_KEY;
-		if ((rc = bucket_check(c, &su, name, NULL, 0, NULL)))
+		if ((rc = ns_bucket_get(c, name, &b, 0)))
 			return rc == ATR_E_NO_BUCKET ? ATR_E_NO_KEY : rc;
 		if ((rc = meta_obj_get(c->meta, name, "", &row, 0)))
 			return rc;
@@ -567,11 +495,12 @@ int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struc
 		attr_fill(c, bucket, key, &row.obj, a);
 		return ATR_OK;
 	}
-	if ((rc = fs_resolve(c, &su, bucket, key, &row, &dir)))
+	if ((rc = ns_resolve(c, bucket, key, &row, &dir)))
 		return rc;
-	if (dir)
-		strcat(key, "/");
-	attr_fill(c, bucket, key, &row.obj, a);
+	char sub[ATR_KEY_MAX + 2];
+	if (dir && (rc = key_dir(key, sub)))
+		return rc;
+	attr_fill(c, bucket, dir ? sub : key, &row.obj, a);
 	return ATR_OK;
 }
 
@@ -579,6 +508,7 @@ int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struc
 
 struct rd {
 	struct atr_core *c;
+	const char *bucket;  /* the directory's */
 	atr_dirent_cb cb;
 	void *arg;
 	int stop;
@@ -604,29 +534,30 @@ static int on_bucket(void *arg, const struct atr_bucket *b)
 	return r->stop = r->cb(r->arg, b->name, &a, row.obj.ino);
 }
 
-static int on_entry(void *arg, const struct atr_entry *e)
+static int on_entry(void *arg, const char *key, const struct meta_row *row)
 {
 	struct rd *r = arg;
 	struct atr_attr a;
-	const char *name = strrchr(e->path, '/');
-	name = name ? name + 1 : e->path;
-	/* The entry's bucket and key, for a directory's mtime. */
-	const char *rest = e->path + 1;
-	size_t bl = strcspn(rest, "/");
-	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	snprintf(bucket, sizeof(bucket), "%.*s", (int)bl, rest);
-	snprintf(key, sizeof(key), "%s%s", rest[bl] ? rest + bl + 1 : "", e->obj.is_dir ? "/" : "");
+	const char *name;
+	size_t len;
+	char parent[ATR_KEY_MAX + 2], nm[ATR_SEGMENT_MAX + 1];
 	if (r->skip && !strcmp(key, r->skip))
 		return 0; /* where the page resumes: given before */
-	attr_fill(r->c, bucket, key, &e->obj, &a);
-	return r->stop = r->cb(r->arg, name, &a, e->obj.ino);
+	if (!r->max--) {
+		r->more = 1;
+		return 1;
+	}
+	key_split(key, parent, &name, &len);
+	snprintf(nm, sizeof(nm), "%.*s", (int)len, name);
+	attr_fill(r->c, r->bucket, key, &row->obj, &a);
+	return r->stop = r->cb(r->arg, nm, &a, row->obj.ino);
 }
 
 int atr_node_readdir_page(struct atr_core *c, uint64_t ino, uint64_t after, int max,
 			  atr_dirent_cb cb, void *arg, int *more)
 {
-	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], path[ATR_PATH_MAX + 1];
-	char ab[ATR_BUCKET_MAX + 1], ak[ATR_KEY_MAX + 2], cursor[ATR_PATH_MAX + 1];
+	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2];
+	char ab[ATR_BUCKET_MAX + 1], ak[ATR_KEY_MAX + 2];
 	struct meta_row row = { 0 };
 	struct rd r = { .c = c, .cb = cb, .arg = arg, .max = max };
 	int rc;
@@ -643,29 +574,29 @@ int atr_node_readdir_page(struct atr_core *c, uint64_t ino, uint64_t after, int 
 	if (ino == ATR_INO_ROOT) {
 		if (after && *ak)
 			return ATR_E_NO_KEY; /* not a bucket */
-		sync_buckets(c); /* the buckets are few: a page is the names after */
+		ns_sync_buckets(c); /* the buckets are few: a page is the names after */
 		rc = meta_bucket_list(c->meta, NULL, on_bucket, &r);
 		*more = r.more;
 		return rc;
 	}
 	if ((rc = dir_of(c, ino, bucket, dk, &row)))
 		return rc;
+	const char *start = NULL;
 	if (after) {
 		char pk[ATR_KEY_MAX + 2];
 		const char *nm;
 		size_t len;
-		parent_of(ak, pk, &nm, &len);
+		key_split(ak, pk, &nm, &len);
 		if (strcmp(ab, bucket) || strcmp(pk, dk) || !*ak)
 			return ATR_E_NO_KEY; /* moved elsewhere meanwhile */
-		snprintf(cursor, sizeof(cursor), "%s/%s", ab, ak);
+		start = ak;
 	}
-	size_t kl = strlen(dk);
-	snprintf(path, sizeof(path), "/%s/%.*s", bucket, (int)(kl ? kl - 1 : 0), dk);
-	char next[ATR_PATH_MAX + 1];
-	/* One more than asked: the entry resumed after may come first. */
-	rc = atr_fs_list(c, &su, path, 0, after ? cursor : NULL, max + (after != 0), on_entry, &r,
-			 more, next);
-	return rc;
+	r.bucket = bucket;
+	if ((rc = ns_sync_tree(c, bucket, dk)))
+		return rc;
+	rc = ns_scan_dir(c, bucket, dk, 0, start, NULL, on_entry, &r);
+	*more = r.more;
+	return rc < 0 ? ATR_OK : rc;
 }
 
 int atr_node_parent(struct atr_core *c, uint64_t ino, uint64_t *parent)
@@ -680,55 +611,54 @@ int atr_node_parent(struct atr_core *c, uint64_t ino, uint64_t *parent)
 	int rc = dir_of(c, ino, bucket, dk, &row);
 	if (rc || !*dk)
 		return rc; /* a bucket's parent is the root */
-	parent_of(dk, pk, &name, &len);
+	key_split(dk, pk, &name, &len);
 	if ((rc = meta_obj_get(c->meta, bucket, pk, &row, 0)))
 		return rc;
 	*parent = row.obj.ino + 1;
 	return ATR_OK;
 }
 
-/* No row names key, as a file or as a directory (ATR_E_EXISTS). */
-static int rows_free(struct atr_core *c, const char *bucket, const char *key)
-{
-	char dk[ATR_KEY_MAX + 3];
-	struct meta_row row = { 0 };
-	snprintf(dk, sizeof(dk), "%s/", key);
-	if (meta_obj_get(c->meta, bucket, key, &row, 0) == ATR_OK ||
-	    meta_obj_get(c->meta, bucket, dk, &row, 0) == ATR_OK)
-		return ATR_E_EXISTS;
-	return ATR_OK;
-}
-
-/* rows_free, and nothing made behind our back there either. */
+/* ns_name_free, and nothing made behind our back there either. */
 static int check_free(struct atr_core *c, const char *bucket, const char *key)
 {
 	struct meta_row row = { 0 };
-	int rc = rows_free(c, bucket, key);
+	int rc = ns_name_free(c, bucket, key);
 	if (rc)
 		return rc;
 	int dir;
-	if (fs_resolve(c, &su, bucket, key, &row, &dir) != ATR_E_NO_KEY)
+	if (ns_resolve(c, bucket, key, &row, &dir) != ATR_E_NO_KEY)
 		return ATR_E_EXISTS;
 	return ATR_OK;
 }
 
-/* Applies mode and gid (and times) of a new entry made through the mount. */
+/* Applies mode and gid of a new entry made through the mount. */
+struct posix_args {
+	const char *bucket, *key;
+	uint32_t mode;
+	int64_t gid;
+	struct meta_row row;
+};
+
+static int set_posix_fn(struct atr_core *c, void *arg)
+{
+	struct posix_args *p = arg;
+	int rc = meta_obj_get(c->meta, p->bucket, p->key, &p->row, 1);
+	if (rc)
+		return rc;
+	p->row.obj.mode = p->mode & 07777;
+	p->row.obj.gid = p->gid;
+	p->row.obj.ctime_ns = time_now_ns();
+	return meta_obj_set_posix(c->meta, &p->row);
+}
+
 static int set_posix(struct atr_core *c, const char *bucket, const char *key, uint32_t mode,
 		     int64_t gid, struct atr_attr *a)
 {
-	struct meta_row row = { 0 };
-	pthread_mutex_lock(&c->ns_lock);
-	int rc = meta_obj_get(c->meta, bucket, key, &row, 1);
-	if (!rc) {
-		row.obj.mode = mode & 07777;
-		row.obj.gid = gid;
-		row.obj.ctime_ns = time_now_ns();
-		rc = meta_obj_set_posix(c->meta, &row);
-	}
-	pthread_mutex_unlock(&c->ns_lock);
+	struct posix_args p = { .bucket = bucket, .key = key, .mode = mode, .gid = gid };
+	int rc = ns_txn(c, set_posix_fn, &p);
 	if (!rc && a)
-		attr_fill(c, bucket, key, &row.obj, a);
-	atr_obj_release(&row.obj);
+		attr_fill(c, bucket, key, &p.row.obj, a);
+	atr_obj_release(&p.row.obj);
 	return rc;
 }
 
@@ -756,12 +686,13 @@ int atr_node_mkdir(struct atr_core *c, const struct atr_cred *cr, uint64_t paren
 	char owner[ATR_USER_MAX + 1];
 	struct meta_row row = { 0 };
 	owner_of(c, cr->uid, owner);
-	struct atr_user u = { .name = owner, .superuser = 1 };
 	int rc;
 	if (parent == ATR_INO_ROOT) {
 		if (strlen(name) > ATR_SEGMENT_MAX)
 			return ATR_E_KEY_TOO_LONG;
-		rc = atr_bucket_create(c, &u, name, "", NULL, -1);
+		if (!atr_bucket_name_valid(name))
+			return ATR_E_INVALID_BUCKET;
+		rc = ns_bucket_create(c, owner, name, "", 0700, NULL, -1);
 		if (rc == ATR_E_BUCKET_EXISTS || rc == ATR_E_BUCKET_OWNED)
 			return ATR_E_EXISTS;
 		/* mkdir(2)'s mode, as for any directory (S3 makes them private). */
@@ -771,10 +702,10 @@ int atr_node_mkdir(struct atr_core *c, const struct atr_cred *cr, uint64_t paren
 	    (rc = check_free(c, bucket, key)))
 		return rc;
 	int64_t gid = new_gid(c, cr, bucket, dk, &row, &mode, 1);
-	strcat(key, "/");
-	struct atr_writer *w;
-	if ((rc = atr_put_begin(c, &u, bucket, key, 0, &w)) ||
-	    (rc = atr_put_commit(w, NULL, NULL)))
+	size_t kl = strlen(key);
+	key[kl] = '/';
+	key[kl + 1] = '\0';
+	if ((rc = ns_commit_marker(c, owner, bucket, key, NULL, 0, NULL, NULL, NULL, NULL)))
 		return rc;
 	return set_posix(c, bucket, key, mode, gid, a);
 }
@@ -810,10 +741,8 @@ static int make_file(struct atr_core *c, const struct atr_cred *cr, uint64_t par
 	}
 	md5(data ? data : "", len, sum);
 	hex_encode(sum, MD5_LEN, etag);
-	struct commit cm = { .user = owner, .bucket = bucket, .key = key, .stage = stage,
-			     .etag = etag, .must_not_exist = 1, .posix = &posix };
 	struct atr_obj out = { 0 };
-	rc = object_commit(c, &cm, &out);
+	rc = ns_commit_entry(c, owner, bucket, key, stage, etag, &posix, &out);
 	if (rc)
 		return rc == ATR_E_CONFLICT ? ATR_E_EXISTS : rc;
 	out.gid = posix.gid;
@@ -851,10 +780,12 @@ int atr_node_readlink(struct atr_core *c, uint64_t ino, char *buf, size_t size)
 	if (row.obj.kind != S_IFLNK)
 		return ATR_E_INVALID_ARG;
 	struct atr_reader *r;
-	struct atr_obj o = { 0 };
-	if ((rc = object_get_open(c, &su, bucket, key, &o, &r, 0)))
+	struct ufs_file *f = NULL;
+	if ((rc = ns_find(c, bucket, key, &row, &f, 0)))
 		return rc;
-	atr_obj_release(&o);
+	atr_obj_release(&row.obj);
+	if ((rc = reader_new(c, &row.obj, f, &r)))
+		return rc;
 	size_t got = 0;
 	while (got + 1 < size) {
 		const void *p;
@@ -873,26 +804,6 @@ int atr_node_readlink(struct atr_core *c, uint64_t ino, char *buf, size_t size)
 
 /* ---- removing and renaming ---- */
 
-static int remove_locked(struct atr_core *c, const char *bucket, const char *key,
-			 const struct meta_row *row)
-{
-	if (!row->pending)
-		return object_delete_locked(c, bucket, key, 0);
-	return meta_obj_delete(c->meta, bucket, key);
-}
-
-struct unlink_args {
-	const char *bucket, *key;
-};
-
-static int unlink_fn(struct atr_core *c, void *arg)
-{
-	struct unlink_args *u = arg;
-	struct meta_row row = { 0 };
-	int rc = meta_obj_get(c->meta, u->bucket, u->key, &row, 0);
-	return rc ? rc : remove_locked(c, u->bucket, u->key, &row);
-}
-
 int atr_node_unlink(struct atr_core *c, uint64_t parent, const char *name)
 {
 	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[ATR_KEY_MAX + 2];
@@ -903,13 +814,12 @@ int atr_node_unlink(struct atr_core *c, uint64_t parent, const char *name)
 	if ((rc = dir_of(c, parent, bucket, dk, &row)) || (rc = child_key(dk, name, key)))
 		return rc == ATR_E_INVALID_KEY ? ATR_E_NO_KEY : rc;
 	if (meta_obj_get(c->meta, bucket, key, &row, 0) != ATR_OK || !row.pending) {
-		if ((rc = fs_resolve(c, &su, bucket, key, &row, &dir)))
+		if ((rc = ns_resolve(c, bucket, key, &row, &dir)))
 			return rc;
 		if (dir)
 			return ATR_E_KEY_IS_PREFIX;
 	}
-	struct unlink_args ua = { bucket, key };
-	return ns_txn(c, unlink_fn, &ua);
+	return ns_delete(c, bucket, key, 0);
 }
 
 int atr_node_rmdir(struct atr_core *c, uint64_t parent, const char *name)
@@ -918,79 +828,22 @@ int atr_node_rmdir(struct atr_core *c, uint64_t parent, const char *name)
 	struct meta_row row = { 0 };
 	int rc, dir;
 	if (parent == ATR_INO_ROOT) {
-		rc = atr_bucket_delete(c, &su, name);
+		rc = atr_bucket_name_valid(name) ? ns_bucket_delete(c, name) : ATR_E_NO_BUCKET;
 		return rc == ATR_E_BUCKET_NOT_EMPTY ? ATR_E_NOT_EMPTY
-		       : rc == ATR_E_NO_BUCKET || rc == ATR_E_INVALID_BUCKET ? ATR_E_NO_KEY : rc;
+		       : rc == ATR_E_NO_BUCKET ? ATR_E_NO_KEY : rc;
 	}
 	if ((rc = dir_of(c, parent, bucket, dk, &row)) || (rc = child_key(dk, name, key)))
 		return rc == ATR_E_INVALID_KEY ? ATR_E_NO_KEY : rc;
-	if ((rc = fs_resolve(c, &su, bucket, key, &row, &dir)))
+	if ((rc = ns_resolve(c, bucket, key, &row, &dir)))
 		return rc;
 	if (!dir)
 		return ATR_E_PARENT_IS_OBJECT;
-	strcat(key, "/");
-	if ((rc = sync_tree(c, bucket, key)))
+	size_t kl = strlen(key);
+	key[kl] = '/';
+	key[kl + 1] = '\0';
+	if ((rc = ns_sync_tree(c, bucket, key)))
 		return rc;
-	return fs_rmdir_empty(c, bucket, key, 0);
-}
-
-struct rename_args {
-	const char *sb, *sk, *db, *dk;
-	int dir;
-	unsigned flags;
-	struct fs_move mv;
-};
-
-static int rename_fn(struct atr_core *c, void *arg)
-{
-	struct rename_args *r = arg;
-	struct meta_row src = { 0 }, dst = { 0 };
-	char alt[ATR_KEY_MAX + 2];
-	if (meta_obj_get(c->meta, r->sb, r->sk, &src, 0))
-		return ATR_E_NO_KEY;
-	/* What is at the destination: a file, or a directory (alt). */
-	size_t dl = strlen(r->dk);
-	snprintf(alt, sizeof(alt), "%.*s", (int)(r->dir ? dl - 1 : dl), r->dk);
-	if (!r->dir)
-		strcat(alt, "/");
-	int file_there = !meta_obj_get(c->meta, r->db, r->dir ? alt : r->dk, &dst, 0);
-	int dir_there = !file_there && !meta_obj_get(c->meta, r->db, r->dir ? r->dk : alt, &dst, 0);
-	if ((file_there || dir_there) && (r->flags & ATR_RENAME_NOREPLACE))
-		return ATR_E_EXISTS;
-	int replace = 0;
-	if (file_there) {
-		if (r->dir)
-			return ATR_E_PARENT_IS_OBJECT; /* ENOTDIR */
-		if (obj_node(&dst.obj) == obj_node(&src.obj))
-			return ATR_OK; /* two names of one file: rename(2) does nothing */
-		/* Only its row goes here: its file is replaced by the source's
-		 * in one rename(2), so a crash leaves one or the other. */
-		node_event(c, r->db, r->dk, &dst.obj);
-		int rc = meta_obj_delete(c->meta, r->db, r->dk);
-		if (rc || (rc = node_names_changed(c, dst.obj.node)))
-			return rc;
-		replace = !dst.pending;
-	} else if (dir_there) {
-		if (!r->dir)
-			return ATR_E_KEY_IS_PREFIX; /* EISDIR */
-		int kids = meta_obj_has_children(c->meta, r->db, r->dk);
-		if (kids)
-			return kids < 0 ? ATR_E_IO : ATR_E_NOT_EMPTY;
-		/* Its row goes; the directory itself is replaced by rename(2). */
-		node_event(c, r->db, r->dk, &dst.obj);
-		int rc = meta_obj_delete(c->meta, r->db, r->dk);
-		if (rc)
-			return rc;
-		replace = 1;
-	}
-	return fs_rename_locked(c, src.obj.owner, r->sb, r->sk, r->db, r->dk, r->dir, replace,
-				&r->mv);
-}
-
-static void rename_then(struct atr_core *c, void *arg, int committed)
-{
-	struct rename_args *r = arg;
-	fs_move_done(c, &r->mv, committed);
+	return ns_rmdir(c, bucket, key, 0);
 }
 
 int atr_node_rename(struct atr_core *c, uint64_t parent, const char *name, uint64_t newparent,
@@ -1006,22 +859,26 @@ int atr_node_rename(struct atr_core *c, uint64_t parent, const char *name, uint6
 	    (rc = child_key(sd, name, sk)) || (rc = child_key(dd, newname, dk)))
 		return rc;
 	if (meta_obj_get(c->meta, sb, sk, &row, 0) != ATR_OK || !row.pending) {
-		if ((rc = fs_resolve(c, &su, sb, sk, &row, &dir)))
+		if ((rc = ns_resolve(c, sb, sk, &row, &dir)))
 			return rc;
 	}
 	if (dir) {
-		strcat(sk, "/");
-		strcat(dk, "/");
+		char t[ATR_KEY_MAX + 2];
+		if (key_dir(sk, t))
+			return ATR_E_KEY_TOO_LONG;
+		memcpy(sk, t, sizeof(t));
+		if (key_dir(dk, t))
+			return ATR_E_KEY_TOO_LONG;
+		memcpy(dk, t, sizeof(t));
 		if (!strcmp(sb, db) && !strncmp(dk, sk, strlen(sk)))
 			return ATR_E_INVALID_ARG; /* into itself */
-		if ((rc = sync_tree(c, sb, sk)))
+		if ((rc = ns_sync_tree(c, sb, sk)))
 			return rc;
 	}
 	if (!strcmp(sb, db) && !strcmp(sk, dk))
 		return ATR_OK;
-	struct rename_args ra = { sb, sk, db, dk, dir, flags, { 0 } };
-	rc = ns_txn_then(c, rename_fn, rename_then, &ra);
-	return rc;
+	return ns_rename(c, sb, sk, db, dk, dir,
+			 flags & ATR_RENAME_NOREPLACE ? NS_MOVE_NOREPLACE : NS_MOVE_REPLACE);
 }
 
 /* ---- shadows ---- */
@@ -1149,11 +1006,10 @@ static int shadow_commit(struct atr_core *c, struct inode *in)
 	if (c->ufs->ops->stage_set_mtime &&
 	    (rc = c->ufs->ops->stage_set_mtime(in->stage, in->mtime_ns)))
 		return rc;
-	struct commit cm = { .user = row.obj.owner, .bucket = bucket, .key = key,
-			     .stage = in->stage, .etag = etag, .ino = in->ino - 1 };
-	in->stage = NULL; /* object_commit consumes it */
+	struct ufs_stage *stage = in->stage;
+	in->stage = NULL; /* the commit consumes it */
 	struct atr_obj out = { 0 };
-	rc = object_commit(c, &cm, &out);
+	rc = ns_commit_bytes(c, in->ino - 1, stage, etag, &out);
 	if (!rc)
 		in->pending = 0; /* the row is an object now */
 	/* The cost of an ETag read back is not the writer's to wait for
@@ -1173,103 +1029,6 @@ static int shadow_commit(struct atr_core *c, struct inode *in)
 /* ---- hard links ---- */
 
 /*
- * link(2) is metadata first, like a commit or a rename: one transaction
- * writes the new name's row and an intent "+FROM" -> TO; the UFS link
- * follows once it has committed (link_then, still under ns_lock). A crash
- * in between is finished at start (node_link_recover), so there is never a
- * file at TO that no row names (before, the link came first, and a crash
- * before the commit left a file the next start took for one dropped into
- * the under-storage).
- */
-struct link_args {
-	const char *bucket, *key, *db, *dk;
-	uint64_t node;
-	char from[PATH_MAX_UFS], to[PATH_MAX_UFS];
-};
-
-static int link_fn(struct atr_core *c, void *arg)
-{
-	struct link_args *l = arg;
-	struct meta_row src = { 0 }, row = { 0 };
-	int rc = meta_obj_get(c->meta, l->bucket, l->key, &src, 1);
-	if (rc)
-		return rc;
-	if (obj_node(&src.obj) != l->node || src.pending) {
-		atr_obj_release(&src.obj);
-		return ATR_E_NO_KEY; /* renamed, replaced or unlinked since */
-	}
-	char intent[PATH_MAX_UFS + 1];
-	rc = rows_free(c, l->db, l->dk);
-	if (!rc && (ufs_path(l->from, sizeof(l->from), l->bucket, l->key) ||
-		    ufs_path(l->to, sizeof(l->to), l->db, l->dk)))
-		rc = ATR_E_KEY_TOO_LONG;
-	snprintf(intent, sizeof(intent), "+%s", l->from);
-	if (!rc)
-		rc = meta_intent_set(c->meta, intent, l->to);
-	if (rc) {
-		atr_obj_release(&src.obj);
-		return rc;
-	}
-	/* The new name is a row like the first, and the inode's change time
-	 * moves (link(2)); meta_obj_set_posix hands it to every name. */
-	src.obj.node = l->node;
-	src.obj.ctime_ns = time_now_ns();
-	row = src;
-	row.dir_mtime = 0;
-	if (!(rc = meta_node_set(c->meta, src.obj.ino, l->node)) &&
-	    !(rc = meta_obj_put(c->meta, l->db, l->dk, &row)))
-		rc = meta_obj_set_posix(c->meta, &src);
-	atr_obj_release(&src.obj);
-	return rc;
-}
-
-static void link_then(struct atr_core *c, void *arg, int committed)
-{
-	struct link_args *l = arg;
-	int rc = committed ? c->ufs->ops->link(c->ufs, l->from, l->to) : ATR_OK;
-	if (rc) /* only something behind our back: sync drops the row */
-		LOG(LOG_ERROR, "node: link %s -> %s failed after its commit: %s", l->from, l->to,
-		    atr_strerror(rc));
-}
-
-/* "BUCKET/KEY", a UFS path as the intents hold it, back into its parts. */
-static int split_ufs_path(const char *p, char bucket[ATR_BUCKET_MAX + 1],
-			  char key[ATR_KEY_MAX + 2])
-{
-	size_t bl = strcspn(p, "/");
-	if (bl > ATR_BUCKET_MAX || !p[bl] || strlen(p + bl + 1) > ATR_KEY_MAX)
-		return -1;
-	memcpy(bucket, p, bl);
-	bucket[bl] = '\0';
-	snprintf(key, ATR_KEY_MAX + 2, "%s", p + bl + 1);
-	return 0;
-}
-
-void node_link_recover(struct atr_core *c, const char *from, const char *to)
-{
-	char fb[ATR_BUCKET_MAX + 1], fk[ATR_KEY_MAX + 2], tb[ATR_BUCKET_MAX + 1],
-		tk[ATR_KEY_MAX + 2];
-	struct meta_row src = { 0 }, dst = { 0 };
-	struct ufs_stat st;
-	if (split_ufs_path(from, fb, fk) || split_ufs_path(to, tb, tk))
-		return;
-	/* Done before the crash (TO is on disk), undone since (no row names
-	 * TO, or it names another inode now), or the transaction never
-	 * committed: nothing to do. */
-	if (c->ufs->ops->stat(c->ufs, to, &st) == ATR_OK ||
-	    c->ufs->ops->stat(c->ufs, from, &st) != ATR_OK)
-		return;
-	if (meta_obj_get(c->meta, fb, fk, &src, 0) == ATR_OK &&
-	    meta_obj_get(c->meta, tb, tk, &dst, 0) == ATR_OK &&
-	    obj_node(&src.obj) == obj_node(&dst.obj) &&
-	    c->ufs->ops->link(c->ufs, from, to) == ATR_OK)
-		LOG(LOG_INFO, "core: finished the link of %s to %s that a crash interrupted", from,
-		    to);
-	atr_obj_release(&src.obj);
-	atr_obj_release(&dst.obj);
-}
-
-/*
  * O_TMPFILE. A file made without a name is a pending row (the mount sees
  * it, S3 does not) under a key of its own in bucket "", which no bucket
  * can be called: no listing, lookup or S3 request reaches it, and a
@@ -1284,23 +1043,6 @@ void node_link_recover(struct atr_core *c, const char *from, const char *to)
 static int file_make(struct atr_core *c, uint64_t ino, int write, int remember,
 		     struct atr_file **out);
 
-struct tmpfile_move {
-	const char *key, *db, *dk;
-	uint64_t ino;
-};
-
-static int tmpfile_move_fn(struct atr_core *c, void *arg)
-{
-	struct tmpfile_move *t = arg;
-	struct meta_row row = { 0 };
-	int rc = meta_obj_get(c->meta, TMPFILE_BUCKET, t->key, &row, 0);
-	if (rc || row.obj.ino != t->ino || !row.pending)
-		return rc ? rc : ATR_E_NO_KEY;
-	if ((rc = rows_free(c, t->db, t->dk)))
-		return rc;
-	return meta_obj_rename(c->meta, TMPFILE_BUCKET, t->key, t->db, t->dk);
-}
-
 static int tmpfile_link(struct atr_core *c, uint64_t ino, const char *key, uint64_t newparent,
 			const char *newname, struct atr_attr *a)
 {
@@ -1310,13 +1052,12 @@ static int tmpfile_link(struct atr_core *c, uint64_t ino, const char *key, uint6
 	if ((rc = dir_of(c, newparent, db, dd, &dir)) || (rc = child_key(dd, newname, dk)) ||
 	    (rc = check_free(c, db, dk)))
 		return rc;
-	struct tmpfile_move t = { key, db, dk, ino - 1 };
 	struct inode *in = inode_get(c, ino);
 	if (!in)
 		return ATR_E_NOMEM;
 	/* The inode's lock keeps a flush from coming between the two. */
 	pthread_mutex_lock(&in->lock);
-	if (!(rc = ns_txn(c, tmpfile_move_fn, &t)))
+	if (!(rc = ns_adopt(c, TMPFILE_BUCKET, key, ino - 1, db, dk)))
 		rc = shadow_commit(c, in);
 	pthread_mutex_unlock(&in->lock);
 	inode_put(c, in);
@@ -1338,21 +1079,14 @@ int atr_node_tmpfile(struct atr_core *c, const struct atr_cred *cr, uint64_t par
 	int64_t gid = new_gid(c, cr, bucket, dk, &row, &perm, 0);
 	snprintf(key, sizeof(key), "tmpfile-%d-%llu", (int)getpid(),
 		 (unsigned long long)__atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
-	row_init(&row);
+	ns_row_init(&row);
 	row.pending = 1;
 	row.obj.mode = perm;
 	row.obj.gid = gid;
 	owner_of(c, cr->uid, row.obj.owner);
-	snprintf(row.obj.etag, sizeof(row.obj.etag), "%s", MD5_EMPTY);
-	pthread_mutex_lock(&c->ns_lock);
-	if (!(rc = meta_begin(c->meta))) {
-		if ((rc = meta_obj_put(c->meta, TMPFILE_BUCKET, key, &row)))
-			meta_rollback(c->meta);
-		else
-			rc = meta_commit(c->meta);
-	}
-	pthread_mutex_unlock(&c->ns_lock);
-	if (rc || (rc = file_make(c, row.obj.ino + 1, 1, 0, f)))
+	snprintf(row.obj.etag, sizeof(row.obj.etag), "%s", ATR_MD5_EMPTY);
+	if ((rc = ns_pending_create(c, TMPFILE_BUCKET, key, &row)) ||
+	    (rc = file_make(c, row.obj.ino + 1, 1, 0, f)))
 		return rc;
 	pthread_mutex_lock(&(*f)->in->lock);
 	(*f)->in->pending = 1; /* its row goes with its last close */
@@ -1373,8 +1107,6 @@ int atr_node_link(struct atr_core *c, uint64_t ino, uint64_t newparent, const ch
 	char db[ATR_BUCKET_MAX + 1], dd[ATR_KEY_MAX + 2], dk[ATR_KEY_MAX + 2];
 	struct meta_row row = { 0 }, dir = { 0 };
 	int rc;
-	if (!c->ufs->ops->link)
-		return ATR_E_NOT_SUPPORTED;
 	if (newparent == ATR_INO_ROOT)
 		return ATR_E_ACCESS; /* only buckets live at the root */
 	if ((rc = row_of(c, ino, bucket, key, &row, 0)))
@@ -1401,8 +1133,7 @@ int atr_node_link(struct atr_core *c, uint64_t ino, uint64_t newparent, const ch
 	if ((rc = dir_of(c, newparent, db, dd, &dir)) || (rc = child_key(dd, newname, dk)) ||
 	    (rc = check_free(c, db, dk)))
 		return rc;
-	struct link_args la = { bucket, key, db, dk, ino - 1, "", "" };
-	if ((rc = ns_txn_then(c, link_fn, link_then, &la)))
+	if ((rc = ns_link(c, bucket, key, ino - 1, db, dk)))
 		return rc;
 	return atr_node_getattr(c, ino, a);
 }
@@ -1456,24 +1187,14 @@ int atr_node_create(struct atr_core *c, const struct atr_cred *cr, uint64_t pare
 	uint32_t perm = mode & 07777;
 	int64_t gid = new_gid(c, cr, bucket, dk, &row, &perm, 0);
 	/* A pending row: the mount sees the file, S3 not before its commit. */
-	row_init(&row);
+	ns_row_init(&row);
 	row.pending = 1;
 	row.obj.mode = perm;
 	row.obj.gid = gid;
 	row.obj.version = 0;
 	owner_of(c, cr->uid, row.obj.owner);
-	snprintf(row.obj.etag, sizeof(row.obj.etag), "%s", MD5_EMPTY);
-	pthread_mutex_lock(&c->ns_lock);
-	if (!(rc = meta_begin(c->meta))) {
-		if (!(rc = rows_free(c, bucket, key)))
-			rc = meta_obj_put(c->meta, bucket, key, &row);
-		if (rc)
-			meta_rollback(c->meta);
-		else
-			rc = meta_commit(c->meta);
-	}
-	pthread_mutex_unlock(&c->ns_lock);
-	if (rc)
+	snprintf(row.obj.etag, sizeof(row.obj.etag), "%s", ATR_MD5_EMPTY);
+	if ((rc = ns_pending_create(c, bucket, key, &row)))
 		return rc;
 	if ((rc = file_make(c, row.obj.ino + 1, 1, 0, f)))
 		return rc;
@@ -1600,13 +1321,14 @@ static int reader_open(struct atr_file *f)
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
 	struct meta_row row = { 0 };
-	struct atr_obj o = { 0 };
+	struct ufs_file *uf = NULL;
 	int rc;
 	f->rd_gen = __atomic_load_n(&f->in->gen, __ATOMIC_ACQUIRE);
 	if (!(rc = row_of(f->c, f->in->ino, bucket, key, &row, 0)) &&
-	    !(rc = object_get_open(f->c, &su, bucket, key, &o, &f->rd, 0))) {
-		atr_obj_release(&o);
-		if (obj_node(&o) + 1 != f->in->ino) {
+	    !(rc = ns_find(f->c, bucket, key, &row, &uf, 0))) {
+		atr_obj_release(&row.obj);
+		if (!(rc = reader_new(f->c, &row.obj, uf, &f->rd)) &&
+		    obj_node(&row.obj) + 1 != f->in->ino) {
 			/* Replaced between the two lookups: this inode is gone. */
 			atr_get_close(f->rd);
 			f->rd = NULL;
@@ -1808,11 +1530,69 @@ static int setattr_unlinked(struct atr_core *c, struct inode *in, const struct a
 	return rc;
 }
 
+/* The change of a setattr to the row, in the kernel's transaction. */
+struct setattr_args {
+	uint64_t ino;
+	const struct atr_setattr *s;
+	struct inode *in;       /* the open inode, in->lock held; NULL: none */
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row;    /* as written */
+};
+
+static int setattr_fn(struct atr_core *c, void *arg)
+{
+	struct setattr_args *sa = arg;
+	const struct atr_setattr *s = sa->s;
+	struct meta_row *row = &sa->row;
+	struct inode *in = sa->in;
+	int rc = row_of(c, sa->ino, sa->bucket, sa->key, row, 1);
+	if (rc)
+		return rc;
+	struct meta_row before = *row; /* its permissions; hdrs stay row's */
+	int64_t now = time_now_ns();
+	if (s->valid & ATR_SET_MODE)
+		row->obj.mode = s->mode & 07777;
+	if (s->valid & ATR_SET_UID) {
+		owner_of(c, s->uid, row->obj.owner);
+		if (!*sa->key && (rc = meta_bucket_set_owner(c->meta, sa->bucket, row->obj.owner)))
+			return rc;
+	}
+	if (s->valid & ATR_SET_GID)
+		row->obj.gid = s->gid;
+	if (s->valid & ATR_SET_ATIME)
+		row->obj.atime_ns = s->atime_ns;
+	if (in && in->stage && in->dirty) {
+		/* Being written: the shadow's mtime is the file's, and its
+		 * commit gives it to the file (shadow_commit). */
+		if (s->valid & ATR_SET_MTIME) {
+			in->mtime_ns = s->mtime_ns;
+			in->ctime_ns = now;
+			shadow_publish(in);
+		}
+	} else if ((s->valid & (ATR_SET_MTIME | ATR_SET_ATIME)) && !row->pending) {
+		char path[PATH_MAX_UFS];
+		struct ufs_stat st;
+		int64_t mt = s->valid & ATR_SET_MTIME ? s->mtime_ns : 0;
+		if (ufs_path(path, sizeof(path), sa->bucket, sa->key))
+			return ATR_E_KEY_TOO_LONG;
+		if (!mt && c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK)
+			mt = st.mtime_ns;
+		/* The UFS file's mtime is the row's (metadata sync compares them). */
+		if (mt && (rc = c->ufs->ops->utimens(c->ufs, path, row->obj.atime_ns, mt, &st)))
+			return rc;
+		if (mt && !row->obj.is_dir)
+			row->obj.mtime_ns = st.mtime_ns;
+	}
+	row->obj.ctime_ns = now;
+	rc = meta_obj_set_posix(c->meta, row);
+	if (!rc && row->obj.is_dir) /* implied directories below follow it */
+		rc = perm_follow(c, sa->bucket, sa->key, &before, row, 0, NULL);
+	return rc;
+}
+
 int atr_node_setattr(struct atr_core *c, uint64_t ino, struct atr_file *f,
 		     const struct atr_setattr *s, struct atr_attr *a)
 {
-	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row = { 0 };
 	int rc = ATR_OK;
 	if (ino == ATR_INO_ROOT)
 		return ATR_E_NOT_SUPPORTED;
@@ -1822,6 +1602,7 @@ int atr_node_setattr(struct atr_core *c, uint64_t ino, struct atr_file *f,
 	struct inode *in = s->valid & ATR_SET_SIZE ? inode_get(c, ino) : inode_ref(c, ino);
 	if (!in && (s->valid & ATR_SET_SIZE))
 		return ATR_E_NOMEM;
+	struct setattr_args sa = { .ino = ino, .s = s, .in = in };
 	if (in)
 		pthread_mutex_lock(&in->lock);
 	if (s->valid & ATR_SET_SIZE) {
@@ -1834,61 +1615,10 @@ int atr_node_setattr(struct atr_core *c, uint64_t ino, struct atr_file *f,
 		if (rc)
 			goto out;
 	}
-	pthread_mutex_lock(&c->ns_lock);
-	if ((rc = meta_begin(c->meta)))
-		goto unlock;
-	if ((rc = row_of(c, ino, bucket, key, &row, 1)))
-		goto done;
-	struct meta_row before = row; /* its permissions; hdrs stay row's */
-	int64_t now = time_now_ns();
-	if (s->valid & ATR_SET_MODE)
-		row.obj.mode = s->mode & 07777;
-	if (s->valid & ATR_SET_UID) {
-		owner_of(c, s->uid, row.obj.owner);
-		if (!*key && (rc = meta_bucket_set_owner(c->meta, bucket, row.obj.owner)))
-			goto done;
-	}
-	if (s->valid & ATR_SET_GID)
-		row.obj.gid = s->gid;
-	if (s->valid & ATR_SET_ATIME)
-		row.obj.atime_ns = s->atime_ns;
-	if (in && in->stage && in->dirty) {
-		/* Being written: the shadow's mtime is the file's, and its
-		 * commit gives it to the file (shadow_commit). */
-		if (s->valid & ATR_SET_MTIME) {
-			in->mtime_ns = s->mtime_ns;
-			in->ctime_ns = now;
-			shadow_publish(in);
-		}
-	} else if ((s->valid & (ATR_SET_MTIME | ATR_SET_ATIME)) && !row.pending) {
-		char path[PATH_MAX_UFS];
-		struct ufs_stat st;
-		int64_t mt = s->valid & ATR_SET_MTIME ? s->mtime_ns : 0;
-		if (!mt && !ufs_path(path, sizeof(path), bucket, key) &&
-		    c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK)
-			mt = st.mtime_ns;
-		/* The UFS file's mtime is the row's (metadata sync compares them). */
-		if (mt && !ufs_path(path, sizeof(path), bucket, key) &&
-		    (rc = c->ufs->ops->utimens(c->ufs, path, row.obj.atime_ns, mt, &st)) == ATR_OK &&
-		    !row.obj.is_dir)
-			row.obj.mtime_ns = st.mtime_ns;
-		if (rc)
-			goto done;
-	}
-	row.obj.ctime_ns = now;
-	rc = meta_obj_set_posix(c->meta, &row);
-	if (!rc && row.obj.is_dir) /* implied directories below follow it */
-		rc = perm_follow(c, bucket, key, &before, &row, 0, NULL);
-done:
-	if (rc)
-		meta_rollback(c->meta);
-	else
-		rc = meta_commit(c->meta);
-unlock:
-	pthread_mutex_unlock(&c->ns_lock);
+	rc = ns_txn(c, setattr_fn, &sa);
 	if (!rc) {
-		attr_fill(c, bucket, key, &row.obj, a);
-		if (row.obj.is_dir && (s->valid & ATR_SET_MTIME))
+		attr_fill(c, sa.bucket, sa.key, &sa.row.obj, a);
+		if (sa.row.obj.is_dir && (s->valid & ATR_SET_MTIME))
 			a->mtime_ns = s->mtime_ns;
 	} else if (rc == ATR_E_NO_KEY && in) {
 		rc = setattr_unlinked(c, in, s, a);
@@ -1898,7 +1628,7 @@ out:
 		pthread_mutex_unlock(&in->lock);
 		inode_put(c, in);
 	}
-	atr_obj_release(&row.obj);
+	atr_obj_release(&sa.row.obj);
 	return rc;
 }
 
