@@ -18,6 +18,7 @@
 #define FUSE_USE_VERSION 312
 
 #include "fuse/mount.h"
+#include "fuse/xattr.h"
 
 #include <errno.h>
 #include <fuse_lowlevel.h>
@@ -1060,7 +1061,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 			size_t size, int flags)
 {
-	int rc = atr_node_setxattr(M(req)->core, ino, name, value, size, flags);
+	int rc = xattr_set(M(req)->core, ino, name, value, size, flags);
 	fuse_reply_err(req, err_of(CALL_XATTR, rc));
 }
 
@@ -1078,7 +1079,7 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 {
 	void *v = NULL;
 	size_t len = 0;
-	int rc = atr_node_getxattr(M(req)->core, ino, name, &v, &len);
+	int rc = xattr_get(M(req)->core, ino, name, &v, &len);
 	if (rc)
 		fuse_reply_err(req, err_of(CALL_XATTR, rc));
 	else
@@ -1090,7 +1091,7 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	char *v = NULL;
 	size_t len = 0;
-	int rc = atr_node_listxattr(M(req)->core, ino, &v, &len);
+	int rc = xattr_list(M(req)->core, ino, &v, &len);
 	if (rc)
 		fuse_reply_err(req, err_no(rc));
 	else
@@ -1100,7 +1101,7 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	int rc = atr_node_removexattr(M(req)->core, ino, name);
+	int rc = xattr_remove(M(req)->core, ino, name);
 	fuse_reply_err(req, err_of(CALL_XATTR, rc));
 }
 

@@ -43,7 +43,7 @@ enum s3_err s3_stored_headers(struct s3_req *r, struct buf *out)
 			return S3_ERR_METADATA_TOO_LARGE;
 	}
 	if (!s3_header(r, "Content-Type") &&
-	    buf_addstr(out, "Content-Type: binary/octet-stream\r\n"))
+	    buf_addstr(out, "Content-Type: " ATR_CONTENT_TYPE_DEFAULT "\r\n"))
 		return S3_ERR_INTERNAL;
 	for (int i = 0; i < ri->num_headers; i++) {
 		const char *name = ri->http_headers[i].name;
@@ -271,7 +271,7 @@ static int add_object_headers(struct s3_req *r, struct buf *out, const char *hdr
 	/* Every object has a type: headers stored without one (the mount's
 	 * xattrs add x-amz-meta-* alone) get S3's default. */
 	if (!typed && !s3_param(r, "response-content-type") &&
-	    buf_addstr(out, "Content-Type: binary/octet-stream\r\n"))
+	    buf_addstr(out, "Content-Type: " ATR_CONTENT_TYPE_DEFAULT "\r\n"))
 		return -1;
 	for (size_t i = 0; i < N_OVERRIDES; i++) {
 		const char *v = s3_param(r, overrides[i].param);

@@ -70,7 +70,7 @@ static enum s3_err form_headers(const struct s3_form *f, struct buf *out)
 			return S3_ERR_METADATA_TOO_LARGE;
 	}
 	if (!s3_form_get(f, "Content-Type") &&
-	    buf_addstr(out, "Content-Type: binary/octet-stream\r\n"))
+	    buf_addstr(out, "Content-Type: " ATR_CONTENT_TYPE_DEFAULT "\r\n"))
 		return S3_ERR_INTERNAL;
 	for (int i = 0; i < f->nfields; i++) {
 		const struct s3_form_field *fl = &f->fields[i];

@@ -234,7 +234,9 @@ int atr_bucket_list(struct atr_core *c, const struct atr_user *u, atr_bucket_cb 
 
 /* Attributes of an object. hdrs holds the stored protocol headers (content
  * type and encoding, user metadata...) as "Name: value\r\n" lines, ready to
- * be sent; the core stores them and never interprets them. */
+ * be sent; the core stores them and never interprets them. An object
+ * stored without a Content-Type is served by every door with this one: */
+#define ATR_CONTENT_TYPE_DEFAULT "binary/octet-stream"
 struct atr_obj {
 	uint64_t ino;       /* stable for the life of the object (renames included; a PUT,
 	                     * copy or completion over it makes a new object) */
@@ -817,18 +819,41 @@ int atr_node_setattr(struct atr_core *c, uint64_t ino, struct atr_file *f,
 		     const struct atr_setattr *s, struct atr_attr *a);
 int atr_node_statfs(struct atr_core *c, struct statvfs *out);
 
-/* Extended attributes: user.s3.content_type and user.s3.meta.<name> are
- * the object's stored headers (S3 sees them at once), user.s3.etag is
- * read-only (ATR_E_ACCESS), other user.* names are kept as given; other
- * namespaces are ATR_E_NOT_SUPPORTED. get: ATR_E_NO_KEY if absent, *val
- * malloc'd. list: NUL-separated names, malloc'd. flags: XATTR_CREATE
- * (ATR_E_EXISTS) or XATTR_REPLACE (ATR_E_NO_KEY). */
-int atr_node_getxattr(struct atr_core *c, uint64_t ino, const char *name, void **val,
-		      size_t *len);
-int atr_node_setxattr(struct atr_core *c, uint64_t ino, const char *name, const void *val,
-		      size_t len, int flags);
-int atr_node_listxattr(struct atr_core *c, uint64_t ino, char **names, size_t *len);
-int atr_node_removexattr(struct atr_core *c, uint64_t ino, const char *name);
+/*
+ * Extended attributes, as the core keeps them; which xattr name stands for
+ * which is the mount door's (fuse/xattr.c). An inode has:
+ *   - its stored headers (the object's S3 metadata: "Name: value" lines,
+ *     which S3 serves at once), got and set by name (case-insensitive; the
+ *     core does not interpret them): header_get (ATR_E_NO_KEY if absent,
+ *     *val malloc'd), header_set, header_remove (ATR_E_NO_KEY if absent);
+ *     atr_node_headers hands over every line (*hdrs malloc'd, NULL for
+ *     none) and says what the inode is (*kind, ATR_NODE_*);
+ *   - its ETag (atr_node_etag: computed if it is still being; ATR_E_NO_KEY
+ *     for a directory or a file not committed yet);
+ *   - a table of other attributes kept as given: xattr_get, _set,
+ *     _remove, and _list (NUL-separated names, malloc'd).
+ * flags: ATR_XATTR_CREATE (ATR_E_EXISTS if it is there) or
+ * ATR_XATTR_REPLACE (ATR_E_NO_KEY if not), as setxattr(2)'s. A change
+ * moves the inode's ctime; values too large are ATR_E_TOO_LARGE.
+ */
+#define ATR_XATTR_CREATE 1
+#define ATR_XATTR_REPLACE 2
+#define ATR_NODE_DIR 0
+#define ATR_NODE_FILE 1
+#define ATR_NODE_NEW 2  /* created through the mount, never committed */
+int atr_node_header_get(struct atr_core *c, uint64_t ino, const char *name, void **val,
+			size_t *len);
+int atr_node_header_set(struct atr_core *c, uint64_t ino, const char *name, const void *val,
+			size_t len, int flags);
+int atr_node_header_remove(struct atr_core *c, uint64_t ino, const char *name);
+int atr_node_headers(struct atr_core *c, uint64_t ino, char **hdrs, int *kind);
+int atr_node_etag(struct atr_core *c, uint64_t ino, char etag[ATR_ETAG_MAX + 1]);
+int atr_node_xattr_get(struct atr_core *c, uint64_t ino, const char *name, void **val,
+		       size_t *len);
+int atr_node_xattr_set(struct atr_core *c, uint64_t ino, const char *name, const void *val,
+		       size_t len, int flags);
+int atr_node_xattr_remove(struct atr_core *c, uint64_t ino, const char *name);
+int atr_node_xattr_list(struct atr_core *c, uint64_t ino, char **names, size_t *len);
 
 /* Open files. create makes a new file (ATR_E_EXISTS if the name is taken)
  * open for writing; open opens an existing file, for writing with

@@ -103,6 +103,7 @@ void ns_dir_row(struct meta_row *r, const char *owner, int implicit)
 int ns_acl_copy(struct atr_core *c, uint64_t from, uint64_t to)
 {
 	char *text = NULL;
+	NS_ASSERT_HELD(c);
 	int rc = meta_acl_get(c->meta, from, &text);
 	if (rc == ATR_OK)
 		rc = meta_acl_set(c->meta, to, text);

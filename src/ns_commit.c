@@ -234,6 +234,7 @@ static int commit_locked(struct atr_core *c, struct commit *cm, commit_fill fill
 {
 	char parent[ATR_KEY_MAX + 2];
 	int rc;
+	NS_ASSERT_HELD(c);
 	cm->t.key = cm->key;
 	if ((rc = ns_ensure_parents(c, cm->bucket, cm->key, 1, &cm->t)))
 		return rc;

@@ -22,6 +22,7 @@ void atr_core_watch(struct atr_core *c, const struct atr_watch_ops *ops, void *a
 
 void ns_event(struct atr_core *c, const char *bucket, const char *key, const struct atr_obj *o)
 {
+	NS_ASSERT_HELD(c);
 	const struct atr_watch_ops *w = __atomic_load_n(&c->watch, __ATOMIC_ACQUIRE);
 	if (!w)
 		return;
@@ -61,6 +62,7 @@ int ns_names_changed(struct atr_core *c, uint64_t node)
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
 	struct meta_row row = { 0 };
+	NS_ASSERT_HELD(c);
 	if (!node)
 		return ATR_OK;
 	int rc = meta_obj_by_ino(c->meta, node, bucket, key, &row, 1);
@@ -75,6 +77,7 @@ int ns_names_changed(struct atr_core *c, uint64_t node)
 void ns_replaced(struct atr_core *c, const char *bucket, const char *key,
 		 const struct meta_row *old)
 {
+	NS_ASSERT_HELD(c);
 	/* Only a mounted namespace has open inodes to keep whole. */
 	if (c->on_replace && __atomic_load_n(&c->watch, __ATOMIC_ACQUIRE))
 		c->on_replace(c, bucket, key, old);
