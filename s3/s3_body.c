@@ -102,8 +102,11 @@ enum s3_err s3_body_open(struct s3_req *r, struct s3_body *b)
 	if (r->content_length < 0 && !(te && strcasestr(te, "chunked")))
 		return S3_ERR_MISSING_LENGTH;
 	b->expect = r->content_length < 0 ? UINT64_MAX : (uint64_t)r->content_length;
-	const char *enc = s3_header(r, "Content-Encoding");
-	if (is_chunked_payload(r->auth.payload) || (enc && strstr(enc, "aws-chunked"))) {
+	/* Only x-amz-content-sha256 (STREAMING-*) says the body is aws-chunked
+	 * framing, as on AWS: "Content-Encoding: gzip, aws-chunked" with a
+	 * plain payload is a plain body (a client labelling its upload), and
+	 * decoding it as chunks would refuse or mangle it. */
+	if (is_chunked_payload(r->auth.payload)) {
 		if (parse_u64(s3_header(r, "x-amz-decoded-content-length"), &b->expect))
 			return S3_ERR_MISSING_LENGTH;
 		b->chunked = 1;

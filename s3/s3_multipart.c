@@ -635,6 +635,8 @@ enum s3_err s3_list_multipart_uploads(struct s3_req *r)
 		return S3_ERR_INVALID_ARGUMENT;
 	if (enc && strcmp(enc, "url"))
 		return S3_ERR_INVALID_ARGUMENT;
+	if (delim && !*delim)
+		delim = NULL; /* no delimiter, as in ListObjects: not echoed */
 	/* What the response echoes; an upload ID marker never URL-encoded. */
 	enum s3_err e;
 	int url = enc != NULL;

@@ -166,7 +166,8 @@ def test_upload_without_algorithm_unchanged(s3, bucket):
     assert "ChecksumCRC32" not in h
     a = s3.get_object_attributes(Bucket=bucket, Key="plain",
                                  ObjectAttributes=["Checksum", "ObjectParts"])
-    assert "Checksum" not in a and a["ObjectParts"] == {"TotalPartsCount": 1}
+    assert "Checksum" not in a and a["ObjectParts"]["TotalPartsCount"] == 1
+    assert a["ObjectParts"]["Parts"] == [{"PartNumber": 1, "Size": 3}]
 
 
 def test_composite_survives_restart(atriumd_factory, bucket_name):
