@@ -84,6 +84,7 @@
 	X(MAX_POST_PRE_DATA, 400, "MaxPostPreDataLengthExceeded", "Your POST request fields preceding the upload file were too large.") \
 	X(MISSING_FILE, 400, "InvalidArgument", "POST requires exactly one file upload per request.") \
 	X(MISSING_KEY_FIELD, 400, "InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.") \
+	X(POST_FIELD_MISSING, 400, "InvalidArgument", "Bucket POST must contain the fields of a signature (x-amz-algorithm, x-amz-credential, x-amz-signature; or AWSAccessKeyId, signature) and a policy.") \
 	X(POST_NOT_FORM, 412, "PreconditionFailed", "Bucket POST must be of the enclosure-type multipart/form-data") \
 	X(INVALID_POLICY, 400, "InvalidPolicyDocument", "Invalid Policy: the policy is not base64 of a JSON document with an expiration and conditions S3 knows.") \
 	X(POLICY_EXPIRED, 403, "AccessDenied", "Invalid according to Policy: Policy expired.") \

@@ -160,6 +160,12 @@ enum s3_err s3_body_pump(struct s3_req *r, struct s3_body *b,
 			 int (*write)(void *arg, const void *data, size_t n), void *arg);
 enum s3_err s3_body_finish(struct s3_body *b);
 void s3_body_close(struct s3_body *b);
+/* An x-amz-checksum-<alg> value: base64 of the algorithm's size, into out
+ * (CHECKSUM_INVALID otherwise). */
+enum s3_err s3_checksum_decode(const char *v, enum checksum_alg alg, unsigned char *out);
+/* "x-amz-checksum-<alg>: <base64 of sum>\r\n", the line a verified
+ * checksum is kept and echoed as. */
+void s3_checksum_line(enum checksum_alg alg, const unsigned char *sum, char line[96]);
 
 /* ---- responses (s3_resp.c) ---- */
 /* Starts a response: status line and the headers every response carries,

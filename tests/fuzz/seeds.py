@@ -265,6 +265,14 @@ def form_seeds():
         "conditions": [["starts-with", "$Content-Type", "image/"], {"bucket": "bucket"},
                        ["content-length-range", 1, 2]]}).encode())
     form("no-file", 5, "zz", part("zz", "key", b"a") + b"--zz--\r\n")
+    # ${filename} in several fields, a path as the file name, checksum fields
+    body3 = (part("C", "key", b"up/${filename}") +
+             part("C", "x-amz-meta-n", b"${filename}-${filename}") +
+             part("C", "x-amz-checksum-crc64nvme", b"AAAAAAAAAAA=") +
+             part("C", "x-amz-checksum-algorithm", b"CRC64NVME") +
+             b'--C\r\nContent-Disposition: form-data; name="file"; filename="C:\\\\d\\\\a.txt"'
+             b"\r\n\r\nabc\r\n--C--\r\n")
+    form("filename-checksum", 11, "C", body3)
     form("unterminated", 9, "q",
          b'--q\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc\r\n--')
 
