@@ -53,7 +53,11 @@
 	X(CHECKSUM_MULTIPLE, 400, "InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.") \
 	X(CHECKSUM_ALG, 400, "InvalidRequest", "Value for x-amz-sdk-checksum-algorithm header is invalid.") \
 	X(CHECKSUM_MISSING, 400, "InvalidRequest", "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.") \
-	X(MPU_CHECKSUM_ALG, 400, "InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, SHA1, SHA256]") \
+	X(MPU_CHECKSUM_ALG, 400, "InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]") \
+	X(MPU_FULL_OBJECT_ALG, 400, "InvalidRequest", "The FULL_OBJECT checksum type cannot be used with the SHA1 or SHA256 checksum algorithm: full-object checksums are CRCs (CRC32, CRC32C, CRC64NVME).") \
+	X(MPU_COMPLETE_NO_ALG, 400, "InvalidRequest", "The upload was created without a checksum algorithm: an object checksum on its completion cannot be verified.") \
+	X(MPU_COMPLETE_ALG, 400, "InvalidRequest", "Checksum Type mismatch occurred: the object checksum is not of the upload's checksum algorithm.") \
+	X(MPU_CHECKSUM_TYPE_MISMATCH, 400, "BadDigest", "The checksum type you specified did not match the checksum type of the upload.") \
 	X(MPU_CHECKSUM_TYPE, 400, "InvalidRequest", "Value for x-amz-checksum-type header is invalid.") \
 	X(MPU_CHECKSUM_MISMATCH, 400, "InvalidRequest", "Checksum Type mismatch occurred: the part's checksum is not of the upload's checksum algorithm.") \
 	X(MPU_CHECKSUM_MISSING, 400, "InvalidRequest", "The upload was created using a checksum algorithm. The complete request must include the checksum for each part.") \

@@ -244,6 +244,11 @@ enum s3_err s3_list_parts(struct s3_req *r);
 enum s3_err s3_complete_multipart(struct s3_req *r);
 enum s3_err s3_abort_multipart(struct s3_req *r);
 enum s3_err s3_list_multipart_uploads(struct s3_req *r);
+/* An upload's checksum algorithm as the core keeps it for the S3 door
+ * (atr_mpu.checksum_alg): "ALG" for S3's COMPOSITE checksum type,
+ * "ALG/FULL_OBJECT" for FULL_OBJECT; CHECKSUM_NONE for "" (no algorithm).
+ * *full_object (may be NULL) receives the type. */
+enum checksum_alg s3_mpu_checksum(const char *stored, int *full_object);
 /* s3_multipart.c, pure: partNumber, max-parts, part-number-marker,
  * max-uploads: a non-negative decimal, values above cap (however long) are
  * cap; -1 for anything else. */

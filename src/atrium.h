@@ -544,7 +544,14 @@ typedef void (*atr_progress_cb)(void *arg, uint64_t done, uint64_t total);
  * (ATR_E_PART_TOO_SMALL). Parts not named are discarded. The object's ETag
  * is atr_mpu_etag() of the named parts. Errors after progress was first
  * called are those of the commit (tree conflicts, I/O). A concurrent
- * completion or abort of the same upload waits for this one. */
+ * completion or abort of the same upload waits for this one.
+ * A retry: completing an upload that is gone because it was completed in
+ * the last 10 minutes (kept in memory, the last 64 completions; not
+ * across a restart), with the same bucket, key and parts (numbers and
+ * ETags), by its initiator, the bucket's owner or the superuser, succeeds
+ * again without doing anything, out holding only the ino and ETag the
+ * object got then (AWS answers such a retry 200 with the object's ETag);
+ * otherwise it is ATR_E_NO_UPLOAD. */
 int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		     const char *key, const char *upload_id, const struct atr_mpu_part *parts,
 		     int n, uint64_t min_part_size, atr_progress_cb progress, void *arg,

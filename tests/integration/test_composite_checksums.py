@@ -111,10 +111,11 @@ def test_composite_errors(s3, bucket, daemon):
                        {"x-amz-checksum-algorithm": "CRC64NVME",
                         "x-amz-checksum-type": "COMPOSITE"}, user="alice")
     assert (r.status, r.error_code()) == (400, "InvalidRequest"), r
+    # FULL_OBJECT is for CRCs only (test_full_object_checksums.py)
     r = daemon.request("POST", "/%s/e?uploads" % bucket,
-                       {"x-amz-checksum-algorithm": "CRC32",
+                       {"x-amz-checksum-algorithm": "SHA256",
                         "x-amz-checksum-type": "FULL_OBJECT"}, user="alice")
-    assert (r.status, r.error_code()) == (501, "NotImplemented"), r
+    assert (r.status, r.error_code()) == (400, "InvalidRequest"), r
     r = daemon.request("POST", "/%s/e?uploads" % bucket,
                        {"x-amz-checksum-algorithm": "crc32c"}, user="alice")
     assert r.status == 200 and r.header("x-amz-checksum-algorithm") == "CRC32C", r
