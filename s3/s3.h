@@ -53,6 +53,10 @@ struct s3_server *s3_server_new(struct atr_core *core, const struct atr_idents *
 void s3_server_free(struct s3_server *s);
 /* Handles one request on conn; returns the HTTP status sent. */
 int s3_handle(struct s3_server *s, struct mg_connection *conn);
+/* Answers a request civetweb refused before any handler (its http_error
+ * callback: status and its reason) as S3 does any error: XML, request id,
+ * observed; the connection is closed after it. Returns the status sent. */
+int s3_reject(struct s3_server *s, struct mg_connection *conn, int status, const char *why);
 
 /* Authenticates the request on conn the way the S3 door does (same mode,
  * same users, SigV4 header or presigned query), for the daemon's other

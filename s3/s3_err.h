@@ -113,6 +113,8 @@
 	X(LIST_PARAM_NOT_UTF8, 400, "InvalidArgument", "A listing parameter (prefix, delimiter, marker, start-after, continuation-token, key-marker, upload-id-marker) is not valid UTF-8.") \
 	X(LIST_PARAM_NOT_XML, 400, "InvalidArgument", "A listing parameter holds a character XML 1.0 cannot carry (a control character other than tab, newline and carriage return, U+FFFE or U+FFFF); prefix, delimiter, marker, start-after and key-marker may hold one with encoding-type=url.") \
 	X(LIST_KEY_NOT_XML, 400, "InvalidArgument", "A key in this listing holds a character XML 1.0 cannot carry (a control character other than tab, newline and carriage return, U+FFFE or U+FFFF): list with encoding-type=url, which returns keys URL-encoded.") \
+	X(BAD_REQUEST, 400, "BadRequest", "An error occurred when parsing the HTTP request.") \
+	X(HTTP_VERSION, 505, "HttpVersionNotSupported", "The HTTP version specified is not supported.") \
 	X(INVALID_ARGUMENT, 400, "InvalidArgument", "Invalid Argument") \
 	X(INVALID_REQUEST, 400, "InvalidRequest", "Invalid Request") \
 	X(NOT_IMPLEMENTED, 501, "NotImplemented", "A header or query you provided implies functionality that is not implemented.") \

@@ -429,6 +429,49 @@ out:
 	return r.status ? r.status : 500;
 }
 
+/*
+ * Requests civetweb refuses before any handler sees them (a malformed
+ * request line, a negative or unparsable Content-Length, a header block
+ * over max_request_size, an HTTP version it does not speak) reach us
+ * through its http_error callback: they get what every S3 answer has — an
+ * S3 XML error, a request id, an observe() call (metrics, the access log)
+ * — and the connection is closed, since where the request ends is not
+ * known. What civetweb parsed (method, path) may be missing.
+ */
+static const struct {
+	int status;
+	enum s3_err err;
+} rejections[] = {
+	{ 411, S3_ERR_MISSING_LENGTH },
+	{ 413, S3_ERR_BAD_REQUEST },
+	{ 505, S3_ERR_HTTP_VERSION },
+};
+
+int s3_reject(struct s3_server *s, struct mg_connection *conn, int status, const char *why)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	struct s3_req r;
+	int64_t t0 = s3_clock_ns();
+	enum s3_err e = S3_ERR_BAD_REQUEST;
+	memset(&r, 0, sizeof(r));
+	r.srv = s;
+	r.conn = conn;
+	r.method = ri && ri->request_method ? ri->request_method : "-";
+	r.must_close = 1;
+	r.content_length = -1;
+	uint64_t id = __atomic_add_fetch(&s->next_id, 1, __ATOMIC_RELAXED);
+	snprintf(r.id, sizeof(r.id), "%016llX", (unsigned long long)(id ^ s->id_salt));
+	for (size_t i = 0; i < sizeof(rejections) / sizeof(rejections[0]); i++)
+		if (rejections[i].status == status)
+			e = rejections[i].err;
+	LOG(LOG_INFO, "s3 %s: civetweb refused the request: %d %s", r.id, status,
+	    why ? why : "");
+	const char *raw = ri ? (ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri) : NULL;
+	s3_send_error(&r, e, NULL);
+	s3_observe(&r, NULL, raw, t0);
+	return r.status;
+}
+
 struct s3_server *s3_server_new(struct atr_core *core, const struct atr_idents *idents,
 				const struct s3_options *opt)
 {

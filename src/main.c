@@ -127,6 +127,15 @@ static int begin_request(struct mg_connection *conn)
 	return s3_handle(d->s3, conn);
 }
 
+/* civetweb refused a request before begin_request: an S3 error all the
+ * same (0: handled, civetweb sends nothing of its own). */
+static int http_error(struct mg_connection *conn, int status, const char *msg)
+{
+	struct daemon *d = mg_get_user_data(mg_get_context(conn));
+	s3_reject(d->s3, conn, status, msg);
+	return 0;
+}
+
 static int log_message(const struct mg_connection *conn, const char *message)
 {
 	LOG(LOG_WARN, "http: %s", message);
@@ -284,7 +293,8 @@ int main(int argc, char **argv)
 		NULL, NULL,
 		NULL,
 	};
-	struct mg_callbacks cb = { .begin_request = begin_request, .log_message = log_message };
+	struct mg_callbacks cb = { .begin_request = begin_request, .log_message = log_message,
+				   .http_error = http_error };
 	if (tls) {
 		/* 4: TLS 1.2 and later. init_tls sets the same again, on OpenSSL. */
 		const char *tls_options[] = { "ssl_protocol_version", "4",

@@ -181,3 +181,53 @@ def test_attributes_parts_without_checksums(daemon, bucket, s3):
     assert p["IsTruncated"] is False and p["PartNumberMarker"] == 2
     assert [(x["PartNumber"], x["Size"]) for x in p["Parts"]] == [(3, 10), (4, 7)]
     assert "ChecksumCRC32" not in p["Parts"][0]
+
+
+# -- requests civetweb refuses before our handler ---------------------------------
+
+def raw_exchange(port, data):
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        s.sendall(data)
+        out = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                return out
+            out += d
+    finally:
+        s.close()
+
+
+def test_refused_requests_get_s3_errors(atriumd_factory, tmp_path):
+    logf = tmp_path / "access.log"
+    d = atriumd_factory("sigv4", "refused", ["--access-log", str(logf)])
+    cases = [
+        (b"PUT /b/k HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 411,
+         "MissingContentLength"),
+        (b"GET /b HTTP/1.1\r\nHost: x\r\n" +
+         b"".join(b"X-Big-%d: %s\r\n" % (i, b"a" * 1000) for i in range(70)) + b"\r\n",
+         400, "BadRequest"),
+        (b"NONSENSE\r\n\r\n", 400, "BadRequest"),
+        (b"GET / HTTP/9.9\r\nHost: x\r\n\r\n", 505, "HttpVersionNotSupported"),
+    ]
+    ids = []
+    for req, status, code in cases:
+        out = raw_exchange(d.port, req)
+        head, _, body = out.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        assert lines[0].startswith("HTTP/1.1 %d " % status), out
+        hdrs = {k.lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
+        assert hdrs["content-type"] == "application/xml", out
+        assert hdrs["connection"].lower() == "close"
+        root = ET.fromstring(body)
+        assert root.find("Code").text == code, body
+        rid = hdrs["x-amz-request-id"]
+        assert root.find("RequestId").text == rid
+        ids.append(rid)
+    assert d.request("GET", "/api/v1/health").status == 200
+    assert d.stop() is None
+    text = logf.read_text()
+    for rid in ids:
+        assert rid in text, (rid, text)
