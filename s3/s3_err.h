@@ -114,6 +114,12 @@
 	X(LIST_PARAM_NOT_XML, 400, "InvalidArgument", "A listing parameter holds a character XML 1.0 cannot carry (a control character other than tab, newline and carriage return, U+FFFE or U+FFFF); prefix, delimiter, marker, start-after and key-marker may hold one with encoding-type=url.") \
 	X(LIST_KEY_NOT_XML, 400, "InvalidArgument", "A key in this listing holds a character XML 1.0 cannot carry (a control character other than tab, newline and carriage return, U+FFFE or U+FFFF): list with encoding-type=url, which returns keys URL-encoded.") \
 	X(BAD_REQUEST, 400, "BadRequest", "An error occurred when parsing the HTTP request.") \
+	X(CORS_INVALID, 400, "InvalidRequest", "The CORS configuration is not valid.") \
+	X(NO_SUCH_CORS, 404, "NoSuchCORSConfiguration", "The CORS configuration does not exist") \
+	X(CORS_NOT_ENABLED, 403, "AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.") \
+	X(CORS_NOT_ALLOWED, 403, "AccessForbidden", "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.") \
+	X(CORS_NO_ORIGIN, 400, "BadRequest", "Insufficient information. Origin request header needed.") \
+	X(CORS_BAD_METHOD, 400, "BadRequest", "Invalid Access-Control-Request-Method: a preflight names one of GET, PUT, HEAD, POST, DELETE.") \
 	X(HTTP_VERSION, 505, "HttpVersionNotSupported", "The HTTP version specified is not supported.") \
 	X(INVALID_ARGUMENT, 400, "InvalidArgument", "Invalid Argument") \
 	X(INVALID_REQUEST, 400, "InvalidRequest", "Invalid Request") \

@@ -81,6 +81,9 @@ struct s3_req {
 				  authenticates it from its fields */
 	char err_hdrs[96];     /* extra header lines for an error response
 				  (416's Content-Range), "\r\n"-terminated */
+	char *cors_hdrs;       /* CORS header lines every response to this
+				  request carries (s3_cors_request), malloc'd */
+	int preflight;         /* OPTIONS: unauthenticated, s3_cors_preflight */
 	struct atr_request req; /* what the core's policies may ask (user.req) */
 	struct {               /* s3_conditions.c's, for the life of the request */
 		struct uri_query tags; /* x-amz-tagging, parsed once */
@@ -213,6 +216,13 @@ int64_t s3_clock_ns(void); /* monotonic */
 void s3_observe(struct s3_req *r, s3_handler h, const char *raw_path, int64_t t0);
 
 /* ---- handlers ---- */
+/* s3_cors.c: ?cors, preflights, and the CORS headers of a request with an
+ * Origin whose bucket allows it (into r->cors_hdrs; nothing otherwise). */
+enum s3_err s3_put_bucket_cors(struct s3_req *r);
+enum s3_err s3_get_bucket_cors(struct s3_req *r);
+enum s3_err s3_delete_bucket_cors(struct s3_req *r);
+enum s3_err s3_cors_preflight(struct s3_req *r);
+void s3_cors_request(struct s3_req *r);
 enum s3_err s3_list_buckets(struct s3_req *r);
 enum s3_err s3_create_bucket(struct s3_req *r);
 enum s3_err s3_delete_bucket(struct s3_req *r);

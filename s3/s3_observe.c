@@ -42,6 +42,10 @@ static const struct {
 	{ s3_put_bucket_tagging, NULL, "PutBucketTagging" },
 	{ s3_delete_bucket_tagging, NULL, "DeleteBucketTagging" },
 	{ s3_get_object_attributes, NULL, "GetObjectAttributes" },
+	{ s3_get_bucket_cors, NULL, "GetBucketCors" },
+	{ s3_put_bucket_cors, NULL, "PutBucketCors" },
+	{ s3_delete_bucket_cors, NULL, "DeleteBucketCors" },
+	{ s3_cors_preflight, NULL, "PreflightCors" },
 };
 
 int64_t s3_clock_ns(void)

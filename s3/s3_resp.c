@@ -72,8 +72,9 @@ static size_t send_head_body(struct s3_req *r, int status, const char *extra,
 				 "Date: %s\r\n"
 				 "x-amz-request-id: %s\r\n"
 				 "x-amz-id-2: %s\r\n"
-				 "%s%s%s\r\n",
+				 "%s%s%s%s\r\n",
 				 status, reason(status), date, r->id, r->id, extra ? extra : "",
+				 r->cors_hdrs ? r->cors_hdrs : "",
 				 r->must_close ? "Connection: close\r\n" : "", framing)
 		      : -1;
 	r->status = status;
@@ -81,8 +82,9 @@ static size_t send_head_body(struct s3_req *r, int status, const char *extra,
 	if (len < 0 || (size_t)len >= S3_IO_BUFFER) {
 		/* No buffer, or headers beyond it: civetweb formats them itself. */
 		mg_printf(r->conn, "HTTP/1.1 %d %s\r\nServer: Atrium\r\nDate: %s\r\n"
-			  "x-amz-request-id: %s\r\nx-amz-id-2: %s\r\n%s%s%s\r\n",
+			  "x-amz-request-id: %s\r\nx-amz-id-2: %s\r\n%s%s%s%s\r\n",
 			  status, reason(status), date, r->id, r->id, extra ? extra : "",
+			  r->cors_hdrs ? r->cors_hdrs : "",
 			  r->must_close ? "Connection: close\r\n" : "", framing);
 		return 0;
 	}

@@ -65,6 +65,11 @@ static const struct route routes[] = {
 	{ "PUT", T_BUCKET, "policy", s3_put_bucket_policy },
 	{ "DELETE", T_BUCKET, "policy", s3_delete_bucket_policy },
 	{ "GET", T_BUCKET, "policyStatus", s3_get_bucket_policy_status },
+	{ "GET", T_BUCKET, "cors", s3_get_bucket_cors },
+	{ "PUT", T_BUCKET, "cors", s3_put_bucket_cors },
+	{ "DELETE", T_BUCKET, "cors", s3_delete_bucket_cors },
+	{ "OPTIONS", T_BUCKET, NULL, s3_cors_preflight },
+	{ "OPTIONS", T_OBJECT, NULL, s3_cors_preflight },
 };
 
 /* Query parameters that name an S3 sub-resource or operation. A request
@@ -394,8 +399,14 @@ int s3_handle(struct s3_server *s, struct mg_connection *conn)
 		goto fail;
 	if ((e = parse_target(&r, vpath ? vpath : raw)))
 		goto fail;
+	/* A browser's request: the bucket's CORS rules say which headers
+	 * every answer to it carries, errors included. */
+	if (s3_header(&r, "Origin") && strcmp(r.method, "OPTIONS"))
+		s3_cors_request(&r);
 	if (is_form_post(&r))
 		r.form_post = 1; /* s3_post_object authenticates the form */
+	else if (!strcmp(r.method, "OPTIONS"))
+		r.preflight = 1; /* a CORS preflight: S3 answers it unauthenticated */
 	else if ((e = authenticate(&r, ri, raw, vpath)))
 		goto fail;
 	if ((e = refused_fields_of(&r, ri)))
@@ -424,6 +435,7 @@ out:
 	uri_query_release(&r.q);
 	if (r.cond.tags_ok)
 		uri_query_release(&r.cond.tags);
+	free(r.cors_hdrs);
 	free(r.path);
 	free(vpath);
 	return r.status ? r.status : 500;

@@ -403,6 +403,32 @@ int atr_bucket_policy_set(struct atr_core *c, const struct atr_user *u, const ch
 int atr_bucket_policy_status(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			     int *is_public);
 
+/* ---- bucket documents (src/access.c) ----
+ *
+ * Configurations a front end keeps with a bucket and the core never
+ * interprets: the S3 door's CORS configuration and logging status, each
+ * one text (up to ATR_BUCKET_DOC_MAX bytes) by bucket name and kind,
+ * dropped with the bucket. get and set are the bucket's owner's (or the
+ * superuser's, or whom the bucket policy allows action, e.g.
+ * "s3:PutBucketCORS"); get: *doc malloc'd, ATR_E_NO_CONFIG if none; set:
+ * doc NULL removes it. peek reads one without a permission check, for
+ * what the front end does on the bucket's behalf (answering CORS
+ * preflights, which S3 serves unauthenticated; delivering access logs),
+ * with the bucket's owner (owner may be NULL): ATR_E_NO_BUCKET,
+ * ATR_E_NO_CONFIG. atr_bucket_docs_generation changes whenever a
+ * document is set or removed (a bucket deleted included, documents
+ * going with it), so a front end caching peeks knows to drop its cache.
+ */
+enum atr_bucket_doc { ATR_DOC_CORS = 1, ATR_DOC_LOGGING = 2 };
+#define ATR_BUCKET_DOC_MAX (256 * 1024)
+int atr_bucket_doc_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       int kind, const char *action, char **doc);
+int atr_bucket_doc_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       int kind, const char *action, const char *doc);
+int atr_bucket_doc_peek(struct atr_core *c, const char *bucket, int kind, char **doc,
+			char owner[ATR_USER_MAX + 1]);
+uint64_t atr_bucket_docs_generation(struct atr_core *c);
+
 /* Listing in S3 order: binary order of the whole key. Items are keys, or
  * common prefixes when a delimiter is given (each prefix once). */
 struct atr_list_params {

@@ -33,6 +33,7 @@ struct atr_core {
 	const struct atr_idents *users;   /* atr_core_set_users; NULL: anyone */
 	struct perm_policies *policies;   /* parsed bucket policies (perm.c) */
 	struct idmap *idmap;              /* users as host ids (idmap.c) */
+	uint64_t docs_gen;                /* atr_bucket_docs_generation; atomic */
 };
 
 /* The ino the mount knows row o's inode by (o->node for a file with

@@ -463,6 +463,27 @@ def acl_seeds():
           b'BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>')
 
 
+def cors_seeds():
+    """CORSConfiguration bodies, then optionally "\n--\n" and a request:
+    origin, method, request headers, one a line."""
+    rule = ("<CORSRule><ID>web</ID><AllowedHeader>content-type</AllowedHeader>"
+            "<AllowedHeader>x-amz-*</AllowedHeader><AllowedMethod>GET</AllowedMethod>"
+            "<AllowedMethod>PUT</AllowedMethod><AllowedOrigin>https://*.example.org"
+            "</AllowedOrigin><ExposeHeader>ETag</ExposeHeader>"
+            "<MaxAgeSeconds>600</MaxAgeSeconds></CORSRule>")
+    star = ("<CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin>"
+            "</CORSRule>")
+    doc = ('<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">%s%s'
+           "</CORSConfiguration>" % (rule, star))
+    write("cors", "two-rules", doc)
+    write("cors", "preflight", doc + "\n--\nhttps://a.example.org\nPUT\nContent-Type, X-Amz-Date")
+    write("cors", "actual", doc + "\n--\nhttp://anyone\nGET\n")
+    write("cors", "bad-method", "<CORSConfiguration><CORSRule><AllowedMethod>PATCH"
+          "</AllowedMethod><AllowedOrigin>*</AllowedOrigin></CORSRule></CORSConfiguration>")
+    write("cors", "two-stars", "<CORSConfiguration><CORSRule><AllowedMethod>GET"
+          "</AllowedMethod><AllowedOrigin>*.*</AllowedOrigin></CORSRule></CORSConfiguration>")
+
+
 if __name__ == "__main__":
     sigv4_seeds()
     chunked_seeds()
@@ -479,3 +500,4 @@ if __name__ == "__main__":
     cond_seeds()
     list_seeds()
     policy_seeds()
+    cors_seeds()
