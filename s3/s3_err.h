@@ -114,6 +114,8 @@
 	X(LIST_PARAM_NOT_XML, 400, "InvalidArgument", "A listing parameter holds a character XML 1.0 cannot carry (a control character other than tab, newline and carriage return, U+FFFE or U+FFFF); prefix, delimiter, marker, start-after and key-marker may hold one with encoding-type=url.") \
 	X(LIST_KEY_NOT_XML, 400, "InvalidArgument", "A key in this listing holds a character XML 1.0 cannot carry (a control character other than tab, newline and carriage return, U+FFFE or U+FFFF): list with encoding-type=url, which returns keys URL-encoded.") \
 	X(BAD_REQUEST, 400, "BadRequest", "An error occurred when parsing the HTTP request.") \
+	X(INVALID_TARGET_BUCKET, 400, "InvalidTargetBucketForLogging", "The target bucket for logging does not exist") \
+	X(LOGGING_GRANTS, 400, "InvalidTargetBucketForLogging", "You must give the log-delivery group WRITE and READ_ACP permissions to the target bucket") \
 	X(CORS_INVALID, 400, "InvalidRequest", "The CORS configuration is not valid.") \
 	X(NO_SUCH_CORS, 404, "NoSuchCORSConfiguration", "The CORS configuration does not exist") \
 	X(CORS_NOT_ENABLED, 403, "AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.") \

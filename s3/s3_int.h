@@ -44,6 +44,7 @@ struct s3_server {
 	uint64_t id_salt;
 	pthread_key_t io_key; /* per-thread body buffer */
 	struct s3_slow *slow; /* slow-body watchdog; NULL without min_body_rate */
+	struct s3_logging *logging; /* bucket logging's queue and worker */
 };
 
 /* A S3_IO_BUFFER-byte buffer owned by the calling thread, allocated on its
@@ -84,6 +85,10 @@ struct s3_req {
 	char *cors_hdrs;       /* CORS header lines every response to this
 				  request carries (s3_cors_request), malloc'd */
 	int preflight;         /* OPTIONS: unauthenticated, s3_cors_preflight */
+	/* for the access log (s3_observe) */
+	const char *err_code;  /* the S3 error sent, or NULL */
+	int64_t object_size;   /* the object's size where one was read or written, else -1 */
+	int64_t head_ns;       /* s3_clock_ns() when the response began, 0 before */
 	struct atr_request req; /* what the core's policies may ask (user.req) */
 	struct {               /* s3_conditions.c's, for the life of the request */
 		struct uri_query tags; /* x-amz-tagging, parsed once */
@@ -214,6 +219,23 @@ int64_t s3_clock_ns(void); /* monotonic */
 /* Hands the finished request to opt.observe: h is the route's handler
  * (NULL if none was reached), t0 the s3_clock_ns() of its arrival. */
 void s3_observe(struct s3_req *r, s3_handler h, const char *raw_path, int64_t t0);
+
+/* ---- bucket logging (s3_logging.c) ---- */
+struct s3_logging;
+struct s3_logging *s3_logging_new(struct s3_server *s);
+/* Stops the worker once it has delivered what is queued. */
+void s3_logging_free(struct s3_logging *l);
+/* Queues the request as a log line if its bucket logs (s3_observe). */
+void s3_logging_record(struct s3_req *r, const struct access_line *line);
+enum s3_err s3_put_bucket_logging(struct s3_req *r);
+enum s3_err s3_get_bucket_logging(struct s3_req *r);
+/* Pure: a BucketLoggingStatus into target ("" when logging is off) and
+ * *prefix (malloc'd); MALFORMED_XML, INVALID_TARGET_BUCKET (not a bucket
+ * name), NOT_IMPLEMENTED (TargetGrants, a partitioned key format). And
+ * the document back, as GetBucketLogging answers. */
+enum s3_err s3_logging_parse(const char *xml, size_t len, char target[ATR_BUCKET_MAX + 1],
+			     char **prefix);
+int s3_logging_xml(const char *target, const char *prefix, struct buf *b);
 
 /* ---- handlers ---- */
 /* s3_cors.c: ?cors, preflights, and the CORS headers of a request with an

@@ -206,6 +206,7 @@ enum s3_err s3_put_object(struct s3_req *r)
 		goto out;
 	}
 	struct atr_obj obj = { 0 };
+	r->object_size = (int64_t)atr_put_size(w);
 	rc = atr_put_commit(w, hdrs.ptr, &obj);
 	w = NULL;
 	if (rc) {
@@ -357,6 +358,7 @@ enum s3_err s3_get_object(struct s3_req *r)
 	char date[TIMEFMT_LEN];
 	struct buf extra = BUF_INIT(16384);
 	uint64_t size = obj.is_dir ? 0 : obj.size, first = 0, last = 0, len = size;
+	r->object_size = (int64_t)size; /* for the access log */
 	int status = 200;
 	time_fmt_rfc1123((time_t)(obj.mtime_ns / 1000000000), date);
 	buf_addf(&extra, "ETag: \"%s\"\r\nLast-Modified: %s\r\n", obj.etag, date);

@@ -68,6 +68,8 @@ static const struct route routes[] = {
 	{ "GET", T_BUCKET, "cors", s3_get_bucket_cors },
 	{ "PUT", T_BUCKET, "cors", s3_put_bucket_cors },
 	{ "DELETE", T_BUCKET, "cors", s3_delete_bucket_cors },
+	{ "GET", T_BUCKET, "logging", s3_get_bucket_logging },
+	{ "PUT", T_BUCKET, "logging", s3_put_bucket_logging },
 	{ "OPTIONS", T_BUCKET, NULL, s3_cors_preflight },
 	{ "OPTIONS", T_OBJECT, NULL, s3_cors_preflight },
 };
@@ -379,6 +381,7 @@ int s3_handle(struct s3_server *s, struct mg_connection *conn)
 	r.conn = conn;
 	r.method = ri->request_method;
 	r.content_length = ri->content_length;
+	r.object_size = -1;
 	uint64_t id = __atomic_add_fetch(&s->next_id, 1, __ATOMIC_RELAXED);
 	snprintf(r.id, sizeof(r.id), "%016llX", (unsigned long long)(id ^ s->id_salt));
 
@@ -471,6 +474,7 @@ int s3_reject(struct s3_server *s, struct mg_connection *conn, int status, const
 	r.method = ri && ri->request_method ? ri->request_method : "-";
 	r.must_close = 1;
 	r.content_length = -1;
+	r.object_size = -1;
 	uint64_t id = __atomic_add_fetch(&s->next_id, 1, __ATOMIC_RELAXED);
 	snprintf(r.id, sizeof(r.id), "%016llX", (unsigned long long)(id ^ s->id_salt));
 	for (size_t i = 0; i < sizeof(rejections) / sizeof(rejections[0]); i++)
@@ -495,7 +499,10 @@ struct s3_server *s3_server_new(struct atr_core *core, const struct atr_idents *
 	s->opt = *opt;
 	s->id_salt = (uint64_t)time(NULL) << 24;
 	pthread_key_create(&s->io_key, free);
-	if (s->opt.min_body_rate && s->opt.request_timeout_ms > 0 && !(s->slow = s3_slow_new())) {
+	if ((s->opt.min_body_rate && s->opt.request_timeout_ms > 0 &&
+	     !(s->slow = s3_slow_new())) ||
+	    !(s->logging = s3_logging_new(s))) {
+		s3_slow_free(s->slow);
 		pthread_key_delete(s->io_key);
 		free(s);
 		return NULL;
@@ -507,6 +514,7 @@ void s3_server_free(struct s3_server *s)
 {
 	if (!s)
 		return;
+	s3_logging_free(s->logging); /* delivers what is queued */
 	s3_slow_free(s->slow);
 	free(pthread_getspecific(s->io_key));
 	pthread_key_delete(s->io_key);

@@ -484,6 +484,17 @@ def cors_seeds():
           "</AllowedMethod><AllowedOrigin>*.*</AllowedOrigin></CORSRule></CORSConfiguration>")
 
 
+def logging_seeds():
+    """BucketLoggingStatus bodies (also the fields of an access log line)."""
+    write("logging", "enabled", '<BucketLoggingStatus xmlns="http://s3.amazonaws.com/doc/'
+          '2006-03-01/"><LoggingEnabled><TargetBucket>logs-bucket</TargetBucket>'
+          "<TargetPrefix>access/</TargetPrefix></LoggingEnabled></BucketLoggingStatus>")
+    write("logging", "off", "<BucketLoggingStatus/>")
+    write("logging", "grants", "<BucketLoggingStatus><LoggingEnabled><TargetBucket>b-b"
+          "</TargetBucket><TargetPrefix/><TargetGrants/></LoggingEnabled></BucketLoggingStatus>")
+    write("logging", "line-bytes", 'GET /a?X-Amz-Signature=1&Signature=2 "q"\r\n\x01\xff')
+
+
 if __name__ == "__main__":
     sigv4_seeds()
     chunked_seeds()
@@ -501,3 +512,4 @@ if __name__ == "__main__":
     list_seeds()
     policy_seeds()
     cors_seeds()
+    logging_seeds()
