@@ -20,8 +20,28 @@ static const char *const kept_headers[] = {
 	"Cache-Control", "Expires",
 };
 
-/* Builds the stored header block: "Name: value\r\n" lines. aws-chunked is
- * a transfer detail, not part of the object's Content-Encoding. */
+/* Appends Content-Encoding's codings but aws-chunked, which is a transfer
+ * detail and never part of the object's encoding (AWS drops it wherever it
+ * stands in the list); nothing if no other is left. */
+static int add_content_encoding(struct buf *out, const char *v)
+{
+	size_t start = out->len;
+	int n = 0;
+	while (*v) {
+		v += strspn(v, " \t,");
+		size_t len = strcspn(v, ",");
+		size_t t = len;
+		while (t && (v[t - 1] == ' ' || v[t - 1] == '\t'))
+			t--;
+		if (t && !(t == 11 && !strncasecmp(v, "aws-chunked", 11)) &&
+		    buf_addf(out, "%s%.*s", n++ ? ", " : "Content-Encoding: ", (int)t, v))
+			return -1;
+		v += len;
+	}
+	return out->len > start ? buf_addstr(out, "\r\n") : 0;
+}
+
+/* Builds the stored header block: "Name: value\r\n" lines. */
 enum s3_err s3_stored_headers(struct s3_req *r, struct buf *out)
 {
 	const struct mg_request_info *ri = mg_get_request_info(r->conn);
@@ -31,13 +51,9 @@ enum s3_err s3_stored_headers(struct s3_req *r, struct buf *out)
 		if (!v)
 			continue;
 		if (!strcasecmp(kept_headers[i], "Content-Encoding")) {
-			if (!strcasecmp(v, "aws-chunked"))
-				continue;
-			if (!strncasecmp(v, "aws-chunked,", 12)) {
-				v += 12;
-				while (*v == ' ')
-					v++;
-			}
+			if (add_content_encoding(out, v))
+				return S3_ERR_METADATA_TOO_LARGE;
+			continue;
 		}
 		if (buf_addf(out, "%s: %s\r\n", kept_headers[i], v))
 			return S3_ERR_METADATA_TOO_LARGE;
@@ -190,6 +206,7 @@ enum s3_err s3_put_object(struct s3_req *r)
 		goto out;
 	}
 	struct atr_obj obj = { 0 };
+	r->object_size = (int64_t)atr_put_size(w);
 	rc = atr_put_commit(w, hdrs.ptr, &obj);
 	w = NULL;
 	if (rc) {
@@ -348,6 +365,7 @@ enum s3_err s3_get_object(struct s3_req *r)
 	char date[TIMEFMT_LEN];
 	struct buf extra = BUF_INIT(16384);
 	uint64_t size = obj.is_dir ? 0 : obj.size, first = 0, last = 0, len = size;
+	r->object_size = (int64_t)size; /* for the access log */
 	int status = 200;
 	time_fmt_rfc1123((time_t)(obj.mtime_ns / 1000000000), date);
 	buf_addf(&extra, "ETag: \"%s\"\r\nLast-Modified: %s\r\n", obj.etag, date);

@@ -29,6 +29,7 @@ static const char *reason(int status)
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
 	case 507: return "Insufficient Storage";
 	}
 	return "Unknown";
@@ -71,17 +72,20 @@ static size_t send_head_body(struct s3_req *r, int status, const char *extra,
 				 "Date: %s\r\n"
 				 "x-amz-request-id: %s\r\n"
 				 "x-amz-id-2: %s\r\n"
-				 "%s%s%s\r\n",
+				 "%s%s%s%s\r\n",
 				 status, reason(status), date, r->id, r->id, extra ? extra : "",
+				 r->cors_hdrs ? r->cors_hdrs : "",
 				 r->must_close ? "Connection: close\r\n" : "", framing)
 		      : -1;
 	r->status = status;
 	r->started = 1;
+	r->head_ns = s3_clock_ns();
 	if (len < 0 || (size_t)len >= S3_IO_BUFFER) {
 		/* No buffer, or headers beyond it: civetweb formats them itself. */
 		mg_printf(r->conn, "HTTP/1.1 %d %s\r\nServer: Atrium\r\nDate: %s\r\n"
-			  "x-amz-request-id: %s\r\nx-amz-id-2: %s\r\n%s%s%s\r\n",
+			  "x-amz-request-id: %s\r\nx-amz-id-2: %s\r\n%s%s%s%s\r\n",
 			  status, reason(status), date, r->id, r->id, extra ? extra : "",
+			  r->cors_hdrs ? r->cors_hdrs : "",
 			  r->must_close ? "Connection: close\r\n" : "", framing);
 		return 0;
 	}
@@ -213,6 +217,7 @@ void s3_send_error(struct s3_req *r, enum s3_err e, const char *message)
 	}
 	LOG(LOG_DEBUG, "s3 %s: %s %s -> %d %s", r->id, r->method, r->path ? r->path : "?",
 	    status, s3_err_code(e));
+	r->err_code = s3_err_code(e);
 	s3_error_xml(r, e, message, 1, &b);
 	if (!strcmp(r->method, "HEAD")) {
 		/* A HEAD response has no body; the code travels in the status. */

@@ -250,3 +250,77 @@ int atr_bucket_policy_status(struct atr_core *c, const struct atr_user *u, const
 	free(json);
 	return rc;
 }
+
+/* ---- bucket documents ---- */
+
+struct doc_args {
+	const char *bucket;
+	int kind;
+	const char *doc;
+};
+
+static int doc_fn(struct atr_core *c, void *arg)
+{
+	struct doc_args *a = arg;
+	struct atr_bucket b;
+	/* Deleted since we looked: no row may outlive its bucket. */
+	int rc = meta_bucket_get(c->meta, a->bucket, &b);
+	if (rc)
+		return rc;
+	rc = meta_bucket_doc_put(c->meta, a->bucket, a->kind, a->doc);
+	__atomic_add_fetch(&c->docs_gen, 1, __ATOMIC_RELEASE);
+	return rc;
+}
+
+static int doc_kind_valid(int kind)
+{
+	return kind == ATR_DOC_CORS || kind == ATR_DOC_LOGGING;
+}
+
+int atr_bucket_doc_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       int kind, const char *action, char **doc)
+{
+	*doc = NULL;
+	if (!doc_kind_valid(kind))
+		return ATR_E_INVALID_ARG;
+	int rc = perm_bucket(c, u, bucket, action, PERM_OWNER, NULL);
+	if (rc)
+		return rc;
+	rc = meta_bucket_doc_get(c->meta, bucket, kind, doc);
+	return rc == ATR_E_NO_KEY ? ATR_E_NO_CONFIG : rc;
+}
+
+int atr_bucket_doc_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       int kind, const char *action, const char *doc)
+{
+	if (!doc_kind_valid(kind) || (doc && strlen(doc) > ATR_BUCKET_DOC_MAX))
+		return ATR_E_INVALID_ARG;
+	int rc = perm_bucket(c, u, bucket, action, PERM_OWNER, NULL);
+	if (rc)
+		return rc;
+	struct doc_args a = { bucket, kind, doc };
+	return ns_txn(c, doc_fn, &a);
+}
+
+int atr_bucket_doc_peek(struct atr_core *c, const char *bucket, int kind, char **doc,
+			char owner[ATR_USER_MAX + 1])
+{
+	struct atr_bucket b;
+	*doc = NULL;
+	if (!doc_kind_valid(kind))
+		return ATR_E_INVALID_ARG;
+	if (!atr_bucket_name_valid(bucket))
+		return ATR_E_INVALID_BUCKET;
+	int rc = meta_bucket_get(c->meta, bucket, &b);
+	if (rc)
+		return rc == ATR_E_NO_KEY ? ATR_E_NO_BUCKET : rc;
+	if (owner)
+		snprintf(owner, ATR_USER_MAX + 1, "%s", b.owner);
+	rc = meta_bucket_doc_get(c->meta, bucket, kind, doc);
+	return rc == ATR_E_NO_KEY ? ATR_E_NO_CONFIG : rc;
+}
+
+uint64_t atr_bucket_docs_generation(struct atr_core *c)
+{
+	return __atomic_load_n(&c->docs_gen, __ATOMIC_ACQUIRE);
+}

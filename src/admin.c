@@ -658,10 +658,19 @@ int admin_handle(struct admin *a, struct mg_connection *conn)
 	if (a->opt.metrics)
 		metrics_request(a->opt.metrics, "admin", rt ? rt->op : "Unknown", status, 0, out, dur);
 	if (a->opt.access_log) {
-		struct access_entry e = {
-			.time_ns = time_now_ns() - dur, .id = r.id, .user = r.user_name,
-			.method = r.ri->request_method, .path = path, .status = status,
-			.bytes = out, .duration_ns = dur,
+		char op[64];
+		snprintf(op, sizeof(op), "ADMIN.%s.%s", r.ri->request_method,
+			 rt ? rt->op : "Unknown");
+		struct access_line e = {
+			.time_ns = time_now_ns() - dur, .remote_ip = r.ri->remote_addr,
+			.requester = r.user_name, .request_id = r.id, .operation = op,
+			.method = r.ri->request_method, .path = path, .query = r.ri->query_string,
+			.http_version = r.ri->http_version, .status = status,
+			.bytes_sent = out ? (int64_t)out : -1, .object_size = -1,
+			.total_ms = dur / 1000000, .turnaround_ms = -1,
+			.referer = mg_get_header(r.conn, "Referer"),
+			.user_agent = mg_get_header(r.conn, "User-Agent"), .host_id = r.id,
+			.host = mg_get_header(r.conn, "Host"),
 		};
 		access_log_write(a->opt.access_log, &e);
 	}

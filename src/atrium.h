@@ -413,6 +413,32 @@ int atr_bucket_policy_set(struct atr_core *c, const struct atr_user *u, const ch
 int atr_bucket_policy_status(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			     int *is_public);
 
+/* ---- bucket documents (src/access.c) ----
+ *
+ * Configurations a front end keeps with a bucket and the core never
+ * interprets: the S3 door's CORS configuration and logging status, each
+ * one text (up to ATR_BUCKET_DOC_MAX bytes) by bucket name and kind,
+ * dropped with the bucket. get and set are the bucket's owner's (or the
+ * superuser's, or whom the bucket policy allows action, e.g.
+ * "s3:PutBucketCORS"); get: *doc malloc'd, ATR_E_NO_CONFIG if none; set:
+ * doc NULL removes it. peek reads one without a permission check, for
+ * what the front end does on the bucket's behalf (answering CORS
+ * preflights, which S3 serves unauthenticated; delivering access logs),
+ * with the bucket's owner (owner may be NULL): ATR_E_NO_BUCKET,
+ * ATR_E_NO_CONFIG. atr_bucket_docs_generation changes whenever a
+ * document is set or removed (a bucket deleted included, documents
+ * going with it), so a front end caching peeks knows to drop its cache.
+ */
+enum atr_bucket_doc { ATR_DOC_CORS = 1, ATR_DOC_LOGGING = 2 };
+#define ATR_BUCKET_DOC_MAX (256 * 1024)
+int atr_bucket_doc_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       int kind, const char *action, char **doc);
+int atr_bucket_doc_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       int kind, const char *action, const char *doc);
+int atr_bucket_doc_peek(struct atr_core *c, const char *bucket, int kind, char **doc,
+			char owner[ATR_USER_MAX + 1]);
+uint64_t atr_bucket_docs_generation(struct atr_core *c);
+
 /* Listing in S3 order: binary order of the whole key. Items are keys, or
  * common prefixes when a delimiter is given (each prefix once). */
 struct atr_list_params {
@@ -554,7 +580,14 @@ typedef void (*atr_progress_cb)(void *arg, uint64_t done, uint64_t total);
  * (ATR_E_PART_TOO_SMALL). Parts not named are discarded. The object's ETag
  * is atr_mpu_etag() of the named parts. Errors after progress was first
  * called are those of the commit (tree conflicts, I/O). A concurrent
- * completion or abort of the same upload waits for this one. */
+ * completion or abort of the same upload waits for this one.
+ * A retry: completing an upload that is gone because it was completed in
+ * the last 10 minutes (kept in memory, the last 64 completions; not
+ * across a restart), with the same bucket, key and parts (numbers and
+ * ETags), by its initiator, the bucket's owner or the superuser, succeeds
+ * again without doing anything, out holding only the ino and ETag the
+ * object got then (AWS answers such a retry 200 with the object's ETag);
+ * otherwise it is ATR_E_NO_UPLOAD. */
 int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		     const char *key, const char *upload_id, const struct atr_mpu_part *parts,
 		     int n, uint64_t min_part_size, atr_progress_cb progress, void *arg,

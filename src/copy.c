@@ -8,7 +8,7 @@
  * multipart source's ETag is not an MD5 of its bytes, and S3 gives the
  * copy the MD5 of its bytes, so those pass through the block cache into
  * the stage, hashed on the way. Either way nothing holds the object in
- * memory, and the commit is a PUT's: object_commit, atomic, replacing
+ * memory, and the commit is a PUT's: ns_commit_object, atomic, replacing
  * whatever was at the key.
  */
 #include <stdio.h>

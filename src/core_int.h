@@ -37,6 +37,7 @@ struct atr_core {
 	const struct atr_idents *users;   /* atr_core_set_users; NULL: anyone */
 	struct perm_policies *policies;   /* parsed bucket policies (perm.c) */
 	struct idmap *idmap;              /* users as host ids (idmap.c) */
+	uint64_t docs_gen;                /* atr_bucket_docs_generation; atomic */
 	/* The inode view's hook for an inode an S3 write replaces (node.c's
 	 * ghosts; see ns_replaced); NULL: none. Set at open, then read-only. */
 	void (*on_replace)(struct atr_core *c, const char *bucket, const char *key,

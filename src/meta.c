@@ -25,6 +25,7 @@ enum stmt_id {
 	ST_PARTS_PUT, ST_PARTS_GET, ST_PARTS_DELETE,
 	ST_TAGS_PUT, ST_TAGS_GET, ST_TAGS_DELETE, ST_MPU_TAGS_PUT, ST_MPU_TAGS_GET,
 	ST_BUCKET_TAGS_PUT, ST_BUCKET_TAGS_GET, ST_BUCKET_TAGS_DELETE,
+	ST_BUCKET_DOC_PUT, ST_BUCKET_DOC_GET, ST_BUCKET_DOC_DELETE,
 	ST_MPU_CK_PUT, ST_MPU_CK_GET, ST_PART_CK_PUT, ST_PART_CK_GET, ST_PART_CK_DELETE,
 	ST_OBJ_SUMS_PUT, ST_OBJ_SUMS_GET,
 	ST_INTENT_CLEAR, ST_INTENT_PUT, ST_INTENT_SCAN,
@@ -181,6 +182,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BUCKET_TAGS_PUT] = "INSERT OR REPLACE INTO bucket_tags(bucket, tags) VALUES (?1, ?2)",
 	[ST_BUCKET_TAGS_GET] = "SELECT tags FROM bucket_tags WHERE bucket = ?1",
 	[ST_BUCKET_TAGS_DELETE] = "DELETE FROM bucket_tags WHERE bucket = ?1",
+	[ST_BUCKET_DOC_PUT] = "INSERT OR REPLACE INTO bucket_docs(bucket, kind, doc) VALUES (?1, ?2, ?3)",
+	[ST_BUCKET_DOC_GET] = "SELECT doc FROM bucket_docs WHERE bucket = ?1 AND kind = ?2",
+	[ST_BUCKET_DOC_DELETE] = "DELETE FROM bucket_docs WHERE bucket = ?1 AND kind = ?2",
 	[ST_MPU_CK_PUT] = "INSERT OR REPLACE INTO mpu_checksums(upload_id, alg) VALUES (?1, ?2)",
 	[ST_MPU_CK_GET] = "SELECT alg FROM mpu_checksums WHERE upload_id = ?1",
 	[ST_PART_CK_PUT] = "INSERT OR REPLACE INTO mpu_part_checksums(upload_id, number, checksum) "
@@ -226,7 +230,7 @@ static const char *const column_migrations[][3] = {
 };
 
 static const char schema[] =
-	/* The one commit whose rename may not have happened yet (see object_commit). */
+	/* The one commit whose rename may not have happened yet (see ns_commit.c). */
 	"CREATE TABLE IF NOT EXISTS intents(stage TEXT PRIMARY KEY, path TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS buckets("
 	"  name TEXT PRIMARY KEY, owner TEXT NOT NULL, location TEXT NOT NULL DEFAULT '',"
@@ -294,6 +298,11 @@ static const char schema[] =
 	"  WITHOUT ROWID;"
 	"CREATE TRIGGER IF NOT EXISTS bucket_tags_gone AFTER DELETE ON buckets"
 	"  BEGIN DELETE FROM bucket_tags WHERE bucket = old.name; END;"
+	/* Documents the S3 door keeps for a bucket (enum atr_bucket_doc). */
+	"CREATE TABLE IF NOT EXISTS bucket_docs(bucket TEXT NOT NULL, kind INTEGER NOT NULL,"
+	"  doc TEXT NOT NULL, PRIMARY KEY(bucket, kind)) WITHOUT ROWID;"
+	"CREATE TRIGGER IF NOT EXISTS bucket_docs_gone AFTER DELETE ON buckets"
+	"  BEGIN DELETE FROM bucket_docs WHERE bucket = old.name; END;"
 	"CREATE TABLE IF NOT EXISTS mpu_checksums(upload_id TEXT PRIMARY KEY, alg TEXT NOT NULL)"
 	"  WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS mpu_part_checksums(upload_id TEXT NOT NULL,"
@@ -1194,6 +1203,29 @@ int meta_bucket_tags_delete(struct meta *m, const char *bucket)
 		return ATR_E_IO;
 	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
 	return done(s, sqlite3_step(s));
+}
+
+int meta_bucket_doc_put(struct meta *m, const char *bucket, int kind, const char *doc)
+{
+	sqlite3_stmt *s = stmt(m, doc ? ST_BUCKET_DOC_PUT : ST_BUCKET_DOC_DELETE);
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, kind);
+	if (doc)
+		sqlite3_bind_text(s, 3, doc, -1, SQLITE_STATIC);
+	return done(s, sqlite3_step(s));
+}
+
+int meta_bucket_doc_get(struct meta *m, const char *bucket, int kind, char **doc)
+{
+	sqlite3_stmt *s = stmt(m, ST_BUCKET_DOC_GET);
+	*doc = NULL;
+	if (!s)
+		return ATR_E_IO;
+	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, kind);
+	return text_row(s, doc);
 }
 
 /* ---- checksums of multipart uploads ---- */

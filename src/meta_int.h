@@ -250,6 +250,13 @@ int meta_bucket_tags_put(struct meta *m, const char *bucket, const char *tags);
 int meta_bucket_tags_get(struct meta *m, const char *bucket, char **tags);
 int meta_bucket_tags_delete(struct meta *m, const char *bucket);
 
+/* Bucket documents (src/access.c):
+ *   bucket_docs(bucket, kind, doc TEXT), by (bucket, enum atr_bucket_doc),
+ *   dropped by a trigger with the bucket's row. put with doc NULL deletes;
+ *   get: *doc malloc'd, ATR_E_NO_KEY if none. */
+int meta_bucket_doc_put(struct meta *m, const char *bucket, int kind, const char *doc);
+int meta_bucket_doc_get(struct meta *m, const char *bucket, int kind, char **doc);
+
 /* Additional checksums of multipart uploads (src/multipart.c), strings the
  * core does not interpret:
  *   mpu_checksums(upload_id PK, alg): the upload's algorithm;

@@ -7,7 +7,7 @@
  * under a file name never used before and the part's row is upserted; the
  * file it replaced is unlinked afterwards. Completion checks the named
  * parts, assembles them into a stage (copy_file_range, piece by piece),
- * commits that with object_commit() — the one commit path, so the object
+ * commits that with ns_commit_object() — the one commit path, so the object
  * appears and replaces the old one atomically — and then deletes the
  * upload's rows and its part area.
  *
@@ -27,6 +27,16 @@
  * under it; its transactions are the kernel's (ns_txn_locked). Lock order:
  * ns_lock, then SQLite's write lock (ns_commit_object takes ns_lock
  * itself, so it is called without it).
+ *
+ * Retried completions. A client whose CompleteMultipartUpload response was
+ * lost retries it; the upload is gone by then, and AWS answers the retry
+ * with 200 and the object's ETag for a while rather than NoSuchUpload. So
+ * mpu->recent remembers the last RECENT_MAX completions for RECENT_NS (in
+ * memory only: a restart forgets them, and the retry is NoSuchUpload), and
+ * a completion of an upload that is not there but was completed moments
+ * ago, of the same bucket and key, naming the same parts with the same
+ * ETags, by its initiator, the bucket's owner or the superuser, succeeds
+ * again with the object as the first completion made it (ino and ETag).
  */
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -48,11 +58,106 @@ struct busy {
 	struct busy *next;
 };
 
+#define RECENT_MAX 64
+#define RECENT_NS (10 * 60 * 1000000000LL)
+
+/* A completed upload (see "Retried completions" above). */
+struct recent {
+	char upload_id[ATR_UPLOAD_ID_LEN + 1]; /* "" for an empty slot */
+	char bucket[ATR_BUCKET_MAX + 1];
+	char key[ATR_KEY_MAX + 1];
+	char initiator[ATR_USER_MAX + 1], bucket_owner[ATR_USER_MAX + 1];
+	unsigned char parts[MD5_LEN];          /* parts_digest() of the parts named */
+	uint64_t ino;
+	char etag[ATR_ETAG_MAX + 1];
+	int64_t at_ns;                         /* CLOCK_MONOTONIC */
+};
+
 struct mpu {
 	pthread_cond_t cond;   /* a completion ended; waited on with ns_lock */
 	struct busy *busy;     /* uploads being completed; guarded by ns_lock */
 	unsigned long counter; /* makes part file names unique; atomic */
+	struct recent recent[RECENT_MAX]; /* a ring; guarded by ns_lock */
+	int recent_next;                  /* the slot written next; guarded by ns_lock */
 };
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* MD5 of the part list as named: numbers and ETags (case-insensitive). */
+static void parts_digest(const struct atr_mpu_part *parts, int n, unsigned char out[MD5_LEN])
+{
+	struct hash h;
+	memset(out, 0, MD5_LEN);
+	if (hash_init(&h, HASH_MD5))
+		return;
+	for (int i = 0; i < n; i++) {
+		char line[ATR_ETAG_MAX + 24];
+		int k = snprintf(line, sizeof(line), "%d:%s;", parts[i].number, parts[i].etag);
+		for (int j = 0; j < k; j++)
+			line[j] = (char)(line[j] >= 'A' && line[j] <= 'Z' ? line[j] + 32 : line[j]);
+		hash_update(&h, line, (size_t)k);
+	}
+	hash_final(&h, out);
+}
+
+/* With ns_lock held: remembers a completion. */
+static void recent_add(struct atr_core *c, const char *upload_id, const char *bucket,
+		       const char *key, const char *initiator, const char *bucket_owner,
+		       const unsigned char digest[MD5_LEN], const struct atr_obj *obj)
+{
+	struct mpu *m = c->mpu;
+	struct recent *e = &m->recent[m->recent_next];
+	m->recent_next = (m->recent_next + 1) % RECENT_MAX;
+	snprintf(e->upload_id, sizeof(e->upload_id), "%s", upload_id);
+	snprintf(e->bucket, sizeof(e->bucket), "%s", bucket);
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	snprintf(e->initiator, sizeof(e->initiator), "%s", initiator);
+	snprintf(e->bucket_owner, sizeof(e->bucket_owner), "%s", bucket_owner);
+	memcpy(e->parts, digest, MD5_LEN);
+	e->ino = obj->ino;
+	snprintf(e->etag, sizeof(e->etag), "%s", obj->etag);
+	e->at_ns = mono_ns();
+}
+
+/* A completion of an upload that is gone: ATR_OK with out (ino and ETag)
+ * if it is the retry of a recent one that u may make, else
+ * ATR_E_NO_UPLOAD. */
+static int recent_find(struct atr_core *c, const struct atr_user *u, const char *upload_id,
+		       const char *bucket, const char *key, const struct atr_mpu_part *parts,
+		       int n, struct atr_obj *out)
+{
+	unsigned char digest[MD5_LEN];
+	int rc = ATR_E_NO_UPLOAD;
+	if (n < 1 || n > ATR_PART_MAX)
+		return rc;
+	parts_digest(parts, n, digest);
+	int64_t now = mono_ns();
+	ns_lock(c);
+	for (int i = 0; i < RECENT_MAX; i++) {
+		const struct recent *e = &c->mpu->recent[i];
+		if (strcmp(e->upload_id, upload_id) || now - e->at_ns > RECENT_NS ||
+		    strcmp(e->bucket, bucket) || strcmp(e->key, key) ||
+		    memcmp(e->parts, digest, MD5_LEN))
+			continue;
+		if (u->superuser || (!u->anonymous && (!strcmp(u->name, e->initiator) ||
+						       !strcmp(u->name, e->bucket_owner)))) {
+			if (out) {
+				memset(out, 0, sizeof(*out));
+				out->ino = e->ino;
+				snprintf(out->etag, sizeof(out->etag), "%s", e->etag);
+			}
+			rc = ATR_OK;
+		}
+		break;
+	}
+	ns_unlock(c);
+	return rc;
+}
 
 static int have_part_ops(const struct atr_core *c)
 {
@@ -524,6 +629,7 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 			  atr_progress_cb progress, void *arg, struct atr_obj *out)
 {
 	struct meta_mpu mu = { 0 }, now = { 0 };
+	struct atr_obj made = { 0 };
 	struct busy me = { .upload_id = upload_id };
 	struct ufs_stage *stage = NULL;
 	struct atr_bucket b;
@@ -534,7 +640,9 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 	int rc, gone = 0;
 
 	if ((rc = upload_get(c, u, "s3:PutObject", bucket, key, upload_id, &b, &mu, 1)))
-		return rc;
+		return rc == ATR_E_NO_UPLOAD
+			       ? recent_find(c, u, upload_id, bucket, key, parts, n, out)
+			       : rc;
 	/* Writing the object is the initiator's act, checked again now. */
 	struct atr_user initiator = { .name = mu.up.owner };
 	if ((rc = perm_write_key(c, u->superuser ? u : &initiator, "s3:PutObject", &b, key)))
@@ -580,6 +688,11 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 		c->mpu->busy = &me;
 	}
 	ns_unlock(c);
+	if (rc == ATR_E_NO_UPLOAD) {
+		/* The same completion, sent twice at once: the first made it. */
+		rc = recent_find(c, u, upload_id, bucket, key, parts, n, out);
+		goto out;
+	}
 	if (rc)
 		goto out;
 
@@ -597,7 +710,7 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 				       .stage = stage, .etag = etag, .hdrs = hdrs ? hdrs : mu.hdrs,
 				       .part_sizes = sizes, .nparts = n, .tags = tags,
 				       .part_sums = sums, .acl = acl };
-		rc = ns_commit_object(c, &o, out); /* consumes the stage */
+		rc = ns_commit_object(c, &o, &made); /* consumes the stage */
 	}
 
 	ns_lock(c);
@@ -608,6 +721,11 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 			LOG(LOG_ERROR, "mpu: upload %s is complete but its rows remain: %s",
 			    upload_id, atr_strerror(drc));
 		gone = !drc;
+		if (gone) {
+			unsigned char digest[MD5_LEN];
+			parts_digest(parts, n, digest);
+			recent_add(c, upload_id, bucket, key, mu.up.owner, b.owner, digest, &made);
+		}
 	}
 	for (struct busy **b = &c->mpu->busy; *b; b = &(*b)->next)
 		if (*b == &me) {
@@ -618,6 +736,8 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 	ns_unlock(c);
 	if (gone)
 		c->ufs->ops->part_remove_upload(c->ufs, upload_id);
+	if (!rc && out)
+		*out = made;
 out:
 	free(tags);
 	free(sizes);

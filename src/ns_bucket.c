@@ -197,6 +197,8 @@ out:
 	if (!rc) {
 		mpu_bucket_deleted(c, name); /* its uploads in progress go with it */
 		perm_policy_forget(c, name);
+		/* ...and its documents (a trigger): caches of them are stale. */
+		__atomic_add_fetch(&c->docs_gen, 1, __ATOMIC_RELEASE);
 	}
 	return rc;
 }

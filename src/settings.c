@@ -72,6 +72,9 @@ static const struct setting table[] = {
 	  "'Authorization: Bearer TOKEN' (Prometheus's credentials_file)" },
 	{ "metrics-public", S_BOOL, OFF(metrics_public), "no", 0, 0, NULL,
 	  "GET /api/v1/metrics needs no authentication at all (a flag: no value)" },
+	{ "bucket-log-flush-ms", S_INT, OFF(bucket_log_flush_ms), "300000", 10, 86400000, NULL,
+	  "bucket logging: write the access log objects queued for target buckets this often "
+	  "(also after 1000 records, and at stop)" },
 };
 
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))

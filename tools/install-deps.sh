@@ -9,6 +9,8 @@ pkgs=(
   libcmocka-dev zlib1g-dev libjansson-dev sqlite3 libcurl4-openssl-dev openssl
   awscli python3-boto3 python3-boto python3-pytest s3cmd curl
   nginx rsync
+  # tests/integration/test_cors.py: a real browser's fetch() across origins
+  chromium chromium-driver python3-selenium
 )
 
 missing=()
