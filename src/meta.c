@@ -1,5 +1,6 @@
 #include "src/meta_int.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -9,6 +10,34 @@
 
 #include "common/log.h"
 #include "src/core_int.h"
+
+/* The arguments of a statement (meta_db_query): M_INT(any integer),
+ * M_TEXT(string or NULL), M_BLOB(pointer, length), M_NULL. */
+enum meta_arg_type { META_ARG_NULL, META_ARG_INT, META_ARG_TEXT, META_ARG_BLOB };
+struct meta_arg {
+	enum meta_arg_type type;
+	int len; /* META_ARG_BLOB's */
+	union {
+		int64_t i;
+		const char *text;
+		const void *blob;
+	};
+};
+#define M_INT(v) ((struct meta_arg){ .type = META_ARG_INT, .i = (v) })
+#define M_TEXT(s) ((struct meta_arg){ .type = META_ARG_TEXT, .text = (s) })
+#define M_BLOB(p, n) ((struct meta_arg){ .type = META_ARG_BLOB, .blob = (p), .len = (n) })
+#define M_NULL ((struct meta_arg){ .type = META_ARG_NULL })
+/* The list of M_* as an array and its length. */
+#define META_ARGS(...) (const struct meta_arg[]){ __VA_ARGS__ }, \
+	sizeof((const struct meta_arg[]){ __VA_ARGS__ }) / sizeof(struct meta_arg)
+
+/* A statement being run, from meta_db_query to meta_db_end. */
+struct meta_q {
+	sqlite3_stmt *s; /* NULL: it could not be prepared */
+	int rc;          /* the last sqlite3_step's result */
+};
+#define meta_db_query(m, id, ...) meta_db_queryv(m, id, META_ARGS(__VA_ARGS__))
+#define meta_db_exec(m, id, ...) meta_db_execv(m, id, META_ARGS(__VA_ARGS__))
 
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_BEGIN_READ,
@@ -405,34 +434,118 @@ static sqlite3_stmt *stmt(struct meta *m, enum stmt_id id)
 	return c->st[id];
 }
 
-static int done(sqlite3_stmt *s, int rc)
+/*
+ * Running a statement: the only code that binds, steps and resets.
+ *
+ *   struct meta_q q = meta_db_query(m, ST_X, M_TEXT(bucket), M_INT(ino));
+ *   while (meta_db_next(&q))
+ *           ... sqlite3_column_*(q.s, i) ...
+ *   return meta_db_end(&q, ATR_OK);
+ *
+ * meta_db_query binds its arguments to ?1..?n, as many as the statement
+ * has (asserted): M_TEXT and M_BLOB bind SQLITE_STATIC, so what they point
+ * at must live until meta_db_end, which clears the bindings; M_TEXT(NULL)
+ * binds NULL. A statement that cannot be prepared makes a query whose
+ * meta_db_next finds no row and whose meta_db_end is ATR_E_IO.
+ * meta_db_end resets the statement and returns SQLite's error mapped to
+ * ours (SQLITE_FULL: ATR_E_NOSPC, any other: ATR_E_IO, logged) or, if the
+ * statement did not fail, rc: the caller's own answer (ATR_E_NO_KEY when
+ * meta_db_next found no row, ATR_E_NOMEM when a copy failed...).
+ */
+static struct meta_q meta_db_queryv(struct meta *m, enum stmt_id id, const struct meta_arg *args,
+				    size_t n)
 {
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc == SQLITE_DONE || rc == SQLITE_ROW || rc == SQLITE_OK)
-		return ATR_OK;
-	if (rc == SQLITE_FULL)
+	struct meta_q q = { stmt(m, id), SQLITE_DONE };
+	if (!q.s)
+		return q;
+	assert(n == (size_t)sqlite3_bind_parameter_count(q.s));
+	for (size_t i = 0; i < n; i++) {
+		const struct meta_arg *a = &args[i];
+		int at = (int)i + 1;
+		if (a->type == META_ARG_INT)
+			sqlite3_bind_int64(q.s, at, a->i);
+		else if (a->type == META_ARG_TEXT && a->text)
+			sqlite3_bind_text(q.s, at, a->text, -1, SQLITE_STATIC);
+		else if (a->type == META_ARG_BLOB)
+			sqlite3_bind_blob(q.s, at, a->blob, a->len, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(q.s, at);
+	}
+	return q;
+}
+
+static int meta_db_next(struct meta_q *q)
+{
+	if (!q->s)
+		return 0;
+	q->rc = sqlite3_step(q->s);
+	return q->rc == SQLITE_ROW;
+}
+
+static int meta_db_end(struct meta_q *q, int rc)
+{
+	if (!q->s)
+		return ATR_E_IO;
+	sqlite3_reset(q->s);
+	sqlite3_clear_bindings(q->s);
+	if (q->rc == SQLITE_DONE || q->rc == SQLITE_ROW || q->rc == SQLITE_OK)
+		return rc;
+	if (q->rc == SQLITE_FULL)
 		return ATR_E_NOSPC;
-	LOG(LOG_ERROR, "meta: %s: %s", sqlite3_sql(s), sqlite3_errstr(rc));
+	LOG(LOG_ERROR, "meta: %s: %s", sqlite3_sql(q->s), sqlite3_errstr(q->rc));
 	return ATR_E_IO;
 }
 
-static int exec1(struct meta *m, enum stmt_id id)
+/* A statement run once, its rows (if any) unread. */
+static int meta_db_execv(struct meta *m, enum stmt_id id, const struct meta_arg *args, size_t n)
 {
-	sqlite3_stmt *s = stmt(m, id);
-	if (!s)
-		return ATR_E_IO;
-	return done(s, sqlite3_step(s));
+	struct meta_q q = meta_db_queryv(m, id, args, n);
+	meta_db_next(&q);
+	return meta_db_end(&q, ATR_OK);
 }
 
-/* Runs a statement keyed by one ino (?1). */
-static int exec_ino(struct meta *m, enum stmt_id id, uint64_t ino)
+/* The first column of q's first row: a copy in buf (n bytes, truncated) or
+ * a malloc'd *out; ATR_E_NO_KEY if there is no row. Both end q. */
+static int meta_db_text_copy(struct meta_q q, char *buf, size_t n)
 {
-	sqlite3_stmt *s = stmt(m, id);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	return done(s, sqlite3_step(s));
+	if (!meta_db_next(&q))
+		return meta_db_end(&q, ATR_E_NO_KEY);
+	const char *t = (const char *)sqlite3_column_text(q.s, 0);
+	snprintf(buf, n, "%s", t ? t : "");
+	return meta_db_end(&q, ATR_OK);
+}
+
+static int meta_db_text_dup(struct meta_q q, char **out)
+{
+	*out = NULL;
+	if (!meta_db_next(&q))
+		return meta_db_end(&q, ATR_E_NO_KEY);
+	const char *t = (const char *)sqlite3_column_text(q.s, 0);
+	return meta_db_end(&q, (*out = strdup(t ? t : "")) ? ATR_OK : ATR_E_NOMEM);
+}
+
+/* The first column of q's first row as an int; -1 without a row or on
+ * error. Ends q. */
+static int meta_db_int(struct meta_q q)
+{
+	int v = meta_db_next(&q) ? sqlite3_column_int(q.s, 0) : -1;
+	meta_db_end(&q, ATR_OK);
+	return v;
+}
+
+static void meta_db_col_copy(char *dst, size_t size, sqlite3_stmt *s, int col)
+{
+	const char *v = (const char *)sqlite3_column_text(s, col);
+	snprintf(dst, size, "%s", v ? v : "");
+}
+
+/* Column col strdup'd into *out (left alone when the column is NULL). */
+static int meta_db_col_dup(sqlite3_stmt *s, int col, char **out)
+{
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return ATR_OK;
+	*out = strdup((const char *)sqlite3_column_text(s, col));
+	return *out ? ATR_OK : ATR_E_NOMEM;
 }
 
 /* An older store gains a column its table lacks (a table that does not
@@ -490,7 +603,7 @@ void meta_close(struct meta *m)
 int meta_begin(struct meta *m)
 {
 	int64_t t0 = mono_ns();
-	int rc = exec1(m, ST_BEGIN);
+	int rc = meta_db_exec(m, ST_BEGIN);
 	struct meta_conn *c = pthread_getspecific(m->key);
 	if (c)
 		c->txn_start = t0;
@@ -499,13 +612,13 @@ int meta_begin(struct meta *m)
 
 int meta_read_begin(struct meta *m)
 {
-	return exec1(m, ST_BEGIN_READ);
+	return meta_db_exec(m, ST_BEGIN_READ);
 }
 
 void meta_read_end(struct meta *m)
 {
-	if (exec1(m, ST_COMMIT))
-		exec1(m, ST_ROLLBACK);
+	if (meta_db_exec(m, ST_COMMIT))
+		meta_db_exec(m, ST_ROLLBACK);
 }
 
 static void txn_end(struct meta *m)
@@ -519,30 +632,32 @@ static void txn_end(struct meta *m)
 
 int meta_commit(struct meta *m)
 {
-	int rc = exec1(m, ST_COMMIT);
+	int rc = meta_db_exec(m, ST_COMMIT);
 	txn_end(m);
 	return rc;
 }
 
 void meta_rollback(struct meta *m)
 {
-	exec1(m, ST_ROLLBACK);
+	meta_db_exec(m, ST_ROLLBACK);
 	txn_end(m);
 }
 
-static void copy_col(char *dst, size_t size, sqlite3_stmt *s, int col)
+int meta_in_txn(struct meta *m)
 {
-	const char *v = (const char *)sqlite3_column_text(s, col);
-	snprintf(dst, size, "%s", v ? v : "");
+	struct meta_conn *c = pthread_getspecific(m->key);
+	return c && c->db && !sqlite3_get_autocommit(c->db);
 }
+
+/* ---- buckets ---- */
 
 /* Columns BUCKET_COLS. */
 static void bucket_from_row(sqlite3_stmt *s, struct atr_bucket *b)
 {
 	memset(b, 0, sizeof(*b));
-	copy_col(b->name, sizeof(b->name), s, 0);
-	copy_col(b->owner, sizeof(b->owner), s, 1);
-	copy_col(b->location, sizeof(b->location), s, 2);
+	meta_db_col_copy(b->name, sizeof(b->name), s, 0);
+	meta_db_col_copy(b->owner, sizeof(b->owner), s, 1);
+	meta_db_col_copy(b->location, sizeof(b->location), s, 2);
 	b->ctime_ns = sqlite3_column_int64(s, 3);
 	b->public_block = sqlite3_column_type(s, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 4);
 	b->ownership = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(s, 5);
@@ -556,57 +671,44 @@ static void bucket_from_row(sqlite3_stmt *s, struct atr_bucket *b)
 
 int meta_bucket_get(struct meta *m, const char *name, struct atr_bucket *out)
 {
-	sqlite3_stmt *s = stmt(m, ST_BUCKET_GET);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (out)
-			bucket_from_row(s, out);
-		return done(s, rc);
-	}
-	int err = done(s, rc);
-	return err ? err : ATR_E_NO_BUCKET;
+	struct meta_q q = meta_db_query(m, ST_BUCKET_GET, M_TEXT(name));
+	if (!meta_db_next(&q))
+		return meta_db_end(&q, ATR_E_NO_BUCKET);
+	if (out)
+		bucket_from_row(q.s, out);
+	return meta_db_end(&q, ATR_OK);
 }
 
 int meta_bucket_insert(struct meta *m, const struct atr_bucket *b)
 {
-	sqlite3_stmt *s = stmt(m, ST_BUCKET_INSERT);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, b->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, b->owner, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, b->location, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, b->ctime_ns);
-	return done(s, sqlite3_step(s));
+	return meta_db_exec(m, ST_BUCKET_INSERT, M_TEXT(b->name), M_TEXT(b->owner),
+			    M_TEXT(b->location), M_INT(b->ctime_ns));
 }
 
 int meta_bucket_delete(struct meta *m, const char *name)
 {
-	sqlite3_stmt *s = stmt(m, ST_BUCKET_DELETE);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
+	return meta_db_exec(m, ST_BUCKET_DELETE, M_TEXT(name));
 }
 
 int meta_bucket_list(struct meta *m, const char *owner, atr_bucket_cb cb, void *arg)
 {
-	sqlite3_stmt *s = stmt(m, owner ? ST_BUCKET_LIST : ST_BUCKET_LIST_ALL);
-	if (!s)
-		return ATR_E_IO;
-	if (owner)
-		sqlite3_bind_text(s, 1, owner, -1, SQLITE_STATIC);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	struct meta_q q = owner ? meta_db_query(m, ST_BUCKET_LIST, M_TEXT(owner))
+				: meta_db_query(m, ST_BUCKET_LIST_ALL);
+	while (meta_db_next(&q)) {
 		struct atr_bucket b;
-		bucket_from_row(s, &b);
+		bucket_from_row(q.s, &b);
 		if (cb(arg, &b))
 			break;
 	}
-	return done(s, rc);
+	return meta_db_end(&q, ATR_OK);
 }
+
+int meta_bucket_set_owner(struct meta *m, const char *name, const char *owner)
+{
+	return meta_db_exec(m, ST_BUCKET_SET_OWNER, M_TEXT(name), M_TEXT(owner));
+}
+
+/* ---- object rows ---- */
 
 /* Columns ROW_COLS starting at col. */
 static void row_from_stmt(sqlite3_stmt *s, int col, struct meta_row *r)
@@ -619,8 +721,8 @@ static void row_from_stmt(sqlite3_stmt *s, int col, struct meta_row *r)
 	r->obj.mtime_ns = sqlite3_column_int64(s, col + 4);
 	r->obj.version = (uint64_t)sqlite3_column_int64(s, col + 5);
 	r->obj.mode = (uint32_t)sqlite3_column_int(s, col + 6);
-	copy_col(r->obj.owner, sizeof(r->obj.owner), s, col + 7);
-	copy_col(r->obj.etag, sizeof(r->obj.etag), s, col + 8);
+	meta_db_col_copy(r->obj.owner, sizeof(r->obj.owner), s, col + 7);
+	meta_db_col_copy(r->obj.etag, sizeof(r->obj.etag), s, col + 8);
 	r->dir_mtime = sqlite3_column_int64(s, col + 9);
 	r->obj.gid = sqlite3_column_int64(s, col + 10);
 	r->obj.ctime_ns = sqlite3_column_int64(s, col + 11);
@@ -632,184 +734,109 @@ static void row_from_stmt(sqlite3_stmt *s, int col, struct meta_row *r)
 	r->has_acl = sqlite3_column_int(s, col + 17);
 }
 
-static int obj_get(struct meta *m, const char *bucket, const char *key,
-		   struct meta_row *out, int want_hdrs);
-
 int meta_obj_get(struct meta *m, const char *bucket, const char *key,
 		 struct meta_row *out, int want_hdrs)
 {
 	int64_t t0 = mono_ns();
-	int rc = obj_get(m, bucket, key, out, want_hdrs);
+	struct meta_q q = meta_db_query(m, ST_OBJ_GET, M_TEXT(bucket), M_TEXT(key));
+	int rc = ATR_E_NO_KEY;
+	if (meta_db_next(&q)) {
+		row_from_stmt(q.s, 0, out);
+		rc = want_hdrs ? meta_db_col_dup(q.s, ROW_NCOLS, &out->obj.hdrs) : ATR_OK;
+	}
+	rc = meta_db_end(&q, rc);
 	count(&m->lookups, &m->lookup_ns, t0);
 	return rc;
 }
 
-static int obj_get(struct meta *m, const char *bucket, const char *key,
-		   struct meta_row *out, int want_hdrs)
-{
-	sqlite3_stmt *s = stmt(m, ST_OBJ_GET);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		int err = done(s, rc);
-		return err ? err : ATR_E_NO_KEY;
-	}
-	row_from_stmt(s, 0, out);
-	if (want_hdrs && sqlite3_column_type(s, ROW_NCOLS) != SQLITE_NULL) {
-		out->obj.hdrs = strdup((const char *)sqlite3_column_text(s, ROW_NCOLS));
-		if (!out->obj.hdrs) {
-			done(s, rc);
-			return ATR_E_NOMEM;
-		}
-	}
-	return done(s, rc);
-}
-
-static void bind_row(sqlite3_stmt *s, const char *bucket, const char *key, const struct meta_row *r)
-{
-	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 3, r->obj.is_dir);
-	sqlite3_bind_int(s, 4, r->implicit);
-	sqlite3_bind_int64(s, 5, (int64_t)r->obj.size);
-	sqlite3_bind_int64(s, 6, r->obj.mtime_ns);
-	sqlite3_bind_int64(s, 7, (int64_t)r->obj.version);
-	sqlite3_bind_int(s, 8, (int)r->obj.mode);
-	sqlite3_bind_text(s, 9, r->obj.owner, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 10, r->obj.etag, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 11, r->dir_mtime);
-	if (r->obj.hdrs)
-		sqlite3_bind_text(s, 12, r->obj.hdrs, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 12);
-	sqlite3_bind_int64(s, 13, r->obj.gid);
-	sqlite3_bind_int64(s, 14, r->obj.ctime_ns);
-	sqlite3_bind_int64(s, 15, r->obj.atime_ns);
-	sqlite3_bind_int(s, 16, (int)r->obj.kind);
-	sqlite3_bind_int64(s, 17, (int64_t)r->obj.rdev);
-	sqlite3_bind_int(s, 18, r->pending);
-	sqlite3_bind_int(s, 19, r->has_acl);
-	if (sqlite3_bind_parameter_count(s) >= 20) { /* an update keeps the node */
-		if (r->obj.node)
-			sqlite3_bind_int64(s, 20, (int64_t)r->obj.node);
-		else
-			sqlite3_bind_null(s, 20);
-	}
-}
-
 int meta_node_sync(struct meta *m, uint64_t ino)
 {
-	return exec_ino(m, ST_NODE_SYNC, ino);
+	return meta_db_exec(m, ST_NODE_SYNC, M_INT(ino));
 }
 
 int meta_obj_put(struct meta *m, const char *bucket, const char *key, struct meta_row *row)
 {
-	sqlite3_stmt *s = stmt(m, ST_OBJ_UPDATE);
-	if (!s)
-		return ATR_E_IO;
-	bind_row(s, bucket, key, row);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		row->obj.ino = (uint64_t)sqlite3_column_int64(s, 0);
-		row->obj.node = (uint64_t)sqlite3_column_int64(s, 1);
-		if ((rc = done(s, sqlite3_step(s))))
+	const struct atr_obj *o = &row->obj;
+	/* ST_OBJ_UPDATE's ?1..?19; ST_OBJ_INSERT's also the node (?20): an
+	 * update keeps the row's node. */
+	const struct meta_arg a[] = {
+		M_TEXT(bucket), M_TEXT(key), M_INT(o->is_dir), M_INT(row->implicit),
+		M_INT(o->size), M_INT(o->mtime_ns), M_INT(o->version), M_INT(o->mode),
+		M_TEXT(o->owner), M_TEXT(o->etag), M_INT(row->dir_mtime), M_TEXT(o->hdrs),
+		M_INT(o->gid), M_INT(o->ctime_ns), M_INT(o->atime_ns), M_INT(o->kind),
+		M_INT(o->rdev), M_INT(row->pending), M_INT(row->has_acl),
+		o->node ? M_INT(o->node) : M_NULL,
+	};
+	struct meta_q q = meta_db_queryv(m, ST_OBJ_UPDATE, a, 19);
+	int rc;
+	if (meta_db_next(&q)) {
+		row->obj.ino = (uint64_t)sqlite3_column_int64(q.s, 0);
+		row->obj.node = (uint64_t)sqlite3_column_int64(q.s, 1);
+		meta_db_next(&q);
+		if ((rc = meta_db_end(&q, ATR_OK)))
 			return rc;
 		return row->obj.node ? meta_node_sync(m, row->obj.ino) : ATR_OK;
 	}
-	int err = done(s, rc);
-	if (err)
-		return err;
-	s = stmt(m, ST_OBJ_INSERT);
-	if (!s)
-		return ATR_E_IO;
-	bind_row(s, bucket, key, row);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE)
-		row->obj.ino = (uint64_t)sqlite3_last_insert_rowid(sqlite3_db_handle(s));
-	return done(s, rc);
-}
-
-/* Runs a statement binding two texts as ?1 and ?2 (bucket and key, or a
- * row's key and its value). */
-static int exec_bk(struct meta *m, enum stmt_id id, const char *first, const char *second)
-{
-	sqlite3_stmt *s = stmt(m, id);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, first, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, second, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
+	if ((rc = meta_db_end(&q, ATR_OK)))
+		return rc;
+	q = meta_db_queryv(m, ST_OBJ_INSERT, a, 20);
+	meta_db_next(&q);
+	if (!(rc = meta_db_end(&q, ATR_OK)))
+		row->obj.ino = (uint64_t)sqlite3_last_insert_rowid(sqlite3_db_handle(q.s));
+	return rc;
 }
 
 int meta_obj_delete(struct meta *m, const char *bucket, const char *key)
 {
-	return exec_bk(m, ST_OBJ_DELETE, bucket, key);
+	return meta_db_exec(m, ST_OBJ_DELETE, M_TEXT(bucket), M_TEXT(key));
+}
+
+/* The end of the keys that start with prefix, into upto: key_successor,
+ * or for "" a string above every UTF-8 key. */
+static int prefix_end(const char *prefix, char upto[ATR_KEY_MAX + 2])
+{
+	if (!*prefix) {
+		snprintf(upto, ATR_KEY_MAX + 2, "\xf5");
+		return 0;
+	}
+	return key_successor(prefix, upto, ATR_KEY_MAX + 2);
 }
 
 int meta_obj_delete_prefix(struct meta *m, const char *bucket, const char *prefix)
 {
-	char upto[ATR_KEY_MAX + 2] = "\xf5"; /* "" : above every UTF-8 key */
-	if (*prefix && key_successor(prefix, upto, sizeof(upto)))
+	char upto[ATR_KEY_MAX + 2];
+	if (prefix_end(prefix, upto))
 		return ATR_E_INVALID_ARG;
-	sqlite3_stmt *s = stmt(m, ST_OBJ_DELETE_RANGE);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, prefix, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, upto, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
+	return meta_db_exec(m, ST_OBJ_DELETE_RANGE, M_TEXT(bucket), M_TEXT(prefix), M_TEXT(upto));
 }
 
 int meta_obj_set_dir_mtime(struct meta *m, const char *bucket, const char *key, int64_t mtime)
 {
-	sqlite3_stmt *s = stmt(m, ST_OBJ_SET_DIR_MTIME);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, mtime);
-	return done(s, sqlite3_step(s));
+	return meta_db_exec(m, ST_OBJ_SET_DIR_MTIME, M_TEXT(bucket), M_TEXT(key), M_INT(mtime));
 }
 
 int meta_obj_has_children(struct meta *m, const char *bucket, const char *dirkey)
 {
 	char upto[ATR_KEY_MAX + 2];
-	sqlite3_stmt *s = stmt(m, ST_OBJ_CHILD);
-	if (!s)
+	if (prefix_end(dirkey, upto))
 		return -1;
-	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, dirkey, -1, SQLITE_STATIC);
-	if (*dirkey == '\0')
-		sqlite3_bind_text(s, 3, "\xf5", -1, SQLITE_STATIC); /* above any UTF-8 */
-	else if (!key_successor(dirkey, upto, sizeof(upto)))
-		sqlite3_bind_text(s, 3, upto, -1, SQLITE_TRANSIENT);
-	else
-		return -1;
-	int rc = sqlite3_step(s);
-	int found = rc == SQLITE_ROW;
-	if (done(s, rc))
-		return -1;
-	return found;
+	struct meta_q q = meta_db_query(m, ST_OBJ_CHILD, M_TEXT(bucket), M_TEXT(dirkey),
+					M_TEXT(upto));
+	int found = meta_db_next(&q);
+	return meta_db_end(&q, ATR_OK) ? -1 : found;
 }
 
-static int scan(sqlite3_stmt *s, const char *bucket, const char *from, const char *upto,
-		meta_scan_cb cb, void *arg)
+/* Hands each row of q (a key, then ROW_COLS) to cb until it returns
+ * non-zero. Ends q. */
+static int scan_rows(struct meta_q q, meta_scan_cb cb, void *arg)
 {
-	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, from, -1, SQLITE_STATIC);
-	if (upto)
-		sqlite3_bind_text(s, 3, upto, -1, SQLITE_STATIC);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while (meta_db_next(&q)) {
 		struct meta_row r = { 0 };
-		row_from_stmt(s, 1, &r);
-		if (cb(arg, (const char *)sqlite3_column_text(s, 0), &r))
+		row_from_stmt(q.s, 1, &r);
+		if (cb(arg, (const char *)sqlite3_column_text(q.s, 0), &r))
 			break;
 	}
-	return done(s, rc);
+	return meta_db_end(&q, ATR_OK);
 }
 
 int meta_obj_scan(struct meta *m, const char *bucket, const char *from, int inclusive,
@@ -819,160 +846,39 @@ int meta_obj_scan(struct meta *m, const char *bucket, const char *from, int incl
 		/* visible_only=0 */ { { ST_SCAN_GT, ST_SCAN_GT_TO }, { ST_SCAN_GE, ST_SCAN_GE_TO } },
 		/* visible_only=1 */ { { ST_SCANV_GT, ST_SCANV_GT_TO }, { ST_SCANV_GE, ST_SCANV_GE_TO } },
 	};
-	sqlite3_stmt *s = stmt(m, ids[!!visible_only][!!inclusive][upto != NULL]);
-	if (!s)
-		return ATR_E_IO;
-	return scan(s, bucket, from, upto, cb, arg);
+	const struct meta_arg a[] = { M_TEXT(bucket), M_TEXT(from), M_TEXT(upto) };
+	enum stmt_id id = ids[!!visible_only][!!inclusive][upto != NULL];
+	return scan_rows(meta_db_queryv(m, id, a, upto ? 3 : 2), cb, arg);
 }
 
 int meta_dir_scan(struct meta *m, const char *bucket, const char *from, const char *upto,
 		  meta_scan_cb cb, void *arg)
 {
-	sqlite3_stmt *s = stmt(m, upto ? ST_DIRS_FROM_TO : ST_DIRS_FROM);
-	if (!s)
-		return ATR_E_IO;
-	return scan(s, bucket, from, upto, cb, arg);
+	const struct meta_arg a[] = { M_TEXT(bucket), M_TEXT(from), M_TEXT(upto) };
+	enum stmt_id id = upto ? ST_DIRS_FROM_TO : ST_DIRS_FROM;
+	return scan_rows(meta_db_queryv(m, id, a, upto ? 3 : 2), cb, arg);
 }
 
-/* ---- multipart uploads ---- */
-
-static void mpu_from_stmt(sqlite3_stmt *s, struct meta_mpu *mu)
+int meta_ancestors(struct meta *m, const char *bucket, const char *key, meta_scan_cb cb,
+		   void *arg)
 {
-	memset(mu, 0, sizeof(*mu));
-	copy_col(mu->up.upload_id, sizeof(mu->up.upload_id), s, 0);
-	copy_col(mu->bucket, sizeof(mu->bucket), s, 1);
-	copy_col(mu->up.key, sizeof(mu->up.key), s, 2);
-	copy_col(mu->up.owner, sizeof(mu->up.owner), s, 3);
-	mu->up.ctime_ns = sqlite3_column_int64(s, 4);
+	return scan_rows(meta_db_query(m, ST_ANCESTORS, M_TEXT(bucket), M_TEXT(key)), cb, arg);
 }
 
-int meta_mpu_insert(struct meta *m, const struct meta_mpu *mu)
+int meta_perm_follow(struct meta *m, const char *bucket, const char *dirkey,
+		     const struct meta_row *before, const struct meta_row *after,
+		     meta_scan_cb cb, void *arg)
 {
-	sqlite3_stmt *s = stmt(m, ST_MPU_INSERT);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, mu->up.upload_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, mu->bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, mu->up.key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, mu->up.owner, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, mu->up.ctime_ns);
-	if (mu->hdrs)
-		sqlite3_bind_text(s, 6, mu->hdrs, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 6);
-	return done(s, sqlite3_step(s));
-}
-
-int meta_mpu_get(struct meta *m, const char *upload_id, struct meta_mpu *out, int want_hdrs)
-{
-	sqlite3_stmt *s = stmt(m, ST_MPU_GET);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		int err = done(s, rc);
-		return err ? err : ATR_E_NO_UPLOAD;
-	}
-	mpu_from_stmt(s, out);
-	if (want_hdrs && sqlite3_column_type(s, 5) != SQLITE_NULL &&
-	    !(out->hdrs = strdup((const char *)sqlite3_column_text(s, 5)))) {
-		done(s, rc);
-		return ATR_E_NOMEM;
-	}
-	return done(s, rc);
-}
-
-int meta_mpu_delete(struct meta *m, const char *upload_id)
-{
-	for (enum stmt_id id = ST_MPU_DELETE; id <= ST_MPU_DELETE_PARTS; id++) {
-		sqlite3_stmt *s = stmt(m, id);
-		if (!s)
-			return ATR_E_IO;
-		sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
-		int rc = done(s, sqlite3_step(s));
-		if (rc)
-			return rc;
-	}
-	return ATR_OK;
-}
-
-int meta_mpu_scan(struct meta *m, const char *bucket, const char *key, const char *upload_id,
-		  meta_mpu_cb cb, void *arg)
-{
-	sqlite3_stmt *s = stmt(m, ST_MPU_SCAN);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, upload_id, -1, SQLITE_STATIC);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct meta_mpu mu = { 0 };
-		mpu_from_stmt(s, &mu);
-		if (cb(arg, &mu))
-			break;
-	}
-	return done(s, rc);
-}
-
-static void part_from_stmt(sqlite3_stmt *s, struct meta_mpu_part *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->p.number = sqlite3_column_int(s, 0);
-	p->p.size = (uint64_t)sqlite3_column_int64(s, 1);
-	p->p.mtime_ns = sqlite3_column_int64(s, 2);
-	copy_col(p->p.etag, sizeof(p->p.etag), s, 3);
-	copy_col(p->file, sizeof(p->file), s, 4);
-}
-
-int meta_mpu_part_get(struct meta *m, const char *upload_id, int number,
-		      struct meta_mpu_part *out)
-{
-	sqlite3_stmt *s = stmt(m, ST_MPU_PART_GET);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 2, number);
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		int err = done(s, rc);
-		return err ? err : ATR_E_INVALID_PART;
-	}
-	part_from_stmt(s, out);
-	return done(s, rc);
-}
-
-int meta_mpu_part_put(struct meta *m, const char *upload_id, const struct meta_mpu_part *p)
-{
-	sqlite3_stmt *s = stmt(m, ST_MPU_PART_PUT);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 2, p->p.number);
-	sqlite3_bind_int64(s, 3, (int64_t)p->p.size);
-	sqlite3_bind_int64(s, 4, p->p.mtime_ns);
-	sqlite3_bind_text(s, 5, p->p.etag, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, p->file, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
-}
-
-int meta_mpu_part_scan(struct meta *m, const char *upload_id, int after,
-		       meta_mpu_part_cb cb, void *arg)
-{
-	sqlite3_stmt *s = stmt(m, ST_MPU_PART_SCAN);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 2, after);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct meta_mpu_part p;
-		part_from_stmt(s, &p);
-		if (cb(arg, &p))
-			break;
-	}
-	return done(s, rc);
+	char upto[ATR_KEY_MAX + 2];
+	if (prefix_end(dirkey, upto))
+		return ATR_E_INVALID_ARG;
+	return scan_rows(meta_db_query(m, ST_PERM_FOLLOW, M_TEXT(bucket), M_TEXT(dirkey),
+				       M_TEXT(upto), M_TEXT(after->obj.owner),
+				       M_INT(after->obj.gid), M_INT(after->obj.mode),
+				       M_INT(after->has_acl), M_TEXT(before->obj.owner),
+				       M_INT(before->obj.gid), M_INT(before->obj.mode),
+				       M_INT(before->has_acl)),
+			 cb, arg);
 }
 
 /* ---- renames, attributes, totals (src/fs.c) ---- */
@@ -980,352 +886,38 @@ int meta_mpu_part_scan(struct meta *m, const char *upload_id, int after,
 int meta_obj_rename(struct meta *m, const char *bucket, const char *key, const char *to_bucket,
 		    const char *to_key)
 {
-	sqlite3_stmt *s = stmt(m, ST_OBJ_RENAME);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, to_bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, to_key, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
+	return meta_db_exec(m, ST_OBJ_RENAME, M_TEXT(bucket), M_TEXT(key), M_TEXT(to_bucket),
+			    M_TEXT(to_key));
 }
 
 int meta_obj_rename_prefix(struct meta *m, const char *bucket, const char *prefix,
 			   const char *upto, const char *to_bucket, const char *to_prefix)
 {
-	sqlite3_stmt *s = stmt(m, ST_OBJ_RENAME_PREFIX);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, prefix, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, to_bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, to_prefix, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, upto, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
+	return meta_db_exec(m, ST_OBJ_RENAME_PREFIX, M_TEXT(bucket), M_TEXT(prefix),
+			    M_TEXT(to_bucket), M_TEXT(to_prefix), M_TEXT(upto));
 }
 
 int meta_obj_set_attr(struct meta *m, const char *bucket, const char *key, const char *upto,
 		      int64_t mode, const char *owner)
 {
-	sqlite3_stmt *s = stmt(m, upto ? ST_OBJ_SET_ATTR_RANGE : ST_OBJ_SET_ATTR);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-	if (mode >= 0)
-		sqlite3_bind_int64(s, 3, mode);
-	else
-		sqlite3_bind_null(s, 3);
-	if (owner)
-		sqlite3_bind_text(s, 4, owner, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 4);
+	const struct meta_arg a[] = { M_TEXT(bucket), M_TEXT(key), mode >= 0 ? M_INT(mode) : M_NULL,
+				      M_TEXT(owner), M_TEXT(upto) };
 	if (upto)
-		sqlite3_bind_text(s, 5, upto, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
-}
-
-int meta_bucket_set_owner(struct meta *m, const char *name, const char *owner)
-{
-	sqlite3_stmt *s = stmt(m, ST_BUCKET_SET_OWNER);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, owner, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
+		return meta_db_execv(m, ST_OBJ_SET_ATTR_RANGE, a, 5);
+	return meta_db_execv(m, ST_OBJ_SET_ATTR, a, 4);
 }
 
 int meta_totals(struct meta *m, struct atr_ns_totals *out)
 {
-	sqlite3_stmt *s = stmt(m, ST_TOTALS);
+	struct meta_q q = meta_db_query(m, ST_TOTALS);
 	memset(out, 0, sizeof(*out));
-	if (!s)
-		return ATR_E_IO;
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		out->files = (uint64_t)sqlite3_column_int64(s, 0);
-		out->dirs = (uint64_t)sqlite3_column_int64(s, 1);
-		out->bytes = (uint64_t)sqlite3_column_int64(s, 2);
-		out->uploads = (uint64_t)sqlite3_column_int64(s, 3);
+	if (meta_db_next(&q)) {
+		out->files = (uint64_t)sqlite3_column_int64(q.s, 0);
+		out->dirs = (uint64_t)sqlite3_column_int64(q.s, 1);
+		out->bytes = (uint64_t)sqlite3_column_int64(q.s, 2);
+		out->uploads = (uint64_t)sqlite3_column_int64(q.s, 3);
 	}
-	return done(s, rc);
-}
-
-int meta_obj_parts_put(struct meta *m, uint64_t ino, uint64_t version, const uint64_t *sizes,
-		       int n)
-{
-	sqlite3_stmt *s = stmt(m, ST_PARTS_PUT);
-	unsigned char *blob = malloc((size_t)n * 8);
-	if (!s || !blob) {
-		free(blob);
-		return s ? ATR_E_NOMEM : ATR_E_IO;
-	}
-	for (int i = 0; i < n; i++)
-		for (int b = 0; b < 8; b++)
-			blob[i * 8 + b] = (unsigned char)(sizes[i] >> (8 * b));
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	sqlite3_bind_int64(s, 2, (int64_t)version);
-	sqlite3_bind_blob(s, 3, blob, n * 8, free);
-	return done(s, sqlite3_step(s));
-}
-
-int meta_obj_parts_get(struct meta *m, uint64_t ino, uint64_t version, uint64_t **sizes, int *n)
-{
-	sqlite3_stmt *s = stmt(m, ST_PARTS_GET);
-	*sizes = NULL;
-	*n = 0;
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	sqlite3_bind_int64(s, 2, (int64_t)version);
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		int err = done(s, rc);
-		return err ? err : ATR_E_NO_KEY;
-	}
-	const unsigned char *blob = sqlite3_column_blob(s, 0);
-	int len = sqlite3_column_bytes(s, 0), count = len / 8;
-	if (!blob || count < 1 || count > ATR_PART_MAX || len % 8) {
-		done(s, rc);
-		return ATR_E_NO_KEY; /* not something we wrote */
-	}
-	if (!(*sizes = malloc((size_t)count * sizeof(**sizes)))) {
-		done(s, rc);
-		return ATR_E_NOMEM;
-	}
-	for (int i = 0; i < count; i++) {
-		uint64_t v = 0;
-		for (int b = 7; b >= 0; b--)
-			v = v << 8 | blob[i * 8 + b];
-		(*sizes)[i] = v;
-	}
-	*n = count;
-	return done(s, rc);
-}
-
-int meta_obj_parts_delete(struct meta *m, uint64_t ino)
-{
-	return exec_ino(m, ST_PARTS_DELETE, ino);
-}
-
-int meta_obj_tags_put(struct meta *m, uint64_t ino, const char *tags)
-{
-	sqlite3_stmt *s = stmt(m, ST_TAGS_PUT);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	sqlite3_bind_text(s, 2, tags, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
-}
-
-/* Steps a bound one-column query: *out is its text (malloc'd), or
- * ATR_E_NO_KEY without a row. */
-static int text_row(sqlite3_stmt *s, char **out)
-{
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		int err = done(s, rc);
-		return err ? err : ATR_E_NO_KEY;
-	}
-	const char *t = (const char *)sqlite3_column_text(s, 0);
-	if (!(*out = strdup(t ? t : ""))) {
-		done(s, rc);
-		return ATR_E_NOMEM;
-	}
-	return done(s, rc);
-}
-
-/* text_row of statement id with ?1 bound to a name (bucket, upload id) or an
- * id (ino, node). */
-static int text_by_name(struct meta *m, enum stmt_id id, const char *name, char **out)
-{
-	sqlite3_stmt *s = stmt(m, id);
-	*out = NULL;
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	return text_row(s, out);
-}
-
-static int text_by_id(struct meta *m, enum stmt_id id, uint64_t key, char **out)
-{
-	sqlite3_stmt *s = stmt(m, id);
-	*out = NULL;
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)key);
-	return text_row(s, out);
-}
-
-int meta_obj_tags_get(struct meta *m, uint64_t ino, char **tags)
-{
-	return text_by_id(m, ST_TAGS_GET, ino, tags);
-}
-
-int meta_obj_tags_delete(struct meta *m, uint64_t ino)
-{
-	return exec_ino(m, ST_TAGS_DELETE, ino);
-}
-
-int meta_mpu_tags_put(struct meta *m, const char *upload_id, const char *tags)
-{
-	return exec_bk(m, ST_MPU_TAGS_PUT, upload_id, tags);
-}
-
-int meta_mpu_tags_get(struct meta *m, const char *upload_id, char **tags)
-{
-	return text_by_name(m, ST_MPU_TAGS_GET, upload_id, tags);
-}
-
-int meta_bucket_tags_put(struct meta *m, const char *bucket, const char *tags)
-{
-	return exec_bk(m, ST_BUCKET_TAGS_PUT, bucket, tags);
-}
-
-int meta_bucket_tags_get(struct meta *m, const char *bucket, char **tags)
-{
-	return text_by_name(m, ST_BUCKET_TAGS_GET, bucket, tags);
-}
-
-int meta_bucket_tags_delete(struct meta *m, const char *bucket)
-{
-	sqlite3_stmt *s = stmt(m, ST_BUCKET_TAGS_DELETE);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
-}
-
-/* ---- checksums of multipart uploads ---- */
-
-/* The one text column of a row found by s (bound), copied into out (n
- * bytes) or, with n == 0, strdup'd into *(char **)out; ATR_E_NO_KEY if
- * there is no row. */
-static int text_col(sqlite3_stmt *s, void *out, size_t n)
-{
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		int err = done(s, rc);
-		return err ? err : ATR_E_NO_KEY;
-	}
-	const char *t = (const char *)sqlite3_column_text(s, 0);
-	if (n) {
-		snprintf(out, n, "%s", t ? t : "");
-	} else if (!(*(char **)out = strdup(t ? t : ""))) {
-		done(s, rc);
-		return ATR_E_NOMEM;
-	}
-	return done(s, rc);
-}
-
-int meta_mpu_checksum_put(struct meta *m, const char *upload_id, const char *alg)
-{
-	sqlite3_stmt *s = stmt(m, ST_MPU_CK_PUT);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, alg, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
-}
-
-int meta_mpu_checksum_get(struct meta *m, const char *upload_id, char *alg, size_t n)
-{
-	sqlite3_stmt *s = stmt(m, ST_MPU_CK_GET);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
-	return text_col(s, alg, n);
-}
-
-int meta_mpu_part_checksum_put(struct meta *m, const char *upload_id, int number,
-			       const char *checksum)
-{
-	int del = !checksum || !*checksum;
-	sqlite3_stmt *s = stmt(m, del ? ST_PART_CK_DELETE : ST_PART_CK_PUT);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 2, number);
-	if (!del)
-		sqlite3_bind_text(s, 3, checksum, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
-}
-
-int meta_mpu_part_checksum_get(struct meta *m, const char *upload_id, int number,
-			       char *checksum, size_t n)
-{
-	sqlite3_stmt *s = stmt(m, ST_PART_CK_GET);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, upload_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 2, number);
-	return text_col(s, checksum, n);
-}
-
-/* Runs a statement keyed by an ino and a version (?1, ?2) with a text ?3. */
-static int exec_ino_version_text(struct meta *m, enum stmt_id id, uint64_t ino,
-				 uint64_t version, const char *text)
-{
-	sqlite3_stmt *s = stmt(m, id);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	sqlite3_bind_int64(s, 2, (int64_t)version);
-	sqlite3_bind_text(s, 3, text, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
-}
-
-int meta_obj_part_sums_put(struct meta *m, uint64_t ino, uint64_t version, const char *sums)
-{
-	return exec_ino_version_text(m, ST_OBJ_SUMS_PUT, ino, version, sums);
-}
-
-int meta_obj_part_sums_get(struct meta *m, uint64_t ino, uint64_t version, char **sums)
-{
-	sqlite3_stmt *s = stmt(m, ST_OBJ_SUMS_GET);
-	*sums = NULL;
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	sqlite3_bind_int64(s, 2, (int64_t)version);
-	return text_col(s, sums, 0);
-}
-
-/* ---- commit intents ---- */
-
-int meta_intent_set(struct meta *m, const char *stage, const char *path)
-{
-	int rc = exec1(m, ST_INTENT_CLEAR);
-	return rc ? rc : meta_intent_add(m, stage, path);
-}
-
-int meta_intent_add(struct meta *m, const char *stage, const char *path)
-{
-	sqlite3_stmt *s = stmt(m, ST_INTENT_PUT);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, stage, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
-}
-
-int meta_intent_scan(struct meta *m, int (*cb)(void *arg, const char *stage, const char *path),
-		     void *arg)
-{
-	sqlite3_stmt *s = stmt(m, ST_INTENT_SCAN);
-	if (!s)
-		return ATR_E_IO;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (cb(arg, (const char *)sqlite3_column_text(s, 0),
-		       (const char *)sqlite3_column_text(s, 1)))
-			break;
-	return done(s, rc);
-}
-
-int meta_intent_clear(struct meta *m)
-{
-	return exec1(m, ST_INTENT_CLEAR);
+	return meta_db_end(&q, ATR_OK);
 }
 
 /* ---- the mount's inode view ---- */
@@ -1334,143 +926,317 @@ int meta_obj_by_ino(struct meta *m, uint64_t ino, char bucket[ATR_BUCKET_MAX + 1
 		    char key[ATR_KEY_MAX + 2], struct meta_row *out, int want_hdrs)
 {
 	int64_t t0 = mono_ns();
-	sqlite3_stmt *s = stmt(m, ST_OBJ_BY_INO);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		int err = done(s, rc);
-		return err ? err : ATR_E_NO_KEY;
-	}
-	copy_col(bucket, ATR_BUCKET_MAX + 1, s, 0);
-	copy_col(key, ATR_KEY_MAX + 2, s, 1);
-	row_from_stmt(s, 2, out);
-	if (want_hdrs && sqlite3_column_type(s, 2 + ROW_NCOLS) != SQLITE_NULL &&
-	    !(out->obj.hdrs = strdup((const char *)sqlite3_column_text(s, 2 + ROW_NCOLS)))) {
-		done(s, rc);
-		return ATR_E_NOMEM;
-	}
-	rc = done(s, rc);
-	count(&m->lookups, &m->lookup_ns, t0);
+	struct meta_q q = meta_db_query(m, ST_OBJ_BY_INO, M_INT(ino));
+	if (!meta_db_next(&q))
+		return meta_db_end(&q, ATR_E_NO_KEY);
+	meta_db_col_copy(bucket, ATR_BUCKET_MAX + 1, q.s, 0);
+	meta_db_col_copy(key, ATR_KEY_MAX + 2, q.s, 1);
+	row_from_stmt(q.s, 2, out);
+	if (want_hdrs && meta_db_col_dup(q.s, 2 + ROW_NCOLS, &out->obj.hdrs))
+		return meta_db_end(&q, ATR_E_NOMEM);
+	int rc = meta_db_end(&q, ATR_OK);
+	count(&m->lookups, &m->lookup_ns, t0); /* found rows only (meta_obj_get counts all) */
 	return rc;
 }
 
 int meta_obj_set_posix(struct meta *m, const struct meta_row *row)
 {
-	sqlite3_stmt *s = stmt(m, ST_OBJ_SET_POSIX);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)row->obj.ino);
-	sqlite3_bind_int(s, 2, (int)row->obj.mode);
-	sqlite3_bind_text(s, 3, row->obj.owner, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, row->obj.gid);
-	sqlite3_bind_int64(s, 5, row->obj.ctime_ns);
-	sqlite3_bind_int64(s, 6, row->obj.atime_ns);
-	sqlite3_bind_int64(s, 7, row->obj.mtime_ns);
-	if (row->obj.hdrs)
-		sqlite3_bind_text(s, 8, row->obj.hdrs, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 8);
-	int rc = done(s, sqlite3_step(s));
-	return rc || !row->obj.node ? rc : meta_node_sync(m, row->obj.ino);
+	const struct atr_obj *o = &row->obj;
+	int rc = meta_db_exec(m, ST_OBJ_SET_POSIX, M_INT(o->ino), M_INT(o->mode), M_TEXT(o->owner),
+			      M_INT(o->gid), M_INT(o->ctime_ns), M_INT(o->atime_ns),
+			      M_INT(o->mtime_ns), M_TEXT(o->hdrs));
+	return rc || !o->node ? rc : meta_node_sync(m, o->ino);
 }
 
 int meta_obj_set_etag(struct meta *m, uint64_t node, uint64_t version, const char *etag)
 {
-	return exec_ino_version_text(m, ST_OBJ_SET_ETAG, node, version, etag);
+	return meta_db_exec(m, ST_OBJ_SET_ETAG, M_INT(node), M_INT(version), M_TEXT(etag));
 }
 
 int meta_node_set(struct meta *m, uint64_t ino, uint64_t node)
 {
-	sqlite3_stmt *s = stmt(m, ST_NODE_SET);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	sqlite3_bind_int64(s, 2, (int64_t)node);
-	return done(s, sqlite3_step(s));
+	return meta_db_exec(m, ST_NODE_SET, M_INT(ino), M_INT(node));
 }
 
 int meta_node_count(struct meta *m, uint64_t node)
 {
-	sqlite3_stmt *s = stmt(m, ST_NODE_COUNT);
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, (int64_t)node);
-	int rc = sqlite3_step(s);
-	int n = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
-	done(s, rc);
-	return n;
+	return meta_db_int(meta_db_query(m, ST_NODE_COUNT, M_INT(node)));
 }
 
 int meta_node_names(struct meta *m, uint64_t node, uint64_t except,
 		    int (*cb)(void *arg, const char *bucket, const char *key), void *arg)
 {
-	sqlite3_stmt *s = stmt(m, ST_NODE_NAMES);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)node);
-	sqlite3_bind_int64(s, 2, (int64_t)except);
-	int rc, err = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if ((err = cb(arg, (const char *)sqlite3_column_text(s, 0),
-			      (const char *)sqlite3_column_text(s, 1))))
-			break;
-	rc = done(s, rc == SQLITE_ROW ? SQLITE_DONE : rc);
-	return err ? err : rc;
+	struct meta_q q = meta_db_query(m, ST_NODE_NAMES, M_INT(node), M_INT(except));
+	int err = 0;
+	while (!err && meta_db_next(&q))
+		err = cb(arg, (const char *)sqlite3_column_text(q.s, 0),
+			 (const char *)sqlite3_column_text(q.s, 1));
+	return meta_db_end(&q, err);
 }
 
 int meta_pending_clear(struct meta *m)
 {
-	return exec1(m, ST_PENDING_CLEAR);
+	return meta_db_exec(m, ST_PENDING_CLEAR);
 }
+
+int meta_subdir_count(struct meta *m, const char *bucket, const char *dirkey, const char *upto)
+{
+	if (!bucket)
+		return meta_db_int(meta_db_query(m, ST_BUCKET_COUNT));
+	return meta_db_int(meta_db_query(m, ST_SUBDIRS, M_TEXT(bucket), M_TEXT(dirkey),
+					 M_TEXT(upto)));
+}
+
+/* ---- multipart uploads ---- */
+
+static void mpu_from_stmt(sqlite3_stmt *s, struct meta_mpu *mu)
+{
+	memset(mu, 0, sizeof(*mu));
+	meta_db_col_copy(mu->up.upload_id, sizeof(mu->up.upload_id), s, 0);
+	meta_db_col_copy(mu->bucket, sizeof(mu->bucket), s, 1);
+	meta_db_col_copy(mu->up.key, sizeof(mu->up.key), s, 2);
+	meta_db_col_copy(mu->up.owner, sizeof(mu->up.owner), s, 3);
+	mu->up.ctime_ns = sqlite3_column_int64(s, 4);
+}
+
+int meta_mpu_insert(struct meta *m, const struct meta_mpu *mu)
+{
+	return meta_db_exec(m, ST_MPU_INSERT, M_TEXT(mu->up.upload_id), M_TEXT(mu->bucket),
+			    M_TEXT(mu->up.key), M_TEXT(mu->up.owner), M_INT(mu->up.ctime_ns),
+			    M_TEXT(mu->hdrs));
+}
+
+int meta_mpu_get(struct meta *m, const char *upload_id, struct meta_mpu *out, int want_hdrs)
+{
+	struct meta_q q = meta_db_query(m, ST_MPU_GET, M_TEXT(upload_id));
+	if (!meta_db_next(&q))
+		return meta_db_end(&q, ATR_E_NO_UPLOAD);
+	mpu_from_stmt(q.s, out);
+	return meta_db_end(&q, want_hdrs ? meta_db_col_dup(q.s, 5, &out->hdrs) : ATR_OK);
+}
+
+int meta_mpu_delete(struct meta *m, const char *upload_id)
+{
+	int rc = meta_db_exec(m, ST_MPU_DELETE, M_TEXT(upload_id));
+	return rc ? rc : meta_db_exec(m, ST_MPU_DELETE_PARTS, M_TEXT(upload_id));
+}
+
+int meta_mpu_scan(struct meta *m, const char *bucket, const char *key, const char *upload_id,
+		  meta_mpu_cb cb, void *arg)
+{
+	struct meta_q q = meta_db_query(m, ST_MPU_SCAN, M_TEXT(bucket), M_TEXT(key),
+					M_TEXT(upload_id));
+	while (meta_db_next(&q)) {
+		struct meta_mpu mu = { 0 };
+		mpu_from_stmt(q.s, &mu);
+		if (cb(arg, &mu))
+			break;
+	}
+	return meta_db_end(&q, ATR_OK);
+}
+
+static void part_from_stmt(sqlite3_stmt *s, struct meta_mpu_part *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->p.number = sqlite3_column_int(s, 0);
+	p->p.size = (uint64_t)sqlite3_column_int64(s, 1);
+	p->p.mtime_ns = sqlite3_column_int64(s, 2);
+	meta_db_col_copy(p->p.etag, sizeof(p->p.etag), s, 3);
+	meta_db_col_copy(p->file, sizeof(p->file), s, 4);
+}
+
+int meta_mpu_part_get(struct meta *m, const char *upload_id, int number,
+		      struct meta_mpu_part *out)
+{
+	struct meta_q q = meta_db_query(m, ST_MPU_PART_GET, M_TEXT(upload_id), M_INT(number));
+	if (!meta_db_next(&q))
+		return meta_db_end(&q, ATR_E_INVALID_PART);
+	part_from_stmt(q.s, out);
+	return meta_db_end(&q, ATR_OK);
+}
+
+int meta_mpu_part_put(struct meta *m, const char *upload_id, const struct meta_mpu_part *p)
+{
+	return meta_db_exec(m, ST_MPU_PART_PUT, M_TEXT(upload_id), M_INT(p->p.number),
+			    M_INT(p->p.size), M_INT(p->p.mtime_ns), M_TEXT(p->p.etag),
+			    M_TEXT(p->file));
+}
+
+int meta_mpu_part_scan(struct meta *m, const char *upload_id, int after,
+		       meta_mpu_part_cb cb, void *arg)
+{
+	struct meta_q q = meta_db_query(m, ST_MPU_PART_SCAN, M_TEXT(upload_id), M_INT(after));
+	while (meta_db_next(&q)) {
+		struct meta_mpu_part p;
+		part_from_stmt(q.s, &p);
+		if (cb(arg, &p))
+			break;
+	}
+	return meta_db_end(&q, ATR_OK);
+}
+
+int meta_mpu_tags_put(struct meta *m, const char *upload_id, const char *tags)
+{
+	return meta_db_exec(m, ST_MPU_TAGS_PUT, M_TEXT(upload_id), M_TEXT(tags));
+}
+
+int meta_mpu_tags_get(struct meta *m, const char *upload_id, char **tags)
+{
+	return meta_db_text_dup(meta_db_query(m, ST_MPU_TAGS_GET, M_TEXT(upload_id)), tags);
+}
+
+int meta_mpu_acl_put(struct meta *m, const char *upload_id, const char *acl)
+{
+	return meta_db_exec(m, ST_MPU_ACL_PUT, M_TEXT(upload_id), M_TEXT(acl));
+}
+
+int meta_mpu_acl_get(struct meta *m, const char *upload_id, char **acl)
+{
+	return meta_db_text_dup(meta_db_query(m, ST_MPU_ACL_GET, M_TEXT(upload_id)), acl);
+}
+
+int meta_mpu_checksum_put(struct meta *m, const char *upload_id, const char *alg)
+{
+	return meta_db_exec(m, ST_MPU_CK_PUT, M_TEXT(upload_id), M_TEXT(alg));
+}
+
+int meta_mpu_checksum_get(struct meta *m, const char *upload_id, char *alg, size_t n)
+{
+	return meta_db_text_copy(meta_db_query(m, ST_MPU_CK_GET, M_TEXT(upload_id)), alg, n);
+}
+
+int meta_mpu_part_checksum_put(struct meta *m, const char *upload_id, int number,
+			       const char *checksum)
+{
+	if (!checksum || !*checksum)
+		return meta_db_exec(m, ST_PART_CK_DELETE, M_TEXT(upload_id), M_INT(number));
+	return meta_db_exec(m, ST_PART_CK_PUT, M_TEXT(upload_id), M_INT(number), M_TEXT(checksum));
+}
+
+int meta_mpu_part_checksum_get(struct meta *m, const char *upload_id, int number,
+			       char *checksum, size_t n)
+{
+	return meta_db_text_copy(meta_db_query(m, ST_PART_CK_GET, M_TEXT(upload_id), M_INT(number)),
+				 checksum, n);
+}
+
+/* ---- what a completed upload leaves on its object: part sizes and sums ---- */
+
+int meta_obj_parts_put(struct meta *m, uint64_t ino, uint64_t version, const uint64_t *sizes,
+		       int n)
+{
+	unsigned char *blob = malloc((size_t)n * 8);
+	if (!blob)
+		return ATR_E_NOMEM;
+	for (int i = 0; i < n; i++)
+		for (int b = 0; b < 8; b++)
+			blob[i * 8 + b] = (unsigned char)(sizes[i] >> (8 * b));
+	int rc = meta_db_exec(m, ST_PARTS_PUT, M_INT(ino), M_INT(version), M_BLOB(blob, n * 8));
+	free(blob);
+	return rc;
+}
+
+int meta_obj_parts_get(struct meta *m, uint64_t ino, uint64_t version, uint64_t **sizes, int *n)
+{
+	*sizes = NULL;
+	*n = 0;
+	struct meta_q q = meta_db_query(m, ST_PARTS_GET, M_INT(ino), M_INT(version));
+	if (!meta_db_next(&q))
+		return meta_db_end(&q, ATR_E_NO_KEY);
+	const unsigned char *blob = sqlite3_column_blob(q.s, 0);
+	int len = sqlite3_column_bytes(q.s, 0), count = len / 8;
+	if (!blob || count < 1 || count > ATR_PART_MAX || len % 8)
+		return meta_db_end(&q, ATR_E_NO_KEY); /* not something we wrote */
+	if (!(*sizes = malloc((size_t)count * sizeof(**sizes))))
+		return meta_db_end(&q, ATR_E_NOMEM);
+	for (int i = 0; i < count; i++) {
+		uint64_t v = 0;
+		for (int b = 7; b >= 0; b--)
+			v = v << 8 | blob[i * 8 + b];
+		(*sizes)[i] = v;
+	}
+	*n = count;
+	return meta_db_end(&q, ATR_OK);
+}
+
+int meta_obj_parts_delete(struct meta *m, uint64_t ino)
+{
+	return meta_db_exec(m, ST_PARTS_DELETE, M_INT(ino));
+}
+
+int meta_obj_part_sums_put(struct meta *m, uint64_t ino, uint64_t version, const char *sums)
+{
+	return meta_db_exec(m, ST_OBJ_SUMS_PUT, M_INT(ino), M_INT(version), M_TEXT(sums));
+}
+
+int meta_obj_part_sums_get(struct meta *m, uint64_t ino, uint64_t version, char **sums)
+{
+	return meta_db_text_dup(meta_db_query(m, ST_OBJ_SUMS_GET, M_INT(ino), M_INT(version)), sums);
+}
+
+/* ---- object and bucket tags (src/tagging.c) ---- */
+
+int meta_obj_tags_put(struct meta *m, uint64_t ino, const char *tags)
+{
+	return meta_db_exec(m, ST_TAGS_PUT, M_INT(ino), M_TEXT(tags));
+}
+
+int meta_obj_tags_get(struct meta *m, uint64_t ino, char **tags)
+{
+	return meta_db_text_dup(meta_db_query(m, ST_TAGS_GET, M_INT(ino)), tags);
+}
+
+int meta_obj_tags_delete(struct meta *m, uint64_t ino)
+{
+	return meta_db_exec(m, ST_TAGS_DELETE, M_INT(ino));
+}
+
+int meta_bucket_tags_put(struct meta *m, const char *bucket, const char *tags)
+{
+	return meta_db_exec(m, ST_BUCKET_TAGS_PUT, M_TEXT(bucket), M_TEXT(tags));
+}
+
+int meta_bucket_tags_get(struct meta *m, const char *bucket, char **tags)
+{
+	return meta_db_text_dup(meta_db_query(m, ST_BUCKET_TAGS_GET, M_TEXT(bucket)), tags);
+}
+
+int meta_bucket_tags_delete(struct meta *m, const char *bucket)
+{
+	return meta_db_exec(m, ST_BUCKET_TAGS_DELETE, M_TEXT(bucket));
+}
+
+/* ---- extended attributes ---- */
 
 int meta_xattr_get(struct meta *m, uint64_t ino, const char *name, void **val, size_t *len)
 {
-	sqlite3_stmt *s = stmt(m, ST_XATTR_GET);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		int err = done(s, rc);
-		return err ? err : ATR_E_NO_KEY;
-	}
-	size_t n = (size_t)sqlite3_column_bytes(s, 0);
-	const void *b = sqlite3_column_blob(s, 0);
+	struct meta_q q = meta_db_query(m, ST_XATTR_GET, M_INT(ino), M_TEXT(name));
+	if (!meta_db_next(&q))
+		return meta_db_end(&q, ATR_E_NO_KEY);
+	size_t n = (size_t)sqlite3_column_bytes(q.s, 0);
+	const void *b = sqlite3_column_blob(q.s, 0);
 	void *v = malloc(n ? n : 1);
-	if (!v) {
-		done(s, rc);
-		return ATR_E_NOMEM;
-	}
+	if (!v)
+		return meta_db_end(&q, ATR_E_NOMEM);
 	if (n)
 		memcpy(v, b, n);
 	*val = v;
 	*len = n;
-	return done(s, rc);
+	return meta_db_end(&q, ATR_OK);
 }
 
 int meta_xattr_put(struct meta *m, uint64_t ino, const char *name, const void *val, size_t len)
 {
-	sqlite3_stmt *s = stmt(m, ST_XATTR_PUT);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 3, len ? val : "", (int)len, SQLITE_STATIC);
-	return done(s, sqlite3_step(s));
+	return meta_db_exec(m, ST_XATTR_PUT, M_INT(ino), M_TEXT(name),
+			    M_BLOB(len ? val : "", (int)len));
 }
 
 int meta_xattr_delete(struct meta *m, uint64_t ino, const char *name)
 {
-	sqlite3_stmt *s = stmt(m, ST_XATTR_DELETE);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
-	int rc = done(s, sqlite3_step(s));
-	if (!rc && !sqlite3_changes(sqlite3_db_handle(s)))
+	struct meta_q q = meta_db_query(m, ST_XATTR_DELETE, M_INT(ino), M_TEXT(name));
+	meta_db_next(&q);
+	int rc = meta_db_end(&q, ATR_OK);
+	if (!rc && !sqlite3_changes(sqlite3_db_handle(q.s)))
 		return ATR_E_NO_KEY;
 	return rc;
 }
@@ -1478,199 +1244,100 @@ int meta_xattr_delete(struct meta *m, uint64_t ino, const char *name)
 int meta_xattr_list(struct meta *m, uint64_t ino, int (*cb)(void *arg, const char *name),
 		    void *arg)
 {
-	sqlite3_stmt *s = stmt(m, ST_XATTR_LIST);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (cb(arg, (const char *)sqlite3_column_text(s, 0)))
+	struct meta_q q = meta_db_query(m, ST_XATTR_LIST, M_INT(ino));
+	while (meta_db_next(&q))
+		if (cb(arg, (const char *)sqlite3_column_text(q.s, 0)))
 			break;
-	return done(s, rc == SQLITE_ROW ? SQLITE_DONE : rc);
-}
-
-int meta_subdir_count(struct meta *m, const char *bucket, const char *dirkey, const char *upto)
-{
-	sqlite3_stmt *s = stmt(m, bucket ? ST_SUBDIRS : ST_BUCKET_COUNT);
-	if (!s)
-		return -1;
-	if (bucket) {
-		sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, dirkey, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, upto, -1, SQLITE_STATIC);
-	}
-	int rc = sqlite3_step(s);
-	int n = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
-	done(s, rc);
-	return n;
+	return meta_db_end(&q, ATR_OK);
 }
 
 /* ---- access control (src/acl.c, src/perm.c) ---- */
 
 int meta_acl_get(struct meta *m, uint64_t node, char **acl)
 {
-	return text_by_id(m, ST_ACL_GET, node, acl);
+	return meta_db_text_dup(meta_db_query(m, ST_ACL_GET, M_INT(node)), acl);
 }
 
 int meta_acl_set(struct meta *m, uint64_t node, const char *acl)
 {
-	int rc;
-	sqlite3_stmt *s = stmt(m, acl ? ST_ACL_PUT : ST_ACL_DELETE);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)node);
-	if (acl)
-		sqlite3_bind_text(s, 2, acl, -1, SQLITE_STATIC);
-	if ((rc = done(s, sqlite3_step(s))) || !(s = stmt(m, ST_ACL_FLAG)))
-		return rc ? rc : ATR_E_IO;
-	sqlite3_bind_int64(s, 1, (int64_t)node);
-	sqlite3_bind_int(s, 2, acl != NULL);
-	return done(s, sqlite3_step(s));
+	int rc = acl ? meta_db_exec(m, ST_ACL_PUT, M_INT(node), M_TEXT(acl))
+		     : meta_db_exec(m, ST_ACL_DELETE, M_INT(node));
+	return rc ? rc : meta_db_exec(m, ST_ACL_FLAG, M_INT(node), M_INT(acl != NULL));
 }
 
 int meta_bucket_conf_set(struct meta *m, const char *name, int public_block, int ownership,
 			 const char *policy, int drop_policy)
 {
-	sqlite3_stmt *s = stmt(m, ST_BUCKET_CONF_SET);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	if (public_block == META_KEEP)
-		sqlite3_bind_null(s, 2);
-	else
-		sqlite3_bind_int(s, 2, public_block);
-	if (ownership == META_KEEP)
-		sqlite3_bind_null(s, 3);
-	else
-		sqlite3_bind_int(s, 3, ownership);
-	if (policy)
-		sqlite3_bind_text(s, 4, policy, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 4);
-	sqlite3_bind_int(s, 5, drop_policy);
-	return done(s, sqlite3_step(s));
+	return meta_db_exec(m, ST_BUCKET_CONF_SET, M_TEXT(name),
+			    public_block == META_KEEP ? M_NULL : M_INT(public_block),
+			    ownership == META_KEEP ? M_NULL : M_INT(ownership), M_TEXT(policy),
+			    M_INT(drop_policy));
 }
 
 int meta_bucket_policy_get(struct meta *m, const char *name, char **policy)
 {
-	return text_by_name(m, ST_BUCKET_POLICY_GET, name, policy);
+	return meta_db_text_dup(meta_db_query(m, ST_BUCKET_POLICY_GET, M_TEXT(name)), policy);
 }
 
-int meta_mpu_acl_put(struct meta *m, const char *upload_id, const char *acl)
+/* ---- commit intents ---- */
+
+int meta_intent_set(struct meta *m, const char *stage, const char *path)
 {
-	return exec_bk(m, ST_MPU_ACL_PUT, upload_id, acl);
+	int rc = meta_db_exec(m, ST_INTENT_CLEAR);
+	return rc ? rc : meta_intent_add(m, stage, path);
 }
 
-int meta_mpu_acl_get(struct meta *m, const char *upload_id, char **acl)
+int meta_intent_add(struct meta *m, const char *stage, const char *path)
 {
-	return text_by_name(m, ST_MPU_ACL_GET, upload_id, acl);
+	return meta_db_exec(m, ST_INTENT_PUT, M_TEXT(stage), M_TEXT(path));
 }
 
-int meta_ancestors(struct meta *m, const char *bucket, const char *key, meta_scan_cb cb,
-		   void *arg)
+int meta_intent_scan(struct meta *m, int (*cb)(void *arg, const char *stage, const char *path),
+		     void *arg)
 {
-	sqlite3_stmt *s = stmt(m, ST_ANCESTORS);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct meta_row r = { 0 };
-		row_from_stmt(s, 1, &r);
-		if (cb(arg, (const char *)sqlite3_column_text(s, 0), &r))
+	struct meta_q q = meta_db_query(m, ST_INTENT_SCAN);
+	while (meta_db_next(&q))
+		if (cb(arg, (const char *)sqlite3_column_text(q.s, 0),
+		       (const char *)sqlite3_column_text(q.s, 1)))
 			break;
-	}
-	return done(s, rc);
+	return meta_db_end(&q, ATR_OK);
 }
 
-int meta_perm_follow(struct meta *m, const char *bucket, const char *dirkey,
-		     const struct meta_row *before, const struct meta_row *after,
-		     meta_scan_cb cb, void *arg)
+int meta_intent_clear(struct meta *m)
 {
-	char upto[ATR_KEY_MAX + 2] = "\xf5"; /* "": above every UTF-8 key */
-	if (*dirkey && key_successor(dirkey, upto, sizeof(upto)))
-		return ATR_E_INVALID_ARG;
-	sqlite3_stmt *s = stmt(m, ST_PERM_FOLLOW);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, bucket, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, dirkey, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, upto, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 4, after->obj.owner, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, after->obj.gid);
-	sqlite3_bind_int(s, 6, (int)after->obj.mode);
-	sqlite3_bind_int(s, 7, after->has_acl);
-	sqlite3_bind_text(s, 8, before->obj.owner, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 9, before->obj.gid);
-	sqlite3_bind_int(s, 10, (int)before->obj.mode);
-	sqlite3_bind_int(s, 11, before->has_acl);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct meta_row r = { 0 };
-		row_from_stmt(s, 1, &r);
-		if (cb(arg, (const char *)sqlite3_column_text(s, 0), &r))
-			break;
-	}
-	return done(s, rc);
+	return meta_db_exec(m, ST_INTENT_CLEAR);
 }
 
 /* ---- host ids of users (src/idmap.c) ---- */
 
-int meta_in_txn(struct meta *m)
-{
-	struct meta_conn *c = pthread_getspecific(m->key);
-	return c && c->db && !sqlite3_get_autocommit(c->db);
-}
-
 int meta_idmap_by_name(struct meta *m, const char *user, uint32_t *uid)
 {
-	sqlite3_stmt *s = stmt(m, ST_IDMAP_BY_NAME);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*uid = (uint32_t)sqlite3_column_int64(s, 0);
-	int err = done(s, rc);
-	return err ? err : rc == SQLITE_ROW ? ATR_OK : ATR_E_NO_KEY;
+	struct meta_q q = meta_db_query(m, ST_IDMAP_BY_NAME, M_TEXT(user));
+	if (!meta_db_next(&q))
+		return meta_db_end(&q, ATR_E_NO_KEY);
+	*uid = (uint32_t)sqlite3_column_int64(q.s, 0);
+	return meta_db_end(&q, ATR_OK);
 }
 
 int meta_idmap_by_uid(struct meta *m, uint32_t uid, char *user, size_t n)
 {
-	sqlite3_stmt *s = stmt(m, ST_IDMAP_BY_UID);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_int64(s, 1, uid);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		copy_col(user, n, s, 0);
-	int err = done(s, rc);
-	return err ? err : rc == SQLITE_ROW ? ATR_OK : ATR_E_NO_KEY;
+	return meta_db_text_copy(meta_db_query(m, ST_IDMAP_BY_UID, M_INT(uid)), user, n);
 }
 
 int meta_idmap_next(struct meta *m, uint32_t *next)
 {
-	sqlite3_stmt *s = stmt(m, ST_IDMAP_NEXT);
-	if (!s)
-		return ATR_E_IO;
-	int rc = sqlite3_step(s);
-	int none = rc != SQLITE_ROW || sqlite3_column_type(s, 0) == SQLITE_NULL;
-	if (!none) {
-		int64_t v = sqlite3_column_int64(s, 0);
-		none = v < 0 || v > 0xfffffffe;
+	struct meta_q q = meta_db_query(m, ST_IDMAP_NEXT);
+	int rc = ATR_E_NO_KEY;
+	if (meta_db_next(&q) && sqlite3_column_type(q.s, 0) != SQLITE_NULL) {
+		int64_t v = sqlite3_column_int64(q.s, 0);
 		*next = (uint32_t)v;
+		if (v >= 0 && v <= 0xfffffffe)
+			rc = ATR_OK;
 	}
-	int err = done(s, rc);
-	return err ? err : none ? ATR_E_NO_KEY : ATR_OK;
+	return meta_db_end(&q, rc);
 }
 
 int meta_idmap_put(struct meta *m, const char *user, uint32_t uid)
 {
-	sqlite3_stmt *s = stmt(m, ST_IDMAP_PUT);
-	if (!s)
-		return ATR_E_IO;
-	sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, uid);
-	return done(s, sqlite3_step(s));
+	return meta_db_exec(m, ST_IDMAP_PUT, M_TEXT(user), M_INT(uid));
 }
