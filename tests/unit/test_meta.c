@@ -1,4 +1,4 @@
-/* The metadata store (src/meta.c) driven directly over a temp directory:
+/* The metadata store (src/meta_*.c) driven directly over a temp directory:
  * schema and migrations, buckets, object rows and their scans, renames,
  * hard-link nodes, multipart rows, the side tables (tags, xattrs, ACLs,
  * checksums, part sizes, intents, idmap) and transactions. */
