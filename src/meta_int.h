@@ -5,7 +5,7 @@
  *   buckets(name PK, owner, location, ctime, mode)
  *   objects(ino PK AUTOINCREMENT, bucket, key, is_dir, implicit, size,
  *           mtime, version, mode, owner, etag, hdrs, dir_mtime, the POSIX
- *           columns (meta.c) and node (hard links, below),
+ *           columns (meta_db.c) and node (hard links, below),
  *           UNIQUE(bucket, key))
  * Every bucket has a row with key "" (its root directory, implicit). A
  * directory's key ends in '/'. "implicit" marks directories that exist only
@@ -20,6 +20,10 @@
  * writers. Callers that need several statements to be atomic wrap them in
  * meta_begin/meta_commit on the same thread. Keys compare as bytes
  * (BINARY collation), which is S3's listing order.
+ *
+ * The store is src/meta_db.c (connections, schema, transactions) and one
+ * file per table group: meta_obj.c, meta_mpu.c, meta_aux.c; what they
+ * share is src/meta_db_int.h, which nothing else includes.
  */
 #ifndef SRC_META_INT_H
 #define SRC_META_INT_H
