@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include "common/banned.h"
 
 static const char hex[] = "0123456789ABCDEF";
 

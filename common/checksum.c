@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include "common/checksum.h"
+#include "common/banned.h"
 
 /* Reflected polynomials: CRC-32C (iSCSI, RFC 3720) and CRC-64/NVME (the
  * NVM Express spec's, AWS's CRC64NVME). Both start from all ones and

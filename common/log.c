@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "common/banned.h"
 
 /* Set once at start-up, read everywhere: an int read/write is atomic enough. */
 static volatile int threshold = LOG_INFO;

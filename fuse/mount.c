@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/banned.h"
 
 #define CACHE_TIMEOUT 10.0
 #define MAX_WRITE (1u << 20)

@@ -6,6 +6,7 @@
 #include <sys/xattr.h>
 
 #include "fuse/xattr.h"
+#include "common/banned.h"
 
 #define XATTR_S3 "user.s3."
 #define HEADER_MAX (ATR_USER_MAX * 4)

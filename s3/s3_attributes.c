@@ -24,6 +24,7 @@
 
 #include "common/timefmt.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define PARTS_LIST_MAX 1000
 

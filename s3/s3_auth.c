@@ -15,6 +15,7 @@
 #include "common/timefmt.h"
 #include "common/uri.h"
 #include "src/atrium.h"
+#include "common/banned.h"
 
 #define SIGV4_ALGO "AWS4-HMAC-SHA256"
 #define SIGV4_TERMINATOR "aws4_request"

@@ -10,6 +10,7 @@
 
 #include "common/hash.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 /*
  * Slow bodies ("slowloris"): civetweb's request_timeout_ms bounds the wait

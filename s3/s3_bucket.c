@@ -6,6 +6,7 @@
 #include "common/timefmt.h"
 #include "common/xml.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 struct bucket_walk {
 	struct buf *b;

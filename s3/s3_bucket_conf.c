@@ -12,6 +12,7 @@
 
 #include "common/xml.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define POLICY_MAX 20480 /* AWS's limit on a bucket policy */
 

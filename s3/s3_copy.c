@@ -23,6 +23,7 @@
 #include "common/uri.h"
 #include "s3/s3_cond.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 enum s3_err s3_copy_source_parse(const char *v, char bucket[ATR_BUCKET_MAX + 1], char **key)
 {

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "s3/s3_cors.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 /* What a browser's cross-origin request may see: the rule's headers and
  * Vary, so a cache keeps answers to different origins apart. */

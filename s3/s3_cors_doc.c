@@ -7,6 +7,7 @@
 
 #include "common/xml.h"
 #include "s3/s3_cors.h"
+#include "common/banned.h"
 
 static const struct {
 	const char *name;

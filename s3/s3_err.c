@@ -1,6 +1,7 @@
 #include "s3/s3_err.h"
 
 #include "src/atrium.h"
+#include "common/banned.h"
 
 static const struct {
 	int status;

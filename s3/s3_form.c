@@ -16,6 +16,7 @@
 #include "common/json_write.h"
 #include "common/timefmt.h"
 #include "src/atrium.h"
+#include "common/banned.h"
 
 enum { ST_PREAMBLE, ST_AFTER_DELIM, ST_HEADERS, ST_FIELD, ST_FILE, ST_END, ST_ERR };
 

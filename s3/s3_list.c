@@ -21,6 +21,7 @@
 #include "common/timefmt.h"
 #include "common/uri.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define TOKEN_PREFIX "atr1."
 #define LIST_MAX 1000

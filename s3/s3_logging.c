@@ -36,6 +36,7 @@
 #include "common/log.h"
 #include "common/xml.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define LOGGING_BODY_MAX (16 * 1024)
 #define CACHE_MAX 256

@@ -25,6 +25,7 @@
 #include "common/uri.h"
 #include "common/xml.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define LIST_MAX 1000
 /* A completion naming 10,000 parts, each with some whitespace, fits. */

@@ -11,6 +11,7 @@
 #include "common/timefmt.h"
 #include "s3/s3_cond.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define META_MAX 2048 /* AWS: user metadata up to 2 KB */
 

@@ -9,6 +9,7 @@
 
 #include "common/timefmt.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 /* S3's names for what a handler did, and the operation as AWS's server
  * access logs name it (REST.METHOD.RESOURCE). A route missing here counts

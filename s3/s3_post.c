@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "s3/s3_form.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define META_MAX 2048          /* AWS: user metadata up to 2 KB */
 #define DRAIN_MAX (1 << 20)    /* fields after the file read to keep the connection */

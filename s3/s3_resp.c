@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 static const char *reason(int status)
 {

@@ -11,6 +11,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define S3_PREFIX "/api/v1/s3"
 

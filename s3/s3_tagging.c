@@ -18,6 +18,7 @@
 #include "common/uri.h"
 #include "common/xml.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define TAGS_MAX S3_TAGS_MAX
 #define BUCKET_TAGS_MAX S3_BUCKET_TAGS_MAX

@@ -12,6 +12,7 @@
 #include "common/timefmt.h"
 #include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 /* The entry an ACL call is about: the object at key, or the bucket's root
  * (key NULL or ""). */

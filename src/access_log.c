@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/banned.h"
 
 struct access_log {
 	int fd;

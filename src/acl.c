@@ -10,6 +10,7 @@
 
 #include "common/buf.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 static void grant(struct atr_acl *a, int grantee, unsigned perm, const char *user)
 {

@@ -23,6 +23,7 @@
 #include "common/uri.h"
 #include "src/access_log.h"
 #include "src/metrics.h"
+#include "common/banned.h"
 
 #define PREFIX "/api/v1/"
 /* A list page is built whole before it is sent, so its size bounds what

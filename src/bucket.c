@@ -8,6 +8,7 @@
 
 #include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 int atr_bucket_exists(struct atr_core *c, const char *name)
 {

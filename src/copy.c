@@ -16,6 +16,7 @@
 
 #include "common/hash.h"
 #include "src/ns_int.h"
+#include "common/banned.h"
 
 #define EMPTY_MD5 "d41d8cd98f00b204e9800998ecf8427e"
 

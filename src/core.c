@@ -11,6 +11,7 @@
 #include "src/ns_int.h"
 #include "src/idmap_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 /*
  * The daemon serves access to what DATA holds; the host must not read

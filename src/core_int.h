@@ -59,6 +59,8 @@ static inline uint64_t obj_node(const struct atr_obj *o)
 int nodes_open(struct atr_core *c);
 void nodes_close(struct atr_core *c);
 
+/* ---- keys (key.c) ---- */
+
 /* The smallest string above every string starting with prefix (see S3
  * listing order): the prefix with its last byte below 0xff incremented.
  * Returns 0, or -1 if there is none or it does not fit. */
@@ -66,10 +68,10 @@ int key_successor(const char *prefix, char *out, size_t size);
 
 /* The directory key holding key into out (ATR_KEY_MAX + 2 bytes):
  * "a/b/c" -> "a/b/", "a/b/" -> "a/", "a" -> "". */
-void parent_key(const char *key, char *out);
+void key_parent(const char *key, char *out);
 
 /* "bucket/key" into out; -1 if too long. */
-int ufs_path(char *out, size_t size, const char *bucket, const char *key);
+int key_path(char *out, size_t size, const char *bucket, const char *key);
 /* Whether key names a directory (ends in '/'). */
 static inline int key_is_dir(const char *key)
 {

@@ -37,6 +37,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "src/ns_int.h"
+#include "common/banned.h"
 
 #define CHUNK (1u << 20)
 
@@ -122,7 +123,7 @@ static int hash_row(struct atr_core *c, const char *bucket, const char *key,
 	char path[PATH_MAX_UFS];
 	struct ufs_file *f;
 	struct ufs_stat st;
-	if (ufs_path(path, sizeof(path), bucket, key))
+	if (key_path(path, sizeof(path), bucket, key))
 		return ATR_E_KEY_TOO_LONG;
 	int rc = c->ufs->ops->open(c->ufs, path, &f, &st);
 	if (rc)

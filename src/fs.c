@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 #define BATCH 256
 
@@ -108,7 +109,7 @@ static void entry_from_row(struct atr_core *c, struct groups *g, const char *buc
 		char path[PATH_MAX_UFS];
 		struct ufs_stat st;
 		e->obj.mtime_ns = row->dir_mtime;
-		if (!e->obj.mtime_ns && !ufs_path(path, sizeof(path), bucket, key) &&
+		if (!e->obj.mtime_ns && !key_path(path, sizeof(path), bucket, key) &&
 		    c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK)
 			e->obj.mtime_ns = st.mtime_ns;
 	}

@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "src/core_int.h"
+#include "common/banned.h"
 
 struct atr_idents {
 	struct atr_ident *v;

@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "src/ns_int.h"
 #include "src/idmap_int.h"
+#include "common/banned.h"
 
 #define REMEMBERED 128
 #define MAP_MAX 100000   /* lines of an id map file */

@@ -14,6 +14,7 @@
 
 #include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 struct lister {
 	struct atr_core *c;
@@ -101,7 +102,7 @@ static int on_row(void *arg, const char *key, const struct meta_row *row)
 	/* Directory permissions hold over S3 as in the mount: nothing in a
 	 * directory the caller may not read (or reach) is listed, neither a
 	 * key nor a common prefix. */
-	parent_key(d ? cp : key, dir);
+	key_parent(d ? cp : key, dir);
 	if (!perm_view_dir(l->v, dir))
 		return jump(l, dir);
 	if (d) {

@@ -22,6 +22,7 @@
 #include "src/atrium.h"
 #include "src/metrics.h"
 #include "src/settings.h"
+#include "common/banned.h"
 
 #define ATRIUM_VERSION "0.1.0"
 

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/banned.h"
 
 const char *const meta_aux_sql[ST__COUNT] = {
 	[ST_TAGS_PUT] = "INSERT OR REPLACE INTO object_tags(ino, tags) VALUES (?1, ?2)",

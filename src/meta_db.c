@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/banned.h"
 
 /* ---- schema and statements ---- */
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "src/core_int.h"
+#include "common/banned.h"
 
 #define ROW_COLS "ino, is_dir, implicit, size, mtime, version, mode, owner, etag, dir_mtime, " \
 		 "gid, ctime, atime, kind, rdev, pending, node, has_acl"

@@ -49,6 +49,7 @@
 #include "common/timefmt.h"
 #include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 /* Assembly goes in pieces this large, reporting progress after each. */
 #define PIECE (64ULL << 20)

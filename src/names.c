@@ -4,6 +4,7 @@
 
 #include "common/uri.h"
 #include "src/core_int.h"
+#include "common/banned.h"
 
 const char *atr_strerror(int err)
 {
@@ -122,24 +123,6 @@ int atr_key_valid(const char *key)
 	return ATR_OK;
 }
 
-int key_successor(const char *prefix, char *out, size_t size)
-{
-	size_t n = strlen(prefix);
-	if (n + 1 > size)
-		return -1;
-	memcpy(out, prefix, n + 1);
-	while (n > 0) {
-		unsigned char c = (unsigned char)out[n - 1];
-		if (c < 0xff) {
-			out[n - 1] = (char)(c + 1);
-			out[n] = '\0';
-			return 0;
-		}
-		n--;
-	}
-	return -1;
-}
-
 int atr_user_name_valid(const char *s, size_t len)
 {
 	if (!len || len > ATR_USER_MAX)
@@ -150,50 +133,3 @@ int atr_user_name_valid(const char *s, size_t len)
 	return 1;
 }
 
-void parent_key(const char *key, char *out)
-{
-	size_t n = strlen(key);
-	if (n && key[n - 1] == '/')
-		n--;
-	while (n && key[n - 1] != '/')
-		n--;
-	memcpy(out, key, n);
-	out[n] = '\0';
-}
-
-int ufs_path(char *out, size_t size, const char *bucket, const char *key)
-{
-	int n = snprintf(out, size, "%s/%s", bucket, key);
-	if (n < 0 || (size_t)n >= size)
-		return -1;
-	/* Directory keys end in '/'; the file system path does not need it. */
-	if (n > 0 && out[n - 1] == '/')
-		out[n - 1] = '\0';
-	return 0;
-}
-
-int key_dir(const char *key, char out[ATR_KEY_MAX + 2])
-{
-	size_t n = strlen(key);
-	if (n + (n > 0) > ATR_KEY_MAX)
-		return ATR_E_KEY_TOO_LONG;
-	memcpy(out, key, n);
-	if (n)
-		out[n++] = '/';
-	out[n] = '\0';
-	return ATR_OK;
-}
-
-void key_split(const char *key, char parent[ATR_KEY_MAX + 2], const char **name, size_t *len)
-{
-	size_t n = strlen(key);
-	if (n && key[n - 1] == '/')
-		n--;
-	size_t i = n;
-	while (i > 0 && key[i - 1] != '/')
-		i--;
-	memcpy(parent, key, i);
-	parent[i] = '\0';
-	*name = key + i;
-	*len = n - i;
-}

@@ -26,6 +26,7 @@
 #include "src/idmap_int.h"
 #include "src/node_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 static void ghost_make(struct atr_core *c, const char *bucket, const char *key,
 		       const struct meta_row *old);
 
@@ -167,7 +168,7 @@ static void attr_base(struct atr_core *c, const char *bucket, const char *key,
 	if (o->is_dir) {
 		char path[PATH_MAX_UFS];
 		struct ufs_stat st;
-		if (!ufs_path(path, sizeof(path), bucket, key) &&
+		if (!key_path(path, sizeof(path), bucket, key) &&
 		    c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK)
 			a->mtime_ns = st.mtime_ns;
 	}
@@ -237,7 +238,7 @@ static void ghost_make(struct atr_core *c, const char *bucket, const char *key,
 	char path[PATH_MAX_UFS];
 	struct ufs_stat st;
 	struct ghost *g = calloc(1, sizeof(*g));
-	if (!g || ufs_path(path, sizeof(path), bucket, key) ||
+	if (!g || key_path(path, sizeof(path), bucket, key) ||
 	    c->ufs->ops->open(c->ufs, path, &g->f, &st)) {
 		free(g);
 		return;
@@ -294,7 +295,7 @@ static int ufs_matches(struct atr_core *c, const char *bucket, const char *key,
 {
 	char path[PATH_MAX_UFS];
 	struct ufs_stat st;
-	return !ufs_path(path, sizeof(path), bucket, key) &&
+	return !key_path(path, sizeof(path), bucket, key) &&
 	       c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK && st.is_reg &&
 	       st.size == o->size && st.mtime_ns == o->mtime_ns;
 }

@@ -23,6 +23,7 @@
 #include "src/idmap_int.h"
 #include "src/node_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 static void shadow_publish(struct inode *in)
 {
@@ -98,7 +99,7 @@ static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct a
 		char path[PATH_MAX_UFS];
 		struct ufs_file *f;
 		struct ufs_stat st;
-		if (ufs_path(path, sizeof(path), bucket, key))
+		if (key_path(path, sizeof(path), bucket, key))
 			rc = ATR_E_KEY_TOO_LONG;
 		else if (!(rc = c->ufs->ops->open(c->ufs, path, &f, &st))) {
 			rc = c->ufs->ops->stage_copy ? c->ufs->ops->stage_copy(in->stage, f, 0, st.size)
@@ -575,7 +576,7 @@ static int setattr_fn(struct atr_core *c, void *arg)
 		char path[PATH_MAX_UFS];
 		struct ufs_stat st;
 		int64_t mt = s->valid & ATR_SET_MTIME ? s->mtime_ns : 0;
-		if (ufs_path(path, sizeof(path), sa->bucket, sa->key))
+		if (key_path(path, sizeof(path), sa->bucket, sa->key))
 			return ATR_E_KEY_TOO_LONG;
 		if (!mt && c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK)
 			mt = st.mtime_ns;

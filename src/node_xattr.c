@@ -13,6 +13,7 @@
 
 #include "common/timefmt.h"
 #include "src/node_int.h"
+#include "common/banned.h"
 
 /* Stored headers past this many bytes are refused (ATR_E_TOO_LARGE). */
 #define HDRS_MAX 8192

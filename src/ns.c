@@ -13,6 +13,7 @@
 #include "common/timefmt.h"
 #include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 /* ---- ns_lock and transactions ---- */
 
@@ -117,7 +118,7 @@ int64_t ns_ufs_mtime(struct atr_core *c, const char *bucket, const char *dirkey)
 {
 	char path[PATH_MAX_UFS];
 	struct ufs_stat st;
-	if (ufs_path(path, sizeof(path), bucket, dirkey) || c->ufs->ops->stat(c->ufs, path, &st))
+	if (key_path(path, sizeof(path), bucket, dirkey) || c->ufs->ops->stat(c->ufs, path, &st))
 		return -1;
 	return st.mtime_ns;
 }
@@ -194,7 +195,7 @@ static int ensure_dirs(struct atr_core *c, const char *bucket, const char *key, 
 		int created = 0;
 		if (mkdirs) {
 			struct ufs_stat st;
-			if (ufs_path(path, sizeof(path), bucket, anc))
+			if (key_path(path, sizeof(path), bucket, anc))
 				return ATR_E_KEY_TOO_LONG;
 			rc = c->ufs->ops->stat(c->ufs, path, &st);
 			if (rc == ATR_OK && !st.is_dir)
@@ -245,7 +246,7 @@ int ns_prune_parents(struct atr_core *c, const char *bucket, const char *key,
 {
 	char dir[ATR_KEY_MAX + 2], path[PATH_MAX_UFS];
 	NS_ASSERT_HELD(c);
-	parent_key(key, dir);
+	key_parent(key, dir);
 	while (*dir) {
 		struct meta_row r = { 0 };
 		if (meta_obj_get(c->meta, bucket, dir, &r, 0) || !r.implicit)
@@ -253,7 +254,7 @@ int ns_prune_parents(struct atr_core *c, const char *bucket, const char *key,
 		int kids = meta_obj_has_children(c->meta, bucket, dir);
 		if (kids != 0)
 			break;
-		ufs_path(path, sizeof(path), bucket, dir);
+		key_path(path, sizeof(path), bucket, dir);
 		if (c->ufs->ops->rmdir(c->ufs, path))
 			break; /* something we do not know of lives there */
 		ns_event(c, bucket, dir, &r.obj);
@@ -261,7 +262,7 @@ int ns_prune_parents(struct atr_core *c, const char *bucket, const char *key,
 		if (rc)
 			return rc;
 		char up[ATR_KEY_MAX + 2];
-		parent_key(dir, up);
+		key_parent(dir, up);
 		ns_touch(c, t, bucket, up, 0);
 		memcpy(dir, up, strlen(up) + 1);
 	}

@@ -12,6 +12,7 @@
 #include "common/timefmt.h"
 #include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 /* A bucket's root directory: its permissions (mode, and the grants text
  * keeps beside it; NULL for none). */
@@ -172,7 +173,7 @@ int ns_bucket_delete(struct atr_core *c, const char *name)
 		goto out;
 	char path[ATR_KEY_MAX + ATR_BUCKET_MAX + 8];
 	for (size_t i = dirs.n; i-- > 0;) {
-		if (ufs_path(path, sizeof(path), name, dirs.keys[i]))
+		if (key_path(path, sizeof(path), name, dirs.keys[i]))
 			continue;
 		if ((rc = c->ufs->ops->rmdir(c->ufs, path)))
 			goto out;

@@ -23,6 +23,7 @@
 #include "common/timefmt.h"
 #include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 /*
  * The other names of a file with several (hard links) get the new bytes of
@@ -83,14 +84,14 @@ static int relink_add(void *arg, const char *bucket, const char *key)
 	rl->v = v;
 	struct relink *r = &v[rl->n];
 	int rc;
-	if (ufs_path(r->path, sizeof(r->path), bucket, key))
+	if (key_path(r->path, sizeof(r->path), bucket, key))
 		return ATR_E_KEY_TOO_LONG;
 	if (!c->ufs->ops->stage_link)
 		return ATR_E_NOT_SUPPORTED;
 	if ((rc = c->ufs->ops->stage_link(rl->stage, r->stage, sizeof(r->stage))))
 		return rc;
 	char dir[ATR_KEY_MAX + 2];
-	parent_key(key, dir);
+	key_parent(key, dir);
 	r->dir_mtime = ns_ufs_mtime(c, bucket, dir);
 	rl->n++;
 	return meta_intent_add(c->meta, r->stage, r->path);
@@ -238,9 +239,9 @@ static int commit_locked(struct atr_core *c, struct commit *cm, commit_fill fill
 	cm->t.key = cm->key;
 	if ((rc = ns_ensure_parents(c, cm->bucket, cm->key, 1, &cm->t)))
 		return rc;
-	parent_key(cm->key, parent);
+	key_parent(cm->key, parent);
 	ns_touch(c, &cm->t, cm->bucket, parent, 0);
-	if (ufs_path(cm->path, sizeof(cm->path), cm->bucket, cm->key))
+	if (key_path(cm->path, sizeof(cm->path), cm->bucket, cm->key))
 		return ATR_E_KEY_TOO_LONG;
 	/* The mount's new bytes keep the old row's headers: read them. */
 	cm->had = meta_obj_get(c->meta, cm->bucket, cm->key, &cm->old, cm->node != 0) == ATR_OK;
@@ -432,7 +433,7 @@ static int fill_bytes(struct atr_core *c, struct commit *cm, const void *arg)
 	 * and make compare it); only our stage's rename moved it. */
 	if ((cm->t.in_place = cm->exists)) {
 		char parent[ATR_KEY_MAX + 2];
-		parent_key(cm->key, parent);
+		key_parent(cm->key, parent);
 		cm->t.parent_mtime = ns_ufs_mtime(c, cm->bucket, parent);
 	}
 	if ((rc = stage_row(c, cm, old->owner, etag)))

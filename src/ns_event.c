@@ -10,6 +10,7 @@
 
 #include "common/timefmt.h"
 #include "src/ns_int.h"
+#include "common/banned.h"
 
 void atr_core_watch(struct atr_core *c, const struct atr_watch_ops *ops, void *arg)
 {

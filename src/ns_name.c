@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "src/ns_int.h"
+#include "common/banned.h"
 
 /* ---- removing ---- */
 
@@ -28,9 +29,9 @@ int ns_delete_locked(struct atr_core *c, const char *bucket, const char *key, in
 	int rc, unlinked = 0;
 
 	NS_ASSERT_HELD(c);
-	if (ufs_path(path, sizeof(path), bucket, key))
+	if (key_path(path, sizeof(path), bucket, key))
 		return ATR_E_NO_KEY;
-	parent_key(key, parent);
+	key_parent(key, parent);
 	ns_touch(c, &t, bucket, parent, 0);
 	int had = meta_obj_get(c->meta, bucket, key, &r, 0) == ATR_OK;
 	if (key_is_dir(key)) {
@@ -90,7 +91,7 @@ static int rmdir_fn(struct atr_core *c, void *arg)
 	struct delete_args *d = arg;
 	char path[PATH_MAX_UFS];
 	int rc;
-	if (ufs_path(path, sizeof(path), d->bucket, d->key))
+	if (key_path(path, sizeof(path), d->bucket, d->key))
 		return ATR_E_KEY_TOO_LONG;
 	int kids = meta_obj_has_children(c->meta, d->bucket, d->key);
 	if (kids)
@@ -203,8 +204,8 @@ static int rename_fn(struct atr_core *c, void *arg)
 	if (meta_obj_get(c->meta, r->db, plain, &row, 0) != ATR_E_NO_KEY ||
 	    meta_obj_get(c->meta, r->db, alt, &row, 0) != ATR_E_NO_KEY)
 		return ATR_E_EXISTS;
-	if (ufs_path(mv->from, sizeof(mv->from), r->sb, r->sk) ||
-	    ufs_path(mv->to, sizeof(mv->to), r->db, r->dk))
+	if (key_path(mv->from, sizeof(mv->from), r->sb, r->sk) ||
+	    key_path(mv->to, sizeof(mv->to), r->db, r->dk))
 		return ATR_E_KEY_TOO_LONG;
 	if (!c->ufs->ops->rename)
 		return ATR_E_NOT_SUPPORTED;
@@ -326,8 +327,8 @@ static int link_fn(struct atr_core *c, void *arg)
 	}
 	char intent[PATH_MAX_UFS + 1];
 	rc = ns_name_free(c, l->db, l->dk);
-	if (!rc && (ufs_path(l->from, sizeof(l->from), l->bucket, l->key) ||
-		    ufs_path(l->to, sizeof(l->to), l->db, l->dk)))
+	if (!rc && (key_path(l->from, sizeof(l->from), l->bucket, l->key) ||
+		    key_path(l->to, sizeof(l->to), l->db, l->dk)))
 		rc = ATR_E_KEY_TOO_LONG;
 	snprintf(intent, sizeof(intent), "+%s", l->from);
 	if (!rc)

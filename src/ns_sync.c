@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 struct entry {
 	char *key;
@@ -113,7 +114,7 @@ static int sync_dir(struct atr_core *c, const char *bucket, const char *dirkey,
 	struct rows rows = { .ufs = &ents, .dirlen = strlen(dirkey) };
 	int rc;
 
-	if (ufs_path(path, sizeof(path), bucket, dirkey))
+	if (key_path(path, sizeof(path), bucket, dirkey))
 		return ATR_OK;
 	if ((rc = c->ufs->ops->readdir(c->ufs, path, on_dirent, &ents)) || ents.oom)
 		goto out;
@@ -191,7 +192,7 @@ int ns_sync_tree(struct atr_core *c, const char *bucket, const char *dirkey)
 	/* dirs grows while we walk it: new subdirectories are appended. */
 	for (size_t i = 0; i < dirs.n && !dirs.oom; i++) {
 		struct ufs_stat st;
-		if (ufs_path(path, sizeof(path), bucket, dirs.v[i].key))
+		if (key_path(path, sizeof(path), bucket, dirs.v[i].key))
 			continue;
 		if (c->ufs->ops->stat(c->ufs, path, &st) || !st.is_dir) {
 			struct meta_row r = { 0 };
@@ -240,7 +241,7 @@ static int import_perms(struct atr_core *c, const char *bucket, const char *key,
 		r->obj.mode = st->mode & 0777;
 		return ATR_OK;
 	}
-	parent_key(key, dk);
+	key_parent(key, dk);
 	if ((rc = *dk ? meta_obj_get(c->meta, bucket, dk, &dir, 0) : meta_bucket_get(c->meta, bucket, &b)))
 		return rc;
 	perm_inherit(&b, *dk ? &dir : NULL, r);
@@ -259,7 +260,7 @@ int ns_sync_object(struct atr_core *c, const char *bucket, const char *key, stru
 	struct ufs_stat st, hashed;
 		int rc;
 
-	if (ufs_path(path, sizeof(path), bucket, key))
+	if (key_path(path, sizeof(path), bucket, key))
 		return ATR_E_NO_KEY;
 	int have = c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK;
 	int want_dir = key_is_dir(key);
@@ -373,7 +374,7 @@ static int find_synced(struct atr_core *c, const char *bucket, const char *key,
 {
 	char path[PATH_MAX_UFS];
 	int rc = atr_key_valid(key);
-	if (rc || ufs_path(path, sizeof(path), bucket, key))
+	if (rc || key_path(path, sizeof(path), bucket, key))
 		return ATR_E_NO_KEY;
 	rc = meta_obj_get(c->meta, bucket, key, row, 1);
 	if (rc && rc != ATR_E_NO_KEY)
@@ -453,7 +454,7 @@ int ns_resolve(struct atr_core *c, const char *bucket, const char *key, struct m
 	if (key_dir(key, dk))
 		return ATR_E_NO_KEY;
 	struct ufs_stat st;
-	if (ufs_path(path, sizeof(path), bucket, dk))
+	if (key_path(path, sizeof(path), bucket, dk))
 		return ATR_E_NO_KEY;
 	int have = c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK && st.is_dir;
 	rc = meta_obj_get(c->meta, bucket, dk, row, 0);
@@ -504,7 +505,7 @@ static int on_scan_row(void *arg, const char *key, const struct meta_row *row)
 	char parent[ATR_KEY_MAX + 2];
 	if (!strcmp(key, d->dirkey))
 		return 0; /* the directory itself */
-	parent_key(key, parent);
+	key_parent(key, parent);
 	if (d->see_dir && !d->see_dir(d->arg, parent))
 		return jump_past(d, parent); /* nothing in it is the caller's to see */
 	const char *slash = strchr(key + d->dirlen, '/');

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 /* ---- writing ---- */
 

@@ -21,6 +21,7 @@
 #include "src/idmap_int.h"
 #include "src/perm_int.h"
 #include "src/policy_int.h"
+#include "common/banned.h"
 
 /* The permission side of a row (or of a bucket's root). */
 struct eperm {
@@ -393,7 +394,7 @@ int perm_write_key(struct atr_core *c, const struct atr_user *u, const char *act
 	/* The directories above key: its own when key is a directory
 	 * ("a/b/" lies in "a/" only). */
 	char dirs_of[ATR_KEY_MAX + 2];
-	parent_key(key, dirs_of);
+	key_parent(key, dirs_of);
 	struct search s = { .c = c, .u = u, .b = b };
 	int rc = search_path(&s, dirs_of);
 	if (rc || s.denied)

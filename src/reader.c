@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "src/core_int.h"
+#include "common/banned.h"
 
 int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	       struct atr_reader **out)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "common/banned.h"
 
 enum stype { S_STR, S_INT, S_SIZE, S_ENUM, S_BOOL };
 

@@ -15,6 +15,7 @@
 
 #include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 int atr_put_tags(struct atr_writer *w, const char *tags)
 {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/banned.h"
 
 #define STAGE_DIR ".atrium/tmp"
 #define MPU_DIR ".atrium/mpu"

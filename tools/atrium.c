@@ -26,6 +26,7 @@
 #include "common/sigv4.h"
 #include "common/uri.h"
 #include "tools/cli_fmt.h"
+#include "common/banned.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define RESP_MAX (256 * 1024 * 1024)

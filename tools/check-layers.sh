@@ -26,5 +26,12 @@ while IFS= read -r hit; do complain "owning struct declared without an initialis
   < <(awk '/^(static )?struct [a-z_0-9]+ \{/ { inside = 1 } /^\};/ { inside = 0 }
            !inside && /^[ \t]+struct (meta_row|atr_obj|meta_mpu|atr_entry) [a-z_0-9, ]+(\[[0-9A-Z_ +]*\])?;/ {
              print FILENAME ":" FNR ": " $0 }' src/*.c s3/*.c fuse/*.c)
+# Every source file includes common/banned.h after everything else, so a
+# banned function (strcpy, sprintf, atoi, gmtime...) does not compile.
+for f in common/*.c src/*.c s3/*.c fuse/*.c tools/*.c; do
+	last=$(grep -E '^#include ' "$f" | tail -n 1)
+	[ "$last" = '#include "common/banned.h"' ] ||
+		complain "$f: does not include common/banned.h last"
+done
 [ $bad -eq 0 ] && echo "check-layers: ok"
 exit $bad

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "common/banned.h"
 
 void fmt_mode(uint32_t mode, int is_dir, char out[11])
 {
