@@ -399,6 +399,60 @@ static void symlinks_and_special_files(void **state)
 			 ATR_E_INVALID_ARG);
 }
 
+static void changed_nop(void *arg, uint64_t parent, const char *name, uint64_t ino) {}
+static void settle_nop(void *arg) {}
+static const struct atr_watch_ops watch_nop = { changed_nop, settle_nop };
+
+static int s3_put(struct atr_core *c, const char *key, const char *data)
+{
+	struct atr_writer *w;
+	int rc = atr_put_begin(c, &root, "bkt", key, strlen(data), &w);
+	if (rc || (rc = atr_put_write(w, data, strlen(data))))
+		return rc;
+	return atr_put_commit(w, NULL, NULL);
+}
+
+/* An inode an S3 write replaces stays openable, its old bytes whole,
+ * while the kernel knows it (its lookup count), and only then. */
+static void replaced_inodes_live_while_the_kernel_knows_them(void **state)
+{
+	struct fixture *f = *state;
+	atr_core_watch(f->c, &watch_nop, NULL); /* ghosts are for a mounted namespace */
+	uint64_t bkt = lookup(f->c, ATR_INO_ROOT, "bkt");
+	uint64_t known = make(f->c, bkt, "known", "old bytes");
+	uint64_t unknown = make(f->c, bkt, "unknown", "old");
+	atr_node_remember(f->c, known);
+	assert_int_equal(s3_put(f->c, "known", "new bytes!"), ATR_OK);
+	assert_int_equal(s3_put(f->c, "unknown", "new"), ATR_OK);
+	struct atr_file *fh;
+	char buf[32];
+	assert_int_equal(atr_node_open(f->c, known, 0, &fh), ATR_OK);
+	read_all(fh, buf, sizeof(buf));
+	assert_string_equal(buf, "old bytes");
+	struct atr_attr a;
+	assert_int_equal(atr_node_getattr(f->c, known, &a), ATR_OK);
+	assert_int_equal(a.size, 9);
+	assert_int_equal(atr_node_open(f->c, unknown, 0, &fh), ATR_E_NO_KEY);
+	/* Forgotten while open: its readers keep it; gone with the last. */
+	atr_node_forget(f->c, known, 1);
+	read_all(fh, buf, sizeof(buf));
+	assert_string_equal(buf, "old bytes");
+	atr_file_close(fh);
+	struct atr_file *again;
+	assert_int_equal(atr_node_open(f->c, known, 0, &again), ATR_E_NO_KEY);
+	assert_int_equal(atr_node_getattr(f->c, known, &a), ATR_E_NO_KEY);
+	/* Known twice, forgotten once: still there. */
+	uint64_t twice = make(f->c, bkt, "twice", "v1");
+	atr_node_remember(f->c, twice);
+	atr_node_remember(f->c, twice);
+	assert_int_equal(s3_put(f->c, "twice", "v2"), ATR_OK);
+	atr_node_forget(f->c, twice, 1);
+	assert_int_equal(atr_node_getattr(f->c, twice, &a), ATR_OK);
+	atr_node_forget(f->c, twice, 1);
+	assert_int_equal(atr_node_getattr(f->c, twice, &a), ATR_E_NO_KEY);
+	atr_core_watch(f->c, NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +468,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(headers_and_xattrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(buckets_as_root_directories, setup, teardown),
 		cmocka_unit_test_setup_teardown(symlinks_and_special_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(replaced_inodes_live_while_the_kernel_knows_them,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
