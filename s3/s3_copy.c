@@ -238,7 +238,7 @@ static int copy_part_checksummed(struct atr_part_writer *w, struct atr_reader *s
 	return rc;
 }
 
-enum s3_err s3_upload_part_copy(struct s3_req *r, int number)
+enum s3_err s3_upload_part_copy(struct s3_req *r)
 {
 	struct atr_core *core = r->srv->core;
 	char sbucket[ATR_BUCKET_MAX + 1];
@@ -250,10 +250,12 @@ enum s3_err s3_upload_part_copy(struct s3_req *r, int number)
 	struct atr_mpu_part part;
 	uint64_t first = 0, len;
 	char sum[ATR_PART_CHECKSUM_MAX + 1], ck_xml[160] = "";
-	int have_src = 0, rc;
+	int have_src = 0, number, rc;
 	enum s3_err e;
 
-	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey)))
+	/* The part number first, as UploadPart checks it. */
+	if ((e = s3_part_number(r, &number)) ||
+	    (e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey)))
 		return e;
 	if ((rc = atr_get_open(core, &r->user, sbucket, skey, &src, &rd))) {
 		e = s3_err_from_core(rc);

@@ -97,6 +97,10 @@ struct s3_req {
 	} cond;
 };
 
+/* A handler: serves the request (the response, or an error for the
+ * dispatcher to render). */
+typedef enum s3_err (*s3_handler)(struct s3_req *r);
+
 /* s3_conditions.c: the value callback of struct atr_request (arg: the
  * struct s3_req) for the condition keys of bucket policies. */
 const char *s3_condition_value(void *arg, const char *k, int i);
@@ -110,6 +114,13 @@ int s3_secret_lookup(void *arg, const char *access_key, char *secret, size_t sec
 int s3_auth_headers(const struct mg_request_info *ri, struct s3_hdr *hdrs /* MG_MAX_HEADERS */);
 
 /* ---- request helpers (s3_router.c) ---- */
+/* The route table's handler for a parsed request: by method, by target
+ * (the service, a bucket or an object, from bucket and key), by the
+ * sub-resource in the query and by the presence of a header (PUT with
+ * x-amz-copy-source is CopyObject, or UploadPartCopy with ?uploadId).
+ * NULL with *err NOT_IMPLEMENTED for a sub-resource or method+target we do
+ * not serve, METHOD_NOT_ALLOWED for a method the target never takes. */
+s3_handler s3_route_find(const struct s3_req *r, enum s3_err *err);
 /* Who the request acts as: user, or for an unsigned request (anonymous)
  * the daemon's user in simple mode and nobody (atr_user.anonymous) else. */
 void s3_set_user(struct s3_req *r, const char *user, int anonymous);
@@ -217,7 +228,6 @@ int s3_xml_user(struct s3_req *r, struct buf *b, const char *tag, const char *us
 int s3_xml_elem(struct buf *b, const char *tag, const char *text);
 
 /* ---- observing (s3_observe.c) ---- */
-typedef enum s3_err (*s3_handler)(struct s3_req *r);
 int64_t s3_clock_ns(void); /* monotonic */
 /* Hands the finished request to opt.observe: h is the route's handler
  * (NULL if none was reached), t0 the s3_clock_ns() of its arrival. */
@@ -288,6 +298,9 @@ enum checksum_alg s3_mpu_checksum(const char *stored, int *full_object);
  * max-uploads: a non-negative decimal, values above cap (however long) are
  * cap; -1 for anything else. */
 int s3_parse_count(const char *v, long cap, long *out);
+/* UploadPart's and UploadPartCopy's ?partNumber: 1..ATR_PART_MAX, else
+ * INVALID_ARGUMENT. */
+enum s3_err s3_part_number(struct s3_req *r, int *number);
 /* Reads a CompleteMultipartUpload body: the parts it names, in the order
  * named, into a malloc'd *out (*n of them, 1..10000; ETags unquoted).
  * MALFORMED_XML for anything else: not XML, another root, a Part without
@@ -317,7 +330,7 @@ int s3_has_integrity_header(struct s3_req *r);
 enum s3_err s3_verify_integrity(struct s3_req *r, const struct buf *body);
 enum s3_err s3_copy_object(struct s3_req *r); /* PUT with x-amz-copy-source */
 /* UploadPartCopy: PUT ?partNumber&uploadId with x-amz-copy-source. */
-enum s3_err s3_upload_part_copy(struct s3_req *r, int number);
+enum s3_err s3_upload_part_copy(struct s3_req *r);
 /* x-amz-copy-source: "[/]bucket/key[?versionId=null]", percent-encoded;
  * *key is malloc'd. INVALID_COPY_SOURCE, INVALID_VERSION_ID. */
 enum s3_err s3_copy_source_parse(const char *v, char bucket[ATR_BUCKET_MAX + 1], char **key);

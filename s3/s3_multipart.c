@@ -12,7 +12,8 @@
  * bytes rather than seconds makes it the same on every run. A body after
  * such whitespace has no XML declaration, which XML allows only at the
  * very start of a document.
- * UploadPartCopy (UploadPart with x-amz-copy-source) is the copy issue's.
+ * UploadPartCopy (UploadPart with x-amz-copy-source) is s3_copy.c's: the
+ * route table sends it there.
  */
 #include <civetweb.h>
 #include <stdio.h>
@@ -152,6 +153,17 @@ out:
 
 /* ---- UploadPart ---- */
 
+enum s3_err s3_part_number(struct s3_req *r, int *number)
+{
+	const char *pn = s3_param(r, "partNumber");
+	long v;
+	/* Part numbers are 1..10000 (S3's InvalidArgument otherwise). */
+	if (!pn || s3_parse_count(pn, ATR_PART_MAX + 1, &v) || v < 1 || v > ATR_PART_MAX)
+		return S3_ERR_INVALID_ARGUMENT;
+	*number = (int)v;
+	return S3_ERR_OK;
+}
+
 static int part_write(void *w, const void *data, size_t n)
 {
 	return atr_mpu_part_write(w, data, n);
@@ -165,16 +177,11 @@ enum s3_err s3_upload_part(struct s3_req *r)
 	struct s3_body body;
 	unsigned char want_md5[16], got_md5[16];
 	int have_md5, body_open = 0, rc;
-	long number;
+	int number;
 	enum s3_err e;
 
-	const char *pn = s3_param(r, "partNumber");
-	/* Part numbers are 1..10000 (S3's InvalidArgument otherwise). */
-	if (!pn || s3_parse_count(pn, ATR_PART_MAX + 1, &number) || number < 1 ||
-	    number > ATR_PART_MAX)
-		return S3_ERR_INVALID_ARGUMENT;
-	if (s3_header(r, "x-amz-copy-source"))
-		return s3_upload_part_copy(r, (int)number);
+	if ((e = s3_part_number(r, &number)))
+		return e;
 	if ((e = s3_content_md5(r, want_md5, &have_md5)))
 		return e;
 	if ((e = s3_body_open(r, &body)))
@@ -187,7 +194,7 @@ enum s3_err s3_upload_part(struct s3_req *r)
 		goto out;
 	}
 	if ((rc = atr_mpu_part_begin(core, &r->user, r->bucket, r->key, s3_param(r, "uploadId"),
-				     (int)number, &w))) {
+				     number, &w))) {
 		e = s3_err_from_core(rc);
 		goto out;
 	}

@@ -163,10 +163,7 @@ enum s3_err s3_put_object(struct s3_req *r)
 	enum s3_err e;
 	int rc;
 
-	if (s3_header(r, "x-amz-copy-source"))
-		return s3_copy_object(r);
-	if ((rc = atr_key_valid(r->key)))
-		return s3_err_from_core(rc);
+	/* The key is checked once, by atr_put_begin. */
 	if ((e = s3_storage_class_check(r)) || (e = s3_content_md5(r, want_md5, &have_md5)) ||
 	    (e = s3_stored_headers(r, &hdrs)) ||
 	    (tagging && (e = s3_tagging_from_header(tagging, &tags))) ||
