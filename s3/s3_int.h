@@ -155,9 +155,8 @@ struct s3_body {
 	/* The x-amz-checksum-* being verified (s3_body_checksum), or NULL. */
 	struct checksum *ck;
 	int ck_trailer;        /* its value comes in the aws-chunked trailer */
-	unsigned char ck_want[CHECKSUM_MAX_LEN];
-	char ck_line[96];      /* after s3_body_finish: "x-amz-checksum-<alg>:
-				  <base64>\r\n" with the value computed, or "" */
+	unsigned char ck_want[CHECKSUM_MAX_LEN]; /* the value sent (from the
+				  trailer once s3_body_finish has read it) */
 };
 enum s3_err s3_body_open(struct s3_req *r, struct s3_body *b);
 /* >0 bytes, 0 at the end (length checked), -1 with *err. */
@@ -171,12 +170,8 @@ long s3_body_read(struct s3_body *b, void *buf, size_t len, enum s3_err *err);
  * unknown or disagreeing algorithm, CHECKSUM_MISSING for an algorithm with
  * no value, CHECKSUM_INVALID for a value that is not base64 of the size. */
 enum s3_err s3_body_checksum(struct s3_body *b);
-/* After the last read: checks the SHA-256 and the checksum. */
-/* Sends 100 Continue and streams the whole body through the thread's I/O
- * buffer into write (a core writer: returns enum atr_err), refusing more
- * than max_put_size bytes (EntityTooLarge). */
-enum s3_err s3_body_pump(struct s3_req *r, struct s3_body *b,
-			 int (*write)(void *arg, const void *data, size_t n), void *arg);
+/* After the last read: checks the SHA-256, then the checksum (ck_want then
+ * holds the value verified). */
 enum s3_err s3_body_finish(struct s3_body *b);
 void s3_body_close(struct s3_body *b);
 /* An x-amz-checksum-<alg> value: base64 of the algorithm's size, into out
@@ -185,6 +180,94 @@ enum s3_err s3_checksum_decode(const char *v, enum checksum_alg alg, unsigned ch
 /* "x-amz-checksum-<alg>: <base64 of sum>\r\n", the line a verified
  * checksum is kept and echoed as. */
 void s3_checksum_line(enum checksum_alg alg, const unsigned char *sum, char line[96]);
+
+/* ---- the request writer (s3_write.c) ----
+ *
+ * The one sequence by which an operation puts bytes into the core
+ * (PutObject, POST Object, UploadPart, UploadPartCopy), s3_write_run:
+ *   1. target->open: the core writer (atr_put_begin, atr_mpu_part_begin:
+ *      name, permission, upload checks), into wr->w;
+ *   2. wr->prepare, the operation's say on the open writer (conditions,
+ *      ACL, the checksum an upload wants);
+ *   3. every byte from the source into the target, at most max_size
+ *      (ENTITY_TOO_LARGE), the checksum computed on the way unless the
+ *      source verifies its own; then at least min_size (ENTITY_TOO_SMALL),
+ *      the checksum against ck_want if given (CHECKSUM_BAD);
+ *   4. source->finish (the body's SHA-256 and checksum; POST's trailing
+ *      fields), then Content-MD5 if sent (BAD_DIGEST);
+ *   5. target->commit: wr->etag and wr->mtime_ns.
+ * Any error aborts the target: nothing is left behind. The operation keeps
+ * its own header checks before the run and its response after it.
+ * (CopyObject is not a run: atr_object_copy_with opens, copies inside the
+ * under-storage and commits in one core call.) One struct s3_write is one
+ * request's, on its thread.
+ */
+struct s3_write;
+
+/* Where the bytes go: a core writer behind five calls. s3_object_target
+ * writes the object at r->bucket/r->key (atr_put_*) with wr->tags and
+ * commits it with wr->hdrs and the checksum line; s3_part_target writes
+ * part wr->part of the upload ?uploadId names (atr_mpu_part_*) and keeps
+ * the checksum when the upload has an algorithm. */
+struct s3_target {
+	int (*open)(struct s3_write *wr);                  /* enum atr_err */
+	int (*write)(void *w, const void *data, size_t n); /* enum atr_err */
+	void (*md5)(void *w, unsigned char out[16]);
+	/* Commits wr->w, which is gone afterwards whatever the result. */
+	enum s3_err (*commit)(struct s3_write *wr);
+	void (*abort)(void *w);
+};
+extern const struct s3_target s3_object_target, s3_part_target;
+
+/* Where they come from. */
+struct s3_source {
+	/* The next bytes: *data points at n > 0 of them (valid until the next
+	 * call), 0 at the end, -1 with *err. */
+	long (*next)(void *arg, const void **data, enum s3_err *err);
+	/* After the last byte, before Content-MD5 and the commit (may be NULL). */
+	enum s3_err (*finish)(struct s3_write *wr, void *arg);
+	void *arg;
+	int own_checksum; /* the source verifies ck_alg's checksum itself, and
+			     its finish leaves the value in wr->ck_sum */
+};
+
+struct s3_write {
+	/* In: s3_write_init's defaults, then what the operation sets. */
+	struct s3_req *r;
+	const struct s3_target *target;
+	const char *tags;              /* object: the tag set it commits with, or NULL */
+	struct buf *hdrs;              /* object: the stored headers it commits with */
+	int part;                      /* part: its number */
+	enum s3_err (*prepare)(struct s3_write *wr, void *arg); /* step 2, or NULL */
+	void *arg;                     /* prepare's */
+	uint64_t size_hint;            /* the bytes to come, 0 if unknown */
+	uint64_t min_size, max_size;   /* default 0 and max_put_size */
+	int have_md5;                  /* Content-MD5 was sent: md5 */
+	unsigned char md5[16];
+	enum checksum_alg ck_alg;      /* the bytes' checksum, CHECKSUM_NONE for none */
+	const unsigned char *ck_want;  /* its value, when known before the bytes */
+	/* The core writer, from open to commit. */
+	void *w;
+	/* Out. */
+	int64_t size;                  /* the bytes, once they are all in; -1 before */
+	char etag[ATR_ETAG_MAX + 1];
+	int64_t mtime_ns;
+	unsigned char ck_sum[CHECKSUM_MAX_LEN];
+	char ck_line[96];              /* "x-amz-checksum-<alg>: <base64>\r\n", or "" */
+	char ck_b64[4 * ((CHECKSUM_MAX_LEN + 2) / 3) + 1];
+};
+void s3_write_init(struct s3_write *wr, struct s3_req *r, const struct s3_target *target);
+enum s3_err s3_write_run(struct s3_write *wr, const struct s3_source *src);
+/* A run from the request body (s3_body: length rules, aws-chunked, the
+ * SHA-256 and x-amz-checksum-* checks): ck_alg becomes the body's; a body
+ * promised longer than max_size is refused before the target opens; 100
+ * Continue goes out once the target is open and prepared; after an error
+ * that leaves body bytes unread, the connection closes. */
+enum s3_err s3_write_body(struct s3_write *wr);
+/* A run from bytes [off, off + len) of an open reader. */
+enum s3_err s3_write_copy(struct s3_write *wr, struct atr_reader *rd, uint64_t off, uint64_t len);
+/* PutObject's and UploadPart's answer: 200, the ETag, the checksum line. */
+void s3_write_respond(struct s3_write *wr);
 
 /* ---- responses (s3_resp.c) ---- */
 /* Starts a response: status line and the headers every response carries,
