@@ -85,11 +85,25 @@ static inline void fake_conn_release(struct mg_connection *c)
 	buf_release(&c->out);
 }
 
-/* The status of the (first) response written, or 0 if none was. */
+#define FAKE_CONTINUE "HTTP/1.1 100 Continue\r\n\r\n"
+
+/* Whether an interim "100 Continue" went out before the response. */
+static inline int fake_continued(const struct mg_connection *c)
+{
+	return c->out.len && !strncmp(c->out.ptr, FAKE_CONTINUE, strlen(FAKE_CONTINUE));
+}
+
+/* The final response as written: after a 100 Continue, if one went. */
+static inline const char *fake_response(const struct mg_connection *c)
+{
+	return !c->out.len ? "" : c->out.ptr + (fake_continued(c) ? strlen(FAKE_CONTINUE) : 0);
+}
+
+/* The status of the final response, or 0 if none was written. */
 static inline int fake_status(const struct mg_connection *c)
 {
 	int status = 0;
-	if (c->out.len < 12 || sscanf(c->out.ptr, "HTTP/1.1 %d", &status) != 1)
+	if (sscanf(fake_response(c), "HTTP/1.1 %d", &status) != 1)
 		return 0;
 	return status;
 }
@@ -97,7 +111,7 @@ static inline int fake_status(const struct mg_connection *c)
 /* Where the response's body starts (after the blank line), or "". */
 static inline const char *fake_body(const struct mg_connection *c)
 {
-	const char *p = c->out.len ? strstr(c->out.ptr, "\r\n\r\n") : NULL;
+	const char *p = strstr(fake_response(c), "\r\n\r\n");
 	return p ? p + 4 : "";
 }
 
@@ -105,7 +119,7 @@ static inline const char *fake_body(const struct mg_connection *c)
 static inline const char *fake_header(const struct mg_connection *c, const char *name, char *v,
 				      size_t size)
 {
-	const char *p = c->out.len ? strstr(c->out.ptr, "\r\n") : NULL, *end = fake_body(c);
+	const char *p = strstr(fake_response(c), "\r\n"), *end = fake_body(c);
 	size_t n = strlen(name);
 	for (; p && p + 2 < end; p = strstr(p + 2, "\r\n")) {
 		const char *line = p + 2;
