@@ -110,6 +110,7 @@ static enum s3_err test_prepare(struct s3_write *wr, void *arg)
 static void writer(struct env *e, struct s3_write *wr, const struct s3_target *t,
 		   const char *bucket, const char *key, const char *query)
 {
+	uri_query_release(&e->r.q); /* the previous writer's */
 	memset(&e->r, 0, sizeof(e->r));
 	e->r.srv = e->x->srv;
 	e->r.conn = &e->x->conn;
