@@ -104,18 +104,32 @@ static void test_put_get_head_delete(void **state)
 	assert_int_equal(s3_call(x, "DELETE", "/bkt/a/k", NULL, NULL, 0), 204);
 }
 
-/* aws-chunked is a transfer detail: never part of the stored encoding. */
-static void test_content_encoding(void **state)
+/* What a PUT's headers make of the object, as a GET answers it. */
+static void test_stored_headers(void **state)
 {
 	struct s3_fixture *x = *state;
-	static const char *const both[] = { "Content-Encoding", "aws-chunked, gzip", NULL };
-	static const char *const only[] = { "Content-Encoding", "aws-chunked", NULL };
-	assert_int_equal(put(x, "/bkt/k", both, "hello"), 200);
-	assert_content(x, "/bkt/k", "hello");
-	assert_string_equal(hdr(x, "Content-Encoding"), "gzip");
-	assert_int_equal(put(x, "/bkt/k", only, "hello"), 200);
-	assert_content(x, "/bkt/k", "hello");
-	assert_string_equal(hdr(x, "Content-Encoding"), "");
+	static const struct {
+		const char *name, *value;  /* the PUT's header, or NULL */
+		const char *got, *want;    /* the GET's header ("": absent) */
+	} cases[] = {
+		/* aws-chunked is a transfer detail, never the object's encoding */
+		{ "Content-Encoding", "aws-chunked, gzip", "Content-Encoding", "gzip" },
+		{ "Content-Encoding", "gzip, aws-chunked", "Content-Encoding", "gzip" },
+		{ "Content-Encoding", "aws-chunked", "Content-Encoding", "" },
+		{ "x-amz-tagging", "a=1&b=2", "x-amz-tagging-count", "2" },
+		{ NULL, NULL, "x-amz-tagging-count", "" },
+		{ "Content-Disposition", "attachment", "Content-Disposition", "attachment" },
+		{ "X-AMZ-META-Mixed-Case", "v", "x-amz-meta-mixed-case", "v" },
+		{ NULL, NULL, "Content-Type", ATR_CONTENT_TYPE_DEFAULT },
+		{ "x-amz-storage-class", "STANDARD", "x-amz-storage-class", "" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *hdrs[] = { cases[i].name, cases[i].value, NULL };
+		assert_int_equal(put(x, "/bkt/h", hdrs, "hello"), 200);
+		assert_content(x, "/bkt/h", "hello");
+		if (strcmp(hdr(x, cases[i].got), cases[i].want))
+			fail_msg("%s: %s is '%s'", cases[i].value, cases[i].got, hdr(x, cases[i].got));
+	}
 }
 
 /* Content-MD5, x-amz-content-sha256 and x-amz-checksum-*: a mismatch
@@ -264,19 +278,6 @@ static void test_expect_continue(void **state)
 	assert_false(fake_continued(&x->conn)); /* not asked for */
 }
 
-/* x-amz-tagging is stored with the object; GET counts the tags. */
-static void test_put_tagging(void **state)
-{
-	struct s3_fixture *x = *state;
-	static const char *const tags[] = { "x-amz-tagging", "a=1&b=2", NULL };
-	assert_int_equal(put(x, "/bkt/t", tags, "hello"), 200);
-	assert_content(x, "/bkt/t", "hello");
-	assert_string_equal(hdr(x, "x-amz-tagging-count"), "2");
-	assert_int_equal(put(x, "/bkt/t", NULL, "hello"), 200);
-	assert_content(x, "/bkt/t", "hello");
-	assert_string_equal(hdr(x, "x-amz-tagging-count"), "");
-}
-
 /* GET's ranges, part numbers, preconditions and response-* overrides. */
 static void test_get_variants(void **state)
 {
@@ -318,9 +319,9 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_put_get_head_delete), T(test_content_encoding), T(test_integrity),
-		T(test_checksum_kept),        T(test_conditional_put),  T(test_put_refused),
-		T(test_expect_continue),      T(test_put_tagging),      T(test_get_variants),
+		T(test_put_get_head_delete), T(test_stored_headers),  T(test_integrity),
+		T(test_checksum_kept),        T(test_conditional_put), T(test_put_refused),
+		T(test_expect_continue),      T(test_get_variants),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

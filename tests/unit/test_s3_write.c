@@ -319,66 +319,68 @@ static int on_part(void *arg, const struct atr_mpu_part *p)
 	return 0;
 }
 
+/* A part writer for part number of a new upload of bkt/mp (checksum alg,
+ * or none), and a reader on bkt/src. */
+static void part_writer(struct env *e, struct s3_write *wr, const char *alg, int number,
+			char id[ATR_UPLOAD_ID_LEN + 1], struct atr_reader **rd)
+{
+	struct atr_mpu_opts o = { .checksum_alg = alg };
+	struct atr_obj src = { 0 };
+	char query[128];
+	assert_int_equal(atr_mpu_create_with(e->x->core->c, &s3_fixture_owner, "bkt", "mp", &o, id),
+			 ATR_OK);
+	snprintf(query, sizeof(query), "partNumber=%d&uploadId=%s", number, id);
+	assert_int_equal(atr_get_open(e->x->core->c, &s3_fixture_owner, "bkt", "src", &src, rd),
+			 ATR_OK);
+	atr_obj_release(&src);
+	writer(e, wr, &s3_part_target, "bkt", "mp", query);
+	wr->part = number;
+}
+
+/* The upload's part (number 0 if it has none). */
+static struct atr_mpu_part listed_part(struct env *e, const char *id)
+{
+	struct atr_mpu up;
+	struct atr_mpu_part part = { 0 };
+	int truncated;
+	assert_int_equal(atr_mpu_list_parts(e->x->core->c, &s3_fixture_owner, "bkt", "mp", id, 0, 10,
+					    &up, on_part, &part, &truncated), ATR_OK);
+	return part;
+}
+
 /* The part target, fed from a stored object's range (UploadPartCopy's
  * source): an upload with a checksum algorithm keeps the part's; one
  * without keeps none, whatever the writer computed. */
 static void test_parts_from_reader(void **state)
 {
 	struct env *e = *state;
-	struct atr_core *c = e->x->core->c;
-	const struct atr_user *u = &s3_fixture_owner;
+	char id[ATR_UPLOAD_ID_LEN + 1];
+	struct atr_reader *rd;
+	struct s3_write wr;
 	assert_int_equal(s3_call(e->x, "PUT", "/bkt/src", NULL, "hello world", 11), 200);
 
 	for (int with_alg = 0; with_alg <= 1; with_alg++) {
-		char id[ATR_UPLOAD_ID_LEN + 1], query[128];
-		struct atr_mpu_opts o = { .checksum_alg = with_alg ? "CRC32" : NULL };
-		struct atr_obj src = { 0 };
-		struct atr_reader *rd;
-		struct s3_write wr;
-		struct atr_mpu up;
-		struct atr_mpu_part part = { 0 };
-		int truncated;
-		assert_int_equal(atr_mpu_create_with(c, u, "bkt", "mp", &o, id), ATR_OK);
-		snprintf(query, sizeof(query), "partNumber=3&uploadId=%s", id);
-		assert_int_equal(atr_get_open(c, u, "bkt", "src", &src, &rd), ATR_OK);
-		writer(e, &wr, &s3_part_target, "bkt", "mp", query);
-		wr.part = 3;
+		part_writer(e, &wr, with_alg ? "CRC32" : NULL, 3, id, &rd);
 		wr.ck_alg = CHECKSUM_CRC32;
 		assert_int_equal(s3_write_copy(&wr, rd, 6, 5), S3_ERR_OK);
 		atr_get_close(rd);
-		atr_obj_release(&src);
 		assert_string_equal(wr.etag, "7d793037a0760186574b0282f2f435e7"); /* MD5("world") */
 		assert_int_equal(wr.size, 5);
 		assert_string_equal(wr.ck_b64, "OncRQw=="); /* CRC32("world") */
-		assert_int_equal(atr_mpu_list_parts(c, u, "bkt", "mp", id, 0, 10, &up, on_part, &part,
-						    &truncated), ATR_OK);
+		struct atr_mpu_part part = listed_part(e, id);
 		assert_int_equal(part.number, 3);
 		assert_int_equal(part.size, 5);
 		assert_string_equal(part.etag, wr.etag);
 		assert_string_equal(part.checksum, with_alg ? "OncRQw==" : "");
-		assert_int_equal(atr_mpu_abort(c, u, "bkt", "mp", id), ATR_OK);
+		assert_int_equal(atr_mpu_abort(e->x->core->c, &s3_fixture_owner, "bkt", "mp", id),
+				 ATR_OK);
 	}
 
 	/* A range past what the reader holds: the source's error, no part. */
-	char id[ATR_UPLOAD_ID_LEN + 1], query[128];
-	struct atr_mpu_opts o = { 0 };
-	struct atr_obj src = { 0 };
-	struct atr_reader *rd;
-	struct s3_write wr;
-	struct atr_mpu up;
-	struct atr_mpu_part part = { 0 };
-	int truncated;
-	assert_int_equal(atr_mpu_create_with(c, u, "bkt", "mp", &o, id), ATR_OK);
-	snprintf(query, sizeof(query), "partNumber=1&uploadId=%s", id);
-	assert_int_equal(atr_get_open(c, u, "bkt", "src", &src, &rd), ATR_OK);
-	writer(e, &wr, &s3_part_target, "bkt", "mp", query);
-	wr.part = 1;
+	part_writer(e, &wr, NULL, 1, id, &rd);
 	assert_int_equal(s3_write_copy(&wr, rd, 6, 10), S3_ERR_INTERNAL);
 	atr_get_close(rd);
-	atr_obj_release(&src);
-	assert_int_equal(atr_mpu_list_parts(c, u, "bkt", "mp", id, 0, 10, &up, on_part, &part,
-					    &truncated), ATR_OK);
-	assert_int_equal(part.number, 0);
+	assert_int_equal(listed_part(e, id).number, 0);
 	/* And an upload that is not there: refused at open. */
 	writer(e, &wr, &s3_part_target, "bkt", "mp", "partNumber=1&uploadId=nosuchupload");
 	wr.part = 1;
