@@ -11,14 +11,15 @@
  *
  * UploadPartCopy (PUT ?partNumber&uploadId with x-amz-copy-source) makes a
  * part from the source, or from the bytes x-amz-copy-source-range names,
- * with the same source rules and conditions; into an upload with a
- * checksum algorithm, the part's checksum is computed on the way.
+ * with the same source rules and conditions, through the request writer
+ * (s3_write_copy); into an upload with a checksum algorithm, the part's
+ * checksum is computed on the way. Both are routes of their own (the route
+ * table matches the header).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/hash.h"
 #include "common/timefmt.h"
 #include "common/uri.h"
 #include "s3/s3_cond.h"

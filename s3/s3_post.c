@@ -4,8 +4,8 @@
  * read (s3_form.c: capped at 20 KB), the form is authenticated from its own
  * fields (the dispatcher skips header authentication for an unsigned form,
  * see s3_router.c) and checked against its policy, then the file streams
- * into a core writer like a PUT body, never held in memory. Fields after the
- * file are read and ignored, as AWS does.
+ * through the request writer (s3_write.c) like a PUT body, never held in
+ * memory. Fields after the file are read and ignored, as AWS does.
  */
 #include <civetweb.h>
 #include <stdio.h>
