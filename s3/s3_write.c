@@ -36,6 +36,8 @@ static enum s3_err pump(struct s3_write *wr, const struct s3_source *src, uint64
 	for (;;) {
 		const void *data;
 		long n = src->next(src->arg, &data, &e);
+		if (n < 0 && !e)
+			e = S3_ERR_INTERNAL; /* the source broke its contract */
 		if (n <= 0)
 			break;
 		*total += (uint64_t)n;
