@@ -30,7 +30,7 @@ CLI_SRC    := tools/atrium.c tools/cli_fmt.c
 CLI_CFLAGS  = $(shell pkg-config --cflags libcurl)
 CLI_LIBS    = $(shell pkg-config --libs libcurl openssl)
 
-.PHONY: all deps run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse crash-soak clean
+.PHONY: FORCE all deps run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse crash-soak clean
 all: $(BIN)/atriumd $(BIN)/atrium
 
 deps:
@@ -39,6 +39,15 @@ deps:
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The version (tools/version.sh: git describe, else VERSION), as a header
+# rewritten only when it changes, so that only what prints it is rebuilt.
+$(O)/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@v=$$(sh tools/version.sh); printf '#define ATRIUM_VERSION "%s"\n' "$$v" > $@.tmp; \
+	  if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(O)/src/main.o: $(O)/version.h
+$(O)/src/main.o: ALL_CFLAGS += -I$(O)
 
 $(O)/libatrium.a: $(LIB_OBJ)
 	@rm -f $@
@@ -52,9 +61,9 @@ $(BIN)/atriumd: $(O)/src/main.o $(O)/libatrium.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(TLS_LDFLAGS)
 
-$(BIN)/atrium: $(CLI_SRC) tools/cli_fmt.h $(O)/libatrium.a
+$(BIN)/atrium: $(CLI_SRC) tools/cli_fmt.h $(O)/libatrium.a $(O)/version.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CLI_CFLAGS) -o $@ $(CLI_SRC) $(O)/libatrium.a $(CLI_LIBS)
+	$(CC) $(ALL_CFLAGS) -I$(O) $(CLI_CFLAGS) -o $@ $(CLI_SRC) $(O)/libatrium.a $(CLI_LIBS)
 
 # The CLI's formatter is not in libatrium.a: its unit test compiles it in.
 $(O)/tests/test_cli_fmt: tests/unit/test_cli_fmt.c tools/cli_fmt.c tools/cli_fmt.h $(O)/libatrium.a

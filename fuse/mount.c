@@ -53,6 +53,7 @@ struct mount {
 	char *dir;
 	pthread_t loop, worker;
 	int loop_started, worker_started;
+	int loop_ended;     /* atomic: the session loop returned */
 	/* events from the other doors, in order */
 	pthread_mutex_t lock;
 	pthread_cond_t more, done;
@@ -82,6 +83,7 @@ struct mount {
 struct handle {
 	struct handle *prev, *next;
 	void (*free)(struct handle *h);
+	int writer;         /* a file opened for writing (a struct fh) */
 };
 
 static void handle_add(struct mount *m, struct handle *h, void (*free_fn)(struct handle *))
@@ -605,6 +607,7 @@ static void open_reply(fuse_req_t req, struct atr_file *f, fuse_ino_t ino,
 	}
 	struct mount *m = fuse_req_userdata(req); /* req is gone once replied to */
 	h->f = f;
+	h->link.writer = create || (fi->flags & O_ACCMODE) != O_RDONLY;
 	handle_add(m, &h->link, fh_free);
 	fi->fh = (uintptr_t)h;
 	fi->keep_cache = 1; /* kept right by invalidation */
@@ -1079,7 +1082,8 @@ static void *loop_main(void *arg)
 		fuse_loop_cfg_set_idle_threads(cfg, 16);
 	}
 	int rc = fuse_session_loop_mt(m->se, cfg);
-	if (rc && !m->stopping)
+	__atomic_store_n(&m->loop_ended, 1, __ATOMIC_RELEASE);
+	if (rc && !__atomic_load_n(&m->stopping, __ATOMIC_RELAXED))
 		LOG(LOG_ERROR, "mount: the FUSE session at %s ended: %d", m->dir, rc);
 	if (cfg)
 		fuse_loop_cfg_destroy(cfg);
@@ -1181,29 +1185,107 @@ fail:
 	return NULL;
 }
 
+int mount_writers(struct mount *m)
+{
+	int n = 0;
+	if (!m)
+		return 0;
+	pthread_mutex_lock(&m->hlock);
+	for (struct handle *h = m->handles; h; h = h->next)
+		n += h->writer;
+	pthread_mutex_unlock(&m->hlock);
+	return n;
+}
+
+int mount_alive(struct mount *m)
+{
+	return m && !__atomic_load_n(&m->loop_ended, __ATOMIC_ACQUIRE);
+}
+
+/* Commits what every file still open for writing holds (the stop's
+ * deadline came first): its writer loses only what it writes after. The
+ * list lock keeps each handle from being released under us; flushing
+ * takes only the inode's own locks, never hlock. */
+static int flush_writers(struct mount *m)
+{
+	int n = 0;
+	pthread_mutex_lock(&m->hlock);
+	for (struct handle *h = m->handles; h; h = h->next) {
+		if (!h->writer)
+			continue;
+		int rc = atr_file_flush(((struct fh *)h)->f);
+		if (rc)
+			LOG(LOG_ERROR, "mount: committing a file still open at the stop: %s",
+			    atr_strerror(rc));
+		n++;
+	}
+	pthread_mutex_unlock(&m->hlock);
+	return n;
+}
+
+/* Ending the session without the kernel's help (the mount could not be
+ * unmounted cleanly, or we are not root): after fuse_session_exit the
+ * workers still block reading /dev/fuse, so one request from here (a
+ * statfs, which always reaches us) wakes one; it sees the session exited
+ * and the loop ends. The request may instead stay unanswered, if the loop
+ * ends first: closing /dev/fuse then aborts the connection and the statfs
+ * returns ENOTCONN. Hence a thread of its own, joined after that close. */
+static void *wake_loop(void *arg)
+{
+	struct mount *m = arg;
+	struct statvfs sv;
+	statvfs(m->dir, &sv);
+	return NULL;
+}
+
 void mount_stop(struct mount *m)
 {
+	pthread_t waker;
+	int woke = 0;
 	if (!m)
 		return;
 	atr_core_watch(m->core, NULL, NULL);
 	pthread_mutex_lock(&m->lock);
-	m->stopping = 1;
+	__atomic_store_n(&m->stopping, 1, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&m->more);
 	pthread_cond_broadcast(&m->done);
 	pthread_mutex_unlock(&m->lock);
-	if (m->se) {
-		fuse_session_exit(m->se);
-		/* Unmounting ends the loop's reads of /dev/fuse (ENODEV). As
-		 * root we detach it ourselves and let the loop end before
-		 * libfuse closes the fd it reads; else libfuse's unmount (and
-		 * its close) has to come first. */
-		if (!m->loop_started || umount2(m->dir, MNT_DETACH))
-			fuse_session_unmount(m->se);
+	if (m->se && m->loop_started) {
+		int n = flush_writers(m);
+		if (n)
+			LOG(LOG_WARN, "mount: committed %d file(s) still open for writing at the stop", n);
+		/* As root, a plain unmount while the session still serves (the
+		 * kernel writes back and forgets through it): it aborts the
+		 * connection, so the loop ends on ENODEV and libfuse's unmount
+		 * below sees that and only closes /dev/fuse. */
+		if (geteuid() == 0 && umount2(m->dir, 0) == 0) {
+			LOG(LOG_INFO, "mount: unmounted %s", m->dir);
+		} else {
+			if (geteuid() == 0) {
+				int e = errno, open_handles = 0;
+				pthread_mutex_lock(&m->hlock);
+				for (struct handle *h = m->handles; h; h = h->next)
+					open_handles++;
+				pthread_mutex_unlock(&m->hlock);
+				LOG(LOG_WARN, "mount: cannot unmount %s cleanly (%s; %d files or "
+				    "directories open): detaching it lazily; whatever still has "
+				    "something open there gets ENOTCONN", m->dir, strerror(e),
+				    open_handles);
+			}
+			fuse_session_exit(m->se);
+			woke = !pthread_create(&waker, NULL, wake_loop, m);
+		}
 	}
 	if (m->loop_started)
 		pthread_join(m->loop, NULL);
+	/* The loop is over, so libfuse may close /dev/fuse (which aborts a
+	 * live connection) and detach the mount (lazily; through fusermount3
+	 * when not root), unless the kernel ended the connection already:
+	 * then it only closes. */
 	if (m->se)
-		fuse_session_unmount(m->se); /* closes the fd; already unmounted */
+		fuse_session_unmount(m->se);
+	if (woke)
+		pthread_join(waker, NULL);
 	/* Handles whose release never came: the session is over. */
 	while (m->handles) {
 		struct handle *h = m->handles;

@@ -298,7 +298,7 @@ enum s3_err s3_body_pump(struct s3_req *r, struct s3_body *b,
 		if (n == 0)
 			return S3_ERR_OK;
 		total += (uint64_t)n;
-		if (total > r->srv->opt.max_put_size)
+		if (total > s3_limit(r->srv, max_put_size))
 			return S3_ERR_ENTITY_TOO_LARGE;
 		int rc = write(arg, data, (size_t)n);
 		if (rc)

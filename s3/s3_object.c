@@ -160,7 +160,7 @@ enum s3_err s3_put_object(struct s3_req *r)
 	body_open = 1;
 	if ((e = s3_body_checksum(&body)))
 		goto out;
-	if (body.expect != UINT64_MAX && body.expect > r->srv->opt.max_put_size) {
+	if (body.expect != UINT64_MAX && body.expect > s3_limit(r->srv, max_put_size)) {
 		e = S3_ERR_ENTITY_TOO_LARGE;
 		goto out;
 	}

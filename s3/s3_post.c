@@ -315,7 +315,7 @@ enum s3_err s3_post_object(struct s3_req *r)
 		if (n == 0)
 			break;
 		total += (uint64_t)n;
-		if (total > lim.max_size || total > r->srv->opt.max_put_size) {
+		if (total > lim.max_size || total > s3_limit(r->srv, max_put_size)) {
 			e = S3_ERR_ENTITY_TOO_LARGE;
 			goto out;
 		}

@@ -1036,7 +1036,9 @@ int sync_object(struct atr_core *c, const char *bucket, const char *key, struct 
 		r.obj.mode = now.mode & 0777;
 		if ((rc = ensure_parents(c, bucket, key, 0, &t)))
 			goto done;
-		LOG(LOG_INFO, "core: imported %s/%s found in the under-storage", bucket, key);
+		/* Per file at debug only: a directory's scan sums them up
+		 * (sync.c), and 20,000 files must not make 20,000 lines. */
+		LOG(LOG_DEBUG, "core: imported %s/%s found in the under-storage", bucket, key);
 	}
 	r.obj.size = now.size;
 	r.obj.mtime_ns = now.mtime_ns;

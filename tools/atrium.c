@@ -26,6 +26,7 @@
 #include "common/sigv4.h"
 #include "common/uri.h"
 #include "tools/cli_fmt.h"
+#include "version.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define RESP_MAX (256 * 1024 * 1024)
@@ -1020,6 +1021,10 @@ int main(int argc, char **argv)
 				 : !strcmp(a, "--region") ? &c.region : NULL;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(a, "--version")) {
+			printf("atrium %s\n", ATRIUM_VERSION);
 			return 0;
 		}
 		if (!dst) {
