@@ -53,9 +53,11 @@ $(O)/libatrium.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-# The soname and the exported symbol make Debian's civetweb 1.15 TLS work
-# with OpenSSL 3: see SSL_get_peer_certificate in src/main.c.
-TLS_LDFLAGS := -Wl,-soname,libssl.so -Wl,--export-dynamic-symbol=SSL_get_peer_certificate
+# Debian's civetweb 1.15 loads OpenSSL by dlopen and dlsym: src/main.c
+# answers its dlopen and defines SSL_get_peer_certificate, both exported
+# from the executable (so HTTPS needs no libssl-dev at run time).
+TLS_LDFLAGS := -Wl,--export-dynamic-symbol=SSL_get_peer_certificate \
+	       -Wl,--export-dynamic-symbol=dlopen
 
 $(BIN)/atriumd: $(O)/src/main.o $(O)/libatrium.a
 	@mkdir -p $(dir $@)

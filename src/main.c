@@ -23,7 +23,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
-#include <openssl/err.h>
+#include <dlfcn.h>
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +44,7 @@
 #include "src/metrics.h"
 #include "src/service.h"
 #include "src/settings.h"
+#include "src/tls.h"
 #include "version.h"
 
 struct daemon {
@@ -58,22 +59,44 @@ struct daemon {
 	struct access_log *access_log; /* NULL: off */
 	struct mount *mnt;           /* NULL: no --mount */
 	struct service_log errlog;   /* stderr, when it is a file */
+	struct tls *tls;             /* NULL: plain HTTP */
 	/* The stop: set once by the main thread, read by every request. */
 	int draining;
 	long inflight;               /* requests inside begin_request; atomic */
 };
 
 /*
- * Debian 12's civetweb 1.15 loads OpenSSL at run time: dlopen("libssl.so"),
- * then each function by name. It still asks for SSL_get_peer_certificate,
- * which OpenSSL 3 has only as a macro for SSL_get1_peer_certificate (same
- * semantics), and stops at the first name it misses, leaving the rest of
- * its table NULL: the first HTTPS request would crash. So atriumd defines
- * the old name itself and is linked with the soname "libssl.so" (Makefile,
- * TLS_LDFLAGS): glibc's dlopen returns an already loaded object whose
- * soname matches, and dlsym through atriumd's handle searches atriumd and
- * then its libraries, the real libssl.so.3 and libcrypto.so.3.
+ * HTTPS without the OpenSSL development package. Debian 12's civetweb
+ * 1.15 loads OpenSSL itself at run time, by its development names:
+ * dlopen("libssl.so") and dlopen("libcrypto.so"), symlinks that only
+ * libssl-dev installs; then it looks each function up by name and stops
+ * at the first it misses. atriumd is linked with the run-time libraries
+ * (libssl.so.3, libcrypto.so.3) anyway, so it answers those two names
+ * itself: an executable's symbols come first in the global scope, so the
+ * dynamic linker binds civetweb's dlopen calls to the one below, which
+ * returns the handle of that global scope — atriumd, then the libraries
+ * it was linked with — for the two names and leaves every other call to
+ * the C library's dlopen. dlsym through it finds what civetweb asks for.
  */
+void *dlopen(const char *file, int mode);
+void *dlopen(const char *file, int mode)
+{
+	static void *(*next)(const char *, int); /* the C library's; set once, same value */
+	void *(*f)(const char *, int) = __atomic_load_n(&next, __ATOMIC_RELAXED);
+	if (!f) {
+		*(void **)&f = dlsym(RTLD_NEXT, "dlopen");
+		__atomic_store_n(&next, f, __ATOMIC_RELAXED);
+	}
+	if (file && (!strcmp(file, "libssl.so") || !strcmp(file, "libcrypto.so")))
+		file = NULL;
+	return f(file, mode);
+}
+
+/* civetweb also asks for SSL_get_peer_certificate, which OpenSSL 3 has
+ * only as a macro for SSL_get1_peer_certificate (same semantics); a name
+ * it misses would leave the rest of its table NULL and the first HTTPS
+ * request would crash. So atriumd defines it, exported (Makefile,
+ * TLS_LDFLAGS) so that dlsym through the handle above finds it. */
 #undef SSL_get_peer_certificate
 X509 *SSL_get_peer_certificate(const SSL *s);
 X509 *SSL_get_peer_certificate(const SSL *s)
@@ -81,31 +104,11 @@ X509 *SSL_get_peer_certificate(const SSL *s)
 	return SSL_get1_peer_certificate(s);
 }
 
-/* TLS 1.2's forward-secret AEAD suites (TLS 1.3's are all fine as they are). */
-#define TLS12_CIPHERS "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
-	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
-
-/* civetweb's init_ssl callback: TLS 1.2 or later only, sane ciphers, no
- * renegotiation, and the certificate and key from two PEM files (civetweb
- * alone wants both in one). Returning 1 tells civetweb the context is set. */
+/* civetweb's init_ssl callback (src/tls.h). */
 static int init_tls(void *ssl_ctx, void *user_data)
 {
 	struct daemon *d = user_data;
-	SSL_CTX *ctx = ssl_ctx;
-	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
-	    !SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) ||
-	    SSL_CTX_use_certificate_chain_file(ctx, d->st.tls_cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, d->st.tls_key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		char why[256];
-		ERR_error_string_n(ERR_get_error(), why, sizeof(why));
-		LOG(LOG_ERROR, "tls: cannot use certificate %s with key %s: %s", d->st.tls_cert,
-		    d->st.tls_key, why);
-		return -1;
-	}
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-	return 1;
+	return tls_setup(d->tls, ssl_ctx);
 }
 
 /* The admin API authenticates exactly as the S3 door does. */
@@ -293,6 +296,9 @@ static void reload(struct daemon *d)
 		LOG(LOG_ERROR, "reload: the configuration does not parse (above): settings kept");
 	}
 	settings_release(&fresh);
+	/* The files may be replaced in place (certbot does): read them again. */
+	if (d->tls)
+		tls_reload(d->tls, d->st.tls_cert, d->st.tls_key);
 	atr_idents_reload(d->idents);
 	atr_core_reload_idmap(d->core);
 	service_notify("READY=1");
@@ -482,6 +488,8 @@ int main(int argc, char **argv)
 		LOG(LOG_ERROR, "this civetweb was built without TLS: --tls-cert is unavailable");
 		goto out;
 	}
+	if (tls && !(d.tls = tls_new(st->tls_cert, st->tls_key)))
+		goto out;
 
 	char ports[300], threads[32], timeout[32], keep_alive[32];
 	snprintf(ports, sizeof(ports), "%s:%ld%s", st->bind, st->port, tls ? "s" : "");
@@ -546,6 +554,7 @@ out:
 		mg_stop(ctx);
 	mount_stop(d.mnt);
 	mg_exit_library();
+	tls_free(d.tls);
 	admin_free(d.admin);
 	if (metrics_token) {
 		explicit_bzero(metrics_token, strlen(metrics_token));

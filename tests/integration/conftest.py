@@ -33,10 +33,13 @@ _ALL_DAEMONS = []
 
 
 class Daemon:
-    def __init__(self, workdir, auth, name, args=(), env=None):
+    def __init__(self, workdir, auth, name, args=(), env=None, wrap=None):
         self.workdir = str(workdir)
         self.args = list(args)
         self.env = env  # the daemon's environment (None: the harness's)
+        # A command the daemon's runs under (it must exec its arguments, so
+        # that the PID stays the daemon's): e.g. unshare into a namespace.
+        self.wrap = list(wrap or [])
         # --tls-cert: HTTPS, and the certificate is its own CA (self-signed)
         self.tls_ca = (self.args[self.args.index("--tls-cert") + 1]
                        if "--tls-cert" in self.args else None)
@@ -67,7 +70,7 @@ class Daemon:
                    "--credentials", self.creds] + self.args
             log.write(("$ %s\n" % " ".join(cmd)).encode())
             log.flush()
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(self.wrap + cmd, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=log, env=self.env)
             log.close()
             ok, last = self._wait_ready()
@@ -215,9 +218,9 @@ def atriumd_factory(tmp_path_factory):
         pytest.fail("ATRIUMD=%s is not an executable (run `make` first)" % ATRIUMD)
     mine = []
 
-    def start(auth="sigv4", name=None, args=(), env=None):
+    def start(auth="sigv4", name=None, args=(), env=None, wrap=None):
         name = name or auth
-        d = Daemon(tmp_path_factory.mktemp("atriumd-" + name), auth, name, args, env)
+        d = Daemon(tmp_path_factory.mktemp("atriumd-" + name), auth, name, args, env, wrap)
         mine.append(d)
         _ALL_DAEMONS.append(d)
         return d.start()
