@@ -26,7 +26,8 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 BENCH_SRC  := tools/atrium-bench.c
 # The CLI talks HTTP (libcurl) and uses common/ only (through libatrium.a).
-CLI_SRC    := tools/atrium.c tools/cli_fmt.c
+CLI_SRC    := tools/atrium.c tools/cli_fmt.c tools/cli_conf.c tools/cli_fs.c tools/cli_http.c \
+	      tools/cli_progress.c tools/cli_user.c
 CLI_CFLAGS  = $(shell pkg-config --cflags libcurl)
 CLI_LIBS    = $(shell pkg-config --libs libcurl openssl)
 
@@ -63,7 +64,7 @@ $(BIN)/atriumd: $(O)/src/main.o $(O)/libatrium.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(TLS_LDFLAGS)
 
-$(BIN)/atrium: $(CLI_SRC) tools/cli_fmt.h $(O)/libatrium.a $(O)/version.h
+$(BIN)/atrium: $(CLI_SRC) tools/cli.h tools/cli_fmt.h $(O)/libatrium.a $(O)/version.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -I$(O) $(CLI_CFLAGS) -o $@ $(CLI_SRC) $(O)/libatrium.a $(CLI_LIBS)
 

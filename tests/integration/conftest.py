@@ -56,11 +56,12 @@ class Daemon:
     # -- lifecycle -----------------------------------------------------------
     def start(self):
         os.makedirs(self.workdir, exist_ok=True)
-        with open(self.creds, "w") as f:
-            f.write("# test users\n")
-            for ak, sk, uid in s3util.USERS.values():
-                f.write("%s %s %s Display %s\n" % (ak, sk, uid, uid))
-        os.chmod(self.creds, 0o600)
+        if not os.path.exists(self.creds):  # a restart keeps what the daemon wrote
+            with open(self.creds, "w") as f:
+                f.write("# test users\n")
+                for ak, sk, uid in s3util.USERS.values():
+                    f.write("%s %s %s Display %s\n" % (ak, sk, uid, uid))
+            os.chmod(self.creds, 0o600)
         last = None
         for _attempt in range(3):  # a free port may be taken before we bind it
             self.port = s3util.free_port()
