@@ -31,11 +31,16 @@ CLI_SRC    := tools/atrium.c tools/cli_fmt.c tools/cli_conf.c tools/cli_fs.c too
 CLI_CFLAGS  = $(shell pkg-config --cflags libcurl)
 CLI_LIBS    = $(shell pkg-config --libs libcurl openssl)
 
-.PHONY: FORCE all deps run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse crash-soak clean
+.PHONY: FORCE all deps deps-run install run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse crash-soak clean
 all: $(BIN)/atriumd $(BIN)/atrium
 
+# install-deps.sh run|build|test: what running needs, plus building, plus
+# testing. `make run` takes the first two, `make test` all.
 deps:
-	@bash tools/install-deps.sh
+	@bash tools/install-deps.sh test
+
+deps-run:
+	@bash tools/install-deps.sh build
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -197,9 +202,42 @@ fuzz:
 check-layers:
 	@bash tools/check-layers.sh
 
-run: deps all
+run: deps-run all
 	@mkdir -p data
 	$(BIN)/atriumd --data ./data --port 39999 --mount ./mnt
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging]: both binaries, the man
+# pages, the systemd unit (Type=notify), its sysusers.d entry, a sample
+# configuration (never over an existing one), the logrotate file and bash
+# completion. The unit and atriumd.8 get the installed paths.
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+BINDIR       ?= $(PREFIX)/bin
+SBINDIR      ?= $(PREFIX)/sbin
+MANDIR       ?= $(PREFIX)/share/man
+SYSCONFDIR   ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR      ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+SYSUSERSDIR  ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/sysusers.d,$(PREFIX)/lib/sysusers.d)
+LOGROTATEDIR ?= /etc/logrotate.d
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL_SED = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		  -e 's|@SYSUSERSDIR@|$(SYSUSERSDIR)|g'
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/atrium $(DESTDIR)$(LOGROTATEDIR) $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0755 $(BIN)/atriumd $(DESTDIR)$(SBINDIR)/atriumd
+	install -m 0755 $(BIN)/atrium $(DESTDIR)$(BINDIR)/atrium
+	install -m 0644 docs/man/atrium.1 $(DESTDIR)$(MANDIR)/man1/atrium.1
+	$(INSTALL_SED) docs/man/atriumd.8 > $(DESTDIR)$(MANDIR)/man8/atriumd.8
+	$(INSTALL_SED) dist/atriumd.service.in > $(DESTDIR)$(UNITDIR)/atriumd.service
+	chmod 0644 $(DESTDIR)$(MANDIR)/man8/atriumd.8 $(DESTDIR)$(UNITDIR)/atriumd.service
+	install -m 0644 dist/atriumd.sysusers $(DESTDIR)$(SYSUSERSDIR)/atriumd.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/atrium/atriumd.conf || \
+	  install -m 0644 dist/atriumd.conf $(DESTDIR)$(SYSCONFDIR)/atrium/atriumd.conf
+	install -m 0644 dist/atriumd.logrotate $(DESTDIR)$(LOGROTATEDIR)/atriumd
+	install -m 0644 tools/atrium.bash-completion $(DESTDIR)$(COMPLETIONDIR)/atrium
 
 test: deps
 	$(MAKE) check-layers
