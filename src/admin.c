@@ -588,7 +588,8 @@ static int h_users(struct admin_req *r)
 	return full ? error(r, 500, "InternalError", "too many users for one answer") : 200;
 }
 
-static int h_user_add(struct admin_req *r)
+/* add (a new user) and rotate-key: a new key pair, answered once. */
+static int new_key(struct admin_req *r, int rotate)
 {
 	int status = 0;
 	struct atr_ident id;
@@ -596,14 +597,19 @@ static int h_user_add(struct admin_req *r)
 	if (!user)
 		return status;
 	const char *display = param(r, "display");
-	int rc = atr_idents_add(r->a->opt.idents, user, display && *display ? display : NULL, &id);
+	int rc = rotate ? atr_idents_rotate(r->a->opt.idents, user, &id)
+		 : atr_idents_add(r->a->opt.idents, user, display && *display ? display : NULL, &id);
 	if (rc)
 		return user_error(r, rc, user);
-	LOG(LOG_INFO, "users: %s added user %s", r->user_name, user);
+	LOG(LOG_INFO, "users: %s %s user %s", r->user_name, rotate ? "rotated the keys of" : "added",
+	    user);
 	rc = add_keys(r, &id);
 	explicit_bzero(&id, sizeof(id));
 	return rc ? error(r, 500, "InternalError", "answer too large") : 200;
 }
+
+static int h_user_add(struct admin_req *r) { return new_key(r, 0); }
+static int h_user_rotate(struct admin_req *r) { return new_key(r, 1); }
 
 static int set_active(struct admin_req *r, int active)
 {
@@ -623,22 +629,6 @@ static int set_active(struct admin_req *r, int active)
 
 static int h_user_disable(struct admin_req *r) { return set_active(r, 0); }
 static int h_user_enable(struct admin_req *r) { return set_active(r, 1); }
-
-static int h_user_rotate(struct admin_req *r)
-{
-	int status = 0;
-	struct atr_ident id;
-	const char *user = user_target(r, &status, 1);
-	if (!user)
-		return status;
-	int rc = atr_idents_rotate(r->a->opt.idents, user, &id);
-	if (rc)
-		return user_error(r, rc, user);
-	LOG(LOG_INFO, "users: %s rotated the keys of user %s", r->user_name, user);
-	rc = add_keys(r, &id);
-	explicit_bzero(&id, sizeof(id));
-	return rc ? error(r, 500, "InternalError", "answer too large") : 200;
-}
 
 struct owned {
 	char (*v)[ATR_BUCKET_MAX + 1];

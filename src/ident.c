@@ -411,29 +411,6 @@ static void fresh_ident(const struct table *t, const char *user, const char *dis
 	snprintf(id->display, sizeof(id->display), "%s", display);
 }
 
-int atr_idents_add(struct atr_idents *ids, const char *user, const char *display,
-		   struct atr_ident *out)
-{
-	struct table t = { 0 };
-	struct atr_ident id;
-	if (!atr_user_name_valid(user, strlen(user)) || (display && !display_valid(display)))
-		return ATR_E_INVALID_ARG;
-	pthread_mutex_lock(&ids->change);
-	int rc = snapshot(ids, &t);
-	if (!rc && has_user(&t, user))
-		rc = ATR_E_EXISTS;
-	if (!rc) {
-		fresh_ident(&t, user, display ? display : user, &id);
-		rc = table_add(&t, &id);
-	}
-	if (!rc && !(rc = commit(ids, &t)))
-		*out = id;
-	table_wipe(&t);
-	pthread_mutex_unlock(&ids->change);
-	explicit_bzero(&id, sizeof(id));
-	return rc;
-}
-
 int atr_idents_set_active(struct atr_idents *ids, const char *user, int active)
 {
 	struct table t = { 0 };
@@ -465,20 +442,25 @@ static void drop_user(struct table *t, const char *user, char *display, size_t d
 	t->n = k;
 }
 
-int atr_idents_rotate(struct atr_idents *ids, const char *user, struct atr_ident *out)
+/* A new key pair for user: a new user (add), or in place of all its keys
+ * (rotate), keeping its display name. */
+static int new_key(struct atr_idents *ids, const char *user, const char *display, int rotate,
+		   struct atr_ident *out)
 {
 	struct table t = { 0 };
 	struct atr_ident id;
-	char display[sizeof(id.display)] = "";
+	char kept[sizeof(id.display)] = "";
 	pthread_mutex_lock(&ids->change);
 	int rc = snapshot(ids, &t);
-	if (!rc && !has_user(&t, user))
-		rc = ATR_E_NO_KEY;
+	if (!rc && has_user(&t, user) != rotate)
+		rc = rotate ? ATR_E_NO_KEY : ATR_E_EXISTS;
 	if (!rc) {
-		/* The new key must not be one of the old ones either. */
-		fresh_ident(&t, user, "", &id);
-		drop_user(&t, user, display, sizeof(display));
-		snprintf(id.display, sizeof(id.display), "%s", display);
+		/* Unique in the table, the user's old keys included. */
+		fresh_ident(&t, user, display ? display : user, &id);
+		if (rotate) {
+			drop_user(&t, user, kept, sizeof(kept));
+			snprintf(id.display, sizeof(id.display), "%s", kept);
+		}
 		rc = table_add(&t, &id);
 	}
 	if (!rc && !(rc = commit(ids, &t)))
@@ -487,6 +469,19 @@ int atr_idents_rotate(struct atr_idents *ids, const char *user, struct atr_ident
 	pthread_mutex_unlock(&ids->change);
 	explicit_bzero(&id, sizeof(id));
 	return rc;
+}
+
+int atr_idents_add(struct atr_idents *ids, const char *user, const char *display,
+		   struct atr_ident *out)
+{
+	if (!atr_user_name_valid(user, strlen(user)) || (display && !display_valid(display)))
+		return ATR_E_INVALID_ARG;
+	return new_key(ids, user, display, 0, out);
+}
+
+int atr_idents_rotate(struct atr_idents *ids, const char *user, struct atr_ident *out)
+{
+	return new_key(ids, user, NULL, 1, out);
 }
 
 int atr_idents_remove(struct atr_idents *ids, const char *user)

@@ -30,12 +30,13 @@ static void to_ls(const struct json *j, struct ls_entry *e)
 	e->mtime_ms = json_get_i64(j, "mtime_ms", 0);
 }
 
-static int print_buf(struct buf *b)
+/* Prints b unless building it failed; releases it either way. */
+static int print_buf(struct buf *b, int failed)
 {
-	if (b->ptr)
+	if (!failed && b->ptr)
 		fputs(b->ptr, stdout);
 	buf_release(b);
-	return 0;
+	return failed ? 1 : 0;
 }
 
 /* One entry as a JSON line for scripts: the daemon's fields plus the
@@ -65,11 +66,7 @@ static int print_json_entry(const struct json *j)
 	if (!rc)
 		rc = buf_addf(&b, ",\"inode\":%llu}\n",
 			      (unsigned long long)json_get_u64(j, "ino", 0));
-	if (rc) {
-		buf_release(&b);
-		return 1;
-	}
-	return print_buf(&b);
+	return print_buf(&b, rc);
 }
 
 int cmd_ls(struct client *c, int argc, char **argv, const struct opts *o)
@@ -289,60 +286,6 @@ static int copy_object(struct client *c, const char *src, const char *dst)
 	return rc;
 }
 
-int cmd_get(struct client *c, int argc, char **argv, const struct opts *o)
-{
-	struct json *j = NULL;
-	struct stat sb;
-	struct progress p;
-	if (need_file(c, argv[0], &j))
-		return 1;
-	uint64_t size = json_get_u64(j, "size", 0);
-	json_free(j);
-	char *dst = !stat(argv[1], &sb) && S_ISDIR(sb.st_mode) ? join(argv[1], argv[0])
-							       : strdup(argv[1]);
-	if (!dst)
-		return 1;
-	progress_start(&p, "get", 1, size);
-	int rc = fetch(c, argv[0], dst, &p);
-	progress_end(&p);
-	if (!rc)
-		printf("Copied %s to file://%s\n", argv[0], dst);
-	free(dst);
-	return rc;
-}
-
-/* The namespace path a file goes to: into dst when it is a directory. */
-static char *target(struct client *c, const char *dst, const char *src)
-{
-	struct json *j = NULL;
-	c->quiet = 1;
-	int exists = !stat_path(c, dst, &j);
-	char *out = exists && is_dir(j) ? join(dst, src) : strdup(dst);
-	json_free(j);
-	return out;
-}
-
-int cmd_put(struct client *c, int argc, char **argv, const struct opts *o)
-{
-	struct stat sb;
-	struct progress p;
-	if (stat(argv[0], &sb) || !S_ISREG(sb.st_mode)) {
-		fprintf(stderr, "%s: %s: %s\n", prog_cmd, argv[0],
-			errno && !S_ISREG(sb.st_mode) ? strerror(errno) : "not a regular file");
-		return 1;
-	}
-	char *dst = target(c, argv[1], argv[0]);
-	if (!dst)
-		return 1;
-	progress_start(&p, "put", 1, (uint64_t)sb.st_size);
-	int rc = send_file(c, argv[0], dst, &p);
-	progress_end(&p);
-	if (!rc)
-		printf("Copied file://%s to %s\n", argv[0], dst);
-	free(dst);
-	return rc;
-}
-
 /* ---- cp ---- */
 
 /* The files of a tree: relative paths and sizes. */
@@ -534,6 +477,31 @@ int cmd_cp(struct client *c, int argc, char **argv, const struct opts *o)
 	return rc || failed ? 1 : 0;
 }
 
+/* put and get: cp with file:// on the local side. */
+static int cp_local(struct client *c, const char *local, const char *path, int upload)
+{
+	size_t n = strlen(local) + 8;
+	char *l = malloc(n);
+	struct opts none = { 0 };
+	if (!l)
+		return 1;
+	snprintf(l, n, "file://%s", local);
+	char *args[2] = { upload ? l : (char *)path, upload ? (char *)path : l };
+	int rc = cmd_cp(c, 2, args, &none);
+	free(l);
+	return rc;
+}
+
+int cmd_put(struct client *c, int argc, char **argv, const struct opts *o)
+{
+	return cp_local(c, argv[0], argv[1], 1);
+}
+
+int cmd_get(struct client *c, int argc, char **argv, const struct opts *o)
+{
+	return cp_local(c, argv[1], argv[0], 0);
+}
+
 /* ---- sizes ---- */
 
 static int du_json(const char *path, uint64_t size, uint64_t cached, uint64_t files)
@@ -544,11 +512,7 @@ static int du_json(const char *path, uint64_t size, uint64_t cached, uint64_t fi
 			  (unsigned long long)size, (unsigned long long)cached, fmt_pct(cached, size)) ||
 		 (files && buf_addf(&b, ",\"files\":%llu", (unsigned long long)files)) ||
 		 buf_addstr(&b, "}\n");
-	if (rc) {
-		buf_release(&b);
-		return 1;
-	}
-	return print_buf(&b);
+	return print_buf(&b, rc);
 }
 
 int cmd_du(struct client *c, int argc, char **argv, const struct opts *o)
@@ -698,6 +662,17 @@ int cmd_rm(struct client *c, int argc, char **argv, const struct opts *o)
 		}
 	}
 	return rc;
+}
+
+/* Where src goes: into dst when dst is a directory in the namespace. */
+static char *target(struct client *c, const char *dst, const char *src)
+{
+	struct json *j = NULL;
+	c->quiet = 1;
+	int exists = !stat_path(c, dst, &j);
+	char *out = exists && is_dir(j) ? join(dst, src) : strdup(dst);
+	json_free(j);
+	return out;
 }
 
 int cmd_mv(struct client *c, int argc, char **argv, const struct opts *o)

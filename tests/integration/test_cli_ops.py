@@ -5,42 +5,13 @@ du --json, head/tail, cp, and fs load that says when the cache is too
 small. User management end to end is test_users.py."""
 import json
 import os
-import shutil
 import subprocess
 
-import pytest
-
-from s3util import USERS, md5hex
+from s3util import USERS, md5hex, self_signed
+from test_cli_admin import cli, ok
 
 ATRIUM = os.environ.get("ATRIUM") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", "bin", "atrium"))
-
-
-def cli(daemon, *args, user="alice", env=None, home=None, timeout=120):
-    """bin/atrium against daemon as user (None: no keys in the environment)."""
-    e = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "UTC"}
-    if daemon is not None:
-        e["ATRIUM_ENDPOINT"] = daemon.endpoint
-    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-        if k in os.environ:
-            e[k] = os.environ[k]
-    if home:
-        e["HOME"] = str(home)
-    if user:
-        ak, sk, _ = USERS[user]
-        e["AWS_ACCESS_KEY_ID"] = ak
-        e["AWS_SECRET_ACCESS_KEY"] = sk
-    e.update(env or {})
-    p = subprocess.run([ATRIUM] + list(args), env=e, capture_output=True, timeout=timeout,
-                       stdin=subprocess.DEVNULL)
-    p.out = p.stdout.decode("utf-8", "replace")
-    p.err = p.stderr.decode("utf-8", "replace")
-    return p
-
-
-def ok(p):
-    assert p.returncode == 0, "exit %d\nstdout: %s\nstderr: %s" % (p.returncode, p.out, p.err)
-    return p.out
 
 
 def on_a_tty(daemon, *args, user="alice"):
@@ -103,20 +74,8 @@ def test_du_json(sigv4_daemon, bucket_name):
                      "files": 2}
 
 
-@pytest.fixture(scope="module")
-def self_signed(tmp_path_factory):
-    d = tmp_path_factory.mktemp("cli-tls")
-    cert, key = str(d / "cert.pem"), str(d / "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True, timeout=60)
-    os.chmod(key, 0o600)
-    return cert, key
-
-
-def test_tls_trust(atriumd_factory, self_signed, tmp_path):
-    cert, key = self_signed
+def test_tls_trust(atriumd_factory, tmp_path):
+    cert, key = self_signed(tmp_path)
     d = atriumd_factory("sigv4", "cli-tls", ["--tls-cert", cert, "--tls-key", key])
     assert d.endpoint.startswith("https://")
     # Unknown CA: refused, with what to do about it.
@@ -158,18 +117,24 @@ def test_profiles(sigv4_daemon, bucket_name, tmp_path):
                                           home=home)).splitlines()]
     assert [r["owner"] for r in rows if r["path"] == "/" + bucket_name] == ["alice"]
     # --profile bob: bob's keys, even with alice's in the environment.
-    ok(cli(None, "--profile", "bob", "fs", "mkdir", "/%s-bob" % bucket_name[:40], home=home))
+    bobs = "/%s-bob" % bucket_name[:40]
+    ok(cli(None, "--profile", "bob", "fs", "mkdir", bobs, home=home))
+
+    def listed_as(**kw):
+        """The buckets a root listing shows (only the caller's own), and
+        their owners."""
+        rows = [json.loads(l) for l in ok(cli(None, "fs", "ls", "--json", "/",
+                                              home=home, **kw)).splitlines()]
+        return {r["path"] for r in rows}, {r["owner"] for r in rows}
     rows = [json.loads(l) for l in ok(cli(None, "--profile=bob", "fs", "ls", "--json", "/",
                                           user=None, home=home)).splitlines()]
-    assert [r["owner"] for r in rows] == ["bob"]
+    assert bobs in [r["path"] for r in rows] and {r["owner"] for r in rows} == {"bob"}
     # $ATRIUM_PROFILE picks the default one.
-    rows = [json.loads(l) for l in ok(cli(None, "fs", "ls", "--json", "/", user=None, home=home,
-                                          env={"ATRIUM_PROFILE": "bob"})).splitlines()]
-    assert [r["owner"] for r in rows] == ["bob"]
+    paths, owners = listed_as(user=None, env={"ATRIUM_PROFILE": "bob"})
+    assert bobs in paths and owners == {"bob"}
     # Keys in the environment win over the default profile.
-    rows = [json.loads(l) for l in ok(cli(None, "fs", "ls", "--json", "/", user="bob",
-                                          home=home)).splitlines()]
-    assert [r["owner"] for r in rows] == ["bob"]
+    paths, owners = listed_as(user="bob")
+    assert bobs in paths and owners == {"bob"}
     p = cli(None, "--profile", "nobody", "fs", "ls", "/", home=home)
     assert p.returncode == 1 and "no profile [nobody]" in p.err
     (home / ".atrium" / "credentials").chmod(0o644)

@@ -13,19 +13,12 @@ import subprocess
 import pytest
 
 from conftest import ATRIUMD
-from s3util import USERS, curl, md5hex
+from s3util import USERS, curl, md5hex, self_signed
 
 
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory):
-    d = tmp_path_factory.mktemp("tls")
-    cert, key = str(d / "cert.pem"), str(d / "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                   check=True, capture_output=True, timeout=60)
-    os.chmod(key, 0o600)
-    return cert, key
+    return self_signed(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(scope="module")
@@ -208,15 +201,7 @@ def test_https_without_the_development_libraries(atriumd_factory, tls_files, buc
 
 
 def test_sighup_reloads_the_certificate(atriumd_factory, tmp_path):
-    certs = []
-    for name in ("one", "two"):
-        c, k = str(tmp_path / (name + ".pem")), str(tmp_path / (name + ".key"))
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                        "-keyout", k, "-out", c, "-days", "2", "-subj", "/CN=%s" % name,
-                        "-addext", "subjectAltName=IP:127.0.0.1"],
-                       check=True, capture_output=True, timeout=60)
-        os.chmod(k, 0o600)
-        certs.append((c, k))
+    certs = [self_signed(tmp_path, name, cn=name) for name in ("one", "two")]
     live_cert, live_key = str(tmp_path / "live.pem"), str(tmp_path / "live.key")
     import shutil
     shutil.copy(certs[0][0], live_cert)

@@ -10,7 +10,7 @@ import stat
 import pytest
 
 from s3util import client_error
-from test_cli_ops import cli, ok
+from test_cli_admin import cli, ok
 
 
 def keys_of(out):
