@@ -221,16 +221,20 @@ def test_sighup_reopens_the_access_log_and_reads_new_users(atriumd_factory, buck
 def test_sighup_applies_the_config_files_log_level(atriumd_factory, bucket_name, tmp_path):
     conf = tmp_path / "atriumd.conf"
     conf.write_text("log-level info\nmax-put-size 1M\n")
-    d = atriumd_factory("sigv4", "hup-conf", ["--config", str(conf)])
+    idmap = tmp_path / "idmap"
+    idmap.write_text("alice 2001\n")
+    d = atriumd_factory("sigv4", "hup-conf", ["--config", str(conf), "--idmap", str(idmap)])
     s3 = d.boto3("alice")
     s3.create_bucket(Bucket=bucket_name)
     from s3util import client_error
     assert client_error(s3.put_object, Bucket=bucket_name, Key="big",
                         Body=b"x" * (2 << 20))[1] == "EntityTooLarge"
     conf.write_text("log-level debug\nmax-put-size 4M\nregion eu-west-1\n")
+    idmap.write_text("alice 2001\nbob 2002 2002\n")
     mark = d.log_size()
     os.kill(d.proc.pid, signal.SIGHUP)
-    log = d.wait_log("credentials: re-read", start=mark)
+    log = d.wait_log("idmap: re-read", start=mark)
+    assert "2 entries (1 before)" in log
     assert "reload: log-level changed" in log and "reload: max-put-size changed" in log
     assert "region changed in the configuration: it takes effect at the next start" in log
     s3.put_object(Bucket=bucket_name, Key="big", Body=b"x" * (2 << 20))
