@@ -22,12 +22,15 @@
 #include <errno.h>
 #include <fuse_lowlevel.h>
 #include <linux/fuse.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -54,6 +57,7 @@ struct mount {
 	pthread_t loop, worker;
 	int loop_started, worker_started;
 	int loop_ended;     /* atomic: the session loop returned */
+	int wake_fd;        /* mount_stop: a detached copy of the mount, or -1 */
 	/* events from the other doors, in order */
 	pthread_mutex_t lock;
 	pthread_cond_t more, done;
@@ -1135,6 +1139,7 @@ struct mount *mount_start(struct atr_core *core, const char *dir, const char *op
 		return NULL;
 	}
 	m->core = core;
+	m->wake_fd = -1;
 	m->observe = observe;
 	m->observe_arg = observe_arg;
 	pthread_mutex_init(&m->lock, NULL);
@@ -1223,25 +1228,86 @@ static int flush_writers(struct mount *m)
 	return n;
 }
 
-/* Ending the session without the kernel's help (the mount could not be
- * unmounted cleanly, or we are not root): after fuse_session_exit the
- * workers still block reading /dev/fuse, so one request from here (a
- * statfs, which always reaches us) wakes one; it sees the session exited
- * and the loop ends. The request may instead stay unanswered, if the loop
- * ends first: closing /dev/fuse then aborts the connection and the statfs
- * returns ENOTCONN. Hence a thread of its own, joined after that close. */
+/* Whether the kernel has ended the session's connection (the mount's last
+ * reference went, or it was aborted): /dev/fuse then polls POLLERR. */
+static int connection_ended(struct fuse_session *se)
+{
+	struct pollfd p = { .fd = fuse_session_fd(se), .events = 0 };
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
+/* After fuse_session_exit the workers still block reading /dev/fuse: one
+ * request wakes one, which answers, sees the session exited, and the loop
+ * ends. A statfs always reaches us: through the detached copy of the mount
+ * (m->wake_fd) once the mount itself is gone, else through its path. It
+ * may stay unanswered if the loop ends first: end_connection then aborts
+ * the connection and it returns ENOTCONN, so it runs on a thread of its
+ * own, joined after that. */
 static void *wake_loop(void *arg)
 {
 	struct mount *m = arg;
+	struct statfs sf;
 	struct statvfs sv;
-	statvfs(m->dir, &sv);
+	if (m->wake_fd >= 0)
+		fstatfs(m->wake_fd, &sf);
+	else
+		statvfs(m->dir, &sv);
 	return NULL;
+}
+
+/*
+ * Ends a connection the loop no longer serves by replacing /dev/fuse,
+ * under the same descriptor number, with the write end of a pipe nobody
+ * reads. Dropping the device's last descriptor aborts the connection
+ * (whatever still has something open in the mount gets ENOTCONN), and
+ * libfuse's unmount then polls POLLERR there, takes the session for ended
+ * and only closes the descriptor: it does not try to unmount again (and
+ * log "Invalid argument").
+ */
+static void end_connection(struct fuse_session *se)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC))
+		return;
+	close(p[0]);
+	if (dup3(p[1], fuse_session_fd(se), O_CLOEXEC) < 0)
+		LOG(LOG_ERROR, "mount: cannot end the FUSE connection: %s", strerror(errno));
+	close(p[1]);
+}
+
+/*
+ * Unmounts as root: a plain umount2 while the session still serves (the
+ * kernel writes back and forgets through it), lazily — logged — only if
+ * something holds the mount. First a detached copy of the mount is made
+ * (open_tree): it does not make the mount busy, but it keeps the
+ * superblock, and so a way to wake the session, whoever else still holds
+ * it: a process that unshared its mounts while ours was there (systemd's
+ * PrivateTmp services, containers) keeps a copy the kernel would otherwise
+ * end the session for only when it goes.
+ */
+static void unmount_root(struct mount *m)
+{
+	m->wake_fd = open_tree(AT_FDCWD, m->dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (!umount2(m->dir, 0)) {
+		LOG(LOG_INFO, "mount: unmounted %s", m->dir);
+		return;
+	}
+	int e = errno, open_handles = 0;
+	pthread_mutex_lock(&m->hlock);
+	for (struct handle *h = m->handles; h; h = h->next)
+		open_handles++;
+	pthread_mutex_unlock(&m->hlock);
+	LOG(LOG_WARN, "mount: cannot unmount %s cleanly (%s; %d files or directories open): "
+	    "detaching it lazily; whatever still has something open there gets ENOTCONN",
+	    m->dir, strerror(e), open_handles);
+	if (umount2(m->dir, MNT_DETACH))
+		LOG(LOG_ERROR, "mount: cannot detach %s: %s", m->dir, strerror(errno));
 }
 
 void mount_stop(struct mount *m)
 {
 	pthread_t waker;
-	int woke = 0;
+	int woke = 0, root = geteuid() == 0;
 	if (!m)
 		return;
 	atr_core_watch(m->core, NULL, NULL);
@@ -1254,38 +1320,25 @@ void mount_stop(struct mount *m)
 		int n = flush_writers(m);
 		if (n)
 			LOG(LOG_WARN, "mount: committed %d file(s) still open for writing at the stop", n);
-		/* As root, a plain unmount while the session still serves (the
-		 * kernel writes back and forgets through it): it aborts the
-		 * connection, so the loop ends on ENODEV and libfuse's unmount
-		 * below sees that and only closes /dev/fuse. */
-		if (geteuid() == 0 && umount2(m->dir, 0) == 0) {
-			LOG(LOG_INFO, "mount: unmounted %s", m->dir);
-		} else {
-			if (geteuid() == 0) {
-				int e = errno, open_handles = 0;
-				pthread_mutex_lock(&m->hlock);
-				for (struct handle *h = m->handles; h; h = h->next)
-					open_handles++;
-				pthread_mutex_unlock(&m->hlock);
-				LOG(LOG_WARN, "mount: cannot unmount %s cleanly (%s; %d files or "
-				    "directories open): detaching it lazily; whatever still has "
-				    "something open there gets ENOTCONN", m->dir, strerror(e),
-				    open_handles);
-			}
-			fuse_session_exit(m->se);
+		if (root)
+			unmount_root(m);
+		/* Not root: fusermount3 unmounts below, once the loop is over. */
+		fuse_session_exit(m->se);
+		if (!connection_ended(m->se))
 			woke = !pthread_create(&waker, NULL, wake_loop, m);
-		}
 	}
 	if (m->loop_started)
 		pthread_join(m->loop, NULL);
-	/* The loop is over, so libfuse may close /dev/fuse (which aborts a
-	 * live connection) and detach the mount (lazily; through fusermount3
-	 * when not root), unless the kernel ended the connection already:
-	 * then it only closes. */
-	if (m->se)
-		fuse_session_unmount(m->se);
+	if (root && m->se && m->loop_started && !connection_ended(m->se))
+		end_connection(m->se);
 	if (woke)
 		pthread_join(waker, NULL);
+	if (m->wake_fd >= 0)
+		close(m->wake_fd);
+	/* Closes /dev/fuse (if end_connection did not already) and, when not
+	 * root, unmounts through fusermount3 (lazily, as libfuse does). */
+	if (m->se)
+		fuse_session_unmount(m->se);
 	/* Handles whose release never came: the session is over. */
 	while (m->handles) {
 		struct handle *h = m->handles;

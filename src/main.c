@@ -297,8 +297,11 @@ static void reload(struct daemon *d)
 	}
 	settings_release(&fresh);
 	/* The files may be replaced in place (certbot does): read them again. */
-	if (d->tls)
+	if (d->tls && *d->st.tls_cert && *d->st.tls_key)
 		tls_reload(d->tls, d->st.tls_cert, d->st.tls_key);
+	else if (!d->tls != !*d->st.tls_cert)
+		LOG(LOG_WARN, "reload: HTTPS %s only at the next start (the port serves %s now)",
+		    d->tls ? "turns off" : "turns on", d->tls ? "HTTPS" : "plain HTTP");
 	atr_idents_reload(d->idents);
 	atr_core_reload_idmap(d->core);
 	service_notify("READY=1");

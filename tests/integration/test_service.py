@@ -388,3 +388,38 @@ def test_stop_deadline_commits_what_a_mount_writer_wrote(mount_factory, mount_wa
             pass
     with open(os.path.join(d.ufs, bucket_name, "open.bin"), "rb") as g:
         assert g.read() == one
+
+
+def test_stop_with_the_mount_held_in_another_namespace(mount_factory, mount_watchdog):
+    """A process that unshared its mounts while ours was there keeps a copy
+    of it (systemd's PrivateTmp services, containers): the daemon's own
+    unmount then does not end the FUSE session, and the stop must end it
+    itself rather than wait forever."""
+    d = mount_factory("sigv4", "stop-mount-ns")
+    holder = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sleep", "600"],
+                              stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        seen = False
+        while time.monotonic() < deadline and not seen:
+            try:
+                with open("/proc/%d/mountinfo" % holder.pid) as f:
+                    seen = (" %s " % d.mnt) in f.read()
+            except OSError:
+                pass
+            if not seen:
+                time.sleep(0.02)  # polling interval, bounded by the deadline
+        if not seen:
+            pytest.skip("cannot make a mount namespace holding the mount (unshare -m)")
+        os.kill(d.proc.pid, signal.SIGTERM)
+        assert d.proc.wait(timeout=40) == 0
+        d.stopped = True
+        log = d.log_tail()
+        assert "mount: unmounted" in log and "Invalid argument" not in log, log
+        # The copy in the other namespace is a dead mount now.
+        p = subprocess.run(["nsenter", "-t", str(holder.pid), "-m", "stat", d.mnt],
+                           capture_output=True, timeout=30)
+        assert p.returncode != 0 and b"not connected" in p.stderr, p.stderr
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
