@@ -31,7 +31,7 @@ CLI_SRC    := tools/atrium.c tools/cli_fmt.c tools/cli_conf.c tools/cli_fs.c too
 CLI_CFLAGS  = $(shell pkg-config --cflags libcurl)
 CLI_LIBS    = $(shell pkg-config --libs libcurl openssl)
 
-.PHONY: FORCE all deps deps-run install run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse crash-soak clean
+.PHONY: FORCE all deps deps-run install run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse bench-readdir crash-soak clean
 all: $(BIN)/atriumd $(BIN)/atrium
 
 # install-deps.sh run|build|test: what running needs, plus building, plus
@@ -254,6 +254,11 @@ bench: deps all $(BIN)/atrium-bench
 # BENCH_FUSE_SIZE=1G and BENCH_FUSE_FILES=10000 by default).
 bench-fuse: deps all
 	bash tools/bench-fuse.sh
+
+# Listing a directory of 100,000 files through the mount against a plain
+# directory (tools/bench-readdir.sh; docs/performance.md). Not a test.
+bench-readdir: all
+	bash tools/bench-readdir.sh
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz bin

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/banned.h"
 
 void buf_init(struct buf *b, size_t max)
 {

@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include "common/checksum.h"
+#include "common/banned.h"
 
 /* Reflected polynomials: CRC-32C (iSCSI, RFC 3720) and CRC-64/NVME (the
  * NVM Express spec's, AWS's CRC64NVME). Both start from all ones and
@@ -97,6 +98,51 @@ enum checksum_alg checksum_by_name(const char *name)
 
 const char *checksum_name(enum checksum_alg alg) { return algs[alg].name; }
 size_t checksum_len(enum checksum_alg alg) { return algs[alg].len; }
+
+/*
+ * CRC combination (zlib's crc32_combine, generalised): for a reflected CRC
+ * with all-ones start and final inversion, crc(A || B) =
+ * crc(A) * x^(8 * len(B)) mod P  xor  crc(B), the product taken in GF(2)
+ * modulo the polynomial. In the reflected form the top bit is x^0.
+ */
+static uint64_t gf2_mulmod(uint64_t a, uint64_t b, uint64_t poly, int width)
+{
+	uint64_t m = 1ull << (width - 1), p = 0;
+	if (!a)
+		return 0;
+	for (;;) {
+		if (a & m) {
+			p ^= b;
+			if (!(a & (m - 1)))
+				break;
+		}
+		m >>= 1;
+		b = b & 1 ? b >> 1 ^ poly : b >> 1;
+	}
+	return p;
+}
+
+int checksum_crc_combine(enum checksum_alg alg, uint64_t crc1, uint64_t crc2, uint64_t len2,
+			 uint64_t *out)
+{
+	uint64_t poly;
+	int width = 32;
+	switch (alg) {
+	case CHECKSUM_CRC32: poly = 0xedb88320u; break;
+	case CHECKSUM_CRC32C: poly = POLY32C; break;
+	case CHECKSUM_CRC64NVME: poly = POLY64NVME; width = 64; break;
+	default: return -1;
+	}
+	/* x^(8 * len2) by squaring: base runs through x^8, x^16, x^32... */
+	uint64_t x0 = 1ull << (width - 1), xpow = x0, base = x0 >> 8;
+	for (uint64_t n = len2; n; n >>= 1) {
+		if (n & 1)
+			xpow = gf2_mulmod(xpow, base, poly, width);
+		base = gf2_mulmod(base, base, poly, width);
+	}
+	*out = gf2_mulmod(xpow, crc1, poly, width) ^ crc2;
+	return 0;
+}
 
 int checksum_init(struct checksum *c, enum checksum_alg alg)
 {

@@ -49,6 +49,14 @@ void checksum_update(struct checksum *c, const void *data, size_t len);
 void checksum_final(struct checksum *c, unsigned char *out);
 void checksum_release(struct checksum *c);
 
+/* The CRC (CRC32, CRC32C or CRC64NVME, as an integer: the big-endian
+ * bytes checksum_final writes) of A || B from crc1 = CRC(A), crc2 = CRC(B)
+ * and len2 = length of B in bytes, without the bytes: S3's FULL_OBJECT
+ * checksum of a multipart object from its parts' CRCs. -1 for another
+ * algorithm. */
+int checksum_crc_combine(enum checksum_alg alg, uint64_t crc1, uint64_t crc2, uint64_t len2,
+			 uint64_t *out);
+
 /* The raw CRCs, for a running value: start from 0. */
 uint32_t crc32c_update(uint32_t crc, const void *data, size_t len);
 uint64_t crc64nvme_update(uint64_t crc, const void *data, size_t len);

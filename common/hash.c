@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <string.h>
+#include "common/banned.h"
 
 static const EVP_MD *md_of(enum hash_alg alg)
 {

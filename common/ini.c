@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "common/banned.h"
 
 static char *trim(char *s, char *end)
 {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/uri.h"
+#include "common/banned.h"
 
 int json_add_str(struct buf *b, const char *s)
 {

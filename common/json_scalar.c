@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "common/json_write.h"
+#include "common/banned.h"
 
 const char *json_scalar_text(const json_t *v, char *buf, size_t size)
 {

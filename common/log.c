@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/json_write.h"
+#include "common/banned.h"
 
 /* Set by the main thread (start-up, SIGHUP), read everywhere: relaxed
  * atomics, as a line logged just before or after a change is either. */

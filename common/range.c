@@ -2,6 +2,7 @@
 
 #include <string.h>
 #include <strings.h>
+#include "common/banned.h"
 
 static const char *skip_ows(const char *p)
 {

@@ -7,6 +7,7 @@
 #include "common/hash.h"
 #include "common/timefmt.h"
 #include "common/uri.h"
+#include "common/banned.h"
 
 #define SECRET_MAX 256
 

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "common/banned.h"
 
 void time_fmt_rfc1123(time_t t, char out[TIMEFMT_LEN])
 {

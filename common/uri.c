@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "common/banned.h"
 
 static int unreserved(unsigned char c)
 {

@@ -2,6 +2,7 @@
 
 #include <libxml/parser.h>
 #include <string.h>
+#include "common/banned.h"
 
 xmlDocPtr xml_parse(const char *data, size_t len)
 {

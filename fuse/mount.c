@@ -18,6 +18,7 @@
 #define FUSE_USE_VERSION 312
 
 #include "fuse/mount.h"
+#include "fuse/xattr.h"
 
 #include <errno.h>
 #include <fuse_lowlevel.h>
@@ -25,6 +26,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/banned.h"
 
 #define CACHE_TIMEOUT 10.0
 #define MAX_WRITE (1u << 20)
@@ -317,34 +320,74 @@ static const struct atr_watch_ops watch_ops = { on_changed, on_settle };
 
 /* ---- helpers ---- */
 
-static int err_no(int rc)
+/*
+ * The one core -> errno table. Most codes are one errno whatever the call;
+ * a few conditions have the errno the call documents (by_call): a request
+ * on an inode that is gone (replaced over S3 or removed since the kernel
+ * looked it up) is ESTALE, which makes the kernel look the path up again
+ * (open, stat: retry_estale) and find what is there now; setattr's "not
+ * the owner" is EPERM; rename across buckets is EXDEV (so mv copies); an
+ * absent extended attribute is ENODATA, a namespace we do not keep
+ * ENOTSUP. Anything unnamed is EIO.
+ */
+enum call { CALL_NAME, CALL_INODE, CALL_SETATTR, CALL_RENAME, CALL_XATTR };
+
+static const int errnos[ATR_E__COUNT] = {
+	[ATR_E_NOMEM] = ENOMEM,
+	[ATR_E_IO] = EIO,
+	[ATR_E_NOSPC] = ENOSPC,
+	[ATR_E_INTERNAL] = EIO,
+	[ATR_E_ACCESS] = EACCES,
+	[ATR_E_INVALID_BUCKET] = EINVAL,
+	[ATR_E_NO_BUCKET] = ENOENT,
+	[ATR_E_BUCKET_EXISTS] = EEXIST,
+	[ATR_E_BUCKET_OWNED] = EEXIST,
+	[ATR_E_BUCKET_NOT_EMPTY] = ENOTEMPTY,
+	[ATR_E_INVALID_KEY] = EINVAL,
+	[ATR_E_KEY_TOO_LONG] = ENAMETOOLONG,
+	[ATR_E_NO_KEY] = ENOENT,
+	[ATR_E_PARENT_IS_OBJECT] = ENOTDIR,
+	[ATR_E_KEY_IS_PREFIX] = EISDIR,
+	[ATR_E_TOO_LARGE] = E2BIG,
+	[ATR_E_INVALID_ARG] = EINVAL,
+	[ATR_E_NO_UPLOAD] = ENOENT,
+	[ATR_E_CONFLICT] = EEXIST,
+	[ATR_E_EXISTS] = EEXIST,
+	[ATR_E_NOT_EMPTY] = ENOTEMPTY,
+	[ATR_E_NOT_SUPPORTED] = EPERM,
+	[ATR_E_FILE_TOO_BIG] = EFBIG,
+	[ATR_E_READ_ONLY] = EROFS,
+	[ATR_E_QUOTA] = EDQUOT,
+	[ATR_E_TOO_MANY_LINKS] = EMLINK,
+	[ATR_E_BUSY] = EBUSY,
+	[ATR_E_NO_FILES] = ENFILE,
+};
+
+static const struct {
+	enum call call;
+	int rc, e;
+} by_call[] = {
+	{ CALL_INODE, ATR_E_NO_KEY, ESTALE },
+	{ CALL_SETATTR, ATR_E_NO_KEY, ESTALE },
+	{ CALL_SETATTR, ATR_E_ACCESS, EPERM },
+	{ CALL_RENAME, ATR_E_NOT_SUPPORTED, EXDEV },
+	{ CALL_XATTR, ATR_E_NO_KEY, ENODATA },
+	{ CALL_XATTR, ATR_E_NOT_SUPPORTED, ENOTSUP },
+	{ CALL_XATTR, ATR_E_ACCESS, EPERM },
+};
+
+static int err_of(enum call call, int rc)
 {
-	switch (rc) {
-	case ATR_OK: return 0;
-	case ATR_E_NOMEM: return ENOMEM;
-	case ATR_E_NOSPC: return ENOSPC;
-	case ATR_E_ACCESS: return EACCES;
-	case ATR_E_INVALID_BUCKET: case ATR_E_INVALID_KEY: case ATR_E_INVALID_ARG: return EINVAL;
-	case ATR_E_NO_BUCKET: case ATR_E_NO_KEY: case ATR_E_NO_UPLOAD: return ENOENT;
-	case ATR_E_BUCKET_EXISTS: case ATR_E_BUCKET_OWNED: case ATR_E_EXISTS:
-	case ATR_E_CONFLICT: return EEXIST;
-	case ATR_E_BUCKET_NOT_EMPTY: case ATR_E_NOT_EMPTY: return ENOTEMPTY;
-	case ATR_E_KEY_TOO_LONG: return ENAMETOOLONG;
-	case ATR_E_PARENT_IS_OBJECT: return ENOTDIR;
-	case ATR_E_KEY_IS_PREFIX: return EISDIR;
-	case ATR_E_TOO_LARGE: return E2BIG;
-	case ATR_E_NOT_SUPPORTED: return EPERM;
-	default: return EIO;
-	}
+	if (rc == ATR_OK)
+		return 0;
+	for (size_t i = 0; i < sizeof(by_call) / sizeof(*by_call); i++)
+		if (by_call[i].call == call && by_call[i].rc == rc)
+			return by_call[i].e;
+	return rc > 0 && rc < ATR_E__COUNT && errnos[rc] ? errnos[rc] : EIO;
 }
 
-/* For a request on an inode: the inode is gone (replaced over S3 or
- * removed since the kernel looked it up). ESTALE makes the kernel look the
- * path up again (open, stat: retry_estale), finding what is there now. */
-static int err_ino(int rc)
-{
-	return rc == ATR_E_NO_KEY ? ESTALE : err_no(rc);
-}
+static int err_no(int rc) { return err_of(CALL_NAME, rc); }
+static int err_ino(int rc) { return err_of(CALL_INODE, rc); }
 
 static struct mount *M(fuse_req_t req)
 {
@@ -523,9 +566,12 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		s.mtime_ns = to_set & FUSE_SET_ATTR_MTIME_NOW
 			? now : (int64_t)attr->st_mtim.tv_sec * 1000000000 + attr->st_mtim.tv_nsec;
 	}
-	int rc = atr_node_setattr(M(req)->core, ino, &s, &a);
+	/* ftruncate names its descriptor: an unlinked file's bytes are there. */
+	struct atr_file *f = fi && (to_set & FUSE_SET_ATTR_SIZE) ? ((struct fh *)(uintptr_t)fi->fh)->f
+								 : NULL;
+	int rc = atr_node_setattr(M(req)->core, ino, f, &s, &a);
 	if (rc) {
-		fuse_reply_err(req, rc == ATR_E_ACCESS ? EPERM : err_ino(rc));
+		fuse_reply_err(req, err_of(CALL_SETATTR, rc));
 		return;
 	}
 	stat_of(&a, &st);
@@ -588,7 +634,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	}
 	int rc = atr_node_rename(M(req)->core, parent, name, newparent, newname,
 				 flags & RENAME_NOREPLACE ? ATR_RENAME_NOREPLACE : 0);
-	fuse_reply_err(req, rc == ATR_E_NOT_SUPPORTED ? EXDEV : err_no(rc));
+	fuse_reply_err(req, err_of(CALL_RENAME, rc));
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
@@ -659,6 +705,15 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 	struct mount *m = M(req);
 	struct atr_core *core = m->core;
+	if (!strcmp(name, "/")) {
+		/* O_TMPFILE (see the session loop): no name, no dentry to cache. */
+		int rc = atr_node_tmpfile(core, &cr, parent, mode, &f, &a);
+		if (rc)
+			fuse_reply_err(req, err_no(rc));
+		else /* an epoch already past: its reply is not cached */
+			open_reply(req, f, a.ino, fi, &a, 1, epoch_now(m) - 1);
+		return;
+	}
 	/* Like a lookup, the entry it replies with is ordered against
 	 * invalidations (see op_lookup). */
 	pthread_rwlock_rdlock(&m->lookups);
@@ -774,21 +829,41 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_err(req, 0);
 }
 
-/* A directory handle: its entries as listed at opendir (and at a rewind). */
+/*
+ * A directory handle streams the directory a page at a time (DIR_PAGE
+ * entries), so a listing reads each entry once and holds one page,
+ * whatever the directory's size. An entry's offset (where the kernel
+ * resumes after it) is its place as the core gives it (pos + 2: 1 is
+ * after ".", 2 after ".."), stable for the entry's life: the kernel
+ * resumes within the page at hand (a getdents buffer filled up) or after
+ * its last entry (the next page), and a seekdir to any telldir resumes
+ * right after that entry, wherever entries came and went meanwhile.
+ * Only when that entry has gone meanwhile does the listing start over.
+ * Offset 0 starts over too (rewinddir sees changes). The kernel never
+ * sends two READDIRs of one open directory at once (its f_pos lock), so
+ * a handle needs no lock.
+ */
+#define DIR_PAGE 1024
+
 struct dent {
 	char *name;
 	struct atr_attr a;
+	uint64_t pos;
 };
 
 struct dirh {
 	struct handle link; /* first: a handle is its dirh */
-	struct dent *v;
+	struct dent *v;     /* the page */
 	size_t n, cap;
+	int loaded;         /* the page was read */
+	int from_start;     /* it is the first page */
+	int more;           /* entries remain after it */
 	int oom;
-	uint64_t epoch;   /* when the entries were read */
+	uint64_t epoch;     /* when the page was read */
+	uint64_t parent;    /* "..": read when a pass starts */
 };
 
-static int add_dent(void *arg, const char *name, const struct atr_attr *a)
+static int add_dent(void *arg, const char *name, const struct atr_attr *a, uint64_t pos)
 {
 	struct dirh *d = arg;
 	if (d->n == d->cap) {
@@ -806,6 +881,7 @@ static int add_dent(void *arg, const char *name, const struct atr_attr *a)
 		return 1;
 	}
 	d->v[d->n].a = *a;
+	d->v[d->n].pos = pos;
 	d->n++;
 	return 0;
 }
@@ -815,6 +891,7 @@ static void dirh_clear(struct dirh *d)
 	for (size_t i = 0; i < d->n; i++)
 		free(d->v[i].name);
 	d->n = 0;
+	d->loaded = 0;
 }
 
 static void dirh_free(struct handle *l)
@@ -825,13 +902,44 @@ static void dirh_free(struct handle *l)
 	free(d);
 }
 
-static int dirh_fill(struct mount *m, fuse_ino_t ino, struct dirh *d)
+/* Reads the page right after the entry at pos after (0: the first page). */
+static int dirh_page(struct mount *m, fuse_ino_t ino, struct dirh *d, uint64_t after)
 {
 	dirh_clear(d);
 	d->oom = 0;
 	d->epoch = epoch_now(m);
-	int rc = atr_node_readdir(m->core, ino, add_dent, d);
+	int rc = atr_node_readdir_page(m->core, ino, after, DIR_PAGE, add_dent, d, &d->more);
+	if (rc == ATR_E_NO_KEY && after) /* that entry is gone: start over */
+		return dirh_page(m, ino, d, 0);
+	d->loaded = !rc;
+	d->from_start = !after;
 	return rc ? rc : d->oom ? ATR_E_NOMEM : ATR_OK;
+}
+
+/* Makes the page hold the entries right after offset off (>= 2), and
+ * returns in *i the index of the first of them (*i == d->n: none left). */
+static int dirh_seek(struct mount *m, fuse_ino_t ino, struct dirh *d, off_t off, size_t *i)
+{
+	int rc = ATR_OK;
+	if (off == 2) {
+		if (!d->loaded || !d->from_start)
+			rc = dirh_page(m, ino, d, 0);
+		*i = 0;
+		return rc;
+	}
+	uint64_t after = (uint64_t)off - 2;
+	for (size_t k = 0; d->loaded && k < d->n; k++) {
+		if (d->v[k].pos != after)
+			continue;
+		if (k + 1 < d->n || !d->more) {
+			*i = k + 1;
+			return ATR_OK;
+		}
+		break; /* the page's last entry: the next page */
+	}
+	rc = dirh_page(m, ino, d, after);
+	*i = 0;
+	return rc;
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -841,12 +949,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	int rc = d ? atr_node_getattr(M(req)->core, ino, &a) : ATR_E_NOMEM;
 	if (!rc && !S_ISDIR(a.mode))
 		rc = ATR_E_PARENT_IS_OBJECT;
-	if (!rc)
-		rc = dirh_fill(M(req), ino, d);
 	if (rc) {
-		if (d)
-			dirh_clear(d);
-		free(d ? d->v : NULL);
 		free(d);
 		fuse_reply_err(req, err_ino(rc));
 		return;
@@ -865,50 +968,63 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct dirh *d = (struct dirh *)(uintptr_t)fi->fh;
 	struct mount *m = M(req);
-	if (off == 0 && d->n) {
-		int rc = dirh_fill(m, ino, d); /* rewinddir sees changes */
-		if (rc) {
-			fuse_reply_err(req, err_no(rc));
-			return;
-		}
-	}
+	int rc = ATR_OK;
 	char *buf = malloc(size);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	size_t used = 0;
+	/* readdirplus replies entries, as a lookup does: ordered against
+	 * invalidations the same way (see op_lookup). */
 	if (plus)
 		pthread_rwlock_rdlock(&m->lookups);
-	/* Offsets: 1 after ".", 2 after "..", 3 + i after entry i. */
-	for (off_t i = off; (size_t)i < d->n + 2; i++) {
-		struct stat st = { 0 };
-		const char *name;
-		struct fuse_entry_param e = { 0 };
-		if (i < 2) {
-			name = i == 0 ? "." : "..";
-			st.st_ino = i == 0 ? ino : 0;
-			st.st_mode = S_IFDIR;
-		} else {
-			name = d->v[i - 2].name;
-			stat_of(&d->v[i - 2].a, &st);
+	size_t used = 0, n = 0, i = 0;
+	if (off < 2 && !(rc = atr_node_parent(m->core, ino, &d->parent))) {
+		/* A new pass: rewinddir sees changes. */
+		if (off == 0)
+			dirh_clear(d);
+		for (off_t k = off; k < 2; k++, used += n) {
+			struct fuse_entry_param e = { 0 };
+			e.attr.st_ino = k == 0 ? ino : d->parent;
+			e.attr.st_mode = S_IFDIR;
+			const char *name = k == 0 ? "." : "..";
+			n = plus ? fuse_add_direntry_plus(req, buf + used, size - used, name, &e, k + 1)
+				 : fuse_add_direntry(req, buf + used, size - used, name, &e.attr, k + 1);
+			if (n > size - used)
+				goto reply;
 		}
-		size_t n;
+		off = 2;
+	}
+	if (!rc)
+		rc = dirh_seek(m, ino, d, off, &i);
+	for (; !rc && i < d->n; i++, used += n) {
+		const struct dent *de = &d->v[i];
+		off_t next = (off_t)(de->pos + 2);
 		if (plus) {
-			if (i >= 2) {
-				entry_of(&d->v[i - 2].a, &e);
-				entry_since(m, d->epoch, &e);
-			} else
-				e.attr = st;
-			n = fuse_add_direntry_plus(req, buf + used, size - used, name, &e, i + 1);
+			struct fuse_entry_param e;
+			entry_of(&de->a, &e);
+			entry_since(m, d->epoch, &e);
+			n = fuse_add_direntry_plus(req, buf + used, size - used, de->name, &e, next);
 		} else {
-			n = fuse_add_direntry(req, buf + used, size - used, name, &st, i + 1);
+			struct stat st;
+			stat_of(&de->a, &st);
+			n = fuse_add_direntry(req, buf + used, size - used, de->name, &st, next);
 		}
 		if (n > size - used)
 			break;
-		used += n;
+		if (i + 1 == d->n && d->more) {
+			/* The next page, in this reply if it fits. */
+			used += n;
+			rc = dirh_page(m, ino, d, de->pos);
+			i = (size_t)-1;
+			n = 0;
+		}
 	}
-	fuse_reply_buf(req, buf, used);
+reply:
+	if (rc && !used)
+		fuse_reply_err(req, err_ino(rc));
+	else
+		fuse_reply_buf(req, buf, used); /* what fitted before an error: it comes again */
 	if (plus)
 		pthread_rwlock_unlock(&m->lookups);
 	free(buf);
@@ -953,10 +1069,8 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 			size_t size, int flags)
 {
-	int rc = atr_node_setxattr(M(req)->core, ino, name, value, size, flags);
-	fuse_reply_err(req, rc == ATR_E_NOT_SUPPORTED ? ENOTSUP
-			    : rc == ATR_E_ACCESS ? EPERM
-			    : rc == ATR_E_NO_KEY ? ENODATA : err_no(rc));
+	int rc = xattr_set(M(req)->core, ino, name, value, size, flags);
+	fuse_reply_err(req, err_of(CALL_XATTR, rc));
 }
 
 static void reply_sized(fuse_req_t req, const void *v, size_t len, size_t size)
@@ -973,9 +1087,9 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 {
 	void *v = NULL;
 	size_t len = 0;
-	int rc = atr_node_getxattr(M(req)->core, ino, name, &v, &len);
+	int rc = xattr_get(M(req)->core, ino, name, &v, &len);
 	if (rc)
-		fuse_reply_err(req, rc == ATR_E_NO_KEY ? ENODATA : err_no(rc));
+		fuse_reply_err(req, err_of(CALL_XATTR, rc));
 	else
 		reply_sized(req, v, len, size);
 	free(v);
@@ -985,7 +1099,7 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	char *v = NULL;
 	size_t len = 0;
-	int rc = atr_node_listxattr(M(req)->core, ino, &v, &len);
+	int rc = xattr_list(M(req)->core, ino, &v, &len);
 	if (rc)
 		fuse_reply_err(req, err_no(rc));
 	else
@@ -995,8 +1109,8 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	int rc = atr_node_removexattr(M(req)->core, ino, name);
-	fuse_reply_err(req, rc == ATR_E_NO_KEY ? ENODATA : rc == ATR_E_ACCESS ? EPERM : err_no(rc));
+	int rc = xattr_remove(M(req)->core, ino, name);
+	fuse_reply_err(req, err_of(CALL_XATTR, rc));
 }
 
 /* Each operation under its name for the observe hook (metrics). */
@@ -1077,20 +1191,182 @@ static const struct fuse_lowlevel_ops ops = {
 
 /* ---- mount and unmount ---- */
 
+/*
+ * The session loop: libfuse's multi-threaded loop, but ours, for one
+ * reason. libfuse 3.14 (Debian 12's) has no tmpfile operation and answers
+ * the kernel's FUSE_TMPFILE (Linux 6.1+) with ENOSYS, after which the
+ * kernel answers every open(O_TMPFILE) with EOPNOTSUPP. A FUSE_TMPFILE
+ * request carries exactly CREATE's body (fuse_create_in, then the name:
+ * "/" for a tmpfile, vfs_tmpfile's, which no real name can be) and wants
+ * exactly CREATE's reply, so the loop hands it to libfuse as a CREATE and
+ * op_create knows it by that name. (libfuse 3.17 has the operation; with
+ * it this becomes .tmpfile.)
+ *
+ * Threads as in libfuse's loop: a thread that takes a request when no
+ * other is idle starts another, up to LOOP_THREADS; one that finds more
+ * than LOOP_IDLE others idle ends. Cancellation is enabled only while a
+ * thread is blocked reading /dev/fuse: when the session ends (ENODEV once
+ * unmounted), loop_main cancels the readers and joins every thread, never
+ * one in the middle of a request.
+ */
+#define LOOP_THREADS 64
+#define LOOP_IDLE 16
+
+struct loop;
+
+struct loop_thread {
+	pthread_t id;
+	struct loop *l;
+	int ended;                /* guarded by l->lock */
+	struct loop_thread *next; /* guarded by l->lock */
+};
+
+struct loop {
+	struct mount *m;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;   /* a thread ended */
+	struct loop_thread *threads;
+	int idle, count, error;   /* guarded by lock */
+};
+
+static int loop_spawn(struct loop *l);
+
+/* A FUSE_TMPFILE request, as the CREATE it is (see above). libfuse's
+ * read buffer is never smaller than the kernel's minimum
+ * (FUSE_MIN_READ_BUFFER, 8 KiB), far more than such a request. */
+static void tmpfile_as_create(struct fuse_buf *b)
+{
+	const size_t cap = 8192;
+	struct fuse_in_header *in = b->mem;
+	size_t body = sizeof(*in) + sizeof(struct fuse_create_in);
+	if ((b->flags & FUSE_BUF_IS_FD) || b->size < sizeof(*in) || in->opcode != FUSE_TMPFILE)
+		return;
+	if (in->len < body + 2 && body + 2 <= cap) { /* no name given: "/" */
+		memcpy((char *)b->mem + body, "/", 2);
+		in->len = (uint32_t)(body + 2);
+		b->size = in->len;
+	}
+	in->opcode = FUSE_CREATE;
+}
+
+static void buf_free(void *p)
+{
+	free(((struct fuse_buf *)p)->mem);
+}
+
+static void *loop_thread_main(void *arg)
+{
+	struct loop_thread *t = arg;
+	struct loop *l = t->l;
+	struct fuse_session *se = l->m->se;
+	struct fuse_buf fbuf = { .mem = NULL };
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	pthread_cleanup_push(buf_free, &fbuf);
+	while (!fuse_session_exited(se)) {
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+		int res = fuse_session_receive_buf(se, &fbuf);
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		if (res == -EINTR || res == -EAGAIN)
+			continue;
+		if (res <= 0) { /* 0: unmounted (libfuse has exited the session) */
+			if (res < 0) {
+				pthread_mutex_lock(&l->lock);
+				l->error = res;
+				pthread_mutex_unlock(&l->lock);
+				fuse_session_exit(se);
+			}
+			break;
+		}
+		pthread_mutex_lock(&l->lock);
+		if (--l->idle == 0 && l->count < LOOP_THREADS)
+			loop_spawn(l);
+		pthread_mutex_unlock(&l->lock);
+		tmpfile_as_create(&fbuf);
+		fuse_session_process_buf(se, &fbuf);
+		pthread_mutex_lock(&l->lock);
+		int done = ++l->idle > LOOP_IDLE;
+		pthread_mutex_unlock(&l->lock);
+		if (done)
+			break;
+	}
+	pthread_cleanup_pop(1);
+	pthread_mutex_lock(&l->lock);
+	t->ended = 1;
+	l->idle--;
+	pthread_cond_signal(&l->changed);
+	pthread_mutex_unlock(&l->lock);
+	return NULL;
+}
+
+/* One more thread (l->lock held). Signals go to the daemon's own threads. */
+static int loop_spawn(struct loop *l)
+{
+	struct loop_thread *t = calloc(1, sizeof(*t));
+	sigset_t all, old;
+	if (!t)
+		return -1;
+	t->l = l;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = pthread_create(&t->id, NULL, loop_thread_main, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		free(t);
+		return -1;
+	}
+	t->next = l->threads;
+	l->threads = t;
+	l->count++;
+	l->idle++;
+	return 0;
+}
+
 static void *loop_main(void *arg)
 {
 	struct mount *m = arg;
-	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
-	if (cfg) {
-		fuse_loop_cfg_set_max_threads(cfg, 64);
-		fuse_loop_cfg_set_idle_threads(cfg, 16);
+	struct loop l = { .m = m };
+	pthread_mutex_init(&l.lock, NULL);
+	pthread_cond_init(&l.changed, NULL);
+	pthread_mutex_lock(&l.lock);
+	if (loop_spawn(&l))
+		fuse_session_exit(m->se);
+	/* Threads that ended (idle ones) are joined as they go; once the
+	 * session is over, the rest are cancelled in their read. */
+	for (;;) {
+		for (struct loop_thread **pp = &l.threads; *pp;) {
+			struct loop_thread *t = *pp;
+			if (!t->ended) {
+				pp = &t->next;
+				continue;
+			}
+			*pp = t->next;
+			pthread_mutex_unlock(&l.lock);
+			pthread_join(t->id, NULL);
+			free(t);
+			pthread_mutex_lock(&l.lock);
+			l.count--;
+		}
+		if (fuse_session_exited(m->se) || !l.count)
+			break;
+		pthread_cond_wait(&l.changed, &l.lock);
 	}
-	int rc = fuse_session_loop_mt(m->se, cfg);
+	for (struct loop_thread *t = l.threads; t; t = t->next)
+		if (!t->ended)
+			pthread_cancel(t->id);
+	while (l.threads) {
+		struct loop_thread *t = l.threads;
+		l.threads = t->next;
+		pthread_mutex_unlock(&l.lock);
+		pthread_join(t->id, NULL);
+		free(t);
+		pthread_mutex_lock(&l.lock);
+	}
+	pthread_mutex_unlock(&l.lock);
 	__atomic_store_n(&m->loop_ended, 1, __ATOMIC_RELEASE);
-	if (rc && !__atomic_load_n(&m->stopping, __ATOMIC_RELAXED))
-		LOG(LOG_ERROR, "mount: the FUSE session at %s ended: %d", m->dir, rc);
-	if (cfg)
-		fuse_loop_cfg_destroy(cfg);
+	if (l.error && !__atomic_load_n(&m->stopping, __ATOMIC_RELAXED))
+		LOG(LOG_ERROR, "mount: the FUSE session at %s ended: %s", m->dir, strerror(-l.error));
+	pthread_cond_destroy(&l.changed);
+	pthread_mutex_destroy(&l.lock);
 	return NULL;
 }
 

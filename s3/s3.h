@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "common/access_line.h"
 #include "s3/s3_auth.h"
 #include "src/atrium.h"
 
@@ -24,6 +25,9 @@ struct s3_done {
 	uint64_t bytes_in, bytes_out; /* request Content-Length; response Content-Length */
 	int64_t time_ns;              /* wall clock when the request arrived */
 	int64_t duration_ns;
+	/* The request as a line of S3's server access log (bucket_owner
+	 * unset): what --access-log writes. */
+	const struct access_line *line;
 };
 typedef void (*s3_observe_fn)(void *arg, const struct s3_done *d);
 
@@ -43,6 +47,14 @@ struct s3_options {
 	 * civetweb's per-read request_timeout_ms. */
 	long request_timeout_ms;
 	uint64_t min_body_rate;    /* bytes per second */
+	/* The negotiated TLS cipher and version of the calling thread's
+	 * connection, for access logs (may be NULL); arg is observe_arg. */
+	void (*tls_info)(void *arg, char *cipher, size_t cn, char *version, size_t vn);
+	/* Bucket logging (PutBucketLogging): delivered log objects are written
+	 * every log_flush_ms, or once log_flush_records records wait, and at
+	 * stop (0: the defaults, 300000 ms and 1000 records). */
+	long log_flush_ms;
+	long log_flush_records;
 };
 
 struct s3_server;
@@ -55,6 +67,10 @@ void s3_server_free(struct s3_server *s);
 void s3_server_set_limits(struct s3_server *s, uint64_t max_put_size, uint64_t min_part_size);
 /* Handles one request on conn; returns the HTTP status sent. */
 int s3_handle(struct s3_server *s, struct mg_connection *conn);
+/* Answers a request civetweb refused before any handler (its http_error
+ * callback: status and its reason) as S3 does any error: XML, request id,
+ * observed; the connection is closed after it. Returns the status sent. */
+int s3_reject(struct s3_server *s, struct mg_connection *conn, int status, const char *why);
 
 /* Authenticates the request on conn the way the S3 door does (same mode,
  * same users, SigV4 header or presigned query), for the daemon's other

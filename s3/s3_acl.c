@@ -11,6 +11,7 @@
 
 #include "common/xml.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define XSI "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""
 

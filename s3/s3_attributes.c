@@ -8,14 +8,13 @@
  * name AWS does not know, is 400 InvalidArgument. Last-Modified goes in a
  * header whatever was asked.
  *
- * ObjectParts exists only for an object completed from a multipart upload.
- * AWS lists the parts themselves (Part, with the markers x-amz-max-parts
- * and x-amz-part-number-marker page through) only for objects uploaded
- * with additional checksums; for the others it gives the parts' count
- * alone. Part checksums are what a multipart upload with
- * x-amz-checksum-algorithm keeps (atr_object_part_checksum), with the
- * object's COMPOSITE checksum; an upload without one gives PartsCount
- * only, as AWS does.
+ * ObjectParts exists only for an object completed from a multipart upload:
+ * PartsCount and the parts themselves (Part: PartNumber, Size), paged by
+ * x-amz-max-parts and x-amz-part-number-marker (MaxParts, IsTruncated,
+ * PartNumberMarker, NextPartNumberMarker). Each part also names its
+ * checksum when its upload had x-amz-checksum-algorithm (the part
+ * checksums atr_object_part_checksum keeps, of the object's own
+ * algorithm, COMPOSITE or FULL_OBJECT).
  */
 #include <civetweb.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 
 #include "common/timefmt.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define PARTS_LIST_MAX 1000
 
@@ -121,9 +121,9 @@ static int add_checksums(struct buf *b, const char *hdrs, char type[128],
 	return 0;
 }
 
-/* <ObjectParts> of a multipart object: the count, and with part checksums
- * (of algorithm alg, the object's own COMPOSITE checksum's) the page of
- * parts after marker. */
+/* <ObjectParts> of a multipart object: the count and the page of parts
+ * after marker (PartNumber and Size, and with part checksums of algorithm
+ * alg, the object's own checksum's, each part's). */
 static enum s3_err add_parts(struct s3_req *r, struct buf *b, const struct atr_obj *o,
 			     enum checksum_alg alg, long max, long marker)
 {
@@ -136,24 +136,24 @@ static enum s3_err add_parts(struct s3_req *r, struct buf *b, const struct atr_o
 		return S3_ERR_OK; /* one part: not a multipart object */
 	if (rc)
 		return s3_err_from_core(rc);
-	rc = alg == CHECKSUM_NONE ? ATR_E_NO_KEY
-				  : atr_object_part_checksum(c, o, 1, sum, sizeof(sum), &len);
-	if (rc == ATR_E_NO_KEY) /* no part checksums: the count alone */
-		return buf_addf(b, "<ObjectParts><PartsCount>%d</PartsCount></ObjectParts>",
-				count) ? S3_ERR_INTERNAL : S3_ERR_OK;
-	if (rc)
-		return s3_err_from_core(rc);
+	/* Part checksums are kept only for uploads with an algorithm. */
+	if (alg != CHECKSUM_NONE &&
+	    atr_object_part_checksum(c, o, 1, sum, sizeof(sum), &len) == ATR_E_NO_KEY)
+		alg = CHECKSUM_NONE;
 
 	struct buf parts = BUF_INIT(1 << 20);
 	enum s3_err e = S3_ERR_OK;
 	int listed = 0, last = (int)marker;
 	snprintf(tag, sizeof(tag), "Checksum%s", checksum_name(alg));
 	for (int i = (int)marker + 1; i <= count && listed < max && !e; i++) {
-		if ((rc = atr_object_part_checksum(c, o, i, sum, sizeof(sum), &len))) {
+		rc = alg == CHECKSUM_NONE ? atr_object_part(c, o, i, &off, &len, &count)
+					  : atr_object_part_checksum(c, o, i, sum, sizeof(sum), &len);
+		if (rc) {
 			e = s3_err_from_core(rc);
 			break;
 		}
-		if (buf_addstr(&parts, "<Part>") || s3_xml_elem(&parts, tag, sum) ||
+		if (buf_addstr(&parts, "<Part>") ||
+		    (alg != CHECKSUM_NONE && s3_xml_elem(&parts, tag, sum)) ||
 		    buf_addf(&parts, "<PartNumber>%d</PartNumber><Size>%llu</Size></Part>", i,
 			     (unsigned long long)len))
 			e = S3_ERR_INTERNAL;
@@ -205,10 +205,7 @@ enum s3_err s3_get_object_attributes(struct s3_req *r)
 	buf_release(&ck);
 	if (e)
 		goto out;
-	/* Part checksums come with the object's COMPOSITE one. */
-	if ((want & A_PARTS) &&
-	    (e = add_parts(r, &b, &obj, strcmp(type, "COMPOSITE") ? CHECKSUM_NONE : found, max,
-			   marker)))
+	if ((want & A_PARTS) && (e = add_parts(r, &b, &obj, found, max, marker)))
 		goto out;
 	if (((want & A_STORAGE_CLASS) && s3_xml_elem(&b, "StorageClass", "STANDARD")) ||
 	    ((want & A_SIZE) && buf_addf(&b, "<ObjectSize>%llu</ObjectSize>",

@@ -15,6 +15,7 @@
 #include "common/timefmt.h"
 #include "common/uri.h"
 #include "src/atrium.h"
+#include "common/banned.h"
 
 #define SIGV4_ALGO "AWS4-HMAC-SHA256"
 #define SIGV4_TERMINATOR "aws4_request"
@@ -527,7 +528,7 @@ static enum s3_err sigv4_query_check(const struct s3_auth_req *req, const struct
 		return S3_ERR_AUTH_QUERY_MALFORMED;
 	for (const char *p = expires->value; *p; p++)
 		secs = secs * 10 + (*p - '0');
-	if (secs < 1 || secs > S3_PRESIGN_MAX)
+	if (secs > S3_PRESIGN_MAX)
 		return S3_ERR_AUTH_QUERY_MALFORMED;
 	memcpy(v.amz_date, date->value, 17);
 	v.signed_headers = sh->value;
@@ -536,7 +537,9 @@ static enum s3_err sigv4_query_check(const struct s3_auth_req *req, const struct
 	 * skew) until X-Amz-Date + X-Amz-Expires. */
 	if (v.when - req->now > MAX_SKEW)
 		return S3_ERR_TIME_SKEWED;
-	if (req->now - v.when > secs)
+	/* X-Amz-Expires=0 is a URL that expired as it was made: AWS's 403
+	 * "Request has expired", not a malformed query. */
+	if (secs == 0 || req->now - v.when > secs)
 		return S3_ERR_EXPIRED_REQUEST;
 	v.payload_hash = "UNSIGNED-PAYLOAD";
 	out->payload = S3_PAYLOAD_UNSIGNED;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 int s3_secret_lookup(void *arg, const char *access_key, char *secret, size_t secret_size,
 		     char *user, size_t user_size)

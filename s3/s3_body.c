@@ -10,6 +10,7 @@
 
 #include "common/hash.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 /*
  * Slow bodies ("slowloris"): civetweb's request_timeout_ms bounds the wait
@@ -102,8 +103,11 @@ enum s3_err s3_body_open(struct s3_req *r, struct s3_body *b)
 	if (r->content_length < 0 && !(te && strcasestr(te, "chunked")))
 		return S3_ERR_MISSING_LENGTH;
 	b->expect = r->content_length < 0 ? UINT64_MAX : (uint64_t)r->content_length;
-	const char *enc = s3_header(r, "Content-Encoding");
-	if (is_chunked_payload(r->auth.payload) || (enc && strstr(enc, "aws-chunked"))) {
+	/* Only x-amz-content-sha256 (STREAMING-*) says the body is aws-chunked
+	 * framing, as on AWS: "Content-Encoding: gzip, aws-chunked" with a
+	 * plain payload is a plain body (a client labelling its upload), and
+	 * decoding it as chunks would refuse or mangle it. */
+	if (is_chunked_payload(r->auth.payload)) {
 		if (parse_u64(s3_header(r, "x-amz-decoded-content-length"), &b->expect))
 			return S3_ERR_MISSING_LENGTH;
 		b->chunked = 1;
@@ -170,11 +174,19 @@ static void checksum_header(enum checksum_alg alg, char out[32])
 		out[i] = (char)(out[i] >= 'A' && out[i] <= 'Z' ? out[i] + 32 : out[i]);
 }
 
-static enum s3_err checksum_decode(const char *v, enum checksum_alg alg, unsigned char *out)
+enum s3_err s3_checksum_decode(const char *v, enum checksum_alg alg, unsigned char *out)
 {
 	if (!v || base64_decode(v, strlen(v), out, CHECKSUM_MAX_LEN) != (int)checksum_len(alg))
 		return S3_ERR_CHECKSUM_INVALID;
 	return S3_ERR_OK;
+}
+
+void s3_checksum_line(enum checksum_alg alg, const unsigned char *sum, char line[96])
+{
+	char name[32], b64[4 * ((CHECKSUM_MAX_LEN + 2) / 3) + 1];
+	checksum_header(alg, name);
+	base64_encode(sum, checksum_len(alg), b64);
+	snprintf(line, 96, "%s: %s\r\n", name, b64);
 }
 
 enum s3_err s3_body_checksum(struct s3_body *b)
@@ -219,7 +231,7 @@ enum s3_err s3_body_checksum(struct s3_body *b)
 	}
 	if (alg == CHECKSUM_NONE)
 		return S3_ERR_OK;
-	if (value && (e = checksum_decode(value, alg, b->ck_want)))
+	if (value && (e = s3_checksum_decode(value, alg, b->ck_want)))
 		return e;
 	if (!(b->ck = malloc(sizeof(*b->ck))) || checksum_init(b->ck, alg)) {
 		free(b->ck);
@@ -234,7 +246,7 @@ enum s3_err s3_body_checksum(struct s3_body *b)
 static enum s3_err checksum_finish(struct s3_body *b)
 {
 	unsigned char got[CHECKSUM_MAX_LEN];
-	char name[32], b64[4 * ((CHECKSUM_MAX_LEN + 2) / 3) + 1];
+	char name[32];
 	enum checksum_alg alg = b->ck->alg;
 	size_t len = checksum_len(alg);
 	enum s3_err e;
@@ -243,13 +255,12 @@ static enum s3_err checksum_finish(struct s3_body *b)
 	free(b->ck);
 	b->ck = NULL;
 	checksum_header(alg, name);
-	if (b->ck_trailer && (e = checksum_decode(s3_chunked_trailer(&b->ch, name), alg,
-						  b->ck_want)))
+	if (b->ck_trailer && (e = s3_checksum_decode(s3_chunked_trailer(&b->ch, name), alg,
+						     b->ck_want)))
 		return e;
 	if (memcmp(got, b->ck_want, len))
 		return S3_ERR_CHECKSUM_BAD;
-	base64_encode(got, len, b64);
-	snprintf(b->ck_line, sizeof(b->ck_line), "%s: %s\r\n", name, b64);
+	s3_checksum_line(alg, got, b->ck_line);
 	return S3_ERR_OK;
 }
 

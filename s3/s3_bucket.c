@@ -6,6 +6,7 @@
 #include "common/timefmt.h"
 #include "common/xml.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 struct bucket_walk {
 	struct buf *b;
@@ -112,10 +113,7 @@ enum s3_err s3_head_bucket(struct s3_req *r)
 enum s3_err s3_delete_bucket(struct s3_req *r)
 {
 	int rc = atr_bucket_delete(r->srv->core, &r->user, r->bucket);
-	if (rc)
-		return s3_err_from_core(rc);
-	s3_send_empty(r, 204, NULL);
-	return S3_ERR_OK;
+	return s3_reply_empty(r, rc, 204);
 }
 
 enum s3_err s3_get_bucket_location(struct s3_req *r)

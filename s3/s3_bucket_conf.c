@@ -12,6 +12,7 @@
 
 #include "common/xml.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define POLICY_MAX 20480 /* AWS's limit on a bucket policy */
 
@@ -46,6 +47,18 @@ static enum s3_err send_doc(struct s3_req *r, struct buf *b, int err)
 	s3_send_xml(r, 200, b);
 	buf_release(b);
 	return S3_ERR_OK;
+}
+
+/* A PUT's small XML body, read by parse into *v. */
+static enum s3_err read_setting(struct s3_req *r,
+				enum s3_err (*parse)(const char *xml, size_t len, int *v), int *v)
+{
+	struct buf body = BUF_INIT(64 * 1024);
+	enum s3_err e = s3_read_small_body(r, &body);
+	if (!e)
+		e = parse(body.ptr ? body.ptr : "", body.len, v);
+	buf_release(&body);
+	return e;
 }
 
 /* ---- Block Public Access ---- */
@@ -86,28 +99,18 @@ enum s3_err s3_parse_public_access_block(const char *xml, size_t len, int *bits)
 
 enum s3_err s3_put_public_access_block(struct s3_req *r)
 {
-	struct buf body = BUF_INIT(64 * 1024);
 	int bits;
-	enum s3_err e = s3_read_small_body(r, &body);
-	if (!e)
-		e = s3_parse_public_access_block(body.ptr ? body.ptr : "", body.len, &bits);
-	buf_release(&body);
+	enum s3_err e = read_setting(r, s3_parse_public_access_block, &bits);
 	if (e)
 		return e;
 	int rc = atr_bucket_public_block_set(r->srv->core, &r->user, r->bucket, bits);
-	if (rc)
-		return s3_err_from_core(rc);
-	s3_send_empty(r, 200, NULL);
-	return S3_ERR_OK;
+	return s3_reply_empty(r, rc, 200);
 }
 
 enum s3_err s3_delete_public_access_block(struct s3_req *r)
 {
 	int rc = atr_bucket_public_block_set(r->srv->core, &r->user, r->bucket, -1);
-	if (rc)
-		return s3_err_from_core(rc);
-	s3_send_empty(r, 204, NULL);
-	return S3_ERR_OK;
+	return s3_reply_empty(r, rc, 204);
 }
 
 /* ---- Object Ownership ---- */
@@ -140,30 +143,20 @@ enum s3_err s3_parse_ownership_controls(const char *xml, size_t len, int *own)
 
 enum s3_err s3_put_ownership_controls(struct s3_req *r)
 {
-	struct buf body = BUF_INIT(64 * 1024);
 	int own;
-	enum s3_err e = s3_read_small_body(r, &body);
-	if (!e)
-		e = s3_parse_ownership_controls(body.ptr ? body.ptr : "", body.len, &own);
-	buf_release(&body);
+	enum s3_err e = read_setting(r, s3_parse_ownership_controls, &own);
 	if (e)
 		return e;
 	int rc = atr_bucket_ownership_set(r->srv->core, &r->user, r->bucket, own);
 	if (rc == ATR_E_ACLS_OFF)
 		return S3_ERR_BUCKET_ACL_WITH_OWNERSHIP; /* its ACL still grants others */
-	if (rc)
-		return s3_err_from_core(rc);
-	s3_send_empty(r, 200, NULL);
-	return S3_ERR_OK;
+	return s3_reply_empty(r, rc, 200);
 }
 
 enum s3_err s3_delete_ownership_controls(struct s3_req *r)
 {
 	int rc = atr_bucket_ownership_set(r->srv->core, &r->user, r->bucket, -1);
-	if (rc)
-		return s3_err_from_core(rc);
-	s3_send_empty(r, 204, NULL);
-	return S3_ERR_OK;
+	return s3_reply_empty(r, rc, 204);
 }
 
 /* ---- the bucket policy ---- */
@@ -206,19 +199,13 @@ enum s3_err s3_put_bucket_policy(struct s3_req *r)
 		s3_send_error(r, S3_ERR_MALFORMED_POLICY, err);
 		return S3_ERR_OK;
 	}
-	if (rc)
-		return s3_err_from_core(rc);
-	s3_send_empty(r, 204, NULL);
-	return S3_ERR_OK;
+	return s3_reply_empty(r, rc, 204);
 }
 
 enum s3_err s3_delete_bucket_policy(struct s3_req *r)
 {
 	int rc = atr_bucket_policy_set(r->srv->core, &r->user, r->bucket, NULL, 0, NULL, 0);
-	if (rc)
-		return s3_err_from_core(rc);
-	s3_send_empty(r, 204, NULL);
-	return S3_ERR_OK;
+	return s3_reply_empty(r, rc, 204);
 }
 
 enum s3_err s3_get_bucket_policy_status(struct s3_req *r)

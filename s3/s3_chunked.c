@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "common/hash.h"
+#include "common/banned.h"
 
 enum {
 	ST_SIZE,        /* reading "hex[;chunk-signature=sig]\r\n" */

@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "common/timefmt.h"
+#include "common/banned.h"
 
 int s3_etag_match(const char *list, const char *etag)
 {

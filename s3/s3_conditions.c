@@ -14,6 +14,7 @@
 
 #include "common/timefmt.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 /* Keys whose value is a request header of the same name (after "s3:"). */
 static const char *const header_keys[] = {

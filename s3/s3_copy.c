@@ -23,6 +23,7 @@
 #include "common/uri.h"
 #include "s3/s3_cond.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 enum s3_err s3_copy_source_parse(const char *v, char bucket[ATR_BUCKET_MAX + 1], char **key)
 {
@@ -276,7 +277,7 @@ enum s3_err s3_upload_part_copy(struct s3_req *r, int number)
 		goto out;
 	}
 	/* An upload with a checksum algorithm: the part's is computed here. */
-	enum checksum_alg alg = checksum_by_name(atr_mpu_part_checksum_alg(w));
+	enum checksum_alg alg = s3_mpu_checksum(atr_mpu_part_checksum_alg(w), NULL);
 	rc = alg == CHECKSUM_NONE ? atr_mpu_part_copy(w, rd, first, len)
 				  : copy_part_checksummed(w, rd, first, len, alg, sum);
 	if (rc || (alg != CHECKSUM_NONE && (rc = atr_mpu_part_set_checksum(w, sum)))) {

@@ -12,6 +12,7 @@
 #include "common/hash.h"
 #include "common/xml.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define DELETE_BODY_MAX (2u << 20) /* 1000 keys of 1024 bytes, escaped, fit */
 #define DELETE_RESULT_MAX (16u << 20)

@@ -1,6 +1,7 @@
 #include "s3/s3_err.h"
 
 #include "src/atrium.h"
+#include "common/banned.h"
 
 static const struct {
 	int status;
@@ -20,7 +21,10 @@ enum s3_err s3_err_from_core(int err)
 {
 	switch ((enum atr_err)err) {
 	case ATR_OK: return S3_ERR_OK;
-	case ATR_E_NOSPC: return S3_ERR_INSUFFICIENT_STORAGE;
+	case ATR_E_NOSPC: case ATR_E_QUOTA: return S3_ERR_INSUFFICIENT_STORAGE;
+	case ATR_E_FILE_TOO_BIG: return S3_ERR_ENTITY_TOO_LARGE;
+	case ATR_E_READ_ONLY: return S3_ERR_ACCESS_DENIED;
+	case ATR_E_BUSY: case ATR_E_NO_FILES: return S3_ERR_SLOW_DOWN;
 	case ATR_E_ACCESS: return S3_ERR_ACCESS_DENIED;
 	case ATR_E_INVALID_BUCKET: return S3_ERR_INVALID_BUCKET_NAME;
 	case ATR_E_NO_BUCKET: return S3_ERR_NO_SUCH_BUCKET;
@@ -42,7 +46,8 @@ enum s3_err s3_err_from_core(int err)
 	case ATR_E_CONFLICT: return S3_ERR_CONDITIONAL_CONFLICT;
 	case ATR_E_NOMEM: return S3_ERR_SLOW_DOWN;
 	/* The file-system view's: never met by S3 operations. */
-	case ATR_E_EXISTS: case ATR_E_NOT_EMPTY: return S3_ERR_INVALID_REQUEST;
+	case ATR_E_EXISTS: case ATR_E_NOT_EMPTY: case ATR_E_TOO_MANY_LINKS:
+		return S3_ERR_INVALID_REQUEST;
 	case ATR_E_NOT_SUPPORTED: return S3_ERR_NOT_IMPLEMENTED;
 	case ATR_E_ACLS_OFF: return S3_ERR_ACLS_NOT_SUPPORTED;
 	case ATR_E_BAD_POLICY: return S3_ERR_MALFORMED_POLICY;

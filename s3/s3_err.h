@@ -53,7 +53,11 @@
 	X(CHECKSUM_MULTIPLE, 400, "InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.") \
 	X(CHECKSUM_ALG, 400, "InvalidRequest", "Value for x-amz-sdk-checksum-algorithm header is invalid.") \
 	X(CHECKSUM_MISSING, 400, "InvalidRequest", "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.") \
-	X(MPU_CHECKSUM_ALG, 400, "InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, SHA1, SHA256]") \
+	X(MPU_CHECKSUM_ALG, 400, "InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]") \
+	X(MPU_FULL_OBJECT_ALG, 400, "InvalidRequest", "The FULL_OBJECT checksum type cannot be used with the SHA1 or SHA256 checksum algorithm: full-object checksums are CRCs (CRC32, CRC32C, CRC64NVME).") \
+	X(MPU_COMPLETE_NO_ALG, 400, "InvalidRequest", "The upload was created without a checksum algorithm: an object checksum on its completion cannot be verified.") \
+	X(MPU_COMPLETE_ALG, 400, "InvalidRequest", "Checksum Type mismatch occurred: the object checksum is not of the upload's checksum algorithm.") \
+	X(MPU_CHECKSUM_TYPE_MISMATCH, 400, "BadDigest", "The checksum type you specified did not match the checksum type of the upload.") \
 	X(MPU_CHECKSUM_TYPE, 400, "InvalidRequest", "Value for x-amz-checksum-type header is invalid.") \
 	X(MPU_CHECKSUM_MISMATCH, 400, "InvalidRequest", "Checksum Type mismatch occurred: the part's checksum is not of the upload's checksum algorithm.") \
 	X(MPU_CHECKSUM_MISSING, 400, "InvalidRequest", "The upload was created using a checksum algorithm. The complete request must include the checksum for each part.") \
@@ -84,6 +88,7 @@
 	X(MAX_POST_PRE_DATA, 400, "MaxPostPreDataLengthExceeded", "Your POST request fields preceding the upload file were too large.") \
 	X(MISSING_FILE, 400, "InvalidArgument", "POST requires exactly one file upload per request.") \
 	X(MISSING_KEY_FIELD, 400, "InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.") \
+	X(POST_FIELD_MISSING, 400, "InvalidArgument", "Bucket POST must contain the fields of a signature (x-amz-algorithm, x-amz-credential, x-amz-signature; or AWSAccessKeyId, signature) and a policy.") \
 	X(POST_NOT_FORM, 412, "PreconditionFailed", "Bucket POST must be of the enclosure-type multipart/form-data") \
 	X(INVALID_POLICY, 400, "InvalidPolicyDocument", "Invalid Policy: the policy is not base64 of a JSON document with an expiration and conditions S3 knows.") \
 	X(POLICY_EXPIRED, 403, "AccessDenied", "Invalid according to Policy: Policy expired.") \
@@ -108,6 +113,16 @@
 	X(LIST_PARAM_NOT_UTF8, 400, "InvalidArgument", "A listing parameter (prefix, delimiter, marker, start-after, continuation-token, key-marker, upload-id-marker) is not valid UTF-8.") \
 	X(LIST_PARAM_NOT_XML, 400, "InvalidArgument", "A listing parameter holds a character XML 1.0 cannot carry (a control character other than tab, newline and carriage return, U+FFFE or U+FFFF); prefix, delimiter, marker, start-after and key-marker may hold one with encoding-type=url.") \
 	X(LIST_KEY_NOT_XML, 400, "InvalidArgument", "A key in this listing holds a character XML 1.0 cannot carry (a control character other than tab, newline and carriage return, U+FFFE or U+FFFF): list with encoding-type=url, which returns keys URL-encoded.") \
+	X(BAD_REQUEST, 400, "BadRequest", "An error occurred when parsing the HTTP request.") \
+	X(INVALID_TARGET_BUCKET, 400, "InvalidTargetBucketForLogging", "The target bucket for logging does not exist") \
+	X(LOGGING_GRANTS, 400, "InvalidTargetBucketForLogging", "You must give the log-delivery group WRITE and READ_ACP permissions to the target bucket") \
+	X(CORS_INVALID, 400, "InvalidRequest", "The CORS configuration is not valid.") \
+	X(NO_SUCH_CORS, 404, "NoSuchCORSConfiguration", "The CORS configuration does not exist") \
+	X(CORS_NOT_ENABLED, 403, "AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.") \
+	X(CORS_NOT_ALLOWED, 403, "AccessForbidden", "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.") \
+	X(CORS_NO_ORIGIN, 400, "BadRequest", "Insufficient information. Origin request header needed.") \
+	X(CORS_BAD_METHOD, 400, "BadRequest", "Invalid Access-Control-Request-Method: a preflight names one of GET, PUT, HEAD, POST, DELETE.") \
+	X(HTTP_VERSION, 505, "HttpVersionNotSupported", "The HTTP version specified is not supported.") \
 	X(INVALID_ARGUMENT, 400, "InvalidArgument", "Invalid Argument") \
 	X(INVALID_REQUEST, 400, "InvalidRequest", "Invalid Request") \
 	X(NOT_IMPLEMENTED, 501, "NotImplemented", "A header or query you provided implies functionality that is not implemented.") \

@@ -16,6 +16,7 @@
 #include "common/json_write.h"
 #include "common/timefmt.h"
 #include "src/atrium.h"
+#include "common/banned.h"
 
 enum { ST_PREAMBLE, ST_AFTER_DELIM, ST_HEADERS, ST_FIELD, ST_FILE, ST_END, ST_ERR };
 
@@ -80,6 +81,7 @@ void s3_form_init(struct s3_form *f, const char *boundary, s3_read_fn read, void
 	f->err = S3_ERR_OK;
 	f->part_name[0] = '\0';
 	f->arena_len = 0;
+	f->expanded_len = 0;
 }
 
 static enum s3_err fail(struct s3_form *f, enum s3_err e)
@@ -413,6 +415,85 @@ const struct s3_form_field *s3_form_get(const struct s3_form *f, const char *nam
 	return NULL;
 }
 
+/* ---- ${filename} ---- */
+
+/* The fields that sign a form: never rewritten (the signature is over the
+ * policy as sent). */
+static int signs_form(const char *name)
+{
+	static const char *const names[] = { "policy", "x-amz-signature", "signature",
+					     "awsaccesskeyid", "x-amz-credential",
+					     "x-amz-algorithm", "x-amz-date",
+					     "x-amz-security-token" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcasecmp(name, names[i]))
+			return 1;
+	return 0;
+}
+
+enum s3_err s3_form_expand(struct s3_form *f)
+{
+	static const char var[] = "${filename}";
+	const size_t vlen = sizeof(var) - 1;
+	/* "C:\\dir\\a.txt" and "dir/a.txt" are "a.txt" (AWS). */
+	const char *name = f->file_name;
+	for (const char *p = f->file_name; *p; p++)
+		if (*p == '/' || *p == '\\')
+			name = p + 1;
+	size_t nlen = strlen(name);
+	for (int i = 0; i < f->nfields; i++) {
+		struct s3_form_field *fl = &f->fields[i];
+		if (signs_form(fl->name) || !memmem(fl->value, fl->value_len, var, vlen))
+			continue;
+		char *out = f->expanded + f->expanded_len;
+		size_t k = 0, room = sizeof(f->expanded) - f->expanded_len;
+		for (size_t j = 0; j < fl->value_len;) {
+			int hit = fl->value_len - j >= vlen && !memcmp(fl->value + j, var, vlen);
+			size_t add = hit ? nlen : 1;
+			if (k + add + 1 > room)
+				return S3_ERR_MAX_POST_PRE_DATA;
+			memcpy(out + k, hit ? name : fl->value + j, add);
+			k += add;
+			j += hit ? vlen : 1;
+		}
+		out[k] = '\0';
+		f->expanded_len += k + 1;
+		fl->value = out;
+		fl->value_len = k;
+	}
+	return S3_ERR_OK;
+}
+
+/* ---- checksums ---- */
+
+enum s3_err s3_form_checksum(const struct s3_form *f, enum checksum_alg *alg,
+			     const char **value)
+{
+	const struct s3_form_field *named = s3_form_get(f, "x-amz-checksum-algorithm");
+	*alg = CHECKSUM_NONE;
+	*value = NULL;
+	for (int i = 0; i < f->nfields; i++) {
+		const char *n = f->fields[i].name;
+		if (strncasecmp(n, "x-amz-checksum-", 15) || !strcasecmp(n + 15, "algorithm"))
+			continue;
+		enum checksum_alg a = checksum_by_name(n + 15);
+		if (a == CHECKSUM_NONE)
+			return S3_ERR_CHECKSUM_ALG;
+		if (*value)
+			return S3_ERR_CHECKSUM_MULTIPLE;
+		*alg = a;
+		*value = f->fields[i].value;
+	}
+	if (named) {
+		enum checksum_alg a = checksum_by_name(named->value);
+		if (a == CHECKSUM_NONE || (*value && a != *alg))
+			return S3_ERR_CHECKSUM_ALG;
+		if (!*value)
+			return S3_ERR_CHECKSUM_MISSING;
+	}
+	return S3_ERR_OK;
+}
+
 /* ---- policy ---- */
 
 /* "2026-01-02T03:04:05Z", fractional seconds allowed ("...05.000Z"): the
@@ -510,7 +591,8 @@ static int exempt(const char *name)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcasecmp(name, names[i]))
 			return 1;
-	return !strncasecmp(name, "x-ignore-", 9);
+	/* A checksum field restricts what is stored, never widens it. */
+	return !strncasecmp(name, "x-ignore-", 9) || !strncasecmp(name, "x-amz-checksum-", 15);
 }
 
 /* One condition; S3_ERR_OK, INVALID_POLICY or POLICY_CONDITION (msg). */
@@ -676,6 +758,26 @@ static int credential_split(const char *s, char ak[129], char date8[9], char reg
 	return 0;
 }
 
+const char *s3_form_missing_field(const struct s3_form *f)
+{
+	static const char *const v4[] = { "x-amz-algorithm", "x-amz-credential",
+					  "x-amz-signature", "policy" };
+	static const char *const v2[] = { "AWSAccessKeyId", "signature", "policy" };
+	int any4 = 0, any2 = 0;
+	for (size_t i = 0; i < 3; i++)
+		any4 |= s3_form_get(f, v4[i]) != NULL;
+	for (size_t i = 0; i < 2; i++)
+		any2 |= s3_form_get(f, v2[i]) != NULL;
+	if (!any4 && !any2 && !s3_form_get(f, "policy"))
+		return NULL; /* unsigned */
+	const char *const *set = any4 ? v4 : v2;
+	size_t n = any4 ? 4 : 3;
+	for (size_t i = 0; i < n; i++)
+		if (!s3_form_get(f, set[i]))
+			return set[i];
+	return NULL;
+}
+
 /* Simple mode's rule for a user named by its access key. */
 enum s3_err s3_form_auth(enum s3_auth_mode mode, const struct s3_form *f,
 			 s3_secret_fn secret_fn, void *arg, char *user, size_t user_size,
@@ -689,6 +791,8 @@ enum s3_err s3_form_auth(enum s3_auth_mode mode, const struct s3_form *f,
 
 	*anonymous = 0;
 	user[0] = '\0';
+	if (mode != S3_AUTH_SIMPLE && s3_form_missing_field(f))
+		return S3_ERR_POST_FIELD_MISSING;
 	if (alg) {
 		const struct s3_form_field *cred = s3_form_get(f, "x-amz-credential");
 		if (strcmp(alg->value, "AWS4-HMAC-SHA256") || !cred ||
@@ -714,7 +818,7 @@ enum s3_err s3_form_auth(enum s3_auth_mode mode, const struct s3_form *f,
 	}
 	const struct s3_form_field *sig = s3_form_get(f, alg ? "x-amz-signature" : "signature");
 	if (!policy || !sig)
-		return S3_ERR_ACCESS_DENIED;
+		return S3_ERR_POST_FIELD_MISSING; /* s3_form_missing_field names it */
 	if (secret_fn(arg, ak, secret, sizeof(secret), user, user_size))
 		return S3_ERR_INVALID_ACCESS_KEY;
 	secret[sizeof(secret) - 1] = '\0';

@@ -34,8 +34,9 @@
  * content-length-range are integers from 0 to INT64_MAX.
  * Field names compare case-insensitively; "bucket" is the request's
  * bucket; a field absent from the form matches as "". Every form field but
- * file, policy, x-amz-signature, signature, AWSAccessKeyId and x-ignore-*
- * must be named by a condition ("Extra input fields: ...").
+ * file, policy, x-amz-signature, signature, AWSAccessKeyId, x-ignore-* and
+ * the checksum fields (x-amz-checksum-*, see s3_form_checksum) must be
+ * named by a condition ("Extra input fields: ...").
  */
 #ifndef S3_S3_FORM_H
 #define S3_S3_FORM_H
@@ -44,6 +45,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "common/checksum.h"
 #include "s3/s3_auth.h"
 #include "s3/s3_err.h"
 
@@ -51,6 +53,7 @@
 #define S3_FORM_FIELDS_MAX 64
 #define S3_FORM_BOUNDARY_MAX 70       /* RFC 2046 */
 #define S3_FORM_NAME_MAX 1024         /* the file part's filename, its type */
+#define S3_FORM_EXPAND_MAX (64 * 1024) /* field values after ${filename} */
 
 struct s3_form_field {
 	const char *name;   /* as sent */
@@ -77,6 +80,9 @@ struct s3_form {
 	char part_name[256];
 	char arena[S3_FORM_PRE_MAX + 2 * S3_FORM_FIELDS_MAX];
 	size_t arena_len;
+	/* the values s3_form_expand rewrote */
+	char expanded[S3_FORM_EXPAND_MAX];
+	size_t expanded_len;
 };
 
 /* The boundary of "multipart/form-data; boundary=..." (quoted or not), the
@@ -92,6 +98,28 @@ enum s3_err s3_form_fields(struct s3_form *f);
 long s3_form_read(struct s3_form *f, void *buf, size_t len, enum s3_err *err);
 /* The first field named name (case-insensitive), or NULL. */
 const struct s3_form_field *s3_form_get(const struct s3_form *f, const char *name);
+
+/*
+ * ${filename}: AWS replaces it in every form field with the name of the
+ * file the client gave (the part's filename, only what follows its last
+ * '/' or '\\'), before anything reads the fields, so a policy condition
+ * on $key sees the key the object gets. Called once, after s3_form_fields;
+ * the fields that sign the form (policy, the signature fields) are left as
+ * they are. MAX_POST_PRE_DATA if the values grow past S3_FORM_EXPAND_MAX.
+ */
+enum s3_err s3_form_expand(struct s3_form *f);
+
+/*
+ * The checksum a form asks the file to be verified against: one field
+ * x-amz-checksum-<alg> (crc32, crc32c, crc64nvme, sha1, sha256), and
+ * x-amz-checksum-algorithm, if given, naming the same algorithm. *alg is
+ * CHECKSUM_NONE (and *value NULL) when there is none. CHECKSUM_MULTIPLE
+ * for two, CHECKSUM_ALG for an unknown or disagreeing algorithm,
+ * CHECKSUM_MISSING for an algorithm without its value. Such fields need no
+ * policy condition: they protect the bytes and allow nothing.
+ */
+enum s3_err s3_form_checksum(const struct s3_form *f, enum checksum_alg *alg,
+			     const char **value);
 
 /* What a policy check leaves for the caller to enforce while it streams. */
 struct s3_policy_limits {
@@ -110,15 +138,26 @@ enum s3_err s3_policy_check(const char *policy_b64, size_t len, const struct s3_
 			    char *msg, size_t msgsize);
 
 /*
+ * The field a signed form lacks, or NULL: a form with none of policy,
+ * x-amz-algorithm, x-amz-credential, x-amz-signature, AWSAccessKeyId,
+ * signature is unsigned (anonymous); one with any of them must have the
+ * whole set of one signature version, SigV4's (x-amz-algorithm,
+ * x-amz-credential, x-amz-signature) or SigV2's (AWSAccessKeyId,
+ * signature), and policy. A policy alone names AWSAccessKeyId.
+ */
+const char *s3_form_missing_field(const struct s3_form *f);
+
+/*
  * Authenticates a form: SigV4 (x-amz-algorithm AWS4-HMAC-SHA256,
  * x-amz-credential, x-amz-signature = hex HMAC-SHA256 of the policy's base64
  * text under the credential's signing key) or SigV2 (AWSAccessKeyId,
  * signature = base64 HMAC-SHA1(secret, policy base64)). Fills user (the
  * key's user) and *anonymous. In S3_AUTH_SIMPLE nothing is verified: the
  * user is the access key named, anonymous if none or an empty
- * AWSAccessKeyId. Errors: ACCESS_DENIED
- * (unsigned in SigV4 mode, or signed without a policy), INVALID_ARGUMENT
- * (an unknown x-amz-algorithm, a malformed credential), INVALID_ACCESS_KEY,
+ * AWSAccessKeyId. Errors: POST_FIELD_MISSING (in SigV4 mode, a
+ * signature field without the rest of its set: s3_form_missing_field says
+ * which, as AWS's 400 InvalidArgument does), INVALID_ARGUMENT (an unknown
+ * x-amz-algorithm, a malformed credential), INVALID_ACCESS_KEY,
  * SIGNATURE_MISMATCH.
  */
 enum s3_err s3_form_auth(enum s3_auth_mode mode, const struct s3_form *f,

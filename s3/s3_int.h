@@ -46,6 +46,7 @@ struct s3_server {
 	uint64_t id_salt;
 	pthread_key_t io_key; /* per-thread body buffer */
 	struct s3_slow *slow; /* slow-body watchdog; NULL without min_body_rate */
+	struct s3_logging *logging; /* bucket logging's queue and worker */
 };
 
 /* A S3_IO_BUFFER-byte buffer owned by the calling thread, allocated on its
@@ -83,6 +84,13 @@ struct s3_req {
 				  authenticates it from its fields */
 	char err_hdrs[96];     /* extra header lines for an error response
 				  (416's Content-Range), "\r\n"-terminated */
+	char *cors_hdrs;       /* CORS header lines every response to this
+				  request carries (s3_cors_request), malloc'd */
+	int preflight;         /* OPTIONS: unauthenticated, s3_cors_preflight */
+	/* for the access log (s3_observe) */
+	const char *err_code;  /* the S3 error sent, or NULL */
+	int64_t object_size;   /* the object's size where one was read or written, else -1 */
+	int64_t head_ns;       /* s3_clock_ns() when the response began, 0 before */
 	struct atr_request req; /* what the core's policies may ask (user.req) */
 	struct {               /* s3_conditions.c's, for the life of the request */
 		struct uri_query tags; /* x-amz-tagging, parsed once */
@@ -166,6 +174,12 @@ enum s3_err s3_body_pump(struct s3_req *r, struct s3_body *b,
 			 int (*write)(void *arg, const void *data, size_t n), void *arg);
 enum s3_err s3_body_finish(struct s3_body *b);
 void s3_body_close(struct s3_body *b);
+/* An x-amz-checksum-<alg> value: base64 of the algorithm's size, into out
+ * (CHECKSUM_INVALID otherwise). */
+enum s3_err s3_checksum_decode(const char *v, enum checksum_alg alg, unsigned char *out);
+/* "x-amz-checksum-<alg>: <base64 of sum>\r\n", the line a verified
+ * checksum is kept and echoed as. */
+void s3_checksum_line(enum checksum_alg alg, const unsigned char *sum, char line[96]);
 
 /* ---- responses (s3_resp.c) ---- */
 /* Starts a response: status line and the headers every response carries,
@@ -178,6 +192,9 @@ size_t s3_send_head_body(struct s3_req *r, int status, const char *extra, uint64
 			 const void *body, size_t n);
 void s3_send_xml(struct s3_req *r, int status, const struct buf *xml);
 void s3_send_empty(struct s3_req *r, int status, const char *extra);
+/* A handler's ending for a core call whose answer has no body: the error
+ * for rc (an enum atr_err), else an empty status response. */
+enum s3_err s3_reply_empty(struct s3_req *r, int rc, int status);
 void s3_send_error(struct s3_req *r, enum s3_err e, const char *message);
 /* A response whose length is not known when it starts (CompleteMultipart-
  * Upload's): chunked; each s3_send_chunk sends one chunk, len 0 the last.
@@ -212,7 +229,31 @@ int64_t s3_clock_ns(void); /* monotonic */
  * (NULL if none was reached), t0 the s3_clock_ns() of its arrival. */
 void s3_observe(struct s3_req *r, s3_handler h, const char *raw_path, int64_t t0);
 
+/* ---- bucket logging (s3_logging.c) ---- */
+struct s3_logging;
+struct s3_logging *s3_logging_new(struct s3_server *s);
+/* Stops the worker once it has delivered what is queued. */
+void s3_logging_free(struct s3_logging *l);
+/* Queues the request as a log line if its bucket logs (s3_observe). */
+void s3_logging_record(struct s3_req *r, const struct access_line *line);
+enum s3_err s3_put_bucket_logging(struct s3_req *r);
+enum s3_err s3_get_bucket_logging(struct s3_req *r);
+/* Pure: a BucketLoggingStatus into target ("" when logging is off) and
+ * *prefix (malloc'd); MALFORMED_XML, INVALID_TARGET_BUCKET (not a bucket
+ * name), NOT_IMPLEMENTED (TargetGrants, a partitioned key format). And
+ * the document back, as GetBucketLogging answers. */
+enum s3_err s3_logging_parse(const char *xml, size_t len, char target[ATR_BUCKET_MAX + 1],
+			     char **prefix);
+int s3_logging_xml(const char *target, const char *prefix, struct buf *b);
+
 /* ---- handlers ---- */
+/* s3_cors.c: ?cors, preflights, and the CORS headers of a request with an
+ * Origin whose bucket allows it (into r->cors_hdrs; nothing otherwise). */
+enum s3_err s3_put_bucket_cors(struct s3_req *r);
+enum s3_err s3_get_bucket_cors(struct s3_req *r);
+enum s3_err s3_delete_bucket_cors(struct s3_req *r);
+enum s3_err s3_cors_preflight(struct s3_req *r);
+void s3_cors_request(struct s3_req *r);
 enum s3_err s3_list_buckets(struct s3_req *r);
 enum s3_err s3_create_bucket(struct s3_req *r);
 enum s3_err s3_delete_bucket(struct s3_req *r);
@@ -244,6 +285,11 @@ enum s3_err s3_list_parts(struct s3_req *r);
 enum s3_err s3_complete_multipart(struct s3_req *r);
 enum s3_err s3_abort_multipart(struct s3_req *r);
 enum s3_err s3_list_multipart_uploads(struct s3_req *r);
+/* An upload's checksum algorithm as the core keeps it for the S3 door
+ * (atr_mpu.checksum_alg): "ALG" for S3's COMPOSITE checksum type,
+ * "ALG/FULL_OBJECT" for FULL_OBJECT; CHECKSUM_NONE for "" (no algorithm).
+ * *full_object (may be NULL) receives the type. */
+enum checksum_alg s3_mpu_checksum(const char *stored, int *full_object);
 /* s3_multipart.c, pure: partNumber, max-parts, part-number-marker,
  * max-uploads: a non-negative decimal, values above cap (however long) are
  * cap; -1 for anything else. */

@@ -21,6 +21,7 @@
 #include "common/timefmt.h"
 #include "common/uri.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define TOKEN_PREFIX "atr1."
 #define LIST_MAX 1000
@@ -137,11 +138,18 @@ enum s3_err s3_list_objects(struct s3_req *r)
 		return S3_ERR_INVALID_ARGUMENT;
 	if (token && s3_list_token_decode(token, start, sizeof(start)))
 		return S3_ERR_INVALID_ARGUMENT;
+	/* An empty delimiter is no delimiter, and AWS does not echo it. */
+	if (delim && !*delim)
+		delim = NULL;
 	/* What the response echoes; a continuation token is echoed as sent,
-	 * never URL-encoded (AWS). */
+	 * never URL-encoded (AWS), and so is v1's Prefix: botocore, which
+	 * decodes every element S3 encodes, leaves ListObjects' Prefix alone
+	 * (it decodes ListObjectsV2's), so an encoded one reaches boto3's
+	 * callers as "%0A". */
 	enum s3_err e;
 	int url = enc != NULL;
-	if ((e = s3_list_param_check(prefix, url)) || (e = s3_list_param_check(delim, url)) ||
+	if ((e = s3_list_param_check(prefix, url && v2)) ||
+	    (e = s3_list_param_check(delim, url)) ||
 	    (e = s3_list_param_check(v2 ? start_after : marker, url)) ||
 	    (e = s3_list_param_check(v2 ? token : NULL, 0)))
 		return e;
@@ -170,9 +178,12 @@ enum s3_err s3_list_objects(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
+	/* max-keys=0 asks for nothing, and AWS says nothing is left out. */
+	if (max == 0)
+		truncated = 0;
 	s3_xml_open(&b, "ListBucketResult");
 	s3_xml_elem(&b, "Name", r->bucket);
-	s3_xml_name(&b, "Prefix", prefix ? prefix : "", l.url);
+	s3_xml_name(&b, "Prefix", prefix ? prefix : "", l.url && v2);
 	if (v2) {
 		if (token)
 			s3_xml_elem(&b, "ContinuationToken", token);

@@ -25,6 +25,7 @@
 #include "common/uri.h"
 #include "common/xml.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define LIST_MAX 1000
 /* A completion naming 10,000 parts, each with some whitespace, fits. */
@@ -44,33 +45,54 @@ int s3_parse_count(const char *v, long cap, long *out)
 
 /* ---- CreateMultipartUpload ---- */
 
-/* x-amz-checksum-algorithm (and x-amz-checksum-type) on an upload: its
- * parts then carry that checksum, and the object the COMPOSITE checksum of
- * theirs. CRC64NVME is FULL_OBJECT only in S3, and FULL_OBJECT checksums
- * (which combine the parts' CRCs) are not implemented. */
-static enum s3_err upload_checksum(struct s3_req *r, enum checksum_alg *alg)
+#define FULL_OBJECT_SUFFIX "/FULL_OBJECT"
+
+enum checksum_alg s3_mpu_checksum(const char *stored, int *full_object)
+{
+	char name[ATR_CHECKSUM_ALG_MAX + 1];
+	size_t n = strcspn(stored, "/");
+	if (full_object)
+		*full_object = !strcmp(stored + n, FULL_OBJECT_SUFFIX);
+	if (n >= sizeof(name))
+		return CHECKSUM_NONE;
+	memcpy(name, stored, n);
+	name[n] = '\0';
+	return checksum_by_name(name);
+}
+
+/*
+ * x-amz-checksum-algorithm (and x-amz-checksum-type) on an upload: its
+ * parts then carry that checksum, and the object a checksum made of
+ * theirs. S3's two types: COMPOSITE (the default but for CRC64NVME; CRC32,
+ * CRC32C, SHA1, SHA256), a hash of the parts' checksums; FULL_OBJECT (the
+ * default and only type of CRC64NVME; CRC32, CRC32C), the CRC of the whole
+ * object, which Atrium combines from the parts' CRCs and sizes
+ * (checksum_crc_combine) without reading a byte again.
+ */
+static enum s3_err upload_checksum(struct s3_req *r, enum checksum_alg *alg, int *full)
 {
 	const char *name = s3_header(r, "x-amz-checksum-algorithm");
 	const char *type = s3_header(r, "x-amz-checksum-type");
 	*alg = CHECKSUM_NONE;
+	*full = 0;
 	if (!name)
 		return type ? S3_ERR_MPU_CHECKSUM_TYPE : S3_ERR_OK;
 	if ((*alg = checksum_by_name(name)) == CHECKSUM_NONE)
 		return S3_ERR_MPU_CHECKSUM_ALG;
 	if (type && strcasecmp(type, "COMPOSITE") && strcasecmp(type, "FULL_OBJECT"))
 		return S3_ERR_MPU_CHECKSUM_TYPE;
-	if ((type && !strcasecmp(type, "FULL_OBJECT")) || (!type && *alg == CHECKSUM_CRC64NVME))
-		return S3_ERR_NOT_IMPLEMENTED;
-	if (*alg == CHECKSUM_CRC64NVME)
+	*full = type ? !strcasecmp(type, "FULL_OBJECT") : *alg == CHECKSUM_CRC64NVME;
+	if (*full && (*alg == CHECKSUM_SHA1 || *alg == CHECKSUM_SHA256))
+		return S3_ERR_MPU_FULL_OBJECT_ALG;
+	if (!*full && *alg == CHECKSUM_CRC64NVME)
 		return S3_ERR_MPU_CHECKSUM_TYPE; /* no COMPOSITE CRC64NVME in S3 */
 	return S3_ERR_OK;
 }
 
-/* A stored checksum name ("CRC32"...) as the element that carries it:
- * "ChecksumCRC32". */
-static void checksum_elem(const char *alg, char out[48])
+/* An algorithm as the element that carries its value: "ChecksumCRC32". */
+static void checksum_elem(enum checksum_alg alg, char out[48])
 {
-	snprintf(out, 48, "Checksum%s", alg);
+	snprintf(out, 48, "Checksum%s", checksum_name(alg));
 }
 
 enum s3_err s3_create_multipart(struct s3_req *r)
@@ -82,8 +104,9 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 	char id[ATR_UPLOAD_ID_LEN + 1];
 	struct atr_acl *acl = NULL;
 	enum checksum_alg alg;
+	char stored[ATR_CHECKSUM_ALG_MAX + 1];
 	enum s3_err e;
-	int rc;
+	int rc, full;
 
 	if ((rc = atr_key_valid(r->key)))
 		return s3_err_from_core(rc);
@@ -92,10 +115,11 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 	    (tagging && (e = s3_tagging_from_header(tagging, &tags))) ||
 	    (e = s3_request_acl(r, &acl)) || (e = s3_read_small_body(r, &body)))
 		goto out;
-	if ((e = upload_checksum(r, &alg)))
+	if ((e = upload_checksum(r, &alg, &full)))
 		goto out;
+	snprintf(stored, sizeof(stored), "%s%s", checksum_name(alg), full ? FULL_OBJECT_SUFFIX : "");
 	struct atr_mpu_opts o = { .hdrs = hdrs.ptr, .tags = tags.ptr, .acl = acl,
-				  .checksum_alg = alg ? checksum_name(alg) : NULL };
+				  .checksum_alg = alg ? stored : NULL };
 	if ((rc = atr_mpu_create_with(r->srv->core, &r->user, r->bucket, r->key, &o, id))) {
 		e = s3_err_from_core(rc);
 		goto out;
@@ -110,8 +134,8 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 	if (alg) {
 		char extra[128];
 		snprintf(extra, sizeof(extra), "x-amz-checksum-algorithm: %s\r\n"
-			 "x-amz-checksum-type: COMPOSITE\r\nContent-Type: application/xml\r\n",
-			 checksum_name(alg));
+			 "x-amz-checksum-type: %s\r\nContent-Type: application/xml\r\n",
+			 checksum_name(alg), full ? "FULL_OBJECT" : "COMPOSITE");
 		s3_send_head(r, 200, extra, b.len);
 		mg_write(r->conn, b.ptr, b.len);
 	} else {
@@ -169,7 +193,7 @@ enum s3_err s3_upload_part(struct s3_req *r)
 	}
 	/* An upload with a checksum algorithm takes parts with that checksum. */
 	const char *alg = atr_mpu_part_checksum_alg(w);
-	if (*alg && (!body.ck || body.ck->alg != checksum_by_name(alg))) {
+	if (*alg && (!body.ck || body.ck->alg != s3_mpu_checksum(alg, NULL))) {
 		e = S3_ERR_MPU_CHECKSUM_MISMATCH;
 		goto out;
 	}
@@ -227,7 +251,7 @@ static int on_part(void *arg, const struct atr_mpu_part *p)
 	char date[TIMEFMT_LEN], elem[48];
 	time_fmt_iso8601_ms(p->mtime_ns, date);
 	o->last = p->number;
-	checksum_elem(o->up->checksum_alg, elem);
+	checksum_elem(s3_mpu_checksum(o->up->checksum_alg, NULL), elem);
 	if (buf_addf(o->b, "<Part><PartNumber>%d</PartNumber>", p->number) ||
 	    s3_xml_elem(o->b, "LastModified", date) ||
 	    buf_addf(o->b, "<ETag>&quot;%s&quot;</ETag><Size>%llu</Size>", p->etag,
@@ -242,7 +266,7 @@ enum s3_err s3_list_parts(struct s3_req *r)
 {
 	const char *v;
 	long max = LIST_MAX, marker = 0;
-	int truncated = 0;
+	int truncated = 0, full;
 	struct atr_mpu up;
 	if ((v = s3_param(r, "max-parts")) && s3_parse_count(v, LIST_MAX, &max))
 		return S3_ERR_INVALID_ARGUMENT;
@@ -259,6 +283,7 @@ enum s3_err s3_list_parts(struct s3_req *r)
 		e = rc ? s3_err_from_core(rc) : S3_ERR_INTERNAL;
 		goto out;
 	}
+	enum checksum_alg alg = s3_mpu_checksum(up.checksum_alg, &full);
 	if (s3_xml_open(&b, "ListPartsResult") || s3_xml_elem(&b, "Bucket", r->bucket) ||
 	    s3_xml_elem(&b, "Key", up.key) || s3_xml_elem(&b, "UploadId", up.upload_id) ||
 	    s3_xml_user(r, &b, "Initiator", up.owner) || s3_xml_user(r, &b, "Owner", up.owner) ||
@@ -269,7 +294,8 @@ enum s3_err s3_list_parts(struct s3_req *r)
 		     marker, o.last, max, truncated ? "true" : "false") ||
 	    (*up.checksum_alg &&
 	     buf_addf(&b, "<ChecksumAlgorithm>%s</ChecksumAlgorithm>"
-			  "<ChecksumType>COMPOSITE</ChecksumType>", up.checksum_alg)) ||
+			  "<ChecksumType>%s</ChecksumType>", checksum_name(alg),
+		      full ? "FULL_OBJECT" : "COMPOSITE")) ||
 	    (parts.len && buf_add(&b, parts.ptr, parts.len)) ||
 	    buf_addstr(&b, "</ListPartsResult>")) {
 		e = S3_ERR_INTERNAL;
@@ -310,7 +336,7 @@ static void part_checksum_from(xmlNodePtr part, char out[ATR_PART_CHECKSUM_MAX +
 	*out = '\0';
 	for (int a = CHECKSUM_CRC32; a <= CHECKSUM_SHA256 && !*out; a++) {
 		char elem[48];
-		checksum_elem(checksum_name((enum checksum_alg)a), elem);
+		checksum_elem((enum checksum_alg)a, elem);
 		char *v = xml_text(xml_child(part, elem));
 		if (!v)
 			continue;
@@ -427,100 +453,196 @@ static int complete_result(struct s3_req *r, const struct atr_obj *obj, int decl
 			obj->etag, checksum_xml);
 }
 
-/* ---- the COMPOSITE checksum of an upload with a checksum algorithm ---- */
+/* ---- the object checksum of an upload with a checksum algorithm ---- */
 
-struct composite {
+struct object_ck {
 	const char *hdrs, *xml;   /* "" when the upload has no algorithm */
 	char hdrs_buf[160], xml_buf[200];
 };
 
 struct part_sums {
 	char (*sum)[ATR_PART_CHECKSUM_MAX + 1]; /* by part number */
+	uint64_t *size;
 };
 
 static int collect_sum(void *arg, const struct atr_mpu_part *p)
 {
 	struct part_sums *ps = arg;
 	memcpy(ps->sum[p->number], p->checksum, sizeof(ps->sum[0]));
+	ps->size[p->number] = p->size;
 	return 0;
 }
 
+/* What the completion request says of the whole object: one
+ * x-amz-checksum-<alg> (*alg, *value; CHECKSUM_NONE if none) and
+ * x-amz-checksum-type (*type: -1 absent, 0 COMPOSITE, 1 FULL_OBJECT). */
+static enum s3_err request_checksum(struct s3_req *r, enum checksum_alg *alg,
+				    const char **value, int *type)
+{
+	const char *t = s3_header(r, "x-amz-checksum-type");
+	*alg = CHECKSUM_NONE;
+	*value = NULL;
+	*type = !t ? -1 : !strcasecmp(t, "COMPOSITE") ? 0 : !strcasecmp(t, "FULL_OBJECT") ? 1 : -2;
+	if (*type == -2)
+		return S3_ERR_MPU_CHECKSUM_TYPE;
+	for (int a = CHECKSUM_CRC32; a <= CHECKSUM_SHA256; a++) {
+		char name[40];
+		snprintf(name, sizeof(name), "x-amz-checksum-%s", checksum_name((enum checksum_alg)a));
+		const char *v = s3_header(r, name);
+		if (!v)
+			continue;
+		if (*value)
+			return S3_ERR_CHECKSUM_MULTIPLE;
+		*alg = (enum checksum_alg)a;
+		*value = v;
+	}
+	return S3_ERR_OK;
+}
+
+/* The object's checksum from the parts' (raw values, in order): S3's
+ * COMPOSITE one, base64(H(c_1 || ... || c_n)) "-" n, or FULL_OBJECT's, the
+ * CRC of the whole object combined from the parts' CRCs and sizes. */
+static enum s3_err combine(enum checksum_alg alg, int full, const struct atr_mpu_part *parts,
+			   int n, const struct part_sums *ps, char b64[64])
+{
+	unsigned char raw[CHECKSUM_MAX_LEN], sum[CHECKSUM_MAX_LEN];
+	size_t len = checksum_len(alg);
+	struct checksum h;
+	uint64_t crc = 0;
+	if (!full && checksum_init(&h, alg))
+		return S3_ERR_SLOW_DOWN;
+	for (int i = 0; i < n; i++) {
+		const char *kept = ps->sum[parts[i].number];
+		uint64_t part = 0;
+		if (base64_decode(kept, strlen(kept), raw, sizeof(raw)) != (int)len) {
+			if (!full)
+				checksum_release(&h);
+			return S3_ERR_INTERNAL;
+		}
+		if (!full) {
+			checksum_update(&h, raw, len);
+			continue;
+		}
+		for (size_t k = 0; k < len; k++)
+			part = part << 8 | raw[k];
+		if (i == 0)
+			crc = part;
+		else
+			checksum_crc_combine(alg, crc, part, ps->size[parts[i].number], &crc);
+	}
+	if (full) {
+		for (size_t k = 0; k < len; k++)
+			sum[k] = (unsigned char)(crc >> (8 * (len - 1 - k)));
+	} else {
+		checksum_final(&h, sum);
+	}
+	base64_encode(sum, len, b64);
+	if (!full)
+		snprintf(b64 + strlen(b64), 64 - strlen(b64), "-%d", n);
+	return S3_ERR_OK;
+}
+
 /*
- * S3's COMPOSITE checksum: base64(H(c_1 || ... || c_n)) "-" n, over the raw
- * checksums the named parts were uploaded with, H the upload's algorithm.
- * Each named part must name its checksum, of that algorithm
- * (MPU_CHECKSUM_MISSING), equal to the one kept (InvalidPart, as for a
- * part that is not there). Parts named out of order or out of range are
- * left to the core's checks (InvalidPartOrder, MalformedXML).
+ * The checksum of the object an upload with a checksum algorithm becomes
+ * (ck: its stored header lines and result XML), and the completion's
+ * checks of it. Each named part gives its checksum, of that algorithm
+ * (MPU_CHECKSUM_MISSING; optional for FULL_OBJECT, whose object checksum
+ * the parts' CRCs make whatever the body says), equal to the one kept
+ * (InvalidPart, as for a part that is not there). An object checksum sent
+ * with the completion (x-amz-checksum-<alg>: "value" or, COMPOSITE,
+ * "value-n") must be of the upload's algorithm (MPU_COMPLETE_ALG) and
+ * equal to the one computed (BadDigest, as AWS); x-amz-checksum-type must
+ * be the upload's (BadDigest). An upload without an algorithm takes no
+ * object checksum (MPU_COMPLETE_NO_ALG). Parts named out of order or out
+ * of range, and an upload that is gone (a completion retried: the core
+ * answers it), are left to the core's checks.
  */
-static enum s3_err composite_checksum(struct s3_req *r, const struct atr_mpu_part *parts,
-				      int n, struct composite *ck)
+static enum s3_err object_checksum(struct s3_req *r, const struct atr_mpu_part *parts, int n,
+				   struct object_ck *ck)
 {
 	struct atr_mpu up;
-	struct part_sums ps = { NULL };
-	struct checksum h;
-	int truncated, rc;
-	enum s3_err e = S3_ERR_OK;
+	struct part_sums ps = { NULL, NULL };
+	enum checksum_alg want_alg;
+	const char *want;
+	int truncated, rc, full, want_type;
+	enum s3_err e;
+	if ((e = request_checksum(r, &want_alg, &want, &want_type)))
+		return e;
 	/* max 0: only the upload's attributes (and its errors, if any). */
 	rc = atr_mpu_list_parts(r->srv->core, &r->user, r->bucket, r->key,
 				s3_param(r, "uploadId"), 0, 0, &up, collect_sum, &ps, &truncated);
+	if (rc == ATR_E_NO_UPLOAD)
+		return S3_ERR_OK;
 	if (rc)
 		return s3_err_from_core(rc);
-	enum checksum_alg alg = checksum_by_name(up.checksum_alg);
+	enum checksum_alg alg = s3_mpu_checksum(up.checksum_alg, &full);
 	if (alg == CHECKSUM_NONE)
-		return S3_ERR_OK;
+		return want ? S3_ERR_MPU_COMPLETE_NO_ALG : S3_ERR_OK;
+	if (want && want_alg != alg)
+		return S3_ERR_MPU_COMPLETE_ALG;
+	if (want_type >= 0 && want_type != full)
+		return S3_ERR_MPU_CHECKSUM_TYPE_MISMATCH;
 	for (int i = 0; i < n; i++)
 		if (parts[i].number < 1 || parts[i].number > ATR_PART_MAX ||
 		    (i && parts[i].number <= parts[i - 1].number))
 			return S3_ERR_OK;
-	if (!(ps.sum = calloc(ATR_PART_MAX + 1, sizeof(*ps.sum))))
-		return S3_ERR_SLOW_DOWN;
+	ps.sum = calloc(ATR_PART_MAX + 1, sizeof(*ps.sum));
+	ps.size = calloc(ATR_PART_MAX + 1, sizeof(*ps.size));
+	if (!ps.sum || !ps.size) {
+		e = S3_ERR_SLOW_DOWN;
+		goto out;
+	}
 	rc = atr_mpu_list_parts(r->srv->core, &r->user, r->bucket, r->key,
 				s3_param(r, "uploadId"), 0, ATR_PART_MAX, &up, collect_sum, &ps,
 				&truncated);
 	if (rc) {
-		free(ps.sum);
-		return s3_err_from_core(rc);
+		e = s3_err_from_core(rc);
+		goto out;
 	}
-	if (checksum_init(&h, alg)) {
-		free(ps.sum);
-		return S3_ERR_SLOW_DOWN;
-	}
-	size_t nl = strlen(up.checksum_alg);
+	const char *name = checksum_name(alg);
+	size_t nl = strlen(name);
 	for (int i = 0; i < n && !e; i++) {
 		const char *given = parts[i].checksum, *kept = ps.sum[parts[i].number];
-		unsigned char raw[CHECKSUM_MAX_LEN];
-		if (!*given)
+		if (!*given && !full)
 			e = S3_ERR_MPU_CHECKSUM_MISSING;
 		else if (!*kept) /* no such part, or uploaded without a checksum */
 			e = S3_ERR_INVALID_PART;
-		else if (strncmp(given, up.checksum_alg, nl) || given[nl] != ':' ||
-			 strcmp(given + nl + 1, kept))
+		else if (*given && (strncmp(given, name, nl) || given[nl] != ':' ||
+				    strcmp(given + nl + 1, kept)))
 			e = S3_ERR_INVALID_PART;
-		else if (base64_decode(kept, strlen(kept), raw, sizeof(raw)) !=
-			 (int)checksum_len(alg))
-			e = S3_ERR_INTERNAL;
-		else
-			checksum_update(&h, raw, checksum_len(alg));
 	}
-	unsigned char sum[CHECKSUM_MAX_LEN];
-	char b64[4 * ((CHECKSUM_MAX_LEN + 2) / 3) + 1], lower[32];
-	checksum_final(&h, sum);
-	free(ps.sum);
-	if (e)
-		return e;
-	base64_encode(sum, checksum_len(alg), b64);
-	snprintf(lower, sizeof(lower), "%s", up.checksum_alg);
+	char b64[64], lower[32];
+	if (e || (e = combine(alg, full, parts, n, &ps, b64)))
+		goto out;
+	/* The value sent: exactly ours; a COMPOSITE one with or without "-n". */
+	if (want) {
+		const char *v = want + strspn(want, " ");
+		size_t vl = strcspn(v, " "), bl = strcspn(b64, "-");
+		if (!(vl == strlen(b64) && !strncmp(v, b64, vl)) &&
+		    !(!full && vl == bl && !strncmp(v, b64, bl))) {
+			unsigned char tmp[CHECKSUM_MAX_LEN];
+			char bare[64];
+			snprintf(bare, sizeof(bare), "%.*s", (int)strcspn(v, "- "), v);
+			e = s3_checksum_decode(bare, alg, tmp) ? S3_ERR_CHECKSUM_INVALID
+							       : S3_ERR_CHECKSUM_BAD;
+			goto out;
+		}
+	}
+	snprintf(lower, sizeof(lower), "%s", name);
 	for (char *p = lower; *p; p++)
 		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	const char *type = full ? "FULL_OBJECT" : "COMPOSITE";
 	snprintf(ck->hdrs_buf, sizeof(ck->hdrs_buf),
-		 "x-amz-checksum-%s: %s-%d\r\nx-amz-checksum-type: COMPOSITE\r\n", lower, b64, n);
+		 "x-amz-checksum-%s: %s\r\nx-amz-checksum-type: %s\r\n", lower, b64, type);
 	snprintf(ck->xml_buf, sizeof(ck->xml_buf),
-		 "<Checksum%s>%s-%d</Checksum%s><ChecksumType>COMPOSITE</ChecksumType>",
-		 up.checksum_alg, b64, n, up.checksum_alg);
+		 "<Checksum%s>%s</Checksum%s><ChecksumType>%s</ChecksumType>", name, b64, name,
+		 type);
 	ck->hdrs = ck->hdrs_buf;
 	ck->xml = ck->xml_buf;
-	return S3_ERR_OK;
+out:
+	free(ps.sum);
+	free(ps.size);
+	return e;
 }
 
 enum s3_err s3_complete_multipart(struct s3_req *r)
@@ -529,7 +651,7 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 	struct buf body = BUF_INIT(COMPLETE_BODY_MAX), b = BUF_INIT(64 * 1024);
 	struct atr_mpu_part *parts = NULL;
 	struct completion cp = { .r = r };
-	struct composite ck = { .hdrs = "", .xml = "" };
+	struct object_ck ck = { .hdrs = "", .xml = "" };
 	struct atr_obj obj = { 0 };
 	enum s3_err e;
 	int n = 0;
@@ -538,7 +660,7 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 	if ((e = s3_read_small_body(r, &body)) ||
 	    (e = s3_mpu_parse_complete(body.ptr, body.len, &parts, &n)))
 		goto out;
-	if ((e = composite_checksum(r, parts, n, &ck)))
+	if ((e = object_checksum(r, parts, n, &ck)))
 		goto out;
 	cp.can_start = ri->http_version && strcmp(ri->http_version, "1.0");
 	int rc = atr_mpu_complete_with(r->srv->core, &r->user, r->bucket, r->key,
@@ -576,10 +698,7 @@ enum s3_err s3_abort_multipart(struct s3_req *r)
 {
 	int rc = atr_mpu_abort(r->srv->core, &r->user, r->bucket, r->key,
 			       s3_param(r, "uploadId"));
-	if (rc)
-		return s3_err_from_core(rc);
-	s3_send_empty(r, 204, NULL);
-	return S3_ERR_OK;
+	return s3_reply_empty(r, rc, 204);
 }
 
 /* ---- ListMultipartUploads ---- */
@@ -635,6 +754,8 @@ enum s3_err s3_list_multipart_uploads(struct s3_req *r)
 		return S3_ERR_INVALID_ARGUMENT;
 	if (enc && strcmp(enc, "url"))
 		return S3_ERR_INVALID_ARGUMENT;
+	if (delim && !*delim)
+		delim = NULL; /* no delimiter, as in ListObjects: not echoed */
 	/* What the response echoes; an upload ID marker never URL-encoded. */
 	enum s3_err e;
 	int url = enc != NULL;

@@ -11,6 +11,7 @@
 #include "common/timefmt.h"
 #include "s3/s3_cond.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define META_MAX 2048 /* AWS: user metadata up to 2 KB */
 
@@ -20,8 +21,28 @@ static const char *const kept_headers[] = {
 	"Cache-Control", "Expires",
 };
 
-/* Builds the stored header block: "Name: value\r\n" lines. aws-chunked is
- * a transfer detail, not part of the object's Content-Encoding. */
+/* Appends Content-Encoding's codings but aws-chunked, which is a transfer
+ * detail and never part of the object's encoding (AWS drops it wherever it
+ * stands in the list); nothing if no other is left. */
+static int add_content_encoding(struct buf *out, const char *v)
+{
+	size_t start = out->len;
+	int n = 0;
+	while (*v) {
+		v += strspn(v, " \t,");
+		size_t len = strcspn(v, ",");
+		size_t t = len;
+		while (t && (v[t - 1] == ' ' || v[t - 1] == '\t'))
+			t--;
+		if (t && !(t == 11 && !strncasecmp(v, "aws-chunked", 11)) &&
+		    buf_addf(out, "%s%.*s", n++ ? ", " : "Content-Encoding: ", (int)t, v))
+			return -1;
+		v += len;
+	}
+	return out->len > start ? buf_addstr(out, "\r\n") : 0;
+}
+
+/* Builds the stored header block: "Name: value\r\n" lines. */
 enum s3_err s3_stored_headers(struct s3_req *r, struct buf *out)
 {
 	const struct mg_request_info *ri = mg_get_request_info(r->conn);
@@ -31,19 +52,15 @@ enum s3_err s3_stored_headers(struct s3_req *r, struct buf *out)
 		if (!v)
 			continue;
 		if (!strcasecmp(kept_headers[i], "Content-Encoding")) {
-			if (!strcasecmp(v, "aws-chunked"))
-				continue;
-			if (!strncasecmp(v, "aws-chunked,", 12)) {
-				v += 12;
-				while (*v == ' ')
-					v++;
-			}
+			if (add_content_encoding(out, v))
+				return S3_ERR_METADATA_TOO_LARGE;
+			continue;
 		}
 		if (buf_addf(out, "%s: %s\r\n", kept_headers[i], v))
 			return S3_ERR_METADATA_TOO_LARGE;
 	}
 	if (!s3_header(r, "Content-Type") &&
-	    buf_addstr(out, "Content-Type: binary/octet-stream\r\n"))
+	    buf_addstr(out, "Content-Type: " ATR_CONTENT_TYPE_DEFAULT "\r\n"))
 		return S3_ERR_INTERNAL;
 	for (int i = 0; i < ri->num_headers; i++) {
 		const char *name = ri->http_headers[i].name;
@@ -190,6 +207,7 @@ enum s3_err s3_put_object(struct s3_req *r)
 		goto out;
 	}
 	struct atr_obj obj = { 0 };
+	r->object_size = (int64_t)atr_put_size(w);
 	rc = atr_put_commit(w, hdrs.ptr, &obj);
 	w = NULL;
 	if (rc) {
@@ -250,7 +268,8 @@ static enum s3_err overrides_check(struct s3_req *r)
 static int add_object_headers(struct s3_req *r, struct buf *out, const char *hdrs,
 			      int checksums)
 {
-	const char *p = hdrs ? hdrs : "Content-Type: binary/octet-stream\r\n";
+	const char *p = hdrs ? hdrs : "";
+	int typed = 0;
 	while (*p) {
 		const char *eol = strstr(p, "\r\n");
 		size_t n = eol ? (size_t)(eol + 2 - p) : strlen(p);
@@ -262,10 +281,16 @@ static int add_object_headers(struct s3_req *r, struct buf *out, const char *hdr
 			skip = s3_param(r, overrides[i].param) &&
 			       strlen(overrides[i].header) == (size_t)(colon - p) &&
 			       !strncasecmp(p, overrides[i].header, (size_t)(colon - p));
+		typed |= colon && colon - p == 12 && !strncasecmp(p, "Content-Type", 12);
 		if (!skip && buf_add(out, p, n))
 			return -1;
 		p += n;
 	}
+	/* Every object has a type: headers stored without one (the mount's
+	 * xattrs add x-amz-meta-* alone) get S3's default. */
+	if (!typed && !s3_param(r, "response-content-type") &&
+	    buf_addstr(out, "Content-Type: " ATR_CONTENT_TYPE_DEFAULT "\r\n"))
+		return -1;
 	for (size_t i = 0; i < N_OVERRIDES; i++) {
 		const char *v = s3_param(r, overrides[i].param);
 		if (v && buf_addf(out, "%s: %s\r\n", overrides[i].header, v))
@@ -341,6 +366,7 @@ enum s3_err s3_get_object(struct s3_req *r)
 	char date[TIMEFMT_LEN];
 	struct buf extra = BUF_INIT(16384);
 	uint64_t size = obj.is_dir ? 0 : obj.size, first = 0, last = 0, len = size;
+	r->object_size = (int64_t)size; /* for the access log */
 	int status = 200;
 	time_fmt_rfc1123((time_t)(obj.mtime_ns / 1000000000), date);
 	buf_addf(&extra, "ETag: \"%s\"\r\nLast-Modified: %s\r\n", obj.etag, date);
@@ -432,8 +458,5 @@ enum s3_err s3_delete_object(struct s3_req *r)
 	int rc = atr_object_delete(r->srv->core, &r->user, r->bucket, r->key);
 	if (rc == ATR_E_KEY_TOO_LONG)
 		return S3_ERR_KEY_TOO_LONG;
-	if (rc)
-		return s3_err_from_core(rc);
-	s3_send_empty(r, 204, NULL);
-	return S3_ERR_OK;
+	return s3_reply_empty(r, rc, 204);
 }

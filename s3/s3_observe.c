@@ -3,45 +3,62 @@
  * (s3_options.observe: metrics and the access log): the operation's S3
  * name, status, bytes and duration.
  */
+#include <civetweb.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/timefmt.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
-/* S3's names for what a handler did. A route missing here counts as
- * "Other"; a request refused before reaching one (bad target, failed
+/* S3's names for what a handler did, and the operation as AWS's server
+ * access logs name it (REST.METHOD.RESOURCE). A route missing here counts
+ * as "Other"; a request refused before reaching one (bad target, failed
  * authentication, no route) as "Rejected". */
 static const struct {
 	s3_handler handler;
 	const char *method; /* NULL: any */
-	const char *op;
+	const char *op, *log_op;
 } names[] = {
-	{ s3_list_buckets, NULL, "ListBuckets" },
-	{ s3_get_bucket_location, NULL, "GetBucketLocation" },
-	{ s3_list_objects, NULL, "ListObjects" },
-	{ s3_create_bucket, NULL, "CreateBucket" },
-	{ s3_head_bucket, NULL, "HeadBucket" },
-	{ s3_delete_bucket, NULL, "DeleteBucket" },
-	{ s3_put_object, NULL, "PutObject" },
-	{ s3_get_object, "HEAD", "HeadObject" },
-	{ s3_get_object, NULL, "GetObject" },
-	{ s3_delete_object, NULL, "DeleteObject" },
-	{ s3_delete_objects, NULL, "DeleteObjects" },
-	{ s3_post_object, NULL, "PostObject" },
-	{ s3_create_multipart, NULL, "CreateMultipartUpload" },
-	{ s3_upload_part, NULL, "UploadPart" },
-	{ s3_list_parts, NULL, "ListParts" },
-	{ s3_complete_multipart, NULL, "CompleteMultipartUpload" },
-	{ s3_abort_multipart, NULL, "AbortMultipartUpload" },
-	{ s3_list_multipart_uploads, NULL, "ListMultipartUploads" },
-	{ s3_get_object_tagging, NULL, "GetObjectTagging" },
-	{ s3_put_object_tagging, NULL, "PutObjectTagging" },
-	{ s3_delete_object_tagging, NULL, "DeleteObjectTagging" },
-	{ s3_get_bucket_tagging, NULL, "GetBucketTagging" },
-	{ s3_put_bucket_tagging, NULL, "PutBucketTagging" },
-	{ s3_delete_bucket_tagging, NULL, "DeleteBucketTagging" },
-	{ s3_get_object_attributes, NULL, "GetObjectAttributes" },
+	{ s3_list_buckets, NULL, "ListBuckets", "REST.GET.SERVICE" },
+	{ s3_get_bucket_location, NULL, "GetBucketLocation", "REST.GET.LOCATION" },
+	{ s3_list_objects, NULL, "ListObjects", "REST.GET.BUCKET" },
+	{ s3_create_bucket, NULL, "CreateBucket", "REST.PUT.BUCKET" },
+	{ s3_head_bucket, NULL, "HeadBucket", "REST.HEAD.BUCKET" },
+	{ s3_delete_bucket, NULL, "DeleteBucket", "REST.DELETE.BUCKET" },
+	{ s3_put_object, NULL, "PutObject", "REST.PUT.OBJECT" },
+	{ s3_get_object, "HEAD", "HeadObject", "REST.HEAD.OBJECT" },
+	{ s3_get_object, NULL, "GetObject", "REST.GET.OBJECT" },
+	{ s3_delete_object, NULL, "DeleteObject", "REST.DELETE.OBJECT" },
+	{ s3_delete_objects, NULL, "DeleteObjects", "REST.POST.MULTI_OBJECT_DELETE" },
+	{ s3_post_object, NULL, "PostObject", "REST.POST.OBJECT" },
+	{ s3_create_multipart, NULL, "CreateMultipartUpload", "REST.POST.UPLOADS" },
+	{ s3_upload_part, NULL, "UploadPart", "REST.PUT.PART" },
+	{ s3_list_parts, NULL, "ListParts", "REST.GET.UPLOAD" },
+	{ s3_complete_multipart, NULL, "CompleteMultipartUpload", "REST.POST.UPLOAD" },
+	{ s3_abort_multipart, NULL, "AbortMultipartUpload", "REST.DELETE.UPLOAD" },
+	{ s3_list_multipart_uploads, NULL, "ListMultipartUploads", "REST.GET.UPLOADS" },
+	{ s3_get_object_tagging, NULL, "GetObjectTagging", "REST.GET.OBJECT_TAGGING" },
+	{ s3_put_object_tagging, NULL, "PutObjectTagging", "REST.PUT.OBJECT_TAGGING" },
+	{ s3_delete_object_tagging, NULL, "DeleteObjectTagging", "REST.DELETE.OBJECT_TAGGING" },
+	{ s3_get_bucket_tagging, NULL, "GetBucketTagging", "REST.GET.TAGGING" },
+	{ s3_put_bucket_tagging, NULL, "PutBucketTagging", "REST.PUT.TAGGING" },
+	{ s3_delete_bucket_tagging, NULL, "DeleteBucketTagging", "REST.DELETE.TAGGING" },
+	{ s3_get_object_attributes, NULL, "GetObjectAttributes", "REST.GET.OBJECT_ATTRIBUTES" },
+	{ s3_get_bucket_cors, NULL, "GetBucketCors", "REST.GET.CORS" },
+	{ s3_put_bucket_cors, NULL, "PutBucketCors", "REST.PUT.CORS" },
+	{ s3_delete_bucket_cors, NULL, "DeleteBucketCors", "REST.DELETE.CORS" },
+	{ s3_cors_preflight, NULL, "PreflightCors", "REST.OPTIONS.PREFLIGHT" },
+	{ s3_get_bucket_logging, NULL, "GetBucketLogging", "REST.GET.LOGGING_STATUS" },
+	{ s3_put_bucket_logging, NULL, "PutBucketLogging", "REST.PUT.LOGGING_STATUS" },
+	{ s3_get_bucket_acl, NULL, "GetBucketAcl", "REST.GET.ACL" },
+	{ s3_put_bucket_acl, NULL, "PutBucketAcl", "REST.PUT.ACL" },
+	{ s3_get_object_acl, NULL, "GetObjectAcl", "REST.GET.ACL" },
+	{ s3_put_object_acl, NULL, "PutObjectAcl", "REST.PUT.ACL" },
+	{ s3_get_bucket_policy, NULL, "GetBucketPolicy", "REST.GET.BUCKETPOLICY" },
+	{ s3_put_bucket_policy, NULL, "PutBucketPolicy", "REST.PUT.BUCKETPOLICY" },
+	{ s3_delete_bucket_policy, NULL, "DeleteBucketPolicy", "REST.DELETE.BUCKETPOLICY" },
+	{ s3_get_bucket_policy_status, NULL, "GetBucketPolicyStatus", "REST.GET.POLICY_STATUS" },
 };
 
 int64_t s3_clock_ns(void)
@@ -51,36 +68,83 @@ int64_t s3_clock_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static const char *op_name(const struct s3_req *r, s3_handler h)
+/* The operation's two names (*log_op: AWS's access-log name). */
+static const char *op_name(const struct s3_req *r, s3_handler h, const char **log_op)
 {
+	*log_op = "-";
 	if (!h)
 		return "Rejected";
-	if (h == s3_list_objects) {
-		const char *v = s3_param(r, "list-type");
-		return v && !strcmp(v, "2") ? "ListObjectsV2" : "ListObjects";
-	}
 	/* A PUT naming a source is a copy. */
-	if ((h == s3_put_object || h == s3_upload_part) && s3_header(r, "x-amz-copy-source"))
+	if ((h == s3_put_object || h == s3_upload_part) && s3_header(r, "x-amz-copy-source")) {
+		*log_op = h == s3_put_object ? "REST.COPY.OBJECT" : "REST.COPY.PART";
 		return h == s3_put_object ? "CopyObject" : "UploadPartCopy";
-	if (h == s3_put_object && s3_header(r, "x-amz-copy-source"))
-		return "CopyObject";
+	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].handler == h && (!names[i].method || !strcmp(names[i].method, r->method)))
+		if (names[i].handler == h && (!names[i].method || !strcmp(names[i].method, r->method))) {
+			*log_op = names[i].log_op;
+			if (h == s3_list_objects) {
+				const char *v = s3_param(r, "list-type");
+				return v && !strcmp(v, "2") ? "ListObjectsV2" : "ListObjects";
+			}
 			return names[i].op;
+		}
 	return "Other";
+}
+
+/* How the request was signed: AWS's signature version and auth type. */
+static void signature_of(const struct s3_req *r, const char **version, const char **type)
+{
+	const char *a = s3_header(r, "Authorization");
+	*version = *type = "-";
+	if (r->auth.anonymous || r->form_post || r->preflight)
+		return;
+	if (a) {
+		*type = "AuthHeader";
+		*version = !strncmp(a, "AWS4-", 5) ? "SigV4" : "SigV2";
+	} else if (r->auth.presigned || s3_has_param(r, "Signature")) {
+		*type = "QueryString";
+		*version = s3_has_param(r, "X-Amz-Algorithm") ? "SigV4" : "SigV2";
+	}
 }
 
 void s3_observe(struct s3_req *r, s3_handler h, const char *raw_path, int64_t t0)
 {
 	const struct s3_options *o = &r->srv->opt;
+	const struct mg_request_info *ri = mg_get_request_info(r->conn);
+	if (!o->observe && !r->srv->logging)
+		return;
+	int64_t now = s3_clock_ns(), dur = now - t0;
+	const char *log_op, *op = op_name(r, h, &log_op), *sigv, *authtype;
+	char cipher[64] = "", tls[32] = "";
+	signature_of(r, &sigv, &authtype);
+	if (ri && ri->is_ssl && o->tls_info)
+		o->tls_info(o->observe_arg, cipher, sizeof(cipher), tls, sizeof(tls));
+	struct access_line line = {
+		.bucket = r->bucket, .time_ns = time_now_ns() - dur,
+		.remote_ip = ri ? ri->remote_addr : NULL, .requester = r->user_name,
+		.request_id = r->id, .operation = log_op, .key = r->key,
+		.method = r->method, .path = raw_path, .query = ri ? ri->query_string : NULL,
+		.http_version = ri ? ri->http_version : NULL, .status = r->status ? r->status : 500,
+		.error_code = r->err_code,
+		.bytes_sent = r->bytes_out ? (int64_t)r->bytes_out : -1,
+		.object_size = r->object_size, .total_ms = dur / 1000000,
+		/* from the moment the handler could answer: the whole request for
+		 * those without a body, and at worst an upper bound */
+		.turnaround_ms = r->head_ns ? (r->head_ns - t0) / 1000000 : -1,
+		.referer = s3_header(r, "Referer"), .user_agent = s3_header(r, "User-Agent"),
+		.host_id = r->id, .signature_version = sigv, .cipher_suite = cipher,
+		.auth_type = authtype, .host = s3_header(r, "Host"), .tls_version = tls,
+	};
+	if (r->srv->logging && r->bucket && *r->bucket)
+		s3_logging_record(r, &line);
 	if (!o->observe)
 		return;
-	int64_t dur = s3_clock_ns() - t0;
 	struct s3_done d = {
-		.id = r->id, .op = op_name(r, h), .user = r->user_name, .method = r->method,
+		.id = r->id, .op = op, .user = r->user_name, .method = r->method,
 		.path = raw_path ? raw_path : "", .status = r->status ? r->status : 500,
 		.bytes_in = r->content_length > 0 ? (uint64_t)r->content_length : 0,
-		.bytes_out = r->bytes_out, .time_ns = time_now_ns() - dur, .duration_ns = dur,
+		.bytes_out = r->bytes_out, .time_ns = line.time_ns, .duration_ns = dur,
+		.line = &line,
 	};
 	o->observe(o->observe_arg, &d);
 }

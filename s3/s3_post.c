@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "s3/s3_form.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define META_MAX 2048          /* AWS: user metadata up to 2 KB */
 #define DRAIN_MAX (1 << 20)    /* fields after the file read to keep the connection */
@@ -70,7 +71,7 @@ static enum s3_err form_headers(const struct s3_form *f, struct buf *out)
 			return S3_ERR_METADATA_TOO_LARGE;
 	}
 	if (!s3_form_get(f, "Content-Type") &&
-	    buf_addstr(out, "Content-Type: binary/octet-stream\r\n"))
+	    buf_addstr(out, "Content-Type: " ATR_CONTENT_TYPE_DEFAULT "\r\n"))
 		return S3_ERR_INTERNAL;
 	for (int i = 0; i < f->nfields; i++) {
 		const struct s3_form_field *fl = &f->fields[i];
@@ -95,23 +96,33 @@ static enum s3_err form_headers(const struct s3_form *f, struct buf *out)
 	return S3_ERR_OK;
 }
 
-/* The key field with each "${filename}" replaced by the file's name. */
+/* The key field (${filename} already replaced: s3_form_expand). */
 static enum s3_err form_key(const struct s3_form *f, struct buf *key)
 {
 	const struct s3_form_field *k = s3_form_get(f, "key");
-	static const char var[] = "${filename}";
 	if (!k)
 		return S3_ERR_MISSING_KEY_FIELD;
 	if (strlen(k->value) != k->value_len)
 		return S3_ERR_INVALID_OBJECT_NAME;
-	for (const char *p = k->value; *p;) {
-		const char *v = strstr(p, var);
-		size_t n = v ? (size_t)(v - p) : strlen(p);
-		if (buf_add(key, p, n) || (v && buf_addstr(key, f->file_name)))
-			return S3_ERR_KEY_TOO_LONG;
-		p += n + (v ? sizeof(var) - 1 : 0);
-	}
+	if (buf_add(key, k->value, k->value_len))
+		return S3_ERR_KEY_TOO_LONG;
 	return key->len ? S3_ERR_OK : S3_ERR_MISSING_KEY_FIELD;
+}
+
+/* The file's checksum, from the form's x-amz-checksum-* field: *ck set up
+ * to be fed the file and want filled, or ck->alg CHECKSUM_NONE. */
+static enum s3_err form_checksum(const struct s3_form *f, struct checksum *ck,
+				 unsigned char want[CHECKSUM_MAX_LEN])
+{
+	enum checksum_alg alg;
+	const char *value;
+	enum s3_err e = s3_form_checksum(f, &alg, &value);
+	ck->alg = CHECKSUM_NONE;
+	if (e || alg == CHECKSUM_NONE)
+		return e;
+	if ((e = s3_checksum_decode(value, alg, want)))
+		return e;
+	return checksum_init(ck, alg) ? S3_ERR_SLOW_DOWN : S3_ERR_OK;
 }
 
 
@@ -134,7 +145,7 @@ static int object_url(struct s3_req *r, const char *key, struct buf *out)
 /* The success response: success_action_redirect (303), else
  * success_action_status 200, 201 (PostResponse XML) or 204 (the default). */
 static enum s3_err respond(struct s3_req *r, const struct s3_form *f, const char *key,
-			   const char *etag)
+			   const char *etag, const char *ck_line)
 {
 	const struct s3_form_field *redir = s3_form_get(f, "success_action_redirect");
 	const struct s3_form_field *st = s3_form_get(f, "success_action_status");
@@ -143,14 +154,15 @@ static enum s3_err respond(struct s3_req *r, const struct s3_form *f, const char
 	if (!redir)
 		redir = s3_form_get(f, "redirect");
 	if (object_url(r, key, &url) ||
-	    buf_addf(&extra, "ETag: \"%s\"\r\nLocation: %s\r\n", etag, url.ptr))
+	    buf_addf(&extra, "ETag: \"%s\"\r\nLocation: %s\r\n%s", etag, url.ptr, ck_line))
 		goto out;
 	if (redir && header_safe(redir->value, redir->value_len) &&
 	    (!strncasecmp(redir->value, "http://", 7) || !strncasecmp(redir->value, "https://", 8))) {
 		char q[80];
 		buf_reset(&extra);
 		snprintf(q, sizeof(q), "\"%s\"", etag);
-		if (buf_addf(&extra, "ETag: \"%s\"\r\nLocation: %s%cbucket=", etag, redir->value,
+		if (buf_addf(&extra, "ETag: \"%s\"\r\n%sLocation: %s%cbucket=", etag, ck_line,
+			     redir->value,
 			     strchr(redir->value, '?') ? '&' : '?') ||
 		    uri_encode(&extra, r->bucket, strlen(r->bucket), 0) ||
 		    buf_addstr(&extra, "&key=") || uri_encode(&extra, key, strlen(key), 0) ||
@@ -230,6 +242,10 @@ static enum s3_err form_check(struct s3_req *r, struct s3_form *f, struct buf *k
 		int anonymous;
 		e = s3_form_auth(r->srv->opt.auth, f, s3_secret_lookup, (void *)r->srv->idents,
 				 user, sizeof(user), &anonymous);
+		if (e == S3_ERR_POST_FIELD_MISSING)
+			snprintf(msg, msgsize, "Bucket POST must contain a field named '%s'.  If it "
+				 "is specified, please check the order of the fields.",
+				 s3_form_missing_field(f));
 		if (e)
 			return e;
 		s3_set_user(r, user, anonymous);
@@ -264,6 +280,9 @@ enum s3_err s3_post_object(struct s3_req *r)
 	struct buf key = BUF_INIT(4 * ATR_KEY_MAX + 1), hdrs = BUF_INIT(8192),
 		   tags = BUF_INIT(S3_TAGS_BUF(S3_TAGS_MAX));
 	struct s3_policy_limits lim;
+	struct checksum ck = { .alg = CHECKSUM_NONE };
+	unsigned char ck_want[CHECKSUM_MAX_LEN], ck_got[CHECKSUM_MAX_LEN];
+	char ck_line[96] = "";
 	int body_open = 0, drained = 0, rc;
 	uint64_t total = 0;
 	const char *saved_key = r->key;
@@ -288,7 +307,9 @@ enum s3_err s3_post_object(struct s3_req *r)
 			e = src.err;
 		goto out;
 	}
-	if ((e = form_check(r, f, &key, &hdrs, &tags, &lim, msg, sizeof(msg))))
+	if ((e = s3_form_expand(f)) ||
+	    (e = form_check(r, f, &key, &hdrs, &tags, &lim, msg, sizeof(msg))) ||
+	    (e = form_checksum(f, &ck, ck_want)))
 		goto out;
 	if ((rc = atr_put_begin(r->srv->core, &r->user, r->bucket, key.ptr, 0, &w))) {
 		e = s3_err_from_core(rc);
@@ -323,10 +344,27 @@ enum s3_err s3_post_object(struct s3_req *r)
 			e = s3_err_from_core(rc);
 			goto out;
 		}
+		if (ck.alg != CHECKSUM_NONE)
+			checksum_update(&ck, data, (size_t)n);
 	}
 	if (total < lim.min_size) {
 		e = S3_ERR_ENTITY_TOO_SMALL;
 		goto out;
+	}
+	if (ck.alg != CHECKSUM_NONE) {
+		/* Kept with the object and echoed, as a PutObject's. */
+		enum checksum_alg alg = ck.alg;
+		checksum_final(&ck, ck_got);
+		ck.alg = CHECKSUM_NONE;
+		if (memcmp(ck_got, ck_want, checksum_len(alg))) {
+			e = S3_ERR_CHECKSUM_BAD;
+			goto out;
+		}
+		s3_checksum_line(alg, ck_got, ck_line);
+		if (buf_addstr(&hdrs, ck_line)) {
+			e = S3_ERR_METADATA_TOO_LARGE;
+			goto out;
+		}
 	}
 	if (drain(r, &src)) {
 		if (src.err) {
@@ -352,8 +390,10 @@ enum s3_err s3_post_object(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	e = respond(r, f, key.ptr, obj.etag);
+	e = respond(r, f, key.ptr, obj.etag, ck_line);
 out:
+	if (ck.alg != CHECKSUM_NONE)
+		checksum_release(&ck);
 	if (w)
 		atr_put_abort(w);
 	/* An error with the body's framing intact: read the rest (a little)

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 static const char *reason(int status)
 {
@@ -29,6 +30,7 @@ static const char *reason(int status)
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
 	case 507: return "Insufficient Storage";
 	}
 	return "Unknown";
@@ -71,17 +73,20 @@ static size_t send_head_body(struct s3_req *r, int status, const char *extra,
 				 "Date: %s\r\n"
 				 "x-amz-request-id: %s\r\n"
 				 "x-amz-id-2: %s\r\n"
-				 "%s%s%s\r\n",
+				 "%s%s%s%s\r\n",
 				 status, reason(status), date, r->id, r->id, extra ? extra : "",
+				 r->cors_hdrs ? r->cors_hdrs : "",
 				 r->must_close ? "Connection: close\r\n" : "", framing)
 		      : -1;
 	r->status = status;
 	r->started = 1;
+	r->head_ns = s3_clock_ns();
 	if (len < 0 || (size_t)len >= S3_IO_BUFFER) {
 		/* No buffer, or headers beyond it: civetweb formats them itself. */
 		mg_printf(r->conn, "HTTP/1.1 %d %s\r\nServer: Atrium\r\nDate: %s\r\n"
-			  "x-amz-request-id: %s\r\nx-amz-id-2: %s\r\n%s%s%s\r\n",
+			  "x-amz-request-id: %s\r\nx-amz-id-2: %s\r\n%s%s%s%s\r\n",
 			  status, reason(status), date, r->id, r->id, extra ? extra : "",
+			  r->cors_hdrs ? r->cors_hdrs : "",
 			  r->must_close ? "Connection: close\r\n" : "", framing);
 		return 0;
 	}
@@ -214,6 +219,7 @@ void s3_send_error(struct s3_req *r, enum s3_err e, const char *message)
 	}
 	LOG(LOG_DEBUG, "s3 %s: %s %s -> %d %s", r->id, r->method, r->path ? r->path : "?",
 	    status, s3_err_code(e));
+	r->err_code = s3_err_code(e);
 	s3_error_xml(r, e, message, 1, &b);
 	if (!strcmp(r->method, "HEAD")) {
 		/* A HEAD response has no body; the code travels in the status. */
@@ -225,4 +231,12 @@ void s3_send_error(struct s3_req *r, enum s3_err e, const char *message)
 		mg_write(r->conn, b.ptr, b.len);
 	}
 	buf_release(&b);
+}
+
+enum s3_err s3_reply_empty(struct s3_req *r, int rc, int status)
+{
+	if (rc)
+		return s3_err_from_core(rc);
+	s3_send_empty(r, status, NULL);
+	return S3_ERR_OK;
 }

@@ -11,6 +11,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define S3_PREFIX "/api/v1/s3"
 
@@ -65,6 +66,13 @@ static const struct route routes[] = {
 	{ "PUT", T_BUCKET, "policy", s3_put_bucket_policy },
 	{ "DELETE", T_BUCKET, "policy", s3_delete_bucket_policy },
 	{ "GET", T_BUCKET, "policyStatus", s3_get_bucket_policy_status },
+	{ "GET", T_BUCKET, "cors", s3_get_bucket_cors },
+	{ "PUT", T_BUCKET, "cors", s3_put_bucket_cors },
+	{ "DELETE", T_BUCKET, "cors", s3_delete_bucket_cors },
+	{ "GET", T_BUCKET, "logging", s3_get_bucket_logging },
+	{ "PUT", T_BUCKET, "logging", s3_put_bucket_logging },
+	{ "OPTIONS", T_BUCKET, NULL, s3_cors_preflight },
+	{ "OPTIONS", T_OBJECT, NULL, s3_cors_preflight },
 };
 
 /* Query parameters that name an S3 sub-resource or operation. A request
@@ -374,6 +382,7 @@ int s3_handle(struct s3_server *s, struct mg_connection *conn)
 	r.conn = conn;
 	r.method = ri->request_method;
 	r.content_length = ri->content_length;
+	r.object_size = -1;
 	uint64_t id = __atomic_add_fetch(&s->next_id, 1, __ATOMIC_RELAXED);
 	snprintf(r.id, sizeof(r.id), "%016llX", (unsigned long long)(id ^ s->id_salt));
 
@@ -394,8 +403,14 @@ int s3_handle(struct s3_server *s, struct mg_connection *conn)
 		goto fail;
 	if ((e = parse_target(&r, vpath ? vpath : raw)))
 		goto fail;
+	/* A browser's request: the bucket's CORS rules say which headers
+	 * every answer to it carries, errors included. */
+	if (s3_header(&r, "Origin") && strcmp(r.method, "OPTIONS"))
+		s3_cors_request(&r);
 	if (is_form_post(&r))
 		r.form_post = 1; /* s3_post_object authenticates the form */
+	else if (!strcmp(r.method, "OPTIONS"))
+		r.preflight = 1; /* a CORS preflight: S3 answers it unauthenticated */
 	else if ((e = authenticate(&r, ri, raw, vpath)))
 		goto fail;
 	if ((e = refused_fields_of(&r, ri)))
@@ -424,9 +439,54 @@ out:
 	uri_query_release(&r.q);
 	if (r.cond.tags_ok)
 		uri_query_release(&r.cond.tags);
+	free(r.cors_hdrs);
 	free(r.path);
 	free(vpath);
 	return r.status ? r.status : 500;
+}
+
+/*
+ * Requests civetweb refuses before any handler sees them (a malformed
+ * request line, a negative or unparsable Content-Length, a header block
+ * over max_request_size, an HTTP version it does not speak) reach us
+ * through its http_error callback: they get what every S3 answer has — an
+ * S3 XML error, a request id, an observe() call (metrics, the access log)
+ * — and the connection is closed, since where the request ends is not
+ * known. What civetweb parsed (method, path) may be missing.
+ */
+static const struct {
+	int status;
+	enum s3_err err;
+} rejections[] = {
+	{ 411, S3_ERR_MISSING_LENGTH },
+	{ 413, S3_ERR_BAD_REQUEST },
+	{ 505, S3_ERR_HTTP_VERSION },
+};
+
+int s3_reject(struct s3_server *s, struct mg_connection *conn, int status, const char *why)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	struct s3_req r;
+	int64_t t0 = s3_clock_ns();
+	enum s3_err e = S3_ERR_BAD_REQUEST;
+	memset(&r, 0, sizeof(r));
+	r.srv = s;
+	r.conn = conn;
+	r.method = ri && ri->request_method ? ri->request_method : "-";
+	r.must_close = 1;
+	r.content_length = -1;
+	r.object_size = -1;
+	uint64_t id = __atomic_add_fetch(&s->next_id, 1, __ATOMIC_RELAXED);
+	snprintf(r.id, sizeof(r.id), "%016llX", (unsigned long long)(id ^ s->id_salt));
+	for (size_t i = 0; i < sizeof(rejections) / sizeof(rejections[0]); i++)
+		if (rejections[i].status == status)
+			e = rejections[i].err;
+	LOG(LOG_INFO, "s3 %s: civetweb refused the request: %d %s", r.id, status,
+	    why ? why : "");
+	const char *raw = ri ? (ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri) : NULL;
+	s3_send_error(&r, e, NULL);
+	s3_observe(&r, NULL, raw, t0);
+	return r.status;
 }
 
 struct s3_server *s3_server_new(struct atr_core *core, const struct atr_idents *idents,
@@ -440,7 +500,10 @@ struct s3_server *s3_server_new(struct atr_core *core, const struct atr_idents *
 	s->opt = *opt;
 	s->id_salt = (uint64_t)time(NULL) << 24;
 	pthread_key_create(&s->io_key, free);
-	if (s->opt.min_body_rate && s->opt.request_timeout_ms > 0 && !(s->slow = s3_slow_new())) {
+	if ((s->opt.min_body_rate && s->opt.request_timeout_ms > 0 &&
+	     !(s->slow = s3_slow_new())) ||
+	    !(s->logging = s3_logging_new(s))) {
+		s3_slow_free(s->slow);
 		pthread_key_delete(s->io_key);
 		free(s);
 		return NULL;
@@ -458,6 +521,7 @@ void s3_server_free(struct s3_server *s)
 {
 	if (!s)
 		return;
+	s3_logging_free(s->logging); /* delivers what is queued */
 	s3_slow_free(s->slow);
 	free(pthread_getspecific(s->io_key));
 	pthread_key_delete(s->io_key);

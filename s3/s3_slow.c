@@ -34,6 +34,7 @@
 
 #include "common/log.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define SLOW_TICK_NS 200000000L /* how often deadlines are checked */
 

@@ -6,7 +6,8 @@
  * of 50 tags.
  *
  * A tag set is stored in the core in one canonical form: "k=v&k2=v2", each
- * key and value URL-encoded, in the order given. AWS's limits are checked
+ * key and value URL-encoded, in the order given (sent back sorted by key,
+ * as AWS does). AWS's limits are checked
  * on the way in (InvalidTag): at most 10 tags (50 on a bucket), keys of 1..128 and values of
  * 0..256 Unicode characters, no key twice.
  */
@@ -17,6 +18,7 @@
 #include "common/uri.h"
 #include "common/xml.h"
 #include "s3/s3_int.h"
+#include "common/banned.h"
 
 #define TAGS_MAX S3_TAGS_MAX
 #define BUCKET_TAGS_MAX S3_BUCKET_TAGS_MAX
@@ -136,7 +138,14 @@ int s3_tagging_count(const char *tags)
 	return n;
 }
 
-/* Sends a stored tag set as <Tagging> (and frees it). */
+static int tag_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct uri_param *)a)->name, ((const struct uri_param *)b)->name);
+}
+
+/* Sends a stored tag set as <Tagging> (and frees it). The set is kept in
+ * the order it was given; AWS answers with the tags sorted by key (byte
+ * order of the UTF-8 keys; no key appears twice). */
 static enum s3_err send_tagging(struct s3_req *r, char *tags)
 {
 	struct buf xml = BUF_INIT(TAGGING_XML_MAX);
@@ -146,6 +155,7 @@ static enum s3_err send_tagging(struct s3_req *r, char *tags)
 		free(tags);
 		return S3_ERR_INTERNAL;
 	}
+	qsort(q.p, (size_t)q.n, sizeof(q.p[0]), tag_cmp);
 	int bad = s3_xml_open(&xml, "Tagging") || buf_addstr(&xml, "<TagSet>");
 	for (int i = 0; i < q.n && !bad; i++)
 		bad = buf_addstr(&xml, "<Tag>") || s3_xml_elem(&xml, "Key", q.p[i].name) ||
@@ -191,10 +201,7 @@ enum s3_err s3_put_object_tagging(struct s3_req *r)
 enum s3_err s3_delete_object_tagging(struct s3_req *r)
 {
 	int rc = atr_object_tags_set(r->srv->core, &r->user, r->bucket, r->key, NULL);
-	if (rc)
-		return s3_err_from_core(rc);
-	s3_send_empty(r, 204, NULL);
-	return S3_ERR_OK;
+	return s3_reply_empty(r, rc, 204);
 }
 
 /* GetBucketTagging: a bucket that never had tags, or had them deleted,
@@ -242,8 +249,5 @@ enum s3_err s3_put_bucket_tagging(struct s3_req *r)
 enum s3_err s3_delete_bucket_tagging(struct s3_req *r)
 {
 	int rc = atr_bucket_tags_set(r->srv->core, &r->user, r->bucket, NULL);
-	if (rc)
-		return s3_err_from_core(rc);
-	s3_send_empty(r, 204, NULL);
-	return S3_ERR_OK;
+	return s3_reply_empty(r, rc, 204);
 }

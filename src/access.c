@@ -10,8 +10,9 @@
 #include <string.h>
 
 #include "common/timefmt.h"
-#include "src/core_int.h"
+#include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 /* The entry an ACL call is about: the object at key, or the bucket's root
  * (key NULL or ""). */
@@ -29,16 +30,16 @@ static int target_find(struct atr_core *c, const struct atr_user *u, const char 
 	t->is_bucket = !key || !*key;
 	t->key = t->is_bucket ? "" : key;
 	if (t->is_bucket) {
-		int rc = bucket_check(c, u, bucket, action, want, &t->b);
+		int rc = perm_bucket(c, u, bucket, action, want, &t->b);
 		if (!rc)
 			rc = meta_obj_get(c->meta, bucket, "", &t->row, 0);
 		return rc == ATR_E_NO_KEY ? ATR_E_NO_BUCKET : rc;
 	}
-	int rc = object_find(c, u, action, want, bucket, key, &t->row, NULL);
+	int rc = perm_find(c, u, action, want, bucket, key, &t->row, NULL, 0);
 	if (rc)
 		return rc;
 	atr_obj_release(&t->row.obj);
-	return bucket_check(c, u, bucket, NULL, 0, &t->b);
+	return perm_bucket(c, u, bucket, NULL, 0, &t->b);
 }
 
 int atr_acl_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
@@ -96,7 +97,7 @@ static int acl_set_fn(struct atr_core *c, void *arg)
 		rc = perm_follow(c, t->b.name, t->key, &before, &now, 1, a->text);
 	}
 	if (!rc)
-		node_event(c, t->b.name, t->key, &now.obj);
+		ns_event(c, t->b.name, t->key, &now.obj);
 	atr_obj_release(&now.obj);
 	return rc;
 }
@@ -117,7 +118,7 @@ int atr_acl_set(struct atr_core *c, const struct atr_user *u, const char *bucket
 		return rc;
 	struct acl_set_args a = { &t, mode & 0777, text, 0 };
 	rc = ns_txn(c, acl_set_fn, &a);
-	node_settle(c);
+	ns_settle(c);
 	free(text);
 	return rc;
 }
@@ -128,7 +129,7 @@ int atr_bucket_public_block_get(struct atr_core *c, const struct atr_user *u,
 				const char *bucket, int *bits)
 {
 	struct atr_bucket b;
-	int rc = bucket_check(c, u, bucket, "s3:GetBucketPublicAccessBlock", PERM_OWNER, &b);
+	int rc = perm_bucket(c, u, bucket, "s3:GetBucketPublicAccessBlock", PERM_OWNER, &b);
 	if (rc)
 		return rc;
 	*bits = b.public_block;
@@ -161,7 +162,7 @@ static int conf_set(struct atr_core *c, const char *bucket, int public_block, in
 int atr_bucket_public_block_set(struct atr_core *c, const struct atr_user *u,
 				const char *bucket, int bits)
 {
-	int rc = bucket_check(c, u, bucket, "s3:PutBucketPublicAccessBlock", PERM_OWNER, NULL);
+	int rc = perm_bucket(c, u, bucket, "s3:PutBucketPublicAccessBlock", PERM_OWNER, NULL);
 	if (rc)
 		return rc;
 	return conf_set(c, bucket, bits < 0 ? META_CLEAR : bits & 15, META_KEEP, NULL, 0);
@@ -171,7 +172,7 @@ int atr_bucket_ownership_get(struct atr_core *c, const struct atr_user *u, const
 			     int *ownership)
 {
 	struct atr_bucket b;
-	int rc = bucket_check(c, u, bucket, "s3:GetBucketOwnershipControls", PERM_OWNER, &b);
+	int rc = perm_bucket(c, u, bucket, "s3:GetBucketOwnershipControls", PERM_OWNER, &b);
 	if (rc)
 		return rc;
 	*ownership = b.ownership;
@@ -182,7 +183,7 @@ int atr_bucket_ownership_set(struct atr_core *c, const struct atr_user *u, const
 			     int ownership)
 {
 	struct atr_bucket b;
-	int rc = bucket_check(c, u, bucket, "s3:PutBucketOwnershipControls", PERM_OWNER, &b);
+	int rc = perm_bucket(c, u, bucket, "s3:PutBucketOwnershipControls", PERM_OWNER, &b);
 	if (rc)
 		return rc;
 	if (ownership > ATR_OWN_BUCKET_OWNER_ENFORCED)
@@ -199,7 +200,7 @@ int atr_bucket_ownership_set(struct atr_core *c, const struct atr_user *u, const
 static int policy_owner(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			struct atr_bucket *b)
 {
-	int rc = bucket_check(c, u, bucket, NULL, 0, b);
+	int rc = perm_bucket(c, u, bucket, NULL, 0, b);
 	if (rc || u->superuser)
 		return rc;
 	return !u->anonymous && !strcmp(u->name, b->owner) ? ATR_OK : ATR_E_ACCESS;
@@ -249,4 +250,78 @@ int atr_bucket_policy_status(struct atr_core *c, const struct atr_user *u, const
 		rc = perm_policy_parse(c, bucket, json, strlen(json), is_public, NULL, 0);
 	free(json);
 	return rc;
+}
+
+/* ---- bucket documents ---- */
+
+struct doc_args {
+	const char *bucket;
+	int kind;
+	const char *doc;
+};
+
+static int doc_fn(struct atr_core *c, void *arg)
+{
+	struct doc_args *a = arg;
+	struct atr_bucket b;
+	/* Deleted since we looked: no row may outlive its bucket. */
+	int rc = meta_bucket_get(c->meta, a->bucket, &b);
+	if (rc)
+		return rc;
+	rc = meta_bucket_doc_put(c->meta, a->bucket, a->kind, a->doc);
+	__atomic_add_fetch(&c->docs_gen, 1, __ATOMIC_RELEASE);
+	return rc;
+}
+
+static int doc_kind_valid(int kind)
+{
+	return kind == ATR_DOC_CORS || kind == ATR_DOC_LOGGING;
+}
+
+int atr_bucket_doc_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       int kind, const char *action, char **doc)
+{
+	*doc = NULL;
+	if (!doc_kind_valid(kind))
+		return ATR_E_INVALID_ARG;
+	int rc = perm_bucket(c, u, bucket, action, PERM_OWNER, NULL);
+	if (rc)
+		return rc;
+	rc = meta_bucket_doc_get(c->meta, bucket, kind, doc);
+	return rc == ATR_E_NO_KEY ? ATR_E_NO_CONFIG : rc;
+}
+
+int atr_bucket_doc_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       int kind, const char *action, const char *doc)
+{
+	if (!doc_kind_valid(kind) || (doc && strlen(doc) > ATR_BUCKET_DOC_MAX))
+		return ATR_E_INVALID_ARG;
+	int rc = perm_bucket(c, u, bucket, action, PERM_OWNER, NULL);
+	if (rc)
+		return rc;
+	struct doc_args a = { bucket, kind, doc };
+	return ns_txn(c, doc_fn, &a);
+}
+
+int atr_bucket_doc_peek(struct atr_core *c, const char *bucket, int kind, char **doc,
+			char owner[ATR_USER_MAX + 1])
+{
+	struct atr_bucket b;
+	*doc = NULL;
+	if (!doc_kind_valid(kind))
+		return ATR_E_INVALID_ARG;
+	if (!atr_bucket_name_valid(bucket))
+		return ATR_E_INVALID_BUCKET;
+	int rc = meta_bucket_get(c->meta, bucket, &b);
+	if (rc)
+		return rc == ATR_E_NO_KEY ? ATR_E_NO_BUCKET : rc;
+	if (owner)
+		snprintf(owner, ATR_USER_MAX + 1, "%s", b.owner);
+	rc = meta_bucket_doc_get(c->meta, bucket, kind, doc);
+	return rc == ATR_E_NO_KEY ? ATR_E_NO_CONFIG : rc;
+}
+
+uint64_t atr_bucket_docs_generation(struct atr_core *c)
+{
+	return __atomic_load_n(&c->docs_gen, __ATOMIC_ACQUIRE);
 }

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
-#include "common/timefmt.h"
+#include "common/banned.h"
 
 struct access_log {
 	int fd;         /* the number stays; reopen swaps the file behind it */
@@ -70,35 +70,17 @@ void access_log_close(struct access_log *l)
 	free(l);
 }
 
-static int add_field(struct buf *b, const char *s)
+void access_log_write(struct access_log *l, const struct access_line *e)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	if (!s || !*s)
-		return buf_addch(b, '-');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		char esc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
-		int rc = *p > ' ' && *p < 0x7f && *p != '"' ? buf_addch(b, (char)*p) : buf_add(b, esc, 3);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-void access_log_write(struct access_log *l, const struct access_entry *e)
-{
-	char when[TIMEFMT_LEN];
-	struct buf b = BUF_INIT(16 * 1024);
-	time_fmt_iso8601_ms(e->time_ns, when);
-	if (buf_addf(&b, "%s ", when) || add_field(&b, e->id) || buf_addch(&b, ' ') ||
-	    add_field(&b, e->user) || buf_addch(&b, ' ') || add_field(&b, e->method) ||
-	    buf_addch(&b, ' ') || add_field(&b, e->path) ||
-	    buf_addf(&b, " %d %llu %.3f\n", e->status, (unsigned long long)e->bytes,
-		     (double)e->duration_ns / 1e6)) {
-		/* A path over the cap: still one line, without it. */
+	struct buf b = BUF_INIT(64 * 1024);
+	if (access_line_format(&b, e) || buf_addch(&b, '\n')) {
+		/* Over the cap (a huge path or user agent): still one line. */
+		struct access_line short_line = *e;
+		short_line.path = short_line.query = short_line.user_agent = short_line.referer =
+			short_line.key = NULL;
 		buf_reset(&b);
-		buf_addf(&b, "%s %s %s %s - %d %llu %.3f\n", when, e->id ? e->id : "-",
-			 "-", "-", e->status, (unsigned long long)e->bytes,
-			 (double)e->duration_ns / 1e6);
+		if (access_line_format(&b, &short_line) || buf_addch(&b, '\n'))
+			buf_reset(&b);
 	}
 	if (b.len) {
 		ssize_t n = write(l->fd, b.ptr, b.len);

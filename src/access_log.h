@@ -1,18 +1,17 @@
 /*
- * access_log — one line per request, for both doors (--access-log):
- *
- *   2024-05-01T12:00:00.123Z 1A2B3C4D5E6F7081 alice GET /bkt/key 200 1048576 2.345
- *
- * time the request arrived (UTC, ms), request id, user ("-" if none),
- * method, path as sent (no query: presigned URLs carry credentials there;
- * bytes outside printable ASCII, spaces and '"' written as %XX), HTTP
- * status, response body bytes, duration in milliseconds. Each line is one
- * write(2) to a file opened O_APPEND, so lines from many threads never mix.
+ * access_log — one line per request, for both doors (--access-log), in
+ * Amazon S3's server access log format (common/access_line.h: bucket
+ * owner, bucket, time, remote IP, requester, request id, operation, key,
+ * request-URI, status, error code, bytes sent, object size, total and
+ * turn-around time, referer, user agent, version id, host id, signature
+ * version, cipher suite, auth type, host header, TLS version...). Each line
+ * is one write(2) to a file opened O_APPEND, so lines from many threads
+ * never mix.
  */
 #ifndef SRC_ACCESS_LOG_H
 #define SRC_ACCESS_LOG_H
 
-#include <stdint.h>
+#include "common/access_line.h"
 
 struct access_log;
 
@@ -27,14 +26,6 @@ int access_log_reopen(struct access_log *l);
 const char *access_log_path(const struct access_log *l);
 void access_log_close(struct access_log *l);
 
-struct access_entry {
-	int64_t time_ns;        /* wall clock when the request arrived */
-	const char *id, *user, *method, *path;
-	int status;
-	uint64_t bytes;
-	int64_t duration_ns;
-};
-
-void access_log_write(struct access_log *l, const struct access_entry *e);
+void access_log_write(struct access_log *l, const struct access_line *e);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "common/buf.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 static void grant(struct atr_acl *a, int grantee, unsigned perm, const char *user)
 {
@@ -290,4 +291,33 @@ void acl_decode(const char *text, struct atr_acl *out)
 {
 	memset(out, 0, sizeof(*out));
 	each_grant(text, decode_one, out);
+}
+
+/* ---- Object Ownership ---- */
+
+void acl_owner(const struct atr_user *u, const struct atr_bucket *b, const struct atr_acl *acl,
+	       char out[ATR_USER_MAX + 1])
+{
+	int to_bucket_owner = u->anonymous || b->ownership == ATR_OWN_BUCKET_OWNER_ENFORCED;
+	for (int i = 0; acl && b->ownership == ATR_OWN_BUCKET_OWNER_PREFERRED && i < acl->n; i++)
+		to_bucket_owner |= acl->g[i].grantee == ATR_GRANTEE_BUCKET_OWNER &&
+				   acl->g[i].perm == ATR_PERM_FULL_CONTROL;
+	snprintf(out, ATR_USER_MAX + 1, "%s", to_bucket_owner ? b->owner : u->name);
+}
+
+int acl_allowed(const struct atr_bucket *b, const struct atr_acl *acl)
+{
+	if (!acl)
+		return ATR_OK;
+	if (b->ownership == ATR_OWN_BUCKET_OWNER_ENFORCED) {
+		/* ACLs are off: only what changes nothing is taken (AWS takes
+		 * bucket-owner-full-control, and private on a bucket). */
+		for (int i = 0; i < acl->n; i++)
+			if (acl->g[i].grantee != ATR_GRANTEE_OWNER &&
+			    acl->g[i].grantee != ATR_GRANTEE_BUCKET_OWNER)
+				return ATR_E_ACLS_OFF;
+	}
+	if (b->public_block > 0 && (b->public_block & ATR_PAB_BLOCK_ACLS) && atr_acl_is_public(acl))
+		return ATR_E_ACCESS;
+	return ATR_OK;
 }

@@ -23,6 +23,7 @@
 #include "common/uri.h"
 #include "src/access_log.h"
 #include "src/metrics.h"
+#include "common/banned.h"
 
 #define PREFIX "/api/v1/"
 /* A list page is built whole before it is sent, so its size bounds what
@@ -138,7 +139,7 @@ static int core_error(struct admin_req *r, int err, const char *path)
 		status = 409; code = "PathConflict"; break;
 	case ATR_E_NOT_SUPPORTED:
 		status = 501; code = "NotSupported"; break;
-	case ATR_E_NOSPC:
+	case ATR_E_NOSPC: case ATR_E_QUOTA:
 		status = 507; code = "InsufficientStorage"; break;
 	case ATR_E_NOMEM:
 		status = 503; code = "SlowDown"; break;
@@ -891,10 +892,19 @@ int admin_handle(struct admin *a, struct mg_connection *conn)
 	if (a->opt.metrics)
 		metrics_request(a->opt.metrics, "admin", rt ? rt->op : "Unknown", status, 0, out, dur);
 	if (a->opt.access_log) {
-		struct access_entry e = {
-			.time_ns = time_now_ns() - dur, .id = r.id, .user = r.user_name,
-			.method = r.ri->request_method, .path = path, .status = status,
-			.bytes = out, .duration_ns = dur,
+		char op[64];
+		snprintf(op, sizeof(op), "ADMIN.%s.%s", r.ri->request_method,
+			 rt ? rt->op : "Unknown");
+		struct access_line e = {
+			.time_ns = time_now_ns() - dur, .remote_ip = r.ri->remote_addr,
+			.requester = r.user_name, .request_id = r.id, .operation = op,
+			.method = r.ri->request_method, .path = path, .query = r.ri->query_string,
+			.http_version = r.ri->http_version, .status = status,
+			.bytes_sent = out ? (int64_t)out : -1, .object_size = -1,
+			.total_ms = dur / 1000000, .turnaround_ms = -1,
+			.referer = mg_get_header(r.conn, "Referer"),
+			.user_agent = mg_get_header(r.conn, "User-Agent"), .host_id = r.id,
+			.host = mg_get_header(r.conn, "Host"),
 		};
 		access_log_write(a->opt.access_log, &e);
 	}

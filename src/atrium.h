@@ -61,6 +61,14 @@ enum atr_err {
 	ATR_E_NO_CONFIG,        /* the bucket has no such setting (policy, ...) */
 	ATR_E_ACLS_OFF,         /* the bucket's Object Ownership disables ACLs */
 	ATR_E_BAD_POLICY,       /* a bucket policy that does not validate */
+	/* What the under-storage answered, named as POSIX names it, so that
+	 * the mount can give a program the errno its call documents. */
+	ATR_E_FILE_TOO_BIG,     /* past the largest file it holds (EFBIG) */
+	ATR_E_READ_ONLY,        /* it is read-only (EROFS) */
+	ATR_E_QUOTA,            /* the owner's quota is used up (EDQUOT) */
+	ATR_E_TOO_MANY_LINKS,   /* a link count at its maximum (EMLINK) */
+	ATR_E_BUSY,             /* in use by the system (EBUSY) */
+	ATR_E_NO_FILES,         /* out of open files (EMFILE, ENFILE) */
 	ATR_E__COUNT
 };
 
@@ -234,7 +242,9 @@ int atr_bucket_list(struct atr_core *c, const struct atr_user *u, atr_bucket_cb 
 
 /* Attributes of an object. hdrs holds the stored protocol headers (content
  * type and encoding, user metadata...) as "Name: value\r\n" lines, ready to
- * be sent; the core stores them and never interprets them. */
+ * be sent; the core stores them and never interprets them. An object
+ * stored without a Content-Type is served by every door with this one: */
+#define ATR_CONTENT_TYPE_DEFAULT "binary/octet-stream"
 struct atr_obj {
 	uint64_t ino;       /* stable for the life of the object (renames included; a PUT,
 	                     * copy or completion over it makes a new object) */
@@ -411,6 +421,32 @@ int atr_bucket_policy_set(struct atr_core *c, const struct atr_user *u, const ch
 int atr_bucket_policy_status(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			     int *is_public);
 
+/* ---- bucket documents (src/access.c) ----
+ *
+ * Configurations a front end keeps with a bucket and the core never
+ * interprets: the S3 door's CORS configuration and logging status, each
+ * one text (up to ATR_BUCKET_DOC_MAX bytes) by bucket name and kind,
+ * dropped with the bucket. get and set are the bucket's owner's (or the
+ * superuser's, or whom the bucket policy allows action, e.g.
+ * "s3:PutBucketCORS"); get: *doc malloc'd, ATR_E_NO_CONFIG if none; set:
+ * doc NULL removes it. peek reads one without a permission check, for
+ * what the front end does on the bucket's behalf (answering CORS
+ * preflights, which S3 serves unauthenticated; delivering access logs),
+ * with the bucket's owner (owner may be NULL): ATR_E_NO_BUCKET,
+ * ATR_E_NO_CONFIG. atr_bucket_docs_generation changes whenever a
+ * document is set or removed (a bucket deleted included, documents
+ * going with it), so a front end caching peeks knows to drop its cache.
+ */
+enum atr_bucket_doc { ATR_DOC_CORS = 1, ATR_DOC_LOGGING = 2 };
+#define ATR_BUCKET_DOC_MAX (256 * 1024)
+int atr_bucket_doc_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       int kind, const char *action, char **doc);
+int atr_bucket_doc_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		       int kind, const char *action, const char *doc);
+int atr_bucket_doc_peek(struct atr_core *c, const char *bucket, int kind, char **doc,
+			char owner[ATR_USER_MAX + 1]);
+uint64_t atr_bucket_docs_generation(struct atr_core *c);
+
 /* Listing in S3 order: binary order of the whole key. Items are keys, or
  * common prefixes when a delimiter is given (each prefix once). */
 struct atr_list_params {
@@ -552,7 +588,14 @@ typedef void (*atr_progress_cb)(void *arg, uint64_t done, uint64_t total);
  * (ATR_E_PART_TOO_SMALL). Parts not named are discarded. The object's ETag
  * is atr_mpu_etag() of the named parts. Errors after progress was first
  * called are those of the commit (tree conflicts, I/O). A concurrent
- * completion or abort of the same upload waits for this one. */
+ * completion or abort of the same upload waits for this one.
+ * A retry: completing an upload that is gone because it was completed in
+ * the last 10 minutes (kept in memory, the last 64 completions; not
+ * across a restart), with the same bucket, key and parts (numbers and
+ * ETags), by its initiator, the bucket's owner or the superuser, succeeds
+ * again without doing anything, out holding only the ino and ETag the
+ * object got then (AWS answers such a retry 200 with the object's ETag);
+ * otherwise it is ATR_E_NO_UPLOAD. */
 int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		     const char *key, const char *upload_id, const struct atr_mpu_part *parts,
 		     int n, uint64_t min_part_size, atr_progress_cb progress, void *arg,
@@ -751,10 +794,21 @@ void atr_core_barrier(struct atr_core *c);
 
 int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a);
 int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struct atr_attr *a);
-typedef int (*atr_node_cb)(void *arg, const char *name, const struct atr_attr *a);
-/* Every entry of a directory, in the namespace's order (cb returning
- * non-zero stops). */
-int atr_node_readdir(struct atr_core *c, uint64_t ino, atr_node_cb cb, void *arg);
+/* An entry of a directory and its place in the listing: pos is stable
+ * for the entry's life wherever entries come and go (the number of its
+ * row: each name of a file has its own), never 0. */
+typedef int (*atr_dirent_cb)(void *arg, const char *name, const struct atr_attr *a,
+			     uint64_t pos);
+/* A page of a directory's entries, in the namespace's order, from the
+ * first (after 0) or right after the entry at pos after: at most max
+ * (>= 1). *more says whether entries remain after the page. cb returning
+ * non-zero stops. ATR_E_NO_KEY if the entry at after is no longer in the
+ * directory (then only a listing from the first is possible). */
+int atr_node_readdir_page(struct atr_core *c, uint64_t ino, uint64_t after, int max,
+			  atr_dirent_cb cb, void *arg, int *more);
+/* The directory holding directory ino (".."): ATR_INO_ROOT for a bucket
+ * and for the root itself. */
+int atr_node_parent(struct atr_core *c, uint64_t ino, uint64_t *parent);
 /* mkdir at the root creates a bucket (ATR_E_INVALID_BUCKET for a bad name). */
 int atr_node_mkdir(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
 		   const char *name, uint32_t mode, struct atr_attr *a);
@@ -796,23 +850,51 @@ struct atr_setattr {
 	uint64_t size;
 	int64_t atime_ns, mtime_ns;
 };
-/* Size changes go through the inode's shadow (f, or a short-lived one). */
-int atr_node_setattr(struct atr_core *c, uint64_t ino, const struct atr_setattr *s,
-		     struct atr_attr *a);
+/* Size changes go through the inode's shadow (its open files', or a
+ * short-lived one) and are committed before this returns unless a writer
+ * has the file open (then at its flush, its close at the latest). f: the
+ * open file the change comes through (ftruncate), or NULL; an open file
+ * whose last name is gone (unlinked, replaced) can only be changed
+ * through one, and then changes as its open files see it. */
+int atr_node_setattr(struct atr_core *c, uint64_t ino, struct atr_file *f,
+		     const struct atr_setattr *s, struct atr_attr *a);
 int atr_node_statfs(struct atr_core *c, struct statvfs *out);
 
-/* Extended attributes: user.s3.content_type and user.s3.meta.<name> are
- * the object's stored headers (S3 sees them at once), user.s3.etag is
- * read-only (ATR_E_ACCESS), other user.* names are kept as given; other
- * namespaces are ATR_E_NOT_SUPPORTED. get: ATR_E_NO_KEY if absent, *val
- * malloc'd. list: NUL-separated names, malloc'd. flags: XATTR_CREATE
- * (ATR_E_EXISTS) or XATTR_REPLACE (ATR_E_NO_KEY). */
-int atr_node_getxattr(struct atr_core *c, uint64_t ino, const char *name, void **val,
-		      size_t *len);
-int atr_node_setxattr(struct atr_core *c, uint64_t ino, const char *name, const void *val,
-		      size_t len, int flags);
-int atr_node_listxattr(struct atr_core *c, uint64_t ino, char **names, size_t *len);
-int atr_node_removexattr(struct atr_core *c, uint64_t ino, const char *name);
+/*
+ * Extended attributes, as the core keeps them; which xattr name stands for
+ * which is the mount door's (fuse/xattr.c). An inode has:
+ *   - its stored headers (the object's S3 metadata: "Name: value" lines,
+ *     which S3 serves at once), got and set by name (case-insensitive; the
+ *     core does not interpret them): header_get (ATR_E_NO_KEY if absent,
+ *     *val malloc'd), header_set, header_remove (ATR_E_NO_KEY if absent);
+ *     atr_node_headers hands over every line (*hdrs malloc'd, NULL for
+ *     none) and says what the inode is (*kind, ATR_NODE_*);
+ *   - its ETag (atr_node_etag: computed if it is still being; ATR_E_NO_KEY
+ *     for a directory or a file not committed yet);
+ *   - a table of other attributes kept as given: xattr_get, _set,
+ *     _remove, and _list (NUL-separated names, malloc'd).
+ * flags: ATR_XATTR_CREATE (ATR_E_EXISTS if it is there) or
+ * ATR_XATTR_REPLACE (ATR_E_NO_KEY if not), as setxattr(2)'s. A change
+ * moves the inode's ctime; values too large are ATR_E_TOO_LARGE.
+ */
+#define ATR_XATTR_CREATE 1
+#define ATR_XATTR_REPLACE 2
+#define ATR_NODE_DIR 0
+#define ATR_NODE_FILE 1
+#define ATR_NODE_NEW 2  /* created through the mount, never committed */
+int atr_node_header_get(struct atr_core *c, uint64_t ino, const char *name, void **val,
+			size_t *len);
+int atr_node_header_set(struct atr_core *c, uint64_t ino, const char *name, const void *val,
+			size_t len, int flags);
+int atr_node_header_remove(struct atr_core *c, uint64_t ino, const char *name);
+int atr_node_headers(struct atr_core *c, uint64_t ino, char **hdrs, int *kind);
+int atr_node_etag(struct atr_core *c, uint64_t ino, char etag[ATR_ETAG_MAX + 1]);
+int atr_node_xattr_get(struct atr_core *c, uint64_t ino, const char *name, void **val,
+		       size_t *len);
+int atr_node_xattr_set(struct atr_core *c, uint64_t ino, const char *name, const void *val,
+		       size_t len, int flags);
+int atr_node_xattr_remove(struct atr_core *c, uint64_t ino, const char *name);
+int atr_node_xattr_list(struct atr_core *c, uint64_t ino, char **names, size_t *len);
 
 /* Open files. create makes a new file (ATR_E_EXISTS if the name is taken)
  * open for writing; open opens an existing file, for writing with
@@ -822,6 +904,12 @@ int atr_node_removexattr(struct atr_core *c, uint64_t ino, const char *name);
 int atr_node_create(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
 		    const char *name, uint32_t mode, struct atr_file **f, struct atr_attr *a);
 int atr_node_open(struct atr_core *c, uint64_t ino, int flags, struct atr_file **f);
+/* O_TMPFILE: a new file open for writing, with no name (st_nlink 0),
+ * seen by no one until its first link (atr_node_link), which gives it
+ * that name and makes it an object at once. parent: the directory it was
+ * made in (its group rule). Gone at its last close if never linked. */
+int atr_node_tmpfile(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
+		     uint32_t mode, struct atr_file **f, struct atr_attr *a);
 /* *got < len only at the end of the file. */
 int atr_file_read(struct atr_file *f, void *buf, size_t len, uint64_t off, size_t *got);
 int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off);

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/banned.h"
 
 struct seg {
 	struct bcache_block *head, *tail; /* head = most recently used */

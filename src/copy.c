@@ -8,14 +8,15 @@
  * multipart source's ETag is not an MD5 of its bytes, and S3 gives the
  * copy the MD5 of its bytes, so those pass through the block cache into
  * the stage, hashed on the way. Either way nothing holds the object in
- * memory, and the commit is a PUT's: object_commit, atomic, replacing
+ * memory, and the commit is a PUT's: ns_commit_object, atomic, replacing
  * whatever was at the key.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "common/hash.h"
-#include "src/core_int.h"
+#include "src/ns_int.h"
+#include "common/banned.h"
 
 #define EMPTY_MD5 "d41d8cd98f00b204e9800998ecf8427e"
 
@@ -85,12 +86,5 @@ int atr_object_copy_with(struct atr_core *c, const struct atr_user *u, struct at
 		atr_put_abort(w);
 		return rc;
 	}
-	struct commit cm = { .user = w->user, .bucket = w->bucket, .key = w->key,
-			     .stage = w->sw.stage, .etag = etag, .hdrs = o->hdrs, .tags = o->tags,
-			     .must_not_exist = w->must_not_exist,
-			     .if_etag = *w->if_etag ? w->if_etag : NULL, .acl = w->acl };
-	rc = object_commit(c, &cm, out);
-	w->sw.stage = NULL; /* committed or discarded by the commit */
-	atr_put_abort(w);
-	return rc;
+	return writer_commit(w, etag, o->hdrs, o->tags, out);
 }

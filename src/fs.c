@@ -2,12 +2,12 @@
  * fs — the file-system view of the namespace (src/atrium.h, "file-system
  * view"): paths instead of bucket and key, directories as entries (implied
  * ones included), the cache and persistence operations, and mkdir, rm, mv,
- * chmod, chown. The admin API and the CLI use it; the mount will.
+ * chmod, chown. The admin API and the CLI use it.
  *
- * Everything here is built from the core's own pieces: lookups and
- * metadata sync (object.c, sync.c), PUT of directory markers, DELETE, and
- * for the operations S3 has no word for (rename, attributes) short
- * transactions under ns_lock like object.c's.
+ * A view of the namespace kernel (src/ns_int.h): each call decides who
+ * may (perm.c) and then asks the kernel (lookups with metadata sync,
+ * markers, deletes, renames), or for what S3 has no word for (attributes)
+ * runs its own change in the kernel's one transaction helper (ns_txn).
  */
 #include <grp.h>
 #include <pwd.h>
@@ -16,10 +16,10 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "src/core_int.h"
+#include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
-#define PATH_MAX_UFS (ATR_BUCKET_MAX + ATR_KEY_MAX + 8)
 #define BATCH 256
 
 /* A parsed path: bucket "" is the root, key "" a bucket. key never ends
@@ -56,19 +56,6 @@ static int parse_path(const char *path, struct fspath *p)
 	if (kl && p->key[kl - 1] == '/')
 		return ATR_E_INVALID_KEY; /* "a//" */
 	return kl ? atr_key_valid(p->key) : ATR_OK;
-}
-
-/* "a/b" -> "a/b/", "" -> "". */
-static int dir_key(const char *key, char out[ATR_KEY_MAX + 2])
-{
-	size_t n = strlen(key);
-	if (n + (n > 0) > ATR_KEY_MAX)
-		return ATR_E_KEY_TOO_LONG;
-	memcpy(out, key, n);
-	if (n)
-		out[n++] = '/';
-	out[n] = '\0';
-	return ATR_OK;
 }
 
 const char *atr_persist_name(enum atr_persist p)
@@ -122,7 +109,7 @@ static void entry_from_row(struct atr_core *c, struct groups *g, const char *buc
 		char path[PATH_MAX_UFS];
 		struct ufs_stat st;
 		e->obj.mtime_ns = row->dir_mtime;
-		if (!e->obj.mtime_ns && !ufs_path(path, sizeof(path), bucket, key) &&
+		if (!e->obj.mtime_ns && !key_path(path, sizeof(path), bucket, key) &&
 		    c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK)
 			e->obj.mtime_ns = st.mtime_ns;
 	}
@@ -163,48 +150,30 @@ static void entry_root(struct atr_core *c, struct atr_entry *e)
 
 /*
  * Resolves key (no trailing '/') in bucket to the file "key" or else the
- * directory "key/" (explicit or implied), with metadata sync. A file needs
- * read permission (as S3 HEAD does); *dir says which it is.
+ * directory "key/" (explicit or implied), with metadata sync (ns_resolve),
+ * if u may see it: a file needs read permission (as S3 HEAD does), a
+ * directory search above it (as stat(2) does); *dir says which.
  */
-int fs_resolve(struct atr_core *c, const struct atr_user *u, const char *bucket,
-	       const char *key, struct meta_row *row, int *dir)
+static int fs_resolve(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		      const char *key, struct meta_row *row, int *dir)
 {
-	char dk[ATR_KEY_MAX + 2], path[PATH_MAX_UFS];
-	struct atr_obj o = { 0 };
-	int rc = atr_object_stat(c, u, bucket, key, &o);
-	if (rc == ATR_OK && !o.is_dir) {
-		memset(row, 0, sizeof(*row));
-		row->obj = o;
-		atr_obj_release(&row->obj);
-		*dir = 0;
-		return ATR_OK;
-	}
-	if (rc == ATR_OK)
-		atr_obj_release(&o);
-	else if (rc != ATR_E_NO_KEY)
-		return rc;
-	if ((rc = dir_key(key, dk)))
-		return ATR_E_NO_KEY;
-	struct ufs_stat st;
-	if (ufs_path(path, sizeof(path), bucket, dk))
-		return ATR_E_NO_KEY;
-	int have = c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK && st.is_dir;
-	rc = meta_obj_get(c->meta, bucket, dk, row, 0);
-	if (rc != ATR_OK && rc != ATR_E_NO_KEY)
-		return rc;
-	if (rc == ATR_E_NO_KEY && !have)
-		return ATR_E_NO_KEY;
-	if (rc != ATR_OK || !have) {
-		/* Made or removed behind our back: let sync decide. */
-		if ((rc = sync_object(c, bucket, dk, row)))
-			return rc;
-		atr_obj_release(&row->obj);
-	}
-	*dir = 1;
-	/* A directory: search above it, as stat(2) needs. */
+	char dk[ATR_KEY_MAX + 2];
 	struct atr_bucket b;
-	if ((rc = bucket_check(c, u, bucket, NULL, 0, &b)))
+	int rc = perm_bucket(c, u, bucket, NULL, 0, &b);
+	if (rc)
 		return rc;
+	if ((rc = ns_resolve(c, bucket, key, row, dir))) {
+		/* A missing key is told only to who may list the bucket. */
+		if (rc == ATR_E_NO_KEY &&
+		    perm_check(c, u, "s3:ListBucket", &b, NULL, NULL, NULL, PERM_R))
+			rc = ATR_E_ACCESS;
+		return rc;
+	}
+	if (!*dir) {
+		const char *action = u->req && u->req->action ? u->req->action : "s3:GetObject";
+		return perm_check(c, u, action, &b, key, row, key, PERM_R);
+	}
+	key_dir(key, dk);
 	return perm_check(c, u, "s3:ListBucket", &b, dk, row, key, 0);
 }
 
@@ -223,7 +192,9 @@ int atr_fs_stat(struct atr_core *c, const struct atr_user *u, const char *path,
 		return ATR_OK;
 	}
 	if (!*p.key) {
-		if ((rc = atr_bucket_stat(c, u, p.bucket, &b)))
+		/* HeadBucket's permission (s3:ListBucket). */
+		if ((rc = ns_bucket_get(c, p.bucket, &b, 1)) ||
+		    (rc = perm_check(c, u, "s3:ListBucket", &b, NULL, NULL, NULL, PERM_R)))
 			return rc;
 		entry_bucket(c, &g, &b, out);
 		return ATR_OK;
@@ -231,7 +202,7 @@ int atr_fs_stat(struct atr_core *c, const struct atr_user *u, const char *path,
 	if ((rc = fs_resolve(c, u, p.bucket, p.key, &row, &dir)))
 		return rc;
 	char dk[ATR_KEY_MAX + 2];
-	dir_key(p.key, dk);
+	key_dir(p.key, dk);
 	entry_from_row(c, &g, p.bucket, dir ? dk : p.key, &row, out);
 	return ATR_OK;
 }
@@ -240,6 +211,7 @@ int atr_fs_stat(struct atr_core *c, const struct atr_user *u, const char *path,
 
 struct fslist {
 	struct atr_core *c;
+	const char *bucket;     /* the bucket being scanned */
 	struct perm_view *v;    /* what the caller may see of the bucket listed */
 	struct groups g;
 	atr_entry_cb cb;
@@ -273,51 +245,17 @@ static int emit(struct fslist *l, const char *bucket, const char *key, const str
 	return 0;
 }
 
-struct dirscan {
-	struct fslist *l;
-	const char *bucket;
-	const char *dirkey;
-	size_t dirlen;
-	int recursive;
-	char from[ATR_KEY_MAX + 2];
-	int inclusive;
-	int jumped;
-};
-
-static int jump_past(struct dirscan *d, const char *prefix)
+/* An entry the kernel's scan found: emitted, unless a directory above it is
+ * not the caller's to look into (perm_view_dir). */
+static int see_dir(void *arg, const char *dirkey)
 {
-	if (key_successor(prefix, d->from, sizeof(d->from))) {
-		d->l->stop = 1;
-		return 1;
-	}
-	d->inclusive = 1;
-	d->jumped = 1;
-	return 1;
+	return perm_view_dir(((struct fslist *)arg)->v, dirkey);
 }
 
 static int on_entry_row(void *arg, const char *key, const struct meta_row *row)
 {
-	struct dirscan *d = arg;
-	char parent[ATR_KEY_MAX + 2];
-	if (!strcmp(key, d->dirkey))
-		return 0; /* the directory itself */
-	parent_key(key, parent);
-	if (!perm_view_dir(d->l->v, parent))
-		return jump_past(d, parent); /* nothing in it is the caller's to see */
-	const char *slash = strchr(key + d->dirlen, '/');
-	if (!d->recursive && slash && slash[1]) {
-		/* Below a child directory whose row we did not see: skip its rows. */
-		char child[ATR_KEY_MAX + 2];
-		size_t n = (size_t)(slash - key) + 1;
-		memcpy(child, key, n);
-		child[n] = '\0';
-		return jump_past(d, child);
-	}
-	if (emit(d->l, d->bucket, key, row, NULL))
-		return 1;
-	if (!d->recursive && slash)
-		return jump_past(d, key); /* a child directory: not its content */
-	return 0;
+	struct fslist *l = arg;
+	return emit(l, l->bucket, key, row, NULL);
 }
 
 /* The entries below dirkey ("" for the bucket's root) from start (a key,
@@ -325,27 +263,9 @@ static int on_entry_row(void *arg, const char *key, const struct meta_row *row)
 static int scan_dir(struct fslist *l, const char *bucket, const char *dirkey, int recursive,
 		    const char *start)
 {
-	char upto[ATR_KEY_MAX + 2];
-	const char *hi = NULL;
-	int rc;
-	if (*dirkey) {
-		if (key_successor(dirkey, upto, sizeof(upto)))
-			return ATR_E_INVALID_ARG;
-		hi = upto;
-	}
-	struct dirscan d = { .l = l, .bucket = bucket, .dirkey = dirkey,
-			     .dirlen = strlen(dirkey), .recursive = recursive, .inclusive = 1 };
-	snprintf(d.from, sizeof(d.from), "%s", dirkey);
-	if (start && strcmp(start, dirkey) > 0)
-		snprintf(d.from, sizeof(d.from), "%s", start);
-	do {
-		char from[ATR_KEY_MAX + 2];
-		memcpy(from, d.from, sizeof(from));
-		d.jumped = 0;
-		if ((rc = meta_obj_scan(l->c->meta, bucket, from, d.inclusive, hi, 0, on_entry_row, &d)))
-			return rc;
-	} while (d.jumped && !l->stop && (!hi || strcmp(d.from, hi) < 0));
-	return ATR_OK;
+	l->bucket = bucket;
+	int rc = ns_scan_dir(l->c, bucket, dirkey, recursive, start, see_dir, on_entry_row, l);
+	return rc < 0 ? ATR_OK : rc;
 }
 
 struct names {
@@ -375,7 +295,7 @@ static int add_bucket_name(void *arg, const struct atr_bucket *b)
 static int bucket_names(struct atr_core *c, struct names *ns)
 {
 	memset(ns, 0, sizeof(*ns));
-	sync_buckets(c);
+	ns_sync_buckets(c);
 	int rc = meta_bucket_list(c->meta, NULL, add_bucket_name, ns);
 	return rc ? rc : ns->oom ? ATR_E_NOMEM : ATR_OK;
 }
@@ -404,11 +324,11 @@ static int list_root(struct fslist *l, const struct atr_user *u, int recursive, 
 		if (cmp < 0)
 			continue;
 		/* The buckets the caller may list; gone meanwhile: skipped. */
-		if (bucket_check(l->c, u, ns.v[i], "s3:ListBucket", PERM_R, &b))
+		if (perm_bucket(l->c, u, ns.v[i], "s3:ListBucket", PERM_R, &b))
 			continue;
 		if ((cmp > 0 || !*skey) && emit(l, b.name, "", NULL, &b))
 			break;
-		if (!recursive || (rc = sync_tree(l->c, b.name, "")) ||
+		if (!recursive || (rc = ns_sync_tree(l->c, b.name, "")) ||
 		    (rc = perm_view_new(l->c, u, &b, &l->v)))
 			continue;
 		rc = scan_dir(l, b.name, "", 1, cmp == 0 && *skey ? skey : NULL);
@@ -442,7 +362,7 @@ int atr_fs_list(struct atr_core *c, const struct atr_user *u, const char *path, 
 		goto out;
 	}
 	struct atr_bucket b;
-	if ((rc = bucket_check(c, u, p.bucket, NULL, 0, &b)) ||
+	if ((rc = perm_bucket(c, u, p.bucket, NULL, 0, &b)) ||
 	    (rc = perm_view_new(c, u, &b, &l->v)))
 		goto out;
 	/* A cursor names this bucket's key to resume at. */
@@ -465,13 +385,13 @@ int atr_fs_list(struct atr_core *c, const struct atr_user *u, const char *path, 
 			goto out;
 		}
 	}
-	if ((rc = dir_key(p.key, dk)))
+	if ((rc = key_dir(p.key, dk)))
 		goto out;
 	if (!perm_view_dir(l->v, dk)) {
 		rc = ATR_E_ACCESS; /* r and x on it, x above it, as ls needs */
 		goto out;
 	}
-	if ((rc = sync_tree(c, p.bucket, dk)))
+	if ((rc = ns_sync_tree(c, p.bucket, dk)))
 		goto out;
 	rc = scan_dir(l, p.bucket, dk, recursive, skey);
 out:
@@ -516,7 +436,7 @@ static int walk_keys(struct atr_core *c, const struct atr_user *u, const char *b
 			return ATR_E_INVALID_ARG;
 		hi = upto;
 	}
-	if ((rc = sync_tree(c, bucket, dirkey)))
+	if ((rc = ns_sync_tree(c, bucket, dirkey)))
 		return rc;
 	struct batch b = { .files_only = !markers };
 	if (!(b.keys = malloc(BATCH * sizeof(*b.keys))))
@@ -555,12 +475,12 @@ static int walk_files(struct atr_core *c, const struct atr_user *u, const char *
 		if ((rc = bucket_names(c, &ns)))
 			return rc;
 		for (size_t i = 0; i < ns.n && !rc; i++)
-			if (bucket_check(c, u, ns.v[i], "s3:ListBucket", PERM_R, NULL) == ATR_OK)
+			if (perm_bucket(c, u, ns.v[i], "s3:ListBucket", PERM_R, NULL) == ATR_OK)
 				rc = walk_keys(c, u, ns.v[i], "", 0, fn, arg);
 		free(ns.v);
 		return rc;
 	}
-	if ((rc = bucket_check(c, u, p.bucket, NULL, 0, NULL)))
+	if ((rc = perm_bucket(c, u, p.bucket, NULL, 0, NULL)))
 		return rc;
 	if (*p.key) {
 		if ((rc = fs_resolve(c, u, p.bucket, p.key, &row, &dir)))
@@ -568,7 +488,7 @@ static int walk_files(struct atr_core *c, const struct atr_user *u, const char *
 		if (!dir)
 			return fn(c, u, p.bucket, p.key, arg);
 	}
-	dir_key(p.key, dk);
+	key_dir(p.key, dk);
 	return walk_keys(c, u, p.bucket, dk, 0, fn, arg);
 }
 
@@ -587,10 +507,16 @@ static int load_one(struct atr_core *c, const struct atr_user *u, const char *bu
 {
 	struct atr_cache_op *op = arg;
 	struct atr_reader *r;
-	struct atr_obj o = { 0 };
-	int rc = atr_get_open(c, u, bucket, key, &o, &r);
+	struct meta_row row = { 0 };
+	struct ufs_file *f = NULL;
+	int rc = perm_find(c, u, "s3:GetObject", PERM_R, bucket, key, &row, &f, 0);
 	if (rc)
 		return rc == ATR_E_NO_KEY ? ATR_OK : rc; /* gone meanwhile */
+	struct atr_obj o = row.obj;
+	if ((rc = reader_new(c, &o, f, &r))) {
+		atr_obj_release(&o);
+		return rc;
+	}
 	uint64_t before = atr_cache_bytes(c, &o);
 	for (uint64_t off = 0; off < o.size && !rc;) {
 		const void *data;
@@ -613,7 +539,7 @@ static int free_one(struct atr_core *c, const struct atr_user *u, const char *bu
 {
 	struct atr_cache_op *op = arg;
 	struct meta_row row = { 0 };
-	int rc = object_find(c, u, "s3:GetObject", PERM_R, bucket, key, &row, NULL);
+	int rc = perm_find(c, u, "s3:GetObject", PERM_R, bucket, key, &row, NULL, 0);
 	if (rc)
 		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
 	atr_obj_release(&row.obj);
@@ -656,12 +582,13 @@ int atr_fs_persist(struct atr_core *c, const struct atr_user *u, const char *pat
 
 /* ---- mkdir, rm ---- */
 
-static int put_marker(struct atr_core *c, const struct atr_user *u, const char *bucket,
+/* A directory marker at dk, made by u (who may write there). */
+static int put_marker(struct atr_core *c, const struct atr_user *u, const struct atr_bucket *b,
 		      const char *dk)
 {
-	struct atr_writer *w;
-	int rc = atr_put_begin(c, u, bucket, dk, 0, &w);
-	return rc ? rc : atr_put_commit(w, NULL, NULL);
+	char owner[ATR_USER_MAX + 1];
+	acl_owner(u, b, NULL, owner);
+	return ns_commit_marker(c, owner, b->name, dk, NULL, 0, NULL, NULL, NULL, NULL);
 }
 
 int atr_fs_mkdir(struct atr_core *c, const struct atr_user *u, const char *path)
@@ -675,11 +602,13 @@ int atr_fs_mkdir(struct atr_core *c, const struct atr_user *u, const char *path)
 	if (!*p.bucket)
 		return ATR_E_EXISTS;
 	if (!*p.key) {
-		rc = atr_bucket_create(c, u, p.bucket, "", NULL, -1);
+		/* A new bucket, private (as CreateBucket makes it). */
+		rc = u->anonymous ? ATR_E_ACCESS
+				  : ns_bucket_create(c, u->name, p.bucket, "", 0700, NULL, -1);
 		return rc == ATR_E_BUCKET_OWNED || rc == ATR_E_BUCKET_EXISTS ? ATR_E_EXISTS : rc;
 	}
 	struct atr_bucket b;
-	if ((rc = bucket_check(c, u, p.bucket, NULL, 0, &b)) ||
+	if ((rc = perm_bucket(c, u, p.bucket, NULL, 0, &b)) ||
 	    (rc = perm_write_key(c, u, "s3:PutObject", &b, p.key)))
 		return rc;
 	rc = fs_resolve(c, u, p.bucket, p.key, &row, &dir);
@@ -687,7 +616,7 @@ int atr_fs_mkdir(struct atr_core *c, const struct atr_user *u, const char *path)
 		return ATR_E_EXISTS;
 	if (rc != ATR_E_NO_KEY)
 		return rc;
-	if ((rc = dir_key(p.key, dk)))
+	if ((rc = key_dir(p.key, dk)))
 		return rc;
 	/* Like mkdir -p, with every missing ancestor a real directory (a
 	 * marker), not an implied one that vanishes with its last child. */
@@ -697,49 +626,28 @@ int atr_fs_mkdir(struct atr_core *c, const struct atr_user *u, const char *path)
 		char save = dk[i + 1];
 		dk[i + 1] = '\0';
 		if (!save || meta_obj_get(c->meta, p.bucket, dk, &row, 0) == ATR_E_NO_KEY)
-			rc = put_marker(c, u, p.bucket, dk);
+			rc = put_marker(c, u, &b, dk);
 		dk[i + 1] = save;
 	}
 	return rc;
 }
 
+/* Deletes the object or marker at key if u may (S3's DeleteObject). */
+static int delete_key(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		      const char *key)
+{
+	struct atr_bucket b;
+	int rc = perm_bucket(c, u, bucket, NULL, 0, &b);
+	if (rc || (rc = perm_write_key(c, u, "s3:DeleteObject", &b, key)))
+		return rc;
+	rc = ns_delete(c, bucket, key, 1);
+	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
+}
+
 static int delete_one(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		      const char *key, void *arg)
 {
-	return atr_object_delete(c, u, bucket, key);
-}
-
-/* Removes the directory dk if it is empty (an implied one included): its
- * row, its UFS directory, and implied parents it leaves empty. */
-int fs_rmdir_empty(struct atr_core *c, const char *bucket, const char *dk, int prune)
-{
-	char path[PATH_MAX_UFS];
-	int rc;
-	if (ufs_path(path, sizeof(path), bucket, dk))
-		return ATR_E_KEY_TOO_LONG;
-	pthread_mutex_lock(&c->ns_lock);
-	if ((rc = meta_begin(c->meta)))
-		goto out;
-	int kids = meta_obj_has_children(c->meta, bucket, dk);
-	if (kids) {
-		rc = kids < 0 ? ATR_E_IO : ATR_E_NOT_EMPTY;
-	} else if ((rc = c->ufs->ops->rmdir(c->ufs, path))) {
-		rc = rc == ATR_E_BUCKET_NOT_EMPTY ? ATR_E_NOT_EMPTY : rc;
-	} else {
-		struct meta_row r = { 0 };
-		if (!meta_obj_get(c->meta, bucket, dk, &r, 0))
-			node_event(c, bucket, dk, &r.obj);
-		if (!(rc = meta_obj_delete(c->meta, bucket, dk)) && prune)
-			rc = prune_parents(c, bucket, dk, NULL);
-	}
-	if (rc)
-		meta_rollback(c->meta);
-	else
-		rc = meta_commit(c->meta);
-out:
-	pthread_mutex_unlock(&c->ns_lock);
-	node_settle(c);
-	return rc;
+	return delete_key(c, u, bucket, key);
 }
 
 struct dirkeys {
@@ -790,13 +698,13 @@ static int remove_tree(struct atr_core *c, const struct atr_user *u, const char 
 		rc = ATR_E_NOMEM;
 	struct atr_bucket b;
 	if (!rc)
-		rc = bucket_check(c, u, bucket, NULL, 0, &b);
+		rc = perm_bucket(c, u, bucket, NULL, 0, &b);
 	for (size_t i = dirs.n; i-- > 0 && !rc;) {
 		if (!*dirs.v[i])
 			continue;
 		rc = perm_write_key(c, u, "s3:DeleteObject", &b, dirs.v[i]);
 		if (!rc)
-			rc = fs_rmdir_empty(c, bucket, dirs.v[i], 1);
+			rc = ns_rmdir(c, bucket, dirs.v[i], 1);
 		else if (rc == ATR_E_ACCESS)
 			rc = ATR_OK; /* not the caller's to remove: it stays */
 	}
@@ -817,120 +725,35 @@ int atr_fs_remove(struct atr_core *c, const struct atr_user *u, const char *path
 	if (!*p.bucket)
 		return ATR_E_INVALID_ARG;
 	struct atr_bucket b;
-	if ((rc = bucket_check(c, u, p.bucket, NULL, 0, &b)))
+	if ((rc = perm_bucket(c, u, p.bucket, NULL, 0, &b)))
 		return rc;
 	if (!*p.key) {
 		if (recursive && (rc = remove_tree(c, u, p.bucket, "")))
 			return rc;
-		rc = atr_bucket_delete(c, u, p.bucket);
+		rc = perm_bucket(c, u, p.bucket, "s3:DeleteBucket", PERM_OWNER, NULL);
+		if (!rc)
+			rc = ns_bucket_delete(c, p.bucket);
 		return rc == ATR_E_BUCKET_NOT_EMPTY ? ATR_E_NOT_EMPTY : rc;
 	}
 	if ((rc = fs_resolve(c, u, p.bucket, p.key, &row, &dir)))
 		return rc;
 	if (!dir)
-		return atr_object_delete(c, u, p.bucket, p.key);
-	dir_key(p.key, dk);
+		return delete_key(c, u, p.bucket, p.key);
+	key_dir(p.key, dk);
 	if (recursive)
 		return remove_tree(c, u, p.bucket, dk);
-	if ((rc = sync_tree(c, p.bucket, dk)))
+	if ((rc = ns_sync_tree(c, p.bucket, dk)))
 		return rc;
 	int kids = meta_obj_has_children(c->meta, p.bucket, dk);
 	if (kids)
 		return kids < 0 ? ATR_E_IO : ATR_E_NOT_EMPTY;
 	if (!row.implicit)
-		return atr_object_delete(c, u, p.bucket, dk);
+		return delete_key(c, u, p.bucket, dk);
 	rc = perm_write_key(c, u, "s3:DeleteObject", &b, dk);
-	return rc ? rc : fs_rmdir_empty(c, p.bucket, dk, 1);
+	return rc ? rc : ns_rmdir(c, p.bucket, dk, 1);
 }
 
 /* ---- mv ---- */
-
-int fs_rename_locked(struct atr_core *c, const char *owner, const char *sbucket,
-		     const char *skey, const char *dbucket, const char *dkey, int dir, int replace,
-		     struct fs_move *mv)
-{
-	char upto[ATR_KEY_MAX + 2], alt[ATR_KEY_MAX + 2], plain[ATR_KEY_MAX + 2];
-	struct meta_row row = { 0 }, src = { 0 };
-	int rc;
-	mv->todo = 0;
-	*mv->bucket = '\0';
-	if (meta_obj_get(c->meta, sbucket, skey, &src, 0))
-		return ATR_E_NO_KEY; /* moved or deleted meanwhile */
-	/* Nothing may be at the destination, as a file or as a directory. */
-	size_t dl = strlen(dkey);
-	snprintf(plain, sizeof(plain), "%.*s", (int)(dir ? dl - 1 : dl), dkey);
-	if (dir_key(plain, alt))
-		return ATR_E_KEY_TOO_LONG;
-	if (meta_obj_get(c->meta, dbucket, plain, &row, 0) != ATR_E_NO_KEY ||
-	    meta_obj_get(c->meta, dbucket, alt, &row, 0) != ATR_E_NO_KEY)
-		return ATR_E_EXISTS;
-	if (ufs_path(mv->from, sizeof(mv->from), sbucket, skey) ||
-	    ufs_path(mv->to, sizeof(mv->to), dbucket, dkey))
-		return ATR_E_KEY_TOO_LONG;
-	if (!c->ufs->ops->rename)
-		return ATR_E_NOT_SUPPORTED;
-	if ((rc = ensure_parents(c, dbucket, dkey, 1, NULL)))
-		return rc;
-	node_event(c, sbucket, skey, &src.obj);
-	if (dir) {
-		rc = key_successor(skey, upto, sizeof(upto)) ? ATR_E_INVALID_ARG
-			: meta_obj_rename_prefix(c->meta, sbucket, skey, upto, dbucket, dkey);
-	} else {
-		rc = meta_obj_rename(c->meta, sbucket, skey, dbucket, dkey);
-	}
-	if (rc)
-		return rc;
-	node_event(c, dbucket, dkey, &src.obj);
-	snprintf(mv->bucket, sizeof(mv->bucket), "%s", sbucket);
-	snprintf(mv->key, sizeof(mv->key), "%s", skey);
-	mv->replace = replace;
-	/* A file being created through the mount has no bytes to move yet. */
-	mv->todo = !src.pending;
-	if (!mv->todo)
-		return ATR_OK;
-	char intent[sizeof(mv->from) + 1];
-	snprintf(intent, sizeof(intent), "/%s", mv->from);
-	return meta_intent_set(c->meta, intent, mv->to);
-}
-
-void fs_move_done(struct atr_core *c, struct fs_move *mv, int committed)
-{
-	if (!committed || !*mv->bucket)
-		return; /* nothing was moved */
-	if (mv->todo) {
-		int rc = mv->replace ? c->ufs->ops->rename_replace(c->ufs, mv->from, mv->to)
-				     : c->ufs->ops->rename(c->ufs, mv->from, mv->to);
-		if (rc) {
-			/* Only something behind our back gets here: the rows
-			 * moved, the file did not; sync will see it there. */
-			LOG(LOG_ERROR, "core: rename %s -> %s failed after its commit: %s", mv->from,
-			    mv->to, atr_strerror(rc));
-			return;
-		}
-	}
-	if (!meta_begin(c->meta)) {
-		if (prune_parents(c, mv->bucket, mv->key, NULL) || meta_commit(c->meta))
-			meta_rollback(c->meta);
-	}
-}
-
-void fs_move_recover(struct atr_core *c, const char *from, const char *to)
-{
-	struct fspath p;
-	struct meta_row row = { 0 };
-	char path[ATR_PATH_MAX + 2], dk[ATR_KEY_MAX + 2];
-	struct ufs_stat st;
-	snprintf(path, sizeof(path), "/%s", from);
-	if (parse_path(path, &p) || !*p.key || dir_key(p.key, dk) ||
-	    c->ufs->ops->stat(c->ufs, from, &st) != ATR_OK)
-		return; /* moved before the crash */
-	if (meta_obj_get(c->meta, p.bucket, p.key, &row, 0) != ATR_E_NO_KEY ||
-	    meta_obj_get(c->meta, p.bucket, dk, &row, 0) != ATR_E_NO_KEY)
-		return; /* something new lives at from: the move was done */
-	if (c->ufs->ops->rename_replace(c->ufs, from, to) == ATR_OK)
-		LOG(LOG_INFO, "core: finished the rename of %s to %s that a crash interrupted",
-		    from, to);
-}
 
 int atr_fs_rename(struct atr_core *c, const struct atr_user *u, const char *src, const char *dst)
 {
@@ -943,8 +766,8 @@ int atr_fs_rename(struct atr_core *c, const struct atr_user *u, const char *src,
 	if (!*s.key || !*d.key)
 		return !*s.bucket || !*d.bucket ? ATR_E_INVALID_ARG : ATR_E_NOT_SUPPORTED;
 	struct atr_bucket sb, db;
-	if ((rc = bucket_check(c, u, s.bucket, NULL, 0, &sb)) ||
-	    (rc = bucket_check(c, u, d.bucket, NULL, 0, &db)))
+	if ((rc = perm_bucket(c, u, s.bucket, NULL, 0, &sb)) ||
+	    (rc = perm_bucket(c, u, d.bucket, NULL, 0, &db)))
 		return rc;
 	if (!strcmp(s.bucket, d.bucket) && !strcmp(s.key, d.key))
 		return ATR_OK;
@@ -956,29 +779,17 @@ int atr_fs_rename(struct atr_core *c, const struct atr_user *u, const char *src,
 	    (rc = perm_write_key(c, u, "s3:PutObject", &db, d.key)))
 		return rc;
 	if (dir) {
-		if ((rc = dir_key(s.key, skey)) || (rc = dir_key(d.key, dkey)))
+		if ((rc = key_dir(s.key, skey)) || (rc = key_dir(d.key, dkey)))
 			return rc;
 		if (!strcmp(s.bucket, d.bucket) && !strncmp(dkey, skey, strlen(skey)))
 			return ATR_E_INVALID_ARG; /* into itself */
-		if ((rc = sync_tree(c, s.bucket, skey)))
+		if ((rc = ns_sync_tree(c, s.bucket, skey)))
 			return rc;
 	} else {
 		snprintf(skey, sizeof(skey), "%s", s.key);
 		snprintf(dkey, sizeof(dkey), "%s", d.key);
 	}
-	struct fs_move mv;
-	pthread_mutex_lock(&c->ns_lock);
-	if (!(rc = meta_begin(c->meta))) {
-		rc = fs_rename_locked(c, u->name, s.bucket, skey, d.bucket, dkey, dir, 0, &mv);
-		if (rc)
-			meta_rollback(c->meta);
-		else
-			rc = meta_commit(c->meta);
-		fs_move_done(c, &mv, rc == ATR_OK);
-	}
-	pthread_mutex_unlock(&c->ns_lock);
-	node_settle(c);
-	return rc;
+	return ns_rename(c, s.bucket, skey, d.bucket, dkey, dir, 0);
 }
 
 /* ---- chmod, chown ---- */
@@ -1021,7 +832,7 @@ struct attr_changed {
 static int attr_changed(void *arg, const char *key, const struct meta_row *row)
 {
 	struct attr_changed *a = arg;
-	node_event(a->c, a->bucket, key, &row->obj);
+	ns_event(a->c, a->bucket, key, &row->obj);
 	if (row->obj.node) {
 		uint64_t *v = realloc(a->linked, (a->n + 1) * sizeof(*v));
 		if (!v) {
@@ -1076,18 +887,18 @@ static int set_attr(struct atr_core *c, const struct atr_user *u, const char *pa
 	if (!*p.bucket)
 		return ATR_E_NOT_SUPPORTED;
 	struct atr_bucket b;
-	if ((rc = bucket_check(c, u, p.bucket, NULL, 0, &b)))
+	if ((rc = perm_bucket(c, u, p.bucket, NULL, 0, &b)))
 		return rc;
 	if (*p.key && (rc = fs_resolve(c, u, p.bucket, p.key, &row, &dir)))
 		return rc;
-	dir_key(p.key, dk);
+	key_dir(p.key, dk);
 	/* One row, or with recursive the directory and everything below. */
 	const char *from = dir ? dk : p.key, *to = NULL;
 	if (dir && recursive) {
 		if (*dk && key_successor(dk, upto, sizeof(upto)))
 			return ATR_E_INVALID_ARG;
 		to = *dk ? upto : "\xf5"; /* "": above every UTF-8 key */
-		if ((rc = sync_tree(c, p.bucket, dk)))
+		if ((rc = ns_sync_tree(c, p.bucket, dk)))
 			return rc;
 	}
 	if (!u->superuser) {
@@ -1101,7 +912,7 @@ static int set_attr(struct atr_core *c, const struct atr_user *u, const char *pa
 	}
 	struct attr_args a = { p.bucket, *p.key ? NULL : p.bucket, from, to, mode, owner };
 	rc = ns_txn(c, set_attr_fn, &a);
-	node_settle(c);
+	ns_settle(c);
 	return rc;
 }
 

@@ -26,6 +26,7 @@
 
 #include "common/log.h"
 #include "src/core_int.h"
+#include "common/banned.h"
 
 #define FILE_HEADER "# Atrium credentials: ACCESS_KEY SECRET_KEY USER_ID [DISPLAY NAME]\n" \
 	"# A line starting with '!' is an inactive key (atrium user disable).\n"

@@ -27,8 +27,9 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "src/core_int.h"
+#include "src/ns_int.h"
 #include "src/idmap_int.h"
+#include "common/banned.h"
 
 #define REMEMBERED 128
 #define MAP_MAX 100000   /* lines of an id map file */
@@ -262,9 +263,9 @@ void idmap_ids(struct atr_core *c, const char *name, uint32_t *uid, uint32_t *gi
 		*uid = *gid = id; /* its own group */
 	} else {
 		/* Not allocated now (inside a transaction, or the store
-		 * failed): nobody, and not remembered, so that a later call
-		 * allocates it. */
-		*uid = *gid = 65534;
+		 * failed): ids no file and no group has, and not remembered,
+		 * so that a later call allocates it. */
+		*uid = *gid = IDMAP_NONE;
 		pthread_mutex_unlock(&m->lock);
 		return;
 	}

@@ -14,6 +14,9 @@
  * far above the ids Debian hands out to accounts (1000-59999). */
 #define IDMAP_FIRST 0x40000000u
 #define IDMAP_LAST 0x4fffffffu
+/* What a name maps to while it cannot be allocated (uid_t -2, "nobody" of
+ * old NFS): no group check ever matches it. */
+#define IDMAP_NONE 0xfffffffeu
 
 struct atr_core;
 /* path: the id map file (NULL or "": none); first..last: the range ids

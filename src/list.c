@@ -12,10 +12,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "src/core_int.h"
+#include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 struct lister {
+	struct atr_core *c;
+	const char *bucket;
 	const struct atr_list_params *p;
 	struct perm_view *v;    /* which directories' entries the caller sees */
 	size_t prefix_len;
@@ -53,6 +56,16 @@ static int emit(struct lister *l, const char *item, int is_prefix, const struct 
 	}
 	struct atr_list_item it = { .key = item, .is_prefix = is_prefix,
 				    .obj = row ? &row->obj : NULL };
+	struct atr_obj o = { 0 };
+	if (row && !row->obj.is_dir && !*row->obj.etag) {
+		/* Not hashed yet (etag.c): computed now, stored by etag's
+		 * worker (this is a read transaction). A file changed since
+		 * the snapshot has lost the bytes of this version: it goes
+		 * out without one. */
+		o = row->obj;
+		etag_settle(l->c, l->bucket, item, &o, 0);
+		it.obj = &o;
+	}
 	l->count++;
 	if (l->cb(l->arg, &it)) {
 		l->stop = 1;
@@ -89,7 +102,7 @@ static int on_row(void *arg, const char *key, const struct meta_row *row)
 	/* Directory permissions hold over S3 as in the mount: nothing in a
 	 * directory the caller may not read (or reach) is listed, neither a
 	 * key nor a common prefix. */
-	parent_key(d ? cp : key, dir);
+	key_parent(d ? cp : key, dir);
 	if (!perm_view_dir(l->v, dir))
 		return jump(l, dir);
 	if (d) {
@@ -109,7 +122,7 @@ int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bu
 	char upto[ATR_KEY_MAX + 2], dir[ATR_KEY_MAX + 2];
 	const char *prefix = p->prefix ? p->prefix : "";
 	struct atr_bucket b;
-	int rc = bucket_check(c, u, bucket, "s3:ListBucket", PERM_R, &b);
+	int rc = perm_bucket(c, u, bucket, "s3:ListBucket", PERM_R, &b);
 	if (rc)
 		return rc;
 	if (strlen(prefix) > ATR_KEY_MAX || (p->start && strlen(p->start) > ATR_KEY_MAX))
@@ -122,10 +135,10 @@ int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bu
 	memcpy(dir, prefix, dl);
 	dir[dl] = '\0';
 	if (!dl || !atr_key_valid(dir))
-		sync_tree(c, bucket, dl ? dir : "");
+		ns_sync_tree(c, bucket, dl ? dir : "");
 
 	struct lister l = {
-		.p = p, .prefix_len = strlen(prefix),
+		.c = c, .bucket = bucket, .p = p, .prefix_len = strlen(prefix),
 		.delim_len = p->delimiter ? strlen(p->delimiter) : 0,
 		.cb = cb, .arg = arg, .next_start = next_start,
 	};
@@ -144,13 +157,21 @@ int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bu
 		snprintf(l.from, sizeof(l.from), "%s", p->start);
 		l.inclusive = p->start_inclusive;
 	}
+	/* A page takes one scan per common prefix: one read transaction
+	 * around them all makes it one snapshot, or a directory renamed
+	 * between two scans shows under its old and its new prefix (or
+	 * neither). */
+	if ((rc = meta_read_begin(c->meta))) {
+		perm_view_release(l.v);
+		return rc;
+	}
 	do {
 		l.jumped = 0;
 		char from[ATR_KEY_MAX + 2];
 		memcpy(from, l.from, sizeof(from));
-		if ((rc = meta_obj_scan(c->meta, bucket, from, l.inclusive, hi, 1, on_row, &l)))
-			break;
-	} while (l.jumped && !l.stop && (!hi || strcmp(l.from, hi) < 0));
+		rc = meta_obj_scan(c->meta, bucket, from, l.inclusive, hi, 1, on_row, &l);
+	} while (!rc && l.jumped && !l.stop && (!hi || strcmp(l.from, hi) < 0));
+	meta_read_end(c->meta);
 	perm_view_release(l.v);
 	*truncated = l.truncated;
 	return rc;

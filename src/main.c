@@ -46,6 +46,7 @@
 #include "src/settings.h"
 #include "src/tls.h"
 #include "version.h"
+#include "common/banned.h"
 
 struct daemon {
 	struct settings st;          /* current; the main thread replaces it on SIGHUP */
@@ -104,11 +105,34 @@ X509 *SSL_get_peer_certificate(const SSL *s)
 	return SSL_get1_peer_certificate(s);
 }
 
-/* civetweb's init_ssl callback (src/tls.h). */
+/* The TLS session of the connection this worker thread serves, for access
+ * logs: civetweb hands us no SSL object, but a worker does a connection's
+ * handshake and then serves it alone, so the handshake's thread remembers
+ * what it negotiated (the info callback set in init_tls). */
+static __thread char tls_cipher[64], tls_version[32];
+
+static void tls_handshake_done(const SSL *s, int where, int ret)
+{
+	if (!(where & SSL_CB_HANDSHAKE_DONE))
+		return;
+	snprintf(tls_cipher, sizeof(tls_cipher), "%s", SSL_get_cipher_name(s));
+	snprintf(tls_version, sizeof(tls_version), "%s", SSL_get_version(s));
+}
+
+static void tls_info(void *arg, char *cipher, size_t cn, char *version, size_t vn)
+{
+	snprintf(cipher, cn, "%s", tls_cipher);
+	snprintf(version, vn, "%s", tls_version);
+}
+
+/* civetweb's init_ssl callback (src/tls.h), plus the handshake record. */
 static int init_tls(void *ssl_ctx, void *user_data)
 {
 	struct daemon *d = user_data;
-	return tls_setup(d->tls, ssl_ctx);
+	int rc = tls_setup(d->tls, ssl_ctx);
+	if (rc == 1)
+		SSL_CTX_set_info_callback(ssl_ctx, tls_handshake_done);
+	return rc;
 }
 
 /* The admin API authenticates exactly as the S3 door does. */
@@ -130,14 +154,8 @@ static void s3_observed(void *arg, const struct s3_done *r)
 	struct daemon *d = arg;
 	metrics_request(d->metrics, "s3", r->op, r->status, r->bytes_in, r->bytes_out,
 			r->duration_ns);
-	if (d->access_log) {
-		struct access_entry e = {
-			.time_ns = r->time_ns, .id = r->id, .user = r->user, .method = r->method,
-			.path = r->path, .status = r->status, .bytes = r->bytes_out,
-			.duration_ns = r->duration_ns,
-		};
-		access_log_write(d->access_log, &e);
-	}
+	if (d->access_log)
+		access_log_write(d->access_log, r->line);
 }
 
 /* Mount requests count as door "fuse"; the status is the errno replied. */
@@ -187,6 +205,15 @@ static int begin_request(struct mg_connection *conn)
 		rc = admin ? admin_handle(d->admin, conn) : s3_handle(d->s3, conn);
 	__atomic_sub_fetch(&d->inflight, 1, __ATOMIC_SEQ_CST);
 	return rc;
+}
+
+/* civetweb refused a request before begin_request: an S3 error all the
+ * same (0: handled, civetweb sends nothing of its own). */
+static int http_error(struct mg_connection *conn, int status, const char *msg)
+{
+	struct daemon *d = mg_get_user_data(mg_get_context(conn));
+	s3_reject(d->s3, conn, status, msg);
+	return 0;
 }
 
 static int log_message(const struct mg_connection *conn, const char *message)
@@ -462,6 +489,8 @@ int main(int argc, char **argv)
 		.domain = *st->domain ? st->domain : NULL,
 		.request_timeout_ms = st->request_timeout_ms,
 		.min_body_rate = st->min_body_rate,
+		.tls_info = tls_info,
+		.log_flush_ms = st->bucket_log_flush_ms,
 	};
 	if (!(d.s3 = s3_server_new(d.core, d.idents, &so)))
 		goto out;
@@ -516,7 +545,8 @@ int main(int argc, char **argv)
 		NULL, NULL,
 		NULL,
 	};
-	struct mg_callbacks cb = { .begin_request = begin_request, .log_message = log_message };
+	struct mg_callbacks cb = { .begin_request = begin_request, .log_message = log_message,
+				   .http_error = http_error };
 	if (tls) {
 		/* 4: TLS 1.2 and later. init_tls sets the same again, on OpenSSL. */
 		const char *tls_options[] = { "ssl_protocol_version", "4",
@@ -552,7 +582,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	/* The S3 and admin doors first: their requests report changes to the
-	 * mount (node_event) until they are over. */
+	 * mount (ns_event) until they are over. */
 	if (ctx)
 		mg_stop(ctx);
 	mount_stop(d.mnt);

@@ -5,7 +5,7 @@
  *   buckets(name PK, owner, location, ctime, mode)
  *   objects(ino PK AUTOINCREMENT, bucket, key, is_dir, implicit, size,
  *           mtime, version, mode, owner, etag, hdrs, dir_mtime, the POSIX
- *           columns (meta.c) and node (hard links, below),
+ *           columns (meta_db.c) and node (hard links, below),
  *           UNIQUE(bucket, key))
  * Every bucket has a row with key "" (its root directory, implicit). A
  * directory's key ends in '/'. "implicit" marks directories that exist only
@@ -20,6 +20,10 @@
  * writers. Callers that need several statements to be atomic wrap them in
  * meta_begin/meta_commit on the same thread. Keys compare as bytes
  * (BINARY collation), which is S3's listing order.
+ *
+ * The store is src/meta_db.c (connections, schema, transactions) and one
+ * file per table group: meta_obj.c, meta_mpu.c, meta_aux.c; what they
+ * share is src/meta_db_int.h, which nothing else includes.
  */
 #ifndef SRC_META_INT_H
 #define SRC_META_INT_H
@@ -43,6 +47,9 @@ int meta_open(const char *path, struct meta **out);
 /* The row of inode ino with its bucket and key (ATR_E_NO_KEY if none). */
 int meta_obj_by_ino(struct meta *m, uint64_t ino, char bucket[ATR_BUCKET_MAX + 1],
 		    char key[ATR_KEY_MAX + 2], struct meta_row *out, int want_hdrs);
+/* The ETag of every name of inode node (its row's ino, or its node) at
+ * version, if it has none yet (src/etag.c); no row matching is fine. */
+int meta_obj_set_etag(struct meta *m, uint64_t node, uint64_t version, const char *etag);
 /* Writes mode, owner, gid, ctime, atime, mtime and hdrs of row->obj.ino. */
 int meta_obj_set_posix(struct meta *m, const struct meta_row *row);
 /* The directories right below dirkey (a directory key, "" for the root
@@ -119,6 +126,11 @@ void meta_stats(struct meta *m, struct meta_stats *out);
 void meta_close(struct meta *m);
 
 int meta_begin(struct meta *m);   /* BEGIN IMMEDIATE */
+/* A read transaction: every statement until meta_read_end sees one
+ * snapshot of the store (WAL: writers go on meanwhile), so several scans
+ * make one consistent answer. No write may happen inside it. */
+int meta_read_begin(struct meta *m);
+void meta_read_end(struct meta *m);
 int meta_commit(struct meta *m);
 void meta_rollback(struct meta *m);
 
@@ -241,6 +253,13 @@ int meta_bucket_tags_put(struct meta *m, const char *bucket, const char *tags);
 /* *tags malloc'd; ATR_E_NO_KEY if the bucket has none. */
 int meta_bucket_tags_get(struct meta *m, const char *bucket, char **tags);
 int meta_bucket_tags_delete(struct meta *m, const char *bucket);
+
+/* Bucket documents (src/access.c):
+ *   bucket_docs(bucket, kind, doc TEXT), by (bucket, enum atr_bucket_doc),
+ *   dropped by a trigger with the bucket's row. put with doc NULL deletes;
+ *   get: *doc malloc'd, ATR_E_NO_KEY if none. */
+int meta_bucket_doc_put(struct meta *m, const char *bucket, int kind, const char *doc);
+int meta_bucket_doc_get(struct meta *m, const char *bucket, int kind, char **doc);
 
 /* Additional checksums of multipart uploads (src/multipart.c), strings the
  * core does not interpret:

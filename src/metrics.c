@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/banned.h"
 
 /* Upper bounds of the latency buckets, in microseconds (+Inf implied). */
 static const uint64_t bounds_us[] = {

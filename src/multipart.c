@@ -7,7 +7,7 @@
  * under a file name never used before and the part's row is upserted; the
  * file it replaced is unlinked afterwards. Completion checks the named
  * parts, assembles them into a stage (copy_file_range, piece by piece),
- * commits that with object_commit() — the one commit path, so the object
+ * commits that with ns_commit_object() — the one commit path, so the object
  * appears and replaces the old one atomically — and then deletes the
  * upload's rows and its part area.
  *
@@ -24,8 +24,19 @@
  * for its whole length without holding ns_lock across the I/O; a part
  * commit, an abort or a second completion of a busy upload waits on
  * mpu->cond (with ns_lock), so the parts a completion reads never change
- * under it. Lock order: ns_lock, then SQLite's write lock (object_commit
- * takes ns_lock itself, so it is called without it).
+ * under it; its transactions are the kernel's (ns_txn_locked). Lock order:
+ * ns_lock, then SQLite's write lock (ns_commit_object takes ns_lock
+ * itself, so it is called without it).
+ *
+ * Retried completions. A client whose CompleteMultipartUpload response was
+ * lost retries it; the upload is gone by then, and AWS answers the retry
+ * with 200 and the object's ETag for a while rather than NoSuchUpload. So
+ * mpu->recent remembers the last RECENT_MAX completions for RECENT_NS (in
+ * memory only: a restart forgets them, and the retry is NoSuchUpload), and
+ * a completion of an upload that is not there but was completed moments
+ * ago, of the same bucket and key, naming the same parts with the same
+ * ETags, by its initiator, the bucket's owner or the superuser, succeeds
+ * again with the object as the first completion made it (ino and ETag).
  */
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -36,8 +47,9 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/timefmt.h"
-#include "src/core_int.h"
+#include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 /* Assembly goes in pieces this large, reporting progress after each. */
 #define PIECE (64ULL << 20)
@@ -47,11 +59,106 @@ struct busy {
 	struct busy *next;
 };
 
+#define RECENT_MAX 64
+#define RECENT_NS (10 * 60 * 1000000000LL)
+
+/* A completed upload (see "Retried completions" above). */
+struct recent {
+	char upload_id[ATR_UPLOAD_ID_LEN + 1]; /* "" for an empty slot */
+	char bucket[ATR_BUCKET_MAX + 1];
+	char key[ATR_KEY_MAX + 1];
+	char initiator[ATR_USER_MAX + 1], bucket_owner[ATR_USER_MAX + 1];
+	unsigned char parts[MD5_LEN];          /* parts_digest() of the parts named */
+	uint64_t ino;
+	char etag[ATR_ETAG_MAX + 1];
+	int64_t at_ns;                         /* CLOCK_MONOTONIC */
+};
+
 struct mpu {
 	pthread_cond_t cond;   /* a completion ended; waited on with ns_lock */
 	struct busy *busy;     /* uploads being completed; guarded by ns_lock */
 	unsigned long counter; /* makes part file names unique; atomic */
+	struct recent recent[RECENT_MAX]; /* a ring; guarded by ns_lock */
+	int recent_next;                  /* the slot written next; guarded by ns_lock */
 };
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* MD5 of the part list as named: numbers and ETags (case-insensitive). */
+static void parts_digest(const struct atr_mpu_part *parts, int n, unsigned char out[MD5_LEN])
+{
+	struct hash h;
+	memset(out, 0, MD5_LEN);
+	if (hash_init(&h, HASH_MD5))
+		return;
+	for (int i = 0; i < n; i++) {
+		char line[ATR_ETAG_MAX + 24];
+		int k = snprintf(line, sizeof(line), "%d:%s;", parts[i].number, parts[i].etag);
+		for (int j = 0; j < k; j++)
+			line[j] = (char)(line[j] >= 'A' && line[j] <= 'Z' ? line[j] + 32 : line[j]);
+		hash_update(&h, line, (size_t)k);
+	}
+	hash_final(&h, out);
+}
+
+/* With ns_lock held: remembers a completion. */
+static void recent_add(struct atr_core *c, const char *upload_id, const char *bucket,
+		       const char *key, const char *initiator, const char *bucket_owner,
+		       const unsigned char digest[MD5_LEN], const struct atr_obj *obj)
+{
+	struct mpu *m = c->mpu;
+	struct recent *e = &m->recent[m->recent_next];
+	m->recent_next = (m->recent_next + 1) % RECENT_MAX;
+	snprintf(e->upload_id, sizeof(e->upload_id), "%s", upload_id);
+	snprintf(e->bucket, sizeof(e->bucket), "%s", bucket);
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	snprintf(e->initiator, sizeof(e->initiator), "%s", initiator);
+	snprintf(e->bucket_owner, sizeof(e->bucket_owner), "%s", bucket_owner);
+	memcpy(e->parts, digest, MD5_LEN);
+	e->ino = obj->ino;
+	snprintf(e->etag, sizeof(e->etag), "%s", obj->etag);
+	e->at_ns = mono_ns();
+}
+
+/* A completion of an upload that is gone: ATR_OK with out (ino and ETag)
+ * if it is the retry of a recent one that u may make, else
+ * ATR_E_NO_UPLOAD. */
+static int recent_find(struct atr_core *c, const struct atr_user *u, const char *upload_id,
+		       const char *bucket, const char *key, const struct atr_mpu_part *parts,
+		       int n, struct atr_obj *out)
+{
+	unsigned char digest[MD5_LEN];
+	int rc = ATR_E_NO_UPLOAD;
+	if (n < 1 || n > ATR_PART_MAX)
+		return rc;
+	parts_digest(parts, n, digest);
+	int64_t now = mono_ns();
+	ns_lock(c);
+	for (int i = 0; i < RECENT_MAX; i++) {
+		const struct recent *e = &c->mpu->recent[i];
+		if (strcmp(e->upload_id, upload_id) || now - e->at_ns > RECENT_NS ||
+		    strcmp(e->bucket, bucket) || strcmp(e->key, key) ||
+		    memcmp(e->parts, digest, MD5_LEN))
+			continue;
+		if (u->superuser || (!u->anonymous && (!strcmp(u->name, e->initiator) ||
+						       !strcmp(u->name, e->bucket_owner)))) {
+			if (out) {
+				memset(out, 0, sizeof(*out));
+				out->ino = e->ino;
+				snprintf(out->etag, sizeof(out->etag), "%s", e->etag);
+			}
+			rc = ATR_OK;
+		}
+		break;
+	}
+	ns_unlock(c);
+	return rc;
+}
 
 static int have_part_ops(const struct atr_core *c)
 {
@@ -81,8 +188,17 @@ static void wait_idle(struct atr_core *c, const char *id)
 			b = b->next;
 		if (!b)
 			return;
-		pthread_cond_wait(&c->mpu->cond, &c->ns_lock);
+		ns_wait(c, &c->mpu->cond);
 	}
+}
+
+/* Drops the rows of upload arg (its ID), if it is still there (a
+ * completion or an abort may have ended it while the caller waited). */
+static int upload_delete_fn(struct atr_core *c, void *arg)
+{
+	struct meta_mpu mu = { 0 };
+	int rc = meta_mpu_get(c->meta, arg, &mu, 0);
+	return rc ? rc : meta_mpu_delete(c->meta, arg);
 }
 
 /* The ETag over a running MD5 of the parts' binary MD5s (S3's rule: this
@@ -117,7 +233,7 @@ static int upload_get(struct atr_core *c, const struct atr_user *u, const char *
 	struct atr_bucket bk;
 	if (!b)
 		b = &bk;
-	int rc = bucket_check(c, u, bucket, NULL, 0, b);
+	int rc = perm_bucket(c, u, bucket, NULL, 0, b);
 	if (rc)
 		return rc;
 	if (!have_part_ops(c))
@@ -151,6 +267,26 @@ int atr_mpu_create(struct atr_core *c, const struct atr_user *u, const char *buc
 	return atr_mpu_create_with(c, u, bucket, key, &o, upload_id);
 }
 
+/* An upload's rows: the upload, and its tags, ACL and checksum algorithm. */
+struct new_upload {
+	const struct meta_mpu *mu;
+	const char *tags, *acl, *checksum_alg;
+};
+
+static int new_upload_fn(struct atr_core *c, void *arg)
+{
+	struct new_upload *n = arg;
+	const char *id = n->mu->up.upload_id;
+	int rc = meta_mpu_insert(c->meta, n->mu);
+	if (!rc && n->tags && *n->tags)
+		rc = meta_mpu_tags_put(c->meta, id, n->tags);
+	if (!rc && n->acl)
+		rc = meta_mpu_acl_put(c->meta, id, n->acl);
+	if (!rc && n->checksum_alg && *n->checksum_alg)
+		rc = meta_mpu_checksum_put(c->meta, id, n->checksum_alg);
+	return rc;
+}
+
 int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			const char *key, const struct atr_mpu_opts *o,
 			char upload_id[ATR_UPLOAD_ID_LEN + 1])
@@ -161,7 +297,7 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
 	size_t klen = strlen(key);
 	const char *tags = o->tags, *checksum_alg = o->checksum_alg;
 	char *acl = NULL;
-	int rc = bucket_check(c, u, bucket, NULL, 0, &b);
+	int rc = perm_bucket(c, u, bucket, NULL, 0, &b);
 	if (rc || (rc = atr_key_valid(key)) ||
 	    (rc = perm_write_key(c, u, "s3:PutObject", &b, key)) ||
 	    (rc = acl_allowed(&b, o->acl)))
@@ -188,21 +324,8 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
 	mu.hdrs = (char *)o->hdrs;
 	if (o->acl && acl_encode(o->acl, &acl))
 		return ATR_E_NOMEM;
-	pthread_mutex_lock(&c->ns_lock);
-	if (!(rc = meta_begin(c->meta))) {
-		rc = meta_mpu_insert(c->meta, &mu);
-		if (!rc && tags && *tags)
-			rc = meta_mpu_tags_put(c->meta, mu.up.upload_id, tags);
-		if (!rc && acl)
-			rc = meta_mpu_acl_put(c->meta, mu.up.upload_id, acl);
-		if (!rc && checksum_alg && *checksum_alg)
-			rc = meta_mpu_checksum_put(c->meta, mu.up.upload_id, checksum_alg);
-		if (rc)
-			meta_rollback(c->meta);
-		else
-			rc = meta_commit(c->meta);
-	}
-	pthread_mutex_unlock(&c->ns_lock);
+	struct new_upload nu = { &mu, tags, acl, checksum_alg };
+	rc = ns_txn(c, new_upload_fn, &nu);
 	free(acl);
 	if (!rc)
 		memcpy(upload_id, mu.up.upload_id, ATR_UPLOAD_ID_LEN + 1);
@@ -299,6 +422,19 @@ void atr_mpu_part_abort(struct atr_part_writer *w)
 	free(w);
 }
 
+struct part_row {
+	const struct atr_part_writer *w;
+	const struct meta_mpu_part *p;
+};
+
+static int part_row_fn(struct atr_core *c, void *arg)
+{
+	struct part_row *r = arg;
+	int rc = meta_mpu_part_put(c->meta, r->w->upload_id, r->p);
+	return rc ? rc : meta_mpu_part_checksum_put(c->meta, r->w->upload_id, r->w->number,
+						    r->w->checksum);
+}
+
 int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out)
 {
 	struct atr_core *c = w->c;
@@ -319,7 +455,7 @@ int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out)
 	snprintf(p.file, sizeof(p.file), "%05d-%016llx-%lx", w->number,
 		 (unsigned long long)time_now_ns(), n);
 
-	pthread_mutex_lock(&c->ns_lock);
+	ns_lock(c);
 	wait_idle(c, w->upload_id);
 	/* Completed or aborted while the body streamed? */
 	if ((rc = meta_mpu_get(c->meta, w->upload_id, &mu, 0)))
@@ -331,20 +467,13 @@ int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out)
 		goto unlock;
 	p.p.mtime_ns = st.mtime_ns;
 	/* The row and its checksum (or none: a replaced part's goes) together. */
-	if (!(rc = meta_begin(c->meta))) {
-		if ((rc = meta_mpu_part_put(c->meta, w->upload_id, &p)) ||
-		    (rc = meta_mpu_part_checksum_put(c->meta, w->upload_id, w->number,
-						     w->checksum)))
-			meta_rollback(c->meta);
-		else
-			rc = meta_commit(c->meta);
-	}
-	if (rc)
+	struct part_row pr = { w, &p };
+	if ((rc = ns_txn_locked(c, part_row_fn, &pr)))
 		c->ufs->ops->part_unlink(c->ufs, w->upload_id, p.file);
 	else
 		snprintf(p.p.checksum, sizeof(p.p.checksum), "%s", w->checksum);
 unlock:
-	pthread_mutex_unlock(&c->ns_lock);
+	ns_unlock(c);
 	if (!rc && had && strcmp(old.file, p.file))
 		c->ufs->ops->part_unlink(c->ufs, w->upload_id, old.file); /* replaced */
 	if (!rc && out)
@@ -501,6 +630,7 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 			  atr_progress_cb progress, void *arg, struct atr_obj *out)
 {
 	struct meta_mpu mu = { 0 }, now = { 0 };
+	struct atr_obj made = { 0 };
 	struct busy me = { .upload_id = upload_id };
 	struct ufs_stage *stage = NULL;
 	struct atr_bucket b;
@@ -511,7 +641,9 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 	int rc, gone = 0;
 
 	if ((rc = upload_get(c, u, "s3:PutObject", bucket, key, upload_id, &b, &mu, 1)))
-		return rc;
+		return rc == ATR_E_NO_UPLOAD
+			       ? recent_find(c, u, upload_id, bucket, key, parts, n, out)
+			       : rc;
 	/* Writing the object is the initiator's act, checked again now. */
 	struct atr_user initiator = { .name = mu.up.owner };
 	if ((rc = perm_write_key(c, u->superuser ? u : &initiator, "s3:PutObject", &b, key)))
@@ -523,7 +655,7 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 		rc = ATR_E_NOMEM;
 	if (rc && rc != ATR_E_NO_KEY)
 		goto out;
-	object_owner(&initiator, &b, acl, owner);
+	acl_owner(&initiator, &b, acl, owner);
 	if (n < 1 || n > ATR_PART_MAX) {
 		rc = ATR_E_INVALID_ARG;
 		goto out;
@@ -549,14 +681,19 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 			goto out;
 		}
 
-	pthread_mutex_lock(&c->ns_lock);
+	ns_lock(c);
 	wait_idle(c, upload_id);
 	/* Another completion or an abort may have ended it while we waited. */
 	if (!(rc = meta_mpu_get(c->meta, upload_id, &now, 0))) {
 		me.next = c->mpu->busy;
 		c->mpu->busy = &me;
 	}
-	pthread_mutex_unlock(&c->ns_lock);
+	ns_unlock(c);
+	if (rc == ATR_E_NO_UPLOAD) {
+		/* The same completion, sent twice at once: the first made it. */
+		rc = recent_find(c, u, upload_id, bucket, key, parts, n, out);
+		goto out;
+	}
 	if (rc)
 		goto out;
 
@@ -570,27 +707,26 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 		rc = assemble(c, upload_id, parts, n, total, progress, arg, &stage);
 	}
 	if (!rc) {
-		struct commit cm = { .user = owner, .bucket = bucket, .key = key,
-				     .stage = stage, .etag = etag, .hdrs = hdrs ? hdrs : mu.hdrs,
-				     .part_sizes = sizes, .nparts = n, .tags = tags,
-				     .part_sums = sums, .acl = acl };
-		rc = object_commit(c, &cm, out); /* consumes the stage */
+		struct ns_object o = { .owner = owner, .bucket = bucket, .key = key,
+				       .stage = stage, .etag = etag, .hdrs = hdrs ? hdrs : mu.hdrs,
+				       .part_sizes = sizes, .nparts = n, .tags = tags,
+				       .part_sums = sums, .acl = acl };
+		rc = ns_commit_object(c, &o, &made); /* consumes the stage */
 	}
 
-	pthread_mutex_lock(&c->ns_lock);
+	ns_lock(c);
 	if (!rc) {
 		/* The object is in place: the upload is over. */
-		int drc = meta_begin(c->meta);
-		if (!drc) {
-			if ((drc = meta_mpu_delete(c->meta, upload_id)))
-				meta_rollback(c->meta);
-			else
-				drc = meta_commit(c->meta);
-		}
+		int drc = ns_txn_locked(c, upload_delete_fn, (void *)upload_id);
 		if (drc)
 			LOG(LOG_ERROR, "mpu: upload %s is complete but its rows remain: %s",
 			    upload_id, atr_strerror(drc));
 		gone = !drc;
+		if (gone) {
+			unsigned char digest[MD5_LEN];
+			parts_digest(parts, n, digest);
+			recent_add(c, upload_id, bucket, key, mu.up.owner, b.owner, digest, &made);
+		}
 	}
 	for (struct busy **b = &c->mpu->busy; *b; b = &(*b)->next)
 		if (*b == &me) {
@@ -598,9 +734,11 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 			break;
 		}
 	pthread_cond_broadcast(&c->mpu->cond);
-	pthread_mutex_unlock(&c->ns_lock);
+	ns_unlock(c);
 	if (gone)
 		c->ufs->ops->part_remove_upload(c->ufs, upload_id);
+	if (!rc && out)
+		*out = made;
 out:
 	free(tags);
 	free(sizes);
@@ -686,18 +824,10 @@ int atr_mpu_abort(struct atr_core *c, const struct atr_user *u, const char *buck
 			    0);
 	if (rc)
 		return rc;
-	pthread_mutex_lock(&c->ns_lock);
+	ns_lock(c);
 	wait_idle(c, upload_id);
-	if (!(rc = meta_begin(c->meta))) {
-		/* Still there once no completion runs? */
-		if (!(rc = meta_mpu_get(c->meta, upload_id, &mu, 0)))
-			rc = meta_mpu_delete(c->meta, upload_id);
-		if (rc)
-			meta_rollback(c->meta);
-		else
-			rc = meta_commit(c->meta);
-	}
-	pthread_mutex_unlock(&c->ns_lock);
+	rc = ns_txn_locked(c, upload_delete_fn, (void *)upload_id);
+	ns_unlock(c);
 	/* Rows first, files after: no row ever names a missing file. */
 	if (!rc)
 		c->ufs->ops->part_remove_upload(c->ufs, upload_id);
@@ -765,7 +895,7 @@ int atr_mpu_list(struct atr_core *c, const struct atr_user *u, const char *bucke
 	struct mpu_lister l = { .p = p, .cb = cb, .arg = arg };
 	char from_key[ATR_KEY_MAX + 2], from_id[ATR_UPLOAD_ID_LEN + 2];
 	/* Uploads in progress are for those who may write the bucket. */
-	int rc = bucket_check(c, u, bucket, "s3:ListBucketMultipartUploads", PERM_W, NULL);
+	int rc = perm_bucket(c, u, bucket, "s3:ListBucketMultipartUploads", PERM_W, NULL);
 	*truncated = 0;
 	if (rc)
 		return rc;
@@ -817,19 +947,14 @@ void mpu_bucket_deleted(struct atr_core *c, const char *bucket)
 		struct first_upload f = { .found = 0 };
 		if (meta_mpu_scan(c->meta, bucket, "", "", take_first, &f) || !f.found)
 			return;
-		pthread_mutex_lock(&c->ns_lock);
+		ns_lock(c);
 		wait_idle(c, f.id);
-		int rc = meta_begin(c->meta);
-		if (!rc) {
-			if ((rc = meta_mpu_delete(c->meta, f.id)))
-				meta_rollback(c->meta);
-			else
-				rc = meta_commit(c->meta);
-		}
-		pthread_mutex_unlock(&c->ns_lock);
-		if (rc)
+		int rc = ns_txn_locked(c, upload_delete_fn, f.id);
+		ns_unlock(c);
+		if (rc && rc != ATR_E_NO_KEY)
 			return; /* left for the next start's sweep to find unchanged */
-		c->ufs->ops->part_remove_upload(c->ufs, f.id);
+		if (!rc)
+			c->ufs->ops->part_remove_upload(c->ufs, f.id);
 	}
 }
 

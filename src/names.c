@@ -4,6 +4,7 @@
 
 #include "common/uri.h"
 #include "src/core_int.h"
+#include "common/banned.h"
 
 const char *atr_strerror(int err)
 {
@@ -38,6 +39,12 @@ const char *atr_strerror(int err)
 		[ATR_E_NO_CONFIG] = "not configured",
 		[ATR_E_ACLS_OFF] = "ACLs are disabled for this bucket",
 		[ATR_E_BAD_POLICY] = "malformed policy",
+		[ATR_E_FILE_TOO_BIG] = "file too large for the under-storage",
+		[ATR_E_READ_ONLY] = "the under-storage is read-only",
+		[ATR_E_QUOTA] = "disk quota exceeded on the under-storage",
+		[ATR_E_TOO_MANY_LINKS] = "too many links",
+		[ATR_E_BUSY] = "busy",
+		[ATR_E_NO_FILES] = "too many open files",
 	};
 	if (err < 0 || err >= ATR_E__COUNT || !names[err])
 		return "unknown error";
@@ -116,24 +123,6 @@ int atr_key_valid(const char *key)
 	return ATR_OK;
 }
 
-int key_successor(const char *prefix, char *out, size_t size)
-{
-	size_t n = strlen(prefix);
-	if (n + 1 > size)
-		return -1;
-	memcpy(out, prefix, n + 1);
-	while (n > 0) {
-		unsigned char c = (unsigned char)out[n - 1];
-		if (c < 0xff) {
-			out[n - 1] = (char)(c + 1);
-			out[n] = '\0';
-			return 0;
-		}
-		n--;
-	}
-	return -1;
-}
-
 int atr_user_name_valid(const char *s, size_t len)
 {
 	if (!len || len > ATR_USER_MAX)
@@ -144,24 +133,3 @@ int atr_user_name_valid(const char *s, size_t len)
 	return 1;
 }
 
-void parent_key(const char *key, char *out)
-{
-	size_t n = strlen(key);
-	if (n && key[n - 1] == '/')
-		n--;
-	while (n && key[n - 1] != '/')
-		n--;
-	memcpy(out, key, n);
-	out[n] = '\0';
-}
-
-int ufs_path(char *out, size_t size, const char *bucket, const char *key)
-{
-	int n = snprintf(out, size, "%s/%s", bucket, key);
-	if (n < 0 || (size_t)n >= size)
-		return -1;
-	/* Directory keys end in '/'; the file system path does not need it. */
-	if (n > 0 && out[n - 1] == '/')
-		out[n - 1] = '\0';
-	return 0;
-}

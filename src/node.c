@@ -1,22 +1,16 @@
 /*
- * node — the mount's view of the namespace: inodes, POSIX attributes,
- * open files with shared write shadows, extended attributes, and the
- * change events the mount turns into kernel cache invalidations
- * (src/atrium.h, "the mount's view").
+ * node — the mount's view of the namespace (src/atrium.h, "the mount's
+ * view"): inodes and their POSIX attributes, lookups and directories, and
+ * the calls that make, link, rename and remove names. Open files and their
+ * write shadows are node_file.c's, extended attributes node_xattr.c's;
+ * what they share is src/node_int.h.
  *
  * An inode is an objects row; its number is the row's ino + 1, so that
  * ATR_INO_ROOT (1) is the namespace root, which has no row. Buckets are the
- * rows with key "" of each bucket.
- *
- * Open files. Every inode with open files has a struct inode here, found
- * by number in a small hash table. Its shadow is a stage (a private file of
- * the UFS) holding the file as written so far: made on the first write (a
- * copy of the current bytes, or empty for O_TRUNC and new files), shared by
- * every descriptor, and committed by flush through object_commit, the same
- * step a PUT ends with. The MD5 runs along while writes come in order;
- * anything else (a seek back, a hole, a truncate) has it recomputed from
- * the shadow at commit. Lock order: inode lock, then ns_lock; inode lock,
- * then the table's (nodes->lock).
+ * rows with key "" of each bucket. The view asks the namespace kernel
+ * (src/ns_int.h) for every change and lookup; the kernel checks no
+ * permission, and neither does this view: the kernel's default_permissions
+ * check modes before a request gets here (docs/permissions.md).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,92 +18,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/timefmt.h"
-#include "src/core_int.h"
 #include "src/idmap_int.h"
+#include "src/node_int.h"
 #include "src/perm_int.h"
-
-#define PATH_MAX_UFS (ATR_BUCKET_MAX + ATR_KEY_MAX + 8)
-#define NODE_BUCKETS 256
-#define MD5_EMPTY "d41d8cd98f00b204e9800998ecf8427e"
-#define XATTR_S3 "user.s3."
-#define HDRS_MAX 8192
-
-struct inode {
-	uint64_t ino;             /* node number */
-	int refs;                 /* open files, and short-lived users */
-	pthread_mutex_t lock;
-	struct ufs_stage *stage;  /* the shadow, NULL when none */
-	struct hash md5;
-	int md5_open;             /* md5 covers [0, md5_off) of the shadow */
-	uint64_t md5_off;
-	uint64_t size;            /* the shadow's */
-	int dirty;                /* the shadow differs from the committed file */
-	int werr;                 /* a write into the shadow failed (ENOSPC...): the
-				   * shadow is never committed; writes and flushes
-				   * fail with it until the inode is let go */
-	int64_t mtime_ns;         /* of the last write into the shadow */
-	uint64_t gen;             /* commits through the mount so far */
-	int pending;              /* made by create, its row pending until a commit
-				   * succeeds: the last close drops the row then */
-	/* What attr_fill shows of the shadow, which it reads without
-	 * in->lock: published (atomic stores, under in->lock) by
-	 * shadow_publish after every change of stage, size or mtime_ns. */
-	int shown;
-	uint64_t shown_size;
-	int64_t shown_mtime;
-	struct atr_attr last;     /* attributes last seen: an unlinked open file keeps them */
-	struct inode *next;
-};
-
-/*
- * A ghost: an inode an S3 write replaced moments ago (see node_ghost). The
- * kernel may still be between its lookup of the name and its open of that
- * inode; the ghost keeps the old bytes (an open UFS file) and attributes so
- * that open succeeds and reads one whole version, as on a local file
- * system, where a path walk racing rename(2) opens the old or the new file.
- */
-struct ghost {
-	struct atr_attr attr;
-	struct ufs_file *f;
-	uint64_t version;
-	int refs;                 /* open files reading it */
-	int64_t born;
-	struct ghost *next;
-};
-
-#define GHOST_LIFE_NS (10LL * 1000000000)
-#define GHOST_MAX 256
-
-struct nodes {
-	pthread_mutex_t lock;
-	struct inode *tab[NODE_BUCKETS];
-	struct ghost *ghosts;     /* newest first */
-	int nghosts;
-};
-
-struct atr_file {
-	struct atr_core *c;
-	struct inode *in;
-	struct ghost *ghost;      /* opened after its inode was replaced */
-	int write;
-	pthread_rwlock_t lock;    /* the reader below: read to use it, write to replace it */
-	struct atr_reader *rd;
-	uint64_t rd_gen;
-};
-
-static const struct atr_user su = { .name = "", .superuser = 1 };
+#include "common/banned.h"
+static void ghost_make(struct atr_core *c, const char *bucket, const char *key,
+		       const struct meta_row *old);
 
 int nodes_open(struct atr_core *c)
 {
 	if (!(c->nodes = calloc(1, sizeof(*c->nodes))))
 		return ATR_E_NOMEM;
 	pthread_mutex_init(&c->nodes->lock, NULL);
+	c->on_replace = ghost_make;
 	return ATR_OK;
 }
 
@@ -133,72 +59,10 @@ void nodes_close(struct atr_core *c)
 	c->nodes = NULL;
 }
 
-/* ---- change events ---- */
-
-void atr_core_watch(struct atr_core *c, const struct atr_watch_ops *ops, void *arg)
-{
-	/* The argument stays when the watch goes: a thread that saw the ops
-	 * a moment before still calls them with it. */
-	if (ops)
-		__atomic_store_n(&c->watch_arg, arg, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->watch, ops, __ATOMIC_RELEASE);
-}
-
-static void parent_of(const char *key, char out[ATR_KEY_MAX + 2], const char **name, size_t *len)
-{
-	size_t n = strlen(key);
-	if (n && key[n - 1] == '/')
-		n--;
-	size_t i = n;
-	while (i > 0 && key[i - 1] != '/')
-		i--;
-	memcpy(out, key, i);
-	out[i] = '\0';
-	*name = key + i;
-	*len = n - i;
-}
-
-void node_event(struct atr_core *c, const char *bucket, const char *key, const struct atr_obj *o)
-{
-	const struct atr_watch_ops *w = __atomic_load_n(&c->watch, __ATOMIC_ACQUIRE);
-	if (!w)
-		return;
-	char name[ATR_KEY_MAX + 2];
-	uint64_t parent = ATR_INO_ROOT;
-	if (!*key) {
-		snprintf(name, sizeof(name), "%s", bucket);
-	} else {
-		char pk[ATR_KEY_MAX + 2];
-		const char *nm;
-		size_t len;
-		struct meta_row pr = { 0 };
-		parent_of(key, pk, &nm, &len);
-		snprintf(name, sizeof(name), "%.*s", (int)len, nm);
-		if (meta_obj_get(c->meta, bucket, pk, &pr, 0))
-			return; /* its parent is new too: the kernel knows neither */
-		parent = pr.obj.ino + 1;
-	}
-	void *arg = __atomic_load_n(&c->watch_arg, __ATOMIC_RELAXED);
-	w->changed(arg, parent, name, obj_node(o) + 1);
-}
-
-void atr_core_barrier(struct atr_core *c)
-{
-	pthread_mutex_lock(&c->ns_lock);
-	pthread_mutex_unlock(&c->ns_lock);
-}
-
-void node_settle(struct atr_core *c)
-{
-	const struct atr_watch_ops *w = __atomic_load_n(&c->watch, __ATOMIC_ACQUIRE);
-	if (w)
-		w->settle(__atomic_load_n(&c->watch_arg, __ATOMIC_RELAXED));
-}
-
 /* ---- owners ---- */
 
 /* The S3 user a host uid is (src/idmap.c). */
-static void owner_of(struct atr_core *c, uint32_t uid, char out[ATR_USER_MAX + 1])
+void node_owner(struct atr_core *c, uint32_t uid, char out[ATR_USER_MAX + 1])
 {
 	idmap_name(c, uid, out);
 }
@@ -213,7 +77,7 @@ static struct inode *inode_find(struct nodes *n, uint64_t ino)
 	return NULL;
 }
 
-static struct inode *inode_get(struct atr_core *c, uint64_t ino)
+struct inode *inode_get(struct atr_core *c, uint64_t ino)
 {
 	struct nodes *n = c->nodes;
 	pthread_mutex_lock(&n->lock);
@@ -230,26 +94,18 @@ static struct inode *inode_get(struct atr_core *c, uint64_t ino)
 	return in;
 }
 
-static void shadow_publish(struct inode *in)
+/* The pending row of inode *arg (+1), if it still is one. */
+static int pending_drop_fn(struct atr_core *c, void *arg)
 {
-	__atomic_store_n(&in->shown_size, in->size, __ATOMIC_RELAXED);
-	__atomic_store_n(&in->shown_mtime, in->mtime_ns, __ATOMIC_RELAXED);
-	__atomic_store_n(&in->shown, in->stage != NULL, __ATOMIC_RELAXED);
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	uint64_t ino = *(uint64_t *)arg;
+	if (meta_obj_by_ino(c->meta, ino - 1, bucket, key, &row, 0) || !row.pending)
+		return ATR_OK;
+	return meta_obj_delete(c->meta, bucket, key);
 }
 
-static void shadow_drop(struct atr_core *c, struct inode *in)
-{
-	if (in->md5_open)
-		hash_release(&in->md5);
-	in->md5_open = 0;
-	if (in->stage)
-		c->ufs->ops->stage_abort(in->stage);
-	in->stage = NULL;
-	in->dirty = 0;
-	shadow_publish(in);
-}
-
-static void inode_put(struct atr_core *c, struct inode *in)
+void inode_put(struct atr_core *c, struct inode *in)
 {
 	struct nodes *n = c->nodes;
 	pthread_mutex_lock(&n->lock);
@@ -266,26 +122,15 @@ static void inode_put(struct atr_core *c, struct inode *in)
 	/* A file created here and never committed (its flush failed) did not
 	 * happen. Only create makes pending rows (and startup drops those of
 	 * an earlier run), so any other inode has none to look for. */
-	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row = { 0 };
-	if (in->pending) {
-		pthread_mutex_lock(&c->ns_lock);
-		if (!meta_obj_by_ino(c->meta, in->ino - 1, bucket, key, &row, 0) && row.pending &&
-		    !meta_begin(c->meta)) {
-			if (meta_obj_delete(c->meta, bucket, key))
-				meta_rollback(c->meta);
-			else
-				meta_commit(c->meta);
-		}
-		pthread_mutex_unlock(&c->ns_lock);
-	}
+	if (in->pending)
+		ns_txn(c, pending_drop_fn, &in->ino);
 	pthread_mutex_destroy(&in->lock);
 	free(in);
 }
 
 /* ---- attributes ---- */
 
-static int row_of(struct atr_core *c, uint64_t ino, char bucket[ATR_BUCKET_MAX + 1],
+int node_row(struct atr_core *c, uint64_t ino, char bucket[ATR_BUCKET_MAX + 1],
 		  char key[ATR_KEY_MAX + 2], struct meta_row *row, int want_hdrs)
 {
 	if (ino <= ATR_INO_ROOT)
@@ -323,7 +168,7 @@ static void attr_base(struct atr_core *c, const char *bucket, const char *key,
 	if (o->is_dir) {
 		char path[PATH_MAX_UFS];
 		struct ufs_stat st;
-		if (!ufs_path(path, sizeof(path), bucket, key) &&
+		if (!key_path(path, sizeof(path), bucket, key) &&
 		    c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK)
 			a->mtime_ns = st.mtime_ns;
 	}
@@ -331,26 +176,34 @@ static void attr_base(struct atr_core *c, const char *bucket, const char *key,
 	a->ctime_ns = o->ctime_ns > a->mtime_ns ? o->ctime_ns : a->mtime_ns;
 }
 
+/* Being written: the shadow is the file, its size and mtime are the
+ * file's (in->lock need not be held: see shadow_publish). */
+void node_attr_shadow(struct inode *in, struct atr_attr *a)
+{
+	if (!__atomic_load_n(&in->shown, __ATOMIC_RELAXED))
+		return;
+	int64_t ctime = __atomic_load_n(&in->shown_ctime, __ATOMIC_RELAXED);
+	a->size = __atomic_load_n(&in->shown_size, __ATOMIC_RELAXED);
+	a->mtime_ns = __atomic_load_n(&in->shown_mtime, __ATOMIC_RELAXED);
+	if (ctime > a->ctime_ns)
+		a->ctime_ns = ctime;
+}
+
 /* The attributes the mount shows: an open shadow's size and mtime win. */
-static void attr_fill(struct atr_core *c, const char *bucket, const char *key,
+void node_attr_fill(struct atr_core *c, const char *bucket, const char *key,
 		      const struct atr_obj *o, struct atr_attr *a)
 {
 	attr_base(c, bucket, key, o, a);
+	if (!*bucket)
+		a->nlink = 0; /* an O_TMPFILE file, which has no name yet */
 	if (!o->is_dir) {
-		/* Being written: the shadow is the file. */
 		struct nodes *n = c->nodes;
 		pthread_mutex_lock(&n->lock);
 		struct inode *in = inode_find(n, a->ino);
-		if (in && __atomic_load_n(&in->shown, __ATOMIC_RELAXED)) {
-			int64_t mtime = __atomic_load_n(&in->shown_mtime, __ATOMIC_RELAXED);
-			a->size = __atomic_load_n(&in->shown_size, __ATOMIC_RELAXED);
-			if (mtime > a->mtime_ns)
-				a->mtime_ns = mtime;
-			if (a->mtime_ns > a->ctime_ns)
-				a->ctime_ns = a->mtime_ns;
-		}
-		if (in)
+		if (in) {
 			in->last = *a;
+			node_attr_shadow(in, a);
+		}
 		pthread_mutex_unlock(&n->lock);
 	}
 }
@@ -373,15 +226,19 @@ static void attr_root(struct atr_core *c, struct atr_attr *a)
 /* ---- ghosts ---- */
 
 
-void node_ghost(struct atr_core *c, const char *bucket, const char *key,
-		const struct meta_row *old)
+/* The kernel's on_replace (ns_replaced): the object at bucket/key (row
+ * old) is about to be replaced by a new inode; its bytes stay readable
+ * under its old inode number for a few seconds, so the kernel's lookups
+ * in flight still open it. Under ns_lock. */
+static void ghost_make(struct atr_core *c, const char *bucket, const char *key,
+		       const struct meta_row *old)
 {
-	if (!__atomic_load_n(&c->watch, __ATOMIC_ACQUIRE) || old->obj.is_dir)
+	if (old->obj.is_dir)
 		return;
 	char path[PATH_MAX_UFS];
 	struct ufs_stat st;
 	struct ghost *g = calloc(1, sizeof(*g));
-	if (!g || ufs_path(path, sizeof(path), bucket, key) ||
+	if (!g || key_path(path, sizeof(path), bucket, key) ||
 	    c->ufs->ops->open(c->ufs, path, &g->f, &st)) {
 		free(g);
 		return;
@@ -418,7 +275,7 @@ void node_ghost(struct atr_core *c, const char *bucket, const char *key,
 }
 
 /* The ghost of inode ino, with a reference if take (n->lock held). */
-static struct ghost *ghost_find(struct nodes *n, uint64_t ino)
+struct ghost *node_ghost_find(struct nodes *n, uint64_t ino)
 {
 	for (struct ghost *g = n->ghosts; g; g = g->next)
 		if (g->attr.ino == ino)
@@ -438,7 +295,7 @@ static int ufs_matches(struct atr_core *c, const char *bucket, const char *key,
 {
 	char path[PATH_MAX_UFS];
 	struct ufs_stat st;
-	return !ufs_path(path, sizeof(path), bucket, key) &&
+	return !key_path(path, sizeof(path), bucket, key) &&
 	       c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK && st.is_reg &&
 	       st.size == o->size && st.mtime_ns == o->mtime_ns;
 }
@@ -451,17 +308,18 @@ int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a)
 		attr_root(c, a);
 		return ATR_OK;
 	}
-	int rc = row_of(c, ino, bucket, key, &row, 0);
+	int rc = node_row(c, ino, bucket, key, &row, 0);
 	if (rc) {
 		struct nodes *n = c->nodes;
 		pthread_mutex_lock(&n->lock);
 		struct inode *in = inode_find(n, ino);
 		struct ghost *g;
 		if (rc == ATR_E_NO_KEY && in && in->last.ino == ino) {
-			*a = in->last; /* open, and unlinked */
+			*a = in->last; /* open, and unlinked: what it holds now */
 			a->nlink = 0;
+			node_attr_shadow(in, a);
 			rc = ATR_OK;
-		} else if (rc == ATR_E_NO_KEY && (g = ghost_find(n, ino))) {
+		} else if (rc == ATR_E_NO_KEY && (g = node_ghost_find(n, ino))) {
 			*a = g->attr; /* replaced a moment ago */
 			rc = ATR_OK;
 		}
@@ -470,14 +328,14 @@ int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a)
 	}
 	if (!row.obj.is_dir && !row.pending && !ufs_matches(c, bucket, key, &row.obj)) {
 		/* Bring it up to date with the UFS (a change behind our back). */
-		struct atr_obj o = { 0 };
-		if (atr_object_stat(c, &su, bucket, key, &o) == ATR_OK) {
-			atr_obj_release(&o);
-			if (o.ino == row.obj.ino)
-				row.obj = o;
+		struct meta_row now = { 0 };
+		if (ns_find(c, bucket, key, &now, NULL, 0) == ATR_OK) {
+			atr_obj_release(&now.obj);
+			if (now.obj.ino == row.obj.ino)
+				row.obj = now.obj;
 		}
 	}
-	attr_fill(c, bucket, key, &row.obj, a);
+	node_attr_fill(c, bucket, key, &row.obj, a);
 	return ATR_OK;
 }
 
@@ -485,7 +343,7 @@ int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a)
 static int dir_of(struct atr_core *c, uint64_t dir, char bucket[ATR_BUCKET_MAX + 1],
 		  char key[ATR_KEY_MAX + 2], struct meta_row *row)
 {
-	int rc = row_of(c, dir, bucket, key, row, 0);
+	int rc = node_row(c, dir, bucket, key, row, 0);
 	if (rc)
 		return rc;
 	return row->obj.is_dir ? ATR_OK : ATR_E_PARENT_IS_OBJECT;
@@ -500,8 +358,13 @@ static int child_key(const char *dk, const char *name, char out[ATR_KEY_MAX + 2]
 	if (!nl || strchr(name, '/'))
 		return ATR_E_INVALID_KEY;
 	int n = snprintf(out, ATR_KEY_MAX + 2, "%s%s", dk, name);
-	if (n < 0 || n + 1 > ATR_KEY_MAX) /* room for a directory's '/' */
+	if (n < 0 || n + 1 > ATR_KEY_MAX) { /* room for a directory's '/' */
+		/* The file system's PATH_MAX says 4096: say why this is less. */
+		LOG(LOG_DEBUG, "mount: ENAMETOOLONG for %.40s...%s: its key would be %zu bytes; "
+		    "the mount takes %d (S3's %d, less room for a directory's '/')", dk, name,
+		    strlen(dk) + nl, ATR_KEY_MAX - 1, ATR_KEY_MAX);
 		return ATR_E_KEY_TOO_LONG;
+	}
 	return atr_key_valid(out);
 }
 
@@ -511,13 +374,14 @@ int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struc
 	struct meta_row row = { 0 };
 	int rc, dir;
 	if (parent == ATR_INO_ROOT) {
+		struct atr_bucket b;
 		if (!atr_bucket_name_valid(name))
 			return ATR_E_NO_KEY;
-		if ((rc = bucket_check(c, &su, name, NULL, 0, NULL)))
+		if ((rc = ns_bucket_get(c, name, &b, 0)))
 			return rc == ATR_E_NO_BUCKET ? ATR_E_NO_KEY : rc;
 		if ((rc = meta_obj_get(c->meta, name, "", &row, 0)))
 			return rc;
-		attr_fill(c, name, "", &row.obj, a);
+		node_attr_fill(c, name, "", &row.obj, a);
 		return ATR_OK;
 	}
 	if ((rc = dir_of(c, parent, bucket, dk, &row)))
@@ -525,14 +389,15 @@ int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struc
 	if ((rc = child_key(dk, name, key)))
 		return rc == ATR_E_KEY_TOO_LONG ? rc : ATR_E_NO_KEY;
 	if (meta_obj_get(c->meta, bucket, key, &row, 0) == ATR_OK && row.pending) {
-		attr_fill(c, bucket, key, &row.obj, a);
+		node_attr_fill(c, bucket, key, &row.obj, a);
 		return ATR_OK;
 	}
-	if ((rc = fs_resolve(c, &su, bucket, key, &row, &dir)))
+	if ((rc = ns_resolve(c, bucket, key, &row, &dir)))
 		return rc;
-	if (dir)
-		strcat(key, "/");
-	attr_fill(c, bucket, key, &row.obj, a);
+	char sub[ATR_KEY_MAX + 2];
+	if (dir && (rc = key_dir(key, sub)))
+		return rc;
+	node_attr_fill(c, bucket, dir ? sub : key, &row.obj, a);
 	return ATR_OK;
 }
 
@@ -540,10 +405,13 @@ int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struc
 
 struct rd {
 	struct atr_core *c;
-	atr_node_cb cb;
+	const char *bucket;  /* the directory's */
+	atr_dirent_cb cb;
 	void *arg;
 	int stop;
-	char last[ATR_PATH_MAX + 1];
+	const char *skip;  /* the stored key a page resumes after */
+	int max;           /* the root: buckets still to take */
+	int more;
 };
 
 static int on_bucket(void *arg, const struct atr_bucket *b)
@@ -551,95 +419,143 @@ static int on_bucket(void *arg, const struct atr_bucket *b)
 	struct rd *r = arg;
 	struct meta_row row = { 0 };
 	struct atr_attr a;
+	if (r->skip && strcmp(b->name, r->skip) <= 0)
+		return 0;
+	if (!r->max--) {
+		r->more = 1;
+		return 1;
+	}
 	if (meta_obj_get(r->c->meta, b->name, "", &row, 0))
 		return 0;
-	attr_fill(r->c, b->name, "", &row.obj, &a);
-	return r->stop = r->cb(r->arg, b->name, &a);
+	node_attr_fill(r->c, b->name, "", &row.obj, &a);
+	return r->stop = r->cb(r->arg, b->name, &a, row.obj.ino);
 }
 
-static int on_entry(void *arg, const struct atr_entry *e)
+static int on_entry(void *arg, const char *key, const struct meta_row *row)
 {
 	struct rd *r = arg;
 	struct atr_attr a;
-	const char *name = strrchr(e->path, '/');
-	name = name ? name + 1 : e->path;
-	/* The entry's bucket and key, for a directory's mtime. */
-	const char *rest = e->path + 1;
-	size_t bl = strcspn(rest, "/");
-	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	snprintf(bucket, sizeof(bucket), "%.*s", (int)bl, rest);
-	snprintf(key, sizeof(key), "%s%s", rest[bl] ? rest + bl + 1 : "", e->obj.is_dir ? "/" : "");
-	attr_fill(r->c, bucket, key, &e->obj, &a);
-	return r->stop = r->cb(r->arg, name, &a);
+	const char *name;
+	size_t len;
+	char parent[ATR_KEY_MAX + 2], nm[ATR_SEGMENT_MAX + 1];
+	if (r->skip && !strcmp(key, r->skip))
+		return 0; /* where the page resumes: given before */
+	if (!r->max--) {
+		r->more = 1;
+		return 1;
+	}
+	key_split(key, parent, &name, &len);
+	snprintf(nm, sizeof(nm), "%.*s", (int)len, name);
+	node_attr_fill(r->c, r->bucket, key, &row->obj, &a);
+	return r->stop = r->cb(r->arg, nm, &a, row->obj.ino);
 }
 
-int atr_node_readdir(struct atr_core *c, uint64_t ino, atr_node_cb cb, void *arg)
+int atr_node_readdir_page(struct atr_core *c, uint64_t ino, uint64_t after, int max,
+			  atr_dirent_cb cb, void *arg, int *more)
 {
-	struct rd r = { .c = c, .cb = cb, .arg = arg };
-	if (ino == ATR_INO_ROOT) {
-		sync_buckets(c);
-		return meta_bucket_list(c->meta, NULL, on_bucket, &r);
-	}
-	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], path[ATR_PATH_MAX + 1];
-	char next[ATR_PATH_MAX + 1] = "";
+	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2];
+	char ab[ATR_BUCKET_MAX + 1], ak[ATR_KEY_MAX + 2];
 	struct meta_row row = { 0 };
-	int rc = dir_of(c, ino, bucket, dk, &row);
-	if (rc)
-		return rc;
-	size_t kl = strlen(dk);
-	snprintf(path, sizeof(path), "/%s/%.*s", bucket, (int)(kl ? kl - 1 : 0), dk);
-	for (;;) {
-		int truncated = 0;
-		char cursor[ATR_PATH_MAX + 1];
-		memcpy(cursor, next, sizeof(cursor));
-		rc = atr_fs_list(c, &su, path, 0, cursor, 1024, on_entry, &r, &truncated, next);
-		if (rc || r.stop || !truncated)
+	struct rd r = { .c = c, .cb = cb, .arg = arg, .max = max };
+	int rc;
+	*more = 0;
+	if (max < 1)
+		return ATR_E_INVALID_ARG;
+	/* A page after an entry resumes at its row's key, wherever entries
+	 * came and went meanwhile: the row must still be in this directory. */
+	if (after) {
+		if ((rc = meta_obj_by_ino(c->meta, after, ab, ak, &row, 0)))
 			return rc;
+		r.skip = ino == ATR_INO_ROOT ? ab : ak;
 	}
+	if (ino == ATR_INO_ROOT) {
+		if (after && *ak)
+			return ATR_E_NO_KEY; /* not a bucket */
+		ns_sync_buckets(c); /* the buckets are few: a page is the names after */
+		rc = meta_bucket_list(c->meta, NULL, on_bucket, &r);
+		*more = r.more;
+		return rc;
+	}
+	if ((rc = dir_of(c, ino, bucket, dk, &row)))
+		return rc;
+	const char *start = NULL;
+	if (after) {
+		char pk[ATR_KEY_MAX + 2];
+		const char *nm;
+		size_t len;
+		key_split(ak, pk, &nm, &len);
+		if (strcmp(ab, bucket) || strcmp(pk, dk) || !*ak)
+			return ATR_E_NO_KEY; /* moved elsewhere meanwhile */
+		start = ak;
+	}
+	r.bucket = bucket;
+	if ((rc = ns_sync_tree(c, bucket, dk)))
+		return rc;
+	rc = ns_scan_dir(c, bucket, dk, 0, start, NULL, on_entry, &r);
+	*more = r.more;
+	return rc < 0 ? ATR_OK : rc;
 }
 
-/* No row names key, as a file or as a directory (ATR_E_EXISTS). */
-static int rows_free(struct atr_core *c, const char *bucket, const char *key)
+int atr_node_parent(struct atr_core *c, uint64_t ino, uint64_t *parent)
 {
-	char dk[ATR_KEY_MAX + 3];
+	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], pk[ATR_KEY_MAX + 2];
 	struct meta_row row = { 0 };
-	snprintf(dk, sizeof(dk), "%s/", key);
-	if (meta_obj_get(c->meta, bucket, key, &row, 0) == ATR_OK ||
-	    meta_obj_get(c->meta, bucket, dk, &row, 0) == ATR_OK)
-		return ATR_E_EXISTS;
+	const char *name;
+	size_t len;
+	*parent = ATR_INO_ROOT;
+	if (ino == ATR_INO_ROOT)
+		return ATR_OK;
+	int rc = dir_of(c, ino, bucket, dk, &row);
+	if (rc || !*dk)
+		return rc; /* a bucket's parent is the root */
+	key_split(dk, pk, &name, &len);
+	if ((rc = meta_obj_get(c->meta, bucket, pk, &row, 0)))
+		return rc;
+	*parent = row.obj.ino + 1;
 	return ATR_OK;
 }
 
-/* rows_free, and nothing made behind our back there either. */
+/* ns_name_free, and nothing made behind our back there either. */
 static int check_free(struct atr_core *c, const char *bucket, const char *key)
 {
 	struct meta_row row = { 0 };
-	int rc = rows_free(c, bucket, key);
+	int rc = ns_name_free(c, bucket, key);
 	if (rc)
 		return rc;
 	int dir;
-	if (fs_resolve(c, &su, bucket, key, &row, &dir) != ATR_E_NO_KEY)
+	if (ns_resolve(c, bucket, key, &row, &dir) != ATR_E_NO_KEY)
 		return ATR_E_EXISTS;
 	return ATR_OK;
 }
 
-/* Applies mode and gid (and times) of a new entry made through the mount. */
+/* Applies mode and gid of a new entry made through the mount. */
+struct posix_args {
+	const char *bucket, *key;
+	uint32_t mode;
+	int64_t gid;
+	struct meta_row row;
+};
+
+static int set_posix_fn(struct atr_core *c, void *arg)
+{
+	struct posix_args *p = arg;
+	int rc = meta_obj_get(c->meta, p->bucket, p->key, &p->row, 1);
+	if (rc)
+		return rc;
+	p->row.obj.mode = p->mode & 07777;
+	p->row.obj.gid = p->gid;
+	p->row.obj.ctime_ns = time_now_ns();
+	return meta_obj_set_posix(c->meta, &p->row);
+}
+
 static int set_posix(struct atr_core *c, const char *bucket, const char *key, uint32_t mode,
 		     int64_t gid, struct atr_attr *a)
 {
-	struct meta_row row = { 0 };
-	pthread_mutex_lock(&c->ns_lock);
-	int rc = meta_obj_get(c->meta, bucket, key, &row, 1);
-	if (!rc) {
-		row.obj.mode = mode & 07777;
-		row.obj.gid = gid;
-		row.obj.ctime_ns = time_now_ns();
-		rc = meta_obj_set_posix(c->meta, &row);
-	}
-	pthread_mutex_unlock(&c->ns_lock);
+	struct posix_args p = { .bucket = bucket, .key = key, .mode = mode, .gid = gid };
+	int rc = ns_txn(c, set_posix_fn, &p);
 	if (!rc && a)
-		attr_fill(c, bucket, key, &row.obj, a);
-	atr_obj_release(&row.obj);
+		node_attr_fill(c, bucket, key, &p.row.obj, a);
+	atr_obj_release(&p.row.obj);
 	return rc;
 }
 
@@ -652,7 +568,7 @@ static int64_t new_gid(struct atr_core *c, const struct atr_cred *cr, const char
 {
 	if (*dk && (dir->obj.mode & S_ISGID)) {
 		struct atr_attr pa;
-		attr_fill(c, bucket, dk, &dir->obj, &pa);
+		node_attr_fill(c, bucket, dk, &dir->obj, &pa);
 		if (is_dir)
 			*mode |= S_ISGID;
 		return pa.gid;
@@ -666,13 +582,14 @@ int atr_node_mkdir(struct atr_core *c, const struct atr_cred *cr, uint64_t paren
 	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[ATR_KEY_MAX + 2];
 	char owner[ATR_USER_MAX + 1];
 	struct meta_row row = { 0 };
-	owner_of(c, cr->uid, owner);
-	struct atr_user u = { .name = owner, .superuser = 1 };
+	node_owner(c, cr->uid, owner);
 	int rc;
 	if (parent == ATR_INO_ROOT) {
 		if (strlen(name) > ATR_SEGMENT_MAX)
 			return ATR_E_KEY_TOO_LONG;
-		rc = atr_bucket_create(c, &u, name, "", NULL, -1);
+		if (!atr_bucket_name_valid(name))
+			return ATR_E_INVALID_BUCKET;
+		rc = ns_bucket_create(c, owner, name, "", 0700, NULL, -1);
 		if (rc == ATR_E_BUCKET_EXISTS || rc == ATR_E_BUCKET_OWNED)
 			return ATR_E_EXISTS;
 		/* mkdir(2)'s mode, as for any directory (S3 makes them private). */
@@ -682,10 +599,10 @@ int atr_node_mkdir(struct atr_core *c, const struct atr_cred *cr, uint64_t paren
 	    (rc = check_free(c, bucket, key)))
 		return rc;
 	int64_t gid = new_gid(c, cr, bucket, dk, &row, &mode, 1);
-	strcat(key, "/");
-	struct atr_writer *w;
-	if ((rc = atr_put_begin(c, &u, bucket, key, 0, &w)) ||
-	    (rc = atr_put_commit(w, NULL, NULL)))
+	size_t kl = strlen(key);
+	key[kl] = '/';
+	key[kl + 1] = '\0';
+	if ((rc = ns_commit_marker(c, owner, bucket, key, NULL, 0, NULL, NULL, NULL, NULL)))
 		return rc;
 	return set_posix(c, bucket, key, mode, gid, a);
 }
@@ -706,7 +623,7 @@ static int make_file(struct atr_core *c, const struct atr_cred *cr, uint64_t par
 	if ((rc = dir_of(c, parent, bucket, dk, &row)) || (rc = child_key(dk, name, key)) ||
 	    (rc = check_free(c, bucket, key)))
 		return rc;
-	owner_of(c, cr->uid, owner);
+	node_owner(c, cr->uid, owner);
 	uint32_t perm = mode & 07777;
 	struct atr_obj posix = { .mode = perm, .kind = S_ISREG(mode) ? 0 : (mode & S_IFMT),
 				 .rdev = rdev };
@@ -721,14 +638,12 @@ static int make_file(struct atr_core *c, const struct atr_cred *cr, uint64_t par
 	}
 	md5(data ? data : "", len, sum);
 	hex_encode(sum, MD5_LEN, etag);
-	struct commit cm = { .user = owner, .bucket = bucket, .key = key, .stage = stage,
-			     .etag = etag, .must_not_exist = 1, .posix = &posix };
 	struct atr_obj out = { 0 };
-	rc = object_commit(c, &cm, &out);
+	rc = ns_commit_entry(c, owner, bucket, key, stage, etag, &posix, &out);
 	if (rc)
 		return rc == ATR_E_CONFLICT ? ATR_E_EXISTS : rc;
 	out.gid = posix.gid;
-	attr_fill(c, bucket, key, &out, a);
+	node_attr_fill(c, bucket, key, &out, a);
 	return ATR_OK;
 }
 
@@ -756,16 +671,18 @@ int atr_node_readlink(struct atr_core *c, uint64_t ino, char *buf, size_t size)
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
 	struct meta_row row = { 0 };
-	int rc = row_of(c, ino, bucket, key, &row, 0);
+	int rc = node_row(c, ino, bucket, key, &row, 0);
 	if (rc)
 		return rc;
 	if (row.obj.kind != S_IFLNK)
 		return ATR_E_INVALID_ARG;
 	struct atr_reader *r;
-	struct atr_obj o = { 0 };
-	if ((rc = atr_get_open(c, &su, bucket, key, &o, &r)))
+	struct ufs_file *f = NULL;
+	if ((rc = ns_find(c, bucket, key, &row, &f, 0)))
 		return rc;
-	atr_obj_release(&o);
+	atr_obj_release(&row.obj);
+	if ((rc = reader_new(c, &row.obj, f, &r)))
+		return rc;
 	size_t got = 0;
 	while (got + 1 < size) {
 		const void *p;
@@ -784,26 +701,6 @@ int atr_node_readlink(struct atr_core *c, uint64_t ino, char *buf, size_t size)
 
 /* ---- removing and renaming ---- */
 
-static int remove_locked(struct atr_core *c, const char *bucket, const char *key,
-			 const struct meta_row *row)
-{
-	if (!row->pending)
-		return object_delete_locked(c, bucket, key, 0);
-	return meta_obj_delete(c->meta, bucket, key);
-}
-
-struct unlink_args {
-	const char *bucket, *key;
-};
-
-static int unlink_fn(struct atr_core *c, void *arg)
-{
-	struct unlink_args *u = arg;
-	struct meta_row row = { 0 };
-	int rc = meta_obj_get(c->meta, u->bucket, u->key, &row, 0);
-	return rc ? rc : remove_locked(c, u->bucket, u->key, &row);
-}
-
 int atr_node_unlink(struct atr_core *c, uint64_t parent, const char *name)
 {
 	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[ATR_KEY_MAX + 2];
@@ -814,13 +711,12 @@ int atr_node_unlink(struct atr_core *c, uint64_t parent, const char *name)
 	if ((rc = dir_of(c, parent, bucket, dk, &row)) || (rc = child_key(dk, name, key)))
 		return rc == ATR_E_INVALID_KEY ? ATR_E_NO_KEY : rc;
 	if (meta_obj_get(c->meta, bucket, key, &row, 0) != ATR_OK || !row.pending) {
-		if ((rc = fs_resolve(c, &su, bucket, key, &row, &dir)))
+		if ((rc = ns_resolve(c, bucket, key, &row, &dir)))
 			return rc;
 		if (dir)
 			return ATR_E_KEY_IS_PREFIX;
 	}
-	struct unlink_args ua = { bucket, key };
-	return ns_txn(c, unlink_fn, &ua);
+	return ns_delete(c, bucket, key, 0);
 }
 
 int atr_node_rmdir(struct atr_core *c, uint64_t parent, const char *name)
@@ -829,79 +725,22 @@ int atr_node_rmdir(struct atr_core *c, uint64_t parent, const char *name)
 	struct meta_row row = { 0 };
 	int rc, dir;
 	if (parent == ATR_INO_ROOT) {
-		rc = atr_bucket_delete(c, &su, name);
+		rc = atr_bucket_name_valid(name) ? ns_bucket_delete(c, name) : ATR_E_NO_BUCKET;
 		return rc == ATR_E_BUCKET_NOT_EMPTY ? ATR_E_NOT_EMPTY
-		       : rc == ATR_E_NO_BUCKET || rc == ATR_E_INVALID_BUCKET ? ATR_E_NO_KEY : rc;
+		       : rc == ATR_E_NO_BUCKET ? ATR_E_NO_KEY : rc;
 	}
 	if ((rc = dir_of(c, parent, bucket, dk, &row)) || (rc = child_key(dk, name, key)))
 		return rc == ATR_E_INVALID_KEY ? ATR_E_NO_KEY : rc;
-	if ((rc = fs_resolve(c, &su, bucket, key, &row, &dir)))
+	if ((rc = ns_resolve(c, bucket, key, &row, &dir)))
 		return rc;
 	if (!dir)
 		return ATR_E_PARENT_IS_OBJECT;
-	strcat(key, "/");
-	if ((rc = sync_tree(c, bucket, key)))
+	size_t kl = strlen(key);
+	key[kl] = '/';
+	key[kl + 1] = '\0';
+	if ((rc = ns_sync_tree(c, bucket, key)))
 		return rc;
-	return fs_rmdir_empty(c, bucket, key, 0);
-}
-
-struct rename_args {
-	const char *sb, *sk, *db, *dk;
-	int dir;
-	unsigned flags;
-	struct fs_move mv;
-};
-
-static int rename_fn(struct atr_core *c, void *arg)
-{
-	struct rename_args *r = arg;
-	struct meta_row src = { 0 }, dst = { 0 };
-	char alt[ATR_KEY_MAX + 2];
-	if (meta_obj_get(c->meta, r->sb, r->sk, &src, 0))
-		return ATR_E_NO_KEY;
-	/* What is at the destination: a file, or a directory (alt). */
-	size_t dl = strlen(r->dk);
-	snprintf(alt, sizeof(alt), "%.*s", (int)(r->dir ? dl - 1 : dl), r->dk);
-	if (!r->dir)
-		strcat(alt, "/");
-	int file_there = !meta_obj_get(c->meta, r->db, r->dir ? alt : r->dk, &dst, 0);
-	int dir_there = !file_there && !meta_obj_get(c->meta, r->db, r->dir ? r->dk : alt, &dst, 0);
-	if ((file_there || dir_there) && (r->flags & ATR_RENAME_NOREPLACE))
-		return ATR_E_EXISTS;
-	int replace = 0;
-	if (file_there) {
-		if (r->dir)
-			return ATR_E_PARENT_IS_OBJECT; /* ENOTDIR */
-		if (obj_node(&dst.obj) == obj_node(&src.obj))
-			return ATR_OK; /* two names of one file: rename(2) does nothing */
-		/* Only its row goes here: its file is replaced by the source's
-		 * in one rename(2), so a crash leaves one or the other. */
-		node_event(c, r->db, r->dk, &dst.obj);
-		int rc = meta_obj_delete(c->meta, r->db, r->dk);
-		if (rc)
-			return rc;
-		replace = !dst.pending;
-	} else if (dir_there) {
-		if (!r->dir)
-			return ATR_E_KEY_IS_PREFIX; /* EISDIR */
-		int kids = meta_obj_has_children(c->meta, r->db, r->dk);
-		if (kids)
-			return kids < 0 ? ATR_E_IO : ATR_E_NOT_EMPTY;
-		/* Its row goes; the directory itself is replaced by rename(2). */
-		node_event(c, r->db, r->dk, &dst.obj);
-		int rc = meta_obj_delete(c->meta, r->db, r->dk);
-		if (rc)
-			return rc;
-		replace = 1;
-	}
-	return fs_rename_locked(c, src.obj.owner, r->sb, r->sk, r->db, r->dk, r->dir, replace,
-				&r->mv);
-}
-
-static void rename_then(struct atr_core *c, void *arg, int committed)
-{
-	struct rename_args *r = arg;
-	fs_move_done(c, &r->mv, committed);
+	return ns_rmdir(c, bucket, key, 0);
 }
 
 int atr_node_rename(struct atr_core *c, uint64_t parent, const char *name, uint64_t newparent,
@@ -917,209 +756,97 @@ int atr_node_rename(struct atr_core *c, uint64_t parent, const char *name, uint6
 	    (rc = child_key(sd, name, sk)) || (rc = child_key(dd, newname, dk)))
 		return rc;
 	if (meta_obj_get(c->meta, sb, sk, &row, 0) != ATR_OK || !row.pending) {
-		if ((rc = fs_resolve(c, &su, sb, sk, &row, &dir)))
+		if ((rc = ns_resolve(c, sb, sk, &row, &dir)))
 			return rc;
 	}
 	if (dir) {
-		strcat(sk, "/");
-		strcat(dk, "/");
+		char t[ATR_KEY_MAX + 2];
+		if (key_dir(sk, t))
+			return ATR_E_KEY_TOO_LONG;
+		memcpy(sk, t, sizeof(t));
+		if (key_dir(dk, t))
+			return ATR_E_KEY_TOO_LONG;
+		memcpy(dk, t, sizeof(t));
 		if (!strcmp(sb, db) && !strncmp(dk, sk, strlen(sk)))
 			return ATR_E_INVALID_ARG; /* into itself */
-		if ((rc = sync_tree(c, sb, sk)))
+		if ((rc = ns_sync_tree(c, sb, sk)))
 			return rc;
 	}
 	if (!strcmp(sb, db) && !strcmp(sk, dk))
 		return ATR_OK;
-	struct rename_args ra = { sb, sk, db, dk, dir, flags, { 0 } };
-	rc = ns_txn_then(c, rename_fn, rename_then, &ra);
-	return rc;
+	return ns_rename(c, sb, sk, db, dk, dir,
+			 flags & ATR_RENAME_NOREPLACE ? NS_MOVE_NOREPLACE : NS_MOVE_REPLACE);
 }
 
-/* ---- shadows ---- */
+/* ---- hard links and O_TMPFILE ---- */
 
-/* The inode's shadow exists afterwards (in->lock held): a copy of the
- * committed bytes, or empty with trunc. */
-static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct atr_reader *gone)
+/*
+ * O_TMPFILE. A file made without a name is a pending row (the mount sees
+ * it, S3 does not) under a key of its own in bucket "", which no bucket
+ * can be called: no listing, lookup or S3 request reaches it, and a
+ * restart drops it with every other pending row. It has a shadow like
+ * any new file, which nothing commits while it has no name. Its first
+ * link(2) (linkat of /proc/self/fd/N, or AT_EMPTY_PATH) moves the row to
+ * that name, keeping its inode, and commits the shadow: it is an object
+ * at once. One with O_EXCL never gets a name (the kernel refuses it).
+ */
+#define TMPFILE_BUCKET ""
+
+static int tmpfile_link(struct atr_core *c, uint64_t ino, const char *key, uint64_t newparent,
+			const char *newname, struct atr_attr *a)
 {
-	if (in->stage) {
-		if (trunc && in->size) {
-			int rc = c->ufs->ops->stage_truncate(in->stage, 0);
-			if (rc)
-				return rc;
-			in->size = 0;
-			in->dirty = 1;
-			if (in->md5_open)
-				hash_release(&in->md5);
-			in->md5_open = !hash_init(&in->md5, HASH_MD5);
-			in->md5_off = 0;
-		}
-		return ATR_OK;
-	}
-	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	char db[ATR_BUCKET_MAX + 1], dd[ATR_KEY_MAX + 2], dk[ATR_KEY_MAX + 2];
+	struct meta_row dir = { 0 };
+	int rc;
+	if ((rc = dir_of(c, newparent, db, dd, &dir)) || (rc = child_key(dd, newname, dk)) ||
+	    (rc = check_free(c, db, dk)))
+		return rc;
+	struct inode *in = inode_get(c, ino);
+	if (!in)
+		return ATR_E_NOMEM;
+	/* The inode's lock keeps a flush from coming between the two. */
+	pthread_mutex_lock(&in->lock);
+	if (!(rc = ns_adopt(c, TMPFILE_BUCKET, key, ino - 1, db, dk)))
+		rc = shadow_commit(c, in);
+	pthread_mutex_unlock(&in->lock);
+	inode_put(c, in);
+	return rc ? rc : atr_node_getattr(c, ino, a);
+}
+
+int atr_node_tmpfile(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
+		     uint32_t mode, struct atr_file **f, struct atr_attr *a)
+{
+	static uint64_t counter;
+	char bucket[ATR_BUCKET_MAX + 1], dk[ATR_KEY_MAX + 2], key[64];
 	struct meta_row row = { 0 };
-	int rc = row_of(c, in->ino, bucket, key, &row, 0);
-	if (rc == ATR_E_NO_KEY) {
-		/* Unlinked or replaced while open: it is written all the same,
-		 * and its bytes go nowhere, as an unlinked file's. */
-		if ((rc = c->ufs->ops->stage_open(c->ufs, &in->stage)))
-			return rc;
-		in->size = 0;
-		in->md5_open = 0;
-		in->dirty = 0;
-		uint64_t keep = !trunc && gone ? gone->size : 0;
-		if (keep && (rc = c->ufs->ops->stage_copy(in->stage, gone->f, 0, keep))) {
-			shadow_drop(c, in);
-			return rc;
-		}
-		in->size = keep;
-		return ATR_OK;
-	}
-	if (rc)
+	int rc;
+	if (parent == ATR_INO_ROOT)
+		return ATR_E_ACCESS;
+	if ((rc = dir_of(c, parent, bucket, dk, &row)))
 		return rc;
-	if (row.obj.is_dir)
-		return ATR_E_KEY_IS_PREFIX;
-	if ((rc = c->ufs->ops->stage_open(c->ufs, &in->stage)))
+	uint32_t perm = mode & 07777;
+	int64_t gid = new_gid(c, cr, bucket, dk, &row, &perm, 0);
+	snprintf(key, sizeof(key), "tmpfile-%d-%llu", (int)getpid(),
+		 (unsigned long long)__atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+	ns_row_init(&row);
+	row.pending = 1;
+	row.obj.mode = perm;
+	row.obj.gid = gid;
+	node_owner(c, cr->uid, row.obj.owner);
+	snprintf(row.obj.etag, sizeof(row.obj.etag), "%s", ATR_MD5_EMPTY);
+	if ((rc = ns_pending_create(c, TMPFILE_BUCKET, key, &row)) ||
+	    (rc = file_make(c, row.obj.ino + 1, 1, 0, f)))
 		return rc;
-	in->size = 0;
-	in->md5_off = 0;
-	in->md5_open = 0;
-	in->dirty = trunc || row.pending;
-	in->mtime_ns = time_now_ns();
-	if (!trunc && !row.pending && row.obj.size) {
-		char path[PATH_MAX_UFS];
-		struct ufs_file *f;
-		struct ufs_stat st;
-		if (ufs_path(path, sizeof(path), bucket, key))
-			rc = ATR_E_KEY_TOO_LONG;
-		else if (!(rc = c->ufs->ops->open(c->ufs, path, &f, &st))) {
-			rc = c->ufs->ops->stage_copy ? c->ufs->ops->stage_copy(in->stage, f, 0, st.size)
-						     : ATR_E_NOT_SUPPORTED;
-			in->size = st.size;
-			c->ufs->ops->close(f);
-		}
-		if (rc) {
-			shadow_drop(c, in);
-			return rc;
-		}
-		return ATR_OK; /* MD5 recomputed at commit */
-	}
-	in->md5_open = !hash_init(&in->md5, HASH_MD5);
-	return ATR_OK;
-}
-
-static int shadow_ensure(struct atr_core *c, struct inode *in, int trunc, struct atr_reader *gone)
-{
-	int rc = shadow_make(c, in, trunc, gone);
-	shadow_publish(in);
-	return rc;
-}
-
-/* The shadow's MD5: the running one, or read back. */
-static int shadow_md5(struct atr_core *c, struct inode *in, char etag[ATR_ETAG_MAX + 1])
-{
-	unsigned char sum[MD5_LEN];
-	if (in->md5_open && in->md5_off == in->size) {
-		hash_final(&in->md5, sum);
-		in->md5_open = 0;
-	} else {
-		struct hash h;
-		if (hash_init(&h, HASH_MD5))
-			return ATR_E_NOMEM;
-		char *buf = malloc(1 << 18);
-		uint64_t off = 0;
-		int rc = buf ? ATR_OK : ATR_E_NOMEM;
-		while (!rc && off < in->size) {
-			ssize_t n = c->ufs->ops->stage_pread(in->stage, buf, 1 << 18, off);
-			if (n <= 0)
-				rc = ATR_E_IO;
-			else {
-				hash_update(&h, buf, (size_t)n);
-				off += (uint64_t)n;
-			}
-		}
-		free(buf);
-		if (rc) {
-			hash_release(&h);
-			return rc;
-		}
-		hash_final(&h, sum);
-	}
-	hex_encode(sum, MD5_LEN, etag);
-	return ATR_OK;
-}
-
-/* Commits a dirty shadow (in->lock held). Unlinked meanwhile: dropped. */
-static int shadow_commit(struct atr_core *c, struct inode *in)
-{
-	if (in->werr) {
-		/* It misses a write (and may hold part of it): committing it
-		 * would publish a torn file. The last commit stands. */
-		shadow_drop(c, in);
-		return in->werr;
-	}
-	if (!in->stage || !in->dirty)
-		return ATR_OK;
-	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2], etag[ATR_ETAG_MAX + 1];
-	struct meta_row row = { 0 };
-	int rc = row_of(c, in->ino, bucket, key, &row, 0);
-	if (rc == ATR_E_NO_KEY) {
-		shadow_drop(c, in);
-		return ATR_OK;
-	}
-	if (rc || (rc = shadow_md5(c, in, etag)))
-		return rc;
-	struct commit cm = { .user = row.obj.owner, .bucket = bucket, .key = key,
-			     .stage = in->stage, .etag = etag, .ino = in->ino - 1 };
-	in->stage = NULL; /* object_commit consumes it */
-	rc = object_commit(c, &cm, NULL);
-	if (!rc)
-		in->pending = 0; /* the row is an object now */
-	shadow_drop(c, in);
-	__atomic_add_fetch(&in->gen, 1, __ATOMIC_RELEASE);
-	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
-}
-
-/* ---- hard links ---- */
-
-struct link_args {
-	const char *bucket, *key, *db, *dk;
-	uint64_t node;
-};
-
-static int link_fn(struct atr_core *c, void *arg)
-{
-	struct link_args *l = arg;
-	char from[PATH_MAX_UFS], to[PATH_MAX_UFS];
-	struct meta_row src = { 0 }, row = { 0 };
-	int rc = meta_obj_get(c->meta, l->bucket, l->key, &src, 1);
-	if (rc)
-		return rc;
-	if (obj_node(&src.obj) != l->node || src.pending) {
-		atr_obj_release(&src.obj);
-		return ATR_E_NO_KEY; /* renamed, replaced or unlinked since */
-	}
-	rc = rows_free(c, l->db, l->dk);
-	if (!rc && (ufs_path(from, sizeof(from), l->bucket, l->key) ||
-		    ufs_path(to, sizeof(to), l->db, l->dk)))
-		rc = ATR_E_KEY_TOO_LONG;
-	if (!rc)
-		rc = c->ufs->ops->link(c->ufs, from, to);
+	pthread_mutex_lock(&(*f)->in->lock);
+	(*f)->in->pending = 1; /* its row goes with its last close */
+	rc = shadow_ensure(c, (*f)->in, 1, NULL);
+	pthread_mutex_unlock(&(*f)->in->lock);
 	if (rc) {
-		atr_obj_release(&src.obj);
+		atr_file_close(*f);
 		return rc;
 	}
-	/* The new name is a row like the first, and the inode's change time
-	 * moves (link(2)); meta_obj_set_posix hands it to every name. */
-	src.obj.node = l->node;
-	src.obj.ctime_ns = time_now_ns();
-	row = src;
-	row.dir_mtime = 0;
-	if ((rc = meta_node_set(c->meta, src.obj.ino, l->node)) ||
-	    (rc = meta_obj_put(c->meta, l->db, l->dk, &row)) ||
-	    (rc = meta_obj_set_posix(c->meta, &src)))
-		c->ufs->ops->unlink(c->ufs, to); /* the transaction rolls back */
-	atr_obj_release(&src.obj);
-	return rc;
+	node_attr_fill(c, TMPFILE_BUCKET, key, &row.obj, a);
+	return ATR_OK;
 }
 
 int atr_node_link(struct atr_core *c, uint64_t ino, uint64_t newparent, const char *newname,
@@ -1129,14 +856,14 @@ int atr_node_link(struct atr_core *c, uint64_t ino, uint64_t newparent, const ch
 	char db[ATR_BUCKET_MAX + 1], dd[ATR_KEY_MAX + 2], dk[ATR_KEY_MAX + 2];
 	struct meta_row row = { 0 }, dir = { 0 };
 	int rc;
-	if (!c->ufs->ops->link)
-		return ATR_E_NOT_SUPPORTED;
 	if (newparent == ATR_INO_ROOT)
 		return ATR_E_ACCESS; /* only buckets live at the root */
-	if ((rc = row_of(c, ino, bucket, key, &row, 0)))
+	if ((rc = node_row(c, ino, bucket, key, &row, 0)))
 		return rc;
 	if (row.obj.is_dir)
 		return ATR_E_NOT_SUPPORTED; /* EPERM, as link(2) on a directory */
+	if (!*bucket)
+		return tmpfile_link(c, ino, key, newparent, newname, a);
 	if (row.pending) {
 		/* Created and still open, never committed: it becomes an
 		 * object first, so that both names have its bytes. */
@@ -1147,7 +874,7 @@ int atr_node_link(struct atr_core *c, uint64_t ino, uint64_t newparent, const ch
 		rc = shadow_commit(c, in);
 		pthread_mutex_unlock(&in->lock);
 		inode_put(c, in);
-		if (rc || (rc = row_of(c, ino, bucket, key, &row, 0)))
+		if (rc || (rc = node_row(c, ino, bucket, key, &row, 0)))
 			return rc;
 		if (row.pending)
 			return ATR_E_NO_KEY;
@@ -1155,40 +882,9 @@ int atr_node_link(struct atr_core *c, uint64_t ino, uint64_t newparent, const ch
 	if ((rc = dir_of(c, newparent, db, dd, &dir)) || (rc = child_key(dd, newname, dk)) ||
 	    (rc = check_free(c, db, dk)))
 		return rc;
-	struct link_args la = { bucket, key, db, dk, ino - 1 };
-	if ((rc = ns_txn(c, link_fn, &la)))
+	if ((rc = ns_link(c, bucket, key, ino - 1, db, dk)))
 		return rc;
 	return atr_node_getattr(c, ino, a);
-}
-
-/* ---- open files ---- */
-
-static int reader_open(struct atr_file *f);
-
-/* An open file of inode ino; its attributes are remembered in f->in (what
- * an unlinked open file shows) when remember is set, else the caller's
- * attr_fill does it. */
-static int file_make(struct atr_core *c, uint64_t ino, int write, int remember,
-		     struct atr_file **out)
-{
-	struct atr_file *f = calloc(1, sizeof(*f));
-	if (!f || !(f->in = inode_get(c, ino))) {
-		free(f);
-		return ATR_E_NOMEM;
-	}
-	f->c = c;
-	f->write = write;
-	pthread_rwlock_init(&f->lock, NULL);
-	struct atr_attr a;
-	if (remember)
-		atr_node_getattr(c, ino, &a);
-	*out = f;
-	return ATR_OK;
-}
-
-static int file_new(struct atr_core *c, uint64_t ino, int write, struct atr_file **out)
-{
-	return file_make(c, ino, write, 1, out);
 }
 
 int atr_node_create(struct atr_core *c, const struct atr_cred *cr, uint64_t parent,
@@ -1205,24 +901,14 @@ int atr_node_create(struct atr_core *c, const struct atr_cred *cr, uint64_t pare
 	uint32_t perm = mode & 07777;
 	int64_t gid = new_gid(c, cr, bucket, dk, &row, &perm, 0);
 	/* A pending row: the mount sees the file, S3 not before its commit. */
-	row_init(&row);
+	ns_row_init(&row);
 	row.pending = 1;
 	row.obj.mode = perm;
 	row.obj.gid = gid;
 	row.obj.version = 0;
-	owner_of(c, cr->uid, row.obj.owner);
-	snprintf(row.obj.etag, sizeof(row.obj.etag), "%s", MD5_EMPTY);
-	pthread_mutex_lock(&c->ns_lock);
-	if (!(rc = meta_begin(c->meta))) {
-		if (!(rc = rows_free(c, bucket, key)))
-			rc = meta_obj_put(c->meta, bucket, key, &row);
-		if (rc)
-			meta_rollback(c->meta);
-		else
-			rc = meta_commit(c->meta);
-	}
-	pthread_mutex_unlock(&c->ns_lock);
-	if (rc)
+	node_owner(c, cr->uid, row.obj.owner);
+	snprintf(row.obj.etag, sizeof(row.obj.etag), "%s", ATR_MD5_EMPTY);
+	if ((rc = ns_pending_create(c, bucket, key, &row)))
 		return rc;
 	if ((rc = file_make(c, row.obj.ino + 1, 1, 0, f)))
 		return rc;
@@ -1234,332 +920,20 @@ int atr_node_create(struct atr_core *c, const struct atr_cred *cr, uint64_t pare
 		atr_file_close(*f);
 		return rc;
 	}
-	attr_fill(c, bucket, key, &row.obj, a); /* remembered in (*f)->in */
+	node_attr_fill(c, bucket, key, &row.obj, a); /* remembered in (*f)->in */
 	return ATR_OK;
 }
 
-/* Opens the ghost of ino: the caller's path walk found the name before
- * the replacement, as one racing rename(2) on a local file system finds
- * the old file. Reads see the old bytes; writes go nowhere, as to a file
- * unlinked while open. */
-static int ghost_open(struct atr_core *c, uint64_t ino, int flags, struct atr_file **f)
+/* The open inode ino with a reference, or NULL if none is open. */
+struct inode *inode_ref(struct atr_core *c, uint64_t ino)
 {
 	struct nodes *n = c->nodes;
-	struct atr_reader *r = calloc(1, sizeof(*r));
-	if (!r)
-		return ATR_E_NOMEM;
 	pthread_mutex_lock(&n->lock);
-	struct ghost *g = ghost_find(n, ino);
-	if (g)
-		g->refs++;
+	struct inode *in = inode_find(n, ino);
+	if (in)
+		in->refs++;
 	pthread_mutex_unlock(&n->lock);
-	if (!g) {
-		free(r);
-		return ATR_E_NO_KEY;
-	}
-	r->c = c;
-	r->f = g->f;
-	r->borrowed = 1;
-	r->ino = ino - 1;
-	r->version = g->version;
-	r->size = g->attr.size;
-	int rc = file_new(c, ino, (flags & ATR_OPEN_WRITE) != 0, f);
-	if (rc) {
-		free(r);
-		pthread_mutex_lock(&n->lock);
-		g->refs--;
-		pthread_mutex_unlock(&n->lock);
-		return rc;
-	}
-	(*f)->ghost = g;
-	(*f)->rd = r;
-	(*f)->rd_gen = __atomic_load_n(&(*f)->in->gen, __ATOMIC_ACQUIRE);
-	return ATR_OK;
-}
-
-int atr_node_open(struct atr_core *c, uint64_t ino, int flags, struct atr_file **f)
-{
-	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row = { 0 };
-	int rc = row_of(c, ino, bucket, key, &row, 0);
-	if (rc == ATR_E_NO_KEY)
-		return ghost_open(c, ino, flags, f);
-	if (rc)
-		return rc;
-	if (row.obj.is_dir)
-		return ATR_E_KEY_IS_PREFIX;
-	if ((rc = file_new(c, ino, (flags & ATR_OPEN_WRITE) != 0, f)))
-		return rc;
-	if (!row.pending && !(flags & ATR_OPEN_TRUNC)) {
-		/* Its bytes as of now: they stay readable if it is unlinked or
-		 * replaced (S3) while open. */
-		pthread_rwlock_wrlock(&(*f)->lock);
-		rc = reader_open(*f);
-		pthread_rwlock_unlock(&(*f)->lock);
-		if (rc) {
-			atr_file_close(*f);
-			/* Replaced since row_of: its ghost holds what it was. */
-			return rc == ATR_E_NO_KEY ? ghost_open(c, ino, flags, f) : rc;
-		}
-	}
-	if (flags & ATR_OPEN_TRUNC) {
-		pthread_mutex_lock(&(*f)->in->lock);
-		rc = shadow_ensure(c, (*f)->in, 1, NULL);
-		pthread_mutex_unlock(&(*f)->in->lock);
-		if (rc) {
-			atr_file_close(*f);
-			return rc;
-		}
-	}
-	return ATR_OK;
-}
-
-/* Bytes to read: a committed file or a shadow. */
-struct source {
-	struct atr_core *c;
-	struct ufs_file *file;
-	struct ufs_stage *stage;
-};
-
-/* Reads [off, off + len) of a source of size bytes into buf; *got is
- * short only at the end. */
-static int read_upto(const struct source *src, uint64_t size, void *buf, size_t len,
-		     uint64_t off, size_t *got)
-{
-	const struct ufs_ops *ops = src->c->ufs->ops;
-	*got = 0;
-	while (*got < len && off + *got < size) {
-		size_t want = len - *got;
-		if (want > size - (off + *got))
-			want = (size_t)(size - (off + *got));
-		char *to = (char *)buf + *got;
-		ssize_t n = src->file ? ops->pread(src->file, to, want, off + *got)
-				      : ops->stage_pread(src->stage, to, want, off + *got);
-		if (n < 0)
-			return ATR_E_IO;
-		if (n == 0)
-			break;
-		*got += (size_t)n;
-	}
-	return ATR_OK;
-}
-
-/* Opens the committed version for reading (f->lock held for writing). */
-static int reader_open(struct atr_file *f)
-{
-	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row = { 0 };
-	struct atr_obj o = { 0 };
-	int rc;
-	f->rd_gen = __atomic_load_n(&f->in->gen, __ATOMIC_ACQUIRE);
-	if (!(rc = row_of(f->c, f->in->ino, bucket, key, &row, 0)) &&
-	    !(rc = atr_get_open(f->c, &su, bucket, key, &o, &f->rd))) {
-		atr_obj_release(&o);
-		if (obj_node(&o) + 1 != f->in->ino) {
-			/* Replaced between the two lookups: this inode is gone. */
-			atr_get_close(f->rd);
-			f->rd = NULL;
-			rc = ATR_E_NO_KEY;
-		}
-	}
-	return rc;
-}
-
-static int read_committed(struct atr_file *f, void *buf, size_t len, uint64_t off, size_t *got)
-{
-	int rc = ATR_OK;
-	pthread_rwlock_rdlock(&f->lock);
-	while (!f->rd || (f->rd_gen != __atomic_load_n(&f->in->gen, __ATOMIC_ACQUIRE) &&
-			  !f->ghost)) {
-		/* None yet, or committed through the mount since: (re)open,
-		 * alone; readers of the same file otherwise run in parallel. */
-		pthread_rwlock_unlock(&f->lock);
-		pthread_rwlock_wrlock(&f->lock);
-		if (!f->rd || (f->rd_gen != __atomic_load_n(&f->in->gen, __ATOMIC_ACQUIRE) &&
-			       !f->ghost)) {
-			struct atr_reader *old = f->rd;
-			f->rd = NULL;
-			rc = reader_open(f);
-			if (rc == ATR_E_NO_KEY && old) {
-				/* Replaced or unlinked since: what it was stays readable. */
-				f->rd = old;
-				rc = ATR_OK;
-			} else if (old) {
-				atr_get_close(old);
-			}
-		}
-		pthread_rwlock_unlock(&f->lock);
-		if (rc)
-			return rc;
-		pthread_rwlock_rdlock(&f->lock);
-	}
-	/* Straight from the file: the kernel's page cache is the mount's
-	 * cache, and a 4 KiB read should cost 4 KiB, not a 1 MiB block. */
-	struct source src = { f->c, f->rd->f, NULL };
-	rc = read_upto(&src, f->rd->size, buf, len, off, got);
-	pthread_rwlock_unlock(&f->lock);
-	return rc;
-}
-
-int atr_file_read(struct atr_file *f, void *buf, size_t len, uint64_t off, size_t *got)
-{
-	struct inode *in = f->in;
-	pthread_mutex_lock(&in->lock);
-	if (!in->stage) {
-		pthread_mutex_unlock(&in->lock);
-		return read_committed(f, buf, len, off, got);
-	}
-	struct source src = { f->c, NULL, in->stage };
-	int rc = read_upto(&src, in->size, buf, len, off, got);
-	pthread_mutex_unlock(&in->lock);
-	return rc;
-}
-
-int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off)
-{
-	struct inode *in = f->in;
-	struct atr_core *c = f->c;
-	if (!f->write)
-		return ATR_E_ACCESS;
-	pthread_mutex_lock(&in->lock);
-	int rc = in->werr;
-	if (!rc && !(rc = shadow_ensure(c, in, 0, f->rd)) &&
-	    (rc = c->ufs->ops->stage_pwrite(in->stage, buf, len, off)))
-		in->werr = rc; /* the shadow is torn: see shadow_commit */
-	if (!rc) {
-		if (in->md5_open && off == in->md5_off && in->md5_off == in->size) {
-			hash_update(&in->md5, buf, len);
-			in->md5_off += len;
-		} else if (in->md5_open) {
-			hash_release(&in->md5); /* out of order: recomputed at commit */
-			in->md5_open = 0;
-		}
-		if (off + len > in->size)
-			in->size = off + len;
-		in->dirty = 1;
-		in->mtime_ns = time_now_ns();
-		shadow_publish(in);
-	}
-	pthread_mutex_unlock(&in->lock);
-	return rc;
-}
-
-int atr_file_flush(struct atr_file *f)
-{
-	if (!f->write)
-		return ATR_OK; /* a reader's close publishes no one's writes */
-	pthread_mutex_lock(&f->in->lock);
-	int rc = shadow_commit(f->c, f->in);
-	pthread_mutex_unlock(&f->in->lock);
-	return rc;
-}
-
-void atr_file_close(struct atr_file *f)
-{
-	if (!f)
-		return;
-	if (f->rd)
-		atr_get_close(f->rd);
-	if (f->ghost) {
-		pthread_mutex_lock(&f->c->nodes->lock);
-		f->ghost->refs--;
-		pthread_mutex_unlock(&f->c->nodes->lock);
-	}
-	pthread_rwlock_destroy(&f->lock);
-	inode_put(f->c, f->in);
-	free(f);
-}
-
-/* ---- attributes ---- */
-
-int atr_node_setattr(struct atr_core *c, uint64_t ino, const struct atr_setattr *s,
-		     struct atr_attr *a)
-{
-	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row = { 0 };
-	int rc;
-	if (ino == ATR_INO_ROOT)
-		return ATR_E_NOT_SUPPORTED;
-	if (s->valid & ATR_SET_SIZE) {
-		struct inode *in = inode_get(c, ino);
-		if (!in)
-			return ATR_E_NOMEM;
-		pthread_mutex_lock(&in->lock);
-		rc = shadow_ensure(c, in, s->size == 0, NULL);
-		if (!rc && s->size != in->size) {
-			rc = c->ufs->ops->stage_truncate(in->stage, s->size);
-			if (!rc && in->md5_open && s->size < in->md5_off) {
-				hash_release(&in->md5);
-				in->md5_open = 0;
-			}
-			in->size = s->size;
-			in->dirty = 1;
-			in->mtime_ns = time_now_ns();
-			shadow_publish(in);
-		}
-		/* Alone with the file: commit now; else its writers' flush will.
-		 * (refs is the table's: lock order inode, then table.) */
-		pthread_mutex_lock(&c->nodes->lock);
-		int alone = in->refs == 1;
-		pthread_mutex_unlock(&c->nodes->lock);
-		if (!rc && alone)
-			rc = shadow_commit(c, in);
-		pthread_mutex_unlock(&in->lock);
-		inode_put(c, in);
-		if (rc)
-			return rc;
-	}
-	pthread_mutex_lock(&c->ns_lock);
-	if ((rc = meta_begin(c->meta)))
-		goto out;
-	if ((rc = row_of(c, ino, bucket, key, &row, 1)))
-		goto done;
-	struct meta_row before = row; /* its permissions; hdrs stay row's */
-	int64_t now = time_now_ns();
-	if (s->valid & ATR_SET_MODE)
-		row.obj.mode = s->mode & 07777;
-	if (s->valid & ATR_SET_UID) {
-		owner_of(c, s->uid, row.obj.owner);
-		if (!*key && (rc = meta_bucket_set_owner(c->meta, bucket, row.obj.owner)))
-			goto done;
-	}
-	if (s->valid & ATR_SET_GID)
-		row.obj.gid = s->gid;
-	if (s->valid & ATR_SET_ATIME)
-		row.obj.atime_ns = s->atime_ns;
-	if ((s->valid & (ATR_SET_MTIME | ATR_SET_ATIME)) && !row.pending) {
-		char path[PATH_MAX_UFS];
-		struct ufs_stat st;
-		int64_t mt = s->valid & ATR_SET_MTIME ? s->mtime_ns : 0;
-		if (!mt && !ufs_path(path, sizeof(path), bucket, key) &&
-		    c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK)
-			mt = st.mtime_ns;
-		/* The UFS file's mtime is the row's (metadata sync compares them). */
-		if (mt && !ufs_path(path, sizeof(path), bucket, key) &&
-		    (rc = c->ufs->ops->utimens(c->ufs, path, row.obj.atime_ns, mt, &st)) == ATR_OK &&
-		    !row.obj.is_dir)
-			row.obj.mtime_ns = st.mtime_ns;
-		if (rc)
-			goto done;
-	}
-	row.obj.ctime_ns = now;
-	rc = meta_obj_set_posix(c->meta, &row);
-	if (!rc && row.obj.is_dir) /* implied directories below follow it */
-		rc = perm_follow(c, bucket, key, &before, &row, 0, NULL);
-done:
-	if (rc)
-		meta_rollback(c->meta);
-	else
-		rc = meta_commit(c->meta);
-out:
-	pthread_mutex_unlock(&c->ns_lock);
-	if (!rc) {
-		attr_fill(c, bucket, key, &row.obj, a);
-		if (row.obj.is_dir && (s->valid & ATR_SET_MTIME))
-			a->mtime_ns = s->mtime_ns;
-	}
-	atr_obj_release(&row.obj);
-	return rc;
+	return in;
 }
 
 int atr_node_statfs(struct atr_core *c, struct statvfs *out)
@@ -1570,257 +944,4 @@ int atr_node_statfs(struct atr_core *c, struct statvfs *out)
 	if (!rc)
 		out->f_namemax = ATR_SEGMENT_MAX;
 	return rc;
-}
-
-/* ---- extended attributes ---- */
-
-/* The stored header an S3 xattr name stands for ("" for the ETag), or
- * NULL for a name of the xattrs table. */
-static int s3_header_of(const char *name, char out[ATR_USER_MAX * 4])
-{
-	if (strncmp(name, XATTR_S3, strlen(XATTR_S3)))
-		return 0;
-	const char *rest = name + strlen(XATTR_S3);
-	if (!strcmp(rest, "etag"))
-		snprintf(out, ATR_USER_MAX * 4, "%s", "");
-	else if (!strcmp(rest, "content_type"))
-		snprintf(out, ATR_USER_MAX * 4, "%s", "Content-Type");
-	else if (!strncmp(rest, "meta.", 5) && rest[5] && strlen(rest) < ATR_USER_MAX * 3 &&
-		 !strpbrk(rest + 5, ": \r\n"))
-		snprintf(out, ATR_USER_MAX * 4, "x-amz-meta-%s", rest + 5);
-	else
-		return -1;
-	return 1;
-}
-
-/* The line of header h in hdrs: its start and length (with CRLF). */
-static const char *hdr_find(const char *hdrs, const char *h, size_t *len)
-{
-	size_t hl = strlen(h);
-	for (const char *p = hdrs; p && *p;) {
-		const char *eol = strstr(p, "\r\n");
-		size_t n = eol ? (size_t)(eol + 2 - p) : strlen(p);
-		if (n > hl && p[hl] == ':' && !strncasecmp(p, h, hl)) {
-			*len = n;
-			return p;
-		}
-		p += n;
-	}
-	return NULL;
-}
-
-static int xattr_name_ok(const char *name)
-{
-	return !strncmp(name, "user.", 5) && name[5];
-}
-
-int atr_node_getxattr(struct atr_core *c, uint64_t ino, const char *name, void **val,
-		      size_t *len)
-{
-	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2], h[ATR_USER_MAX * 4];
-	struct meta_row row = { 0 };
-	if (!xattr_name_ok(name))
-		return ATR_E_NO_KEY;
-	int rc = row_of(c, ino, bucket, key, &row, 1);
-	if (rc)
-		return rc;
-	int s3 = s3_header_of(name, h);
-	if (s3 <= 0) {
-		atr_obj_release(&row.obj);
-		return s3 < 0 ? ATR_E_NO_KEY : meta_xattr_get(c->meta, ino - 1, name, val, len);
-	}
-	const char *v = NULL;
-	size_t n = 0;
-	if (!*h) {
-		if (!row.obj.is_dir && !row.pending) {
-			v = row.obj.etag;
-			n = strlen(v);
-		}
-	} else if ((v = hdr_find(row.obj.hdrs, h, &n))) {
-		v += strlen(h) + 1;
-		n -= strlen(h) + 1 + 2;
-		while (n && *v == ' ') {
-			v++;
-			n--;
-		}
-	} else if (!strcmp(h, "Content-Type") && !row.obj.is_dir && !row.obj.hdrs) {
-		v = "binary/octet-stream"; /* what S3 serves it with */
-		n = strlen(v);
-	}
-	rc = ATR_E_NO_KEY;
-	if (v && (*val = malloc(n ? n : 1))) {
-		memcpy(*val, v, n);
-		*len = n;
-		rc = ATR_OK;
-	} else if (v) {
-		rc = ATR_E_NOMEM;
-	}
-	atr_obj_release(&row.obj);
-	return rc;
-}
-
-/* A change of one extended attribute, inside ns_txn. */
-struct xattr_args {
-	uint64_t ino;
-	const char *name;
-	const char *h;       /* the stored header it stands for; NULL: the xattrs table */
-	const void *val;     /* NULL: remove it */
-	size_t len;
-	int flags;           /* XATTR_CREATE, XATTR_REPLACE */
-};
-
-/* hdrs with header h's line (at line, ll bytes, or absent) replaced by
- * val, or removed (val NULL): a new string in *out. */
-static int hdrs_edit(const char *hdrs, const char *line, size_t ll, const char *h,
-		     const void *val, size_t len, char **out)
-{
-	hdrs = hdrs ? hdrs : "";
-	size_t hl = strlen(hdrs), cap = hl + strlen(h) + len + 8;
-	if (cap > HDRS_MAX)
-		return ATR_E_TOO_LARGE;
-	char *n = malloc(cap);
-	if (!n)
-		return ATR_E_NOMEM;
-	size_t pre = line ? (size_t)(line - hdrs) : hl, w = 0;
-	memcpy(n, hdrs, pre);
-	if (val)
-		w = (size_t)snprintf(n + pre, cap - pre, "%s: %.*s\r\n", h, (int)len,
-				     (const char *)val);
-	snprintf(n + pre + w, cap - pre - w, "%s", line ? line + ll : "");
-	*out = n;
-	return ATR_OK;
-}
-
-static int xattr_fn(struct atr_core *c, void *arg)
-{
-	struct xattr_args *x = arg;
-	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row = { 0 };
-	const char *line = NULL;
-	size_t ll = 0;
-	int rc = row_of(c, x->ino, bucket, key, &row, 1);
-	if (rc)
-		return rc;
-	int exists;
-	if (x->h) {
-		exists = (line = hdr_find(row.obj.hdrs, x->h, &ll)) != NULL;
-	} else {
-		void *old = NULL;
-		size_t oldlen;
-		exists = meta_xattr_get(c->meta, x->ino - 1, x->name, &old, &oldlen) == ATR_OK;
-		free(old);
-	}
-	if ((x->flags & XATTR_CREATE) && exists)
-		rc = ATR_E_EXISTS;
-	else if (((x->flags & XATTR_REPLACE) || !x->val) && !exists)
-		rc = ATR_E_NO_KEY;
-	else if (!x->h && !x->val)
-		rc = meta_xattr_delete(c->meta, x->ino - 1, x->name);
-	else if (!x->h)
-		rc = x->len > 65536 ? ATR_E_TOO_LARGE
-				    : meta_xattr_put(c->meta, x->ino - 1, x->name, x->val, x->len);
-	else {
-		char *n;
-		if (!(rc = hdrs_edit(row.obj.hdrs, line, ll, x->h, x->val, x->len, &n))) {
-			free(row.obj.hdrs);
-			row.obj.hdrs = n;
-		}
-	}
-	if (!rc) {
-		row.obj.ctime_ns = time_now_ns();
-		rc = meta_obj_set_posix(c->meta, &row);
-	}
-	atr_obj_release(&row.obj);
-	return rc;
-}
-
-int atr_node_setxattr(struct atr_core *c, uint64_t ino, const char *name, const void *val,
-		      size_t len, int flags)
-{
-	char h[ATR_USER_MAX * 4];
-	if (!xattr_name_ok(name))
-		return ATR_E_NOT_SUPPORTED;
-	int s3 = s3_header_of(name, h);
-	if (s3 < 0 || (s3 > 0 && !*h))
-		return ATR_E_ACCESS; /* the ETag is the content's */
-	if (s3 > 0 && (memchr(val, '\r', len) || memchr(val, '\n', len) || memchr(val, 0, len)))
-		return ATR_E_INVALID_ARG;
-	struct xattr_args x = { ino, name, s3 ? h : NULL, len ? val : "", len, flags };
-	return ns_txn(c, xattr_fn, &x);
-}
-
-int atr_node_removexattr(struct atr_core *c, uint64_t ino, const char *name)
-{
-	char h[ATR_USER_MAX * 4];
-	if (!xattr_name_ok(name))
-		return ATR_E_NO_KEY;
-	int s3 = s3_header_of(name, h);
-	if (s3 < 0)
-		return ATR_E_NO_KEY;
-	if (s3 > 0 && !*h)
-		return ATR_E_ACCESS;
-	struct xattr_args x = { ino, name, s3 ? h : NULL, NULL, 0, 0 };
-	return ns_txn(c, xattr_fn, &x);
-}
-
-struct names {
-	char *v;
-	size_t len, cap;
-	int oom;
-};
-
-static int add_name(void *arg, const char *name)
-{
-	struct names *n = arg;
-	size_t l = strlen(name) + 1;
-	if (n->len + l > n->cap) {
-		size_t cap = (n->cap ? n->cap * 2 : 256) + l;
-		char *v = realloc(n->v, cap);
-		if (!v) {
-			n->oom = 1;
-			return 1;
-		}
-		n->v = v;
-		n->cap = cap;
-	}
-	memcpy(n->v + n->len, name, l);
-	n->len += l;
-	return 0;
-}
-
-int atr_node_listxattr(struct atr_core *c, uint64_t ino, char **names, size_t *len)
-{
-	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row = { 0 };
-	struct names n = { 0 };
-	int rc = row_of(c, ino, bucket, key, &row, 1);
-	if (rc)
-		return rc;
-	if (!row.obj.is_dir && !row.pending)
-		add_name(&n, XATTR_S3 "etag");
-	for (const char *p = row.obj.hdrs; p && *p;) {
-		const char *eol = strstr(p, "\r\n");
-		size_t l = eol ? (size_t)(eol + 2 - p) : strlen(p);
-		const char *colon = memchr(p, ':', l);
-		char nm[ATR_USER_MAX * 4 + 32];
-		if (colon && (size_t)(colon - p) == 12 && !strncasecmp(p, "Content-Type", 12)) {
-			add_name(&n, XATTR_S3 "content_type");
-		} else if (colon && colon - p > 11 && !strncasecmp(p, "x-amz-meta-", 11) &&
-			   colon - p - 11 < ATR_USER_MAX * 3) {
-			snprintf(nm, sizeof(nm), XATTR_S3 "meta.%.*s", (int)(colon - p - 11), p + 11);
-			add_name(&n, nm);
-		}
-		p += l;
-	}
-	atr_obj_release(&row.obj);
-	rc = meta_xattr_list(c->meta, ino - 1, add_name, &n);
-	if (!rc && n.oom)
-		rc = ATR_E_NOMEM;
-	if (rc) {
-		free(n.v);
-		return rc;
-	}
-	*names = n.v;
-	*len = n.len;
-	return ATR_OK;
 }

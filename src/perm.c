@@ -17,10 +17,11 @@
 
 #include "common/log.h"
 #include "common/uri.h"
-#include "src/core_int.h"
+#include "src/ns_int.h"
 #include "src/idmap_int.h"
 #include "src/perm_int.h"
 #include "src/policy_int.h"
+#include "common/banned.h"
 
 /* The permission side of a row (or of a bucket's root). */
 struct eperm {
@@ -393,7 +394,7 @@ int perm_write_key(struct atr_core *c, const struct atr_user *u, const char *act
 	/* The directories above key: its own when key is a directory
 	 * ("a/b/" lies in "a/" only). */
 	char dirs_of[ATR_KEY_MAX + 2];
-	parent_key(key, dirs_of);
+	key_parent(key, dirs_of);
 	struct search s = { .c = c, .u = u, .b = b };
 	int rc = search_path(&s, dirs_of);
 	if (rc || s.denied)
@@ -468,7 +469,7 @@ int perm_follow(struct atr_core *c, const char *bucket, const char *dirkey,
 	for (size_t i = 0; !rc && i < f.n; i++) {
 		if (new_text)
 			rc = meta_acl_set(c->meta, obj_node(&f.v[i].obj), after_text);
-		node_event(c, bucket, f.v[i].key, &f.v[i].obj);
+		ns_event(c, bucket, f.v[i].key, &f.v[i].obj);
 	}
 	free(f.v);
 	return rc;
@@ -499,6 +500,12 @@ int perm_view_new(struct atr_core *c, const struct atr_user *u, const struct atr
 	v->c = c;
 	v->u = u;
 	v->b = b;
+	/* Resolved now, outside the listing's read transaction (where a first
+	 * allocation could not be written). */
+	if (!u->anonymous && !u->superuser) {
+		uint32_t uid, gid;
+		idmap_ids(c, u->name, &uid, &gid);
+	}
 	v->all = u->superuser || policy_says(c, u, "s3:ListBucket", b, NULL) == ALLOW;
 	*out = v;
 	return ATR_OK;
@@ -565,3 +572,48 @@ int perm_view_dir(struct perm_view *v, const char *dirkey)
 	}
 	return ok;
 }
+
+/* ---- the lookups every view starts with ---- */
+
+int perm_bucket(struct atr_core *c, const struct atr_user *u, const char *name,
+		const char *action, unsigned want, struct atr_bucket *out)
+{
+	struct atr_bucket b;
+	if (!out)
+		out = &b;
+	if (!atr_bucket_name_valid(name))
+		return ATR_E_INVALID_BUCKET;
+	int rc = ns_bucket_get(c, name, out, 0);
+	if (rc || !want)
+		return rc;
+	return perm_check(c, u, action, out, NULL, NULL, NULL, want);
+}
+
+int perm_find(struct atr_core *c, const struct atr_user *u, const char *action, unsigned want,
+	      const char *bucket, const char *key, struct meta_row *row, struct ufs_file **fp,
+	      int etag)
+{
+	struct atr_bucket b;
+	struct ufs_file *f = NULL;
+	int rc = perm_bucket(c, u, bucket, NULL, 0, &b);
+	if (rc)
+		return rc;
+	if ((rc = ns_find(c, bucket, key, row, fp ? &f : NULL, etag))) {
+		/* S3 tells a missing key (404) only to who may list the bucket,
+		 * others learn nothing from it (403). */
+		if (rc == ATR_E_NO_KEY &&
+		    perm_check(c, u, "s3:ListBucket", &b, NULL, NULL, NULL, PERM_R))
+			rc = ATR_E_ACCESS;
+		return rc;
+	}
+	if ((rc = perm_check(c, u, action, &b, key, row, key, want))) {
+		if (f)
+			c->ufs->ops->close(f);
+		atr_obj_release(&row->obj);
+		return rc;
+	}
+	if (fp)
+		*fp = f;
+	return ATR_OK;
+}
+

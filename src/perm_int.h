@@ -56,6 +56,14 @@ int acl_encode(const struct atr_acl *acl, char **text);
 void acl_decode(const char *text, struct atr_acl *out);
 /* Whether the kept grants hold one to AllUsers or AuthenticatedUsers. */
 int acl_text_is_public(const char *text);
+/* The owner of what u writes into b with acl (NULL: none): the writer,
+ * or the bucket's owner when its Object Ownership says so (or the request
+ * is anonymous); into out. */
+void acl_owner(const struct atr_user *u, const struct atr_bucket *b, const struct atr_acl *acl,
+	       char out[ATR_USER_MAX + 1]);
+/* Whether the bucket takes acl (Object Ownership, Block Public Access):
+ * ATR_OK, ATR_E_ACLS_OFF or ATR_E_ACCESS. */
+int acl_allowed(const struct atr_bucket *b, const struct atr_acl *acl);
 
 /* ---- the decision (perm.c) ---- */
 struct atr_core;
@@ -65,12 +73,27 @@ struct atr_core;
  * taken from (its row; NULL for the bucket's root, then b's), want the
  * PERM_* bits it must give; search (x) on every directory above dirs_of
  * (a key whose '/'-terminated prefixes are those directories; "" or NULL
- * for none) is needed too. b is the bucket as bucket_check read it.
+ * for none) is needed too. b is the bucket as perm_bucket read it.
  * ATR_OK or ATR_E_ACCESS (or an I/O error).
  */
 int perm_check(struct atr_core *c, const struct atr_user *u, const char *action,
 	       const struct atr_bucket *b, const char *key, const struct meta_row *target,
 	       const char *dirs_of, unsigned want);
+/* The bucket name checked and the bucket found (a bucket directory met in
+ * the UFS is imported), and unless want is 0, u allowed action on it
+ * (wanting the PERM_* bits want of its root); out (may be NULL) receives
+ * it. What every view's call starts with. */
+int perm_bucket(struct atr_core *c, const struct atr_user *u, const char *name,
+		const char *action, unsigned want, struct atr_bucket *out);
+/* The object at bucket/key as the kernel finds it (ns_find: synced, with
+ * fp its file open, with etag its ETag settled), if u may do action on it
+ * (wanting the PERM_* bits want of it, and search above it). A key that
+ * is not there is ATR_E_NO_KEY for who may list the bucket, ATR_E_ACCESS
+ * for others, as S3 says. */
+struct ufs_file;
+int perm_find(struct atr_core *c, const struct atr_user *u, const char *action, unsigned want,
+	      const char *bucket, const char *key, struct meta_row *row, struct ufs_file **fp,
+	      int etag);
 /* The permission to create, replace or delete key: w and x on the
  * directory key is in (its nearest existing one: implied directories are
  * made with its permissions), search above it, and in a sticky directory

@@ -13,6 +13,7 @@
 
 #include "src/atrium.h"
 #include "src/policy_impl_int.h"
+#include "common/banned.h"
 
 /* ---- the S3 actions AWS defines ("Actions defined by Amazon S3") ---- */
 

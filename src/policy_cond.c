@@ -17,6 +17,7 @@
 #include "common/json_scalar.h"
 #include "common/timefmt.h"
 #include "src/policy_impl_int.h"
+#include "common/banned.h"
 
 /* ---- condition keys ---- */
 

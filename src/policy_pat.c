@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "src/policy_impl_int.h"
+#include "common/banned.h"
 
 /* A growing output string for compilation and expansion. */
 struct out {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/banned.h"
 
 int service_lock(const char *data_dir)
 {

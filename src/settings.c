@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "common/banned.h"
 
 enum stype { S_STR, S_INT, S_SIZE, S_ENUM, S_BOOL };
 
@@ -78,6 +79,9 @@ static const struct setting table[] = {
 	  "'Authorization: Bearer TOKEN' (Prometheus's credentials_file)", 0 },
 	{ "metrics-public", S_BOOL, OFF(metrics_public), "no", 0, 0, NULL,
 	  "GET /api/v1/metrics needs no authentication at all (a flag: no value)", 0 },
+	{ "bucket-log-flush-ms", S_INT, OFF(bucket_log_flush_ms), "300000", 10, 86400000, NULL,
+	  "bucket logging: write the access log objects queued for target buckets this often "
+	  "(also after 1000 records, and at stop)", 0 },
 };
 
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))

@@ -39,6 +39,7 @@ struct settings {
 	const char *mount_options;
 	const char *metrics_token;   /* file holding the metrics bearer token */
 	int metrics_public;          /* GET /api/v1/metrics unauthenticated */
+	long bucket_log_flush_ms;    /* bucket logging: how often log objects are written */
 };
 
 /* Fills s from defaults, the config file and argv. Returns 0, 1 after

@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/core_int.h"
+#include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "common/banned.h"
 
 int atr_put_tags(struct atr_writer *w, const char *tags)
 {
@@ -35,7 +36,7 @@ int atr_object_tags_get(struct atr_core *c, const struct atr_user *u, const char
 			const char *key, char **tags)
 {
 	struct meta_row row = { 0 };
-	int rc = object_find(c, u, "s3:GetObjectTagging", PERM_R, bucket, key, &row, NULL);
+	int rc = perm_find(c, u, "s3:GetObjectTagging", PERM_R, bucket, key, &row, NULL, 0);
 	*tags = NULL;
 	if (rc)
 		return rc;
@@ -81,7 +82,7 @@ int atr_object_tags_set(struct atr_core *c, const struct atr_user *u, const char
 {
 	struct meta_row row = { 0 };
 	const char *action = tags && *tags ? "s3:PutObjectTagging" : "s3:DeleteObjectTagging";
-	int rc = object_find(c, u, action, PERM_W, bucket, key, &row, NULL);
+	int rc = perm_find(c, u, action, PERM_W, bucket, key, &row, NULL, 0);
 	if (rc)
 		return rc;
 	atr_obj_release(&row.obj);
@@ -95,7 +96,7 @@ int atr_object_tags_set(struct atr_core *c, const struct atr_user *u, const char
 int atr_bucket_tags_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			char **tags)
 {
-	int rc = bucket_check(c, u, bucket, "s3:GetBucketTagging", PERM_OWNER, NULL);
+	int rc = perm_bucket(c, u, bucket, "s3:GetBucketTagging", PERM_OWNER, NULL);
 	*tags = NULL;
 	if (rc)
 		return rc;
@@ -106,7 +107,7 @@ int atr_bucket_tags_get(struct atr_core *c, const struct atr_user *u, const char
 int atr_bucket_tags_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			const char *tags)
 {
-	int rc = bucket_check(c, u, bucket, "s3:PutBucketTagging", PERM_OWNER, NULL);
+	int rc = perm_bucket(c, u, bucket, "s3:PutBucketTagging", PERM_OWNER, NULL);
 	if (rc)
 		return rc;
 	struct tags_args a = { bucket, NULL, tags, 0 };

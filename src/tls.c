@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/banned.h"
 
 /* One certificate with its chain and key. */
 struct pair {

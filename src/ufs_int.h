@@ -119,6 +119,15 @@ struct ufs_ops {
 	int (*stage_link)(struct ufs_stage *s, char *name, size_t size);
 	/* Removes a name stage_link made that no commit used. */
 	void (*stage_forget)(struct ufs *u, const char *name);
+	/* Gives a stage the mtime its file will have once committed (the
+	 * mount's: the time of its last write, or the one a program set).
+	 * NULL in drivers that cannot: the commit's time stands. */
+	int (*stage_set_mtime)(struct ufs_stage *s, int64_t mtime_ns);
+	/* The next run of data in f at or after off: [*data, *end); both
+	 * UINT64_MAX when only a hole is left. Lets hashing and copying pass
+	 * over holes (SEEK_DATA/SEEK_HOLE). NULL, or an error, in drivers
+	 * that cannot tell: then it is all data. */
+	int (*next_data)(struct ufs_file *f, uint64_t off, uint64_t *data, uint64_t *end);
 };
 
 struct ufs {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/banned.h"
 
 #define STAGE_DIR ".atrium/tmp"
 #define MPU_DIR ".atrium/mpu"
@@ -43,7 +44,13 @@ static int err_from_errno(int e)
 	case ENOENT: return ATR_E_NO_KEY;
 	case ENOTDIR: return ATR_E_PARENT_IS_OBJECT;
 	case EISDIR: return ATR_E_KEY_IS_PREFIX;
-	case ENOSPC: case EDQUOT: return ATR_E_NOSPC;
+	case ENOSPC: return ATR_E_NOSPC;
+	case EDQUOT: return ATR_E_QUOTA;
+	case EFBIG: return ATR_E_FILE_TOO_BIG;
+	case EROFS: return ATR_E_READ_ONLY;
+	case EMLINK: return ATR_E_TOO_MANY_LINKS;
+	case EBUSY: return ATR_E_BUSY;
+	case EMFILE: case ENFILE: return ATR_E_NO_FILES;
 	case EACCES: case EPERM: return ATR_E_ACCESS;
 	case ENOMEM: return ATR_E_NOMEM;
 	case ENAMETOOLONG: return ATR_E_KEY_TOO_LONG;
@@ -351,6 +358,30 @@ static int l_utimens(struct ufs *u, const char *path, int64_t atime_ns, int64_t 
 	return rc;
 }
 
+static int l_stage_set_mtime(struct ufs_stage *s, int64_t mtime_ns)
+{
+	struct timespec ts[2] = {
+		{ .tv_nsec = UTIME_OMIT },
+		{ .tv_sec = mtime_ns / 1000000000, .tv_nsec = mtime_ns % 1000000000 },
+	};
+	return futimens(s->fd, ts) ? err_from_errno(errno) : ATR_OK;
+}
+
+static int l_next_data(struct ufs_file *f, uint64_t off, uint64_t *data, uint64_t *end)
+{
+	off_t d = lseek(f->fd, (off_t)off, SEEK_DATA);
+	if (d < 0 && errno == ENXIO) {
+		*data = *end = UINT64_MAX; /* only a hole is left */
+		return ATR_OK;
+	}
+	off_t h = d < 0 ? -1 : lseek(f->fd, d, SEEK_HOLE);
+	if (h < 0)
+		return err_from_errno(errno);
+	*data = (uint64_t)d;
+	*end = (uint64_t)h;
+	return ATR_OK;
+}
+
 static int l_statfs(struct ufs *u, struct statvfs *out)
 {
 	return fstatvfs(L(u)->rootfd, out) ? err_from_errno(errno) : ATR_OK;
@@ -472,7 +503,7 @@ fail:
 }
 
 /* Plain copy through a small buffer, where copy_file_range cannot go. */
-static int copy_rw(int in, int out, off_t off, uint64_t len)
+static int copy_rw(int in, uint64_t in_off, int out, uint64_t out_off, uint64_t len)
 {
 	enum { CHUNK = 64 * 1024 }; /* below malloc's mmap threshold */
 	char *buf = malloc(CHUNK);
@@ -480,7 +511,7 @@ static int copy_rw(int in, int out, off_t off, uint64_t len)
 	if (!buf)
 		return ATR_E_NOMEM;
 	while (len > 0 && !rc) {
-		ssize_t n = pread(in, buf, len < CHUNK ? (size_t)len : CHUNK, off);
+		ssize_t n = pread(in, buf, len < CHUNK ? (size_t)len : CHUNK, (off_t)in_off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -488,7 +519,7 @@ static int copy_rw(int in, int out, off_t off, uint64_t len)
 			break;
 		}
 		for (ssize_t done = 0; done < n && !rc;) {
-			ssize_t w = write(out, buf + done, (size_t)(n - done));
+			ssize_t w = pwrite(out, buf + done, (size_t)(n - done), (off_t)(out_off + done));
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0)
@@ -496,11 +527,34 @@ static int copy_rw(int in, int out, off_t off, uint64_t len)
 			else
 				done += w;
 		}
-		off += n;
+		in_off += (uint64_t)n;
+		out_off += (uint64_t)n;
 		len -= (uint64_t)n;
 	}
 	free(buf);
 	return rc;
+}
+
+/* len bytes of in from in_off to out at out_off: inside the kernel where
+ * the file system allows (copy_file_range; a reflink, no copy at all, on
+ * btrfs or XFS), else through a small buffer. ATR_E_IO if in is short. */
+static int copy_at(int in, uint64_t in_off, int out, uint64_t out_off, uint64_t len)
+{
+	while (len > 0) {
+		loff_t ip = (loff_t)in_off, op = (loff_t)out_off;
+		ssize_t n = copy_file_range(in, &ip, out, &op, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+			      errno == EOPNOTSUPP || errno == EBADF))
+			return copy_rw(in, in_off, out, out_off, len);
+		if (n <= 0)
+			return n ? err_from_errno(errno) : ATR_E_IO;
+		in_off += (uint64_t)n;
+		out_off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return ATR_OK;
 }
 
 static int l_stage_append_part(struct ufs_stage *s, const char *upload, const char *name,
@@ -518,43 +572,45 @@ static int l_stage_append_part(struct ufs_stage *s, const char *upload, const ch
 		close(in);
 		return ATR_E_IO; /* the part changed behind our back */
 	}
-	loff_t pos = (loff_t)off;
-	while (len > 0) {
-		/* In the kernel, and on file systems with reflinks not even
-		 * that: the parts' bytes are not copied through user space. */
-		ssize_t n = copy_file_range(in, &pos, s->fd, NULL, len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-			      errno == EOPNOTSUPP || errno == EBADF)) {
-			rc = copy_rw(in, s->fd, pos, len);
-			break;
-		}
-		if (n <= 0) {
-			rc = n ? err_from_errno(errno) : ATR_E_IO;
-			break;
-		}
-		len -= (uint64_t)n;
-	}
+	/* Appended at the stage's position (stage_write appends there too). */
+	off_t at = lseek(s->fd, 0, SEEK_CUR);
+	rc = at < 0 ? err_from_errno(errno) : copy_at(in, off, s->fd, (uint64_t)at, len);
+	if (!rc && lseek(s->fd, at + (off_t)len, SEEK_SET) < 0)
+		rc = err_from_errno(errno);
 	close(in);
 	return rc;
 }
 
+static int l_next_data(struct ufs_file *f, uint64_t off, uint64_t *data, uint64_t *end);
+
+/* Only the runs of data are copied: a sparse file stays sparse, and
+ * copying it costs what it holds, not its size. */
 static int l_stage_copy(struct ufs_stage *s, struct ufs_file *src, uint64_t off, uint64_t len)
 {
-	loff_t pos = (loff_t)off;
-	while (len > 0) {
-		ssize_t n = copy_file_range(src->fd, &pos, s->fd, NULL, len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-			      errno == EOPNOTSUPP || errno == EBADF))
-			return copy_rw(src->fd, s->fd, pos, len);
-		if (n <= 0)
-			return n ? err_from_errno(errno) : ATR_E_IO;
-		len -= (uint64_t)n;
+	struct stat sb;
+	off_t base = lseek(s->fd, 0, SEEK_CUR);
+	if (base < 0 || fstat(src->fd, &sb))
+		return err_from_errno(errno);
+	if ((uint64_t)sb.st_size < off + len)
+		return ATR_E_IO;
+	int rc = ATR_OK;
+	for (uint64_t at = off, end = off + len; !rc && at < end;) {
+		uint64_t data, hole;
+		if (l_next_data(src, at, &data, &hole))
+			data = at, hole = end;
+		if (data >= end)
+			break;
+		hole = hole > end ? end : hole;
+		rc = copy_at(src->fd, data, s->fd, (uint64_t)base + (data - off), hole - data);
+		at = hole;
 	}
-	return ATR_OK;
+	/* The holes up to the end are a size, not bytes. */
+	if (!rc && (fstat(s->fd, &sb) ||
+		    ((uint64_t)sb.st_size < (uint64_t)base + len &&
+		     ftruncate(s->fd, base + (off_t)len)) ||
+		    lseek(s->fd, base + (off_t)len, SEEK_SET) < 0))
+		rc = err_from_errno(errno);
+	return rc;
 }
 
 static int l_part_unlink(struct ufs *u, const char *upload, const char *name)
@@ -711,6 +767,8 @@ static const struct ufs_ops local_ops = {
 	.link = l_link,
 	.stage_link = l_stage_link,
 	.stage_forget = l_stage_forget,
+	.stage_set_mtime = l_stage_set_mtime,
+	.next_data = l_next_data,
 };
 
 /* Stages left behind by a crash are garbage: nothing refers to them. */

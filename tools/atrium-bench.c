@@ -59,6 +59,7 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include "common/banned.h"
 
 #define BENCH_MAX_EXTRA      8            /* --header may be given this often */
 #define BENCH_MAX_CONC       1024

@@ -30,6 +30,7 @@
 #include "tools/cli.h"
 #include "tools/cli_fmt.h"
 #include "version.h"
+#include "common/banned.h"
 
 const char *prog_cmd = "atrium";
 

@@ -41,65 +41,15 @@ SIZE=${BENCH_FUSE_SIZE:-1G}
 FILES=${BENCH_FUSE_FILES:-10000}
 READS=${BENCH_FUSE_READS:-20000}
 ATRIUMD=${ATRIUMD:-bin/atriumd}
-PY=/usr/bin/python3
+BENCH=bench-fuse
+# shellcheck source=tools/bench-mount.sh
+. tools/bench-mount.sh
 
-say() { echo "bench-fuse: $*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
-
-[ -x "$ATRIUMD" ] || die "$ATRIUMD is missing (make all)"
-[ -e /dev/fuse ] || die "/dev/fuse is missing: no FUSE on this machine"
-command -v curl >/dev/null || die "curl is missing"
-"$ATRIUMD" --help 2>&1 | grep -q -- '--mount' || die "$ATRIUMD has no --mount"
-
-TMP=$(mktemp -d -p "${BENCH_TMPDIR:-/var/tmp}" atrium-bench-fuse.XXXXXX)
-MNT=$TMP/mnt
-PID=
-
-mounted() { grep -qF " $MNT " /proc/self/mountinfo; }
-
-# shellcheck disable=SC2317  # reached through the trap
-cleanup() {
-	if [ -n "$PID" ]; then
-		kill -TERM "$PID" 2>/dev/null || true
-		for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-		if kill -0 "$PID" 2>/dev/null; then
-			say "atriumd ignored SIGTERM for 10 s: SIGKILL"
-			kill -KILL "$PID" 2>/dev/null || true
-		fi
-		wait "$PID" 2>/dev/null || true
-	fi
-	if mounted; then
-		say "the mount outlived atriumd: detaching it"
-		timeout 10 fusermount3 -u -z "$MNT" 2>/dev/null || timeout 10 umount -l "$MNT" || true
-	fi
-	if mounted; then
-		say "ERROR: $MNT is still mounted; leaving $TMP in place"
-	else
-		rm -rf "$TMP"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-args=(--data "$TMP/data" --port "$port" --auth simple --bind 127.0.0.1 --mount "$MNT")
+args=()
 [ -n "${BENCH_FUSE_CACHE:-}" ] && args+=(--cache-mem "$BENCH_FUSE_CACHE")
-mkdir -p "$TMP/data" "$TMP/plain"
-"$ATRIUMD" "${args[@]}" >"$TMP/atriumd.log" 2>&1 &
-PID=$!
-ok=
-for _ in $(seq 200); do
-	kill -0 "$PID" 2>/dev/null || break
-	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
-		"http://127.0.0.1:$port/api/v1/health" || true)
-	if [ "$code" = 200 ] && mounted; then ok=1; break; fi
-	sleep 0.1
-done
-if [ -z "$ok" ]; then
-	tail -n 30 "$TMP/atriumd.log" >&2 || true
-	die "atriumd did not become healthy with $MNT mounted"
-fi
+mkdir -p "$TMP/plain"
+start_atriumd "${args[@]}"
+port=$PORT
 mkdir "$MNT/bench" || die "mkdir of bucket 'bench' in the mount failed"
 
 say "$(nproc) CPUs, $(uname -r), $(df -hT "$TMP" | awk 'NR == 2 { print $1 " (" $2 ")" }'), size $SIZE, $FILES files, $READS random reads"

@@ -16,6 +16,7 @@
 
 #include "common/ini.h"
 #include "tools/cli.h"
+#include "common/banned.h"
 
 struct want {
 	const char *section, *alt;    /* the profile's section names in this file */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include "common/banned.h"
 
 void fmt_mode(uint32_t mode, int is_dir, char out[11])
 {

@@ -16,6 +16,7 @@
 #include "common/json.h"
 #include "tools/cli.h"
 #include "tools/cli_fmt.h"
+#include "common/banned.h"
 
 static void to_ls(const struct json *j, struct ls_entry *e)
 {

@@ -12,6 +12,7 @@
 #include "common/sigv4.h"
 #include "common/uri.h"
 #include "tools/cli.h"
+#include "common/banned.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 

@@ -10,6 +10,7 @@
 
 #include "tools/cli.h"
 #include "tools/cli_fmt.h"
+#include "common/banned.h"
 
 #define BAR 24
 

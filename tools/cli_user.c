@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tools/cli.h"
+#include "common/banned.h"
 
 /* A call with user=NAME and maybe one more parameter. */
 static int user_call(struct client *c, const char *endpoint, const char *user, const char *name,

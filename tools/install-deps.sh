@@ -14,10 +14,13 @@ build=(
   libcivetweb-dev libfuse3-dev libxml2-dev libssl-dev libsqlite3-dev zlib1g-dev
   libjansson-dev libcurl4-openssl-dev
 )
+# chromium, chromium-driver, python3-selenium: tests/integration/test_cors.py
+# drives a real browser's fetch() across origins.
 tests=(
   clang libclang-rt-14-dev libcmocka-dev sqlite3 openssl
-  awscli python3-boto3 python3-boto python3-pytest s3cmd curl nginx
+  awscli python3-boto3 python3-boto python3-pytest s3cmd curl nginx rsync
   util-linux bsdutils systemd man-db groff-base
+  chromium chromium-driver python3-selenium
 )
 
 case "${1:-test}" in

@@ -92,6 +92,11 @@ static void run(struct s3_form *f, const char *boundary, const uint8_t *body, si
 	hash_final(&h, o->digest);
 	if (!checks || o->err)
 		return;
+	enum checksum_alg alg;
+	const char *ck;
+	if (s3_form_checksum(f, &alg, &ck) == S3_ERR_OK)
+		FUZZ_CHECK((alg == CHECKSUM_NONE) == (ck == NULL));
+	(void)s3_form_missing_field(f);
 	const struct s3_form_field *p = s3_form_get(f, "policy");
 	if (p) {
 		struct s3_policy_limits lim;
@@ -145,6 +150,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		FUZZ_CHECK(!strcmp(a.file_name, b.file_name));
 		FUZZ_CHECK(!strcmp(a.file_type, b.file_type));
+		/* ${filename}, as s3_post.c does before reading the fields. */
+		if (s3_form_expand(&a) == S3_ERR_OK) {
+			FUZZ_CHECK(a.expanded_len <= sizeof(a.expanded));
+			for (int i = 0; i < a.nfields; i++)
+				FUZZ_CHECK(a.fields[i].value[a.fields[i].value_len] == '\0');
+		}
 	}
 	if (policy_mode && len <= S3_FORM_PRE_MAX / 2) {
 		/* The body itself as a policy document, against the form read. */

@@ -60,7 +60,7 @@ static void check_key(const char *bucket, const char *key)
 	FUZZ_CHECK(key[0] != '/');
 	if (!atr_bucket_name_valid(bucket))
 		bucket = "bucket";
-	FUZZ_CHECK(ufs_path(path, sizeof(path), bucket, key) == 0);
+	FUZZ_CHECK(key_path(path, sizeof(path), bucket, key) == 0);
 	FUZZ_CHECK(path_stays_inside(path));
 	FUZZ_CHECK(!strncmp(path, bucket, strlen(bucket)) && path[strlen(bucket)] == '/');
 }

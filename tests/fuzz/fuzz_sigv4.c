@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < req.nhdrs; i++)
 		if (!strcasecmp(hdrs[i].name, "authorization") && !authz)
 			authz = hdrs[i].value;
-	int v2 = 0;
+	int v2 = 0, unsigned_req = !authz; /* no signature at all: anonymous */
 	struct uri_query q;
 	if (authz) {
 		v2 = !strncmp(authz, "AWS ", 4);
@@ -116,6 +116,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* By parameter name, not substring: "SignaturX-Amz-Algorithm..."
 		 * is no X-Amz-Algorithm (regress: sigv2-presigned-*). */
 		v2 = !uri_query_get(&q, "X-Amz-Algorithm") && uri_query_get(&q, "AWSAccessKeyId");
+		unsigned_req = !uri_query_get(&q, "X-Amz-Algorithm") &&
+			       !(uri_query_get(&q, "AWSAccessKeyId") && uri_query_get(&q, "Signature"));
 		uri_query_release(&q);
 	}
 
@@ -125,6 +127,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum s3_err e = s3_auth_check(mode, &req, lookup, &long_secret, &out);
 	if (e) {
 		FUZZ_CHECK(all_zero(&out, sizeof(out)));
+	} else if (mode == S3_AUTH_SIGV4 && unsigned_req) {
+		/* Anonymous, and only then: nobody named, nothing to verify. */
+		FUZZ_CHECK(out.anonymous);
+		FUZZ_CHECK(!out.user[0] && !out.access_key[0] && !out.verify_chunks);
 	} else if (mode == S3_AUTH_SIGV4 && v2) {
 		FUZZ_CHECK(!out.anonymous);
 		FUZZ_CHECK(!strcmp(out.user, "alice"));

@@ -265,6 +265,14 @@ def form_seeds():
         "conditions": [["starts-with", "$Content-Type", "image/"], {"bucket": "bucket"},
                        ["content-length-range", 1, 2]]}).encode())
     form("no-file", 5, "zz", part("zz", "key", b"a") + b"--zz--\r\n")
+    # ${filename} in several fields, a path as the file name, checksum fields
+    body3 = (part("C", "key", b"up/${filename}") +
+             part("C", "x-amz-meta-n", b"${filename}-${filename}") +
+             part("C", "x-amz-checksum-crc64nvme", b"AAAAAAAAAAA=") +
+             part("C", "x-amz-checksum-algorithm", b"CRC64NVME") +
+             b'--C\r\nContent-Disposition: form-data; name="file"; filename="C:\\\\d\\\\a.txt"'
+             b"\r\n\r\nabc\r\n--C--\r\n")
+    form("filename-checksum", 11, "C", body3)
     form("unterminated", 9, "q",
          b'--q\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc\r\n--')
 
@@ -464,6 +472,38 @@ def ini_seeds():
     write("ini", "broken", b"[open\nkey\n = v\n")
 
 
+def cors_seeds():
+    """CORSConfiguration bodies, then optionally "\n--\n" and a request:
+    origin, method, request headers, one a line."""
+    rule = ("<CORSRule><ID>web</ID><AllowedHeader>content-type</AllowedHeader>"
+            "<AllowedHeader>x-amz-*</AllowedHeader><AllowedMethod>GET</AllowedMethod>"
+            "<AllowedMethod>PUT</AllowedMethod><AllowedOrigin>https://*.example.org"
+            "</AllowedOrigin><ExposeHeader>ETag</ExposeHeader>"
+            "<MaxAgeSeconds>600</MaxAgeSeconds></CORSRule>")
+    star = ("<CORSRule><AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin>"
+            "</CORSRule>")
+    doc = ('<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">%s%s'
+           "</CORSConfiguration>" % (rule, star))
+    write("cors", "two-rules", doc)
+    write("cors", "preflight", doc + "\n--\nhttps://a.example.org\nPUT\nContent-Type, X-Amz-Date")
+    write("cors", "actual", doc + "\n--\nhttp://anyone\nGET\n")
+    write("cors", "bad-method", "<CORSConfiguration><CORSRule><AllowedMethod>PATCH"
+          "</AllowedMethod><AllowedOrigin>*</AllowedOrigin></CORSRule></CORSConfiguration>")
+    write("cors", "two-stars", "<CORSConfiguration><CORSRule><AllowedMethod>GET"
+          "</AllowedMethod><AllowedOrigin>*.*</AllowedOrigin></CORSRule></CORSConfiguration>")
+
+
+def logging_seeds():
+    """BucketLoggingStatus bodies (also the fields of an access log line)."""
+    write("logging", "enabled", '<BucketLoggingStatus xmlns="http://s3.amazonaws.com/doc/'
+          '2006-03-01/"><LoggingEnabled><TargetBucket>logs-bucket</TargetBucket>'
+          "<TargetPrefix>access/</TargetPrefix></LoggingEnabled></BucketLoggingStatus>")
+    write("logging", "off", "<BucketLoggingStatus/>")
+    write("logging", "grants", "<BucketLoggingStatus><LoggingEnabled><TargetBucket>b-b"
+          "</TargetBucket><TargetPrefix/><TargetGrants/></LoggingEnabled></BucketLoggingStatus>")
+    write("logging", "line-bytes", 'GET /a?X-Amz-Signature=1&Signature=2 "q"\r\n\x01\xff')
+
+
 if __name__ == "__main__":
     ini_seeds()
     sigv4_seeds()
@@ -481,3 +521,5 @@ if __name__ == "__main__":
     cond_seeds()
     list_seeds()
     policy_seeds()
+    cors_seeds()
+    logging_seeds()

@@ -111,10 +111,11 @@ def test_composite_errors(s3, bucket, daemon):
                        {"x-amz-checksum-algorithm": "CRC64NVME",
                         "x-amz-checksum-type": "COMPOSITE"}, user="alice")
     assert (r.status, r.error_code()) == (400, "InvalidRequest"), r
+    # FULL_OBJECT is for CRCs only (test_full_object_checksums.py)
     r = daemon.request("POST", "/%s/e?uploads" % bucket,
-                       {"x-amz-checksum-algorithm": "CRC32",
+                       {"x-amz-checksum-algorithm": "SHA256",
                         "x-amz-checksum-type": "FULL_OBJECT"}, user="alice")
-    assert (r.status, r.error_code()) == (501, "NotImplemented"), r
+    assert (r.status, r.error_code()) == (400, "InvalidRequest"), r
     r = daemon.request("POST", "/%s/e?uploads" % bucket,
                        {"x-amz-checksum-algorithm": "crc32c"}, user="alice")
     assert r.status == 200 and r.header("x-amz-checksum-algorithm") == "CRC32C", r
@@ -166,7 +167,8 @@ def test_upload_without_algorithm_unchanged(s3, bucket):
     assert "ChecksumCRC32" not in h
     a = s3.get_object_attributes(Bucket=bucket, Key="plain",
                                  ObjectAttributes=["Checksum", "ObjectParts"])
-    assert "Checksum" not in a and a["ObjectParts"] == {"TotalPartsCount": 1}
+    assert "Checksum" not in a and a["ObjectParts"]["TotalPartsCount"] == 1
+    assert a["ObjectParts"]["Parts"] == [{"PartNumber": 1, "Size": 3}]
 
 
 def test_composite_survives_restart(atriumd_factory, bucket_name):

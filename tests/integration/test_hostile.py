@@ -452,6 +452,8 @@ LISTINGS = {
                              "key-marker": "KeyMarker", "upload-id-marker": "UploadIdMarker"}),
 }
 NEVER_URL_ENCODED = {"continuation-token", "upload-id-marker"}
+# ListObjects (v1) echoes its prefix as sent: botocore does not decode it.
+NEVER_URL_ENCODED_IN = {"v1": {"prefix"}}
 
 
 def is_utf8(v):
@@ -530,7 +532,7 @@ def test_list_parameters_echo_as_well_formed_xml(hostile, xml_buckets, op, url):
                                         name, q(v), "&encoding-type=url" if url else "")
             r = hostile.request("GET", path)
             root = parse_strict(r)
-            encoded = url and name not in NEVER_URL_ENCODED
+            encoded = url and name not in NEVER_URL_ENCODED | NEVER_URL_ENCODED_IN.get(op, set())
             if not is_utf8(v) or (not xml_carryable(v) and not encoded):
                 assert (r.status, r.error_code()) == (400, "InvalidArgument"), (path, r)
                 continue

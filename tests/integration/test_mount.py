@@ -636,7 +636,8 @@ for i in range(20):
     attempt("fchmod", os.fchmod, fd, 0o600)
     os.close(fd)
 ''', D=bdir)
-    assert set(res) == {"futimens", "ftruncate", "fchmod"}, res
+    # As on ext4: each succeeds, on the open inode (issue 13).
+    assert res == {"futimens": "ok", "ftruncate": "ok", "fchmod": "ok"}, res
     assert mount_daemon.alive(), mount_daemon.log_tail()
     assert os.listdir(bdir) == []
 

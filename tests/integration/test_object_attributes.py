@@ -106,8 +106,11 @@ def test_attributes_of_a_multipart_object(s3, bucket, daemon):
     r = attrs(s3, bucket, "mp")
     assert r["ETag"] == etag and etag.endswith("-3")
     assert r["ObjectSize"] == sum(map(len, parts))
-    # without part checksums AWS gives the count alone
-    assert r["ObjectParts"] == {"TotalPartsCount": 3}
+    # without part checksums: the parts' numbers and sizes (issue 16)
+    assert r["ObjectParts"] == {
+        "TotalPartsCount": 3, "PartNumberMarker": 0, "NextPartNumberMarker": 3,
+        "MaxParts": 1000, "IsTruncated": False,
+        "Parts": [{"PartNumber": i, "Size": len(p)} for i, p in enumerate(parts, 1)]}
     assert "Checksum" not in r
 
 

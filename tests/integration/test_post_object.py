@@ -345,3 +345,82 @@ def test_simple_mode_unsigned_curl(simple_daemon, bucket_name, tmp_path):
     r = s3util.curl(["-F", "key=x", "-F", "policy=" + pol, "-F", "file=@%s" % f,
                      d.url("/" + bucket_name)])
     assert (r.status, r.error_code()) == (403, "AccessDenied"), r
+
+
+# -- issue 16 -------------------------------------------------------------------
+
+def test_filename_substituted_before_policy(sigv4_daemon, bucket):
+    """AWS replaces ${filename} before checking the policy: conditions on
+    $key see the object's real key."""
+    d = sigv4_daemon
+    fields = presigned(d, bucket, "photos/${filename}",
+                       conditions=[["starts-with", "$key", "photos/me"]])
+    r = post_form(d, bucket, fields, b"jpeg", filename="me.jpg")
+    assert r.status == 204, r
+    r = post_form(d, bucket, fields, b"jpeg", filename="you.jpg")
+    assert (r.status, r.error_code()) == (403, "AccessDenied"), r
+    # an exact key, and a path given by the browser (only its last part counts)
+    fields = presigned(d, bucket, "up/${filename}", conditions=[{"key": "up/x.txt"}])
+    r = post_form(d, bucket, fields, b"x", filename="C:\\\\dir\\\\x.txt")
+    assert r.status == 204, r
+    # other fields too: a metadata value naming the file
+    fields = presigned(d, bucket, "meta", fields={"x-amz-meta-name": "was ${filename}"},
+                       conditions=[{"x-amz-meta-name": "was b.bin"}])
+    r = post_form(d, bucket, fields, b"x", filename="a/b.bin")
+    assert r.status == 204, r
+    s3 = d.boto3()
+    assert s3.head_object(Bucket=bucket, Key="photos/me.jpg")["ContentLength"] == 4
+    assert s3.head_object(Bucket=bucket, Key="up/x.txt")["ContentLength"] == 1
+    assert s3.head_object(Bucket=bucket, Key="meta")["Metadata"] == {"name": "was b.bin"}
+
+
+def test_incomplete_signature_fields(sigv4_daemon, bucket):
+    """A form with some of a signature's fields is 400 InvalidArgument
+    naming the one missing (AWS); one with none at all is anonymous."""
+    d = sigv4_daemon
+    for drop in ("x-amz-signature", "x-amz-credential", "x-amz-algorithm", "policy"):
+        fields = presigned(d, bucket, "partial")
+        del fields[drop]
+        r = post_form(d, bucket, fields, b"x")
+        assert (r.status, r.error_code()) == (400, "InvalidArgument"), (drop, r)
+        assert "'%s'" % drop in r.xml().find("Message").text, (drop, r.body)
+    for drop in ("signature", "AWSAccessKeyId", "policy"):
+        fields = _v2_form(d, bucket, "partial")
+        del fields[drop]
+        r = post_form(d, bucket, fields, b"x")
+        assert (r.status, r.error_code()) == (400, "InvalidArgument"), (drop, r)
+        assert "'%s'" % drop in r.xml().find("Message").text, (drop, r.body)
+    # a policy and nothing that signs it
+    fields = presigned(d, bucket, "partial")
+    r = post_form(d, bucket, {"key": "partial", "policy": fields["policy"]}, b"x")
+    assert (r.status, r.error_code()) == (400, "InvalidArgument"), r
+    # no signature fields at all: anonymous (the bucket is private)
+    r = post_form(d, bucket, {"key": "anon"}, b"x")
+    assert (r.status, r.error_code()) == (403, "AccessDenied"), r
+    assert "Contents" not in d.boto3().list_objects_v2(Bucket=bucket)
+
+
+@pytest.mark.parametrize("alg", ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"])
+def test_checksum_fields_verified(sigv4_daemon, bucket, alg):
+    d = sigv4_daemon
+    data = os.urandom(3000)
+    good = s3util.checksum(alg, data)
+    fields = presigned(d, bucket, "ck")
+    fields["x-amz-checksum-" + alg] = good
+    fields["x-amz-checksum-algorithm"] = alg.upper()
+    r = post_form(d, bucket, fields, data)
+    assert r.status == 204, r
+    assert r.header("x-amz-checksum-" + alg) == good
+    h = d.request("HEAD", "/%s/ck" % bucket, user="alice",
+                  headers={"x-amz-checksum-mode": "ENABLED"})
+    assert h.header("x-amz-checksum-" + alg) == good, h
+    fields = presigned(d, bucket, "ck-bad")
+    fields["x-amz-checksum-" + alg] = s3util.checksum(alg, data + b"!")
+    r = post_form(d, bucket, fields, data)
+    assert (r.status, r.error_code()) == (400, "BadDigest"), r
+    fields = presigned(d, bucket, "ck-bad")
+    fields["x-amz-checksum-" + alg] = "not base64 of the size"
+    r = post_form(d, bucket, fields, data)
+    assert (r.status, r.error_code()) == (400, "InvalidRequest"), r
+    names = [o["Key"] for o in d.boto3().list_objects_v2(Bucket=bucket)["Contents"]]
+    assert names == ["ck"]

@@ -186,7 +186,7 @@ def test_sighup_reopens_the_access_log_and_reads_new_users(atriumd_factory, buck
     d = atriumd_factory("sigv4", "hup", ["--access-log", access])
     s3 = d.boto3("alice")
     s3.create_bucket(Bucket=bucket_name)
-    assert " PUT /%s " % bucket_name in wait_file(access, " PUT /%s " % bucket_name)
+    assert "PUT /%s " % bucket_name in wait_file(access, "PUT /%s " % bucket_name)
     os.rename(access, access + ".1")
 
     # A user added to the credentials file, unknown until the reload.
@@ -206,10 +206,10 @@ def test_sighup_reopens_the_access_log_and_reads_new_users(atriumd_factory, buck
     # Requests after the reload go to a new file; the renamed one keeps
     # what came before.
     s3.head_bucket(Bucket=bucket_name)
-    new = wait_file(access, " HEAD /%s " % bucket_name)
+    new = wait_file(access, "HEAD /%s " % bucket_name)
     with open(access + ".1") as f:
         old = f.read()
-    assert "dave" in new and " HEAD /%s " % bucket_name in new, new
+    assert "dave" in new and "HEAD /%s " % bucket_name in new, new
     assert "dave" not in old
     # Still serving, after a second reload too.
     mark = d.log_size()

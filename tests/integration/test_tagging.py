@@ -36,7 +36,7 @@ def test_put_get_delete_object_tagging(alice, bucket):
     tags = [("project", "atrium"), ("a b/c", "x&y=z é"), ("empty", "")]
     alice.put_object_tagging(Bucket=bucket, Key="k", Tagging={
         "TagSet": [{"Key": k, "Value": v} for k, v in tags]})
-    assert tagset(alice, bucket, "k") == tags
+    assert tagset(alice, bucket, "k") == sorted(tags)  # by key, as AWS answers
     assert alice.head_object(Bucket=bucket, Key="k")["ResponseMetadata"]["HTTPHeaders"][
         "x-amz-tagging-count"] == "3"
     g = alice.get_object(Bucket=bucket, Key="k")

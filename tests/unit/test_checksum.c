@@ -97,11 +97,45 @@ static void names(void **state)
 	assert_string_equal(checksum_name(CHECKSUM_CRC32C), "CRC32C");
 }
 
+/* CRC(A || B) from CRC(A), CRC(B) and len(B), at every split (empty
+ * pieces too), against one pass over the bytes. */
+static void combine(void **state)
+{
+	unsigned char data[3000];
+	uint64_t out;
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 131 + 17);
+	for (int a = CHECKSUM_CRC32; a <= CHECKSUM_CRC64NVME; a++) {
+		struct checksum c;
+		unsigned char raw[CHECKSUM_MAX_LEN];
+		uint64_t crc[3];
+		size_t n = checksum_len((enum checksum_alg)a);
+		const size_t cuts[] = { 0, 1, 7, 8, 9, 1000, 2999, 3000 };
+		for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++) {
+			const unsigned char *piece[3] = { data, data, data + cuts[k] };
+			size_t len[3] = { sizeof(data), cuts[k], sizeof(data) - cuts[k] };
+			for (int j = 0; j < 3; j++) {
+				assert_int_equal(checksum_init(&c, (enum checksum_alg)a), 0);
+				checksum_update(&c, piece[j], len[j]);
+				checksum_final(&c, raw);
+				crc[j] = 0;
+				for (size_t b = 0; b < n; b++)
+					crc[j] = crc[j] << 8 | raw[b];
+			}
+			assert_int_equal(checksum_crc_combine((enum checksum_alg)a, crc[1], crc[2],
+							      len[2], &out), 0);
+			assert_true(out == crc[0]);
+		}
+	}
+	assert_int_equal(checksum_crc_combine(CHECKSUM_SHA256, 1, 2, 3, &out), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vectors),
 		cmocka_unit_test(streaming),
+		cmocka_unit_test(combine),
 		cmocka_unit_test(names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

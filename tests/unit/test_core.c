@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -212,6 +213,19 @@ static void sync_behind_our_back(void **state)
 	struct atr_obj o;
 	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "top", &o), ATR_OK);
 	assert_string_equal(o.etag, "900150983cd24fb0d6963f7d28e17f72"); /* md5("abc") */
+	/* A file of the daemon's own uid was dropped in by the operator: it
+	 * takes its directory's owner and permissions, without search bits
+	 * (the bucket is private: 0700), not the 0644 it has on disk. */
+	assert_string_equal(o.owner, "root");
+	assert_int_equal(o.mode & 0777, 0600);
+	atr_obj_release(&o);
+	/* Another uid's file keeps its owner and mode. */
+	snprintf(path, sizeof(path), "printf x > %s/ufs/bkt/theirs && chmod 0640 %s/ufs/bkt/theirs"
+		 " && chown 4242 %s/ufs/bkt/theirs", f->dir, f->dir, f->dir);
+	assert_int_equal(system(path), 0);
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "theirs", &o), ATR_OK);
+	assert_string_not_equal(o.owner, "root");
+	assert_int_equal(o.mode & 0777, 0640);
 	atr_obj_release(&o);
 	/* Changed behind our back: new size, new ETag, new content. */
 	snprintf(path, sizeof(path), "printf abcd > %s/ufs/bkt/top", f->dir);
@@ -316,6 +330,51 @@ static void rename_intent_finished_at_start(void **state)
 	free(got);
 }
 
+/* A crash after a link's transaction, before its UFS link: the new name's
+ * row and the intent "+FROM" -> TO are committed, the file has one name.
+ * The start makes the second; an intent whose TO now names another inode
+ * is history. */
+static void link_intent_finished_at_start(void **state)
+{
+	struct fixture *f = *state;
+	char path[512];
+	struct meta_row row = { 0 };
+	assert_int_equal(put(f->c, "k", "linked"), ATR_OK);
+	assert_int_equal(put(f->c, "other", "other"), ATR_OK);
+	assert_int_equal(meta_begin(f->c->meta), ATR_OK);
+	assert_int_equal(meta_obj_get(f->c->meta, "bkt", "k", &row, 1), ATR_OK);
+	row.obj.node = row.obj.ino; /* what link_fn writes */
+	assert_int_equal(meta_node_set(f->c->meta, row.obj.ino, row.obj.node), ATR_OK);
+	assert_int_equal(meta_obj_put(f->c->meta, "bkt", "k2", &row), ATR_OK);
+	assert_int_equal(meta_intent_set(f->c->meta, "+bkt/k", "bkt/k2"), ATR_OK);
+	assert_int_equal(meta_commit(f->c->meta), ATR_OK);
+	atr_obj_release(&row.obj);
+	atr_core_close(f->c);
+	fixture_open(f);
+	char *got = get(f->c, "k2");
+	assert_non_null(got);
+	assert_string_equal(got, "linked");
+	free(got);
+	snprintf(path, sizeof(path), "%s/ufs/bkt/k2", f->dir);
+	struct stat a, b;
+	assert_int_equal(stat(path, &a), 0);
+	snprintf(path, sizeof(path), "%s/ufs/bkt/k", f->dir);
+	assert_int_equal(stat(path, &b), 0);
+	assert_true(a.st_ino == b.st_ino && a.st_nlink == 2);
+
+	/* TO's row is another inode's: nothing is linked over it. */
+	assert_int_equal(meta_intent_set(f->c->meta, "+bkt/other", "bkt/gone"), ATR_OK);
+	assert_int_equal(meta_begin(f->c->meta), ATR_OK);
+	assert_int_equal(meta_obj_get(f->c->meta, "bkt", "k", &row, 1), ATR_OK);
+	assert_int_equal(meta_obj_put(f->c->meta, "bkt", "gone", &row), ATR_OK);
+	assert_int_equal(meta_commit(f->c->meta), ATR_OK);
+	atr_obj_release(&row.obj);
+	atr_core_close(f->c);
+	fixture_open(f);
+	snprintf(path, sizeof(path), "%s/ufs/bkt/gone", f->dir);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +385,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(buckets, setup, teardown),
 		cmocka_unit_test_setup_teardown(commit_intent_finished_at_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(rename_intent_finished_at_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(link_intent_finished_at_start, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

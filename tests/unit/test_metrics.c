@@ -149,19 +149,26 @@ static void access_lines(void **state)
 	close(fd);
 	struct access_log *l = access_log_open(path);
 	assert_non_null(l);
-	struct access_entry e = {
-		.time_ns = 1560893073029000000LL, .id = "0123456789ABCDEF", .user = "alice",
-		.method = "GET", .path = "/bkt/a b\"c\xc3\xa9", .status = 206, .bytes = 1048576,
-		.duration_ns = 2345678,
+	struct access_line e = {
+		.bucket_owner = "alice", .bucket = "bkt", .time_ns = 1560893073029000000LL,
+		.remote_ip = "192.0.2.3", .requester = "alice", .request_id = "0123456789ABCDEF",
+		.operation = "REST.GET.OBJECT", .key = "a b\"c\xc3\xa9", .method = "GET",
+		.path = "/bkt/a%20b", .query = "X-Amz-Credential=AK%2F1&X-Amz-Signature=abc&x=1",
+		.http_version = "1.1", .status = 206, .bytes_sent = 1048576, .object_size = 2000000,
+		.total_ms = 2, .turnaround_ms = 1, .user_agent = "curl/7.88 (x)",
+		.host_id = "0123456789ABCDEF", .signature_version = "SigV4",
+		.auth_type = "QueryString", .host = "localhost:39999",
 	};
 	access_log_write(l, &e);
-	e.user = NULL;
-	e.path = "/api/v1/health";
-	e.status = 200;
-	e.bytes = 0;
-	access_log_write(l, &e);
+	struct access_line admin = {
+		.time_ns = 1560893073029000000LL, .request_id = "0123456789ABCDEF",
+		.operation = "ADMIN.GET.Health", .method = "GET", .path = "/api/v1/health",
+		.status = 200, .bytes_sent = -1, .object_size = -1, .total_ms = 0,
+		.turnaround_ms = -1,
+	};
+	access_log_write(l, &admin);
 	access_log_close(l);
-	char text[512] = "";
+	char text[2048] = "";
 	FILE *f = fopen(path, "r");
 	assert_non_null(f);
 	size_t n = fread(text, 1, sizeof(text) - 1, f);
@@ -169,8 +176,12 @@ static void access_lines(void **state)
 	fclose(f);
 	unlink(path);
 	assert_string_equal(text,
-		"2019-06-18T21:24:33.029Z 0123456789ABCDEF alice GET /bkt/a%20b%22c%C3%A9 206 1048576 2.346\n"
-		"2019-06-18T21:24:33.029Z 0123456789ABCDEF - GET /api/v1/health 200 0 2.346\n");
+		"alice bkt [18/Jun/2019:21:24:33 +0000] 192.0.2.3 alice 0123456789ABCDEF "
+		"REST.GET.OBJECT a%20b%22c%C3%A9 \"GET /bkt/a%20b?X-Amz-Credential=AK%2F1&"
+		"X-Amz-Signature=REDACTED&x=1 HTTP/1.1\" 206 - 1048576 2000000 2 1 \"-\" "
+		"\"curl/7.88 (x)\" - 0123456789ABCDEF SigV4 - QueryString localhost:39999 - - -\n"
+		"- - [18/Jun/2019:21:24:33 +0000] - - 0123456789ABCDEF ADMIN.GET.Health - "
+		"\"GET /api/v1/health HTTP/1.1\" 200 - - - 0 - \"-\" \"-\" - - - - - - - - -\n");
 	assert_null(access_log_open("/nonexistent-dir/x.log"));
 }
 

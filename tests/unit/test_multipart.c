@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,6 +369,26 @@ static void errors_leave_upload_intact(void **state)
 	char *s = get(f->c, "k", NULL);
 	assert_string_equal(s, "0123456789tail");
 	free(s);
+
+	/* A retry of that completion: the same answer, nothing done; another
+	 * part list, key or user is NoSuchUpload (and so is an abort). */
+	struct atr_obj again;
+	uint64_t ino = obj.ino;
+	char etag[ATR_ETAG_MAX + 1];
+	snprintf(etag, sizeof(etag), "%s", obj.etag);
+	for (int i = 0; names[0].etag[i]; i++) /* ETags compare case-insensitively */
+		names[0].etag[i] = (char)toupper((unsigned char)names[0].etag[i]);
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "k", id, names, 2, 10, NULL, NULL,
+					  &again), ATR_OK);
+	assert_string_equal(again.etag, etag);
+	assert_true(again.ino == ino);
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "k", id, names, 1, 10, NULL, NULL,
+					  &again), ATR_E_NO_UPLOAD);
+	assert_int_equal(atr_mpu_complete(f->c, &root, "bkt", "other", id, names, 2, 10, NULL,
+					  NULL, &again), ATR_E_NO_UPLOAD);
+	assert_int_equal(atr_mpu_complete(f->c, &bob, "bkt", "k", id, names, 2, 10, NULL, NULL,
+					  &again), ATR_E_NO_UPLOAD);
+	assert_int_equal(atr_mpu_abort(f->c, &root, "bkt", "k", id), ATR_E_NO_UPLOAD);
 }
 
 struct listed {

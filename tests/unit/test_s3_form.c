@@ -398,6 +398,118 @@ static void signatures(void **state)
 	free(f);
 }
 
+/* ${filename}: every field but those that sign the form, the file's name
+ * after its last '/' or '\\'. */
+static void filename_expansion(void **state)
+{
+	const char *kv[] = { "key", "up/${filename}", "x-amz-meta-a", "${filename}${filename}",
+			     "policy", "${filename}", "Content-Type", "plain", NULL };
+	char store[8192];
+	struct src s;
+	struct s3_form *f = form_of(kv, &s, store, sizeof(store));
+	snprintf(f->file_name, sizeof(f->file_name), "C:\\dir/x\\me.jpg");
+	assert_int_equal(s3_form_expand(f), S3_ERR_OK);
+	assert_string_equal(s3_form_get(f, "key")->value, "up/me.jpg");
+	assert_int_equal(s3_form_get(f, "key")->value_len, 9);
+	assert_string_equal(s3_form_get(f, "x-amz-meta-a")->value, "me.jpgme.jpg");
+	assert_string_equal(s3_form_get(f, "policy")->value, "${filename}");
+	assert_string_equal(s3_form_get(f, "Content-Type")->value, "plain");
+	free(f);
+
+	/* No file name: the variable goes away. */
+	f = form_of(kv, &s, store, sizeof(store));
+	f->file_name[0] = '\0';
+	assert_int_equal(s3_form_expand(f), S3_ERR_OK);
+	assert_string_equal(s3_form_get(f, "key")->value, "up/");
+	free(f);
+
+	/* Growth past the cap is refused, not truncated. */
+	static char many[S3_FORM_PRE_MAX / 2];
+	for (size_t i = 0; i + 11 < sizeof(many); i += 11)
+		memcpy(many + i, "${filename}", 11);
+	const char *big[] = { "key", many, NULL };
+	static char bigstore[S3_FORM_PRE_MAX];
+	f = form_of(big, &s, bigstore, sizeof(bigstore));
+	memset(f->file_name, 'n', 200);
+	f->file_name[200] = '\0';
+	assert_int_equal(s3_form_expand(f), S3_ERR_MAX_POST_PRE_DATA);
+	free(f);
+}
+
+static void checksum_fields(void **state)
+{
+	static const struct {
+		const char *kv[7];
+		enum s3_err want;
+		enum checksum_alg alg;
+	} cases[] = {
+		{ { "key", "k", NULL }, S3_ERR_OK, CHECKSUM_NONE },
+		{ { "x-amz-checksum-sha256", "v", NULL }, S3_ERR_OK, CHECKSUM_SHA256 },
+		{ { "X-Amz-Checksum-CRC64NVME", "v", "x-amz-checksum-algorithm", "crc64nvme", NULL },
+		  S3_ERR_OK, CHECKSUM_CRC64NVME },
+		{ { "x-amz-checksum-crc32", "v", "x-amz-checksum-sha1", "w", NULL },
+		  S3_ERR_CHECKSUM_MULTIPLE, CHECKSUM_CRC32 },
+		{ { "x-amz-checksum-md5", "v", NULL }, S3_ERR_CHECKSUM_ALG, CHECKSUM_NONE },
+		{ { "x-amz-checksum-crc32", "v", "x-amz-checksum-algorithm", "SHA1", NULL },
+		  S3_ERR_CHECKSUM_ALG, CHECKSUM_CRC32 },
+		{ { "x-amz-checksum-algorithm", "SHA1", NULL }, S3_ERR_CHECKSUM_MISSING,
+		  CHECKSUM_NONE },
+	};
+	char store[4096];
+	struct src s;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct s3_form *f = form_of(cases[i].kv, &s, store, sizeof(store));
+		enum checksum_alg alg;
+		const char *v;
+		assert_int_equal(s3_form_checksum(f, &alg, &v), cases[i].want);
+		if (cases[i].want == S3_ERR_OK) {
+			assert_int_equal(alg, cases[i].alg);
+			assert_true(alg == CHECKSUM_NONE ? v == NULL : v != NULL);
+		}
+		free(f);
+	}
+}
+
+/* Which field a signed form lacks; none at all is unsigned. */
+static void missing_fields(void **state)
+{
+	static const struct {
+		const char *kv[11];
+		const char *missing;
+	} cases[] = {
+		{ { "key", "k", NULL }, NULL },
+		{ { "key", "k", "policy", "p", NULL }, "AWSAccessKeyId" },
+		{ { "x-amz-algorithm", "a", "x-amz-credential", "c", "x-amz-signature", "s",
+		    "policy", "p", NULL }, NULL },
+		{ { "x-amz-algorithm", "a", "x-amz-credential", "c", "policy", "p", NULL },
+		  "x-amz-signature" },
+		{ { "x-amz-credential", "c", "x-amz-signature", "s", "policy", "p", NULL },
+		  "x-amz-algorithm" },
+		{ { "x-amz-algorithm", "a", "x-amz-credential", "c", "x-amz-signature", "s", NULL },
+		  "policy" },
+		{ { "AWSAccessKeyId", "a", "signature", "s", "policy", "p", NULL }, NULL },
+		{ { "AWSAccessKeyId", "a", "policy", "p", NULL }, "signature" },
+		{ { "signature", "s", "policy", "p", NULL }, "AWSAccessKeyId" },
+	};
+	char store[4096], user[65];
+	struct src s;
+	int anon;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct s3_form *f = form_of(cases[i].kv, &s, store, sizeof(store));
+		const char *m = s3_form_missing_field(f);
+		if (cases[i].missing) {
+			assert_non_null(m);
+			assert_string_equal(m, cases[i].missing);
+			assert_int_equal(s3_form_auth(S3_AUTH_SIGV4, f, secret_of, NULL, user,
+						      sizeof(user), &anon),
+					 S3_ERR_POST_FIELD_MISSING);
+		} else {
+			assert_null(m);
+		}
+		free(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +520,9 @@ int main(void)
 		cmocka_unit_test(policies),
 		cmocka_unit_test(policy_json),
 		cmocka_unit_test(signatures),
+		cmocka_unit_test(filename_expansion),
+		cmocka_unit_test(checksum_fields),
+		cmocka_unit_test(missing_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

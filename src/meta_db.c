@@ -1,0 +1,472 @@
+/*
+ * meta_db.c — the metadata store's foundation (src/meta_int.h is its
+ * interface, src/meta_db_int.h what its files share): per-thread
+ * connections and their statement cache, the schema and the migrations of
+ * older stores, transactions and statistics, and the one way to run a
+ * statement (meta_db_query/next/end). The tables' statements live with
+ * their users: meta_obj.c, meta_mpu.c, meta_aux.c.
+ *
+ * Threads: struct meta is shared and read-only after meta_open but for its
+ * counters (relaxed atomics); each thread gets its own connection, made on
+ * first use and closed when the thread exits (or by meta_close for the
+ * thread that calls it), so statements and transactions never cross
+ * threads. SQLite serialises writers (BEGIN IMMEDIATE waits up to 10 s).
+ */
+#include "src/meta_db_int.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/banned.h"
+
+/* ---- schema and statements ---- */
+
+const char *const meta_db_sql[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_BEGIN_READ] = "BEGIN DEFERRED",
+};
+
+/*
+ * The POSIX side of an inode (the mount): gid (-1: the owner's primary
+ * group), ctime and atime (ns), kind (0 for a regular file or directory,
+ * else S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK or S_IFSOCK: such entries are
+ * empty files in the UFS, a symlink's holding its target), rdev, and
+ * pending: a file created through the mount and not yet closed, which has
+ * no UFS file yet and which S3 does not see.
+ */
+#define POSIX_COLS \
+	"  gid INTEGER NOT NULL DEFAULT -1, ctime INTEGER NOT NULL DEFAULT 0," \
+	"  atime INTEGER NOT NULL DEFAULT 0, kind INTEGER NOT NULL DEFAULT 0," \
+	"  rdev INTEGER NOT NULL DEFAULT 0, pending INTEGER NOT NULL DEFAULT 0," \
+	"  node INTEGER, has_acl INTEGER NOT NULL DEFAULT 0,"
+
+/* A store made before the POSIX columns gains them. */
+static const char *const posix_migration[] = {
+	"ALTER TABLE objects ADD COLUMN gid INTEGER NOT NULL DEFAULT -1",
+	"ALTER TABLE objects ADD COLUMN ctime INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE objects ADD COLUMN atime INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE objects ADD COLUMN kind INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE objects ADD COLUMN rdev INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE objects ADD COLUMN pending INTEGER NOT NULL DEFAULT 0",
+};
+/* Columns added since, each with the statement that adds it to an older
+ * store (the table, the column, the ALTER). */
+static const char *const column_migrations[][3] = {
+	{ "objects", "node", "ALTER TABLE objects ADD COLUMN node INTEGER" },
+	{ "objects", "has_acl", "ALTER TABLE objects ADD COLUMN has_acl INTEGER NOT NULL DEFAULT 0" },
+	{ "buckets", "public_block", "ALTER TABLE buckets ADD COLUMN public_block INTEGER" },
+	{ "buckets", "ownership", "ALTER TABLE buckets ADD COLUMN ownership INTEGER" },
+	{ "buckets", "policy", "ALTER TABLE buckets ADD COLUMN policy TEXT" },
+};
+
+static const char schema[] =
+	/* The one commit whose rename may not have happened yet (see ns_commit.c). */
+	"CREATE TABLE IF NOT EXISTS intents(stage TEXT PRIMARY KEY, path TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS buckets("
+	"  name TEXT PRIMARY KEY, owner TEXT NOT NULL, location TEXT NOT NULL DEFAULT '',"
+	"  ctime INTEGER NOT NULL, mode INTEGER NOT NULL DEFAULT 493,"
+	/* Block Public Access (META_PAB_* bits), Object Ownership (enum
+	 * atr_ownership), the bucket policy's JSON; NULL: not configured. */
+	"  public_block INTEGER, ownership INTEGER, policy TEXT);"
+	"CREATE TABLE IF NOT EXISTS objects("
+	"  ino INTEGER PRIMARY KEY AUTOINCREMENT, bucket TEXT NOT NULL, key TEXT NOT NULL,"
+	"  is_dir INTEGER NOT NULL, implicit INTEGER NOT NULL DEFAULT 0,"
+	"  size INTEGER NOT NULL DEFAULT 0, mtime INTEGER NOT NULL DEFAULT 0,"
+	"  version INTEGER NOT NULL DEFAULT 1, mode INTEGER NOT NULL, owner TEXT NOT NULL,"
+	"  etag TEXT NOT NULL DEFAULT '', hdrs TEXT, dir_mtime INTEGER NOT NULL DEFAULT 0,"
+	POSIX_COLS
+	"  UNIQUE(bucket, key));"
+	/* Extended attributes other than the S3 ones (which live in hdrs). */
+	/* Directories only: a directory's subdirectories (the mount's link
+	 * counts) and the directories metadata sync walks, without a walk of
+	 * every file below. */
+	"CREATE INDEX IF NOT EXISTS objects_dirs ON objects(bucket, key) WHERE is_dir = 1;"
+	"CREATE TABLE IF NOT EXISTS xattrs(ino INTEGER NOT NULL, name TEXT NOT NULL,"
+	"  value BLOB NOT NULL, PRIMARY KEY(ino, name)) WITHOUT ROWID;"
+	/* An inode's extended attributes go with its last name. */
+	"DROP TRIGGER IF EXISTS xattrs_gone;"
+	"CREATE TRIGGER xattrs_gone AFTER DELETE ON objects"
+	"  WHEN NOT EXISTS (SELECT 1 FROM objects WHERE node = coalesce(old.node, old.ino))"
+	"  BEGIN DELETE FROM xattrs WHERE ino = coalesce(old.node, old.ino); END;"
+	"CREATE INDEX IF NOT EXISTS objects_nodes ON objects(node) WHERE node IS NOT NULL;"
+	/* ACL grants beyond what an entry's mode says (src/acl.c), for rows
+	 * with has_acl; like xattrs, kept by the inode and gone with its
+	 * last name. */
+	"CREATE TABLE IF NOT EXISTS acls(ino INTEGER PRIMARY KEY, acl TEXT NOT NULL);"
+	"DROP TRIGGER IF EXISTS acls_gone;"
+	"CREATE TRIGGER acls_gone AFTER DELETE ON objects"
+	"  WHEN old.has_acl AND NOT EXISTS (SELECT 1 FROM objects WHERE node = coalesce(old.node, old.ino))"
+	"  BEGIN DELETE FROM acls WHERE ino = coalesce(old.node, old.ino); END;"
+	"CREATE TABLE IF NOT EXISTS mpu_uploads("
+	"  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL,"
+	"  owner TEXT NOT NULL, ctime INTEGER NOT NULL, hdrs TEXT);"
+	"CREATE INDEX IF NOT EXISTS mpu_uploads_by_key ON mpu_uploads(bucket, key, upload_id);"
+	"CREATE TABLE IF NOT EXISTS mpu_parts("
+	"  upload_id TEXT NOT NULL, number INTEGER NOT NULL, size INTEGER NOT NULL,"
+	"  mtime INTEGER NOT NULL, etag TEXT NOT NULL, file TEXT NOT NULL,"
+	"  PRIMARY KEY(upload_id, number)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS object_parts("
+	"  ino INTEGER PRIMARY KEY, version INTEGER NOT NULL, sizes BLOB NOT NULL);"
+	"CREATE TRIGGER IF NOT EXISTS object_parts_gone AFTER DELETE ON objects"
+	"  BEGIN DELETE FROM object_parts WHERE ino = old.ino; END;"
+	"CREATE TABLE IF NOT EXISTS object_tags(ino INTEGER PRIMARY KEY, tags TEXT NOT NULL);"
+	"CREATE TRIGGER IF NOT EXISTS object_tags_gone AFTER DELETE ON objects"
+	"  BEGIN DELETE FROM object_tags WHERE ino = old.ino; END;"
+	"CREATE TABLE IF NOT EXISTS mpu_tags(upload_id TEXT PRIMARY KEY, tags TEXT NOT NULL)"
+	"  WITHOUT ROWID;"
+	"CREATE TRIGGER IF NOT EXISTS mpu_tags_gone AFTER DELETE ON mpu_uploads"
+	"  BEGIN DELETE FROM mpu_tags WHERE upload_id = old.upload_id; END;"
+	/* Host ids allocated to users with no host account (src/idmap.c). */
+	"CREATE TABLE IF NOT EXISTS idmap(user TEXT PRIMARY KEY, uid INTEGER NOT NULL UNIQUE)"
+	"  WITHOUT ROWID;"
+	/* The ACL an upload's object will get (acl_encode's form). */
+	"CREATE TABLE IF NOT EXISTS mpu_acls(upload_id TEXT PRIMARY KEY, acl TEXT NOT NULL)"
+	"  WITHOUT ROWID;"
+	"CREATE TRIGGER IF NOT EXISTS mpu_acls_gone AFTER DELETE ON mpu_uploads"
+	"  BEGIN DELETE FROM mpu_acls WHERE upload_id = old.upload_id; END;"
+	"CREATE TABLE IF NOT EXISTS bucket_tags(bucket TEXT PRIMARY KEY, tags TEXT NOT NULL)"
+	"  WITHOUT ROWID;"
+	"CREATE TRIGGER IF NOT EXISTS bucket_tags_gone AFTER DELETE ON buckets"
+	"  BEGIN DELETE FROM bucket_tags WHERE bucket = old.name; END;"
+	/* Documents the S3 door keeps for a bucket (enum atr_bucket_doc). */
+	"CREATE TABLE IF NOT EXISTS bucket_docs(bucket TEXT NOT NULL, kind INTEGER NOT NULL,"
+	"  doc TEXT NOT NULL, PRIMARY KEY(bucket, kind)) WITHOUT ROWID;"
+	"CREATE TRIGGER IF NOT EXISTS bucket_docs_gone AFTER DELETE ON buckets"
+	"  BEGIN DELETE FROM bucket_docs WHERE bucket = old.name; END;"
+	"CREATE TABLE IF NOT EXISTS mpu_checksums(upload_id TEXT PRIMARY KEY, alg TEXT NOT NULL)"
+	"  WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS mpu_part_checksums(upload_id TEXT NOT NULL,"
+	"  number INTEGER NOT NULL, checksum TEXT NOT NULL, PRIMARY KEY(upload_id, number))"
+	"  WITHOUT ROWID;"
+	"CREATE TRIGGER IF NOT EXISTS mpu_checksums_gone AFTER DELETE ON mpu_uploads BEGIN"
+	"  DELETE FROM mpu_checksums WHERE upload_id = old.upload_id;"
+	"  DELETE FROM mpu_part_checksums WHERE upload_id = old.upload_id; END;"
+	"CREATE TABLE IF NOT EXISTS object_part_checksums(ino INTEGER PRIMARY KEY,"
+	"  version INTEGER NOT NULL, sums TEXT NOT NULL);"
+	"CREATE TRIGGER IF NOT EXISTS object_part_checksums_gone AFTER DELETE ON objects"
+	"  BEGIN DELETE FROM object_part_checksums WHERE ino = old.ino; END;";
+
+/* ---- connections: one per thread, with its prepared statements ---- */
+
+struct meta_conn {
+	int64_t txn_start; /* meta_db_clock of this thread's open BEGIN */
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__COUNT];
+};
+
+struct meta {
+	char *path;
+	pthread_key_t key;
+	/* Latency totals (relaxed atomics): point lookups, and transactions
+	 * from BEGIN (including the wait for the write lock) to COMMIT. */
+	uint64_t lookups, lookup_ns, txns, txn_ns;
+};
+
+int64_t meta_db_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void count(uint64_t *n, uint64_t *total, int64_t since)
+{
+	__atomic_add_fetch(n, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(total, (uint64_t)(meta_db_clock() - since), __ATOMIC_RELAXED);
+}
+
+void meta_db_count_lookup(struct meta *m, int64_t since)
+{
+	count(&m->lookups, &m->lookup_ns, since);
+}
+
+void meta_stats(struct meta *m, struct meta_stats *out)
+{
+	out->lookups = __atomic_load_n(&m->lookups, __ATOMIC_RELAXED);
+	out->lookup_ns = __atomic_load_n(&m->lookup_ns, __ATOMIC_RELAXED);
+	out->txns = __atomic_load_n(&m->txns, __ATOMIC_RELAXED);
+	out->txn_ns = __atomic_load_n(&m->txn_ns, __ATOMIC_RELAXED);
+}
+
+static void conn_free(void *p)
+{
+	struct meta_conn *c = p;
+	if (!c)
+		return;
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close_v2(c->db);
+	free(c);
+}
+
+static struct meta_conn *conn_open(const char *path)
+{
+	struct meta_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+		LOG(LOG_ERROR, "meta: cannot open %s: %s", path, sqlite3_errmsg(c->db));
+		goto fail;
+	}
+	sqlite3_busy_timeout(c->db, 10000);
+	char *err = NULL;
+	if (sqlite3_exec(c->db,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 "PRAGMA cache_size=-1024;"
+			 "PRAGMA temp_store=MEMORY;",
+			 NULL, NULL, &err) != SQLITE_OK) {
+		LOG(LOG_ERROR, "meta: pragmas on %s: %s", path, err);
+		sqlite3_free(err);
+		goto fail;
+	}
+	return c;
+fail:
+	conn_free(c);
+	return NULL;
+}
+
+static struct meta_conn *conn_get(struct meta *m)
+{
+	struct meta_conn *c = pthread_getspecific(m->key);
+	if (c)
+		return c;
+	c = conn_open(m->path);
+	if (c)
+		pthread_setspecific(m->key, c);
+	return c;
+}
+
+/* The SQL of statement id: in exactly one file's table. */
+static const char *sql_of(enum stmt_id id)
+{
+	static const char *const *const tables[] = { meta_db_sql, meta_obj_sql, meta_mpu_sql,
+						     meta_aux_sql };
+	const char *sql = NULL;
+	for (size_t i = 0; i < sizeof(tables) / sizeof(*tables); i++) {
+		assert(!sql || !tables[i][id]);
+		if (tables[i][id])
+			sql = tables[i][id];
+	}
+	assert(sql);
+	return sql;
+}
+
+static sqlite3_stmt *stmt(struct meta *m, enum stmt_id id)
+{
+	struct meta_conn *c = conn_get(m);
+	if (!c)
+		return NULL;
+	if (!c->st[id] &&
+	    sqlite3_prepare_v3(c->db, sql_of(id), -1, SQLITE_PREPARE_PERSISTENT,
+			       &c->st[id], NULL) != SQLITE_OK) {
+		LOG(LOG_ERROR, "meta: prepare %d: %s", id, sqlite3_errmsg(c->db));
+		return NULL;
+	}
+	return c->st[id];
+}
+
+/* ---- running a statement (meta_db_int.h) ---- */
+
+struct meta_q meta_db_queryv(struct meta *m, enum stmt_id id, const struct meta_arg *args,
+			     size_t n)
+{
+	struct meta_q q = { stmt(m, id), SQLITE_DONE };
+	if (!q.s)
+		return q;
+	assert(n == (size_t)sqlite3_bind_parameter_count(q.s));
+	for (size_t i = 0; i < n; i++) {
+		const struct meta_arg *a = &args[i];
+		int at = (int)i + 1;
+		if (a->type == META_ARG_INT)
+			sqlite3_bind_int64(q.s, at, a->i);
+		else if (a->type == META_ARG_TEXT && a->text)
+			sqlite3_bind_text(q.s, at, a->text, -1, SQLITE_STATIC);
+		else if (a->type == META_ARG_BLOB)
+			sqlite3_bind_blob(q.s, at, a->blob, a->len, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(q.s, at);
+	}
+	return q;
+}
+
+int meta_db_next(struct meta_q *q)
+{
+	if (!q->s)
+		return 0;
+	q->rc = sqlite3_step(q->s);
+	return q->rc == SQLITE_ROW;
+}
+
+int meta_db_end(struct meta_q *q, int rc)
+{
+	if (!q->s)
+		return ATR_E_IO;
+	sqlite3_reset(q->s);
+	sqlite3_clear_bindings(q->s);
+	if (q->rc == SQLITE_DONE || q->rc == SQLITE_ROW || q->rc == SQLITE_OK)
+		return rc;
+	if (q->rc == SQLITE_FULL)
+		return ATR_E_NOSPC;
+	LOG(LOG_ERROR, "meta: %s: %s", sqlite3_sql(q->s), sqlite3_errstr(q->rc));
+	return ATR_E_IO;
+}
+
+int meta_db_execv(struct meta *m, enum stmt_id id, const struct meta_arg *args, size_t n)
+{
+	struct meta_q q = meta_db_queryv(m, id, args, n);
+	meta_db_next(&q);
+	return meta_db_end(&q, ATR_OK);
+}
+
+int meta_db_text_copy(struct meta_q q, char *buf, size_t n)
+{
+	if (!meta_db_next(&q))
+		return meta_db_end(&q, ATR_E_NO_KEY);
+	const char *t = (const char *)sqlite3_column_text(q.s, 0);
+	snprintf(buf, n, "%s", t ? t : "");
+	return meta_db_end(&q, ATR_OK);
+}
+
+int meta_db_text_dup(struct meta_q q, char **out)
+{
+	*out = NULL;
+	if (!meta_db_next(&q))
+		return meta_db_end(&q, ATR_E_NO_KEY);
+	const char *t = (const char *)sqlite3_column_text(q.s, 0);
+	return meta_db_end(&q, (*out = strdup(t ? t : "")) ? ATR_OK : ATR_E_NOMEM);
+}
+
+int meta_db_int(struct meta_q q)
+{
+	int v = meta_db_next(&q) ? sqlite3_column_int(q.s, 0) : -1;
+	meta_db_end(&q, ATR_OK);
+	return v;
+}
+
+void meta_db_col_copy(char *dst, size_t size, sqlite3_stmt *s, int col)
+{
+	const char *v = (const char *)sqlite3_column_text(s, col);
+	snprintf(dst, size, "%s", v ? v : "");
+}
+
+int meta_db_col_dup(sqlite3_stmt *s, int col, char **out)
+{
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return ATR_OK;
+	*out = strdup((const char *)sqlite3_column_text(s, col));
+	return *out ? ATR_OK : ATR_E_NOMEM;
+}
+
+/* ---- open, close, transactions ---- */
+
+/* An older store gains a column its table lacks (a table that does not
+ * exist yet is made whole by the schema). */
+static void add_column(sqlite3 *db, const char *const mig[3])
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s LIMIT 0", mig[1], mig[0]);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return;
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s LIMIT 0", mig[0]);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		sqlite3_exec(db, mig[2], NULL, NULL, NULL);
+}
+
+int meta_open(const char *path, struct meta **out)
+{
+	struct meta *m = calloc(1, sizeof(*m));
+	if (!m || !(m->path = strdup(path))) {
+		free(m);
+		return ATR_E_NOMEM;
+	}
+	for (int id = 0; id < ST__COUNT; id++)
+		assert(sql_of(id)); /* a statement without SQL, or with two */
+	pthread_key_create(&m->key, conn_free);
+	struct meta_conn *c = conn_get(m);
+	char *err = NULL;
+	if (c && sqlite3_exec(c->db, "SELECT pending FROM objects LIMIT 0", NULL, NULL, NULL) !=
+			 SQLITE_OK &&
+	    sqlite3_exec(c->db, "SELECT 1 FROM objects LIMIT 0", NULL, NULL, NULL) == SQLITE_OK) {
+		for (size_t i = 0; i < sizeof(posix_migration) / sizeof(*posix_migration); i++)
+			sqlite3_exec(c->db, posix_migration[i], NULL, NULL, NULL);
+	}
+	for (size_t i = 0; c && i < sizeof(column_migrations) / sizeof(*column_migrations); i++)
+		add_column(c->db, column_migrations[i]);
+	if (!c || sqlite3_exec(c->db, schema, NULL, NULL, &err) != SQLITE_OK) {
+		LOG(LOG_ERROR, "meta: schema on %s: %s", path, err ? err : "open failed");
+		sqlite3_free(err);
+		meta_close(m);
+		return ATR_E_IO;
+	}
+	*out = m;
+	return ATR_OK;
+}
+
+void meta_close(struct meta *m)
+{
+	if (!m)
+		return;
+	conn_free(pthread_getspecific(m->key));
+	pthread_setspecific(m->key, NULL);
+	pthread_key_delete(m->key);
+	free(m->path);
+	free(m);
+}
+
+int meta_begin(struct meta *m)
+{
+	int64_t t0 = meta_db_clock();
+	int rc = meta_db_exec(m, ST_BEGIN);
+	struct meta_conn *c = pthread_getspecific(m->key);
+	if (c)
+		c->txn_start = t0;
+	return rc;
+}
+
+int meta_read_begin(struct meta *m)
+{
+	return meta_db_exec(m, ST_BEGIN_READ);
+}
+
+void meta_read_end(struct meta *m)
+{
+	if (meta_db_exec(m, ST_COMMIT))
+		meta_db_exec(m, ST_ROLLBACK);
+}
+
+static void txn_end(struct meta *m)
+{
+	struct meta_conn *c = pthread_getspecific(m->key);
+	if (c && c->txn_start) {
+		count(&m->txns, &m->txn_ns, c->txn_start);
+		c->txn_start = 0;
+	}
+}
+
+int meta_commit(struct meta *m)
+{
+	int rc = meta_db_exec(m, ST_COMMIT);
+	txn_end(m);
+	return rc;
+}
+
+void meta_rollback(struct meta *m)
+{
+	meta_db_exec(m, ST_ROLLBACK);
+	txn_end(m);
+}
+
+int meta_in_txn(struct meta *m)
+{
+	struct meta_conn *c = pthread_getspecific(m->key);
+	return c && c->db && !sqlite3_get_autocommit(c->db);
+}

@@ -1,0 +1,636 @@
+/*
+ * node_file — the mount's open files (src/atrium.h, "the mount's view"):
+ * reads, writes, flushes and closes, and setattr, whose size and time
+ * changes go through an open file's shadow.
+ *
+ * Every inode with open files has a struct inode (node.c's table). Its
+ * shadow is a stage (a private file of the UFS) holding the file as
+ * written so far: made on the first write (a copy of the current bytes,
+ * or empty for O_TRUNC and new files), shared by every descriptor, and
+ * committed by flush through ns_commit_bytes, the same step a PUT ends
+ * with. The MD5 runs along while writes come in order; anything else (a
+ * seek back, a hole, a truncate) has it computed from the committed file
+ * after the commit (etag.c). Lock order: src/node_int.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "src/idmap_int.h"
+#include "src/node_int.h"
+#include "src/perm_int.h"
+#include "common/banned.h"
+
+static void shadow_publish(struct inode *in)
+{
+	__atomic_store_n(&in->shown_size, in->size, __ATOMIC_RELAXED);
+	__atomic_store_n(&in->shown_mtime, in->mtime_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&in->shown_ctime, in->ctime_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&in->shown, in->stage != NULL, __ATOMIC_RELAXED);
+}
+
+void shadow_drop(struct atr_core *c, struct inode *in)
+{
+	if (in->md5_open)
+		hash_release(&in->md5);
+	in->md5_open = 0;
+	if (in->stage)
+		c->ufs->ops->stage_abort(in->stage);
+	in->stage = NULL;
+	in->dirty = 0;
+	shadow_publish(in);
+}
+
+/* ---- shadows ---- */
+
+/* The inode's shadow exists afterwards (in->lock held): a copy of the
+ * committed bytes, or empty with trunc. */
+static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct atr_reader *gone)
+{
+	if (in->stage) {
+		if (trunc && in->size) {
+			int rc = c->ufs->ops->stage_truncate(in->stage, 0);
+			if (rc)
+				return rc;
+			in->size = 0;
+			in->dirty = 1;
+			if (in->md5_open)
+				hash_release(&in->md5);
+			in->md5_open = !hash_init(&in->md5, HASH_MD5);
+			in->md5_off = 0;
+		}
+		return ATR_OK;
+	}
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	int rc = node_row(c, in->ino, bucket, key, &row, 0);
+	if (rc == ATR_E_NO_KEY) {
+		/* Unlinked or replaced while open: it is written all the same,
+		 * and its bytes go nowhere, as an unlinked file's. */
+		if ((rc = c->ufs->ops->stage_open(c->ufs, &in->stage)))
+			return rc;
+		in->size = 0;
+		in->md5_open = 0;
+		in->dirty = 0;
+		uint64_t keep = !trunc && gone ? gone->size : 0;
+		if (keep && (rc = c->ufs->ops->stage_copy(in->stage, gone->f, 0, keep))) {
+			shadow_drop(c, in);
+			return rc;
+		}
+		in->size = keep;
+		return ATR_OK;
+	}
+	if (rc)
+		return rc;
+	if (row.obj.is_dir)
+		return ATR_E_KEY_IS_PREFIX;
+	if ((rc = c->ufs->ops->stage_open(c->ufs, &in->stage)))
+		return rc;
+	in->size = 0;
+	in->md5_off = 0;
+	in->md5_open = 0;
+	in->dirty = trunc || row.pending;
+	in->mtime_ns = in->ctime_ns = time_now_ns();
+	if (!trunc && !row.pending && row.obj.size) {
+		char path[PATH_MAX_UFS];
+		struct ufs_file *f;
+		struct ufs_stat st;
+		if (key_path(path, sizeof(path), bucket, key))
+			rc = ATR_E_KEY_TOO_LONG;
+		else if (!(rc = c->ufs->ops->open(c->ufs, path, &f, &st))) {
+			rc = c->ufs->ops->stage_copy ? c->ufs->ops->stage_copy(in->stage, f, 0, st.size)
+						     : ATR_E_NOT_SUPPORTED;
+			in->size = st.size;
+			c->ufs->ops->close(f);
+		}
+		if (rc) {
+			shadow_drop(c, in);
+			return rc;
+		}
+		return ATR_OK; /* MD5 recomputed at commit */
+	}
+	in->md5_open = !hash_init(&in->md5, HASH_MD5);
+	return ATR_OK;
+}
+
+int shadow_ensure(struct atr_core *c, struct inode *in, int trunc, struct atr_reader *gone)
+{
+	int rc = shadow_make(c, in, trunc, gone);
+	shadow_publish(in);
+	return rc;
+}
+
+/* Above this, a commit whose MD5 did not run along with its writes hands
+ * the hashing to etag's worker; at or below it the committing thread
+ * hashes the committed file itself (a few ms). */
+#define ETAG_INLINE_MAX (8u << 20)
+
+/* The shadow's MD5 as it ran along with the writes, or "" when they did
+ * not all come in order (it is computed after the commit: etag.c). */
+static void shadow_md5(struct inode *in, char etag[ATR_ETAG_MAX + 1])
+{
+	unsigned char sum[MD5_LEN];
+	*etag = '\0';
+	if (in->md5_open && in->md5_off == in->size) {
+		hash_final(&in->md5, sum);
+		in->md5_open = 0;
+		hex_encode(sum, MD5_LEN, etag);
+	}
+}
+
+/* Commits a dirty shadow (in->lock held). Unlinked meanwhile: it stays,
+ * the bytes of a file every descriptor still reads and writes (until the
+ * last one is closed, as on a local file system), and goes nowhere. */
+int shadow_commit(struct atr_core *c, struct inode *in)
+{
+	if (in->werr) {
+		/* It misses a write (and may hold part of it): committing it
+		 * would publish a torn file. The last commit stands. */
+		shadow_drop(c, in);
+		return in->werr;
+	}
+	if (!in->stage || !in->dirty)
+		return ATR_OK;
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2], etag[ATR_ETAG_MAX + 1];
+	struct meta_row row = { 0 };
+	int rc = node_row(c, in->ino, bucket, key, &row, 0);
+	if (rc == ATR_E_NO_KEY || (!rc && !*bucket))
+		return ATR_OK; /* no name (an O_TMPFILE file): nowhere to commit to */
+	if (rc)
+		return rc;
+	shadow_md5(in, etag);
+	/* The file's mtime is what stat showed while it was open: its last
+	 * write's, or the one a program set after it (tar, cp -p, rsync
+	 * set times before they close); the commit's own time must not
+	 * overwrite it. */
+	if (c->ufs->ops->stage_set_mtime &&
+	    (rc = c->ufs->ops->stage_set_mtime(in->stage, in->mtime_ns)))
+		return rc;
+	struct ufs_stage *stage = in->stage;
+	in->stage = NULL; /* the commit consumes it */
+	struct atr_obj out = { 0 };
+	rc = ns_commit_bytes(c, in->ino - 1, stage, etag, &out);
+	if (!rc)
+		in->pending = 0; /* the row is an object now */
+	/* The cost of an ETag read back is not the writer's to wait for
+	 * (a sparse 8 GiB truncate wrote nothing): the worker hashes a large
+	 * file, and an S3 reader waits for it or hashes it (etag.c). A small
+	 * one is hashed now; if that fails, its first reader tries again. */
+	if (!rc && !*etag && in->size > ETAG_INLINE_MAX)
+		etag_schedule(c, obj_node(&out), out.version);
+	else if (!rc && !*etag)
+		etag_settle(c, NULL, NULL, &out, 1);
+	atr_obj_release(&out);
+	shadow_drop(c, in);
+	__atomic_add_fetch(&in->gen, 1, __ATOMIC_RELEASE);
+	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
+}
+
+/* ---- open files ---- */
+
+static int reader_open(struct atr_file *f);
+
+/* An open file of inode ino; its attributes are remembered in f->in (what
+ * an unlinked open file shows) when remember is set, else the caller's
+ * attr_fill does it. */
+int file_make(struct atr_core *c, uint64_t ino, int write, int remember,
+		     struct atr_file **out)
+{
+	struct atr_file *f = calloc(1, sizeof(*f));
+	if (!f || !(f->in = inode_get(c, ino))) {
+		free(f);
+		return ATR_E_NOMEM;
+	}
+	f->c = c;
+	f->write = write;
+	pthread_rwlock_init(&f->lock, NULL);
+	if (write) {
+		pthread_mutex_lock(&f->in->lock);
+		f->in->writers++;
+		pthread_mutex_unlock(&f->in->lock);
+	}
+	struct atr_attr a;
+	if (remember)
+		atr_node_getattr(c, ino, &a);
+	*out = f;
+	return ATR_OK;
+}
+
+static int file_new(struct atr_core *c, uint64_t ino, int write, struct atr_file **out)
+{
+	return file_make(c, ino, write, 1, out);
+}
+
+/* Opens the ghost of ino: the caller's path walk found the name before
+ * the replacement, as one racing rename(2) on a local file system finds
+ * the old file. Reads see the old bytes; writes go nowhere, as to a file
+ * unlinked while open. */
+static int ghost_open(struct atr_core *c, uint64_t ino, int flags, struct atr_file **f)
+{
+	struct nodes *n = c->nodes;
+	struct atr_reader *r = calloc(1, sizeof(*r));
+	if (!r)
+		return ATR_E_NOMEM;
+	pthread_mutex_lock(&n->lock);
+	struct ghost *g = node_ghost_find(n, ino);
+	if (g)
+		g->refs++;
+	pthread_mutex_unlock(&n->lock);
+	if (!g) {
+		free(r);
+		return ATR_E_NO_KEY;
+	}
+	r->c = c;
+	r->f = g->f;
+	r->borrowed = 1;
+	r->ino = ino - 1;
+	r->version = g->version;
+	r->size = g->attr.size;
+	int rc = file_new(c, ino, (flags & ATR_OPEN_WRITE) != 0, f);
+	if (rc) {
+		free(r);
+		pthread_mutex_lock(&n->lock);
+		g->refs--;
+		pthread_mutex_unlock(&n->lock);
+		return rc;
+	}
+	(*f)->ghost = g;
+	(*f)->rd = r;
+	(*f)->rd_gen = __atomic_load_n(&(*f)->in->gen, __ATOMIC_ACQUIRE);
+	return ATR_OK;
+}
+
+int atr_node_open(struct atr_core *c, uint64_t ino, int flags, struct atr_file **f)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	int rc = node_row(c, ino, bucket, key, &row, 0);
+	if (rc == ATR_E_NO_KEY)
+		return ghost_open(c, ino, flags, f);
+	if (rc)
+		return rc;
+	if (row.obj.is_dir)
+		return ATR_E_KEY_IS_PREFIX;
+	if ((rc = file_new(c, ino, (flags & ATR_OPEN_WRITE) != 0, f)))
+		return rc;
+	if (!row.pending && !(flags & ATR_OPEN_TRUNC)) {
+		/* Its bytes as of now: they stay readable if it is unlinked or
+		 * replaced (S3) while open. */
+		pthread_rwlock_wrlock(&(*f)->lock);
+		rc = reader_open(*f);
+		pthread_rwlock_unlock(&(*f)->lock);
+		if (rc) {
+			atr_file_close(*f);
+			/* Replaced since row_of: its ghost holds what it was. */
+			return rc == ATR_E_NO_KEY ? ghost_open(c, ino, flags, f) : rc;
+		}
+	}
+	if (flags & ATR_OPEN_TRUNC) {
+		pthread_mutex_lock(&(*f)->in->lock);
+		rc = shadow_ensure(c, (*f)->in, 1, NULL);
+		pthread_mutex_unlock(&(*f)->in->lock);
+		if (rc) {
+			atr_file_close(*f);
+			return rc;
+		}
+	}
+	return ATR_OK;
+}
+
+/* Bytes to read: a committed file or a shadow. */
+struct source {
+	struct atr_core *c;
+	struct ufs_file *file;
+	struct ufs_stage *stage;
+};
+
+/* Reads [off, off + len) of a source of size bytes into buf; *got is
+ * short only at the end. */
+static int read_upto(const struct source *src, uint64_t size, void *buf, size_t len,
+		     uint64_t off, size_t *got)
+{
+	const struct ufs_ops *ops = src->c->ufs->ops;
+	*got = 0;
+	while (*got < len && off + *got < size) {
+		size_t want = len - *got;
+		if (want > size - (off + *got))
+			want = (size_t)(size - (off + *got));
+		char *to = (char *)buf + *got;
+		ssize_t n = src->file ? ops->pread(src->file, to, want, off + *got)
+				      : ops->stage_pread(src->stage, to, want, off + *got);
+		if (n < 0)
+			return ATR_E_IO;
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+	}
+	return ATR_OK;
+}
+
+/* Opens the committed version for reading (f->lock held for writing). */
+static int reader_open(struct atr_file *f)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	struct ufs_file *uf = NULL;
+	int rc;
+	f->rd_gen = __atomic_load_n(&f->in->gen, __ATOMIC_ACQUIRE);
+	if (!(rc = node_row(f->c, f->in->ino, bucket, key, &row, 0)) &&
+	    !(rc = ns_find(f->c, bucket, key, &row, &uf, 0))) {
+		atr_obj_release(&row.obj);
+		if (!(rc = reader_new(f->c, &row.obj, uf, &f->rd)) &&
+		    obj_node(&row.obj) + 1 != f->in->ino) {
+			/* Replaced between the two lookups: this inode is gone. */
+			atr_get_close(f->rd);
+			f->rd = NULL;
+			rc = ATR_E_NO_KEY;
+		}
+	}
+	return rc;
+}
+
+static int read_committed(struct atr_file *f, void *buf, size_t len, uint64_t off, size_t *got)
+{
+	int rc = ATR_OK;
+	pthread_rwlock_rdlock(&f->lock);
+	while (!f->rd || (f->rd_gen != __atomic_load_n(&f->in->gen, __ATOMIC_ACQUIRE) &&
+			  !f->ghost)) {
+		/* None yet, or committed through the mount since: (re)open,
+		 * alone; readers of the same file otherwise run in parallel. */
+		pthread_rwlock_unlock(&f->lock);
+		pthread_rwlock_wrlock(&f->lock);
+		if (!f->rd || (f->rd_gen != __atomic_load_n(&f->in->gen, __ATOMIC_ACQUIRE) &&
+			       !f->ghost)) {
+			struct atr_reader *old = f->rd;
+			f->rd = NULL;
+			rc = reader_open(f);
+			if (rc == ATR_E_NO_KEY && old) {
+				/* Replaced or unlinked since: what it was stays readable. */
+				f->rd = old;
+				rc = ATR_OK;
+			} else if (old) {
+				atr_get_close(old);
+			}
+		}
+		pthread_rwlock_unlock(&f->lock);
+		if (rc)
+			return rc;
+		pthread_rwlock_rdlock(&f->lock);
+	}
+	/* Straight from the file: the kernel's page cache is the mount's
+	 * cache, and a 4 KiB read should cost 4 KiB, not a 1 MiB block. */
+	struct source src = { f->c, f->rd->f, NULL };
+	rc = read_upto(&src, f->rd->size, buf, len, off, got);
+	pthread_rwlock_unlock(&f->lock);
+	return rc;
+}
+
+int atr_file_read(struct atr_file *f, void *buf, size_t len, uint64_t off, size_t *got)
+{
+	struct inode *in = f->in;
+	pthread_mutex_lock(&in->lock);
+	if (!in->stage) {
+		pthread_mutex_unlock(&in->lock);
+		return read_committed(f, buf, len, off, got);
+	}
+	struct source src = { f->c, NULL, in->stage };
+	int rc = read_upto(&src, in->size, buf, len, off, got);
+	pthread_mutex_unlock(&in->lock);
+	return rc;
+}
+
+int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off)
+{
+	struct inode *in = f->in;
+	struct atr_core *c = f->c;
+	if (!f->write)
+		return ATR_E_ACCESS;
+	pthread_mutex_lock(&in->lock);
+	int rc = in->werr;
+	if (!rc && !in->stage) {
+		/* f->rd: the bytes to start from if the inode lost its last
+		 * name (f->lock guards it; lock order: inode, then file). */
+		pthread_rwlock_rdlock(&f->lock);
+		rc = shadow_ensure(c, in, 0, f->rd);
+		pthread_rwlock_unlock(&f->lock);
+	}
+	/* The shadow is torn (see shadow_commit), except past the largest
+	 * file the under-storage holds: then nothing was written. */
+	if (!rc && (rc = c->ufs->ops->stage_pwrite(in->stage, buf, len, off)) &&
+	    rc != ATR_E_FILE_TOO_BIG)
+		in->werr = rc;
+	if (!rc) {
+		if (in->md5_open && off == in->md5_off && in->md5_off == in->size) {
+			hash_update(&in->md5, buf, len);
+			in->md5_off += len;
+		} else if (in->md5_open) {
+			hash_release(&in->md5); /* out of order: recomputed at commit */
+			in->md5_open = 0;
+		}
+		if (off + len > in->size)
+			in->size = off + len;
+		in->dirty = 1;
+		in->mtime_ns = in->ctime_ns = time_now_ns();
+		shadow_publish(in);
+	}
+	pthread_mutex_unlock(&in->lock);
+	return rc;
+}
+
+int atr_file_flush(struct atr_file *f)
+{
+	if (!f->write)
+		return ATR_OK; /* a reader's close publishes no one's writes */
+	pthread_mutex_lock(&f->in->lock);
+	int rc = shadow_commit(f->c, f->in);
+	pthread_mutex_unlock(&f->in->lock);
+	return rc;
+}
+
+void atr_file_close(struct atr_file *f)
+{
+	if (!f)
+		return;
+	if (f->rd)
+		atr_get_close(f->rd);
+	if (f->ghost) {
+		pthread_mutex_lock(&f->c->nodes->lock);
+		f->ghost->refs--;
+		pthread_mutex_unlock(&f->c->nodes->lock);
+	}
+	if (f->write) {
+		pthread_mutex_lock(&f->in->lock);
+		f->in->writers--;
+		pthread_mutex_unlock(&f->in->lock);
+	}
+	pthread_rwlock_destroy(&f->lock);
+	inode_put(f->c, f->in);
+	free(f);
+}
+
+/* ---- attributes ---- */
+
+/* A new size, in the inode's shadow (in->lock held). gone: an open file
+ * of the inode, whose bytes the shadow starts from if the inode has lost
+ * its last name (NULL: none at hand). */
+static int shadow_resize(struct atr_core *c, struct inode *in, uint64_t size,
+			 struct atr_file *gone)
+{
+	if (gone)
+		pthread_rwlock_rdlock(&gone->lock);
+	int rc = shadow_ensure(c, in, size == 0, gone ? gone->rd : NULL);
+	if (gone)
+		pthread_rwlock_unlock(&gone->lock);
+	if (!rc && size != in->size && !(rc = c->ufs->ops->stage_truncate(in->stage, size))) {
+		if (in->md5_open && size < in->md5_off) {
+			hash_release(&in->md5);
+			in->md5_open = 0;
+		}
+		in->size = size;
+		in->dirty = 1;
+		in->mtime_ns = in->ctime_ns = time_now_ns();
+		shadow_publish(in);
+	}
+	return rc;
+}
+
+/* setattr on an open file whose last name is gone: it changes the inode
+ * as its open files see it, as on a local file system (in->lock held;
+ * the size was changed in the shadow). ATR_E_NO_KEY if in never had
+ * attributes remembered. */
+static int setattr_unlinked(struct atr_core *c, struct inode *in, const struct atr_setattr *s,
+			    struct atr_attr *a)
+{
+	int rc = ATR_E_NO_KEY;
+	pthread_mutex_lock(&c->nodes->lock);
+	struct atr_attr *l = &in->last;
+	if (l->ino == in->ino) {
+		if (s->valid & ATR_SET_MODE)
+			l->mode = (l->mode & S_IFMT) | (s->mode & 07777);
+		if (s->valid & ATR_SET_UID)
+			l->uid = s->uid;
+		if (s->valid & ATR_SET_GID)
+			l->gid = s->gid;
+		if (s->valid & ATR_SET_ATIME)
+			l->atime_ns = s->atime_ns;
+		if ((s->valid & ATR_SET_MTIME) && in->stage) {
+			in->mtime_ns = s->mtime_ns; /* what the shadow shows */
+			shadow_publish(in);
+		} else if (s->valid & ATR_SET_MTIME) {
+			l->mtime_ns = s->mtime_ns;
+		}
+		l->ctime_ns = time_now_ns();
+		*a = *l;
+		a->nlink = 0;
+		node_attr_shadow(in, a);
+		rc = ATR_OK;
+	}
+	pthread_mutex_unlock(&c->nodes->lock);
+	return rc;
+}
+
+/* The change of a setattr to the row, in the kernel's transaction. */
+struct setattr_args {
+	uint64_t ino;
+	const struct atr_setattr *s;
+	struct inode *in;       /* the open inode, in->lock held; NULL: none */
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row;    /* as written */
+};
+
+static int setattr_fn(struct atr_core *c, void *arg)
+{
+	struct setattr_args *sa = arg;
+	const struct atr_setattr *s = sa->s;
+	struct meta_row *row = &sa->row;
+	struct inode *in = sa->in;
+	int rc = node_row(c, sa->ino, sa->bucket, sa->key, row, 1);
+	if (rc)
+		return rc;
+	struct meta_row before = *row; /* its permissions; hdrs stay row's */
+	int64_t now = time_now_ns();
+	if (s->valid & ATR_SET_MODE)
+		row->obj.mode = s->mode & 07777;
+	if (s->valid & ATR_SET_UID) {
+		node_owner(c, s->uid, row->obj.owner);
+		if (!*sa->key && (rc = meta_bucket_set_owner(c->meta, sa->bucket, row->obj.owner)))
+			return rc;
+	}
+	if (s->valid & ATR_SET_GID)
+		row->obj.gid = s->gid;
+	if (s->valid & ATR_SET_ATIME)
+		row->obj.atime_ns = s->atime_ns;
+	if (in && in->stage && in->dirty) {
+		/* Being written: the shadow's mtime is the file's, and its
+		 * commit gives it to the file (shadow_commit). */
+		if (s->valid & ATR_SET_MTIME) {
+			in->mtime_ns = s->mtime_ns;
+			in->ctime_ns = now;
+			shadow_publish(in);
+		}
+	} else if ((s->valid & (ATR_SET_MTIME | ATR_SET_ATIME)) && !row->pending) {
+		char path[PATH_MAX_UFS];
+		struct ufs_stat st;
+		int64_t mt = s->valid & ATR_SET_MTIME ? s->mtime_ns : 0;
+		if (key_path(path, sizeof(path), sa->bucket, sa->key))
+			return ATR_E_KEY_TOO_LONG;
+		if (!mt && c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK)
+			mt = st.mtime_ns;
+		/* The UFS file's mtime is the row's (metadata sync compares them). */
+		if (mt && (rc = c->ufs->ops->utimens(c->ufs, path, row->obj.atime_ns, mt, &st)))
+			return rc;
+		if (mt && !row->obj.is_dir)
+			row->obj.mtime_ns = st.mtime_ns;
+	}
+	row->obj.ctime_ns = now;
+	rc = meta_obj_set_posix(c->meta, row);
+	if (!rc && row->obj.is_dir) /* implied directories below follow it */
+		rc = perm_follow(c, sa->bucket, sa->key, &before, row, 0, NULL);
+	return rc;
+}
+
+int atr_node_setattr(struct atr_core *c, uint64_t ino, struct atr_file *f,
+		     const struct atr_setattr *s, struct atr_attr *a)
+{
+	int rc = ATR_OK;
+	if (ino == ATR_INO_ROOT)
+		return ATR_E_NOT_SUPPORTED;
+	/* The open inode, if any (a size change makes a short-lived one):
+	 * its lock is held throughout, so no flush or write comes between
+	 * the change and its commit (lock order: inode, then ns_lock). */
+	struct inode *in = s->valid & ATR_SET_SIZE ? inode_get(c, ino) : inode_ref(c, ino);
+	if (!in && (s->valid & ATR_SET_SIZE))
+		return ATR_E_NOMEM;
+	struct setattr_args sa = { .ino = ino, .s = s, .in = in };
+	if (in)
+		pthread_mutex_lock(&in->lock);
+	if (s->valid & ATR_SET_SIZE) {
+		rc = shadow_resize(c, in, s->size, f && f->in == in ? f : NULL);
+		/* Durable once this returns, whoever has the file open: now,
+		 * unless a writer has it open, whose flush (at its close at
+		 * the latest) commits it. A reader's close commits nothing. */
+		if (!rc && !in->writers)
+			rc = shadow_commit(c, in);
+		if (rc)
+			goto out;
+	}
+	rc = ns_txn(c, setattr_fn, &sa);
+	if (!rc) {
+		node_attr_fill(c, sa.bucket, sa.key, &sa.row.obj, a);
+		if (sa.row.obj.is_dir && (s->valid & ATR_SET_MTIME))
+			a->mtime_ns = s->mtime_ns;
+	} else if (rc == ATR_E_NO_KEY && in) {
+		rc = setattr_unlinked(c, in, s, a);
+	}
+out:
+	if (in) {
+		pthread_mutex_unlock(&in->lock);
+		inode_put(c, in);
+	}
+	atr_obj_release(&sa.row.obj);
+	return rc;
+}

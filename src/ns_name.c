@@ -1,0 +1,472 @@
+/*
+ * ns_name — removing, renaming and linking names (src/ns_int.h), and the
+ * start-up that finishes what a crash cut short.
+ *
+ * Each change is metadata first, like a commit: one transaction moves the
+ * rows and records an intent naming the UFS step ("/FROM" -> TO for a
+ * rename, "+FROM" -> TO for a link, a stage -> its path for a commit); the
+ * UFS step follows once that has committed, still under ns_lock. A
+ * transaction that fails changes nothing on disk, and a crash after it is
+ * finished at the next start (ns_recover), so the rows (inodes, headers,
+ * modes) and the files always agree.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "src/ns_int.h"
+#include "common/banned.h"
+
+/* ---- removing ---- */
+
+int ns_delete_locked(struct atr_core *c, const char *bucket, const char *key, int prune)
+{
+	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2];
+	struct ns_touched t = { .key = key };
+	struct meta_row r = { 0 };
+	int rc, unlinked = 0;
+
+	NS_ASSERT_HELD(c);
+	if (key_path(path, sizeof(path), bucket, key))
+		return ATR_E_NO_KEY;
+	key_parent(key, parent);
+	ns_touch(c, &t, bucket, parent, 0);
+	int had = meta_obj_get(c->meta, bucket, key, &r, 0) == ATR_OK;
+	if (key_is_dir(key)) {
+		if (!had || r.implicit)
+			return ATR_E_NO_KEY;
+		int kids = meta_obj_has_children(c->meta, bucket, key);
+		if (kids < 0)
+			return ATR_E_IO;
+		if (kids || c->ufs->ops->rmdir(c->ufs, path)) {
+			/* Still holds objects: it stays, as an implied directory. */
+			r.implicit = 1;
+			return meta_obj_put(c->meta, bucket, key, &r);
+		}
+	} else {
+		/* A pending row (a file being created) has no file yet. */
+		struct ufs_stat st;
+		if (c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK && st.is_reg) {
+			if ((rc = c->ufs->ops->unlink(c->ufs, path)))
+				return rc;
+			unlinked = 1;
+		}
+	}
+	if (!had && !unlinked)
+		return ATR_E_NO_KEY;
+	if (had && ((rc = meta_obj_delete(c->meta, bucket, key)) ||
+		    (rc = ns_names_changed(c, r.obj.node))))
+		return rc;
+	if (had)
+		ns_event(c, bucket, key, &r.obj);
+	if (prune && (rc = ns_prune_parents(c, bucket, key, &t)))
+		return rc;
+	ns_touched_done(c, &t, bucket);
+	return ATR_OK;
+}
+
+struct delete_args {
+	const char *bucket, *key;
+	int prune;
+};
+
+static int delete_fn(struct atr_core *c, void *arg)
+{
+	struct delete_args *d = arg;
+	return ns_delete_locked(c, d->bucket, d->key, d->prune);
+}
+
+int ns_delete(struct atr_core *c, const char *bucket, const char *key, int prune)
+{
+	struct delete_args d = { bucket, key, prune };
+	int rc = ns_txn(c, delete_fn, &d);
+	ns_settle(c);
+	return rc;
+}
+
+static int rmdir_fn(struct atr_core *c, void *arg)
+{
+	struct delete_args *d = arg;
+	char path[PATH_MAX_UFS];
+	int rc;
+	if (key_path(path, sizeof(path), d->bucket, d->key))
+		return ATR_E_KEY_TOO_LONG;
+	int kids = meta_obj_has_children(c->meta, d->bucket, d->key);
+	if (kids)
+		return kids < 0 ? ATR_E_IO : ATR_E_NOT_EMPTY;
+	if ((rc = c->ufs->ops->rmdir(c->ufs, path)))
+		return rc == ATR_E_BUCKET_NOT_EMPTY ? ATR_E_NOT_EMPTY : rc;
+	struct meta_row r = { 0 };
+	if (!meta_obj_get(c->meta, d->bucket, d->key, &r, 0))
+		ns_event(c, d->bucket, d->key, &r.obj);
+	if (!(rc = meta_obj_delete(c->meta, d->bucket, d->key)) && d->prune)
+		rc = ns_prune_parents(c, d->bucket, d->key, NULL);
+	return rc;
+}
+
+int ns_rmdir(struct atr_core *c, const char *bucket, const char *dk, int prune)
+{
+	struct delete_args d = { bucket, dk, prune };
+	int rc = ns_txn(c, rmdir_fn, &d);
+	ns_settle(c);
+	return rc;
+}
+
+int ns_name_free(struct atr_core *c, const char *bucket, const char *key)
+{
+	char dk[ATR_KEY_MAX + 3];
+	struct meta_row row = { 0 };
+	snprintf(dk, sizeof(dk), "%s/", key);
+	if (meta_obj_get(c->meta, bucket, key, &row, 0) == ATR_OK ||
+	    meta_obj_get(c->meta, bucket, dk, &row, 0) == ATR_OK)
+		return ATR_E_EXISTS;
+	return ATR_OK;
+}
+
+/* ---- renaming ---- */
+
+struct move {
+	int todo, replace;
+	char from[PATH_MAX_UFS], to[PATH_MAX_UFS];
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2]; /* the source */
+};
+
+struct rename_args {
+	const char *sb, *sk, *db, *dk;
+	int dir;
+	unsigned flags;
+	struct move mv;
+};
+
+/* With NS_MOVE_REPLACE or NS_MOVE_NOREPLACE, rename(2)'s rules for what
+ * is at the destination: its row goes (*replace: its file or directory is
+ * replaced by the source's in the UFS move, so a crash leaves one or the
+ * other); -1 for "nothing to do" (two names of one file). */
+static int clear_destination(struct atr_core *c, struct rename_args *r,
+			     const struct meta_row *src, int *replace)
+{
+	struct meta_row dst = { 0 };
+	char alt[ATR_KEY_MAX + 2];
+	/* What is at the destination: a file, or a directory (alt). */
+	size_t dl = strlen(r->dk);
+	if (r->dir)
+		snprintf(alt, sizeof(alt), "%.*s", (int)(dl - 1), r->dk);
+	else
+		snprintf(alt, sizeof(alt), "%s/", r->dk);
+	int file_there = !meta_obj_get(c->meta, r->db, r->dir ? alt : r->dk, &dst, 0);
+	int dir_there = !file_there && !meta_obj_get(c->meta, r->db, r->dir ? r->dk : alt, &dst, 0);
+	if ((file_there || dir_there) && (r->flags & NS_MOVE_NOREPLACE))
+		return ATR_E_EXISTS;
+	int rc;
+	if (file_there) {
+		if (r->dir)
+			return ATR_E_PARENT_IS_OBJECT; /* ENOTDIR */
+		if (obj_node(&dst.obj) == obj_node(&src->obj))
+			return -1; /* two names of one file: rename(2) does nothing */
+		ns_event(c, r->db, r->dk, &dst.obj);
+		if ((rc = meta_obj_delete(c->meta, r->db, r->dk)) ||
+		    (rc = ns_names_changed(c, dst.obj.node)))
+			return rc;
+		*replace = !dst.pending;
+	} else if (dir_there) {
+		if (!r->dir)
+			return ATR_E_KEY_IS_PREFIX; /* EISDIR */
+		int kids = meta_obj_has_children(c->meta, r->db, r->dk);
+		if (kids)
+			return kids < 0 ? ATR_E_IO : ATR_E_NOT_EMPTY;
+		ns_event(c, r->db, r->dk, &dst.obj);
+		if ((rc = meta_obj_delete(c->meta, r->db, r->dk)))
+			return rc;
+		*replace = 1;
+	}
+	return ATR_OK;
+}
+
+static int rename_fn(struct atr_core *c, void *arg)
+{
+	struct rename_args *r = arg;
+	struct move *mv = &r->mv;
+	char upto[ATR_KEY_MAX + 2], alt[ATR_KEY_MAX + 2], plain[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 }, src = { 0 };
+	int rc, replace = 0;
+	if (meta_obj_get(c->meta, r->sb, r->sk, &src, 0))
+		return ATR_E_NO_KEY; /* moved or deleted meanwhile */
+	if ((r->flags & (NS_MOVE_REPLACE | NS_MOVE_NOREPLACE)) &&
+	    (rc = clear_destination(c, r, &src, &replace)))
+		return rc < 0 ? ATR_OK : rc;
+	/* Nothing may be at the destination now, as a file or a directory. */
+	size_t dl = strlen(r->dk);
+	snprintf(plain, sizeof(plain), "%.*s", (int)(r->dir ? dl - 1 : dl), r->dk);
+	if (key_dir(plain, alt))
+		return ATR_E_KEY_TOO_LONG;
+	if (meta_obj_get(c->meta, r->db, plain, &row, 0) != ATR_E_NO_KEY ||
+	    meta_obj_get(c->meta, r->db, alt, &row, 0) != ATR_E_NO_KEY)
+		return ATR_E_EXISTS;
+	if (key_path(mv->from, sizeof(mv->from), r->sb, r->sk) ||
+	    key_path(mv->to, sizeof(mv->to), r->db, r->dk))
+		return ATR_E_KEY_TOO_LONG;
+	if (!c->ufs->ops->rename)
+		return ATR_E_NOT_SUPPORTED;
+	if ((rc = ns_ensure_parents(c, r->db, r->dk, 1, NULL)))
+		return rc;
+	ns_event(c, r->sb, r->sk, &src.obj);
+	if (r->dir)
+		rc = key_successor(r->sk, upto, sizeof(upto))
+			     ? ATR_E_INVALID_ARG
+			     : meta_obj_rename_prefix(c->meta, r->sb, r->sk, upto, r->db, r->dk);
+	else
+		rc = meta_obj_rename(c->meta, r->sb, r->sk, r->db, r->dk);
+	if (rc)
+		return rc;
+	ns_event(c, r->db, r->dk, &src.obj);
+	snprintf(mv->bucket, sizeof(mv->bucket), "%s", r->sb);
+	snprintf(mv->key, sizeof(mv->key), "%s", r->sk);
+	mv->replace = replace;
+	/* A file being created through the mount has no bytes to move yet. */
+	mv->todo = !src.pending;
+	if (!mv->todo)
+		return ATR_OK;
+	char intent[sizeof(mv->from) + 1];
+	snprintf(intent, sizeof(intent), "/%s", mv->from);
+	return meta_intent_set(c->meta, intent, mv->to);
+}
+
+/* The UFS move once the rows have moved, then the source's implied
+ * parents left empty. */
+static void rename_then(struct atr_core *c, void *arg, int committed)
+{
+	struct move *mv = &((struct rename_args *)arg)->mv;
+	if (!committed || !*mv->bucket)
+		return; /* nothing was moved */
+	if (mv->todo) {
+		int rc = mv->replace ? c->ufs->ops->rename_replace(c->ufs, mv->from, mv->to)
+				     : c->ufs->ops->rename(c->ufs, mv->from, mv->to);
+		if (rc) {
+			/* Only something behind our back gets here: the rows
+			 * moved, the file did not; sync will see it there. */
+			LOG(LOG_ERROR, "core: rename %s -> %s failed after its commit: %s", mv->from,
+			    mv->to, atr_strerror(rc));
+			return;
+		}
+	}
+	if (!meta_begin(c->meta)) {
+		if (ns_prune_parents(c, mv->bucket, mv->key, NULL) || meta_commit(c->meta))
+			meta_rollback(c->meta);
+	}
+}
+
+int ns_rename(struct atr_core *c, const char *sbucket, const char *skey, const char *dbucket,
+	      const char *dkey, int dir, unsigned flags)
+{
+	struct rename_args r = { sbucket, skey, dbucket, dkey, dir, flags, { 0 } };
+	if (key_is_dir(skey) != !!dir || key_is_dir(dkey) != !!dir || !*skey || !*dkey)
+		return ATR_E_INVALID_ARG; /* a directory's keys end in '/', a file's not */
+	int rc = ns_txn_then(c, rename_fn, rename_then, &r);
+	ns_settle(c);
+	return rc;
+}
+
+/* "BUCKET/KEY", a UFS path as the intents hold it, back into its parts. */
+static int split_ufs_path(const char *p, char bucket[ATR_BUCKET_MAX + 1],
+			  char key[ATR_KEY_MAX + 2])
+{
+	size_t bl = strcspn(p, "/");
+	if (bl > ATR_BUCKET_MAX || !p[bl] || strlen(p + bl + 1) > ATR_KEY_MAX)
+		return -1;
+	memcpy(bucket, p, bl);
+	bucket[bl] = '\0';
+	snprintf(key, ATR_KEY_MAX + 2, "%s", p + bl + 1);
+	return 0;
+}
+
+/* The move intent from -> to of a crashed rename is finished if the file
+ * is still at from and no row names from any more. */
+static void move_recover(struct atr_core *c, const char *from, const char *to)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2], dk[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	struct ufs_stat st;
+	if (split_ufs_path(from, bucket, key) || !*key || key_dir(key, dk) ||
+	    c->ufs->ops->stat(c->ufs, from, &st) != ATR_OK)
+		return; /* moved before the crash */
+	if (meta_obj_get(c->meta, bucket, key, &row, 0) != ATR_E_NO_KEY ||
+	    meta_obj_get(c->meta, bucket, dk, &row, 0) != ATR_E_NO_KEY)
+		return; /* something new lives at from: the move was done */
+	if (c->ufs->ops->rename_replace(c->ufs, from, to) == ATR_OK)
+		LOG(LOG_INFO, "core: finished the rename of %s to %s that a crash interrupted",
+		    from, to);
+}
+
+/* ---- linking ---- */
+
+/*
+ * link(2) is metadata first, like a commit or a rename: one transaction
+ * writes the new name's row and an intent "+FROM" -> TO; the UFS link
+ * follows once it has committed (link_then, still under ns_lock). A crash
+ * in between is finished at start (link_recover), so there is never a
+ * file at TO that no row names (before, the link came first, and a crash
+ * before the commit left a file the next start took for one dropped into
+ * the under-storage).
+ */
+struct link_args {
+	const char *bucket, *key, *db, *dk;
+	uint64_t node;
+	char from[PATH_MAX_UFS], to[PATH_MAX_UFS];
+};
+
+static int link_fn(struct atr_core *c, void *arg)
+{
+	struct link_args *l = arg;
+	struct meta_row src = { 0 }, row = { 0 };
+	int rc = meta_obj_get(c->meta, l->bucket, l->key, &src, 1);
+	if (rc)
+		return rc;
+	if (obj_node(&src.obj) != l->node || src.pending) {
+		atr_obj_release(&src.obj);
+		return ATR_E_NO_KEY; /* renamed, replaced or unlinked since */
+	}
+	char intent[PATH_MAX_UFS + 1];
+	rc = ns_name_free(c, l->db, l->dk);
+	if (!rc && (key_path(l->from, sizeof(l->from), l->bucket, l->key) ||
+		    key_path(l->to, sizeof(l->to), l->db, l->dk)))
+		rc = ATR_E_KEY_TOO_LONG;
+	snprintf(intent, sizeof(intent), "+%s", l->from);
+	if (!rc)
+		rc = meta_intent_set(c->meta, intent, l->to);
+	if (rc) {
+		atr_obj_release(&src.obj);
+		return rc;
+	}
+	/* The new name is a row like the first, and the inode's change time
+	 * moves (link(2)); meta_obj_set_posix hands it to every name. */
+	src.obj.node = l->node;
+	src.obj.ctime_ns = time_now_ns();
+	row = src;
+	row.dir_mtime = 0;
+	if (!(rc = meta_node_set(c->meta, src.obj.ino, l->node)) &&
+	    !(rc = meta_obj_put(c->meta, l->db, l->dk, &row)))
+		rc = meta_obj_set_posix(c->meta, &src);
+	atr_obj_release(&src.obj);
+	return rc;
+}
+
+static void link_then(struct atr_core *c, void *arg, int committed)
+{
+	struct link_args *l = arg;
+	int rc = committed ? c->ufs->ops->link(c->ufs, l->from, l->to) : ATR_OK;
+	if (rc) /* only something behind our back: sync drops the row */
+		LOG(LOG_ERROR, "node: link %s -> %s failed after its commit: %s", l->from, l->to,
+		    atr_strerror(rc));
+}
+
+int ns_link(struct atr_core *c, const char *bucket, const char *key, uint64_t node,
+	    const char *dbucket, const char *dkey)
+{
+	if (!c->ufs->ops->link)
+		return ATR_E_NOT_SUPPORTED;
+	struct link_args l = { bucket, key, dbucket, dkey, node, "", "" };
+	int rc = ns_txn_then(c, link_fn, link_then, &l);
+	ns_settle(c);
+	return rc;
+}
+
+/* The link intent from -> to of a crashed link(2) is finished if a row
+ * names to, of the same inode as from's, and no file is there yet. */
+static void link_recover(struct atr_core *c, const char *from, const char *to)
+{
+	char fb[ATR_BUCKET_MAX + 1], fk[ATR_KEY_MAX + 2], tb[ATR_BUCKET_MAX + 1],
+		tk[ATR_KEY_MAX + 2];
+	struct meta_row src = { 0 }, dst = { 0 };
+	struct ufs_stat st;
+	if (split_ufs_path(from, fb, fk) || split_ufs_path(to, tb, tk))
+		return;
+	/* Done before the crash (TO is on disk), undone since (no row names
+	 * TO, or it names another inode now), or the transaction never
+	 * committed: nothing to do. */
+	if (c->ufs->ops->stat(c->ufs, to, &st) == ATR_OK ||
+	    c->ufs->ops->stat(c->ufs, from, &st) != ATR_OK)
+		return;
+	if (meta_obj_get(c->meta, fb, fk, &src, 0) == ATR_OK &&
+	    meta_obj_get(c->meta, tb, tk, &dst, 0) == ATR_OK &&
+	    obj_node(&src.obj) == obj_node(&dst.obj) &&
+	    c->ufs->ops->link(c->ufs, from, to) == ATR_OK)
+		LOG(LOG_INFO, "core: finished the link of %s to %s that a crash interrupted", from,
+		    to);
+	atr_obj_release(&src.obj);
+	atr_obj_release(&dst.obj);
+}
+
+struct adopt_args {
+	const char *bucket, *key, *db, *dk;
+	uint64_t ino;
+};
+
+static int adopt_fn(struct atr_core *c, void *arg)
+{
+	struct adopt_args *a = arg;
+	struct meta_row row = { 0 };
+	int rc = meta_obj_get(c->meta, a->bucket, a->key, &row, 0);
+	if (rc || row.obj.ino != a->ino || !row.pending)
+		return rc ? rc : ATR_E_NO_KEY;
+	if ((rc = ns_name_free(c, a->db, a->dk)))
+		return rc;
+	return meta_obj_rename(c->meta, a->bucket, a->key, a->db, a->dk);
+}
+
+int ns_adopt(struct atr_core *c, const char *bucket, const char *key, uint64_t ino,
+	     const char *dbucket, const char *dkey)
+{
+	struct adopt_args a = { bucket, key, dbucket, dkey, ino };
+	return ns_txn(c, adopt_fn, &a);
+}
+
+/* ---- after a crash ---- */
+
+/* Each intent left: a commit's rename (stage -> path), a rename's move
+ * ("/FROM" -> TO) or a link's ("+FROM" -> TO), finished if it is still to
+ * be done. */
+static int recover_intent(void *arg, const char *stage, const char *path)
+{
+	struct atr_core *c = arg;
+	if (*stage == '/')
+		move_recover(c, stage + 1, path);
+	else if (*stage == '+')
+		link_recover(c, stage + 1, path);
+	else if (c->ufs->ops->stage_recover(c->ufs, stage, path) == ATR_OK)
+		LOG(LOG_INFO, "core: finished the commit of %s that a crash interrupted", path);
+	return 0;
+}
+
+int ns_recover(struct atr_core *c)
+{
+	int rc;
+	if ((rc = meta_intent_scan(c->meta, recover_intent, c)) ||
+	    (rc = meta_intent_clear(c->meta)))
+		return rc;
+	/* Files created through the mount and never closed did not happen. */
+	return meta_pending_clear(c->meta);
+}
+
+/* ---- rows being created ---- */
+
+struct pending_args {
+	const char *bucket, *key;
+	struct meta_row *row;
+};
+
+static int pending_fn(struct atr_core *c, void *arg)
+{
+	struct pending_args *p = arg;
+	int rc = ns_name_free(c, p->bucket, p->key);
+	return rc ? rc : meta_obj_put(c->meta, p->bucket, p->key, p->row);
+}
+
+int ns_pending_create(struct atr_core *c, const char *bucket, const char *key,
+		      struct meta_row *row)
+{
+	struct pending_args p = { bucket, key, row };
+	row->pending = 1;
+	return ns_txn(c, pending_fn, &p);
+}

@@ -1,0 +1,81 @@
+/*
+ * reader — reading an object's bytes through the block cache: the data
+ * path every view reads committed files by (src/atrium.h, atr_get_read).
+ * A reader holds the file the row it was made from describes, so what it
+ * reads is that version whatever replaces it meanwhile.
+ */
+#include <stdlib.h>
+
+#include "common/log.h"
+#include "src/core_int.h"
+#include "common/banned.h"
+
+int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
+	       struct atr_reader **out)
+{
+	struct atr_reader *r = calloc(1, sizeof(*r));
+	if (!r) {
+		if (f)
+			c->ufs->ops->close(f);
+		return ATR_E_NOMEM;
+	}
+	r->c = c;
+	r->f = f;
+	r->ino = o->ino;
+	r->version = o->version;
+	r->size = o->is_dir ? 0 : o->size;
+	*out = r;
+	return ATR_OK;
+}
+
+int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *len)
+{
+	struct atr_core *c = r->c;
+	if (r->pinned) {
+		bcache_unpin(c->cache, r->pinned);
+		r->pinned = NULL;
+	}
+	if (off >= r->size) {
+		*data = NULL;
+		*len = 0;
+		return ATR_OK;
+	}
+	uint64_t bs = c->block_size;
+	uint64_t index = off / bs;
+	struct bcache_block *b = bcache_get(c->cache, r->ino, r->version, index);
+	if (!b) {
+		uint64_t start = index * bs;
+		size_t want = (size_t)(r->size - start < bs ? r->size - start : bs);
+		b = bcache_alloc(want);
+		if (!b)
+			return ATR_E_NOMEM;
+		ssize_t n = c->ufs->ops->pread(r->f, b->data, want, start);
+		if (n != (ssize_t)want) {
+			free(b);
+			LOG(LOG_ERROR, "core: short read of inode %llu at %llu",
+			    (unsigned long long)r->ino, (unsigned long long)start);
+			return ATR_E_IO;
+		}
+		b->ino = r->ino;
+		b->version = r->version;
+		b->index = index;
+		b = bcache_insert(c->cache, b);
+	}
+	r->pinned = b;
+	size_t in = (size_t)(off - index * bs);
+	*data = b->data + in;
+	*len = b->len - in;
+	return ATR_OK;
+}
+
+void atr_get_close(struct atr_reader *r)
+{
+	if (!r)
+		return;
+	if (r->pinned)
+		bcache_unpin(r->c->cache, r->pinned);
+	if (r->f && !r->borrowed)
+		r->c->ufs->ops->close(r->f);
+	free(r);
+}
+
