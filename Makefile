@@ -126,7 +126,7 @@ asan-integration:
 # (TSAN_TESTS) against build-tsan/bin/atriumd. Like SAN_ENV, TSAN_ENV makes a
 # report end the process with status 86 (at exit: the daemon's SIGTERM exit
 # fails the session teardown, with the reports in its stderr). civetweb,
-# SQLite, OpenSSL and libc are not instrumented; tests/tsan.supp (empty
+# SQLite, OpenSSL and libc are not instrumented; tests/tsan.supp (one entry
 # today) takes false positives, each with its justification. Not part of
 # `make test` (docs/reliability.md).
 TSAN_MAKE = $(MAKE) O=build-tsan BIN=build-tsan/bin CC=clang \
