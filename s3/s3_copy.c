@@ -143,7 +143,7 @@ enum s3_err s3_copy_object(struct s3_req *r)
 		goto out;
 	}
 	have_src = 1;
-	if (!src.is_dir && src.size > r->srv->opt.max_put_size) {
+	if (!src.is_dir && src.size > s3_limit(r->srv, max_put_size)) {
 		e = S3_ERR_COPY_SOURCE_TOO_LARGE;
 		goto out;
 	}
@@ -244,7 +244,7 @@ enum s3_err s3_upload_part_copy(struct s3_req *r)
 	len = src.is_dir ? 0 : src.size;
 	if (range && (e = s3_copy_range_parse(range, len, &first, &len)))
 		goto out;
-	if (len > r->srv->opt.max_put_size) {
+	if (len > s3_limit(r->srv, max_put_size)) {
 		e = S3_ERR_COPY_SOURCE_TOO_LARGE;
 		goto out;
 	}

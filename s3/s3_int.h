@@ -39,6 +39,8 @@ uint64_t s3_slow_now(void);  /* CLOCK_MONOTONIC in ns */
 struct s3_server {
 	struct atr_core *core;
 	const struct atr_idents *idents;
+	/* Set at start; opt.max_put_size and opt.min_part_size also by
+	 * s3_server_set_limits (SIGHUP): read them with s3_limit. */
 	struct s3_options opt;
 	uint64_t next_id;  /* request ids; atomic */
 	uint64_t id_salt;
@@ -107,6 +109,10 @@ const char *s3_condition_value(void *arg, const char *k, int i);
 
 /* ---- authentication glue (s3_auth_conn.c) ---- */
 struct mg_request_info;
+/* A limit SIGHUP may change while requests read it (relaxed: a request
+ * sees the old value or the new one). */
+#define s3_limit(srv, field) __atomic_load_n(&(srv)->opt.field, __ATOMIC_RELAXED)
+
 /* s3_secret_fn over a struct atr_idents. */
 int s3_secret_lookup(void *arg, const char *access_key, char *secret, size_t secret_size,
 		     char *user, size_t user_size);

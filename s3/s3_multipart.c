@@ -616,7 +616,7 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 		goto out;
 	cp.can_start = ri->http_version && strcmp(ri->http_version, "1.0");
 	int rc = atr_mpu_complete_with(r->srv->core, &r->user, r->bucket, r->key,
-				       s3_param(r, "uploadId"), parts, n, r->srv->opt.min_part_size,
+				       s3_param(r, "uploadId"), parts, n, s3_limit(r->srv, min_part_size),
 				       ck.hdrs, on_progress, &cp, &obj);
 	e = rc == ATR_E_INVALID_ARG ? S3_ERR_MALFORMED_XML : s3_err_from_core(rc);
 	if (!cp.started) {

@@ -515,6 +515,12 @@ struct s3_server *s3_server_new(struct atr_core *core, const struct atr_idents *
 	return s;
 }
 
+void s3_server_set_limits(struct s3_server *s, uint64_t max_put_size, uint64_t min_part_size)
+{
+	__atomic_store_n(&s->opt.max_put_size, max_put_size, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->opt.min_part_size, min_part_size, __ATOMIC_RELAXED);
+}
+
 void s3_server_free(struct s3_server *s)
 {
 	if (!s)

@@ -18,7 +18,7 @@ void s3_write_init(struct s3_write *wr, struct s3_req *r, const struct s3_target
 	memset(wr, 0, sizeof(*wr));
 	wr->r = r;
 	wr->target = target;
-	wr->max_size = r->srv->opt.max_put_size;
+	wr->max_size = s3_limit(r->srv, max_put_size);
 	wr->ck_alg = CHECKSUM_NONE;
 	wr->size = -1;
 }
