@@ -38,13 +38,13 @@
 #include "common/log.h"
 #include "fuse/mount.h"
 #include "s3/s3.h"
-#include "src/access_log.h"
-#include "src/admin.h"
+#include "daemon/access_log.h"
+#include "daemon/admin.h"
 #include "src/atrium.h"
-#include "src/metrics.h"
-#include "src/service.h"
-#include "src/settings.h"
-#include "src/tls.h"
+#include "daemon/metrics.h"
+#include "daemon/service.h"
+#include "daemon/settings.h"
+#include "daemon/tls.h"
 #include "version.h"
 #include "common/banned.h"
 
@@ -125,7 +125,7 @@ static void tls_info(void *arg, char *cipher, size_t cn, char *version, size_t v
 	snprintf(version, vn, "%s", tls_version);
 }
 
-/* civetweb's init_ssl callback (src/tls.h), plus the handshake record. */
+/* civetweb's init_ssl callback (daemon/tls.h), plus the handshake record. */
 static int init_tls(void *ssl_ctx, void *user_data)
 {
 	struct daemon *d = user_data;
