@@ -414,6 +414,35 @@ static int drain(struct daemon *d, const sigset_t *sigs)
 	return 0;
 }
 
+/* The data directory locked (*lock_fd) and the core open on it, with its
+ * users. */
+static int core_start(struct daemon *d, int *lock_fd)
+{
+	struct settings *st = &d->st;
+	struct atr_core_config cc = {
+		.data_dir = st->data, .cache_mem_bytes = st->cache_mem, .cache_block_size = 1 << 20,
+		.idmap = st->idmap,
+	};
+	if (parse_range(st->id_range, &cc.id_first, &cc.id_last)) {
+		LOG(LOG_ERROR, "--id-range %s: not FIRST-LAST (host uids, FIRST <= LAST)",
+		    st->id_range);
+		return -1;
+	}
+	/* One daemon per data directory, before anything in it is opened. */
+	if ((*lock_fd = service_lock(st->data)) < 0)
+		return -1;
+	if (atr_core_open(&cc, &d->core)) {
+		LOG(LOG_ERROR, "cannot open the data directory %s", st->data);
+		return -1;
+	}
+	if (load_idents(st, d))
+		return -1;
+	/* Policies may name the users of the credentials file; in simple mode
+	 * any name is a user. */
+	atr_core_set_users(d->core, strcmp(st->auth, "simple") ? d->idents : NULL);
+	return 0;
+}
+
 /* The S3 door and the admin API over the open core (and the metrics
  * token, read from its file into *token). */
 static int doors_new(struct daemon *d, char **token)
@@ -561,7 +590,7 @@ int main(int argc, char **argv)
 	 * mapping of its own, returned to the kernel when it is freed. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
-	/* Block the signals everywhere; main waits for them below. */
+	/* Block the signals everywhere; main waits for them (serve). */
 	sigset_t sigs;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -571,29 +600,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct settings *st = &d.st;
-	struct atr_core_config cc = {
-		.data_dir = st->data, .cache_mem_bytes = st->cache_mem, .cache_block_size = 1 << 20,
-		.idmap = st->idmap,
-	};
 	rc = 1;
-	if (parse_range(st->id_range, &cc.id_first, &cc.id_last)) {
-		LOG(LOG_ERROR, "--id-range %s: not FIRST-LAST (host uids, FIRST <= LAST)",
-		    st->id_range);
-		goto out;
-	}
-	/* One daemon per data directory, before anything in it is opened. */
-	if ((lock_fd = service_lock(st->data)) < 0)
-		goto out;
-	if (atr_core_open(&cc, &d.core)) {
-		LOG(LOG_ERROR, "cannot open the data directory %s", st->data);
-		goto out;
-	}
-	if (load_idents(st, &d))
-		goto out;
-	/* Policies may name the users of the credentials file; in simple mode
-	 * any name is a user. */
-	atr_core_set_users(d.core, strcmp(st->auth, "simple") ? d.idents : NULL);
-	if (doors_new(&d, &metrics_token) || https_setup(&d, &tls))
+	if (core_start(&d, &lock_fd) || doors_new(&d, &metrics_token) || https_setup(&d, &tls))
 		goto out;
 	if (*st->mount &&
 	    !(d.mnt = mount_start(d.core, st->mount, st->mount_options, fuse_observed, &d)))
