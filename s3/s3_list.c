@@ -116,114 +116,124 @@ int s3_list_token_decode(const char *tok, char *out, size_t size)
 	return 0;
 }
 
-enum s3_err s3_list_objects(struct s3_req *r)
+/* A ListObjects (v1 or v2) request as sent, checked. */
+struct list_query {
+	const char *prefix, *delim, *enc, *marker, *token, *start_after, *fetch_owner;
+	int v2, max, url;
+	char start[ATR_KEY_MAX + 2]; /* the continuation token's key */
+};
+
+static enum s3_err list_query_parse(struct s3_req *r, struct list_query *q)
 {
 	const char *list_type = s3_param(r, "list-type");
-	const char *prefix = s3_param(r, "prefix");
-	const char *delim = s3_param(r, "delimiter");
-	const char *enc = s3_param(r, "encoding-type");
-	const char *marker = s3_param(r, "marker");
-	const char *token = s3_param(r, "continuation-token");
-	const char *start_after = s3_param(r, "start-after");
-	const char *fetch_owner = s3_param(r, "fetch-owner");
-	char start[ATR_KEY_MAX + 2], next[ATR_KEY_MAX + 2] = "";
-	int v2, max, truncated = 0;
-
+	q->prefix = s3_param(r, "prefix");
+	q->delim = s3_param(r, "delimiter");
+	q->enc = s3_param(r, "encoding-type");
+	q->marker = s3_param(r, "marker");
+	q->token = s3_param(r, "continuation-token");
+	q->start_after = s3_param(r, "start-after");
+	q->fetch_owner = s3_param(r, "fetch-owner");
 	if (list_type && strcmp(list_type, "2"))
 		return S3_ERR_INVALID_ARGUMENT;
-	v2 = list_type != NULL;
-	if (s3_list_max_keys(s3_param(r, "max-keys"), &max))
+	q->v2 = list_type != NULL;
+	if (s3_list_max_keys(s3_param(r, "max-keys"), &q->max))
 		return S3_ERR_INVALID_ARGUMENT;
-	if (enc && strcmp(enc, "url"))
+	if (q->enc && strcmp(q->enc, "url"))
 		return S3_ERR_INVALID_ARGUMENT;
-	if (token && s3_list_token_decode(token, start, sizeof(start)))
+	if (q->token && s3_list_token_decode(q->token, q->start, sizeof(q->start)))
 		return S3_ERR_INVALID_ARGUMENT;
 	/* An empty delimiter is no delimiter, and AWS does not echo it. */
-	if (delim && !*delim)
-		delim = NULL;
+	if (q->delim && !*q->delim)
+		q->delim = NULL;
 	/* What the response echoes; a continuation token is echoed as sent,
 	 * never URL-encoded (AWS), and so is v1's Prefix: botocore, which
 	 * decodes every element S3 encodes, leaves ListObjects' Prefix alone
 	 * (it decodes ListObjectsV2's), so an encoded one reaches boto3's
 	 * callers as "%0A". */
 	enum s3_err e;
-	int url = enc != NULL;
-	if ((e = s3_list_param_check(prefix, url && v2)) ||
-	    (e = s3_list_param_check(delim, url)) ||
-	    (e = s3_list_param_check(v2 ? start_after : marker, url)) ||
-	    (e = s3_list_param_check(v2 ? token : NULL, 0)))
+	q->url = q->enc != NULL;
+	if ((e = s3_list_param_check(q->prefix, q->url && q->v2)) ||
+	    (e = s3_list_param_check(q->delim, q->url)) ||
+	    (e = s3_list_param_check(q->v2 ? q->start_after : q->marker, q->url)) ||
+	    (e = s3_list_param_check(q->v2 ? q->token : NULL, 0)))
 		return e;
+	return S3_ERR_OK;
+}
 
-	struct atr_list_params p = { .prefix = prefix ? prefix : "", .delimiter = delim,
-				     .max = max };
-	if (token) {
-		p.start = start;
+/* The ListBucketResult around what the listing found (l). */
+static enum s3_err list_render(struct s3_req *r, const struct list_query *q,
+			       const struct listing *l, int truncated, const char *next,
+			       struct buf *b)
+{
+	s3_xml_open(b, "ListBucketResult");
+	s3_xml_elem(b, "Name", r->bucket);
+	s3_xml_name(b, "Prefix", q->prefix ? q->prefix : "", q->url && q->v2);
+	if (q->v2) {
+		if (q->token)
+			s3_xml_elem(b, "ContinuationToken", q->token);
+		if (q->start_after)
+			s3_xml_name(b, "StartAfter", q->start_after, q->url);
+		buf_addf(b, "<KeyCount>%d</KeyCount>", l->count);
+	} else {
+		s3_xml_name(b, "Marker", q->marker ? q->marker : "", q->url);
+	}
+	buf_addf(b, "<MaxKeys>%d</MaxKeys>", q->max);
+	if (q->delim)
+		s3_xml_name(b, "Delimiter", q->delim, q->url);
+	if (q->enc)
+		s3_xml_elem(b, "EncodingType", "url");
+	buf_addf(b, "<IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
+	if (truncated && q->v2) {
+		size_t n = strlen(next);
+		char *tok = malloc(strlen(TOKEN_PREFIX) + 4 * (n / 3 + 1) + 1);
+		if (!tok)
+			return S3_ERR_SLOW_DOWN;
+		memcpy(tok, TOKEN_PREFIX, strlen(TOKEN_PREFIX));
+		base64_encode((const unsigned char *)next, n, tok + strlen(TOKEN_PREFIX));
+		s3_xml_elem(b, "NextContinuationToken", tok);
+		free(tok);
+	} else if (truncated && q->delim && l->count) {
+		/* v1 names the next marker only with a delimiter (AWS). */
+		s3_xml_name(b, "NextMarker", l->last, q->url);
+	}
+	if (l->contents->len)
+		buf_add(b, l->contents->ptr, l->contents->len);
+	if (l->prefixes->len)
+		buf_add(b, l->prefixes->ptr, l->prefixes->len);
+	return buf_addstr(b, "</ListBucketResult>") ? S3_ERR_INTERNAL : S3_ERR_OK;
+}
+
+enum s3_err s3_list_objects(struct s3_req *r)
+{
+	struct list_query q = { 0 };
+	char next[ATR_KEY_MAX + 2] = "";
+	int truncated = 0;
+	enum s3_err e = list_query_parse(r, &q);
+	if (e)
+		return e;
+	struct atr_list_params p = { .prefix = q.prefix ? q.prefix : "", .delimiter = q.delim,
+				     .max = q.max };
+	if (q.token) {
+		p.start = q.start;
 		p.start_inclusive = 1;
-	} else if (v2 ? start_after != NULL : marker != NULL) {
-		p.start = v2 ? start_after : marker;
+	} else if (q.v2 ? q.start_after != NULL : q.marker != NULL) {
+		p.start = q.v2 ? q.start_after : q.marker;
 		p.start_inclusive = 0;
 	}
 
 	struct buf contents = BUF_INIT(256 << 20), prefixes = BUF_INIT(256 << 20);
 	struct buf b = BUF_INIT(512 << 20);
-	struct listing l = { .r = r, .contents = &contents, .prefixes = &prefixes, .url = url,
-			     .owner = !v2 || (fetch_owner && !strcmp(fetch_owner, "true")) };
+	struct listing l = { .r = r, .contents = &contents, .prefixes = &prefixes, .url = q.url,
+			     .owner = !q.v2 || (q.fetch_owner && !strcmp(q.fetch_owner, "true")) };
 	int rc = atr_object_list(r->srv->core, &r->user, r->bucket, &p, on_item, &l,
 				 &truncated, next);
-	if (l.err) {
+	if (l.err)
 		e = l.err; /* the callback stopped the listing */
-		goto out;
-	}
-	if (rc) {
+	else if (rc)
 		e = s3_err_from_core(rc);
-		goto out;
-	}
 	/* max-keys=0 asks for nothing, and AWS says nothing is left out. */
-	if (max == 0)
-		truncated = 0;
-	s3_xml_open(&b, "ListBucketResult");
-	s3_xml_elem(&b, "Name", r->bucket);
-	s3_xml_name(&b, "Prefix", prefix ? prefix : "", l.url && v2);
-	if (v2) {
-		if (token)
-			s3_xml_elem(&b, "ContinuationToken", token);
-		if (start_after)
-			s3_xml_name(&b, "StartAfter", start_after, l.url);
-		buf_addf(&b, "<KeyCount>%d</KeyCount>", l.count);
-	} else {
-		s3_xml_name(&b, "Marker", marker ? marker : "", l.url);
-	}
-	buf_addf(&b, "<MaxKeys>%d</MaxKeys>", max);
-	if (delim)
-		s3_xml_name(&b, "Delimiter", delim, l.url);
-	if (enc)
-		s3_xml_elem(&b, "EncodingType", "url");
-	buf_addf(&b, "<IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
-	if (truncated && v2) {
-		size_t n = strlen(next);
-		char *tok = malloc(strlen(TOKEN_PREFIX) + 4 * (n / 3 + 1) + 1);
-		if (!tok) {
-			e = S3_ERR_SLOW_DOWN;
-			goto out;
-		}
-		memcpy(tok, TOKEN_PREFIX, strlen(TOKEN_PREFIX));
-		base64_encode((const unsigned char *)next, n, tok + strlen(TOKEN_PREFIX));
-		s3_xml_elem(&b, "NextContinuationToken", tok);
-		free(tok);
-	} else if (truncated && delim && l.count) {
-		/* v1 names the next marker only with a delimiter (AWS). */
-		s3_xml_name(&b, "NextMarker", l.last, l.url);
-	}
-	if (contents.len)
-		buf_add(&b, contents.ptr, contents.len);
-	if (prefixes.len)
-		buf_add(&b, prefixes.ptr, prefixes.len);
-	if (buf_addstr(&b, "</ListBucketResult>")) {
-		e = S3_ERR_INTERNAL;
-		goto out;
-	}
-	s3_send_xml(r, 200, &b);
-out:
+	else if (!(e = list_render(r, &q, &l, q.max ? truncated : 0, next, &b)))
+		s3_send_xml(r, 200, &b);
 	buf_release(&contents);
 	buf_release(&prefixes);
 	buf_release(&b);

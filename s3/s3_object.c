@@ -298,87 +298,22 @@ static enum s3_err part_range(struct s3_req *r, const struct atr_obj *o, struct 
 /* GET and HEAD: preconditions (412, 304), then one byte range (206, 416),
  * read through the block cache one block at a time, only the blocks the
  * range covers. */
-enum s3_err s3_get_object(struct s3_req *r)
+/* The bytes [first, first + len) of rd after the headers: the first
+ * block goes out with them (read first, so an I/O error can still be a
+ * proper error response), the rest block by block. */
+static enum s3_err send_body(struct s3_req *r, struct atr_reader *rd, int status,
+			     const char *hdrs, uint64_t first, uint64_t len)
 {
-	struct atr_obj obj = { 0 };
-	struct atr_reader *rd = NULL;
-	int head = !strcmp(r->method, "HEAD");
-	const char *mode = s3_header(r, "x-amz-checksum-mode");
-	enum s3_err e = overrides_check(r);
-	if (e)
-		return e;
-	int rc = head ? atr_object_stat(r->srv->core, &r->user, r->bucket, r->key, &obj)
-		      : atr_get_open(r->srv->core, &r->user, r->bucket, r->key, &obj, &rd);
-	if (rc)
-		return s3_err_from_core(rc);
-
-	char date[TIMEFMT_LEN];
-	struct buf extra = BUF_INIT(16384);
-	uint64_t size = obj.is_dir ? 0 : obj.size, first = 0, last = 0, len = size;
-	r->object_size = (int64_t)size; /* for the access log */
-	int status = 200;
-	time_fmt_rfc1123((time_t)(obj.mtime_ns / 1000000000), date);
-	buf_addf(&extra, "ETag: \"%s\"\r\nLast-Modified: %s\r\n", obj.etag, date);
-	switch (get_conditions(r, &obj)) {
-	case S3_COND_FAILED:
-		e = S3_ERR_PRECONDITION_FAILED;
-		goto out;
-	case S3_COND_NOT_MODIFIED:
-		s3_send_head(r, 304, extra.ptr, 0);
-		goto out;
-	case S3_COND_OK:
-		break;
-	}
-	if (s3_has_param(r, "partNumber")) {
-		if ((e = part_range(r, &obj, &extra, &first, &len, &status)))
-			goto out;
-	} else switch (range_parse(s3_header(r, "Range"), size, &first, &last)) {
-	case RANGE_UNSATISFIABLE:
-		snprintf(r->err_hdrs, sizeof(r->err_hdrs), "Content-Range: bytes */%llu\r\n",
-			 (unsigned long long)size);
-		e = S3_ERR_INVALID_RANGE;
-		goto out;
-	case RANGE_OK:
-		status = 206;
-		len = last - first + 1;
-		buf_addf(&extra, "Content-Range: bytes %llu-%llu/%llu\r\n", (unsigned long long)first,
-			 (unsigned long long)last, (unsigned long long)size);
-		break;
-	case RANGE_NONE:
-		break;
-	}
-	char *tags = NULL;
-	if (atr_obj_tags(r->srv->core, &obj, &tags) == ATR_OK && tags &&
-	    buf_addf(&extra, "x-amz-tagging-count: %d\r\n", s3_tagging_count(tags))) {
-		free(tags);
-		e = S3_ERR_INTERNAL;
-		goto out;
-	}
-	free(tags);
-	if (buf_addstr(&extra, "Accept-Ranges: bytes\r\n") ||
-	    add_object_headers(r, &extra, obj.hdrs, status == 200 && mode &&
-					!strcasecmp(mode, "ENABLED"))) {
-		e = S3_ERR_INTERNAL;
-		goto out;
-	}
-	if (head) {
-		s3_send_head(r, status, extra.ptr, len);
-		goto out;
-	}
-	/* The first block goes out with the headers; reading it first also
-	 * means an I/O error can still be a proper error response. */
 	const void *data0 = NULL;
 	size_t n0 = 0;
-	if (len && (rc = atr_get_read(rd, first, &data0, &n0))) {
-		e = s3_err_from_core(rc);
-		goto out;
-	}
+	int rc;
+	if (len && (rc = atr_get_read(rd, first, &data0, &n0)))
+		return s3_err_from_core(rc);
 	if (n0 > len)
 		n0 = (size_t)len;
-	size_t sent = s3_send_head_body(r, status, extra.ptr, len, data0, n0);
+	size_t sent = s3_send_head_body(r, status, hdrs, len, data0, n0);
 	if (sent < n0 && s3_write(r, (const char *)data0 + sent, n0 - sent))
-		goto out; /* client went away or stalled */
-
+		return S3_ERR_OK; /* client went away or stalled */
 	for (uint64_t off = first + n0, end = first + len; off < end;) {
 		const void *data;
 		size_t n;
@@ -395,6 +330,86 @@ enum s3_err s3_get_object(struct s3_req *r)
 			break; /* client went away or stalled: closing */
 		off += n;
 	}
+	return S3_ERR_OK;
+}
+
+/* The part of obj a GET or HEAD asks for (?partNumber, or Range):
+ * [*first, *first + *len) with *status and its headers added to extra. */
+static enum s3_err get_range(struct s3_req *r, const struct atr_obj *obj, struct buf *extra,
+			     uint64_t *first, uint64_t *len, int *status)
+{
+	uint64_t size = *len, last = 0;
+	if (s3_has_param(r, "partNumber"))
+		return part_range(r, obj, extra, first, len, status);
+	switch (range_parse(s3_header(r, "Range"), size, first, &last)) {
+	case RANGE_UNSATISFIABLE:
+		snprintf(r->err_hdrs, sizeof(r->err_hdrs), "Content-Range: bytes */%llu\r\n",
+			 (unsigned long long)size);
+		return S3_ERR_INVALID_RANGE;
+	case RANGE_OK:
+		*status = 206;
+		*len = last - *first + 1;
+		buf_addf(extra, "Content-Range: bytes %llu-%llu/%llu\r\n",
+			 (unsigned long long)*first, (unsigned long long)last,
+			 (unsigned long long)size);
+		break;
+	case RANGE_NONE:
+		break;
+	}
+	return S3_ERR_OK;
+}
+
+enum s3_err s3_get_object(struct s3_req *r)
+{
+	struct atr_obj obj = { 0 };
+	struct atr_reader *rd = NULL;
+	int head = !strcmp(r->method, "HEAD");
+	const char *mode = s3_header(r, "x-amz-checksum-mode");
+	enum s3_err e = overrides_check(r);
+	if (e)
+		return e;
+	int rc = head ? atr_object_stat(r->srv->core, &r->user, r->bucket, r->key, &obj)
+		      : atr_get_open(r->srv->core, &r->user, r->bucket, r->key, &obj, &rd);
+	if (rc)
+		return s3_err_from_core(rc);
+
+	char date[TIMEFMT_LEN];
+	struct buf extra = BUF_INIT(16384);
+	uint64_t size = obj.is_dir ? 0 : obj.size, first = 0, len = size;
+	r->object_size = (int64_t)size; /* for the access log */
+	int status = 200;
+	time_fmt_rfc1123((time_t)(obj.mtime_ns / 1000000000), date);
+	buf_addf(&extra, "ETag: \"%s\"\r\nLast-Modified: %s\r\n", obj.etag, date);
+	switch (get_conditions(r, &obj)) {
+	case S3_COND_FAILED:
+		e = S3_ERR_PRECONDITION_FAILED;
+		goto out;
+	case S3_COND_NOT_MODIFIED:
+		s3_send_head(r, 304, extra.ptr, 0);
+		goto out;
+	case S3_COND_OK:
+		break;
+	}
+	if ((e = get_range(r, &obj, &extra, &first, &len, &status)))
+		goto out;
+	char *tags = NULL;
+	if (atr_obj_tags(r->srv->core, &obj, &tags) == ATR_OK && tags &&
+	    buf_addf(&extra, "x-amz-tagging-count: %d\r\n", s3_tagging_count(tags))) {
+		free(tags);
+		e = S3_ERR_INTERNAL;
+		goto out;
+	}
+	free(tags);
+	if (buf_addstr(&extra, "Accept-Ranges: bytes\r\n") ||
+	    add_object_headers(r, &extra, obj.hdrs, status == 200 && mode &&
+					!strcasecmp(mode, "ENABLED"))) {
+		e = S3_ERR_INTERNAL;
+		goto out;
+	}
+	if (head)
+		s3_send_head(r, status, extra.ptr, len);
+	else
+		e = send_body(r, rd, status, extra.ptr, first, len);
 out:
 	buf_release(&extra);
 	atr_obj_release(&obj);
