@@ -238,7 +238,12 @@ typedef int (*atr_bucket_cb)(void *arg, const struct atr_bucket *b);
 /* The buckets the user owns, in name order. A non-zero return from cb stops. */
 int atr_bucket_list(struct atr_core *c, const struct atr_user *u, atr_bucket_cb cb, void *arg);
 
-/* ---- objects ---- */
+/* ---- objects ----
+ *
+ * Names: atr_object_* find an object by bucket and key, for a user (with
+ * the permission it needs); atr_obj_* act on a struct atr_obj already in
+ * hand (one a find returned); atr_put_*, atr_get_* are a writer's and a
+ * reader's calls. */
 
 /* Attributes of an object. hdrs holds the stored protocol headers (content
  * type and encoding, user metadata...) as "Name: value\r\n" lines, ready to
