@@ -118,7 +118,7 @@ int64_t ns_ufs_mtime(struct atr_core *c, const char *bucket, const char *dirkey)
 {
 	char path[PATH_MAX_UFS];
 	struct ufs_stat st;
-	if (key_path(path, sizeof(path), bucket, dirkey) || c->ufs->ops->stat(c->ufs, path, &st))
+	if (key_path(path, sizeof(path), bucket, dirkey) || ufs_stat(c->ufs, path, &st))
 		return -1;
 	return st.mtime_ns;
 }
@@ -197,12 +197,12 @@ static int ensure_dirs(struct atr_core *c, const char *bucket, const char *key, 
 			struct ufs_stat st;
 			if (key_path(path, sizeof(path), bucket, anc))
 				return ATR_E_KEY_TOO_LONG;
-			rc = c->ufs->ops->stat(c->ufs, path, &st);
+			rc = ufs_stat(c->ufs, path, &st);
 			if (rc == ATR_OK && !st.is_dir)
 				return ATR_E_PARENT_IS_OBJECT;
 			if (rc == ATR_E_NO_KEY) {
 				ns_touch(c, t, bucket, prev, 0);
-				if ((rc = c->ufs->ops->mkdir(c->ufs, path)))
+				if ((rc = ufs_mkdir(c->ufs, path)))
 					return rc;
 				created = 1;
 			} else if (rc) {
@@ -255,7 +255,7 @@ int ns_prune_parents(struct atr_core *c, const char *bucket, const char *key,
 		if (kids != 0)
 			break;
 		key_path(path, sizeof(path), bucket, dir);
-		if (c->ufs->ops->rmdir(c->ufs, path))
+		if (ufs_rmdir(c->ufs, path))
 			break; /* something we do not know of lives there */
 		ns_event(c, bucket, dir, &r.obj);
 		int rc = meta_obj_delete(c->meta, bucket, dir);

@@ -86,9 +86,7 @@ static int relink_add(void *arg, const char *bucket, const char *key)
 	int rc;
 	if (key_path(r->path, sizeof(r->path), bucket, key))
 		return ATR_E_KEY_TOO_LONG;
-	if (!c->ufs->ops->stage_link)
-		return ATR_E_NOT_SUPPORTED;
-	if ((rc = c->ufs->ops->stage_link(rl->stage, r->stage, sizeof(r->stage))))
+	if ((rc = ufs_stage_link(c->ufs, rl->stage, r->stage, sizeof(r->stage))))
 		return rc;
 	char dir[ATR_KEY_MAX + 2];
 	key_parent(key, dir);
@@ -107,7 +105,7 @@ static void dir_mtime_restore(struct atr_core *c, const char *file, int64_t mtim
 	if (mtime < 0 || !slash)
 		return;
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file), file);
-	c->ufs->ops->utimens(c->ufs, dir, mtime, mtime, &st);
+	ufs_utimens(c->ufs, dir, mtime, mtime, &st);
 }
 
 /* After the commit (moved: done) or instead of it (still staged: gone). */
@@ -115,12 +113,12 @@ static void relinks_finish(struct atr_core *c, struct relinks *rl, int move)
 {
 	for (int i = 0; i < rl->n; i++) {
 		struct relink *r = &rl->v[i];
-		int rc = move ? c->ufs->ops->stage_recover(c->ufs, r->stage, r->path) : ATR_E_IO;
+		int rc = move ? ufs_stage_recover(c->ufs, r->stage, r->path) : ATR_E_IO;
 		if (rc && move)
 			LOG(LOG_ERROR, "core: the new bytes of %s (a hard link) are not there: %s",
 			    r->path, atr_strerror(rc));
 		if (rc)
-			c->ufs->ops->stage_forget(c->ufs, r->stage);
+			ufs_stage_forget(c->ufs, r->stage);
 		else
 			dir_mtime_restore(c, r->path, r->dir_mtime);
 	}
@@ -184,7 +182,7 @@ static int stage_row(struct atr_core *c, struct commit *cm, const char *owner, c
 	struct ufs_stat st;
 	char name[64];
 	int rc;
-	if ((rc = c->ufs->ops->stage_prepare(cm->stage, name, sizeof(name), &st)) ||
+	if ((rc = ufs_stage_prepare(c->ufs, cm->stage, name, sizeof(name), &st)) ||
 	    (rc = meta_intent_set(c->meta, name, cm->path)))
 		return rc;
 	ns_row_init(&cm->row);
@@ -285,7 +283,7 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 	if (!rc && cm->stage) {
 		struct ufs_stat st;
 		consumed = 1; /* stage_commit commits or discards it */
-		rc = c->ufs->ops->stage_commit(cm->stage, cm->path, &st);
+		rc = ufs_stage_commit(c->ufs, cm->stage, cm->path, &st);
 		if (rc)
 			LOG(LOG_ERROR, "core: rename into %s failed after its commit: %s", cm->path,
 			    atr_strerror(rc));
@@ -302,7 +300,7 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 	free(cm->grants);
 	atr_obj_release(&cm->old.obj);
 	if (!consumed && cm->stage)
-		c->ufs->ops->stage_abort(cm->stage); /* refused before its rename */
+		ufs_stage_abort(c->ufs, cm->stage); /* refused before its rename */
 	if (rc && consumed) {
 		struct meta_row fixed = { 0 };
 		if (ns_sync_object(c, cm->bucket, cm->key, &fixed) == ATR_OK)
@@ -366,11 +364,11 @@ static int fill_marker(struct atr_core *c, struct commit *cm, const void *arg)
 	if ((rc = conditions(cm, m->must_not_exist, m->if_etag)))
 		return rc;
 	/* The directory itself, made explicit. */
-	rc = c->ufs->ops->stat(c->ufs, cm->path, &st);
+	rc = ufs_stat(c->ufs, cm->path, &st);
 	if (rc == ATR_OK && !st.is_dir)
 		return ATR_E_KEY_IS_PREFIX;
-	if (rc == ATR_E_NO_KEY && (!(rc = c->ufs->ops->mkdir(c->ufs, cm->path))))
-		rc = c->ufs->ops->stat(c->ufs, cm->path, &st);
+	if (rc == ATR_E_NO_KEY && (!(rc = ufs_mkdir(c->ufs, cm->path))))
+		rc = ufs_stat(c->ufs, cm->path, &st);
 	if (rc)
 		return rc;
 	/* A directory that is there stays its owner's. */

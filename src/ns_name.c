@@ -40,7 +40,7 @@ int ns_delete_locked(struct atr_core *c, const char *bucket, const char *key, in
 		int kids = meta_obj_has_children(c->meta, bucket, key);
 		if (kids < 0)
 			return ATR_E_IO;
-		if (kids || c->ufs->ops->rmdir(c->ufs, path)) {
+		if (kids || ufs_rmdir(c->ufs, path)) {
 			/* Still holds objects: it stays, as an implied directory. */
 			r.implicit = 1;
 			return meta_obj_put(c->meta, bucket, key, &r);
@@ -48,8 +48,8 @@ int ns_delete_locked(struct atr_core *c, const char *bucket, const char *key, in
 	} else {
 		/* A pending row (a file being created) has no file yet. */
 		struct ufs_stat st;
-		if (c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK && st.is_reg) {
-			if ((rc = c->ufs->ops->unlink(c->ufs, path)))
+		if (ufs_stat(c->ufs, path, &st) == ATR_OK && st.is_reg) {
+			if ((rc = ufs_unlink(c->ufs, path)))
 				return rc;
 			unlinked = 1;
 		}
@@ -96,7 +96,7 @@ static int rmdir_fn(struct atr_core *c, void *arg)
 	int kids = meta_obj_has_children(c->meta, d->bucket, d->key);
 	if (kids)
 		return kids < 0 ? ATR_E_IO : ATR_E_NOT_EMPTY;
-	if ((rc = c->ufs->ops->rmdir(c->ufs, path)))
+	if ((rc = ufs_rmdir(c->ufs, path)))
 		return rc == ATR_E_BUCKET_NOT_EMPTY ? ATR_E_NOT_EMPTY : rc;
 	struct meta_row r = { 0 };
 	if (!meta_obj_get(c->meta, d->bucket, d->key, &r, 0))
@@ -207,7 +207,7 @@ static int rename_fn(struct atr_core *c, void *arg)
 	if (key_path(mv->from, sizeof(mv->from), r->sb, r->sk) ||
 	    key_path(mv->to, sizeof(mv->to), r->db, r->dk))
 		return ATR_E_KEY_TOO_LONG;
-	if (!c->ufs->ops->rename)
+	if (!ufs_can(c->ufs, UFS_CAP_RENAME))
 		return ATR_E_NOT_SUPPORTED;
 	if ((rc = ns_ensure_parents(c, r->db, r->dk, 1, NULL)))
 		return rc;
@@ -241,8 +241,8 @@ static void rename_then(struct atr_core *c, void *arg, int committed)
 	if (!committed || !*mv->bucket)
 		return; /* nothing was moved */
 	if (mv->todo) {
-		int rc = mv->replace ? c->ufs->ops->rename_replace(c->ufs, mv->from, mv->to)
-				     : c->ufs->ops->rename(c->ufs, mv->from, mv->to);
+		int rc = mv->replace ? ufs_rename_replace(c->ufs, mv->from, mv->to)
+				     : ufs_rename(c->ufs, mv->from, mv->to);
 		if (rc) {
 			/* Only something behind our back gets here: the rows
 			 * moved, the file did not; sync will see it there. */
@@ -287,12 +287,12 @@ static void move_recover(struct atr_core *c, const char *from, const char *to)
 	struct meta_row row = { 0 };
 	struct ufs_stat st;
 	if (split_ufs_path(from, bucket, key) || !*key || key_dir(key, dk) ||
-	    c->ufs->ops->stat(c->ufs, from, &st) != ATR_OK)
+	    ufs_stat(c->ufs, from, &st) != ATR_OK)
 		return; /* moved before the crash */
 	if (meta_obj_get(c->meta, bucket, key, &row, 0) != ATR_E_NO_KEY ||
 	    meta_obj_get(c->meta, bucket, dk, &row, 0) != ATR_E_NO_KEY)
 		return; /* something new lives at from: the move was done */
-	if (c->ufs->ops->rename_replace(c->ufs, from, to) == ATR_OK)
+	if (ufs_rename_replace(c->ufs, from, to) == ATR_OK)
 		LOG(LOG_INFO, "core: finished the rename of %s to %s that a crash interrupted",
 		    from, to);
 }
@@ -353,7 +353,7 @@ static int link_fn(struct atr_core *c, void *arg)
 static void link_then(struct atr_core *c, void *arg, int committed)
 {
 	struct link_args *l = arg;
-	int rc = committed ? c->ufs->ops->link(c->ufs, l->from, l->to) : ATR_OK;
+	int rc = committed ? ufs_link(c->ufs, l->from, l->to) : ATR_OK;
 	if (rc) /* only something behind our back: sync drops the row */
 		LOG(LOG_ERROR, "node: link %s -> %s failed after its commit: %s", l->from, l->to,
 		    atr_strerror(rc));
@@ -362,7 +362,7 @@ static void link_then(struct atr_core *c, void *arg, int committed)
 int ns_link(struct atr_core *c, const char *bucket, const char *key, uint64_t node,
 	    const char *dbucket, const char *dkey)
 {
-	if (!c->ufs->ops->link)
+	if (!ufs_can(c->ufs, UFS_CAP_LINKS))
 		return ATR_E_NOT_SUPPORTED;
 	struct link_args l = { bucket, key, dbucket, dkey, node, "", "" };
 	int rc = ns_txn_then(c, link_fn, link_then, &l);
@@ -383,13 +383,13 @@ static void link_recover(struct atr_core *c, const char *from, const char *to)
 	/* Done before the crash (TO is on disk), undone since (no row names
 	 * TO, or it names another inode now), or the transaction never
 	 * committed: nothing to do. */
-	if (c->ufs->ops->stat(c->ufs, to, &st) == ATR_OK ||
-	    c->ufs->ops->stat(c->ufs, from, &st) != ATR_OK)
+	if (ufs_stat(c->ufs, to, &st) == ATR_OK ||
+	    ufs_stat(c->ufs, from, &st) != ATR_OK)
 		return;
 	if (meta_obj_get(c->meta, fb, fk, &src, 0) == ATR_OK &&
 	    meta_obj_get(c->meta, tb, tk, &dst, 0) == ATR_OK &&
 	    obj_node(&src.obj) == obj_node(&dst.obj) &&
-	    c->ufs->ops->link(c->ufs, from, to) == ATR_OK)
+	    ufs_link(c->ufs, from, to) == ATR_OK)
 		LOG(LOG_INFO, "core: finished the link of %s to %s that a crash interrupted", from,
 		    to);
 	atr_obj_release(&src.obj);
@@ -432,7 +432,7 @@ static int recover_intent(void *arg, const char *stage, const char *path)
 		move_recover(c, stage + 1, path);
 	else if (*stage == '+')
 		link_recover(c, stage + 1, path);
-	else if (c->ufs->ops->stage_recover(c->ufs, stage, path) == ATR_OK)
+	else if (ufs_stage_recover(c->ufs, stage, path) == ATR_OK)
 		LOG(LOG_INFO, "core: finished the commit of %s that a crash interrupted", path);
 	return 0;
 }
