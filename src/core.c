@@ -86,7 +86,6 @@ int core_open_wrapped(const struct atr_core_config *cfg,
 		goto fail;
 	if ((rc = ns_recover(c)))
 		goto fail;
-	ufs_stage_gc(c->ufs);
 	if ((rc = mpu_open(c)) || (rc = nodes_open(c)) || (rc = perm_open(c)) ||
 	    (rc = etag_open(c)))
 		goto fail;

@@ -28,6 +28,7 @@ struct atr_core {
 	pthread_mutex_t ns_lock;          /* ns.c: ns_lock() / ns_unlock() */
 	pthread_t ns_owner;               /* who holds ns_lock (for ns_held) */
 	int ns_owned;
+	int ns_owed;                      /* UFS steps owed (ns_redo); guarded by ns_lock */
 	char *daemon_user;
 	struct mpu *mpu;        /* multipart state (src/multipart.c) */
 	struct nodes *nodes;    /* the mount's open inodes (src/node.c) */

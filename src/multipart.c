@@ -459,10 +459,9 @@ int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out)
 	if ((rc = meta_mpu_get(c->meta, w->upload_id, &mu, 0)))
 		goto unlock;
 	had = meta_mpu_part_get(c->meta, w->upload_id, w->number, &old) == ATR_OK;
-	rc = ufs_part_commit(c->ufs, w->sw.stage, w->upload_id, p.file, &st);
-	w->sw.stage = NULL; /* consumed */
-	if (rc)
-		goto unlock;
+	if ((rc = ufs_part_commit(c->ufs, w->sw.stage, w->upload_id, p.file, &st)))
+		goto unlock; /* the stage is still w's: atr_mpu_part_abort drops it */
+	w->sw.stage = NULL; /* the part's file now */
 	p.p.mtime_ns = st.mtime_ns;
 	/* The row and its checksum (or none: a replaced part's goes) together. */
 	struct part_row pr = { w, &p };

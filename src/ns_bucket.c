@@ -39,7 +39,11 @@ int ns_bucket_get(struct atr_core *c, const char *name, struct atr_bucket *out, 
 	 * free); bucket operations and listings verify its directory. */
 	if (rc == ATR_OK && !verify)
 		return ATR_OK;
-	int have_dir = ufs_stat(c->ufs, name, &st) == ATR_OK && st.is_dir;
+	/* The store failing to say is not the directory gone. */
+	int src = ufs_stat(c->ufs, name, &st);
+	if (src && !ufs_absent(src))
+		return src;
+	int have_dir = src == ATR_OK && st.is_dir;
 	if (rc == ATR_OK && have_dir)
 		return ATR_OK;
 	if (rc != ATR_OK && rc != ATR_E_NO_BUCKET)

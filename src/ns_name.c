@@ -19,71 +19,134 @@
 #include "src/ns_int.h"
 #include "common/banned.h"
 
+/* "BUCKET/KEY", a UFS path as the intents hold it, back into its parts. */
+static int split_ufs_path(const char *p, char bucket[ATR_BUCKET_MAX + 1],
+			  char key[ATR_KEY_MAX + 2])
+{
+	size_t bl = strcspn(p, "/");
+	if (bl > ATR_BUCKET_MAX || !p[bl] || strlen(p + bl + 1) > ATR_KEY_MAX)
+		return -1;
+	memcpy(bucket, p, bl);
+	bucket[bl] = '\0';
+	snprintf(key, ATR_KEY_MAX + 2, "%s", p + bl + 1);
+	return 0;
+}
+
 /* ---- removing ---- */
 
-int ns_delete_locked(struct atr_core *c, const char *bucket, const char *key, int prune)
+/*
+ * A delete is metadata first too: the transaction drops the row and
+ * records an intent "-PATH" (the file at PATH goes); the unlink follows
+ * (delete_then), then the implied parents left empty go. A crash in
+ * between is finished at start (unlink_recover), so no row ever names a
+ * file that is gone; an unlink the UFS fails is owed (ns_owe).
+ */
+struct delete_args {
+	const char *bucket, *key;
+	int prune;
+	char path[PATH_MAX_UFS]; /* the file to unlink after the commit; "" none */
+	struct ns_touched t;
+};
+
+/* The transaction: the row (a marker's directory goes at once). */
+static int delete_fn(struct atr_core *c, void *arg)
 {
-	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2];
-	struct ns_touched t = { .key = key };
+	struct delete_args *d = arg;
+	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2], intent[PATH_MAX_UFS + 1];
 	struct meta_row r = { 0 };
-	int rc, unlinked = 0;
+	int rc;
 
 	NS_ASSERT_HELD(c);
-	if (key_path(path, sizeof(path), bucket, key))
+	d->t = (struct ns_touched){ .key = d->key };
+	*d->path = '\0';
+	if (key_path(path, sizeof(path), d->bucket, d->key))
 		return ATR_E_NO_KEY;
-	key_parent(key, parent);
-	ns_touch(c, &t, bucket, parent, 0);
-	int had = meta_obj_get(c->meta, bucket, key, &r, 0) == ATR_OK;
-	if (key_is_dir(key)) {
+	key_parent(d->key, parent);
+	ns_touch(c, &d->t, d->bucket, parent, 0);
+	int had = meta_obj_get(c->meta, d->bucket, d->key, &r, 0) == ATR_OK;
+	if (key_is_dir(d->key)) {
 		if (!had || r.implicit)
 			return ATR_E_NO_KEY;
-		int kids = meta_obj_has_children(c->meta, bucket, key);
+		int kids = meta_obj_has_children(c->meta, d->bucket, d->key);
 		if (kids < 0)
 			return ATR_E_IO;
-		if (kids || ufs_rmdir(c->ufs, path)) {
+		if ((rc = kids ? ATR_OK : ufs_rmdir(c->ufs, path)) && rc != ATR_E_BUCKET_NOT_EMPTY)
+			return rc; /* the store failing: the marker stays */
+		if (kids || rc) {
 			/* Still holds objects: it stays, as an implied directory. */
 			r.implicit = 1;
-			return meta_obj_put(c->meta, bucket, key, &r);
+			return meta_obj_put(c->meta, d->bucket, d->key, &r);
 		}
 	} else {
 		/* A pending row (a file being created) has no file yet. */
 		struct ufs_stat st;
-		if (ufs_stat(c->ufs, path, &st) == ATR_OK && st.is_reg) {
-			if ((rc = ufs_unlink(c->ufs, path)))
+		if ((rc = ufs_stat(c->ufs, path, &st)) && !ufs_absent(rc))
+			return rc; /* the store failing: the row stays with its file */
+		if (rc == ATR_OK && st.is_reg) {
+			snprintf(d->path, sizeof(d->path), "%s", path);
+			snprintf(intent, sizeof(intent), "-%s", path);
+			if ((rc = meta_intent_set(c->meta, intent, path)))
 				return rc;
-			unlinked = 1;
 		}
 	}
-	if (!had && !unlinked)
+	if (!had && !*d->path)
 		return ATR_E_NO_KEY;
-	if (had && ((rc = meta_obj_delete(c->meta, bucket, key)) ||
+	if (had && ((rc = meta_obj_delete(c->meta, d->bucket, d->key)) ||
 		    (rc = ns_names_changed(c, r.obj.node))))
 		return rc;
 	if (had)
-		ns_event(c, bucket, key, &r.obj);
-	if (prune && (rc = ns_prune_parents(c, bucket, key, &t)))
+		ns_event(c, d->bucket, d->key, &r.obj);
+	if (*d->path)
+		return ATR_OK; /* the parents once the file is gone */
+	if (d->prune && (rc = ns_prune_parents(c, d->bucket, d->key, &d->t)))
 		return rc;
-	ns_touched_done(c, &t, bucket);
+	ns_touched_done(c, &d->t, d->bucket);
 	return ATR_OK;
 }
 
-struct delete_args {
-	const char *bucket, *key;
-	int prune;
-};
-
-static int delete_fn(struct atr_core *c, void *arg)
+/* The unlink once the row is gone, then the parents left empty. */
+static int delete_then(struct atr_core *c, void *arg, int committed)
 {
 	struct delete_args *d = arg;
-	return ns_delete_locked(c, d->bucket, d->key, d->prune);
+	if (!committed || !*d->path)
+		return ATR_OK;
+	int rc = ufs_unlink(c->ufs, d->path);
+	if (rc && !ns_ufs_gone(c, d->path)) { /* a reply lost: done all the same */
+		LOG(LOG_ERROR, "core: unlink of %s failed after its commit: %s", d->path,
+		    atr_strerror(rc));
+		if ((rc = ns_owe(c)))
+			return rc;
+	}
+	if (!meta_begin(c->meta)) {
+		if ((d->prune && ns_prune_parents(c, d->bucket, d->key, &d->t)) ||
+		    (ns_touched_done(c, &d->t, d->bucket), meta_commit(c->meta)))
+			meta_rollback(c->meta);
+	}
+	return ATR_OK;
 }
 
 int ns_delete(struct atr_core *c, const char *bucket, const char *key, int prune)
 {
-	struct delete_args d = { bucket, key, prune };
-	int rc = ns_txn(c, delete_fn, &d);
+	struct delete_args d = { .bucket = bucket, .key = key, .prune = prune };
+	int rc = ns_txn_then(c, delete_fn, delete_then, &d);
 	ns_settle(c);
 	return rc;
+}
+
+/* The unlink intent of a delete cut short: the file at path goes unless a
+ * row names it again. */
+static int unlink_recover(struct atr_core *c, const char *path)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	if (split_ufs_path(path, bucket, key) ||
+	    meta_obj_get(c->meta, bucket, key, &row, 0) != ATR_E_NO_KEY)
+		return ATR_OK;
+	int rc = ufs_unlink(c->ufs, path);
+	if (rc && !ns_ufs_gone(c, path))
+		return rc;
+	LOG(LOG_INFO, "core: finished the delete of %s that was cut short", path);
+	return ATR_OK;
 }
 
 static int rmdir_fn(struct atr_core *c, void *arg)
@@ -108,7 +171,7 @@ static int rmdir_fn(struct atr_core *c, void *arg)
 
 int ns_rmdir(struct atr_core *c, const char *bucket, const char *dk, int prune)
 {
-	struct delete_args d = { bucket, dk, prune };
+	struct delete_args d = { .bucket = bucket, .key = dk, .prune = prune };
 	int rc = ns_txn(c, rmdir_fn, &d);
 	ns_settle(c);
 	return rc;
@@ -234,27 +297,27 @@ static int rename_fn(struct atr_core *c, void *arg)
 }
 
 /* The UFS move once the rows have moved, then the source's implied
- * parents left empty. */
-static void rename_then(struct atr_core *c, void *arg, int committed)
+ * parents left empty. A move that fails is owed (its intent), not undone. */
+static int rename_then(struct atr_core *c, void *arg, int committed)
 {
 	struct move *mv = &((struct rename_args *)arg)->mv;
 	if (!committed || !*mv->bucket)
-		return; /* nothing was moved */
+		return ATR_OK; /* nothing was moved */
 	if (mv->todo) {
 		int rc = mv->replace ? ufs_rename_replace(c->ufs, mv->from, mv->to)
 				     : ufs_rename(c->ufs, mv->from, mv->to);
 		if (rc) {
-			/* Only something behind our back gets here: the rows
-			 * moved, the file did not; sync will see it there. */
 			LOG(LOG_ERROR, "core: rename %s -> %s failed after its commit: %s", mv->from,
 			    mv->to, atr_strerror(rc));
-			return;
+			if ((rc = ns_owe(c)))
+				return rc;
 		}
 	}
 	if (!meta_begin(c->meta)) {
 		if (ns_prune_parents(c, mv->bucket, mv->key, NULL) || meta_commit(c->meta))
 			meta_rollback(c->meta);
 	}
+	return ATR_OK;
 }
 
 int ns_rename(struct atr_core *c, const char *sbucket, const char *skey, const char *dbucket,
@@ -266,35 +329,26 @@ int ns_rename(struct atr_core *c, const char *sbucket, const char *skey, const c
 	return rc;
 }
 
-/* "BUCKET/KEY", a UFS path as the intents hold it, back into its parts. */
-static int split_ufs_path(const char *p, char bucket[ATR_BUCKET_MAX + 1],
-			  char key[ATR_KEY_MAX + 2])
-{
-	size_t bl = strcspn(p, "/");
-	if (bl > ATR_BUCKET_MAX || !p[bl] || strlen(p + bl + 1) > ATR_KEY_MAX)
-		return -1;
-	memcpy(bucket, p, bl);
-	bucket[bl] = '\0';
-	snprintf(key, ATR_KEY_MAX + 2, "%s", p + bl + 1);
-	return 0;
-}
-
-/* The move intent from -> to of a crashed rename is finished if the file
- * is still at from and no row names from any more. */
-static void move_recover(struct atr_core *c, const char *from, const char *to)
+/* The move intent from -> to of a rename cut short (a crash, or the UFS
+ * failing) is finished if the file is still at from and no row names
+ * from any more. ATR_OK once done, or found done. */
+static int move_recover(struct atr_core *c, const char *from, const char *to)
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2], dk[ATR_KEY_MAX + 2];
 	struct meta_row row = { 0 };
 	struct ufs_stat st;
-	if (split_ufs_path(from, bucket, key) || !*key || key_dir(key, dk) ||
-	    ufs_stat(c->ufs, from, &st) != ATR_OK)
-		return; /* moved before the crash */
+	if (split_ufs_path(from, bucket, key) || !*key || key_dir(key, dk))
+		return ATR_OK;
+	int rc = ufs_stat(c->ufs, from, &st);
+	if (rc)
+		return rc == ATR_E_NO_KEY ? ATR_OK : rc; /* moved before it was cut */
 	if (meta_obj_get(c->meta, bucket, key, &row, 0) != ATR_E_NO_KEY ||
 	    meta_obj_get(c->meta, bucket, dk, &row, 0) != ATR_E_NO_KEY)
-		return; /* something new lives at from: the move was done */
-	if (ufs_rename_replace(c->ufs, from, to) == ATR_OK)
-		LOG(LOG_INFO, "core: finished the rename of %s to %s that a crash interrupted",
-		    from, to);
+		return ATR_OK; /* something new lives at from: the move was done */
+	if ((rc = ufs_rename_replace(c->ufs, from, to)))
+		return rc;
+	LOG(LOG_INFO, "core: finished the rename of %s to %s that was cut short", from, to);
+	return ATR_OK;
 }
 
 /* ---- linking ---- */
@@ -350,13 +404,17 @@ static int link_fn(struct atr_core *c, void *arg)
 	return rc;
 }
 
-static void link_then(struct atr_core *c, void *arg, int committed)
+/* A link that fails after its commit is owed (its intent), not undone. */
+static int link_then(struct atr_core *c, void *arg, int committed)
 {
 	struct link_args *l = arg;
 	int rc = committed ? ufs_link(c->ufs, l->from, l->to) : ATR_OK;
-	if (rc) /* only something behind our back: sync drops the row */
+	if (rc) {
 		LOG(LOG_ERROR, "node: link %s -> %s failed after its commit: %s", l->from, l->to,
 		    atr_strerror(rc));
+		rc = ns_owe(c);
+	}
+	return rc;
 }
 
 int ns_link(struct atr_core *c, const char *bucket, const char *key, uint64_t node,
@@ -370,30 +428,33 @@ int ns_link(struct atr_core *c, const char *bucket, const char *key, uint64_t no
 	return rc;
 }
 
-/* The link intent from -> to of a crashed link(2) is finished if a row
- * names to, of the same inode as from's, and no file is there yet. */
-static void link_recover(struct atr_core *c, const char *from, const char *to)
+/* The link intent from -> to of a link(2) cut short is finished if a row
+ * names to, of the same inode as from's, and no file is there yet. ATR_OK
+ * once done, or found done. */
+static int link_recover(struct atr_core *c, const char *from, const char *to)
 {
 	char fb[ATR_BUCKET_MAX + 1], fk[ATR_KEY_MAX + 2], tb[ATR_BUCKET_MAX + 1],
 		tk[ATR_KEY_MAX + 2];
 	struct meta_row src = { 0 }, dst = { 0 };
 	struct ufs_stat st;
 	if (split_ufs_path(from, fb, fk) || split_ufs_path(to, tb, tk))
-		return;
-	/* Done before the crash (TO is on disk), undone since (no row names
-	 * TO, or it names another inode now), or the transaction never
-	 * committed: nothing to do. */
-	if (ufs_stat(c->ufs, to, &st) == ATR_OK ||
-	    ufs_stat(c->ufs, from, &st) != ATR_OK)
-		return;
+		return ATR_OK;
+	/* Done before (TO is on disk), undone since (no row names TO, or it
+	 * names another inode now), or the transaction never committed:
+	 * nothing to do. */
+	int rc = ufs_stat(c->ufs, to, &st);
+	if (rc != ATR_E_NO_KEY)
+		return rc;
+	if ((rc = ufs_stat(c->ufs, from, &st)))
+		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
 	if (meta_obj_get(c->meta, fb, fk, &src, 0) == ATR_OK &&
 	    meta_obj_get(c->meta, tb, tk, &dst, 0) == ATR_OK &&
 	    obj_node(&src.obj) == obj_node(&dst.obj) &&
-	    ufs_link(c->ufs, from, to) == ATR_OK)
-		LOG(LOG_INFO, "core: finished the link of %s to %s that a crash interrupted", from,
-		    to);
+	    !(rc = ufs_link(c->ufs, from, to)))
+		LOG(LOG_INFO, "core: finished the link of %s to %s that was cut short", from, to);
 	atr_obj_release(&src.obj);
 	atr_obj_release(&dst.obj);
+	return rc;
 }
 
 struct adopt_args {
@@ -420,29 +481,105 @@ int ns_adopt(struct atr_core *c, const char *bucket, const char *key, uint64_t i
 	return ns_txn(c, adopt_fn, &a);
 }
 
-/* ---- after a crash ---- */
+/* ---- UFS steps cut short: after a crash, or the UFS failing ---- */
+
+/* Whether a UFS step that failed so may work when tried again (the store
+ * failing for now), rather than never (something behind our back in the
+ * way: it is given up, and metadata sync puts the rows right). */
+static int may_heal(int rc)
+{
+	switch (rc) {
+	case ATR_E_IO: case ATR_E_NOSPC: case ATR_E_QUOTA: case ATR_E_NOMEM:
+	case ATR_E_NO_FILES: case ATR_E_BUSY: case ATR_E_READ_ONLY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+struct redo {
+	struct atr_core *c;
+	int rc;   /* the first step that failed and may heal */
+	int lost; /* the first step given up */
+};
 
 /* Each intent left: a commit's rename (stage -> path), a rename's move
- * ("/FROM" -> TO) or a link's ("+FROM" -> TO), finished if it is still to
- * be done. */
-static int recover_intent(void *arg, const char *stage, const char *path)
+ * ("/FROM" -> TO), a link's ("+FROM" -> TO) or a delete's unlink ("-PATH"),
+ * finished if it is still to be done. */
+static int redo_intent(void *arg, const char *stage, const char *path)
 {
-	struct atr_core *c = arg;
-	if (*stage == '/')
-		move_recover(c, stage + 1, path);
-	else if (*stage == '+')
-		link_recover(c, stage + 1, path);
-	else if (ufs_stage_recover(c->ufs, stage, path) == ATR_OK)
-		LOG(LOG_INFO, "core: finished the commit of %s that a crash interrupted", path);
+	struct redo *r = arg;
+	struct atr_core *c = r->c;
+	int rc;
+	if (*stage == '/') {
+		rc = move_recover(c, stage + 1, path);
+	} else if (*stage == '-') {
+		rc = unlink_recover(c, stage + 1);
+	} else if (*stage == '+') {
+		rc = link_recover(c, stage + 1, path);
+	} else {
+		rc = ufs_stage_recover(c->ufs, stage, path);
+		if (!rc)
+			LOG(LOG_INFO, "core: finished the commit of %s that was cut short", path);
+		else if (rc == ATR_E_NO_KEY)
+			rc = ATR_OK; /* no such stage: done before */
+	}
+	if (rc && !may_heal(rc)) {
+		LOG(LOG_ERROR, "core: %s -> %s cannot be finished (%s): given up", stage, path,
+		    atr_strerror(rc));
+		if (!r->lost)
+			r->lost = rc;
+		rc = ATR_OK;
+	}
+	if (rc && !r->rc)
+		r->rc = rc;
 	return 0;
+}
+
+/* ns_redo, and in *lost the first step given up. */
+static int redo(struct atr_core *c, int *lost)
+{
+	NS_ASSERT_HELD(c);
+	*lost = ATR_OK;
+	if (!c->ns_owed)
+		return ATR_OK;
+	struct redo r = { c, ATR_OK, ATR_OK };
+	int rc = meta_intent_scan(c->meta, redo_intent, &r);
+	*lost = r.lost;
+	if (!rc && !(rc = r.rc) && !(rc = meta_intent_clear(c->meta)))
+		c->ns_owed = 0;
+	return rc;
+}
+
+int ns_redo(struct atr_core *c)
+{
+	int lost;
+	return redo(c, &lost);
+}
+
+int ns_owe(struct atr_core *c)
+{
+	int lost;
+	c->ns_owed = 1;
+	int rc = redo(c, &lost);
+	return rc ? rc : lost;
 }
 
 int ns_recover(struct atr_core *c)
 {
-	int rc;
-	if ((rc = meta_intent_scan(c->meta, recover_intent, c)) ||
-	    (rc = meta_intent_clear(c->meta)))
-		return rc;
+	ns_lock(c);
+	int rc = ns_owe(c); /* whatever intents a crash left */
+	int owed = c->ns_owed;
+	ns_unlock(c);
+	if (rc && may_heal(rc))
+		LOG(LOG_ERROR, "core: changes a crash cut short are still to finish (%s): "
+		    "nothing changes until they are", atr_strerror(rc));
+	else if (rc && owed)
+		return rc; /* the store of intents failing */
+	/* Every other stage is garbage: nothing refers to it. Not while a
+	 * step is owed: its stage waits for it. */
+	if (!owed)
+		ufs_stage_gc(c->ufs);
 	/* Files created through the mount and never closed did not happen. */
 	return meta_pending_clear(c->meta);
 }

@@ -258,11 +258,14 @@ int ns_sync_object(struct atr_core *c, const char *bucket, const char *key, stru
 	uint64_t acl_from = 0; /* an imported file takes these grants */
 	char path[PATH_MAX_UFS], etag[ATR_ETAG_MAX + 1] = "";
 	struct ufs_stat st, hashed;
-		int rc;
+	int rc;
 
 	if (key_path(path, sizeof(path), bucket, key))
 		return ATR_E_NO_KEY;
-	int have = ufs_stat(c->ufs, path, &st) == ATR_OK;
+	/* The store failing to say is not the file gone: no row changes. */
+	if ((rc = ufs_stat(c->ufs, path, &st)) && !ufs_absent(rc))
+		return rc;
+	int have = rc == ATR_OK;
 	int want_dir = key_is_dir(key);
 	if (have && st.is_reg && !want_dir) {
 		/* Hash outside the lock: the file may be large. */
@@ -271,7 +274,9 @@ int ns_sync_object(struct atr_core *c, const char *bucket, const char *key, stru
 	}
 
 	ns_lock(c);
-	if ((rc = meta_begin(c->meta)))
+	/* A row ahead of its file because its rename is owed: the rename,
+	 * never a row describing the old file with the new one's attributes. */
+	if ((rc = ns_redo(c)) || (rc = meta_begin(c->meta)))
 		goto out;
 	struct meta_row old = { 0 };
 	memset(&old, 0, sizeof(old));
@@ -281,7 +286,10 @@ int ns_sync_object(struct atr_core *c, const char *bucket, const char *key, stru
 		goto done;
 	}
 	struct ufs_stat now;
-	int exists = ufs_stat(c->ufs, path, &now) == ATR_OK;
+	if ((rc = ufs_stat(c->ufs, path, &now)) && !ufs_absent(rc))
+		goto done;
+	int exists = rc == ATR_OK;
+	rc = ATR_OK;
 	if (!exists || (want_dir ? !now.is_dir : !now.is_reg)) {
 		if (had)
 			rc = want_dir ? meta_obj_delete_prefix(c->meta, bucket, key)

@@ -20,8 +20,8 @@ static const struct {
 } ops[] = {
 	OP(0, stat), OP(0, open), OP(0, pread), OP(0, close), OP(0, readdir), OP(0, mkdir),
 	OP(0, rmdir), OP(0, unlink), OP(0, stage_open), OP(0, stage_write),
-	OP(0, stage_prepare), OP(0, stage_commit), OP(0, stage_abort), OP(0, stage_recover),
-	OP(0, stage_gc), OP(0, free),
+	OP(0, stage_prepare), OP(0, stage_commit), OP(0, stage_abort), OP(0, stage_keep),
+	OP(0, stage_recover), OP(0, stage_gc), OP(0, free),
 	OP(UFS_CAP_RENAME, rename), OP(UFS_CAP_RENAME, rename_replace),
 	OP(UFS_CAP_LINKS, link), OP(UFS_CAP_LINKS, stage_link), OP(UFS_CAP_LINKS, stage_forget),
 	OP(UFS_CAP_SERVER_COPY, stage_copy),
@@ -130,6 +130,8 @@ void ufs_stage_abort(struct ufs *u, struct ufs_stage *s)
 		u->ops->stage_abort(u, s);
 }
 
+void ufs_stage_keep(struct ufs *u, struct ufs_stage *s) { u->ops->stage_keep(u, s); }
+
 int ufs_stage_recover(struct ufs *u, const char *name, const char *path)
 {
 	return u->ops->stage_recover(u, name, path);
@@ -216,10 +218,7 @@ int ufs_stage_copy(struct ufs *u, struct ufs_stage *s, struct ufs_file *src, uin
 int ufs_part_commit(struct ufs *u, struct ufs_stage *s, const char *upload, const char *name,
 		    struct ufs_stat *st)
 {
-	if (!ufs_can(u, UFS_CAP_PARTS)) {
-		ufs_stage_abort(u, s);
-		return ATR_E_NOT_SUPPORTED;
-	}
+	NEED(UFS_CAP_PARTS);
 	return u->ops->part_commit(u, s, upload, name, st);
 }
 

@@ -11,8 +11,8 @@
  *
  * The mandatory core (every driver, every op non-NULL): stat, open, pread,
  * close, readdir, mkdir, rmdir, unlink, the stage (stage_open,
- * stage_write, stage_prepare, stage_commit, stage_abort, stage_recover,
- * stage_gc) and free. A local directory, an NFS export and an S3 bucket
+ * stage_write, stage_prepare, stage_commit, stage_abort, stage_keep,
+ * stage_recover, stage_gc) and free. A local directory, an NFS export and an S3 bucket
  * can all do these: a stage is a temporary file (or a buffered upload)
  * that one step puts at its path, replacing what was there, as a PUT
  * replaces an object.
@@ -74,13 +74,16 @@
  * ATR_E_KEY_IS_PREFIX (a directory where a file must go), ATR_E_EXISTS,
  * ATR_E_NOSPC, ATR_E_QUOTA, ATR_E_FILE_TOO_BIG, ATR_E_READ_ONLY,
  * ATR_E_ACCESS (refused, or a path leaving the root), ATR_E_NOMEM,
- * ATR_E_IO (anything else). Only ATR_E_NO_KEY says "not there": any other
- * error of stat or open means "unknown", never "gone".
+ * ATR_E_IO (anything else). Only ATR_E_NO_KEY and ATR_E_PARENT_IS_OBJECT
+ * say "not there" (ufs_absent): any other error of stat or open means
+ * "unknown", never "gone" (the core then changes no row).
  *
- * Ownership: a ufs_file is the caller's from a successful open until
- * close; a ufs_stage from a successful stage_open until exactly one of
- * stage_commit, part_commit or stage_abort, each of which consumes it
- * whatever its result. Strings passed in are borrowed for the call only.
+ * Ownership: an op that fails leaves its out-parameters as they were (an
+ * *out stays the caller's NULL). A ufs_file is the caller's from a
+ * successful open until close; a ufs_stage from a successful stage_open
+ * until a successful stage_commit or part_commit, or stage_abort or
+ * stage_keep: a commit that fails leaves the stage the caller's, as it
+ * was. Strings passed in are borrowed for the call only.
  *
  * Thread-safety: every op may run concurrently with any other, on any
  * thread; one ufs_file or ufs_stage is used by one thread at a time (the
@@ -171,7 +174,10 @@ struct ufs_ops {
 	 * stage_commit. After a crash, stage_recover carries out the intents
 	 * left, then stage_gc removes every other stage. So a stage's name
 	 * and contents must survive the process (not the machine: the local
-	 * driver does not fsync) until commit or abort.
+	 * driver does not fsync) until commit or abort. A commit that fails
+	 * once its intent is written is not undone but owed: the core keeps
+	 * the stage (stage_keep) and carries the intent out again
+	 * (stage_recover) before it changes anything else.
 	 */
 	int (*stage_open)(struct ufs *u, struct ufs_stage **out);
 	int (*stage_write)(struct ufs *u, struct ufs_stage *s, const void *buf, size_t len);
@@ -182,15 +188,22 @@ struct ufs_ops {
 			     struct ufs_stat *st);
 	/* Puts the stage at path in one atomic step, replacing a file there
 	 * (a reader sees the old file or the new, never a mix or nothing;
-	 * rename(2), or a PUT); fills st with the committed file's stat. A
-	 * directory at path is ATR_E_KEY_IS_PREFIX, a file in the way of a
-	 * parent ATR_E_PARENT_IS_OBJECT. Consumes s whatever the result. */
+	 * rename(2), or a PUT); fills st with the committed file's stat and
+	 * releases s. A directory at path is ATR_E_KEY_IS_PREFIX, a file in
+	 * the way of a parent ATR_E_PARENT_IS_OBJECT, a directory of path
+	 * missing ATR_E_NO_KEY; on any failure s is left as it was, still
+	 * the caller's. */
 	int (*stage_commit)(struct ufs *u, struct ufs_stage *s, const char *path,
 			    struct ufs_stat *st);
-	/* Discards the stage (s may be NULL). */
+	/* Discards the stage. */
 	void (*stage_abort)(struct ufs *u, struct ufs_stage *s);
+	/* Releases s, its file staying in the staging area under the name
+	 * stage_prepare gave, for stage_recover (or the next stage_gc). */
+	void (*stage_keep)(struct ufs *u, struct ufs_stage *s);
 	/* Puts the stage named name (stage_prepare's, or stage_link's) at
-	 * path as stage_commit does; ATR_E_NO_KEY if there is no such stage.
+	 * path as stage_commit does. ATR_E_NO_KEY only if there is no such
+	 * stage; ATR_E_PARENT_IS_OBJECT if path cannot be made (a directory
+	 * of it missing, or a file in its way).
 	 * Used at start-up for the intents a crash left, and after a commit
 	 * for the extra names stage_link made. */
 	int (*stage_recover)(struct ufs *u, const char *name, const char *path);
@@ -235,7 +248,7 @@ struct ufs_ops {
 	 * local driver: DATA/ufs/.atrium/mpu/<upload>/<name>). */
 
 	/* Moves the stage to piece name of set upload (making the set);
-	 * fills st. Consumes s whatever the result. */
+	 * fills st and releases s; on failure s stays the caller's. */
 	int (*part_commit)(struct ufs *u, struct ufs_stage *s, const char *upload,
 			   const char *name, struct ufs_stat *st);
 	/* Appends len bytes of the piece from off to the stage, inside the
@@ -296,6 +309,13 @@ static inline int ufs_can(const struct ufs *u, unsigned caps)
 	return (u->caps & caps) == caps;
 }
 
+/* Whether err, from stat or open, says nothing is at the path (rather
+ * than the store failing to say). */
+static inline int ufs_absent(int err)
+{
+	return err == ATR_E_NO_KEY || err == ATR_E_PARENT_IS_OBJECT;
+}
+
 /* ATR_OK if u's table is version 2, has every mandatory op and every op
  * of each capability it claims; else ATR_E_INTERNAL (logged). */
 int ufs_check(const struct ufs *u);
@@ -321,7 +341,8 @@ int ufs_stage_write(struct ufs *u, struct ufs_stage *s, const void *buf, size_t 
 int ufs_stage_prepare(struct ufs *u, struct ufs_stage *s, char *name, size_t size,
 		      struct ufs_stat *st);
 int ufs_stage_commit(struct ufs *u, struct ufs_stage *s, const char *path, struct ufs_stat *st);
-void ufs_stage_abort(struct ufs *u, struct ufs_stage *s);
+void ufs_stage_abort(struct ufs *u, struct ufs_stage *s); /* s may be NULL */
+void ufs_stage_keep(struct ufs *u, struct ufs_stage *s);
 int ufs_stage_recover(struct ufs *u, const char *name, const char *path);
 void ufs_stage_gc(struct ufs *u);
 void ufs_free(struct ufs *u); /* u may be NULL */
@@ -336,7 +357,7 @@ void ufs_stage_forget(struct ufs *u, const char *name);
 int ufs_stage_copy(struct ufs *u, struct ufs_stage *s, struct ufs_file *src, uint64_t off,
 		   uint64_t len);
 int ufs_part_commit(struct ufs *u, struct ufs_stage *s, const char *upload, const char *name,
-		    struct ufs_stat *st); /* consumes s, even when not supported */
+		    struct ufs_stat *st);
 int ufs_stage_append_part(struct ufs *u, struct ufs_stage *s, const char *upload,
 			  const char *name, uint64_t off, uint64_t len);
 int ufs_part_unlink(struct ufs *u, const char *upload, const char *name);

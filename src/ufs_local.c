@@ -400,29 +400,32 @@ static void l_stage_abort(struct ufs *u, struct ufs_stage *s)
 	free(s);
 }
 
+/* Releases s; its file stays in the staging area under its name. */
+static void l_stage_keep(struct ufs *u, struct ufs_stage *s)
+{
+	close(s->fd);
+	free(s);
+}
+
+/* A failure leaves s as it was, the caller's. */
 static int l_stage_commit(struct ufs *u, struct ufs_stage *s, const char *path, struct ufs_stat *st)
 {
 	struct stat sb;
-	if (fstat(s->fd, &sb)) {
-		int e = errno;
-		l_stage_abort(u, s);
-		return err_from_errno(e);
-	}
+	if (fstat(s->fd, &sb))
+		return err_from_errno(errno);
 	const char *last;
 	int rootfd = s->u->rootfd;
 	int dfd = parent_open(rootfd, path, &last);
 	if (dfd < 0 || renameat(s->u->stagefd, s->name, dfd, last)) {
 		int e = errno;
 		parent_close(rootfd, dfd);
-		l_stage_abort(u, s);
 		/* Renaming a file over a directory fails with EISDIR (or
 		 * ENOTEMPTY/EEXIST); a file in the way of a parent, ENOTDIR. */
 		return err_from_errno(e == ENOTEMPTY || e == EEXIST ? EISDIR : e);
 	}
 	parent_close(rootfd, dfd);
 	fill_stat(&sb, st);
-	close(s->fd);
-	free(s);
+	l_stage_keep(u, s);
 	return ATR_OK;
 }
 
@@ -445,10 +448,13 @@ static int l_stage_recover(struct ufs *u, const char *name, const char *path)
 	const char *last;
 	if (!segment_ok(name))
 		return ATR_E_INVALID_ARG;
+	struct stat sb;
+	if (fstatat(l->stagefd, name, &sb, AT_SYMLINK_NOFOLLOW))
+		return err_from_errno(errno); /* ATR_E_NO_KEY: no such stage */
 	int dfd = parent_open(l->rootfd, path, &last);
 	int rc = ATR_OK;
 	if (dfd < 0 || renameat(l->stagefd, name, dfd, last))
-		rc = err_from_errno(errno);
+		rc = errno == ENOENT ? ATR_E_PARENT_IS_OBJECT : err_from_errno(errno);
 	parent_close(l->rootfd, dfd);
 	return rc;
 }
@@ -486,7 +492,7 @@ static int l_part_commit(struct ufs *u, struct ufs_stage *s, const char *upload,
 	struct stat sb;
 	int dfd = -1, rc = part_path(path, sizeof(path), upload, name);
 	if (rc)
-		goto fail;
+		return rc;
 	/* mkdirat never follows a symlink named upload (EEXIST); opening it
 	 * beneath mpufd refuses one, so the rename lands in a real directory. */
 	if ((mkdirat(s->u->mpufd, upload, 0700) && errno != EEXIST) || fstat(s->fd, &sb) ||
@@ -495,16 +501,12 @@ static int l_part_commit(struct ufs *u, struct ufs_stage *s, const char *upload,
 		rc = err_from_errno(errno);
 		if (dfd >= 0)
 			close(dfd);
-		goto fail;
+		return rc; /* s stays the caller's */
 	}
 	close(dfd);
 	fill_stat(&sb, st);
-	close(s->fd);
-	free(s);
+	l_stage_keep(u, s);
 	return ATR_OK;
-fail:
-	l_stage_abort(u, s);
-	return rc;
 }
 
 /* Plain copy through a small buffer, where copy_file_range cannot go. */
@@ -751,6 +753,7 @@ static const struct ufs_ops local_ops = {
 	.stage_prepare = l_stage_prepare,
 	.stage_commit = l_stage_commit,
 	.stage_abort = l_stage_abort,
+	.stage_keep = l_stage_keep,
 	.stage_recover = l_stage_recover,
 	.stage_gc = l_stage_gc,
 	.free = l_free,
