@@ -148,16 +148,34 @@ static void op_done(int err, uint64_t in, uint64_t out)
  * stand in for libfuse's (each argument evaluated once). */
 static int r_err(fuse_req_t req, int e) { op_done(e, 0, 0); return fuse_reply_err(req, e); }
 static void r_none(fuse_req_t req) { op_done(0, 0, 0); fuse_reply_none(req); }
+/* An entry given out is one more lookup of its inode the kernel will
+ * FORGET: counted before the reply (the FORGET may come at once), and
+ * given back if the reply never reached the kernel. */
+static struct atr_core *core_of(fuse_req_t req)
+{
+	return ((struct mount *)fuse_req_userdata(req))->core;
+}
 static int r_entry(fuse_req_t req, const struct fuse_entry_param *e)
 {
+	struct atr_core *c = core_of(req);
 	op_done(0, 0, 0);
-	return fuse_reply_entry(req, e);
+	if (e->ino)
+		atr_node_remember(c, e->ino);
+	int rc = fuse_reply_entry(req, e);
+	if (rc && e->ino)
+		atr_node_forget(c, e->ino, 1);
+	return rc;
 }
 static int r_create(fuse_req_t req, const struct fuse_entry_param *e,
 		    const struct fuse_file_info *fi)
 {
+	struct atr_core *c = core_of(req);
 	op_done(0, 0, 0);
-	return fuse_reply_create(req, e, fi);
+	atr_node_remember(c, e->ino);
+	int rc = fuse_reply_create(req, e, fi);
+	if (rc)
+		atr_node_forget(c, e->ino, 1);
+	return rc;
 }
 static int r_attr(fuse_req_t req, const struct stat *st, double t)
 {
@@ -498,16 +516,21 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	pthread_rwlock_unlock(&m->lookups);
 }
 
+/* Inode numbers are rows' and outlive the kernel's knowing them; its
+ * lookup counts only say how long a replaced inode must stay openable
+ * (atr_node_forget). */
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	/* Inode numbers are rows' and need no lookup count. */
 	in_request = 1;
+	atr_node_forget(core_of(req), ino, nlookup);
 	fuse_reply_none(req);
 }
 
 static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
 	in_request = 1;
+	for (size_t i = 0; i < count; i++)
+		atr_node_forget(core_of(req), forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
@@ -971,7 +994,16 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	 * invalidations the same way (see op_lookup). */
 	if (plus)
 		pthread_rwlock_rdlock(&m->lookups);
-	size_t used = 0, n = 0, i = 0;
+	size_t used = 0, n = 0, i = 0, ngiven = 0;
+	/* The inodes this reply gives out (readdirplus), counted as lookups
+	 * (r_entry): at least 128 bytes per entry. */
+	uint64_t *given = plus ? malloc((size / 128 + 1) * sizeof(*given)) : NULL;
+	if (plus && !given) {
+		pthread_rwlock_unlock(&m->lookups);
+		free(buf);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
 	if (off < 2 && !(rc = atr_node_parent(m->core, ino, &d->parent))) {
 		/* A new pass: rewinddir sees changes. */
 		if (off == 0)
@@ -1005,6 +1037,10 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		}
 		if (n > size - used)
 			break;
+		if (plus) {
+			atr_node_remember(m->core, de->a.ino);
+			given[ngiven++] = de->a.ino;
+		}
 		if (i + 1 == d->n && d->more) {
 			/* The next page, in this reply if it fits. */
 			used += n;
@@ -1016,10 +1052,12 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 reply:
 	if (rc && !used)
 		fuse_reply_err(req, err_ino(rc));
-	else
-		fuse_reply_buf(req, buf, used); /* what fitted before an error: it comes again */
+	else if (fuse_reply_buf(req, buf, used)) /* what fitted before an error: it comes again */
+		for (size_t k = 0; k < ngiven; k++)
+			atr_node_forget(m->core, given[k], 1); /* never reached the kernel */
 	if (plus)
 		pthread_rwlock_unlock(&m->lookups);
+	free(given);
 	free(buf);
 }
 

@@ -784,6 +784,12 @@ void atr_core_watch(struct atr_core *c, const struct atr_watch_ops *ops, void *a
  * says it is done, or a lookup could cache the state before it. */
 void atr_core_barrier(struct atr_core *c);
 
+/* The kernel's lookup counts (libfuse's): remember once per entry given
+ * out (lookup, create, mkdir, mknod, symlink, link, a readdirplus entry),
+ * forget what FORGET gives back. An inode an S3 write replaces stays
+ * openable, its old bytes whole, while the kernel knows it. */
+void atr_node_remember(struct atr_core *c, uint64_t ino);
+void atr_node_forget(struct atr_core *c, uint64_t ino, uint64_t nlookup);
 int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a);
 int atr_node_lookup(struct atr_core *c, uint64_t parent, const char *name, struct atr_attr *a);
 /* An entry of a directory and its place in the listing: pos is stable

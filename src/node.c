@@ -27,6 +27,7 @@
 #include "src/node_int.h"
 #include "src/perm_int.h"
 #include "common/banned.h"
+
 static void ghost_make(struct atr_core *c, const char *bucket, const char *key,
 		       const struct meta_row *old);
 
@@ -54,6 +55,12 @@ void nodes_close(struct atr_core *c)
 		c->nodes->ghosts = g->next;
 		ghost_free(c, g);
 	}
+	for (int i = 0; i < NODE_BUCKETS; i++)
+		while (c->nodes->known[i]) {
+			struct known *k = c->nodes->known[i];
+			c->nodes->known[i] = k->next;
+			free(k);
+		}
 	pthread_mutex_destroy(&c->nodes->lock);
 	free(c->nodes);
 	c->nodes = NULL;
@@ -223,18 +230,115 @@ static void attr_root(struct atr_core *c, struct atr_attr *a)
 		a->atime_ns = a->mtime_ns = a->ctime_ns = st.mtime_ns;
 }
 
-/* ---- ghosts ---- */
+/* ---- what the kernel knows, and ghosts ---- */
 
+/* The lookup count of ino (n->lock held). */
+static struct known *known_find(struct nodes *n, uint64_t ino)
+{
+	for (struct known *k = n->known[ino % NODE_BUCKETS]; k; k = k->next)
+		if (k->ino == ino)
+			return k;
+	return NULL;
+}
 
-/* The kernel's on_replace (ns_replaced): the object at bucket/key (row
- * old) is about to be replaced by a new inode; its bytes stay readable
- * under its old inode number for a few seconds, so the kernel's lookups
- * in flight still open it. Under ns_lock. */
+void atr_node_remember(struct atr_core *c, uint64_t ino)
+{
+	struct nodes *n = c->nodes;
+	if (ino <= ATR_INO_ROOT)
+		return; /* the root is never forgotten */
+	pthread_mutex_lock(&n->lock);
+	struct known *k = known_find(n, ino);
+	if (!k && (k = calloc(1, sizeof(*k)))) {
+		k->ino = ino;
+		k->next = n->known[ino % NODE_BUCKETS];
+		n->known[ino % NODE_BUCKETS] = k;
+	}
+	if (k)
+		k->n++;
+	pthread_mutex_unlock(&n->lock);
+}
+
+/* Takes the ghosts no one reads that the kernel no longer knows, and past
+ * GHOST_MAX the oldest no one reads, off the list (n->lock held). */
+static struct ghost *ghosts_reap(struct nodes *n)
+{
+	struct ghost *dead = NULL;
+	int kept = 0;
+	for (struct ghost **pp = &n->ghosts; *pp;) {
+		struct ghost *x = *pp;
+		if (!x->refs && (++kept > GHOST_MAX || !known_find(n, x->attr.ino))) {
+			*pp = x->next;
+			n->nghosts--;
+			x->next = dead;
+			dead = x;
+		} else {
+			pp = &x->next;
+		}
+	}
+	return dead;
+}
+
+static void ghosts_free(struct atr_core *c, struct ghost *dead)
+{
+	while (dead) {
+		struct ghost *x = dead;
+		dead = x->next;
+		ghost_free(c, x);
+	}
+}
+
+void atr_node_forget(struct atr_core *c, uint64_t ino, uint64_t nlookup)
+{
+	struct nodes *n = c->nodes;
+	struct ghost *dead = NULL;
+	pthread_mutex_lock(&n->lock);
+	struct known **pp = &n->known[ino % NODE_BUCKETS];
+	while (*pp && (*pp)->ino != ino)
+		pp = &(*pp)->next;
+	struct known *k = *pp;
+	if (k && (k->n -= k->n < nlookup ? k->n : nlookup) == 0) {
+		*pp = k->next;
+		free(k);
+		if (node_ghost_find(n, ino))
+			dead = ghosts_reap(n);
+	}
+	pthread_mutex_unlock(&n->lock);
+	ghosts_free(c, dead);
+}
+
+void node_ghost_unref(struct atr_core *c, struct ghost *g)
+{
+	struct nodes *n = c->nodes;
+	struct ghost *dead = NULL;
+	pthread_mutex_lock(&n->lock);
+	if (--g->refs == 0 && !known_find(n, g->attr.ino))
+		dead = ghosts_reap(n);
+	pthread_mutex_unlock(&n->lock);
+	ghosts_free(c, dead);
+}
+
+/*
+ * The kernel's on_replace (ns_replaced): the object at bucket/key (row
+ * old) is about to be replaced by a new inode. If the kernel knows that
+ * inode (a lookup gave it out, and it has not forgotten it), it may be
+ * between its lookup of the name and its open of the inode: the ghost
+ * keeps the old bytes (an open UFS file) and attributes until it forgets
+ * it, so that open succeeds and reads one whole version, as on a local
+ * file system, where a path walk racing rename(2) opens the old or the
+ * new file. Under ns_lock.
+ */
 static void ghost_make(struct atr_core *c, const char *bucket, const char *key,
 		       const struct meta_row *old)
 {
+	struct nodes *n = c->nodes;
+	uint64_t ino = obj_node(&old->obj) + 1;
 	if (old->obj.is_dir)
 		return;
+	pthread_mutex_lock(&n->lock);
+	int known = known_find(n, ino) != NULL;
+	pthread_mutex_unlock(&n->lock);
+	if (!known)
+		return; /* no lookup of it in flight: nothing to open it by */
 	char path[PATH_MAX_UFS];
 	struct ufs_stat st;
 	struct ghost *g = calloc(1, sizeof(*g));
@@ -246,32 +350,13 @@ static void ghost_make(struct atr_core *c, const char *bucket, const char *key,
 	attr_base(c, bucket, key, &old->obj, &g->attr);
 	g->attr.size = st.size; /* the bytes kept, whatever a writer holds open */
 	g->version = old->obj.version;
-	g->born = time_now_ns();
-	/* Drop the ghosts no one reads that are old, or too many. */
-	struct nodes *n = c->nodes;
-	struct ghost *dead = NULL;
 	pthread_mutex_lock(&n->lock);
 	g->next = n->ghosts;
 	n->ghosts = g;
 	n->nghosts++;
-	int kept = 0;
-	for (struct ghost **pp = &n->ghosts; *pp;) {
-		struct ghost *x = *pp;
-		if (!x->refs && (++kept > GHOST_MAX || g->born - x->born > GHOST_LIFE_NS)) {
-			*pp = x->next;
-			n->nghosts--;
-			x->next = dead;
-			dead = x;
-		} else {
-			pp = &x->next;
-		}
-	}
+	struct ghost *dead = ghosts_reap(n);
 	pthread_mutex_unlock(&n->lock);
-	while (dead) {
-		struct ghost *x = dead;
-		dead = x->next;
-		ghost_free(c, x);
-	}
+	ghosts_free(c, dead);
 }
 
 /* The ghost of inode ino, with a reference if take (n->lock held). */

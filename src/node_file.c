@@ -461,11 +461,8 @@ void atr_file_close(struct atr_file *f)
 		return;
 	if (f->rd)
 		atr_get_close(f->rd);
-	if (f->ghost) {
-		pthread_mutex_lock(&f->c->nodes->lock);
-		f->ghost->refs--;
-		pthread_mutex_unlock(&f->c->nodes->lock);
-	}
+	if (f->ghost)
+		node_ghost_unref(f->c, f->ghost);
 	if (f->write) {
 		pthread_mutex_lock(&f->in->lock);
 		f->in->writers--;

@@ -61,16 +61,25 @@ struct ghost {
 	struct ufs_file *f;
 	uint64_t version;
 	int refs;                 /* open files reading it */
-	int64_t born;
 	struct ghost *next;
 };
 
-#define GHOST_LIFE_NS (10LL * 1000000000)
+/* A ghost lives while the kernel knows its inode (or a file reads it);
+ * past this many, the oldest no one reads go (a lookup count the kernel
+ * never forgets, say of a reply it dropped, must not pin files). */
 #define GHOST_MAX 256
+
+/* The kernel's lookup count of an inode: the entries replied with it,
+ * less what FORGET gave back (libfuse's rule). */
+struct known {
+	uint64_t ino, n;
+	struct known *next;
+};
 
 struct nodes {
 	pthread_mutex_t lock;
 	struct inode *tab[NODE_BUCKETS];
+	struct known *known[NODE_BUCKETS];
 	struct ghost *ghosts;     /* newest first */
 	int nghosts;
 };
@@ -103,8 +112,10 @@ int node_row(struct atr_core *c, uint64_t ino, char bucket[ATR_BUCKET_MAX + 1],
 void node_attr_fill(struct atr_core *c, const char *bucket, const char *key,
 		    const struct atr_obj *o, struct atr_attr *a);
 void node_attr_shadow(struct inode *in, struct atr_attr *a);
-/* The ghost of inode ino (n->lock held), or NULL. */
+/* The ghost of inode ino (n->lock held), or NULL; node_ghost_unref lets
+ * an open file's reference go. */
 struct ghost *node_ghost_find(struct nodes *n, uint64_t ino);
+void node_ghost_unref(struct atr_core *c, struct ghost *g);
 
 /* ---- node_file.c ---- */
 

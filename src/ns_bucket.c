@@ -156,8 +156,9 @@ static int collect_dir(void *arg, const char *key, const struct meta_row *row)
 int ns_bucket_delete(struct atr_core *c, const char *name)
 {
 	struct dirlist dirs = { 0 };
-	int rc = ns_sync_tree(c, name, "");
-	if (rc)
+	struct atr_bucket b;
+	int rc = ns_bucket_get(c, name, &b, 1);
+	if (rc || (rc = ns_sync_tree(c, name, "")))
 		return rc;
 
 	/* The UFS directories are removed before the transaction, under

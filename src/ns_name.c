@@ -324,6 +324,8 @@ int ns_rename(struct atr_core *c, const char *sbucket, const char *skey, const c
 	      const char *dkey, int dir, unsigned flags)
 {
 	struct rename_args r = { sbucket, skey, dbucket, dkey, dir, flags, { 0 } };
+	if (key_is_dir(skey) != !!dir || key_is_dir(dkey) != !!dir || !*skey || !*dkey)
+		return ATR_E_INVALID_ARG; /* a directory's keys end in '/', a file's not */
 	int rc = ns_txn_then(c, rename_fn, rename_then, &r);
 	ns_settle(c);
 	return rc;

@@ -1,0 +1,267 @@
+/* The namespace kernel (src/ns_int.h) driven directly: the commit kinds
+ * and their conditions, the tree rules, deletes, renames with their
+ * flags, pending rows, scans, and the lock it asserts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "src/ns_int.h"
+#include "tests/unit/core_fixture.h"
+
+static const struct atr_user root = { .name = "root", .superuser = 1 };
+
+static int setup(void **state)
+{
+	*state = fixture_new(4096, &root);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	return fixture_teardown(state);
+}
+
+/* A stage holding data. */
+static struct ufs_stage *stage_of(struct atr_core *c, const char *data)
+{
+	struct ufs_stage *s;
+	assert_int_equal(c->ufs->ops->stage_open(c->ufs, &s), ATR_OK);
+	assert_int_equal(c->ufs->ops->stage_write(s, data, strlen(data)), ATR_OK);
+	return s;
+}
+
+static int put(struct atr_core *c, const char *key, const char *data, int must_not_exist,
+	       const char *if_etag, struct atr_obj *out)
+{
+	struct ns_object o = { .owner = "root", .bucket = "bkt", .key = key,
+			       .stage = stage_of(c, data), .etag = "e-tag",
+			       .must_not_exist = must_not_exist, .if_etag = if_etag };
+	return ns_commit_object(c, &o, out);
+}
+
+static void object_commits_and_conditions(void **state)
+{
+	struct fixture *f = *state;
+	struct atr_obj o = { 0 }, o2 = { 0 };
+	struct meta_row row = { 0 };
+	assert_int_equal(put(f->c, "a/b", "one", 1, NULL, &o), ATR_OK);
+	assert_int_equal(o.size, 3);
+	assert_int_equal(o.mode & 0777, 0600); /* private by default */
+	/* The implied directory above it is a row, not an object. */
+	assert_int_equal(meta_obj_get(f->c->meta, "bkt", "a/", &row, 0), ATR_OK);
+	assert_true(row.implicit);
+	assert_int_equal(ns_find(f->c, "bkt", "a/", &row, NULL, 0), ATR_E_NO_KEY);
+	/* If-None-Match: * against what is there when the commit happens. */
+	assert_int_equal(put(f->c, "a/b", "two", 1, NULL, NULL), ATR_E_CONFLICT);
+	/* If-Match on another ETag, then on this one. */
+	assert_int_equal(put(f->c, "a/b", "two", 0, "other", NULL), ATR_E_CONFLICT);
+	assert_int_equal(put(f->c, "a/b", "two", 0, "e-tag", &o2), ATR_OK);
+	/* A replaced object is a new inode. */
+	assert_true(o2.ino != o.ino);
+	assert_int_equal(ns_find(f->c, "bkt", "a/b", &row, NULL, 0), ATR_OK);
+	assert_int_equal(row.obj.size, 3);
+	assert_int_equal(row.obj.version, 2); /* versions count on across inodes */
+	atr_obj_release(&row.obj);
+	/* No tree where a file is, no file where a directory is. */
+	assert_int_equal(put(f->c, "a/b/c", "x", 0, NULL, NULL), ATR_E_PARENT_IS_OBJECT);
+	assert_int_equal(put(f->c, "a", "x", 0, NULL, NULL), ATR_E_KEY_IS_PREFIX);
+	assert_int_equal(ns_tree_check(f->c, "bkt", "a/b/c"), ATR_E_PARENT_IS_OBJECT);
+	assert_int_equal(ns_tree_check(f->c, "bkt", "a"), ATR_E_KEY_IS_PREFIX);
+	assert_int_equal(ns_tree_check(f->c, "bkt", "z"), ATR_OK);
+}
+
+static void markers_entries_and_bytes(void **state)
+{
+	struct fixture *f = *state;
+	struct atr_obj m = { 0 }, e = { 0 }, b = { 0 };
+	/* A marker makes the implied directory explicit, keeping its inode. */
+	assert_int_equal(put(f->c, "d/f", "x", 0, NULL, NULL), ATR_OK);
+	struct meta_row implied = { 0 };
+	assert_int_equal(meta_obj_get(f->c->meta, "bkt", "d/", &implied, 0), ATR_OK);
+	assert_int_equal(ns_commit_marker(f->c, "root", "bkt", "d/", NULL, 0, NULL,
+					  "Content-Type: text/x\r\n", NULL, &m), ATR_OK);
+	assert_int_equal(m.ino, implied.obj.ino);
+	struct meta_row row = { 0 };
+	assert_int_equal(ns_find(f->c, "bkt", "d/", &row, NULL, 0), ATR_OK);
+	assert_string_equal(row.obj.hdrs, "Content-Type: text/x\r\n");
+	atr_obj_release(&row.obj);
+	/* The mount's new entry: its mode and kind as given; a taken name
+	 * is a conflict. */
+	struct atr_obj posix = { .mode = 0640, .gid = -1 };
+	assert_int_equal(ns_commit_entry(f->c, "root", "bkt", "d/g", stage_of(f->c, "gg"),
+					 "e", &posix, &e), ATR_OK);
+	assert_int_equal(e.mode, 0640);
+	assert_int_equal(ns_commit_entry(f->c, "root", "bkt", "d/g", stage_of(f->c, "gg"),
+					 "e", &posix, NULL), ATR_E_CONFLICT);
+	/* New bytes for the inode keep everything else: its mode here. */
+	assert_int_equal(ns_commit_bytes(f->c, obj_node(&e), stage_of(f->c, "new!"), "", &b),
+			 ATR_OK);
+	assert_int_equal(b.ino, e.ino);
+	assert_int_equal(b.mode, 0640);
+	assert_int_equal(b.size, 4);
+	assert_int_equal(b.version, e.version + 1);
+	/* ...and none for an inode with no name left. */
+	assert_int_equal(ns_delete(f->c, "bkt", "d/g", 0), ATR_OK);
+	assert_int_equal(ns_commit_bytes(f->c, obj_node(&e), stage_of(f->c, "x"), "", NULL),
+			 ATR_E_NO_KEY);
+}
+
+static void deletes_and_pruning(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_row row = { 0 };
+	assert_int_equal(put(f->c, "p/q/r", "x", 0, NULL, NULL), ATR_OK);
+	/* The mount keeps the directories (prune 0)... */
+	assert_int_equal(ns_delete(f->c, "bkt", "p/q/r", 0), ATR_OK);
+	assert_int_equal(meta_obj_get(f->c->meta, "bkt", "p/q/", &row, 0), ATR_OK);
+	/* ...S3 does not; nothing there is ATR_E_NO_KEY. */
+	assert_int_equal(put(f->c, "p/q/r", "x", 0, NULL, NULL), ATR_OK);
+	assert_int_equal(ns_delete(f->c, "bkt", "p/q/r", 1), ATR_OK);
+	assert_int_equal(meta_obj_get(f->c->meta, "bkt", "p/", &row, 0), ATR_E_NO_KEY);
+	assert_int_equal(ns_delete(f->c, "bkt", "p/q/r", 1), ATR_E_NO_KEY);
+	/* rmdir: only an empty directory. */
+	assert_int_equal(put(f->c, "s/t", "x", 0, NULL, NULL), ATR_OK);
+	assert_int_equal(ns_rmdir(f->c, "bkt", "s/", 0), ATR_E_NOT_EMPTY);
+	assert_int_equal(ns_delete(f->c, "bkt", "s/t", 0), ATR_OK);
+	assert_int_equal(ns_rmdir(f->c, "bkt", "s/", 0), ATR_OK);
+	assert_int_equal(meta_obj_get(f->c->meta, "bkt", "s/", &row, 0), ATR_E_NO_KEY);
+}
+
+static void renames_and_their_flags(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_row row = { 0 };
+	assert_int_equal(put(f->c, "x", "X", 0, NULL, NULL), ATR_OK);
+	assert_int_equal(put(f->c, "y", "Y", 0, NULL, NULL), ATR_OK);
+	/* The path view's mv: nothing may be at the destination. */
+	assert_int_equal(ns_rename(f->c, "bkt", "x", "bkt", "y", 0, 0), ATR_E_EXISTS);
+	assert_int_equal(ns_rename(f->c, "bkt", "x", "bkt", "y", 0, NS_MOVE_NOREPLACE),
+			 ATR_E_EXISTS);
+	/* rename(2) replaces. */
+	assert_int_equal(ns_rename(f->c, "bkt", "x", "bkt", "y", 0, NS_MOVE_REPLACE), ATR_OK);
+	assert_int_equal(ns_find(f->c, "bkt", "y", &row, NULL, 0), ATR_OK);
+	assert_int_equal(row.obj.size, 1);
+	atr_obj_release(&row.obj);
+	char path[256], buf[4] = "";
+	snprintf(path, sizeof(path), "%s/ufs/bkt/y", f->dir);
+	FILE *fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	assert_string_equal(buf, "X");
+	assert_int_equal(ns_find(f->c, "bkt", "x", &row, NULL, 0), ATR_E_NO_KEY);
+	/* A directory with what is below it, into a new parent made on the way. */
+	assert_int_equal(put(f->c, "dir/in", "1", 0, NULL, NULL), ATR_OK);
+	assert_int_equal(ns_rename(f->c, "bkt", "dir/", "bkt", "new/place/", 1, 0), ATR_OK);
+	assert_int_equal(ns_find(f->c, "bkt", "new/place/in", &row, NULL, 0), ATR_OK);
+	atr_obj_release(&row.obj);
+	assert_int_equal(meta_obj_get(f->c->meta, "bkt", "dir/", &row, 0), ATR_E_NO_KEY);
+	/* A file onto a directory, and the other way round. */
+	assert_int_equal(ns_rename(f->c, "bkt", "y", "bkt", "new", 0, NS_MOVE_REPLACE),
+			 ATR_E_KEY_IS_PREFIX);
+	assert_int_equal(ns_rename(f->c, "bkt", "y", "bkt", "new/", 0, NS_MOVE_REPLACE),
+			 ATR_E_INVALID_ARG); /* a file's key is no directory's */
+	assert_int_equal(ns_rename(f->c, "bkt", "nothing", "bkt", "z", 0, 0), ATR_E_NO_KEY);
+}
+
+static void pending_rows_and_links(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_row row = { 0 }, got = { 0 };
+	ns_row_init(&row);
+	row.obj.mode = 0600;
+	snprintf(row.obj.owner, sizeof(row.obj.owner), "root");
+	assert_int_equal(ns_pending_create(f->c, "bkt", "new", &row), ATR_OK);
+	assert_true(row.obj.ino != 0);
+	/* S3 does not see it; its name is taken. */
+	assert_int_equal(ns_find(f->c, "bkt", "new", &got, NULL, 0), ATR_E_NO_KEY);
+	assert_int_equal(ns_name_free(f->c, "bkt", "new"), ATR_E_EXISTS);
+	struct meta_row again = row;
+	assert_int_equal(ns_pending_create(f->c, "bkt", "new", &again), ATR_E_EXISTS);
+	/* It takes a free name, keeping its inode. */
+	assert_int_equal(ns_adopt(f->c, "bkt", "new", row.obj.ino, "bkt", "named"), ATR_OK);
+	assert_int_equal(meta_obj_get(f->c->meta, "bkt", "named", &got, 0), ATR_OK);
+	assert_int_equal(got.obj.ino, row.obj.ino);
+	/* Links: a second name of the same inode, files only. */
+	struct atr_obj o = { 0 };
+	assert_int_equal(put(f->c, "l1", "L", 0, NULL, &o), ATR_OK);
+	assert_int_equal(ns_link(f->c, "bkt", "l1", obj_node(&o), "bkt", "l2"), ATR_OK);
+	assert_int_equal(ns_find(f->c, "bkt", "l2", &got, NULL, 0), ATR_OK);
+	assert_int_equal(obj_node(&got.obj), obj_node(&o));
+	atr_obj_release(&got.obj);
+	assert_int_equal(ns_link(f->c, "bkt", "l1", obj_node(&o), "bkt", "l2"), ATR_E_EXISTS);
+	assert_int_equal(ns_link(f->c, "bkt", "l1", obj_node(&o) + 99, "bkt", "l3"),
+			 ATR_E_NO_KEY); /* not that inode any more */
+}
+
+struct seen {
+	char keys[16][32];
+	int n;
+};
+
+static int on_key(void *arg, const char *key, const struct meta_row *row)
+{
+	struct seen *s = arg;
+	snprintf(s->keys[s->n++], 32, "%s", key);
+	return 0;
+}
+
+static int hide_secret(void *arg, const char *dirkey)
+{
+	return strcmp(dirkey, "secret/") != 0;
+}
+
+static void scans_see_what_they_may(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(put(f->c, "a", "1", 0, NULL, NULL), ATR_OK);
+	assert_int_equal(put(f->c, "secret/s", "1", 0, NULL, NULL), ATR_OK);
+	assert_int_equal(put(f->c, "sub/x", "1", 0, NULL, NULL), ATR_OK);
+	assert_int_equal(put(f->c, "sub/deeper/y", "1", 0, NULL, NULL), ATR_OK);
+	struct seen top = { 0 };
+	assert_int_equal(ns_scan_dir(f->c, "bkt", "", 0, NULL, NULL, on_key, &top), ATR_OK);
+	assert_int_equal(top.n, 3); /* children only */
+	assert_string_equal(top.keys[0], "a");
+	assert_string_equal(top.keys[1], "secret/");
+	assert_string_equal(top.keys[2], "sub/");
+	struct seen all = { 0 };
+	assert_int_equal(ns_scan_dir(f->c, "bkt", "", 1, "secret/", hide_secret, on_key, &all),
+			 ATR_OK);
+	/* From "secret/" on, without what is in it, in key order. */
+	assert_int_equal(all.n, 5);
+	assert_string_equal(all.keys[0], "secret/");
+	assert_string_equal(all.keys[1], "sub/");
+	assert_string_equal(all.keys[2], "sub/deeper/");
+	assert_string_equal(all.keys[3], "sub/deeper/y");
+	assert_string_equal(all.keys[4], "sub/x");
+}
+
+static void the_lock_is_held_where_it_must_be(void **state)
+{
+	struct fixture *f = *state;
+	assert_false(ns_held(f->c));
+	ns_lock(f->c);
+	assert_true(ns_held(f->c));
+	ns_unlock(f->c);
+	assert_false(ns_held(f->c));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(object_commits_and_conditions, setup, teardown),
+		cmocka_unit_test_setup_teardown(markers_entries_and_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(deletes_and_pruning, setup, teardown),
+		cmocka_unit_test_setup_teardown(renames_and_their_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(pending_rows_and_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(scans_see_what_they_may, setup, teardown),
+		cmocka_unit_test_setup_teardown(the_lock_is_held_where_it_must_be, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
