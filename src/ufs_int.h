@@ -9,13 +9,13 @@
  * new files are written before they get a path. Object bucket/key is the
  * file "bucket/key": data keeps its natural form (docs/architecture.md).
  *
- * The mandatory core (every driver, every op non-NULL): stat, open, pread,
- * close, readdir, mkdir, rmdir, unlink, the stage (stage_open,
- * stage_write, stage_prepare, stage_commit, stage_abort, stage_keep,
- * stage_recover, stage_gc) and free. A local directory, an NFS export and an S3 bucket
- * can all do these: a stage is a temporary file (or a buffered upload)
- * that one step puts at its path, replacing what was there, as a PUT
- * replaces an object.
+ * The mandatory core (every driver, every op non-NULL; 17 ops): stat,
+ * open, pread, close, readdir, mkdir, rmdir, unlink, the stage
+ * (stage_open, stage_write, stage_prepare, stage_commit, stage_abort,
+ * stage_keep, stage_recover, stage_gc) and free. A local directory, an
+ * NFS export and an S3 bucket can all do these: a stage is a temporary
+ * file (or a buffered upload) that one step puts at its path, replacing
+ * what was there, as a PUT replaces an object.
  *
  * Capabilities (struct ufs's caps; ask with ufs_can): each names a group
  * of ops a driver either implements whole or not at all. What the local

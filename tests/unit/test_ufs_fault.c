@@ -593,6 +593,33 @@ static void invariants(struct ctx *x)
 	walking = NULL;
 }
 
+/* (Re)opens the core on x's data directory over the fault driver, with
+ * plan (NULL: none yet). */
+static void reopen(struct ctx *x, const struct ufs_fault_plan *plan)
+{
+	fixture_open_wrapped(x->f, wrap_fault, (void *)plan);
+	x->c = x->f->c;
+}
+
+/* A fresh data directory, the core on it (reopen) and bucket "bkt". */
+static void start(struct ctx *x, const struct ufs_fault_plan *plan)
+{
+	x->f = fresh();
+	reopen(x, plan);
+	assert_int_equal(atr_bucket_create(x->c, &root, "bkt", "", NULL, -1), ATR_OK);
+}
+
+/* Closes the core and opens it again, without faults: whether it came up
+ * inconsistent (said on stdout). */
+static int restart(struct ctx *x)
+{
+	atr_core_close(x->c);
+	fixture_open(x->f);
+	x->c = x->f->c;
+	invariants(x);
+	return walk_bad;
+}
+
 /* ---- the cases ---- */
 
 struct mode {
@@ -661,18 +688,16 @@ static int run_child(const struct scenario *sc, const struct mode *m, unsigned l
  * whether the fault was reached. */
 static int one_case(const struct scenario *sc, const struct mode *m, unsigned long n)
 {
-	struct fixture *f = fresh();
-	struct ctx x = { .f = f };
+	struct ctx x = { 0 };
 	struct ufs_fault_stats st;
 	int rc, reached;
 
-	fixture_open_wrapped(f, wrap_fault, NULL);
-	x.c = f->c;
-	assert_int_equal(atr_bucket_create(f->c, &root, "bkt", "", NULL, -1), ATR_OK);
+	start(&x, NULL);
+	struct fixture *f = x.f;
 	sc->setup(&x);
 	if (m->fork) {
-		atr_core_close(f->c);
-		f->c = NULL;
+		atr_core_close(x.c); /* the child opens its own: no threads to fork */
+		x.c = f->c = NULL;
 		int status = run_child(sc, m, n, &x);
 		reached = status == CRASHED;
 		rc = reached ? -1 : status ? ATR_E_IO : ATR_OK;
@@ -688,13 +713,9 @@ static int one_case(const struct scenario *sc, const struct mode *m, unsigned lo
 		reached = st.fired > 0;
 		if (!m->crash) /* the core goes on: what it serves now */
 			expect_state(sc, m, n, &x, rc, "read at once");
-		atr_core_close(f->c);
 	}
 	/* What the next start makes of it. */
-	fixture_open(f);
-	x.c = f->c;
-	invariants(&x);
-	if (walk_bad)
+	if (restart(&x))
 		fail_msg("%s, op %lu %s: %s, then inconsistent after a restart", sc->name, n,
 			 m->name, rc < 0 ? "crashed" : atr_strerror(rc));
 	expect_state(sc, m, n, &x, rc, "after a restart");
@@ -750,11 +771,9 @@ static void find_commit(void *arg, enum ufs_op k, unsigned long n)
  * over the owed file), and the first look once it works finishes it. */
 static void owed_until_the_store_heals(void **state)
 {
-	struct fixture *f = fresh();
-	struct ctx x = { .f = f };
-	fixture_open_wrapped(f, wrap_fault, NULL);
-	x.c = f->c;
-	assert_int_equal(atr_bucket_create(f->c, &root, "bkt", "", NULL, -1), ATR_OK);
+	struct ctx x = { 0 };
+	start(&x, NULL);
+	struct fixture *f = x.f;
 	setup_old(&x);
 	log_set_level(LOG_OFF);
 
@@ -783,11 +802,7 @@ static void owed_until_the_store_heals(void **state)
 	assert_int_equal(obj_is(f->c, "probe", old_bytes, 10, NULL, HDR_OLD), 1);
 	assert_int_equal(put(f->c, "other", new_bytes, 10, HDR_NEW), ATR_OK);
 	log_set_level(LOG_WARN);
-	atr_core_close(f->c);
-	fixture_open(f);
-	x.c = f->c;
-	invariants(&x);
-	assert_false(walk_bad);
+	assert_false(restart(&x));
 	assert_int_equal(state_k(&x), S_NEW);
 	dispose(f);
 }
@@ -797,11 +812,9 @@ static void owed_until_the_store_heals(void **state)
  * staging area then), the first start or look once it works finishes it. */
 static void owed_finished_at_start(void **state)
 {
-	struct fixture *f = fresh();
-	struct ctx x = { .f = f };
-	fixture_open_wrapped(f, wrap_fault, NULL);
-	x.c = f->c;
-	assert_int_equal(atr_bucket_create(f->c, &root, "bkt", "", NULL, -1), ATR_OK);
+	struct ctx x = { 0 };
+	start(&x, NULL);
+	struct fixture *f = x.f;
 	setup_old(&x);
 	log_set_level(LOG_OFF);
 	struct ufs_fault_plan fail = { .kind = UFS_OP_STAGE_COMMIT, .at = 1, .crash = 1 };
@@ -812,19 +825,13 @@ static void owed_finished_at_start(void **state)
 
 	struct ufs_fault_plan recover_fails = { .kind = UFS_OP_STAGE_RECOVER, .at = 1,
 						.times = 1000 };
-	fixture_open_wrapped(f, wrap_fault, &recover_fails);
-	x.c = f->c;
+	reopen(&x, &recover_fails);
 	assert_int_equal(entries(&x, "ufs/.atrium/tmp", NULL), 1);
 	assert_int_equal(put(f->c, "other", new_bytes, 10, HDR_NEW), ATR_E_IO);
 	ufs_fault_set(f->c->ufs, NULL);
 	assert_int_equal(state_k(&x), S_NEW);
-	atr_core_close(f->c);
 	log_set_level(LOG_WARN);
-
-	fixture_open(f);
-	x.c = f->c;
-	invariants(&x);
-	assert_false(walk_bad);
+	assert_false(restart(&x));
 	assert_int_equal(state_k(&x), S_NEW);
 	dispose(f);
 }
@@ -835,9 +842,9 @@ static void owed_finished_at_start(void **state)
 static void directory_gone_below_rows(void **state)
 {
 	char path[128];
-	struct fixture *f = fresh();
-	fixture_open(f);
-	assert_int_equal(atr_bucket_create(f->c, &root, "bkt", "", NULL, -1), ATR_OK);
+	struct ctx x = { 0 };
+	start(&x, NULL);
+	struct fixture *f = x.f;
 	assert_int_equal(put(f->c, "d/e/x", old_bytes, OLD_LEN, HDR_OLD), ATR_OK);
 	snprintf(path, sizeof(path), "%s/ufs/bkt/d/e/x", f->dir);
 	assert_int_equal(unlink(path), 0);
@@ -857,11 +864,9 @@ static void directory_gone_below_rows(void **state)
  * a short object served or copied as whole. */
 static void short_reads_are_errors(void **state)
 {
-	struct fixture *f = fresh();
-	struct ctx x = { .f = f };
-	fixture_open_wrapped(f, wrap_fault, NULL);
-	x.c = f->c;
-	assert_int_equal(atr_bucket_create(f->c, &root, "bkt", "", NULL, -1), ATR_OK);
+	struct ctx x = { 0 };
+	start(&x, NULL);
+	struct fixture *f = x.f;
 	setup_copy(&x);
 	log_set_level(LOG_OFF);
 	for (unsigned long n = 1; n <= 3; n++) { /* the 1st, 2nd, 3rd block */
@@ -940,13 +945,11 @@ static void table_checked(void **state)
  * what needs a capability is ATR_E_NOT_SUPPORTED, never a crash. */
 static void core_only_driver(void **state)
 {
-	struct fixture *f = fresh();
-	struct ctx x = { .f = f };
+	struct ctx x = { 0 };
 	struct ufs_fault_plan bare = { .hide_caps = UFS_CAP_ALL };
-	fixture_open_wrapped(f, wrap_fault, &bare);
-	x.c = f->c;
+	start(&x, &bare);
+	struct fixture *f = x.f;
 	assert_int_equal(f->c->ufs->caps, 0);
-	assert_int_equal(atr_bucket_create(f->c, &root, "bkt", "", NULL, -1), ATR_OK);
 
 	/* PUT, GET, overwrite, copy (through the cache), DELETE */
 	setup_copy(&x);
@@ -1024,8 +1027,7 @@ static void core_only_driver(void **state)
 
 	/* and a start without PARTS does not look for parts */
 	atr_core_close(f->c);
-	fixture_open_wrapped(f, wrap_fault, &bare);
-	x.c = f->c;
+	reopen(&x, &bare);
 	assert_int_equal(state_put_new(&x), S_NEW);
 	dispose(f);
 }
