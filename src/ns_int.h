@@ -213,8 +213,9 @@ int ns_commit_bytes(struct atr_core *c, uint64_t node, struct ufs_stage *stage, 
 
 /* Deletes the object or marker at key (a marker with content stays, as an
  * implied directory); with prune, implied directories left empty above go
- * too (S3's view; the mount keeps them). Metadata first: the row goes with
- * an intent, then the file (a crash between is finished at start). */
+ * too (S3's view; the mount keeps them). ns_delete_locked: under ns_lock;
+ * ns_delete takes it. The file goes before the row: see ns_name.c. */
+int ns_delete_locked(struct atr_core *c, const char *bucket, const char *key, int prune);
 int ns_delete(struct atr_core *c, const char *bucket, const char *key, int prune);
 /* Removes the empty directory dk (an implied one included); with prune,
  * implied parents it leaves empty too. ATR_E_NOT_EMPTY otherwise. */

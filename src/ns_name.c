@@ -19,55 +19,32 @@
 #include "src/ns_int.h"
 #include "common/banned.h"
 
-/* "BUCKET/KEY", a UFS path as the intents hold it, back into its parts. */
-static int split_ufs_path(const char *p, char bucket[ATR_BUCKET_MAX + 1],
-			  char key[ATR_KEY_MAX + 2])
-{
-	size_t bl = strcspn(p, "/");
-	if (bl > ATR_BUCKET_MAX || !p[bl] || strlen(p + bl + 1) > ATR_KEY_MAX)
-		return -1;
-	memcpy(bucket, p, bl);
-	bucket[bl] = '\0';
-	snprintf(key, ATR_KEY_MAX + 2, "%s", p + bl + 1);
-	return 0;
-}
-
 /* ---- removing ---- */
 
 /*
- * A delete is metadata first too: the transaction drops the row and
- * records an intent "-PATH" (the file at PATH goes); the unlink follows
- * (delete_then), then the implied parents left empty go. A crash in
- * between is finished at start (unlink_recover), so no row ever names a
- * file that is gone; an unlink the UFS fails is owed (ns_owe).
+ * A delete unlinks inside its transaction, before the commit: unlike every
+ * other change it is not metadata first, because it must work on a full
+ * disk (freeing space is what it is for, and SQLite needs some to commit).
+ * A crash between the unlink and the commit leaves the row of an object
+ * whose file is gone: it reads as deleted, and the next look drops the row.
  */
-struct delete_args {
-	const char *bucket, *key;
-	int prune;
-	char path[PATH_MAX_UFS]; /* the file to unlink after the commit; "" none */
-	struct ns_touched t;
-};
-
-/* The transaction: the row (a marker's directory goes at once). */
-static int delete_fn(struct atr_core *c, void *arg)
+int ns_delete_locked(struct atr_core *c, const char *bucket, const char *key, int prune)
 {
-	struct delete_args *d = arg;
-	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2], intent[PATH_MAX_UFS + 1];
+	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2];
+	struct ns_touched t = { .key = key };
 	struct meta_row r = { 0 };
-	int rc;
+	int rc, unlinked = 0;
 
 	NS_ASSERT_HELD(c);
-	d->t = (struct ns_touched){ .key = d->key };
-	*d->path = '\0';
-	if (key_path(path, sizeof(path), d->bucket, d->key))
+	if (key_path(path, sizeof(path), bucket, key))
 		return ATR_E_NO_KEY;
-	key_parent(d->key, parent);
-	ns_touch(c, &d->t, d->bucket, parent, 0);
-	int had = meta_obj_get(c->meta, d->bucket, d->key, &r, 0) == ATR_OK;
-	if (key_is_dir(d->key)) {
+	key_parent(key, parent);
+	ns_touch(c, &t, bucket, parent, 0);
+	int had = meta_obj_get(c->meta, bucket, key, &r, 0) == ATR_OK;
+	if (key_is_dir(key)) {
 		if (!had || r.implicit)
 			return ATR_E_NO_KEY;
-		int kids = meta_obj_has_children(c->meta, d->bucket, d->key);
+		int kids = meta_obj_has_children(c->meta, bucket, key);
 		if (kids < 0)
 			return ATR_E_IO;
 		if ((rc = kids ? ATR_OK : ufs_rmdir(c->ufs, path)) && rc != ATR_E_BUCKET_NOT_EMPTY)
@@ -75,7 +52,7 @@ static int delete_fn(struct atr_core *c, void *arg)
 		if (kids || rc) {
 			/* Still holds objects: it stays, as an implied directory. */
 			r.implicit = 1;
-			return meta_obj_put(c->meta, d->bucket, d->key, &r);
+			return meta_obj_put(c->meta, bucket, key, &r);
 		}
 	} else {
 		/* A pending row (a file being created) has no file yet. */
@@ -83,70 +60,42 @@ static int delete_fn(struct atr_core *c, void *arg)
 		if ((rc = ufs_stat(c->ufs, path, &st)) && !ufs_absent(rc))
 			return rc; /* the store failing: the row stays with its file */
 		if (rc == ATR_OK && st.is_reg) {
-			snprintf(d->path, sizeof(d->path), "%s", path);
-			snprintf(intent, sizeof(intent), "-%s", path);
-			if ((rc = meta_intent_set(c->meta, intent, path)))
+			/* A reply lost: done all the same. */
+			if ((rc = ufs_unlink(c->ufs, path)) && !ns_ufs_gone(c, path))
 				return rc;
+			unlinked = 1;
 		}
 	}
-	if (!had && !*d->path)
+	if (!had && !unlinked)
 		return ATR_E_NO_KEY;
-	if (had && ((rc = meta_obj_delete(c->meta, d->bucket, d->key)) ||
+	if (had && ((rc = meta_obj_delete(c->meta, bucket, key)) ||
 		    (rc = ns_names_changed(c, r.obj.node))))
 		return rc;
 	if (had)
-		ns_event(c, d->bucket, d->key, &r.obj);
-	if (*d->path)
-		return ATR_OK; /* the parents once the file is gone */
-	if (d->prune && (rc = ns_prune_parents(c, d->bucket, d->key, &d->t)))
+		ns_event(c, bucket, key, &r.obj);
+	if (prune && (rc = ns_prune_parents(c, bucket, key, &t)))
 		return rc;
-	ns_touched_done(c, &d->t, d->bucket);
+	ns_touched_done(c, &t, bucket);
 	return ATR_OK;
 }
 
-/* The unlink once the row is gone, then the parents left empty. */
-static int delete_then(struct atr_core *c, void *arg, int committed)
+struct delete_args {
+	const char *bucket, *key;
+	int prune;
+};
+
+static int delete_fn(struct atr_core *c, void *arg)
 {
 	struct delete_args *d = arg;
-	if (!committed || !*d->path)
-		return ATR_OK;
-	int rc = ufs_unlink(c->ufs, d->path);
-	if (rc && !ns_ufs_gone(c, d->path)) { /* a reply lost: done all the same */
-		LOG(LOG_ERROR, "core: unlink of %s failed after its commit: %s", d->path,
-		    atr_strerror(rc));
-		if ((rc = ns_owe(c)))
-			return rc;
-	}
-	if (!meta_begin(c->meta)) {
-		if ((d->prune && ns_prune_parents(c, d->bucket, d->key, &d->t)) ||
-		    (ns_touched_done(c, &d->t, d->bucket), meta_commit(c->meta)))
-			meta_rollback(c->meta);
-	}
-	return ATR_OK;
+	return ns_delete_locked(c, d->bucket, d->key, d->prune);
 }
 
 int ns_delete(struct atr_core *c, const char *bucket, const char *key, int prune)
 {
-	struct delete_args d = { .bucket = bucket, .key = key, .prune = prune };
-	int rc = ns_txn_then(c, delete_fn, delete_then, &d);
+	struct delete_args d = { bucket, key, prune };
+	int rc = ns_txn(c, delete_fn, &d);
 	ns_settle(c);
 	return rc;
-}
-
-/* The unlink intent of a delete cut short: the file at path goes unless a
- * row names it again. */
-static int unlink_recover(struct atr_core *c, const char *path)
-{
-	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-	struct meta_row row = { 0 };
-	if (split_ufs_path(path, bucket, key) ||
-	    meta_obj_get(c->meta, bucket, key, &row, 0) != ATR_E_NO_KEY)
-		return ATR_OK;
-	int rc = ufs_unlink(c->ufs, path);
-	if (rc && !ns_ufs_gone(c, path))
-		return rc;
-	LOG(LOG_INFO, "core: finished the delete of %s that was cut short", path);
-	return ATR_OK;
 }
 
 static int rmdir_fn(struct atr_core *c, void *arg)
@@ -171,7 +120,7 @@ static int rmdir_fn(struct atr_core *c, void *arg)
 
 int ns_rmdir(struct atr_core *c, const char *bucket, const char *dk, int prune)
 {
-	struct delete_args d = { .bucket = bucket, .key = dk, .prune = prune };
+	struct delete_args d = { bucket, dk, prune };
 	int rc = ns_txn(c, rmdir_fn, &d);
 	ns_settle(c);
 	return rc;
@@ -329,6 +278,19 @@ int ns_rename(struct atr_core *c, const char *sbucket, const char *skey, const c
 	int rc = ns_txn_then(c, rename_fn, rename_then, &r);
 	ns_settle(c);
 	return rc;
+}
+
+/* "BUCKET/KEY", a UFS path as the intents hold it, back into its parts. */
+static int split_ufs_path(const char *p, char bucket[ATR_BUCKET_MAX + 1],
+			  char key[ATR_KEY_MAX + 2])
+{
+	size_t bl = strcspn(p, "/");
+	if (bl > ATR_BUCKET_MAX || !p[bl] || strlen(p + bl + 1) > ATR_KEY_MAX)
+		return -1;
+	memcpy(bucket, p, bl);
+	bucket[bl] = '\0';
+	snprintf(key, ATR_KEY_MAX + 2, "%s", p + bl + 1);
+	return 0;
 }
 
 /* The move intent from -> to of a rename cut short (a crash, or the UFS
@@ -506,8 +468,8 @@ struct redo {
 };
 
 /* Each intent left: a commit's rename (stage -> path), a rename's move
- * ("/FROM" -> TO), a link's ("+FROM" -> TO) or a delete's unlink ("-PATH"),
- * finished if it is still to be done. */
+ * ("/FROM" -> TO) or a link's ("+FROM" -> TO), finished if it is still to
+ * be done. */
 static int redo_intent(void *arg, const char *stage, const char *path)
 {
 	struct redo *r = arg;
@@ -515,8 +477,6 @@ static int redo_intent(void *arg, const char *stage, const char *path)
 	int rc;
 	if (*stage == '/') {
 		rc = move_recover(c, stage + 1, path);
-	} else if (*stage == '-') {
-		rc = unlink_recover(c, stage + 1);
 	} else if (*stage == '+') {
 		rc = link_recover(c, stage + 1, path);
 	} else {

@@ -49,7 +49,7 @@ static const char *const op_names[UFS_OP__COUNT] = {
 
 const char *ufs_fault_op_name(enum ufs_op k)
 {
-	return k >= 0 && k < UFS_OP__COUNT ? op_names[k] : "?";
+	return (unsigned)k < UFS_OP__COUNT ? op_names[k] : "?";
 }
 
 static struct fault *F(struct ufs *u) { return (struct fault *)u; }
@@ -68,7 +68,7 @@ static struct ufs_stage *S(struct ufs_stage *s) { return ((struct fstage *)s)->i
  * returns half instead. on_crash, before the op, is called from here. */
 static int enter(struct fault *f, enum ufs_op k, int *after, int *short_read)
 {
-	int rc = ATR_OK, crash_now = 0;
+	int rc = ATR_OK, crash_now = 0, counted = 0;
 	*after = *short_read = 0;
 	pthread_mutex_lock(&f->lock);
 	const struct ufs_fault_plan *p = &f->plan;
@@ -76,7 +76,7 @@ static int enter(struct fault *f, enum ufs_op k, int *after, int *short_read)
 	unsigned long times = p->times ? p->times : 1;
 	if (f->stats.crashed) {
 		rc = err; /* stopped: nothing passes any more */
-	} else if (p->kind == UFS_OP_ANY || p->kind == k) {
+	} else if ((counted = p->kind == UFS_OP_ANY || p->kind == k)) {
 		unsigned long n = ++f->stats.counted;
 		if (p->at && n >= p->at && n - p->at < times) {
 			f->stats.fired++;
@@ -94,7 +94,6 @@ static int enter(struct fault *f, enum ufs_op k, int *after, int *short_read)
 	void (*trace)(void *, enum ufs_op, unsigned long) = p->trace;
 	void *trace_arg = p->trace_arg;
 	unsigned long n = f->stats.counted;
-	int counted = p->kind == UFS_OP_ANY || p->kind == k;
 	pthread_mutex_unlock(&f->lock);
 	if (trace && counted)
 		trace(trace_arg, k, n);
