@@ -26,35 +26,52 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 BENCH_SRC  := tools/atrium-bench.c
 # The CLI talks HTTP (libcurl) and uses common/ only (through libatrium.a).
-CLI_SRC    := tools/atrium.c tools/cli_fmt.c
+CLI_SRC    := tools/atrium.c tools/cli_fmt.c tools/cli_conf.c tools/cli_fs.c tools/cli_http.c \
+	      tools/cli_progress.c tools/cli_user.c
 CLI_CFLAGS  = $(shell pkg-config --cflags libcurl)
 CLI_LIBS    = $(shell pkg-config --libs libcurl openssl)
 
-.PHONY: all deps run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse bench-readdir crash-soak clean
+.PHONY: FORCE all deps deps-run install run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse bench-readdir crash-soak clean
 all: $(BIN)/atriumd $(BIN)/atrium
 
+# install-deps.sh run|build|test: what running needs, plus building, plus
+# testing. `make run` takes the first two, `make test` all.
 deps:
-	@bash tools/install-deps.sh
+	@bash tools/install-deps.sh test
+
+deps-run:
+	@bash tools/install-deps.sh build
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
+# The version (tools/version.sh: git describe, else VERSION), as a header
+# rewritten only when it changes, so that only what prints it is rebuilt.
+$(O)/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@v=$$(sh tools/version.sh); printf '#define ATRIUM_VERSION "%s"\n' "$$v" > $@.tmp; \
+	  if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(O)/src/main.o: $(O)/version.h
+$(O)/src/main.o: ALL_CFLAGS += -I$(O)
+
 $(O)/libatrium.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-# The soname and the exported symbol make Debian's civetweb 1.15 TLS work
-# with OpenSSL 3: see SSL_get_peer_certificate in src/main.c.
-TLS_LDFLAGS := -Wl,-soname,libssl.so -Wl,--export-dynamic-symbol=SSL_get_peer_certificate
+# Debian's civetweb 1.15 loads OpenSSL by dlopen and dlsym: src/main.c
+# answers its dlopen and defines SSL_get_peer_certificate, both exported
+# from the executable (so HTTPS needs no libssl-dev at run time).
+TLS_LDFLAGS := -Wl,--export-dynamic-symbol=SSL_get_peer_certificate \
+	       -Wl,--export-dynamic-symbol=dlopen
 
 $(BIN)/atriumd: $(O)/src/main.o $(O)/libatrium.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(TLS_LDFLAGS)
 
-$(BIN)/atrium: $(CLI_SRC) tools/cli_fmt.h $(O)/libatrium.a
+$(BIN)/atrium: $(CLI_SRC) tools/cli.h tools/cli_fmt.h $(O)/libatrium.a $(O)/version.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CLI_CFLAGS) -o $@ $(CLI_SRC) $(O)/libatrium.a $(CLI_LIBS)
+	$(CC) $(ALL_CFLAGS) -I$(O) $(CLI_CFLAGS) -o $@ $(CLI_SRC) $(O)/libatrium.a $(CLI_LIBS)
 
 # The CLI's formatter is not in libatrium.a: its unit test compiles it in.
 $(O)/tests/test_cli_fmt: tests/unit/test_cli_fmt.c tools/cli_fmt.c tools/cli_fmt.h $(O)/libatrium.a
@@ -109,7 +126,7 @@ asan-integration:
 # (TSAN_TESTS) against build-tsan/bin/atriumd. Like SAN_ENV, TSAN_ENV makes a
 # report end the process with status 86 (at exit: the daemon's SIGTERM exit
 # fails the session teardown, with the reports in its stderr). civetweb,
-# SQLite, OpenSSL and libc are not instrumented; tests/tsan.supp (empty
+# SQLite, OpenSSL and libc are not instrumented; tests/tsan.supp (one entry
 # today) takes false positives, each with its justification. Not part of
 # `make test` (docs/reliability.md).
 TSAN_MAKE = $(MAKE) O=build-tsan BIN=build-tsan/bin CC=clang \
@@ -185,9 +202,42 @@ fuzz:
 check-layers:
 	@bash tools/check-layers.sh
 
-run: deps all
+run: deps-run all
 	@mkdir -p data
 	$(BIN)/atriumd --data ./data --port 39999 --mount ./mnt
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging]: both binaries, the man
+# pages, the systemd unit (Type=notify), its sysusers.d entry, a sample
+# configuration (never over an existing one), the logrotate file and bash
+# completion. The unit and atriumd.8 get the installed paths.
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+BINDIR       ?= $(PREFIX)/bin
+SBINDIR      ?= $(PREFIX)/sbin
+MANDIR       ?= $(PREFIX)/share/man
+SYSCONFDIR   ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR      ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+SYSUSERSDIR  ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/sysusers.d,$(PREFIX)/lib/sysusers.d)
+LOGROTATEDIR ?= /etc/logrotate.d
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL_SED = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		  -e 's|@SYSUSERSDIR@|$(SYSUSERSDIR)|g'
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/atrium $(DESTDIR)$(LOGROTATEDIR) $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0755 $(BIN)/atriumd $(DESTDIR)$(SBINDIR)/atriumd
+	install -m 0755 $(BIN)/atrium $(DESTDIR)$(BINDIR)/atrium
+	install -m 0644 docs/man/atrium.1 $(DESTDIR)$(MANDIR)/man1/atrium.1
+	$(INSTALL_SED) docs/man/atriumd.8 > $(DESTDIR)$(MANDIR)/man8/atriumd.8
+	$(INSTALL_SED) dist/atriumd.service.in > $(DESTDIR)$(UNITDIR)/atriumd.service
+	chmod 0644 $(DESTDIR)$(MANDIR)/man8/atriumd.8 $(DESTDIR)$(UNITDIR)/atriumd.service
+	install -m 0644 dist/atriumd.sysusers $(DESTDIR)$(SYSUSERSDIR)/atriumd.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/atrium/atriumd.conf || \
+	  install -m 0644 dist/atriumd.conf $(DESTDIR)$(SYSCONFDIR)/atrium/atriumd.conf
+	install -m 0644 dist/atriumd.logrotate $(DESTDIR)$(LOGROTATEDIR)/atriumd
+	install -m 0644 tools/atrium.bash-completion $(DESTDIR)$(COMPLETIONDIR)/atrium
 
 test: deps
 	$(MAKE) check-layers

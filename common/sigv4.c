@@ -71,13 +71,33 @@ int sigv4_sign(const struct sigv4_req *r, char amz_date[SIGV4_DATE_LEN], struct 
 	date8[8] = '\0';
 	snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", date8, r->region, r->service);
 
-	/* Canonical request. */
+	/* Canonical request: the signed headers sorted by name. */
+	const char *names[4] = { "host", "x-amz-content-sha256", "x-amz-date", NULL };
+	const char *values[4] = { r->host, r->payload_sha256, date, NULL };
+	size_t nh = 3;
+	if (r->amz_name) {
+		size_t at = nh;
+		while (at > 0 && strcmp(names[at - 1], r->amz_name) > 0) {
+			names[at] = names[at - 1];
+			values[at] = values[at - 1];
+			at--;
+		}
+		names[at] = r->amz_name;
+		values[at] = r->amz_value ? r->amz_value : "";
+		nh++;
+	}
+	char signed_names[128] = "";
+	for (size_t i = 0; i < nh; i++)
+		snprintf(signed_names + strlen(signed_names), sizeof(signed_names) - strlen(signed_names),
+			 "%s%s", i ? ";" : "", names[i]);
 	if (buf_addf(&creq, "%s\n", r->method) ||
 	    uri_encode(&creq, r->path, strlen(r->path), 1) || buf_addch(&creq, '\n') ||
-	    sigv4_canonical_query(r->query, &creq) ||
-	    buf_addf(&creq, "\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\n\n"
-		     "host;x-amz-content-sha256;x-amz-date\n%s",
-		     r->host, r->payload_sha256, date, r->payload_sha256))
+	    sigv4_canonical_query(r->query, &creq) || buf_addch(&creq, '\n'))
+		goto out;
+	for (size_t i = 0; i < nh; i++)
+		if (buf_addf(&creq, "%s:%s\n", names[i], values[i]))
+			goto out;
+	if (buf_addf(&creq, "\n%s\n%s", signed_names, r->payload_sha256))
 		goto out;
 	sha256(creq.ptr, creq.len, sum);
 	hex_encode(sum, SHA256_LEN, hex);
@@ -95,9 +115,8 @@ int sigv4_sign(const struct sigv4_req *r, char amz_date[SIGV4_DATE_LEN], struct 
 	hmac_sha256(k2, SHA256_LEN, sts.ptr, sts.len, sum);
 	hex_encode(sum, SHA256_LEN, hex);
 	rc = buf_addf(authorization,
-		      "AWS4-HMAC-SHA256 Credential=%s/%s, "
-		      "SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=%s",
-		      r->access_key, scope, hex);
+		      "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+		      r->access_key, scope, signed_names, hex);
 out:
 	explicit_bzero(key, sizeof(key));
 	explicit_bzero(k1, sizeof(k1));

@@ -2,8 +2,10 @@
  * sigv4 — signing an HTTP request with AWS Signature Version 4 (header
  * form), as a client: the other half of a server's verifier.
  *
- * The signed headers are exactly host, x-amz-content-sha256 and x-amz-date;
- * the caller sends those three with the values given/returned here, the
+ * The signed headers are host, x-amz-content-sha256, x-amz-date and at
+ * most one more x-amz-* header (amz_name, e.g. x-amz-copy-source: S3 wants
+ * every x-amz-* header signed); the caller sends them with the values
+ * given/returned here, the
  * path encoded as sigv4_sign encodes it for the canonical URI (each byte
  * UriEncoded once, '/' kept: use uri_encode(.., keep_slash=1)) and the
  * query exactly as passed. Canonical query: every parameter decoded, then
@@ -31,6 +33,8 @@ struct sigv4_req {
 	const char *service;         /* "s3" */
 	const char *access_key;
 	const char *secret;
+	const char *amz_name;        /* one more signed header, lower case, or NULL */
+	const char *amz_value;
 };
 
 #define SIGV4_DATE_LEN 17 /* "20130524T000000Z" and its NUL */

@@ -23,6 +23,8 @@
 #include <errno.h>
 #include <fuse_lowlevel.h>
 #include <linux/fuse.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +32,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -56,6 +59,8 @@ struct mount {
 	char *dir;
 	pthread_t loop, worker;
 	int loop_started, worker_started;
+	int loop_ended;     /* atomic: the session loop returned */
+	int wake_fd;        /* mount_stop: a detached copy of the mount, or -1 */
 	/* events from the other doors, in order */
 	pthread_mutex_t lock;
 	pthread_cond_t more, done;
@@ -85,6 +90,7 @@ struct mount {
 struct handle {
 	struct handle *prev, *next;
 	void (*free)(struct handle *h);
+	int writer;         /* a file opened for writing (a struct fh) */
 };
 
 static void handle_add(struct mount *m, struct handle *h, void (*free_fn)(struct handle *))
@@ -674,6 +680,7 @@ static void open_reply(fuse_req_t req, struct atr_file *f, fuse_ino_t ino,
 	}
 	struct mount *m = fuse_req_userdata(req); /* req is gone once replied to */
 	h->f = f;
+	h->link.writer = create || (fi->flags & O_ACCMODE) != O_RDONLY;
 	handle_add(m, &h->link, fh_free);
 	fi->fh = (uintptr_t)h;
 	fi->keep_cache = 1; /* kept right by invalidation */
@@ -1393,7 +1400,8 @@ static void *loop_main(void *arg)
 		pthread_mutex_lock(&l.lock);
 	}
 	pthread_mutex_unlock(&l.lock);
-	if (l.error && !m->stopping)
+	__atomic_store_n(&m->loop_ended, 1, __ATOMIC_RELEASE);
+	if (l.error && !__atomic_load_n(&m->stopping, __ATOMIC_RELAXED))
 		LOG(LOG_ERROR, "mount: the FUSE session at %s ended: %s", m->dir, strerror(-l.error));
 	pthread_cond_destroy(&l.changed);
 	pthread_mutex_destroy(&l.lock);
@@ -1445,6 +1453,7 @@ struct mount *mount_start(struct atr_core *core, const char *dir, const char *op
 		return NULL;
 	}
 	m->core = core;
+	m->wake_fd = -1;
 	m->observe = observe;
 	m->observe_arg = observe_arg;
 	pthread_mutex_init(&m->lock, NULL);
@@ -1495,29 +1504,155 @@ fail:
 	return NULL;
 }
 
+int mount_writers(struct mount *m)
+{
+	int n = 0;
+	if (!m)
+		return 0;
+	pthread_mutex_lock(&m->hlock);
+	for (struct handle *h = m->handles; h; h = h->next)
+		n += h->writer;
+	pthread_mutex_unlock(&m->hlock);
+	return n;
+}
+
+int mount_alive(struct mount *m)
+{
+	return m && !__atomic_load_n(&m->loop_ended, __ATOMIC_ACQUIRE);
+}
+
+/* Commits what every file still open for writing holds (the stop's
+ * deadline came first): its writer loses only what it writes after. The
+ * list lock keeps each handle from being released under us; flushing
+ * takes only the inode's own locks, never hlock. */
+static int flush_writers(struct mount *m)
+{
+	int n = 0;
+	pthread_mutex_lock(&m->hlock);
+	for (struct handle *h = m->handles; h; h = h->next) {
+		if (!h->writer)
+			continue;
+		int rc = atr_file_flush(((struct fh *)h)->f);
+		if (rc)
+			LOG(LOG_ERROR, "mount: committing a file still open at the stop: %s",
+			    atr_strerror(rc));
+		n++;
+	}
+	pthread_mutex_unlock(&m->hlock);
+	return n;
+}
+
+/* Whether the kernel has ended the session's connection (the mount's last
+ * reference went, or it was aborted): /dev/fuse then polls POLLERR. */
+static int connection_ended(struct fuse_session *se)
+{
+	struct pollfd p = { .fd = fuse_session_fd(se), .events = 0 };
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
+/* After fuse_session_exit the workers still block reading /dev/fuse: one
+ * request wakes one, which answers, sees the session exited, and the loop
+ * ends. A statfs always reaches us: through the detached copy of the mount
+ * (m->wake_fd) once the mount itself is gone, else through its path. It
+ * may stay unanswered if the loop ends first: end_connection then aborts
+ * the connection and it returns ENOTCONN, so it runs on a thread of its
+ * own, joined after that. */
+static void *wake_loop(void *arg)
+{
+	struct mount *m = arg;
+	struct statfs sf;
+	struct statvfs sv;
+	if (m->wake_fd >= 0)
+		fstatfs(m->wake_fd, &sf);
+	else
+		statvfs(m->dir, &sv);
+	return NULL;
+}
+
+/*
+ * Ends a connection the loop no longer serves by replacing /dev/fuse,
+ * under the same descriptor number, with the write end of a pipe nobody
+ * reads. Dropping the device's last descriptor aborts the connection
+ * (whatever still has something open in the mount gets ENOTCONN), and
+ * libfuse's unmount then polls POLLERR there, takes the session for ended
+ * and only closes the descriptor: it does not try to unmount again (and
+ * log "Invalid argument").
+ */
+static void end_connection(struct fuse_session *se)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC))
+		return;
+	close(p[0]);
+	if (dup3(p[1], fuse_session_fd(se), O_CLOEXEC) < 0)
+		LOG(LOG_ERROR, "mount: cannot end the FUSE connection: %s", strerror(errno));
+	close(p[1]);
+}
+
+/*
+ * Unmounts as root: a plain umount2 while the session still serves (the
+ * kernel writes back and forgets through it), lazily — logged — only if
+ * something holds the mount. First a detached copy of the mount is made
+ * (open_tree): it does not make the mount busy, but it keeps the
+ * superblock, and so a way to wake the session, whoever else still holds
+ * it: a process that unshared its mounts while ours was there (systemd's
+ * PrivateTmp services, containers) keeps a copy the kernel would otherwise
+ * end the session for only when it goes.
+ */
+static void unmount_root(struct mount *m)
+{
+	m->wake_fd = open_tree(AT_FDCWD, m->dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (!umount2(m->dir, 0)) {
+		LOG(LOG_INFO, "mount: unmounted %s", m->dir);
+		return;
+	}
+	int e = errno, open_handles = 0;
+	pthread_mutex_lock(&m->hlock);
+	for (struct handle *h = m->handles; h; h = h->next)
+		open_handles++;
+	pthread_mutex_unlock(&m->hlock);
+	LOG(LOG_WARN, "mount: cannot unmount %s cleanly (%s; %d files or directories open): "
+	    "detaching it lazily; whatever still has something open there gets ENOTCONN",
+	    m->dir, strerror(e), open_handles);
+	if (umount2(m->dir, MNT_DETACH))
+		LOG(LOG_ERROR, "mount: cannot detach %s: %s", m->dir, strerror(errno));
+}
+
 void mount_stop(struct mount *m)
 {
+	pthread_t waker;
+	int woke = 0, root = geteuid() == 0;
 	if (!m)
 		return;
 	atr_core_watch(m->core, NULL, NULL);
 	pthread_mutex_lock(&m->lock);
-	m->stopping = 1;
+	__atomic_store_n(&m->stopping, 1, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&m->more);
 	pthread_cond_broadcast(&m->done);
 	pthread_mutex_unlock(&m->lock);
-	if (m->se) {
+	if (m->se && m->loop_started) {
+		int n = flush_writers(m);
+		if (n)
+			LOG(LOG_WARN, "mount: committed %d file(s) still open for writing at the stop", n);
+		if (root)
+			unmount_root(m);
+		/* Not root: fusermount3 unmounts below, once the loop is over. */
 		fuse_session_exit(m->se);
-		/* Unmounting ends the loop's reads of /dev/fuse (ENODEV). As
-		 * root we detach it ourselves and let the loop end before
-		 * libfuse closes the fd it reads; else libfuse's unmount (and
-		 * its close) has to come first. */
-		if (!m->loop_started || umount2(m->dir, MNT_DETACH))
-			fuse_session_unmount(m->se);
+		if (!connection_ended(m->se))
+			woke = !pthread_create(&waker, NULL, wake_loop, m);
 	}
 	if (m->loop_started)
 		pthread_join(m->loop, NULL);
+	if (root && m->se && m->loop_started && !connection_ended(m->se))
+		end_connection(m->se);
+	if (woke)
+		pthread_join(waker, NULL);
+	if (m->wake_fd >= 0)
+		close(m->wake_fd);
+	/* Closes /dev/fuse (if end_connection did not already) and, when not
+	 * root, unmounts through fusermount3 (lazily, as libfuse does). */
 	if (m->se)
-		fuse_session_unmount(m->se); /* closes the fd; already unmounted */
+		fuse_session_unmount(m->se);
 	/* Handles whose release never came: the session is over. */
 	while (m->handles) {
 		struct handle *h = m->handles;

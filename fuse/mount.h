@@ -22,7 +22,15 @@ typedef void (*mount_observe_fn)(void *arg, const char *op, int err, uint64_t by
 
 struct mount *mount_start(struct atr_core *core, const char *dir, const char *options,
 			  mount_observe_fn observe, void *observe_arg);
-/* Unmounts and stops; waits for the requests in flight. */
+/* Files open for writing through the mount now: a graceful stop waits
+ * for them to be closed (and so committed) before it calls mount_stop. */
+int mount_writers(struct mount *m);
+/* 0 once the FUSE session has ended (readiness); 0 for NULL. */
+int mount_alive(struct mount *m);
+/* Stops: commits what files still open for writing hold, unmounts (as
+ * root cleanly; lazily, logged, only if something still holds the mount
+ * — those holders then get ENOTCONN; as another user through fusermount3)
+ * and waits for the requests in flight. */
 void mount_stop(struct mount *m);
 
 #endif

@@ -63,6 +63,8 @@ struct s3_server;
 struct s3_server *s3_server_new(struct atr_core *core, const struct atr_idents *idents,
 				const struct s3_options *opt);
 void s3_server_free(struct s3_server *s);
+/* New size limits (SIGHUP): requests that start later see them. */
+void s3_server_set_limits(struct s3_server *s, uint64_t max_put_size, uint64_t min_part_size);
 /* Handles one request on conn; returns the HTTP status sent. */
 int s3_handle(struct s3_server *s, struct mg_connection *conn);
 /* Answers a request civetweb refused before any handler (its http_error

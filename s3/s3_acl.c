@@ -111,7 +111,7 @@ static enum s3_err users_known(struct s3_req *r, const struct atr_acl *acl)
 {
 	for (int i = 0; i < acl->n; i++)
 		if (acl->g[i].grantee == ATR_GRANTEE_USER && r->srv->opt.auth == S3_AUTH_SIGV4 &&
-		    !atr_idents_find_user(r->srv->idents, acl->g[i].user) &&
+		    atr_idents_find_user(r->srv->idents, acl->g[i].user, NULL) &&
 		    strcmp(acl->g[i].user, atr_core_daemon_user(r->srv->core)))
 			return S3_ERR_INVALID_GRANTEE;
 	return S3_ERR_OK;
@@ -217,10 +217,11 @@ int s3_acl_xml(struct s3_req *r, const struct atr_acl *acl, struct buf *b)
 				perm = perms[j].name;
 		err = buf_addstr(b, "<Grant>");
 		if (!err && g->grantee == ATR_GRANTEE_USER) {
-			const struct atr_ident *id = atr_idents_find_user(r->srv->idents, g->user);
+			struct atr_ident id;
+			int known = !atr_idents_find_user(r->srv->idents, g->user, &id);
 			err = buf_addstr(b, "<Grantee " XSI " xsi:type=\"CanonicalUser\">") ||
 			      s3_xml_elem(b, "ID", g->user) ||
-			      s3_xml_elem(b, "DisplayName", id ? id->display : g->user) ||
+			      s3_xml_elem(b, "DisplayName", known ? id.display : g->user) ||
 			      buf_addstr(b, "</Grantee>");
 		} else if (!err) {
 			const char *uri = "";

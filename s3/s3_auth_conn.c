@@ -17,11 +17,12 @@
 int s3_secret_lookup(void *arg, const char *access_key, char *secret, size_t secret_size,
 		     char *user, size_t user_size)
 {
-	const struct atr_ident *id = atr_idents_find(arg, access_key);
-	if (!id)
+	struct atr_ident id;
+	if (atr_idents_find(arg, access_key, &id))
 		return -1;
-	snprintf(secret, secret_size, "%s", id->secret);
-	snprintf(user, user_size, "%s", id->user);
+	snprintf(secret, secret_size, "%s", id.secret);
+	snprintf(user, user_size, "%s", id.user);
+	explicit_bzero(&id, sizeof(id));
 	return 0;
 }
 

@@ -241,8 +241,7 @@ enum s3_err s3_body_checksum(struct s3_body *b)
 	return S3_ERR_OK;
 }
 
-/* Checks the checksum (its value from the trailer if it trails) and
- * fills ck_line with the value computed. */
+/* Checks the checksum (its value from the trailer if it trails). */
 static enum s3_err checksum_finish(struct s3_body *b)
 {
 	unsigned char got[CHECKSUM_MAX_LEN];
@@ -258,10 +257,7 @@ static enum s3_err checksum_finish(struct s3_body *b)
 	if (b->ck_trailer && (e = s3_checksum_decode(s3_chunked_trailer(&b->ch, name), alg,
 						     b->ck_want)))
 		return e;
-	if (memcmp(got, b->ck_want, len))
-		return S3_ERR_CHECKSUM_BAD;
-	s3_checksum_line(alg, got, b->ck_line);
-	return S3_ERR_OK;
+	return memcmp(got, b->ck_want, len) ? S3_ERR_CHECKSUM_BAD : S3_ERR_OK;
 }
 
 enum s3_err s3_body_finish(struct s3_body *b)
@@ -291,30 +287,6 @@ void s3_body_close(struct s3_body *b)
 	}
 	if (b->chunked)
 		s3_chunked_release(&b->ch);
-}
-
-enum s3_err s3_body_pump(struct s3_req *r, struct s3_body *b,
-			 int (*write)(void *arg, const void *data, size_t n), void *arg)
-{
-	char *data = s3_io_buffer(r->srv);
-	uint64_t total = 0;
-	enum s3_err e = S3_ERR_OK;
-	if (!data)
-		return S3_ERR_SLOW_DOWN;
-	s3_continue(r);
-	for (;;) {
-		long n = s3_body_read(b, data, S3_IO_BUFFER, &e);
-		if (n < 0)
-			return e;
-		if (n == 0)
-			return S3_ERR_OK;
-		total += (uint64_t)n;
-		if (total > r->srv->opt.max_put_size)
-			return S3_ERR_ENTITY_TOO_LARGE;
-		int rc = write(arg, data, (size_t)n);
-		if (rc)
-			return s3_err_from_core(rc);
-	}
 }
 
 enum s3_err s3_read_small_body(struct s3_req *r, struct buf *out)

@@ -11,14 +11,15 @@
  *
  * UploadPartCopy (PUT ?partNumber&uploadId with x-amz-copy-source) makes a
  * part from the source, or from the bytes x-amz-copy-source-range names,
- * with the same source rules and conditions; into an upload with a
- * checksum algorithm, the part's checksum is computed on the way.
+ * with the same source rules and conditions, through the request writer
+ * (s3_write_copy); into an upload with a checksum algorithm, the part's
+ * checksum is computed on the way. Both are routes of their own (the route
+ * table matches the header).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/hash.h"
 #include "common/timefmt.h"
 #include "common/uri.h"
 #include "s3/s3_cond.h"
@@ -142,7 +143,7 @@ enum s3_err s3_copy_object(struct s3_req *r)
 		goto out;
 	}
 	have_src = 1;
-	if (!src.is_dir && src.size > r->srv->opt.max_put_size) {
+	if (!src.is_dir && src.size > s3_limit(r->srv, max_put_size)) {
 		e = S3_ERR_COPY_SOURCE_TOO_LARGE;
 		goto out;
 	}
@@ -206,54 +207,34 @@ enum s3_err s3_copy_range_parse(const char *v, uint64_t size, uint64_t *first, u
 	return S3_ERR_OK;
 }
 
-/* atr_mpu_part_copy, computing the part's checksum (base64 into sum) on
- * the way: the bytes pass through the block cache once either way. */
-static int copy_part_checksummed(struct atr_part_writer *w, struct atr_reader *src,
-				 uint64_t off, uint64_t len, enum checksum_alg alg,
-				 char sum[ATR_PART_CHECKSUM_MAX + 1])
+/* The writer is open: into an upload with a checksum algorithm, the
+ * part's checksum is computed on the way (the bytes pass through the block
+ * cache once either way). */
+static enum s3_err part_copy_prepare(struct s3_write *wr, void *arg)
 {
-	struct checksum ck;
-	unsigned char raw[CHECKSUM_MAX_LEN];
-	int rc = ATR_OK;
-	if (checksum_init(&ck, alg))
-		return ATR_E_NOMEM;
-	for (uint64_t end = off + len; off < end && !rc;) {
-		const void *data;
-		size_t n;
-		if ((rc = atr_get_read(src, off, &data, &n)))
-			break;
-		if (n == 0) {
-			rc = ATR_E_IO; /* shorter than its row said */
-			break;
-		}
-		if (n > end - off)
-			n = (size_t)(end - off);
-		checksum_update(&ck, data, n);
-		rc = atr_mpu_part_write(w, data, n);
-		off += n;
-	}
-	checksum_final(&ck, raw);
-	if (!rc)
-		base64_encode(raw, checksum_len(alg), sum);
-	return rc;
+	wr->ck_alg = s3_mpu_checksum(atr_mpu_part_checksum_alg(wr->w), NULL);
+	return S3_ERR_OK;
 }
 
-enum s3_err s3_upload_part_copy(struct s3_req *r, int number)
+enum s3_err s3_upload_part_copy(struct s3_req *r)
 {
 	struct atr_core *core = r->srv->core;
 	char sbucket[ATR_BUCKET_MAX + 1];
 	char *skey = NULL;
 	const char *range = s3_header(r, "x-amz-copy-source-range");
 	struct atr_reader *rd = NULL;
-	struct atr_part_writer *w = NULL;
 	struct atr_obj src = { 0 };
-	struct atr_mpu_part part;
+	struct s3_write wr;
 	uint64_t first = 0, len;
-	char sum[ATR_PART_CHECKSUM_MAX + 1], ck_xml[160] = "";
+	char ck_xml[160] = "";
 	int have_src = 0, rc;
 	enum s3_err e;
 
-	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey)))
+	/* The part number first, as UploadPart checks it. */
+	s3_write_init(&wr, r, &s3_part_target);
+	wr.prepare = part_copy_prepare;
+	if ((e = s3_part_number(r, &wr.part)) ||
+	    (e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey)))
 		return e;
 	if ((rc = atr_get_open(core, &r->user, sbucket, skey, &src, &rd))) {
 		e = s3_err_from_core(rc);
@@ -263,7 +244,7 @@ enum s3_err s3_upload_part_copy(struct s3_req *r, int number)
 	len = src.is_dir ? 0 : src.size;
 	if (range && (e = s3_copy_range_parse(range, len, &first, &len)))
 		goto out;
-	if (len > r->srv->opt.max_put_size) {
+	if (len > s3_limit(r->srv, max_put_size)) {
 		e = S3_ERR_COPY_SOURCE_TOO_LARGE;
 		goto out;
 	}
@@ -271,31 +252,13 @@ enum s3_err s3_upload_part_copy(struct s3_req *r, int number)
 		e = S3_ERR_PRECONDITION_FAILED;
 		goto out;
 	}
-	if ((rc = atr_mpu_part_begin(core, &r->user, r->bucket, r->key, s3_param(r, "uploadId"),
-				     number, &w))) {
-		e = s3_err_from_core(rc);
+	if ((e = s3_write_copy(&wr, rd, first, len)))
 		goto out;
-	}
-	/* An upload with a checksum algorithm: the part's is computed here. */
-	enum checksum_alg alg = s3_mpu_checksum(atr_mpu_part_checksum_alg(w), NULL);
-	rc = alg == CHECKSUM_NONE ? atr_mpu_part_copy(w, rd, first, len)
-				  : copy_part_checksummed(w, rd, first, len, alg, sum);
-	if (rc || (alg != CHECKSUM_NONE && (rc = atr_mpu_part_set_checksum(w, sum)))) {
-		e = s3_err_from_core(rc);
-		goto out;
-	}
-	rc = atr_mpu_part_commit(w, &part);
-	w = NULL;
-	if (rc) {
-		e = s3_err_from_core(rc);
-		goto out;
-	}
-	if (alg != CHECKSUM_NONE)
-		snprintf(ck_xml, sizeof(ck_xml), "<Checksum%s>%s</Checksum%s>", checksum_name(alg),
-			 sum, checksum_name(alg));
-	e = send_result(r, "CopyPartResult", part.mtime_ns, part.etag, ck_xml);
+	if (wr.ck_alg != CHECKSUM_NONE)
+		snprintf(ck_xml, sizeof(ck_xml), "<Checksum%s>%s</Checksum%s>",
+			 checksum_name(wr.ck_alg), wr.ck_b64, checksum_name(wr.ck_alg));
+	e = send_result(r, "CopyPartResult", wr.mtime_ns, wr.etag, ck_xml);
 out:
-	atr_mpu_part_abort(w);
 	if (have_src)
 		atr_obj_release(&src);
 	atr_get_close(rd);

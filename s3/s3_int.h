@@ -39,6 +39,8 @@ uint64_t s3_slow_now(void);  /* CLOCK_MONOTONIC in ns */
 struct s3_server {
 	struct atr_core *core;
 	const struct atr_idents *idents;
+	/* Set at start; opt.max_put_size and opt.min_part_size also by
+	 * s3_server_set_limits (SIGHUP): read them with s3_limit. */
 	struct s3_options opt;
 	uint64_t next_id;  /* request ids; atomic */
 	uint64_t id_salt;
@@ -97,12 +99,20 @@ struct s3_req {
 	} cond;
 };
 
+/* A handler: serves the request (the response, or an error for the
+ * dispatcher to render). */
+typedef enum s3_err (*s3_handler)(struct s3_req *r);
+
 /* s3_conditions.c: the value callback of struct atr_request (arg: the
  * struct s3_req) for the condition keys of bucket policies. */
 const char *s3_condition_value(void *arg, const char *k, int i);
 
 /* ---- authentication glue (s3_auth_conn.c) ---- */
 struct mg_request_info;
+/* A limit SIGHUP may change while requests read it (relaxed: a request
+ * sees the old value or the new one). */
+#define s3_limit(srv, field) __atomic_load_n(&(srv)->opt.field, __ATOMIC_RELAXED)
+
 /* s3_secret_fn over a struct atr_idents. */
 int s3_secret_lookup(void *arg, const char *access_key, char *secret, size_t secret_size,
 		     char *user, size_t user_size);
@@ -110,6 +120,13 @@ int s3_secret_lookup(void *arg, const char *access_key, char *secret, size_t sec
 int s3_auth_headers(const struct mg_request_info *ri, struct s3_hdr *hdrs /* MG_MAX_HEADERS */);
 
 /* ---- request helpers (s3_router.c) ---- */
+/* The route table's handler for a parsed request: by method, by target
+ * (the service, a bucket or an object, from bucket and key), by the
+ * sub-resource in the query and by the presence of a header (PUT with
+ * x-amz-copy-source is CopyObject, or UploadPartCopy with ?uploadId).
+ * NULL with *err NOT_IMPLEMENTED for a sub-resource or method+target we do
+ * not serve, METHOD_NOT_ALLOWED for a method the target never takes. */
+s3_handler s3_route_find(const struct s3_req *r, enum s3_err *err);
 /* Who the request acts as: user, or for an unsigned request (anonymous)
  * the daemon's user in simple mode and nobody (atr_user.anonymous) else. */
 void s3_set_user(struct s3_req *r, const char *user, int anonymous);
@@ -144,9 +161,8 @@ struct s3_body {
 	/* The x-amz-checksum-* being verified (s3_body_checksum), or NULL. */
 	struct checksum *ck;
 	int ck_trailer;        /* its value comes in the aws-chunked trailer */
-	unsigned char ck_want[CHECKSUM_MAX_LEN];
-	char ck_line[96];      /* after s3_body_finish: "x-amz-checksum-<alg>:
-				  <base64>\r\n" with the value computed, or "" */
+	unsigned char ck_want[CHECKSUM_MAX_LEN]; /* the value sent (from the
+				  trailer once s3_body_finish has read it) */
 };
 enum s3_err s3_body_open(struct s3_req *r, struct s3_body *b);
 /* >0 bytes, 0 at the end (length checked), -1 with *err. */
@@ -160,12 +176,8 @@ long s3_body_read(struct s3_body *b, void *buf, size_t len, enum s3_err *err);
  * unknown or disagreeing algorithm, CHECKSUM_MISSING for an algorithm with
  * no value, CHECKSUM_INVALID for a value that is not base64 of the size. */
 enum s3_err s3_body_checksum(struct s3_body *b);
-/* After the last read: checks the SHA-256 and the checksum. */
-/* Sends 100 Continue and streams the whole body through the thread's I/O
- * buffer into write (a core writer: returns enum atr_err), refusing more
- * than max_put_size bytes (EntityTooLarge). */
-enum s3_err s3_body_pump(struct s3_req *r, struct s3_body *b,
-			 int (*write)(void *arg, const void *data, size_t n), void *arg);
+/* After the last read: checks the SHA-256, then the checksum (ck_want then
+ * holds the value verified). */
 enum s3_err s3_body_finish(struct s3_body *b);
 void s3_body_close(struct s3_body *b);
 /* An x-amz-checksum-<alg> value: base64 of the algorithm's size, into out
@@ -174,6 +186,94 @@ enum s3_err s3_checksum_decode(const char *v, enum checksum_alg alg, unsigned ch
 /* "x-amz-checksum-<alg>: <base64 of sum>\r\n", the line a verified
  * checksum is kept and echoed as. */
 void s3_checksum_line(enum checksum_alg alg, const unsigned char *sum, char line[96]);
+
+/* ---- the request writer (s3_write.c) ----
+ *
+ * The one sequence by which an operation puts bytes into the core
+ * (PutObject, POST Object, UploadPart, UploadPartCopy), s3_write_run:
+ *   1. target->open: the core writer (atr_put_begin, atr_mpu_part_begin:
+ *      name, permission, upload checks), into wr->w;
+ *   2. wr->prepare, the operation's say on the open writer (conditions,
+ *      ACL, the checksum an upload wants);
+ *   3. every byte from the source into the target, at most max_size
+ *      (ENTITY_TOO_LARGE), the checksum computed on the way unless the
+ *      source verifies its own; then at least min_size (ENTITY_TOO_SMALL),
+ *      the checksum against ck_want if given (CHECKSUM_BAD);
+ *   4. source->finish (the body's SHA-256 and checksum; POST's trailing
+ *      fields), then Content-MD5 if sent (BAD_DIGEST);
+ *   5. target->commit: wr->etag and wr->mtime_ns.
+ * Any error aborts the target: nothing is left behind. The operation keeps
+ * its own header checks before the run and its response after it.
+ * (CopyObject is not a run: atr_object_copy_with opens, copies inside the
+ * under-storage and commits in one core call.) One struct s3_write is one
+ * request's, on its thread.
+ */
+struct s3_write;
+
+/* Where the bytes go: a core writer behind five calls. s3_object_target
+ * writes the object at r->bucket/r->key (atr_put_*) with wr->tags and
+ * commits it with wr->hdrs and the checksum line; s3_part_target writes
+ * part wr->part of the upload ?uploadId names (atr_mpu_part_*) and keeps
+ * the checksum when the upload has an algorithm. */
+struct s3_target {
+	int (*open)(struct s3_write *wr);                  /* enum atr_err */
+	int (*write)(void *w, const void *data, size_t n); /* enum atr_err */
+	void (*md5)(void *w, unsigned char out[16]);
+	/* Commits wr->w, which is gone afterwards whatever the result. */
+	enum s3_err (*commit)(struct s3_write *wr);
+	void (*abort)(void *w);
+};
+extern const struct s3_target s3_object_target, s3_part_target;
+
+/* Where they come from. */
+struct s3_source {
+	/* The next bytes: *data points at n > 0 of them (valid until the next
+	 * call), 0 at the end, -1 with *err. */
+	long (*next)(void *arg, const void **data, enum s3_err *err);
+	/* After the last byte, before Content-MD5 and the commit (may be NULL). */
+	enum s3_err (*finish)(struct s3_write *wr, void *arg);
+	void *arg;
+	int own_checksum; /* the source verifies ck_alg's checksum itself, and
+			     its finish leaves the value in wr->ck_sum */
+};
+
+struct s3_write {
+	/* In: s3_write_init's defaults, then what the operation sets. */
+	struct s3_req *r;
+	const struct s3_target *target;
+	const char *tags;              /* object: the tag set it commits with, or NULL */
+	struct buf *hdrs;              /* object: the stored headers it commits with */
+	int part;                      /* part: its number */
+	enum s3_err (*prepare)(struct s3_write *wr, void *arg); /* step 2, or NULL */
+	void *arg;                     /* prepare's */
+	uint64_t size_hint;            /* the bytes to come, 0 if unknown */
+	uint64_t min_size, max_size;   /* default 0 and max_put_size */
+	int have_md5;                  /* Content-MD5 was sent: md5 */
+	unsigned char md5[16];
+	enum checksum_alg ck_alg;      /* the bytes' checksum, CHECKSUM_NONE for none */
+	const unsigned char *ck_want;  /* its value, when known before the bytes */
+	/* The core writer, from open to commit. */
+	void *w;
+	/* Out. */
+	int64_t size;                  /* the bytes, once they are all in; -1 before */
+	char etag[ATR_ETAG_MAX + 1];
+	int64_t mtime_ns;
+	unsigned char ck_sum[CHECKSUM_MAX_LEN];
+	char ck_line[96];              /* "x-amz-checksum-<alg>: <base64>\r\n", or "" */
+	char ck_b64[4 * ((CHECKSUM_MAX_LEN + 2) / 3) + 1];
+};
+void s3_write_init(struct s3_write *wr, struct s3_req *r, const struct s3_target *target);
+enum s3_err s3_write_run(struct s3_write *wr, const struct s3_source *src);
+/* A run from the request body (s3_body: length rules, aws-chunked, the
+ * SHA-256 and x-amz-checksum-* checks): ck_alg becomes the body's; a body
+ * promised longer than max_size is refused before the target opens; 100
+ * Continue goes out once the target is open and prepared; after an error
+ * that leaves body bytes unread, the connection closes. */
+enum s3_err s3_write_body(struct s3_write *wr);
+/* A run from bytes [off, off + len) of an open reader. */
+enum s3_err s3_write_copy(struct s3_write *wr, struct atr_reader *rd, uint64_t off, uint64_t len);
+/* PutObject's and UploadPart's answer: 200, the ETag, the checksum line. */
+void s3_write_respond(struct s3_write *wr);
 
 /* ---- responses (s3_resp.c) ---- */
 /* Starts a response: status line and the headers every response carries,
@@ -217,7 +317,6 @@ int s3_xml_user(struct s3_req *r, struct buf *b, const char *tag, const char *us
 int s3_xml_elem(struct buf *b, const char *tag, const char *text);
 
 /* ---- observing (s3_observe.c) ---- */
-typedef enum s3_err (*s3_handler)(struct s3_req *r);
 int64_t s3_clock_ns(void); /* monotonic */
 /* Hands the finished request to opt.observe: h is the route's handler
  * (NULL if none was reached), t0 the s3_clock_ns() of its arrival. */
@@ -288,6 +387,9 @@ enum checksum_alg s3_mpu_checksum(const char *stored, int *full_object);
  * max-uploads: a non-negative decimal, values above cap (however long) are
  * cap; -1 for anything else. */
 int s3_parse_count(const char *v, long cap, long *out);
+/* UploadPart's and UploadPartCopy's ?partNumber: 1..ATR_PART_MAX, else
+ * INVALID_ARGUMENT. */
+enum s3_err s3_part_number(struct s3_req *r, int *number);
 /* Reads a CompleteMultipartUpload body: the parts it names, in the order
  * named, into a malloc'd *out (*n of them, 1..10000; ETags unquoted).
  * MALFORMED_XML for anything else: not XML, another root, a Part without
@@ -317,7 +419,7 @@ int s3_has_integrity_header(struct s3_req *r);
 enum s3_err s3_verify_integrity(struct s3_req *r, const struct buf *body);
 enum s3_err s3_copy_object(struct s3_req *r); /* PUT with x-amz-copy-source */
 /* UploadPartCopy: PUT ?partNumber&uploadId with x-amz-copy-source. */
-enum s3_err s3_upload_part_copy(struct s3_req *r, int number);
+enum s3_err s3_upload_part_copy(struct s3_req *r);
 /* x-amz-copy-source: "[/]bucket/key[?versionId=null]", percent-encoded;
  * *key is malloc'd. INVALID_COPY_SOURCE, INVALID_VERSION_ID. */
 enum s3_err s3_copy_source_parse(const char *v, char bucket[ATR_BUCKET_MAX + 1], char **key);

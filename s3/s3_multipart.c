@@ -12,7 +12,8 @@
  * bytes rather than seconds makes it the same on every run. A body after
  * such whitespace has no XML declaration, which XML allows only at the
  * very start of a document.
- * UploadPartCopy (UploadPart with x-amz-copy-source) is the copy issue's.
+ * UploadPartCopy (UploadPart with x-amz-copy-source) is s3_copy.c's: the
+ * route table sends it there.
  */
 #include <civetweb.h>
 #include <stdio.h>
@@ -152,88 +153,39 @@ out:
 
 /* ---- UploadPart ---- */
 
-static int part_write(void *w, const void *data, size_t n)
+enum s3_err s3_part_number(struct s3_req *r, int *number)
 {
-	return atr_mpu_part_write(w, data, n);
+	const char *pn = s3_param(r, "partNumber");
+	long v;
+	/* Part numbers are 1..10000 (S3's InvalidArgument otherwise). */
+	if (!pn || s3_parse_count(pn, ATR_PART_MAX + 1, &v) || v < 1 || v > ATR_PART_MAX)
+		return S3_ERR_INVALID_ARGUMENT;
+	*number = (int)v;
+	return S3_ERR_OK;
+}
+
+/* The writer is open: an upload with a checksum algorithm takes parts
+ * with that checksum. */
+static enum s3_err part_prepare(struct s3_write *wr, void *arg)
+{
+	const char *alg = atr_mpu_part_checksum_alg(wr->w);
+	if (*alg && (wr->ck_alg == CHECKSUM_NONE || wr->ck_alg != s3_mpu_checksum(alg, NULL)))
+		return S3_ERR_MPU_CHECKSUM_MISMATCH;
+	return S3_ERR_OK;
 }
 
 enum s3_err s3_upload_part(struct s3_req *r)
 {
-	struct atr_core *core = r->srv->core;
-	struct atr_part_writer *w = NULL;
-	struct atr_mpu_part part;
-	struct s3_body body;
-	unsigned char want_md5[16], got_md5[16];
-	int have_md5, body_open = 0, rc;
-	long number;
+	struct s3_write wr;
 	enum s3_err e;
 
-	const char *pn = s3_param(r, "partNumber");
-	/* Part numbers are 1..10000 (S3's InvalidArgument otherwise). */
-	if (!pn || s3_parse_count(pn, ATR_PART_MAX + 1, &number) || number < 1 ||
-	    number > ATR_PART_MAX)
-		return S3_ERR_INVALID_ARGUMENT;
-	if (s3_header(r, "x-amz-copy-source"))
-		return s3_upload_part_copy(r, (int)number);
-	if ((e = s3_content_md5(r, want_md5, &have_md5)))
+	s3_write_init(&wr, r, &s3_part_target);
+	wr.prepare = part_prepare;
+	if ((e = s3_part_number(r, &wr.part)) || (e = s3_content_md5(r, wr.md5, &wr.have_md5)) ||
+	    (e = s3_write_body(&wr)))
 		return e;
-	if ((e = s3_body_open(r, &body)))
-		return e;
-	body_open = 1;
-	if ((e = s3_body_checksum(&body)))
-		goto out;
-	if (body.expect != UINT64_MAX && body.expect > r->srv->opt.max_put_size) {
-		e = S3_ERR_ENTITY_TOO_LARGE;
-		goto out;
-	}
-	if ((rc = atr_mpu_part_begin(core, &r->user, r->bucket, r->key, s3_param(r, "uploadId"),
-				     (int)number, &w))) {
-		e = s3_err_from_core(rc);
-		goto out;
-	}
-	/* An upload with a checksum algorithm takes parts with that checksum. */
-	const char *alg = atr_mpu_part_checksum_alg(w);
-	if (*alg && (!body.ck || body.ck->alg != s3_mpu_checksum(alg, NULL))) {
-		e = S3_ERR_MPU_CHECKSUM_MISMATCH;
-		goto out;
-	}
-	if ((e = s3_body_pump(r, &body, part_write, w)))
-		goto out;
-	if ((e = s3_body_finish(&body)))
-		goto out;
-	atr_mpu_part_md5(w, got_md5);
-	if (have_md5 && memcmp(want_md5, got_md5, 16)) {
-		e = S3_ERR_BAD_DIGEST;
-		goto out;
-	}
-	if (*alg) {
-		/* "x-amz-checksum-<alg>: <base64>\r\n": the base64 is kept. */
-		char sum[ATR_PART_CHECKSUM_MAX + 1];
-		const char *v = strchr(body.ck_line, ':');
-		v = v ? v + 1 + strspn(v + 1, " ") : "";
-		snprintf(sum, sizeof(sum), "%.*s", (int)strcspn(v, "\r\n"), v);
-		if ((rc = atr_mpu_part_set_checksum(w, sum))) {
-			e = s3_err_from_core(rc);
-			goto out;
-		}
-	}
-	rc = atr_mpu_part_commit(w, &part);
-	w = NULL;
-	if (rc) {
-		e = s3_err_from_core(rc);
-		goto out;
-	}
-	char extra[256];
-	snprintf(extra, sizeof(extra), "ETag: \"%s\"\r\n%s", part.etag, body.ck_line);
-	s3_send_empty(r, 200, extra);
-out:
-	atr_mpu_part_abort(w);
-	if (body_open) {
-		if (e && body.got < body.expect)
-			r->must_close = 1; /* the rest of the body is still on the wire */
-		s3_body_close(&body);
-	}
-	return e;
+	s3_write_respond(&wr);
+	return S3_ERR_OK;
 }
 
 /* ---- ListParts ---- */
@@ -664,7 +616,7 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 		goto out;
 	cp.can_start = ri->http_version && strcmp(ri->http_version, "1.0");
 	int rc = atr_mpu_complete_with(r->srv->core, &r->user, r->bucket, r->key,
-				       s3_param(r, "uploadId"), parts, n, r->srv->opt.min_part_size,
+				       s3_param(r, "uploadId"), parts, n, s3_limit(r->srv, min_part_size),
 				       ck.hdrs, on_progress, &cp, &obj);
 	e = rc == ATR_E_INVALID_ARG ? S3_ERR_MALFORMED_XML : s3_err_from_core(rc);
 	if (!cp.started) {

@@ -120,19 +120,6 @@ enum s3_err s3_write_conditions(struct s3_req *r, int *must_not_exist,
 	return S3_ERR_OK;
 }
 
-/* If-None-Match: * and If-Match on PUT, checked before the body is read
- * and again, atomically, at commit (409 if they changed in between). */
-static enum s3_err put_conditions(struct s3_req *r, struct atr_writer *w)
-{
-	char etag[ATR_ETAG_MAX + 1];
-	int must_not_exist;
-	enum s3_err e = s3_write_conditions(r, &must_not_exist, etag);
-	if (e || (!must_not_exist && !*etag))
-		return e;
-	return s3_err_from_core(atr_put_condition(w, &r->user, must_not_exist,
-						  *etag ? etag : NULL));
-}
-
 enum s3_err s3_content_md5(struct s3_req *r, unsigned char md5[16], int *have)
 {
 	const char *v = s3_header(r, "Content-MD5");
@@ -145,86 +132,48 @@ enum s3_err s3_content_md5(struct s3_req *r, unsigned char md5[16], int *have)
 	return S3_ERR_OK;
 }
 
-static int put_write(void *w, const void *data, size_t n)
+/* The writer is open: If-None-Match: * and If-Match, checked before the
+ * body is read and again, atomically, at commit (409 if they changed in
+ * between); then the ACL (arg) it commits with. */
+static enum s3_err put_prepare(struct s3_write *wr, void *arg)
 {
-	return atr_put_write(w, data, n);
+	const struct atr_acl *acl = arg;
+	char etag[ATR_ETAG_MAX + 1];
+	int must_not_exist, rc = ATR_OK;
+	enum s3_err e = s3_write_conditions(wr->r, &must_not_exist, etag);
+	if (e)
+		return e;
+	if (must_not_exist || *etag)
+		rc = atr_put_condition(wr->w, &wr->r->user, must_not_exist, *etag ? etag : NULL);
+	if (!rc && acl)
+		rc = atr_put_acl(wr->w, acl);
+	return s3_err_from_core(rc);
 }
 
 enum s3_err s3_put_object(struct s3_req *r)
 {
-	struct atr_core *core = r->srv->core;
-	struct atr_writer *w = NULL;
-	struct s3_body body;
+	struct s3_write wr;
 	struct buf hdrs = BUF_INIT(8192), tags = BUF_INIT(S3_TAGS_BUF(S3_TAGS_MAX));
 	const char *tagging = s3_header(r, "x-amz-tagging");
-	unsigned char want_md5[16], got_md5[16];
 	struct atr_acl *acl = NULL;
-	int have_md5, body_open = 0;
 	enum s3_err e;
-	int rc;
 
-	if (s3_header(r, "x-amz-copy-source"))
-		return s3_copy_object(r);
-	if ((rc = atr_key_valid(r->key)))
-		return s3_err_from_core(rc);
-	if ((e = s3_storage_class_check(r)) || (e = s3_content_md5(r, want_md5, &have_md5)) ||
+	/* The key is checked once, by the writer's open (atr_put_begin). */
+	s3_write_init(&wr, r, &s3_object_target);
+	if ((e = s3_storage_class_check(r)) || (e = s3_content_md5(r, wr.md5, &wr.have_md5)) ||
 	    (e = s3_stored_headers(r, &hdrs)) ||
 	    (tagging && (e = s3_tagging_from_header(tagging, &tags))) ||
 	    (e = s3_request_acl(r, &acl)))
 		goto out;
-	if ((e = s3_body_open(r, &body)))
-		goto out;
-	body_open = 1;
-	if ((e = s3_body_checksum(&body)))
-		goto out;
-	if (body.expect != UINT64_MAX && body.expect > r->srv->opt.max_put_size) {
-		e = S3_ERR_ENTITY_TOO_LARGE;
-		goto out;
-	}
-	if ((rc = atr_put_begin(core, &r->user, r->bucket, r->key,
-				body.expect == UINT64_MAX ? 0 : body.expect, &w))) {
-		e = s3_err_from_core(rc);
-		goto out;
-	}
-	if ((e = put_conditions(r, w)))
-		goto out;
-	if ((tags.ptr && (rc = atr_put_tags(w, tags.ptr))) || (acl && (rc = atr_put_acl(w, acl)))) {
-		e = s3_err_from_core(rc);
-		goto out;
-	}
-	if ((e = s3_body_pump(r, &body, put_write, w)))
-		goto out;
-	if ((e = s3_body_finish(&body)))
-		goto out;
-	atr_put_md5(w, got_md5);
-	if (have_md5 && memcmp(want_md5, got_md5, 16)) {
-		e = S3_ERR_BAD_DIGEST;
-		goto out;
-	}
-	/* The checksum is kept with the object, returned when asked for. */
-	if (buf_addstr(&hdrs, body.ck_line)) {
-		e = S3_ERR_METADATA_TOO_LARGE;
-		goto out;
-	}
-	struct atr_obj obj = { 0 };
-	r->object_size = (int64_t)atr_put_size(w);
-	rc = atr_put_commit(w, hdrs.ptr, &obj);
-	w = NULL;
-	if (rc) {
-		e = s3_err_from_core(rc);
-		goto out;
-	}
-	char extra[256];
-	snprintf(extra, sizeof(extra), "ETag: \"%s\"\r\n%s", obj.etag, body.ck_line);
-	s3_send_empty(r, 200, extra);
+	wr.hdrs = &hdrs;
+	wr.tags = tags.ptr;
+	wr.prepare = put_prepare;
+	wr.arg = acl;
+	e = s3_write_body(&wr);
+	r->object_size = wr.size; /* for the access log, if the bytes were all in */
+	if (!e)
+		s3_write_respond(&wr);
 out:
-	if (w)
-		atr_put_abort(w);
-	if (body_open) {
-		if (e && body.got < body.expect)
-			r->must_close = 1; /* the rest of the body is still on the wire */
-		s3_body_close(&body);
-	}
 	buf_release(&hdrs);
 	buf_release(&tags);
 	free(acl);

@@ -27,6 +27,7 @@ static const struct {
 	{ s3_head_bucket, NULL, "HeadBucket", "REST.HEAD.BUCKET" },
 	{ s3_delete_bucket, NULL, "DeleteBucket", "REST.DELETE.BUCKET" },
 	{ s3_put_object, NULL, "PutObject", "REST.PUT.OBJECT" },
+	{ s3_copy_object, NULL, "CopyObject", "REST.COPY.OBJECT" },
 	{ s3_get_object, "HEAD", "HeadObject", "REST.HEAD.OBJECT" },
 	{ s3_get_object, NULL, "GetObject", "REST.GET.OBJECT" },
 	{ s3_delete_object, NULL, "DeleteObject", "REST.DELETE.OBJECT" },
@@ -34,6 +35,7 @@ static const struct {
 	{ s3_post_object, NULL, "PostObject", "REST.POST.OBJECT" },
 	{ s3_create_multipart, NULL, "CreateMultipartUpload", "REST.POST.UPLOADS" },
 	{ s3_upload_part, NULL, "UploadPart", "REST.PUT.PART" },
+	{ s3_upload_part_copy, NULL, "UploadPartCopy", "REST.COPY.PART" },
 	{ s3_list_parts, NULL, "ListParts", "REST.GET.UPLOAD" },
 	{ s3_complete_multipart, NULL, "CompleteMultipartUpload", "REST.POST.UPLOAD" },
 	{ s3_abort_multipart, NULL, "AbortMultipartUpload", "REST.DELETE.UPLOAD" },
@@ -74,11 +76,6 @@ static const char *op_name(const struct s3_req *r, s3_handler h, const char **lo
 	*log_op = "-";
 	if (!h)
 		return "Rejected";
-	/* A PUT naming a source is a copy. */
-	if ((h == s3_put_object || h == s3_upload_part) && s3_header(r, "x-amz-copy-source")) {
-		*log_op = h == s3_put_object ? "REST.COPY.OBJECT" : "REST.COPY.PART";
-		return h == s3_put_object ? "CopyObject" : "UploadPartCopy";
-	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].handler == h && (!names[i].method || !strcmp(names[i].method, r->method))) {
 			*log_op = names[i].log_op;

@@ -4,8 +4,8 @@
  * read (s3_form.c: capped at 20 KB), the form is authenticated from its own
  * fields (the dispatcher skips header authentication for an unsigned form,
  * see s3_router.c) and checked against its policy, then the file streams
- * into a core writer like a PUT body, never held in memory. Fields after the
- * file are read and ignored, as AWS does.
+ * through the request writer (s3_write.c) like a PUT body, never held in
+ * memory. Fields after the file are read and ignored, as AWS does.
  */
 #include <civetweb.h>
 #include <stdio.h>
@@ -28,10 +28,14 @@ static const char *const kept_fields[] = {
 	"Cache-Control", "Expires",
 };
 
-/* The request body as the form's source, keeping the body's own error. */
+/* The request body as the form's source, keeping the body's own error;
+ * and the form's file as the writer's source. */
 struct post_src {
+	struct s3_req *r;
 	struct s3_body b;
+	struct s3_form *f;
 	enum s3_err err;
+	int drained;       /* the body is read to its end */
 };
 
 static long post_source(void *arg, void *buf, size_t len)
@@ -39,11 +43,6 @@ static long post_source(void *arg, void *buf, size_t len)
 	struct post_src *s = arg;
 	long n = s3_body_read(&s->b, buf, len, &s->err);
 	return n < 0 ? -1 : n;
-}
-
-static int put_write(void *w, const void *data, size_t n)
-{
-	return atr_put_write(w, data, n);
 }
 
 /* A value that goes into a header line must not be able to end it. */
@@ -109,22 +108,17 @@ static enum s3_err form_key(const struct s3_form *f, struct buf *key)
 	return key->len ? S3_ERR_OK : S3_ERR_MISSING_KEY_FIELD;
 }
 
-/* The file's checksum, from the form's x-amz-checksum-* field: *ck set up
- * to be fed the file and want filled, or ck->alg CHECKSUM_NONE. */
-static enum s3_err form_checksum(const struct s3_form *f, struct checksum *ck,
+/* The file's checksum, from the form's x-amz-checksum-* field: *alg
+ * (CHECKSUM_NONE if none) and the value in want. */
+static enum s3_err form_checksum(const struct s3_form *f, enum checksum_alg *alg,
 				 unsigned char want[CHECKSUM_MAX_LEN])
 {
-	enum checksum_alg alg;
 	const char *value;
-	enum s3_err e = s3_form_checksum(f, &alg, &value);
-	ck->alg = CHECKSUM_NONE;
-	if (e || alg == CHECKSUM_NONE)
+	enum s3_err e = s3_form_checksum(f, alg, &value);
+	if (e || *alg == CHECKSUM_NONE)
 		return e;
-	if ((e = s3_checksum_decode(value, alg, want)))
-		return e;
-	return checksum_init(ck, alg) ? S3_ERR_SLOW_DOWN : S3_ERR_OK;
+	return s3_checksum_decode(value, *alg, want);
 }
-
 
 /* "http://host[/api/v1/s3]/bucket/key" (the object's URL as the client
  * addressed us), or "http://host/key" for a virtual-hosted request. */
@@ -196,9 +190,9 @@ out:
 
 /* Reads what follows the file (fields AWS ignores) so the connection can
  * serve the next request; 0, or -1 if there is too much (close instead). */
-static int drain(struct s3_req *r, struct post_src *src)
+static int drain(struct post_src *src)
 {
-	char *tmp = s3_io_buffer(r->srv);
+	char *tmp = s3_io_buffer(src->r->srv);
 	size_t total = 0;
 	if (!tmp)
 		return -1;
@@ -212,17 +206,18 @@ static int drain(struct s3_req *r, struct post_src *src)
 	}
 }
 
-/* The canned ACL of the "acl" field, if any, for the object w writes. */
-static enum s3_err form_acl(const struct s3_form *f, struct atr_writer *w)
+/* The writer is open: the canned ACL of the "acl" field (arg: the form),
+ * if any, for the object it writes. */
+static enum s3_err form_acl(struct s3_write *wr, void *arg)
 {
-	const struct s3_form_field *field = s3_form_get(f, "acl");
+	const struct s3_form_field *field = s3_form_get(arg, "acl");
 	struct atr_acl *acl;
 	if (!field)
 		return S3_ERR_OK;
 	if (!(acl = malloc(sizeof(*acl))))
 		return S3_ERR_SLOW_DOWN;
 	int rc = atr_acl_canned(field->value, acl);
-	enum s3_err e = rc ? S3_ERR_INVALID_ARGUMENT : s3_err_from_core(atr_put_acl(w, acl));
+	enum s3_err e = rc ? S3_ERR_INVALID_ARGUMENT : s3_err_from_core(atr_put_acl(wr->w, acl));
 	free(acl);
 	return e;
 }
@@ -270,21 +265,53 @@ static enum s3_err form_check(struct s3_req *r, struct s3_form *f, struct buf *k
 	return S3_ERR_OK;
 }
 
+/* The file's bytes, through the thread's I/O buffer. */
+static long file_next(void *arg, const void **data, enum s3_err *err)
+{
+	struct post_src *s = arg;
+	char *buf = s3_io_buffer(s->r->srv);
+	long n;
+	if (!buf) {
+		*err = S3_ERR_SLOW_DOWN;
+		return -1;
+	}
+	*data = buf;
+	n = s3_form_read(s->f, buf, S3_IO_BUFFER, err);
+	if (n < 0 && *err == S3_ERR_INCOMPLETE_BODY && s->err)
+		*err = s->err;
+	return n;
+}
+
+/* After the file: the fields that follow, then the body's own checks. */
+static enum s3_err file_finish(struct s3_write *wr, void *arg)
+{
+	struct post_src *s = arg;
+	if (!drain(s)) {
+		s->drained = 1;
+		return s3_body_finish(&s->b);
+	}
+	if (s->err)
+		return s->err;
+	/* Too much after the file: answer, then close; but a signed payload
+	 * must be read whole to be verified. */
+	if (s->r->auth.payload != S3_PAYLOAD_UNSIGNED)
+		return S3_ERR_MAX_MESSAGE_LENGTH;
+	s->r->must_close = 1;
+	return S3_ERR_OK;
+}
+
 enum s3_err s3_post_object(struct s3_req *r)
 {
 	char boundary[S3_FORM_BOUNDARY_MAX + 1], msg[1024] = "";
 	const char *ct = s3_header(r, "Content-Type");
-	struct post_src src = { .err = S3_ERR_OK };
-	struct s3_form *f = NULL;
-	struct atr_writer *w = NULL;
+	struct post_src src = { .r = r, .err = S3_ERR_OK };
+	const struct s3_source file = { file_next, file_finish, &src, 0 };
+	struct s3_write wr;
 	struct buf key = BUF_INIT(4 * ATR_KEY_MAX + 1), hdrs = BUF_INIT(8192),
 		   tags = BUF_INIT(S3_TAGS_BUF(S3_TAGS_MAX));
 	struct s3_policy_limits lim;
-	struct checksum ck = { .alg = CHECKSUM_NONE };
-	unsigned char ck_want[CHECKSUM_MAX_LEN], ck_got[CHECKSUM_MAX_LEN];
-	char ck_line[96] = "";
-	int body_open = 0, drained = 0, rc;
-	uint64_t total = 0;
+	unsigned char ck_want[CHECKSUM_MAX_LEN];
+	int body_open = 0;
 	const char *saved_key = r->key;
 	size_t saved_key_len = r->key_len;
 	enum s3_err e;
@@ -296,111 +323,39 @@ enum s3_err s3_post_object(struct s3_req *r)
 	if ((e = s3_body_open(r, &src.b)))
 		goto out;
 	body_open = 1;
-	if (!(f = malloc(sizeof(*f)))) {
+	if (!(src.f = malloc(sizeof(*src.f)))) {
 		e = S3_ERR_SLOW_DOWN;
 		goto out;
 	}
 	s3_continue(r);
-	s3_form_init(f, boundary, post_source, &src);
-	if ((e = s3_form_fields(f))) {
+	s3_form_init(src.f, boundary, post_source, &src);
+	if ((e = s3_form_fields(src.f))) {
 		if (e == S3_ERR_INCOMPLETE_BODY && src.err)
 			e = src.err;
 		goto out;
 	}
-	if ((e = s3_form_expand(f)) ||
-	    (e = form_check(r, f, &key, &hdrs, &tags, &lim, msg, sizeof(msg))) ||
-	    (e = form_checksum(f, &ck, ck_want)))
+	s3_write_init(&wr, r, &s3_object_target);
+	if ((e = s3_form_expand(src.f)) ||
+	    (e = form_check(r, src.f, &key, &hdrs, &tags, &lim, msg, sizeof(msg))) ||
+	    (e = form_checksum(src.f, &wr.ck_alg, ck_want)))
 		goto out;
-	if ((rc = atr_put_begin(r->srv->core, &r->user, r->bucket, key.ptr, 0, &w))) {
-		e = s3_err_from_core(rc);
-		goto out;
-	}
-	if (tags.ptr && (rc = atr_put_tags(w, tags.ptr))) {
-		e = s3_err_from_core(rc);
-		goto out;
-	}
-	if ((e = form_acl(f, w)))
-		goto out;
-	char *data = s3_io_buffer(r->srv);
-	if (!data) {
-		e = S3_ERR_SLOW_DOWN;
-		goto out;
-	}
-	for (;;) {
-		long n = s3_form_read(f, data, S3_IO_BUFFER, &e);
-		if (n < 0) {
-			if (e == S3_ERR_INCOMPLETE_BODY && src.err)
-				e = src.err;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		total += (uint64_t)n;
-		if (total > lim.max_size || total > r->srv->opt.max_put_size) {
-			e = S3_ERR_ENTITY_TOO_LARGE;
-			goto out;
-		}
-		if ((rc = put_write(w, data, (size_t)n))) {
-			e = s3_err_from_core(rc);
-			goto out;
-		}
-		if (ck.alg != CHECKSUM_NONE)
-			checksum_update(&ck, data, (size_t)n);
-	}
-	if (total < lim.min_size) {
-		e = S3_ERR_ENTITY_TOO_SMALL;
-		goto out;
-	}
-	if (ck.alg != CHECKSUM_NONE) {
-		/* Kept with the object and echoed, as a PutObject's. */
-		enum checksum_alg alg = ck.alg;
-		checksum_final(&ck, ck_got);
-		ck.alg = CHECKSUM_NONE;
-		if (memcmp(ck_got, ck_want, checksum_len(alg))) {
-			e = S3_ERR_CHECKSUM_BAD;
-			goto out;
-		}
-		s3_checksum_line(alg, ck_got, ck_line);
-		if (buf_addstr(&hdrs, ck_line)) {
-			e = S3_ERR_METADATA_TOO_LARGE;
-			goto out;
-		}
-	}
-	if (drain(r, &src)) {
-		if (src.err) {
-			e = src.err;
-			goto out;
-		}
-		/* Too much after the file: answer, then close; but a signed
-		 * payload must be read whole to be verified. */
-		if (r->auth.payload != S3_PAYLOAD_UNSIGNED) {
-			e = S3_ERR_MAX_MESSAGE_LENGTH;
-			goto out;
-		}
-		r->must_close = 1;
-	} else {
-		drained = 1;
-	}
-	if (drained && (e = s3_body_finish(&src.b)))
-		goto out;
-	struct atr_obj obj = { 0 };
-	rc = atr_put_commit(w, hdrs.ptr, &obj);
-	w = NULL;
-	if (rc) {
-		e = s3_err_from_core(rc);
-		goto out;
-	}
-	e = respond(r, f, key.ptr, obj.etag, ck_line);
+	/* The object at the form's key (form_check made it r->key). */
+	wr.hdrs = &hdrs;
+	wr.tags = tags.ptr;
+	wr.prepare = form_acl;
+	wr.arg = src.f;
+	wr.min_size = lim.min_size;
+	if (lim.max_size < wr.max_size)
+		wr.max_size = lim.max_size;
+	wr.ck_want = ck_want;
+	if (!(e = s3_write_run(&wr, &file)))
+		e = respond(r, src.f, key.ptr, wr.etag, wr.ck_line);
 out:
-	if (ck.alg != CHECKSUM_NONE)
-		checksum_release(&ck);
-	if (w)
-		atr_put_abort(w);
 	/* An error with the body's framing intact: read the rest (a little)
 	 * so the client sees the answer and the connection can go on. */
-	if (e && body_open && !drained && !src.err)
-		drained = !drain(r, &src);
-	if (e && !drained)
+	if (e && body_open && !src.drained && !src.err)
+		src.drained = !drain(&src);
+	if (e && !src.drained)
 		r->must_close = 1; /* the rest of the body is still on the wire */
 	if (e) {
 		/* Sent here: the error document names the key, which is ours;
@@ -412,7 +367,7 @@ out:
 	r->key_len = saved_key_len;
 	if (body_open)
 		s3_body_close(&src.b);
-	free(f);
+	free(src.f);
 	buf_release(&key);
 	buf_release(&hdrs);
 	buf_release(&tags);

@@ -202,9 +202,10 @@ int s3_xml_name(struct buf *b, const char *tag, const char *value, int url)
 
 int s3_xml_user(struct s3_req *r, struct buf *b, const char *tag, const char *user)
 {
-	const struct atr_ident *id = atr_idents_find_user(r->srv->idents, user);
+	struct atr_ident id;
+	int known = !atr_idents_find_user(r->srv->idents, user, &id);
 	return buf_addf(b, "<%s>", tag) || s3_xml_elem(b, "ID", user) ||
-	       s3_xml_elem(b, "DisplayName", id ? id->display : user) ||
+	       s3_xml_elem(b, "DisplayName", known ? id.display : user) ||
 	       buf_addf(b, "</%s>", tag);
 }
 

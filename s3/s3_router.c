@@ -17,62 +17,67 @@
 
 enum target { T_SERVICE, T_BUCKET, T_OBJECT };
 
+/* A request takes the first route that matches it, so a route selected by
+ * a header stands before the same one without it. */
 struct route {
 	const char *method;
 	enum target target;
 	const char *param;   /* sub-resource that selects this route, or NULL */
-	enum s3_err (*handler)(struct s3_req *r);
+	const char *header;  /* a header whose presence selects it, or NULL */
+	s3_handler handler;
 };
 
 static const struct route routes[] = {
-	{ "GET", T_SERVICE, NULL, s3_list_buckets },
-	{ "GET", T_BUCKET, "location", s3_get_bucket_location },
-	{ "GET", T_BUCKET, NULL, s3_list_objects },
-	{ "PUT", T_BUCKET, NULL, s3_create_bucket },
-	{ "HEAD", T_BUCKET, NULL, s3_head_bucket },
-	{ "DELETE", T_BUCKET, NULL, s3_delete_bucket },
-	{ "POST", T_BUCKET, "delete", s3_delete_objects },
-	{ "POST", T_BUCKET, NULL, s3_post_object },
-	{ "PUT", T_OBJECT, NULL, s3_put_object },
-	{ "GET", T_OBJECT, NULL, s3_get_object },
-	{ "HEAD", T_OBJECT, NULL, s3_get_object },
-	{ "DELETE", T_OBJECT, NULL, s3_delete_object },
-	{ "GET", T_BUCKET, "uploads", s3_list_multipart_uploads },
-	{ "POST", T_OBJECT, "uploads", s3_create_multipart },
-	{ "PUT", T_OBJECT, "uploadId", s3_upload_part },
-	{ "GET", T_OBJECT, "uploadId", s3_list_parts },
-	{ "POST", T_OBJECT, "uploadId", s3_complete_multipart },
-	{ "DELETE", T_OBJECT, "uploadId", s3_abort_multipart },
-	{ "GET", T_OBJECT, "tagging", s3_get_object_tagging },
-	{ "PUT", T_OBJECT, "tagging", s3_put_object_tagging },
-	{ "DELETE", T_OBJECT, "tagging", s3_delete_object_tagging },
-	{ "GET", T_BUCKET, "tagging", s3_get_bucket_tagging },
-	{ "PUT", T_BUCKET, "tagging", s3_put_bucket_tagging },
-	{ "DELETE", T_BUCKET, "tagging", s3_delete_bucket_tagging },
-	{ "GET", T_OBJECT, "attributes", s3_get_object_attributes },
-	{ "GET", T_OBJECT, "partNumber", s3_get_object },
-	{ "HEAD", T_OBJECT, "partNumber", s3_get_object },
-	{ "GET", T_BUCKET, "acl", s3_get_bucket_acl },
-	{ "PUT", T_BUCKET, "acl", s3_put_bucket_acl },
-	{ "GET", T_OBJECT, "acl", s3_get_object_acl },
-	{ "PUT", T_OBJECT, "acl", s3_put_object_acl },
-	{ "GET", T_BUCKET, "publicAccessBlock", s3_get_public_access_block },
-	{ "PUT", T_BUCKET, "publicAccessBlock", s3_put_public_access_block },
-	{ "DELETE", T_BUCKET, "publicAccessBlock", s3_delete_public_access_block },
-	{ "GET", T_BUCKET, "ownershipControls", s3_get_ownership_controls },
-	{ "PUT", T_BUCKET, "ownershipControls", s3_put_ownership_controls },
-	{ "DELETE", T_BUCKET, "ownershipControls", s3_delete_ownership_controls },
-	{ "GET", T_BUCKET, "policy", s3_get_bucket_policy },
-	{ "PUT", T_BUCKET, "policy", s3_put_bucket_policy },
-	{ "DELETE", T_BUCKET, "policy", s3_delete_bucket_policy },
-	{ "GET", T_BUCKET, "policyStatus", s3_get_bucket_policy_status },
-	{ "GET", T_BUCKET, "cors", s3_get_bucket_cors },
-	{ "PUT", T_BUCKET, "cors", s3_put_bucket_cors },
-	{ "DELETE", T_BUCKET, "cors", s3_delete_bucket_cors },
-	{ "GET", T_BUCKET, "logging", s3_get_bucket_logging },
-	{ "PUT", T_BUCKET, "logging", s3_put_bucket_logging },
-	{ "OPTIONS", T_BUCKET, NULL, s3_cors_preflight },
-	{ "OPTIONS", T_OBJECT, NULL, s3_cors_preflight },
+	{ "GET", T_SERVICE, NULL, NULL, s3_list_buckets },
+	{ "GET", T_BUCKET, "location", NULL, s3_get_bucket_location },
+	{ "GET", T_BUCKET, NULL, NULL, s3_list_objects },
+	{ "PUT", T_BUCKET, NULL, NULL, s3_create_bucket },
+	{ "HEAD", T_BUCKET, NULL, NULL, s3_head_bucket },
+	{ "DELETE", T_BUCKET, NULL, NULL, s3_delete_bucket },
+	{ "POST", T_BUCKET, "delete", NULL, s3_delete_objects },
+	{ "POST", T_BUCKET, NULL, NULL, s3_post_object },
+	{ "PUT", T_OBJECT, NULL, "x-amz-copy-source", s3_copy_object },
+	{ "PUT", T_OBJECT, NULL, NULL, s3_put_object },
+	{ "GET", T_OBJECT, NULL, NULL, s3_get_object },
+	{ "HEAD", T_OBJECT, NULL, NULL, s3_get_object },
+	{ "DELETE", T_OBJECT, NULL, NULL, s3_delete_object },
+	{ "GET", T_BUCKET, "uploads", NULL, s3_list_multipart_uploads },
+	{ "POST", T_OBJECT, "uploads", NULL, s3_create_multipart },
+	{ "PUT", T_OBJECT, "uploadId", "x-amz-copy-source", s3_upload_part_copy },
+	{ "PUT", T_OBJECT, "uploadId", NULL, s3_upload_part },
+	{ "GET", T_OBJECT, "uploadId", NULL, s3_list_parts },
+	{ "POST", T_OBJECT, "uploadId", NULL, s3_complete_multipart },
+	{ "DELETE", T_OBJECT, "uploadId", NULL, s3_abort_multipart },
+	{ "GET", T_OBJECT, "tagging", NULL, s3_get_object_tagging },
+	{ "PUT", T_OBJECT, "tagging", NULL, s3_put_object_tagging },
+	{ "DELETE", T_OBJECT, "tagging", NULL, s3_delete_object_tagging },
+	{ "GET", T_BUCKET, "tagging", NULL, s3_get_bucket_tagging },
+	{ "PUT", T_BUCKET, "tagging", NULL, s3_put_bucket_tagging },
+	{ "DELETE", T_BUCKET, "tagging", NULL, s3_delete_bucket_tagging },
+	{ "GET", T_OBJECT, "attributes", NULL, s3_get_object_attributes },
+	{ "GET", T_OBJECT, "partNumber", NULL, s3_get_object },
+	{ "HEAD", T_OBJECT, "partNumber", NULL, s3_get_object },
+	{ "GET", T_BUCKET, "acl", NULL, s3_get_bucket_acl },
+	{ "PUT", T_BUCKET, "acl", NULL, s3_put_bucket_acl },
+	{ "GET", T_OBJECT, "acl", NULL, s3_get_object_acl },
+	{ "PUT", T_OBJECT, "acl", NULL, s3_put_object_acl },
+	{ "GET", T_BUCKET, "publicAccessBlock", NULL, s3_get_public_access_block },
+	{ "PUT", T_BUCKET, "publicAccessBlock", NULL, s3_put_public_access_block },
+	{ "DELETE", T_BUCKET, "publicAccessBlock", NULL, s3_delete_public_access_block },
+	{ "GET", T_BUCKET, "ownershipControls", NULL, s3_get_ownership_controls },
+	{ "PUT", T_BUCKET, "ownershipControls", NULL, s3_put_ownership_controls },
+	{ "DELETE", T_BUCKET, "ownershipControls", NULL, s3_delete_ownership_controls },
+	{ "GET", T_BUCKET, "policy", NULL, s3_get_bucket_policy },
+	{ "PUT", T_BUCKET, "policy", NULL, s3_put_bucket_policy },
+	{ "DELETE", T_BUCKET, "policy", NULL, s3_delete_bucket_policy },
+	{ "GET", T_BUCKET, "policyStatus", NULL, s3_get_bucket_policy_status },
+	{ "GET", T_BUCKET, "cors", NULL, s3_get_bucket_cors },
+	{ "PUT", T_BUCKET, "cors", NULL, s3_put_bucket_cors },
+	{ "DELETE", T_BUCKET, "cors", NULL, s3_delete_bucket_cors },
+	{ "GET", T_BUCKET, "logging", NULL, s3_get_bucket_logging },
+	{ "PUT", T_BUCKET, "logging", NULL, s3_put_bucket_logging },
+	{ "OPTIONS", T_BUCKET, NULL, NULL, s3_cors_preflight },
+	{ "OPTIONS", T_OBJECT, NULL, NULL, s3_cors_preflight },
 };
 
 /* Query parameters that name an S3 sub-resource or operation. A request
@@ -317,8 +322,9 @@ static int is_form_post(const struct s3_req *r)
 	return !strncasecmp(ct, "multipart/form-data", 19);
 }
 
-static const struct route *find_route(struct s3_req *r, enum target t, enum s3_err *err)
+s3_handler s3_route_find(const struct s3_req *r, enum s3_err *err)
 {
+	enum target t = !*r->bucket ? T_SERVICE : !*r->key && r->key_len == 0 ? T_BUCKET : T_OBJECT;
 	int method_known = 0;
 	const char *sub = NULL;
 	for (int i = 0; i < r->q.n; i++)
@@ -333,8 +339,9 @@ static const struct route *find_route(struct s3_req *r, enum target t, enum s3_e
 		/* A method served only with a sub-resource (POST ?uploads) is
 		 * still not allowed without one. */
 		method_known |= rt->param == NULL;
-		if (rt->param ? s3_has_param(r, rt->param) : sub == NULL)
-			return rt;
+		if ((rt->param ? s3_has_param(r, rt->param) : sub == NULL) &&
+		    (!rt->header || s3_header(r, rt->header)))
+			return rt->handler;
 	}
 	*err = method_known || sub ? S3_ERR_NOT_IMPLEMENTED : S3_ERR_METHOD_NOT_ALLOWED;
 	return NULL;
@@ -416,12 +423,9 @@ int s3_handle(struct s3_server *s, struct mg_connection *conn)
 	if ((e = refused_fields_of(&r, ri)))
 		goto fail;
 
-	enum target t = !*r.bucket ? T_SERVICE : !*r.key && r.key_len == 0 ? T_BUCKET : T_OBJECT;
-	const struct route *rt = find_route(&r, t, &e);
-	if (!rt)
+	if (!(handler = s3_route_find(&r, &e)))
 		goto fail;
-	handler = rt->handler;
-	e = rt->handler(&r);
+	e = handler(&r);
 	if (e)
 		goto fail;
 	goto out;
@@ -509,6 +513,12 @@ struct s3_server *s3_server_new(struct atr_core *core, const struct atr_idents *
 		return NULL;
 	}
 	return s;
+}
+
+void s3_server_set_limits(struct s3_server *s, uint64_t max_put_size, uint64_t min_part_size)
+{
+	__atomic_store_n(&s->opt.max_put_size, max_put_size, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->opt.min_part_size, min_part_size, __ATOMIC_RELAXED);
 }
 
 void s3_server_free(struct s3_server *s)

@@ -11,8 +11,9 @@
 #include "common/banned.h"
 
 struct access_log {
-	int fd;
+	int fd;         /* the number stays; reopen swaps the file behind it */
 	int owned;
+	char *path;     /* owned: the file, for reopening */
 };
 
 struct access_log *access_log_open(const char *where)
@@ -25,8 +26,10 @@ struct access_log *access_log_open(const char *where)
 		return l;
 	}
 	l->fd = open(where, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	if (l->fd < 0) {
-		int e = errno;
+	if (l->fd < 0 || !(l->path = strdup(where))) {
+		int e = l->fd < 0 ? errno : ENOMEM;
+		if (l->fd >= 0)
+			close(l->fd);
 		free(l);
 		errno = e;
 		return NULL;
@@ -35,12 +38,35 @@ struct access_log *access_log_open(const char *where)
 	return l;
 }
 
+int access_log_reopen(struct access_log *l)
+{
+	if (!l || !l->owned)
+		return 0;
+	int fd = open(l->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -1;
+	/* dup3 swaps the file behind l->fd in one step: a request logging
+	 * meanwhile writes a whole line to the old file or to the new one,
+	 * and the number is never free for another open to take. */
+	int rc = dup3(fd, l->fd, O_CLOEXEC) < 0 ? -1 : 0;
+	int e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+const char *access_log_path(const struct access_log *l)
+{
+	return l && l->owned ? l->path : NULL;
+}
+
 void access_log_close(struct access_log *l)
 {
 	if (!l)
 		return;
 	if (l->owned)
 		close(l->fd);
+	free(l->path);
 	free(l);
 }
 

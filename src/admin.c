@@ -59,6 +59,7 @@ struct admin_req {
 	const char *extra;      /* more header lines ("\r\n"-terminated), or NULL */
 	struct buf body;
 	int must_close;
+	int secret;             /* the body holds a secret key: wiped after sending */
 };
 
 /* Who may call a route. */
@@ -219,6 +220,30 @@ static int h_health(struct admin_req *r)
 {
 	buf_addstr(&r->body, "{\"status\":\"ok\"}\n");
 	return 200;
+}
+
+/* Readiness: the core's store and under-storage, then the daemon's own
+ * checks (the mount, a stop in progress) through opt.ready. */
+static int h_ready(struct admin_req *r)
+{
+	const struct admin_options *o = &r->a->opt;
+	const char *what = NULL, *why = NULL;
+	char msg[160];
+	int rc = atr_core_check(r->a->core, &what);
+	if (rc) {
+		snprintf(msg, sizeof(msg), "%s", atr_strerror(rc));
+		why = msg;
+	} else if (o->ready && (why = o->ready(o->ready_arg, &what))) {
+		snprintf(msg, sizeof(msg), "%s", why);
+		why = msg;
+	}
+	buf_addf(&r->body, "{\"status\":\"%s\"", why ? "not ready" : "ready");
+	if (why) {
+		buf_addf(&r->body, ",\"failed\":\"%s\",\"message\":", what ? what : "daemon");
+		json_add_str(&r->body, why);
+	}
+	buf_addstr(&r->body, "}\n");
+	return why ? 503 : 200;
 }
 
 static int h_stat(struct admin_req *r)
@@ -474,8 +499,216 @@ static int h_metrics(struct admin_req *r)
 	return rc ? error(r, 500, "InternalError", "metrics too large") : 200;
 }
 
+/* ---- users (the superuser only) ---- */
+
+/* The identity errors as the admin API's. */
+static const struct {
+	int err, status;
+	const char *code, *msg;
+} user_errors[] = {
+	{ ATR_E_NO_KEY, 404, "NoSuchUser", "no such user" },
+	{ ATR_E_EXISTS, 409, "UserAlreadyExists", "the user exists already" },
+	{ ATR_E_INVALID_ARG, 400, "InvalidArgument", "not a valid user name or display name "
+	  "(names: 1..64 printable ASCII characters, no space, '/', ':', '*' or '?')" },
+	{ ATR_E_IO, 500, "InternalError", "the credentials file could not be written (see the "
+	  "daemon's log); nothing changed" },
+	{ ATR_E_NOMEM, 503, "SlowDown", "out of memory" },
+};
+
+static int user_error(struct admin_req *r, int err, const char *user)
+{
+	for (size_t i = 0; i < sizeof(user_errors) / sizeof(user_errors[0]); i++)
+		if (user_errors[i].err == err) {
+			char msg[256];
+			snprintf(msg, sizeof(msg), "%s: %s", user, user_errors[i].msg);
+			return error(r, user_errors[i].status, user_errors[i].code, msg);
+		}
+	return core_error(r, err, user);
+}
+
+/* The target user of a user call, after checking the caller may manage
+ * users; NULL with *status set otherwise. */
+static const char *user_target(struct admin_req *r, int *status, int need_user)
+{
+	if (!r->a->opt.idents) {
+		*status = error(r, 501, "NotSupported", "this daemon has no credentials file");
+		return NULL;
+	}
+	if (!r->user.superuser) {
+		*status = error(r, 403, "AccessDenied", "only the daemon's superuser manages users");
+		return NULL;
+	}
+	return need_user ? need(r, "user", status) : "";
+}
+
+static int add_keys(struct admin_req *r, const struct atr_ident *id)
+{
+	r->secret = 1;
+	return buf_addstr(&r->body, "{\"user\":") || json_add_str(&r->body, id->user) ||
+	       buf_addstr(&r->body, ",\"display\":") || json_add_str(&r->body, id->display) ||
+	       buf_addstr(&r->body, ",\"access_key\":") || json_add_str(&r->body, id->access_key) ||
+	       buf_addstr(&r->body, ",\"secret_key\":") || json_add_str(&r->body, id->secret) ||
+	       buf_addstr(&r->body, "}\n");
+}
+
+static int h_users(struct admin_req *r)
+{
+	int status = 0;
+	struct atr_ident *v = NULL;
+	size_t n = 0;
+	if (!user_target(r, &status, 0))
+		return status;
+	int rc = atr_idents_list(r->a->opt.idents, &v, &n);
+	if (rc)
+		return core_error(r, rc, NULL);
+	/* One entry per user, its keys in file order. */
+	buf_addstr(&r->body, "{\"users\":[");
+	for (size_t i = 0, first = 1; i < n; i++) {
+		int seen = 0;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = !strcmp(v[j].user, v[i].user);
+		if (seen)
+			continue;
+		buf_addstr(&r->body, first ? "{\"user\":" : ",{\"user\":");
+		first = 0;
+		json_add_str(&r->body, v[i].user);
+		buf_addstr(&r->body, ",\"display\":");
+		json_add_str(&r->body, v[i].display);
+		buf_addstr(&r->body, ",\"keys\":[");
+		for (size_t j = i, k = 0; j < n; j++) {
+			if (strcmp(v[j].user, v[i].user))
+				continue;
+			buf_addstr(&r->body, k++ ? ",{\"access_key\":" : "{\"access_key\":");
+			json_add_str(&r->body, v[j].access_key);
+			buf_addf(&r->body, ",\"status\":\"%s\"}", v[j].inactive ? "Inactive" : "Active");
+		}
+		buf_addstr(&r->body, "]}");
+	}
+	int full = buf_addstr(&r->body, "]}\n");
+	free(v);
+	return full ? error(r, 500, "InternalError", "too many users for one answer") : 200;
+}
+
+/* add (a new user) and rotate-key: a new key pair, answered once. */
+static int new_key(struct admin_req *r, int rotate)
+{
+	int status = 0;
+	struct atr_ident id;
+	const char *user = user_target(r, &status, 1);
+	if (!user)
+		return status;
+	const char *display = param(r, "display");
+	int rc = rotate ? atr_idents_rotate(r->a->opt.idents, user, &id)
+		 : atr_idents_add(r->a->opt.idents, user, display && *display ? display : NULL, &id);
+	if (rc)
+		return user_error(r, rc, user);
+	LOG(LOG_INFO, "users: %s %s user %s", r->user_name, rotate ? "rotated the keys of" : "added",
+	    user);
+	rc = add_keys(r, &id);
+	explicit_bzero(&id, sizeof(id));
+	return rc ? error(r, 500, "InternalError", "answer too large") : 200;
+}
+
+static int h_user_add(struct admin_req *r) { return new_key(r, 0); }
+static int h_user_rotate(struct admin_req *r) { return new_key(r, 1); }
+
+static int set_active(struct admin_req *r, int active)
+{
+	int status = 0;
+	const char *user = user_target(r, &status, 1);
+	if (!user)
+		return status;
+	int rc = atr_idents_set_active(r->a->opt.idents, user, active);
+	if (rc)
+		return user_error(r, rc, user);
+	LOG(LOG_INFO, "users: %s %s user %s", r->user_name, active ? "enabled" : "disabled", user);
+	buf_addstr(&r->body, "{\"user\":");
+	json_add_str(&r->body, user);
+	buf_addf(&r->body, ",\"status\":\"%s\"}\n", active ? "Active" : "Inactive");
+	return 200;
+}
+
+static int h_user_disable(struct admin_req *r) { return set_active(r, 0); }
+static int h_user_enable(struct admin_req *r) { return set_active(r, 1); }
+
+struct owned {
+	char (*v)[ATR_BUCKET_MAX + 1];
+	size_t n;
+};
+
+static int collect_owned(void *arg, const struct atr_bucket *b)
+{
+	struct owned *o = arg;
+	void *v = realloc(o->v, (o->n + 1) * sizeof(*o->v));
+	if (!v)
+		return 1;
+	o->v = v;
+	snprintf(o->v[o->n++], sizeof(*o->v), "%s", b->name);
+	return 0;
+}
+
+/* rm: refused while the user owns buckets, unless force, which gives
+ * them (and all in them) to the daemon's user first. */
+static int h_user_rm(struct admin_req *r)
+{
+	int status = 0;
+	struct owned o = { 0 };
+	const char *user = user_target(r, &status, 1);
+	if (!user)
+		return status;
+	if (atr_idents_find_user(r->a->opt.idents, user, NULL))
+		return user_error(r, ATR_E_NO_KEY, user);
+	const char *daemon = atr_core_daemon_user(r->a->core);
+	if (!strcmp(user, daemon))
+		return error(r, 409, "InvalidRequest", "the daemon's own user cannot be removed");
+	struct atr_user who = { .name = user };
+	int rc = atr_bucket_list(r->a->core, &who, collect_owned, &o);
+	if (!rc && o.n && !flag(r, "force")) {
+		struct buf m = BUF_INIT(4096);
+		buf_addf(&m, "%s owns %zu bucket(s):", user, o.n);
+		for (size_t i = 0; i < o.n && i < 10; i++)
+			buf_addf(&m, " %s", o.v[i]);
+		buf_addstr(&m, o.n > 10 ? " ...; " : "; ");
+		buf_addf(&m, "remove them, or force the removal to give them to %s", daemon);
+		status = error(r, 409, "UserOwnsBuckets", m.ptr ? m.ptr : "the user owns buckets");
+		buf_release(&m);
+		goto out;
+	}
+	for (size_t i = 0; !rc && i < o.n; i++) {
+		char path[ATR_BUCKET_MAX + 2];
+		snprintf(path, sizeof(path), "/%s", o.v[i]);
+		if (!(rc = atr_fs_chown(r->a->core, &r->user, path, daemon, 1)))
+			LOG(LOG_INFO, "users: bucket %s of %s given to %s", o.v[i], user, daemon);
+	}
+	if (rc || (rc = atr_idents_remove(r->a->opt.idents, user))) {
+		status = user_error(r, rc, user);
+		goto out;
+	}
+	LOG(LOG_INFO, "users: %s removed user %s", r->user_name, user);
+	buf_addstr(&r->body, "{\"user\":");
+	json_add_str(&r->body, user);
+	buf_addstr(&r->body, ",\"buckets_transferred\":[");
+	for (size_t i = 0; i < o.n; i++) {
+		if (i)
+			buf_addch(&r->body, ',');
+		json_add_str(&r->body, o.v[i]);
+	}
+	buf_addstr(&r->body, "]}\n");
+	status = 200;
+out:
+	free(o.v);
+	return status;
+}
+
 static const struct route routes[] = {
 	{ "GET", "health", "Health", ACCESS_OPEN, h_health },
+	{ "GET", "ready", "Ready", ACCESS_OPEN, h_ready },
+	{ "GET", "users", "UserList", ACCESS_USER, h_users },
+	{ "POST", "users/add", "UserAdd", ACCESS_USER, h_user_add },
+	{ "POST", "users/disable", "UserDisable", ACCESS_USER, h_user_disable },
+	{ "POST", "users/enable", "UserEnable", ACCESS_USER, h_user_enable },
+	{ "POST", "users/rotate-key", "UserRotateKey", ACCESS_USER, h_user_rotate },
+	{ "POST", "users/rm", "UserRemove", ACCESS_USER, h_user_rm },
 	{ "GET", "metrics", "Metrics", ACCESS_SCRAPE, h_metrics },
 	{ "GET", "report", "Report", ACCESS_USER, h_report },
 	{ "GET", "fs/stat", "FsStat", ACCESS_USER, h_stat },
@@ -678,6 +911,8 @@ int admin_handle(struct admin *a, struct mg_connection *conn)
 	LOG(LOG_DEBUG, "admin %s %s %s -> %d user=%s", r.id, r.ri->request_method, path, status,
 	    r.user_name);
 	uri_query_release(&r.q);
+	if (r.secret && r.body.ptr)
+		explicit_bzero(r.body.ptr, r.body.len);
 	buf_release(&r.body);
 	return status;
 }

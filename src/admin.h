@@ -2,7 +2,17 @@
  * admin — the daemon's admin HTTP API, the door the atrium CLI and
  * Prometheus use: every path under /api/v1/ but /api/v1/s3.
  *
- *   GET  /api/v1/health                  {"status":"ok"}, never authenticated
+ *   GET  /api/v1/health                  {"status":"ok"}, never authenticated (alive)
+ *   GET  /api/v1/ready                   200 {"status":"ready"} or 503 {"status":"not ready",
+ *                                        "failed":PART,"message":WHY}: store, ufs, mount,
+ *                                        stopping; never authenticated
+ *   GET  /api/v1/users                   {"users":[{"user","display","keys":[{"access_key",
+ *                                        "status":"Active|Inactive"}]}]} (no secrets)
+ *   POST /api/v1/users/add?user=U[&display=D]   {"user","display","access_key","secret_key"}
+ *   POST /api/v1/users/disable?user=U, /users/enable?user=U
+ *   POST /api/v1/users/rotate-key?user=U {"user","display","access_key","secret_key"}
+ *   POST /api/v1/users/rm?user=U[&force=1]  refused (409 UserOwnsBuckets) while U owns
+ *                                        buckets, unless force: they go to the daemon's user
  *   GET  /api/v1/metrics                 Prometheus text format
  *   GET  /api/v1/report                  cache, namespace, uploads, version, uptime
  *   GET  /api/v1/fs/stat?path=P          one entry
@@ -18,8 +28,9 @@
  *   POST /api/v1/fs/free?path=P          {"files":n,"bytes":n}
  *   POST /api/v1/fs/persist?path=P       {"files":n,"bytes":n,"state":"PERSISTED"}
  *
- * Paths are the core's file-system view (src/atrium.h). Requests carry no
- * body. Every endpoint but health is authenticated like an S3 request (the
+ * Paths are the core's file-system view (src/atrium.h). The users calls
+ * are the daemon's superuser's only (403 for anyone else) and take effect
+ * at once (src/atrium.h, identities). Requests carry no body. Every endpoint but health is authenticated like an S3 request (the
  * auth callback: SigV4 in sigv4 mode, the access key as user in simple
  * mode) and acts as that user, with the S3 door's permission checks.
  * Prometheus cannot sign, so metrics may instead take a bearer token
@@ -57,6 +68,12 @@ struct admin_options {
 	struct access_log *access_log;  /* may be NULL */
 	const char *metrics_token;      /* NULL: no bearer token accepted */
 	int metrics_public;             /* metrics need no authentication */
+	struct atr_idents *idents;      /* the users (/api/v1/users); may be NULL */
+	/* The daemon's readiness beyond the core's (the mount, a stop in
+	 * progress): NULL when ready, else why not, with *what naming the
+	 * part. May be NULL. Called on any thread; must be cheap. */
+	const char *(*ready)(void *arg, const char **what);
+	void *ready_arg;
 };
 
 struct admin;

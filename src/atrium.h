@@ -95,6 +95,14 @@ struct atr_core_config {
 
 int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out);
 void atr_core_close(struct atr_core *core);
+/* Readiness (GET /api/v1/ready): the metadata store answers a point
+ * lookup and the under-storage a statfs. ATR_OK, or the error with *what
+ * naming the part that failed ("store", "ufs"). Cheap: no scan, no write. */
+int atr_core_check(struct atr_core *c, const char **what);
+/* Re-reads the id map file (SIGHUP), if there is one; on an error
+ * (logged) the map loaded before stays. Names met since are looked up
+ * again. */
+int atr_core_reload_idmap(struct atr_core *c);
 
 /*
  * Who asks, and what a bucket policy may ask about the request.
@@ -918,12 +926,24 @@ void atr_file_close(struct atr_file *f);
 
 /* ---- identities ---- */
 
+/*
+ * The users: the credentials file, loaded at start and changed while the
+ * daemon runs (atr_idents_add & co., atr_idents_reload). Thread-safe: the
+ * table is behind a read-write lock and lookups copy what they find, so
+ * nothing a caller holds points into it; the struct atr_idents itself
+ * stays put, so a pointer to it (the core's, the S3 door's) stays valid
+ * until atr_idents_free. A change rewrites the file first (temporary file
+ * beside it, mode 0600, fsync, rename) and is seen only once it is
+ * written: ATR_E_IO (logged) leaves both as they were. Secrets are kept as
+ * they are: SigV4 derives its signing key from the secret itself.
+ */
 struct atr_idents;
 struct atr_ident {
 	char access_key[129];
 	char secret[129];
 	char user[ATR_USER_MAX + 1];
 	char display[128];
+	int inactive;           /* the key signs nothing (atrium user disable) */
 };
 
 /* A user name (its canonical ID in S3 terms): 1..64 bytes of printable
@@ -931,10 +951,16 @@ struct atr_ident {
  * an ACL's text form and a SigV2 credential, and is never a pattern). */
 int atr_user_name_valid(const char *s, size_t len);
 
-/* Loads a credentials file: "ACCESS_KEY SECRET_KEY USER_ID [DISPLAY NAME...]"
- * per line, '#' comments; a USER_ID atr_user_name_valid refuses is an
- * error. Returns NULL (and logs why) if unreadable/invalid. */
+/* Loads a credentials file: "[!]ACCESS_KEY SECRET_KEY USER_ID [DISPLAY
+ * NAME...]" per line ('!': an inactive key), '#' comments; a USER_ID
+ * atr_user_name_valid refuses, an access key given twice or a file others
+ * may read is an error. Returns NULL (and logs why) if unreadable/invalid.
+ * A user may have several keys (lines). */
 struct atr_idents *atr_idents_load(const char *path);
+/* Re-reads the file (SIGHUP) and logs which users came, went or had their
+ * keys changed; on an error (logged) the users loaded before stay. */
+int atr_idents_reload(struct atr_idents *ids);
+const char *atr_idents_path(const struct atr_idents *ids);
 /* Creates path (mode 0600) with one admin user with random keys acting as
  * user (the daemon's own user, who owns what is on disk), and returns them
  * in *first. */
@@ -944,8 +970,29 @@ int atr_idents_create(const char *path, const char *user, struct atr_ident *firs
 void atr_core_set_users(struct atr_core *c, const struct atr_idents *ids);
 /* The name of the user the daemon runs as: the superuser of the namespace. */
 const char *atr_core_daemon_user(const struct atr_core *c);
-const struct atr_ident *atr_idents_find(const struct atr_idents *ids, const char *access_key);
-const struct atr_ident *atr_idents_find_user(const struct atr_idents *ids, const char *user);
+/* The active key access_key, copied to *out: ATR_OK, or ATR_E_NO_KEY (no
+ * such key, or an inactive one: it signs nothing). */
+int atr_idents_find(const struct atr_idents *ids, const char *access_key, struct atr_ident *out);
+/* Whether user has a key (active or not) and, if out is not NULL, the
+ * first one, without its secret. ATR_OK or ATR_E_NO_KEY. */
+int atr_idents_find_user(const struct atr_idents *ids, const char *user, struct atr_ident *out);
+/* Every key, in file order, without secrets: *out is malloc'd (free it). */
+int atr_idents_list(const struct atr_idents *ids, struct atr_ident **out, size_t *n);
+/* A new user with one new key pair (returned once in *out, secret
+ * included). ATR_E_EXISTS if user has keys already, ATR_E_INVALID_ARG for
+ * a bad name or display name (display NULL: the name). */
+int atr_idents_add(struct atr_idents *ids, const char *user, const char *display,
+		   struct atr_ident *out);
+/* Every key of user made active (1) or inactive (0). ATR_E_NO_KEY if
+ * user has none. */
+int atr_idents_set_active(struct atr_idents *ids, const char *user, int active);
+/* Replaces every key of user with one new pair (in *out): the old keys
+ * stop working at once. ATR_E_NO_KEY if user has none. */
+int atr_idents_rotate(struct atr_idents *ids, const char *user, struct atr_ident *out);
+/* Removes every key of user. ATR_E_NO_KEY if it has none. Who owns what
+ * is the caller's business (the admin API refuses while buckets are the
+ * user's). */
+int atr_idents_remove(struct atr_idents *ids, const char *user);
 void atr_idents_free(struct atr_idents *ids);
 
 /* ---- statistics ---- */

@@ -137,6 +137,23 @@ const char *atr_core_daemon_user(const struct atr_core *c) { return c->daemon_us
 
 void atr_core_set_users(struct atr_core *c, const struct atr_idents *ids) { c->users = ids; }
 
+int atr_core_check(struct atr_core *c, const char **what)
+{
+	struct statvfs sv;
+	/* A point lookup of a bucket no one can name: the store answers. */
+	int rc = meta_bucket_get(c->meta, "", NULL);
+	if (rc != ATR_E_NO_BUCKET) {
+		*what = "store";
+		return rc ? rc : ATR_E_INTERNAL;
+	}
+	if (ufs_can(c->ufs, UFS_CAP_STATFS) && (rc = ufs_statfs(c->ufs, &sv))) {
+		*what = "ufs";
+		return rc;
+	}
+	*what = NULL;
+	return ATR_OK;
+}
+
 void atr_obj_release(struct atr_obj *o)
 {
 	free(o->hdrs);

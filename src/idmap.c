@@ -41,8 +41,10 @@ struct idmap_entry {
 
 struct idmap {
 	pthread_mutex_t lock;
+	pthread_rwlock_t maplock;  /* guards map and nmap (SIGHUP re-reads the file) */
 	struct idmap_entry *map;   /* the file's, in file order */
 	size_t nmap;
+	char *path;                /* the file; NULL: none */
 	uint32_t first, last;      /* where allocated ids come from */
 	struct idmap_entry seen[REMEMBERED]; /* guarded by lock */
 	unsigned next;
@@ -59,7 +61,7 @@ static int parse_id(const char *s, uint32_t *out)
 	return 0;
 }
 
-/* "NAME UID [GID]" lines, '#' comments. */
+/* "NAME UID [GID]" lines, '#' comments, into m->map (not yet shared). */
 static int load_file(struct idmap *m, const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -104,6 +106,7 @@ int idmap_open(struct atr_core *c, const char *path, uint32_t first, uint32_t la
 	if (!m)
 		return ATR_E_NOMEM;
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_rwlock_init(&m->maplock, NULL);
 	m->first = first ? first : IDMAP_FIRST;
 	m->last = last ? last : IDMAP_LAST;
 	c->idmap = m;
@@ -111,7 +114,37 @@ int idmap_open(struct atr_core *c, const char *path, uint32_t first, uint32_t la
 		LOG(LOG_ERROR, "idmap: the id range %u-%u is empty", m->first, m->last);
 		return ATR_E_INVALID_ARG;
 	}
-	return path && *path ? load_file(m, path) : ATR_OK;
+	if (!path || !*path)
+		return ATR_OK;
+	if (!(m->path = strdup(path)))
+		return ATR_E_NOMEM;
+	return load_file(m, path);
+}
+
+int atr_core_reload_idmap(struct atr_core *c)
+{
+	struct idmap *m = c->idmap, fresh = { .nmap = 0 };
+	if (!m || !m->path)
+		return ATR_OK;
+	int rc = load_file(&fresh, m->path);
+	if (rc) {
+		LOG(LOG_ERROR, "idmap: kept the map loaded before: %s could not be used", m->path);
+		free(fresh.map);
+		return rc;
+	}
+	pthread_rwlock_wrlock(&m->maplock);
+	struct idmap_entry *old = m->map;
+	size_t before = m->nmap;
+	m->map = fresh.map;
+	m->nmap = fresh.nmap;
+	pthread_rwlock_unlock(&m->maplock);
+	free(old);
+	/* Remembered answers may come from the old map. */
+	pthread_mutex_lock(&m->lock);
+	memset(m->seen, 0, sizeof(m->seen));
+	pthread_mutex_unlock(&m->lock);
+	LOG(LOG_INFO, "idmap: re-read %s: %zu entries (%zu before)", m->path, fresh.nmap, before);
+	return ATR_OK;
 }
 
 void idmap_close(struct atr_core *c)
@@ -120,25 +153,35 @@ void idmap_close(struct atr_core *c)
 	if (!m)
 		return;
 	pthread_mutex_destroy(&m->lock);
+	pthread_rwlock_destroy(&m->maplock);
 	free(m->map);
+	free(m->path);
 	free(m);
 	c->idmap = NULL;
 }
 
-static const struct idmap_entry *in_map(const struct idmap *m, const char *name, uint32_t uid)
+/* The map file's entry for name (or, name NULL, for uid), copied to
+ * *out: 1 if there is one. */
+static int in_map(struct idmap *m, const char *name, uint32_t uid, struct idmap_entry *out)
 {
-	for (size_t i = 0; i < m->nmap; i++)
-		if (name ? !strcmp(m->map[i].name, name) : m->map[i].uid == uid)
-			return &m->map[i];
-	return NULL;
+	int found = 0;
+	pthread_rwlock_rdlock(&m->maplock);
+	for (size_t i = 0; i < m->nmap && !found; i++)
+		if (name ? !strcmp(m->map[i].name, name) : m->map[i].uid == uid) {
+			*out = m->map[i];
+			found = 1;
+		}
+	pthread_rwlock_unlock(&m->maplock);
+	return found;
 }
 
 /* Is uid taken by a host account or the map file? */
-static int taken(const struct idmap *m, uint32_t uid)
+static int taken(struct idmap *m, uint32_t uid)
 {
 	struct passwd pw, *res = NULL;
+	struct idmap_entry e;
 	char buf[4096];
-	return in_map(m, NULL, uid) || uid == getuid() ||
+	return in_map(m, NULL, uid, &e) || uid == getuid() ||
 	       (!getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &res) && res);
 }
 
@@ -188,7 +231,7 @@ static void remember(struct idmap *m, const char *name, uint32_t uid, uint32_t g
 void idmap_ids(struct atr_core *c, const char *name, uint32_t *uid, uint32_t *gid)
 {
 	struct idmap *m = c->idmap;
-	const struct idmap_entry *e;
+	struct idmap_entry e;
 	struct passwd pw, *res = NULL;
 	char buf[4096];
 	uint32_t id;
@@ -197,9 +240,9 @@ void idmap_ids(struct atr_core *c, const char *name, uint32_t *uid, uint32_t *gi
 		*gid = getgid();
 		return;
 	}
-	if ((e = in_map(m, name, 0))) {
-		*uid = e->uid;
-		*gid = e->gid;
+	if (in_map(m, name, 0, &e)) {
+		*uid = e.uid;
+		*gid = e.gid;
 		return;
 	}
 	pthread_mutex_lock(&m->lock);
@@ -233,15 +276,15 @@ void idmap_ids(struct atr_core *c, const char *name, uint32_t *uid, uint32_t *gi
 void idmap_name(struct atr_core *c, uint32_t uid, char out[ATR_USER_MAX + 1])
 {
 	struct idmap *m = c->idmap;
-	const struct idmap_entry *e;
+	struct idmap_entry e;
 	struct passwd pw, *res = NULL;
 	char buf[4096], name[ATR_USER_MAX + 1];
 	if (uid == getuid()) {
 		snprintf(out, ATR_USER_MAX + 1, "%s", c->daemon_user);
 		return;
 	}
-	if ((e = in_map(m, NULL, uid))) {
-		snprintf(out, ATR_USER_MAX + 1, "%s", e->name);
+	if (in_map(m, NULL, uid, &e)) {
+		snprintf(out, ATR_USER_MAX + 1, "%s", e.name);
 		return;
 	}
 	if (uid >= m->first && uid <= m->last &&

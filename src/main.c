@@ -1,17 +1,38 @@
 /*
  * atriumd — the daemon: settings, the core, the S3 door and the admin API
- * on one civetweb server. The only file that knows every front end.
+ * on one civetweb server, the mount beside them. The only file that knows
+ * every front end.
+ *
+ * Lifecycle. The main thread starts everything, then waits for signals:
+ *   SIGHUP         reload: reopen the logs, re-read the credentials and id
+ *                  map files, the TLS certificate, and the settings of
+ *                  --config that may change while running (settings.c marks
+ *                  them); never exits.
+ *   SIGTERM/SIGINT graceful stop: the listening socket is closed, requests
+ *                  in flight run to their end, new requests on kept-alive
+ *                  connections get 503 and Connection: close, files open for
+ *                  writing in the mount may be closed (and so committed),
+ *                  all for up to --shutdown-timeout; then the server stops,
+ *                  what is still open in the mount is committed, and the
+ *                  mount is unmounted (lazily only if something still holds
+ *                  it). A second signal skips the waiting.
  */
 #include <civetweb.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
-#include <openssl/err.h>
+#include <netinet/in.h>
+#include <dlfcn.h>
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -21,32 +42,62 @@
 #include "src/admin.h"
 #include "src/atrium.h"
 #include "src/metrics.h"
+#include "src/service.h"
 #include "src/settings.h"
+#include "src/tls.h"
+#include "version.h"
 #include "common/banned.h"
 
-#define ATRIUM_VERSION "0.1.0"
-
 struct daemon {
+	struct settings st;          /* current; the main thread replaces it on SIGHUP */
+	int argc;
+	char **argv;                 /* for re-reading --config */
 	struct atr_core *core;
 	struct atr_idents *idents;
 	struct s3_server *s3;
 	struct admin *admin;
 	struct metrics *metrics;
 	struct access_log *access_log; /* NULL: off */
-	const char *tls_cert, *tls_key; /* both NULL: plain HTTP */
+	struct mount *mnt;           /* NULL: no --mount */
+	struct service_log errlog;   /* stderr, when it is a file */
+	struct tls *tls;             /* NULL: plain HTTP */
+	/* The stop: set once by the main thread, read by every request. */
+	int draining;
+	long inflight;               /* requests inside begin_request; atomic */
 };
 
 /*
- * Debian 12's civetweb 1.15 loads OpenSSL at run time: dlopen("libssl.so"),
- * then each function by name. It still asks for SSL_get_peer_certificate,
- * which OpenSSL 3 has only as a macro for SSL_get1_peer_certificate (same
- * semantics), and stops at the first name it misses, leaving the rest of
- * its table NULL: the first HTTPS request would crash. So atriumd defines
- * the old name itself and is linked with the soname "libssl.so" (Makefile,
- * TLS_LDFLAGS): glibc's dlopen returns an already loaded object whose
- * soname matches, and dlsym through atriumd's handle searches atriumd and
- * then its libraries, the real libssl.so.3 and libcrypto.so.3.
+ * HTTPS without the OpenSSL development package. Debian 12's civetweb
+ * 1.15 loads OpenSSL itself at run time, by its development names:
+ * dlopen("libssl.so") and dlopen("libcrypto.so"), symlinks that only
+ * libssl-dev installs; then it looks each function up by name and stops
+ * at the first it misses. atriumd is linked with the run-time libraries
+ * (libssl.so.3, libcrypto.so.3) anyway, so it answers those two names
+ * itself: an executable's symbols come first in the global scope, so the
+ * dynamic linker binds civetweb's dlopen calls to the one below, which
+ * returns the handle of that global scope — atriumd, then the libraries
+ * it was linked with — for the two names and leaves every other call to
+ * the C library's dlopen. dlsym through it finds what civetweb asks for.
  */
+void *dlopen(const char *file, int mode);
+void *dlopen(const char *file, int mode)
+{
+	static void *(*next)(const char *, int); /* the C library's; set once, same value */
+	void *(*f)(const char *, int) = __atomic_load_n(&next, __ATOMIC_RELAXED);
+	if (!f) {
+		*(void **)&f = dlsym(RTLD_NEXT, "dlopen");
+		__atomic_store_n(&next, f, __ATOMIC_RELAXED);
+	}
+	if (file && (!strcmp(file, "libssl.so") || !strcmp(file, "libcrypto.so")))
+		file = NULL;
+	return f(file, mode);
+}
+
+/* civetweb also asks for SSL_get_peer_certificate, which OpenSSL 3 has
+ * only as a macro for SSL_get1_peer_certificate (same semantics); a name
+ * it misses would leave the rest of its table NULL and the first HTTPS
+ * request would crash. So atriumd defines it, exported (Makefile,
+ * TLS_LDFLAGS) so that dlsym through the handle above finds it. */
 #undef SSL_get_peer_certificate
 X509 *SSL_get_peer_certificate(const SSL *s);
 X509 *SSL_get_peer_certificate(const SSL *s)
@@ -54,34 +105,34 @@ X509 *SSL_get_peer_certificate(const SSL *s)
 	return SSL_get1_peer_certificate(s);
 }
 
-/* TLS 1.2's forward-secret AEAD suites (TLS 1.3's are all fine as they are). */
-#define TLS12_CIPHERS "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
-	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+/* The TLS session of the connection this worker thread serves, for access
+ * logs: civetweb hands us no SSL object, but a worker does a connection's
+ * handshake and then serves it alone, so the handshake's thread remembers
+ * what it negotiated (the info callback set in init_tls). */
+static __thread char tls_cipher[64], tls_version[32];
 
-static void tls_handshake_done(const SSL *s, int where, int ret);
+static void tls_handshake_done(const SSL *s, int where, int ret)
+{
+	if (!(where & SSL_CB_HANDSHAKE_DONE))
+		return;
+	snprintf(tls_cipher, sizeof(tls_cipher), "%s", SSL_get_cipher_name(s));
+	snprintf(tls_version, sizeof(tls_version), "%s", SSL_get_version(s));
+}
 
-/* civetweb's init_ssl callback: TLS 1.2 or later only, sane ciphers, no
- * renegotiation, and the certificate and key from two PEM files (civetweb
- * alone wants both in one). Returning 1 tells civetweb the context is set. */
+static void tls_info(void *arg, char *cipher, size_t cn, char *version, size_t vn)
+{
+	snprintf(cipher, cn, "%s", tls_cipher);
+	snprintf(version, vn, "%s", tls_version);
+}
+
+/* civetweb's init_ssl callback (src/tls.h), plus the handshake record. */
 static int init_tls(void *ssl_ctx, void *user_data)
 {
 	struct daemon *d = user_data;
-	SSL_CTX *ctx = ssl_ctx;
-	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
-	    !SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) ||
-	    SSL_CTX_use_certificate_chain_file(ctx, d->tls_cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, d->tls_key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		char why[256];
-		ERR_error_string_n(ERR_get_error(), why, sizeof(why));
-		LOG(LOG_ERROR, "tls: cannot use certificate %s with key %s: %s", d->tls_cert,
-		    d->tls_key, why);
-		return -1;
-	}
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-	SSL_CTX_set_info_callback(ctx, tls_handshake_done);
-	return 1;
+	int rc = tls_setup(d->tls, ssl_ctx);
+	if (rc == 1)
+		SSL_CTX_set_info_callback(ssl_ctx, tls_handshake_done);
+	return rc;
 }
 
 /* The admin API authenticates exactly as the S3 door does. */
@@ -107,26 +158,6 @@ static void s3_observed(void *arg, const struct s3_done *r)
 		access_log_write(d->access_log, r->line);
 }
 
-/* The TLS session of the connection this worker thread serves, for access
- * logs: civetweb hands us no SSL object, but a worker does a connection's
- * handshake and then serves it alone, so the handshake's thread remembers
- * what it negotiated (the info callback set in init_tls). */
-static __thread char tls_cipher[64], tls_version[32];
-
-static void tls_handshake_done(const SSL *s, int where, int ret)
-{
-	if (!(where & SSL_CB_HANDSHAKE_DONE))
-		return;
-	snprintf(tls_cipher, sizeof(tls_cipher), "%s", SSL_get_cipher_name(s));
-	snprintf(tls_version, sizeof(tls_version), "%s", SSL_get_version(s));
-}
-
-static void tls_info(void *arg, char *cipher, size_t cn, char *version, size_t vn)
-{
-	snprintf(cipher, cn, "%s", tls_cipher);
-	snprintf(version, vn, "%s", tls_version);
-}
-
 /* Mount requests count as door "fuse"; the status is the errno replied. */
 static void fuse_observed(void *arg, const char *op, int err, uint64_t bytes_in,
 			  uint64_t bytes_out, int64_t duration_ns)
@@ -135,14 +166,45 @@ static void fuse_observed(void *arg, const char *op, int err, uint64_t bytes_in,
 	metrics_request(d->metrics, "fuse", op, err, bytes_in, bytes_out, duration_ns);
 }
 
+/* A request that came after the stop began: 503 and Connection: close,
+ * in the door's own format, so that the client retries elsewhere. Its
+ * body, if any, is left unread: the connection closes. */
+static int refuse_stopping(struct daemon *d, struct mg_connection *conn, int admin)
+{
+	static const char json[] = "{\"error\":\"ServiceUnavailable\",\"message\":"
+		"\"atriumd is stopping\"}\n";
+	static const char xml[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"
+		"ServiceUnavailable</Code><Message>atriumd is stopping; retry the request "
+		"against another endpoint</Message></Error>";
+	const char *body = admin ? json : xml;
+	size_t len = admin ? sizeof(json) - 1 : sizeof(xml) - 1;
+	mg_disable_connection_keep_alive(conn);
+	mg_printf(conn, "HTTP/1.1 503 Service Unavailable\r\nServer: Atrium\r\n"
+		  "Content-Type: %s\r\nRetry-After: 1\r\nConnection: close\r\n"
+		  "Content-Length: %zu\r\n\r\n", admin ? "application/json" : "application/xml",
+		  len);
+	if (strcmp(mg_get_request_info(conn)->request_method, "HEAD"))
+		mg_write(conn, body, len);
+	metrics_request(d->metrics, admin ? "admin" : "s3", "Rejected", 503, 0, len, 0);
+	return 503;
+}
+
 static int begin_request(struct mg_connection *conn)
 {
 	struct daemon *d = mg_get_user_data(mg_get_context(conn));
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	const char *path = ri->local_uri_raw ? ri->local_uri_raw : "/";
-	if (admin_is_path(path))
-		return admin_handle(d->admin, conn);
-	return s3_handle(d->s3, conn);
+	int admin = admin_is_path(path), rc;
+	/* Counted before the flag is read (both sequentially consistent): the
+	 * stop sets the flag, then waits for the count to reach zero, so no
+	 * request it did not wait for can start after the flag. */
+	__atomic_add_fetch(&d->inflight, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&d->draining, __ATOMIC_SEQ_CST))
+		rc = refuse_stopping(d, conn, admin);
+	else
+		rc = admin ? admin_handle(d->admin, conn) : s3_handle(d->s3, conn);
+	__atomic_sub_fetch(&d->inflight, 1, __ATOMIC_SEQ_CST);
+	return rc;
 }
 
 /* civetweb refused a request before begin_request: an S3 error all the
@@ -158,6 +220,22 @@ static int log_message(const struct mg_connection *conn, const char *message)
 {
 	LOG(LOG_WARN, "http: %s", message);
 	return 1;
+}
+
+/* Readiness beyond the core's: not while stopping, nor with a mount
+ * whose session ended. */
+static const char *daemon_ready(void *arg, const char **what)
+{
+	struct daemon *d = arg;
+	if (__atomic_load_n(&d->draining, __ATOMIC_RELAXED)) {
+		*what = "stopping";
+		return "atriumd is stopping";
+	}
+	if (*d->st.mount && !mount_alive(d->mnt)) {
+		*what = "mount";
+		return "the FUSE session of the mount has ended";
+	}
+	return NULL;
 }
 
 /* "FIRST-LAST", both decimal uids below 2^32 - 1, FIRST <= LAST, above 0. */
@@ -191,22 +269,170 @@ static int load_idents(const struct settings *st, struct daemon *d)
 			"atriumd: created %s with an admin user (shown once):\n"
 			"  AWS_ACCESS_KEY_ID=%s\n  AWS_SECRET_ACCESS_KEY=%s\n",
 			path, first.access_key, first.secret);
+		explicit_bzero(&first, sizeof(first));
 	}
 	d->idents = atr_idents_load(path);
 	return d->idents ? 0 : -1;
 }
 
+/* ---- reload (SIGHUP) ---- */
+
+struct changes {
+	int apply;                   /* reloadable ones changed */
+};
+
+static void on_change(void *arg, const char *name, int reloadable)
+{
+	struct changes *c = arg;
+	if (reloadable) {
+		LOG(LOG_INFO, "reload: %s changed", name);
+		c->apply = 1;
+	} else {
+		LOG(LOG_WARN, "reload: %s changed in the configuration: it takes effect at the "
+		    "next start", name);
+	}
+}
+
+/* Only the reloadable settings change: the others stay what the running
+ * server was started with (and what the next reload compares against);
+ * the S3 door and the admin API keep pointers to some of them. */
+static void apply_settings(struct daemon *d, struct settings *fresh)
+{
+	settings_take_reloadable(&d->st, fresh);
+	log_set_level((enum log_level)log_level_parse(d->st.log_level));
+	log_set_format((enum log_format)log_format_parse(d->st.log_format));
+	s3_server_set_limits(d->s3, d->st.max_put_size, d->st.min_part_size);
+}
+
+static void reload(struct daemon *d)
+{
+	struct settings fresh;
+	service_notify("RELOADING=1");
+	LOG(LOG_INFO, "SIGHUP: reloading");
+	if (service_log_reopen(&d->errlog) > 0)
+		LOG(LOG_INFO, "reload: reopened the log %s", d->errlog.path);
+	if (d->access_log && access_log_reopen(d->access_log))
+		LOG(LOG_ERROR, "reload: cannot reopen the access log %s: %s",
+		    access_log_path(d->access_log), strerror(errno));
+	if (settings_parse(&fresh, d->argc, d->argv) == 0) {
+		struct changes c = { .apply = 0 };
+		settings_changes(&d->st, &fresh, on_change, &c);
+		if (c.apply)
+			apply_settings(d, &fresh);
+	} else {
+		LOG(LOG_ERROR, "reload: the configuration does not parse (above): settings kept");
+	}
+	settings_release(&fresh);
+	/* The files may be replaced in place (certbot does): read them again. */
+	if (d->tls && *d->st.tls_cert && *d->st.tls_key)
+		tls_reload(d->tls, d->st.tls_cert, d->st.tls_key);
+	else if (!d->tls != !*d->st.tls_cert)
+		LOG(LOG_WARN, "reload: HTTPS %s only at the next start (the port serves %s now)",
+		    d->tls ? "turns off" : "turns on", d->tls ? "HTTPS" : "plain HTTP");
+	atr_idents_reload(d->idents);
+	atr_core_reload_idmap(d->core);
+	service_notify("READY=1");
+}
+
+/* ---- stop ---- */
+
+/*
+ * Stops new connections: civetweb has no call for it (only mg_stop, which
+ * also cuts the requests in flight), so the listening socket is found by
+ * its port and replaced, with dup2, by an eventfd that never becomes
+ * readable. The master thread's poll then never sees a connection, the
+ * socket closes (new connections are refused) once that poll returns
+ * (within civetweb's poll quantum), and mg_stop later closes the eventfd
+ * as if it were the socket.
+ */
+static void stop_listening(long port)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		char *end;
+		long v = strtol(e->d_name, &end, 10);
+		int fd = *end || end == e->d_name || v < 0 || v > 1 << 20 ? -1 : (int)v;
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int listening = 0;
+		socklen_t il = sizeof(listening);
+		if (fd < 0 || fd == dirfd(dir) ||
+		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &il) || !listening ||
+		    getsockname(fd, (struct sockaddr *)&ss, &sl))
+			continue;
+		long p = ss.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+		       : ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+		       : -1;
+		int quiet = p == port ? eventfd(0, EFD_CLOEXEC) : -1;
+		if (quiet >= 0) {
+			if (dup3(quiet, fd, O_CLOEXEC) >= 0)
+				n++;
+			close(quiet);
+		}
+	}
+	closedir(dir);
+	if (!n)
+		LOG(LOG_WARN, "stop: could not close the listening socket of port %ld: new "
+		    "connections get 503 until the stop ends", port);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until no request is in flight and no file is open for writing in
+ * the mount, the deadline, or a second stop signal (returns 1). */
+static int drain(struct daemon *d, const sigset_t *sigs)
+{
+	int64_t deadline = mono_ms() + d->st.shutdown_timeout * 1000;
+	long req;
+	while ((req = __atomic_load_n(&d->inflight, __ATOMIC_SEQ_CST)) || mount_writers(d->mnt)) {
+		int64_t left = deadline - mono_ms();
+		if (left <= 0) {
+			LOG(LOG_WARN, "stop: --shutdown-timeout (%lds) is over: %ld request(s) still in "
+			    "flight are cut, the file(s) still open for writing in the mount are "
+			    "committed as they are", d->st.shutdown_timeout, req);
+			return 0;
+		}
+		/* Poll the counts every 50 ms; a signal ends the wait early. */
+		struct timespec ts = { 0, (left < 50 ? left : 50) * 1000000 };
+		int sig = sigtimedwait(sigs, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT) {
+			LOG(LOG_WARN, "stop: signal %d again: stopping at once", sig);
+			return 1;
+		}
+		if (sig == SIGHUP)
+			LOG(LOG_INFO, "SIGHUP while stopping: ignored");
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct settings st;
-	struct daemon d = { 0 };
+	struct daemon d = { .argc = argc, .argv = argv };
 	char *metrics_token = NULL;
 	struct mg_context *ctx = NULL;
-	struct mount *mnt = NULL;
-	int rc = settings_parse(&st, argc, argv);
-	if (rc)
+	int lock_fd = -1;
+	int rc = settings_parse(&d.st, argc, argv);
+	if (rc == 2) {
+		printf("atriumd %s\n", ATRIUM_VERSION);
+		settings_release(&d.st);
+		return 0;
+	}
+	if (rc) {
+		settings_release(&d.st);
 		return rc > 0 ? 0 : 2;
-	log_set_level((enum log_level)log_level_parse(st.log_level));
+	}
+	log_set_level((enum log_level)log_level_parse(d.st.log_level));
+	log_set_format((enum log_format)log_format_parse(d.st.log_format));
+	service_log_init(&d.errlog);
 	/* glibc raises its mmap threshold each time a large block is freed;
 	 * the block cache's 1 MiB blocks then come from the malloc arenas
 	 * (up to 8 per core with many threads), where freed blocks fragment
@@ -215,72 +441,78 @@ int main(int argc, char **argv)
 	 * mapping of its own, returned to the kernel when it is freed. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
-	/* Block the stop signals everywhere; main waits for them below. */
-	sigset_t stop;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	/* Block the signals everywhere; main waits for them below. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	struct settings *st = &d.st;
 	struct atr_core_config cc = {
-		.data_dir = st.data, .cache_mem_bytes = st.cache_mem, .cache_block_size = 1 << 20,
-		.idmap = st.idmap,
+		.data_dir = st->data, .cache_mem_bytes = st->cache_mem, .cache_block_size = 1 << 20,
+		.idmap = st->idmap,
 	};
 	rc = 1;
-	if (parse_range(st.id_range, &cc.id_first, &cc.id_last)) {
+	if (parse_range(st->id_range, &cc.id_first, &cc.id_last)) {
 		LOG(LOG_ERROR, "--id-range %s: not FIRST-LAST (host uids, FIRST <= LAST)",
-		    st.id_range);
+		    st->id_range);
 		goto out;
 	}
+	/* One daemon per data directory, before anything in it is opened. */
+	if ((lock_fd = service_lock(st->data)) < 0)
+		goto out;
 	if (atr_core_open(&cc, &d.core)) {
-		LOG(LOG_ERROR, "cannot open the data directory %s", st.data);
+		LOG(LOG_ERROR, "cannot open the data directory %s", st->data);
 		goto out;
 	}
-	if (load_idents(&st, &d))
+	if (load_idents(st, &d))
 		goto out;
 	/* Policies may name the users of the credentials file; in simple mode
 	 * any name is a user. */
-	atr_core_set_users(d.core, strcmp(st.auth, "simple") ? d.idents : NULL);
+	atr_core_set_users(d.core, strcmp(st->auth, "simple") ? d.idents : NULL);
 	if (!(d.metrics = metrics_new()))
 		goto out;
-	if (*st.access_log && !(d.access_log = access_log_open(st.access_log))) {
-		LOG(LOG_ERROR, "cannot open the access log %s: %s", st.access_log, strerror(errno));
+	if (*st->access_log && !(d.access_log = access_log_open(st->access_log))) {
+		LOG(LOG_ERROR, "cannot open the access log %s: %s", st->access_log, strerror(errno));
 		goto out;
 	}
 	struct s3_options so = {
-		.auth = !strcmp(st.auth, "simple") ? S3_AUTH_SIMPLE : S3_AUTH_SIGV4,
-		.region = st.region,
-		.max_put_size = st.max_put_size,
+		.auth = !strcmp(st->auth, "simple") ? S3_AUTH_SIMPLE : S3_AUTH_SIGV4,
+		.region = st->region,
+		.max_put_size = st->max_put_size,
 		.observe = s3_observed,
 		.observe_arg = &d,
-		.min_part_size = st.min_part_size,
-		.domain = *st.domain ? st.domain : NULL,
-		.request_timeout_ms = st.request_timeout_ms,
-		.min_body_rate = st.min_body_rate,
+		.min_part_size = st->min_part_size,
+		.domain = *st->domain ? st->domain : NULL,
+		.request_timeout_ms = st->request_timeout_ms,
+		.min_body_rate = st->min_body_rate,
 		.tls_info = tls_info,
-		.log_flush_ms = st.bucket_log_flush_ms,
+		.log_flush_ms = st->bucket_log_flush_ms,
 	};
 	if (!(d.s3 = s3_server_new(d.core, d.idents, &so)))
 		goto out;
-	if (*st.metrics_token && st.metrics_public) {
+	if (*st->metrics_token && st->metrics_public) {
 		LOG(LOG_ERROR, "--metrics-token and --metrics-public contradict each other: pick one");
 		goto out;
 	}
 	/* Read from a file, never taken on the command line, where every
 	 * local user could read it in ps. */
-	if (*st.metrics_token && admin_token_load(st.metrics_token, &metrics_token))
+	if (*st->metrics_token && admin_token_load(st->metrics_token, &metrics_token))
 		goto out;
 	struct admin_options ao = {
-		.auth = admin_auth, .auth_arg = &d, .auth_mode = st.auth,
+		.auth = admin_auth, .auth_arg = &d, .auth_mode = st->auth,
 		.version = ATRIUM_VERSION, .metrics = d.metrics, .access_log = d.access_log,
-		.metrics_token = metrics_token, .metrics_public = st.metrics_public,
+		.metrics_token = metrics_token, .metrics_public = st->metrics_public,
+		.idents = d.idents, .ready = daemon_ready, .ready_arg = &d,
 	};
 	if (!(d.admin = admin_new(d.core, &ao)))
 		goto out;
 
-	int tls = *st.tls_cert || *st.tls_key;
-	if (tls && (!*st.tls_cert || !*st.tls_key)) {
+	int tls = *st->tls_cert || *st->tls_key;
+	if (tls && (!*st->tls_cert || !*st->tls_key)) {
 		LOG(LOG_ERROR, "--tls-cert and --tls-key go together");
 		goto out;
 	}
@@ -288,14 +520,14 @@ int main(int argc, char **argv)
 		LOG(LOG_ERROR, "this civetweb was built without TLS: --tls-cert is unavailable");
 		goto out;
 	}
-	d.tls_cert = tls ? st.tls_cert : NULL;
-	d.tls_key = tls ? st.tls_key : NULL;
+	if (tls && !(d.tls = tls_new(st->tls_cert, st->tls_key)))
+		goto out;
 
 	char ports[300], threads[32], timeout[32], keep_alive[32];
-	snprintf(ports, sizeof(ports), "%s:%ld%s", st.bind, st.port, tls ? "s" : "");
-	snprintf(threads, sizeof(threads), "%ld", st.threads);
-	snprintf(timeout, sizeof(timeout), "%ld", st.request_timeout_ms);
-	snprintf(keep_alive, sizeof(keep_alive), "%ld", st.keep_alive_timeout_ms);
+	snprintf(ports, sizeof(ports), "%s:%ld%s", st->bind, st->port, tls ? "s" : "");
+	snprintf(threads, sizeof(threads), "%ld", st->threads);
+	snprintf(timeout, sizeof(timeout), "%ld", st->request_timeout_ms);
+	snprintf(keep_alive, sizeof(keep_alive), "%ld", st->keep_alive_timeout_ms);
 	const char *options[] = {
 		"listening_ports", ports,
 		"num_threads", threads,
@@ -323,8 +555,8 @@ int main(int argc, char **argv)
 		memcpy(&options[n], tls_options, sizeof(tls_options));
 		cb.init_ssl = init_tls;
 	}
-	if (*st.mount &&
-	    !(mnt = mount_start(d.core, st.mount, st.mount_options, fuse_observed, &d)))
+	if (*st->mount &&
+	    !(d.mnt = mount_start(d.core, st->mount, st->mount_options, fuse_observed, &d)))
 		goto out;
 	mg_init_library(tls ? MG_FEATURES_TLS : 0);
 	ctx = mg_start(&cb, &d, options);
@@ -332,20 +564,30 @@ int main(int argc, char **argv)
 		LOG(LOG_ERROR, "cannot listen on %s", ports);
 		goto out;
 	}
-	LOG(LOG_INFO, "atriumd ready: S3 on %s://%s:%ld/ and /api/v1/s3, data in %s, auth %s",
-	    tls ? "https" : "http", st.bind, st.port, st.data, st.auth);
+	LOG(LOG_INFO, "atriumd %s ready: S3 on %s://%s:%ld/ and /api/v1/s3, data in %s, auth %s",
+	    ATRIUM_VERSION, tls ? "https" : "http", st->bind, st->port, st->data, st->auth);
+	service_notify("READY=1");
 
 	int sig = 0;
-	sigwait(&stop, &sig);
-	LOG(LOG_INFO, "signal %d: stopping", sig);
+	while (!sigwait(&sigs, &sig) && sig == SIGHUP)
+		reload(&d);
+	service_notify("STOPPING=1");
+	LOG(LOG_INFO, "signal %d: stopping: %ld request(s) in flight and %d file(s) open for "
+	    "writing in the mount may finish for up to %lds (a second signal stops at once)",
+	    sig, __atomic_load_n(&d.inflight, __ATOMIC_SEQ_CST), mount_writers(d.mnt),
+	    d.st.shutdown_timeout);
+	__atomic_store_n(&d.draining, 1, __ATOMIC_SEQ_CST);
+	stop_listening(d.st.port);
+	drain(&d, &sigs);
 	rc = 0;
 out:
 	/* The S3 and admin doors first: their requests report changes to the
 	 * mount (ns_event) until they are over. */
 	if (ctx)
 		mg_stop(ctx);
-	mount_stop(mnt);
+	mount_stop(d.mnt);
 	mg_exit_library();
+	tls_free(d.tls);
 	admin_free(d.admin);
 	if (metrics_token) {
 		explicit_bzero(metrics_token, strlen(metrics_token));
@@ -356,6 +598,10 @@ out:
 	access_log_close(d.access_log);
 	atr_idents_free(d.idents);
 	atr_core_close(d.core);
-	settings_release(&st);
+	if (!rc)
+		LOG(LOG_INFO, "atriumd stopped");
+	if (lock_fd >= 0)
+		close(lock_fd);
+	settings_release(&d.st);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -24,7 +25,13 @@
 struct entry {
 	char *key;
 	struct ufs_stat st;
-	int seen;
+	int seen;      /* its row is in step */
+	int had_row;   /* its row is out of step: changed behind our back */
+};
+
+/* What one walk picked up, for its summary line. */
+struct sync_stats {
+	size_t files, dirs, changed, gone;
 };
 
 struct entries {
@@ -48,6 +55,7 @@ static int add_entry(struct entries *e, const char *key, const struct ufs_stat *
 		return -1;
 	e->v[e->n].st = *st;
 	e->v[e->n].seen = 0;
+	e->v[e->n].had_row = 0;
 	e->n++;
 	return 0;
 }
@@ -99,7 +107,9 @@ static int on_child_row(void *arg, const char *key, const struct meta_row *row)
 	if (e && (row->obj.is_dir ||
 		  (e->st.size == row->obj.size && e->st.mtime_ns == row->obj.mtime_ns)))
 		e->seen = 1; /* in step */
-	else if (!e)
+	else if (e)
+		e->had_row = 1;
+	else
 		add_entry(&r->gone, key, &(struct ufs_stat){ .is_dir = row->obj.is_dir });
 	return 0;
 }
@@ -107,7 +117,7 @@ static int on_child_row(void *arg, const char *key, const struct meta_row *row)
 /* Reconciles the direct children of one directory. New subdirectories are
  * appended to todo. */
 static int sync_dir(struct atr_core *c, const char *bucket, const char *dirkey,
-		    int64_t mtime, struct entries *todo)
+		    int64_t mtime, struct entries *todo, struct sync_stats *stats)
 {
 	char path[PATH_MAX_UFS], upto[ATR_KEY_MAX + 2];
 	struct entries ents = { .dirkey = dirkey };
@@ -129,6 +139,7 @@ static int sync_dir(struct atr_core *c, const char *bucket, const char *dirkey,
 	if ((rc = meta_obj_scan(c->meta, bucket, dirkey, 0, hi, 0, on_child_row, &rows)))
 		goto out;
 
+	stats->gone += rows.gone.n;
 	for (size_t i = 0; i < rows.gone.n; i++) {
 		struct meta_row r = { 0 };
 		/* sync_object re-checks under the lock and drops the row. */
@@ -138,6 +149,12 @@ static int sync_dir(struct atr_core *c, const char *bucket, const char *dirkey,
 	for (size_t i = 0; i < ents.n; i++) {
 		if (ents.v[i].seen)
 			continue;
+		if (ents.v[i].had_row)
+			stats->changed++;
+		else if (ents.v[i].st.is_dir)
+			stats->dirs++;
+		else
+			stats->files++;
 		struct meta_row r = { 0 };
 		if (ns_sync_object(c, bucket, ents.v[i].key, &r) == ATR_OK)
 			atr_obj_release(&r.obj);
@@ -171,7 +188,10 @@ int ns_sync_tree(struct atr_core *c, const char *bucket, const char *dirkey)
 {
 	char upto[ATR_KEY_MAX + 2], path[PATH_MAX_UFS];
 	struct entries dirs = { 0 };
+	struct sync_stats stats = { 0 };
+	struct timespec t0, t1;
 	int rc;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	const char *hi = NULL;
 	if (*dirkey) {
 		if (key_successor(dirkey, upto, sizeof(upto)))
@@ -205,7 +225,7 @@ int ns_sync_tree(struct atr_core *c, const char *bucket, const char *dirkey)
 		char *key = strdup(dirs.v[i].key);
 		if (!key)
 			break;
-		rc = sync_dir(c, bucket, key, st.mtime_ns, &dirs);
+		rc = sync_dir(c, bucket, key, st.mtime_ns, &dirs, &stats);
 		free(key);
 		if (rc)
 			break;
@@ -214,6 +234,15 @@ out:
 	if (dirs.oom && !rc)
 		rc = ATR_E_NOMEM;
 	free_entries(&dirs);
+	/* One line a scan, at info: what the under-storage held that the
+	 * store did not (each file is a debug line of its own). */
+	if (stats.files || stats.dirs || stats.changed || stats.gone) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		LOG(LOG_INFO, "sync: %s/%s: imported %zu file(s) and %zu director(ies), updated %zu, "
+		    "dropped %zu, found in the under-storage in %.1f ms", bucket, dirkey, stats.files,
+		    stats.dirs, stats.changed, stats.gone,
+		    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	}
 	return rc;
 }
 
@@ -334,7 +363,9 @@ int ns_sync_object(struct atr_core *c, const char *bucket, const char *key, stru
 		if ((rc = ns_ensure_parents(c, bucket, key, 0, NULL)) ||
 		    (rc = import_perms(c, bucket, key, &now, &r, &acl_from)))
 			goto done;
-		LOG(LOG_INFO, "core: imported %s/%s found in the under-storage", bucket, key);
+		/* Per file at debug only: a directory's scan sums them up
+		 * (ns_sync_tree), and 20,000 files must not make 20,000 lines. */
+		LOG(LOG_DEBUG, "core: imported %s/%s found in the under-storage", bucket, key);
 	}
 	r.obj.size = now.size;
 	r.obj.mtime_ns = now.mtime_ns;

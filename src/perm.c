@@ -181,7 +181,7 @@ void perm_policy_forget(struct atr_core *c, const char *bucket)
 static int user_exists(void *arg, const char *user)
 {
 	struct atr_core *c = arg;
-	return !c->users || atr_idents_find_user(c->users, user) ||
+	return !c->users || !atr_idents_find_user(c->users, user, NULL) ||
 	       !strcmp(user, c->daemon_user);
 }
 

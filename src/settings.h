@@ -23,6 +23,8 @@ struct settings {
 	uint64_t cache_mem;
 	long threads;
 	const char *log_level;
+	const char *log_format;      /* "text" or "json" */
+	long shutdown_timeout;       /* seconds */
 	const char *region;
 	long request_timeout_ms;
 	long keep_alive_timeout_ms;
@@ -41,8 +43,17 @@ struct settings {
 };
 
 /* Fills s from defaults, the config file and argv. Returns 0, 1 after
- * printing --help, or -1 after printing an error. */
+ * printing --help, 2 for --version (the caller prints it), or -1 after
+ * printing an error. Flags are "--name value" or "--name=value". */
 int settings_parse(struct settings *s, int argc, char **argv);
 void settings_release(struct settings *s);
+/* Swaps the values of the settings a SIGHUP applies between cur and
+ * fresh: cur has the new ones, fresh the old ones (release it). Pointers
+ * into cur's other strings stay valid. */
+void settings_take_reloadable(struct settings *cur, struct settings *fresh);
+/* Calls fn for each setting whose value differs between a and b, with
+ * whether a SIGHUP applies it (the rest wait for a restart). */
+void settings_changes(const struct settings *a, const struct settings *b,
+		      void (*fn)(void *arg, const char *name, int reloadable), void *arg);
 
 #endif

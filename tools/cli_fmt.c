@@ -1,7 +1,10 @@
 #include "tools/cli_fmt.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include "common/banned.h"
 
@@ -45,6 +48,29 @@ void fmt_size(uint64_t n, int human, char out[FMT_SIZE_LEN])
 		u++;
 	}
 	snprintf(out, FMT_SIZE_LEN, "%.2f%s", v, units[u]);
+}
+
+int fmt_parse_size(const char *s, uint64_t *out)
+{
+	static const struct { const char *suffix; unsigned shift; } units[] = {
+		{ "", 0 }, { "B", 0 }, { "K", 10 }, { "KB", 10 }, { "M", 20 }, { "MB", 20 },
+		{ "G", 30 }, { "GB", 30 }, { "T", 40 }, { "TB", 40 },
+	};
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	unsigned long long n = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcasecmp(end, units[i].suffix)) {
+			if (n > (~0ULL >> units[i].shift))
+				return -1;
+			*out = (uint64_t)n << units[i].shift;
+			return 0;
+		}
+	return -1;
 }
 
 int fmt_pct(uint64_t cached, uint64_t size)

@@ -26,6 +26,11 @@ void fmt_date(int64_t ms, char out[FMT_DATE_LEN]);
 #define FMT_SIZE_LEN 32
 void fmt_size(uint64_t n, int human, char out[FMT_SIZE_LEN]);
 
+/* A byte count as Alluxio's -c takes it: digits, then nothing, B, K(B),
+ * M(B), G(B) or T(B) (powers of 1024, any case). 0, or -1 (also on
+ * overflow). */
+int fmt_parse_size(const char *s, uint64_t *out);
+
 /* How much of a file is cached, in whole percent rounded down (so 100 only
  * when all of it is); an empty file is 100. */
 int fmt_pct(uint64_t cached, uint64_t size);

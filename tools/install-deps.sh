@@ -1,17 +1,34 @@
 #!/usr/bin/env bash
-# Install, from Debian's packages, whatever Atrium needs to build, run and test
-# and this machine lacks. Quick and quiet when everything is already there.
+# Install, from Debian's packages, what Atrium needs and this machine lacks:
+#   install-deps.sh run     running atriumd and atrium (the packaged binaries)
+#   install-deps.sh build   that, and building them (`make run` uses this)
+#   install-deps.sh test    that, and every test (`make test`, `make deps`)
+# Quick and quiet when everything is already there.
 set -euo pipefail
 
-pkgs=(
-  build-essential pkg-config clang libclang-rt-14-dev
-  libcivetweb-dev libfuse3-dev fuse3 libxml2-dev libssl-dev libsqlite3-dev
-  libcmocka-dev zlib1g-dev libjansson-dev sqlite3 libcurl4-openssl-dev openssl
-  awscli python3-boto3 python3-boto python3-pytest s3cmd curl
-  nginx rsync
-  # tests/integration/test_cors.py: a real browser's fetch() across origins
+run=(
+  libcivetweb1 libfuse3-3 fuse3 libxml2 libssl3 libsqlite3-0 libjansson4 zlib1g libcurl4
+)
+build=(
+  build-essential pkg-config
+  libcivetweb-dev libfuse3-dev libxml2-dev libssl-dev libsqlite3-dev zlib1g-dev
+  libjansson-dev libcurl4-openssl-dev
+)
+# chromium, chromium-driver, python3-selenium: tests/integration/test_cors.py
+# drives a real browser's fetch() across origins.
+tests=(
+  clang libclang-rt-14-dev libcmocka-dev sqlite3 openssl
+  awscli python3-boto3 python3-boto python3-pytest s3cmd curl nginx rsync
+  util-linux bsdutils systemd man-db groff-base
   chromium chromium-driver python3-selenium
 )
+
+case "${1:-test}" in
+run) pkgs=("${run[@]}") ;;
+build) pkgs=("${run[@]}" "${build[@]}") ;;
+test) pkgs=("${run[@]}" "${build[@]}" "${tests[@]}") ;;
+*) echo "usage: install-deps.sh [run|build|test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -463,6 +463,15 @@ def acl_seeds():
           b'BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>')
 
 
+def ini_seeds():
+    write("ini", "credentials", b"[default]\naws_access_key_id = AKID\n"
+          b"aws_secret_access_key = secret/+key\n\n[dev]\naws_access_key_id=AK2\n")
+    write("ini", "config", b"# c\n; c\n[default]\nendpoint_url = https://127.0.0.1:39999\n"
+          b"region: eu-west-1\n[profile dev]\ns3 =\n    addressing_style = path\n"
+          b"ca_bundle = /etc/ssl/certs/ca.pem\r\n")
+    write("ini", "broken", b"[open\nkey\n = v\n")
+
+
 def cors_seeds():
     """CORSConfiguration bodies, then optionally "\n--\n" and a request:
     origin, method, request headers, one a line."""
@@ -496,6 +505,7 @@ def logging_seeds():
 
 
 if __name__ == "__main__":
+    ini_seeds()
     sigv4_seeds()
     chunked_seeds()
     names_seeds()

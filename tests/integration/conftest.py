@@ -25,15 +25,21 @@ ATRIUMD = os.environ.get("ATRIUMD") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", "bin", "atriumd"))
 
 START_TIMEOUT = 20.0
-STOP_TIMEOUT = 15.0
+# Above the daemon's default --shutdown-timeout (30 s): a SIGTERM lets
+# requests in flight and files open for writing in a mount finish first.
+STOP_TIMEOUT = 45.0
 
 _ALL_DAEMONS = []
 
 
 class Daemon:
-    def __init__(self, workdir, auth, name, args=()):
+    def __init__(self, workdir, auth, name, args=(), env=None, wrap=None):
         self.workdir = str(workdir)
         self.args = list(args)
+        self.env = env  # the daemon's environment (None: the harness's)
+        # A command the daemon's runs under (it must exec its arguments, so
+        # that the PID stays the daemon's): e.g. unshare into a namespace.
+        self.wrap = list(wrap or [])
         # --tls-cert: HTTPS, and the certificate is its own CA (self-signed)
         self.tls_ca = (self.args[self.args.index("--tls-cert") + 1]
                        if "--tls-cert" in self.args else None)
@@ -50,11 +56,12 @@ class Daemon:
     # -- lifecycle -----------------------------------------------------------
     def start(self):
         os.makedirs(self.workdir, exist_ok=True)
-        with open(self.creds, "w") as f:
-            f.write("# test users\n")
-            for ak, sk, uid in s3util.USERS.values():
-                f.write("%s %s %s Display %s\n" % (ak, sk, uid, uid))
-        os.chmod(self.creds, 0o600)
+        if not os.path.exists(self.creds):  # a restart keeps what the daemon wrote
+            with open(self.creds, "w") as f:
+                f.write("# test users\n")
+                for ak, sk, uid in s3util.USERS.values():
+                    f.write("%s %s %s Display %s\n" % (ak, sk, uid, uid))
+            os.chmod(self.creds, 0o600)
         last = None
         for _attempt in range(3):  # a free port may be taken before we bind it
             self.port = s3util.free_port()
@@ -64,8 +71,8 @@ class Daemon:
                    "--credentials", self.creds] + self.args
             log.write(("$ %s\n" % " ".join(cmd)).encode())
             log.flush()
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=log)
+            self.proc = subprocess.Popen(self.wrap + cmd, stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=log, env=self.env)
             log.close()
             ok, last = self._wait_ready()
             if ok:
@@ -137,6 +144,27 @@ class Daemon:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def wait_log(self, needle, timeout=20.0, start=0):
+        """Waits until the daemon's stderr (from byte start on) holds needle;
+        returns the log. Polled with a deadline: a line the daemon writes
+        when something happened is the event waited for."""
+        deadline = time.monotonic() + timeout
+        delay = 0.01
+        while True:
+            with open(self.log_path, "rb") as f:
+                f.seek(start)
+                text = f.read().decode("utf-8", "replace")
+            if needle in text:
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError("atriumd (%s) never logged %r\n--- stderr ---\n%s"
+                                     % (self.name, needle, self.log_tail()))
+            time.sleep(delay)  # polling interval, bounded by the deadline
+            delay = min(delay * 2, 0.2)
+
+    def log_size(self):
+        return os.path.getsize(self.log_path)
+
     # -- helpers -------------------------------------------------------------
     @property
     def endpoint(self):
@@ -191,9 +219,9 @@ def atriumd_factory(tmp_path_factory):
         pytest.fail("ATRIUMD=%s is not an executable (run `make` first)" % ATRIUMD)
     mine = []
 
-    def start(auth="sigv4", name=None, args=()):
+    def start(auth="sigv4", name=None, args=(), env=None, wrap=None):
         name = name or auth
-        d = Daemon(tmp_path_factory.mktemp("atriumd-" + name), auth, name, args)
+        d = Daemon(tmp_path_factory.mktemp("atriumd-" + name), auth, name, args, env, wrap)
         mine.append(d)
         _ALL_DAEMONS.append(d)
         return d.start()

@@ -267,6 +267,20 @@ def composite_checksum(alg, parts):
     return "%s-%d" % (checksum(alg, raw), len(parts))
 
 
+def self_signed(directory, name="cert", cn="127.0.0.1"):
+    """A self-signed certificate for 127.0.0.1 made with openssl(1) in
+    directory: (certificate file, key file (0600))."""
+    import subprocess
+    cert = os.path.join(str(directory), name + ".pem")
+    key = os.path.join(str(directory), name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=%s" % cn,
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True, timeout=60)
+    os.chmod(key, 0o600)
+    return cert, key
+
+
 def read_fd_to_end(fd, chunk=1 << 20):
     """Everything left to read from a file descriptor."""
     out = []

@@ -32,10 +32,14 @@ def _cli_built():
         pytest.fail("ATRIUM=%s is not an executable (run `make` first)" % ATRIUM)
 
 
-def cli(daemon, *args, user="alice", env=None, timeout=60):
-    """Runs bin/atrium against daemon as user (None: unsigned)."""
-    e = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "UTC",
-         "ATRIUM_ENDPOINT": daemon.endpoint}
+def cli(daemon, *args, user="alice", env=None, home=None, timeout=60):
+    """Runs bin/atrium against daemon (None: no endpoint in the environment)
+    as user (None: unsigned), with HOME (None: unset)."""
+    e = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": "UTC"}
+    if daemon is not None:
+        e["ATRIUM_ENDPOINT"] = daemon.endpoint
+    if home:
+        e["HOME"] = str(home)
     for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
         if k in os.environ:
             e[k] = os.environ[k]

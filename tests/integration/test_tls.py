@@ -13,19 +13,12 @@ import subprocess
 import pytest
 
 from conftest import ATRIUMD
-from s3util import USERS, curl, md5hex
+from s3util import USERS, curl, md5hex, self_signed
 
 
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory):
-    d = tmp_path_factory.mktemp("tls")
-    cert, key = str(d / "cert.pem"), str(d / "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                   check=True, capture_output=True, timeout=60)
-    os.chmod(key, 0o600)
-    return cert, key
+    return self_signed(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +149,83 @@ def test_bad_tls_settings_stop_the_daemon(tls_files, tmp_path, case):
     assert p.returncode != 0, err
     want = "go together" if case.endswith("-only") else "tls: cannot use certificate"
     assert want in err, err
+
+
+def ssl_libdir():
+    """The directory of the libssl.so.3 atriumd is linked with."""
+    out = subprocess.run(["ldd", ATRIUMD], capture_output=True, text=True, timeout=30).stdout
+    for line in out.splitlines():
+        if "libssl.so.3" in line and "=>" in line:
+            return os.path.dirname(line.split("=>")[1].split()[0])
+    pytest.skip("atriumd is not linked with libssl.so.3: %s" % out)
+
+
+# Hides the development symlinks libssl.so and libcrypto.so (what libssl-dev
+# installs) from the daemon: an overlay of the library directory in a mount
+# namespace of its own, with those two names removed (a bind mount over a
+# symlink would cover its target, the real library, instead). Then it
+# execs the daemon, so that its PID is the daemon's.
+HIDE = r'''
+set -e
+mount --make-rprivate /
+t=$(mktemp -d)
+mount -t tmpfs tmpfs "$t"
+mkdir "$t/u" "$t/w"
+mount -t overlay overlay -o "lowerdir=$LIB,upperdir=$t/u,workdir=$t/w" "$LIB"
+rm -f "$LIB/libssl.so" "$LIB/libcrypto.so"
+test ! -e "$LIB/libssl.so" && test ! -e "$LIB/libcrypto.so"
+test -e "$LIB/libssl.so.3" && test -e "$LIB/libcrypto.so.3"
+echo "[test] $LIB/libssl.so and libcrypto.so hidden" >&2
+exec "$@"
+'''
+
+
+def test_https_without_the_development_libraries(atriumd_factory, tls_files, bucket_name):
+    cert, key = tls_files
+    lib = ssl_libdir()
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", HIDE, "sh", "true"],
+                           env=dict(os.environ, LIB=lib), capture_output=True, timeout=30)
+    if probe.returncode != 0:
+        pytest.skip("cannot hide the libraries in a mount namespace here (unshare -m and an "
+                    "overlay mount are needed): %s" % probe.stderr.decode(errors="replace"))
+    d = atriumd_factory("sigv4", "tls-nodev", ["--tls-cert", cert, "--tls-key", key],
+                        env=dict(os.environ, LIB=lib),
+                        wrap=["unshare", "-m", "sh", "-c", HIDE, "sh"])
+    assert "libcrypto.so hidden" in d.log_tail()
+    s3 = d.boto3("alice")
+    s3.create_bucket(Bucket=bucket_name)
+    data = os.urandom(300 * 1024)
+    s3.put_object(Bucket=bucket_name, Key="k", Body=data)
+    assert s3.get_object(Bucket=bucket_name, Key="k")["Body"].read() == data
+    assert curl(["--cacert", cert, d.endpoint + "/api/v1/health"]).status == 200
+
+
+def test_sighup_reloads_the_certificate(atriumd_factory, tmp_path):
+    certs = [self_signed(tmp_path, name, cn=name) for name in ("one", "two")]
+    live_cert, live_key = str(tmp_path / "live.pem"), str(tmp_path / "live.key")
+    import shutil
+    shutil.copy(certs[0][0], live_cert)
+    shutil.copy(certs[0][1], live_key)
+    d = atriumd_factory("sigv4", "tls-reload", ["--tls-cert", live_cert, "--tls-key", live_key])
+
+    def served_cn(cafile):
+        ctx = ssl.create_default_context(cafile=cafile)
+        with socket.create_connection(("127.0.0.1", d.port), timeout=10) as s:
+            with ctx.wrap_socket(s, server_hostname="127.0.0.1") as t:
+                return dict(x[0] for x in t.getpeercert()["subject"])["commonName"]
+    assert served_cn(certs[0][0]) == "one"
+    # Renewed in place (as certbot does), then SIGHUP: new handshakes get it.
+    shutil.copy(certs[1][0], live_cert)
+    shutil.copy(certs[1][1], live_key)
+    import signal
+    mark = d.log_size()
+    os.kill(d.proc.pid, signal.SIGHUP)
+    d.wait_log("tls: now serving certificate /CN=two", start=mark)
+    assert served_cn(certs[1][0]) == "two"
+    # A broken pair is refused and the current one stays.
+    with open(live_key, "w") as f:
+        f.write("not a key\n")
+    mark = d.log_size()
+    os.kill(d.proc.pid, signal.SIGHUP)
+    d.wait_log("tls: kept the certificate loaded before", start=mark)
+    assert served_cn(certs[1][0]) == "two"

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "src/core_int.h"
@@ -59,6 +60,49 @@ static inline int fixture_teardown(void **state)
 	assert_int_equal(system(cmd), 0);
 	free(f);
 	return 0;
+}
+
+/* A PUT of n bytes of data at bucket/key by u with the stored headers
+ * hdrs (may be NULL): the core's answer. */
+static inline int fixture_put(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			      const char *key, const void *data, size_t n, const char *hdrs)
+{
+	struct atr_writer *w;
+	int rc = atr_put_begin(c, u, bucket, key, n, &w);
+	if (rc)
+		return rc;
+	if ((rc = atr_put_write(w, data, n))) {
+		atr_put_abort(w);
+		return rc;
+	}
+	return atr_put_commit(w, hdrs, NULL);
+}
+
+/* What a GET by u serves at bucket/key, NUL-terminated and malloc'd
+ * (NULL if the GET is refused); o (may be NULL) receives the object,
+ * to be released by the caller. */
+static inline char *fixture_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+				const char *key, struct atr_obj *o)
+{
+	struct atr_obj mine;
+	struct atr_reader *r;
+	if (!o)
+		o = &mine;
+	if (atr_get_open(c, u, bucket, key, o, &r))
+		return NULL;
+	char *out = calloc(1, o->size + 1);
+	assert_non_null(out);
+	for (uint64_t off = 0; off < o->size;) {
+		const void *p;
+		size_t n;
+		assert_int_equal(atr_get_read(r, off, &p, &n), ATR_OK);
+		memcpy(out + off, p, n);
+		off += n;
+	}
+	atr_get_close(r);
+	if (o == &mine)
+		atr_obj_release(&mine);
+	return out;
 }
 
 #endif

@@ -77,6 +77,23 @@ static void sizes(void **state)
 	}
 }
 
+static void parsed_sizes(void **state)
+{
+	static const struct { const char *in; int rc; uint64_t out; } cases[] = {
+		{ "512", 0, 512 }, { "0", 0, 0 }, { "4K", 0, 4096 }, { "4kb", 0, 4096 },
+		{ "1MB", 0, 1 << 20 }, { "2g", 0, 2ULL << 30 }, { "1T", 0, 1ULL << 40 },
+		{ "10B", 0, 10 }, { "", -1, 0 }, { "K", -1, 0 }, { "-1", -1, 0 }, { "1.5K", -1, 0 },
+		{ "1 K", -1, 0 }, { "1KiB", -1, 0 }, { "99999999999999999999", -1, 0 },
+		{ "17179869184G", -1, 0 }, /* 2^34 GiB: past 64 bits */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = 7;
+		int rc = fmt_parse_size(cases[i].in, &v);
+		if (rc != cases[i].rc || (!rc && v != cases[i].out))
+			fail_msg("'%s': rc %d value %llu", cases[i].in, rc, (unsigned long long)v);
+	}
+}
+
 static void percentages(void **state)
 {
 	static const struct { uint64_t cached, size; int pct; } rows[] = {
@@ -131,6 +148,7 @@ int main(void)
 		cmocka_unit_test(modes),
 		cmocka_unit_test(dates),
 		cmocka_unit_test(sizes),
+		cmocka_unit_test(parsed_sizes),
 		cmocka_unit_test(percentages),
 		cmocka_unit_test(ls_lines),
 		cmocka_unit_test(durations),

@@ -36,15 +36,7 @@ static int teardown(void **state)
 static int put_n(struct atr_core *c, const char *bucket, const char *key, const char *data,
 		 size_t n)
 {
-	struct atr_writer *w;
-	int rc = atr_put_begin(c, &root, bucket, key, n, &w);
-	if (rc)
-		return rc;
-	if ((rc = atr_put_write(w, data, n))) {
-		atr_put_abort(w);
-		return rc;
-	}
-	return atr_put_commit(w, "Content-Type: text/plain\r\n", NULL);
+	return fixture_put(c, &root, bucket, key, data, n, "Content-Type: text/plain\r\n");
 }
 
 static int put(struct atr_core *c, const char *key, const char *data)
@@ -54,19 +46,7 @@ static int put(struct atr_core *c, const char *key, const char *data)
 
 static char *get(struct atr_core *c, const char *bucket, const char *key, struct atr_obj *o)
 {
-	struct atr_reader *r;
-	if (atr_get_open(c, &root, bucket, key, o, &r))
-		return NULL;
-	char *out = calloc(1, o->size + 1);
-	for (uint64_t off = 0; off < o->size;) {
-		const void *p;
-		size_t n;
-		assert_int_equal(atr_get_read(r, off, &p, &n), ATR_OK);
-		memcpy(out + off, p, n);
-		off += n;
-	}
-	atr_get_close(r);
-	return out;
+	return fixture_get(c, &root, bucket, key, o);
 }
 
 static int copy(struct atr_core *c, const struct atr_user *u, const char *skey,

@@ -32,35 +32,12 @@ static int teardown(void **state)
 
 static int put(struct atr_core *c, const char *key, const char *data)
 {
-	struct atr_writer *w;
-	int rc = atr_put_begin(c, &root, "bkt", key, strlen(data), &w);
-	if (rc)
-		return rc;
-	if ((rc = atr_put_write(w, data, strlen(data)))) {
-		atr_put_abort(w);
-		return rc;
-	}
-	return atr_put_commit(w, "Content-Type: text/plain\r\n", NULL);
+	return fixture_put(c, &root, "bkt", key, data, strlen(data), "Content-Type: text/plain\r\n");
 }
 
 static char *get(struct atr_core *c, const char *key)
 {
-	struct atr_obj o;
-	struct atr_reader *r;
-	if (atr_get_open(c, &root, "bkt", key, &o, &r))
-		return NULL;
-	char *out = calloc(1, o.size + 1);
-	uint64_t off = 0;
-	while (off < o.size) {
-		const void *p;
-		size_t n;
-		assert_int_equal(atr_get_read(r, off, &p, &n), ATR_OK);
-		memcpy(out + off, p, n);
-		off += n;
-	}
-	atr_get_close(r);
-	atr_obj_release(&o);
-	return out;
+	return fixture_get(c, &root, "bkt", key, NULL);
 }
 
 struct collected {

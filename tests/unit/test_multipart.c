@@ -84,22 +84,11 @@ static int part(struct atr_core *c, const char *key, const char *id, int number,
 static char *get(struct atr_core *c, const char *key, char etag[ATR_ETAG_MAX + 1])
 {
 	struct atr_obj o;
-	struct atr_reader *r;
-	if (atr_get_open(c, &root, "bkt", key, &o, &r))
-		return NULL;
-	char *out = calloc(1, o.size + 1);
-	uint64_t off = 0;
-	while (off < o.size) {
-		const void *p;
-		size_t n;
-		assert_int_equal(atr_get_read(r, off, &p, &n), ATR_OK);
-		memcpy(out + off, p, n);
-		off += n;
-	}
-	if (etag)
+	char *out = fixture_get(c, &root, "bkt", key, &o);
+	if (out && etag)
 		memcpy(etag, o.etag, ATR_ETAG_MAX + 1);
-	atr_get_close(r);
-	atr_obj_release(&o);
+	if (out)
+		atr_obj_release(&o);
 	return out;
 }
 

@@ -58,21 +58,7 @@ static uint64_t make(struct atr_core *c, uint64_t dir, const char *name, const c
 /* What S3 serves at key (NULL if nothing). */
 static char *s3_get(struct atr_core *c, const char *key)
 {
-	struct atr_obj o;
-	struct atr_reader *r;
-	if (atr_get_open(c, &root, "bkt", key, &o, &r))
-		return NULL;
-	char *out = calloc(1, o.size + 1);
-	for (uint64_t off = 0; off < o.size;) {
-		const void *p;
-		size_t n;
-		assert_int_equal(atr_get_read(r, off, &p, &n), ATR_OK);
-		memcpy(out + off, p, n);
-		off += n;
-	}
-	atr_get_close(r);
-	atr_obj_release(&o);
-	return out;
+	return fixture_get(c, &root, "bkt", key, NULL);
 }
 
 static void read_all(struct atr_file *f, char *buf, size_t size)
@@ -405,11 +391,7 @@ static const struct atr_watch_ops watch_nop = { changed_nop, settle_nop };
 
 static int s3_put(struct atr_core *c, const char *key, const char *data)
 {
-	struct atr_writer *w;
-	int rc = atr_put_begin(c, &root, "bkt", key, strlen(data), &w);
-	if (rc || (rc = atr_put_write(w, data, strlen(data))))
-		return rc;
-	return atr_put_commit(w, NULL, NULL);
+	return fixture_put(c, &root, "bkt", key, data, strlen(data), NULL);
 }
 
 /* An inode an S3 write replaces stays openable, its old bytes whole,

@@ -18,11 +18,7 @@
 #include "common/buf.h"
 #include "common/hash.h"
 #include "s3/s3_auth.h"
-
-#define SK "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-#define DATE "20130524T000000Z"
-#define SCOPE "20130524/us-east-1/s3/aws4_request"
-#define EMPTY_SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#include "tests/unit/chunk_sign.h"
 #define NEXT_REQUEST "GET /next HTTP/1.1\r\nHost: x\r\n\r\n"
 
 /* sigv4-streaming.html, "Example: PUT Object" */
@@ -41,17 +37,6 @@ static const char *const trailer_sigs[3] = {
 };
 #define TRAILER_SIG "d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435"
 #define AWS_TRAILER "x-amz-checksum-crc32c:sOO8/Q==\r\nx-amz-trailer-signature:" TRAILER_SIG "\r\n"
-
-static void auth_init(struct s3_auth *a, enum s3_payload payload, const char *seed, int verify)
-{
-	memset(a, 0, sizeof(*a));
-	a->payload = payload;
-	a->verify_chunks = verify;
-	s3_sigv4_signing_key(SK, "20130524", "us-east-1", "s3", a->signing_key);
-	snprintf(a->amz_date, sizeof(a->amz_date), "%s", DATE);
-	snprintf(a->scope, sizeof(a->scope), "%s", SCOPE);
-	snprintf(a->seed_signature, sizeof(a->seed_signature), "%s", seed);
-}
 
 /* 64 KiB + 1 KiB of 'a' in three chunks, then trailer lines and "\r\n". */
 static void aws_body(struct buf *b, const char *const sigs[3], const char *trailer)
@@ -278,20 +263,6 @@ static void test_bad_signatures(void **state)
 }
 
 /* ---- chunk signatures computed here, for bodies AWS did not publish --- */
-
-static void sign_chunk(const struct s3_auth *a, char prev[65], const char *data, size_t len)
-{
-	unsigned char digest[32], mac[32];
-	char hex[65], sts[512];
-	int n;
-
-	sha256(data, len, digest);
-	hex_encode(digest, 32, hex);
-	n = snprintf(sts, sizeof(sts), "AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s",
-		     a->amz_date, a->scope, prev, EMPTY_SHA, hex);
-	hmac_sha256(a->signing_key, 32, sts, (size_t)n, mac);
-	hex_encode(mac, 32, prev);
-}
 
 /* Many tiny signed chunks, and the smallest possible signed body. */
 static void test_signed_small_chunks(void **state)

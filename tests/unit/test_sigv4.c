@@ -69,13 +69,18 @@ static int lookup(void *arg, const char *ak, char *secret, size_t ss, char *user
 	return 0;
 }
 
-static enum s3_err verify(const char *secret_on_server, const char *method, const char *path,
-			  const char *query)
+/* Signs a request (with one more x-amz header if amz_name) and has the
+ * daemon's verifier check it; sent: the extra header on the wire (0: left
+ * off, as a client that forgot it would). */
+static enum s3_err verify_with(const char *secret_on_server, const char *method,
+			       const char *path, const char *query, const char *amz_name,
+			       const char *amz_value, int sent)
 {
 	struct sigv4_req r = {
 		.method = method, .path = path, .query = query, .host = "127.0.0.1:39999",
 		.payload_sha256 = EMPTY_SHA, .now = time(NULL), .region = "us-east-1",
 		.service = "s3", .access_key = AK, .secret = SK,
+		.amz_name = amz_name, .amz_value = amz_value,
 	};
 	char date[SIGV4_DATE_LEN];
 	struct buf auth = BUF_INIT(1024), wire = BUF_INIT(4096);
@@ -84,9 +89,10 @@ static enum s3_err verify(const char *secret_on_server, const char *method, cons
 	struct s3_hdr hdrs[] = {
 		{ "Host", "127.0.0.1:39999" }, { "x-amz-content-sha256", EMPTY_SHA },
 		{ "x-amz-date", date }, { "Authorization", auth.ptr },
+		{ amz_name, amz_value },
 	};
 	struct s3_auth_req ar = { .method = method, .path = wire.ptr, .query = query,
-				  .hdrs = hdrs, .nhdrs = 4, .now = r.now };
+				  .hdrs = hdrs, .nhdrs = amz_name && sent ? 5 : 4, .now = r.now };
 	struct s3_auth out;
 	enum s3_err e = s3_auth_check(S3_AUTH_SIGV4, &ar, lookup, (void *)secret_on_server, &out);
 	if (e == S3_ERR_OK)
@@ -94,6 +100,12 @@ static enum s3_err verify(const char *secret_on_server, const char *method, cons
 	buf_release(&auth);
 	buf_release(&wire);
 	return e;
+}
+
+static enum s3_err verify(const char *secret_on_server, const char *method, const char *path,
+			  const char *query)
+{
+	return verify_with(secret_on_server, method, path, query, NULL, NULL, 0);
 }
 
 static void round_trip(void **state)
@@ -104,6 +116,11 @@ static void round_trip(void **state)
 	assert_int_equal(verify(SK, "GET", "/b/a b+c%d/\xc3\xa9~x", NULL), S3_ERR_OK);
 	assert_int_equal(verify(SK, "PUT", "/b/k", ""), S3_ERR_OK);
 	assert_int_equal(verify("other", "GET", "/b/k", NULL), S3_ERR_SIGNATURE_MISMATCH);
+	/* One more signed x-amz header (CopyObject's source), sorted in. */
+	assert_int_equal(verify_with(SK, "PUT", "/b/copy", NULL, "x-amz-copy-source", "/b/a%20b",
+				     1), S3_ERR_OK);
+	assert_int_not_equal(verify_with(SK, "PUT", "/b/copy", NULL, "x-amz-copy-source",
+					 "/b/a%20b", 0), S3_ERR_OK);
 }
 
 int main(void)

@@ -97,15 +97,7 @@ static struct ufs *wrap_fault(void *arg, struct ufs *inner)
 
 static int put(struct atr_core *c, const char *key, const void *data, size_t n, const char *hdrs)
 {
-	struct atr_writer *w;
-	int rc = atr_put_begin(c, &root, "bkt", key, n, &w);
-	if (rc)
-		return rc;
-	if ((rc = atr_put_write(w, data, n))) {
-		atr_put_abort(w);
-		return rc;
-	}
-	return atr_put_commit(w, hdrs, NULL);
+	return fixture_put(c, &root, "bkt", key, data, n, hdrs);
 }
 
 /*
