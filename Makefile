@@ -17,15 +17,19 @@ O       ?= build
 BIN     ?= bin
 
 COMMON_SRC := $(wildcard common/*.c)
-CORE_SRC   := $(filter-out src/main.c,$(wildcard src/*.c))
+CORE_SRC   := $(wildcard src/*.c)
 S3_SRC     := $(wildcard s3/*.c)
 FUSE_SRC   := $(wildcard fuse/*.c)
-LIB_SRC    := $(COMMON_SRC) $(CORE_SRC) $(S3_SRC) $(FUSE_SRC)
+# The daemon's parts but its entry (main.c): the settings, admin API,
+# metrics, access log, service and TLS code, unit-tested like the rest.
+DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+LIB_SRC    := $(COMMON_SRC) $(CORE_SRC) $(S3_SRC) $(FUSE_SRC) $(DAEMON_SRC)
 LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 BENCH_SRC  := tools/atrium-bench.c
-# The CLI talks HTTP (libcurl) and uses common/ only (through libatrium.a).
+# The CLI talks HTTP (libcurl) and links common/ only (libcommon.a).
 CLI_SRC    := tools/atrium.c tools/cli_fmt.c tools/cli_conf.c tools/cli_fs.c tools/cli_http.c \
 	      tools/cli_progress.c tools/cli_user.c
 CLI_CFLAGS  = $(shell pkg-config --cflags libcurl)
@@ -52,26 +56,30 @@ $(O)/version.h: FORCE
 	@mkdir -p $(dir $@)
 	@v=$$(sh tools/version.sh); printf '#define ATRIUM_VERSION "%s"\n' "$$v" > $@.tmp; \
 	  if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
-$(O)/src/main.o: $(O)/version.h
-$(O)/src/main.o: ALL_CFLAGS += -I$(O)
+$(O)/daemon/main.o: $(O)/version.h
+$(O)/daemon/main.o: ALL_CFLAGS += -I$(O)
 
 $(O)/libatrium.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-# Debian's civetweb 1.15 loads OpenSSL by dlopen and dlsym: src/main.c
+$(O)/libcommon.a: $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Debian's civetweb 1.15 loads OpenSSL by dlopen and dlsym: daemon/main.c
 # answers its dlopen and defines SSL_get_peer_certificate, both exported
 # from the executable (so HTTPS needs no libssl-dev at run time).
 TLS_LDFLAGS := -Wl,--export-dynamic-symbol=SSL_get_peer_certificate \
 	       -Wl,--export-dynamic-symbol=dlopen
 
-$(BIN)/atriumd: $(O)/src/main.o $(O)/libatrium.a
+$(BIN)/atriumd: $(O)/daemon/main.o $(O)/libatrium.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(TLS_LDFLAGS)
 
-$(BIN)/atrium: $(CLI_SRC) tools/cli.h tools/cli_fmt.h $(O)/libatrium.a $(O)/version.h
+$(BIN)/atrium: $(CLI_SRC) tools/cli.h tools/cli_fmt.h $(O)/libcommon.a $(O)/version.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -I$(O) $(CLI_CFLAGS) -o $@ $(CLI_SRC) $(O)/libatrium.a $(CLI_LIBS)
+	$(CC) $(ALL_CFLAGS) -I$(O) $(CLI_CFLAGS) -o $@ $(CLI_SRC) $(O)/libcommon.a $(CLI_LIBS)
 
 # The CLI's formatter is not in libatrium.a: its unit test compiles it in.
 $(O)/tests/test_cli_fmt: tests/unit/test_cli_fmt.c tools/cli_fmt.c tools/cli_fmt.h $(O)/libatrium.a
@@ -263,4 +271,4 @@ bench-readdir: all
 clean:
 	rm -rf build build-asan build-tsan build-fuzz bin
 
--include $(LIB_OBJ:.o=.d) $(O)/src/main.d
+-include $(LIB_OBJ:.o=.d) $(O)/daemon/main.d

@@ -46,8 +46,8 @@ struct idmap {
 	size_t nmap;
 	char *path;                /* the file; NULL: none */
 	uint32_t first, last;      /* where allocated ids come from */
-	struct idmap_entry seen[REMEMBERED]; /* guarded by lock */
-	unsigned next;
+	struct idmap_entry seen[REMEMBERED]; /* guarded by lock (and only they) */
+	unsigned next;                       /* guarded by lock */
 };
 
 static int parse_id(const char *s, uint32_t *out)
@@ -185,38 +185,48 @@ static int taken(struct idmap *m, uint32_t uid)
 	       (!getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &res) && res);
 }
 
-/* Allocates ids for name in the store (lock held). */
+/* Allocates ids for name in the store, in the kernel's transaction: the
+ * next free id of the range, once (another allocation, of this process or
+ * of another sharing the store, may have come first). */
+struct alloc {
+	struct idmap *m;
+	const char *name;
+	uint32_t uid;
+};
+
+static int allocate_fn(struct atr_core *c, void *arg)
+{
+	struct alloc *a = arg;
+	struct idmap *m = a->m;
+	int rc = meta_idmap_by_name(c->meta, a->name, &a->uid);
+	if (rc != ATR_E_NO_KEY)
+		return rc;
+	uint32_t next = m->first;
+	if (meta_idmap_next(c->meta, &next) || next < m->first)
+		next = m->first;
+	while (next <= m->last && next >= m->first && taken(m, next))
+		next++;
+	if (next > m->last || next < m->first) {
+		LOG(LOG_ERROR, "idmap: no free id left in %u-%u for %s", m->first, m->last, a->name);
+		return ATR_E_NOSPC;
+	}
+	a->uid = next;
+	if ((rc = meta_idmap_put(c->meta, a->name, next)) == ATR_OK)
+		LOG(LOG_INFO, "idmap: user %s is uid %u on this host", a->name, next);
+	return rc;
+}
+
 static int allocate(struct atr_core *c, struct idmap *m, const char *name, uint32_t *uid)
 {
-	int rc;
-	if (meta_in_txn(c->meta))
-		return ATR_E_INTERNAL; /* never inside a caller's transaction */
-	if ((rc = meta_begin(c->meta)))
-		return rc;
-	/* Another process's allocation (a shared store) may have come first. */
-	rc = meta_idmap_by_name(c->meta, name, uid);
-	if (rc == ATR_E_NO_KEY) {
-		uint32_t next = m->first;
-		if (meta_idmap_next(c->meta, &next) || next < m->first)
-			next = m->first;
-		while (next <= m->last && next >= m->first && taken(m, next))
-			next++;
-		if (next > m->last || next < m->first) {
-			LOG(LOG_ERROR, "idmap: no free id left in %u-%u for %s", m->first, m->last,
-			    name);
-			rc = ATR_E_NOSPC;
-		} else {
-			*uid = next;
-			rc = meta_idmap_put(c->meta, name, next);
-		}
-	}
-	if (rc) {
-		meta_rollback(c->meta);
-		return rc;
-	}
-	rc = meta_commit(c->meta);
+	/* Never inside a change of the namespace (an attribute read while a
+	 * commit runs, say): the caller gets no id this time, and a later
+	 * call allocates it. */
+	if (ns_held(c) || meta_in_txn(c->meta))
+		return ATR_E_INTERNAL;
+	struct alloc a = { m, name, 0 };
+	int rc = ns_txn(c, allocate_fn, &a);
 	if (!rc)
-		LOG(LOG_INFO, "idmap: user %s is uid %u on this host", name, *uid);
+		*uid = a.uid;
 	return rc;
 }
 
@@ -253,6 +263,11 @@ void idmap_ids(struct atr_core *c, const char *name, uint32_t *uid, uint32_t *gi
 			pthread_mutex_unlock(&m->lock);
 			return;
 		}
+	pthread_mutex_unlock(&m->lock);
+	/* Resolved with no lock held: the host's user database may be slow
+	 * (NSS, LDAP) and allocating takes ns_lock, which a thread holding it
+	 * may be waiting to take m->lock under (ghosts' attributes). Two
+	 * threads may resolve the same name at once: both get the same ids. */
 	if (!getpwnam_r(name, &pw, buf, sizeof(buf), &res) && res) {
 		*uid = res->pw_uid;
 		*gid = res->pw_gid;
@@ -262,13 +277,13 @@ void idmap_ids(struct atr_core *c, const char *name, uint32_t *uid, uint32_t *gi
 		   allocate(c, m, name, &id) == ATR_OK) {
 		*uid = *gid = id; /* its own group */
 	} else {
-		/* Not allocated now (inside a transaction, or the store
-		 * failed): ids no file and no group has, and not remembered,
-		 * so that a later call allocates it. */
+		/* Not allocated now (inside a change of the namespace, or the
+		 * store failed): ids no file and no group has, and not
+		 * remembered, so that a later call allocates it. */
 		*uid = *gid = IDMAP_NONE;
-		pthread_mutex_unlock(&m->lock);
 		return;
 	}
+	pthread_mutex_lock(&m->lock);
 	remember(m, name, *uid, *gid);
 	pthread_mutex_unlock(&m->lock);
 }

@@ -1,5 +1,5 @@
-/* src/metrics.c (counters, histogram, exposition text, the overflow slot,
- * concurrent updates) and src/access_log.c (the line format). */
+/* daemon/metrics.c (counters, histogram, exposition text, the overflow slot,
+ * concurrent updates) and daemon/access_log.c (the line format). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,8 +12,8 @@
 #include <cmocka.h>
 
 #include "common/buf.h"
-#include "src/access_log.h"
-#include "src/metrics.h"
+#include "daemon/access_log.h"
+#include "daemon/metrics.h"
 
 static char *render(struct metrics *m)
 {

@@ -1,4 +1,4 @@
-/* What running as a service takes (src/service.c): the data directory's
+/* What running as a service takes (daemon/service.c): the data directory's
  * lock and systemd's notification datagrams. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "common/log.h"
-#include "src/service.h"
+#include "daemon/service.h"
 
 static void one_lock_per_data_directory(void **state)
 {

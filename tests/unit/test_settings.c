@@ -1,4 +1,4 @@
-/* The settings table (src/settings.c): flags as "--name value" and
+/* The settings table (daemon/settings.c): flags as "--name value" and
  * "--name=value", the config file under them, and what a reload applies. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "src/settings.h"
+#include "daemon/settings.h"
 
 static int parse(struct settings *s, const char **argv)
 {

@@ -1,4 +1,4 @@
-#include "src/metrics.h"
+#include "daemon/metrics.h"
 
 #include <pthread.h>
 #include <stdio.h>

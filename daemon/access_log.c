@@ -1,4 +1,4 @@
-#include "src/access_log.h"
+#include "daemon/access_log.h"
 
 #include <errno.h>
 #include <fcntl.h>

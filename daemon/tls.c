@@ -1,4 +1,4 @@
-#include "src/tls.h"
+#include "daemon/tls.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>

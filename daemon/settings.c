@@ -1,4 +1,4 @@
-#include "src/settings.h"
+#include "daemon/settings.h"
 
 #include <errno.h>
 #include <stddef.h>

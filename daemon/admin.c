@@ -4,7 +4,7 @@
  * core's file-system view and fill a response body; nothing here holds a
  * core lock while writing to the socket (bodies are built first).
  */
-#include "src/admin.h"
+#include "daemon/admin.h"
 
 #include <civetweb.h>
 #include <errno.h>
@@ -21,8 +21,8 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "common/uri.h"
-#include "src/access_log.h"
-#include "src/metrics.h"
+#include "daemon/access_log.h"
+#include "daemon/metrics.h"
 #include "common/banned.h"
 
 #define PREFIX "/api/v1/"

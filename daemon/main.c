@@ -38,13 +38,13 @@
 #include "common/log.h"
 #include "fuse/mount.h"
 #include "s3/s3.h"
-#include "src/access_log.h"
-#include "src/admin.h"
+#include "daemon/access_log.h"
+#include "daemon/admin.h"
 #include "src/atrium.h"
-#include "src/metrics.h"
-#include "src/service.h"
-#include "src/settings.h"
-#include "src/tls.h"
+#include "daemon/metrics.h"
+#include "daemon/service.h"
+#include "daemon/settings.h"
+#include "daemon/tls.h"
 #include "version.h"
 #include "common/banned.h"
 
@@ -125,7 +125,7 @@ static void tls_info(void *arg, char *cipher, size_t cn, char *version, size_t v
 	snprintf(version, vn, "%s", tls_version);
 }
 
-/* civetweb's init_ssl callback (src/tls.h), plus the handshake record. */
+/* civetweb's init_ssl callback (daemon/tls.h), plus the handshake record. */
 static int init_tls(void *ssl_ctx, void *user_data)
 {
 	struct daemon *d = user_data;
@@ -414,12 +414,132 @@ static int drain(struct daemon *d, const sigset_t *sigs)
 	return 0;
 }
 
+/* The S3 door and the admin API over the open core (and the metrics
+ * token, read from its file into *token). */
+static int doors_new(struct daemon *d, char **token)
+{
+	struct settings *st = &d->st;
+	if (!(d->metrics = metrics_new()))
+		return -1;
+	if (*st->access_log && !(d->access_log = access_log_open(st->access_log))) {
+		LOG(LOG_ERROR, "cannot open the access log %s: %s", st->access_log, strerror(errno));
+		return -1;
+	}
+	struct s3_options so = {
+		.auth = !strcmp(st->auth, "simple") ? S3_AUTH_SIMPLE : S3_AUTH_SIGV4,
+		.region = st->region,
+		.max_put_size = st->max_put_size,
+		.observe = s3_observed,
+		.observe_arg = d,
+		.min_part_size = st->min_part_size,
+		.domain = *st->domain ? st->domain : NULL,
+		.request_timeout_ms = st->request_timeout_ms,
+		.min_body_rate = st->min_body_rate,
+		.tls_info = tls_info,
+		.log_flush_ms = st->bucket_log_flush_ms,
+	};
+	if (!(d->s3 = s3_server_new(d->core, d->idents, &so)))
+		return -1;
+	if (*st->metrics_token && st->metrics_public) {
+		LOG(LOG_ERROR, "--metrics-token and --metrics-public contradict each other: pick one");
+		return -1;
+	}
+	/* Read from a file, never taken on the command line, where every
+	 * local user could read it in ps. */
+	if (*st->metrics_token && admin_token_load(st->metrics_token, token))
+		return -1;
+	struct admin_options ao = {
+		.auth = admin_auth, .auth_arg = d, .auth_mode = st->auth,
+		.version = ATRIUM_VERSION, .metrics = d->metrics, .access_log = d->access_log,
+		.metrics_token = *token, .metrics_public = st->metrics_public,
+		.idents = d->idents, .ready = daemon_ready, .ready_arg = d,
+	};
+	return (d->admin = admin_new(d->core, &ao)) ? 0 : -1;
+}
+
+/* The TLS context, if the settings ask for HTTPS (*tls says whether). */
+static int https_setup(struct daemon *d, int *tls)
+{
+	struct settings *st = &d->st;
+	*tls = *st->tls_cert || *st->tls_key;
+	if (*tls && (!*st->tls_cert || !*st->tls_key)) {
+		LOG(LOG_ERROR, "--tls-cert and --tls-key go together");
+		return -1;
+	}
+	if (*tls && !mg_check_feature(MG_FEATURES_TLS)) {
+		LOG(LOG_ERROR, "this civetweb was built without TLS: --tls-cert is unavailable");
+		return -1;
+	}
+	if (*tls && !(d->tls = tls_new(st->tls_cert, st->tls_key)))
+		return -1;
+	return 0;
+}
+
+/* civetweb listening on the configured address, serving both doors. */
+static struct mg_context *http_start(struct daemon *d, int tls)
+{
+	struct settings *st = &d->st;
+	char ports[300], threads[32], timeout[32], keep_alive[32];
+	snprintf(ports, sizeof(ports), "%s:%ld%s", st->bind, st->port, tls ? "s" : "");
+	snprintf(threads, sizeof(threads), "%ld", st->threads);
+	snprintf(timeout, sizeof(timeout), "%ld", st->request_timeout_ms);
+	snprintf(keep_alive, sizeof(keep_alive), "%ld", st->keep_alive_timeout_ms);
+	const char *options[] = {
+		"listening_ports", ports,
+		"num_threads", threads,
+		"enable_keep_alive", "yes",
+		/* A connection holds a worker thread while open, idle or not
+		 * (docs/configuration.md): keep-alive is shorter than requests. */
+		"keep_alive_timeout_ms", keep_alive,
+		"request_timeout_ms", timeout,
+		"decode_url", "no",          /* we decode, so SigV4 sees the path as sent */
+		"tcp_nodelay", "1",
+		"max_request_size", "65536",
+		"listen_backlog", "1024",
+		"connection_queue", "1024",
+		NULL, NULL, /* TLS options go here */
+		NULL, NULL,
+		NULL,
+	};
+	struct mg_callbacks cb = { .begin_request = begin_request, .log_message = log_message,
+				   .http_error = http_error };
+	if (tls) {
+		/* 4: TLS 1.2 and later. init_tls sets the same again, on OpenSSL. */
+		const char *tls_options[] = { "ssl_protocol_version", "4",
+					      "ssl_cipher_list", TLS12_CIPHERS };
+		size_t n = sizeof(options) / sizeof(options[0]) - 5;
+		memcpy(&options[n], tls_options, sizeof(tls_options));
+		cb.init_ssl = init_tls;
+	}
+	mg_init_library(tls ? MG_FEATURES_TLS : 0);
+	struct mg_context *ctx = mg_start(&cb, d, options);
+	if (!ctx)
+		LOG(LOG_ERROR, "cannot listen on %s", ports);
+	return ctx;
+}
+
+/* Serves until a stop signal (SIGHUP reloads), then drains. */
+static void serve(struct daemon *d, const sigset_t *sigs)
+{
+	int sig = 0;
+	while (!sigwait(sigs, &sig) && sig == SIGHUP)
+		reload(d);
+	service_notify("STOPPING=1");
+	LOG(LOG_INFO, "signal %d: stopping: %ld request(s) in flight and %d file(s) open for "
+	    "writing in the mount may finish for up to %lds (a second signal stops at once)",
+	    sig, __atomic_load_n(&d->inflight, __ATOMIC_SEQ_CST), mount_writers(d->mnt),
+	    d->st.shutdown_timeout);
+	__atomic_store_n(&d->draining, 1, __ATOMIC_SEQ_CST);
+	stop_listening(d->st.port);
+	drain(d, sigs);
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon d = { .argc = argc, .argv = argv };
 	char *metrics_token = NULL;
 	struct mg_context *ctx = NULL;
-	int lock_fd = -1;
+	int lock_fd = -1, tls = 0;
 	int rc = settings_parse(&d.st, argc, argv);
 	if (rc == 2) {
 		printf("atriumd %s\n", ATRIUM_VERSION);
@@ -473,112 +593,17 @@ int main(int argc, char **argv)
 	/* Policies may name the users of the credentials file; in simple mode
 	 * any name is a user. */
 	atr_core_set_users(d.core, strcmp(st->auth, "simple") ? d.idents : NULL);
-	if (!(d.metrics = metrics_new()))
+	if (doors_new(&d, &metrics_token) || https_setup(&d, &tls))
 		goto out;
-	if (*st->access_log && !(d.access_log = access_log_open(st->access_log))) {
-		LOG(LOG_ERROR, "cannot open the access log %s: %s", st->access_log, strerror(errno));
-		goto out;
-	}
-	struct s3_options so = {
-		.auth = !strcmp(st->auth, "simple") ? S3_AUTH_SIMPLE : S3_AUTH_SIGV4,
-		.region = st->region,
-		.max_put_size = st->max_put_size,
-		.observe = s3_observed,
-		.observe_arg = &d,
-		.min_part_size = st->min_part_size,
-		.domain = *st->domain ? st->domain : NULL,
-		.request_timeout_ms = st->request_timeout_ms,
-		.min_body_rate = st->min_body_rate,
-		.tls_info = tls_info,
-		.log_flush_ms = st->bucket_log_flush_ms,
-	};
-	if (!(d.s3 = s3_server_new(d.core, d.idents, &so)))
-		goto out;
-	if (*st->metrics_token && st->metrics_public) {
-		LOG(LOG_ERROR, "--metrics-token and --metrics-public contradict each other: pick one");
-		goto out;
-	}
-	/* Read from a file, never taken on the command line, where every
-	 * local user could read it in ps. */
-	if (*st->metrics_token && admin_token_load(st->metrics_token, &metrics_token))
-		goto out;
-	struct admin_options ao = {
-		.auth = admin_auth, .auth_arg = &d, .auth_mode = st->auth,
-		.version = ATRIUM_VERSION, .metrics = d.metrics, .access_log = d.access_log,
-		.metrics_token = metrics_token, .metrics_public = st->metrics_public,
-		.idents = d.idents, .ready = daemon_ready, .ready_arg = &d,
-	};
-	if (!(d.admin = admin_new(d.core, &ao)))
-		goto out;
-
-	int tls = *st->tls_cert || *st->tls_key;
-	if (tls && (!*st->tls_cert || !*st->tls_key)) {
-		LOG(LOG_ERROR, "--tls-cert and --tls-key go together");
-		goto out;
-	}
-	if (tls && !mg_check_feature(MG_FEATURES_TLS)) {
-		LOG(LOG_ERROR, "this civetweb was built without TLS: --tls-cert is unavailable");
-		goto out;
-	}
-	if (tls && !(d.tls = tls_new(st->tls_cert, st->tls_key)))
-		goto out;
-
-	char ports[300], threads[32], timeout[32], keep_alive[32];
-	snprintf(ports, sizeof(ports), "%s:%ld%s", st->bind, st->port, tls ? "s" : "");
-	snprintf(threads, sizeof(threads), "%ld", st->threads);
-	snprintf(timeout, sizeof(timeout), "%ld", st->request_timeout_ms);
-	snprintf(keep_alive, sizeof(keep_alive), "%ld", st->keep_alive_timeout_ms);
-	const char *options[] = {
-		"listening_ports", ports,
-		"num_threads", threads,
-		"enable_keep_alive", "yes",
-		/* A connection holds a worker thread while open, idle or not
-		 * (docs/configuration.md): keep-alive is shorter than requests. */
-		"keep_alive_timeout_ms", keep_alive,
-		"request_timeout_ms", timeout,
-		"decode_url", "no",          /* we decode, so SigV4 sees the path as sent */
-		"tcp_nodelay", "1",
-		"max_request_size", "65536",
-		"listen_backlog", "1024",
-		"connection_queue", "1024",
-		NULL, NULL, /* TLS options go here */
-		NULL, NULL,
-		NULL,
-	};
-	struct mg_callbacks cb = { .begin_request = begin_request, .log_message = log_message,
-				   .http_error = http_error };
-	if (tls) {
-		/* 4: TLS 1.2 and later. init_tls sets the same again, on OpenSSL. */
-		const char *tls_options[] = { "ssl_protocol_version", "4",
-					      "ssl_cipher_list", TLS12_CIPHERS };
-		size_t n = sizeof(options) / sizeof(options[0]) - 5;
-		memcpy(&options[n], tls_options, sizeof(tls_options));
-		cb.init_ssl = init_tls;
-	}
 	if (*st->mount &&
 	    !(d.mnt = mount_start(d.core, st->mount, st->mount_options, fuse_observed, &d)))
 		goto out;
-	mg_init_library(tls ? MG_FEATURES_TLS : 0);
-	ctx = mg_start(&cb, &d, options);
-	if (!ctx) {
-		LOG(LOG_ERROR, "cannot listen on %s", ports);
+	if (!(ctx = http_start(&d, tls)))
 		goto out;
-	}
 	LOG(LOG_INFO, "atriumd %s ready: S3 on %s://%s:%ld/ and /api/v1/s3, data in %s, auth %s",
 	    ATRIUM_VERSION, tls ? "https" : "http", st->bind, st->port, st->data, st->auth);
 	service_notify("READY=1");
-
-	int sig = 0;
-	while (!sigwait(&sigs, &sig) && sig == SIGHUP)
-		reload(&d);
-	service_notify("STOPPING=1");
-	LOG(LOG_INFO, "signal %d: stopping: %ld request(s) in flight and %d file(s) open for "
-	    "writing in the mount may finish for up to %lds (a second signal stops at once)",
-	    sig, __atomic_load_n(&d.inflight, __ATOMIC_SEQ_CST), mount_writers(d.mnt),
-	    d.st.shutdown_timeout);
-	__atomic_store_n(&d.draining, 1, __ATOMIC_SEQ_CST);
-	stop_listening(d.st.port);
-	drain(&d, &sigs);
+	serve(&d, &sigs);
 	rc = 0;
 out:
 	/* The S3 and admin doors first: their requests report changes to the
