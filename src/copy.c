@@ -75,8 +75,9 @@ int atr_object_copy_with(struct atr_core *c, const struct atr_user *u, struct at
 	if (w->is_dir) {
 		/* A directory marker holds no bytes. */
 		rc = src->size ? ATR_E_INVALID_ARG : ATR_OK;
-	} else if (src->size && src->f && c->ufs->ops->stage_copy && is_md5_hex(src_etag)) {
-		rc = c->ufs->ops->stage_copy(w->sw.stage, src->f, 0, src->size);
+	} else if (src->size && src->f && ufs_can(c->ufs, UFS_CAP_SERVER_COPY) &&
+		   is_md5_hex(src_etag)) {
+		rc = ufs_stage_copy(c->ufs, w->sw.stage, src->f, 0, src->size);
 		w->sw.size = src->size;
 		snprintf(etag, sizeof(etag), "%s", src_etag);
 	} else {

@@ -34,6 +34,13 @@ static void keep_private(const char *path)
 
 int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out)
 {
+	return core_open_wrapped(cfg, NULL, NULL, out);
+}
+
+int core_open_wrapped(const struct atr_core_config *cfg,
+		      struct ufs *(*wrap)(void *arg, struct ufs *inner), void *arg,
+		      struct atr_core **out)
+{
 	char path[4096];
 	int rc = ATR_E_NOMEM;
 	struct atr_core *c = calloc(1, sizeof(*c));
@@ -67,9 +74,18 @@ int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out)
 	snprintf(path, sizeof(path), "%s/ufs", cfg->data_dir);
 	if ((rc = ufs_local_new(path, &c->ufs)))
 		goto fail;
+	if (wrap) {
+		struct ufs *outer = wrap(arg, c->ufs);
+		if (!outer) {
+			rc = ATR_E_NOMEM; /* c->ufs, still the local driver, goes below */
+			goto fail;
+		}
+		c->ufs = outer;
+	}
+	if ((rc = ufs_check(c->ufs)))
+		goto fail;
 	if ((rc = ns_recover(c)))
 		goto fail;
-	c->ufs->ops->stage_gc(c->ufs);
 	if ((rc = mpu_open(c)) || (rc = nodes_open(c)) || (rc = perm_open(c)) ||
 	    (rc = etag_open(c)))
 		goto fail;
@@ -93,8 +109,7 @@ void atr_core_close(struct atr_core *c)
 	idmap_close(c);
 	bcache_free(c->cache);
 	mpu_close(c);
-	if (c->ufs)
-		c->ufs->ops->free(c->ufs);
+	ufs_free(c->ufs);
 	meta_close(c->meta);
 	pthread_mutex_destroy(&c->ns_lock);
 	free(c->daemon_user);
@@ -131,7 +146,7 @@ int atr_core_check(struct atr_core *c, const char **what)
 		*what = "store";
 		return rc ? rc : ATR_E_INTERNAL;
 	}
-	if (c->ufs->ops->statfs && (rc = c->ufs->ops->statfs(c->ufs, &sv))) {
+	if (ufs_can(c->ufs, UFS_CAP_STATFS) && (rc = ufs_statfs(c->ufs, &sv))) {
 		*what = "ufs";
 		return rc;
 	}

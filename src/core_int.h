@@ -28,6 +28,7 @@ struct atr_core {
 	pthread_mutex_t ns_lock;          /* ns.c: ns_lock() / ns_unlock() */
 	pthread_t ns_owner;               /* who holds ns_lock (for ns_held) */
 	int ns_owned;
+	int ns_owed;                      /* UFS steps owed (ns_redo); guarded by ns_lock */
 	char *daemon_user;
 	struct mpu *mpu;        /* multipart state (src/multipart.c) */
 	struct nodes *nodes;    /* the mount's open inodes (src/node.c) */
@@ -55,6 +56,15 @@ static inline uint64_t obj_node(const struct atr_obj *o)
 {
 	return o->node ? o->node : o->ino;
 }
+
+/* atr_core_open, with the under-storage wrapped: the core uses
+ * wrap(arg, local) instead of the local driver, and owns it (its free
+ * frees the local one); NULL from wrap is ATR_E_NOMEM. For tests only: the
+ * fault-injecting driver (src/ufs_fault_int.h) is put between the core and
+ * the local directory this way. */
+int core_open_wrapped(const struct atr_core_config *cfg,
+		      struct ufs *(*wrap)(void *arg, struct ufs *inner), void *arg,
+		      struct atr_core **out);
 
 int nodes_open(struct atr_core *c);
 void nodes_close(struct atr_core *c);

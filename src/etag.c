@@ -69,7 +69,6 @@ static const unsigned char zeros[64 * 1024];
 int etag_hash_file(struct atr_core *c, struct ufs_file *f, uint64_t size, const int *stop,
 		   char etag[ATR_ETAG_MAX + 1])
 {
-	const struct ufs_ops *ops = c->ufs->ops;
 	unsigned char sum[MD5_LEN];
 	struct hash h;
 	unsigned char *buf = malloc(CHUNK);
@@ -87,8 +86,7 @@ int etag_hash_file(struct atr_core *c, struct ufs_file *f, uint64_t size, const 
 		if (off >= hole) {
 			/* The next run of data [data, hole), and the hole before it
 			 * (a driver that cannot tell: all data). */
-			if (!ops->next_data || ops->next_data(f, off, &data, &hole))
-				data = off, hole = size;
+			ufs_next_data(c->ufs, f, off, &data, &hole);
 			data = data > size ? size : data;
 			hole = hole > size ? size : hole < data ? data : hole;
 		}
@@ -99,7 +97,7 @@ int etag_hash_file(struct atr_core *c, struct ufs_file *f, uint64_t size, const 
 			continue;
 		}
 		size_t want = hole - off < CHUNK ? (size_t)(hole - off) : CHUNK;
-		ssize_t n = ops->pread(f, buf, want, off);
+		ssize_t n = ufs_pread(c->ufs, f, buf, want, off);
 		if (n <= 0)
 			rc = ATR_E_IO; /* shorter than its size: changed under us */
 		else
@@ -125,14 +123,14 @@ static int hash_row(struct atr_core *c, const char *bucket, const char *key,
 	struct ufs_stat st;
 	if (key_path(path, sizeof(path), bucket, key))
 		return ATR_E_KEY_TOO_LONG;
-	int rc = c->ufs->ops->open(c->ufs, path, &f, &st);
+	int rc = ufs_open(c->ufs, path, &f, &st);
 	if (rc)
 		return rc == ATR_E_NO_KEY ? ATR_E_CONFLICT : rc;
 	if (!st.is_reg || st.size != o->size || st.mtime_ns != o->mtime_ns)
 		rc = ATR_E_CONFLICT;
 	else
 		rc = etag_hash_file(c, f, st.size, stop, etag);
-	c->ufs->ops->close(f);
+	ufs_close(c->ufs, f);
 	return rc;
 }
 

@@ -110,7 +110,7 @@ static void entry_from_row(struct atr_core *c, struct groups *g, const char *buc
 		struct ufs_stat st;
 		e->obj.mtime_ns = row->dir_mtime;
 		if (!e->obj.mtime_ns && !key_path(path, sizeof(path), bucket, key) &&
-		    c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK)
+		    ufs_stat(c->ufs, path, &st) == ATR_OK)
 			e->obj.mtime_ns = st.mtime_ns;
 	}
 	e->implicit = row->implicit;

@@ -162,9 +162,7 @@ static int recent_find(struct atr_core *c, const struct atr_user *u, const char 
 
 static int have_part_ops(const struct atr_core *c)
 {
-	const struct ufs_ops *o = c->ufs->ops;
-	return o->part_commit && o->stage_append_part && o->part_unlink &&
-	       o->part_remove_upload && o->part_readdir;
+	return ufs_can(c->ufs, UFS_CAP_PARTS);
 }
 
 /* 32 lower-case hex digits: anything else was never an upload ID (and is
@@ -237,7 +235,7 @@ static int upload_get(struct atr_core *c, const struct atr_user *u, const char *
 	if (rc)
 		return rc;
 	if (!have_part_ops(c))
-		return ATR_E_INTERNAL; /* the UFS driver cannot hold parts */
+		return ATR_E_NOT_SUPPORTED; /* the UFS driver cannot hold parts */
 	if (!id_valid(id))
 		return ATR_E_NO_UPLOAD;
 	if ((rc = meta_mpu_get(c->meta, id, out, want_hdrs)))
@@ -309,7 +307,7 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
 	if (checksum_alg && strlen(checksum_alg) > ATR_CHECKSUM_ALG_MAX)
 		return ATR_E_INVALID_ARG;
 	if (!have_part_ops(c))
-		return ATR_E_INTERNAL;
+		return ATR_E_NOT_SUPPORTED;
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return ATR_E_INTERNAL;
 	memset(&mu, 0, sizeof(mu));
@@ -461,21 +459,20 @@ int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out)
 	if ((rc = meta_mpu_get(c->meta, w->upload_id, &mu, 0)))
 		goto unlock;
 	had = meta_mpu_part_get(c->meta, w->upload_id, w->number, &old) == ATR_OK;
-	rc = c->ufs->ops->part_commit(w->sw.stage, w->upload_id, p.file, &st);
-	w->sw.stage = NULL; /* consumed */
-	if (rc)
-		goto unlock;
+	if ((rc = ufs_part_commit(c->ufs, w->sw.stage, w->upload_id, p.file, &st)))
+		goto unlock; /* the stage is still w's: atr_mpu_part_abort drops it */
+	w->sw.stage = NULL; /* the part's file now */
 	p.p.mtime_ns = st.mtime_ns;
 	/* The row and its checksum (or none: a replaced part's goes) together. */
 	struct part_row pr = { w, &p };
 	if ((rc = ns_txn_locked(c, part_row_fn, &pr)))
-		c->ufs->ops->part_unlink(c->ufs, w->upload_id, p.file);
+		ufs_part_unlink(c->ufs, w->upload_id, p.file);
 	else
 		snprintf(p.p.checksum, sizeof(p.p.checksum), "%s", w->checksum);
 unlock:
 	ns_unlock(c);
 	if (!rc && had && strcmp(old.file, p.file))
-		c->ufs->ops->part_unlink(c->ufs, w->upload_id, old.file); /* replaced */
+		ufs_part_unlink(c->ufs, w->upload_id, old.file); /* replaced */
 	if (!rc && out)
 		*out = p.p;
 	atr_mpu_part_abort(w);
@@ -591,7 +588,7 @@ static int assemble(struct atr_core *c, const char *id, const struct atr_mpu_par
 {
 	struct ufs_stage *stage;
 	uint64_t done = 0;
-	int rc = c->ufs->ops->stage_open(c->ufs, &stage);
+	int rc = ufs_stage_open(c->ufs, &stage);
 	if (rc)
 		return rc;
 	for (int i = 0; i < n && !rc; i++) {
@@ -600,7 +597,7 @@ static int assemble(struct atr_core *c, const char *id, const struct atr_mpu_par
 			break;
 		for (uint64_t off = 0; off < p.p.size && !rc; off += PIECE) {
 			uint64_t len = p.p.size - off < PIECE ? p.p.size - off : PIECE;
-			rc = c->ufs->ops->stage_append_part(stage, id, p.file, off, len);
+			rc = ufs_stage_append_part(c->ufs, stage, id, p.file, off, len);
 			done += len;
 			if (!rc && progress)
 				progress(arg, done, total);
@@ -608,7 +605,7 @@ static int assemble(struct atr_core *c, const char *id, const struct atr_mpu_par
 	}
 	if (rc) {
 		LOG(LOG_ERROR, "mpu: assembling upload %s failed: %s", id, atr_strerror(rc));
-		c->ufs->ops->stage_abort(stage);
+		ufs_stage_abort(c->ufs, stage);
 		return rc;
 	}
 	*out = stage;
@@ -736,7 +733,7 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 	pthread_cond_broadcast(&c->mpu->cond);
 	ns_unlock(c);
 	if (gone)
-		c->ufs->ops->part_remove_upload(c->ufs, upload_id);
+		ufs_part_remove_upload(c->ufs, upload_id);
 	if (!rc && out)
 		*out = made;
 out:
@@ -830,7 +827,7 @@ int atr_mpu_abort(struct atr_core *c, const struct atr_user *u, const char *buck
 	ns_unlock(c);
 	/* Rows first, files after: no row ever names a missing file. */
 	if (!rc)
-		c->ufs->ops->part_remove_upload(c->ufs, upload_id);
+		ufs_part_remove_upload(c->ufs, upload_id);
 	return rc;
 }
 
@@ -954,7 +951,7 @@ void mpu_bucket_deleted(struct atr_core *c, const char *bucket)
 		if (rc && rc != ATR_E_NO_KEY)
 			return; /* left for the next start's sweep to find unchanged */
 		if (!rc)
-			c->ufs->ops->part_remove_upload(c->ufs, f.id);
+			ufs_part_remove_upload(c->ufs, f.id);
 	}
 }
 
@@ -976,7 +973,7 @@ static int gc_part(void *arg, const char *name, const struct ufs_stat *st)
 	    meta_mpu_part_get(g->c->meta, g->upload, (int)number, &p) == ATR_OK &&
 	    !strcmp(p.file, name))
 		return 0;
-	if (!g->c->ufs->ops->part_unlink(g->c->ufs, g->upload, name))
+	if (!ufs_part_unlink(g->c->ufs, g->upload, name))
 		g->removed++;
 	return 0;
 }
@@ -987,12 +984,12 @@ static int gc_upload(void *arg, const char *name, const struct ufs_stat *st)
 	struct meta_mpu mu = { 0 };
 	if (id_valid(name) && meta_mpu_get(g->c->meta, name, &mu, 0) == ATR_OK) {
 		struct gc parts = { .c = g->c, .upload = name };
-		g->c->ufs->ops->part_readdir(g->c->ufs, name, gc_part, &parts);
+		ufs_part_readdir(g->c->ufs, name, gc_part, &parts);
 		g->removed += parts.removed;
 		return 0;
 	}
 	/* No upload row: aborted or completed before the files went. */
-	if (!g->c->ufs->ops->part_remove_upload(g->c->ufs, name))
+	if (!ufs_part_remove_upload(g->c->ufs, name))
 		g->removed++;
 	return 0;
 }
@@ -1007,7 +1004,7 @@ int mpu_open(struct atr_core *c)
 	if (!have_part_ops(c))
 		return ATR_OK;
 	struct gc g = { .c = c };
-	int rc = c->ufs->ops->part_readdir(c->ufs, NULL, gc_upload, &g);
+	int rc = ufs_part_readdir(c->ufs, NULL, gc_upload, &g);
 	if (g.removed)
 		LOG(LOG_INFO, "mpu: removed %d staged part file(s) or upload(s) no upload names",
 		    g.removed);

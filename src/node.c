@@ -42,7 +42,7 @@ int nodes_open(struct atr_core *c)
 
 static void ghost_free(struct atr_core *c, struct ghost *g)
 {
-	c->ufs->ops->close(g->f);
+	ufs_close(c->ufs, g->f);
 	free(g);
 }
 
@@ -176,7 +176,7 @@ static void attr_base(struct atr_core *c, const char *bucket, const char *key,
 		char path[PATH_MAX_UFS];
 		struct ufs_stat st;
 		if (!key_path(path, sizeof(path), bucket, key) &&
-		    c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK)
+		    ufs_stat(c->ufs, path, &st) == ATR_OK)
 			a->mtime_ns = st.mtime_ns;
 	}
 	a->atime_ns = o->atime_ns ? o->atime_ns : a->mtime_ns;
@@ -226,7 +226,7 @@ static void attr_root(struct atr_core *c, struct atr_attr *a)
 	a->uid = getuid();
 	a->gid = getgid();
 	struct ufs_stat st;
-	if (c->ufs->ops->stat(c->ufs, ".", &st) == ATR_OK)
+	if (ufs_stat(c->ufs, ".", &st) == ATR_OK)
 		a->atime_ns = a->mtime_ns = a->ctime_ns = st.mtime_ns;
 }
 
@@ -343,7 +343,7 @@ static void ghost_make(struct atr_core *c, const char *bucket, const char *key,
 	struct ufs_stat st;
 	struct ghost *g = calloc(1, sizeof(*g));
 	if (!g || key_path(path, sizeof(path), bucket, key) ||
-	    c->ufs->ops->open(c->ufs, path, &g->f, &st)) {
+	    ufs_open(c->ufs, path, &g->f, &st)) {
 		free(g);
 		return;
 	}
@@ -381,7 +381,7 @@ static int ufs_matches(struct atr_core *c, const char *bucket, const char *key,
 	char path[PATH_MAX_UFS];
 	struct ufs_stat st;
 	return !key_path(path, sizeof(path), bucket, key) &&
-	       c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK && st.is_reg &&
+	       ufs_stat(c->ufs, path, &st) == ATR_OK && st.is_reg &&
 	       st.size == o->size && st.mtime_ns == o->mtime_ns;
 }
 
@@ -714,11 +714,11 @@ static int make_file(struct atr_core *c, const struct atr_cred *cr, uint64_t par
 				 .rdev = rdev };
 	posix.gid = new_gid(c, cr, bucket, dk, &row, &perm, 0);
 	struct ufs_stage *stage;
-	if ((rc = c->ufs->ops->stage_open(c->ufs, &stage)))
+	if ((rc = ufs_stage_open(c->ufs, &stage)))
 		return rc;
 	size_t len = data ? strlen(data) : 0;
-	if (len && (rc = c->ufs->ops->stage_write(stage, data, len))) {
-		c->ufs->ops->stage_abort(stage);
+	if (len && (rc = ufs_stage_write(c->ufs, stage, data, len))) {
+		ufs_stage_abort(c->ufs, stage);
 		return rc;
 	}
 	md5(data ? data : "", len, sum);
@@ -1023,9 +1023,7 @@ struct inode *inode_ref(struct atr_core *c, uint64_t ino)
 
 int atr_node_statfs(struct atr_core *c, struct statvfs *out)
 {
-	if (!c->ufs->ops->statfs)
-		return ATR_E_NOT_SUPPORTED;
-	int rc = c->ufs->ops->statfs(c->ufs, out);
+	int rc = ufs_statfs(c->ufs, out);
 	if (!rc)
 		out->f_namemax = ATR_SEGMENT_MAX;
 	return rc;

@@ -39,7 +39,7 @@ void shadow_drop(struct atr_core *c, struct inode *in)
 		hash_release(&in->md5);
 	in->md5_open = 0;
 	if (in->stage)
-		c->ufs->ops->stage_abort(in->stage);
+		ufs_stage_abort(c->ufs, in->stage);
 	in->stage = NULL;
 	in->dirty = 0;
 	shadow_publish(in);
@@ -51,9 +51,14 @@ void shadow_drop(struct atr_core *c, struct inode *in)
  * committed bytes, or empty with trunc. */
 static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct atr_reader *gone)
 {
+	/* A shadow is written at any offset: an under-storage that can only
+	 * append to a stage (S3's) holds no shadow, and the mount cannot
+	 * write its files. */
+	if (!ufs_can(c->ufs, UFS_CAP_RANDOM_WRITE))
+		return ATR_E_NOT_SUPPORTED;
 	if (in->stage) {
 		if (trunc && in->size) {
-			int rc = c->ufs->ops->stage_truncate(in->stage, 0);
+			int rc = ufs_stage_truncate(c->ufs, in->stage, 0);
 			if (rc)
 				return rc;
 			in->size = 0;
@@ -71,13 +76,13 @@ static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct a
 	if (rc == ATR_E_NO_KEY) {
 		/* Unlinked or replaced while open: it is written all the same,
 		 * and its bytes go nowhere, as an unlinked file's. */
-		if ((rc = c->ufs->ops->stage_open(c->ufs, &in->stage)))
+		if ((rc = ufs_stage_open(c->ufs, &in->stage)))
 			return rc;
 		in->size = 0;
 		in->md5_open = 0;
 		in->dirty = 0;
 		uint64_t keep = !trunc && gone ? gone->size : 0;
-		if (keep && (rc = c->ufs->ops->stage_copy(in->stage, gone->f, 0, keep))) {
+		if (keep && (rc = ufs_stage_copy(c->ufs, in->stage, gone->f, 0, keep))) {
 			shadow_drop(c, in);
 			return rc;
 		}
@@ -88,7 +93,7 @@ static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct a
 		return rc;
 	if (row.obj.is_dir)
 		return ATR_E_KEY_IS_PREFIX;
-	if ((rc = c->ufs->ops->stage_open(c->ufs, &in->stage)))
+	if ((rc = ufs_stage_open(c->ufs, &in->stage)))
 		return rc;
 	in->size = 0;
 	in->md5_off = 0;
@@ -101,11 +106,10 @@ static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct a
 		struct ufs_stat st;
 		if (key_path(path, sizeof(path), bucket, key))
 			rc = ATR_E_KEY_TOO_LONG;
-		else if (!(rc = c->ufs->ops->open(c->ufs, path, &f, &st))) {
-			rc = c->ufs->ops->stage_copy ? c->ufs->ops->stage_copy(in->stage, f, 0, st.size)
-						     : ATR_E_NOT_SUPPORTED;
+		else if (!(rc = ufs_open(c->ufs, path, &f, &st))) {
+			rc = ufs_stage_copy(c->ufs, in->stage, f, 0, st.size);
 			in->size = st.size;
-			c->ufs->ops->close(f);
+			ufs_close(c->ufs, f);
 		}
 		if (rc) {
 			shadow_drop(c, in);
@@ -166,9 +170,9 @@ int shadow_commit(struct atr_core *c, struct inode *in)
 	/* The file's mtime is what stat showed while it was open: its last
 	 * write's, or the one a program set after it (tar, cp -p, rsync
 	 * set times before they close); the commit's own time must not
-	 * overwrite it. */
-	if (c->ufs->ops->stage_set_mtime &&
-	    (rc = c->ufs->ops->stage_set_mtime(in->stage, in->mtime_ns)))
+	 * overwrite it (a driver without UFS_CAP_TIMES: it does). */
+	if (ufs_can(c->ufs, UFS_CAP_TIMES) &&
+	    (rc = ufs_stage_set_mtime(c->ufs, in->stage, in->mtime_ns)))
 		return rc;
 	struct ufs_stage *stage = in->stage;
 	in->stage = NULL; /* the commit consumes it */
@@ -313,15 +317,15 @@ struct source {
 static int read_upto(const struct source *src, uint64_t size, void *buf, size_t len,
 		     uint64_t off, size_t *got)
 {
-	const struct ufs_ops *ops = src->c->ufs->ops;
+	struct ufs *u = src->c->ufs;
 	*got = 0;
 	while (*got < len && off + *got < size) {
 		size_t want = len - *got;
 		if (want > size - (off + *got))
 			want = (size_t)(size - (off + *got));
 		char *to = (char *)buf + *got;
-		ssize_t n = src->file ? ops->pread(src->file, to, want, off + *got)
-				      : ops->stage_pread(src->stage, to, want, off + *got);
+		ssize_t n = src->file ? ufs_pread(u, src->file, to, want, off + *got)
+				      : ufs_stage_pread(u, src->stage, to, want, off + *got);
 		if (n < 0)
 			return ATR_E_IO;
 		if (n == 0)
@@ -420,7 +424,7 @@ int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off
 	}
 	/* The shadow is torn (see shadow_commit), except past the largest
 	 * file the under-storage holds: then nothing was written. */
-	if (!rc && (rc = c->ufs->ops->stage_pwrite(in->stage, buf, len, off)) &&
+	if (!rc && (rc = ufs_stage_pwrite(c->ufs, in->stage, buf, len, off)) &&
 	    rc != ATR_E_FILE_TOO_BIG)
 		in->werr = rc;
 	if (!rc) {
@@ -482,7 +486,7 @@ static int shadow_resize(struct atr_core *c, struct inode *in, uint64_t size,
 	int rc = shadow_ensure(c, in, size == 0, gone ? gone->rd : NULL);
 	if (gone)
 		pthread_rwlock_unlock(&gone->lock);
-	if (!rc && size != in->size && !(rc = c->ufs->ops->stage_truncate(in->stage, size))) {
+	if (!rc && size != in->size && !(rc = ufs_stage_truncate(c->ufs, in->stage, size))) {
 		if (in->md5_open && size < in->md5_off) {
 			hash_release(&in->md5);
 			in->md5_open = 0;
@@ -575,10 +579,10 @@ static int setattr_fn(struct atr_core *c, void *arg)
 		int64_t mt = s->valid & ATR_SET_MTIME ? s->mtime_ns : 0;
 		if (key_path(path, sizeof(path), sa->bucket, sa->key))
 			return ATR_E_KEY_TOO_LONG;
-		if (!mt && c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK)
+		if (!mt && ufs_stat(c->ufs, path, &st) == ATR_OK)
 			mt = st.mtime_ns;
 		/* The UFS file's mtime is the row's (metadata sync compares them). */
-		if (mt && (rc = c->ufs->ops->utimens(c->ufs, path, row->obj.atime_ns, mt, &st)))
+		if (mt && (rc = ufs_utimens(c->ufs, path, row->obj.atime_ns, mt, &st)))
 			return rc;
 		if (mt && !row->obj.is_dir)
 			row->obj.mtime_ns = st.mtime_ns;

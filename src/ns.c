@@ -53,7 +53,9 @@ int ns_wait(struct atr_core *c, pthread_cond_t *cond)
 int ns_txn_locked(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg), void *arg)
 {
 	NS_ASSERT_HELD(c);
-	int rc = meta_begin(c->meta);
+	int rc = ns_redo(c); /* what an earlier change owes comes first */
+	if (!rc)
+		rc = meta_begin(c->meta);
 	if (!rc) {
 		rc = fn(c, arg);
 		if (rc)
@@ -65,12 +67,15 @@ int ns_txn_locked(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg), 
 }
 
 int ns_txn_then(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg),
-		void (*then)(struct atr_core *c, void *arg, int committed), void *arg)
+		int (*then)(struct atr_core *c, void *arg, int committed), void *arg)
 {
 	ns_lock(c);
 	int rc = ns_txn_locked(c, fn, arg);
-	if (then)
-		then(c, arg, rc == ATR_OK);
+	if (then) {
+		int trc = then(c, arg, rc == ATR_OK);
+		if (!rc)
+			rc = trc;
+	}
 	ns_unlock(c);
 	return rc;
 }
@@ -114,11 +119,28 @@ int ns_acl_copy(struct atr_core *c, uint64_t from, uint64_t to)
 
 /* ---- directories touched ---- */
 
+int ns_ufs_gone(struct atr_core *c, const char *path)
+{
+	struct ufs_stat st;
+	return ufs_stat(c->ufs, path, &st) == ATR_E_NO_KEY;
+}
+
+int ns_ufs_mkdirs(struct atr_core *c, const char *path)
+{
+	char dir[PATH_MAX_UFS];
+	int rc = ATR_OK;
+	for (const char *p = strchr(path, '/'); p && !rc; p = strchr(p + 1, '/')) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(p - path), path);
+		rc = ufs_mkdir(c->ufs, dir);
+	}
+	return rc;
+}
+
 int64_t ns_ufs_mtime(struct atr_core *c, const char *bucket, const char *dirkey)
 {
 	char path[PATH_MAX_UFS];
 	struct ufs_stat st;
-	if (key_path(path, sizeof(path), bucket, dirkey) || c->ufs->ops->stat(c->ufs, path, &st))
+	if (key_path(path, sizeof(path), bucket, dirkey) || ufs_stat(c->ufs, path, &st))
 		return -1;
 	return st.mtime_ns;
 }
@@ -197,12 +219,12 @@ static int ensure_dirs(struct atr_core *c, const char *bucket, const char *key, 
 			struct ufs_stat st;
 			if (key_path(path, sizeof(path), bucket, anc))
 				return ATR_E_KEY_TOO_LONG;
-			rc = c->ufs->ops->stat(c->ufs, path, &st);
+			rc = ufs_stat(c->ufs, path, &st);
 			if (rc == ATR_OK && !st.is_dir)
 				return ATR_E_PARENT_IS_OBJECT;
 			if (rc == ATR_E_NO_KEY) {
 				ns_touch(c, t, bucket, prev, 0);
-				if ((rc = c->ufs->ops->mkdir(c->ufs, path)))
+				if ((rc = ufs_mkdir(c->ufs, path)))
 					return rc;
 				created = 1;
 			} else if (rc) {
@@ -255,7 +277,7 @@ int ns_prune_parents(struct atr_core *c, const char *bucket, const char *key,
 		if (kids != 0)
 			break;
 		key_path(path, sizeof(path), bucket, dir);
-		if (c->ufs->ops->rmdir(c->ufs, path))
+		if (ufs_rmdir(c->ufs, path) && !ns_ufs_gone(c, path))
 			break; /* something we do not know of lives there */
 		ns_event(c, bucket, dir, &r.obj);
 		int rc = meta_obj_delete(c->meta, bucket, dir);

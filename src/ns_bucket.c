@@ -39,7 +39,11 @@ int ns_bucket_get(struct atr_core *c, const char *name, struct atr_bucket *out, 
 	 * free); bucket operations and listings verify its directory. */
 	if (rc == ATR_OK && !verify)
 		return ATR_OK;
-	int have_dir = c->ufs->ops->stat(c->ufs, name, &st) == ATR_OK && st.is_dir;
+	/* The store failing to say is not the directory gone. */
+	int src = ufs_stat(c->ufs, name, &st);
+	if (src && !ufs_absent(src))
+		return src;
+	int have_dir = src == ATR_OK && st.is_dir;
 	if (rc == ATR_OK && have_dir)
 		return ATR_OK;
 	if (rc != ATR_OK && rc != ATR_E_NO_BUCKET)
@@ -102,7 +106,7 @@ int ns_bucket_create(struct atr_core *c, const char *owner, const char *name,
 	snprintf(b.owner, sizeof(b.owner), "%s", owner);
 	snprintf(b.location, sizeof(b.location), "%s", location ? location : "");
 	b.ctime_ns = time_now_ns();
-	if ((rc = c->ufs->ops->mkdir(c->ufs, name)) ||
+	if ((rc = ufs_mkdir(c->ufs, name)) ||
 	    (rc = meta_bucket_insert(c->meta, &b)) ||
 	    (rc = root_row(c, name, owner, mode, grants)) ||
 	    (ownership >= 0 &&
@@ -176,7 +180,7 @@ int ns_bucket_delete(struct atr_core *c, const char *name)
 	for (size_t i = dirs.n; i-- > 0;) {
 		if (key_path(path, sizeof(path), name, dirs.keys[i]))
 			continue;
-		if ((rc = c->ufs->ops->rmdir(c->ufs, path)))
+		if ((rc = ufs_rmdir(c->ufs, path)))
 			goto out;
 	}
 	if ((rc = meta_begin(c->meta)))
@@ -219,7 +223,7 @@ static int import_bucket_dir(void *arg, const char *name, const struct ufs_stat 
 
 int ns_sync_buckets(struct atr_core *c)
 {
-	return c->ufs->ops->readdir(c->ufs, "", import_bucket_dir, c);
+	return ufs_readdir(c->ufs, "", import_bucket_dir, c);
 }
 
 struct bucket_names {

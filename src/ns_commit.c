@@ -86,9 +86,7 @@ static int relink_add(void *arg, const char *bucket, const char *key)
 	int rc;
 	if (key_path(r->path, sizeof(r->path), bucket, key))
 		return ATR_E_KEY_TOO_LONG;
-	if (!c->ufs->ops->stage_link)
-		return ATR_E_NOT_SUPPORTED;
-	if ((rc = c->ufs->ops->stage_link(rl->stage, r->stage, sizeof(r->stage))))
+	if ((rc = ufs_stage_link(c->ufs, rl->stage, r->stage, sizeof(r->stage))))
 		return rc;
 	char dir[ATR_KEY_MAX + 2];
 	key_parent(key, dir);
@@ -107,26 +105,32 @@ static void dir_mtime_restore(struct atr_core *c, const char *file, int64_t mtim
 	if (mtime < 0 || !slash)
 		return;
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file), file);
-	c->ufs->ops->utimens(c->ufs, dir, mtime, mtime, &st);
+	ufs_utimens(c->ufs, dir, mtime, mtime, &st);
 }
 
-/* After the commit (moved: done) or instead of it (still staged: gone). */
-static void relinks_finish(struct atr_core *c, struct relinks *rl, int move)
+/* After the commit (move: each name moved over its path, or owed) or
+ * instead of it (the names removed); a step owed and failing again is
+ * the result. */
+static int relinks_finish(struct atr_core *c, struct relinks *rl, int move)
 {
+	int owed = 0;
 	for (int i = 0; i < rl->n; i++) {
 		struct relink *r = &rl->v[i];
-		int rc = move ? c->ufs->ops->stage_recover(c->ufs, r->stage, r->path) : ATR_E_IO;
-		if (rc && move)
+		int rc = move ? ufs_stage_recover(c->ufs, r->stage, r->path) : ATR_E_IO;
+		if (rc && move) {
 			LOG(LOG_ERROR, "core: the new bytes of %s (a hard link) are not there: %s",
 			    r->path, atr_strerror(rc));
-		if (rc)
-			c->ufs->ops->stage_forget(c->ufs, r->stage);
-		else
+			owed = 1; /* its intent stays */
+		} else if (rc) {
+			ufs_stage_forget(c->ufs, r->stage);
+		} else {
 			dir_mtime_restore(c, r->path, r->dir_mtime);
+		}
 	}
 	free(rl->v);
 	rl->v = NULL;
 	rl->n = 0;
+	return owed ? ns_owe(c) : ATR_OK;
 }
 
 /* ---- what the kinds share ---- */
@@ -184,7 +188,7 @@ static int stage_row(struct atr_core *c, struct commit *cm, const char *owner, c
 	struct ufs_stat st;
 	char name[64];
 	int rc;
-	if ((rc = c->ufs->ops->stage_prepare(cm->stage, name, sizeof(name), &st)) ||
+	if ((rc = ufs_stage_prepare(c->ufs, cm->stage, name, sizeof(name), &st)) ||
 	    (rc = meta_intent_set(c->meta, name, cm->path)))
 		return rc;
 	ns_row_init(&cm->row);
@@ -252,11 +256,13 @@ static int commit_locked(struct atr_core *c, struct commit *cm, commit_fill fill
 }
 
 /*
- * Runs one commit: the transaction (commit_locked), then the stage's
- * rename and the other names' (relinks), then the directories touched. A
- * rename that fails after the commit (only something behind our back can
- * make it) leaves a row describing bytes that are not there: metadata
- * sync puts the row right.
+ * Runs one commit: the steps earlier changes owe (ns_redo), the
+ * transaction (commit_locked), then the stage's rename and the other
+ * names' (relinks), then the directories touched. A rename that fails
+ * after the commit is owed, not undone (ns_owe): the stage is kept under
+ * the name its intent gives, and moved when the UFS works again (at
+ * once, or before the next change, or at the next start), so the key is
+ * wholly its new object, never the old bytes under the new row.
  */
 static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, const void *arg,
 		      struct atr_obj *out)
@@ -266,7 +272,8 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 	cm->rl.c = c;
 	cm->rl.stage = cm->stage;
 	ns_lock(c);
-	if (cm->node) {
+	rc = ns_redo(c);
+	if (!rc && cm->node) {
 		/* The inode's name now (a rename or an S3 write to one of its
 		 * names may have come since the caller looked). */
 		struct meta_row now = { 0 };
@@ -284,14 +291,23 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 		relinks_finish(c, &cm->rl, 0);
 	if (!rc && cm->stage) {
 		struct ufs_stat st;
-		consumed = 1; /* stage_commit commits or discards it */
-		rc = c->ufs->ops->stage_commit(cm->stage, cm->path, &st);
-		if (rc)
+		consumed = 1; /* committed, or kept for its intent */
+		rc = ufs_stage_commit(c->ufs, cm->stage, cm->path, &st);
+		if (rc == ATR_E_NO_KEY && !ns_ufs_mkdirs(c, cm->path))
+			rc = ufs_stage_commit(c->ufs, cm->stage, cm->path, &st);
+		if (rc) {
 			LOG(LOG_ERROR, "core: rename into %s failed after its commit: %s", cm->path,
 			    atr_strerror(rc));
-		else if (cm->t.in_place)
-			dir_mtime_restore(c, cm->path, cm->t.parent_mtime);
-		relinks_finish(c, &cm->rl, 1);
+			ufs_stage_keep(c->ufs, cm->stage);
+			free(cm->rl.v); /* their intents are owed too */
+			cm->rl.v = NULL;
+			cm->rl.n = 0;
+			rc = ns_owe(c);
+		} else {
+			if (cm->t.in_place)
+				dir_mtime_restore(c, cm->path, cm->t.parent_mtime);
+			rc = relinks_finish(c, &cm->rl, 1);
+		}
 	}
 	if (!rc && !meta_begin(c->meta)) {
 		ns_touched_done(c, &cm->t, cm->bucket);
@@ -302,12 +318,7 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 	free(cm->grants);
 	atr_obj_release(&cm->old.obj);
 	if (!consumed && cm->stage)
-		c->ufs->ops->stage_abort(cm->stage); /* refused before its rename */
-	if (rc && consumed) {
-		struct meta_row fixed = { 0 };
-		if (ns_sync_object(c, cm->bucket, cm->key, &fixed) == ATR_OK)
-			atr_obj_release(&fixed.obj);
-	}
+		ufs_stage_abort(c->ufs, cm->stage); /* refused before its rename */
 	ns_settle(c);
 	if (!rc && out)
 		*out = cm->row.obj;
@@ -366,11 +377,11 @@ static int fill_marker(struct atr_core *c, struct commit *cm, const void *arg)
 	if ((rc = conditions(cm, m->must_not_exist, m->if_etag)))
 		return rc;
 	/* The directory itself, made explicit. */
-	rc = c->ufs->ops->stat(c->ufs, cm->path, &st);
+	rc = ufs_stat(c->ufs, cm->path, &st);
 	if (rc == ATR_OK && !st.is_dir)
 		return ATR_E_KEY_IS_PREFIX;
-	if (rc == ATR_E_NO_KEY && (!(rc = c->ufs->ops->mkdir(c->ufs, cm->path))))
-		rc = c->ufs->ops->stat(c->ufs, cm->path, &st);
+	if (rc == ATR_E_NO_KEY && (!(rc = ufs_mkdir(c->ufs, cm->path))))
+		rc = ufs_stat(c->ufs, cm->path, &st);
 	if (rc)
 		return rc;
 	/* A directory that is there stays its owner's. */

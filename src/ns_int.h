@@ -36,12 +36,14 @@
 
 /* Runs fn(c, arg) under ns_lock inside one metadata transaction,
  * committed if fn returns ATR_OK, else rolled back; returns fn's result
- * (or the commit's). */
+ * (or the commit's). The steps an earlier change owes are done first
+ * (ns_redo): if they still fail, so does this, and fn is not run. */
 int ns_txn(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg), void *arg);
 /* ns_txn, then (still under ns_lock, the transaction ended) then(c, arg,
- * committed): the UFS step that follows a metadata-first change. */
+ * committed): the UFS step that follows a metadata-first change; its
+ * result is the call's when the transaction committed. */
 int ns_txn_then(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg),
-		void (*then)(struct atr_core *c, void *arg, int committed), void *arg);
+		int (*then)(struct atr_core *c, void *arg, int committed), void *arg);
 /* ns_txn for a caller that holds ns_lock already (a view that keeps state
  * of its own under it: multipart's uploads being completed). */
 int ns_txn_locked(struct atr_core *c, int (*fn)(struct atr_core *c, void *arg), void *arg);
@@ -212,7 +214,7 @@ int ns_commit_bytes(struct atr_core *c, uint64_t node, struct ufs_stage *stage, 
 /* Deletes the object or marker at key (a marker with content stays, as an
  * implied directory); with prune, implied directories left empty above go
  * too (S3's view; the mount keeps them). ns_delete_locked: under ns_lock;
- * ns_delete takes it. */
+ * ns_delete takes it. The file goes before the row: see ns_name.c. */
 int ns_delete_locked(struct atr_core *c, const char *bucket, const char *key, int prune);
 int ns_delete(struct atr_core *c, const char *bucket, const char *key, int prune);
 /* Removes the empty directory dk (an implied one included); with prune,
@@ -250,7 +252,24 @@ int ns_pending_create(struct atr_core *c, const char *bucket, const char *key,
 		      struct meta_row *row);
 /* No row names key, as a file or as a directory (ATR_E_EXISTS). A read. */
 int ns_name_free(struct atr_core *c, const char *bucket, const char *key);
-/* Start-up: the intents a crash left, each finished (or found done). */
+/*
+ * UFS steps cut short. Each metadata-first change (a commit, a rename, a
+ * link) writes an intent naming its UFS step in its transaction; a crash
+ * after it is finished at start (ns_recover). A step the UFS fails (an
+ * error, not a crash) is not undone either, since the rows are written:
+ * it is owed. ns_owe marks it so and tries again at once (a passing
+ * failure heals there); until every owed step is done (ns_redo), no other
+ * change starts and metadata sync changes no row, both failing with the
+ * step's error: their rows would describe files still to be moved, or
+ * the old file with the new row's attributes. A step that cannot ever
+ * work (something behind our back in the way) is given up, logged, and
+ * left to metadata sync; ns_owe then returns its error. Under ns_lock.
+ */
+int ns_owe(struct atr_core *c);
+int ns_redo(struct atr_core *c);
+/* Start-up: the intents a crash left, each finished (or found done), then
+ * every other stage removed (stage_gc); a step the UFS fails stays owed,
+ * and the stages with it. */
 int ns_recover(struct atr_core *c);
 
 /* ---- events (ns_event.c) ---- */
@@ -274,6 +293,13 @@ void ns_replaced(struct atr_core *c, const char *bucket, const char *key,
 
 /* A directory row of owner: a marker, or implied. */
 void ns_dir_row(struct meta_row *r, const char *owner, int implicit);
+/* Whether nothing is at UFS path (a removal that answered an error may
+ * have been done all the same: its reply lost). */
+int ns_ufs_gone(struct atr_core *c, const char *path);
+/* Makes every directory above UFS path's last component (rows say they
+ * exist: a crash between a prune's rmdir and its commit, or a hand behind
+ * our back, may have removed them). */
+int ns_ufs_mkdirs(struct atr_core *c, const char *path);
 /* The mtime of directory dirkey in the UFS; -1 if it cannot be read. */
 int64_t ns_ufs_mtime(struct atr_core *c, const char *bucket, const char *dirkey);
 /* ns_ensure_parents for a directory key, that directory included (one met

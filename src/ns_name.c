@@ -21,6 +21,13 @@
 
 /* ---- removing ---- */
 
+/*
+ * A delete unlinks inside its transaction, before the commit: unlike every
+ * other change it is not metadata first, because it must work on a full
+ * disk (freeing space is what it is for, and SQLite needs some to commit).
+ * A crash between the unlink and the commit leaves the row of an object
+ * whose file is gone: it reads as deleted, and the next look drops the row.
+ */
 int ns_delete_locked(struct atr_core *c, const char *bucket, const char *key, int prune)
 {
 	char path[PATH_MAX_UFS], parent[ATR_KEY_MAX + 2];
@@ -40,7 +47,9 @@ int ns_delete_locked(struct atr_core *c, const char *bucket, const char *key, in
 		int kids = meta_obj_has_children(c->meta, bucket, key);
 		if (kids < 0)
 			return ATR_E_IO;
-		if (kids || c->ufs->ops->rmdir(c->ufs, path)) {
+		if ((rc = kids ? ATR_OK : ufs_rmdir(c->ufs, path)) && rc != ATR_E_BUCKET_NOT_EMPTY)
+			return rc; /* the store failing: the marker stays */
+		if (kids || rc) {
 			/* Still holds objects: it stays, as an implied directory. */
 			r.implicit = 1;
 			return meta_obj_put(c->meta, bucket, key, &r);
@@ -48,8 +57,11 @@ int ns_delete_locked(struct atr_core *c, const char *bucket, const char *key, in
 	} else {
 		/* A pending row (a file being created) has no file yet. */
 		struct ufs_stat st;
-		if (c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK && st.is_reg) {
-			if ((rc = c->ufs->ops->unlink(c->ufs, path)))
+		if ((rc = ufs_stat(c->ufs, path, &st)) && !ufs_absent(rc))
+			return rc; /* the store failing: the row stays with its file */
+		if (rc == ATR_OK && st.is_reg) {
+			/* A reply lost: done all the same. */
+			if ((rc = ufs_unlink(c->ufs, path)) && !ns_ufs_gone(c, path))
 				return rc;
 			unlinked = 1;
 		}
@@ -96,7 +108,7 @@ static int rmdir_fn(struct atr_core *c, void *arg)
 	int kids = meta_obj_has_children(c->meta, d->bucket, d->key);
 	if (kids)
 		return kids < 0 ? ATR_E_IO : ATR_E_NOT_EMPTY;
-	if ((rc = c->ufs->ops->rmdir(c->ufs, path)))
+	if ((rc = ufs_rmdir(c->ufs, path)))
 		return rc == ATR_E_BUCKET_NOT_EMPTY ? ATR_E_NOT_EMPTY : rc;
 	struct meta_row r = { 0 };
 	if (!meta_obj_get(c->meta, d->bucket, d->key, &r, 0))
@@ -207,7 +219,7 @@ static int rename_fn(struct atr_core *c, void *arg)
 	if (key_path(mv->from, sizeof(mv->from), r->sb, r->sk) ||
 	    key_path(mv->to, sizeof(mv->to), r->db, r->dk))
 		return ATR_E_KEY_TOO_LONG;
-	if (!c->ufs->ops->rename)
+	if (!ufs_can(c->ufs, UFS_CAP_RENAME))
 		return ATR_E_NOT_SUPPORTED;
 	if ((rc = ns_ensure_parents(c, r->db, r->dk, 1, NULL)))
 		return rc;
@@ -234,27 +246,27 @@ static int rename_fn(struct atr_core *c, void *arg)
 }
 
 /* The UFS move once the rows have moved, then the source's implied
- * parents left empty. */
-static void rename_then(struct atr_core *c, void *arg, int committed)
+ * parents left empty. A move that fails is owed (its intent), not undone. */
+static int rename_then(struct atr_core *c, void *arg, int committed)
 {
 	struct move *mv = &((struct rename_args *)arg)->mv;
 	if (!committed || !*mv->bucket)
-		return; /* nothing was moved */
+		return ATR_OK; /* nothing was moved */
 	if (mv->todo) {
-		int rc = mv->replace ? c->ufs->ops->rename_replace(c->ufs, mv->from, mv->to)
-				     : c->ufs->ops->rename(c->ufs, mv->from, mv->to);
+		int rc = mv->replace ? ufs_rename_replace(c->ufs, mv->from, mv->to)
+				     : ufs_rename(c->ufs, mv->from, mv->to);
 		if (rc) {
-			/* Only something behind our back gets here: the rows
-			 * moved, the file did not; sync will see it there. */
 			LOG(LOG_ERROR, "core: rename %s -> %s failed after its commit: %s", mv->from,
 			    mv->to, atr_strerror(rc));
-			return;
+			if ((rc = ns_owe(c)))
+				return rc;
 		}
 	}
 	if (!meta_begin(c->meta)) {
 		if (ns_prune_parents(c, mv->bucket, mv->key, NULL) || meta_commit(c->meta))
 			meta_rollback(c->meta);
 	}
+	return ATR_OK;
 }
 
 int ns_rename(struct atr_core *c, const char *sbucket, const char *skey, const char *dbucket,
@@ -281,22 +293,26 @@ static int split_ufs_path(const char *p, char bucket[ATR_BUCKET_MAX + 1],
 	return 0;
 }
 
-/* The move intent from -> to of a crashed rename is finished if the file
- * is still at from and no row names from any more. */
-static void move_recover(struct atr_core *c, const char *from, const char *to)
+/* The move intent from -> to of a rename cut short (a crash, or the UFS
+ * failing) is finished if the file is still at from and no row names
+ * from any more. ATR_OK once done, or found done. */
+static int move_recover(struct atr_core *c, const char *from, const char *to)
 {
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2], dk[ATR_KEY_MAX + 2];
 	struct meta_row row = { 0 };
 	struct ufs_stat st;
-	if (split_ufs_path(from, bucket, key) || !*key || key_dir(key, dk) ||
-	    c->ufs->ops->stat(c->ufs, from, &st) != ATR_OK)
-		return; /* moved before the crash */
+	if (split_ufs_path(from, bucket, key) || !*key || key_dir(key, dk))
+		return ATR_OK;
+	int rc = ufs_stat(c->ufs, from, &st);
+	if (rc)
+		return rc == ATR_E_NO_KEY ? ATR_OK : rc; /* moved before it was cut */
 	if (meta_obj_get(c->meta, bucket, key, &row, 0) != ATR_E_NO_KEY ||
 	    meta_obj_get(c->meta, bucket, dk, &row, 0) != ATR_E_NO_KEY)
-		return; /* something new lives at from: the move was done */
-	if (c->ufs->ops->rename_replace(c->ufs, from, to) == ATR_OK)
-		LOG(LOG_INFO, "core: finished the rename of %s to %s that a crash interrupted",
-		    from, to);
+		return ATR_OK; /* something new lives at from: the move was done */
+	if ((rc = ufs_rename_replace(c->ufs, from, to)))
+		return rc;
+	LOG(LOG_INFO, "core: finished the rename of %s to %s that was cut short", from, to);
+	return ATR_OK;
 }
 
 /* ---- linking ---- */
@@ -352,19 +368,23 @@ static int link_fn(struct atr_core *c, void *arg)
 	return rc;
 }
 
-static void link_then(struct atr_core *c, void *arg, int committed)
+/* A link that fails after its commit is owed (its intent), not undone. */
+static int link_then(struct atr_core *c, void *arg, int committed)
 {
 	struct link_args *l = arg;
-	int rc = committed ? c->ufs->ops->link(c->ufs, l->from, l->to) : ATR_OK;
-	if (rc) /* only something behind our back: sync drops the row */
+	int rc = committed ? ufs_link(c->ufs, l->from, l->to) : ATR_OK;
+	if (rc) {
 		LOG(LOG_ERROR, "node: link %s -> %s failed after its commit: %s", l->from, l->to,
 		    atr_strerror(rc));
+		rc = ns_owe(c);
+	}
+	return rc;
 }
 
 int ns_link(struct atr_core *c, const char *bucket, const char *key, uint64_t node,
 	    const char *dbucket, const char *dkey)
 {
-	if (!c->ufs->ops->link)
+	if (!ufs_can(c->ufs, UFS_CAP_LINKS))
 		return ATR_E_NOT_SUPPORTED;
 	struct link_args l = { bucket, key, dbucket, dkey, node, "", "" };
 	int rc = ns_txn_then(c, link_fn, link_then, &l);
@@ -372,30 +392,33 @@ int ns_link(struct atr_core *c, const char *bucket, const char *key, uint64_t no
 	return rc;
 }
 
-/* The link intent from -> to of a crashed link(2) is finished if a row
- * names to, of the same inode as from's, and no file is there yet. */
-static void link_recover(struct atr_core *c, const char *from, const char *to)
+/* The link intent from -> to of a link(2) cut short is finished if a row
+ * names to, of the same inode as from's, and no file is there yet. ATR_OK
+ * once done, or found done. */
+static int link_recover(struct atr_core *c, const char *from, const char *to)
 {
 	char fb[ATR_BUCKET_MAX + 1], fk[ATR_KEY_MAX + 2], tb[ATR_BUCKET_MAX + 1],
 		tk[ATR_KEY_MAX + 2];
 	struct meta_row src = { 0 }, dst = { 0 };
 	struct ufs_stat st;
 	if (split_ufs_path(from, fb, fk) || split_ufs_path(to, tb, tk))
-		return;
-	/* Done before the crash (TO is on disk), undone since (no row names
-	 * TO, or it names another inode now), or the transaction never
-	 * committed: nothing to do. */
-	if (c->ufs->ops->stat(c->ufs, to, &st) == ATR_OK ||
-	    c->ufs->ops->stat(c->ufs, from, &st) != ATR_OK)
-		return;
+		return ATR_OK;
+	/* Done before (TO is on disk), undone since (no row names TO, or it
+	 * names another inode now), or the transaction never committed:
+	 * nothing to do. */
+	int rc = ufs_stat(c->ufs, to, &st);
+	if (rc != ATR_E_NO_KEY)
+		return rc;
+	if ((rc = ufs_stat(c->ufs, from, &st)))
+		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
 	if (meta_obj_get(c->meta, fb, fk, &src, 0) == ATR_OK &&
 	    meta_obj_get(c->meta, tb, tk, &dst, 0) == ATR_OK &&
 	    obj_node(&src.obj) == obj_node(&dst.obj) &&
-	    c->ufs->ops->link(c->ufs, from, to) == ATR_OK)
-		LOG(LOG_INFO, "core: finished the link of %s to %s that a crash interrupted", from,
-		    to);
+	    !(rc = ufs_link(c->ufs, from, to)))
+		LOG(LOG_INFO, "core: finished the link of %s to %s that was cut short", from, to);
 	atr_obj_release(&src.obj);
 	atr_obj_release(&dst.obj);
+	return rc;
 }
 
 struct adopt_args {
@@ -422,29 +445,103 @@ int ns_adopt(struct atr_core *c, const char *bucket, const char *key, uint64_t i
 	return ns_txn(c, adopt_fn, &a);
 }
 
-/* ---- after a crash ---- */
+/* ---- UFS steps cut short: after a crash, or the UFS failing ---- */
+
+/* Whether a UFS step that failed so may work when tried again (the store
+ * failing for now), rather than never (something behind our back in the
+ * way: it is given up, and metadata sync puts the rows right). */
+static int may_heal(int rc)
+{
+	switch (rc) {
+	case ATR_E_IO: case ATR_E_NOSPC: case ATR_E_QUOTA: case ATR_E_NOMEM:
+	case ATR_E_NO_FILES: case ATR_E_BUSY: case ATR_E_READ_ONLY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+struct redo {
+	struct atr_core *c;
+	int rc;   /* the first step that failed and may heal */
+	int lost; /* the first step given up */
+};
 
 /* Each intent left: a commit's rename (stage -> path), a rename's move
  * ("/FROM" -> TO) or a link's ("+FROM" -> TO), finished if it is still to
  * be done. */
-static int recover_intent(void *arg, const char *stage, const char *path)
+static int redo_intent(void *arg, const char *stage, const char *path)
 {
-	struct atr_core *c = arg;
-	if (*stage == '/')
-		move_recover(c, stage + 1, path);
-	else if (*stage == '+')
-		link_recover(c, stage + 1, path);
-	else if (c->ufs->ops->stage_recover(c->ufs, stage, path) == ATR_OK)
-		LOG(LOG_INFO, "core: finished the commit of %s that a crash interrupted", path);
+	struct redo *r = arg;
+	struct atr_core *c = r->c;
+	int rc;
+	if (*stage == '/') {
+		rc = move_recover(c, stage + 1, path);
+	} else if (*stage == '+') {
+		rc = link_recover(c, stage + 1, path);
+	} else {
+		rc = ufs_stage_recover(c->ufs, stage, path);
+		if (!rc)
+			LOG(LOG_INFO, "core: finished the commit of %s that was cut short", path);
+		else if (rc == ATR_E_NO_KEY)
+			rc = ATR_OK; /* no such stage: done before */
+	}
+	if (rc && !may_heal(rc)) {
+		LOG(LOG_ERROR, "core: %s -> %s cannot be finished (%s): given up", stage, path,
+		    atr_strerror(rc));
+		if (!r->lost)
+			r->lost = rc;
+		rc = ATR_OK;
+	}
+	if (rc && !r->rc)
+		r->rc = rc;
 	return 0;
+}
+
+/* ns_redo, and in *lost the first step given up. */
+static int redo(struct atr_core *c, int *lost)
+{
+	NS_ASSERT_HELD(c);
+	*lost = ATR_OK;
+	if (!c->ns_owed)
+		return ATR_OK;
+	struct redo r = { c, ATR_OK, ATR_OK };
+	int rc = meta_intent_scan(c->meta, redo_intent, &r);
+	*lost = r.lost;
+	if (!rc && !(rc = r.rc) && !(rc = meta_intent_clear(c->meta)))
+		c->ns_owed = 0;
+	return rc;
+}
+
+int ns_redo(struct atr_core *c)
+{
+	int lost;
+	return redo(c, &lost);
+}
+
+int ns_owe(struct atr_core *c)
+{
+	int lost;
+	c->ns_owed = 1;
+	int rc = redo(c, &lost);
+	return rc ? rc : lost;
 }
 
 int ns_recover(struct atr_core *c)
 {
-	int rc;
-	if ((rc = meta_intent_scan(c->meta, recover_intent, c)) ||
-	    (rc = meta_intent_clear(c->meta)))
-		return rc;
+	ns_lock(c);
+	int rc = ns_owe(c); /* whatever intents a crash left */
+	int owed = c->ns_owed;
+	ns_unlock(c);
+	if (rc && may_heal(rc))
+		LOG(LOG_ERROR, "core: changes a crash cut short are still to finish (%s): "
+		    "nothing changes until they are", atr_strerror(rc));
+	else if (rc && owed)
+		return rc; /* the store of intents failing */
+	/* Every other stage is garbage: nothing refers to it. Not while a
+	 * step is owed: its stage waits for it. */
+	if (!owed)
+		ufs_stage_gc(c->ufs);
 	/* Files created through the mount and never closed did not happen. */
 	return meta_pending_clear(c->meta);
 }

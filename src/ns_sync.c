@@ -126,7 +126,7 @@ static int sync_dir(struct atr_core *c, const char *bucket, const char *dirkey,
 
 	if (key_path(path, sizeof(path), bucket, dirkey))
 		return ATR_OK;
-	if ((rc = c->ufs->ops->readdir(c->ufs, path, on_dirent, &ents)) || ents.oom)
+	if ((rc = ufs_readdir(c->ufs, path, on_dirent, &ents)) || ents.oom)
 		goto out;
 	if (ents.n)
 		qsort(ents.v, ents.n, sizeof(*ents.v), cmp_entry);
@@ -214,7 +214,7 @@ int ns_sync_tree(struct atr_core *c, const char *bucket, const char *dirkey)
 		struct ufs_stat st;
 		if (key_path(path, sizeof(path), bucket, dirs.v[i].key))
 			continue;
-		if (c->ufs->ops->stat(c->ufs, path, &st) || !st.is_dir) {
+		if (ufs_stat(c->ufs, path, &st) || !st.is_dir) {
 			struct meta_row r = { 0 };
 			if (*dirs.v[i].key && ns_sync_object(c, bucket, dirs.v[i].key, &r) == ATR_OK)
 				atr_obj_release(&r.obj);
@@ -287,11 +287,14 @@ int ns_sync_object(struct atr_core *c, const char *bucket, const char *key, stru
 	uint64_t acl_from = 0; /* an imported file takes these grants */
 	char path[PATH_MAX_UFS], etag[ATR_ETAG_MAX + 1] = "";
 	struct ufs_stat st, hashed;
-		int rc;
+	int rc;
 
 	if (key_path(path, sizeof(path), bucket, key))
 		return ATR_E_NO_KEY;
-	int have = c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK;
+	/* The store failing to say is not the file gone: no row changes. */
+	if ((rc = ufs_stat(c->ufs, path, &st)) && !ufs_absent(rc))
+		return rc;
+	int have = rc == ATR_OK;
 	int want_dir = key_is_dir(key);
 	if (have && st.is_reg && !want_dir) {
 		/* Hash outside the lock: the file may be large. */
@@ -300,7 +303,9 @@ int ns_sync_object(struct atr_core *c, const char *bucket, const char *key, stru
 	}
 
 	ns_lock(c);
-	if ((rc = meta_begin(c->meta)))
+	/* A row ahead of its file because its rename is owed: the rename,
+	 * never a row describing the old file with the new one's attributes. */
+	if ((rc = ns_redo(c)) || (rc = meta_begin(c->meta)))
 		goto out;
 	struct meta_row old = { 0 };
 	memset(&old, 0, sizeof(old));
@@ -310,7 +315,10 @@ int ns_sync_object(struct atr_core *c, const char *bucket, const char *key, stru
 		goto done;
 	}
 	struct ufs_stat now;
-	int exists = c->ufs->ops->stat(c->ufs, path, &now) == ATR_OK;
+	if ((rc = ufs_stat(c->ufs, path, &now)) && !ufs_absent(rc))
+		goto done;
+	int exists = rc == ATR_OK;
+	rc = ATR_OK;
 	if (!exists || (want_dir ? !now.is_dir : !now.is_reg)) {
 		if (had)
 			rc = want_dir ? meta_obj_delete_prefix(c->meta, bucket, key)
@@ -383,11 +391,11 @@ int ns_hash_file(struct atr_core *c, const char *path, char etag[ATR_ETAG_MAX + 
 		 struct ufs_stat *st)
 {
 	struct ufs_file *f;
-	int rc = c->ufs->ops->open(c->ufs, path, &f, st);
+	int rc = ufs_open(c->ufs, path, &f, st);
 	if (rc)
 		return rc;
 	rc = etag_hash_file(c, f, st->size, NULL, etag);
-	c->ufs->ops->close(f);
+	ufs_close(c->ufs, f);
 	return rc;
 }
 
@@ -413,8 +421,8 @@ static int find_synced(struct atr_core *c, const char *bucket, const char *key,
 	struct ufs_file *f = NULL;
 	for (int tries = 0;; tries++) {
 		struct ufs_stat st;
-		int have = fp ? c->ufs->ops->open(c->ufs, path, &f, &st) == ATR_OK
-			      : c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK;
+		int have = fp ? ufs_open(c->ufs, path, &f, &st) == ATR_OK
+			      : ufs_stat(c->ufs, path, &st) == ATR_OK;
 		int fresh = rc == ATR_OK && have &&
 			    (row->obj.is_dir ? st.is_dir
 					     : st.is_reg && st.size == row->obj.size &&
@@ -422,7 +430,7 @@ static int find_synced(struct atr_core *c, const char *bucket, const char *key,
 		if (fresh)
 			break;
 		if (f)
-			c->ufs->ops->close(f);
+			ufs_close(c->ufs, f);
 		f = NULL;
 		if (rc == ATR_E_NO_KEY && !have)
 			return ATR_E_NO_KEY; /* neither a row nor a file: nothing to sync */
@@ -434,7 +442,7 @@ static int find_synced(struct atr_core *c, const char *bucket, const char *key,
 			return rc;
 	}
 	if (row->obj.is_dir && f) {
-		c->ufs->ops->close(f); /* a directory marker has no bytes to read */
+		ufs_close(c->ufs, f); /* a directory marker has no bytes to read */
 		f = NULL;
 	}
 	if (row->obj.is_dir && row->implicit) {
@@ -459,7 +467,7 @@ int ns_find(struct atr_core *c, const char *bucket, const char *key, struct meta
 			return rc;
 		atr_obj_release(&row->obj);
 		if (fp && *fp) {
-			c->ufs->ops->close(*fp);
+			ufs_close(c->ufs, *fp);
 			*fp = NULL;
 		}
 		if (rc != ATR_E_CONFLICT || tries == 3)
@@ -487,7 +495,7 @@ int ns_resolve(struct atr_core *c, const char *bucket, const char *key, struct m
 	struct ufs_stat st;
 	if (key_path(path, sizeof(path), bucket, dk))
 		return ATR_E_NO_KEY;
-	int have = c->ufs->ops->stat(c->ufs, path, &st) == ATR_OK && st.is_dir;
+	int have = ufs_stat(c->ufs, path, &st) == ATR_OK && st.is_dir;
 	rc = meta_obj_get(c->meta, bucket, dk, row, 0);
 	if (rc != ATR_OK && rc != ATR_E_NO_KEY)
 		return rc;

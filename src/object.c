@@ -50,7 +50,7 @@ int stage_writer_init(struct atr_core *c, struct stage_writer *sw, int with_stag
 	if (hash_init(&sw->md5, HASH_MD5))
 		return ATR_E_NOMEM;
 	sw->md5_open = 1;
-	int rc = with_stage ? c->ufs->ops->stage_open(c->ufs, &sw->stage) : ATR_OK;
+	int rc = with_stage ? ufs_stage_open(c->ufs, &sw->stage) : ATR_OK;
 	if (rc)
 		stage_writer_release(c, sw);
 	return rc;
@@ -62,7 +62,7 @@ int stage_writer_write(struct atr_core *c, struct stage_writer *sw, const void *
 		return ATR_E_INTERNAL;
 	hash_update(&sw->md5, data, len);
 	sw->size += len;
-	return sw->stage ? c->ufs->ops->stage_write(sw->stage, data, len) : ATR_OK;
+	return sw->stage ? ufs_stage_write(c->ufs, sw->stage, data, len) : ATR_OK;
 }
 
 void stage_writer_md5(struct stage_writer *sw, unsigned char out[MD5_LEN])
@@ -80,7 +80,7 @@ void stage_writer_release(struct atr_core *c, struct stage_writer *sw)
 		hash_release(&sw->md5);
 	sw->md5_open = 0;
 	if (sw->stage)
-		c->ufs->ops->stage_abort(sw->stage);
+		ufs_stage_abort(c->ufs, sw->stage);
 	sw->stage = NULL;
 }
 

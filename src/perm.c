@@ -608,7 +608,7 @@ int perm_find(struct atr_core *c, const struct atr_user *u, const char *action, 
 	}
 	if ((rc = perm_check(c, u, action, &b, key, row, key, want))) {
 		if (f)
-			c->ufs->ops->close(f);
+			ufs_close(c->ufs, f);
 		atr_obj_release(&row->obj);
 		return rc;
 	}

@@ -16,7 +16,7 @@ int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	struct atr_reader *r = calloc(1, sizeof(*r));
 	if (!r) {
 		if (f)
-			c->ufs->ops->close(f);
+			ufs_close(c->ufs, f);
 		return ATR_E_NOMEM;
 	}
 	r->c = c;
@@ -49,7 +49,7 @@ int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *
 		b = bcache_alloc(want);
 		if (!b)
 			return ATR_E_NOMEM;
-		ssize_t n = c->ufs->ops->pread(r->f, b->data, want, start);
+		ssize_t n = ufs_pread(c->ufs, r->f, b->data, want, start);
 		if (n != (ssize_t)want) {
 			free(b);
 			LOG(LOG_ERROR, "core: short read of inode %llu at %llu",
@@ -75,7 +75,7 @@ void atr_get_close(struct atr_reader *r)
 	if (r->pinned)
 		bcache_unpin(r->c->cache, r->pinned);
 	if (r->f && !r->borrowed)
-		r->c->ufs->ops->close(r->f);
+		ufs_close(r->c->ufs, r->f);
 	free(r);
 }
 

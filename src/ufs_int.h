@@ -1,17 +1,94 @@
 /*
- * ufs — the under-storage driver interface, an ops table with a version
- * (SQLite's vfs). Paths are relative to the UFS root: "bucket/a/b/c".
- * Errors are enum atr_err values; a missing op is ATR_E_INTERNAL's
- * "not supported" cousin and never a crash.
+ * ufs — the under-storage driver interface, version 2: an ops table with a
+ * version (SQLite's vfs), a small mandatory core every store can do, and
+ * capability flags for the rest.
  *
- * Writing goes through a stage: stage_open creates a private file (the
- * local driver puts it in DATA/ufs/.atrium/tmp on the same file system),
- * stage_write appends, stage_commit moves it to its path atomically,
- * replacing what was there, and stage_abort discards it. Nothing of a stage
- * is visible at its path before commit.
+ * What a driver is: a tree of directories and files addressed by paths
+ * relative to its root ("bucket/a/b/c": no leading '/', no empty, "." or
+ * ".." segment; "" is the root itself), plus a private staging area where
+ * new files are written before they get a path. Object bucket/key is the
+ * file "bucket/key": data keeps its natural form (docs/architecture.md).
  *
- * Thread-safety: every op may run concurrently; one ufs_file or ufs_stage
- * belongs to one thread at a time.
+ * The mandatory core (every driver, every op non-NULL; 17 ops): stat,
+ * open, pread, close, readdir, mkdir, rmdir, unlink, the stage
+ * (stage_open, stage_write, stage_prepare, stage_commit, stage_abort,
+ * stage_keep, stage_recover, stage_gc) and free. A local directory, an
+ * NFS export and an S3 bucket can all do these: a stage is a temporary
+ * file (or a buffered upload) that one step puts at its path, replacing
+ * what was there, as a PUT replaces an object.
+ *
+ * Capabilities (struct ufs's caps; ask with ufs_can): each names a group
+ * of ops a driver either implements whole or not at all. What the local
+ * driver (ufs_local.c) has: all of them. What a remote S3 bucket can have:
+ * SERVER_COPY (UploadPartCopy / CopyObject) and PARTS (parts as objects
+ * under a private prefix), not RENAME, LINKS, RANDOM_WRITE or TIMES.
+ *
+ *   UFS_CAP_RENAME       rename, rename_replace: a file or a whole
+ *                        directory moves to another path in one atomic
+ *                        step (rename(2)); a crash leaves it at one path or
+ *                        the other. Without it: the core's renames (the
+ *                        mount's rename, the path view's mv) are
+ *                        ATR_E_NOT_SUPPORTED.
+ *   UFS_CAP_LINKS        link, stage_link, stage_forget: one file under
+ *                        several paths (hard links), and a stage under
+ *                        several names so one commit gives them all the
+ *                        same new bytes. Without it: the mount's link(2)
+ *                        is ATR_E_NOT_SUPPORTED (EPERM).
+ *   UFS_CAP_SERVER_COPY  stage_copy: bytes of a file appended to a stage
+ *                        inside the store (copy_file_range, a reflink,
+ *                        S3's UploadPartCopy), never through this process.
+ *                        Without it: the core copies through the block
+ *                        cache (CopyObject), or ufs_stage_copy reads and
+ *                        appends them itself (the documented fallback).
+ *   UFS_CAP_PARTS        part_commit, stage_append_part, part_unlink,
+ *                        part_remove_upload, part_readdir: a private area
+ *                        of named pieces grouped in sets that survives
+ *                        restarts (multipart uploads' parts), and a stage
+ *                        assembled from ranges of them. Without it:
+ *                        multipart calls are ATR_E_NOT_SUPPORTED.
+ *   UFS_CAP_RANDOM_WRITE stage_pwrite, stage_pread, stage_truncate: a stage
+ *                        written and read back at any offset and resized
+ *                        (the mount's write shadows). Without it: writing
+ *                        through the mount is ATR_E_NOT_SUPPORTED; S3's
+ *                        writes only append (stage_write).
+ *   UFS_CAP_TIMES        utimens, stage_set_mtime: a file's mtime chosen by
+ *                        the caller. Without it: setting a time through
+ *                        the mount is ATR_E_NOT_SUPPORTED, and a commit's
+ *                        file has the time of its commit.
+ *   UFS_CAP_STATFS       statfs: the capacity of the store (the mount's
+ *                        statfs; ATR_E_NOT_SUPPORTED without it).
+ *   UFS_CAP_SPARSE       next_data: where the data and the holes of a file
+ *                        are (SEEK_DATA/SEEK_HOLE), so hashing and copying
+ *                        pass over holes. Without it: all of it is data.
+ *
+ * The core never calls through the table: it calls the ufs_<op> wrappers
+ * below, which ask the capability and answer ATR_E_NOT_SUPPORTED (or take
+ * the fallback written at the wrapper) when it is missing, so a driver
+ * without an optional op is never a NULL call. ufs_check refuses, at open,
+ * a table of another version, a mandatory op missing, or a capability
+ * claimed without its ops.
+ *
+ * Errors: enum atr_err values (0 = ATR_OK). Every driver maps its own
+ * (errno, HTTP status) to these: ATR_E_NO_KEY (nothing at the path),
+ * ATR_E_PARENT_IS_OBJECT (a file where a directory of the path must be),
+ * ATR_E_KEY_IS_PREFIX (a directory where a file must go), ATR_E_EXISTS,
+ * ATR_E_NOSPC, ATR_E_QUOTA, ATR_E_FILE_TOO_BIG, ATR_E_READ_ONLY,
+ * ATR_E_ACCESS (refused, or a path leaving the root), ATR_E_NOMEM,
+ * ATR_E_IO (anything else). Only ATR_E_NO_KEY and ATR_E_PARENT_IS_OBJECT
+ * say "not there" (ufs_absent): any other error of stat or open means
+ * "unknown", never "gone" (the core then changes no row).
+ *
+ * Ownership: an op that fails leaves its out-parameters as they were (an
+ * *out stays the caller's NULL). A ufs_file is the caller's from a
+ * successful open until close; a ufs_stage from a successful stage_open
+ * until a successful stage_commit or part_commit, or stage_abort or
+ * stage_keep: a commit that fails leaves the stage the caller's, as it
+ * was. Strings passed in are borrowed for the call only.
+ *
+ * Thread-safety: every op may run concurrently with any other, on any
+ * thread; one ufs_file or ufs_stage is used by one thread at a time (the
+ * caller's locks see to it). Ops never call back into the core, except a
+ * readdir's or part_readdir's callback, on the calling thread.
  */
 #ifndef SRC_UFS_INT_H
 #define SRC_UFS_INT_H
@@ -27,6 +104,20 @@ struct ufs;
 struct ufs_file;
 struct ufs_stage;
 
+#define UFS_VERSION 2
+
+enum ufs_cap {
+	UFS_CAP_RENAME = 1u << 0,
+	UFS_CAP_LINKS = 1u << 1,
+	UFS_CAP_SERVER_COPY = 1u << 2,
+	UFS_CAP_PARTS = 1u << 3,
+	UFS_CAP_RANDOM_WRITE = 1u << 4,
+	UFS_CAP_TIMES = 1u << 5,
+	UFS_CAP_STATFS = 1u << 6,
+	UFS_CAP_SPARSE = 1u << 7,
+	UFS_CAP_ALL = (1u << 8) - 1,
+};
+
 struct ufs_stat {
 	int is_dir;
 	int is_reg;
@@ -34,108 +125,264 @@ struct ufs_stat {
 	int64_t mtime_ns;
 	uint32_t mode;
 	uid_t uid;
-	uint64_t dev, ino;
+	uint64_t dev, ino; /* 0 where the store has no such identity */
 };
 
 /* Called for each entry of a directory (not "." or ".."). Non-zero stops. */
 typedef int (*ufs_dirent_cb)(void *arg, const char *name, const struct ufs_stat *st);
 
 struct ufs_ops {
-	int version; /* 1 */
+	int version;      /* UFS_VERSION */
+	const char *name; /* "local", "fault"...: for logs */
+
+	/* ---- the mandatory core ---- */
+
+	/* The entry at path, not following a symbolic link in last place. */
 	int (*stat)(struct ufs *u, const char *path, struct ufs_stat *st);
+	/* Opens the regular file at path for reading, with its stat; the
+	 * file read is that version whatever replaces the path later. */
 	int (*open)(struct ufs *u, const char *path, struct ufs_file **out, struct ufs_stat *st);
-	ssize_t (*pread)(struct ufs_file *f, void *buf, size_t len, uint64_t off);
-	void (*close)(struct ufs_file *f);
-	int (*mkdir)(struct ufs *u, const char *path); /* EEXIST as a dir is success */
-	int (*rmdir)(struct ufs *u, const char *path);
-	int (*unlink)(struct ufs *u, const char *path);
+	/* Reads up to len bytes at off; fewer only at the end of the file
+	 * (the driver retries short transfers itself), so the core takes a
+	 * short read before the size it expects as a file changed behind
+	 * its back. -1 on error. */
+	ssize_t (*pread)(struct ufs *u, struct ufs_file *f, void *buf, size_t len, uint64_t off);
+	void (*close)(struct ufs *u, struct ufs_file *f); /* f may be NULL */
+	/* Each entry of the directory at path ("" for the root), in no
+	 * particular order; an entry that vanishes meanwhile may be left
+	 * out. ATR_E_NO_KEY / ATR_E_PARENT_IS_OBJECT if path is none. */
 	int (*readdir)(struct ufs *u, const char *path, ufs_dirent_cb cb, void *arg);
-	int (*stage_open)(struct ufs *u, struct ufs_stage **out);
-	int (*stage_write)(struct ufs_stage *s, const void *buf, size_t len);
-	/* Moves the stage to path; fills st with the committed file's stat. */
-	int (*stage_commit)(struct ufs_stage *s, const char *path, struct ufs_stat *st);
-	void (*stage_abort)(struct ufs_stage *s);
-	void (*free)(struct ufs *u);
+	/* A directory at path (its parent must exist): one there already is
+	 * success; a file there is ATR_E_PARENT_IS_OBJECT. */
+	int (*mkdir)(struct ufs *u, const char *path);
+	/* Removes the empty directory at path; a missing one is success;
+	 * ATR_E_BUCKET_NOT_EMPTY if it holds anything. */
+	int (*rmdir)(struct ufs *u, const char *path);
+	/* Removes the file at path; a missing one is success. */
+	int (*unlink)(struct ufs *u, const char *path);
+
 	/*
-	 * Multipart parts (NULL in drivers without them). Parts live in a
-	 * private area that survives restarts (the local driver:
-	 * DATA/ufs/.atrium/mpu/<upload>/<name>); upload and name are single
-	 * path segments chosen by the core.
+	 * The stage: a new file, private until it gets its path. stage_open
+	 * makes an empty one in the staging area (the local driver:
+	 * DATA/ufs/.atrium/tmp, the same file system); stage_write appends.
+	 * Nothing of a stage is visible at any path before stage_commit.
+	 *
+	 * The commit protocol (ns_commit.c) writes metadata first: it asks
+	 * stage_prepare for the stage's name and the stat its file will have
+	 * once committed (mtime included), records "name becomes path" (an
+	 * intent) with the row in one transaction, and only then calls
+	 * stage_commit. After a crash, stage_recover carries out the intents
+	 * left, then stage_gc removes every other stage. So a stage's name
+	 * and contents must survive the process (not the machine: the local
+	 * driver does not fsync) until commit or abort. A commit that fails
+	 * once its intent is written is not undone but owed: the core keeps
+	 * the stage (stage_keep) and carries the intent out again
+	 * (stage_recover) before it changes anything else.
 	 */
-	/* Moves the stage to part name of upload (creating the upload's area);
-	 * fills st. The stage is consumed whatever the result. */
-	int (*part_commit)(struct ufs_stage *s, const char *upload, const char *name,
-			   struct ufs_stat *st);
-	/* Appends len bytes of the part from off to the stage, without a trip
-	 * through user space where the file system allows (copy_file_range).
-	 * ATR_E_IO if the part is shorter than off + len. */
-	int (*stage_append_part)(struct ufs_stage *s, const char *upload, const char *name,
-				 uint64_t off, uint64_t len);
-	int (*part_unlink)(struct ufs *u, const char *upload, const char *name); /* ENOENT is success */
-	/* Removes upload's area and every part in it; a missing area is success. */
-	int (*part_remove_upload)(struct ufs *u, const char *upload);
-	/* upload NULL: calls cb for every upload that has an area; else for
-	 * every part name of upload. */
-	int (*part_readdir)(struct ufs *u, const char *upload, ufs_dirent_cb cb, void *arg);
-	/* Moves a file or a directory; ATR_E_EXISTS if to exists (never
-	 * replaces). NULL in drivers without it (ATR_E_NOT_SUPPORTED). */
-	int (*rename)(struct ufs *u, const char *from, const char *to);
-	/* Appends len bytes of src from off to the stage, inside the kernel
-	 * where the file system allows (copy_file_range; a reflink, no copy
-	 * at all, on btrfs or XFS). ATR_E_IO if src is shorter than off + len.
-	 * NULL in drivers without it: the core copies through the cache. */
-	int (*stage_copy)(struct ufs_stage *s, struct ufs_file *src, uint64_t off, uint64_t len);
-	/* The stage's name (unique in the staging area) and the stat its file
-	 * will have once committed, so metadata can be written first. */
-	int (*stage_prepare)(struct ufs_stage *s, char *name, size_t size, struct ufs_stat *st);
-	/* Moves the stage named name to path (replacing); ATR_E_NO_KEY if
-	 * there is no such stage. At start-up for a stage a crash left (an
-	 * intent names it); after a commit for the extra names stage_link
-	 * made. */
+	int (*stage_open)(struct ufs *u, struct ufs_stage **out);
+	int (*stage_write)(struct ufs *u, struct ufs_stage *s, const void *buf, size_t len);
+	/* The stage's name (a single path segment unique in the staging
+	 * area, into name of size bytes) and the stat its file will have at
+	 * its path. Writing to the stage afterwards makes that stat stale. */
+	int (*stage_prepare)(struct ufs *u, struct ufs_stage *s, char *name, size_t size,
+			     struct ufs_stat *st);
+	/* Puts the stage at path in one atomic step, replacing a file there
+	 * (a reader sees the old file or the new, never a mix or nothing;
+	 * rename(2), or a PUT); fills st with the committed file's stat and
+	 * releases s. A directory at path is ATR_E_KEY_IS_PREFIX, a file in
+	 * the way of a parent ATR_E_PARENT_IS_OBJECT, a directory of path
+	 * missing ATR_E_NO_KEY; on any failure s is left as it was, still
+	 * the caller's. */
+	int (*stage_commit)(struct ufs *u, struct ufs_stage *s, const char *path,
+			    struct ufs_stat *st);
+	/* Discards the stage. */
+	void (*stage_abort)(struct ufs *u, struct ufs_stage *s);
+	/* Releases s, its file staying in the staging area under the name
+	 * stage_prepare gave, for stage_recover (or the next stage_gc). */
+	void (*stage_keep)(struct ufs *u, struct ufs_stage *s);
+	/* Puts the stage named name (stage_prepare's, or stage_link's) at
+	 * path as stage_commit does. ATR_E_NO_KEY only if there is no such
+	 * stage; ATR_E_PARENT_IS_OBJECT if path cannot be made (a directory
+	 * of it missing, or a file in its way).
+	 * Used at start-up for the intents a crash left, and after a commit
+	 * for the extra names stage_link made. */
 	int (*stage_recover)(struct ufs *u, const char *name, const char *path);
-	/* Start-up, after recovery: removes every stage left behind. */
+	/* Start-up, after recovery: removes every stage left behind. Not
+	 * concurrent with any other op. */
 	void (*stage_gc)(struct ufs *u);
-	/* Random access to a stage (the mount's open files): writes and
-	 * reads at an offset, and a new size. A stage read back is the file
-	 * the commit will make. */
-	int (*stage_pwrite)(struct ufs_stage *s, const void *buf, size_t len, uint64_t off);
-	ssize_t (*stage_pread)(struct ufs_stage *s, void *buf, size_t len, uint64_t off);
-	int (*stage_truncate)(struct ufs_stage *s, uint64_t size);
-	/* Sets a file's or directory's times; fills st with its new stat. */
-	int (*utimens)(struct ufs *u, const char *path, int64_t atime_ns, int64_t mtime_ns,
-		       struct ufs_stat *st);
-	/* Capacity of the file system under the UFS (the mount's statfs). */
-	int (*statfs)(struct ufs *u, struct statvfs *out);
-	/* Moves a file over another atomically, as rename(2) does (a crash
-	 * leaves one or the other at to, never neither). */
+	/* Releases the driver; every file and stage is closed already. */
+	void (*free)(struct ufs *u);
+
+	/* ---- UFS_CAP_RENAME ---- */
+
+	/* Moves the file or directory (with everything below) at from to
+	 * to; ATR_E_EXISTS if something is at to (never replaces). */
+	int (*rename)(struct ufs *u, const char *from, const char *to);
+	/* Moves from over to atomically, as rename(2) does: a file replaces
+	 * a file, a directory an empty directory; a crash leaves one or the
+	 * other at to, never neither. */
 	int (*rename_replace)(struct ufs *u, const char *from, const char *to);
-	/* Hard links (NULL in drivers that cannot hold them: the mount's
-	 * link fails with EPERM). link gives the file at from a second name
-	 * to (ATR_E_EXISTS if taken); stage_link gives a stage another name
-	 * in the staging area (into name), for stage_recover to move to a
-	 * path, so that one commit can put the same new file under several
-	 * names. */
+
+	/* ---- UFS_CAP_LINKS ---- */
+
+	/* Gives the file at from a second path to (ATR_E_EXISTS if taken);
+	 * a symbolic link at from is linked as itself. */
 	int (*link)(struct ufs *u, const char *from, const char *to);
-	int (*stage_link)(struct ufs_stage *s, char *name, size_t size);
+	/* Gives the stage another name in the staging area (into name of
+	 * size bytes), for stage_recover to put at a path after the commit:
+	 * one commit can then give several names the same new file. */
+	int (*stage_link)(struct ufs *u, struct ufs_stage *s, char *name, size_t size);
 	/* Removes a name stage_link made that no commit used. */
 	void (*stage_forget)(struct ufs *u, const char *name);
-	/* Gives a stage the mtime its file will have once committed (the
-	 * mount's: the time of its last write, or the one a program set).
-	 * NULL in drivers that cannot: the commit's time stands. */
-	int (*stage_set_mtime)(struct ufs_stage *s, int64_t mtime_ns);
+
+	/* ---- UFS_CAP_SERVER_COPY ---- */
+
+	/* Appends len bytes of src from off to the stage inside the store.
+	 * ATR_E_IO if src is shorter than off + len. Holes may stay holes. */
+	int (*stage_copy)(struct ufs *u, struct ufs_stage *s, struct ufs_file *src, uint64_t off,
+			  uint64_t len);
+
+	/* ---- UFS_CAP_PARTS ----
+	 * A private area that survives restarts: sets (upload) of named
+	 * pieces (name), both single path segments chosen by the core (the
+	 * local driver: DATA/ufs/.atrium/mpu/<upload>/<name>). */
+
+	/* Moves the stage to piece name of set upload (making the set);
+	 * fills st and releases s; on failure s stays the caller's. */
+	int (*part_commit)(struct ufs *u, struct ufs_stage *s, const char *upload,
+			   const char *name, struct ufs_stat *st);
+	/* Appends len bytes of the piece from off to the stage, inside the
+	 * store where it can. ATR_E_IO if the piece is shorter than off +
+	 * len, ATR_E_NO_KEY if it is not there. */
+	int (*stage_append_part)(struct ufs *u, struct ufs_stage *s, const char *upload,
+				 const char *name, uint64_t off, uint64_t len);
+	/* Removes one piece; a missing one is success. */
+	int (*part_unlink)(struct ufs *u, const char *upload, const char *name);
+	/* Removes a set and every piece in it; a missing set is success. */
+	int (*part_remove_upload)(struct ufs *u, const char *upload);
+	/* upload NULL: cb for every set; else for every piece of upload. */
+	int (*part_readdir)(struct ufs *u, const char *upload, ufs_dirent_cb cb, void *arg);
+
+	/* ---- UFS_CAP_RANDOM_WRITE ----
+	 * A stage written and read at any offset (a gap reads as zeros) and
+	 * resized; read back, it is the file the commit will make. */
+
+	int (*stage_pwrite)(struct ufs *u, struct ufs_stage *s, const void *buf, size_t len,
+			    uint64_t off);
+	/* As pread: fewer than len bytes only at the end. -1 on error. */
+	ssize_t (*stage_pread)(struct ufs *u, struct ufs_stage *s, void *buf, size_t len,
+			       uint64_t off);
+	int (*stage_truncate)(struct ufs *u, struct ufs_stage *s, uint64_t size);
+
+	/* ---- UFS_CAP_TIMES ---- */
+
+	/* Sets the times of the file or directory at path; fills st with
+	 * its new stat. */
+	int (*utimens)(struct ufs *u, const char *path, int64_t atime_ns, int64_t mtime_ns,
+		       struct ufs_stat *st);
+	/* Gives the stage the mtime its file will have once committed. */
+	int (*stage_set_mtime)(struct ufs *u, struct ufs_stage *s, int64_t mtime_ns);
+
+	/* ---- UFS_CAP_STATFS ---- */
+
+	int (*statfs)(struct ufs *u, struct statvfs *out);
+
+	/* ---- UFS_CAP_SPARSE ---- */
+
 	/* The next run of data in f at or after off: [*data, *end); both
-	 * UINT64_MAX when only a hole is left. Lets hashing and copying pass
-	 * over holes (SEEK_DATA/SEEK_HOLE). NULL, or an error, in drivers
-	 * that cannot tell: then it is all data. */
-	int (*next_data)(struct ufs_file *f, uint64_t off, uint64_t *data, uint64_t *end);
+	 * UINT64_MAX when only a hole is left. */
+	int (*next_data)(struct ufs *u, struct ufs_file *f, uint64_t off, uint64_t *data,
+			 uint64_t *end);
 };
 
+/* A driver instance: drivers embed it first in their own struct. caps
+ * is per instance (a wrapper may hide some; a remote driver may learn
+ * them from its store) and fixed once the core has it. */
 struct ufs {
 	const struct ufs_ops *ops;
+	unsigned caps; /* enum ufs_cap bits */
 };
 
-/* The local directory driver. Creates root, root/.atrium/tmp and
- * root/.atrium/mpu, and clears stages left by a crash (parts stay). */
+/* Whether u has every capability in caps. */
+static inline int ufs_can(const struct ufs *u, unsigned caps)
+{
+	return (u->caps & caps) == caps;
+}
+
+/* Whether err, from stat or open, says nothing is at the path (rather
+ * than the store failing to say). */
+static inline int ufs_absent(int err)
+{
+	return err == ATR_E_NO_KEY || err == ATR_E_PARENT_IS_OBJECT;
+}
+
+/* ATR_OK if u's table is version 2, has every mandatory op and every op
+ * of each capability it claims; else ATR_E_INTERNAL (logged). */
+int ufs_check(const struct ufs *u);
+/* "RENAME", "LINKS"...: the name of one capability bit. */
+const char *ufs_cap_name(unsigned cap);
+
+/*
+ * The calls the core makes (src/ufs.c): ufs_<op>(u, ...) is
+ * u->ops-><op>(u, ...) for the mandatory core. For an optional op whose
+ * capability u lacks: ATR_E_NOT_SUPPORTED (-1 for the reads; nothing for
+ * stage_forget), except where a fallback is written below.
+ */
+int ufs_stat(struct ufs *u, const char *path, struct ufs_stat *st);
+int ufs_open(struct ufs *u, const char *path, struct ufs_file **out, struct ufs_stat *st);
+ssize_t ufs_pread(struct ufs *u, struct ufs_file *f, void *buf, size_t len, uint64_t off);
+void ufs_close(struct ufs *u, struct ufs_file *f);
+int ufs_readdir(struct ufs *u, const char *path, ufs_dirent_cb cb, void *arg);
+int ufs_mkdir(struct ufs *u, const char *path);
+int ufs_rmdir(struct ufs *u, const char *path);
+int ufs_unlink(struct ufs *u, const char *path);
+int ufs_stage_open(struct ufs *u, struct ufs_stage **out);
+int ufs_stage_write(struct ufs *u, struct ufs_stage *s, const void *buf, size_t len);
+int ufs_stage_prepare(struct ufs *u, struct ufs_stage *s, char *name, size_t size,
+		      struct ufs_stat *st);
+int ufs_stage_commit(struct ufs *u, struct ufs_stage *s, const char *path, struct ufs_stat *st);
+void ufs_stage_abort(struct ufs *u, struct ufs_stage *s); /* s may be NULL */
+void ufs_stage_keep(struct ufs *u, struct ufs_stage *s);
+int ufs_stage_recover(struct ufs *u, const char *name, const char *path);
+void ufs_stage_gc(struct ufs *u);
+void ufs_free(struct ufs *u); /* u may be NULL */
+
+int ufs_rename(struct ufs *u, const char *from, const char *to);
+int ufs_rename_replace(struct ufs *u, const char *from, const char *to);
+int ufs_link(struct ufs *u, const char *from, const char *to);
+int ufs_stage_link(struct ufs *u, struct ufs_stage *s, char *name, size_t size);
+void ufs_stage_forget(struct ufs *u, const char *name);
+/* Without UFS_CAP_SERVER_COPY the bytes come through this process: read
+ * from src with pread, appended with stage_write (holes become zeros). */
+int ufs_stage_copy(struct ufs *u, struct ufs_stage *s, struct ufs_file *src, uint64_t off,
+		   uint64_t len);
+int ufs_part_commit(struct ufs *u, struct ufs_stage *s, const char *upload, const char *name,
+		    struct ufs_stat *st);
+int ufs_stage_append_part(struct ufs *u, struct ufs_stage *s, const char *upload,
+			  const char *name, uint64_t off, uint64_t len);
+int ufs_part_unlink(struct ufs *u, const char *upload, const char *name);
+int ufs_part_remove_upload(struct ufs *u, const char *upload);
+int ufs_part_readdir(struct ufs *u, const char *upload, ufs_dirent_cb cb, void *arg);
+int ufs_stage_pwrite(struct ufs *u, struct ufs_stage *s, const void *buf, size_t len,
+		     uint64_t off);
+ssize_t ufs_stage_pread(struct ufs *u, struct ufs_stage *s, void *buf, size_t len, uint64_t off);
+int ufs_stage_truncate(struct ufs *u, struct ufs_stage *s, uint64_t size);
+int ufs_utimens(struct ufs *u, const char *path, int64_t atime_ns, int64_t mtime_ns,
+		struct ufs_stat *st);
+int ufs_stage_set_mtime(struct ufs *u, struct ufs_stage *s, int64_t mtime_ns);
+int ufs_statfs(struct ufs *u, struct statvfs *out);
+/* Never fails: without UFS_CAP_SPARSE, or when the driver cannot tell,
+ * all of it is data ([off, UINT64_MAX)). */
+void ufs_next_data(struct ufs *u, struct ufs_file *f, uint64_t off, uint64_t *data,
+		   uint64_t *end);
+
+/* ---- drivers ---- */
+
+/* The local directory driver, every capability. Creates root,
+ * root/.atrium/tmp and root/.atrium/mpu; stages a crash left are cleared
+ * by stage_gc once the core has recovered (parts stay). */
 int ufs_local_new(const char *root, struct ufs **out);
+
+/* The fault-injecting driver for tests: src/ufs_fault_int.h. */
 
 #endif

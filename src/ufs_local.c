@@ -1,4 +1,5 @@
-/* ufs_local — the under-storage as a plain local directory. */
+/* ufs_local — the under-storage as a plain local directory: every capability
+ * of src/ufs_int.h (rename(2), link(2), copy_file_range, SEEK_DATA...). */
 #include "src/ufs_int.h"
 
 #include <dirent.h>
@@ -167,7 +168,7 @@ static int l_open(struct ufs *u, const char *path, struct ufs_file **out, struct
 	return ATR_OK;
 }
 
-static ssize_t l_pread(struct ufs_file *f, void *buf, size_t len, uint64_t off)
+static ssize_t l_pread(struct ufs *u, struct ufs_file *f, void *buf, size_t len, uint64_t off)
 {
 	size_t got = 0;
 	while (got < len) {
@@ -183,7 +184,7 @@ static ssize_t l_pread(struct ufs_file *f, void *buf, size_t len, uint64_t off)
 	return (ssize_t)got;
 }
 
-static void l_close(struct ufs_file *f)
+static void l_close(struct ufs *u, struct ufs_file *f)
 {
 	if (f) {
 		close(f->fd);
@@ -295,7 +296,7 @@ static int l_stage_open(struct ufs *u, struct ufs_stage **out)
 	return err_from_errno(e);
 }
 
-static int l_stage_write(struct ufs_stage *s, const void *buf, size_t len)
+static int l_stage_write(struct ufs *u, struct ufs_stage *s, const void *buf, size_t len)
 {
 	const char *p = buf;
 	while (len > 0) {
@@ -310,7 +311,8 @@ static int l_stage_write(struct ufs_stage *s, const void *buf, size_t len)
 	return ATR_OK;
 }
 
-static int l_stage_pwrite(struct ufs_stage *s, const void *buf, size_t len, uint64_t off)
+static int l_stage_pwrite(struct ufs *u, struct ufs_stage *s, const void *buf, size_t len,
+			  uint64_t off)
 {
 	const char *p = buf;
 	while (len > 0) {
@@ -326,7 +328,8 @@ static int l_stage_pwrite(struct ufs_stage *s, const void *buf, size_t len, uint
 	return ATR_OK;
 }
 
-static ssize_t l_stage_pread(struct ufs_stage *s, void *buf, size_t len, uint64_t off)
+static ssize_t l_stage_pread(struct ufs *u, struct ufs_stage *s, void *buf, size_t len,
+			     uint64_t off)
 {
 	ssize_t n;
 	do
@@ -335,7 +338,7 @@ static ssize_t l_stage_pread(struct ufs_stage *s, void *buf, size_t len, uint64_
 	return n;
 }
 
-static int l_stage_truncate(struct ufs_stage *s, uint64_t size)
+static int l_stage_truncate(struct ufs *u, struct ufs_stage *s, uint64_t size)
 {
 	return ftruncate(s->fd, (off_t)size) ? err_from_errno(errno) : ATR_OK;
 }
@@ -358,7 +361,7 @@ static int l_utimens(struct ufs *u, const char *path, int64_t atime_ns, int64_t 
 	return rc;
 }
 
-static int l_stage_set_mtime(struct ufs_stage *s, int64_t mtime_ns)
+static int l_stage_set_mtime(struct ufs *u, struct ufs_stage *s, int64_t mtime_ns)
 {
 	struct timespec ts[2] = {
 		{ .tv_nsec = UTIME_OMIT },
@@ -367,7 +370,8 @@ static int l_stage_set_mtime(struct ufs_stage *s, int64_t mtime_ns)
 	return futimens(s->fd, ts) ? err_from_errno(errno) : ATR_OK;
 }
 
-static int l_next_data(struct ufs_file *f, uint64_t off, uint64_t *data, uint64_t *end)
+static int l_next_data(struct ufs *u, struct ufs_file *f, uint64_t off, uint64_t *data,
+		       uint64_t *end)
 {
 	off_t d = lseek(f->fd, (off_t)off, SEEK_DATA);
 	if (d < 0 && errno == ENXIO) {
@@ -387,7 +391,7 @@ static int l_statfs(struct ufs *u, struct statvfs *out)
 	return fstatvfs(L(u)->rootfd, out) ? err_from_errno(errno) : ATR_OK;
 }
 
-static void l_stage_abort(struct ufs_stage *s)
+static void l_stage_abort(struct ufs *u, struct ufs_stage *s)
 {
 	if (!s)
 		return;
@@ -396,33 +400,37 @@ static void l_stage_abort(struct ufs_stage *s)
 	free(s);
 }
 
-static int l_stage_commit(struct ufs_stage *s, const char *path, struct ufs_stat *st)
+/* Releases s; its file stays in the staging area under its name. */
+static void l_stage_keep(struct ufs *u, struct ufs_stage *s)
+{
+	close(s->fd);
+	free(s);
+}
+
+/* A failure leaves s as it was, the caller's. */
+static int l_stage_commit(struct ufs *u, struct ufs_stage *s, const char *path, struct ufs_stat *st)
 {
 	struct stat sb;
-	if (fstat(s->fd, &sb)) {
-		int e = errno;
-		l_stage_abort(s);
-		return err_from_errno(e);
-	}
+	if (fstat(s->fd, &sb))
+		return err_from_errno(errno);
 	const char *last;
 	int rootfd = s->u->rootfd;
 	int dfd = parent_open(rootfd, path, &last);
 	if (dfd < 0 || renameat(s->u->stagefd, s->name, dfd, last)) {
 		int e = errno;
 		parent_close(rootfd, dfd);
-		l_stage_abort(s);
 		/* Renaming a file over a directory fails with EISDIR (or
 		 * ENOTEMPTY/EEXIST); a file in the way of a parent, ENOTDIR. */
 		return err_from_errno(e == ENOTEMPTY || e == EEXIST ? EISDIR : e);
 	}
 	parent_close(rootfd, dfd);
 	fill_stat(&sb, st);
-	close(s->fd);
-	free(s);
+	l_stage_keep(u, s);
 	return ATR_OK;
 }
 
-static int l_stage_prepare(struct ufs_stage *s, char *name, size_t size, struct ufs_stat *st)
+static int l_stage_prepare(struct ufs *u, struct ufs_stage *s, char *name, size_t size,
+			   struct ufs_stat *st)
 {
 	struct stat sb;
 	if (fstat(s->fd, &sb))
@@ -440,10 +448,13 @@ static int l_stage_recover(struct ufs *u, const char *name, const char *path)
 	const char *last;
 	if (!segment_ok(name))
 		return ATR_E_INVALID_ARG;
+	struct stat sb;
+	if (fstatat(l->stagefd, name, &sb, AT_SYMLINK_NOFOLLOW))
+		return err_from_errno(errno); /* ATR_E_NO_KEY: no such stage */
 	int dfd = parent_open(l->rootfd, path, &last);
 	int rc = ATR_OK;
 	if (dfd < 0 || renameat(l->stagefd, name, dfd, last))
-		rc = err_from_errno(errno);
+		rc = errno == ENOENT ? ATR_E_PARENT_IS_OBJECT : err_from_errno(errno);
 	parent_close(l->rootfd, dfd);
 	return rc;
 }
@@ -474,14 +485,14 @@ static int part_path(char *out, size_t size, const char *upload, const char *nam
 	return ATR_OK;
 }
 
-static int l_part_commit(struct ufs_stage *s, const char *upload, const char *name,
-			 struct ufs_stat *st)
+static int l_part_commit(struct ufs *u, struct ufs_stage *s, const char *upload,
+			 const char *name, struct ufs_stat *st)
 {
 	char path[256];
 	struct stat sb;
 	int dfd = -1, rc = part_path(path, sizeof(path), upload, name);
 	if (rc)
-		goto fail;
+		return rc;
 	/* mkdirat never follows a symlink named upload (EEXIST); opening it
 	 * beneath mpufd refuses one, so the rename lands in a real directory. */
 	if ((mkdirat(s->u->mpufd, upload, 0700) && errno != EEXIST) || fstat(s->fd, &sb) ||
@@ -490,16 +501,12 @@ static int l_part_commit(struct ufs_stage *s, const char *upload, const char *na
 		rc = err_from_errno(errno);
 		if (dfd >= 0)
 			close(dfd);
-		goto fail;
+		return rc; /* s stays the caller's */
 	}
 	close(dfd);
 	fill_stat(&sb, st);
-	close(s->fd);
-	free(s);
+	l_stage_keep(u, s);
 	return ATR_OK;
-fail:
-	l_stage_abort(s);
-	return rc;
 }
 
 /* Plain copy through a small buffer, where copy_file_range cannot go. */
@@ -557,8 +564,8 @@ static int copy_at(int in, uint64_t in_off, int out, uint64_t out_off, uint64_t 
 	return ATR_OK;
 }
 
-static int l_stage_append_part(struct ufs_stage *s, const char *upload, const char *name,
-			       uint64_t off, uint64_t len)
+static int l_stage_append_part(struct ufs *u, struct ufs_stage *s, const char *upload,
+			       const char *name, uint64_t off, uint64_t len)
 {
 	char path[256];
 	struct stat sb;
@@ -581,11 +588,10 @@ static int l_stage_append_part(struct ufs_stage *s, const char *upload, const ch
 	return rc;
 }
 
-static int l_next_data(struct ufs_file *f, uint64_t off, uint64_t *data, uint64_t *end);
-
 /* Only the runs of data are copied: a sparse file stays sparse, and
  * copying it costs what it holds, not its size. */
-static int l_stage_copy(struct ufs_stage *s, struct ufs_file *src, uint64_t off, uint64_t len)
+static int l_stage_copy(struct ufs *u, struct ufs_stage *s, struct ufs_file *src, uint64_t off,
+			uint64_t len)
 {
 	struct stat sb;
 	off_t base = lseek(s->fd, 0, SEEK_CUR);
@@ -596,7 +602,7 @@ static int l_stage_copy(struct ufs_stage *s, struct ufs_file *src, uint64_t off,
 	int rc = ATR_OK;
 	for (uint64_t at = off, end = off + len; !rc && at < end;) {
 		uint64_t data, hole;
-		if (l_next_data(src, at, &data, &hole))
+		if (l_next_data(u, src, at, &data, &hole))
 			data = at, hole = end;
 		if (data >= end)
 			break;
@@ -702,7 +708,7 @@ static int l_link(struct ufs *u, const char *from, const char *to)
 	return rc;
 }
 
-static int l_stage_link(struct ufs_stage *s, char *name, size_t size)
+static int l_stage_link(struct ufs *u, struct ufs_stage *s, char *name, size_t size)
 {
 	for (int tries = 0; tries < 100; tries++) {
 		unsigned long n = __atomic_add_fetch(&s->u->counter, 1, __ATOMIC_RELAXED);
@@ -714,8 +720,6 @@ static int l_stage_link(struct ufs_stage *s, char *name, size_t size)
 	}
 	return err_from_errno(errno);
 }
-
-static int segment_ok(const char *s);
 
 static void l_stage_forget(struct ufs *u, const char *name)
 {
@@ -734,40 +738,42 @@ static void l_free(struct ufs *u)
 }
 
 static const struct ufs_ops local_ops = {
-	.version = 1,
+	.version = UFS_VERSION,
+	.name = "local",
 	.stat = l_stat,
 	.open = l_open,
 	.pread = l_pread,
 	.close = l_close,
+	.readdir = l_readdir,
 	.mkdir = l_mkdir,
 	.rmdir = l_rmdir,
 	.unlink = l_unlink,
-	.readdir = l_readdir,
 	.stage_open = l_stage_open,
 	.stage_write = l_stage_write,
+	.stage_prepare = l_stage_prepare,
 	.stage_commit = l_stage_commit,
 	.stage_abort = l_stage_abort,
+	.stage_keep = l_stage_keep,
+	.stage_recover = l_stage_recover,
+	.stage_gc = l_stage_gc,
 	.free = l_free,
 	.rename = l_rename,
+	.rename_replace = l_rename_replace,
+	.link = l_link,
+	.stage_link = l_stage_link,
+	.stage_forget = l_stage_forget,
+	.stage_copy = l_stage_copy,
 	.part_commit = l_part_commit,
 	.stage_append_part = l_stage_append_part,
 	.part_unlink = l_part_unlink,
 	.part_remove_upload = l_part_remove_upload,
 	.part_readdir = l_part_readdir,
-	.stage_copy = l_stage_copy,
-	.stage_prepare = l_stage_prepare,
-	.stage_recover = l_stage_recover,
-	.stage_gc = l_stage_gc,
 	.stage_pwrite = l_stage_pwrite,
 	.stage_pread = l_stage_pread,
 	.stage_truncate = l_stage_truncate,
 	.utimens = l_utimens,
-	.statfs = l_statfs,
-	.rename_replace = l_rename_replace,
-	.link = l_link,
-	.stage_link = l_stage_link,
-	.stage_forget = l_stage_forget,
 	.stage_set_mtime = l_stage_set_mtime,
+	.statfs = l_statfs,
 	.next_data = l_next_data,
 };
 
@@ -798,6 +804,7 @@ int ufs_local_new(const char *root, struct ufs **out)
 	if (!l)
 		return ATR_E_NOMEM;
 	l->base.ops = &local_ops;
+	l->base.caps = UFS_CAP_ALL;
 	l->rootfd = l->stagefd = l->mpufd = -1;
 	if (!(l->root = strdup(root)))
 		goto fail;

@@ -19,12 +19,21 @@ struct fixture {
 	size_t block_size;
 };
 
-/* (Re)opens the core on f->dir. */
-static inline void fixture_open(struct fixture *f)
+/* (Re)opens the core on f->dir, its under-storage wrapped by wrap (NULL:
+ * the local driver as it is; see core_open_wrapped). */
+static inline void fixture_open_wrapped(struct fixture *f,
+					struct ufs *(*wrap)(void *arg, struct ufs *inner),
+					void *arg)
 {
 	struct atr_core_config cfg = { .data_dir = f->dir, .cache_mem_bytes = 1 << 20,
 				       .cache_block_size = f->block_size };
-	assert_int_equal(atr_core_open(&cfg, &f->c), ATR_OK);
+	assert_int_equal(core_open_wrapped(&cfg, wrap, arg, &f->c), ATR_OK);
+}
+
+/* (Re)opens the core on f->dir. */
+static inline void fixture_open(struct fixture *f)
+{
+	fixture_open_wrapped(f, NULL, NULL);
 }
 
 /* A fresh data dir, a core with block_size-byte cache blocks, and bucket

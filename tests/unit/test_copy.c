@@ -280,13 +280,13 @@ static int copy_if(struct atr_core *c, const char *skey, const char *key, int mu
 static struct atr_core *race_core;
 static const struct ufs_ops *real_ops;
 static int race_n;
-static int racing_stage_copy(struct ufs_stage *st, struct ufs_file *src, uint64_t off,
-			     uint64_t len)
+static int racing_stage_copy(struct ufs *u, struct ufs_stage *st, struct ufs_file *src,
+			     uint64_t off, uint64_t len)
 {
 	char theirs[16];
 	int n = snprintf(theirs, sizeof(theirs), "theirs%d", race_n++); /* new bytes each time */
 	assert_int_equal(put_n(race_core, "dst", "race", theirs, (size_t)n), ATR_OK);
-	return real_ops->stage_copy(st, src, off, len);
+	return real_ops->stage_copy(u, st, src, off, len);
 }
 
 static void conditional_copy(void **state)

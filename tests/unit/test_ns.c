@@ -31,8 +31,8 @@ static int teardown(void **state)
 static struct ufs_stage *stage_of(struct atr_core *c, const char *data)
 {
 	struct ufs_stage *s;
-	assert_int_equal(c->ufs->ops->stage_open(c->ufs, &s), ATR_OK);
-	assert_int_equal(c->ufs->ops->stage_write(s, data, strlen(data)), ATR_OK);
+	assert_int_equal(ufs_stage_open(c->ufs, &s), ATR_OK);
+	assert_int_equal(ufs_stage_write(c->ufs, s, data, strlen(data)), ATR_OK);
 	return s;
 }
 

@@ -62,8 +62,8 @@ static int setup(void **state)
 	write_file(p, SECRET);
 	log_set_level(LOG_WARN);
 	assert_int_equal(ufs_local_new(f->root, &f->u), ATR_OK);
-	assert_int_equal(f->u->ops->mkdir(f->u, "b"), ATR_OK);
-	assert_int_equal(f->u->ops->mkdir(f->u, "b/real"), ATR_OK);
+	assert_int_equal(ufs_mkdir(f->u, "b"), ATR_OK);
+	assert_int_equal(ufs_mkdir(f->u, "b/real"), ATR_OK);
 	plant(f, f->outside, "b/link");         /* a directory outside */
 	at(f, "outside", "secret", p, sizeof(p));
 	plant(f, p, "b/flink");                 /* a file outside */
@@ -78,7 +78,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	char cmd[128];
-	f->u->ops->free(f->u);
+	ufs_free(f->u);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);
@@ -112,28 +112,27 @@ static const char *const escapes[] = {
 static void test_reads_do_not_follow(void **state)
 {
 	struct fixture *f = *state;
-	const struct ufs_ops *ops = f->u->ops;
 	struct ufs_stat st;
 	struct ufs_file *file;
 
 	for (size_t i = 0; i < NESCAPES; i++) {
-		if (ops->stat(f->u, escapes[i], &st) == ATR_OK)
+		if (ufs_stat(f->u, escapes[i], &st) == ATR_OK)
 			fail_msg("stat %s succeeded", escapes[i]);
-		if (ops->open(f->u, escapes[i], &file, &st) == ATR_OK)
+		if (ufs_open(f->u, escapes[i], &file, &st) == ATR_OK)
 			fail_msg("open %s succeeded", escapes[i]);
 	}
 	/* A symlink in last place is opened as nothing, stat'ed as itself. */
-	assert_int_equal(ops->open(f->u, "b/flink", &file, &st), ATR_E_NO_KEY);
-	assert_int_equal(ops->open(f->u, "b/link", &file, &st), ATR_E_NO_KEY);
-	assert_int_equal(ops->stat(f->u, "b/flink", &st), ATR_OK);
+	assert_int_equal(ufs_open(f->u, "b/flink", &file, &st), ATR_E_NO_KEY);
+	assert_int_equal(ufs_open(f->u, "b/link", &file, &st), ATR_E_NO_KEY);
+	assert_int_equal(ufs_stat(f->u, "b/flink", &st), ATR_OK);
 	assert_false(st.is_reg || st.is_dir);
-	assert_int_equal(ops->stat(f->u, "evil", &st), ATR_OK);
+	assert_int_equal(ufs_stat(f->u, "evil", &st), ATR_OK);
 	assert_false(st.is_reg || st.is_dir);
 
 	int n = 0;
-	assert_int_not_equal(ops->readdir(f->u, "b/link", count_cb, &n), ATR_OK);
-	assert_int_not_equal(ops->readdir(f->u, "evil", count_cb, &n), ATR_OK);
-	assert_int_not_equal(ops->readdir(f->u, "b/real/slash/etc", count_cb, &n), ATR_OK);
+	assert_int_not_equal(ufs_readdir(f->u, "b/link", count_cb, &n), ATR_OK);
+	assert_int_not_equal(ufs_readdir(f->u, "evil", count_cb, &n), ATR_OK);
+	assert_int_not_equal(ufs_readdir(f->u, "b/real/slash/etc", count_cb, &n), ATR_OK);
 	assert_int_equal(n, 0);
 	outside_untouched(f);
 }
@@ -141,55 +140,54 @@ static void test_reads_do_not_follow(void **state)
 static void test_writes_do_not_follow(void **state)
 {
 	struct fixture *f = *state;
-	const struct ufs_ops *ops = f->u->ops;
 	struct ufs_stage *s;
 	struct ufs_stat st;
 
 	for (size_t i = 0; i < NESCAPES; i++) {
-		if (ops->mkdir(f->u, escapes[i]) == ATR_OK)
+		if (ufs_mkdir(f->u, escapes[i]) == ATR_OK)
 			fail_msg("mkdir %s succeeded", escapes[i]);
-		ops->unlink(f->u, escapes[i]);
-		ops->rmdir(f->u, escapes[i]);
-		assert_int_equal(ops->stage_open(f->u, &s), ATR_OK);
-		assert_int_equal(ops->stage_write(s, "x", 1), ATR_OK);
-		if (ops->stage_commit(s, escapes[i], &st) == ATR_OK)
+		ufs_unlink(f->u, escapes[i]);
+		ufs_rmdir(f->u, escapes[i]);
+		assert_int_equal(ufs_stage_open(f->u, &s), ATR_OK);
+		assert_int_equal(ufs_stage_write(f->u, s, "x", 1), ATR_OK);
+		if (ufs_stage_commit(f->u, s, escapes[i], &st) == ATR_OK)
 			fail_msg("commit to %s succeeded", escapes[i]);
+		ufs_stage_abort(f->u, s); /* a failed commit leaves it ours */
 	}
-	assert_int_equal(ops->mkdir(f->u, "b/link/new"), ATR_E_ACCESS);
-	assert_int_equal(ops->unlink(f->u, "b/link/secret"), ATR_E_ACCESS);
-	assert_int_equal(ops->rmdir(f->u, "b/link/sub"), ATR_E_ACCESS);
+	assert_int_equal(ufs_mkdir(f->u, "b/link/new"), ATR_E_ACCESS);
+	assert_int_equal(ufs_unlink(f->u, "b/link/secret"), ATR_E_ACCESS);
+	assert_int_equal(ufs_rmdir(f->u, "b/link/sub"), ATR_E_ACCESS);
 	/* mkdir over a symlink: something that is not a directory is there */
-	assert_int_equal(ops->mkdir(f->u, "b/link"), ATR_E_PARENT_IS_OBJECT);
+	assert_int_equal(ufs_mkdir(f->u, "b/link"), ATR_E_PARENT_IS_OBJECT);
 	outside_untouched(f);
 
-	/* Failed commits left no stage behind. */
+	/* Aborted after their failed commits, they left no stage behind. */
 	int n = 0;
-	assert_int_equal(ops->readdir(f->u, ".atrium/tmp", count_cb, &n), ATR_OK);
+	assert_int_equal(ufs_readdir(f->u, ".atrium/tmp", count_cb, &n), ATR_OK);
 	assert_int_equal(n, 0);
 }
 
 static void test_rename_does_not_follow(void **state)
 {
 	struct fixture *f = *state;
-	const struct ufs_ops *ops = f->u->ops;
 	struct ufs_stage *s;
 	struct ufs_stat st;
 
-	assert_int_equal(ops->stage_open(f->u, &s), ATR_OK);
-	assert_int_equal(ops->stage_commit(s, "b/real/mine", &st), ATR_OK);
+	assert_int_equal(ufs_stage_open(f->u, &s), ATR_OK);
+	assert_int_equal(ufs_stage_commit(f->u, s, "b/real/mine", &st), ATR_OK);
 	for (size_t i = 0; i < NESCAPES; i++) {
-		if (ops->rename(f->u, "b/real/mine", escapes[i]) == ATR_OK)
+		if (ufs_rename(f->u, "b/real/mine", escapes[i]) == ATR_OK)
 			fail_msg("rename to %s succeeded", escapes[i]);
-		if (ops->rename(f->u, escapes[i], "b/real/stolen") == ATR_OK)
+		if (ufs_rename(f->u, escapes[i], "b/real/stolen") == ATR_OK)
 			fail_msg("rename from %s succeeded", escapes[i]);
 	}
-	assert_int_equal(ops->rename(f->u, "b/real/mine", "b/link/mine"), ATR_E_ACCESS);
-	assert_int_equal(ops->stat(f->u, "b/real/mine", &st), ATR_OK);
-	assert_int_equal(ops->stat(f->u, "b/real/stolen", &st), ATR_E_NO_KEY);
+	assert_int_equal(ufs_rename(f->u, "b/real/mine", "b/link/mine"), ATR_E_ACCESS);
+	assert_int_equal(ufs_stat(f->u, "b/real/mine", &st), ATR_OK);
+	assert_int_equal(ufs_stat(f->u, "b/real/stolen", &st), ATR_E_NO_KEY);
 	outside_untouched(f);
 	/* and within the root it renames */
-	assert_int_equal(ops->rename(f->u, "b/real/mine", "b/moved"), ATR_OK);
-	assert_int_equal(ops->stat(f->u, "b/moved", &st), ATR_OK);
+	assert_int_equal(ufs_rename(f->u, "b/real/mine", "b/moved"), ATR_OK);
+	assert_int_equal(ufs_stat(f->u, "b/moved", &st), ATR_OK);
 }
 
 /* Hard links: never from or to a path through a symlink; a symlink in last
@@ -197,59 +195,57 @@ static void test_rename_does_not_follow(void **state)
 static void test_hard_links_do_not_follow(void **state)
 {
 	struct fixture *f = *state;
-	const struct ufs_ops *ops = f->u->ops;
 	struct ufs_stage *s;
 	struct ufs_stat st, st2;
 	char name[64];
 
-	assert_int_equal(ops->stage_open(f->u, &s), ATR_OK);
-	assert_int_equal(ops->stage_commit(s, "b/real/mine", &st), ATR_OK);
+	assert_int_equal(ufs_stage_open(f->u, &s), ATR_OK);
+	assert_int_equal(ufs_stage_commit(f->u, s, "b/real/mine", &st), ATR_OK);
 	for (size_t i = 0; i < NESCAPES; i++) {
-		if (ops->link(f->u, "b/real/mine", escapes[i]) == ATR_OK)
+		if (ufs_link(f->u, "b/real/mine", escapes[i]) == ATR_OK)
 			fail_msg("link to %s succeeded", escapes[i]);
-		if (ops->link(f->u, escapes[i], "b/real/stolen") == ATR_OK)
+		if (ufs_link(f->u, escapes[i], "b/real/stolen") == ATR_OK)
 			fail_msg("link from %s succeeded", escapes[i]);
 	}
-	assert_int_equal(ops->stat(f->u, "b/real/stolen", &st), ATR_E_NO_KEY);
+	assert_int_equal(ufs_stat(f->u, "b/real/stolen", &st), ATR_E_NO_KEY);
 	outside_untouched(f);
-	assert_int_equal(ops->link(f->u, "b/flink", "b/real/flink2"), ATR_OK);
-	assert_int_equal(ops->stat(f->u, "b/real/flink2", &st), ATR_OK);
+	assert_int_equal(ufs_link(f->u, "b/flink", "b/real/flink2"), ATR_OK);
+	assert_int_equal(ufs_stat(f->u, "b/real/flink2", &st), ATR_OK);
 	assert_false(st.is_reg); /* the symlink itself */
 	/* within the root it links, and a taken name is refused */
-	assert_int_equal(ops->link(f->u, "b/real/mine", "b/two"), ATR_OK);
-	assert_int_equal(ops->link(f->u, "b/real/mine", "b/two"), ATR_E_EXISTS);
-	assert_int_equal(ops->stat(f->u, "b/real/mine", &st), ATR_OK);
-	assert_int_equal(ops->stat(f->u, "b/two", &st2), ATR_OK);
+	assert_int_equal(ufs_link(f->u, "b/real/mine", "b/two"), ATR_OK);
+	assert_int_equal(ufs_link(f->u, "b/real/mine", "b/two"), ATR_E_EXISTS);
+	assert_int_equal(ufs_stat(f->u, "b/real/mine", &st), ATR_OK);
+	assert_int_equal(ufs_stat(f->u, "b/two", &st2), ATR_OK);
 	assert_int_equal(st.ino, st2.ino);
 	/* one new file under two names: the stage and a second name of it */
-	assert_int_equal(ops->stage_open(f->u, &s), ATR_OK);
-	assert_int_equal(ops->stage_write(s, "v2", 2), ATR_OK);
-	assert_int_equal(ops->stage_link(s, name, sizeof(name)), ATR_OK);
-	assert_int_equal(ops->stage_commit(s, "b/real/mine", &st), ATR_OK);
-	assert_int_equal(ops->stage_recover(f->u, name, "b/two"), ATR_OK);
-	assert_int_equal(ops->stat(f->u, "b/two", &st2), ATR_OK);
+	assert_int_equal(ufs_stage_open(f->u, &s), ATR_OK);
+	assert_int_equal(ufs_stage_write(f->u, s, "v2", 2), ATR_OK);
+	assert_int_equal(ufs_stage_link(f->u, s, name, sizeof(name)), ATR_OK);
+	assert_int_equal(ufs_stage_commit(f->u, s, "b/real/mine", &st), ATR_OK);
+	assert_int_equal(ufs_stage_recover(f->u, name, "b/two"), ATR_OK);
+	assert_int_equal(ufs_stat(f->u, "b/two", &st2), ATR_OK);
 	assert_int_equal(st.ino, st2.ino);
 	assert_int_equal(st2.size, 2);
 	/* and a name no commit used is removed */
-	assert_int_equal(ops->stage_open(f->u, &s), ATR_OK);
-	assert_int_equal(ops->stage_link(s, name, sizeof(name)), ATR_OK);
-	ops->stage_abort(s);
-	ops->stage_forget(f->u, name);
-	assert_int_equal(ops->stage_recover(f->u, name, "b/three"), ATR_E_NO_KEY);
+	assert_int_equal(ufs_stage_open(f->u, &s), ATR_OK);
+	assert_int_equal(ufs_stage_link(f->u, s, name, sizeof(name)), ATR_OK);
+	ufs_stage_abort(f->u, s);
+	ufs_stage_forget(f->u, name);
+	assert_int_equal(ufs_stage_recover(f->u, name, "b/three"), ATR_E_NO_KEY);
 }
 
 static void test_links_themselves_are_replaced_or_removed(void **state)
 {
 	struct fixture *f = *state;
-	const struct ufs_ops *ops = f->u->ops;
 	struct ufs_stage *s;
 	struct ufs_stat st;
 	char p[256];
 
 	/* Committing over a file symlink replaces the link, not its target. */
-	assert_int_equal(ops->stage_open(f->u, &s), ATR_OK);
-	assert_int_equal(ops->stage_write(s, "new", 3), ATR_OK);
-	assert_int_equal(ops->stage_commit(s, "b/flink", &st), ATR_OK);
+	assert_int_equal(ufs_stage_open(f->u, &s), ATR_OK);
+	assert_int_equal(ufs_stage_write(f->u, s, "new", 3), ATR_OK);
+	assert_int_equal(ufs_stage_commit(f->u, s, "b/flink", &st), ATR_OK);
 	assert_true(st.is_reg);
 	assert_int_equal(st.size, 3);
 	at(f, "ufs", "b/flink", p, sizeof(p));
@@ -257,7 +253,7 @@ static void test_links_themselves_are_replaced_or_removed(void **state)
 	outside_untouched(f);
 
 	/* Unlinking a symlink removes the link only. */
-	assert_int_equal(ops->unlink(f->u, "b/up"), ATR_OK);
+	assert_int_equal(ufs_unlink(f->u, "b/up"), ATR_OK);
 	at(f, "ufs", "b/up", p, sizeof(p));
 	assert_int_equal(access(p, F_OK), -1);
 	outside_untouched(f);
@@ -266,33 +262,32 @@ static void test_links_themselves_are_replaced_or_removed(void **state)
 static void test_ordinary_paths_work(void **state)
 {
 	struct fixture *f = *state;
-	const struct ufs_ops *ops = f->u->ops;
 	struct ufs_stage *s;
 	struct ufs_stat st;
 	struct ufs_file *file;
 	char buf[8];
 
-	assert_int_equal(ops->mkdir(f->u, "b/real/d"), ATR_OK);
-	assert_int_equal(ops->mkdir(f->u, "b/real/d"), ATR_OK); /* exists: fine */
-	assert_int_equal(ops->stage_open(f->u, &s), ATR_OK);
-	assert_int_equal(ops->stage_write(s, "hello", 5), ATR_OK);
-	assert_int_equal(ops->stage_commit(s, "b/real/d/f", &st), ATR_OK);
-	assert_int_equal(ops->stat(f->u, "b/real/d/f", &st), ATR_OK);
+	assert_int_equal(ufs_mkdir(f->u, "b/real/d"), ATR_OK);
+	assert_int_equal(ufs_mkdir(f->u, "b/real/d"), ATR_OK); /* exists: fine */
+	assert_int_equal(ufs_stage_open(f->u, &s), ATR_OK);
+	assert_int_equal(ufs_stage_write(f->u, s, "hello", 5), ATR_OK);
+	assert_int_equal(ufs_stage_commit(f->u, s, "b/real/d/f", &st), ATR_OK);
+	assert_int_equal(ufs_stat(f->u, "b/real/d/f", &st), ATR_OK);
 	assert_true(st.is_reg);
-	assert_int_equal(ops->open(f->u, "b/real/d/f", &file, &st), ATR_OK);
-	assert_int_equal(ops->pread(file, buf, sizeof(buf), 0), 5);
-	ops->close(file);
+	assert_int_equal(ufs_open(f->u, "b/real/d/f", &file, &st), ATR_OK);
+	assert_int_equal(ufs_pread(f->u, file, buf, sizeof(buf), 0), 5);
+	ufs_close(f->u, file);
 	assert_memory_equal(buf, "hello", 5);
 	int n = 0;
-	assert_int_equal(ops->readdir(f->u, "b/real", count_cb, &n), ATR_OK);
+	assert_int_equal(ufs_readdir(f->u, "b/real", count_cb, &n), ATR_OK);
 	assert_int_equal(n, 2); /* d and the slash link (listed, not followed) */
-	assert_int_equal(ops->mkdir(f->u, "b/real/d/f"), ATR_E_PARENT_IS_OBJECT);
-	assert_int_equal(ops->mkdir(f->u, "b/real/d/f/g"), ATR_E_PARENT_IS_OBJECT);
-	assert_int_equal(ops->unlink(f->u, "b/real/d/f"), ATR_OK);
-	assert_int_equal(ops->unlink(f->u, "b/real/d/f"), ATR_OK); /* gone: fine */
-	assert_int_equal(ops->rmdir(f->u, "b/real/d"), ATR_OK);
-	assert_int_equal(ops->stat(f->u, "b/real/d", &st), ATR_E_NO_KEY);
-	assert_int_equal(ops->rmdir(f->u, "b"), ATR_E_BUCKET_NOT_EMPTY);
+	assert_int_equal(ufs_mkdir(f->u, "b/real/d/f"), ATR_E_PARENT_IS_OBJECT);
+	assert_int_equal(ufs_mkdir(f->u, "b/real/d/f/g"), ATR_E_PARENT_IS_OBJECT);
+	assert_int_equal(ufs_unlink(f->u, "b/real/d/f"), ATR_OK);
+	assert_int_equal(ufs_unlink(f->u, "b/real/d/f"), ATR_OK); /* gone: fine */
+	assert_int_equal(ufs_rmdir(f->u, "b/real/d"), ATR_OK);
+	assert_int_equal(ufs_stat(f->u, "b/real/d", &st), ATR_E_NO_KEY);
+	assert_int_equal(ufs_rmdir(f->u, "b"), ATR_E_BUCKET_NOT_EMPTY);
 }
 
 /* Multipart parts (DATA/ufs/.atrium/mpu/<upload>/<part>) are confined the
@@ -302,35 +297,35 @@ static void test_ordinary_paths_work(void **state)
 static void test_parts_do_not_follow(void **state)
 {
 	struct fixture *f = *state;
-	const struct ufs_ops *ops = f->u->ops;
 	struct ufs_stage *s;
 	struct ufs_stat st;
 	char p[256], target[256];
 
 	at(f, "outside", "secret", target, sizeof(target));
 	plant(f, f->outside, ".atrium/mpu/evil-upload");     /* upload dir -> outside */
-	assert_int_equal(ops->stage_open(f->u, &s), ATR_OK);
-	assert_int_equal(ops->stage_write(s, "x", 1), ATR_OK);
-	assert_int_not_equal(ops->part_commit(s, "evil-upload", "secret", &st), ATR_OK);
+	assert_int_equal(ufs_stage_open(f->u, &s), ATR_OK);
+	assert_int_equal(ufs_stage_write(f->u, s, "x", 1), ATR_OK);
+	assert_int_not_equal(ufs_part_commit(f->u, s, "evil-upload", "secret", &st), ATR_OK);
+	ufs_stage_abort(f->u, s);
 	outside_untouched(f);
 
-	assert_int_equal(ops->stage_open(f->u, &s), ATR_OK);
-	assert_int_equal(ops->stage_write(s, "part1", 5), ATR_OK);
-	assert_int_equal(ops->part_commit(s, "up1", "00001", &st), ATR_OK);
+	assert_int_equal(ufs_stage_open(f->u, &s), ATR_OK);
+	assert_int_equal(ufs_stage_write(f->u, s, "part1", 5), ATR_OK);
+	assert_int_equal(ufs_part_commit(f->u, s, "up1", "00001", &st), ATR_OK);
 	assert_int_equal(st.size, 5);
 	plant(f, target, ".atrium/mpu/up1/00002");           /* a part -> outside file */
-	assert_int_equal(ops->stage_open(f->u, &s), ATR_OK);
-	assert_int_equal(ops->stage_append_part(s, "up1", "00002", 0, 4), ATR_E_NO_KEY);
-	assert_int_equal(ops->stage_append_part(s, "evil-upload", "secret", 0, 4), ATR_E_NO_KEY);
-	assert_int_equal(ops->stage_append_part(s, "up1", "00001", 0, 5), ATR_OK);
-	assert_int_equal(ops->stage_commit(s, "b/real/assembled", &st), ATR_OK);
+	assert_int_equal(ufs_stage_open(f->u, &s), ATR_OK);
+	assert_int_equal(ufs_stage_append_part(f->u, s, "up1", "00002", 0, 4), ATR_E_NO_KEY);
+	assert_int_equal(ufs_stage_append_part(f->u, s, "evil-upload", "secret", 0, 4), ATR_E_NO_KEY);
+	assert_int_equal(ufs_stage_append_part(f->u, s, "up1", "00001", 0, 5), ATR_OK);
+	assert_int_equal(ufs_stage_commit(f->u, s, "b/real/assembled", &st), ATR_OK);
 	assert_int_equal(st.size, 5);
-	assert_int_equal(ops->part_unlink(f->u, "evil-upload", "secret"), ATR_E_ACCESS);
+	assert_int_equal(ufs_part_unlink(f->u, "evil-upload", "secret"), ATR_E_ACCESS);
 	outside_untouched(f);
-	assert_int_equal(ops->part_remove_upload(f->u, "evil-upload"), ATR_OK); /* the link */
+	assert_int_equal(ufs_part_remove_upload(f->u, "evil-upload"), ATR_OK); /* the link */
 	at(f, "ufs", ".atrium/mpu/evil-upload", p, sizeof(p));
 	assert_int_equal(access(p, F_OK), -1);
-	assert_int_equal(ops->part_remove_upload(f->u, "up1"), ATR_OK);
+	assert_int_equal(ufs_part_remove_upload(f->u, "up1"), ATR_OK);
 	outside_untouched(f);
 	at(f, "ufs", ".atrium/mpu/up1", p, sizeof(p));
 	assert_int_equal(access(p, F_OK), -1);
