@@ -96,8 +96,10 @@ struct atr_core_config {
 int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out);
 void atr_core_close(struct atr_core *core);
 /* Readiness (GET /api/v1/ready): the metadata store answers a point
- * lookup and the under-storage a statfs. ATR_OK, or the error with *what
- * naming the part that failed ("store", "ufs"). Cheap: no scan, no write. */
+ * lookup, the under-storage a statfs, and no under-storage step is owed
+ * (a rename that failed after its commit: changes wait for it). ATR_OK,
+ * or the error with *what naming the part that failed ("store", "ufs",
+ * "ufs steps owed"). Cheap: no scan, no write. */
 int atr_core_check(struct atr_core *c, const char **what);
 /* Re-reads the id map file (SIGHUP), if there is one; on an error
  * (logged) the map loaded before stays. Names met since are looked up

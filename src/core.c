@@ -150,6 +150,12 @@ int atr_core_check(struct atr_core *c, const char **what)
 		*what = "ufs";
 		return rc;
 	}
+	/* A UFS step owed after its commit (ns_owe): nothing changes until
+	 * it is done. Read without ns_lock: a moment stale at worst. */
+	if (__atomic_load_n(&c->ns_owed, __ATOMIC_RELAXED)) {
+		*what = "ufs steps owed";
+		return ATR_E_IO;
+	}
 	*what = NULL;
 	return ATR_OK;
 }

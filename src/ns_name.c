@@ -509,7 +509,7 @@ static int redo(struct atr_core *c, int *lost)
 	int rc = meta_intent_scan(c->meta, redo_intent, &r);
 	*lost = r.lost;
 	if (!rc && !(rc = r.rc) && !(rc = meta_intent_clear(c->meta)))
-		c->ns_owed = 0;
+		__atomic_store_n(&c->ns_owed, 0, __ATOMIC_RELAXED);
 	return rc;
 }
 
@@ -522,7 +522,7 @@ int ns_redo(struct atr_core *c)
 int ns_owe(struct atr_core *c)
 {
 	int lost;
-	c->ns_owed = 1;
+	__atomic_store_n(&c->ns_owed, 1, __ATOMIC_RELAXED);
 	int rc = redo(c, &lost);
 	return rc ? rc : lost;
 }
