@@ -558,10 +558,6 @@ int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char 
 		       const char *key, const char *upload_id, int number,
 		       struct atr_part_writer **out);
 int atr_mpu_part_write(struct atr_part_writer *w, const void *data, size_t len);
-/* Writes bytes [off, off + len) of an open reader (S3's UploadPartCopy;
- * the caller checked the range against the source's size). */
-int atr_mpu_part_copy(struct atr_part_writer *w, struct atr_reader *src, uint64_t off,
-		      uint64_t len);
 /* MD5 of everything written so far; valid once writing is over. */
 void atr_mpu_part_md5(struct atr_part_writer *w, unsigned char out[16]);
 uint64_t atr_mpu_part_size(const struct atr_part_writer *w);

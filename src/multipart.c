@@ -383,28 +383,6 @@ int atr_mpu_part_write(struct atr_part_writer *w, const void *data, size_t len)
 	return stage_writer_write(w->c, &w->sw, data, len);
 }
 
-int atr_mpu_part_copy(struct atr_part_writer *w, struct atr_reader *src, uint64_t off,
-		      uint64_t len)
-{
-	/* Through the block cache, hashed on the way: the part's ETag is the
-	 * MD5 of these bytes, whatever the source's ETag is. */
-	for (uint64_t end = off + len; off < end;) {
-		const void *data;
-		size_t n;
-		int rc = atr_get_read(src, off, &data, &n);
-		if (rc)
-			return rc;
-		if (n == 0)
-			return ATR_E_IO; /* shorter than its row said */
-		if (n > end - off)
-			n = (size_t)(end - off);
-		if ((rc = atr_mpu_part_write(w, data, n)))
-			return rc;
-		off += n;
-	}
-	return ATR_OK;
-}
-
 void atr_mpu_part_md5(struct atr_part_writer *w, unsigned char out[16])
 {
 	stage_writer_md5(&w->sw, out);
@@ -621,129 +599,160 @@ int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *b
 				     progress, arg, out);
 }
 
+/* A completion in progress: the upload, what the object gets from it. */
+struct completion {
+	struct meta_mpu mu;
+	struct atr_bucket b;
+	struct atr_acl *acl;          /* the upload's ACL, or NULL */
+	char *acl_text, *tags, *sums, *hdrs;
+	char owner[ATR_USER_MAX + 1];
+	char etag[ATR_ETAG_MAX + 1];
+	uint64_t total, *sizes;
+	struct atr_obj made;          /* the object, once committed */
+};
+
+static void completion_release(struct completion *cp)
+{
+	free(cp->tags);
+	free(cp->sizes);
+	free(cp->sums);
+	free(cp->hdrs);
+	free(cp->acl);
+	free(cp->acl_text);
+	free(cp->mu.hdrs);
+}
+
+/* What a completion of the upload (cp->mu, found) needs before it reads a
+ * part: the initiator's right to write the key, the upload's ACL and the
+ * object's owner, room for the parts' sizes and checksums, the stored
+ * headers with extra_hdrs, and the parts in order. */
+static int completion_check(struct atr_core *c, const struct atr_user *u, const char *key,
+			    const char *id, const struct atr_mpu_part *parts, int n,
+			    const char *extra_hdrs, struct completion *cp)
+{
+	/* Writing the object is the initiator's act, checked again now. */
+	struct atr_user initiator = { .name = cp->mu.up.owner };
+	int rc = perm_write_key(c, u->superuser ? u : &initiator, "s3:PutObject", &cp->b, key);
+	if (rc)
+		return rc;
+	rc = meta_mpu_acl_get(c->meta, id, &cp->acl_text);
+	if (rc == ATR_OK && (cp->acl = malloc(sizeof(*cp->acl))))
+		acl_decode(cp->acl_text, cp->acl);
+	else if (rc == ATR_OK)
+		rc = ATR_E_NOMEM;
+	if (rc && rc != ATR_E_NO_KEY)
+		return rc;
+	acl_owner(&initiator, &cp->b, cp->acl, cp->owner);
+	if (n < 1 || n > ATR_PART_MAX)
+		return ATR_E_INVALID_ARG;
+	if (!(cp->sizes = malloc((size_t)n * sizeof(*cp->sizes))) ||
+	    (*cp->mu.up.checksum_alg &&
+	     !(cp->sums = calloc((size_t)n, ATR_PART_CHECKSUM_MAX + 2))))
+		return ATR_E_NOMEM;
+	if (extra_hdrs && *extra_hdrs) {
+		size_t a = cp->mu.hdrs ? strlen(cp->mu.hdrs) : 0, b = strlen(extra_hdrs);
+		if (!(cp->hdrs = malloc(a + b + 1)))
+			return ATR_E_NOMEM;
+		memcpy(cp->hdrs, cp->mu.hdrs ? cp->mu.hdrs : "", a);
+		memcpy(cp->hdrs + a, extra_hdrs, b + 1);
+	}
+	for (int i = 1; i < n; i++)
+		if (parts[i].number <= parts[i - 1].number)
+			return ATR_E_PART_ORDER;
+	return ATR_OK;
+}
+
+/* Marks the upload busy (me), once no other completion of it runs; a
+ * completion or an abort may have ended it meanwhile (ATR_E_NO_UPLOAD). */
+static int busy_begin(struct atr_core *c, struct busy *me)
+{
+	struct meta_mpu now = { 0 };
+	ns_lock(c);
+	wait_idle(c, me->upload_id);
+	int rc = meta_mpu_get(c->meta, me->upload_id, &now, 0);
+	if (!rc) {
+		me->next = c->mpu->busy;
+		c->mpu->busy = me;
+	}
+	ns_unlock(c);
+	return rc;
+}
+
+/* The end of a completion (committed: rc 0): the upload's rows go, and it
+ * is remembered for a retry; it is no longer busy. 1 if its rows went. */
+static int busy_end(struct atr_core *c, struct busy *me, int rc,
+		    const char *bucket, const char *key, const struct atr_mpu_part *parts, int n,
+		    const struct completion *cp)
+{
+	int gone = 0;
+	ns_lock(c);
+	if (!rc) {
+		/* The object is in place: the upload is over. */
+		int drc = ns_txn_locked(c, upload_delete_fn, (void *)me->upload_id);
+		if (drc)
+			LOG(LOG_ERROR, "mpu: upload %s is complete but its rows remain: %s",
+			    me->upload_id, atr_strerror(drc));
+		if ((gone = !drc)) {
+			unsigned char digest[MD5_LEN];
+			parts_digest(parts, n, digest);
+			recent_add(c, me->upload_id, bucket, key, cp->mu.up.owner, cp->b.owner,
+				   digest, &cp->made);
+		}
+	}
+	for (struct busy **b = &c->mpu->busy; *b; b = &(*b)->next)
+		if (*b == me) {
+			*b = me->next;
+			break;
+		}
+	pthread_cond_broadcast(&c->mpu->cond);
+	ns_unlock(c);
+	return gone;
+}
+
 int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			  const char *key, const char *upload_id, const struct atr_mpu_part *parts,
 			  int n, uint64_t min_part_size, const char *extra_hdrs,
 			  atr_progress_cb progress, void *arg, struct atr_obj *out)
 {
-	struct meta_mpu mu = { 0 }, now = { 0 };
-	struct atr_obj made = { 0 };
+	struct completion cp = { 0 };
 	struct busy me = { .upload_id = upload_id };
 	struct ufs_stage *stage = NULL;
-	struct atr_bucket b;
-	struct atr_acl *acl = NULL;
-	char etag[ATR_ETAG_MAX + 1], owner[ATR_USER_MAX + 1];
-	uint64_t total = 0, *sizes = NULL;
-	char *tags = NULL, *sums = NULL, *hdrs = NULL, *acl_text = NULL;
-	int rc, gone = 0;
-
-	if ((rc = upload_get(c, u, "s3:PutObject", bucket, key, upload_id, &b, &mu, 1)))
+	int rc = upload_get(c, u, "s3:PutObject", bucket, key, upload_id, &cp.b, &cp.mu, 1);
+	if (rc)
 		return rc == ATR_E_NO_UPLOAD
 			       ? recent_find(c, u, upload_id, bucket, key, parts, n, out)
 			       : rc;
-	/* Writing the object is the initiator's act, checked again now. */
-	struct atr_user initiator = { .name = mu.up.owner };
-	if ((rc = perm_write_key(c, u->superuser ? u : &initiator, "s3:PutObject", &b, key)))
+	if ((rc = completion_check(c, u, key, upload_id, parts, n, extra_hdrs, &cp)))
 		goto out;
-	rc = meta_mpu_acl_get(c->meta, upload_id, &acl_text);
-	if (rc == ATR_OK && (acl = malloc(sizeof(*acl))))
-		acl_decode(acl_text, acl);
-	else if (rc == ATR_OK)
-		rc = ATR_E_NOMEM;
-	if (rc && rc != ATR_E_NO_KEY)
-		goto out;
-	acl_owner(&initiator, &b, acl, owner);
-	if (n < 1 || n > ATR_PART_MAX) {
-		rc = ATR_E_INVALID_ARG;
-		goto out;
-	}
-	if (!(sizes = malloc((size_t)n * sizeof(*sizes))) ||
-	    (*mu.up.checksum_alg &&
-	     !(sums = calloc((size_t)n, ATR_PART_CHECKSUM_MAX + 2)))) {
-		rc = ATR_E_NOMEM;
-		goto out;
-	}
-	if (extra_hdrs && *extra_hdrs) {
-		size_t a = mu.hdrs ? strlen(mu.hdrs) : 0, b = strlen(extra_hdrs);
-		if (!(hdrs = malloc(a + b + 1))) {
-			rc = ATR_E_NOMEM;
-			goto out;
-		}
-		memcpy(hdrs, mu.hdrs ? mu.hdrs : "", a);
-		memcpy(hdrs + a, extra_hdrs, b + 1);
-	}
-	for (int i = 1; i < n; i++)
-		if (parts[i].number <= parts[i - 1].number) {
-			rc = ATR_E_PART_ORDER;
-			goto out;
-		}
-
-	ns_lock(c);
-	wait_idle(c, upload_id);
-	/* Another completion or an abort may have ended it while we waited. */
-	if (!(rc = meta_mpu_get(c->meta, upload_id, &now, 0))) {
-		me.next = c->mpu->busy;
-		c->mpu->busy = &me;
-	}
-	ns_unlock(c);
-	if (rc == ATR_E_NO_UPLOAD) {
+	if ((rc = busy_begin(c, &me))) {
 		/* The same completion, sent twice at once: the first made it. */
-		rc = recent_find(c, u, upload_id, bucket, key, parts, n, out);
+		if (rc == ATR_E_NO_UPLOAD)
+			rc = recent_find(c, u, upload_id, bucket, key, parts, n, out);
 		goto out;
 	}
-	if (rc)
-		goto out;
-
-	rc = meta_mpu_tags_get(c->meta, upload_id, &tags);
+	rc = meta_mpu_tags_get(c->meta, upload_id, &cp.tags);
 	if (rc == ATR_E_NO_KEY)
 		rc = ATR_OK;
-	if (!rc && !(rc = check_parts(c, upload_id, parts, n, min_part_size, etag, &total,
-				      sizes, sums))) {
+	if (!rc && !(rc = check_parts(c, upload_id, parts, n, min_part_size, cp.etag, &cp.total,
+				      cp.sizes, cp.sums))) {
 		if (progress)
-			progress(arg, 0, total);
-		rc = assemble(c, upload_id, parts, n, total, progress, arg, &stage);
+			progress(arg, 0, cp.total);
+		rc = assemble(c, upload_id, parts, n, cp.total, progress, arg, &stage);
 	}
 	if (!rc) {
-		struct ns_object o = { .owner = owner, .bucket = bucket, .key = key,
-				       .stage = stage, .etag = etag, .hdrs = hdrs ? hdrs : mu.hdrs,
-				       .part_sizes = sizes, .nparts = n, .tags = tags,
-				       .part_sums = sums, .acl = acl };
-		rc = ns_commit_object(c, &o, &made); /* consumes the stage */
+		struct ns_object o = { .owner = cp.owner, .bucket = bucket, .key = key,
+				       .stage = stage, .etag = cp.etag,
+				       .hdrs = cp.hdrs ? cp.hdrs : cp.mu.hdrs, .part_sizes = cp.sizes,
+				       .nparts = n, .tags = cp.tags, .part_sums = cp.sums,
+				       .acl = cp.acl };
+		rc = ns_commit_object(c, &o, &cp.made); /* consumes the stage */
 	}
-
-	ns_lock(c);
-	if (!rc) {
-		/* The object is in place: the upload is over. */
-		int drc = ns_txn_locked(c, upload_delete_fn, (void *)upload_id);
-		if (drc)
-			LOG(LOG_ERROR, "mpu: upload %s is complete but its rows remain: %s",
-			    upload_id, atr_strerror(drc));
-		gone = !drc;
-		if (gone) {
-			unsigned char digest[MD5_LEN];
-			parts_digest(parts, n, digest);
-			recent_add(c, upload_id, bucket, key, mu.up.owner, b.owner, digest, &made);
-		}
-	}
-	for (struct busy **b = &c->mpu->busy; *b; b = &(*b)->next)
-		if (*b == &me) {
-			*b = me.next;
-			break;
-		}
-	pthread_cond_broadcast(&c->mpu->cond);
-	ns_unlock(c);
-	if (gone)
+	if (busy_end(c, &me, rc, bucket, key, parts, n, &cp))
 		ufs_part_remove_upload(c->ufs, upload_id);
 	if (!rc && out)
-		*out = made;
+		*out = cp.made;
 out:
-	free(tags);
-	free(sizes);
-	free(sums);
-	free(hdrs);
-	free(acl);
-	free(acl_text);
-	free(mu.hdrs);
+	completion_release(&cp);
 	return rc;
 }
 
