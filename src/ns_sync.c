@@ -282,11 +282,98 @@ static int import_perms(struct atr_core *c, const char *bucket, const char *key,
 	return ATR_OK;
 }
 
-int ns_sync_object(struct atr_core *c, const char *bucket, const char *key, struct meta_row *row)
+/* The row of a regular file met at the key (now, hashed to etag): the
+ * old row's attributes with the file's size and bytes (a change behind
+ * our back), or an import. Under ns_lock, in a transaction; *row gets the
+ * new row with hdrs. */
+static int sync_file(struct atr_core *c, const char *bucket, const char *key,
+		     struct meta_row *old, int had, const struct ufs_stat *now, const char *etag,
+		     struct meta_row *row)
 {
 	uint64_t acl_from = 0; /* an imported file takes these grants */
+	struct meta_row r = { 0 };
+	int rc;
+	ns_row_init(&r);
+	if (had) {
+		r.obj.version = old->obj.version + 1;
+		snprintf(r.obj.owner, sizeof(r.obj.owner), "%s", old->obj.owner);
+		r.obj.mode = old->obj.mode;
+		r.obj.gid = old->obj.gid;
+		r.obj.kind = old->obj.kind;
+		r.obj.rdev = old->obj.rdev;
+		r.obj.hdrs = old->obj.hdrs;
+		old->obj.hdrs = NULL;
+	} else {
+		r.obj.version = 1;
+		if ((rc = ns_ensure_parents(c, bucket, key, 0, NULL)) ||
+		    (rc = import_perms(c, bucket, key, now, &r, &acl_from)))
+			return rc;
+		/* Per file at debug only: a directory's scan sums them up
+		 * (ns_sync_tree), and 20,000 files must not make 20,000 lines. */
+		LOG(LOG_DEBUG, "core: imported %s/%s found in the under-storage", bucket, key);
+	}
+	r.obj.size = now->size;
+	r.obj.mtime_ns = now->mtime_ns;
+	snprintf(r.obj.etag, sizeof(r.obj.etag), "%s", etag);
+	if ((rc = meta_obj_put(c->meta, bucket, key, &r)) ||
+	    (acl_from && (rc = ns_acl_copy(c, acl_from, obj_node(&r.obj))))) {
+		atr_obj_release(&r.obj);
+		return rc;
+	}
+	*row = r;
+	return ATR_OK;
+}
+
+/* The reconciliation, under ns_lock in a transaction, of the row at key
+ * with what is at path now (hashed: the file as it was hashed, if have);
+ * ATR_E_NO_KEY (a row dropped, or none) is to be committed too. */
+static int sync_locked(struct atr_core *c, const char *bucket, const char *key, const char *path,
+		       int have, const struct ufs_stat *hashed, const char *etag,
+		       struct meta_row *row)
+{
+	struct meta_row old = { 0 };
+	struct ufs_stat now;
+	int want_dir = key_is_dir(key), rc;
+	int had = meta_obj_get(c->meta, bucket, key, &old, 1) == ATR_OK;
+	if (had && old.pending) {
+		rc = ATR_E_NO_KEY; /* being written through the mount: nothing yet */
+		goto out;
+	}
+	if ((rc = ufs_stat(c->ufs, path, &now)) && !ufs_absent(rc))
+		goto out;
+	int exists = rc == ATR_OK;
+	rc = ATR_OK;
+	if (!exists || (want_dir ? !now.is_dir : !now.is_reg)) {
+		if (had)
+			rc = want_dir ? meta_obj_delete_prefix(c->meta, bucket, key)
+				      : meta_obj_delete(c->meta, bucket, key);
+		rc = rc ? rc : ATR_E_NO_KEY;
+	} else if (want_dir) {
+		/* A directory made behind our back is taken as an implied one:
+		 * it gets the permissions of the directory above it. */
+		if (!had && (!(rc = ns_ensure_dir(c, bucket, key)) &&
+			     (rc = meta_obj_get(c->meta, bucket, key, &old, 0))))
+			goto out;
+		*row = old;
+		old.obj.hdrs = NULL;
+	} else if (had && now.size == old.obj.size && now.mtime_ns == old.obj.mtime_ns) {
+		*row = old; /* someone else brought it up to date meanwhile */
+		old.obj.hdrs = NULL;
+	} else if (!have || hashed->size != now.size || hashed->mtime_ns != now.mtime_ns ||
+		   hashed->ino != now.ino) {
+		rc = ATR_E_IO; /* changing under our feet: the caller may retry */
+	} else {
+		rc = sync_file(c, bucket, key, &old, had, &now, etag, row);
+	}
+out:
+	atr_obj_release(&old.obj);
+	return rc;
+}
+
+int ns_sync_object(struct atr_core *c, const char *bucket, const char *key, struct meta_row *row)
+{
 	char path[PATH_MAX_UFS], etag[ATR_ETAG_MAX + 1] = "";
-	struct ufs_stat st, hashed;
+	struct ufs_stat st, hashed = { 0 };
 	int rc;
 
 	if (key_path(path, sizeof(path), bucket, key))
@@ -295,94 +382,20 @@ int ns_sync_object(struct atr_core *c, const char *bucket, const char *key, stru
 	if ((rc = ufs_stat(c->ufs, path, &st)) && !ufs_absent(rc))
 		return rc;
 	int have = rc == ATR_OK;
-	int want_dir = key_is_dir(key);
-	if (have && st.is_reg && !want_dir) {
-		/* Hash outside the lock: the file may be large. */
-		if (ns_hash_file(c, path, etag, &hashed))
-			have = 0;
-	}
+	/* Hash outside the lock: the file may be large. */
+	if (have && st.is_reg && !key_is_dir(key) && ns_hash_file(c, path, etag, &hashed))
+		have = 0;
 
 	ns_lock(c);
 	/* A row ahead of its file because its rename is owed: the rename,
 	 * never a row describing the old file with the new one's attributes. */
-	if ((rc = ns_redo(c)) || (rc = meta_begin(c->meta)))
-		goto out;
-	struct meta_row old = { 0 };
-	memset(&old, 0, sizeof(old));
-	int had = meta_obj_get(c->meta, bucket, key, &old, 1) == ATR_OK;
-	if (had && old.pending) {
-		rc = ATR_E_NO_KEY; /* being written through the mount: nothing yet */
-		goto done;
+	if (!(rc = ns_redo(c)) && !(rc = meta_begin(c->meta))) {
+		rc = sync_locked(c, bucket, key, path, have, &hashed, etag, row);
+		if (rc && rc != ATR_E_NO_KEY)
+			meta_rollback(c->meta);
+		else if (meta_commit(c->meta) && !rc)
+			rc = ATR_E_IO;
 	}
-	struct ufs_stat now;
-	if ((rc = ufs_stat(c->ufs, path, &now)) && !ufs_absent(rc))
-		goto done;
-	int exists = rc == ATR_OK;
-	rc = ATR_OK;
-	if (!exists || (want_dir ? !now.is_dir : !now.is_reg)) {
-		if (had)
-			rc = want_dir ? meta_obj_delete_prefix(c->meta, bucket, key)
-				      : meta_obj_delete(c->meta, bucket, key);
-		if (!rc)
-			rc = ATR_E_NO_KEY;
-		goto done;
-	}
-	if (want_dir) {
-		/* A directory made behind our back is taken as an implied one:
-		 * it gets the permissions of the directory above it. */
-		if (!had && (!(rc = ns_ensure_dir(c, bucket, key)) &&
-			     (rc = meta_obj_get(c->meta, bucket, key, &old, 0))))
-			goto done;
-		*row = old;
-		old.obj.hdrs = NULL;
-		goto done;
-	}
-	if (had && now.size == old.obj.size && now.mtime_ns == old.obj.mtime_ns) {
-		*row = old; /* someone else brought it up to date meanwhile */
-		old.obj.hdrs = NULL;
-		goto done;
-	}
-	if (!have || hashed.size != now.size || hashed.mtime_ns != now.mtime_ns ||
-	    hashed.ino != now.ino) {
-		rc = ATR_E_IO; /* changing under our feet: the caller may retry */
-		goto done;
-	}
-	struct meta_row r = { 0 };
-	ns_row_init(&r);
-	if (had) {
-		r.obj.version = old.obj.version + 1;
-		snprintf(r.obj.owner, sizeof(r.obj.owner), "%s", old.obj.owner);
-		r.obj.mode = old.obj.mode;
-		r.obj.gid = old.obj.gid;
-		r.obj.kind = old.obj.kind;
-		r.obj.rdev = old.obj.rdev;
-		r.obj.hdrs = old.obj.hdrs;
-		old.obj.hdrs = NULL;
-	} else {
-		r.obj.version = 1;
-		if ((rc = ns_ensure_parents(c, bucket, key, 0, NULL)) ||
-		    (rc = import_perms(c, bucket, key, &now, &r, &acl_from)))
-			goto done;
-		/* Per file at debug only: a directory's scan sums them up
-		 * (ns_sync_tree), and 20,000 files must not make 20,000 lines. */
-		LOG(LOG_DEBUG, "core: imported %s/%s found in the under-storage", bucket, key);
-	}
-	r.obj.size = now.size;
-	r.obj.mtime_ns = now.mtime_ns;
-	snprintf(r.obj.etag, sizeof(r.obj.etag), "%s", etag);
-	if ((rc = meta_obj_put(c->meta, bucket, key, &r)) ||
-	    (acl_from && (rc = ns_acl_copy(c, acl_from, obj_node(&r.obj))))) {
-		atr_obj_release(&r.obj);
-		goto done;
-	}
-	*row = r;
-done:
-	atr_obj_release(&old.obj);
-	if (rc && rc != ATR_E_NO_KEY)
-		meta_rollback(c->meta);
-	else if (meta_commit(c->meta) && !rc)
-		rc = ATR_E_IO;
-out:
 	ns_unlock(c);
 	return rc;
 }
