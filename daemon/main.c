@@ -173,19 +173,17 @@ static int refuse_stopping(struct daemon *d, struct mg_connection *conn, int adm
 {
 	static const char json[] = "{\"error\":\"ServiceUnavailable\",\"message\":"
 		"\"atriumd is stopping\"}\n";
-	static const char xml[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"
-		"ServiceUnavailable</Code><Message>atriumd is stopping; retry the request "
-		"against another endpoint</Message></Error>";
-	const char *body = admin ? json : xml;
-	size_t len = admin ? sizeof(json) - 1 : sizeof(xml) - 1;
+	/* S3's: an S3 error with a request id, in the metrics and the
+	 * access log like every request. */
+	if (!admin)
+		return s3_reject(d->s3, conn, 503, "atriumd is stopping");
 	mg_disable_connection_keep_alive(conn);
 	mg_printf(conn, "HTTP/1.1 503 Service Unavailable\r\nServer: Atrium\r\n"
-		  "Content-Type: %s\r\nRetry-After: 1\r\nConnection: close\r\n"
-		  "Content-Length: %zu\r\n\r\n", admin ? "application/json" : "application/xml",
-		  len);
+		  "Content-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
+		  "Content-Length: %zu\r\n\r\n", sizeof(json) - 1);
 	if (strcmp(mg_get_request_info(conn)->request_method, "HEAD"))
-		mg_write(conn, body, len);
-	metrics_request(d->metrics, admin ? "admin" : "s3", "Rejected", 503, 0, len, 0);
+		mg_write(conn, json, sizeof(json) - 1);
+	metrics_request(d->metrics, "admin", "Rejected", 503, 0, sizeof(json) - 1, 0);
 	return 503;
 }
 

@@ -67,9 +67,11 @@ void s3_server_free(struct s3_server *s);
 void s3_server_set_limits(struct s3_server *s, uint64_t max_put_size, uint64_t min_part_size);
 /* Handles one request on conn; returns the HTTP status sent. */
 int s3_handle(struct s3_server *s, struct mg_connection *conn);
-/* Answers a request civetweb refused before any handler (its http_error
- * callback: status and its reason) as S3 does any error: XML, request id,
- * observed; the connection is closed after it. Returns the status sent. */
+/* Answers a request refused before any handler — by civetweb (its
+ * http_error callback: status and its reason), or by the daemon while it
+ * stops (503) — as S3 does any error: XML, request id, observed (metrics,
+ * access log); the connection is closed after it. Returns the status
+ * sent. */
 int s3_reject(struct s3_server *s, struct mg_connection *conn, int status, const char *why);
 
 /* Authenticates the request on conn the way the S3 door does (same mode,

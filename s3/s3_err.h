@@ -129,6 +129,8 @@
 	X(INSUFFICIENT_STORAGE, 507, "InsufficientStorage", "There is not enough space left on the under-storage to store this object.") \
 	X(INTERNAL, 500, "InternalError", "We encountered an internal error. Please try again.") \
 	X(SLOW_DOWN, 503, "SlowDown", "Please reduce your request rate.") \
+	X(SERVICE_UNAVAILABLE, 503, "ServiceUnavailable", \
+	  "The server is stopping; retry the request against another endpoint.") \
 	X(REQUEST_TIMEOUT, 400, "RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period.")
 
 enum s3_err {

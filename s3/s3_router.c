@@ -465,6 +465,7 @@ static const struct {
 	{ 411, S3_ERR_MISSING_LENGTH },
 	{ 413, S3_ERR_BAD_REQUEST },
 	{ 505, S3_ERR_HTTP_VERSION },
+	{ 503, S3_ERR_SERVICE_UNAVAILABLE }, /* the daemon is stopping */
 };
 
 int s3_reject(struct s3_server *s, struct mg_connection *conn, int status, const char *why)
@@ -485,8 +486,7 @@ int s3_reject(struct s3_server *s, struct mg_connection *conn, int status, const
 	for (size_t i = 0; i < sizeof(rejections) / sizeof(rejections[0]); i++)
 		if (rejections[i].status == status)
 			e = rejections[i].err;
-	LOG(LOG_INFO, "s3 %s: civetweb refused the request: %d %s", r.id, status,
-	    why ? why : "");
+	LOG(LOG_INFO, "s3 %s: refused before any handler: %d %s", r.id, status, why ? why : "");
 	const char *raw = ri ? (ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri) : NULL;
 	s3_send_error(&r, e, NULL);
 	s3_observe(&r, NULL, raw, t0);

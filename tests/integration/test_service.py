@@ -95,8 +95,9 @@ def start_slow_put(d, bucket, key):
     return s
 
 
-def test_sigterm_lets_a_slow_put_finish(atriumd_factory, bucket_name):
-    d = atriumd_factory("sigv4", "stop-put")
+def test_sigterm_lets_a_slow_put_finish(atriumd_factory, bucket_name, tmp_path):
+    access = tmp_path / "access.log"
+    d = atriumd_factory("sigv4", "stop-put", ["--access-log", str(access)])
     s3 = d.boto3("alice")
     s3.create_bucket(Bucket=bucket_name)
     # A kept-alive connection that served one request before the stop.
@@ -114,7 +115,7 @@ def test_sigterm_lets_a_slow_put_finish(atriumd_factory, bucket_name):
     ka.sendall(signed_head(d, "GET", "/%s" % bucket_name))
     status, headers, body = read_response(ka)
     assert status == 503 and headers.get("connection", "").lower() == "close", (status, headers)
-    assert b"ServiceUnavailable" in body
+    assert b"ServiceUnavailable" in body and b"<RequestId>" in body
     assert ka.recv(1) == b""
     ka.close()
 
@@ -128,6 +129,9 @@ def test_sigterm_lets_a_slow_put_finish(atriumd_factory, bucket_name):
     d.stopped = True
     log = d.log_tail()
     assert "atriumd stopped" in log and "shutdown-timeout" not in log, log
+    # The refused request is in the access log like any other.
+    lines = access.read_text().splitlines()
+    assert any(" 503 ServiceUnavailable " in ln for ln in lines), lines
     with open(os.path.join(d.ufs, bucket_name, "slow.bin"), "rb") as f:
         assert f.read() == BODY
     # And the object is whole after a restart.
