@@ -8,9 +8,9 @@
  * The views sit on it and never on each other: objects (object.c, the S3
  * operations' core half, with list.c, multipart.c, copy.c, tagging.c,
  * access.c), buckets (bucket.c), the path view (fs.c, the admin API and
- * the CLI) and the inode view (node.c, file.c, xattr.c: the mount). A view
- * decides who may (perm.c) and then asks the kernel, which never checks
- * permissions and knows no user but the owners it writes.
+ * the CLI) and the inode view (node.c, node_file.c, node_xattr.c: the
+ * mount). A view decides who may (perm.c) and then asks the kernel, which
+ * never checks permissions and knows no user but the owners it writes.
  *
  *   objects   buckets   paths   inodes        (views: permissions, shapes)
  *      \         |        |       /
