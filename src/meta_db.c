@@ -455,6 +455,11 @@ static void txn_end(struct meta *m)
 int meta_commit(struct meta *m)
 {
 	int rc = meta_db_exec(m, ST_COMMIT);
+	/* A COMMIT that fails may leave the transaction open (SQLite rolls
+	 * back by itself only for some errors): end it, so the connection is
+	 * never left inside one. */
+	if (rc && meta_in_txn(m))
+		meta_db_exec(m, ST_ROLLBACK);
 	txn_end(m);
 	return rc;
 }

@@ -31,6 +31,64 @@ static int root_row(struct atr_core *c, const char *bucket, const char *owner, u
 	return rc || !text ? rc : meta_acl_set(c->meta, r.obj.ino, text);
 }
 
+/* What a bucket takes with it besides its rows: its uploads in progress
+ * (AWS deletes them with it), its parsed policy, and the caches of its
+ * documents (their rows go by a trigger). */
+static void bucket_forgotten(struct atr_core *c, const char *name)
+{
+	mpu_bucket_deleted(c, name);
+	perm_policy_forget(c, name);
+	__atomic_add_fetch(&c->docs_gen, 1, __ATOMIC_RELEASE);
+}
+
+/* The rows of bucket arg (its name), its root's event told. */
+static int bucket_rows_drop_fn(struct atr_core *c, void *arg)
+{
+	const char *name = arg;
+	struct meta_row root = { 0 };
+	if (!meta_obj_get(c->meta, name, "", &root, 0))
+		ns_event(c, name, "", &root.obj);
+	int rc = meta_obj_delete_prefix(c->meta, name, "");
+	return rc ? rc : meta_bucket_delete(c->meta, name);
+}
+
+/* The bucket's row set right with its directory (have_dir), in ns_txn: a
+ * bucket directory made behind our back imported, a known bucket whose
+ * directory is gone forgotten (forgot: the caller answers NO_BUCKET). */
+struct bucket_fix {
+	const char *name;
+	int have_dir;
+	const struct ufs_stat *st;
+	struct atr_bucket *out;
+	int forgot;
+};
+
+static int bucket_fix_fn(struct atr_core *c, void *arg)
+{
+	struct bucket_fix *f = arg;
+	int rc = meta_bucket_get(c->meta, f->name, f->out);
+	if (rc == ATR_OK && !f->have_dir) {
+		LOG(LOG_INFO, "core: bucket %s vanished from the under-storage; forgetting it",
+		    f->name);
+		if (!(rc = bucket_rows_drop_fn(c, (void *)f->name)))
+			f->forgot = 1;
+	} else if (rc == ATR_E_NO_BUCKET && f->have_dir) {
+		memset(f->out, 0, sizeof(*f->out));
+		snprintf(f->out->name, sizeof(f->out->name), "%s", f->name);
+		owner_of_uid(c, f->st->uid, f->out->owner);
+		f->out->ctime_ns = f->st->mtime_ns;
+		rc = meta_bucket_insert(c->meta, f->out);
+		/* Found on disk: it keeps the mode it has there. */
+		if (!rc)
+			rc = root_row(c, f->name, f->out->owner, f->st->mode & 07777, NULL);
+		if (!rc)
+			rc = meta_bucket_get(c->meta, f->name, f->out);
+		if (!rc)
+			LOG(LOG_INFO, "core: imported bucket %s found in the under-storage", f->name);
+	}
+	return rc;
+}
+
 int ns_bucket_get(struct atr_core *c, const char *name, struct atr_bucket *out, int verify)
 {
 	struct ufs_stat st;
@@ -51,36 +109,41 @@ int ns_bucket_get(struct atr_core *c, const char *name, struct atr_bucket *out, 
 	if (rc == ATR_E_NO_BUCKET && !have_dir)
 		return ATR_E_NO_BUCKET;
 
-	ns_lock(c);
-	if ((rc = meta_begin(c->meta)))
-		goto out;
-	rc = meta_bucket_get(c->meta, name, out);
-	if (rc == ATR_OK && !have_dir) {
-		LOG(LOG_INFO, "core: bucket %s vanished from the under-storage; forgetting it", name);
-		meta_obj_delete_prefix(c->meta, name, "");
-		meta_bucket_delete(c->meta, name);
-		rc = ATR_E_NO_BUCKET;
-	} else if (rc == ATR_E_NO_BUCKET && have_dir) {
-		memset(out, 0, sizeof(*out));
-		snprintf(out->name, sizeof(out->name), "%s", name);
-		owner_of_uid(c, st.uid, out->owner);
-		out->ctime_ns = st.mtime_ns;
-		rc = meta_bucket_insert(c->meta, out);
-		/* Found on disk: it keeps the mode it has there. */
-		if (!rc)
-			rc = root_row(c, name, out->owner, st.mode & 07777, NULL);
-		if (!rc)
-			rc = meta_bucket_get(c->meta, name, out);
-		if (!rc)
-			LOG(LOG_INFO, "core: imported bucket %s found in the under-storage", name);
+	struct bucket_fix f = { name, have_dir, &st, out, 0 };
+	rc = ns_txn(c, bucket_fix_fn, &f);
+	if (!rc && f.forgot) {
+		ns_settle(c);
+		bucket_forgotten(c, name);
+		return ATR_E_NO_BUCKET;
 	}
-	if (rc == ATR_OK)
-		rc = meta_commit(c->meta);
-	else
-		meta_rollback(c->meta);
-out:
-	ns_unlock(c);
 	return rc;
+}
+
+struct bucket_new {
+	const char *owner, *name, *location;
+	uint32_t mode;
+	const char *grants;
+	int ownership;
+};
+
+static int bucket_new_fn(struct atr_core *c, void *arg)
+{
+	struct bucket_new *n = arg;
+	struct atr_bucket b;
+	int rc = meta_bucket_get(c->meta, n->name, &b);
+	if (rc == ATR_OK)
+		return strcmp(b.owner, n->owner) ? ATR_E_BUCKET_EXISTS : ATR_E_BUCKET_OWNED;
+	memset(&b, 0, sizeof(b));
+	snprintf(b.name, sizeof(b.name), "%s", n->name);
+	snprintf(b.owner, sizeof(b.owner), "%s", n->owner);
+	snprintf(b.location, sizeof(b.location), "%s", n->location ? n->location : "");
+	b.ctime_ns = time_now_ns();
+	if ((rc = ufs_mkdir(c->ufs, n->name)) || (rc = meta_bucket_insert(c->meta, &b)) ||
+	    (rc = root_row(c, n->name, n->owner, n->mode, n->grants)))
+		return rc;
+	return n->ownership >= 0 ? meta_bucket_conf_set(c->meta, n->name, META_KEEP,
+							 n->ownership, NULL, 0)
+				 : ATR_OK;
 }
 
 int ns_bucket_create(struct atr_core *c, const char *owner, const char *name,
@@ -93,32 +156,8 @@ int ns_bucket_create(struct atr_core *c, const char *owner, const char *name,
 	if (rc != ATR_E_NO_BUCKET)
 		return rc;
 
-	ns_lock(c);
-	if ((rc = meta_begin(c->meta)))
-		goto out;
-	rc = meta_bucket_get(c->meta, name, &b);
-	if (rc == ATR_OK) {
-		rc = strcmp(b.owner, owner) ? ATR_E_BUCKET_EXISTS : ATR_E_BUCKET_OWNED;
-		goto rollback;
-	}
-	memset(&b, 0, sizeof(b));
-	snprintf(b.name, sizeof(b.name), "%s", name);
-	snprintf(b.owner, sizeof(b.owner), "%s", owner);
-	snprintf(b.location, sizeof(b.location), "%s", location ? location : "");
-	b.ctime_ns = time_now_ns();
-	if ((rc = ufs_mkdir(c->ufs, name)) ||
-	    (rc = meta_bucket_insert(c->meta, &b)) ||
-	    (rc = root_row(c, name, owner, mode, grants)) ||
-	    (ownership >= 0 &&
-	     (rc = meta_bucket_conf_set(c->meta, name, META_KEEP, ownership, NULL, 0))))
-		goto rollback;
-	rc = meta_commit(c->meta);
-	goto out;
-rollback:
-	meta_rollback(c->meta);
-out:
-	ns_unlock(c);
-	return rc;
+	struct bucket_new n = { owner, name, location, mode, grants, ownership };
+	return ns_txn(c, bucket_new_fn, &n);
 }
 
 struct empty_check {
@@ -183,29 +222,15 @@ int ns_bucket_delete(struct atr_core *c, const char *name)
 		if ((rc = ufs_rmdir(c->ufs, path)))
 			goto out;
 	}
-	if ((rc = meta_begin(c->meta)))
-		goto out;
-	struct meta_row root = { 0 };
-	if (!meta_obj_get(c->meta, name, "", &root, 0))
-		ns_event(c, name, "", &root.obj);
-	if ((rc = meta_obj_delete_prefix(c->meta, name, "")) ||
-	    (rc = meta_bucket_delete(c->meta, name))) {
-		meta_rollback(c->meta);
-		goto out;
-	}
-	rc = meta_commit(c->meta);
+	rc = ns_txn_locked(c, bucket_rows_drop_fn, (void *)name);
 out:
 	ns_unlock(c);
 	for (size_t i = 0; i < dirs.n; i++)
 		free(dirs.keys[i]);
 	free(dirs.keys);
 	ns_settle(c);
-	if (!rc) {
-		mpu_bucket_deleted(c, name); /* its uploads in progress go with it */
-		perm_policy_forget(c, name);
-		/* ...and its documents (a trigger): caches of them are stale. */
-		__atomic_add_fetch(&c->docs_gen, 1, __ATOMIC_RELEASE);
-	}
+	if (!rc)
+		bucket_forgotten(c, name);
 	return rc;
 }
 

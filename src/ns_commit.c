@@ -255,6 +255,25 @@ static int commit_locked(struct atr_core *c, struct commit *cm, commit_fill fill
 	return write_row(c, cm);
 }
 
+struct commit_txn {
+	struct commit *cm;
+	commit_fill fill;
+	const void *arg;
+};
+
+static int commit_txn_fn(struct atr_core *c, void *arg)
+{
+	struct commit_txn *t = arg;
+	return commit_locked(c, t->cm, t->fill, t->arg);
+}
+
+static int touched_fn(struct atr_core *c, void *arg)
+{
+	struct commit *cm = arg;
+	ns_touched_done(c, &cm->t, cm->bucket);
+	return ATR_OK;
+}
+
 /*
  * Runs one commit: the steps earlier changes owe (ns_redo), the
  * transaction (commit_locked), then the stage's rename and the other
@@ -281,12 +300,9 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 		cm->bucket = bucket;
 		cm->key = key;
 	}
-	if (!rc && !(rc = meta_begin(c->meta))) {
-		if ((rc = commit_locked(c, cm, fill, arg)))
-			meta_rollback(c->meta);
-		else
-			rc = meta_commit(c->meta);
-	}
+	struct commit_txn ct = { cm, fill, arg };
+	if (!rc)
+		rc = ns_txn_locked(c, commit_txn_fn, &ct);
 	if (rc)
 		relinks_finish(c, &cm->rl, 0);
 	if (!rc && cm->stage) {
@@ -309,11 +325,8 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 			rc = relinks_finish(c, &cm->rl, 1);
 		}
 	}
-	if (!rc && !meta_begin(c->meta)) {
-		ns_touched_done(c, &cm->t, cm->bucket);
-		if (meta_commit(c->meta))
-			meta_rollback(c->meta);
-	}
+	if (!rc)
+		ns_txn_locked(c, touched_fn, cm); /* a hint for listings: best effort */
 	ns_unlock(c);
 	free(cm->grants);
 	atr_obj_release(&cm->old.obj);

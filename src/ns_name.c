@@ -245,6 +245,12 @@ static int rename_fn(struct atr_core *c, void *arg)
 	return meta_intent_set(c->meta, intent, mv->to);
 }
 
+static int prune_fn(struct atr_core *c, void *arg)
+{
+	struct move *mv = arg;
+	return ns_prune_parents(c, mv->bucket, mv->key, NULL);
+}
+
 /* The UFS move once the rows have moved, then the source's implied
  * parents left empty. A move that fails is owed (its intent), not undone. */
 static int rename_then(struct atr_core *c, void *arg, int committed)
@@ -262,10 +268,7 @@ static int rename_then(struct atr_core *c, void *arg, int committed)
 				return rc;
 		}
 	}
-	if (!meta_begin(c->meta)) {
-		if (ns_prune_parents(c, mv->bucket, mv->key, NULL) || meta_commit(c->meta))
-			meta_rollback(c->meta);
-	}
+	ns_txn_locked(c, prune_fn, mv); /* best effort: empty implied parents */
 	return ATR_OK;
 }
 

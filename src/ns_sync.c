@@ -370,6 +370,26 @@ out:
 	return rc;
 }
 
+struct sync_args {
+	const char *bucket, *key, *path;
+	int have;
+	const struct ufs_stat *hashed;
+	const char *etag;
+	struct meta_row *row;
+	int gone;     /* nothing there: a row dropped, or none (committed) */
+};
+
+static int sync_fn(struct atr_core *c, void *arg)
+{
+	struct sync_args *a = arg;
+	int rc = sync_locked(c, a->bucket, a->key, a->path, a->have, a->hashed, a->etag, a->row);
+	if (rc == ATR_E_NO_KEY) {
+		a->gone = 1;
+		return ATR_OK;
+	}
+	return rc;
+}
+
 int ns_sync_object(struct atr_core *c, const char *bucket, const char *key, struct meta_row *row)
 {
 	char path[PATH_MAX_UFS], etag[ATR_ETAG_MAX + 1] = "";
@@ -386,18 +406,12 @@ int ns_sync_object(struct atr_core *c, const char *bucket, const char *key, stru
 	if (have && st.is_reg && !key_is_dir(key) && ns_hash_file(c, path, etag, &hashed))
 		have = 0;
 
-	ns_lock(c);
-	/* A row ahead of its file because its rename is owed: the rename,
-	 * never a row describing the old file with the new one's attributes. */
-	if (!(rc = ns_redo(c)) && !(rc = meta_begin(c->meta))) {
-		rc = sync_locked(c, bucket, key, path, have, &hashed, etag, row);
-		if (rc && rc != ATR_E_NO_KEY)
-			meta_rollback(c->meta);
-		else if (meta_commit(c->meta) && !rc)
-			rc = ATR_E_IO;
-	}
-	ns_unlock(c);
-	return rc;
+	/* A row ahead of its file because its rename is owed: the rename
+	 * (ns_txn does it first), never a row describing the old file with
+	 * the new one's attributes. */
+	struct sync_args a = { bucket, key, path, have, &hashed, etag, row, 0 };
+	rc = ns_txn(c, sync_fn, &a);
+	return rc ? rc : a.gone ? ATR_E_NO_KEY : ATR_OK;
 }
 
 int ns_hash_file(struct atr_core *c, const char *path, char etag[ATR_ETAG_MAX + 1],
