@@ -383,6 +383,45 @@ void ufs_next_data(struct ufs *u, struct ufs_file *f, uint64_t off, uint64_t *da
  * by stage_gc once the core has recovered (parts stay). */
 int ufs_local_new(const char *root, struct ufs **out);
 
+/*
+ * The S3 driver (ufs_s3.c): the tree is a remote S3 bucket (AWS, Ceph RGW,
+ * MinIO, another Atrium), under an optional key prefix; path "a/b/c" is
+ * key PREFIX/a/b/c, "" the root (the bucket or prefix itself). Its
+ * private area (stages and parts) is a local driver's (private, borrowed,
+ * outliving it): a stage is written locally and its commit uploads it
+ * (PutObject, or a multipart upload above part_size) before releasing it,
+ * so stage_commit and stage_recover are the only ops that move bytes up.
+ * Capabilities: PARTS and RANDOM_WRITE (from the private area); not
+ * RENAME, LINKS, TIMES, SERVER_COPY, STATFS, SPARSE.
+ *
+ * Directories are implicit, as S3 has them: a directory is a common
+ * prefix (or a "dir/" marker object, which mkdir makes and rmdir removes).
+ * A directory's mtime is the start of the current sync period
+ * (sync_interval_ms: 0 always a new one, -1 never, N every N ms), so the
+ * core's mtime-driven metadata sync (ns_sync.c) re-lists a remote
+ * directory once per period; a file's stat may be answered from what the
+ * last listing or HEAD said within the same period.
+ *
+ * The secret is copied and never logged; every request is signed with
+ * SigV4 (common/sigv4.h); 5xx, SlowDown and timeouts are retried with
+ * backoff; connections are reused.
+ */
+struct ufs_s3_config {
+	const char *endpoint;     /* "http://127.0.0.1:9000"; NULL: AWS for region */
+	const char *region;       /* NULL: "us-east-1" */
+	const char *bucket;       /* the remote bucket */
+	const char *prefix;       /* NULL or "" or "a/b": no leading or trailing '/' */
+	const char *access_key;
+	const char *secret;
+	int path_style;           /* 1: http://host/bucket/key; 0: http://bucket.host/key */
+	const char *ca_bundle;    /* NULL: the system's trust store */
+	uint64_t part_size;       /* 0: 8 MiB; larger stages go up as multipart */
+	int parallel_parts;       /* 0: 4 */
+	int64_t sync_interval_ms; /* -1 never, 0 always, N: every N ms */
+};
+
+int ufs_s3_new(const struct ufs_s3_config *cfg, struct ufs *private_area, struct ufs **out);
+
 /* The fault-injecting driver for tests: src/ufs_fault_int.h. */
 
 #endif
