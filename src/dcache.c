@@ -490,7 +490,8 @@ static int scan(struct dcache *dc)
 	}
 	closedir(d);
 	/* Oldest access first, so the most recent ends at the hot end. */
-	qsort(v, n, sizeof(*v), by_mtime);
+	if (n)
+		qsort(v, n, sizeof(*v), by_mtime);
 	struct names ns = { 0 };
 	pthread_mutex_lock(&dc->lock);
 	for (size_t i = 0; i < n; i++)
