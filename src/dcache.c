@@ -19,7 +19,11 @@
 
 #define MAGIC "ATRBLK01"
 #define NAME_LEN 64
-#define PROTECTED_SHARE 0.8
+/* The protected segment's share; tools/bench-dcache-policy.c builds with
+ * 0 (plain LRU) to measure what the segments buy. */
+#ifndef DCACHE_PROTECTED_SHARE
+#define DCACHE_PROTECTED_SHARE 0.8
+#endif
 
 struct dhdr {
 	char magic[8];
@@ -192,7 +196,7 @@ static void index_remove(struct dcache *dc, struct dentry *e)
 /* Keeps the protected segment within its share by demoting its coldest. */
 static void balance(struct dcache *dc)
 {
-	uint64_t limit = (uint64_t)((double)dc->capacity * PROTECTED_SHARE);
+	uint64_t limit = (uint64_t)((double)dc->capacity * DCACHE_PROTECTED_SHARE);
 	while (dc->seg[1].bytes > limit && dc->seg[1].tail) {
 		struct dentry *e = dc->seg[1].tail;
 		seg_unlink(dc, e);
