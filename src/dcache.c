@@ -19,7 +19,7 @@
 
 #define MAGIC "ATRBLK01"
 #define NAME_LEN 64
-/* The protected segment's share; tools/bench-dcache-policy.c builds with
+/* The protected segment's share; tests/bench/dcache_policy.c builds with
  * 0 (plain LRU) to measure what the segments buy. */
 #ifndef DCACHE_PROTECTED_SHARE
 #define DCACHE_PROTECTED_SHARE 0.8

@@ -1,5 +1,5 @@
 /*
- * bench-dcache-policy — the disk tier's hit ratio under three workloads,
+ * dcache_policy — the disk tier's hit ratio under three workloads,
  * for `DCACHE_PROTECTED_SHARE` as built (tools/bench-dcache-policy.sh
  * builds it twice: 0.8, the segmented LRU src/dcache.c ships, and 0, plain
  * LRU) (docs/performance.md). Not a test.
@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "src/dcache_int.h"
+#include "common/banned.h"
 
 #define BS 4096
 #define CAP 512
