@@ -419,6 +419,23 @@ static void wipe(struct dcache *dc)
 	closedir(d);
 }
 
+/* Writes DIR/NAME (temporary, fsync, rename); 0 or -1. */
+static int write_small(struct dcache *dc, const char *name, const char *text, int durable)
+{
+	char tmp[32];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	int fd = openat(dc->dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	size_t n = strlen(text);
+	if (fd < 0 || write(fd, text, n) != (ssize_t)n || (durable && fsync(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (close(fd) || renameat(dc->dfd, tmp, dc->dfd, name) || (durable && fsync(dc->dfd)))
+		return -1;
+	return 0;
+}
+
 /* DIR/.owner names the store the blocks belong to; another one's are wiped. */
 static int check_owner(struct dcache *dc, const char *owner)
 {
@@ -435,12 +452,47 @@ static int check_owner(struct dcache *dc, const char *owner)
 		LOG(LOG_WARN, "cache-disk: the blocks in the directory belong to another data "
 			      "directory: removing them");
 	wipe(dc);
-	fd = openat(dc->dfd, ".owner.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		    0600);
-	size_t n = strlen(owner);
-	if (fd < 0 || write(fd, owner, n) != (ssize_t)n || close(fd) ||
-	    renameat(dc->dfd, ".owner.tmp", dc->dfd, ".owner")) {
+	if (write_small(dc, ".owner", owner, 1)) {
 		LOG(LOG_ERROR, "cache-disk: cannot write .owner: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * DIR/.state: "running BOOT_ID" while a daemon uses DIR, "clean" after it
+ * stopped. The trap it closes: meta.db runs with synchronous=NORMAL, so a
+ * power loss (not a process crash) can lose its last transactions, and a
+ * version number can then be handed out again for other bytes — while
+ * blocks of the lost version, written meanwhile, may have reached the
+ * disk. So blocks left by a run that did not stop and whose machine has
+ * rebooted since are all dropped. A process crash (same boot) keeps them:
+ * what SQLite committed survives it. The marker is durable before any
+ * block of this run is written.
+ */
+static int check_state(struct dcache *dc)
+{
+	char boot[64] = "", cur[128] = "", running[128];
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, boot, sizeof(boot) - 1);
+		boot[n > 0 ? n : 0] = '\0';
+		boot[strcspn(boot, "\n")] = '\0';
+		close(fd);
+	}
+	snprintf(running, sizeof(running), "running %s", boot);
+	if ((fd = openat(dc->dfd, ".state", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+		ssize_t n = read(fd, cur, sizeof(cur) - 1);
+		cur[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	if (!strncmp(cur, "running ", 8) && (strcmp(cur, running) || !*boot)) {
+		LOG(LOG_WARN, "cache-disk: the last run did not stop and the host has restarted "
+			      "since (a power loss?): dropping its blocks");
+		wipe(dc);
+	}
+	if (write_small(dc, ".state", running, 1)) {
+		LOG(LOG_ERROR, "cache-disk: cannot write .state: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -547,7 +599,7 @@ struct dcache *dcache_open(const char *dir, uint64_t capacity, size_t block_size
 		    strerror(errno));
 		goto fail;
 	}
-	if (check_owner(dc, owner) || scan(dc)) {
+	if (check_owner(dc, owner) || check_state(dc) || scan(dc)) {
 		LOG(LOG_ERROR, "cache-disk: cannot read %s", dir);
 		goto fail;
 	}
@@ -584,6 +636,8 @@ void dcache_free(struct dcache *dc)
 	pthread_cond_broadcast(&dc->room);
 	pthread_mutex_unlock(&dc->lock);
 	pthread_join(dc->worker, NULL); /* it writes what is queued first */
+	if (write_small(dc, ".state", "clean", 0))
+		LOG(LOG_WARN, "cache-disk: cannot write .state: %s", strerror(errno));
 	for (size_t i = 0; i < dc->nbuckets; i++)
 		for (struct dentry *e = dc->table[i], *n; e; e = n) {
 			n = e->hnext;

@@ -10,7 +10,11 @@
  * that eviction ages out. Because ino is only unique within one
  * metadata store, DIR is bound to one: dcache_open's owner tag (the data
  * directory's cache id) is kept in DIR/.owner and, when it differs, every
- * block in DIR is removed first.
+ * block in DIR is removed first. And because the store runs with
+ * synchronous=NORMAL, a power loss can lose its last transactions and
+ * hand a version out again: DIR/.state says "running BOOT_ID" while the
+ * tier is open ("clean" once closed), and a DIR left running by another
+ * boot is emptied too (a process crash, same boot, keeps its blocks).
  *
  * A block file is a header then the data:
  *   magic "ATRBLK01" | ino | version | index (u64) | len | block size |

@@ -213,6 +213,51 @@ static void restart_keeps_blocks_and_checks_them(void **state)
 	dcache_free(dc);
 }
 
+static void set_state(const struct tdir *t, const char *text)
+{
+	char p[128];
+	snprintf(p, sizeof(p), "%s/.state", t->path);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A run that did not stop: its blocks stay after a process crash (same
+ * boot), and go after a reboot (meta.db may have lost transactions). */
+static void unclean_stop_across_a_reboot_drops_everything(void **state)
+{
+	struct tdir *t = *state;
+	struct dcache *dc = dcache_open(t->path, 1 << 20, BS, "owner-a");
+	assert_non_null(dc);
+	put(dc, 11, 1, 0, BS);
+	dcache_free(dc);
+	char p[128], boot[64] = "";
+	snprintf(p, sizeof(p), "%s/.state", t->path);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(boot, sizeof(boot), f));
+	fclose(f);
+	assert_string_equal(boot, "clean");
+	f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	assert_non_null(f);
+	assert_non_null(fgets(boot, sizeof(boot), f));
+	fclose(f);
+	boot[strcspn(boot, "\n")] = '\0';
+	char running[96];
+	snprintf(running, sizeof(running), "running %s", boot);
+	set_state(t, running); /* killed: the same boot */
+	dc = dcache_open(t->path, 1 << 20, BS, "owner-a");
+	assert_true(read_ok(dc, 11, 1, 0, BS));
+	dcache_free(dc);
+	set_state(t, "running 00000000-0000-0000-0000-000000000000"); /* another boot */
+	dc = dcache_open(t->path, 1 << 20, BS, "owner-a");
+	assert_false(read_ok(dc, 11, 1, 0, BS));
+	block_path(t, 11, 1, 0, p, sizeof(p));
+	assert_int_equal(access(p, F_OK), -1);
+	dcache_free(dc);
+}
+
 static void capacity_evicts_between_watermarks(void **state)
 {
 	struct tdir *t = *state;
@@ -388,6 +433,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(write_and_read_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(torn_and_corrupt_blocks_are_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(restart_keeps_blocks_and_checks_them, setup, teardown),
+		cmocka_unit_test_setup_teardown(unclean_stop_across_a_reboot_drops_everything, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(capacity_evicts_between_watermarks, setup, teardown),
 		cmocka_unit_test_setup_teardown(drop_takes_every_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(tiers_write_through_promote_and_count, setup,
