@@ -286,9 +286,11 @@ static int write_all(int fd, const struct iovec *iov, int n)
 	return 0;
 }
 
-/* Writes the block under a temporary name and renames it into place. */
+/* Writes the block under a temporary name and renames it into place:
+ * 0, or the errno of what failed. */
 static int write_block(struct dcache *dc, const struct qitem *q)
 {
+	int rc;
 	char name[NAME_LEN], tmp[NAME_LEN + 8];
 	name_of(name, q->ino, q->version, q->index);
 	snprintf(tmp, sizeof(tmp), ".tmp.%s", name);
@@ -303,16 +305,16 @@ static int write_block(struct dcache *dc, const struct qitem *q)
 	if (fd < 0)
 		goto fail;
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)q->data, q->len } };
-	int rc = write_all(fd, iov, 2);
+	rc = write_all(fd, iov, 2);
 	if (close(fd) || rc)
 		goto fail;
 	if (renameat(dc->dfd, tmp, dc->dfd, name))
 		goto fail;
 	return 0;
 fail:
-	LOG(LOG_WARN, "cache-disk: cannot write block %s: %s", name, strerror(errno));
+	rc = errno;
 	unlinkat(dc->dfd, tmp, 0);
-	return -1;
+	return rc ? rc : EIO;
 }
 
 /* Reads and checks a block file's header against its key; its fd, or -1. */
@@ -370,7 +372,11 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&dc->lock);
 		dc->inflight = 0;
 		if (rc) {
-			dc->write_errors++;
+			/* A full or failing disk: said at the 1st, 2nd, 4th... error. */
+			uint64_t n = ++dc->write_errors;
+			if (!(n & (n - 1)))
+				LOG(LOG_WARN, "cache-disk: cannot write a block (%llu so far): %s",
+				    (unsigned long long)n, strerror(rc));
 		} else if (dc->inflight_dropped ||
 			   index_add(dc, q->ino, q->version, q->index, (uint32_t)q->len)) {
 			struct dentry gone = { .ino = q->ino, .version = q->version, .index = q->index };

@@ -213,6 +213,29 @@ static void restart_keeps_blocks_and_checks_them(void **state)
 	dcache_free(dc);
 }
 
+static void a_failed_write_is_counted_not_kept(void **state)
+{
+	struct tdir *t = *state;
+	struct dcache *dc = dcache_open(t->path, 1 << 20, BS, "owner-a");
+	assert_non_null(dc);
+	/* Its temporary's name taken by a directory: open(O_TRUNC) fails. */
+	char p[160], name[128];
+	block_path(t, 12, 1, 0, name, sizeof(name));
+	snprintf(p, sizeof(p), "%s/.tmp.%s", t->path, strrchr(name, '/') + 1);
+	assert_int_equal(mkdir(p, 0700), 0);
+	put(dc, 12, 1, 0, BS);
+	put(dc, 12, 1, 1, BS);
+	dcache_flush(dc);
+	struct dcache_stats s;
+	dcache_stats(dc, &s);
+	assert_int_equal(s.write_errors, 1);
+	assert_int_equal(dcache_len(dc, 12, 1, 0), 0);
+	assert_false(read_ok(dc, 12, 1, 0, BS));
+	assert_true(read_ok(dc, 12, 1, 1, BS));
+	assert_int_equal(rmdir(p), 0);
+	dcache_free(dc);
+}
+
 static void set_state(const struct tdir *t, const char *text)
 {
 	char p[128];
@@ -433,6 +456,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(write_and_read_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(torn_and_corrupt_blocks_are_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(restart_keeps_blocks_and_checks_them, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_failed_write_is_counted_not_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(unclean_stop_across_a_reboot_drops_everything, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(capacity_evicts_between_watermarks, setup, teardown),
