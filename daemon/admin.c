@@ -427,10 +427,9 @@ static void add_tier(struct buf *b, const char *name, uint64_t capacity, uint64_
 }
 
 /*
- * The cache as a whole: capacity and use are the tiers' sums; a hit is a
- * block found in either tier, a miss one read from the under-storage
- * (a memory miss the disk did not have; single-flight waiters count as
- * memory misses, so misses = memory misses - disk hits).
+ * The cache as a whole: capacity and use are the tiers' sums; a miss is
+ * a block read from the under-storage, a hit every other lookup (found
+ * in memory, on disk, or fetched by another reader it waited for).
  */
 static int h_report(struct admin_req *r)
 {
@@ -441,9 +440,9 @@ static int h_report(struct admin_req *r)
 	atr_core_stats(a->core, &st);
 	if (atr_ns_totals(a->core, &t))
 		memset(&t, 0, sizeof(t));
-	uint64_t hits = st.cache_hits + st.disk_hits;
-	uint64_t misses = st.cache_misses > st.disk_hits ? st.cache_misses - st.disk_hits : 0;
-	uint64_t lookups = hits + misses;
+	uint64_t lookups = st.cache_hits + st.cache_misses;
+	uint64_t misses = st.cache_fills < lookups ? st.cache_fills : lookups;
+	uint64_t hits = lookups - misses;
 	time_fmt_iso8601_ms(a->start_ns, started);
 	buf_addstr(&r->body, "{\"version\":");
 	json_add_str(&r->body, a->opt.version ? a->opt.version : "");

@@ -1009,6 +1009,9 @@ struct atr_stats {
 	/* the memory tier: its lookups' hits and misses, evictions, use */
 	uint64_t cache_hits, cache_misses, cache_evictions;
 	uint64_t cache_bytes, cache_capacity;
+	/* blocks read from the under-storage (each once: a memory miss that
+	 * waited for another reader's fetch, or hit the disk, is not one) */
+	uint64_t cache_fills;
 	/* the DISK tier (disk_capacity 0: none): lookups after a memory
 	 * miss, evictions, bytes used (block headers included), blocks
 	 * dropped as torn or corrupt, failed writes */

@@ -31,7 +31,7 @@ struct bcache {
 	size_t nblocks;
 	size_t capacity;
 	struct seg seg[2];    /* 0 probation, 1 protected */
-	uint64_t hits, misses, evictions;
+	uint64_t hits, misses, evictions, fills;
 };
 
 #define PROTECTED_SHARE 0.8
@@ -309,12 +309,14 @@ struct bcache_block *bcache_fetch(struct bcache *bc, uint64_t ino, uint64_t vers
 		from_disk = 1;
 	else if ((rc = fill(arg, index, b->data, len)))
 		*err = rc;
+	int filled = b && !from_disk;
 	if (b) {
 		b->ino = ino, b->version = version, b->index = index;
 	}
 
 	int fresh = 0;
 	pthread_mutex_lock(&bc->lock);
+	bc->fills += filled;
 	if (rc) {
 		free(b);
 		b = NULL;
@@ -384,6 +386,7 @@ void bcache_stats(struct bcache *bc, struct bcache_stats *out)
 	out->hits = bc->hits;
 	out->misses = bc->misses;
 	out->evictions = bc->evictions;
+	out->fills = bc->fills;
 	out->bytes = bc->seg[0].bytes + bc->seg[1].bytes;
 	out->capacity = bc->capacity;
 	out->blocks = bc->nblocks;

@@ -53,6 +53,7 @@ struct bcache_block {
 
 struct bcache_stats {
 	uint64_t hits, misses, evictions, bytes, capacity, blocks;
+	uint64_t fills;   /* bcache_fetch's fills: blocks read from the UFS */
 };
 
 struct bcache *bcache_new(size_t capacity);

@@ -172,6 +172,7 @@ void atr_core_stats(struct atr_core *c, struct atr_stats *out)
 	out->cache_evictions = s.evictions;
 	out->cache_bytes = s.bytes;
 	out->cache_capacity = s.capacity;
+	out->cache_fills = s.fills;
 	struct dcache_stats d = { 0 };
 	if (c->disk)
 		dcache_stats(c->disk, &d);
