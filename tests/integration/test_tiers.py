@@ -179,3 +179,35 @@ def test_a_bad_cache_disk_value_is_refused(atriumd_factory, tmp_path):
     p = subprocess.run([ATRIUMD, "--data", str(tmp_path / "data"), "--cache-disk",
                         str(tmp_path / "c") + ":1M"], capture_output=True, timeout=30)
     assert p.returncode != 0 and b"--cache-disk must be DIR:SIZE" in p.stderr
+
+
+def test_concurrent_gets_of_a_missing_block_read_it_once(atriumd_factory, bucket_name,
+                                                         tmp_path):
+    import threading
+    d, _ = start(atriumd_factory, tmp_path, "tiers-flight")
+    s3 = d.boto3("alice")
+    s3.create_bucket(Bucket=bucket_name)
+    body = os.urandom(BLOCK)
+    s3.put_object(Bucket=bucket_name, Key="one", Body=body)
+    r0 = report(d)
+    got, errors = [], []
+    clients = [d.boto3("alice") for _ in range(8)]
+    gate = threading.Barrier(8)
+
+    def get(c):
+        try:
+            gate.wait(timeout=10)
+            got.append(c.get_object(Bucket=bucket_name, Key="one")["Body"].read())
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=get, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors and got == [body] * 8
+    r1 = report(d)
+    # Eight lookups, one read from the under-storage, whatever the timing.
+    assert r1["cache"]["misses"] - r0["cache"]["misses"] == 1
+    assert r1["cache"]["hits"] - r0["cache"]["hits"] == 7
