@@ -211,3 +211,26 @@ def test_concurrent_gets_of_a_missing_block_read_it_once(atriumd_factory, bucket
     # Eight lookups, one read from the under-storage, whatever the timing.
     assert r1["cache"]["misses"] - r0["cache"]["misses"] == 1
     assert r1["cache"]["hits"] - r0["cache"]["hits"] == 7
+
+
+def test_a_killed_daemon_keeps_what_fs_load_wrote(atriumd_factory, bucket_name, tmp_path):
+    import signal
+    d, cache_dir = start(atriumd_factory, tmp_path, "tiers-kill")
+    s3 = d.boto3("alice")
+    s3.create_bucket(Bucket=bucket_name)
+    body = os.urandom(SIZE)
+    s3.put_object(Bucket=bucket_name, Key="k", Body=body)
+    path = "/%s/k" % bucket_name
+    ok(cli(d, "fs", "load", path))
+    # kill -9 right after the load answered: its blocks are on disk already.
+    os.kill(d.proc.pid, signal.SIGKILL)
+    d.proc.wait(timeout=30)
+    d.start()
+    s3 = d.boto3("alice")
+    assert pct(d, path) == (100, SIZE)
+    r0 = report(d)
+    assert s3.get_object(Bucket=bucket_name, Key="k")["Body"].read() == body
+    r1 = report(d)
+    assert tier(r1, "disk")["hits"] - tier(r0, "disk")["hits"] == 4
+    assert r1["cache"]["misses"] == r0["cache"]["misses"]
+    assert not [n for n in os.listdir(cache_dir) if n.startswith(".tmp.")]
