@@ -460,6 +460,81 @@ static void concurrent_misses_fetch_once(void **state)
 	bcache_free(bc);
 }
 
+/* Readers, evictions (tiny tiers) and drops at once: every block served
+ * has its own bytes, whatever tier it came from. */
+struct stress {
+	struct bcache *bc;
+	unsigned seed;
+	int bad, stop;
+};
+
+static int fill_key(void *arg, uint64_t index, void *buf, size_t len)
+{
+	(void)arg;
+	fill_pattern(buf, len, index * 7 + 3);
+	return 0;
+}
+
+static void *stress_reader(void *arg)
+{
+	struct stress *st = arg;
+	unsigned char want[BS];
+	for (int i = 0; i < 3000; i++) {
+		uint64_t ino = 20 + rand_r(&st->seed) % 4, index = rand_r(&st->seed) % 16;
+		int err = 0;
+		struct bcache_block *b = bcache_fetch(st->bc, ino, 1, index, BS, fill_key, NULL,
+						      &err);
+		if (!b) {
+			st->bad++;
+			continue;
+		}
+		fill_pattern(want, BS, index * 7 + 3);
+		if (memcmp(b->data, want, BS))
+			st->bad++;
+		bcache_unpin(st->bc, b);
+	}
+	return NULL;
+}
+
+static void *stress_dropper(void *arg)
+{
+	struct stress *st = arg;
+	while (!__atomic_load_n(&st->stop, __ATOMIC_ACQUIRE)) {
+		bcache_drop(st->bc, 20 + rand_r(&st->seed) % 4);
+		usleep(500);
+	}
+	return NULL;
+}
+
+static void readers_evictions_and_drops_at_once(void **state)
+{
+	struct tdir *t = *state;
+	struct dcache *dc = dcache_open(t->path, 24 * (DCACHE_HDR + BS), BS, "owner-a");
+	struct bcache *bc = bcache_new(4 * BS);
+	bcache_set_disk(bc, dc);
+	struct stress st[5];
+	pthread_t th[5];
+	for (int i = 0; i < 5; i++) {
+		st[i] = (struct stress){ .bc = bc, .seed = 1234u + (unsigned)i };
+		assert_int_equal(pthread_create(&th[i], NULL, i < 4 ? stress_reader : stress_dropper,
+						&st[i]), 0);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	__atomic_store_n(&st[4].stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th[4], NULL);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(st[i].bad, 0);
+	bcache_flush(bc);
+	struct dcache_stats s;
+	dcache_stats(dc, &s);
+	assert_true(s.bytes <= 24 * (DCACHE_HDR + BS));
+	assert_int_equal(s.corrupt, 0);
+	assert_true(s.hits > 0 && s.evictions > 0); /* every path was taken */
+	bcache_free(bc);
+	dcache_free(dc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +549,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(tiers_write_through_promote_and_count, setup,
 						teardown),
 		cmocka_unit_test(concurrent_misses_fetch_once),
+		cmocka_unit_test_setup_teardown(readers_evictions_and_drops_at_once, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
