@@ -12,12 +12,12 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "common/checksum.h"
 #include "common/log.h"
 #include "common/banned.h"
 
-#define MAGIC "ATRBLK01"
+#define MAGIC "ATRBLK02" /* 01: CRC32 (zlib); 02: CRC-32C */
 #define NAME_LEN 64
 /* The protected segment's share; tests/bench/dcache_policy.c builds with
  * 0 (plain LRU) to measure what the segments buy. */
@@ -28,7 +28,7 @@
 struct dhdr {
 	char magic[8];
 	uint64_t ino, version, index;
-	uint32_t len, bsize, crc, hcrc; /* hcrc: CRC32 of the 44 bytes before it */
+	uint32_t len, bsize, crc, hcrc; /* CRC-32Cs: data; hcrc: the 44 bytes before it */
 };
 _Static_assert(sizeof(struct dhdr) == DCACHE_HDR, "the header is 48 bytes");
 
@@ -106,10 +106,7 @@ static int parse_name(const char *s, uint64_t *ino, uint64_t *version, uint64_t 
 	return 0;
 }
 
-static uint32_t crc(const void *p, size_t n)
-{
-	return (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, (uInt)n);
-}
+static uint32_t crc(const void *p, size_t n) { return crc32c_update(0, p, n); }
 
 static uint64_t file_bytes(const struct dentry *e) { return DCACHE_HDR + (uint64_t)e->len; }
 

@@ -17,8 +17,8 @@
  * boot is emptied too (a process crash, same boot, keeps its blocks).
  *
  * A block file is a header then the data:
- *   magic "ATRBLK01" | ino | version | index (u64) | len | block size |
- *   CRC32 of the data | CRC32 of the header's first 44 bytes (u32),
+ *   magic "ATRBLK02" | ino | version | index (u64) | len | block size |
+ *   CRC-32C of the data | CRC-32C of the header's first 44 bytes (u32),
  * host byte order (the cache is local to the host). A block is written
  * to ".tmp.<name>" and renamed into place, so a process crash never
  * leaves a half block under a block's name; there is no fsync, so after
