@@ -19,6 +19,7 @@
 
 #define MAGIC "ATRBLK02" /* 01: CRC32 (zlib); 02: CRC-32C */
 #define NAME_LEN 64
+#define INO_SLOTS 4096
 /* The protected segment's share; tests/bench/dcache_policy.c builds with
  * 0 (plain LRU) to measure what the segments buy. */
 #ifndef DCACHE_PROTECTED_SHARE
@@ -37,6 +38,7 @@ struct dentry {
 	uint32_t len;
 	int seg;                      /* 0 probation, 1 protected */
 	struct dentry *hnext, *prev, *next;
+	struct dentry *inext, *iprev; /* the chain of its ino's slot in by_ino */
 };
 
 struct qitem {
@@ -61,6 +63,7 @@ struct dcache {
 	pthread_cond_t work, room, done;
 	struct dentry **table;
 	size_t nbuckets, nblocks;     /* nbuckets: a power of two */
+	struct dentry **by_ino;       /* INO_SLOTS chains: dcache_drop's walk */
 	struct dseg seg[2];
 	struct qitem *qhead, *qtail;
 	size_t qlen;
@@ -78,6 +81,11 @@ static size_t slot(const struct dcache *dc, uint64_t ino, uint64_t version, uint
 	h *= 0xBF58476D1CE4E5B9ull;
 	h ^= h >> 32;
 	return (size_t)h & (dc->nbuckets - 1);
+}
+
+static size_t ino_slot(uint64_t ino)
+{
+	return (size_t)((ino * 0x9E3779B97F4A7C15ull) >> 52) & (INO_SLOTS - 1);
 }
 
 static void name_of(char out[NAME_LEN], uint64_t ino, uint64_t version, uint64_t index)
@@ -173,6 +181,10 @@ static int index_add(struct dcache *dc, uint64_t ino, uint64_t version, uint64_t
 	size_t k = slot(dc, ino, version, index);
 	e->hnext = dc->table[k];
 	dc->table[k] = e;
+	struct dentry **chain = &dc->by_ino[ino_slot(ino)];
+	if ((e->inext = *chain))
+		e->inext->iprev = e;
+	*chain = e;
 	seg_push(dc, e, 0);
 	if (++dc->nblocks > dc->nbuckets)
 		grow_table(dc);
@@ -185,6 +197,12 @@ static void index_remove(struct dcache *dc, struct dentry *e)
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
+	if (e->iprev)
+		e->iprev->inext = e->inext;
+	else
+		dc->by_ino[ino_slot(e->ino)] = e->inext;
+	if (e->inext)
+		e->inext->iprev = e->iprev;
 	seg_unlink(dc, e);
 	dc->nblocks--;
 	free(e);
@@ -584,7 +602,8 @@ struct dcache *dcache_open(const char *dir, uint64_t capacity, size_t block_size
 	pthread_cond_init(&dc->work, NULL);
 	pthread_cond_init(&dc->room, NULL);
 	pthread_cond_init(&dc->done, NULL);
-	if (!(dc->table = calloc(dc->nbuckets, sizeof(*dc->table))))
+	if (!(dc->table = calloc(dc->nbuckets, sizeof(*dc->table))) ||
+	    !(dc->by_ino = calloc(INO_SLOTS, sizeof(*dc->by_ino))))
 		goto fail;
 	struct stat st;
 	if (mkdir(dir, 0700) && errno != EEXIST) {
@@ -619,6 +638,7 @@ fail:
 				free(e);
 			}
 	free(dc->table);
+	free(dc->by_ino);
 	if (dc->dfd >= 0)
 		close(dc->dfd);
 	pthread_mutex_destroy(&dc->lock);
@@ -647,6 +667,7 @@ void dcache_free(struct dcache *dc)
 			free(e);
 		}
 	free(dc->table);
+	free(dc->by_ino);
 	close(dc->dfd); /* releases the flock */
 	pthread_mutex_destroy(&dc->lock);
 	pthread_cond_destroy(&dc->work);
@@ -775,14 +796,13 @@ void dcache_drop(struct dcache *dc, uint64_t ino)
 {
 	struct names ns = { 0 };
 	pthread_mutex_lock(&dc->lock);
-	for (int s = 0; s < 2; s++)
-		for (struct dentry *e = dc->seg[s].head, *next; e; e = next) {
-			next = e->next;
-			if (e->ino == ino) {
-				names_add(&ns, e);
-				index_remove(dc, e);
-			}
+	for (struct dentry *e = dc->by_ino[ino_slot(ino)], *next; e; e = next) {
+		next = e->inext;
+		if (e->ino == ino) {
+			names_add(&ns, e);
+			index_remove(dc, e);
 		}
+	}
 	/* Queued blocks of ino are cancelled... */
 	for (struct qitem **pp = &dc->qhead; *pp;) {
 		struct qitem *q = *pp;

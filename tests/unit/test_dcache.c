@@ -328,6 +328,18 @@ static void drop_takes_every_version(void **state)
 	char p[128];
 	block_path(t, 7, 2, 0, p, sizeof(p));
 	assert_int_equal(access(p, F_OK), -1);
+	/* Many inodes (sharing dcache_drop's chains): one goes, all others stay. */
+	for (uint64_t ino = 100; ino < 300; ino++)
+		put(dc, ino, 1, ino % 3, 64);
+	dcache_flush(dc);
+	dcache_drop(dc, 150);
+	struct dcache_stats s;
+	dcache_stats(dc, &s);
+	assert_int_equal(s.blocks, 1 + 199);
+	assert_int_equal(dcache_len(dc, 150, 1, 0), 0);
+	for (uint64_t ino = 100; ino < 300; ino++)
+		if (ino != 150)
+			assert_int_equal(dcache_len(dc, ino, 1, ino % 3), 64);
 	dcache_free(dc);
 }
 
