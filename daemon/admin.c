@@ -464,9 +464,10 @@ static int h_report(struct admin_req *r)
 		buf_addstr(&r->body, ",");
 		add_tier(&r->body, "disk", st.disk_capacity, st.disk_bytes, st.disk_hits,
 			 st.disk_misses, st.disk_evictions);
-		buf_addf(&r->body, ",\"blocks\":%llu,\"corrupt\":%llu,\"write_errors\":%llu}",
+		buf_addf(&r->body,
+			 ",\"blocks\":%llu,\"corrupt\":%llu,\"write_errors\":%llu,\"stale\":%llu}",
 			 (unsigned long long)st.disk_blocks, (unsigned long long)st.disk_corrupt,
-			 (unsigned long long)st.disk_write_errors);
+			 (unsigned long long)st.disk_write_errors, (unsigned long long)st.disk_stale);
 	}
 	buf_addf(&r->body,
 		 "]},\"namespace\":{\"files\":%llu,\"directories\":%llu,\"bytes\":%llu},"
@@ -515,7 +516,10 @@ static int h_metrics(struct admin_req *r)
 		     metrics_family(b, "atrium_cache_disk_write_errors_total", "counter",
 				    "Disk tier blocks that could not be written.") ||
 		     metrics_sample(b, "atrium_cache_disk_write_errors_total", NULL,
-				    st.disk_write_errors);
+				    st.disk_write_errors) ||
+		     metrics_family(b, "atrium_cache_disk_stale_total", "counter",
+				    "Disk tier blocks of an old version dropped when a newer came.") ||
+		     metrics_sample(b, "atrium_cache_disk_stale_total", NULL, st.disk_stale);
 	if (!rc)
 		rc = metrics_family(b, "atrium_uploads_in_progress", "gauge",
 				    "Multipart uploads created and not yet completed or aborted.") ||

@@ -1014,9 +1014,10 @@ struct atr_stats {
 	uint64_t cache_fills;
 	/* the DISK tier (disk_capacity 0: none): lookups after a memory
 	 * miss, evictions, bytes used (block headers included), blocks
-	 * dropped as torn or corrupt, failed writes */
+	 * dropped as torn or corrupt, failed writes, old versions dropped */
 	uint64_t disk_hits, disk_misses, disk_evictions, disk_bytes, disk_capacity;
 	uint64_t disk_blocks, disk_corrupt, disk_write_errors;
+	uint64_t disk_stale;  /* blocks of old versions dropped when a newer came */
 	/* metadata store: point lookups and write transactions, with their
 	 * total time (ns; a transaction includes waiting for the write lock) */
 	uint64_t meta_lookups, meta_lookup_ns, meta_txns, meta_txn_ns;

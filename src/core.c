@@ -184,6 +184,7 @@ void atr_core_stats(struct atr_core *c, struct atr_stats *out)
 	out->disk_blocks = d.blocks;
 	out->disk_corrupt = d.corrupt;
 	out->disk_write_errors = d.write_errors;
+	out->disk_stale = d.stale;
 	struct meta_stats ms;
 	meta_stats(c->meta, &ms);
 	out->meta_lookups = ms.lookups;

@@ -72,6 +72,7 @@ struct dcache {
 	int inflight, inflight_dropped; /* ...and whether dcache_drop took its ino */
 	int stop;
 	uint64_t hits, misses, evictions, corrupt, write_errors;
+	uint64_t stale;               /* blocks of old versions dropped */
 };
 
 static size_t slot(const struct dcache *dc, uint64_t ino, uint64_t version, uint64_t index)
@@ -276,6 +277,21 @@ static uint64_t mark(const struct dcache *dc, double share)
 	return (uint64_t)((double)dc->capacity * share);
 }
 
+/* A block of (ino, version) is in: the inode's blocks of older versions
+ * are garbage (versions only grow; a reader still on an old one just
+ * misses), so they go now rather than when they age out. */
+static void drop_older(struct dcache *dc, uint64_t ino, uint64_t version, struct names *ns)
+{
+	for (struct dentry *e = dc->by_ino[ino_slot(ino)], *next; e; e = next) {
+		next = e->inext;
+		if (e->ino == ino && e->version < version) {
+			names_add(ns, e);
+			index_remove(dc, e);
+			dc->stale++;
+		}
+	}
+}
+
 /* ---- block files (no lock held) ---- */
 
 static int write_all(int fd, const struct iovec *iov, int n)
@@ -385,7 +401,6 @@ static void *worker(void *arg)
 		int rc = write_block(dc, q);
 
 		pthread_mutex_lock(&dc->lock);
-		dc->inflight = 0;
 		if (rc) {
 			/* A full or failing disk: said at the 1st, 2nd, 4th... error. */
 			uint64_t n = ++dc->write_errors;
@@ -396,14 +411,18 @@ static void *worker(void *arg)
 			   index_add(dc, q->ino, q->version, q->index, (uint32_t)q->len)) {
 			struct dentry gone = { .ino = q->ino, .version = q->version, .index = q->index };
 			names_add(&ns, &gone);
+		} else {
+			drop_older(dc, q->ino, q->version, &ns);
 		}
 		if (used(dc) > mark(dc, DCACHE_HIGH))
 			evict_to(dc, mark(dc, DCACHE_LOW), &ns);
-		pthread_cond_broadcast(&dc->done);
 		pthread_mutex_unlock(&dc->lock);
 		names_unlink(dc, &ns);
 		free(q);
 		pthread_mutex_lock(&dc->lock);
+		/* Done with its unlinks too: dcache_flush then means settled. */
+		dc->inflight = 0;
+		pthread_cond_broadcast(&dc->done);
 	}
 	pthread_mutex_unlock(&dc->lock);
 	return NULL;
@@ -837,5 +856,6 @@ void dcache_stats(struct dcache *dc, struct dcache_stats *out)
 	out->blocks = dc->nblocks;
 	out->corrupt = dc->corrupt;
 	out->write_errors = dc->write_errors;
+	out->stale = dc->stale;
 	pthread_mutex_unlock(&dc->lock);
 }

@@ -6,8 +6,9 @@
  * "<ino>-<version>-<index>" in 16-digit hex. ino is never reused by the
  * metadata store (AUTOINCREMENT) and a rewrite bumps version, so a block
  * is valid exactly while its object's row has that version: a changed
- * object can never be served stale bytes, and old versions are garbage
- * that eviction ages out. Because ino is only unique within one
+ * object can never be served stale bytes, and old versions are garbage:
+ * when a block of a newer version is written, the inode's older blocks
+ * are removed (the rest age out). Because ino is only unique within one
  * metadata store, DIR is bound to one: dcache_open's owner tag (the data
  * directory's cache id) is kept in DIR/.owner and, when it differs, every
  * block in DIR is removed first. And because the store runs with
@@ -74,6 +75,7 @@ struct dcache_stats {
 	uint64_t capacity, blocks;
 	uint64_t corrupt;     /* blocks dropped for a bad header or CRC */
 	uint64_t write_errors;
+	uint64_t stale;       /* blocks of an old version dropped when a newer came */
 };
 
 /* Opens (creating) the tier in dir with capacity bytes, for blocks of

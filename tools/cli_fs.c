@@ -958,10 +958,12 @@ int cmd_report(struct client *c, int argc, char **argv, const struct opts *o)
 		       100 * json_num(json_get(t, "hit_ratio")),
 		       (unsigned long long)json_get_u64(t, "evictions", 0));
 		if (json_get(t, "corrupt"))
-			printf("        blocks %llu, dropped as corrupt %llu, write errors %llu\n",
+			printf("        blocks %llu, dropped as corrupt %llu, write errors %llu, "
+			       "old versions dropped %llu\n",
 			       (unsigned long long)json_get_u64(t, "blocks", 0),
 			       (unsigned long long)json_get_u64(t, "corrupt", 0),
-			       (unsigned long long)json_get_u64(t, "write_errors", 0));
+			       (unsigned long long)json_get_u64(t, "write_errors", 0),
+			       (unsigned long long)json_get_u64(t, "stale", 0));
 	}
 	printf("    Hits: %llu\n    Misses: %llu\n    Evictions: %llu\n    Hit ratio: %.2f%%\n",
 	       (unsigned long long)json_get_u64(cache, "hits", 0),

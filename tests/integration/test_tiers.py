@@ -122,6 +122,9 @@ def test_a_changed_object_never_serves_its_old_blocks(atriumd_factory, bucket_na
     r1 = report(d)
     assert r1["cache"]["misses"] - r0["cache"]["misses"] == 4  # from the under-storage
     ok(cli(d, "fs", "load", path))  # on disk, before the next change
+    # An S3 overwrite is a new inode: the old one's blocks are garbage
+    # that eviction ages out (both inodes' blocks are there).
+    assert len(blocks_in(cache_dir)) == 8
 
     # Changed behind our back while the daemon is down (same size): the
     # row's version moves at the next lookup, so the disk's blocks are stale.
@@ -137,6 +140,10 @@ def test_a_changed_object_never_serves_its_old_blocks(atriumd_factory, bucket_na
     s3 = d.boto3("alice")
     assert s3.get_object(Bucket=bucket_name, Key="k")["Body"].read() == behind
     assert pct(d, path)[1] == SIZE  # the new version, read in as it was served
+    # Same inode, a newer version: its older blocks went when these came.
+    ok(cli(d, "fs", "load", path))  # waits for the disk writes
+    assert tier(report(d), "disk")["stale"] == 4
+    assert len(blocks_in(cache_dir)) == 8
 
 
 def test_a_corrupt_block_is_dropped_and_read_again(atriumd_factory, bucket_name, tmp_path):
