@@ -253,88 +253,105 @@ static struct flight *flight_find(struct bcache *bc, uint64_t ino, uint64_t vers
 	return f;
 }
 
-struct bcache_block *bcache_fetch(struct bcache *bc, uint64_t ino, uint64_t version,
-				  uint64_t index, size_t len, bcache_fill_fn fill, void *arg,
-				  int *err)
+enum claim { CLAIM_HIT, CLAIM_JOINED, CLAIM_FAILED, CLAIM_MINE };
+
+/*
+ * (bc->lock held.) The block from memory, pinned: a hit (CLAIM_HIT, the
+ * only case counted as one), or brought by a fetch in flight we waited
+ * for (CLAIM_JOINED); that fetch's error (CLAIM_FAILED); or the fetch is
+ * ours (CLAIM_MINE, *mine its flight, NULL if none could be allocated:
+ * then others may fetch it too).
+ */
+static enum claim claim(struct bcache *bc, uint64_t ino, uint64_t version, uint64_t index,
+			struct bcache_block **b, struct flight **mine, int *err)
 {
-	struct bcache_block *b;
-	struct flight *f;
 	int counted = 0;
-	pthread_mutex_lock(&bc->lock);
 	for (;;) {
-		if ((b = lookup(bc, ino, version, index))) {
+		if ((*b = lookup(bc, ino, version, index))) {
 			if (counted) {
-				b->pins++; /* the miss was counted: it came from a flight */
-				pthread_mutex_unlock(&bc->lock);
-				return b;
+				(*b)->pins++; /* its miss is counted */
+				return CLAIM_JOINED;
 			}
-			hit(bc, b);
-			pthread_mutex_unlock(&bc->lock);
-			if (bc->disk)
-				dcache_touch(bc->disk, ino, version, index);
-			return b;
+			hit(bc, *b);
+			return CLAIM_HIT;
 		}
 		if (!counted) {
 			bc->misses++;
 			counted = 1;
 		}
-		if (!(f = flight_find(bc, ino, version, index)))
+		struct flight *f = flight_find(bc, ino, version, index);
+		if (!f)
 			break;
-		/* Someone fetches it: wait for that fetch. */
 		f->waiters++;
 		while (!f->done)
 			pthread_cond_wait(&bc->landed, &bc->lock);
-		int ferr = f->err;
+		*err = f->err;
 		if (--f->waiters == 0)
 			free(f);
-		if (ferr) {
-			pthread_mutex_unlock(&bc->lock);
-			*err = ferr;
-			return NULL;
-		}
+		if (*err)
+			return CLAIM_FAILED;
 		/* Landed: look again (evicted already? then fetch it ourselves). */
 	}
-	f = calloc(1, sizeof(*f));
-	if (f) {
-		f->ino = ino, f->version = version, f->index = index;
-		f->next = bc->flights;
-		bc->flights = f;
+	if ((*mine = calloc(1, sizeof(**mine)))) {
+		(*mine)->ino = ino, (*mine)->version = version, (*mine)->index = index;
+		(*mine)->next = bc->flights;
+		bc->flights = *mine;
 	}
-	pthread_mutex_unlock(&bc->lock);
+	return CLAIM_MINE;
+}
 
-	int rc = 0, from_disk = 0;
+/* (bc->lock held.) Ends flight f (may be NULL) with rc, waking its waiters. */
+static void land(struct bcache *bc, struct flight *f, int rc)
+{
+	if (!f)
+		return;
+	struct flight **pp = &bc->flights;
+	while (*pp != f)
+		pp = &(*pp)->next;
+	*pp = f->next;
+	f->done = 1;
+	f->err = rc;
+	if (f->waiters)
+		pthread_cond_broadcast(&bc->landed);
+	else
+		free(f);
+}
+
+struct bcache_block *bcache_fetch(struct bcache *bc, uint64_t ino, uint64_t version,
+				  uint64_t index, size_t len, bcache_fill_fn fill, void *arg,
+				  int *err)
+{
+	struct bcache_block *b = NULL;
+	struct flight *f = NULL;
+	pthread_mutex_lock(&bc->lock);
+	enum claim how = claim(bc, ino, version, index, &b, &f, err);
+	pthread_mutex_unlock(&bc->lock);
+	if (how == CLAIM_HIT && bc->disk)
+		dcache_touch(bc->disk, ino, version, index);
+	if (how != CLAIM_MINE)
+		return b;
+
+	/* Ours to fetch, with no lock held: the disk, else the UFS. */
+	int rc = 0, from_disk = 0, fresh = 0;
 	if (!(b = bcache_alloc(len)))
-		rc = *err = ATR_E_NOMEM;
+		rc = ATR_E_NOMEM;
 	else if (bc->disk && !dcache_read(bc->disk, ino, version, index, b->data, len))
 		from_disk = 1;
-	else if ((rc = fill(arg, index, b->data, len)))
-		*err = rc;
-	int filled = b && !from_disk;
-	if (b) {
+	else
+		rc = fill(arg, index, b->data, len);
+	if (b)
 		b->ino = ino, b->version = version, b->index = index;
-	}
 
-	int fresh = 0;
 	pthread_mutex_lock(&bc->lock);
-	bc->fills += filled;
+	bc->fills += b && !from_disk;
 	if (rc) {
 		free(b);
 		b = NULL;
+		*err = rc;
 	} else {
 		b = insert_locked(bc, b, &fresh);
 	}
-	if (f) {
-		struct flight **pp = &bc->flights;
-		while (*pp != f)
-			pp = &(*pp)->next;
-		*pp = f->next;
-		f->done = 1;
-		f->err = rc;
-		if (f->waiters)
-			pthread_cond_broadcast(&bc->landed);
-		else
-			free(f);
-	}
+	land(bc, f, rc);
 	pthread_mutex_unlock(&bc->lock);
 	/* Written through once the waiters have their block. */
 	if (b && fresh && !from_disk && bc->disk)
