@@ -4,8 +4,9 @@
  * What it holds: copies of cache blocks, keyed like the memory tier by
  * (ino, version, index), one file per block in DIR, named
  * "<ino>-<version>-<index>" in 16-digit hex. ino is never reused by the
- * metadata store (AUTOINCREMENT) and a rewrite bumps version, so a block
- * is valid exactly while its object's row has that version: a changed
+ * metadata store (AUTOINCREMENT) and a change bumps version (an S3
+ * overwrite makes a new row, a new ino), so a block is valid exactly
+ * while its object's row has that ino and version: a changed
  * object can never be served stale bytes, and old versions are garbage:
  * when a block of a newer version is written, the inode's older blocks
  * are removed (the rest age out). Because ino is only unique within one
