@@ -6,7 +6,7 @@ empties both tiers, and the report shows each tier."""
 import os
 import stat
 
-from test_cli_admin import cli, ls_json, ok, report
+from test_cli_admin import Session, cli, ls_json, metric, ok, report, scrape
 
 BLOCK = 1024 * 1024
 SIZE = 3 * BLOCK + 17  # four blocks, the last one short
@@ -88,6 +88,15 @@ def test_load_survives_a_restart_and_is_served_from_disk(atriumd_factory, bucket
     assert tier(r4, "disk")["hits"] == tier(r3, "disk")["hits"]
     text = ok(cli(d, "report"))
     assert "Tier disk: capacity 64.00MB" in text and "hits 4" in text, text
+    sess = Session(d, "alice")
+    try:
+        _, m = scrape(sess)
+    finally:
+        sess.close()
+    assert metric(m, "atrium_cache_hits_total", tier="disk") == tier(r4, "disk")["hits"]
+    assert metric(m, "atrium_cache_capacity_bytes", tier="disk") == 64 * BLOCK
+    assert metric(m, "atrium_cache_used_bytes", tier="disk") == tier(r4, "disk")["used"]
+    assert metric(m, "atrium_cache_disk_corrupt_total") == 0
 
     # fs free empties both tiers, on disk too, and a restart agrees.
     out = ok(cli(d, "fs", "free", path))
