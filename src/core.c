@@ -1,5 +1,6 @@
 /* core — opening and closing the core, its counters, identities of files met on disk. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -41,6 +42,35 @@ static void keep_private(const char *path)
  * its blocks belong to and wipes itself when it is handed to another
  * (a fresh DATA over an old --cache-disk DIR).
  */
+/*
+ * The disk tier's DIR must not be inside the under-storage (ufs, DATA/ufs):
+ * its block files would be listed and served as objects. DIR is created
+ * here to compare real paths (dcache_open would create it anyway), and
+ * removed again if it is refused.
+ */
+__attribute__((noinline)) static int disk_in_ufs(const char *dir, const char *ufs)
+{
+	char d[PATH_MAX], u[PATH_MAX];
+	int made = !mkdir(dir, 0700);
+	if (!made && errno != EEXIST) {
+		LOG(LOG_ERROR, "cache-disk: cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!realpath(dir, d) || !realpath(ufs, u)) {
+		LOG(LOG_ERROR, "cache-disk: cannot resolve %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	size_t n = strlen(u);
+	if (!strncmp(d, u, n) && (d[n] == '/' || d[n] == '\0')) {
+		LOG(LOG_ERROR, "cache-disk: %s is inside the under-storage %s: its blocks would "
+			       "be served as objects", dir, u);
+		if (made)
+			rmdir(dir); /* leave the under-storage as it was */
+		return -1;
+	}
+	return 0;
+}
+
 /* Not inlined: its paths would double core_open_wrapped's frame. */
 __attribute__((noinline)) static int cache_id(const char *data, char out[33])
 {
@@ -132,7 +162,8 @@ int core_open_wrapped(const struct atr_core_config *cfg,
 	if (cfg->cache_disk_dir && *cfg->cache_disk_dir) {
 		char id[33];
 		rc = ATR_E_IO;
-		if (cache_id(cfg->data_dir, id) ||
+		snprintf(path, sizeof(path), "%s/ufs", cfg->data_dir);
+		if (disk_in_ufs(cfg->cache_disk_dir, path) || cache_id(cfg->data_dir, id) ||
 		    !(c->disk = dcache_open(cfg->cache_disk_dir, cfg->cache_disk_bytes,
 					    c->block_size, id)))
 			goto fail;

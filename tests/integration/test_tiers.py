@@ -250,3 +250,13 @@ def test_a_killed_daemon_keeps_what_fs_load_wrote(atriumd_factory, bucket_name, 
     assert tier(r1, "disk")["hits"] - tier(r0, "disk")["hits"] == 4
     assert r1["cache"]["misses"] == r0["cache"]["misses"]
     assert not [n for n in os.listdir(cache_dir) if n.startswith(".tmp.")]
+
+
+def test_a_cache_disk_inside_the_under_storage_is_refused(tmp_path):
+    import subprocess
+    from conftest import ATRIUMD
+    data = tmp_path / "data"
+    p = subprocess.run([ATRIUMD, "--data", str(data), "--port", "1", "--cache-disk",
+                        str(data / "ufs" / "bkt") + ":64M"], capture_output=True, timeout=30)
+    assert p.returncode != 0 and b"inside the under-storage" in p.stderr, p.stderr
+    assert not (data / "ufs" / "bkt").exists()
