@@ -7,7 +7,8 @@
  *
  * CRC32 is zlib's. CRC32C (Castagnoli) and CRC64NVME are computed here,
  * slicing-by-8 over tables built once (no Debian 12 library offers either
- * for C: zlib has only CRC32, OpenSSL none). Each struct belongs to one
+ * for C: zlib has only CRC32, OpenSSL none); CRC32C with SSE4.2's
+ * instruction where the CPU has it. Each struct belongs to one
  * thread at a time; the tables are read-only once built.
  */
 #ifndef COMMON_CHECKSUM_H
@@ -57,8 +58,11 @@ void checksum_release(struct checksum *c);
 int checksum_crc_combine(enum checksum_alg alg, uint64_t crc1, uint64_t crc2, uint64_t len2,
 			 uint64_t *out);
 
-/* The raw CRCs, for a running value: start from 0. */
+/* The raw CRCs, for a running value: start from 0. crc32c_update uses
+ * the CPU's instruction where there is one (x86-64 SSE4.2);
+ * crc32c_update_sw is the tables, on every CPU (and for the tests). */
 uint32_t crc32c_update(uint32_t crc, const void *data, size_t len);
+uint32_t crc32c_update_sw(uint32_t crc, const void *data, size_t len);
 uint64_t crc64nvme_update(uint64_t crc, const void *data, size_t len);
 
 #endif

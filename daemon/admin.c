@@ -413,6 +413,24 @@ static int h_persist(struct admin_req *r)
 	return cache_op(r, atr_fs_persist, ",\"state\":\"PERSISTED\"");
 }
 
+/* One tier of the report's "tiers" array. */
+static void add_tier(struct buf *b, const char *name, uint64_t capacity, uint64_t used,
+		     uint64_t hits, uint64_t misses, uint64_t evictions)
+{
+	uint64_t lookups = hits + misses;
+	buf_addf(b,
+		 "{\"tier\":\"%s\",\"capacity\":%llu,\"used\":%llu,\"hits\":%llu,"
+		 "\"misses\":%llu,\"evictions\":%llu,\"hit_ratio\":%.4f",
+		 name, (unsigned long long)capacity, (unsigned long long)used,
+		 (unsigned long long)hits, (unsigned long long)misses,
+		 (unsigned long long)evictions, lookups ? (double)hits / (double)lookups : 0.0);
+}
+
+/*
+ * The cache as a whole: capacity and use are the tiers' sums; a miss is
+ * a block read from the under-storage, a hit every other lookup (found
+ * in memory, on disk, or fetched by another reader it waited for).
+ */
 static int h_report(struct admin_req *r)
 {
 	struct admin *a = r->a;
@@ -423,23 +441,37 @@ static int h_report(struct admin_req *r)
 	if (atr_ns_totals(a->core, &t))
 		memset(&t, 0, sizeof(t));
 	uint64_t lookups = st.cache_hits + st.cache_misses;
+	uint64_t misses = st.cache_fills < lookups ? st.cache_fills : lookups;
+	uint64_t hits = lookups - misses;
 	time_fmt_iso8601_ms(a->start_ns, started);
 	buf_addstr(&r->body, "{\"version\":");
 	json_add_str(&r->body, a->opt.version ? a->opt.version : "");
 	buf_addf(&r->body,
 		 ",\"started\":\"%s\",\"uptime_ms\":%lld,\"auth\":\"%s\",\"ufs\":\"local\","
 		 "\"cache\":{\"capacity\":%llu,\"used\":%llu,\"hits\":%llu,\"misses\":%llu,"
-		 "\"evictions\":%llu,\"hit_ratio\":%.4f,"
-		 "\"tiers\":[{\"tier\":\"memory\",\"capacity\":%llu,\"used\":%llu}]},"
-		 "\"namespace\":{\"files\":%llu,\"directories\":%llu,\"bytes\":%llu},"
-		 "\"uploads_in_progress\":%llu}\n",
+		 "\"evictions\":%llu,\"hit_ratio\":%.4f,\"tiers\":[",
 		 started, (long long)((mono_ns() - a->start_mono) / 1000000),
 		 a->opt.auth_mode ? a->opt.auth_mode : "",
-		 (unsigned long long)st.cache_capacity, (unsigned long long)st.cache_bytes,
-		 (unsigned long long)st.cache_hits, (unsigned long long)st.cache_misses,
-		 (unsigned long long)st.cache_evictions,
-		 lookups ? (double)st.cache_hits / (double)lookups : 0.0,
-		 (unsigned long long)st.cache_capacity, (unsigned long long)st.cache_bytes,
+		 (unsigned long long)(st.cache_capacity + st.disk_capacity),
+		 (unsigned long long)(st.cache_bytes + st.disk_bytes), (unsigned long long)hits,
+		 (unsigned long long)misses,
+		 (unsigned long long)(st.cache_evictions + st.disk_evictions),
+		 lookups ? (double)hits / (double)lookups : 0.0);
+	add_tier(&r->body, "memory", st.cache_capacity, st.cache_bytes, st.cache_hits,
+		 st.cache_misses, st.cache_evictions);
+	buf_addstr(&r->body, "}");
+	if (st.disk_capacity) {
+		buf_addstr(&r->body, ",");
+		add_tier(&r->body, "disk", st.disk_capacity, st.disk_bytes, st.disk_hits,
+			 st.disk_misses, st.disk_evictions);
+		buf_addf(&r->body,
+			 ",\"blocks\":%llu,\"corrupt\":%llu,\"write_errors\":%llu,\"stale\":%llu}",
+			 (unsigned long long)st.disk_blocks, (unsigned long long)st.disk_corrupt,
+			 (unsigned long long)st.disk_write_errors, (unsigned long long)st.disk_stale);
+	}
+	buf_addf(&r->body,
+		 "]},\"namespace\":{\"files\":%llu,\"directories\":%llu,\"bytes\":%llu},"
+		 "\"uploads_in_progress\":%llu}\n",
 		 (unsigned long long)t.files, (unsigned long long)t.dirs,
 		 (unsigned long long)t.bytes, (unsigned long long)t.uploads);
 	return 200;
@@ -466,12 +498,28 @@ static int h_metrics(struct admin_req *r)
 		{ "atrium_cache_used_bytes", "gauge", "Bytes held by the block cache.", 3 },
 		{ "atrium_cache_capacity_bytes", "gauge", "Capacity of the block cache.", 4 },
 	};
+	/* A family's samples, one a tier: memory, and disk when there is one. */
 	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]) && !rc; i++) {
 		uint64_t v[] = { st.cache_hits, st.cache_misses, st.cache_evictions, st.cache_bytes,
 				 st.cache_capacity };
+		uint64_t dv[] = { st.disk_hits, st.disk_misses, st.disk_evictions, st.disk_bytes,
+				  st.disk_capacity };
 		rc = metrics_family(b, fams[i].name, fams[i].type, fams[i].help) ||
-		     metrics_sample(b, fams[i].name, "tier=\"memory\"", v[fams[i].which]);
+		     metrics_sample(b, fams[i].name, "tier=\"memory\"", v[fams[i].which]) ||
+		     (st.disk_capacity &&
+		      metrics_sample(b, fams[i].name, "tier=\"disk\"", dv[fams[i].which]));
 	}
+	if (!rc && st.disk_capacity)
+		rc = metrics_family(b, "atrium_cache_disk_corrupt_total", "counter",
+				    "Disk tier blocks dropped as torn or corrupt.") ||
+		     metrics_sample(b, "atrium_cache_disk_corrupt_total", NULL, st.disk_corrupt) ||
+		     metrics_family(b, "atrium_cache_disk_write_errors_total", "counter",
+				    "Disk tier blocks that could not be written.") ||
+		     metrics_sample(b, "atrium_cache_disk_write_errors_total", NULL,
+				    st.disk_write_errors) ||
+		     metrics_family(b, "atrium_cache_disk_stale_total", "counter",
+				    "Disk tier blocks of an old version dropped when a newer came.") ||
+		     metrics_sample(b, "atrium_cache_disk_stale_total", NULL, st.disk_stale);
 	if (!rc)
 		rc = metrics_family(b, "atrium_uploads_in_progress", "gauge",
 				    "Multipart uploads created and not yet completed or aborted.") ||

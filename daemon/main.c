@@ -421,18 +421,25 @@ static int core_start(struct daemon *d, int *lock_fd)
 		.data_dir = st->data, .cache_mem_bytes = st->cache_mem, .cache_block_size = 1 << 20,
 		.idmap = st->idmap,
 	};
+	char *disk_dir = NULL;
+	uint64_t disk_bytes = 0;
 	if (parse_range(st->id_range, &cc.id_first, &cc.id_last)) {
 		LOG(LOG_ERROR, "--id-range %s: not FIRST-LAST (host uids, FIRST <= LAST)",
 		    st->id_range);
 		return -1;
 	}
+	if (settings_cache_disk(st->cache_disk, &disk_dir, &disk_bytes))
+		return -1; /* settings_parse checked it */
+	cc.cache_disk_dir = disk_dir;
+	cc.cache_disk_bytes = disk_bytes;
 	/* One daemon per data directory, before anything in it is opened. */
-	if ((*lock_fd = service_lock(st->data)) < 0)
+	int rc = (*lock_fd = service_lock(st->data)) < 0 ? -1 : atr_core_open(&cc, &d->core);
+	free(disk_dir);
+	if (rc && *lock_fd >= 0)
+		LOG(LOG_ERROR, "cannot open the data directory %s%s%s", st->data,
+		    *st->cache_disk ? " or the disk cache " : "", st->cache_disk);
+	if (rc)
 		return -1;
-	if (atr_core_open(&cc, &d->core)) {
-		LOG(LOG_ERROR, "cannot open the data directory %s", st->data);
-		return -1;
-	}
 	if (load_idents(st, d))
 		return -1;
 	/* Policies may name the users of the credentials file; in simple mode

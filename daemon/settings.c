@@ -41,6 +41,9 @@ static const struct setting table[] = {
 	  "entry (allocated once, never one a host account holds)", 0 },
 	{ "cache-mem", S_SIZE, OFF(cache_mem), "256M", 1 << 20, 1LL << 40, NULL,
 	  "memory tier capacity of the block cache (K, M, G suffixes)", 0 },
+	{ "cache-disk", S_STR, OFF(cache_disk), "", 0, 0, NULL,
+	  "DIR:SIZE: a DISK tier of the block cache in DIR (created 0700) holding up to SIZE "
+	  "(at least 16M), kept across restarts; e.g. /var/cache/atrium:20G", 0 },
 	{ "threads", S_INT, OFF(threads), "128", 2, 4096, NULL,
 	  "HTTP worker threads: how many connections are served at once", 0 },
 	{ "log-level", S_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error",
@@ -107,6 +110,25 @@ static int parse_size(const char *v, unsigned long long *out)
 	if (*end || n > ~0ULL / mult)
 		return -1;
 	*out = n * mult;
+	return 0;
+}
+
+#define CACHE_DISK_MIN (16ULL << 20)
+
+int settings_cache_disk(const char *v, char **dir, uint64_t *bytes)
+{
+	*dir = NULL;
+	*bytes = 0;
+	if (!v || !*v)
+		return 0;
+	/* The last colon: a directory may hold one, a size never does. */
+	const char *colon = strrchr(v, ':');
+	unsigned long long n;
+	if (!colon || colon == v || parse_size(colon + 1, &n) || n < CACHE_DISK_MIN)
+		return -1;
+	if (!(*dir = strndup(v, (size_t)(colon - v))))
+		return -1;
+	*bytes = n;
 	return 0;
 }
 
@@ -283,6 +305,14 @@ int settings_parse(struct settings *s, int argc, char **argv)
 		if (set_one(s, t, v, "command line"))
 			return -1;
 	}
+	char *dir;
+	uint64_t bytes;
+	if (settings_cache_disk(s->cache_disk, &dir, &bytes)) {
+		fprintf(stderr, "atriumd: --cache-disk must be DIR:SIZE with SIZE at least 16M "
+			"(e.g. /var/cache/atrium:20G), not '%s'\n", s->cache_disk);
+		return -1;
+	}
+	free(dir);
 	return 0;
 }
 

@@ -21,6 +21,7 @@ struct settings {
 	const char *idmap;           /* id map file */
 	const char *id_range;        /* "FIRST-LAST" */
 	uint64_t cache_mem;
+	const char *cache_disk;      /* "DIR:SIZE" (settings_cache_disk) or "" */
 	long threads;
 	const char *log_level;
 	const char *log_format;      /* "text" or "json" */
@@ -47,6 +48,10 @@ struct settings {
  * printing an error. Flags are "--name value" or "--name=value". */
 int settings_parse(struct settings *s, int argc, char **argv);
 void settings_release(struct settings *s);
+/* Splits a --cache-disk value "DIR:SIZE" (SIZE as other sizes: 512M,
+ * 20G; at least 16M): *dir (malloc'd) and *bytes; "" gives NULL and 0.
+ * -1 if it is not one. */
+int settings_cache_disk(const char *v, char **dir, uint64_t *bytes);
 /* Swaps the values of the settings a SIGHUP applies between cur and
  * fresh: cur has the new ones, fresh the old ones (release it). Pointers
  * into cur's other strings stay valid. */

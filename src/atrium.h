@@ -86,6 +86,11 @@ struct atr_core_config {
 	const char *data_dir;      /* DATA: meta.db, ufs/, cache/ */
 	size_t cache_mem_bytes;    /* memory tier capacity of the block cache */
 	size_t cache_block_size;   /* block size, power of two */
+	/* The DISK tier (src/dcache_int.h): a directory of block files and
+	 * its capacity; NULL or "": memory only. Its blocks survive a
+	 * restart; they belong to this data directory (DATA/cache_id). */
+	const char *cache_disk_dir;
+	uint64_t cache_disk_bytes;
 	/* Users as host ids (the mount): an id map file ("NAME UID [GID]"
 	 * lines; NULL: none) and the range ids are allocated from to users
 	 * with no host account (0, 0: the default, 2^30 up). */
@@ -1001,8 +1006,18 @@ void atr_idents_free(struct atr_idents *ids);
 /* ---- statistics ---- */
 
 struct atr_stats {
+	/* the memory tier: its lookups' hits and misses, evictions, use */
 	uint64_t cache_hits, cache_misses, cache_evictions;
 	uint64_t cache_bytes, cache_capacity;
+	/* blocks read from the under-storage (each once: a memory miss that
+	 * waited for another reader's fetch, or hit the disk, is not one) */
+	uint64_t cache_fills;
+	/* the DISK tier (disk_capacity 0: none): lookups after a memory
+	 * miss, evictions, bytes used (block headers included), blocks
+	 * dropped as torn or corrupt, failed writes, old versions dropped */
+	uint64_t disk_hits, disk_misses, disk_evictions, disk_bytes, disk_capacity;
+	uint64_t disk_blocks, disk_corrupt, disk_write_errors;
+	uint64_t disk_stale;  /* blocks of old versions dropped when a newer came */
 	/* metadata store: point lookups and write transactions, with their
 	 * total time (ns; a transaction includes waiting for the write lock) */
 	uint64_t meta_lookups, meta_lookup_ns, meta_txns, meta_txn_ns;

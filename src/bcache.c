@@ -3,6 +3,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "src/atrium.h"
+#include "src/dcache_int.h"
 #include "common/banned.h"
 
 struct seg {
@@ -10,14 +13,25 @@ struct seg {
 	size_t bytes;
 };
 
+/* One fetch of a missing block, which other readers of it wait for. */
+struct flight {
+	uint64_t ino, version, index;
+	int done, err;        /* err: the fill's error, for the waiters */
+	int waiters;          /* the last one out frees a done flight */
+	struct flight *next;
+};
+
 struct bcache {
+	struct dcache *disk;  /* NULL: memory only; set before use, then read-only */
 	pthread_mutex_t lock; /* guards everything below */
+	pthread_cond_t landed; /* a flight is done */
+	struct flight *flights;
 	struct bcache_block **table;
 	size_t nbuckets;      /* power of two */
 	size_t nblocks;
 	size_t capacity;
 	struct seg seg[2];    /* 0 probation, 1 protected */
-	uint64_t hits, misses, evictions;
+	uint64_t hits, misses, evictions, fills;
 };
 
 #define PROTECTED_SHARE 0.8
@@ -44,8 +58,11 @@ struct bcache *bcache_new(size_t capacity)
 	}
 	bc->capacity = capacity;
 	pthread_mutex_init(&bc->lock, NULL);
+	pthread_cond_init(&bc->landed, NULL);
 	return bc;
 }
+
+void bcache_set_disk(struct bcache *bc, struct dcache *dc) { bc->disk = dc; }
 
 void bcache_free(struct bcache *bc)
 {
@@ -61,6 +78,7 @@ void bcache_free(struct bcache *bc)
 	}
 	free(bc->table);
 	pthread_mutex_destroy(&bc->lock);
+	pthread_cond_destroy(&bc->landed);
 	free(bc);
 }
 
@@ -146,23 +164,36 @@ static void balance(struct bcache *bc)
 	}
 }
 
-struct bcache_block *bcache_get(struct bcache *bc, uint64_t ino, uint64_t version, uint64_t index)
+static struct bcache_block *lookup(struct bcache *bc, uint64_t ino, uint64_t version,
+				   uint64_t index)
 {
-	pthread_mutex_lock(&bc->lock);
 	struct bcache_block *b = bc->table[slot(bc, ino, version, index)];
 	while (b && !(b->ino == ino && b->version == version && b->index == index))
 		b = b->hnext;
-	if (b) {
-		b->pins++;
-		bc->hits++;
-		/* A hit in either segment is "used twice": protect it. */
-		seg_unlink(bc, b);
-		seg_push(bc, b, 1);
-		balance(bc);
-	} else {
+	return b;
+}
+
+/* A hit (lock held): pinned, and "used twice", so protected. */
+static void hit(struct bcache *bc, struct bcache_block *b)
+{
+	b->pins++;
+	bc->hits++;
+	seg_unlink(bc, b);
+	seg_push(bc, b, 1);
+	balance(bc);
+}
+
+struct bcache_block *bcache_get(struct bcache *bc, uint64_t ino, uint64_t version, uint64_t index)
+{
+	pthread_mutex_lock(&bc->lock);
+	struct bcache_block *b = lookup(bc, ino, version, index);
+	if (b)
+		hit(bc, b);
+	else
 		bc->misses++;
-	}
 	pthread_mutex_unlock(&bc->lock);
+	if (b && bc->disk)
+		dcache_touch(bc->disk, ino, version, index);
 	return b;
 }
 
@@ -177,19 +208,18 @@ struct bcache_block *bcache_alloc(size_t len)
 	return b;
 }
 
-struct bcache_block *bcache_insert(struct bcache *bc, struct bcache_block *b)
+/* Inserts b (lock held) and returns the cached block, pinned; *fresh
+ * tells whether it is b (else b was freed for the copy already there). */
+static struct bcache_block *insert_locked(struct bcache *bc, struct bcache_block *b, int *fresh)
 {
-	pthread_mutex_lock(&bc->lock);
-	size_t k = slot(bc, b->ino, b->version, b->index);
-	struct bcache_block *e = bc->table[k];
-	while (e && !(e->ino == b->ino && e->version == b->version && e->index == b->index))
-		e = e->hnext;
+	struct bcache_block *e = lookup(bc, b->ino, b->version, b->index);
 	if (e) {
 		e->pins++;
-		pthread_mutex_unlock(&bc->lock);
 		free(b);
+		*fresh = 0;
 		return e;
 	}
+	size_t k = slot(bc, b->ino, b->version, b->index);
 	b->pins = 1;
 	b->hnext = bc->table[k];
 	bc->table[k] = b;
@@ -198,8 +228,141 @@ struct bcache_block *bcache_insert(struct bcache *bc, struct bcache_block *b)
 	evict(bc);
 	if (bc->nblocks > bc->nbuckets)
 		grow_table(bc);
-	pthread_mutex_unlock(&bc->lock);
+	*fresh = 1;
 	return b;
+}
+
+struct bcache_block *bcache_insert(struct bcache *bc, struct bcache_block *b)
+{
+	int fresh;
+	pthread_mutex_lock(&bc->lock);
+	b = insert_locked(bc, b, &fresh);
+	pthread_mutex_unlock(&bc->lock);
+	/* Pinned, so its data stays while it is copied to the queue. */
+	if (fresh && bc->disk)
+		dcache_put(bc->disk, b->ino, b->version, b->index, b->data, b->len);
+	return b;
+}
+
+static struct flight *flight_find(struct bcache *bc, uint64_t ino, uint64_t version,
+				  uint64_t index)
+{
+	struct flight *f = bc->flights;
+	while (f && !(f->ino == ino && f->version == version && f->index == index))
+		f = f->next;
+	return f;
+}
+
+enum claim { CLAIM_HIT, CLAIM_JOINED, CLAIM_FAILED, CLAIM_MINE };
+
+/*
+ * (bc->lock held.) The block from memory, pinned: a hit (CLAIM_HIT, the
+ * only case counted as one), or brought by a fetch in flight we waited
+ * for (CLAIM_JOINED); that fetch's error (CLAIM_FAILED); or the fetch is
+ * ours (CLAIM_MINE, *mine its flight, NULL if none could be allocated:
+ * then others may fetch it too).
+ */
+static enum claim claim(struct bcache *bc, uint64_t ino, uint64_t version, uint64_t index,
+			struct bcache_block **b, struct flight **mine, int *err)
+{
+	int counted = 0;
+	for (;;) {
+		if ((*b = lookup(bc, ino, version, index))) {
+			if (counted) {
+				(*b)->pins++; /* its miss is counted */
+				return CLAIM_JOINED;
+			}
+			hit(bc, *b);
+			return CLAIM_HIT;
+		}
+		if (!counted) {
+			bc->misses++;
+			counted = 1;
+		}
+		struct flight *f = flight_find(bc, ino, version, index);
+		if (!f)
+			break;
+		f->waiters++;
+		while (!f->done)
+			pthread_cond_wait(&bc->landed, &bc->lock);
+		*err = f->err;
+		if (--f->waiters == 0)
+			free(f);
+		if (*err)
+			return CLAIM_FAILED;
+		/* Landed: look again (evicted already? then fetch it ourselves). */
+	}
+	if ((*mine = calloc(1, sizeof(**mine)))) {
+		(*mine)->ino = ino, (*mine)->version = version, (*mine)->index = index;
+		(*mine)->next = bc->flights;
+		bc->flights = *mine;
+	}
+	return CLAIM_MINE;
+}
+
+/* (bc->lock held.) Ends flight f (may be NULL) with rc, waking its waiters. */
+static void land(struct bcache *bc, struct flight *f, int rc)
+{
+	if (!f)
+		return;
+	struct flight **pp = &bc->flights;
+	while (*pp != f)
+		pp = &(*pp)->next;
+	*pp = f->next;
+	f->done = 1;
+	f->err = rc;
+	if (f->waiters)
+		pthread_cond_broadcast(&bc->landed);
+	else
+		free(f);
+}
+
+struct bcache_block *bcache_fetch(struct bcache *bc, uint64_t ino, uint64_t version,
+				  uint64_t index, size_t len, bcache_fill_fn fill, void *arg,
+				  int *err)
+{
+	struct bcache_block *b = NULL;
+	struct flight *f = NULL;
+	pthread_mutex_lock(&bc->lock);
+	enum claim how = claim(bc, ino, version, index, &b, &f, err);
+	pthread_mutex_unlock(&bc->lock);
+	if (how == CLAIM_HIT && bc->disk)
+		dcache_touch(bc->disk, ino, version, index);
+	if (how != CLAIM_MINE)
+		return b;
+
+	/* Ours to fetch, with no lock held: the disk, else the UFS. */
+	int rc = 0, from_disk = 0, fresh = 0;
+	if (!(b = bcache_alloc(len)))
+		rc = ATR_E_NOMEM;
+	else if (bc->disk && !dcache_read(bc->disk, ino, version, index, b->data, len))
+		from_disk = 1;
+	else
+		rc = fill(arg, index, b->data, len);
+	if (b)
+		b->ino = ino, b->version = version, b->index = index;
+
+	pthread_mutex_lock(&bc->lock);
+	bc->fills += b && !from_disk;
+	if (rc) {
+		free(b);
+		b = NULL;
+		*err = rc;
+	} else {
+		b = insert_locked(bc, b, &fresh);
+	}
+	land(bc, f, rc);
+	pthread_mutex_unlock(&bc->lock);
+	/* Written through once the waiters have their block. */
+	if (b && fresh && !from_disk && bc->disk)
+		dcache_put(bc->disk, ino, version, index, b->data, b->len);
+	return b;
+}
+
+void bcache_flush(struct bcache *bc)
+{
+	if (bc->disk)
+		dcache_flush(bc->disk);
 }
 
 void bcache_unpin(struct bcache *bc, struct bcache_block *b)
@@ -230,6 +393,8 @@ void bcache_drop(struct bcache *bc, uint64_t ino)
 		}
 	}
 	pthread_mutex_unlock(&bc->lock);
+	if (bc->disk)
+		dcache_drop(bc->disk, ino);
 }
 
 void bcache_stats(struct bcache *bc, struct bcache_stats *out)
@@ -238,6 +403,7 @@ void bcache_stats(struct bcache *bc, struct bcache_stats *out)
 	out->hits = bc->hits;
 	out->misses = bc->misses;
 	out->evictions = bc->evictions;
+	out->fills = bc->fills;
 	out->bytes = bc->seg[0].bytes + bc->seg[1].bytes;
 	out->capacity = bc->capacity;
 	out->blocks = bc->nblocks;
@@ -248,12 +414,16 @@ uint64_t bcache_cached(struct bcache *bc, uint64_t ino, uint64_t version, uint64
 {
 	uint64_t bytes = 0;
 	pthread_mutex_lock(&bc->lock);
-	if (nblocks <= bc->nblocks) {
+	if (bc->disk) {
+		/* Block-exact across the tiers: memory, else disk (a leaf lock). */
+		for (uint64_t i = 0; i < nblocks; i++) {
+			struct bcache_block *b = lookup(bc, ino, version, i);
+			bytes += b ? b->len : dcache_len(bc->disk, ino, version, i);
+		}
+	} else if (nblocks <= bc->nblocks) {
 		/* One probe per block of the object. */
 		for (uint64_t i = 0; i < nblocks; i++) {
-			struct bcache_block *b = bc->table[slot(bc, ino, version, i)];
-			while (b && !(b->ino == ino && b->version == version && b->index == i))
-				b = b->hnext;
+			struct bcache_block *b = lookup(bc, ino, version, i);
 			if (b)
 				bytes += b->len;
 		}

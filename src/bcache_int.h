@@ -15,8 +15,21 @@
  *
  * Pinning: get and insert return a pinned block; the caller unpins it when
  * done with block->data. A negative pin count aborts.
- * Thread-safety: one mutex guards the table, the lists and the counters;
- * block data is immutable once inserted, so readers use it unlocked.
+ * Tiers: with a DISK tier attached (bcache_set_disk, src/dcache_int.h)
+ * every block inserted is also queued for the disk (write-through), a
+ * memory miss in bcache_fetch reads the disk before the under-storage and
+ * promotes what it finds, a memory hit refreshes the block's recency on
+ * disk, bcache_cached counts blocks in either tier and bcache_drop drops
+ * both. The disk is never touched with the mutex held.
+ *
+ * Single flight: concurrent bcache_fetch calls for one missing block
+ * wait for the first one's fetch (disk, then fill) instead of all
+ * fetching it; a failed fetch fails its waiters with the same error.
+ *
+ * Thread-safety: one mutex guards the table, the lists, the fetches in
+ * flight and the counters; block data is immutable once inserted, so
+ * readers use it unlocked. Lock order: bcache's mutex, then the disk
+ * tier's (a leaf).
  */
 #ifndef SRC_BCACHE_INT_H
 #define SRC_BCACHE_INT_H
@@ -25,6 +38,7 @@
 #include <stdint.h>
 
 struct bcache;
+struct dcache;
 
 struct bcache_block {
 	uint64_t ino, version, index;
@@ -39,11 +53,26 @@ struct bcache_block {
 
 struct bcache_stats {
 	uint64_t hits, misses, evictions, bytes, capacity, blocks;
+	uint64_t fills;   /* bcache_fetch's fills: blocks read from the UFS */
 };
 
 struct bcache *bcache_new(size_t capacity);
 void bcache_free(struct bcache *bc);
-/* The pinned block, or NULL (a miss is counted). */
+/* Attaches the DISK tier (before any use; the caller frees it after
+ * bcache_free). */
+void bcache_set_disk(struct bcache *bc, struct dcache *dc);
+/* Fills buf with the len bytes of block index from the under-storage:
+ * 0, or an ATR_E_* error. */
+typedef int (*bcache_fill_fn)(void *arg, uint64_t index, void *buf, size_t len);
+/* The pinned block (ino, version, index) of len bytes: from memory, else
+ * from disk, else filled by fill and inserted (once, however many threads
+ * ask at the same time). NULL with *err set if the fill failed. */
+struct bcache_block *bcache_fetch(struct bcache *bc, uint64_t ino, uint64_t version,
+				  uint64_t index, size_t len, bcache_fill_fn fill, void *arg,
+				  int *err);
+/* Waits until the blocks inserted so far are on disk (no-op without one). */
+void bcache_flush(struct bcache *bc);
+/* The pinned block from memory, or NULL (a miss is counted). */
 struct bcache_block *bcache_get(struct bcache *bc, uint64_t ino, uint64_t version, uint64_t index);
 /* A fresh unpinned, uncached block with room for len bytes, or NULL. */
 struct bcache_block *bcache_alloc(size_t len);
@@ -51,11 +80,11 @@ struct bcache_block *bcache_alloc(size_t len);
  * copy another thread inserted first (then b is freed). */
 struct bcache_block *bcache_insert(struct bcache *bc, struct bcache_block *b);
 void bcache_unpin(struct bcache *bc, struct bcache_block *b);
-/* Drops every unpinned block of ino (any version). */
+/* Drops every unpinned block of ino (any version), and its blocks on disk. */
 void bcache_drop(struct bcache *bc, uint64_t ino);
 void bcache_stats(struct bcache *bc, struct bcache_stats *out);
-/* Bytes cached of blocks 0..nblocks-1 of (ino, version); no hit or miss
- * is counted and nothing moves in the LRU. */
+/* Bytes cached, in either tier, of blocks 0..nblocks-1 of (ino, version);
+ * no hit or miss is counted and nothing moves in the LRU. */
 uint64_t bcache_cached(struct bcache *bc, uint64_t ino, uint64_t version, uint64_t nblocks);
 
 #endif

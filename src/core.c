@@ -1,9 +1,12 @@
 /* core — opening and closing the core, its counters, identities of files met on disk. */
 #include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +33,70 @@ static void keep_private(const char *path)
 	else
 		LOG(LOG_INFO, "core: %s was open to other host users; now %04o", path,
 		    (unsigned)(st.st_mode & 07700));
+}
+
+/*
+ * DATA/cache_id: a random id made at the data directory's first start
+ * with a DISK tier. The tier's blocks are keyed by inode numbers, unique
+ * only within this metadata store, so the tier keeps the id of the store
+ * its blocks belong to and wipes itself when it is handed to another
+ * (a fresh DATA over an old --cache-disk DIR).
+ */
+/*
+ * The disk tier's DIR must not be inside the under-storage (ufs, DATA/ufs):
+ * its block files would be listed and served as objects. DIR is created
+ * here to compare real paths (dcache_open would create it anyway), and
+ * removed again if it is refused.
+ */
+__attribute__((noinline)) static int disk_in_ufs(const char *dir, const char *ufs)
+{
+	char d[PATH_MAX], u[PATH_MAX];
+	int made = !mkdir(dir, 0700);
+	if (!made && errno != EEXIST) {
+		LOG(LOG_ERROR, "cache-disk: cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!realpath(dir, d) || !realpath(ufs, u)) {
+		LOG(LOG_ERROR, "cache-disk: cannot resolve %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	size_t n = strlen(u);
+	if (!strncmp(d, u, n) && (d[n] == '/' || d[n] == '\0')) {
+		LOG(LOG_ERROR, "cache-disk: %s is inside the under-storage %s: its blocks would "
+			       "be served as objects", dir, u);
+		if (made)
+			rmdir(dir); /* leave the under-storage as it was */
+		return -1;
+	}
+	return 0;
+}
+
+/* Not inlined: its paths would double core_open_wrapped's frame. */
+__attribute__((noinline)) static int cache_id(const char *data, char out[33])
+{
+	char path[4096];
+	unsigned char r[16];
+	snprintf(path, sizeof(path), "%s/cache_id", data);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		ssize_t n = read(fd, out, 32);
+		close(fd);
+		out[n == 32 ? 32 : 0] = '\0';
+		if (n == 32)
+			return 0;
+	}
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return -1;
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+	char tmp[4100];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write(fd, out, 32) != 32 || fsync(fd) || close(fd) || rename(tmp, path)) {
+		LOG(LOG_ERROR, "core: cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out)
@@ -92,6 +159,16 @@ int core_open_wrapped(const struct atr_core_config *cfg,
 	rc = ATR_E_NOMEM;
 	if (!(c->cache = bcache_new(cfg->cache_mem_bytes)))
 		goto fail;
+	if (cfg->cache_disk_dir && *cfg->cache_disk_dir) {
+		char id[33];
+		rc = ATR_E_IO;
+		snprintf(path, sizeof(path), "%s/ufs", cfg->data_dir);
+		if (disk_in_ufs(cfg->cache_disk_dir, path) || cache_id(cfg->data_dir, id) ||
+		    !(c->disk = dcache_open(cfg->cache_disk_dir, cfg->cache_disk_bytes,
+					    c->block_size, id)))
+			goto fail;
+		bcache_set_disk(c->cache, c->disk);
+	}
 	*out = c;
 	return ATR_OK;
 fail:
@@ -108,6 +185,7 @@ void atr_core_close(struct atr_core *c)
 	perm_close(c);
 	idmap_close(c);
 	bcache_free(c->cache);
+	dcache_free(c->disk); /* after: bcache_free does not touch it */
 	mpu_close(c);
 	ufs_free(c->ufs);
 	meta_close(c->meta);
@@ -125,6 +203,19 @@ void atr_core_stats(struct atr_core *c, struct atr_stats *out)
 	out->cache_evictions = s.evictions;
 	out->cache_bytes = s.bytes;
 	out->cache_capacity = s.capacity;
+	out->cache_fills = s.fills;
+	struct dcache_stats d = { 0 };
+	if (c->disk)
+		dcache_stats(c->disk, &d);
+	out->disk_hits = d.hits;
+	out->disk_misses = d.misses;
+	out->disk_evictions = d.evictions;
+	out->disk_bytes = d.bytes;
+	out->disk_capacity = d.capacity;
+	out->disk_blocks = d.blocks;
+	out->disk_corrupt = d.corrupt;
+	out->disk_write_errors = d.write_errors;
+	out->disk_stale = d.stale;
 	struct meta_stats ms;
 	meta_stats(c->meta, &ms);
 	out->meta_lookups = ms.lookups;

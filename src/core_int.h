@@ -17,6 +17,7 @@
 #include "common/hash.h"
 #include "src/atrium.h"
 #include "src/bcache_int.h"
+#include "src/dcache_int.h"
 #include "src/meta_int.h"
 #include "src/ufs_int.h"
 
@@ -24,6 +25,7 @@ struct atr_core {
 	struct meta *meta;
 	struct ufs *ufs;
 	struct bcache *cache;
+	struct dcache *disk;              /* the DISK tier; NULL: none */
 	size_t block_size;
 	pthread_mutex_t ns_lock;          /* ns.c: ns_lock() / ns_unlock() */
 	pthread_t ns_owner;               /* who holds ns_lock (for ns_held) */

@@ -563,7 +563,10 @@ int atr_cache_load(struct atr_core *c, const struct atr_user *u, const char *pat
 		   struct atr_cache_op *out)
 {
 	memset(out, 0, sizeof(*out));
-	return walk_files(c, u, path, load_one, out);
+	int rc = walk_files(c, u, path, load_one, out);
+	/* On disk before the answer, so a restart right after keeps them. */
+	bcache_flush(c->cache);
+	return rc;
 }
 
 int atr_cache_free(struct atr_core *c, const struct atr_user *u, const char *path,

@@ -28,6 +28,20 @@ int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	return ATR_OK;
 }
 
+/* bcache_fill_fn: block index of r's file from the under-storage. */
+static int fill(void *arg, uint64_t index, void *buf, size_t len)
+{
+	struct atr_reader *r = arg;
+	uint64_t start = index * r->c->block_size;
+	ssize_t n = ufs_pread(r->c->ufs, r->f, buf, len, start);
+	if (n != (ssize_t)len) {
+		LOG(LOG_ERROR, "core: short read of inode %llu at %llu",
+		    (unsigned long long)r->ino, (unsigned long long)start);
+		return ATR_E_IO;
+	}
+	return ATR_OK;
+}
+
 int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *len)
 {
 	struct atr_core *c = r->c;
@@ -42,25 +56,12 @@ int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *
 	}
 	uint64_t bs = c->block_size;
 	uint64_t index = off / bs;
-	struct bcache_block *b = bcache_get(c->cache, r->ino, r->version, index);
-	if (!b) {
-		uint64_t start = index * bs;
-		size_t want = (size_t)(r->size - start < bs ? r->size - start : bs);
-		b = bcache_alloc(want);
-		if (!b)
-			return ATR_E_NOMEM;
-		ssize_t n = ufs_pread(c->ufs, r->f, b->data, want, start);
-		if (n != (ssize_t)want) {
-			free(b);
-			LOG(LOG_ERROR, "core: short read of inode %llu at %llu",
-			    (unsigned long long)r->ino, (unsigned long long)start);
-			return ATR_E_IO;
-		}
-		b->ino = r->ino;
-		b->version = r->version;
-		b->index = index;
-		b = bcache_insert(c->cache, b);
-	}
+	size_t want = (size_t)(r->size - index * bs < bs ? r->size - index * bs : bs);
+	int err = ATR_OK;
+	struct bcache_block *b = bcache_fetch(c->cache, r->ino, r->version, index, want, fill, r,
+					      &err);
+	if (!b)
+		return err;
 	r->pinned = b;
 	size_t in = (size_t)(off - index * bs);
 	*data = b->data + in;

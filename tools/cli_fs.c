@@ -951,7 +951,19 @@ int cmd_report(struct client *c, int argc, char **argv, const struct opts *o)
 	for (const struct json *t = tiers ? tiers->child : NULL; t; t = t->next) {
 		fmt_size(json_get_u64(t, "capacity", 0), 1, cap);
 		fmt_size(json_get_u64(t, "used", 0), 1, used);
-		printf("    Tier %s: capacity %s, used %s\n", json_get_str(t, "tier"), cap, used);
+		printf("    Tier %s: capacity %s, used %s, hits %llu, misses %llu, hit ratio "
+		       "%.2f%%, evictions %llu\n", json_get_str(t, "tier"), cap, used,
+		       (unsigned long long)json_get_u64(t, "hits", 0),
+		       (unsigned long long)json_get_u64(t, "misses", 0),
+		       100 * json_num(json_get(t, "hit_ratio")),
+		       (unsigned long long)json_get_u64(t, "evictions", 0));
+		if (json_get(t, "corrupt"))
+			printf("        blocks %llu, dropped as corrupt %llu, write errors %llu, "
+			       "old versions dropped %llu\n",
+			       (unsigned long long)json_get_u64(t, "blocks", 0),
+			       (unsigned long long)json_get_u64(t, "corrupt", 0),
+			       (unsigned long long)json_get_u64(t, "write_errors", 0),
+			       (unsigned long long)json_get_u64(t, "stale", 0));
 	}
 	printf("    Hits: %llu\n    Misses: %llu\n    Evictions: %llu\n    Hit ratio: %.2f%%\n",
 	       (unsigned long long)json_get_u64(cache, "hits", 0),

@@ -32,6 +32,24 @@ static void vectors(void **state)
 	assert_true(crc64nvme_update(0, "", 0) == 0);
 }
 
+/* The CPU's CRC-32C (where crc32c_update uses it) and the tables agree,
+ * at every length and alignment, running or not. */
+static void crc32c_paths_agree(void **state)
+{
+	static unsigned char data[(1 << 20) + 16];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 131 + (i >> 9));
+	assert_int_equal(crc32c_update_sw(0, "123456789", 9), 0xe3069283u);
+	for (size_t off = 0; off < 8; off++)
+		for (size_t len = 0; len < 100; len++)
+			assert_int_equal(crc32c_update(0, data + off, len),
+					 crc32c_update_sw(0, data + off, len));
+	assert_int_equal(crc32c_update(0, data + 3, 1 << 20),
+			 crc32c_update_sw(0, data + 3, 1 << 20));
+	uint32_t run = crc32c_update(crc32c_update(0, data, 1000), data + 1000, 5000);
+	assert_int_equal(run, crc32c_update_sw(0, data, 6000));
+}
+
 /* Any split of the input gives the same result as one pass: the slicing
  * loop and the byte loop agree wherever a piece starts and ends. */
 static void streaming(void **state)
@@ -134,6 +152,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vectors),
+		cmocka_unit_test(crc32c_paths_agree),
 		cmocka_unit_test(streaming),
 		cmocka_unit_test(combine),
 		cmocka_unit_test(names),

@@ -42,6 +42,31 @@ static void flags_both_ways(void **state)
 	settings_release(&s);
 }
 
+static void cache_disk_values(void **state)
+{
+	struct settings s;
+	char *dir;
+	uint64_t bytes;
+	const char *argv[] = { "atriumd", "--cache-disk", "/var/cache/a:b:20G", NULL };
+	assert_int_equal(parse(&s, argv), 0);
+	assert_int_equal(settings_cache_disk(s.cache_disk, &dir, &bytes), 0);
+	assert_string_equal(dir, "/var/cache/a:b"); /* the last colon splits */
+	assert_int_equal(bytes, 20ULL << 30);
+	free(dir);
+	settings_release(&s);
+	const char *none[] = { "atriumd", NULL };
+	assert_int_equal(parse(&s, none), 0);
+	assert_int_equal(settings_cache_disk(s.cache_disk, &dir, &bytes), 0);
+	assert_null(dir);
+	settings_release(&s);
+	static const char *const bad[] = { "/x", "/x:", ":1G", "/x:1M", "/x:lots", "/x:5Q" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		const char *a[] = { "atriumd", "--cache-disk", bad[i], NULL };
+		assert_int_equal(parse(&s, a), -1);
+		settings_release(&s);
+	}
+}
+
 static int count;
 static char seen[8][32];
 static int seen_reload[8];
@@ -98,6 +123,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(flags_both_ways),
+		cmocka_unit_test(cache_disk_values),
 		cmocka_unit_test(file_under_flags_and_reload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
