@@ -384,6 +384,21 @@ void ufs_next_data(struct ufs *u, struct ufs_file *f, uint64_t off, uint64_t *da
 int ufs_local_new(const char *root, struct ufs **out);
 
 /*
+ * The local driver as another driver's private area (the S3 driver's):
+ * the only coupling between them, so that a remote driver can read the
+ * bytes of a stage it uploads. Both need u to be a local driver.
+ */
+/* Whether u is a local driver (ufs_local_new's). */
+int ufs_is_local(const struct ufs *u);
+/* The descriptor of stage s (read it with pread: its offset is the
+ * stage's append position); -1 if u is not a local driver. Owned by s. */
+int ufs_local_stage_fd(struct ufs *u, struct ufs_stage *s);
+/* Opens the kept stage named name (stage_prepare's) read-only into *fd,
+ * the caller's to close: ATR_E_NO_KEY if there is none,
+ * ATR_E_INVALID_ARG if u is not local or name not a stage's name. */
+int ufs_local_stage_open(struct ufs *u, const char *name, int *fd);
+
+/*
  * The S3 driver (ufs_s3.c): the tree is a remote S3 bucket (AWS, Ceph RGW,
  * MinIO, another Atrium), under an optional key prefix; path "a/b/c" is
  * key PREFIX/a/b/c, "" the root (the bucket or prefix itself). Its
