@@ -2,7 +2,7 @@
 # the two commands README.md promises.
 
 CC      ?= cc
-PKGS    := fuse3 jansson libxml-2.0 openssl sqlite3 zlib
+PKGS    := fuse3 jansson libcurl libxml-2.0 openssl sqlite3 zlib
 WARN    := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-declarations \
            -Wwrite-strings -Wvla -Wformat-security -Wno-unused-parameter \
            -Wframe-larger-than=16384
@@ -90,6 +90,12 @@ $(O)/tests/test_%: tests/unit/test_%.c $(O)/libatrium.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libatrium.a $(LDLIBS) -lcmocka
 
+# The S3 driver's check against a real remote (tests/integration/test_ufs_s3.py
+# runs it against a second atriumd and against s3rver).
+$(O)/tests/ufs_s3_check: tests/unit/ufs_s3_check.c $(O)/libatrium.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libatrium.a $(LDLIBS)
+
 $(BIN)/atrium-bench: $(BENCH_SRC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
@@ -97,8 +103,9 @@ $(BIN)/atrium-bench: $(BENCH_SRC)
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-integration: $(BIN)/atriumd $(BIN)/atrium
-	ATRIUMD=$(abspath $(BIN)/atriumd) ATRIUM=$(abspath $(BIN)/atrium) $(PY) -m pytest -q -p no:cacheprovider tests/integration
+integration: $(BIN)/atriumd $(BIN)/atrium $(O)/tests/ufs_s3_check
+	ATRIUMD=$(abspath $(BIN)/atriumd) ATRIUM=$(abspath $(BIN)/atrium) \
+	  UFS_S3_CHECK=$(abspath $(O)/tests/ufs_s3_check) $(PY) -m pytest -q -p no:cacheprovider tests/integration
 
 # Crash consistency, many more kill points than `make integration` runs
 # (tests/integration/test_crash.py: CRASH_ROUNDS rounds of the S3 test and of
@@ -125,9 +132,9 @@ asan:
 
 # The integration suite against a sanitized atriumd (build-asan/bin/atriumd).
 asan-integration:
-	$(ASAN_MAKE) build-asan/bin/atriumd build-asan/bin/atrium
+	$(ASAN_MAKE) build-asan/bin/atriumd build-asan/bin/atrium build-asan/tests/ufs_s3_check
 	$(SAN_ENV) ATRIUMD=$(abspath build-asan/bin/atriumd) ATRIUM=$(abspath build-asan/bin/atrium) \
-	  $(PY) -m pytest -q -p no:cacheprovider tests/integration
+	  UFS_S3_CHECK=$(abspath build-asan/tests/ufs_s3_check) $(PY) -m pytest -q -p no:cacheprovider tests/integration
 
 # The ThreadSanitizer flavour (build-tsan/): clang -fsanitize=thread, then
 # the unit tests and the integration tests that run requests in parallel
