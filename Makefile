@@ -35,7 +35,7 @@ CLI_SRC    := tools/atrium.c tools/cli_fmt.c tools/cli_conf.c tools/cli_fs.c too
 CLI_CFLAGS  = $(shell pkg-config --cflags libcurl)
 CLI_LIBS    = $(shell pkg-config --libs libcurl openssl)
 
-.PHONY: FORCE all deps deps-run install run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse bench-readdir crash-soak clean
+.PHONY: FORCE all deps deps-run s3rver install run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse bench-readdir crash-soak clean
 all: $(BIN)/atriumd $(BIN)/atrium
 
 # install-deps.sh run|build|test: what running needs, plus building, plus
@@ -103,7 +103,12 @@ $(BIN)/atrium-bench: $(BENCH_SRC)
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-integration: $(BIN)/atriumd $(BIN)/atrium $(O)/tests/ufs_s3_check
+# s3rver (npm, into build/npm) for tests/integration/test_ufs_s3.py: quick
+# when it is there; without npm those tests are skipped.
+s3rver:
+	@bash tools/install-deps.sh s3rver
+
+integration: $(BIN)/atriumd $(BIN)/atrium $(O)/tests/ufs_s3_check s3rver
 	ATRIUMD=$(abspath $(BIN)/atriumd) ATRIUM=$(abspath $(BIN)/atrium) \
 	  UFS_S3_CHECK=$(abspath $(O)/tests/ufs_s3_check) $(PY) -m pytest -q -p no:cacheprovider tests/integration
 
@@ -131,7 +136,7 @@ asan:
 	$(SAN_ENV) $(ASAN_MAKE) unit
 
 # The integration suite against a sanitized atriumd (build-asan/bin/atriumd).
-asan-integration:
+asan-integration: s3rver
 	$(ASAN_MAKE) build-asan/bin/atriumd build-asan/bin/atrium build-asan/tests/ufs_s3_check
 	$(SAN_ENV) ATRIUMD=$(abspath build-asan/bin/atriumd) ATRIUM=$(abspath build-asan/bin/atrium) \
 	  UFS_S3_CHECK=$(abspath build-asan/tests/ufs_s3_check) $(PY) -m pytest -q -p no:cacheprovider tests/integration

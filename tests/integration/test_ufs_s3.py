@@ -1,0 +1,154 @@
+"""The S3 under-storage driver (src/ufs_s3.c) against real remotes.
+
+tests/unit/ufs_s3_check.c drives the driver directly (stat, open and
+ranged reads, paginated readdir, mkdir/rmdir/unlink, stage commits small
+and multipart, stage_keep + stage_recover, parts, errors, an object
+replaced between open and pread). It runs here against a second atriumd
+as the remote and against s3rver (npm, a foreign implementation, installed
+by tools/install-deps.sh into build/npm), each started and stopped by this
+file on a free loopback port.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+import s3util
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+CHECK = os.environ.get("UFS_S3_CHECK") or os.path.join(ROOT, "build", "tests", "ufs_s3_check")
+S3RVER = os.path.join(ROOT, "build", "npm", "node_modules", "s3rver", "bin", "s3rver.js")
+
+
+def run_check(scenario, endpoint, bucket, tmp_path, ak, sk, env=None):
+    if not os.access(CHECK, os.X_OK):
+        pytest.fail("UFS_S3_CHECK=%s is not an executable (run `make %s`)" % (
+            CHECK, os.path.relpath(CHECK, ROOT)))
+    priv = tmp_path / ("priv-" + scenario)
+    env = dict(os.environ, UFS_S3_ACCESS_KEY=ak, UFS_S3_SECRET=sk, **(env or {}))
+    p = subprocess.run([CHECK, scenario, endpoint, bucket, str(priv)], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+    out = p.stdout.decode(errors="replace")
+    print(out)
+    assert p.returncode == 0, out
+    assert "ufs_s3_check %s: ok" % scenario in out, out
+
+
+# -- a second atriumd as the remote -------------------------------------------
+
+@pytest.fixture(scope="module")
+def remote(atriumd_factory):
+    # --min-part-size 0: the check's multipart uploads use 1 MiB parts;
+    # --domain localhost: virtual-host style (curl resolves *.localhost).
+    return atriumd_factory("sigv4", "ufs-s3-remote", ["--min-part-size", "0",
+                                                       "--domain", "localhost"])
+
+
+def test_atriumd_remote(remote, bucket_name, tmp_path):
+    remote.boto3("alice").create_bucket(Bucket=bucket_name)
+    ak, sk = remote.keys("alice")
+    run_check("all", "http://127.0.0.1:%d" % remote.port, bucket_name, tmp_path, ak, sk)
+
+
+def test_atriumd_remote_vhost(remote, bucket_name, tmp_path):
+    remote.boto3("alice").create_bucket(Bucket=bucket_name)
+    ak, sk = remote.keys("alice")
+    run_check("vhost", "http://localhost:%d" % remote.port, bucket_name, tmp_path, ak, sk)
+
+
+def test_atriumd_remote_errors(remote, bucket_name, tmp_path):
+    ak, sk = remote.keys("alice")
+    endpoint = "http://127.0.0.1:%d" % remote.port
+    run_check("nobucket", endpoint, bucket_name, tmp_path, ak, sk)
+    remote.boto3("alice").create_bucket(Bucket=bucket_name)
+    run_check("badsecret", endpoint, bucket_name, tmp_path, ak, sk + "wrong")
+    # Nothing listens there: connection failures, retried, then ATR_E_IO.
+    run_check("down", "http://127.0.0.1:%d" % s3util.free_port(), bucket_name, tmp_path,
+              ak, sk)
+
+
+# -- s3rver ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def s3rver(tmp_path_factory):
+    if not shutil.which("node"):
+        pytest.skip("node is not installed (tools/install-deps.sh test installs npm and "
+                    "s3rver)")
+    if not os.path.exists(S3RVER):
+        if not shutil.which("npm"):
+            pytest.skip("npm is absent, so s3rver cannot be installed "
+                        "(tools/install-deps.sh test installs it into build/npm)")
+        pytest.fail("%s is missing: run `bash tools/install-deps.sh test`" % S3RVER)
+    d = tmp_path_factory.mktemp("s3rver")
+    bucket = "ufs-s3-check"
+    proc = None
+    try:
+        for _attempt in range(3):
+            port = s3util.free_port()
+            log = open(d / "s3rver.log", "ab")
+            # --openssl-legacy-provider: s3rver's continuation tokens are
+            # DES-encrypted, which OpenSSL 3 (Node >= 17) no longer offers
+            # by default (ERR_OSSL_EVP_UNSUPPORTED, a 500 on page 2).
+            proc = subprocess.Popen(["node", "--openssl-legacy-provider", S3RVER, "-d", str(d / "data"), "-a", "127.0.0.1",
+                                     "-p", str(port), "--configure-bucket", bucket,
+                                     "--no-vhost-buckets"],
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                    start_new_session=True)
+            log.close()
+            if _wait_http(port, proc):
+                break
+            _stop(proc)
+            proc = None
+        if proc is None:
+            pytest.fail("s3rver did not start:\n" + (d / "s3rver.log").read_text())
+        yield port, bucket, d
+    finally:
+        if proc is not None:
+            _stop(proc)
+
+
+def _wait_http(port, proc, timeout=20.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            return False
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=2)
+            return True
+        except urllib.error.HTTPError:
+            return True  # it answers (403 to an unsigned request)
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def _stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def test_s3rver_remote(s3rver, tmp_path):
+    port, bucket, _d = s3rver
+    # s3rver's default credentials. It leaves a common prefix with no key
+    # right below it out of a listing (a bug of its file-system store): the
+    # one check of that is skipped here, and kept against atriumd.
+    run_check("all", "http://127.0.0.1:%d" % port, bucket, tmp_path, "S3RVER", "S3RVER",
+              env={"UFS_S3_QUIRK_DEEP_PREFIX": "1"})
+
+
+def test_s3rver_errors(s3rver, tmp_path):
+    port, bucket, _d = s3rver
+    endpoint = "http://127.0.0.1:%d" % port
+    run_check("nobucket", endpoint, "no-such-bucket", tmp_path, "S3RVER", "S3RVER")
+    # s3rver checks the access key but, with a known key, let a wrong
+    # secret through when we tried it: an unknown key is the refusal here.
+    run_check("badsecret", endpoint, bucket, tmp_path, "NOTS3RVER", "wrong")
