@@ -183,7 +183,11 @@ struct ufs_ops {
 	int (*stage_write)(struct ufs *u, struct ufs_stage *s, const void *buf, size_t len);
 	/* The stage's name (a single path segment unique in the staging
 	 * area, into name of size bytes) and the stat its file will have at
-	 * its path. Writing to the stage afterwards makes that stat stale. */
+	 * its path. Writing to the stage afterwards makes that stat stale.
+	 * A store that dates the file itself at commit (S3's Last-Modified)
+	 * gives its best guess: the core records stage_commit's stat once
+	 * the commit is done (ns_commit.c), and only a recovered commit
+	 * (stage_recover) keeps the guess, until its next sync. */
 	int (*stage_prepare)(struct ufs *u, struct ufs_stage *s, char *name, size_t size,
 			     struct ufs_stat *st);
 	/* Puts the stage at path in one atomic step, replacing a file there
