@@ -253,7 +253,7 @@ static CURLcode attempt(struct ufs_s3 *s, CURL *h, struct req *r, struct buf *ur
 			struct buf *path, struct buf *err)
 {
 	struct buf auth = BUF_INIT(4096);
-	struct curl_slist *hdrs = NULL, *t;
+	struct curl_slist *hdrs = NULL, *t = NULL;
 	char line[1024], date[SIGV4_DATE_LEN], hex[2 * SHA256_LEN + 1];
 	const char *payload = EMPTY_SHA256;
 	CURLcode rc = CURLE_OUT_OF_MEMORY;
@@ -337,6 +337,8 @@ static CURLcode attempt(struct ufs_s3 *s, CURL *h, struct req *r, struct buf *ur
 			error_code(r, r->resp ? r->resp : err);
 	}
 out:
+	for (t = hdrs; t; t = t->next) /* the signature goes with its request */
+		explicit_bzero(t->data, strlen(t->data));
 	curl_slist_free_all(hdrs);
 	if (auth.ptr)
 		explicit_bzero(auth.ptr, auth.len);
