@@ -1088,7 +1088,10 @@ static int upload(struct ufs_s3 *s, const char *path, int fd, struct ufs_stat *s
 	if (!rc && !(rc = head(s, key, &r)))
 		file_stat(r.length, r.last_modified < 0 ? 0 : r.last_modified, st);
 	free(key);
-	return rc;
+	/* A PUT never needs a parent made first: a 404 here (NoSuchUpload,
+	 * or a HEAD that does not see the PUT yet) is no missing directory,
+	 * which ATR_E_NO_KEY would tell the core (it would mkdir and retry). */
+	return rc == ATR_E_NO_KEY ? ATR_E_IO : rc;
 }
 
 static int s3_stage_commit(struct ufs *u, struct ufs_stage *stage, const char *path,

@@ -195,6 +195,21 @@ static void check_tree(struct ufs *u)
 	CHECK_RC(ufs_stat(u, "a/b/hello.txt", &st), ATR_E_NO_KEY);
 	CHECK_RC(ufs_stat(u, "a", &st), ATR_E_NO_KEY);
 	CHECK_RC(ufs_unlink(u, "a/b/hello.txt"), ATR_OK);
+
+	/* keys that need encoding, in the path and in a listing's prefix */
+	static const char odd[] = "sp ace/\xc3\xbc+%=&?*;~.txt";
+	CHECK_RC(put(u, odd, "odd", 3, &cst), ATR_OK);
+	CHECK_RC(ufs_stat(u, odd, &st), ATR_OK);
+	CHECK(st.is_reg && st.size == 3);
+	memset(&d, 0, sizeof(d));
+	CHECK_RC(ufs_readdir(u, "sp ace", collect, &d), ATR_OK);
+	CHECK(d.n == 1 && has(&d, odd + strlen("sp ace/")));
+	size_t got;
+	char *back = get(u, odd, 2, &got);
+	CHECK(back && got == 3 && !memcmp(back, "odd", 3));
+	free(back);
+	CHECK_RC(ufs_unlink(u, odd), ATR_OK);
+	CHECK_RC(ufs_stat(u, "sp ace", &st), ATR_E_NO_KEY);
 }
 
 /* Large enough for a multipart upload (part_size is 1 MiB here), read
