@@ -38,6 +38,16 @@
 #define XML_MAX (8u << 20)     /* the largest XML answer read (a listing page) */
 #define PART_MAX 10000         /* S3's limit of parts per upload */
 #define DIR_CONST_NS 1000000000LL /* directories' mtime when sync_interval_ms is -1 */
+#define CACHE_BUCKETS 4096     /* chains of the file-stat cache */
+#define CACHE_MAX 65536        /* entries kept; past it the cache starts afresh */
+
+/* A file's stat as the last HEAD or listing of its sync period said. */
+struct cent {
+	struct cent *next;
+	int64_t period;          /* period_ns() when it was said */
+	struct ufs_stat st;
+	char path[];
+};
 
 struct ufs_s3 {
 	struct ufs base;
@@ -54,6 +64,10 @@ struct ufs_s3 {
 	pthread_mutex_t pool_lock;
 	CURL *pool[POOL_MAX];    /* guarded by pool_lock */
 	int npool;               /* guarded by pool_lock */
+	/* Never held across a request, nor with pool_lock. */
+	pthread_mutex_t cache_lock;
+	struct cent *cache[CACHE_BUCKETS]; /* guarded by cache_lock */
+	unsigned ncache;         /* guarded by cache_lock */
 };
 
 /* What was opened: that version of the key (its ETag), whatever replaces it. */
@@ -502,6 +516,95 @@ static void file_stat(uint64_t size, int64_t mtime_s, struct ufs_stat *st)
 	st->mtime_ns = mtime_s * 1000000000LL;
 }
 
+/* ---- the file-stat cache ----
+ * Within one sync period a file's stat may be what the last HEAD or
+ * listing said (ufs_int.h): a lookup after a listing costs no request.
+ * With sync_interval_ms 0 every look is a period of its own: nothing is
+ * kept. Our own commits and unlinks update it; another writer's change
+ * is seen from the next period on, as the core's sync would see it. */
+
+static unsigned cache_slot(const char *path)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h % CACHE_BUCKETS;
+}
+
+static void cache_clear_locked(struct ufs_s3 *s)
+{
+	for (unsigned i = 0; i < CACHE_BUCKETS; i++)
+		while (s->cache[i]) {
+			struct cent *e = s->cache[i];
+			s->cache[i] = e->next;
+			free(e);
+		}
+	s->ncache = 0;
+}
+
+/* Unlinks and frees the entry of path, if any. */
+static void cache_drop_locked(struct ufs_s3 *s, const char *path)
+{
+	for (struct cent **pp = &s->cache[cache_slot(path)]; *pp; pp = &(*pp)->next)
+		if (!strcmp((*pp)->path, path)) {
+			struct cent *e = *pp;
+			*pp = e->next;
+			free(e);
+			s->ncache--;
+			return;
+		}
+}
+
+static int cache_get(struct ufs_s3 *s, const char *path, struct ufs_stat *st)
+{
+	if (!s->sync_interval_ms)
+		return 0;
+	int64_t now = period_ns(s);
+	int hit = 0;
+	pthread_mutex_lock(&s->cache_lock);
+	for (struct cent *e = s->cache[cache_slot(path)]; e; e = e->next)
+		if (!strcmp(e->path, path)) {
+			if (e->period == now) {
+				*st = e->st;
+				hit = 1;
+			}
+			break;
+		}
+	pthread_mutex_unlock(&s->cache_lock);
+	return hit;
+}
+
+static void cache_put(struct ufs_s3 *s, const char *path, const struct ufs_stat *st)
+{
+	if (!s->sync_interval_ms)
+		return;
+	size_t n = strlen(path);
+	struct cent *e = malloc(sizeof(*e) + n + 1);
+	if (!e)
+		return; /* a cache: nothing lost */
+	memcpy(e->path, path, n + 1);
+	e->st = *st;
+	e->period = period_ns(s);
+	unsigned slot = cache_slot(path);
+	pthread_mutex_lock(&s->cache_lock);
+	cache_drop_locked(s, path);
+	if (s->ncache >= CACHE_MAX)
+		cache_clear_locked(s);
+	e->next = s->cache[slot];
+	s->cache[slot] = e;
+	s->ncache++;
+	pthread_mutex_unlock(&s->cache_lock);
+}
+
+static void cache_forget(struct ufs_s3 *s, const char *path)
+{
+	if (!s->sync_interval_ms)
+		return;
+	pthread_mutex_lock(&s->cache_lock);
+	cache_drop_locked(s, path);
+	pthread_mutex_unlock(&s->cache_lock);
+}
+
 /* ---- the tree ---- */
 
 static int query_add(struct buf *q, const char *name, const char *value)
@@ -674,6 +777,8 @@ static int s3_stat(struct ufs *u, const char *path, struct ufs_stat *st)
 			dir_stat(s, st);
 		return rc;
 	}
+	if (cache_get(s, path, st))
+		return ATR_OK;
 	char *key = key_of(s, path, 0), *dkey = key_of(s, path, 1);
 	int rc = ATR_E_NOMEM;
 	struct req r;
@@ -682,7 +787,9 @@ static int s3_stat(struct ufs *u, const char *path, struct ufs_stat *st)
 	rc = head(s, key, &r);
 	if (!rc) {
 		file_stat(r.length, r.last_modified < 0 ? 0 : r.last_modified, st);
+		cache_put(s, path, st);
 	} else if (rc == ATR_E_NO_KEY) {
+		cache_forget(s, path);
 		unsigned n, seen;
 		if (!(rc = count_under(s, dkey, &n, &seen))) {
 			if (seen)
@@ -718,6 +825,7 @@ static int s3_open(struct ufs *u, const char *path, struct ufs_file **out, struc
 	snprintf(f->etag, sizeof(f->etag), "%s", r.etag);
 	f->size = r.length;
 	file_stat(r.length, r.last_modified < 0 ? 0 : r.last_modified, st);
+	cache_put(s, path, st);
 	*out = f;
 	return ATR_OK;
 fail:
@@ -787,6 +895,7 @@ static void s3_close(struct ufs *u, struct ufs_file *f)
 
 struct rd {
 	struct ufs_s3 *s;
+	const char *dir; /* the directory's path ("" for the root) */
 	ufs_dirent_cb cb;
 	void *arg;
 	int stopped;
@@ -811,6 +920,10 @@ static int readdir_cb(void *arg, const char *name, const char *etag, uint64_t si
 		if (!*name || strchr(name, '/'))
 			return 0; /* the directory's own marker */
 		file_stat(size, mtime_s, &st);
+		if (d->s->sync_interval_ms &&
+		    (size_t)snprintf(seg, sizeof(seg), "%s%s%s", d->dir, *d->dir ? "/" : "", name) <
+			    sizeof(seg))
+			cache_put(d->s, seg, &st);
 	}
 	if (d->cb(d->arg, name, &st)) {
 		d->stopped = 1;
@@ -825,7 +938,7 @@ static int s3_readdir(struct ufs *u, const char *path, ufs_dirent_cb cb, void *a
 	char *dkey = key_of(s, path, 1);
 	if (!dkey)
 		return ATR_E_NOMEM;
-	struct rd d = { s, cb, arg, 0 };
+	struct rd d = { s, path, cb, arg, 0 };
 	struct listing l = { .prefix = dkey, .delimiter = 1, .cb = readdir_cb, .arg = &d };
 	int rc = list(s, &l);
 	/* An empty listing: the root (or a prefix root) is there if the
@@ -898,6 +1011,7 @@ static int s3_unlink(struct ufs *u, const char *path)
 	req_init(&r, "DELETE", key);
 	int rc = request(s, &r);
 	free(key);
+	cache_forget(s, path); /* whatever the answer: it may be gone */
 	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
 }
 
@@ -1044,9 +1158,7 @@ static int upload_multipart(struct ufs_s3 *s, const char *key, int fd, uint64_t 
 	 * together: the body says which. */
 	if (!rc && (r.status != 200 || strstr(body.ptr ? body.ptr : "", "<Error>"))) {
 		error_code(&r, &body);
-		rc = r.code[0] && status_retryable(&r) ? ATR_E_IO : (r.code[0] ? status_err(&r) : ATR_E_IO);
-		if (rc == ATR_E_NO_KEY)
-			rc = ATR_E_IO;
+		rc = r.code[0] ? status_err(&r) : ATR_E_IO;
 	}
 	if (!rc)
 		goto out;
@@ -1088,6 +1200,10 @@ static int upload(struct ufs_s3 *s, const char *path, int fd, struct ufs_stat *s
 	if (!rc && !(rc = head(s, key, &r)))
 		file_stat(r.length, r.last_modified < 0 ? 0 : r.last_modified, st);
 	free(key);
+	if (rc)
+		cache_forget(s, path); /* a failed upload may have replaced it */
+	else
+		cache_put(s, path, st);
 	/* A PUT never needs a parent made first: a 404 here (NoSuchUpload,
 	 * or a HEAD that does not see the PUT yet) is no missing directory,
 	 * which ATR_E_NO_KEY would tell the core (it would mkdir and retry). */
@@ -1222,6 +1338,8 @@ static void s3_free(struct ufs *u)
 	for (int i = 0; i < s->npool; i++)
 		curl_easy_cleanup(s->pool[i]);
 	pthread_mutex_destroy(&s->pool_lock);
+	cache_clear_locked(s); /* no op runs any more */
+	pthread_mutex_destroy(&s->cache_lock);
 	free_str(s->secret);
 	free(s->scheme_host);
 	free(s->host);
@@ -1339,6 +1457,7 @@ int ufs_s3_new(const struct ufs_s3_config *cfg, struct ufs *private_area, struct
 	if (!s)
 		return ATR_E_NOMEM;
 	pthread_mutex_init(&s->pool_lock, NULL);
+	pthread_mutex_init(&s->cache_lock, NULL);
 	s->base.ops = &s3_ops;
 	s->base.caps = UFS_CAP_PARTS | UFS_CAP_RANDOM_WRITE;
 	s->priv = private_area;

@@ -412,6 +412,27 @@ static void check_periods_prefix(void)
 	CHECK_RC(ufs_stat(pre, "k", &st), ATR_OK);
 	CHECK_RC(ufs_unlink(pre, "k"), ATR_OK);
 	CHECK_RC(ufs_stat(plain, "pre/fix/k", &st), ATR_E_NO_KEY);
+
+	/* A file's stat is kept for its period (never's: -1 is one period
+	 * for ever, so none ends mid-test), never with 0 (plain). */
+	CHECK_RC(put(plain, "cached/x", "12345", 5, NULL), ATR_OK);
+	CHECK_RC(ufs_stat(never, "cached/x", &st), ATR_OK);
+	CHECK(st.size == 5);
+	CHECK_RC(put(plain, "cached/x", "12345678", 8, NULL), ATR_OK);
+	CHECK_RC(ufs_stat(never, "cached/x", &st), ATR_OK);
+	CHECK(st.size == 5);
+	CHECK_RC(ufs_stat(plain, "cached/x", &st), ATR_OK);
+	CHECK(st.size == 8);
+	memset(&d, 0, sizeof(d));
+	CHECK_RC(ufs_readdir(never, "cached", collect, &d), ATR_OK); /* a listing refreshes it */
+	CHECK_RC(ufs_stat(never, "cached/x", &st), ATR_OK);
+	CHECK(st.size == 8);
+	CHECK_RC(put(never, "cached/x", "123", 3, NULL), ATR_OK); /* so do its own commits */
+	CHECK_RC(ufs_stat(never, "cached/x", &st), ATR_OK);
+	CHECK(st.size == 3);
+	CHECK_RC(ufs_unlink(never, "cached/x"), ATR_OK); /* and unlinks */
+	CHECK_RC(ufs_stat(never, "cached/x", &st), ATR_E_NO_KEY);
+
 	ufs_free(never);
 	ufs_free(hour);
 	ufs_free(pre);
