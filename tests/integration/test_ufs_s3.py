@@ -60,6 +60,18 @@ def test_atriumd_remote_vhost(remote, bucket_name, tmp_path):
     run_check("vhost", "http://localhost:%d" % remote.port, bucket_name, tmp_path, ak, sk)
 
 
+def test_atriumd_remote_tls(atriumd_factory, bucket_name, tmp_path):
+    cert, key = s3util.self_signed(tmp_path)
+    d = atriumd_factory("sigv4", "ufs-s3-remote-tls", ["--tls-cert", cert, "--tls-key", key])
+    d.boto3("alice").create_bucket(Bucket=bucket_name)
+    ak, sk = d.keys("alice")
+    endpoint = "https://127.0.0.1:%d" % d.port
+    run_check("short", endpoint, bucket_name, tmp_path, ak, sk, env={"UFS_S3_CA_BUNDLE": cert})
+    # Without the CA bundle the certificate is refused (the system's trust
+    # store does not hold it): connection failures, ATR_E_IO.
+    run_check("down", endpoint, bucket_name, tmp_path, ak, sk)
+
+
 def test_atriumd_remote_errors(remote, bucket_name, tmp_path):
     ak, sk = remote.keys("alice")
     endpoint = "http://127.0.0.1:%d" % remote.port

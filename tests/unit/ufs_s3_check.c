@@ -6,9 +6,10 @@
  *   ufs_s3_check SCENARIO ENDPOINT BUCKET PRIVDIR
  *
  * Credentials come from the environment (UFS_S3_ACCESS_KEY,
- * UFS_S3_SECRET), never the command line. SCENARIO: "all" (the bucket
- * must exist and be empty), "vhost" (virtual-host style, a short round
- * trip), "nobucket" (BUCKET does not exist), "badsecret" (the secret is
+ * UFS_S3_SECRET), never the command line; UFS_S3_CA_BUNDLE, if set, is
+ * the CA bundle. SCENARIO: "all" (the bucket must exist and be empty),
+ * "short" (a short round trip), "vhost" (the same, virtual-host style),
+ * "nobucket" (BUCKET does not exist), "badsecret" (the secret is
  * wrong), "down" (nothing listens at ENDPOINT). Prints one line per
  * failed check; exits 0 when every check passed.
  */
@@ -451,6 +452,7 @@ int main(int argc, char **argv)
 	cfg.access_key = getenv("UFS_S3_ACCESS_KEY");
 	cfg.secret = getenv("UFS_S3_SECRET");
 	cfg.path_style = strcmp(scenario, "vhost") != 0;
+	cfg.ca_bundle = getenv("UFS_S3_CA_BUNDLE");
 	cfg.part_size = 1u << 20;
 	cfg.parallel_parts = 3;
 	if (!cfg.access_key || !cfg.secret) {
@@ -471,7 +473,7 @@ int main(int argc, char **argv)
 		check_stages(u, argv[4]);
 		check_many(u);
 		check_periods_prefix();
-	} else if (!strcmp(scenario, "vhost")) {
+	} else if (!strcmp(scenario, "vhost") || !strcmp(scenario, "short")) {
 		CHECK_RC(ufs_stat(u, "", &st), ATR_OK);
 		CHECK_RC(put(u, "v/k", "virtual", 7, &st), ATR_OK);
 		size_t got;
