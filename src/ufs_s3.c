@@ -200,6 +200,18 @@ static size_t on_read(char *p, size_t size, size_t n, void *arg)
 	return (size_t)got;
 }
 
+/* curl rewinds a body to send it again on a fresh connection (a reused
+ * one the server had closed): reads restart at the offset it names. */
+static int on_seek(void *arg, curl_off_t off, int origin)
+{
+	struct req *r = arg;
+	uint64_t len = r->fd >= 0 ? r->fd_len : r->mem_len;
+	if (origin != SEEK_SET || off < 0 || (uint64_t)off > len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	r->sent = (uint64_t)off;
+	return CURL_SEEKFUNC_OK;
+}
+
 static CURL *handle_get(struct ufs_s3 *s)
 {
 	CURL *h = NULL;
@@ -330,6 +342,8 @@ static CURLcode attempt(struct ufs_s3 *s, CURL *h, struct req *r, struct buf *ur
 		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(h, CURLOPT_READDATA, r);
+		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+		curl_easy_setopt(h, CURLOPT_SEEKDATA, r);
 		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
 				 (curl_off_t)(r->fd >= 0 ? r->fd_len : 0));
 	} else if (r->mem || !strcmp(r->method, "POST")) {

@@ -8,10 +8,14 @@ as the remote and against s3rver (npm, a foreign implementation, installed
 by tools/install-deps.sh into build/npm), each started and stopped by this
 file on a free loopback port.
 """
+import http.client
+import http.server
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -70,6 +74,104 @@ def test_atriumd_remote_tls(atriumd_factory, bucket_name, tmp_path):
     # Without the CA bundle the certificate is refused (the system's trust
     # store does not hold it): connection failures, ATR_E_IO.
     run_check("down", endpoint, bucket_name, tmp_path, ak, sk)
+
+
+class FlakyProxy:
+    """Loopback HTTP proxy to a remote that fails one request in every
+    `every`: mode "503" answers 503 SlowDown, mode "reset" closes the
+    connection without a word. The driver's retries must hide both."""
+
+    def __init__(self, port, mode, every=2):
+        self.mode = mode
+        self.count = 0
+        self.failed = 0
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def handle_any(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else b""
+                with outer.lock:
+                    outer.count += 1
+                    fail = outer.count % every == 1
+                    outer.failed += fail
+                if fail and outer.mode == "reset":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if fail:
+                    err = b"<Error><Code>SlowDown</Code><Message>slow</Message></Error>"
+                    self.send_response(503)
+                    self.send_header("Content-Length", str(len(err)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(err)
+                    return
+                # The Host header goes through as it came: it is signed.
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                try:
+                    c.putrequest(self.command, self.path, skip_host=True,
+                                 skip_accept_encoding=True)
+                    for k, v in self.headers.items():
+                        c.putheader(k, v)
+                    c.endheaders(body)
+                    r = c.getresponse()
+                    data = r.read()
+                finally:
+                    c.close()
+                self.send_response_only(r.status, r.reason)
+                for k, v in r.getheaders():
+                    if k.lower() not in ("connection", "transfer-encoding", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length",
+                                 r.getheader("Content-Length") if self.command == "HEAD"
+                                 else str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("mode", ["503", "reset"])
+def test_atriumd_remote_retries(remote, bucket_name, tmp_path, mode):
+    remote.boto3("alice").create_bucket(Bucket=bucket_name)
+    ak, sk = remote.keys("alice")
+    proxy = FlakyProxy(remote.port, mode)
+    try:
+        run_check("short", "http://127.0.0.1:%d" % proxy.port, bucket_name, tmp_path, ak, sk)
+    finally:
+        proxy.close()
+    assert proxy.failed >= 5, proxy.failed
+
+
+def test_atriumd_remote_retries_io(remote, bucket_name, tmp_path):
+    """Multipart uploads (parallel parts), ranged reads and recoveries
+    with one request in three cut off."""
+    remote.boto3("alice").create_bucket(Bucket=bucket_name)
+    ak, sk = remote.keys("alice")
+    proxy = FlakyProxy(remote.port, "reset", every=3)
+    try:
+        run_check("io", "http://127.0.0.1:%d" % proxy.port, bucket_name, tmp_path, ak, sk)
+    finally:
+        proxy.close()
+    assert proxy.failed >= 10, proxy.failed
 
 
 def test_atriumd_remote_errors(remote, bucket_name, tmp_path):

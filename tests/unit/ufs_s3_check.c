@@ -9,6 +9,7 @@
  * UFS_S3_SECRET), never the command line; UFS_S3_CA_BUNDLE, if set, is
  * the CA bundle. SCENARIO: "all" (the bucket must exist and be empty),
  * "short" (a short round trip), "vhost" (the same, virtual-host style),
+ * "io" (the uploads, reads and stages of "all", not the tree),
  * "nobucket" (BUCKET does not exist), "badsecret" (the secret is
  * wrong), "down" (nothing listens at ENDPOINT). Prints one line per
  * failed check; exits 0 when every check passed.
@@ -473,6 +474,10 @@ int main(int argc, char **argv)
 		check_stages(u, argv[4]);
 		check_many(u);
 		check_periods_prefix();
+	} else if (!strcmp(scenario, "io")) {
+		check_big(u);
+		check_changed(u);
+		check_stages(u, argv[4]);
 	} else if (!strcmp(scenario, "vhost") || !strcmp(scenario, "short")) {
 		CHECK_RC(ufs_stat(u, "", &st), ATR_OK);
 		CHECK_RC(put(u, "v/k", "virtual", 7, &st), ATR_OK);
