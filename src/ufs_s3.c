@@ -5,14 +5,13 @@
  * multipart upload. Stages and parts live in a local driver's private area
  * (borrowed): only stage_commit and stage_recover move bytes up.
  *
- * HTTP is libcurl; every request is signed by common/sigv4.c (the signer
- * the CLI uses); XML answers are read with common/xml.c. Threads: any op
- * on any thread; the only shared state is the pool of idle curl handles
- * (guarded by pool_lock) and the immutable configuration.
+ * Requests go through src/ufs_s3_http.c (libcurl, common/sigv4.c's
+ * signer); XML answers are read with common/xml.c. Threads: any op on any
+ * thread; the shared state is the request pool (ufs_s3_http's), the
+ * file-stat cache (cache_lock) and the immutable configuration.
  */
 #include "src/ufs_int.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -23,18 +22,12 @@
 #include <unistd.h>
 
 #include "common/buf.h"
-#include "common/hash.h"
 #include "common/log.h"
-#include "common/sigv4.h"
 #include "common/timefmt.h"
-#include "common/uri.h"
 #include "common/xml.h"
+#include "src/ufs_s3_http_int.h"
 #include "common/banned.h"
 
-#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-#define POOL_MAX 16            /* idle handles kept (each keeps its connections) */
-#define TRIES 5                /* attempts of one request on a retryable failure */
-#define BACKOFF_MS 50          /* first wait; doubled after each attempt */
 #define XML_MAX (8u << 20)     /* the largest XML answer read (a listing page) */
 #define PART_MAX 10000         /* S3's limit of parts per upload */
 #define DIR_CONST_NS 1000000000LL /* directories' mtime when sync_interval_ms is -1 */
@@ -52,19 +45,12 @@ struct cent {
 struct ufs_s3 {
 	struct ufs base;
 	struct ufs *priv;        /* the private area: stages and parts; borrowed */
-	char *scheme_host;       /* "http://127.0.0.1:9000" or "https://bucket.host" */
-	char *host;              /* the Host header */
-	char *path_base;         /* "/bucket" (path style) or "" (virtual host) */
-	char *bucket, *prefix;   /* prefix "" or "a/b" */
-	char *region, *access_key, *ca_bundle;
-	char *secret;            /* wiped on free, never logged */
+	struct ufs_s3_http http; /* the requests */
+	char *prefix;            /* "" or "a/b" */
 	uint64_t part_size;
 	int parallel_parts;
 	int64_t sync_interval_ms;
-	pthread_mutex_t pool_lock;
-	CURL *pool[POOL_MAX];    /* guarded by pool_lock */
-	int npool;               /* guarded by pool_lock */
-	/* Never held across a request, nor with pool_lock. */
+	/* Never held across a request. */
 	pthread_mutex_t cache_lock;
 	struct cent *cache[CACHE_BUCKETS]; /* guarded by cache_lock */
 	unsigned ncache;         /* guarded by cache_lock */
@@ -78,407 +64,6 @@ struct ufs_file {
 };
 
 static struct ufs_s3 *S(struct ufs *u) { return (struct ufs_s3 *)u; }
-
-/* ---- one request ---- */
-
-struct req {
-	const char *method;
-	const char *key;      /* the full key, or NULL for the bucket itself */
-	const char *query;    /* raw, already encoded; NULL: none */
-	const char *range;    /* "bytes=a-b" or NULL */
-	const char *if_match; /* an ETag or NULL */
-	/* the body: a file's range (fd >= 0), or memory, or none */
-	int fd;
-	uint64_t fd_off, fd_len;
-	const char *mem;
-	size_t mem_len;
-	/* the answer: into dst (GET ranges), or into resp (capped), or dropped */
-	char *dst;
-	size_t dst_len;
-	uint64_t skip;        /* a 200 to a ranged GET: bytes before the range */
-	struct buf *resp;
-	/* filled */
-	long status;
-	size_t got;
-	uint64_t sent;
-	char etag[128];
-	uint64_t length;
-	int has_length;
-	int64_t last_modified; /* seconds, or -1 */
-	char code[64];         /* the S3 error code of a failure, if it had a body */
-	struct buf *errbody;   /* a failure's body when resp is NULL (request's) */
-};
-
-static size_t on_header(char *p, size_t size, size_t n, void *arg)
-{
-	struct req *r = arg;
-	size_t len = size * n;
-	char line[512];
-	size_t l = len < sizeof(line) - 1 ? len : sizeof(line) - 1;
-	memcpy(line, p, l);
-	line[l] = '\0';
-	while (l && (line[l - 1] == '\r' || line[l - 1] == '\n'))
-		line[--l] = '\0';
-	if (!strncmp(line, "HTTP/", 5)) {
-		/* A new answer (a 100 Continue first, or a retry): start over. */
-		const char *sp = strchr(line, ' ');
-		r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
-		r->etag[0] = '\0';
-		r->has_length = 0;
-		r->last_modified = -1;
-		return len;
-	}
-	char *colon = strchr(line, ':');
-	if (!colon)
-		return len;
-	*colon = '\0';
-	char *v = colon + 1;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	if (!strcasecmp(line, "etag")) {
-		snprintf(r->etag, sizeof(r->etag), "%s", v);
-	} else if (!strcasecmp(line, "content-length")) {
-		char *end;
-		errno = 0;
-		unsigned long long x = strtoull(v, &end, 10);
-		r->has_length = !errno && end != v;
-		r->length = x;
-	} else if (!strcasecmp(line, "last-modified")) {
-		time_t t;
-		if (!time_parse_http(v, &t))
-			r->last_modified = (int64_t)t;
-	}
-	return len;
-}
-
-static size_t on_data(char *p, size_t size, size_t n, void *arg)
-{
-	struct req *r = arg;
-	size_t len = size * n;
-	if (r->status < 200 || r->status > 299 || !r->dst) {
-		/* An error's XML (kept to read its Code), or an answer kept whole. */
-		struct buf *b = r->resp ? r->resp : r->status >= 300 ? r->errbody : NULL;
-		if (b && buf_add(b, p, len))
-			return 0; /* past the cap: abort the transfer */
-		return len;
-	}
-	/* A 200 to a ranged GET (a store ignoring Range): skip up to the range. */
-	size_t off = 0;
-	if (r->status == 200 && r->skip) {
-		off = r->skip < len ? (size_t)r->skip : len;
-		r->skip -= off;
-	}
-	size_t take = len - off;
-	if (take > r->dst_len - r->got)
-		take = r->dst_len - r->got; /* more than asked: drop the rest */
-	memcpy(r->dst + r->got, p + off, take);
-	r->got += take;
-	return len;
-}
-
-static size_t on_read(char *p, size_t size, size_t n, void *arg)
-{
-	struct req *r = arg;
-	size_t want = size * n;
-	uint64_t left = (r->fd >= 0 ? r->fd_len : r->mem_len) - r->sent;
-	if (want > left)
-		want = (size_t)left;
-	if (!want)
-		return 0;
-	if (r->fd < 0) {
-		memcpy(p, r->mem + r->sent, want);
-		r->sent += want;
-		return want;
-	}
-	ssize_t got;
-	do
-		got = pread(r->fd, p, want, (off_t)(r->fd_off + r->sent));
-	while (got < 0 && errno == EINTR);
-	if (got <= 0)
-		return CURL_READFUNC_ABORT; /* the stage shrank or failed: never a short body */
-	r->sent += (uint64_t)got;
-	return (size_t)got;
-}
-
-/* curl rewinds a body to send it again on a fresh connection (a reused
- * one the server had closed): reads restart at the offset it names. */
-static int on_seek(void *arg, curl_off_t off, int origin)
-{
-	struct req *r = arg;
-	uint64_t len = r->fd >= 0 ? r->fd_len : r->mem_len;
-	if (origin != SEEK_SET || off < 0 || (uint64_t)off > len)
-		return CURL_SEEKFUNC_CANTSEEK;
-	r->sent = (uint64_t)off;
-	return CURL_SEEKFUNC_OK;
-}
-
-static CURL *handle_get(struct ufs_s3 *s)
-{
-	CURL *h = NULL;
-	pthread_mutex_lock(&s->pool_lock);
-	if (s->npool)
-		h = s->pool[--s->npool];
-	pthread_mutex_unlock(&s->pool_lock);
-	return h ? h : curl_easy_init();
-}
-
-/* Back to the pool: curl_easy_reset keeps the handle's live connections. */
-static void handle_put(struct ufs_s3 *s, CURL *h, int keep)
-{
-	if (keep) {
-		curl_easy_reset(h);
-		pthread_mutex_lock(&s->pool_lock);
-		if (s->npool < POOL_MAX) {
-			s->pool[s->npool++] = h;
-			h = NULL;
-		}
-		pthread_mutex_unlock(&s->pool_lock);
-	}
-	if (h)
-		curl_easy_cleanup(h);
-}
-
-/* The S3 error code of an XML error body, into r->code. */
-static void error_code(struct req *r, const struct buf *body)
-{
-	if (!body || !body->len)
-		return;
-	xmlDocPtr doc = xml_parse(body->ptr, body->len);
-	xmlNodePtr root = doc ? xml_root(doc, "Error") : NULL;
-	char *code = root ? xml_text(xml_child(root, "Code")) : NULL;
-	if (code)
-		snprintf(r->code, sizeof(r->code), "%s", code);
-	xmlFree(code);
-	if (doc)
-		xmlFreeDoc(doc);
-}
-
-/* Transport failures worth another attempt: the connection, not the request. */
-static int curl_retryable(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_COULDNT_CONNECT: case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_OPERATION_TIMEDOUT: case CURLE_SEND_ERROR: case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING: case CURLE_PARTIAL_FILE: case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_HTTP2: case CURLE_HTTP2_STREAM:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-static int status_retryable(const struct req *r)
-{
-	return r->status >= 500 || !strcmp(r->code, "SlowDown") ||
-	       !strcmp(r->code, "RequestTimeout") || !strcmp(r->code, "InternalError");
-}
-
-/* One attempt: builds, signs and sends r. CURLE_OK and r->status, or the
- * transport's error. */
-static CURLcode attempt(struct ufs_s3 *s, CURL *h, struct req *r, struct buf *url,
-			struct buf *path, struct buf *err)
-{
-	struct buf auth = BUF_INIT(4096);
-	struct curl_slist *hdrs = NULL, *t = NULL;
-	char line[1024], date[SIGV4_DATE_LEN], hex[2 * SHA256_LEN + 1];
-	const char *payload = EMPTY_SHA256;
-	CURLcode rc = CURLE_OUT_OF_MEMORY;
-
-	if (r->fd >= 0) {
-		payload = "UNSIGNED-PAYLOAD"; /* a stage is not hashed twice */
-	} else if (r->mem) {
-		unsigned char sum[SHA256_LEN];
-		sha256(r->mem, r->mem_len, sum);
-		hex_encode(sum, sizeof(sum), hex);
-		payload = hex;
-	}
-	struct sigv4_req sr = {
-		.method = r->method, .path = path->ptr, .query = r->query, .host = s->host,
-		.payload_sha256 = payload, .now = time(NULL), .region = s->region,
-		.service = "s3", .access_key = s->access_key, .secret = s->secret,
-	};
-	/* The signature is appended to the header's name: one header line. */
-	if (buf_addstr(&auth, "Authorization: ") || sigv4_sign(&sr, date, &auth))
-		goto out;
-#define HDR(...) do { \
-		snprintf(line, sizeof(line), __VA_ARGS__); \
-		if (!(t = curl_slist_append(hdrs, line))) \
-			goto out; \
-		hdrs = t; \
-	} while (0)
-	HDR("Host: %s", s->host);
-	HDR("x-amz-date: %s", date);
-	HDR("x-amz-content-sha256: %s", payload);
-	if (!(t = curl_slist_append(hdrs, auth.ptr)))
-		goto out;
-	hdrs = t;
-	if (r->range)
-		HDR("Range: %s", r->range);
-	if (r->if_match)
-		HDR("If-Match: %s", r->if_match);
-	HDR("Content-Type:");  /* none of curl's defaults */
-	HDR("Expect:");        /* no 100-continue round trip */
-#undef HDR
-
-	curl_easy_setopt(h, CURLOPT_URL, url->ptr);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-	/* A stalled transfer (under 1 byte/s for 30 s) fails; a slow large
-	 * one does not, so there is no total timeout. */
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	if (s->ca_bundle)
-		curl_easy_setopt(h, CURLOPT_CAINFO, s->ca_bundle);
-	if (!strcmp(r->method, "HEAD")) {
-		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-	} else if (r->fd >= 0 || (!strcmp(r->method, "PUT") && !r->mem)) {
-		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(h, CURLOPT_READDATA, r);
-		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
-		curl_easy_setopt(h, CURLOPT_SEEKDATA, r);
-		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
-				 (curl_off_t)(r->fd >= 0 ? r->fd_len : 0));
-	} else if (r->mem || !strcmp(r->method, "POST")) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->mem ? r->mem : "");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->mem_len);
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
-	} else if (strcmp(r->method, "GET")) {
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
-	}
-	r->status = 0;
-	r->errbody = err;
-	r->got = 0;
-	r->sent = 0;
-	r->code[0] = '\0';
-	rc = curl_easy_perform(h);
-	if (rc == CURLE_OK) {
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-		if (r->status >= 300)
-			error_code(r, r->resp ? r->resp : err);
-	}
-out:
-	for (t = hdrs; t; t = t->next) /* the signature goes with its request */
-		explicit_bzero(t->data, strlen(t->data));
-	curl_slist_free_all(hdrs);
-	if (auth.ptr)
-		explicit_bzero(auth.ptr, auth.len);
-	buf_release(&auth);
-	return rc;
-}
-
-/* The core's error for a failed answer. */
-static int status_err(const struct req *r)
-{
-	static const struct { const char *code; int err; } codes[] = {
-		{ "NoSuchBucket", ATR_E_NO_BUCKET },
-		{ "NoSuchKey", ATR_E_NO_KEY },
-		{ "NoSuchUpload", ATR_E_NO_KEY },
-		{ "EntityTooLarge", ATR_E_FILE_TOO_BIG },
-		{ "QuotaExceeded", ATR_E_QUOTA },
-		{ "InsufficientStorage", ATR_E_NOSPC },
-		{ "XMinioStorageFull", ATR_E_NOSPC },
-		{ "AccessDenied", ATR_E_ACCESS },
-		{ "SignatureDoesNotMatch", ATR_E_ACCESS },
-		{ "InvalidAccessKeyId", ATR_E_ACCESS },
-	};
-	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-		if (!strcmp(r->code, codes[i].code))
-			return codes[i].err;
-	switch (r->status) {
-	case 401: case 403: return ATR_E_ACCESS;
-	case 404: return ATR_E_NO_KEY;
-	case 413: return ATR_E_FILE_TOO_BIG;
-	case 507: return ATR_E_NOSPC;
-	default: return ATR_E_IO;
-	}
-}
-
-/*
- * Sends r, retrying (with backoff) transport failures, 5xx, SlowDown and
- * RequestTimeout; a retried upload starts over from the first byte. ATR_OK
- * with r->status 2xx (or 304/412/416, which callers read themselves), or
- * the mapped error of the last attempt.
- */
-static int request(struct ufs_s3 *s, struct req *r)
-{
-	struct buf url = BUF_INIT(16 * 1024), path = BUF_INIT(8 * 1024), err = BUF_INIT(64 * 1024);
-	int rc = ATR_E_NOMEM;
-	CURL *h = NULL;
-	size_t resp_mark = r->resp ? r->resp->len : 0;
-	if (buf_addstr(&path, s->path_base) || buf_addch(&path, '/') ||
-	    (r->key && buf_addstr(&path, r->key)) || buf_addstr(&url, s->scheme_host) ||
-	    uri_encode(&url, path.ptr, path.len, 1) ||
-	    (r->query && (buf_addch(&url, '?') || buf_addstr(&url, r->query))))
-		goto out;
-	if (!(h = handle_get(s)))
-		goto out;
-	for (int i = 0;; i++) {
-		if (r->resp) {
-			r->resp->len = resp_mark;
-			if (r->resp->ptr)
-				r->resp->ptr[resp_mark] = '\0';
-		}
-		buf_reset(&err);
-		CURLcode cc = attempt(s, h, r, &url, &path, &err);
-		int retry = 0;
-		if (cc != CURLE_OK) {
-			rc = cc == CURLE_OUT_OF_MEMORY ? ATR_E_NOMEM : ATR_E_IO;
-			retry = curl_retryable(cc);
-			if (!retry || i + 1 == TRIES)
-				LOG(LOG_WARN, "ufs_s3: %s %s: %s", r->method, path.ptr,
-				    curl_easy_strerror(cc));
-		} else if ((r->status >= 200 && r->status <= 299) || r->status == 304 ||
-			   r->status == 412 || r->status == 416) {
-			rc = ATR_OK;
-			break;
-		} else {
-			rc = status_err(r);
-			retry = status_retryable(r);
-			if (rc != ATR_E_NO_KEY && (!retry || i + 1 == TRIES))
-				LOG(LOG_WARN, "ufs_s3: %s %s: HTTP %ld %s", r->method, path.ptr,
-				    r->status, r->code);
-		}
-		if (!retry || i + 1 == TRIES)
-			break;
-		/* A connection that failed is not reused. */
-		if (cc != CURLE_OK) {
-			curl_easy_cleanup(h);
-			if (!(h = curl_easy_init())) {
-				rc = ATR_E_NOMEM;
-				break;
-			}
-		}
-		struct timespec ts = { 0, (long)BACKOFF_MS * 1000000L << i };
-		while (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		nanosleep(&ts, NULL);
-	}
-	handle_put(s, h, rc == ATR_OK || r->status);
-out:
-	buf_release(&url);
-	buf_release(&path);
-	buf_release(&err);
-	return rc;
-}
-
-static void req_init(struct req *r, const char *method, const char *key)
-{
-	memset(r, 0, sizeof(*r));
-	r->method = method;
-	r->key = key;
-	r->fd = -1;
-	r->last_modified = -1;
-}
 
 /* ---- keys and times ---- */
 
@@ -621,18 +206,12 @@ static void cache_forget(struct ufs_s3 *s, const char *path)
 
 /* ---- the tree ---- */
 
-static int query_add(struct buf *q, const char *name, const char *value)
-{
-	if ((q->len && buf_addch(q, '&')) || buf_addstr(q, name) || buf_addch(q, '='))
-		return -1;
-	return uri_encode(q, value, strlen(value), 0);
-}
 
 /* HEAD of a key: ATR_OK with r filled, ATR_E_NO_KEY, or an error. */
-static int head(struct ufs_s3 *s, const char *key, struct req *r)
+static int head(struct ufs_s3 *s, const char *key, struct ufs_s3_req *r)
 {
-	req_init(r, "HEAD", key);
-	int rc = request(s, r);
+	ufs_s3_req_init(r, "HEAD", key);
+	int rc = ufs_s3_http_request(&s->http, r);
 	if (!rc && r->status != 200)
 		rc = ATR_E_IO;
 	return rc;
@@ -641,9 +220,9 @@ static int head(struct ufs_s3 *s, const char *key, struct req *r)
 /* Whether the bucket is there: ATR_OK or ATR_E_NO_BUCKET or an error. */
 static int bucket_check(struct ufs_s3 *s)
 {
-	struct req r;
-	req_init(&r, "HEAD", NULL);
-	int rc = request(s, &r);
+	struct ufs_s3_req r;
+	ufs_s3_req_init(&r, "HEAD", NULL);
+	int rc = ufs_s3_http_request(&s->http, &r);
 	if (rc == ATR_E_NO_KEY)
 		rc = ATR_E_NO_BUCKET;
 	return rc;
@@ -672,15 +251,15 @@ static int list_page(struct ufs_s3 *s, struct listing *l, const char *token, cha
 	*next = NULL;
 	snprintf(mk, sizeof(mk), "%d", l->max_keys ? l->max_keys : 1000);
 	/* Parameters in order of name: the signer sorts them anyway. */
-	if ((token && query_add(&q, "continuation-token", token)) ||
-	    (l->delimiter && query_add(&q, "delimiter", "/")) || query_add(&q, "list-type", "2") ||
-	    query_add(&q, "max-keys", mk) || query_add(&q, "prefix", l->prefix))
+	if ((token && ufs_s3_query_add(&q, "continuation-token", token)) ||
+	    (l->delimiter && ufs_s3_query_add(&q, "delimiter", "/")) || ufs_s3_query_add(&q, "list-type", "2") ||
+	    ufs_s3_query_add(&q, "max-keys", mk) || ufs_s3_query_add(&q, "prefix", l->prefix))
 		goto out;
-	struct req r;
-	req_init(&r, "GET", NULL);
+	struct ufs_s3_req r;
+	ufs_s3_req_init(&r, "GET", NULL);
 	r.query = q.ptr;
 	r.resp = &body;
-	if ((rc = request(s, &r)))
+	if ((rc = ufs_s3_http_request(&s->http, &r)))
 		goto out;
 	rc = ATR_E_IO;
 	if (r.status != 200 || !(doc = xml_parse(body.ptr ? body.ptr : "", body.len)))
@@ -795,7 +374,7 @@ static int s3_stat(struct ufs *u, const char *path, struct ufs_stat *st)
 		return ATR_OK;
 	char *key = key_of(s, path, 0), *dkey = key_of(s, path, 1);
 	int rc = ATR_E_NOMEM;
-	struct req r;
+	struct ufs_s3_req r;
 	if (!key || !dkey)
 		goto out;
 	rc = head(s, key, &r);
@@ -822,7 +401,7 @@ static int s3_open(struct ufs *u, const char *path, struct ufs_file **out, struc
 {
 	struct ufs_s3 *s = S(u);
 	struct ufs_file *f = calloc(1, sizeof(*f));
-	struct req r;
+	struct ufs_s3_req r;
 	int rc = ATR_E_NOMEM;
 	if (!f || !(f->key = key_of(s, path, 0)))
 		goto fail;
@@ -870,14 +449,14 @@ static ssize_t s3_pread(struct ufs *u, struct ufs_file *f, void *buf, size_t len
 		uint64_t from = off + got, to = off + len - 1;
 		snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)from,
 			 (unsigned long long)to);
-		struct req r;
-		req_init(&r, "GET", f->key);
+		struct ufs_s3_req r;
+		ufs_s3_req_init(&r, "GET", f->key);
 		r.range = range;
 		r.if_match = f->etag;
 		r.dst = (char *)buf + got;
 		r.dst_len = len - got;
 		r.skip = from;
-		int rc = request(s, &r);
+		int rc = ufs_s3_http_request(&s->http, &r);
 		if (rc || (r.status != 200 && r.status != 206)) {
 			if (!rc && r.status == 412)
 				LOG(LOG_INFO, "ufs_s3: %s changed since it was opened", f->key);
@@ -965,9 +544,9 @@ static int s3_readdir(struct ufs *u, const char *path, ufs_dirent_cb cb, void *a
 
 static int put_empty(struct ufs_s3 *s, const char *key)
 {
-	struct req r;
-	req_init(&r, "PUT", key);
-	return request(s, &r);
+	struct ufs_s3_req r;
+	ufs_s3_req_init(&r, "PUT", key);
+	return ufs_s3_http_request(&s->http, &r);
 }
 
 static int s3_mkdir(struct ufs *u, const char *path)
@@ -977,7 +556,7 @@ static int s3_mkdir(struct ufs *u, const char *path)
 		return bucket_check(s);
 	char *key = key_of(s, path, 0), *dkey = key_of(s, path, 1);
 	int rc = ATR_E_NOMEM;
-	struct req r;
+	struct ufs_s3_req r;
 	if (!key || !dkey)
 		goto out;
 	rc = head(s, key, &r);
@@ -1005,9 +584,9 @@ static int s3_rmdir(struct ufs *u, const char *path)
 	if (!rc && n)
 		rc = ATR_E_BUCKET_NOT_EMPTY;
 	if (!rc) {
-		struct req r;
-		req_init(&r, "DELETE", dkey);
-		rc = request(s, &r);
+		struct ufs_s3_req r;
+		ufs_s3_req_init(&r, "DELETE", dkey);
+		rc = ufs_s3_http_request(&s->http, &r);
 		if (rc == ATR_E_NO_KEY)
 			rc = ATR_OK;
 	}
@@ -1021,9 +600,9 @@ static int s3_unlink(struct ufs *u, const char *path)
 	char *key = key_of(s, path, 0);
 	if (!key)
 		return ATR_E_NOMEM;
-	struct req r;
-	req_init(&r, "DELETE", key);
-	int rc = request(s, &r);
+	struct ufs_s3_req r;
+	ufs_s3_req_init(&r, "DELETE", key);
+	int rc = ufs_s3_http_request(&s->http, &r);
 	free(key);
 	cache_forget(s, path); /* whatever the answer: it may be gone */
 	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
@@ -1055,16 +634,16 @@ static void *mpu_worker(void *arg)
 			return NULL;
 		struct buf q = BUF_INIT(4096);
 		char num[16];
-		struct req r;
+		struct ufs_s3_req r;
 		int rc = ATR_E_NOMEM;
 		snprintf(num, sizeof(num), "%u", i + 1);
-		if (!query_add(&q, "partNumber", num) && !query_add(&q, "uploadId", m->upload_id)) {
-			req_init(&r, "PUT", m->key);
+		if (!ufs_s3_query_add(&q, "partNumber", num) && !ufs_s3_query_add(&q, "uploadId", m->upload_id)) {
+			ufs_s3_req_init(&r, "PUT", m->key);
 			r.query = q.ptr;
 			r.fd = m->fd;
 			r.fd_off = (uint64_t)i * m->part_size;
 			r.fd_len = m->size - r.fd_off < m->part_size ? m->size - r.fd_off : m->part_size;
-			rc = request(m->s, &r);
+			rc = ufs_s3_http_request(&m->s->http, &r);
 			if (!rc && (r.status != 200 || !r.etag[0]))
 				rc = ATR_E_IO;
 		}
@@ -1095,11 +674,11 @@ static int mpu_abort(struct ufs_s3 *s, const char *key, const char *upload_id)
 {
 	struct buf q = BUF_INIT(4096);
 	int rc = ATR_E_NOMEM;
-	if (!query_add(&q, "uploadId", upload_id)) {
-		struct req r;
-		req_init(&r, "DELETE", key);
+	if (!ufs_s3_query_add(&q, "uploadId", upload_id)) {
+		struct ufs_s3_req r;
+		ufs_s3_req_init(&r, "DELETE", key);
 		r.query = q.ptr;
-		rc = request(s, &r);
+		rc = ufs_s3_http_request(&s->http, &r);
 	}
 	buf_release(&q);
 	return rc;
@@ -1118,11 +697,11 @@ static int upload_multipart(struct ufs_s3 *s, const char *key, int fd, uint64_t 
 	if ((size + m.part_size - 1) / m.part_size > PART_MAX)
 		m.part_size = (size + PART_MAX - 1) / PART_MAX;
 	m.nparts = (unsigned)((size + m.part_size - 1) / m.part_size);
-	struct req r;
-	req_init(&r, "POST", key);
+	struct ufs_s3_req r;
+	ufs_s3_req_init(&r, "POST", key);
 	r.query = "uploads=";
 	r.resp = &body;
-	if ((rc = request(s, &r)))
+	if ((rc = ufs_s3_http_request(&s->http, &r)))
 		goto out;
 	if (r.status != 200 || !(upload_id = xml_field(&body, "InitiateMultipartUploadResult",
 							 "UploadId"))) {
@@ -1156,23 +735,23 @@ static int upload_multipart(struct ufs_s3 *s, const char *key, int fd, uint64_t 
 	if (buf_addstr(&xml, "</CompleteMultipartUpload>"))
 		goto abort;
 	struct buf q = BUF_INIT(4096);
-	if (query_add(&q, "uploadId", upload_id)) {
+	if (ufs_s3_query_add(&q, "uploadId", upload_id)) {
 		buf_release(&q);
 		goto abort;
 	}
 	buf_reset(&body);
-	req_init(&r, "POST", key);
+	ufs_s3_req_init(&r, "POST", key);
 	r.query = q.ptr;
 	r.mem = xml.ptr;
 	r.mem_len = xml.len;
 	r.resp = &body;
-	rc = request(s, &r);
+	rc = ufs_s3_http_request(&s->http, &r);
 	buf_release(&q);
 	/* A 200 may still carry an error, found only once the parts were put
 	 * together: the body says which. */
 	if (!rc && (r.status != 200 || strstr(body.ptr ? body.ptr : "", "<Error>"))) {
-		error_code(&r, &body);
-		rc = r.code[0] ? status_err(&r) : ATR_E_IO;
+		ufs_s3_req_code(&r, &body);
+		rc = r.code[0] ? ufs_s3_req_err(&r) : ATR_E_IO;
 	}
 	if (!rc)
 		goto out;
@@ -1199,14 +778,14 @@ static int upload(struct ufs_s3 *s, const char *path, int fd, struct ufs_stat *s
 		return ATR_E_NOMEM;
 	uint64_t size = (uint64_t)sb.st_size;
 	int rc;
-	struct req r;
+	struct ufs_s3_req r;
 	if (size > s->part_size) {
 		rc = upload_multipart(s, key, fd, size);
 	} else {
-		req_init(&r, "PUT", key);
+		ufs_s3_req_init(&r, "PUT", key);
 		r.fd = fd;
 		r.fd_len = size;
-		rc = request(s, &r);
+		rc = ufs_s3_http_request(&s->http, &r);
 		if (!rc && r.status != 200)
 			rc = ATR_E_IO;
 	}
@@ -1337,32 +916,15 @@ static int s3_stage_truncate(struct ufs *u, struct ufs_stage *st, uint64_t size)
 	return ufs_stage_truncate(S(u)->priv, st, size);
 }
 
-static void free_str(char *p)
-{
-	if (p)
-		explicit_bzero(p, strlen(p));
-	free(p);
-}
-
 static void s3_free(struct ufs *u)
 {
 	struct ufs_s3 *s = S(u);
 	if (!s)
 		return;
-	for (int i = 0; i < s->npool; i++)
-		curl_easy_cleanup(s->pool[i]);
-	pthread_mutex_destroy(&s->pool_lock);
+	ufs_s3_http_release(&s->http);
 	cache_clear_locked(s); /* no op runs any more */
 	pthread_mutex_destroy(&s->cache_lock);
-	free_str(s->secret);
-	free(s->scheme_host);
-	free(s->host);
-	free(s->path_base);
-	free(s->bucket);
 	free(s->prefix);
-	free(s->region);
-	free(s->access_key);
-	free(s->ca_bundle);
 	free(s);
 }
 
@@ -1396,64 +958,6 @@ static const struct ufs_ops s3_ops = {
 	.stage_truncate = s3_stage_truncate,
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static int curl_ok;
-
-/* curl_global_init is not thread-safe in every libcurl: once, ever. */
-static void curl_init_once(void)
-{
-	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-}
-
-static char *dup_or(const char *s, const char *dflt)
-{
-	return strdup(s && *s ? s : dflt);
-}
-
-/* Splits the endpoint into scheme://host[:port]; virtual-host style puts
- * the bucket in front of the host. */
-static int endpoint_setup(struct ufs_s3 *s, const struct ufs_s3_config *cfg)
-{
-	struct buf ep = BUF_INIT(4096), sh = BUF_INIT(4096);
-	int rc = ATR_E_NOMEM;
-	if (cfg->endpoint && *cfg->endpoint) {
-		if (buf_addstr(&ep, cfg->endpoint))
-			goto out;
-	} else if (buf_addf(&ep, "https://s3.%s.amazonaws.com", s->region)) {
-		goto out;
-	}
-	while (ep.len && ep.ptr[ep.len - 1] == '/')
-		ep.ptr[--ep.len] = '\0';
-	const char *sep = strstr(ep.ptr, "://");
-	if (!sep || !sep[3] || strchr(sep + 3, '/')) {
-		LOG(LOG_ERROR, "ufs_s3: endpoint %s is not scheme://host[:port]", ep.ptr);
-		rc = ATR_E_INVALID_ARG;
-		goto out;
-	}
-	const char *hostpart = sep + 3;
-	size_t scheme_len = (size_t)(hostpart - ep.ptr);
-	if (cfg->path_style) {
-		s->host = strdup(hostpart);
-		s->scheme_host = strdup(ep.ptr);
-		if (buf_addch(&sh, '/') || buf_addstr(&sh, s->bucket))
-			goto out;
-		s->path_base = buf_detach(&sh);
-	} else {
-		if (buf_addf(&sh, "%s.%s", s->bucket, hostpart))
-			goto out;
-		s->host = buf_detach(&sh);
-		if (buf_add(&sh, ep.ptr, scheme_len) || buf_addstr(&sh, s->host))
-			goto out;
-		s->scheme_host = buf_detach(&sh);
-		s->path_base = strdup("");
-	}
-	rc = s->host && s->scheme_host && s->path_base ? ATR_OK : ATR_E_NOMEM;
-out:
-	buf_release(&ep);
-	buf_release(&sh);
-	return rc;
-}
-
 int ufs_s3_new(const struct ufs_s3_config *cfg, struct ufs *private_area, struct ufs **out)
 {
 	if (!cfg || !private_area || !cfg->bucket || !*cfg->bucket || !cfg->access_key ||
@@ -1464,13 +968,14 @@ int ufs_s3_new(const struct ufs_s3_config *cfg, struct ufs *private_area, struct
 		LOG(LOG_ERROR, "ufs_s3: the private area must be a local driver");
 		return ATR_E_INVALID_ARG;
 	}
-	pthread_once(&curl_once, curl_init_once);
-	if (!curl_ok)
-		return ATR_E_INTERNAL;
 	struct ufs_s3 *s = calloc(1, sizeof(*s));
 	if (!s)
 		return ATR_E_NOMEM;
-	pthread_mutex_init(&s->pool_lock, NULL);
+	int rc = ufs_s3_http_init(&s->http, cfg);
+	if (rc) {
+		free(s);
+		return rc;
+	}
 	pthread_mutex_init(&s->cache_lock, NULL);
 	s->base.ops = &s3_ops;
 	s->base.caps = UFS_CAP_PARTS | UFS_CAP_RANDOM_WRITE;
@@ -1478,14 +983,9 @@ int ufs_s3_new(const struct ufs_s3_config *cfg, struct ufs *private_area, struct
 	s->part_size = cfg->part_size ? cfg->part_size : 8u << 20;
 	s->parallel_parts = cfg->parallel_parts > 0 ? cfg->parallel_parts : 4;
 	s->sync_interval_ms = cfg->sync_interval_ms;
-	int rc = ATR_E_NOMEM;
-	if (!(s->bucket = strdup(cfg->bucket)) || !(s->prefix = dup_or(cfg->prefix, "")) ||
-	    !(s->region = dup_or(cfg->region, "us-east-1")) ||
-	    !(s->access_key = strdup(cfg->access_key)) || !(s->secret = strdup(cfg->secret)) ||
-	    (cfg->ca_bundle && !(s->ca_bundle = strdup(cfg->ca_bundle))) ||
-	    (rc = endpoint_setup(s, cfg))) {
+	if (!(s->prefix = strdup(cfg->prefix ? cfg->prefix : ""))) {
 		s3_free(&s->base);
-		return rc ? rc : ATR_E_NOMEM;
+		return ATR_E_NOMEM;
 	}
 	*out = &s->base;
 	return ATR_OK;
