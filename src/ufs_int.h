@@ -423,7 +423,18 @@ int ufs_local_stage_open(struct ufs *u, const char *name, int *fd);
  *
  * The secret is copied and never logged; every request is signed with
  * SigV4 (common/sigv4.h); 5xx, SlowDown and timeouts are retried with
- * backoff; connections are reused.
+ * backoff; connections are reused (src/ufs_s3_http_int.h).
+ *
+ * private_area must be a local driver (ufs_is_local): stages are read
+ * through ufs_local_stage_fd / ufs_local_stage_open. Errors, besides the
+ * common ones: a missing remote bucket is ATR_E_NO_BUCKET (never
+ * "absent": the core must not forget the rows of a bucket it cannot
+ * reach), a refused request (403, a wrong secret) ATR_E_ACCESS, the
+ * store unreachable after the retries ATR_E_IO. A file opened and then
+ * replaced remotely fails its next pread (If-Match, and the answer's
+ * ETag compared). ufs_s3_new: ATR_E_INVALID_ARG for a missing bucket or
+ * credential, a prefix with a leading or trailing '/', an endpoint that
+ * is not scheme://host[:port], or a private area that is not local.
  */
 struct ufs_s3_config {
 	const char *endpoint;     /* "http://127.0.0.1:9000"; NULL: AWS for region */
