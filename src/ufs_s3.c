@@ -206,7 +206,6 @@ static void cache_forget(struct ufs_s3 *s, const char *path)
 
 /* ---- the tree ---- */
 
-
 /* HEAD of a key: ATR_OK with r filled, ATR_E_NO_KEY, or an error. */
 static int head(struct ufs_s3 *s, const char *key, struct ufs_s3_req *r)
 {
@@ -252,8 +251,9 @@ static int list_page(struct ufs_s3 *s, struct listing *l, const char *token, cha
 	snprintf(mk, sizeof(mk), "%d", l->max_keys ? l->max_keys : 1000);
 	/* Parameters in order of name: the signer sorts them anyway. */
 	if ((token && ufs_s3_query_add(&q, "continuation-token", token)) ||
-	    (l->delimiter && ufs_s3_query_add(&q, "delimiter", "/")) || ufs_s3_query_add(&q, "list-type", "2") ||
-	    ufs_s3_query_add(&q, "max-keys", mk) || ufs_s3_query_add(&q, "prefix", l->prefix))
+	    (l->delimiter && ufs_s3_query_add(&q, "delimiter", "/")) ||
+	    ufs_s3_query_add(&q, "list-type", "2") || ufs_s3_query_add(&q, "max-keys", mk) ||
+	    ufs_s3_query_add(&q, "prefix", l->prefix))
 		goto out;
 	struct ufs_s3_req r;
 	ufs_s3_req_init(&r, "GET", NULL);

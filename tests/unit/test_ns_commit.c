@@ -31,7 +31,10 @@ struct later {
 
 static struct ufs *IN(struct ufs *u) { return ((struct later *)u)->in; }
 
-static int l_stat(struct ufs *u, const char *p, struct ufs_stat *st) { return ufs_stat(IN(u), p, st); }
+static int l_stat(struct ufs *u, const char *p, struct ufs_stat *st)
+{
+	return ufs_stat(IN(u), p, st);
+}
 static int l_open(struct ufs *u, const char *p, struct ufs_file **f, struct ufs_stat *st)
 {
 	return ufs_open(IN(u), p, f, st);

@@ -396,7 +396,8 @@ static void check_periods_prefix(void)
 	CHECK_RC(ufs_stat(never, "", &st), ATR_OK);
 	CHECK(st.mtime_ns == 1000000000LL);
 	CHECK_RC(ufs_stat(hour, "", &st), ATR_OK);
-	CHECK(st.mtime_ns % (3600LL * 1000000000) == 0 && st.mtime_ns > time_now_ns() - 3601LL * 1000000000);
+	CHECK(st.mtime_ns % (3600LL * 1000000000) == 0 &&
+	      st.mtime_ns > time_now_ns() - 3601LL * 1000000000);
 	CHECK_RC(ufs_stat(plain, "", &st), ATR_OK);
 	usleep(2000);
 	CHECK_RC(ufs_stat(plain, "", &st2), ATR_OK);
