@@ -180,7 +180,7 @@ static int curl_retryable(CURLcode rc)
 
 static int status_retryable(const struct ufs_s3_req *r)
 {
-	return r->status >= 500 || !strcmp(r->code, "SlowDown") ||
+	return (r->status >= 500 && r->status != 501) || !strcmp(r->code, "SlowDown") ||
 	       !strcmp(r->code, "RequestTimeout") || !strcmp(r->code, "InternalError");
 }
 
@@ -401,7 +401,10 @@ int ufs_s3_query_add(struct buf *q, const char *name, const char *value)
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static int curl_ok;
 
-/* curl_global_init is not thread-safe in every libcurl: once, ever. */
+/* curl_global_init is not thread-safe in every libcurl: once, ever. The
+ * one mutable global of the S3 driver, as libcurl's own state is
+ * process-wide (curl_global_cleanup is never called: other users of
+ * libcurl in the process may still need it). */
 static void curl_init_once(void)
 {
 	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
