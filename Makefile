@@ -155,13 +155,13 @@ TSAN_ENV  = TSAN_OPTIONS='exitcode=86 halt_on_error=0 second_deadlock_stack=1 su
 TSAN_TESTS ?= tests/integration/test_concurrency.py tests/integration/test_slow_clients.py \
 	      tests/integration/test_multipart.py tests/integration/test_crash.py \
 	      tests/integration/test_range_cond.py tests/integration/test_mount.py \
-	      tests/integration/test_mount_cross.py
+	      tests/integration/test_mount_cross.py tests/integration/test_ufs_s3.py
 
-tsan:
-	$(TSAN_MAKE) build-tsan/bin/atriumd build-tsan/bin/atrium
+tsan: s3rver
+	$(TSAN_MAKE) build-tsan/bin/atriumd build-tsan/bin/atrium build-tsan/tests/ufs_s3_check
 	$(TSAN_ENV) $(TSAN_MAKE) unit
 	$(TSAN_ENV) ATRIUMD=$(abspath build-tsan/bin/atriumd) ATRIUM=$(abspath build-tsan/bin/atrium) \
-	  $(PY) -m pytest -q -p no:cacheprovider $(TSAN_TESTS)
+	  UFS_S3_CHECK=$(abspath build-tsan/tests/ufs_s3_check) $(PY) -m pytest -q -p no:cacheprovider $(TSAN_TESTS)
 
 # Bounded load test (tools/load.py): its own atriumd on loopback, 256
 # keep-alive connections of mixed 4 KiB / 1-8 MiB PUT, GET and LIST from
