@@ -2,7 +2,7 @@
 # the two commands README.md promises.
 
 CC      ?= cc
-PKGS    := fuse3 jansson libxml-2.0 openssl sqlite3 zlib
+PKGS    := fuse3 jansson libcurl libxml-2.0 openssl sqlite3 zlib
 WARN    := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-declarations \
            -Wwrite-strings -Wvla -Wformat-security -Wno-unused-parameter \
            -Wframe-larger-than=16384
@@ -35,7 +35,7 @@ CLI_SRC    := tools/atrium.c tools/cli_fmt.c tools/cli_conf.c tools/cli_fs.c too
 CLI_CFLAGS  = $(shell pkg-config --cflags libcurl)
 CLI_LIBS    = $(shell pkg-config --libs libcurl openssl)
 
-.PHONY: FORCE all deps deps-run install run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse bench-readdir bench-tiers crash-soak clean
+.PHONY: FORCE all deps deps-run s3rver install run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse bench-readdir bench-tiers crash-soak clean
 all: $(BIN)/atriumd $(BIN)/atrium
 
 # install-deps.sh run|build|test: what running needs, plus building, plus
@@ -90,6 +90,12 @@ $(O)/tests/test_%: tests/unit/test_%.c $(O)/libatrium.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libatrium.a $(LDLIBS) -lcmocka
 
+# The S3 driver's check against a real remote (tests/integration/test_ufs_s3.py
+# runs it against a second atriumd and against s3rver).
+$(O)/tests/ufs_s3_check: tests/unit/ufs_s3_check.c $(O)/libatrium.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libatrium.a $(LDLIBS)
+
 $(BIN)/atrium-bench: $(BENCH_SRC)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
@@ -97,8 +103,14 @@ $(BIN)/atrium-bench: $(BENCH_SRC)
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-integration: $(BIN)/atriumd $(BIN)/atrium
-	ATRIUMD=$(abspath $(BIN)/atriumd) ATRIUM=$(abspath $(BIN)/atrium) $(PY) -m pytest -q -p no:cacheprovider tests/integration
+# s3rver (npm, into build/npm) for tests/integration/test_ufs_s3.py: quick
+# when it is there; without npm those tests are skipped.
+s3rver:
+	@bash tools/install-deps.sh s3rver
+
+integration: $(BIN)/atriumd $(BIN)/atrium $(O)/tests/ufs_s3_check s3rver
+	ATRIUMD=$(abspath $(BIN)/atriumd) ATRIUM=$(abspath $(BIN)/atrium) \
+	  UFS_S3_CHECK=$(abspath $(O)/tests/ufs_s3_check) $(PY) -m pytest -q -p no:cacheprovider tests/integration
 
 # Crash consistency, many more kill points than `make integration` runs
 # (tests/integration/test_crash.py: CRASH_ROUNDS rounds of the S3 test and of
@@ -124,10 +136,10 @@ asan:
 	$(SAN_ENV) $(ASAN_MAKE) unit
 
 # The integration suite against a sanitized atriumd (build-asan/bin/atriumd).
-asan-integration:
-	$(ASAN_MAKE) build-asan/bin/atriumd build-asan/bin/atrium
+asan-integration: s3rver
+	$(ASAN_MAKE) build-asan/bin/atriumd build-asan/bin/atrium build-asan/tests/ufs_s3_check
 	$(SAN_ENV) ATRIUMD=$(abspath build-asan/bin/atriumd) ATRIUM=$(abspath build-asan/bin/atrium) \
-	  $(PY) -m pytest -q -p no:cacheprovider tests/integration
+	  UFS_S3_CHECK=$(abspath build-asan/tests/ufs_s3_check) $(PY) -m pytest -q -p no:cacheprovider tests/integration
 
 # The ThreadSanitizer flavour (build-tsan/): clang -fsanitize=thread, then
 # the unit tests and the integration tests that run requests in parallel
@@ -143,13 +155,13 @@ TSAN_ENV  = TSAN_OPTIONS='exitcode=86 halt_on_error=0 second_deadlock_stack=1 su
 TSAN_TESTS ?= tests/integration/test_concurrency.py tests/integration/test_slow_clients.py \
 	      tests/integration/test_multipart.py tests/integration/test_crash.py \
 	      tests/integration/test_range_cond.py tests/integration/test_mount.py \
-	      tests/integration/test_mount_cross.py
+	      tests/integration/test_mount_cross.py tests/integration/test_ufs_s3.py
 
-tsan:
-	$(TSAN_MAKE) build-tsan/bin/atriumd build-tsan/bin/atrium
+tsan: s3rver
+	$(TSAN_MAKE) build-tsan/bin/atriumd build-tsan/bin/atrium build-tsan/tests/ufs_s3_check
 	$(TSAN_ENV) $(TSAN_MAKE) unit
 	$(TSAN_ENV) ATRIUMD=$(abspath build-tsan/bin/atriumd) ATRIUM=$(abspath build-tsan/bin/atrium) \
-	  $(PY) -m pytest -q -p no:cacheprovider $(TSAN_TESTS)
+	  UFS_S3_CHECK=$(abspath build-tsan/tests/ufs_s3_check) $(PY) -m pytest -q -p no:cacheprovider $(TSAN_TESTS)
 
 # Bounded load test (tools/load.py): its own atriumd on loopback, 256
 # keep-alive connections of mixed 4 KiB / 1-8 MiB PUT, GET and LIST from

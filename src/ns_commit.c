@@ -274,6 +274,32 @@ static int touched_fn(struct atr_core *c, void *arg)
 	return ATR_OK;
 }
 
+/* The committed file's mtime, where the store chose another than
+ * stage_prepare foretold (a remote store's Last-Modified, known only
+ * after the PUT): the row must say what a later stat will, or the sync
+ * (ns_sync.c) takes the file for one changed behind our back. Only while
+ * the row is still this commit's version. */
+struct settle {
+	struct commit *cm;
+	int64_t mtime_ns;
+};
+
+static int settle_fn(struct atr_core *c, void *arg)
+{
+	struct settle *se = arg;
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	int rc = meta_obj_by_ino(c->meta, se->cm->row.obj.ino, bucket, key, &row, 1);
+	if (rc)
+		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
+	if (row.obj.version == se->cm->row.obj.version) {
+		row.obj.mtime_ns = se->mtime_ns;
+		rc = meta_obj_set_posix(c->meta, &row);
+	}
+	atr_obj_release(&row.obj);
+	return rc;
+}
+
 /*
  * Runs one commit: the steps earlier changes owe (ns_redo), the
  * transaction (commit_locked), then the stage's rename and the other
@@ -323,6 +349,12 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 			if (cm->t.in_place)
 				dir_mtime_restore(c, cm->path, cm->t.parent_mtime);
 			rc = relinks_finish(c, &cm->rl, 1);
+			if (!rc && st.mtime_ns != cm->row.obj.mtime_ns) {
+				struct settle se = { cm, st.mtime_ns };
+				/* Best effort: a failure costs one re-import. */
+				if (!ns_txn_locked(c, settle_fn, &se))
+					cm->row.obj.mtime_ns = st.mtime_ns;
+			}
 		}
 	}
 	if (!rc)

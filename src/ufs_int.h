@@ -183,7 +183,11 @@ struct ufs_ops {
 	int (*stage_write)(struct ufs *u, struct ufs_stage *s, const void *buf, size_t len);
 	/* The stage's name (a single path segment unique in the staging
 	 * area, into name of size bytes) and the stat its file will have at
-	 * its path. Writing to the stage afterwards makes that stat stale. */
+	 * its path. Writing to the stage afterwards makes that stat stale.
+	 * A store that dates the file itself at commit (S3's Last-Modified)
+	 * gives its best guess: the core records stage_commit's stat once
+	 * the commit is done (ns_commit.c), and only a recovered commit
+	 * (stage_recover) keeps the guess, until its next sync. */
 	int (*stage_prepare)(struct ufs *u, struct ufs_stage *s, char *name, size_t size,
 			     struct ufs_stat *st);
 	/* Puts the stage at path in one atomic step, replacing a file there
@@ -384,6 +388,21 @@ void ufs_next_data(struct ufs *u, struct ufs_file *f, uint64_t off, uint64_t *da
 int ufs_local_new(const char *root, struct ufs **out);
 
 /*
+ * The local driver as another driver's private area (the S3 driver's):
+ * the only coupling between them, so that a remote driver can read the
+ * bytes of a stage it uploads. Both need u to be a local driver.
+ */
+/* Whether u is a local driver (ufs_local_new's). */
+int ufs_is_local(const struct ufs *u);
+/* The descriptor of stage s (read it with pread: its offset is the
+ * stage's append position); -1 if u is not a local driver. Owned by s. */
+int ufs_local_stage_fd(struct ufs *u, struct ufs_stage *s);
+/* Opens the kept stage named name (stage_prepare's) read-only into *fd,
+ * the caller's to close: ATR_E_NO_KEY if there is none,
+ * ATR_E_INVALID_ARG if u is not local or name not a stage's name. */
+int ufs_local_stage_open(struct ufs *u, const char *name, int *fd);
+
+/*
  * The S3 driver (ufs_s3.c): the tree is a remote S3 bucket (AWS, Ceph RGW,
  * MinIO, another Atrium), under an optional key prefix; path "a/b/c" is
  * key PREFIX/a/b/c, "" the root (the bucket or prefix itself). Its
@@ -404,7 +423,18 @@ int ufs_local_new(const char *root, struct ufs **out);
  *
  * The secret is copied and never logged; every request is signed with
  * SigV4 (common/sigv4.h); 5xx, SlowDown and timeouts are retried with
- * backoff; connections are reused.
+ * backoff; connections are reused (src/ufs_s3_http_int.h).
+ *
+ * private_area must be a local driver (ufs_is_local): stages are read
+ * through ufs_local_stage_fd / ufs_local_stage_open. Errors, besides the
+ * common ones: a missing remote bucket is ATR_E_NO_BUCKET (never
+ * "absent": the core must not forget the rows of a bucket it cannot
+ * reach), a refused request (403, a wrong secret) ATR_E_ACCESS, the
+ * store unreachable after the retries ATR_E_IO. A file opened and then
+ * replaced remotely fails its next pread (If-Match, and the answer's
+ * ETag compared). ufs_s3_new: ATR_E_INVALID_ARG for a missing bucket or
+ * credential, a prefix with a leading or trailing '/', an endpoint that
+ * is not scheme://host[:port], or a private area that is not local.
  */
 struct ufs_s3_config {
 	const char *endpoint;     /* "http://127.0.0.1:9000"; NULL: AWS for region */

@@ -843,3 +843,26 @@ fail:
 	free(l);
 	return ATR_E_IO;
 }
+
+/* ---- for the S3 driver, whose private area this driver is ---- */
+
+int ufs_is_local(const struct ufs *u)
+{
+	return u && u->ops == &local_ops;
+}
+
+int ufs_local_stage_fd(struct ufs *u, struct ufs_stage *s)
+{
+	return ufs_is_local(u) && s ? s->fd : -1;
+}
+
+int ufs_local_stage_open(struct ufs *u, const char *name, int *fd)
+{
+	if (!ufs_is_local(u) || !segment_ok(name))
+		return ATR_E_INVALID_ARG;
+	int f = openat(L(u)->stagefd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (f < 0)
+		return err_from_errno(errno); /* ATR_E_NO_KEY: no such stage */
+	*fd = f;
+	return ATR_OK;
+}

@@ -3,6 +3,8 @@
 #   install-deps.sh run     running atriumd and atrium (the packaged binaries)
 #   install-deps.sh build   that, and building them (`make run` uses this)
 #   install-deps.sh test    that, and every test (`make test`, `make deps`)
+#   install-deps.sh s3rver  only s3rver from npm into build/npm (`make
+#                           integration` asks for it before its tests)
 # Quick and quiet when everything is already there.
 set -euo pipefail
 
@@ -27,22 +29,48 @@ case "${1:-test}" in
 run) pkgs=("${run[@]}") ;;
 build) pkgs=("${run[@]}" "${build[@]}") ;;
 test) pkgs=("${run[@]}" "${build[@]}" "${tests[@]}") ;;
-*) echo "usage: install-deps.sh [run|build|test]" >&2; exit 2 ;;
+s3rver) pkgs=() ;;
+*) echo "usage: install-deps.sh [run|build|test|s3rver]" >&2; exit 2 ;;
 esac
 
 missing=()
-for p in "${pkgs[@]}"; do
+for p in ${pkgs[@]+"${pkgs[@]}"}; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps: missing packages: ${missing[*]} (run as root to install)" >&2
-  exit 1
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages: ${missing[*]} (run as root to install)" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "install-deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# s3rver, pinned, from the npm registry into the work tree (build/npm, not
+# a global install): tests/integration/test_ufs_s3.py starts it as a remote.
+S3RVER_VERSION=3.7.1
+if [ "${1:-test}" = test ] || [ "${1:-test}" = s3rver ]; then
+  dir="$(cd "$(dirname "$0")/.." && pwd)/build/npm"
+  have=$(node -p "require('$dir/node_modules/s3rver/package.json').version" 2>/dev/null || true)
+  if [ "$have" != "$S3RVER_VERSION" ]; then
+    # Debian's npm only where no node is there already (a node from
+    # elsewhere brings its own npm, and Debian's would conflict with it).
+    if ! command -v npm >/dev/null && ! command -v node >/dev/null && [ "$(id -u)" -eq 0 ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm \
+        >/dev/null || true
+    fi
+    if ! command -v npm >/dev/null; then
+      echo "install-deps: npm is absent: the s3rver tests will be skipped" >&2
+    else
+      echo "install-deps: installing s3rver@$S3RVER_VERSION into $dir" >&2
+      mkdir -p "$dir"
+      npm install --prefix "$dir" --no-audit --no-fund --loglevel=error \
+        "s3rver@$S3RVER_VERSION" >/dev/null
+    fi
+  fi
+fi
