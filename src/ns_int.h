@@ -153,6 +153,9 @@ int ns_bucket_create(struct atr_core *c, const char *owner, const char *name,
 /* Removes an empty bucket (implied directories are not content);
  * ATR_E_BUCKET_NOT_EMPTY otherwise. Its uploads go with it. */
 int ns_bucket_delete(struct atr_core *c, const char *name);
+/* Forgets a bucket without touching the UFS (its rows, documents,
+ * uploads, mount): an unmounted bucket, whose data stays in the remote. */
+int ns_bucket_forget(struct atr_core *c, const char *name);
 /* Registers bucket directories that appeared in the UFS root. */
 int ns_sync_buckets(struct atr_core *c);
 /* Each bucket of owner (NULL: every bucket), verified against the UFS,
