@@ -260,7 +260,7 @@ static int bucket_take(struct atr_core *c, const struct atr_user *u, const char 
 	struct atr_bucket b;
 	int rc = meta_bucket_get(c->meta, bucket, &b);
 	if (rc == ATR_E_NO_BUCKET)
-		return ns_bucket_create(c, u->name, bucket, NULL, 0700, NULL, -1);
+		return ns_bucket_make(c, u->name, bucket, 0700);
 	if (rc)
 		return rc;
 	if ((rc = ufs_rmdir(c->local, bucket)) == ATR_E_BUCKET_NOT_EMPTY)

@@ -161,6 +161,12 @@ int ns_bucket_create(struct atr_core *c, const char *owner, const char *name,
 	return ns_txn(c, bucket_new_fn, &n);
 }
 
+int ns_bucket_make(struct atr_core *c, const char *owner, const char *name, uint32_t mode)
+{
+	struct bucket_new n = { owner, name, NULL, mode, NULL, -1 };
+	return ns_txn(c, bucket_new_fn, &n);
+}
+
 struct empty_check {
 	int found;
 };
