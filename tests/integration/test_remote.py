@@ -58,8 +58,8 @@ def test_remote_objects_through_the_gateway(remote, gateway, tmp_path):
     # What the remote holds under the prefix is the bucket's content.
     assert listing(gs3, name) == ["a.txt", "dir/b.txt"]
     assert gs3.get_object(Bucket=name, Key="dir/b.txt")["Body"].read() == b"bravo" * 1000
-    got = gs3.get_object(Bucket=name, Key="dir/b.txt", Range="bytes=4997-5001")
-    assert got["Body"].read() == b"obrav"
+    got = gs3.get_object(Bucket=name, Key="dir/b.txt", Range="bytes=3-7")
+    assert got["Body"].read() == b"vobra"
 
     # A PUT through the gateway is an object of the remote when it returns.
     gs3.put_object(Bucket=name, Key="new/c.bin", Body=b"\x00\x01" * 5000)
