@@ -473,7 +473,7 @@ static int h_unmount(struct admin_req *r)
 		return status;
 	int rc = atr_mount_remove(r->a->core, &r->user, bucket);
 	if (rc == ATR_E_NO_CONFIG)
-		return error(r, 404, "NotFound", "not a mount point");
+		return error(r, 400, "InvalidArgument", "not a mount point");
 	if (rc)
 		return core_error(r, rc, bucket);
 	buf_addstr(&r->body, "{\"ok\":true}\n");
