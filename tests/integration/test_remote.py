@@ -2,6 +2,7 @@
 bucket on a second, real atriumd acting as the remote, used through both
 doors of the first. The remote's own view is checked with boto3 against
 it directly, so every claim is about bytes that really crossed."""
+import errno
 import os
 import uuid
 
@@ -169,3 +170,39 @@ def test_mount_refusals(remote, gateway, tmp_path):
     # A mount point is a bucket.
     p = cli(gateway, "fs", "mount", *args, "/a/b", "s3://" + rb, user="admin")
     assert p.returncode == 1 and "a mount point is a bucket" in p.err, p.err
+
+
+def test_the_mount_reads_and_writes_a_remote_bucket(remote, mount_factory, tmp_path):
+    gw = mount_factory("sigv4", "gateway-mount")
+    rb, name = uniq("rb"), uniq("mnt")
+    rs3 = remote.boto3("alice")
+    rs3.create_bucket(Bucket=rb)
+    rs3.put_object(Bucket=rb, Key="docs/readme", Body=b"from the remote\n")
+    ok(cli(gw, "fs", "mount", *mount_args(remote, tmp_path), "/" + name, "s3://" + rb,
+           user="admin"))
+    top = os.path.join(gw.mnt, name)
+    assert sorted(os.listdir(top)) == ["docs"]
+    with open(os.path.join(top, "docs", "readme"), "rb") as f:
+        assert f.read() == b"from the remote\n"
+
+    # A file closed under the mount is an object of the remote.
+    data = os.urandom(300000)
+    with open(os.path.join(top, "docs", "written"), "wb") as f:
+        f.write(data[:1000])
+        f.seek(200000)
+        f.write(data[200000:])
+    expect = data[:1000] + bytes(199000) + data[200000:]
+    assert rs3.get_object(Bucket=rb, Key="docs/written")["Body"].read() == expect
+    with open(os.path.join(top, "docs", "written"), "rb") as f:
+        assert f.read() == expect
+
+    # S3 has no rename: across or inside the remote bucket it is EXDEV, so
+    # mv copies; hard links are refused.
+    with pytest.raises(OSError) as e:
+        os.rename(os.path.join(top, "docs", "written"), os.path.join(top, "docs", "moved"))
+    assert e.value.errno == errno.EXDEV
+    with pytest.raises(OSError) as e:
+        os.link(os.path.join(top, "docs", "written"), os.path.join(top, "docs", "linked"))
+    assert e.value.errno in (errno.EPERM, errno.EXDEV)
+    os.unlink(os.path.join(top, "docs", "written"))
+    assert listing(rs3, rb) == ["docs/readme"]
