@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""make bench-tiers: the cache tiers in front of a remote store (issue 15).
+"""make bench-remote (part of make bench-tiers): the cache tiers in front of a
+remote store (issue 15).
 
 Starts a second atriumd as the remote S3 store behind a latency proxy
 (tests/integration/faultproxy.py, BENCH_LATENCY_MS per request, default 20),
@@ -122,7 +123,7 @@ def main():
     for exe in (ATRIUMD, ATRIUM, LOADGEN):
         if not os.access(exe, os.X_OK):
             raise SystemExit("%s is missing (make all bin/atrium-bench)" % exe)
-    tmp = tempfile.mkdtemp(prefix="atrium-bench-tiers.", dir=os.environ.get("BENCH_TMPDIR",
+    tmp = tempfile.mkdtemp(prefix="atrium-bench-remote.", dir=os.environ.get("BENCH_TMPDIR",
                                                                              "/var/tmp"))
     proxy = None
     rows = []
