@@ -35,7 +35,7 @@ CLI_SRC    := tools/atrium.c tools/cli_fmt.c tools/cli_conf.c tools/cli_fs.c too
 CLI_CFLAGS  = $(shell pkg-config --cflags libcurl)
 CLI_LIBS    = $(shell pkg-config --libs libcurl openssl)
 
-.PHONY: FORCE all deps deps-run s3rver install run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse bench-readdir bench-tiers crash-soak clean
+.PHONY: FORCE all deps deps-run s3rver install run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse bench-readdir bench-tiers bench-remote crash-soak clean
 all: $(BIN)/atriumd $(BIN)/atrium
 
 # install-deps.sh run|build|test: what running needs, plus building, plus
@@ -287,6 +287,11 @@ bench-readdir: all
 bench-tiers: all $(BIN)/atrium-bench
 	bash tools/bench-tiers.sh
 	bash tools/bench-dcache-policy.sh
+
+# The cache tiers in front of a remote store behind a latency proxy
+# (tools/bench-remote.py; docs/performance.md). Not a test.
+bench-remote: all $(BIN)/atrium-bench
+	$(PY) tools/bench-remote.py
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz bin

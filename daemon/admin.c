@@ -413,6 +413,99 @@ static int h_persist(struct admin_req *r)
 	return cache_op(r, atr_fs_persist, ",\"state\":\"PERSISTED\"");
 }
 
+/* ---- the mount table ---- */
+
+/* The bucket of a mount point "/NAME" (or "NAME", "/NAME/"), into out. */
+static int mount_point(struct admin_req *r, char out[ATR_BUCKET_MAX + 1], int *status)
+{
+	const char *path = need(r, "path", status);
+	if (!path)
+		return -1;
+	while (*path == '/')
+		path++;
+	size_t n = strcspn(path, "/");
+	if (!n || n > ATR_BUCKET_MAX || path[n + strspn(path + n, "/")]) {
+		*status = error(r, 400, "InvalidPath",
+				"a mount point is a bucket: /NAME, with no directory below it");
+		return -1;
+	}
+	memcpy(out, path, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static int h_mount(struct admin_req *r)
+{
+	int status = 0;
+	char bucket[ATR_BUCKET_MAX + 1];
+	if (mount_point(r, bucket, &status))
+		return status;
+	const char *uri = need(r, "uri", &status);
+	if (!uri)
+		return status;
+	const char *opts[URI_MAX_PARAMS];
+	size_t n = 0;
+	for (int i = 0; i < r->q.n; i++)
+		if (!strcmp(r->q.p[i].name, "option"))
+			opts[n++] = r->q.p[i].value;
+	char err[512];
+	int rc = atr_mount_add(r->a->core, &r->user, bucket, uri, opts, n, err, sizeof(err));
+	if (rc && err[0]) { /* with the core's reason */
+		if (rc == ATR_E_INVALID_ARG)
+			return error(r, 400, "InvalidArgument", err);
+		if (rc == ATR_E_EXISTS)
+			return error(r, 409, "AlreadyExists", err);
+		if (rc == ATR_E_BUCKET_NOT_EMPTY)
+			return error(r, 409, "DirectoryNotEmpty", err);
+		return error(r, 502, "RemoteFailed", err);
+	}
+	if (rc)
+		return core_error(r, rc, bucket);
+	buf_addstr(&r->body, "{\"ok\":true}\n");
+	return 200;
+}
+
+static int h_unmount(struct admin_req *r)
+{
+	int status = 0;
+	char bucket[ATR_BUCKET_MAX + 1];
+	if (mount_point(r, bucket, &status))
+		return status;
+	int rc = atr_mount_remove(r->a->core, &r->user, bucket);
+	if (rc == ATR_E_NO_CONFIG)
+		return error(r, 400, "InvalidArgument", "not a mount point");
+	if (rc)
+		return core_error(r, rc, bucket);
+	buf_addstr(&r->body, "{\"ok\":true}\n");
+	return 200;
+}
+
+static int add_mount(void *arg, const char *bucket, const char *uri, const char *options)
+{
+	struct buf *b = arg;
+	int bad = buf_addstr(b, b->ptr[b->len - 1] == '[' ? "{\"path\":\"/" : ",{\"path\":\"/") ||
+		  buf_addstr(b, bucket) || buf_addstr(b, "\",\"uri\":") || json_add_str(b, uri) ||
+		  buf_addstr(b, ",\"options\":[");
+	for (const char *p = options; *p && !bad;) {
+		size_t len = strcspn(p, "\n");
+		char *one = strndup(p, len);
+		bad = !one || (p != options && buf_addch(b, ',')) || json_add_str(b, one);
+		free(one);
+		p += len + (p[len] == '\n');
+	}
+	return bad || buf_addstr(b, "]}") ? ATR_E_NOMEM : 0;
+}
+
+static int h_mounts(struct admin_req *r)
+{
+	buf_addstr(&r->body, "{\"mounts\":[");
+	int rc = atr_mount_list(r->a->core, &r->user, add_mount, &r->body);
+	if (rc)
+		return core_error(r, rc, NULL);
+	buf_addstr(&r->body, "]}\n");
+	return 200;
+}
+
 /* One tier of the report's "tiers" array. */
 static void add_tier(struct buf *b, const char *name, uint64_t capacity, uint64_t used,
 		     uint64_t hits, uint64_t misses, uint64_t evictions)
@@ -769,6 +862,9 @@ static const struct route routes[] = {
 	{ "POST", "fs/load", "FsLoad", ACCESS_USER, h_load },
 	{ "POST", "fs/free", "FsFree", ACCESS_USER, h_free },
 	{ "POST", "fs/persist", "FsPersist", ACCESS_USER, h_persist },
+	{ "GET", "fs/mounts", "FsMountList", ACCESS_USER, h_mounts },
+	{ "POST", "fs/mount", "FsMount", ACCESS_USER, h_mount },
+	{ "POST", "fs/unmount", "FsUnmount", ACCESS_USER, h_unmount },
 };
 
 /* ---- authentication ---- */

@@ -459,6 +459,29 @@ int atr_bucket_doc_peek(struct atr_core *c, const char *bucket, int kind, char *
 			char owner[ATR_USER_MAX + 1]);
 uint64_t atr_bucket_docs_generation(struct atr_core *c);
 
+/*
+ * The mount table (src/mounts.c; Alluxio's unified namespace): bucket
+ * NAME served by a remote S3 store, uri "s3://REMOTE_BUCKET[/PREFIX]",
+ * options "key=value" (s3.endpoint, s3.region, s3.accessKeyId,
+ * s3.secretKeyFile, s3.secretKey, s3.pathStyle, s3.caBundle, s3.partSize,
+ * metadata.sync.interval: docs/configuration.md). Kept in the metadata
+ * store, mounted again at every start. Only the superuser mounts,
+ * unmounts and lists (else ATR_E_ACCESS).
+ * add: a bucket NAME that does not exist is made, owned by u; one that
+ * exists must be empty (ATR_E_BUCKET_NOT_EMPTY) and not mounted
+ * (ATR_E_EXISTS); a bad uri or option is ATR_E_INVALID_ARG; a remote
+ * that does not answer is its error; err (n bytes) says why.
+ * remove: the bucket leaves the namespace with what was cached of it;
+ * the remote keeps everything. ATR_E_NO_CONFIG if NAME is no mount.
+ * list: cb for each mount, options a line each with secrets masked.
+ */
+int atr_mount_add(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		  const char *uri, const char *const *opts, size_t nopts, char *err, size_t n);
+int atr_mount_remove(struct atr_core *c, const struct atr_user *u, const char *bucket);
+int atr_mount_list(struct atr_core *c, const struct atr_user *u,
+		   int (*cb)(void *arg, const char *bucket, const char *uri, const char *options),
+		   void *arg);
+
 /* Listing in S3 order: binary order of the whole key. Items are keys, or
  * common prefixes when a delimiter is given (each prefix once). */
 struct atr_list_params {

@@ -114,6 +114,7 @@ int core_open_wrapped(const struct atr_core_config *cfg,
 	if (!c)
 		return ATR_E_NOMEM;
 	pthread_mutex_init(&c->ns_lock, NULL);
+	pthread_mutex_init(&c->mounts_lock, NULL);
 	c->block_size = cfg->cache_block_size ? cfg->cache_block_size : 1 << 20;
 
 	struct passwd pw, *res = NULL;
@@ -151,7 +152,10 @@ int core_open_wrapped(const struct atr_core_config *cfg,
 	}
 	if ((rc = ufs_check(c->ufs)))
 		goto fail;
-	if ((rc = ns_recover(c)))
+	c->local = c->ufs;
+	if ((rc = ufs_mux_new(c->local, &c->ufs)))
+		goto fail; /* c->ufs, still the local driver, goes below */
+	if ((rc = mounts_open(c)) || (rc = ns_recover(c)))
 		goto fail;
 	if ((rc = mpu_open(c)) || (rc = nodes_open(c)) || (rc = perm_open(c)) ||
 	    (rc = etag_open(c)))
@@ -188,6 +192,7 @@ void atr_core_close(struct atr_core *c)
 	dcache_free(c->disk); /* after: bcache_free does not touch it */
 	mpu_close(c);
 	ufs_free(c->ufs);
+	pthread_mutex_destroy(&c->mounts_lock);
 	meta_close(c->meta);
 	pthread_mutex_destroy(&c->ns_lock);
 	free(c->daemon_user);

@@ -23,7 +23,9 @@
 
 struct atr_core {
 	struct meta *meta;
-	struct ufs *ufs;
+	struct ufs *ufs;                  /* the mux: every bucket's driver */
+	struct ufs *local;                /* the local driver under it (the private area) */
+	pthread_mutex_t mounts_lock;      /* mounts.c: one mount change at a time */
 	struct bcache *cache;
 	struct dcache *disk;              /* the DISK tier; NULL: none */
 	size_t block_size;
@@ -116,6 +118,11 @@ void mpu_close(struct atr_core *c);
 /* Drops the uploads in progress of a bucket just deleted, parts and all
  * (AWS deletes a bucket's incomplete uploads with it). */
 void mpu_bucket_deleted(struct atr_core *c, const char *bucket);
+
+/* The mount table (mounts.c): attached again at start, before recovery;
+ * a deleted bucket's mount goes with it. */
+int mounts_open(struct atr_core *c);
+void mounts_bucket_gone(struct atr_core *c, const char *bucket);
 
 /* A PUT in progress (object.c) and an open reader (object.c), shared with
  * copy.c, which fills a writer's stage from a reader's file. */

@@ -22,6 +22,7 @@ const char *const meta_aux_sql[ST__COUNT] = {
 	[ST_BUCKET_DOC_PUT] = "INSERT OR REPLACE INTO bucket_docs(bucket, kind, doc) VALUES (?1, ?2, ?3)",
 	[ST_BUCKET_DOC_GET] = "SELECT doc FROM bucket_docs WHERE bucket = ?1 AND kind = ?2",
 	[ST_BUCKET_DOC_DELETE] = "DELETE FROM bucket_docs WHERE bucket = ?1 AND kind = ?2",
+	[ST_BUCKET_DOC_SCAN] = "SELECT bucket, doc FROM bucket_docs WHERE kind = ?1 ORDER BY bucket",
 	[ST_XATTR_GET] = "SELECT value FROM xattrs WHERE ino = ?1 AND name = ?2",
 	[ST_XATTR_PUT] = "INSERT OR REPLACE INTO xattrs(ino, name, value) VALUES (?1, ?2, ?3)",
 	[ST_XATTR_DELETE] = "DELETE FROM xattrs WHERE ino = ?1 AND name = ?2",
@@ -90,6 +91,17 @@ int meta_bucket_doc_get(struct meta *m, const char *bucket, int kind, char **doc
 {
 	return meta_db_text_dup(meta_db_query(m, ST_BUCKET_DOC_GET, M_TEXT(bucket), M_INT(kind)),
 				doc);
+}
+
+int meta_bucket_doc_scan(struct meta *m, int kind,
+			 int (*cb)(void *arg, const char *bucket, const char *doc), void *arg)
+{
+	struct meta_q q = meta_db_query(m, ST_BUCKET_DOC_SCAN, M_INT(kind));
+	while (meta_db_next(&q))
+		if (cb(arg, (const char *)sqlite3_column_text(q.s, 0),
+		       (const char *)sqlite3_column_text(q.s, 1)))
+			break;
+	return meta_db_end(&q, ATR_OK);
 }
 
 /* ---- extended attributes ---- */

@@ -260,6 +260,9 @@ int meta_bucket_tags_delete(struct meta *m, const char *bucket);
  *   get: *doc malloc'd, ATR_E_NO_KEY if none. */
 int meta_bucket_doc_put(struct meta *m, const char *bucket, int kind, const char *doc);
 int meta_bucket_doc_get(struct meta *m, const char *bucket, int kind, char **doc);
+/* cb for every document of kind, by bucket name; non-zero stops. */
+int meta_bucket_doc_scan(struct meta *m, int kind,
+			 int (*cb)(void *arg, const char *bucket, const char *doc), void *arg);
 
 /* Additional checksums of multipart uploads (src/multipart.c), strings the
  * core does not interpret:

@@ -32,11 +32,12 @@ static int root_row(struct atr_core *c, const char *bucket, const char *owner, u
 }
 
 /* What a bucket takes with it besides its rows: its uploads in progress
- * (AWS deletes them with it), its parsed policy, and the caches of its
- * documents (their rows go by a trigger). */
+ * (AWS deletes them with it), its mount, its parsed policy, and the
+ * caches of its documents (their rows go by a trigger). */
 static void bucket_forgotten(struct atr_core *c, const char *name)
 {
 	mpu_bucket_deleted(c, name);
+	mounts_bucket_gone(c, name);
 	perm_policy_forget(c, name);
 	__atomic_add_fetch(&c->docs_gen, 1, __ATOMIC_RELEASE);
 }
@@ -160,6 +161,12 @@ int ns_bucket_create(struct atr_core *c, const char *owner, const char *name,
 	return ns_txn(c, bucket_new_fn, &n);
 }
 
+int ns_bucket_make(struct atr_core *c, const char *owner, const char *name, uint32_t mode)
+{
+	struct bucket_new n = { owner, name, NULL, mode, NULL, -1 };
+	return ns_txn(c, bucket_new_fn, &n);
+}
+
 struct empty_check {
 	int found;
 };
@@ -190,6 +197,15 @@ static int collect_dir(void *arg, const char *key, const struct meta_row *row)
 		return 1;
 	l->n++;
 	return 0;
+}
+
+int ns_bucket_forget(struct atr_core *c, const char *name)
+{
+	int rc = ns_txn(c, bucket_rows_drop_fn, (void *)name);
+	ns_settle(c);
+	if (!rc)
+		bucket_forgotten(c, name);
+	return rc;
 }
 
 int ns_bucket_delete(struct atr_core *c, const char *name)

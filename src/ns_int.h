@@ -150,9 +150,16 @@ int ns_bucket_get(struct atr_core *c, const char *name, struct atr_bucket *out, 
  * default). ATR_E_BUCKET_EXISTS / ATR_E_BUCKET_OWNED (by owner) if there. */
 int ns_bucket_create(struct atr_core *c, const char *owner, const char *name,
 		     const char *location, uint32_t mode, const char *grants, int ownership);
+/* The same over a directory the UFS has already (a mount point just
+ * attached), without importing it first: ATR_E_BUCKET_EXISTS /
+ * ATR_E_BUCKET_OWNED if a row is there. */
+int ns_bucket_make(struct atr_core *c, const char *owner, const char *name, uint32_t mode);
 /* Removes an empty bucket (implied directories are not content);
  * ATR_E_BUCKET_NOT_EMPTY otherwise. Its uploads go with it. */
 int ns_bucket_delete(struct atr_core *c, const char *name);
+/* Forgets a bucket without touching the UFS (its rows, documents,
+ * uploads, mount): an unmounted bucket, whose data stays in the remote. */
+int ns_bucket_forget(struct atr_core *c, const char *name);
 /* Registers bucket directories that appeared in the UFS root. */
 int ns_sync_buckets(struct atr_core *c);
 /* Each bucket of owner (NULL: every bucket), verified against the UFS,

@@ -219,7 +219,10 @@ static int rename_fn(struct atr_core *c, void *arg)
 	if (key_path(mv->from, sizeof(mv->from), r->sb, r->sk) ||
 	    key_path(mv->to, sizeof(mv->to), r->db, r->dk))
 		return ATR_E_KEY_TOO_LONG;
-	if (!ufs_can(c->ufs, UFS_CAP_RENAME))
+	/* Asked of both ends: a bucket mounted on a store without renames
+	 * (ufs_mux.c) takes none, and none leaves it. */
+	if (!ufs_can_at(c->ufs, mv->from, UFS_CAP_RENAME) ||
+	    !ufs_can_at(c->ufs, mv->to, UFS_CAP_RENAME))
 		return ATR_E_NOT_SUPPORTED;
 	if ((rc = ns_ensure_parents(c, r->db, r->dk, 1, NULL)))
 		return rc;
@@ -387,7 +390,8 @@ static int link_then(struct atr_core *c, void *arg, int committed)
 int ns_link(struct atr_core *c, const char *bucket, const char *key, uint64_t node,
 	    const char *dbucket, const char *dkey)
 {
-	if (!ufs_can(c->ufs, UFS_CAP_LINKS))
+	if (!ufs_can_at(c->ufs, bucket, UFS_CAP_LINKS) ||
+	    !ufs_can_at(c->ufs, dbucket, UFS_CAP_LINKS))
 		return ATR_E_NOT_SUPPORTED;
 	struct link_args l = { bucket, key, dbucket, dkey, node, "", "" };
 	int rc = ns_txn_then(c, link_fn, link_then, &l);

@@ -183,9 +183,14 @@ void ufs_stage_forget(struct ufs *u, const char *name)
 		u->ops->stage_forget(u, name);
 }
 
+unsigned ufs_caps_at(struct ufs *u, const char *path)
+{
+	return u->ops->caps_at ? u->ops->caps_at(u, path) : u->caps;
+}
+
 /* The fallback of stage_copy: through a small buffer in this process. */
-static int copy_through(struct ufs *u, struct ufs_stage *s, struct ufs_file *src, uint64_t off,
-			uint64_t len)
+int ufs_copy_through(struct ufs *from, struct ufs_file *src, struct ufs *to, struct ufs_stage *s,
+		     uint64_t off, uint64_t len)
 {
 	enum { CHUNK = 64 * 1024 }; /* below malloc's mmap threshold */
 	char *buf = malloc(CHUNK);
@@ -194,12 +199,12 @@ static int copy_through(struct ufs *u, struct ufs_stage *s, struct ufs_file *src
 		return ATR_E_NOMEM;
 	while (len > 0 && !rc) {
 		size_t want = len < CHUNK ? (size_t)len : CHUNK;
-		ssize_t n = u->ops->pread(u, src, buf, want, off);
+		ssize_t n = from->ops->pread(from, src, buf, want, off);
 		if (n < (ssize_t)want) {
 			rc = ATR_E_IO; /* shorter than off + len: changed under us */
 			break;
 		}
-		rc = u->ops->stage_write(u, s, buf, want);
+		rc = to->ops->stage_write(to, s, buf, want);
 		off += want;
 		len -= want;
 	}
@@ -211,7 +216,7 @@ int ufs_stage_copy(struct ufs *u, struct ufs_stage *s, struct ufs_file *src, uin
 		   uint64_t len)
 {
 	if (!ufs_can(u, UFS_CAP_SERVER_COPY))
-		return copy_through(u, s, src, off, len);
+		return ufs_copy_through(u, src, u, s, off, len);
 	return u->ops->stage_copy(u, s, src, off, len);
 }
 

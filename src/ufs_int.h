@@ -297,6 +297,12 @@ struct ufs_ops {
 	 * UINT64_MAX when only a hole is left. */
 	int (*next_data)(struct ufs *u, struct ufs_file *f, uint64_t off, uint64_t *data,
 			 uint64_t *end);
+
+	/* ---- optional, any driver ---- */
+
+	/* The capabilities that hold at path, where they differ by path (a
+	 * driver made of others: the mux); NULL: caps everywhere. */
+	unsigned (*caps_at)(struct ufs *u, const char *path);
 };
 
 /* A driver instance: drivers embed it first in their own struct. caps
@@ -311,6 +317,14 @@ struct ufs {
 static inline int ufs_can(const struct ufs *u, unsigned caps)
 {
 	return (u->caps & caps) == caps;
+}
+
+/* Whether u has every capability in caps at path (ufs_can where the
+ * driver's capabilities are one set). */
+unsigned ufs_caps_at(struct ufs *u, const char *path);
+static inline int ufs_can_at(struct ufs *u, const char *path, unsigned caps)
+{
+	return (ufs_caps_at(u, path) & caps) == caps;
 }
 
 /* Whether err, from stat or open, says nothing is at the path (rather
@@ -360,6 +374,10 @@ void ufs_stage_forget(struct ufs *u, const char *name);
  * from src with pread, appended with stage_write (holes become zeros). */
 int ufs_stage_copy(struct ufs *u, struct ufs_stage *s, struct ufs_file *src, uint64_t off,
 		   uint64_t len);
+/* That fallback between two drivers: len bytes of from's file src at off
+ * appended to to's stage s. */
+int ufs_copy_through(struct ufs *from, struct ufs_file *src, struct ufs *to, struct ufs_stage *s,
+		     uint64_t off, uint64_t len);
 int ufs_part_commit(struct ufs *u, struct ufs_stage *s, const char *upload, const char *name,
 		    struct ufs_stat *st);
 int ufs_stage_append_part(struct ufs *u, struct ufs_stage *s, const char *upload,
@@ -451,6 +469,16 @@ struct ufs_s3_config {
 };
 
 int ufs_s3_new(const struct ufs_s3_config *cfg, struct ufs *private_area, struct ufs **out);
+
+/* The mux (ufs_mux.c): one tree of several drivers. It owns local (the
+ * root, the private area, every bucket not attached elsewhere); attach
+ * gives it driver (made over local as its private area) for bucket NAME,
+ * paths "NAME/rest" going to it as "rest" (ATR_E_EXISTS if NAME has one);
+ * detach takes it back (ATR_E_NO_KEY if none), freed once its last open
+ * file is closed. */
+int ufs_mux_new(struct ufs *local, struct ufs **out);
+int ufs_mux_attach(struct ufs *mux, const char *bucket, struct ufs *driver);
+int ufs_mux_detach(struct ufs *mux, const char *bucket);
 
 /* The fault-injecting driver for tests: src/ufs_fault_int.h. */
 

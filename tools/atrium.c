@@ -35,8 +35,8 @@
 const char *prog_cmd = "atrium";
 
 /* Long options a command may take, beyond its short ones. */
-enum { O_JSON = 256, O_VERBOSE, O_FORCE, O_DISPLAY, O_HELP };
-enum { L_JSON = 1, L_VERBOSE = 2, L_FORCE = 4, L_DISPLAY = 8 };
+enum { O_JSON = 256, O_VERBOSE, O_FORCE, O_DISPLAY, O_OPTION, O_HELP };
+enum { L_JSON = 1, L_VERBOSE = 2, L_FORCE = 4, L_DISPLAY = 8, L_OPTION = 16 };
 
 static const struct {
 	struct option o;
@@ -47,6 +47,7 @@ static const struct {
 	{ { "verbose", no_argument, NULL, O_VERBOSE }, L_VERBOSE, 0 },
 	{ { "force", no_argument, NULL, O_FORCE }, L_FORCE, 0 },
 	{ { "display-name", required_argument, NULL, O_DISPLAY }, L_DISPLAY, 0 },
+	{ { "option", required_argument, NULL, O_OPTION }, L_OPTION, 0 },
 	{ { "recursive", no_argument, NULL, 'R' }, 0, 'R' },
 	{ { "human-readable", no_argument, NULL, 'h' }, 0, 'h' },
 	{ { "summarize", no_argument, NULL, 's' }, 0, 's' },
@@ -92,6 +93,11 @@ static const struct cmd fs_cmds[] = {
 	  cmd_free, "h", 0, 1, 1 },
 	{ "persist", "[--verbose] PATH", "write data not yet in the under-storage to it",
 	  cmd_persist, "", L_VERBOSE, 1, 1 },
+	{ "mount", "[--json] [--option KEY=VALUE]... [/BUCKET s3://REMOTE[/PREFIX]]",
+	  "serve a bucket from a remote S3 store (the superuser); no arguments: the mount table",
+	  cmd_mount, "", L_JSON | L_OPTION, 0, 2 },
+	{ "unmount", "/BUCKET", "stop serving a mounted bucket (the remote keeps its data)",
+	  cmd_unmount, "", 0, 1, 1 },
 };
 
 static const struct cmd user_cmds[] = {
@@ -202,6 +208,11 @@ static int run(struct client *c, const char *name, const struct cmd *k, int argc
 		case O_VERBOSE: o.verbose = 1; break;
 		case O_FORCE: o.force = 1; break;
 		case O_DISPLAY: o.display = optarg; break;
+		case O_OPTION:
+			if (o.noptions == MOUNT_OPTIONS_MAX)
+				return bad_usage(name, k->args, "too many --option", NULL);
+			o.options[o.noptions++] = optarg;
+			break;
 		case O_HELP:
 			printf("usage: atrium %s %s\n", name, k->args);
 			return 0;

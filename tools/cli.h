@@ -44,6 +44,9 @@ struct opts {
 	int R, h, s, json, verbose, force;
 	uint64_t bytes;       /* -c of head/tail */
 	const char *display;  /* --display-name of user add */
+#define MOUNT_OPTIONS_MAX 32
+	const char *options[MOUNT_OPTIONS_MAX]; /* --option of fs mount */
+	int noptions;
 };
 
 /* ---- settings from files and the environment (cli_conf.c) ---- */
@@ -164,6 +167,8 @@ int cmd_chown(struct client *c, int argc, char **argv, const struct opts *o);
 int cmd_load(struct client *c, int argc, char **argv, const struct opts *o);
 int cmd_free(struct client *c, int argc, char **argv, const struct opts *o);
 int cmd_persist(struct client *c, int argc, char **argv, const struct opts *o);
+int cmd_mount(struct client *c, int argc, char **argv, const struct opts *o);
+int cmd_unmount(struct client *c, int argc, char **argv, const struct opts *o);
 int cmd_report(struct client *c, int argc, char **argv, const struct opts *o);
 
 int cmd_user_add(struct client *c, int argc, char **argv, const struct opts *o);

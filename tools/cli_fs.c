@@ -979,3 +979,67 @@ int cmd_report(struct client *c, int argc, char **argv, const struct opts *o)
 	json_free(j);
 	return 0;
 }
+
+/* ---- the mount table ---- */
+
+/* One mount: "/NAME  on s3://B/P (k=v, ...)", or a JSON line. */
+static void print_mount(const struct json *e, int as_json)
+{
+	const char *path = json_get_str(e, "path"), *uri = json_get_str(e, "uri");
+	const struct json *opts = json_get(e, "options");
+	struct buf b = BUF_INIT(1 << 20);
+	int bad = 0;
+	if (as_json)
+		bad = buf_addstr(&b, "{\"path\":") || json_add_str(&b, path ? path : "") ||
+		      buf_addstr(&b, ",\"uri\":") || json_add_str(&b, uri ? uri : "") ||
+		      buf_addstr(&b, ",\"options\":[");
+	else
+		bad = buf_addf(&b, "%-24s on %s", path ? path : "?", uri ? uri : "?");
+	const char *sep = as_json ? "" : " (";
+	for (const struct json *o = opts && opts->type == JSON_ARRAY ? opts->child : NULL;
+	     o && !bad; o = o->next, sep = as_json ? "," : ", ")
+		bad = o->type != JSON_STRING || buf_addstr(&b, sep) ||
+		      (as_json ? json_add_str(&b, o->text) : buf_addstr(&b, o->text));
+	if (!bad)
+		bad = buf_addstr(&b, as_json ? "]}" : opts && opts->child ? ")" : "");
+	if (!bad)
+		printf("%s\n", b.ptr);
+	buf_release(&b);
+}
+
+int cmd_mount(struct client *c, int argc, char **argv, const struct opts *o)
+{
+	struct json *j = NULL;
+	if (argc == 0) {
+		if (admin(c, "GET", "fs/mounts", NULL, "mount table", &j))
+			return 1;
+		const struct json *m = json_get(j, "mounts");
+		for (const struct json *e = m && m->type == JSON_ARRAY ? m->child : NULL; e;
+		     e = e->next)
+			print_mount(e, o->json);
+		json_free(j);
+		return 0;
+	}
+	if (argc != 2) {
+		fprintf(stderr, "%s: fs mount: give /BUCKET and s3://REMOTE[/PREFIX], or nothing\n",
+			prog_cmd);
+		return 2;
+	}
+	struct buf q = BUF_INIT(1 << 20);
+	int bad = query_add(&q, "path", argv[0]) || query_add(&q, "uri", argv[1]);
+	for (int i = 0; i < o->noptions && !bad; i++)
+		bad = query_add(&q, "option", o->options[i]);
+	int rc = bad ? 1 : admin(c, "POST", "fs/mount", q.ptr, argv[0], NULL);
+	buf_release(&q);
+	if (!rc)
+		printf("Mounted %s at %s\n", argv[1], argv[0]);
+	return rc;
+}
+
+int cmd_unmount(struct client *c, int argc, char **argv, const struct opts *o)
+{
+	if (admin_path(c, "fs/unmount", argv[0], NULL, NULL, 0, NULL))
+		return 1;
+	printf("Unmounted %s\n", argv[0]);
+	return 0;
+}

@@ -673,7 +673,7 @@ static int run_child(const struct scenario *sc, const struct mode *m, unsigned l
 					       .crash = 1, .on_crash = crash_exit };
 		if (core_open_wrapped(&cfg, wrap_fault, NULL, &x->c))
 			_exit(3);
-		ufs_fault_set(x->c->ufs, &plan);
+		ufs_fault_set(x->c->local, &plan);
 		_exit(sc->run(x) ? 1 : 0);
 	}
 	int status;
@@ -706,10 +706,10 @@ static int one_case(const struct scenario *sc, const struct mode *m, unsigned lo
 					       .crash = m->crash };
 		if (getenv("FAULT_TRACE"))
 			plan.trace = trace;
-		ufs_fault_set(f->c->ufs, &plan);
+		ufs_fault_set(f->c->local, &plan);
 		rc = sc->run(&x);
-		ufs_fault_stats(f->c->ufs, &st);
-		ufs_fault_set(f->c->ufs, NULL);
+		ufs_fault_stats(f->c->local, &st);
+		ufs_fault_set(f->c->local, NULL);
 		reached = st.fired > 0;
 		if (!m->crash) /* the core goes on: what it serves now */
 			expect_state(sc, m, n, &x, rc, "read at once");
@@ -780,24 +780,24 @@ static void owed_until_the_store_heals(void **state)
 
 	/* Where a PUT over an object makes its rename. */
 	struct ufs_fault_plan probe = { .trace = find_commit };
-	ufs_fault_set(f->c->ufs, &probe);
+	ufs_fault_set(f->c->local, &probe);
 	assert_int_equal(put(f->c, "probe", old_bytes, 10, HDR_OLD), ATR_OK);
 	assert_true(stage_commit_at > 0);
 
 	/* That rename fails, and so does every move of a stage after it. */
 	struct ufs_fault_plan fail = { .at = stage_commit_at, .crash = 1 };
-	ufs_fault_set(f->c->ufs, &fail);
+	ufs_fault_set(f->c->local, &fail);
 	assert_int_equal(run_put_over(&x), ATR_E_IO);
 	struct ufs_fault_plan recover_fails = { .kind = UFS_OP_STAGE_RECOVER, .at = 1,
 						.times = 1000 };
-	ufs_fault_set(f->c->ufs, &recover_fails);
+	ufs_fault_set(f->c->local, &recover_fails);
 	assert_int_equal(put(f->c, "other", new_bytes, 10, HDR_NEW), ATR_E_IO);
 	assert_int_equal(atr_object_delete(f->c, &root, "bkt", "probe"), ATR_E_IO);
 	struct atr_obj o = { 0 };
 	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "k", &o), ATR_E_IO);
 
 	/* The store works again: the first look finishes the rename. */
-	ufs_fault_set(f->c->ufs, NULL);
+	ufs_fault_set(f->c->local, NULL);
 	assert_int_equal(state_k(&x), S_NEW);
 	assert_int_equal(obj_is(f->c, "other", NULL, 0, NULL, HDR_NEW), 0);
 	assert_int_equal(obj_is(f->c, "probe", old_bytes, 10, NULL, HDR_OLD), 1);
@@ -819,7 +819,7 @@ static void owed_finished_at_start(void **state)
 	setup_old(&x);
 	log_set_level(LOG_OFF);
 	struct ufs_fault_plan fail = { .kind = UFS_OP_STAGE_COMMIT, .at = 1, .crash = 1 };
-	ufs_fault_set(f->c->ufs, &fail);
+	ufs_fault_set(f->c->local, &fail);
 	assert_int_equal(run_put_over(&x), ATR_E_IO);
 	atr_core_close(f->c);
 	assert_int_equal(entries(&x, "ufs/.atrium/tmp", NULL), 1);
@@ -829,7 +829,7 @@ static void owed_finished_at_start(void **state)
 	reopen(&x, &recover_fails);
 	assert_int_equal(entries(&x, "ufs/.atrium/tmp", NULL), 1);
 	assert_int_equal(put(f->c, "other", new_bytes, 10, HDR_NEW), ATR_E_IO);
-	ufs_fault_set(f->c->ufs, NULL);
+	ufs_fault_set(f->c->local, NULL);
 	assert_int_equal(state_k(&x), S_NEW);
 	log_set_level(LOG_WARN);
 	assert_false(restart(&x));
@@ -879,7 +879,7 @@ static void short_reads_are_errors(void **state)
 		int rc = ATR_OK;
 		snprintf(key, sizeof(key), "s%lu", n); /* never read: not in the cache */
 		assert_int_equal(put(f->c, key, new_bytes, NEW_LEN, HDR_NEW), ATR_OK);
-		ufs_fault_set(f->c->ufs, &shorter);
+		ufs_fault_set(f->c->local, &shorter);
 		assert_int_equal(atr_get_open(f->c, &root, "bkt", key, &o, &r), ATR_OK);
 		for (uint64_t off = 0; !rc && off < o.size;) {
 			const void *p;
@@ -894,7 +894,7 @@ static void short_reads_are_errors(void **state)
 	}
 	/* CopyObject through the cache (no server-side copy here). */
 	struct ufs_fault_plan shorter = { .kind = UFS_OP_PREAD, .at = 2, .short_read = 1 };
-	ufs_fault_set(f->c->ufs, &shorter);
+	ufs_fault_set(f->c->local, &shorter);
 	struct atr_obj src = { 0 }, out = { 0 };
 	struct atr_reader *r;
 	assert_int_equal(atr_get_open(f->c, &root, "bkt", "src", &src, &r), ATR_OK);
@@ -902,7 +902,7 @@ static void short_reads_are_errors(void **state)
 					 &out), ATR_E_IO);
 	atr_get_close(r);
 	atr_obj_release(&src);
-	ufs_fault_set(f->c->ufs, NULL);
+	ufs_fault_set(f->c->local, NULL);
 	assert_int_equal(state_k(&x), S_OLD);
 	cases++;
 	log_set_level(LOG_WARN);
