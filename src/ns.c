@@ -192,6 +192,10 @@ static int ensure_dirs(struct atr_core *c, const char *bucket, const char *key, 
 	struct meta_row above = { 0 };
 	struct atr_bucket b;
 	int have_above = 0, have_b = 0;
+	/* A store whose directories are implied by their contents gets none
+	 * made (UFS_CAP_DIRS_IMPLIED): the rows alone hold them. */
+	if (mkdirs && ufs_can_at(c->ufs, bucket, UFS_CAP_DIRS_IMPLIED))
+		mkdirs = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (key[i] != '/')
 			continue;

@@ -36,7 +36,7 @@ static const struct {
 };
 
 static const char *const cap_names[] = { "RENAME", "LINKS", "SERVER_COPY", "PARTS",
-					 "RANDOM_WRITE", "TIMES", "STATFS", "SPARSE" };
+					 "RANDOM_WRITE", "TIMES", "STATFS", "SPARSE", "DIRS_IMPLIED" };
 
 const char *ufs_cap_name(unsigned cap)
 {
@@ -55,9 +55,9 @@ int ufs_check(const struct ufs *u)
 		    o->version, UFS_VERSION);
 		return ATR_E_INTERNAL;
 	}
-	if (u->caps & ~(unsigned)UFS_CAP_ALL) {
+	if (u->caps & ~(unsigned)UFS_CAP_KNOWN) {
 		LOG(LOG_ERROR, "ufs: driver %s claims unknown capabilities %#x", name,
-		    u->caps & ~(unsigned)UFS_CAP_ALL);
+		    u->caps & ~(unsigned)UFS_CAP_KNOWN);
 		return ATR_E_INTERNAL;
 	}
 	for (size_t i = 0; i < sizeof(ops) / sizeof(*ops); i++) {

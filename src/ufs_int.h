@@ -57,6 +57,13 @@
  *                        file has the time of its commit.
  *   UFS_CAP_STATFS       statfs: the capacity of the store (the mount's
  *                        statfs; ATR_E_NOT_SUPPORTED without it).
+ *   UFS_CAP_DIRS_IMPLIED no ops: the store's directories exist because
+ *                        of what lies below them (S3's prefixes), so the
+ *                        core makes no directory for a commit's parents
+ *                        (each would be a marker object others see), and
+ *                        mkdir is for directories asked for (the mount's
+ *                        mkdir, a PUT of "dir/"). Without it: every
+ *                        parent is made before a file goes in.
  *   UFS_CAP_SPARSE       next_data: where the data and the holes of a file
  *                        are (SEEK_DATA/SEEK_HOLE), so hashing and copying
  *                        pass over holes. Without it: all of it is data.
@@ -115,7 +122,9 @@ enum ufs_cap {
 	UFS_CAP_TIMES = 1u << 5,
 	UFS_CAP_STATFS = 1u << 6,
 	UFS_CAP_SPARSE = 1u << 7,
-	UFS_CAP_ALL = (1u << 8) - 1,
+	UFS_CAP_ALL = (1u << 8) - 1, /* every capability with ops */
+	UFS_CAP_DIRS_IMPLIED = 1u << 8, /* a property, not an ability */
+	UFS_CAP_KNOWN = (1u << 9) - 1,
 };
 
 struct ufs_stat {

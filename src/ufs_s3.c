@@ -978,7 +978,7 @@ int ufs_s3_new(const struct ufs_s3_config *cfg, struct ufs *private_area, struct
 	}
 	pthread_mutex_init(&s->cache_lock, NULL);
 	s->base.ops = &s3_ops;
-	s->base.caps = UFS_CAP_PARTS | UFS_CAP_RANDOM_WRITE;
+	s->base.caps = UFS_CAP_PARTS | UFS_CAP_RANDOM_WRITE | UFS_CAP_DIRS_IMPLIED;
 	s->priv = private_area;
 	s->part_size = cfg->part_size ? cfg->part_size : 8u << 20;
 	s->parallel_parts = cfg->parallel_parts > 0 ? cfg->parallel_parts : 4;

@@ -65,6 +65,11 @@ def test_remote_objects_through_the_gateway(remote, gateway, tmp_path):
     # A PUT through the gateway is an object of the remote when it returns.
     gs3.put_object(Bucket=name, Key="new/c.bin", Body=b"\x00\x01" * 5000)
     assert rs3.get_object(Bucket=rb, Key="pre/new/c.bin")["Body"].read() == b"\x00\x01" * 5000
+    # ...and only that: S3's directories are implied, so no "pre/new/" marker.
+    assert "pre/new/" not in listing(rs3, rb, "pre/")
+    gs3.put_object(Bucket=name, Key="made/", Body=b"")  # a marker asked for is one
+    assert "pre/made/" in listing(rs3, rb, "pre/")
+    gs3.delete_object(Bucket=name, Key="made/")
 
     # Changes made at the remote behind the gateway's back are seen
     # (metadata.sync.interval=0): a new object, a changed one, a gone one.
