@@ -39,6 +39,7 @@ struct cent {
 	struct cent *next;
 	int64_t period;          /* period_ns() when it was said */
 	struct ufs_stat st;
+	char etag[128];          /* the object's ETag, "" when not said */
 	char path[];
 };
 
@@ -154,7 +155,10 @@ static void cache_drop_locked(struct ufs_s3 *s, const char *path)
 		}
 }
 
-static int cache_get(struct ufs_s3 *s, const char *path, struct ufs_stat *st)
+/* What the last answer of this sync period said of path: its stat, and
+ * its ETag into etag (if not NULL; a hit then needs one). */
+static int cache_get(struct ufs_s3 *s, const char *path, struct ufs_stat *st, char *etag,
+		     size_t etag_size)
 {
 	if (!s->sync_interval_ms)
 		return 0;
@@ -163,8 +167,10 @@ static int cache_get(struct ufs_s3 *s, const char *path, struct ufs_stat *st)
 	pthread_mutex_lock(&s->cache_lock);
 	for (struct cent *e = s->cache[cache_slot(path)]; e; e = e->next)
 		if (!strcmp(e->path, path)) {
-			if (e->period == now) {
+			if (e->period == now && (!etag || e->etag[0])) {
 				*st = e->st;
+				if (etag)
+					snprintf(etag, etag_size, "%s", e->etag);
 				hit = 1;
 			}
 			break;
@@ -173,7 +179,8 @@ static int cache_get(struct ufs_s3 *s, const char *path, struct ufs_stat *st)
 	return hit;
 }
 
-static void cache_put(struct ufs_s3 *s, const char *path, const struct ufs_stat *st)
+static void cache_put(struct ufs_s3 *s, const char *path, const struct ufs_stat *st,
+		      const char *etag)
 {
 	if (!s->sync_interval_ms)
 		return;
@@ -183,6 +190,7 @@ static void cache_put(struct ufs_s3 *s, const char *path, const struct ufs_stat 
 		return; /* a cache: nothing lost */
 	memcpy(e->path, path, n + 1);
 	e->st = *st;
+	snprintf(e->etag, sizeof(e->etag), "%s", etag ? etag : "");
 	e->period = period_ns(s);
 	unsigned slot = cache_slot(path);
 	pthread_mutex_lock(&s->cache_lock);
@@ -364,13 +372,15 @@ static int count_under(struct ufs_s3 *s, const char *dirkey, unsigned *n, unsign
 static int s3_stat(struct ufs *u, const char *path, struct ufs_stat *st)
 {
 	struct ufs_s3 *s = S(u);
-	if (!*path) {
-		int rc = bucket_check(s);
-		if (!rc)
+	if (!*path) { /* the bucket answers once a sync period */
+		int rc = cache_get(s, "", st, NULL, 0) ? ATR_OK : bucket_check(s);
+		if (!rc) {
 			dir_stat(s, st);
+			cache_put(s, "", st, NULL);
+		}
 		return rc;
 	}
-	if (cache_get(s, path, st))
+	if (cache_get(s, path, st, NULL, 0))
 		return ATR_OK;
 	char *key = key_of(s, path, 0), *dkey = key_of(s, path, 1);
 	int rc = ATR_E_NOMEM;
@@ -380,7 +390,7 @@ static int s3_stat(struct ufs *u, const char *path, struct ufs_stat *st)
 	rc = head(s, key, &r);
 	if (!rc) {
 		file_stat(r.length, r.last_modified < 0 ? 0 : r.last_modified, st);
-		cache_put(s, path, st);
+		cache_put(s, path, st, r.etag);
 	} else if (rc == ATR_E_NO_KEY) {
 		cache_forget(s, path);
 		unsigned n, seen;
@@ -409,6 +419,13 @@ static int s3_open(struct ufs *u, const char *path, struct ufs_file **out, struc
 		rc = ATR_E_KEY_IS_PREFIX;
 		goto fail;
 	}
+	/* Within a sync period, what the last answer said opens it: the
+	 * reads' If-Match still refuses another version. */
+	if (cache_get(s, path, st, f->etag, sizeof(f->etag))) {
+		f->size = st->size;
+		*out = f;
+		return ATR_OK;
+	}
 	if ((rc = head(s, f->key, &r)))
 		goto fail;
 	if (!r.has_length || !r.etag[0]) {
@@ -418,7 +435,7 @@ static int s3_open(struct ufs *u, const char *path, struct ufs_file **out, struc
 	snprintf(f->etag, sizeof(f->etag), "%s", r.etag);
 	f->size = r.length;
 	file_stat(r.length, r.last_modified < 0 ? 0 : r.last_modified, st);
-	cache_put(s, path, st);
+	cache_put(s, path, st, r.etag);
 	*out = f;
 	return ATR_OK;
 fail:
@@ -516,7 +533,7 @@ static int readdir_cb(void *arg, const char *name, const char *etag, uint64_t si
 		if (d->s->sync_interval_ms &&
 		    (size_t)snprintf(seg, sizeof(seg), "%s%s%s", d->dir, *d->dir ? "/" : "", name) <
 			    sizeof(seg))
-			cache_put(d->s, seg, &st);
+			cache_put(d->s, seg, &st, etag);
 	}
 	if (d->cb(d->arg, name, &st)) {
 		d->stopped = 1;
@@ -796,7 +813,7 @@ static int upload(struct ufs_s3 *s, const char *path, int fd, struct ufs_stat *s
 	if (rc)
 		cache_forget(s, path); /* a failed upload may have replaced it */
 	else
-		cache_put(s, path, st);
+		cache_put(s, path, st, r.etag);
 	/* A PUT never needs a parent made first: a 404 here (NoSuchUpload,
 	 * or a HEAD that does not see the PUT yet) is no missing directory,
 	 * which ATR_E_NO_KEY would tell the core (it would mkdir and retry). */

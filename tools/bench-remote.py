@@ -99,7 +99,7 @@ def bench_get(port, prefix, tag):
                                    "-k", str(OBJECTS), "-c", CONC, "-d", SECS, "-w", "1",
                                    "-P", prefix, "-t", tag]).decode()
     fields = dict(f.split("=", 1) for f in out.split() if "=" in f)
-    return float(fields["mibs"]), float(fields["ops"]), int(fields["p50_us"])
+    return float(fields["mibs"]), float(fields["ops"]), int(float(fields["p50_us"]))
 
 
 def report(port):
@@ -131,17 +131,17 @@ def main():
         remote, rport = start_daemon(os.path.join(tmp, "remote"))
         proxy = FaultProxy(rport).start()
         proxy.delay_ms = LATENCY
-        request(rport, "PUT", "/rb")
+        request(rport, "PUT", "/rbench")
         body = os.urandom(SIZE)
         for i in range(OBJECTS):
-            request(rport, "PUT", "/rb/obj-%d" % i, body)
+            request(rport, "PUT", "/rbench/obj-%d" % i, body)
         zipf_n = 256
         zbody = os.urandom(256 << 10)
-        request(rport, "PUT", "/zb")
+        request(rport, "PUT", "/zbench")
         for i in range(zipf_n):
-            request(rport, "PUT", "/zb/obj-%d" % i, zbody)
+            request(rport, "PUT", "/zbench/obj-%d" % i, zbody)
 
-        rows.append(("remote (through the proxy)",) + bench_get(proxy.port, "/rb/", "remote"))
+        rows.append(("remote (through the proxy)",) + bench_get(proxy.port, "/rbench/", "remote"))
 
         gdata = os.path.join(tmp, "gateway", "data")
         os.makedirs(os.path.dirname(gdata))
@@ -154,7 +154,7 @@ def main():
         opts = ["--option", "s3.endpoint=http://127.0.0.1:%d" % proxy.port,
                 "--option", "s3.accessKeyId=" + DAEMON_USER, "--option", "s3.secretKey=unused",
                 "--option", "metadata.sync.interval=-1"]
-        subprocess.check_call([ATRIUM, "fs", "mount", *opts, "/bench", "s3://rb"], env=env,
+        subprocess.check_call([ATRIUM, "fs", "mount", *opts, "/bench", "s3://rbench"], env=env,
                               stdout=subprocess.DEVNULL)
         t0 = time.monotonic()
         for i in range(OBJECTS):
@@ -174,7 +174,7 @@ def main():
         gw, gport = start_daemon(zdata, "--cache-mem", "16M", "--cache-disk",
                                  os.path.join(tmp, "zipf", "cache") + ":32M")
         env["ATRIUM_ENDPOINT"] = "http://127.0.0.1:%d" % gport
-        subprocess.check_call([ATRIUM, "fs", "mount", *opts, "/zipf", "s3://zb"], env=env,
+        subprocess.check_call([ATRIUM, "fs", "mount", *opts, "/zipf", "s3://zbench"], env=env,
                               stdout=subprocess.DEVNULL)
         before = tier_counts(report(gport))
         keys = zipf_keys(zipf_n, 4000)

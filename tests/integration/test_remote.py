@@ -211,3 +211,29 @@ def test_the_mount_reads_and_writes_a_remote_bucket(remote, mount_factory, tmp_p
     assert e.value.errno in (errno.EPERM, errno.EXDEV)
     os.unlink(os.path.join(top, "docs", "written"))
     assert listing(rs3, rb) == ["docs/readme"]
+
+
+def test_cached_objects_need_no_remote(remote, atriumd_factory, tmp_path):
+    """With metadata.sync.interval=-1 a cached object is served without a
+    request to the remote, so it is served while the remote is down."""
+    from faultproxy import FaultProxy
+    proxy = FaultProxy(remote.port).start()
+    try:
+        gw = atriumd_factory("sigv4", name="gateway-cached")
+        rb, name = uniq("rb"), uniq("mnt")
+        rs3, gs3 = remote.boto3("alice"), gw.boto3("admin")
+        rs3.create_bucket(Bucket=rb)
+        rs3.put_object(Bucket=rb, Key="hot", Body=b"h" * 300000)
+        args = mount_args(remote, tmp_path, interval="-1")
+        args[1] = "s3.endpoint=http://127.0.0.1:%d" % proxy.port
+        ok(cli(gw, "fs", "mount", *args, "/" + name, "s3://" + rb, user="admin"))
+        assert gs3.get_object(Bucket=name, Key="hot")["Body"].read() == b"h" * 300000
+        seen = proxy.requests
+        for _ in range(3):
+            assert gs3.get_object(Bucket=name, Key="hot")["Body"].read() == b"h" * 300000
+            assert gs3.head_object(Bucket=name, Key="hot")["ContentLength"] == 300000
+        assert proxy.requests == seen, "cached reads went to the remote"
+        proxy.mode = "down"
+        assert gs3.get_object(Bucket=name, Key="hot")["Body"].read() == b"h" * 300000
+    finally:
+        proxy.stop()
