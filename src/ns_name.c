@@ -126,6 +126,8 @@ static int rmdir_fn(struct atr_core *c, void *arg)
 	struct meta_row r = { 0 };
 	if (!meta_obj_get(c->meta, d->bucket, d->key, &r, 0))
 		ns_event(c, d->bucket, d->key, &r.obj);
+	if (r.side && !ns_side_path(path, sizeof(path), r.obj.ino))
+		ufs_unlink(c->ufs, path); /* a marker's bytes (the side form) go with it */
 	if (!(rc = meta_obj_delete(c->meta, d->bucket, d->key)) && d->prune)
 		rc = ns_prune_parents(c, d->bucket, d->key, NULL);
 	return rc;

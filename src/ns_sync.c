@@ -395,7 +395,9 @@ static int sync_fn(struct atr_core *c, void *arg)
 /* The side form (src/ns_int.h): the row of a key whose bytes are in the
  * private area, as its side file says. Only Atrium writes there: a side
  * file gone (a crash between a delete's unlink and its commit) is the
- * object gone; a marker keeps its directory and loses its bytes. */
+ * object gone, as for any delete; a marker's directory stays, implied,
+ * if it is still there (the delete would have left it so when it held
+ * something; an empty one goes with the next prune). */
 struct side_sync {
 	const char *bucket, *key;
 	struct meta_row *row;
@@ -438,18 +440,27 @@ static int side_sync_fn(struct atr_core *c, void *arg)
 		return ATR_OK;
 	}
 	rc = ATR_OK;
+	a->gone = 1;
 	if (!old.obj.is_dir) {
-		a->gone = 1;
 		rc = meta_obj_delete(c->meta, a->bucket, a->key);
 		goto out;
 	}
+	if (key_path(path, sizeof(path), a->bucket, a->key)) {
+		rc = ATR_E_INTERNAL;
+		goto out;
+	}
+	if ((rc = ufs_stat(c->ufs, path, &st)) && !ufs_absent(rc))
+		goto out;
+	if (rc || !st.is_dir) {
+		rc = meta_obj_delete_prefix(c->meta, a->bucket, a->key);
+		goto out;
+	}
+	atr_obj_release(&old.obj); /* an implied directory keeps no headers */
 	old.side = 0;
+	old.implicit = 1;
 	old.obj.size = 0;
 	snprintf(old.obj.etag, sizeof(old.obj.etag), "%s", ATR_MD5_EMPTY);
-	if (!(rc = meta_obj_put(c->meta, a->bucket, a->key, &old))) {
-		*a->row = old;
-		return ATR_OK;
-	}
+	rc = meta_obj_put(c->meta, a->bucket, a->key, &old);
 out:
 	atr_obj_release(&old.obj);
 	return rc;
