@@ -7,7 +7,9 @@ Listings are compared with a model of S3's order written here.
 """
 import hashlib
 import itertools
+import json
 import os
+from urllib.parse import quote
 
 import pytest
 from botocore.exceptions import ClientError
@@ -273,6 +275,21 @@ def test_both_keys_survive_a_restart(atriumd_factory):
     assert get(s3, "keys", "m/") == b"marker bytes"
     assert list_all_v2(s3, "keys") == (["k", "k/child", "m/"], [])
     assert list_all_v2(s3, "keys", Delimiter="/") == (["k"], ["k/", "m/"])
+
+
+def test_path_view_shows_the_directory(sigv4_daemon, alice, bucket):
+    """The admin API's listing (the CLI's `atrium ls`): the directory wins
+    the name; nothing of the private area, no second entry."""
+    alice.put_object(Bucket=bucket, Key="foo/bar", Body=b"object")
+    alice.put_object(Bucket=bucket, Key="foo/bar/baz", Body=b"baz")
+    alice.put_object(Bucket=bucket, Key="m/", Body=b"marker bytes")
+    r = sigv4_daemon.request("GET", "/api/v1/fs/list?recursive=1&path=" +
+                             quote("/" + bucket, safe=""), user="alice")
+    assert r.status == 200, r
+    paths = [e["path"].rstrip("/") for e in json.loads(r.body)["entries"]]
+    root = "/" + bucket
+    assert sorted(paths) == [root + "/foo", root + "/foo/bar", root + "/foo/bar/baz",
+                             root + "/m"], paths
 
 
 def test_mount_shows_the_directory(mount_factory, mount_watchdog):
