@@ -515,6 +515,10 @@ static int redo_intent(void *arg, const char *stage, const char *path)
 		rc = ns_side_recover(c, stage + 1, path);
 	} else {
 		rc = ufs_stage_recover(c->ufs, stage, path);
+		/* A side file's directory made at start may have failed. */
+		if (rc == ATR_E_NO_KEY && !strncmp(path, SIDE_DIR "/", strlen(SIDE_DIR) + 1) &&
+		    !ns_ufs_mkdirs(c, path))
+			rc = ufs_stage_recover(c->ufs, stage, path);
 		if (!rc)
 			LOG(LOG_INFO, "core: finished the commit of %s that was cut short", path);
 		else if (rc == ATR_E_NO_KEY)
@@ -563,6 +567,11 @@ int ns_owe(struct atr_core *c)
 
 int ns_recover(struct atr_core *c)
 {
+	/* The side form's directory, before the intents that name files in
+	 * it: a stage's rename finds its directory there (the first side
+	 * file's commit may have been cut short before it was made). */
+	if (ufs_can(c->ufs, UFS_CAP_RENAME))
+		ns_ufs_mkdirs(c, SIDE_DIR "/");
 	ns_lock(c);
 	int rc = ns_owe(c); /* whatever intents a crash left */
 	int owed = c->ns_owed;
