@@ -308,6 +308,17 @@ def test_mount_shows_the_directory(mount_factory, mount_watchdog):
     with open(os.path.join(root, "foo", "bar", "baz"), "rb") as f:
         assert f.read() == b"baz"
     assert os.path.isdir(os.path.join(root, "d")) and os.listdir(os.path.join(root, "d")) == []
+    # the objects the directories' names hide, through xattrs
+    bar = os.path.join(root, "foo", "bar")
+    assert os.getxattr(bar, "user.s3.object_size") == str(len(b"hidden from the mount")).encode()
+    assert os.getxattr(bar, "user.s3.object_etag") == md5(b"hidden from the mount").encode()
+    assert "user.s3.object_size" in os.listxattr(bar)
+    assert os.getxattr(os.path.join(root, "d"), "user.s3.object_size") == b"12"
+    with pytest.raises(OSError):
+        os.getxattr(os.path.join(root, "foo"), "user.s3.object_size")
+    assert "user.s3.object_size" not in os.listxattr(os.path.join(root, "foo"))
+    with pytest.raises(OSError):
+        os.setxattr(bar, "user.s3.object_size", b"1")
     # and nothing of the private area is anywhere in the mount
     seen = [os.path.join(p, n) for p, ds, fs in os.walk(d.mnt) for n in ds + fs]
     assert not any(".atrium" in s for s in seen), seen
