@@ -35,6 +35,8 @@ static int http_text(const unsigned char *v, size_t len)
 enum kind {
 	TABLE,      /* a name of the inode's table */
 	ETAG,       /* user.s3.etag */
+	ASIDE_SIZE, /* user.s3.object_size: a directory's object kept aside */
+	ASIDE_ETAG, /* user.s3.object_etag: the same object's ETag */
 	HEADER,     /* a stored header (out) */
 	UNKNOWN,    /* another user.s3. name */
 	BAD_HEADER, /* user.s3.meta.NAME where NAME cannot be an HTTP header */
@@ -51,6 +53,10 @@ static enum kind kind_of(const char *name, char out[HEADER_MAX])
 	const char *rest = name + strlen(XATTR_S3);
 	if (!strcmp(rest, "etag"))
 		return ETAG;
+	if (!strcmp(rest, "object_size"))
+		return ASIDE_SIZE;
+	if (!strcmp(rest, "object_etag"))
+		return ASIDE_ETAG;
 	if (!strcmp(rest, "content_type")) {
 		snprintf(out, HEADER_MAX, "%s", "Content-Type");
 		return HEADER;
@@ -74,8 +80,9 @@ static int copy_out(const char *v, size_t n, void **val, size_t *len)
 
 int xattr_get(struct atr_core *c, uint64_t ino, const char *name, void **val, size_t *len)
 {
-	char h[HEADER_MAX], etag[ATR_ETAG_MAX + 1];
+	char h[HEADER_MAX], etag[ATR_ETAG_MAX + 1], num[24];
 	char *hdrs = NULL;
+	uint64_t size;
 	int kind, rc;
 	switch (kind_of(name, h)) {
 	case FOREIGN:
@@ -84,6 +91,14 @@ int xattr_get(struct atr_core *c, uint64_t ino, const char *name, void **val, si
 		return atr_node_xattr_get(c, ino, name, val, len);
 	case ETAG:
 		rc = atr_node_etag(c, ino, etag);
+		return rc ? rc : copy_out(etag, strlen(etag), val, len);
+	case ASIDE_SIZE:
+		if ((rc = atr_node_aside(c, ino, &size, etag)))
+			return rc;
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)size);
+		return copy_out(num, strlen(num), val, len);
+	case ASIDE_ETAG:
+		rc = atr_node_aside(c, ino, &size, etag);
 		return rc ? rc : copy_out(etag, strlen(etag), val, len);
 	case HEADER:
 		rc = atr_node_header_get(c, ino, h, val, len);
@@ -140,6 +155,8 @@ int xattr_remove(struct atr_core *c, uint64_t ino, const char *name)
 	case HEADER:
 		return atr_node_header_remove(c, ino, h);
 	case ETAG:
+	case ASIDE_SIZE:
+	case ASIDE_ETAG:
 		return ATR_E_ACCESS;
 	default:
 		return ATR_E_NO_KEY;
@@ -179,6 +196,12 @@ int xattr_list(struct atr_core *c, uint64_t ino, char **names, size_t *len)
 		return rc;
 	if (kind == ATR_NODE_FILE)
 		add_name(&n, XATTR_S3 "etag", strlen(XATTR_S3 "etag"));
+	uint64_t size;
+	char etag[ATR_ETAG_MAX + 1];
+	if (kind == ATR_NODE_DIR && !atr_node_aside(c, ino, &size, etag)) {
+		add_name(&n, XATTR_S3 "object_size", strlen(XATTR_S3 "object_size"));
+		add_name(&n, XATTR_S3 "object_etag", strlen(XATTR_S3 "object_etag"));
+	}
 	if (kind != ATR_NODE_DIR) /* a file always has one (xattr_get) */
 		add_name(&n, XATTR_S3 "content_type", strlen(XATTR_S3 "content_type"));
 	for (const char *p = hdrs; p && *p;) {

@@ -908,6 +908,11 @@ int atr_node_statfs(struct atr_core *c, struct statvfs *out);
  *     none) and says what the inode is (*kind, ATR_NODE_*);
  *   - its ETag (atr_node_etag: computed if it is still being; ATR_E_NO_KEY
  *     for a directory or a file not committed yet);
+ *   - for a directory whose name is also an S3 object's, kept aside (an
+ *     object "a/b" beside "a/b/...", or "a/b/" with bytes: src/ns_int.h,
+ *     the side form), that object's size and ETag (atr_node_aside;
+ *     ATR_E_NO_KEY for any other inode): the mount shows the directory;
+ *     this says the object is there;
  *   - a table of other attributes kept as given: xattr_get, _set,
  *     _remove, and _list (NUL-separated names, malloc'd).
  * flags: ATR_XATTR_CREATE (ATR_E_EXISTS if it is there) or
@@ -926,6 +931,8 @@ int atr_node_header_set(struct atr_core *c, uint64_t ino, const char *name, cons
 int atr_node_header_remove(struct atr_core *c, uint64_t ino, const char *name);
 int atr_node_headers(struct atr_core *c, uint64_t ino, char **hdrs, int *kind);
 int atr_node_etag(struct atr_core *c, uint64_t ino, char etag[ATR_ETAG_MAX + 1]);
+int atr_node_aside(struct atr_core *c, uint64_t ino, uint64_t *size,
+		   char etag[ATR_ETAG_MAX + 1]);
 int atr_node_xattr_get(struct atr_core *c, uint64_t ino, const char *name, void **val,
 		       size_t *len);
 int atr_node_xattr_set(struct atr_core *c, uint64_t ino, const char *name, const void *val,

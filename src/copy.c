@@ -72,9 +72,10 @@ int atr_object_copy_with(struct atr_core *c, const struct atr_user *u, struct at
 		atr_put_abort(w);
 		return rc;
 	}
-	if (w->is_dir) {
-		/* A directory marker holds no bytes. */
-		rc = src->size ? ATR_E_INVALID_ARG : ATR_OK;
+	if (w->is_dir && !src->size) {
+		rc = ATR_OK; /* a plain directory marker */
+	} else if (w->is_dir && (rc = writer_need_stage(w))) {
+		; /* a marker with bytes: the side form, or refused without it */
 	} else if (src->size && src->f && ufs_can(c->ufs, UFS_CAP_SERVER_COPY) &&
 		   is_md5_hex(src_etag)) {
 		rc = ufs_stage_copy(c->ufs, w->sw.stage, src->f, 0, src->size);

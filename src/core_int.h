@@ -161,7 +161,11 @@ struct atr_writer {
 	char *tags;                     /* malloc'd or NULL (atr_put_tags) */
 };
 
-/* (object.c) Commits what w holds (a marker for a directory key) with
+/* (object.c) The stage of a directory key's writer, opened when the
+ * marker gets bytes (the side form); ATR_E_INVALID_ARG without one. */
+int writer_need_stage(struct atr_writer *w);
+/* (object.c) Commits what w holds (a marker for a directory key with no
+ * bytes, else an object: src/ns_int.h's side form for one ending in '/') with
  * etag, the stored headers and the tags, and frees w, in every case. */
 int writer_commit(struct atr_writer *w, const char *etag, const char *hdrs, const char *tags,
 		  struct atr_obj *out);

@@ -57,7 +57,12 @@ static int emit(struct lister *l, const char *item, int is_prefix, const struct 
 	struct atr_list_item it = { .key = item, .is_prefix = is_prefix,
 				    .obj = row ? &row->obj : NULL };
 	struct atr_obj o = { 0 };
-	if (row && !row->obj.is_dir && !*row->obj.etag) {
+	if (row && row->side) {
+		/* A marker with bytes (the side form) is an object with bytes. */
+		o = row->obj;
+		o.is_dir = 0;
+		it.obj = &o;
+	} else if (row && !row->obj.is_dir && !*row->obj.etag) {
 		/* Not hashed yet (etag.c): computed now, stored by etag's
 		 * worker (this is a read transaction). A file changed since
 		 * the snapshot has lost the bytes of this version: it goes

@@ -62,6 +62,8 @@ static const char *const posix_migration[] = {
 static const char *const column_migrations[][3] = {
 	{ "objects", "node", "ALTER TABLE objects ADD COLUMN node INTEGER" },
 	{ "objects", "has_acl", "ALTER TABLE objects ADD COLUMN has_acl INTEGER NOT NULL DEFAULT 0" },
+	/* The side form (src/ns_int.h, "the side form"). */
+	{ "objects", "side", "ALTER TABLE objects ADD COLUMN side INTEGER NOT NULL DEFAULT 0" },
 	{ "buckets", "public_block", "ALTER TABLE buckets ADD COLUMN public_block INTEGER" },
 	{ "buckets", "ownership", "ALTER TABLE buckets ADD COLUMN ownership INTEGER" },
 	{ "buckets", "policy", "ALTER TABLE buckets ADD COLUMN policy TEXT" },
@@ -83,6 +85,8 @@ static const char schema[] =
 	"  version INTEGER NOT NULL DEFAULT 1, mode INTEGER NOT NULL, owner TEXT NOT NULL,"
 	"  etag TEXT NOT NULL DEFAULT '', hdrs TEXT, dir_mtime INTEGER NOT NULL DEFAULT 0,"
 	POSIX_COLS
+	/* The side form: the bytes are at ns_side_path(ino) (src/ns_int.h). */
+	"  side INTEGER NOT NULL DEFAULT 0,"
 	"  UNIQUE(bucket, key));"
 	/* Extended attributes other than the S3 ones (which live in hdrs). */
 	/* Directories only: a directory's subdirectories (the mount's link

@@ -5,7 +5,8 @@
  *   buckets(name PK, owner, location, ctime, mode)
  *   objects(ino PK AUTOINCREMENT, bucket, key, is_dir, implicit, size,
  *           mtime, version, mode, owner, etag, hdrs, dir_mtime, the POSIX
- *           columns (meta_db.c) and node (hard links, below),
+ *           columns (meta_db.c), node (hard links, below) and side (the
+ *           bytes kept aside: src/ns_int.h, "the side form"),
  *           UNIQUE(bucket, key))
  * Every bucket has a row with key "" (its root directory, implicit). A
  * directory's key ends in '/'. "implicit" marks directories that exist only
@@ -40,6 +41,8 @@ struct meta_row {
 	int64_t dir_mtime;
 	int pending;   /* created through the mount, not yet closed: no UFS file */
 	int has_acl;   /* grants beyond the mode are kept in acls (meta_acl_get) */
+	int side;      /* the side form: the bytes are not at the key's path but
+			* at ns_side_path(ino) (src/ns_int.h) */
 };
 
 int meta_open(const char *path, struct meta **out);

@@ -121,6 +121,30 @@ int atr_node_etag(struct atr_core *c, uint64_t ino, char etag[ATR_ETAG_MAX + 1])
 	return ATR_OK;
 }
 
+int atr_node_aside(struct atr_core *c, uint64_t ino, uint64_t *size,
+		   char etag[ATR_ETAG_MAX + 1])
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	int rc = node_row(c, ino, bucket, key, &row, 0);
+	if (rc)
+		return rc;
+	size_t n = strlen(key);
+	if (!row.obj.is_dir || !n)
+		return ATR_E_NO_KEY; /* a file, or a bucket's root */
+	if (!row.side) {
+		/* Not a marker with bytes: the object of the directory's name. */
+		key[n - 1] = '\0';
+		if ((rc = meta_obj_get(c->meta, bucket, key, &row, 0)))
+			return rc;
+		if (!row.side || row.obj.is_dir)
+			return ATR_E_NO_KEY;
+	}
+	*size = row.obj.size;
+	snprintf(etag, ATR_ETAG_MAX + 1, "%s", row.obj.etag);
+	return ATR_OK;
+}
+
 int atr_node_xattr_get(struct atr_core *c, uint64_t ino, const char *name, void **val,
 		       size_t *len)
 {

@@ -203,10 +203,10 @@ static int ensure_dirs(struct atr_core *c, const char *bucket, const char *key, 
 		memcpy(anc, key, i);
 		anc[i] = '\0';
 		int rc = meta_obj_get(c->meta, bucket, anc, &r, 0);
-		if (rc == ATR_OK)
+		if (rc == ATR_OK && !r.side)
 			return ATR_E_PARENT_IS_OBJECT;
-		if (rc != ATR_E_NO_KEY)
-			return rc;
+		if (rc != ATR_OK && rc != ATR_E_NO_KEY)
+			return rc; /* else none, or a side file: not in the way */
 		anc[i] = '/';
 		anc[i + 1] = '\0';
 		rc = meta_obj_get(c->meta, bucket, anc, &r, 0);
@@ -300,6 +300,8 @@ int ns_tree_check(struct atr_core *c, const char *bucket, const char *key)
 	char anc[ATR_KEY_MAX + 2];
 	struct meta_row r = { 0 };
 	size_t n = strlen(key);
+	if (ufs_can(c->ufs, UFS_CAP_RENAME))
+		return ATR_OK; /* every conflict is resolved by the side form */
 	if (key_is_dir(key))
 		n--;
 	for (size_t i = 0; i < n; i++) {

@@ -66,6 +66,13 @@ struct commit {
 	const char *tags;
 	int keep_tags;
 	uint64_t node;             /* ns_commit_bytes: the inode */
+	/* The side form (src/ns_int.h): s3, an S3 commit, which may move a
+	 * file out of the way and write the side form; side, this one does
+	 * (path is then the side file's); old_side, the side file of the
+	 * row replaced, removed once the commit is done. */
+	int s3, side;
+	char stage_name[64];
+	char old_side[PATH_MAX_UFS];
 	struct ns_touched t;
 	struct relinks rl;
 };
@@ -191,6 +198,7 @@ static int stage_row(struct atr_core *c, struct commit *cm, const char *owner, c
 	if ((rc = ufs_stage_prepare(c->ufs, cm->stage, name, sizeof(name), &st)) ||
 	    (rc = meta_intent_set(c->meta, name, cm->path)))
 		return rc;
+	snprintf(cm->stage_name, sizeof(cm->stage_name), "%s", name);
 	ns_row_init(&cm->row);
 	cm->row.obj.size = st.size;
 	cm->row.obj.mtime_ns = st.mtime_ns;
@@ -234,6 +242,29 @@ static int write_row(struct atr_core *c, struct commit *cm)
 	return rc;
 }
 
+/* Whether the bytes of S3 object cm->key go to the side form: the
+ * directory "key/" is there (a row, or in the UFS). 1, 0, or -1 when the
+ * store cannot say. */
+static int side_needed(struct atr_core *c, struct commit *cm)
+{
+	char dk[ATR_KEY_MAX + 2];
+	struct meta_row r = { 0 };
+	struct ufs_stat st;
+	if (!ufs_can(c->ufs, UFS_CAP_RENAME))
+		return 0;
+	if (key_dir(cm->key, dk))
+		return 0;
+	int rc = meta_obj_get(c->meta, cm->bucket, dk, &r, 0);
+	if (rc == ATR_OK)
+		return 1;
+	if (rc != ATR_E_NO_KEY)
+		return -1;
+	rc = ufs_stat(c->ufs, cm->path, &st);
+	if (rc == ATR_OK)
+		return st.is_dir;
+	return ufs_absent(rc) ? 0 : -1;
+}
+
 /* The transaction's body: under ns_lock, inside the transaction. */
 static int commit_locked(struct atr_core *c, struct commit *cm, commit_fill fill, const void *arg)
 {
@@ -250,9 +281,23 @@ static int commit_locked(struct atr_core *c, struct commit *cm, commit_fill fill
 	/* The mount's new bytes keep the old row's headers: read them. */
 	cm->had = meta_obj_get(c->meta, cm->bucket, cm->key, &cm->old, cm->node != 0) == ATR_OK;
 	cm->exists = cm->had && !(cm->old.obj.is_dir && cm->old.implicit) && !cm->old.pending;
+	if (cm->had && cm->old.side &&
+	    ns_side_path(cm->old_side, sizeof(cm->old_side), cm->old.obj.ino))
+		return ATR_E_INTERNAL;
+	if (cm->s3 && cm->stage && !key_is_dir(cm->key) && (rc = side_needed(c, cm)) < 0)
+		return ATR_E_IO;
+	else if (cm->s3 && cm->stage && !key_is_dir(cm->key))
+		cm->side = rc;
 	if ((rc = fill(c, cm, arg)))
 		return rc;
-	return write_row(c, cm);
+	cm->row.side = cm->side;
+	if ((rc = write_row(c, cm)) || !cm->side)
+		return rc;
+	/* The side file is named by the row's inode, known now: the intent
+	 * stage_row wrote is replaced by the one naming it. */
+	if (ns_side_path(cm->path, sizeof(cm->path), cm->row.obj.ino))
+		return ATR_E_INTERNAL;
+	return meta_intent_set(c->meta, cm->stage_name, cm->path);
 }
 
 struct commit_txn {
@@ -318,6 +363,8 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 	cm->rl.stage = cm->stage;
 	ns_lock(c);
 	rc = ns_redo(c);
+	if (!rc && cm->s3)
+		rc = ns_side_move(c, cm->bucket, cm->key); /* a file in the way */
 	if (!rc && cm->node) {
 		/* The inode's name now (a rename or an S3 write to one of its
 		 * names may have come since the caller looked). */
@@ -357,6 +404,10 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 			}
 		}
 	}
+	/* The side file of the row replaced, if it is not the new one's: no
+	 * row names it now (a crash before this leaves it to ns_side_gc). */
+	if (!rc && *cm->old_side && strcmp(cm->old_side, cm->path))
+		ufs_unlink(c->ufs, cm->old_side);
 	if (!rc)
 		ns_txn_locked(c, touched_fn, cm); /* a hint for listings: best effort */
 	ns_unlock(c);
@@ -365,8 +416,10 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 	if (!consumed && cm->stage)
 		ufs_stage_abort(c->ufs, cm->stage); /* refused before its rename */
 	ns_settle(c);
-	if (!rc && out)
+	if (!rc && out) {
 		*out = cm->row.obj;
+		out->is_dir = out->is_dir && !cm->row.side; /* a marker with bytes: an object */
+	}
 	return rc;
 }
 
@@ -397,11 +450,46 @@ static int fill_object(struct atr_core *c, struct commit *cm, const void *arg)
 	return ATR_OK;
 }
 
+/* An object whose key ends in '/' with bytes (Hadoop's S3A markers with
+ * content): the directory marker, made explicit as ns_commit_marker does,
+ * whose row also has the bytes, in the side form. It keeps the
+ * directory's inode (and so its side file's name: the rename replaces). */
+static int fill_marker_bytes(struct atr_core *c, struct commit *cm, const void *arg)
+{
+	const struct ns_object *o = arg;
+	struct ufs_stat st;
+	int rc;
+	if ((rc = conditions(cm, o->must_not_exist, o->if_etag)))
+		return rc;
+	rc = ufs_stat(c->ufs, cm->path, &st);
+	if (rc == ATR_OK && !st.is_dir)
+		return ATR_E_KEY_IS_PREFIX;
+	if (rc == ATR_E_NO_KEY)
+		rc = ufs_mkdir(c->ufs, cm->path);
+	if (rc || (rc = stage_row(c, cm, cm->had ? cm->old.obj.owner : o->owner, o->etag)))
+		return rc;
+	cm->row.obj.is_dir = 1;
+	cm->row.implicit = 0;
+	if (cm->had) {
+		cm->row.obj.ino = cm->old.obj.ino;
+		cm->row.dir_mtime = cm->old.dir_mtime;
+	}
+	return s3_perms(c, cm, o->acl);
+}
+
 int ns_commit_object(struct atr_core *c, const struct ns_object *o, struct atr_obj *out)
 {
 	struct commit cm = { .bucket = o->bucket, .key = o->key, .stage = o->stage,
 			     .hdrs = o->hdrs, .part_sizes = o->part_sizes, .nparts = o->nparts,
-			     .part_sums = o->part_sums, .tags = o->tags };
+			     .part_sums = o->part_sums, .tags = o->tags, .s3 = 1 };
+	if (key_is_dir(o->key)) {
+		if (!ufs_can(c->ufs, UFS_CAP_RENAME)) {
+			ufs_stage_abort(c->ufs, o->stage);
+			return ATR_E_INVALID_ARG; /* no side form: a directory holds no bytes */
+		}
+		cm.side = 1;
+		return commit_run(c, &cm, fill_marker_bytes, o, out);
+	}
 	return commit_run(c, &cm, fill_object, o, out);
 }
 
@@ -445,6 +533,16 @@ int ns_commit_marker(struct atr_core *c, const char *owner, const char *bucket, 
 {
 	struct marker m = { owner, acl, must_not_exist, if_etag };
 	struct commit cm = { .bucket = bucket, .key = key, .hdrs = hdrs, .tags = tags };
+	return commit_run(c, &cm, fill_marker, &m, out);
+}
+
+int ns_commit_s3_marker(struct atr_core *c, const char *owner, const char *bucket,
+			const char *key, const struct atr_acl *acl, int must_not_exist,
+			const char *if_etag, const char *hdrs, const char *tags,
+			struct atr_obj *out)
+{
+	struct marker m = { owner, acl, must_not_exist, if_etag };
+	struct commit cm = { .bucket = bucket, .key = key, .hdrs = hdrs, .tags = tags, .s3 = 1 };
 	return commit_run(c, &cm, fill_marker, &m, out);
 }
 

@@ -87,7 +87,8 @@ void ns_touch(struct atr_core *c, struct ns_touched *t, const char *bucket, cons
 void ns_touched_done(struct atr_core *c, struct ns_touched *t, const char *bucket);
 
 /* Every directory above key exists afterwards, as a row and (with mkdirs)
- * in the UFS; ATR_E_PARENT_IS_OBJECT if a file is in the way. A directory
+ * in the UFS; ATR_E_PARENT_IS_OBJECT if a file is in the way (a side-form
+ * object is not: its bytes are aside). A directory
  * made takes the owner and permissions of the one above it
  * (perm_inherit). ns_prune_parents removes the implied directories above
  * key left empty. Under ns_lock. t may be NULL: the directories changed
@@ -98,10 +99,52 @@ int ns_prune_parents(struct atr_core *c, const char *bucket, const char *key,
 		     struct ns_touched *t);
 /* Tree conflicts seen before any body is taken: a file where a parent
  * directory must go (ATR_E_PARENT_IS_OBJECT), or a directory where the
- * file must go (ATR_E_KEY_IS_PREFIX). A read; no lock needed. */
+ * file must go (ATR_E_KEY_IS_PREFIX). None with a UFS that can rename:
+ * the side form resolves both (below). A read; no lock needed. */
 int ns_tree_check(struct atr_core *c, const char *bucket, const char *key);
 /* The grants kept for inode from go to inode to as well. Under ns_lock. */
 int ns_acl_copy(struct atr_core *c, uint64_t from, uint64_t to);
+
+/*
+ * The side form: keys S3 allows that the file tree cannot hold. Bucket b,
+ * key k is the file b/k, so two keys fit no tree: a key that is a prefix
+ * with '/' of another ("a/b" and "a/b/c": b/a/b cannot be a file and a
+ * directory), and a key ending in '/' that holds bytes (a directory has
+ * none). Every key that fits keeps the natural layout; the bytes of one
+ * that does not are kept in the private area, at SIDE_DIR/<ino> (its
+ * row's inode number, never reused), and its row says so (meta_row.side).
+ * The directory keeps the name in the tree: "a/b/" stays a directory,
+ * "dir/" stays a directory marker whose row also has bytes.
+ *   - An S3 commit of "a/b" where the directory "a/b/" is (a row, or a
+ *     directory in the UFS) is written in the side form, and so is every
+ *     commit of "d/" with bytes; an empty "d/" is a plain marker.
+ *   - An S3 commit of "a/b/c" while "a/b" is a file in the natural layout
+ *     first moves that file to the side form (ns_side_move: metadata
+ *     first, intent "=FROM" -> TO, finished at start), then commits.
+ *   - A side-form object stays in the side form when its directory goes
+ *     (no move back: nothing to get wrong); its next S3 commit takes the
+ *     natural layout again if the name is free then.
+ *   - Reads, deletes and metadata sync use the side path (ns_row_path);
+ *     directory scans of the tree never meet side files (the private area
+ *     is no bucket), and ns_scan_dir and ns_resolve (the mount, the path
+ *     view) never show a side-form file row: the directory wins the name.
+ *   - A side file no row names (an old one replaced, a crash between a
+ *     commit and the unlink of the file it replaced) is removed at start.
+ * Needs UFS_CAP_RENAME for the move; without it the old refusals stay.
+ */
+#define SIDE_DIR ".atrium/side"
+int ns_side_path(char *out, size_t size, uint64_t ino);
+/* The UFS path of row's bytes (or directory) at bucket/key. */
+int ns_row_path(char *out, size_t size, const char *bucket, const char *key,
+		const struct meta_row *row);
+/* Under ns_lock, no transaction open: the file in the natural layout
+ * above key (an ancestor "a/b" of "a/b/c", if it is one) is moved to the
+ * side form, metadata first. ATR_OK when there is none. */
+int ns_side_move(struct atr_core *c, const char *bucket, const char *key);
+/* Start-up: side files no row names are removed. */
+void ns_side_gc(struct atr_core *c);
+/* A move intent "=FROM" -> TO cut short, finished (ns_recover, ns_redo). */
+int ns_side_recover(struct atr_core *c, const char *from, const char *to);
 
 /* ---- lookups and metadata sync (ns_sync.c) ---- */
 
@@ -205,6 +248,14 @@ int ns_commit_object(struct atr_core *c, const struct ns_object *o, struct atr_o
 int ns_commit_marker(struct atr_core *c, const char *owner, const char *bucket, const char *key,
 		     const struct atr_acl *acl, int must_not_exist, const char *if_etag,
 		     const char *hdrs, const char *tags, struct atr_obj *out);
+/* S3's marker: ns_commit_marker, where a file "k" in the way of the marker
+ * "k/" (or of a directory above it) moves to the side form first, as for
+ * ns_commit_object. The path view and the mount keep the file system's
+ * rule (a file in the way: ATR_E_PARENT_IS_OBJECT / ATR_E_KEY_IS_PREFIX). */
+int ns_commit_s3_marker(struct atr_core *c, const char *owner, const char *bucket,
+			const char *key, const struct atr_acl *acl, int must_not_exist,
+			const char *if_etag, const char *hdrs, const char *tags,
+			struct atr_obj *out);
 /* The mount's new entry at a free key: a file of stage with posix's mode,
  * gid, kind and rdev (ATR_E_CONFLICT if something is there by then). */
 int ns_commit_entry(struct atr_core *c, const char *owner, const char *bucket, const char *key,

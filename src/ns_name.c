@@ -41,6 +41,19 @@ int ns_delete_locked(struct atr_core *c, const char *bucket, const char *key, in
 	key_parent(key, parent);
 	ns_touch(c, &t, bucket, parent, 0);
 	int had = meta_obj_get(c->meta, bucket, key, &r, 0) == ATR_OK;
+	if (had && r.side) {
+		/* The side form (src/ns_int.h): the bytes are in the private
+		 * area; a marker's directory is dealt with below. */
+		char side[PATH_MAX_UFS];
+		if (ns_side_path(side, sizeof(side), r.obj.ino))
+			return ATR_E_INTERNAL;
+		if ((rc = ufs_unlink(c->ufs, side)) && !ns_ufs_gone(c, side))
+			return rc;
+		unlinked = 1;
+		r.side = 0;
+		r.obj.size = 0;
+		snprintf(r.obj.etag, sizeof(r.obj.etag), "%s", ATR_MD5_EMPTY);
+	}
 	if (key_is_dir(key)) {
 		if (!had || r.implicit)
 			return ATR_E_NO_KEY;
@@ -54,7 +67,7 @@ int ns_delete_locked(struct atr_core *c, const char *bucket, const char *key, in
 			r.implicit = 1;
 			return meta_obj_put(c->meta, bucket, key, &r);
 		}
-	} else {
+	} else if (!unlinked) {
 		/* A pending row (a file being created) has no file yet. */
 		struct ufs_stat st;
 		if ((rc = ufs_stat(c->ufs, path, &st)) && !ufs_absent(rc))
@@ -113,6 +126,8 @@ static int rmdir_fn(struct atr_core *c, void *arg)
 	struct meta_row r = { 0 };
 	if (!meta_obj_get(c->meta, d->bucket, d->key, &r, 0))
 		ns_event(c, d->bucket, d->key, &r.obj);
+	if (r.side && !ns_side_path(path, sizeof(path), r.obj.ino))
+		ufs_unlink(c->ufs, path); /* a marker's bytes (the side form) go with it */
 	if (!(rc = meta_obj_delete(c->meta, d->bucket, d->key)) && d->prune)
 		rc = ns_prune_parents(c, d->bucket, d->key, NULL);
 	return rc;
@@ -172,7 +187,21 @@ static int clear_destination(struct atr_core *c, struct rename_args *r,
 	if ((file_there || dir_there) && (r->flags & NS_MOVE_NOREPLACE))
 		return ATR_E_EXISTS;
 	int rc;
-	if (file_there) {
+	if (file_there && dst.side) {
+		/* An object in the side form (src/ns_int.h): the tree shows the
+		 * directory of its name if there is one, else nothing; what
+		 * replaces it is a file in the natural layout. */
+		char side[PATH_MAX_UFS];
+		if (r->dir || !meta_obj_get(c->meta, r->db, alt, &dst, 0))
+			return r->dir ? ATR_E_PARENT_IS_OBJECT : ATR_E_KEY_IS_PREFIX;
+		if (ns_side_path(side, sizeof(side), dst.obj.ino))
+			return ATR_E_INTERNAL;
+		if ((rc = ufs_unlink(c->ufs, side)) && !ns_ufs_gone(c, side))
+			return rc;
+		ns_event(c, r->db, r->dk, &dst.obj);
+		if ((rc = meta_obj_delete(c->meta, r->db, r->dk)))
+			return rc;
+	} else if (file_there) {
 		if (r->dir)
 			return ATR_E_PARENT_IS_OBJECT; /* ENOTDIR */
 		if (obj_node(&dst.obj) == obj_node(&src->obj))
@@ -475,8 +504,8 @@ struct redo {
 };
 
 /* Each intent left: a commit's rename (stage -> path), a rename's move
- * ("/FROM" -> TO) or a link's ("+FROM" -> TO), finished if it is still to
- * be done. */
+ * ("/FROM" -> TO), a link's ("+FROM" -> TO) or a move to the side form
+ * ("=FROM" -> TO), finished if it is still to be done. */
 static int redo_intent(void *arg, const char *stage, const char *path)
 {
 	struct redo *r = arg;
@@ -486,8 +515,14 @@ static int redo_intent(void *arg, const char *stage, const char *path)
 		rc = move_recover(c, stage + 1, path);
 	} else if (*stage == '+') {
 		rc = link_recover(c, stage + 1, path);
+	} else if (*stage == '=') {
+		rc = ns_side_recover(c, stage + 1, path);
 	} else {
 		rc = ufs_stage_recover(c->ufs, stage, path);
+		/* A side file's directory made at start may have failed. */
+		if (rc == ATR_E_NO_KEY && !strncmp(path, SIDE_DIR "/", strlen(SIDE_DIR) + 1) &&
+		    !ns_ufs_mkdirs(c, path))
+			rc = ufs_stage_recover(c->ufs, stage, path);
 		if (!rc)
 			LOG(LOG_INFO, "core: finished the commit of %s that was cut short", path);
 		else if (rc == ATR_E_NO_KEY)
@@ -536,6 +571,11 @@ int ns_owe(struct atr_core *c)
 
 int ns_recover(struct atr_core *c)
 {
+	/* The side form's directory, before the intents that name files in
+	 * it: a stage's rename finds its directory there (the first side
+	 * file's commit may have been cut short before it was made). */
+	if (ufs_can(c->ufs, UFS_CAP_RENAME))
+		ns_ufs_mkdirs(c, SIDE_DIR "/");
 	ns_lock(c);
 	int rc = ns_owe(c); /* whatever intents a crash left */
 	int owed = c->ns_owed;
@@ -547,8 +587,10 @@ int ns_recover(struct atr_core *c)
 		return rc; /* the store of intents failing */
 	/* Every other stage is garbage: nothing refers to it. Not while a
 	 * step is owed: its stage waits for it. */
-	if (!owed)
+	if (!owed) {
 		ufs_stage_gc(c->ufs);
+		ns_side_gc(c); /* side files an object replaced or deleted left */
+	}
 	/* Files created through the mount and never closed did not happen. */
 	return meta_pending_clear(c->meta);
 }

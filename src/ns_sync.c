@@ -98,6 +98,8 @@ static int on_child_row(void *arg, const char *key, const struct meta_row *row)
 {
 	struct rows *r = arg;
 	const char *rest = key + r->dirlen;
+	if (row->side && !row->obj.is_dir)
+		return 0; /* its bytes are in the private area, not in this directory */
 	const char *slash = strchr(rest, '/');
 	if (slash && slash[1] != '\0')
 		return 0; /* deeper than a direct child */
@@ -390,12 +392,92 @@ static int sync_fn(struct atr_core *c, void *arg)
 	return rc;
 }
 
+/* The side form (src/ns_int.h): the row of a key whose bytes are in the
+ * private area, as its side file says. Only Atrium writes there: a side
+ * file gone (a crash between a delete's unlink and its commit) is the
+ * object gone, as for any delete; a marker's directory stays, implied,
+ * if it is still there (the delete would have left it so when it held
+ * something; an empty one goes with the next prune). */
+struct side_sync {
+	const char *bucket, *key;
+	struct meta_row *row;
+	int gone;
+};
+
+static int side_sync_fn(struct atr_core *c, void *arg)
+{
+	struct side_sync *a = arg;
+	char path[PATH_MAX_UFS];
+	struct meta_row old = { 0 };
+	struct ufs_stat st;
+	int rc = meta_obj_get(c->meta, a->bucket, a->key, &old, 1);
+	if (rc == ATR_E_NO_KEY) {
+		a->gone = 1;
+		return ATR_OK;
+	}
+	if (rc)
+		return rc;
+	if (!old.side) {
+		rc = ATR_E_IO; /* changed meanwhile: the caller may retry */
+		goto out;
+	}
+	if (ns_side_path(path, sizeof(path), old.obj.ino)) {
+		rc = ATR_E_INTERNAL;
+		goto out;
+	}
+	if ((rc = ufs_stat(c->ufs, path, &st)) && !ufs_absent(rc))
+		goto out;
+	if (rc == ATR_OK && st.is_reg) {
+		/* Only we write there: a time that moved is the row's (the
+		 * mount's utimens on a marker's directory), not new bytes. */
+		if (st.size != old.obj.size || st.mtime_ns != old.obj.mtime_ns) {
+			old.obj.size = st.size;
+			old.obj.mtime_ns = st.mtime_ns;
+			if ((rc = meta_obj_put(c->meta, a->bucket, a->key, &old)))
+				goto out;
+		}
+		*a->row = old;
+		return ATR_OK;
+	}
+	rc = ATR_OK;
+	a->gone = 1;
+	if (!old.obj.is_dir) {
+		rc = meta_obj_delete(c->meta, a->bucket, a->key);
+		goto out;
+	}
+	if (key_path(path, sizeof(path), a->bucket, a->key)) {
+		rc = ATR_E_INTERNAL;
+		goto out;
+	}
+	if ((rc = ufs_stat(c->ufs, path, &st)) && !ufs_absent(rc))
+		goto out;
+	if (rc || !st.is_dir) {
+		rc = meta_obj_delete_prefix(c->meta, a->bucket, a->key);
+		goto out;
+	}
+	atr_obj_release(&old.obj); /* an implied directory keeps no headers */
+	old.side = 0;
+	old.implicit = 1;
+	old.obj.size = 0;
+	snprintf(old.obj.etag, sizeof(old.obj.etag), "%s", ATR_MD5_EMPTY);
+	rc = meta_obj_put(c->meta, a->bucket, a->key, &old);
+out:
+	atr_obj_release(&old.obj);
+	return rc;
+}
+
 int ns_sync_object(struct atr_core *c, const char *bucket, const char *key, struct meta_row *row)
 {
 	char path[PATH_MAX_UFS], etag[ATR_ETAG_MAX + 1] = "";
 	struct ufs_stat st, hashed = { 0 };
+	struct meta_row peek = { 0 };
 	int rc;
 
+	if (meta_obj_get(c->meta, bucket, key, &peek, 0) == ATR_OK && peek.side) {
+		struct side_sync a = { bucket, key, row, 0 };
+		rc = ns_txn(c, side_sync_fn, &a);
+		return rc ? rc : a.gone ? ATR_E_NO_KEY : ATR_OK;
+	}
 	if (key_path(path, sizeof(path), bucket, key))
 		return ATR_E_NO_KEY;
 	/* The store failing to say is not the file gone: no row changes. */
@@ -440,7 +522,7 @@ static int find_synced(struct atr_core *c, const char *bucket, const char *key,
 {
 	char path[PATH_MAX_UFS];
 	int rc = atr_key_valid(key);
-	if (rc || key_path(path, sizeof(path), bucket, key))
+	if (rc)
 		return ATR_E_NO_KEY;
 	rc = meta_obj_get(c->meta, bucket, key, row, 1);
 	if (rc && rc != ATR_E_NO_KEY)
@@ -448,12 +530,20 @@ static int find_synced(struct atr_core *c, const char *bucket, const char *key,
 	struct ufs_file *f = NULL;
 	for (int tries = 0;; tries++) {
 		struct ufs_stat st;
+		/* The row's bytes: at the key's path, or its side file. */
+		int side = rc == ATR_OK && row->side;
+		if (ns_row_path(path, sizeof(path), bucket, key, rc == ATR_OK ? row : NULL)) {
+			if (rc == ATR_OK)
+				atr_obj_release(&row->obj);
+			return ATR_E_NO_KEY;
+		}
 		int have = fp ? ufs_open(c->ufs, path, &f, &st) == ATR_OK
 			      : ufs_stat(c->ufs, path, &st) == ATR_OK;
 		int fresh = rc == ATR_OK && have &&
-			    (row->obj.is_dir ? st.is_dir
-					     : st.is_reg && st.size == row->obj.size &&
-						       st.mtime_ns == row->obj.mtime_ns);
+			    (row->obj.is_dir && !side
+				     ? st.is_dir
+				     : st.is_reg && st.size == row->obj.size &&
+					       st.mtime_ns == row->obj.mtime_ns);
 		if (fresh)
 			break;
 		if (f)
@@ -468,7 +558,7 @@ static int find_synced(struct atr_core *c, const char *bucket, const char *key,
 		if ((rc = ns_sync_object(c, bucket, key, row)))
 			return rc;
 	}
-	if (row->obj.is_dir && f) {
+	if (row->obj.is_dir && !row->side && f) {
 		ufs_close(c->ufs, f); /* a directory marker has no bytes to read */
 		f = NULL;
 	}
@@ -476,6 +566,10 @@ static int find_synced(struct atr_core *c, const char *bucket, const char *key,
 		atr_obj_release(&row->obj);
 		return ATR_E_NO_KEY; /* not an object */
 	}
+	/* A marker with bytes is an object with bytes to S3's view (its
+	 * directory is the tree's: ns_resolve, ns_scan_dir). */
+	if (row->side)
+		row->obj.is_dir = 0;
 	if (fp)
 		*fp = f;
 	return ATR_OK;
@@ -508,7 +602,7 @@ int ns_resolve(struct atr_core *c, const char *bucket, const char *key, struct m
 {
 	char dk[ATR_KEY_MAX + 2], path[PATH_MAX_UFS];
 	int rc = ns_find(c, bucket, key, row, NULL, 0);
-	if (rc == ATR_OK && !row->obj.is_dir) {
+	if (rc == ATR_OK && !row->obj.is_dir && !row->side) {
 		atr_obj_release(&row->obj);
 		*dir = 0;
 		return ATR_OK;
@@ -571,6 +665,8 @@ static int on_scan_row(void *arg, const char *key, const struct meta_row *row)
 	char parent[ATR_KEY_MAX + 2];
 	if (!strcmp(key, d->dirkey))
 		return 0; /* the directory itself */
+	if (row->side && !row->obj.is_dir)
+		return 0; /* the side form: the directory of that name wins it */
 	key_parent(key, parent);
 	if (d->see_dir && !d->see_dir(d->arg, parent))
 		return jump_past(d, parent); /* nothing in it is the caller's to see */

@@ -84,10 +84,23 @@ void stage_writer_release(struct atr_core *c, struct stage_writer *sw)
 	sw->stage = NULL;
 }
 
+/* A key ending in '/' is a directory marker; with bytes it is an object
+ * too (the side form, src/ns_int.h): its stage is opened by its first
+ * byte, so a plain marker costs no stage. */
+int writer_need_stage(struct atr_writer *w)
+{
+	if (w->sw.stage)
+		return ATR_OK;
+	if (!ufs_can(w->c->ufs, UFS_CAP_RENAME))
+		return ATR_E_INVALID_ARG; /* no side form: a directory holds no bytes */
+	return ufs_stage_open(w->c->ufs, &w->sw.stage);
+}
+
 int atr_put_write(struct atr_writer *w, const void *data, size_t len)
 {
-	if (w->is_dir && len)
-		return ATR_E_INVALID_ARG; /* a directory holds no bytes */
+	int rc;
+	if (w->is_dir && len && (rc = writer_need_stage(w)))
+		return rc;
 	return stage_writer_write(w->c, &w->sw, data, len);
 }
 
@@ -126,9 +139,9 @@ int writer_commit(struct atr_writer *w, const char *etag, const char *hdrs, cons
 {
 	const char *if_etag = *w->if_etag ? w->if_etag : NULL;
 	int rc;
-	if (w->is_dir) {
-		rc = ns_commit_marker(w->c, w->user, w->bucket, w->key, w->acl, w->must_not_exist,
-				      if_etag, hdrs, tags, out);
+	if (w->is_dir && !w->sw.size) {
+		rc = ns_commit_s3_marker(w->c, w->user, w->bucket, w->key, w->acl, w->must_not_exist,
+					 if_etag, hdrs, tags, out);
 	} else {
 		struct ns_object o = { .owner = w->user, .bucket = w->bucket, .key = w->key,
 				       .stage = w->sw.stage, .etag = etag, .hdrs = hdrs,

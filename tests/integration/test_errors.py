@@ -100,7 +100,11 @@ def test_key_too_long(alice, sigv4_daemon, bucket):
 
 
 def test_parent_is_object(alice, sigv4_daemon, bucket):
-    alice.put_object(Bucket=bucket, Key="x", Body=b"I am x")
+    """An object is no obstacle to a key below it (the side form,
+    test_keys.py); a file the daemon has not met, put in the tree behind
+    its back, still is: ParentIsObject, and nothing changes."""
+    with open(os.path.join(sigv4_daemon.ufs, bucket, "x"), "wb") as f:
+        f.write(b"I am x")
     assert client_error(alice.put_object, Bucket=bucket, Key="x/y", Body=b"y") == \
         (409, "ParentIsObject")
     assert client_error(alice.put_object, Bucket=bucket, Key="x/y/z", Body=b"z") == \
@@ -113,13 +117,20 @@ def test_parent_is_object(alice, sigv4_daemon, bucket):
 
 
 def test_object_is_prefix(alice, sigv4_daemon, bucket):
+    """A directory is no obstacle to an object of its name (the side form);
+    a marker "d/" where a file the daemon has not met is in the way is
+    ObjectIsPrefix."""
     alice.put_object(Bucket=bucket, Key="d/e", Body=b"e")
-    assert client_error(alice.put_object, Bucket=bucket, Key="d", Body=b"d") == \
-        (409, "ObjectIsPrefix")
+    alice.put_object(Bucket=bucket, Key="d", Body=b"d")
+    assert alice.get_object(Bucket=bucket, Key="d")["Body"].read() == b"d"
     assert alice.get_object(Bucket=bucket, Key="d/e")["Body"].read() == b"e"
     keys = [o["Key"] for o in alice.list_objects_v2(Bucket=bucket)["Contents"]]
-    assert keys == ["d/e"]
+    assert keys == ["d", "d/e"]
     assert os.path.isdir(os.path.join(sigv4_daemon.ufs, bucket, "d"))
+    with open(os.path.join(sigv4_daemon.ufs, bucket, "f"), "wb") as f:
+        f.write(b"behind the daemon's back")
+    assert client_error(alice.put_object, Bucket=bucket, Key="f/", Body=b"") == \
+        (409, "ObjectIsPrefix")
 
 
 BAD_KEY_PATHS = ["a/../b", "a/./b", "./a", "../a", "a/..", "a/.", "a//b", "/a",

@@ -246,18 +246,22 @@ def test_curl_lifecycle_alluxio_paths(simple_daemon, bucket_name, tmp_path):
     r = curl(auth + ["-X", "DELETE", "%s/%s/gone?uploadId=%s" % (base, bucket_name, up2)])
     assert (r.status, r.error_code()) == (404, "NoSuchUpload")
     # HTTP/1.0 has no chunked bodies: the answer comes whole at the end, so a
-    # late failure keeps its own status
-    r = curl(auth + ["-X", "POST", "%s/%s/obj/below?uploads" % (base, bucket_name)])
+    # late failure keeps its own status. (An object is no obstacle to a key
+    # below it: the side form. A file put in the tree behind the daemon's
+    # back, which it has not met yet, is.)
+    with open(os.path.join(simple_daemon.ufs, bucket_name, "blk"), "wb") as planted:
+        planted.write(b"behind the daemon's back")
+    r = curl(auth + ["-X", "POST", "%s/%s/blk/below?uploads" % (base, bucket_name)])
     up3 = one(r, "UploadId")
-    r = curl(auth + ["-T", str(f), "%s/%s/obj/below?partNumber=1&uploadId=%s"
+    r = curl(auth + ["-T", str(f), "%s/%s/blk/below?partNumber=1&uploadId=%s"
                      % (base, bucket_name, up3)])
     xml.write_bytes(complete_xml([(1, md5hex(b"abc"))]))
     r = curl(auth + ["--http1.0", "-X", "POST", "--data-binary", "@" + str(xml),
-                     "%s/%s/obj/below?uploadId=%s" % (base, bucket_name, up3)])
+                     "%s/%s/blk/below?uploadId=%s" % (base, bucket_name, up3)])
     assert (r.status, r.error_code()) == (409, "ParentIsObject"), r
-    curl(auth + ["-X", "DELETE", "%s/%s/obj" % (base, bucket_name)])
+    curl(auth + ["-X", "DELETE", "%s/%s/blk" % (base, bucket_name)])
     r = curl(auth + ["--http1.0", "-X", "POST", "--data-binary", "@" + str(xml),
-                     "%s/%s/obj/below?uploadId=%s" % (base, bucket_name, up3)])
+                     "%s/%s/blk/below?uploadId=%s" % (base, bucket_name, up3)])
     assert r.status == 200 and r.header("transfer-encoding") is None, r
     assert one(r, "ETag") == '"%s"' % mpu_etag([b"abc"])
 
@@ -369,7 +373,10 @@ def test_error_after_response_started_is_200_with_error_body(sigv4_daemon, alice
     """The 200 goes out once the parts are found valid; a failure after that
     (here: a file took the place of a parent directory) is an <Error> body."""
     up, etags = upload_parts(alice, bucket, "d/x", [b"payload"])
-    alice.put_object(Bucket=bucket, Key="d", Body=b"a file where a directory must go")
+    # a file where a directory must go, put there behind the daemon's back
+    # (an object "d" would not be in the way: the side form)
+    with open(os.path.join(sigv4_daemon.ufs, bucket, "d"), "wb") as f:
+        f.write(b"a file where a directory must go")
     r = sigv4_daemon.request("POST", "/%s/d/x?uploadId=%s" % (bucket, up),
                              body=complete_xml(zip([1], etags)), user="alice")
     assert r.status == 200, r
@@ -400,7 +407,8 @@ def test_keepalive_whitespace_while_assembling(sigv4_daemon, alice, bucket):
     assert one(r, "ETag") == '"%s"' % mpu_etag(parts)
     # an error after whitespace: a bare <Error> (boto 2 looks for it past 0)
     up, etags = upload_parts(alice, bucket, "wd/x", parts)
-    alice.put_object(Bucket=bucket, Key="wd", Body=b"file")
+    with open(os.path.join(sigv4_daemon.ufs, bucket, "wd"), "wb") as f:
+        f.write(b"file behind the daemon's back")
     r = sigv4_daemon.request("POST", "/%s/wd/x?uploadId=%s" % (bucket, up),
                              body=complete_xml(zip(range(1, 5), etags)), user="alice")
     assert r.status == 200, r

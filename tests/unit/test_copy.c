@@ -147,8 +147,14 @@ static void copy_onto_itself_and_dirs(void **state)
 	assert_string_equal(back, "same bytes");
 	free(back);
 	atr_obj_release(&got);
-	/* a directory marker takes only an empty source */
-	assert_int_equal(copy(f->c, &root, "self", NULL, "dst", "d/", &out), ATR_E_INVALID_ARG);
+	/* a directory key takes a source with bytes too: the side form */
+	assert_int_equal(copy(f->c, &root, "self", NULL, "dst", "b/", &out), ATR_OK);
+	assert_false(out.is_dir);
+	assert_int_equal(out.size, 10);
+	back = get(f->c, "dst", "b/", &got);
+	assert_string_equal(back, "same bytes");
+	free(back);
+	atr_obj_release(&got);
 	assert_int_equal(put(f->c, "empty", ""), ATR_OK);
 	assert_int_equal(copy(f->c, &root, "empty", NULL, "dst", "d/", &out), ATR_OK);
 	assert_true(out.is_dir);
@@ -158,9 +164,12 @@ static void copy_onto_itself_and_dirs(void **state)
 	assert_false(out.is_dir);
 	assert_int_equal(out.size, 0);
 	assert_string_equal(out.etag, "d41d8cd98f00b204e9800998ecf8427e");
-	/* tree rules of the destination */
-	assert_int_equal(copy(f->c, &root, "self", NULL, "bkt", "self/below", &out),
-			 ATR_E_PARENT_IS_OBJECT);
+	/* below an object: the side form keeps both */
+	assert_int_equal(copy(f->c, &root, "self", NULL, "bkt", "self/below", &out), ATR_OK);
+	back = get(f->c, "bkt", "self", &got);
+	assert_string_equal(back, "same bytes");
+	free(back);
+	atr_obj_release(&got);
 	assert_int_equal(stage_files(f), 0);
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "src/ns_int.h"
@@ -68,12 +69,160 @@ static void object_commits_and_conditions(void **state)
 	assert_int_equal(row.obj.size, 3);
 	assert_int_equal(row.obj.version, 2); /* versions count on across inodes */
 	atr_obj_release(&row.obj);
-	/* No tree where a file is, no file where a directory is. */
-	assert_int_equal(put(f->c, "a/b/c", "x", 0, NULL, NULL), ATR_E_PARENT_IS_OBJECT);
-	assert_int_equal(put(f->c, "a", "x", 0, NULL, NULL), ATR_E_KEY_IS_PREFIX);
-	assert_int_equal(ns_tree_check(f->c, "bkt", "a/b/c"), ATR_E_PARENT_IS_OBJECT);
-	assert_int_equal(ns_tree_check(f->c, "bkt", "a"), ATR_E_KEY_IS_PREFIX);
+	/* A key below a file, a file where a directory is: the side form
+	 * (side_form below), so nothing is refused before the body. */
+	assert_int_equal(ns_tree_check(f->c, "bkt", "a/b/c"), ATR_OK);
+	assert_int_equal(ns_tree_check(f->c, "bkt", "a"), ATR_OK);
 	assert_int_equal(ns_tree_check(f->c, "bkt", "z"), ATR_OK);
+}
+
+/* The UFS path under the data dir. */
+static int ufs_is(struct fixture *f, const char *rel, int dir)
+{
+	char path[512];
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/ufs/%s", f->dir, rel);
+	if (stat(path, &sb))
+		return 0;
+	return dir ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode);
+}
+
+static char *read_key(struct fixture *f, const char *key)
+{
+	struct meta_row row = { 0 };
+	struct ufs_file *uf = NULL;
+	char *buf;
+	assert_int_equal(ns_find(f->c, "bkt", key, &row, &uf, 0), ATR_OK);
+	assert_non_null(uf);
+	assert_non_null(buf = calloc(1, row.obj.size + 1));
+	assert_int_equal(ufs_pread(f->c->ufs, uf, buf, row.obj.size, 0), (ssize_t)row.obj.size);
+	ufs_close(f->c->ufs, uf);
+	atr_obj_release(&row.obj);
+	return buf;
+}
+
+static int count_entries(void *arg, const char *key, const struct meta_row *row)
+{
+	(void)key;
+	(void)row;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Keys the tree cannot hold (src/ns_int.h, "the side form"). */
+static void side_form(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_row row = { 0 };
+	struct atr_obj o = { 0 };
+	char side[64];
+	int dir, n;
+	/* An object, then a key below it: the object moves to the side form. */
+	assert_int_equal(put(f->c, "a/b", "object a/b", 0, NULL, NULL), ATR_OK);
+	assert_true(ufs_is(f, "bkt/a/b", 0));
+	assert_int_equal(put(f->c, "a/b/c", "below", 0, NULL, NULL), ATR_OK);
+	assert_true(ufs_is(f, "bkt/a/b", 1));
+	assert_int_equal(meta_obj_get(f->c->meta, "bkt", "a/b", &row, 0), ATR_OK);
+	assert_true(row.side);
+	assert_false(row.obj.is_dir);
+	assert_int_equal(ns_side_path(side, sizeof(side), row.obj.ino), 0);
+	assert_true(ufs_is(f, side, 0));
+	char *s = read_key(f, "a/b");
+	assert_string_equal(s, "object a/b");
+	free(s);
+	s = read_key(f, "a/b/c");
+	assert_string_equal(s, "below");
+	free(s);
+	/* The other order: a directory first, then the object of its name. */
+	assert_int_equal(put(f->c, "d/e", "e", 0, NULL, NULL), ATR_OK);
+	assert_int_equal(put(f->c, "d", "object d", 0, NULL, &o), ATR_OK);
+	assert_false(o.is_dir);
+	s = read_key(f, "d");
+	assert_string_equal(s, "object d");
+	free(s);
+	/* The tree's views see the directory: ns_resolve, ns_scan_dir. */
+	assert_int_equal(ns_resolve(f->c, "bkt", "d", &row, &dir), ATR_OK);
+	assert_true(dir);
+	n = 0;
+	assert_int_equal(ns_scan_dir(f->c, "bkt", "", 0, NULL, NULL, count_entries, &n), ATR_OK);
+	assert_int_equal(n, 2); /* a/ and d/, no file a or d */
+	/* A listing's metadata sync leaves the side rows alone. */
+	assert_int_equal(meta_obj_set_dir_mtime(f->c->meta, "bkt", "", 0), ATR_OK);
+	assert_int_equal(meta_obj_set_dir_mtime(f->c->meta, "bkt", "a/", 0), ATR_OK);
+	assert_int_equal(ns_sync_tree(f->c, "bkt", ""), ATR_OK);
+	assert_int_equal(meta_obj_get(f->c->meta, "bkt", "a/b", &row, 0), ATR_OK);
+	assert_true(row.side);
+	/* A replacement leaves no side file behind; deletes take theirs. */
+	assert_int_equal(put(f->c, "a/b", "again", 0, NULL, NULL), ATR_OK);
+	assert_false(ufs_is(f, side, 0));
+	assert_int_equal(ns_delete(f->c, "bkt", "a/b", 1), ATR_OK);
+	s = read_key(f, "a/b/c");
+	assert_string_equal(s, "below");
+	free(s);
+	assert_int_equal(ns_delete(f->c, "bkt", "d", 1), ATR_OK);
+	assert_int_equal(ns_find(f->c, "bkt", "d", &row, NULL, 0), ATR_E_NO_KEY);
+	/* A marker with bytes: the directory stays one, the bytes are aside. */
+	assert_int_equal(put(f->c, "m/", "marker bytes", 0, NULL, &o), ATR_OK);
+	assert_false(o.is_dir);
+	assert_true(ufs_is(f, "bkt/m", 1));
+	s = read_key(f, "m/");
+	assert_string_equal(s, "marker bytes");
+	free(s);
+	assert_int_equal(ns_commit_s3_marker(f->c, "root", "bkt", "m/", NULL, 0, NULL, NULL, NULL,
+					     &o), ATR_OK);
+	assert_true(o.is_dir);
+	assert_int_equal(meta_obj_get(f->c->meta, "bkt", "m/", &row, 0), ATR_OK);
+	assert_false(row.side);
+	assert_int_equal(ns_side_path(side, sizeof(side), row.obj.ino), 0);
+	assert_false(ufs_is(f, side, 0));
+	/* The path view and the mount keep the file system's rule. */
+	assert_int_equal(put(f->c, "plain", "p", 0, NULL, NULL), ATR_OK);
+	assert_int_equal(ns_commit_marker(f->c, "root", "bkt", "plain/sub/", NULL, 0, NULL, NULL,
+					  NULL, NULL), ATR_E_PARENT_IS_OBJECT);
+	assert_true(ufs_is(f, "bkt/plain", 0));
+}
+
+/* A crash after the move to the side form committed, before its rename;
+ * and a side file no row names (a crash after a replacement's commit). */
+static void side_form_after_a_crash(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_row row = { 0 };
+	char side[64], intent[64], path[512];
+	assert_int_equal(put(f->c, "k", "object k", 0, NULL, NULL), ATR_OK);
+	assert_int_equal(meta_begin(f->c->meta), ATR_OK);
+	assert_int_equal(meta_obj_get(f->c->meta, "bkt", "k", &row, 1), ATR_OK);
+	row.side = 1;
+	assert_int_equal(meta_obj_put(f->c->meta, "bkt", "k", &row), ATR_OK);
+	atr_obj_release(&row.obj);
+	assert_int_equal(ns_side_path(side, sizeof(side), row.obj.ino), 0);
+	assert_int_equal(meta_intent_set(f->c->meta, "=bkt/k", side), ATR_OK);
+	assert_int_equal(meta_commit(f->c->meta), ATR_OK);
+	/* an orphan */
+	snprintf(path, sizeof(path), "%s/ufs/" SIDE_DIR, f->dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/ufs/" SIDE_DIR "/999999", f->dir);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	atr_core_close(f->c);
+	fixture_open(f);
+	assert_true(ufs_is(f, side, 0));
+	assert_false(ufs_is(f, "bkt/k", 0));
+	assert_false(ufs_is(f, SIDE_DIR "/999999", 0));
+	char *s = read_key(f, "k");
+	assert_string_equal(s, "object k");
+	free(s);
+	assert_int_equal(put(f->c, "k/below", "b", 0, NULL, NULL), ATR_OK);
+	/* The intent, met again at the next start, is history. */
+	snprintf(intent, sizeof(intent), "=bkt/k");
+	assert_int_equal(meta_intent_set(f->c->meta, intent, side), ATR_OK);
+	atr_core_close(f->c);
+	fixture_open(f);
+	s = read_key(f, "k");
+	assert_string_equal(s, "object k");
+	free(s);
+	assert_true(ufs_is(f, "bkt/k", 1));
 }
 
 static void markers_entries_and_bytes(void **state)
@@ -276,6 +425,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(object_commits_and_conditions, setup, teardown),
 		cmocka_unit_test_setup_teardown(markers_entries_and_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(side_form, setup, teardown),
+		cmocka_unit_test_setup_teardown(side_form_after_a_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(deletes_and_pruning, setup, teardown),
 		cmocka_unit_test_setup_teardown(renames_and_their_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(pending_rows_and_links, setup, teardown),

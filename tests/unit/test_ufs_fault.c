@@ -6,7 +6,9 @@
  * Each scenario (PUT of a new key and over an old object, a multipart
  * part, a multipart completion, CopyObject, a rename of a file over
  * another and of a directory, a hard link, the mount's commit to a file
- * with two names, the mount's rewrite, DELETE) runs with its 1st, 2nd...
+ * with two names, the mount's rewrite, DELETE, and the side form's: a key
+ * below an object, an object where a directory is, a directory key with
+ * bytes, the DELETE of an object kept aside) runs with its 1st, 2nd...
  * UFS op failing, in each mode below, until it runs without reaching the
  * fault. After each run: a call that returned success left the object
  * wholly new; the core, opened again over the real directory without
@@ -487,6 +489,80 @@ static int state_delete(struct ctx *x)
 	return is < 0 ? S_BAD : is ? S_OLD : S_NEW;
 }
 
+/* ---- keys the tree cannot hold (src/ns_int.h, "the side form") ---- */
+
+/* A key below an object: the object moves aside first, whole. */
+static int run_put_below(struct ctx *x)
+{
+	return put(x->c, "k/below", new_bytes, NEW_LEN, HDR_NEW);
+}
+
+static int state_put_below(struct ctx *x)
+{
+	if (obj_is(x->c, "k", old_bytes, OLD_LEN, NULL, HDR_OLD) != 1)
+		return S_BAD; /* the object in the way is never lost */
+	int is = obj_is(x->c, "k/below", new_bytes, NEW_LEN, NULL, HDR_NEW);
+	return is < 0 ? S_BAD : is ? S_NEW : S_OLD;
+}
+
+static void setup_below(struct ctx *x)
+{
+	assert_int_equal(put(x->c, "k/x", old_bytes, OLD_LEN, HDR_OLD), ATR_OK);
+}
+
+/* An object where a directory is: its bytes go aside. */
+static int run_put_over_dir(struct ctx *x)
+{
+	return put(x->c, "k", new_bytes, NEW_LEN, HDR_NEW);
+}
+
+static int state_put_over_dir(struct ctx *x)
+{
+	if (obj_is(x->c, "k/x", old_bytes, OLD_LEN, NULL, HDR_OLD) != 1)
+		return S_BAD;
+	int is = obj_is(x->c, "k", new_bytes, NEW_LEN, NULL, HDR_NEW);
+	return is < 0 ? S_BAD : is ? S_NEW : S_OLD;
+}
+
+/* A directory key with bytes, over a plain marker. */
+static void setup_marker(struct ctx *x)
+{
+	assert_int_equal(put(x->c, "m/", "", 0, HDR_OLD), ATR_OK);
+}
+
+static int run_put_marker(struct ctx *x)
+{
+	return put(x->c, "m/", new_bytes, NEW_LEN, HDR_NEW);
+}
+
+static int state_put_marker(struct ctx *x)
+{
+	/* m/ either the old marker or the new bytes: one read is then -1 */
+	if (obj_is(x->c, "m/", "", 0, NULL, HDR_OLD) == 1)
+		return S_OLD;
+	return obj_is(x->c, "m/", new_bytes, NEW_LEN, NULL, HDR_NEW) == 1 ? S_NEW : S_BAD;
+}
+
+/* Deleting an object kept aside leaves the directory of its name whole. */
+static void setup_aside(struct ctx *x)
+{
+	assert_int_equal(put(x->c, "k", old_bytes, OLD_LEN, HDR_OLD), ATR_OK);
+	assert_int_equal(put(x->c, "k/x", old_bytes, OLD_LEN, HDR_OLD), ATR_OK);
+}
+
+static int run_delete_aside(struct ctx *x)
+{
+	return atr_object_delete(x->c, &root, "bkt", "k");
+}
+
+static int state_delete_aside(struct ctx *x)
+{
+	if (obj_is(x->c, "k/x", old_bytes, OLD_LEN, NULL, HDR_OLD) != 1)
+		return S_BAD;
+	int is = obj_is(x->c, "k", old_bytes, OLD_LEN, NULL, HDR_OLD);
+	return is < 0 ? S_BAD : is ? S_OLD : S_NEW;
+}
+
 /* ---- the invariants of a core just opened ---- */
 
 static struct ctx *walking; /* nftw's callbacks take no argument */
@@ -498,6 +574,20 @@ static int row_file(void *arg, const char *key, const struct meta_row *row)
 	char path[PATH_MAX_UFS + 80];
 	struct stat sb;
 	size_t kl = strlen(key);
+	if (row->side) {
+		/* Its bytes are aside: that file, of the row's size (absent only
+		 * if a DELETE was removing it). */
+		snprintf(path, sizeof(path), "%s/ufs/" SIDE_DIR "/%llu", x->f->dir,
+			 (unsigned long long)row->obj.ino);
+		int there = !lstat(path, &sb);
+		if (there ? !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != row->obj.size
+			  : !x->unlinked || strcmp(key, x->unlinked)) {
+			print_message("row %s (aside, size %llu) has no such side file\n", key,
+				      (unsigned long long)row->obj.size);
+			walk_bad = 1;
+		}
+		return 0;
+	}
 	snprintf(path, sizeof(path), "%s/ufs/bkt/%.*s", x->f->dir,
 		 (int)(kl && key[kl - 1] == '/' ? kl - 1 : kl), key);
 	int there = !lstat(path, &sb);
@@ -574,9 +664,24 @@ static int area_without_upload(struct ctx *x, const char *name)
 	return 1;
 }
 
+/* Every side file is named by a row kept aside (the start removes the
+ * others). */
+static int side_without_row(struct ctx *x, const char *name)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	uint64_t ino = strtoull(name, NULL, 10);
+	if (meta_obj_by_ino(x->c->meta, ino, bucket, key, &row, 0) == ATR_OK && row.side &&
+	    row.obj.ino == ino)
+		return 0;
+	print_message("side file %s has no row\n", name);
+	return 1;
+}
+
 static void invariants(struct ctx *x)
 {
-	char bucket_dir[128];
+	char bucket_dir[128], side[128];
+	struct stat sb;
 	walk_bad = 0;
 	walking = x;
 	if (entries(x, "ufs/.atrium/tmp", NULL)) {
@@ -587,6 +692,9 @@ static void invariants(struct ctx *x)
 	snprintf(bucket_dir, sizeof(bucket_dir), "%s/ufs/bkt", x->f->dir);
 	assert_int_equal(nftw(bucket_dir, file_row, 16, FTW_PHYS), 0);
 	entries(x, "ufs/.atrium/mpu", area_without_upload);
+	snprintf(side, sizeof(side), "%s/ufs/" SIDE_DIR, x->f->dir);
+	if (!stat(side, &sb))
+		entries(x, "ufs/" SIDE_DIR, side_without_row);
 	if (*x->upload)
 		meta_mpu_part_scan(x->c->meta, x->upload, 0, part_file, x);
 	walking = NULL;
@@ -756,6 +864,11 @@ SCENARIO(hard_link, setup_link, run_link, state_link)
 SCENARIO(commit_to_two_names, setup_linked, run_commit_bytes, state_commit_bytes)
 SCENARIO(mount_rewrite, setup_old, run_mount_write, state_mount_write)
 SCENARIO_UNLINKING(delete_object, "d/k", setup_delete, run_delete, state_delete)
+SCENARIO(put_below_an_object, setup_old, run_put_below, state_put_below)
+SCENARIO(put_over_a_directory, setup_below, run_put_over_dir, state_put_over_dir)
+SCENARIO(put_marker_with_bytes, setup_marker, run_put_marker, state_put_marker)
+SCENARIO_UNLINKING(delete_object_aside, "k", setup_aside, run_delete_aside,
+		   state_delete_aside)
 
 /* ---- a failure that lasts ---- */
 
@@ -1056,6 +1169,10 @@ int main(void)
 		cmocka_unit_test(commit_to_two_names),
 		cmocka_unit_test(mount_rewrite),
 		cmocka_unit_test(delete_object),
+		cmocka_unit_test(put_below_an_object),
+		cmocka_unit_test(put_over_a_directory),
+		cmocka_unit_test(put_marker_with_bytes),
+		cmocka_unit_test(delete_object_aside),
 		cmocka_unit_test(owed_until_the_store_heals),
 		cmocka_unit_test(owed_finished_at_start),
 		cmocka_unit_test(directory_gone_below_rows),
