@@ -302,7 +302,7 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
 		return rc;
 	if (u->anonymous)
 		return ATR_E_ACCESS; /* an upload needs an initiator to go on with it */
-	if (klen && key[klen - 1] == '/' && !ufs_can(c->ufs, UFS_CAP_RENAME))
+	if (klen && key[klen - 1] == '/' && !ufs_can_at(c->ufs, bucket, UFS_CAP_RENAME))
 		return ATR_E_INVALID_ARG; /* a marker with bytes needs the side form */
 	if (checksum_alg && strlen(checksum_alg) > ATR_CHECKSUM_ALG_MAX)
 		return ATR_E_INVALID_ARG;

@@ -300,7 +300,7 @@ int ns_tree_check(struct atr_core *c, const char *bucket, const char *key)
 	char anc[ATR_KEY_MAX + 2];
 	struct meta_row r = { 0 };
 	size_t n = strlen(key);
-	if (ufs_can(c->ufs, UFS_CAP_RENAME))
+	if (ufs_can_at(c->ufs, bucket, UFS_CAP_RENAME))
 		return ATR_OK; /* every conflict is resolved by the side form */
 	if (key_is_dir(key))
 		n--;

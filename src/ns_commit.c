@@ -250,8 +250,8 @@ static int side_needed(struct atr_core *c, struct commit *cm)
 	char dk[ATR_KEY_MAX + 2];
 	struct meta_row r = { 0 };
 	struct ufs_stat st;
-	if (!ufs_can(c->ufs, UFS_CAP_RENAME))
-		return 0;
+	if (!ufs_can_at(c->ufs, cm->bucket, UFS_CAP_RENAME))
+		return 0; /* no side form in this bucket's store */
 	if (key_dir(cm->key, dk))
 		return 0;
 	int rc = meta_obj_get(c->meta, cm->bucket, dk, &r, 0);
@@ -483,7 +483,7 @@ int ns_commit_object(struct atr_core *c, const struct ns_object *o, struct atr_o
 			     .hdrs = o->hdrs, .part_sizes = o->part_sizes, .nparts = o->nparts,
 			     .part_sums = o->part_sums, .tags = o->tags, .s3 = 1 };
 	if (key_is_dir(o->key)) {
-		if (!ufs_can(c->ufs, UFS_CAP_RENAME)) {
+		if (!ufs_can_at(c->ufs, o->bucket, UFS_CAP_RENAME)) {
 			ufs_stage_abort(c->ufs, o->stage);
 			return ATR_E_INVALID_ARG; /* no side form: a directory holds no bytes */
 		}

@@ -98,8 +98,11 @@ int ns_side_move(struct atr_core *c, const char *bucket, const char *key)
 	NS_ASSERT_HELD(c);
 	char anc[ATR_KEY_MAX + 2];
 	struct meta_row r = { 0 };
-	if (!ufs_can(c->ufs, UFS_CAP_RENAME))
-		return ATR_OK; /* no side form: the tree's refusals stay */
+	/* The side form is in the local private area: a bucket whose store
+	 * cannot rename (a remote one, src/ufs_mux.c) has none, and keeps
+	 * the tree's refusals. */
+	if (!ufs_can_at(c->ufs, bucket, UFS_CAP_RENAME))
+		return ATR_OK;
 	/* A read first: most commits have nothing in the way, and need no
 	 * transaction of their own (ns_lock keeps the answer true). */
 	int rc = file_in_the_way(c, bucket, key, anc, &r);

@@ -237,3 +237,22 @@ def test_cached_objects_need_no_remote(remote, atriumd_factory, tmp_path):
         assert gs3.get_object(Bucket=name, Key="hot")["Body"].read() == b"h" * 300000
     finally:
         proxy.stop()
+
+
+def test_keys_the_tree_cannot_hold_stay_refused_on_a_remote(remote, gateway, tmp_path):
+    """The side form lives in the local private area: a remote bucket has
+    none, so foo/bar beside foo is refused there and foo stays whole."""
+    rb, name = uniq("rb"), uniq("mnt")
+    rs3, gs3 = remote.boto3("alice"), gateway.boto3("admin")
+    rs3.create_bucket(Bucket=rb)
+    ok(cli(gateway, "fs", "mount", *mount_args(remote, tmp_path), "/" + name, "s3://" + rb,
+           user="admin"))
+    gs3.put_object(Bucket=name, Key="foo", Body=b"the file")
+    with pytest.raises(Exception) as e:
+        gs3.put_object(Bucket=name, Key="foo/bar", Body=b"below it")
+    assert "ParentIsObject" in str(e.value) or "409" in str(e.value), e.value
+    with pytest.raises(Exception):
+        gs3.put_object(Bucket=name, Key="dir/", Body=b"a marker with bytes")
+    assert gs3.get_object(Bucket=name, Key="foo")["Body"].read() == b"the file"
+    assert rs3.get_object(Bucket=rb, Key="foo")["Body"].read() == b"the file"
+    assert listing(rs3, rb) == ["foo"]
