@@ -476,16 +476,25 @@ static int write_small(struct dcache *dc, const char *name, const char *text, in
 	return 0;
 }
 
+/* The start of file name (at dirfd) into buf, its first line only; ""
+ * when it cannot be read. */
+static void read_small(int dirfd, const char *name, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, size - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	close(fd);
+}
+
 /* DIR/.owner names the store the blocks belong to; another one's are wiped. */
 static int check_owner(struct dcache *dc, const char *owner)
 {
-	char cur[128] = "";
-	int fd = openat(dc->dfd, ".owner", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
-		ssize_t n = read(fd, cur, sizeof(cur) - 1);
-		cur[n > 0 ? n : 0] = '\0';
-		close(fd);
-	}
+	char cur[128];
+	read_small(dc->dfd, ".owner", cur, sizeof(cur));
 	if (!strcmp(cur, owner))
 		return 0;
 	if (*cur)
@@ -512,20 +521,10 @@ static int check_owner(struct dcache *dc, const char *owner)
  */
 static int check_state(struct dcache *dc)
 {
-	char boot[64] = "", cur[128] = "", running[128];
-	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = read(fd, boot, sizeof(boot) - 1);
-		boot[n > 0 ? n : 0] = '\0';
-		boot[strcspn(boot, "\n")] = '\0';
-		close(fd);
-	}
+	char boot[64], cur[128], running[128];
+	read_small(AT_FDCWD, "/proc/sys/kernel/random/boot_id", boot, sizeof(boot));
 	snprintf(running, sizeof(running), "running %s", boot);
-	if ((fd = openat(dc->dfd, ".state", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
-		ssize_t n = read(fd, cur, sizeof(cur) - 1);
-		cur[n > 0 ? n : 0] = '\0';
-		close(fd);
-	}
+	read_small(dc->dfd, ".state", cur, sizeof(cur));
 	if (!strncmp(cur, "running ", 8) && (strcmp(cur, running) || !*boot)) {
 		LOG(LOG_WARN, "cache-disk: the last run did not stop and the host has restarted "
 			      "since (a power loss?): dropping its blocks");

@@ -292,58 +292,45 @@ static void mux_free(struct ufs *mu)
 
 /* ---- optional ops: where the driver of the path has them ---- */
 
-/* ROUTE_CAP(path, cap, call): ROUTE where the path's driver can. */
-#define ROUTE_CAP(path, cap, call) \
-	do { \
-		struct mux *m_ = M(mu); \
-		const char *p; \
-		struct mpoint *mp_ = mp_get(m_, path, &p); \
-		struct ufs *u = drv(m_, mp_); \
-		int rc_ = ufs_can(u, cap) ? (call) : ATR_E_NOT_SUPPORTED; \
-		mp_put(m_, mp_); \
-		return rc_; \
-	} while (0)
+/* A rename or a link: where from and to are under one driver (the same
+ * mount point, neither the mount point itself, or both local) that has
+ * the capability; else ATR_E_NOT_SUPPORTED. */
+enum pair_op { PAIR_RENAME, PAIR_REPLACE, PAIR_LINK };
 
-/* Whether from and to are under one driver (the same mount point, or
- * both local, neither a mount point itself). */
-static int one_driver(struct mux *m, const char *from, const char *to)
+static int route_pair(struct ufs *mu, const char *from, const char *to, enum pair_op op)
 {
+	struct mux *m = M(mu);
 	const char *pf, *pt;
 	struct mpoint *a = mp_get(m, from, &pf), *b = mp_get(m, to, &pt);
-	int same = a == b && (!a || (*pf && *pt));
+	struct ufs *u = drv(m, a);
+	int rc = ATR_E_NOT_SUPPORTED;
+	if (a == b && (!a || (*pf && *pt)) &&
+	    ufs_can(u, op == PAIR_LINK ? UFS_CAP_LINKS : UFS_CAP_RENAME)) {
+		if (op == PAIR_RENAME)
+			rc = u->ops->rename(u, pf, pt);
+		else if (op == PAIR_REPLACE)
+			rc = u->ops->rename_replace(u, pf, pt);
+		else
+			rc = u->ops->link(u, pf, pt);
+	}
 	mp_put(m, a);
 	mp_put(m, b);
-	return same;
+	return rc;
 }
 
 static int mux_rename(struct ufs *mu, const char *from, const char *to)
 {
-	if (!one_driver(M(mu), from, to))
-		return ATR_E_NOT_SUPPORTED;
-	const char *pt = to;
-	struct mpoint *b = mp_get(M(mu), to, &pt);
-	mp_put(M(mu), b);
-	ROUTE_CAP(from, UFS_CAP_RENAME, u->ops->rename(u, p, pt));
+	return route_pair(mu, from, to, PAIR_RENAME);
 }
 
 static int mux_rename_replace(struct ufs *mu, const char *from, const char *to)
 {
-	if (!one_driver(M(mu), from, to))
-		return ATR_E_NOT_SUPPORTED;
-	const char *pt = to;
-	struct mpoint *b = mp_get(M(mu), to, &pt);
-	mp_put(M(mu), b);
-	ROUTE_CAP(from, UFS_CAP_RENAME, u->ops->rename_replace(u, p, pt));
+	return route_pair(mu, from, to, PAIR_REPLACE);
 }
 
 static int mux_link(struct ufs *mu, const char *from, const char *to)
 {
-	if (!one_driver(M(mu), from, to))
-		return ATR_E_NOT_SUPPORTED;
-	const char *pt = to;
-	struct mpoint *b = mp_get(M(mu), to, &pt);
-	mp_put(M(mu), b);
-	ROUTE_CAP(from, UFS_CAP_LINKS, u->ops->link(u, p, pt));
+	return route_pair(mu, from, to, PAIR_LINK);
 }
 
 static int mux_stage_link(struct ufs *mu, struct ufs_stage *s, char *name, size_t size)
@@ -414,7 +401,8 @@ static int mux_stage_truncate(struct ufs *mu, struct ufs_stage *s, uint64_t size
 static int mux_utimens(struct ufs *mu, const char *path, int64_t atime_ns, int64_t mtime_ns,
 		       struct ufs_stat *st)
 {
-	ROUTE_CAP(path, UFS_CAP_TIMES, u->ops->utimens(u, p, atime_ns, mtime_ns, st));
+	ROUTE(path, ufs_can(u, UFS_CAP_TIMES) ? u->ops->utimens(u, p, atime_ns, mtime_ns, st)
+					       : ATR_E_NOT_SUPPORTED);
 }
 
 static int mux_stage_set_mtime(struct ufs *mu, struct ufs_stage *s, int64_t mtime_ns)
