@@ -26,6 +26,7 @@
 #include <dlfcn.h>
 #include <openssl/ssl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,6 +510,32 @@ static int https_setup(struct daemon *d, int *tls)
 	return 0;
 }
 
+/*
+ * Each worker thread may hold a connection's socket and, once it has
+ * served a request, its SQLite connection (meta.db and its WAL): about
+ * three descriptors per thread, plus the daemon's own. The soft limit is
+ * raised to what the pool needs (at most the hard limit); a hard limit
+ * too low for it is said at start, not met as EMFILE under load.
+ */
+static void raise_nofile(long threads)
+{
+	struct rlimit r;
+	rlim_t want = (rlim_t)threads * 3 + 256;
+	if (getrlimit(RLIMIT_NOFILE, &r))
+		return;
+	if (r.rlim_cur >= want)
+		return;
+	rlim_t to = r.rlim_max == RLIM_INFINITY || r.rlim_max >= want ? want : r.rlim_max;
+	if (to > r.rlim_cur) {
+		r.rlim_cur = to;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+	if (to < want)
+		LOG(LOG_WARN, "open files are limited to %llu (hard limit): %ld threads may need %llu; "
+		    "lower --threads or raise the limit (LimitNOFILE= in systemd)",
+		    (unsigned long long)to, threads, (unsigned long long)want);
+}
+
 /* civetweb listening on the configured address, serving both doors. */
 static struct mg_context *http_start(struct daemon *d, int tls)
 {
@@ -611,6 +638,7 @@ int main(int argc, char **argv)
 	if (*st->mount &&
 	    !(d.mnt = mount_start(d.core, st->mount, st->mount_options, fuse_observed, &d)))
 		goto out;
+	raise_nofile(st->threads);
 	if (!(ctx = http_start(&d, tls)))
 		goto out;
 	LOG(LOG_INFO, "atriumd %s ready: S3 on %s://%s:%ld/ and /api/v1/s3, data in %s, auth %s",

@@ -44,7 +44,7 @@ static const struct setting table[] = {
 	{ "cache-disk", S_STR, OFF(cache_disk), "", 0, 0, NULL,
 	  "DIR:SIZE: a DISK tier of the block cache in DIR (created 0700) holding up to SIZE "
 	  "(at least 16M), kept across restarts; e.g. /var/cache/atrium:20G", 0 },
-	{ "threads", S_INT, OFF(threads), "128", 2, 4096, NULL,
+	{ "threads", S_INT, OFF(threads), "2048", 2, 4096, NULL,
 	  "HTTP worker threads: how many connections are served at once", 0 },
 	{ "log-level", S_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error",
 	  "least severe log level written to stderr", 1 },

@@ -21,6 +21,7 @@ behaviour under test.
 """
 import http.client
 import os
+import re
 import socket
 import threading
 import time
@@ -199,3 +200,49 @@ def test_fast_enough_body_is_not_cut(slow_daemon):
         s.close()
     st, body = request(d, "GET", "/slowbkt/paced")
     assert st == 200 and body == b"p" * 6144
+
+
+def test_the_default_pool_serves_others_past_1200_held_connections(atriumd_factory):
+    """Issue 19: with the default pool (2048 threads), 1,000 connections
+    that never send a byte and 200 that send half a request head and stop
+    leave 1,200 threads busy, yet an ordinary client is still served
+    at once — not after request-timeout-ms (60 s here, so being served
+    within SERVE_DEADLINE means no held connection had to time out). With
+    the old default of 128 threads the first request waited the whole
+    timeout. Every held connection is still open afterwards: none was
+    dropped to make room."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = 1400
+    if hard != resource.RLIM_INFINITY and hard < need:
+        pytest.skip("RLIMIT_NOFILE hard limit %d is under %d" % (hard, need))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, need), hard))
+    import subprocess
+    from conftest import ATRIUMD
+    usage = subprocess.run([ATRIUMD, "--help"], capture_output=True, text=True).stdout
+    assert re.search(r"--threads .*\(default: 2048\)", usage), usage
+    # The suite's daemons get 128 threads unless told (conftest.py): this
+    # one gets the default's 2048.
+    d = atriumd_factory("simple", "pool-default", ["--threads", "2048",
+                                                  "--request-timeout-ms", "60000",
+                                                  "--keep-alive-timeout-ms", "60000"])
+    held = []
+    try:
+        for i in range(1200):
+            s = socket.create_connection(("127.0.0.1", d.port), timeout=SERVE_DEADLINE)
+            if i >= 1000:  # slowloris: half a request head, then nothing
+                s.sendall(b"GET /x HTTP/1.1\r\nHost: a\r\n")
+            held.append(s)
+        status, _ = request(d, "PUT", "/pool-bucket")
+        assert status == 200
+        for i in range(20):
+            status, body = request(d, "PUT", "/pool-bucket/k%d" % i, b"v%d" % i)
+            assert status == 200
+            assert request(d, "GET", "/pool-bucket/k%d" % i) == (200, b"v%d" % i)
+        open_now = [s for s in held
+                    if server_side_state(d.port, s.getsockname()[1]) == ESTABLISHED]
+        assert len(open_now) == len(held), "%d held connections were dropped" % (
+            len(held) - len(open_now))
+    finally:
+        for s in held:
+            s.close()
