@@ -143,6 +143,10 @@ static int core_error(struct admin_req *r, int err, const char *path)
 		status = 507; code = "InsufficientStorage"; break;
 	case ATR_E_NOMEM:
 		status = 503; code = "SlowDown"; break;
+	case ATR_E_UFS_DOWN:
+		status = 503; code = "ServiceUnavailable"; break;
+	case ATR_E_NOT_PERSISTED:
+		status = 409; code = "NotPersisted"; break;
 	default:
 		break;
 	}

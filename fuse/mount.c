@@ -379,6 +379,8 @@ static const int errnos[ATR_E__COUNT] = {
 	[ATR_E_TOO_MANY_LINKS] = EMLINK,
 	[ATR_E_BUSY] = EBUSY,
 	[ATR_E_NO_FILES] = ENFILE,
+	[ATR_E_UFS_DOWN] = EIO,
+	[ATR_E_NOT_PERSISTED] = EBUSY,
 };
 
 static const struct {

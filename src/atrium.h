@@ -69,6 +69,12 @@ enum atr_err {
 	ATR_E_TOO_MANY_LINKS,   /* a link count at its maximum (EMLINK) */
 	ATR_E_BUSY,             /* in use by the system (EBUSY) */
 	ATR_E_NO_FILES,         /* out of open files (EMFILE, ENFILE) */
+	/* A remote under-storage that does not answer (after the driver's
+	 * retries): S3's 503 ServiceUnavailable, EIO on the mount. */
+	ATR_E_UFS_DOWN,
+	/* Freeing the cached bytes of a file whose only copy they are
+	 * (NOT_PERSISTED, TO_BE_PERSISTED): refused. */
+	ATR_E_NOT_PERSISTED,
 	ATR_E__COUNT
 };
 
@@ -96,6 +102,10 @@ struct atr_core_config {
 	 * with no host account (0, 0: the default, 2^30 up). */
 	const char *idmap;
 	uint32_t id_first, id_last;
+	/* The write and read types (enum atr_write_type, atr_read_type)
+	 * of requests and mount points that name none; 0: CACHE_THROUGH
+	 * and CACHE, Alluxio's defaults. */
+	int write_type, read_type;
 };
 
 int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out);
@@ -324,6 +334,49 @@ int atr_get_open(struct atr_core *c, const struct atr_user *u, const char *bucke
 		 const char *key, struct atr_obj *obj, struct atr_reader **out);
 int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *len);
 void atr_get_close(struct atr_reader *r);
+
+/*
+ * Write and read types (Alluxio's; src/persist.c, docs/architecture.md
+ * "Write types and persistence"). They matter for buckets mounted on a
+ * remote store (atr_mount_add); a bucket of the local under-storage is
+ * its own durable store, so every write there is PERSISTED whatever its
+ * type. In a remote bucket:
+ *   MUST_CACHE     the bytes stay on this node only (held in the private
+ *                  area, never evicted, served from there): NOT_PERSISTED,
+ *                  lost if this node's disk is lost; atr_fs_persist
+ *                  uploads them.
+ *   CACHE_THROUGH  uploaded before the commit's metadata transaction
+ *                  commits (an upload that fails fails the write and
+ *                  leaves the old object: ATR_E_UFS_DOWN when the store
+ *                  does not answer), then its blocks are put in the
+ *                  cache: PERSISTED and 100 % in cache.
+ *   THROUGH        the same upload, nothing cached: PERSISTED, 0 %.
+ *   ASYNC_THROUGH  acknowledged once held on this node as MUST_CACHE is,
+ *                  TO_BE_PERSISTED, and queued (a table of the metadata
+ *                  store, so the queue survives a crash) for the persist
+ *                  worker, which uploads it (retrying with backoff while
+ *                  the store is down) and makes it PERSISTED.
+ * Read types: CACHE caches the blocks read from the under-storage (a
+ * block found on the disk tier is served from there); CACHE_PROMOTE also
+ * copies a disk tier's block into memory; NO_CACHE caches nothing new
+ * (blocks already in memory are used).
+ * DEFAULT: the bucket's mount option (writeType=, readType=), else the
+ * daemon's (atr_core_config).
+ */
+enum atr_write_type {
+	ATR_WT_DEFAULT = 0, ATR_WT_MUST_CACHE, ATR_WT_CACHE_THROUGH, ATR_WT_THROUGH,
+	ATR_WT_ASYNC_THROUGH
+};
+enum atr_read_type { ATR_RT_DEFAULT = 0, ATR_RT_CACHE, ATR_RT_CACHE_PROMOTE, ATR_RT_NO_CACHE };
+/* Alluxio's names ("MUST_CACHE"...; case-insensitive), or -1. */
+int atr_write_type_parse(const char *name);
+int atr_read_type_parse(const char *name);
+const char *atr_write_type_name(int t);
+const char *atr_read_type_name(int t);
+/* The write type of w's commit (before atr_put_commit). */
+void atr_put_write_type(struct atr_writer *w, enum atr_write_type t);
+/* The read type of r's reads (ATR_RT_DEFAULT: the bucket's). */
+void atr_get_read_type(struct atr_reader *r, enum atr_read_type t);
 
 /* Copying (S3's CopyObject). src is a reader on the source from
  * atr_get_open, which checked read permission and gave its attributes

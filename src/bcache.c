@@ -317,9 +317,19 @@ static void land(struct bcache *bc, struct flight *f, int rc)
 		free(f);
 }
 
+/* A block outside the cache (bcache_fetch_as's modes): segment PRIVATE. */
+#define PRIVATE (-2)
+
 struct bcache_block *bcache_fetch(struct bcache *bc, uint64_t ino, uint64_t version,
 				  uint64_t index, size_t len, bcache_fill_fn fill, void *arg,
 				  int *err)
+{
+	return bcache_fetch_as(bc, ino, version, index, len, fill, arg, 0, err);
+}
+
+struct bcache_block *bcache_fetch_as(struct bcache *bc, uint64_t ino, uint64_t version,
+				     uint64_t index, size_t len, bcache_fill_fn fill, void *arg,
+				     int mode, int *err)
 {
 	struct bcache_block *b = NULL;
 	struct flight *f = NULL;
@@ -348,6 +358,11 @@ struct bcache_block *bcache_fetch(struct bcache *bc, uint64_t ino, uint64_t vers
 		free(b);
 		b = NULL;
 		*err = rc;
+	} else if ((mode & BCACHE_NO_FILL) || (from_disk && (mode & BCACHE_NO_PROMOTE))) {
+		/* Not cached: the caller's alone. Waiters look again and,
+		 * finding nothing, fetch it themselves. */
+		b->segment = PRIVATE;
+		b->pins = 1;
 	} else {
 		b = insert_locked(bc, b, &fresh);
 	}
@@ -369,6 +384,10 @@ void bcache_unpin(struct bcache *bc, struct bcache_block *b)
 {
 	if (!b)
 		return;
+	if (b->segment == PRIVATE) {
+		free(b);
+		return;
+	}
 	pthread_mutex_lock(&bc->lock);
 	if (--b->pins < 0)
 		abort();

@@ -70,6 +70,16 @@ typedef int (*bcache_fill_fn)(void *arg, uint64_t index, void *buf, size_t len);
 struct bcache_block *bcache_fetch(struct bcache *bc, uint64_t ino, uint64_t version,
 				  uint64_t index, size_t len, bcache_fill_fn fill, void *arg,
 				  int *err);
+/* bcache_fetch with a read type's modes: BCACHE_NO_PROMOTE, a block found
+ * on the disk tier is not also put in memory; BCACHE_NO_FILL, nothing is
+ * put in either tier (a memory hit is still used). A block not put in the
+ * cache is private to the caller (no other reader sees it), given pinned
+ * like the others: bcache_unpin frees it. */
+#define BCACHE_NO_PROMOTE 1
+#define BCACHE_NO_FILL 2
+struct bcache_block *bcache_fetch_as(struct bcache *bc, uint64_t ino, uint64_t version,
+				     uint64_t index, size_t len, bcache_fill_fn fill, void *arg,
+				     int mode, int *err);
 /* Waits until the blocks inserted so far are on disk (no-op without one). */
 void bcache_flush(struct bcache *bc);
 /* The pinned block from memory, or NULL (a miss is counted). */

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "src/persist_int.h"
 #include "common/banned.h"
 
 #define BATCH 256
@@ -115,8 +116,10 @@ static void entry_from_row(struct atr_core *c, struct groups *g, const char *buc
 	}
 	e->implicit = row->implicit;
 	e->is_bucket = !*key;
-	e->persist = ATR_PERSISTED; /* the local UFS is written through */
-	e->cached = atr_cache_bytes(c, &row->obj);
+	/* Held on this node (not persisted): all of it is here. */
+	e->persist = row->persist;
+	e->cached = row->persist && !row->obj.is_dir ? row->obj.size
+						       : atr_cache_bytes(c, &row->obj);
 	group_of(g, row->obj.owner, e->group);
 }
 
@@ -517,6 +520,7 @@ static int load_one(struct atr_core *c, const struct atr_user *u, const char *bu
 		atr_obj_release(&o);
 		return rc;
 	}
+	r->read_type = ATR_RT_CACHE; /* what load is for, whatever the default */
 	uint64_t before = atr_cache_bytes(c, &o);
 	for (uint64_t off = 0; off < o.size && !rc;) {
 		const void *data;
@@ -543,6 +547,8 @@ static int free_one(struct atr_core *c, const struct atr_user *u, const char *bu
 	if (rc)
 		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
 	atr_obj_release(&row.obj);
+	if (row.persist)
+		return ATR_E_NOT_PERSISTED; /* its cached bytes are its only copy */
 	uint64_t before = atr_cache_bytes(c, &row.obj);
 	bcache_drop(c->cache, row.obj.ino);
 	uint64_t after = atr_cache_bytes(c, &row.obj); /* pinned blocks stay */
@@ -555,7 +561,16 @@ static int persist_one(struct atr_core *c, const struct atr_user *u, const char 
 		       const char *key, void *arg)
 {
 	struct atr_cache_op *op = arg;
-	op->files++; /* already PERSISTED: the local UFS is written through */
+	struct meta_row row = { 0 };
+	int rc = perm_find(c, u, "s3:PutObject", PERM_R, bucket, key, &row, NULL, 0);
+	if (rc)
+		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
+	atr_obj_release(&row.obj);
+	/* A local bucket's, and a remote one's written through, are
+	 * PERSISTED already; a held one goes up now (src/persist.c). */
+	if (row.persist && (rc = persist_ino(c, row.obj.ino, &op->bytes)))
+		return rc;
+	op->files++;
 	return ATR_OK;
 }
 
