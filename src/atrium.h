@@ -753,8 +753,11 @@ void atr_mpu_etag(const unsigned char (*md5s)[16], int n, char out[ATR_ETAG_MAX 
  * needs its r bit, listing a directory its r bit, changing anything the w
  * bit of the bucket (buckets are 0755 and belong to their owner).
  *
- * Persistence: the local UFS is written through, so every entry is
- * ATR_PERSISTED; the other states arrive with ASYNC_THROUGH.
+ * Persistence ("Write and read types" above): every entry of a local
+ * bucket is ATR_PERSISTED; a file of a remote bucket written MUST_CACHE
+ * is ATR_NOT_PERSISTED, ASYNC_THROUGH ATR_TO_BE_PERSISTED until the
+ * persist worker uploads it. Such a file's bytes are on this node:
+ * cached is its whole size.
  */
 #define ATR_PATH_MAX (2 + ATR_BUCKET_MAX + ATR_KEY_MAX)
 
@@ -805,7 +808,11 @@ int atr_fs_chown(struct atr_core *c, const struct atr_user *u, const char *path,
 
 /* Cache and persistence, on a file or every file below a directory (files
  * the user may not read are skipped). files: files done; bytes: bytes
- * brought into (load) or dropped from (free) the cache, or persisted now. */
+ * brought into (load) or dropped from (free) the cache, or persisted now.
+ * free: ATR_E_NOT_PERSISTED at the first file not persisted (its cached
+ * bytes are its only copy). persist: uploads the files not persisted
+ * now (ATR_E_UFS_DOWN if the remote does not answer: they stay as
+ * they were). */
 struct atr_cache_op {
 	uint64_t files, bytes;
 };
