@@ -147,6 +147,8 @@ static int core_error(struct admin_req *r, int err, const char *path)
 		status = 503; code = "ServiceUnavailable"; break;
 	case ATR_E_NOT_PERSISTED:
 		status = 409; code = "NotPersisted"; break;
+	case ATR_E_PINNED:
+		status = 409; code = "Pinned"; break;
 	default:
 		break;
 	}
@@ -211,9 +213,13 @@ static int add_entry(struct buf *b, const struct atr_entry *e)
 		     (long long)(e->obj.mtime_ns / 1000000), atr_persist_name(e->persist),
 		     (unsigned long long)e->cached) ||
 	    json_add_str(b, e->obj.etag) ||
-	    buf_addf(b, ",\"ino\":%llu,\"version\":%llu,\"implicit\":%s}",
+	    buf_addf(b, ",\"ino\":%llu,\"version\":%llu,\"implicit\":%s,\"pinned\":%s",
 		     (unsigned long long)e->obj.ino, (unsigned long long)e->obj.version,
-		     e->implicit ? "true" : "false"))
+		     e->implicit ? "true" : "false", e->pinned ? "true" : "false") ||
+	    (e->ttl_due_ms >= 0 &&
+	     buf_addf(b, ",\"ttl_due_ms\":%lld,\"ttl_action\":\"%s\"", (long long)e->ttl_due_ms,
+		      e->ttl_action == ATR_TTL_FREE ? "free" : "delete")) ||
+	    buf_addch(b, '}'))
 		return -1;
 	return 0;
 }
@@ -415,6 +421,55 @@ static int h_free(struct admin_req *r) { return cache_op(r, atr_cache_free, "");
 static int h_persist(struct admin_req *r)
 {
 	return cache_op(r, atr_fs_persist, ",\"state\":\"PERSISTED\"");
+}
+
+static int pin_op(struct admin_req *r, int on)
+{
+	int status = 0;
+	struct atr_cache_op op;
+	const char *path = need(r, "path", &status);
+	if (!path)
+		return status;
+	int rc = atr_fs_pin(r->a->core, &r->user, path, on, &op);
+	if (rc)
+		return core_error(r, rc, path);
+	buf_addstr(&r->body, "{\"path\":");
+	json_add_str(&r->body, path);
+	buf_addf(&r->body, ",\"files\":%llu,\"pinned\":%s}\n", (unsigned long long)op.files,
+		 on ? "true" : "false");
+	return 200;
+}
+
+static int h_pin(struct admin_req *r) { return pin_op(r, 1); }
+static int h_unpin(struct admin_req *r) { return pin_op(r, 0); }
+
+/* fs/ttl?path=P&ms=N[&action=delete|free]; ms=-1 removes it. */
+static int h_ttl(struct admin_req *r)
+{
+	int status = 0;
+	struct atr_cache_op op;
+	const char *path = need(r, "path", &status), *ms = path ? need(r, "ms", &status) : NULL;
+	const char *act = param(r, "action");
+	if (!path || !ms)
+		return status;
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(ms, &end, 10);
+	if (errno || end == ms || *end || v < -1)
+		return error(r, 400, "InvalidArgument", "ms is milliseconds from now (or -1: none)");
+	enum atr_ttl_action action = ATR_TTL_DELETE;
+	if (act && !strcmp(act, "free"))
+		action = ATR_TTL_FREE;
+	else if (act && strcmp(act, "delete"))
+		return error(r, 400, "InvalidArgument", "action is delete or free");
+	int rc = atr_fs_set_ttl(r->a->core, &r->user, path, v, action, &op);
+	if (rc)
+		return core_error(r, rc, path);
+	buf_addstr(&r->body, "{\"path\":");
+	json_add_str(&r->body, path);
+	buf_addf(&r->body, ",\"files\":%llu,\"ttl_ms\":%lld,\"action\":\"%s\"}\n",
+		 (unsigned long long)op.files, v, action == ATR_TTL_FREE ? "free" : "delete");
+	return 200;
 }
 
 /* ---- the mount table ---- */
@@ -866,6 +921,9 @@ static const struct route routes[] = {
 	{ "POST", "fs/load", "FsLoad", ACCESS_USER, h_load },
 	{ "POST", "fs/free", "FsFree", ACCESS_USER, h_free },
 	{ "POST", "fs/persist", "FsPersist", ACCESS_USER, h_persist },
+	{ "POST", "fs/pin", "FsPin", ACCESS_USER, h_pin },
+	{ "POST", "fs/unpin", "FsUnpin", ACCESS_USER, h_unpin },
+	{ "POST", "fs/ttl", "FsSetTtl", ACCESS_USER, h_ttl },
 	{ "GET", "fs/mounts", "FsMountList", ACCESS_USER, h_mounts },
 	{ "POST", "fs/mount", "FsMount", ACCESS_USER, h_mount },
 	{ "POST", "fs/unmount", "FsUnmount", ACCESS_USER, h_unmount },

@@ -48,7 +48,7 @@ enum s3_err s3_err_from_core(int err)
 	case ATR_E_NOMEM: return S3_ERR_SLOW_DOWN;
 	/* The file-system view's: never met by S3 operations. */
 	case ATR_E_EXISTS: case ATR_E_NOT_EMPTY: case ATR_E_TOO_MANY_LINKS:
-	case ATR_E_NOT_PERSISTED:
+	case ATR_E_NOT_PERSISTED: case ATR_E_PINNED:
 		return S3_ERR_INVALID_REQUEST;
 	case ATR_E_NOT_SUPPORTED: return S3_ERR_NOT_IMPLEMENTED;
 	case ATR_E_ACLS_OFF: return S3_ERR_ACLS_NOT_SUPPORTED;

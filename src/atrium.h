@@ -75,6 +75,8 @@ enum atr_err {
 	/* Freeing the cached bytes of a file whose only copy they are
 	 * (NOT_PERSISTED, TO_BE_PERSISTED): refused. */
 	ATR_E_NOT_PERSISTED,
+	/* Freeing the cached bytes of a pinned file: refused. */
+	ATR_E_PINNED,
 	ATR_E__COUNT
 };
 
@@ -770,6 +772,9 @@ struct atr_entry {
 	char group[ATR_USER_MAX + 1]; /* the owner's primary group on this host, else the owner */
 	enum atr_persist persist;
 	uint64_t cached;              /* bytes of the current version in the block cache */
+	int pinned;                   /* atr_fs_pin */
+	int64_t ttl_due_ms;           /* atr_fs_set_ttl: when (ms since the epoch), or -1 */
+	int ttl_action;               /* enum atr_ttl_action */
 	int is_bucket;
 	int implicit;                 /* a directory that exists because something lies below */
 };
@@ -822,6 +827,21 @@ int atr_cache_free(struct atr_core *c, const struct atr_user *u, const char *pat
 		   struct atr_cache_op *out);
 int atr_fs_persist(struct atr_core *c, const struct atr_user *u, const char *path,
 		   struct atr_cache_op *out);
+/* Pins and TTLs (Alluxio's fs pin, unpin, setTtl, unsetTtl), on a file
+ * or every file below a directory, for users who may write there; kept
+ * in the metadata store, gone with the object (a new object at the key,
+ * an S3 PUT, has none). A pinned file's cached blocks are never evicted
+ * (memory and disk tier) and atr_cache_free refuses it (ATR_E_PINNED).
+ * A TTL: ms milliseconds from now the file is deleted (ATR_TTL_DELETE)
+ * or its cached blocks freed (ATR_TTL_FREE; not a file that is not
+ * persisted or pinned: logged, left as it is) by the persist worker;
+ * ms < 0 removes it. files: files done. */
+enum atr_ttl_action { ATR_TTL_DELETE = 0, ATR_TTL_FREE = 1 };
+int atr_fs_pin(struct atr_core *c, const struct atr_user *u, const char *path, int on,
+	       struct atr_cache_op *out);
+int atr_fs_set_ttl(struct atr_core *c, const struct atr_user *u, const char *path, int64_t ms,
+		   enum atr_ttl_action action, struct atr_cache_op *out);
+
 /* How many bytes of o's current version (ino, version) the cache holds. */
 uint64_t atr_cache_bytes(struct atr_core *c, const struct atr_obj *o);
 

@@ -56,6 +56,27 @@ struct bcache_stats {
 	uint64_t fills;   /* bcache_fetch's fills: blocks read from the UFS */
 };
 
+/* Pinned inodes (atrium fs pin): their blocks are never evicted, from
+ * memory or disk. set_pinned replaces the set with a copy of inos (n of
+ * them, ascending), and gives it to the disk tier too; a cache whose
+ * blocks are all pinned may exceed its capacity. */
+void bcache_set_pinned(struct bcache *bc, const uint64_t *inos, size_t n);
+/* Whether ino is in the ascending set v[0..n). */
+static inline int ino_in(const uint64_t *v, size_t n, uint64_t ino)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] == ino)
+			return 1;
+		if (v[mid] < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
 struct bcache *bcache_new(size_t capacity);
 void bcache_free(struct bcache *bc);
 /* Attaches the DISK tier (before any use; the caller frees it after

@@ -170,7 +170,18 @@ static const char schema[] =
 	"  since INTEGER NOT NULL, due INTEGER NOT NULL DEFAULT 0,"
 	"  tries INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TRIGGER IF NOT EXISTS persist_queue_gone AFTER DELETE ON objects"
-	"  BEGIN DELETE FROM persist_queue WHERE ino = old.ino; END;";
+	"  BEGIN DELETE FROM persist_queue WHERE ino = old.ino; END;"
+	/* Pinned inodes (atrium fs pin: their cached blocks are never
+	 * evicted) and TTLs (fs setTtl: due, ms since the epoch; action
+	 * enum atr_ttl_action), both gone with the row. */
+	"CREATE TABLE IF NOT EXISTS object_pins(ino INTEGER PRIMARY KEY);"
+	"CREATE TRIGGER IF NOT EXISTS object_pins_gone AFTER DELETE ON objects"
+	"  BEGIN DELETE FROM object_pins WHERE ino = old.ino; END;"
+	"CREATE TABLE IF NOT EXISTS object_ttls(ino INTEGER PRIMARY KEY, due INTEGER NOT NULL,"
+	"  action INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS object_ttls_due ON object_ttls(due);"
+	"CREATE TRIGGER IF NOT EXISTS object_ttls_gone AFTER DELETE ON objects"
+	"  BEGIN DELETE FROM object_ttls WHERE ino = old.ino; END;";
 
 /* ---- connections: one per thread, with its prepared statements ---- */
 

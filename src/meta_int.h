@@ -339,4 +339,18 @@ int meta_pq_done(struct meta *m, uint64_t ino);
 int meta_pq_count(struct meta *m, uint64_t *n);
 int meta_obj_persisted(struct meta *m, uint64_t ino, uint64_t version, int64_t mtime_ns);
 
+/*
+ * Pins and TTLs of inodes (src/persist.c), gone with their row. pin_set:
+ * on or off; pin_get: 1 if pinned (0 also on an error); pin_scan: every
+ * pinned inode, ascending, *inos malloc'd. ttl_set: due at due_ms with
+ * action (enum atr_ttl_action), or with due_ms < 0 none; ttl_get:
+ * ATR_E_NO_KEY if none; ttl_next: as meta_pq_next.
+ */
+int meta_pin_set(struct meta *m, uint64_t ino, int on);
+int meta_pin_get(struct meta *m, uint64_t ino);
+int meta_pin_scan(struct meta *m, uint64_t **inos, size_t *n);
+int meta_ttl_set(struct meta *m, uint64_t ino, int64_t due_ms, int action);
+int meta_ttl_get(struct meta *m, uint64_t ino, int64_t *due_ms, int *action);
+int meta_ttl_next(struct meta *m, int64_t now_ms, uint64_t *ino, int *action, int64_t *wait_ms);
+
 #endif

@@ -30,7 +30,10 @@
  *
  * The worker (thread "atr-persist") takes the queue's first due entry;
  * a failure puts it back due later (100 ms doubling to 5 s), so while the
- * store is down the queue waits, and drains once it answers. Lock order:
+ * store is down the queue waits, and drains once it answers. It also
+ * runs the TTLs that are due (atr_fs_set_ttl: delete the file, or free
+ * its cached blocks) and, at each wake-up, reloads the pinned inodes
+ * into the block cache (atr_fs_pin). Lock order:
  * ns_lock, then p->lock (a leaf: the worker sleeps on it with nothing
  * else held).
  */
@@ -51,7 +54,7 @@
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 5000
-#define IDLE_MS 60000
+#define IDLE_MS 10000
 
 struct persister {
 	pthread_mutex_t lock;
@@ -290,11 +293,13 @@ out:
 	return rc;
 }
 
-/* ---- the worker ---- */
+/* ---- pins and TTLs ---- */
 
+/* An entry of the queue or a TTL, due again later. */
 struct retry {
 	uint64_t ino;
 	int64_t due;
+	int action;
 };
 
 static int retry_fn(struct atr_core *c, void *arg)
@@ -302,6 +307,75 @@ static int retry_fn(struct atr_core *c, void *arg)
 	struct retry *r = arg;
 	return meta_pq_retry(c->meta, r->ino, r->due);
 }
+
+static int ttl_later_fn(struct atr_core *c, void *arg)
+{
+	struct retry *r = arg;
+	return meta_ttl_set(c->meta, r->ino, r->due, r->action);
+}
+
+void persist_pins_reload(struct atr_core *c)
+{
+	uint64_t *v = NULL;
+	size_t n = 0;
+	if (meta_pin_scan(c->meta, &v, &n))
+		return; /* the set stays as it was */
+	bcache_set_pinned(c->cache, v, n);
+	free(v);
+}
+
+static int ttl_done_fn(struct atr_core *c, void *arg)
+{
+	return meta_ttl_set(c->meta, *(uint64_t *)arg, -1, 0);
+}
+
+/* The TTL of inode ino is due: its action, then the TTL goes. */
+static void ttl_fire(struct atr_core *c, uint64_t ino, int action)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	int rc = meta_obj_by_ino(c->meta, ino, bucket, key, &row, 0);
+	if (rc == ATR_OK && row.obj.ino == ino && action == ATR_TTL_DELETE) {
+		rc = ns_delete(c, bucket, key, 1);
+		LOG(LOG_INFO, "ttl: /%s/%s deleted: %s", bucket, key, atr_strerror(rc));
+	} else if (rc == ATR_OK && row.obj.ino == ino) {
+		if (row.persist || meta_pin_get(c->meta, ino))
+			LOG(LOG_WARN, "ttl: /%s/%s is %s: not freed", bucket, key,
+			    row.persist ? "not persisted" : "pinned");
+		else
+			bcache_drop(c->cache, ino);
+		rc = ATR_OK;
+	}
+	if (rc && rc != ATR_E_NO_KEY) {
+		/* The store failing (a remote down): again in a while. */
+		struct retry r = { ino, now_ms() + BACKOFF_MAX_MS, action };
+		LOG(LOG_WARN, "ttl: inode %llu: %s; again in %d ms", (unsigned long long)ino,
+		    atr_strerror(rc), BACKOFF_MAX_MS);
+		ns_txn(c, ttl_later_fn, &r);
+		return;
+	}
+	ns_txn(c, ttl_done_fn, &ino); /* gone with the row if it was deleted */
+}
+
+/* Runs the TTLs due; how long until the next one (-1: none). */
+static int64_t ttl_run(struct atr_core *c)
+{
+	for (int n = 0; n < 1000; n++) {
+		uint64_t ino = 0;
+		int action = 0;
+		int64_t wait = -1;
+		int rc = meta_ttl_next(c->meta, now_ms(), &ino, &action, &wait);
+		if (rc == ATR_E_NO_KEY)
+			return wait;
+		if (rc)
+			return 1000; /* the store failing: look again later */
+		ttl_fire(c, ino, action);
+	}
+	return 0; /* more to do */
+}
+
+/* ---- the worker ---- */
+
 
 static void *worker(void *arg)
 {
@@ -322,13 +396,17 @@ static void *worker(void *arg)
 					back = BACKOFF_MAX_MS;
 				LOG(LOG_WARN, "persist: inode %llu not persisted (%s); again in %lld ms",
 				    (unsigned long long)ino, atr_strerror(rc), (long long)back);
-				struct retry r = { ino, now_ms() + back };
+				struct retry r = { ino, now_ms() + back, 0 };
 				ns_txn(c, retry_fn, &r);
 			}
 			wait = 0;
 		} else if (rc != ATR_E_NO_KEY) {
 			wait = 1000; /* the store failing: look again later */
 		}
+		int64_t ttl_wait = ttl_run(c);
+		if (ttl_wait >= 0 && (wait < 0 || ttl_wait < wait))
+			wait = ttl_wait;
+		persist_pins_reload(c);
 		pthread_mutex_lock(&p->lock);
 		if (wait != 0 && !p->kicked && !p->stopping) {
 			struct timespec ts;
@@ -370,6 +448,7 @@ int persist_open(struct atr_core *c)
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->kick, NULL);
 	c->persister = p;
+	persist_pins_reload(c);
 	if (pthread_create(&p->worker, NULL, worker, c)) {
 		LOG(LOG_ERROR, "persist: cannot start the worker");
 		return ATR_E_NOMEM;

@@ -47,6 +47,10 @@ int persist_open(struct atr_core *c);
 void persist_close(struct atr_core *c);
 /* Wakes the worker (a commit queued something). */
 void persist_kick(struct atr_core *c);
+/* The block cache's pinned inodes from the store again (after a pin or
+ * unpin; the worker also does it at each wake-up, so pins of objects
+ * deleted meanwhile go within IDLE_MS). */
+void persist_pins_reload(struct atr_core *c);
 /* Entries on the queue. */
 int persist_queued(struct atr_core *c, uint64_t *n);
 

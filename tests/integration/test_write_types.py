@@ -332,3 +332,67 @@ def test_the_mount_follows_the_mount_points_type(remote, mount_factory, proxy, t
         assert e.value.errno == errno.EIO
     finally:
         proxy.mode = "pass"
+
+
+def wait_for(what, check, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        time.sleep(0.05)
+
+
+def test_pin_unpin_and_ttl(atriumd_factory):
+    """fs pin keeps a file's cached blocks through eviction and fs free
+    refuses it; fs setTtl frees or deletes a file when it expires (the
+    persist worker runs it); unsetTtl takes it back."""
+    gw = atriumd_factory("sigv4", name="wt-pin", args=["--cache-mem", "4M"])
+    s3 = gw.boto3("admin")
+    b = uniq("pins")
+    s3.create_bucket(Bucket=b)
+    for k in ("kept", "other"):
+        s3.put_object(Bucket=b, Key=k, Body=os.urandom(BLOCK + 5))
+    kept, other = "/%s/kept" % b, "/%s/other" % b
+    out = ok(cli(gw, "fs", "pin", kept, user="admin"))
+    assert "pinned (files: 1)" in out, out
+    assert ls_json(gw, kept, user="admin")[kept]["pinned"] is True
+    assert "pinned:         yes" in ok(cli(gw, "fs", "stat", kept, user="admin"))
+    ok(cli(gw, "fs", "load", kept, user="admin"))
+    ok(cli(gw, "fs", "load", other, user="admin"))
+    # Twice the memory tier's size read past both: the pinned one stays.
+    for i in range(4):
+        s3.put_object(Bucket=b, Key="scan%d" % i, Body=os.urandom(2 * BLOCK))
+        ok(cli(gw, "fs", "load", "/%s/scan%d" % (b, i), user="admin"))
+    assert state(gw, kept) == ("PERSISTED", 100)
+    assert state(gw, other)[1] < 100
+    p = cli(gw, "fs", "free", kept, user="admin")
+    assert p.returncode != 0 and "pinned" in p.err, p.err
+    assert state(gw, kept)[1] == 100
+    ok(cli(gw, "fs", "unpin", kept, user="admin"))
+    assert ls_json(gw, kept, user="admin")[kept]["pinned"] is False
+    ok(cli(gw, "fs", "free", kept, user="admin"))
+    assert state(gw, kept)[1] == 0
+
+    # TTLs: free, delete, and taken back.
+    ok(cli(gw, "fs", "load", kept, user="admin"))
+    out = ok(cli(gw, "fs", "setTtl", "--action", "free", kept, "200", user="admin"))
+    assert "expiry action set to free" in out, out
+    assert ls_json(gw, kept, user="admin")[kept]["ttl_action"] == "free"
+    wait_for("the TTL's free", lambda: state(gw, kept)[1] == 0)
+    assert "ttl_action" not in ls_json(gw, kept, user="admin")[kept]
+    assert s3.head_object(Bucket=b, Key="kept")["ContentLength"] == BLOCK + 5
+    ok(cli(gw, "fs", "setTtl", other, "100000", user="admin"))
+    assert "ttl:            delete at" in ok(cli(gw, "fs", "stat", other, user="admin"))
+    ok(cli(gw, "fs", "unsetTtl", other, user="admin"))
+    assert "ttl_action" not in ls_json(gw, other, user="admin")[other]
+    ok(cli(gw, "fs", "setTtl", other, "200", user="admin"))
+    wait_for("the TTL's delete",
+             lambda: cli(gw, "fs", "stat", other, user="admin").returncode != 0)
+    r = s3_error(lambda: s3.head_object(Bucket=b, Key="other"))
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert s3.head_object(Bucket=b, Key="kept")["ContentLength"] == BLOCK + 5
+
+    # Bad arguments are refused with a message.
+    p = cli(gw, "fs", "setTtl", kept, "soon", user="admin")
+    assert p.returncode != 0 and "milliseconds" in p.err, p.err
+    p = cli(gw, "fs", "setTtl", "--action", "burn", kept, "5", user="admin")
+    assert p.returncode != 0 and "delete or free" in p.err, p.err

@@ -180,9 +180,28 @@ static void fetch_modes_with_a_disk(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Pinned inodes' blocks survive any amount of eviction; unpinned, they go. */
+static void pinned_inodes_stay(void **state)
+{
+	struct bcache *bc = bcache_new(10 * 1000);
+	const uint64_t pinned[] = { 4 };
+	bcache_set_pinned(bc, pinned, 1);
+	for (uint64_t i = 0; i < 3; i++)
+		bcache_unpin(bc, put(bc, 4, i, 1000));
+	for (uint64_t i = 0; i < 100; i++)
+		bcache_unpin(bc, put(bc, 8, i, 1000));
+	assert_int_equal(bcache_cached(bc, 4, 1, 3), 3000); /* a probe: no hit, no promotion */
+	bcache_set_pinned(bc, NULL, 0);
+	for (uint64_t i = 100; i < 200; i++)
+		bcache_unpin(bc, put(bc, 8, i, 1000));
+	assert_int_equal(bcache_cached(bc, 4, 1, 3), 0);
+	bcache_free(bc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(pinned_inodes_stay),
 		cmocka_unit_test(fetch_modes_without_a_disk),
 		cmocka_unit_test(fetch_modes_with_a_disk),
 		cmocka_unit_test(hit_and_miss),
