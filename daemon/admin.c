@@ -623,9 +623,11 @@ static int h_report(struct admin_req *r)
 	}
 	buf_addf(&r->body,
 		 "]},\"namespace\":{\"files\":%llu,\"directories\":%llu,\"bytes\":%llu},"
+		 "\"persistence\":{\"not_persisted\":%llu,\"to_be_persisted\":%llu},"
 		 "\"uploads_in_progress\":%llu}\n",
 		 (unsigned long long)t.files, (unsigned long long)t.dirs,
-		 (unsigned long long)t.bytes, (unsigned long long)t.uploads);
+		 (unsigned long long)t.bytes, (unsigned long long)t.not_persisted,
+		 (unsigned long long)t.to_be_persisted, (unsigned long long)t.uploads);
 	return 200;
 }
 
@@ -680,6 +682,13 @@ static int h_metrics(struct admin_req *r)
 				    "Files and directories in the metadata store.") ||
 		     metrics_sample(b, "atrium_namespace_entries", "type=\"file\"", t.files) ||
 		     metrics_sample(b, "atrium_namespace_entries", "type=\"directory\"", t.dirs) ||
+		     metrics_family(b, "atrium_files_not_persisted", "gauge",
+				    "Files of remote buckets held on this node only: NOT_PERSISTED "
+				    "(MUST_CACHE), TO_BE_PERSISTED (ASYNC_THROUGH, the persist queue).") ||
+		     metrics_sample(b, "atrium_files_not_persisted", "state=\"NOT_PERSISTED\"",
+				    t.not_persisted) ||
+		     metrics_sample(b, "atrium_files_not_persisted", "state=\"TO_BE_PERSISTED\"",
+				    t.to_be_persisted) ||
 		     metrics_family(b, "atrium_namespace_bytes", "gauge", "Bytes in files.") ||
 		     metrics_sample(b, "atrium_namespace_bytes", NULL, t.bytes) ||
 		     metrics_family(b, "atrium_meta_lookup_seconds", "summary",

@@ -848,6 +848,9 @@ uint64_t atr_cache_bytes(struct atr_core *c, const struct atr_obj *o);
 struct atr_ns_totals {
 	uint64_t files, dirs, bytes; /* as the metadata last saw them */
 	uint64_t uploads;            /* multipart uploads in progress */
+	/* Files held on this node only (write types): NOT_PERSISTED, and
+	 * TO_BE_PERSISTED (the persist queue's length). */
+	uint64_t not_persisted, to_be_persisted;
 };
 int atr_ns_totals(struct atr_core *c, struct atr_ns_totals *out);
 

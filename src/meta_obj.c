@@ -81,7 +81,8 @@ const char *const meta_obj_sql[ST__COUNT] = {
 				  "WHERE bucket = ?1 AND key >= ?2 AND key < ?5",
 	[ST_TOTALS] = "SELECT coalesce(sum(is_dir = 0), 0), coalesce(sum(is_dir = 1 AND key <> ''), 0), "
 		      "coalesce(sum(CASE WHEN is_dir = 0 THEN size ELSE 0 END), 0), "
-		      "(SELECT count(*) FROM mpu_uploads) FROM objects",
+		      "(SELECT count(*) FROM mpu_uploads), coalesce(sum(persist = 1), 0), "
+		      "(SELECT count(*) FROM persist_queue) FROM objects",
 	/* The row numbered ?1, or else another name of that inode. */
 	[ST_OBJ_BY_INO] = "SELECT bucket, key, " ROW_COLS ", hdrs FROM objects WHERE ino = ?1 "
 			  "UNION ALL SELECT bucket, key, " ROW_COLS ", hdrs FROM objects "
@@ -376,6 +377,8 @@ int meta_totals(struct meta *m, struct atr_ns_totals *out)
 		out->dirs = (uint64_t)sqlite3_column_int64(q.s, 1);
 		out->bytes = (uint64_t)sqlite3_column_int64(q.s, 2);
 		out->uploads = (uint64_t)sqlite3_column_int64(q.s, 3);
+		out->not_persisted = (uint64_t)sqlite3_column_int64(q.s, 4);
+		out->to_be_persisted = (uint64_t)sqlite3_column_int64(q.s, 5);
 	}
 	return meta_db_end(&q, ATR_OK);
 }

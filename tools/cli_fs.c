@@ -1052,6 +1052,11 @@ int cmd_report(struct client *c, int argc, char **argv, const struct opts *o)
 	printf("    Files: %llu\n    Directories: %llu\n    Bytes: %s\n",
 	       (unsigned long long)json_get_u64(ns, "files", 0),
 	       (unsigned long long)json_get_u64(ns, "directories", 0), bytes);
+	const struct json *pst = json_get(j, "persistence");
+	if (pst)
+		printf("Not persisted\n    NOT_PERSISTED: %llu\n    TO_BE_PERSISTED: %llu\n",
+		       (unsigned long long)json_get_u64(pst, "not_persisted", 0),
+		       (unsigned long long)json_get_u64(pst, "to_be_persisted", 0));
 	printf("Uploads in progress: %llu\n",
 	       (unsigned long long)json_get_u64(j, "uploads_in_progress", 0));
 	json_free(j);

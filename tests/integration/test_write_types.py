@@ -9,6 +9,7 @@ second atriumd behind a FaultProxy, and its own view is checked directly,
 so every claim is about bytes that really crossed (or did not)."""
 import errno
 import os
+import signal
 import time
 
 import botocore.exceptions
@@ -17,7 +18,7 @@ import pytest
 from faultproxy import FaultProxy
 from remote_util import listing, mount_args, uniq
 from s3util import typed_client
-from test_cli_admin import cli, ls_json, ok
+from test_cli_admin import cli, ls_json, ok, report
 
 BLOCK = 1024 * 1024
 
@@ -266,6 +267,29 @@ def test_async_through_persists_after_a_restart(remote, atriumd_factory, proxy, 
     for k, b in bodies.items():
         assert rs3.get_object(Bucket=rb, Key=k)["Body"].read() == b
 
+    # kill -9 right after the acknowledgements: nothing acknowledged is
+    # lost, the queue is still there, and MUST_CACHE data stays held.
+    proxy.mode = "down"
+    killed = {"k%d" % i: os.urandom(200000 + i) for i in range(3)}
+    for k, b in killed.items():
+        put(gw, name, k, b, "ASYNC_THROUGH")
+    put(gw, name, "held", b"must cache, killed", "MUST_CACHE")
+    os.kill(gw.proc.pid, signal.SIGKILL)
+    gw.proc.wait(timeout=30)
+    gw.start()
+    assert state(gw, "/%s/held" % name) == ("NOT_PERSISTED", 100)
+    assert gw.boto3("admin").get_object(Bucket=name, Key="held")["Body"].read() == \
+        b"must cache, killed"
+    for k, b in killed.items():
+        assert state(gw, "/%s/%s" % (name, k)) == ("TO_BE_PERSISTED", 100)
+        assert gw.boto3("admin").get_object(Bucket=name, Key=k)["Body"].read() == b
+    proxy.mode = "pass"
+    for k in killed:
+        wait_state(gw, "/%s/%s" % (name, k), "PERSISTED")
+    for k, b in killed.items():
+        assert rs3.get_object(Bucket=rb, Key=k)["Body"].read() == b
+    assert "held" not in listing(rs3, rb)
+
 
 def test_the_remote_down(remote, atriumd_factory, proxy, tmp_path):
     """MUST_CACHE succeeds, CACHE_THROUGH and THROUGH fail with a clear 503
@@ -291,6 +315,10 @@ def test_the_remote_down(remote, atriumd_factory, proxy, tmp_path):
     assert gs3.get_object(Bucket=name, Key="hot")["Body"].read() == b"cached before the outage"
     put(gw, name, "later", b"queued", "ASYNC_THROUGH")
     assert state(gw, "/%s/later" % name) == ("TO_BE_PERSISTED", 100)
+    rep = report(gw, user="admin")
+    assert rep["persistence"] == {"not_persisted": 1, "to_be_persisted": 1}, rep
+    text = ok(cli(gw, "report", user="admin"))
+    assert "NOT_PERSISTED: 1" in text and "TO_BE_PERSISTED: 1" in text, text
     # persist now says the remote does not answer, and changes nothing.
     p = cli(gw, "fs", "persist", "/%s/mc" % name, user="admin")
     assert p.returncode != 0 and "does not answer" in p.err, p.err
@@ -303,6 +331,7 @@ def test_the_remote_down(remote, atriumd_factory, proxy, tmp_path):
 
     proxy.mode = "pass"
     wait_state(gw, "/%s/later" % name, "PERSISTED")
+    assert report(gw, user="admin")["persistence"]["to_be_persisted"] == 0
     assert rs3.get_object(Bucket=rb, Key="later")["Body"].read() == b"queued"
     assert rs3.get_object(Bucket=rb, Key="old")["Body"].read() == b"the old object"
     assert "mc" not in listing(rs3, rb)
