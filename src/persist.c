@@ -29,8 +29,11 @@
  * start removes (ns_side_gc).
  *
  * The worker (thread "atr-persist") takes the queue's first due entry;
- * a failure puts it back due later (100 ms doubling to 5 s), so while the
- * store is down the queue waits, and drains once it answers. It also
+ * a failure puts it back due later and the worker waits as long before
+ * it tries anything (100 ms doubling with each failure in a row, to 5 s;
+ * commits' kicks are not heeded meanwhile), so while the store is down
+ * the queue waits, one attempt (and one stall of ns_lock, which the
+ * upload holds) per period, and drains once it answers. It also
  * runs the TTLs that are due (atr_fs_set_ttl: delete the file, or free
  * its cached blocks) and, at each wake-up, reloads the pinned inodes
  * into the block cache (atr_fs_pin). Lock order:
@@ -377,29 +380,62 @@ static int64_t ttl_run(struct atr_core *c)
 /* ---- the worker ---- */
 
 
+/* The worker's wait: until wait ms have passed (wait < 0: IDLE_MS), or
+ * it is kicked (unless quiet: after a failure, kicks are not heeded, so
+ * an outage costs one attempt per backoff period, not one per write), or
+ * stopped. Returns whether to stop. */
+static int sleep_for(struct persister *p, int64_t wait, int quiet)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t ms = wait < 0 || wait > IDLE_MS ? IDLE_MS : wait;
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&p->lock);
+	while (ms > 0 && !p->stopping && (quiet || !p->kicked))
+		if (pthread_cond_timedwait(&p->kick, &p->lock, &ts))
+			break; /* timed out */
+	p->kicked = 0;
+	int stop = p->stopping;
+	pthread_mutex_unlock(&p->lock);
+	return stop;
+}
+
 static void *worker(void *arg)
 {
 	struct atr_core *c = arg;
 	struct persister *p = c->persister;
+	int fails = 0; /* failed attempts in a row: the backoff */
 	for (;;) {
 		uint64_t ino = 0;
-		int tries = 0;
+		int tries = 0, quiet = 0;
 		int64_t wait = -1, t = now_ms();
 		int rc = meta_pq_next(c->meta, t, &ino, &tries, &wait);
 		if (rc == ATR_OK) {
-			rc = persist_ino(c, ino, NULL);
-			if (rc) {
+			wait = 0;
+			if ((rc = persist_ino(c, ino, NULL))) {
 				int64_t back = BACKOFF_FIRST_MS;
-				for (int i = 0; i < tries && back < BACKOFF_MAX_MS; i++)
+				for (int i = 0; i < fails && back < BACKOFF_MAX_MS; i++)
 					back *= 2;
 				if (back > BACKOFF_MAX_MS)
 					back = BACKOFF_MAX_MS;
-				LOG(LOG_WARN, "persist: inode %llu not persisted (%s); again in %lld ms",
-				    (unsigned long long)ino, atr_strerror(rc), (long long)back);
+				fails++;
+				LOG(LOG_WARN, "persist: inode %llu not persisted (%s, try %d); again in "
+				    "%lld ms", (unsigned long long)ino, atr_strerror(rc), tries + 1,
+				    (long long)back);
 				struct retry r = { ino, now_ms() + back, 0 };
 				ns_txn(c, retry_fn, &r);
+				/* Everything waits: the next entry most likely goes
+				 * to the same store. */
+				wait = back;
+				quiet = 1;
+			} else {
+				fails = 0;
 			}
-			wait = 0;
 		} else if (rc != ATR_E_NO_KEY) {
 			wait = 1000; /* the store failing: look again later */
 		}
@@ -407,23 +443,7 @@ static void *worker(void *arg)
 		if (ttl_wait >= 0 && (wait < 0 || ttl_wait < wait))
 			wait = ttl_wait;
 		persist_pins_reload(c);
-		pthread_mutex_lock(&p->lock);
-		if (wait != 0 && !p->kicked && !p->stopping) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			int64_t ms = wait < 0 || wait > IDLE_MS ? IDLE_MS : wait;
-			ts.tv_sec += ms / 1000;
-			ts.tv_nsec += (ms % 1000) * 1000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&p->kick, &p->lock, &ts);
-		}
-		p->kicked = 0;
-		int stop = p->stopping;
-		pthread_mutex_unlock(&p->lock);
-		if (stop)
+		if (sleep_for(p, wait, quiet))
 			break;
 	}
 	return NULL;
