@@ -150,6 +150,11 @@ def test_each_write_type_through_s3(remote, atriumd_factory, proxy, tmp_path):
     wait_state(gw, at["ASYNC_THROUGH"], "PERSISTED")
     assert rs3.get_object(Bucket=rb, Key="ASYNC_THROUGH")["Body"].read() == data["ASYNC_THROUGH"]
     assert listing(rs3, rb) == sorted(["ASYNC_THROUGH", "CACHE_THROUGH", "THROUGH", "default"])
+    # The gateway lists every object, the one held here too (the sync of
+    # the remote's listing, interval 0, leaves it alone).
+    assert listing(gw.boto3("admin"), name) == sorted(data)
+    assert sorted(os.path.basename(p) for p in ls_json(gw, "/" + name, user="admin")) == \
+        sorted(data)
     for t, body in data.items():
         assert gw.boto3("admin").get_object(Bucket=name, Key=t)["Body"].read() == body
 
