@@ -177,43 +177,53 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The held file of row (ino, version, size) copied into stage s, each
- * block also put in the cache (so the object stays in cache once it is
- * PERSISTED and its held file gone). */
-static int copy_held(struct atr_core *c, const struct atr_obj *o, struct ufs_stage *s)
+/* The held file of row o, opened into *f (the caller's to close) with
+ * its stat in *st, and copied into stage s. Whether it is o's version is
+ * known only under ns_lock (persist_ino compares st with the row). */
+static int copy_held(struct atr_core *c, const struct atr_obj *o, struct ufs_stage *s,
+		     struct ufs_file **f, struct ufs_stat *st)
 {
 	char held[PATH_MAX_UFS];
-	struct ufs_file *f = NULL;
-	struct ufs_stat st;
 	int rc;
 	if (ns_side_path(held, sizeof(held), o->ino))
 		return ATR_E_INTERNAL;
-	if ((rc = ufs_open(c->ufs, held, &f, &st)))
+	if ((rc = ufs_open(c->ufs, held, f, st)))
 		return rc;
-	if (st.size != o->size) {
-		ufs_close(c->ufs, f);
+	if (st->size != o->size)
 		return ATR_E_CONFLICT; /* rewritten meanwhile */
+	size_t bs = c->block_size;
+	void *buf = malloc(bs);
+	if (!buf)
+		return ATR_E_NOMEM;
+	for (uint64_t off = 0; !rc && off < o->size; off += bs) {
+		size_t len = (size_t)(o->size - off < bs ? o->size - off : bs);
+		if (ufs_pread(c->ufs, *f, buf, len, off) != (ssize_t)len)
+			rc = ATR_E_IO;
+		else
+			rc = ufs_stage_write(c->ufs, s, buf, len);
 	}
+	free(buf);
+	return rc;
+}
+
+/* The bytes of f, object (ino, version) of size bytes, into the cache, so
+ * that it stays there once PERSISTED and its held file gone. */
+static void cache_held(struct atr_core *c, struct ufs_file *f, uint64_t ino, uint64_t version,
+		       uint64_t size)
+{
 	uint64_t bs = c->block_size;
-	for (uint64_t i = 0; !rc && i * bs < o->size; i++) {
-		size_t len = (size_t)(o->size - i * bs < bs ? o->size - i * bs : bs);
+	for (uint64_t i = 0; i * bs < size; i++) {
+		size_t len = (size_t)(size - i * bs < bs ? size - i * bs : bs);
 		struct bcache_block *b = bcache_alloc(len);
-		if (!b) {
-			rc = ATR_E_NOMEM;
-			break;
-		}
+		if (!b)
+			return;
 		if (ufs_pread(c->ufs, f, b->data, len, i * bs) != (ssize_t)len) {
 			free(b);
-			rc = ATR_E_IO;
-			break;
+			return; /* best effort: a later read fills it */
 		}
-		b->ino = o->ino, b->version = o->version, b->index = i;
-		b = bcache_insert(c->cache, b);
-		rc = ufs_stage_write(c->ufs, s, b->data, b->len);
-		bcache_unpin(c->cache, b);
+		b->ino = ino, b->version = version, b->index = i;
+		bcache_unpin(c->cache, bcache_insert(c->cache, b));
 	}
-	ufs_close(c->ufs, f);
-	return rc;
 }
 
 struct mark {
@@ -245,7 +255,8 @@ int persist_ino(struct atr_core *c, uint64_t ino, uint64_t *bytes)
 	char path[PATH_MAX_UFS], held[PATH_MAX_UFS], name[64];
 	struct meta_row row = { 0 }, now = { 0 };
 	struct ufs_stage *s = NULL;
-	struct ufs_stat st;
+	struct ufs_file *f = NULL;
+	struct ufs_stat st, fst;
 	int rc = meta_obj_by_ino(c->meta, ino, bucket, key, &row, 0);
 	if (rc == ATR_E_NO_KEY || (rc == ATR_OK && (!row.persist || row.obj.ino != ino)))
 		return ns_txn(c, done_fn, &ino); /* deleted, replaced or persisted */
@@ -253,7 +264,7 @@ int persist_ino(struct atr_core *c, uint64_t ino, uint64_t *bytes)
 		return rc;
 	if ((rc = ufs_stage_open(c->ufs, &s)))
 		return rc;
-	if ((rc = copy_held(c, &row.obj, s)) ||
+	if ((rc = copy_held(c, &row.obj, s, &f, &fst)) ||
 	    (rc = ufs_stage_prepare(c->ufs, s, name, sizeof(name), &st)))
 		goto out;
 	if (key_path(path, sizeof(path), bucket, key) ||
@@ -270,6 +281,14 @@ int persist_ino(struct atr_core *c, uint64_t ino, uint64_t *bytes)
 		rc = rc == ATR_E_NO_KEY ? ATR_OK : rc; /* changed: its own entry, if any */
 		goto out;
 	}
+	/* What was copied is this version's file: only a commit (under
+	 * ns_lock, bumping the version) replaces a held file, and the row
+	 * records the file's size and mtime. */
+	if (fst.size != now.obj.size || fst.mtime_ns != now.obj.mtime_ns) {
+		ns_unlock(c);
+		rc = ATR_E_CONFLICT; /* tried again later */
+		goto out;
+	}
 	/* The upload, under ns_lock: no commit of this key can come between
 	 * it and the row saying so. */
 	rc = ufs_stage_commit(c->ufs, s, path, &st);
@@ -284,6 +303,7 @@ int persist_ino(struct atr_core *c, uint64_t ino, uint64_t *bytes)
 	ns_unlock(c);
 	ns_settle(c);
 	if (!rc) {
+		cache_held(c, f, ino, row.obj.version, row.obj.size);
 		bcache_flush(c->cache); /* on disk, as fs load leaves it */
 		if (bytes)
 			*bytes += row.obj.size;
@@ -291,6 +311,8 @@ int persist_ino(struct atr_core *c, uint64_t ino, uint64_t *bytes)
 		    (unsigned long long)row.obj.size);
 	}
 out:
+	if (f)
+		ufs_close(c->ufs, f);
 	if (s)
 		ufs_stage_abort(c->ufs, s);
 	return rc;
