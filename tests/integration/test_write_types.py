@@ -354,6 +354,14 @@ def test_the_mount_follows_the_mount_points_type(remote, mount_factory, proxy, t
         assert f.read() == b"written through the mount"
     assert listing(rs3, rb) == []
 
+    # Reads through the mount follow the mount point's readType.
+    rb3, name3 = uniq("rb"), uniq("mnt")
+    rs3 = mount(gw, remote, tmp_path, proxy, rb3, name3, "readType=NO_CACHE", interval="-1")
+    rs3.put_object(Bucket=rb3, Key="r", Body=b"read, not cached" * 1000)
+    with open(os.path.join(gw.mnt, name3, "r"), "rb") as f:
+        assert f.read() == b"read, not cached" * 1000
+    assert state(gw, "/%s/r" % name3) == ("PERSISTED", 0)
+
     # CACHE_THROUGH's upload failing while the remote is down is EIO.
     rb2, name2 = uniq("rb"), uniq("mnt")
     mount(gw, remote, tmp_path, proxy, rb2, name2, "writeType=CACHE_THROUGH", interval="-1")
