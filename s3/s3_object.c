@@ -393,6 +393,10 @@ enum s3_err s3_get_object(struct s3_req *r)
 	int status = 200;
 	time_fmt_rfc1123((time_t)(obj.mtime_ns / 1000000000), date);
 	buf_addf(&extra, "ETag: \"%s\"\r\nLast-Modified: %s\r\n", obj.etag, date);
+	/* Atrium's: an object of a remote bucket not (yet) in the remote
+	 * (write types); PERSISTED goes without it. */
+	if (obj.persist)
+		buf_addf(&extra, "x-atrium-persistence-state: %s\r\n", atr_persist_name(obj.persist));
 	switch (get_conditions(r, &obj)) {
 	case S3_COND_FAILED:
 		e = S3_ERR_PRECONDITION_FAILED;

@@ -290,6 +290,8 @@ struct atr_obj {
 	uint64_t rdev;
 	uint64_t node;      /* a file with several names (hard links through the
 			     * mount): the ino its inode is known by; else 0 */
+	int persist;        /* enum atr_persist, as atr_object_stat and
+			     * atr_get_open found it (else 0: PERSISTED) */
 };
 
 void atr_obj_release(struct atr_obj *o);

@@ -175,8 +175,10 @@ int object_stat(struct atr_core *c, const struct atr_user *u, const char *bucket
 	struct meta_row row = { 0 };
 	const char *action = u->req && u->req->action ? u->req->action : "s3:GetObject";
 	int rc = perm_find(c, u, action, PERM_R, bucket, key, &row, NULL, etag);
-	if (!rc)
+	if (!rc) {
 		*out = row.obj;
+		out->persist = row.persist;
+	}
 	return rc;
 }
 
@@ -239,6 +241,7 @@ int object_get_open(struct atr_core *c, const struct atr_user *u, const char *bu
 	}
 	(*out)->read_type = persist_read_type(c, bucket, 0); /* the bucket's, else the daemon's */
 	*obj = row.obj;
+	obj->persist = row.persist;
 	return ATR_OK;
 }
 

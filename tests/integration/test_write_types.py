@@ -88,7 +88,9 @@ def test_the_seed_states_end_to_end(remote, atriumd_factory, proxy, tmp_path):
     put(gw, name, "seed", body, "MUST_CACHE")
     assert state(gw, path) == ("NOT_PERSISTED", 100)
     assert listing(rs3, rb) == []
-    assert gs3.get_object(Bucket=name, Key="seed")["Body"].read() == body
+    got = gs3.get_object(Bucket=name, Key="seed")
+    assert got["Body"].read() == body
+    assert got["ResponseMetadata"]["HTTPHeaders"]["x-atrium-persistence-state"] == "NOT_PERSISTED"
     out = ok(cli(gw, "fs", "ls", path, user="admin"))
     assert "NOT_PERSISTED" in out and "100%" in out, out
 
@@ -103,6 +105,8 @@ def test_the_seed_states_end_to_end(remote, atriumd_factory, proxy, tmp_path):
     assert "PERSISTED" in out, out
     assert state(gw, path) == ("PERSISTED", 100)
     assert rs3.get_object(Bucket=rb, Key="seed")["Body"].read() == body
+    head = gs3.head_object(Bucket=name, Key="seed")["ResponseMetadata"]["HTTPHeaders"]
+    assert "x-atrium-persistence-state" not in head
     stat = ok(cli(gw, "fs", "stat", path, user="admin"))
     assert "PERSISTED" in stat and "NOT_PERSISTED" not in stat, stat
 
@@ -320,6 +324,8 @@ def test_the_remote_down(remote, atriumd_factory, proxy, tmp_path):
     assert gs3.get_object(Bucket=name, Key="hot")["Body"].read() == b"cached before the outage"
     put(gw, name, "later", b"queued", "ASYNC_THROUGH")
     assert state(gw, "/%s/later" % name) == ("TO_BE_PERSISTED", 100)
+    head = gs3.head_object(Bucket=name, Key="later")["ResponseMetadata"]["HTTPHeaders"]
+    assert head["x-atrium-persistence-state"] == "TO_BE_PERSISTED"
     rep = report(gw, user="admin")
     assert rep["persistence"] == {"not_persisted": 1, "to_be_persisted": 1}, rep
     text = ok(cli(gw, "report", user="admin"))
@@ -416,9 +422,11 @@ def test_pin_unpin_and_ttl(atriumd_factory):
 
     # TTLs: free, delete, and taken back.
     ok(cli(gw, "fs", "load", kept, user="admin"))
-    out = ok(cli(gw, "fs", "setTtl", "--action", "free", kept, "200", user="admin"))
+    out = ok(cli(gw, "fs", "setTtl", "--action", "free", kept, "600000", user="admin"))
     assert "expiry action set to free" in out, out
     assert ls_json(gw, kept, user="admin")[kept]["ttl_action"] == "free"
+    assert state(gw, kept)[1] == 100  # not yet
+    ok(cli(gw, "fs", "setTtl", "--action", "free", kept, "200", user="admin"))  # replaces it
     wait_for("the TTL's free", lambda: state(gw, kept)[1] == 0)
     assert "ttl_action" not in ls_json(gw, kept, user="admin")[kept]
     assert s3.head_object(Bucket=b, Key="kept")["ContentLength"] == BLOCK + 5
