@@ -143,6 +143,12 @@ static int core_error(struct admin_req *r, int err, const char *path)
 		status = 507; code = "InsufficientStorage"; break;
 	case ATR_E_NOMEM:
 		status = 503; code = "SlowDown"; break;
+	case ATR_E_UFS_DOWN:
+		status = 503; code = "ServiceUnavailable"; break;
+	case ATR_E_NOT_PERSISTED:
+		status = 409; code = "NotPersisted"; break;
+	case ATR_E_PINNED:
+		status = 409; code = "Pinned"; break;
 	default:
 		break;
 	}
@@ -207,9 +213,13 @@ static int add_entry(struct buf *b, const struct atr_entry *e)
 		     (long long)(e->obj.mtime_ns / 1000000), atr_persist_name(e->persist),
 		     (unsigned long long)e->cached) ||
 	    json_add_str(b, e->obj.etag) ||
-	    buf_addf(b, ",\"ino\":%llu,\"version\":%llu,\"implicit\":%s}",
+	    buf_addf(b, ",\"ino\":%llu,\"version\":%llu,\"implicit\":%s,\"pinned\":%s",
 		     (unsigned long long)e->obj.ino, (unsigned long long)e->obj.version,
-		     e->implicit ? "true" : "false"))
+		     e->implicit ? "true" : "false", e->pinned ? "true" : "false") ||
+	    (e->ttl_due_ms >= 0 &&
+	     buf_addf(b, ",\"ttl_due_ms\":%lld,\"ttl_action\":\"%s\"", (long long)e->ttl_due_ms,
+		      e->ttl_action == ATR_TTL_FREE ? "free" : "delete")) ||
+	    buf_addch(b, '}'))
 		return -1;
 	return 0;
 }
@@ -413,6 +423,55 @@ static int h_persist(struct admin_req *r)
 	return cache_op(r, atr_fs_persist, ",\"state\":\"PERSISTED\"");
 }
 
+static int pin_op(struct admin_req *r, int on)
+{
+	int status = 0;
+	struct atr_cache_op op;
+	const char *path = need(r, "path", &status);
+	if (!path)
+		return status;
+	int rc = atr_fs_pin(r->a->core, &r->user, path, on, &op);
+	if (rc)
+		return core_error(r, rc, path);
+	buf_addstr(&r->body, "{\"path\":");
+	json_add_str(&r->body, path);
+	buf_addf(&r->body, ",\"files\":%llu,\"pinned\":%s}\n", (unsigned long long)op.files,
+		 on ? "true" : "false");
+	return 200;
+}
+
+static int h_pin(struct admin_req *r) { return pin_op(r, 1); }
+static int h_unpin(struct admin_req *r) { return pin_op(r, 0); }
+
+/* fs/ttl?path=P&ms=N[&action=delete|free]; ms=-1 removes it. */
+static int h_ttl(struct admin_req *r)
+{
+	int status = 0;
+	struct atr_cache_op op;
+	const char *path = need(r, "path", &status), *ms = path ? need(r, "ms", &status) : NULL;
+	const char *act = param(r, "action");
+	if (!path || !ms)
+		return status;
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(ms, &end, 10);
+	if (errno || end == ms || *end || v < -1)
+		return error(r, 400, "InvalidArgument", "ms is milliseconds from now (or -1: none)");
+	enum atr_ttl_action action = ATR_TTL_DELETE;
+	if (act && !strcmp(act, "free"))
+		action = ATR_TTL_FREE;
+	else if (act && strcmp(act, "delete"))
+		return error(r, 400, "InvalidArgument", "action is delete or free");
+	int rc = atr_fs_set_ttl(r->a->core, &r->user, path, v, action, &op);
+	if (rc)
+		return core_error(r, rc, path);
+	buf_addstr(&r->body, "{\"path\":");
+	json_add_str(&r->body, path);
+	buf_addf(&r->body, ",\"files\":%llu,\"ttl_ms\":%lld,\"action\":\"%s\"}\n",
+		 (unsigned long long)op.files, v, action == ATR_TTL_FREE ? "free" : "delete");
+	return 200;
+}
+
 /* ---- the mount table ---- */
 
 /* The bucket of a mount point "/NAME" (or "NAME", "/NAME/"), into out. */
@@ -564,9 +623,11 @@ static int h_report(struct admin_req *r)
 	}
 	buf_addf(&r->body,
 		 "]},\"namespace\":{\"files\":%llu,\"directories\":%llu,\"bytes\":%llu},"
+		 "\"persistence\":{\"not_persisted\":%llu,\"to_be_persisted\":%llu},"
 		 "\"uploads_in_progress\":%llu}\n",
 		 (unsigned long long)t.files, (unsigned long long)t.dirs,
-		 (unsigned long long)t.bytes, (unsigned long long)t.uploads);
+		 (unsigned long long)t.bytes, (unsigned long long)t.not_persisted,
+		 (unsigned long long)t.to_be_persisted, (unsigned long long)t.uploads);
 	return 200;
 }
 
@@ -621,6 +682,13 @@ static int h_metrics(struct admin_req *r)
 				    "Files and directories in the metadata store.") ||
 		     metrics_sample(b, "atrium_namespace_entries", "type=\"file\"", t.files) ||
 		     metrics_sample(b, "atrium_namespace_entries", "type=\"directory\"", t.dirs) ||
+		     metrics_family(b, "atrium_files_not_persisted", "gauge",
+				    "Files of remote buckets held on this node only: NOT_PERSISTED "
+				    "(MUST_CACHE), TO_BE_PERSISTED (ASYNC_THROUGH, the persist queue).") ||
+		     metrics_sample(b, "atrium_files_not_persisted", "state=\"NOT_PERSISTED\"",
+				    t.not_persisted) ||
+		     metrics_sample(b, "atrium_files_not_persisted", "state=\"TO_BE_PERSISTED\"",
+				    t.to_be_persisted) ||
 		     metrics_family(b, "atrium_namespace_bytes", "gauge", "Bytes in files.") ||
 		     metrics_sample(b, "atrium_namespace_bytes", NULL, t.bytes) ||
 		     metrics_family(b, "atrium_meta_lookup_seconds", "summary",
@@ -862,6 +930,9 @@ static const struct route routes[] = {
 	{ "POST", "fs/load", "FsLoad", ACCESS_USER, h_load },
 	{ "POST", "fs/free", "FsFree", ACCESS_USER, h_free },
 	{ "POST", "fs/persist", "FsPersist", ACCESS_USER, h_persist },
+	{ "POST", "fs/pin", "FsPin", ACCESS_USER, h_pin },
+	{ "POST", "fs/unpin", "FsUnpin", ACCESS_USER, h_unpin },
+	{ "POST", "fs/ttl", "FsSetTtl", ACCESS_USER, h_ttl },
 	{ "GET", "fs/mounts", "FsMountList", ACCESS_USER, h_mounts },
 	{ "POST", "fs/mount", "FsMount", ACCESS_USER, h_mount },
 	{ "POST", "fs/unmount", "FsUnmount", ACCESS_USER, h_unmount },

@@ -44,6 +44,13 @@ static const struct setting table[] = {
 	{ "cache-disk", S_STR, OFF(cache_disk), "", 0, 0, NULL,
 	  "DIR:SIZE: a DISK tier of the block cache in DIR (created 0700) holding up to SIZE "
 	  "(at least 16M), kept across restarts; e.g. /var/cache/atrium:20G", 0 },
+	{ "write-type", S_ENUM, OFF(write_type), "CACHE_THROUGH", 0, 0,
+	  "CACHE_THROUGH|MUST_CACHE|THROUGH|ASYNC_THROUGH",
+	  "write type of writes to a remote bucket whose request and mount name none "
+	  "(Alluxio's alluxio.user.file.writetype.default)", 0 },
+	{ "read-type", S_ENUM, OFF(read_type), "CACHE", 0, 0, "CACHE|CACHE_PROMOTE|NO_CACHE",
+	  "read type of reads whose request and mount name none "
+	  "(Alluxio's alluxio.user.file.readtype.default)", 0 },
 	{ "threads", S_INT, OFF(threads), "2048", 2, 4096, NULL,
 	  "HTTP worker threads: how many connections are served at once", 0 },
 	{ "log-level", S_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error",

@@ -22,6 +22,8 @@ struct settings {
 	const char *id_range;        /* "FIRST-LAST" */
 	uint64_t cache_mem;
 	const char *cache_disk;      /* "DIR:SIZE" (settings_cache_disk) or "" */
+	const char *write_type;      /* enum atr_write_type's name */
+	const char *read_type;       /* enum atr_read_type's name */
 	long threads;
 	const char *log_level;
 	const char *log_format;      /* "text" or "json" */

@@ -381,6 +381,9 @@ static const int errnos[ATR_E__COUNT] = {
 	[ATR_E_TOO_MANY_LINKS] = EMLINK,
 	[ATR_E_BUSY] = EBUSY,
 	[ATR_E_NO_FILES] = ENFILE,
+	[ATR_E_UFS_DOWN] = EIO,
+	[ATR_E_NOT_PERSISTED] = EBUSY,
+	[ATR_E_PINNED] = EBUSY,
 };
 
 static const struct {

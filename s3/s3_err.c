@@ -25,6 +25,7 @@ enum s3_err s3_err_from_core(int err)
 	case ATR_E_FILE_TOO_BIG: return S3_ERR_ENTITY_TOO_LARGE;
 	case ATR_E_READ_ONLY: return S3_ERR_ACCESS_DENIED;
 	case ATR_E_BUSY: case ATR_E_NO_FILES: return S3_ERR_SLOW_DOWN;
+	case ATR_E_UFS_DOWN: return S3_ERR_UFS_DOWN;
 	case ATR_E_ACCESS: return S3_ERR_ACCESS_DENIED;
 	case ATR_E_INVALID_BUCKET: return S3_ERR_INVALID_BUCKET_NAME;
 	case ATR_E_NO_BUCKET: return S3_ERR_NO_SUCH_BUCKET;
@@ -47,6 +48,7 @@ enum s3_err s3_err_from_core(int err)
 	case ATR_E_NOMEM: return S3_ERR_SLOW_DOWN;
 	/* The file-system view's: never met by S3 operations. */
 	case ATR_E_EXISTS: case ATR_E_NOT_EMPTY: case ATR_E_TOO_MANY_LINKS:
+	case ATR_E_NOT_PERSISTED: case ATR_E_PINNED:
 		return S3_ERR_INVALID_REQUEST;
 	case ATR_E_NOT_SUPPORTED: return S3_ERR_NOT_IMPLEMENTED;
 	case ATR_E_ACLS_OFF: return S3_ERR_ACLS_NOT_SUPPORTED;

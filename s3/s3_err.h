@@ -131,6 +131,12 @@
 	X(SLOW_DOWN, 503, "SlowDown", "Please reduce your request rate.") \
 	X(SERVICE_UNAVAILABLE, 503, "ServiceUnavailable", \
 	  "The server is stopping; retry the request against another endpoint.") \
+	X(INVALID_WRITE_TYPE, 400, "InvalidArgument", \
+	  "x-atrium-write-type must be MUST_CACHE, CACHE_THROUGH, THROUGH or ASYNC_THROUGH.") \
+	X(INVALID_READ_TYPE, 400, "InvalidArgument", \
+	  "x-atrium-read-type must be CACHE, CACHE_PROMOTE or NO_CACHE.") \
+	X(UFS_DOWN, 503, "ServiceUnavailable", \
+	  "The bucket's remote under-storage does not answer; cached objects can still be read. Retry later.") \
 	X(REQUEST_TIMEOUT, 400, "RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period.")
 
 enum s3_err {

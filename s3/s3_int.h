@@ -252,6 +252,7 @@ struct s3_write {
 	unsigned char md5[16];
 	enum checksum_alg ck_alg;      /* the bytes' checksum, CHECKSUM_NONE for none */
 	const unsigned char *ck_want;  /* its value, when known before the bytes */
+	int write_type;                /* object: enum atr_write_type (x-atrium-write-type) */
 	/* The core writer, from open to commit. */
 	void *w;
 	/* Out. */

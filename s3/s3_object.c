@@ -155,11 +155,18 @@ enum s3_err s3_put_object(struct s3_req *r)
 	struct s3_write wr;
 	struct buf hdrs = BUF_INIT(8192), tags = BUF_INIT(S3_TAGS_BUF(S3_TAGS_MAX));
 	const char *tagging = s3_header(r, "x-amz-tagging");
+	const char *wtype = s3_header(r, "x-atrium-write-type");
 	struct atr_acl *acl = NULL;
 	enum s3_err e;
 
 	/* The key is checked once, by the writer's open (atr_put_begin). */
 	s3_write_init(&wr, r, &s3_object_target);
+	/* Alluxio's write type for this object (src/atrium.h); none: the
+	 * bucket's mount option, else the daemon's default. */
+	if (wtype && (wr.write_type = atr_write_type_parse(wtype)) < 0) {
+		e = S3_ERR_INVALID_WRITE_TYPE;
+		goto out;
+	}
 	if ((e = s3_storage_class_check(r)) || (e = s3_content_md5(r, wr.md5, &wr.have_md5)) ||
 	    (e = s3_stored_headers(r, &hdrs)) ||
 	    (tagging && (e = s3_tagging_from_header(tagging, &tags))) ||
@@ -365,13 +372,19 @@ enum s3_err s3_get_object(struct s3_req *r)
 	struct atr_reader *rd = NULL;
 	int head = !strcmp(r->method, "HEAD");
 	const char *mode = s3_header(r, "x-amz-checksum-mode");
+	const char *rtype = s3_header(r, "x-atrium-read-type");
+	int read_type = rtype ? atr_read_type_parse(rtype) : ATR_RT_DEFAULT;
 	enum s3_err e = overrides_check(r);
 	if (e)
 		return e;
+	if (read_type < 0)
+		return S3_ERR_INVALID_READ_TYPE;
 	int rc = head ? atr_object_stat(r->srv->core, &r->user, r->bucket, r->key, &obj)
 		      : atr_get_open(r->srv->core, &r->user, r->bucket, r->key, &obj, &rd);
 	if (rc)
 		return s3_err_from_core(rc);
+	if (rd)
+		atr_get_read_type(rd, (enum atr_read_type)read_type);
 
 	char date[TIMEFMT_LEN];
 	struct buf extra = BUF_INIT(16384);
@@ -380,6 +393,10 @@ enum s3_err s3_get_object(struct s3_req *r)
 	int status = 200;
 	time_fmt_rfc1123((time_t)(obj.mtime_ns / 1000000000), date);
 	buf_addf(&extra, "ETag: \"%s\"\r\nLast-Modified: %s\r\n", obj.etag, date);
+	/* Atrium's: an object of a remote bucket not (yet) in the remote
+	 * (write types); PERSISTED goes without it. */
+	if (obj.persist)
+		buf_addf(&extra, "x-atrium-persistence-state: %s\r\n", atr_persist_name(obj.persist));
 	switch (get_conditions(r, &obj)) {
 	case S3_COND_FAILED:
 		e = S3_ERR_PRECONDITION_FAILED;

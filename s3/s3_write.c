@@ -202,6 +202,7 @@ static int object_open(struct s3_write *wr)
 	if (rc)
 		return rc;
 	wr->w = w;
+	atr_put_write_type(w, wr->write_type);
 	return wr->tags ? atr_put_tags(w, wr->tags) : ATR_OK;
 }
 

@@ -69,6 +69,14 @@ enum atr_err {
 	ATR_E_TOO_MANY_LINKS,   /* a link count at its maximum (EMLINK) */
 	ATR_E_BUSY,             /* in use by the system (EBUSY) */
 	ATR_E_NO_FILES,         /* out of open files (EMFILE, ENFILE) */
+	/* A remote under-storage that does not answer (after the driver's
+	 * retries): S3's 503 ServiceUnavailable, EIO on the mount. */
+	ATR_E_UFS_DOWN,
+	/* Freeing the cached bytes of a file whose only copy they are
+	 * (NOT_PERSISTED, TO_BE_PERSISTED): refused. */
+	ATR_E_NOT_PERSISTED,
+	/* Freeing the cached bytes of a pinned file: refused. */
+	ATR_E_PINNED,
 	ATR_E__COUNT
 };
 
@@ -96,6 +104,10 @@ struct atr_core_config {
 	 * with no host account (0, 0: the default, 2^30 up). */
 	const char *idmap;
 	uint32_t id_first, id_last;
+	/* The write and read types (enum atr_write_type, atr_read_type)
+	 * of requests and mount points that name none; 0: CACHE_THROUGH
+	 * and CACHE, Alluxio's defaults. */
+	int write_type, read_type;
 };
 
 int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out);
@@ -278,6 +290,8 @@ struct atr_obj {
 	uint64_t rdev;
 	uint64_t node;      /* a file with several names (hard links through the
 			     * mount): the ino its inode is known by; else 0 */
+	int persist;        /* enum atr_persist, as atr_object_stat and
+			     * atr_get_open found it (else 0: PERSISTED) */
 };
 
 void atr_obj_release(struct atr_obj *o);
@@ -324,6 +338,49 @@ int atr_get_open(struct atr_core *c, const struct atr_user *u, const char *bucke
 		 const char *key, struct atr_obj *obj, struct atr_reader **out);
 int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *len);
 void atr_get_close(struct atr_reader *r);
+
+/*
+ * Write and read types (Alluxio's; src/persist.c, docs/architecture.md
+ * "Write types and persistence"). They matter for buckets mounted on a
+ * remote store (atr_mount_add); a bucket of the local under-storage is
+ * its own durable store, so every write there is PERSISTED whatever its
+ * type. In a remote bucket:
+ *   MUST_CACHE     the bytes stay on this node only (held in the private
+ *                  area, never evicted, served from there): NOT_PERSISTED,
+ *                  lost if this node's disk is lost; atr_fs_persist
+ *                  uploads them.
+ *   CACHE_THROUGH  uploaded before the commit's metadata transaction
+ *                  commits (an upload that fails fails the write and
+ *                  leaves the old object: ATR_E_UFS_DOWN when the store
+ *                  does not answer), then its blocks are put in the
+ *                  cache: PERSISTED and 100 % in cache.
+ *   THROUGH        the same upload, nothing cached: PERSISTED, 0 %.
+ *   ASYNC_THROUGH  acknowledged once held on this node as MUST_CACHE is,
+ *                  TO_BE_PERSISTED, and queued (a table of the metadata
+ *                  store, so the queue survives a crash) for the persist
+ *                  worker, which uploads it (retrying with backoff while
+ *                  the store is down) and makes it PERSISTED.
+ * Read types: CACHE caches the blocks read from the under-storage (a
+ * block found on the disk tier is served from there); CACHE_PROMOTE also
+ * copies a disk tier's block into memory; NO_CACHE caches nothing new
+ * (blocks already in memory are used).
+ * DEFAULT: the bucket's mount option (writeType=, readType=), else the
+ * daemon's (atr_core_config).
+ */
+enum atr_write_type {
+	ATR_WT_DEFAULT = 0, ATR_WT_MUST_CACHE, ATR_WT_CACHE_THROUGH, ATR_WT_THROUGH,
+	ATR_WT_ASYNC_THROUGH
+};
+enum atr_read_type { ATR_RT_DEFAULT = 0, ATR_RT_CACHE, ATR_RT_CACHE_PROMOTE, ATR_RT_NO_CACHE };
+/* Alluxio's names ("MUST_CACHE"...; case-insensitive), or -1. */
+int atr_write_type_parse(const char *name);
+int atr_read_type_parse(const char *name);
+const char *atr_write_type_name(int t);
+const char *atr_read_type_name(int t);
+/* The write type of w's commit (before atr_put_commit). */
+void atr_put_write_type(struct atr_writer *w, enum atr_write_type t);
+/* The read type of r's reads (ATR_RT_DEFAULT: the bucket's). */
+void atr_get_read_type(struct atr_reader *r, enum atr_read_type t);
 
 /* Copying (S3's CopyObject). src is a reader on the source from
  * atr_get_open, which checked read permission and gave its attributes
@@ -700,8 +757,11 @@ void atr_mpu_etag(const unsigned char (*md5s)[16], int n, char out[ATR_ETAG_MAX 
  * needs its r bit, listing a directory its r bit, changing anything the w
  * bit of the bucket (buckets are 0755 and belong to their owner).
  *
- * Persistence: the local UFS is written through, so every entry is
- * ATR_PERSISTED; the other states arrive with ASYNC_THROUGH.
+ * Persistence ("Write and read types" above): every entry of a local
+ * bucket is ATR_PERSISTED; a file of a remote bucket written MUST_CACHE
+ * is ATR_NOT_PERSISTED, ASYNC_THROUGH ATR_TO_BE_PERSISTED until the
+ * persist worker uploads it. Such a file's bytes are on this node:
+ * cached is its whole size.
  */
 #define ATR_PATH_MAX (2 + ATR_BUCKET_MAX + ATR_KEY_MAX)
 
@@ -714,6 +774,9 @@ struct atr_entry {
 	char group[ATR_USER_MAX + 1]; /* the owner's primary group on this host, else the owner */
 	enum atr_persist persist;
 	uint64_t cached;              /* bytes of the current version in the block cache */
+	int pinned;                   /* atr_fs_pin */
+	int64_t ttl_due_ms;           /* atr_fs_set_ttl: when (ms since the epoch), or -1 */
+	int ttl_action;               /* enum atr_ttl_action */
 	int is_bucket;
 	int implicit;                 /* a directory that exists because something lies below */
 };
@@ -752,7 +815,11 @@ int atr_fs_chown(struct atr_core *c, const struct atr_user *u, const char *path,
 
 /* Cache and persistence, on a file or every file below a directory (files
  * the user may not read are skipped). files: files done; bytes: bytes
- * brought into (load) or dropped from (free) the cache, or persisted now. */
+ * brought into (load) or dropped from (free) the cache, or persisted now.
+ * free: ATR_E_NOT_PERSISTED at the first file not persisted (its cached
+ * bytes are its only copy). persist: uploads the files not persisted
+ * now (ATR_E_UFS_DOWN if the remote does not answer: they stay as
+ * they were). */
 struct atr_cache_op {
 	uint64_t files, bytes;
 };
@@ -762,12 +829,30 @@ int atr_cache_free(struct atr_core *c, const struct atr_user *u, const char *pat
 		   struct atr_cache_op *out);
 int atr_fs_persist(struct atr_core *c, const struct atr_user *u, const char *path,
 		   struct atr_cache_op *out);
+/* Pins and TTLs (Alluxio's fs pin, unpin, setTtl, unsetTtl), on a file
+ * or every file below a directory, for users who may write there; kept
+ * in the metadata store, gone with the object (a new object at the key,
+ * an S3 PUT, has none). A pinned file's cached blocks are never evicted
+ * (memory and disk tier) and atr_cache_free refuses it (ATR_E_PINNED).
+ * A TTL: ms milliseconds from now the file is deleted (ATR_TTL_DELETE)
+ * or its cached blocks freed (ATR_TTL_FREE; not a file that is not
+ * persisted or pinned: logged, left as it is) by the persist worker;
+ * ms < 0 removes it. files: files done. */
+enum atr_ttl_action { ATR_TTL_DELETE = 0, ATR_TTL_FREE = 1 };
+int atr_fs_pin(struct atr_core *c, const struct atr_user *u, const char *path, int on,
+	       struct atr_cache_op *out);
+int atr_fs_set_ttl(struct atr_core *c, const struct atr_user *u, const char *path, int64_t ms,
+		   enum atr_ttl_action action, struct atr_cache_op *out);
+
 /* How many bytes of o's current version (ino, version) the cache holds. */
 uint64_t atr_cache_bytes(struct atr_core *c, const struct atr_obj *o);
 
 struct atr_ns_totals {
 	uint64_t files, dirs, bytes; /* as the metadata last saw them */
 	uint64_t uploads;            /* multipart uploads in progress */
+	/* Files held on this node only (write types): NOT_PERSISTED, and
+	 * TO_BE_PERSISTED (the persist queue's length). */
+	uint64_t not_persisted, to_be_persisted;
 };
 int atr_ns_totals(struct atr_core *c, struct atr_ns_totals *out);
 

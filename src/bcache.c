@@ -32,6 +32,8 @@ struct bcache {
 	size_t capacity;
 	struct seg seg[2];    /* 0 probation, 1 protected */
 	uint64_t hits, misses, evictions, fills;
+	uint64_t *pinned;     /* pinned inodes, ascending (bcache_set_pinned) */
+	size_t npinned;
 };
 
 #define PROTECTED_SHARE 0.8
@@ -64,6 +66,27 @@ struct bcache *bcache_new(size_t capacity)
 
 void bcache_set_disk(struct bcache *bc, struct dcache *dc) { bc->disk = dc; }
 
+static void evict(struct bcache *bc);
+
+void bcache_set_pinned(struct bcache *bc, const uint64_t *inos, size_t n)
+{
+	uint64_t *v = n ? malloc(n * sizeof(*v)) : NULL;
+	if (n && !v)
+		return; /* the set stays as it was */
+	if (n)
+		memcpy(v, inos, n * sizeof(*v));
+	pthread_mutex_lock(&bc->lock);
+	uint64_t *old = bc->pinned;
+	bc->pinned = v;
+	bc->npinned = n;
+	if (bc->seg[0].bytes + bc->seg[1].bytes > bc->capacity)
+		evict(bc); /* blocks unpinned now may go */
+	pthread_mutex_unlock(&bc->lock);
+	free(old);
+	if (bc->disk)
+		dcache_set_pinned(bc->disk, inos, n);
+}
+
 void bcache_free(struct bcache *bc)
 {
 	if (!bc)
@@ -77,6 +100,7 @@ void bcache_free(struct bcache *bc)
 		}
 	}
 	free(bc->table);
+	free(bc->pinned);
 	pthread_mutex_destroy(&bc->lock);
 	pthread_cond_destroy(&bc->landed);
 	free(bc);
@@ -142,7 +166,7 @@ static void evict(struct bcache *bc)
 		struct bcache_block *b = bc->seg[segment].tail;
 		while (b && bc->seg[0].bytes + bc->seg[1].bytes > bc->capacity) {
 			struct bcache_block *prev = b->prev;
-			if (b->pins == 0) {
+			if (b->pins == 0 && !ino_in(bc->pinned, bc->npinned, b->ino)) {
 				seg_unlink(bc, b);
 				table_remove(bc, b);
 				free(b);
@@ -317,9 +341,19 @@ static void land(struct bcache *bc, struct flight *f, int rc)
 		free(f);
 }
 
+/* A block outside the cache (bcache_fetch_as's modes): segment PRIVATE. */
+#define PRIVATE (-2)
+
 struct bcache_block *bcache_fetch(struct bcache *bc, uint64_t ino, uint64_t version,
 				  uint64_t index, size_t len, bcache_fill_fn fill, void *arg,
 				  int *err)
+{
+	return bcache_fetch_as(bc, ino, version, index, len, fill, arg, 0, err);
+}
+
+struct bcache_block *bcache_fetch_as(struct bcache *bc, uint64_t ino, uint64_t version,
+				     uint64_t index, size_t len, bcache_fill_fn fill, void *arg,
+				     int mode, int *err)
 {
 	struct bcache_block *b = NULL;
 	struct flight *f = NULL;
@@ -348,6 +382,11 @@ struct bcache_block *bcache_fetch(struct bcache *bc, uint64_t ino, uint64_t vers
 		free(b);
 		b = NULL;
 		*err = rc;
+	} else if ((mode & BCACHE_NO_FILL) || (from_disk && (mode & BCACHE_NO_PROMOTE))) {
+		/* Not cached: the caller's alone. Waiters look again and,
+		 * finding nothing, fetch it themselves. */
+		b->segment = PRIVATE;
+		b->pins = 1;
 	} else {
 		b = insert_locked(bc, b, &fresh);
 	}
@@ -369,6 +408,10 @@ void bcache_unpin(struct bcache *bc, struct bcache_block *b)
 {
 	if (!b)
 		return;
+	if (b->segment == PRIVATE) {
+		free(b);
+		return;
+	}
 	pthread_mutex_lock(&bc->lock);
 	if (--b->pins < 0)
 		abort();

@@ -56,6 +56,27 @@ struct bcache_stats {
 	uint64_t fills;   /* bcache_fetch's fills: blocks read from the UFS */
 };
 
+/* Pinned inodes (atrium fs pin): their blocks are never evicted, from
+ * memory or disk. set_pinned replaces the set with a copy of inos (n of
+ * them, ascending), and gives it to the disk tier too; a cache whose
+ * blocks are all pinned may exceed its capacity. */
+void bcache_set_pinned(struct bcache *bc, const uint64_t *inos, size_t n);
+/* Whether ino is in the ascending set v[0..n). */
+static inline int ino_in(const uint64_t *v, size_t n, uint64_t ino)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] == ino)
+			return 1;
+		if (v[mid] < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
 struct bcache *bcache_new(size_t capacity);
 void bcache_free(struct bcache *bc);
 /* Attaches the DISK tier (before any use; the caller frees it after
@@ -70,6 +91,16 @@ typedef int (*bcache_fill_fn)(void *arg, uint64_t index, void *buf, size_t len);
 struct bcache_block *bcache_fetch(struct bcache *bc, uint64_t ino, uint64_t version,
 				  uint64_t index, size_t len, bcache_fill_fn fill, void *arg,
 				  int *err);
+/* bcache_fetch with a read type's modes: BCACHE_NO_PROMOTE, a block found
+ * on the disk tier is not also put in memory; BCACHE_NO_FILL, nothing is
+ * put in either tier (a memory hit is still used). A block not put in the
+ * cache is private to the caller (no other reader sees it), given pinned
+ * like the others: bcache_unpin frees it. */
+#define BCACHE_NO_PROMOTE 1
+#define BCACHE_NO_FILL 2
+struct bcache_block *bcache_fetch_as(struct bcache *bc, uint64_t ino, uint64_t version,
+				     uint64_t index, size_t len, bcache_fill_fn fill, void *arg,
+				     int mode, int *err);
 /* Waits until the blocks inserted so far are on disk (no-op without one). */
 void bcache_flush(struct bcache *bc);
 /* The pinned block from memory, or NULL (a miss is counted). */

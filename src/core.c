@@ -14,6 +14,7 @@
 #include "src/ns_int.h"
 #include "src/idmap_int.h"
 #include "src/perm_int.h"
+#include "src/persist_int.h"
 #include "common/banned.h"
 
 /*
@@ -173,6 +174,11 @@ int core_open_wrapped(const struct atr_core_config *cfg,
 			goto fail;
 		bcache_set_disk(c->cache, c->disk);
 	}
+	/* After recovery and the cache: it uploads what the queue holds. */
+	c->write_type = cfg->write_type;
+	c->read_type = cfg->read_type;
+	if ((rc = persist_open(c)))
+		goto fail;
 	*out = c;
 	return ATR_OK;
 fail:
@@ -184,6 +190,7 @@ void atr_core_close(struct atr_core *c)
 {
 	if (!c)
 		return;
+	persist_close(c);
 	etag_close(c);
 	nodes_close(c);
 	perm_close(c);

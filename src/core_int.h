@@ -37,6 +37,8 @@ struct atr_core {
 	struct mpu *mpu;        /* multipart state (src/multipart.c) */
 	struct nodes *nodes;    /* the mount's open inodes (src/node.c) */
 	struct etags *etags;    /* MD5s still to compute (src/etag.c) */
+	struct persister *persister; /* the persist worker (src/persist.c) */
+	int write_type, read_type;   /* the defaults (atr_core_config); read-only */
 	const struct atr_watch_ops *watch; /* NULL without a mount */
 	void *watch_arg;
 	const struct atr_idents *users;   /* atr_core_set_users; NULL: anyone */
@@ -159,6 +161,7 @@ struct atr_writer {
 	int must_not_exist;             /* conditions for the commit */
 	char if_etag[ATR_ETAG_MAX + 1]; /* "" for none */
 	char *tags;                     /* malloc'd or NULL (atr_put_tags) */
+	int write_type;                 /* enum atr_write_type (atr_put_write_type) */
 };
 
 /* (object.c) The stage of a directory key's writer, opened when the
@@ -179,6 +182,7 @@ struct atr_reader {
 	struct atr_core *c;
 	struct ufs_file *f;
 	int borrowed;           /* f belongs to someone else (node.c's ghosts) */
+	int read_type;          /* enum atr_read_type (src/persist.c); 0: CACHE */
 	uint64_t ino, version, size;
 	struct bcache_block *pinned;
 };

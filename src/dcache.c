@@ -1,5 +1,6 @@
 /* dcache — the block cache's DISK tier; the design is in src/dcache_int.h. */
 #include "src/dcache_int.h"
+#include "src/bcache_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -73,6 +74,8 @@ struct dcache {
 	int stop;
 	uint64_t hits, misses, evictions, corrupt, write_errors;
 	uint64_t stale;               /* blocks of old versions dropped */
+	uint64_t *pinned;             /* pinned inodes, ascending */
+	size_t npinned;
 };
 
 static size_t slot(const struct dcache *dc, uint64_t ino, uint64_t version, uint64_t index)
@@ -262,12 +265,30 @@ static void names_unlink(struct dcache *dc, struct names *ns)
 static void evict_to(struct dcache *dc, uint64_t target, struct names *ns)
 {
 	for (int s = 0; s < 2; s++)
-		while (dc->seg[0].bytes + dc->seg[1].bytes > target && dc->seg[s].tail) {
-			struct dentry *e = dc->seg[s].tail;
+		for (struct dentry *e = dc->seg[s].tail, *prev;
+		     e && dc->seg[0].bytes + dc->seg[1].bytes > target; e = prev) {
+			prev = e->prev;
+			if (ino_in(dc->pinned, dc->npinned, e->ino))
+				continue; /* pinned: never evicted */
 			names_add(ns, e);
 			index_remove(dc, e);
 			dc->evictions++;
 		}
+}
+
+void dcache_set_pinned(struct dcache *dc, const uint64_t *inos, size_t n)
+{
+	uint64_t *v = n ? malloc(n * sizeof(*v)) : NULL;
+	if (n && !v)
+		return;
+	if (n)
+		memcpy(v, inos, n * sizeof(*v));
+	pthread_mutex_lock(&dc->lock);
+	uint64_t *old = dc->pinned;
+	dc->pinned = v;
+	dc->npinned = n;
+	pthread_mutex_unlock(&dc->lock);
+	free(old);
 }
 
 static uint64_t used(const struct dcache *dc) { return dc->seg[0].bytes + dc->seg[1].bytes; }
@@ -686,6 +707,7 @@ void dcache_free(struct dcache *dc)
 		}
 	free(dc->table);
 	free(dc->by_ino);
+	free(dc->pinned);
 	close(dc->dfd); /* releases the flock */
 	pthread_mutex_destroy(&dc->lock);
 	pthread_cond_destroy(&dc->work);

@@ -84,6 +84,8 @@ struct dcache_stats {
  * after logging why. */
 struct dcache *dcache_open(const char *dir, uint64_t capacity, size_t block_size,
 			   const char *owner);
+/* The pinned inodes (bcache_set_pinned's): never evicted. */
+void dcache_set_pinned(struct dcache *dc, const uint64_t *inos, size_t n);
 /* Writes what is queued, stops the worker, frees everything. */
 void dcache_free(struct dcache *dc);
 /* Reads block (ino, version, index) of exactly len bytes into buf: 0, or

@@ -16,8 +16,10 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/timefmt.h"
 #include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "src/persist_int.h"
 #include "common/banned.h"
 
 #define BATCH 256
@@ -115,8 +117,16 @@ static void entry_from_row(struct atr_core *c, struct groups *g, const char *buc
 	}
 	e->implicit = row->implicit;
 	e->is_bucket = !*key;
-	e->persist = ATR_PERSISTED; /* the local UFS is written through */
-	e->cached = atr_cache_bytes(c, &row->obj);
+	/* Held on this node (not persisted): all of it is here. */
+	e->persist = row->persist;
+	e->cached = row->persist && !row->obj.is_dir ? row->obj.size
+						       : atr_cache_bytes(c, &row->obj);
+	e->ttl_due_ms = -1;
+	if (!row->obj.is_dir && row->obj.ino) {
+		e->pinned = meta_pin_get(c->meta, row->obj.ino);
+		if (meta_ttl_get(c->meta, row->obj.ino, &e->ttl_due_ms, &e->ttl_action))
+			e->ttl_due_ms = -1;
+	}
 	group_of(g, row->obj.owner, e->group);
 }
 
@@ -143,6 +153,7 @@ static void entry_root(struct atr_core *c, struct atr_entry *e)
 	e->obj.is_dir = 1;
 	e->obj.mode = 0755;
 	snprintf(e->obj.owner, sizeof(e->obj.owner), "%s", c->daemon_user);
+	e->ttl_due_ms = -1;
 	struct groups g = { .owner = "" };
 	group_of(&g, c->daemon_user, e->group);
 	e->persist = ATR_PERSISTED;
@@ -517,6 +528,7 @@ static int load_one(struct atr_core *c, const struct atr_user *u, const char *bu
 		atr_obj_release(&o);
 		return rc;
 	}
+	r->read_type = ATR_RT_CACHE; /* what load is for, whatever the default */
 	uint64_t before = atr_cache_bytes(c, &o);
 	for (uint64_t off = 0; off < o.size && !rc;) {
 		const void *data;
@@ -543,6 +555,10 @@ static int free_one(struct atr_core *c, const struct atr_user *u, const char *bu
 	if (rc)
 		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
 	atr_obj_release(&row.obj);
+	if (row.persist)
+		return ATR_E_NOT_PERSISTED; /* its cached bytes are its only copy */
+	if (meta_pin_get(c->meta, row.obj.ino))
+		return ATR_E_PINNED;
 	uint64_t before = atr_cache_bytes(c, &row.obj);
 	bcache_drop(c->cache, row.obj.ino);
 	uint64_t after = atr_cache_bytes(c, &row.obj); /* pinned blocks stay */
@@ -555,8 +571,77 @@ static int persist_one(struct atr_core *c, const struct atr_user *u, const char 
 		       const char *key, void *arg)
 {
 	struct atr_cache_op *op = arg;
-	op->files++; /* already PERSISTED: the local UFS is written through */
+	struct meta_row row = { 0 };
+	int rc = perm_find(c, u, "s3:PutObject", PERM_R, bucket, key, &row, NULL, 0);
+	if (rc)
+		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
+	atr_obj_release(&row.obj);
+	/* A local bucket's, and a remote one's written through, are
+	 * PERSISTED already; a held one goes up now (src/persist.c). */
+	if (row.persist && (rc = persist_ino(c, row.obj.ino, &op->bytes)))
+		return rc;
+	op->files++;
 	return ATR_OK;
+}
+
+/* ---- pins and TTLs (src/persist.c runs them) ---- */
+
+struct mark_args {
+	uint64_t ino;
+	int on;         /* pin */
+	int64_t due_ms; /* ttl: < 0 none */
+	int action;
+	int ttl;        /* 1: a TTL, 0: a pin */
+};
+
+static int mark_one_fn(struct atr_core *c, void *arg)
+{
+	struct mark_args *m = arg;
+	return m->ttl ? meta_ttl_set(c->meta, m->ino, m->due_ms, m->action)
+		      : meta_pin_set(c->meta, m->ino, m->on);
+}
+
+static int mark_one(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		    const char *key, void *arg)
+{
+	struct atr_cache_op *op = ((struct atr_cache_op **)arg)[0];
+	struct mark_args m = *((struct mark_args **)arg)[1];
+	struct meta_row row = { 0 };
+	/* Changing what happens to a file is writing it. */
+	int rc = perm_find(c, u, "s3:PutObject", PERM_W, bucket, key, &row, NULL, 0);
+	if (rc)
+		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
+	atr_obj_release(&row.obj);
+	m.ino = row.obj.ino;
+	if ((rc = ns_txn(c, mark_one_fn, &m)))
+		return rc;
+	op->files++;
+	return ATR_OK;
+}
+
+int atr_fs_pin(struct atr_core *c, const struct atr_user *u, const char *path, int on,
+	       struct atr_cache_op *out)
+{
+	struct mark_args m = { .on = on };
+	void *args[2] = { out, &m };
+	memset(out, 0, sizeof(*out));
+	int rc = walk_files(c, u, path, mark_one, args);
+	persist_pins_reload(c); /* what was done, even if not all of it */
+	return rc;
+}
+
+int atr_fs_set_ttl(struct atr_core *c, const struct atr_user *u, const char *path, int64_t ms,
+		   enum atr_ttl_action action, struct atr_cache_op *out)
+{
+	if (action != ATR_TTL_DELETE && action != ATR_TTL_FREE)
+		return ATR_E_INVALID_ARG;
+	struct mark_args m = { .ttl = 1, .action = action,
+			       .due_ms = ms < 0 ? -1 : time_now_ns() / 1000000 + ms };
+	void *args[2] = { out, &m };
+	memset(out, 0, sizeof(*out));
+	int rc = walk_files(c, u, path, mark_one, args);
+	persist_kick(c); /* the worker's next wake-up may be sooner now */
+	return rc;
 }
 
 int atr_cache_load(struct atr_core *c, const struct atr_user *u, const char *path,

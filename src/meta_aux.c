@@ -46,6 +46,23 @@ const char *const meta_aux_sql[ST__COUNT] = {
 	[ST_IDMAP_BY_UID] = "SELECT user FROM idmap WHERE uid = ?1",
 	[ST_IDMAP_NEXT] = "SELECT max(uid) + 1 FROM idmap",
 	[ST_IDMAP_PUT] = "INSERT INTO idmap(user, uid) VALUES (?1, ?2)",
+	[ST_PQ_PUT] = "INSERT OR REPLACE INTO persist_queue(ino, since, due, tries) "
+		      "VALUES (?1, ?2, 0, 0)",
+	[ST_PQ_NEXT] = "SELECT ino, tries FROM persist_queue WHERE due <= ?1 ORDER BY due, ino LIMIT 1",
+	[ST_PQ_FIRST_DUE] = "SELECT min(due) FROM persist_queue",
+	[ST_PQ_RETRY] = "UPDATE persist_queue SET tries = tries + 1, due = ?2 WHERE ino = ?1",
+	[ST_PQ_DONE] = "DELETE FROM persist_queue WHERE ino = ?1",
+	[ST_PQ_COUNT] = "SELECT count(*) FROM persist_queue",
+	[ST_OBJ_PERSISTED] = "UPDATE objects SET persist = 0, mtime = ?3 WHERE ino = ?1 AND version = ?2",
+	[ST_PIN_PUT] = "INSERT OR IGNORE INTO object_pins(ino) VALUES (?1)",
+	[ST_PIN_DELETE] = "DELETE FROM object_pins WHERE ino = ?1",
+	[ST_PIN_GET] = "SELECT 1 FROM object_pins WHERE ino = ?1",
+	[ST_PIN_SCAN] = "SELECT ino FROM object_pins ORDER BY ino",
+	[ST_TTL_PUT] = "INSERT OR REPLACE INTO object_ttls(ino, due, action) VALUES (?1, ?2, ?3)",
+	[ST_TTL_DELETE] = "DELETE FROM object_ttls WHERE ino = ?1",
+	[ST_TTL_GET] = "SELECT due, action FROM object_ttls WHERE ino = ?1",
+	[ST_TTL_NEXT] = "SELECT ino, action FROM object_ttls WHERE due <= ?1 ORDER BY due, ino LIMIT 1",
+	[ST_TTL_FIRST_DUE] = "SELECT min(due) FROM object_ttls",
 };
 
 /* ---- object and bucket tags (src/tagging.c) ---- */
@@ -238,4 +255,138 @@ int meta_idmap_next(struct meta *m, uint32_t *next)
 int meta_idmap_put(struct meta *m, const char *user, uint32_t uid)
 {
 	return meta_db_exec(m, ST_IDMAP_PUT, M_TEXT(user), M_INT(uid));
+}
+
+/* ---- the persist queue (src/persist.c) ---- */
+
+int meta_pq_put(struct meta *m, uint64_t ino, int64_t now_ms)
+{
+	return meta_db_exec(m, ST_PQ_PUT, M_INT(ino), M_INT(now_ms));
+}
+
+int meta_pq_next(struct meta *m, int64_t now_ms, uint64_t *ino, int *tries, int64_t *wait_ms)
+{
+	struct meta_q q = meta_db_query(m, ST_PQ_NEXT, M_INT(now_ms));
+	int rc = ATR_E_NO_KEY;
+	if (meta_db_next(&q)) {
+		*ino = (uint64_t)sqlite3_column_int64(q.s, 0);
+		*tries = sqlite3_column_int(q.s, 1);
+		rc = ATR_OK;
+	}
+	if ((rc = meta_db_end(&q, rc)) != ATR_E_NO_KEY)
+		return rc;
+	q = meta_db_query(m, ST_PQ_FIRST_DUE);
+	*wait_ms = -1;
+	if (meta_db_next(&q) && sqlite3_column_type(q.s, 0) != SQLITE_NULL) {
+		int64_t due = sqlite3_column_int64(q.s, 0);
+		*wait_ms = due > now_ms ? due - now_ms : 0;
+	}
+	int erc = meta_db_end(&q, ATR_OK);
+	return erc ? erc : ATR_E_NO_KEY;
+}
+
+int meta_pq_retry(struct meta *m, uint64_t ino, int64_t due_ms)
+{
+	return meta_db_exec(m, ST_PQ_RETRY, M_INT(ino), M_INT(due_ms));
+}
+
+int meta_pq_done(struct meta *m, uint64_t ino)
+{
+	return meta_db_exec(m, ST_PQ_DONE, M_INT(ino));
+}
+
+int meta_pq_count(struct meta *m, uint64_t *n)
+{
+	struct meta_q q = meta_db_query(m, ST_PQ_COUNT);
+	*n = 0;
+	if (meta_db_next(&q))
+		*n = (uint64_t)sqlite3_column_int64(q.s, 0);
+	return meta_db_end(&q, ATR_OK);
+}
+
+int meta_obj_persisted(struct meta *m, uint64_t ino, uint64_t version, int64_t mtime_ns)
+{
+	return meta_db_exec(m, ST_OBJ_PERSISTED, M_INT(ino), M_INT(version), M_INT(mtime_ns));
+}
+
+/* ---- pins and TTLs (src/persist.c) ---- */
+
+int meta_pin_set(struct meta *m, uint64_t ino, int on)
+{
+	return meta_db_exec(m, on ? ST_PIN_PUT : ST_PIN_DELETE, M_INT(ino));
+}
+
+int meta_pin_get(struct meta *m, uint64_t ino)
+{
+	struct meta_q q = meta_db_query(m, ST_PIN_GET, M_INT(ino));
+	int on = meta_db_next(&q);
+	return meta_db_end(&q, ATR_OK) ? 0 : on;
+}
+
+int meta_pin_scan(struct meta *m, uint64_t **inos, size_t *n)
+{
+	struct meta_q q = meta_db_query(m, ST_PIN_SCAN);
+	uint64_t *v = NULL;
+	size_t cap = 0, k = 0;
+	int rc = ATR_OK;
+	while (meta_db_next(&q)) {
+		if (k == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			uint64_t *nv = realloc(v, nc * sizeof(*nv));
+			if (!nv) {
+				rc = ATR_E_NOMEM;
+				break;
+			}
+			v = nv;
+			cap = nc;
+		}
+		v[k++] = (uint64_t)sqlite3_column_int64(q.s, 0);
+	}
+	if ((rc = meta_db_end(&q, rc))) {
+		free(v);
+		return rc;
+	}
+	*inos = v;
+	*n = k;
+	return ATR_OK;
+}
+
+int meta_ttl_set(struct meta *m, uint64_t ino, int64_t due_ms, int action)
+{
+	if (due_ms < 0)
+		return meta_db_exec(m, ST_TTL_DELETE, M_INT(ino));
+	return meta_db_exec(m, ST_TTL_PUT, M_INT(ino), M_INT(due_ms), M_INT(action));
+}
+
+int meta_ttl_get(struct meta *m, uint64_t ino, int64_t *due_ms, int *action)
+{
+	struct meta_q q = meta_db_query(m, ST_TTL_GET, M_INT(ino));
+	int rc = ATR_E_NO_KEY;
+	if (meta_db_next(&q)) {
+		*due_ms = sqlite3_column_int64(q.s, 0);
+		*action = sqlite3_column_int(q.s, 1);
+		rc = ATR_OK;
+	}
+	return meta_db_end(&q, rc);
+}
+
+int meta_ttl_next(struct meta *m, int64_t now_ms, uint64_t *ino, int *action, int64_t *wait_ms)
+{
+	struct meta_q q = meta_db_query(m, ST_TTL_NEXT, M_INT(now_ms));
+	int rc = ATR_E_NO_KEY;
+	if (meta_db_next(&q)) {
+		*ino = (uint64_t)sqlite3_column_int64(q.s, 0);
+		*action = sqlite3_column_int(q.s, 1);
+		rc = ATR_OK;
+	}
+	if ((rc = meta_db_end(&q, rc)) != ATR_E_NO_KEY)
+		return rc;
+	q = meta_db_query(m, ST_TTL_FIRST_DUE);
+	*wait_ms = -1;
+	if (meta_db_next(&q) && sqlite3_column_type(q.s, 0) != SQLITE_NULL) {
+		int64_t due = sqlite3_column_int64(q.s, 0);
+		*wait_ms = due > now_ms ? due - now_ms : 0;
+	}
+	int erc = meta_db_end(&q, ATR_OK);
+	return erc ? erc : ATR_E_NO_KEY;
 }

@@ -64,6 +64,9 @@ static const char *const column_migrations[][3] = {
 	{ "objects", "has_acl", "ALTER TABLE objects ADD COLUMN has_acl INTEGER NOT NULL DEFAULT 0" },
 	/* The side form (src/ns_int.h, "the side form"). */
 	{ "objects", "side", "ALTER TABLE objects ADD COLUMN side INTEGER NOT NULL DEFAULT 0" },
+	/* Persistence state (enum atr_persist; 0 PERSISTED, what every row
+	 * of an older store is: it had no other state). */
+	{ "objects", "persist", "ALTER TABLE objects ADD COLUMN persist INTEGER NOT NULL DEFAULT 0" },
 	{ "buckets", "public_block", "ALTER TABLE buckets ADD COLUMN public_block INTEGER" },
 	{ "buckets", "ownership", "ALTER TABLE buckets ADD COLUMN ownership INTEGER" },
 	{ "buckets", "policy", "ALTER TABLE buckets ADD COLUMN policy TEXT" },
@@ -87,6 +90,9 @@ static const char schema[] =
 	POSIX_COLS
 	/* The side form: the bytes are at ns_side_path(ino) (src/ns_int.h). */
 	"  side INTEGER NOT NULL DEFAULT 0,"
+	/* enum atr_persist: not 0, the bytes are held on this node at
+	 * ns_side_path(ino), not (yet) in the bucket's remote store. */
+	"  persist INTEGER NOT NULL DEFAULT 0,"
 	"  UNIQUE(bucket, key));"
 	/* Extended attributes other than the S3 ones (which live in hdrs). */
 	/* Directories only: a directory's subdirectories (the mount's link
@@ -156,7 +162,26 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS object_part_checksums(ino INTEGER PRIMARY KEY,"
 	"  version INTEGER NOT NULL, sums TEXT NOT NULL);"
 	"CREATE TRIGGER IF NOT EXISTS object_part_checksums_gone AFTER DELETE ON objects"
-	"  BEGIN DELETE FROM object_part_checksums WHERE ino = old.ino; END;";
+	"  BEGIN DELETE FROM object_part_checksums WHERE ino = old.ino; END;"
+	/* ASYNC_THROUGH's persist queue (src/persist.c): objects held on this
+	 * node to upload to their remote store; due: when to try next (ms
+	 * since the epoch), tries: attempts that failed. Gone with the row. */
+	"CREATE TABLE IF NOT EXISTS persist_queue(ino INTEGER PRIMARY KEY,"
+	"  since INTEGER NOT NULL, due INTEGER NOT NULL DEFAULT 0,"
+	"  tries INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TRIGGER IF NOT EXISTS persist_queue_gone AFTER DELETE ON objects"
+	"  BEGIN DELETE FROM persist_queue WHERE ino = old.ino; END;"
+	/* Pinned inodes (atrium fs pin: their cached blocks are never
+	 * evicted) and TTLs (fs setTtl: due, ms since the epoch; action
+	 * enum atr_ttl_action), both gone with the row. */
+	"CREATE TABLE IF NOT EXISTS object_pins(ino INTEGER PRIMARY KEY);"
+	"CREATE TRIGGER IF NOT EXISTS object_pins_gone AFTER DELETE ON objects"
+	"  BEGIN DELETE FROM object_pins WHERE ino = old.ino; END;"
+	"CREATE TABLE IF NOT EXISTS object_ttls(ino INTEGER PRIMARY KEY, due INTEGER NOT NULL,"
+	"  action INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS object_ttls_due ON object_ttls(due);"
+	"CREATE TRIGGER IF NOT EXISTS object_ttls_gone AFTER DELETE ON objects"
+	"  BEGIN DELETE FROM object_ttls WHERE ino = old.ino; END;";
 
 /* ---- connections: one per thread, with its prepared statements ---- */
 

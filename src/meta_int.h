@@ -43,7 +43,14 @@ struct meta_row {
 	int has_acl;   /* grants beyond the mode are kept in acls (meta_acl_get) */
 	int side;      /* the side form: the bytes are not at the key's path but
 			* at ns_side_path(ino) (src/ns_int.h) */
+	int persist;   /* enum atr_persist: not ATR_PERSISTED, the bytes are held
+			* on this node at ns_side_path(ino) and not (yet) in the
+			* bucket's remote store (src/persist.c) */
 };
+
+/* Where a row's bytes are: at ns_side_path(ino) (the side form, or held
+ * on this node), else at the key's path. */
+#define META_ROW_ASIDE(r) ((r)->side || (r)->persist)
 
 int meta_open(const char *path, struct meta **out);
 
@@ -315,5 +322,35 @@ int meta_intent_add(struct meta *m, const char *stage, const char *path);
 int meta_intent_scan(struct meta *m, int (*cb)(void *arg, const char *stage, const char *path),
 		     void *arg);
 int meta_intent_clear(struct meta *m);
+
+/*
+ * The persist queue (src/persist.c): inodes whose bytes are held on this
+ * node, TO_BE_PERSISTED, in the order they became due. put: queued (or
+ * queued again) now, in the caller's transaction; next: the first due
+ * at now_ms (ATR_E_NO_KEY if none), with its failed tries, and in
+ * *wait_ms how long until the next one is due (-1: the queue is empty);
+ * retry: tried again at due_ms; done: off the queue. persisted: the row
+ * ino at version is PERSISTED now, with the remote's mtime.
+ */
+int meta_pq_put(struct meta *m, uint64_t ino, int64_t now_ms);
+int meta_pq_next(struct meta *m, int64_t now_ms, uint64_t *ino, int *tries, int64_t *wait_ms);
+int meta_pq_retry(struct meta *m, uint64_t ino, int64_t due_ms);
+int meta_pq_done(struct meta *m, uint64_t ino);
+int meta_pq_count(struct meta *m, uint64_t *n);
+int meta_obj_persisted(struct meta *m, uint64_t ino, uint64_t version, int64_t mtime_ns);
+
+/*
+ * Pins and TTLs of inodes (src/persist.c), gone with their row. pin_set:
+ * on or off; pin_get: 1 if pinned (0 also on an error); pin_scan: every
+ * pinned inode, ascending, *inos malloc'd. ttl_set: due at due_ms with
+ * action (enum atr_ttl_action), or with due_ms < 0 none; ttl_get:
+ * ATR_E_NO_KEY if none; ttl_next: as meta_pq_next.
+ */
+int meta_pin_set(struct meta *m, uint64_t ino, int on);
+int meta_pin_get(struct meta *m, uint64_t ino);
+int meta_pin_scan(struct meta *m, uint64_t **inos, size_t *n);
+int meta_ttl_set(struct meta *m, uint64_t ino, int64_t due_ms, int action);
+int meta_ttl_get(struct meta *m, uint64_t ino, int64_t *due_ms, int *action);
+int meta_ttl_next(struct meta *m, int64_t now_ms, uint64_t *ino, int *action, int64_t *wait_ms);
 
 #endif

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "src/core_int.h"
 #include "src/ns_int.h"
+#include "src/persist_int.h"
 #include "common/banned.h"
 
 #define DOC_MOUNT 100 /* no public kind (access.c refuses it) */
@@ -31,6 +32,7 @@ struct mconf {
 	int path_style; /* -1: by the endpoint */
 	uint64_t part_size;
 	int64_t sync_ms;
+	int write_type, read_type; /* 0: the daemon's default */
 };
 
 static int fail(char *err, size_t n, const char *fmt, const char *what)
@@ -142,6 +144,17 @@ static int parse_opt(const char *opt, struct mconf *m, char *err, size_t n)
 		m->sync_ms = ms;
 		return ATR_OK;
 	}
+	if (!strcmp(k, "writeType")) {
+		if ((m->write_type = atr_write_type_parse(v)) < 0)
+			return fail(err, n, "writeType is MUST_CACHE, CACHE_THROUGH, THROUGH or "
+				    "ASYNC_THROUGH: %s", v);
+		return ATR_OK;
+	}
+	if (!strcmp(k, "readType")) {
+		if ((m->read_type = atr_read_type_parse(v)) < 0)
+			return fail(err, n, "readType is CACHE, CACHE_PROMOTE or NO_CACHE: %s", v);
+		return ATR_OK;
+	}
 	return fail(err, n, "unknown mount option %s", k);
 }
 
@@ -216,6 +229,31 @@ static int attach_one(void *arg, const char *bucket, const char *doc)
 int mounts_open(struct atr_core *c)
 {
 	return meta_bucket_doc_scan(c->meta, DOC_MOUNT, attach_one, c);
+}
+
+int mounts_types(struct atr_core *c, const char *bucket, int *wt, int *rt)
+{
+	char *doc = NULL;
+	*wt = *rt = 0;
+	int rc = meta_bucket_doc_get(c->meta, bucket, DOC_MOUNT, &doc);
+	if (rc)
+		return rc;
+	/* Only the two lines wanted: no secret file is read for this. */
+	for (const char *p = strchr(doc, '\n'); p; p = strchr(p + 1, '\n')) {
+		char v[32];
+		size_t len;
+		if (!strncmp(p + 1, "writeType=", 10) && (len = strcspn(p + 11, "\n")) < sizeof(v)) {
+			memcpy(v, p + 11, len);
+			v[len] = '\0';
+			*wt = atr_write_type_parse(v) > 0 ? atr_write_type_parse(v) : 0;
+		} else if (!strncmp(p + 1, "readType=", 9) && (len = strcspn(p + 10, "\n")) < sizeof(v)) {
+			memcpy(v, p + 10, len);
+			v[len] = '\0';
+			*rt = atr_read_type_parse(v) > 0 ? atr_read_type_parse(v) : 0;
+		}
+	}
+	free(doc);
+	return ATR_OK;
 }
 
 void mounts_bucket_gone(struct atr_core *c, const char *bucket)

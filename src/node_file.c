@@ -23,6 +23,7 @@
 #include "src/idmap_int.h"
 #include "src/node_int.h"
 #include "src/perm_int.h"
+#include "src/persist_int.h"
 #include "common/banned.h"
 
 static void shadow_publish(struct inode *in)
@@ -346,8 +347,9 @@ static int reader_open(struct atr_file *f)
 	if (!(rc = node_row(f->c, f->in->ino, bucket, key, &row, 0)) &&
 	    !(rc = ns_find(f->c, bucket, key, &row, &uf, 0))) {
 		atr_obj_release(&row.obj);
-		if (!(rc = reader_new(f->c, &row.obj, uf, &f->rd)) &&
-		    obj_node(&row.obj) + 1 != f->in->ino) {
+		if (!(rc = reader_new(f->c, &row.obj, uf, &f->rd)))
+			f->rd->read_type = persist_read_type(f->c, bucket, 0); /* the mount point's */
+		if (!rc && obj_node(&row.obj) + 1 != f->in->ino) {
 			/* Replaced between the two lookups: this inode is gone. */
 			atr_get_close(f->rd);
 			f->rd = NULL;

@@ -18,11 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "src/persist_int.h"
 #include "common/banned.h"
 
 /*
@@ -75,6 +77,14 @@ struct commit {
 	char old_side[PATH_MAX_UFS];
 	struct ns_touched t;
 	struct relinks rl;
+	/* The write type (src/persist.c): wt, the one asked for (0: the
+	 * bucket's); plan, enum persist_plan (held: the bytes stay in the
+	 * private area at ns_side_path(ino), like a side file; uploaded:
+	 * the stage went up inside the transaction, up its stat; cache_name:
+	 * the stage's other name, read into the cache after the commit). */
+	int wt, plan, uploaded;
+	struct ufs_stat up;
+	char cache_name[64];
 };
 
 /* A kind's part of the transaction: checks what is there (cm->old) and
@@ -281,7 +291,7 @@ static int commit_locked(struct atr_core *c, struct commit *cm, commit_fill fill
 	/* The mount's new bytes keep the old row's headers: read them. */
 	cm->had = meta_obj_get(c->meta, cm->bucket, cm->key, &cm->old, cm->node != 0) == ATR_OK;
 	cm->exists = cm->had && !(cm->old.obj.is_dir && cm->old.implicit) && !cm->old.pending;
-	if (cm->had && cm->old.side &&
+	if (cm->had && META_ROW_ASIDE(&cm->old) &&
 	    ns_side_path(cm->old_side, sizeof(cm->old_side), cm->old.obj.ino))
 		return ATR_E_INTERNAL;
 	if (cm->s3 && cm->stage && !key_is_dir(cm->key) && (rc = side_needed(c, cm)) < 0)
@@ -291,7 +301,23 @@ static int commit_locked(struct atr_core *c, struct commit *cm, commit_fill fill
 	if ((rc = fill(c, cm, arg)))
 		return rc;
 	cm->row.side = cm->side;
-	if ((rc = write_row(c, cm)) || !cm->side)
+	cm->row.persist = !cm->stage		       ? ATR_PERSISTED
+			  : cm->plan == PLAN_HOLD       ? ATR_NOT_PERSISTED
+			  : cm->plan == PLAN_HOLD_QUEUE ? ATR_TO_BE_PERSISTED
+							: ATR_PERSISTED;
+	if ((rc = write_row(c, cm)))
+		return rc;
+	if (cm->row.persist) {
+		/* Held on this node: the file named by the inode, and for
+		 * ASYNC_THROUGH a place on the persist queue. */
+		if (ns_side_path(cm->path, sizeof(cm->path), cm->row.obj.ino))
+			return ATR_E_INTERNAL;
+		if (cm->row.persist == ATR_TO_BE_PERSISTED &&
+		    (rc = meta_pq_put(c->meta, cm->row.obj.ino, time_now_ns() / 1000000)))
+			return rc;
+		return meta_intent_set(c->meta, cm->stage_name, cm->path);
+	}
+	if (!cm->side)
 		return rc;
 	/* The side file is named by the row's inode, known now: the intent
 	 * stage_row wrote is replaced by the one naming it. */
@@ -309,7 +335,41 @@ struct commit_txn {
 static int commit_txn_fn(struct atr_core *c, void *arg)
 {
 	struct commit_txn *t = arg;
-	return commit_locked(c, t->cm, t->fill, t->arg);
+	struct commit *cm = t->cm;
+	int rc = commit_locked(c, cm, t->fill, t->arg);
+	if (rc || !cm->stage || (cm->plan != PLAN_UPLOAD && cm->plan != PLAN_UPLOAD_CACHE))
+		return rc;
+	/* A remote store's upload, before the transaction commits: one that
+	 * fails rolls the row back, so the key keeps its old object and
+	 * nothing is owed (a crash after the upload and before the commit
+	 * leaves the remote's new bytes, which the sync finds as a change
+	 * made behind our back). The stage's other name keeps its bytes for
+	 * the cache (CACHE_THROUGH). */
+	if (cm->plan == PLAN_UPLOAD_CACHE &&
+	    ufs_stage_link(c->local, cm->stage, cm->cache_name, sizeof(cm->cache_name)))
+		cm->cache_name[0] = '\0'; /* not cached: no harm */
+	rc = ufs_stage_commit(c->ufs, cm->stage, cm->path, &cm->up);
+	if (rc) {
+		LOG(LOG_ERROR, "core: the upload of %s failed; nothing committed: %s", cm->path,
+		    atr_strerror(rc));
+		return rc == ATR_E_IO ? ATR_E_UFS_DOWN : rc;
+	}
+	cm->uploaded = 1;
+	return ATR_OK;
+}
+
+/* CACHE_THROUGH: the committed bytes into the cache, from the stage's
+ * other name (kept for this), which then goes. */
+static void commit_cache(struct atr_core *c, struct commit *cm)
+{
+	int fd = -1;
+	if (!cm->cache_name[0])
+		return;
+	if (cm->uploaded && !ufs_local_stage_open(c->local, cm->cache_name, &fd)) {
+		persist_cache_fd(c, cm->row.obj.ino, cm->row.obj.version, cm->row.obj.size, fd);
+		close(fd);
+	}
+	ufs_stage_forget(c->local, cm->cache_name);
 }
 
 static int touched_fn(struct atr_core *c, void *arg)
@@ -373,15 +433,19 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 		cm->bucket = bucket;
 		cm->key = key;
 	}
+	if (!rc && cm->stage)
+		cm->plan = persist_plan(c, cm->bucket, cm->wt);
 	struct commit_txn ct = { cm, fill, arg };
 	if (!rc)
 		rc = ns_txn_locked(c, commit_txn_fn, &ct);
 	if (rc)
 		relinks_finish(c, &cm->rl, 0);
+	if (rc && cm->cache_name[0])
+		ufs_stage_forget(c->local, cm->cache_name);
 	if (!rc && cm->stage) {
-		struct ufs_stat st;
+		struct ufs_stat st = cm->up;
 		consumed = 1; /* committed, or kept for its intent */
-		rc = ufs_stage_commit(c->ufs, cm->stage, cm->path, &st);
+		rc = cm->uploaded ? ATR_OK : ufs_stage_commit(c->ufs, cm->stage, cm->path, &st);
 		if (rc == ATR_E_NO_KEY && !ns_ufs_mkdirs(c, cm->path))
 			rc = ufs_stage_commit(c->ufs, cm->stage, cm->path, &st);
 		if (rc) {
@@ -411,6 +475,10 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 	if (!rc)
 		ns_txn_locked(c, touched_fn, cm); /* a hint for listings: best effort */
 	ns_unlock(c);
+	if (!rc && cm->cache_name[0])
+		commit_cache(c, cm);
+	if (!rc && cm->row.persist == ATR_TO_BE_PERSISTED)
+		persist_kick(c);
 	free(cm->grants);
 	atr_obj_release(&cm->old.obj);
 	if (!consumed && cm->stage)
@@ -481,7 +549,8 @@ int ns_commit_object(struct atr_core *c, const struct ns_object *o, struct atr_o
 {
 	struct commit cm = { .bucket = o->bucket, .key = o->key, .stage = o->stage,
 			     .hdrs = o->hdrs, .part_sizes = o->part_sizes, .nparts = o->nparts,
-			     .part_sums = o->part_sums, .tags = o->tags, .s3 = 1 };
+			     .part_sums = o->part_sums, .tags = o->tags, .s3 = 1,
+			     .wt = o->write_type };
 	if (key_is_dir(o->key)) {
 		if (!ufs_can_at(c->ufs, o->bucket, UFS_CAP_RENAME)) {
 			ufs_stage_abort(c->ufs, o->stage);

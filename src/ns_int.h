@@ -241,6 +241,7 @@ struct ns_object {
 	const uint64_t *part_sizes;
 	int nparts;
 	const char *part_sums;
+	int write_type;          /* enum atr_write_type; 0: the bucket's (src/persist.c) */
 };
 int ns_commit_object(struct atr_core *c, const struct ns_object *o, struct atr_obj *out);
 /* A directory marker ("a/b/"): the directory made explicit (a directory

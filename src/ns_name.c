@@ -41,7 +41,7 @@ int ns_delete_locked(struct atr_core *c, const char *bucket, const char *key, in
 	key_parent(key, parent);
 	ns_touch(c, &t, bucket, parent, 0);
 	int had = meta_obj_get(c->meta, bucket, key, &r, 0) == ATR_OK;
-	if (had && r.side) {
+	if (had && META_ROW_ASIDE(&r)) {
 		/* The side form (src/ns_int.h): the bytes are in the private
 		 * area; a marker's directory is dealt with below. */
 		char side[PATH_MAX_UFS];

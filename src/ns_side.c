@@ -22,7 +22,7 @@ int ns_side_path(char *out, size_t size, uint64_t ino)
 int ns_row_path(char *out, size_t size, const char *bucket, const char *key,
 		const struct meta_row *row)
 {
-	if (row && row->side)
+	if (row && META_ROW_ASIDE(row))
 		return ns_side_path(out, size, row->obj.ino);
 	return key_path(out, size, bucket, key);
 }
@@ -162,7 +162,7 @@ void ns_side_gc(struct atr_core *c)
 		char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
 		struct meta_row r = { 0 };
 		int rc = meta_obj_by_ino(c->meta, s.v[i], bucket, key, &r, 0);
-		if (rc == ATR_OK && r.side && r.obj.ino == s.v[i])
+		if (rc == ATR_OK && META_ROW_ASIDE(&r) && r.obj.ino == s.v[i])
 			continue;
 		if (rc != ATR_OK && rc != ATR_E_NO_KEY)
 			continue; /* the store failing: not a reason to remove */

@@ -98,7 +98,7 @@ static int on_child_row(void *arg, const char *key, const struct meta_row *row)
 {
 	struct rows *r = arg;
 	const char *rest = key + r->dirlen;
-	if (row->side && !row->obj.is_dir)
+	if (META_ROW_ASIDE(row) && !row->obj.is_dir)
 		return 0; /* its bytes are in the private area, not in this directory */
 	const char *slash = strchr(rest, '/');
 	if (slash && slash[1] != '\0')
@@ -417,7 +417,7 @@ static int side_sync_fn(struct atr_core *c, void *arg)
 	}
 	if (rc)
 		return rc;
-	if (!old.side) {
+	if (!META_ROW_ASIDE(&old)) {
 		rc = ATR_E_IO; /* changed meanwhile: the caller may retry */
 		goto out;
 	}
@@ -473,7 +473,7 @@ int ns_sync_object(struct atr_core *c, const char *bucket, const char *key, stru
 	struct meta_row peek = { 0 };
 	int rc;
 
-	if (meta_obj_get(c->meta, bucket, key, &peek, 0) == ATR_OK && peek.side) {
+	if (meta_obj_get(c->meta, bucket, key, &peek, 0) == ATR_OK && META_ROW_ASIDE(&peek)) {
 		struct side_sync a = { bucket, key, row, 0 };
 		rc = ns_txn(c, side_sync_fn, &a);
 		return rc ? rc : a.gone ? ATR_E_NO_KEY : ATR_OK;

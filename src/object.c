@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "src/ns_int.h"
 #include "src/perm_int.h"
+#include "src/persist_int.h"
 #include "common/banned.h"
 
 /* ---- writing ---- */
@@ -146,12 +147,17 @@ int writer_commit(struct atr_writer *w, const char *etag, const char *hdrs, cons
 		struct ns_object o = { .owner = w->user, .bucket = w->bucket, .key = w->key,
 				       .stage = w->sw.stage, .etag = etag, .hdrs = hdrs,
 				       .must_not_exist = w->must_not_exist, .if_etag = if_etag,
-				       .acl = w->acl, .tags = tags };
+				       .acl = w->acl, .tags = tags, .write_type = w->write_type };
 		rc = ns_commit_object(w->c, &o, out);
 		w->sw.stage = NULL; /* committed or discarded */
 	}
 	atr_put_abort(w);
 	return rc;
+}
+
+void atr_put_write_type(struct atr_writer *w, enum atr_write_type t)
+{
+	w->write_type = t;
 }
 
 int atr_put_commit(struct atr_writer *w, const char *hdrs, struct atr_obj *out)
@@ -169,8 +175,10 @@ int object_stat(struct atr_core *c, const struct atr_user *u, const char *bucket
 	struct meta_row row = { 0 };
 	const char *action = u->req && u->req->action ? u->req->action : "s3:GetObject";
 	int rc = perm_find(c, u, action, PERM_R, bucket, key, &row, NULL, etag);
-	if (!rc)
+	if (!rc) {
 		*out = row.obj;
+		out->persist = row.persist;
+	}
 	return rc;
 }
 
@@ -231,7 +239,9 @@ int object_get_open(struct atr_core *c, const struct atr_user *u, const char *bu
 		atr_obj_release(&row.obj);
 		return rc;
 	}
+	(*out)->read_type = persist_read_type(c, bucket, 0); /* the bucket's, else the daemon's */
 	*obj = row.obj;
+	obj->persist = row.persist;
 	return ATR_OK;
 }
 

@@ -24,6 +24,7 @@ int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	r->ino = o->ino;
 	r->version = o->version;
 	r->size = o->is_dir ? 0 : o->size;
+	r->read_type = c->read_type;
 	*out = r;
 	return ATR_OK;
 }
@@ -58,8 +59,14 @@ int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *
 	uint64_t index = off / bs;
 	size_t want = (size_t)(r->size - index * bs < bs ? r->size - index * bs : bs);
 	int err = ATR_OK;
-	struct bcache_block *b = bcache_fetch(c->cache, r->ino, r->version, index, want, fill, r,
-					      &err);
+	/* The read type (src/persist.c): CACHE leaves a disk tier's block
+	 * there, CACHE_PROMOTE copies it to memory too, NO_CACHE caches
+	 * nothing new. */
+	int mode = r->read_type == ATR_RT_CACHE_PROMOTE ? 0
+		   : r->read_type == ATR_RT_NO_CACHE	 ? BCACHE_NO_FILL | BCACHE_NO_PROMOTE
+							 : BCACHE_NO_PROMOTE;
+	struct bcache_block *b = bcache_fetch_as(c->cache, r->ino, r->version, index, want, fill,
+						 r, mode, &err);
 	if (!b)
 		return err;
 	r->pinned = b;
@@ -67,6 +74,12 @@ int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *
 	*data = b->data + in;
 	*len = b->len - in;
 	return ATR_OK;
+}
+
+void atr_get_read_type(struct atr_reader *r, enum atr_read_type t)
+{
+	if (t > ATR_RT_DEFAULT)
+		r->read_type = t;
 }
 
 void atr_get_close(struct atr_reader *r)

@@ -794,7 +794,7 @@ static int upload(struct ufs_s3 *s, const char *path, int fd, struct ufs_stat *s
 	if (!key)
 		return ATR_E_NOMEM;
 	uint64_t size = (uint64_t)sb.st_size;
-	int rc;
+	int rc, reached = 1;
 	struct ufs_s3_req r;
 	if (size > s->part_size) {
 		rc = upload_multipart(s, key, fd, size);
@@ -803,6 +803,7 @@ static int upload(struct ufs_s3 *s, const char *path, int fd, struct ufs_stat *s
 		r.fd = fd;
 		r.fd_len = size;
 		rc = ufs_s3_http_request(&s->http, &r);
+		reached = r.reached;
 		if (!rc && r.status != 200)
 			rc = ATR_E_IO;
 	}
@@ -810,9 +811,9 @@ static int upload(struct ufs_s3 *s, const char *path, int fd, struct ufs_stat *s
 	if (!rc && !(rc = head(s, key, &r)))
 		file_stat(r.length, r.last_modified < 0 ? 0 : r.last_modified, st);
 	free(key);
-	if (rc)
+	if (rc && reached)
 		cache_forget(s, path); /* a failed upload may have replaced it */
-	else
+	else if (!rc)
 		cache_put(s, path, st, r.etag);
 	/* A PUT never needs a parent made first: a 404 here (NoSuchUpload,
 	 * or a HEAD that does not see the PUT yet) is no missing directory,

@@ -340,6 +340,8 @@ int ufs_s3_http_request(struct ufs_s3_http *s, struct ufs_s3_req *r)
 		buf_reset(&err);
 		CURLcode cc = attempt(s, h, r, &url, &path, &err);
 		int retry = 0;
+		if (cc != CURLE_COULDNT_CONNECT && cc != CURLE_COULDNT_RESOLVE_HOST)
+			r->reached = 1;
 		if (cc != CURLE_OK) {
 			rc = cc == CURLE_OUT_OF_MEMORY ? ATR_E_NOMEM : ATR_E_IO;
 			retry = curl_retryable(cc);

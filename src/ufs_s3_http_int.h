@@ -57,6 +57,8 @@ struct ufs_s3_req {
 	long status;
 	size_t got;
 	uint64_t sent;
+	int reached;          /* an attempt got past connecting: the store may have
+			       * acted on it (a PUT may have replaced the object) */
 	char etag[128];
 	uint64_t length;
 	int has_length;

@@ -35,8 +35,8 @@
 const char *prog_cmd = "atrium";
 
 /* Long options a command may take, beyond its short ones. */
-enum { O_JSON = 256, O_VERBOSE, O_FORCE, O_DISPLAY, O_OPTION, O_HELP };
-enum { L_JSON = 1, L_VERBOSE = 2, L_FORCE = 4, L_DISPLAY = 8, L_OPTION = 16 };
+enum { O_JSON = 256, O_VERBOSE, O_FORCE, O_DISPLAY, O_OPTION, O_ACTION, O_HELP };
+enum { L_JSON = 1, L_VERBOSE = 2, L_FORCE = 4, L_DISPLAY = 8, L_OPTION = 16, L_ACTION = 32 };
 
 static const struct {
 	struct option o;
@@ -48,6 +48,7 @@ static const struct {
 	{ { "force", no_argument, NULL, O_FORCE }, L_FORCE, 0 },
 	{ { "display-name", required_argument, NULL, O_DISPLAY }, L_DISPLAY, 0 },
 	{ { "option", required_argument, NULL, O_OPTION }, L_OPTION, 0 },
+	{ { "action", required_argument, NULL, O_ACTION }, L_ACTION, 0 },
 	{ { "recursive", no_argument, NULL, 'R' }, 0, 'R' },
 	{ { "human-readable", no_argument, NULL, 'h' }, 0, 'h' },
 	{ { "summarize", no_argument, NULL, 's' }, 0, 's' },
@@ -91,8 +92,14 @@ static const struct cmd fs_cmds[] = {
 	  "cache (status 1 if it does not all fit)", cmd_load, "h", L_VERBOSE, 1, 1 },
 	{ "free", "[-h] PATH", "drop a file, or every file below a directory, from the cache",
 	  cmd_free, "h", 0, 1, 1 },
-	{ "persist", "[--verbose] PATH", "write data not yet in the under-storage to it",
-	  cmd_persist, "", L_VERBOSE, 1, 1 },
+	{ "persist", "[--verbose] PATH", "upload files not yet in the under-storage "
+	  "(NOT_PERSISTED, TO_BE_PERSISTED) to it", cmd_persist, "", L_VERBOSE, 1, 1 },
+	{ "pin", "PATH", "keep a file's (or every file's below a directory) cached blocks: never "
+	  "evicted", cmd_pin, "", 0, 1, 1 },
+	{ "unpin", "PATH", "let a file's cached blocks be evicted again", cmd_unpin, "", 0, 1, 1 },
+	{ "setTtl", "[--action delete|free] PATH MS", "MS milliseconds from now, delete the file "
+	  "(default) or free its cached blocks", cmd_set_ttl, "", L_ACTION, 2, 2 },
+	{ "unsetTtl", "PATH", "remove a file's TTL", cmd_unset_ttl, "", 0, 1, 1 },
 	{ "mount", "[--json] [--option KEY=VALUE]... [/BUCKET s3://REMOTE[/PREFIX]]",
 	  "serve a bucket from a remote S3 store (the superuser); no arguments: the mount table",
 	  cmd_mount, "", L_JSON | L_OPTION, 0, 2 },
@@ -208,6 +215,7 @@ static int run(struct client *c, const char *name, const struct cmd *k, int argc
 		case O_VERBOSE: o.verbose = 1; break;
 		case O_FORCE: o.force = 1; break;
 		case O_DISPLAY: o.display = optarg; break;
+		case O_ACTION: o.action = optarg; break;
 		case O_OPTION:
 			if (o.noptions == MOUNT_OPTIONS_MAX)
 				return bad_usage(name, k->args, "too many --option", NULL);

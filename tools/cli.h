@@ -44,6 +44,7 @@ struct opts {
 	int R, h, s, json, verbose, force;
 	uint64_t bytes;       /* -c of head/tail */
 	const char *display;  /* --display-name of user add */
+	const char *action;   /* --action of fs setTtl */
 #define MOUNT_OPTIONS_MAX 32
 	const char *options[MOUNT_OPTIONS_MAX]; /* --option of fs mount */
 	int noptions;
@@ -167,6 +168,10 @@ int cmd_chown(struct client *c, int argc, char **argv, const struct opts *o);
 int cmd_load(struct client *c, int argc, char **argv, const struct opts *o);
 int cmd_free(struct client *c, int argc, char **argv, const struct opts *o);
 int cmd_persist(struct client *c, int argc, char **argv, const struct opts *o);
+int cmd_pin(struct client *c, int argc, char **argv, const struct opts *o);
+int cmd_unpin(struct client *c, int argc, char **argv, const struct opts *o);
+int cmd_set_ttl(struct client *c, int argc, char **argv, const struct opts *o);
+int cmd_unset_ttl(struct client *c, int argc, char **argv, const struct opts *o);
 int cmd_mount(struct client *c, int argc, char **argv, const struct opts *o);
 int cmd_unmount(struct client *c, int argc, char **argv, const struct opts *o);
 int cmd_report(struct client *c, int argc, char **argv, const struct opts *o);

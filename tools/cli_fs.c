@@ -64,6 +64,11 @@ static int print_json_entry(const struct json *j)
 		rc = buf_addf(&b, ",\"in_cache_percent\":%d", fmt_pct(e.in_cache, e.size));
 	if (!rc && !e.is_dir && json_get_str(j, "etag"))
 		rc = buf_addstr(&b, ",\"etag\":") || json_add_str(&b, json_get_str(j, "etag"));
+	if (!rc && !e.is_dir)
+		rc = buf_addf(&b, ",\"pinned\":%s", json_get_bool(j, "pinned", 0) ? "true" : "false");
+	if (!rc && !e.is_dir && json_get_str(j, "ttl_action"))
+		rc = buf_addf(&b, ",\"ttl_due_ms\":%lld,\"ttl_action\":\"%s\"",
+			      (long long)json_get_i64(j, "ttl_due_ms", 0), json_get_str(j, "ttl_action"));
 	if (!rc)
 		rc = buf_addf(&b, ",\"inode\":%llu}\n",
 			      (unsigned long long)json_get_u64(j, "ino", 0));
@@ -119,6 +124,12 @@ int cmd_stat(struct client *c, int argc, char **argv, const struct opts *o)
 		printf("  in cache:       %llu bytes (%d%%)\n", (unsigned long long)e.in_cache,
 		       fmt_pct(e.in_cache, e.size));
 		printf("  etag:           %s\n", json_get_str(j, "etag"));
+		printf("  pinned:         %s\n", json_get_bool(j, "pinned", 0) ? "yes" : "no");
+		if (json_get_str(j, "ttl_action")) {
+			char due[FMT_DATE_LEN];
+			fmt_date(json_get_i64(j, "ttl_due_ms", 0), due);
+			printf("  ttl:            %s at %s\n", json_get_str(j, "ttl_action"), due);
+		}
 	}
 	printf("  inode:          %llu\n", (unsigned long long)json_get_u64(j, "ino", 0));
 	json_free(j);
@@ -914,6 +925,73 @@ int cmd_persist(struct client *c, int argc, char **argv, const struct opts *o)
 	return 0;
 }
 
+static int pin_cmd(struct client *c, const char *endpoint, const char *path, const char *done)
+{
+	struct json *j = NULL;
+	if (admin_path(c, endpoint, path, NULL, NULL, 0, &j))
+		return 1;
+	printf("%s was successfully %s (files: %llu)\n", path, done,
+	       (unsigned long long)json_get_u64(j, "files", 0));
+	json_free(j);
+	return 0;
+}
+
+int cmd_pin(struct client *c, int argc, char **argv, const struct opts *o)
+{
+	return pin_cmd(c, "fs/pin", argv[0], "pinned");
+}
+
+int cmd_unpin(struct client *c, int argc, char **argv, const struct opts *o)
+{
+	return pin_cmd(c, "fs/unpin", argv[0], "unpinned");
+}
+
+/* Alluxio's setTtl PATH MS [--action delete|free] and unsetTtl PATH. */
+static int ttl_cmd(struct client *c, const char *path, const char *ms, const char *action)
+{
+	struct json *j = NULL;
+	struct buf q = BUF_INIT(8192);
+	int rc = query_add(&q, "path", path) || query_add(&q, "ms", ms) ||
+		 (action && query_add(&q, "action", action));
+	if (!rc)
+		rc = admin(c, "POST", "fs/ttl", q.ptr, path, &j);
+	buf_release(&q);
+	if (rc)
+		return 1;
+	if (!strcmp(ms, "-1"))
+		printf("TTL of %s was successfully removed (files: %llu)\n", path,
+		       (unsigned long long)json_get_u64(j, "files", 0));
+	else
+		printf("TTL of %s was successfully set to %s milliseconds, with expiry action set "
+		       "to %s (files: %llu)\n", path, ms, json_get_str(j, "action"),
+		       (unsigned long long)json_get_u64(j, "files", 0));
+	json_free(j);
+	return 0;
+}
+
+int cmd_set_ttl(struct client *c, int argc, char **argv, const struct opts *o)
+{
+	char *end = NULL;
+	errno = 0;
+	long long ms = strtoll(argv[1], &end, 10);
+	if (errno || end == argv[1] || *end || ms < 0) {
+		fprintf(stderr, "atrium: fs setTtl: MS is a number of milliseconds, not '%s'\n",
+			argv[1]);
+		return 1;
+	}
+	if (o->action && strcmp(o->action, "delete") && strcmp(o->action, "free")) {
+		fprintf(stderr, "atrium: fs setTtl: --action is delete or free, not '%s'\n",
+			o->action);
+		return 1;
+	}
+	return ttl_cmd(c, argv[0], argv[1], o->action);
+}
+
+int cmd_unset_ttl(struct client *c, int argc, char **argv, const struct opts *o)
+{
+	return ttl_cmd(c, argv[0], "-1", NULL);
+}
+
 int cmd_report(struct client *c, int argc, char **argv, const struct opts *o)
 {
 	struct json *j = NULL;
@@ -974,6 +1052,11 @@ int cmd_report(struct client *c, int argc, char **argv, const struct opts *o)
 	printf("    Files: %llu\n    Directories: %llu\n    Bytes: %s\n",
 	       (unsigned long long)json_get_u64(ns, "files", 0),
 	       (unsigned long long)json_get_u64(ns, "directories", 0), bytes);
+	const struct json *pst = json_get(j, "persistence");
+	if (pst)
+		printf("Not persisted\n    NOT_PERSISTED: %llu\n    TO_BE_PERSISTED: %llu\n",
+		       (unsigned long long)json_get_u64(pst, "not_persisted", 0),
+		       (unsigned long long)json_get_u64(pst, "to_be_persisted", 0));
 	printf("Uploads in progress: %llu\n",
 	       (unsigned long long)json_get_u64(j, "uploads_in_progress", 0));
 	json_free(j);

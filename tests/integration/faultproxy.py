@@ -144,6 +144,13 @@ class FaultProxy:
 
 
 def _close(s):
+    # shutdown first: a plain close() leaves a connection another thread
+    # is blocked reading from alive (the kernel keeps it until that recv
+    # returns), so "down" would not cut a client's keep-alive connection.
+    try:
+        s.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
     try:
         s.close()
     except OSError:

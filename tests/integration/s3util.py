@@ -289,3 +289,17 @@ def read_fd_to_end(fd, chunk=1 << 20):
         if not b:
             return b"".join(out)
         out.append(b)
+
+
+def typed_client(daemon, user="alice", **headers):
+    """A boto3 client of daemon that sends headers on every request,
+    signed like the others; "_" in a name is "-" (x_atrium_read_type=...
+    sends x-atrium-read-type)."""
+    s3 = daemon.boto3(user)
+
+    def add(request, **kwargs):
+        for k, v in headers.items():
+            request.headers[k.replace("_", "-")] = v
+
+    s3.meta.events.register_first("before-sign.s3", add)
+    return s3

@@ -4,16 +4,12 @@ doors of the first. The remote's own view is checked with boto3 against
 it directly, so every claim is about bytes that really crossed."""
 import errno
 import os
-import uuid
 
 import pytest
 
-from s3util import USERS
+from remote_util import listing, mount_args, secret_file, uniq  # noqa: F401
+from s3util import USERS  # noqa: F401
 from test_cli_admin import cli, ok
-
-
-def uniq(p):
-    return "%s%s" % (p, uuid.uuid4().hex[:8])
 
 
 @pytest.fixture(scope="module")
@@ -24,25 +20,6 @@ def remote(atriumd_factory):
 @pytest.fixture(scope="module")
 def gateway(atriumd_factory):
     return atriumd_factory("sigv4", name="gateway")
-
-
-def secret_file(tmp_path, user="alice"):
-    p = tmp_path / "remote-secret"
-    p.write_text(USERS[user][1] + "\n")
-    os.chmod(p, 0o600)
-    return str(p)
-
-
-def mount_args(remote, tmp_path, user="alice", interval="0"):
-    return ["--option", "s3.endpoint=" + remote.endpoint,
-            "--option", "s3.accessKeyId=" + USERS[user][0],
-            "--option", "s3.secretKeyFile=" + secret_file(tmp_path, user),
-            "--option", "metadata.sync.interval=" + interval]
-
-
-def listing(s3, bucket, prefix=""):
-    out = s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
-    return sorted(o["Key"] for o in out.get("Contents", []))
 
 
 def test_remote_objects_through_the_gateway(remote, gateway, tmp_path):

@@ -6,6 +6,7 @@ empties both tiers, and the report shows each tier."""
 import os
 import stat
 
+from s3util import typed_client
 from test_cli_admin import Session, cli, ls_json, metric, ok, report, scrape
 
 BLOCK = 1024 * 1024
@@ -76,12 +77,14 @@ def test_load_survives_a_restart_and_is_served_from_disk(atriumd_factory, bucket
     assert tier(r2, "memory")["used"] == 0
 
     # A GET is a cache hit: four blocks from disk, none from the under-storage.
-    assert s3.get_object(Bucket=bucket_name, Key="big")["Body"].read() == body
+    # The read type CACHE_PROMOTE (src/atrium.h) also copies them to memory...
+    promote = typed_client(d, x_atrium_read_type="CACHE_PROMOTE")
+    assert promote.get_object(Bucket=bucket_name, Key="big")["Body"].read() == body
     r3 = report(d)
     assert tier(r3, "disk")["hits"] - tier(r2, "disk")["hits"] == 4
     assert r3["cache"]["misses"] == r2["cache"]["misses"]
     assert r3["cache"]["hits"] - r2["cache"]["hits"] == 4
-    # ...promoted into memory: the next GET hits there.
+    # ...so the next GET hits there.
     assert s3.get_object(Bucket=bucket_name, Key="big")["Body"].read() == body
     r4 = report(d)
     assert tier(r4, "memory")["hits"] - tier(r3, "memory")["hits"] == 4
@@ -97,6 +100,16 @@ def test_load_survives_a_restart_and_is_served_from_disk(atriumd_factory, bucket
     assert metric(m, "atrium_cache_capacity_bytes", tier="disk") == 64 * BLOCK
     assert metric(m, "atrium_cache_used_bytes", tier="disk") == tier(r4, "disk")["used"]
     assert metric(m, "atrium_cache_disk_corrupt_total") == 0
+
+    # The default read type, CACHE, serves a disk block from disk and
+    # leaves memory alone: "half"'s block is a disk hit each time.
+    for _ in range(2):
+        r5 = report(d)
+        assert len(s3.get_object(Bucket=bucket_name, Key="half",
+                                 Range="bytes=0-99")["Body"].read()) == 100
+        r6 = report(d)
+        assert tier(r6, "disk")["hits"] - tier(r5, "disk")["hits"] == 1
+        assert tier(r6, "memory")["used"] == tier(r5, "memory")["used"]
 
     # fs free empties both tiers, on disk too, and a restart agrees.
     out = ok(cli(d, "fs", "free", path))

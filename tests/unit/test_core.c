@@ -364,9 +364,42 @@ static void link_intent_finished_at_start(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+/* Alluxio's names of the write and read types (src/persist.c): exact
+ * names in any case, nothing else. */
+static void type_names(void **state)
+{
+	static const struct {
+		const char *name;
+		int wt, rt;
+	} cases[] = {
+		{ "MUST_CACHE", ATR_WT_MUST_CACHE, -1 },
+		{ "cache_through", ATR_WT_CACHE_THROUGH, -1 },
+		{ "THROUGH", ATR_WT_THROUGH, -1 },
+		{ "ASYNC_THROUGH", ATR_WT_ASYNC_THROUGH, -1 },
+		{ "CACHE", -1, ATR_RT_CACHE },
+		{ "Cache_Promote", -1, ATR_RT_CACHE_PROMOTE },
+		{ "NO_CACHE", -1, ATR_RT_NO_CACHE },
+		{ "", -1, -1 },
+		{ "DEFAULT", -1, -1 },
+		{ "MUST_CACHE ", -1, -1 },
+		{ "THROUGHX", -1, -1 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		assert_int_equal(atr_write_type_parse(cases[i].name), cases[i].wt);
+		assert_int_equal(atr_read_type_parse(cases[i].name), cases[i].rt);
+	}
+	assert_int_equal(atr_write_type_parse(NULL), -1);
+	for (int t = ATR_WT_MUST_CACHE; t <= ATR_WT_ASYNC_THROUGH; t++)
+		assert_int_equal(atr_write_type_parse(atr_write_type_name(t)), t);
+	for (int t = ATR_RT_CACHE; t <= ATR_RT_NO_CACHE; t++)
+		assert_int_equal(atr_read_type_parse(atr_read_type_name(t)), t);
+	assert_string_equal(atr_write_type_name(99), "DEFAULT");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(type_names),
 		cmocka_unit_test_setup_teardown(put_get_overwrite, setup, teardown),
 		cmocka_unit_test_setup_teardown(tree_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(list_order_and_pages, setup, teardown),

@@ -281,6 +281,35 @@ static void unclean_stop_across_a_reboot_drops_everything(void **state)
 	dcache_free(dc);
 }
 
+/* Pinned inodes (atrium fs pin) are never evicted: a scan five times the
+ * capacity leaves every block of a pinned inode, and once unpinned they
+ * can go. */
+static void pinned_inodes_are_never_evicted(void **state)
+{
+	struct tdir *t = *state;
+	uint64_t cap = 20 * (DCACHE_HDR + BS);
+	struct dcache *dc = dcache_open(t->path, cap, BS, "owner-a");
+	assert_non_null(dc);
+	const uint64_t pinned[] = { 3, 9 };
+	dcache_set_pinned(dc, pinned, 2);
+	for (uint64_t i = 0; i < 4; i++)
+		put(dc, 9, 1, i, BS); /* used once: probation, the first to go */
+	for (uint64_t i = 0; i < 100; i++)
+		put(dc, 6, 1, i, BS);
+	dcache_flush(dc);
+	for (uint64_t i = 0; i < 4; i++) /* a probe: no hit, no promotion */
+		assert_int_equal(dcache_len(dc, 9, 1, i), BS);
+	dcache_set_pinned(dc, NULL, 0);
+	for (uint64_t i = 100; i < 200; i++)
+		put(dc, 6, 1, i, BS);
+	dcache_flush(dc);
+	uint64_t left = 0;
+	for (uint64_t i = 0; i < 4; i++)
+		left += dcache_len(dc, 9, 1, i);
+	assert_true(left < 4 * BS);
+	dcache_free(dc);
+}
+
 static void capacity_evicts_between_watermarks(void **state)
 {
 	struct tdir *t = *state;
@@ -566,6 +595,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(unclean_stop_across_a_reboot_drops_everything, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(capacity_evicts_between_watermarks, setup, teardown),
+		cmocka_unit_test_setup_teardown(pinned_inodes_are_never_evicted, setup, teardown),
 		cmocka_unit_test_setup_teardown(drop_takes_every_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(tiers_write_through_promote_and_count, setup,
 						teardown),

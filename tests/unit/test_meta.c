@@ -176,6 +176,9 @@ static void open_reopen_and_migrate(void **state)
 		assert_int_equal(o.obj.node, pass ? o.obj.ino : 0); /* set below, kept */
 		assert_int_equal(o.has_acl, 0);
 		assert_int_equal(o.pending, 0);
+		assert_int_equal(o.persist, ATR_PERSISTED); /* all a store had before */
+		assert_int_equal(meta_pq_put(om, o.obj.ino, 1), ATR_OK);
+		assert_int_equal(meta_pq_done(om, o.obj.ino), ATR_OK);
 		struct atr_bucket b = { 0 };
 		assert_int_equal(meta_bucket_get(om, "ob", &b), ATR_OK);
 		assert_string_equal(b.owner, "carol");
@@ -193,6 +196,56 @@ static void open_reopen_and_migrate(void **state)
 	char bad[128];
 	snprintf(bad, sizeof(bad), "%s/no/such/dir/meta.db", f->dir);
 	assert_int_equal(meta_open(bad, &om), ATR_E_IO);
+}
+
+/* The persist queue (src/persist.c): due order, retries pushed later,
+ * entries gone with their row; a row marked PERSISTED only at its version. */
+static void persist_queue(void **state)
+{
+	struct mfix *f = *state;
+	add_bucket(f->m, "b", "alice");
+	struct meta_row r = file_row(5, "alice");
+	r.persist = ATR_TO_BE_PERSISTED;
+	uint64_t a = put(f->m, "b", "a", r);
+	uint64_t b = put(f->m, "b", "b", r);
+	uint64_t ino, n;
+	int tries;
+	int64_t wait;
+	assert_int_equal(meta_pq_next(f->m, 1000, &ino, &tries, &wait), ATR_E_NO_KEY);
+	assert_int_equal(wait, -1);
+	assert_int_equal(meta_pq_put(f->m, a, 10), ATR_OK);
+	assert_int_equal(meta_pq_put(f->m, b, 20), ATR_OK);
+	assert_int_equal(meta_pq_next(f->m, 1000, &ino, &tries, &wait), ATR_OK);
+	assert_int_equal(ino, a);
+	assert_int_equal(tries, 0);
+	/* A failure: a is due at 1500, so b comes first, then nothing due. */
+	assert_int_equal(meta_pq_retry(f->m, a, 1500), ATR_OK);
+	assert_int_equal(meta_pq_next(f->m, 1000, &ino, &tries, &wait), ATR_OK);
+	assert_int_equal(ino, b);
+	assert_int_equal(meta_pq_done(f->m, b), ATR_OK);
+	assert_int_equal(meta_pq_next(f->m, 1000, &ino, &tries, &wait), ATR_E_NO_KEY);
+	assert_int_equal(wait, 500);
+	assert_int_equal(meta_pq_next(f->m, 1500, &ino, &tries, &wait), ATR_OK);
+	assert_int_equal(ino, a);
+	assert_int_equal(tries, 1);
+	reopen(f); /* it is in the store: a restart keeps it */
+	assert_int_equal(meta_pq_count(f->m, &n), ATR_OK);
+	assert_int_equal(n, 1);
+	struct meta_row got = { 0 };
+	assert_int_equal(meta_obj_get(f->m, "b", "a", &got, 0), ATR_OK);
+	assert_int_equal(got.persist, ATR_TO_BE_PERSISTED);
+	/* Marked persisted only at its version. */
+	assert_int_equal(meta_obj_persisted(f->m, a, got.obj.version + 1, 77), ATR_OK);
+	assert_int_equal(meta_obj_get(f->m, "b", "a", &got, 0), ATR_OK);
+	assert_int_equal(got.persist, ATR_TO_BE_PERSISTED);
+	assert_int_equal(meta_obj_persisted(f->m, a, got.obj.version, 77), ATR_OK);
+	assert_int_equal(meta_obj_get(f->m, "b", "a", &got, 0), ATR_OK);
+	assert_int_equal(got.persist, ATR_PERSISTED);
+	assert_int_equal(got.obj.mtime_ns, 77);
+	/* The queue entry goes with its row. */
+	assert_int_equal(meta_obj_delete(f->m, "b", "a"), ATR_OK);
+	assert_int_equal(meta_pq_count(f->m, &n), ATR_OK);
+	assert_int_equal(n, 0);
 }
 
 static void buckets(void **state)
@@ -1078,6 +1131,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(open_reopen_and_migrate, setup, teardown),
+		cmocka_unit_test_setup_teardown(persist_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(buckets, setup, teardown),
 		cmocka_unit_test_setup_teardown(objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(scans, setup, teardown),
