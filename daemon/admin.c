@@ -310,11 +310,20 @@ static int h_list(struct admin_req *r)
 	char *next = malloc(ATR_PATH_MAX + 1);
 	if (!next)
 		return core_error(r, ATR_E_NOMEM, NULL);
+	/* sync=1 (fs ls -f, fs load --metadata): the under-storage is asked
+	 * again, once, at the first page. */
+	const char *start = param(r, "start");
+	int rc = flag(r, "sync") && !(start && *start) ?
+		 atr_fs_refresh(r->a->core, &r->user, path) : ATR_OK;
+	if (rc) {
+		free(next);
+		return core_error(r, rc, path);
+	}
 	struct page p = { .b = &r->body };
 	buf_addstr(&r->body, "{\"path\":");
 	json_add_str(&r->body, path);
 	buf_addstr(&r->body, ",\"entries\":[");
-	int rc = atr_fs_list(r->a->core, &r->user, path, flag(r, "recursive"), param(r, "start"),
+	rc = atr_fs_list(r->a->core, &r->user, path, flag(r, "recursive"), param(r, "start"),
 			     max, page_entry, &p, &truncated, next);
 	if (rc)
 		status = core_error(r, rc, path);

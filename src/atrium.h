@@ -785,6 +785,14 @@ struct atr_entry {
 int atr_fs_stat(struct atr_core *c, const struct atr_user *u, const char *path,
 		struct atr_entry *out);
 
+/* The next look at path's bucket (a listing, a stat, a read) asks its
+ * under-storage again, whatever the mount point's metadata.sync.interval
+ * lets it remember (`atrium fs ls -f`, `fs load --metadata`): objects
+ * written, changed or deleted in a remote store behind our back are seen
+ * then. Whoever may list the bucket may ask; nothing to do for a local
+ * bucket (or the root). */
+int atr_fs_refresh(struct atr_core *c, const struct atr_user *u, const char *path);
+
 typedef int (*atr_entry_cb)(void *arg, const struct atr_entry *e);
 /* The entries of the directory at path (a file lists as itself); with
  * recursive, everything below it. Order: S3's (the stored keys, directories

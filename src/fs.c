@@ -218,6 +218,23 @@ int atr_fs_stat(struct atr_core *c, const struct atr_user *u, const char *path,
 	return ATR_OK;
 }
 
+int atr_fs_refresh(struct atr_core *c, const struct atr_user *u, const char *path)
+{
+	struct fspath p;
+	struct atr_bucket b;
+	char up[PATH_MAX_UFS];
+	int rc = parse_path(path, &p);
+	if (rc || !*p.bucket)
+		return rc;
+	if ((rc = ns_bucket_get(c, p.bucket, &b, 1)) ||
+	    (rc = perm_check(c, u, "s3:ListBucket", &b, NULL, NULL, NULL, PERM_R)))
+		return rc;
+	if (key_path(up, sizeof(up), p.bucket, p.key))
+		return ATR_E_INVALID_ARG;
+	ufs_refresh(c->ufs, up);
+	return ATR_OK;
+}
+
 /* ---- listing ---- */
 
 struct fslist {

@@ -188,6 +188,12 @@ unsigned ufs_caps_at(struct ufs *u, const char *path)
 	return u->ops->caps_at ? u->ops->caps_at(u, path) : u->caps;
 }
 
+void ufs_refresh(struct ufs *u, const char *path)
+{
+	if (u->ops->refresh)
+		u->ops->refresh(u, path);
+}
+
 /* The fallback of stage_copy: through a small buffer in this process. */
 int ufs_copy_through(struct ufs *from, struct ufs_file *src, struct ufs *to, struct ufs_stage *s,
 		     uint64_t off, uint64_t len)

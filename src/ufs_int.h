@@ -312,6 +312,13 @@ struct ufs_ops {
 	/* The capabilities that hold at path, where they differ by path (a
 	 * driver made of others: the mux); NULL: caps everywhere. */
 	unsigned (*caps_at)(struct ufs *u, const char *path);
+	/* From now on, what the driver answers about path and below is what
+	 * the store says now, not what it said earlier in the sync period:
+	 * directories there look changed (a new mtime) and no remembered stat
+	 * is used (`atrium fs ls -f`, `fs load --metadata`). May do more than
+	 * path. NULL: nothing to forget (a store whose directories change
+	 * their mtime themselves: the local directory). */
+	void (*refresh)(struct ufs *u, const char *path);
 };
 
 /* A driver instance: drivers embed it first in their own struct. caps
@@ -331,6 +338,8 @@ static inline int ufs_can(const struct ufs *u, unsigned caps)
 /* Whether u has every capability in caps at path (ufs_can where the
  * driver's capabilities are one set). */
 unsigned ufs_caps_at(struct ufs *u, const char *path);
+/* The driver's refresh, if it has one. */
+void ufs_refresh(struct ufs *u, const char *path);
 static inline int ufs_can_at(struct ufs *u, const char *path, unsigned caps)
 {
 	return (ufs_caps_at(u, path) & caps) == caps;

@@ -435,6 +435,15 @@ static unsigned mux_caps_at(struct ufs *mu, const char *path)
 	return caps;
 }
 
+static void mux_refresh(struct ufs *mu, const char *path)
+{
+	struct mux *m = M(mu);
+	const char *p;
+	struct mpoint *mp = mp_get(m, path, &p);
+	ufs_refresh(mp ? mp->u : m->local, mp ? p : path);
+	mp_put(m, mp);
+}
+
 static const struct ufs_ops mux_ops = {
 	.version = UFS_VERSION,
 	.name = "mux",
@@ -474,6 +483,7 @@ static const struct ufs_ops mux_ops = {
 	.statfs = mux_statfs,
 	.next_data = mux_next_data,
 	.caps_at = mux_caps_at,
+	.refresh = mux_refresh,
 };
 
 int ufs_mux_new(struct ufs *local, struct ufs **out)

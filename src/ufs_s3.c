@@ -51,6 +51,7 @@ struct ufs_s3 {
 	uint64_t part_size;
 	int parallel_parts;
 	int64_t sync_interval_ms;
+	int64_t refreshed_ns;    /* atomic: the last refresh (s3_refresh), or 0 */
 	/* Never held across a request. */
 	pthread_mutex_t cache_lock;
 	struct cent *cache[CACHE_BUCKETS]; /* guarded by cache_lock */
@@ -83,16 +84,20 @@ static char *key_of(struct ufs_s3 *s, const char *path, int dir_slash)
 	return b.ptr;
 }
 
-/* The start of the current sync period: a directory's mtime. */
+/* The start of the current sync period: a directory's mtime. A refresh
+ * starts a period of its own, which lasts until the next one would have
+ * started anyway (with -1, until the next refresh). */
 static int64_t period_ns(const struct ufs_s3 *s)
 {
-	if (s->sync_interval_ms < 0)
-		return DIR_CONST_NS;
-	int64_t now = time_now_ns();
-	if (s->sync_interval_ms == 0)
-		return now;
-	int64_t n = s->sync_interval_ms * 1000000LL;
-	return now / n * n;
+	int64_t refreshed = __atomic_load_n(&s->refreshed_ns, __ATOMIC_ACQUIRE), p;
+	if (s->sync_interval_ms < 0) {
+		p = DIR_CONST_NS;
+	} else {
+		int64_t now = time_now_ns();
+		int64_t n = s->sync_interval_ms * 1000000LL;
+		p = n ? now / n * n : now;
+	}
+	return p > refreshed ? p : refreshed;
 }
 
 static void dir_stat(const struct ufs_s3 *s, struct ufs_stat *st)
@@ -946,9 +951,18 @@ static void s3_free(struct ufs *u)
 	free(s);
 }
 
+/* The whole mount point, not just path: one refresh costs each directory
+ * looked at afterwards one listing, which is what was asked for path. */
+static void s3_refresh(struct ufs *u, const char *path)
+{
+	(void)path;
+	__atomic_store_n(&S(u)->refreshed_ns, time_now_ns(), __ATOMIC_RELEASE);
+}
+
 static const struct ufs_ops s3_ops = {
 	.version = UFS_VERSION,
 	.name = "s3",
+	.refresh = s3_refresh,
 	.stat = s3_stat,
 	.open = s3_open,
 	.pread = s3_pread,

@@ -35,8 +35,9 @@
 const char *prog_cmd = "atrium";
 
 /* Long options a command may take, beyond its short ones. */
-enum { O_JSON = 256, O_VERBOSE, O_FORCE, O_DISPLAY, O_OPTION, O_ACTION, O_HELP };
-enum { L_JSON = 1, L_VERBOSE = 2, L_FORCE = 4, L_DISPLAY = 8, L_OPTION = 16, L_ACTION = 32 };
+enum { O_JSON = 256, O_VERBOSE, O_FORCE, O_DISPLAY, O_OPTION, O_ACTION, O_METADATA, O_HELP };
+enum { L_JSON = 1, L_VERBOSE = 2, L_FORCE = 4, L_DISPLAY = 8, L_OPTION = 16, L_ACTION = 32,
+       L_METADATA = 64 };
 
 static const struct {
 	struct option o;
@@ -49,6 +50,7 @@ static const struct {
 	{ { "display-name", required_argument, NULL, O_DISPLAY }, L_DISPLAY, 0 },
 	{ { "option", required_argument, NULL, O_OPTION }, L_OPTION, 0 },
 	{ { "action", required_argument, NULL, O_ACTION }, L_ACTION, 0 },
+	{ { "metadata", no_argument, NULL, O_METADATA }, L_METADATA, 0 },
 	{ { "recursive", no_argument, NULL, 'R' }, 0, 'R' },
 	{ { "human-readable", no_argument, NULL, 'h' }, 0, 'h' },
 	{ { "summarize", no_argument, NULL, 's' }, 0, 's' },
@@ -65,8 +67,9 @@ struct cmd {
 };
 
 static const struct cmd fs_cmds[] = {
-	{ "ls", "[-R] [-h] [--json] PATH", "list a directory (or a file): mode, owner, group, size, "
-	  "persistence, mtime, in-cache %", cmd_ls, "Rh", L_JSON, 1, 1 },
+	{ "ls", "[-R] [-h] [-f] [--json] PATH", "list a directory (or a file): mode, owner, group, "
+	  "size, persistence, mtime, in-cache %; -f asks a remote under-storage again first",
+	  cmd_ls, "Rhf", L_JSON, 1, 1 },
 	{ "stat", "[--json] PATH", "everything about one file or directory", cmd_stat, "", L_JSON,
 	  1, 1 },
 	{ "cat", "PATH", "write a file's content to standard output", cmd_cat, "", 0, 1, 1 },
@@ -88,8 +91,10 @@ static const struct cmd fs_cmds[] = {
 	{ "checksum", "PATH", "the MD5 of a file's content", cmd_checksum, "", 0, 1, 1 },
 	{ "chmod", "[-R] MODE PATH", "set permissions (octal)", cmd_chmod, "R", 0, 2, 2 },
 	{ "chown", "[-R] OWNER PATH", "set the owner (the superuser only)", cmd_chown, "R", 0, 2, 2 },
-	{ "load", "[-h] [--verbose] PATH", "bring a file, or every file below a directory, into the "
-	  "cache (status 1 if it does not all fit)", cmd_load, "h", L_VERBOSE, 1, 1 },
+	{ "load", "[-h] [--verbose] [--metadata] PATH", "bring a file, or every file below a "
+	  "directory, into the cache (status 1 if it does not all fit); --metadata: only ask a "
+	  "remote under-storage again what is below PATH", cmd_load, "h", L_VERBOSE | L_METADATA,
+	  1, 1 },
 	{ "free", "[-h] PATH", "drop a file, or every file below a directory, from the cache",
 	  cmd_free, "h", 0, 1, 1 },
 	{ "persist", "[--verbose] PATH", "upload files not yet in the under-storage "
@@ -216,6 +221,8 @@ static int run(struct client *c, const char *name, const struct cmd *k, int argc
 		case O_FORCE: o.force = 1; break;
 		case O_DISPLAY: o.display = optarg; break;
 		case O_ACTION: o.action = optarg; break;
+		case O_METADATA: o.metadata = 1; break;
+		case 'f': o.f = 1; break;
 		case O_OPTION:
 			if (o.noptions == MOUNT_OPTIONS_MAX)
 				return bad_usage(name, k->args, "too many --option", NULL);

@@ -42,6 +42,8 @@ struct client {
 /* The parsed options of a command (atrium.c fills them with getopt_long). */
 struct opts {
 	int R, h, s, json, verbose, force;
+	int f;                /* fs ls -f: ask the under-storage again first */
+	int metadata;         /* fs load --metadata: names and sizes only, no bytes */
 	uint64_t bytes;       /* -c of head/tail */
 	const char *display;  /* --display-name of user add */
 	const char *action;   /* --action of fs setTtl */
@@ -116,7 +118,9 @@ struct entries {
 	const struct json **v;
 	size_t n, cap;
 };
-int list_all(struct client *c, const char *path, int recursive, struct entries *e);
+/* Every entry at path (below it with recursive), page by page; sync: the
+ * daemon asks the under-storage again first (fs/list's sync=1). */
+int list_all(struct client *c, const char *path, int recursive, int sync, struct entries *e);
 void entries_free(struct entries *e);
 int is_dir(const struct json *e);
 

@@ -78,7 +78,7 @@ static int print_json_entry(const struct json *j)
 int cmd_ls(struct client *c, int argc, char **argv, const struct opts *o)
 {
 	struct entries e;
-	int rc = list_all(c, argv[0], o->R, &e);
+	int rc = list_all(c, argv[0], o->R, o->f, &e);
 	if (!rc && o->json) {
 		for (size_t i = 0; i < e.n && !rc; i++)
 			rc = print_json_entry(e.v[i]);
@@ -371,7 +371,7 @@ static int walk_remote(struct client *c, const char *root, struct files *f)
 	size_t rl = strlen(root);
 	while (rl > 1 && root[rl - 1] == '/')
 		rl--;
-	int rc = list_all(c, root, 1, &e);
+	int rc = list_all(c, root, 1, 0, &e);
 	for (size_t i = 0; !rc && i < e.n; i++) {
 		const char *p = json_get_str(e.v[i], "path");
 		if (is_dir(e.v[i]) || !p || strncmp(p, root, rl) || p[rl] != '/')
@@ -532,7 +532,7 @@ int cmd_du(struct client *c, int argc, char **argv, const struct opts *o)
 	struct entries e;
 	uint64_t size = 0, cached = 0, files = 0;
 	char s1[FMT_SIZE_LEN], s2[FMT_SIZE_LEN];
-	if (list_all(c, argv[0], 1, &e)) {
+	if (list_all(c, argv[0], 1, 0, &e)) {
 		entries_free(&e);
 		return 1;
 	}
@@ -582,7 +582,7 @@ int cmd_count(struct client *c, int argc, char **argv, const struct opts *o)
 	else
 		files++, bytes += json_get_u64(top, "size", 0);
 	json_free(top);
-	if (dirs && list_all(c, argv[0], 1, &e)) {
+	if (dirs && list_all(c, argv[0], 1, 0, &e)) {
 		entries_free(&e);
 		return 1;
 	}
@@ -840,7 +840,7 @@ static int check_fit(struct client *c, const char *path, const struct json *top,
 	struct json *rep = NULL;
 	uint64_t nf = 0, fit = 0, size = 0, in = 0, missf = 0, miss = 0;
 	if (is_dir(top)) {
-		if (list_all(c, path, 1, &e))
+		if (list_all(c, path, 1, 0, &e))
 			return 1;
 	} else {
 		e.v = &top;
@@ -876,9 +876,32 @@ static int check_fit(struct client *c, const char *path, const struct json *top,
 	return 1;
 }
 
+/* fs load --metadata: the names below PATH asked of the under-storage
+ * again (a remote bucket's objects written, changed or deleted behind our
+ * back), no bytes read. */
+static int load_metadata(struct client *c, const char *path)
+{
+	struct entries e;
+	uint64_t files = 0, dirs = 0;
+	if (list_all(c, path, 1, 1, &e))
+		return 1;
+	for (size_t i = 0; i < e.n; i++) {
+		if (is_dir(e.v[i]))
+			dirs++;
+		else
+			files++;
+	}
+	entries_free(&e);
+	printf("%s: metadata loaded from the under-storage (files: %llu, directories: %llu)\n",
+	       path, (unsigned long long)files, (unsigned long long)dirs);
+	return 0;
+}
+
 int cmd_load(struct client *c, int argc, char **argv, const struct opts *o)
 {
 	struct json *top = NULL, *after = NULL;
+	if (o->metadata)
+		return load_metadata(c, argv[0]);
 	uint64_t files, bytes;
 	char sz[FMT_SIZE_LEN];
 	int rc = cache_walk(c, "fs/load", "loading", "loaded", argv[0], o, &top, &files, &bytes);

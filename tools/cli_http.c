@@ -305,7 +305,7 @@ void entries_free(struct entries *e)
 	memset(e, 0, sizeof(*e));
 }
 
-int list_all(struct client *c, const char *path, int recursive, struct entries *e)
+int list_all(struct client *c, const char *path, int recursive, int sync, struct entries *e)
 {
 	char next[4096] = "", page[16];
 	memset(e, 0, sizeof(*e));
@@ -315,6 +315,7 @@ int list_all(struct client *c, const char *path, int recursive, struct entries *
 		struct json *j = NULL;
 		int rc = query_add(&q, "path", path) ||
 			 query_add(&q, "recursive", recursive ? "1" : NULL) ||
+			 query_add(&q, "sync", sync && !*next ? "1" : NULL) ||
 			 query_add(&q, "max", page) || query_add(&q, "start", *next ? next : NULL);
 		rc = rc ? 1 : admin(c, "GET", "fs/list", q.ptr, path, &j);
 		buf_release(&q);

@@ -233,3 +233,39 @@ def test_keys_the_tree_cannot_hold_stay_refused_on_a_remote(remote, gateway, tmp
     assert gs3.get_object(Bucket=name, Key="foo")["Body"].read() == b"the file"
     assert rs3.get_object(Bucket=rb, Key="foo")["Body"].read() == b"the file"
     assert listing(rs3, rb) == ["foo"]
+
+
+def test_ls_f_and_load_metadata_ask_the_remote_again(remote, gateway, tmp_path):
+    """metadata.sync.interval=-1: the gateway never asks the remote again on
+    its own, so changes made behind its back stay unseen, until `fs ls -f`
+    (one directory's listing) or `fs load --metadata` (everything below a
+    path) asks again; then new, changed and deleted objects all show."""
+    rb, name = uniq("rb"), uniq("mnt")
+    rs3, gs3 = remote.boto3("alice"), gateway.boto3("admin")
+    rs3.create_bucket(Bucket=rb)
+    rs3.put_object(Bucket=rb, Key="a.txt", Body=b"alpha")
+    rs3.put_object(Bucket=rb, Key="d/b.txt", Body=b"bravo")
+    ok(cli(gateway, "fs", "mount", *mount_args(remote, tmp_path, interval="-1"), "/" + name,
+           "s3://" + rb, user="admin"))
+    assert listing(gs3, name) == ["a.txt", "d/b.txt"]
+
+    rs3.put_object(Bucket=rb, Key="c.txt", Body=b"charlie")
+    rs3.put_object(Bucket=rb, Key="d/e.txt", Body=b"echo")
+    rs3.delete_object(Bucket=rb, Key="a.txt")
+    assert listing(gs3, name) == ["a.txt", "d/b.txt"]  # never asked again
+    plain = ok(cli(gateway, "fs", "ls", "/" + name, user="admin"))
+    assert "c.txt" not in plain and "a.txt" in plain
+
+    forced = ok(cli(gateway, "fs", "ls", "-f", "/" + name, user="admin"))
+    assert "c.txt" in forced and "a.txt" not in forced, forced
+    assert gs3.get_object(Bucket=name, Key="c.txt")["Body"].read() == b"charlie"
+
+    rs3.delete_object(Bucket=rb, Key="d/b.txt")
+    rs3.put_object(Bucket=rb, Key="d/f/g.txt", Body=b"golf")
+    out = ok(cli(gateway, "fs", "load", "--metadata", "/" + name, user="admin"))
+    assert "metadata loaded from the under-storage (files: 3, directories: 2)" in out, out
+    assert listing(gs3, name) == ["c.txt", "d/e.txt", "d/f/g.txt"]
+
+    # Asking again is for those who may list the bucket; the CLI says so.
+    p = cli(gateway, "fs", "ls", "-f", "/" + name, user="alice")
+    assert p.returncode == 1 and "AccessDenied" in p.err, p.err
