@@ -17,6 +17,7 @@
 #include "common/hash.h"
 #include "src/atrium.h"
 #include "src/bcache_int.h"
+#include "src/crypt_int.h"
 #include "src/dcache_int.h"
 #include "src/meta_int.h"
 #include "src/ufs_int.h"
@@ -47,7 +48,15 @@ struct atr_core {
 	 * ghosts; see ns_replaced); NULL: none. Set at open, then read-only. */
 	void (*on_replace)(struct atr_core *c, const char *bucket, const char *key,
 			   const struct meta_row *old);
+	struct sse_keys *sse;             /* sse.c: master keys; read-only after open */
 };
+
+/* The size of the file holding o's bytes: an encrypted object's row has
+ * the plaintext's size (src/crypt_int.h). */
+static inline uint64_t obj_file_size(const struct atr_obj *o)
+{
+	return o->sse ? crypt_file_size(o->size) : o->size;
+}
 
 /* The longest UFS path of a bucket and key ("bucket/key"). */
 #define PATH_MAX_UFS (ATR_BUCKET_MAX + ATR_KEY_MAX + 8)
@@ -136,7 +145,9 @@ struct stage_writer {
 	struct hash md5;
 	int md5_open;
 	unsigned char sum[MD5_LEN];
-	uint64_t size;
+	uint64_t size;          /* plaintext bytes written */
+	int sse;                /* enum atr_sse: the stage holds ciphertext (sse.c) */
+	struct crypt_w *cw;     /* encrypting, until sse_writer_finish */
 };
 int stage_writer_init(struct atr_core *c, struct stage_writer *sw, int with_stage);
 int stage_writer_write(struct atr_core *c, struct stage_writer *sw, const void *data, size_t len);
@@ -159,6 +170,8 @@ struct atr_writer {
 	int must_not_exist;             /* conditions for the commit */
 	char if_etag[ATR_ETAG_MAX + 1]; /* "" for none */
 	char *tags;                     /* malloc'd or NULL (atr_put_tags) */
+	int sse;                        /* enum atr_sse it is written with ... */
+	unsigned char sse_key[CRYPT_KEY]; /* ... and SSE-C's key (wiped at free) */
 };
 
 /* (object.c) The stage of a directory key's writer, opened when the
@@ -181,7 +194,36 @@ struct atr_reader {
 	int borrowed;           /* f belongs to someone else (node.c's ghosts) */
 	uint64_t ino, version, size;
 	struct bcache_block *pinned;
+	/* An encrypted object (sse.c): read around the block cache, which
+	 * never holds its plaintext; cr is NULL until its key is known
+	 * (SSE-C: atr_get_sse_key). */
+	int sse;
+	unsigned char hdr[CRYPT_HDR];
+	struct crypt_r *cr;
+	unsigned char *pt;      /* decrypted chunks [pt_first, pt_first + pt_n) */
+	uint64_t pt_first, pt_n;
 };
+
+/*
+ * (sse.c) Encryption at rest. sse_open reads DATA/sse.keys (made at the
+ * first start), sse_close wipes the keys. A stage writer encrypts once
+ * sse_writer_start (before its first byte) has written the header:
+ * type ATR_SSE_S3 with the newest master key, ATR_SSE_C with ckey (32
+ * bytes); stage_writer_write then goes through sse_writer_write, and
+ * sse_writer_finish writes the final chunk before the commit. A reader of
+ * an encrypted row: sse_reader_open reads the header (and for SSE-S3
+ * unwraps the data key), sse_read is atr_get_read's path for it,
+ * sse_reader_free wipes it.
+ */
+int sse_open(struct atr_core *c, const char *data_dir);
+void sse_close(struct atr_core *c);
+int sse_writer_start(struct atr_core *c, struct stage_writer *sw, int type,
+		     const unsigned char *ckey);
+int sse_writer_write(struct atr_core *c, struct stage_writer *sw, const void *data, size_t len);
+int sse_writer_finish(struct atr_core *c, struct stage_writer *sw);
+int sse_reader_open(struct atr_core *c, struct atr_reader *r);
+int sse_read(struct atr_reader *r, uint64_t off, const void **data, size_t *len);
+void sse_reader_free(struct atr_reader *r);
 
 /*
  * (etag.c) ETags computed after their commit: a row whose etag is "" has

@@ -64,6 +64,8 @@ static const char *const column_migrations[][3] = {
 	{ "objects", "has_acl", "ALTER TABLE objects ADD COLUMN has_acl INTEGER NOT NULL DEFAULT 0" },
 	/* The side form (src/ns_int.h, "the side form"). */
 	{ "objects", "side", "ALTER TABLE objects ADD COLUMN side INTEGER NOT NULL DEFAULT 0" },
+	/* Encryption at rest (docs/architecture.md, "Encryption at rest"). */
+	{ "objects", "sse", "ALTER TABLE objects ADD COLUMN sse INTEGER NOT NULL DEFAULT 0" },
 	{ "buckets", "public_block", "ALTER TABLE buckets ADD COLUMN public_block INTEGER" },
 	{ "buckets", "ownership", "ALTER TABLE buckets ADD COLUMN ownership INTEGER" },
 	{ "buckets", "policy", "ALTER TABLE buckets ADD COLUMN policy TEXT" },
@@ -87,6 +89,9 @@ static const char schema[] =
 	POSIX_COLS
 	/* The side form: the bytes are at ns_side_path(ino) (src/ns_int.h). */
 	"  side INTEGER NOT NULL DEFAULT 0,"
+	/* Encrypted at rest (enum atr_sse; src/crypt_int.h): size is the
+	 * plaintext's, the file is crypt_file_size(size) bytes. */
+	"  sse INTEGER NOT NULL DEFAULT 0,"
 	"  UNIQUE(bucket, key));"
 	/* Extended attributes other than the S3 ones (which live in hdrs). */
 	/* Directories only: a directory's subdirectories (the mount's link

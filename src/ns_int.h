@@ -241,6 +241,10 @@ struct ns_object {
 	const uint64_t *part_sizes;
 	int nparts;
 	const char *part_sums;
+	/* Encrypted at rest: the stage holds ciphertext (enum atr_sse,
+	 * src/crypt_int.h) of plain_size bytes, the row's size. */
+	int sse;
+	uint64_t plain_size;
 };
 int ns_commit_object(struct atr_core *c, const struct ns_object *o, struct atr_obj *out);
 /* A directory marker ("a/b/"): the directory made explicit (a directory

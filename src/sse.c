@@ -1,0 +1,353 @@
+/*
+ * sse — encryption at rest in the core: the master keys (DATA/sse.keys),
+ * and the glue between a writer or a reader and the chunk format of
+ * src/crypt_int.h. docs/architecture.md, "Encryption at rest", is the
+ * overview.
+ *
+ * DATA/sse.keys holds lines "ID HEX" (ID a positive decimal number, HEX
+ * the 64 hex digits of a 256-bit AES key); '#' starts a comment. Made at
+ * the first start with one random key (id 1), mode 0600, written to a
+ * temporary name, fsynced and renamed; a file group- or other-readable is
+ * refused (the daemon does not start). Rotation: append a line with a
+ * higher id and restart; new objects use the highest id, older ones name
+ * their key's id in their header, so every key ever used must stay.
+ * The keys are read once at start and never change after (no lock).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "src/ns_int.h"
+#include "common/banned.h"
+
+#define KEYS_MAX 256
+
+struct sse_keys {
+	int n;
+	uint32_t id[KEYS_MAX];
+	unsigned char key[KEYS_MAX][CRYPT_KEY];
+	int newest;              /* index of the highest id */
+};
+
+static int keys_make(const char *path)
+{
+	unsigned char k[CRYPT_KEY];
+	char hex[2 * CRYPT_KEY + 1], line[256], tmp[4200];
+	if (RAND_bytes(k, sizeof(k)) != 1)
+		return ATR_E_INTERNAL;
+	hex_encode(k, sizeof(k), hex);
+	int n = snprintf(line, sizeof(line),
+			 "# Atrium's SSE-S3 master keys: keep every line (docs/architecture.md)\n"
+			 "1 %s\n", hex);
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(hex, sizeof(hex));
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return ATR_E_INTERNAL;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int ok = fd >= 0 && write(fd, line, (size_t)n) == n && !fsync(fd);
+	if (fd >= 0 && close(fd))
+		ok = 0;
+	OPENSSL_cleanse(line, sizeof(line));
+	if (!ok || rename(tmp, path)) {
+		LOG(LOG_ERROR, "core: cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return ATR_E_IO;
+	}
+	return ATR_OK;
+}
+
+static int keys_parse(struct sse_keys *k, char *text, const char *path)
+{
+	int lineno = 0;
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		line += strspn(line, " \t");
+		if (!*line || *line == '#')
+			continue;
+		char *end;
+		unsigned long id = strtoul(line, &end, 10);
+		char *hex = end + strspn(end, " \t");
+		size_t hl = strcspn(hex, " \t\r");
+		if (end == line || id == 0 || id > UINT32_MAX || hl != 2 * CRYPT_KEY ||
+		    hex_decode(hex, hl, k->key[k->n], CRYPT_KEY) || k->n == KEYS_MAX) {
+			LOG(LOG_ERROR, "core: %s:%d: not \"ID HEX64\"", path, lineno);
+			return ATR_E_INVALID_ARG;
+		}
+		for (int i = 0; i < k->n; i++)
+			if (k->id[i] == id) {
+				LOG(LOG_ERROR, "core: %s:%d: key id %lu twice", path, lineno, id);
+				return ATR_E_INVALID_ARG;
+			}
+		k->id[k->n] = (uint32_t)id;
+		if (!k->n || id > k->id[k->newest])
+			k->newest = k->n;
+		k->n++;
+	}
+	if (!k->n) {
+		LOG(LOG_ERROR, "core: %s holds no key", path);
+		return ATR_E_INVALID_ARG;
+	}
+	return ATR_OK;
+}
+
+int sse_open(struct atr_core *c, const char *data_dir)
+{
+	char path[4096];
+	enum { TEXT_MAX = KEYS_MAX * 90 };
+	snprintf(path, sizeof(path), "%s/sse.keys", data_dir);
+	int rc, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) {
+		if ((rc = keys_make(path)))
+			return rc;
+		LOG(LOG_INFO, "core: made %s (SSE-S3 master key 1)", path);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st)) {
+		LOG(LOG_ERROR, "core: cannot read %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return ATR_E_IO;
+	}
+	if (st.st_mode & 077) {
+		LOG(LOG_ERROR, "core: %s is readable by others (mode %03o): chmod 600 it",
+		    path, (unsigned)(st.st_mode & 0777));
+		close(fd);
+		return ATR_E_ACCESS;
+	}
+	char *text = malloc(TEXT_MAX);
+	ssize_t n = text ? read(fd, text, TEXT_MAX - 1) : -1;
+	close(fd);
+	if (n < 0 || n == TEXT_MAX - 1) {
+		LOG(LOG_ERROR, "core: cannot read %s (or too long)", path);
+		free(text);
+		return ATR_E_IO;
+	}
+	text[n] = '\0';
+	struct sse_keys *k = calloc(1, sizeof(*k));
+	rc = k ? keys_parse(k, text, path) : ATR_E_NOMEM;
+	OPENSSL_cleanse(text, TEXT_MAX);
+	free(text);
+	if (!k)
+		return rc;
+	if (rc) {
+		OPENSSL_cleanse(k, sizeof(*k));
+		free(k);
+		return rc;
+	}
+	c->sse = k;
+	return ATR_OK;
+}
+
+void sse_close(struct atr_core *c)
+{
+	if (c->sse) {
+		OPENSSL_cleanse(c->sse, sizeof(*c->sse));
+		free(c->sse);
+		c->sse = NULL;
+	}
+}
+
+/* The master key id's, or NULL. */
+static const unsigned char *master(const struct atr_core *c, uint32_t id)
+{
+	for (int i = 0; c->sse && i < c->sse->n; i++)
+		if (c->sse->id[i] == id)
+			return c->sse->key[i];
+	return NULL;
+}
+
+static int err_of(int crc)
+{
+	switch (crc) {
+	case CRYPT_OK: return ATR_OK;
+	case CRYPT_E_KEY: return ATR_E_ACCESS;
+	case CRYPT_E_NOMEM: return ATR_E_NOMEM;
+	case CRYPT_E_AUTH:
+	case CRYPT_E_FORMAT: return ATR_E_IO;
+	default: return ATR_E_INTERNAL;
+	}
+}
+
+int atr_bucket_sse(struct atr_core *c, const char *bucket, int *sse)
+{
+	char *doc = NULL;
+	int rc = meta_bucket_doc_get(c->meta, bucket, ATR_DOC_ENCRYPTION, &doc);
+	*sse = rc == ATR_OK && !strncmp(doc, "AES256", 6) ? ATR_SSE_S3 : ATR_SSE_NONE;
+	free(doc);
+	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
+}
+
+/* ---- writing ---- */
+
+int sse_writer_start(struct atr_core *c, struct stage_writer *sw, int type,
+		     const unsigned char *ckey)
+{
+	unsigned char hdr[CRYPT_HDR];
+	uint32_t id = 0;
+	const unsigned char *wrap = ckey;
+	if (sw->cw || sw->size)
+		return ATR_E_INTERNAL; /* the header goes first */
+	if (type == ATR_SSE_S3) {
+		if (!c->sse)
+			return ATR_E_INTERNAL;
+		id = c->sse->id[c->sse->newest];
+		wrap = c->sse->key[c->sse->newest];
+	}
+	int rc = err_of(crypt_w_new(type, id, wrap, hdr, &sw->cw));
+	if (rc)
+		return rc;
+	if (sw->stage && (rc = ufs_stage_write(c->ufs, sw->stage, hdr, CRYPT_HDR))) {
+		crypt_w_free(sw->cw);
+		sw->cw = NULL;
+		return rc;
+	}
+	sw->sse = type;
+	return ATR_OK;
+}
+
+struct emit_arg {
+	struct atr_core *c;
+	struct ufs_stage *stage;
+};
+
+static int emit(void *arg, const void *data, size_t len)
+{
+	struct emit_arg *a = arg;
+	return ufs_stage_write(a->c->ufs, a->stage, data, len);
+}
+
+int sse_writer_write(struct atr_core *c, struct stage_writer *sw, const void *data, size_t len)
+{
+	struct emit_arg a = { c, sw->stage };
+	int rc = crypt_w_write(sw->cw, data, len, emit, &a);
+	return rc < 0 ? err_of(rc) : rc; /* crypt's errors are negative, emit's ours */
+}
+
+int sse_writer_finish(struct atr_core *c, struct stage_writer *sw)
+{
+	if (!sw->cw)
+		return ATR_OK;
+	struct emit_arg a = { c, sw->stage };
+	int rc = sw->stage ? crypt_w_finish(sw->cw, emit, &a) : ATR_OK;
+	crypt_w_free(sw->cw);
+	sw->cw = NULL;
+	return rc < 0 ? err_of(rc) : rc;
+}
+
+/* ---- reading ---- */
+
+int sse_reader_open(struct atr_core *c, struct atr_reader *r)
+{
+	ssize_t n = ufs_pread(c->ufs, r->f, r->hdr, CRYPT_HDR, 0);
+	struct crypt_hdr h;
+	if (n != (ssize_t)CRYPT_HDR || crypt_hdr_parse(r->hdr, &h) || h.type != r->sse) {
+		LOG(LOG_ERROR, "core: inode %llu is not an encrypted file of ours",
+		    (unsigned long long)r->ino);
+		return ATR_E_IO;
+	}
+	if (h.type == ATR_SSE_C)
+		return ATR_OK; /* its key comes with the request: atr_get_sse_key */
+	const unsigned char *k = master(c, h.key_id);
+	if (!k) {
+		LOG(LOG_ERROR, "core: inode %llu needs master key %u, not in sse.keys",
+		    (unsigned long long)r->ino, h.key_id);
+		return ATR_E_IO;
+	}
+	return err_of(crypt_r_new(r->hdr, k, r->size, &r->cr));
+}
+
+int atr_get_sse_key(struct atr_reader *r, const unsigned char key[32])
+{
+	if (r->sse != ATR_SSE_C)
+		return ATR_E_INVALID_ARG;
+	if (r->cr)
+		return ATR_OK;
+	if (crypt_hdr_check_key(r->hdr, key))
+		return ATR_E_ACCESS;
+	return err_of(crypt_r_new(r->hdr, key, r->size, &r->cr));
+}
+
+int atr_get_sse(const struct atr_reader *r) { return r->sse; }
+
+/* Chunks decrypted per read of the under-storage (r->pt: their
+ * plaintext, then room for their ciphertext). */
+#define WINDOW 4
+
+int sse_read(struct atr_reader *r, uint64_t off, const void **data, size_t *len)
+{
+	if (!r->cr)
+		return ATR_E_ACCESS; /* SSE-C without its key */
+	uint64_t idx = off / CRYPT_CHUNK;
+	if (!r->pt || idx < r->pt_first || idx >= r->pt_first + r->pt_n) {
+		if (!r->pt && !(r->pt = malloc((size_t)WINDOW * (CRYPT_CHUNK + CRYPT_CHUNK_CT))))
+			return ATR_E_NOMEM;
+		unsigned char *ct = r->pt + (size_t)WINDOW * CRYPT_CHUNK;
+		uint64_t chunks = crypt_chunks(r->size);
+		int k = chunks - idx < WINDOW ? (int)(chunks - idx) : WINDOW;
+		size_t ctlen = 0;
+		for (int i = 0; i < k; i++)
+			ctlen += crypt_r_chunk_len(r->cr, idx + (uint64_t)i);
+		r->pt_n = 0;
+		for (size_t got = 0; got < ctlen;) {
+			ssize_t n = ufs_pread(r->c->ufs, r->f, ct + got, ctlen - got,
+					      crypt_chunk_offset(idx) + got);
+			if (n <= 0) {
+				LOG(LOG_ERROR, "core: short read of encrypted inode %llu",
+				    (unsigned long long)r->ino);
+				return ATR_E_IO;
+			}
+			got += (size_t)n;
+		}
+		size_t at = 0;
+		for (int i = 0; i < k; i++) {
+			size_t cl = crypt_r_chunk_len(r->cr, idx + (uint64_t)i);
+			int n = crypt_r_chunk(r->cr, idx + (uint64_t)i, ct + at,
+					      cl, r->pt + (size_t)i * CRYPT_CHUNK);
+			if (n < 0) {
+				LOG(LOG_ERROR, "core: encrypted inode %llu: chunk %llu fails "
+					       "authentication (changed, cut or moved)",
+				    (unsigned long long)r->ino,
+				    (unsigned long long)(idx + (uint64_t)i));
+				if (i == 0)
+					return ATR_E_IO;
+				k = i; /* the chunks before it are good: served */
+				break;
+			}
+			at += cl;
+		}
+		r->pt_first = idx;
+		r->pt_n = (uint64_t)k;
+	}
+	size_t in = (size_t)(off - r->pt_first * CRYPT_CHUNK);
+	uint64_t end = r->pt_first * CRYPT_CHUNK + r->pt_n * CRYPT_CHUNK;
+	if (end > r->size)
+		end = r->size;
+	*data = r->pt + in;
+	*len = (size_t)(end - off);
+	return ATR_OK;
+}
+
+void sse_reader_free(struct atr_reader *r)
+{
+	crypt_r_free(r->cr);
+	r->cr = NULL;
+	if (r->pt) {
+		OPENSSL_cleanse(r->pt, (size_t)WINDOW * CRYPT_CHUNK);
+		free(r->pt);
+		r->pt = NULL;
+	}
+}
