@@ -111,6 +111,15 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 
 	if ((rc = atr_key_valid(r->key)))
 		return s3_err_from_core(rc);
+	/* Not encrypted yet (s3_mpu_sse_check): nor into a bucket whose
+	 * default is, which must never get plaintext. */
+	int sse = 0;
+	if ((e = s3_mpu_sse_check(r)))
+		return e;
+	if ((rc = atr_bucket_sse(r->srv->core, r->bucket, &sse)) && rc != ATR_E_NO_BUCKET)
+		return s3_err_from_core(rc);
+	if (sse)
+		return S3_ERR_SSE_NOT_IMPLEMENTED;
 	/* The headers the completed object will carry; a body has no use. */
 	if ((e = s3_storage_class_check(r)) || (e = s3_stored_headers(r, &hdrs)) ||
 	    (tagging && (e = s3_tagging_from_header(tagging, &tags))) ||
@@ -181,7 +190,8 @@ enum s3_err s3_upload_part(struct s3_req *r)
 
 	s3_write_init(&wr, r, &s3_part_target);
 	wr.prepare = part_prepare;
-	if ((e = s3_part_number(r, &wr.part)) || (e = s3_content_md5(r, wr.md5, &wr.have_md5)) ||
+	if ((e = s3_part_number(r, &wr.part)) || (e = s3_mpu_sse_check(r)) ||
+	    (e = s3_content_md5(r, wr.md5, &wr.have_md5)) ||
 	    (e = s3_write_body(&wr)))
 		return e;
 	s3_write_respond(&wr);
@@ -609,7 +619,7 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 	int n = 0;
 
 	/* A completion without a body names no parts: MalformedXML (AWS). */
-	if ((e = s3_read_small_body(r, &body)) ||
+	if ((e = s3_mpu_sse_check(r)) || (e = s3_read_small_body(r, &body)) ||
 	    (e = s3_mpu_parse_complete(body.ptr, body.len, &parts, &n)))
 		goto out;
 	if ((e = object_checksum(r, parts, n, &ck)))

@@ -160,7 +160,8 @@ enum s3_err s3_put_object(struct s3_req *r)
 
 	/* The key is checked once, by the writer's open (atr_put_begin). */
 	s3_write_init(&wr, r, &s3_object_target);
-	if ((e = s3_storage_class_check(r)) || (e = s3_content_md5(r, wr.md5, &wr.have_md5)) ||
+	if ((e = s3_storage_class_check(r)) || (e = s3_sse_request(r, &wr.sse)) ||
+	    (e = s3_content_md5(r, wr.md5, &wr.have_md5)) ||
 	    (e = s3_stored_headers(r, &hdrs)) ||
 	    (tagging && (e = s3_tagging_from_header(tagging, &tags))) ||
 	    (e = s3_request_acl(r, &acl)))
@@ -174,6 +175,7 @@ enum s3_err s3_put_object(struct s3_req *r)
 	if (!e)
 		s3_write_respond(&wr);
 out:
+	s3_sse_release(&wr.sse);
 	buf_release(&hdrs);
 	buf_release(&tags);
 	free(acl);
@@ -365,13 +367,24 @@ enum s3_err s3_get_object(struct s3_req *r)
 	struct atr_reader *rd = NULL;
 	int head = !strcmp(r->method, "HEAD");
 	const char *mode = s3_header(r, "x-amz-checksum-mode");
+	struct s3_sse k;
 	enum s3_err e = overrides_check(r);
-	if (e)
+	if (e || (e = s3_sse_read_check(r)) || (e = s3_sse_customer(r, "x-amz-", &k)))
 		return e;
-	int rc = head ? atr_object_stat(r->srv->core, &r->user, r->bucket, r->key, &obj)
-		      : atr_get_open(r->srv->core, &r->user, r->bucket, r->key, &obj, &rd);
-	if (rc)
+	/* HEAD opens the object too when it may be SSE-C's: its key is
+	 * checked as a GET's (AWS: HEAD without it is 400, with another 403). */
+	int rc = head && !k.mode ? atr_object_stat(r->srv->core, &r->user, r->bucket, r->key, &obj)
+				 : atr_get_open(r->srv->core, &r->user, r->bucket, r->key, &obj, &rd);
+	if (rc) {
+		s3_sse_release(&k);
 		return s3_err_from_core(rc);
+	}
+	if (head && !rd && obj.sse == ATR_SSE_C) {
+		e = S3_ERR_SSE_C_MISSING;
+		goto out_early;
+	}
+	if (rd && (e = s3_sse_open(rd, &k)))
+		goto out_early;
 
 	char date[TIMEFMT_LEN];
 	struct buf extra = BUF_INIT(16384);
@@ -401,6 +414,7 @@ enum s3_err s3_get_object(struct s3_req *r)
 	}
 	free(tags);
 	if (buf_addstr(&extra, "Accept-Ranges: bytes\r\n") ||
+	    s3_sse_headers(&extra, obj.sse, &k) ||
 	    add_object_headers(r, &extra, obj.hdrs, status == 200 && mode &&
 					!strcasecmp(mode, "ENABLED"))) {
 		e = S3_ERR_INTERNAL;
@@ -412,6 +426,8 @@ enum s3_err s3_get_object(struct s3_req *r)
 		e = send_body(r, rd, status, extra.ptr, first, len);
 out:
 	buf_release(&extra);
+out_early:
+	s3_sse_release(&k);
 	atr_obj_release(&obj);
 	atr_get_close(rd);
 	return e;

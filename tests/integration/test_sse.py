@@ -1,0 +1,381 @@
+"""Encryption at rest (issue 16): SSE-S3 (x-amz-server-side-encryption:
+AES256) and bucket default encryption, SSE-C (customer keys), SSE-KMS
+refused as AWS refuses an unknown key; ranges, copies between modes, the
+bytes under DATA/ufs never the plaintext, the master key kept across a
+restart, the mount's view. boto3 and raw requests."""
+import base64
+import hashlib
+import os
+import random
+import stat
+import subprocess
+
+import pytest
+from botocore.exceptions import ClientError
+
+MARKER = b"PLAINTEXT-MARKER-7f3a9c"
+
+
+def client_error(fn, *args, **kwargs):
+    with pytest.raises(ClientError) as ei:
+        fn(*args, **kwargs)
+    r = ei.value.response
+    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]
+
+
+def body_of(n, seed=1):
+    """n bytes with MARKER in every 64 KiB stretch: a plaintext leak is
+    found wherever it happens."""
+    rnd = random.Random(seed)
+    out = bytearray(rnd.getrandbits(8) for _ in range(min(n, 4096)))
+    while len(out) < n:
+        out += out[:4096]
+    out = out[:n]
+    for at in range(0, max(n - len(MARKER), 0), 30000):
+        out[at:at + len(MARKER)] = MARKER
+    return bytes(out)
+
+
+def ckey(seed=b"k1"):
+    k = hashlib.sha256(seed).digest()
+    return k, base64.b64encode(hashlib.md5(k).digest()).decode()
+
+
+def sse_c(seed=b"k1"):
+    """boto3's SSE-C arguments (it base64-encodes the key and adds its MD5)."""
+    return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": ckey(seed)[0]}
+
+
+def copy_source_c(seed=b"k1"):
+    return {"CopySourceSSECustomerAlgorithm": "AES256",
+            "CopySourceSSECustomerKey": ckey(seed)[0]}
+
+
+def raw_headers(seed=b"k1"):
+    k, m = ckey(seed)
+    return {"x-amz-server-side-encryption-customer-algorithm": "AES256",
+            "x-amz-server-side-encryption-customer-key": base64.b64encode(k).decode(),
+            "x-amz-server-side-encryption-customer-key-MD5": m}
+
+
+def ufs_bytes(daemon, bucket, key):
+    with open(os.path.join(daemon.ufs, bucket, key), "rb") as f:
+        return f.read()
+
+
+def assert_ciphertext(daemon, bucket, key, plain):
+    on_disk = ufs_bytes(daemon, bucket, key)
+    assert MARKER not in on_disk
+    assert plain[:32] not in on_disk
+    assert len(on_disk) > len(plain)  # header and tags
+    return on_disk
+
+
+@pytest.fixture(scope="module")
+def d(atriumd_factory):
+    """A daemon of this module's own: its data directory is inspected,
+    and it is restarted."""
+    return atriumd_factory("sigv4", "sse")
+
+
+@pytest.fixture
+def s3(d):
+    return d.boto3("alice")
+
+
+@pytest.fixture
+def b(s3, bucket_name):
+    s3.create_bucket(Bucket=bucket_name)
+    return bucket_name
+
+
+# ---- SSE-S3 ------------------------------------------------------------------
+
+def test_sse_s3_put_get_head(d, s3, b):
+    data = body_of(300000)
+    r = s3.put_object(Bucket=b, Key="obj", Body=data, ServerSideEncryption="AES256")
+    assert r["ServerSideEncryption"] == "AES256"
+    assert r["ETag"] == '"%s"' % hashlib.md5(data).hexdigest()  # MD5 of the plaintext
+    h = s3.head_object(Bucket=b, Key="obj")
+    assert h["ServerSideEncryption"] == "AES256"
+    assert h["ContentLength"] == len(data)
+    assert h["ETag"] == r["ETag"]
+    g = s3.get_object(Bucket=b, Key="obj")
+    assert g["ServerSideEncryption"] == "AES256"
+    assert g["Body"].read() == data
+    # the listing and GetObjectAttributes give the plaintext's size
+    (o,) = s3.list_objects_v2(Bucket=b)["Contents"]
+    assert o["Size"] == len(data) and o["ETag"] == r["ETag"]
+    a = s3.get_object_attributes(Bucket=b, Key="obj", ObjectAttributes=["ObjectSize", "ETag"])
+    assert a["ObjectSize"] == len(data)
+    assert_ciphertext(d, b, "obj", data)
+    # a plain object says nothing of encryption
+    s3.put_object(Bucket=b, Key="plain", Body=data)
+    assert "ServerSideEncryption" not in s3.head_object(Bucket=b, Key="plain")
+    assert ufs_bytes(d, b, "plain") == data
+
+
+def test_sse_s3_sizes(d, s3, b):
+    """Around the 64 KiB chunk boundaries, and the empty object."""
+    for size in (0, 1, 65535, 65536, 65537, 3 * 65536):
+        data = body_of(size, seed=size)
+        key = "k%d" % size
+        s3.put_object(Bucket=b, Key=key, Body=data, ServerSideEncryption="AES256")
+        assert s3.get_object(Bucket=b, Key=key)["Body"].read() == data
+        assert s3.head_object(Bucket=b, Key=key)["ContentLength"] == size
+        assert os.path.getsize(os.path.join(d.ufs, b, key)) == \
+            132 + size + 16 * max(1, (size + 65535) // 65536)
+
+
+def test_sse_s3_random_ranges(s3, b):
+    data = body_of(5 * 65536 + 777, seed=5)
+    s3.put_object(Bucket=b, Key="r", Body=data, ServerSideEncryption="AES256")
+    rnd = random.Random(42)
+    n = len(data)
+    for _ in range(60):
+        first = rnd.randrange(n)
+        last = min(n - 1, first + rnd.choice([0, 1, 100, 65535, 65536, 200000]))
+        g = s3.get_object(Bucket=b, Key="r", Range="bytes=%d-%d" % (first, last))
+        assert g["ContentRange"] == "bytes %d-%d/%d" % (first, last, n)
+        assert g["Body"].read() == data[first:last + 1]
+    g = s3.get_object(Bucket=b, Key="r", Range="bytes=-100")
+    assert g["Body"].read() == data[-100:]
+    assert client_error(s3.get_object, Bucket=b, Key="r",
+                        Range="bytes=%d-" % n) == (416, "InvalidRange")
+
+
+def test_sse_s3_tampered_file_is_an_error(d, s3, b):
+    data = body_of(200000, seed=9)
+    s3.put_object(Bucket=b, Key="t", Body=data, ServerSideEncryption="AES256")
+    path = os.path.join(d.ufs, b, "t")
+    st = os.stat(path)
+    with open(path, "r+b") as f:  # one bit, same size and mtime
+        f.seek(70000)
+        c = f.read(1)
+        f.seek(70000)
+        f.write(bytes([c[0] ^ 1]))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    # the first chunk still reads; the tampered one is never served
+    g = s3.get_object(Bucket=b, Key="t", Range="bytes=0-99")
+    assert g["Body"].read() == data[:100]
+    with pytest.raises(Exception):
+        s3.get_object(Bucket=b, Key="t", Range="bytes=65536-65600")["Body"].read()
+
+
+def test_sse_kms_refused(d, s3, b):
+    for v in ("aws:kms", "aws:kms:dsse"):
+        assert client_error(s3.put_object, Bucket=b, Key="k", Body=b"x",
+                            ServerSideEncryption=v) == (400, "KMS.NotFoundException")
+    assert client_error(s3.put_object, Bucket=b, Key="k", Body=b"x",
+                        ServerSideEncryption="aws:kms", SSEKMSKeyId="alias/nope") == \
+        (400, "KMS.NotFoundException")
+    r = d.request("PUT", "/%s/k" % b, {"x-amz-server-side-encryption": "AES128"}, b"x",
+                  user="alice")
+    assert r.status == 400 and b"InvalidArgument" in r.body
+    # nothing was stored
+    assert client_error(s3.head_object, Bucket=b, Key="k")[0] == 404
+    assert not os.path.exists(os.path.join(d.ufs, b, "k"))
+    # the header on a GET is an error, as on AWS
+    s3.put_object(Bucket=b, Key="p", Body=b"x")
+    r = d.request("GET", "/%s/p" % b, {"x-amz-server-side-encryption": "AES256"},
+                  user="alice")
+    assert r.status == 400 and b"InvalidArgument" in r.body
+
+
+@pytest.fixture(scope="module")
+def simple(atriumd_factory):
+    return atriumd_factory("simple", "sse-simple")
+
+
+def test_sse_s3_post_form_field(simple, bucket_name):
+    import uuid
+    assert simple.request("PUT", "/" + bucket_name).status == 200
+    boundary = uuid.uuid4().hex
+    data = MARKER * 100
+    body = ("--%s\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nposted\r\n"
+            "--%s\r\nContent-Disposition: form-data; name=\"x-amz-server-side-encryption\"\r\n"
+            "\r\nAES256\r\n"
+            "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n"
+            "Content-Type: text/plain\r\n\r\n" % (boundary, boundary, boundary)).encode() + \
+        data + ("\r\n--%s--\r\n" % boundary).encode()
+    r = simple.request("POST", "/" + bucket_name, body=body,
+                       headers={"Content-Type": "multipart/form-data; boundary=" + boundary})
+    assert r.status == 204, r
+    assert r.headers.get("x-amz-server-side-encryption") == "AES256"
+    assert_ciphertext(simple, bucket_name, "posted", data)
+    g = simple.request("GET", "/%s/posted" % bucket_name)
+    assert g.status == 200 and g.body == data
+    assert g.headers.get("x-amz-server-side-encryption") == "AES256"
+
+
+# ---- bucket default encryption -------------------------------------------------
+
+def test_bucket_encryption_config(d, s3, b):
+    assert client_error(s3.get_bucket_encryption, Bucket=b) == \
+        (404, "ServerSideEncryptionConfigurationNotFoundError")
+    s3.put_object(Bucket=b, Key="before", Body=MARKER * 10)
+    s3.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                   "BucketKeyEnabled": True}]})
+    (rule,) = s3.get_bucket_encryption(Bucket=b)[
+        "ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert rule["BucketKeyEnabled"] is True
+    data = body_of(100000, seed=3)
+    r = s3.put_object(Bucket=b, Key="after", Body=data)  # no header: the default
+    assert r["ServerSideEncryption"] == "AES256"
+    assert s3.head_object(Bucket=b, Key="after")["ServerSideEncryption"] == "AES256"
+    assert s3.get_object(Bucket=b, Key="after")["Body"].read() == data
+    assert_ciphertext(d, b, "after", data)
+    # objects written before stay as they were
+    assert "ServerSideEncryption" not in s3.head_object(Bucket=b, Key="before")
+    # SSE-C still wins over the default
+    s3.put_object(Bucket=b, Key="c", Body=data, **sse_c())
+    assert s3.head_object(Bucket=b, Key="c", **sse_c())["SSECustomerAlgorithm"] == "AES256"
+    # aws:kms cannot be a default here; a bad document is MalformedXML
+    assert client_error(s3.put_bucket_encryption, Bucket=b, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]}) == \
+        (400, "KMS.NotFoundException")
+    assert client_error(s3.put_bucket_encryption, Bucket=b, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "DES"}}]})[0] == 400
+    s3.delete_bucket_encryption(Bucket=b)
+    assert client_error(s3.get_bucket_encryption, Bucket=b)[0] == 404
+    s3.put_object(Bucket=b, Key="later", Body=b"x")
+    assert "ServerSideEncryption" not in s3.head_object(Bucket=b, Key="later")
+    # another user may not read or set it
+    bob = d.boto3("bob")
+    assert client_error(bob.get_bucket_encryption, Bucket=b) == (403, "AccessDenied")
+
+
+# ---- SSE-C ---------------------------------------------------------------------
+
+def test_sse_c_put_get_head(d, s3, b):
+    data = body_of(150000, seed=7)
+    r = s3.put_object(Bucket=b, Key="c", Body=data, **sse_c())
+    k, m = ckey()
+    assert r["SSECustomerAlgorithm"] == "AES256" and r["SSECustomerKeyMD5"] == m
+    assert "ServerSideEncryption" not in r
+    on_disk = assert_ciphertext(d, b, "c", data)
+    assert k not in on_disk  # the key is never stored
+    g = s3.get_object(Bucket=b, Key="c", **sse_c())
+    assert g["Body"].read() == data
+    assert g["SSECustomerKeyMD5"] == m
+    h = s3.head_object(Bucket=b, Key="c", **sse_c())
+    assert h["ContentLength"] == len(data) and h["SSECustomerAlgorithm"] == "AES256"
+    g = s3.get_object(Bucket=b, Key="c", Range="bytes=65530-65545", **sse_c())
+    assert g["Body"].read() == data[65530:65546]
+    # missing key: 400 InvalidRequest; another key: 403
+    assert client_error(s3.get_object, Bucket=b, Key="c") == (400, "InvalidRequest")
+    assert client_error(s3.head_object, Bucket=b, Key="c")[0] == 400
+    assert client_error(s3.get_object, Bucket=b, Key="c", **sse_c(b"other")) == \
+        (403, "AccessDenied")
+    assert client_error(s3.head_object, Bucket=b, Key="c", **sse_c(b"other"))[0] == 403
+    # a customer key on an object stored without one
+    s3.put_object(Bucket=b, Key="p", Body=b"plain")
+    assert client_error(s3.get_object, Bucket=b, Key="p", **sse_c()) == \
+        (400, "InvalidRequest")
+
+
+def test_sse_c_bad_requests(d, s3, b):
+    h = raw_headers()
+    path = "/%s/x" % b
+    bad_md5 = dict(h, **{"x-amz-server-side-encryption-customer-key-MD5":
+                         base64.b64encode(b"0" * 16).decode()})
+    no_md5 = {k: v for k, v in h.items() if not k.endswith("MD5")}
+    short = dict(h, **{"x-amz-server-side-encryption-customer-key":
+                       base64.b64encode(b"short").decode()})
+    bad_alg = dict(h, **{"x-amz-server-side-encryption-customer-algorithm": "AES128"})
+    no_key = {k: v for k, v in h.items() if k.endswith("algorithm")}
+    both = dict(h, **{"x-amz-server-side-encryption": "AES256"})
+    for hdrs, code in ((bad_md5, b"InvalidArgument"), (no_md5, b"InvalidArgument"),
+                       (short, b"InvalidArgument"), (bad_alg, b"InvalidEncryptionAlgorithmError"),
+                       (no_key, b"InvalidArgument"), (both, b"InvalidArgument")):
+        r = d.request("PUT", path, hdrs, b"data", user="alice")
+        assert r.status == 400 and code in r.body, (hdrs, r.status, r.body)
+    assert client_error(s3.head_object, Bucket=b, Key="x")[0] == 404
+
+
+def test_sse_c_over_plain_http_from_elsewhere_is_refused(d, s3, b):
+    """Loopback is allowed (the key never leaves the machine); the rule
+    itself is checked through a non-loopback address of this host."""
+    import socket
+    try:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.connect(("192.0.2.1", 9))  # no packet is sent: picks the outgoing address
+        addr = s.getsockname()[0]
+        s.close()
+    except OSError:
+        pytest.skip("no non-loopback address")
+    if addr.startswith("127."):
+        pytest.skip("no non-loopback address")
+    import http.client
+    try:
+        c = http.client.HTTPConnection(addr, d.port, timeout=10)
+        c.request("GET", "/%s/x" % b, headers=raw_headers())
+    except OSError:
+        pytest.skip("the daemon listens on loopback only")
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    assert r.status == 400 and b"secure connection" in body
+
+
+# ---- copies between modes --------------------------------------------------------
+
+def test_copy_between_modes(d, s3, b):
+    data = body_of(140000, seed=11)
+    md5 = '"%s"' % hashlib.md5(data).hexdigest()
+    s3.put_object(Bucket=b, Key="plain", Body=data)
+    # plain -> SSE-S3
+    r = s3.copy_object(Bucket=b, Key="s3", CopySource={"Bucket": b, "Key": "plain"},
+                       ServerSideEncryption="AES256")
+    assert r["ServerSideEncryption"] == "AES256"
+    assert r["CopyObjectResult"]["ETag"] == md5
+    assert_ciphertext(d, b, "s3", data)
+    # SSE-S3 -> SSE-C
+    r = s3.copy_object(Bucket=b, Key="c", CopySource={"Bucket": b, "Key": "s3"}, **sse_c())
+    assert r["SSECustomerAlgorithm"] == "AES256"
+    assert s3.get_object(Bucket=b, Key="c", **sse_c())["Body"].read() == data
+    # SSE-C -> SSE-C under another key
+    s3.copy_object(Bucket=b, Key="c2", CopySource={"Bucket": b, "Key": "c"},
+                   **sse_c(b"two"), **copy_source_c())
+    assert s3.get_object(Bucket=b, Key="c2", **sse_c(b"two"))["Body"].read() == data
+    # SSE-C -> plain needs the source's key
+    assert client_error(s3.copy_object, Bucket=b, Key="p2",
+                        CopySource={"Bucket": b, "Key": "c"}) == (400, "InvalidRequest")
+    assert client_error(s3.copy_object, Bucket=b, Key="p2",
+                        CopySource={"Bucket": b, "Key": "c"}, **copy_source_c(b"bad")) == \
+        (403, "AccessDenied")
+    r = s3.copy_object(Bucket=b, Key="p2", CopySource={"Bucket": b, "Key": "c"},
+                       **copy_source_c())
+    assert "ServerSideEncryption" not in r and "SSECustomerAlgorithm" not in r
+    assert s3.get_object(Bucket=b, Key="p2")["Body"].read() == data
+    assert ufs_bytes(d, b, "p2") == data
+    # SSE-S3 -> plain
+    s3.copy_object(Bucket=b, Key="p3", CopySource={"Bucket": b, "Key": "s3"})
+    assert ufs_bytes(d, b, "p3") == data
+    assert s3.head_object(Bucket=b, Key="p3")["ETag"] == md5
+    # in place: a change of encryption is a valid copy to itself
+    r = s3.copy_object(Bucket=b, Key="p3", CopySource={"Bucket": b, "Key": "p3"},
+                       ServerSideEncryption="AES256")
+    assert r["ServerSideEncryption"] == "AES256"
+    assert_ciphertext(d, b, "p3", data)
+    assert s3.get_object(Bucket=b, Key="p3")["Body"].read() == data
+
+
+# ---- the master key ------------------------------------------------------------
+
+def test_master_key_file_and_restart(d, s3, b):
+    keys = os.path.join(d.data, "sse.keys")
+    assert stat.S_IMODE(os.stat(keys).st_mode) == 0o600
+    data = body_of(70000, seed=13)
+    s3.put_object(Bucket=b, Key="s", Body=data, ServerSideEncryption="AES256")
+    s3.put_object(Bucket=b, Key="c", Body=data, **sse_c())
+    with open(keys) as f:
+        before = f.read()
+    d.restart()
+    s3 = d.boto3("alice")
+    with open(keys) as f:
+        assert f.read() == before  # kept, not made again
+    assert s3.get_object(Bucket=b, Key="s")["Body"].read() == data
+    assert s3.get_object(Bucket=b, Key="c", **sse_c())["Body"].read() == data
