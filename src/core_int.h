@@ -198,6 +198,7 @@ struct atr_reader {
 	 * never holds its plaintext; cr is NULL until its key is known
 	 * (SSE-C: atr_get_sse_key). */
 	int sse;
+	pthread_mutex_t sse_lock;  /* sse_pread: pt is shared by the mount's readers */
 	unsigned char hdr[CRYPT_HDR];
 	struct crypt_r *cr;
 	unsigned char *pt;      /* decrypted chunks [pt_first, pt_first + pt_n) */
@@ -224,6 +225,19 @@ int sse_writer_finish(struct atr_core *c, struct stage_writer *sw);
 int sse_reader_open(struct atr_core *c, struct atr_reader *r);
 int sse_read(struct atr_reader *r, uint64_t off, const void **data, size_t *len);
 void sse_reader_free(struct atr_reader *r);
+/* Copies [off, off + len) of an encrypted reader's plaintext into buf
+ * (*got short only at its end), under the reader's lock: the mount's
+ * readers of one file share its reader. */
+int sse_pread(struct atr_reader *r, void *buf, size_t len, uint64_t off, size_t *got);
+/* The first len plaintext bytes of r appended to stage (a shadow made
+ * from an encrypted file: the mount writes plaintext in its private
+ * stage, encrypted again at commit). */
+int sse_reader_to_stage(struct atr_reader *r, struct ufs_stage *stage, uint64_t len);
+/* The mount's commit: a new stage holding plain's first size bytes
+ * encrypted (ATR_SSE_S3, the newest master key), with its mtime set to
+ * mtime_ns when the store keeps times, and their MD5 as hex in etag. */
+int sse_stage_encrypt(struct atr_core *c, struct ufs_stage *plain, uint64_t size,
+		      int64_t mtime_ns, struct ufs_stage **out, char etag[ATR_ETAG_MAX + 1]);
 
 /*
  * (etag.c) ETags computed after their commit: a row whose etag is "" has

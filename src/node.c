@@ -352,6 +352,7 @@ static void ghost_make(struct atr_core *c, const char *bucket, const char *key,
 	 * its row's, the plaintext's) */
 	g->attr.size = old->obj.sse ? old->obj.size : st.size;
 	g->version = old->obj.version;
+	g->sse = old->obj.sse;
 	pthread_mutex_lock(&n->lock);
 	g->next = n->ghosts;
 	n->ghosts = g;

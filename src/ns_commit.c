@@ -610,6 +610,13 @@ static int fill_bytes(struct atr_core *c, struct commit *cm, const void *arg)
 int ns_commit_bytes(struct atr_core *c, uint64_t node, struct ufs_stage *stage, const char *etag,
 		    struct atr_obj *out)
 {
-	struct commit cm = { .stage = stage, .node = node, .keep_tags = 1 };
+	return ns_commit_bytes_sse(c, node, stage, etag, ATR_SSE_NONE, 0, out);
+}
+
+int ns_commit_bytes_sse(struct atr_core *c, uint64_t node, struct ufs_stage *stage,
+			const char *etag, int sse, uint64_t plain, struct atr_obj *out)
+{
+	struct commit cm = { .stage = stage, .node = node, .keep_tags = 1, .sse = sse,
+			     .plain = plain };
 	return commit_run(c, &cm, fill_bytes, etag, out);
 }

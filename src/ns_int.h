@@ -270,6 +270,10 @@ int ns_commit_entry(struct atr_core *c, const char *owner, const char *bucket, c
  * owner, mode, headers, tags and extended attributes. */
 int ns_commit_bytes(struct atr_core *c, uint64_t node, struct ufs_stage *stage, const char *etag,
 		    struct atr_obj *out);
+/* ns_commit_bytes of an encrypted stage (enum atr_sse sse) of plain bytes
+ * of plaintext (the row's size). */
+int ns_commit_bytes_sse(struct atr_core *c, uint64_t node, struct ufs_stage *stage,
+			const char *etag, int sse, uint64_t plain, struct atr_obj *out);
 
 /* ---- removing, renaming, linking names (ns_name.c) ---- */
 

@@ -25,6 +25,7 @@ int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	r->version = o->version;
 	r->size = o->is_dir ? 0 : o->size;
 	r->sse = o->sse;
+	pthread_mutex_init(&r->sse_lock, NULL);
 	int rc;
 	if (r->sse && f && (rc = sse_reader_open(c, r))) {
 		atr_get_close(r);
@@ -86,6 +87,7 @@ void atr_get_close(struct atr_reader *r)
 	if (r->f && !r->borrowed)
 		ufs_close(r->c->ufs, r->f);
 	sse_reader_free(r);
+	pthread_mutex_destroy(&r->sse_lock);
 	free(r);
 }
 

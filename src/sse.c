@@ -351,3 +351,85 @@ void sse_reader_free(struct atr_reader *r)
 		r->pt = NULL;
 	}
 }
+
+int sse_pread(struct atr_reader *r, void *buf, size_t len, uint64_t off, size_t *got)
+{
+	int rc = ATR_OK;
+	*got = 0;
+	pthread_mutex_lock(&r->sse_lock);
+	while (*got < len && off + *got < r->size) {
+		const void *p;
+		size_t n;
+		if ((rc = sse_read(r, off + *got, &p, &n)) || !n)
+			break;
+		if (n > len - *got)
+			n = len - *got;
+		memcpy((char *)buf + *got, p, n);
+		*got += n;
+	}
+	pthread_mutex_unlock(&r->sse_lock);
+	return rc;
+}
+
+int sse_reader_to_stage(struct atr_reader *r, struct ufs_stage *stage, uint64_t len)
+{
+	int rc = ATR_OK;
+	pthread_mutex_lock(&r->sse_lock);
+	for (uint64_t off = 0; off < len && !rc;) {
+		const void *p;
+		size_t n;
+		if ((rc = sse_read(r, off, &p, &n)))
+			break;
+		if (!n) {
+			rc = ATR_E_IO; /* shorter than its row said */
+			break;
+		}
+		if (n > len - off)
+			n = (size_t)(len - off);
+		rc = ufs_stage_write(r->c->ufs, stage, p, n);
+		off += n;
+	}
+	pthread_mutex_unlock(&r->sse_lock);
+	return rc;
+}
+
+int sse_stage_encrypt(struct atr_core *c, struct ufs_stage *plain, uint64_t size,
+		      int64_t mtime_ns, struct ufs_stage **out, char etag[ATR_ETAG_MAX + 1])
+{
+	struct stage_writer sw;
+	unsigned char sum[MD5_LEN];
+	enum { STEP = 1 << 20 };
+	char *buf = malloc(STEP);
+	int rc = buf ? stage_writer_init(c, &sw, 1) : ATR_E_NOMEM;
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	rc = sse_writer_start(c, &sw, ATR_SSE_S3, NULL);
+	for (uint64_t off = 0; !rc && off < size;) {
+		size_t want = size - off < STEP ? (size_t)(size - off) : STEP;
+		ssize_t n = ufs_stage_pread(c->ufs, plain, buf, want, off);
+		if (n <= 0) {
+			rc = ATR_E_IO;
+			break;
+		}
+		rc = stage_writer_write(c, &sw, buf, (size_t)n);
+		off += (uint64_t)n;
+	}
+	OPENSSL_cleanse(buf, STEP);
+	free(buf);
+	if (!rc)
+		rc = sse_writer_finish(c, &sw);
+	if (!rc && ufs_can(c->ufs, UFS_CAP_TIMES))
+		rc = ufs_stage_set_mtime(c->ufs, sw.stage, mtime_ns);
+	if (rc) {
+		stage_writer_release(c, &sw);
+		return rc;
+	}
+	stage_writer_md5(&sw, sum);
+	hex_encode(sum, MD5_LEN, etag);
+	*out = sw.stage;
+	sw.stage = NULL;
+	stage_writer_release(c, &sw);
+	return ATR_OK;
+}

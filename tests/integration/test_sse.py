@@ -379,3 +379,84 @@ def test_master_key_file_and_restart(d, s3, b):
         assert f.read() == before  # kept, not made again
     assert s3.get_object(Bucket=b, Key="s")["Body"].read() == data
     assert s3.get_object(Bucket=b, Key="c", **sse_c())["Body"].read() == data
+
+
+# ---- the mount -----------------------------------------------------------------
+
+def test_mount_view(mount_daemon, mount_watchdog, bucket_name):
+    """The mount reads SSE-S3 objects decrypted, refuses SSE-C ones with
+    EACCES, encrypts at commit what it writes into a bucket encrypted by
+    default, and keeps an encrypted file encrypted when it is rewritten in
+    place (read-modify-write through its shadow)."""
+    import errno
+    md = mount_daemon
+    s3 = md.boto3("admin")
+    bdir = md.path(bucket_name)
+    os.mkdir(bdir)
+    data = body_of(300000, seed=21)
+    s3.put_object(Bucket=bucket_name, Key="s3obj", Body=data, ServerSideEncryption="AES256")
+    p = os.path.join(bdir, "s3obj")
+    assert os.stat(p).st_size == len(data)  # the plaintext's
+    with open(p, "rb") as f:
+        assert f.read() == data
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        rnd = random.Random(3)
+        for _ in range(40):
+            off = rnd.randrange(len(data))
+            n = rnd.choice([1, 4096, 65536, 131072])
+            assert os.pread(fd, n, off) == data[off:off + n]
+    finally:
+        os.close(fd)
+    assert_ciphertext(md, bucket_name, "s3obj", data)
+
+    # SSE-C: listed, with its size, but not readable without the key
+    s3.put_object(Bucket=bucket_name, Key="cobj", Body=data, **sse_c())
+    pc = os.path.join(bdir, "cobj")
+    assert os.stat(pc).st_size == len(data)
+    for flags in (os.O_RDONLY, os.O_RDWR, os.O_WRONLY | os.O_TRUNC):
+        with pytest.raises(OSError) as ei:
+            os.close(os.open(pc, flags))
+        assert ei.value.errno == errno.EACCES
+    assert s3.get_object(Bucket=bucket_name, Key="cobj", **sse_c())["Body"].read() == data
+
+    # rewritten in place through the mount: still encrypted, new bytes
+    with open(p, "r+b") as f:
+        f.seek(70000)
+        f.write(b"NEW-BYTES")
+    want = data[:70000] + b"NEW-BYTES" + data[70009:]
+    g = s3.get_object(Bucket=bucket_name, Key="s3obj")
+    assert g["ServerSideEncryption"] == "AES256"
+    assert g["Body"].read() == want
+    assert g["ETag"] == '"%s"' % hashlib.md5(want).hexdigest()
+    assert_ciphertext(md, bucket_name, "s3obj", want)
+    with open(p, "ab") as f:
+        f.write(MARKER)
+    assert s3.get_object(Bucket=bucket_name, Key="s3obj")["Body"].read() == want + MARKER
+    os.truncate(p, 1000)
+    assert s3.get_object(Bucket=bucket_name, Key="s3obj")["Body"].read() == want[:1000]
+    assert_ciphertext(md, bucket_name, "s3obj", want[:1000])
+
+    # a new file in a bucket encrypted by default is encrypted at commit
+    s3.put_bucket_encryption(Bucket=bucket_name, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    new = body_of(200000, seed=22)
+    pn = os.path.join(bdir, "sub", "written.bin")
+    os.mkdir(os.path.join(bdir, "sub"))
+    with open(pn, "wb") as f:
+        f.write(new)
+    assert os.stat(pn).st_size == len(new)
+    with open(pn, "rb") as f:
+        assert f.read() == new
+    h = s3.head_object(Bucket=bucket_name, Key="sub/written.bin")
+    assert h["ServerSideEncryption"] == "AES256" and h["ContentLength"] == len(new)
+    assert h["ETag"] == '"%s"' % hashlib.md5(new).hexdigest()
+    assert s3.get_object(Bucket=bucket_name, Key="sub/written.bin")["Body"].read() == new
+    assert_ciphertext(md, bucket_name, "sub/written.bin", new)
+    # and without the default, a new file is plain
+    s3.delete_bucket_encryption(Bucket=bucket_name)
+    pp = os.path.join(bdir, "plain.txt")
+    with open(pp, "wb") as f:
+        f.write(MARKER)
+    assert ufs_bytes(md, bucket_name, "plain.txt") == MARKER
+    assert "ServerSideEncryption" not in s3.head_object(Bucket=bucket_name, Key="plain.txt")
