@@ -573,6 +573,10 @@ struct atr_mpu {
 	/* The checksum algorithm its parts carry checksums of, as the front
 	 * end named it (atr_mpu_create_checksum); "" for none. */
 	char checksum_alg[ATR_CHECKSUM_ALG_MAX + 1];
+	/* Encrypted at rest (enum atr_sse): ATR_SSE_S3, the object is
+	 * encrypted as it is assembled at completion (its parts are kept
+	 * as sent until then: docs/architecture.md). */
+	int sse;
 };
 
 struct atr_mpu_part {
@@ -601,6 +605,11 @@ struct atr_mpu_opts {
 	const char *tags;
 	const struct atr_acl *acl;
 	const char *checksum_alg;
+	/* ATR_SSE_S3, or ATR_SSE_NONE for the bucket's default; SSE-C is
+	 * ATR_E_NOT_SUPPORTED (its key would be needed at completion). *sse_out
+	 * (if set): what the upload got. */
+	int sse;
+	int *sse_out;
 };
 int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			const char *key, const struct atr_mpu_opts *o,
@@ -614,6 +623,8 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
  * while the upload is being completed waits for the completion, then finds
  * the upload gone (ATR_E_NO_UPLOAD) or, if completion failed, joins it. */
 struct atr_part_writer;
+/* The encryption of the part's upload (enum atr_sse; for its answer). */
+int atr_mpu_part_sse(const struct atr_part_writer *w);
 int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		       const char *key, const char *upload_id, int number,
 		       struct atr_part_writer **out);

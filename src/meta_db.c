@@ -66,6 +66,7 @@ static const char *const column_migrations[][3] = {
 	{ "objects", "side", "ALTER TABLE objects ADD COLUMN side INTEGER NOT NULL DEFAULT 0" },
 	/* Encryption at rest (docs/architecture.md, "Encryption at rest"). */
 	{ "objects", "sse", "ALTER TABLE objects ADD COLUMN sse INTEGER NOT NULL DEFAULT 0" },
+	{ "mpu_uploads", "sse", "ALTER TABLE mpu_uploads ADD COLUMN sse INTEGER NOT NULL DEFAULT 0" },
 	{ "buckets", "public_block", "ALTER TABLE buckets ADD COLUMN public_block INTEGER" },
 	{ "buckets", "ownership", "ALTER TABLE buckets ADD COLUMN ownership INTEGER" },
 	{ "buckets", "policy", "ALTER TABLE buckets ADD COLUMN policy TEXT" },
@@ -116,7 +117,9 @@ static const char schema[] =
 	"  BEGIN DELETE FROM acls WHERE ino = coalesce(old.node, old.ino); END;"
 	"CREATE TABLE IF NOT EXISTS mpu_uploads("
 	"  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL,"
-	"  owner TEXT NOT NULL, ctime INTEGER NOT NULL, hdrs TEXT);"
+	"  owner TEXT NOT NULL, ctime INTEGER NOT NULL, hdrs TEXT,"
+	/* The object is encrypted at completion (enum atr_sse). */
+	"  sse INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS mpu_uploads_by_key ON mpu_uploads(bucket, key, upload_id);"
 	"CREATE TABLE IF NOT EXISTS mpu_parts("
 	"  upload_id TEXT NOT NULL, number INTEGER NOT NULL, size INTEGER NOT NULL,"

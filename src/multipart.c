@@ -308,9 +308,15 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
 		return ATR_E_INVALID_ARG;
 	if (!have_part_ops(c))
 		return ATR_E_NOT_SUPPORTED;
+	int sse = o->sse;
+	if (sse == ATR_SSE_C)
+		return ATR_E_NOT_SUPPORTED;
+	if (!sse && (rc = atr_bucket_sse(c, bucket, &sse)))
+		return rc;
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return ATR_E_INTERNAL;
 	memset(&mu, 0, sizeof(mu));
+	mu.up.sse = sse;
 	mu.up.ctime_ns = time_now_ns();
 	/* Creation time first, so that IDs sort in the order of creation. */
 	snprintf(mu.up.upload_id, sizeof(mu.up.upload_id), "%016llx",
@@ -327,6 +333,8 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
 	free(acl);
 	if (!rc)
 		memcpy(upload_id, mu.up.upload_id, ATR_UPLOAD_ID_LEN + 1);
+	if (!rc && o->sse_out)
+		*o->sse_out = sse;
 	return rc;
 }
 
@@ -339,9 +347,12 @@ struct atr_part_writer {
 	struct stage_writer sw;
 	char alg[ATR_CHECKSUM_ALG_MAX + 1];        /* the upload's */
 	char checksum[ATR_PART_CHECKSUM_MAX + 1]; /* this part's, "" for none */
+	int sse;                                  /* the upload's */
 };
 
 const char *atr_mpu_part_checksum_alg(const struct atr_part_writer *w) { return w->alg; }
+
+int atr_mpu_part_sse(const struct atr_part_writer *w) { return w->sse; }
 
 int atr_mpu_part_set_checksum(struct atr_part_writer *w, const char *checksum)
 {
@@ -370,6 +381,7 @@ int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char 
 	w->number = number;
 	memcpy(w->upload_id, upload_id, ATR_UPLOAD_ID_LEN + 1);
 	memcpy(w->alg, mu.up.checksum_alg, sizeof(w->alg));
+	w->sse = mu.up.sse;
 	if ((rc = stage_writer_init(c, &w->sw, 1))) {
 		free(w);
 		return rc;
@@ -739,12 +751,21 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 			progress(arg, 0, cp.total);
 		rc = assemble(c, upload_id, parts, n, cp.total, progress, arg, &stage);
 	}
+	if (!rc && cp.mu.up.sse) {
+		/* Encrypted as one stream under its own data key (the ETag
+		 * stays the multipart one; the MD5 computed here is unused). */
+		struct ufs_stage *enc = NULL;
+		char md5[ATR_ETAG_MAX + 1];
+		rc = sse_stage_encrypt(c, stage, cp.total, time_now_ns(), &enc, md5);
+		ufs_stage_abort(c->ufs, stage);
+		stage = enc;
+	}
 	if (!rc) {
 		struct ns_object o = { .owner = cp.owner, .bucket = bucket, .key = key,
 				       .stage = stage, .etag = cp.etag,
 				       .hdrs = cp.hdrs ? cp.hdrs : cp.mu.hdrs, .part_sizes = cp.sizes,
 				       .nparts = n, .tags = cp.tags, .part_sums = cp.sums,
-				       .acl = cp.acl };
+				       .acl = cp.acl, .sse = cp.mu.up.sse, .plain_size = cp.total };
 		rc = ns_commit_object(c, &o, &cp.made); /* consumes the stage */
 	}
 	if (busy_end(c, &me, rc, bucket, key, parts, n, &cp))
