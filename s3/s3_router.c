@@ -134,7 +134,7 @@ static int handles_sse(s3_handler h)
 {
 	return h == s3_put_object || h == s3_copy_object || h == s3_get_object ||
 	       h == s3_create_multipart || h == s3_upload_part_copy || h == s3_upload_part ||
-	       h == s3_complete_multipart;
+	       h == s3_complete_multipart || h == s3_get_object_attributes;
 }
 
 static enum s3_err refused(const char *name, const char *value, int sse_ok)

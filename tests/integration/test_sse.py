@@ -270,6 +270,13 @@ def test_sse_c_put_get_head(d, s3, b):
     assert client_error(s3.get_object, Bucket=b, Key="c", **sse_c(b"other")) == \
         (403, "AccessDenied")
     assert client_error(s3.head_object, Bucket=b, Key="c", **sse_c(b"other"))[0] == 403
+    # GetObjectAttributes needs the key too, and gives the plaintext's size
+    assert client_error(s3.get_object_attributes, Bucket=b, Key="c",
+                        ObjectAttributes=["ObjectSize"]) == (400, "InvalidRequest")
+    a = s3.get_object_attributes(  # (boto3 encodes no key here: given as sent)
+        Bucket=b, Key="c", ObjectAttributes=["ObjectSize"], SSECustomerAlgorithm="AES256",
+        SSECustomerKey=base64.b64encode(k).decode(), SSECustomerKeyMD5=m)
+    assert a["ObjectSize"] == len(data)
     # a customer key on an object stored without one
     s3.put_object(Bucket=b, Key="p", Body=b"plain")
     assert client_error(s3.get_object, Bucket=b, Key="p", **sse_c()) == \
@@ -602,3 +609,54 @@ def test_sse_c_over_tls(atriumd_factory, tmp_path, bucket_name):
     assert client_error(s3.get_object, Bucket=bucket_name, Key="c", **sse_c(b"x")) == \
         (403, "AccessDenied")
     assert MARKER not in ufs_bytes(td, bucket_name, "c")
+
+
+def test_master_key_rotation_and_mode(atriumd_factory, bucket_name):
+    """A key appended with a higher id is used for new objects; objects
+    under the older key stay readable. A sse.keys readable by others, or
+    malformed, stops the daemon from starting."""
+    import s3util
+    kd = atriumd_factory("sigv4", "sse-rotate")
+    s3 = kd.boto3("alice")
+    s3.create_bucket(Bucket=bucket_name)
+    old = body_of(70000, seed=71)
+    s3.put_object(Bucket=bucket_name, Key="old", Body=old, ServerSideEncryption="AES256")
+    keys = os.path.join(kd.data, "sse.keys")
+    with open(keys) as f:
+        first = f.read()
+    kd.stop()
+    with open(keys, "a") as f:
+        f.write("7 %s\n" % hashlib.sha256(b"rotated").hexdigest())
+    kd.stopped = False
+    kd.start()
+    s3 = kd.boto3("alice")
+    new = body_of(70000, seed=72)
+    s3.put_object(Bucket=bucket_name, Key="new", Body=new, ServerSideEncryption="AES256")
+    assert ufs_bytes(kd, bucket_name, "new")[12:16] == b"\0\0\0\7"  # the header's key id
+    assert ufs_bytes(kd, bucket_name, "old")[12:16] == b"\0\0\0\1"
+    assert s3.get_object(Bucket=bucket_name, Key="old")["Body"].read() == old
+    assert s3.get_object(Bucket=bucket_name, Key="new")["Body"].read() == new
+    kd.stop()
+    # the key an object names is gone: the object is an error, never garbage
+    with open(keys, "w") as f:
+        f.write(first)
+    kd.stopped = False
+    kd.start()
+    s3 = kd.boto3("alice")
+    assert s3.get_object(Bucket=bucket_name, Key="old")["Body"].read() == old
+    assert client_error(s3.get_object, Bucket=bucket_name, Key="new")[0] == 500
+    kd.stop()
+    os.chmod(keys, 0o644)
+    p = subprocess.run([os.environ.get("ATRIUMD", "atriumd"), "--data", kd.data, "--port", str(s3util.free_port()),
+                        "--bind", "127.0.0.1"], capture_output=True, timeout=30)
+    assert p.returncode != 0 and b"sse.keys" in p.stderr
+    os.chmod(keys, 0o600)
+    with open(keys, "a") as f:
+        f.write("8 nothex\n")
+    p = subprocess.run([os.environ.get("ATRIUMD", "atriumd"), "--data", kd.data, "--port", str(s3util.free_port()),
+                        "--bind", "127.0.0.1"], capture_output=True, timeout=30)
+    assert p.returncode != 0 and b"sse.keys:3" in p.stderr
+    with open(keys, "w") as f:
+        f.write(first)
+    kd.stopped = False
+    kd.start()
