@@ -228,6 +228,7 @@ enum s3_err s3_copy_range_parse(const char *v, uint64_t size, uint64_t *first, u
 static enum s3_err part_copy_prepare(struct s3_write *wr, void *arg)
 {
 	wr->ck_alg = s3_mpu_checksum(atr_mpu_part_checksum_alg(wr->w), NULL);
+	wr->sse_mode = atr_mpu_part_sse(wr->w); /* for the answer's header */
 	return S3_ERR_OK;
 }
 
@@ -277,7 +278,7 @@ enum s3_err s3_upload_part_copy(struct s3_req *r)
 	if (wr.ck_alg != CHECKSUM_NONE)
 		snprintf(ck_xml, sizeof(ck_xml), "<Checksum%s>%s</Checksum%s>",
 			 checksum_name(wr.ck_alg), wr.ck_b64, checksum_name(wr.ck_alg));
-	e = send_result(r, "CopyPartResult", wr.mtime_ns, wr.etag, ck_xml, 0, NULL);
+	e = send_result(r, "CopyPartResult", wr.mtime_ns, wr.etag, ck_xml, wr.sse_mode, NULL);
 out:
 	s3_sse_release(&sk);
 	if (have_src)

@@ -148,6 +148,8 @@ struct stage_writer {
 	uint64_t size;          /* plaintext bytes written */
 	int sse;                /* enum atr_sse: the stage holds ciphertext (sse.c) */
 	struct crypt_w *cw;     /* encrypting, until sse_writer_finish */
+	struct hash ct_md5;     /* SSE-C: the MD5 of the ciphertext (its ETag) */
+	int ct_md5_open;
 };
 int stage_writer_init(struct atr_core *c, struct stage_writer *sw, int with_stage);
 int stage_writer_write(struct atr_core *c, struct stage_writer *sw, const void *data, size_t len);
@@ -222,6 +224,9 @@ int sse_writer_start(struct atr_core *c, struct stage_writer *sw, int type,
 		     const unsigned char *ckey);
 int sse_writer_write(struct atr_core *c, struct stage_writer *sw, const void *data, size_t len);
 int sse_writer_finish(struct atr_core *c, struct stage_writer *sw);
+/* After sse_writer_finish, an SSE-C writer's ETag (the MD5 of the file
+ * it wrote, not of the plaintext) into etag: 1, or 0 for any other. */
+int sse_writer_etag(struct stage_writer *sw, char etag[ATR_ETAG_MAX + 1]);
 int sse_reader_open(struct atr_core *c, struct atr_reader *r);
 int sse_read(struct atr_reader *r, uint64_t off, const void **data, size_t *len);
 void sse_reader_free(struct atr_reader *r);

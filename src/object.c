@@ -114,6 +114,9 @@ void stage_writer_release(struct atr_core *c, struct stage_writer *sw)
 	sw->stage = NULL;
 	crypt_w_free(sw->cw);
 	sw->cw = NULL;
+	if (sw->ct_md5_open)
+		hash_release(&sw->ct_md5);
+	sw->ct_md5_open = 0;
 }
 
 /* A key ending in '/' is a directory marker; with bytes it is an object
@@ -180,6 +183,9 @@ int writer_commit(struct atr_writer *w, const char *etag, const char *hdrs, cons
 	} else if ((rc = writer_crypt_start(w)) || (rc = sse_writer_finish(w->c, &w->sw))) {
 		; /* aborted below */
 	} else {
+		char ct_etag[ATR_ETAG_MAX + 1];
+		if (sse_writer_etag(&w->sw, ct_etag))
+			etag = ct_etag; /* SSE-C's */
 		struct ns_object o = { .owner = w->user, .bucket = w->bucket, .key = w->key,
 				       .stage = w->sw.stage, .etag = etag, .hdrs = hdrs,
 				       .must_not_exist = w->must_not_exist, .if_etag = if_etag,

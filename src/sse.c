@@ -210,7 +210,17 @@ int sse_writer_start(struct atr_core *c, struct stage_writer *sw, int type,
 	int rc = err_of(crypt_w_new(type, id, wrap, hdr, &sw->cw));
 	if (rc)
 		return rc;
-	if (sw->stage && (rc = ufs_stage_write(c->ufs, sw->stage, hdr, CRYPT_HDR))) {
+	/* SSE-C: the ETag is the MD5 of what is stored, not of the
+	 * plaintext (AWS's is no MD5 of the plaintext either): a hash of the
+	 * plaintext in meta.db would let anyone without the key confirm a
+	 * guess of the content. */
+	if (type == ATR_SSE_C && !(sw->ct_md5_open = !hash_init(&sw->ct_md5, HASH_MD5)))
+		rc = ATR_E_NOMEM;
+	if (!rc && sw->stage)
+		rc = ufs_stage_write(c->ufs, sw->stage, hdr, CRYPT_HDR);
+	if (!rc && sw->ct_md5_open)
+		hash_update(&sw->ct_md5, hdr, CRYPT_HDR);
+	if (rc) {
 		crypt_w_free(sw->cw);
 		sw->cw = NULL;
 		return rc;
@@ -221,18 +231,20 @@ int sse_writer_start(struct atr_core *c, struct stage_writer *sw, int type,
 
 struct emit_arg {
 	struct atr_core *c;
-	struct ufs_stage *stage;
+	struct stage_writer *sw;
 };
 
 static int emit(void *arg, const void *data, size_t len)
 {
 	struct emit_arg *a = arg;
-	return ufs_stage_write(a->c->ufs, a->stage, data, len);
+	if (a->sw->ct_md5_open)
+		hash_update(&a->sw->ct_md5, data, len);
+	return ufs_stage_write(a->c->ufs, a->sw->stage, data, len);
 }
 
 int sse_writer_write(struct atr_core *c, struct stage_writer *sw, const void *data, size_t len)
 {
-	struct emit_arg a = { c, sw->stage };
+	struct emit_arg a = { c, sw };
 	int rc = crypt_w_write(sw->cw, data, len, emit, &a);
 	return rc < 0 ? err_of(rc) : rc; /* crypt's errors are negative, emit's ours */
 }
@@ -241,11 +253,22 @@ int sse_writer_finish(struct atr_core *c, struct stage_writer *sw)
 {
 	if (!sw->cw)
 		return ATR_OK;
-	struct emit_arg a = { c, sw->stage };
+	struct emit_arg a = { c, sw };
 	int rc = sw->stage ? crypt_w_finish(sw->cw, emit, &a) : ATR_OK;
 	crypt_w_free(sw->cw);
 	sw->cw = NULL;
 	return rc < 0 ? err_of(rc) : rc;
+}
+
+int sse_writer_etag(struct stage_writer *sw, char etag[ATR_ETAG_MAX + 1])
+{
+	unsigned char sum[MD5_LEN];
+	if (!sw->ct_md5_open)
+		return 0;
+	hash_final(&sw->ct_md5, sum);
+	sw->ct_md5_open = 0;
+	hex_encode(sum, MD5_LEN, etag);
+	return 1;
 }
 
 /* ---- reading ---- */
