@@ -63,6 +63,22 @@ static int keys_make(const char *path)
 		unlink(tmp);
 		return ATR_E_IO;
 	}
+	/* The rename made durable before any object is encrypted with the
+	 * key: a power loss must not make a second key at the next start
+	 * and orphan the objects of the first. */
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd)) {
+		LOG(LOG_ERROR, "core: cannot sync the directory of %s: %s", path, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return ATR_E_IO;
+	}
+	close(dfd);
 	return ATR_OK;
 }
 
