@@ -29,6 +29,7 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 BENCH_SRC  := tools/atrium-bench.c
+BENCH_COMMON := common/sigv4.c common/buf.c common/hash.c common/uri.c common/timefmt.c
 # The CLI talks HTTP (libcurl) and links common/ only (libcommon.a).
 CLI_SRC    := tools/atrium.c tools/cli_fmt.c tools/cli_conf.c tools/cli_fs.c tools/cli_http.c \
 	      tools/cli_progress.c tools/cli_user.c
@@ -96,9 +97,9 @@ $(O)/tests/ufs_s3_check: tests/unit/ufs_s3_check.c $(O)/libatrium.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libatrium.a $(LDLIBS)
 
-$(BIN)/atrium-bench: $(BENCH_SRC)
+$(BIN)/atrium-bench: $(BENCH_SRC) $(BENCH_COMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRC) $(BENCH_COMMON) $(LDLIBS)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

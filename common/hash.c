@@ -3,17 +3,61 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
+#include <pthread.h>
 #include <string.h>
 #include "common/banned.h"
 
+/*
+ * OpenSSL 3 looks an algorithm up in its provider store at every use of
+ * EVP_sha256() and friends, and HMAC() fetches the MAC as well: on a small
+ * signed GET that was most of the time SigV4 took. The digests and the MAC
+ * are fetched once, the first time one is needed, and kept for the life
+ * of the process (the legacy objects remain the fallback).
+ */
+static struct {
+	pthread_once_t once;
+	const EVP_MD *md5, *sha1, *sha256;
+	EVP_MAC *hmac;
+} fetched = { .once = PTHREAD_ONCE_INIT };
+
+static void fetch_all(void)
+{
+	EVP_MD *md;
+	fetched.md5 = (md = EVP_MD_fetch(NULL, "MD5", NULL)) ? md : EVP_md5();
+	fetched.sha1 = (md = EVP_MD_fetch(NULL, "SHA1", NULL)) ? md : EVP_sha1();
+	fetched.sha256 = (md = EVP_MD_fetch(NULL, "SHA256", NULL)) ? md : EVP_sha256();
+	fetched.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
 static const EVP_MD *md_of(enum hash_alg alg)
 {
+	pthread_once(&fetched.once, fetch_all);
 	switch (alg) {
-	case HASH_MD5: return EVP_md5();
-	case HASH_SHA1: return EVP_sha1();
-	case HASH_SHA256: return EVP_sha256();
+	case HASH_MD5: return fetched.md5;
+	case HASH_SHA1: return fetched.sha1;
+	case HASH_SHA256: return fetched.sha256;
 	}
 	return NULL;
+}
+
+/* HMAC with the fetched MAC; HMAC() when it could not be fetched. */
+static void hmac(enum hash_alg alg, const void *key, size_t keylen, const void *data,
+		 size_t len, unsigned char *out, size_t outlen)
+{
+	const EVP_MD *md = md_of(alg);
+	EVP_MAC_CTX *ctx = fetched.hmac ? EVP_MAC_CTX_new(fetched.hmac) : NULL;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string("digest", (char *)EVP_MD_get0_name(md), 0),
+		OSSL_PARAM_construct_end(),
+	};
+	size_t n = 0;
+	if (!ctx || !EVP_MAC_init(ctx, key, keylen, params) ||
+	    !EVP_MAC_update(ctx, data, len) || !EVP_MAC_final(ctx, out, &n, outlen)) {
+		unsigned int m = (unsigned int)outlen;
+		HMAC(md, key, (int)keylen, data, len, out, &m);
+	}
+	EVP_MAC_CTX_free(ctx);
 }
 
 int hash_init(struct hash *h, enum hash_alg alg)
@@ -50,26 +94,24 @@ void hash_release(struct hash *h)
 
 void sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
 {
-	EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL);
+	EVP_Digest(data, len, out, NULL, md_of(HASH_SHA256), NULL);
 }
 
 void md5(const void *data, size_t len, unsigned char out[MD5_LEN])
 {
-	EVP_Digest(data, len, out, NULL, EVP_md5(), NULL);
+	EVP_Digest(data, len, out, NULL, md_of(HASH_MD5), NULL);
 }
 
 void hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
 		 unsigned char out[SHA256_LEN])
 {
-	unsigned int n = SHA256_LEN;
-	HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &n);
+	hmac(HASH_SHA256, key, keylen, data, len, out, SHA256_LEN);
 }
 
 void hmac_sha1(const void *key, size_t keylen, const void *data, size_t len,
 	       unsigned char out[SHA1_LEN])
 {
-	unsigned int n = SHA1_LEN;
-	HMAC(EVP_sha1(), key, (int)keylen, data, len, out, &n);
+	hmac(HASH_SHA1, key, keylen, data, len, out, SHA1_LEN);
 }
 
 void hex_encode(const unsigned char *in, size_t len, char *out)

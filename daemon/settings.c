@@ -74,7 +74,8 @@ static const struct setting table[] = {
 	  "also serve the namespace as a FUSE file system mounted here (created if missing)", 0 },
 	{ "mount-options", S_STR, OFF(mount_options), "", 0, 0, NULL,
 	  "extra FUSE mount options (comma-separated); as root allow_other and "
-	  "default_permissions are always on", 0 },
+	  "default_permissions are always on; max_threads=N and max_idle_threads=N "
+	  "size the request loop", 0 },
 	{ "domain", S_STR, OFF(domain), "", 0, 0, NULL,
 	  "virtual-hosted style: Host bucket.DOMAIN[:port] addresses bucket, the path is the key", 0 },
 	{ "metrics-token", S_STR, OFF(metrics_token), "", 0, 0, NULL,

@@ -27,6 +27,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,7 @@ struct mount {
 	char *dir;
 	pthread_t loop, worker;
 	int loop_started, worker_started;
+	int max_threads, max_idle; /* the loop's (options max_threads, max_idle_threads) */
 	int loop_ended;     /* atomic: the session loop returned */
 	int wake_fd;        /* mount_stop: a detached copy of the mount, or -1 */
 	/* events from the other doors, in order */
@@ -1241,8 +1243,8 @@ static const struct fuse_lowlevel_ops ops = {
  * it this becomes .tmpfile.)
  *
  * Threads as in libfuse's loop: a thread that takes a request when no
- * other is idle starts another, up to LOOP_THREADS; one that finds more
- * than LOOP_IDLE others idle ends. Cancellation is enabled only while a
+ * other is idle starts another, up to m->max_threads; one that finishes
+ * a request while m->max_idle others are idle ends. Cancellation is enabled only while a
  * thread is blocked reading /dev/fuse: when the session ends (ENODEV once
  * unmounted), loop_main cancels the readers and joins every thread, never
  * one in the middle of a request.
@@ -1256,6 +1258,7 @@ struct loop_thread {
 	pthread_t id;
 	struct loop *l;
 	int ended;                /* guarded by l->lock */
+	int idle;                 /* counted in l->idle (reading, or about to); l->lock */
 	struct loop_thread *next; /* guarded by l->lock */
 };
 
@@ -1308,6 +1311,8 @@ static void *loop_thread_main(void *arg)
 			continue;
 		if (res <= 0) { /* 0: unmounted (libfuse has exited the session) */
 			if (res < 0) {
+				LOG(LOG_ERROR, "mount: reading %s's FUSE requests failed: %s",
+				    l->m->dir, strerror(-res));
 				pthread_mutex_lock(&l->lock);
 				l->error = res;
 				pthread_mutex_unlock(&l->lock);
@@ -1316,13 +1321,20 @@ static void *loop_thread_main(void *arg)
 			break;
 		}
 		pthread_mutex_lock(&l->lock);
-		if (--l->idle == 0 && l->count < LOOP_THREADS)
+		t->idle = 0;
+		if (--l->idle == 0 && l->count < l->m->max_threads)
 			loop_spawn(l);
 		pthread_mutex_unlock(&l->lock);
 		tmpfile_as_create(&fbuf);
 		fuse_session_process_buf(se, &fbuf);
+		/* Back to reading, unless max_idle others already are. A thread
+		 * that ends is no longer counted from this moment: counted, it
+		 * would let another end on its account, and a burst of ends could
+		 * leave no thread reading the device. */
 		pthread_mutex_lock(&l->lock);
-		int done = ++l->idle > LOOP_IDLE;
+		t->idle = l->idle < l->m->max_idle;
+		l->idle += t->idle;
+		int done = !t->idle;
 		pthread_mutex_unlock(&l->lock);
 		if (done)
 			break;
@@ -1330,7 +1342,7 @@ static void *loop_thread_main(void *arg)
 	pthread_cleanup_pop(1);
 	pthread_mutex_lock(&l->lock);
 	t->ended = 1;
-	l->idle--;
+	l->idle -= t->idle;
 	pthread_cond_signal(&l->changed);
 	pthread_mutex_unlock(&l->lock);
 	return NULL;
@@ -1352,8 +1364,10 @@ static int loop_spawn(struct loop *l)
 		free(t);
 		return -1;
 	}
+	pthread_setname_np(t->id, "atr-fuse");
 	t->next = l->threads;
 	l->threads = t;
+	t->idle = 1;
 	l->count++;
 	l->idle++;
 	return 0;
@@ -1371,6 +1385,8 @@ static void *loop_main(void *arg)
 	/* Threads that ended (idle ones) are joined as they go; once the
 	 * session is over, the rest are cancelled in their read. */
 	for (;;) {
+		/* From the head again after each join: threads may end (and
+		 * signal no one) while the lock is released for it. */
 		for (struct loop_thread **pp = &l.threads; *pp;) {
 			struct loop_thread *t = *pp;
 			if (!t->ended) {
@@ -1383,6 +1399,7 @@ static void *loop_main(void *arg)
 			free(t);
 			pthread_mutex_lock(&l.lock);
 			l.count--;
+			pp = &l.threads;
 		}
 		if (fuse_session_exited(m->se) || !l.count)
 			break;
@@ -1444,6 +1461,62 @@ static void clear_stale(const char *dir)
 		LOG(LOG_ERROR, "mount: cannot detach %s: %s", dir, strerror(errno));
 }
 
+/*
+ * Splits the options of the request loop itself (libfuse's names from
+ * fuse_loop_config: max_threads=N, max_idle_threads=N) out of options;
+ * the rest go to the kernel. -1 (logged) on a bad value or too long a list.
+ */
+static int loop_options(struct mount *m, const char *options, char *rest, size_t cap)
+{
+	static const struct { const char *name; size_t off; } knobs[] = {
+		{ "max_threads=", offsetof(struct mount, max_threads) },
+		{ "max_idle_threads=", offsetof(struct mount, max_idle) },
+	};
+	size_t used = 0;
+	m->max_threads = LOOP_THREADS;
+	m->max_idle = LOOP_IDLE;
+	rest[0] = '\0';
+	for (const char *p = options ? options : ""; *p;) {
+		size_t len = strcspn(p, ",");
+		size_t k = 0;
+		while (k < sizeof(knobs) / sizeof(knobs[0]) &&
+		       strncmp(p, knobs[k].name, strlen(knobs[k].name)))
+			k++;
+		if (k < sizeof(knobs) / sizeof(knobs[0])) {
+			size_t nlen = strlen(knobs[k].name);
+			char num[16], *end;
+			long v = -1;
+			if (len - nlen < sizeof(num)) {
+				memcpy(num, p + nlen, len - nlen);
+				num[len - nlen] = '\0';
+				errno = 0;
+				v = strtol(num, &end, 10);
+				if (errno || end == num || *end)
+					v = -1;
+			}
+			if (v < 1 || v > 1024) {
+				LOG(LOG_ERROR, "mount: %.*s: a number of threads from 1 to 1024 is expected",
+				    (int)len, p);
+				return -1;
+			}
+			*(int *)((char *)m + knobs[k].off) = (int)v;
+		} else if (len) {
+			if (used + len + 2 > cap) {
+				LOG(LOG_ERROR, "mount: the mount options are too long");
+				return -1;
+			}
+			if (used)
+				rest[used++] = ',';
+			memcpy(rest + used, p, len);
+			rest[used += len] = '\0';
+		}
+		p += len + (p[len] == ',');
+	}
+	if (m->max_idle > m->max_threads)
+		m->max_idle = m->max_threads;
+	return 0;
+}
+
 struct mount *mount_start(struct atr_core *core, const char *dir, const char *options,
 			  mount_observe_fn observe, void *observe_arg)
 {
@@ -1471,10 +1544,12 @@ struct mount *mount_start(struct atr_core *core, const char *dir, const char *op
 		LOG(LOG_ERROR, "mount: cannot create %s: %s", dir, strerror(errno));
 		goto fail;
 	}
-	char opts[1024];
+	char rest[960], opts[1024];
+	if (loop_options(m, options, rest, sizeof(rest)))
+		goto fail;
 	snprintf(opts, sizeof(opts), "fsname=atrium,subtype=atrium%s%s%s",
 		 geteuid() == 0 ? ",allow_other,default_permissions" : ",default_permissions",
-		 options && *options ? "," : "", options ? options : "");
+		 *rest ? "," : "", rest);
 	char *argv[] = { (char *)"atriumd", (char *)"-o", opts, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	m->se = fuse_session_new(&args, &ops, sizeof(ops), m);
@@ -1491,6 +1566,7 @@ struct mount *mount_start(struct atr_core *core, const char *dir, const char *op
 	}
 	if (pthread_create(&m->worker, NULL, worker_main, m))
 		goto fail;
+	pthread_setname_np(m->worker, "atr-inval");
 	m->worker_started = 1;
 	atr_core_watch(core, &watch_ops, m);
 	if (pthread_create(&m->loop, NULL, loop_main, m))

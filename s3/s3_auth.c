@@ -5,6 +5,8 @@
  */
 #include "s3/s3_auth.h"
 
+#include <openssl/crypto.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,6 +411,49 @@ static enum s3_err canon_request(struct buf *b, const struct s3_auth_req *req,
 	return S3_ERR_OK;
 }
 
+/*
+ * The signing key derived from a secret for a day and a region is the same
+ * for every request of that key that day: four HMACs saved per request,
+ * as AWS's own SDKs keep it. A few recent derivations are kept, matched on
+ * the whole secret (so a rotated secret never meets its old key) in
+ * constant time; an entry pushed out is wiped.
+ */
+#define KEY_CACHE 16
+
+static struct signing_key_cache {
+	pthread_mutex_t lock;
+	unsigned next;
+	struct {
+		char secret[S3_SECRET_MAX + 1], date8[9], region[REGION_MAX + 1];
+		unsigned char key[SHA256_LEN];
+	} e[KEY_CACHE];
+} key_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void signing_key(const char secret[S3_SECRET_MAX + 1], const char *date8,
+			const char *region, unsigned char out[SHA256_LEN])
+{
+	struct signing_key_cache *c = &key_cache;
+	pthread_mutex_lock(&c->lock);
+	for (unsigned i = 0; i < KEY_CACHE; i++) {
+		if (!CRYPTO_memcmp(c->e[i].secret, secret, sizeof(c->e[i].secret)) &&
+		    !strcmp(c->e[i].date8, date8) && !strcmp(c->e[i].region, region)) {
+			memcpy(out, c->e[i].key, SHA256_LEN);
+			pthread_mutex_unlock(&c->lock);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	s3_sigv4_signing_key(secret, date8, region, "s3", out);
+	pthread_mutex_lock(&c->lock);
+	unsigned i = c->next++ % KEY_CACHE;
+	explicit_bzero(&c->e[i], sizeof(c->e[i]));
+	memcpy(c->e[i].secret, secret, sizeof(c->e[i].secret));
+	snprintf(c->e[i].date8, sizeof(c->e[i].date8), "%s", date8);
+	snprintf(c->e[i].region, sizeof(c->e[i].region), "%s", region);
+	memcpy(c->e[i].key, out, SHA256_LEN);
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* Everything after parsing and the time checks: key, canonical request,
  * signature, and the fields chunk signatures chain from. */
 static enum s3_err sigv4_verify(const struct s3_auth_req *req, const struct uri_query *q,
@@ -448,7 +493,7 @@ static enum s3_err sigv4_verify(const struct s3_auth_req *req, const struct uri_
 		e = S3_ERR_INTERNAL;
 		goto out;
 	}
-	s3_sigv4_signing_key(secret, v->date8, v->region, "s3", out->signing_key);
+	signing_key(secret, v->date8, v->region, out->signing_key);
 	hmac_sha256(out->signing_key, SHA256_LEN, sts, (size_t)n, mac);
 	if (!secure_equal(mac, v->signature, SHA256_LEN)) {
 		e = S3_ERR_SIGNATURE_MISMATCH;

@@ -59,6 +59,8 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include "common/buf.h"
+#include "common/sigv4.h"
 #include "common/banned.h"
 
 #define BENCH_MAX_EXTRA      8            /* --header may be given this often */
@@ -98,6 +100,8 @@ struct bench_opts {
 	const char *extra[BENCH_MAX_EXTRA];
 	int n_extra;
 	const char *tag;
+	char access_key[128];    /* --sigv4-file: every request signed (SigV4 header */
+	char secret[128];        /* form, UNSIGNED-PAYLOAD, as awscli and boto3 send) */
 };
 
 struct bench_shared {
@@ -134,6 +138,7 @@ struct bench_worker {
 	int first_status;        /* first non-2xx status seen */
 	char err[160];           /* why the latest failure happened */
 	char first_err[160];     /* err of the first request counted as an error */
+	struct buf auth;         /* --sigv4-file: the Authorization value */
 };
 
 /* The parsed framing of one final response. */
@@ -507,6 +512,35 @@ static uint64_t rng_next(uint64_t *s)
 	return *s;
 }
 
+/* The SigV4 headers of one request, as a client signs it each time (the
+ * signing key derived anew, as the SDKs' signers do per request), at dst.
+ * Their length; main checked that they fit. */
+static size_t sign_request(struct bench_worker *w, enum bench_op op, unsigned long long key,
+			   char *dst, size_t cap)
+{
+	const struct bench_opts *o = w->sh->o;
+	char path[BENCH_REQ_MAX], query[128], amz_date[SIGV4_DATE_LEN];
+	struct sigv4_req r = {
+		.method = op == OP_PUT ? "PUT" : "GET", .path = path, .query = NULL,
+		.host = w->sh->hostport, .payload_sha256 = "UNSIGNED-PAYLOAD",
+		.now = time(NULL), .region = "us-east-1", .service = "s3",
+		.access_key = o->access_key, .secret = o->secret,
+	};
+	if (op == OP_LIST) {
+		snprintf(path, sizeof(path), "%s", o->prefix);
+		snprintf(query, sizeof(query), "list-type=2&max-keys=100&prefix=obj-%llu", key % 10);
+		r.query = query;
+	} else {
+		snprintf(path, sizeof(path), "%sobj-%llu", o->prefix, key);
+	}
+	buf_reset(&w->auth);
+	if (sigv4_sign(&r, amz_date, &w->auth))
+		return 0; /* unsigned: the server's 403 counts it as an error */
+	int n = snprintf(dst, cap, "x-amz-date: %s\r\nx-amz-content-sha256: UNSIGNED-PAYLOAD\r\n"
+			 "Authorization: %.*s\r\n", amz_date, (int)w->auth.len, w->auth.ptr);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
 static size_t build_request(struct bench_worker *w, enum bench_op op, unsigned long long key)
 {
 	const struct bench_opts *o = w->sh->o;
@@ -526,6 +560,8 @@ static size_t build_request(struct bench_worker *w, enum bench_op op, unsigned l
 		             key_size(o, key));
 		len += (size_t)n;
 	}
+	if (o->access_key[0])
+		len += sign_request(w, op, key, w->req + len, sizeof(w->req) - len);
 	for (int i = 0; i < o->n_extra; i++) {
 		n = snprintf(w->req + len, sizeof(w->req) - len, "%s\r\n", o->extra[i]);
 		len += (size_t)n;
@@ -745,6 +781,8 @@ static void usage(FILE *f)
 	    "  -x, --header 'K: V'    extra request header (repeatable)\n"
 	    "  -t, --tag NAME         label printed as target=NAME\n"
 	    "  -T, --timeout S        per socket operation timeout (default 10)\n"
+	    "      --sigv4-file FILE  sign every request (SigV4, UNSIGNED-PAYLOAD) with the\n"
+	    "                         'ACCESS_KEY SECRET_KEY' on FILE's first line\n"
 	    "      --free-port        print a free loopback TCP port and exit\n"
 	    "Prints one line: target= op= size= keys= conc= secs= reqs= ops=(per s)\n"
 	    "mibs= p50_us= p99_us= max_us= non2xx= errors= reconnects= (MIX adds puts=\n"
@@ -774,6 +812,24 @@ static int bad_opt(const char *opt, const char *val)
 	return -1;
 }
 
+/* --sigv4-file: "ACCESS_KEY SECRET_KEY" on the first line (a file, not the
+ * command line, where ps would show the secret). */
+static int read_keys(const char *path, struct bench_opts *o)
+{
+	char line[300];
+	FILE *f = fopen(path, "r");
+	int ok = f && fgets(line, sizeof(line), f) &&
+		 sscanf(line, "%127s %127s", o->access_key, o->secret) == 2;
+	if (f)
+		fclose(f);
+	if (!ok) {
+		fprintf(stderr, "atrium-bench: %s: expected 'ACCESS_KEY SECRET_KEY' on its first line\n",
+			path);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
 {
 	static const struct option lo[] = {
@@ -786,6 +842,7 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		{ "timeout", 1, NULL, 'T' }, { "free-port", 0, NULL, 'F' },
 		{ "mix", 1, NULL, 'M' }, { "large-keys", 1, NULL, 'L' },
 		{ "large-min", 1, NULL, 'a' }, { "large-max", 1, NULL, 'b' },
+		{ "sigv4-file", 1, NULL, 'S' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	unsigned long long v;
@@ -856,6 +913,10 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			    !strchr(optarg, ':'))
 				return bad_opt("--header", optarg);
 			o->extra[o->n_extra++] = optarg;
+			break;
+		case 'S':
+			if (read_keys(optarg, o))
+				return -1;
 			break;
 		case 'F': exit(free_port());
 		case 'h': usage(stdout); exit(0);
@@ -1065,6 +1126,7 @@ static int run(struct bench_opts *o, struct bench_shared *sh)
 		w->lat = malloc(w->cap * sizeof(*w->lat));
 		w->rbuf = malloc(BENCH_RBUF);
 		w->sink = malloc(BENCH_DISCARD_MAX);
+		buf_init(&w->auth, 1024);
 		if (!w->lat || !w->rbuf || !w->sink) {
 			fprintf(stderr, "atrium-bench: out of memory\n");
 			exit(1);  /* threads may be waiting on the barrier */
@@ -1098,6 +1160,7 @@ out:
 	for (int i = 0; ws && i < o->conc; i++) {
 		free(ws[i].lat);
 		free(ws[i].rbuf);
+		buf_release(&ws[i].auth);
 		free(ws[i].sink);
 	}
 	free(ws);
@@ -1125,6 +1188,8 @@ int main(int argc, char **argv)
 	if (resolve(&sh) < 0)
 		return 2;
 	longest = strlen(o.prefix) + strlen(sh.hostport) + 128;
+	if (o.access_key[0]) /* x-amz-date, x-amz-content-sha256, Authorization */
+		longest += 128 + strlen(o.access_key) + 200;
 	for (int i = 0; i < o.n_extra; i++)
 		longest += strlen(o.extra[i]) + 2;
 	if (longest > BENCH_REQ_MAX) {

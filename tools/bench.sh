@@ -17,6 +17,9 @@
 #   BENCH_CONCS     concurrency levels (default "1 16")
 #   BENCH_SIZES     object sizes, atrium-bench syntax (default "4k 1M")
 #   BENCH_TARGETS   which servers (default "nginx atrium")
+#   BENCH_AUTH      sigv4 (default: atriumd checks SigV4 and every request of
+#                   both servers is signed, UNSIGNED-PAYLOAD, as awscli and boto3
+#                   send it; nginx ignores the signature) or simple (no signing)
 #   BENCH_HEADER    extra request header sent to both, e.g. 'Authorization: AWS bench:'
 #   BENCH_TMPDIR    parent of the temporary directory (default /var/tmp)
 #   BENCH_OUT       also append the raw result lines to this file
@@ -32,6 +35,8 @@ CONCS=${BENCH_CONCS:-"1 16"}
 SIZES=${BENCH_SIZES:-"4k 1M"}
 TARGETS=${BENCH_TARGETS:-"nginx atrium"}
 HEADER=${BENCH_HEADER:-}
+AUTH=${BENCH_AUTH:-sigv4}
+case $AUTH in sigv4|simple) ;; *) echo "bench: BENCH_AUTH must be sigv4 or simple" >&2; exit 2 ;; esac
 ATRIUMD=${ATRIUMD:-bin/atriumd}
 NGINX=${NGINX:-/usr/sbin/nginx}
 LOADGEN=${ATRIUM_BENCH:-bin/atrium-bench}
@@ -129,8 +134,8 @@ start_atrium() {
 	[ -x "$ATRIUMD" ] || { say "$ATRIUMD is missing"; return 1; }
 	port=$("$LOADGEN" --free-port)
 	mkdir -p "$d/data"
-	"$ATRIUMD" --data "$d/data" --port "$port" --auth simple --bind 127.0.0.1 \
-		2>"$d/atriumd.log" >&2 &
+	"$ATRIUMD" --data "$d/data" --port "$port" --auth "$AUTH" --bind 127.0.0.1 \
+		--credentials "$TMP/credentials" 2>"$d/atriumd.log" >&2 &
 	pid=$!
 	PIDS+=("$pid")
 	if ! wait_http "http://127.0.0.1:$port/api/v1/health" 200 $pid; then
@@ -138,12 +143,25 @@ start_atrium() {
 		tail -n 20 "$d/atriumd.log" >&2 || true
 		return 1
 	fi
-	if ! curl -fsS -o /dev/null -X PUT "http://127.0.0.1:$port/$BUCKET"; then
+	if ! curl -fsS -o /dev/null -X PUT "${SIGN[@]}" "http://127.0.0.1:$port/$BUCKET"; then
 		say "atriumd: creating bucket $BUCKET failed"
 		return 1
 	fi
 	ATRIUM_PORT=$port
 }
+
+# The bench user: a fixed key pair in files of the run's own directory
+# (mode 0600: atriumd refuses credentials others can read).
+(umask 077
+ echo "BENCHACCESSKEY000001 benchbenchbenchbenchbenchbenchbenchbench bench" >"$TMP/credentials"
+ echo "BENCHACCESSKEY000001 benchbenchbenchbenchbenchbenchbenchbench" >"$TMP/keys")
+SIGN=()
+SIGNARGS=()
+if [ "$AUTH" = sigv4 ]; then
+	SIGN=(--aws-sigv4 "aws:amz:us-east-1:s3" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD"
+	      --user "BENCHACCESSKEY000001:benchbenchbenchbenchbenchbenchbenchbench")
+	SIGNARGS=(--sigv4-file "$TMP/keys")
+fi
 
 declare -A PORT RES RUNS FAILED
 LIVE=()
@@ -172,7 +190,7 @@ run() {
 
 	keys=$(keys_for "$size")
 	local args=(-p "${PORT[$target]}" -o "$op" -s "$size" -k "$keys" -c "$conc"
-		-P "/$BUCKET/s$size-" -t "$target")
+		-P "/$BUCKET/s$size-" -t "$target" "${SIGNARGS[@]}")
 	[ -n "$HEADER" ] && args+=(-x "$HEADER")
 	# Settle the previous run's dirty pages so it does not bill this one.
 	sync -f "$TMP" 2>/dev/null || sync
@@ -192,12 +210,12 @@ preload() {
 	local target=$1 size=$2 keys
 	keys=$(keys_for "$size")
 	local args=(-p "${PORT[$target]}" -o PUT -s "$size" -k "$keys" -c 4 -n "$keys"
-		-P "/$BUCKET/s$size-" -t "$target-preload")
+		-P "/$BUCKET/s$size-" -t "$target-preload" "${SIGNARGS[@]}")
 	[ -n "$HEADER" ] && args+=(-x "$HEADER")
 	"$LOADGEN" "${args[@]}" >/dev/null
 }
 
-say "$(nproc) CPUs, $(uname -r), $("$NGINX" -v 2>&1 | sed 's/.*: //'), ${SECS}s per run (+${WARMUP}s warm-up)"
+say "$(nproc) CPUs, $(uname -r), $("$NGINX" -v 2>&1 | sed 's/.*: //'), ${SECS}s per run (+${WARMUP}s warm-up), auth $AUTH"
 for size in $SIZES; do
 	for t in "${LIVE[@]}"; do
 		preload "$t" "$size" || { say "ERROR: preloading $t with $size objects failed"; RC=1; }

@@ -387,13 +387,72 @@ def mount_daemon(_shared_mount, mount_factory):
     return d
 
 
+def _read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError as e:
+        return "(%s)" % e.strerror
+
+
+def _tasks(pid):
+    try:
+        return sorted(os.listdir("/proc/%s/task" % pid), key=int)
+    except OSError:  # gone meanwhile
+        return []
+
+
+def hang_report():
+    """What a hung mount test was waiting for, read before the watchdog's
+    SIGKILL: each mount daemon's threads (name, state, syscall, kernel
+    stack) and the kernel stack of every other task in D state, plus each
+    FUSE connection's count of requests waiting for an answer. With
+    ATRIUM_HANG_GDB set, also gdb's backtrace of every daemon thread (gdb
+    cannot attach while one is in D state: it then waits out its timeout)."""
+    out = []
+    daemons = {d.proc.pid for d in _MOUNT_DAEMONS if d.alive()}
+    for pid in sorted(daemons):
+        out.append("=== atriumd %d" % pid)
+        for tid in _tasks(pid):
+            t = "/proc/%d/task/%s/" % (pid, tid)
+            state = [l for l in _read(t + "status").splitlines() if l.startswith("State:")]
+            out.append("--- %s %s %s syscall: %s" % (
+                tid, _read(t + "comm").strip(), state[0][6:].strip() if state else "?",
+                _read(t + "syscall").strip()))
+            stack = _read(t + "stack").strip()
+            if stack:
+                out.append(stack)
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) in daemons:
+            continue
+        for tid in _tasks(pid):
+            t = "/proc/%s/task/%s/" % (pid, tid)
+            if "State:\tD" not in _read(t + "status"):
+                continue
+            out.append("=== D-state %s/%s %s: %s" % (pid, tid, _read(t + "comm").strip(),
+                                                    _read("/proc/%s/cmdline" % pid).replace("\0", " ")[:120]))
+            out.append(_read(t + "stack").strip())
+    if os.environ.get("ATRIUM_HANG_GDB"):
+        for pid in sorted(daemons):
+            try:
+                out.append(subprocess.run(
+                    ["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"],
+                    capture_output=True, text=True, timeout=60).stdout)
+            except (OSError, subprocess.SubprocessError) as e:
+                out.append("gdb: %r" % e)
+    conns = "/sys/fs/fuse/connections"
+    for c in os.listdir(conns) if os.path.isdir(conns) else ():
+        out.append("fuse connection %s waiting: %s" % (c, _read("%s/%s/waiting" % (conns, c)).strip()))
+    return "\n".join(out)
+
+
 @pytest.fixture
 def mount_watchdog():
     import threading
     fired = []
 
     def fire():
-        fired.append(True)
+        fired.append(hang_report())
         for d in _MOUNT_DAEMONS:
             if d.alive():
                 os.kill(d.proc.pid, signal.SIGKILL)
@@ -405,7 +464,7 @@ def mount_watchdog():
     t.cancel()
     if fired:
         pytest.fail("test ran longer than %ss (a FUSE request hung?): its mount "
-                    "daemons were SIGKILLed" % MOUNT_TEST_TIMEOUT)
+                    "daemons were SIGKILLed\n%s" % (MOUNT_TEST_TIMEOUT, fired[0]))
 
 
 @pytest.fixture(scope="session")

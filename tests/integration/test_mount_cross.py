@@ -651,6 +651,26 @@ def test_listings_while_s3_writes_into_the_directory_never_hang(mount_daemon, bk
     DELETE in it, each change invalidating the directory. Bounded: 8 s of
     traffic; a hang trips mount_watchdog, and an S3 write whose
     invalidation waited past the daemon's settle bound (5 s) fails here."""
+    listings_while_s3_writes(mount_daemon, bk)
+
+
+def test_request_threads_ending_together_leave_one_reading(mount_factory, bucket_name):
+    """Issue 13's hang: the loop's threads end when enough others are idle,
+    and a thread that had decided to end was still counted idle, so two
+    ending together each ended on the other's account and no thread was
+    left reading /dev/fuse (every later request, and every process that
+    waits on it holding a directory lock, hung). max_idle_threads=1 makes
+    threads end after nearly every burst: the same traffic as above, which
+    hung every time before the fix."""
+    d = mount_factory("sigv4", "mount-churn", args=("--mount-options", "max_idle_threads=1"))
+    try:
+        d.boto3("alice").create_bucket(Bucket=bucket_name)
+        listings_while_s3_writes(d, bucket_name)
+    finally:
+        d.stop()
+
+
+def listings_while_s3_writes(mount_daemon, bk):
     import time
     mnt_dir = mount_daemon.path(bk, "d")
     late_before = mount_daemon.log_tail(1 << 30).count("invalidation is late")

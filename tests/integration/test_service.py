@@ -257,6 +257,25 @@ def test_second_daemon_on_the_same_data_is_refused(atriumd_factory):
     assert d.alive()
 
 
+@pytest.mark.parametrize("opt", ["max_idle_threads=0", "max_threads=2000", "max_threads=x"])
+def test_bad_request_loop_options_stop_the_start(tmp_path, opt):
+    """The mount's thread pool options are checked before anything is
+    mounted: a clear message, a failed start, no mount left behind."""
+    if not os.path.exists("/dev/fuse"):
+        pytest.skip("/dev/fuse is missing")
+    mnt = tmp_path / "mnt"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    p = subprocess.run([ATRIUMD, "--data", str(tmp_path / "data"), "--bind", "127.0.0.1",
+                        "--port", str(port), "--mount", str(mnt), "--mount-options", opt],
+                       capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+    err = p.stderr.decode()
+    assert p.returncode != 0
+    assert "mount: %s: a number of threads from 1 to 1024 is expected" % opt in err, err
+    assert not os.path.ismount(mnt)
+
+
 def test_systemd_notifications(atriumd_factory, tmp_path):
     path = str(tmp_path / "notify.sock")
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

@@ -229,6 +229,25 @@ static void test_example_fields(void **state)
 	assert_int_equal(out.verify_chunks, 1);
 }
 
+/* The signing key is kept per (secret, day, region): a key whose secret
+ * changed (rotated, or another user's) must never verify with the kept
+ * one, and the kept one must still serve the old secret afterwards. */
+static void test_signing_key_kept_per_secret(void **state)
+{
+	struct tcase t = aws_examples[0];
+	struct s3_auth out;
+	unsigned char key[32];
+
+	for (int round = 0; round < 2; round++) {
+		t.creds = good;
+		assert_int_equal(run(S3_AUTH_SIGV4, &t, &out), S3_ERR_OK);
+		s3_sigv4_signing_key(SK, "20130524", "us-east-1", "s3", key);
+		assert_memory_equal(out.signing_key, key, 32);
+		t.creds = wrong;
+		assert_int_equal(run(S3_AUTH_SIGV4, &t, &out), S3_ERR_SIGNATURE_MISMATCH);
+	}
+}
+
 /* AWS General Reference, "Examples of how to derive a signing key". */
 static void test_signing_key(void **state)
 {
@@ -704,6 +723,7 @@ int main(void)
 		cmocka_unit_test(test_signing_key),
 		cmocka_unit_test(test_aws_examples),
 		cmocka_unit_test(test_example_fields),
+		cmocka_unit_test(test_signing_key_kept_per_secret),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_handsigned),
 		cmocka_unit_test(test_anonymous_sigv4),
