@@ -386,6 +386,12 @@ int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char 
 		free(w);
 		return rc;
 	}
+	/* An encrypted upload's parts are encrypted too (each its own
+	 * stream, its own data key): no plaintext waits in the part area. */
+	if (w->sse && (rc = sse_writer_start(c, &w->sw, ATR_SSE_S3, NULL))) {
+		atr_mpu_part_abort(w);
+		return rc;
+	}
 	*out = w;
 	return ATR_OK;
 }
@@ -433,6 +439,10 @@ int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out)
 	int had = 0, rc;
 
 	memset(&p, 0, sizeof(p));
+	if ((rc = sse_writer_finish(c, &w->sw))) { /* an encrypted part's last chunk */
+		atr_mpu_part_abort(w);
+		return rc;
+	}
 	atr_mpu_part_md5(w, sum);
 	hex_encode(sum, MD5_LEN, p.p.etag);
 	p.p.number = w->number;
@@ -572,9 +582,11 @@ static int check_parts(struct atr_core *c, const char *id, const struct atr_mpu_
 	return ATR_OK;
 }
 
-/* Copies the named parts, in order, into a new stage. */
+/* Copies the named parts, in order, into a new stage (an encrypted
+ * upload's, sse: each part's file whole, its own encrypted stream). */
 static int assemble(struct atr_core *c, const char *id, const struct atr_mpu_part *parts, int n,
-		    uint64_t total, atr_progress_cb progress, void *arg, struct ufs_stage **out)
+		    uint64_t total, int sse, atr_progress_cb progress, void *arg,
+		    struct ufs_stage **out)
 {
 	struct ufs_stage *stage;
 	uint64_t done = 0;
@@ -585,8 +597,9 @@ static int assemble(struct atr_core *c, const char *id, const struct atr_mpu_par
 		struct meta_mpu_part p;
 		if ((rc = meta_mpu_part_get(c->meta, id, parts[i].number, &p)))
 			break;
-		for (uint64_t off = 0; off < p.p.size && !rc; off += PIECE) {
-			uint64_t len = p.p.size - off < PIECE ? p.p.size - off : PIECE;
+		uint64_t fsize = sse ? crypt_file_size(p.p.size) : p.p.size;
+		for (uint64_t off = 0; off < fsize && !rc; off += PIECE) {
+			uint64_t len = fsize - off < PIECE ? fsize - off : PIECE;
 			rc = ufs_stage_append_part(c->ufs, stage, id, p.file, off, len);
 			done += len;
 			if (!rc && progress)
@@ -749,14 +762,14 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 				      cp.sizes, cp.sums))) {
 		if (progress)
 			progress(arg, 0, cp.total);
-		rc = assemble(c, upload_id, parts, n, cp.total, progress, arg, &stage);
+		rc = assemble(c, upload_id, parts, n, cp.total, cp.mu.up.sse, progress, arg, &stage);
 	}
 	if (!rc && cp.mu.up.sse) {
-		/* Encrypted as one stream under its own data key (the ETag
-		 * stays the multipart one; the MD5 computed here is unused). */
+		/* The parts' streams decrypted and encrypted again as one
+		 * stream under the object's own data key (the ETag stays the
+		 * multipart one). */
 		struct ufs_stage *enc = NULL;
-		char md5[ATR_ETAG_MAX + 1];
-		rc = sse_stage_encrypt(c, stage, cp.total, time_now_ns(), &enc, md5);
+		rc = sse_stage_join(c, stage, cp.sizes, n, time_now_ns(), &enc);
 		ufs_stage_abort(c->ufs, stage);
 		stage = enc;
 	}

@@ -472,3 +472,73 @@ int sse_stage_encrypt(struct atr_core *c, struct ufs_stage *plain, uint64_t size
 	stage_writer_release(c, &sw);
 	return ATR_OK;
 }
+
+/* Reads exactly len bytes of stage s at off. */
+static int stage_read(struct atr_core *c, struct ufs_stage *s, void *buf, size_t len,
+		      uint64_t off)
+{
+	for (size_t got = 0; got < len;) {
+		ssize_t n = ufs_stage_pread(c->ufs, s, (char *)buf + got, len - got, off + got);
+		if (n <= 0)
+			return ATR_E_IO;
+		got += (size_t)n;
+	}
+	return ATR_OK;
+}
+
+int sse_stage_join(struct atr_core *c, struct ufs_stage *in, const uint64_t *sizes, int n,
+		   int64_t mtime_ns, struct ufs_stage **out)
+{
+	struct stage_writer sw;
+	unsigned char hdr[CRYPT_HDR], sum[MD5_LEN];
+	unsigned char *ct = malloc(CRYPT_CHUNK_CT), *pt = malloc(CRYPT_CHUNK);
+	int rc = ct && pt ? stage_writer_init(c, &sw, 1) : ATR_E_NOMEM;
+	if (rc) {
+		free(ct);
+		free(pt);
+		return rc;
+	}
+	rc = sse_writer_start(c, &sw, ATR_SSE_S3, NULL);
+	uint64_t base = 0;
+	for (int i = 0; i < n && !rc; i++) {
+		struct crypt_hdr h;
+		struct crypt_r *r = NULL;
+		const unsigned char *k;
+		if ((rc = stage_read(c, in, hdr, CRYPT_HDR, base)))
+			break;
+		if (crypt_hdr_parse(hdr, &h) || h.type != ATR_SSE_S3 || !(k = master(c, h.key_id)) ||
+		    (rc = err_of(crypt_r_new(hdr, k, sizes[i], &r)))) {
+			rc = rc ? rc : ATR_E_IO;
+			break;
+		}
+		for (uint64_t idx = 0; idx < crypt_chunks(sizes[i]) && !rc; idx++) {
+			size_t cl = crypt_r_chunk_len(r, idx);
+			int got;
+			if (!(rc = stage_read(c, in, ct, cl, base + crypt_chunk_offset(idx))) &&
+			    (got = crypt_r_chunk(r, idx, ct, cl, pt)) < 0)
+				rc = ATR_E_IO; /* a part changed in the part area */
+			else if (!rc && got)
+				rc = stage_writer_write(c, &sw, pt, (size_t)got);
+		}
+		crypt_r_free(r);
+		base += crypt_file_size(sizes[i]);
+	}
+	OPENSSL_cleanse(pt, CRYPT_CHUNK);
+	free(ct);
+	free(pt);
+	if (!rc)
+		rc = sse_writer_finish(c, &sw);
+	if (!rc && ufs_can(c->ufs, UFS_CAP_TIMES))
+		rc = ufs_stage_set_mtime(c->ufs, sw.stage, mtime_ns);
+	if (rc) {
+		LOG(LOG_ERROR, "core: joining an encrypted upload's parts failed: %s",
+		    atr_strerror(rc));
+		stage_writer_release(c, &sw);
+		return rc;
+	}
+	stage_writer_md5(&sw, sum);
+	*out = sw.stage;
+	sw.stage = NULL;
+	stage_writer_release(c, &sw);
+	return ATR_OK;
+}

@@ -468,6 +468,15 @@ def test_multipart_sse_s3(d, s3, b):
     r2 = s3.upload_part(Bucket=b, Key="mp", UploadId=uid, PartNumber=2, Body=p2)
     parts = s3.list_parts(Bucket=b, Key="mp", UploadId=uid)["Parts"]
     assert [p["Size"] for p in parts] == [len(p1), len(p2)]
+    assert r1["ETag"] == '"%s"' % hashlib.md5(p1).hexdigest()
+    # the parts wait encrypted in the private area
+    area = os.path.join(d.ufs, ".atrium")
+    part_files = [os.path.join(dp, f) for dp, _, fs in os.walk(area) for f in fs
+                  if uid in dp]
+    assert len(part_files) == 2
+    for f in part_files:
+        with open(f, "rb") as fh:
+            assert MARKER not in fh.read()
     c = s3.complete_multipart_upload(Bucket=b, Key="mp", UploadId=uid, MultipartUpload={
         "Parts": [{"PartNumber": 1, "ETag": r1["ETag"]}, {"PartNumber": 2, "ETag": r2["ETag"]}]})
     assert c["ServerSideEncryption"] == "AES256"
