@@ -573,9 +573,9 @@ struct atr_mpu {
 	/* The checksum algorithm its parts carry checksums of, as the front
 	 * end named it (atr_mpu_create_checksum); "" for none. */
 	char checksum_alg[ATR_CHECKSUM_ALG_MAX + 1];
-	/* Encrypted at rest (enum atr_sse): ATR_SSE_S3, the object is
-	 * encrypted as it is assembled at completion (its parts are kept
-	 * as sent until then: docs/architecture.md). */
+	/* Encrypted at rest (enum atr_sse): ATR_SSE_S3, each part is
+	 * stored encrypted and completion makes the object one encrypted
+	 * stream (docs/architecture.md, "Encryption at rest"). */
 	int sse;
 };
 
