@@ -186,6 +186,22 @@ enum s3_err s3_get_object_attributes(struct s3_req *r)
 	r->req.action = NULL;
 	if (rc)
 		return s3_err_from_core(rc);
+	/* An SSE-C object's attributes need its key, as its HEAD does (AWS). */
+	struct s3_sse k;
+	enum s3_err ke = s3_sse_customer(r, "x-amz-", &k);
+	if (!ke && (obj.sse == ATR_SSE_C || k.mode)) {
+		struct atr_obj o2 = { 0 };
+		struct atr_reader *rd = NULL;
+		rc = atr_get_open(r->srv->core, &r->user, r->bucket, r->key, &o2, &rd);
+		ke = rc ? s3_err_from_core(rc) : s3_sse_open(rd, &k);
+		atr_get_close(rd);
+		atr_obj_release(&o2);
+	}
+	s3_sse_release(&k);
+	if (ke) {
+		atr_obj_release(&obj);
+		return ke;
+	}
 
 	struct buf b = BUF_INIT(2 << 20);
 	enum s3_err e = S3_ERR_OK;

@@ -80,20 +80,25 @@ static enum s3_cond copy_conditions(struct s3_req *r, const struct atr_obj *o)
 /* CopyObjectResult / CopyPartResult: the new object's (or part's) date and
  * ETag. A request body nobody reads closes the connection after it. */
 static enum s3_err send_result(struct s3_req *r, const char *root, int64_t mtime_ns,
-			       const char *etag, const char *extra_xml)
+			       const char *etag, const char *extra_xml, int sse,
+			       const struct s3_sse *k)
 {
 	char date[TIMEFMT_LEN];
-	struct buf xml = BUF_INIT(4096);
+	struct buf xml = BUF_INIT(4096), hdrs = BUF_INIT(1024);
 	time_fmt_iso8601_ms(mtime_ns, date);
 	if (s3_xml_open(&xml, root) || s3_xml_elem(&xml, "LastModified", date) ||
-	    buf_addf(&xml, "<ETag>\"%s\"</ETag>%s</%s>", etag, extra_xml, root)) {
+	    buf_addf(&xml, "<ETag>\"%s\"</ETag>%s</%s>", etag, extra_xml, root) ||
+	    buf_addstr(&hdrs, "Content-Type: application/xml\r\n") ||
+	    s3_sse_headers(&hdrs, sse, k)) {
 		buf_release(&xml);
+		buf_release(&hdrs);
 		return S3_ERR_INTERNAL;
 	}
 	if (r->content_length > 0)
 		r->must_close = 1;
-	s3_send_xml(r, 200, &xml);
+	s3_send_head_body(r, 200, hdrs.ptr, xml.len, xml.ptr, xml.len);
 	buf_release(&xml);
+	buf_release(&hdrs);
 	return S3_ERR_OK;
 }
 
@@ -110,11 +115,14 @@ enum s3_err s3_copy_object(struct s3_req *r)
 	char *src_tags = NULL;
 	char dst_etag[ATR_ETAG_MAX + 1];
 	struct atr_acl *acl = NULL;
+	struct s3_sse dk = { 0 }, sk = { 0 }; /* the copy's encryption, the source's key */
 	int replace = 0, replace_tags = 0, have_src = 0, must_not_exist, rc;
 	enum s3_err e;
 
 	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey)))
 		return e;
+	if ((e = s3_sse_request(r, &dk)) || (e = s3_sse_customer(r, "x-amz-copy-source-", &sk)))
+		goto out;
 	if (directive && !(replace = !strcmp(directive, "REPLACE")) && strcmp(directive, "COPY")) {
 		e = S3_ERR_INVALID_ARGUMENT; /* "Unknown metadata directive." */
 		goto out;
@@ -143,6 +151,8 @@ enum s3_err s3_copy_object(struct s3_req *r)
 		goto out;
 	}
 	have_src = 1;
+	if ((e = s3_sse_open(rd, &sk)))
+		goto out;
 	if (!src.is_dir && src.size > s3_limit(r->srv, max_put_size)) {
 		e = S3_ERR_COPY_SOURCE_TOO_LARGE;
 		goto out;
@@ -151,8 +161,10 @@ enum s3_err s3_copy_object(struct s3_req *r)
 		e = S3_ERR_PRECONDITION_FAILED; /* a copy has no 304 */
 		goto out;
 	}
+	/* A copy onto itself must change something: its metadata, storage
+	 * class or encryption (AWS). */
 	if (!strcmp(sbucket, r->bucket) && !strcmp(skey, r->key) && !replace &&
-	    !s3_header(r, "x-amz-storage-class")) {
+	    !s3_header(r, "x-amz-storage-class") && !dk.mode) {
 		e = S3_ERR_COPY_TO_ITSELF;
 		goto out;
 	}
@@ -163,14 +175,17 @@ enum s3_err s3_copy_object(struct s3_req *r)
 	struct atr_copy_opts o = { .hdrs = replace ? hdrs.ptr : src.hdrs,
 				   .tags = replace_tags ? tags.ptr : src_tags,
 				   .must_not_exist = must_not_exist,
-				   .if_etag = *dst_etag ? dst_etag : NULL, .acl = acl };
+				   .if_etag = *dst_etag ? dst_etag : NULL, .acl = acl,
+				   .sse = dk.mode, .sse_key = dk.mode == ATR_SSE_C ? dk.key : NULL };
 	rc = atr_object_copy_with(core, &r->user, rd, src.etag, r->bucket, r->key, &o, &obj);
 	if (rc) {
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	e = send_result(r, "CopyObjectResult", obj.mtime_ns, obj.etag, "");
+	e = send_result(r, "CopyObjectResult", obj.mtime_ns, obj.etag, "", obj.sse, &dk);
 out:
+	s3_sse_release(&dk);
+	s3_sse_release(&sk);
 	if (have_src)
 		atr_obj_release(&src);
 	atr_get_close(rd);
@@ -213,6 +228,7 @@ enum s3_err s3_copy_range_parse(const char *v, uint64_t size, uint64_t *first, u
 static enum s3_err part_copy_prepare(struct s3_write *wr, void *arg)
 {
 	wr->ck_alg = s3_mpu_checksum(atr_mpu_part_checksum_alg(wr->w), NULL);
+	wr->sse_mode = atr_mpu_part_sse(wr->w); /* for the answer's header */
 	return S3_ERR_OK;
 }
 
@@ -227,20 +243,25 @@ enum s3_err s3_upload_part_copy(struct s3_req *r)
 	struct s3_write wr;
 	uint64_t first = 0, len;
 	char ck_xml[160] = "";
+	struct s3_sse sk = { 0 };
 	int have_src = 0, rc;
 	enum s3_err e;
 
 	/* The part number first, as UploadPart checks it. */
 	s3_write_init(&wr, r, &s3_part_target);
 	wr.prepare = part_copy_prepare;
-	if ((e = s3_part_number(r, &wr.part)) ||
+	if ((e = s3_part_number(r, &wr.part)) || (e = s3_mpu_sse_check(r)) ||
 	    (e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey)))
 		return e;
+	if ((e = s3_sse_customer(r, "x-amz-copy-source-", &sk)))
+		goto out;
 	if ((rc = atr_get_open(core, &r->user, sbucket, skey, &src, &rd))) {
 		e = s3_err_from_core(rc);
 		goto out;
 	}
 	have_src = 1;
+	if ((e = s3_sse_open(rd, &sk))) /* an encrypted source is read decrypted */
+		goto out;
 	len = src.is_dir ? 0 : src.size;
 	if (range && (e = s3_copy_range_parse(range, len, &first, &len)))
 		goto out;
@@ -257,8 +278,9 @@ enum s3_err s3_upload_part_copy(struct s3_req *r)
 	if (wr.ck_alg != CHECKSUM_NONE)
 		snprintf(ck_xml, sizeof(ck_xml), "<Checksum%s>%s</Checksum%s>",
 			 checksum_name(wr.ck_alg), wr.ck_b64, checksum_name(wr.ck_alg));
-	e = send_result(r, "CopyPartResult", wr.mtime_ns, wr.etag, ck_xml);
+	e = send_result(r, "CopyPartResult", wr.mtime_ns, wr.etag, ck_xml, wr.sse_mode, NULL);
 out:
+	s3_sse_release(&sk);
 	if (have_src)
 		atr_obj_release(&src);
 	atr_get_close(rd);

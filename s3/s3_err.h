@@ -107,7 +107,23 @@
 	X(NO_SUCH_BUCKET_POLICY, 404, "NoSuchBucketPolicy", "The bucket policy does not exist") \
 	X(NO_SUCH_PUBLIC_ACCESS_BLOCK, 404, "NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found") \
 	X(NO_OWNERSHIP_CONTROLS, 404, "OwnershipControlsNotFoundError", "The bucket ownership controls were not found") \
-	X(SSE_NOT_IMPLEMENTED, 501, "NotImplemented", "Server-side encryption is not implemented: objects are stored unencrypted, so a request asking for encryption (x-amz-server-side-encryption*, SSE-C) is refused rather than stored in the clear.") \
+	X(SSE_NOT_IMPLEMENTED, 501, "NotImplemented", "Server-side encryption is not implemented for this operation (see docs/s3-compatibility.md): the request is refused rather than stored in the clear.") \
+	X(KMS_NOT_FOUND, 400, "KMS.NotFoundException", "Invalid keyId: there is no KMS here; use SSE-S3 (AES256) or SSE-C.") \
+	X(SSE_KMS_NEEDED, 400, "InvalidArgument", "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms") \
+	X(SSE_INVALID_METHOD, 400, "InvalidArgument", "The encryption method specified is not supported") \
+	X(SSE_KMS_KEY_WITH_AES, 400, "InvalidArgument", "a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse") \
+	X(SSE_ON_READ, 400, "InvalidArgument", "x-amz-server-side-encryption header is not supported for this operation.") \
+	X(SSE_C_AND_SSE, 400, "InvalidArgument", "Server Side Encryption with Customer provided key is incompatible with the encryption method specified") \
+	X(SSE_C_ALGORITHM, 400, "InvalidEncryptionAlgorithmError", "The encryption request you specified is not valid. The valid value is AES256.") \
+	X(SSE_C_NO_ALGORITHM, 400, "InvalidArgument", "Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.") \
+	X(SSE_C_NO_KEY, 400, "InvalidArgument", "Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.") \
+	X(SSE_C_BAD_KEY, 400, "InvalidArgument", "The secret key was invalid for the specified algorithm.") \
+	X(SSE_C_NO_MD5, 400, "InvalidArgument", "Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.") \
+	X(SSE_C_BAD_MD5, 400, "InvalidArgument", "The calculated MD5 hash of the key did not match the hash that was provided.") \
+	X(SSE_C_INSECURE, 400, "InvalidRequest", "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.") \
+	X(SSE_C_MISSING, 400, "InvalidRequest", "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.") \
+	X(SSE_C_NOT_APPLICABLE, 400, "InvalidRequest", "The encryption parameters are not applicable to this object.") \
+	X(NO_SSE_CONFIG, 404, "ServerSideEncryptionConfigurationNotFoundError", "The server side encryption configuration was not found") \
 	X(OBJECT_LOCK_MISSING, 400, "InvalidRequest", "Bucket is missing ObjectLockConfiguration") \
 	X(OBJECT_LOCK_NOT_IMPLEMENTED, 501, "NotImplemented", "Object Lock is not implemented: a bucket cannot be created with it (x-amz-bucket-object-lock-enabled).") \
 	X(LIST_PARAM_NOT_UTF8, 400, "InvalidArgument", "A listing parameter (prefix, delimiter, marker, start-after, continuation-token, key-marker, upload-id-marker) is not valid UTF-8.") \

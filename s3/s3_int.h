@@ -237,6 +237,15 @@ struct s3_source {
 			     its finish leaves the value in wr->ck_sum */
 };
 
+/* What a request asks of server-side encryption (s3_sse.c): mode (enum
+ * atr_sse; 0 none) and SSE-C's key with the base64 of its MD5 (for the
+ * response headers). Wipe with s3_sse_release. */
+struct s3_sse {
+	int mode;
+	unsigned char key[32];
+	char key_md5[25];
+};
+
 struct s3_write {
 	/* In: s3_write_init's defaults, then what the operation sets. */
 	struct s3_req *r;
@@ -253,6 +262,7 @@ struct s3_write {
 	enum checksum_alg ck_alg;      /* the bytes' checksum, CHECKSUM_NONE for none */
 	const unsigned char *ck_want;  /* its value, when known before the bytes */
 	int write_type;                /* object: enum atr_write_type (x-atrium-write-type) */
+	struct s3_sse sse;             /* object: the encryption asked for (s3_sse.c) */
 	/* The core writer, from open to commit. */
 	void *w;
 	/* Out. */
@@ -262,6 +272,7 @@ struct s3_write {
 	unsigned char ck_sum[CHECKSUM_MAX_LEN];
 	char ck_line[96];              /* "x-amz-checksum-<alg>: <base64>\r\n", or "" */
 	char ck_b64[4 * ((CHECKSUM_MAX_LEN + 2) / 3) + 1];
+	int sse_mode;                  /* object: how it was stored (enum atr_sse) */
 };
 void s3_write_init(struct s3_write *wr, struct s3_req *r, const struct s3_target *target);
 enum s3_err s3_write_run(struct s3_write *wr, const struct s3_source *src);
@@ -344,6 +355,36 @@ int s3_logging_xml(const char *target, const char *prefix, struct buf *b);
 /* s3_cors.c: ?cors, preflights, and the CORS headers of a request with an
  * Origin whose bucket allows it (into r->cors_hdrs; nothing otherwise). */
 enum s3_err s3_put_bucket_cors(struct s3_req *r);
+/* ?encryption (s3_sse.c) */
+enum s3_err s3_put_bucket_encryption(struct s3_req *r);
+enum s3_err s3_get_bucket_encryption(struct s3_req *r);
+enum s3_err s3_delete_bucket_encryption(struct s3_req *r);
+
+/* ---- server-side encryption (s3_sse.c; struct s3_sse above) ---- */
+/* A write's x-amz-server-side-encryption and SSE-C headers (AWS's
+ * errors: KMS_NOT_FOUND for aws:kms, SSE_C_* for a bad customer key). */
+enum s3_err s3_sse_request(struct s3_req *r, struct s3_sse *out);
+/* The SSE-C headers with prefix "x-amz-" or "x-amz-copy-source-". */
+enum s3_err s3_sse_customer(struct s3_req *r, const char *prefix, struct s3_sse *out);
+/* A POST form's x-amz-server-side-encryption field (value, or NULL). */
+enum s3_err s3_sse_form(const char *value, struct s3_sse *out);
+/* Has core writer w written as k asks (nothing if k asks for nothing:
+ * the bucket's default). */
+enum s3_err s3_sse_apply(struct s3_req *r, void *w, const struct s3_sse *k);
+/* GET and HEAD take no x-amz-server-side-encryption header. */
+enum s3_err s3_sse_read_check(struct s3_req *r);
+/* Reading rd with key k (from s3_sse_customer): an SSE-C object needs
+ * its key (SSE_C_MISSING, AccessDenied for another), any other object
+ * none (SSE_C_NOT_APPLICABLE). */
+enum s3_err s3_sse_open(struct atr_reader *rd, const struct s3_sse *k);
+/* The response headers of an object encrypted with mode (k: the
+ * request's key, for SSE-C's key MD5); 0 or -1. */
+int s3_sse_headers(struct buf *out, int mode, const struct s3_sse *k);
+void s3_sse_release(struct s3_sse *k);
+/* Multipart uploads are not encrypted yet: any SSE header of
+ * CreateMultipartUpload, UploadPart(Copy) or the completion is refused
+ * (SSE_NOT_IMPLEMENTED, or the header's own error), never ignored. */
+enum s3_err s3_mpu_sse_check(struct s3_req *r);
 enum s3_err s3_get_bucket_cors(struct s3_req *r);
 enum s3_err s3_delete_bucket_cors(struct s3_req *r);
 enum s3_err s3_cors_preflight(struct s3_req *r);

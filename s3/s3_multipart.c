@@ -111,6 +111,16 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 
 	if ((rc = atr_key_valid(r->key)))
 		return s3_err_from_core(rc);
+	/* SSE-S3 (asked for, or the bucket's default): the object is
+	 * encrypted at completion. SSE-C is not done for uploads (its key
+	 * would be needed at completion, which AWS does not send). */
+	struct s3_sse k;
+	int sse = 0;
+	if ((e = s3_sse_request(r, &k)))
+		return e;
+	s3_sse_release(&k);
+	if (k.mode == ATR_SSE_C)
+		return S3_ERR_SSE_NOT_IMPLEMENTED;
 	/* The headers the completed object will carry; a body has no use. */
 	if ((e = s3_storage_class_check(r)) || (e = s3_stored_headers(r, &hdrs)) ||
 	    (tagging && (e = s3_tagging_from_header(tagging, &tags))) ||
@@ -120,7 +130,7 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 		goto out;
 	snprintf(stored, sizeof(stored), "%s%s", checksum_name(alg), full ? FULL_OBJECT_SUFFIX : "");
 	struct atr_mpu_opts o = { .hdrs = hdrs.ptr, .tags = tags.ptr, .acl = acl,
-				  .checksum_alg = alg ? stored : NULL };
+				  .checksum_alg = alg ? stored : NULL, .sse = k.mode, .sse_out = &sse };
 	if ((rc = atr_mpu_create_with(r->srv->core, &r->user, r->bucket, r->key, &o, id))) {
 		e = s3_err_from_core(rc);
 		goto out;
@@ -132,11 +142,13 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 		e = S3_ERR_INTERNAL;
 		goto out;
 	}
-	if (alg) {
-		char extra[128];
-		snprintf(extra, sizeof(extra), "x-amz-checksum-algorithm: %s\r\n"
-			 "x-amz-checksum-type: %s\r\nContent-Type: application/xml\r\n",
-			 checksum_name(alg), full ? "FULL_OBJECT" : "COMPOSITE");
+	if (alg || sse) {
+		char extra[192];
+		snprintf(extra, sizeof(extra), "%s%s%s%sContent-Type: application/xml\r\n",
+			 alg ? "x-amz-checksum-algorithm: " : "", alg ? checksum_name(alg) : "",
+			 alg ? (full ? "\r\nx-amz-checksum-type: FULL_OBJECT\r\n"
+				     : "\r\nx-amz-checksum-type: COMPOSITE\r\n") : "",
+			 sse ? "x-amz-server-side-encryption: AES256\r\n" : "");
 		s3_send_head(r, 200, extra, b.len);
 		mg_write(r->conn, b.ptr, b.len);
 	} else {
@@ -171,6 +183,7 @@ static enum s3_err part_prepare(struct s3_write *wr, void *arg)
 	const char *alg = atr_mpu_part_checksum_alg(wr->w);
 	if (*alg && (wr->ck_alg == CHECKSUM_NONE || wr->ck_alg != s3_mpu_checksum(alg, NULL)))
 		return S3_ERR_MPU_CHECKSUM_MISMATCH;
+	wr->sse_mode = atr_mpu_part_sse(wr->w); /* for the answer's header */
 	return S3_ERR_OK;
 }
 
@@ -181,7 +194,8 @@ enum s3_err s3_upload_part(struct s3_req *r)
 
 	s3_write_init(&wr, r, &s3_part_target);
 	wr.prepare = part_prepare;
-	if ((e = s3_part_number(r, &wr.part)) || (e = s3_content_md5(r, wr.md5, &wr.have_md5)) ||
+	if ((e = s3_part_number(r, &wr.part)) || (e = s3_mpu_sse_check(r)) ||
+	    (e = s3_content_md5(r, wr.md5, &wr.have_md5)) ||
 	    (e = s3_write_body(&wr)))
 		return e;
 	s3_write_respond(&wr);
@@ -368,6 +382,7 @@ struct completion {
 	int started;    /* the 200 is out */
 	int spaced;     /* whitespace sent: no XML declaration any more */
 	uint64_t next;  /* send a space once this much is assembled */
+	int sse;        /* the upload's encryption (the 200's header) */
 };
 
 static void on_progress(void *arg, uint64_t done, uint64_t total)
@@ -376,7 +391,9 @@ static void on_progress(void *arg, uint64_t done, uint64_t total)
 	if (!cp->started) {
 		if (!cp->can_start)
 			return;
-		s3_send_head_chunked(cp->r, 200, "Content-Type: application/xml\r\n");
+		s3_send_head_chunked(cp->r, 200, cp->sse ? "Content-Type: application/xml\r\n"
+							   "x-amz-server-side-encryption: AES256\r\n"
+							 : "Content-Type: application/xml\r\n");
 		cp->started = 1;
 		cp->next = KEEPALIVE_BYTES;
 	} else if (done < total && done >= cp->next) {
@@ -609,12 +626,19 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 	int n = 0;
 
 	/* A completion without a body names no parts: MalformedXML (AWS). */
-	if ((e = s3_read_small_body(r, &body)) ||
+	if ((e = s3_mpu_sse_check(r)) || (e = s3_read_small_body(r, &body)) ||
 	    (e = s3_mpu_parse_complete(body.ptr, body.len, &parts, &n)))
 		goto out;
 	if ((e = object_checksum(r, parts, n, &ck)))
 		goto out;
 	cp.can_start = ri->http_version && strcmp(ri->http_version, "1.0");
+	/* The upload's encryption, for the response's header (which may go
+	 * out before the object is made); an error here is the completion's. */
+	struct atr_mpu up = { 0 };
+	int trunc;
+	if (!atr_mpu_list_parts(r->srv->core, &r->user, r->bucket, r->key, s3_param(r, "uploadId"),
+				0, 0, &up, NULL, NULL, &trunc))
+		cp.sse = up.sse;
 	int rc = atr_mpu_complete_with(r->srv->core, &r->user, r->bucket, r->key,
 				       s3_param(r, "uploadId"), parts, n, s3_limit(r->srv, min_part_size),
 				       ck.hdrs, on_progress, &cp, &obj);
@@ -622,7 +646,10 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 	if (!cp.started) {
 		if (!e && complete_result(r, &obj, 1, ck.xml, &b))
 			e = S3_ERR_INTERNAL;
-		if (!e)
+		if (!e && obj.sse)
+			s3_send_head_body(r, 200, "Content-Type: application/xml\r\n"
+				       "x-amz-server-side-encryption: AES256\r\n", b.len, b.ptr, b.len);
+		else if (!e)
 			s3_send_xml(r, 200, &b);
 		goto out;
 	}

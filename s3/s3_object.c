@@ -167,7 +167,8 @@ enum s3_err s3_put_object(struct s3_req *r)
 		e = S3_ERR_INVALID_WRITE_TYPE;
 		goto out;
 	}
-	if ((e = s3_storage_class_check(r)) || (e = s3_content_md5(r, wr.md5, &wr.have_md5)) ||
+	if ((e = s3_storage_class_check(r)) || (e = s3_sse_request(r, &wr.sse)) ||
+	    (e = s3_content_md5(r, wr.md5, &wr.have_md5)) ||
 	    (e = s3_stored_headers(r, &hdrs)) ||
 	    (tagging && (e = s3_tagging_from_header(tagging, &tags))) ||
 	    (e = s3_request_acl(r, &acl)))
@@ -181,6 +182,7 @@ enum s3_err s3_put_object(struct s3_req *r)
 	if (!e)
 		s3_write_respond(&wr);
 out:
+	s3_sse_release(&wr.sse);
 	buf_release(&hdrs);
 	buf_release(&tags);
 	free(acl);
@@ -374,17 +376,28 @@ enum s3_err s3_get_object(struct s3_req *r)
 	const char *mode = s3_header(r, "x-amz-checksum-mode");
 	const char *rtype = s3_header(r, "x-atrium-read-type");
 	int read_type = rtype ? atr_read_type_parse(rtype) : ATR_RT_DEFAULT;
+	struct s3_sse k;
 	enum s3_err e = overrides_check(r);
-	if (e)
+	if (!e && read_type < 0)
+		e = S3_ERR_INVALID_READ_TYPE;
+	if (e || (e = s3_sse_read_check(r)) || (e = s3_sse_customer(r, "x-amz-", &k)))
 		return e;
-	if (read_type < 0)
-		return S3_ERR_INVALID_READ_TYPE;
-	int rc = head ? atr_object_stat(r->srv->core, &r->user, r->bucket, r->key, &obj)
-		      : atr_get_open(r->srv->core, &r->user, r->bucket, r->key, &obj, &rd);
-	if (rc)
+	/* HEAD opens the object too when it may be SSE-C's: its key is
+	 * checked as a GET's (AWS: HEAD without it is 400, with another 403). */
+	int rc = head && !k.mode ? atr_object_stat(r->srv->core, &r->user, r->bucket, r->key, &obj)
+				 : atr_get_open(r->srv->core, &r->user, r->bucket, r->key, &obj, &rd);
+	if (rc) {
+		s3_sse_release(&k);
 		return s3_err_from_core(rc);
+	}
 	if (rd)
 		atr_get_read_type(rd, (enum atr_read_type)read_type);
+	if (head && !rd && obj.sse == ATR_SSE_C) {
+		e = S3_ERR_SSE_C_MISSING;
+		goto out_early;
+	}
+	if (rd && (e = s3_sse_open(rd, &k)))
+		goto out_early;
 
 	char date[TIMEFMT_LEN];
 	struct buf extra = BUF_INIT(16384);
@@ -418,6 +431,7 @@ enum s3_err s3_get_object(struct s3_req *r)
 	}
 	free(tags);
 	if (buf_addstr(&extra, "Accept-Ranges: bytes\r\n") ||
+	    s3_sse_headers(&extra, obj.sse, &k) ||
 	    add_object_headers(r, &extra, obj.hdrs, status == 200 && mode &&
 					!strcasecmp(mode, "ENABLED"))) {
 		e = S3_ERR_INTERNAL;
@@ -429,6 +443,8 @@ enum s3_err s3_get_object(struct s3_req *r)
 		e = send_body(r, rd, status, extra.ptr, first, len);
 out:
 	buf_release(&extra);
+out_early:
+	s3_sse_release(&k);
 	atr_obj_release(&obj);
 	atr_get_close(rd);
 	return e;

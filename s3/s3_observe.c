@@ -61,6 +61,9 @@ static const struct {
 	{ s3_put_bucket_policy, NULL, "PutBucketPolicy", "REST.PUT.BUCKETPOLICY" },
 	{ s3_delete_bucket_policy, NULL, "DeleteBucketPolicy", "REST.DELETE.BUCKETPOLICY" },
 	{ s3_get_bucket_policy_status, NULL, "GetBucketPolicyStatus", "REST.GET.POLICY_STATUS" },
+	{ s3_get_bucket_encryption, NULL, "GetBucketEncryption", "REST.GET.ENCRYPTION" },
+	{ s3_put_bucket_encryption, NULL, "PutBucketEncryption", "REST.PUT.ENCRYPTION" },
+	{ s3_delete_bucket_encryption, NULL, "DeleteBucketEncryption", "REST.DELETE.ENCRYPTION" },
 };
 
 int64_t s3_clock_ns(void)

@@ -246,7 +246,8 @@ static enum s3_err form_check(struct s3_req *r, struct s3_form *f, struct buf *k
 		s3_set_user(r, user, anonymous);
 	}
 	for (int i = 0; i < f->nfields; i++)
-		if ((e = s3_refused_field(f->fields[i].name, f->fields[i].value)))
+		if (strcasecmp(f->fields[i].name, "x-amz-server-side-encryption") && /* SSE-S3: ours */
+		    (e = s3_refused_field(f->fields[i].name, f->fields[i].value)))
 			return e;
 	if ((e = form_key(f, key)))
 		return e;
@@ -339,6 +340,9 @@ enum s3_err s3_post_object(struct s3_req *r)
 	    (e = form_check(r, src.f, &key, &hdrs, &tags, &lim, msg, sizeof(msg))) ||
 	    (e = form_checksum(src.f, &wr.ck_alg, ck_want)))
 		goto out;
+	const struct s3_form_field *sse = s3_form_get(src.f, "x-amz-server-side-encryption");
+	if ((e = s3_sse_form(sse ? sse->value : NULL, &wr.sse)))
+		goto out;
 	/* The object at the form's key (form_check made it r->key). */
 	wr.hdrs = &hdrs;
 	wr.tags = tags.ptr;
@@ -348,8 +352,12 @@ enum s3_err s3_post_object(struct s3_req *r)
 	if (lim.max_size < wr.max_size)
 		wr.max_size = lim.max_size;
 	wr.ck_want = ck_want;
-	if (!(e = s3_write_run(&wr, &file)))
-		e = respond(r, src.f, key.ptr, wr.etag, wr.ck_line);
+	if (!(e = s3_write_run(&wr, &file))) {
+		char lines[sizeof(wr.ck_line) + 64];
+		snprintf(lines, sizeof(lines), "%s%s", wr.ck_line,
+			 wr.sse_mode == ATR_SSE_S3 ? "x-amz-server-side-encryption: AES256\r\n" : "");
+		e = respond(r, src.f, key.ptr, wr.etag, lines);
+	}
 out:
 	/* An error with the body's framing intact: read the rest (a little)
 	 * so the client sees the answer and the connection can go on. */

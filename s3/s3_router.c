@@ -75,6 +75,9 @@ static const struct route routes[] = {
 	{ "PUT", T_BUCKET, "cors", NULL, s3_put_bucket_cors },
 	{ "DELETE", T_BUCKET, "cors", NULL, s3_delete_bucket_cors },
 	{ "GET", T_BUCKET, "logging", NULL, s3_get_bucket_logging },
+	{ "GET", T_BUCKET, "encryption", NULL, s3_get_bucket_encryption },
+	{ "PUT", T_BUCKET, "encryption", NULL, s3_put_bucket_encryption },
+	{ "DELETE", T_BUCKET, "encryption", NULL, s3_delete_bucket_encryption },
 	{ "PUT", T_BUCKET, "logging", NULL, s3_put_bucket_logging },
 	{ "OPTIONS", T_BUCKET, NULL, NULL, s3_cors_preflight },
 	{ "OPTIONS", T_OBJECT, NULL, NULL, s3_cors_preflight },
@@ -106,28 +109,39 @@ static int is_subresource(const char *name)
  * deletable. Names match by prefix, case-insensitively; value (if set)
  * must match too, case-insensitively and trimmed. Object Lock headers on
  * a write get AWS's own answer for a bucket without Object Lock, which
- * every bucket here is; SSE, like a bucket created with Object Lock, is
- * NotImplemented (MinIO's answer without a KMS): neither is retried by
- * SDKs, and both name the feature. */
+ * every bucket here is; a bucket created with Object Lock is
+ * NotImplemented (MinIO's answer): neither is retried by SDKs, and both
+ * name the feature. The SSE rows hold for every operation but those that
+ * read the SSE headers themselves (s3_sse.c; handles_sse below), so an
+ * operation that does not encrypt never takes them silently. */
 static const struct {
 	const char *prefix;
 	const char *value;   /* NULL: any value */
 	enum s3_err err;
+	int sse;             /* an SSE header: the SSE operations read it */
 } refused_fields[] = {
-	{ "x-amz-server-side-encryption", NULL, S3_ERR_SSE_NOT_IMPLEMENTED }, /* and -aws-kms-*,
-										 -context, -bucket-key-enabled,
-										 -customer-* (SSE-C) */
-	{ "x-amz-copy-source-server-side-encryption-", NULL, S3_ERR_SSE_NOT_IMPLEMENTED },
-	{ "x-amz-object-lock-", NULL, S3_ERR_OBJECT_LOCK_MISSING }, /* -mode, -retain-until-date,
-								       -legal-hold */
-	{ "x-amz-bucket-object-lock-enabled", "true", S3_ERR_OBJECT_LOCK_NOT_IMPLEMENTED },
+	{ "x-amz-server-side-encryption", NULL, S3_ERR_SSE_NOT_IMPLEMENTED, 1 }, /* and -aws-kms-*,
+										    -context, -bucket-key-enabled,
+										    -customer-* (SSE-C) */
+	{ "x-amz-copy-source-server-side-encryption-", NULL, S3_ERR_SSE_NOT_IMPLEMENTED, 1 },
+	{ "x-amz-object-lock-", NULL, S3_ERR_OBJECT_LOCK_MISSING, 0 }, /* -mode, -retain-until-date,
+									  -legal-hold */
+	{ "x-amz-bucket-object-lock-enabled", "true", S3_ERR_OBJECT_LOCK_NOT_IMPLEMENTED, 0 },
 };
 
-enum s3_err s3_refused_field(const char *name, const char *value)
+/* The operations that read the SSE headers themselves (s3_sse.c). */
+static int handles_sse(s3_handler h)
+{
+	return h == s3_put_object || h == s3_copy_object || h == s3_get_object ||
+	       h == s3_create_multipart || h == s3_upload_part_copy || h == s3_upload_part ||
+	       h == s3_complete_multipart || h == s3_get_object_attributes;
+}
+
+static enum s3_err refused(const char *name, const char *value, int sse_ok)
 {
 	for (size_t i = 0; i < sizeof(refused_fields) / sizeof(refused_fields[0]); i++) {
 		const char *p = refused_fields[i].prefix, *want = refused_fields[i].value;
-		if (strncasecmp(name, p, strlen(p)))
+		if (strncasecmp(name, p, strlen(p)) || (sse_ok && refused_fields[i].sse))
 			continue;
 		if (!want)
 			return refused_fields[i].err;
@@ -139,15 +153,24 @@ enum s3_err s3_refused_field(const char *name, const char *value)
 	return S3_ERR_OK;
 }
 
+enum s3_err s3_refused_field(const char *name, const char *value)
+{
+	return refused(name, value, 0);
+}
+
 /* The headers, and the query: presigners (botocore's) hoist x-amz-*
  * headers into a presigned URL's query, where S3 reads them as headers. */
-static enum s3_err refused_fields_of(const struct s3_req *r, const struct mg_request_info *ri)
+static enum s3_err refused_fields_of(const struct s3_req *r, const struct mg_request_info *ri,
+				     s3_handler h)
 {
 	enum s3_err e = S3_ERR_OK;
+	int sse_ok = handles_sse(h);
 	for (int i = 0; i < ri->num_headers && !e; i++)
-		e = s3_refused_field(ri->http_headers[i].name, ri->http_headers[i].value);
+		e = refused(ri->http_headers[i].name, ri->http_headers[i].value, sse_ok);
+	/* SSE in a presigned URL's query is not read (the handlers read
+	 * headers): refused, never stored in the clear. */
 	for (int i = 0; i < r->q.n && !e; i++)
-		e = s3_refused_field(r->q.p[i].name, r->q.p[i].value);
+		e = refused(r->q.p[i].name, r->q.p[i].value, 0);
 	return e;
 }
 
@@ -420,10 +443,7 @@ int s3_handle(struct s3_server *s, struct mg_connection *conn)
 		r.preflight = 1; /* a CORS preflight: S3 answers it unauthenticated */
 	else if ((e = authenticate(&r, ri, raw, vpath)))
 		goto fail;
-	if ((e = refused_fields_of(&r, ri)))
-		goto fail;
-
-	if (!(handler = s3_route_find(&r, &e)))
+	if (!(handler = s3_route_find(&r, &e)) || (e = refused_fields_of(&r, ri, handler)))
 		goto fail;
 	e = handler(&r);
 	if (e)

@@ -100,9 +100,13 @@ enum s3_err s3_write_run(struct s3_write *wr, const struct s3_source *src)
 
 void s3_write_respond(struct s3_write *wr)
 {
-	char extra[256];
-	snprintf(extra, sizeof(extra), "ETag: \"%s\"\r\n%s", wr->etag, wr->ck_line);
-	s3_send_empty(wr->r, 200, extra);
+	struct buf extra = BUF_INIT(1024);
+	if (buf_addf(&extra, "ETag: \"%s\"\r\n%s", wr->etag, wr->ck_line) ||
+	    s3_sse_headers(&extra, wr->sse_mode, &wr->sse))
+		s3_send_empty(wr->r, 500, NULL);
+	else
+		s3_send_empty(wr->r, 200, extra.ptr);
+	buf_release(&extra);
 }
 
 /* ---- sources ---- */
@@ -203,6 +207,9 @@ static int object_open(struct s3_write *wr)
 		return rc;
 	wr->w = w;
 	atr_put_write_type(w, wr->write_type);
+	if (wr->sse.mode &&
+	    (rc = atr_put_sse(w, wr->sse.mode, wr->sse.mode == ATR_SSE_C ? wr->sse.key : NULL)))
+		return rc;
 	return wr->tags ? atr_put_tags(w, wr->tags) : ATR_OK;
 }
 
@@ -229,6 +236,7 @@ static enum s3_err object_commit(struct s3_write *wr)
 		return s3_err_from_core(rc);
 	snprintf(wr->etag, sizeof(wr->etag), "%s", obj.etag);
 	wr->mtime_ns = obj.mtime_ns;
+	wr->sse_mode = obj.sse;
 	return S3_ERR_OK;
 }
 

@@ -292,7 +292,12 @@ struct atr_obj {
 			     * mount): the ino its inode is known by; else 0 */
 	int persist;        /* enum atr_persist, as atr_object_stat and
 			     * atr_get_open found it (else 0: PERSISTED) */
+	int sse;            /* encrypted at rest: enum atr_sse (size is the plaintext's) */
 };
+
+/* Encryption at rest (docs/architecture.md): none, S3-managed keys
+ * (SSE-S3, the daemon's master key), or the client's key (SSE-C). */
+enum atr_sse { ATR_SSE_NONE = 0, ATR_SSE_S3 = 1, ATR_SSE_C = 2 };
 
 void atr_obj_release(struct atr_obj *o);
 
@@ -329,6 +334,15 @@ void atr_put_abort(struct atr_writer *w);
  * (any object) or a hex ETag without quotes, compared case-insensitively. */
 int atr_put_condition(struct atr_writer *w, const struct atr_user *u, int must_not_exist,
 		      const char *etag);
+/* Encryption at rest (docs/architecture.md): the object is written
+ * encrypted, with the daemon's newest master key (ATR_SSE_S3) or under
+ * key, the client's 32 bytes (ATR_SSE_C; never stored, only a salted HMAC
+ * of it), whatever the bucket's default (atr_bucket_sse). ATR_SSE_NONE
+ * asks for the bucket's default (a writer starts with it). Called before
+ * the first byte (else ATR_E_INTERNAL). atr_put_sse_of: the mode the
+ * object will have. */
+int atr_put_sse(struct atr_writer *w, int sse, const unsigned char *key);
+int atr_put_sse_of(const struct atr_writer *w);
 
 /* Reading goes through the block cache. read returns a pointer into a pinned
  * cache block holding the bytes from off on (at most to the block's end);
@@ -338,6 +352,14 @@ int atr_get_open(struct atr_core *c, const struct atr_user *u, const char *bucke
 		 const char *key, struct atr_obj *obj, struct atr_reader **out);
 int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *len);
 void atr_get_close(struct atr_reader *r);
+/* An encrypted object is read around the block cache (its plaintext is
+ * never cached), decrypted chunk by chunk. atr_get_sse: the reader's
+ * object's enum atr_sse. An SSE-C object reads only once its key is
+ * given: atr_get_sse_key checks it against the object's salted HMAC
+ * (ATR_E_ACCESS for another key; ATR_E_INVALID_ARG if the object is not
+ * SSE-C); before that atr_get_read answers ATR_E_ACCESS. */
+int atr_get_sse(const struct atr_reader *r);
+int atr_get_sse_key(struct atr_reader *r, const unsigned char key[32]);
 
 /*
  * Write and read types (Alluxio's; src/persist.c, docs/architecture.md
@@ -407,6 +429,9 @@ struct atr_copy_opts {
 	const struct atr_acl *acl;
 	int must_not_exist;
 	const char *if_etag;
+	/* The copy's encryption (atr_put_sse; 0: the bucket's default). */
+	int sse;
+	const unsigned char *sse_key;
 };
 int atr_object_copy_with(struct atr_core *c, const struct atr_user *u, struct atr_reader *src,
 			 const char *src_etag, const char *bucket, const char *key,
@@ -506,7 +531,14 @@ int atr_bucket_policy_status(struct atr_core *c, const struct atr_user *u, const
  * document is set or removed (a bucket deleted included, documents
  * going with it), so a front end caching peeks knows to drop its cache.
  */
-enum atr_bucket_doc { ATR_DOC_CORS = 1, ATR_DOC_LOGGING = 2 };
+enum atr_bucket_doc { ATR_DOC_CORS = 1, ATR_DOC_LOGGING = 2, ATR_DOC_ENCRYPTION = 3 };
+/* The one document the core reads: ATR_DOC_ENCRYPTION, the bucket's
+ * default encryption, "AES256" (SSE-S3) optionally followed by
+ * " bucket-key" (S3's BucketKeyEnabled, kept for GetBucketEncryption);
+ * atr_bucket_sse: *sse, the enum atr_sse a new object of bucket gets when
+ * its writer asks for none (ATR_SSE_NONE without a document); an error
+ * reading it is returned, never taken for "none". */
+int atr_bucket_sse(struct atr_core *c, const char *bucket, int *sse);
 #define ATR_BUCKET_DOC_MAX (256 * 1024)
 int atr_bucket_doc_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		       int kind, const char *action, char **doc);
@@ -598,6 +630,10 @@ struct atr_mpu {
 	/* The checksum algorithm its parts carry checksums of, as the front
 	 * end named it (atr_mpu_create_checksum); "" for none. */
 	char checksum_alg[ATR_CHECKSUM_ALG_MAX + 1];
+	/* Encrypted at rest (enum atr_sse): ATR_SSE_S3, each part is
+	 * stored encrypted and completion makes the object one encrypted
+	 * stream (docs/architecture.md, "Encryption at rest"). */
+	int sse;
 };
 
 struct atr_mpu_part {
@@ -626,6 +662,11 @@ struct atr_mpu_opts {
 	const char *tags;
 	const struct atr_acl *acl;
 	const char *checksum_alg;
+	/* ATR_SSE_S3, or ATR_SSE_NONE for the bucket's default; SSE-C is
+	 * ATR_E_NOT_SUPPORTED (its key would be needed at completion). *sse_out
+	 * (if set): what the upload got. */
+	int sse;
+	int *sse_out;
 };
 int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			const char *key, const struct atr_mpu_opts *o,
@@ -639,6 +680,8 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
  * while the upload is being completed waits for the completion, then finds
  * the upload gone (ATR_E_NO_UPLOAD) or, if completion failed, joins it. */
 struct atr_part_writer;
+/* The encryption of the part's upload (enum atr_sse; for its answer). */
+int atr_mpu_part_sse(const struct atr_part_writer *w);
 int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		       const char *key, const char *upload_id, int number,
 		       struct atr_part_writer **out);

@@ -68,7 +68,8 @@ int atr_object_copy_with(struct atr_core *c, const struct atr_user *u, struct at
 	/* Checked before a byte is copied, and again inside the commit. */
 	if (((o->must_not_exist || o->if_etag) &&
 	     (rc = atr_put_condition(w, u, o->must_not_exist, o->if_etag))) ||
-	    (o->acl && (rc = atr_put_acl(w, o->acl)))) {
+	    (o->acl && (rc = atr_put_acl(w, o->acl))) ||
+	    (o->sse && (rc = atr_put_sse(w, o->sse, o->sse_key)))) {
 		atr_put_abort(w);
 		return rc;
 	}
@@ -77,7 +78,9 @@ int atr_object_copy_with(struct atr_core *c, const struct atr_user *u, struct at
 	} else if (w->is_dir && (rc = writer_need_stage(w))) {
 		; /* a marker with bytes: the side form, or refused without it */
 	} else if (src->size && src->f && ufs_can(c->ufs, UFS_CAP_SERVER_COPY) &&
-		   is_md5_hex(src_etag)) {
+		   is_md5_hex(src_etag) && !src->sse && !w->sse) {
+		/* (An encrypted source or copy goes through the reader and the
+		 * writer: decrypted, encrypted again under its own data key.) */
 		rc = ufs_stage_copy(c->ufs, w->sw.stage, src->f, 0, src->size);
 		w->sw.size = src->size;
 		snprintf(etag, sizeof(etag), "%s", src_etag);

@@ -158,7 +158,8 @@ int core_open_wrapped(const struct atr_core_config *cfg,
 		goto fail; /* c->ufs, still the local driver, goes below */
 	if ((rc = mounts_open(c)) || (rc = ns_recover(c)))
 		goto fail;
-	if ((rc = mpu_open(c)) || (rc = nodes_open(c)) || (rc = perm_open(c)) ||
+	if ((rc = sse_open(c, cfg->data_dir)) || (rc = mpu_open(c)) || (rc = nodes_open(c)) ||
+	    (rc = perm_open(c)) ||
 	    (rc = etag_open(c)))
 		goto fail;
 	rc = ATR_E_NOMEM;
@@ -198,6 +199,7 @@ void atr_core_close(struct atr_core *c)
 	bcache_free(c->cache);
 	dcache_free(c->disk); /* after: bcache_free does not touch it */
 	mpu_close(c);
+	sse_close(c);
 	ufs_free(c->ufs);
 	pthread_mutex_destroy(&c->mounts_lock);
 	meta_close(c->meta);

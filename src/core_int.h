@@ -17,6 +17,7 @@
 #include "common/hash.h"
 #include "src/atrium.h"
 #include "src/bcache_int.h"
+#include "src/crypt_int.h"
 #include "src/dcache_int.h"
 #include "src/meta_int.h"
 #include "src/ufs_int.h"
@@ -49,7 +50,15 @@ struct atr_core {
 	 * ghosts; see ns_replaced); NULL: none. Set at open, then read-only. */
 	void (*on_replace)(struct atr_core *c, const char *bucket, const char *key,
 			   const struct meta_row *old);
+	struct sse_keys *sse;             /* sse.c: master keys; read-only after open */
 };
+
+/* The size of the file holding o's bytes: an encrypted object's row has
+ * the plaintext's size (src/crypt_int.h). */
+static inline uint64_t obj_file_size(const struct atr_obj *o)
+{
+	return o->sse ? crypt_file_size(o->size) : o->size;
+}
 
 /* The longest UFS path of a bucket and key ("bucket/key"). */
 #define PATH_MAX_UFS (ATR_BUCKET_MAX + ATR_KEY_MAX + 8)
@@ -138,7 +147,11 @@ struct stage_writer {
 	struct hash md5;
 	int md5_open;
 	unsigned char sum[MD5_LEN];
-	uint64_t size;
+	uint64_t size;          /* plaintext bytes written */
+	int sse;                /* enum atr_sse: the stage holds ciphertext (sse.c) */
+	struct crypt_w *cw;     /* encrypting, until sse_writer_finish */
+	struct hash ct_md5;     /* SSE-C: the MD5 of the ciphertext (its ETag) */
+	int ct_md5_open;
 };
 int stage_writer_init(struct atr_core *c, struct stage_writer *sw, int with_stage);
 int stage_writer_write(struct atr_core *c, struct stage_writer *sw, const void *data, size_t len);
@@ -162,6 +175,8 @@ struct atr_writer {
 	char if_etag[ATR_ETAG_MAX + 1]; /* "" for none */
 	char *tags;                     /* malloc'd or NULL (atr_put_tags) */
 	int write_type;                 /* enum atr_write_type (atr_put_write_type) */
+	int sse;                        /* enum atr_sse it is written with ... */
+	unsigned char sse_key[CRYPT_KEY]; /* ... and SSE-C's key (wiped at free) */
 };
 
 /* (object.c) The stage of a directory key's writer, opened when the
@@ -185,7 +200,59 @@ struct atr_reader {
 	int read_type;          /* enum atr_read_type (src/persist.c); 0: CACHE */
 	uint64_t ino, version, size;
 	struct bcache_block *pinned;
+	/* An encrypted object (sse.c): read around the block cache, which
+	 * never holds its plaintext; cr is NULL until its key is known
+	 * (SSE-C: atr_get_sse_key). */
+	int sse;
+	pthread_mutex_t sse_lock;  /* sse_pread: pt is shared by the mount's readers */
+	unsigned char hdr[CRYPT_HDR];
+	struct crypt_r *cr;
+	unsigned char *pt;      /* decrypted chunks [pt_first, pt_first + pt_n) */
+	uint64_t pt_first, pt_n;
 };
+
+/*
+ * (sse.c) Encryption at rest. sse_open reads DATA/sse.keys (made at the
+ * first start), sse_close wipes the keys. A stage writer encrypts once
+ * sse_writer_start (before its first byte) has written the header:
+ * type ATR_SSE_S3 with the newest master key, ATR_SSE_C with ckey (32
+ * bytes); stage_writer_write then goes through sse_writer_write, and
+ * sse_writer_finish writes the final chunk before the commit. A reader of
+ * an encrypted row: sse_reader_open reads the header (and for SSE-S3
+ * unwraps the data key), sse_read is atr_get_read's path for it,
+ * sse_reader_free wipes it.
+ */
+int sse_open(struct atr_core *c, const char *data_dir);
+void sse_close(struct atr_core *c);
+int sse_writer_start(struct atr_core *c, struct stage_writer *sw, int type,
+		     const unsigned char *ckey);
+int sse_writer_write(struct atr_core *c, struct stage_writer *sw, const void *data, size_t len);
+int sse_writer_finish(struct atr_core *c, struct stage_writer *sw);
+/* After sse_writer_finish, an SSE-C writer's ETag (the MD5 of the file
+ * it wrote, not of the plaintext) into etag: 1, or 0 for any other. */
+int sse_writer_etag(struct stage_writer *sw, char etag[ATR_ETAG_MAX + 1]);
+int sse_reader_open(struct atr_core *c, struct atr_reader *r);
+int sse_read(struct atr_reader *r, uint64_t off, const void **data, size_t *len);
+void sse_reader_free(struct atr_reader *r);
+/* Copies [off, off + len) of an encrypted reader's plaintext into buf
+ * (*got short only at its end), under the reader's lock: the mount's
+ * readers of one file share its reader. */
+int sse_pread(struct atr_reader *r, void *buf, size_t len, uint64_t off, size_t *got);
+/* The first len plaintext bytes of r appended to stage (a shadow made
+ * from an encrypted file: the mount writes plaintext in its private
+ * stage, encrypted again at commit). */
+int sse_reader_to_stage(struct atr_reader *r, struct ufs_stage *stage, uint64_t len);
+/* The mount's commit: a new stage holding plain's first size bytes
+ * encrypted (ATR_SSE_S3, the newest master key), with its mtime set to
+ * mtime_ns when the store keeps times, and their MD5 as hex in etag. */
+int sse_stage_encrypt(struct atr_core *c, struct ufs_stage *plain, uint64_t size,
+		      int64_t mtime_ns, struct ufs_stage **out, char etag[ATR_ETAG_MAX + 1]);
+/* A multipart completion's: in holds n SSE-S3 streams one after the other
+ * (the parts, of sizes[i] plaintext bytes each); *out, a new stage, their
+ * plaintext as one SSE-S3 stream (mtime as sse_stage_encrypt's). A part
+ * that fails authentication fails it (ATR_E_IO). */
+int sse_stage_join(struct atr_core *c, struct ufs_stage *in, const uint64_t *sizes, int n,
+		   int64_t mtime_ns, struct ufs_stage **out);
 
 /*
  * (etag.c) ETags computed after their commit: a row whose etag is "" has

@@ -67,6 +67,9 @@ static const char *const column_migrations[][3] = {
 	/* Persistence state (enum atr_persist; 0 PERSISTED, what every row
 	 * of an older store is: it had no other state). */
 	{ "objects", "persist", "ALTER TABLE objects ADD COLUMN persist INTEGER NOT NULL DEFAULT 0" },
+	/* Encryption at rest (docs/architecture.md, "Encryption at rest"). */
+	{ "objects", "sse", "ALTER TABLE objects ADD COLUMN sse INTEGER NOT NULL DEFAULT 0" },
+	{ "mpu_uploads", "sse", "ALTER TABLE mpu_uploads ADD COLUMN sse INTEGER NOT NULL DEFAULT 0" },
 	{ "buckets", "public_block", "ALTER TABLE buckets ADD COLUMN public_block INTEGER" },
 	{ "buckets", "ownership", "ALTER TABLE buckets ADD COLUMN ownership INTEGER" },
 	{ "buckets", "policy", "ALTER TABLE buckets ADD COLUMN policy TEXT" },
@@ -93,6 +96,9 @@ static const char schema[] =
 	/* enum atr_persist: not 0, the bytes are held on this node at
 	 * ns_side_path(ino), not (yet) in the bucket's remote store. */
 	"  persist INTEGER NOT NULL DEFAULT 0,"
+	/* Encrypted at rest (enum atr_sse; src/crypt_int.h): size is the
+	 * plaintext's, the file is crypt_file_size(size) bytes. */
+	"  sse INTEGER NOT NULL DEFAULT 0,"
 	"  UNIQUE(bucket, key));"
 	/* Extended attributes other than the S3 ones (which live in hdrs). */
 	/* Directories only: a directory's subdirectories (the mount's link
@@ -117,7 +123,9 @@ static const char schema[] =
 	"  BEGIN DELETE FROM acls WHERE ino = coalesce(old.node, old.ino); END;"
 	"CREATE TABLE IF NOT EXISTS mpu_uploads("
 	"  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL,"
-	"  owner TEXT NOT NULL, ctime INTEGER NOT NULL, hdrs TEXT);"
+	"  owner TEXT NOT NULL, ctime INTEGER NOT NULL, hdrs TEXT,"
+	/* The object is encrypted at completion (enum atr_sse). */
+	"  sse INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS mpu_uploads_by_key ON mpu_uploads(bucket, key, upload_id);"
 	"CREATE TABLE IF NOT EXISTS mpu_parts("
 	"  upload_id TEXT NOT NULL, number INTEGER NOT NULL, size INTEGER NOT NULL,"

@@ -308,9 +308,15 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
 		return ATR_E_INVALID_ARG;
 	if (!have_part_ops(c))
 		return ATR_E_NOT_SUPPORTED;
+	int sse = o->sse;
+	if (sse == ATR_SSE_C)
+		return ATR_E_NOT_SUPPORTED;
+	if (!sse && (rc = atr_bucket_sse(c, bucket, &sse)))
+		return rc;
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return ATR_E_INTERNAL;
 	memset(&mu, 0, sizeof(mu));
+	mu.up.sse = sse;
 	mu.up.ctime_ns = time_now_ns();
 	/* Creation time first, so that IDs sort in the order of creation. */
 	snprintf(mu.up.upload_id, sizeof(mu.up.upload_id), "%016llx",
@@ -327,6 +333,8 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
 	free(acl);
 	if (!rc)
 		memcpy(upload_id, mu.up.upload_id, ATR_UPLOAD_ID_LEN + 1);
+	if (!rc && o->sse_out)
+		*o->sse_out = sse;
 	return rc;
 }
 
@@ -339,9 +347,12 @@ struct atr_part_writer {
 	struct stage_writer sw;
 	char alg[ATR_CHECKSUM_ALG_MAX + 1];        /* the upload's */
 	char checksum[ATR_PART_CHECKSUM_MAX + 1]; /* this part's, "" for none */
+	int sse;                                  /* the upload's */
 };
 
 const char *atr_mpu_part_checksum_alg(const struct atr_part_writer *w) { return w->alg; }
+
+int atr_mpu_part_sse(const struct atr_part_writer *w) { return w->sse; }
 
 int atr_mpu_part_set_checksum(struct atr_part_writer *w, const char *checksum)
 {
@@ -370,8 +381,15 @@ int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char 
 	w->number = number;
 	memcpy(w->upload_id, upload_id, ATR_UPLOAD_ID_LEN + 1);
 	memcpy(w->alg, mu.up.checksum_alg, sizeof(w->alg));
+	w->sse = mu.up.sse;
 	if ((rc = stage_writer_init(c, &w->sw, 1))) {
 		free(w);
+		return rc;
+	}
+	/* An encrypted upload's parts are encrypted too (each its own
+	 * stream, its own data key): no plaintext waits in the part area. */
+	if (w->sse && (rc = sse_writer_start(c, &w->sw, ATR_SSE_S3, NULL))) {
+		atr_mpu_part_abort(w);
 		return rc;
 	}
 	*out = w;
@@ -421,6 +439,10 @@ int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out)
 	int had = 0, rc;
 
 	memset(&p, 0, sizeof(p));
+	if ((rc = sse_writer_finish(c, &w->sw))) { /* an encrypted part's last chunk */
+		atr_mpu_part_abort(w);
+		return rc;
+	}
 	atr_mpu_part_md5(w, sum);
 	hex_encode(sum, MD5_LEN, p.p.etag);
 	p.p.number = w->number;
@@ -560,9 +582,11 @@ static int check_parts(struct atr_core *c, const char *id, const struct atr_mpu_
 	return ATR_OK;
 }
 
-/* Copies the named parts, in order, into a new stage. */
+/* Copies the named parts, in order, into a new stage (an encrypted
+ * upload's, sse: each part's file whole, its own encrypted stream). */
 static int assemble(struct atr_core *c, const char *id, const struct atr_mpu_part *parts, int n,
-		    uint64_t total, atr_progress_cb progress, void *arg, struct ufs_stage **out)
+		    uint64_t total, int sse, atr_progress_cb progress, void *arg,
+		    struct ufs_stage **out)
 {
 	struct ufs_stage *stage;
 	uint64_t done = 0;
@@ -573,8 +597,9 @@ static int assemble(struct atr_core *c, const char *id, const struct atr_mpu_par
 		struct meta_mpu_part p;
 		if ((rc = meta_mpu_part_get(c->meta, id, parts[i].number, &p)))
 			break;
-		for (uint64_t off = 0; off < p.p.size && !rc; off += PIECE) {
-			uint64_t len = p.p.size - off < PIECE ? p.p.size - off : PIECE;
+		uint64_t fsize = sse ? crypt_file_size(p.p.size) : p.p.size;
+		for (uint64_t off = 0; off < fsize && !rc; off += PIECE) {
+			uint64_t len = fsize - off < PIECE ? fsize - off : PIECE;
 			rc = ufs_stage_append_part(c->ufs, stage, id, p.file, off, len);
 			done += len;
 			if (!rc && progress)
@@ -737,14 +762,23 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 				      cp.sizes, cp.sums))) {
 		if (progress)
 			progress(arg, 0, cp.total);
-		rc = assemble(c, upload_id, parts, n, cp.total, progress, arg, &stage);
+		rc = assemble(c, upload_id, parts, n, cp.total, cp.mu.up.sse, progress, arg, &stage);
+	}
+	if (!rc && cp.mu.up.sse) {
+		/* The parts' streams decrypted and encrypted again as one
+		 * stream under the object's own data key (the ETag stays the
+		 * multipart one). */
+		struct ufs_stage *enc = NULL;
+		rc = sse_stage_join(c, stage, cp.sizes, n, time_now_ns(), &enc);
+		ufs_stage_abort(c->ufs, stage);
+		stage = enc;
 	}
 	if (!rc) {
 		struct ns_object o = { .owner = cp.owner, .bucket = bucket, .key = key,
 				       .stage = stage, .etag = cp.etag,
 				       .hdrs = cp.hdrs ? cp.hdrs : cp.mu.hdrs, .part_sizes = cp.sizes,
 				       .nparts = n, .tags = cp.tags, .part_sums = cp.sums,
-				       .acl = cp.acl };
+				       .acl = cp.acl, .sse = cp.mu.up.sse, .plain_size = cp.total };
 		rc = ns_commit_object(c, &o, &cp.made); /* consumes the stage */
 	}
 	if (busy_end(c, &me, rc, bucket, key, parts, n, &cp))

@@ -348,8 +348,11 @@ static void ghost_make(struct atr_core *c, const char *bucket, const char *key,
 		return;
 	}
 	attr_base(c, bucket, key, &old->obj, &g->attr);
-	g->attr.size = st.size; /* the bytes kept, whatever a writer holds open */
+	/* the bytes kept, whatever a writer holds open (an encrypted file's:
+	 * its row's, the plaintext's) */
+	g->attr.size = old->obj.sse ? old->obj.size : st.size;
 	g->version = old->obj.version;
+	g->sse = old->obj.sse;
 	pthread_mutex_lock(&n->lock);
 	g->next = n->ghosts;
 	n->ghosts = g;
@@ -382,7 +385,7 @@ static int ufs_matches(struct atr_core *c, const char *bucket, const char *key,
 	struct ufs_stat st;
 	return !key_path(path, sizeof(path), bucket, key) &&
 	       ufs_stat(c->ufs, path, &st) == ATR_OK && st.is_reg &&
-	       st.size == o->size && st.mtime_ns == o->mtime_ns;
+	       st.size == obj_file_size(o) && st.mtime_ns == o->mtime_ns;
 }
 
 int atr_node_getattr(struct atr_core *c, uint64_t ino, struct atr_attr *a)

@@ -83,7 +83,8 @@ static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct a
 		in->md5_open = 0;
 		in->dirty = 0;
 		uint64_t keep = !trunc && gone ? gone->size : 0;
-		if (keep && (rc = ufs_stage_copy(c->ufs, in->stage, gone->f, 0, keep))) {
+		if (keep && (rc = gone->sse ? sse_reader_to_stage(gone, in->stage, keep)
+					    : ufs_stage_copy(c->ufs, in->stage, gone->f, 0, keep))) {
 			shadow_drop(c, in);
 			return rc;
 		}
@@ -94,6 +95,8 @@ static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct a
 		return rc;
 	if (row.obj.is_dir)
 		return ATR_E_KEY_IS_PREFIX;
+	if (row.obj.sse == ATR_SSE_C)
+		return ATR_E_ACCESS; /* its key is the client's: the mount has none */
 	if ((rc = ufs_stage_open(c->ufs, &in->stage)))
 		return rc;
 	in->size = 0;
@@ -107,7 +110,16 @@ static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct a
 		struct ufs_stat st;
 		if (key_path(path, sizeof(path), bucket, key))
 			rc = ATR_E_KEY_TOO_LONG;
-		else if (!(rc = ufs_open(c->ufs, path, &f, &st))) {
+		else if (!(rc = ufs_open(c->ufs, path, &f, &st)) && row.obj.sse) {
+			/* An encrypted file: its plaintext in the private stage,
+			 * encrypted again at commit (shadow_commit). */
+			struct atr_reader *r;
+			if (!(rc = reader_new(c, &row.obj, f, &r))) {
+				rc = sse_reader_to_stage(r, in->stage, row.obj.size);
+				in->size = row.obj.size;
+				atr_get_close(r);
+			}
+		} else if (!rc) {
 			rc = ufs_stage_copy(c->ufs, in->stage, f, 0, st.size);
 			in->size = st.size;
 			ufs_close(c->ufs, f);
@@ -167,18 +179,34 @@ int shadow_commit(struct atr_core *c, struct inode *in)
 		return ATR_OK; /* no name (an O_TMPFILE file): nowhere to commit to */
 	if (rc)
 		return rc;
-	shadow_md5(in, etag);
-	/* The file's mtime is what stat showed while it was open: its last
-	 * write's, or the one a program set after it (tar, cp -p, rsync
-	 * set times before they close); the commit's own time must not
-	 * overwrite it (a driver without UFS_CAP_TIMES: it does). */
-	if (ufs_can(c->ufs, UFS_CAP_TIMES) &&
-	    (rc = ufs_stage_set_mtime(c->ufs, in->stage, in->mtime_ns)))
+	/* Encrypted at rest: a file that was (SSE-S3), or any file of a
+	 * bucket encrypted by default, is committed as the ciphertext of
+	 * its shadow (which stays plaintext in the private area while it
+	 * is written: docs/mount.md). */
+	int sse = row.obj.sse;
+	if (!sse && (rc = atr_bucket_sse(c, bucket, &sse)))
 		return rc;
-	struct ufs_stage *stage = in->stage;
-	in->stage = NULL; /* the commit consumes it */
+	struct ufs_stage *stage = NULL;
+	if (sse) {
+		if ((rc = sse_stage_encrypt(c, in->stage, in->size, in->mtime_ns, &stage, etag)))
+			return rc;
+		ufs_stage_abort(c->ufs, in->stage);
+		in->stage = NULL;
+	} else {
+		shadow_md5(in, etag);
+		/* The file's mtime is what stat showed while it was open: its
+		 * last write's, or the one a program set after it (tar, cp -p,
+		 * rsync set times before they close); the commit's own time
+		 * must not overwrite it (a driver without UFS_CAP_TIMES: it
+		 * does). */
+		if (ufs_can(c->ufs, UFS_CAP_TIMES) &&
+		    (rc = ufs_stage_set_mtime(c->ufs, in->stage, in->mtime_ns)))
+			return rc;
+		stage = in->stage;
+		in->stage = NULL; /* the commit consumes it */
+	}
 	struct atr_obj out = { 0 };
-	rc = ns_commit_bytes(c, in->ino - 1, stage, etag, &out);
+	rc = ns_commit_bytes_sse(c, in->ino - 1, stage, etag, sse, in->size, &out);
 	if (!rc)
 		in->pending = 0; /* the row is an object now */
 	/* The cost of an ETag read back is not the writer's to wait for
@@ -255,9 +283,14 @@ static int ghost_open(struct atr_core *c, uint64_t ino, int flags, struct atr_fi
 	r->ino = ino - 1;
 	r->version = g->version;
 	r->size = g->attr.size;
-	int rc = file_new(c, ino, (flags & ATR_OPEN_WRITE) != 0, f);
+	r->sse = g->sse;
+	pthread_mutex_init(&r->sse_lock, NULL);
+	int rc = g->sse == ATR_SSE_C ? ATR_E_ACCESS : g->sse ? sse_reader_open(c, r) : ATR_OK;
+	if (!rc)
+		rc = file_new(c, ino, (flags & ATR_OPEN_WRITE) != 0, f);
 	if (rc) {
-		free(r);
+		r->f = NULL;
+		atr_get_close(r);
 		pthread_mutex_lock(&n->lock);
 		g->refs--;
 		pthread_mutex_unlock(&n->lock);
@@ -280,6 +313,8 @@ int atr_node_open(struct atr_core *c, uint64_t ino, int flags, struct atr_file *
 		return rc;
 	if (row.obj.is_dir)
 		return ATR_E_KEY_IS_PREFIX;
+	if (row.obj.sse == ATR_SSE_C)
+		return ATR_E_ACCESS; /* SSE-C: the key is the client's, the mount has none */
 	if ((rc = file_new(c, ino, (flags & ATR_OPEN_WRITE) != 0, f)))
 		return rc;
 	if (!row.pending && !(flags & ATR_OPEN_TRUNC)) {
@@ -388,9 +423,11 @@ static int read_committed(struct atr_file *f, void *buf, size_t len, uint64_t of
 		pthread_rwlock_rdlock(&f->lock);
 	}
 	/* Straight from the file: the kernel's page cache is the mount's
-	 * cache, and a 4 KiB read should cost 4 KiB, not a 1 MiB block. */
+	 * cache, and a 4 KiB read should cost 4 KiB, not a 1 MiB block. An
+	 * encrypted file is decrypted by the chunks the read touches. */
 	struct source src = { f->c, f->rd->f, NULL };
-	rc = read_upto(&src, f->rd->size, buf, len, off, got);
+	rc = f->rd->sse ? sse_pread(f->rd, buf, len, off, got)
+			: read_upto(&src, f->rd->size, buf, len, off, got);
 	pthread_rwlock_unlock(&f->lock);
 	return rc;
 }

@@ -60,6 +60,7 @@ struct ghost {
 	struct atr_attr attr;
 	struct ufs_file *f;
 	uint64_t version;
+	int sse;                  /* encrypted at rest (enum atr_sse) */
 	int refs;                 /* open files reading it */
 	struct ghost *next;
 };

@@ -68,6 +68,8 @@ struct commit {
 	const char *tags;
 	int keep_tags;
 	uint64_t node;             /* ns_commit_bytes: the inode */
+	int sse;                   /* the stage is encrypted (enum atr_sse) ... */
+	uint64_t plain;            /* ... and holds this many plaintext bytes */
 	/* The side form (src/ns_int.h): s3, an S3 commit, which may move a
 	 * file out of the way and write the side form; side, this one does
 	 * (path is then the side file's); old_side, the side file of the
@@ -210,7 +212,8 @@ static int stage_row(struct atr_core *c, struct commit *cm, const char *owner, c
 		return rc;
 	snprintf(cm->stage_name, sizeof(cm->stage_name), "%s", name);
 	ns_row_init(&cm->row);
-	cm->row.obj.size = st.size;
+	cm->row.obj.size = cm->sse ? cm->plain : st.size;
+	cm->row.obj.sse = cm->sse;
 	cm->row.obj.mtime_ns = st.mtime_ns;
 	cm->row.obj.version = cm->had ? cm->old.obj.version + 1 : 1;
 	snprintf(cm->row.obj.owner, sizeof(cm->row.obj.owner), "%s", owner);
@@ -550,7 +553,7 @@ int ns_commit_object(struct atr_core *c, const struct ns_object *o, struct atr_o
 	struct commit cm = { .bucket = o->bucket, .key = o->key, .stage = o->stage,
 			     .hdrs = o->hdrs, .part_sizes = o->part_sizes, .nparts = o->nparts,
 			     .part_sums = o->part_sums, .tags = o->tags, .s3 = 1,
-			     .wt = o->write_type };
+			     .wt = o->write_type, .sse = o->sse, .plain = o->plain_size };
 	if (key_is_dir(o->key)) {
 		if (!ufs_can_at(c->ufs, o->bucket, UFS_CAP_RENAME)) {
 			ufs_stage_abort(c->ufs, o->stage);
@@ -675,6 +678,13 @@ static int fill_bytes(struct atr_core *c, struct commit *cm, const void *arg)
 int ns_commit_bytes(struct atr_core *c, uint64_t node, struct ufs_stage *stage, const char *etag,
 		    struct atr_obj *out)
 {
-	struct commit cm = { .stage = stage, .node = node, .keep_tags = 1 };
+	return ns_commit_bytes_sse(c, node, stage, etag, ATR_SSE_NONE, 0, out);
+}
+
+int ns_commit_bytes_sse(struct atr_core *c, uint64_t node, struct ufs_stage *stage,
+			const char *etag, int sse, uint64_t plain, struct atr_obj *out)
+{
+	struct commit cm = { .stage = stage, .node = node, .keep_tags = 1, .sse = sse,
+			     .plain = plain };
 	return commit_run(c, &cm, fill_bytes, etag, out);
 }

@@ -242,6 +242,10 @@ struct ns_object {
 	int nparts;
 	const char *part_sums;
 	int write_type;          /* enum atr_write_type; 0: the bucket's (src/persist.c) */
+	/* Encrypted at rest: the stage holds ciphertext (enum atr_sse,
+	 * src/crypt_int.h) of plain_size bytes, the row's size. */
+	int sse;
+	uint64_t plain_size;
 };
 int ns_commit_object(struct atr_core *c, const struct ns_object *o, struct atr_obj *out);
 /* A directory marker ("a/b/"): the directory made explicit (a directory
@@ -267,6 +271,10 @@ int ns_commit_entry(struct atr_core *c, const char *owner, const char *bucket, c
  * owner, mode, headers, tags and extended attributes. */
 int ns_commit_bytes(struct atr_core *c, uint64_t node, struct ufs_stage *stage, const char *etag,
 		    struct atr_obj *out);
+/* ns_commit_bytes of an encrypted stage (enum atr_sse sse) of plain bytes
+ * of plaintext (the row's size). */
+int ns_commit_bytes_sse(struct atr_core *c, uint64_t node, struct ufs_stage *stage,
+			const char *etag, int sse, uint64_t plain, struct atr_obj *out);
 
 /* ---- removing, renaming, linking names (ns_name.c) ---- */
 

@@ -107,7 +107,7 @@ static int on_child_row(void *arg, const char *key, const struct meta_row *row)
 	struct entry *e = r->ufs->n ? bsearch(&probe, r->ufs->v, r->ufs->n, sizeof(*e), cmp_entry)
 				    : NULL;
 	if (e && (row->obj.is_dir ||
-		  (e->st.size == row->obj.size && e->st.mtime_ns == row->obj.mtime_ns)))
+		  (e->st.size == obj_file_size(&row->obj) && e->st.mtime_ns == row->obj.mtime_ns)))
 		e->seen = 1; /* in step */
 	else if (e)
 		e->had_row = 1;
@@ -358,7 +358,7 @@ static int sync_locked(struct atr_core *c, const char *bucket, const char *key, 
 			goto out;
 		*row = old;
 		old.obj.hdrs = NULL;
-	} else if (had && now.size == old.obj.size && now.mtime_ns == old.obj.mtime_ns) {
+	} else if (had && now.size == obj_file_size(&old.obj) && now.mtime_ns == old.obj.mtime_ns) {
 		*row = old; /* someone else brought it up to date meanwhile */
 		old.obj.hdrs = NULL;
 	} else if (!have || hashed->size != now.size || hashed->mtime_ns != now.mtime_ns ||
@@ -430,8 +430,9 @@ static int side_sync_fn(struct atr_core *c, void *arg)
 	if (rc == ATR_OK && st.is_reg) {
 		/* Only we write there: a time that moved is the row's (the
 		 * mount's utimens on a marker's directory), not new bytes. */
-		if (st.size != old.obj.size || st.mtime_ns != old.obj.mtime_ns) {
-			old.obj.size = st.size;
+		if (st.size != obj_file_size(&old.obj) || st.mtime_ns != old.obj.mtime_ns) {
+			if (!old.obj.sse) /* an encrypted row's size is the plaintext's */
+				old.obj.size = st.size;
 			old.obj.mtime_ns = st.mtime_ns;
 			if ((rc = meta_obj_put(c->meta, a->bucket, a->key, &old)))
 				goto out;
@@ -542,7 +543,7 @@ static int find_synced(struct atr_core *c, const char *bucket, const char *key,
 		int fresh = rc == ATR_OK && have &&
 			    (row->obj.is_dir && !side
 				     ? st.is_dir
-				     : st.is_reg && st.size == row->obj.size &&
+				     : st.is_reg && st.size == obj_file_size(&row->obj) &&
 					       st.mtime_ns == row->obj.mtime_ns);
 		if (fresh)
 			break;

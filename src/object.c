@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "common/hash.h"
 #include "common/log.h"
 #include "src/ns_int.h"
@@ -37,12 +39,38 @@ int atr_put_begin(struct atr_core *c, const struct atr_user *u, const char *buck
 	snprintf(w->bucket, sizeof(w->bucket), "%s", bucket);
 	snprintf(w->key, sizeof(w->key), "%s", key);
 	w->is_dir = key_is_dir(key);
-	if ((rc = stage_writer_init(c, &w->sw, !w->is_dir))) {
+	if ((rc = atr_bucket_sse(c, bucket, &w->sse)) ||
+	    (rc = stage_writer_init(c, &w->sw, !w->is_dir))) {
 		free(w);
 		return rc;
 	}
 	*out = w;
 	return ATR_OK;
+}
+
+int atr_put_sse(struct atr_writer *w, int sse, const unsigned char *key)
+{
+	if (w->sw.cw || w->sw.size)
+		return ATR_E_INTERNAL;
+	int rc;
+	if (sse == ATR_SSE_NONE && (rc = atr_bucket_sse(w->c, w->bucket, &sse)))
+		return rc;
+	if (sse == ATR_SSE_C && !key)
+		return ATR_E_INVALID_ARG;
+	w->sse = sse;
+	if (sse == ATR_SSE_C)
+		memcpy(w->sse_key, key, CRYPT_KEY);
+	return ATR_OK;
+}
+
+int atr_put_sse_of(const struct atr_writer *w) { return w->sse; }
+
+/* The first byte of an encrypted object is its header's (sse.c). */
+static int writer_crypt_start(struct atr_writer *w)
+{
+	if (!w->sse || w->sw.cw || !w->sw.stage)
+		return ATR_OK;
+	return sse_writer_start(w->c, &w->sw, w->sse, w->sse_key);
 }
 
 int stage_writer_init(struct atr_core *c, struct stage_writer *sw, int with_stage)
@@ -63,6 +91,8 @@ int stage_writer_write(struct atr_core *c, struct stage_writer *sw, const void *
 		return ATR_E_INTERNAL;
 	hash_update(&sw->md5, data, len);
 	sw->size += len;
+	if (sw->cw)
+		return sse_writer_write(c, sw, data, len);
 	return sw->stage ? ufs_stage_write(c->ufs, sw->stage, data, len) : ATR_OK;
 }
 
@@ -83,6 +113,11 @@ void stage_writer_release(struct atr_core *c, struct stage_writer *sw)
 	if (sw->stage)
 		ufs_stage_abort(c->ufs, sw->stage);
 	sw->stage = NULL;
+	crypt_w_free(sw->cw);
+	sw->cw = NULL;
+	if (sw->ct_md5_open)
+		hash_release(&sw->ct_md5);
+	sw->ct_md5_open = 0;
 }
 
 /* A key ending in '/' is a directory marker; with bytes it is an object
@@ -102,6 +137,8 @@ int atr_put_write(struct atr_writer *w, const void *data, size_t len)
 	int rc;
 	if (w->is_dir && len && (rc = writer_need_stage(w)))
 		return rc;
+	if (len && (rc = writer_crypt_start(w)))
+		return rc;
 	return stage_writer_write(w->c, &w->sw, data, len);
 }
 
@@ -119,6 +156,7 @@ void atr_put_abort(struct atr_writer *w)
 	stage_writer_release(w->c, &w->sw);
 	free(w->tags);
 	free(w->acl);
+	OPENSSL_cleanse(w->sse_key, sizeof(w->sse_key));
 	free(w);
 }
 
@@ -143,11 +181,17 @@ int writer_commit(struct atr_writer *w, const char *etag, const char *hdrs, cons
 	if (w->is_dir && !w->sw.size) {
 		rc = ns_commit_s3_marker(w->c, w->user, w->bucket, w->key, w->acl, w->must_not_exist,
 					 if_etag, hdrs, tags, out);
+	} else if ((rc = writer_crypt_start(w)) || (rc = sse_writer_finish(w->c, &w->sw))) {
+		; /* aborted below */
 	} else {
+		char ct_etag[ATR_ETAG_MAX + 1];
+		if (sse_writer_etag(&w->sw, ct_etag))
+			etag = ct_etag; /* SSE-C's */
 		struct ns_object o = { .owner = w->user, .bucket = w->bucket, .key = w->key,
 				       .stage = w->sw.stage, .etag = etag, .hdrs = hdrs,
 				       .must_not_exist = w->must_not_exist, .if_etag = if_etag,
-				       .acl = w->acl, .tags = tags, .write_type = w->write_type };
+				       .acl = w->acl, .tags = tags, .write_type = w->write_type,
+				       .sse = w->sw.sse, .plain_size = w->sw.size };
 		rc = ns_commit_object(w->c, &o, out);
 		w->sw.stage = NULL; /* committed or discarded */
 	}

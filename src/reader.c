@@ -25,6 +25,13 @@ int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	r->version = o->version;
 	r->size = o->is_dir ? 0 : o->size;
 	r->read_type = c->read_type;
+	r->sse = o->sse;
+	pthread_mutex_init(&r->sse_lock, NULL);
+	int rc;
+	if (r->sse && f && (rc = sse_reader_open(c, r))) {
+		atr_get_close(r);
+		return rc;
+	}
 	*out = r;
 	return ATR_OK;
 }
@@ -55,6 +62,8 @@ int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *
 		*len = 0;
 		return ATR_OK;
 	}
+	if (r->sse)
+		return sse_read(r, off, data, len); /* never through the cache */
 	uint64_t bs = c->block_size;
 	uint64_t index = off / bs;
 	size_t want = (size_t)(r->size - index * bs < bs ? r->size - index * bs : bs);
@@ -90,6 +99,8 @@ void atr_get_close(struct atr_reader *r)
 		bcache_unpin(r->c->cache, r->pinned);
 	if (r->f && !r->borrowed)
 		ufs_close(r->c->ufs, r->f);
+	sse_reader_free(r);
+	pthread_mutex_destroy(&r->sse_lock);
 	free(r);
 }
 

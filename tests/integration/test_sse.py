@@ -1,0 +1,690 @@
+"""Encryption at rest (issue 16): SSE-S3 (x-amz-server-side-encryption:
+AES256) and bucket default encryption, SSE-C (customer keys), SSE-KMS
+refused as AWS refuses an unknown key; ranges, copies between modes, the
+bytes under DATA/ufs never the plaintext, the master key kept across a
+restart, the mount's view. boto3 and raw requests."""
+import base64
+import hashlib
+import os
+import random
+import stat
+import subprocess
+
+import pytest
+from botocore.exceptions import ClientError
+
+MARKER = b"PLAINTEXT-MARKER-7f3a9c"
+
+
+def client_error(fn, *args, **kwargs):
+    with pytest.raises(ClientError) as ei:
+        fn(*args, **kwargs)
+    r = ei.value.response
+    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]
+
+
+def body_of(n, seed=1):
+    """n bytes with MARKER in every 64 KiB stretch: a plaintext leak is
+    found wherever it happens."""
+    rnd = random.Random(seed)
+    out = bytearray(rnd.getrandbits(8) for _ in range(min(n, 4096)))
+    while len(out) < n:
+        out += out[:4096]
+    out = out[:n]
+    for at in range(0, max(n - len(MARKER), 0), 30000):
+        out[at:at + len(MARKER)] = MARKER
+    return bytes(out)
+
+
+def ckey(seed=b"k1"):
+    k = hashlib.sha256(seed).digest()
+    return k, base64.b64encode(hashlib.md5(k).digest()).decode()
+
+
+def sse_c(seed=b"k1"):
+    """boto3's SSE-C arguments (it base64-encodes the key and adds its MD5)."""
+    return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": ckey(seed)[0]}
+
+
+def copy_source_c(seed=b"k1"):
+    return {"CopySourceSSECustomerAlgorithm": "AES256",
+            "CopySourceSSECustomerKey": ckey(seed)[0]}
+
+
+def raw_headers(seed=b"k1"):
+    k, m = ckey(seed)
+    return {"x-amz-server-side-encryption-customer-algorithm": "AES256",
+            "x-amz-server-side-encryption-customer-key": base64.b64encode(k).decode(),
+            "x-amz-server-side-encryption-customer-key-MD5": m}
+
+
+def ufs_bytes(daemon, bucket, key):
+    with open(os.path.join(daemon.ufs, bucket, key), "rb") as f:
+        return f.read()
+
+
+def assert_ciphertext(daemon, bucket, key, plain):
+    on_disk = ufs_bytes(daemon, bucket, key)
+    assert MARKER not in on_disk
+    assert plain[:32] not in on_disk
+    assert len(on_disk) > len(plain)  # header and tags
+    return on_disk
+
+
+@pytest.fixture(scope="module")
+def d(atriumd_factory):
+    """A daemon of this module's own: its data directory is inspected,
+    and it is restarted."""
+    return atriumd_factory("sigv4", "sse")
+
+
+@pytest.fixture
+def s3(d):
+    return d.boto3("alice")
+
+
+@pytest.fixture
+def b(s3, bucket_name):
+    s3.create_bucket(Bucket=bucket_name)
+    return bucket_name
+
+
+# ---- SSE-S3 ------------------------------------------------------------------
+
+def test_sse_s3_put_get_head(d, s3, b):
+    data = body_of(300000)
+    r = s3.put_object(Bucket=b, Key="obj", Body=data, ServerSideEncryption="AES256")
+    assert r["ServerSideEncryption"] == "AES256"
+    assert r["ETag"] == '"%s"' % hashlib.md5(data).hexdigest()  # MD5 of the plaintext
+    h = s3.head_object(Bucket=b, Key="obj")
+    assert h["ServerSideEncryption"] == "AES256"
+    assert h["ContentLength"] == len(data)
+    assert h["ETag"] == r["ETag"]
+    g = s3.get_object(Bucket=b, Key="obj")
+    assert g["ServerSideEncryption"] == "AES256"
+    assert g["Body"].read() == data
+    # the listing and GetObjectAttributes give the plaintext's size
+    (o,) = s3.list_objects_v2(Bucket=b)["Contents"]
+    assert o["Size"] == len(data) and o["ETag"] == r["ETag"]
+    a = s3.get_object_attributes(Bucket=b, Key="obj", ObjectAttributes=["ObjectSize", "ETag"])
+    assert a["ObjectSize"] == len(data)
+    assert_ciphertext(d, b, "obj", data)
+    # a plain object says nothing of encryption
+    s3.put_object(Bucket=b, Key="plain", Body=data)
+    assert "ServerSideEncryption" not in s3.head_object(Bucket=b, Key="plain")
+    assert ufs_bytes(d, b, "plain") == data
+
+
+def test_sse_s3_sizes(d, s3, b):
+    """Around the 64 KiB chunk boundaries, and the empty object."""
+    for size in (0, 1, 65535, 65536, 65537, 3 * 65536):
+        data = body_of(size, seed=size)
+        key = "k%d" % size
+        s3.put_object(Bucket=b, Key=key, Body=data, ServerSideEncryption="AES256")
+        assert s3.get_object(Bucket=b, Key=key)["Body"].read() == data
+        assert s3.head_object(Bucket=b, Key=key)["ContentLength"] == size
+        assert os.path.getsize(os.path.join(d.ufs, b, key)) == \
+            132 + size + 16 * max(1, (size + 65535) // 65536)
+
+
+def test_sse_s3_random_ranges(s3, b):
+    data = body_of(5 * 65536 + 777, seed=5)
+    s3.put_object(Bucket=b, Key="r", Body=data, ServerSideEncryption="AES256")
+    rnd = random.Random(42)
+    n = len(data)
+    for _ in range(60):
+        first = rnd.randrange(n)
+        last = min(n - 1, first + rnd.choice([0, 1, 100, 65535, 65536, 200000]))
+        g = s3.get_object(Bucket=b, Key="r", Range="bytes=%d-%d" % (first, last))
+        assert g["ContentRange"] == "bytes %d-%d/%d" % (first, last, n)
+        assert g["Body"].read() == data[first:last + 1]
+    g = s3.get_object(Bucket=b, Key="r", Range="bytes=-100")
+    assert g["Body"].read() == data[-100:]
+    assert client_error(s3.get_object, Bucket=b, Key="r",
+                        Range="bytes=%d-" % n) == (416, "InvalidRange")
+
+
+def test_sse_s3_tampered_file_is_an_error(d, s3, b):
+    data = body_of(200000, seed=9)
+    s3.put_object(Bucket=b, Key="t", Body=data, ServerSideEncryption="AES256")
+    path = os.path.join(d.ufs, b, "t")
+    st = os.stat(path)
+    with open(path, "r+b") as f:  # one bit, same size and mtime
+        f.seek(70000)
+        c = f.read(1)
+        f.seek(70000)
+        f.write(bytes([c[0] ^ 1]))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    # the first chunk still reads; the tampered one is never served
+    g = s3.get_object(Bucket=b, Key="t", Range="bytes=0-99")
+    assert g["Body"].read() == data[:100]
+    with pytest.raises(Exception):
+        s3.get_object(Bucket=b, Key="t", Range="bytes=65536-65600")["Body"].read()
+
+
+def test_sse_kms_refused(d, s3, b):
+    for v in ("aws:kms", "aws:kms:dsse"):
+        assert client_error(s3.put_object, Bucket=b, Key="k", Body=b"x",
+                            ServerSideEncryption=v) == (400, "KMS.NotFoundException")
+    assert client_error(s3.put_object, Bucket=b, Key="k", Body=b"x",
+                        ServerSideEncryption="aws:kms", SSEKMSKeyId="alias/nope") == \
+        (400, "KMS.NotFoundException")
+    r = d.request("PUT", "/%s/k" % b, {"x-amz-server-side-encryption": "AES128"}, b"x",
+                  user="alice")
+    assert r.status == 400 and b"InvalidArgument" in r.body
+    # nothing was stored
+    assert client_error(s3.head_object, Bucket=b, Key="k")[0] == 404
+    assert not os.path.exists(os.path.join(d.ufs, b, "k"))
+    # the header on a GET is an error, as on AWS
+    s3.put_object(Bucket=b, Key="p", Body=b"x")
+    r = d.request("GET", "/%s/p" % b, {"x-amz-server-side-encryption": "AES256"},
+                  user="alice")
+    assert r.status == 400 and b"InvalidArgument" in r.body
+
+
+@pytest.fixture(scope="module")
+def simple(atriumd_factory):
+    return atriumd_factory("simple", "sse-simple")
+
+
+def test_sse_s3_post_form_field(simple, bucket_name):
+    import uuid
+    assert simple.request("PUT", "/" + bucket_name).status == 200
+    boundary = uuid.uuid4().hex
+    data = MARKER * 100
+    body = ("--%s\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nposted\r\n"
+            "--%s\r\nContent-Disposition: form-data; name=\"x-amz-server-side-encryption\"\r\n"
+            "\r\nAES256\r\n"
+            "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n"
+            "Content-Type: text/plain\r\n\r\n" % (boundary, boundary, boundary)).encode() + \
+        data + ("\r\n--%s--\r\n" % boundary).encode()
+    r = simple.request("POST", "/" + bucket_name, body=body,
+                       headers={"Content-Type": "multipart/form-data; boundary=" + boundary})
+    assert r.status == 204, r
+    assert r.headers.get("x-amz-server-side-encryption") == "AES256"
+    assert_ciphertext(simple, bucket_name, "posted", data)
+    g = simple.request("GET", "/%s/posted" % bucket_name)
+    assert g.status == 200 and g.body == data
+    assert g.headers.get("x-amz-server-side-encryption") == "AES256"
+
+
+# ---- bucket default encryption -------------------------------------------------
+
+def test_bucket_encryption_config(d, s3, b):
+    assert client_error(s3.get_bucket_encryption, Bucket=b) == \
+        (404, "ServerSideEncryptionConfigurationNotFoundError")
+    s3.put_object(Bucket=b, Key="before", Body=MARKER * 10)
+    s3.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                   "BucketKeyEnabled": True}]})
+    (rule,) = s3.get_bucket_encryption(Bucket=b)[
+        "ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert rule["BucketKeyEnabled"] is True
+    data = body_of(100000, seed=3)
+    r = s3.put_object(Bucket=b, Key="after", Body=data)  # no header: the default
+    assert r["ServerSideEncryption"] == "AES256"
+    assert s3.head_object(Bucket=b, Key="after")["ServerSideEncryption"] == "AES256"
+    assert s3.get_object(Bucket=b, Key="after")["Body"].read() == data
+    assert_ciphertext(d, b, "after", data)
+    # objects written before stay as they were
+    assert "ServerSideEncryption" not in s3.head_object(Bucket=b, Key="before")
+    # SSE-C still wins over the default
+    s3.put_object(Bucket=b, Key="c", Body=data, **sse_c())
+    assert s3.head_object(Bucket=b, Key="c", **sse_c())["SSECustomerAlgorithm"] == "AES256"
+    # aws:kms cannot be a default here; a bad document is MalformedXML
+    assert client_error(s3.put_bucket_encryption, Bucket=b, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]}) == \
+        (400, "KMS.NotFoundException")
+    assert client_error(s3.put_bucket_encryption, Bucket=b, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "DES"}}]})[0] == 400
+    s3.delete_bucket_encryption(Bucket=b)
+    assert client_error(s3.get_bucket_encryption, Bucket=b)[0] == 404
+    s3.put_object(Bucket=b, Key="later", Body=b"x")
+    assert "ServerSideEncryption" not in s3.head_object(Bucket=b, Key="later")
+    # another user may not read or set it
+    bob = d.boto3("bob")
+    assert client_error(bob.get_bucket_encryption, Bucket=b) == (403, "AccessDenied")
+
+
+# ---- SSE-C ---------------------------------------------------------------------
+
+def test_sse_c_put_get_head(d, s3, b):
+    data = body_of(150000, seed=7)
+    r = s3.put_object(Bucket=b, Key="c", Body=data, **sse_c())
+    k, m = ckey()
+    assert r["SSECustomerAlgorithm"] == "AES256" and r["SSECustomerKeyMD5"] == m
+    assert "ServerSideEncryption" not in r
+    # AWS: an SSE-C object's ETag is no MD5 of its plaintext (here: of
+    # what is stored), so meta.db holds no hash of the content
+    assert r["ETag"] != '"%s"' % hashlib.md5(data).hexdigest()
+    assert r["ETag"] == '"%s"' % hashlib.md5(ufs_bytes(d, b, "c")).hexdigest()
+    on_disk = assert_ciphertext(d, b, "c", data)
+    assert k not in on_disk  # the key is never stored
+    g = s3.get_object(Bucket=b, Key="c", **sse_c())
+    assert g["Body"].read() == data
+    assert g["SSECustomerKeyMD5"] == m
+    h = s3.head_object(Bucket=b, Key="c", **sse_c())
+    assert h["ContentLength"] == len(data) and h["SSECustomerAlgorithm"] == "AES256"
+    g = s3.get_object(Bucket=b, Key="c", Range="bytes=65530-65545", **sse_c())
+    assert g["Body"].read() == data[65530:65546]
+    # missing key: 400 InvalidRequest; another key: 403
+    assert client_error(s3.get_object, Bucket=b, Key="c") == (400, "InvalidRequest")
+    assert client_error(s3.head_object, Bucket=b, Key="c")[0] == 400
+    assert client_error(s3.get_object, Bucket=b, Key="c", **sse_c(b"other")) == \
+        (403, "AccessDenied")
+    assert client_error(s3.head_object, Bucket=b, Key="c", **sse_c(b"other"))[0] == 403
+    # GetObjectAttributes needs the key too, and gives the plaintext's size
+    assert client_error(s3.get_object_attributes, Bucket=b, Key="c",
+                        ObjectAttributes=["ObjectSize"]) == (400, "InvalidRequest")
+    a = s3.get_object_attributes(  # (boto3 encodes no key here: given as sent)
+        Bucket=b, Key="c", ObjectAttributes=["ObjectSize"], SSECustomerAlgorithm="AES256",
+        SSECustomerKey=base64.b64encode(k).decode(), SSECustomerKeyMD5=m)
+    assert a["ObjectSize"] == len(data)
+    # a customer key on an object stored without one
+    s3.put_object(Bucket=b, Key="p", Body=b"plain")
+    assert client_error(s3.get_object, Bucket=b, Key="p", **sse_c()) == \
+        (400, "InvalidRequest")
+
+
+def test_sse_c_bad_requests(d, s3, b):
+    h = raw_headers()
+    path = "/%s/x" % b
+    bad_md5 = dict(h, **{"x-amz-server-side-encryption-customer-key-MD5":
+                         base64.b64encode(b"0" * 16).decode()})
+    no_md5 = {k: v for k, v in h.items() if not k.endswith("MD5")}
+    short = dict(h, **{"x-amz-server-side-encryption-customer-key":
+                       base64.b64encode(b"short").decode()})
+    bad_alg = dict(h, **{"x-amz-server-side-encryption-customer-algorithm": "AES128"})
+    no_key = {k: v for k, v in h.items() if k.endswith("algorithm")}
+    both = dict(h, **{"x-amz-server-side-encryption": "AES256"})
+    for hdrs, code in ((bad_md5, b"InvalidArgument"), (no_md5, b"InvalidArgument"),
+                       (short, b"InvalidArgument"), (bad_alg, b"InvalidEncryptionAlgorithmError"),
+                       (no_key, b"InvalidArgument"), (both, b"InvalidArgument")):
+        r = d.request("PUT", path, hdrs, b"data", user="alice")
+        assert r.status == 400 and code in r.body, (hdrs, r.status, r.body)
+    assert client_error(s3.head_object, Bucket=b, Key="x")[0] == 404
+
+
+# ---- copies between modes --------------------------------------------------------
+
+def test_copy_between_modes(d, s3, b):
+    data = body_of(140000, seed=11)
+    md5 = '"%s"' % hashlib.md5(data).hexdigest()
+    s3.put_object(Bucket=b, Key="plain", Body=data)
+    # plain -> SSE-S3
+    r = s3.copy_object(Bucket=b, Key="s3", CopySource={"Bucket": b, "Key": "plain"},
+                       ServerSideEncryption="AES256")
+    assert r["ServerSideEncryption"] == "AES256"
+    assert r["CopyObjectResult"]["ETag"] == md5
+    assert_ciphertext(d, b, "s3", data)
+    # SSE-S3 -> SSE-C
+    r = s3.copy_object(Bucket=b, Key="c", CopySource={"Bucket": b, "Key": "s3"}, **sse_c())
+    assert r["SSECustomerAlgorithm"] == "AES256"
+    assert s3.get_object(Bucket=b, Key="c", **sse_c())["Body"].read() == data
+    # SSE-C -> SSE-C under another key
+    s3.copy_object(Bucket=b, Key="c2", CopySource={"Bucket": b, "Key": "c"},
+                   **sse_c(b"two"), **copy_source_c())
+    assert s3.get_object(Bucket=b, Key="c2", **sse_c(b"two"))["Body"].read() == data
+    # SSE-C -> plain needs the source's key
+    assert client_error(s3.copy_object, Bucket=b, Key="p2",
+                        CopySource={"Bucket": b, "Key": "c"}) == (400, "InvalidRequest")
+    assert client_error(s3.copy_object, Bucket=b, Key="p2",
+                        CopySource={"Bucket": b, "Key": "c"}, **copy_source_c(b"bad")) == \
+        (403, "AccessDenied")
+    r = s3.copy_object(Bucket=b, Key="p2", CopySource={"Bucket": b, "Key": "c"},
+                       **copy_source_c())
+    assert "ServerSideEncryption" not in r and "SSECustomerAlgorithm" not in r
+    assert s3.get_object(Bucket=b, Key="p2")["Body"].read() == data
+    assert ufs_bytes(d, b, "p2") == data
+    # SSE-S3 -> plain
+    s3.copy_object(Bucket=b, Key="p3", CopySource={"Bucket": b, "Key": "s3"})
+    assert ufs_bytes(d, b, "p3") == data
+    assert s3.head_object(Bucket=b, Key="p3")["ETag"] == md5
+    # in place: a change of encryption is a valid copy to itself
+    r = s3.copy_object(Bucket=b, Key="p3", CopySource={"Bucket": b, "Key": "p3"},
+                       ServerSideEncryption="AES256")
+    assert r["ServerSideEncryption"] == "AES256"
+    assert_ciphertext(d, b, "p3", data)
+    assert s3.get_object(Bucket=b, Key="p3")["Body"].read() == data
+
+
+# ---- the master key ------------------------------------------------------------
+
+def test_master_key_file_and_restart(d, s3, b):
+    keys = os.path.join(d.data, "sse.keys")
+    assert stat.S_IMODE(os.stat(keys).st_mode) == 0o600
+    data = body_of(70000, seed=13)
+    s3.put_object(Bucket=b, Key="s", Body=data, ServerSideEncryption="AES256")
+    s3.put_object(Bucket=b, Key="c", Body=data, **sse_c())
+    with open(keys) as f:
+        before = f.read()
+    d.restart()
+    s3 = d.boto3("alice")
+    with open(keys) as f:
+        assert f.read() == before  # kept, not made again
+    assert s3.get_object(Bucket=b, Key="s")["Body"].read() == data
+    assert s3.get_object(Bucket=b, Key="c", **sse_c())["Body"].read() == data
+
+
+# ---- the mount -----------------------------------------------------------------
+
+def test_mount_view(mount_daemon, mount_watchdog, bucket_name):
+    """The mount reads SSE-S3 objects decrypted, refuses SSE-C ones with
+    EACCES, encrypts at commit what it writes into a bucket encrypted by
+    default, and keeps an encrypted file encrypted when it is rewritten in
+    place (read-modify-write through its shadow)."""
+    import errno
+    md = mount_daemon
+    s3 = md.boto3("admin")
+    bdir = md.path(bucket_name)
+    os.mkdir(bdir)
+    data = body_of(300000, seed=21)
+    s3.put_object(Bucket=bucket_name, Key="s3obj", Body=data, ServerSideEncryption="AES256")
+    p = os.path.join(bdir, "s3obj")
+    assert os.stat(p).st_size == len(data)  # the plaintext's
+    with open(p, "rb") as f:
+        assert f.read() == data
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        rnd = random.Random(3)
+        for _ in range(40):
+            off = rnd.randrange(len(data))
+            n = rnd.choice([1, 4096, 65536, 131072])
+            assert os.pread(fd, n, off) == data[off:off + n]
+    finally:
+        os.close(fd)
+    assert_ciphertext(md, bucket_name, "s3obj", data)
+
+    # SSE-C: listed, with its size, but not readable without the key
+    s3.put_object(Bucket=bucket_name, Key="cobj", Body=data, **sse_c())
+    pc = os.path.join(bdir, "cobj")
+    assert os.stat(pc).st_size == len(data)
+    for flags in (os.O_RDONLY, os.O_RDWR, os.O_WRONLY | os.O_TRUNC):
+        with pytest.raises(OSError) as ei:
+            os.close(os.open(pc, flags))
+        assert ei.value.errno == errno.EACCES
+    assert s3.get_object(Bucket=bucket_name, Key="cobj", **sse_c())["Body"].read() == data
+
+    # rewritten in place through the mount: still encrypted, new bytes
+    with open(p, "r+b") as f:
+        f.seek(70000)
+        f.write(b"NEW-BYTES")
+    want = data[:70000] + b"NEW-BYTES" + data[70009:]
+    g = s3.get_object(Bucket=bucket_name, Key="s3obj")
+    assert g["ServerSideEncryption"] == "AES256"
+    assert g["Body"].read() == want
+    assert g["ETag"] == '"%s"' % hashlib.md5(want).hexdigest()
+    assert_ciphertext(md, bucket_name, "s3obj", want)
+    with open(p, "ab") as f:
+        f.write(MARKER)
+    assert s3.get_object(Bucket=bucket_name, Key="s3obj")["Body"].read() == want + MARKER
+    with open(p, "r+b") as f:  # (its close commits: a release of the append may lag)
+        f.truncate(1000)
+    assert s3.get_object(Bucket=bucket_name, Key="s3obj")["Body"].read() == want[:1000]
+    assert_ciphertext(md, bucket_name, "s3obj", want[:1000])
+
+    # a new file in a bucket encrypted by default is encrypted at commit
+    s3.put_bucket_encryption(Bucket=bucket_name, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    new = body_of(200000, seed=22)
+    pn = os.path.join(bdir, "sub", "written.bin")
+    os.mkdir(os.path.join(bdir, "sub"))
+    with open(pn, "wb") as f:
+        f.write(new)
+    assert os.stat(pn).st_size == len(new)
+    with open(pn, "rb") as f:
+        assert f.read() == new
+    h = s3.head_object(Bucket=bucket_name, Key="sub/written.bin")
+    assert h["ServerSideEncryption"] == "AES256" and h["ContentLength"] == len(new)
+    assert h["ETag"] == '"%s"' % hashlib.md5(new).hexdigest()
+    assert s3.get_object(Bucket=bucket_name, Key="sub/written.bin")["Body"].read() == new
+    assert_ciphertext(md, bucket_name, "sub/written.bin", new)
+    # and without the default, a new file is plain
+    s3.delete_bucket_encryption(Bucket=bucket_name)
+    pp = os.path.join(bdir, "plain.txt")
+    with open(pp, "wb") as f:
+        f.write(MARKER)
+    assert ufs_bytes(md, bucket_name, "plain.txt") == MARKER
+    assert "ServerSideEncryption" not in s3.head_object(Bucket=bucket_name, Key="plain.txt")
+
+
+# ---- multipart uploads -----------------------------------------------------------
+
+MIB = 1024 * 1024
+
+
+def test_multipart_sse_s3(d, s3, b):
+    """CreateMultipartUpload with AES256: the object is encrypted at
+    completion; its ETag stays the multipart one, sizes are the
+    plaintext's, ?partNumber and ranges read decrypted."""
+    p1, p2 = body_of(5 * MIB, seed=31), body_of(300000, seed=32)
+    data = p1 + p2
+    up = s3.create_multipart_upload(Bucket=b, Key="mp", ServerSideEncryption="AES256")
+    assert up["ServerSideEncryption"] == "AES256"
+    uid = up["UploadId"]
+    r1 = s3.upload_part(Bucket=b, Key="mp", UploadId=uid, PartNumber=1, Body=p1)
+    assert r1["ServerSideEncryption"] == "AES256"
+    r2 = s3.upload_part(Bucket=b, Key="mp", UploadId=uid, PartNumber=2, Body=p2)
+    parts = s3.list_parts(Bucket=b, Key="mp", UploadId=uid)["Parts"]
+    assert [p["Size"] for p in parts] == [len(p1), len(p2)]
+    assert r1["ETag"] == '"%s"' % hashlib.md5(p1).hexdigest()
+    # the parts wait encrypted in the private area
+    area = os.path.join(d.ufs, ".atrium")
+    part_files = [os.path.join(dp, f) for dp, _, fs in os.walk(area) for f in fs
+                  if uid in dp]
+    assert len(part_files) == 2
+    for f in part_files:
+        with open(f, "rb") as fh:
+            assert MARKER not in fh.read()
+    c = s3.complete_multipart_upload(Bucket=b, Key="mp", UploadId=uid, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": r1["ETag"]}, {"PartNumber": 2, "ETag": r2["ETag"]}]})
+    assert c["ServerSideEncryption"] == "AES256"
+    assert c["ETag"].endswith('-2"')
+    h = s3.head_object(Bucket=b, Key="mp")
+    assert h["ServerSideEncryption"] == "AES256" and h["ContentLength"] == len(data)
+    assert h["ETag"] == c["ETag"]
+    assert s3.get_object(Bucket=b, Key="mp")["Body"].read() == data
+    g = s3.get_object(Bucket=b, Key="mp", PartNumber=2)
+    assert g["Body"].read() == p2 and g["PartsCount"] == 2
+    g = s3.get_object(Bucket=b, Key="mp", Range="bytes=%d-%d" % (5 * MIB - 10, 5 * MIB + 10))
+    assert g["Body"].read() == data[5 * MIB - 10:5 * MIB + 11]
+    assert_ciphertext(d, b, "mp", data)
+    # UploadPartCopy from an encrypted source reads it decrypted
+    up = s3.create_multipart_upload(Bucket=b, Key="mp2")["UploadId"]
+    pc = s3.upload_part_copy(Bucket=b, Key="mp2", UploadId=up, PartNumber=1,
+                             CopySource={"Bucket": b, "Key": "mp"},
+                             CopySourceRange="bytes=0-%d" % (5 * MIB - 1))
+    s3.complete_multipart_upload(Bucket=b, Key="mp2", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": pc["CopyPartResult"]["ETag"]}]})
+    assert s3.get_object(Bucket=b, Key="mp2")["Body"].read() == p1
+    assert ufs_bytes(d, b, "mp2") == p1  # a plain bucket, no header: plain
+
+
+def test_multipart_sse_c_refused_and_default_encryption(d, s3, b):
+    """SSE-C uploads are not done (the key would be needed at completion):
+    refused, never stored in the clear. A bucket encrypted by default
+    encrypts uploads without a header, as boto3's managed transfer does
+    them."""
+    assert client_error(s3.create_multipart_upload, Bucket=b, Key="c", **sse_c()) == \
+        (501, "NotImplemented")
+    assert client_error(s3.create_multipart_upload, Bucket=b, Key="c",
+                        ServerSideEncryption="aws:kms") == (400, "KMS.NotFoundException")
+    assert s3.list_multipart_uploads(Bucket=b).get("Uploads", []) == []
+    s3.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    import io
+    from boto3.s3.transfer import TransferConfig
+    data = body_of(6 * MIB + 123, seed=33)
+    s3.upload_fileobj(io.BytesIO(data), b, "big", Config=TransferConfig(
+        multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB, use_threads=False))
+    h = s3.head_object(Bucket=b, Key="big")
+    assert h["ServerSideEncryption"] == "AES256" and h["ContentLength"] == len(data)
+    assert h["ETag"].endswith('-2"')
+    assert s3.get_object(Bucket=b, Key="big")["Body"].read() == data
+    assert_ciphertext(d, b, "big", data)
+
+
+def test_awscli_sse(d, b, tmp_path):
+    import s3util
+    aws = s3util.awscli(d, tmp_path)
+    src = tmp_path / "f.bin"
+    data = body_of(7 * MIB, seed=41)  # above awscli's 8 MiB? no: a single PUT
+    src.write_bytes(data)
+    aws("s3", "cp", str(src), "s3://%s/cli-s3" % b, "--sse", "AES256")
+    aws("s3", "cp", str(src), "s3://%s/cli-c" % b, "--sse-c", "AES256",
+        "--sse-c-key", "fileb://" + str(_keyfile(tmp_path)))
+    big = tmp_path / "big.bin"
+    big.write_bytes(data + body_of(3 * MIB, seed=42))  # 10 MiB: awscli uploads in parts
+    aws("s3", "cp", str(big), "s3://%s/cli-big" % b, "--sse", "AES256")
+    s3 = d.boto3("alice")
+    assert s3.head_object(Bucket=b, Key="cli-s3")["ServerSideEncryption"] == "AES256"
+    assert s3.head_object(Bucket=b, Key="cli-big")["ServerSideEncryption"] == "AES256"
+    assert s3.head_object(Bucket=b, Key="cli-c", **sse_c(b"cli"))["ContentLength"] == len(data)
+    for key in ("cli-s3", "cli-c", "cli-big"):
+        assert MARKER not in ufs_bytes(d, b, key)
+    out = tmp_path / "back.bin"
+    aws("s3", "cp", "s3://%s/cli-c" % b, str(out), "--sse-c", "AES256",
+        "--sse-c-key", "fileb://" + str(_keyfile(tmp_path)))
+    assert out.read_bytes() == data
+    aws("s3", "cp", "s3://%s/cli-big" % b, str(out))
+    assert out.read_bytes() == big.read_bytes()
+    p = aws("s3", "cp", "s3://%s/cli-c" % b, str(out), check=False)
+    assert p.returncode != 0 and "400" in p.stderr
+
+
+def _keyfile(tmp_path):
+    k = tmp_path / "customer.key"
+    k.write_bytes(ckey(b"cli")[0])
+    return k
+
+
+# ---- the block cache's disk tier ----------------------------------------------
+
+def test_disk_tier_never_holds_plaintext(atriumd_factory, tmp_path, bucket_name):
+    """Encrypted objects are read around the block cache: the DISK tier
+    holds none of their bytes (a plain object's are cached, as before)."""
+    cache = tmp_path / "cache"
+    dd = atriumd_factory("sigv4", "sse-tier", ["--cache-disk", "%s:64M" % cache])
+    s3 = dd.boto3("alice")
+    s3.create_bucket(Bucket=bucket_name)
+    data = body_of(3 * MIB, seed=51)
+    s3.put_object(Bucket=bucket_name, Key="enc", Body=data, ServerSideEncryption="AES256")
+    s3.put_object(Bucket=bucket_name, Key="plain", Body=data.replace(MARKER, b"x" * len(MARKER)))
+    for _ in range(2):
+        assert s3.get_object(Bucket=bucket_name, Key="enc")["Body"].read() == data
+        s3.get_object(Bucket=bucket_name, Key="plain")["Body"].read()
+    dd.stop()  # the tier's worker has written what it queued
+    files = [os.path.join(dp, f) for dp, _, fs in os.walk(cache) for f in fs
+             if not f.startswith(".")]
+    assert len(files) >= 3  # the plain object's blocks are there
+    for f in files:
+        with open(f, "rb") as fh:
+            assert MARKER not in fh.read(), f
+
+
+# ---- SSE-C over TLS --------------------------------------------------------------
+
+def test_sse_c_over_tls(atriumd_factory, tmp_path, bucket_name):
+    import s3util
+    cert, key = s3util.self_signed(tmp_path)
+    td = atriumd_factory("sigv4", "sse-tls", ["--tls-cert", cert, "--tls-key", key])
+    s3 = td.boto3("alice")
+    s3.create_bucket(Bucket=bucket_name)
+    data = body_of(100000, seed=61)
+    s3.put_object(Bucket=bucket_name, Key="c", Body=data, **sse_c())
+    assert s3.get_object(Bucket=bucket_name, Key="c", **sse_c())["Body"].read() == data
+    assert client_error(s3.get_object, Bucket=bucket_name, Key="c", **sse_c(b"x")) == \
+        (403, "AccessDenied")
+    assert MARKER not in ufs_bytes(td, bucket_name, "c")
+
+
+def test_master_key_rotation_and_mode(atriumd_factory, bucket_name):
+    """A key appended with a higher id is used for new objects; objects
+    under the older key stay readable. A sse.keys readable by others, or
+    malformed, stops the daemon from starting."""
+    import s3util
+    kd = atriumd_factory("sigv4", "sse-rotate")
+    s3 = kd.boto3("alice")
+    s3.create_bucket(Bucket=bucket_name)
+    old = body_of(70000, seed=71)
+    s3.put_object(Bucket=bucket_name, Key="old", Body=old, ServerSideEncryption="AES256")
+    keys = os.path.join(kd.data, "sse.keys")
+    with open(keys) as f:
+        first = f.read()
+    kd.stop()
+    with open(keys, "a") as f:
+        f.write("7 %s\n" % hashlib.sha256(b"rotated").hexdigest())
+    kd.stopped = False
+    kd.start()
+    s3 = kd.boto3("alice")
+    new = body_of(70000, seed=72)
+    s3.put_object(Bucket=bucket_name, Key="new", Body=new, ServerSideEncryption="AES256")
+    assert ufs_bytes(kd, bucket_name, "new")[12:16] == b"\0\0\0\7"  # the header's key id
+    assert ufs_bytes(kd, bucket_name, "old")[12:16] == b"\0\0\0\1"
+    assert s3.get_object(Bucket=bucket_name, Key="old")["Body"].read() == old
+    assert s3.get_object(Bucket=bucket_name, Key="new")["Body"].read() == new
+    kd.stop()
+    # the key an object names is gone: the object is an error, never garbage
+    with open(keys, "w") as f:
+        f.write(first)
+    kd.stopped = False
+    kd.start()
+    s3 = kd.boto3("alice")
+    assert s3.get_object(Bucket=bucket_name, Key="old")["Body"].read() == old
+    assert client_error(s3.get_object, Bucket=bucket_name, Key="new")[0] == 500
+    kd.stop()
+    os.chmod(keys, 0o644)
+    p = subprocess.run([os.environ.get("ATRIUMD", "atriumd"), "--data", kd.data, "--port", str(s3util.free_port()),
+                        "--bind", "127.0.0.1"], capture_output=True, timeout=30)
+    assert p.returncode != 0 and b"sse.keys" in p.stderr
+    os.chmod(keys, 0o600)
+    with open(keys, "a") as f:
+        f.write("8 nothex\n")
+    p = subprocess.run([os.environ.get("ATRIUMD", "atriumd"), "--data", kd.data, "--port", str(s3util.free_port()),
+                        "--bind", "127.0.0.1"], capture_output=True, timeout=30)
+    assert p.returncode != 0 and b"sse.keys:3" in p.stderr
+    with open(keys, "w") as f:
+        f.write(first)
+    kd.stopped = False
+    kd.start()
+
+
+# ---- a bucket on a remote S3 store -------------------------------------------------
+
+def test_remote_bucket_holds_ciphertext(atriumd_factory, tmp_path):
+    """A bucket mounted from a remote S3 store (ufs_s3.c) gets the same
+    ciphertext files: the remote never sees the plaintext, and the
+    gateway's metadata sync (interval 0: every lookup compares with the
+    remote) takes the larger remote objects as in step."""
+    import uuid
+    from test_cli_admin import cli, ok
+    from s3util import USERS
+    remote = atriumd_factory("sigv4", name="sse-remote")
+    gateway = atriumd_factory("sigv4", name="sse-gateway")
+    rb, name = "rb" + uuid.uuid4().hex[:8], "mnt" + uuid.uuid4().hex[:8]
+    rs3, gs3 = remote.boto3("alice"), gateway.boto3("admin")
+    rs3.create_bucket(Bucket=rb)
+    sf = tmp_path / "remote-secret"
+    sf.write_text(USERS["alice"][1] + "\n")
+    os.chmod(sf, 0o600)
+    ok(cli(gateway, "fs", "mount", "--option", "s3.endpoint=" + remote.endpoint,
+           "--option", "s3.accessKeyId=" + USERS["alice"][0],
+           "--option", "s3.secretKeyFile=" + str(sf),
+           "--option", "metadata.sync.interval=0", "/" + name, "s3://%s/pre" % rb,
+           user="admin"))
+    data = body_of(200000, seed=81)
+    gs3.put_object(Bucket=name, Key="s", Body=data, ServerSideEncryption="AES256")
+    gs3.put_object(Bucket=name, Key="c", Body=data, **sse_c())
+    for key in ("s", "c"):
+        raw = rs3.get_object(Bucket=rb, Key="pre/" + key)["Body"].read()
+        assert MARKER not in raw and len(raw) > len(data)
+    for _ in range(2):  # the second time from a synced row
+        h = gs3.head_object(Bucket=name, Key="s")
+        assert h["ContentLength"] == len(data) and h["ServerSideEncryption"] == "AES256"
+        assert gs3.get_object(Bucket=name, Key="s")["Body"].read() == data
+        g = gs3.get_object(Bucket=name, Key="s", Range="bytes=65530-131080")
+        assert g["Body"].read() == data[65530:131081]
+        assert gs3.get_object(Bucket=name, Key="c", **sse_c())["Body"].read() == data
+    sizes = {o["Key"]: o["Size"] for o in gs3.list_objects_v2(Bucket=name)["Contents"]}
+    assert sizes == {"s": len(data), "c": len(data)}
