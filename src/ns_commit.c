@@ -368,7 +368,10 @@ static void commit_cache(struct atr_core *c, struct commit *cm)
 	int fd = -1;
 	if (!cm->cache_name[0])
 		return;
-	if (cm->uploaded && !ufs_local_stage_open(c->local, cm->cache_name, &fd)) {
+	/* Encrypted objects never enter the cache (every reader of one
+	 * decrypts from the under-storage: docs/architecture.md). */
+	if (cm->uploaded && !cm->row.obj.sse &&
+	    !ufs_local_stage_open(c->local, cm->cache_name, &fd)) {
 		persist_cache_fd(c, cm->row.obj.ino, cm->row.obj.version, cm->row.obj.size, fd);
 		close(fd);
 	}

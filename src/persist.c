@@ -189,14 +189,16 @@ static int copy_held(struct atr_core *c, const struct atr_obj *o, struct ufs_sta
 		return ATR_E_INTERNAL;
 	if ((rc = ufs_open(c->ufs, held, f, st)))
 		return rc;
-	if (st->size != o->size)
+	/* An encrypted object's file is its ciphertext, copied as it is. */
+	uint64_t size = obj_file_size(o);
+	if (st->size != size)
 		return ATR_E_CONFLICT; /* rewritten meanwhile */
 	size_t bs = c->block_size;
 	void *buf = malloc(bs);
 	if (!buf)
 		return ATR_E_NOMEM;
-	for (uint64_t off = 0; !rc && off < o->size; off += bs) {
-		size_t len = (size_t)(o->size - off < bs ? o->size - off : bs);
+	for (uint64_t off = 0; !rc && off < size; off += bs) {
+		size_t len = (size_t)(size - off < bs ? size - off : bs);
 		if (ufs_pread(c->ufs, *f, buf, len, off) != (ssize_t)len)
 			rc = ATR_E_IO;
 		else
@@ -284,7 +286,7 @@ int persist_ino(struct atr_core *c, uint64_t ino, uint64_t *bytes)
 	/* What was copied is this version's file: only a commit (under
 	 * ns_lock, bumping the version) replaces a held file, and the row
 	 * records the file's size and mtime. */
-	if (fst.size != now.obj.size || fst.mtime_ns != now.obj.mtime_ns) {
+	if (fst.size != obj_file_size(&now.obj) || fst.mtime_ns != now.obj.mtime_ns) {
 		ns_unlock(c);
 		rc = ATR_E_CONFLICT; /* tried again later */
 		goto out;
@@ -303,7 +305,8 @@ int persist_ino(struct atr_core *c, uint64_t ino, uint64_t *bytes)
 	ns_unlock(c);
 	ns_settle(c);
 	if (!rc) {
-		cache_held(c, f, ino, row.obj.version, row.obj.size);
+		if (!row.obj.sse) /* encrypted objects never enter the cache */
+			cache_held(c, f, ino, row.obj.version, row.obj.size);
 		bcache_flush(c->cache); /* on disk, as fs load leaves it */
 		if (bytes)
 			*bytes += row.obj.size;

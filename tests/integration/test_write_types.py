@@ -446,3 +446,31 @@ def test_pin_unpin_and_ttl(atriumd_factory):
     assert p.returncode != 0 and "milliseconds" in p.err, p.err
     p = cli(gw, "fs", "setTtl", "--action", "burn", kept, "5", user="admin")
     assert p.returncode != 0 and "delete or free" in p.err, p.err
+
+
+def test_encrypted_objects_keep_their_write_types(remote, atriumd_factory, proxy, tmp_path):
+    """Encryption at rest (issue 16) over a remote bucket with each kind of
+    write: MUST_CACHE holds the ciphertext on this node, `fs persist` and
+    the ASYNC_THROUGH worker upload that same ciphertext, CACHE_THROUGH
+    uploads it at once; the remote never sees the plaintext and every GET
+    through the gateway answers it decrypted."""
+    gw = atriumd_factory("sigv4", name="wt-sse")
+    rb, name = uniq("rb"), uniq("mnt")
+    rs3 = mount(gw, remote, tmp_path, proxy, rb, name)
+    body = b"secret plaintext, kept secret " * 4000
+    for key, wt in (("held", "MUST_CACHE"), ("async", "ASYNC_THROUGH"),
+                    ("through", "CACHE_THROUGH")):
+        s3 = typed_client(gw, "admin", x_atrium_write_type=wt)
+        got = s3.put_object(Bucket=name, Key=key, Body=body, ServerSideEncryption="AES256")
+        assert got["ServerSideEncryption"] == "AES256"
+    assert state(gw, "/%s/held" % name)[0] == "NOT_PERSISTED"
+    ok(cli(gw, "fs", "persist", "/%s/held" % name, user="admin"))
+    wait_state(gw, "/%s/async" % name, "PERSISTED")
+    for key in ("held", "async", "through"):
+        assert state(gw, "/%s/%s" % (name, key))[0] == "PERSISTED"
+        stored = rs3.get_object(Bucket=rb, Key=key)["Body"].read()
+        assert b"secret plaintext" not in stored and len(stored) > len(body)
+        got = gw.boto3("admin").get_object(Bucket=name, Key=key)
+        assert got["Body"].read() == body and got["ServerSideEncryption"] == "AES256"
+        part = gw.boto3("admin").get_object(Bucket=name, Key=key, Range="bytes=70000-70099")
+        assert part["Body"].read() == body[70000:70100]
