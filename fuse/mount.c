@@ -1246,11 +1246,11 @@ static const struct fuse_lowlevel_ops ops = {
  * it this becomes .tmpfile.)
  *
  * Threads as in libfuse's loop: a thread that takes a request when no
- * other is idle starts another, up to m->max_threads; one that finishes
- * a request while m->max_idle others are idle ends. Cancellation is enabled only while a
- * thread is blocked reading /dev/fuse: when the session ends (ENODEV once
- * unmounted), loop_main cancels the readers and joins every thread, never
- * one in the middle of a request.
+ * other is idle starts another, up to m->max_threads; one that finishes a
+ * request while m->max_idle others are idle ends. Cancellation is enabled
+ * only while a thread is blocked reading /dev/fuse: when the session ends
+ * (ENODEV once unmounted), loop_main cancels the readers and joins every
+ * thread, never one in the middle of a request.
  */
 #define LOOP_THREADS 64
 #define LOOP_IDLE 16
