@@ -116,7 +116,7 @@ enum s3_err s3_copy_object(struct s3_req *r)
 	char dst_etag[ATR_ETAG_MAX + 1];
 	struct atr_acl *acl = NULL;
 	struct s3_sse dk = { 0 }, sk = { 0 }; /* the copy's encryption, the source's key */
-	int replace = 0, replace_tags = 0, have_src = 0, must_not_exist, rc;
+	int replace = 0, replace_tags = 0, have_src = 0, must_not_exist, write_type, rc;
 	enum s3_err e;
 
 	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey)))
@@ -139,7 +139,8 @@ enum s3_err s3_copy_object(struct s3_req *r)
 	}
 	/* If-None-Match / If-Match: conditions on the destination (AWS's
 	 * conditional writes), as on PutObject. */
-	if ((e = s3_storage_class_check(r)) || (replace && (e = s3_stored_headers(r, &hdrs))) ||
+	if ((e = s3_write_type(r, &write_type)) || (e = s3_storage_class_check(r)) ||
+	    (replace && (e = s3_stored_headers(r, &hdrs))) ||
 	    (e = s3_write_conditions(r, &must_not_exist, dst_etag)) ||
 	    (e = s3_request_acl(r, &acl)))
 		goto out;
@@ -176,7 +177,8 @@ enum s3_err s3_copy_object(struct s3_req *r)
 				   .tags = replace_tags ? tags.ptr : src_tags,
 				   .must_not_exist = must_not_exist,
 				   .if_etag = *dst_etag ? dst_etag : NULL, .acl = acl,
-				   .sse = dk.mode, .sse_key = dk.mode == ATR_SSE_C ? dk.key : NULL };
+				   .sse = dk.mode, .sse_key = dk.mode == ATR_SSE_C ? dk.key : NULL,
+				   .write_type = write_type };
 	rc = atr_object_copy_with(core, &r->user, rd, src.etag, r->bucket, r->key, &o, &obj);
 	if (rc) {
 		e = s3_err_from_core(rc);

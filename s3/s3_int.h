@@ -506,6 +506,10 @@ enum s3_err s3_get_object_attributes(struct s3_req *r);
 int s3_object_attributes_parse(const char *v);
 /* x-amz-storage-class: STANDARD or absent, else InvalidStorageClass. */
 enum s3_err s3_storage_class_check(struct s3_req *r);
+/* x-atrium-write-type into *out (enum atr_write_type; absent: 0, the
+ * bucket's mount option, else the daemon's default): PUT, POST,
+ * CopyObject. A name not Alluxio's is InvalidArgument. */
+enum s3_err s3_write_type(struct s3_req *r, int *out);
 /* The headers an object keeps (Content-Type and the other standard ones,
  * x-amz-meta-*) as "Name: value\r\n" lines: PUT, CreateMultipartUpload. */
 enum s3_err s3_stored_headers(struct s3_req *r, struct buf *out);

@@ -90,6 +90,13 @@ enum s3_err s3_storage_class_check(struct s3_req *r)
 	return !sc || !strcmp(sc, "STANDARD") ? S3_ERR_OK : S3_ERR_INVALID_STORAGE_CLASS;
 }
 
+enum s3_err s3_write_type(struct s3_req *r, int *out)
+{
+	const char *v = s3_header(r, "x-atrium-write-type");
+	*out = v ? atr_write_type_parse(v) : 0;
+	return *out < 0 ? S3_ERR_INVALID_WRITE_TYPE : S3_ERR_OK;
+}
+
 enum s3_err s3_write_conditions(struct s3_req *r, int *must_not_exist,
 				char etag[ATR_ETAG_MAX + 1])
 {
@@ -155,19 +162,13 @@ enum s3_err s3_put_object(struct s3_req *r)
 	struct s3_write wr;
 	struct buf hdrs = BUF_INIT(8192), tags = BUF_INIT(S3_TAGS_BUF(S3_TAGS_MAX));
 	const char *tagging = s3_header(r, "x-amz-tagging");
-	const char *wtype = s3_header(r, "x-atrium-write-type");
 	struct atr_acl *acl = NULL;
 	enum s3_err e;
 
 	/* The key is checked once, by the writer's open (atr_put_begin). */
 	s3_write_init(&wr, r, &s3_object_target);
-	/* Alluxio's write type for this object (src/atrium.h); none: the
-	 * bucket's mount option, else the daemon's default. */
-	if (wtype && (wr.write_type = atr_write_type_parse(wtype)) < 0) {
-		e = S3_ERR_INVALID_WRITE_TYPE;
-		goto out;
-	}
-	if ((e = s3_storage_class_check(r)) || (e = s3_sse_request(r, &wr.sse)) ||
+	if ((e = s3_write_type(r, &wr.write_type)) || (e = s3_storage_class_check(r)) ||
+	    (e = s3_sse_request(r, &wr.sse)) ||
 	    (e = s3_content_md5(r, wr.md5, &wr.have_md5)) ||
 	    (e = s3_stored_headers(r, &hdrs)) ||
 	    (tagging && (e = s3_tagging_from_header(tagging, &tags))) ||

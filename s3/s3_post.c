@@ -336,7 +336,7 @@ enum s3_err s3_post_object(struct s3_req *r)
 		goto out;
 	}
 	s3_write_init(&wr, r, &s3_object_target);
-	if ((e = s3_form_expand(src.f)) ||
+	if ((e = s3_write_type(r, &wr.write_type)) || (e = s3_form_expand(src.f)) ||
 	    (e = form_check(r, src.f, &key, &hdrs, &tags, &lim, msg, sizeof(msg))) ||
 	    (e = form_checksum(src.f, &wr.ck_alg, ck_want)))
 		goto out;

@@ -432,6 +432,7 @@ struct atr_copy_opts {
 	/* The copy's encryption (atr_put_sse; 0: the bucket's default). */
 	int sse;
 	const unsigned char *sse_key;
+	int write_type; /* enum atr_write_type (atr_put_write_type; 0: the default) */
 };
 int atr_object_copy_with(struct atr_core *c, const struct atr_user *u, struct atr_reader *src,
 			 const char *src_etag, const char *bucket, const char *key,

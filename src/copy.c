@@ -65,6 +65,7 @@ int atr_object_copy_with(struct atr_core *c, const struct atr_user *u, struct at
 	int rc = atr_put_begin(c, u, bucket, key, src->size, &w);
 	if (rc)
 		return rc;
+	atr_put_write_type(w, (enum atr_write_type)o->write_type);
 	/* Checked before a byte is copied, and again inside the commit. */
 	if (((o->must_not_exist || o->if_etag) &&
 	     (rc = atr_put_condition(w, u, o->must_not_exist, o->if_etag))) ||

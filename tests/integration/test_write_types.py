@@ -474,3 +474,34 @@ def test_encrypted_objects_keep_their_write_types(remote, atriumd_factory, proxy
         assert got["Body"].read() == body and got["ServerSideEncryption"] == "AES256"
         part = gw.boto3("admin").get_object(Bucket=name, Key=key, Range="bytes=70000-70099")
         assert part["Body"].read() == body[70000:70100]
+
+
+def test_copy_and_post_take_the_request_write_type(remote, atriumd_factory, proxy, tmp_path):
+    """x-atrium-write-type chooses the write type of a CopyObject and of a
+    POST Object as of a PUT: MUST_CACHE keeps the copy (and the posted
+    file) on this node only; a name not Alluxio's is InvalidArgument."""
+    from test_post_object import multipart, presigned
+    from s3util import raw_request
+    gw = atriumd_factory("sigv4", name="wt-copy")
+    rb, name = uniq("rb"), uniq("mnt")
+    rs3 = mount(gw, remote, tmp_path, proxy, rb, name)
+    put(gw, name, "src", b"source bytes")
+    held = typed_client(gw, "admin", x_atrium_write_type="MUST_CACHE")
+    held.copy_object(Bucket=name, Key="copy", CopySource={"Bucket": name, "Key": "src"})
+    assert state(gw, "/%s/copy" % name) == ("NOT_PERSISTED", 100)
+    assert listing(rs3, rb) == ["src"]
+    assert gw.boto3("admin").get_object(Bucket=name, Key="copy")["Body"].read() == b"source bytes"
+    bad = typed_client(gw, "admin", x_atrium_write_type="SOMETIMES")
+    err = s3_error(lambda: bad.copy_object(Bucket=name, Key="copy2",
+                                           CopySource={"Bucket": name, "Key": "src"}))
+    assert err["Error"]["Code"] == "InvalidArgument"
+
+    ct, body = multipart(list(presigned(gw, name, "posted", user="admin").items()),
+                         b"posted bytes")
+    got = raw_request(gw.port, "POST", "/" + name,
+                      {"Content-Type": ct, "x-atrium-write-type": "MUST_CACHE"}, body)
+    assert got.status == 204, got
+    assert state(gw, "/%s/posted" % name) == ("NOT_PERSISTED", 100)
+    assert listing(rs3, rb) == ["src"]
+    ok(cli(gw, "fs", "persist", "/%s/posted" % name, user="admin"))
+    assert listing(rs3, rb) == ["posted", "src"]
