@@ -360,7 +360,6 @@ static int key_matches(const struct meta_mpu *mu, const unsigned char *key)
 	return crypt_key_check(check, key) ? ATR_E_ACCESS : ATR_OK;
 }
 
-
 struct atr_part_writer {
 	struct atr_core *c;
 	char upload_id[ATR_UPLOAD_ID_LEN + 1];
