@@ -231,7 +231,7 @@ static enum s3_err part_copy_prepare(struct s3_write *wr, void *arg)
 {
 	wr->ck_alg = s3_mpu_checksum(atr_mpu_part_checksum_alg(wr->w), NULL);
 	wr->sse_mode = atr_mpu_part_sse(wr->w); /* for the answer's header */
-	return S3_ERR_OK;
+	return s3_mpu_part_sse_error(wr);
 }
 
 enum s3_err s3_upload_part_copy(struct s3_req *r)
@@ -252,9 +252,12 @@ enum s3_err s3_upload_part_copy(struct s3_req *r)
 	/* The part number first, as UploadPart checks it. */
 	s3_write_init(&wr, r, &s3_part_target);
 	wr.prepare = part_copy_prepare;
-	if ((e = s3_part_number(r, &wr.part)) || (e = s3_mpu_sse_check(r)) ||
-	    (e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey)))
+	if ((e = s3_part_number(r, &wr.part)) || (e = s3_mpu_sse_check(r, &wr.sse)))
 		return e;
+	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey))) {
+		s3_sse_release(&wr.sse);
+		return e;
+	}
 	if ((e = s3_sse_customer(r, "x-amz-copy-source-", &sk)))
 		goto out;
 	if ((rc = atr_get_open(core, &r->user, sbucket, skey, &src, &rd))) {
@@ -280,9 +283,10 @@ enum s3_err s3_upload_part_copy(struct s3_req *r)
 	if (wr.ck_alg != CHECKSUM_NONE)
 		snprintf(ck_xml, sizeof(ck_xml), "<Checksum%s>%s</Checksum%s>",
 			 checksum_name(wr.ck_alg), wr.ck_b64, checksum_name(wr.ck_alg));
-	e = send_result(r, "CopyPartResult", wr.mtime_ns, wr.etag, ck_xml, wr.sse_mode, NULL);
+	e = send_result(r, "CopyPartResult", wr.mtime_ns, wr.etag, ck_xml, wr.sse_mode, &wr.sse);
 out:
 	s3_sse_release(&sk);
+	s3_sse_release(&wr.sse);
 	if (have_src)
 		atr_obj_release(&src);
 	atr_get_close(rd);

@@ -384,7 +384,12 @@ void s3_sse_release(struct s3_sse *k);
 /* Multipart uploads are not encrypted yet: any SSE header of
  * CreateMultipartUpload, UploadPart(Copy) or the completion is refused
  * (SSE_NOT_IMPLEMENTED, or the header's own error), never ignored. */
-enum s3_err s3_mpu_sse_check(struct s3_req *r);
+/* UploadPart's, UploadPartCopy's and CompleteMultipartUpload's SSE
+ * headers: SSE-S3's refused, SSE-C's key into k (wipe with s3_sse_release). */
+enum s3_err s3_mpu_sse_check(struct s3_req *r, struct s3_sse *k);
+/* A part's writer is open (wr->sse_mode the upload's): its SSE-C key
+ * missing, or one for an upload without SSE-C. */
+enum s3_err s3_mpu_part_sse_error(const struct s3_write *wr);
 enum s3_err s3_get_bucket_cors(struct s3_req *r);
 enum s3_err s3_delete_bucket_cors(struct s3_req *r);
 enum s3_err s3_cors_preflight(struct s3_req *r);

@@ -112,15 +112,12 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 	if ((rc = atr_key_valid(r->key)))
 		return s3_err_from_core(rc);
 	/* SSE-S3 (asked for, or the bucket's default): the object is
-	 * encrypted at completion. SSE-C is not done for uploads (its key
-	 * would be needed at completion, which AWS does not send). */
+	 * encrypted at completion. SSE-C: the upload keeps a salted check of
+	 * the key; every part and the completion bring the key again. */
 	struct s3_sse k;
 	int sse = 0;
 	if ((e = s3_sse_request(r, &k)))
 		return e;
-	s3_sse_release(&k);
-	if (k.mode == ATR_SSE_C)
-		return S3_ERR_SSE_NOT_IMPLEMENTED;
 	/* The headers the completed object will carry; a body has no use. */
 	if ((e = s3_storage_class_check(r)) || (e = s3_stored_headers(r, &hdrs)) ||
 	    (tagging && (e = s3_tagging_from_header(tagging, &tags))) ||
@@ -130,7 +127,8 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 		goto out;
 	snprintf(stored, sizeof(stored), "%s%s", checksum_name(alg), full ? FULL_OBJECT_SUFFIX : "");
 	struct atr_mpu_opts o = { .hdrs = hdrs.ptr, .tags = tags.ptr, .acl = acl,
-				  .checksum_alg = alg ? stored : NULL, .sse = k.mode, .sse_out = &sse };
+				  .checksum_alg = alg ? stored : NULL, .sse = k.mode,
+				  .sse_key = k.mode == ATR_SSE_C ? k.key : NULL, .sse_out = &sse };
 	if ((rc = atr_mpu_create_with(r->srv->core, &r->user, r->bucket, r->key, &o, id))) {
 		e = s3_err_from_core(rc);
 		goto out;
@@ -143,18 +141,26 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 		goto out;
 	}
 	if (alg || sse) {
-		char extra[192];
+		char extra[384];
+		struct buf sh = BUF_INIT(256);
+		if (s3_sse_headers(&sh, sse, &k)) {
+			buf_release(&sh);
+			e = S3_ERR_INTERNAL;
+			goto out;
+		}
 		snprintf(extra, sizeof(extra), "%s%s%s%sContent-Type: application/xml\r\n",
 			 alg ? "x-amz-checksum-algorithm: " : "", alg ? checksum_name(alg) : "",
 			 alg ? (full ? "\r\nx-amz-checksum-type: FULL_OBJECT\r\n"
 				     : "\r\nx-amz-checksum-type: COMPOSITE\r\n") : "",
-			 sse ? "x-amz-server-side-encryption: AES256\r\n" : "");
+			 sh.ptr ? sh.ptr : "");
+		buf_release(&sh);
 		s3_send_head(r, 200, extra, b.len);
 		mg_write(r->conn, b.ptr, b.len);
 	} else {
 		s3_send_xml(r, 200, &b);
 	}
 out:
+	s3_sse_release(&k);
 	buf_release(&hdrs);
 	buf_release(&body);
 	buf_release(&tags);
@@ -184,6 +190,17 @@ static enum s3_err part_prepare(struct s3_write *wr, void *arg)
 	if (*alg && (wr->ck_alg == CHECKSUM_NONE || wr->ck_alg != s3_mpu_checksum(alg, NULL)))
 		return S3_ERR_MPU_CHECKSUM_MISMATCH;
 	wr->sse_mode = atr_mpu_part_sse(wr->w); /* for the answer's header */
+	return s3_mpu_part_sse_error(wr);
+}
+
+enum s3_err s3_mpu_part_sse_error(const struct s3_write *wr)
+{
+	/* An SSE-C upload's part without the key, or another upload's with
+	 * one: refused before any byte (the writer would take none). */
+	if (wr->sse_mode == ATR_SSE_C && wr->sse.mode != ATR_SSE_C)
+		return S3_ERR_SSE_C_MPU_MISSING;
+	if (wr->sse_mode != ATR_SSE_C && wr->sse.mode == ATR_SSE_C)
+		return S3_ERR_SSE_C_MPU_NOT_SSE_C;
 	return S3_ERR_OK;
 }
 
@@ -194,12 +211,13 @@ enum s3_err s3_upload_part(struct s3_req *r)
 
 	s3_write_init(&wr, r, &s3_part_target);
 	wr.prepare = part_prepare;
-	if ((e = s3_part_number(r, &wr.part)) || (e = s3_mpu_sse_check(r)) ||
-	    (e = s3_content_md5(r, wr.md5, &wr.have_md5)) ||
-	    (e = s3_write_body(&wr)))
-		return e;
-	s3_write_respond(&wr);
-	return S3_ERR_OK;
+	if (!(e = s3_part_number(r, &wr.part)) && !(e = s3_mpu_sse_check(r, &wr.sse)) &&
+	    !(e = s3_content_md5(r, wr.md5, &wr.have_md5)))
+		e = s3_write_body(&wr);
+	if (!e)
+		s3_write_respond(&wr);
+	s3_sse_release(&wr.sse);
+	return e;
 }
 
 /* ---- ListParts ---- */
@@ -383,7 +401,16 @@ struct completion {
 	int spaced;     /* whitespace sent: no XML declaration any more */
 	uint64_t next;  /* send a space once this much is assembled */
 	int sse;        /* the upload's encryption (the 200's header) */
+	const struct s3_sse *k; /* SSE-C's key (its MD5 for the header) */
 };
+
+/* The completion's 200 headers: the content type and the encryption's. */
+static void complete_head(struct completion *cp, struct buf *h)
+{
+	if (buf_addstr(h, "Content-Type: application/xml\r\n") ||
+	    s3_sse_headers(h, cp->sse, cp->k))
+		h->len = 0; /* (a few bytes: never) */
+}
 
 static void on_progress(void *arg, uint64_t done, uint64_t total)
 {
@@ -391,9 +418,10 @@ static void on_progress(void *arg, uint64_t done, uint64_t total)
 	if (!cp->started) {
 		if (!cp->can_start)
 			return;
-		s3_send_head_chunked(cp->r, 200, cp->sse ? "Content-Type: application/xml\r\n"
-							   "x-amz-server-side-encryption: AES256\r\n"
-							 : "Content-Type: application/xml\r\n");
+		struct buf h = BUF_INIT(512);
+		complete_head(cp, &h);
+		s3_send_head_chunked(cp->r, 200, h.len ? h.ptr : "Content-Type: application/xml\r\n");
+		buf_release(&h);
 		cp->started = 1;
 		cp->next = KEEPALIVE_BYTES;
 	} else if (done < total && done >= cp->next) {
@@ -619,14 +647,15 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 	const struct mg_request_info *ri = mg_get_request_info(r->conn);
 	struct buf body = BUF_INIT(COMPLETE_BODY_MAX), b = BUF_INIT(64 * 1024);
 	struct atr_mpu_part *parts = NULL;
-	struct completion cp = { .r = r };
+	struct s3_sse k = { 0 };
+	struct completion cp = { .r = r, .k = &k };
 	struct object_ck ck = { .hdrs = "", .xml = "" };
 	struct atr_obj obj = { 0 };
 	enum s3_err e;
 	int n = 0;
 
 	/* A completion without a body names no parts: MalformedXML (AWS). */
-	if ((e = s3_mpu_sse_check(r)) || (e = s3_read_small_body(r, &body)) ||
+	if ((e = s3_mpu_sse_check(r, &k)) || (e = s3_read_small_body(r, &body)) ||
 	    (e = s3_mpu_parse_complete(body.ptr, body.len, &parts, &n)))
 		goto out;
 	if ((e = object_checksum(r, parts, n, &ck)))
@@ -639,17 +668,29 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 	if (!atr_mpu_list_parts(r->srv->core, &r->user, r->bucket, r->key, s3_param(r, "uploadId"),
 				0, 0, &up, NULL, NULL, &trunc))
 		cp.sse = up.sse;
+	/* SSE-C: the completion needs the upload's key (to decrypt the
+	 * parts and wrap the object's data key); a key for another upload
+	 * is refused as a part's is. A gone upload (a retry) is the core's. */
+	if (up.upload_id[0] && (up.sse == ATR_SSE_C) != (k.mode == ATR_SSE_C)) {
+		e = k.mode ? S3_ERR_SSE_C_MPU_NOT_SSE_C : S3_ERR_SSE_C_MPU_COMPLETE_MISSING;
+		goto out;
+	}
 	int rc = atr_mpu_complete_with(r->srv->core, &r->user, r->bucket, r->key,
 				       s3_param(r, "uploadId"), parts, n, s3_limit(r->srv, min_part_size),
-				       ck.hdrs, on_progress, &cp, &obj);
+				       ck.hdrs, k.mode == ATR_SSE_C ? k.key : NULL, on_progress, &cp,
+				       &obj);
 	e = rc == ATR_E_INVALID_ARG ? S3_ERR_MALFORMED_XML : s3_err_from_core(rc);
 	if (!cp.started) {
 		if (!e && complete_result(r, &obj, 1, ck.xml, &b))
 			e = S3_ERR_INTERNAL;
-		if (!e && obj.sse)
-			s3_send_head_body(r, 200, "Content-Type: application/xml\r\n"
-				       "x-amz-server-side-encryption: AES256\r\n", b.len, b.ptr, b.len);
-		else if (!e)
+		if (!e && obj.sse) {
+			struct buf h = BUF_INIT(512);
+			cp.sse = obj.sse;
+			complete_head(&cp, &h);
+			s3_send_head_body(r, 200, h.len ? h.ptr : "Content-Type: application/xml\r\n",
+					  b.len, b.ptr, b.len);
+			buf_release(&h);
+		} else if (!e)
 			s3_send_xml(r, 200, &b);
 		goto out;
 	}
@@ -665,6 +706,7 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 		mg_disable_connection_keep_alive(r->conn);
 	e = S3_ERR_OK;
 out:
+	s3_sse_release(&k);
 	free(parts);
 	buf_release(&body);
 	buf_release(&b);

@@ -172,12 +172,16 @@ int s3_sse_headers(struct buf *out, int mode, const struct s3_sse *k)
 	return 0;
 }
 
-enum s3_err s3_mpu_sse_check(struct s3_req *r)
+enum s3_err s3_mpu_sse_check(struct s3_req *r, struct s3_sse *k)
 {
-	struct s3_sse k;
-	enum s3_err e = s3_sse_request(r, &k);
-	s3_sse_release(&k);
-	return e ? e : k.mode ? S3_ERR_SSE_NOT_IMPLEMENTED : S3_ERR_OK;
+	enum s3_err e = s3_sse_request(r, k);
+	if (!e && k->mode && k->mode != ATR_SSE_C)
+		e = S3_ERR_SSE_NOT_IMPLEMENTED; /* SSE-S3's header: the upload's say */
+	if (e) {
+		s3_sse_release(k);
+		k->mode = 0;
+	}
+	return e;
 }
 
 void s3_sse_release(struct s3_sse *k)

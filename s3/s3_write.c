@@ -253,8 +253,10 @@ static int part_open(struct s3_write *wr)
 {
 	struct s3_req *r = wr->r;
 	struct atr_part_writer *w;
-	int rc = atr_mpu_part_begin(r->srv->core, &r->user, r->bucket, r->key,
-				    s3_param(r, "uploadId"), wr->part, &w);
+	/* An SSE-C upload's key is checked here, before any byte. */
+	int rc = atr_mpu_part_begin_key(r->srv->core, &r->user, r->bucket, r->key,
+					s3_param(r, "uploadId"), wr->part,
+					wr->sse.mode == ATR_SSE_C ? wr->sse.key : NULL, &w);
 	if (!rc)
 		wr->w = w;
 	return rc;

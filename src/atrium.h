@@ -631,9 +631,9 @@ struct atr_mpu {
 	/* The checksum algorithm its parts carry checksums of, as the front
 	 * end named it (atr_mpu_create_checksum); "" for none. */
 	char checksum_alg[ATR_CHECKSUM_ALG_MAX + 1];
-	/* Encrypted at rest (enum atr_sse): ATR_SSE_S3, each part is
-	 * stored encrypted and completion makes the object one encrypted
-	 * stream (docs/architecture.md, "Encryption at rest"). */
+	/* Encrypted at rest (enum atr_sse): ATR_SSE_S3 or ATR_SSE_C, each
+	 * part is stored encrypted and completion makes the object one
+	 * encrypted stream (docs/architecture.md, "Encryption at rest"). */
 	int sse;
 };
 
@@ -663,10 +663,13 @@ struct atr_mpu_opts {
 	const char *tags;
 	const struct atr_acl *acl;
 	const char *checksum_alg;
-	/* ATR_SSE_S3, or ATR_SSE_NONE for the bucket's default; SSE-C is
-	 * ATR_E_NOT_SUPPORTED (its key would be needed at completion). *sse_out
+	/* ATR_SSE_S3 or ATR_SSE_C, or ATR_SSE_NONE for the bucket's default.
+	 * SSE-C takes sse_key (32 bytes; ATR_E_INVALID_ARG without it or with
+	 * it for another mode): the upload keeps only a salted check of it,
+	 * and each part and the completion must bring the same key. *sse_out
 	 * (if set): what the upload got. */
 	int sse;
+	const unsigned char *sse_key;
 	int *sse_out;
 };
 int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
@@ -686,6 +689,15 @@ int atr_mpu_part_sse(const struct atr_part_writer *w);
 int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		       const char *key, const char *upload_id, int number,
 		       struct atr_part_writer **out);
+/* The same with an SSE-C upload's key (or NULL): another key than the
+ * upload's is ATR_E_ACCESS (checked before any byte); the part is
+ * encrypted under it, its ETag the MD5 of its ciphertext. An SSE-C
+ * upload's writer without the key refuses every byte and the commit
+ * (ATR_E_ACCESS), another upload's with a key too (ATR_E_INVALID_ARG):
+ * the front end, comparing atr_mpu_part_sse, answers first. */
+int atr_mpu_part_begin_key(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			   const char *key, const char *upload_id, int number,
+			   const unsigned char *sse_key, struct atr_part_writer **out);
 int atr_mpu_part_write(struct atr_part_writer *w, const void *data, size_t len);
 /* MD5 of everything written so far; valid once writing is over. */
 void atr_mpu_part_md5(struct atr_part_writer *w, unsigned char out[16]);
@@ -736,11 +748,15 @@ int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *b
 /* The same, the object's stored headers being the upload's followed by
  * extra_hdrs (may be NULL: the front end's whole-object checksum of the
  * parts, for instance). When the upload has a checksum algorithm, the
- * object keeps the named parts' checksums (atr_object_part_checksum). */
+ * object keeps the named parts' checksums (atr_object_part_checksum).
+ * sse_key: an SSE-C upload's customer key (32 bytes), which completion
+ * needs (ATR_E_INVALID_ARG without it, ATR_E_ACCESS for another key, both
+ * checked first); NULL for any other upload (else ATR_E_INVALID_ARG). */
 int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			  const char *key, const char *upload_id, const struct atr_mpu_part *parts,
 			  int n, uint64_t min_part_size, const char *extra_hdrs,
-			  atr_progress_cb progress, void *arg, struct atr_obj *out);
+			  const unsigned char *sse_key, atr_progress_cb progress, void *arg,
+			  struct atr_obj *out);
 
 /* Where part number (1..ATR_PART_MAX, else ATR_E_INVALID_ARG) of object o
  * (from atr_object_stat or atr_get_open) lies: *off and *len. An object

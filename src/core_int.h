@@ -247,12 +247,14 @@ int sse_reader_to_stage(struct atr_reader *r, struct ufs_stage *stage, uint64_t 
  * mtime_ns when the store keeps times, and their MD5 as hex in etag. */
 int sse_stage_encrypt(struct atr_core *c, struct ufs_stage *plain, uint64_t size,
 		      int64_t mtime_ns, struct ufs_stage **out, char etag[ATR_ETAG_MAX + 1]);
-/* A multipart completion's: in holds n SSE-S3 streams one after the other
- * (the parts, of sizes[i] plaintext bytes each); *out, a new stage, their
- * plaintext as one SSE-S3 stream (mtime as sse_stage_encrypt's). A part
- * that fails authentication fails it (ATR_E_IO). */
+/* A multipart completion's: in holds n streams of type (ATR_SSE_S3, or
+ * ATR_SSE_C under ckey) one after the other (the parts, of sizes[i]
+ * plaintext bytes each); *out, a new stage, their plaintext as one stream
+ * of that type (a new data key, wrapped by the newest master key or by
+ * ckey; mtime as sse_stage_encrypt's). A part another key made is
+ * ATR_E_ACCESS; one that fails authentication fails it (ATR_E_IO). */
 int sse_stage_join(struct atr_core *c, struct ufs_stage *in, const uint64_t *sizes, int n,
-		   int64_t mtime_ns, struct ufs_stage **out);
+		   int type, const unsigned char *ckey, int64_t mtime_ns, struct ufs_stage **out);
 
 /*
  * (etag.c) ETags computed after their commit: a row whose etag is "" has

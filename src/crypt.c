@@ -98,6 +98,23 @@ int crypt_hdr_check_key(const unsigned char raw[CRYPT_HDR], const unsigned char 
 	return ok ? CRYPT_OK : CRYPT_E_KEY;
 }
 
+int crypt_key_check_make(const unsigned char key[CRYPT_KEY], unsigned char out[CRYPT_CHECK])
+{
+	if (RAND_bytes(out, CRYPT_SALT) != 1)
+		return CRYPT_E_SSL;
+	key_mac(out, key, out + CRYPT_SALT);
+	return CRYPT_OK;
+}
+
+int crypt_key_check(const unsigned char check[CRYPT_CHECK], const unsigned char key[CRYPT_KEY])
+{
+	unsigned char mac[CRYPT_MAC];
+	key_mac(check, key, mac);
+	int ok = CRYPTO_memcmp(mac, check + CRYPT_SALT, CRYPT_MAC) == 0;
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return ok ? CRYPT_OK : CRYPT_E_KEY;
+}
+
 /* One AES-256-GCM operation: enc 1 encrypts in[len] into out and writes
  * tag, enc 0 decrypts and checks tag. */
 static int gcm(int enc, const unsigned char key[CRYPT_KEY], const unsigned char iv[IV_LEN],

@@ -89,6 +89,14 @@ int crypt_hdr_parse(const unsigned char raw[CRYPT_HDR], struct crypt_hdr *out);
  * compared in constant time): CRYPT_OK or CRYPT_E_KEY. */
 int crypt_hdr_check_key(const unsigned char raw[CRYPT_HDR], const unsigned char key[CRYPT_KEY]);
 
+/* SSE-C multipart: a check of a customer key kept without the key (an
+ * upload's, in meta.db): a random salt, then HMAC-SHA256(salt, key), as a
+ * header holds them. make draws the salt (CRYPT_E_SSL if it cannot);
+ * check compares in constant time: CRYPT_OK or CRYPT_E_KEY. */
+#define CRYPT_CHECK (CRYPT_SALT + CRYPT_MAC)
+int crypt_key_check_make(const unsigned char key[CRYPT_KEY], unsigned char out[CRYPT_CHECK]);
+int crypt_key_check(const unsigned char check[CRYPT_CHECK], const unsigned char key[CRYPT_KEY]);
+
 /*
  * Encrypting a stream. crypt_w_new draws the data key, the nonce prefix
  * (and for SSE-C the salt), and writes the header into hdr; then write

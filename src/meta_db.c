@@ -70,6 +70,8 @@ static const char *const column_migrations[][3] = {
 	/* Encryption at rest (docs/architecture.md, "Encryption at rest"). */
 	{ "objects", "sse", "ALTER TABLE objects ADD COLUMN sse INTEGER NOT NULL DEFAULT 0" },
 	{ "mpu_uploads", "sse", "ALTER TABLE mpu_uploads ADD COLUMN sse INTEGER NOT NULL DEFAULT 0" },
+	/* SSE-C uploads: the customer key's salted check, never the key. */
+	{ "mpu_uploads", "sse_check", "ALTER TABLE mpu_uploads ADD COLUMN sse_check TEXT" },
 	{ "buckets", "public_block", "ALTER TABLE buckets ADD COLUMN public_block INTEGER" },
 	{ "buckets", "ownership", "ALTER TABLE buckets ADD COLUMN ownership INTEGER" },
 	{ "buckets", "policy", "ALTER TABLE buckets ADD COLUMN policy TEXT" },
@@ -125,7 +127,10 @@ static const char schema[] =
 	"  upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL,"
 	"  owner TEXT NOT NULL, ctime INTEGER NOT NULL, hdrs TEXT,"
 	/* The object is encrypted at completion (enum atr_sse). */
-	"  sse INTEGER NOT NULL DEFAULT 0);"
+	"  sse INTEGER NOT NULL DEFAULT 0,"
+	/* SSE-C: hex of a random salt and HMAC-SHA256(salt, customer key)
+	 * (src/crypt_int.h, crypt_key_check); the key itself is never kept. */
+	"  sse_check TEXT);"
 	"CREATE INDEX IF NOT EXISTS mpu_uploads_by_key ON mpu_uploads(bucket, key, upload_id);"
 	"CREATE TABLE IF NOT EXISTS mpu_parts("
 	"  upload_id TEXT NOT NULL, number INTEGER NOT NULL, size INTEGER NOT NULL,"

@@ -196,6 +196,8 @@ struct meta_mpu {
 	struct atr_mpu up;
 	char bucket[ATR_BUCKET_MAX + 1];
 	char *hdrs; /* malloc'd or NULL */
+	/* SSE-C: hex of the customer key's check (crypt_key_check), else "". */
+	char sse_check[2 * 48 + 1];
 };
 
 #define META_PART_FILE_MAX 48

@@ -309,14 +309,22 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
 	if (!have_part_ops(c))
 		return ATR_E_NOT_SUPPORTED;
 	int sse = o->sse;
-	if (sse == ATR_SSE_C)
-		return ATR_E_NOT_SUPPORTED;
+	unsigned char check[CRYPT_CHECK];
+	if ((sse == ATR_SSE_C) != !!o->sse_key)
+		return ATR_E_INVALID_ARG; /* SSE-C comes with its key, nothing else does */
 	if (!sse && (rc = atr_bucket_sse(c, bucket, &sse)))
 		return rc;
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return ATR_E_INTERNAL;
 	memset(&mu, 0, sizeof(mu));
 	mu.up.sse = sse;
+	/* SSE-C: the key is never kept, only its salted check, against which
+	 * each part's and the completion's key is compared. */
+	if (sse == ATR_SSE_C) {
+		if (crypt_key_check_make(o->sse_key, check))
+			return ATR_E_INTERNAL;
+		hex_encode(check, sizeof(check), mu.sse_check);
+	}
 	mu.up.ctime_ns = time_now_ns();
 	/* Creation time first, so that IDs sort in the order of creation. */
 	snprintf(mu.up.upload_id, sizeof(mu.up.upload_id), "%016llx",
@@ -340,6 +348,18 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
 
 /* ---- parts ---- */
 
+/* SSE-C: whether key is the one the upload was created with (ATR_OK,
+ * ATR_E_ACCESS). */
+static int key_matches(const struct meta_mpu *mu, const unsigned char *key)
+{
+	unsigned char check[CRYPT_CHECK];
+	if (hex_decode(mu->sse_check, strlen(mu->sse_check), check, sizeof(check))) {
+		LOG(LOG_ERROR, "mpu: SSE-C upload %s has no key check", mu->up.upload_id);
+		return ATR_E_IO;
+	}
+	return crypt_key_check(check, key) ? ATR_E_ACCESS : ATR_OK;
+}
+
 struct atr_part_writer {
 	struct atr_core *c;
 	char upload_id[ATR_UPLOAD_ID_LEN + 1];
@@ -348,6 +368,7 @@ struct atr_part_writer {
 	char alg[ATR_CHECKSUM_ALG_MAX + 1];        /* the upload's */
 	char checksum[ATR_PART_CHECKSUM_MAX + 1]; /* this part's, "" for none */
 	int sse;                                  /* the upload's */
+	int refuse; /* SSE-C's key missing, or one for an upload without: every byte's error */
 };
 
 const char *atr_mpu_part_checksum_alg(const struct atr_part_writer *w) { return w->alg; }
@@ -368,12 +389,21 @@ int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char 
 		       const char *key, const char *upload_id, int number,
 		       struct atr_part_writer **out)
 {
+	return atr_mpu_part_begin_key(c, u, bucket, key, upload_id, number, NULL, out);
+}
+
+int atr_mpu_part_begin_key(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			   const char *key, const char *upload_id, int number,
+			   const unsigned char *sse_key, struct atr_part_writer **out)
+{
 	struct meta_mpu mu = { 0 };
 	if (number < 1 || number > ATR_PART_MAX)
 		return ATR_E_INVALID_ARG;
 	int rc = upload_get(c, u, "s3:PutObject", bucket, key, upload_id, NULL, &mu, 0);
 	if (rc)
 		return rc;
+	if (sse_key && mu.up.sse == ATR_SSE_C && (rc = key_matches(&mu, sse_key)))
+		return rc; /* before any byte is stored */
 	struct atr_part_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return ATR_E_NOMEM;
@@ -388,7 +418,14 @@ int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char 
 	}
 	/* An encrypted upload's parts are encrypted too (each its own
 	 * stream, its own data key): no plaintext waits in the part area. */
-	if (w->sse && (rc = sse_writer_start(c, &w->sw, ATR_SSE_S3, NULL))) {
+	/* SSE-C: under the customer's key, checked above; without it the
+	 * writer takes no byte (the front end answers before any comes). */
+	if (w->sse == ATR_SSE_C && !sse_key)
+		w->refuse = ATR_E_ACCESS;
+	else if (w->sse != ATR_SSE_C && sse_key)
+		w->refuse = ATR_E_INVALID_ARG; /* a key for an upload that has none */
+	if (w->sse && !w->refuse &&
+	    (rc = sse_writer_start(c, &w->sw, w->sse, w->sse == ATR_SSE_C ? sse_key : NULL))) {
 		atr_mpu_part_abort(w);
 		return rc;
 	}
@@ -398,6 +435,8 @@ int atr_mpu_part_begin(struct atr_core *c, const struct atr_user *u, const char 
 
 int atr_mpu_part_write(struct atr_part_writer *w, const void *data, size_t len)
 {
+	if (w->refuse)
+		return w->refuse;
 	return stage_writer_write(w->c, &w->sw, data, len);
 }
 
@@ -439,12 +478,21 @@ int atr_mpu_part_commit(struct atr_part_writer *w, struct atr_mpu_part *out)
 	int had = 0, rc;
 
 	memset(&p, 0, sizeof(p));
+	if (w->refuse) {
+		rc = w->refuse;
+		atr_mpu_part_abort(w);
+		return rc;
+	}
 	if ((rc = sse_writer_finish(c, &w->sw))) { /* an encrypted part's last chunk */
 		atr_mpu_part_abort(w);
 		return rc;
 	}
-	atr_mpu_part_md5(w, sum);
-	hex_encode(sum, MD5_LEN, p.p.etag);
+	/* SSE-C: the ETag is the MD5 of the part's ciphertext, as a PUT's
+	 * (sse_writer_etag): no hash of the plaintext is kept. */
+	if (!sse_writer_etag(&w->sw, p.p.etag)) {
+		atr_mpu_part_md5(w, sum);
+		hex_encode(sum, MD5_LEN, p.p.etag);
+	}
 	p.p.number = w->number;
 	p.p.size = w->sw.size;
 	/* A name never used before: a row can then never name bytes other
@@ -621,7 +669,7 @@ int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *b
 		     struct atr_obj *out)
 {
 	return atr_mpu_complete_with(c, u, bucket, key, upload_id, parts, n, min_part_size, NULL,
-				     progress, arg, out);
+				     NULL, progress, arg, out);
 }
 
 /* A completion in progress: the upload, what the object gets from it. */
@@ -737,7 +785,8 @@ static int busy_end(struct atr_core *c, struct busy *me, int rc,
 int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			  const char *key, const char *upload_id, const struct atr_mpu_part *parts,
 			  int n, uint64_t min_part_size, const char *extra_hdrs,
-			  atr_progress_cb progress, void *arg, struct atr_obj *out)
+			  const unsigned char *sse_key, atr_progress_cb progress, void *arg,
+			  struct atr_obj *out)
 {
 	struct completion cp = { 0 };
 	struct busy me = { .upload_id = upload_id };
@@ -747,6 +796,14 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 		return rc == ATR_E_NO_UPLOAD
 			       ? recent_find(c, u, upload_id, bucket, key, parts, n, out)
 			       : rc;
+	/* SSE-C: the upload's key, to decrypt the parts and wrap the
+	 * object's data key; nothing else takes one. */
+	if (cp.mu.up.sse == ATR_SSE_C)
+		rc = sse_key ? key_matches(&cp.mu, sse_key) : ATR_E_INVALID_ARG;
+	else if (sse_key)
+		rc = ATR_E_INVALID_ARG;
+	if (rc)
+		goto out;
 	if ((rc = completion_check(c, u, key, upload_id, parts, n, extra_hdrs, &cp)))
 		goto out;
 	if ((rc = busy_begin(c, &me))) {
@@ -769,7 +826,8 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 		 * stream under the object's own data key (the ETag stays the
 		 * multipart one). */
 		struct ufs_stage *enc = NULL;
-		rc = sse_stage_join(c, stage, cp.sizes, n, time_now_ns(), &enc);
+		rc = sse_stage_join(c, stage, cp.sizes, n, cp.mu.up.sse, sse_key, time_now_ns(),
+				    &enc);
 		ufs_stage_abort(c->ufs, stage);
 		stage = enc;
 	}

@@ -487,7 +487,7 @@ static int stage_read(struct atr_core *c, struct ufs_stage *s, void *buf, size_t
 }
 
 int sse_stage_join(struct atr_core *c, struct ufs_stage *in, const uint64_t *sizes, int n,
-		   int64_t mtime_ns, struct ufs_stage **out)
+		   int type, const unsigned char *ckey, int64_t mtime_ns, struct ufs_stage **out)
 {
 	struct stage_writer sw;
 	unsigned char hdr[CRYPT_HDR], sum[MD5_LEN];
@@ -498,7 +498,10 @@ int sse_stage_join(struct atr_core *c, struct ufs_stage *in, const uint64_t *siz
 		free(pt);
 		return rc;
 	}
-	rc = sse_writer_start(c, &sw, ATR_SSE_S3, NULL);
+	if (type != ATR_SSE_S3 && (type != ATR_SSE_C || !ckey))
+		rc = ATR_E_INTERNAL;
+	if (!rc)
+		rc = sse_writer_start(c, &sw, type, type == ATR_SSE_C ? ckey : NULL);
 	uint64_t base = 0;
 	for (int i = 0; i < n && !rc; i++) {
 		struct crypt_hdr h;
@@ -506,7 +509,12 @@ int sse_stage_join(struct atr_core *c, struct ufs_stage *in, const uint64_t *siz
 		const unsigned char *k;
 		if ((rc = stage_read(c, in, hdr, CRYPT_HDR, base)))
 			break;
-		if (crypt_hdr_parse(hdr, &h) || h.type != ATR_SSE_S3 || !(k = master(c, h.key_id)) ||
+		/* Each part its own stream of the upload's type: SSE-S3's
+		 * under a master key, SSE-C's under the customer's key (its
+		 * salted check first: a wrong key is ATR_E_ACCESS). */
+		if (crypt_hdr_parse(hdr, &h) || h.type != type ||
+		    !(k = type == ATR_SSE_C ? ckey : master(c, h.key_id)) ||
+		    (type == ATR_SSE_C && crypt_hdr_check_key(hdr, k) && (rc = ATR_E_ACCESS)) ||
 		    (rc = err_of(crypt_r_new(hdr, k, sizes[i], &r)))) {
 			rc = rc ? rc : ATR_E_IO;
 			break;

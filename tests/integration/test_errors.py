@@ -297,8 +297,9 @@ KMS = (400, "KMS.NotFoundException")
 INVALID_ARGUMENT = (400, "InvalidArgument")
 # (headers, answer to PutObject and CopyObject, answer to CreateMultipartUpload
 # and UploadPart): None where the write is done (encrypted: test_sse.py).
-# An upload is encrypted by CreateMultipartUpload's header (test_sse.py);
-# UploadPart takes none.
+# An upload is encrypted by CreateMultipartUpload's headers (test_sse.py);
+# UploadPart of an upload without them takes none (SSE-C's key only for an
+# SSE-C upload: 400 InvalidArgument here).
 REFUSED_WRITES = [
     ({"x-amz-server-side-encryption": "AES256"}, None, NOT_IMPLEMENTED),
     ({"x-amz-server-side-encryption": "aws:kms"}, KMS, KMS),
@@ -307,7 +308,7 @@ REFUSED_WRITES = [
     ({"x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:k"}, INVALID_ARGUMENT,
      INVALID_ARGUMENT),
     ({"x-amz-server-side-encryption-context": "e30="}, INVALID_ARGUMENT, INVALID_ARGUMENT),
-    (SSE_C, None, NOT_IMPLEMENTED),
+    (SSE_C, None, INVALID_ARGUMENT),
     ({"X-Amz-Server-Side-Encryption-Customer-Algorithm": "AES256"}, INVALID_ARGUMENT,
      INVALID_ARGUMENT),
     ({"x-amz-object-lock-mode": "COMPLIANCE",
@@ -330,7 +331,7 @@ def test_sse_and_object_lock_writes_refused(sigv4_daemon, alice, bucket, headers
     """Data a client asked to be encrypted or locked is never stored in the
     clear and deletable: PutObject, CopyObject, CreateMultipartUpload and
     UploadPart carrying SSE or Object Lock headers they cannot honour are
-    refused, nothing is written (multipart uploads are not encrypted yet).
+    refused, nothing is written.
     Object Lock gets AWS's answer for a bucket without it, SSE-KMS AWS's
     answer for an unknown key."""
     d = sigv4_daemon
@@ -342,7 +343,7 @@ def test_sse_and_object_lock_writes_refused(sigv4_daemon, alice, bucket, headers
                   user="alice")
     assert (r.status == 200) if want is None else (_code(r) == want), r
     r = d.request("POST", "/%s/mpu?uploads" % bucket, headers=headers, user="alice")
-    if headers.get("x-amz-server-side-encryption") == "AES256":
+    if headers.get("x-amz-server-side-encryption") == "AES256" or headers is SSE_C:
         assert r.status == 200, r  # an encrypted upload
         up = s3util.xml_text(r, "UploadId")
         alice.abort_multipart_upload(Bucket=bucket, Key="mpu", UploadId=up)

@@ -46,6 +46,14 @@ def sse_c(seed=b"k1"):
     return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": ckey(seed)[0]}
 
 
+def complete_c(seed=b"k1"):
+    """The same for CompleteMultipartUpload, which Debian's botocore (1.29)
+    does not encode itself: the key in base64 and its MD5, as sent."""
+    k, m = ckey(seed)
+    return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": base64.b64encode(k).decode(),
+            "SSECustomerKeyMD5": m}
+
+
 def copy_source_c(seed=b"k1"):
     return {"CopySourceSSECustomerAlgorithm": "AES256",
             "CopySourceSSECustomerKey": ckey(seed)[0]}
@@ -501,13 +509,149 @@ def test_multipart_sse_s3(d, s3, b):
     assert ufs_bytes(d, b, "mp2") == p1  # a plain bucket, no header: plain
 
 
-def test_multipart_sse_c_refused_and_default_encryption(d, s3, b):
-    """SSE-C uploads are not done (the key would be needed at completion):
-    refused, never stored in the clear. A bucket encrypted by default
-    encrypts uploads without a header, as boto3's managed transfer does
-    them."""
-    assert client_error(s3.create_multipart_upload, Bucket=b, Key="c", **sse_c()) == \
-        (501, "NotImplemented")
+def test_multipart_sse_c(d, s3, b):
+    """SSE-C uploads: the key on create, on every part and on completion
+    (never stored: the upload keeps a salted check of it). The parts wait
+    encrypted under it; completion makes one SSE-C stream, read with the
+    key as a PUT's."""
+    k2 = sse_c(b"k2")
+    up = s3.create_multipart_upload(Bucket=b, Key="c", **sse_c())
+    assert up["SSECustomerAlgorithm"] == "AES256"
+    assert up["SSECustomerKeyMD5"] == ckey()[1]
+    uid = up["UploadId"]
+    p1, p2, p3 = body_of(5 * MIB, seed=41), body_of(5 * MIB, seed=42), body_of(777777, seed=43)
+    data = p1 + p2 + p3
+    kw = dict(Bucket=b, Key="c", UploadId=uid)
+    # a part without the key, or with another: refused before any byte
+    assert client_error(s3.upload_part, PartNumber=1, Body=p1, **kw) == (400, "InvalidRequest")
+    assert client_error(s3.upload_part, PartNumber=1, Body=p1, **kw, **k2) == \
+        (403, "AccessDenied")
+    assert s3.list_parts(**kw).get("Parts", []) == []
+    r1 = s3.upload_part(PartNumber=1, Body=p1, **kw, **sse_c())
+    assert r1["SSECustomerAlgorithm"] == "AES256" and r1["SSECustomerKeyMD5"] == ckey()[1]
+    assert r1["ETag"] != '"%s"' % hashlib.md5(p1).hexdigest()  # no hash of the plaintext
+    # Content-MD5 is checked on the plaintext
+    md5 = base64.b64encode(hashlib.md5(p2).digest()).decode()
+    r2 = s3.upload_part(PartNumber=2, Body=p2, ContentMD5=md5, **kw, **sse_c())
+    bad = base64.b64encode(hashlib.md5(b"x").digest()).decode()
+    assert client_error(s3.upload_part, PartNumber=2, Body=p2, ContentMD5=bad, **kw,
+                        **sse_c()) == (400, "BadDigest")
+    # UploadPartCopy goes by the same rules (its source read decrypted)
+    s3.put_object(Bucket=b, Key="src3", Body=p3)
+    src = {"Bucket": b, "Key": "src3"}
+    assert client_error(s3.upload_part_copy, PartNumber=3, CopySource=src, **kw) == \
+        (400, "InvalidRequest")
+    assert client_error(s3.upload_part_copy, PartNumber=3, CopySource=src, **kw, **k2) == \
+        (403, "AccessDenied")
+    r3 = s3.upload_part_copy(PartNumber=3, CopySource=src, **kw, **sse_c())
+    assert r3["SSECustomerKeyMD5"] == ckey()[1]
+    etags = [r1["ETag"], r2["ETag"], r3["CopyPartResult"]["ETag"]]
+    parts = s3.list_parts(**kw)["Parts"]
+    assert [p["Size"] for p in parts] == [len(p1), len(p2), len(p3)]
+    assert [p["ETag"] for p in parts] == etags
+    # the parts wait encrypted in the private area
+    area = os.path.join(d.ufs, ".atrium")
+    part_files = [os.path.join(dp, f) for dp, _, fs in os.walk(area) for f in fs
+                  if uid in dp]
+    assert len(part_files) == 3
+    for f in part_files:
+        with open(f, "rb") as fh:
+            on_disk = fh.read()
+        assert MARKER not in on_disk and p3[:32] not in on_disk
+    mpu = {"Parts": [{"PartNumber": i + 1, "ETag": e} for i, e in enumerate(etags)]}
+    # completion needs the key: without it 400 (our rule), another 403
+    st, code = client_error(s3.complete_multipart_upload, MultipartUpload=mpu, **kw)
+    assert (st, code) == (400, "InvalidRequest")
+    assert client_error(s3.complete_multipart_upload, MultipartUpload=mpu, **kw,
+                        **complete_c(b"k2")) == (403, "AccessDenied")
+    assert len(s3.list_parts(**kw)["Parts"]) == 3  # the upload is still there
+    c = s3.complete_multipart_upload(MultipartUpload=mpu, **kw, **complete_c())
+    assert c["ETag"].endswith('-3"')
+    hh = c["ResponseMetadata"]["HTTPHeaders"]  # (not in botocore 1.29's output shape)
+    assert hh["x-amz-server-side-encryption-customer-algorithm"] == "AES256"
+    assert hh["x-amz-server-side-encryption-customer-key-md5"] == ckey()[1]
+    h = s3.head_object(Bucket=b, Key="c", **sse_c())
+    assert h["ContentLength"] == len(data) and h["ETag"] == c["ETag"]
+    assert h["SSECustomerKeyMD5"] == ckey()[1]
+    assert s3.get_object(Bucket=b, Key="c", **sse_c())["Body"].read() == data
+    rnd = random.Random(44)
+    for _ in range(12):
+        a = rnd.randrange(len(data))
+        z = min(len(data) - 1, a + rnd.randrange(200000))
+        g = s3.get_object(Bucket=b, Key="c", Range="bytes=%d-%d" % (a, z), **sse_c())
+        assert g["Body"].read() == data[a:z + 1]
+    g = s3.get_object(Bucket=b, Key="c", PartNumber=2, **sse_c())
+    assert g["Body"].read() == p2 and g["PartsCount"] == 3
+    assert client_error(s3.get_object, Bucket=b, Key="c") == (400, "InvalidRequest")
+    assert client_error(s3.get_object, Bucket=b, Key="c", **k2) == (403, "AccessDenied")
+    assert client_error(s3.head_object, Bucket=b, Key="c") == (400, "400")
+    on_disk = assert_ciphertext(d, b, "c", data)
+    assert p2[:32] not in on_disk
+    assert not [f for dp, _, fs in os.walk(area) for f in fs if uid in dp]
+
+
+def test_multipart_sse_c_other_uploads_and_abort(d, s3, b):
+    """SSE-C headers on a part or completion of an upload without SSE-C
+    are refused; an aborted SSE-C upload leaves nothing."""
+    uid = s3.create_multipart_upload(Bucket=b, Key="p")["UploadId"]
+    kw = dict(Bucket=b, Key="p", UploadId=uid)
+    assert client_error(s3.upload_part, PartNumber=1, Body=b"abc", **kw, **sse_c()) == \
+        (400, "InvalidArgument")
+    r = s3.upload_part(PartNumber=1, Body=b"abc", **kw)
+    mpu = {"Parts": [{"PartNumber": 1, "ETag": r["ETag"]}]}
+    assert client_error(s3.complete_multipart_upload, MultipartUpload=mpu, **kw,
+                        **complete_c()) == (400, "InvalidArgument")
+    s3.complete_multipart_upload(MultipartUpload=mpu, **kw)
+    assert s3.get_object(Bucket=b, Key="p")["Body"].read() == b"abc"
+    # abort
+    uid = s3.create_multipart_upload(Bucket=b, Key="a", **sse_c())["UploadId"]
+    s3.upload_part(Bucket=b, Key="a", UploadId=uid, PartNumber=1, Body=body_of(100000),
+                   **sse_c())
+    s3.abort_multipart_upload(Bucket=b, Key="a", UploadId=uid)
+    assert s3.list_multipart_uploads(Bucket=b).get("Uploads", []) == []
+    area = os.path.join(d.ufs, ".atrium")
+    assert not [f for dp, _, fs in os.walk(area) for f in fs if uid in dp]
+    assert client_error(s3.head_object, Bucket=b, Key="a", **sse_c()) == (404, "404")
+
+
+def test_multipart_sse_c_managed_transfer(d, s3, b):
+    """boto3's managed transfer of a 20 MiB SSE-C object. s3transfer sends
+    the key on create and on every part; whether it sends it on
+    CompleteMultipartUpload depends on its version (Debian 12's 0.6.0 does
+    not: COMPLETE_MULTIPART_ARGS lacks SSECustomer*). Without the key
+    the completion is refused (400 InvalidRequest, docs/s3-compatibility.md),
+    s3transfer aborts the upload, and nothing is stored."""
+    import io
+    from boto3.s3.transfer import TransferConfig
+    from s3transfer.upload import UploadSubmissionTask
+    data = body_of(20 * MIB, seed=45)
+    cfg = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB,
+                         use_threads=False)
+    args = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": ckey()[0]}
+    if "SSECustomerKey" not in UploadSubmissionTask.COMPLETE_MULTIPART_ARGS:
+        with pytest.raises(ClientError) as ei:
+            s3.upload_fileobj(io.BytesIO(data), b, "t", ExtraArgs=args, Config=cfg)
+        r = ei.value.response
+        assert (r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]) == \
+            (400, "InvalidRequest")
+        assert "CompleteMultipartUpload must carry the same key" in r["Error"]["Message"]
+        assert s3.list_multipart_uploads(Bucket=b).get("Uploads", []) == []
+        assert client_error(s3.head_object, Bucket=b, Key="t", **sse_c()) == (404, "404")
+        pytest.skip("s3transfer %s does not send the SSE-C key on CompleteMultipartUpload "
+                    "(the refusal checked instead)" % __import__("s3transfer").__version__)
+    s3.upload_fileobj(io.BytesIO(data), b, "t", ExtraArgs=args, Config=cfg)
+    h = s3.head_object(Bucket=b, Key="t", **sse_c())
+    assert h["ContentLength"] == len(data) and h["ETag"].endswith('-4"')
+    out = io.BytesIO()
+    s3.download_fileobj(b, "t", out, ExtraArgs=args, Config=cfg)
+    assert out.getvalue() == data
+    assert_ciphertext(d, b, "t", data)
+
+
+def test_multipart_kms_refused_and_default_encryption(d, s3, b):
+    """SSE-KMS uploads are refused, never stored in the clear. A bucket
+    encrypted by default encrypts uploads without a header, as boto3's
+    managed transfer does them."""
     assert client_error(s3.create_multipart_upload, Bucket=b, Key="c",
                         ServerSideEncryption="aws:kms") == (400, "KMS.NotFoundException")
     assert s3.list_multipart_uploads(Bucket=b).get("Uploads", []) == []

@@ -180,6 +180,27 @@ static void wrong_key(void **state)
 	free(f.p);
 }
 
+/* An SSE-C upload's key check (crypt_key_check_make): the right key
+ * passes, another fails, a changed byte fails, the key is not in it, and
+ * two checks of one key differ (each its own salt). */
+static void key_check(void **state)
+{
+	unsigned char c1[CRYPT_CHECK], c2[CRYPT_CHECK];
+	assert_int_equal(crypt_key_check_make(key1, c1), CRYPT_OK);
+	assert_int_equal(crypt_key_check_make(key1, c2), CRYPT_OK);
+	assert_memory_not_equal(c1, c2, CRYPT_SALT);
+	assert_int_equal(crypt_key_check(c1, key1), CRYPT_OK);
+	assert_int_equal(crypt_key_check(c2, key1), CRYPT_OK);
+	assert_int_equal(crypt_key_check(c1, key2), CRYPT_E_KEY);
+	assert_null(memmem(c1, sizeof(c1), key1, 16));
+	for (size_t i = 0; i < CRYPT_CHECK; i += 7) {
+		c1[i] ^= 0x10;
+		assert_int_equal(crypt_key_check(c1, key1), CRYPT_E_KEY);
+		c1[i] ^= 0x10;
+	}
+	assert_int_equal(crypt_key_check(c1, key1), CRYPT_OK);
+}
+
 static void tampering(void **state)
 {
 	size_t n = 3 * CRYPT_CHUNK + 500;
@@ -237,6 +258,7 @@ int main(void)
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(random_ranges),
 		cmocka_unit_test(wrong_key),
+		cmocka_unit_test(key_check),
 		cmocka_unit_test(tampering),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -722,7 +722,7 @@ static void part_checksums_kept(void **state)
 	name(&names[0], 1, p[0].etag);
 	name(&names[1], 3, p[2].etag);
 	assert_int_equal(atr_mpu_complete_with(f->c, &root, "bkt", "ck", id, names, 2, 0,
-					       "x-amz-checksum-crc32: whole-2\r\n", NULL, NULL,
+					       "x-amz-checksum-crc32: whole-2\r\n", NULL, NULL, NULL,
 					       &obj), ATR_OK);
 	restart(f);
 	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "ck", &obj), ATR_OK);
