@@ -35,7 +35,8 @@
 const char *prog_cmd = "atrium";
 
 /* Long options a command may take, beyond its short ones. */
-enum { O_JSON = 256, O_VERBOSE, O_FORCE, O_DISPLAY, O_OPTION, O_ACTION, O_METADATA, O_HELP };
+enum { O_JSON = 256, O_VERBOSE, O_FORCE, O_DISPLAY, O_OPTION, O_ACTION, O_METADATA, O_LOCAL,
+       O_HELP };
 enum { L_JSON = 1, L_VERBOSE = 2, L_FORCE = 4, L_DISPLAY = 8, L_OPTION = 16, L_ACTION = 32,
        L_METADATA = 64 };
 
@@ -51,6 +52,9 @@ static const struct {
 	{ { "option", required_argument, NULL, O_OPTION }, L_OPTION, 0 },
 	{ { "action", required_argument, NULL, O_ACTION }, L_ACTION, 0 },
 	{ { "metadata", no_argument, NULL, O_METADATA }, L_METADATA, 0 },
+	/* fs load --local (Alluxio's: into the local worker): every load is,
+	 * this daemon being the only one; taken so Alluxio's scripts run. */
+	{ { "local", no_argument, NULL, O_LOCAL }, L_METADATA, 0 },
 	{ { "recursive", no_argument, NULL, 'R' }, 0, 'R' },
 	{ { "human-readable", no_argument, NULL, 'h' }, 0, 'h' },
 	{ { "summarize", no_argument, NULL, 's' }, 0, 's' },
@@ -91,9 +95,10 @@ static const struct cmd fs_cmds[] = {
 	{ "checksum", "PATH", "the MD5 of a file's content", cmd_checksum, "", 0, 1, 1 },
 	{ "chmod", "[-R] MODE PATH", "set permissions (octal)", cmd_chmod, "R", 0, 2, 2 },
 	{ "chown", "[-R] OWNER PATH", "set the owner (the superuser only)", cmd_chown, "R", 0, 2, 2 },
-	{ "load", "[-h] [--verbose] [--metadata] PATH", "bring a file, or every file below a "
-	  "directory, into the cache (status 1 if it does not all fit); --metadata: only ask a "
-	  "remote under-storage again what is below PATH", cmd_load, "h", L_VERBOSE | L_METADATA,
+	{ "load", "[-h] [--verbose] [--local] [--metadata] PATH", "bring a file, or every file "
+	  "below a directory, into the cache (status 1 if it does not all fit; --local: as "
+	  "Alluxio's, this node's cache, the only one); --metadata: only ask a remote "
+	  "under-storage again what is below PATH", cmd_load, "h", L_VERBOSE | L_METADATA,
 	  1, 1 },
 	{ "free", "[-h] PATH", "drop a file, or every file below a directory, from the cache",
 	  cmd_free, "h", 0, 1, 1 },
@@ -222,6 +227,7 @@ static int run(struct client *c, const char *name, const struct cmd *k, int argc
 		case O_DISPLAY: o.display = optarg; break;
 		case O_ACTION: o.action = optarg; break;
 		case O_METADATA: o.metadata = 1; break;
+		case O_LOCAL: break;
 		case 'f': o.f = 1; break;
 		case O_OPTION:
 			if (o.noptions == MOUNT_OPTIONS_MAX)

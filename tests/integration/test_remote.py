@@ -265,6 +265,11 @@ def test_ls_f_and_load_metadata_ask_the_remote_again(remote, gateway, tmp_path):
     out = ok(cli(gateway, "fs", "load", "--metadata", "/" + name, user="admin"))
     assert "metadata loaded from the under-storage (files: 3, directories: 2)" in out, out
     assert listing(gs3, name) == ["c.txt", "d/e.txt", "d/f/g.txt"]
+    # Alluxio's --local (into this node's cache: the only one) is a load.
+    out = ok(cli(gateway, "fs", "load", "--local", "/" + name, user="admin"))
+    assert "/%s loaded into the cache (files: 3, " % name in out, out
+    line = ok(cli(gateway, "fs", "ls", "/%s/d/f/g.txt" % name, user="admin"))
+    assert line.split()[-2:] == ["100%", "/%s/d/f/g.txt" % name], line
 
     # Asking again is for those who may list the bucket; the CLI says so.
     p = cli(gateway, "fs", "ls", "-f", "/" + name, user="alice")
