@@ -66,11 +66,11 @@ class Daemon:
         for _attempt in range(3):  # a free port may be taken before we bind it
             self.port = s3util.free_port()
             log = open(self.log_path, "ab")
-            # The suite keeps dozens of daemons alive at once: each gets
-            # the pool of 128 threads the default was before issue 19 (a
-            # machine's thread limit would not hold dozens of 1024s), unless
-            # the test sets --threads itself (test_slow_clients.py, which
-            # checks the default's point).
+            # The suite keeps dozens of daemons alive at once: each gets a
+            # pool of 128 threads (every thread counts against the machine's
+            # pid_max, 32768 here: dozens of the default's 2048 would not
+            # fit), unless the test sets --threads itself
+            # (test_slow_clients.py, which checks the default's point).
             pool = [] if "--threads" in self.args else ["--threads", "128"]
             cmd = [ATRIUMD, "--data", self.data, "--port", str(self.port),
                    "--bind", "127.0.0.1", "--auth", self.auth,
