@@ -105,7 +105,7 @@ export class Api {
           size: Number(child(c, "Size").textContent),
           lastModified: child(c, "LastModified").textContent,
           etag: child(c, "ETag") ? child(c, "ETag").textContent : "",
-          owner: owner ? (text(owner, "DisplayName") || text(owner, "ID")) : "",
+          owner: owner ? (text(owner, "ID") || text(owner, "DisplayName")) : "",  // the user, as fs ls shows it
         });
       } else if (c.localName === "CommonPrefixes") {
         prefixes.push(text(c, "Prefix"));
