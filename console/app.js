@@ -12,6 +12,8 @@ const STORE = "atrium.console.credentials";
 
 const $ = (id) => document.getElementById(id);
 let api = null;
+// Bumped at sign-out: an answer that arrives after it is dropped, never shown.
+let epoch = 0;
 
 // ---- small DOM helpers (text only) ----
 function h(tag, props = {}, ...children) {
@@ -108,9 +110,15 @@ async function signIn(ev) {
 function signOut() {
   sessionStorage.removeItem(STORE);
   api = null;
+  epoch++;
+  listing = null;
+  current = null;
   stopPolling();
   $("rows").replaceChildren();
   $("uploads").replaceChildren();
+  $("user-rows").replaceChildren();
+  $("new-keys-list").replaceChildren();
+  $("new-keys").hidden = true;
   $("access-key").value = "";
   $("secret-key").value = "";
   clearError();
@@ -123,6 +131,7 @@ function signOut() {
 function parseHash() {
   const hsh = location.hash.replace(/^#/, "");
   if (hsh === "/overview") return { view: "overview" };
+  if (hsh === "/users") return { view: "users" };
   const m = hsh.match(/^\/b\/([^/]+)\/?(.*)$/);
   if (m) return { view: "browse", bucket: decodeURIComponent(m[1]), prefix: decodeURIComponent(m[2]) };
   return { view: "browse" };
@@ -133,10 +142,12 @@ export function browseHash(bucket, prefix) {
 }
 
 function showView(name) {
-  for (const v of ["signin", "browse", "overview"]) $(v + "-view").hidden = v !== name;
+  for (const v of ["signin", "browse", "overview", "users"]) $(v + "-view").hidden = v !== name;
   $("nav").hidden = $("signout").hidden = name === "signin";
   $("nav-overview").toggleAttribute("aria-current", name === "overview");
   $("nav-browse").toggleAttribute("aria-current", name === "browse");
+  $("nav-users").toggleAttribute("aria-current", name === "users");
+  if (name === "users") $("nav-users").setAttribute("aria-current", "page");
   if (name === "overview") $("nav-overview").setAttribute("aria-current", "page");
   if (name === "browse") $("nav-browse").setAttribute("aria-current", "page");
 }
@@ -163,6 +174,14 @@ function route() {
     return;
   }
   stopPolling();
+  if (r.view === "users") {
+    showView("users");
+    document.title = "Users — Atrium console";
+    $("new-keys").hidden = true;
+    $("new-keys-list").replaceChildren();
+    openUsers();
+    return;
+  }
   showView("browse");
   if (r.bucket) openDirectory(r.bucket, r.prefix);
   else openBuckets();
@@ -170,6 +189,7 @@ function route() {
 
 // ---- browse ----
 let listing = null; // { bucket, prefix, filter, token, seq }
+let listSeq = 0;    // each listing (or filter) gets a new seq; late answers are dropped
 
 function crumbs(bucket, prefix) {
   const items = [h("li", {}, h("a", { href: "#/b", text: "Buckets" }))];
@@ -187,8 +207,33 @@ function crumbs(bucket, prefix) {
   $("crumbs").replaceChildren(...items);
 }
 
+// Column headers; those with a sort key are buttons that sort the rows
+// shown (name, size, date), again in the other direction on a second click.
+let sortBy = null; // { key, dir }
+
 function head(cols) {
-  $("listing-head").replaceChildren(h("tr", {}, ...cols.map(([t, cls]) => h("th", { scope: "col", class: cls || "", text: t }))));
+  sortBy = null;
+  $("listing-head").replaceChildren(h("tr", {}, ...cols.map(([t, cls, key]) => {
+    if (!key) return h("th", { scope: "col", class: cls || "", text: t });
+    return h("th", { scope: "col", class: cls || "", "data-sort": key, "aria-sort": "none" },
+      h("button", { type: "button", class: "sort", text: t, onclick: () => sortRows(key) }));
+  })));
+}
+
+function sortRows(key) {
+  sortBy = { key, dir: sortBy && sortBy.key === key ? -sortBy.dir : 1 };
+  applySort();
+}
+
+function applySort() {
+  if (!sortBy) return;
+  const { key, dir } = sortBy;
+  const val = (tr) => (key === "key" ? tr.dataset.key : Number(tr.dataset[key]));
+  const rowsNow = Array.from($("rows").children);
+  rowsNow.sort((a, b) => (val(a) < val(b) ? -dir : val(a) > val(b) ? dir : 0));
+  $("rows").append(...rowsNow);
+  for (const th of $("listing-head").querySelectorAll("th[data-sort]"))
+    th.setAttribute("aria-sort", th.dataset.sort !== key ? "none" : dir > 0 ? "ascending" : "descending");
 }
 
 async function openBuckets() {
@@ -202,10 +247,12 @@ async function openBuckets() {
   head([["Name"], ["Owner"], ["Created", "opt"], ["Actions"]]);
   $("rows").replaceChildren();
   let buckets;
+  const e0 = epoch;
+  const seq = ++listSeq; // a listing opened meanwhile wins over this one
   try {
     buckets = await api.listBuckets();
   } catch (e) {
-    showError(e);
+    if (e0 === epoch && seq === listSeq) showError(e);
     return;
   }
   const owners = {};
@@ -213,6 +260,7 @@ async function openBuckets() {
     const fs = await api.fsList("/", null, 1000);
     for (const e of fs.entries) owners[e.name] = e.owner;
   } catch (e) { /* the owner column stays empty */ }
+  if (e0 !== epoch || seq !== listSeq) return;
   $("rows").replaceChildren(...buckets.map((b) => h("tr", {},
     h("td", { class: "name" }, h("a", { href: browseHash(b.name, ""), text: b.name })),
     h("td", { text: owners[b.name] || "" }),
@@ -258,9 +306,9 @@ function openDirectory(bucket, prefix) {
   $("object-tools").hidden = false;
   $("filter").value = "";
   $("listing-caption").textContent = `Contents of ${bucket}/${prefix}`;
-  head([["Name"], ["Size", "num"], ["Owner", "opt"], ["Last modified", "opt"], ["Mode", "opt"],
+  head([["Name", "", "key"], ["Size", "num", "size"], ["Owner", "opt"], ["Last modified", "opt", "mtime"], ["Mode", "opt"],
     ["Persisted", "opt"], ["In cache", "num opt"], ["Actions"]]);
-  listing = { bucket, prefix, filter: "", token: null, seq: (listing ? listing.seq : 0) + 1 };
+  listing = { bucket, prefix, filter: "", token: null, seq: ++listSeq };
   $("rows").replaceChildren();
   loadPage();
 }
@@ -296,7 +344,7 @@ async function loadPage() {
   try {
     page = await api.listObjects(l.bucket, full, l.token, PAGE);
   } catch (e) {
-    if (seq === listing.seq) { showError(e); $("empty").hidden = true; }
+    if (listing && seq === listing.seq) { showError(e); $("empty").hidden = true; }
     return;
   }
   if (!listing || seq !== listing.seq) return;
@@ -309,14 +357,19 @@ async function loadPage() {
     const name = en.key.slice(l.prefix.length);
     const fe = fs[name];
     if (en.dir) {
-      return h("tr", { "data-key": en.key },
+      return h("tr", { "data-key": en.key, "data-size": "-1", "data-mtime": "0" },
         h("td", { class: "name" }, h("a", { href: browseHash(l.bucket, en.key), text: name })),
         h("td", { class: "num", text: "" }), h("td", { class: "opt", text: fe ? fe.owner : "" }),
         h("td", { class: "opt", text: "" }), ...fsCells(fe, true, 0),
-        h("td", { class: "actions" }));
+        h("td", { class: "actions" },
+          h("button", { type: "button", text: "Rename", "aria-label": "Rename folder " + name, onclick: () => rename(l.bucket, en.key) }),
+          h("button", {
+            type: "button", class: "danger", text: "Delete", "aria-label": "Delete folder " + name,
+            onclick: () => deleteFolder(l.bucket, en.key),
+          })));
     }
     const o = en.o;
-    return h("tr", { "data-key": o.key },
+    return h("tr", { "data-key": o.key, "data-size": String(o.size), "data-mtime": String(Date.parse(o.lastModified) || 0) },
       h("td", { class: "name" }, h("button", {
         type: "button", class: "name-link", text: name, "aria-label": "Details of " + name,
         onclick: () => details(l.bucket, o.key),
@@ -326,9 +379,11 @@ async function loadPage() {
       h("td", { class: "opt", text: when(o.lastModified) }), ...fsCells(fe, false, o.size),
       h("td", { class: "actions" },
         h("button", { type: "button", text: "Download", "aria-label": "Download " + name, onclick: () => download(l.bucket, o.key) }),
+        h("button", { type: "button", text: "Rename", "aria-label": "Rename " + name, onclick: () => rename(l.bucket, o.key) }),
         h("button", { type: "button", class: "danger", text: "Delete", "aria-label": "Delete " + name, onclick: () => deleteObject(l.bucket, o.key) })));
   });
   $("rows").append(...rows);
+  applySort();
   l.token = page.truncated ? page.next : null;
   $("more").hidden = !page.truncated;
   $("empty").hidden = $("rows").children.length > 0;
@@ -338,7 +393,7 @@ async function loadPage() {
 function filterListing(ev) {
   ev.preventDefault();
   if (!listing) return;
-  listing = { ...listing, filter: $("filter").value, token: null, seq: listing.seq + 1 };
+  listing = { ...listing, filter: $("filter").value, token: null, seq: ++listSeq };
   $("rows").replaceChildren();
   loadPage();
 }
@@ -352,6 +407,46 @@ async function deleteObject(bucket, key) {
     if (listing && listing.bucket === bucket) openDirectory(bucket, listing.prefix);
     return true;
   } catch (e) { showError(e); return false; }
+}
+
+// Rename or move a file or a folder within its bucket: the admin API's
+// fs/mv (the path view's rename: inode, owner and cached blocks kept).
+function rename(bucket, key) {
+  const d = $("rename-dialog");
+  const isDir = key.endsWith("/");
+  $("rename-key").textContent = `${bucket}/${key}`;
+  $("rename-to").value = key.replace(/\/$/, "");
+  const done = () => { d.close(); $("rename-form").onsubmit = $("rename-no").onclick = null; };
+  $("rename-no").onclick = done;
+  $("rename-form").onsubmit = async (ev) => {
+    ev.preventDefault();
+    const to = $("rename-to").value.replace(/\/+$/, "");
+    if (!to || to.split("/").some((p) => !p || p === "." || p === "..")) {
+      showError("A key has no empty, \".\" or \"..\" part.");
+      return;
+    }
+    done();
+    clearError();
+    try {
+      await api.admin("POST", "fs/mv", [["src", `/${bucket}/${key.replace(/\/$/, "")}`], ["dst", `/${bucket}/${to}`]]);
+      say(`Renamed ${key} to ${to}${isDir ? "/" : ""}`);
+      if (listing && listing.bucket === bucket) openDirectory(bucket, listing.prefix);
+    } catch (e) { showError(e); }
+  };
+  d.showModal();
+  $("rename-to").focus();
+}
+
+// A folder and everything below it: the admin API's fs/rm, recursive
+// (checked as the user, entry by entry, like atrium fs rm -R).
+async function deleteFolder(bucket, prefix) {
+  if (!(await confirmDialog(`Delete the folder "${prefix}" in ${bucket} and everything in it? This cannot be undone.`))) return;
+  clearError();
+  try {
+    await api.admin("POST", "fs/rm", [["path", `/${bucket}/${prefix.replace(/\/$/, "")}`], ["recursive", "1"]]);
+    say("Deleted folder " + prefix);
+    if (listing && listing.bucket === bucket) openDirectory(bucket, listing.prefix);
+  } catch (e) { showError(e); }
 }
 
 async function makeDirectory(ev) {
@@ -392,7 +487,8 @@ function uploadFiles(files) {
 }
 
 async function uploadOne(bucket, prefix, file) {
-  const key = prefix + file.name;
+  // A folder's files (the folder picker) keep their path below it.
+  const key = prefix + (file.webkitRelativePath || file.name);
   const job = { cancelled: false, xhr: null };
   const bar = h("progress", { max: String(Math.max(1, file.size)), value: "0", "aria-label": "Upload of " + file.name });
   const state = h("span", { class: "upload-state", text: file.size > MULTIPART_THRESHOLD ? "multipart" : "" });
@@ -400,7 +496,7 @@ async function uploadOne(bucket, prefix, file) {
     type: "button", text: "Cancel", "aria-label": "Cancel upload of " + file.name,
     onclick: () => { job.cancelled = true; if (job.xhr) job.xhr.abort(); },
   });
-  const li = h("li", { "data-key": key }, h("span", { class: "key", text: file.name }), bar, state, cancel);
+  const li = h("li", { "data-key": key }, h("span", { class: "key", text: key.slice(prefix.length) }), bar, state, cancel);
   $("uploads").append(li);
   try {
     await api.upload(bucket, key, file, (n) => { bar.value = n; }, job);
@@ -424,6 +520,7 @@ let current = null; // { bucket, key }
 async function details(bucket, key) {
   clearError();
   current = { bucket, key };
+  const e0 = epoch;
   const d = $("details-dialog");
   $("details-key").textContent = `${bucket}/${key}`;
   for (const id of ["details-fs", "details-headers", "details-meta", "details-tags"]) $(id).replaceChildren();
@@ -444,6 +541,7 @@ async function details(bucket, key) {
     facts($("details-fs"), [["mode", modeString(e.mode, e.type === "directory")], ["owner", e.owner],
       ["group", e.group], ["persist", e.persist], ["in cache", size(e.in_cache)], ["inode", e.ino]]);
   } catch (e) { facts($("details-fs"), [["file system", e.message]]); }
+  if (e0 !== epoch) return;
   if (!d.open) d.showModal();
 }
 
@@ -473,13 +571,84 @@ async function makeShareLink(ev) {
   } catch (e) { showError(e); }
 }
 
+// ---- users (the daemon's superuser only: the admin API says so) ----
+async function openUsers() {
+  $("user-rows").replaceChildren();
+  let r;
+  const e0 = epoch;
+  const seq = ++listSeq;
+  try {
+    r = await api.admin("GET", "users");
+  } catch (e) { if (e0 === epoch && seq === listSeq) showError(e); return; }
+  if (e0 !== epoch || seq !== listSeq) return;
+  $("user-rows").replaceChildren(...r.users.map((u) => {
+    const active = u.keys.some((k) => k.status === "Active");
+    return h("tr", { "data-user": u.user },
+      h("td", { class: "name", text: u.user }),
+      h("td", { text: u.display }),
+      h("td", { class: "mono", text: u.keys.map((k) => `${k.access_key} (${k.status})`).join(", ") }),
+      h("td", { class: "actions" },
+        h("button", { type: "button", text: active ? "Disable" : "Enable", "aria-label": `${active ? "Disable" : "Enable"} user ${u.user}`,
+          onclick: () => userAction(active ? "disable" : "enable", u.user) }),
+        h("button", { type: "button", text: "Rotate key", "aria-label": "Rotate the key of " + u.user,
+          onclick: () => userAction("rotate-key", u.user) }),
+        h("button", { type: "button", class: "danger", text: "Remove", "aria-label": "Remove user " + u.user,
+          onclick: () => userAction("rm", u.user) })));
+  }));
+  say(`${r.users.length} users`);
+}
+
+function showKeys(k) {
+  facts($("new-keys-list"), [["user", k.user], ["access key", k.access_key], ["secret key", k.secret_key]]);
+  $("new-keys").hidden = false;
+}
+
+async function userAction(action, user) {
+  const asks = {
+    "rotate-key": [`Give ${user} a new key pair? The old keys stop working at once.`, "Rotate"],
+    rm: [`Remove the user ${user}? Refused while the user owns buckets.`, "Remove"],
+    disable: [`Disable ${user}? Their keys stop working until enabled again.`, "Disable"],
+  };
+  if (asks[action] && !(await confirmDialog(...asks[action]))) return;
+  clearError();
+  try {
+    const r = await api.admin("POST", "users/" + action, [["user", user]]);
+    if (r.secret_key) showKeys(r);
+    else $("new-keys").hidden = true;
+    say(`${action}: ${user}`);
+    openUsers();
+  } catch (e) { showError(e); }
+}
+
+async function addUser(ev) {
+  ev.preventDefault();
+  clearError();
+  const q = [["user", $("new-user").value.trim()]];
+  if ($("new-user-display").value.trim()) q.push(["display", $("new-user-display").value.trim()]);
+  try {
+    const r = await api.admin("POST", "users/add", q);
+    showKeys(r);
+    $("new-user").value = $("new-user-display").value = "";
+    say("Added user " + r.user);
+    openUsers();
+  } catch (e) { showError(e); }
+}
+
 // ---- overview ----
 let poll = null;
-const history = { t: [], req: {}, bin: {}, bout: {} };
+const history = { req: {}, bin: {}, bout: {}, lat: {} };
 
 function parseMetrics(text) {
-  const out = { req: {}, bin: {}, bout: {} };
+  const out = { req: {}, bin: {}, bout: {}, hist: {} };
   for (const line of text.split("\n")) {
+    const hb = line.match(/^atrium_request_duration_seconds_bucket\{([^}]*)\}\s+([0-9.eE+]+)$/);
+    if (hb) {
+      const door = (hb[1].match(/door="([^"]*)"/) || [])[1] || "?";
+      const le = (hb[1].match(/le="([^"]*)"/) || [])[1];
+      const hd = out.hist[door] || (out.hist[door] = {});
+      hd[le] = (hd[le] || 0) + Number(hb[2]);
+      continue;
+    }
     const m = line.match(/^(atrium_requests_total|atrium_request_bytes_in_total|atrium_request_bytes_out_total)\{([^}]*)\}\s+([0-9.eE+]+)$/);
     if (!m) continue;
     const door = (m[2].match(/door="([^"]*)"/) || [])[1] || "?";
@@ -497,16 +666,54 @@ function rates(which, now, prev, dt) {
   }
 }
 
+// A quantile of the requests between two polls from the cumulative
+// histogram buckets' increase (Prometheus' histogram_quantile: linear
+// within the bucket; the highest finite bound for the +Inf bucket), in ms.
+// 0 when there was no request.
+function quantile(q, now, prev) {
+  const les = Object.keys(now).sort((a, b) => (a === "+Inf" ? 1 : b === "+Inf" ? -1 : Number(a) - Number(b)));
+  const cum = les.map((le) => now[le] - ((prev && prev[le]) || 0));
+  const total = cum[cum.length - 1] || 0;
+  if (!total) return 0;
+  const rank = q * total;
+  let lower = 0, below = 0;
+  for (let i = 0; i < les.length; i++) {
+    if (cum[i] >= rank) {
+      if (les[i] === "+Inf") return lower * 1000;
+      const upper = Number(les[i]);
+      const inBucket = cum[i] - below;
+      return (lower + (upper - lower) * (inBucket ? (rank - below) / inBucket : 1)) * 1000;
+    }
+    lower = les[i] === "+Inf" ? lower : Number(les[i]);
+    below = cum[i];
+  }
+  return lower * 1000;
+}
+
+function latencies(now, prev) {
+  for (const door of Object.keys(now.hist)) {
+    for (const [name, q] of [["p50", 0.5], ["p99", 0.99]]) {
+      const k = `${door} ${name}`;
+      const s = history.lat[k] || (history.lat[k] = []);
+      s.push(prev ? quantile(q, now.hist[door], prev.hist[door]) : 0);
+      if (s.length > SAMPLES) s.shift();
+    }
+  }
+}
+
 let lastMetrics = null;
 async function tick() {
   try {
+    const e0 = epoch;
     const [rep, text] = await Promise.all([api.report(), api.metrics()]);
+    if (e0 !== epoch) return;
     const now = performance.now();
     const m = parseMetrics(text);
     const dt = lastMetrics ? (now - lastMetrics.at) / 1000 : 0;
     rates("req", m, lastMetrics && lastMetrics.m, dt || 1);
     rates("bin", m, lastMetrics && lastMetrics.m, dt || 1);
     rates("bout", m, lastMetrics && lastMetrics.m, dt || 1);
+    latencies(m, lastMetrics && lastMetrics.m);
     lastMetrics = { at: now, m };
     facts($("daemon-facts"), [["version", rep.version], ["started", when(rep.started)],
       ["uptime", Math.round(rep.uptime_ms / 1000) + " s"], ["auth", rep.auth],
@@ -524,6 +731,7 @@ async function tick() {
     drawChart($("chart-bytes"), [
       ...Object.entries(history.bin).map(([k, v]) => ({ name: k + " in", values: v })),
       ...Object.entries(history.bout).map(([k, v]) => ({ name: k + " out", values: v }))], SAMPLES, "Bytes per second by door");
+    drawChart($("chart-latency"), Object.entries(history.lat).map(([k, v]) => ({ name: k + " ms", values: v })), SAMPLES, "Latency percentiles by door, in milliseconds");
     $("overview-view").dataset.samples = String((Object.values(history.req)[0] || []).length);
   } catch (e) { showError(e); }
 }
@@ -550,6 +758,8 @@ function init() {
   $("delete-bucket").addEventListener("click", () => listing && deleteBucket(listing.bucket));
   $("upload-button").addEventListener("click", () => $("upload-input").click());
   $("upload-input").addEventListener("change", (ev) => { uploadFiles(Array.from(ev.target.files)); ev.target.value = ""; });
+  $("upload-dir-button").addEventListener("click", () => $("upload-dir-input").click());
+  $("upload-dir-input").addEventListener("change", (ev) => { uploadFiles(Array.from(ev.target.files)); ev.target.value = ""; });
   const zone = $("drop-zone");
   zone.addEventListener("dragover", (ev) => { if (listing) { ev.preventDefault(); zone.classList.add("dragging"); } });
   zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
@@ -567,6 +777,7 @@ function init() {
     if (current && (await deleteObject(current.bucket, current.key))) $("details-dialog").close();
   });
   $("share-form").addEventListener("submit", makeShareLink);
+  $("add-user-form").addEventListener("submit", addUser);
   window.addEventListener("hashchange", route);
   route();
 }

@@ -231,6 +231,8 @@ def sign_in(browser, daemon, user, expect_ok=True):
 
 def open_dir(browser, daemon, bucket, prefix=""):
     import urllib.parse
+    # a status left by the page before must not pass for this listing's
+    browser.execute_script("const s = document.getElementById('status'); if (s) s.textContent = '';")
     browser.get(daemon.url("/console/#/b/%s/%s" % (urllib.parse.quote(bucket, safe=""),
                                                    urllib.parse.quote(prefix, safe=""))))
     visible(browser, "object-tools")
@@ -415,7 +417,8 @@ def test_xss_key_is_text(browser, daemon, bucket_name):
     s3.put_object(Bucket=bucket_name, Key=XSS + "/inner <b onclick=alert(2)>bold", Body=b"y")
     sign_in(browser, daemon, "alice")
     open_dir(browser, daemon, bucket_name)
-    wait(browser, lambda b: row(b, XSS), "xss key listed")
+    wait(browser, lambda b: row(b, XSS), lambda: "xss key listed: %r %r %r" % (
+        rows(browser), by_id(browser, "status").text, browser.get_log("browser")))
     assert row(browser, XSS)[0] == XSS
     assert row(browser, XSS + "/")[0] == XSS + "/"
     assert browser.execute_script("return document.querySelectorAll('main img, main b').length") == 0
@@ -506,6 +509,8 @@ def test_overview(browser, daemon, shots):
     assert "version" in by_id(browser, "daemon-facts").text
     assert browser.execute_script("return document.querySelectorAll('#chart-requests svg polyline').length") >= 1
     assert "s3" in by_id(browser, "chart-requests").text
+    assert "s3 p99 ms" in by_id(browser, "chart-latency").text
+    assert "admin p50 ms" in by_id(browser, "chart-latency").text
     assert alert_text(browser) == ""
     browser.save_screenshot(str(shots / "overview.png"))
 
@@ -560,5 +565,158 @@ def test_multipart_cancel(browser, daemon, bucket_name, tmp_path):
     wait(browser, lambda b: not s3.list_multipart_uploads(Bucket=bucket_name).get("Uploads"),
          "the multipart upload aborted")
     assert client_error(s3.head_object, Bucket=bucket_name, Key="cancelled.bin")[0] == 404
+    assert alert_text(browser) == ""
+    s3.delete_bucket(Bucket=bucket_name)
+
+
+def test_folder_upload_sort_and_folder_delete(browser, daemon, bucket_name, tmp_path):
+    s3 = daemon.boto3("alice")
+    s3.create_bucket(Bucket=bucket_name)
+    folder = tmp_path / "photos"
+    (folder / "2024").mkdir(parents=True)
+    files = {"photos/a.bin": 3000, "photos/b.bin": 10, "photos/2024/c.bin": 700}
+    for rel, n in files.items():
+        (tmp_path / rel).write_bytes(os.urandom(n))
+    sign_in(browser, daemon, "alice")
+    open_dir(browser, daemon, bucket_name)
+    # the folder picker: every file, with its path below the folder
+    by_id(browser, "upload-dir-input").send_keys(str(folder))
+    for rel in files:
+        wait(browser, lambda b: upload_done(b, rel) == "done", "%s uploaded" % rel)
+    for rel, n in files.items():
+        assert s3.get_object(Bucket=bucket_name, Key=rel)["Body"].read() == \
+            (tmp_path / rel).read_bytes()
+    open_dir(browser, daemon, bucket_name, "photos/")
+    wait(browser, lambda b: len(rows(b)) == 3, "three entries")
+    assert [k for k, _ in rows(browser)] == ["photos/2024/", "photos/a.bin", "photos/b.bin"]
+    # sort by size, then the other way
+    from selenium.webdriver.common.by import By
+    size_th = browser.find_element(By.CSS_SELECTOR, "th[data-sort=size]")
+    size_th.find_element(By.TAG_NAME, "button").click()
+    assert [k for k, _ in rows(browser)] == ["photos/2024/", "photos/b.bin", "photos/a.bin"]
+    assert size_th.get_attribute("aria-sort") == "ascending"
+    size_th.find_element(By.TAG_NAME, "button").click()
+    assert [k for k, _ in rows(browser)] == ["photos/a.bin", "photos/b.bin", "photos/2024/"]
+    assert size_th.get_attribute("aria-sort") == "descending"
+    # delete the folder and what it holds, after a confirmation
+    open_dir(browser, daemon, bucket_name)
+    wait(browser, lambda b: row(b, "photos/"), "folder listed")
+    browser.execute_script(
+        "document.querySelector('#rows tr[data-key=\"photos/\"] button[aria-label^=Delete]').click()")
+    confirm(browser)
+    wait(browser, lambda b: s3.list_objects_v2(Bucket=bucket_name)["KeyCount"] == 0, "nothing left")
+    # listed again once the delete returned
+    wait(browser, lambda b: by_id(b, "status").text == "0 entries shown" and not rows(b),
+         "folder gone from the listing")
+    assert alert_text(browser) == ""
+    s3.delete_bucket(Bucket=bucket_name)
+
+
+def test_rename(browser, daemon, bucket_name):
+    s3 = daemon.boto3("alice")
+    s3.create_bucket(Bucket=bucket_name)
+    s3.put_object(Bucket=bucket_name, Key="old name.txt", Body=b"renamed bytes")
+    sign_in(browser, daemon, "alice")
+    open_dir(browser, daemon, bucket_name)
+    wait(browser, lambda b: row(b, "old name.txt"), "listed")
+    browser.execute_script(
+        "document.querySelector('#rows tr[data-key=\"old name.txt\"] button[aria-label^=Rename]').click()")
+    visible(browser, "rename-dialog")
+    box = by_id(browser, "rename-to")
+    assert box.get_attribute("value") == "old name.txt"
+    box.clear()
+    from selenium.webdriver.common.keys import Keys
+    box.send_keys("moved/new name.txt" + Keys.ENTER)
+    wait(browser, lambda b: row(b, "moved/") and row(b, "old name.txt") is None, "renamed")
+    assert s3.get_object(Bucket=bucket_name, Key="moved/new name.txt")["Body"].read() == b"renamed bytes"
+    assert client_error(s3.head_object, Bucket=bucket_name, Key="old name.txt")[0] == 404
+    # a bad name is refused in the page, with a message
+    browser.execute_script(
+        "document.querySelector('#rows tr[data-key=\"moved/\"] button[aria-label^=Rename]').click()")
+    visible(browser, "rename-dialog")
+    box = by_id(browser, "rename-to")
+    box.clear()
+    box.send_keys("a/../b" + Keys.ENTER)
+    wait(browser, lambda b: "no empty" in alert_text(b), "refused")
+    by_id(browser, "rename-no").click()
+    s3.delete_object(Bucket=bucket_name, Key="moved/new name.txt")
+    s3.delete_bucket(Bucket=bucket_name)
+
+
+def test_users_page(browser, daemon):
+    import uuid
+    user = "dave" + uuid.uuid4().hex[:8]
+    # alice is no superuser: the page shows the API's AccessDenied, no list
+    sign_in(browser, daemon, "alice")
+    browser.get(daemon.url("/console/#/users"))
+    visible(browser, "users-view")
+    wait(browser, lambda b: "AccessDenied" in alert_text(b), "AccessDenied for alice")
+    assert browser.execute_script("return document.querySelectorAll('#user-rows tr').length") == 0
+    # the daemon's superuser adds a user, whose new keys work at once
+    sign_in(browser, daemon, "admin")
+    browser.get(daemon.url("/console/#/users"))
+    visible(browser, "users-view")
+    wait(browser, lambda b: "users" in by_id(b, "status").text, "users listed")
+    by_id(browser, "new-user").send_keys(user)
+    by_id(browser, "add-user-form").submit()
+    visible(browser, "new-keys")
+    wait(browser, lambda b: browser.execute_script(
+        "return !!document.querySelector('#user-rows tr[data-user=\"' + arguments[0] + '\"]')", user),
+        "the user listed")
+    facts = by_id(browser, "new-keys-list").find_elements("tag name", "dd")
+    ak, sk = facts[1].text, facts[2].text
+    s3 = daemon.boto3(access_key=ak, secret=sk)
+    assert s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    # disable (confirmed): the keys stop working
+    browser.execute_script(
+        "document.querySelector('#user-rows tr[data-user=\"' + arguments[0] + '\"] button').click()", user)
+    confirm(browser)
+    wait(browser, lambda b: "Inactive" in (row_text(b, user) or ""), "disabled")
+    assert client_error(s3.list_buckets)[0] == 403
+    # remove
+    browser.execute_script(
+        "document.querySelector('#user-rows tr[data-user=\"' + arguments[0] + '\"] button[aria-label^=Remove]').click()",
+        user)
+    confirm(browser)
+    # listed again after the removal returned
+    wait(browser, lambda b: row_text(b, user) is None and
+         re.match(r"\d+ users$", by_id(b, "status").text), "removed")
+    assert alert_text(browser) == ""
+    by_id(browser, "signout").click()
+    visible(browser, "signin-form")
+    assert by_id(browser, "new-keys-list").text == ""
+
+
+def row_text(browser, user):
+    return browser.execute_script(
+        "const tr = document.querySelector('#user-rows tr[data-user=\"' + arguments[0] + '\"]');"
+        "return tr ? tr.textContent : null;", user)
+
+
+def test_odd_names_upload_and_download(browser, daemon, bucket_name, tmp_path, downloads):
+    """Signing of paths with spaces, '+', '%', '&', '=' and non-ASCII, in
+    the browser's PUT, HEAD, presigned GET and DELETE."""
+    s3 = daemon.boto3("alice")
+    s3.create_bucket(Bucket=bucket_name)
+    name = "ünï cödé+100%&a=b ✓.txt"
+    data = b"odd names work"
+    (tmp_path / name).write_bytes(data)
+    sign_in(browser, daemon, "alice")
+    open_dir(browser, daemon, bucket_name)
+    upload(browser, [tmp_path / name])
+    wait(browser, lambda b: upload_done(b, name) == "done", "uploaded")
+    assert s3.get_object(Bucket=bucket_name, Key=name)["Body"].read() == data
+    wait(browser, lambda b: row(b, name), "listed")
+    browser.execute_script(
+        "document.querySelector('#rows tr[data-key=\"' + CSS.escape(arguments[0]) + '\"] .name-link').click()",
+        name)
+    visible(browser, "details-dialog")
+    wait(browser, lambda b: "etag" in by_id(b, "details-headers").text, "HEAD signed")
+    by_id(browser, "details-download").click()
+    target = downloads / name
+    wait(browser, lambda b: target.exists() and target.read_bytes() == data, "downloaded")
+    by_id(browser, "details-delete").click()
+    confirm(browser)
+    wait(browser, lambda b: not s3.list_objects_v2(Bucket=bucket_name).get("Contents"), "deleted")
     assert alert_text(browser) == ""
     s3.delete_bucket(Bucket=bucket_name)
