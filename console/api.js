@@ -202,5 +202,12 @@ export class Api {
   fsStat(path) { return this.admin("GET", "fs/stat", [["path", path]]); }
   fsAction(action, path) { return this.admin("POST", "fs/" + action, [["path", path]]); }
   report() { return this.admin("GET", "report"); }
+  mounts() { return this.admin("GET", "fs/mounts"); }
+  // Readiness (never authenticated): {"status":"ready"} or 503 with the
+  // part that failed (store, ufs, mount, stopping) and why.
+  async ready() {
+    const resp = await fetch("/api/v1/ready", { cache: "no-store" });
+    return resp.json();
+  }
   metrics() { return this.admin("GET", "metrics", [], true); }
 }

@@ -705,7 +705,9 @@ let lastMetrics = null;
 async function tick() {
   try {
     const e0 = epoch;
-    const [rep, text] = await Promise.all([api.report(), api.metrics()]);
+    const [rep, text, ready, mounts] = await Promise.all([api.report(), api.metrics(),
+      api.ready().catch((e) => ({ status: "unknown", message: e.message })),
+      api.mounts().catch(() => ({ mounts: [] }))]);
     if (e0 !== epoch) return;
     const now = performance.now();
     const m = parseMetrics(text);
@@ -715,11 +717,14 @@ async function tick() {
     rates("bout", m, lastMetrics && lastMetrics.m, dt || 1);
     latencies(m, lastMetrics && lastMetrics.m);
     lastMetrics = { at: now, m };
-    facts($("daemon-facts"), [["version", rep.version], ["started", when(rep.started)],
+    facts($("daemon-facts"), [
+      ["state", ready.status + (ready.failed ? ` (${ready.failed}: ${ready.message})` : "")],
+      ["version", rep.version], ["started", when(rep.started)],
       ["uptime", Math.round(rep.uptime_ms / 1000) + " s"], ["auth", rep.auth],
       ["uploads in progress", rep.uploads_in_progress]]);
     facts($("ns-facts"), [["files", rep.namespace.files], ["directories", rep.namespace.directories],
-      ["bytes", size(rep.namespace.bytes)]]);
+      ["bytes", size(rep.namespace.bytes)],
+      ...mounts.mounts.map((mt) => ["mount " + mt.path, mt.uri])]);
     $("tiers").replaceChildren(...rep.cache.tiers.flatMap((t) => {
       const pct = t.capacity ? Math.round(t.used * 100 / t.capacity) : 0;
       const fill = h("div");

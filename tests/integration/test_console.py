@@ -507,6 +507,7 @@ def test_overview(browser, daemon, shots):
          "two samples")
     assert "memory" in by_id(browser, "tiers").text
     assert "version" in by_id(browser, "daemon-facts").text
+    assert re.search(r"state\s+ready", by_id(browser, "daemon-facts").text)
     assert browser.execute_script("return document.querySelectorAll('#chart-requests svg polyline').length") >= 1
     assert "s3" in by_id(browser, "chart-requests").text
     assert "s3 p99 ms" in by_id(browser, "chart-latency").text
@@ -719,4 +720,46 @@ def test_odd_names_upload_and_download(browser, daemon, bucket_name, tmp_path, d
     confirm(browser)
     wait(browser, lambda b: not s3.list_objects_v2(Bucket=bucket_name).get("Contents"), "deleted")
     assert alert_text(browser) == ""
+    s3.delete_bucket(Bucket=bucket_name)
+
+
+def test_bucket_errors_and_delete_from_listing(browser, daemon, bucket_name):
+    s3 = daemon.boto3("alice")
+    sign_in(browser, daemon, "alice")
+    browser.get(daemon.url("/console/#/b"))
+    visible(browser, "bucket-tools")
+    # a bad name is refused in the page, with the rule
+    by_id(browser, "new-bucket").send_keys("Bad_Name")
+    by_id(browser, "create-bucket-form").submit()
+    wait(browser, lambda b: "3 to 63 lower-case" in alert_text(b), "name refused")
+    # one that exists is the server's answer
+    s3.create_bucket(Bucket=bucket_name)
+    s3.put_object(Bucket=bucket_name, Key="keep", Body=b"k")
+    box = by_id(browser, "new-bucket")
+    box.clear()
+    box.send_keys(bucket_name)
+    by_id(browser, "create-bucket-form").submit()
+    wait(browser, lambda b: "BucketAlreadyOwnedByYou" in alert_text(b) or
+         "BucketAlreadyExists" in alert_text(b), "exists")
+    # a bucket that is not empty cannot be deleted; an empty one can
+    open_dir(browser, daemon, bucket_name)
+    by_id(browser, "delete-bucket").click()
+    confirm(browser)
+    wait(browser, lambda b: "BucketNotEmpty" in alert_text(b), "not empty")
+    s3.delete_object(Bucket=bucket_name, Key="keep")
+    by_id(browser, "delete-bucket").click()
+    confirm(browser)
+    visible(browser, "bucket-tools")
+    wait(browser, lambda b: bucket_name not in [x["Name"] for x in s3.list_buckets()["Buckets"]],
+         "bucket deleted")
+    # a cancelled confirmation deletes nothing
+    s3.create_bucket(Bucket=bucket_name)
+    browser.refresh()  # the page is at #/b already: load it again
+    wait(browser, lambda b: row_link(b, bucket_name), "listed")
+    browser.execute_script(
+        "document.querySelector('button[aria-label=\"Delete bucket ' + arguments[0] + '\"]').click()",
+        bucket_name)
+    visible(browser, "confirm-dialog")
+    by_id(browser, "confirm-no").click()
+    assert s3.head_bucket(Bucket=bucket_name)["ResponseMetadata"]["HTTPStatusCode"] == 200
     s3.delete_bucket(Bucket=bucket_name)
