@@ -483,12 +483,36 @@ async function download(bucket, key) {
 function uploadFiles(files) {
   if (!listing) return;
   const { bucket, prefix } = listing;
-  for (const f of files) uploadOne(bucket, prefix, f);
+  for (const f of files) uploadOne(bucket, prefix, f.file || f, f.path);
 }
 
-async function uploadOne(bucket, prefix, file) {
-  // A folder's files (the folder picker) keep their path below it.
-  const key = prefix + (file.webkitRelativePath || file.name);
+// What was dropped: files as they are, folders walked (FileSystemEntry)
+// into { file, path } with the path below the drop. A drop with no
+// entries (a synthetic one) gives its files.
+async function droppedFiles(dt) {
+  const entries = Array.from(dt.items || []).map((it) => it.webkitGetAsEntry && it.webkitGetAsEntry()).filter(Boolean);
+  if (!entries.length) return Array.from(dt.files);
+  const out = [];
+  const walk = async (entry) => {
+    if (entry.isFile) {
+      const file = await new Promise((res, rej) => entry.file(res, rej));
+      out.push({ file, path: entry.fullPath.replace(/^\//, "") });
+      return;
+    }
+    const reader = entry.createReader();
+    for (;;) { // readEntries answers in batches until an empty one
+      const batch = await new Promise((res, rej) => reader.readEntries(res, rej));
+      if (!batch.length) break;
+      for (const e of batch) await walk(e);
+    }
+  };
+  for (const e of entries) await walk(e);
+  return out;
+}
+
+async function uploadOne(bucket, prefix, file, path) {
+  // A folder's files (picked or dropped) keep their path below it.
+  const key = prefix + (path || file.webkitRelativePath || file.name);
   const job = { cancelled: false, xhr: null };
   const bar = h("progress", { max: String(Math.max(1, file.size)), value: "0", "aria-label": "Upload of " + file.name });
   const state = h("span", { class: "upload-state", text: file.size > MULTIPART_THRESHOLD ? "multipart" : "" });
@@ -768,10 +792,13 @@ function init() {
   const zone = $("drop-zone");
   zone.addEventListener("dragover", (ev) => { if (listing) { ev.preventDefault(); zone.classList.add("dragging"); } });
   zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
-  zone.addEventListener("drop", (ev) => {
+  zone.addEventListener("drop", async (ev) => {
     ev.preventDefault();
     zone.classList.remove("dragging");
-    uploadFiles(Array.from(ev.dataTransfer.files));
+    if (!listing) return;
+    try {
+      uploadFiles(await droppedFiles(ev.dataTransfer));
+    } catch (e) { showError(e); }
   });
   $("details-download").addEventListener("click", () => current && download(current.bucket, current.key));
   $("details-share").addEventListener("click", share);

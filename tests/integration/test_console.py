@@ -763,3 +763,27 @@ def test_bucket_errors_and_delete_from_listing(browser, daemon, bucket_name):
     by_id(browser, "confirm-no").click()
     assert s3.head_bucket(Bucket=bucket_name)["ResponseMetadata"]["HTTPStatusCode"] == 200
     s3.delete_bucket(Bucket=bucket_name)
+
+
+def test_drop_files(browser, daemon, bucket_name):
+    """Files dropped on the listing are uploaded (a synthetic drop: a
+    DataTransfer built in the page, as a real drag would carry)."""
+    s3 = daemon.boto3("alice")
+    s3.create_bucket(Bucket=bucket_name)
+    sign_in(browser, daemon, "alice")
+    open_dir(browser, daemon, bucket_name)
+    browser.execute_script("""
+        const dt = new DataTransfer();
+        dt.items.add(new File(["dropped one"], "one.txt", { type: "text/plain" }));
+        dt.items.add(new File(["dropped two!"], "two.txt"));
+        const zone = document.getElementById("drop-zone");
+        zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
+        zone.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));""")
+    for k in ("one.txt", "two.txt"):
+        wait(browser, lambda b: upload_done(b, k) == "done", k + " uploaded")
+    assert s3.get_object(Bucket=bucket_name, Key="one.txt")["Body"].read() == b"dropped one"
+    assert s3.get_object(Bucket=bucket_name, Key="one.txt")["ContentType"] == "text/plain"
+    assert s3.get_object(Bucket=bucket_name, Key="two.txt")["Body"].read() == b"dropped two!"
+    for k in ("one.txt", "two.txt"):
+        s3.delete_object(Bucket=bucket_name, Key=k)
+    s3.delete_bucket(Bucket=bucket_name)
