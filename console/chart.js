@@ -13,14 +13,14 @@ export function human(n) {
   const units = ["", "k", "M", "G", "T"];
   let i = 0;
   while (Math.abs(n) >= 1000 && i < units.length - 1) { n /= 1000; i++; }
-  return (n >= 100 || i === 0 ? Math.round(n * 10) / 10 : n.toFixed(1)) + units[i];
+  return (n >= 100 ? Math.round(n) : i === 0 ? Math.round(n * 10) / 10 : n.toFixed(1)) + units[i];
 }
 
 // series: [{ name, values: [number...] }]; capacity: samples on the x axis.
 export function drawChart(container, series, capacity, label) {
-  const W = 600, H = 180, L = 48, B = 18, T = 8;
+  const W = 360, H = 150, L = 44, B = 10, T = 8;
   const max = Math.max(1, ...series.flatMap((s) => s.values));
-  const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": label, preserveAspectRatio: "none" });
+  const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": label });
   for (let i = 0; i <= 4; i++) {
     const y = T + (H - T - B) * i / 4;
     svg.append(el("line", { x1: L, x2: W, y1: y, y2: y, stroke: "#e4e8ee" }));

@@ -513,6 +513,19 @@ def test_overview(browser, daemon, shots):
     assert "s3 p99 ms" in by_id(browser, "chart-latency").text
     assert "admin p50 ms" in by_id(browser, "chart-latency").text
     assert alert_text(browser) == ""
+    # some S3 traffic, for the charts to show (and the screenshot)
+    s3 = daemon.boto3("alice")
+    name = "overview-%d" % os.getpid()
+    s3.create_bucket(Bucket=name)
+    n = int(by_id(browser, "overview-view").get_attribute("data-samples"))
+    for i in range(30):
+        s3.put_object(Bucket=name, Key="k%d" % i, Body=os.urandom(64 * 1024))
+        s3.get_object(Bucket=name, Key="k%d" % i)["Body"].read()
+    wait(browser, lambda b: int(by_id(b, "overview-view").get_attribute("data-samples")) >= n + 2,
+         "two more samples")
+    for i in range(30):
+        s3.delete_object(Bucket=name, Key="k%d" % i)
+    s3.delete_bucket(Bucket=name)
     browser.save_screenshot(str(shots / "overview.png"))
 
 
