@@ -165,6 +165,8 @@ def browser(downloads):
     for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
               "--no-first-run", "--disable-background-networking",
               "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+              # test_https: the daemon's certificate is self-signed
+              "--ignore-certificate-errors",
               "--user-data-dir=" + profile):
         opts.add_argument(a)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -799,4 +801,23 @@ def test_drop_files(browser, daemon, bucket_name):
     assert s3.get_object(Bucket=bucket_name, Key="two.txt")["Body"].read() == b"dropped two!"
     for k in ("one.txt", "two.txt"):
         s3.delete_object(Bucket=bucket_name, Key=k)
+    s3.delete_bucket(Bucket=bucket_name)
+
+
+def test_https(browser, atriumd_factory, tmp_path_factory, bucket_name):
+    """Over TLS: the same headers, and the console signs in and lists."""
+    import ssl
+    from s3util import self_signed
+    cert, key = self_signed(tmp_path_factory.mktemp("console-tls"))
+    d = atriumd_factory("sigv4", "console-tls", ["--tls-cert", cert, "--tls-key", key])
+    assert d.endpoint.startswith("https://")
+    ctx = ssl.create_default_context(cafile=cert)
+    with urllib.request.urlopen(d.url("/console/"), context=ctx, timeout=30) as r:
+        assert r.status == 200
+        check_security_headers(r.headers)
+    s3 = d.boto3("alice")
+    s3.create_bucket(Bucket=bucket_name)
+    sign_in(browser, d, "alice")
+    wait(browser, lambda b: row_link(b, bucket_name), "bucket listed over https")
+    assert browser.execute_script("return window.isSecureContext") is True
     s3.delete_bucket(Bucket=bucket_name)
