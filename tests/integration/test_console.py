@@ -821,3 +821,46 @@ def test_https(browser, atriumd_factory, tmp_path_factory, bucket_name):
     wait(browser, lambda b: row_link(b, bucket_name), "bucket listed over https")
     assert browser.execute_script("return window.isSecureContext") is True
     s3.delete_bucket(Bucket=bucket_name)
+
+
+def test_labels_and_keyboard(browser, daemon, bucket_name):
+    """Every control has an accessible name; the keyboard reaches them."""
+    s3 = daemon.boto3("alice")
+    s3.create_bucket(Bucket=bucket_name)
+    s3.put_object(Bucket=bucket_name, Key="dir/file", Body=b"1")
+    s3.put_object(Bucket=bucket_name, Key="top", Body=b"2")
+    browser.get(daemon.url("/console/"))
+    if by_id(browser, "signout").is_displayed():
+        by_id(browser, "signout").click()
+    visible(browser, "signin-form")
+    # tab order on the sign-in form: access key, secret, button
+    from selenium.webdriver.common.keys import Keys
+    assert browser.switch_to.active_element.get_attribute("id") == "access-key"
+    browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("id") == "secret-key"
+    browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("id") == "signin-button"
+    sign_in(browser, daemon, "alice")
+    open_dir(browser, daemon, bucket_name)
+    wait(browser, lambda b: len(rows(b)) == 2, "listed")
+    unnamed = browser.execute_script("""
+        const out = [];
+        for (const el of document.querySelectorAll('input, select, button, a[href]')) {
+          let name = el.getAttribute('aria-label') || '';
+          if (!name && el.id) {
+            const l = document.querySelector('label[for="' + el.id + '"]');
+            name = l ? l.textContent : '';
+          }
+          if (!name && (el.tagName === 'BUTTON' || el.tagName === 'A')) name = el.textContent;
+          if (!name.trim()) out.push(el.outerHTML.slice(0, 80));
+        }
+        return out;""")
+    assert unnamed == [], unnamed
+    # a folder opens from the keyboard (Enter on its link)
+    link = browser.execute_script(
+        "return document.querySelector('#rows tr[data-key=\"dir/\"] a')")
+    link.send_keys(Keys.ENTER)
+    wait(browser, lambda b: row(b, "dir/file"), "folder opened with Enter")
+    s3.delete_object(Bucket=bucket_name, Key="dir/file")
+    s3.delete_object(Bucket=bucket_name, Key="top")
+    s3.delete_bucket(Bucket=bucket_name)
