@@ -24,7 +24,9 @@ FUSE_SRC   := $(wildcard fuse/*.c)
 # metrics, access log, service and TLS code, unit-tested like the rest.
 DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 LIB_SRC    := $(COMMON_SRC) $(CORE_SRC) $(S3_SRC) $(FUSE_SRC) $(DAEMON_SRC)
-LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o)
+# The web console's static files, compiled in (tools/embed-console.sh).
+CONSOLE_FILES := $(sort $(wildcard console/*.html console/*.js console/*.css console/*.svg))
+LIB_OBJ    := $(LIB_SRC:%.c=$(O)/%.o) $(O)/console_files.o
 COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
@@ -59,6 +61,13 @@ $(O)/version.h: FORCE
 	  if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 $(O)/daemon/main.o: $(O)/version.h
 $(O)/daemon/main.o: ALL_CFLAGS += -I$(O)
+
+$(O)/console_files.c: tools/embed-console.sh $(CONSOLE_FILES) Makefile
+	@mkdir -p $(dir $@)
+	sh tools/embed-console.sh $@ $(CONSOLE_FILES)
+
+$(O)/console_files.o: $(O)/console_files.c daemon/console.h
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(O)/libatrium.a: $(LIB_OBJ)
 	@rm -f $@

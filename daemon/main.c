@@ -41,6 +41,7 @@
 #include "s3/s3.h"
 #include "daemon/access_log.h"
 #include "daemon/admin.h"
+#include "daemon/console.h"
 #include "src/atrium.h"
 #include "daemon/metrics.h"
 #include "daemon/service.h"
@@ -57,6 +58,7 @@ struct daemon {
 	struct atr_idents *idents;
 	struct s3_server *s3;
 	struct admin *admin;
+	struct console *console;      /* the web console's files (/console/) */
 	struct metrics *metrics;
 	struct access_log *access_log; /* NULL: off */
 	struct mount *mnt;           /* NULL: no --mount */
@@ -200,8 +202,12 @@ static int begin_request(struct mg_connection *conn)
 	__atomic_add_fetch(&d->inflight, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&d->draining, __ATOMIC_SEQ_CST))
 		rc = refuse_stopping(d, conn, admin);
+	else if (admin)
+		rc = admin_handle(d->admin, conn);
+	else if (console_claims(d->console, conn))
+		rc = console_handle(d->console, conn);
 	else
-		rc = admin ? admin_handle(d->admin, conn) : s3_handle(d->s3, conn);
+		rc = s3_handle(d->s3, conn);
 	__atomic_sub_fetch(&d->inflight, 1, __ATOMIC_SEQ_CST);
 	return rc;
 }
@@ -491,6 +497,8 @@ static int doors_new(struct daemon *d, char **token)
 		.metrics_token = *token, .metrics_public = st->metrics_public,
 		.idents = d->idents, .ready = daemon_ready, .ready_arg = d,
 	};
+	if (!(d->console = console_new(so.domain)))
+		return -1;
 	return (d->admin = admin_new(d->core, &ao)) ? 0 : -1;
 }
 
@@ -657,6 +665,7 @@ out:
 	mg_exit_library();
 	tls_free(d.tls);
 	admin_free(d.admin);
+	console_free(d.console);
 	if (metrics_token) {
 		explicit_bzero(metrics_token, strlen(metrics_token));
 		free(metrics_token);

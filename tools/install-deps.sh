@@ -17,7 +17,8 @@ build=(
   libjansson-dev libcurl4-openssl-dev
 )
 # chromium, chromium-driver, python3-selenium: tests/integration/test_cors.py
-# drives a real browser's fetch() across origins.
+# drives a real browser's fetch() across origins, test_console.py the web
+# console.
 tests=(
   clang libclang-rt-14-dev libcmocka-dev sqlite3 openssl
   awscli python3-boto3 python3-boto python3-pytest s3cmd curl nginx rsync
