@@ -10,12 +10,12 @@ the test's temp dir (the path is printed)."""
 import hashlib
 import os
 import re
-import shutil
-import tempfile
 import urllib.error
 import urllib.request
 
 import pytest
+
+from browser_util import chromium
 
 from s3util import client_error
 
@@ -154,33 +154,12 @@ def downloads(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(downloads):
-    if not shutil.which("chromium") or not shutil.which("chromedriver"):
-        pytest.skip("chromium and chromium-driver are not installed (tools/install-deps.sh)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-    profile = tempfile.mkdtemp(prefix="atrium-chromium-")
-    opts = Options()
-    opts.binary_location = shutil.which("chromium")
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-              "--no-first-run", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-              # test_https: the daemon's certificate is self-signed
-              "--ignore-certificate-errors",
-              "--user-data-dir=" + profile):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(shutil.which("chromedriver"))
-    drv = webdriver.Chrome(service=service, options=opts)
-    drv.set_script_timeout(30)
-    drv.execute_cdp_cmd("Page.setDownloadBehavior",
-                        {"behavior": "allow", "downloadPath": str(downloads)})
-    try:
+    # --ignore-certificate-errors: test_https's daemon has a self-signed one
+    with chromium("--window-size=1280,900", "--ignore-certificate-errors",
+                  capabilities={"goog:loggingPrefs": {"browser": "ALL"}}) as drv:
+        drv.execute_cdp_cmd("Page.setDownloadBehavior",
+                            {"behavior": "allow", "downloadPath": str(downloads)})
         yield drv
-    finally:
-        # quit() ends chromium and its driver (started by us).
-        drv.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def wait(browser, cond, what):

@@ -7,16 +7,13 @@ the rules decide whether the browser lets the page read the answer."""
 import hashlib
 import base64
 import http.server
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 
 import pytest
 
-from s3util import S3NS, client_error, curl
+from browser_util import chromium
+
+from s3util import client_error, curl
 
 
 @pytest.fixture(scope="module")
@@ -212,29 +209,8 @@ def page_server():
 
 @pytest.fixture(scope="module")
 def browser():
-    if not shutil.which("chromium") or not shutil.which("chromedriver"):
-        pytest.skip("chromium and chromium-driver are not installed (tools/install-deps.sh)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-    profile = tempfile.mkdtemp(prefix="atrium-chromium-")
-    opts = Options()
-    opts.binary_location = shutil.which("chromium")
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-              "--no-first-run", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync",
-              "--user-data-dir=" + profile):
-        opts.add_argument(a)
-    service = Service(shutil.which("chromedriver"))
-    drv = webdriver.Chrome(service=service, options=opts)
-    drv.set_script_timeout(30)
-    try:
+    with chromium() as drv:
         yield drv
-    finally:
-        # quit() ends chromium and its driver (started by us: their PIDs
-        # are the service's process and its children).
-        drv.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def fetch(browser, url, opts=None):
