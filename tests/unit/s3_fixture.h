@@ -88,4 +88,11 @@ static inline int s3_call(struct s3_fixture *x, const char *method, const char *
 	return status;
 }
 
+/* A header of the last response, "" when absent (valid until the next). */
+static inline const char *s3_fixture_header(struct s3_fixture *x, const char *name)
+{
+	static char v[1024];
+	return fake_header(&x->conn, name, v, sizeof(v)) ? v : "";
+}
+
 #endif

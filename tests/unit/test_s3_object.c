@@ -35,12 +35,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The response header name's value, "" when absent. */
-static const char *hdr(struct s3_fixture *x, const char *name)
-{
-	static char v[1024];
-	return fake_header(&x->conn, name, v, sizeof(v)) ? v : "";
-}
 
 static int put(struct s3_fixture *x, const char *target, const char *const *hdrs,
 	       const char *body)
@@ -77,27 +71,27 @@ static void test_put_get_head_delete(void **state)
 	static const char *const hdrs[] = { "Content-Type", "text/plain", "X-Amz-Meta-Color", "Red",
 					    "Cache-Control", "no-cache", NULL };
 	assert_int_equal(put(x, "/bkt/a/k", hdrs, "hello"), 200);
-	assert_string_equal(hdr(x, "ETag"), HELLO_MD5);
-	assert_string_equal(hdr(x, "x-amz-checksum-crc32"), ""); /* none was sent */
+	assert_string_equal(s3_fixture_header(x, "ETag"), HELLO_MD5);
+	assert_string_equal(s3_fixture_header(x, "x-amz-checksum-crc32"), ""); /* none was sent */
 	assert_string_equal(x->seen.op, "PutObject");
 
 	assert_content(x, "/bkt/a/k", "hello");
-	assert_string_equal(hdr(x, "Content-Type"), "text/plain");
-	assert_string_equal(hdr(x, "x-amz-meta-color"), "Red"); /* lower-cased name */
-	assert_string_equal(hdr(x, "Cache-Control"), "no-cache");
-	assert_string_equal(hdr(x, "Content-Length"), "5");
-	assert_string_equal(hdr(x, "ETag"), HELLO_MD5);
+	assert_string_equal(s3_fixture_header(x, "Content-Type"), "text/plain");
+	assert_string_equal(s3_fixture_header(x, "x-amz-meta-color"), "Red"); /* lower-cased name */
+	assert_string_equal(s3_fixture_header(x, "Cache-Control"), "no-cache");
+	assert_string_equal(s3_fixture_header(x, "Content-Length"), "5");
+	assert_string_equal(s3_fixture_header(x, "ETag"), HELLO_MD5);
 
 	assert_int_equal(s3_call(x, "HEAD", "/bkt/a/k", NULL, NULL, 0), 200);
-	assert_string_equal(hdr(x, "Content-Length"), "5");
+	assert_string_equal(s3_fixture_header(x, "Content-Length"), "5");
 	assert_string_equal(fake_body(&x->conn), "");
 	assert_string_equal(x->seen.op, "HeadObject");
 
 	/* A rewrite replaces bytes and headers: the default type now. */
 	assert_int_equal(put(x, "/bkt/a/k", NULL, "world!"), 200);
 	assert_content(x, "/bkt/a/k", "world!");
-	assert_string_equal(hdr(x, "Content-Type"), ATR_CONTENT_TYPE_DEFAULT);
-	assert_string_equal(hdr(x, "x-amz-meta-color"), "");
+	assert_string_equal(s3_fixture_header(x, "Content-Type"), ATR_CONTENT_TYPE_DEFAULT);
+	assert_string_equal(s3_fixture_header(x, "x-amz-meta-color"), "");
 
 	assert_int_equal(s3_call(x, "DELETE", "/bkt/a/k", NULL, NULL, 0), 204);
 	assert_absent(x, "/bkt/a/k");
@@ -127,8 +121,8 @@ static void test_stored_headers(void **state)
 		const char *hdrs[] = { cases[i].name, cases[i].value, NULL };
 		assert_int_equal(put(x, "/bkt/h", hdrs, "hello"), 200);
 		assert_content(x, "/bkt/h", "hello");
-		if (strcmp(hdr(x, cases[i].got), cases[i].want))
-			fail_msg("%s: %s is '%s'", cases[i].value, cases[i].got, hdr(x, cases[i].got));
+		if (strcmp(s3_fixture_header(x, cases[i].got), cases[i].want))
+			fail_msg("%s: %s is '%s'", cases[i].value, cases[i].got, s3_fixture_header(x, cases[i].got));
 	}
 }
 
@@ -179,18 +173,18 @@ static void test_checksum_kept(void **state)
 	static const char chunked[] = "5\r\nhello\r\n0\r\nx-amz-checksum-crc32:" HELLO_CRC32 "\r\n\r\n";
 
 	assert_int_equal(put(x, "/bkt/h", header, "hello"), 200);
-	assert_string_equal(hdr(x, "x-amz-checksum-crc32"), HELLO_CRC32);
+	assert_string_equal(s3_fixture_header(x, "x-amz-checksum-crc32"), HELLO_CRC32);
 	assert_int_equal(put(x, "/bkt/t", trailer, chunked), 200);
-	assert_string_equal(hdr(x, "x-amz-checksum-crc32"), HELLO_CRC32);
-	assert_string_equal(hdr(x, "ETag"), HELLO_MD5);
+	assert_string_equal(s3_fixture_header(x, "x-amz-checksum-crc32"), HELLO_CRC32);
+	assert_string_equal(s3_fixture_header(x, "ETag"), HELLO_MD5);
 	for (int i = 0; i < 2; i++) {
 		const char *target = i ? "/bkt/t" : "/bkt/h";
 		assert_int_equal(s3_call(x, "GET", target, mode, NULL, 0), 200);
 		assert_string_equal(fake_body(&x->conn), "hello");
-		assert_string_equal(hdr(x, "x-amz-checksum-crc32"), HELLO_CRC32);
-		assert_string_equal(hdr(x, "Content-Encoding"), ""); /* aws-chunked dropped */
+		assert_string_equal(s3_fixture_header(x, "x-amz-checksum-crc32"), HELLO_CRC32);
+		assert_string_equal(s3_fixture_header(x, "Content-Encoding"), ""); /* aws-chunked dropped */
 		assert_content(x, target, "hello");
-		assert_string_equal(hdr(x, "x-amz-checksum-crc32"), ""); /* not asked */
+		assert_string_equal(s3_fixture_header(x, "x-amz-checksum-crc32"), ""); /* not asked */
 	}
 }
 
@@ -291,13 +285,13 @@ static void test_get_variants(void **state)
 
 	assert_int_equal(s3_call(x, "GET", "/bkt/g", range, NULL, 0), 206);
 	assert_string_equal(fake_body(&x->conn), "ell");
-	assert_string_equal(hdr(x, "Content-Range"), "bytes 1-3/5");
+	assert_string_equal(s3_fixture_header(x, "Content-Range"), "bytes 1-3/5");
 	assert_int_equal(s3_call(x, "GET", "/bkt/g", past, NULL, 0), 416);
 	assert_string_equal(x->seen.err, "InvalidRange");
-	assert_string_equal(hdr(x, "Content-Range"), "bytes */5");
+	assert_string_equal(s3_fixture_header(x, "Content-Range"), "bytes */5");
 	assert_int_equal(s3_call(x, "GET", "/bkt/g?partNumber=1", NULL, NULL, 0), 206);
 	assert_string_equal(fake_body(&x->conn), "hello");
-	assert_string_equal(hdr(x, "Content-Range"), "bytes 0-4/5");
+	assert_string_equal(s3_fixture_header(x, "Content-Range"), "bytes 0-4/5");
 	assert_int_equal(s3_call(x, "GET", "/bkt/g?partNumber=2", NULL, NULL, 0), 416);
 	assert_string_equal(x->seen.err, "InvalidPartNumber");
 	assert_int_equal(s3_call(x, "GET", "/bkt/g?partNumber=1", range, NULL, 0), 400);
@@ -311,7 +305,7 @@ static void test_get_variants(void **state)
 	assert_string_equal(x->seen.err, "InvalidRequest");
 	assert_int_equal(s3_call(x, "GET", "/bkt/g?response-content-type=text/x-test", signed_by_root,
 				 NULL, 0), 200);
-	assert_string_equal(hdr(x, "Content-Type"), "text/x-test");
+	assert_string_equal(s3_fixture_header(x, "Content-Type"), "text/x-test");
 	assert_string_equal(fake_body(&x->conn), "hello");
 }
 

@@ -32,11 +32,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const char *hdr(struct s3_fixture *x, const char *name)
-{
-	static char v[1024];
-	return fake_header(&x->conn, name, v, sizeof(v)) ? v : "";
-}
 
 /* A request from addr, over TLS if ssl. */
 static int call_from(struct s3_fixture *x, const char *addr, int ssl, const char *method,
@@ -95,15 +90,15 @@ static void sse_s3_round_trip(void **state)
 	char raw[4096];
 	const char *h[] = { "x-amz-server-side-encryption", "AES256", NULL };
 	assert_int_equal(call_from(x, "127.0.0.1", 0, "PUT", "/bkt/k", h, BODY), 200);
-	assert_string_equal(hdr(x, "x-amz-server-side-encryption"), "AES256");
+	assert_string_equal(s3_fixture_header(x, "x-amz-server-side-encryption"), "AES256");
 	long n = ufs_file(x, "k", raw, sizeof(raw));
 	assert_true(n > (long)strlen(BODY));
 	assert_null(memmem(raw, (size_t)n, "secret", 6));
 	assert_int_equal(call_from(x, "127.0.0.1", 0, "GET", "/bkt/k", NULL, NULL), 200);
 	assert_string_equal(fake_body(&x->conn), BODY);
-	assert_string_equal(hdr(x, "x-amz-server-side-encryption"), "AES256");
+	assert_string_equal(s3_fixture_header(x, "x-amz-server-side-encryption"), "AES256");
 	assert_int_equal(call_from(x, "127.0.0.1", 0, "HEAD", "/bkt/k", NULL, NULL), 200);
-	assert_string_equal(hdr(x, "Content-Length"), "25");
+	assert_string_equal(s3_fixture_header(x, "Content-Length"), "25");
 	const char *r[] = { "Range", "bytes=2-7", NULL };
 	assert_int_equal(call_from(x, "127.0.0.1", 0, "GET", "/bkt/k", r, NULL), 206);
 	assert_string_equal(fake_body(&x->conn), "secret");
@@ -135,8 +130,8 @@ static void sse_c_rules(void **state)
 	assert_true(strstr(fake_body(&x->conn), "secure connection") != NULL);
 	assert_int_equal(ufs_file(x, "c", raw, sizeof(raw)), -1);
 	assert_int_equal(call_from(x, "10.1.2.3", 1, "PUT", "/bkt/c", k.h, BODY), 200);
-	assert_string_equal(hdr(x, "x-amz-server-side-encryption-customer-algorithm"), "AES256");
-	assert_string_equal(hdr(x, "x-amz-server-side-encryption-customer-key-MD5"), k.md5);
+	assert_string_equal(s3_fixture_header(x, "x-amz-server-side-encryption-customer-algorithm"), "AES256");
+	assert_string_equal(s3_fixture_header(x, "x-amz-server-side-encryption-customer-key-MD5"), k.md5);
 	long n = ufs_file(x, "c", raw, sizeof(raw));
 	assert_true(n > 0);
 	assert_null(memmem(raw, (size_t)n, "secret", 6));
@@ -183,13 +178,13 @@ static void bucket_default(void **state)
 	assert_int_equal(call_from(x, "127.0.0.1", 0, "GET", "/bkt?encryption", NULL, NULL), 200);
 	assert_non_null(strstr(fake_body(&x->conn), "<SSEAlgorithm>AES256</SSEAlgorithm>"));
 	assert_int_equal(call_from(x, "127.0.0.1", 0, "PUT", "/bkt/d", NULL, BODY), 200);
-	assert_string_equal(hdr(x, "x-amz-server-side-encryption"), "AES256");
+	assert_string_equal(s3_fixture_header(x, "x-amz-server-side-encryption"), "AES256");
 	long n = ufs_file(x, "d", raw, sizeof(raw));
 	assert_true(n > 0);
 	assert_null(memmem(raw, (size_t)n, "secret", 6));
 	assert_int_equal(call_from(x, "127.0.0.1", 0, "DELETE", "/bkt?encryption", NULL, NULL), 204);
 	assert_int_equal(call_from(x, "127.0.0.1", 0, "PUT", "/bkt/e", NULL, BODY), 200);
-	assert_string_equal(hdr(x, "x-amz-server-side-encryption"), "");
+	assert_string_equal(s3_fixture_header(x, "x-amz-server-side-encryption"), "");
 	assert_int_equal(ufs_file(x, "e", raw, sizeof(raw)), (long)strlen(BODY));
 }
 
