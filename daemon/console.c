@@ -151,9 +151,10 @@ static void send_head(struct mg_connection *conn, const char *status, const char
 		  status, ctype, len, csp, extra);
 }
 
-int console_handle(const struct console *c, struct mg_connection *conn)
+int console_handle(const struct console *c, struct mg_connection *conn, uint64_t *sent)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
+	*sent = 0;
 	const char *path = ri->local_uri_raw;
 	int head = !strcmp(ri->request_method, "HEAD");
 	if (wants_redirect(path, conn)) {
@@ -162,8 +163,8 @@ int console_handle(const struct console *c, struct mg_connection *conn)
 		send_head(conn, "302 Found", "text/plain; charset=utf-8", sizeof(body) - 1,
 			  "Location: /console/\r\nCache-Control: no-store\r\n"
 			  "Vary: Accept, Authorization\r\n");
-		if (!head)
-			mg_write(conn, body, sizeof(body) - 1);
+		if (!head && mg_write(conn, body, sizeof(body) - 1) > 0)
+			*sent = sizeof(body) - 1;
 		return 302;
 	}
 	long i = file_index(path);
@@ -180,7 +181,7 @@ int console_handle(const struct console *c, struct mg_connection *conn)
 		return 304;
 	}
 	send_head(conn, "200 OK", console_content_type(f->name), f->len, extra);
-	if (!head)
-		mg_write(conn, f->data, f->len);
+	if (!head && mg_write(conn, f->data, f->len) > 0)
+		*sent = f->len;
 	return 200;
 }

@@ -27,6 +27,7 @@
 #define DAEMON_CONSOLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct mg_connection;
 
@@ -47,8 +48,9 @@ struct console *console_new(const char *domain);
 void console_free(struct console *c);
 /* 1 if the request on conn is the console's (see above), else 0. */
 int console_claims(const struct console *c, struct mg_connection *conn);
-/* Answers a request console_claims took; returns the HTTP status sent. */
-int console_handle(const struct console *c, struct mg_connection *conn);
+/* Answers a request console_claims took; returns the HTTP status sent,
+ * and the body's bytes in *sent (for the metrics and the access log). */
+int console_handle(const struct console *c, struct mg_connection *conn, uint64_t *sent);
 
 /* The Content-Type of a console file name ("application/octet-stream"
  * for an extension it does not know). Exposed for the unit test. */

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/timefmt.h"
 #include "fuse/mount.h"
 #include "s3/s3.h"
 #include "daemon/access_log.h"
@@ -151,6 +152,35 @@ static int admin_auth(void *arg, struct mg_connection *conn, char user[ATR_USER_
 	return s3_err_status(e);
 }
 
+/* A request of the web console's (daemon/console.c): answered, then
+ * counted and logged as the other doors' are, door "console". */
+static int console_serve(struct daemon *d, struct mg_connection *conn)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	int64_t t0 = time_now_ns();
+	uint64_t sent = 0;
+	int status = console_handle(d->console, conn, &sent);
+	int64_t dur = time_now_ns() - t0;
+	const char *op = status == 302 ? "Redirect" : "GetFile";
+	metrics_request(d->metrics, "console", op, status, 0, sent, dur);
+	if (d->access_log) {
+		char operation[32];
+		snprintf(operation, sizeof(operation), "CONSOLE.%s.%s", ri->request_method, op);
+		struct access_line e = {
+			.time_ns = t0, .remote_ip = ri->remote_addr, .operation = operation,
+			.method = ri->request_method, .path = ri->local_uri_raw,
+			.query = ri->query_string, .http_version = ri->http_version,
+			.status = status, .bytes_sent = sent ? (int64_t)sent : -1,
+			.object_size = -1, .total_ms = dur / 1000000, .turnaround_ms = -1,
+			.referer = mg_get_header(conn, "Referer"),
+			.user_agent = mg_get_header(conn, "User-Agent"),
+			.host = mg_get_header(conn, "Host"),
+		};
+		access_log_write(d->access_log, &e);
+	}
+	return status;
+}
+
 /* Every finished S3 request: metrics and the access log. */
 static void s3_observed(void *arg, const struct s3_done *r)
 {
@@ -205,7 +235,7 @@ static int begin_request(struct mg_connection *conn)
 	else if (admin)
 		rc = admin_handle(d->admin, conn);
 	else if (console_claims(d->console, conn))
-		rc = console_handle(d->console, conn);
+		rc = console_serve(d, conn);
 	else
 		rc = s3_handle(d->s3, conn);
 	__atomic_sub_fetch(&d->inflight, 1, __ATOMIC_SEQ_CST);

@@ -77,6 +77,26 @@ def test_console_files_and_headers(daemon):
     check_security_headers(h)
 
 
+def test_console_requests_are_counted_and_logged(atriumd_factory, tmp_path):
+    """The console is a door like the others: its requests are in the
+    metrics (door "console") and the access log (CONSOLE.<method>.<op>)."""
+    log = tmp_path / "access.log"
+    d = atriumd_factory("sigv4", "console-observed",
+                        ["--access-log", str(log), "--metrics-public"])
+    status, _, body = get(d, "/console/app.js", {"User-Agent": "console-test"})
+    assert status == 200
+    assert get(d, "/", {"Accept": "text/html"})[0] == 302
+    metrics = get(d, "/api/v1/metrics")[2].decode()
+    for op, code in (("GetFile", "200"), ("Redirect", "302")):
+        want = 'atrium_requests_total{door="console",op="%s",status="%s"} 1' % (op, code)
+        assert want in metrics, "\n".join(l for l in metrics.splitlines() if "console" in l)
+    lines = log.read_text().splitlines()
+    got = [l for l in lines if "CONSOLE.GET.GetFile" in l]
+    assert len(got) == 1 and '"GET /console/app.js HTTP/1.1" 200' in got[0], lines
+    assert " %d " % len(body) in got[0] and '"console-test"' in got[0], got[0]
+    assert [l for l in lines if "CONSOLE.GET.Redirect" in l and " 302 " in l], lines
+
+
 def test_no_inline_script_or_style(daemon):
     _, _, body = get(daemon, "/console/index.html")
     html = body.decode()

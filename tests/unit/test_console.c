@@ -72,9 +72,10 @@ static void files_and_revalidation(void **state)
 {
 	struct console *c = console_new(NULL);
 	struct mg_connection conn;
+	uint64_t sent;
 	char v[256], etag[64];
 	fake_conn_init(&conn, "GET", "/console/", NULL, NULL, 0);
-	assert_int_equal(console_handle(c, &conn), 200);
+	assert_int_equal(console_handle(c, &conn, &sent), 200);
 	assert_int_equal(fake_status(&conn), 200);
 	security_headers(&conn);
 	assert_string_equal(fake_header(&conn, "Content-Type", v, sizeof(v)),
@@ -86,13 +87,13 @@ static void files_and_revalidation(void **state)
 
 	const char *inm[] = { "If-None-Match", etag, NULL };
 	fake_conn_init(&conn, "GET", "/console/index.html", inm, NULL, 0);
-	assert_int_equal(console_handle(c, &conn), 304);
+	assert_int_equal(console_handle(c, &conn, &sent), 304);
 	assert_string_equal(fake_body(&conn), "");
 	security_headers(&conn);
 	fake_conn_release(&conn);
 
 	fake_conn_init(&conn, "HEAD", "/console/app.js", NULL, NULL, 0);
-	assert_int_equal(console_handle(c, &conn), 200);
+	assert_int_equal(console_handle(c, &conn, &sent), 200);
 	assert_string_equal(fake_body(&conn), "");
 	assert_string_equal(fake_header(&conn, "Content-Type", v, sizeof(v)),
 			    "text/javascript; charset=utf-8");
@@ -104,10 +105,11 @@ static void redirect(void **state)
 {
 	struct console *c = console_new(NULL);
 	struct mg_connection conn;
+	uint64_t sent;
 	char v[256];
 	const char *h[] = { "Accept", HTML, NULL };
 	fake_conn_init(&conn, "GET", "/", h, NULL, 0);
-	assert_int_equal(console_handle(c, &conn), 302);
+	assert_int_equal(console_handle(c, &conn, &sent), 302);
 	assert_int_equal(fake_status(&conn), 302);
 	assert_string_equal(fake_header(&conn, "Location", v, sizeof(v)), "/console/");
 	assert_string_equal(fake_header(&conn, "Cache-Control", v, sizeof(v)), "no-store");
