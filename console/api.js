@@ -56,16 +56,19 @@ export class Api {
     this.host = location.host;
   }
 
-  async signed(method, path, query, payloadHash) {
-    return signRequest(this.creds, { method, path, query, payloadHash, host: this.host });
+  async signed(method, path, query, payloadHash, amz = {}) {
+    return signRequest(this.creds, { method, path, query, payloadHash, host: this.host, amz });
   }
 
   // One signed S3 request; returns the Response (throws ApiError unless 2xx).
+  // The x-amz-* headers among headers are signed (S3 refuses them unsigned).
   async s3(method, path, { query = [], body = null, headers = {}, signal } = {}) {
     let hash = EMPTY_SHA256;
     if (typeof body === "string") hash = await sha256Hex(body);
     else if (body) hash = "UNSIGNED-PAYLOAD";
-    const s = await this.signed(method, path, query, hash);
+    const amz = {};
+    for (const [k, v] of Object.entries(headers)) if (k.toLowerCase().startsWith("x-amz-")) amz[k.toLowerCase()] = v;
+    const s = await this.signed(method, path, query, hash, amz);
     const resp = await fetch(s.url, { method, headers: { ...headers, ...s.headers }, body, signal, cache: "no-store" });
     if (!resp.ok) throw await s3Error(resp);
     return resp;
@@ -122,7 +125,10 @@ export class Api {
   deleteBucket(bucket) { return this.s3("DELETE", objectPath(bucket)); }
   deleteObject(bucket, key) { return this.s3("DELETE", objectPath(bucket, key)); }
   makeDirectory(bucket, key) { return this.s3("PUT", objectPath(bucket, key), { body: "" }); }
-  headObject(bucket, key) { return this.s3("HEAD", objectPath(bucket, key)); }
+  // With the stored checksums (x-amz-checksum-*), when the object has any.
+  headObject(bucket, key) {
+    return this.s3("HEAD", objectPath(bucket, key), { headers: { "x-amz-checksum-mode": "ENABLED" } });
+  }
 
   async objectTags(bucket, key) {
     const d = xmlDoc(await (await this.s3("GET", objectPath(bucket, key), { query: [["tagging", ""]] })).text());

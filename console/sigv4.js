@@ -60,12 +60,13 @@ async function signature(creds, day, stamp, region, creq) {
 
 // Signs a request: returns { url, headers } to send. path is the decoded
 // path ("/bucket/some key"); query a list of [name, value]; payloadHash
-// the body's SHA-256 in hex or "UNSIGNED-PAYLOAD".
-export async function signRequest(creds, { method, path, query = [], payloadHash, host, region = "us-east-1", now }) {
+// the body's SHA-256 in hex or "UNSIGNED-PAYLOAD"; amz more x-amz-*
+// headers (lower-case names), signed and sent: S3 wants every one signed.
+export async function signRequest(creds, { method, path, query = [], payloadHash, host, amz = {}, region = "us-east-1", now }) {
   const { stamp, day } = amzDate(now);
   const curi = uriEncode(path, true);
   const cq = canonicalQuery(query);
-  const hdrs = { host, "x-amz-content-sha256": payloadHash, "x-amz-date": stamp };
+  const hdrs = { ...amz, host, "x-amz-content-sha256": payloadHash, "x-amz-date": stamp };
   const names = Object.keys(hdrs).sort();
   const chdrs = names.map((n) => `${n}:${String(hdrs[n]).trim()}\n`).join("");
   const signed = names.join(";");
@@ -74,6 +75,7 @@ export async function signRequest(creds, { method, path, query = [], payloadHash
   return {
     url: curi + (cq ? "?" + cq : ""),
     headers: {
+      ...amz,
       "x-amz-content-sha256": payloadHash,
       "x-amz-date": stamp,
       authorization: `AWS4-HMAC-SHA256 Credential=${creds.accessKey}/${scope}, ` +

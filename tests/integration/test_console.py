@@ -868,8 +868,9 @@ def test_labels_and_keyboard(browser, daemon, bucket_name):
 def test_details_metadata_and_tags(browser, daemon, bucket_name):
     s3 = daemon.boto3("alice")
     s3.create_bucket(Bucket=bucket_name)
-    s3.put_object(Bucket=bucket_name, Key="tagged", Body=b"t", ContentType="text/x-note",
-                  Metadata={"project": "<b>atrium</b>"}, Tagging="team=storage&tier=%3Chot%3E")
+    put = s3.put_object(Bucket=bucket_name, Key="tagged", Body=b"t", ContentType="text/x-note",
+                        Metadata={"project": "<b>atrium</b>"}, Tagging="team=storage&tier=%3Chot%3E",
+                        ChecksumAlgorithm="SHA256")
     sign_in(browser, daemon, "alice")
     open_dir(browser, daemon, bucket_name)
     wait(browser, lambda b: row(b, "tagged"), "listed")
@@ -880,7 +881,10 @@ def test_details_metadata_and_tags(browser, daemon, bucket_name):
     assert "project" in meta and "<b>atrium</b>" in meta, meta
     tags = by_id(browser, "details-tags").text
     assert re.search(r"team\s+storage", tags) and re.search(r"tier\s+<hot>", tags), tags
-    assert re.search(r"content-type\s+text/x-note", by_id(browser, "details-headers").text)
+    headers = by_id(browser, "details-headers").text
+    assert re.search(r"content-type\s+text/x-note", headers), headers
+    # The stored checksum, asked for with x-amz-checksum-mode (signed).
+    assert re.search(r"x-amz-checksum-sha256\s+" + re.escape(put["ChecksumSHA256"]), headers), headers
     assert browser.execute_script("return document.querySelectorAll('dialog b').length") == 0
     browser.execute_script("document.getElementById('details-dialog').close()")
     s3.delete_object(Bucket=bucket_name, Key="tagged")
