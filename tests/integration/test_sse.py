@@ -97,6 +97,17 @@ def b(s3, bucket_name):
     return bucket_name
 
 
+def stored_parts(d, upload_id):
+    """The bytes of each part file upload_id keeps in the private area."""
+    area = os.path.join(d.ufs, ".atrium")
+    out = []
+    for dp, _, files in os.walk(area):
+        for f in files if upload_id in dp else ():
+            with open(os.path.join(dp, f), "rb") as fh:
+                out.append(fh.read())
+    return out
+
+
 # ---- SSE-S3 ------------------------------------------------------------------
 
 def test_sse_s3_put_get_head(d, s3, b):
@@ -478,13 +489,10 @@ def test_multipart_sse_s3(d, s3, b):
     assert [p["Size"] for p in parts] == [len(p1), len(p2)]
     assert r1["ETag"] == '"%s"' % hashlib.md5(p1).hexdigest()
     # the parts wait encrypted in the private area
-    area = os.path.join(d.ufs, ".atrium")
-    part_files = [os.path.join(dp, f) for dp, _, fs in os.walk(area) for f in fs
-                  if uid in dp]
-    assert len(part_files) == 2
-    for f in part_files:
-        with open(f, "rb") as fh:
-            assert MARKER not in fh.read()
+    stored = stored_parts(d, uid)
+    assert len(stored) == 2
+    for on_disk in stored:
+        assert MARKER not in on_disk
     c = s3.complete_multipart_upload(Bucket=b, Key="mp", UploadId=uid, MultipartUpload={
         "Parts": [{"PartNumber": 1, "ETag": r1["ETag"]}, {"PartNumber": 2, "ETag": r2["ETag"]}]})
     assert c["ServerSideEncryption"] == "AES256"
@@ -550,13 +558,9 @@ def test_multipart_sse_c(d, s3, b):
     assert [p["Size"] for p in parts] == [len(p1), len(p2), len(p3)]
     assert [p["ETag"] for p in parts] == etags
     # the parts wait encrypted in the private area
-    area = os.path.join(d.ufs, ".atrium")
-    part_files = [os.path.join(dp, f) for dp, _, fs in os.walk(area) for f in fs
-                  if uid in dp]
-    assert len(part_files) == 3
-    for f in part_files:
-        with open(f, "rb") as fh:
-            on_disk = fh.read()
+    stored = stored_parts(d, uid)
+    assert len(stored) == 3
+    for on_disk in stored:
         assert MARKER not in on_disk and p3[:32] not in on_disk
     mpu = {"Parts": [{"PartNumber": i + 1, "ETag": e} for i, e in enumerate(etags)]}
     # completion needs the key: without it 400 (our rule), another 403
@@ -587,7 +591,7 @@ def test_multipart_sse_c(d, s3, b):
     assert client_error(s3.head_object, Bucket=b, Key="c") == (400, "400")
     on_disk = assert_ciphertext(d, b, "c", data)
     assert p2[:32] not in on_disk
-    assert not [f for dp, _, fs in os.walk(area) for f in fs if uid in dp]
+    assert stored_parts(d, uid) == []  # the completion removed them
 
 
 def test_multipart_sse_c_other_uploads_and_abort(d, s3, b):
@@ -609,8 +613,7 @@ def test_multipart_sse_c_other_uploads_and_abort(d, s3, b):
                    **sse_c())
     s3.abort_multipart_upload(Bucket=b, Key="a", UploadId=uid)
     assert s3.list_multipart_uploads(Bucket=b).get("Uploads", []) == []
-    area = os.path.join(d.ufs, ".atrium")
-    assert not [f for dp, _, fs in os.walk(area) for f in fs if uid in dp]
+    assert stored_parts(d, uid) == []  # the abort removed them
     assert client_error(s3.head_object, Bucket=b, Key="a", **sse_c()) == (404, "404")
 
 
