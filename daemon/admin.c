@@ -708,6 +708,10 @@ static int h_metrics(struct admin_req *r)
 				    "Metadata store write transactions, BEGIN (with its lock wait) to COMMIT.") ||
 		     buf_addf(b, "atrium_meta_transaction_seconds_sum %.9f\natrium_meta_transaction_seconds_count %llu\n",
 			      (double)st.meta_txn_ns / 1e9, (unsigned long long)st.meta_txns) ||
+		     metrics_family(b, "atrium_meta_checkpoint_seconds", "summary",
+				    "WAL checkpoints of the metadata store, made off the request path.") ||
+		     buf_addf(b, "atrium_meta_checkpoint_seconds_sum %.9f\natrium_meta_checkpoint_seconds_count %llu\n",
+			      (double)st.meta_checkpoint_ns / 1e9, (unsigned long long)st.meta_checkpoints) ||
 		     metrics_family(b, "atrium_uptime_seconds", "gauge", "Seconds since the daemon started.") ||
 		     metrics_sample(b, "atrium_uptime_seconds", NULL,
 				    (uint64_t)((mono_ns() - a->start_mono) / 1000000000)) ||

@@ -1202,8 +1202,10 @@ struct atr_stats {
 	uint64_t disk_blocks, disk_corrupt, disk_write_errors;
 	uint64_t disk_stale;  /* blocks of old versions dropped when a newer came */
 	/* metadata store: point lookups and write transactions, with their
-	 * total time (ns; a transaction includes waiting for the write lock) */
+	 * total time (ns; a transaction includes waiting for the write lock),
+	 * and WAL checkpoints (made by a thread of their own) */
 	uint64_t meta_lookups, meta_lookup_ns, meta_txns, meta_txn_ns;
+	uint64_t meta_checkpoints, meta_checkpoint_ns;
 };
 void atr_core_stats(struct atr_core *c, struct atr_stats *out);
 

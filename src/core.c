@@ -236,6 +236,8 @@ void atr_core_stats(struct atr_core *c, struct atr_stats *out)
 	out->meta_lookup_ns = ms.lookup_ns;
 	out->meta_txns = ms.txns;
 	out->meta_txn_ns = ms.txn_ns;
+	out->meta_checkpoints = ms.ckpts;
+	out->meta_checkpoint_ns = ms.ckpt_ns;
 }
 
 const char *atr_core_daemon_user(const struct atr_core *c) { return c->daemon_user; }

@@ -128,9 +128,10 @@ int meta_idmap_put(struct meta *m, const char *user, uint32_t uid);
 /* Whether this thread has a transaction open. */
 int meta_in_txn(struct meta *m);
 
-/* Counts and total nanoseconds of point lookups and of transactions. */
+/* Counts and total nanoseconds of point lookups, of transactions and of
+ * the checkpoints made off the request path (meta_db.c). */
 struct meta_stats {
-	uint64_t lookups, lookup_ns, txns, txn_ns;
+	uint64_t lookups, lookup_ns, txns, txn_ns, ckpts, ckpt_ns;
 };
 void meta_stats(struct meta *m, struct meta_stats *out);
 void meta_close(struct meta *m);
