@@ -51,6 +51,10 @@ static const struct setting table[] = {
 	{ "read-type", S_ENUM, OFF(read_type), "CACHE", 0, 0, "CACHE|CACHE_PROMOTE|NO_CACHE",
 	  "read type of reads whose request and mount name none "
 	  "(Alluxio's alluxio.user.file.readtype.default)", 0 },
+	{ "durability", S_ENUM, OFF(durability), "process", 0, 0, "process|power",
+	  "what an acknowledged write survives: process, a crash of the daemon; power, also "
+	  "power loss and kernel crashes (bytes, directories and the metadata store synced "
+	  "before each answer: a few syncs a write)", 0 },
 	{ "threads", S_INT, OFF(threads), "2048", 2, 4096, NULL,
 	  "HTTP worker threads: how many connections are served at once", 0 },
 	{ "log-level", S_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error",

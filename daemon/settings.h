@@ -23,6 +23,7 @@ struct settings {
 	uint64_t cache_mem;
 	const char *cache_disk;      /* "DIR:SIZE" (settings_cache_disk) or "" */
 	const char *write_type;      /* enum atr_write_type's name */
+	const char *durability;      /* process|power */
 	const char *read_type;       /* enum atr_read_type's name */
 	long threads;
 	const char *log_level;

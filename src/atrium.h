@@ -108,6 +108,10 @@ struct atr_core_config {
 	 * of requests and mount points that name none; 0: CACHE_THROUGH
 	 * and CACHE, Alluxio's defaults. */
 	int write_type, read_type;
+	/* --durability=power: every change to the local under-storage and
+	 * the metadata store synced before it is acknowledged (0: a
+	 * crash of the process loses nothing acknowledged; power loss may). */
+	int durable;
 };
 
 int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out);

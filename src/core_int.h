@@ -40,6 +40,7 @@ struct atr_core {
 	struct etags *etags;    /* MD5s still to compute (src/etag.c) */
 	struct persister *persister; /* the persist worker (src/persist.c) */
 	int write_type, read_type;   /* the defaults (atr_core_config); read-only */
+	int durable;                 /* --durability=power (atr_core_config); read-only */
 	const struct atr_watch_ops *watch; /* NULL without a mount */
 	void *watch_arg;
 	const struct atr_idents *users;   /* atr_core_set_users; NULL: anyone */

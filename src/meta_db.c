@@ -215,6 +215,7 @@ struct meta {
 	 * at CKPT_PAGES or more; ckpt_want and ckpt_stop under ckpt_mu. */
 	pthread_t ckpt_thread;
 	int ckpt_started, ckpt_want, ckpt_stop;
+	int durable; /* meta_set_durable: synchronous=FULL */
 	pthread_mutex_t ckpt_mu;
 	pthread_cond_t ckpt_cv;
 };
@@ -316,6 +317,9 @@ static struct meta_conn *conn_open(struct meta *m)
 		sqlite3_free(err);
 		goto fail;
 	}
+	if (__atomic_load_n(&m->durable, __ATOMIC_ACQUIRE) &&
+	    sqlite3_exec(c->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
 	sqlite3_wal_hook(c->db, wal_hook, m);
 	return c;
 fail:
@@ -540,6 +544,14 @@ int meta_open(const char *path, struct meta **out)
 	m->ckpt_started = 1;
 	*out = m;
 	return ATR_OK;
+}
+
+void meta_set_durable(struct meta *m)
+{
+	__atomic_store_n(&m->durable, 1, __ATOMIC_RELEASE);
+	struct meta_conn *c = pthread_getspecific(m->key);
+	if (c)
+		sqlite3_exec(c->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
 }
 
 void meta_close(struct meta *m)

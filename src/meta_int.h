@@ -134,6 +134,11 @@ struct meta_stats {
 	uint64_t lookups, lookup_ns, txns, txn_ns, ckpts, ckpt_ns;
 };
 void meta_stats(struct meta *m, struct meta_stats *out);
+/* --durability=power: every COMMIT syncs the WAL (synchronous=FULL)
+ * before it returns. Call right after meta_open, before other threads
+ * use the store (the checkpointer has its own connection, which never
+ * commits). */
+void meta_set_durable(struct meta *m);
 void meta_close(struct meta *m);
 
 int meta_begin(struct meta *m);   /* BEGIN IMMEDIATE */

@@ -427,6 +427,15 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 	int consumed = 0, rc = ATR_OK;
 	cm->rl.c = c;
 	cm->rl.stage = cm->stage;
+	if (c->durable && cm->stage) {
+		/* --durability=power: stage_prepare syncs the stage's bytes;
+		 * once here, outside ns_lock, so that the one under it
+		 * (stage_row) finds nothing left to write. A failure is
+		 * met again there. */
+		char name[64];
+		struct ufs_stat st;
+		ufs_stage_prepare(c->ufs, cm->stage, name, sizeof(name), &st);
+	}
 	ns_lock(c);
 	rc = ns_redo(c);
 	if (!rc && cm->s3)
