@@ -352,6 +352,12 @@ enum s3_err s3_logging_parse(const char *xml, size_t len, char target[ATR_BUCKET
 int s3_logging_xml(const char *target, const char *prefix, struct buf *b);
 
 /* ---- handlers ---- */
+/* s3_bucket_defaults.c: what AWS answers for an unconfigured ?website,
+ * ?requestPayment, ?accelerate, ?notification. */
+enum s3_err s3_get_bucket_website(struct s3_req *r);
+enum s3_err s3_get_bucket_request_payment(struct s3_req *r);
+enum s3_err s3_get_bucket_accelerate(struct s3_req *r);
+enum s3_err s3_get_bucket_notification(struct s3_req *r);
 /* s3_cors.c: ?cors, preflights, and the CORS headers of a request with an
  * Origin whose bucket allows it (into r->cors_hdrs; nothing otherwise). */
 enum s3_err s3_put_bucket_cors(struct s3_req *r);

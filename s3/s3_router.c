@@ -79,6 +79,10 @@ static const struct route routes[] = {
 	{ "PUT", T_BUCKET, "encryption", NULL, s3_put_bucket_encryption },
 	{ "DELETE", T_BUCKET, "encryption", NULL, s3_delete_bucket_encryption },
 	{ "PUT", T_BUCKET, "logging", NULL, s3_put_bucket_logging },
+	{ "GET", T_BUCKET, "website", NULL, s3_get_bucket_website },
+	{ "GET", T_BUCKET, "requestPayment", NULL, s3_get_bucket_request_payment },
+	{ "GET", T_BUCKET, "accelerate", NULL, s3_get_bucket_accelerate },
+	{ "GET", T_BUCKET, "notification", NULL, s3_get_bucket_notification },
 	{ "OPTIONS", T_BUCKET, NULL, NULL, s3_cors_preflight },
 	{ "OPTIONS", T_OBJECT, NULL, NULL, s3_cors_preflight },
 };

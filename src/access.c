@@ -303,6 +303,12 @@ int atr_bucket_doc_set(struct atr_core *c, const struct atr_user *u, const char 
 	return ns_txn(c, doc_fn, &a);
 }
 
+int atr_bucket_config_check(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			    const char *action)
+{
+	return perm_bucket(c, u, bucket, action, PERM_OWNER, NULL);
+}
+
 int atr_bucket_doc_peek(struct atr_core *c, const char *bucket, int kind, char **doc,
 			char owner[ATR_USER_MAX + 1])
 {

@@ -548,6 +548,12 @@ int atr_bucket_doc_set(struct atr_core *c, const struct atr_user *u, const char 
 int atr_bucket_doc_peek(struct atr_core *c, const char *bucket, int kind, char **doc,
 			char owner[ATR_USER_MAX + 1]);
 uint64_t atr_bucket_docs_generation(struct atr_core *c);
+/* Whether u may read or change bucket's configuration under action
+ * (the owner, the superuser, or whom the bucket policy allows action):
+ * ATR_OK, ATR_E_ACCESS, ATR_E_NO_BUCKET. For a setting a front end does
+ * not keep and answers with its default (S3's GetBucketWebsite...). */
+int atr_bucket_config_check(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			    const char *action);
 
 /*
  * The mount table (src/mounts.c; Alluxio's unified namespace): bucket
