@@ -275,7 +275,8 @@ static int doc_fn(struct atr_core *c, void *arg)
 
 static int doc_kind_valid(int kind)
 {
-	return kind == ATR_DOC_CORS || kind == ATR_DOC_LOGGING || kind == ATR_DOC_ENCRYPTION;
+	return kind == ATR_DOC_CORS || kind == ATR_DOC_LOGGING || kind == ATR_DOC_ENCRYPTION ||
+	       kind == ATR_DOC_LIFECYCLE;
 }
 
 int atr_bucket_doc_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
