@@ -1,6 +1,7 @@
 /* s3_lifecycle_doc — the lifecycle configuration document and which rule
  * applies to an object; see s3_lifecycle.h. */
 #include <openssl/rand.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +34,14 @@ static int elements(xmlNodePtr n)
 	return k;
 }
 
+#define INT_MAX32 2147483647LL          /* the schema's xs:int: days, versions */
+#define LONG_MAX_SIZE 999999999999999LL /* sizes (xs:long; 15 digits is 900 TB) */
+
 /* <name> of parent as an integer into *v (untouched if absent): 1 if
- * present, 0 if absent, -1 if not a decimal integer (MalformedXML, as
- * the schema's xs:int). */
-static int read_int(xmlNodePtr parent, const char *name, int64_t *v)
+ * present, 0 if absent, -1 if not a decimal integer whose magnitude is at
+ * most max (MalformedXML, as the schema's type). Days are bounded so that
+ * a due time never overflows. */
+static int read_int(xmlNodePtr parent, const char *name, int64_t max, int64_t *v)
 {
 	xmlNodePtr n = xml_child(parent, name);
 	if (!n)
@@ -44,8 +49,10 @@ static int read_int(xmlNodePtr parent, const char *name, int64_t *v)
 	char *t = xml_text(n);
 	const char *d = t ? t + (*t == '-') : "";
 	int ok = *d && strspn(d, "0123456789") == strlen(d) && strlen(d) <= 15;
+	long long x = ok ? strtoll(t, NULL, 10) : 0;
+	ok = ok && x <= max && x >= -max;
 	if (ok)
-		*v = strtoll(t, NULL, 10);
+		*v = x;
 	xmlFree(t);
 	return ok ? 1 : -1;
 }
@@ -94,8 +101,8 @@ static enum s3_err read_predicates(struct parse *p, xmlNodePtr f, struct s3_lc_r
 		e = read_tag(p, t, r);
 	if (e)
 		return e;
-	if (read_int(f, "ObjectSizeGreaterThan", &r->size_gt) < 0 ||
-	    read_int(f, "ObjectSizeLessThan", &r->size_lt) < 0)
+	if (read_int(f, "ObjectSizeGreaterThan", LONG_MAX_SIZE, &r->size_gt) < 0 ||
+	    read_int(f, "ObjectSizeLessThan", LONG_MAX_SIZE, &r->size_lt) < 0)
 		return S3_ERR_MALFORMED_XML;
 	if ((xml_child(f, "ObjectSizeGreaterThan") && r->size_gt < 0) ||
 	    (xml_child(f, "ObjectSizeLessThan") && r->size_lt <= 0))
@@ -128,7 +135,7 @@ static enum s3_err read_filter(struct parse *p, xmlNodePtr rule, struct s3_lc_ru
 
 static enum s3_err read_expiration(struct parse *p, xmlNodePtr x, struct s3_lc_rule *r)
 {
-	int days = read_int(x, "Days", &r->exp_days);
+	int days = read_int(x, "Days", INT_MAX32, &r->exp_days);
 	xmlNodePtr date = xml_child(x, "Date"), marker = xml_child(x, "ExpiredObjectDeleteMarker");
 	if (days < 0 || elements(x) != 1) /* one of Days, Date and the marker */
 		return S3_ERR_MALFORMED_XML;
@@ -138,7 +145,9 @@ static enum s3_err read_expiration(struct parse *p, xmlNodePtr x, struct s3_lc_r
 	if (date) {
 		char *t = xml_text(date);
 		int64_t ms;
-		int bad = !t || time_parse_iso8601(t, &ms);
+		/* From 1970 to 2262: the span a time in nanoseconds holds. */
+		int bad = !t || time_parse_iso8601(t, &ms) || ms < 0 ||
+			  ms > INT64_MAX / 1000000;
 		xmlFree(t);
 		if (bad)
 			return fail(p, S3_ERR_INVALID_ARGUMENT, "Invalid date: 'Date' must be in "
@@ -160,8 +169,8 @@ static enum s3_err read_expiration(struct parse *p, xmlNodePtr x, struct s3_lc_r
 static enum s3_err read_noncurrent(struct parse *p, xmlNodePtr x, struct s3_lc_rule *r)
 {
 	int64_t newer = 0;
-	int days = read_int(x, "NoncurrentDays", &r->nc_days);
-	int nv = read_int(x, "NewerNoncurrentVersions", &newer);
+	int days = read_int(x, "NoncurrentDays", INT_MAX32, &r->nc_days);
+	int nv = read_int(x, "NewerNoncurrentVersions", INT_MAX32, &newer);
 	if (days <= 0 || nv < 0)
 		return S3_ERR_MALFORMED_XML;
 	if (r->nc_days <= 0)
@@ -176,7 +185,7 @@ static enum s3_err read_noncurrent(struct parse *p, xmlNodePtr x, struct s3_lc_r
 
 static enum s3_err read_abort(struct parse *p, xmlNodePtr x, struct s3_lc_rule *r)
 {
-	if (read_int(x, "DaysAfterInitiation", &r->abort_days) <= 0)
+	if (read_int(x, "DaysAfterInitiation", INT_MAX32, &r->abort_days) <= 0)
 		return S3_ERR_MALFORMED_XML;
 	if (r->abort_days <= 0)
 		return fail(p, S3_ERR_INVALID_ARGUMENT, "'DaysAfterInitiation' for "
