@@ -410,6 +410,23 @@ def test_abort_stale_uploads(daemon, s3, bucket):
         404, "NoSuchUpload")
 
 
+def test_a_pass_is_bounded_and_the_next_goes_on(daemon, s3, bucket):
+    """At most 1000 actions a pass: the rest waits for the next one."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(8) as ex:
+        list(ex.map(lambda i: s3.put_object(Bucket=bucket, Key="b/%04d" % i, Body=b"x"),
+                    range(1005)))
+    put_lifecycle(s3, bucket, [{"ID": "b", "Filter": {"Prefix": "b/"}, "Status": "Enabled",
+                                "Expiration": {"Days": 1}}])
+    now = int(time.time()) + 2 * DAY
+    out = run_pass(daemon, now)
+    assert (out["expired"], out["truncated"]) == (1000, True)
+    assert keys(s3, bucket) == ["b/%04d" % i for i in range(1000, 1005)]
+    out = run_pass(daemon, now)
+    assert (out["expired"], out["truncated"]) == (5, False)
+    assert keys(s3, bucket) == []
+
+
 def test_metrics_and_log(daemon, s3, bucket):
     passes = metric(daemon, "atrium_lifecycle_passes_total")
     expired = metric(daemon, "atrium_lifecycle_objects_expired_total")
