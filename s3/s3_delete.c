@@ -155,7 +155,7 @@ static enum s3_err delete_one(struct s3_req *r, const struct s3_delete_obj *v)
 	/* Buckets are not versioned: "null" names the only version there is. */
 	if (v->version && strcmp(v->version, "null"))
 		return S3_ERR_NO_SUCH_VERSION;
-	int rc = atr_object_delete(r->srv->core, &r->user, r->bucket, v->key);
+	int rc = s3_delete_key(r->srv->core, &r->user, r->bucket, v->key);
 	return rc == ATR_E_NO_KEY ? S3_ERR_OK : s3_err_from_core(rc);
 }
 

@@ -5,7 +5,7 @@
  *   Expiration (Days, Date)         current objects the rule's filter
  *                                   matches (prefix, tags, sizes) whose
  *                                   time has come are deleted through
- *                                   atr_object_delete, S3's DeleteObject
+ *                                   s3_delete_key, S3's DeleteObject
  *                                   path, as the daemon's user;
  *   AbortIncompleteMultipartUpload  uploads under the prefix created
  *                                   DaysAfterInitiation days ago or more
@@ -163,7 +163,7 @@ static void expire_page(struct pass *p, const char *bucket, const struct s3_lc_r
 		if (!object_due(p, r, x))
 			continue;
 		/* S3's DeleteObject path: with versioning, a delete marker. */
-		int rc = atr_object_delete(p->s->core, &p->su, bucket, x->key);
+		int rc = s3_delete_key(p->s->core, &p->su, bucket, x->key);
 		if (rc) {
 			failed(p, "expiring", bucket, x->key, rc);
 			continue;

@@ -452,9 +452,15 @@ out_early:
 	return e;
 }
 
+int s3_delete_key(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		  const char *key)
+{
+	return atr_object_delete(c, u, bucket, key);
+}
+
 enum s3_err s3_delete_object(struct s3_req *r)
 {
-	int rc = atr_object_delete(r->srv->core, &r->user, r->bucket, r->key);
+	int rc = s3_delete_key(r->srv->core, &r->user, r->bucket, r->key);
 	if (rc == ATR_E_KEY_TOO_LONG)
 		return S3_ERR_KEY_TOO_LONG;
 	return s3_reply_empty(r, rc, 204);
