@@ -329,6 +329,14 @@ def test_x_amz_expiration_header(daemon, s3, bucket):
     assert r["Expiration"].endswith('rule-id="tagged"')  # the PUT's own tags count
     head = s3.head_object(Bucket=bucket, Key="data/c")
     assert head["Expiration"] == r["Expiration"]
+    # CopyObject: by the copy's key and the tags it got
+    r = s3.copy_object(Bucket=bucket, Key="logs/copy", CopySource={"Bucket": bucket,
+                                                                   "Key": "data/b"})
+    assert r["Expiration"].endswith('rule-id="short"')
+    r = s3.copy_object(Bucket=bucket, Key="data/d", CopySource={"Bucket": bucket,
+                                                                "Key": "data/c"})
+    assert r["Expiration"] == s3.head_object(Bucket=bucket, Key="data/d")["Expiration"]
+    assert r["Expiration"].endswith('rule-id="tagged"')
     # no rule: no header
     s3.delete_bucket_lifecycle(Bucket=bucket)
     assert "Expiration" not in s3.head_object(Bucket=bucket, Key="logs/a")
