@@ -466,3 +466,12 @@ def test_timed_worker_with_short_days(atriumd_factory, bucket_name):
                                      "Status": "Enabled", "Expiration": {"Days": 2}}])
     d.wait_log("lifecycle: expired %s/t/1 (rule t)" % bucket_name)
     assert keys(s3, bucket_name) == ["u/1"]
+    # the configuration is kept across a restart; a deleted bucket takes it along
+    d.restart()
+    s3 = d.boto3("alice")
+    assert s3.get_bucket_lifecycle_configuration(Bucket=bucket_name)["Rules"][0]["ID"] == "t"
+    s3.delete_object(Bucket=bucket_name, Key="u/1")
+    s3.delete_bucket(Bucket=bucket_name)
+    s3.create_bucket(Bucket=bucket_name)
+    assert client_error(s3.get_bucket_lifecycle_configuration, Bucket=bucket_name) == (
+        404, "NoSuchLifecycleConfiguration")
