@@ -100,7 +100,8 @@ enum s3_err s3_write_run(struct s3_write *wr, const struct s3_source *src)
 
 void s3_write_respond(struct s3_write *wr)
 {
-	struct buf extra = BUF_INIT(1024);
+	/* x-amz-expiration's rule ID may take 3 * 255 bytes encoded. */
+	struct buf extra = BUF_INIT(4096);
 	/* A PUT's object: the rule that will expire it (not a part's). */
 	int object = wr->target == &s3_object_target;
 	if (buf_addf(&extra, "ETag: \"%s\"\r\n%s", wr->etag, wr->ck_line) ||

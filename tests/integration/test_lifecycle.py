@@ -337,6 +337,11 @@ def test_x_amz_expiration_header(daemon, s3, bucket):
                                                                 "Key": "data/c"})
     assert r["Expiration"] == s3.head_object(Bucket=bucket, Key="data/d")["Expiration"]
     assert r["Expiration"].endswith('rule-id="tagged"')
+    # an ID a quoted header string cannot carry as it is goes percent-encoded
+    put_lifecycle(s3, bucket, [{"ID": '"' * 255, "Filter": {}, "Status": "Enabled",
+                                "Expiration": {"Days": 1}}])
+    r = s3.put_object(Bucket=bucket, Key="q", Body=b"x")
+    assert r["Expiration"].endswith('rule-id="%s"' % ("%22" * 255))
     # no rule: no header
     s3.delete_bucket_lifecycle(Bucket=bucket)
     assert "Expiration" not in s3.head_object(Bucket=bucket, Key="logs/a")
