@@ -19,7 +19,7 @@
  *     marker alone and never with a tag filter), NoncurrentVersion-
  *     Expiration (NoncurrentDays > 0, NewerNoncurrentVersions 1..100),
  *     AbortIncompleteMultipartUpload (DaysAfterInitiation > 0, never with
- *     a tag or size filter).
+ *     a tag filter; size filters do not apply to uploads).
  * Transition and NoncurrentVersionTransition: NOT_IMPLEMENTED (Atrium has
  * one storage class; accepting and never moving would lie to the client).
  * Errors: MALFORMED_XML for a document not of that shape, INVALID_ARGUMENT
