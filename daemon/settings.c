@@ -97,6 +97,11 @@ static const struct setting table[] = {
 	{ "bucket-log-flush-ms", S_INT, OFF(bucket_log_flush_ms), "300000", 10, 86400000, NULL,
 	  "bucket logging: write the access log objects queued for target buckets this often "
 	  "(also after 1000 records, and at stop)", 0 },
+	{ "lifecycle-interval-ms", S_INT, OFF(lifecycle_interval_ms), "3600000", 0, 86400000, NULL,
+	  "lifecycle rules: the worker passes over every bucket with rules this often "
+	  "(0: never by itself; POST /api/v1/admin/lifecycle/run still runs a pass)", 0 },
+	{ "lifecycle-day-seconds", S_INT, OFF(lifecycle_day_s), "86400", 1, 86400, NULL,
+	  "lifecycle rules: the seconds in one of their days (tests shrink it)", 0 },
 };
 
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))

@@ -44,6 +44,8 @@ struct settings {
 	const char *metrics_token;   /* file holding the metrics bearer token */
 	int metrics_public;          /* GET /api/v1/metrics unauthenticated */
 	long bucket_log_flush_ms;    /* bucket logging: how often log objects are written */
+	long lifecycle_interval_ms;  /* lifecycle worker: pass period, 0 none */
+	long lifecycle_day_s;        /* lifecycle rules: seconds in a day */
 };
 
 /* Fills s from defaults, the config file and argv. Returns 0, 1 after

@@ -137,6 +137,8 @@
 	X(LOGGING_GRANTS, 400, "InvalidTargetBucketForLogging", "You must give the log-delivery group WRITE and READ_ACP permissions to the target bucket") \
 	X(CORS_INVALID, 400, "InvalidRequest", "The CORS configuration is not valid.") \
 	X(NO_SUCH_CORS, 404, "NoSuchCORSConfiguration", "The CORS configuration does not exist") \
+	X(NO_SUCH_WEBSITE, 404, "NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration") \
+	X(NO_SUCH_LIFECYCLE, 404, "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist") \
 	X(CORS_NOT_ENABLED, 403, "AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.") \
 	X(CORS_NOT_ALLOWED, 403, "AccessForbidden", "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.") \
 	X(CORS_NO_ORIGIN, 400, "BadRequest", "Insufficient information. Origin request header needed.") \

@@ -64,6 +64,13 @@ static const struct {
 	{ s3_get_bucket_encryption, NULL, "GetBucketEncryption", "REST.GET.ENCRYPTION" },
 	{ s3_put_bucket_encryption, NULL, "PutBucketEncryption", "REST.PUT.ENCRYPTION" },
 	{ s3_delete_bucket_encryption, NULL, "DeleteBucketEncryption", "REST.DELETE.ENCRYPTION" },
+	{ s3_get_bucket_lifecycle, NULL, "GetBucketLifecycleConfiguration", "REST.GET.LIFECYCLE" },
+	{ s3_put_bucket_lifecycle, NULL, "PutBucketLifecycleConfiguration", "REST.PUT.LIFECYCLE" },
+	{ s3_delete_bucket_lifecycle, NULL, "DeleteBucketLifecycle", "REST.DELETE.LIFECYCLE" },
+	{ s3_get_bucket_website, NULL, "GetBucketWebsite", "REST.GET.WEBSITE" },
+	{ s3_get_bucket_request_payment, NULL, "GetBucketRequestPayment", "REST.GET.REQUEST_PAYMENT" },
+	{ s3_get_bucket_accelerate, NULL, "GetBucketAccelerateConfiguration", "REST.GET.ACCELERATE" },
+	{ s3_get_bucket_notification, NULL, "GetBucketNotificationConfiguration", "REST.GET.NOTIFICATION" },
 };
 
 int64_t s3_clock_ns(void)

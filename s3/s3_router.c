@@ -79,6 +79,13 @@ static const struct route routes[] = {
 	{ "PUT", T_BUCKET, "encryption", NULL, s3_put_bucket_encryption },
 	{ "DELETE", T_BUCKET, "encryption", NULL, s3_delete_bucket_encryption },
 	{ "PUT", T_BUCKET, "logging", NULL, s3_put_bucket_logging },
+	{ "GET", T_BUCKET, "lifecycle", NULL, s3_get_bucket_lifecycle },
+	{ "PUT", T_BUCKET, "lifecycle", NULL, s3_put_bucket_lifecycle },
+	{ "DELETE", T_BUCKET, "lifecycle", NULL, s3_delete_bucket_lifecycle },
+	{ "GET", T_BUCKET, "website", NULL, s3_get_bucket_website },
+	{ "GET", T_BUCKET, "requestPayment", NULL, s3_get_bucket_request_payment },
+	{ "GET", T_BUCKET, "accelerate", NULL, s3_get_bucket_accelerate },
+	{ "GET", T_BUCKET, "notification", NULL, s3_get_bucket_notification },
 	{ "OPTIONS", T_BUCKET, NULL, NULL, s3_cors_preflight },
 	{ "OPTIONS", T_OBJECT, NULL, NULL, s3_cors_preflight },
 };
@@ -526,7 +533,8 @@ struct s3_server *s3_server_new(struct atr_core *core, const struct atr_idents *
 	pthread_key_create(&s->io_key, free);
 	if ((s->opt.min_body_rate && s->opt.request_timeout_ms > 0 &&
 	     !(s->slow = s3_slow_new())) ||
-	    !(s->logging = s3_logging_new(s))) {
+	    !(s->logging = s3_logging_new(s)) || !(s->lifecycle = s3_lifecycle_new(s))) {
+		s3_logging_free(s->logging);
 		s3_slow_free(s->slow);
 		pthread_key_delete(s->io_key);
 		free(s);
@@ -545,6 +553,7 @@ void s3_server_free(struct s3_server *s)
 {
 	if (!s)
 		return;
+	s3_lifecycle_free(s->lifecycle); /* after its pass in progress */
 	s3_logging_free(s->logging); /* delivers what is queued */
 	s3_slow_free(s->slow);
 	free(pthread_getspecific(s->io_key));

@@ -230,10 +230,7 @@ enum s3_err s3_put_bucket_encryption(struct s3_req *r)
 	free(old);
 	if (rc && rc != ATR_E_NO_CONFIG)
 		return s3_err_from_core(rc);
-	if (!s3_has_integrity_header(r))
-		return S3_ERR_MISSING_CONTENT_MD5;
-	if (!(e = s3_read_small_body(r, &body)) && !(e = s3_verify_integrity(r, &body)) &&
-	    !(e = parse_config(body.ptr, body.len, &doc)))
+	if (!(e = s3_read_checked_body(r, &body)) && !(e = parse_config(body.ptr, body.len, &doc)))
 		e = s3_err_from_core(atr_bucket_doc_set(r->srv->core, &r->user, r->bucket,
 							ATR_DOC_ENCRYPTION,
 							"s3:PutEncryptionConfiguration", doc));
