@@ -989,3 +989,166 @@ def test_remote_bucket_holds_ciphertext(atriumd_factory, tmp_path):
         assert gs3.get_object(Bucket=name, Key="c", **sse_c())["Body"].read() == data
     sizes = {o["Key"]: o["Size"] for o in gs3.list_objects_v2(Bucket=name)["Contents"]}
     assert sizes == {"s": len(data), "c": len(data), "m": 5 * MIB + 1100}
+
+
+# ---- presigned URLs and POST forms --------------------------------------------
+
+def presign_query(d, method, path, query, user="alice", headers=None, expires=300):
+    """A presigned URL whose query carries query (signed, as AWS's JS SDK
+    v3 hoists x-amz-* headers there): botocore's query signer over it."""
+    from urllib.parse import urlencode
+    from botocore.auth import S3SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    ak, sk = d.keys(user)
+    req = AWSRequest(method=method, url=d.url(path) + "?" + urlencode(query),
+                     headers=headers or {})
+    S3SigV4QueryAuth(Credentials(ak, sk), "s3", "us-east-1", expires=expires).add_auth(req)
+    return req.url
+
+
+def presigner_v4(d, user="alice"):
+    """A client that presigns with SigV4 (Debian's botocore presigns S3
+    with SigV2 by default, hoisting every x-amz-* header into the query)."""
+    import boto3
+    from botocore.config import Config
+    ak, sk = d.keys(user)
+    return boto3.client("s3", endpoint_url=d.endpoint, region_name="us-east-1",
+                        aws_access_key_id=ak, aws_secret_access_key=sk,
+                        config=Config(signature_version="s3v4",
+                                      s3={"addressing_style": "path"}))
+
+
+def test_presigned_sse_s3(d, s3, b):
+    """SSE-S3 on a presigned PUT: as the signed header botocore's SigV4
+    presigner makes of ServerSideEncryption, as a signed query parameter
+    (AWS's JS SDK v3), or hoisted into a SigV2 URL's query (botocore's
+    default presigner here)."""
+    import requests
+    from urllib.parse import parse_qs, urlsplit
+    data = body_of(100000, seed=91)
+    url = s3.generate_presigned_url("put_object", Params={
+        "Bucket": b, "Key": "p2", "ServerSideEncryption": "AES256"})
+    assert parse_qs(urlsplit(url).query)["x-amz-server-side-encryption"] == ["AES256"]
+    r = requests.put(url, data=data)
+    assert r.status_code == 200, r.text
+    assert r.headers["x-amz-server-side-encryption"] == "AES256"
+    url = presigner_v4(d).generate_presigned_url("put_object", Params={
+        "Bucket": b, "Key": "ph", "ServerSideEncryption": "AES256"})
+    q = parse_qs(urlsplit(url).query)
+    assert "x-amz-server-side-encryption" in q["X-Amz-SignedHeaders"][0]
+    r = requests.put(url, data=data, headers={"x-amz-server-side-encryption": "AES256"})
+    assert r.status_code == 200, r.text
+    assert r.headers["x-amz-server-side-encryption"] == "AES256"
+    # the header was signed: leaving it out is refused (400 here: a
+    # signed header missing makes a malformed presigned URL)
+    r = requests.put(url, data=data)
+    assert r.status_code in (400, 403) and "<Error>" in r.text
+    url = presign_query(d, "PUT", "/%s/pq" % b, {"x-amz-server-side-encryption": "AES256"})
+    r = requests.put(url, data=data)
+    assert r.status_code == 200, r.text
+    assert r.headers["x-amz-server-side-encryption"] == "AES256"
+    for key in ("p2", "ph", "pq"):
+        assert s3.head_object(Bucket=b, Key=key)["ServerSideEncryption"] == "AES256"
+        assert_ciphertext(d, b, key, data)
+        g = requests.get(s3.generate_presigned_url("get_object", Params={"Bucket": b, "Key": key}))
+        assert g.status_code == 200 and g.content == data
+        assert g.headers["x-amz-server-side-encryption"] == "AES256"
+    # KMS in the query: AWS's answer for an unknown key, nothing stored
+    url = presign_query(d, "PUT", "/%s/pk" % b, {"x-amz-server-side-encryption": "aws:kms"})
+    r = requests.put(url, data=data)
+    assert r.status_code == 400 and "KMS.NotFoundException" in r.text
+    assert client_error(s3.head_object, Bucket=b, Key="pk") == (404, "404")
+    # on a GET, SSE-S3's parameter is refused as its header is
+    url = presign_query(d, "GET", "/%s/ph" % b, {"x-amz-server-side-encryption": "AES256"})
+    assert requests.get(url).status_code == 400
+
+
+def test_presigned_sse_c(d, s3, b):
+    """SSE-C on presigned PUT and GET: the key travels in signed headers
+    (botocore signs the three), never in the URL; the key in the query is
+    refused (it would be in logs and browser histories)."""
+    import requests
+    data = body_of(150000, seed=92)
+    k, m = ckey()
+    v4 = presigner_v4(d)
+    params = {"Bucket": b, "Key": "pc", "SSECustomerAlgorithm": "AES256", "SSECustomerKey": k}
+    url = v4.generate_presigned_url("put_object", Params=params)
+    assert base64.b64encode(k).decode() not in url and "customer-key=" not in url.lower()
+    r = requests.put(url, data=data, headers=raw_headers())
+    assert r.status_code == 200, r.text
+    assert r.headers["x-amz-server-side-encryption-customer-key-MD5"] == m
+    assert_ciphertext(d, b, "pc", data)
+    url = v4.generate_presigned_url("get_object", Params=params)
+    g = requests.get(url, headers=raw_headers())
+    assert g.status_code == 200 and g.content == data
+    g = requests.get(url, headers={**raw_headers(), "Range": "bytes=70000-70100"})
+    assert g.status_code == 206 and g.content == data[70000:70101]
+    # without the headers it was signed with: refused (AWS says 403; here
+    # a signed header that is missing is a malformed presigned URL, 400)
+    g = requests.get(url)
+    assert g.status_code in (400, 403) and g.content != data
+    # a URL signed without them, used with them: unsigned x-amz-* headers
+    plain = v4.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "pc"})
+    g = requests.get(plain, headers=raw_headers())
+    assert g.status_code == 403 and "AccessDenied" in g.text
+    assert requests.get(plain).status_code == 400  # no key: the object needs one
+    # curl, the same URL and headers
+    out = subprocess.run(["curl", "-sf", url] + sum((["-H", "%s: %s" % kv]
+                                                      for kv in raw_headers().items()), []),
+                         capture_output=True, check=True).stdout
+    assert out == data
+    # the key in the query (a SigV4 URL, or botocore's SigV2 presigner,
+    # which hoists it there): 400, nothing stored
+    for url in (presign_query(d, "PUT", "/%s/pcq" % b, raw_headers()),
+                s3.generate_presigned_url("put_object", Params={**params, "Key": "pcq"})):
+        assert "customer-key=" in url.lower()
+        r = requests.put(url, data=data)
+        assert r.status_code == 400 and "InvalidArgument" in r.text, r.text
+    assert client_error(s3.head_object, Bucket=b, Key="pcq", **sse_c()) == (404, "404")
+
+
+def test_post_form_sse(d, s3, b):
+    """POST Object forms (boto3's generate_presigned_post, posted with
+    requests): x-amz-server-side-encryption, and SSE-C's three fields,
+    named in the policy as any other field; checked as their headers."""
+    import requests
+    data = body_of(120000, seed=93)
+    k, m = ckey()
+    kb = base64.b64encode(k).decode()
+    sse_fields = {"x-amz-server-side-encryption-customer-algorithm": "AES256",
+                  "x-amz-server-side-encryption-customer-key": kb,
+                  "x-amz-server-side-encryption-customer-key-MD5": m}
+
+    def post(key, fields, conds=None):
+        p = s3.generate_presigned_post(b, key, Fields=fields, Conditions=conds if conds is not None
+                                       else [{n: v} for n, v in fields.items()])
+        return requests.post(p["url"], data=p["fields"], files={"file": ("f", data)})
+
+    r = post("ps3", {"x-amz-server-side-encryption": "AES256"})
+    assert r.status_code == 204, r.text
+    assert r.headers["x-amz-server-side-encryption"] == "AES256"
+    assert s3.head_object(Bucket=b, Key="ps3")["ServerSideEncryption"] == "AES256"
+    assert_ciphertext(d, b, "ps3", data)
+    r = post("pc", sse_fields)
+    assert r.status_code == 204, r.text
+    assert r.headers["x-amz-server-side-encryption-customer-algorithm"] == "AES256"
+    assert r.headers["x-amz-server-side-encryption-customer-key-MD5"] == m
+    assert_ciphertext(d, b, "pc", data)
+    assert s3.get_object(Bucket=b, Key="pc", **sse_c())["Body"].read() == data
+    assert client_error(s3.get_object, Bucket=b, Key="pc") == (400, "InvalidRequest")
+    # the key's fields checked as the headers are; nothing stored
+    bad = [({**sse_fields, "x-amz-server-side-encryption-customer-key-MD5": ckey(b"x")[1]},
+            "InvalidArgument"),
+           ({n: v for n, v in sse_fields.items() if not n.endswith("MD5")}, "InvalidArgument"),
+           ({**sse_fields, "x-amz-server-side-encryption-customer-algorithm": "AES128"},
+            "InvalidEncryptionAlgorithmError"),
+           ({**sse_fields, "x-amz-server-side-encryption": "AES256"}, "InvalidArgument"),
+           ({"x-amz-server-side-encryption": "aws:kms"}, "KMS.NotFoundException")]
+    for fields, code in bad:
+        r = post("pbad", fields)
+        assert r.status_code == 400 and "<Code>%s</Code>" % code in r.text, (fields, r.text)
+    # a field the policy does not name is refused as any extra field
+    r = post("pbad", sse_fields, conds=[])
+    assert r.status_code == 403, r.text
+    assert client_error(s3.head_object, Bucket=b, Key="pbad", **sse_c()) == (404, "404")
