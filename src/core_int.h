@@ -195,6 +195,13 @@ int writer_commit(struct atr_writer *w, const char *etag, const char *hdrs, cons
  * none: a marker), taken over in every case. */
 int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	       struct atr_reader **out);
+/* (reader.c) Bytes [off, off + len) of r's file (fsize bytes: for an
+ * encrypted object, its ciphertext) through the block cache, as r's read
+ * type says; ATR_E_IO if the file is shorter. reader_file_load brings the
+ * whole file into the cache (fs load of an encrypted object: no key
+ * needed, nothing decrypted). */
+int reader_file_read(struct atr_reader *r, uint64_t fsize, void *buf, size_t len, uint64_t off);
+int reader_file_load(struct atr_reader *r, uint64_t fsize);
 
 struct atr_reader {
 	struct atr_core *c;
@@ -203,16 +210,17 @@ struct atr_reader {
 	int read_type;          /* enum atr_read_type (src/persist.c); 0: CACHE */
 	uint64_t ino, version, size;
 	struct bcache_block *pinned;
-	/* An encrypted object (sse.c): read around the block cache, which
-	 * never holds its plaintext; cr is NULL until its key is known
-	 * (SSE-C: atr_get_sse_key). */
+	/* An encrypted object (sse.c): its ciphertext read through the
+	 * block cache, which never holds its plaintext; cr is NULL until
+	 * its key is known (SSE-C: atr_get_sse_key). */
 	int sse;
 	pthread_mutex_t sse_lock;  /* sse_pread: pt is shared by the mount's readers */
 	unsigned char hdr[CRYPT_HDR]; /* segment 0's */
 	/* Its segments (src/crypt_int.h): one for an object that is one
 	 * stream; a completed upload's, one per part. seg_at[i] is where
 	 * segment i's plaintext starts (seg_at[nseg]: the size), seg_file[i]
-	 * where its file bytes do: derived from the part sizes at open. */
+	 * where its file bytes do (seg_file[nseg]: the file's size): derived
+	 * from the part sizes at open. */
 	int nseg, segmented;
 	uint64_t *seg_at, *seg_file;
 	unsigned char upload[CRYPT_UPLOAD]; /* segment 0's upload tag */

@@ -310,14 +310,15 @@ static int segments_load(struct atr_core *c, struct atr_reader *r)
 		return rc == ATR_E_NO_KEY ? ATR_E_IO : rc;
 	}
 	if (!(r->seg_at = malloc(((size_t)n + 1) * sizeof(*r->seg_at))) ||
-	    !(r->seg_file = malloc((size_t)n * sizeof(*r->seg_file)))) {
+	    !(r->seg_file = malloc(((size_t)n + 1) * sizeof(*r->seg_file)))) {
 		free(sizes);
 		return ATR_E_NOMEM;
 	}
 	const uint64_t *sz = sizes ? sizes : &one;
 	r->seg_at[0] = 0;
+	r->seg_file[0] = 0;
 	for (int i = 0; i < n; i++) {
-		r->seg_file[i] = i ? r->seg_file[i - 1] + crypt_file_size(sz[i - 1]) : 0;
+		r->seg_file[i + 1] = r->seg_file[i] + crypt_file_size(sz[i]);
 		r->seg_at[i + 1] = r->seg_at[i] + sz[i];
 	}
 	r->nseg = n;
@@ -342,7 +343,7 @@ static int segment_use(struct atr_reader *r, int s)
 		return ATR_OK;
 	crypt_r_free(r->cr);
 	r->cr = NULL;
-	if (s && ufs_pread(r->c->ufs, r->f, buf, CRYPT_HDR, r->seg_file[s]) != (ssize_t)CRYPT_HDR)
+	if (s && reader_file_read(r, r->seg_file[r->nseg], buf, CRYPT_HDR, r->seg_file[s]))
 		goto bad;
 	if (crypt_hdr_parse(hdr, &h) || h.type != r->sse ||
 	    (r->segmented ? h.part != s + 1 || memcmp(h.upload, r->upload, CRYPT_UPLOAD)
@@ -353,8 +354,10 @@ static int segment_use(struct atr_reader *r, int s)
 		 * key here is a segment from elsewhere. */
 		if (!r->has_ckey)
 			return ATR_E_ACCESS;
+		if (crypt_hdr_check_key(hdr, r->ckey) && !s)
+			return ATR_E_ACCESS;
 		if (crypt_hdr_check_key(hdr, r->ckey))
-			return s ? ATR_E_IO : ATR_E_ACCESS;
+			goto bad;
 		k = r->ckey;
 	} else if (!(k = master(r->c, h.key_id))) {
 		LOG(LOG_ERROR, "core: inode %llu needs master key %u, not in sse.keys",
@@ -435,15 +438,13 @@ static int window_fill(struct atr_reader *r, int s, uint64_t idx)
 	for (int i = 0; i < k; i++)
 		ctlen += crypt_r_chunk_len(r->cr, idx + (uint64_t)i);
 	r->pt_n = 0;
-	for (size_t got = 0; got < ctlen;) {
-		ssize_t n = ufs_pread(r->c->ufs, r->f, ct + got, ctlen - got,
-				      r->seg_file[s] + crypt_chunk_offset(idx) + got);
-		if (n <= 0) {
-			LOG(LOG_ERROR, "core: short read of encrypted inode %llu",
-			    (unsigned long long)r->ino);
-			return ATR_E_IO;
-		}
-		got += (size_t)n;
+	/* The ciphertext through the block cache (never the plaintext). */
+	int rc = reader_file_read(r, r->seg_file[r->nseg], ct, ctlen,
+				  r->seg_file[s] + crypt_chunk_offset(idx));
+	if (rc) {
+		LOG(LOG_ERROR, "core: cannot read encrypted inode %llu: %s",
+		    (unsigned long long)r->ino, atr_strerror(rc));
+		return rc;
 	}
 	size_t at = 0;
 	for (int i = 0; i < k; i++) {

@@ -856,9 +856,12 @@ def _keyfile(tmp_path):
 
 # ---- the block cache's disk tier ----------------------------------------------
 
-def test_disk_tier_never_holds_plaintext(atriumd_factory, tmp_path, bucket_name):
-    """Encrypted objects are read around the block cache: the DISK tier
-    holds none of their bytes (a plain object's are cached, as before)."""
+def test_cache_holds_ciphertext_only(atriumd_factory, tmp_path, bucket_name):
+    """Encrypted objects are cached as their ciphertext: a second GET (or
+    a range) is served from the block cache, decrypted per request; the
+    DISK tier's files never hold a plaintext byte. fs load brings an
+    SSE-C object in without its key; the cache never bypasses the key."""
+    from test_cli_admin import cli, ok, report, ls_json
     cache = tmp_path / "cache"
     dd = atriumd_factory("sigv4", "sse-tier", ["--cache-disk", "%s:64M" % cache])
     s3 = dd.boto3("alice")
@@ -866,16 +869,43 @@ def test_disk_tier_never_holds_plaintext(atriumd_factory, tmp_path, bucket_name)
     data = body_of(3 * MIB, seed=51)
     s3.put_object(Bucket=bucket_name, Key="enc", Body=data, ServerSideEncryption="AES256")
     s3.put_object(Bucket=bucket_name, Key="plain", Body=data.replace(MARKER, b"x" * len(MARKER)))
+    parts = [body_of(5 * MIB + 3, seed=52), body_of(1000, seed=53)]
+    uid, mpu = upload_parts(s3, bucket_name, "cmp", parts, **sse_c())
+    s3.complete_multipart_upload(Bucket=bucket_name, Key="cmp", UploadId=uid,
+                                 MultipartUpload=mpu)
+    whole = b"".join(parts)
+    assert s3.get_object(Bucket=bucket_name, Key="enc")["Body"].read() == data
+    r1 = report(dd)
     for _ in range(2):
         assert s3.get_object(Bucket=bucket_name, Key="enc")["Body"].read() == data
+        g = s3.get_object(Bucket=bucket_name, Key="enc", Range="bytes=1000000-1100000")
+        assert g["Body"].read() == data[1000000:1100001]
         s3.get_object(Bucket=bucket_name, Key="plain")["Body"].read()
+    r2 = report(dd)
+    assert r2["cache"]["misses"] == r1["cache"]["misses"] + 3  # the plain object's, once
+    assert r2["cache"]["hits"] > r1["cache"]["hits"]
+    # SSE-C: loaded without the key, then read from the cache with it
+    ok(cli(dd, "fs", "load", "/%s/cmp" % bucket_name))
+    assert ls_json(dd, "/%s/cmp" % bucket_name)["/%s/cmp" % bucket_name]["in_cache_percent"] \
+        == 100
+    r3 = report(dd)
+    g = s3.get_object(Bucket=bucket_name, Key="cmp", Range="bytes=%d-%d" % (5 * MIB - 5,
+                                                                            5 * MIB + 500),
+                      **sse_c())
+    assert g["Body"].read() == whole[5 * MIB - 5:5 * MIB + 501]
+    assert report(dd)["cache"]["misses"] == r3["cache"]["misses"]
+    assert client_error(s3.get_object, Bucket=bucket_name, Key="cmp", **sse_c(b"k2")) == \
+        (403, "AccessDenied")
+    assert client_error(s3.get_object, Bucket=bucket_name, Key="cmp") == \
+        (400, "InvalidRequest")
     dd.stop()  # the tier's worker has written what it queued
     files = [os.path.join(dp, f) for dp, _, fs in os.walk(cache) for f in fs
              if not f.startswith(".")]
-    assert len(files) >= 3  # the plain object's blocks are there
+    assert len(files) >= 3 + 4 + 6  # plain, enc and cmp blocks
     for f in files:
         with open(f, "rb") as fh:
-            assert MARKER not in fh.read(), f
+            raw = fh.read()
+        assert MARKER not in raw and whole[:32] not in raw, f
 
 
 # ---- SSE-C over TLS --------------------------------------------------------------
