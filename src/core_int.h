@@ -192,7 +192,9 @@ int writer_commit(struct atr_writer *w, const char *etag, const char *hdrs, cons
 		  struct atr_obj *out);
 
 /* (reader.c) A reader of object o's bytes from f (its file, NULL for
- * none: a marker), taken over in every case. */
+ * none: a marker), taken over in every case. ATR_E_CONFLICT: o is a
+ * segmented encrypted object whose part sizes are gone, replaced since
+ * its row was read (find it again). */
 int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	       struct atr_reader **out);
 /* (reader.c) Bytes [off, off + len) of r's file (fsize bytes: for an

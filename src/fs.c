@@ -547,7 +547,7 @@ static int load_one(struct atr_core *c, const struct atr_user *u, const char *bu
 	struct atr_obj o = row.obj;
 	if ((rc = reader_new(c, &o, f, &r))) {
 		atr_obj_release(&o);
-		return rc;
+		return rc == ATR_E_CONFLICT ? ATR_OK : rc; /* replaced meanwhile */
 	}
 	r->read_type = ATR_RT_CACHE; /* what load is for, whatever the default */
 	uint64_t before = atr_cache_bytes(c, &o);

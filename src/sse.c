@@ -303,12 +303,11 @@ static int segments_load(struct atr_core *c, struct atr_reader *r)
 {
 	uint64_t *sizes = NULL, one = r->size;
 	int n = 1, rc = ATR_OK;
+	/* The sizes go with the row's version: none, the object was
+	 * replaced since its row was read (ATR_E_CONFLICT: find it again). */
 	if (r->segmented &&
-	    (rc = meta_obj_parts_get(c->meta, r->ino, r->version, &sizes, &n))) {
-		LOG(LOG_ERROR, "core: encrypted inode %llu is in segments but has no part sizes",
-		    (unsigned long long)r->ino);
-		return rc == ATR_E_NO_KEY ? ATR_E_IO : rc;
-	}
+	    (rc = meta_obj_parts_get(c->meta, r->ino, r->version, &sizes, &n)))
+		return rc == ATR_E_NO_KEY ? ATR_E_CONFLICT : rc;
 	if (!(r->seg_at = malloc(((size_t)n + 1) * sizeof(*r->seg_at))) ||
 	    !(r->seg_file = malloc(((size_t)n + 1) * sizeof(*r->seg_file)))) {
 		free(sizes);

@@ -734,6 +734,45 @@ def test_multipart_sse_c_segments(d, s3, b):
     assert len(ufs_bytes(d, b, "g")) == seg_offsets([len(parts[0]) + len(parts[2])])[-1]
 
 
+def test_segments_replaced_while_read(d, s3, b):
+    """Completions over a key that GETs read all the while: every GET
+    answers one whole version, never an error (a reader that finds a
+    version whose part sizes went with it finds the key again)."""
+    import threading
+    versions = [[body_of(5 * MIB, seed=70 + i), body_of(1000 + i, seed=80 + i)]
+                for i in range(6)]
+    wholes = {b"".join(v) for v in versions}
+    ups = [upload_parts(s3, b, "race", v, ServerSideEncryption="AES256") for v in versions]
+    uid, mpu = ups[0]
+    s3.complete_multipart_upload(Bucket=b, Key="race", UploadId=uid, MultipartUpload=mpu)
+    done, bad, seen = threading.Event(), [], set()
+
+    def reader():
+        c = d.boto3("alice")
+        while not done.is_set():
+            try:
+                got = c.get_object(Bucket=b, Key="race")["Body"].read()
+                if got not in wholes:
+                    bad.append("wrong bytes")
+                seen.add(hashlib.md5(got).hexdigest())
+            except Exception as e:  # noqa: BLE001 - any failure is the finding
+                bad.append(repr(e))
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for uid, mpu in ups[1:]:
+            s3.complete_multipart_upload(Bucket=b, Key="race", UploadId=uid, MultipartUpload=mpu)
+            s3.get_object(Bucket=b, Key="race", Range="bytes=0-0")
+    finally:
+        done.set()
+        for t in threads:
+            t.join()
+    assert bad == []
+    assert s3.get_object(Bucket=b, Key="race")["Body"].read() == b"".join(versions[-1])
+
+
 def _rewrite(path, edit):
     """edit(bytes) -> bytes of the same length, written in place with the
     file's mtime kept (so no sync takes it for a new plain object)."""
