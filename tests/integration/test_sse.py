@@ -431,6 +431,23 @@ def test_mount_view(mount_daemon, mount_watchdog, bucket_name):
             assert os.pread(fd, n, off) == whole[off:off + n]
     finally:
         os.close(fd)
+    # opened, then replaced through S3 before its first read: the open
+    # file reads the version it opened (its part sizes kept with it)
+    fd = os.open(pm, os.O_RDONLY)
+    try:
+        other = [body_of(5 * MIB + 1000, seed=24), body_of(500, seed=25)]
+        uid, mpu = upload_parts(s3, bucket_name, "mpobj", other, ServerSideEncryption="AES256")
+        s3.complete_multipart_upload(Bucket=bucket_name, Key="mpobj", UploadId=uid,
+                                     MultipartUpload=mpu)
+        at = len(parts[0]) - 100
+        assert os.pread(fd, 200, at) == whole[at:at + 200]
+    finally:
+        os.close(fd)
+    with open(pm, "rb") as f:
+        assert f.read() == b"".join(other)
+    uid, mpu = upload_parts(s3, bucket_name, "mpobj", parts, ServerSideEncryption="AES256")
+    s3.complete_multipart_upload(Bucket=bucket_name, Key="mpobj", UploadId=uid,
+                                 MultipartUpload=mpu)
     with open(pm, "r+b") as f:
         f.seek(len(parts[0]) - 4)
         f.write(b"12345678")
