@@ -225,6 +225,8 @@ struct atr_reader {
 	 * from the part sizes at open. */
 	int nseg, segmented;
 	uint64_t *seg_at, *seg_file;
+	const uint64_t *sizes;  /* NULL, or the part sizes to use (a ghost's) */
+	int nsizes;
 	unsigned char upload[CRYPT_UPLOAD]; /* segment 0's upload tag */
 	int seg;                /* the segment cr decrypts */
 	struct crypt_r *cr;

@@ -286,8 +286,12 @@ static int ghost_open(struct atr_core *c, uint64_t ino, int flags, struct atr_fi
 	r->version = g->version;
 	r->size = g->attr.size;
 	r->sse = g->sse;
+	r->sizes = g->sizes; /* the ghost's: it lives while r reads it */
+	r->nsizes = g->nsizes;
 	pthread_mutex_init(&r->sse_lock, NULL);
 	int rc = g->sse == ATR_SSE_C ? ATR_E_ACCESS : g->sse ? sse_reader_open(c, r) : ATR_OK;
+	if (rc == ATR_E_CONFLICT)
+		rc = ATR_E_IO; /* its part sizes went with its row (ghost_make) */
 	if (!rc)
 		rc = file_new(c, ino, (flags & ATR_OPEN_WRITE) != 0, f);
 	if (rc) {

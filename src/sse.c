@@ -302,18 +302,24 @@ int sse_writer_etag(struct stage_writer *sw, char etag[ATR_ETAG_MAX + 1])
 static int segments_load(struct atr_core *c, struct atr_reader *r)
 {
 	uint64_t *sizes = NULL, one = r->size;
-	int n = 1, rc = ATR_OK;
-	/* The sizes go with the row's version: none, the object was
-	 * replaced since its row was read (ATR_E_CONFLICT: find it again). */
-	if (r->segmented &&
-	    (rc = meta_obj_parts_get(c->meta, r->ino, r->version, &sizes, &n)))
-		return rc == ATR_E_NO_KEY ? ATR_E_CONFLICT : rc;
+	const uint64_t *sz = &one;
+	int n = 1, rc;
+	if (r->segmented && r->sizes) { /* given (a ghost's) */
+		sz = r->sizes;
+		n = r->nsizes;
+	} else if (r->segmented) {
+		/* The sizes go with the row's version: none, the object was
+		 * replaced since its row was read (ATR_E_CONFLICT: find it
+		 * again). */
+		if ((rc = meta_obj_parts_get(c->meta, r->ino, r->version, &sizes, &n)))
+			return rc == ATR_E_NO_KEY ? ATR_E_CONFLICT : rc;
+		sz = sizes;
+	}
 	if (!(r->seg_at = malloc(((size_t)n + 1) * sizeof(*r->seg_at))) ||
 	    !(r->seg_file = malloc(((size_t)n + 1) * sizeof(*r->seg_file)))) {
 		free(sizes);
 		return ATR_E_NOMEM;
 	}
-	const uint64_t *sz = sizes ? sizes : &one;
 	r->seg_at[0] = 0;
 	r->seg_file[0] = 0;
 	for (int i = 0; i < n; i++) {
