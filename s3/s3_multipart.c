@@ -681,7 +681,8 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 				       ck.hdrs, k.mode == ATR_SSE_C ? k.key : NULL, on_progress, &cp,
 				       &obj);
 	/* The core's one case of an SSE-C completion that needs the key:
-	 * parts left out (not 1..n), joined into one stream. */
+	 * parts joined into one stream (parts left out, or stored before
+	 * parts were segments). */
 	if (rc == ATR_E_INVALID_ARG && up.sse == ATR_SSE_C && k.mode != ATR_SSE_C)
 		e = S3_ERR_SSE_C_MPU_COMPLETE_MISSING;
 	else

@@ -290,7 +290,10 @@ int sse_stage_join(struct atr_core *c, struct ufs_stage *in, const uint64_t *siz
  * segments: checks that in (n streams of sizes[i] plaintext bytes) holds
  * segments of type of upload upload_id numbered 1..n, each header where
  * the sizes put it (ATR_E_IO if not: a part file changed in the part
- * area). Reads n headers, decrypts nothing, needs no key. */
+ * area). Reads n headers, decrypts nothing, needs no key. SSE_PARTS_OLD:
+ * a part is a stream of its own, not a segment (an upload begun before
+ * segments existed): join them (sse_stage_join). */
+#define SSE_PARTS_OLD 1
 int sse_segments_check(struct atr_core *c, struct ufs_stage *in, const uint64_t *sizes, int n,
 		       int type, const char *upload_id);
 

@@ -840,7 +840,12 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 		/* No byte decrypted: n headers read, to find a part file
 		 * changed in the part area now rather than at a read. */
 		rc = sse_segments_check(c, stage, cp.sizes, n, cp.mu.up.sse, upload_id);
-	} else if (!rc && cp.mu.up.sse) {
+		if (rc == SSE_PARTS_OLD) { /* joined, as parts left out are */
+			segments = 0;
+			rc = cp.mu.up.sse == ATR_SSE_C && !sse_key ? ATR_E_INVALID_ARG : ATR_OK;
+		}
+	}
+	if (!rc && !segments && cp.mu.up.sse) {
 		/* The parts' streams decrypted and encrypted again as one
 		 * stream under the object's own data key (the ETag stays the
 		 * multipart one). */
@@ -858,6 +863,8 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 				       .acl = cp.acl, .sse = cp.mu.up.sse, .plain_size = cp.total,
 				       .segments = segments };
 		rc = ns_commit_object(c, &o, &cp.made); /* consumes the stage */
+	} else if (stage) {
+		ufs_stage_abort(c->ufs, stage); /* its segments did not check */
 	}
 	if (busy_end(c, &me, rc, bucket, key, parts, n, &cp))
 		ufs_part_remove_upload(c->ufs, upload_id);

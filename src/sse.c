@@ -359,10 +359,11 @@ static int segment_use(struct atr_reader *r, int s)
 		 * key here is a segment from elsewhere. */
 		if (!r->has_ckey)
 			return ATR_E_ACCESS;
-		if (crypt_hdr_check_key(hdr, r->ckey) && !s)
-			return ATR_E_ACCESS;
-		if (crypt_hdr_check_key(hdr, r->ckey))
+		if (crypt_hdr_check_key(hdr, r->ckey)) {
+			if (!s)
+				return ATR_E_ACCESS;
 			goto bad;
+		}
 		k = r->ckey;
 	} else if (!(k = master(r->c, h.key_id))) {
 		LOG(LOG_ERROR, "core: inode %llu needs master key %u, not in sse.keys",
@@ -679,6 +680,8 @@ int sse_segments_check(struct atr_core *c, struct ufs_stage *in, const uint64_t 
 		int rc = stage_read(c, in, hdr, CRYPT_HDR, base);
 		if (rc)
 			return rc;
+		if (!crypt_hdr_parse(hdr, &h) && h.type == type && !h.part)
+			return SSE_PARTS_OLD; /* stored before parts were segments */
 		if (crypt_hdr_parse(hdr, &h) || h.type != type || h.part != i + 1 ||
 		    memcmp(h.upload, upload, CRYPT_UPLOAD)) {
 			LOG(LOG_ERROR, "core: upload %s: part %d's file is not its segment",
