@@ -396,8 +396,10 @@ enum s3_err s3_delete_bucket_encryption(struct s3_req *r);
 enum s3_err s3_sse_request(struct s3_req *r, struct s3_sse *out);
 /* The SSE-C headers with prefix "x-amz-" or "x-amz-copy-source-". */
 enum s3_err s3_sse_customer(struct s3_req *r, const char *prefix, struct s3_sse *out);
-/* A POST form's x-amz-server-side-encryption field (value, or NULL). */
-enum s3_err s3_sse_form(const char *value, struct s3_sse *out);
+/* A POST form's x-amz-server-side-encryption and SSE-C fields (the
+ * names of the headers), checked as the headers are. */
+struct s3_form;
+enum s3_err s3_sse_form(struct s3_req *r, const struct s3_form *f, struct s3_sse *out);
 /* Has core writer w written as k asks (nothing if k asks for nothing:
  * the bucket's default). */
 enum s3_err s3_sse_apply(struct s3_req *r, void *w, const struct s3_sse *k);

@@ -174,10 +174,20 @@ static enum s3_err refused_fields_of(const struct s3_req *r, const struct mg_req
 	int sse_ok = handles_sse(h);
 	for (int i = 0; i < ri->num_headers && !e; i++)
 		e = refused(ri->http_headers[i].name, ri->http_headers[i].value, sse_ok);
-	/* SSE in a presigned URL's query is not read (the handlers read
-	 * headers): refused, never stored in the clear. */
-	for (int i = 0; i < r->q.n && !e; i++)
-		e = refused(r->q.p[i].name, r->q.p[i].value, 0);
+	/* SSE in a presigned URL's query is read as its header by the
+	 * operations that read SSE (s3_sse.c): presigners hoist it there, and
+	 * the signature covers it. In any other query it is refused, never
+	 * ignored. SSE-C's key never goes in a URL (logs, histories): AWS
+	 * wants its headers, signed. */
+	int query_ok = sse_ok && r->auth.presigned;
+	for (int i = 0; i < r->q.n && !e; i++) {
+		const char *n = r->q.p[i].name;
+		if (!strncasecmp(n, "x-amz-server-side-encryption-customer-", 38) ||
+		    !strncasecmp(n, "x-amz-copy-source-server-side-encryption-customer-", 50))
+			e = S3_ERR_SSE_C_IN_QUERY;
+		else
+			e = refused(n, r->q.p[i].value, query_ok);
+	}
 	return e;
 }
 

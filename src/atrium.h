@@ -302,6 +302,8 @@ struct atr_obj {
 	int persist;        /* enum atr_persist, as atr_object_stat and
 			     * atr_get_open found it (else 0: PERSISTED) */
 	int sse;            /* encrypted at rest: enum atr_sse (size is the plaintext's) */
+	uint64_t fsize;     /* encrypted as one stream per part (a completed upload):
+			     * its file's size; else 0 (src/core_int.h, obj_file_size) */
 };
 
 /* Encryption at rest (docs/architecture.md): none, S3-managed keys

@@ -69,6 +69,7 @@ static const char *const column_migrations[][3] = {
 	{ "objects", "persist", "ALTER TABLE objects ADD COLUMN persist INTEGER NOT NULL DEFAULT 0" },
 	/* Encryption at rest (docs/architecture.md, "Encryption at rest"). */
 	{ "objects", "sse", "ALTER TABLE objects ADD COLUMN sse INTEGER NOT NULL DEFAULT 0" },
+	{ "objects", "fsize", "ALTER TABLE objects ADD COLUMN fsize INTEGER NOT NULL DEFAULT 0" },
 	{ "mpu_uploads", "sse", "ALTER TABLE mpu_uploads ADD COLUMN sse INTEGER NOT NULL DEFAULT 0" },
 	/* SSE-C uploads: the customer key's salted check, never the key. */
 	{ "mpu_uploads", "sse_check", "ALTER TABLE mpu_uploads ADD COLUMN sse_check TEXT" },
@@ -99,8 +100,11 @@ static const char schema[] =
 	 * ns_side_path(ino), not (yet) in the bucket's remote store. */
 	"  persist INTEGER NOT NULL DEFAULT 0,"
 	/* Encrypted at rest (enum atr_sse; src/crypt_int.h): size is the
-	 * plaintext's, the file is crypt_file_size(size) bytes. */
+	 * plaintext's, the file is crypt_file_size(size) bytes ... */
 	"  sse INTEGER NOT NULL DEFAULT 0,"
+	/* ... unless it is one stream per part (a completed upload's): then
+	 * the file's size, the sum of its parts' crypt_file_size; else 0. */
+	"  fsize INTEGER NOT NULL DEFAULT 0,"
 	"  UNIQUE(bucket, key));"
 	/* Extended attributes other than the S3 ones (which live in hdrs). */
 	/* Directories only: a directory's subdirectories (the mount's link

@@ -246,6 +246,9 @@ struct ns_object {
 	 * src/crypt_int.h) of plain_size bytes, the row's size. */
 	int sse;
 	uint64_t plain_size;
+	/* ... as the segments of a completed upload, one per part of
+	 * part_sizes (src/crypt_int.h): the row keeps the file's size. */
+	int segments;
 };
 int ns_commit_object(struct atr_core *c, const struct ns_object *o, struct atr_obj *out);
 /* A directory marker ("a/b/"): the directory made explicit (a directory
