@@ -635,6 +635,9 @@ struct atr_mpu {
 	 * part is stored encrypted and completion makes the object one
 	 * encrypted stream (docs/architecture.md, "Encryption at rest"). */
 	int sse;
+	/* The write type completion commits with (enum atr_write_type;
+	 * ATR_WT_DEFAULT: the bucket's, as a PUT's). */
+	int write_type;
 };
 
 struct atr_mpu_part {
@@ -671,6 +674,9 @@ struct atr_mpu_opts {
 	int sse;
 	const unsigned char *sse_key;
 	int *sse_out;
+	/* The write type the completed object is committed with (enum
+	 * atr_write_type, kept with the upload; 0: the bucket's at completion). */
+	int write_type;
 };
 int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			const char *key, const struct atr_mpu_opts *o,

@@ -186,7 +186,8 @@ int meta_dir_scan(struct meta *m, const char *bucket, const char *from, const ch
 
 /*
  * Multipart uploads (src/multipart.c):
- *   mpu_uploads(upload_id PK, bucket, key, owner, ctime, hdrs),
+ *   mpu_uploads(upload_id PK, bucket, key, owner, ctime, hdrs, sse, sse_check,
+ *               write_type),
  *     indexed by (bucket, key, upload_id): S3's listing order
  *   mpu_parts(upload_id, number, size, mtime, etag, file, PK(upload_id, number))
  * file names the part's bytes in the UFS part area (ufs part_* ops); a row

@@ -505,3 +505,55 @@ def test_copy_and_post_take_the_request_write_type(remote, atriumd_factory, prox
     assert listing(rs3, rb) == ["src"]
     ok(cli(gw, "fs", "persist", "/%s/posted" % name, user="admin"))
     assert listing(rs3, rb) == ["posted", "src"]
+
+
+def test_multipart_keeps_the_write_type_of_its_creation(remote, atriumd_factory, proxy,
+                                                        tmp_path):
+    """x-atrium-write-type on CreateMultipartUpload is kept with the
+    upload (across a restart) and applied at its completion, which sends
+    no such header: MUST_CACHE completes NOT_PERSISTED on this node only,
+    THROUGH lands in the remote and not in the cache, ASYNC_THROUGH is
+    persisted by the worker. A name not Alluxio's is InvalidArgument at
+    the creation."""
+    gw = atriumd_factory("sigv4", name="wt-mpu", args=["--min-part-size", "0"])
+    rb, name = uniq("rb"), uniq("mnt")
+    rs3 = mount(gw, remote, tmp_path, proxy, rb, name)
+    parts = [os.urandom(BLOCK + 11), os.urandom(BLOCK // 2)]
+
+    def create(key, wt):
+        s3 = gw.boto3("admin")
+
+        def add(request, **kwargs):
+            request.headers["x-atrium-write-type"] = wt
+        # Only the creation carries the header.
+        s3.meta.events.register_first("before-sign.s3.CreateMultipartUpload", add)
+        return s3.create_multipart_upload(Bucket=name, Key=key)["UploadId"]
+
+    def finish(key, uid):
+        s3 = gw.boto3("admin")
+        done = [{"PartNumber": i + 1,
+                 "ETag": s3.upload_part(Bucket=name, Key=key, UploadId=uid, PartNumber=i + 1,
+                                        Body=p)["ETag"]}
+                for i, p in enumerate(parts)]
+        s3.complete_multipart_upload(Bucket=name, Key=key, UploadId=uid,
+                                     MultipartUpload={"Parts": done})
+
+    ids = {t: create(t, t) for t in ("MUST_CACHE", "THROUGH", "ASYNC_THROUGH")}
+    # The type is a column of the upload's row: it survives a restart.
+    gw.stop()
+    gw.start()
+    for t, uid in ids.items():
+        finish(t, uid)
+    body = b"".join(parts)
+    assert state(gw, "/%s/MUST_CACHE" % name) == ("NOT_PERSISTED", 100)
+    assert state(gw, "/%s/THROUGH" % name) == ("PERSISTED", 0)
+    assert rs3.get_object(Bucket=rb, Key="THROUGH")["Body"].read() == body
+    wait_state(gw, "/%s/ASYNC_THROUGH" % name, "PERSISTED")
+    assert listing(rs3, rb) == ["ASYNC_THROUGH", "THROUGH"]
+    for t in ids:
+        assert gw.boto3("admin").get_object(Bucket=name, Key=t)["Body"].read() == body
+
+    err = s3_error(lambda: create("bad", "SOMETIMES"))
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert err["Error"]["Code"] == "InvalidArgument"
+    assert gw.boto3("admin").list_multipart_uploads(Bucket=name).get("Uploads", []) == []
