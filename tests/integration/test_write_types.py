@@ -557,3 +557,46 @@ def test_multipart_keeps_the_write_type_of_its_creation(remote, atriumd_factory,
     assert err["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert err["Error"]["Code"] == "InvalidArgument"
     assert gw.boto3("admin").list_multipart_uploads(Bucket=name).get("Uploads", []) == []
+
+
+def test_one_remote_down_does_not_hold_up_the_others(remote, atriumd_factory, tmp_path):
+    """The persist worker backs off per bucket (per mount point and its
+    remote): while one remote is down and its entries wait, longer with
+    each failure, ASYNC_THROUGH writes to another remote are persisted at
+    once; the down one's queue drains when it returns."""
+    gw = atriumd_factory("sigv4", name="wt-two")
+    down, up = FaultProxy(remote.port).start(), FaultProxy(remote.port).start()
+    try:
+        rb_down, name_down = uniq("rb"), uniq("mnt")
+        rb_up, name_up = uniq("rb"), uniq("mnt")
+        rs3 = mount(gw, remote, tmp_path, down, rb_down, name_down, interval="-1")
+        mount(gw, remote, tmp_path, up, rb_up, name_up, interval="-1")
+        down.mode = "down"
+        held = {"d%d" % i: os.urandom(100000 + i) for i in range(3)}
+        for k, b in held.items():
+            put(gw, name_down, k, b, "ASYNC_THROUGH")
+
+        # The down remote's backoff has grown to seconds: the worker's log
+        # says when its bucket is tried again.
+        mark = "bucket /%s again in 3200 ms" % name_down
+        wait_for("the down remote's backoff to reach 3.2 s",
+                 lambda: mark in open(gw.log_path, errors="replace").read(), timeout=60)
+        for i in range(3):
+            t0 = time.monotonic()
+            put(gw, name_up, "u%d" % i, b"to the remote that answers %d" % i, "ASYNC_THROUGH")
+            wait_state(gw, "/%s/u%d" % (name_up, i), "PERSISTED", timeout=10)
+            took = time.monotonic() - t0
+            assert took < 2.5, "a healthy remote's write waited %.1f s for the other's" % took
+        for k in held:
+            assert state(gw, "/%s/%s" % (name_down, k))[0] == "TO_BE_PERSISTED"
+        assert listing(rs3, rb_up) == ["u0", "u1", "u2"]
+        assert listing(rs3, rb_down) == []
+
+        down.mode = "pass"
+        for k in held:
+            wait_state(gw, "/%s/%s" % (name_down, k), "PERSISTED", timeout=30)
+        for k, b in held.items():
+            assert rs3.get_object(Bucket=rb_down, Key=k)["Body"].read() == b
+    finally:
+        down.stop()
+        up.stop()
