@@ -51,6 +51,9 @@ static const struct setting table[] = {
 	{ "read-type", S_ENUM, OFF(read_type), "CACHE", 0, 0, "CACHE|CACHE_PROMOTE|NO_CACHE",
 	  "read type of reads whose request and mount name none "
 	  "(Alluxio's alluxio.user.file.readtype.default)", 0 },
+	{ "read-ahead", S_INT, OFF(read_ahead), "4", 0, 64, NULL,
+	  "blocks (1 MiB each) fetched ahead of a sequential reader of a remote bucket's "
+	  "object (S3 GET, copy, fs load); 0: none", 0 },
 	{ "threads", S_INT, OFF(threads), "2048", 2, 4096, NULL,
 	  "HTTP worker threads: how many connections are served at once", 0 },
 	{ "log-level", S_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error",

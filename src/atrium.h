@@ -108,6 +108,9 @@ struct atr_core_config {
 	 * of requests and mount points that name none; 0: CACHE_THROUGH
 	 * and CACHE, Alluxio's defaults. */
 	int write_type, read_type;
+	/* Blocks read ahead of a sequential reader of a remote file
+	 * (src/readahead_int.h); 0: none. */
+	int readahead_blocks;
 };
 
 int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out);
@@ -403,6 +406,10 @@ const char *atr_read_type_name(int t);
 void atr_put_write_type(struct atr_writer *w, enum atr_write_type t);
 /* The read type of r's reads (ATR_RT_DEFAULT: the bucket's). */
 void atr_get_read_type(struct atr_reader *r, enum atr_read_type t);
+/* r is read up to end (exclusive; a ranged GET's): blocks at or past it
+ * are never read ahead (docs/architecture.md, "Read-ahead"). Without it,
+ * the whole object may be. */
+void atr_get_read_until(struct atr_reader *r, uint64_t end);
 
 /* Copying (S3's CopyObject). src is a reader on the source from
  * atr_get_open, which checked read permission and gave its attributes

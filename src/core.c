@@ -175,6 +175,8 @@ int core_open_wrapped(const struct atr_core_config *cfg,
 			goto fail;
 		bcache_set_disk(c->cache, c->disk);
 	}
+	if ((rc = readahead_new(c->cache, cfg->readahead_blocks, &c->readahead)))
+		goto fail;
 	/* After recovery and the cache: it uploads what the queue holds. */
 	c->write_type = cfg->write_type;
 	c->read_type = cfg->read_type;
@@ -192,6 +194,7 @@ void atr_core_close(struct atr_core *c)
 	if (!c)
 		return;
 	persist_close(c);
+	readahead_free(c->readahead); /* every reader is closed */
 	etag_close(c);
 	nodes_close(c);
 	perm_close(c);

@@ -20,6 +20,7 @@
 #include "src/crypt_int.h"
 #include "src/dcache_int.h"
 #include "src/meta_int.h"
+#include "src/readahead_int.h"
 #include "src/ufs_int.h"
 
 struct atr_core {
@@ -28,6 +29,7 @@ struct atr_core {
 	struct ufs *local;                /* the local driver under it (the private area) */
 	pthread_mutex_t mounts_lock;      /* mounts.c: one mount change at a time */
 	struct bcache *cache;
+	struct readahead *readahead;      /* sequential reads of remote files */
 	struct dcache *disk;              /* the DISK tier; NULL: none */
 	size_t block_size;
 	pthread_mutex_t ns_lock;          /* ns.c: ns_lock() / ns_unlock() */
@@ -192,6 +194,11 @@ int writer_commit(struct atr_writer *w, const char *etag, const char *hdrs, cons
  * none: a marker), taken over in every case. */
 int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	       struct atr_reader **out);
+/* r reads ahead (src/readahead_int.h) when its file is in a remote store:
+ * bucket's, and not held on this node (held: the row's persist state). An
+ * encrypted object never does (it bypasses the cache), nor a NO_CACHE
+ * read (checked at each read: the type may change after the open). */
+void reader_readahead(struct atr_reader *r, const char *bucket, int held);
 
 struct atr_reader {
 	struct atr_core *c;
@@ -200,6 +207,7 @@ struct atr_reader {
 	int read_type;          /* enum atr_read_type (src/persist.c); 0: CACHE */
 	uint64_t ino, version, size;
 	struct bcache_block *pinned;
+	struct ra_stream ra;    /* read-ahead; off unless reader_readahead */
 	/* An encrypted object (sse.c): read around the block cache, which
 	 * never holds its plaintext; cr is NULL until its key is known
 	 * (SSE-C: atr_get_sse_key). */

@@ -8,7 +8,10 @@
 
 #include "common/log.h"
 #include "src/core_int.h"
+#include "src/persist_int.h"
 #include "common/banned.h"
+
+static int fill(void *arg, uint64_t index, void *buf, size_t len);
 
 int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	       struct atr_reader **out)
@@ -27,6 +30,8 @@ int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	r->read_type = c->read_type;
 	r->sse = o->sse;
 	pthread_mutex_init(&r->sse_lock, NULL);
+	readahead_stream_init(c->readahead, &r->ra, 0, r->ino, r->version, r->size,
+			      c->block_size, fill, r);
 	int rc;
 	if (r->sse && f && (rc = sse_reader_open(c, r))) {
 		atr_get_close(r);
@@ -36,7 +41,17 @@ int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	return ATR_OK;
 }
 
-/* bcache_fill_fn: block index of r's file from the under-storage. */
+void reader_readahead(struct atr_reader *r, const char *bucket, int held)
+{
+	struct atr_core *c = r->c;
+	readahead_stream_init(c->readahead, &r->ra,
+			      r->f && !r->sse && !held && persist_remote(c, bucket), r->ino,
+			      r->version, r->size, c->block_size, fill, r);
+}
+
+/* bcache_fill_fn: block index of r's file from the under-storage (the
+ * reader's thread, or a read-ahead worker's: ufs preads of one file may
+ * run at once, the reader waiting for the workers before it closes). */
 static int fill(void *arg, uint64_t index, void *buf, size_t len)
 {
 	struct atr_reader *r = arg;
@@ -74,6 +89,10 @@ int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *
 	int mode = r->read_type == ATR_RT_CACHE_PROMOTE ? 0
 		   : r->read_type == ATR_RT_NO_CACHE	 ? BCACHE_NO_FILL | BCACHE_NO_PROMOTE
 							 : BCACHE_NO_PROMOTE;
+	/* The blocks ahead are asked for before this one is fetched, so
+	 * their fetches overlap with it. */
+	if (!(mode & BCACHE_NO_FILL))
+		readahead_note(c->readahead, &r->ra, index);
 	struct bcache_block *b = bcache_fetch_as(c->cache, r->ino, r->version, index, want, fill,
 						 r, mode, &err);
 	if (!b)
@@ -91,10 +110,16 @@ void atr_get_read_type(struct atr_reader *r, enum atr_read_type t)
 		r->read_type = t;
 }
 
+void atr_get_read_until(struct atr_reader *r, uint64_t end)
+{
+	readahead_until(&r->ra, end);
+}
+
 void atr_get_close(struct atr_reader *r)
 {
 	if (!r)
 		return;
+	readahead_stop(r->c->readahead, &r->ra); /* its jobs use r->f */
 	if (r->pinned)
 		bcache_unpin(r->c->cache, r->pinned);
 	if (r->f && !r->borrowed)
