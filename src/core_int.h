@@ -194,11 +194,16 @@ int writer_commit(struct atr_writer *w, const char *etag, const char *hdrs, cons
  * none: a marker), taken over in every case. */
 int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	       struct atr_reader **out);
-/* r reads ahead (src/readahead_int.h) when its file is in a remote store:
- * bucket's, and not held on this node (held: the row's persist state). An
- * encrypted object never does (it bypasses the cache), nor a NO_CACHE
- * read (checked at each read: the type may change after the open). */
-void reader_readahead(struct atr_reader *r, const char *bucket, int held);
+/* Where r's file is: in a remote store when it is bucket's and bucket
+ * is remote and the file not held on this node (held: the row's persist
+ * state). Such a reader reads ahead (src/readahead_int.h), unless it is
+ * encrypted (it bypasses the cache) or a read is NO_CACHE (checked at
+ * each read: the type may change after the open). */
+void reader_locate(struct atr_reader *r, const char *bucket, int held);
+/* Copies [off, off + len) of r into buf through the block cache (*got
+ * short only at its end). Unlike atr_get_read it may run on several
+ * threads at once: the mount's readers of one file share its reader. */
+int reader_pread(struct atr_reader *r, void *buf, size_t len, uint64_t off, size_t *got);
 
 struct atr_reader {
 	struct atr_core *c;
@@ -207,7 +212,9 @@ struct atr_reader {
 	int read_type;          /* enum atr_read_type (src/persist.c); 0: CACHE */
 	uint64_t ino, version, size;
 	struct bcache_block *pinned;
-	struct ra_stream ra;    /* read-ahead; off unless reader_readahead */
+	int remote;             /* its file is a remote store's (reader_locate) */
+	struct ra_stream ra;    /* read-ahead; off unless reader_locate */
+	pthread_mutex_t ra_lock; /* ra's reader side, for reader_pread's threads */
 	/* An encrypted object (sse.c): read around the block cache, which
 	 * never holds its plaintext; cr is NULL until its key is known
 	 * (SSE-C: atr_get_sse_key). */

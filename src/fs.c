@@ -546,7 +546,7 @@ static int load_one(struct atr_core *c, const struct atr_user *u, const char *bu
 		return rc;
 	}
 	r->read_type = ATR_RT_CACHE; /* what load is for, whatever the default */
-	reader_readahead(r, bucket, row.persist);
+	reader_locate(r, bucket, row.persist);
 	uint64_t before = atr_cache_bytes(c, &o);
 	for (uint64_t off = 0; off < o.size && !rc;) {
 		const void *data;

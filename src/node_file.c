@@ -382,8 +382,10 @@ static int reader_open(struct atr_file *f)
 	if (!(rc = node_row(f->c, f->in->ino, bucket, key, &row, 0)) &&
 	    !(rc = ns_find(f->c, bucket, key, &row, &uf, 0))) {
 		atr_obj_release(&row.obj);
-		if (!(rc = reader_new(f->c, &row.obj, uf, &f->rd)))
+		if (!(rc = reader_new(f->c, &row.obj, uf, &f->rd))) {
 			f->rd->read_type = persist_read_type(f->c, bucket, 0); /* the mount point's */
+			reader_locate(f->rd, bucket, row.persist);
+		}
 		if (!rc && obj_node(&row.obj) + 1 != f->in->ino) {
 			/* Replaced between the two lookups: this inode is gone. */
 			atr_get_close(f->rd);
@@ -422,12 +424,15 @@ static int read_committed(struct atr_file *f, void *buf, size_t len, uint64_t of
 			return rc;
 		pthread_rwlock_rdlock(&f->lock);
 	}
-	/* Straight from the file: the kernel's page cache is the mount's
-	 * cache, and a 4 KiB read should cost 4 KiB, not a 1 MiB block. An
+	/* A local file straight from the file: the kernel's page cache is
+	 * the mount's cache, and a 4 KiB read should cost 4 KiB, not a 1 MiB
+	 * block. A remote store's through the block cache, with read-ahead:
+	 * there a 4 KiB read costs a round trip as a 1 MiB block does. An
 	 * encrypted file is decrypted by the chunks the read touches. */
 	struct source src = { f->c, f->rd->f, NULL };
-	rc = f->rd->sse ? sse_pread(f->rd, buf, len, off, got)
-			: read_upto(&src, f->rd->size, buf, len, off, got);
+	rc = f->rd->sse	     ? sse_pread(f->rd, buf, len, off, got)
+	     : f->rd->remote ? reader_pread(f->rd, buf, len, off, got)
+			     : read_upto(&src, f->rd->size, buf, len, off, got);
 	pthread_rwlock_unlock(&f->lock);
 	return rc;
 }

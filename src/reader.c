@@ -5,6 +5,7 @@
  * reads is that version whatever replaces it meanwhile.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "src/core_int.h"
@@ -30,6 +31,7 @@ int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	r->read_type = c->read_type;
 	r->sse = o->sse;
 	pthread_mutex_init(&r->sse_lock, NULL);
+	pthread_mutex_init(&r->ra_lock, NULL);
 	readahead_stream_init(c->readahead, &r->ra, 0, r->ino, r->version, r->size,
 			      c->block_size, fill, r);
 	int rc;
@@ -41,12 +43,12 @@ int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	return ATR_OK;
 }
 
-void reader_readahead(struct atr_reader *r, const char *bucket, int held)
+void reader_locate(struct atr_reader *r, const char *bucket, int held)
 {
 	struct atr_core *c = r->c;
-	readahead_stream_init(c->readahead, &r->ra,
-			      r->f && !r->sse && !held && persist_remote(c, bucket), r->ino,
-			      r->version, r->size, c->block_size, fill, r);
+	r->remote = r->f && !held && persist_remote(c, bucket);
+	readahead_stream_init(c->readahead, &r->ra, r->remote && !r->sse, r->ino, r->version,
+			      r->size, c->block_size, fill, r);
 }
 
 /* bcache_fill_fn: block index of r's file from the under-storage (the
@@ -65,6 +67,29 @@ static int fill(void *arg, uint64_t index, void *buf, size_t len)
 	return ATR_OK;
 }
 
+/* Block index of r (not encrypted), pinned, from the cache or fetched as
+ * r's read type says, the blocks after it asked for ahead first (so their
+ * fetches overlap with this one). */
+static struct bcache_block *fetch(struct atr_reader *r, uint64_t index, int *err)
+{
+	struct atr_core *c = r->c;
+	uint64_t bs = c->block_size;
+	size_t want = (size_t)(r->size - index * bs < bs ? r->size - index * bs : bs);
+	/* The read type (src/persist.c): CACHE leaves a disk tier's block
+	 * there, CACHE_PROMOTE copies it to memory too, NO_CACHE caches
+	 * nothing new. */
+	int mode = r->read_type == ATR_RT_CACHE_PROMOTE ? 0
+		   : r->read_type == ATR_RT_NO_CACHE	 ? BCACHE_NO_FILL | BCACHE_NO_PROMOTE
+							 : BCACHE_NO_PROMOTE;
+	if (!(mode & BCACHE_NO_FILL)) {
+		pthread_mutex_lock(&r->ra_lock);
+		readahead_note(c->readahead, &r->ra, index);
+		pthread_mutex_unlock(&r->ra_lock);
+	}
+	*err = ATR_OK;
+	return bcache_fetch_as(c->cache, r->ino, r->version, index, want, fill, r, mode, err);
+}
+
 int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *len)
 {
 	struct atr_core *c = r->c;
@@ -79,28 +104,35 @@ int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *
 	}
 	if (r->sse)
 		return sse_read(r, off, data, len); /* never through the cache */
-	uint64_t bs = c->block_size;
-	uint64_t index = off / bs;
-	size_t want = (size_t)(r->size - index * bs < bs ? r->size - index * bs : bs);
-	int err = ATR_OK;
-	/* The read type (src/persist.c): CACHE leaves a disk tier's block
-	 * there, CACHE_PROMOTE copies it to memory too, NO_CACHE caches
-	 * nothing new. */
-	int mode = r->read_type == ATR_RT_CACHE_PROMOTE ? 0
-		   : r->read_type == ATR_RT_NO_CACHE	 ? BCACHE_NO_FILL | BCACHE_NO_PROMOTE
-							 : BCACHE_NO_PROMOTE;
-	/* The blocks ahead are asked for before this one is fetched, so
-	 * their fetches overlap with it. */
-	if (!(mode & BCACHE_NO_FILL))
-		readahead_note(c->readahead, &r->ra, index);
-	struct bcache_block *b = bcache_fetch_as(c->cache, r->ino, r->version, index, want, fill,
-						 r, mode, &err);
+	uint64_t index = off / c->block_size;
+	int err;
+	struct bcache_block *b = fetch(r, index, &err);
 	if (!b)
 		return err;
 	r->pinned = b;
-	size_t in = (size_t)(off - index * bs);
+	size_t in = (size_t)(off - index * c->block_size);
 	*data = b->data + in;
 	*len = b->len - in;
+	return ATR_OK;
+}
+
+int reader_pread(struct atr_reader *r, void *buf, size_t len, uint64_t off, size_t *got)
+{
+	struct atr_core *c = r->c;
+	*got = 0;
+	while (*got < len && off + *got < r->size) {
+		uint64_t at = off + *got, index = at / c->block_size;
+		int err;
+		struct bcache_block *b = fetch(r, index, &err);
+		if (!b)
+			return err;
+		size_t in = (size_t)(at - index * c->block_size), n = b->len - in;
+		if (n > len - *got)
+			n = len - *got;
+		memcpy((char *)buf + *got, b->data + in, n);
+		bcache_unpin(c->cache, b);
+		*got += n;
+	}
 	return ATR_OK;
 }
 
@@ -126,6 +158,7 @@ void atr_get_close(struct atr_reader *r)
 		ufs_close(r->c->ufs, r->f);
 	sse_reader_free(r);
 	pthread_mutex_destroy(&r->sse_lock);
+	pthread_mutex_destroy(&r->ra_lock);
 	free(r);
 }
 

@@ -2,7 +2,9 @@
 --read-ahead): a cold GET of a large object has the remote serve several
 of its blocks at once (ranged GETs ahead of the gateway's reader), each
 block once, so 20 ms of latency is not paid once per block; a ranged GET
-reads nothing past its range; NO_CACHE reads do not read ahead. The
+reads nothing past its range; NO_CACHE reads do not read ahead; the FUSE
+mount's reads of a remote file go through the block cache and read
+ahead too (one ranged GET per block, not one per kernel read). The
 remote is a second atriumd behind a FaultProxy that adds latency and
 records the Range of every request."""
 import os
@@ -13,7 +15,7 @@ import pytest
 from faultproxy import FaultProxy
 from remote_util import mount_args, uniq
 from s3util import typed_client
-from test_cli_admin import cli, ok
+from test_cli_admin import cli, ls_json, ok
 
 BLOCK = 1024 * 1024
 DELAY_MS = 100
@@ -118,3 +120,30 @@ def test_read_ahead_off(remote, atriumd_factory, proxy, tmp_path):
     assert gw.boto3("admin").get_object(Bucket=name, Key="obj")["Body"].read() == body
     assert proxy.most_delayed == 1
     assert sorted(proxy.ranges) == block_ranges(len(body))
+
+
+def test_the_mount_reads_a_remote_file_through_the_cache(remote, mount_factory, proxy,
+                                                         tmp_path):
+    gw = mount_factory("sigv4", "ra-fuse")
+    name, body = remote_object(gw, remote, proxy, tmp_path, 12, extra=999)
+    proxy.delay_ms = DELAY_MS
+    t0 = time.monotonic()
+    with open(os.path.join(gw.mnt, name, "obj"), "rb") as f:
+        got = b"".join(iter(lambda: f.read(128 * 1024), b""))
+    took = time.monotonic() - t0
+    assert got == body
+    # Whole blocks, each once (the kernel asks 128 KiB at a time), and
+    # several at once: read ahead of the reader.
+    assert sorted(proxy.ranges) == block_ranges(len(body))
+    assert proxy.most_delayed >= 2
+    serial = (12 + 1) * DELAY_MS / 1000.0
+    assert took < 0.75 * serial, "read took %.2f s; one block at a time is %.2f s" % (
+        took, serial)
+    # It is in the cache now: the report's in-cache bytes, and no remote read.
+    e = ls_json(gw, "/%s/obj" % name, user="admin")["/%s/obj" % name]
+    assert e["in_cache_percent"] == 100
+    proxy.ranges.clear()
+    with open(os.path.join(gw.mnt, name, "obj"), "rb") as f:
+        f.seek(5 * BLOCK + 3)
+        assert f.read(1000) == body[5 * BLOCK + 3:5 * BLOCK + 1003]
+    assert proxy.ranges == []
