@@ -194,11 +194,13 @@ void atr_core_close(struct atr_core *c)
 	if (!c)
 		return;
 	persist_close(c);
-	readahead_free(c->readahead); /* every reader is closed */
 	etag_close(c);
 	nodes_close(c);
 	perm_close(c);
 	idmap_close(c);
+	/* After nodes_close: the mount's open files close their readers,
+	 * which stop their read-ahead. */
+	readahead_free(c->readahead);
 	bcache_free(c->cache);
 	dcache_free(c->disk); /* after: bcache_free does not touch it */
 	mpu_close(c);

@@ -476,28 +476,28 @@ static int defer_fn(struct atr_core *c, void *arg)
 }
 
 /* Persists queue entry ino (tries failed so far), unless its bucket's
- * remote is backing off, which puts it off untried. */
-static void persist_entry(struct atr_core *c, uint64_t ino, int tries)
+ * remote is backing off, which puts it off untried. An error only when
+ * the metadata store fails (the worker then waits a while). */
+static int persist_entry(struct atr_core *c, uint64_t ino, int tries)
 {
 	struct persister *p = c->persister;
 	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
 	struct meta_row row = { 0 };
-	if (meta_obj_by_ino(c->meta, ino, bucket, key, &row, 0) != ATR_OK) {
-		persist_ino(c, ino, NULL); /* gone: off the queue (or the store failing) */
-		return;
-	}
+	int rc = meta_obj_by_ino(c->meta, ino, bucket, key, &row, 0);
+	if (rc == ATR_E_NO_KEY)
+		return persist_ino(c, ino, NULL); /* gone: off the queue */
+	if (rc)
+		return rc;
 	struct backoff *b = backoff_slot(p, bucket, 0);
 	struct defer d = { bucket, ino, 0, 0 };
 	if (b && b->until_ms > now_ms()) {
 		d.due = b->until_ms;
-		ns_txn(c, defer_fn, &d);
-		return;
+		return ns_txn(c, defer_fn, &d);
 	}
-	int rc = persist_ino(c, ino, NULL);
-	if (!rc) {
+	if (!(rc = persist_ino(c, ino, NULL))) {
 		if (b)
 			b->fails = 0; /* the remote answers again */
-		return;
+		return ATR_OK;
 	}
 	if (!b)
 		b = backoff_slot(p, bucket, 1);
@@ -513,7 +513,7 @@ static void persist_entry(struct atr_core *c, uint64_t ino, int tries)
 	    (long long)back);
 	d.due = b->until_ms;
 	d.tried = 1;
-	ns_txn(c, defer_fn, &d);
+	return ns_txn(c, defer_fn, &d);
 }
 
 static void *worker(void *arg)
@@ -525,12 +525,10 @@ static void *worker(void *arg)
 		int tries = 0;
 		int64_t wait = -1;
 		int rc = meta_pq_next(c->meta, now_ms(), &ino, &tries, &wait);
-		if (rc == ATR_OK) {
-			wait = 0;
-			persist_entry(c, ino, tries);
-		} else if (rc != ATR_E_NO_KEY) {
+		if (rc == ATR_OK)
+			wait = persist_entry(c, ino, tries) ? 1000 : 0;
+		else if (rc != ATR_E_NO_KEY)
 			wait = 1000; /* the store failing: look again later */
-		}
 		int64_t ttl_wait = ttl_run(c);
 		if (ttl_wait >= 0 && (wait < 0 || ttl_wait < wait))
 			wait = ttl_wait;

@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from faultproxy import FaultProxy
-from remote_util import mount_args, uniq
+from remote_util import mount_args, proxy, uniq  # noqa: F401 (proxy: a fixture)
 from s3util import typed_client
 from test_cli_admin import cli, ls_json, ok
 
@@ -24,15 +23,6 @@ DELAY_MS = 100
 @pytest.fixture(scope="module")
 def remote(atriumd_factory):
     return atriumd_factory("sigv4", name="ra-remote")
-
-
-@pytest.fixture
-def proxy(remote):
-    p = FaultProxy(remote.port).start()
-    try:
-        yield p
-    finally:
-        p.stop()
 
 
 def remote_object(gw, remote, proxy, tmp_path, nblocks, extra=0):

@@ -16,7 +16,7 @@ import botocore.exceptions
 import pytest
 
 from faultproxy import FaultProxy
-from remote_util import listing, mount_args, uniq
+from remote_util import listing, mount_args, proxy, uniq  # noqa: F401 (proxy: a fixture)
 from s3util import typed_client
 from test_cli_admin import cli, ls_json, ok, report
 
@@ -26,15 +26,6 @@ BLOCK = 1024 * 1024
 @pytest.fixture(scope="module")
 def remote(atriumd_factory):
     return atriumd_factory("sigv4", name="wt-remote")
-
-
-@pytest.fixture
-def proxy(remote):
-    p = FaultProxy(remote.port).start()
-    try:
-        yield p
-    finally:
-        p.stop()
 
 
 def put(daemon, bucket, key, body, wt=None):
