@@ -472,6 +472,7 @@ static int core_start(struct daemon *d, int *lock_fd)
 	cc.write_type = atr_write_type_parse(st->write_type); /* checked by the table */
 	cc.durable = !strcmp(st->durability, "power");
 	cc.read_type = atr_read_type_parse(st->read_type);
+	cc.readahead_blocks = (int)st->read_ahead;
 	/* One daemon per data directory, before anything in it is opened. */
 	int rc = (*lock_fd = service_lock(st->data)) < 0 ? -1 : atr_core_open(&cc, &d->core);
 	free(disk_dir);

@@ -55,6 +55,9 @@ static const struct setting table[] = {
 	  "what an acknowledged write survives: process, a crash of the daemon; power, also "
 	  "power loss and kernel crashes (bytes, directories and the metadata store synced "
 	  "before each answer: a few syncs a write)", 0 },
+	{ "read-ahead", S_INT, OFF(read_ahead), "4", 0, 64, NULL,
+	  "blocks (1 MiB each) fetched ahead of a sequential reader of a remote bucket's "
+	  "object (S3 GET, copy, fs load); 0: none", 0 },
 	{ "threads", S_INT, OFF(threads), "2048", 2, 4096, NULL,
 	  "HTTP worker threads: how many connections are served at once", 0 },
 	{ "log-level", S_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error",

@@ -25,6 +25,7 @@ struct settings {
 	const char *write_type;      /* enum atr_write_type's name */
 	const char *durability;      /* process|power */
 	const char *read_type;       /* enum atr_read_type's name */
+	long read_ahead;             /* blocks */
 	long threads;
 	const char *log_level;
 	const char *log_format;      /* "text" or "json" */

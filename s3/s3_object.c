@@ -317,6 +317,7 @@ static enum s3_err send_body(struct s3_req *r, struct atr_reader *rd, int status
 	const void *data0 = NULL;
 	size_t n0 = 0;
 	int rc;
+	atr_get_read_until(rd, first + len); /* no read-ahead past the range */
 	if (len && (rc = atr_get_read(rd, first, &data0, &n0)))
 		return s3_err_from_core(rc);
 	if (n0 > len)

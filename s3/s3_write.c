@@ -197,6 +197,7 @@ static long copy_next(void *arg, const void **data, enum s3_err *err)
 enum s3_err s3_write_copy(struct s3_write *wr, struct atr_reader *rd, uint64_t off, uint64_t len)
 {
 	struct copy_src s = { rd, off, off + len };
+	atr_get_read_until(rd, off + len);
 	const struct s3_source src = { copy_next, NULL, &s, 0 };
 	return s3_write_run(wr, &src);
 }

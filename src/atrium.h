@@ -112,6 +112,9 @@ struct atr_core_config {
 	 * the metadata store synced before it is acknowledged (0: a
 	 * crash of the process loses nothing acknowledged; power loss may). */
 	int durable;
+	/* Blocks read ahead of a sequential reader of a remote file
+	 * (src/readahead_int.h); 0: none. */
+	int readahead_blocks;
 };
 
 int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out);
@@ -414,6 +417,10 @@ const char *atr_read_type_name(int t);
 void atr_put_write_type(struct atr_writer *w, enum atr_write_type t);
 /* The read type of r's reads (ATR_RT_DEFAULT: the bucket's). */
 void atr_get_read_type(struct atr_reader *r, enum atr_read_type t);
+/* r is read up to end (exclusive; a ranged GET's): blocks at or past it
+ * are never read ahead (docs/architecture.md, "Read-ahead"). Without it,
+ * the whole object may be. */
+void atr_get_read_until(struct atr_reader *r, uint64_t end);
 
 /* Copying (S3's CopyObject). src is a reader on the source from
  * atr_get_open, which checked read permission and gave its attributes
@@ -655,6 +662,9 @@ struct atr_mpu {
 	 * part is stored encrypted and completion makes the object one
 	 * encrypted stream (docs/architecture.md, "Encryption at rest"). */
 	int sse;
+	/* The write type completion commits with (enum atr_write_type;
+	 * ATR_WT_DEFAULT: the bucket's, as a PUT's). */
+	int write_type;
 };
 
 struct atr_mpu_part {
@@ -691,6 +701,9 @@ struct atr_mpu_opts {
 	int sse;
 	const unsigned char *sse_key;
 	int *sse_out;
+	/* The write type the completed object is committed with (enum
+	 * atr_write_type, kept with the upload; 0: the bucket's at completion). */
+	int write_type;
 };
 int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			const char *key, const struct atr_mpu_opts *o,

@@ -398,6 +398,42 @@ struct bcache_block *bcache_fetch_as(struct bcache *bc, uint64_t ino, uint64_t v
 	return b;
 }
 
+void bcache_prefetch(struct bcache *bc, uint64_t ino, uint64_t version, uint64_t index,
+		     size_t len, bcache_fill_fn fill, void *arg)
+{
+	struct flight *f;
+	pthread_mutex_lock(&bc->lock);
+	if (lookup(bc, ino, version, index) || flight_find(bc, ino, version, index) ||
+	    (bc->disk && dcache_len(bc->disk, ino, version, index)) ||
+	    !(f = calloc(1, sizeof(*f)))) {
+		pthread_mutex_unlock(&bc->lock);
+		return;
+	}
+	f->ino = ino, f->version = version, f->index = index;
+	f->next = bc->flights;
+	bc->flights = f;
+	pthread_mutex_unlock(&bc->lock);
+
+	struct bcache_block *b = bcache_alloc(len);
+	int rc = b ? fill(arg, index, b->data, len) : ATR_E_NOMEM, fresh = 0;
+	pthread_mutex_lock(&bc->lock);
+	bc->fills += b != NULL;
+	if (rc) {
+		free(b);
+		b = NULL;
+	} else {
+		b->ino = ino, b->version = version, b->index = index;
+		b = insert_locked(bc, b, &fresh);
+	}
+	/* Landed without an error even if the fill failed: the reader that
+	 * waited fetches the block itself and sees its own error, if any. */
+	land(bc, f, 0);
+	pthread_mutex_unlock(&bc->lock);
+	if (b && fresh && bc->disk)
+		dcache_put(bc->disk, ino, version, index, b->data, b->len);
+	bcache_unpin(bc, b);
+}
+
 void bcache_flush(struct bcache *bc)
 {
 	if (bc->disk)

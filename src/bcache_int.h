@@ -101,6 +101,15 @@ struct bcache_block *bcache_fetch(struct bcache *bc, uint64_t ino, uint64_t vers
 struct bcache_block *bcache_fetch_as(struct bcache *bc, uint64_t ino, uint64_t version,
 				     uint64_t index, size_t len, bcache_fill_fn fill, void *arg,
 				     int mode, int *err);
+/* Read-ahead (src/readahead_int.h): brings block (ino, version, index) of
+ * len bytes into memory before a reader asks for it. Nothing is done if
+ * the block is in memory, on the disk tier or being fetched; else it is
+ * fetched with fill as bcache_fetch would (a flight: a reader of it
+ * meanwhile waits for this fetch), inserted unpinned and written through
+ * to disk. No hit or miss is counted, the fill is. A failed fill caches
+ * nothing and its waiters fetch the block themselves. */
+void bcache_prefetch(struct bcache *bc, uint64_t ino, uint64_t version, uint64_t index,
+		     size_t len, bcache_fill_fn fill, void *arg);
 /* Waits until the blocks inserted so far are on disk (no-op without one). */
 void bcache_flush(struct bcache *bc);
 /* The pinned block from memory, or NULL (a miss is counted). */

@@ -181,6 +181,8 @@ int core_open_wrapped(const struct atr_core_config *cfg,
 			goto fail;
 		bcache_set_disk(c->cache, c->disk);
 	}
+	if ((rc = readahead_new(c->cache, cfg->readahead_blocks, &c->readahead)))
+		goto fail;
 	/* After recovery and the cache: it uploads what the queue holds. */
 	c->write_type = cfg->write_type;
 	c->read_type = cfg->read_type;
@@ -202,6 +204,9 @@ void atr_core_close(struct atr_core *c)
 	nodes_close(c);
 	perm_close(c);
 	idmap_close(c);
+	/* After nodes_close: the mount's open files close their readers,
+	 * which stop their read-ahead. */
+	readahead_free(c->readahead);
 	bcache_free(c->cache);
 	dcache_free(c->disk); /* after: bcache_free does not touch it */
 	mpu_close(c);

@@ -20,6 +20,7 @@
 #include "src/crypt_int.h"
 #include "src/dcache_int.h"
 #include "src/meta_int.h"
+#include "src/readahead_int.h"
 #include "src/ufs_int.h"
 
 struct atr_core {
@@ -28,6 +29,7 @@ struct atr_core {
 	struct ufs *local;                /* the local driver under it (the private area) */
 	pthread_mutex_t mounts_lock;      /* mounts.c: one mount change at a time */
 	struct bcache *cache;
+	struct readahead *readahead;      /* sequential reads of remote files */
 	struct dcache *disk;              /* the DISK tier; NULL: none */
 	size_t block_size;
 	pthread_mutex_t ns_lock;          /* ns.c: ns_lock() / ns_unlock() */
@@ -192,6 +194,11 @@ int writer_need_stage(struct atr_writer *w);
 int writer_commit(struct atr_writer *w, const char *etag, const char *hdrs, const char *tags,
 		  struct atr_obj *out);
 
+/* (reader.c) A bare reader of version (ino, version) of size bytes (sse:
+ * enum atr_sse) from f, which stays the caller's if it fails (NULL: no
+ * memory): what reader_new and the mount's readers of a ghost share. */
+struct atr_reader *reader_alloc(struct atr_core *c, uint64_t ino, uint64_t version,
+				uint64_t size, int sse, struct ufs_file *f);
 /* (reader.c) A reader of object o's bytes from f (its file, NULL for
  * none: a marker), taken over in every case. ATR_E_CONFLICT: o is a
  * segmented encrypted object whose part sizes are gone, replaced since
@@ -205,6 +212,17 @@ int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
  * needed, nothing decrypted). */
 int reader_file_read(struct atr_reader *r, uint64_t fsize, void *buf, size_t len, uint64_t off);
 int reader_file_load(struct atr_reader *r, uint64_t fsize);
+/* Where r's file is: in a remote store when it is bucket's and bucket
+ * is remote and the file not held on this node (held: the row's persist
+ * state). Such a reader reads ahead (src/readahead_int.h), unless it is
+ * encrypted (its cached blocks are the ciphertext's, which read-ahead
+ * does not follow) or a read is NO_CACHE (checked at
+ * each read: the type may change after the open). */
+void reader_locate(struct atr_reader *r, const char *bucket, int held);
+/* Copies [off, off + len) of r into buf through the block cache (*got
+ * short only at its end). Unlike atr_get_read it may run on several
+ * threads at once: the mount's readers of one file share its reader. */
+int reader_pread(struct atr_reader *r, void *buf, size_t len, uint64_t off, size_t *got);
 
 struct atr_reader {
 	struct atr_core *c;
@@ -213,6 +231,9 @@ struct atr_reader {
 	int read_type;          /* enum atr_read_type (src/persist.c); 0: CACHE */
 	uint64_t ino, version, size;
 	struct bcache_block *pinned;
+	int remote;             /* its file is a remote store's (reader_locate) */
+	struct ra_stream ra;    /* read-ahead; off unless reader_locate */
+	pthread_mutex_t ra_lock; /* ra's reader side, for reader_pread's threads */
 	/* An encrypted object (sse.c): its ciphertext read through the
 	 * block cache, which never holds its plaintext; cr is NULL until
 	 * its key is known (SSE-C: atr_get_sse_key). */

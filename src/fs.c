@@ -550,6 +550,7 @@ static int load_one(struct atr_core *c, const struct atr_user *u, const char *bu
 		return rc == ATR_E_CONFLICT ? ATR_OK : rc; /* replaced meanwhile */
 	}
 	r->read_type = ATR_RT_CACHE; /* what load is for, whatever the default */
+	reader_locate(r, bucket, row.persist);
 	uint64_t before = atr_cache_bytes(c, &o);
 	/* An encrypted object: its ciphertext, no key needed (SSE-C's). */
 	if (o.sse && o.size)

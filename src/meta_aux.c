@@ -51,6 +51,9 @@ const char *const meta_aux_sql[ST__COUNT] = {
 	[ST_PQ_NEXT] = "SELECT ino, tries FROM persist_queue WHERE due <= ?1 ORDER BY due, ino LIMIT 1",
 	[ST_PQ_FIRST_DUE] = "SELECT min(due) FROM persist_queue",
 	[ST_PQ_RETRY] = "UPDATE persist_queue SET tries = tries + 1, due = ?2 WHERE ino = ?1",
+	/* One walk of the queue (short), a point read of each entry's row. */
+	[ST_PQ_DEFER] = "UPDATE persist_queue SET due = ?2 WHERE due < ?2 AND "
+			"(SELECT bucket FROM objects WHERE objects.ino = persist_queue.ino) = ?1",
 	[ST_PQ_DONE] = "DELETE FROM persist_queue WHERE ino = ?1",
 	[ST_PQ_COUNT] = "SELECT count(*) FROM persist_queue",
 	[ST_OBJ_PERSISTED] = "UPDATE objects SET persist = 0, mtime = ?3 WHERE ino = ?1 AND version = ?2",
@@ -288,6 +291,11 @@ int meta_pq_next(struct meta *m, int64_t now_ms, uint64_t *ino, int *tries, int6
 int meta_pq_retry(struct meta *m, uint64_t ino, int64_t due_ms)
 {
 	return meta_db_exec(m, ST_PQ_RETRY, M_INT(ino), M_INT(due_ms));
+}
+
+int meta_pq_defer(struct meta *m, const char *bucket, int64_t due_ms)
+{
+	return meta_db_exec(m, ST_PQ_DEFER, M_TEXT(bucket), M_INT(due_ms));
 }
 
 int meta_pq_done(struct meta *m, uint64_t ino)

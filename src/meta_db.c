@@ -73,6 +73,9 @@ static const char *const column_migrations[][3] = {
 	{ "mpu_uploads", "sse", "ALTER TABLE mpu_uploads ADD COLUMN sse INTEGER NOT NULL DEFAULT 0" },
 	/* SSE-C uploads: the customer key's salted check, never the key. */
 	{ "mpu_uploads", "sse_check", "ALTER TABLE mpu_uploads ADD COLUMN sse_check TEXT" },
+	/* The write type the upload's completion commits with. */
+	{ "mpu_uploads", "write_type",
+	  "ALTER TABLE mpu_uploads ADD COLUMN write_type INTEGER NOT NULL DEFAULT 0" },
 	{ "buckets", "public_block", "ALTER TABLE buckets ADD COLUMN public_block INTEGER" },
 	{ "buckets", "ownership", "ALTER TABLE buckets ADD COLUMN ownership INTEGER" },
 	{ "buckets", "policy", "ALTER TABLE buckets ADD COLUMN policy TEXT" },
@@ -134,7 +137,9 @@ static const char schema[] =
 	"  sse INTEGER NOT NULL DEFAULT 0,"
 	/* SSE-C: hex of a random salt and HMAC-SHA256(salt, customer key)
 	 * (src/crypt_int.h, crypt_key_check); the key itself is never kept. */
-	"  sse_check TEXT);"
+	"  sse_check TEXT,"
+	/* enum atr_write_type at completion; 0: the bucket's then. */
+	"  write_type INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS mpu_uploads_by_key ON mpu_uploads(bucket, key, upload_id);"
 	"CREATE TABLE IF NOT EXISTS mpu_parts("
 	"  upload_id TEXT NOT NULL, number INTEGER NOT NULL, size INTEGER NOT NULL,"

@@ -192,7 +192,8 @@ int meta_dir_scan(struct meta *m, const char *bucket, const char *from, const ch
 
 /*
  * Multipart uploads (src/multipart.c):
- *   mpu_uploads(upload_id PK, bucket, key, owner, ctime, hdrs),
+ *   mpu_uploads(upload_id PK, bucket, key, owner, ctime, hdrs, sse, sse_check,
+ *               write_type),
  *     indexed by (bucket, key, upload_id): S3's listing order
  *   mpu_parts(upload_id, number, size, mtime, etag, file, PK(upload_id, number))
  * file names the part's bytes in the UFS part area (ufs part_* ops); a row
@@ -337,12 +338,15 @@ int meta_intent_clear(struct meta *m);
  * queued again) now, in the caller's transaction; next: the first due
  * at now_ms (ATR_E_NO_KEY if none), with its failed tries, and in
  * *wait_ms how long until the next one is due (-1: the queue is empty);
- * retry: tried again at due_ms; done: off the queue. persisted: the row
+ * retry: tried again at due_ms; defer: every entry of bucket due before
+ * due_ms due at due_ms (its remote backing off); done: off the queue.
+ * persisted: the row
  * ino at version is PERSISTED now, with the remote's mtime.
  */
 int meta_pq_put(struct meta *m, uint64_t ino, int64_t now_ms);
 int meta_pq_next(struct meta *m, int64_t now_ms, uint64_t *ino, int *tries, int64_t *wait_ms);
 int meta_pq_retry(struct meta *m, uint64_t ino, int64_t due_ms);
+int meta_pq_defer(struct meta *m, const char *bucket, int64_t due_ms);
 int meta_pq_done(struct meta *m, uint64_t ino);
 int meta_pq_count(struct meta *m, uint64_t *n);
 int meta_obj_persisted(struct meta *m, uint64_t ino, uint64_t version, int64_t mtime_ns);

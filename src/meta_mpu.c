@@ -16,8 +16,8 @@
 
 const char *const meta_mpu_sql[ST__COUNT] = {
 	[ST_MPU_INSERT] = "INSERT INTO mpu_uploads(upload_id, bucket, key, owner, ctime, hdrs, sse, "
-			  "sse_check) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[ST_MPU_GET] = "SELECT upload_id, bucket, key, owner, ctime, hdrs, sse, sse_check "
+			  "sse_check, write_type) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_MPU_GET] = "SELECT upload_id, bucket, key, owner, ctime, hdrs, sse, sse_check, write_type "
 		       "FROM mpu_uploads "
 		       "WHERE upload_id = ?1",
 	[ST_MPU_DELETE] = "DELETE FROM mpu_uploads WHERE upload_id = ?1",
@@ -66,7 +66,7 @@ int meta_mpu_insert(struct meta *m, const struct meta_mpu *mu)
 	return meta_db_exec(m, ST_MPU_INSERT, M_TEXT(mu->up.upload_id), M_TEXT(mu->bucket),
 			    M_TEXT(mu->up.key), M_TEXT(mu->up.owner), M_INT(mu->up.ctime_ns),
 			    M_TEXT(mu->hdrs), M_INT(mu->up.sse),
-			    M_TEXT(*mu->sse_check ? mu->sse_check : NULL));
+			    M_TEXT(*mu->sse_check ? mu->sse_check : NULL), M_INT(mu->up.write_type));
 }
 
 int meta_mpu_get(struct meta *m, const char *upload_id, struct meta_mpu *out, int want_hdrs)
@@ -77,6 +77,7 @@ int meta_mpu_get(struct meta *m, const char *upload_id, struct meta_mpu *out, in
 	mpu_from_stmt(q.s, out);
 	out->up.sse = sqlite3_column_int(q.s, 6);
 	meta_db_col_copy(out->sse_check, sizeof(out->sse_check), q.s, 7);
+	out->up.write_type = sqlite3_column_int(q.s, 8);
 	return meta_db_end(&q, want_hdrs ? meta_db_col_dup(q.s, 5, &out->hdrs) : ATR_OK);
 }
 

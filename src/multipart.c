@@ -318,6 +318,9 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
 		return ATR_E_INTERNAL;
 	memset(&mu, 0, sizeof(mu));
 	mu.up.sse = sse;
+	if (o->write_type < 0 || o->write_type > ATR_WT_ASYNC_THROUGH)
+		return ATR_E_INVALID_ARG;
+	mu.up.write_type = o->write_type;
 	/* SSE-C: the key is never kept, only its salted check, against which
 	 * each part's and the completion's key is compared. */
 	if (sse == ATR_SSE_C) {
@@ -861,7 +864,7 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 				       .hdrs = cp.hdrs ? cp.hdrs : cp.mu.hdrs, .part_sizes = cp.sizes,
 				       .nparts = n, .tags = cp.tags, .part_sums = cp.sums,
 				       .acl = cp.acl, .sse = cp.mu.up.sse, .plain_size = cp.total,
-				       .segments = segments };
+				       .segments = segments, .write_type = cp.mu.up.write_type };
 		rc = ns_commit_object(c, &o, &cp.made); /* consumes the stage */
 	} else if (stage) {
 		ufs_stage_abort(c->ufs, stage); /* its segments did not check */

@@ -267,35 +267,26 @@ static int file_new(struct atr_core *c, uint64_t ino, int write, struct atr_file
 static int ghost_open(struct atr_core *c, uint64_t ino, int flags, struct atr_file **f)
 {
 	struct nodes *n = c->nodes;
-	struct atr_reader *r = calloc(1, sizeof(*r));
-	if (!r)
-		return ATR_E_NOMEM;
 	pthread_mutex_lock(&n->lock);
 	struct ghost *g = node_ghost_find(n, ino);
 	if (g)
 		g->refs++;
 	pthread_mutex_unlock(&n->lock);
-	if (!g) {
-		free(r);
+	if (!g)
 		return ATR_E_NO_KEY;
+	struct atr_reader *r = reader_alloc(c, ino - 1, g->version, g->attr.size, g->sse, g->f);
+	int rc = ATR_E_NOMEM;
+	if (r) {
+		r->borrowed = 1; /* the ghost's file */
+		r->sizes = g->sizes; /* the ghost's: it lives while r reads it */
+		r->nsizes = g->nsizes;
+		rc = g->sse == ATR_SSE_C ? ATR_E_ACCESS : g->sse ? sse_reader_open(c, r) : ATR_OK;
+		if (rc == ATR_E_CONFLICT)
+			rc = ATR_E_IO; /* its part sizes went with its row (ghost_make) */
 	}
-	r->c = c;
-	r->f = g->f;
-	r->borrowed = 1;
-	r->ino = ino - 1;
-	r->version = g->version;
-	r->size = g->attr.size;
-	r->sse = g->sse;
-	r->sizes = g->sizes; /* the ghost's: it lives while r reads it */
-	r->nsizes = g->nsizes;
-	pthread_mutex_init(&r->sse_lock, NULL);
-	int rc = g->sse == ATR_SSE_C ? ATR_E_ACCESS : g->sse ? sse_reader_open(c, r) : ATR_OK;
-	if (rc == ATR_E_CONFLICT)
-		rc = ATR_E_IO; /* its part sizes went with its row (ghost_make) */
 	if (!rc)
 		rc = file_new(c, ino, (flags & ATR_OPEN_WRITE) != 0, f);
 	if (rc) {
-		r->f = NULL;
 		atr_get_close(r);
 		pthread_mutex_lock(&n->lock);
 		g->refs--;
@@ -388,10 +379,12 @@ static int reader_open(struct atr_file *f)
 	if (!(rc = node_row(f->c, f->in->ino, bucket, key, &row, 0)) &&
 	    !(rc = ns_find(f->c, bucket, key, &row, &uf, 0))) {
 		atr_obj_release(&row.obj);
-		if (!(rc = reader_new(f->c, &row.obj, uf, &f->rd)))
+		if (!(rc = reader_new(f->c, &row.obj, uf, &f->rd))) {
 			f->rd->read_type = persist_read_type(f->c, bucket, 0); /* the mount point's */
-		else if (rc == ATR_E_CONFLICT)
+			reader_locate(f->rd, bucket, row.persist);
+		} else if (rc == ATR_E_CONFLICT) {
 			rc = ATR_E_NO_KEY; /* replaced since (reader_new): this inode is gone */
+		}
 		if (!rc && obj_node(&row.obj) + 1 != f->in->ino) {
 			/* Replaced between the two lookups: this inode is gone. */
 			atr_get_close(f->rd);
@@ -430,12 +423,15 @@ static int read_committed(struct atr_file *f, void *buf, size_t len, uint64_t of
 			return rc;
 		pthread_rwlock_rdlock(&f->lock);
 	}
-	/* Straight from the file: the kernel's page cache is the mount's
-	 * cache, and a 4 KiB read should cost 4 KiB, not a 1 MiB block. An
+	/* A local file straight from the file: the kernel's page cache is
+	 * the mount's cache, and a 4 KiB read should cost 4 KiB, not a 1 MiB
+	 * block. A remote store's through the block cache, with read-ahead:
+	 * there a 4 KiB read costs a round trip as a 1 MiB block does. An
 	 * encrypted file is decrypted by the chunks the read touches. */
 	struct source src = { f->c, f->rd->f, NULL };
-	rc = f->rd->sse ? sse_pread(f->rd, buf, len, off, got)
-			: read_upto(&src, f->rd->size, buf, len, off, got);
+	rc = f->rd->sse	     ? sse_pread(f->rd, buf, len, off, got)
+	     : f->rd->remote ? reader_pread(f->rd, buf, len, off, got)
+			     : read_upto(&src, f->rd->size, buf, len, off, got);
 	pthread_rwlock_unlock(&f->lock);
 	return rc;
 }

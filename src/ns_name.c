@@ -47,6 +47,13 @@ int ns_delete_locked(struct atr_core *c, const char *bucket, const char *key, in
 		char side[PATH_MAX_UFS];
 		if (ns_side_path(side, sizeof(side), r.obj.ino))
 			return ATR_E_INTERNAL;
+		/* Held on this node, not yet persisted (src/persist.c): the
+		 * remote may still have an older version of the key, which the
+		 * metadata sync would bring back. It goes first, so a store
+		 * that does not answer leaves the row with its held file. */
+		if (r.persist && !key_is_dir(key) &&
+		    (rc = ufs_unlink(c->ufs, path)) && !ns_ufs_gone(c, path))
+			return rc == ATR_E_IO ? ATR_E_UFS_DOWN : rc;
 		if ((rc = ufs_unlink(c->ufs, side)) && !ns_ufs_gone(c, side))
 			return rc;
 		unlinked = 1;

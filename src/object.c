@@ -295,6 +295,7 @@ int object_get_open(struct atr_core *c, const struct atr_user *u, const char *bu
 		}
 	}
 	(*out)->read_type = persist_read_type(c, bucket, 0); /* the bucket's, else the daemon's */
+	reader_locate(*out, bucket, row.persist);
 	*obj = row.obj;
 	obj->persist = row.persist;
 	return ATR_OK;

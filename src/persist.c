@@ -28,12 +28,15 @@
  * the same bytes); one after it leaves a held file no row names, which the
  * start removes (ns_side_gc).
  *
- * The worker (thread "atr-persist") takes the queue's first due entry;
- * a failure puts it back due later and the worker waits as long before
- * it tries anything (100 ms doubling with each failure in a row, to 5 s;
- * commits' kicks are not heeded meanwhile), so while the store is down
- * the queue waits, one attempt (and one stall of ns_lock, which the
- * upload holds) per period, and drains once it answers. It also
+ * The worker (thread "atr-persist") takes the queue's first due entry.
+ * Backoff is per bucket, i.e. per mount point and its remote: a failure
+ * puts the bucket's entries due later (100 ms doubling with each failure
+ * in a row, to 5 s) and the worker goes on with the others, so one remote
+ * down costs one attempt (and one stall of ns_lock, which the upload
+ * holds) per period while entries of other remotes persist at once; an
+ * entry of a bucket backing off that becomes due (a new commit) is put
+ * off to the bucket's time untried. The queue drains once the remote
+ * answers. It also
  * runs the TTLs that are due (atr_fs_set_ttl: delete the file, or free
  * its cached blocks) and, at each wake-up, reloads the pinned inodes
  * into the block cache (atr_fs_pin). Lock order:
@@ -59,12 +62,23 @@
 #define BACKOFF_MAX_MS 5000
 #define IDLE_MS 10000
 
+/* A bucket whose persists failed: its remote backs off. */
+struct backoff {
+	char bucket[ATR_BUCKET_MAX + 1];
+	int fails;        /* failed attempts in a row; 0: a free slot */
+	int64_t until_ms; /* none of its entries is tried before */
+};
+/* Buckets backing off at once; past that, the one due first is forgotten
+ * (it is tried again sooner, nothing else). */
+#define BACKOFF_SLOTS 64
+
 struct persister {
 	pthread_mutex_t lock;
 	pthread_cond_t kick;
 	int stopping, kicked;  /* guarded by lock */
 	int started;
 	pthread_t worker;
+	struct backoff down[BACKOFF_SLOTS]; /* the worker's alone: no lock */
 };
 
 /* ---- names ---- */
@@ -323,18 +337,12 @@ out:
 
 /* ---- pins and TTLs ---- */
 
-/* An entry of the queue or a TTL, due again later. */
+/* A TTL, due again later. */
 struct retry {
 	uint64_t ino;
 	int64_t due;
 	int action;
 };
-
-static int retry_fn(struct atr_core *c, void *arg)
-{
-	struct retry *r = arg;
-	return meta_pq_retry(c->meta, r->ino, r->due);
-}
 
 static int ttl_later_fn(struct atr_core *c, void *arg)
 {
@@ -406,10 +414,9 @@ static int64_t ttl_run(struct atr_core *c)
 
 
 /* The worker's wait: until wait ms have passed (wait < 0: IDLE_MS), or
- * it is kicked (unless quiet: after a failure, kicks are not heeded, so
- * an outage costs one attempt per backoff period, not one per write), or
- * stopped. Returns whether to stop. */
-static int sleep_for(struct persister *p, int64_t wait, int quiet)
+ * it is kicked (a commit queued something), or stopped. Returns whether
+ * to stop. */
+static int sleep_for(struct persister *p, int64_t wait)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -421,7 +428,7 @@ static int sleep_for(struct persister *p, int64_t wait, int quiet)
 		ts.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&p->lock);
-	while (ms > 0 && !p->stopping && (quiet || !p->kicked))
+	while (ms > 0 && !p->stopping && !p->kicked)
 		if (pthread_cond_timedwait(&p->kick, &p->lock, &ts))
 			break; /* timed out */
 	p->kicked = 0;
@@ -430,45 +437,103 @@ static int sleep_for(struct persister *p, int64_t wait, int quiet)
 	return stop;
 }
 
+/* bucket's backoff slot, or NULL; with make, a slot for it (a free
+ * one, else the one due first, forgotten). */
+static struct backoff *backoff_slot(struct persister *p, const char *bucket, int make)
+{
+	struct backoff *free_slot = NULL, *first = &p->down[0];
+	for (int i = 0; i < BACKOFF_SLOTS; i++) {
+		struct backoff *b = &p->down[i];
+		if (b->fails && !strcmp(b->bucket, bucket))
+			return b;
+		if (!b->fails && !free_slot)
+			free_slot = b;
+		if (b->until_ms < first->until_ms)
+			first = b;
+	}
+	if (!make)
+		return NULL;
+	struct backoff *b = free_slot ? free_slot : first;
+	memset(b, 0, sizeof(*b));
+	snprintf(b->bucket, sizeof(b->bucket), "%s", bucket);
+	return b;
+}
+
+/* An entry put off: its own due time (a try counted if tried), and every
+ * other entry of its bucket due before then waits as long. */
+struct defer {
+	const char *bucket;
+	uint64_t ino;
+	int64_t due;
+	int tried;
+};
+
+static int defer_fn(struct atr_core *c, void *arg)
+{
+	struct defer *d = arg;
+	int rc = d->tried ? meta_pq_retry(c->meta, d->ino, d->due) : ATR_OK;
+	return rc ? rc : meta_pq_defer(c->meta, d->bucket, d->due);
+}
+
+/* Persists queue entry ino (tries failed so far), unless its bucket's
+ * remote is backing off, which puts it off untried. An error only when
+ * the metadata store fails (the worker then waits a while). */
+static int persist_entry(struct atr_core *c, uint64_t ino, int tries)
+{
+	struct persister *p = c->persister;
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	int rc = meta_obj_by_ino(c->meta, ino, bucket, key, &row, 0);
+	if (rc == ATR_E_NO_KEY)
+		return persist_ino(c, ino, NULL); /* gone: off the queue */
+	if (rc)
+		return rc;
+	struct backoff *b = backoff_slot(p, bucket, 0);
+	struct defer d = { bucket, ino, 0, 0 };
+	if (b && b->until_ms > now_ms()) {
+		d.due = b->until_ms;
+		return ns_txn(c, defer_fn, &d);
+	}
+	if (!(rc = persist_ino(c, ino, NULL))) {
+		if (b)
+			b->fails = 0; /* the remote answers again */
+		return ATR_OK;
+	}
+	if (!b)
+		b = backoff_slot(p, bucket, 1);
+	int64_t back = BACKOFF_FIRST_MS;
+	for (int i = 0; i < b->fails && back < BACKOFF_MAX_MS; i++)
+		back *= 2;
+	if (back > BACKOFF_MAX_MS)
+		back = BACKOFF_MAX_MS;
+	b->fails++;
+	b->until_ms = now_ms() + back;
+	LOG(LOG_WARN, "persist: inode %llu of /%s not persisted (%s, try %d); bucket /%s again in "
+	    "%lld ms", (unsigned long long)ino, bucket, atr_strerror(rc), tries + 1, bucket,
+	    (long long)back);
+	d.due = b->until_ms;
+	d.tried = 1;
+	return ns_txn(c, defer_fn, &d);
+}
+
 static void *worker(void *arg)
 {
 	struct atr_core *c = arg;
 	struct persister *p = c->persister;
-	int fails = 0; /* failed attempts in a row: the backoff */
 	for (;;) {
 		uint64_t ino = 0;
-		int tries = 0, quiet = 0;
-		int64_t wait = -1, t = now_ms();
-		int rc = meta_pq_next(c->meta, t, &ino, &tries, &wait);
-		if (rc == ATR_OK) {
-			wait = 0;
-			if ((rc = persist_ino(c, ino, NULL))) {
-				int64_t back = BACKOFF_FIRST_MS;
-				for (int i = 0; i < fails && back < BACKOFF_MAX_MS; i++)
-					back *= 2;
-				if (back > BACKOFF_MAX_MS)
-					back = BACKOFF_MAX_MS;
-				fails++;
-				LOG(LOG_WARN, "persist: inode %llu not persisted (%s, try %d); again in "
-				    "%lld ms", (unsigned long long)ino, atr_strerror(rc), tries + 1,
-				    (long long)back);
-				struct retry r = { ino, now_ms() + back, 0 };
-				ns_txn(c, retry_fn, &r);
-				/* Everything waits: the next entry most likely goes
-				 * to the same store. */
-				wait = back;
-				quiet = 1;
-			} else {
-				fails = 0;
-			}
-		} else if (rc != ATR_E_NO_KEY) {
+		int tries = 0;
+		int64_t wait = -1;
+		int rc = meta_pq_next(c->meta, now_ms(), &ino, &tries, &wait);
+		if (rc == ATR_OK)
+			wait = persist_entry(c, ino, tries) ? 1000 : 0;
+		else if (rc != ATR_E_NO_KEY)
 			wait = 1000; /* the store failing: look again later */
-		}
 		int64_t ttl_wait = ttl_run(c);
 		if (ttl_wait >= 0 && (wait < 0 || ttl_wait < wait))
 			wait = ttl_wait;
 		persist_pins_reload(c);
-		if (sleep_for(p, wait, quiet))
+		if (sleep_for(p, wait))
 			break;
 	}
 	return NULL;

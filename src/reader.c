@@ -9,25 +9,39 @@
 
 #include "common/log.h"
 #include "src/core_int.h"
+#include "src/persist_int.h"
 #include "common/banned.h"
+
+static int fill(void *arg, uint64_t index, void *buf, size_t len);
+
+struct atr_reader *reader_alloc(struct atr_core *c, uint64_t ino, uint64_t version,
+				uint64_t size, int sse, struct ufs_file *f)
+{
+	struct atr_reader *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->c = c;
+	r->f = f;
+	r->ino = ino;
+	r->version = version;
+	r->size = size;
+	r->read_type = c->read_type;
+	r->sse = sse;
+	pthread_mutex_init(&r->sse_lock, NULL);
+	pthread_mutex_init(&r->ra_lock, NULL);
+	readahead_stream_init(c->readahead, &r->ra, 0, ino, version, size, c->block_size, fill, r);
+	return r;
+}
 
 int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	       struct atr_reader **out)
 {
-	struct atr_reader *r = calloc(1, sizeof(*r));
+	struct atr_reader *r = reader_alloc(c, o->ino, o->version, o->is_dir ? 0 : o->size, o->sse, f);
 	if (!r) {
 		if (f)
 			ufs_close(c->ufs, f);
 		return ATR_E_NOMEM;
 	}
-	r->c = c;
-	r->f = f;
-	r->ino = o->ino;
-	r->version = o->version;
-	r->size = o->is_dir ? 0 : o->size;
-	r->read_type = c->read_type;
-	r->sse = o->sse;
-	pthread_mutex_init(&r->sse_lock, NULL);
 	int rc;
 	if (r->sse && f && (rc = sse_reader_open(c, r))) {
 		atr_get_close(r);
@@ -37,7 +51,17 @@ int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	return ATR_OK;
 }
 
-/* bcache_fill_fn: block index of r's file from the under-storage. */
+void reader_locate(struct atr_reader *r, const char *bucket, int held)
+{
+	struct atr_core *c = r->c;
+	r->remote = r->f && !held && persist_remote(c, bucket);
+	readahead_stream_init(c->readahead, &r->ra, r->remote && !r->sse, r->ino, r->version,
+			      r->size, c->block_size, fill, r);
+}
+
+/* bcache_fill_fn: block index of r's file from the under-storage (the
+ * reader's thread, or a read-ahead worker's: ufs preads of one file may
+ * run at once, the reader waiting for the workers before it closes). */
 static int fill(void *arg, uint64_t index, void *buf, size_t len)
 {
 	struct atr_reader *r = arg;
@@ -51,12 +75,15 @@ static int fill(void *arg, uint64_t index, void *buf, size_t len)
 	return ATR_OK;
 }
 
-/* Block index of r's file (fsize bytes) from the block cache, filled from
- * the under-storage on a miss; pinned, or NULL with *err. */
+/* Block index of r's file (fsize bytes: for an encrypted object, its
+ * ciphertext), pinned, from the block cache or fetched as r's read type
+ * says, the blocks after it asked for ahead first (so that their fetches
+ * overlap with this one); NULL with *err. */
 static struct bcache_block *file_block(struct atr_reader *r, uint64_t fsize, uint64_t index,
 				       int *err)
 {
-	uint64_t bs = r->c->block_size;
+	struct atr_core *c = r->c;
+	uint64_t bs = c->block_size;
 	size_t want = (size_t)(fsize - index * bs < bs ? fsize - index * bs : bs);
 	/* The read type (src/persist.c): CACHE leaves a disk tier's block
 	 * there, CACHE_PROMOTE copies it to memory too, NO_CACHE caches
@@ -64,35 +91,53 @@ static struct bcache_block *file_block(struct atr_reader *r, uint64_t fsize, uin
 	int mode = r->read_type == ATR_RT_CACHE_PROMOTE ? 0
 		   : r->read_type == ATR_RT_NO_CACHE	 ? BCACHE_NO_FILL | BCACHE_NO_PROMOTE
 							 : BCACHE_NO_PROMOTE;
-	return bcache_fetch_as(r->c->cache, r->ino, r->version, index, want, fill, r, mode, err);
+	if (!(mode & BCACHE_NO_FILL)) {
+		pthread_mutex_lock(&r->ra_lock);
+		readahead_note(c->readahead, &r->ra, index);
+		pthread_mutex_unlock(&r->ra_lock);
+	}
+	*err = ATR_OK;
+	return bcache_fetch_as(c->cache, r->ino, r->version, index, want, fill, r, mode, err);
+}
+
+/* Copies [off, off + len) of r's file (fsize bytes) into buf through the
+ * block cache; *got is short only at the file's end. Unlike atr_get_read
+ * it may run on several threads at once. */
+static int copy_range(struct atr_reader *r, uint64_t fsize, void *buf, size_t len, uint64_t off,
+		      size_t *got)
+{
+	uint64_t bs = r->c->block_size;
+	*got = 0;
+	while (*got < len && off + *got < fsize) {
+		uint64_t at = off + *got, index = at / bs;
+		int err;
+		struct bcache_block *b = file_block(r, fsize, index, &err);
+		if (!b)
+			return err;
+		size_t in = (size_t)(at - index * bs), n = b->len > in ? b->len - in : 0;
+		if (n > len - *got)
+			n = len - *got;
+		memcpy((char *)buf + *got, b->data + in, n);
+		bcache_unpin(r->c->cache, b);
+		if (!n)
+			return ATR_E_IO; /* a block shorter than the file */
+		*got += n;
+	}
+	return ATR_OK;
 }
 
 int reader_file_read(struct atr_reader *r, uint64_t fsize, void *buf, size_t len, uint64_t off)
 {
-	uint64_t bs = r->c->block_size;
-	for (size_t got = 0; got < len;) {
-		uint64_t at = off + got, index = at / bs;
-		int err = ATR_E_IO; /* past the file's end: shorter than it should be */
-		struct bcache_block *b = at < fsize ? file_block(r, fsize, index, &err) : NULL;
-		if (!b)
-			return err;
-		size_t in = (size_t)(at - index * bs), n = b->len > in ? b->len - in : 0;
-		if (n > len - got)
-			n = len - got;
-		memcpy((char *)buf + got, b->data + in, n);
-		bcache_unpin(r->c->cache, b);
-		if (!n)
-			return ATR_E_IO;
-		got += n;
-	}
-	return ATR_OK;
+	size_t got;
+	int rc = copy_range(r, fsize, buf, len, off, &got);
+	return rc ? rc : got < len ? ATR_E_IO : ATR_OK; /* the file is shorter than it should be */
 }
 
 int reader_file_load(struct atr_reader *r, uint64_t fsize)
 {
 	uint64_t bs = r->c->block_size;
 	for (uint64_t index = 0; index * bs < fsize; index++) {
-		int err = ATR_OK;
+		int err;
 		struct bcache_block *b = file_block(r, fsize, index, &err);
 		if (!b)
 			return err;
@@ -116,7 +161,7 @@ int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *
 	if (r->sse)
 		return sse_read(r, off, data, len); /* its ciphertext through the cache */
 	uint64_t index = off / c->block_size;
-	int err = ATR_OK;
+	int err;
 	struct bcache_block *b = file_block(r, r->size, index, &err);
 	if (!b)
 		return err;
@@ -127,22 +172,34 @@ int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *
 	return ATR_OK;
 }
 
+int reader_pread(struct atr_reader *r, void *buf, size_t len, uint64_t off, size_t *got)
+{
+	return copy_range(r, r->size, buf, len, off, got);
+}
+
 void atr_get_read_type(struct atr_reader *r, enum atr_read_type t)
 {
 	if (t > ATR_RT_DEFAULT)
 		r->read_type = t;
 }
 
+void atr_get_read_until(struct atr_reader *r, uint64_t end)
+{
+	readahead_until(&r->ra, end);
+}
+
 void atr_get_close(struct atr_reader *r)
 {
 	if (!r)
 		return;
+	readahead_stop(r->c->readahead, &r->ra); /* its jobs use r->f */
 	if (r->pinned)
 		bcache_unpin(r->c->cache, r->pinned);
 	if (r->f && !r->borrowed)
 		ufs_close(r->c->ufs, r->f);
 	sse_reader_free(r);
 	pthread_mutex_destroy(&r->sse_lock);
+	pthread_mutex_destroy(&r->ra_lock);
 	free(r);
 }
 

@@ -16,6 +16,10 @@ of the remote (`atrium fs mount`). Then, for OBJECTS objects of SIZE:
   zipf     hit ratios of a Zipf(1.0) workload over a working set larger
            than both tiers together (the tiers' segmented LRU), from the
            gateway's report
+  large    a cold GET of one BENCH_LARGE object (default 64 MiB) with
+           --read-ahead 0 and with the default: the first GET (which
+           also hashes the object, src/etag.c) and, on another object,
+           a GET after a HEAD (the hash done: the read alone)
 
 Throughput figures come from bin/atrium-bench (GET, -c CONC, BENCH_SECS s);
 the cold pass and the Zipf pass are sequential Python GETs. Not a test: it
@@ -46,6 +50,7 @@ SECS = os.environ.get("BENCH_SECS", "5")
 CONC = os.environ.get("BENCH_CONC", "4")
 OBJECTS = int(os.environ.get("BENCH_OBJECTS", "32"))
 SIZE = int(os.environ.get("BENCH_SIZE", str(1 << 20)))
+LARGE = int(os.environ.get("BENCH_LARGE", str(64 << 20)))
 
 PROCS = []
 # Simple mode: the access key names the user; the remote's buckets are its
@@ -135,6 +140,9 @@ def main():
         body = os.urandom(SIZE)
         for i in range(OBJECTS):
             request(rport, "PUT", "/rbench/obj-%d" % i, body)
+        big = os.urandom(LARGE)
+        for i in range(4):
+            request(rport, "PUT", "/rbench/big-%d" % i, big)
         zipf_n = 256
         zbody = os.urandom(256 << 10)
         request(rport, "PUT", "/zbench")
@@ -169,6 +177,24 @@ def main():
         rows.append(("gateway restarted, disk tier",) + bench_get(gport, "/bench/", "disk"))
         stop(gw)
 
+        large = []
+        for n, ra in enumerate(("0", "4")):
+            ldata = os.path.join(tmp, "large-%s" % ra, "data")
+            os.makedirs(os.path.dirname(ldata))
+            gw, gport = start_daemon(ldata, "--read-ahead", ra)
+            env["ATRIUM_ENDPOINT"] = "http://127.0.0.1:%d" % gport
+            subprocess.check_call([ATRIUM, "fs", "mount", *opts, "/large", "s3://rbench"],
+                                  env=env, stdout=subprocess.DEVNULL)
+            t0 = time.monotonic()
+            request(gport, "GET", "/large/big-%d" % (2 * n))
+            first = time.monotonic() - t0
+            request(gport, "HEAD", "/large/big-%d" % (2 * n + 1))
+            t0 = time.monotonic()
+            request(gport, "GET", "/large/big-%d" % (2 * n + 1))
+            read = time.monotonic() - t0
+            large.append((ra, first, read))
+            stop(gw)
+
         zdata = os.path.join(tmp, "zipf", "data")
         os.makedirs(os.path.dirname(zdata))
         gw, gport = start_daemon(zdata, "--cache-mem", "16M", "--cache-disk",
@@ -199,6 +225,12 @@ def main():
     print("| --- | --- | --- | --- |")
     for name, mibs, ops, p50 in rows:
         print("| %s | %.1f | %.1f | %d |" % (name, mibs, ops, p50))
+    print()
+    print("A cold GET of %d MiB, remote latency %d ms a request:" % (LARGE >> 20, LATENCY))
+    print("| --read-ahead | first GET (hash + read) | GET after a HEAD (read) | read MiB/s |")
+    print("| --- | --- | --- | --- |")
+    for ra, first, read in large:
+        print("| %s | %.2f s | %.2f s | %.1f |" % (ra, first, read, LARGE / read / (1 << 20)))
     print()
     print("Zipf(1.0), 256 objects of 256 KiB (64 MiB) over memory 16 MiB + disk 32 MiB, "
           "4000 GETs:")

@@ -9,12 +9,15 @@ answers, reset connections, and an outage (connections refused).
     p.mode = "down"          # stop listening (connection refused)
     p.mode = "pass"          # back to normal
     p.requests               # requests seen (an HTTP request head each)
+    p.ranges                 # (first, last) of each Range: bytes=a-b header seen
+    p.most_delayed           # most requests held in the delay at once
     p.stop()
 
 A request is counted at each "HTTP/1.1\\r\\n" request line the client
 sends, so keep-alive connections count every request on them. Loopback
 only; every thread is a daemon and stop() closes every socket it opened.
 """
+import re
 import socket
 import threading
 import time
@@ -26,6 +29,9 @@ class FaultProxy:
         self.delay_ms = 0
         self._mode = "pass"
         self.requests = 0
+        self.ranges = []
+        self.most_delayed = 0
+        self._delayed = 0
         self._lock = threading.Lock()
         self._socks = set()
         self._listener = None
@@ -130,10 +136,17 @@ class FaultProxy:
                 if from_client:
                     n = data.count(b" HTTP/1.1\r\n")
                     if n:
+                        got = [(int(a), int(b)) for a, b in _RANGE.findall(data)]
                         with self._lock:
                             self.requests += n
+                            self.ranges += got
                         if self.delay_ms:
+                            with self._lock:
+                                self._delayed += 1
+                                self.most_delayed = max(self.most_delayed, self._delayed)
                             time.sleep(self.delay_ms / 1000.0)  # the injected latency
+                            with self._lock:
+                                self._delayed -= 1
                 dst.sendall(data)
         except OSError:
             pass
@@ -141,6 +154,9 @@ class FaultProxy:
             dst.shutdown(socket.SHUT_WR)
         except OSError:
             pass
+
+
+_RANGE = re.compile(rb"\r\nrange: bytes=(\d+)-(\d+)\r\n", re.I)
 
 
 def _close(s):

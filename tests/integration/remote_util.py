@@ -1,10 +1,25 @@
 """Helpers of the tests of a bucket mounted on a remote S3 store (issue
-15): test_remote.py, test_write_types.py. The remote is a second atriumd;
-these build the `atrium fs mount` options that point a gateway at it."""
+15): test_remote.py, test_write_types.py, test_readahead.py. The remote is
+a second atriumd (each module's own `remote` fixture); these build the
+`atrium fs mount` options that point a gateway at it, and `proxy`, a
+fixture (import it into the module) putting a FaultProxy in front of it."""
 import os
 import uuid
 
+import pytest
+
+from faultproxy import FaultProxy
 from s3util import USERS
+
+
+@pytest.fixture
+def proxy(remote):
+    """A FaultProxy in front of the module's remote, stopped after the test."""
+    p = FaultProxy(remote.port).start()
+    try:
+        yield p
+    finally:
+        p.stop()
 
 
 def uniq(p):

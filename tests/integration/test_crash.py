@@ -249,19 +249,23 @@ def list_uploads(s3, bucket):
     return {u["UploadId"] for u in r.get("Uploads", [])}
 
 
-def check_round(d, s3, bucket, workers, rnd, mworkers=(), markers=()):
-    """The invariants after a restart. mworkers: the round's mount workers
-    (MountWorker), markers: the directory markers made through the mount."""
-    where = "seed %d round %d" % (SEED, rnd)
-    ufs = d.ufs
-    # the metadata store
-    p = subprocess.run(["sqlite3", os.path.join(d.data, "meta.db"), "PRAGMA integrity_check"],
+def meta_query(d, sql):
+    p = subprocess.run(["sqlite3", os.path.join(d.data, "meta.db"), sql],
                        capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0 and p.stdout.strip() == "ok", (where, p.stdout, p.stderr)
-    # staging space
-    tmp = os.path.join(ufs, ".atrium", "tmp")
+    assert p.returncode == 0, p.stderr
+    return p.stdout.strip()
+
+
+def check_store(d, where):
+    """The metadata store is whole and the staging space empty."""
+    assert meta_query(d, "PRAGMA integrity_check") == "ok", where
+    tmp = os.path.join(d.ufs, ".atrium", "tmp")
     assert os.path.isdir(tmp) and os.listdir(tmp) == [], (where, os.listdir(tmp))
-    # every key: last acknowledged state, or the in-flight op's state, whole
+
+
+def check_keys(s3, bucket, workers, where):
+    """Every key: last acknowledged state, or the in-flight op's state,
+    whole; the observed state becomes the model."""
     for w in workers:
         for key in w.keys():
             got = observe(s3, bucket, key)
@@ -271,14 +275,28 @@ def check_round(d, s3, bucket, workers, rnd, mworkers=(), markers=()):
             assert got in ok, (where, key, got, ok)
             w.model[key] = got
         w.last_inflight, w.inflight = w.inflight, None
+
+
+def check_listing(s3, bucket, workers, where, markers=()):
+    """The listing names exactly the present keys; returns it and the model."""
+    listed = list_all(s3, bucket)
+    model = {k: v for w in workers for k, v in w.model.items() if v is not None}
+    model.update((m, state_of(b"")) for m in markers)
+    assert set(listed) == set(model), (where, sorted(set(listed) ^ set(model)))
+    return listed, model
+
+
+def check_round(d, s3, bucket, workers, rnd, mworkers=(), markers=()):
+    """The invariants after a restart. mworkers: the round's mount workers
+    (MountWorker), markers: the directory markers made through the mount."""
+    where = "seed %d round %d" % (SEED, rnd)
+    ufs = d.ufs
+    check_store(d, where)
+    check_keys(s3, bucket, workers, where)
     if mworkers:
         check_mount(d, s3, bucket, mworkers, markers, where, rnd)
     # listing <-> files
-    listed = list_all(s3, bucket)
-    model = {k: v for w in list(workers) + list(mworkers) for k, v in w.model.items()
-             if v is not None}
-    model.update((m, state_of(b"")) for m in markers)
-    assert set(listed) == set(model), (where, sorted(set(listed) ^ set(model)))
+    listed, model = check_listing(s3, bucket, list(workers) + list(mworkers), where, markers)
     broot = os.path.join(ufs, bucket)
     files = set(s3util.files_under(broot))
     # a key the tree cannot hold (an object whose name is a directory's, a
@@ -305,9 +323,14 @@ def check_round(d, s3, bucket, workers, rnd, mworkers=(), markers=()):
             data = f.read()
         assert len(data) == size == model[key][2], (where, key, len(data), size)
         assert hashlib.md5(data).hexdigest() == model[key][1], (where, key)
-    # multipart staging
+    check_uploads(d, s3, bucket, workers, where)
+
+
+def check_uploads(d, s3, bucket, workers, where):
+    """Multipart staging matches the listed uploads; a finished upload is
+    gone; then every upload still open is aborted (checked next round)."""
     uploads = list_uploads(s3, bucket)
-    mpu = os.path.join(ufs, ".atrium", "mpu")
+    mpu = os.path.join(d.ufs, ".atrium", "mpu")
     staged = set(os.listdir(mpu)) if os.path.isdir(mpu) else set()
     assert staged <= uploads, (where, staged - uploads)
     for w in workers:
@@ -549,15 +572,18 @@ def check_mount(d, s3, bucket, mworkers, markers, where, rnd):
 
 
 def pending_rows(d):
-    p = subprocess.run(["sqlite3", os.path.join(d.data, "meta.db"),
-                        "SELECT count(*) FROM objects WHERE pending != 0"],
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr
-    return int(p.stdout.strip())
+    return int(meta_query(d, "SELECT count(*) FROM objects WHERE pending != 0"))
 
 
-def run_rounds(d, bucket, rounds, rng, mount=False):
-    """CRASH rounds against d; returns the kill statistics."""
+def run_rounds(d, bucket, rounds, rng, mount=False, worker=None, check=check_round,
+               before_round=None, before_kill=None, after_kill=None, user="alice"):
+    """CRASH rounds against d; returns the kill statistics. worker: the S3
+    workers' class (Worker); check: the invariants after each restart
+    (check_round's arguments); before_round(rnd), before_kill(rnd),
+    after_kill(rnd): called before a round's workers start, once the kill
+    target is reached (it may wait for a better moment), and once the
+    killed daemon is gone. user: whose S3 clients the workers and checks use."""
+    worker = worker or Worker
     models = [{} for _ in range(THREADS)]
     done_uploads = [[] for _ in range(THREADS)]
     mmodels = [{k: None for k in mount_keys(t)} for t in range(MOUNT_WORKERS if mount else 0)]
@@ -567,11 +593,13 @@ def run_rounds(d, bucket, rounds, rng, mount=False):
                                      for m in markers])
     stats = {"kills": 0, "mount_inflight": {}, "mount_acks": 0, "held": 0, "exit_errors": {}}
     for rnd in range(rounds):
+        if before_round:
+            before_round(rnd)
         progress = Progress()
         killed = threading.Event()
         workers = []
         for t in range(THREADS):
-            w = Worker(t, d.boto3("alice"), bucket, rng.getrandbits(64), models[t], progress)
+            w = worker(t, d.boto3(user), bucket, rng.getrandbits(64), models[t], progress)
             w.done_uploads = done_uploads[t]
             workers.append(w)
         mworkers = [MountWorker(t, d, bucket, rng.getrandbits(64), mmodels[t], progress, rnd,
@@ -586,6 +614,8 @@ def run_rounds(d, bucket, rounds, rng, mount=False):
             # aim: kill as a mount worker calls close()/rename()/unlink()
             progress.wait_begin(time.monotonic() + 5)
             time.sleep(rng.choice([0, 0, rng.random() * 0.002]))
+        if reached and before_kill:
+            before_kill(rnd)
         for w in workers:
             w.stop.set()
         errors = [w.error for w in workers + mworkers if w.error]
@@ -594,6 +624,8 @@ def run_rounds(d, bucket, rounds, rng, mount=False):
         killed.set()
         sigkill(d)
         stats["kills"] += 1
+        if after_kill:
+            after_kill(rnd)
         for w in workers:
             w.join(timeout=60)
             assert not w.is_alive(), "round %d: worker %d stuck" % (rnd, w.tid)
@@ -613,7 +645,7 @@ def run_rounds(d, bucket, rounds, rng, mount=False):
             assert d.log_tail(1 << 30).count(STALE_MSG) == before + 1, (
                 "round %d: the stale mount was not detached by atriumd" % rnd)
             assert pending_rows(d) == 0, "round %d: pending rows survived the restart" % rnd
-        check_round(d, d.boto3("alice"), bucket, workers, rnd, mworkers, markers)
+        check(d, d.boto3(user), bucket, workers, rnd, mworkers, markers)
         for w in mworkers:
             stats["mount_acks"] += w.acks
             stats["held"] += len(w.held_seen)
@@ -656,3 +688,124 @@ def test_sigkill_rounds_mount(mount_factory):
           "in flight at the kill: %s; files held open: %d; the killed calls failed with: %s"
           % (stats["kills"], stats["mount_acks"], stats["mount_inflight"], stats["held"],
              stats["exit_errors"]))
+
+
+# -- over a remote under-storage ---------------------------------------------
+# test_sigkill_rounds_remote (CRASH_REMOTE_ROUNDS rounds, default 6): the
+# same S3 workers against a bucket of the gateway mounted on a second
+# atriumd (the remote, behind a FaultProxy adding a round's latency, so
+# uploads and persists are in progress when the kill comes; half of the
+# rounds wait for an object queued for the remote), every PUT and
+# multipart upload with a random write type: ASYNC_THROUGH (acknowledged
+# once held on the gateway and queued, persisted in the background) or
+# CACHE_THROUGH (uploaded before the acknowledgement). Keys the file tree
+# cannot hold are left out (a remote bucket refuses them). The workers are
+# the bucket's owner (admin made the mount): an unacknowledged CACHE_THROUGH
+# upload that reached the remote before the kill is found there by the
+# metadata sync, as any object written at the remote, and such objects
+# belong to the bucket's owner. After each
+# restart, besides the keys, the listing, the store and the uploads:
+# - the persist queue drains (every object PERSISTED) within REMOTE_DRAIN s;
+# - the remote then holds exactly the gateway's objects, byte for byte
+#   (an acknowledged write, or the in-flight one whole, never a part),
+#   and nothing else.
+
+REMOTE_ROUNDS = int(os.environ.get("CRASH_REMOTE_ROUNDS", "6"))
+REMOTE_WRITE_TYPES = ("ASYNC_THROUGH", "CACHE_THROUGH")
+REMOTE_DELAYS_MS = (5, 20, 50)
+REMOTE_DRAIN = 60.0
+
+
+class RemoteWorker(Worker):
+    """A Worker whose PUTs and uploads name a write type, drawn per op."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.write_type = REMOTE_WRITE_TYPES[0]
+
+        def add(request, **kwargs):
+            request.headers["x-atrium-write-type"] = self.write_type
+        for op in ("PutObject", "CreateMultipartUpload"):
+            self.s3.meta.events.register_first("before-sign.s3." + op, add)
+
+    def keys(self):
+        return ["t%d/k%d" % (self.tid, i) for i in range(KEYS_PER_THREAD)]
+
+    def op_put(self, key):
+        self.write_type = self.rng.choice(REMOTE_WRITE_TYPES)
+        super().op_put(key)
+
+    def op_mpu(self, key):
+        self.write_type = self.rng.choice(REMOTE_WRITE_TYPES)
+        super().op_mpu(key)
+
+
+def remote_objects(rs3, rb):
+    """{key: (md5, size)} of what the remote holds."""
+    out = {}
+    for key in list_all(rs3, rb):
+        data = rs3.get_object(Bucket=rb, Key=key)["Body"].read()
+        out[key] = (hashlib.md5(data).hexdigest(), len(data))
+    return out
+
+
+def test_sigkill_rounds_remote(atriumd_factory, tmp_path):
+    from faultproxy import FaultProxy
+    from remote_util import mount_args, uniq
+    from test_cli_admin import cli, ok
+    rng = random.Random(SEED + 2)
+    remote = atriumd_factory("sigv4", "crash-remote")
+    proxy = FaultProxy(remote.port).start()
+    try:
+        d = atriumd_factory("sigv4", "crash-gw", ["--min-part-size", "0"])
+        rb, bucket = uniq("crashr"), uniq("crashg")
+        rs3 = remote.boto3("alice")
+        rs3.create_bucket(Bucket=rb)
+        ok(cli(d, "fs", "mount", *mount_args(remote, tmp_path,
+                                              endpoint="http://127.0.0.1:%d" % proxy.port),
+               "/" + bucket, "s3://" + rb, user="admin"))
+        killed_with = {"queued": 0, "rounds": 0}
+
+        def before_round(rnd):
+            proxy.delay_ms = rng.choice(REMOTE_DELAYS_MS)
+
+        def before_kill(rnd):
+            # Half of the rounds aim at the persist worker: the kill waits
+            # (up to 3 s) for an object queued for the remote.
+            if rng.random() < 0.5:
+                deadline = time.monotonic() + 3
+                while (meta_query(d, "SELECT count(*) FROM persist_queue") == "0" and
+                       time.monotonic() < deadline):
+                    time.sleep(0.01)
+
+        def after_kill(rnd):
+            n = int(meta_query(d, "SELECT count(*) FROM persist_queue"))
+            killed_with["queued"] += n
+            killed_with["rounds"] += n > 0
+
+        def check(d, s3, bucket, workers, rnd, mworkers=(), markers=()):
+            where = "seed %d round %d (remote)" % (SEED + 2, rnd)
+            check_keys(s3, bucket, workers, where)
+            _listed, model = check_listing(s3, bucket, workers, where)
+            deadline = time.monotonic() + REMOTE_DRAIN
+            while meta_query(d, "SELECT count(*) FROM objects WHERE persist != 0") != "0":
+                assert time.monotonic() < deadline, (where, "the persist queue did not drain")
+                time.sleep(0.05)
+            assert meta_query(d, "SELECT count(*) FROM persist_queue") == "0", where
+            check_store(d, where)  # once drained: the persists' stages are gone
+            want = {k: (v[1], v[2]) for k, v in model.items()}
+            got = remote_objects(rs3, rb)
+            assert got == want, (where, {k: (got.get(k), want.get(k))
+                                         for k in set(got) | set(want)
+                                         if got.get(k) != want.get(k)})
+            check_uploads(d, s3, bucket, workers, where)
+
+        stats = run_rounds(d, bucket, REMOTE_ROUNDS, rng, worker=RemoteWorker, check=check,
+                           before_round=before_round, before_kill=before_kill,
+                           after_kill=after_kill, user="admin")
+    finally:
+        proxy.stop()
+    assert stats["kills"] == REMOTE_ROUNDS >= 1
+    print("crash (remote): %d kill points survived; killed with objects still queued for "
+          "the remote in %d rounds (%d objects)" % (stats["kills"], killed_with["rounds"],
+                                                    killed_with["queued"]))

@@ -248,6 +248,39 @@ static void persist_queue(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* A remote backing off puts off its bucket's entries, not the others'. */
+static void persist_queue_defer(void **state)
+{
+	struct mfix *f = *state;
+	add_bucket(f->m, "down", "alice");
+	add_bucket(f->m, "up", "alice");
+	struct meta_row r = file_row(5, "alice");
+	r.persist = ATR_TO_BE_PERSISTED;
+	uint64_t d1 = put(f->m, "down", "1", r), d2 = put(f->m, "down", "2", r);
+	uint64_t u = put(f->m, "up", "1", r);
+	uint64_t ino;
+	int tries;
+	int64_t wait;
+	assert_int_equal(meta_pq_put(f->m, d1, 10), ATR_OK);
+	assert_int_equal(meta_pq_put(f->m, d2, 20), ATR_OK);
+	assert_int_equal(meta_pq_put(f->m, u, 30), ATR_OK);
+	assert_int_equal(meta_pq_retry(f->m, d2, 9000), ATR_OK); /* already later */
+	assert_int_equal(meta_pq_defer(f->m, "down", 5000), ATR_OK);
+	assert_int_equal(meta_pq_next(f->m, 1000, &ino, &tries, &wait), ATR_OK);
+	assert_int_equal(ino, u);
+	assert_int_equal(tries, 0);
+	assert_int_equal(meta_pq_done(f->m, u), ATR_OK);
+	assert_int_equal(meta_pq_next(f->m, 1000, &ino, &tries, &wait), ATR_E_NO_KEY);
+	assert_int_equal(wait, 4000);
+	assert_int_equal(meta_pq_next(f->m, 5000, &ino, &tries, &wait), ATR_OK);
+	assert_int_equal(ino, d1);
+	assert_int_equal(tries, 0); /* put off, not tried */
+	assert_int_equal(meta_pq_done(f->m, d1), ATR_OK);
+	/* Never sooner than it was due. */
+	assert_int_equal(meta_pq_next(f->m, 5000, &ino, &tries, &wait), ATR_E_NO_KEY);
+	assert_int_equal(wait, 4000);
+}
+
 static void buckets(void **state)
 {
 	struct mfix *f = *state;
@@ -1132,6 +1165,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(open_reopen_and_migrate, setup, teardown),
 		cmocka_unit_test_setup_teardown(persist_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(persist_queue_defer, setup, teardown),
 		cmocka_unit_test_setup_teardown(buckets, setup, teardown),
 		cmocka_unit_test_setup_teardown(objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(scans, setup, teardown),
