@@ -277,22 +277,30 @@ static void conn_free(void *p)
  * thread instead, which runs a PASSIVE checkpoint on its own connection:
  * it copies every frame no reader still needs, blocking neither readers
  * nor writers. A writer starts the WAL over only when it finds all of it
- * copied, which under a steady write load a PASSIVE checkpoint never
- * leaves (frames keep coming while it copies); so once the WAL reaches
- * CKPT_FORCE_PAGES, the PASSIVE pass is followed by a RESTART one, which
- * holds writers off while it copies the few frames left and waits for
- * readers of the old ones: one short stall per ~4 × 1,000 pages instead
- * of the whole copy and its syncs every 1,000. Durability is unchanged
- * (docs/reliability.md): with WAL and synchronous=NORMAL a commit
- * survives a crash of the process when COMMIT returns, and power loss
- * once a checkpoint has synced it.
+ * copied, which a PASSIVE checkpoint racing a steady write load may never
+ * leave (frames keep coming while it copies), and the thread may be slow
+ * to run on a busy machine; so a commit that finds the WAL at
+ * CKPT_FORCE_PAGES or more checkpoints it itself, at once, as SQLite's
+ * default does at 1,000 (the committing thread holds ns_lock: no other
+ * frame comes meanwhile, so the next writer starts the WAL over). The
+ * WAL stays under about CKPT_FORCE_PAGES pages however far the thread
+ * falls behind, and the request path pays a checkpoint only then.
+ * Durability is unchanged (docs/reliability.md): with WAL and
+ * synchronous=NORMAL a commit survives a crash of the process when
+ * COMMIT returns, and power loss once a checkpoint has synced it.
  */
 #define CKPT_PAGES 1000
 #define CKPT_FORCE_PAGES (4 * CKPT_PAGES)
 
+static void checkpoint(struct meta *m, sqlite3 *db);
+
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	struct meta *m = arg;
+	if (pages >= CKPT_FORCE_PAGES) {
+		checkpoint(m, db); /* the thread fell behind: this commit's turn */
+		return SQLITE_OK;
+	}
 	if (pages < CKPT_PAGES)
 		return SQLITE_OK;
 	pthread_mutex_lock(&m->ckpt_mu);
@@ -350,12 +358,7 @@ static struct meta_conn *conn_get(struct meta *m)
 static void checkpoint(struct meta *m, sqlite3 *db)
 {
 	int64_t t0 = meta_db_clock();
-	int pages = 0, copied = 0;
-	int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &pages, &copied);
-	if (rc == SQLITE_OK && pages >= CKPT_FORCE_PAGES && copied < pages) {
-		rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART, &pages,
-					       &copied);
-	}
+	int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 		LOG(LOG_WARN, "meta: checkpoint: %s", sqlite3_errstr(rc));
 	count(&m->ckpts, &m->ckpt_ns, t0);

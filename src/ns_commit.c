@@ -370,11 +370,11 @@ static void commit_cache(struct atr_core *c, struct commit *cm)
 	int fd = -1;
 	if (!cm->cache_name[0])
 		return;
-	/* Encrypted objects never enter the cache (every reader of one
-	 * decrypts from the under-storage: docs/architecture.md). */
-	if (cm->uploaded && !cm->row.obj.sse &&
-	    !ufs_local_stage_open(c->local, cm->cache_name, &fd)) {
-		persist_cache_fd(c, cm->row.obj.ino, cm->row.obj.version, cm->row.obj.size, fd);
+	/* An encrypted object's blocks are its file's, the ciphertext, as
+	 * its readers read them (docs/architecture.md). */
+	if (cm->uploaded && !ufs_local_stage_open(c->local, cm->cache_name, &fd)) {
+		persist_cache_fd(c, cm->row.obj.ino, cm->row.obj.version, obj_file_size(&cm->row.obj),
+				 fd);
 		close(fd);
 	}
 	ufs_stage_forget(c->local, cm->cache_name);

@@ -455,6 +455,8 @@ def test_encrypted_objects_keep_their_write_types(remote, atriumd_factory, proxy
         got = s3.put_object(Bucket=name, Key=key, Body=body, ServerSideEncryption="AES256")
         assert got["ServerSideEncryption"] == "AES256"
     assert state(gw, "/%s/held" % name)[0] == "NOT_PERSISTED"
+    # CACHE_THROUGH caches what it uploaded, the ciphertext, at once
+    assert state(gw, "/%s/through" % name) == ("PERSISTED", 100)
     ok(cli(gw, "fs", "persist", "/%s/held" % name, user="admin"))
     wait_state(gw, "/%s/async" % name, "PERSISTED")
     for key in ("held", "async", "through"):
