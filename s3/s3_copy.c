@@ -26,22 +26,26 @@
 #include "s3/s3_int.h"
 #include "common/banned.h"
 
-enum s3_err s3_copy_source_parse(const char *v, char bucket[ATR_BUCKET_MAX + 1], char **key)
+enum s3_err s3_copy_source_parse(const char *v, char bucket[ATR_BUCKET_MAX + 1], char **key,
+				 char vid[ATR_VID_MAX + 1])
 {
 	size_t n = strcspn(v, "?");
 	char *s = malloc(n + 1);
 
 	*key = NULL;
+	*vid = '\0';
 	if (!s)
 		return S3_ERR_SLOW_DOWN;
 	if (v[n]) {
-		/* Buckets are not versioned: "null" is the only version. */
+		/* The source's version: "?versionId=ID". */
 		struct uri_query q;
 		const struct uri_param *p;
 		int bad = uri_query_parse(&q, v + n + 1);
 		if (!bad) {
 			p = uri_query_get(&q, "versionId");
-			bad = p && strcmp(p->value, "null");
+			bad = p && !atr_vid_valid(p->value);
+			if (!bad && p)
+				snprintf(vid, ATR_VID_MAX + 1, "%s", p->value);
 			uri_query_release(&q);
 		}
 		if (bad) {
@@ -81,7 +85,7 @@ static enum s3_cond copy_conditions(struct s3_req *r, const struct atr_obj *o)
  * ETag. A request body nobody reads closes the connection after it. */
 static enum s3_err send_result(struct s3_req *r, const char *root, int64_t mtime_ns,
 			       const char *etag, const char *extra_xml, int sse,
-			       const struct s3_sse *k)
+			       const struct s3_sse *k, const char *extra_hdrs)
 {
 	char date[TIMEFMT_LEN];
 	struct buf xml = BUF_INIT(4096), hdrs = BUF_INIT(1024);
@@ -89,7 +93,7 @@ static enum s3_err send_result(struct s3_req *r, const char *root, int64_t mtime
 	if (s3_xml_open(&xml, root) || s3_xml_elem(&xml, "LastModified", date) ||
 	    buf_addf(&xml, "<ETag>\"%s\"</ETag>%s</%s>", etag, extra_xml, root) ||
 	    buf_addstr(&hdrs, "Content-Type: application/xml\r\n") ||
-	    s3_sse_headers(&hdrs, sse, k)) {
+	    (extra_hdrs && buf_addstr(&hdrs, extra_hdrs)) || s3_sse_headers(&hdrs, sse, k)) {
 		buf_release(&xml);
 		buf_release(&hdrs);
 		return S3_ERR_INTERNAL;
@@ -105,7 +109,7 @@ static enum s3_err send_result(struct s3_req *r, const char *root, int64_t mtime
 enum s3_err s3_copy_object(struct s3_req *r)
 {
 	struct atr_core *core = r->srv->core;
-	char sbucket[ATR_BUCKET_MAX + 1];
+	char sbucket[ATR_BUCKET_MAX + 1], svid[ATR_VID_MAX + 1];
 	char *skey = NULL;
 	struct atr_reader *rd = NULL;
 	struct atr_obj src = { 0 }, obj = { 0 };
@@ -119,7 +123,7 @@ enum s3_err s3_copy_object(struct s3_req *r)
 	int replace = 0, replace_tags = 0, have_src = 0, must_not_exist, write_type, rc;
 	enum s3_err e;
 
-	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey)))
+	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey, svid)))
 		return e;
 	if ((e = s3_sse_request(r, &dk)) || (e = s3_sse_customer(r, "x-amz-copy-source-", &sk)))
 		goto out;
@@ -147,8 +151,10 @@ enum s3_err s3_copy_object(struct s3_req *r)
 	if (replace_tags && s3_header(r, "x-amz-tagging") &&
 	    (e = s3_tagging_from_header(s3_header(r, "x-amz-tagging"), &tags)))
 		goto out;
-	if ((rc = atr_get_open(core, &r->user, sbucket, skey, &src, &rd))) {
-		e = s3_err_from_core(rc);
+	rc = atr_object_version_open(core, &r->user, sbucket, skey, *svid ? svid : NULL, &src, &rd);
+	if (rc) {
+		/* A delete marker is no source (AWS: 400 by its id). */
+		e = rc == ATR_E_DELETE_MARKER ? S3_ERR_INVALID_REQUEST : s3_err_from_core(rc);
 		goto out;
 	}
 	have_src = 1;
@@ -163,8 +169,9 @@ enum s3_err s3_copy_object(struct s3_req *r)
 		goto out;
 	}
 	/* A copy onto itself must change something: its metadata, storage
-	 * class or encryption (AWS). */
-	if (!strcmp(sbucket, r->bucket) && !strcmp(skey, r->key) && !replace &&
+	 * class or encryption (AWS); one of a version (a restore) makes a
+	 * new version. */
+	if (!*svid && !strcmp(sbucket, r->bucket) && !strcmp(skey, r->key) && !replace &&
 	    !s3_header(r, "x-amz-storage-class") && !dk.mode) {
 		e = S3_ERR_COPY_TO_ITSELF;
 		goto out;
@@ -184,7 +191,15 @@ enum s3_err s3_copy_object(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	e = send_result(r, "CopyObjectResult", obj.mtime_ns, obj.etag, "", obj.sse, &dk);
+	/* The source's version (when it has an id) and the copy's. */
+	struct buf vh = BUF_INIT(256);
+	if (s3_version_header(&vh, "x-amz-copy-source-version-id", src.vid) ||
+	    s3_version_header(&vh, "x-amz-version-id", obj.vid))
+		e = S3_ERR_INTERNAL;
+	else
+		e = send_result(r, "CopyObjectResult", obj.mtime_ns, obj.etag, "", obj.sse, &dk,
+				vh.ptr);
+	buf_release(&vh);
 out:
 	s3_sse_release(&dk);
 	s3_sse_release(&sk);
@@ -237,7 +252,7 @@ static enum s3_err part_copy_prepare(struct s3_write *wr, void *arg)
 enum s3_err s3_upload_part_copy(struct s3_req *r)
 {
 	struct atr_core *core = r->srv->core;
-	char sbucket[ATR_BUCKET_MAX + 1];
+	char sbucket[ATR_BUCKET_MAX + 1], svid[ATR_VID_MAX + 1];
 	char *skey = NULL;
 	const char *range = s3_header(r, "x-amz-copy-source-range");
 	struct atr_reader *rd = NULL;
@@ -254,14 +269,16 @@ enum s3_err s3_upload_part_copy(struct s3_req *r)
 	wr.prepare = part_copy_prepare;
 	if ((e = s3_part_number(r, &wr.part)) || (e = s3_mpu_sse_check(r, &wr.sse)))
 		return e;
-	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey))) {
+	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey, svid))) {
 		s3_sse_release(&wr.sse);
 		return e;
 	}
 	if ((e = s3_sse_customer(r, "x-amz-copy-source-", &sk)))
 		goto out;
-	if ((rc = atr_get_open(core, &r->user, sbucket, skey, &src, &rd))) {
-		e = s3_err_from_core(rc);
+	rc = atr_object_version_open(core, &r->user, sbucket, skey, *svid ? svid : NULL, &src, &rd);
+	if (rc) {
+		/* A delete marker is no source (AWS: 400 by its id). */
+		e = rc == ATR_E_DELETE_MARKER ? S3_ERR_INVALID_REQUEST : s3_err_from_core(rc);
 		goto out;
 	}
 	have_src = 1;
@@ -283,7 +300,8 @@ enum s3_err s3_upload_part_copy(struct s3_req *r)
 	if (wr.ck_alg != CHECKSUM_NONE)
 		snprintf(ck_xml, sizeof(ck_xml), "<Checksum%s>%s</Checksum%s>",
 			 checksum_name(wr.ck_alg), wr.ck_b64, checksum_name(wr.ck_alg));
-	e = send_result(r, "CopyPartResult", wr.mtime_ns, wr.etag, ck_xml, wr.sse_mode, &wr.sse);
+	e = send_result(r, "CopyPartResult", wr.mtime_ns, wr.etag, ck_xml, wr.sse_mode, &wr.sse,
+			NULL);
 out:
 	s3_sse_release(&sk);
 	s3_sse_release(&wr.sse);

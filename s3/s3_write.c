@@ -102,6 +102,7 @@ void s3_write_respond(struct s3_write *wr)
 {
 	struct buf extra = BUF_INIT(1024);
 	if (buf_addf(&extra, "ETag: \"%s\"\r\n%s", wr->etag, wr->ck_line) ||
+	    s3_version_header(&extra, "x-amz-version-id", wr->vid) ||
 	    s3_sse_headers(&extra, wr->sse_mode, &wr->sse))
 		s3_send_empty(wr->r, 500, NULL);
 	else
@@ -237,6 +238,7 @@ static enum s3_err object_commit(struct s3_write *wr)
 	snprintf(wr->etag, sizeof(wr->etag), "%s", obj.etag);
 	wr->mtime_ns = obj.mtime_ns;
 	wr->sse_mode = obj.sse;
+	snprintf(wr->vid, sizeof(wr->vid), "%s", obj.vid);
 	return S3_ERR_OK;
 }
 

@@ -77,6 +77,7 @@ struct commit {
 	int s3, side;
 	char stage_name[64];
 	char old_side[PATH_MAX_UFS];
+	uint64_t ver_drop;         /* a version file replaced (ns_version_keep) */
 	struct ns_touched t;
 	struct relinks rl;
 	/* The write type (src/persist.c): wt, the one asked for (0: the
@@ -479,6 +480,8 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 	if (!rc && *cm->old_side && strcmp(cm->old_side, cm->path))
 		ufs_unlink(c->ufs, cm->old_side);
 	if (!rc)
+		ns_version_drop(c, cm->ver_drop);
+	if (!rc)
 		ns_txn_locked(c, touched_fn, cm); /* a hint for listings: best effort */
 	ns_unlock(c);
 	if (!rc && cm->cache_name[0])
@@ -505,6 +508,10 @@ static int fill_object(struct atr_core *c, struct commit *cm, const void *arg)
 	int rc;
 	if ((rc = conditions(cm, o->must_not_exist, o->if_etag)) ||
 	    (rc = stage_row(c, cm, o->owner, o->etag)) || (rc = s3_perms(c, cm, o->acl)))
+		return rc;
+	/* Versioning: the object replaced is kept, as the bucket says. */
+	if ((rc = ns_version_keep(c, cm->bucket, cm->key, cm->exists ? &cm->old : NULL,
+				  cm->row.obj.vid, &cm->ver_drop)))
 		return rc;
 	if (cm->had && !cm->old.pending) {
 		/* A new object replaces the old one as rename(2) replaces a
@@ -675,6 +682,8 @@ static int fill_bytes(struct atr_core *c, struct commit *cm, const void *arg)
 	cm->row.obj.atime_ns = old->atime_ns;
 	cm->row.has_acl = cm->old.has_acl;
 	cm->hdrs = old->hdrs;
+	/* The same version, changed in place (the mount keeps no versions). */
+	snprintf(cm->row.obj.vid, sizeof(cm->row.obj.vid), "%s", old->vid);
 	return ATR_OK;
 }
 

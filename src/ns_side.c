@@ -125,18 +125,13 @@ int ns_side_move(struct atr_core *c, const char *bucket, const char *key)
 
 /* ---- start-up ---- */
 
-struct side_names {
-	uint64_t *v;
-	size_t n, cap;
-};
-
-static int on_side_file(void *arg, const char *name, const struct ufs_stat *st)
+int ns_numbered_add(void *arg, const char *name, const struct ufs_stat *st)
 {
-	struct side_names *s = arg;
+	struct ns_numbered *s = arg;
 	char *end;
 	(void)st;
-	unsigned long long ino = strtoull(name, &end, 10);
-	if (*end || !ino)
+	unsigned long long n = strtoull(name, &end, 10);
+	if (*end || !n)
 		return 0; /* not ours */
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
@@ -146,15 +141,15 @@ static int on_side_file(void *arg, const char *name, const struct ufs_stat *st)
 		s->v = v;
 		s->cap = cap;
 	}
-	s->v[s->n++] = ino;
+	s->v[s->n++] = n;
 	return 0;
 }
 
 void ns_side_gc(struct atr_core *c)
 {
-	struct side_names s = { 0 };
+	struct ns_numbered s = { 0 };
 	char path[PATH_MAX_UFS];
-	if (ufs_readdir(c->ufs, SIDE_DIR, on_side_file, &s)) {
+	if (ufs_readdir(c->ufs, SIDE_DIR, ns_numbered_add, &s)) {
 		free(s.v);
 		return; /* none yet */
 	}

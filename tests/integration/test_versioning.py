@@ -1,0 +1,274 @@
+"""S3 object versioning (issue 17): bucket state, versions kept by writes,
+delete markers, reads and deletes by version id, ListObjectVersions,
+DeleteObjects with versions, a restart, the mount and a kill -9, with
+boto3, awscli and raw requests against a real atriumd."""
+import json
+import os
+import re
+import signal
+
+import pytest
+
+from s3util import USERS, awscli, client_error, files_under, md5hex
+
+VID = re.compile(r"^[0-9a-f]{32}$")
+
+
+@pytest.fixture
+def s3(sigv4_daemon):
+    return sigv4_daemon.boto3("alice")
+
+
+def enable(s3, bucket, status="Enabled"):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": status})
+
+
+def versions_of(s3, bucket, **kw):
+    """[(key, version id, is latest, is marker)] of a whole listing."""
+    r = s3.list_object_versions(Bucket=bucket, **kw)
+    out = [(v["Key"], v["VersionId"], v["IsLatest"], False, v["ETag"].strip('"'))
+           for v in r.get("Versions", [])]
+    out += [(m["Key"], m["VersionId"], m["IsLatest"], True, None)
+            for m in r.get("DeleteMarkers", [])]
+    return out, r
+
+
+def version_files(daemon):
+    d = os.path.join(daemon.ufs, ".atrium", "versions")
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
+def test_state_and_errors(s3, bucket, sigv4_daemon):
+    # Never set: an empty configuration, no Status.
+    r = s3.get_bucket_versioning(Bucket=bucket)
+    assert "Status" not in r and "MFADelete" not in r
+    enable(s3, bucket)
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    enable(s3, bucket, "Suspended")
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Suspended"
+    # MFA Delete cannot be had; a bad Status is malformed.
+    assert client_error(s3.put_bucket_versioning, Bucket=bucket,
+                        VersioningConfiguration={"Status": "Enabled", "MFADelete": "Enabled"},
+                        MFA="SERIAL 123456") == (400, "InvalidRequest")
+    for body in (b"<VersioningConfiguration><Status>On</Status></VersioningConfiguration>",
+                 b"<Nope/>", b"not xml"):
+        r = sigv4_daemon.request("PUT", "/%s?versioning" % bucket, body=body, user="alice")
+        assert (r.status, b"MalformedXML" in r.body) == (400, True), r.body
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Suspended"
+    # Another user may neither read nor set it.
+    bob = sigv4_daemon.boto3("bob")
+    assert client_error(bob.get_bucket_versioning, Bucket=bucket)[1] == "AccessDenied"
+    assert client_error(enable, bob, bucket)[1] == "AccessDenied"
+    assert client_error(s3.get_bucket_versioning, Bucket="no-such-bucket-v")[1] == "NoSuchBucket"
+
+
+def test_restic_like_flow(s3, bucket, sigv4_daemon):
+    enable(s3, bucket)
+    ids = []
+    for i in range(3):
+        r = s3.put_object(Bucket=bucket, Key="snap/data", Body=b"v%d" % i)
+        assert VID.match(r["VersionId"]), r
+        ids.append(r["VersionId"])
+    assert len(set(ids)) == 3
+    # The file is the latest; the older two are kept aside, not in the tree.
+    with open(os.path.join(sigv4_daemon.ufs, bucket, "snap", "data"), "rb") as f:
+        assert f.read() == b"v2"
+    assert files_under(os.path.join(sigv4_daemon.ufs, bucket)) == ["snap/data"]
+
+    got, _ = versions_of(s3, bucket)
+    assert [(k, v, latest) for k, v, latest, _m, _e in got] == \
+        [("snap/data", ids[2], True), ("snap/data", ids[1], False), ("snap/data", ids[0], False)]
+    assert [e for *_x, e in got] == [md5hex(b"v2"), md5hex(b"v1"), md5hex(b"v0")]
+    for i, vid in enumerate(ids):
+        r = s3.get_object(Bucket=bucket, Key="snap/data", VersionId=vid)
+        assert r["Body"].read() == b"v%d" % i and r["VersionId"] == vid
+        h = s3.head_object(Bucket=bucket, Key="snap/data", VersionId=vid)
+        assert h["ContentLength"] == 2 and h["VersionId"] == vid
+    assert s3.get_object(Bucket=bucket, Key="snap/data")["VersionId"] == ids[2]
+
+    # Restore the first by copying it over the key: a fourth version.
+    r = s3.copy_object(Bucket=bucket, Key="snap/data",
+                       CopySource={"Bucket": bucket, "Key": "snap/data", "VersionId": ids[0]})
+    assert r["CopySourceVersionId"] == ids[0] and VID.match(r["VersionId"])
+    restored = r["VersionId"]
+    assert s3.get_object(Bucket=bucket, Key="snap/data")["Body"].read() == b"v0"
+
+    # Delete: a marker; the key reads as gone, saying why.
+    r = s3.delete_object(Bucket=bucket, Key="snap/data")
+    assert r["DeleteMarker"] is True and VID.match(r["VersionId"])
+    marker = r["VersionId"]
+    assert not os.path.exists(os.path.join(sigv4_daemon.ufs, bucket, "snap", "data"))
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+    r = sigv4_daemon.request("GET", "/%s/snap/data" % bucket, user="alice")
+    assert r.status == 404 and b"NoSuchKey" in r.body
+    assert r.headers["x-amz-delete-marker"] == "true"
+    assert r.headers["x-amz-version-id"] == marker
+    # A marker named by its id: 405.
+    r = sigv4_daemon.request("HEAD", "/%s/snap/data?versionId=%s" % (bucket, marker),
+                             user="alice")
+    assert r.status == 405 and r.headers["x-amz-delete-marker"] == "true"
+    got, _ = versions_of(s3, bucket)
+    assert (("snap/data", marker, True, True, None) in got and
+            [v for _k, v, _l, m, _e in got if not m] == [restored, ids[2], ids[1], ids[0]])
+
+    # Undelete: delete the marker, and the newest version is back.
+    r = s3.delete_object(Bucket=bucket, Key="snap/data", VersionId=marker)
+    assert r["DeleteMarker"] is True and r["VersionId"] == marker
+    r = s3.get_object(Bucket=bucket, Key="snap/data")
+    assert r["Body"].read() == b"v0" and r["VersionId"] == restored
+    with open(os.path.join(sigv4_daemon.ufs, bucket, "snap", "data"), "rb") as f:
+        assert f.read() == b"v0"
+
+    # Delete the current by its id: the one before it is current again.
+    s3.delete_object(Bucket=bucket, Key="snap/data", VersionId=restored)
+    r = s3.get_object(Bucket=bucket, Key="snap/data")
+    assert r["Body"].read() == b"v2" and r["VersionId"] == ids[2]
+    # A noncurrent one by its id: only it goes, with its file.
+    n = len(version_files(sigv4_daemon))
+    s3.delete_object(Bucket=bucket, Key="snap/data", VersionId=ids[1])
+    assert len(version_files(sigv4_daemon)) == n - 1
+    got, _ = versions_of(s3, bucket)
+    assert [v for _k, v, *_x in got] == [ids[2], ids[0]]
+    # Everything gone: the bucket can go.
+    assert client_error(s3.delete_bucket, Bucket=bucket)[1] == "BucketNotEmpty"
+    for vid in (ids[2], ids[0]):
+        s3.delete_object(Bucket=bucket, Key="snap/data", VersionId=vid)
+    assert versions_of(s3, bucket)[0] == []
+    s3.delete_bucket(Bucket=bucket)
+
+
+def test_bad_ids(s3, bucket, sigv4_daemon):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    # Never versioned: the object is the null version.
+    assert s3.get_object(Bucket=bucket, Key="k", VersionId="null")["Body"].read() == b"x"
+    assert "VersionId" not in s3.put_object(Bucket=bucket, Key="k", Body=b"y")
+    for vid in ("nope", "0" * 31, "A" * 32):
+        r = sigv4_daemon.request("GET", "/%s/k?versionId=%s" % (bucket, vid), user="alice")
+        assert r.status == 400 and b"Invalid version id specified" in r.body, r.body
+    r = sigv4_daemon.request("GET", "/%s/k?versionId=%s" % (bucket, "0" * 32), user="alice")
+    assert r.status == 404 and b"NoSuchVersion" in r.body
+    # Unversioned listing: every object a null version.
+    got, _ = versions_of(s3, bucket)
+    assert [(k, v, latest) for k, v, latest, _m, _e in got] == [("k", "null", True)]
+
+
+def test_suspended_null_version(s3, bucket, sigv4_daemon):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"old-null")
+    enable(s3, bucket)
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"one")["VersionId"]
+    enable(s3, bucket, "Suspended")
+    r = s3.put_object(Bucket=bucket, Key="k", Body=b"null-1")
+    assert r["VersionId"] == "null"
+    # The null version replaced the earlier null one (noncurrent then).
+    got, _ = versions_of(s3, bucket)
+    assert [(v, latest) for _k, v, latest, *_x in got] == [("null", True), (v1, False)]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"null-2")
+    got, _ = versions_of(s3, bucket)
+    assert [(v, latest) for _k, v, latest, *_x in got] == [("null", True), (v1, False)]
+    assert s3.get_object(Bucket=bucket, Key="k", VersionId="null")["Body"].read() == b"null-2"
+    # DELETE: a null marker, which takes the null version's place.
+    r = s3.delete_object(Bucket=bucket, Key="k")
+    assert r["DeleteMarker"] is True and r["VersionId"] == "null"
+    got, _ = versions_of(s3, bucket)
+    assert [(v, latest, m) for _k, v, latest, m, _e in got] == \
+        [(v1, False, False), ("null", True, True)]
+    s3.delete_object(Bucket=bucket, Key="k", VersionId="null")
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"one"
+    s3.delete_object(Bucket=bucket, Key="k", VersionId=v1)
+    assert versions_of(s3, bucket)[0] == []
+
+
+def test_delete_objects_with_versions(s3, bucket):
+    enable(s3, bucket)
+    a1 = s3.put_object(Bucket=bucket, Key="a", Body=b"1")["VersionId"]
+    a2 = s3.put_object(Bucket=bucket, Key="a", Body=b"2")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="b", Body=b"b")
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [
+        {"Key": "a", "VersionId": a1}, {"Key": "b"}, {"Key": "c", "VersionId": "x"}]})
+    deleted = {d["Key"]: d for d in r["Deleted"]}
+    assert deleted["a"]["VersionId"] == a1 and "DeleteMarker" not in deleted["a"]
+    assert deleted["b"]["DeleteMarker"] is True and VID.match(deleted["b"]["DeleteMarkerVersionId"])
+    assert [(e["Key"], e["Code"]) for e in r["Errors"]] == [("c", "NoSuchVersion")]
+    marker = deleted["b"]["DeleteMarkerVersionId"]
+    r = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "b", "VersionId": marker}]})
+    assert r["Deleted"][0]["DeleteMarker"] is True and r["Deleted"][0]["VersionId"] == marker
+    assert s3.get_object(Bucket=bucket, Key="b")["Body"].read() == b"b"
+    got, _ = versions_of(s3, bucket)
+    assert [(k, v) for k, v, *_x in got] == [("a", a2), ("b", got[1][1])]
+
+
+def test_list_versions_pages(s3, bucket, tmp_path, sigv4_daemon):
+    enable(s3, bucket)
+    want = []
+    for key in ("a", "d/x", "d/y", "e"):
+        ids = [s3.put_object(Bucket=bucket, Key=key, Body=b"%d" % i)["VersionId"]
+               for i in range(3)]
+        want += [(key, v) for v in reversed(ids)]
+    m = s3.delete_object(Bucket=bucket, Key="e")["VersionId"]
+    want.insert(want.index(("e", want[-1][1])) - 2, ("e", m))
+    # Page by page, two at a time, with both markers.
+    seen, km, vm = [], None, None
+    while True:
+        kw = {"MaxKeys": 2}
+        if km:
+            kw.update(KeyMarker=km, VersionIdMarker=vm)
+        r = s3.list_object_versions(Bucket=bucket, **kw)
+        items = [(v["Key"], v["VersionId"], v["LastModified"]) for v in r.get("Versions", [])]
+        items += [(d["Key"], d["VersionId"], d["LastModified"]) for d in r.get("DeleteMarkers", [])]
+        assert len(items) <= 2
+        # Versions and markers are separate lists in boto3: merge by the
+        # order S3 gives (key, then newest first).
+        page = [(k, v) for k, v, _t in items]
+        seen += [x for x in want if x in page]
+        if not r["IsTruncated"]:
+            break
+        km, vm = r["NextKeyMarker"], r["NextVersionIdMarker"]
+    assert seen == want
+    # A delimiter: "d/" once, as a common prefix.
+    r = s3.list_object_versions(Bucket=bucket, Delimiter="/")
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["d/"]
+    assert sorted({v["Key"] for v in r["Versions"]}) == ["a", "e"]
+    r = s3.list_object_versions(Bucket=bucket, Prefix="d/", MaxKeys=4)
+    assert [v["Key"] for v in r["Versions"]] == ["d/x"] * 3 + ["d/y"]
+    assert r["IsTruncated"] and r["NextKeyMarker"] == "d/y"
+    # A key marker alone: after every version of that key.
+    r = s3.list_object_versions(Bucket=bucket, KeyMarker="d/x")
+    assert {v["Key"] for v in r["Versions"]} == {"d/y", "e"}
+    # awscli, as a user would.
+    aws = awscli(sigv4_daemon, tmp_path)
+    out = json.loads(aws("s3api", "list-object-versions", "--bucket", bucket,
+                         "--prefix", "a").stdout)
+    assert [v["VersionId"] for v in out["Versions"]] == [v for k, v in want if k == "a"]
+    assert out["Versions"][0]["IsLatest"] is True
+
+
+def test_permissions(s3, bucket, sigv4_daemon):
+    enable(s3, bucket)
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"1")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"2")
+    bob = sigv4_daemon.boto3("bob")
+    assert client_error(bob.list_object_versions, Bucket=bucket)[1] == "AccessDenied"
+    assert client_error(bob.get_object, Bucket=bucket, Key="k", VersionId=v1)[1] == \
+        "AccessDenied"
+    assert client_error(bob.delete_object, Bucket=bucket, Key="k", VersionId=v1)[1] == \
+        "AccessDenied"
+    assert client_error(bob.delete_object, Bucket=bucket, Key="k")[1] == "AccessDenied"
+    assert s3.get_object(Bucket=bucket, Key="k", VersionId=v1)["Body"].read() == b"1"
+
+
+def test_restart_keeps_versions(atriumd_factory):
+    d = atriumd_factory("sigv4", "versions-restart")
+    s3 = d.boto3("alice")
+    s3.create_bucket(Bucket="vrestart")
+    enable(s3, "vrestart")
+    ids = [s3.put_object(Bucket="vrestart", Key="k", Body=b"%d" % i)["VersionId"] for i in range(3)]
+    m = s3.delete_object(Bucket="vrestart", Key="k")["VersionId"]
+    d.restart()
+    s3 = d.boto3("alice")
+    assert s3.get_bucket_versioning(Bucket="vrestart")["Status"] == "Enabled"
+    got, _ = versions_of(s3, "vrestart")
+    assert [v for _k, v, *_x in got if not _x[1]] == list(reversed(ids))
+    assert [v for _k, v, _l, mk, _e in got if mk] == [m]
+    for i, vid in enumerate(ids):
+        assert s3.get_object(Bucket="vrestart", Key="k", VersionId=vid)["Body"].read() == b"%d" % i
+    assert len(version_files(d)) == 3
