@@ -353,9 +353,10 @@ enum s3_err s3_post_object(struct s3_req *r)
 		wr.max_size = lim.max_size;
 	wr.ck_want = ck_want;
 	if (!(e = s3_write_run(&wr, &file))) {
-		char lines[sizeof(wr.ck_line) + 64];
-		snprintf(lines, sizeof(lines), "%s%s", wr.ck_line,
-			 wr.sse_mode == ATR_SSE_S3 ? "x-amz-server-side-encryption: AES256\r\n" : "");
+		char lines[sizeof(wr.ck_line) + 128];
+		snprintf(lines, sizeof(lines), "%s%s%s%s%s", wr.ck_line,
+			 wr.sse_mode == ATR_SSE_S3 ? "x-amz-server-side-encryption: AES256\r\n" : "",
+			 *wr.vid ? "x-amz-version-id: " : "", wr.vid, *wr.vid ? "\r\n" : "");
 		e = respond(r, src.f, key.ptr, wr.etag, lines);
 	}
 out:

@@ -562,6 +562,15 @@ int atr_bucket_versioning_set(struct atr_core *c, const struct atr_user *u, cons
 int atr_object_version_open(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			    const char *key, const char *vid, struct atr_obj *obj,
 			    struct atr_reader **rd);
+/* atr_object_tags_get / _set of version vid (NULL: the current one, as
+ * those calls; a noncurrent one's are kept with it): s3:GetObjectVersion-
+ * Tagging, s3:PutObjectVersionTagging, s3:DeleteObjectVersionTagging.
+ * ATR_E_NO_VERSION, ATR_E_DELETE_MARKER as above. */
+int atr_object_version_tags_get(struct atr_core *c, const struct atr_user *u,
+				const char *bucket, const char *key, const char *vid, char **tags);
+int atr_object_version_tags_set(struct atr_core *c, const struct atr_user *u,
+				const char *bucket, const char *key, const char *vid,
+				const char *tags);
 /* Whether the latest version of key is a delete marker: 1 with its id in
  * vid, else 0. No permission: what S3 says beside a NoSuchKey. */
 int atr_object_latest_marker(struct atr_core *c, const char *bucket, const char *key,
@@ -840,6 +849,8 @@ int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *b
  * sse_key: an SSE-C upload's customer key (32 bytes), which completion
  * needs (ATR_E_INVALID_ARG without it, ATR_E_ACCESS for another key, both
  * checked first); NULL for any other upload (else ATR_E_INVALID_ARG). */
+/* In a versioned bucket, out->vid holds the new version's id from the
+ * first progress call on (a response started then can say it). */
 int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			  const char *key, const char *upload_id, const struct atr_mpu_part *parts,
 			  int n, uint64_t min_part_size, const char *extra_hdrs,

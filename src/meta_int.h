@@ -153,6 +153,7 @@ int meta_ver_newest(struct meta *m, const char *bucket, const char *key,
 		    struct meta_version *out, int full);
 int meta_ver_by_seq(struct meta *m, uint64_t seq, struct meta_version *out);
 int meta_ver_delete(struct meta *m, uint64_t seq);
+int meta_ver_set_tags(struct meta *m, uint64_t seq, const char *tags); /* NULL: none */
 /* The versions of bucket in [from, upto) in S3's order: cb(arg, key,
  * current, v) for the current one (the objects row; seq 0) and then each
  * other, newest first; v has no hdrs. Non-zero from cb stops (-1). */

@@ -35,6 +35,7 @@ const char *const meta_ver_sql[ST__COUNT] = {
 			"AND key < ?3 ORDER BY 1, 2 DESC, 3 DESC",
 	[ST_BUCKET_VERSIONING_SET] = "UPDATE buckets SET versioning = ?2 WHERE name = ?1",
 	[ST_VER_COUNT] = "SELECT count(*) FROM versions WHERE bucket = ?1",
+	[ST_VER_SET_TAGS] = "UPDATE versions SET tags = ?2 WHERE seq = ?1",
 };
 
 void meta_version_release(struct meta_version *v)
@@ -123,6 +124,11 @@ int meta_ver_newest(struct meta *m, const char *bucket, const char *key,
 int meta_ver_by_seq(struct meta *m, uint64_t seq, struct meta_version *out)
 {
 	return ver_one(meta_db_query(m, ST_VER_BY_SEQ, M_INT(seq)), out, 0);
+}
+
+int meta_ver_set_tags(struct meta *m, uint64_t seq, const char *tags)
+{
+	return meta_db_exec(m, ST_VER_SET_TAGS, M_INT(seq), M_TEXT(tags));
 }
 
 int meta_ver_delete(struct meta *m, uint64_t seq)

@@ -510,7 +510,7 @@ static int fill_object(struct atr_core *c, struct commit *cm, const void *arg)
 	    (rc = stage_row(c, cm, o->owner, o->etag)) || (rc = s3_perms(c, cm, o->acl)))
 		return rc;
 	/* Versioning: the object replaced is kept, as the bucket says. */
-	if ((rc = ns_version_keep(c, cm->bucket, cm->key, cm->exists ? &cm->old : NULL,
+	if ((rc = ns_version_keep(c, cm->bucket, cm->key, cm->exists ? &cm->old : NULL, o->vid,
 				  cm->row.obj.vid, &cm->ver_drop)))
 		return rc;
 	if (cm->had && !cm->old.pending) {

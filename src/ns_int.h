@@ -176,7 +176,13 @@ int ns_vid_new(char out[ATR_VID_MAX + 1]);
  * commit is done (ns_version_drop: the null version a suspended bucket's
  * write replaces), else 0. */
 int ns_version_keep(struct atr_core *c, const char *bucket, const char *key,
-		    const struct meta_row *old, char vid[ATR_VID_MAX + 1], uint64_t *drop);
+		    const struct meta_row *old, const char *want, char vid[ATR_VID_MAX + 1],
+		    uint64_t *drop);
+/* The id the next S3 write of bucket/key will have, by the bucket's state
+ * now ("" unversioned, "null" suspended, else a new one): given to
+ * ns_version_keep as want, an Enabled bucket's write takes it. */
+int ns_version_next(struct atr_core *c, const char *bucket, const char *key,
+		    char vid[ATR_VID_MAX + 1]);
 void ns_version_drop(struct atr_core *c, uint64_t seq);
 /* S3's DELETE of bucket/key (takes ns_lock): without vid, in a versioned
  * bucket a delete marker (owned by owner) becomes the latest version,
@@ -292,6 +298,9 @@ struct ns_object {
 	 * src/crypt_int.h) of plain_size bytes, the row's size. */
 	int sse;
 	uint64_t plain_size;
+	/* The version id ns_version_next chose for it beforehand (a
+	 * completion's, said before its commit), or NULL: one is made. */
+	const char *vid;
 };
 int ns_commit_object(struct atr_core *c, const struct ns_object *o, struct atr_obj *out);
 /* A directory marker ("a/b/"): the directory made explicit (a directory

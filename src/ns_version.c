@@ -131,8 +131,24 @@ static int keep_linked(struct atr_core *c, const char *bucket, const char *key,
 	return rc;
 }
 
+int ns_version_next(struct atr_core *c, const char *bucket, const char *key,
+		    char vid[ATR_VID_MAX + 1])
+{
+	struct atr_bucket b;
+	int rc = meta_bucket_get(c->meta, bucket, &b);
+	*vid = '\0';
+	if (rc || key_is_dir(key) || b.versioning == ATR_VER_OFF)
+		return rc;
+	if (b.versioning == ATR_VER_SUSPENDED) {
+		snprintf(vid, ATR_VID_MAX + 1, "null");
+		return ATR_OK;
+	}
+	return ns_vid_new(vid);
+}
+
 int ns_version_keep(struct atr_core *c, const char *bucket, const char *key,
-		    const struct meta_row *old, char vid[ATR_VID_MAX + 1], uint64_t *drop)
+		    const struct meta_row *old, const char *want, char vid[ATR_VID_MAX + 1],
+		    uint64_t *drop)
 {
 	struct atr_bucket b;
 	struct meta_row cur = { 0 };
@@ -146,7 +162,10 @@ int ns_version_keep(struct atr_core *c, const char *bucket, const char *key,
 	if ((had = old && !old->obj.is_dir && !old->pending ? current_of(c, bucket, key, &cur) : 0) < 0)
 		return -had;
 	if (b.versioning == ATR_VER_ENABLED) {
-		rc = ns_vid_new(vid);
+		if (want && *want && !atr_vid_match(want, "null"))
+			snprintf(vid, ATR_VID_MAX + 1, "%s", want);
+		else
+			rc = ns_vid_new(vid);
 		if (!rc && had)
 			rc = keep_linked(c, bucket, key, &cur, drop);
 	} else {

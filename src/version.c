@@ -69,19 +69,50 @@ int atr_bucket_versioning_set(struct atr_core *c, const struct atr_user *u, cons
 
 /* ---- reading a version ---- */
 
-/* A noncurrent version v of bucket/key, if u may read it: its owner and
- * mode decide with the bucket's policy (its grants are kept, not used). */
-static int version_check(struct atr_core *c, const struct atr_user *u, const char *bucket,
-			 const char *key, const struct meta_version *v)
+/* A noncurrent version v of bucket/key, if u may read it (want PERM_R)
+ * or change it (PERM_W: as its key, the directory's permission): its
+ * owner and mode decide with the bucket's policy (its grants are kept,
+ * not used). */
+static int version_check(struct atr_core *c, const struct atr_user *u, const char *action,
+			 unsigned want, const char *bucket, const char *key,
+			 const struct meta_version *v)
 {
 	struct atr_bucket b;
 	struct meta_row r = { 0 };
 	int rc = perm_bucket(c, u, bucket, NULL, 0, &b);
 	if (rc)
 		return rc;
+	if (want == PERM_W)
+		return perm_write_key(c, u, action, &b, key);
 	r.obj = v->obj;
 	r.obj.hdrs = NULL;
-	return perm_check(c, u, "s3:GetObjectVersion", &b, key, &r, key, PERM_R);
+	return perm_check(c, u, action, &b, key, &r, key, PERM_R);
+}
+
+/* Version vid of bucket/key: 1 if it is the current one (read it as any
+ * object, synced with the UFS), 0 with *v (full) for another, else an
+ * error (negative): ATR_E_NO_VERSION, or what the bucket check says. */
+static int version_find(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			const char *key, const char *vid, struct meta_version *v)
+{
+	struct meta_row cur = { 0 };
+	if (!atr_vid_valid(vid))
+		return -ATR_E_NO_VERSION;
+	int rc = ns_find(c, bucket, key, &cur, NULL, 0);
+	if (rc == ATR_E_NO_BUCKET || rc == ATR_E_INVALID_BUCKET)
+		return -perm_bucket(c, u, bucket, NULL, 0, NULL);
+	if (rc && rc != ATR_E_NO_KEY)
+		return -rc;
+	int current = !rc && !cur.obj.is_dir && atr_vid_match(cur.obj.vid, vid);
+	if (!rc)
+		atr_obj_release(&cur.obj);
+	if (current)
+		return 1;
+	if ((rc = meta_ver_get(c->meta, bucket, key, vid, v, 1))) {
+		int prc = rc == ATR_E_NO_VERSION ? perm_bucket(c, u, bucket, NULL, 0, NULL) : ATR_OK;
+		return -(prc ? prc : rc);
+	}
+	return 0;
 }
 
 int atr_object_version_open(struct atr_core *c, const struct atr_user *u, const char *bucket,
@@ -89,33 +120,18 @@ int atr_object_version_open(struct atr_core *c, const struct atr_user *u, const 
 			    struct atr_reader **rd)
 {
 	struct meta_version v;
-	struct meta_row cur = { 0 };
 	char path[PATH_MAX_UFS];
 	struct ufs_file *f = NULL;
 	struct ufs_stat st;
 	int rc;
 	if (rd)
 		*rd = NULL;
-	if (!vid)
-		return rd ? atr_get_open(c, u, bucket, key, obj, rd) : atr_object_stat(c, u, bucket, key, obj);
-	if (!atr_vid_valid(vid))
-		return ATR_E_NO_VERSION;
-	/* The current version: read as any object (synced with the UFS). */
-	if ((rc = ns_find(c, bucket, key, &cur, NULL, 0)) && rc != ATR_E_NO_KEY &&
-	    rc != ATR_E_NO_BUCKET)
-		return rc;
-	if (rc == ATR_E_NO_BUCKET)
-		return perm_bucket(c, u, bucket, NULL, 0, NULL);
-	int current = !rc && !cur.obj.is_dir && atr_vid_match(cur.obj.vid, vid);
-	if (!rc)
-		atr_obj_release(&cur.obj);
-	if (current)
-		return rd ? atr_get_open(c, u, bucket, key, obj, rd) : atr_object_stat(c, u, bucket, key, obj);
-	if ((rc = meta_ver_get(c->meta, bucket, key, vid, &v, 1))) {
-		int prc = rc == ATR_E_NO_VERSION ? perm_bucket(c, u, bucket, NULL, 0, NULL) : ATR_OK;
-		return prc ? prc : rc;
-	}
-	if ((rc = version_check(c, u, bucket, key, &v)))
+	if (!vid || (rc = version_find(c, u, bucket, key, vid, &v)) == 1)
+		return rd ? atr_get_open(c, u, bucket, key, obj, rd)
+			  : atr_object_stat(c, u, bucket, key, obj);
+	if (rc < 0)
+		return -rc;
+	if ((rc = version_check(c, u, "s3:GetObjectVersion", PERM_R, bucket, key, &v)))
 		goto out;
 	if (v.marker) {
 		memset(obj, 0, sizeof(*obj));
@@ -135,6 +151,60 @@ int atr_object_version_open(struct atr_core *c, const struct atr_user *u, const 
 	*obj = v.obj;
 	v.obj.hdrs = NULL; /* the caller's now */
 out:
+	meta_version_release(&v);
+	return rc;
+}
+
+/* The tags of a version: kept with its row while it is noncurrent. */
+int atr_object_version_tags_get(struct atr_core *c, const struct atr_user *u,
+				const char *bucket, const char *key, const char *vid, char **tags)
+{
+	struct meta_version v;
+	int rc;
+	*tags = NULL;
+	if (!vid || (rc = version_find(c, u, bucket, key, vid, &v)) == 1)
+		return atr_object_tags_get(c, u, bucket, key, tags);
+	if (rc < 0)
+		return -rc;
+	if (!(rc = version_check(c, u, "s3:GetObjectVersionTagging", PERM_R, bucket, key, &v)))
+		rc = v.marker ? ATR_E_DELETE_MARKER : ATR_OK;
+	if (!rc) {
+		*tags = v.tags ? v.tags : strdup("");
+		v.tags = NULL;
+		rc = *tags ? ATR_OK : ATR_E_NOMEM;
+	}
+	meta_version_release(&v);
+	return rc;
+}
+
+struct vtags_args {
+	uint64_t seq;
+	const char *tags;
+};
+
+static int vtags_fn(struct atr_core *c, void *arg)
+{
+	struct vtags_args *a = arg;
+	return meta_ver_set_tags(c->meta, a->seq, a->tags && *a->tags ? a->tags : NULL);
+}
+
+int atr_object_version_tags_set(struct atr_core *c, const struct atr_user *u,
+				const char *bucket, const char *key, const char *vid,
+				const char *tags)
+{
+	struct meta_version v;
+	int rc;
+	if (!vid || (rc = version_find(c, u, bucket, key, vid, &v)) == 1)
+		return atr_object_tags_set(c, u, bucket, key, tags);
+	if (rc < 0)
+		return -rc;
+	const char *action = tags && *tags ? "s3:PutObjectVersionTagging"
+					   : "s3:DeleteObjectVersionTagging";
+	if (!(rc = version_check(c, u, action, PERM_W, bucket, key, &v)))
+		rc = v.marker ? ATR_E_DELETE_MARKER : ATR_OK;
+	struct vtags_args a = { v.seq, tags };
+	if (!rc)
+		rc = ns_txn(c, vtags_fn, &a); /* by seq: gone meanwhile is a no-op */
 	meta_version_release(&v);
 	return rc;
 }

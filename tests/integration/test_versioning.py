@@ -272,3 +272,51 @@ def test_restart_keeps_versions(atriumd_factory):
     for i, vid in enumerate(ids):
         assert s3.get_object(Bucket="vrestart", Key="k", VersionId=vid)["Body"].read() == b"%d" % i
     assert len(version_files(d)) == 3
+
+
+def test_every_write_makes_a_version(s3, bucket, sigv4_daemon):
+    enable(s3, bucket)
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"put", Tagging="t=1")["VersionId"]
+    # CompleteMultipartUpload
+    up = s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key="k", UploadId=up, PartNumber=1,
+                          Body=b"mpu")["ETag"]
+    r = s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=up, MultipartUpload={
+        "Parts": [{"ETag": etag, "PartNumber": 1}]})
+    v2 = r["VersionId"]
+    # CopyObject from another key
+    s3.put_object(Bucket=bucket, Key="src", Body=b"copied")
+    v3 = s3.copy_object(Bucket=bucket, Key="k", CopySource={"Bucket": bucket, "Key": "src"})[
+        "VersionId"]
+    # POST Object (a browser form)
+    r = s3.generate_presigned_post(bucket, "k")
+    body = b"".join(b"--XX\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
+                    % (k.encode(), v.encode()) for k, v in r["fields"].items())
+    body += (b"--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\n"
+             b"posted\r\n--XX--\r\n")
+    p = sigv4_daemon.request("POST", "/" + bucket, body=body,
+                             headers={"Content-Type": "multipart/form-data; boundary=XX"})
+    assert p.status == 204, p.body
+    v4 = p.headers["x-amz-version-id"]
+    ids = [v1, v2, v3, v4]
+    assert all(VID.match(v) for v in ids) and len(set(ids)) == 4
+    got, _ = versions_of(s3, bucket, Prefix="k")
+    assert [v for _k, v, *_x in got] == list(reversed(ids))
+    for vid, want in zip(ids, (b"put", b"mpu", b"copied", b"posted")):
+        assert s3.get_object(Bucket=bucket, Key="k", VersionId=vid)["Body"].read() == want
+    # A noncurrent version keeps its tags, which can be read and changed.
+    assert s3.get_object_tagging(Bucket=bucket, Key="k", VersionId=v1)["TagSet"] == \
+        [{"Key": "t", "Value": "1"}]
+    s3.put_object_tagging(Bucket=bucket, Key="k", VersionId=v1,
+                          Tagging={"TagSet": [{"Key": "u", "Value": "2"}]})
+    assert s3.get_object_tagging(Bucket=bucket, Key="k", VersionId=v1)["TagSet"] == \
+        [{"Key": "u", "Value": "2"}]
+    assert s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"] == []
+    # GetObjectAttributes of a noncurrent version.
+    a = s3.get_object_attributes(Bucket=bucket, Key="k", VersionId=v1,
+                                 ObjectAttributes=["ETag", "ObjectSize"])
+    assert a["ObjectSize"] == 3 and a["ETag"] == md5hex(b"put") and a["VersionId"] == v1
+    # The ACL is the current version's: by its id, or refused.
+    assert s3.get_object_acl(Bucket=bucket, Key="k", VersionId=v4)["Owner"]
+    assert client_error(s3.get_object_acl, Bucket=bucket, Key="k", VersionId=v1) == \
+        (501, "NotImplemented")
