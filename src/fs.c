@@ -743,9 +743,10 @@ static int delete_key(struct atr_core *c, const struct atr_user *u, const char *
 {
 	struct atr_bucket b;
 	int rc = perm_bucket(c, u, bucket, NULL, 0, &b);
+	struct atr_delete_result d;
 	if (rc || (rc = perm_write_key(c, u, "s3:DeleteObject", &b, key)))
 		return rc;
-	rc = ns_delete(c, bucket, key, 1);
+	rc = obj_delete_version(c, u->name, bucket, key, NULL, 1, &d);
 	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
 }
 

@@ -639,7 +639,9 @@ static int fill_entry(struct atr_core *c, struct commit *cm, const void *arg)
 {
 	const struct entry *e = arg;
 	int rc;
-	if ((rc = conditions(cm, 1, NULL)) || (rc = stage_row(c, cm, e->owner, e->etag)))
+	if ((rc = conditions(cm, 1, NULL)) || (rc = stage_row(c, cm, e->owner, e->etag)) ||
+	    (rc = ns_version_keep(c, cm->bucket, cm->key, NULL, NULL, cm->row.obj.vid,
+				  &cm->ver_drop)))
 		return rc;
 	cm->row.obj.mode = e->posix->mode;
 	cm->row.obj.gid = e->posix->gid;
@@ -682,8 +684,11 @@ static int fill_bytes(struct atr_core *c, struct commit *cm, const void *arg)
 	cm->row.obj.atime_ns = old->atime_ns;
 	cm->row.has_acl = cm->old.has_acl;
 	cm->hdrs = old->hdrs;
-	/* The same version, changed in place (the mount keeps no versions). */
-	snprintf(cm->row.obj.vid, sizeof(cm->row.obj.vid), "%s", old->vid);
+	/* A versioned bucket keeps the bytes replaced as a noncurrent
+	 * version, as an S3 write does. */
+	if ((rc = ns_version_keep(c, cm->bucket, cm->key, cm->exists ? &cm->old : NULL, NULL,
+				  cm->row.obj.vid, &cm->ver_drop)))
+		return rc;
 	return ATR_OK;
 }
 

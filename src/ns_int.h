@@ -189,9 +189,10 @@ void ns_version_drop(struct atr_core *c, uint64_t seq);
  * the current one kept; in another, the object goes. With vid, that
  * version goes for good (ATR_E_NO_VERSION if there is none), and when it
  * was the latest, the next one that is no marker becomes current again.
- * out says what was deleted or made. */
+ * prune: implied directories left empty above key go too. out says what
+ * was deleted or made. */
 int ns_delete_version(struct atr_core *c, const char *bucket, const char *key, const char *vid,
-		      const char *owner, struct atr_delete_result *out);
+		      const char *owner, int prune, struct atr_delete_result *out);
 /* A move intent kind ('~' current -> version, '^' version -> key) from
  * -> to cut short, finished (ns_recover, ns_redo). */
 int ns_version_recover(struct atr_core *c, char kind, const char *from, const char *to);

@@ -198,6 +198,7 @@ void ns_version_drop(struct atr_core *c, uint64_t seq)
 struct vdel {
 	const char *bucket, *key, *vid;   /* vid NULL: none given */
 	const char *owner;                /* who deletes: a marker's owner */
+	int may_prune;                    /* the caller's prune */
 	struct atr_delete_result *out;
 	/* What follows the commit, under ns_lock: a move (its intent is
 	 * written), a version file to remove, implied parents to prune. */
@@ -269,7 +270,7 @@ static int delete_marker(struct atr_core *c, struct vdel *d, int state)
 		if (had && !atr_vid_match(cur.obj.vid, "null"))
 			rc = keep_moved(c, d, &cur);
 		else
-			rc = had ? ns_delete_locked(c, d->bucket, d->key, 1) : ATR_OK;
+			rc = had ? ns_delete_locked(c, d->bucket, d->key, d->may_prune) : ATR_OK;
 		if (!rc)
 			rc = vid_free(c, d->bucket, d->key, "null", &d->drop);
 	}
@@ -332,7 +333,7 @@ static int delete_current(struct atr_core *c, struct vdel *d, struct meta_row *c
 	if (rc && rc != ATR_E_NO_VERSION)
 		return rc;
 	if (rc || next.marker)
-		return ns_delete_locked(c, d->bucket, d->key, 1);
+		return ns_delete_locked(c, d->bucket, d->key, d->may_prune);
 	/* Its file is replaced by the promoted one's rename (or, aside,
 	 * removed after the commit). */
 	if (META_ROW_ASIDE(cur) &&
@@ -386,7 +387,7 @@ static int vdel_fn(struct atr_core *c, void *arg)
 	if (key_is_dir(d->key) || (!d->vid && b.versioning == ATR_VER_OFF)) {
 		if (d->vid && !atr_vid_match(d->vid, "null"))
 			return ATR_E_NO_VERSION;
-		rc = ns_delete_locked(c, d->bucket, d->key, 1);
+		rc = ns_delete_locked(c, d->bucket, d->key, d->may_prune);
 		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
 	}
 	return d->vid ? delete_one(c, d) : delete_marker(c, d, b.versioning);
@@ -411,9 +412,10 @@ static int move_now(struct atr_core *c, const char *from, const char *to, int re
 }
 
 int ns_delete_version(struct atr_core *c, const char *bucket, const char *key, const char *vid,
-		      const char *owner, struct atr_delete_result *out)
+		      const char *owner, int prune, struct atr_delete_result *out)
 {
-	struct vdel d = { .bucket = bucket, .key = key, .vid = vid, .owner = owner, .out = out };
+	struct vdel d = { .bucket = bucket, .key = key, .vid = vid, .owner = owner,
+			  .may_prune = prune, .out = out };
 	out->marker = 0;
 	out->vid[0] = '\0';
 	ns_lock(c);
@@ -428,7 +430,7 @@ int ns_delete_version(struct atr_core *c, const char *bucket, const char *key, c
 		ns_version_drop(c, d.drop2);
 		if (*d.old_side)
 			ufs_unlink(c->ufs, d.old_side);
-		if (d.prune)
+		if (d.prune && d.may_prune)
 			ns_txn_locked(c, prune_fn, &d); /* best effort, as a listing's hint */
 	}
 	ns_unlock(c);

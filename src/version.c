@@ -225,9 +225,9 @@ int atr_object_latest_marker(struct atr_core *c, const char *bucket, const char 
 /* ---- deleting ---- */
 
 int obj_delete_version(struct atr_core *c, const char *owner, const char *bucket,
-		       const char *key, const char *vid, struct atr_delete_result *out)
+		       const char *key, const char *vid, int prune, struct atr_delete_result *out)
 {
-	return ns_delete_version(c, bucket, key, vid, owner, out);
+	return ns_delete_version(c, bucket, key, vid, owner, prune, out);
 }
 
 int atr_object_delete_version(struct atr_core *c, const struct atr_user *u, const char *bucket,
@@ -244,7 +244,7 @@ int atr_object_delete_version(struct atr_core *c, const struct atr_user *u, cons
 		return rc == ATR_E_INVALID_KEY ? ATR_OK : rc; /* could not exist */
 	if ((rc = perm_write_key(c, u, vid ? "s3:DeleteObjectVersion" : "s3:DeleteObject", &b, key)))
 		return rc;
-	return obj_delete_version(c, u->name, bucket, key, vid, out);
+	return obj_delete_version(c, u->name, bucket, key, vid, 1, out);
 }
 
 /* ---- ListObjectVersions ---- */

@@ -320,3 +320,39 @@ def test_every_write_makes_a_version(s3, bucket, sigv4_daemon):
     assert s3.get_object_acl(Bucket=bucket, Key="k", VersionId=v4)["Owner"]
     assert client_error(s3.get_object_acl, Bucket=bucket, Key="k", VersionId=v1) == \
         (501, "NotImplemented")
+
+
+@pytest.mark.usefixtures("mount_watchdog")
+def test_mount_shows_the_latest(mount_daemon, bucket_name):
+    d = mount_daemon
+    s3 = d.boto3("admin")
+    s3.create_bucket(Bucket=bucket_name)
+    enable(s3, bucket_name)
+    v1 = s3.put_object(Bucket=bucket_name, Key="dir/f", Body=b"one")["VersionId"]
+    v2 = s3.put_object(Bucket=bucket_name, Key="dir/f", Body=b"two")["VersionId"]
+    p = d.path(bucket_name, "dir", "f")
+    with open(p, "rb") as f:
+        assert f.read() == b"two"
+    # A delete marker as the latest: the name is gone from the mount.
+    m = s3.delete_object(Bucket=bucket_name, Key="dir/f")["VersionId"]
+    assert not os.path.exists(p)
+    assert os.listdir(d.path(bucket_name)) == []  # its implied directory went too
+    s3.delete_object(Bucket=bucket_name, Key="dir/f", VersionId=m)
+    with open(p, "rb") as f:
+        assert f.read() == b"two"
+    # Writing through the mount keeps the bytes replaced as a version.
+    with open(p, "wb") as f:
+        f.write(b"three")
+    got, _ = versions_of(s3, bucket_name)
+    assert [v for _k, v, *_x in got][1:] == [v2, v1]
+    assert s3.get_object(Bucket=bucket_name, Key="dir/f", VersionId=v2)["Body"].read() == b"two"
+    assert s3.get_object(Bucket=bucket_name, Key="dir/f")["Body"].read() == b"three"
+    # A new file through the mount is a version too; unlink makes a marker.
+    with open(d.path(bucket_name, "g"), "wb") as f:
+        f.write(b"g")
+    os.unlink(p)
+    assert not os.path.exists(p)
+    got, _ = versions_of(s3, bucket_name)
+    assert sorted((k, mk) for k, _v, latest, mk, _e in got if latest) == \
+        [("dir/f", True), ("g", False)]
+    assert s3.get_object(Bucket=bucket_name, Key="dir/f", VersionId=v1)["Body"].read() == b"one"
