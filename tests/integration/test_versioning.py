@@ -356,3 +356,152 @@ def test_mount_shows_the_latest(mount_daemon, bucket_name):
     assert sorted((k, mk) for k, _v, latest, mk, _e in got if latest) == \
         [("dir/f", True), ("g", False)]
     assert s3.get_object(Bucket=bucket_name, Key="dir/f", VersionId=v1)["Body"].read() == b"one"
+
+
+# -- kill -9 ---------------------------------------------------------------------
+# Each round: WORKERS threads, each on its own key, PUT new versions, DELETE
+# (a marker) and DELETE by id (a noncurrent version, a marker: an undelete),
+# until a seeded number of acknowledgements, then SIGKILL. After the
+# restart: every acknowledged version is there with its bytes (and none
+# acknowledged deleted is), at most one more change per worker (its op in
+# flight), the latest is what GET serves, every version row has its file
+# and every file in the versions area a row, the tree holds exactly the
+# current objects, and meta.db passes its integrity check.
+ROUNDS = int(os.environ.get("CRASH_VERSION_ROUNDS", "6"))
+WORKERS = 6
+
+
+class VersionWorker:
+    def __init__(self, d, bucket, tid, rng, model, progress):
+        self.s3 = d.boto3("alice")
+        self.bucket, self.key, self.rng = bucket, "w%d/k" % tid, rng
+        self.model = model        # [[vid, md5 or None (a marker)]], oldest first
+        self.inflight = None      # (op, vid) of the call without an answer
+        self.progress, self.stop = progress, False
+
+    def run(self):
+        import botocore.exceptions
+        try:
+            while not self.stop:
+                self.one()
+                self.progress.ack()
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+            pass  # the daemon died under the call: it stays in flight
+
+    def one(self):
+        r = self.rng.random()
+        noncurrent = [v for v in self.model[:-1]]
+        if r < 0.55 or not self.model:
+            body = os.urandom(self.rng.randrange(0, 32 * 1024))
+            self.inflight = ("put", md5hex(body))
+            vid = self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=body)["VersionId"]
+            self.model.append([vid, md5hex(body)])
+        elif r < 0.75:
+            self.inflight = ("mark", None)
+            vid = self.s3.delete_object(Bucket=self.bucket, Key=self.key)["VersionId"]
+            self.model.append([vid, None])
+        else:
+            victim = self.rng.choice(noncurrent or self.model)
+            self.inflight = ("drop", victim[0])
+            self.s3.delete_object(Bucket=self.bucket, Key=self.key, VersionId=victim[0])
+            self.model.remove(victim)
+        self.inflight = None
+
+
+def meta_seqs(d):
+    import sqlite3
+    db = sqlite3.connect(os.path.join(d.data, "meta.db"))
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return sorted(str(s) for (s,) in db.execute(
+            "SELECT seq FROM versions WHERE marker = 0"))
+    finally:
+        db.close()
+
+
+def check_versions(d, s3, bucket, w, where):
+    r = s3.list_object_versions(Bucket=bucket, Prefix=w.key)
+    seen = [(v["VersionId"], v["ETag"].strip('"'), v["IsLatest"]) for v in r.get("Versions", [])]
+    seen += [(m["VersionId"], None, m["IsLatest"]) for m in r.get("DeleteMarkers", [])]
+    have = {vid: md5 for vid, md5, _l in seen}
+    want = {vid: md5 for vid, md5 in w.model}
+    op = w.inflight
+    # The acknowledged versions, each with its bytes; the op in flight may
+    # have added one (a put, a marker) or removed one (a drop).
+    for vid, md5 in want.items():
+        if vid not in have:
+            assert op and op[0] == "drop" and op[1] == vid, (where, w.key, vid, seen, w.model)
+            continue
+        assert have[vid] == md5, (where, w.key, vid)
+    extra = [vid for vid in have if vid not in want]
+    assert len(extra) <= (1 if op and op[0] in ("put", "mark") else 0), (where, w.key, extra)
+    for vid in extra:  # what the op in flight made, whole
+        assert (have[vid] is None) == (op[0] == "mark"), (where, w.key, vid)
+        if op[0] == "put":
+            assert have[vid] == op[1], (where, w.key)
+    for vid, md5 in have.items():
+        if md5:
+            body = s3.get_object(Bucket=bucket, Key=w.key, VersionId=vid)["Body"].read()
+            assert md5hex(body) == md5, (where, w.key, vid)
+    # The latest: what a GET serves (or a marker's 404).
+    latest = [(vid, md5) for vid, md5, is_latest in seen if is_latest]
+    assert len(latest) == (1 if seen else 0), (where, w.key, seen)
+    path = os.path.join(d.ufs, bucket, w.key)
+    if latest and latest[0][1]:
+        with open(path, "rb") as f:
+            assert md5hex(f.read()) == latest[0][1], (where, w.key)
+    else:
+        assert not os.path.exists(path), (where, w.key)
+    # The observed state is the next round's model.
+    w.model[:] = [[vid, md5] for vid, md5 in want.items() if vid in have] + \
+        [[vid, have[vid]] for vid in extra]
+
+
+def test_sigkill_rounds_versioned(atriumd_factory):
+    import random
+    import threading
+    seed = int(os.environ.get("CRASH_SEED", random.randrange(1 << 30)))
+    rng = random.Random(seed)
+    d = atriumd_factory("sigv4", "versions-crash")
+    s3 = d.boto3("alice")
+    bucket = "vcrash"
+    s3.create_bucket(Bucket=bucket)
+    enable(s3, bucket)
+    models = [[] for _ in range(WORKERS)]
+    for rnd in range(ROUNDS):
+        where = "seed %d round %d" % (seed, rnd)
+
+        class Progress:
+            cv = threading.Condition()
+            n = 0
+
+            def ack(self):
+                with self.cv:
+                    self.n += 1
+                    self.cv.notify_all()
+        progress = Progress()
+        workers = [VersionWorker(d, bucket, t, random.Random(rng.random()), models[t], progress)
+                   for t in range(WORKERS)]
+        threads = [threading.Thread(target=w.run) for w in workers]
+        for t in threads:
+            t.start()
+        target = rng.randrange(10, 80)
+        with progress.cv:
+            assert progress.cv.wait_for(lambda: progress.n >= target, timeout=60), where
+        os.kill(d.proc.pid, signal.SIGKILL)
+        d.proc.wait(timeout=15)
+        for w in workers:
+            w.stop = True
+        for t in threads:
+            t.join(timeout=60)
+            assert not t.is_alive(), where
+        d.stopped = True
+        d.restart()
+        s3 = d.boto3("alice")
+        for w in workers:
+            w.s3 = None
+            check_versions(d, s3, bucket, w, where)
+        # Metadata = files: every version row's file, and nothing else.
+        assert meta_seqs(d) == version_files(d), where
+        listed = sorted(c["Key"] for c in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+        assert files_under(os.path.join(d.ufs, bucket)) == listed, where
