@@ -37,30 +37,43 @@ struct listing {
 	enum s3_err err;
 };
 
+/* One more name in a listing (a key or a prefix): its checks, counted;
+ * a prefix's element written. 1 for a prefix (done), 0 for a key, -1 to
+ * stop (l->err). */
+static int list_name(struct listing *l, const char *key, int is_prefix)
+{
+	if ((l->err = s3_list_name_check(key, l->url)))
+		return -1;
+	snprintf(l->last, sizeof(l->last), "%s", key);
+	l->count++;
+	if (!is_prefix)
+		return 0;
+	if (buf_addstr(l->prefixes, "<CommonPrefixes>") ||
+	    s3_xml_name(l->prefixes, "Prefix", key, l->url) ||
+	    buf_addstr(l->prefixes, "</CommonPrefixes>")) {
+		l->err = S3_ERR_INTERNAL;
+		return -1;
+	}
+	return 1;
+}
+
 static int on_item(void *arg, const struct atr_list_item *it)
 {
 	struct listing *l = arg;
-	struct buf *b = it->is_prefix ? l->prefixes : l->contents;
-	int rc;
-	if ((l->err = s3_list_name_check(it->key, l->url)))
-		return 1;
-	snprintf(l->last, sizeof(l->last), "%s", it->key);
-	l->count++;
-	if (it->is_prefix) {
-		rc = buf_addstr(b, "<CommonPrefixes>") || s3_xml_name(b, "Prefix", it->key, l->url) ||
-		     buf_addstr(b, "</CommonPrefixes>");
-	} else {
-		char date[TIMEFMT_LEN];
-		time_fmt_iso8601_ms(it->obj->mtime_ns, date);
-		rc = buf_addstr(b, "<Contents>") || s3_xml_name(b, "Key", it->key, l->url) ||
-		     s3_xml_elem(b, "LastModified", date) ||
-		     buf_addf(b, "<ETag>&quot;%s&quot;</ETag><Size>%llu</Size>", it->obj->etag,
-			      (unsigned long long)(it->obj->is_dir ? 0 : it->obj->size));
-		if (!rc && l->owner) {
-			rc = s3_xml_user(l->r, b, "Owner", it->obj->owner);
-		}
-		rc = rc || buf_addstr(b, "<StorageClass>STANDARD</StorageClass></Contents>");
+	struct buf *b = l->contents;
+	int rc = list_name(l, it->key, it->is_prefix);
+	if (rc)
+		return rc < 0;
+	char date[TIMEFMT_LEN];
+	time_fmt_iso8601_ms(it->obj->mtime_ns, date);
+	rc = buf_addstr(b, "<Contents>") || s3_xml_name(b, "Key", it->key, l->url) ||
+	     s3_xml_elem(b, "LastModified", date) ||
+	     buf_addf(b, "<ETag>&quot;%s&quot;</ETag><Size>%llu</Size>", it->obj->etag,
+		      (unsigned long long)(it->obj->is_dir ? 0 : it->obj->size));
+	if (!rc && l->owner) {
+		rc = s3_xml_user(l->r, b, "Owner", it->obj->owner);
 	}
+	rc = rc || buf_addstr(b, "<StorageClass>STANDARD</StorageClass></Contents>");
 	if (rc)
 		l->err = S3_ERR_INTERNAL;
 	return rc;
@@ -245,31 +258,25 @@ enum s3_err s3_list_objects(struct s3_req *r)
 static int on_version(void *arg, const struct atr_version_item *it)
 {
 	struct listing *l = arg;
-	struct buf *b = it->is_prefix ? l->prefixes : l->contents;
-	int rc;
-	if ((l->err = s3_list_name_check(it->key, l->url)))
-		return 1;
-	l->count++;
-	if (it->is_prefix) {
-		rc = buf_addstr(b, "<CommonPrefixes>") || s3_xml_name(b, "Prefix", it->key, l->url) ||
-		     buf_addstr(b, "</CommonPrefixes>");
-	} else {
-		/* Versions and delete markers interleaved, in S3's order. */
-		const char *tag = it->marker ? "DeleteMarker" : "Version";
-		char date[TIMEFMT_LEN];
-		time_fmt_iso8601_ms(it->obj->mtime_ns, date);
-		rc = buf_addf(b, "<%s>", tag) || s3_xml_name(b, "Key", it->key, l->url) ||
-		     s3_xml_elem(b, "VersionId", it->obj->vid) ||
-		     s3_xml_elem(b, "IsLatest", it->latest ? "true" : "false") ||
-		     s3_xml_elem(b, "LastModified", date);
-		if (!rc && !it->marker)
-			rc = buf_addf(b, "<ETag>&quot;%s&quot;</ETag><Size>%llu</Size>"
-					 "<StorageClass>STANDARD</StorageClass>",
-				      it->obj->etag,
-				      (unsigned long long)(it->obj->is_dir ? 0 : it->obj->size));
-		rc = rc || s3_xml_user(l->r, b, "Owner", it->obj->owner) ||
-		     buf_addf(b, "</%s>", tag);
-	}
+	struct buf *b = l->contents;
+	int rc = list_name(l, it->key, it->is_prefix);
+	if (rc)
+		return rc < 0;
+	/* Versions and delete markers interleaved, in S3's order. */
+	const char *tag = it->marker ? "DeleteMarker" : "Version";
+	char date[TIMEFMT_LEN];
+	time_fmt_iso8601_ms(it->obj->mtime_ns, date);
+	rc = buf_addf(b, "<%s>", tag) || s3_xml_name(b, "Key", it->key, l->url) ||
+	     s3_xml_elem(b, "VersionId", it->obj->vid) ||
+	     s3_xml_elem(b, "IsLatest", it->latest ? "true" : "false") ||
+	     s3_xml_elem(b, "LastModified", date);
+	if (!rc && !it->marker)
+		rc = buf_addf(b, "<ETag>&quot;%s&quot;</ETag><Size>%llu</Size>"
+				 "<StorageClass>STANDARD</StorageClass>",
+			      it->obj->etag,
+			      (unsigned long long)(it->obj->is_dir ? 0 : it->obj->size));
+	rc = rc || s3_xml_user(l->r, b, "Owner", it->obj->owner) ||
+	     buf_addf(b, "</%s>", tag);
 	if (rc)
 		l->err = S3_ERR_INTERNAL;
 	return rc;

@@ -150,6 +150,10 @@ struct ns_numbered {
 	size_t n, cap;
 };
 int ns_numbered_add(void *arg, const char *name, const struct ufs_stat *st);
+/* Start-up: the numbered files of dir that named(c, n) says no row names
+ * (0; 1 named, -1 the store failing) are removed and logged. */
+void ns_numbered_sweep(struct atr_core *c, const char *dir,
+		       int (*named)(struct atr_core *c, uint64_t n), const char *what);
 /* A move intent "=FROM" -> TO cut short, finished (ns_recover, ns_redo). */
 int ns_side_recover(struct atr_core *c, const char *from, const char *to);
 

@@ -467,23 +467,18 @@ int ns_version_recover(struct atr_core *c, char kind, const char *from, const ch
 	return rc;
 }
 
+/* Whether a version row has its bytes at version file seq (-1: the store
+ * failing). */
+static int version_named(struct atr_core *c, uint64_t seq)
+{
+	struct meta_version v;
+	int rc = meta_ver_by_seq(c->meta, seq, &v);
+	if (rc == ATR_OK)
+		return !v.marker;
+	return rc == ATR_E_NO_VERSION ? 0 : -1;
+}
+
 void ns_version_gc(struct atr_core *c)
 {
-	struct ns_numbered s = { 0 };
-	char path[PATH_MAX_UFS];
-	if (ufs_readdir(c->ufs, VERSION_DIR, ns_numbered_add, &s)) {
-		free(s.v);
-		return; /* none yet */
-	}
-	for (size_t i = 0; i < s.n; i++) {
-		struct meta_version v;
-		int rc = meta_ver_by_seq(c->meta, s.v[i], &v);
-		if (rc == ATR_OK && !v.marker)
-			continue;
-		if (rc != ATR_OK && rc != ATR_E_NO_VERSION)
-			continue; /* the store failing: not a reason to remove */
-		if (!ns_version_path(path, sizeof(path), s.v[i]) && !ufs_unlink(c->ufs, path))
-			LOG(LOG_INFO, "core: removed %s, which no version names", path);
-	}
-	free(s.v);
+	ns_numbered_sweep(c, VERSION_DIR, version_named, "version");
 }
