@@ -419,7 +419,11 @@ int ns_delete_version(struct atr_core *c, const char *bucket, const char *key, c
 	out->marker = 0;
 	out->vid[0] = '\0';
 	ns_lock(c);
-	int rc = ns_txn_locked(c, vdel_fn, &d);
+	/* A promotion puts a file back at key: a file in the way of its
+	 * directories moves to the side form first, as for a commit. */
+	int rc = vid ? ns_side_move(c, bucket, key) : ATR_OK;
+	if (!rc)
+		rc = ns_txn_locked(c, vdel_fn, &d);
 	if (!rc && d.move && (rc = move_now(c, d.from, d.to, d.replace))) {
 		LOG(LOG_ERROR, "core: moving %s to %s failed after its commit: %s", d.from, d.to,
 		    atr_strerror(rc));
@@ -449,16 +453,24 @@ int ns_version_recover(struct atr_core *c, char kind, const char *from, const ch
 	if (strncmp(name, VERSION_DIR "/", strlen(VERSION_DIR) + 1))
 		return ATR_OK;
 	uint64_t seq = strtoull(name + strlen(VERSION_DIR) + 1, &end, 10);
-	int has_row = !meta_ver_by_seq(c->meta, seq, &v);
-	/* "~": the current file into the versions, while its row is there
-	 * and the file is not yet moved; "^": a version back to its key,
-	 * once its row is gone (the promotion committed) while it is still
-	 * in the versions. */
-	if (*end || (kind == '~' ? !has_row || v.marker || ufs_stat(c->ufs, to, &st) != ATR_E_NO_KEY
-				  : has_row))
+	if (*end)
 		return ATR_OK;
-	int rc = ufs_stat(c->ufs, from, &st);
-	if (rc)
+	int rc = meta_ver_by_seq(c->meta, seq, &v);
+	if (rc && rc != ATR_E_NO_VERSION)
+		return rc; /* the store failing: still owed */
+	/* "~": the current file into the versions, while its row is there
+	 * and the file is not there yet; "^": a version back to its key,
+	 * once its row is gone (the promotion committed). Anything else:
+	 * done before, or undone by a later change. */
+	if (kind == '~') {
+		if (rc || v.marker)
+			return ATR_OK;
+		if ((rc = ufs_stat(c->ufs, to, &st)) != ATR_E_NO_KEY)
+			return rc == ATR_OK ? ATR_OK : rc;
+	} else if (!rc) {
+		return ATR_OK;
+	}
+	if ((rc = ufs_stat(c->ufs, from, &st)))
 		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
 	if (!st.is_reg)
 		return ATR_OK;
