@@ -505,3 +505,23 @@ def test_sigkill_rounds_versioned(atriumd_factory):
         assert meta_seqs(d) == version_files(d), where
         listed = sorted(c["Key"] for c in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
         assert files_under(os.path.join(d.ufs, bucket)) == listed, where
+
+
+def test_remote_bucket_is_not_versioned(atriumd_factory, tmp_path):
+    """A bucket mounted on a remote store has no links or renames for
+    versions: PutBucketVersioning is 501, its objects are null versions."""
+    from remote_util import mount_args, uniq
+    from test_cli_admin import cli, ok
+    remote = atriumd_factory("sigv4", "versions-remote")
+    gateway = atriumd_factory("sigv4", "versions-gateway")
+    rb, name = uniq("rb"), uniq("mnt")
+    remote.boto3("alice").create_bucket(Bucket=rb)
+    ok(cli(gateway, "fs", "mount", *mount_args(remote, tmp_path), "/" + name,
+           "s3://%s" % rb, user="admin"))
+    gs3 = gateway.boto3("admin")
+    assert client_error(enable, gs3, name) == (501, "NotImplemented")
+    assert "Status" not in gs3.get_bucket_versioning(Bucket=name)
+    assert "VersionId" not in gs3.put_object(Bucket=name, Key="k", Body=b"x")
+    got, _ = versions_of(gs3, name)
+    assert [(k, v, latest) for k, v, latest, _m, _e in got] == [("k", "null", True)]
+    assert gs3.get_object(Bucket=name, Key="k", VersionId="null")["Body"].read() == b"x"
