@@ -428,6 +428,13 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 	int consumed = 0, rc = ATR_OK;
 	cm->rl.c = c;
 	cm->rl.stage = cm->stage;
+	if (cm->node) {
+		struct meta_row now = { 0 };
+		if (!meta_obj_by_ino(c->meta, cm->node, bucket, key, &now, 0))
+			ns_version_settle(c, bucket, key);
+	} else if (cm->stage) {
+		ns_version_settle(c, cm->bucket, cm->key);
+	}
 	ns_lock(c);
 	rc = ns_redo(c);
 	if (!rc && cm->s3)

@@ -188,6 +188,11 @@ int ns_version_keep(struct atr_core *c, const char *bucket, const char *key,
 int ns_version_next(struct atr_core *c, const char *bucket, const char *key,
 		    char vid[ATR_VID_MAX + 1]);
 void ns_version_drop(struct atr_core *c, uint64_t seq);
+/* Before a change that may keep the object at bucket/key as a version
+ * (no lock held): its ETag computed now if it has none yet (src/etag.c),
+ * so the version keeps one. Best effort: a commit coming between leaves
+ * the version's ETag empty. */
+void ns_version_settle(struct atr_core *c, const char *bucket, const char *key);
 /* S3's DELETE of bucket/key (takes ns_lock): without vid, in a versioned
  * bucket a delete marker (owned by owner) becomes the latest version,
  * the current one kept; in another, the object goes. With vid, that

@@ -186,6 +186,16 @@ int ns_version_keep(struct atr_core *c, const char *bucket, const char *key,
 	return rc;
 }
 
+void ns_version_settle(struct atr_core *c, const char *bucket, const char *key)
+{
+	struct atr_bucket b;
+	struct meta_row r = { 0 };
+	if (meta_bucket_get(c->meta, bucket, &b) || b.versioning == ATR_VER_OFF ||
+	    meta_obj_get(c->meta, bucket, key, &r, 0) || *r.obj.etag || r.obj.is_dir || r.pending)
+		return;
+	etag_settle(c, bucket, key, &r.obj, 1); /* best effort: the row may say "" */
+}
+
 void ns_version_drop(struct atr_core *c, uint64_t seq)
 {
 	char path[PATH_MAX_UFS];
@@ -418,6 +428,7 @@ int ns_delete_version(struct atr_core *c, const char *bucket, const char *key, c
 			  .may_prune = prune, .out = out };
 	out->marker = 0;
 	out->vid[0] = '\0';
+	ns_version_settle(c, bucket, key);
 	ns_lock(c);
 	/* A promotion puts a file back at key: a file in the way of its
 	 * directories moves to the side form first, as for a commit. */
