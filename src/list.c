@@ -153,7 +153,7 @@ int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bu
 			return ATR_E_INVALID_ARG;
 		hi = upto;
 	}
-	if ((rc = perm_view_new(c, u, &b, &l.v)))
+	if ((rc = perm_view_new(c, u, &b, "s3:ListBucket", &l.v)))
 		return rc;
 	/* Start at the later of the prefix and the page start. */
 	snprintf(l.from, sizeof(l.from), "%s", prefix);

@@ -376,7 +376,7 @@ int atr_object_list_versions(struct atr_core *c, const struct atr_user *u, const
 	snprintf(l.from, sizeof(l.from), "%s", prefix);
 	if (p->key_marker && strcmp(p->key_marker, prefix) > 0)
 		snprintf(l.from, sizeof(l.from), "%s", p->key_marker);
-	if ((rc = perm_view_new(c, u, &b, &l.v)))
+	if ((rc = perm_view_new(c, u, &b, "s3:ListBucketVersions", &l.v)))
 		return rc;
 	/* One snapshot for the page's scans (see atr_object_list). */
 	if ((rc = meta_read_begin(c->meta))) {

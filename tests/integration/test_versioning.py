@@ -254,6 +254,18 @@ def test_permissions(s3, bucket, sigv4_daemon):
         "AccessDenied"
     assert client_error(bob.delete_object, Bucket=bucket, Key="k")[1] == "AccessDenied"
     assert s3.get_object(Bucket=bucket, Key="k", VersionId=v1)["Body"].read() == b"1"
+    # The bucket policy's versioning actions let bob list and read them,
+    # and only that.
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:user/bob"},
+         "Action": ["s3:ListBucketVersions", "s3:GetObjectVersion", "s3:GetBucketVersioning"],
+         "Resource": ["arn:aws:s3:::" + bucket, "arn:aws:s3:::%s/*" % bucket]}]}))
+    assert len(bob.list_object_versions(Bucket=bucket)["Versions"]) == 2
+    assert bob.get_object(Bucket=bucket, Key="k", VersionId=v1)["Body"].read() == b"1"
+    assert bob.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert client_error(bob.delete_object, Bucket=bucket, Key="k", VersionId=v1)[1] == \
+        "AccessDenied"
+    assert client_error(enable, bob, bucket, "Suspended")[1] == "AccessDenied"
 
 
 def test_restart_keeps_versions(atriumd_factory):
