@@ -217,7 +217,7 @@ static const char schema[] =
 	"  mtime INTEGER NOT NULL DEFAULT 0, mode INTEGER NOT NULL DEFAULT 0,"
 	"  owner TEXT NOT NULL, etag TEXT NOT NULL DEFAULT '', hdrs TEXT,"
 	"  sse INTEGER NOT NULL DEFAULT 0, tags TEXT, acl TEXT, UNIQUE(bucket, key, vid));"
-	"CREATE INDEX IF NOT EXISTS versions_by_key ON versions(bucket, key, seq);"
+	"CREATE INDEX IF NOT EXISTS versions_by_key ON versions(bucket, key, seq DESC);"
 	"CREATE TRIGGER IF NOT EXISTS versions_gone AFTER DELETE ON buckets"
 	"  BEGIN DELETE FROM versions WHERE bucket = old.name; END;";
 

@@ -26,13 +26,17 @@ const char *const meta_ver_sql[ST__COUNT] = {
 	[ST_VER_BY_SEQ] = "SELECT " VER_COLS " FROM versions WHERE seq = ?1",
 	[ST_VER_DELETE] = "DELETE FROM versions WHERE seq = ?1",
 	/* Current versions (objects rows that are S3 objects) and the
-	 * others, in S3's order: key, the current first, then newest first. */
-	[ST_VER_SCAN] = "SELECT key, 1, 0, 0, coalesce(vid, ''), ino, version, size, mtime, mode, "
+	 * others, in S3's order: key, the current first (the largest seq),
+	 * then newest first. Both sides come in that order from an index
+	 * (versions_by_key is on seq descending), so SQLite merges them as
+	 * they stream: a page costs its rows, not a sort of the rest. */
+	[ST_VER_SCAN] = "SELECT key, 1, 9223372036854775807, 0, coalesce(vid, ''), ino, version, "
+			"size, mtime, mode, "
 			"owner, etag, sse, is_dir FROM objects WHERE bucket = ?1 AND key >= ?2 "
 			"AND key < ?3 AND implicit = 0 AND pending = 0 AND key <> '' "
 			"UNION ALL SELECT key, 0, seq, marker, vid, ino, version, size, mtime, mode, "
 			"owner, etag, sse, 0 FROM versions WHERE bucket = ?1 AND key >= ?2 "
-			"AND key < ?3 ORDER BY 1, 2 DESC, 3 DESC",
+			"AND key < ?3 ORDER BY 1, 3 DESC",
 	[ST_BUCKET_VERSIONING_SET] = "UPDATE buckets SET versioning = ?2 WHERE name = ?1",
 	[ST_VER_COUNT] = "SELECT count(*) FROM versions WHERE bucket = ?1",
 	[ST_VER_SET_TAGS] = "UPDATE versions SET tags = ?2 WHERE seq = ?1",
@@ -143,7 +147,8 @@ int meta_ver_scan(struct meta *m, const char *bucket, const char *from, const ch
 	int rc = ATR_OK;
 	while (!rc && meta_db_next(&q)) {
 		struct meta_version v = { 0 };
-		v.seq = (uint64_t)sqlite3_column_int64(q.s, 2);
+		int current = sqlite3_column_int(q.s, 1);
+		v.seq = current ? 0 : (uint64_t)sqlite3_column_int64(q.s, 2);
 		v.marker = sqlite3_column_int(q.s, 3);
 		meta_db_col_copy(v.obj.vid, sizeof(v.obj.vid), q.s, 4);
 		v.obj.ino = (uint64_t)sqlite3_column_int64(q.s, 5);
@@ -155,7 +160,7 @@ int meta_ver_scan(struct meta *m, const char *bucket, const char *from, const ch
 		meta_db_col_copy(v.obj.etag, sizeof(v.obj.etag), q.s, 11);
 		v.obj.sse = sqlite3_column_int(q.s, 12);
 		v.obj.is_dir = sqlite3_column_int(q.s, 13);
-		if (cb(arg, (const char *)sqlite3_column_text(q.s, 0), sqlite3_column_int(q.s, 1), &v))
+		if (cb(arg, (const char *)sqlite3_column_text(q.s, 0), current, &v))
 			rc = -1;
 	}
 	return meta_db_end(&q, rc);
