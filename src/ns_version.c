@@ -52,6 +52,19 @@ int ns_vid_new(char out[ATR_VID_MAX + 1])
 	return ATR_OK;
 }
 
+/* The versioning of bucket as it applies (enum atr_versioning): a bucket
+ * on a store without links and renames (a remote one, mounted after its
+ * state was set) keeps no versions whatever its row says. */
+static int versioning_of(struct atr_core *c, const char *bucket, int *state)
+{
+	struct atr_bucket b;
+	int rc = meta_bucket_get(c->meta, bucket, &b);
+	*state = rc || !ufs_can_at(c->ufs, bucket, UFS_CAP_RENAME | UFS_CAP_LINKS)
+			 ? ATR_VER_OFF
+			 : b.versioning;
+	return rc;
+}
+
 /* The current version at key: an S3 object (no directory, no file being
  * made), with its hdrs. 1 and *r, 0 for none, or an error (negative). */
 static int current_of(struct atr_core *c, const char *bucket, const char *key,
@@ -134,12 +147,11 @@ static int keep_linked(struct atr_core *c, const char *bucket, const char *key,
 int ns_version_next(struct atr_core *c, const char *bucket, const char *key,
 		    char vid[ATR_VID_MAX + 1])
 {
-	struct atr_bucket b;
-	int rc = meta_bucket_get(c->meta, bucket, &b);
+	int state, rc = versioning_of(c, bucket, &state);
 	*vid = '\0';
-	if (rc || key_is_dir(key) || b.versioning == ATR_VER_OFF)
+	if (rc || key_is_dir(key) || state == ATR_VER_OFF)
 		return rc;
-	if (b.versioning == ATR_VER_SUSPENDED) {
+	if (state == ATR_VER_SUSPENDED) {
 		snprintf(vid, ATR_VID_MAX + 1, "null");
 		return ATR_OK;
 	}
@@ -150,18 +162,16 @@ int ns_version_keep(struct atr_core *c, const char *bucket, const char *key,
 		    const struct meta_row *old, const char *want, char vid[ATR_VID_MAX + 1],
 		    uint64_t *drop)
 {
-	struct atr_bucket b;
 	struct meta_row cur = { 0 };
-	int rc, had;
+	int rc, had, state;
 	NS_ASSERT_HELD(c);
 	*vid = '\0';
 	*drop = 0;
-	if (key_is_dir(key) || (rc = meta_bucket_get(c->meta, bucket, &b)) ||
-	    b.versioning == ATR_VER_OFF)
+	if (key_is_dir(key) || (rc = versioning_of(c, bucket, &state)) || state == ATR_VER_OFF)
 		return key_is_dir(key) ? ATR_OK : rc;
 	if ((had = old && !old->obj.is_dir && !old->pending ? current_of(c, bucket, key, &cur) : 0) < 0)
 		return -had;
-	if (b.versioning == ATR_VER_ENABLED) {
+	if (state == ATR_VER_ENABLED) {
 		if (want && *want && !atr_vid_match(want, "null"))
 			snprintf(vid, ATR_VID_MAX + 1, "%s", want);
 		else
@@ -188,9 +198,9 @@ int ns_version_keep(struct atr_core *c, const char *bucket, const char *key,
 
 void ns_version_settle(struct atr_core *c, const char *bucket, const char *key)
 {
-	struct atr_bucket b;
 	struct meta_row r = { 0 };
-	if (meta_bucket_get(c->meta, bucket, &b) || b.versioning == ATR_VER_OFF ||
+	int state;
+	if (versioning_of(c, bucket, &state) || state == ATR_VER_OFF ||
 	    meta_obj_get(c->meta, bucket, key, &r, 0) || *r.obj.etag || r.obj.is_dir || r.pending)
 		return;
 	etag_settle(c, bucket, key, &r.obj, 1); /* best effort: the row may say "" */
@@ -389,18 +399,17 @@ static int delete_one(struct atr_core *c, struct vdel *d)
 static int vdel_fn(struct atr_core *c, void *arg)
 {
 	struct vdel *d = arg;
-	struct atr_bucket b;
-	int rc = meta_bucket_get(c->meta, d->bucket, &b);
+	int state, rc = versioning_of(c, d->bucket, &state);
 	if (rc)
 		return rc;
 	/* Directory markers are not versioned: the tree holds them. */
-	if (key_is_dir(d->key) || (!d->vid && b.versioning == ATR_VER_OFF)) {
+	if (key_is_dir(d->key) || (!d->vid && state == ATR_VER_OFF)) {
 		if (d->vid && !atr_vid_match(d->vid, "null"))
 			return ATR_E_NO_VERSION;
 		rc = ns_delete_locked(c, d->bucket, d->key, d->may_prune);
 		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
 	}
-	return d->vid ? delete_one(c, d) : delete_marker(c, d, b.versioning);
+	return d->vid ? delete_one(c, d) : delete_marker(c, d, state);
 }
 
 static int prune_fn(struct atr_core *c, void *arg)

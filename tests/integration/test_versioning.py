@@ -543,3 +543,10 @@ def test_remote_bucket_is_not_versioned(atriumd_factory, tmp_path):
     got, _ = versions_of(gs3, name)
     assert [(k, v, latest) for k, v, latest, _m, _e in got] == [("k", "null", True)]
     assert gs3.get_object(Bucket=name, Key="k", VersionId="null")["Body"].read() == b"x"
+    # A versioned bucket is not mounted on a remote: its versions would be lost.
+    local = uniq("vloc")
+    gs3.create_bucket(Bucket=local)
+    enable(gs3, local)
+    r = cli(gateway, "fs", "mount", *mount_args(remote, tmp_path), "/" + local,
+            "s3://%s" % rb, user="admin")
+    assert r.returncode != 0 and "versioned" in r.out + r.err, (r.out, r.err)
