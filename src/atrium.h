@@ -1166,7 +1166,12 @@ int atr_node_statfs(struct atr_core *c, struct statvfs *out);
  *     ATR_E_NO_KEY for any other inode): the mount shows the directory;
  *     this says the object is there;
  *   - a table of other attributes kept as given: xattr_get, _set,
- *     _remove, and _list (NUL-separated names, malloc'd).
+ *     _remove, and _list (NUL-separated names, malloc'd);
+ *   - in a versioned bucket (src/version.c), read-only: its version id
+ *     (atr_node_versions with all 0), or every version of its key, one
+ *     line each, newest first: "ID SIZE ETAG DATE[ current]", a marker's
+ *     "ID delete-marker - DATE" (all 1; *text malloc'd, *len bytes, not
+ *     NUL-terminated); ATR_E_NO_KEY for a file without a version id.
  * flags: ATR_XATTR_CREATE (ATR_E_EXISTS if it is there) or
  * ATR_XATTR_REPLACE (ATR_E_NO_KEY if not), as setxattr(2)'s. A change
  * moves the inode's ctime; values too large are ATR_E_TOO_LARGE.
@@ -1185,6 +1190,7 @@ int atr_node_headers(struct atr_core *c, uint64_t ino, char **hdrs, int *kind);
 int atr_node_etag(struct atr_core *c, uint64_t ino, char etag[ATR_ETAG_MAX + 1]);
 int atr_node_aside(struct atr_core *c, uint64_t ino, uint64_t *size,
 		   char etag[ATR_ETAG_MAX + 1]);
+int atr_node_versions(struct atr_core *c, uint64_t ino, int all, char **text, size_t *len);
 int atr_node_xattr_get(struct atr_core *c, uint64_t ino, const char *name, void **val,
 		       size_t *len);
 int atr_node_xattr_set(struct atr_core *c, uint64_t ino, const char *name, const void *val,

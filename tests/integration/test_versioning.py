@@ -363,6 +363,15 @@ def test_mount_shows_the_latest(mount_daemon, bucket_name):
     assert [v for _k, v, *_x in got][1:] == [v2, v1]
     assert s3.get_object(Bucket=bucket_name, Key="dir/f", VersionId=v2)["Body"].read() == b"two"
     assert s3.get_object(Bucket=bucket_name, Key="dir/f")["Body"].read() == b"three"
+    # The versions, read-only, as extended attributes of the file.
+    cur = s3.head_object(Bucket=bucket_name, Key="dir/f")["VersionId"]
+    assert os.getxattr(p, "user.s3.version_id").decode() == cur
+    lines = os.getxattr(p, "user.s3.versions").decode().splitlines()
+    assert [ln.split()[0] for ln in lines] == [cur, v2, v1]
+    assert lines[0].endswith(" current") and lines[1].split()[1:3] == ["3", md5hex(b"two")]
+    assert {"user.s3.version_id", "user.s3.versions"} <= set(os.listxattr(p))
+    with pytest.raises(PermissionError):
+        os.setxattr(p, "user.s3.versions", b"x")
     # A new file through the mount is a version too; unlink makes a marker.
     with open(d.path(bucket_name, "g"), "wb") as f:
         f.write(b"g")
