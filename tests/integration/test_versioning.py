@@ -231,9 +231,20 @@ def test_list_versions_pages(s3, bucket, tmp_path, sigv4_daemon):
     r = s3.list_object_versions(Bucket=bucket, Prefix="d/", MaxKeys=4)
     assert [v["Key"] for v in r["Versions"]] == ["d/x"] * 3 + ["d/y"]
     assert r["IsTruncated"] and r["NextKeyMarker"] == "d/y"
+    # encoding-type=url: keys and prefixes URL-encoded.
+    s3.put_object(Bucket=bucket, Key="sp ace/\u00e9", Body=b"u")
+    r = sigv4_daemon.request("GET", "/%s?delimiter=%%2F&encoding-type=url&prefix=sp&versions="
+                             % bucket, user="alice")
+    assert r.status == 200 and b"<Prefix>sp%20ace/</Prefix>" in r.body, r.body
+    r = sigv4_daemon.request("GET", "/%s?encoding-type=url&prefix=sp&versions=" % bucket,
+                             user="alice")
+    assert b"<Key>sp%20ace/%C3%A9</Key>" in r.body, r.body
+    r = s3.list_object_versions(Bucket=bucket, Prefix="sp")  # botocore asks url, decodes
+    assert [v["Key"] for v in r["Versions"]] == ["sp ace/\u00e9"]
+    s3.delete_object(Bucket=bucket, Key="sp ace/\u00e9")  # a marker over it
     # A key marker alone: after every version of that key.
     r = s3.list_object_versions(Bucket=bucket, KeyMarker="d/x")
-    assert {v["Key"] for v in r["Versions"]} == {"d/y", "e"}
+    assert {v["Key"] for v in r["Versions"]} == {"d/y", "e", "sp ace/\u00e9"}
     # awscli, as a user would.
     aws = awscli(sigv4_daemon, tmp_path)
     out = json.loads(aws("s3api", "list-object-versions", "--bucket", bucket,
