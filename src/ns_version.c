@@ -439,11 +439,10 @@ int ns_delete_version(struct atr_core *c, const char *bucket, const char *key, c
 	out->vid[0] = '\0';
 	ns_version_settle(c, bucket, key);
 	ns_lock(c);
-	/* A promotion puts a file back at key: a file in the way of its
-	 * directories moves to the side form first, as for a commit. */
-	int rc = vid ? ns_side_move(c, bucket, key) : ATR_OK;
-	if (!rc)
-		rc = ns_txn_locked(c, vdel_fn, &d);
+	/* A promotion puts a file back at key: a file since made where one
+	 * of its directories must go fails it (ATR_E_PARENT_IS_OBJECT), the
+	 * versions as they were. */
+	int rc = ns_txn_locked(c, vdel_fn, &d);
 	if (!rc && d.move && (rc = move_now(c, d.from, d.to, d.replace))) {
 		LOG(LOG_ERROR, "core: moving %s to %s failed after its commit: %s", d.from, d.to,
 		    atr_strerror(rc));

@@ -103,7 +103,7 @@ static int version_find(struct atr_core *c, const struct atr_user *u, const char
 		return -perm_bucket(c, u, bucket, NULL, 0, NULL);
 	if (rc && rc != ATR_E_NO_KEY)
 		return -rc;
-	int current = !rc && !cur.obj.is_dir && atr_vid_match(cur.obj.vid, vid);
+	int current = !rc && atr_vid_match(cur.obj.vid, vid); /* a marker "k/" included */
 	if (!rc)
 		atr_obj_release(&cur.obj);
 	if (current)
