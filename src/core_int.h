@@ -121,6 +121,10 @@ int object_stat(struct atr_core *c, const struct atr_user *u, const char *bucket
 		const char *key, struct atr_obj *out, int etag);
 int object_get_open(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		    const char *key, struct atr_obj *obj, struct atr_reader **out, int etag);
+/* (list.c) Before a listing of the keys with prefix (at most
+ * ATR_KEY_MAX bytes): the directories in its scope re-read where they
+ * changed behind our back (ns_sync_tree). */
+void list_sync(struct atr_core *c, const char *bucket, const char *prefix);
 /* (version.c) The one delete of every door (S3's DELETE and
  * DeleteObjects, the mount's unlink, the path view's rm) and of the
  * lifecycle worker, without a permission check: ns_delete_version (src/

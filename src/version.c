@@ -364,7 +364,7 @@ int atr_object_list_versions(struct atr_core *c, const struct atr_user *u, const
 		return rc;
 	if (strlen(prefix) > ATR_KEY_MAX || (p->key_marker && strlen(p->key_marker) > ATR_KEY_MAX))
 		return ATR_E_INVALID_ARG;
-	ns_sync_tree(c, bucket, ""); /* changes behind our back are current versions too */
+	list_sync(c, bucket, prefix); /* changes behind our back are current versions too */
 	struct vlister l = { .c = c, .bucket = bucket, .p = p, .cb = cb, .arg = arg, .prefix_len = strlen(prefix),
 			     .delim_len = p->delimiter ? strlen(p->delimiter) : 0,
 			     .next_key = next_key, .next_vid = next_vid };

@@ -228,6 +228,21 @@ def test_list_versions_pages(s3, bucket, tmp_path, sigv4_daemon):
     r = s3.list_object_versions(Bucket=bucket, Delimiter="/")
     assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["d/"]
     assert sorted({v["Key"] for v in r["Versions"]}) == ["a", "e"]
+    # ...and page by page, a page ending on the prefix or inside a key.
+    whole = ([("v", v["Key"], v["VersionId"]) for v in r["Versions"]] +
+             [("p", p["Prefix"], None) for p in r["CommonPrefixes"]])
+    paged, km, vm = [], None, None
+    while True:
+        kw = {"Delimiter": "/", "MaxKeys": 2}
+        if km:
+            kw.update(KeyMarker=km, VersionIdMarker=vm or "")
+        pr = s3.list_object_versions(Bucket=bucket, **kw)
+        paged += [("v", v["Key"], v["VersionId"]) for v in pr.get("Versions", [])]
+        paged += [("p", p["Prefix"], None) for p in pr.get("CommonPrefixes", [])]
+        if not pr["IsTruncated"]:
+            break
+        km, vm = pr["NextKeyMarker"], pr.get("NextVersionIdMarker")
+    assert sorted(paged, key=str) == sorted(whole, key=str) and len(paged) == len(whole)
     r = s3.list_object_versions(Bucket=bucket, Prefix="d/", MaxKeys=4)
     assert [v["Key"] for v in r["Versions"]] == ["d/x"] * 3 + ["d/y"]
     assert r["IsTruncated"] and r["NextKeyMarker"] == "d/y"
