@@ -365,7 +365,8 @@ int atr_object_list_versions(struct atr_core *c, const struct atr_user *u, const
 	if (strlen(prefix) > ATR_KEY_MAX || (p->key_marker && strlen(p->key_marker) > ATR_KEY_MAX))
 		return ATR_E_INVALID_ARG;
 	list_sync(c, bucket, prefix); /* changes behind our back are current versions too */
-	struct vlister l = { .c = c, .bucket = bucket, .p = p, .cb = cb, .arg = arg, .prefix_len = strlen(prefix),
+	struct vlister l = { .c = c, .bucket = bucket, .p = p, .cb = cb, .arg = arg,
+			     .prefix_len = strlen(prefix),
 			     .delim_len = p->delimiter ? strlen(p->delimiter) : 0,
 			     .next_key = next_key, .next_vid = next_vid };
 	*next_key = *next_vid = '\0';
