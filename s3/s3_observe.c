@@ -135,7 +135,8 @@ void s3_observe(struct s3_req *r, s3_handler h, const char *raw_path, int64_t t0
 		 * those without a body, and at worst an upper bound */
 		.turnaround_ms = r->head_ns ? (r->head_ns - t0) / 1000000 : -1,
 		.referer = s3_header(r, "Referer"), .user_agent = s3_header(r, "User-Agent"),
-		.version_id = s3_param(r, "versionId"), .host_id = r->id, .signature_version = sigv, .cipher_suite = cipher,
+		.version_id = s3_param(r, "versionId"), .host_id = r->id,
+		.signature_version = sigv, .cipher_suite = cipher,
 		.auth_type = authtype, .host = s3_header(r, "Host"), .tls_version = tls,
 	};
 	if (r->srv->logging && r->bucket && *r->bucket)
