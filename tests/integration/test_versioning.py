@@ -585,3 +585,19 @@ def test_remote_bucket_is_not_versioned(atriumd_factory, tmp_path):
     r = cli(gateway, "fs", "mount", *mount_args(remote, tmp_path), "/" + local,
             "s3://%s" % rb, user="admin")
     assert r.returncode != 0 and "versioned" in r.out + r.err, (r.out, r.err)
+
+
+def test_change_behind_our_back_keeps_the_id(s3, bucket, sigv4_daemon):
+    enable(s3, bucket)
+    old = s3.put_object(Bucket=bucket, Key="k", Body=b"one")["VersionId"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"two")
+    cur = s3.head_object(Bucket=bucket, Key="k")["VersionId"]
+    with open(os.path.join(sigv4_daemon.ufs, bucket, "k"), "wb") as f:
+        f.write(b"edited in place")
+    h = s3.head_object(Bucket=bucket, Key="k")
+    assert h["VersionId"] == cur and h["ContentLength"] == len(b"edited in place")
+    # The next write keeps it under its id; the older one is untouched.
+    s3.put_object(Bucket=bucket, Key="k", Body=b"three")
+    assert s3.get_object(Bucket=bucket, Key="k", VersionId=cur)["Body"].read() == \
+        b"edited in place"
+    assert s3.get_object(Bucket=bucket, Key="k", VersionId=old)["Body"].read() == b"one"
