@@ -77,7 +77,7 @@ struct commit {
 	int s3, side;
 	char stage_name[64];
 	char old_side[PATH_MAX_UFS];
-	uint64_t ver_drop;         /* a version file replaced (ns_version_keep) */
+	uint64_t ver_drop[2];      /* version files replaced (ns_version_keep) */
 	struct ns_touched t;
 	struct relinks rl;
 	/* The write type (src/persist.c): wt, the one asked for (0: the
@@ -487,7 +487,9 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 	if (!rc && *cm->old_side && strcmp(cm->old_side, cm->path))
 		ufs_unlink(c->ufs, cm->old_side);
 	if (!rc)
-		ns_version_drop(c, cm->ver_drop);
+		ns_version_drop(c, cm->ver_drop[0]);
+	if (!rc)
+		ns_version_drop(c, cm->ver_drop[1]);
 	if (!rc)
 		ns_txn_locked(c, touched_fn, cm); /* a hint for listings: best effort */
 	ns_unlock(c);
@@ -518,7 +520,7 @@ static int fill_object(struct atr_core *c, struct commit *cm, const void *arg)
 		return rc;
 	/* Versioning: the object replaced is kept, as the bucket says. */
 	if ((rc = ns_version_keep(c, cm->bucket, cm->key, cm->exists ? &cm->old : NULL, o->vid,
-				  cm->row.obj.vid, &cm->ver_drop)))
+				  cm->row.obj.vid, cm->ver_drop)))
 		return rc;
 	if (cm->had && !cm->old.pending) {
 		/* A new object replaces the old one as rename(2) replaces a
@@ -648,7 +650,7 @@ static int fill_entry(struct atr_core *c, struct commit *cm, const void *arg)
 	int rc;
 	if ((rc = conditions(cm, 1, NULL)) || (rc = stage_row(c, cm, e->owner, e->etag)) ||
 	    (rc = ns_version_keep(c, cm->bucket, cm->key, NULL, NULL, cm->row.obj.vid,
-				  &cm->ver_drop)))
+				  cm->ver_drop)))
 		return rc;
 	cm->row.obj.mode = e->posix->mode;
 	cm->row.obj.gid = e->posix->gid;
@@ -694,7 +696,7 @@ static int fill_bytes(struct atr_core *c, struct commit *cm, const void *arg)
 	/* A versioned bucket keeps the bytes replaced as a noncurrent
 	 * version, as an S3 write does. */
 	if ((rc = ns_version_keep(c, cm->bucket, cm->key, cm->exists ? &cm->old : NULL, NULL,
-				  cm->row.obj.vid, &cm->ver_drop)))
+				  cm->row.obj.vid, cm->ver_drop)))
 		return rc;
 	return ATR_OK;
 }

@@ -176,12 +176,12 @@ int ns_vid_new(char out[ATR_VID_MAX + 1]);
  * old (NULL: none) at bucket/key is replaced: by the bucket's state, old
  * is kept as a noncurrent version (its file linked to its version path)
  * and the new row's id is written to vid ("" unversioned, "null"
- * suspended, else a new id); *drop, a version file to remove once the
- * commit is done (ns_version_drop: the null version a suspended bucket's
- * write replaces), else 0. */
+ * suspended, else want if given, or a new id); drop, the version files
+ * to remove once the commit is done (ns_version_drop: the null version a
+ * suspended bucket's write replaces), else 0. */
 int ns_version_keep(struct atr_core *c, const char *bucket, const char *key,
 		    const struct meta_row *old, const char *want, char vid[ATR_VID_MAX + 1],
-		    uint64_t *drop);
+		    uint64_t drop[2]);
 /* The id the next S3 write of bucket/key will have, by the bucket's state
  * now ("" unversioned, "null" suspended, else a new one): given to
  * ns_version_keep as want, an Enabled bucket's write takes it. */

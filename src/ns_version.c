@@ -160,13 +160,13 @@ int ns_version_next(struct atr_core *c, const char *bucket, const char *key,
 
 int ns_version_keep(struct atr_core *c, const char *bucket, const char *key,
 		    const struct meta_row *old, const char *want, char vid[ATR_VID_MAX + 1],
-		    uint64_t *drop)
+		    uint64_t drop[2])
 {
 	struct meta_row cur = { 0 };
 	int rc, had, state;
 	NS_ASSERT_HELD(c);
 	*vid = '\0';
-	*drop = 0;
+	drop[0] = drop[1] = 0;
 	if (key_is_dir(key) || (rc = versioning_of(c, bucket, &state)) || state == ATR_VER_OFF)
 		return key_is_dir(key) ? ATR_OK : rc;
 	if ((had = old && !old->obj.is_dir && !old->pending ? current_of(c, bucket, key, &cur) : 0) < 0)
@@ -183,13 +183,9 @@ int ns_version_keep(struct atr_core *c, const char *bucket, const char *key,
 		 * the null version there is (current or not); a current one
 		 * with an id of its own stays as noncurrent. */
 		snprintf(vid, ATR_VID_MAX + 1, "null");
-		rc = had && !atr_vid_match(cur.obj.vid, "null") ? keep_linked(c, bucket, key, &cur, drop)
-						      : ATR_OK;
-		uint64_t null_drop = 0;
-		if (!rc && !*drop)
-			rc = vid_free(c, bucket, key, "null", &null_drop);
-		if (null_drop)
-			*drop = null_drop;
+		rc = vid_free(c, bucket, key, "null", &drop[1]);
+		if (!rc && had && !atr_vid_match(cur.obj.vid, "null"))
+			rc = keep_linked(c, bucket, key, &cur, drop);
 	}
 	if (had)
 		atr_obj_release(&cur.obj);
