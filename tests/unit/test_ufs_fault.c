@@ -103,17 +103,18 @@ static int put(struct atr_core *c, const char *key, const void *data, size_t n, 
 }
 
 /*
- * Whether the object at key is exactly data (n bytes), with ETag etag
- * (NULL: the MD5 of data) and stored headers holding hdr: 1; absent: 0;
- * anything else: -1, said on stdout.
+ * Whether version vid (NULL: the current one) of the object at key is
+ * exactly data (n bytes), with ETag etag (NULL: the MD5 of data) and
+ * stored headers holding hdr: 1; absent: 0; anything else: -1, said on
+ * stdout.
  */
-static int obj_is(struct atr_core *c, const char *key, const void *data, size_t n,
-		  const char *etag, const char *hdr)
+static int obj_version_is(struct atr_core *c, const char *key, const char *vid, const void *data,
+			  size_t n, const char *etag, const char *hdr)
 {
 	char want[ATR_ETAG_MAX + 1];
 	struct atr_obj o = { 0 };
 	struct atr_reader *r;
-	int rc = atr_get_open(c, &root, "bkt", key, &o, &r);
+	int rc = atr_object_version_open(c, &root, "bkt", key, vid, &o, &r);
 	if (rc == ATR_E_NO_KEY)
 		return 0;
 	if (rc) {
@@ -137,6 +138,13 @@ static int obj_is(struct atr_core *c, const char *key, const void *data, size_t 
 	atr_get_close(r);
 	atr_obj_release(&o);
 	return same ? 1 : -1;
+}
+
+/* The same of the current version (vid NULL above). */
+static int obj_is(struct atr_core *c, const char *key, const void *data, size_t n,
+		  const char *etag, const char *hdr)
+{
+	return obj_version_is(c, key, NULL, data, n, etag, hdr);
 }
 
 /* ---- scenarios ---- */
@@ -566,30 +574,10 @@ static int state_delete_aside(struct ctx *x)
 
 /* ---- versions (src/ns_version.c) ---- */
 
-/* Whether version vid of "k" is exactly data (n bytes, MD5 ETag): 1;
- * another answer, said on stdout: -1. */
+/* Whether version vid of "k" is the old object, whole: 1, else -1. */
 static int version_is(struct atr_core *c, const char *vid, const void *data, size_t n)
 {
-	char want[ATR_ETAG_MAX + 1];
-	struct atr_obj o = { 0 };
-	struct atr_reader *r;
-	int rc = atr_object_version_open(c, &root, "bkt", "k", vid, &o, &r);
-	if (rc) {
-		print_message("version %s: %s\n", vid, atr_strerror(rc));
-		return -1;
-	}
-	md5_hex(data, n, want);
-	int same = o.size == n && !strcmp(o.etag, want);
-	for (uint64_t off = 0; same && off < o.size;) {
-		const void *p;
-		size_t len;
-		if (atr_get_read(r, off, &p, &len) || !len || memcmp(p, (const char *)data + off, len))
-			same = 0;
-		off += len;
-	}
-	atr_get_close(r);
-	atr_obj_release(&o);
-	return same ? 1 : -1;
+	return obj_version_is(c, "k", vid, data, n, NULL, HDR_OLD) == 1 ? 1 : -1;
 }
 
 /* The versions of "k" other than its current one: how many (-1 if they
