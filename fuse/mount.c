@@ -384,6 +384,8 @@ static const int errnos[ATR_E__COUNT] = {
 	[ATR_E_UFS_DOWN] = EIO,
 	[ATR_E_NOT_PERSISTED] = EBUSY,
 	[ATR_E_PINNED] = EBUSY,
+	[ATR_E_NO_VERSION] = ENOENT,
+	[ATR_E_DELETE_MARKER] = ENOENT,
 };
 
 static const struct {

@@ -37,6 +37,8 @@ enum kind {
 	ETAG,       /* user.s3.etag */
 	ASIDE_SIZE, /* user.s3.object_size: a directory's object kept aside */
 	ASIDE_ETAG, /* user.s3.object_etag: the same object's ETag */
+	VERSION_ID, /* user.s3.version_id: a versioned file's (read-only) */
+	VERSIONS,   /* user.s3.versions: every version of its key (read-only) */
 	HEADER,     /* a stored header (out) */
 	UNKNOWN,    /* another user.s3. name */
 	BAD_HEADER, /* user.s3.meta.NAME where NAME cannot be an HTTP header */
@@ -57,6 +59,10 @@ static enum kind kind_of(const char *name, char out[HEADER_MAX])
 		return ASIDE_SIZE;
 	if (!strcmp(rest, "object_etag"))
 		return ASIDE_ETAG;
+	if (!strcmp(rest, "version_id"))
+		return VERSION_ID;
+	if (!strcmp(rest, "versions"))
+		return VERSIONS;
 	if (!strcmp(rest, "content_type")) {
 		snprintf(out, HEADER_MAX, "%s", "Content-Type");
 		return HEADER;
@@ -84,7 +90,8 @@ int xattr_get(struct atr_core *c, uint64_t ino, const char *name, void **val, si
 	char *hdrs = NULL;
 	uint64_t size;
 	int kind, rc;
-	switch (kind_of(name, h)) {
+	enum kind k = kind_of(name, h);
+	switch (k) {
 	case FOREIGN:
 		return ATR_E_NOT_SUPPORTED;
 	case TABLE:
@@ -100,6 +107,9 @@ int xattr_get(struct atr_core *c, uint64_t ino, const char *name, void **val, si
 	case ASIDE_ETAG:
 		rc = atr_node_aside(c, ino, &size, etag);
 		return rc ? rc : copy_out(etag, strlen(etag), val, len);
+	case VERSION_ID:
+	case VERSIONS:
+		return atr_node_versions(c, ino, k == VERSIONS, (char **)val, len);
 	case HEADER:
 		rc = atr_node_header_get(c, ino, h, val, len);
 		if (rc != ATR_E_NO_KEY || strcmp(h, "Content-Type"))
@@ -157,6 +167,8 @@ int xattr_remove(struct atr_core *c, uint64_t ino, const char *name)
 	case ETAG:
 	case ASIDE_SIZE:
 	case ASIDE_ETAG:
+	case VERSION_ID:
+	case VERSIONS:
 		return ATR_E_ACCESS;
 	default:
 		return ATR_E_NO_KEY;
@@ -196,6 +208,13 @@ int xattr_list(struct atr_core *c, uint64_t ino, char **names, size_t *len)
 		return rc;
 	if (kind == ATR_NODE_FILE)
 		add_name(&n, XATTR_S3 "etag", strlen(XATTR_S3 "etag"));
+	char *vid = NULL;
+	size_t vlen;
+	if (kind == ATR_NODE_FILE && !atr_node_versions(c, ino, 0, &vid, &vlen)) {
+		add_name(&n, XATTR_S3 "version_id", strlen(XATTR_S3 "version_id"));
+		add_name(&n, XATTR_S3 "versions", strlen(XATTR_S3 "versions"));
+	}
+	free(vid);
 	uint64_t size;
 	char etag[ATR_ETAG_MAX + 1];
 	if (kind == ATR_NODE_DIR && !atr_node_aside(c, ino, &size, etag)) {

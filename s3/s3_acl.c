@@ -282,5 +282,16 @@ static enum s3_err put_acl(struct s3_req *r, const char *key)
 
 enum s3_err s3_get_bucket_acl(struct s3_req *r) { return get_acl(r, NULL); }
 enum s3_err s3_put_bucket_acl(struct s3_req *r) { return put_acl(r, NULL); }
-enum s3_err s3_get_object_acl(struct s3_req *r) { return get_acl(r, r->key); }
-enum s3_err s3_put_object_acl(struct s3_req *r) { return put_acl(r, r->key); }
+/* An object's ACL is its current version's (a noncurrent one's grants
+ * are kept, not served: VERSION_NOT_CURRENT). */
+enum s3_err s3_get_object_acl(struct s3_req *r)
+{
+	enum s3_err e = s3_version_current(r);
+	return e ? e : get_acl(r, r->key);
+}
+
+enum s3_err s3_put_object_acl(struct s3_req *r)
+{
+	enum s3_err e = s3_version_current(r);
+	return e ? e : put_acl(r, r->key);
+}

@@ -181,18 +181,24 @@ enum s3_err s3_get_object_attributes(struct s3_req *r)
 		return S3_ERR_OBJECT_ATTRIBUTES_INVALID;
 	if (max < 0 || marker < 0)
 		return S3_ERR_INVALID_ARGUMENT;
+	const char *vid;
+	enum s3_err ve = s3_version_param(r, &vid);
+	if (ve)
+		return ve;
 	r->req.action = "s3:GetObjectAttributes"; /* not HEAD's s3:GetObject */
-	int rc = atr_object_stat(r->srv->core, &r->user, r->bucket, r->key, &obj);
+	int rc = atr_object_version_open(r->srv->core, &r->user, r->bucket, r->key, vid, &obj,
+					 NULL);
 	r->req.action = NULL;
 	if (rc)
-		return s3_err_from_core(rc);
+		return s3_version_error(r, rc, vid, &obj);
 	/* An SSE-C object's attributes need its key, as its HEAD does (AWS). */
 	struct s3_sse k;
 	enum s3_err ke = s3_sse_customer(r, "x-amz-", &k);
 	if (!ke && (obj.sse == ATR_SSE_C || k.mode)) {
 		struct atr_obj o2 = { 0 };
 		struct atr_reader *rd = NULL;
-		rc = atr_get_open(r->srv->core, &r->user, r->bucket, r->key, &o2, &rd);
+		rc = atr_object_version_open(r->srv->core, &r->user, r->bucket, r->key, vid, &o2,
+					     &rd);
 		ke = rc ? s3_err_from_core(rc) : s3_sse_open(rd, &k);
 		atr_get_close(rd);
 		atr_obj_release(&o2);
@@ -205,7 +211,7 @@ enum s3_err s3_get_object_attributes(struct s3_req *r)
 
 	struct buf b = BUF_INIT(2 << 20);
 	enum s3_err e = S3_ERR_OK;
-	char date[TIMEFMT_LEN], extra[128], type[128];
+	char date[TIMEFMT_LEN], extra[256], type[128];
 	enum checksum_alg found;
 	if (s3_xml_open(&b, "GetObjectAttributesResponse") ||
 	    ((want & A_ETAG) && s3_xml_elem(&b, "ETag", obj.etag))) {
@@ -231,8 +237,8 @@ enum s3_err s3_get_object_attributes(struct s3_req *r)
 		goto out;
 	}
 	time_fmt_rfc1123((time_t)(obj.mtime_ns / 1000000000), date);
-	snprintf(extra, sizeof(extra), "Last-Modified: %s\r\nContent-Type: application/xml\r\n",
-		 date);
+	snprintf(extra, sizeof(extra), "Last-Modified: %s\r\nContent-Type: application/xml\r\n%s%s%s",
+		 date, *obj.vid ? "x-amz-version-id: " : "", obj.vid, *obj.vid ? "\r\n" : "");
 	s3_send_head(r, 200, extra, b.len);
 	mg_write(r->conn, b.ptr, b.len);
 out:

@@ -1,7 +1,8 @@
 /*
  * s3_bucket_conf — the bucket settings that govern access: Block Public
  * Access (?publicAccessBlock), Object Ownership (?ownershipControls) and
- * the bucket policy (?policy, ?policyStatus). The core keeps and enforces
+ * the bucket policy (?policy, ?policyStatus), and versioning
+ * (?versioning: src/atrium.h, "versioning"). The core keeps and enforces
  * them (src/atrium.h, docs/permissions.md); here they are read and written
  * in S3's XML and JSON.
  */
@@ -264,4 +265,63 @@ enum s3_err s3_get_bucket_policy_status(struct s3_req *r)
 		  s3_xml_elem(&b, "IsPublic", pub ? "true" : "false") ||
 		  buf_addstr(&b, "</PolicyStatus>");
 	return send_doc(r, &b, err);
+}
+
+/* ---- versioning ---- */
+
+static const char *const ver_states[] = {
+	[ATR_VER_ENABLED] = "Enabled",
+	[ATR_VER_SUSPENDED] = "Suspended",
+};
+
+enum s3_err s3_get_bucket_versioning(struct s3_req *r)
+{
+	struct buf b = BUF_INIT(4096);
+	int state, rc = atr_bucket_versioning_get(r->srv->core, &r->user, r->bucket, &state);
+	if (rc)
+		return s3_err_from_core(rc);
+	/* Never set: an empty configuration (AWS), no Status. */
+	int err = s3_xml_open(&b, "VersioningConfiguration") ||
+		  (state && s3_xml_elem(&b, "Status", ver_states[state])) ||
+		  buf_addstr(&b, "</VersioningConfiguration>");
+	return send_doc(r, &b, err);
+}
+
+/* <VersioningConfiguration><Status>Enabled|Suspended</Status>
+ * <MfaDelete>Enabled|Disabled</MfaDelete>?</VersioningConfiguration>.
+ * MFA Delete needs MFA devices, which Atrium has none of: refused. */
+enum s3_err s3_parse_versioning(const char *xml, size_t len, int *state)
+{
+	xmlDocPtr doc = xml_parse(xml, len);
+	xmlNodePtr root = xml_root(doc, "VersioningConfiguration");
+	char *st = xml_text(xml_child(root, "Status"));
+	xmlNodePtr mfa_node = xml_child(root, "MfaDelete");
+	char *mfa = xml_text(mfa_node);
+	enum s3_err e = S3_ERR_MALFORMED_XML;
+	*state = -1;
+	for (int i = ATR_VER_ENABLED; st && i <= ATR_VER_SUSPENDED; i++)
+		if (!strcmp(st, ver_states[i]))
+			*state = i;
+	if (!root || (mfa_node && (!mfa || (strcmp(mfa, "Enabled") && strcmp(mfa, "Disabled")))))
+		;
+	else if (mfa_node && !strcmp(mfa, "Enabled"))
+		e = S3_ERR_MFA_DELETE_UNSUPPORTED;
+	else if (*state > 0)
+		e = S3_ERR_OK;
+	xmlFree(st);
+	xmlFree(mfa);
+	xmlFreeDoc(doc);
+	return e;
+}
+
+enum s3_err s3_put_bucket_versioning(struct s3_req *r)
+{
+	int state;
+	enum s3_err e = read_setting(r, s3_parse_versioning, &state);
+	if (e)
+		return e;
+	int rc = atr_bucket_versioning_set(r->srv->core, &r->user, r->bucket, state);
+	if (rc == ATR_E_NOT_SUPPORTED)
+		return S3_ERR_VERSIONING_REMOTE;
+	return s3_reply_empty(r, rc, 200);
 }

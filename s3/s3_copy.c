@@ -26,22 +26,26 @@
 #include "s3/s3_int.h"
 #include "common/banned.h"
 
-enum s3_err s3_copy_source_parse(const char *v, char bucket[ATR_BUCKET_MAX + 1], char **key)
+enum s3_err s3_copy_source_parse(const char *v, char bucket[ATR_BUCKET_MAX + 1], char **key,
+				 char vid[ATR_VID_MAX + 1])
 {
 	size_t n = strcspn(v, "?");
 	char *s = malloc(n + 1);
 
 	*key = NULL;
+	*vid = '\0';
 	if (!s)
 		return S3_ERR_SLOW_DOWN;
 	if (v[n]) {
-		/* Buckets are not versioned: "null" is the only version. */
+		/* The source's version: "?versionId=ID". */
 		struct uri_query q;
 		const struct uri_param *p;
 		int bad = uri_query_parse(&q, v + n + 1);
 		if (!bad) {
 			p = uri_query_get(&q, "versionId");
-			bad = p && strcmp(p->value, "null");
+			bad = p && !atr_vid_valid(p->value);
+			if (!bad && p)
+				snprintf(vid, ATR_VID_MAX + 1, "%s", p->value);
 			uri_query_release(&q);
 		}
 		if (bad) {
@@ -90,8 +94,7 @@ static enum s3_err send_result(struct s3_req *r, const char *root, int64_t mtime
 	if (s3_xml_open(&xml, root) || s3_xml_elem(&xml, "LastModified", date) ||
 	    buf_addf(&xml, "<ETag>\"%s\"</ETag>%s</%s>", etag, extra_xml, root) ||
 	    buf_addstr(&hdrs, "Content-Type: application/xml\r\n") ||
-	    buf_addstr(&hdrs, extra_hdrs) ||
-	    s3_sse_headers(&hdrs, sse, k)) {
+	    buf_addstr(&hdrs, extra_hdrs) || s3_sse_headers(&hdrs, sse, k)) {
 		buf_release(&xml);
 		buf_release(&hdrs);
 		return S3_ERR_INTERNAL;
@@ -107,7 +110,7 @@ static enum s3_err send_result(struct s3_req *r, const char *root, int64_t mtime
 enum s3_err s3_copy_object(struct s3_req *r)
 {
 	struct atr_core *core = r->srv->core;
-	char sbucket[ATR_BUCKET_MAX + 1];
+	char sbucket[ATR_BUCKET_MAX + 1], svid[ATR_VID_MAX + 1];
 	char *skey = NULL;
 	struct atr_reader *rd = NULL;
 	struct atr_obj src = { 0 }, obj = { 0 };
@@ -122,7 +125,7 @@ enum s3_err s3_copy_object(struct s3_req *r)
 	int replace = 0, replace_tags = 0, have_src = 0, must_not_exist, write_type, rc;
 	enum s3_err e;
 
-	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey)))
+	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey, svid)))
 		return e;
 	if ((e = s3_sse_request(r, &dk)) || (e = s3_sse_customer(r, "x-amz-copy-source-", &sk)))
 		goto out;
@@ -150,8 +153,10 @@ enum s3_err s3_copy_object(struct s3_req *r)
 	if (replace_tags && s3_header(r, "x-amz-tagging") &&
 	    (e = s3_tagging_from_header(s3_header(r, "x-amz-tagging"), &tags)))
 		goto out;
-	if ((rc = atr_get_open(core, &r->user, sbucket, skey, &src, &rd))) {
-		e = s3_err_from_core(rc);
+	rc = atr_object_version_open(core, &r->user, sbucket, skey, *svid ? svid : NULL, &src, &rd);
+	if (rc) {
+		/* A delete marker is no source (AWS: 400 by its id). */
+		e = rc == ATR_E_DELETE_MARKER ? S3_ERR_INVALID_REQUEST : s3_err_from_core(rc);
 		goto out;
 	}
 	have_src = 1;
@@ -166,8 +171,9 @@ enum s3_err s3_copy_object(struct s3_req *r)
 		goto out;
 	}
 	/* A copy onto itself must change something: its metadata, storage
-	 * class or encryption (AWS). */
-	if (!strcmp(sbucket, r->bucket) && !strcmp(skey, r->key) && !replace &&
+	 * class or encryption (AWS); one of a version (a restore) makes a
+	 * new version. */
+	if (!*svid && !strcmp(sbucket, r->bucket) && !strcmp(skey, r->key) && !replace &&
 	    !s3_header(r, "x-amz-storage-class") && !dk.mode) {
 		e = S3_ERR_COPY_TO_ITSELF;
 		goto out;
@@ -187,8 +193,11 @@ enum s3_err s3_copy_object(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	/* The rule that will expire the copy, by the tags it got. */
-	if (s3_lifecycle_header(r, r->key, obj.size, obj.mtime_ns, o.tags, &exp)) {
+	/* The source's version (when it has an id) and the copy's, and the
+	 * rule that will expire the copy, by the tags it got. */
+	if (s3_version_header(&exp, "x-amz-copy-source-version-id", src.vid) ||
+	    s3_version_header(&exp, "x-amz-version-id", obj.vid) ||
+	    s3_lifecycle_header(r, r->key, obj.size, obj.mtime_ns, o.tags, &exp)) {
 		e = S3_ERR_INTERNAL;
 		goto out;
 	}
@@ -247,7 +256,7 @@ static enum s3_err part_copy_prepare(struct s3_write *wr, void *arg)
 enum s3_err s3_upload_part_copy(struct s3_req *r)
 {
 	struct atr_core *core = r->srv->core;
-	char sbucket[ATR_BUCKET_MAX + 1];
+	char sbucket[ATR_BUCKET_MAX + 1], svid[ATR_VID_MAX + 1];
 	char *skey = NULL;
 	const char *range = s3_header(r, "x-amz-copy-source-range");
 	struct atr_reader *rd = NULL;
@@ -264,14 +273,16 @@ enum s3_err s3_upload_part_copy(struct s3_req *r)
 	wr.prepare = part_copy_prepare;
 	if ((e = s3_part_number(r, &wr.part)) || (e = s3_mpu_sse_check(r, &wr.sse)))
 		return e;
-	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey))) {
+	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey, svid))) {
 		s3_sse_release(&wr.sse);
 		return e;
 	}
 	if ((e = s3_sse_customer(r, "x-amz-copy-source-", &sk)))
 		goto out;
-	if ((rc = atr_get_open(core, &r->user, sbucket, skey, &src, &rd))) {
-		e = s3_err_from_core(rc);
+	rc = atr_object_version_open(core, &r->user, sbucket, skey, *svid ? svid : NULL, &src, &rd);
+	if (rc) {
+		/* A delete marker is no source (AWS: 400 by its id). */
+		e = rc == ATR_E_DELETE_MARKER ? S3_ERR_INVALID_REQUEST : s3_err_from_core(rc);
 		goto out;
 	}
 	have_src = 1;

@@ -149,23 +149,32 @@ out:
 	return e;
 }
 
-/* The outcome of one key, as S3 reports it. */
-static enum s3_err delete_one(struct s3_req *r, const struct s3_delete_obj *v)
+/* The outcome of one key, as S3 reports it (d: what was deleted). */
+static enum s3_err delete_one(struct s3_req *r, const struct s3_delete_obj *v,
+			      struct atr_delete_result *d)
 {
-	/* Buckets are not versioned: "null" names the only version there is. */
-	if (v->version && strcmp(v->version, "null"))
-		return S3_ERR_NO_SUCH_VERSION;
-	int rc = s3_delete_key(r->srv->core, &r->user, r->bucket, v->key);
+	memset(d, 0, sizeof(*d));
+	/* A version the key does not have (an id not ours included) is
+	 * this key's NoSuchVersion. */
+	int rc = atr_object_delete_version(r->srv->core, &r->user, r->bucket, v->key, v->version,
+					   d);
 	return rc == ATR_E_NO_KEY ? S3_ERR_OK : s3_err_from_core(rc);
 }
 
-static int add_result(struct buf *b, const struct s3_delete_obj *v, enum s3_err e, int quiet)
+/* <Deleted>: the key, the version asked for, and a delete marker made
+ * (DeleteMarker, DeleteMarkerVersionId) or deleted (DeleteMarker). */
+static int add_result(struct buf *b, const struct s3_delete_obj *v, enum s3_err e, int quiet,
+		      const struct atr_delete_result *d)
 {
 	if (!e && quiet)
 		return 0;
 	if (buf_addstr(b, e ? "<Error>" : "<Deleted>") || s3_xml_elem(b, "Key", v->key))
 		return -1;
 	if (v->version && s3_xml_elem(b, "VersionId", v->version))
+		return -1;
+	if (!e && d->marker &&
+	    (s3_xml_elem(b, "DeleteMarker", "true") ||
+	     (!v->version && s3_xml_elem(b, "DeleteMarkerVersionId", d->vid))))
 		return -1;
 	if (e && (s3_xml_elem(b, "Code", s3_err_code(e)) ||
 		  s3_xml_elem(b, "Message", s3_err_message(e))))
@@ -196,7 +205,9 @@ enum s3_err s3_delete_objects(struct s3_req *r)
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
-		if (add_result(&out, &v[i], delete_one(r, &v[i]), quiet)) {
+		struct atr_delete_result d;
+		enum s3_err one = delete_one(r, &v[i], &d);
+		if (add_result(&out, &v[i], one, quiet, &d)) {
 			e = S3_ERR_INTERNAL;
 			goto out;
 		}

@@ -51,6 +51,10 @@ enum s3_err s3_err_from_core(int err)
 	case ATR_E_NOT_PERSISTED: case ATR_E_PINNED:
 		return S3_ERR_INVALID_REQUEST;
 	case ATR_E_NOT_SUPPORTED: return S3_ERR_NOT_IMPLEMENTED;
+	case ATR_E_NO_VERSION: return S3_ERR_NO_SUCH_VERSION;
+	/* A delete marker named by its version id (the latest one met
+	 * without an id is NoSuchKey: the handlers say so). */
+	case ATR_E_DELETE_MARKER: return S3_ERR_METHOD_NOT_ALLOWED;
 	case ATR_E_ACLS_OFF: return S3_ERR_ACLS_NOT_SUPPORTED;
 	case ATR_E_BAD_POLICY: return S3_ERR_MALFORMED_POLICY;
 	/* Each bucket setting has its own "not found": the handlers say which. */

@@ -274,6 +274,7 @@ struct s3_write {
 	char ck_line[96];              /* "x-amz-checksum-<alg>: <base64>\r\n", or "" */
 	char ck_b64[4 * ((CHECKSUM_MAX_LEN + 2) / 3) + 1];
 	int sse_mode;                  /* object: how it was stored (enum atr_sse) */
+	char vid[ATR_VID_MAX + 1];     /* object: its version id, or "" */
 };
 void s3_write_init(struct s3_write *wr, struct s3_req *r, const struct s3_target *target);
 enum s3_err s3_write_run(struct s3_write *wr, const struct s3_source *src);
@@ -432,6 +433,17 @@ enum s3_err s3_delete_bucket(struct s3_req *r);
 enum s3_err s3_head_bucket(struct s3_req *r);
 enum s3_err s3_get_bucket_location(struct s3_req *r);
 enum s3_err s3_list_objects(struct s3_req *r);
+enum s3_err s3_list_object_versions(struct s3_req *r); /* GET ?versions */
+/* s3_version.c: the versionId parameter into *vid (NULL: none), or
+ * INVALID_VERSION_ID; "name: vid" appended to b unless vid is "";
+ * the error of a read of version vid (NULL: the latest) that failed with
+ * rc, with the delete marker's headers when one answered (o: what the
+ * read gave); for an operation on the current version only, whether
+ * ?versionId names it (else its error, or VERSION_NOT_CURRENT). */
+enum s3_err s3_version_param(struct s3_req *r, const char **vid);
+int s3_version_header(struct buf *b, const char *name, const char *vid);
+enum s3_err s3_version_error(struct s3_req *r, int rc, const char *vid, const struct atr_obj *o);
+enum s3_err s3_version_current(struct s3_req *r);
 /* s3_list.c, pure: max-keys (NULL: 1000; a decimal, above 1000 is 1000;
  * -1 for anything else) and a continuation token ("atr1." + base64 of the
  * key, or a plain key) into out (NUL-terminated; -1 if it does not fit or
@@ -520,9 +532,11 @@ enum s3_err s3_verify_integrity(struct s3_req *r, const struct buf *body);
 enum s3_err s3_copy_object(struct s3_req *r); /* PUT with x-amz-copy-source */
 /* UploadPartCopy: PUT ?partNumber&uploadId with x-amz-copy-source. */
 enum s3_err s3_upload_part_copy(struct s3_req *r);
-/* x-amz-copy-source: "[/]bucket/key[?versionId=null]", percent-encoded;
- * *key is malloc'd. INVALID_COPY_SOURCE, INVALID_VERSION_ID. */
-enum s3_err s3_copy_source_parse(const char *v, char bucket[ATR_BUCKET_MAX + 1], char **key);
+/* x-amz-copy-source: "[/]bucket/key[?versionId=ID]", percent-encoded;
+ * *key is malloc'd, vid the version id ("" for none). INVALID_COPY_SOURCE,
+ * INVALID_VERSION_ID. */
+enum s3_err s3_copy_source_parse(const char *v, char bucket[ATR_BUCKET_MAX + 1], char **key,
+				 char vid[ATR_VID_MAX + 1]);
 /* x-amz-copy-source-range "bytes=first-last" (both given, decimal) against
  * a source of size bytes: COPY_RANGE_MALFORMED for another form,
  * COPY_RANGE_INVALID if first > last or last is past the end. */
@@ -610,6 +624,12 @@ enum s3_err s3_get_bucket_policy_status(struct s3_req *r);
 int s3_ownership_parse(const char *v);
 enum s3_err s3_parse_public_access_block(const char *xml, size_t len, int *bits);
 enum s3_err s3_parse_ownership_controls(const char *xml, size_t len, int *own);
+/* ?versioning (s3_bucket_conf.c); the body's Status as enum
+ * atr_versioning (MALFORMED_XML; MFA_DELETE_UNSUPPORTED for MfaDelete
+ * Enabled). */
+enum s3_err s3_get_bucket_versioning(struct s3_req *r);
+enum s3_err s3_put_bucket_versioning(struct s3_req *r);
+enum s3_err s3_parse_versioning(const char *xml, size_t len, int *state);
 /* Content-MD5, if sent: *have = 1 and md5 filled; INVALID_DIGEST if bad. */
 enum s3_err s3_content_md5(struct s3_req *r, unsigned char md5[16], int *have);
 

@@ -1,5 +1,5 @@
 /*
- * s3_list — ListObjects (v1) and ListObjectsV2.
+ * s3_list — ListObjects (v1), ListObjectsV2 and ListObjectVersions.
  *
  * Continuation tokens are "atr1." + base64(the key the next page starts
  * at, inclusive): opaque and XML-safe. For Alluxio's documented usage, a
@@ -37,30 +37,43 @@ struct listing {
 	enum s3_err err;
 };
 
+/* One more name in a listing (a key or a prefix): its checks, counted;
+ * a prefix's element written. 1 for a prefix (done), 0 for a key, -1 to
+ * stop (l->err). */
+static int list_name(struct listing *l, const char *key, int is_prefix)
+{
+	if ((l->err = s3_list_name_check(key, l->url)))
+		return -1;
+	snprintf(l->last, sizeof(l->last), "%s", key);
+	l->count++;
+	if (!is_prefix)
+		return 0;
+	if (buf_addstr(l->prefixes, "<CommonPrefixes>") ||
+	    s3_xml_name(l->prefixes, "Prefix", key, l->url) ||
+	    buf_addstr(l->prefixes, "</CommonPrefixes>")) {
+		l->err = S3_ERR_INTERNAL;
+		return -1;
+	}
+	return 1;
+}
+
 static int on_item(void *arg, const struct atr_list_item *it)
 {
 	struct listing *l = arg;
-	struct buf *b = it->is_prefix ? l->prefixes : l->contents;
-	int rc;
-	if ((l->err = s3_list_name_check(it->key, l->url)))
-		return 1;
-	snprintf(l->last, sizeof(l->last), "%s", it->key);
-	l->count++;
-	if (it->is_prefix) {
-		rc = buf_addstr(b, "<CommonPrefixes>") || s3_xml_name(b, "Prefix", it->key, l->url) ||
-		     buf_addstr(b, "</CommonPrefixes>");
-	} else {
-		char date[TIMEFMT_LEN];
-		time_fmt_iso8601_ms(it->obj->mtime_ns, date);
-		rc = buf_addstr(b, "<Contents>") || s3_xml_name(b, "Key", it->key, l->url) ||
-		     s3_xml_elem(b, "LastModified", date) ||
-		     buf_addf(b, "<ETag>&quot;%s&quot;</ETag><Size>%llu</Size>", it->obj->etag,
-			      (unsigned long long)(it->obj->is_dir ? 0 : it->obj->size));
-		if (!rc && l->owner) {
-			rc = s3_xml_user(l->r, b, "Owner", it->obj->owner);
-		}
-		rc = rc || buf_addstr(b, "<StorageClass>STANDARD</StorageClass></Contents>");
+	struct buf *b = l->contents;
+	int rc = list_name(l, it->key, it->is_prefix);
+	if (rc)
+		return rc < 0;
+	char date[TIMEFMT_LEN];
+	time_fmt_iso8601_ms(it->obj->mtime_ns, date);
+	rc = buf_addstr(b, "<Contents>") || s3_xml_name(b, "Key", it->key, l->url) ||
+	     s3_xml_elem(b, "LastModified", date) ||
+	     buf_addf(b, "<ETag>&quot;%s&quot;</ETag><Size>%llu</Size>", it->obj->etag,
+		      (unsigned long long)(it->obj->is_dir ? 0 : it->obj->size));
+	if (!rc && l->owner) {
+		rc = s3_xml_user(l->r, b, "Owner", it->obj->owner);
 	}
+	rc = rc || buf_addstr(b, "<StorageClass>STANDARD</StorageClass></Contents>");
 	if (rc)
 		l->err = S3_ERR_INTERNAL;
 	return rc;
@@ -234,6 +247,98 @@ enum s3_err s3_list_objects(struct s3_req *r)
 	/* max-keys=0 asks for nothing, and AWS says nothing is left out. */
 	else if (!(e = list_render(r, &q, &l, q.max ? truncated : 0, next, &b)))
 		s3_send_xml(r, 200, &b);
+	buf_release(&contents);
+	buf_release(&prefixes);
+	buf_release(&b);
+	return e;
+}
+
+/* ---- ListObjectVersions (GET /bucket?versions) ---- */
+
+static int on_version(void *arg, const struct atr_version_item *it)
+{
+	struct listing *l = arg;
+	struct buf *b = l->contents;
+	int rc = list_name(l, it->key, it->is_prefix);
+	if (rc)
+		return rc < 0;
+	/* Versions and delete markers interleaved, in S3's order. */
+	const char *tag = it->marker ? "DeleteMarker" : "Version";
+	char date[TIMEFMT_LEN];
+	time_fmt_iso8601_ms(it->obj->mtime_ns, date);
+	rc = buf_addf(b, "<%s>", tag) || s3_xml_name(b, "Key", it->key, l->url) ||
+	     s3_xml_elem(b, "VersionId", it->obj->vid) ||
+	     s3_xml_elem(b, "IsLatest", it->latest ? "true" : "false") ||
+	     s3_xml_elem(b, "LastModified", date);
+	if (!rc && !it->marker)
+		rc = buf_addf(b, "<ETag>&quot;%s&quot;</ETag><Size>%llu</Size>"
+				 "<StorageClass>STANDARD</StorageClass>",
+			      it->obj->etag,
+			      (unsigned long long)(it->obj->is_dir ? 0 : it->obj->size));
+	rc = rc || s3_xml_user(l->r, b, "Owner", it->obj->owner) ||
+	     buf_addf(b, "</%s>", tag);
+	if (rc)
+		l->err = S3_ERR_INTERNAL;
+	return rc;
+}
+
+enum s3_err s3_list_object_versions(struct s3_req *r)
+{
+	const char *prefix = s3_param(r, "prefix"), *delim = s3_param(r, "delimiter"),
+		   *enc = s3_param(r, "encoding-type"), *km = s3_param(r, "key-marker"),
+		   *vm = s3_param(r, "version-id-marker");
+	char next_key[ATR_KEY_MAX + 2], next_vid[ATR_VID_MAX + 1];
+	int max, truncated = 0, url = enc != NULL;
+	enum s3_err e;
+	if (s3_list_max_keys(s3_param(r, "max-keys"), &max) || (enc && strcmp(enc, "url")))
+		return S3_ERR_INVALID_ARGUMENT;
+	if (vm && (!km || !*km)) /* AWS: a version-id marker needs a key marker */
+		return S3_ERR_INVALID_ARGUMENT;
+	if (vm && *vm && !atr_vid_valid(vm))
+		return S3_ERR_INVALID_VERSION_ID;
+	if (delim && !*delim)
+		delim = NULL;
+	if ((e = s3_list_param_check(prefix, url)) || (e = s3_list_param_check(delim, url)) ||
+	    (e = s3_list_param_check(km, url)))
+		return e;
+	struct atr_version_params p = { .prefix = prefix ? prefix : "", .delimiter = delim,
+					.key_marker = km && *km ? km : NULL,
+					.vid_marker = vm && *vm ? vm : NULL, .max = max };
+	struct buf contents = BUF_INIT(256 << 20), prefixes = BUF_INIT(256 << 20);
+	struct buf b = BUF_INIT(512 << 20);
+	struct listing l = { .r = r, .contents = &contents, .prefixes = &prefixes, .url = url };
+	int rc = atr_object_list_versions(r->srv->core, &r->user, r->bucket, &p, on_version, &l,
+					  &truncated, next_key, next_vid);
+	if (l.err || rc) {
+		e = l.err ? l.err : s3_err_from_core(rc);
+		goto out;
+	}
+	truncated = max ? truncated : 0;
+	s3_xml_open(&b, "ListVersionsResult");
+	s3_xml_elem(&b, "Name", r->bucket);
+	s3_xml_name(&b, "Prefix", p.prefix, url);
+	s3_xml_name(&b, "KeyMarker", km ? km : "", url);
+	s3_xml_elem(&b, "VersionIdMarker", vm ? vm : "");
+	if (truncated) {
+		s3_xml_name(&b, "NextKeyMarker", next_key, url);
+		if (*next_vid)
+			s3_xml_elem(&b, "NextVersionIdMarker", next_vid);
+	}
+	buf_addf(&b, "<MaxKeys>%d</MaxKeys>", max);
+	if (delim)
+		s3_xml_name(&b, "Delimiter", delim, url);
+	if (enc)
+		s3_xml_elem(&b, "EncodingType", "url");
+	buf_addf(&b, "<IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
+	if (contents.len)
+		buf_add(&b, contents.ptr, contents.len);
+	if (prefixes.len)
+		buf_add(&b, prefixes.ptr, prefixes.len);
+	if (buf_addstr(&b, "</ListVersionsResult>"))
+		e = S3_ERR_INTERNAL;
+	else
+		s3_send_xml(r, 200, &b);
+out:
 	buf_release(&contents);
 	buf_release(&prefixes);
 	buf_release(&b);

@@ -403,13 +403,16 @@ struct completion {
 	uint64_t next;  /* send a space once this much is assembled */
 	int sse;        /* the upload's encryption (the 200's header) */
 	const struct s3_sse *k; /* SSE-C's key (its MD5 for the header) */
+	const struct atr_obj *obj; /* its vid: the new version's, known first */
 };
 
-/* The completion's 200 headers: the content type and the encryption's. */
+/* The completion's 200 headers: the content type, the encryption's and
+ * the new version's id. */
 static void complete_head(struct completion *cp, struct buf *h)
 {
 	if (buf_addstr(h, "Content-Type: application/xml\r\n") ||
-	    s3_sse_headers(h, cp->sse, cp->k))
+	    s3_sse_headers(h, cp->sse, cp->k) ||
+	    s3_version_header(h, "x-amz-version-id", cp->obj->vid))
 		h->len = 0; /* (a few bytes: never) */
 }
 
@@ -649,9 +652,9 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 	struct buf body = BUF_INIT(COMPLETE_BODY_MAX), b = BUF_INIT(64 * 1024);
 	struct atr_mpu_part *parts = NULL;
 	struct s3_sse k = { 0 };
-	struct completion cp = { .r = r, .k = &k };
-	struct object_ck ck = { .hdrs = "", .xml = "" };
 	struct atr_obj obj = { 0 };
+	struct completion cp = { .r = r, .k = &k, .obj = &obj };
+	struct object_ck ck = { .hdrs = "", .xml = "" };
 	enum s3_err e;
 	int n = 0;
 
@@ -691,7 +694,7 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 	if (!cp.started) {
 		if (!e && complete_result(r, &obj, 1, ck.xml, &b))
 			e = S3_ERR_INTERNAL;
-		if (!e && obj.sse) {
+		if (!e && (obj.sse || *obj.vid)) {
 			struct buf h = BUF_INIT(512);
 			cp.sse = obj.sse;
 			complete_head(&cp, &h);

@@ -379,18 +379,20 @@ enum s3_err s3_get_object(struct s3_req *r)
 	const char *rtype = s3_header(r, "x-atrium-read-type");
 	int read_type = rtype ? atr_read_type_parse(rtype) : ATR_RT_DEFAULT;
 	struct s3_sse k;
+	const char *vid;
 	enum s3_err e = overrides_check(r);
 	if (!e && read_type < 0)
 		e = S3_ERR_INVALID_READ_TYPE;
-	if (e || (e = s3_sse_read_check(r)) || (e = s3_sse_customer(r, "x-amz-", &k)))
+	if (e || (e = s3_version_param(r, &vid)) || (e = s3_sse_read_check(r)) ||
+	    (e = s3_sse_customer(r, "x-amz-", &k)))
 		return e;
 	/* HEAD opens the object too when it may be SSE-C's: its key is
 	 * checked as a GET's (AWS: HEAD without it is 400, with another 403). */
-	int rc = head && !k.mode ? atr_object_stat(r->srv->core, &r->user, r->bucket, r->key, &obj)
-				 : atr_get_open(r->srv->core, &r->user, r->bucket, r->key, &obj, &rd);
+	int rc = atr_object_version_open(r->srv->core, &r->user, r->bucket, r->key, vid, &obj,
+					 head && !k.mode ? NULL : &rd);
 	if (rc) {
 		s3_sse_release(&k);
-		return s3_err_from_core(rc);
+		return s3_version_error(r, rc, vid, &obj);
 	}
 	if (rd)
 		atr_get_read_type(rd, (enum atr_read_type)read_type);
@@ -408,6 +410,7 @@ enum s3_err s3_get_object(struct s3_req *r)
 	int status = 200;
 	time_fmt_rfc1123((time_t)(obj.mtime_ns / 1000000000), date);
 	buf_addf(&extra, "ETag: \"%s\"\r\nLast-Modified: %s\r\n", obj.etag, date);
+	s3_version_header(&extra, "x-amz-version-id", obj.vid);
 	/* Atrium's: an object of a remote bucket not (yet) in the remote
 	 * (write types); PERSISTED goes without it. */
 	if (obj.persist)
@@ -461,8 +464,26 @@ int s3_delete_key(struct atr_core *c, const struct atr_user *u, const char *buck
 
 enum s3_err s3_delete_object(struct s3_req *r)
 {
-	int rc = s3_delete_key(r->srv->core, &r->user, r->bucket, r->key);
+	struct atr_delete_result d;
+	struct buf extra = BUF_INIT(256);
+	const char *vid;
+	enum s3_err e = s3_version_param(r, &vid);
+	if (e)
+		return e;
+	int rc = atr_object_delete_version(r->srv->core, &r->user, r->bucket, r->key, vid, &d);
 	if (rc == ATR_E_KEY_TOO_LONG)
 		return S3_ERR_KEY_TOO_LONG;
-	return s3_reply_empty(r, rc, 204);
+	if (rc == ATR_E_NO_VERSION)
+		rc = ATR_OK; /* a version not there: deleted all the same (S3) */
+	if (rc)
+		return s3_err_from_core(rc);
+	/* What was made or removed: a delete marker, and its id or the
+	 * version's. */
+	if ((d.marker && buf_addstr(&extra, "x-amz-delete-marker: true\r\n")) ||
+	    s3_version_header(&extra, "x-amz-version-id", d.vid))
+		e = S3_ERR_INTERNAL;
+	else
+		s3_send_empty(r, 204, extra.ptr);
+	buf_release(&extra);
+	return e;
 }

@@ -64,6 +64,9 @@ static const struct {
 	{ s3_get_bucket_encryption, NULL, "GetBucketEncryption", "REST.GET.ENCRYPTION" },
 	{ s3_put_bucket_encryption, NULL, "PutBucketEncryption", "REST.PUT.ENCRYPTION" },
 	{ s3_delete_bucket_encryption, NULL, "DeleteBucketEncryption", "REST.DELETE.ENCRYPTION" },
+	{ s3_get_bucket_versioning, NULL, "GetBucketVersioning", "REST.GET.VERSIONING" },
+	{ s3_put_bucket_versioning, NULL, "PutBucketVersioning", "REST.PUT.VERSIONING" },
+	{ s3_list_object_versions, NULL, "ListObjectVersions", "REST.GET.BUCKETVERSIONS" },
 	{ s3_get_bucket_lifecycle, NULL, "GetBucketLifecycleConfiguration", "REST.GET.LIFECYCLE" },
 	{ s3_put_bucket_lifecycle, NULL, "PutBucketLifecycleConfiguration", "REST.PUT.LIFECYCLE" },
 	{ s3_delete_bucket_lifecycle, NULL, "DeleteBucketLifecycle", "REST.DELETE.LIFECYCLE" },
@@ -139,7 +142,8 @@ void s3_observe(struct s3_req *r, s3_handler h, const char *raw_path, int64_t t0
 		 * those without a body, and at worst an upper bound */
 		.turnaround_ms = r->head_ns ? (r->head_ns - t0) / 1000000 : -1,
 		.referer = s3_header(r, "Referer"), .user_agent = s3_header(r, "User-Agent"),
-		.host_id = r->id, .signature_version = sigv, .cipher_suite = cipher,
+		.version_id = s3_param(r, "versionId"), .host_id = r->id,
+		.signature_version = sigv, .cipher_suite = cipher,
 		.auth_type = authtype, .host = s3_header(r, "Host"), .tls_version = tls,
 	};
 	if (r->srv->logging && r->bucket && *r->bucket)

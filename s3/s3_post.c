@@ -362,7 +362,8 @@ enum s3_err s3_post_object(struct s3_req *r)
 	wr.ck_want = ck_want;
 	if (!(e = s3_write_run(&wr, &file))) {
 		struct buf lines = BUF_INIT(1024);
-		e = buf_addstr(&lines, wr.ck_line) || s3_sse_headers(&lines, wr.sse_mode, &wr.sse)
+		e = buf_addstr(&lines, wr.ck_line) || s3_sse_headers(&lines, wr.sse_mode, &wr.sse) ||
+				    s3_version_header(&lines, "x-amz-version-id", wr.vid)
 			    ? S3_ERR_INTERNAL
 			    : respond(r, src.f, key.ptr, wr.etag, lines.len ? lines.ptr : "");
 		buf_release(&lines);

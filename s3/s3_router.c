@@ -79,6 +79,9 @@ static const struct route routes[] = {
 	{ "PUT", T_BUCKET, "encryption", NULL, s3_put_bucket_encryption },
 	{ "DELETE", T_BUCKET, "encryption", NULL, s3_delete_bucket_encryption },
 	{ "PUT", T_BUCKET, "logging", NULL, s3_put_bucket_logging },
+	{ "GET", T_BUCKET, "versioning", NULL, s3_get_bucket_versioning },
+	{ "PUT", T_BUCKET, "versioning", NULL, s3_put_bucket_versioning },
+	{ "GET", T_BUCKET, "versions", NULL, s3_list_object_versions },
 	{ "GET", T_BUCKET, "lifecycle", NULL, s3_get_bucket_lifecycle },
 	{ "PUT", T_BUCKET, "lifecycle", NULL, s3_put_bucket_lifecycle },
 	{ "DELETE", T_BUCKET, "lifecycle", NULL, s3_delete_bucket_lifecycle },
@@ -99,7 +102,7 @@ static const char *const subresources[] = {
 	"metrics", "notification", "object-lock", "ownershipControls", "partNumber", "policy",
 	"policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore",
 	"retention", "select", "tagging", "torrent", "uploadId", "uploads", "versioning",
-	"versions", "website", "versionId",
+	"versions", "website",
 };
 
 static int is_subresource(const char *name)

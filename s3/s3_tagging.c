@@ -174,9 +174,15 @@ static enum s3_err send_tagging(struct s3_req *r, char *tags)
 enum s3_err s3_get_object_tagging(struct s3_req *r)
 {
 	char *tags = NULL;
-	int rc = atr_object_tags_get(r->srv->core, &r->user, r->bucket, r->key, &tags);
+	const char *vid;
+	struct atr_obj none = { 0 };
+	enum s3_err e = s3_version_param(r, &vid);
+	if (e)
+		return e;
+	int rc = atr_object_version_tags_get(r->srv->core, &r->user, r->bucket, r->key, vid,
+					     &tags);
 	if (rc)
-		return s3_err_from_core(rc);
+		return s3_version_error(r, rc, vid, &none);
 	return send_tagging(r, tags);
 }
 
@@ -186,9 +192,12 @@ enum s3_err s3_put_object_tagging(struct s3_req *r)
 	enum s3_err e = s3_read_small_body(r, &body);
 	if (!e)
 		e = s3_tagging_from_xml(body.ptr, body.len, &tags);
+	const char *vid = NULL;
+	if (!e)
+		e = s3_version_param(r, &vid);
 	if (!e) {
-		int rc = atr_object_tags_set(r->srv->core, &r->user, r->bucket, r->key,
-					     tags.ptr ? tags.ptr : "");
+		int rc = atr_object_version_tags_set(r->srv->core, &r->user, r->bucket, r->key, vid,
+						     tags.ptr ? tags.ptr : "");
 		e = s3_err_from_core(rc);
 	}
 	if (!e)
@@ -200,7 +209,11 @@ enum s3_err s3_put_object_tagging(struct s3_req *r)
 
 enum s3_err s3_delete_object_tagging(struct s3_req *r)
 {
-	int rc = atr_object_tags_set(r->srv->core, &r->user, r->bucket, r->key, NULL);
+	const char *vid;
+	enum s3_err e = s3_version_param(r, &vid);
+	if (e)
+		return e;
+	int rc = atr_object_version_tags_set(r->srv->core, &r->user, r->bucket, r->key, vid, NULL);
 	return s3_reply_empty(r, rc, 204);
 }
 

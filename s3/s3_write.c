@@ -105,6 +105,7 @@ void s3_write_respond(struct s3_write *wr)
 	/* A PUT's object: the rule that will expire it (not a part's). */
 	int object = wr->target == &s3_object_target;
 	if (buf_addf(&extra, "ETag: \"%s\"\r\n%s", wr->etag, wr->ck_line) ||
+	    s3_version_header(&extra, "x-amz-version-id", wr->vid) ||
 	    s3_sse_headers(&extra, wr->sse_mode, &wr->sse) ||
 	    (object && s3_lifecycle_header(wr->r, wr->r->key, (uint64_t)wr->size, wr->mtime_ns,
 					   wr->tags, &extra)))
@@ -243,6 +244,7 @@ static enum s3_err object_commit(struct s3_write *wr)
 	snprintf(wr->etag, sizeof(wr->etag), "%s", obj.etag);
 	wr->mtime_ns = obj.mtime_ns;
 	wr->sse_mode = obj.sse;
+	snprintf(wr->vid, sizeof(wr->vid), "%s", obj.vid);
 	return S3_ERR_OK;
 }
 

@@ -77,6 +77,10 @@ enum atr_err {
 	ATR_E_NOT_PERSISTED,
 	/* Freeing the cached bytes of a pinned file: refused. */
 	ATR_E_PINNED,
+	/* Versioning (src/version.c): no such version of the key; the version
+	 * named (or the latest) is a delete marker, which has no bytes. */
+	ATR_E_NO_VERSION,
+	ATR_E_DELETE_MARKER,
 	ATR_E__COUNT
 };
 
@@ -86,6 +90,8 @@ const char *atr_strerror(int err);
 #define ATR_SEGMENT_MAX 255
 #define ATR_USER_MAX 64
 #define ATR_ETAG_MAX 48
+/* A version id: 32 lower-case hex digits, or "null" (src/version.c). */
+#define ATR_VID_MAX 32
 #define ATR_BUCKET_MAX 63
 
 struct atr_core;
@@ -242,6 +248,7 @@ struct atr_bucket {
 	int public_block;   /* ATR_PAB_* bits, -1 when not configured */
 	int ownership;      /* enum atr_ownership, -1 when not configured */
 	int has_policy;
+	int versioning;     /* enum atr_versioning */
 };
 
 /* Bucket name rules (S3's): 3..63 of [a-z0-9.-], starting and ending with a
@@ -305,6 +312,10 @@ struct atr_obj {
 	int persist;        /* enum atr_persist, as atr_object_stat and
 			     * atr_get_open found it (else 0: PERSISTED) */
 	int sse;            /* encrypted at rest: enum atr_sse (size is the plaintext's) */
+	/* Its version id (src/version.c): "" for the null version of a
+	 * bucket never versioned, "null" for one written while versioning
+	 * was suspended, else the id the write was given. */
+	char vid[ATR_VID_MAX + 1];
 	uint64_t fsize;     /* encrypted as one stream per part (a completed upload):
 			     * its file's size; else 0 (src/core_int.h, obj_file_size) */
 };
@@ -533,6 +544,92 @@ int atr_bucket_policy_set(struct atr_core *c, const struct atr_user *u, const ch
 /* Whether the bucket's policy is public (AWS's definition). */
 int atr_bucket_policy_status(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			     int *is_public);
+
+/* ---- versioning (src/version.c; docs/architecture.md, "Versions") ----
+ *
+ * S3's object versioning. A bucket is never versioned until its owner
+ * sets it Enabled; it can be Suspended then, never unversioned again.
+ * In an Enabled bucket every S3 write gives the object a new version id
+ * (atr_obj.vid) and keeps the version it replaces as noncurrent; a
+ * DELETE without a version id makes a delete marker the latest version
+ * (the key is then absent from listings, reads and the mount). In a
+ * Suspended one a write or DELETE makes the "null" version, replacing the
+ * null version there is. The current version is always the file at the
+ * key's path; the others are kept in the private area. Directory markers
+ * ("k/") are not versioned. A bucket on a remote store (atr_mount_add)
+ * cannot be versioned: ATR_E_NOT_SUPPORTED.
+ * Version ids: ATR_VID_MAX lower-case hex digits, or "null";
+ * atr_vid_valid says whether vid is one (1) or not (0); atr_vid_match
+ * whether an object of id have is the version want names ("null" names
+ * the null version, whose id is "" or "null").
+ */
+enum atr_versioning { ATR_VER_OFF = 0, ATR_VER_ENABLED = 1, ATR_VER_SUSPENDED = 2 };
+int atr_vid_valid(const char *vid);
+int atr_vid_match(const char *have, const char *want);
+/* The bucket's owner's (or whom the policy allows s3:GetBucketVersioning
+ * and s3:PutBucketVersioning); set takes ENABLED or SUSPENDED (else
+ * ATR_E_INVALID_ARG). */
+int atr_bucket_versioning_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			      int *state);
+int atr_bucket_versioning_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			      int state);
+/* atr_object_stat (rd NULL) or atr_get_open of version vid of key (NULL:
+ * the latest, as those calls): read permission, s3:GetObjectVersion.
+ * ATR_E_NO_VERSION if the key has no such version, ATR_E_DELETE_MARKER
+ * (obj->vid set) if it is a delete marker. */
+int atr_object_version_open(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			    const char *key, const char *vid, struct atr_obj *obj,
+			    struct atr_reader **rd);
+/* atr_object_tags_get / _set of version vid (NULL: the current one, as
+ * those calls; a noncurrent one's are kept with it): s3:GetObjectVersion-
+ * Tagging, s3:PutObjectVersionTagging, s3:DeleteObjectVersionTagging.
+ * ATR_E_NO_VERSION, ATR_E_DELETE_MARKER as above. */
+int atr_object_version_tags_get(struct atr_core *c, const struct atr_user *u,
+				const char *bucket, const char *key, const char *vid, char **tags);
+int atr_object_version_tags_set(struct atr_core *c, const struct atr_user *u,
+				const char *bucket, const char *key, const char *vid,
+				const char *tags);
+/* Whether the latest version of key is a delete marker: 1 with its id in
+ * vid, else 0. No permission: what S3 says beside a NoSuchKey. */
+int atr_object_latest_marker(struct atr_core *c, const char *bucket, const char *key,
+			     char vid[ATR_VID_MAX + 1]);
+/* S3's DELETE with a version id (vid; NULL for none): with write
+ * permission (s3:DeleteObjectVersion with vid, else s3:DeleteObject), as
+ * the header above says. out: marker, whether a delete marker was made
+ * or deleted, and vid its or the deleted version's id ("" when the
+ * bucket is not versioned and none was given). Deleting a missing key
+ * succeeds; a missing version is ATR_E_NO_VERSION. */
+struct atr_delete_result {
+	int marker;
+	char vid[ATR_VID_MAX + 1];
+};
+int atr_object_delete_version(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			      const char *key, const char *vid, struct atr_delete_result *out);
+/* ListObjectVersions: every version of the keys with prefix, in S3's
+ * order (key ascending, newest first), after (key_marker, vid_marker) —
+ * after every version of key_marker without vid_marker; with a
+ * delimiter, common prefixes as atr_object_list makes them. Up to max
+ * items; *truncated and next_key / next_vid (the last item given, for
+ * the next page's markers; next_vid "" after a prefix) as there. Needs
+ * s3:ListBucketVersions. Items: obj has no hdrs; vid "null" for the null
+ * version. */
+struct atr_version_params {
+	const char *prefix, *delimiter;
+	const char *key_marker, *vid_marker; /* NULL: none */
+	int max;
+};
+struct atr_version_item {
+	const char *key;
+	int is_prefix;
+	int marker;           /* a delete marker */
+	int latest;
+	const struct atr_obj *obj; /* NULL for a prefix */
+};
+typedef int (*atr_version_cb)(void *arg, const struct atr_version_item *item);
+int atr_object_list_versions(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			     const struct atr_version_params *p, atr_version_cb cb, void *arg,
+			     int *truncated, char next_key[ATR_KEY_MAX + 2],
+			     char next_vid[ATR_VID_MAX + 1]);
 
 /* ---- bucket documents (src/access.c) ----
  *
@@ -785,6 +882,8 @@ int atr_mpu_complete(struct atr_core *c, const struct atr_user *u, const char *b
  * sse_key: an SSE-C upload's customer key (32 bytes), which completion
  * needs (ATR_E_INVALID_ARG without it, ATR_E_ACCESS for another key, both
  * checked first); NULL for any other upload (else ATR_E_INVALID_ARG). */
+/* In a versioned bucket, out->vid holds the new version's id from the
+ * first progress call on (a response started then can say it). */
 int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			  const char *key, const char *upload_id, const struct atr_mpu_part *parts,
 			  int n, uint64_t min_part_size, const char *extra_hdrs,
@@ -1100,7 +1199,12 @@ int atr_node_statfs(struct atr_core *c, struct statvfs *out);
  *     ATR_E_NO_KEY for any other inode): the mount shows the directory;
  *     this says the object is there;
  *   - a table of other attributes kept as given: xattr_get, _set,
- *     _remove, and _list (NUL-separated names, malloc'd).
+ *     _remove, and _list (NUL-separated names, malloc'd);
+ *   - in a versioned bucket (src/version.c), read-only: its version id
+ *     (atr_node_versions with all 0), or every version of its key, one
+ *     line each, newest first: "ID SIZE ETAG DATE[ current]", a marker's
+ *     "ID delete-marker - DATE" (all 1; *text malloc'd, *len bytes, not
+ *     NUL-terminated); ATR_E_NO_KEY for a file without a version id.
  * flags: ATR_XATTR_CREATE (ATR_E_EXISTS if it is there) or
  * ATR_XATTR_REPLACE (ATR_E_NO_KEY if not), as setxattr(2)'s. A change
  * moves the inode's ctime; values too large are ATR_E_TOO_LARGE.
@@ -1119,6 +1223,7 @@ int atr_node_headers(struct atr_core *c, uint64_t ino, char **hdrs, int *kind);
 int atr_node_etag(struct atr_core *c, uint64_t ino, char etag[ATR_ETAG_MAX + 1]);
 int atr_node_aside(struct atr_core *c, uint64_t ino, uint64_t *size,
 		   char etag[ATR_ETAG_MAX + 1]);
+int atr_node_versions(struct atr_core *c, uint64_t ino, int all, char **text, size_t *len);
 int atr_node_xattr_get(struct atr_core *c, uint64_t ino, const char *name, void **val,
 		       size_t *len);
 int atr_node_xattr_set(struct atr_core *c, uint64_t ino, const char *name, const void *val,

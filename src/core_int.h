@@ -127,6 +127,17 @@ int object_stat(struct atr_core *c, const struct atr_user *u, const char *bucket
 		const char *key, struct atr_obj *out, int etag);
 int object_get_open(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		    const char *key, struct atr_obj *obj, struct atr_reader **out, int etag);
+/* (list.c) Before a listing of the keys with prefix (at most
+ * ATR_KEY_MAX bytes): the directories in its scope re-read where they
+ * changed behind our back (ns_sync_tree). */
+void list_sync(struct atr_core *c, const char *bucket, const char *prefix);
+/* (version.c) The one delete of every door (S3's DELETE and
+ * DeleteObjects, the mount's unlink, the path view's rm) and of the
+ * lifecycle worker, without a permission check: ns_delete_version (src/
+ * ns_int.h), a delete marker owned by owner; prune: implied directories
+ * left empty go (S3's view; the mount keeps them). */
+int obj_delete_version(struct atr_core *c, const char *owner, const char *bucket,
+		       const char *key, const char *vid, int prune, struct atr_delete_result *out);
 /* Multipart state of the core: set up by atr_core_open once the metadata
  * store and the UFS are open, which also removes staged parts that no
  * upload row names (left by a crash or an abort cut short). */

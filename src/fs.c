@@ -357,7 +357,7 @@ static int list_root(struct fslist *l, const struct atr_user *u, int recursive, 
 		if ((cmp > 0 || !*skey) && emit(l, b.name, "", NULL, &b))
 			break;
 		if (!recursive || (rc = ns_sync_tree(l->c, b.name, "")) ||
-		    (rc = perm_view_new(l->c, u, &b, &l->v)))
+		    (rc = perm_view_new(l->c, u, &b, "s3:ListBucket", &l->v)))
 			continue;
 		rc = scan_dir(l, b.name, "", 1, cmp == 0 && *skey ? skey : NULL);
 		perm_view_release(l->v);
@@ -391,7 +391,7 @@ int atr_fs_list(struct atr_core *c, const struct atr_user *u, const char *path, 
 	}
 	struct atr_bucket b;
 	if ((rc = perm_bucket(c, u, p.bucket, NULL, 0, &b)) ||
-	    (rc = perm_view_new(c, u, &b, &l->v)))
+	    (rc = perm_view_new(c, u, &b, "s3:ListBucket", &l->v)))
 		goto out;
 	/* A cursor names this bucket's key to resume at. */
 	const char *skey = NULL;
@@ -751,9 +751,10 @@ static int delete_key(struct atr_core *c, const struct atr_user *u, const char *
 {
 	struct atr_bucket b;
 	int rc = perm_bucket(c, u, bucket, NULL, 0, &b);
+	struct atr_delete_result d;
 	if (rc || (rc = perm_write_key(c, u, "s3:DeleteObject", &b, key)))
 		return rc;
-	rc = ns_delete(c, bucket, key, 1);
+	rc = obj_delete_version(c, u->name, bucket, key, NULL, 1, &d);
 	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
 }
 

@@ -120,11 +120,23 @@ static int on_row(void *arg, const char *key, const struct meta_row *row)
 	return emit(l, key, 0, row);
 }
 
+void list_sync(struct atr_core *c, const char *bucket, const char *prefix)
+{
+	char dir[ATR_KEY_MAX + 2];
+	size_t dl = strlen(prefix);
+	while (dl && prefix[dl - 1] != '/')
+		dl--;
+	memcpy(dir, prefix, dl);
+	dir[dl] = '\0';
+	if (!dl || !atr_key_valid(dir))
+		ns_sync_tree(c, bucket, dl ? dir : "");
+}
+
 int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		    const struct atr_list_params *p, atr_list_cb cb, void *arg,
 		    int *truncated, char *next_start)
 {
-	char upto[ATR_KEY_MAX + 2], dir[ATR_KEY_MAX + 2];
+	char upto[ATR_KEY_MAX + 2];
 	const char *prefix = p->prefix ? p->prefix : "";
 	struct atr_bucket b;
 	int rc = perm_bucket(c, u, bucket, "s3:ListBucket", PERM_R, &b);
@@ -133,14 +145,7 @@ int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bu
 	if (strlen(prefix) > ATR_KEY_MAX || (p->start && strlen(p->start) > ATR_KEY_MAX))
 		return ATR_E_INVALID_ARG;
 
-	/* Re-read what changed behind our back in the directories in scope. */
-	size_t dl = strlen(prefix);
-	while (dl && prefix[dl - 1] != '/')
-		dl--;
-	memcpy(dir, prefix, dl);
-	dir[dl] = '\0';
-	if (!dl || !atr_key_valid(dir))
-		ns_sync_tree(c, bucket, dl ? dir : "");
+	list_sync(c, bucket, prefix);
 
 	struct lister l = {
 		.c = c, .bucket = bucket, .p = p, .prefix_len = strlen(prefix),
@@ -153,7 +158,7 @@ int atr_object_list(struct atr_core *c, const struct atr_user *u, const char *bu
 			return ATR_E_INVALID_ARG;
 		hi = upto;
 	}
-	if ((rc = perm_view_new(c, u, &b, &l.v)))
+	if ((rc = perm_view_new(c, u, &b, "s3:ListBucket", &l.v)))
 		return rc;
 	/* Start at the later of the prefix and the page start. */
 	snprintf(l.from, sizeof(l.from), "%s", prefix);

@@ -79,6 +79,11 @@ static const char *const column_migrations[][3] = {
 	{ "buckets", "public_block", "ALTER TABLE buckets ADD COLUMN public_block INTEGER" },
 	{ "buckets", "ownership", "ALTER TABLE buckets ADD COLUMN ownership INTEGER" },
 	{ "buckets", "policy", "ALTER TABLE buckets ADD COLUMN policy TEXT" },
+	/* Versioning (src/version.c): a bucket's state (enum atr_versioning;
+	 * NULL: never set), the current version's id (NULL: the null
+	 * version of a bucket never versioned). */
+	{ "buckets", "versioning", "ALTER TABLE buckets ADD COLUMN versioning INTEGER" },
+	{ "objects", "vid", "ALTER TABLE objects ADD COLUMN vid TEXT" },
 };
 
 static const char schema[] =
@@ -89,7 +94,9 @@ static const char schema[] =
 	"  ctime INTEGER NOT NULL, mode INTEGER NOT NULL DEFAULT 493,"
 	/* Block Public Access (META_PAB_* bits), Object Ownership (enum
 	 * atr_ownership), the bucket policy's JSON; NULL: not configured. */
-	"  public_block INTEGER, ownership INTEGER, policy TEXT);"
+	"  public_block INTEGER, ownership INTEGER, policy TEXT,"
+	/* enum atr_versioning; NULL: never set (src/version.c). */
+	"  versioning INTEGER);"
 	"CREATE TABLE IF NOT EXISTS objects("
 	"  ino INTEGER PRIMARY KEY AUTOINCREMENT, bucket TEXT NOT NULL, key TEXT NOT NULL,"
 	"  is_dir INTEGER NOT NULL, implicit INTEGER NOT NULL DEFAULT 0,"
@@ -108,6 +115,9 @@ static const char schema[] =
 	/* ... unless it is one stream per part (a completed upload's): then
 	 * the file's size, the sum of its parts' crypt_file_size; else 0. */
 	"  fsize INTEGER NOT NULL DEFAULT 0,"
+	/* The current version's id (src/ns_version.c); NULL: the null
+	 * version of a bucket never versioned. */
+	"  vid TEXT,"
 	"  UNIQUE(bucket, key));"
 	/* Extended attributes other than the S3 ones (which live in hdrs). */
 	/* Directories only: a directory's subdirectories (the mount's link
@@ -203,7 +213,22 @@ static const char schema[] =
 	"  action INTEGER NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS object_ttls_due ON object_ttls(due);"
 	"CREATE TRIGGER IF NOT EXISTS object_ttls_gone AFTER DELETE ON objects"
-	"  BEGIN DELETE FROM object_ttls WHERE ino = old.ino; END;";
+	"  BEGIN DELETE FROM object_ttls WHERE ino = old.ino; END;"
+	/* The versions of a key other than its current one (src/ns_version.c):
+	 * noncurrent versions, whose bytes are VERSION_DIR/<seq>, and delete
+	 * markers; newest first is seq descending. ino and version are those
+	 * the object had when current (its cached blocks stay valid); tags
+	 * and acl what object_tags and acls held for it. */
+	"CREATE TABLE IF NOT EXISTS versions(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  bucket TEXT NOT NULL, key TEXT NOT NULL, vid TEXT NOT NULL,"
+	"  marker INTEGER NOT NULL DEFAULT 0, ino INTEGER NOT NULL DEFAULT 0,"
+	"  version INTEGER NOT NULL DEFAULT 0, size INTEGER NOT NULL DEFAULT 0,"
+	"  mtime INTEGER NOT NULL DEFAULT 0, mode INTEGER NOT NULL DEFAULT 0,"
+	"  owner TEXT NOT NULL, etag TEXT NOT NULL DEFAULT '', hdrs TEXT,"
+	"  sse INTEGER NOT NULL DEFAULT 0, tags TEXT, acl TEXT, UNIQUE(bucket, key, vid));"
+	"CREATE INDEX IF NOT EXISTS versions_by_key ON versions(bucket, key, seq DESC);"
+	"CREATE TRIGGER IF NOT EXISTS versions_gone AFTER DELETE ON buckets"
+	"  BEGIN DELETE FROM versions WHERE bucket = old.name; END;";
 
 /* ---- connections: one per thread, with its prepared statements ---- */
 
@@ -389,7 +414,7 @@ static void *ckpt_main(void *arg)
 static const char *sql_of(enum stmt_id id)
 {
 	static const char *const *const tables[] = { meta_db_sql, meta_obj_sql, meta_mpu_sql,
-						     meta_aux_sql };
+						     meta_aux_sql, meta_ver_sql };
 	const char *sql = NULL;
 	for (size_t i = 0; i < sizeof(tables) / sizeof(*tables); i++) {
 		assert(!sql || !tables[i][id]);

@@ -3,7 +3,7 @@
  * make check-layers keeps it so): the statement ids, each file's SQL, and
  * the one way to run a statement. The rest of the core sees meta_int.h.
  *
- * The store is four files, one per table group:
+ * The store is five files, one per table group:
  *   meta_db.c   connections (one per thread), the statement cache, schema
  *               and migrations, transactions, statistics, and the helpers
  *               below;
@@ -13,7 +13,8 @@
  *               (tags, ACL, checksums), and what a completed upload leaves
  *               on its object (part sizes and part checksums);
  *   meta_aux.c  the side tables: object and bucket tags, xattrs, ACLs,
- *               bucket settings and policy, commit intents, the idmap.
+ *               bucket settings and policy, commit intents, the idmap;
+ *   meta_ver.c  versioning: a bucket's state, the versions table.
  *
  * Statements: every statement has an id below, grouped by the file that
  * runs it, and its SQL lives in that file's table (meta_obj_sql[] and so
@@ -81,6 +82,9 @@ enum stmt_id {
 	ST_PQ_PUT, ST_PQ_NEXT, ST_PQ_FIRST_DUE, ST_PQ_RETRY, ST_PQ_DEFER, ST_PQ_DONE, ST_PQ_COUNT,
 	ST_OBJ_PERSISTED, ST_PIN_PUT, ST_PIN_DELETE, ST_PIN_GET, ST_PIN_SCAN, ST_TTL_PUT,
 	ST_TTL_DELETE, ST_TTL_GET, ST_TTL_NEXT, ST_TTL_FIRST_DUE,
+	/* meta_ver.c */
+	ST_VER_PUT, ST_VER_GET, ST_VER_NEWEST, ST_VER_BY_SEQ, ST_VER_DELETE, ST_VER_SCAN,
+	ST_BUCKET_VERSIONING_SET, ST_VER_COUNT, ST_VER_SET_TAGS,
 	ST__COUNT
 };
 
@@ -89,6 +93,7 @@ extern const char *const meta_db_sql[ST__COUNT];
 extern const char *const meta_obj_sql[ST__COUNT];
 extern const char *const meta_mpu_sql[ST__COUNT];
 extern const char *const meta_aux_sql[ST__COUNT];
+extern const char *const meta_ver_sql[ST__COUNT];
 
 /* The arguments of a statement: M_INT(any integer), M_TEXT(a string or
  * NULL), M_BLOB(pointer, length), M_NULL. A list of them is an array, so

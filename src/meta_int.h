@@ -125,6 +125,45 @@ int meta_idmap_by_name(struct meta *m, const char *user, uint32_t *uid); /* ATR_
 int meta_idmap_by_uid(struct meta *m, uint32_t uid, char *user, size_t n); /* ATR_E_NO_KEY */
 int meta_idmap_next(struct meta *m, uint32_t *next);
 int meta_idmap_put(struct meta *m, const char *user, uint32_t uid);
+/*
+ * Versioning (src/meta_ver.c; src/ns_version.c says what the rows mean):
+ *   buckets.versioning: enum atr_versioning (NULL: never set)
+ *   objects.vid: the current version's id (NULL: the null version of a
+ *     bucket never versioned)
+ *   versions(seq PK AUTOINCREMENT, bucket, key, vid, marker, ino, version,
+ *     size, mtime, mode, owner, etag, sse, hdrs, tags, acl,
+ *     UNIQUE(bucket, key, vid)): a key's noncurrent versions and delete
+ *     markers, newest first by seq descending; the null version's vid is
+ *     "null". Dropped with the bucket.
+ * get, newest, by_seq: ATR_E_NO_VERSION if none; with full, obj.hdrs,
+ * tags and acl are malloc'd (meta_version_release). put sets v->seq.
+ */
+struct meta_version {
+	uint64_t seq;
+	int marker;
+	struct atr_obj obj; /* vid, ino, version, size, mtime_ns, mode, owner, etag, sse */
+	char *tags, *acl;
+};
+void meta_version_release(struct meta_version *v);
+int meta_bucket_versioning_set(struct meta *m, const char *name, int state);
+int meta_ver_put(struct meta *m, const char *bucket, const char *key, struct meta_version *v);
+int meta_ver_get(struct meta *m, const char *bucket, const char *key, const char *vid,
+		 struct meta_version *out, int full);
+int meta_ver_newest(struct meta *m, const char *bucket, const char *key,
+		    struct meta_version *out, int full);
+int meta_ver_by_seq(struct meta *m, uint64_t seq, struct meta_version *out);
+int meta_ver_delete(struct meta *m, uint64_t seq);
+int meta_ver_set_tags(struct meta *m, uint64_t seq, const char *tags); /* NULL: none */
+/* The versions of bucket in [from, upto) in S3's order: cb(arg, key,
+ * current, v) for the current one (the objects row; seq 0) and then each
+ * other, newest first; v has no hdrs. Non-zero from cb stops (-1). */
+typedef int (*meta_ver_cb)(void *arg, const char *key, int current,
+			   const struct meta_version *v);
+int meta_ver_scan(struct meta *m, const char *bucket, const char *from, const char *upto,
+		  meta_ver_cb cb, void *arg);
+/* How many rows bucket has in versions; -1 on error. */
+int meta_ver_count(struct meta *m, const char *bucket);
+
 /* Whether this thread has a transaction open. */
 int meta_in_txn(struct meta *m);
 

@@ -301,7 +301,15 @@ static int bucket_take(struct atr_core *c, const struct atr_user *u, const char 
 		return ns_bucket_make(c, u->name, bucket, 0700);
 	if (rc)
 		return rc;
-	if ((rc = ufs_rmdir(c->local, bucket)) == ATR_E_BUCKET_NOT_EMPTY)
+	/* A remote store keeps no versions (src/version.c): a versioned
+	 * bucket is not mounted, and its versions, if any, are content. */
+	if (b.versioning) {
+		snprintf(err, n, "bucket %s is versioned: a remote store keeps no versions", bucket);
+		return ATR_E_INVALID_ARG;
+	}
+	rc = meta_ver_count(c->meta, bucket) != 0 ? ATR_E_BUCKET_NOT_EMPTY
+						   : ufs_rmdir(c->local, bucket);
+	if (rc == ATR_E_BUCKET_NOT_EMPTY)
 		snprintf(err, n, "bucket %s holds objects: only an empty or new bucket is mounted",
 			 bucket);
 	return rc;

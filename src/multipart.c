@@ -685,6 +685,7 @@ struct completion {
 	char owner[ATR_USER_MAX + 1];
 	char etag[ATR_ETAG_MAX + 1];
 	uint64_t total, *sizes;
+	char vid[ATR_VID_MAX + 1];    /* the new version's id, chosen first */
 	struct atr_obj made;          /* the object, once committed */
 };
 
@@ -835,9 +836,14 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 		rc = ATR_OK;
 	if (!rc && !(rc = check_parts(c, upload_id, parts, n, min_part_size, cp.etag, &cp.total,
 				      cp.sizes, cp.sums))) {
-		if (progress)
+		/* The new version's id, chosen now: a 200 that starts before
+		 * the commit says it (src/atrium.h). */
+		if (out && !(rc = ns_version_next(c, bucket, key, out->vid)))
+			snprintf(cp.vid, sizeof(cp.vid), "%s", out->vid);
+		if (!rc && progress)
 			progress(arg, 0, cp.total);
-		rc = assemble(c, upload_id, parts, n, cp.total, cp.mu.up.sse, progress, arg, &stage);
+		if (!rc)
+			rc = assemble(c, upload_id, parts, n, cp.total, cp.mu.up.sse, progress, arg, &stage);
 	}
 	if (!rc && segments) {
 		/* No byte decrypted: n headers read, to find a part file
@@ -864,7 +870,8 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 				       .hdrs = cp.hdrs ? cp.hdrs : cp.mu.hdrs, .part_sizes = cp.sizes,
 				       .nparts = n, .tags = cp.tags, .part_sums = cp.sums,
 				       .acl = cp.acl, .sse = cp.mu.up.sse, .plain_size = cp.total,
-				       .segments = segments, .write_type = cp.mu.up.write_type };
+				       .segments = segments, .write_type = cp.mu.up.write_type,
+				       .vid = cp.vid };
 		rc = ns_commit_object(c, &o, &cp.made); /* consumes the stage */
 	} else if (stage) {
 		ufs_stage_abort(c->ufs, stage); /* its segments did not check */

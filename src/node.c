@@ -810,7 +810,13 @@ int atr_node_unlink(struct atr_core *c, uint64_t parent, const char *name)
 		if (dir)
 			return ATR_E_KEY_IS_PREFIX;
 	}
-	return ns_delete(c, bucket, key, 0);
+	if (row.pending)
+		return ns_delete(c, bucket, key, 0); /* being made: no version yet */
+	/* As S3's DELETE (a versioned bucket keeps the file as a noncurrent
+	 * version under a delete marker, its owner's), the directories
+	 * left empty staying. */
+	struct atr_delete_result d;
+	return obj_delete_version(c, row.obj.owner, bucket, key, NULL, 0, &d);
 }
 
 int atr_node_rmdir(struct atr_core *c, uint64_t parent, const char *name)

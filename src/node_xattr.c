@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/buf.h"
 #include "common/timefmt.h"
 #include "src/node_int.h"
 #include "common/banned.h"
@@ -118,6 +119,58 @@ int atr_node_etag(struct atr_core *c, uint64_t ino, char etag[ATR_ETAG_MAX + 1])
 	if ((rc = etag_settle(c, bucket, key, &row.obj, 1)))
 		return rc == ATR_E_CONFLICT ? ATR_E_IO : rc;
 	snprintf(etag, ATR_ETAG_MAX + 1, "%s", row.obj.etag);
+	return ATR_OK;
+}
+
+/* ---- versions (src/ns_version.c): read-only ---- */
+
+struct vtext {
+	const char *key;
+	struct buf *b;
+	int n;
+};
+
+/* One line per version of the key, newest first; stops past the key. */
+static int version_line(void *arg, const char *key, int current, const struct meta_version *v)
+{
+	struct vtext *t = arg;
+	char date[TIMEFMT_LEN];
+	if (strcmp(key, t->key))
+		return 1;
+	time_fmt_iso8601_ms(v->obj.mtime_ns, date);
+	t->n++;
+	if (v->marker)
+		return buf_addf(t->b, "%s delete-marker - %s\n", v->obj.vid, date) ? -1 : 0;
+	return buf_addf(t->b, "%s %llu %s %s%s\n", *v->obj.vid ? v->obj.vid : "null",
+			(unsigned long long)v->obj.size, v->obj.etag, date,
+			current ? " current" : "")
+		       ? -1
+		       : 0;
+}
+
+int atr_node_versions(struct atr_core *c, uint64_t ino, int all, char **text, size_t *len)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row row = { 0 };
+	struct buf b = BUF_INIT(1 << 20);
+	int rc = node_row(c, ino, bucket, key, &row, 0);
+	*text = NULL;
+	*len = 0;
+	if (rc)
+		return rc;
+	if (row.obj.is_dir || row.pending || !*row.obj.vid)
+		return ATR_E_NO_KEY; /* never versioned: no id to show */
+	struct vtext t = { key, &b, 0 };
+	if (!all)
+		rc = buf_addstr(&b, row.obj.vid) ? ATR_E_TOO_LARGE : ATR_OK;
+	else if ((rc = meta_ver_scan(c->meta, bucket, key, "\xf5", version_line, &t)) == -1)
+		rc = ATR_OK;
+	if (rc || !b.len) {
+		buf_release(&b);
+		return rc ? rc : ATR_E_NO_KEY;
+	}
+	*len = b.len;
+	*text = b.ptr; /* handed over */
 	return ATR_OK;
 }
 

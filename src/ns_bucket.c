@@ -224,7 +224,8 @@ int ns_bucket_delete(struct atr_core *c, const char *name)
 	struct empty_check e = { 0 };
 	if ((rc = meta_obj_scan(c->meta, name, "", 0, NULL, 1, found_one, &e)))
 		goto out;
-	if (e.found) {
+	/* Noncurrent versions and delete markers are content too (S3). */
+	if (e.found || meta_ver_count(c->meta, name) != 0) {
 		rc = ATR_E_BUCKET_NOT_EMPTY;
 		goto out;
 	}

@@ -78,6 +78,7 @@ struct commit {
 	int s3, side;
 	char stage_name[64];
 	char old_side[PATH_MAX_UFS];
+	uint64_t ver_drop[2];      /* version files replaced (ns_version_keep) */
 	struct ns_touched t;
 	struct relinks rl;
 	/* The write type (src/persist.c): wt, the one asked for (0: the
@@ -429,6 +430,13 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 	int consumed = 0, rc = ATR_OK;
 	cm->rl.c = c;
 	cm->rl.stage = cm->stage;
+	if (cm->node) {
+		struct meta_row now = { 0 };
+		if (!meta_obj_by_ino(c->meta, cm->node, bucket, key, &now, 0))
+			ns_version_settle(c, bucket, key);
+	} else if (cm->stage) {
+		ns_version_settle(c, cm->bucket, cm->key);
+	}
 	if (c->durable && cm->stage) {
 		/* --durability=power: stage_prepare syncs the stage's bytes;
 		 * once here, outside ns_lock, so that the one under it
@@ -490,6 +498,10 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 	if (!rc && *cm->old_side && strcmp(cm->old_side, cm->path))
 		ufs_unlink(c->ufs, cm->old_side);
 	if (!rc)
+		ns_version_drop(c, cm->ver_drop[0]);
+	if (!rc)
+		ns_version_drop(c, cm->ver_drop[1]);
+	if (!rc)
 		ns_txn_locked(c, touched_fn, cm); /* a hint for listings: best effort */
 	ns_unlock(c);
 	if (!rc && cm->cache_name[0])
@@ -516,6 +528,10 @@ static int fill_object(struct atr_core *c, struct commit *cm, const void *arg)
 	int rc;
 	if ((rc = conditions(cm, o->must_not_exist, o->if_etag)) ||
 	    (rc = stage_row(c, cm, o->owner, o->etag)) || (rc = s3_perms(c, cm, o->acl)))
+		return rc;
+	/* Versioning: the object replaced is kept, as the bucket says. */
+	if ((rc = ns_version_keep(c, cm->bucket, cm->key, cm->exists ? &cm->old : NULL, o->vid,
+				  cm->row.obj.vid, cm->ver_drop)))
 		return rc;
 	if (cm->had && !cm->old.pending) {
 		/* A new object replaces the old one as rename(2) replaces a
@@ -644,7 +660,9 @@ static int fill_entry(struct atr_core *c, struct commit *cm, const void *arg)
 {
 	const struct entry *e = arg;
 	int rc;
-	if ((rc = conditions(cm, 1, NULL)) || (rc = stage_row(c, cm, e->owner, e->etag)))
+	if ((rc = conditions(cm, 1, NULL)) || (rc = stage_row(c, cm, e->owner, e->etag)) ||
+	    (rc = ns_version_keep(c, cm->bucket, cm->key, NULL, NULL, cm->row.obj.vid,
+				  cm->ver_drop)))
 		return rc;
 	cm->row.obj.mode = e->posix->mode;
 	cm->row.obj.gid = e->posix->gid;
@@ -687,6 +705,11 @@ static int fill_bytes(struct atr_core *c, struct commit *cm, const void *arg)
 	cm->row.obj.atime_ns = old->atime_ns;
 	cm->row.has_acl = cm->old.has_acl;
 	cm->hdrs = old->hdrs;
+	/* A versioned bucket keeps the bytes replaced as a noncurrent
+	 * version, as an S3 write does. */
+	if ((rc = ns_version_keep(c, cm->bucket, cm->key, cm->exists ? &cm->old : NULL, NULL,
+				  cm->row.obj.vid, cm->ver_drop)))
+		return rc;
 	return ATR_OK;
 }
 

@@ -143,8 +143,70 @@ int ns_row_path(char *out, size_t size, const char *bucket, const char *key,
 int ns_side_move(struct atr_core *c, const char *bucket, const char *key);
 /* Start-up: side files no row names are removed. */
 void ns_side_gc(struct atr_core *c);
+/* The numbered names of a directory of the private area (ufs_readdir's
+ * callback: SIDE_DIR's, VERSION_DIR's); non-numbered ones are skipped. */
+struct ns_numbered {
+	uint64_t *v;
+	size_t n, cap;
+};
+int ns_numbered_add(void *arg, const char *name, const struct ufs_stat *st);
+/* Start-up: the numbered files of dir that named(c, n) says no row names
+ * (0; 1 named, -1 the store failing) are removed and logged. */
+void ns_numbered_sweep(struct atr_core *c, const char *dir,
+		       int (*named)(struct atr_core *c, uint64_t n), const char *what);
 /* A move intent "=FROM" -> TO cut short, finished (ns_recover, ns_redo). */
 int ns_side_recover(struct atr_core *c, const char *from, const char *to);
+
+/* ---- versions (ns_version.c) ----
+ *
+ * A bucket's versioning (enum atr_versioning, buckets.versioning) decides
+ * what a write or a delete does with the version it replaces. The current
+ * version is the key's objects row and file, as in any bucket (its id in
+ * objects.vid); every other version is a row of versions (newest first by
+ * seq), a noncurrent one's bytes at VERSION_DIR/<seq> in the private area
+ * (the very file that was current), a delete marker's none. Directory
+ * markers ("k/") are never versioned. Crash safety: ns_version.c's header
+ * and docs/reliability.md.
+ */
+#define VERSION_DIR ".atrium/versions"
+int ns_version_path(char *out, size_t size, uint64_t seq);
+/* A fresh version id (ATR_VID_MAX hex digits, time-ordered and random). */
+int ns_vid_new(char out[ATR_VID_MAX + 1]);
+/* A commit's part, in its transaction (under ns_lock), before the row
+ * old (NULL: none) at bucket/key is replaced: by the bucket's state, old
+ * is kept as a noncurrent version (its file linked to its version path)
+ * and the new row's id is written to vid ("" unversioned, "null"
+ * suspended, else want if given, or a new id); drop, the version files
+ * to remove once the commit is done (ns_version_drop: the null version a
+ * suspended bucket's write replaces), else 0. */
+int ns_version_keep(struct atr_core *c, const char *bucket, const char *key,
+		    const struct meta_row *old, const char *want, char vid[ATR_VID_MAX + 1],
+		    uint64_t drop[2]);
+/* The id the next S3 write of bucket/key will have, by the bucket's state
+ * now ("" unversioned, "null" suspended, else a new one): given to
+ * ns_version_keep as want, an Enabled bucket's write takes it. */
+int ns_version_next(struct atr_core *c, const char *bucket, const char *key,
+		    char vid[ATR_VID_MAX + 1]);
+void ns_version_drop(struct atr_core *c, uint64_t seq);
+/* Before a change that may keep the object at bucket/key as a version
+ * (no lock held): its ETag computed now if it has none yet (src/etag.c),
+ * so the version keeps one. Best effort: a commit coming between leaves
+ * the version's ETag empty. */
+void ns_version_settle(struct atr_core *c, const char *bucket, const char *key);
+/* S3's DELETE of bucket/key (takes ns_lock): without vid, in a versioned
+ * bucket a delete marker (owned by owner) becomes the latest version,
+ * the current one kept; in another, the object goes. With vid, that
+ * version goes for good (ATR_E_NO_VERSION if there is none), and when it
+ * was the latest, the next one that is no marker becomes current again.
+ * prune: implied directories left empty above key go too. out says what
+ * was deleted or made. */
+int ns_delete_version(struct atr_core *c, const char *bucket, const char *key, const char *vid,
+		      const char *owner, int prune, struct atr_delete_result *out);
+/* A move intent kind ('~' current -> version, '^' version -> key) from
+ * -> to cut short, finished (ns_recover, ns_redo). */
+int ns_version_recover(struct atr_core *c, char kind, const char *from, const char *to);
+/* Start-up: version files no row names are removed. */
+void ns_version_gc(struct atr_core *c);
 
 /* ---- lookups and metadata sync (ns_sync.c) ---- */
 
@@ -249,6 +311,9 @@ struct ns_object {
 	/* ... as the segments of a completed upload, one per part of
 	 * part_sizes (src/crypt_int.h): the row keeps the file's size. */
 	int segments;
+	/* The version id ns_version_next chose for it beforehand (a
+	 * completion's, said before its commit), or NULL: one is made. */
+	const char *vid;
 };
 int ns_commit_object(struct atr_core *c, const struct ns_object *o, struct atr_obj *out);
 /* A directory marker ("a/b/"): the directory made explicit (a directory

@@ -511,8 +511,9 @@ struct redo {
 };
 
 /* Each intent left: a commit's rename (stage -> path), a rename's move
- * ("/FROM" -> TO), a link's ("+FROM" -> TO) or a move to the side form
- * ("=FROM" -> TO), finished if it is still to be done. */
+ * ("/FROM" -> TO), a link's ("+FROM" -> TO), a move to the side form
+ * ("=FROM" -> TO) or a version's ("~FROM" -> TO into the versions, "^FROM"
+ * -> TO back to its key), finished if it is still to be done. */
 static int redo_intent(void *arg, const char *stage, const char *path)
 {
 	struct redo *r = arg;
@@ -524,6 +525,8 @@ static int redo_intent(void *arg, const char *stage, const char *path)
 		rc = link_recover(c, stage + 1, path);
 	} else if (*stage == '=') {
 		rc = ns_side_recover(c, stage + 1, path);
+	} else if (*stage == '~' || *stage == '^') {
+		rc = ns_version_recover(c, *stage, stage + 1, path);
 	} else {
 		rc = ufs_stage_recover(c->ufs, stage, path);
 		/* A side file's directory made at start may have failed. */
@@ -581,8 +584,10 @@ int ns_recover(struct atr_core *c)
 	/* The side form's directory, before the intents that name files in
 	 * it: a stage's rename finds its directory there (the first side
 	 * file's commit may have been cut short before it was made). */
-	if (ufs_can(c->ufs, UFS_CAP_RENAME))
+	if (ufs_can(c->ufs, UFS_CAP_RENAME)) {
 		ns_ufs_mkdirs(c, SIDE_DIR "/");
+		ns_ufs_mkdirs(c, VERSION_DIR "/");
+	}
 	ns_lock(c);
 	int rc = ns_owe(c); /* whatever intents a crash left */
 	int owed = c->ns_owed;
@@ -597,6 +602,7 @@ int ns_recover(struct atr_core *c)
 	if (!owed) {
 		ufs_stage_gc(c->ufs);
 		ns_side_gc(c); /* side files an object replaced or deleted left */
+		ns_version_gc(c); /* version files a rolled-back transaction left */
 	}
 	/* Files created through the mount and never closed did not happen. */
 	return meta_pending_clear(c->meta);

@@ -125,18 +125,13 @@ int ns_side_move(struct atr_core *c, const char *bucket, const char *key)
 
 /* ---- start-up ---- */
 
-struct side_names {
-	uint64_t *v;
-	size_t n, cap;
-};
-
-static int on_side_file(void *arg, const char *name, const struct ufs_stat *st)
+int ns_numbered_add(void *arg, const char *name, const struct ufs_stat *st)
 {
-	struct side_names *s = arg;
+	struct ns_numbered *s = arg;
 	char *end;
 	(void)st;
-	unsigned long long ino = strtoull(name, &end, 10);
-	if (*end || !ino)
+	unsigned long long n = strtoull(name, &end, 10);
+	if (*end || !n)
 		return 0; /* not ours */
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
@@ -146,30 +141,44 @@ static int on_side_file(void *arg, const char *name, const struct ufs_stat *st)
 		s->v = v;
 		s->cap = cap;
 	}
-	s->v[s->n++] = ino;
+	s->v[s->n++] = n;
 	return 0;
 }
 
-void ns_side_gc(struct atr_core *c)
+void ns_numbered_sweep(struct atr_core *c, const char *dir,
+		       int (*named)(struct atr_core *c, uint64_t n), const char *what)
 {
-	struct side_names s = { 0 };
+	struct ns_numbered s = { 0 };
 	char path[PATH_MAX_UFS];
-	if (ufs_readdir(c->ufs, SIDE_DIR, on_side_file, &s)) {
+	if (ufs_readdir(c->ufs, dir, ns_numbered_add, &s)) {
 		free(s.v);
 		return; /* none yet */
 	}
 	for (size_t i = 0; i < s.n; i++) {
-		char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
-		struct meta_row r = { 0 };
-		int rc = meta_obj_by_ino(c->meta, s.v[i], bucket, key, &r, 0);
-		if (rc == ATR_OK && META_ROW_ASIDE(&r) && r.obj.ino == s.v[i])
+		int n = snprintf(path, sizeof(path), "%s/%" PRIu64, dir, s.v[i]);
+		/* Named, or the store failing: not a reason to remove. */
+		if (named(c, s.v[i]) || n < 0 || (size_t)n >= sizeof(path))
 			continue;
-		if (rc != ATR_OK && rc != ATR_E_NO_KEY)
-			continue; /* the store failing: not a reason to remove */
-		if (!ns_side_path(path, sizeof(path), s.v[i]) && !ufs_unlink(c->ufs, path))
-			LOG(LOG_INFO, "core: removed %s, which no object names", path);
+		if (!ufs_unlink(c->ufs, path))
+			LOG(LOG_INFO, "core: removed %s, which no %s names", path, what);
 	}
 	free(s.v);
+}
+
+/* Whether a row has its bytes at side file ino (-1: the store failing). */
+static int side_named(struct atr_core *c, uint64_t ino)
+{
+	char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+	struct meta_row r = { 0 };
+	int rc = meta_obj_by_ino(c->meta, ino, bucket, key, &r, 0);
+	if (rc == ATR_OK)
+		return META_ROW_ASIDE(&r) && r.obj.ino == ino;
+	return rc == ATR_E_NO_KEY ? 0 : -1;
+}
+
+void ns_side_gc(struct atr_core *c)
+{
+	ns_numbered_sweep(c, SIDE_DIR, side_named, "object");
 }
 
 /* The move intent "=FROM" -> TO of a file to the side form, cut short: done

@@ -305,6 +305,9 @@ static int sync_file(struct atr_core *c, const char *bucket, const char *key,
 		r.obj.rdev = old->obj.rdev;
 		r.obj.hdrs = old->obj.hdrs;
 		old->obj.hdrs = NULL;
+		/* Still the same version to S3 (versioning keeps only what
+		 * its own writes replace: src/ns_version.c). */
+		snprintf(r.obj.vid, sizeof(r.obj.vid), "%s", old->obj.vid);
 	} else {
 		r.obj.version = 1;
 		if ((rc = ns_ensure_parents(c, bucket, key, 0, NULL)) ||

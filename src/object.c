@@ -306,14 +306,6 @@ int object_get_open(struct atr_core *c, const struct atr_user *u, const char *bu
 int atr_object_delete(struct atr_core *c, const struct atr_user *u, const char *bucket,
 		      const char *key)
 {
-	struct atr_bucket b;
-	int rc = perm_bucket(c, u, bucket, NULL, 0, &b);
-	if (rc)
-		return rc;
-	if ((rc = atr_key_valid(key)))
-		return rc == ATR_E_INVALID_KEY ? ATR_OK : rc; /* could not exist */
-	if ((rc = perm_write_key(c, u, "s3:DeleteObject", &b, key)))
-		return rc;
-	rc = ns_delete(c, bucket, key, 1);
-	return rc == ATR_E_NO_KEY ? ATR_OK : rc; /* S3's DELETE: done either way */
+	struct atr_delete_result d;
+	return atr_object_delete_version(c, u, bucket, key, NULL, &d); /* src/version.c */
 }

@@ -492,7 +492,7 @@ struct perm_view {
 };
 
 int perm_view_new(struct atr_core *c, const struct atr_user *u, const struct atr_bucket *b,
-		  struct perm_view **out)
+		  const char *action, struct perm_view **out)
 {
 	struct perm_view *v = calloc(1, sizeof(*v));
 	if (!v)
@@ -506,7 +506,7 @@ int perm_view_new(struct atr_core *c, const struct atr_user *u, const struct atr
 		uint32_t uid, gid;
 		idmap_ids(c, u->name, &uid, &gid);
 	}
-	v->all = u->superuser || policy_says(c, u, "s3:ListBucket", b, NULL) == ALLOW;
+	v->all = u->superuser || policy_says(c, u, action, b, NULL) == ALLOW;
 	*out = v;
 	return ATR_OK;
 }

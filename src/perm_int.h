@@ -115,12 +115,13 @@ int perm_follow(struct atr_core *c, const char *bucket, const char *dirkey,
 		const char *after_text);
 
 /* For listings: whether u may see the entries directly in directory
- * dirkey ("" the bucket's root) — r and x on it, x above it. Remembers
- * its answers per directory; lv is the listing's, perm_view_release frees
- * it. */
+ * dirkey ("" the bucket's root) — r and x on it, x above it, or the
+ * bucket policy allowing the listing's action ("s3:ListBucket",
+ * "s3:ListBucketVersions") on the bucket. Remembers its answers per
+ * directory; lv is the listing's, perm_view_release frees it. */
 struct perm_view;
 int perm_view_new(struct atr_core *c, const struct atr_user *u, const struct atr_bucket *b,
-		  struct perm_view **out);
+		  const char *action, struct perm_view **out);
 int perm_view_dir(struct perm_view *v, const char *dirkey);
 void perm_view_release(struct perm_view *v);
 

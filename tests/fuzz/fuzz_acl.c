@@ -2,11 +2,13 @@
  * fuzz_acl — what a client says about access (s3/s3_acl.c,
  * s3/s3_bucket_conf.c): the AccessControlPolicy document of PutBucketAcl
  * and PutObjectAcl, one x-amz-grant-* header, the
- * PublicAccessBlockConfiguration and OwnershipControls documents; and what
+ * PublicAccessBlockConfiguration, OwnershipControls and
+ * VersioningConfiguration documents; and what
  * the core makes of an ACL (src/acl.c: modes and kept grants).
  *
- * Input: a mode byte (mode % 4: 0 ACL document, 1 grant header, 2 public
- * access block, 3 ownership controls), then the body or header value.
+ * Input: a mode byte (mode % 5: 0 ACL document, 1 grant header, 2 public
+ * access block, 3 ownership controls, 4 versioning), then the body or
+ * header value.
  *
  * Properties: errors are only the documented ones; a parsed ACL has at
  * most ATR_ACL_MAX grants, each of a known grantee with one known
@@ -14,7 +16,8 @@
  * directory) it gives a mode within 0777 whose kept grants render back
  * without growing past the original count plus the two mode-derived ones,
  * and encode/decode round-trip it exactly; the public access block has
- * only the four bits; the ownership one of the three settings.
+ * only the four bits; the ownership one of the three settings; the
+ * versioning Enabled or Suspended.
  */
 #include <string.h>
 
@@ -63,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	int mode = data[0] % 4;
+	int mode = data[0] % 5;
 	char *s = fuzz_cstring(data + 1, size - 1, INPUT_MAX);
 	if (!s)
 		return 0;
@@ -91,10 +94,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(!e || e == S3_ERR_MALFORMED_XML);
 		FUZZ_CHECK(e || (v & ~15) == 0);
 		break;
-	default:
+	case 3:
 		e = s3_parse_ownership_controls(s, size - 1, &v);
 		FUZZ_CHECK(!e || e == S3_ERR_MALFORMED_XML);
 		FUZZ_CHECK(e || (v >= ATR_OWN_OBJECT_WRITER && v <= ATR_OWN_BUCKET_OWNER_ENFORCED));
+		break;
+	default:
+		e = s3_parse_versioning(s, size - 1, &v);
+		FUZZ_CHECK(!e || e == S3_ERR_MALFORMED_XML || e == S3_ERR_MFA_DELETE_UNSUPPORTED);
+		FUZZ_CHECK(e || v == ATR_VER_ENABLED || v == ATR_VER_SUSPENDED);
 		break;
 	}
 	free(s);

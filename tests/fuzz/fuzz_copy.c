@@ -27,9 +27,9 @@
 
 static void check_source(const char *h)
 {
-	char bucket[ATR_BUCKET_MAX + 1], bucket2[ATR_BUCKET_MAX + 1];
+	char bucket[ATR_BUCKET_MAX + 1], bucket2[ATR_BUCKET_MAX + 1], vid[ATR_VID_MAX + 1];
 	char *key = (char *)1, *key2 = NULL;
-	enum s3_err e = s3_copy_source_parse(h, bucket, &key);
+	enum s3_err e = s3_copy_source_parse(h, bucket, &key, vid);
 	if (e) {
 		FUZZ_CHECK(e == S3_ERR_INVALID_COPY_SOURCE || e == S3_ERR_INVALID_VERSION_ID ||
 			   e == S3_ERR_SLOW_DOWN);
@@ -52,7 +52,7 @@ static void check_source(const char *h)
 	struct buf b = BUF_INIT(3 * INPUT_MAX + 64);
 	FUZZ_CHECK(!uri_encode(&b, bucket, bl, 0) && !buf_addstr(&b, "/") &&
 		   !uri_encode(&b, key, strlen(key), 1) && !buf_addstr(&b, "?versionId=null"));
-	FUZZ_CHECK(s3_copy_source_parse(b.ptr, bucket2, &key2) == S3_ERR_OK);
+	FUZZ_CHECK(s3_copy_source_parse(b.ptr, bucket2, &key2, vid) == S3_ERR_OK);
 	FUZZ_CHECK(!strcmp(bucket, bucket2) && !strcmp(key, key2));
 	free(key2);
 	buf_release(&b);

@@ -437,7 +437,7 @@ def policy_seeds():
 
 def acl_seeds():
     """mode byte (0 ACL document, 1 grant header, 2 public access block,
-    3 ownership controls), then the input."""
+    3 ownership controls, 4 versioning), then the input."""
     xsi = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
     doc = ('<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
            '<Owner><ID>alice</ID></Owner><AccessControlList>'
@@ -461,6 +461,9 @@ def acl_seeds():
           b'</PublicAccessBlockConfiguration>')
     write("acl", "ownership", bytes([3]) + b'<OwnershipControls><Rule><ObjectOwnership>'
           b'BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>')
+    write("acl", "versioning", bytes([4]) + b'<VersioningConfiguration xmlns="http://s3.amazon'
+          b'aws.com/doc/2006-03-01/"><Status>Suspended</Status><MfaDelete>Disabled</MfaDelete>'
+          b'</VersioningConfiguration>')
 
 
 def ini_seeds():

@@ -54,26 +54,31 @@ static void copy_source(void **state)
 	static const struct {
 		const char *v;
 		enum s3_err want;
-		const char *bucket, *key;
+		const char *bucket, *key, *vid;
 	} cases[] = {
-		{ "bk/k", S3_ERR_OK, "bk", "k" },
-		{ "/bk/a/b%20c", S3_ERR_OK, "bk", "a/b c" },
-		{ "bk/k?versionId=null", S3_ERR_OK, "bk", "k" },
-		{ "bk/k?versionId=v1", S3_ERR_INVALID_VERSION_ID, NULL, NULL },
-		{ "bk", S3_ERR_INVALID_COPY_SOURCE, NULL, NULL },
-		{ "bk/", S3_ERR_INVALID_COPY_SOURCE, NULL, NULL },
-		{ "/k", S3_ERR_INVALID_COPY_SOURCE, NULL, NULL },
-		{ "bk/a%00b", S3_ERR_INVALID_COPY_SOURCE, NULL, NULL },
+		{ "bk/k", S3_ERR_OK, "bk", "k", "" },
+		{ "/bk/a/b%20c", S3_ERR_OK, "bk", "a/b c", "" },
+		{ "bk/k?versionId=null", S3_ERR_OK, "bk", "k", "null" },
+		{ "bk/k?versionId=0005f1a2b3c4d5e6a1b2c3d4e5f60718", S3_ERR_OK, "bk", "k",
+		  "0005f1a2b3c4d5e6a1b2c3d4e5f60718" },
+		{ "bk/k?versionId=v1", S3_ERR_INVALID_VERSION_ID, NULL, NULL, NULL },
+		{ "bk/k?versionId=0005F1A2B3C4D5E6A1B2C3D4E5F60718", S3_ERR_INVALID_VERSION_ID, NULL,
+		  NULL, NULL },
+		{ "bk", S3_ERR_INVALID_COPY_SOURCE, NULL, NULL, NULL },
+		{ "bk/", S3_ERR_INVALID_COPY_SOURCE, NULL, NULL, NULL },
+		{ "/k", S3_ERR_INVALID_COPY_SOURCE, NULL, NULL, NULL },
+		{ "bk/a%00b", S3_ERR_INVALID_COPY_SOURCE, NULL, NULL, NULL },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char bucket[ATR_BUCKET_MAX + 1];
+		char bucket[ATR_BUCKET_MAX + 1], vid[ATR_VID_MAX + 1];
 		char *key = NULL;
-		enum s3_err e = s3_copy_source_parse(cases[i].v, bucket, &key);
+		enum s3_err e = s3_copy_source_parse(cases[i].v, bucket, &key, vid);
 		if (e != cases[i].want)
 			fail_msg("'%s': got %d, want %d", cases[i].v, e, cases[i].want);
 		if (!e) {
 			assert_string_equal(bucket, cases[i].bucket);
 			assert_string_equal(key, cases[i].key);
+			assert_string_equal(vid, cases[i].vid);
 		}
 		free(key);
 	}

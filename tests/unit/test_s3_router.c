@@ -98,6 +98,15 @@ static const struct rcase rcases[] = {
 	ROUTE("DELETE", "b", "", "cors", 0, s3_delete_bucket_cors),
 	ROUTE("GET", "b", "", "logging", 0, s3_get_bucket_logging),
 	ROUTE("PUT", "b", "", "logging", 0, s3_put_bucket_logging),
+	/* versioning */
+	ROUTE("GET", "b", "", "versioning", 0, s3_get_bucket_versioning),
+	ROUTE("PUT", "b", "", "versioning", 0, s3_put_bucket_versioning),
+	ROUTE("GET", "b", "", "versions", 0, s3_list_object_versions),
+	ROUTE("GET", "b", "", "versions&prefix=a", 0, s3_list_object_versions),
+	ROUTE("GET", "b", "k", "versionId=1", 0, s3_get_object),
+	ROUTE("HEAD", "b", "k", "versionId=1", 0, s3_get_object),
+	ROUTE("DELETE", "b", "k", "versionId=1", 0, s3_delete_object),
+	ROUTE("GET", "b", "k", "tagging&versionId=1", 0, s3_get_object_tagging),
 	ROUTE("OPTIONS", "b", "", NULL, 0, s3_cors_preflight),
 	ROUTE("OPTIONS", "b", "k", NULL, 0, s3_cors_preflight),
 	/* refused: a method the target never takes */
@@ -108,9 +117,9 @@ static const struct rcase rcases[] = {
 	REFUSED("OPTIONS", "", "", NULL, 0, S3_ERR_METHOD_NOT_ALLOWED),
 	/* refused: a sub-resource or combination we do not serve, never
 	 * mistaken for the plain operation */
-	REFUSED("GET", "b", "", "versioning", 0, S3_ERR_NOT_IMPLEMENTED),
+	REFUSED("GET", "b", "", "replication", 0, S3_ERR_NOT_IMPLEMENTED),
 	REFUSED("GET", "b", "k", "torrent", 0, S3_ERR_NOT_IMPLEMENTED),
-	REFUSED("GET", "b", "k", "versionId=1", 0, S3_ERR_NOT_IMPLEMENTED),
+	REFUSED("DELETE", "b", "", "versioning", 0, S3_ERR_NOT_IMPLEMENTED),
 	REFUSED("DELETE", "b", "", "acl", 0, S3_ERR_NOT_IMPLEMENTED),
 	REFUSED("PUT", "b", "k", "partNumber=1", 0, S3_ERR_NOT_IMPLEMENTED),
 	REFUSED("PUT", "b", "k", "partNumber=1", COPY, S3_ERR_NOT_IMPLEMENTED),
@@ -182,7 +191,7 @@ static const struct tcase tcases[] = {
 	{ "GET", "/bkt/%zz", NULL, 400, "Rejected", "", "", "InvalidArgument" },
 	{ "GET", "/Bad_Bucket/k", NULL, 400, "Rejected", "Bad_Bucket", "k", "InvalidBucketName" },
 	{ "PATCH", "/bkt/k", NULL, 405, "Rejected", "bkt", "k", "MethodNotAllowed" },
-	{ "GET", "/bkt?versioning", NULL, 501, "Rejected", "bkt", "", "NotImplemented" },
+	{ "GET", "/bkt?replication", NULL, 501, "Rejected", "bkt", "", "NotImplemented" },
 };
 
 static void test_targets(void **state)

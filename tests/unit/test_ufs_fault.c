@@ -103,17 +103,18 @@ static int put(struct atr_core *c, const char *key, const void *data, size_t n, 
 }
 
 /*
- * Whether the object at key is exactly data (n bytes), with ETag etag
- * (NULL: the MD5 of data) and stored headers holding hdr: 1; absent: 0;
- * anything else: -1, said on stdout.
+ * Whether version vid (NULL: the current one) of the object at key is
+ * exactly data (n bytes), with ETag etag (NULL: the MD5 of data) and
+ * stored headers holding hdr: 1; absent: 0; anything else: -1, said on
+ * stdout.
  */
-static int obj_is(struct atr_core *c, const char *key, const void *data, size_t n,
-		  const char *etag, const char *hdr)
+static int obj_version_is(struct atr_core *c, const char *key, const char *vid, const void *data,
+			  size_t n, const char *etag, const char *hdr)
 {
 	char want[ATR_ETAG_MAX + 1];
 	struct atr_obj o = { 0 };
 	struct atr_reader *r;
-	int rc = atr_get_open(c, &root, "bkt", key, &o, &r);
+	int rc = atr_object_version_open(c, &root, "bkt", key, vid, &o, &r);
 	if (rc == ATR_E_NO_KEY)
 		return 0;
 	if (rc) {
@@ -139,6 +140,13 @@ static int obj_is(struct atr_core *c, const char *key, const void *data, size_t 
 	return same ? 1 : -1;
 }
 
+/* The same of the current version (vid NULL above). */
+static int obj_is(struct atr_core *c, const char *key, const void *data, size_t n,
+		  const char *etag, const char *hdr)
+{
+	return obj_version_is(c, key, NULL, data, n, etag, hdr);
+}
+
 /* ---- scenarios ---- */
 
 enum { S_OLD, S_NEW, S_BAD };
@@ -151,6 +159,7 @@ struct ctx {
 	uint64_t node; /* the inode of "k" */
 	char mpu_etag[ATR_ETAG_MAX + 1];
 	const char *unlinked; /* a key whose row may outlive its file */
+	char vid[ATR_VID_MAX + 1]; /* a version id the setup made */
 };
 
 struct scenario {
@@ -563,6 +572,98 @@ static int state_delete_aside(struct ctx *x)
 	return is < 0 ? S_BAD : is ? S_OLD : S_NEW;
 }
 
+/* ---- versions (src/ns_version.c) ---- */
+
+/* Whether version vid of "k" is the old object, whole: 1, else -1. */
+static int version_is(struct atr_core *c, const char *vid, const void *data, size_t n)
+{
+	return obj_version_is(c, "k", vid, data, n, NULL, HDR_OLD) == 1 ? 1 : -1;
+}
+
+/* The versions of "k" other than its current one: how many (-1 if they
+ * cannot be read), the newest into *newest. */
+static int noncurrent(struct atr_core *c, struct meta_version *newest)
+{
+	int n = meta_ver_count(c->meta, "bkt");
+	if (n > 0 && meta_ver_newest(c->meta, "bkt", "k", newest, 0))
+		return -1;
+	return n;
+}
+
+static void setup_versioned(struct ctx *x)
+{
+	assert_int_equal(atr_bucket_versioning_set(x->c, &root, "bkt", ATR_VER_ENABLED), ATR_OK);
+	setup_old(x);
+}
+
+/* An overwrite keeps the old bytes as a noncurrent version (linked before
+ * the commit): old and no version, or new and the old one kept. */
+static int state_versioned_put(struct ctx *x)
+{
+	struct meta_version v;
+	int n = noncurrent(x->c, &v);
+	if (n == 0 && state_k(x) == S_OLD)
+		return S_OLD;
+	if (n == 1 && !v.marker && state_k(x) == S_NEW && version_is(x->c, v.obj.vid, old_bytes,
+								    OLD_LEN) == 1)
+		return S_NEW;
+	return S_BAD;
+}
+
+/* meta_ver_scan's callback: the id of a noncurrent version that is no
+ * marker, into arg. */
+static int kept_vid(void *arg, const char *key, int current, const struct meta_version *v)
+{
+	if (!current && !v->marker)
+		snprintf(arg, ATR_VID_MAX + 1, "%s", v->obj.vid);
+	return 0;
+}
+
+/* A DELETE makes a delete marker; the object moves out of the tree (an
+ * intent "~"): there, or gone under a marker with its bytes kept. */
+static int run_delete_marker(struct ctx *x)
+{
+	return atr_object_delete(x->c, &root, "bkt", "k");
+}
+
+static int state_delete_marker(struct ctx *x)
+{
+	struct meta_version v;
+	int n = noncurrent(x->c, &v), is = obj_is(x->c, "k", old_bytes, OLD_LEN, NULL, HDR_OLD);
+	if (n == 0 && is == 1)
+		return S_OLD;
+	char kept[ATR_VID_MAX + 1] = "";
+	if (n == 2 && is == 0 && v.marker &&
+	    meta_ver_scan(x->c->meta, "bkt", "k", "l", kept_vid, kept) == ATR_OK && *kept)
+		return version_is(x->c, kept, old_bytes, OLD_LEN) == 1 ? S_NEW : S_BAD;
+	return S_BAD;
+}
+
+/* Deleting the marker brings the object back (an intent "^"). */
+static void setup_marker_over(struct ctx *x)
+{
+	struct atr_delete_result d;
+	setup_versioned(x);
+	assert_int_equal(atr_object_delete_version(x->c, &root, "bkt", "k", NULL, &d), ATR_OK);
+	assert_true(d.marker);
+	snprintf(x->vid, sizeof(x->vid), "%s", d.vid);
+}
+
+static int run_undelete(struct ctx *x)
+{
+	struct atr_delete_result d;
+	return atr_object_delete_version(x->c, &root, "bkt", "k", x->vid, &d);
+}
+
+static int state_undelete(struct ctx *x)
+{
+	struct meta_version v;
+	int n = noncurrent(x->c, &v), is = obj_is(x->c, "k", old_bytes, OLD_LEN, NULL, HDR_OLD);
+	if (n == 2 && is == 0 && v.marker && !strcmp(v.obj.vid, x->vid))
+		return S_OLD;
+	return n == 0 && is == 1 ? S_NEW : S_BAD;
+}
+
 /* ---- the invariants of a core just opened ---- */
 
 static struct ctx *walking; /* nftw's callbacks take no argument */
@@ -678,6 +779,39 @@ static int side_without_row(struct ctx *x, const char *name)
 	return 1;
 }
 
+/* Every file in the versions area is named by a version row that is no
+ * marker (the start removes the others), and every such row has its
+ * file. */
+static int version_without_row(struct ctx *x, const char *name)
+{
+	struct meta_version v;
+	if (meta_ver_by_seq(x->c->meta, strtoull(name, NULL, 10), &v) == ATR_OK && !v.marker)
+		return 0;
+	print_message("version file %s has no row\n", name);
+	return 1;
+}
+
+static int version_rows(struct ctx *x)
+{
+	char path[160];
+	struct stat sb;
+	int n = meta_ver_count(x->c->meta, "bkt"), files = 0;
+	for (uint64_t seq = 1; seq < 64 && n > 0; seq++) {
+		struct meta_version v;
+		if (meta_ver_by_seq(x->c->meta, seq, &v))
+			continue;
+		n--;
+		snprintf(path, sizeof(path), "%s/ufs/" VERSION_DIR "/%llu", x->f->dir,
+			 (unsigned long long)seq);
+		if (!v.marker && stat(path, &sb)) {
+			print_message("version row %llu has no file\n", (unsigned long long)seq);
+			walk_bad = 1;
+		}
+		files += !v.marker;
+	}
+	return files;
+}
+
 static void invariants(struct ctx *x)
 {
 	char bucket_dir[128], side[128];
@@ -695,6 +829,10 @@ static void invariants(struct ctx *x)
 	snprintf(side, sizeof(side), "%s/ufs/" SIDE_DIR, x->f->dir);
 	if (!stat(side, &sb))
 		entries(x, "ufs/" SIDE_DIR, side_without_row);
+	snprintf(side, sizeof(side), "%s/ufs/" VERSION_DIR, x->f->dir);
+	if (!stat(side, &sb) && entries(x, "ufs/" VERSION_DIR, version_without_row) !=
+				       version_rows(x))
+		walk_bad = 1;
 	if (*x->upload)
 		meta_mpu_part_scan(x->c->meta, x->upload, 0, part_file, x);
 	walking = NULL;
@@ -869,6 +1007,9 @@ SCENARIO(put_over_a_directory, setup_below, run_put_over_dir, state_put_over_dir
 SCENARIO(put_marker_with_bytes, setup_marker, run_put_marker, state_put_marker)
 SCENARIO_UNLINKING(delete_object_aside, "k", setup_aside, run_delete_aside,
 		   state_delete_aside)
+SCENARIO(versioned_put_over, setup_versioned, run_put_over, state_versioned_put)
+SCENARIO(versioned_delete_marker, setup_versioned, run_delete_marker, state_delete_marker)
+SCENARIO(versioned_undelete, setup_marker_over, run_undelete, state_undelete)
 
 /* ---- a failure that lasts ---- */
 
@@ -1173,6 +1314,9 @@ int main(void)
 		cmocka_unit_test(put_over_a_directory),
 		cmocka_unit_test(put_marker_with_bytes),
 		cmocka_unit_test(delete_object_aside),
+		cmocka_unit_test(versioned_put_over),
+		cmocka_unit_test(versioned_delete_marker),
+		cmocka_unit_test(versioned_undelete),
 		cmocka_unit_test(owed_until_the_store_heals),
 		cmocka_unit_test(owed_finished_at_start),
 		cmocka_unit_test(directory_gone_below_rows),

@@ -1,0 +1,167 @@
+/*
+ * meta_ver.c — versioning's rows (src/meta_int.h, "versions"): a bucket's
+ * versioning state (a column of buckets) and the versions table, the
+ * noncurrent versions and delete markers of each key, newest first by
+ * seq. The current version is the key's objects row; ST_VER_SCAN lists
+ * both in S3's order (key ascending, then newest first).
+ */
+#include "src/meta_db_int.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/banned.h"
+
+#define VER_COLS "seq, marker, vid, ino, version, size, mtime, mode, owner, etag, sse, " \
+		 "hdrs, tags, acl"
+
+const char *const meta_ver_sql[ST__COUNT] = {
+	[ST_VER_PUT] = "INSERT INTO versions(bucket, key, vid, marker, ino, version, size, mtime, "
+		       "mode, owner, etag, sse, hdrs, tags, acl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+		       "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+	[ST_VER_GET] = "SELECT " VER_COLS " FROM versions WHERE bucket = ?1 AND key = ?2 AND vid = ?3",
+	[ST_VER_NEWEST] = "SELECT " VER_COLS " FROM versions WHERE bucket = ?1 AND key = ?2 "
+			  "ORDER BY seq DESC LIMIT 1",
+	[ST_VER_BY_SEQ] = "SELECT " VER_COLS " FROM versions WHERE seq = ?1",
+	[ST_VER_DELETE] = "DELETE FROM versions WHERE seq = ?1",
+	/* Current versions (objects rows that are S3 objects) and the
+	 * others, in S3's order: key, the current first (the largest seq),
+	 * then newest first. Both sides come in that order from an index
+	 * (versions_by_key is on seq descending), so SQLite merges them as
+	 * they stream: a page costs its rows, not a sort of the rest. */
+	[ST_VER_SCAN] = "SELECT key, 1, 9223372036854775807, 0, coalesce(vid, ''), ino, version, "
+			"size, mtime, mode, "
+			"owner, etag, sse, is_dir FROM objects WHERE bucket = ?1 AND key >= ?2 "
+			"AND key < ?3 AND implicit = 0 AND pending = 0 AND key <> '' "
+			"UNION ALL SELECT key, 0, seq, marker, vid, ino, version, size, mtime, mode, "
+			"owner, etag, sse, 0 FROM versions WHERE bucket = ?1 AND key >= ?2 "
+			"AND key < ?3 ORDER BY 1, 3 DESC",
+	[ST_BUCKET_VERSIONING_SET] = "UPDATE buckets SET versioning = ?2 WHERE name = ?1",
+	[ST_VER_COUNT] = "SELECT count(*) FROM versions WHERE bucket = ?1",
+	[ST_VER_SET_TAGS] = "UPDATE versions SET tags = ?2 WHERE seq = ?1",
+};
+
+void meta_version_release(struct meta_version *v)
+{
+	atr_obj_release(&v->obj);
+	free(v->tags);
+	free(v->acl);
+	v->tags = v->acl = NULL;
+}
+
+int meta_bucket_versioning_set(struct meta *m, const char *name, int state)
+{
+	return meta_db_exec(m, ST_BUCKET_VERSIONING_SET, M_TEXT(name), M_INT(state));
+}
+
+int meta_ver_count(struct meta *m, const char *bucket)
+{
+	return meta_db_int(meta_db_query(m, ST_VER_COUNT, M_TEXT(bucket)));
+}
+
+int meta_ver_put(struct meta *m, const char *bucket, const char *key, struct meta_version *v)
+{
+	const struct atr_obj *o = &v->obj;
+	struct meta_q q = meta_db_query(m, ST_VER_PUT, M_TEXT(bucket), M_TEXT(key),
+					M_TEXT(*o->vid ? o->vid : "null"), M_INT(v->marker),
+					M_INT(o->ino), M_INT(o->version), M_INT(o->size),
+					M_INT(o->mtime_ns), M_INT(o->mode), M_TEXT(o->owner),
+					M_TEXT(o->etag), M_INT(o->sse), M_TEXT(o->hdrs), M_TEXT(v->tags),
+					M_TEXT(v->acl));
+	meta_db_next(&q);
+	int rc = meta_db_end(&q, ATR_OK);
+	if (!rc)
+		v->seq = (uint64_t)sqlite3_last_insert_rowid(sqlite3_db_handle(q.s));
+	return rc;
+}
+
+/* Columns VER_COLS from col on; with full, hdrs, tags and acl malloc'd. */
+static int ver_from_stmt(sqlite3_stmt *s, struct meta_version *v, int full)
+{
+	memset(v, 0, sizeof(*v));
+	v->seq = (uint64_t)sqlite3_column_int64(s, 0);
+	v->marker = sqlite3_column_int(s, 1);
+	meta_db_col_copy(v->obj.vid, sizeof(v->obj.vid), s, 2);
+	v->obj.ino = (uint64_t)sqlite3_column_int64(s, 3);
+	v->obj.version = (uint64_t)sqlite3_column_int64(s, 4);
+	v->obj.size = (uint64_t)sqlite3_column_int64(s, 5);
+	v->obj.mtime_ns = sqlite3_column_int64(s, 6);
+	v->obj.mode = (uint32_t)sqlite3_column_int(s, 7);
+	meta_db_col_copy(v->obj.owner, sizeof(v->obj.owner), s, 8);
+	meta_db_col_copy(v->obj.etag, sizeof(v->obj.etag), s, 9);
+	v->obj.sse = sqlite3_column_int(s, 10);
+	v->obj.gid = -1;
+	if (!full)
+		return ATR_OK;
+	int rc = meta_db_col_dup(s, 11, &v->obj.hdrs);
+	if (!rc)
+		rc = meta_db_col_dup(s, 12, &v->tags);
+	if (!rc)
+		rc = meta_db_col_dup(s, 13, &v->acl);
+	if (rc)
+		meta_version_release(v);
+	return rc;
+}
+
+static int ver_one(struct meta_q q, struct meta_version *out, int full)
+{
+	int rc = ATR_E_NO_VERSION;
+	if (meta_db_next(&q))
+		rc = ver_from_stmt(q.s, out, full);
+	return meta_db_end(&q, rc);
+}
+
+int meta_ver_get(struct meta *m, const char *bucket, const char *key, const char *vid,
+		 struct meta_version *out, int full)
+{
+	return ver_one(meta_db_query(m, ST_VER_GET, M_TEXT(bucket), M_TEXT(key), M_TEXT(vid)), out,
+		       full);
+}
+
+int meta_ver_newest(struct meta *m, const char *bucket, const char *key,
+		    struct meta_version *out, int full)
+{
+	return ver_one(meta_db_query(m, ST_VER_NEWEST, M_TEXT(bucket), M_TEXT(key)), out, full);
+}
+
+int meta_ver_by_seq(struct meta *m, uint64_t seq, struct meta_version *out)
+{
+	return ver_one(meta_db_query(m, ST_VER_BY_SEQ, M_INT(seq)), out, 0);
+}
+
+int meta_ver_set_tags(struct meta *m, uint64_t seq, const char *tags)
+{
+	return meta_db_exec(m, ST_VER_SET_TAGS, M_INT(seq), M_TEXT(tags));
+}
+
+int meta_ver_delete(struct meta *m, uint64_t seq)
+{
+	return meta_db_exec(m, ST_VER_DELETE, M_INT(seq));
+}
+
+int meta_ver_scan(struct meta *m, const char *bucket, const char *from, const char *upto,
+		  meta_ver_cb cb, void *arg)
+{
+	struct meta_q q = meta_db_query(m, ST_VER_SCAN, M_TEXT(bucket), M_TEXT(from), M_TEXT(upto));
+	int rc = ATR_OK;
+	while (!rc && meta_db_next(&q)) {
+		struct meta_version v = { 0 };
+		int current = sqlite3_column_int(q.s, 1);
+		v.seq = current ? 0 : (uint64_t)sqlite3_column_int64(q.s, 2);
+		v.marker = sqlite3_column_int(q.s, 3);
+		meta_db_col_copy(v.obj.vid, sizeof(v.obj.vid), q.s, 4);
+		v.obj.ino = (uint64_t)sqlite3_column_int64(q.s, 5);
+		v.obj.version = (uint64_t)sqlite3_column_int64(q.s, 6);
+		v.obj.size = (uint64_t)sqlite3_column_int64(q.s, 7);
+		v.obj.mtime_ns = sqlite3_column_int64(q.s, 8);
+		v.obj.mode = (uint32_t)sqlite3_column_int(q.s, 9);
+		meta_db_col_copy(v.obj.owner, sizeof(v.obj.owner), q.s, 10);
+		meta_db_col_copy(v.obj.etag, sizeof(v.obj.etag), q.s, 11);
+		v.obj.sse = sqlite3_column_int(q.s, 12);
+		v.obj.is_dir = sqlite3_column_int(q.s, 13);
+		if (cb(arg, (const char *)sqlite3_column_text(q.s, 0), current, &v))
+			rc = -1;
+	}
+	return meta_db_end(&q, rc);
+}
