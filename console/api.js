@@ -124,6 +124,45 @@ export class Api {
     };
   }
 
+  // Every version and delete marker of key, newest first (ListObjectVersions
+  // with the key as prefix; other keys under that prefix left out).
+  async listVersions(bucket, key) {
+    const out = [];
+    let km = null, vm = null;
+    for (;;) {
+      const q = [["versions", ""], ["prefix", key], ["max-keys", "1000"]];
+      if (km !== null) q.push(["key-marker", km], ["version-id-marker", vm]);
+      const d = xmlDoc(await (await this.s3("GET", objectPath(bucket), { query: q })).text());
+      const root = d.documentElement;
+      for (const c of root.children) {
+        if ((c.localName !== "Version" && c.localName !== "DeleteMarker") || text(c, "Key") !== key) continue;
+        out.push({
+          marker: c.localName === "DeleteMarker",
+          id: text(c, "VersionId"),
+          latest: text(c, "IsLatest") === "true",
+          lastModified: text(c, "LastModified"),
+          size: c.localName === "Version" ? Number(text(c, "Size")) : 0,
+          etag: text(c, "ETag"),
+        });
+      }
+      const next = text(root, "NextKeyMarker");
+      if (text(root, "IsTruncated") !== "true" || next !== key) return out;
+      km = next;
+      vm = text(root, "NextVersionIdMarker");
+    }
+  }
+
+  deleteVersion(bucket, key, id) {
+    return this.s3("DELETE", objectPath(bucket, key), { query: [["versionId", id]] });
+  }
+
+  // A copy of version id made the latest (CopyObject from the version).
+  restoreVersion(bucket, key, id) {
+    const src = "/" + [bucket, ...key.split("/")].map(encodeURIComponent).join("/") +
+      "?versionId=" + encodeURIComponent(id);
+    return this.s3("PUT", objectPath(bucket, key), { headers: { "x-amz-copy-source": src }, body: "" });
+  }
+
   createBucket(bucket) { return this.s3("PUT", objectPath(bucket)); }
   deleteBucket(bucket) { return this.s3("DELETE", objectPath(bucket)); }
   deleteObject(bucket, key) { return this.s3("DELETE", objectPath(bucket, key)); }

@@ -399,7 +399,7 @@ function filterListing(ev) {
 }
 
 async function deleteObject(bucket, key) {
-  if (!(await confirmDialog(`Delete "${key}" from ${bucket}? This cannot be undone.`))) return false;
+  if (!(await confirmDialog(`Delete "${key}" from ${bucket}? Unless the bucket keeps versions, this cannot be undone.`))) return false;
   clearError();
   try {
     await api.deleteObject(bucket, key);
@@ -479,12 +479,13 @@ async function makeDirectory(ev) {
   } catch (e) { showError(e); }
 }
 
-async function download(bucket, key) {
+async function download(bucket, key, versionId) {
   clearError();
   try {
     const name = key.split("/").pop() || "download";
-    const url = await api.presignGet(bucket, key, 300,
-      [["response-content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(name)}`]]);
+    const q = [["response-content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(name)}`]];
+    if (versionId) q.push(["versionId", versionId]);
+    const url = await api.presignGet(bucket, key, 300, q);
     const a = h("a", { href: url, download: name, class: "visually-hidden" });
     document.body.append(a);
     a.click();
@@ -570,6 +571,7 @@ async function details(bucket, key) {
     facts($("details-headers"), hdrs.sort());
     facts($("details-meta"), meta.length ? meta : [["(none)", ""]]);
   } catch (e) { showError(e); return; }
+  showVersions(bucket, key);
   try {
     const t = await api.objectTags(bucket, key);
     facts($("details-tags"), t.length ? t : [["(none)", ""]]);
@@ -585,6 +587,53 @@ async function details(bucket, key) {
 
 // load, free or persist of the object in the details: one admin call,
 // shown busy (the buttons off, an indeterminate bar) until it answers.
+// The versions of the object in the details, newest first (a bucket never
+// versioned has one, "null"): download one, make an older one the latest
+// again (a copy of it), or delete one for good (after a confirmation).
+async function showVersions(bucket, key) {
+  const rows = $("version-rows");
+  rows.replaceChildren();
+  let vs;
+  try {
+    vs = await api.listVersions(bucket, key);
+  } catch (e) {
+    rows.replaceChildren(h("tr", {}, h("td", { colspan: "4", text: e.message })));
+    return;
+  }
+  if (!current || current.bucket !== bucket || current.key !== key) return;
+  rows.replaceChildren(...vs.map((v) => {
+    const what = (v.marker ? "delete marker " : "") + v.id + (v.latest ? " (latest)" : "");
+    const act = [];
+    if (!v.marker) {
+      act.push(h("button", { type: "button", text: "Download", "aria-label": "Download version " + v.id,
+        onclick: () => download(bucket, key, v.id) }));
+      if (!v.latest)
+        act.push(h("button", { type: "button", text: "Restore", "aria-label": "Restore version " + v.id,
+          onclick: () => versionAction(bucket, key, v.id, "restore") }));
+    }
+    act.push(h("button", { type: "button", class: "danger", text: "Delete", "aria-label": "Delete version " + v.id,
+      onclick: () => versionAction(bucket, key, v.id, "delete") }));
+    return h("tr", { "data-version": v.id, "data-latest": String(v.latest), "data-marker": String(v.marker) },
+      h("td", { class: "mono", text: what }),
+      h("td", { text: when(v.lastModified) }),
+      h("td", { class: "num", text: v.marker ? "" : size(v.size) }),
+      h("td", { class: "actions" }, ...act));
+  }));
+}
+
+async function versionAction(bucket, key, id, action) {
+  if (action === "delete" &&
+      !(await confirmDialog(`Delete version ${id} of "${key}" for good? This cannot be undone.`))) return;
+  clearError();
+  try {
+    if (action === "delete") await api.deleteVersion(bucket, key, id);
+    else await api.restoreVersion(bucket, key, id);
+    say(`${action === "delete" ? "Deleted" : "Restored"} version ${id} of ${key}`);
+    showVersions(bucket, key);
+    if (listing && listing.bucket === bucket) openDirectory(bucket, listing.prefix);
+  } catch (e) { showError(e); }
+}
+
 async function cacheAction(action) {
   if (!current) return;
   clearError();

@@ -749,6 +749,67 @@ def test_folder_cache_actions(browser, daemon, bucket_name):
     s3.delete_bucket(Bucket=bucket_name)
 
 
+def test_versions_in_details(browser, daemon, bucket_name):
+    """An object's details list its versions newest first; Restore makes a
+    copy of an older one the latest, Delete removes one for good after a
+    confirmation, and a delete marker is listed as such."""
+    s3 = daemon.boto3("alice")
+    s3.create_bucket(Bucket=bucket_name)
+    s3.put_bucket_versioning(Bucket=bucket_name, VersioningConfiguration={"Status": "Enabled"})
+    ids = [s3.put_object(Bucket=bucket_name, Key="doc.txt", Body=b"version %d" % i)["VersionId"]
+           for i in range(1, 4)]
+    sign_in(browser, daemon, "alice")
+    open_dir(browser, daemon, bucket_name)
+    wait(browser, lambda b: row(b, "doc.txt"), "listed")
+
+    def versions():
+        return browser.execute_script(
+            "return Array.from(document.querySelectorAll('#version-rows tr')).map(tr => "
+            "[tr.dataset.version, tr.dataset.latest === 'true', tr.dataset.marker === 'true']);")
+
+    def click(label):
+        browser.execute_script(
+            "document.querySelector('#version-rows button[aria-label=\"' + arguments[0] + '\"]')"
+            ".click()", label)
+
+    browser.execute_script(
+        "document.querySelector('#rows tr[data-key=\"doc.txt\"] .name-link').click()")
+    visible(browser, "details-dialog")
+    wait(browser, lambda b: len(versions()) == 3, "three versions listed")
+    assert versions() == [[ids[2], True, False], [ids[1], False, False], [ids[0], False, False]]
+    # the oldest made the latest again: a fourth version with its bytes
+    click("Restore version " + ids[0])
+    wait(browser, lambda b: len(versions()) == 4, "restored")
+    got = s3.get_object(Bucket=bucket_name, Key="doc.txt")
+    assert got["Body"].read() == b"version 1" and got["VersionId"] not in ids
+    assert versions()[0][0] == got["VersionId"] and versions()[0][1]
+    # the middle one deleted for good, after the confirmation
+    click("Delete version " + ids[1])
+    confirm(browser)
+    wait(browser, lambda b: ids[1] not in [v[0] for v in versions()], "deleted for good")
+    listed = s3.list_object_versions(Bucket=bucket_name)
+    assert ids[1] not in [v["VersionId"] for v in listed.get("Versions", [])]
+    assert len(listed["Versions"]) == 3
+    # a delete marker made elsewhere shows as one, latest
+    by_id(browser, "details-close").click()
+    s3.delete_object(Bucket=bucket_name, Key="doc.txt")
+    s3.put_object(Bucket=bucket_name, Key="doc.txt", Body=b"back")
+    browser.get(daemon.url("/console/#/"))  # away, so that the listing is read again
+    open_dir(browser, daemon, bucket_name)
+    wait(browser, lambda b: row(b, "doc.txt"), "listed again")
+    browser.execute_script(
+        "document.querySelector('#rows tr[data-key=\"doc.txt\"] .name-link').click()")
+    visible(browser, "details-dialog")
+    wait(browser, lambda b: len(versions()) == 5, "five entries")
+    assert [v[2] for v in versions()] == [False, True, False, False, False]
+    assert alert_text(browser) == ""
+    by_id(browser, "details-close").click()
+    left = s3.list_object_versions(Bucket=bucket_name)
+    for v in left.get("Versions", []) + left.get("DeleteMarkers", []):
+        s3.delete_object(Bucket=bucket_name, Key=v["Key"], VersionId=v["VersionId"])
+    s3.delete_bucket(Bucket=bucket_name)
+
+
 def test_users_page(browser, daemon):
     import uuid
     user = "dave" + uuid.uuid4().hex[:8]
