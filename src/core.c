@@ -116,6 +116,8 @@ int core_open_wrapped(const struct atr_core_config *cfg,
 		return ATR_E_NOMEM;
 	pthread_mutex_init(&c->ns_lock, NULL);
 	pthread_mutex_init(&c->mounts_lock, NULL);
+	if (!(c->md5 = md5mb_engine_new()))
+		goto fail;
 	c->block_size = cfg->cache_block_size ? cfg->cache_block_size : 1 << 20;
 
 	struct passwd pw, *res = NULL;
@@ -211,6 +213,7 @@ void atr_core_close(struct atr_core *c)
 	meta_close(c->meta);
 	pthread_mutex_destroy(&c->ns_lock);
 	free(c->daemon_user);
+	md5mb_engine_free(c->md5);
 	free(c);
 }
 
