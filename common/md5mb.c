@@ -386,9 +386,34 @@ static void lane_finish(struct lanes *ln, int l, struct feed *f)
 	feed_done(f, j);
 }
 
+static void feed_hand_off(struct feed *f, struct md5mb_job *list);
+
+/* The combiner's own job is done: the jobs still in lanes go back to the
+ * engine's queue as far as they got, with what was never started, for
+ * the next combiner. */
+static void lanes_hand_off(struct lanes *ln, int w, struct md5mb_job *queue, struct feed *f)
+{
+	for (int l = 0; l < w; l++) {
+		struct md5mb_job *j = ln->job[l];
+		if (!j)
+			continue;
+		size_t done = j->nblocks - ln->left[l];
+		for (int i = 0; i < 4; i++)
+			j->ctx->s[i] = ln->st[i][l];
+		j->ctx->len += (uint64_t)done * MD5MB_BLOCK;
+		j->p = (const unsigned char *)(uintptr_t)ln->addr[l];
+		j->nblocks = ln->left[l];
+		j->next = queue;
+		queue = j;
+	}
+	feed_hand_off(f, queue);
+}
+
 /* Every job of the list (and what the feed adds), in the lanes of the
- * kernel in use. The last one left running finishes on the single-stream
- * path, which is faster for one stream than a kernel with idle lanes. */
+ * kernel in use; for the engine's combiner, until its own job is done
+ * (lanes_hand_off). The last job left running finishes on the
+ * single-stream path, which is faster for one stream than a kernel with
+ * idle lanes. */
 static void run_list(struct md5mb_job *queue, struct feed *f)
 {
 	enum md5mb_impl impl = md5mb_impl_now();
@@ -411,8 +436,15 @@ static void run_list(struct md5mb_job *queue, struct feed *f)
 			if (ln.left[l])
 				continue;
 			lane_finish(&ln, l, f);
-			live += lane_fill(&ln, l, &queue, f) - 1;
+			live--;
 		}
+		if (f && f->self_done) {
+			lanes_hand_off(&ln, w, queue, f);
+			return;
+		}
+		for (int l = 0; l < w; l++)
+			if (!ln.job[l])
+				live += lane_fill(&ln, l, &queue, f);
 	}
 	for (int l = 0; l < w && live; l++) {
 		if (ln.job[l]) {
@@ -464,9 +496,22 @@ static struct md5mb_job *feed_more(struct feed *f)
 		return NULL;
 	pthread_mutex_lock(&f->e->lock);
 	struct md5mb_job *q = f->e->queue;
-	f->e->queue = NULL;
+	__atomic_store_n(&f->e->queue, NULL, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&f->e->lock);
 	return q;
+}
+
+static void feed_hand_off(struct feed *f, struct md5mb_job *list)
+{
+	if (!list)
+		return;
+	struct md5mb_job *last = list;
+	while (last->next)
+		last = last->next;
+	pthread_mutex_lock(&f->e->lock);
+	last->next = f->e->queue;
+	__atomic_store_n(&f->e->queue, list, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&f->e->lock);
 }
 
 static void feed_done(struct feed *f, struct md5mb_job *j)
@@ -487,14 +532,14 @@ static void feed_done(struct feed *f, struct md5mb_job *j)
 /*
  * A thread queues its whole blocks as a job. If no round is running it
  * becomes the combiner: it takes the whole queue (its own job and any
- * that arrived before), runs it without the lock, and until its own job
- * is done it also takes jobs queued meanwhile into lanes that free up;
- * each job's thread is woken when its job is done. At the end of the
- * round every job it took is done, and it wakes the first job still
- * queued, whose thread starts the next round. So no one waits for more
- * than one round that is not its own (a round outlasts its combiner's own
- * job by at most one piece per lane), and a thread alone runs at once (a
- * queue of one job takes the single-stream path).
+ * that arrived before) and runs it without the lock, taking jobs queued
+ * meanwhile into lanes that free up; each job's thread is woken when its
+ * job is done. A round ends with its combiner's own job: the jobs still
+ * in lanes go back to the queue as far as they got (lanes_hand_off), and
+ * the combiner wakes the first job queued, whose thread runs the next
+ * round. So a combiner works no longer than its own job takes in a lane,
+ * no one waits for more than one round that is not its own, and a thread
+ * alone runs at once (a round of one job takes the single-stream path).
  */
 void md5mb_engine_update(struct md5mb_engine *e, struct md5mb_ctx *c, const void *data,
 			 size_t len)
