@@ -9,7 +9,8 @@
  *   engine    every thread through one md5mb engine (the daemon's path)
  * and, on one thread, the kernels' capacity: N streams in md5mb_blocks
  * with each kernel the CPU has. Figures are MiB of input per second of
- * wall time; the machine's cores bound the threaded ones.
+ * wall time, medians of 3 alternated runs; the machine's cores bound the
+ * threaded ones.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -89,7 +90,11 @@ static double kernel_rate(enum md5mb_impl impl, int n)
 	return r;
 }
 
-static double best_of(double a, double b) { return a > b ? a : b; }
+static double median3(const double v[3])
+{
+	double lo = v[0] < v[1] ? v[0] : v[1], hi = v[0] < v[1] ? v[1] : v[0];
+	return v[2] < lo ? lo : v[2] > hi ? hi : v[2];
+}
 
 int main(void)
 {
@@ -102,7 +107,7 @@ int main(void)
 			bufs[i][j] = (unsigned char)(j * 31 + (size_t)i);
 	}
 	engine = md5mb_engine_new();
-	printf("md5mb: kernel %s (%d lanes); %d MiB per stream, %d KiB pieces; MiB/s, best of 3\n",
+	printf("md5mb: kernel %s (%d lanes); %d MiB per stream, %d KiB pieces; MiB/s, medians of 3\n",
 	       md5mb_impl_name(md5mb_best()), md5mb_lanes(md5mb_best()), STREAM_MIB, PIECE / 1024);
 	printf("%-8s %10s %10s %8s", "streams", "openssl", "engine", "ratio");
 	for (size_t k = 0; k < 3; k++)
@@ -110,20 +115,21 @@ int main(void)
 	printf("\n");
 	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
 		int n = counts[c];
-		double o = 0, e = 0, k[3] = { 0 };
+		double o[3], e[3], k[3][3] = { { 0 } };
+		/* alternated, so the machine's noise falls on both */
 		for (int r = 0; r < 3; r++) {
-			o = best_of(o, threaded(run_openssl, n));
-			e = best_of(e, threaded(run_engine, n));
+			o[r] = threaded(run_openssl, n);
+			e[r] = threaded(run_engine, n);
 			for (size_t j = 0; j < 3; j++) {
 				md5mb_force(impls[j]);
 				int has = md5mb_impl_now() == impls[j];
 				md5mb_force(MD5MB_AUTO);
-				k[j] = has ? best_of(k[j], kernel_rate(impls[j], n)) : 0;
+				k[j][r] = has ? kernel_rate(impls[j], n) : 0;
 			}
 		}
-		printf("%-8d %10.0f %10.0f %7.2fx", n, o, e, e / o);
+		printf("%-8d %10.0f %10.0f %7.2fx", n, median3(o), median3(e), median3(e) / median3(o));
 		for (size_t j = 0; j < 3; j++)
-			printf(" %12.0f", k[j]);
+			printf(" %12.0f", median3(k[j]));
 		printf("\n");
 	}
 	md5mb_engine_free(engine);
