@@ -239,6 +239,7 @@ void atr_core_stats(struct atr_core *c, struct atr_stats *out)
 	out->disk_corrupt = d.corrupt;
 	out->disk_write_errors = d.write_errors;
 	out->disk_stale = d.stale;
+	md5mb_engine_stats(c->md5, &out->md5_rounds, &out->md5_jobs);
 	struct meta_stats ms;
 	meta_stats(c->meta, &ms);
 	out->meta_lookups = ms.lookups;
