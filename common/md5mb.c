@@ -465,8 +465,9 @@ void md5mb_blocks(struct md5mb_job *jobs, int n)
 
 struct md5mb_engine {
 	pthread_mutex_t lock;
-	pthread_cond_t done;       /* a round ended */
-	struct md5mb_job *queue;   /* jobs for the next round */
+	/* Guarded by lock (queue is also read without it, as a hint, by the
+	 * combiner looking for jobs to take into free lanes). */
+	struct md5mb_job *queue;   /* jobs waiting for lanes, newest first */
 	int combining;             /* a round is running */
 	uint64_t rounds, jobs;
 };
@@ -477,7 +478,6 @@ struct md5mb_engine *md5mb_engine_new(void)
 	if (!e)
 		return NULL;
 	pthread_mutex_init(&e->lock, NULL);
-	pthread_cond_init(&e->done, NULL);
 	return e;
 }
 
@@ -486,7 +486,6 @@ void md5mb_engine_free(struct md5mb_engine *e)
 	if (!e)
 		return;
 	pthread_mutex_destroy(&e->lock);
-	pthread_cond_destroy(&e->done);
 	free(e);
 }
 
