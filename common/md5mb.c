@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -486,14 +487,18 @@ struct md5mb_engine {
 	 * combiner looking for jobs to take into free lanes). */
 	struct md5mb_job *queue;   /* jobs waiting for lanes, newest first */
 	int combining;             /* a round is running */
+	int hashing;               /* threads hashing: alone, or combining */
+	int cores;                 /* more hashing than this: join the lanes */
 	uint64_t rounds, jobs;
 };
 
-struct md5mb_engine *md5mb_engine_new(void)
+struct md5mb_engine *md5mb_engine_new(int cores)
 {
 	struct md5mb_engine *e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	e->cores = cores > 0 ? cores : online > 0 ? (int)online : 1;
 	pthread_mutex_init(&e->lock, NULL);
 	return e;
 }
@@ -556,6 +561,13 @@ static void feed_done(struct feed *f, struct md5mb_job *j)
  * round. So a combiner works no longer than its own job takes in a lane,
  * no one waits for more than one round that is not its own, and a thread
  * alone runs at once (a round of one job takes the single-stream path).
+ *
+ * Waiting only pays when the cores are all busy: a thread that waits
+ * frees its core for others, but with fewer threads hashing than cores
+ * there is no other to use it. So while fewer than e->cores threads hash
+ * and nobody is queued, a thread hashes its piece alone, at once, in
+ * parallel with the others (as before the engine); only beyond that does
+ * it queue for the lanes.
  */
 void md5mb_engine_update(struct md5mb_engine *e, struct md5mb_ctx *c, const void *data,
 			 size_t len)
@@ -569,8 +581,21 @@ void md5mb_engine_update(struct md5mb_engine *e, struct md5mb_ctx *c, const void
 	pthread_cond_t wake;
 	struct md5mb_job job = { .ctx = c, .p = p, .nblocks = len / MD5MB_BLOCK, .wake = &wake };
 	if (job.nblocks) {
-		pthread_cond_init(&wake, NULL);
 		pthread_mutex_lock(&e->lock);
+		if (e->hashing < e->cores && !e->queue) {
+			e->hashing++;
+			e->rounds++;
+			e->jobs++;
+			pthread_mutex_unlock(&e->lock);
+			single_blocks(c, p, job.nblocks);
+			c->len += (uint64_t)job.nblocks * MD5MB_BLOCK;
+			pthread_mutex_lock(&e->lock);
+			e->hashing--;
+			pthread_mutex_unlock(&e->lock);
+			keep_tail(c, p, len);
+			return;
+		}
+		pthread_cond_init(&wake, NULL);
 		job.next = e->queue;
 		__atomic_store_n(&e->queue, &job, __ATOMIC_RELAXED);
 		while (!job.done) {
@@ -582,6 +607,7 @@ void md5mb_engine_update(struct md5mb_engine *e, struct md5mb_ctx *c, const void
 			struct md5mb_job *round = e->queue;
 			__atomic_store_n(&e->queue, NULL, __ATOMIC_RELAXED);
 			e->combining = 1;
+			e->hashing++;
 			pthread_mutex_unlock(&e->lock);
 			run_list(round, &f);
 			pthread_mutex_lock(&e->lock);
@@ -589,6 +615,7 @@ void md5mb_engine_update(struct md5mb_engine *e, struct md5mb_ctx *c, const void
 			e->jobs++;
 			job.done = 1;
 			e->combining = 0;
+			e->hashing--;
 			if (e->queue)
 				pthread_cond_signal(e->queue->wake);
 		}

@@ -69,13 +69,15 @@ int md5mb_lanes(enum md5mb_impl impl);
 const char *md5mb_impl_name(enum md5mb_impl impl);
 
 struct md5mb_engine;
-struct md5mb_engine *md5mb_engine_new(void);
+/* cores: how many threads may hash alone at once before the others queue
+ * for lanes (md5mb_engine_update); 0: the CPUs online. */
+struct md5mb_engine *md5mb_engine_new(int cores);
 /* No thread may be in md5mb_engine_update. */
 void md5mb_engine_free(struct md5mb_engine *e);
 /* md5mb_update, but with whoever else hashes through e at the same time:
- * a thread alone runs OpenSSL's path without waiting; threads that meet
- * share a round in lanes (run by one of them, the combiner). e may be
- * NULL: md5mb_update. */
+ * while fewer threads hash than there are cores, a thread runs OpenSSL's
+ * path without waiting; beyond that, threads that meet share a round in
+ * lanes (run by one of them, the combiner). e may be NULL: md5mb_update. */
 void md5mb_engine_update(struct md5mb_engine *e, struct md5mb_ctx *c, const void *data,
 			 size_t len);
 /* Rounds run and jobs they held, for tests and the benchmark. */

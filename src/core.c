@@ -116,7 +116,7 @@ int core_open_wrapped(const struct atr_core_config *cfg,
 		return ATR_E_NOMEM;
 	pthread_mutex_init(&c->ns_lock, NULL);
 	pthread_mutex_init(&c->mounts_lock, NULL);
-	if (!(c->md5 = md5mb_engine_new()))
+	if (!(c->md5 = md5mb_engine_new(0)))
 		goto fail;
 	c->block_size = cfg->cache_block_size ? cfg->cache_block_size : 1 << 20;
 

@@ -106,7 +106,7 @@ int main(void)
 		for (size_t j = 0; j < (size_t)STREAM_MIB << 20; j++)
 			bufs[i][j] = (unsigned char)(j * 31 + (size_t)i);
 	}
-	engine = md5mb_engine_new();
+	engine = md5mb_engine_new(0);
 	printf("md5mb: kernel %s (%d lanes); %d MiB per stream, %d KiB pieces; MiB/s, medians of 3\n",
 	       md5mb_impl_name(md5mb_best()), md5mb_lanes(md5mb_best()), STREAM_MIB, PIECE / 1024);
 	printf("%-8s %10s %10s %8s", "streams", "openssl", "engine", "ratio");

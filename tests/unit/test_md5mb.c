@@ -190,9 +190,11 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
-static void engine_threads(enum md5mb_impl impl)
+/* cores 1: a thread queues for lanes whenever another hashes; 0: as the
+ * daemon runs it (alone while fewer threads hash than the CPUs). */
+static void engine_threads(enum md5mb_impl impl, int cores)
 {
-	struct md5mb_engine *e = md5mb_engine_new();
+	struct md5mb_engine *e = md5mb_engine_new(cores);
 	pthread_t t[THREADS];
 	struct worker w[THREADS];
 	uint64_t rounds, jobs;
@@ -216,13 +218,14 @@ static void engine_many_threads(void **state)
 {
 	for (size_t k = 0; k < NIMPL; k++)
 		if (have(impls[k]))
-			engine_threads(impls[k]);
+			engine_threads(impls[k], 1);
+	engine_threads(MD5MB_AUTO, 0);
 }
 
 /* One thread alone never waits: each update is a round of its own. */
 static void engine_alone(void **state)
 {
-	struct md5mb_engine *e = md5mb_engine_new();
+	struct md5mb_engine *e = md5mb_engine_new(1);
 	static unsigned char data[200000];
 	unsigned char want[16], got[16];
 	uint64_t rounds, jobs;
