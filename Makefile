@@ -38,7 +38,7 @@ CLI_SRC    := tools/atrium.c tools/cli_fmt.c tools/cli_conf.c tools/cli_fs.c too
 CLI_CFLAGS  = $(shell pkg-config --cflags libcurl)
 CLI_LIBS    = $(shell pkg-config --libs libcurl openssl)
 
-.PHONY: FORCE all deps deps-run s3rver install run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-fuse bench-readdir bench-tiers bench-remote crash-soak clean
+.PHONY: FORCE all deps deps-run s3rver install run test unit integration asan asan-unit asan-integration tsan load fuzz fuzz-bins fuzz-check check-layers bench bench-md5 bench-fuse bench-readdir bench-tiers bench-remote crash-soak clean
 all: $(BIN)/atriumd $(BIN)/atrium
 
 # install-deps.sh run|build|test: what running needs, plus building, plus
@@ -279,6 +279,15 @@ test: deps
 
 bench: deps all $(BIN)/atrium-bench
 	bash tools/bench.sh
+
+# Multi-buffer MD5 against OpenSSL's, 1 to 16 concurrent streams
+# (tests/bench/md5mb.c; docs/performance.md). Not a test.
+$(O)/bench/md5mb: tests/bench/md5mb.c $(O)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(O)/libcommon.a $(LDLIBS)
+
+bench-md5: $(O)/bench/md5mb
+	$(O)/bench/md5mb
 
 # The FUSE mount against a plain directory on the same disk (tools/bench-fuse.sh;
 # BENCH_FUSE_SIZE=1G and BENCH_FUSE_FILES=10000 by default).

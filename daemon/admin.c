@@ -712,6 +712,12 @@ static int h_metrics(struct admin_req *r)
 				    "WAL checkpoints of the metadata store, made off the request path.") ||
 		     buf_addf(b, "atrium_meta_checkpoint_seconds_sum %.9f\natrium_meta_checkpoint_seconds_count %llu\n",
 			      (double)st.meta_checkpoint_ns / 1e9, (unsigned long long)st.meta_checkpoints) ||
+		     metrics_family(b, "atrium_md5_rounds_total", "counter",
+				    "Rounds of the multi-buffer MD5 engine: one thread hashing for all that met.") ||
+		     metrics_sample(b, "atrium_md5_rounds_total", NULL, st.md5_rounds) ||
+		     metrics_family(b, "atrium_md5_jobs_total", "counter",
+				    "Pieces of bodies hashed in those rounds (per round: how many met).") ||
+		     metrics_sample(b, "atrium_md5_jobs_total", NULL, st.md5_jobs) ||
 		     metrics_family(b, "atrium_uptime_seconds", "gauge", "Seconds since the daemon started.") ||
 		     metrics_sample(b, "atrium_uptime_seconds", NULL,
 				    (uint64_t)((mono_ns() - a->start_mono) / 1000000000)) ||

@@ -1344,6 +1344,9 @@ struct atr_stats {
 	 * and WAL checkpoints (made by a thread of their own) */
 	uint64_t meta_lookups, meta_lookup_ns, meta_txns, meta_txn_ns;
 	uint64_t meta_checkpoints, meta_checkpoint_ns;
+	/* the multi-buffer MD5 engine (common/md5mb.h): rounds run, and the
+	 * pieces of bodies they hashed (jobs / rounds: how many met) */
+	uint64_t md5_rounds, md5_jobs;
 };
 void atr_core_stats(struct atr_core *c, struct atr_stats *out);
 

@@ -116,6 +116,8 @@ int core_open_wrapped(const struct atr_core_config *cfg,
 		return ATR_E_NOMEM;
 	pthread_mutex_init(&c->ns_lock, NULL);
 	pthread_mutex_init(&c->mounts_lock, NULL);
+	if (!(c->md5 = md5mb_engine_new(0)))
+		goto fail;
 	c->block_size = cfg->cache_block_size ? cfg->cache_block_size : 1 << 20;
 
 	struct passwd pw, *res = NULL;
@@ -216,6 +218,7 @@ void atr_core_close(struct atr_core *c)
 	meta_close(c->meta);
 	pthread_mutex_destroy(&c->ns_lock);
 	free(c->daemon_user);
+	md5mb_engine_free(c->md5);
 	free(c);
 }
 
@@ -241,6 +244,7 @@ void atr_core_stats(struct atr_core *c, struct atr_stats *out)
 	out->disk_corrupt = d.corrupt;
 	out->disk_write_errors = d.write_errors;
 	out->disk_stale = d.stale;
+	md5mb_engine_stats(c->md5, &out->md5_rounds, &out->md5_jobs);
 	struct meta_stats ms;
 	meta_stats(c->meta, &ms);
 	out->meta_lookups = ms.lookups;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common/hash.h"
+#include "common/md5mb.h"
 #include "src/atrium.h"
 #include "src/bcache_int.h"
 #include "src/crypt_int.h"
@@ -40,6 +41,7 @@ struct atr_core {
 	struct mpu *mpu;        /* multipart state (src/multipart.c) */
 	struct nodes *nodes;    /* the mount's open inodes (src/node.c) */
 	struct etags *etags;    /* MD5s still to compute (src/etag.c) */
+	struct md5mb_engine *md5; /* every body MD5 goes through it (common/md5mb.h) */
 	struct persister *persister; /* the persist worker (src/persist.c) */
 	int write_type, read_type;   /* the defaults (atr_core_config); read-only */
 	int durable;                 /* --durability=power (atr_core_config); read-only */
@@ -161,13 +163,13 @@ void mounts_bucket_gone(struct atr_core *c, const char *bucket);
  */
 struct stage_writer {
 	struct ufs_stage *stage;
-	struct hash md5;
+	struct md5mb_ctx md5;   /* through c->md5, the shared engine */
 	int md5_open;
 	unsigned char sum[MD5_LEN];
 	uint64_t size;          /* plaintext bytes written */
 	int sse;                /* enum atr_sse: the stage holds ciphertext (sse.c) */
 	struct crypt_w *cw;     /* encrypting, until sse_writer_finish */
-	struct hash ct_md5;     /* SSE-C: the MD5 of the ciphertext (its ETag) */
+	struct md5mb_ctx ct_md5; /* SSE-C: the MD5 of the ciphertext (its ETag) */
 	int ct_md5_open;
 };
 int stage_writer_init(struct atr_core *c, struct stage_writer *sw, int with_stage);

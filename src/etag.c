@@ -70,12 +70,11 @@ int etag_hash_file(struct atr_core *c, struct ufs_file *f, uint64_t size, const 
 		   char etag[ATR_ETAG_MAX + 1])
 {
 	unsigned char sum[MD5_LEN];
-	struct hash h;
+	struct md5mb_ctx h;
 	unsigned char *buf = malloc(CHUNK);
-	if (!buf || hash_init(&h, HASH_MD5)) {
-		free(buf);
+	if (!buf)
 		return ATR_E_NOMEM;
-	}
+	md5mb_init(&h);
 	int rc = ATR_OK;
 	uint64_t off = 0, data = 0, hole = 0;
 	while (!rc && off < size) {
@@ -92,7 +91,7 @@ int etag_hash_file(struct atr_core *c, struct ufs_file *f, uint64_t size, const 
 		}
 		if (off < data) {
 			uint64_t n = data - off < sizeof(zeros) ? data - off : sizeof(zeros);
-			hash_update(&h, zeros, (size_t)n);
+			md5mb_engine_update(c->md5, &h, zeros, (size_t)n);
 			off += n;
 			continue;
 		}
@@ -101,14 +100,12 @@ int etag_hash_file(struct atr_core *c, struct ufs_file *f, uint64_t size, const 
 		if (n <= 0)
 			rc = ATR_E_IO; /* shorter than its size: changed under us */
 		else
-			hash_update(&h, buf, (size_t)n), off += (uint64_t)n;
+			md5mb_engine_update(c->md5, &h, buf, (size_t)n), off += (uint64_t)n;
 	}
 	free(buf);
-	if (rc) {
-		hash_release(&h);
+	if (rc)
 		return rc;
-	}
-	hash_final(&h, sum);
+	md5mb_final(&h, sum);
 	hex_encode(sum, MD5_LEN, etag);
 	return ATR_OK;
 }

@@ -36,8 +36,6 @@ static void shadow_publish(struct inode *in)
 
 void shadow_drop(struct atr_core *c, struct inode *in)
 {
-	if (in->md5_open)
-		hash_release(&in->md5);
 	in->md5_open = 0;
 	if (in->stage)
 		ufs_stage_abort(c->ufs, in->stage);
@@ -64,9 +62,8 @@ static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct a
 				return rc;
 			in->size = 0;
 			in->dirty = 1;
-			if (in->md5_open)
-				hash_release(&in->md5);
-			in->md5_open = !hash_init(&in->md5, HASH_MD5);
+			md5mb_init(&in->md5);
+			in->md5_open = 1;
 			in->md5_off = 0;
 		}
 		return ATR_OK;
@@ -132,7 +129,8 @@ static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct a
 		}
 		return ATR_OK; /* MD5 recomputed at commit */
 	}
-	in->md5_open = !hash_init(&in->md5, HASH_MD5);
+	md5mb_init(&in->md5);
+	in->md5_open = 1;
 	return ATR_OK;
 }
 
@@ -155,7 +153,7 @@ static void shadow_md5(struct inode *in, char etag[ATR_ETAG_MAX + 1])
 	unsigned char sum[MD5_LEN];
 	*etag = '\0';
 	if (in->md5_open && in->md5_off == in->size) {
-		hash_final(&in->md5, sum);
+		md5mb_final(&in->md5, sum);
 		in->md5_open = 0;
 		hex_encode(sum, MD5_LEN, etag);
 	}
@@ -472,11 +470,10 @@ int atr_file_write(struct atr_file *f, const void *buf, size_t len, uint64_t off
 		in->werr = rc;
 	if (!rc) {
 		if (in->md5_open && off == in->md5_off && in->md5_off == in->size) {
-			hash_update(&in->md5, buf, len);
+			md5mb_engine_update(c->md5, &in->md5, buf, len);
 			in->md5_off += len;
 		} else if (in->md5_open) {
-			hash_release(&in->md5); /* out of order: recomputed at commit */
-			in->md5_open = 0;
+			in->md5_open = 0; /* out of order: recomputed at commit */
 		}
 		if (off + len > in->size)
 			in->size = off + len;
@@ -530,10 +527,8 @@ static int shadow_resize(struct atr_core *c, struct inode *in, uint64_t size,
 	if (gone)
 		pthread_rwlock_unlock(&gone->lock);
 	if (!rc && size != in->size && !(rc = ufs_stage_truncate(c->ufs, in->stage, size))) {
-		if (in->md5_open && size < in->md5_off) {
-			hash_release(&in->md5);
+		if (size < in->md5_off)
 			in->md5_open = 0;
-		}
 		in->size = size;
 		in->dirty = 1;
 		in->mtime_ns = in->ctime_ns = time_now_ns();

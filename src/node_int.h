@@ -22,7 +22,7 @@ struct inode {
 	int refs;                 /* open files, and short-lived users */
 	pthread_mutex_t lock;
 	struct ufs_stage *stage;  /* the shadow, NULL when none */
-	struct hash md5;
+	struct md5mb_ctx md5;     /* through c->md5, the shared engine */
 	int md5_open;             /* md5 covers [0, md5_off) of the shadow */
 	uint64_t md5_off;
 	uint64_t size;            /* the shadow's */

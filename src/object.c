@@ -76,8 +76,7 @@ static int writer_crypt_start(struct atr_writer *w)
 int stage_writer_init(struct atr_core *c, struct stage_writer *sw, int with_stage)
 {
 	memset(sw, 0, sizeof(*sw));
-	if (hash_init(&sw->md5, HASH_MD5))
-		return ATR_E_NOMEM;
+	md5mb_init(&sw->md5);
 	sw->md5_open = 1;
 	int rc = with_stage ? ufs_stage_open(c->ufs, &sw->stage) : ATR_OK;
 	if (rc)
@@ -89,7 +88,7 @@ int stage_writer_write(struct atr_core *c, struct stage_writer *sw, const void *
 {
 	if (!sw->md5_open)
 		return ATR_E_INTERNAL;
-	hash_update(&sw->md5, data, len);
+	md5mb_engine_update(c->md5, &sw->md5, data, len);
 	sw->size += len;
 	if (sw->cw)
 		return sse_writer_write(c, sw, data, len);
@@ -99,7 +98,7 @@ int stage_writer_write(struct atr_core *c, struct stage_writer *sw, const void *
 void stage_writer_md5(struct stage_writer *sw, unsigned char out[MD5_LEN])
 {
 	if (sw->md5_open) {
-		hash_final(&sw->md5, sw->sum);
+		md5mb_final(&sw->md5, sw->sum);
 		sw->md5_open = 0;
 	}
 	memcpy(out, sw->sum, MD5_LEN);
@@ -107,16 +106,12 @@ void stage_writer_md5(struct stage_writer *sw, unsigned char out[MD5_LEN])
 
 void stage_writer_release(struct atr_core *c, struct stage_writer *sw)
 {
-	if (sw->md5_open)
-		hash_release(&sw->md5);
 	sw->md5_open = 0;
 	if (sw->stage)
 		ufs_stage_abort(c->ufs, sw->stage);
 	sw->stage = NULL;
 	crypt_w_free(sw->cw);
 	sw->cw = NULL;
-	if (sw->ct_md5_open)
-		hash_release(&sw->ct_md5);
 	sw->ct_md5_open = 0;
 }
 

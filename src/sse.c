@@ -238,12 +238,14 @@ int sse_writer_start_part(struct atr_core *c, struct stage_writer *sw, int type,
 	 * plaintext (AWS's is no MD5 of the plaintext either): a hash of the
 	 * plaintext in meta.db would let anyone without the key confirm a
 	 * guess of the content. */
-	if (type == ATR_SSE_C && !(sw->ct_md5_open = !hash_init(&sw->ct_md5, HASH_MD5)))
-		rc = ATR_E_NOMEM;
+	if (type == ATR_SSE_C) {
+		md5mb_init(&sw->ct_md5);
+		sw->ct_md5_open = 1;
+	}
 	if (!rc && sw->stage)
 		rc = ufs_stage_write(c->ufs, sw->stage, hdr, CRYPT_HDR);
 	if (!rc && sw->ct_md5_open)
-		hash_update(&sw->ct_md5, hdr, CRYPT_HDR);
+		md5mb_update(&sw->ct_md5, hdr, CRYPT_HDR);
 	if (rc) {
 		crypt_w_free(sw->cw);
 		sw->cw = NULL;
@@ -262,7 +264,7 @@ static int emit(void *arg, const void *data, size_t len)
 {
 	struct emit_arg *a = arg;
 	if (a->sw->ct_md5_open)
-		hash_update(&a->sw->ct_md5, data, len);
+		md5mb_engine_update(a->c->md5, &a->sw->ct_md5, data, len);
 	return ufs_stage_write(a->c->ufs, a->sw->stage, data, len);
 }
 
@@ -289,7 +291,7 @@ int sse_writer_etag(struct stage_writer *sw, char etag[ATR_ETAG_MAX + 1])
 	unsigned char sum[MD5_LEN];
 	if (!sw->ct_md5_open)
 		return 0;
-	hash_final(&sw->ct_md5, sum);
+	md5mb_final(&sw->ct_md5, sum);
 	sw->ct_md5_open = 0;
 	hex_encode(sum, MD5_LEN, etag);
 	return 1;

@@ -535,6 +535,15 @@ def lifecycle_seeds():
           "</LifecycleConfiguration>")
 
 
+def md5mb_seeds():
+    # kernel byte (low 2 bits; the rest a head length), stream count, payload
+    for impl, name in ((1, "scalar"), (2, "avx2"), (3, "avx512")):
+        write("md5mb", name + "-16-streams", bytes([impl | 5 << 2, 15]) + bytes(range(256)) * 9)
+        write("md5mb", name + "-3-streams", bytes([impl, 2]) + b"abc" * 50)
+    write("md5mb", "one-stream-empty", bytes([0, 0]))
+    write("md5mb", "pad-boundary", bytes([3 | 55 << 2, 7]) + b"x" * 119)
+
+
 if __name__ == "__main__":
     ini_seeds()
     sigv4_seeds()
@@ -555,3 +564,4 @@ if __name__ == "__main__":
     cors_seeds()
     logging_seeds()
     lifecycle_seeds()
+    md5mb_seeds()

@@ -590,6 +590,8 @@ def test_metrics_parse_and_move_with_traffic(sigv4_daemon, bucket_name):
                      ("atrium_uploads_in_progress", "gauge"),
                      ("atrium_meta_lookup_seconds", "summary"),
                      ("atrium_meta_transaction_seconds", "summary"),
+                     ("atrium_md5_rounds_total", "counter"),
+                     ("atrium_md5_jobs_total", "counter"),
                      ("atrium_uptime_seconds", "gauge")):
         assert types.get(fam) == typ, fam
 
@@ -620,6 +622,9 @@ def test_metrics_parse_and_move_with_traffic(sigv4_daemon, bucket_name):
     # the first GET missed (one block), the next two hit
     assert delta("atrium_cache_misses_total", tier="memory") >= 1
     assert delta("atrium_cache_hits_total", tier="memory") >= 2
+    # the PUT's body (15 whole blocks) was hashed through the MD5 engine
+    assert delta("atrium_md5_rounds_total") >= 1
+    assert delta("atrium_md5_jobs_total") >= delta("atrium_md5_rounds_total")
 
 
 def test_checkpoints_keep_the_wal_bounded(atriumd_factory, bucket_name):
