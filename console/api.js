@@ -92,9 +92,12 @@ export class Api {
     return tags(d, "Bucket").map((b) => ({ name: text(b, "Name"), created: text(b, "CreationDate") }));
   }
 
-  async listObjects(bucket, prefix, token, maxKeys) {
-    const q = [["list-type", "2"], ["delimiter", "/"], ["prefix", prefix], ["fetch-owner", "true"],
+  // One page of a listing: a directory's entries, or with recursive
+  // everything below prefix (no delimiter).
+  async listObjects(bucket, prefix, token, maxKeys, recursive = false) {
+    const q = [["list-type", "2"], ["prefix", prefix], ["fetch-owner", "true"],
       ["max-keys", String(maxKeys)]];
+    if (!recursive) q.push(["delimiter", "/"]);
     if (token) q.push(["continuation-token", token]);
     const d = xmlDoc(await (await this.s3("GET", objectPath(bucket), { query: q })).text());
     const root = d.documentElement;

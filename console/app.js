@@ -409,18 +409,24 @@ async function deleteObject(bucket, key) {
   } catch (e) { showError(e); return false; }
 }
 
-// Rename or move a file or a folder within its bucket: the admin API's
-// fs/mv (the path view's rename: inode, owner and cached blocks kept).
-function rename(bucket, key) {
+// Rename or move a file or a folder, within its bucket or into another
+// of the user's: the admin API's fs/mv (the path view's rename: inode,
+// owner and cached blocks kept; across buckets the kernel moves rows and
+// files together, and refuses what it cannot move).
+async function rename(bucket, key) {
   const d = $("rename-dialog");
   const isDir = key.endsWith("/");
   $("rename-key").textContent = `${bucket}/${key}`;
   $("rename-to").value = key.replace(/\/$/, "");
+  const pick = $("rename-bucket");
+  pick.replaceChildren(h("option", { value: bucket, text: bucket }));
+  pick.value = bucket;
   const done = () => { d.close(); $("rename-form").onsubmit = $("rename-no").onclick = null; };
   $("rename-no").onclick = done;
   $("rename-form").onsubmit = async (ev) => {
     ev.preventDefault();
     const to = $("rename-to").value.replace(/\/+$/, "");
+    const toBucket = pick.value || bucket;
     if (!to || to.split("/").some((p) => !p || p === "." || p === "..")) {
       showError("A key has no empty, \".\" or \"..\" part.");
       return;
@@ -428,13 +434,21 @@ function rename(bucket, key) {
     done();
     clearError();
     try {
-      await api.admin("POST", "fs/mv", [["src", `/${bucket}/${key.replace(/\/$/, "")}`], ["dst", `/${bucket}/${to}`]]);
-      say(`Renamed ${key} to ${to}${isDir ? "/" : ""}`);
+      await api.admin("POST", "fs/mv", [["src", `/${bucket}/${key.replace(/\/$/, "")}`], ["dst", `/${toBucket}/${to}`]]);
+      const where = toBucket === bucket ? "" : ` in ${toBucket}`;
+      say(`Moved ${key} to ${to}${isDir ? "/" : ""}${where}`);
       if (listing && listing.bucket === bucket) openDirectory(bucket, listing.prefix);
     } catch (e) { showError(e); }
   };
   d.showModal();
   $("rename-to").focus();
+  // The other buckets the user can name, filled in once the dialog is up
+  // (a listing that fails leaves the bucket the object is in).
+  try {
+    const names = (await api.listBuckets()).map((b) => b.name).filter((n) => n !== bucket);
+    if (d.open && $("rename-key").textContent === `${bucket}/${key}`)
+      pick.append(...names.map((n) => h("option", { value: n, text: n })));
+  } catch (e) { /* moves stay within the bucket */ }
 }
 
 // A folder and everything below it: the admin API's fs/rm, recursive
@@ -569,14 +583,84 @@ async function details(bucket, key) {
   if (!d.open) d.showModal();
 }
 
+// load, free or persist of the object in the details: one admin call,
+// shown busy (the buttons off, an indeterminate bar) until it answers.
 async function cacheAction(action) {
   if (!current) return;
   clearError();
+  const buttons = ["details-load", "details-free", "details-persist"].map($);
+  buttons.forEach((b) => { b.disabled = true; });
+  $("details-busy").hidden = false;
   try {
     const r = await api.fsAction(action, `/${current.bucket}/${current.key}`);
     say(`${action}: ${r.files} file(s), ${size(r.bytes)}`);
     details(current.bucket, current.key);
-  } catch (e) { showError(e); }
+  } catch (e) { showError(e); } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+    $("details-busy").hidden = true;
+  }
+}
+
+// load, free or persist of every file below the folder shown, one admin
+// call a file as `atrium fs load` walks: a progress bar (bytes), the
+// count of files, Cancel between files; a file that fails is counted and
+// the walk goes on (the first error shown).
+const CACHE_VERBS = { load: "Loading", free: "Freeing", persist: "Persisting" };
+
+async function folderCacheAction(action) {
+  if (!listing) return;
+  const { bucket, prefix } = listing;
+  const what = prefix || `${bucket}/`;
+  clearError();
+  const job = { cancelled: false };
+  const bar = h("progress", { max: "1", value: "0", "aria-label": `${CACHE_VERBS[action]} ${what}` });
+  const state = h("span", { class: "upload-state", text: "listing" });
+  const cancel = h("button", {
+    type: "button", text: "Cancel", "aria-label": `Cancel ${action} of ${what}`,
+    onclick: () => { job.cancelled = true; },
+  });
+  const li = h("li", { "data-job": action, "data-key": prefix },
+    h("span", { class: "key", text: `${action} ${what}` }), bar, state, cancel);
+  $("uploads").append(li);
+  let done = 0, failed = 0;
+  try {
+    const files = [];
+    let token = null, total = 0;
+    do {
+      const page = await api.listObjects(bucket, prefix, token, 1000, true);
+      for (const o of page.objects) {
+        if (o.key.endsWith("/")) continue; // a folder marker holds no bytes
+        files.push(o);
+        total += o.size;
+      }
+      token = page.truncated ? page.next : null;
+    } while (token && !job.cancelled);
+    bar.max = String(Math.max(1, total));
+    let bytes = 0;
+    for (const o of files) {
+      if (job.cancelled) break;
+      state.textContent = `${done + failed} of ${files.length} files`;
+      try {
+        await api.fsAction(action, `/${bucket}/${o.key}`);
+        done++;
+      } catch (e) {
+        if (!failed++) showError(e);
+      }
+      bytes += o.size;
+      bar.value = bytes;
+    }
+    const end = job.cancelled ? "cancelled" : failed ? "failed" : "done";
+    state.textContent = `${end}: ${done} of ${files.length} files` + (failed ? `, ${failed} failed` : "");
+    li.dataset.state = end;
+    say(`${action} ${what}: ${done} file(s)` + (failed ? `, ${failed} failed` : ""));
+    if (listing && listing.bucket === bucket && listing.prefix === prefix) openDirectory(bucket, prefix);
+  } catch (e) {
+    state.textContent = "failed";
+    li.dataset.state = "failed";
+    showError(e);
+  } finally {
+    cancel.remove();
+  }
 }
 
 function share() {
@@ -805,6 +889,8 @@ function init() {
   $("details-load").addEventListener("click", () => cacheAction("load"));
   $("details-free").addEventListener("click", () => cacheAction("free"));
   $("details-persist").addEventListener("click", () => cacheAction("persist"));
+  for (const action of Object.keys(CACHE_VERBS))
+    $("folder-" + action).addEventListener("click", () => folderCacheAction(action));
   $("details-delete").addEventListener("click", async () => {
     if (current && (await deleteObject(current.bucket, current.key))) $("details-dialog").close();
   });

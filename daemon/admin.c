@@ -708,13 +708,38 @@ static int h_metrics(struct admin_req *r)
 				    "Metadata store write transactions, BEGIN (with its lock wait) to COMMIT.") ||
 		     buf_addf(b, "atrium_meta_transaction_seconds_sum %.9f\natrium_meta_transaction_seconds_count %llu\n",
 			      (double)st.meta_txn_ns / 1e9, (unsigned long long)st.meta_txns) ||
+		     metrics_family(b, "atrium_meta_checkpoint_seconds", "summary",
+				    "WAL checkpoints of the metadata store, made off the request path.") ||
+		     buf_addf(b, "atrium_meta_checkpoint_seconds_sum %.9f\natrium_meta_checkpoint_seconds_count %llu\n",
+			      (double)st.meta_checkpoint_ns / 1e9, (unsigned long long)st.meta_checkpoints) ||
 		     metrics_family(b, "atrium_uptime_seconds", "gauge", "Seconds since the daemon started.") ||
 		     metrics_sample(b, "atrium_uptime_seconds", NULL,
 				    (uint64_t)((mono_ns() - a->start_mono) / 1000000000)) ||
 		     metrics_family(b, "atrium_build_info", "gauge", "The daemon's version.") ||
 		     buf_addf(b, "atrium_build_info{version=\"%s\"} 1\n",
 			      a->opt.version ? a->opt.version : "");
+	if (!rc && a->opt.lifecycle_metrics)
+		rc = a->opt.lifecycle_metrics(a->opt.lifecycle_arg, b);
 	return rc ? error(r, 500, "InternalError", "metrics too large") : 200;
+}
+
+/* ---- lifecycle (the superuser only) ---- */
+
+static int h_lifecycle_run(struct admin_req *r)
+{
+	const char *now = param(r, "now");
+	long long t = (long long)time(NULL);
+	char *end = NULL;
+	if (!r->user.superuser)
+		return error(r, 403, "AccessDenied", "only the daemon's superuser runs lifecycle passes");
+	if (!r->a->opt.lifecycle_run)
+		return error(r, 501, "NotImplemented", "no lifecycle worker");
+	errno = 0;
+	if (now && ((t = strtoll(now, &end, 10)), errno || end == now || *end || t < 0))
+		return error(r, 400, "InvalidArgument", "now is seconds since the epoch");
+	if (r->a->opt.lifecycle_run(r->a->opt.lifecycle_arg, t, &r->body))
+		return error(r, 500, "InternalError", "the pass failed (see the daemon's log)");
+	return 200;
 }
 
 /* ---- users (the superuser only) ---- */
@@ -943,6 +968,7 @@ static const struct route routes[] = {
 	{ "POST", "fs/unpin", "FsUnpin", ACCESS_USER, h_unpin },
 	{ "POST", "fs/ttl", "FsSetTtl", ACCESS_USER, h_ttl },
 	{ "GET", "fs/mounts", "FsMountList", ACCESS_USER, h_mounts },
+	{ "POST", "admin/lifecycle/run", "LifecycleRun", ACCESS_USER, h_lifecycle_run },
 	{ "POST", "fs/mount", "FsMount", ACCESS_USER, h_mount },
 	{ "POST", "fs/unmount", "FsUnmount", ACCESS_USER, h_unmount },
 };

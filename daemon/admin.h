@@ -27,6 +27,11 @@
  *   POST /api/v1/fs/load?path=P          {"files":n,"bytes":n}
  *   POST /api/v1/fs/free?path=P          {"files":n,"bytes":n}
  *   POST /api/v1/fs/persist?path=P       {"files":n,"bytes":n,"state":"PERSISTED"}
+ *   POST /api/v1/admin/lifecycle/run[?now=EPOCH_SECONDS]
+ *                                        one pass of the buckets' lifecycle rules now (or
+ *                                        at now), synchronously: {"buckets","rules",
+ *                                        "expired","aborted","errors","truncated"}; the
+ *                                        superuser's only
  *
  * Paths are the core's file-system view (src/atrium.h). The users calls
  * are the daemon's superuser's only (403 for anyone else) and take effect
@@ -47,6 +52,9 @@
 #define SRC_ADMIN_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
 
 #include "src/atrium.h"
 
@@ -74,6 +82,13 @@ struct admin_options {
 	 * part. May be NULL. Called on any thread; must be cheap. */
 	const char *(*ready)(void *arg, const char **what);
 	void *ready_arg;
+	/* The S3 door's lifecycle worker (may be NULL): run appends one
+	 * pass's JSON summary, taking now (seconds since the epoch) as the
+	 * time; metrics appends its counter families. 0, or -1 (run: the
+	 * pass failed, logged; metrics: out's cap). */
+	int (*lifecycle_run)(void *arg, int64_t now, struct buf *json);
+	int (*lifecycle_metrics)(void *arg, struct buf *out);
+	void *lifecycle_arg;
 };
 
 struct admin;

@@ -470,6 +470,7 @@ static int core_start(struct daemon *d, int *lock_fd)
 	cc.cache_disk_dir = disk_dir;
 	cc.cache_disk_bytes = disk_bytes;
 	cc.write_type = atr_write_type_parse(st->write_type); /* checked by the table */
+	cc.durable = !strcmp(st->durability, "power");
 	cc.read_type = atr_read_type_parse(st->read_type);
 	/* One daemon per data directory, before anything in it is opened. */
 	int rc = (*lock_fd = service_lock(st->data)) < 0 ? -1 : atr_core_open(&cc, &d->core);
@@ -484,6 +485,42 @@ static int core_start(struct daemon *d, int *lock_fd)
 	/* Policies may name the users of the credentials file; in simple mode
 	 * any name is a user. */
 	atr_core_set_users(d->core, strcmp(st->auth, "simple") ? d->idents : NULL);
+	return 0;
+}
+
+/* The lifecycle worker's pass and counters, for the admin API. */
+static int lifecycle_run(void *arg, int64_t now, struct buf *json)
+{
+	struct daemon *d = arg;
+	struct s3_lc_summary s;
+	if (s3_lifecycle_run(d->s3, now, &s))
+		return -1;
+	buf_addf(json, "{\"now\":%lld,\"buckets\":%llu,\"rules\":%llu,\"expired\":%llu,"
+		 "\"aborted\":%llu,\"errors\":%llu,\"truncated\":%s}\n", (long long)now,
+		 (unsigned long long)s.buckets, (unsigned long long)s.rules,
+		 (unsigned long long)s.expired, (unsigned long long)s.aborted,
+		 (unsigned long long)s.errors, s.truncated ? "true" : "false");
+	return 0;
+}
+
+static int lifecycle_metrics(void *arg, struct buf *b)
+{
+	struct daemon *d = arg;
+	struct s3_lc_counters c;
+	s3_lifecycle_counters(d->s3, &c);
+	static const struct {
+		const char *name, *help;
+	} fams[] = {
+		{ "atrium_lifecycle_passes_total", "Lifecycle worker passes over the buckets." },
+		{ "atrium_lifecycle_objects_expired_total", "Objects deleted by lifecycle Expiration rules." },
+		{ "atrium_lifecycle_uploads_aborted_total", "Multipart uploads aborted by lifecycle rules." },
+		{ "atrium_lifecycle_errors_total", "Lifecycle actions that failed (logged)." },
+	};
+	uint64_t v[] = { c.passes, c.expired, c.aborted, c.errors };
+	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++)
+		if (metrics_family(b, fams[i].name, "counter", fams[i].help) ||
+		    metrics_sample(b, fams[i].name, NULL, v[i]))
+			return -1;
 	return 0;
 }
 
@@ -510,6 +547,8 @@ static int doors_new(struct daemon *d, char **token)
 		.min_body_rate = st->min_body_rate,
 		.tls_info = tls_info,
 		.log_flush_ms = st->bucket_log_flush_ms,
+		.lifecycle_interval_ms = st->lifecycle_interval_ms,
+		.lifecycle_day_s = st->lifecycle_day_s,
 	};
 	if (!(d->s3 = s3_server_new(d->core, d->idents, &so)))
 		return -1;
@@ -526,6 +565,8 @@ static int doors_new(struct daemon *d, char **token)
 		.version = ATRIUM_VERSION, .metrics = d->metrics, .access_log = d->access_log,
 		.metrics_token = *token, .metrics_public = st->metrics_public,
 		.idents = d->idents, .ready = daemon_ready, .ready_arg = d,
+		.lifecycle_run = lifecycle_run, .lifecycle_metrics = lifecycle_metrics,
+		.lifecycle_arg = d,
 	};
 	if (!(d->console = console_new(so.domain)))
 		return -1;

@@ -51,6 +51,10 @@ static const struct setting table[] = {
 	{ "read-type", S_ENUM, OFF(read_type), "CACHE", 0, 0, "CACHE|CACHE_PROMOTE|NO_CACHE",
 	  "read type of reads whose request and mount name none "
 	  "(Alluxio's alluxio.user.file.readtype.default)", 0 },
+	{ "durability", S_ENUM, OFF(durability), "process", 0, 0, "process|power",
+	  "what an acknowledged write survives: process, a crash of the daemon; power, also "
+	  "power loss and kernel crashes (bytes, directories and the metadata store synced "
+	  "before each answer: a few syncs a write)", 0 },
 	{ "threads", S_INT, OFF(threads), "2048", 2, 4096, NULL,
 	  "HTTP worker threads: how many connections are served at once", 0 },
 	{ "log-level", S_ENUM, OFF(log_level), "info", 0, 0, "debug|info|warn|error",
@@ -93,6 +97,11 @@ static const struct setting table[] = {
 	{ "bucket-log-flush-ms", S_INT, OFF(bucket_log_flush_ms), "300000", 10, 86400000, NULL,
 	  "bucket logging: write the access log objects queued for target buckets this often "
 	  "(also after 1000 records, and at stop)", 0 },
+	{ "lifecycle-interval-ms", S_INT, OFF(lifecycle_interval_ms), "3600000", 0, 86400000, NULL,
+	  "lifecycle rules: the worker passes over every bucket with rules this often "
+	  "(0: never by itself; POST /api/v1/admin/lifecycle/run still runs a pass)", 0 },
+	{ "lifecycle-day-seconds", S_INT, OFF(lifecycle_day_s), "86400", 1, 86400, NULL,
+	  "lifecycle rules: the seconds in one of their days (tests shrink it)", 0 },
 };
 
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))

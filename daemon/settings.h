@@ -23,6 +23,7 @@ struct settings {
 	uint64_t cache_mem;
 	const char *cache_disk;      /* "DIR:SIZE" (settings_cache_disk) or "" */
 	const char *write_type;      /* enum atr_write_type's name */
+	const char *durability;      /* process|power */
 	const char *read_type;       /* enum atr_read_type's name */
 	long threads;
 	const char *log_level;
@@ -43,6 +44,8 @@ struct settings {
 	const char *metrics_token;   /* file holding the metrics bearer token */
 	int metrics_public;          /* GET /api/v1/metrics unauthenticated */
 	long bucket_log_flush_ms;    /* bucket logging: how often log objects are written */
+	long lifecycle_interval_ms;  /* lifecycle worker: pass period, 0 none */
+	long lifecycle_day_s;        /* lifecycle rules: seconds in a day */
 };
 
 /* Fills s from defaults, the config file and argv. Returns 0, 1 after

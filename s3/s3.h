@@ -55,6 +55,12 @@ struct s3_options {
 	 * stop (0: the defaults, 300000 ms and 1000 records). */
 	long log_flush_ms;
 	long log_flush_records;
+	/* Lifecycle (PutBucketLifecycleConfiguration): the worker passes
+	 * over the buckets every lifecycle_interval_ms (0: no worker; passes
+	 * only when s3_lifecycle_run is called), and a day of the rules is
+	 * lifecycle_day_s seconds (0: 86400; tests shrink it). */
+	long lifecycle_interval_ms;
+	long lifecycle_day_s;
 };
 
 struct s3_server;
@@ -73,6 +79,21 @@ int s3_handle(struct s3_server *s, struct mg_connection *conn);
  * access log); the connection is closed after it. Returns the status
  * sent. */
 int s3_reject(struct s3_server *s, struct mg_connection *conn, int status, const char *why);
+
+/* Lifecycle: one pass of the rules of every bucket, now (seconds since
+ * the epoch) taken as the time, synchronously (after a pass in progress);
+ * what it did into *out (may be NULL). 0, or the core's error listing the
+ * buckets. The counters are totals since start, for the metrics. */
+struct s3_lc_summary {
+	uint64_t buckets, rules;   /* with a configuration; enabled rules applied */
+	uint64_t expired, aborted, errors;
+	int truncated;             /* stopped at the pass's bound: more next pass */
+};
+struct s3_lc_counters {
+	uint64_t passes, expired, aborted, errors;
+};
+int s3_lifecycle_run(struct s3_server *s, int64_t now, struct s3_lc_summary *out);
+void s3_lifecycle_counters(struct s3_server *s, struct s3_lc_counters *out);
 
 /* Authenticates the request on conn the way the S3 door does (same mode,
  * same users, SigV4 header or presigned query), for the daemon's other

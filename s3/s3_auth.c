@@ -646,11 +646,16 @@ static int amz_hdr_cmp(const void *a, const void *b)
 }
 
 /* CanonicalizedAmzHeaders: "name:v1,v2\n" per x-amz-* name, lower-cased,
- * sorted, values trimmed. skip_date leaves x-amz-date out. */
-static int v2_amz_headers(struct buf *b, const struct s3_auth_req *req, int skip_date)
+ * sorted, values trimmed. skip_date leaves x-amz-date out. A presigned
+ * URL's x-amz-* query parameters count as headers (q; NULL for a signed
+ * header): SigV2 presigners (botocore's) move the x-amz-* headers they
+ * signed into the query, where S3 reads them. */
+static int v2_amz_headers(struct buf *b, const struct s3_auth_req *req,
+			  const struct uri_query *q, int skip_date)
 {
 	const struct s3_hdr *h[SIGNED_HEADERS_MAX];
-	int n = 0;
+	struct s3_hdr qh[SIGNED_HEADERS_MAX];
+	int n = 0, nq = 0;
 
 	for (int i = 0; i < req->nhdrs; i++) {
 		if (strncasecmp(req->hdrs[i].name, "x-amz-", 6) ||
@@ -659,6 +664,14 @@ static int v2_amz_headers(struct buf *b, const struct s3_auth_req *req, int skip
 		if (n == SIGNED_HEADERS_MAX)
 			return -1;
 		h[n++] = &req->hdrs[i];
+	}
+	for (int i = 0; q && i < q->n; i++) {
+		if (strncasecmp(q->p[i].name, "x-amz-", 6))
+			continue;
+		if (n == SIGNED_HEADERS_MAX)
+			return -1;
+		qh[nq] = (struct s3_hdr){ q->p[i].name, q->p[i].value };
+		h[n++] = &qh[nq++];
 	}
 	qsort(h, (size_t)n, sizeof(h[0]), amz_hdr_cmp);
 	for (int i = 0; i < n; i++) {
@@ -708,14 +721,15 @@ static int v2_resource(struct buf *b, const struct s3_auth_req *req, const struc
 }
 
 static int v2_string_to_sign(struct buf *b, const struct s3_auth_req *req,
-			     const struct uri_query *q, const char *date, int skip_amz_date,
-			     const char *path, int slash)
+			     const struct uri_query *q, int presigned, const char *date,
+			     int skip_amz_date, const char *path, int slash)
 {
 	if (buf_addstr(b, req->method) || buf_addch(b, '\n') ||
 	    add_trimmed(b, hdr_get(req, "content-md5")) || buf_addch(b, '\n') ||
 	    add_trimmed(b, hdr_get(req, "content-type")) || buf_addch(b, '\n') ||
 	    add_trimmed(b, date) || buf_addch(b, '\n') ||
-	    v2_amz_headers(b, req, skip_amz_date) || v2_resource(b, req, q, path, slash))
+	    v2_amz_headers(b, req, presigned ? q : NULL, skip_amz_date) ||
+	    v2_resource(b, req, q, path, slash))
 		return -1;
 	return 0;
 }
@@ -754,8 +768,8 @@ static enum s3_err sigv2_verify(const struct s3_auth_req *req, const struct uri_
 		if ((alt && !alt_date) || (slash && !req->bucket_path) || !path)
 			continue;
 		buf_reset(&sts);
-		if (v2_string_to_sign(&sts, req, q, alt ? alt_date : date, alt, *path ? path : "/",
-				      slash)) {
+		if (v2_string_to_sign(&sts, req, q, out->presigned, alt ? alt_date : date, alt,
+				      *path ? path : "/", slash)) {
 			e = S3_ERR_INTERNAL;
 			goto out;
 		}

@@ -62,6 +62,50 @@ static enum s3_err read_setting(struct s3_req *r,
 	return e;
 }
 
+/* ---- configurations kept as bucket documents ---- */
+
+enum s3_err s3_put_bucket_doc(struct s3_req *r, int kind, const char *action, size_t body_max,
+			      s3_doc_normalise normalise)
+{
+	struct buf body = BUF_INIT(body_max), doc = BUF_INIT(ATR_BUCKET_DOC_MAX);
+	char msg[512] = "";
+	enum s3_err e;
+	/* Who may (NoSuchBucket, AccessDenied), before what the body says. */
+	int rc = atr_bucket_config_check(r->srv->core, &r->user, r->bucket, action);
+	if (rc)
+		return s3_err_from_core(rc);
+	if ((e = s3_read_checked_body(r, &body)) ||
+	    (e = normalise(body.ptr, body.len, &doc, msg, sizeof(msg))))
+		goto out;
+	rc = atr_bucket_doc_set(r->srv->core, &r->user, r->bucket, kind, action, doc.ptr);
+	if ((e = s3_err_from_core(rc)))
+		goto out;
+	s3_send_empty(r, 200, NULL);
+out:
+	if (e && msg[0]) {
+		s3_send_error(r, e, msg); /* the message names the rule's problem */
+		e = S3_ERR_OK;
+	}
+	buf_release(&body);
+	buf_release(&doc);
+	return e;
+}
+
+enum s3_err s3_get_bucket_doc(struct s3_req *r, int kind, const char *action,
+			      enum s3_err none)
+{
+	char *doc = NULL;
+	int rc = atr_bucket_doc_get(r->srv->core, &r->user, r->bucket, kind, action, &doc);
+	if (rc == ATR_E_NO_CONFIG)
+		return none;
+	if (rc)
+		return s3_err_from_core(rc);
+	struct buf b = { .ptr = doc, .len = strlen(doc) };
+	s3_send_xml(r, 200, &b);
+	free(doc);
+	return S3_ERR_OK;
+}
+
 /* ---- Block Public Access ---- */
 
 enum s3_err s3_get_public_access_block(struct s3_req *r)

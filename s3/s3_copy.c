@@ -82,7 +82,8 @@ static enum s3_cond copy_conditions(struct s3_req *r, const struct atr_obj *o)
 }
 
 /* CopyObjectResult / CopyPartResult: the new object's (or part's) date and
- * ETag. A request body nobody reads closes the connection after it. */
+ * ETag; extra_hdrs: header lines to send too ("" for none). A request
+ * body nobody reads closes the connection after it. */
 static enum s3_err send_result(struct s3_req *r, const char *root, int64_t mtime_ns,
 			       const char *etag, const char *extra_xml, int sse,
 			       const struct s3_sse *k, const char *extra_hdrs)
@@ -93,7 +94,7 @@ static enum s3_err send_result(struct s3_req *r, const char *root, int64_t mtime
 	if (s3_xml_open(&xml, root) || s3_xml_elem(&xml, "LastModified", date) ||
 	    buf_addf(&xml, "<ETag>\"%s\"</ETag>%s</%s>", etag, extra_xml, root) ||
 	    buf_addstr(&hdrs, "Content-Type: application/xml\r\n") ||
-	    (extra_hdrs && buf_addstr(&hdrs, extra_hdrs)) || s3_sse_headers(&hdrs, sse, k)) {
+	    buf_addstr(&hdrs, extra_hdrs) || s3_sse_headers(&hdrs, sse, k)) {
 		buf_release(&xml);
 		buf_release(&hdrs);
 		return S3_ERR_INTERNAL;
@@ -114,6 +115,7 @@ enum s3_err s3_copy_object(struct s3_req *r)
 	struct atr_reader *rd = NULL;
 	struct atr_obj src = { 0 }, obj = { 0 };
 	struct buf hdrs = BUF_INIT(8192), tags = BUF_INIT(S3_TAGS_BUF(S3_TAGS_MAX));
+	struct buf exp = BUF_INIT(2048);
 	const char *directive = s3_header(r, "x-amz-metadata-directive");
 	const char *tagging = s3_header(r, "x-amz-tagging-directive");
 	char *src_tags = NULL;
@@ -191,15 +193,16 @@ enum s3_err s3_copy_object(struct s3_req *r)
 		e = s3_err_from_core(rc);
 		goto out;
 	}
-	/* The source's version (when it has an id) and the copy's. */
-	struct buf vh = BUF_INIT(256);
-	if (s3_version_header(&vh, "x-amz-copy-source-version-id", src.vid) ||
-	    s3_version_header(&vh, "x-amz-version-id", obj.vid))
+	/* The source's version (when it has an id) and the copy's, and the
+	 * rule that will expire the copy, by the tags it got. */
+	if (s3_version_header(&exp, "x-amz-copy-source-version-id", src.vid) ||
+	    s3_version_header(&exp, "x-amz-version-id", obj.vid) ||
+	    s3_lifecycle_header(r, r->key, obj.size, obj.mtime_ns, o.tags, &exp)) {
 		e = S3_ERR_INTERNAL;
-	else
-		e = send_result(r, "CopyObjectResult", obj.mtime_ns, obj.etag, "", obj.sse, &dk,
-				vh.ptr);
-	buf_release(&vh);
+		goto out;
+	}
+	e = send_result(r, "CopyObjectResult", obj.mtime_ns, obj.etag, "", obj.sse, &dk,
+			exp.ptr ? exp.ptr : "");
 out:
 	s3_sse_release(&dk);
 	s3_sse_release(&sk);
@@ -208,6 +211,7 @@ out:
 	atr_get_close(rd);
 	free(skey);
 	free(src_tags);
+	buf_release(&exp);
 	buf_release(&hdrs);
 	buf_release(&tags);
 	free(acl);
@@ -301,7 +305,7 @@ enum s3_err s3_upload_part_copy(struct s3_req *r)
 		snprintf(ck_xml, sizeof(ck_xml), "<Checksum%s>%s</Checksum%s>",
 			 checksum_name(wr.ck_alg), wr.ck_b64, checksum_name(wr.ck_alg));
 	e = send_result(r, "CopyPartResult", wr.mtime_ns, wr.etag, ck_xml, wr.sse_mode, &wr.sse,
-			NULL);
+			"");
 out:
 	s3_sse_release(&sk);
 	s3_sse_release(&wr.sse);

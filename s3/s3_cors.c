@@ -20,58 +20,26 @@
  * Vary, so a cache keeps answers to different origins apart. */
 #define VARY "Vary: Origin, Access-Control-Request-Headers, Access-Control-Request-Method\r\n"
 
+static enum s3_err normalise(const char *body, size_t len, struct buf *doc, char *msg,
+			     size_t msgsize)
+{
+	struct s3_cors c = { 0 };
+	enum s3_err e = s3_cors_parse(body, len, &c, msg, msgsize);
+	if (!e && s3_cors_xml(&c, doc))
+		e = S3_ERR_INTERNAL;
+	s3_cors_free(&c);
+	return e;
+}
+
 enum s3_err s3_put_bucket_cors(struct s3_req *r)
 {
-	struct buf body = BUF_INIT(S3_CORS_BODY_MAX), doc = BUF_INIT(4 * S3_CORS_BODY_MAX);
-	struct s3_cors c = { 0 };
-	char msg[512] = "";
-	char *old = NULL;
-	enum s3_err e;
-	/* Who may (NoSuchBucket, AccessDenied), before what the body says. */
-	int rc = atr_bucket_doc_get(r->srv->core, &r->user, r->bucket, ATR_DOC_CORS,
-				    "s3:PutBucketCORS", &old);
-	free(old);
-	if (rc && rc != ATR_E_NO_CONFIG)
-		return s3_err_from_core(rc);
-	if (!s3_has_integrity_header(r))
-		return S3_ERR_MISSING_CONTENT_MD5;
-	if ((e = s3_read_small_body(r, &body)) || (e = s3_verify_integrity(r, &body)))
-		goto out;
-	if ((e = s3_cors_parse(body.ptr, body.len, &c, msg, sizeof(msg))))
-		goto out;
-	if (s3_cors_xml(&c, &doc)) {
-		e = S3_ERR_INTERNAL;
-		goto out;
-	}
-	rc = atr_bucket_doc_set(r->srv->core, &r->user, r->bucket, ATR_DOC_CORS,
-				"s3:PutBucketCORS", doc.ptr);
-	if ((e = s3_err_from_core(rc)))
-		goto out;
-	s3_send_empty(r, 200, NULL);
-out:
-	if (e == S3_ERR_CORS_INVALID && msg[0]) {
-		s3_send_error(r, e, msg); /* the message names the rule's problem */
-		e = S3_ERR_OK;
-	}
-	s3_cors_free(&c);
-	buf_release(&body);
-	buf_release(&doc);
-	return e;
+	return s3_put_bucket_doc(r, ATR_DOC_CORS, "s3:PutBucketCORS", S3_CORS_BODY_MAX,
+				 normalise);
 }
 
 enum s3_err s3_get_bucket_cors(struct s3_req *r)
 {
-	char *doc = NULL;
-	int rc = atr_bucket_doc_get(r->srv->core, &r->user, r->bucket, ATR_DOC_CORS,
-				    "s3:GetBucketCORS", &doc);
-	if (rc == ATR_E_NO_CONFIG)
-		return S3_ERR_NO_SUCH_CORS;
-	if (rc)
-		return s3_err_from_core(rc);
-	struct buf b = { .ptr = doc, .len = strlen(doc) };
-	s3_send_xml(r, 200, &b);
-	free(doc);
-	return S3_ERR_OK;
+	return s3_get_bucket_doc(r, ATR_DOC_CORS, "s3:GetBucketCORS", S3_ERR_NO_SUCH_CORS);
 }
 
 enum s3_err s3_delete_bucket_cors(struct s3_req *r)

@@ -76,6 +76,16 @@ enum s3_err s3_verify_integrity(struct s3_req *r, const struct buf *body)
 	return S3_ERR_OK;
 }
 
+enum s3_err s3_read_checked_body(struct s3_req *r, struct buf *b)
+{
+	enum s3_err e;
+	if (!s3_has_integrity_header(r))
+		return S3_ERR_MISSING_CONTENT_MD5;
+	if ((e = s3_read_small_body(r, b)))
+		return e;
+	return s3_verify_integrity(r, b);
+}
+
 void s3_delete_free(struct s3_delete_obj *v, int n)
 {
 	for (int i = 0; v && i < n; i++) {

@@ -126,7 +126,8 @@
 	X(SSE_C_INSECURE, 400, "InvalidRequest", "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.") \
 	X(SSE_C_MISSING, 400, "InvalidRequest", "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.") \
 	X(SSE_C_MPU_MISSING, 400, "InvalidRequest", "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.") \
-	X(SSE_C_MPU_COMPLETE_MISSING, 400, "InvalidRequest", "The multipart upload was initiated with a customer-provided encryption key (SSE-C): CompleteMultipartUpload must carry the same key in the x-amz-server-side-encryption-customer-* headers (see docs/s3-compatibility.md).") \
+	X(SSE_C_IN_QUERY, 400, "InvalidArgument", "Requests specifying Server Side Encryption with Customer provided keys must send the x-amz-server-side-encryption-customer-* values as headers, not as query parameters.") \
+	X(SSE_C_MPU_COMPLETE_MISSING, 400, "InvalidRequest", "The multipart upload was initiated with a customer-provided encryption key (SSE-C) and its parts cannot be kept as they are stored (parts left out, not numbered 1 to n, or stored before this server version): such a CompleteMultipartUpload must carry the same key in the x-amz-server-side-encryption-customer-* headers (see docs/s3-compatibility.md).") \
 	X(SSE_C_MPU_NOT_SSE_C, 400, "InvalidArgument", "The multipart upload was not initiated with a customer-provided encryption key: its parts and its completion take no x-amz-server-side-encryption-customer-* headers.") \
 	X(SSE_C_NOT_APPLICABLE, 400, "InvalidRequest", "The encryption parameters are not applicable to this object.") \
 	X(NO_SSE_CONFIG, 404, "ServerSideEncryptionConfigurationNotFoundError", "The server side encryption configuration was not found") \
@@ -140,6 +141,8 @@
 	X(LOGGING_GRANTS, 400, "InvalidTargetBucketForLogging", "You must give the log-delivery group WRITE and READ_ACP permissions to the target bucket") \
 	X(CORS_INVALID, 400, "InvalidRequest", "The CORS configuration is not valid.") \
 	X(NO_SUCH_CORS, 404, "NoSuchCORSConfiguration", "The CORS configuration does not exist") \
+	X(NO_SUCH_WEBSITE, 404, "NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration") \
+	X(NO_SUCH_LIFECYCLE, 404, "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist") \
 	X(CORS_NOT_ENABLED, 403, "AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.") \
 	X(CORS_NOT_ALLOWED, 403, "AccessForbidden", "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.") \
 	X(CORS_NO_ORIGIN, 400, "BadRequest", "Insufficient information. Origin request header needed.") \

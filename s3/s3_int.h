@@ -47,6 +47,7 @@ struct s3_server {
 	pthread_key_t io_key; /* per-thread body buffer */
 	struct s3_slow *slow; /* slow-body watchdog; NULL without min_body_rate */
 	struct s3_logging *logging; /* bucket logging's queue and worker */
+	struct s3_lifecycle *lifecycle; /* lifecycle rules' cache and worker */
 };
 
 /* A S3_IO_BUFFER-byte buffer owned by the calling thread, allocated on its
@@ -352,7 +353,36 @@ enum s3_err s3_logging_parse(const char *xml, size_t len, char target[ATR_BUCKET
 			     char **prefix);
 int s3_logging_xml(const char *target, const char *prefix, struct buf *b);
 
+/* ---- lifecycle (s3_lifecycle.c, s3_lifecycle_run.c) ---- */
+struct s3_lc;
+struct s3_lc_worker;
+struct s3_lifecycle *s3_lifecycle_new(struct s3_server *s);
+/* Stops the worker once its pass in progress is over. */
+void s3_lifecycle_free(struct s3_lifecycle *l);
+enum s3_err s3_put_bucket_lifecycle(struct s3_req *r);
+enum s3_err s3_get_bucket_lifecycle(struct s3_req *r);
+enum s3_err s3_delete_bucket_lifecycle(struct s3_req *r);
+/* Appends "x-amz-expiration: ..." to out when an enabled Expiration
+ * rule of the request's bucket matches the object key (size, mtime_ns,
+ * tags: S3's encoded tag set or NULL). 0, or -1 at out's cap. */
+int s3_lifecycle_header(struct s3_req *r, const char *key, uint64_t size, int64_t mtime_ns,
+			const char *tags, struct buf *out);
+/* The bucket's rules (out->n == 0: none), parsed; ATR_OK or the core's
+ * error (ATR_E_INTERNAL for a kept document that does not parse). */
+int s3_lc_load(struct s3_server *s, const char *bucket, struct s3_lc *out);
+int64_t s3_lc_day(const struct s3_server *s); /* seconds in a rule's day */
+struct s3_lc_worker *s3_lifecycle_worker(struct s3_server *s);
+/* interval_ms 0: no thread, passes only on s3_lifecycle_run. */
+struct s3_lc_worker *s3_lc_worker_start(struct s3_server *s, long interval_ms);
+void s3_lc_worker_stop(struct s3_lc_worker *w);
+
 /* ---- handlers ---- */
+/* s3_bucket_defaults.c: what AWS answers for an unconfigured ?website,
+ * ?requestPayment, ?accelerate, ?notification. */
+enum s3_err s3_get_bucket_website(struct s3_req *r);
+enum s3_err s3_get_bucket_request_payment(struct s3_req *r);
+enum s3_err s3_get_bucket_accelerate(struct s3_req *r);
+enum s3_err s3_get_bucket_notification(struct s3_req *r);
 /* s3_cors.c: ?cors, preflights, and the CORS headers of a request with an
  * Origin whose bucket allows it (into r->cors_hdrs; nothing otherwise). */
 enum s3_err s3_put_bucket_cors(struct s3_req *r);
@@ -367,8 +397,10 @@ enum s3_err s3_delete_bucket_encryption(struct s3_req *r);
 enum s3_err s3_sse_request(struct s3_req *r, struct s3_sse *out);
 /* The SSE-C headers with prefix "x-amz-" or "x-amz-copy-source-". */
 enum s3_err s3_sse_customer(struct s3_req *r, const char *prefix, struct s3_sse *out);
-/* A POST form's x-amz-server-side-encryption field (value, or NULL). */
-enum s3_err s3_sse_form(const char *value, struct s3_sse *out);
+/* A POST form's x-amz-server-side-encryption and SSE-C fields (the
+ * names of the headers), checked as the headers are. */
+struct s3_form;
+enum s3_err s3_sse_form(struct s3_req *r, const struct s3_form *f, struct s3_sse *out);
 /* Has core writer w written as k asks (nothing if k asks for nothing:
  * the bucket's default). */
 enum s3_err s3_sse_apply(struct s3_req *r, void *w, const struct s3_sse *k);
@@ -430,6 +462,12 @@ enum s3_err s3_list_name_check(const char *name, int url);
 enum s3_err s3_put_object(struct s3_req *r);
 enum s3_err s3_get_object(struct s3_req *r);
 enum s3_err s3_delete_object(struct s3_req *r);
+/* S3's DeleteObject of a key without a version id, in the core: what
+ * DeleteObject, DeleteObjects and the lifecycle worker's expirations all
+ * call, so that they do the same thing (a delete marker in a versioned
+ * bucket). An enum atr_err. */
+int s3_delete_key(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		  const char *key);
 /* s3_multipart.c */
 enum s3_err s3_create_multipart(struct s3_req *r);
 enum s3_err s3_upload_part(struct s3_req *r);
@@ -475,6 +513,21 @@ enum s3_err s3_post_object(struct s3_req *r);
  * PutBucketTagging): whether Content-MD5 or an x-amz-checksum-* came, and
  * then that every one sent matches the body (INVALID_DIGEST, BAD_DIGEST). */
 int s3_has_integrity_header(struct s3_req *r);
+/* A configuration PUT whose document the core keeps (kind, enum
+ * atr_bucket_doc): the caller may (action), the body (up to body_max,
+ * integrity-checked) is turned by normalise into the stored form (doc),
+ * which is kept; 200. normalise's error with msg set is answered with
+ * that message. */
+typedef enum s3_err (*s3_doc_normalise)(const char *body, size_t len, struct buf *doc,
+					char *msg, size_t msgsize);
+enum s3_err s3_put_bucket_doc(struct s3_req *r, int kind, const char *action, size_t body_max,
+			      s3_doc_normalise normalise);
+/* Its GET: the document as kept, or none when there is none. */
+enum s3_err s3_get_bucket_doc(struct s3_req *r, int kind, const char *action,
+			      enum s3_err none);
+/* A configuration PUT's small body (up to b's cap): an integrity
+ * header required (MISSING_CONTENT_MD5), read, and verified. */
+enum s3_err s3_read_checked_body(struct s3_req *r, struct buf *b);
 enum s3_err s3_verify_integrity(struct s3_req *r, const struct buf *body);
 enum s3_err s3_copy_object(struct s3_req *r); /* PUT with x-amz-copy-source */
 /* UploadPartCopy: PUT ?partNumber&uploadId with x-amz-copy-source. */

@@ -671,18 +671,25 @@ enum s3_err s3_complete_multipart(struct s3_req *r)
 	if (!atr_mpu_list_parts(r->srv->core, &r->user, r->bucket, r->key, s3_param(r, "uploadId"),
 				0, 0, &up, NULL, NULL, &trunc))
 		cp.sse = up.sse;
-	/* SSE-C: the completion needs the upload's key (to decrypt the
-	 * parts and wrap the object's data key); a key for another upload
-	 * is refused as a part's is. A gone upload (a retry) is the core's. */
-	if (up.upload_id[0] && (up.sse == ATR_SSE_C) != (k.mode == ATR_SSE_C)) {
-		e = k.mode ? S3_ERR_SSE_C_MPU_NOT_SSE_C : S3_ERR_SSE_C_MPU_COMPLETE_MISSING;
+	/* SSE-C: the completion needs no key (AWS: the parts stay as they
+	 * are, the object's segments); one given must be the upload's (the
+	 * core checks it), and none goes with another upload. A gone upload
+	 * (a retry) is the core's. */
+	if (up.upload_id[0] && up.sse != ATR_SSE_C && k.mode == ATR_SSE_C) {
+		e = S3_ERR_SSE_C_MPU_NOT_SSE_C;
 		goto out;
 	}
 	int rc = atr_mpu_complete_with(r->srv->core, &r->user, r->bucket, r->key,
 				       s3_param(r, "uploadId"), parts, n, s3_limit(r->srv, min_part_size),
 				       ck.hdrs, k.mode == ATR_SSE_C ? k.key : NULL, on_progress, &cp,
 				       &obj);
-	e = rc == ATR_E_INVALID_ARG ? S3_ERR_MALFORMED_XML : s3_err_from_core(rc);
+	/* The core's one case of an SSE-C completion that needs the key:
+	 * parts joined into one stream (parts left out, or stored before
+	 * parts were segments). */
+	if (rc == ATR_E_INVALID_ARG && up.sse == ATR_SSE_C && k.mode != ATR_SSE_C)
+		e = S3_ERR_SSE_C_MPU_COMPLETE_MISSING;
+	else
+		e = rc == ATR_E_INVALID_ARG ? S3_ERR_MALFORMED_XML : s3_err_from_core(rc);
 	if (!cp.started) {
 		if (!e && complete_result(r, &obj, 1, ck.xml, &b))
 			e = S3_ERR_INTERNAL;

@@ -427,8 +427,9 @@ enum s3_err s3_get_object(struct s3_req *r)
 	if ((e = get_range(r, &obj, &extra, &first, &len, &status)))
 		goto out;
 	char *tags = NULL;
-	if (atr_obj_tags(r->srv->core, &obj, &tags) == ATR_OK && tags &&
-	    buf_addf(&extra, "x-amz-tagging-count: %d\r\n", s3_tagging_count(tags))) {
+	if ((atr_obj_tags(r->srv->core, &obj, &tags) == ATR_OK && tags &&
+	     buf_addf(&extra, "x-amz-tagging-count: %d\r\n", s3_tagging_count(tags))) ||
+	    s3_lifecycle_header(r, r->key, size, obj.mtime_ns, tags, &extra)) {
 		free(tags);
 		e = S3_ERR_INTERNAL;
 		goto out;
@@ -452,6 +453,12 @@ out_early:
 	atr_obj_release(&obj);
 	atr_get_close(rd);
 	return e;
+}
+
+int s3_delete_key(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		  const char *key)
+{
+	return atr_object_delete(c, u, bucket, key);
 }
 
 enum s3_err s3_delete_object(struct s3_req *r)

@@ -67,6 +67,13 @@ static const struct {
 	{ s3_get_bucket_versioning, NULL, "GetBucketVersioning", "REST.GET.VERSIONING" },
 	{ s3_put_bucket_versioning, NULL, "PutBucketVersioning", "REST.PUT.VERSIONING" },
 	{ s3_list_object_versions, NULL, "ListObjectVersions", "REST.GET.BUCKETVERSIONS" },
+	{ s3_get_bucket_lifecycle, NULL, "GetBucketLifecycleConfiguration", "REST.GET.LIFECYCLE" },
+	{ s3_put_bucket_lifecycle, NULL, "PutBucketLifecycleConfiguration", "REST.PUT.LIFECYCLE" },
+	{ s3_delete_bucket_lifecycle, NULL, "DeleteBucketLifecycle", "REST.DELETE.LIFECYCLE" },
+	{ s3_get_bucket_website, NULL, "GetBucketWebsite", "REST.GET.WEBSITE" },
+	{ s3_get_bucket_request_payment, NULL, "GetBucketRequestPayment", "REST.GET.REQUEST_PAYMENT" },
+	{ s3_get_bucket_accelerate, NULL, "GetBucketAccelerateConfiguration", "REST.GET.ACCELERATE" },
+	{ s3_get_bucket_notification, NULL, "GetBucketNotificationConfiguration", "REST.GET.NOTIFICATION" },
 };
 
 int64_t s3_clock_ns(void)

@@ -222,6 +222,15 @@ static enum s3_err form_acl(struct s3_write *wr, void *arg)
 	return e;
 }
 
+/* The SSE fields a POST honours (s3_sse_form): SSE-S3's and SSE-C's. */
+static int sse_field(const char *name)
+{
+	return !strcasecmp(name, "x-amz-server-side-encryption") ||
+	       !strcasecmp(name, "x-amz-server-side-encryption-customer-algorithm") ||
+	       !strcasecmp(name, "x-amz-server-side-encryption-customer-key") ||
+	       !strcasecmp(name, "x-amz-server-side-encryption-customer-key-MD5");
+}
+
 /* Authentication, key, policy and stored headers, from the fields. */
 static enum s3_err form_check(struct s3_req *r, struct s3_form *f, struct buf *key,
 			      struct buf *hdrs, struct buf *tags, struct s3_policy_limits *lim,
@@ -246,7 +255,7 @@ static enum s3_err form_check(struct s3_req *r, struct s3_form *f, struct buf *k
 		s3_set_user(r, user, anonymous);
 	}
 	for (int i = 0; i < f->nfields; i++)
-		if (strcasecmp(f->fields[i].name, "x-amz-server-side-encryption") && /* SSE-S3: ours */
+		if (!sse_field(f->fields[i].name) &&
 		    (e = s3_refused_field(f->fields[i].name, f->fields[i].value)))
 			return e;
 	if ((e = form_key(f, key)))
@@ -340,8 +349,7 @@ enum s3_err s3_post_object(struct s3_req *r)
 	    (e = form_check(r, src.f, &key, &hdrs, &tags, &lim, msg, sizeof(msg))) ||
 	    (e = form_checksum(src.f, &wr.ck_alg, ck_want)))
 		goto out;
-	const struct s3_form_field *sse = s3_form_get(src.f, "x-amz-server-side-encryption");
-	if ((e = s3_sse_form(sse ? sse->value : NULL, &wr.sse)))
+	if ((e = s3_sse_form(r, src.f, &wr.sse)))
 		goto out;
 	/* The object at the form's key (form_check made it r->key). */
 	wr.hdrs = &hdrs;
@@ -353,11 +361,12 @@ enum s3_err s3_post_object(struct s3_req *r)
 		wr.max_size = lim.max_size;
 	wr.ck_want = ck_want;
 	if (!(e = s3_write_run(&wr, &file))) {
-		char lines[sizeof(wr.ck_line) + 128];
-		snprintf(lines, sizeof(lines), "%s%s%s%s%s", wr.ck_line,
-			 wr.sse_mode == ATR_SSE_S3 ? "x-amz-server-side-encryption: AES256\r\n" : "",
-			 *wr.vid ? "x-amz-version-id: " : "", wr.vid, *wr.vid ? "\r\n" : "");
-		e = respond(r, src.f, key.ptr, wr.etag, lines);
+		struct buf lines = BUF_INIT(1024);
+		e = buf_addstr(&lines, wr.ck_line) || s3_sse_headers(&lines, wr.sse_mode, &wr.sse) ||
+				    s3_version_header(&lines, "x-amz-version-id", wr.vid)
+			    ? S3_ERR_INTERNAL
+			    : respond(r, src.f, key.ptr, wr.etag, lines.len ? lines.ptr : "");
+		buf_release(&lines);
 	}
 out:
 	/* An error with the body's framing intact: read the rest (a little)
@@ -372,6 +381,7 @@ out:
 		s3_send_error(r, e, msg[0] ? msg : NULL);
 		e = S3_ERR_OK;
 	}
+	s3_sse_release(&wr.sse); /* SSE-C's key wiped */
 	r->key = saved_key;
 	r->key_len = saved_key_len;
 	if (body_open)

@@ -82,6 +82,13 @@ static const struct route routes[] = {
 	{ "GET", T_BUCKET, "versioning", NULL, s3_get_bucket_versioning },
 	{ "PUT", T_BUCKET, "versioning", NULL, s3_put_bucket_versioning },
 	{ "GET", T_BUCKET, "versions", NULL, s3_list_object_versions },
+	{ "GET", T_BUCKET, "lifecycle", NULL, s3_get_bucket_lifecycle },
+	{ "PUT", T_BUCKET, "lifecycle", NULL, s3_put_bucket_lifecycle },
+	{ "DELETE", T_BUCKET, "lifecycle", NULL, s3_delete_bucket_lifecycle },
+	{ "GET", T_BUCKET, "website", NULL, s3_get_bucket_website },
+	{ "GET", T_BUCKET, "requestPayment", NULL, s3_get_bucket_request_payment },
+	{ "GET", T_BUCKET, "accelerate", NULL, s3_get_bucket_accelerate },
+	{ "GET", T_BUCKET, "notification", NULL, s3_get_bucket_notification },
 	{ "OPTIONS", T_BUCKET, NULL, NULL, s3_cors_preflight },
 	{ "OPTIONS", T_OBJECT, NULL, NULL, s3_cors_preflight },
 };
@@ -170,10 +177,20 @@ static enum s3_err refused_fields_of(const struct s3_req *r, const struct mg_req
 	int sse_ok = handles_sse(h);
 	for (int i = 0; i < ri->num_headers && !e; i++)
 		e = refused(ri->http_headers[i].name, ri->http_headers[i].value, sse_ok);
-	/* SSE in a presigned URL's query is not read (the handlers read
-	 * headers): refused, never stored in the clear. */
-	for (int i = 0; i < r->q.n && !e; i++)
-		e = refused(r->q.p[i].name, r->q.p[i].value, 0);
+	/* SSE in a presigned URL's query is read as its header by the
+	 * operations that read SSE (s3_sse.c): presigners hoist it there, and
+	 * the signature covers it. In any other query it is refused, never
+	 * ignored. SSE-C's key never goes in a URL (logs, histories): AWS
+	 * wants its headers, signed. */
+	int query_ok = sse_ok && r->auth.presigned;
+	for (int i = 0; i < r->q.n && !e; i++) {
+		const char *n = r->q.p[i].name;
+		if (!strncasecmp(n, "x-amz-server-side-encryption-customer-", 38) ||
+		    !strncasecmp(n, "x-amz-copy-source-server-side-encryption-customer-", 50))
+			e = S3_ERR_SSE_C_IN_QUERY;
+		else
+			e = refused(n, r->q.p[i].value, query_ok);
+	}
 	return e;
 }
 
@@ -529,7 +546,8 @@ struct s3_server *s3_server_new(struct atr_core *core, const struct atr_idents *
 	pthread_key_create(&s->io_key, free);
 	if ((s->opt.min_body_rate && s->opt.request_timeout_ms > 0 &&
 	     !(s->slow = s3_slow_new())) ||
-	    !(s->logging = s3_logging_new(s))) {
+	    !(s->logging = s3_logging_new(s)) || !(s->lifecycle = s3_lifecycle_new(s))) {
+		s3_logging_free(s->logging);
 		s3_slow_free(s->slow);
 		pthread_key_delete(s->io_key);
 		free(s);
@@ -548,6 +566,7 @@ void s3_server_free(struct s3_server *s)
 {
 	if (!s)
 		return;
+	s3_lifecycle_free(s->lifecycle); /* after its pass in progress */
 	s3_logging_free(s->logging); /* delivers what is queued */
 	s3_slow_free(s->slow);
 	free(pthread_getspecific(s->io_key));

@@ -5,6 +5,9 @@
  * forms), their checks and errors as AWS answers them, the response
  * headers, and Put/Get/DeleteBucketEncryption. The core encrypts and
  * decrypts (src/sse.c); this file only decides what a request asks for.
+ * The same fields come as a presigned URL's query parameters (not SSE-C's:
+ * its key never goes in a URL; the router refuses it there) and as POST
+ * form fields (s3_sse_form).
  *
  * SSE-KMS: there is no KMS here, so aws:kms and aws:kms:dsse are answered
  * as AWS answers a key it does not know (400 KMS.NotFoundException) and
@@ -25,6 +28,7 @@
 
 #include "common/hash.h"
 #include "common/xml.h"
+#include "s3/s3_form.h"
 #include "s3/s3_int.h"
 #include "common/banned.h"
 
@@ -43,18 +47,22 @@ static int loopback(const char *addr)
 			!strncmp(addr, "::ffff:127.", 11));
 }
 
-/* The customer key headers starting with prefix ("x-amz-" or
- * "x-amz-copy-source-"): none (out->mode 0), or a valid key. */
-enum s3_err s3_sse_customer(struct s3_req *r, const char *prefix, struct s3_sse *out)
+/* A request's SSE field: its header, or in a presigned URL its query
+ * parameter (presigners hoist x-amz-* headers there, under the
+ * signature; the router lets only the SSE operations have it, and never
+ * SSE-C's). */
+static const char *field(const struct s3_req *r, const char *name)
 {
-	char name[96];
+	const char *v = s3_header(r, name);
+	return v || !r->auth.presigned ? v : s3_param(r, name);
+}
+
+/* SSE-C's three values (NULL: absent), from headers or a POST form: none
+ * (out->mode 0), or a valid key. */
+static enum s3_err customer_check(struct s3_req *r, const char *alg, const char *key,
+				  const char *md5v, struct s3_sse *out)
+{
 	memset(out, 0, sizeof(*out));
-	snprintf(name, sizeof(name), "%sserver-side-encryption-customer-algorithm", prefix);
-	const char *alg = s3_header(r, name);
-	snprintf(name, sizeof(name), "%sserver-side-encryption-customer-key", prefix);
-	const char *key = s3_header(r, name);
-	snprintf(name, sizeof(name), "%sserver-side-encryption-customer-key-MD5", prefix);
-	const char *md5v = s3_header(r, name);
 	if (!alg && !key && !md5v)
 		return S3_ERR_OK;
 	if (!alg)
@@ -84,6 +92,17 @@ enum s3_err s3_sse_customer(struct s3_req *r, const char *prefix, struct s3_sse 
 	return S3_ERR_OK;
 }
 
+/* The customer key headers starting with prefix ("x-amz-" or
+ * "x-amz-copy-source-"): none (out->mode 0), or a valid key. */
+enum s3_err s3_sse_customer(struct s3_req *r, const char *prefix, struct s3_sse *out)
+{
+	char a[96], k[96], m[96];
+	snprintf(a, sizeof(a), "%sserver-side-encryption-customer-algorithm", prefix);
+	snprintf(k, sizeof(k), "%sserver-side-encryption-customer-key", prefix);
+	snprintf(m, sizeof(m), "%sserver-side-encryption-customer-key-MD5", prefix);
+	return customer_check(r, s3_header(r, a), s3_header(r, k), s3_header(r, m), out);
+}
+
 /* x-amz-server-side-encryption's value: AES256, or the KMS answer. */
 static enum s3_err sse_method(const char *v, int *mode)
 {
@@ -99,29 +118,36 @@ static enum s3_err sse_method(const char *v, int *mode)
 /* The other x-amz-server-side-encryption-* headers: SSE-KMS's key id and
  * context need aws:kms (AWS: InvalidArgument without it); Bucket Key is
  * a KMS economy, harmless to accept; any other is not ignored. */
-static enum s3_err other_headers(struct s3_req *r, const char *method)
+static enum s3_err other_field(const char *n, const char *method)
 {
 	static const char p[] = "x-amz-server-side-encryption-";
+	if (strncasecmp(n, p, sizeof(p) - 1))
+		return S3_ERR_OK;
+	n += sizeof(p) - 1;
+	if (!strncasecmp(n, "customer-", 9) || !strcasecmp(n, "bucket-key-enabled"))
+		return S3_ERR_OK;
+	if (!strcasecmp(n, "aws-kms-key-id") || !strcasecmp(n, "context"))
+		return method && !strncmp(method + strspn(method, " \t"), "aws:kms", 7)
+			       ? S3_ERR_KMS_NOT_FOUND : S3_ERR_SSE_KMS_NEEDED;
+	return S3_ERR_SSE_NOT_IMPLEMENTED;
+}
+
+/* The same of the headers, and of a presigned URL's query (field). */
+static enum s3_err other_headers(struct s3_req *r, const char *method)
+{
 	const struct mg_request_info *ri = mg_get_request_info(r->conn);
-	for (int i = 0; ri && i < ri->num_headers; i++) {
-		const char *n = ri->http_headers[i].name;
-		if (strncasecmp(n, p, sizeof(p) - 1))
-			continue;
-		n += sizeof(p) - 1;
-		if (!strncasecmp(n, "customer-", 9) || !strcasecmp(n, "bucket-key-enabled"))
-			continue;
-		if (!strcasecmp(n, "aws-kms-key-id") || !strcasecmp(n, "context"))
-			return method && !strncmp(method + strspn(method, " \t"), "aws:kms", 7)
-				       ? S3_ERR_KMS_NOT_FOUND : S3_ERR_SSE_KMS_NEEDED;
-		return S3_ERR_SSE_NOT_IMPLEMENTED;
-	}
-	return S3_ERR_OK;
+	enum s3_err e = S3_ERR_OK;
+	for (int i = 0; ri && i < ri->num_headers && !e; i++)
+		e = other_field(ri->http_headers[i].name, method);
+	for (int i = 0; r->auth.presigned && i < r->q.n && !e; i++)
+		e = other_field(r->q.p[i].name, method);
+	return e;
 }
 
 enum s3_err s3_sse_request(struct s3_req *r, struct s3_sse *out)
 {
 	enum s3_err e = s3_sse_customer(r, "x-amz-", out);
-	const char *v = s3_header(r, "x-amz-server-side-encryption");
+	const char *v = field(r, "x-amz-server-side-encryption");
 	if (!e && (e = other_headers(r, v)))
 		s3_sse_release(out);
 	if (e || !v)
@@ -133,10 +159,29 @@ enum s3_err s3_sse_request(struct s3_req *r, struct s3_sse *out)
 	return sse_method(v, &out->mode);
 }
 
-enum s3_err s3_sse_form(const char *value, struct s3_sse *out)
+/* A form field's value, or NULL. */
+static const char *form_value(const struct s3_form *f, const char *name)
 {
-	memset(out, 0, sizeof(*out));
-	return value ? sse_method(value, &out->mode) : S3_ERR_OK;
+	const struct s3_form_field *v = s3_form_get(f, name);
+	return v ? v->value : NULL;
+}
+
+enum s3_err s3_sse_form(struct s3_req *r, const struct s3_form *f, struct s3_sse *out)
+{
+	const char *v = form_value(f, "x-amz-server-side-encryption");
+	enum s3_err e = customer_check(r,
+				       form_value(f, "x-amz-server-side-encryption-customer-algorithm"),
+				       form_value(f, "x-amz-server-side-encryption-customer-key"),
+				       form_value(f, "x-amz-server-side-encryption-customer-key-MD5"),
+				       out);
+	if (e || !v)
+		return e;
+	if (out->mode == ATR_SSE_C) {
+		s3_sse_release(out);
+		out->mode = 0;
+		return S3_ERR_SSE_C_AND_SSE;
+	}
+	return sse_method(v, &out->mode);
 }
 
 enum s3_err s3_sse_apply(struct s3_req *r, void *writer, const struct s3_sse *k)
@@ -148,7 +193,7 @@ enum s3_err s3_sse_apply(struct s3_req *r, void *writer, const struct s3_sse *k)
 
 enum s3_err s3_sse_read_check(struct s3_req *r)
 {
-	return s3_header(r, "x-amz-server-side-encryption") ? S3_ERR_SSE_ON_READ : S3_ERR_OK;
+	return field(r, "x-amz-server-side-encryption") ? S3_ERR_SSE_ON_READ : S3_ERR_OK;
 }
 
 enum s3_err s3_sse_open(struct atr_reader *rd, const struct s3_sse *k)
@@ -230,10 +275,7 @@ enum s3_err s3_put_bucket_encryption(struct s3_req *r)
 	free(old);
 	if (rc && rc != ATR_E_NO_CONFIG)
 		return s3_err_from_core(rc);
-	if (!s3_has_integrity_header(r))
-		return S3_ERR_MISSING_CONTENT_MD5;
-	if (!(e = s3_read_small_body(r, &body)) && !(e = s3_verify_integrity(r, &body)) &&
-	    !(e = parse_config(body.ptr, body.len, &doc)))
+	if (!(e = s3_read_checked_body(r, &body)) && !(e = parse_config(body.ptr, body.len, &doc)))
 		e = s3_err_from_core(atr_bucket_doc_set(r->srv->core, &r->user, r->bucket,
 							ATR_DOC_ENCRYPTION,
 							"s3:PutEncryptionConfiguration", doc));

@@ -100,10 +100,15 @@ enum s3_err s3_write_run(struct s3_write *wr, const struct s3_source *src)
 
 void s3_write_respond(struct s3_write *wr)
 {
-	struct buf extra = BUF_INIT(1024);
+	/* x-amz-expiration's rule ID may take 3 * 255 bytes encoded. */
+	struct buf extra = BUF_INIT(4096);
+	/* A PUT's object: the rule that will expire it (not a part's). */
+	int object = wr->target == &s3_object_target;
 	if (buf_addf(&extra, "ETag: \"%s\"\r\n%s", wr->etag, wr->ck_line) ||
 	    s3_version_header(&extra, "x-amz-version-id", wr->vid) ||
-	    s3_sse_headers(&extra, wr->sse_mode, &wr->sse))
+	    s3_sse_headers(&extra, wr->sse_mode, &wr->sse) ||
+	    (object && s3_lifecycle_header(wr->r, wr->r->key, (uint64_t)wr->size, wr->mtime_ns,
+					   wr->tags, &extra)))
 		s3_send_empty(wr->r, 500, NULL);
 	else
 		s3_send_empty(wr->r, 200, extra.ptr);

@@ -275,7 +275,8 @@ static int doc_fn(struct atr_core *c, void *arg)
 
 static int doc_kind_valid(int kind)
 {
-	return kind == ATR_DOC_CORS || kind == ATR_DOC_LOGGING || kind == ATR_DOC_ENCRYPTION;
+	return kind == ATR_DOC_CORS || kind == ATR_DOC_LOGGING || kind == ATR_DOC_ENCRYPTION ||
+	       kind == ATR_DOC_LIFECYCLE;
 }
 
 int atr_bucket_doc_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
@@ -301,6 +302,12 @@ int atr_bucket_doc_set(struct atr_core *c, const struct atr_user *u, const char 
 		return rc;
 	struct doc_args a = { bucket, kind, doc };
 	return ns_txn(c, doc_fn, &a);
+}
+
+int atr_bucket_config_check(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			    const char *action)
+{
+	return perm_bucket(c, u, bucket, action, PERM_OWNER, NULL);
 }
 
 int atr_bucket_doc_peek(struct atr_core *c, const char *bucket, int kind, char **doc,

@@ -114,6 +114,10 @@ struct atr_core_config {
 	 * of requests and mount points that name none; 0: CACHE_THROUGH
 	 * and CACHE, Alluxio's defaults. */
 	int write_type, read_type;
+	/* --durability=power: every change to the local under-storage and
+	 * the metadata store synced before it is acknowledged (0: a
+	 * crash of the process loses nothing acknowledged; power loss may). */
+	int durable;
 };
 
 int atr_core_open(const struct atr_core_config *cfg, struct atr_core **out);
@@ -263,6 +267,11 @@ int atr_bucket_exists(struct atr_core *c, const char *name);
 typedef int (*atr_bucket_cb)(void *arg, const struct atr_bucket *b);
 /* The buckets the user owns, in name order. A non-zero return from cb stops. */
 int atr_bucket_list(struct atr_core *c, const struct atr_user *u, atr_bucket_cb cb, void *arg);
+/* Every bucket, whoever owns it, in name order: the superuser's only
+ * (else ATR_E_ACCESS), for work done on every owner's behalf (the S3
+ * door's lifecycle worker). */
+int atr_bucket_list_all(struct atr_core *c, const struct atr_user *u, atr_bucket_cb cb,
+			void *arg);
 
 /* ---- objects ----
  *
@@ -304,6 +313,8 @@ struct atr_obj {
 	 * bucket never versioned, "null" for one written while versioning
 	 * was suspended, else the id the write was given. */
 	char vid[ATR_VID_MAX + 1];
+	uint64_t fsize;     /* encrypted as one stream per part (a completed upload):
+			     * its file's size; else 0 (src/core_int.h, obj_file_size) */
 };
 
 /* Encryption at rest (docs/architecture.md): none, S3-managed keys
@@ -616,7 +627,8 @@ int atr_object_list_versions(struct atr_core *c, const struct atr_user *u, const
 /* ---- bucket documents (src/access.c) ----
  *
  * Configurations a front end keeps with a bucket and the core never
- * interprets: the S3 door's CORS configuration and logging status, each
+ * interprets: the S3 door's CORS configuration, logging status and
+ * lifecycle configuration, each
  * one text (up to ATR_BUCKET_DOC_MAX bytes) by bucket name and kind,
  * dropped with the bucket. get and set are the bucket's owner's (or the
  * superuser's, or whom the bucket policy allows action, e.g.
@@ -629,7 +641,9 @@ int atr_object_list_versions(struct atr_core *c, const struct atr_user *u, const
  * document is set or removed (a bucket deleted included, documents
  * going with it), so a front end caching peeks knows to drop its cache.
  */
-enum atr_bucket_doc { ATR_DOC_CORS = 1, ATR_DOC_LOGGING = 2, ATR_DOC_ENCRYPTION = 3 };
+enum atr_bucket_doc {
+	ATR_DOC_CORS = 1, ATR_DOC_LOGGING = 2, ATR_DOC_ENCRYPTION = 3, ATR_DOC_LIFECYCLE = 4
+};
 /* The one document the core reads: ATR_DOC_ENCRYPTION, the bucket's
  * default encryption, "AES256" (SSE-S3) optionally followed by
  * " bucket-key" (S3's BucketKeyEnabled, kept for GetBucketEncryption);
@@ -645,6 +659,12 @@ int atr_bucket_doc_set(struct atr_core *c, const struct atr_user *u, const char 
 int atr_bucket_doc_peek(struct atr_core *c, const char *bucket, int kind, char **doc,
 			char owner[ATR_USER_MAX + 1]);
 uint64_t atr_bucket_docs_generation(struct atr_core *c);
+/* Whether u may read or change bucket's configuration under action
+ * (the owner, the superuser, or whom the bucket policy allows action):
+ * ATR_OK, ATR_E_ACCESS, ATR_E_NO_BUCKET. For a setting a front end does
+ * not keep and answers with its default (S3's GetBucketWebsite...). */
+int atr_bucket_config_check(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			    const char *action);
 
 /*
  * The mount table (src/mounts.c; Alluxio's unified namespace): bucket
@@ -1307,8 +1327,10 @@ struct atr_stats {
 	uint64_t disk_blocks, disk_corrupt, disk_write_errors;
 	uint64_t disk_stale;  /* blocks of old versions dropped when a newer came */
 	/* metadata store: point lookups and write transactions, with their
-	 * total time (ns; a transaction includes waiting for the write lock) */
+	 * total time (ns; a transaction includes waiting for the write lock),
+	 * and WAL checkpoints (made by a thread of their own) */
 	uint64_t meta_lookups, meta_lookup_ns, meta_txns, meta_txn_ns;
+	uint64_t meta_checkpoints, meta_checkpoint_ns;
 };
 void atr_core_stats(struct atr_core *c, struct atr_stats *out);
 

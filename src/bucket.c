@@ -63,3 +63,11 @@ int atr_bucket_list(struct atr_core *c, const struct atr_user *u, atr_bucket_cb 
 		return ATR_E_ACCESS;
 	return ns_bucket_list(c, u->name, cb, arg);
 }
+
+int atr_bucket_list_all(struct atr_core *c, const struct atr_user *u, atr_bucket_cb cb,
+			void *arg)
+{
+	if (!u->superuser)
+		return ATR_E_ACCESS;
+	return ns_bucket_list(c, NULL, cb, arg);
+}

@@ -132,8 +132,12 @@ int core_open_wrapped(const struct atr_core_config *cfg,
 	}
 	keep_private(cfg->data_dir);
 	snprintf(path, sizeof(path), "%s/meta.db", cfg->data_dir);
-	if ((rc = meta_open(path, &c->meta)) ||
-	    (rc = idmap_open(c, cfg->idmap, cfg->id_first, cfg->id_last)))
+	if ((rc = meta_open(path, &c->meta)))
+		goto fail;
+	c->durable = cfg->durable;
+	if (cfg->durable)
+		meta_set_durable(c->meta);
+	if ((rc = idmap_open(c, cfg->idmap, cfg->id_first, cfg->id_last)))
 		goto fail;
 	static const char *const own[] = { "meta.db", "meta.db-wal", "meta.db-shm", "ufs" };
 	for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++) {
@@ -143,6 +147,8 @@ int core_open_wrapped(const struct atr_core_config *cfg,
 	snprintf(path, sizeof(path), "%s/ufs", cfg->data_dir);
 	if ((rc = ufs_local_new(path, &c->ufs)))
 		goto fail;
+	if (cfg->durable)
+		ufs_local_set_durable(c->ufs);
 	if (wrap) {
 		struct ufs *outer = wrap(arg, c->ufs);
 		if (!outer) {
@@ -236,6 +242,8 @@ void atr_core_stats(struct atr_core *c, struct atr_stats *out)
 	out->meta_lookup_ns = ms.lookup_ns;
 	out->meta_txns = ms.txns;
 	out->meta_txn_ns = ms.txn_ns;
+	out->meta_checkpoints = ms.ckpts;
+	out->meta_checkpoint_ns = ms.ckpt_ns;
 }
 
 const char *atr_core_daemon_user(const struct atr_core *c) { return c->daemon_user; }

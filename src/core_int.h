@@ -40,6 +40,7 @@ struct atr_core {
 	struct etags *etags;    /* MD5s still to compute (src/etag.c) */
 	struct persister *persister; /* the persist worker (src/persist.c) */
 	int write_type, read_type;   /* the defaults (atr_core_config); read-only */
+	int durable;                 /* --durability=power (atr_core_config); read-only */
 	const struct atr_watch_ops *watch; /* NULL without a mount */
 	void *watch_arg;
 	const struct atr_idents *users;   /* atr_core_set_users; NULL: anyone */
@@ -54,9 +55,12 @@ struct atr_core {
 };
 
 /* The size of the file holding o's bytes: an encrypted object's row has
- * the plaintext's size (src/crypt_int.h). */
+ * the plaintext's size (src/crypt_int.h); one stored as a stream per part
+ * has its file's size in fsize (it depends on every part's size). */
 static inline uint64_t obj_file_size(const struct atr_obj *o)
 {
+	if (o->sse && o->fsize)
+		return o->fsize;
 	return o->sse ? crypt_file_size(o->size) : o->size;
 }
 
@@ -196,9 +200,18 @@ int writer_commit(struct atr_writer *w, const char *etag, const char *hdrs, cons
 		  struct atr_obj *out);
 
 /* (reader.c) A reader of object o's bytes from f (its file, NULL for
- * none: a marker), taken over in every case. */
+ * none: a marker), taken over in every case. ATR_E_CONFLICT: o is a
+ * segmented encrypted object whose part sizes are gone, replaced since
+ * its row was read (find it again). */
 int reader_new(struct atr_core *c, const struct atr_obj *o, struct ufs_file *f,
 	       struct atr_reader **out);
+/* (reader.c) Bytes [off, off + len) of r's file (fsize bytes: for an
+ * encrypted object, its ciphertext) through the block cache, as r's read
+ * type says; ATR_E_IO if the file is shorter. reader_file_load brings the
+ * whole file into the cache (fs load of an encrypted object: no key
+ * needed, nothing decrypted). */
+int reader_file_read(struct atr_reader *r, uint64_t fsize, void *buf, size_t len, uint64_t off);
+int reader_file_load(struct atr_reader *r, uint64_t fsize);
 
 struct atr_reader {
 	struct atr_core *c;
@@ -207,15 +220,29 @@ struct atr_reader {
 	int read_type;          /* enum atr_read_type (src/persist.c); 0: CACHE */
 	uint64_t ino, version, size;
 	struct bcache_block *pinned;
-	/* An encrypted object (sse.c): read around the block cache, which
-	 * never holds its plaintext; cr is NULL until its key is known
-	 * (SSE-C: atr_get_sse_key). */
+	/* An encrypted object (sse.c): its ciphertext read through the
+	 * block cache, which never holds its plaintext; cr is NULL until
+	 * its key is known (SSE-C: atr_get_sse_key). */
 	int sse;
 	pthread_mutex_t sse_lock;  /* sse_pread: pt is shared by the mount's readers */
-	unsigned char hdr[CRYPT_HDR];
+	unsigned char hdr[CRYPT_HDR]; /* segment 0's */
+	/* Its segments (src/crypt_int.h): one for an object that is one
+	 * stream; a completed upload's, one per part. seg_at[i] is where
+	 * segment i's plaintext starts (seg_at[nseg]: the size), seg_file[i]
+	 * where its file bytes do (seg_file[nseg]: the file's size): derived
+	 * from the part sizes at open. */
+	int nseg, segmented;
+	uint64_t *seg_at, *seg_file;
+	const uint64_t *sizes;  /* NULL, or the part sizes to use (a ghost's) */
+	int nsizes;
+	unsigned char upload[CRYPT_UPLOAD]; /* segment 0's upload tag */
+	int seg;                /* the segment cr decrypts */
 	struct crypt_r *cr;
-	unsigned char *pt;      /* decrypted chunks [pt_first, pt_first + pt_n) */
+	unsigned char ckey[CRYPT_KEY]; /* SSE-C: the key, once given (wiped) */
+	int has_ckey;
+	unsigned char *pt;      /* decrypted chunks [pt_first, pt_first + pt_n) of pt_seg */
 	uint64_t pt_first, pt_n;
+	int pt_seg;
 };
 
 /*
@@ -226,13 +253,18 @@ struct atr_reader {
  * bytes); stage_writer_write then goes through sse_writer_write, and
  * sse_writer_finish writes the final chunk before the commit. A reader of
  * an encrypted row: sse_reader_open reads the header (and for SSE-S3
- * unwraps the data key), sse_read is atr_get_read's path for it,
+ * unwraps the data key; for a completed upload's segments, reads the part
+ * sizes of r->ino at r->version), sse_read is atr_get_read's path for it,
  * sse_reader_free wipes it.
  */
 int sse_open(struct atr_core *c, const char *data_dir);
 void sse_close(struct atr_core *c);
 int sse_writer_start(struct atr_core *c, struct stage_writer *sw, int type,
 		     const unsigned char *ckey);
+/* sse_writer_start of part number part of upload upload_id: the stream
+ * is a segment of the object the upload makes (src/crypt_int.h). */
+int sse_writer_start_part(struct atr_core *c, struct stage_writer *sw, int type,
+			  const unsigned char *ckey, int part, const char *upload_id);
 int sse_writer_write(struct atr_core *c, struct stage_writer *sw, const void *data, size_t len);
 int sse_writer_finish(struct atr_core *c, struct stage_writer *sw);
 /* After sse_writer_finish, an SSE-C writer's ETag (the MD5 of the file
@@ -262,6 +294,16 @@ int sse_stage_encrypt(struct atr_core *c, struct ufs_stage *plain, uint64_t size
  * ATR_E_ACCESS; one that fails authentication fails it (ATR_E_IO). */
 int sse_stage_join(struct atr_core *c, struct ufs_stage *in, const uint64_t *sizes, int n,
 		   int type, const unsigned char *ckey, int64_t mtime_ns, struct ufs_stage **out);
+/* A multipart completion's that keeps the parts' streams as the object's
+ * segments: checks that in (n streams of sizes[i] plaintext bytes) holds
+ * segments of type of upload upload_id numbered 1..n, each header where
+ * the sizes put it (ATR_E_IO if not: a part file changed in the part
+ * area). Reads n headers, decrypts nothing, needs no key. SSE_PARTS_OLD:
+ * a part is a stream of its own, not a segment (an upload begun before
+ * segments existed): join them (sse_stage_join). */
+#define SSE_PARTS_OLD 1
+int sse_segments_check(struct atr_core *c, struct ufs_stage *in, const uint64_t *sizes, int n,
+		       int type, const char *upload_id);
 
 /*
  * (etag.c) ETags computed after their commit: a row whose etag is "" has

@@ -9,13 +9,18 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "src/crypt_int.h"
 #include "common/banned.h"
 
 static const unsigned char magic[8] = { 'A', 'T', 'R', 'S', 'S', 'E', '1', 0 };
+/* A segment (one part of a multipart upload): the version names the part
+ * number and the upload tag the header holds. */
+static const unsigned char magic_seg[8] = { 'A', 'T', 'R', 'S', 'S', 'E', '2', 0 };
 
 #define OFF_TYPE 8
+#define OFF_PART 10
 #define OFF_KEYID 12
 #define OFF_NONCE 16
 #define OFF_SALT 24
@@ -74,12 +79,24 @@ uint64_t crypt_chunk_offset(uint64_t index)
 
 int crypt_hdr_parse(const unsigned char raw[CRYPT_HDR], struct crypt_hdr *out)
 {
-	if (memcmp(raw, magic, sizeof(magic)) ||
+	int seg = !memcmp(raw, magic_seg, sizeof(magic_seg));
+	if ((!seg && memcmp(raw, magic, sizeof(magic))) ||
 	    (raw[OFF_TYPE] != CRYPT_SSE_S3 && raw[OFF_TYPE] != CRYPT_SSE_C))
 		return CRYPT_E_FORMAT;
 	out->type = raw[OFF_TYPE];
 	out->key_id = get_be32(raw + OFF_KEYID);
+	out->part = seg ? raw[OFF_PART] << 8 | raw[OFF_PART + 1] : 0;
+	if (seg && !out->part)
+		return CRYPT_E_FORMAT;
+	memcpy(out->upload, raw + OFF_NONCE, CRYPT_UPLOAD);
 	return CRYPT_OK;
+}
+
+void crypt_upload_tag(const char *upload_id, unsigned char out[CRYPT_UPLOAD])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)upload_id, strlen(upload_id), md);
+	memcpy(out, md, CRYPT_UPLOAD);
 }
 
 static void key_mac(const unsigned char *salt, const unsigned char key[CRYPT_KEY],
@@ -164,17 +181,32 @@ struct crypt_w {
 int crypt_w_new(int type, uint32_t key_id, const unsigned char wrap_key[CRYPT_KEY],
 		unsigned char hdr[CRYPT_HDR], struct crypt_w **out)
 {
-	if (type != CRYPT_SSE_S3 && type != CRYPT_SSE_C)
+	return crypt_w_new_part(type, key_id, wrap_key, 0, NULL, hdr, out);
+}
+
+int crypt_w_new_part(int type, uint32_t key_id, const unsigned char wrap_key[CRYPT_KEY],
+		     int part, const unsigned char upload[CRYPT_UPLOAD],
+		     unsigned char hdr[CRYPT_HDR], struct crypt_w **out)
+{
+	if ((type != CRYPT_SSE_S3 && type != CRYPT_SSE_C) || part < 0 || part > 0xffff ||
+	    (part && !upload))
 		return CRYPT_E_FORMAT;
 	struct crypt_w *w = calloc(1, sizeof(*w));
 	if (!w)
 		return CRYPT_E_NOMEM;
 	memset(hdr, 0, CRYPT_HDR);
-	memcpy(hdr, magic, sizeof(magic));
+	memcpy(hdr, part ? magic_seg : magic, sizeof(magic));
 	hdr[OFF_TYPE] = (unsigned char)type;
+	hdr[OFF_PART] = (unsigned char)(part >> 8);
+	hdr[OFF_PART + 1] = (unsigned char)part;
 	put_be32(hdr + OFF_KEYID, key_id);
 	int rc = CRYPT_E_SSL;
-	if (RAND_bytes(w->key, CRYPT_KEY) != 1 || RAND_bytes(w->prefix, NONCE_PREFIX) != 1 ||
+	/* A segment's nonce prefix is its upload's tag: its data key is
+	 * its own, so (key, nonce) pairs stay unique all the same. */
+	if (part)
+		memcpy(w->prefix, upload, NONCE_PREFIX);
+	if (RAND_bytes(w->key, CRYPT_KEY) != 1 ||
+	    (!part && RAND_bytes(w->prefix, NONCE_PREFIX) != 1) ||
 	    RAND_bytes(hdr + OFF_WRAP_IV, IV_LEN) != 1 ||
 	    (type == CRYPT_SSE_C && RAND_bytes(hdr + OFF_SALT, CRYPT_SALT) != 1))
 		goto fail;

@@ -29,11 +29,26 @@
  *     salt and HMAC-SHA256(salt, key), so a later request's key is checked
  *     (in constant time) before anything is decrypted.
  *
+ * Segments. A multipart upload's parts are encrypted as they arrive, each
+ * a stream of its own (own data key); the completed object is their
+ * streams one after the other, as they were stored, so a completion needs
+ * no key and no second pass. Such a stream's header is version 2
+ * ("ATRSSE2"): it holds its part number and its upload's tag (8 bytes of
+ * SHA-256 of the upload id, crypt_upload_tag) in place of the random
+ * nonce prefix (the data key is the segment's own: its nonces stay
+ * unique). Both are before the wrap, so authenticated by it: a reader
+ * checks that segment i says part i + 1 and the tag of segment 0, so no
+ * segment can be moved, doubled, dropped or taken from another upload
+ * (docs/architecture.md, "Encryption at rest", has the argument). Where
+ * segments start is not in the file: the object's part sizes (meta.db)
+ * give it, each crypt_file_size(part size) long.
+ *
  * Header layout (all integers big-endian):
- *   0  magic "ATRSSE1\0"       8
- *   8  type (CRYPT_SSE_*)      1, then 3 zero bytes
+ *   0  magic "ATRSSE1\0"       8  ("ATRSSE2\0": a segment)
+ *   8  type (CRYPT_SSE_*)      1, then 1 zero byte
+ *  10  part number             2  (a segment's, 1..10000; else 0)
  *  12  key id (SSE-S3)         4
- *  16  nonce prefix            8
+ *  16  nonce prefix            8  (a segment: its upload's tag)
  *  24  SSE-C salt             16 (zero for SSE-S3)
  *  40  SSE-C HMAC             32 (zero for SSE-S3)
  *  72  wrap IV                12
@@ -79,9 +94,12 @@ int crypt_plain_size(uint64_t file, uint64_t *plain);
 uint64_t crypt_chunks(uint64_t plain);
 
 /* What a header says in the clear. */
+#define CRYPT_UPLOAD 8
 struct crypt_hdr {
 	int type;
 	uint32_t key_id;
+	int part;                             /* a segment's part number; else 0 */
+	unsigned char upload[CRYPT_UPLOAD];   /* a segment's upload tag */
 };
 /* Checks the magic and the type; CRYPT_E_FORMAT if it is not ours. */
 int crypt_hdr_parse(const unsigned char raw[CRYPT_HDR], struct crypt_hdr *out);
@@ -109,6 +127,12 @@ struct crypt_w;
 typedef int (*crypt_emit_fn)(void *arg, const void *data, size_t len);
 int crypt_w_new(int type, uint32_t key_id, const unsigned char wrap_key[CRYPT_KEY],
 		unsigned char hdr[CRYPT_HDR], struct crypt_w **out);
+/* A segment: part (1..65535) of the upload whose tag is upload. */
+int crypt_w_new_part(int type, uint32_t key_id, const unsigned char wrap_key[CRYPT_KEY],
+		     int part, const unsigned char upload[CRYPT_UPLOAD],
+		     unsigned char hdr[CRYPT_HDR], struct crypt_w **out);
+/* The tag of the upload named upload_id its segments carry. */
+void crypt_upload_tag(const char *upload_id, unsigned char out[CRYPT_UPLOAD]);
 int crypt_w_write(struct crypt_w *w, const void *data, size_t len, crypt_emit_fn emit,
 		  void *arg);
 int crypt_w_finish(struct crypt_w *w, crypt_emit_fn emit, void *arg);

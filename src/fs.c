@@ -524,10 +524,14 @@ static int walk_files(struct atr_core *c, const struct atr_user *u, const char *
 
 uint64_t atr_cache_bytes(struct atr_core *c, const struct atr_obj *o)
 {
+	uint64_t fsize = obj_file_size(o);
 	if (o->is_dir || o->size == 0)
 		return 0;
-	uint64_t nblocks = (o->size + c->block_size - 1) / c->block_size;
-	return bcache_cached(c->cache, o->ino, o->version, nblocks);
+	uint64_t nblocks = (fsize + c->block_size - 1) / c->block_size;
+	uint64_t got = bcache_cached(c->cache, o->ino, o->version, nblocks);
+	/* An encrypted object's blocks hold its ciphertext: counted in
+	 * plaintext bytes (all of them: its size). */
+	return fsize == o->size ? got : (uint64_t)((double)got / (double)fsize * (double)o->size);
 }
 
 static int load_one(struct atr_core *c, const struct atr_user *u, const char *bucket,
@@ -543,11 +547,14 @@ static int load_one(struct atr_core *c, const struct atr_user *u, const char *bu
 	struct atr_obj o = row.obj;
 	if ((rc = reader_new(c, &o, f, &r))) {
 		atr_obj_release(&o);
-		return rc;
+		return rc == ATR_E_CONFLICT ? ATR_OK : rc; /* replaced meanwhile */
 	}
 	r->read_type = ATR_RT_CACHE; /* what load is for, whatever the default */
 	uint64_t before = atr_cache_bytes(c, &o);
-	for (uint64_t off = 0; off < o.size && !rc;) {
+	/* An encrypted object: its ciphertext, no key needed (SSE-C's). */
+	if (o.sse && o.size)
+		rc = reader_file_load(r, obj_file_size(&o));
+	for (uint64_t off = 0; !o.sse && off < o.size && !rc;) {
 		const void *data;
 		size_t len;
 		if (!(rc = atr_get_read(r, off, &data, &len)))

@@ -69,6 +69,7 @@ static const char *const column_migrations[][3] = {
 	{ "objects", "persist", "ALTER TABLE objects ADD COLUMN persist INTEGER NOT NULL DEFAULT 0" },
 	/* Encryption at rest (docs/architecture.md, "Encryption at rest"). */
 	{ "objects", "sse", "ALTER TABLE objects ADD COLUMN sse INTEGER NOT NULL DEFAULT 0" },
+	{ "objects", "fsize", "ALTER TABLE objects ADD COLUMN fsize INTEGER NOT NULL DEFAULT 0" },
 	{ "mpu_uploads", "sse", "ALTER TABLE mpu_uploads ADD COLUMN sse INTEGER NOT NULL DEFAULT 0" },
 	/* SSE-C uploads: the customer key's salted check, never the key. */
 	{ "mpu_uploads", "sse_check", "ALTER TABLE mpu_uploads ADD COLUMN sse_check TEXT" },
@@ -106,8 +107,11 @@ static const char schema[] =
 	 * ns_side_path(ino), not (yet) in the bucket's remote store. */
 	"  persist INTEGER NOT NULL DEFAULT 0,"
 	/* Encrypted at rest (enum atr_sse; src/crypt_int.h): size is the
-	 * plaintext's, the file is crypt_file_size(size) bytes. */
+	 * plaintext's, the file is crypt_file_size(size) bytes ... */
 	"  sse INTEGER NOT NULL DEFAULT 0,"
+	/* ... unless it is one stream per part (a completed upload's): then
+	 * the file's size, the sum of its parts' crypt_file_size; else 0. */
+	"  fsize INTEGER NOT NULL DEFAULT 0,"
 	/* The current version's id (src/ns_version.c); NULL: the null
 	 * version of a bucket never versioned. */
 	"  vid TEXT,"
@@ -232,9 +236,17 @@ struct meta_conn {
 struct meta {
 	char *path;
 	pthread_key_t key;
-	/* Latency totals (relaxed atomics): point lookups, and transactions
-	 * from BEGIN (including the wait for the write lock) to COMMIT. */
-	uint64_t lookups, lookup_ns, txns, txn_ns;
+	/* Latency totals (relaxed atomics): point lookups, transactions
+	 * from BEGIN (including the wait for the write lock) to COMMIT, and
+	 * the checkpointer's checkpoints. */
+	uint64_t lookups, lookup_ns, txns, txn_ns, ckpts, ckpt_ns;
+	/* The checkpointer (below): woken by a commit that left the WAL
+	 * at CKPT_PAGES or more; ckpt_want and ckpt_stop under ckpt_mu. */
+	pthread_t ckpt_thread;
+	int ckpt_started, ckpt_want, ckpt_stop;
+	int durable; /* meta_set_durable: synchronous=FULL */
+	pthread_mutex_t ckpt_mu;
+	pthread_cond_t ckpt_cv;
 };
 
 int64_t meta_db_clock(void)
@@ -261,6 +273,8 @@ void meta_stats(struct meta *m, struct meta_stats *out)
 	out->lookup_ns = __atomic_load_n(&m->lookup_ns, __ATOMIC_RELAXED);
 	out->txns = __atomic_load_n(&m->txns, __ATOMIC_RELAXED);
 	out->txn_ns = __atomic_load_n(&m->txn_ns, __ATOMIC_RELAXED);
+	out->ckpts = __atomic_load_n(&m->ckpts, __ATOMIC_RELAXED);
+	out->ckpt_ns = __atomic_load_n(&m->ckpt_ns, __ATOMIC_RELAXED);
 }
 
 static void conn_free(void *p)
@@ -274,27 +288,68 @@ static void conn_free(void *p)
 	free(c);
 }
 
-static struct meta_conn *conn_open(const char *path)
+/*
+ * Checkpoints off the request path. By default SQLite copies the WAL back
+ * into the database from inside the COMMIT that takes the WAL past 1,000
+ * pages: that writer, holding ns_lock with a client waiting, pays the
+ * copy and its fsyncs (3-30 ms every 40-80 PUTs). Here every connection
+ * has wal_autocheckpoint off and a WAL hook that wakes one checkpointer
+ * thread instead, which runs a PASSIVE checkpoint on its own connection:
+ * it copies every frame no reader still needs, blocking neither readers
+ * nor writers. A writer starts the WAL over only when it finds all of it
+ * copied, which under a steady write load a PASSIVE checkpoint never
+ * leaves (frames keep coming while it copies); so once the WAL reaches
+ * CKPT_FORCE_PAGES, the PASSIVE pass is followed by a RESTART one, which
+ * holds writers off while it copies the few frames left and waits for
+ * readers of the old ones: one short stall per ~4 × 1,000 pages instead
+ * of the whole copy and its syncs every 1,000. Durability is unchanged
+ * (docs/reliability.md): with WAL and synchronous=NORMAL a commit
+ * survives a crash of the process when COMMIT returns, and power loss
+ * once a checkpoint has synced it.
+ */
+#define CKPT_PAGES 1000
+#define CKPT_FORCE_PAGES (4 * CKPT_PAGES)
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct meta *m = arg;
+	if (pages < CKPT_PAGES)
+		return SQLITE_OK;
+	pthread_mutex_lock(&m->ckpt_mu);
+	if (!m->ckpt_want) {
+		m->ckpt_want = 1;
+		pthread_cond_signal(&m->ckpt_cv);
+	}
+	pthread_mutex_unlock(&m->ckpt_mu);
+	return SQLITE_OK;
+}
+
+static struct meta_conn *conn_open(struct meta *m)
 {
 	struct meta_conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
-		LOG(LOG_ERROR, "meta: cannot open %s: %s", path, sqlite3_errmsg(c->db));
+	if (sqlite3_open_v2(m->path, &c->db, flags, NULL) != SQLITE_OK) {
+		LOG(LOG_ERROR, "meta: cannot open %s: %s", m->path, sqlite3_errmsg(c->db));
 		goto fail;
 	}
 	sqlite3_busy_timeout(c->db, 10000);
 	char *err = NULL;
 	if (sqlite3_exec(c->db,
 			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 "PRAGMA wal_autocheckpoint=0;"
 			 "PRAGMA cache_size=-1024;"
 			 "PRAGMA temp_store=MEMORY;",
 			 NULL, NULL, &err) != SQLITE_OK) {
-		LOG(LOG_ERROR, "meta: pragmas on %s: %s", path, err);
+		LOG(LOG_ERROR, "meta: pragmas on %s: %s", m->path, err);
 		sqlite3_free(err);
 		goto fail;
 	}
+	if (__atomic_load_n(&m->durable, __ATOMIC_ACQUIRE) &&
+	    sqlite3_exec(c->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_wal_hook(c->db, wal_hook, m);
 	return c;
 fail:
 	conn_free(c);
@@ -306,10 +361,45 @@ static struct meta_conn *conn_get(struct meta *m)
 	struct meta_conn *c = pthread_getspecific(m->key);
 	if (c)
 		return c;
-	c = conn_open(m->path);
+	c = conn_open(m);
 	if (c)
 		pthread_setspecific(m->key, c);
 	return c;
+}
+
+static void checkpoint(struct meta *m, sqlite3 *db)
+{
+	int64_t t0 = meta_db_clock();
+	int pages = 0, copied = 0;
+	int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &pages, &copied);
+	if (rc == SQLITE_OK && pages >= CKPT_FORCE_PAGES && copied < pages) {
+		rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_RESTART, &pages,
+					       &copied);
+	}
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		LOG(LOG_WARN, "meta: checkpoint: %s", sqlite3_errstr(rc));
+	count(&m->ckpts, &m->ckpt_ns, t0);
+}
+
+static void *ckpt_main(void *arg)
+{
+	struct meta *m = arg;
+	pthread_setname_np(pthread_self(), "atr-ckpt");
+	struct meta_conn *c = conn_get(m);
+	pthread_mutex_lock(&m->ckpt_mu);
+	for (;;) {
+		while (!m->ckpt_want && !m->ckpt_stop)
+			pthread_cond_wait(&m->ckpt_cv, &m->ckpt_mu);
+		if (m->ckpt_stop)
+			break;
+		m->ckpt_want = 0;
+		pthread_mutex_unlock(&m->ckpt_mu);
+		if (c)
+			checkpoint(m, c->db);
+		pthread_mutex_lock(&m->ckpt_mu);
+	}
+	pthread_mutex_unlock(&m->ckpt_mu);
+	return NULL;
 }
 
 /* The SQL of statement id: in exactly one file's table. */
@@ -458,6 +548,8 @@ int meta_open(const char *path, struct meta **out)
 	for (int id = 0; id < ST__COUNT; id++)
 		assert(sql_of(id)); /* a statement without SQL, or with two */
 	pthread_key_create(&m->key, conn_free);
+	pthread_mutex_init(&m->ckpt_mu, NULL);
+	pthread_cond_init(&m->ckpt_cv, NULL);
 	struct meta_conn *c = conn_get(m);
 	char *err = NULL;
 	if (c && sqlite3_exec(c->db, "SELECT pending FROM objects LIMIT 0", NULL, NULL, NULL) !=
@@ -474,14 +566,36 @@ int meta_open(const char *path, struct meta **out)
 		meta_close(m);
 		return ATR_E_IO;
 	}
+	if (pthread_create(&m->ckpt_thread, NULL, ckpt_main, m)) {
+		meta_close(m);
+		return ATR_E_NOMEM;
+	}
+	m->ckpt_started = 1;
 	*out = m;
 	return ATR_OK;
+}
+
+void meta_set_durable(struct meta *m)
+{
+	__atomic_store_n(&m->durable, 1, __ATOMIC_RELEASE);
+	struct meta_conn *c = pthread_getspecific(m->key);
+	if (c)
+		sqlite3_exec(c->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
 }
 
 void meta_close(struct meta *m)
 {
 	if (!m)
 		return;
+	if (m->ckpt_started) {
+		pthread_mutex_lock(&m->ckpt_mu);
+		m->ckpt_stop = 1;
+		pthread_cond_signal(&m->ckpt_cv);
+		pthread_mutex_unlock(&m->ckpt_mu);
+		pthread_join(m->ckpt_thread, NULL);
+	}
+	pthread_mutex_destroy(&m->ckpt_mu);
+	pthread_cond_destroy(&m->ckpt_cv);
 	conn_free(pthread_getspecific(m->key));
 	pthread_setspecific(m->key, NULL);
 	pthread_key_delete(m->key);

@@ -167,11 +167,17 @@ int meta_ver_count(struct meta *m, const char *bucket);
 /* Whether this thread has a transaction open. */
 int meta_in_txn(struct meta *m);
 
-/* Counts and total nanoseconds of point lookups and of transactions. */
+/* Counts and total nanoseconds of point lookups, of transactions and of
+ * the checkpoints made off the request path (meta_db.c). */
 struct meta_stats {
-	uint64_t lookups, lookup_ns, txns, txn_ns;
+	uint64_t lookups, lookup_ns, txns, txn_ns, ckpts, ckpt_ns;
 };
 void meta_stats(struct meta *m, struct meta_stats *out);
+/* --durability=power: every COMMIT syncs the WAL (synchronous=FULL)
+ * before it returns. Call right after meta_open, before other threads
+ * use the store (the checkpointer has its own connection, which never
+ * commits). */
+void meta_set_durable(struct meta *m);
 void meta_close(struct meta *m);
 
 int meta_begin(struct meta *m);   /* BEGIN IMMEDIATE */

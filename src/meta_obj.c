@@ -16,8 +16,8 @@
 #include "common/banned.h"
 
 #define ROW_COLS "ino, is_dir, implicit, size, mtime, version, mode, owner, etag, dir_mtime, " \
-		 "gid, ctime, atime, kind, rdev, pending, node, has_acl, side, persist, sse, vid"
-#define ROW_NCOLS 22
+		 "gid, ctime, atime, kind, rdev, pending, node, has_acl, side, persist, sse, fsize, vid"
+#define ROW_NCOLS 23
 /* A bucket's row and its root directory's permissions (see meta_bucket_get). */
 #define BUCKET_COLS "b.name, b.owner, b.location, b.ctime, b.public_block, b.ownership, " \
 		    "b.policy IS NOT NULL, r.ino, r.gid, r.mode, r.has_acl, coalesce(b.versioning, 0)"
@@ -34,12 +34,13 @@ const char *const meta_obj_sql[ST__COUNT] = {
 	[ST_OBJ_GET] = "SELECT " ROW_COLS ", hdrs FROM objects WHERE bucket = ?1 AND key = ?2",
 	[ST_OBJ_INSERT] = "INSERT INTO objects(bucket, key, is_dir, implicit, size, mtime, version, "
 			  "mode, owner, etag, dir_mtime, hdrs, gid, ctime, atime, kind, rdev, pending, "
-			  "has_acl, side, persist, sse, vid, node) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-			  "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+			  "has_acl, side, persist, sse, fsize, vid, node) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+			  "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
+			  "?24, ?25)",
 	[ST_OBJ_UPDATE] = "UPDATE objects SET is_dir = ?3, implicit = ?4, size = ?5, mtime = ?6, "
 			  "version = ?7, mode = ?8, owner = ?9, etag = ?10, dir_mtime = ?11, hdrs = ?12, "
 			  "gid = ?13, ctime = ?14, atime = ?15, kind = ?16, rdev = ?17, pending = ?18, "
-			  "has_acl = ?19, side = ?20, persist = ?21, sse = ?22, vid = ?23 "
+			  "has_acl = ?19, side = ?20, persist = ?21, sse = ?22, fsize = ?23, vid = ?24 "
 			  "WHERE bucket = ?1 AND key = ?2 "
 			  "RETURNING ino, node",
 	[ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
@@ -103,7 +104,7 @@ const char *const meta_obj_sql[ST__COUNT] = {
 	[ST_NODE_SYNC] = "UPDATE objects SET size = s.size, mtime = s.mtime, version = s.version, "
 			 "mode = s.mode, owner = s.owner, etag = s.etag, hdrs = s.hdrs, gid = s.gid, "
 			 "ctime = s.ctime, atime = s.atime, kind = s.kind, rdev = s.rdev, "
-			 "has_acl = s.has_acl, sse = s.sse FROM (SELECT * FROM objects WHERE ino = ?1) AS s "
+			 "has_acl = s.has_acl, sse = s.sse, fsize = s.fsize FROM (SELECT * FROM objects WHERE ino = ?1) AS s "
 			 "WHERE objects.node = s.node AND objects.ino <> s.ino",
 	[ST_NODE_COUNT] = "SELECT count(*) FROM objects WHERE node = ?1",
 	[ST_NODE_NAMES] = "SELECT bucket, key FROM objects WHERE node = ?1 AND ino <> ?2",
@@ -196,7 +197,8 @@ static void row_from_stmt(sqlite3_stmt *s, int col, struct meta_row *r)
 	r->side = sqlite3_column_int(s, col + 18);
 	r->persist = sqlite3_column_int(s, col + 19);
 	r->obj.sse = sqlite3_column_int(s, col + 20);
-	meta_db_col_copy(r->obj.vid, sizeof(r->obj.vid), s, col + 21); /* NULL: "" */
+	r->obj.fsize = (uint64_t)sqlite3_column_int64(s, col + 21);
+	meta_db_col_copy(r->obj.vid, sizeof(r->obj.vid), s, col + 22); /* NULL: "" */
 }
 
 int meta_obj_get(struct meta *m, const char *bucket, const char *key,
@@ -222,7 +224,7 @@ int meta_node_sync(struct meta *m, uint64_t ino)
 int meta_obj_put(struct meta *m, const char *bucket, const char *key, struct meta_row *row)
 {
 	const struct atr_obj *o = &row->obj;
-	/* ST_OBJ_UPDATE's ?1..?23; ST_OBJ_INSERT's also the node (?24): an
+	/* ST_OBJ_UPDATE's ?1..?24; ST_OBJ_INSERT's also the node (?25): an
 	 * update keeps the row's node. A version id "" is NULL (the null
 	 * version of a bucket never versioned: src/version.c). */
 	const struct meta_arg a[] = {
@@ -231,10 +233,10 @@ int meta_obj_put(struct meta *m, const char *bucket, const char *key, struct met
 		M_TEXT(o->owner), M_TEXT(o->etag), M_INT(row->dir_mtime), M_TEXT(o->hdrs),
 		M_INT(o->gid), M_INT(o->ctime_ns), M_INT(o->atime_ns), M_INT(o->kind),
 		M_INT(o->rdev), M_INT(row->pending), M_INT(row->has_acl), M_INT(row->side),
-		M_INT(row->persist), M_INT(o->sse), *o->vid ? M_TEXT(o->vid) : M_NULL,
+		M_INT(row->persist), M_INT(o->sse), M_INT(o->fsize), *o->vid ? M_TEXT(o->vid) : M_NULL,
 		o->node ? M_INT(o->node) : M_NULL,
 	};
-	struct meta_q q = meta_db_queryv(m, ST_OBJ_UPDATE, a, 23);
+	struct meta_q q = meta_db_queryv(m, ST_OBJ_UPDATE, a, 24);
 	int rc;
 	if (meta_db_next(&q)) {
 		row->obj.ino = (uint64_t)sqlite3_column_int64(q.s, 0);
@@ -246,7 +248,7 @@ int meta_obj_put(struct meta *m, const char *bucket, const char *key, struct met
 	}
 	if ((rc = meta_db_end(&q, ATR_OK)))
 		return rc;
-	q = meta_db_queryv(m, ST_OBJ_INSERT, a, 24);
+	q = meta_db_queryv(m, ST_OBJ_INSERT, a, 25);
 	meta_db_next(&q);
 	if (!(rc = meta_db_end(&q, ATR_OK)))
 		row->obj.ino = (uint64_t)sqlite3_last_insert_rowid(sqlite3_db_handle(q.s));

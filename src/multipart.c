@@ -425,7 +425,8 @@ int atr_mpu_part_begin_key(struct atr_core *c, const struct atr_user *u, const c
 	else if (w->sse != ATR_SSE_C && sse_key)
 		w->refuse = ATR_E_INVALID_ARG; /* a key for an upload that has none */
 	if (w->sse && !w->refuse &&
-	    (rc = sse_writer_start(c, &w->sw, w->sse, w->sse == ATR_SSE_C ? sse_key : NULL))) {
+	    (rc = sse_writer_start_part(c, &w->sw, w->sse, w->sse == ATR_SSE_C ? sse_key : NULL,
+					number, upload_id))) {
 		atr_mpu_part_abort(w);
 		return rc;
 	}
@@ -783,6 +784,15 @@ static int busy_end(struct atr_core *c, struct busy *me, int rc,
 	return gone;
 }
 
+/* Whether parts are numbered 1..n (gaps are allowed in S3). */
+static int parts_from_one(const struct atr_mpu_part *parts, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (parts[i].number != i + 1)
+			return 0;
+	return 1;
+}
+
 int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			  const char *key, const char *upload_id, const struct atr_mpu_part *parts,
 			  int n, uint64_t min_part_size, const char *extra_hdrs,
@@ -797,10 +807,15 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 		return rc == ATR_E_NO_UPLOAD
 			       ? recent_find(c, u, upload_id, bucket, key, parts, n, out)
 			       : rc;
-	/* SSE-C: the upload's key, to decrypt the parts and wrap the
-	 * object's data key; nothing else takes one. */
+	/* An encrypted upload's parts become the object's segments as they
+	 * are (src/crypt_int.h) when they are parts 1..n: segment i must say
+	 * part i + 1. Otherwise (parts left out) they are joined into one
+	 * stream, which for SSE-C takes the key. */
+	int segments = cp.mu.up.sse && parts_from_one(parts, n);
+	/* SSE-C: a key given must be the upload's (AWS takes it, and needs
+	 * none: neither do segments). Nothing else takes one. */
 	if (cp.mu.up.sse == ATR_SSE_C)
-		rc = sse_key ? key_matches(&cp.mu, sse_key) : ATR_E_INVALID_ARG;
+		rc = sse_key ? key_matches(&cp.mu, sse_key) : segments ? ATR_OK : ATR_E_INVALID_ARG;
 	else if (sse_key)
 		rc = ATR_E_INVALID_ARG;
 	if (rc)
@@ -827,7 +842,16 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 		if (!rc)
 			rc = assemble(c, upload_id, parts, n, cp.total, cp.mu.up.sse, progress, arg, &stage);
 	}
-	if (!rc && cp.mu.up.sse) {
+	if (!rc && segments) {
+		/* No byte decrypted: n headers read, to find a part file
+		 * changed in the part area now rather than at a read. */
+		rc = sse_segments_check(c, stage, cp.sizes, n, cp.mu.up.sse, upload_id);
+		if (rc == SSE_PARTS_OLD) { /* joined, as parts left out are */
+			segments = 0;
+			rc = cp.mu.up.sse == ATR_SSE_C && !sse_key ? ATR_E_INVALID_ARG : ATR_OK;
+		}
+	}
+	if (!rc && !segments && cp.mu.up.sse) {
 		/* The parts' streams decrypted and encrypted again as one
 		 * stream under the object's own data key (the ETag stays the
 		 * multipart one). */
@@ -843,8 +867,10 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 				       .hdrs = cp.hdrs ? cp.hdrs : cp.mu.hdrs, .part_sizes = cp.sizes,
 				       .nparts = n, .tags = cp.tags, .part_sums = cp.sums,
 				       .acl = cp.acl, .sse = cp.mu.up.sse, .plain_size = cp.total,
-				       .vid = cp.vid };
+				       .segments = segments, .vid = cp.vid };
 		rc = ns_commit_object(c, &o, &cp.made); /* consumes the stage */
+	} else if (stage) {
+		ufs_stage_abort(c->ufs, stage); /* its segments did not check */
 	}
 	if (busy_end(c, &me, rc, bucket, key, parts, n, &cp))
 		ufs_part_remove_upload(c->ufs, upload_id);

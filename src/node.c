@@ -43,6 +43,7 @@ int nodes_open(struct atr_core *c)
 static void ghost_free(struct atr_core *c, struct ghost *g)
 {
 	ufs_close(c->ufs, g->f);
+	free(g->sizes);
 	free(g);
 }
 
@@ -353,6 +354,11 @@ static void ghost_make(struct atr_core *c, const char *bucket, const char *key,
 	g->attr.size = old->obj.sse ? old->obj.size : st.size;
 	g->version = old->obj.version;
 	g->sse = old->obj.sse;
+	/* A segmented encrypted file's part sizes, before its row goes
+	 * (best effort: without them its reads are EIO). */
+	if (old->obj.sse && old->obj.fsize &&
+	    meta_obj_parts_get(c->meta, old->obj.ino, old->obj.version, &g->sizes, &g->nsizes))
+		g->sizes = NULL;
 	pthread_mutex_lock(&n->lock);
 	g->next = n->ghosts;
 	n->ghosts = g;

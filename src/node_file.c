@@ -118,6 +118,8 @@ static int shadow_make(struct atr_core *c, struct inode *in, int trunc, struct a
 				rc = sse_reader_to_stage(r, in->stage, row.obj.size);
 				in->size = row.obj.size;
 				atr_get_close(r);
+			} else if (rc == ATR_E_CONFLICT) {
+				rc = ATR_E_IO; /* replaced meanwhile (reader_new) */
 			}
 		} else if (!rc) {
 			rc = ufs_stage_copy(c->ufs, in->stage, f, 0, st.size);
@@ -284,8 +286,12 @@ static int ghost_open(struct atr_core *c, uint64_t ino, int flags, struct atr_fi
 	r->version = g->version;
 	r->size = g->attr.size;
 	r->sse = g->sse;
+	r->sizes = g->sizes; /* the ghost's: it lives while r reads it */
+	r->nsizes = g->nsizes;
 	pthread_mutex_init(&r->sse_lock, NULL);
 	int rc = g->sse == ATR_SSE_C ? ATR_E_ACCESS : g->sse ? sse_reader_open(c, r) : ATR_OK;
+	if (rc == ATR_E_CONFLICT)
+		rc = ATR_E_IO; /* its part sizes went with its row (ghost_make) */
 	if (!rc)
 		rc = file_new(c, ino, (flags & ATR_OPEN_WRITE) != 0, f);
 	if (rc) {
@@ -384,6 +390,8 @@ static int reader_open(struct atr_file *f)
 		atr_obj_release(&row.obj);
 		if (!(rc = reader_new(f->c, &row.obj, uf, &f->rd)))
 			f->rd->read_type = persist_read_type(f->c, bucket, 0); /* the mount point's */
+		else if (rc == ATR_E_CONFLICT)
+			rc = ATR_E_NO_KEY; /* replaced since (reader_new): this inode is gone */
 		if (!rc && obj_node(&row.obj) + 1 != f->in->ino) {
 			/* Replaced between the two lookups: this inode is gone. */
 			atr_get_close(f->rd);

@@ -60,7 +60,10 @@ struct ghost {
 	struct atr_attr attr;
 	struct ufs_file *f;
 	uint64_t version;
-	int sse;                  /* encrypted at rest (enum atr_sse) */
+	int sse;                  /* encrypted at rest (enum atr_sse) ... */
+	uint64_t *sizes;          /* ... in segments: the part sizes (they go with
+				   * the replaced row; NULL: none, reads EIO) */
+	int nsizes;
 	int refs;                 /* open files reading it */
 	struct ghost *next;
 };

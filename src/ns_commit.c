@@ -69,7 +69,8 @@ struct commit {
 	int keep_tags;
 	uint64_t node;             /* ns_commit_bytes: the inode */
 	int sse;                   /* the stage is encrypted (enum atr_sse) ... */
-	uint64_t plain;            /* ... and holds this many plaintext bytes */
+	uint64_t plain;            /* ... and holds this many plaintext bytes ... */
+	int segments;              /* ... in one stream per part (ns_object) */
 	/* The side form (src/ns_int.h): s3, an S3 commit, which may move a
 	 * file out of the way and write the side form; side, this one does
 	 * (path is then the side file's); old_side, the side file of the
@@ -215,6 +216,7 @@ static int stage_row(struct atr_core *c, struct commit *cm, const char *owner, c
 	ns_row_init(&cm->row);
 	cm->row.obj.size = cm->sse ? cm->plain : st.size;
 	cm->row.obj.sse = cm->sse;
+	cm->row.obj.fsize = cm->sse && cm->segments ? st.size : 0;
 	cm->row.obj.mtime_ns = st.mtime_ns;
 	cm->row.obj.version = cm->had ? cm->old.obj.version + 1 : 1;
 	snprintf(cm->row.obj.owner, sizeof(cm->row.obj.owner), "%s", owner);
@@ -435,6 +437,15 @@ static int commit_run(struct atr_core *c, struct commit *cm, commit_fill fill, c
 	} else if (cm->stage) {
 		ns_version_settle(c, cm->bucket, cm->key);
 	}
+	if (c->durable && cm->stage) {
+		/* --durability=power: stage_prepare syncs the stage's bytes;
+		 * once here, outside ns_lock, so that the one under it
+		 * (stage_row) finds nothing left to write. A failure is
+		 * met again there. */
+		char name[64];
+		struct ufs_stat st;
+		ufs_stage_prepare(c->ufs, cm->stage, name, sizeof(name), &st);
+	}
 	ns_lock(c);
 	rc = ns_redo(c);
 	if (!rc && cm->s3)
@@ -570,7 +581,8 @@ int ns_commit_object(struct atr_core *c, const struct ns_object *o, struct atr_o
 	struct commit cm = { .bucket = o->bucket, .key = o->key, .stage = o->stage,
 			     .hdrs = o->hdrs, .part_sizes = o->part_sizes, .nparts = o->nparts,
 			     .part_sums = o->part_sums, .tags = o->tags, .s3 = 1,
-			     .wt = o->write_type, .sse = o->sse, .plain = o->plain_size };
+			     .wt = o->write_type, .sse = o->sse, .plain = o->plain_size,
+			     .segments = o->segments };
 	if (key_is_dir(o->key)) {
 		if (!ufs_can_at(c->ufs, o->bucket, UFS_CAP_RENAME)) {
 			ufs_stage_abort(c->ufs, o->stage);

@@ -308,6 +308,9 @@ struct ns_object {
 	 * src/crypt_int.h) of plain_size bytes, the row's size. */
 	int sse;
 	uint64_t plain_size;
+	/* ... as the segments of a completed upload, one per part of
+	 * part_sizes (src/crypt_int.h): the row keeps the file's size. */
+	int segments;
 	/* The version id ns_version_next chose for it beforehand (a
 	 * completion's, said before its commit), or NULL: one is made. */
 	const char *vid;

@@ -276,12 +276,23 @@ int object_get_open(struct atr_core *c, const struct atr_user *u, const char *bu
 {
 	struct meta_row row = { 0 };
 	struct ufs_file *f = NULL;
-	int rc = perm_find(c, u, "s3:GetObject", PERM_R, bucket, key, &row, &f, etag);
-	if (rc)
-		return rc;
-	if ((rc = reader_new(c, &row.obj, f, out))) {
+	int rc;
+	/* A segmented encrypted object replaced between its row and its
+	 * part sizes (reader_new's ATR_E_CONFLICT): the new one is read. A
+	 * row found again unchanged has lost its sizes: ATR_E_IO. */
+	for (int tries = 0;; tries++) {
+		if ((rc = perm_find(c, u, "s3:GetObject", PERM_R, bucket, key, &row, &f, etag)))
+			return rc;
+		if (!(rc = reader_new(c, &row.obj, f, out)))
+			break;
 		atr_obj_release(&row.obj);
-		return rc;
+		if (rc != ATR_E_CONFLICT)
+			return rc;
+		if (tries == 3) {
+			LOG(LOG_ERROR, "core: /%s/%s is in segments but has no part sizes",
+			    bucket, key);
+			return ATR_E_IO;
+		}
 	}
 	(*out)->read_type = persist_read_type(c, bucket, 0); /* the bucket's, else the daemon's */
 	*obj = row.obj;

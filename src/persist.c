@@ -305,8 +305,8 @@ int persist_ino(struct atr_core *c, uint64_t ino, uint64_t *bytes)
 	ns_unlock(c);
 	ns_settle(c);
 	if (!rc) {
-		if (!row.obj.sse) /* encrypted objects never enter the cache */
-			cache_held(c, f, ino, row.obj.version, row.obj.size);
+		/* the file's bytes: an encrypted object's ciphertext */
+		cache_held(c, f, ino, row.obj.version, obj_file_size(&row.obj));
 		bcache_flush(c->cache); /* on disk, as fs load leaves it */
 		if (bytes)
 			*bytes += row.obj.size;

@@ -5,6 +5,7 @@
  * reads is that version whatever replaces it meanwhile.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "src/core_int.h"
@@ -50,6 +51,56 @@ static int fill(void *arg, uint64_t index, void *buf, size_t len)
 	return ATR_OK;
 }
 
+/* Block index of r's file (fsize bytes) from the block cache, filled from
+ * the under-storage on a miss; pinned, or NULL with *err. */
+static struct bcache_block *file_block(struct atr_reader *r, uint64_t fsize, uint64_t index,
+				       int *err)
+{
+	uint64_t bs = r->c->block_size;
+	size_t want = (size_t)(fsize - index * bs < bs ? fsize - index * bs : bs);
+	/* The read type (src/persist.c): CACHE leaves a disk tier's block
+	 * there, CACHE_PROMOTE copies it to memory too, NO_CACHE caches
+	 * nothing new. */
+	int mode = r->read_type == ATR_RT_CACHE_PROMOTE ? 0
+		   : r->read_type == ATR_RT_NO_CACHE	 ? BCACHE_NO_FILL | BCACHE_NO_PROMOTE
+							 : BCACHE_NO_PROMOTE;
+	return bcache_fetch_as(r->c->cache, r->ino, r->version, index, want, fill, r, mode, err);
+}
+
+int reader_file_read(struct atr_reader *r, uint64_t fsize, void *buf, size_t len, uint64_t off)
+{
+	uint64_t bs = r->c->block_size;
+	for (size_t got = 0; got < len;) {
+		uint64_t at = off + got, index = at / bs;
+		int err = ATR_E_IO; /* past the file's end: shorter than it should be */
+		struct bcache_block *b = at < fsize ? file_block(r, fsize, index, &err) : NULL;
+		if (!b)
+			return err;
+		size_t in = (size_t)(at - index * bs), n = b->len > in ? b->len - in : 0;
+		if (n > len - got)
+			n = len - got;
+		memcpy((char *)buf + got, b->data + in, n);
+		bcache_unpin(r->c->cache, b);
+		if (!n)
+			return ATR_E_IO;
+		got += n;
+	}
+	return ATR_OK;
+}
+
+int reader_file_load(struct atr_reader *r, uint64_t fsize)
+{
+	uint64_t bs = r->c->block_size;
+	for (uint64_t index = 0; index * bs < fsize; index++) {
+		int err = ATR_OK;
+		struct bcache_block *b = file_block(r, fsize, index, &err);
+		if (!b)
+			return err;
+		bcache_unpin(r->c->cache, b);
+	}
+	return ATR_OK;
+}
+
 int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *len)
 {
 	struct atr_core *c = r->c;
@@ -63,23 +114,14 @@ int atr_get_read(struct atr_reader *r, uint64_t off, const void **data, size_t *
 		return ATR_OK;
 	}
 	if (r->sse)
-		return sse_read(r, off, data, len); /* never through the cache */
-	uint64_t bs = c->block_size;
-	uint64_t index = off / bs;
-	size_t want = (size_t)(r->size - index * bs < bs ? r->size - index * bs : bs);
+		return sse_read(r, off, data, len); /* its ciphertext through the cache */
+	uint64_t index = off / c->block_size;
 	int err = ATR_OK;
-	/* The read type (src/persist.c): CACHE leaves a disk tier's block
-	 * there, CACHE_PROMOTE copies it to memory too, NO_CACHE caches
-	 * nothing new. */
-	int mode = r->read_type == ATR_RT_CACHE_PROMOTE ? 0
-		   : r->read_type == ATR_RT_NO_CACHE	 ? BCACHE_NO_FILL | BCACHE_NO_PROMOTE
-							 : BCACHE_NO_PROMOTE;
-	struct bcache_block *b = bcache_fetch_as(c->cache, r->ino, r->version, index, want, fill,
-						 r, mode, &err);
+	struct bcache_block *b = file_block(r, r->size, index, &err);
 	if (!b)
 		return err;
 	r->pinned = b;
-	size_t in = (size_t)(off - index * bs);
+	size_t in = (size_t)(off - index * c->block_size);
 	*data = b->data + in;
 	*len = b->len - in;
 	return ATR_OK;

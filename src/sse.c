@@ -212,7 +212,13 @@ int atr_bucket_sse(struct atr_core *c, const char *bucket, int *sse)
 int sse_writer_start(struct atr_core *c, struct stage_writer *sw, int type,
 		     const unsigned char *ckey)
 {
-	unsigned char hdr[CRYPT_HDR];
+	return sse_writer_start_part(c, sw, type, ckey, 0, NULL);
+}
+
+int sse_writer_start_part(struct atr_core *c, struct stage_writer *sw, int type,
+			  const unsigned char *ckey, int part, const char *upload_id)
+{
+	unsigned char hdr[CRYPT_HDR], upload[CRYPT_UPLOAD];
 	uint32_t id = 0;
 	const unsigned char *wrap = ckey;
 	if (sw->cw || sw->size)
@@ -223,7 +229,9 @@ int sse_writer_start(struct atr_core *c, struct stage_writer *sw, int type,
 		id = c->sse->id[c->sse->newest];
 		wrap = c->sse->key[c->sse->newest];
 	}
-	int rc = err_of(crypt_w_new(type, id, wrap, hdr, &sw->cw));
+	if (part)
+		crypt_upload_tag(upload_id, upload);
+	int rc = err_of(crypt_w_new_part(type, id, wrap, part, part ? upload : NULL, hdr, &sw->cw));
 	if (rc)
 		return rc;
 	/* SSE-C: the ETag is the MD5 of what is stored, not of the
@@ -289,6 +297,89 @@ int sse_writer_etag(struct stage_writer *sw, char etag[ATR_ETAG_MAX + 1])
 
 /* ---- reading ---- */
 
+/* Where r's segments are: one, or a completed upload's parts (their
+ * sizes in meta.db, which must add up to the row's size). */
+static int segments_load(struct atr_core *c, struct atr_reader *r)
+{
+	uint64_t *sizes = NULL, one = r->size;
+	const uint64_t *sz = &one;
+	int n = 1, rc;
+	if (r->segmented && r->sizes) { /* given (a ghost's) */
+		sz = r->sizes;
+		n = r->nsizes;
+	} else if (r->segmented) {
+		/* The sizes go with the row's version: none, the object was
+		 * replaced since its row was read (ATR_E_CONFLICT: find it
+		 * again). */
+		if ((rc = meta_obj_parts_get(c->meta, r->ino, r->version, &sizes, &n)))
+			return rc == ATR_E_NO_KEY ? ATR_E_CONFLICT : rc;
+		sz = sizes;
+	}
+	if (!(r->seg_at = malloc(((size_t)n + 1) * sizeof(*r->seg_at))) ||
+	    !(r->seg_file = malloc(((size_t)n + 1) * sizeof(*r->seg_file)))) {
+		free(sizes);
+		return ATR_E_NOMEM;
+	}
+	r->seg_at[0] = 0;
+	r->seg_file[0] = 0;
+	for (int i = 0; i < n; i++) {
+		r->seg_file[i + 1] = r->seg_file[i] + crypt_file_size(sz[i]);
+		r->seg_at[i + 1] = r->seg_at[i] + sz[i];
+	}
+	r->nseg = n;
+	free(sizes);
+	if (r->seg_at[n] != r->size) {
+		LOG(LOG_ERROR, "core: encrypted inode %llu: its parts are not its size",
+		    (unsigned long long)r->ino);
+		return ATR_E_IO;
+	}
+	return ATR_OK;
+}
+
+/* r's cr made for segment s: its header read (segment 0's is r->hdr) and
+ * checked to be part s + 1 of segment 0's upload (a segment moved, doubled
+ * or taken from another upload fails here), its data key unwrapped. */
+static int segment_use(struct atr_reader *r, int s)
+{
+	unsigned char buf[CRYPT_HDR];
+	const unsigned char *hdr = s ? buf : r->hdr, *k;
+	struct crypt_hdr h;
+	if (r->cr && r->seg == s)
+		return ATR_OK;
+	crypt_r_free(r->cr);
+	r->cr = NULL;
+	if (s && reader_file_read(r, r->seg_file[r->nseg], buf, CRYPT_HDR, r->seg_file[s]))
+		goto bad;
+	if (crypt_hdr_parse(hdr, &h) || h.type != r->sse ||
+	    (r->segmented ? h.part != s + 1 || memcmp(h.upload, r->upload, CRYPT_UPLOAD)
+			  : h.part != 0))
+		goto bad;
+	if (h.type == ATR_SSE_C) {
+		/* Every part was checked against the upload's key: another
+		 * key here is a segment from elsewhere. */
+		if (!r->has_ckey)
+			return ATR_E_ACCESS;
+		if (crypt_hdr_check_key(hdr, r->ckey)) {
+			if (!s)
+				return ATR_E_ACCESS;
+			goto bad;
+		}
+		k = r->ckey;
+	} else if (!(k = master(r->c, h.key_id))) {
+		LOG(LOG_ERROR, "core: inode %llu needs master key %u, not in sse.keys",
+		    (unsigned long long)r->ino, h.key_id);
+		return ATR_E_IO;
+	}
+	int rc = err_of(crypt_r_new(hdr, k, r->seg_at[s + 1] - r->seg_at[s], &r->cr));
+	if (!rc)
+		r->seg = s;
+	return rc;
+bad:
+	LOG(LOG_ERROR, "core: encrypted inode %llu: segment %d is not part %d of its upload",
+	    (unsigned long long)r->ino, s, s + 1);
+	return ATR_E_IO;
+}
+
 int sse_reader_open(struct atr_core *c, struct atr_reader *r)
 {
 	ssize_t n = ufs_pread(c->ufs, r->f, r->hdr, CRYPT_HDR, 0);
@@ -298,85 +389,107 @@ int sse_reader_open(struct atr_core *c, struct atr_reader *r)
 		    (unsigned long long)r->ino);
 		return ATR_E_IO;
 	}
-	if (h.type == ATR_SSE_C)
-		return ATR_OK; /* its key comes with the request: atr_get_sse_key */
-	const unsigned char *k = master(c, h.key_id);
-	if (!k) {
-		LOG(LOG_ERROR, "core: inode %llu needs master key %u, not in sse.keys",
-		    (unsigned long long)r->ino, h.key_id);
-		return ATR_E_IO;
-	}
-	return err_of(crypt_r_new(r->hdr, k, r->size, &r->cr));
+	r->segmented = h.part != 0;
+	memcpy(r->upload, h.upload, CRYPT_UPLOAD);
+	int rc = segments_load(c, r);
+	if (rc || h.type == ATR_SSE_C)
+		return rc; /* SSE-C: its key comes with the request: atr_get_sse_key */
+	return segment_use(r, 0);
 }
 
 int atr_get_sse_key(struct atr_reader *r, const unsigned char key[32])
 {
 	if (r->sse != ATR_SSE_C)
 		return ATR_E_INVALID_ARG;
-	if (r->cr)
+	if (r->has_ckey)
 		return ATR_OK;
 	if (crypt_hdr_check_key(r->hdr, key))
 		return ATR_E_ACCESS;
-	return err_of(crypt_r_new(r->hdr, key, r->size, &r->cr));
+	memcpy(r->ckey, key, CRYPT_KEY);
+	r->has_ckey = 1;
+	return segment_use(r, 0);
 }
 
 int atr_get_sse(const struct atr_reader *r) { return r->sse; }
+
+/* The segment off is in (seg_at[s] <= off < seg_at[s + 1]; an empty
+ * segment holds no offset). */
+static int segment_of(const struct atr_reader *r, uint64_t off)
+{
+	int lo = 0, hi = r->nseg - 1;
+	while (lo < hi) {
+		int mid = lo + (hi - lo + 1) / 2;
+		if (r->seg_at[mid] <= off)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
 
 /* Chunks decrypted per read of the under-storage (r->pt: their
  * plaintext, then room for their ciphertext). */
 #define WINDOW 4
 
+/* Decrypts chunks idx... of segment s (at most WINDOW, as many as it
+ * has) into r->pt. */
+static int window_fill(struct atr_reader *r, int s, uint64_t idx)
+{
+	if (!r->pt && !(r->pt = malloc((size_t)WINDOW * (CRYPT_CHUNK + CRYPT_CHUNK_CT))))
+		return ATR_E_NOMEM;
+	unsigned char *ct = r->pt + (size_t)WINDOW * CRYPT_CHUNK;
+	uint64_t chunks = crypt_chunks(r->seg_at[s + 1] - r->seg_at[s]);
+	int k = chunks - idx < WINDOW ? (int)(chunks - idx) : WINDOW;
+	size_t ctlen = 0;
+	for (int i = 0; i < k; i++)
+		ctlen += crypt_r_chunk_len(r->cr, idx + (uint64_t)i);
+	r->pt_n = 0;
+	/* The ciphertext through the block cache (never the plaintext). */
+	int rc = reader_file_read(r, r->seg_file[r->nseg], ct, ctlen,
+				  r->seg_file[s] + crypt_chunk_offset(idx));
+	if (rc) {
+		LOG(LOG_ERROR, "core: cannot read encrypted inode %llu: %s",
+		    (unsigned long long)r->ino, atr_strerror(rc));
+		return rc;
+	}
+	size_t at = 0;
+	for (int i = 0; i < k; i++) {
+		size_t cl = crypt_r_chunk_len(r->cr, idx + (uint64_t)i);
+		int n = crypt_r_chunk(r->cr, idx + (uint64_t)i, ct + at, cl,
+				      r->pt + (size_t)i * CRYPT_CHUNK);
+		if (n < 0) {
+			LOG(LOG_ERROR, "core: encrypted inode %llu: segment %d chunk %llu fails "
+				       "authentication (changed, cut or moved)",
+			    (unsigned long long)r->ino, s, (unsigned long long)(idx + (uint64_t)i));
+			if (i == 0)
+				return ATR_E_IO;
+			k = i; /* the chunks before it are good: served */
+			break;
+		}
+		at += cl;
+	}
+	r->pt_seg = s;
+	r->pt_first = idx;
+	r->pt_n = (uint64_t)k;
+	return ATR_OK;
+}
+
 int sse_read(struct atr_reader *r, uint64_t off, const void **data, size_t *len)
 {
-	if (!r->cr)
+	if (r->sse == ATR_SSE_C && !r->has_ckey)
 		return ATR_E_ACCESS; /* SSE-C without its key */
-	uint64_t idx = off / CRYPT_CHUNK;
-	if (!r->pt || idx < r->pt_first || idx >= r->pt_first + r->pt_n) {
-		if (!r->pt && !(r->pt = malloc((size_t)WINDOW * (CRYPT_CHUNK + CRYPT_CHUNK_CT))))
-			return ATR_E_NOMEM;
-		unsigned char *ct = r->pt + (size_t)WINDOW * CRYPT_CHUNK;
-		uint64_t chunks = crypt_chunks(r->size);
-		int k = chunks - idx < WINDOW ? (int)(chunks - idx) : WINDOW;
-		size_t ctlen = 0;
-		for (int i = 0; i < k; i++)
-			ctlen += crypt_r_chunk_len(r->cr, idx + (uint64_t)i);
-		r->pt_n = 0;
-		for (size_t got = 0; got < ctlen;) {
-			ssize_t n = ufs_pread(r->c->ufs, r->f, ct + got, ctlen - got,
-					      crypt_chunk_offset(idx) + got);
-			if (n <= 0) {
-				LOG(LOG_ERROR, "core: short read of encrypted inode %llu",
-				    (unsigned long long)r->ino);
-				return ATR_E_IO;
-			}
-			got += (size_t)n;
-		}
-		size_t at = 0;
-		for (int i = 0; i < k; i++) {
-			size_t cl = crypt_r_chunk_len(r->cr, idx + (uint64_t)i);
-			int n = crypt_r_chunk(r->cr, idx + (uint64_t)i, ct + at,
-					      cl, r->pt + (size_t)i * CRYPT_CHUNK);
-			if (n < 0) {
-				LOG(LOG_ERROR, "core: encrypted inode %llu: chunk %llu fails "
-					       "authentication (changed, cut or moved)",
-				    (unsigned long long)r->ino,
-				    (unsigned long long)(idx + (uint64_t)i));
-				if (i == 0)
-					return ATR_E_IO;
-				k = i; /* the chunks before it are good: served */
-				break;
-			}
-			at += cl;
-		}
-		r->pt_first = idx;
-		r->pt_n = (uint64_t)k;
+	int s = segment_of(r, off), rc;
+	uint64_t in = off - r->seg_at[s], idx = in / CRYPT_CHUNK;
+	if (!r->pt || !r->pt_n || r->pt_seg != s || idx < r->pt_first ||
+	    idx >= r->pt_first + r->pt_n) {
+		if ((rc = segment_use(r, s)) || (rc = window_fill(r, s, idx)))
+			return rc;
 	}
-	size_t in = (size_t)(off - r->pt_first * CRYPT_CHUNK);
 	uint64_t end = r->pt_first * CRYPT_CHUNK + r->pt_n * CRYPT_CHUNK;
-	if (end > r->size)
-		end = r->size;
-	*data = r->pt + in;
-	*len = (size_t)(end - off);
+	if (end > r->seg_at[s + 1] - r->seg_at[s])
+		end = r->seg_at[s + 1] - r->seg_at[s];
+	*data = r->pt + (size_t)(in - r->pt_first * CRYPT_CHUNK);
+	*len = (size_t)(end - in);
 	return ATR_OK;
 }
 
@@ -384,6 +497,11 @@ void sse_reader_free(struct atr_reader *r)
 {
 	crypt_r_free(r->cr);
 	r->cr = NULL;
+	OPENSSL_cleanse(r->ckey, sizeof(r->ckey));
+	r->has_ckey = 0;
+	free(r->seg_at);
+	free(r->seg_file);
+	r->seg_at = r->seg_file = NULL;
 	if (r->pt) {
 		OPENSSL_cleanse(r->pt, (size_t)WINDOW * CRYPT_CHUNK);
 		free(r->pt);
@@ -548,5 +666,29 @@ int sse_stage_join(struct atr_core *c, struct ufs_stage *in, const uint64_t *siz
 	*out = sw.stage;
 	sw.stage = NULL;
 	stage_writer_release(c, &sw);
+	return ATR_OK;
+}
+
+int sse_segments_check(struct atr_core *c, struct ufs_stage *in, const uint64_t *sizes, int n,
+		       int type, const char *upload_id)
+{
+	unsigned char hdr[CRYPT_HDR], upload[CRYPT_UPLOAD];
+	uint64_t base = 0;
+	crypt_upload_tag(upload_id, upload);
+	for (int i = 0; i < n; i++) {
+		struct crypt_hdr h;
+		int rc = stage_read(c, in, hdr, CRYPT_HDR, base);
+		if (rc)
+			return rc;
+		if (!crypt_hdr_parse(hdr, &h) && h.type == type && !h.part)
+			return SSE_PARTS_OLD; /* stored before parts were segments */
+		if (crypt_hdr_parse(hdr, &h) || h.type != type || h.part != i + 1 ||
+		    memcmp(h.upload, upload, CRYPT_UPLOAD)) {
+			LOG(LOG_ERROR, "core: upload %s: part %d's file is not its segment",
+			    upload_id, i + 1);
+			return ATR_E_IO;
+		}
+		base += crypt_file_size(sizes[i]);
+	}
 	return ATR_OK;
 }

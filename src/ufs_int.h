@@ -422,6 +422,9 @@ void ufs_next_data(struct ufs *u, struct ufs_file *f, uint64_t off, uint64_t *da
  * root/.atrium/tmp and root/.atrium/mpu; stages a crash left are cleared
  * by stage_gc once the core has recovered (parts stay). */
 int ufs_local_new(const char *root, struct ufs **out);
+/* --durability=power: every change synced before it returns (the
+ * stage's bytes before their rename, a changed directory after). */
+void ufs_local_set_durable(struct ufs *u);
 
 /*
  * The local driver as another driver's private area (the S3 driver's):

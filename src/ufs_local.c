@@ -27,6 +27,7 @@ struct ufs_local {
 	int mpufd;    /* DATA/ufs/.atrium/mpu: <upload>/<part name> */
 	char *root;
 	unsigned long counter;
+	int durable;  /* --durability=power: ufs_local_set_durable */
 };
 
 struct ufs_file {
@@ -120,6 +121,33 @@ static void parent_close(int dirfd, int fd)
 		close(fd);
 }
 
+/*
+ * --durability=power (docs/reliability.md): what a change wrote is synced
+ * before it is acknowledged. A stage's bytes are synced before it is
+ * renamed into place (stage_prepare, part_commit), so no name ever points
+ * at bytes a power loss can take; a directory whose entries changed is
+ * synced after the change. A directory sync that fails after its change
+ * was made is logged, not returned: the change happened and is answered
+ * for by the caller's protocol, and an error would have it undone or
+ * redone as if it had not. Directory fds here are O_PATH, which fsync
+ * refuses, so the directory is opened again through them.
+ */
+static void dir_sync(const struct ufs_local *l, int dfd, const char *what)
+{
+	if (!l->durable)
+		return;
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd))
+		LOG(LOG_ERROR, "ufs: sync of the directory of %s: %s", what, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+static int data_sync(const struct ufs_local *l, int fd)
+{
+	return l->durable && fdatasync(fd) ? err_from_errno(errno) : ATR_OK;
+}
+
 static void fill_stat(const struct stat *sb, struct ufs_stat *st)
 {
 	st->is_dir = S_ISDIR(sb->st_mode);
@@ -206,20 +234,25 @@ static int l_mkdir(struct ufs *u, const char *path)
 			rc = err_from_errno(e);
 		else if (fstatat(dfd, last, &sb, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(sb.st_mode))
 			rc = ATR_E_PARENT_IS_OBJECT;
+	} else {
+		dir_sync(L(u), dfd, path);
 	}
 	parent_close(rootfd, dfd);
 	return rc;
 }
 
-/* unlinkat of path's last component, in its parent opened beneath the root;
- * 0 or -1 with errno. */
-static int unlink_beneath(int rootfd, const char *path, int flags)
+/* unlinkat of path's last component, in its parent opened beneath
+ * rootfd, the parent then synced for l (NULL: not synced, a part area's
+ * removal); 0 or -1 with errno. */
+static int unlink_beneath(int rootfd, const char *path, int flags, const struct ufs_local *l)
 {
 	const char *last;
 	int dfd = parent_open(rootfd, path, &last);
 	if (dfd < 0)
 		return -1;
 	int rc = unlinkat(dfd, last, flags), e = errno;
+	if (!rc && l)
+		dir_sync(l, dfd, path);
 	parent_close(rootfd, dfd);
 	errno = e;
 	return rc;
@@ -227,7 +260,7 @@ static int unlink_beneath(int rootfd, const char *path, int flags)
 
 static int l_rmdir(struct ufs *u, const char *path)
 {
-	if (!unlink_beneath(L(u)->rootfd, path, AT_REMOVEDIR) || errno == ENOENT)
+	if (!unlink_beneath(L(u)->rootfd, path, AT_REMOVEDIR, L(u)) || errno == ENOENT)
 		return ATR_OK;
 	if (errno == ENOTEMPTY || errno == EEXIST)
 		return ATR_E_BUCKET_NOT_EMPTY;
@@ -236,7 +269,7 @@ static int l_rmdir(struct ufs *u, const char *path)
 
 static int l_unlink(struct ufs *u, const char *path)
 {
-	if (!unlink_beneath(L(u)->rootfd, path, 0) || errno == ENOENT)
+	if (!unlink_beneath(L(u)->rootfd, path, 0, L(u)) || errno == ENOENT)
 		return ATR_OK;
 	return err_from_errno(errno);
 }
@@ -423,6 +456,7 @@ static int l_stage_commit(struct ufs *u, struct ufs_stage *s, const char *path, 
 		 * ENOTEMPTY/EEXIST); a file in the way of a parent, ENOTDIR. */
 		return err_from_errno(e == ENOTEMPTY || e == EEXIST ? EISDIR : e);
 	}
+	dir_sync(s->u, dfd, path);
 	parent_close(rootfd, dfd);
 	fill_stat(&sb, st);
 	l_stage_keep(u, s);
@@ -433,6 +467,9 @@ static int l_stage_prepare(struct ufs *u, struct ufs_stage *s, char *name, size_
 			   struct ufs_stat *st)
 {
 	struct stat sb;
+	int rc = data_sync(s->u, s->fd);
+	if (rc)
+		return rc;
 	if (fstat(s->fd, &sb))
 		return err_from_errno(errno);
 	fill_stat(&sb, st);
@@ -455,6 +492,8 @@ static int l_stage_recover(struct ufs *u, const char *name, const char *path)
 	int rc = ATR_OK;
 	if (dfd < 0 || renameat(l->stagefd, name, dfd, last))
 		rc = errno == ENOENT ? ATR_E_PARENT_IS_OBJECT : err_from_errno(errno);
+	else
+		dir_sync(l, dfd, path);
 	parent_close(l->rootfd, dfd);
 	return rc;
 }
@@ -495,7 +534,10 @@ static int l_part_commit(struct ufs *u, struct ufs_stage *s, const char *upload,
 		return rc;
 	/* mkdirat never follows a symlink named upload (EEXIST); opening it
 	 * beneath mpufd refuses one, so the rename lands in a real directory. */
-	if ((mkdirat(s->u->mpufd, upload, 0700) && errno != EEXIST) || fstat(s->fd, &sb) ||
+	if ((rc = data_sync(s->u, s->fd)))
+		return rc;
+	int made = !mkdirat(s->u->mpufd, upload, 0700);
+	if ((!made && errno != EEXIST) || fstat(s->fd, &sb) ||
 	    (dfd = open_beneath(s->u->mpufd, upload, O_PATH | O_DIRECTORY)) < 0 ||
 	    renameat(s->u->stagefd, s->name, dfd, name)) {
 		rc = err_from_errno(errno);
@@ -503,6 +545,9 @@ static int l_part_commit(struct ufs *u, struct ufs_stage *s, const char *upload,
 			close(dfd);
 		return rc; /* s stays the caller's */
 	}
+	dir_sync(s->u, dfd, name);
+	if (made)
+		dir_sync(s->u, s->u->mpufd, upload);
 	close(dfd);
 	fill_stat(&sb, st);
 	l_stage_keep(u, s);
@@ -625,7 +670,7 @@ static int l_part_unlink(struct ufs *u, const char *upload, const char *name)
 	int rc = part_path(path, sizeof(path), upload, name);
 	if (rc)
 		return rc;
-	if (!unlink_beneath(L(u)->mpufd, path, 0) || errno == ENOENT)
+	if (!unlink_beneath(L(u)->mpufd, path, 0, NULL) || errno == ENOENT)
 		return ATR_OK;
 	return err_from_errno(errno);
 }
@@ -636,7 +681,7 @@ static int unlink_part(void *arg, const char *name, const struct ufs_stat *st)
 	const char *upload = ((void **)arg)[1];
 	char path[256];
 	if (!part_path(path, sizeof(path), upload, name))
-		unlink_beneath(l->mpufd, path, 0);
+		unlink_beneath(l->mpufd, path, 0, NULL);
 	return 0;
 }
 
@@ -677,8 +722,12 @@ static int rename_flags(struct ufs *u, const char *from, const char *to, unsigne
 	int rootfd = L(u)->rootfd, rc = ATR_OK;
 	int ffd = parent_open(rootfd, from, &flast);
 	int tfd = ffd < 0 ? -1 : parent_open(rootfd, to, &tlast);
-	if (ffd < 0 || tfd < 0 || renameat2(ffd, flast, tfd, tlast, flags))
+	if (ffd < 0 || tfd < 0 || renameat2(ffd, flast, tfd, tlast, flags)) {
 		rc = errno == EEXIST ? ATR_E_EXISTS : err_from_errno(errno);
+	} else {
+		dir_sync(L(u), tfd, to);
+		dir_sync(L(u), ffd, from);
+	}
 	parent_close(rootfd, tfd);
 	parent_close(rootfd, ffd);
 	return rc;
@@ -703,6 +752,8 @@ static int l_link(struct ufs *u, const char *from, const char *to)
 	/* Flags 0: a symlink at from is linked as itself, never followed. */
 	if (fdfd < 0 || tdfd < 0 || linkat(fdfd, flast, tdfd, tlast, 0))
 		rc = errno == EEXIST ? ATR_E_EXISTS : err_from_errno(errno);
+	else
+		dir_sync(L(u), tdfd, to);
 	parent_close(rootfd, tdfd);
 	parent_close(rootfd, fdfd);
 	return rc;
@@ -713,8 +764,10 @@ static int l_stage_link(struct ufs *u, struct ufs_stage *s, char *name, size_t s
 	for (int tries = 0; tries < 100; tries++) {
 		unsigned long n = __atomic_add_fetch(&s->u->counter, 1, __ATOMIC_RELAXED);
 		snprintf(name, size, "put-%d-%lu", (int)getpid(), n);
-		if (!linkat(s->u->stagefd, s->name, s->u->stagefd, name, 0))
+		if (!linkat(s->u->stagefd, s->name, s->u->stagefd, name, 0)) {
+			dir_sync(s->u, s->u->stagefd, name);
 			return ATR_OK;
+		}
 		if (errno != EEXIST)
 			break;
 	}
@@ -796,6 +849,11 @@ static void clear_stages(int stagefd)
 	closedir(d);
 	if (n)
 		LOG(LOG_INFO, "ufs: removed %d stale staging file(s)", n);
+}
+
+void ufs_local_set_durable(struct ufs *u)
+{
+	L(u)->durable = 1;
 }
 
 int ufs_local_new(const char *root, struct ufs **out)

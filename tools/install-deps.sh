@@ -18,12 +18,13 @@ build=(
 )
 # chromium, chromium-driver, python3-selenium: tests/integration/test_cors.py
 # drives a real browser's fetch() across origins, test_console.py the web
-# console.
+# console. strace: test_durability.py reads which syncs a write makes.
 tests=(
   clang libclang-rt-14-dev libcmocka-dev sqlite3 openssl
   awscli python3-boto3 python3-boto python3-pytest s3cmd curl nginx rsync
   util-linux bsdutils systemd man-db groff-base
   chromium chromium-driver python3-selenium
+  strace
 )
 
 case "${1:-test}" in

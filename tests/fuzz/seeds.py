@@ -504,6 +504,34 @@ def logging_seeds():
     write("logging", "line-bytes", 'GET /a?X-Amz-Signature=1&Signature=2 "q"\r\n\x01\xff')
 
 
+def lifecycle_seeds():
+    """LifecycleConfiguration bodies, then optionally "\n--\n" and an object:
+    key, size, mtime, tags, one a line."""
+    rules = ("<Rule><ID>logs</ID><Filter><Prefix>logs/</Prefix></Filter><Status>Enabled"
+             "</Status><Expiration><Days>30</Days></Expiration><NoncurrentVersionExpiration>"
+             "<NoncurrentDays>7</NoncurrentDays><NewerNoncurrentVersions>2"
+             "</NewerNoncurrentVersions></NoncurrentVersionExpiration>"
+             "<AbortIncompleteMultipartUpload><DaysAfterInitiation>3</DaysAfterInitiation>"
+             "</AbortIncompleteMultipartUpload></Rule>"
+             "<Rule><Filter><And><Prefix>tmp/</Prefix><Tag><Key>k</Key><Value>v</Value></Tag>"
+             "<ObjectSizeGreaterThan>10</ObjectSizeGreaterThan><ObjectSizeLessThan>1000"
+             "</ObjectSizeLessThan></And></Filter><Status>Enabled</Status><Expiration>"
+             "<Date>2030-01-01T00:00:00.000Z</Date></Expiration></Rule>"
+             "<Rule><ID>legacy</ID><Prefix></Prefix><Status>Disabled</Status><Expiration>"
+             "<ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration></Rule>")
+    doc = ('<LifecycleConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">%s'
+           "</LifecycleConfiguration>" % rules)
+    write("lifecycle", "three-rules", doc)
+    write("lifecycle", "object", doc + "\n--\ntmp/a\n100\n1600000000\nk=v&x=%20")
+    write("lifecycle", "logs", doc + "\n--\nlogs/2020/a\n0\n1609495200\n")
+    write("lifecycle", "transition", "<LifecycleConfiguration><Rule><Filter/><Status>Enabled"
+          "</Status><Transition><Days>1</Days><StorageClass>GLACIER</StorageClass>"
+          "</Transition></Rule></LifecycleConfiguration>")
+    write("lifecycle", "bad-date", "<LifecycleConfiguration><Rule><Filter/><Status>Enabled"
+          "</Status><Expiration><Date>2030-01-01T10:00:00Z</Date></Expiration></Rule>"
+          "</LifecycleConfiguration>")
+
+
 if __name__ == "__main__":
     ini_seeds()
     sigv4_seeds()
@@ -523,3 +551,4 @@ if __name__ == "__main__":
     policy_seeds()
     cors_seeds()
     logging_seeds()
+    lifecycle_seeds()

@@ -658,6 +658,97 @@ def test_rename(browser, daemon, bucket_name):
     s3.delete_bucket(Bucket=bucket_name)
 
 
+def test_move_into_another_bucket(browser, daemon, bucket_name):
+    s3 = daemon.boto3("alice")
+    other = bucket_name + "-to"
+    s3.create_bucket(Bucket=bucket_name)
+    s3.create_bucket(Bucket=other)
+    s3.put_object(Bucket=bucket_name, Key="f.txt", Body=b"moving bytes")
+    s3.put_object(Bucket=bucket_name, Key="dir/a", Body=b"a")
+    s3.put_object(Bucket=bucket_name, Key="dir/sub/b", Body=b"bb")
+    sign_in(browser, daemon, "alice")
+    open_dir(browser, daemon, bucket_name)
+    wait(browser, lambda b: row(b, "f.txt"), "listed")
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+    for key, to in (("f.txt", "in/g.txt"), ("dir/", "moved")):
+        browser.execute_script(
+            "document.querySelector('#rows tr[data-key=\"' + arguments[0] + '\"] "
+            "button[aria-label^=Rename]').click()", key)
+        visible(browser, "rename-dialog")
+        pick = Select(by_id(browser, "rename-bucket"))
+        # the bucket it is in first, then the user's others
+        wait(browser, lambda b: len(pick.options) >= 2, "the other buckets offered")
+        assert pick.first_selected_option.get_attribute("value") == bucket_name
+        assert other in [o.get_attribute("value") for o in pick.options]
+        pick.select_by_value(other)
+        box = by_id(browser, "rename-to")
+        box.clear()
+        box.send_keys(to + Keys.ENTER)
+        wait(browser, lambda b: row(b, key) is None, "%s gone from its bucket" % key)
+    assert s3.get_object(Bucket=other, Key="in/g.txt")["Body"].read() == b"moving bytes"
+    assert s3.get_object(Bucket=other, Key="moved/a")["Body"].read() == b"a"
+    assert s3.get_object(Bucket=other, Key="moved/sub/b")["Body"].read() == b"bb"
+    assert s3.list_objects_v2(Bucket=bucket_name)["KeyCount"] == 0
+    assert alert_text(browser) == ""
+    for k in ("in/g.txt", "moved/a", "moved/sub/b"):
+        s3.delete_object(Bucket=other, Key=k)
+    s3.delete_bucket(Bucket=other)
+    s3.delete_bucket(Bucket=bucket_name)
+
+
+def test_folder_cache_actions(browser, daemon, bucket_name):
+    """Load, free and persist of a folder: every file below it, a file at a
+    time, with a progress bar that ends full and a count of files."""
+    s3 = daemon.boto3("alice")
+    s3.create_bucket(Bucket=bucket_name)
+    sizes = {"f/a": 70000, "f/b": 130000, "f/sub/c": 5000}
+    for k, n in sizes.items():
+        s3.put_object(Bucket=bucket_name, Key=k, Body=os.urandom(n))
+    s3.put_object(Bucket=bucket_name, Key="outside", Body=b"x" * 1000)
+    s3.get_object(Bucket=bucket_name, Key="outside")["Body"].read()  # now cached
+    sign_in(browser, daemon, "alice")
+
+    def job(action):
+        return browser.execute_script(
+            "const li = Array.from(document.querySelectorAll('#uploads li'))"
+            ".find(l => l.dataset.job === arguments[0]); if (!li) return null;"
+            "const p = li.querySelector('progress');"
+            "return [li.dataset.state || '', li.textContent, p.value, p.max];", action)
+
+    def cached(key):
+        return int(row(browser, key)[6].rstrip("%"))
+
+    open_dir(browser, daemon, bucket_name, "f/")
+    wait(browser, lambda b: row(b, "f/a"), "listed")
+    for action, pct in (("free", 0), ("load", 100), ("persist", 100)):
+        by_id(browser, "folder-" + action).click()
+        wait(browser, lambda b: (job(action) or [""])[0] == "done", "%s done" % action)
+        state, text, value, top = job(action)
+        assert "3 of 3 files" in text, text
+        assert value == top == sum(sizes.values())
+        wait(browser, lambda b: row(b, "f/a") and cached("f/a") == pct, "f/a at %d%%" % pct)
+        assert cached("f/b") == pct
+        browser.execute_script("document.getElementById('uploads').replaceChildren();")
+    # the file outside the folder was left alone: still whole in the cache
+    open_dir(browser, daemon, bucket_name)
+    wait(browser, lambda b: row(b, "outside"), "listed")
+    assert cached("outside") == 100
+    # in the details, the one file's action shows busy, then answers
+    browser.execute_script(
+        "document.querySelector('#rows tr[data-key=\"outside\"] .name-link').click()")
+    visible(browser, "details-dialog")
+    wait(browser, lambda b: "persist" in by_id(b, "details-fs").text, "fs stat shown")
+    by_id(browser, "details-free").click()
+    wait(browser, lambda b: by_id(b, "status").text.startswith("free: 1 file(s)"), "freed")
+    assert not by_id(browser, "details-busy").is_displayed()
+    assert by_id(browser, "details-load").is_enabled()
+    by_id(browser, "details-close").click()
+    for k in list(sizes) + ["outside"]:
+        s3.delete_object(Bucket=bucket_name, Key=k)
+    s3.delete_bucket(Bucket=bucket_name)
+
+
 def test_users_page(browser, daemon):
     import uuid
     user = "dave" + uuid.uuid4().hex[:8]

@@ -388,16 +388,17 @@ def test_sse_c_reads_and_copy_source_of_a_plain_object(sigv4_daemon, alice, buck
 
 def test_presigned_sse_and_lock_refused(sigv4_daemon, bucket):
     """S3 reads x-amz-* parameters of a presigned URL's query as headers (a
-    presigner may put them there): refused there too, or an SSE request
-    would be stored in the clear."""
+    presigner may put them there): what is refused as a header is refused
+    there too, never stored in the clear. SSE-S3's is honoured
+    (test_sse.py::test_presigned_sse_s3); SSE-C's key never goes in a URL."""
     import http.client
     from botocore.auth import S3SigV4QueryAuth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
     ak, sk = sigv4_daemon.keys("alice")
-    for query, want in [("x-amz-server-side-encryption=AES256", NOT_IMPLEMENTED),
+    for query, want in [("x-amz-server-side-encryption=aws%3Akms", KMS),
                         ("x-amz-server-side-encryption-customer-algorithm=AES256",
-                         NOT_IMPLEMENTED),
+                         INVALID_ARGUMENT),
                         ("x-amz-object-lock-legal-hold=ON", LOCK_MISSING)]:
         req = AWSRequest(method="PUT", url="http://127.0.0.1:%d/%s/pre?%s"
                          % (sigv4_daemon.port, bucket, query))
@@ -435,7 +436,10 @@ def test_post_form_sse_and_lock_fields_refused(simple_daemon, bucket_name):
     import uuid
     d = simple_daemon
     assert d.request("PUT", "/" + bucket_name).status == 200
-    for field, want in [("X-Amz-Server-Side-Encryption-Customer-Key", NOT_IMPLEMENTED),
+    # (SSE-C's fields are honoured, checked as their headers: a key
+    # without its algorithm is AWS's 400; test_sse.py::test_post_form_sse)
+    for field, want in [("X-Amz-Server-Side-Encryption-Customer-Key", INVALID_ARGUMENT),
+                        ("x-amz-server-side-encryption-aws-kms-key-id", NOT_IMPLEMENTED),
                         ("x-amz-object-lock-legal-hold", LOCK_MISSING)]:
         boundary = uuid.uuid4().hex
         body = ("--%s\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nposted\r\n"

@@ -5,6 +5,7 @@ bytes under DATA/ufs never the plaintext, the master key kept across a
 restart, the mount's view. boto3 and raw requests."""
 import base64
 import hashlib
+import io
 import os
 import random
 import stat
@@ -415,6 +416,45 @@ def test_mount_view(mount_daemon, mount_watchdog, bucket_name):
         os.close(fd)
     assert_ciphertext(md, bucket_name, "s3obj", data)
 
+    # a completed upload (one segment per part) reads the same, across
+    # the parts' boundary; rewritten in place it becomes one stream
+    parts = [body_of(5 * MIB + 1000, seed=22), body_of(70000, seed=23)]
+    uid, mpu = upload_parts(s3, bucket_name, "mpobj", parts, ServerSideEncryption="AES256")
+    s3.complete_multipart_upload(Bucket=bucket_name, Key="mpobj", UploadId=uid,
+                                 MultipartUpload=mpu)
+    whole = b"".join(parts)
+    pm = os.path.join(bdir, "mpobj")
+    assert os.stat(pm).st_size == len(whole)
+    fd = os.open(pm, os.O_RDONLY)
+    try:
+        for off, n in ((len(parts[0]) - 5, 10), (len(parts[0]) - 70000, 140000), (0, len(whole))):
+            assert os.pread(fd, n, off) == whole[off:off + n]
+    finally:
+        os.close(fd)
+    # opened, then replaced through S3 before its first read: the open
+    # file reads the version it opened (its part sizes kept with it)
+    fd = os.open(pm, os.O_RDONLY)
+    try:
+        other = [body_of(5 * MIB + 1000, seed=24), body_of(500, seed=25)]
+        uid, mpu = upload_parts(s3, bucket_name, "mpobj", other, ServerSideEncryption="AES256")
+        s3.complete_multipart_upload(Bucket=bucket_name, Key="mpobj", UploadId=uid,
+                                     MultipartUpload=mpu)
+        at = len(parts[0]) - 100
+        assert os.pread(fd, 200, at) == whole[at:at + 200]
+    finally:
+        os.close(fd)
+    with open(pm, "rb") as f:
+        assert f.read() == b"".join(other)
+    uid, mpu = upload_parts(s3, bucket_name, "mpobj", parts, ServerSideEncryption="AES256")
+    s3.complete_multipart_upload(Bucket=bucket_name, Key="mpobj", UploadId=uid,
+                                 MultipartUpload=mpu)
+    with open(pm, "r+b") as f:
+        f.seek(len(parts[0]) - 4)
+        f.write(b"12345678")
+    whole = whole[:len(parts[0]) - 4] + b"12345678" + whole[len(parts[0]) + 4:]
+    assert s3.get_object(Bucket=bucket_name, Key="mpobj")["Body"].read() == whole
+    assert len(ufs_bytes(md, bucket_name, "mpobj")) == seg_offsets([len(whole)])[-1]
+
     # SSE-C: listed, with its size, but not readable without the key
     s3.put_object(Bucket=bucket_name, Key="cobj", Body=data, **sse_c())
     pc = os.path.join(bdir, "cobj")
@@ -518,10 +558,10 @@ def test_multipart_sse_s3(d, s3, b):
 
 
 def test_multipart_sse_c(d, s3, b):
-    """SSE-C uploads: the key on create, on every part and on completion
-    (never stored: the upload keeps a salted check of it). The parts wait
-    encrypted under it; completion makes one SSE-C stream, read with the
-    key as a PUT's."""
+    """SSE-C uploads: the key on create and on every part, not on
+    completion (never stored: the upload keeps a salted check of it). The
+    parts wait encrypted under it; completion keeps them as the object's
+    segments, read with the key as a PUT's."""
     k2 = sse_c(b"k2")
     up = s3.create_multipart_upload(Bucket=b, Key="c", **sse_c())
     assert up["SSECustomerAlgorithm"] == "AES256"
@@ -563,17 +603,12 @@ def test_multipart_sse_c(d, s3, b):
     for on_disk in stored:
         assert MARKER not in on_disk and p3[:32] not in on_disk
     mpu = {"Parts": [{"PartNumber": i + 1, "ETag": e} for i, e in enumerate(etags)]}
-    # completion needs the key: without it 400 (our rule), another 403
-    st, code = client_error(s3.complete_multipart_upload, MultipartUpload=mpu, **kw)
-    assert (st, code) == (400, "InvalidRequest")
+    # completion needs no key (AWS); another key is 403 and leaves the upload
     assert client_error(s3.complete_multipart_upload, MultipartUpload=mpu, **kw,
                         **complete_c(b"k2")) == (403, "AccessDenied")
     assert len(s3.list_parts(**kw)["Parts"]) == 3  # the upload is still there
-    c = s3.complete_multipart_upload(MultipartUpload=mpu, **kw, **complete_c())
+    c = s3.complete_multipart_upload(MultipartUpload=mpu, **kw)
     assert c["ETag"].endswith('-3"')
-    hh = c["ResponseMetadata"]["HTTPHeaders"]  # (not in botocore 1.29's output shape)
-    assert hh["x-amz-server-side-encryption-customer-algorithm"] == "AES256"
-    assert hh["x-amz-server-side-encryption-customer-key-md5"] == ckey()[1]
     h = s3.head_object(Bucket=b, Key="c", **sse_c())
     assert h["ContentLength"] == len(data) and h["ETag"] == c["ETag"]
     assert h["SSECustomerKeyMD5"] == ckey()[1]
@@ -619,36 +654,194 @@ def test_multipart_sse_c_other_uploads_and_abort(d, s3, b):
 
 def test_multipart_sse_c_managed_transfer(d, s3, b):
     """boto3's managed transfer of a 20 MiB SSE-C object. s3transfer sends
-    the key on create and on every part; whether it sends it on
-    CompleteMultipartUpload depends on its version (Debian 12's 0.6.0 does
-    not: COMPLETE_MULTIPART_ARGS lacks SSECustomer*). Without the key
-    the completion is refused (400 InvalidRequest, docs/s3-compatibility.md),
-    s3transfer aborts the upload, and nothing is stored."""
-    import io
+    the key on create and on every part; Debian 12's 0.6.0 does not send it
+    on CompleteMultipartUpload (COMPLETE_MULTIPART_ARGS lacks SSECustomer*),
+    which AWS accepts, and so do we. Read back with ranges across the
+    parts' boundaries, then after a restart."""
     from boto3.s3.transfer import TransferConfig
     from s3transfer.upload import UploadSubmissionTask
-    data = body_of(20 * MIB, seed=45)
+    import tempfile
+    data = body_of(20 * MIB + 12345, seed=45)
     cfg = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB,
                          use_threads=False)
     args = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": ckey()[0]}
-    if "SSECustomerKey" not in UploadSubmissionTask.COMPLETE_MULTIPART_ARGS:
-        with pytest.raises(ClientError) as ei:
-            s3.upload_fileobj(io.BytesIO(data), b, "t", ExtraArgs=args, Config=cfg)
-        r = ei.value.response
-        assert (r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]) == \
-            (400, "InvalidRequest")
-        assert "CompleteMultipartUpload must carry the same key" in r["Error"]["Message"]
-        assert s3.list_multipart_uploads(Bucket=b).get("Uploads", []) == []
-        assert client_error(s3.head_object, Bucket=b, Key="t", **sse_c()) == (404, "404")
-        pytest.skip("s3transfer %s does not send the SSE-C key on CompleteMultipartUpload "
-                    "(the refusal checked instead)" % __import__("s3transfer").__version__)
-    s3.upload_fileobj(io.BytesIO(data), b, "t", ExtraArgs=args, Config=cfg)
+    sent = "SSECustomerKey" in UploadSubmissionTask.COMPLETE_MULTIPART_ARGS
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(data)
+        f.flush()
+        s3.upload_file(f.name, b, "t", ExtraArgs=args, Config=cfg)
+    print("s3transfer %s sends the key on completion: %s"
+          % (__import__("s3transfer").__version__, sent))
     h = s3.head_object(Bucket=b, Key="t", **sse_c())
-    assert h["ContentLength"] == len(data) and h["ETag"].endswith('-4"')
+    assert h["ContentLength"] == len(data) and h["ETag"].endswith('-5"')
     out = io.BytesIO()
     s3.download_fileobj(b, "t", out, ExtraArgs=args, Config=cfg)
     assert out.getvalue() == data
     assert_ciphertext(d, b, "t", data)
+    for a, z in ((5 * MIB - 1, 5 * MIB), (5 * MIB - 70000, 10 * MIB + 70000),
+                 (0, len(data) - 1), (20 * MIB, len(data) - 1), (3, 15 * MIB + 5)):
+        g = s3.get_object(Bucket=b, Key="t", Range="bytes=%d-%d" % (a, z), **sse_c())
+        assert g["Body"].read() == data[a:z + 1]
+    assert client_error(s3.get_object, Bucket=b, Key="t", **sse_c(b"k2")) == \
+        (403, "AccessDenied")
+    d.restart()
+    s3 = d.boto3("alice")
+    g = s3.get_object(Bucket=b, Key="t", Range="bytes=%d-%d" % (5 * MIB - 9, 5 * MIB + 9),
+                      **sse_c())
+    assert g["Body"].read() == data[5 * MIB - 9:5 * MIB + 10]
+    assert s3.get_object(Bucket=b, Key="t", **sse_c())["Body"].read() == data
+
+
+def seg_offsets(sizes):
+    """Where each segment of an object completed from parts of these
+    plaintext sizes starts in its file (src/crypt_int.h)."""
+    out, at = [], 0
+    for n in sizes:
+        out.append(at)
+        at += 132 + n + 16 * max(1, -(-n // 65536))
+    return out + [at]
+
+
+def upload_parts(s3, b, key, parts, numbers=None, **sse):
+    uid = s3.create_multipart_upload(Bucket=b, Key=key, **sse)["UploadId"]
+    numbers = numbers or range(1, len(parts) + 1)
+    done = []
+    for n, p in zip(numbers, parts):
+        r = s3.upload_part(Bucket=b, Key=key, UploadId=uid, PartNumber=n, Body=p,
+                           **({} if "ServerSideEncryption" in sse else sse))
+        done.append({"PartNumber": n, "ETag": r["ETag"]})
+    return uid, {"Parts": done}
+
+
+def test_multipart_sse_c_segments(d, s3, b):
+    """Parts of sizes off the 64 KiB grid; completion with the key (AWS
+    takes it: checked), every range that starts in one part and ends in
+    another; parts left out (1 and 3) need the key, as their streams are
+    joined into one."""
+    parts = [body_of(5 * MIB + 1000, seed=51), body_of(5 * MIB + 3, seed=52),
+             body_of(70000, seed=53)]
+    data = b"".join(parts)
+    uid, mpu = upload_parts(s3, b, "s", parts, **sse_c())
+    c = s3.complete_multipart_upload(Bucket=b, Key="s", UploadId=uid, MultipartUpload=mpu,
+                                     **complete_c())
+    hh = c["ResponseMetadata"]["HTTPHeaders"]  # (not in botocore 1.29's output shape)
+    assert hh["x-amz-server-side-encryption-customer-algorithm"] == "AES256"
+    assert hh["x-amz-server-side-encryption-customer-key-md5"] == ckey()[1]
+    on_disk = assert_ciphertext(d, b, "s", data)
+    assert len(on_disk) == seg_offsets([len(p) for p in parts])[-1]
+    ends = [len(parts[0]), len(parts[0]) + len(parts[1])]
+    for a, z in ((ends[0] - 1, ends[0]), (ends[0] - 65537, ends[1] + 1),
+                 (ends[1] - 5, len(data) - 1), (ends[0], ends[0]), (ends[1], ends[1] + 65536),
+                 (100, len(data) - 100)):
+        g = s3.get_object(Bucket=b, Key="s", Range="bytes=%d-%d" % (a, z), **sse_c())
+        assert g["Body"].read() == data[a:z + 1], (a, z)
+    for i, p in enumerate(parts):
+        assert s3.get_object(Bucket=b, Key="s", PartNumber=i + 1,
+                             **sse_c())["Body"].read() == p
+    # a copy reads it decrypted, into one stream
+    s3.copy_object(Bucket=b, Key="s2", CopySource={"Bucket": b, "Key": "s"}, **sse_c(b"k2"),
+                   **copy_source_c())
+    assert s3.get_object(Bucket=b, Key="s2", **sse_c(b"k2"))["Body"].read() == data
+    # parts 1 and 3: without the key, refused; with it, joined
+    uid, mpu = upload_parts(s3, b, "g", [parts[0], parts[2]], numbers=[1, 3], **sse_c())
+    kw = dict(Bucket=b, Key="g", UploadId=uid, MultipartUpload=mpu)
+    assert client_error(s3.complete_multipart_upload, **kw) == (400, "InvalidRequest")
+    s3.complete_multipart_upload(**kw, **complete_c())
+    assert s3.get_object(Bucket=b, Key="g", **sse_c())["Body"].read() == parts[0] + parts[2]
+    assert len(ufs_bytes(d, b, "g")) == seg_offsets([len(parts[0]) + len(parts[2])])[-1]
+
+
+def test_segments_replaced_while_read(d, s3, b):
+    """Completions over a key that GETs read all the while: every GET
+    answers one whole version, never an error (a reader that finds a
+    version whose part sizes went with it finds the key again)."""
+    import threading
+    versions = [[body_of(5 * MIB, seed=70 + i), body_of(1000 + i, seed=80 + i)]
+                for i in range(6)]
+    wholes = {b"".join(v) for v in versions}
+    ups = [upload_parts(s3, b, "race", v, ServerSideEncryption="AES256") for v in versions]
+    uid, mpu = ups[0]
+    s3.complete_multipart_upload(Bucket=b, Key="race", UploadId=uid, MultipartUpload=mpu)
+    done, bad, seen = threading.Event(), [], set()
+
+    def reader():
+        c = d.boto3("alice")
+        while not done.is_set():
+            try:
+                got = c.get_object(Bucket=b, Key="race")["Body"].read()
+                if got not in wholes:
+                    bad.append("wrong bytes")
+                seen.add(hashlib.md5(got).hexdigest())
+            except Exception as e:  # noqa: BLE001 - any failure is the finding
+                bad.append(repr(e))
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for uid, mpu in ups[1:]:
+            s3.complete_multipart_upload(Bucket=b, Key="race", UploadId=uid, MultipartUpload=mpu)
+            s3.get_object(Bucket=b, Key="race", Range="bytes=0-0")
+    finally:
+        done.set()
+        for t in threads:
+            t.join()
+    assert bad == []
+    assert s3.get_object(Bucket=b, Key="race")["Body"].read() == b"".join(versions[-1])
+
+
+def _rewrite(path, edit):
+    """edit(bytes) -> bytes of the same length, written in place with the
+    file's mtime kept (so no sync takes it for a new plain object)."""
+    st = os.stat(path)
+    with open(path, "rb") as f:
+        raw = f.read()
+    new = edit(raw)
+    assert len(new) == len(raw) and new != raw
+    with open(path, "r+b") as f:
+        f.write(new)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+@pytest.mark.parametrize("mode", ["sse-s3", "sse-c"])
+@pytest.mark.parametrize("attack", ["swap", "duplicate", "foreign"])
+def test_segments_tampered(d, s3, b, mode, attack):
+    """Someone with write access to DATA/ufs moves whole segments: two
+    swapped, one written over another, one taken from another upload of
+    the same key and size. Every read of a moved segment fails (500),
+    never with wrong bytes; the segments left in place still read."""
+    sse = sse_c() if mode == "sse-c" else {"ServerSideEncryption": "AES256"}
+    size = 5 * MIB
+    parts = [body_of(size, seed=60 + i) for i in range(3)]
+    data = b"".join(parts)
+    for key in ("v", "w"):
+        uid, mpu = upload_parts(s3, b, key, parts, **sse)
+        s3.complete_multipart_upload(Bucket=b, Key=key, UploadId=uid, MultipartUpload=mpu)
+    off = seg_offsets([size] * 3)
+    path = os.path.join(d.ufs, b, "v")
+    other = ufs_bytes(d, b, "w")
+    if attack == "swap":
+        _rewrite(path, lambda r: r[:off[1]] + r[off[2]:off[3]] + r[off[1]:off[2]])
+    elif attack == "duplicate":
+        _rewrite(path, lambda r: r[:off[2]] + r[off[1]:off[2]])
+    else:
+        _rewrite(path, lambda r: r[:off[1]] + other[off[1]:off[2]] + r[off[2]:])
+    rd = sse_c() if mode == "sse-c" else {}
+    g = s3.get_object(Bucket=b, Key="v", Range="bytes=0-%d" % (size - 1), **rd)
+    assert g["Body"].read() == parts[0]
+    bad = (1, 2) if attack == "swap" else (2,) if attack == "duplicate" else (1,)
+    for i in bad:
+        for rng in ("bytes=%d-%d" % (i * size, i * size + 99),
+                    "bytes=%d-%d" % (i * size - 10, i * size + 10)):
+            with pytest.raises(Exception) as ei:
+                s3.get_object(Bucket=b, Key="v", Range=rng, **rd)["Body"].read()
+            if isinstance(ei.value, ClientError):
+                assert ei.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    try:  # the whole object: cut short, never served whole with wrong bytes
+        got = s3.get_object(Bucket=b, Key="v", **rd)["Body"].read()
+    except Exception:
+        got = None
+    assert got is None
 
 
 def test_multipart_kms_refused_and_default_encryption(d, s3, b):
@@ -698,6 +891,17 @@ def test_awscli_sse(d, b, tmp_path):
     assert out.read_bytes() == big.read_bytes()
     p = aws("s3", "cp", "s3://%s/cli-c" % b, str(out), check=False)
     assert p.returncode != 0 and "400" in p.stderr
+    # 20 MiB with SSE-C: awscli uploads it in parts (no key on completion)
+    huge = tmp_path / "huge.bin"
+    huge.write_bytes(body_of(20 * MIB + 7, seed=43))
+    aws("s3", "cp", str(huge), "s3://%s/cli-c-big" % b, "--sse-c", "AES256",
+        "--sse-c-key", "fileb://" + str(_keyfile(tmp_path)))
+    h = s3.head_object(Bucket=b, Key="cli-c-big", **sse_c(b"cli"))
+    assert h["ContentLength"] == 20 * MIB + 7 and "-" in h["ETag"]
+    assert MARKER not in ufs_bytes(d, b, "cli-c-big")
+    aws("s3", "cp", "s3://%s/cli-c-big" % b, str(out), "--sse-c", "AES256",
+        "--sse-c-key", "fileb://" + str(_keyfile(tmp_path)))
+    assert out.read_bytes() == huge.read_bytes()
 
 
 def _keyfile(tmp_path):
@@ -708,9 +912,12 @@ def _keyfile(tmp_path):
 
 # ---- the block cache's disk tier ----------------------------------------------
 
-def test_disk_tier_never_holds_plaintext(atriumd_factory, tmp_path, bucket_name):
-    """Encrypted objects are read around the block cache: the DISK tier
-    holds none of their bytes (a plain object's are cached, as before)."""
+def test_cache_holds_ciphertext_only(atriumd_factory, tmp_path, bucket_name):
+    """Encrypted objects are cached as their ciphertext: a second GET (or
+    a range) is served from the block cache, decrypted per request; the
+    DISK tier's files never hold a plaintext byte. fs load brings an
+    SSE-C object in without its key; the cache never bypasses the key."""
+    from test_cli_admin import cli, ok, report, ls_json
     cache = tmp_path / "cache"
     dd = atriumd_factory("sigv4", "sse-tier", ["--cache-disk", "%s:64M" % cache])
     s3 = dd.boto3("alice")
@@ -718,16 +925,43 @@ def test_disk_tier_never_holds_plaintext(atriumd_factory, tmp_path, bucket_name)
     data = body_of(3 * MIB, seed=51)
     s3.put_object(Bucket=bucket_name, Key="enc", Body=data, ServerSideEncryption="AES256")
     s3.put_object(Bucket=bucket_name, Key="plain", Body=data.replace(MARKER, b"x" * len(MARKER)))
+    parts = [body_of(5 * MIB + 3, seed=52), body_of(1000, seed=53)]
+    uid, mpu = upload_parts(s3, bucket_name, "cmp", parts, **sse_c())
+    s3.complete_multipart_upload(Bucket=bucket_name, Key="cmp", UploadId=uid,
+                                 MultipartUpload=mpu)
+    whole = b"".join(parts)
+    assert s3.get_object(Bucket=bucket_name, Key="enc")["Body"].read() == data
+    r1 = report(dd)
     for _ in range(2):
         assert s3.get_object(Bucket=bucket_name, Key="enc")["Body"].read() == data
+        g = s3.get_object(Bucket=bucket_name, Key="enc", Range="bytes=1000000-1100000")
+        assert g["Body"].read() == data[1000000:1100001]
         s3.get_object(Bucket=bucket_name, Key="plain")["Body"].read()
+    r2 = report(dd)
+    assert r2["cache"]["misses"] == r1["cache"]["misses"] + 3  # the plain object's, once
+    assert r2["cache"]["hits"] > r1["cache"]["hits"]
+    # SSE-C: loaded without the key, then read from the cache with it
+    ok(cli(dd, "fs", "load", "/%s/cmp" % bucket_name))
+    assert ls_json(dd, "/%s/cmp" % bucket_name)["/%s/cmp" % bucket_name]["in_cache_percent"] \
+        == 100
+    r3 = report(dd)
+    g = s3.get_object(Bucket=bucket_name, Key="cmp", Range="bytes=%d-%d" % (5 * MIB - 5,
+                                                                            5 * MIB + 500),
+                      **sse_c())
+    assert g["Body"].read() == whole[5 * MIB - 5:5 * MIB + 501]
+    assert report(dd)["cache"]["misses"] == r3["cache"]["misses"]
+    assert client_error(s3.get_object, Bucket=bucket_name, Key="cmp", **sse_c(b"k2")) == \
+        (403, "AccessDenied")
+    assert client_error(s3.get_object, Bucket=bucket_name, Key="cmp") == \
+        (400, "InvalidRequest")
     dd.stop()  # the tier's worker has written what it queued
     files = [os.path.join(dp, f) for dp, _, fs in os.walk(cache) for f in fs
              if not f.startswith(".")]
-    assert len(files) >= 3  # the plain object's blocks are there
+    assert len(files) >= 3 + 4 + 6  # plain, enc and cmp blocks
     for f in files:
         with open(f, "rb") as fh:
-            assert MARKER not in fh.read(), f
+            raw = fh.read()
+        assert MARKER not in raw and whole[:32] not in raw, f
 
 
 # ---- SSE-C over TLS --------------------------------------------------------------
@@ -823,10 +1057,16 @@ def test_remote_bucket_holds_ciphertext(atriumd_factory, tmp_path):
     data = body_of(200000, seed=81)
     gs3.put_object(Bucket=name, Key="s", Body=data, ServerSideEncryption="AES256")
     gs3.put_object(Bucket=name, Key="c", Body=data, **sse_c())
-    for key in ("s", "c"):
+    parts = [body_of(5 * MIB + 100, seed=82), body_of(1000, seed=83)]
+    uid, mpu = upload_parts(gs3, name, "m", parts, **sse_c())
+    gs3.complete_multipart_upload(Bucket=name, Key="m", UploadId=uid, MultipartUpload=mpu)
+    for key in ("s", "c", "m"):
         raw = rs3.get_object(Bucket=rb, Key="pre/" + key)["Body"].read()
         assert MARKER not in raw and len(raw) > len(data)
     for _ in range(2):  # the second time from a synced row
+        g = gs3.get_object(Bucket=name, Key="m", Range="bytes=%d-%d" % (5 * MIB, 5 * MIB + 200),
+                           **sse_c())
+        assert g["Body"].read() == b"".join(parts)[5 * MIB:5 * MIB + 201]
         h = gs3.head_object(Bucket=name, Key="s")
         assert h["ContentLength"] == len(data) and h["ServerSideEncryption"] == "AES256"
         assert gs3.get_object(Bucket=name, Key="s")["Body"].read() == data
@@ -834,4 +1074,167 @@ def test_remote_bucket_holds_ciphertext(atriumd_factory, tmp_path):
         assert g["Body"].read() == data[65530:131081]
         assert gs3.get_object(Bucket=name, Key="c", **sse_c())["Body"].read() == data
     sizes = {o["Key"]: o["Size"] for o in gs3.list_objects_v2(Bucket=name)["Contents"]}
-    assert sizes == {"s": len(data), "c": len(data)}
+    assert sizes == {"s": len(data), "c": len(data), "m": 5 * MIB + 1100}
+
+
+# ---- presigned URLs and POST forms --------------------------------------------
+
+def presign_query(d, method, path, query, user="alice", headers=None, expires=300):
+    """A presigned URL whose query carries query (signed, as AWS's JS SDK
+    v3 hoists x-amz-* headers there): botocore's query signer over it."""
+    from urllib.parse import urlencode
+    from botocore.auth import S3SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    ak, sk = d.keys(user)
+    req = AWSRequest(method=method, url=d.url(path) + "?" + urlencode(query),
+                     headers=headers or {})
+    S3SigV4QueryAuth(Credentials(ak, sk), "s3", "us-east-1", expires=expires).add_auth(req)
+    return req.url
+
+
+def presigner_v4(d, user="alice"):
+    """A client that presigns with SigV4 (Debian's botocore presigns S3
+    with SigV2 by default, hoisting every x-amz-* header into the query)."""
+    import boto3
+    from botocore.config import Config
+    ak, sk = d.keys(user)
+    return boto3.client("s3", endpoint_url=d.endpoint, region_name="us-east-1",
+                        aws_access_key_id=ak, aws_secret_access_key=sk,
+                        config=Config(signature_version="s3v4",
+                                      s3={"addressing_style": "path"}))
+
+
+def test_presigned_sse_s3(d, s3, b):
+    """SSE-S3 on a presigned PUT: as the signed header botocore's SigV4
+    presigner makes of ServerSideEncryption, as a signed query parameter
+    (AWS's JS SDK v3), or hoisted into a SigV2 URL's query (botocore's
+    default presigner here)."""
+    import requests
+    from urllib.parse import parse_qs, urlsplit
+    data = body_of(100000, seed=91)
+    url = s3.generate_presigned_url("put_object", Params={
+        "Bucket": b, "Key": "p2", "ServerSideEncryption": "AES256"})
+    assert parse_qs(urlsplit(url).query)["x-amz-server-side-encryption"] == ["AES256"]
+    r = requests.put(url, data=data)
+    assert r.status_code == 200, r.text
+    assert r.headers["x-amz-server-side-encryption"] == "AES256"
+    url = presigner_v4(d).generate_presigned_url("put_object", Params={
+        "Bucket": b, "Key": "ph", "ServerSideEncryption": "AES256"})
+    q = parse_qs(urlsplit(url).query)
+    assert "x-amz-server-side-encryption" in q["X-Amz-SignedHeaders"][0]
+    r = requests.put(url, data=data, headers={"x-amz-server-side-encryption": "AES256"})
+    assert r.status_code == 200, r.text
+    assert r.headers["x-amz-server-side-encryption"] == "AES256"
+    # the header was signed: leaving it out is refused (400 here: a
+    # signed header missing makes a malformed presigned URL)
+    r = requests.put(url, data=data)
+    assert r.status_code in (400, 403) and "<Error>" in r.text
+    url = presign_query(d, "PUT", "/%s/pq" % b, {"x-amz-server-side-encryption": "AES256"})
+    r = requests.put(url, data=data)
+    assert r.status_code == 200, r.text
+    assert r.headers["x-amz-server-side-encryption"] == "AES256"
+    for key in ("p2", "ph", "pq"):
+        assert s3.head_object(Bucket=b, Key=key)["ServerSideEncryption"] == "AES256"
+        assert_ciphertext(d, b, key, data)
+        g = requests.get(s3.generate_presigned_url("get_object", Params={"Bucket": b, "Key": key}))
+        assert g.status_code == 200 and g.content == data
+        assert g.headers["x-amz-server-side-encryption"] == "AES256"
+    # KMS in the query: AWS's answer for an unknown key, nothing stored
+    url = presign_query(d, "PUT", "/%s/pk" % b, {"x-amz-server-side-encryption": "aws:kms"})
+    r = requests.put(url, data=data)
+    assert r.status_code == 400 and "KMS.NotFoundException" in r.text
+    assert client_error(s3.head_object, Bucket=b, Key="pk") == (404, "404")
+    # on a GET, SSE-S3's parameter is refused as its header is
+    url = presign_query(d, "GET", "/%s/ph" % b, {"x-amz-server-side-encryption": "AES256"})
+    assert requests.get(url).status_code == 400
+
+
+def test_presigned_sse_c(d, s3, b):
+    """SSE-C on presigned PUT and GET: the key travels in signed headers
+    (botocore signs the three), never in the URL; the key in the query is
+    refused (it would be in logs and browser histories)."""
+    import requests
+    data = body_of(150000, seed=92)
+    k, m = ckey()
+    v4 = presigner_v4(d)
+    params = {"Bucket": b, "Key": "pc", "SSECustomerAlgorithm": "AES256", "SSECustomerKey": k}
+    url = v4.generate_presigned_url("put_object", Params=params)
+    assert base64.b64encode(k).decode() not in url and "customer-key=" not in url.lower()
+    r = requests.put(url, data=data, headers=raw_headers())
+    assert r.status_code == 200, r.text
+    assert r.headers["x-amz-server-side-encryption-customer-key-MD5"] == m
+    assert_ciphertext(d, b, "pc", data)
+    url = v4.generate_presigned_url("get_object", Params=params)
+    g = requests.get(url, headers=raw_headers())
+    assert g.status_code == 200 and g.content == data
+    g = requests.get(url, headers={**raw_headers(), "Range": "bytes=70000-70100"})
+    assert g.status_code == 206 and g.content == data[70000:70101]
+    # without the headers it was signed with: refused (AWS says 403; here
+    # a signed header that is missing is a malformed presigned URL, 400)
+    g = requests.get(url)
+    assert g.status_code in (400, 403) and g.content != data
+    # a URL signed without them, used with them: unsigned x-amz-* headers
+    plain = v4.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "pc"})
+    g = requests.get(plain, headers=raw_headers())
+    assert g.status_code == 403 and "AccessDenied" in g.text
+    assert requests.get(plain).status_code == 400  # no key: the object needs one
+    # curl, the same URL and headers
+    out = subprocess.run(["curl", "-sf", url] + sum((["-H", "%s: %s" % kv]
+                                                      for kv in raw_headers().items()), []),
+                         capture_output=True, check=True).stdout
+    assert out == data
+    # the key in the query (a SigV4 URL, or botocore's SigV2 presigner,
+    # which hoists it there): 400, nothing stored
+    for url in (presign_query(d, "PUT", "/%s/pcq" % b, raw_headers()),
+                s3.generate_presigned_url("put_object", Params={**params, "Key": "pcq"})):
+        assert "customer-key=" in url.lower()
+        r = requests.put(url, data=data)
+        assert r.status_code == 400 and "InvalidArgument" in r.text, r.text
+    assert client_error(s3.head_object, Bucket=b, Key="pcq", **sse_c()) == (404, "404")
+
+
+def test_post_form_sse(d, s3, b):
+    """POST Object forms (boto3's generate_presigned_post, posted with
+    requests): x-amz-server-side-encryption, and SSE-C's three fields,
+    named in the policy as any other field; checked as their headers."""
+    import requests
+    data = body_of(120000, seed=93)
+    k, m = ckey()
+    kb = base64.b64encode(k).decode()
+    sse_fields = {"x-amz-server-side-encryption-customer-algorithm": "AES256",
+                  "x-amz-server-side-encryption-customer-key": kb,
+                  "x-amz-server-side-encryption-customer-key-MD5": m}
+
+    def post(key, fields, conds=None):
+        p = s3.generate_presigned_post(b, key, Fields=fields, Conditions=conds if conds is not None
+                                       else [{n: v} for n, v in fields.items()])
+        return requests.post(p["url"], data=p["fields"], files={"file": ("f", data)})
+
+    r = post("ps3", {"x-amz-server-side-encryption": "AES256"})
+    assert r.status_code == 204, r.text
+    assert r.headers["x-amz-server-side-encryption"] == "AES256"
+    assert s3.head_object(Bucket=b, Key="ps3")["ServerSideEncryption"] == "AES256"
+    assert_ciphertext(d, b, "ps3", data)
+    r = post("pc", sse_fields)
+    assert r.status_code == 204, r.text
+    assert r.headers["x-amz-server-side-encryption-customer-algorithm"] == "AES256"
+    assert r.headers["x-amz-server-side-encryption-customer-key-MD5"] == m
+    assert_ciphertext(d, b, "pc", data)
+    assert s3.get_object(Bucket=b, Key="pc", **sse_c())["Body"].read() == data
+    assert client_error(s3.get_object, Bucket=b, Key="pc") == (400, "InvalidRequest")
+    # the key's fields checked as the headers are; nothing stored
+    bad = [({**sse_fields, "x-amz-server-side-encryption-customer-key-MD5": ckey(b"x")[1]},
+            "InvalidArgument"),
+           ({n: v for n, v in sse_fields.items() if not n.endswith("MD5")}, "InvalidArgument"),
+           ({**sse_fields, "x-amz-server-side-encryption-customer-algorithm": "AES128"},
+            "InvalidEncryptionAlgorithmError"),
+           ({**sse_fields, "x-amz-server-side-encryption": "AES256"}, "InvalidArgument"),
+           ({"x-amz-server-side-encryption": "aws:kms"}, "KMS.NotFoundException")]
+    for fields, code in bad:
+        r = post("pbad", fields)
+        assert r.status_code == 400 and "<Code>%s</Code>" % code in r.text, (fields, r.text)
+    # a field the policy does not name is refused as any extra field
+    r = post("pbad", sse_fields, conds=[])
+    assert r.status_code == 403, r.text
+    assert client_error(s3.head_object, Bucket=b, Key="pbad", **sse_c()) == (404, "404")
