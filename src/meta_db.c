@@ -81,6 +81,12 @@ static const char *const column_migrations[][3] = {
 	 * version of a bucket never versioned). */
 	{ "buckets", "versioning", "ALTER TABLE buckets ADD COLUMN versioning INTEGER" },
 	{ "objects", "vid", "ALTER TABLE objects ADD COLUMN vid TEXT" },
+	/* A noncurrent version of a completed upload keeps what its
+	 * segments and parts need (object_parts and object_part_checksums
+	 * go with the objects row). */
+	{ "versions", "fsize", "ALTER TABLE versions ADD COLUMN fsize INTEGER NOT NULL DEFAULT 0" },
+	{ "versions", "parts", "ALTER TABLE versions ADD COLUMN parts BLOB" },
+	{ "versions", "sums", "ALTER TABLE versions ADD COLUMN sums TEXT" },
 };
 
 static const char schema[] =
@@ -213,15 +219,20 @@ static const char schema[] =
 	 * noncurrent versions, whose bytes are VERSION_DIR/<seq>, and delete
 	 * markers; newest first is seq descending. ino and version are those
 	 * the object had when current (its cached blocks stay valid); tags
-	 * and acl what object_tags and acls held for it. */
+	 * and acl what object_tags and acls held for it; fsize, parts and
+	 * sums what objects.fsize, object_parts and object_part_checksums
+	 * held (a completed upload's: its segments and parts), read by
+	 * (ino, version) as theirs are. */
 	"CREATE TABLE IF NOT EXISTS versions(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  bucket TEXT NOT NULL, key TEXT NOT NULL, vid TEXT NOT NULL,"
 	"  marker INTEGER NOT NULL DEFAULT 0, ino INTEGER NOT NULL DEFAULT 0,"
 	"  version INTEGER NOT NULL DEFAULT 0, size INTEGER NOT NULL DEFAULT 0,"
 	"  mtime INTEGER NOT NULL DEFAULT 0, mode INTEGER NOT NULL DEFAULT 0,"
 	"  owner TEXT NOT NULL, etag TEXT NOT NULL DEFAULT '', hdrs TEXT,"
-	"  sse INTEGER NOT NULL DEFAULT 0, tags TEXT, acl TEXT, UNIQUE(bucket, key, vid));"
+	"  sse INTEGER NOT NULL DEFAULT 0, tags TEXT, acl TEXT,"
+	"  fsize INTEGER NOT NULL DEFAULT 0, parts BLOB, sums TEXT, UNIQUE(bucket, key, vid));"
 	"CREATE INDEX IF NOT EXISTS versions_by_key ON versions(bucket, key, seq DESC);"
+	"CREATE INDEX IF NOT EXISTS versions_parts ON versions(ino, version) WHERE parts IS NOT NULL;"
 	"CREATE TRIGGER IF NOT EXISTS versions_gone AFTER DELETE ON buckets"
 	"  BEGIN DELETE FROM versions WHERE bucket = old.name; END;";
 

@@ -141,7 +141,7 @@ int meta_idmap_put(struct meta *m, const char *user, uint32_t uid);
 struct meta_version {
 	uint64_t seq;
 	int marker;
-	struct atr_obj obj; /* vid, ino, version, size, mtime_ns, mode, owner, etag, sse */
+	struct atr_obj obj; /* vid, ino, version, size, mtime_ns, mode, owner, etag, sse, fsize */
 	char *tags, *acl;
 };
 void meta_version_release(struct meta_version *v);
@@ -153,6 +153,9 @@ int meta_ver_newest(struct meta *m, const char *bucket, const char *key,
 		    struct meta_version *out, int full);
 int meta_ver_by_seq(struct meta *m, uint64_t seq, struct meta_version *out);
 int meta_ver_delete(struct meta *m, uint64_t seq);
+/* Version seq's part sizes and sums (a completed upload's), if any, as
+ * those of ino (the objects row it becomes again). */
+int meta_ver_parts_back(struct meta *m, uint64_t seq, uint64_t ino);
 int meta_ver_set_tags(struct meta *m, uint64_t seq, const char *tags); /* NULL: none */
 /* The versions of bucket in [from, upto) in S3's order: cb(arg, key,
  * current, v) for the current one (the objects row; seq 0) and then each

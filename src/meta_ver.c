@@ -14,12 +14,24 @@
 #include "common/banned.h"
 
 #define VER_COLS "seq, marker, vid, ino, version, size, mtime, mode, owner, etag, sse, " \
-		 "hdrs, tags, acl"
+		 "fsize, hdrs, tags, acl"
 
 const char *const meta_ver_sql[ST__COUNT] = {
+	/* A completed upload's part sizes and sums come with it from the
+	 * rows the objects row drops. */
 	[ST_VER_PUT] = "INSERT INTO versions(bucket, key, vid, marker, ino, version, size, mtime, "
-		       "mode, owner, etag, sse, hdrs, tags, acl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-		       "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+		       "mode, owner, etag, sse, hdrs, tags, acl, fsize, parts, sums) VALUES (?1, ?2, "
+		       "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+		       "(SELECT sizes FROM object_parts WHERE ino = ?5 AND version = ?6 AND ?4 = 0), "
+		       "(SELECT sums FROM object_part_checksums WHERE ino = ?5 AND version = ?6 "
+		       "AND ?4 = 0))",
+	/* A version current again (a new ino): its parts back with it. */
+	[ST_VER_PARTS_BACK] = "INSERT OR REPLACE INTO object_parts(ino, version, sizes) "
+			      "SELECT ?2, version, parts FROM versions WHERE seq = ?1 "
+			      "AND parts IS NOT NULL",
+	[ST_VER_SUMS_BACK] = "INSERT OR REPLACE INTO object_part_checksums(ino, version, sums) "
+			     "SELECT ?2, version, sums FROM versions WHERE seq = ?1 "
+			     "AND sums IS NOT NULL",
 	[ST_VER_GET] = "SELECT " VER_COLS " FROM versions WHERE bucket = ?1 AND key = ?2 AND vid = ?3",
 	[ST_VER_NEWEST] = "SELECT " VER_COLS " FROM versions WHERE bucket = ?1 AND key = ?2 "
 			  "ORDER BY seq DESC LIMIT 1",
@@ -68,7 +80,7 @@ int meta_ver_put(struct meta *m, const char *bucket, const char *key, struct met
 					M_INT(o->ino), M_INT(o->version), M_INT(o->size),
 					M_INT(o->mtime_ns), M_INT(o->mode), M_TEXT(o->owner),
 					M_TEXT(o->etag), M_INT(o->sse), M_TEXT(o->hdrs), M_TEXT(v->tags),
-					M_TEXT(v->acl));
+					M_TEXT(v->acl), M_INT(o->fsize));
 	meta_db_next(&q);
 	int rc = meta_db_end(&q, ATR_OK);
 	if (!rc)
@@ -91,14 +103,15 @@ static int ver_from_stmt(sqlite3_stmt *s, struct meta_version *v, int full)
 	meta_db_col_copy(v->obj.owner, sizeof(v->obj.owner), s, 8);
 	meta_db_col_copy(v->obj.etag, sizeof(v->obj.etag), s, 9);
 	v->obj.sse = sqlite3_column_int(s, 10);
+	v->obj.fsize = (uint64_t)sqlite3_column_int64(s, 11);
 	v->obj.gid = -1;
 	if (!full)
 		return ATR_OK;
-	int rc = meta_db_col_dup(s, 11, &v->obj.hdrs);
+	int rc = meta_db_col_dup(s, 12, &v->obj.hdrs);
 	if (!rc)
-		rc = meta_db_col_dup(s, 12, &v->tags);
+		rc = meta_db_col_dup(s, 13, &v->tags);
 	if (!rc)
-		rc = meta_db_col_dup(s, 13, &v->acl);
+		rc = meta_db_col_dup(s, 14, &v->acl);
 	if (rc)
 		meta_version_release(v);
 	return rc;
@@ -133,6 +146,12 @@ int meta_ver_by_seq(struct meta *m, uint64_t seq, struct meta_version *out)
 int meta_ver_set_tags(struct meta *m, uint64_t seq, const char *tags)
 {
 	return meta_db_exec(m, ST_VER_SET_TAGS, M_INT(seq), M_TEXT(tags));
+}
+
+int meta_ver_parts_back(struct meta *m, uint64_t seq, uint64_t ino)
+{
+	int rc = meta_db_exec(m, ST_VER_PARTS_BACK, M_INT(seq), M_INT(ino));
+	return rc ? rc : meta_db_exec(m, ST_VER_SUMS_BACK, M_INT(seq), M_INT(ino));
 }
 
 int meta_ver_delete(struct meta *m, uint64_t seq)

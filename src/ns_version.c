@@ -328,7 +328,8 @@ static int promote(struct atr_core *c, struct vdel *d)
 		goto out;
 	if (v.acl && (rc = meta_acl_set(c->meta, r.obj.ino, v.acl)))
 		goto out;
-	if ((rc = meta_ver_delete(c->meta, v.seq)))
+	if ((rc = meta_ver_parts_back(c->meta, v.seq, r.obj.ino)) ||
+	    (rc = meta_ver_delete(c->meta, v.seq)))
 		goto out;
 	if (ns_version_path(d->from, sizeof(d->from), v.seq) ||
 	    ns_row_path(d->to, sizeof(d->to), d->bucket, d->key, &r)) {
