@@ -87,6 +87,12 @@ static const char *const column_migrations[][3] = {
 	{ "versions", "fsize", "ALTER TABLE versions ADD COLUMN fsize INTEGER NOT NULL DEFAULT 0" },
 	{ "versions", "parts", "ALTER TABLE versions ADD COLUMN parts BLOB" },
 	{ "versions", "sums", "ALTER TABLE versions ADD COLUMN sums TEXT" },
+	/* Object Lock (src/objlock.c): enabled (NULL: not), the default
+	 * retention's mode (enum atr_lock_mode), days or years. */
+	{ "buckets", "objlock", "ALTER TABLE buckets ADD COLUMN objlock INTEGER" },
+	{ "buckets", "lock_mode", "ALTER TABLE buckets ADD COLUMN lock_mode INTEGER NOT NULL DEFAULT 0" },
+	{ "buckets", "lock_days", "ALTER TABLE buckets ADD COLUMN lock_days INTEGER NOT NULL DEFAULT 0" },
+	{ "buckets", "lock_years", "ALTER TABLE buckets ADD COLUMN lock_years INTEGER NOT NULL DEFAULT 0" },
 };
 
 static const char schema[] =
@@ -99,7 +105,10 @@ static const char schema[] =
 	 * atr_ownership), the bucket policy's JSON; NULL: not configured. */
 	"  public_block INTEGER, ownership INTEGER, policy TEXT,"
 	/* enum atr_versioning; NULL: never set (src/version.c). */
-	"  versioning INTEGER);"
+	"  versioning INTEGER,"
+	/* Object Lock: enabled (NULL: not), the default retention. */
+	"  objlock INTEGER, lock_mode INTEGER NOT NULL DEFAULT 0,"
+	"  lock_days INTEGER NOT NULL DEFAULT 0, lock_years INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS objects("
 	"  ino INTEGER PRIMARY KEY AUTOINCREMENT, bucket TEXT NOT NULL, key TEXT NOT NULL,"
 	"  is_dir INTEGER NOT NULL, implicit INTEGER NOT NULL DEFAULT 0,"
@@ -234,7 +243,27 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS versions_by_key ON versions(bucket, key, seq DESC);"
 	"CREATE INDEX IF NOT EXISTS versions_parts ON versions(ino, version) WHERE parts IS NOT NULL;"
 	"CREATE TRIGGER IF NOT EXISTS versions_gone AFTER DELETE ON buckets"
-	"  BEGIN DELETE FROM versions WHERE bucket = old.name; END;";
+	"  BEGIN DELETE FROM versions WHERE bucket = old.name; END;"
+	/* Object Lock (src/objlock.c): a version's retention (mode: enum
+	 * atr_lock_mode, until: ms since the epoch) and legal hold, by its
+	 * key and id, so that it follows the version between objects and
+	 * versions; gone when no row of either names the version any more
+	 * (its permanent delete), or with the bucket. */
+	"CREATE TABLE IF NOT EXISTS object_locks(bucket TEXT NOT NULL, key TEXT NOT NULL,"
+	"  vid TEXT NOT NULL, mode INTEGER NOT NULL DEFAULT 0, until INTEGER NOT NULL DEFAULT 0,"
+	"  hold INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(bucket, key, vid)) WITHOUT ROWID;"
+	"CREATE TRIGGER IF NOT EXISTS object_locks_obj_gone AFTER DELETE ON objects"
+	"  WHEN old.vid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM versions"
+	"    WHERE bucket = old.bucket AND key = old.key AND vid = old.vid)"
+	"  BEGIN DELETE FROM object_locks WHERE bucket = old.bucket AND key = old.key"
+	"    AND vid = old.vid; END;"
+	"CREATE TRIGGER IF NOT EXISTS object_locks_ver_gone AFTER DELETE ON versions"
+	"  WHEN NOT EXISTS (SELECT 1 FROM objects"
+	"    WHERE bucket = old.bucket AND key = old.key AND vid = old.vid)"
+	"  BEGIN DELETE FROM object_locks WHERE bucket = old.bucket AND key = old.key"
+	"    AND vid = old.vid; END;"
+	"CREATE TRIGGER IF NOT EXISTS object_locks_gone AFTER DELETE ON buckets"
+	"  BEGIN DELETE FROM object_locks WHERE bucket = old.name; END;";
 
 /* ---- connections: one per thread, with its prepared statements ---- */
 

@@ -164,6 +164,14 @@ typedef int (*meta_ver_cb)(void *arg, const char *key, int current,
 			   const struct meta_version *v);
 int meta_ver_scan(struct meta *m, const char *bucket, const char *from, const char *upto,
 		  meta_ver_cb cb, void *arg);
+/* Object Lock (src/objlock.c): a bucket's (enabled, and versioning with
+ * it) and a version's, by its key and id ("" names the null version);
+ * get: ATR_E_NO_KEY when the version has none. */
+int meta_bucket_lock_set(struct meta *m, const char *name, int mode, int days, int years);
+int meta_lock_get(struct meta *m, const char *bucket, const char *key, const char *vid,
+		  struct atr_lock *out);
+int meta_lock_put(struct meta *m, const char *bucket, const char *key, const char *vid,
+		  const struct atr_lock *l);
 /* How many rows bucket has in versions; -1 on error. */
 int meta_ver_count(struct meta *m, const char *bucket);
 

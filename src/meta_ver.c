@@ -52,6 +52,12 @@ const char *const meta_ver_sql[ST__COUNT] = {
 	[ST_BUCKET_VERSIONING_SET] = "UPDATE buckets SET versioning = ?2 WHERE name = ?1",
 	[ST_VER_COUNT] = "SELECT count(*) FROM versions WHERE bucket = ?1",
 	[ST_VER_SET_TAGS] = "UPDATE versions SET tags = ?2 WHERE seq = ?1",
+	[ST_BUCKET_LOCK_SET] = "UPDATE buckets SET objlock = 1, versioning = 1, lock_mode = ?2, "
+			       "lock_days = ?3, lock_years = ?4 WHERE name = ?1",
+	[ST_LOCK_GET] = "SELECT mode, until, hold FROM object_locks WHERE bucket = ?1 AND key = ?2 "
+			"AND vid = ?3",
+	[ST_LOCK_PUT] = "INSERT OR REPLACE INTO object_locks(bucket, key, vid, mode, until, hold) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
 void meta_version_release(struct meta_version *v)
@@ -183,4 +189,34 @@ int meta_ver_scan(struct meta *m, const char *bucket, const char *from, const ch
 			rc = -1;
 	}
 	return meta_db_end(&q, rc);
+}
+
+/* ---- Object Lock ---- */
+
+int meta_bucket_lock_set(struct meta *m, const char *name, int mode, int days, int years)
+{
+	return meta_db_exec(m, ST_BUCKET_LOCK_SET, M_TEXT(name), M_INT(mode), M_INT(days),
+			    M_INT(years));
+}
+
+int meta_lock_get(struct meta *m, const char *bucket, const char *key, const char *vid,
+		  struct atr_lock *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct meta_q q = meta_db_query(m, ST_LOCK_GET, M_TEXT(bucket), M_TEXT(key),
+					M_TEXT(*vid ? vid : "null"));
+	if (!meta_db_next(&q))
+		return meta_db_end(&q, ATR_E_NO_KEY);
+	out->mode = sqlite3_column_int(q.s, 0);
+	out->until = sqlite3_column_int64(q.s, 1);
+	out->hold = sqlite3_column_int(q.s, 2);
+	return meta_db_end(&q, ATR_OK);
+}
+
+int meta_lock_put(struct meta *m, const char *bucket, const char *key, const char *vid,
+		  const struct atr_lock *l)
+{
+	return meta_db_exec(m, ST_LOCK_PUT, M_TEXT(bucket), M_TEXT(key),
+			    M_TEXT(*vid ? vid : "null"), M_INT(l->mode), M_INT(l->until),
+			    M_INT(l->hold > 0));
 }
