@@ -496,10 +496,11 @@ static int lifecycle_run(void *arg, int64_t now, struct buf *json)
 	if (s3_lifecycle_run(d->s3, now, &s))
 		return -1;
 	buf_addf(json, "{\"now\":%lld,\"buckets\":%llu,\"rules\":%llu,\"expired\":%llu,"
-		 "\"aborted\":%llu,\"errors\":%llu,\"truncated\":%s}\n", (long long)now,
-		 (unsigned long long)s.buckets, (unsigned long long)s.rules,
+		 "\"aborted\":%llu,\"errors\":%llu,\"locked\":%llu,\"truncated\":%s}\n",
+		 (long long)now, (unsigned long long)s.buckets, (unsigned long long)s.rules,
 		 (unsigned long long)s.expired, (unsigned long long)s.aborted,
-		 (unsigned long long)s.errors, s.truncated ? "true" : "false");
+		 (unsigned long long)s.errors, (unsigned long long)s.locked,
+		 s.truncated ? "true" : "false");
 	return 0;
 }
 

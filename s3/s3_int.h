@@ -478,12 +478,6 @@ enum s3_err s3_list_name_check(const char *name, int url);
 enum s3_err s3_put_object(struct s3_req *r);
 enum s3_err s3_get_object(struct s3_req *r);
 enum s3_err s3_delete_object(struct s3_req *r);
-/* S3's DeleteObject of a key without a version id, in the core: what
- * DeleteObject, DeleteObjects and the lifecycle worker's expirations all
- * call, so that they do the same thing (a delete marker in a versioned
- * bucket). An enum atr_err. */
-int s3_delete_key(struct atr_core *c, const struct atr_user *u, const char *bucket,
-		  const char *key);
 /* s3_multipart.c */
 enum s3_err s3_create_multipart(struct s3_req *r);
 enum s3_err s3_upload_part(struct s3_req *r);

@@ -459,12 +459,6 @@ out_early:
 	return e;
 }
 
-int s3_delete_key(struct atr_core *c, const struct atr_user *u, const char *bucket,
-		  const char *key)
-{
-	return atr_object_delete(c, u, bucket, key);
-}
-
 enum s3_err s3_delete_object(struct s3_req *r)
 {
 	struct atr_delete_result d;

@@ -653,7 +653,9 @@ int atr_object_legal_hold_set(struct atr_core *c, const struct atr_user *u, cons
  * the header above says. out: marker, whether a delete marker was made
  * or deleted, and vid its or the deleted version's id ("" when the
  * bucket is not versioned and none was given). Deleting a missing key
- * succeeds; a missing version is ATR_E_NO_VERSION. */
+ * succeeds; a missing version is ATR_E_NO_VERSION. bypass: asks that a
+ * GOVERNANCE retention not hold (for a user allowed
+ * s3:BypassGovernanceRetention; Object Lock above). */
 struct atr_delete_result {
 	int marker;
 	char vid[ATR_VID_MAX + 1];
@@ -661,6 +663,12 @@ struct atr_delete_result {
 int atr_object_delete_version(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			      const char *key, const char *vid, int bypass,
 			      struct atr_delete_result *out);
+/* atr_object_delete_version without a version id, only if the object at
+ * key is still inode ino (atr_obj.ino, as a listing gave it): checked in
+ * the delete's transaction, ATR_E_CONFLICT when it was replaced or
+ * deleted since (the lifecycle's expiration of what it listed). */
+int atr_object_delete_if(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			 const char *key, uint64_t ino, struct atr_delete_result *out);
 /* ListObjectVersions: every version of the keys with prefix, in S3's
  * order (key ascending, newest first), after (key_marker, vid_marker) —
  * after every version of key_marker without vid_marker; with a

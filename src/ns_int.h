@@ -198,10 +198,13 @@ void ns_version_settle(struct atr_core *c, const char *bucket, const char *key);
  * the current one kept; in another, the object goes. With vid, that
  * version goes for good (ATR_E_NO_VERSION if there is none), and when it
  * was the latest, the next one that is no marker becomes current again.
- * prune: implied directories left empty above key go too. out says what
- * was deleted or made. */
+ * prune: implied directories left empty above key go too. flags:
+ * OBJ_DEL_* (src/core_int.h). if_ino, when not 0: only if the current row
+ * is that inode, checked in the transaction (else ATR_E_CONFLICT). out
+ * says what was deleted or made. */
 int ns_delete_version(struct atr_core *c, const char *bucket, const char *key, const char *vid,
-		      const char *owner, int prune, int flags, struct atr_delete_result *out);
+		      const char *owner, int prune, int flags, uint64_t if_ino,
+		      struct atr_delete_result *out);
 /* Object Lock's one check (under ns_lock, in the transaction that would
  * delete or change the version): whether version vid of bucket/key ("":
  * the null version) may be permanently deleted or changed in place now

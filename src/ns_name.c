@@ -234,6 +234,13 @@ static int rename_fn(struct atr_core *c, void *arg)
 	int rc, replace = 0;
 	if (meta_obj_get(c->meta, r->sb, r->sk, &src, 0))
 		return ATR_E_NO_KEY; /* moved or deleted meanwhile */
+	/* Object Lock: a locked current version neither moves nor is
+	 * replaced (the mount, the path view). */
+	if (!r->dir && !src.pending && (rc = ns_lock_check(c, r->sb, r->sk, src.obj.vid, 0)))
+		return rc;
+	if (!r->dir && !meta_obj_get(c->meta, r->db, r->dk, &row, 0) && !row.pending &&
+	    !row.obj.is_dir && (rc = ns_lock_check(c, r->db, r->dk, row.obj.vid, 0)))
+		return rc;
 	if ((r->flags & (NS_MOVE_REPLACE | NS_MOVE_NOREPLACE)) &&
 	    (rc = clear_destination(c, r, &src, &replace)))
 		return rc < 0 ? ATR_OK : rc;

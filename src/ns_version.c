@@ -259,6 +259,7 @@ struct vdel {
 	const char *owner;                /* who deletes: a marker's owner */
 	int may_prune;                    /* the caller's prune */
 	int flags;                        /* OBJ_DEL_* (src/core_int.h) */
+	uint64_t if_ino;                  /* not 0: only if the current row is this inode */
 	struct atr_delete_result *out;
 	/* What follows the commit, under ns_lock: a move (its intent is
 	 * written), a version file to remove, implied parents to prune. */
@@ -453,6 +454,16 @@ static int vdel_fn(struct atr_core *c, void *arg)
 	int state, rc = versioning_of(c, d->bucket, &state);
 	if (rc)
 		return rc;
+	if (d->if_ino) {
+		/* Only the object the caller saw (a listing's): one written
+		 * since, or none, is not deleted. */
+		struct meta_row cur = { 0 };
+		rc = meta_obj_get(c->meta, d->bucket, d->key, &cur, 0);
+		if (rc == ATR_E_NO_KEY || (!rc && cur.obj.ino != d->if_ino))
+			return ATR_E_CONFLICT;
+		if (rc)
+			return rc;
+	}
 	/* Directory markers are not versioned: the tree holds them. */
 	if (key_is_dir(d->key) || (!d->vid && state == ATR_VER_OFF)) {
 		if (d->vid && !atr_vid_match(d->vid, "null"))
@@ -482,10 +493,11 @@ static int move_now(struct atr_core *c, const char *from, const char *to, int re
 }
 
 int ns_delete_version(struct atr_core *c, const char *bucket, const char *key, const char *vid,
-		      const char *owner, int prune, int flags, struct atr_delete_result *out)
+		      const char *owner, int prune, int flags, uint64_t if_ino,
+		      struct atr_delete_result *out)
 {
 	struct vdel d = { .bucket = bucket, .key = key, .vid = vid, .owner = owner,
-			  .may_prune = prune, .flags = flags, .out = out };
+			  .may_prune = prune, .flags = flags, .if_ino = if_ino, .out = out };
 	out->marker = 0;
 	out->vid[0] = '\0';
 	ns_version_settle(c, bucket, key);

@@ -233,12 +233,13 @@ int obj_delete_version(struct atr_core *c, const char *owner, const char *bucket
 		       const char *key, const char *vid, int prune, int flags,
 		       struct atr_delete_result *out)
 {
-	return ns_delete_version(c, bucket, key, vid, owner, prune, flags, out);
+	return ns_delete_version(c, bucket, key, vid, owner, prune, flags, 0, out);
 }
 
-int atr_object_delete_version(struct atr_core *c, const struct atr_user *u, const char *bucket,
-			      const char *key, const char *vid, int bypass,
-			      struct atr_delete_result *out)
+/* S3's DELETE, with its permission checks; if_ino as ns_delete_version's. */
+static int delete_checked(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			  const char *key, const char *vid, int bypass, uint64_t if_ino,
+			  struct atr_delete_result *out)
 {
 	struct atr_bucket b;
 	memset(out, 0, sizeof(*out));
@@ -254,8 +255,21 @@ int atr_object_delete_version(struct atr_core *c, const struct atr_user *u, cons
 	/* Bypass asked by one not allowed it: the retention holds (AWS). */
 	if (bypass && perm_bucket(c, u, bucket, "s3:BypassGovernanceRetention", PERM_OWNER, NULL))
 		bypass = 0;
-	return obj_delete_version(c, u->name, bucket, key, vid, 1, bypass ? OBJ_DEL_BYPASS : 0,
-				  out);
+	return ns_delete_version(c, bucket, key, vid, u->name, 1, bypass ? OBJ_DEL_BYPASS : 0,
+				 if_ino, out);
+}
+
+int atr_object_delete_version(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			      const char *key, const char *vid, int bypass,
+			      struct atr_delete_result *out)
+{
+	return delete_checked(c, u, bucket, key, vid, bypass, 0, out);
+}
+
+int atr_object_delete_if(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			 const char *key, uint64_t ino, struct atr_delete_result *out)
+{
+	return delete_checked(c, u, bucket, key, NULL, 0, ino, out);
 }
 
 /* ---- ListObjectVersions ---- */

@@ -240,3 +240,38 @@ def test_errors(s3, lb):
     assert client_error(s3.get_object_retention, Bucket=lb, Key="none") == (404, "NoSuchKey")
     s3.delete_object(Bucket=lb, Key="n")
     assert client_error(s3.get_object_retention, Bucket=lb, Key="n")[0] == 404
+
+
+@pytest.mark.usefixtures("mount_watchdog")
+def test_mount_refuses_a_locked_file(mount_daemon, bucket_name):
+    """Through the mount the current version of a locked key is not
+    unlinked, written, truncated, renamed, nor replaced by a rename
+    (EPERM); once its legal hold is off, it is."""
+    import errno
+    import os
+    d = mount_daemon
+    s3 = d.boto3("admin")
+    s3.create_bucket(Bucket=bucket_name, ObjectLockEnabledForBucket=True)
+    s3.put_object(Bucket=bucket_name, Key="f", Body=b"kept", ObjectLockLegalHoldStatus="ON")
+    s3.put_object(Bucket=bucket_name, Key="other", Body=b"o")
+    p, other = d.path(bucket_name, "f"), d.path(bucket_name, "other")
+
+    def eperm(fn, *args):
+        with pytest.raises(OSError) as ei:
+            fn(*args)
+        assert ei.value.errno == errno.EPERM, (fn, ei.value)
+
+    eperm(os.unlink, p)
+    eperm(open, p, "r+b")
+    eperm(open, p, "wb")
+    eperm(os.truncate, p, 0)
+    eperm(os.rename, p, d.path(bucket_name, "moved"))
+    eperm(os.rename, other, p)
+    with open(p, "rb") as f:
+        assert f.read() == b"kept"
+    assert sorted(os.listdir(d.path(bucket_name))) == ["f", "other"]
+    s3.put_object_legal_hold(Bucket=bucket_name, Key="f", LegalHold={"Status": "OFF"})
+    with open(p, "ab") as f:
+        f.write(b"!")
+    os.unlink(p)
+    assert not os.path.exists(p)
