@@ -115,8 +115,9 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 	 * encrypted at completion. SSE-C: the upload keeps a salted check of
 	 * the key; every part and the completion bring the key again. */
 	struct s3_sse k;
+	struct atr_lock lock;
 	int sse = 0;
-	if ((e = s3_sse_request(r, &k)))
+	if ((e = s3_lock_request(r, &lock)) || (e = s3_sse_request(r, &k)))
 		return e;
 	/* The headers the completed object will carry; a body has no use. */
 	if ((e = s3_storage_class_check(r)) || (e = s3_stored_headers(r, &hdrs)) ||
@@ -128,7 +129,8 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 	snprintf(stored, sizeof(stored), "%s%s", checksum_name(alg), full ? FULL_OBJECT_SUFFIX : "");
 	struct atr_mpu_opts o = { .hdrs = hdrs.ptr, .tags = tags.ptr, .acl = acl,
 				  .checksum_alg = alg ? stored : NULL, .sse = k.mode,
-				  .sse_key = k.mode == ATR_SSE_C ? k.key : NULL, .sse_out = &sse };
+				  .sse_key = k.mode == ATR_SSE_C ? k.key : NULL, .sse_out = &sse,
+				  .lock = &lock };
 	if ((rc = atr_mpu_create_with(r->srv->core, &r->user, r->bucket, r->key, &o, id))) {
 		e = s3_err_from_core(rc);
 		goto out;

@@ -124,10 +124,10 @@ static int is_subresource(const char *name)
  * stored in the clear, data it asked to be locked must not stay
  * deletable. Names match by prefix, case-insensitively; value (if set)
  * must match too, case-insensitively and trimmed. Object Lock headers are
- * read by PUT, CopyObject and CreateBucket (handles_lock); another
- * operation refuses them with AWS's answer for a bucket without Object
- * Lock (an upload's lock is not kept yet: docs/s3-compatibility.md),
- * never ignores them. The SSE rows hold for every operation but those that
+ * read by PUT, CopyObject, CreateMultipartUpload and CreateBucket
+ * (handles_lock); another operation (UploadPart, a POST form's fields)
+ * refuses them with AWS's answer for a bucket without Object Lock, never
+ * ignores them. The SSE rows hold for every operation but those that
  * read the SSE headers themselves (s3_sse.c; handles_sse below), so an
  * operation that does not encrypt never takes them silently. */
 static const struct {
@@ -158,7 +158,8 @@ static int handles_sse(s3_handler h)
  * (s3_objlock.c). */
 static int handles_lock(s3_handler h)
 {
-	return h == s3_put_object || h == s3_copy_object || h == s3_create_bucket;
+	return h == s3_put_object || h == s3_copy_object || h == s3_create_bucket ||
+	       h == s3_create_multipart;
 }
 
 /* ok: 1 the SSE fields are read by the operation, 2 the lock ones, 3 both. */

@@ -859,6 +859,9 @@ struct atr_mpu_opts {
 	int sse;
 	const unsigned char *sse_key;
 	int *sse_out;
+	/* The lock the object gets at completion (atr_put_lock), or NULL:
+	 * ATR_E_NO_LOCK now in a bucket without Object Lock. */
+	const struct atr_lock *lock;
 };
 int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			const char *key, const struct atr_mpu_opts *o,

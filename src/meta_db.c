@@ -263,7 +263,13 @@ static const char schema[] =
 	"  BEGIN DELETE FROM object_locks WHERE bucket = old.bucket AND key = old.key"
 	"    AND vid = old.vid; END;"
 	"CREATE TRIGGER IF NOT EXISTS object_locks_gone AFTER DELETE ON buckets"
-	"  BEGIN DELETE FROM object_locks WHERE bucket = old.name; END;";
+	"  BEGIN DELETE FROM object_locks WHERE bucket = old.name; END;"
+	/* The lock an upload's object will get (x-amz-object-lock-* of
+	 * CreateMultipartUpload; hold -1: not asked). */
+	"CREATE TABLE IF NOT EXISTS mpu_locks(upload_id TEXT PRIMARY KEY, mode INTEGER NOT NULL,"
+	"  until INTEGER NOT NULL, hold INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TRIGGER IF NOT EXISTS mpu_locks_gone AFTER DELETE ON mpu_uploads"
+	"  BEGIN DELETE FROM mpu_locks WHERE upload_id = old.upload_id; END;";
 
 /* ---- connections: one per thread, with its prepared statements ---- */
 

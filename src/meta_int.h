@@ -172,6 +172,9 @@ int meta_lock_get(struct meta *m, const char *bucket, const char *key, const cha
 		  struct atr_lock *out);
 int meta_lock_put(struct meta *m, const char *bucket, const char *key, const char *vid,
 		  const struct atr_lock *l);
+/* The lock an upload's object asks for; get: hold -1, mode 0 if none. */
+int meta_mpu_lock_put(struct meta *m, const char *upload_id, const struct atr_lock *l);
+int meta_mpu_lock_get(struct meta *m, const char *upload_id, struct atr_lock *out);
 /* How many rows bucket has in versions; -1 on error. */
 int meta_ver_count(struct meta *m, const char *bucket);
 

@@ -58,6 +58,9 @@ const char *const meta_ver_sql[ST__COUNT] = {
 			"AND vid = ?3",
 	[ST_LOCK_PUT] = "INSERT OR REPLACE INTO object_locks(bucket, key, vid, mode, until, hold) "
 			"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_MPU_LOCK_PUT] = "INSERT OR REPLACE INTO mpu_locks(upload_id, mode, until, hold) "
+			    "VALUES (?1, ?2, ?3, ?4)",
+	[ST_MPU_LOCK_GET] = "SELECT mode, until, hold FROM mpu_locks WHERE upload_id = ?1",
 };
 
 void meta_version_release(struct meta_version *v)
@@ -219,4 +222,23 @@ int meta_lock_put(struct meta *m, const char *bucket, const char *key, const cha
 	return meta_db_exec(m, ST_LOCK_PUT, M_TEXT(bucket), M_TEXT(key),
 			    M_TEXT(*vid ? vid : "null"), M_INT(l->mode), M_INT(l->until),
 			    M_INT(l->hold > 0));
+}
+
+int meta_mpu_lock_put(struct meta *m, const char *upload_id, const struct atr_lock *l)
+{
+	return meta_db_exec(m, ST_MPU_LOCK_PUT, M_TEXT(upload_id), M_INT(l->mode), M_INT(l->until),
+			    M_INT(l->hold));
+}
+
+int meta_mpu_lock_get(struct meta *m, const char *upload_id, struct atr_lock *out)
+{
+	struct meta_q q = meta_db_query(m, ST_MPU_LOCK_GET, M_TEXT(upload_id));
+	memset(out, 0, sizeof(*out));
+	out->hold = -1;
+	if (!meta_db_next(&q))
+		return meta_db_end(&q, ATR_OK); /* none asked */
+	out->mode = sqlite3_column_int(q.s, 0);
+	out->until = sqlite3_column_int64(q.s, 1);
+	out->hold = sqlite3_column_int(q.s, 2);
+	return meta_db_end(&q, ATR_OK);
 }

@@ -275,3 +275,36 @@ def test_mount_refuses_a_locked_file(mount_daemon, bucket_name):
         f.write(b"!")
     os.unlink(p)
     assert not os.path.exists(p)
+
+
+def test_multipart_upload_keeps_its_lock(s3, lb):
+    """CreateMultipartUpload's lock headers are kept with the upload and
+    given to the object at completion."""
+    until = ahead(3600).replace(microsecond=0)
+    up = s3.create_multipart_upload(Bucket=lb, Key="m", ObjectLockMode="COMPLIANCE",
+                                    ObjectLockRetainUntilDate=until,
+                                    ObjectLockLegalHoldStatus="ON")["UploadId"]
+    etag = s3.upload_part(Bucket=lb, Key="m", UploadId=up, PartNumber=1, Body=b"p")["ETag"]
+    v = s3.complete_multipart_upload(Bucket=lb, Key="m", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": etag}]})["VersionId"]
+    assert s3.get_object_retention(Bucket=lb, Key="m", VersionId=v)["Retention"] == \
+        {"Mode": "COMPLIANCE", "RetainUntilDate": until}
+    assert s3.get_object_legal_hold(Bucket=lb, Key="m")["LegalHold"]["Status"] == "ON"
+    assert client_error(s3.delete_object, Bucket=lb, Key="m", VersionId=v) == \
+        (403, "AccessDenied")
+
+
+def test_admin_api_refuses_a_locked_file(s3, lb, sigv4_daemon):
+    """The path view's rm and mv of a locked current version: 403."""
+    s3.put_object(Bucket=lb, Key="a", Body=b"1", ObjectLockLegalHoldStatus="ON")
+    from urllib.parse import quote
+    d = sigv4_daemon
+    a, b = quote("/%s/a" % lb, safe=""), quote("/%s/b" % lb, safe="")
+    r = d.request("POST", "/api/v1/fs/rm?path=" + a, user="alice")
+    assert (r.status, b"ObjectLocked" in r.body) == (403, True), r.body
+    r = d.request("POST", "/api/v1/fs/mv?src=%s&dst=%s" % (a, b), user="alice")
+    assert (r.status, b"ObjectLocked" in r.body) == (403, True), r.body
+    assert s3.get_object(Bucket=lb, Key="a")["Body"].read() == b"1"
+    s3.put_object_legal_hold(Bucket=lb, Key="a", LegalHold={"Status": "OFF"})
+    r = d.request("POST", "/api/v1/fs/mv?src=%s&dst=%s" % (a, b), user="alice")
+    assert r.status == 200, r.body
