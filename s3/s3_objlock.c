@@ -74,8 +74,10 @@ int s3_lock_headers(struct s3_req *r, const char *vid, struct buf *b)
 {
 	struct atr_lock l;
 	char date[TIMEFMT_LEN];
-	/* Only to whom may read them (AWS), and only where there is a lock. */
-	if (atr_object_lock_get(r->srv->core, &r->user, r->bucket, r->key, vid && *vid ? vid : NULL,
+	/* Only where there is Object Lock (one row read: every GET comes
+	 * here), and to whom may read them (AWS). */
+	if (!atr_bucket_has_lock(r->srv->core, r->bucket) ||
+	    atr_object_lock_get(r->srv->core, &r->user, r->bucket, r->key, vid && *vid ? vid : NULL,
 				"s3:GetObjectRetention", &l))
 		return 0;
 	time_fmt_iso8601_ms(l.until * 1000000, date);

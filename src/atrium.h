@@ -629,10 +629,14 @@ int atr_bucket_lock_get(struct atr_core *c, const struct atr_user *u, const char
 int atr_bucket_has_lock(struct atr_core *c, const char *bucket);
 int atr_bucket_lock_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			int mode, int days, int years, int creating);
-/* The lock the next atr_put_commit gives the new version (copied); any
- * part not given (mode NONE, hold -1) comes from the bucket's default.
- * The commit fails with ATR_E_NO_LOCK in a bucket without Object Lock. */
-void atr_put_lock(struct atr_writer *w, const struct atr_lock *lock);
+/* The lock the next atr_put_commit gives the new version (copied), if u
+ * may set it (s3:PutObjectRetention for a mode, s3:PutObjectLegalHold for
+ * a hold: the bucket owner's, or whom the policy allows; else
+ * ATR_E_ACCESS); any part not given (mode NONE, hold -1) comes from the
+ * bucket's default. The commit fails with ATR_E_NO_LOCK in a bucket
+ * without Object Lock. atr_object_copy_with and atr_mpu_create_with
+ * check their opts' lock the same way. */
+int atr_put_lock(struct atr_writer *w, const struct atr_user *u, const struct atr_lock *lock);
 /* Version vid's (NULL: the current one) lock: get, s3:GetObjectRetention
  * / s3:GetObjectLegalHold; set_retention: s3:PutObjectRetention, which
  * cannot shorten or change an unexpired COMPLIANCE retention nor an

@@ -134,6 +134,9 @@ int object_get_open(struct atr_core *c, const struct atr_user *u, const char *bu
  * bypass it); OBJ_DEL_IN_PLACE, a locked current version is not moved
  * behind a delete marker either (the mount's unlink, the path view's rm):
  * ATR_E_LOCKED (Object Lock, src/objlock.c). */
+/* (objlock.c) Whether u may ask for lock with a write (ATR_E_ACCESS). */
+int obj_lock_may(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		 const struct atr_lock *lock);
 #define OBJ_DEL_BYPASS 1
 #define OBJ_DEL_IN_PLACE 2
 int obj_delete_version(struct atr_core *c, const char *owner, const char *bucket,

@@ -315,6 +315,8 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
 										       : NULL;
 	if (lock && !b.objlock)
 		return ATR_E_NO_LOCK;
+	if ((rc = obj_lock_may(c, u, bucket, lock)))
+		return rc;
 	int sse = o->sse;
 	unsigned char check[CRYPT_CHECK];
 	if ((sse == ATR_SSE_C) != !!o->sse_key)

@@ -71,9 +71,23 @@ int atr_bucket_lock_set(struct atr_core *c, const struct atr_user *u, const char
 	return ns_txn(c, block_fn, &a);
 }
 
-void atr_put_lock(struct atr_writer *w, const struct atr_lock *lock)
+int obj_lock_may(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		 const struct atr_lock *lock)
 {
-	w->lock = *lock;
+	int rc = ATR_OK;
+	if (lock && lock->mode)
+		rc = perm_bucket(c, u, bucket, "s3:PutObjectRetention", PERM_OWNER, NULL);
+	if (!rc && lock && lock->hold >= 0)
+		rc = perm_bucket(c, u, bucket, "s3:PutObjectLegalHold", PERM_OWNER, NULL);
+	return rc;
+}
+
+int atr_put_lock(struct atr_writer *w, const struct atr_user *u, const struct atr_lock *lock)
+{
+	int rc = obj_lock_may(w->c, u, w->bucket, lock);
+	if (!rc)
+		w->lock = *lock;
+	return rc;
 }
 
 /* ---- a version's ---- */

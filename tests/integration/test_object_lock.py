@@ -308,3 +308,20 @@ def test_admin_api_refuses_a_locked_file(s3, lb, sigv4_daemon):
     s3.put_object_legal_hold(Bucket=lb, Key="a", LegalHold={"Status": "OFF"})
     r = d.request("POST", "/api/v1/fs/mv?src=%s&dst=%s" % (a, b), user="alice")
     assert r.status == 200, r.body
+
+
+def test_setting_a_lock_with_a_write_needs_its_permission(s3, lb, sigv4_daemon):
+    """A writer may write; locking what it writes takes
+    s3:PutObjectRetention (a mode) or s3:PutObjectLegalHold (a hold)."""
+    bob = sigv4_daemon.boto3("bob")
+    allow_bob(s3, lb, ["s3:PutObject"])
+    bob.put_object(Bucket=lb, Key="b1", Body=b"1")
+    assert client_error(bob.put_object, Bucket=lb, Key="b2", Body=b"2",
+                        ObjectLockLegalHoldStatus="ON") == (403, "AccessDenied")
+    assert client_error(bob.put_object, Bucket=lb, Key="b2", Body=b"2",
+                        ObjectLockMode="GOVERNANCE",
+                        ObjectLockRetainUntilDate=ahead(600)) == (403, "AccessDenied")
+    allow_bob(s3, lb, ["s3:PutObject", "s3:PutObjectLegalHold", "s3:GetObjectLegalHold",
+                      "s3:GetObject"])
+    bob.put_object(Bucket=lb, Key="b2", Body=b"2", ObjectLockLegalHoldStatus="ON")
+    assert bob.get_object_legal_hold(Bucket=lb, Key="b2")["LegalHold"]["Status"] == "ON"
