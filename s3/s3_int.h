@@ -459,6 +459,8 @@ enum s3_err s3_get_object_legal_hold(struct s3_req *r);
 enum s3_err s3_put_object_legal_hold(struct s3_req *r);
 int s3_lock_bypass(struct s3_req *r);
 enum s3_err s3_lock_request(struct s3_req *r, struct atr_lock *l);
+struct s3_form;
+enum s3_err s3_lock_form(struct s3_req *r, const struct s3_form *f, struct atr_lock *l);
 int s3_lock_headers(struct s3_req *r, const char *vid, struct buf *b);
 /* s3_list.c, pure: max-keys (NULL: 1000; a decimal, above 1000 is 1000;
  * -1 for anything else) and a continuation token ("atr1." + base64 of the

@@ -1,8 +1,8 @@
 /*
  * s3_objlock — S3 Object Lock (src/atrium.h, "Object Lock"): the bucket's
  * configuration (?object-lock), a version's retention (?retention) and
- * legal hold (?legal-hold), the x-amz-object-lock-* headers of a write
- * and of GET/HEAD, and x-amz-bypass-governance-retention. The core keeps
+ * legal hold (?legal-hold), the x-amz-object-lock-* headers (or POST
+ * form fields) of a write and the headers of GET/HEAD, and x-amz-bypass-governance-retention. The core keeps
  * and enforces the locks; here they are read and written in S3's XML.
  */
 #include <libxml/tree.h>
@@ -13,6 +13,7 @@
 
 #include "common/timefmt.h"
 #include "common/xml.h"
+#include "s3/s3_form.h"
 #include "s3/s3_int.h"
 #include "common/banned.h"
 
@@ -44,11 +45,11 @@ static enum s3_err until_parse(const char *v, int64_t *ms)
 	return *ms <= time_now_ns() / 1000000 ? S3_ERR_LOCK_PAST_DATE : S3_ERR_OK;
 }
 
-enum s3_err s3_lock_request(struct s3_req *r, struct atr_lock *l)
+/* The lock of a write from its three values (headers or form fields;
+ * NULL: not given). */
+static enum s3_err lock_parse(struct s3_req *r, const char *mode, const char *until,
+			      const char *hold, struct atr_lock *l)
 {
-	const char *mode = s3_header(r, "x-amz-object-lock-mode");
-	const char *until = s3_header(r, "x-amz-object-lock-retain-until-date");
-	const char *hold = s3_header(r, "x-amz-object-lock-legal-hold");
 	enum s3_err e;
 	memset(l, 0, sizeof(*l));
 	l->hold = -1;
@@ -68,6 +69,26 @@ enum s3_err s3_lock_request(struct s3_req *r, struct atr_lock *l)
 	if (hold)
 		l->hold = !strcmp(hold, "ON");
 	return S3_ERR_OK;
+}
+
+enum s3_err s3_lock_request(struct s3_req *r, struct atr_lock *l)
+{
+	return lock_parse(r, s3_header(r, "x-amz-object-lock-mode"),
+			  s3_header(r, "x-amz-object-lock-retain-until-date"),
+			  s3_header(r, "x-amz-object-lock-legal-hold"), l);
+}
+
+static const char *field(const struct s3_form *f, const char *name)
+{
+	const struct s3_form_field *fl = s3_form_get(f, name);
+	return fl ? fl->value : NULL;
+}
+
+enum s3_err s3_lock_form(struct s3_req *r, const struct s3_form *f, struct atr_lock *l)
+{
+	return lock_parse(r, field(f, "x-amz-object-lock-mode"),
+			  field(f, "x-amz-object-lock-retain-until-date"),
+			  field(f, "x-amz-object-lock-legal-hold"), l);
 }
 
 int s3_lock_headers(struct s3_req *r, const char *vid, struct buf *b)

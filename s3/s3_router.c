@@ -125,9 +125,9 @@ static int is_subresource(const char *name)
  * deletable. Names match by prefix, case-insensitively; value (if set)
  * must match too, case-insensitively and trimmed. Object Lock headers are
  * read by PUT, CopyObject, CreateMultipartUpload and CreateBucket
- * (handles_lock); another operation (UploadPart, a POST form's fields)
- * refuses them with AWS's answer for a bucket without Object Lock, never
- * ignores them. The SSE rows hold for every operation but those that
+ * (handles_lock) and as a POST form's fields (s3_post.c); another
+ * operation (UploadPart) refuses them with AWS's answer for a bucket
+ * without Object Lock, never ignores them. The SSE rows hold for every operation but those that
  * read the SSE headers themselves (s3_sse.c; handles_sse below), so an
  * operation that does not encrypt never takes them silently. */
 static const struct {

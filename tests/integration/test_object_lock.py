@@ -325,3 +325,24 @@ def test_setting_a_lock_with_a_write_needs_its_permission(s3, lb, sigv4_daemon):
                       "s3:GetObject"])
     bob.put_object(Bucket=lb, Key="b2", Body=b"2", ObjectLockLegalHoldStatus="ON")
     assert bob.get_object_legal_hold(Bucket=lb, Key="b2")["LegalHold"]["Status"] == "ON"
+
+
+def test_post_form_lock_fields(s3, lb, sigv4_daemon):
+    """A POST Object form's x-amz-object-lock-* fields lock the object."""
+    until = ahead(3600).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fields = {"x-amz-object-lock-mode": "GOVERNANCE",
+              "x-amz-object-lock-retain-until-date": until,
+              "x-amz-object-lock-legal-hold": "ON"}
+    p = s3.generate_presigned_post(lb, "posted", Fields=fields,
+                                   Conditions=[{k: v} for k, v in fields.items()])
+    body = b"".join(b"--XX\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
+                    % (k.encode(), v.encode()) for k, v in p["fields"].items())
+    body += (b"--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\n"
+             b"posted\r\n--XX--\r\n")
+    r = sigv4_daemon.request("POST", "/" + lb, body=body,
+                             headers={"Content-Type": "multipart/form-data; boundary=XX"})
+    assert r.status == 204, r.body
+    ret = s3.get_object_retention(Bucket=lb, Key="posted")["Retention"]
+    assert ret["Mode"] == "GOVERNANCE"
+    assert ret["RetainUntilDate"].strftime("%Y-%m-%dT%H:%M:%SZ") == until
+    assert s3.get_object_legal_hold(Bucket=lb, Key="posted")["LegalHold"]["Status"] == "ON"
