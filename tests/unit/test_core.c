@@ -382,6 +382,7 @@ static void conditional_delete(void **state)
 	char *s = get(f->c, "k");
 	assert_string_equal(s, "new");
 	free(s);
+	atr_obj_release(&o1);
 	assert_int_equal(atr_object_delete_if(f->c, &root, "bkt", "k", o2.ino, &d), ATR_OK);
 	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "k", &o1), ATR_E_NO_KEY);
 	assert_int_equal(atr_object_delete_if(f->c, &root, "bkt", "k", o2.ino, &d), ATR_E_CONFLICT);
