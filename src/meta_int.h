@@ -172,6 +172,10 @@ int meta_lock_get(struct meta *m, const char *bucket, const char *key, const cha
 		  struct atr_lock *out);
 int meta_lock_put(struct meta *m, const char *bucket, const char *key, const char *vid,
 		  const struct atr_lock *l);
+/* Whether a current version of a key in [from, upto) is under a legal
+ * hold or a retention at now_ms: 1, 0, or -1 on error. */
+int meta_lock_any(struct meta *m, const char *bucket, const char *from, const char *upto,
+		  int64_t now_ms);
 /* The lock an upload's object asks for; get: hold -1, mode 0 if none. */
 int meta_mpu_lock_put(struct meta *m, const char *upload_id, const struct atr_lock *l);
 int meta_mpu_lock_get(struct meta *m, const char *upload_id, struct atr_lock *out);

@@ -61,6 +61,11 @@ const char *const meta_ver_sql[ST__COUNT] = {
 	[ST_MPU_LOCK_PUT] = "INSERT OR REPLACE INTO mpu_locks(upload_id, mode, until, hold) "
 			    "VALUES (?1, ?2, ?3, ?4)",
 	[ST_MPU_LOCK_GET] = "SELECT mode, until, hold FROM mpu_locks WHERE upload_id = ?1",
+	/* Whether a current version in [?2, ?3) is locked at ?4 (a legal
+	 * hold, or a retention not yet over: no bypass is asked here). */
+	[ST_LOCK_ANY] = "SELECT 1 FROM objects o JOIN object_locks l ON l.bucket = o.bucket "
+			"AND l.key = o.key AND l.vid = o.vid WHERE o.bucket = ?1 AND o.key >= ?2 "
+			"AND o.key < ?3 AND (l.hold OR (l.mode AND l.until > ?4)) LIMIT 1",
 };
 
 void meta_version_release(struct meta_version *v)
@@ -241,4 +246,13 @@ int meta_mpu_lock_get(struct meta *m, const char *upload_id, struct atr_lock *ou
 	out->until = sqlite3_column_int64(q.s, 1);
 	out->hold = sqlite3_column_int(q.s, 2);
 	return meta_db_end(&q, ATR_OK);
+}
+
+int meta_lock_any(struct meta *m, const char *bucket, const char *from, const char *upto,
+		  int64_t now_ms)
+{
+	struct meta_q q = meta_db_query(m, ST_LOCK_ANY, M_TEXT(bucket), M_TEXT(from), M_TEXT(upto),
+					M_INT(now_ms));
+	int found = meta_db_next(&q);
+	return meta_db_end(&q, ATR_OK) ? -1 : found;
 }

@@ -267,9 +267,15 @@ def test_mount_refuses_a_locked_file(mount_daemon, bucket_name):
     eperm(os.truncate, p, 0)
     eperm(os.rename, p, d.path(bucket_name, "moved"))
     eperm(os.rename, other, p)
+    # Nor does a directory holding a locked file move.
+    s3.put_object(Bucket=bucket_name, Key="d/x", Body=b"x", ObjectLockLegalHoldStatus="ON")
+    eperm(os.rename, d.path(bucket_name, "d"), d.path(bucket_name, "e"))
+    assert os.listdir(d.path(bucket_name, "d")) == ["x"]
+    s3.put_object_legal_hold(Bucket=bucket_name, Key="d/x", LegalHold={"Status": "OFF"})
+    os.rename(d.path(bucket_name, "d"), d.path(bucket_name, "e"))
     with open(p, "rb") as f:
         assert f.read() == b"kept"
-    assert sorted(os.listdir(d.path(bucket_name))) == ["f", "other"]
+    assert sorted(os.listdir(d.path(bucket_name))) == ["e", "f", "other"]
     s3.put_object_legal_hold(Bucket=bucket_name, Key="f", LegalHold={"Status": "OFF"})
     with open(p, "ab") as f:
         f.write(b"!")
