@@ -516,8 +516,10 @@ static int lifecycle_metrics(void *arg, struct buf *b)
 		{ "atrium_lifecycle_objects_expired_total", "Objects deleted by lifecycle Expiration rules." },
 		{ "atrium_lifecycle_uploads_aborted_total", "Multipart uploads aborted by lifecycle rules." },
 		{ "atrium_lifecycle_errors_total", "Lifecycle actions that failed (logged)." },
+		{ "atrium_lifecycle_versions_locked_total",
+		  "Versions due under a lifecycle rule but kept by Object Lock." },
 	};
-	uint64_t v[] = { c.passes, c.expired, c.aborted, c.errors };
+	uint64_t v[] = { c.passes, c.expired, c.aborted, c.errors, c.locked };
 	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++)
 		if (metrics_family(b, fams[i].name, "counter", fams[i].help) ||
 		    metrics_sample(b, fams[i].name, NULL, v[i]))

@@ -91,7 +91,7 @@ struct s3_lc_summary {
 	int truncated;             /* stopped at the pass's bound: more next pass */
 };
 struct s3_lc_counters {
-	uint64_t passes, expired, aborted, errors;
+	uint64_t passes, expired, aborted, errors, locked;
 };
 int s3_lifecycle_run(struct s3_server *s, int64_t now, struct s3_lc_summary *out);
 void s3_lifecycle_counters(struct s3_server *s, struct s3_lc_counters *out);

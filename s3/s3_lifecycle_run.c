@@ -52,7 +52,7 @@ struct s3_lc_worker {
 	int running, stop;
 	long interval_ms;
 	/* Totals since start; atomics. */
-	uint64_t passes, expired, aborted, errors;
+	uint64_t passes, expired, aborted, errors, locked;
 };
 
 struct pass {
@@ -457,6 +457,7 @@ int s3_lifecycle_run(struct s3_server *s, int64_t now, struct s3_lc_summary *out
 	__atomic_add_fetch(&w->expired, p.sum.expired, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&w->aborted, p.sum.aborted, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&w->errors, p.sum.errors + (rc != 0), __ATOMIC_RELAXED);
+	__atomic_add_fetch(&w->locked, p.sum.locked, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&w->pass_mu);
 	free(ns.v);
 	if (rc)
@@ -477,6 +478,7 @@ void s3_lifecycle_counters(struct s3_server *s, struct s3_lc_counters *out)
 	out->expired = __atomic_load_n(&w->expired, __ATOMIC_RELAXED);
 	out->aborted = __atomic_load_n(&w->aborted, __ATOMIC_RELAXED);
 	out->errors = __atomic_load_n(&w->errors, __ATOMIC_RELAXED);
+	out->locked = __atomic_load_n(&w->locked, __ATOMIC_RELAXED);
 }
 
 /* ---- the timer thread ---- */

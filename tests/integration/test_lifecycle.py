@@ -528,9 +528,11 @@ def test_noncurrent_expiration_respects_object_lock(daemon, s3, bucket_name):
         v2 = s3.put_object(Bucket=b, Key="k", Body=b"2")["VersionId"]
         put_lifecycle(s3, b, [{"ID": "nc", "Filter": {"Prefix": ""}, "Status": "Enabled",
                                "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}])
-        out = run_pass(daemon, int(time.time()) + 3 * DAY)
         # v1 goes; v0, under a legal hold, is skipped and counted.
+        before = metric(daemon, "atrium_lifecycle_versions_locked_total")
+        out = run_pass(daemon, int(time.time()) + 3 * DAY)
         assert (out["expired"], out["locked"], out["errors"]) == (1, 1, 0), out
+        assert metric(daemon, "atrium_lifecycle_versions_locked_total") == before + 1
         assert [v for _k, v, _m in versions(s3, b)] == [v2, v0]
     finally:
         s3.delete_bucket_lifecycle(Bucket=b)
