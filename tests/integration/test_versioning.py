@@ -345,6 +345,28 @@ def test_sse_multipart_old_version(atriumd_factory):
     assert p3["PartsCount"] == 3 and p3["Body"].read() == parts[2]
 
 
+def test_sse_c_multipart_old_version(s3, bucket):
+    """The same for SSE-C: the old version's segments read with its key."""
+    kw = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": "0123456789abcdef" * 2}
+    enable(s3, bucket)
+    parts = [os.urandom(5 << 20), os.urandom(777)]
+    up = s3.create_multipart_upload(Bucket=bucket, Key="c", **kw)["UploadId"]
+    etags = [s3.upload_part(Bucket=bucket, Key="c", UploadId=up, PartNumber=i + 1, Body=p,
+                            **kw)["ETag"] for i, p in enumerate(parts)]
+    old = s3.complete_multipart_upload(
+        Bucket=bucket, Key="c", UploadId=up,
+        MultipartUpload={"Parts": [{"PartNumber": i + 1, "ETag": e}
+                                   for i, e in enumerate(etags)]})["VersionId"]
+    s3.put_object(Bucket=bucket, Key="c", Body=b"new")
+    data = b"".join(parts)
+    assert s3.get_object(Bucket=bucket, Key="c", VersionId=old, **kw)["Body"].read() == data
+    lo = (5 << 20) - 10
+    r = s3.get_object(Bucket=bucket, Key="c", VersionId=old, Range="bytes=%d-%d" % (lo, lo + 99),
+                      **kw)
+    assert r["Body"].read() == data[lo:lo + 100]
+    assert client_error(s3.get_object, Bucket=bucket, Key="c", VersionId=old)[0] == 400
+
+
 def test_every_write_makes_a_version(s3, bucket, sigv4_daemon):
     enable(s3, bucket)
     v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"put", Tagging="t=1")["VersionId"]
