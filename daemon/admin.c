@@ -149,6 +149,8 @@ static int core_error(struct admin_req *r, int err, const char *path)
 		status = 409; code = "NotPersisted"; break;
 	case ATR_E_PINNED:
 		status = 409; code = "Pinned"; break;
+	case ATR_E_LOCKED:
+		status = 403; code = "ObjectLocked"; break;
 	default:
 		break;
 	}

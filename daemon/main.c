@@ -497,10 +497,11 @@ static int lifecycle_run(void *arg, int64_t now, struct buf *json)
 	if (s3_lifecycle_run(d->s3, now, &s))
 		return -1;
 	buf_addf(json, "{\"now\":%lld,\"buckets\":%llu,\"rules\":%llu,\"expired\":%llu,"
-		 "\"aborted\":%llu,\"errors\":%llu,\"truncated\":%s}\n", (long long)now,
-		 (unsigned long long)s.buckets, (unsigned long long)s.rules,
+		 "\"aborted\":%llu,\"errors\":%llu,\"locked\":%llu,\"truncated\":%s}\n",
+		 (long long)now, (unsigned long long)s.buckets, (unsigned long long)s.rules,
 		 (unsigned long long)s.expired, (unsigned long long)s.aborted,
-		 (unsigned long long)s.errors, s.truncated ? "true" : "false");
+		 (unsigned long long)s.errors, (unsigned long long)s.locked,
+		 s.truncated ? "true" : "false");
 	return 0;
 }
 
@@ -516,8 +517,10 @@ static int lifecycle_metrics(void *arg, struct buf *b)
 		{ "atrium_lifecycle_objects_expired_total", "Objects deleted by lifecycle Expiration rules." },
 		{ "atrium_lifecycle_uploads_aborted_total", "Multipart uploads aborted by lifecycle rules." },
 		{ "atrium_lifecycle_errors_total", "Lifecycle actions that failed (logged)." },
+		{ "atrium_lifecycle_versions_locked_total",
+		  "Versions due under a lifecycle rule but kept by Object Lock." },
 	};
-	uint64_t v[] = { c.passes, c.expired, c.aborted, c.errors };
+	uint64_t v[] = { c.passes, c.expired, c.aborted, c.errors, c.locked };
 	for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++)
 		if (metrics_family(b, fams[i].name, "counter", fams[i].help) ||
 		    metrics_sample(b, fams[i].name, NULL, v[i]))

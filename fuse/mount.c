@@ -386,6 +386,8 @@ static const int errnos[ATR_E__COUNT] = {
 	[ATR_E_PINNED] = EBUSY,
 	[ATR_E_NO_VERSION] = ENOENT,
 	[ATR_E_DELETE_MARKER] = ENOENT,
+	[ATR_E_LOCKED] = EPERM,
+	[ATR_E_NO_LOCK] = EINVAL,
 };
 
 static const struct {

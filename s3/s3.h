@@ -87,10 +87,11 @@ int s3_reject(struct s3_server *s, struct mg_connection *conn, int status, const
 struct s3_lc_summary {
 	uint64_t buckets, rules;   /* with a configuration; enabled rules applied */
 	uint64_t expired, aborted, errors;
+	uint64_t locked;           /* versions due but under Object Lock: skipped */
 	int truncated;             /* stopped at the pass's bound: more next pass */
 };
 struct s3_lc_counters {
-	uint64_t passes, expired, aborted, errors;
+	uint64_t passes, expired, aborted, errors, locked;
 };
 int s3_lifecycle_run(struct s3_server *s, int64_t now, struct s3_lc_summary *out);
 void s3_lifecycle_counters(struct s3_server *s, struct s3_lc_counters *out);

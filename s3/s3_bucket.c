@@ -2,6 +2,7 @@
 #include <libxml/tree.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/timefmt.h"
 #include "common/xml.h"
@@ -89,6 +90,13 @@ enum s3_err s3_create_bucket(struct s3_req *r)
 	free(acl);
 	if (rc == ATR_E_ACLS_OFF)
 		return S3_ERR_BUCKET_ACL_WITH_OWNERSHIP;
+	/* Object Lock asked for: enabled on the bucket just made, which
+	 * turns its versioning on. */
+	const char *lock = s3_header(r, "x-amz-bucket-object-lock-enabled");
+	if (lock)
+		lock += strspn(lock, " \t");
+	if (!rc && lock && !strncasecmp(lock, "true", 4) && !lock[4 + strspn(lock + 4, " \t")])
+		rc = atr_bucket_lock_set(r->srv->core, &r->user, r->bucket, ATR_LOCK_NONE, 0, 0, 1);
 	if (rc)
 		return s3_err_from_core(rc);
 	char extra[128];

@@ -323,5 +323,7 @@ enum s3_err s3_put_bucket_versioning(struct s3_req *r)
 	int rc = atr_bucket_versioning_set(r->srv->core, &r->user, r->bucket, state);
 	if (rc == ATR_E_NOT_SUPPORTED)
 		return S3_ERR_VERSIONING_REMOTE;
+	if (rc == ATR_E_LOCKED)
+		return S3_ERR_LOCK_VERSIONING_STATE;
 	return s3_reply_empty(r, rc, 200);
 }

@@ -122,12 +122,14 @@ enum s3_err s3_copy_object(struct s3_req *r)
 	char dst_etag[ATR_ETAG_MAX + 1];
 	struct atr_acl *acl = NULL;
 	struct s3_sse dk = { 0 }, sk = { 0 }; /* the copy's encryption, the source's key */
+	struct atr_lock lock;
 	int replace = 0, replace_tags = 0, have_src = 0, must_not_exist, write_type, rc;
 	enum s3_err e;
 
 	if ((e = s3_copy_source_parse(s3_header(r, "x-amz-copy-source"), sbucket, &skey, svid)))
 		return e;
-	if ((e = s3_sse_request(r, &dk)) || (e = s3_sse_customer(r, "x-amz-copy-source-", &sk)))
+	if ((e = s3_sse_request(r, &dk)) || (e = s3_sse_customer(r, "x-amz-copy-source-", &sk)) ||
+	    (e = s3_lock_request(r, &lock)))
 		goto out;
 	if (directive && !(replace = !strcmp(directive, "REPLACE")) && strcmp(directive, "COPY")) {
 		e = S3_ERR_INVALID_ARGUMENT; /* "Unknown metadata directive." */
@@ -187,7 +189,7 @@ enum s3_err s3_copy_object(struct s3_req *r)
 				   .must_not_exist = must_not_exist,
 				   .if_etag = *dst_etag ? dst_etag : NULL, .acl = acl,
 				   .sse = dk.mode, .sse_key = dk.mode == ATR_SSE_C ? dk.key : NULL,
-				   .write_type = write_type };
+				   .write_type = write_type, .lock = &lock };
 	rc = atr_object_copy_with(core, &r->user, rd, src.etag, r->bucket, r->key, &o, &obj);
 	if (rc) {
 		e = s3_err_from_core(rc);

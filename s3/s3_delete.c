@@ -157,7 +157,7 @@ static enum s3_err delete_one(struct s3_req *r, const struct s3_delete_obj *v,
 	/* A version the key does not have (an id not ours included) is
 	 * this key's NoSuchVersion. */
 	int rc = atr_object_delete_version(r->srv->core, &r->user, r->bucket, v->key, v->version,
-					   d);
+					   s3_lock_bypass(r), d);
 	return rc == ATR_E_NO_KEY ? S3_ERR_OK : s3_err_from_core(rc);
 }
 

@@ -55,6 +55,8 @@ enum s3_err s3_err_from_core(int err)
 	/* A delete marker named by its version id (the latest one met
 	 * without an id is NoSuchKey: the handlers say so). */
 	case ATR_E_DELETE_MARKER: return S3_ERR_METHOD_NOT_ALLOWED;
+	case ATR_E_LOCKED: return S3_ERR_ACCESS_DENIED;
+	case ATR_E_NO_LOCK: return S3_ERR_OBJECT_LOCK_MISSING;
 	case ATR_E_ACLS_OFF: return S3_ERR_ACLS_NOT_SUPPORTED;
 	case ATR_E_BAD_POLICY: return S3_ERR_MALFORMED_POLICY;
 	/* Each bucket setting has its own "not found": the handlers say which. */

@@ -132,7 +132,17 @@
 	X(SSE_C_NOT_APPLICABLE, 400, "InvalidRequest", "The encryption parameters are not applicable to this object.") \
 	X(NO_SSE_CONFIG, 404, "ServerSideEncryptionConfigurationNotFoundError", "The server side encryption configuration was not found") \
 	X(OBJECT_LOCK_MISSING, 400, "InvalidRequest", "Bucket is missing ObjectLockConfiguration") \
-	X(OBJECT_LOCK_NOT_IMPLEMENTED, 501, "NotImplemented", "Object Lock is not implemented: a bucket cannot be created with it (x-amz-bucket-object-lock-enabled).") \
+	X(OBJECT_LOCK_NOT_IMPLEMENTED, 501, "NotImplemented", "Object Lock headers are not implemented on this operation (docs/s3-compatibility.md).") \
+	X(NO_LOCK_CONFIG, 404, "ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket") \
+	X(NO_SUCH_LOCK_CONFIG, 404, "NoSuchObjectLockConfiguration", "The specified object does not have a ObjectLock configuration") \
+	X(LOCK_BUCKET_STATE, 409, "InvalidBucketState", "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration") \
+	X(LOCK_VERSIONING_STATE, 409, "InvalidBucketState", "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.") \
+	X(LOCK_HEADERS, 400, "InvalidArgument", "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied") \
+	X(LOCK_HEADERS_XML, 400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema: Mode and RetainUntilDate go together.") \
+	X(LOCK_BAD_MODE, 400, "InvalidArgument", "Unknown wormMode directive.") \
+	X(LOCK_BAD_DATE, 400, "InvalidArgument", "The retain until date is not a valid ISO 8601 date.") \
+	X(LOCK_PAST_DATE, 400, "InvalidArgument", "The retain until date must be in the future!") \
+	X(LOCK_BAD_HOLD, 400, "InvalidArgument", "Legal Hold must be either of 'ON' or 'OFF'") \
 	X(LIST_PARAM_NOT_UTF8, 400, "InvalidArgument", "A listing parameter (prefix, delimiter, marker, start-after, continuation-token, key-marker, upload-id-marker) is not valid UTF-8.") \
 	X(LIST_PARAM_NOT_XML, 400, "InvalidArgument", "A listing parameter holds a character XML 1.0 cannot carry (a control character other than tab, newline and carriage return, U+FFFE or U+FFFF); prefix, delimiter, marker, start-after and key-marker may hold one with encoding-type=url.") \
 	X(LIST_KEY_NOT_XML, 400, "InvalidArgument", "A key in this listing holds a character XML 1.0 cannot carry (a control character other than tab, newline and carriage return, U+FFFE or U+FFFF): list with encoding-type=url, which returns keys URL-encoded.") \

@@ -264,6 +264,7 @@ struct s3_write {
 	const unsigned char *ck_want;  /* its value, when known before the bytes */
 	int write_type;                /* object: enum atr_write_type (x-atrium-write-type) */
 	struct s3_sse sse;             /* object: the encryption asked for (s3_sse.c) */
+	const struct atr_lock *lock;   /* object: the Object Lock asked for, or NULL */
 	/* The core writer, from open to commit. */
 	void *w;
 	/* Out. */
@@ -444,6 +445,23 @@ enum s3_err s3_version_param(struct s3_req *r, const char **vid);
 int s3_version_header(struct buf *b, const char *name, const char *vid);
 enum s3_err s3_version_error(struct s3_req *r, int rc, const char *vid, const struct atr_obj *o);
 enum s3_err s3_version_current(struct s3_req *r);
+/* s3_objlock.c: Object Lock (src/atrium.h). The routes of ?object-lock,
+ * ?retention and ?legal-hold; whether x-amz-bypass-governance-retention
+ * is true; the x-amz-object-lock-* headers of a write into *l (hold -1
+ * when not given; InvalidArgument for bad ones); those of version vid
+ * ("" or NULL: the current one) appended to b for GET and HEAD, when the
+ * caller may read them (non-zero: out of memory). */
+enum s3_err s3_get_bucket_object_lock(struct s3_req *r);
+enum s3_err s3_put_bucket_object_lock(struct s3_req *r);
+enum s3_err s3_get_object_retention(struct s3_req *r);
+enum s3_err s3_put_object_retention(struct s3_req *r);
+enum s3_err s3_get_object_legal_hold(struct s3_req *r);
+enum s3_err s3_put_object_legal_hold(struct s3_req *r);
+int s3_lock_bypass(struct s3_req *r);
+enum s3_err s3_lock_request(struct s3_req *r, struct atr_lock *l);
+struct s3_form;
+enum s3_err s3_lock_form(struct s3_req *r, const struct s3_form *f, struct atr_lock *l);
+int s3_lock_headers(struct s3_req *r, const char *vid, struct buf *b);
 /* s3_list.c, pure: max-keys (NULL: 1000; a decimal, above 1000 is 1000;
  * -1 for anything else) and a continuation token ("atr1." + base64 of the
  * key, or a plain key) into out (NUL-terminated; -1 if it does not fit or
@@ -462,12 +480,6 @@ enum s3_err s3_list_name_check(const char *name, int url);
 enum s3_err s3_put_object(struct s3_req *r);
 enum s3_err s3_get_object(struct s3_req *r);
 enum s3_err s3_delete_object(struct s3_req *r);
-/* S3's DeleteObject of a key without a version id, in the core: what
- * DeleteObject, DeleteObjects and the lifecycle worker's expirations all
- * call, so that they do the same thing (a delete marker in a versioned
- * bucket). An enum atr_err. */
-int s3_delete_key(struct atr_core *c, const struct atr_user *u, const char *bucket,
-		  const char *key);
 /* s3_multipart.c */
 enum s3_err s3_create_multipart(struct s3_req *r);
 enum s3_err s3_upload_part(struct s3_req *r);

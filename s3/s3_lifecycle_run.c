@@ -5,15 +5,17 @@
  *   Expiration (Days, Date)         current objects the rule's filter
  *                                   matches (prefix, tags, sizes) whose
  *                                   time has come are deleted through
- *                                   s3_delete_key, S3's DeleteObject
- *                                   path, as the daemon's user;
+ *                                   S3's DeleteObject path, as the
+ *                                   daemon's user, if still the object
+ *                                   listed (atr_object_delete_if);
  *   AbortIncompleteMultipartUpload  uploads under the prefix created
  *                                   DaysAfterInitiation days ago or more
  *                                   are aborted (atr_mpu_abort);
  *   NoncurrentVersionExpiration,
- *   ExpiredObjectDeleteMarker       kept and validated; they act on
- *                                   versions, which noncurrent_expire
- *                                   below leaves to versioning.
+ *   ExpiredObjectDeleteMarker       noncurrent versions and lone delete
+ *                                   markers are deleted by their id
+ *                                   (noncurrent_expire below); one under
+ *                                   Object Lock is skipped and counted.
  *
  * Bounds. A pass takes at most PASS_ACTIONS actions (deletions, aborts,
  * failures): the rest waits for the next pass, which finds what is left
@@ -50,7 +52,7 @@ struct s3_lc_worker {
 	int running, stop;
 	long interval_ms;
 	/* Totals since start; atomics. */
-	uint64_t passes, expired, aborted, errors;
+	uint64_t passes, expired, aborted, errors, locked;
 };
 
 struct pass {
@@ -74,8 +76,9 @@ static int more(const struct pass *p)
 struct item {
 	char *key;
 	char upload_id[ATR_UPLOAD_ID_LEN + 1];
-	struct atr_obj obj;       /* objects: hdrs NULL */
+	struct atr_obj obj;       /* objects and versions: hdrs NULL */
 	int64_t ctime_ns;         /* uploads */
+	int marker, latest;       /* versions */
 };
 
 struct page {
@@ -113,6 +116,19 @@ static int add_object(void *arg, const struct atr_list_item *it)
 	if (x) {
 		x->obj = *it->obj;
 		x->obj.hdrs = NULL;
+	}
+	return pg->failed;
+}
+
+static int add_version(void *arg, const struct atr_version_item *it)
+{
+	struct page *pg = arg;
+	struct item *x = it->is_prefix ? NULL : page_add(pg, it->key);
+	if (x) {
+		x->obj = *it->obj;
+		x->obj.hdrs = NULL;
+		x->marker = it->marker;
+		x->latest = it->latest;
 	}
 	return pg->failed;
 }
@@ -162,8 +178,16 @@ static void expire_page(struct pass *p, const char *bucket, const struct s3_lc_r
 		const struct item *x = &pg->v[i];
 		if (!object_due(p, r, x))
 			continue;
-		/* S3's DeleteObject path: with versioning, a delete marker. */
-		int rc = s3_delete_key(p->s->core, &p->su, bucket, x->key);
+		/* S3's DeleteObject path (with versioning, a delete marker),
+		 * only if the object is still the one listed: one written
+		 * since is not expired by what its predecessor was. */
+		struct atr_delete_result d;
+		int rc = atr_object_delete_if(p->s->core, &p->su, bucket, x->key, x->obj.ino, &d);
+		if (rc == ATR_E_CONFLICT) {
+			LOG(LOG_INFO, "lifecycle: %s/%s was written since it was listed: kept",
+			    bucket, x->key);
+			continue;
+		}
 		if (rc) {
 			failed(p, "expiring", bucket, x->key, rc);
 			continue;
@@ -254,19 +278,120 @@ static void abort_uploads(struct pass *p, const char *bucket, const struct s3_lc
 
 /*
  * NoncurrentVersionExpiration (NoncurrentDays, NewerNoncurrentVersions)
- * and Expiration's ExpiredObjectDeleteMarker act on versions: noncurrent
- * versions become due NoncurrentDays after the version that replaced them
- * was written, keeping the NewerNoncurrentVersions newest; a delete marker
- * with no version left behind it is removed. Without versioning a bucket
- * has neither, so there is nothing to do: this is where versioning's
- * listing of versions is to be walked (bounded by p->budget like the
- * rest) once the core has it.
+ * and Expiration's ExpiredObjectDeleteMarker act on versions, walked in
+ * ListObjectVersions' order (key, newest first) a page at a time: a
+ * noncurrent version is due NoncurrentDays after the version above it
+ * (its successor) was written, past the NewerNoncurrentVersions newest
+ * noncurrent ones; a delete marker that is the only version of its key is
+ * removed. Both go by their version id through S3's DeleteObject path,
+ * so Object Lock's one check holds: a locked version is skipped and
+ * counted (sum.locked), not an error.
  */
+struct vwalk {
+	char key[ATR_KEY_MAX + 2]; /* the key of the group being walked */
+	int64_t above;             /* its last version's mtime (s), the successor's */
+	int noncurrent;            /* its noncurrent versions seen */
+	int versions;              /* its versions seen */
+	char marker_vid[ATR_VID_MAX + 1]; /* its lone latest marker, if so far alone */
+};
+
+static void version_delete(struct pass *p, const char *bucket, const char *key, const char *vid,
+			   const char *what, const struct s3_lc_rule *r)
+{
+	struct atr_delete_result d;
+	int rc = atr_object_delete_version(p->s->core, &p->su, bucket, key, vid, 0, &d);
+	if (rc == ATR_E_LOCKED) {
+		p->sum.locked++;
+		LOG(LOG_INFO, "lifecycle: %s/%s version %s is locked: kept (rule %s)", bucket, key,
+		    vid, r->id);
+		return;
+	}
+	if (rc && rc != ATR_E_NO_VERSION) {
+		failed(p, what, bucket, key, rc);
+		return;
+	}
+	p->sum.expired++;
+	p->budget--;
+	LOG(LOG_INFO, "lifecycle: %s %s/%s version %s (rule %s)", what, bucket, key, vid, r->id);
+}
+
+/* The group of w's key is over: its lone marker goes, if the rule says. */
+static void group_end(struct pass *p, const char *bucket, const struct s3_lc_rule *r,
+		      struct vwalk *w)
+{
+	if (r->exp_marker > 0 && w->versions == 1 && *w->marker_vid && more(p))
+		version_delete(p, bucket, w->key, w->marker_vid, "removed the lone delete marker of",
+			       r);
+	w->versions = w->noncurrent = 0;
+	*w->marker_vid = '\0';
+}
+
+/* Whether noncurrent version x (the n-th newest noncurrent, its successor
+ * written at above) is due under r. */
+static int noncurrent_due(struct pass *p, const struct s3_lc_rule *r, const char *bucket,
+			  const struct item *x, int n, int64_t above)
+{
+	char *tags = NULL;
+	if (!r->nc_days || n <= r->nc_newer ||
+	    p->now < s3_lc_due(above, r->nc_days, p->day))
+		return 0;
+	struct s3_lc_obj o = { x->key, x->obj.size, x->obj.mtime_ns / 1000000000, NULL };
+	if (r->ntags && atr_object_version_tags_get(p->s->core, &p->su, bucket, x->key, x->obj.vid,
+						    &tags))
+		return 0; /* gone meanwhile: nothing to do */
+	o.tags = tags;
+	int due = s3_lc_match(r, &o);
+	free(tags);
+	return due;
+}
+
+static void noncurrent_page(struct pass *p, const char *bucket, const struct s3_lc_rule *r,
+			    const struct page *pg, struct vwalk *w)
+{
+	for (int i = 0; i < pg->n && more(p); i++) {
+		const struct item *x = &pg->v[i];
+		if (strcmp(x->key, w->key)) {
+			group_end(p, bucket, r, w);
+			snprintf(w->key, sizeof(w->key), "%s", x->key);
+		}
+		w->versions++;
+		if (x->latest && x->marker)
+			snprintf(w->marker_vid, sizeof(w->marker_vid), "%s", x->obj.vid);
+		if (!x->latest && noncurrent_due(p, r, bucket, x, ++w->noncurrent, w->above))
+			version_delete(p, bucket, x->key, *x->obj.vid ? x->obj.vid : "null",
+				       "expired the noncurrent", r);
+		w->above = x->obj.mtime_ns / 1000000000;
+	}
+}
+
 static void noncurrent_expire(struct pass *p, const char *bucket, const struct s3_lc_rule *r)
 {
-	(void)p;
-	(void)bucket;
-	(void)r;
+	char key[ATR_KEY_MAX + 2] = "", vid[ATR_VID_MAX + 1] = "";
+	struct page *pg = calloc(1, sizeof(*pg));
+	struct vwalk w = { .key = "" };
+	int truncated = 1;
+	if (!pg) {
+		failed(p, "listing the versions of", bucket, "", ATR_E_NOMEM);
+		return;
+	}
+	while (truncated && more(p)) {
+		struct atr_version_params vp = { .prefix = r->prefix ? r->prefix : "",
+						 .key_marker = *key ? key : NULL,
+						 .vid_marker = *vid ? vid : NULL, .max = LIST_PAGE };
+		int rc = atr_object_list_versions(p->s->core, &p->su, bucket, &vp, add_version, pg,
+						  &truncated, key, vid);
+		if (rc || pg->failed) {
+			failed(p, "listing the versions of", bucket, vp.prefix, rc ? rc : ATR_E_NOMEM);
+			page_release(pg);
+			free(pg);
+			return;
+		}
+		noncurrent_page(p, bucket, r, pg, &w);
+		page_release(pg);
+	}
+	if (*w.key)
+		group_end(p, bucket, r, &w);
+	free(pg);
 }
 
 static void apply(struct pass *p, const char *bucket, const struct s3_lc *lc)
@@ -332,6 +457,7 @@ int s3_lifecycle_run(struct s3_server *s, int64_t now, struct s3_lc_summary *out
 	__atomic_add_fetch(&w->expired, p.sum.expired, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&w->aborted, p.sum.aborted, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&w->errors, p.sum.errors + (rc != 0), __ATOMIC_RELAXED);
+	__atomic_add_fetch(&w->locked, p.sum.locked, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&w->pass_mu);
 	free(ns.v);
 	if (rc)
@@ -352,6 +478,7 @@ void s3_lifecycle_counters(struct s3_server *s, struct s3_lc_counters *out)
 	out->expired = __atomic_load_n(&w->expired, __ATOMIC_RELAXED);
 	out->aborted = __atomic_load_n(&w->aborted, __ATOMIC_RELAXED);
 	out->errors = __atomic_load_n(&w->errors, __ATOMIC_RELAXED);
+	out->locked = __atomic_load_n(&w->locked, __ATOMIC_RELAXED);
 }
 
 /* ---- the timer thread ---- */

@@ -115,8 +115,10 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 	 * encrypted at completion. SSE-C: the upload keeps a salted check of
 	 * the key; every part and the completion bring the key again. */
 	struct s3_sse k;
+	struct atr_lock lock;
 	int sse = 0, write_type;
-	if ((e = s3_sse_request(r, &k)) || (e = s3_write_type(r, &write_type)))
+	if ((e = s3_lock_request(r, &lock)) || (e = s3_sse_request(r, &k)) ||
+	    (e = s3_write_type(r, &write_type)))
 		return e;
 	/* The headers the completed object will carry; a body has no use. */
 	if ((e = s3_storage_class_check(r)) || (e = s3_stored_headers(r, &hdrs)) ||
@@ -129,7 +131,7 @@ enum s3_err s3_create_multipart(struct s3_req *r)
 	struct atr_mpu_opts o = { .hdrs = hdrs.ptr, .tags = tags.ptr, .acl = acl,
 				  .checksum_alg = alg ? stored : NULL, .sse = k.mode,
 				  .sse_key = k.mode == ATR_SSE_C ? k.key : NULL, .sse_out = &sse,
-				  .write_type = write_type };
+				  .write_type = write_type, .lock = &lock };
 	if ((rc = atr_mpu_create_with(r->srv->core, &r->user, r->bucket, r->key, &o, id))) {
 		e = s3_err_from_core(rc);
 		goto out;

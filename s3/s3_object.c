@@ -163,11 +163,14 @@ enum s3_err s3_put_object(struct s3_req *r)
 	struct buf hdrs = BUF_INIT(8192), tags = BUF_INIT(S3_TAGS_BUF(S3_TAGS_MAX));
 	const char *tagging = s3_header(r, "x-amz-tagging");
 	struct atr_acl *acl = NULL;
+	struct atr_lock lock;
 	enum s3_err e;
 
 	/* The key is checked once, by the writer's open (atr_put_begin). */
 	s3_write_init(&wr, r, &s3_object_target);
+	wr.lock = &lock;
 	if ((e = s3_write_type(r, &wr.write_type)) || (e = s3_storage_class_check(r)) ||
+	    (e = s3_lock_request(r, &lock)) ||
 	    (e = s3_sse_request(r, &wr.sse)) ||
 	    (e = s3_content_md5(r, wr.md5, &wr.have_md5)) ||
 	    (e = s3_stored_headers(r, &hdrs)) ||
@@ -411,6 +414,7 @@ enum s3_err s3_get_object(struct s3_req *r)
 	time_fmt_rfc1123((time_t)(obj.mtime_ns / 1000000000), date);
 	buf_addf(&extra, "ETag: \"%s\"\r\nLast-Modified: %s\r\n", obj.etag, date);
 	s3_version_header(&extra, "x-amz-version-id", obj.vid);
+	s3_lock_headers(r, obj.vid, &extra);
 	/* Atrium's: an object of a remote bucket not (yet) in the remote
 	 * (write types); PERSISTED goes without it. */
 	if (obj.persist)
@@ -456,12 +460,6 @@ out_early:
 	return e;
 }
 
-int s3_delete_key(struct atr_core *c, const struct atr_user *u, const char *bucket,
-		  const char *key)
-{
-	return atr_object_delete(c, u, bucket, key);
-}
-
 enum s3_err s3_delete_object(struct s3_req *r)
 {
 	struct atr_delete_result d;
@@ -470,7 +468,8 @@ enum s3_err s3_delete_object(struct s3_req *r)
 	enum s3_err e = s3_version_param(r, &vid);
 	if (e)
 		return e;
-	int rc = atr_object_delete_version(r->srv->core, &r->user, r->bucket, r->key, vid, &d);
+	int rc = atr_object_delete_version(r->srv->core, &r->user, r->bucket, r->key, vid,
+					   s3_lock_bypass(r), &d);
 	if (rc == ATR_E_KEY_TOO_LONG)
 		return S3_ERR_KEY_TOO_LONG;
 	if (rc == ATR_E_NO_VERSION)

@@ -231,6 +231,12 @@ static int sse_field(const char *name)
 	       !strcasecmp(name, "x-amz-server-side-encryption-customer-key-MD5");
 }
 
+/* The Object Lock fields a POST honours (s3_lock_form). */
+static int lock_field(const char *name)
+{
+	return !strncasecmp(name, "x-amz-object-lock-", 18);
+}
+
 /* Authentication, key, policy and stored headers, from the fields. */
 static enum s3_err form_check(struct s3_req *r, struct s3_form *f, struct buf *key,
 			      struct buf *hdrs, struct buf *tags, struct s3_policy_limits *lim,
@@ -255,7 +261,7 @@ static enum s3_err form_check(struct s3_req *r, struct s3_form *f, struct buf *k
 		s3_set_user(r, user, anonymous);
 	}
 	for (int i = 0; i < f->nfields; i++)
-		if (!sse_field(f->fields[i].name) &&
+		if (!sse_field(f->fields[i].name) && !lock_field(f->fields[i].name) &&
 		    (e = s3_refused_field(f->fields[i].name, f->fields[i].value)))
 			return e;
 	if ((e = form_key(f, key)))
@@ -321,6 +327,7 @@ enum s3_err s3_post_object(struct s3_req *r)
 		   tags = BUF_INIT(S3_TAGS_BUF(S3_TAGS_MAX));
 	struct s3_policy_limits lim;
 	unsigned char ck_want[CHECKSUM_MAX_LEN];
+	struct atr_lock lock;
 	int body_open = 0;
 	const char *saved_key = r->key;
 	size_t saved_key_len = r->key_len;
@@ -349,8 +356,9 @@ enum s3_err s3_post_object(struct s3_req *r)
 	    (e = form_check(r, src.f, &key, &hdrs, &tags, &lim, msg, sizeof(msg))) ||
 	    (e = form_checksum(src.f, &wr.ck_alg, ck_want)))
 		goto out;
-	if ((e = s3_sse_form(r, src.f, &wr.sse)))
+	if ((e = s3_sse_form(r, src.f, &wr.sse)) || (e = s3_lock_form(r, src.f, &lock)))
 		goto out;
+	wr.lock = &lock;
 	/* The object at the form's key (form_check made it r->key). */
 	wr.hdrs = &hdrs;
 	wr.tags = tags.ptr;

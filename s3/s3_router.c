@@ -82,6 +82,12 @@ static const struct route routes[] = {
 	{ "GET", T_BUCKET, "versioning", NULL, s3_get_bucket_versioning },
 	{ "PUT", T_BUCKET, "versioning", NULL, s3_put_bucket_versioning },
 	{ "GET", T_BUCKET, "versions", NULL, s3_list_object_versions },
+	{ "GET", T_BUCKET, "object-lock", NULL, s3_get_bucket_object_lock },
+	{ "PUT", T_BUCKET, "object-lock", NULL, s3_put_bucket_object_lock },
+	{ "GET", T_OBJECT, "retention", NULL, s3_get_object_retention },
+	{ "PUT", T_OBJECT, "retention", NULL, s3_put_object_retention },
+	{ "GET", T_OBJECT, "legal-hold", NULL, s3_get_object_legal_hold },
+	{ "PUT", T_OBJECT, "legal-hold", NULL, s3_put_object_legal_hold },
 	{ "GET", T_BUCKET, "lifecycle", NULL, s3_get_bucket_lifecycle },
 	{ "PUT", T_BUCKET, "lifecycle", NULL, s3_put_bucket_lifecycle },
 	{ "DELETE", T_BUCKET, "lifecycle", NULL, s3_delete_bucket_lifecycle },
@@ -117,26 +123,27 @@ static int is_subresource(const char *name)
  * must never ignore: data a client asked to be encrypted must not be
  * stored in the clear, data it asked to be locked must not stay
  * deletable. Names match by prefix, case-insensitively; value (if set)
- * must match too, case-insensitively and trimmed. Object Lock headers on
- * a write get AWS's own answer for a bucket without Object Lock, which
- * every bucket here is; a bucket created with Object Lock is
- * NotImplemented (MinIO's answer): neither is retried by SDKs, and both
- * name the feature. The SSE rows hold for every operation but those that
+ * must match too, case-insensitively and trimmed. Object Lock headers are
+ * read by PUT, CopyObject, CreateMultipartUpload and CreateBucket
+ * (handles_lock) and as a POST form's fields (s3_post.c); another
+ * operation (UploadPart) refuses them with AWS's answer for a bucket
+ * without Object Lock, never ignores them. The SSE rows hold for every operation but those that
  * read the SSE headers themselves (s3_sse.c; handles_sse below), so an
  * operation that does not encrypt never takes them silently. */
 static const struct {
 	const char *prefix;
 	const char *value;   /* NULL: any value */
 	enum s3_err err;
-	int sse;             /* an SSE header: the SSE operations read it */
+	int sse;             /* 1 an SSE header: the SSE operations read it;
+				2 an Object Lock one: handles_lock's do */
 } refused_fields[] = {
 	{ "x-amz-server-side-encryption", NULL, S3_ERR_SSE_NOT_IMPLEMENTED, 1 }, /* and -aws-kms-*,
 										    -context, -bucket-key-enabled,
 										    -customer-* (SSE-C) */
 	{ "x-amz-copy-source-server-side-encryption-", NULL, S3_ERR_SSE_NOT_IMPLEMENTED, 1 },
-	{ "x-amz-object-lock-", NULL, S3_ERR_OBJECT_LOCK_MISSING, 0 }, /* -mode, -retain-until-date,
+	{ "x-amz-object-lock-", NULL, S3_ERR_OBJECT_LOCK_MISSING, 2 }, /* -mode, -retain-until-date,
 									  -legal-hold */
-	{ "x-amz-bucket-object-lock-enabled", "true", S3_ERR_OBJECT_LOCK_NOT_IMPLEMENTED, 0 },
+	{ "x-amz-bucket-object-lock-enabled", "true", S3_ERR_OBJECT_LOCK_NOT_IMPLEMENTED, 2 },
 };
 
 /* The operations that read the SSE headers themselves (s3_sse.c). */
@@ -147,11 +154,20 @@ static int handles_sse(s3_handler h)
 	       h == s3_complete_multipart || h == s3_get_object_attributes;
 }
 
-static enum s3_err refused(const char *name, const char *value, int sse_ok)
+/* The operations that read the Object Lock headers themselves
+ * (s3_objlock.c). */
+static int handles_lock(s3_handler h)
+{
+	return h == s3_put_object || h == s3_copy_object || h == s3_create_bucket ||
+	       h == s3_create_multipart;
+}
+
+/* ok: 1 the SSE fields are read by the operation, 2 the lock ones, 3 both. */
+static enum s3_err refused(const char *name, const char *value, int ok)
 {
 	for (size_t i = 0; i < sizeof(refused_fields) / sizeof(refused_fields[0]); i++) {
 		const char *p = refused_fields[i].prefix, *want = refused_fields[i].value;
-		if (strncasecmp(name, p, strlen(p)) || (sse_ok && refused_fields[i].sse))
+		if (strncasecmp(name, p, strlen(p)) || (ok & refused_fields[i].sse))
 			continue;
 		if (!want)
 			return refused_fields[i].err;
@@ -176,7 +192,8 @@ static enum s3_err refused_fields_of(const struct s3_req *r, const struct mg_req
 	enum s3_err e = S3_ERR_OK;
 	int sse_ok = handles_sse(h);
 	for (int i = 0; i < ri->num_headers && !e; i++)
-		e = refused(ri->http_headers[i].name, ri->http_headers[i].value, sse_ok);
+		e = refused(ri->http_headers[i].name, ri->http_headers[i].value,
+			    sse_ok | (handles_lock(h) ? 2 : 0));
 	/* SSE in a presigned URL's query is read as its header by the
 	 * operations that read SSE (s3_sse.c): presigners hoist it there, and
 	 * the signature covers it. In any other query it is refused, never

@@ -214,6 +214,8 @@ static int object_open(struct s3_write *wr)
 		return rc;
 	wr->w = w;
 	atr_put_write_type(w, wr->write_type);
+	if (wr->lock && (rc = atr_put_lock(w, &r->user, wr->lock)))
+		return rc;
 	if (wr->sse.mode &&
 	    (rc = atr_put_sse(w, wr->sse.mode, wr->sse.mode == ATR_SSE_C ? wr->sse.key : NULL)))
 		return rc;

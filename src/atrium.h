@@ -81,6 +81,10 @@ enum atr_err {
 	 * named (or the latest) is a delete marker, which has no bytes. */
 	ATR_E_NO_VERSION,
 	ATR_E_DELETE_MARKER,
+	/* Object Lock (src/objlock.c): the version is under retention or a
+	 * legal hold; the bucket has no Object Lock. */
+	ATR_E_LOCKED,
+	ATR_E_NO_LOCK,
 	ATR_E__COUNT
 };
 
@@ -249,6 +253,10 @@ struct atr_bucket {
 	int ownership;      /* enum atr_ownership, -1 when not configured */
 	int has_policy;
 	int versioning;     /* enum atr_versioning */
+	/* Object Lock: enabled (then versioning is Enabled for good), and
+	 * the default retention of new versions (mode 0: none). */
+	int objlock;
+	int lock_mode, lock_days, lock_years;
 };
 
 /* Bucket name rules (S3's): 3..63 of [a-z0-9.-], starting and ending with a
@@ -462,6 +470,7 @@ struct atr_copy_opts {
 	int sse;
 	const unsigned char *sse_key;
 	int write_type; /* enum atr_write_type (atr_put_write_type; 0: the default) */
+	const struct atr_lock *lock; /* atr_put_lock's, or NULL */
 };
 int atr_object_copy_with(struct atr_core *c, const struct atr_user *u, struct atr_reader *src,
 			 const char *src_etag, const char *bucket, const char *key,
@@ -593,18 +602,84 @@ int atr_object_version_tags_set(struct atr_core *c, const struct atr_user *u,
  * vid, else 0. No permission: what S3 says beside a NoSuchKey. */
 int atr_object_latest_marker(struct atr_core *c, const char *bucket, const char *key,
 			     char vid[ATR_VID_MAX + 1]);
+/* ---- Object Lock (src/objlock.c; docs/architecture.md, "Object Lock") ----
+ *
+ * A bucket with Object Lock enabled (at creation, or later on a versioned
+ * bucket: versioning can then never be suspended) gives each version a
+ * retention (a mode and a retain-until time) and a legal hold, kept with
+ * the version until it is permanently deleted. A new version takes the
+ * lock its write asks for (atr_put_lock) or the bucket's default
+ * retention. A version under an unexpired COMPLIANCE retention or a legal
+ * hold cannot be permanently deleted by anyone, one under GOVERNANCE only
+ * with bypass by a user allowed s3:BypassGovernanceRetention
+ * (ATR_E_LOCKED); the current version of a locked key cannot be changed
+ * in place through the mount or the path view either. A DELETE without a
+ * version id still makes a delete marker. Buckets without Object Lock
+ * refuse every lock setting: ATR_E_NO_LOCK.
+ */
+enum atr_lock_mode { ATR_LOCK_NONE = 0, ATR_LOCK_GOVERNANCE = 1, ATR_LOCK_COMPLIANCE = 2 };
+struct atr_lock {
+	int mode;           /* enum atr_lock_mode; NONE: no retention */
+	int64_t until;      /* retain until (ms since the epoch) */
+	int hold;           /* legal hold: 1 ON, 0 OFF; -1 not given (atr_put_lock) */
+};
+/* The bucket's configuration: objlock and the default (mode NONE for
+ * none, days or years > 0 else). get: s3:GetBucketObjectLockConfiguration,
+ * ATR_E_NO_LOCK if not enabled. set: s3:PutBucketObjectLockConfiguration;
+ * enables it on a versioned bucket (ATR_E_NO_LOCK on one never versioned
+ * or suspended, unless creating: the bucket just made, whose versioning
+ * it turns on), ATR_E_INVALID_ARG for a bad default. */
+int atr_bucket_lock_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			struct atr_bucket *out);
+/* Whether bucket has Object Lock (no permission: what a write's headers
+ * are answered with first). */
+int atr_bucket_has_lock(struct atr_core *c, const char *bucket);
+int atr_bucket_lock_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			int mode, int days, int years, int creating);
+/* The lock the next atr_put_commit gives the new version (copied), if u
+ * may set it (s3:PutObjectRetention for a mode, s3:PutObjectLegalHold for
+ * a hold: the bucket owner's, or whom the policy allows; else
+ * ATR_E_ACCESS); any part not given (mode NONE, hold -1) comes from the
+ * bucket's default. The commit fails with ATR_E_NO_LOCK in a bucket
+ * without Object Lock. atr_object_copy_with and atr_mpu_create_with
+ * check their opts' lock the same way. */
+int atr_put_lock(struct atr_writer *w, const struct atr_user *u, const struct atr_lock *lock);
+/* Version vid's (NULL: the current one) lock: get, s3:GetObjectRetention
+ * / s3:GetObjectLegalHold; set_retention: s3:PutObjectRetention, which
+ * cannot shorten or change an unexpired COMPLIANCE retention nor an
+ * unexpired GOVERNANCE one without bypass (ATR_E_LOCKED);
+ * set_hold: s3:PutObjectLegalHold. ATR_E_NO_VERSION, ATR_E_DELETE_MARKER,
+ * ATR_E_NO_LOCK as above. */
+int atr_object_lock_get(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			const char *key, const char *vid, const char *action,
+			struct atr_lock *out);
+int atr_object_retention_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			     const char *key, const char *vid, int mode, int64_t until,
+			     int bypass);
+int atr_object_legal_hold_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			      const char *key, const char *vid, int hold);
+
 /* S3's DELETE with a version id (vid; NULL for none): with write
  * permission (s3:DeleteObjectVersion with vid, else s3:DeleteObject), as
  * the header above says. out: marker, whether a delete marker was made
  * or deleted, and vid its or the deleted version's id ("" when the
  * bucket is not versioned and none was given). Deleting a missing key
- * succeeds; a missing version is ATR_E_NO_VERSION. */
+ * succeeds; a missing version is ATR_E_NO_VERSION. bypass: asks that a
+ * GOVERNANCE retention not hold (for a user allowed
+ * s3:BypassGovernanceRetention; Object Lock above). */
 struct atr_delete_result {
 	int marker;
 	char vid[ATR_VID_MAX + 1];
 };
 int atr_object_delete_version(struct atr_core *c, const struct atr_user *u, const char *bucket,
-			      const char *key, const char *vid, struct atr_delete_result *out);
+			      const char *key, const char *vid, int bypass,
+			      struct atr_delete_result *out);
+/* atr_object_delete_version without a version id, only if the object at
+ * key is still inode ino (atr_obj.ino, as a listing gave it): checked in
+ * the delete's transaction, ATR_E_CONFLICT when it was replaced or
+ * deleted since (the lifecycle's expiration of what it listed). */
+int atr_object_delete_if(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			 const char *key, uint64_t ino, struct atr_delete_result *out);
 /* ListObjectVersions: every version of the keys with prefix, in S3's
  * order (key ascending, newest first), after (key_marker, vid_marker) —
  * after every version of key_marker without vid_marker; with a
@@ -801,6 +876,9 @@ struct atr_mpu_opts {
 	/* The write type the completed object is committed with (enum
 	 * atr_write_type, kept with the upload; 0: the bucket's at completion). */
 	int write_type;
+	/* The lock the object gets at completion (atr_put_lock), or NULL:
+	 * ATR_E_NO_LOCK now in a bucket without Object Lock. */
+	const struct atr_lock *lock;
 };
 int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char *bucket,
 			const char *key, const struct atr_mpu_opts *o,

@@ -67,7 +67,8 @@ int atr_object_copy_with(struct atr_core *c, const struct atr_user *u, struct at
 		return rc;
 	atr_put_write_type(w, (enum atr_write_type)o->write_type);
 	/* Checked before a byte is copied, and again inside the commit. */
-	if (((o->must_not_exist || o->if_etag) &&
+	if ((o->lock && (rc = atr_put_lock(w, u, o->lock))) ||
+	    ((o->must_not_exist || o->if_etag) &&
 	     (rc = atr_put_condition(w, u, o->must_not_exist, o->if_etag))) ||
 	    (o->acl && (rc = atr_put_acl(w, o->acl))) ||
 	    (o->sse && (rc = atr_put_sse(w, o->sse, o->sse_key)))) {

@@ -137,9 +137,19 @@ void list_sync(struct atr_core *c, const char *bucket, const char *prefix);
  * DeleteObjects, the mount's unlink, the path view's rm) and of the
  * lifecycle worker, without a permission check: ns_delete_version (src/
  * ns_int.h), a delete marker owned by owner; prune: implied directories
- * left empty go (S3's view; the mount keeps them). */
+ * left empty go (S3's view; the mount keeps them). flags: OBJ_DEL_BYPASS,
+ * a GOVERNANCE retention does not hold (the caller checked the user may
+ * bypass it); OBJ_DEL_IN_PLACE, a locked current version is not moved
+ * behind a delete marker either (the mount's unlink, the path view's rm):
+ * ATR_E_LOCKED (Object Lock, src/objlock.c). */
+/* (objlock.c) Whether u may ask for lock with a write (ATR_E_ACCESS). */
+int obj_lock_may(struct atr_core *c, const struct atr_user *u, const char *bucket,
+		 const struct atr_lock *lock);
+#define OBJ_DEL_BYPASS 1
+#define OBJ_DEL_IN_PLACE 2
 int obj_delete_version(struct atr_core *c, const char *owner, const char *bucket,
-		       const char *key, const char *vid, int prune, struct atr_delete_result *out);
+		       const char *key, const char *vid, int prune, int flags,
+		       struct atr_delete_result *out);
 /* Multipart state of the core: set up by atr_core_open once the metadata
  * store and the UFS are open, which also removes staged parts that no
  * upload row names (left by a crash or an abort cut short). */
@@ -196,6 +206,7 @@ struct atr_writer {
 	int write_type;                 /* enum atr_write_type (atr_put_write_type) */
 	int sse;                        /* enum atr_sse it is written with ... */
 	unsigned char sse_key[CRYPT_KEY]; /* ... and SSE-C's key (wiped at free) */
+	struct atr_lock lock;           /* asked for (atr_put_lock); hold -1: not */
 };
 
 /* (object.c) The stage of a directory key's writer, opened when the

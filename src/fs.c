@@ -754,7 +754,7 @@ static int delete_key(struct atr_core *c, const struct atr_user *u, const char *
 	struct atr_delete_result d;
 	if (rc || (rc = perm_write_key(c, u, "s3:DeleteObject", &b, key)))
 		return rc;
-	rc = obj_delete_version(c, u->name, bucket, key, NULL, 1, &d);
+	rc = obj_delete_version(c, u->name, bucket, key, NULL, 1, OBJ_DEL_IN_PLACE, &d);
 	return rc == ATR_E_NO_KEY ? ATR_OK : rc;
 }
 

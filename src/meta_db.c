@@ -84,6 +84,18 @@ static const char *const column_migrations[][3] = {
 	 * version of a bucket never versioned). */
 	{ "buckets", "versioning", "ALTER TABLE buckets ADD COLUMN versioning INTEGER" },
 	{ "objects", "vid", "ALTER TABLE objects ADD COLUMN vid TEXT" },
+	/* A noncurrent version of a completed upload keeps what its
+	 * segments and parts need (object_parts and object_part_checksums
+	 * go with the objects row). */
+	{ "versions", "fsize", "ALTER TABLE versions ADD COLUMN fsize INTEGER NOT NULL DEFAULT 0" },
+	{ "versions", "parts", "ALTER TABLE versions ADD COLUMN parts BLOB" },
+	{ "versions", "sums", "ALTER TABLE versions ADD COLUMN sums TEXT" },
+	/* Object Lock (src/objlock.c): enabled (NULL: not), the default
+	 * retention's mode (enum atr_lock_mode), days or years. */
+	{ "buckets", "objlock", "ALTER TABLE buckets ADD COLUMN objlock INTEGER" },
+	{ "buckets", "lock_mode", "ALTER TABLE buckets ADD COLUMN lock_mode INTEGER NOT NULL DEFAULT 0" },
+	{ "buckets", "lock_days", "ALTER TABLE buckets ADD COLUMN lock_days INTEGER NOT NULL DEFAULT 0" },
+	{ "buckets", "lock_years", "ALTER TABLE buckets ADD COLUMN lock_years INTEGER NOT NULL DEFAULT 0" },
 };
 
 static const char schema[] =
@@ -96,7 +108,10 @@ static const char schema[] =
 	 * atr_ownership), the bucket policy's JSON; NULL: not configured. */
 	"  public_block INTEGER, ownership INTEGER, policy TEXT,"
 	/* enum atr_versioning; NULL: never set (src/version.c). */
-	"  versioning INTEGER);"
+	"  versioning INTEGER,"
+	/* Object Lock: enabled (NULL: not), the default retention. */
+	"  objlock INTEGER, lock_mode INTEGER NOT NULL DEFAULT 0,"
+	"  lock_days INTEGER NOT NULL DEFAULT 0, lock_years INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS objects("
 	"  ino INTEGER PRIMARY KEY AUTOINCREMENT, bucket TEXT NOT NULL, key TEXT NOT NULL,"
 	"  is_dir INTEGER NOT NULL, implicit INTEGER NOT NULL DEFAULT 0,"
@@ -218,17 +233,48 @@ static const char schema[] =
 	 * noncurrent versions, whose bytes are VERSION_DIR/<seq>, and delete
 	 * markers; newest first is seq descending. ino and version are those
 	 * the object had when current (its cached blocks stay valid); tags
-	 * and acl what object_tags and acls held for it. */
+	 * and acl what object_tags and acls held for it; fsize, parts and
+	 * sums what objects.fsize, object_parts and object_part_checksums
+	 * held (a completed upload's: its segments and parts), read by
+	 * (ino, version) as theirs are. */
 	"CREATE TABLE IF NOT EXISTS versions(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  bucket TEXT NOT NULL, key TEXT NOT NULL, vid TEXT NOT NULL,"
 	"  marker INTEGER NOT NULL DEFAULT 0, ino INTEGER NOT NULL DEFAULT 0,"
 	"  version INTEGER NOT NULL DEFAULT 0, size INTEGER NOT NULL DEFAULT 0,"
 	"  mtime INTEGER NOT NULL DEFAULT 0, mode INTEGER NOT NULL DEFAULT 0,"
 	"  owner TEXT NOT NULL, etag TEXT NOT NULL DEFAULT '', hdrs TEXT,"
-	"  sse INTEGER NOT NULL DEFAULT 0, tags TEXT, acl TEXT, UNIQUE(bucket, key, vid));"
+	"  sse INTEGER NOT NULL DEFAULT 0, tags TEXT, acl TEXT,"
+	"  fsize INTEGER NOT NULL DEFAULT 0, parts BLOB, sums TEXT, UNIQUE(bucket, key, vid));"
 	"CREATE INDEX IF NOT EXISTS versions_by_key ON versions(bucket, key, seq DESC);"
+	"CREATE INDEX IF NOT EXISTS versions_parts ON versions(ino, version) WHERE parts IS NOT NULL;"
 	"CREATE TRIGGER IF NOT EXISTS versions_gone AFTER DELETE ON buckets"
-	"  BEGIN DELETE FROM versions WHERE bucket = old.name; END;";
+	"  BEGIN DELETE FROM versions WHERE bucket = old.name; END;"
+	/* Object Lock (src/objlock.c): a version's retention (mode: enum
+	 * atr_lock_mode, until: ms since the epoch) and legal hold, by its
+	 * key and id, so that it follows the version between objects and
+	 * versions; gone when no row of either names the version any more
+	 * (its permanent delete), or with the bucket. */
+	"CREATE TABLE IF NOT EXISTS object_locks(bucket TEXT NOT NULL, key TEXT NOT NULL,"
+	"  vid TEXT NOT NULL, mode INTEGER NOT NULL DEFAULT 0, until INTEGER NOT NULL DEFAULT 0,"
+	"  hold INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(bucket, key, vid)) WITHOUT ROWID;"
+	"CREATE TRIGGER IF NOT EXISTS object_locks_obj_gone AFTER DELETE ON objects"
+	"  WHEN old.vid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM versions"
+	"    WHERE bucket = old.bucket AND key = old.key AND vid = old.vid)"
+	"  BEGIN DELETE FROM object_locks WHERE bucket = old.bucket AND key = old.key"
+	"    AND vid = old.vid; END;"
+	"CREATE TRIGGER IF NOT EXISTS object_locks_ver_gone AFTER DELETE ON versions"
+	"  WHEN NOT EXISTS (SELECT 1 FROM objects"
+	"    WHERE bucket = old.bucket AND key = old.key AND vid = old.vid)"
+	"  BEGIN DELETE FROM object_locks WHERE bucket = old.bucket AND key = old.key"
+	"    AND vid = old.vid; END;"
+	"CREATE TRIGGER IF NOT EXISTS object_locks_gone AFTER DELETE ON buckets"
+	"  BEGIN DELETE FROM object_locks WHERE bucket = old.name; END;"
+	/* The lock an upload's object will get (x-amz-object-lock-* of
+	 * CreateMultipartUpload; hold -1: not asked). */
+	"CREATE TABLE IF NOT EXISTS mpu_locks(upload_id TEXT PRIMARY KEY, mode INTEGER NOT NULL,"
+	"  until INTEGER NOT NULL, hold INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TRIGGER IF NOT EXISTS mpu_locks_gone AFTER DELETE ON mpu_uploads"
+	"  BEGIN DELETE FROM mpu_locks WHERE upload_id = old.upload_id; END;";
 
 /* ---- connections: one per thread, with its prepared statements ---- */
 

@@ -141,7 +141,7 @@ int meta_idmap_put(struct meta *m, const char *user, uint32_t uid);
 struct meta_version {
 	uint64_t seq;
 	int marker;
-	struct atr_obj obj; /* vid, ino, version, size, mtime_ns, mode, owner, etag, sse */
+	struct atr_obj obj; /* vid, ino, version, size, mtime_ns, mode, owner, etag, sse, fsize */
 	char *tags, *acl;
 };
 void meta_version_release(struct meta_version *v);
@@ -153,6 +153,9 @@ int meta_ver_newest(struct meta *m, const char *bucket, const char *key,
 		    struct meta_version *out, int full);
 int meta_ver_by_seq(struct meta *m, uint64_t seq, struct meta_version *out);
 int meta_ver_delete(struct meta *m, uint64_t seq);
+/* Version seq's part sizes and sums (a completed upload's), if any, as
+ * those of ino (the objects row it becomes again). */
+int meta_ver_parts_back(struct meta *m, uint64_t seq, uint64_t ino);
 int meta_ver_set_tags(struct meta *m, uint64_t seq, const char *tags); /* NULL: none */
 /* The versions of bucket in [from, upto) in S3's order: cb(arg, key,
  * current, v) for the current one (the objects row; seq 0) and then each
@@ -161,6 +164,21 @@ typedef int (*meta_ver_cb)(void *arg, const char *key, int current,
 			   const struct meta_version *v);
 int meta_ver_scan(struct meta *m, const char *bucket, const char *from, const char *upto,
 		  meta_ver_cb cb, void *arg);
+/* Object Lock (src/objlock.c): a bucket's (enabled, and versioning with
+ * it) and a version's, by its key and id ("" names the null version);
+ * get: ATR_E_NO_KEY when the version has none. */
+int meta_bucket_lock_set(struct meta *m, const char *name, int mode, int days, int years);
+int meta_lock_get(struct meta *m, const char *bucket, const char *key, const char *vid,
+		  struct atr_lock *out);
+int meta_lock_put(struct meta *m, const char *bucket, const char *key, const char *vid,
+		  const struct atr_lock *l);
+/* Whether a current version of a key in [from, upto) is under a legal
+ * hold or a retention at now_ms: 1, 0, or -1 on error. */
+int meta_lock_any(struct meta *m, const char *bucket, const char *from, const char *upto,
+		  int64_t now_ms);
+/* The lock an upload's object asks for; get: hold -1, mode 0 if none. */
+int meta_mpu_lock_put(struct meta *m, const char *upload_id, const struct atr_lock *l);
+int meta_mpu_lock_get(struct meta *m, const char *upload_id, struct atr_lock *out);
 /* How many rows bucket has in versions; -1 on error. */
 int meta_ver_count(struct meta *m, const char *bucket);
 

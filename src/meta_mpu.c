@@ -5,7 +5,8 @@
  * them with the upload), and what a completed upload leaves on its object
  * (object_parts: the part sizes, object_part_checksums: the parts'
  * checksums; both keyed by ino and valid for one version, dropped with
- * the object's row).
+ * the object's row; a noncurrent version keeps them in its versions row,
+ * where the reads below find them too).
  */
 #include "src/meta_db_int.h"
 
@@ -42,11 +43,16 @@ const char *const meta_mpu_sql[ST__COUNT] = {
 	[ST_PART_CK_GET] = "SELECT checksum FROM mpu_part_checksums WHERE upload_id = ?1 AND number = ?2",
 	[ST_PART_CK_DELETE] = "DELETE FROM mpu_part_checksums WHERE upload_id = ?1 AND number = ?2",
 	[ST_PARTS_PUT] = "INSERT OR REPLACE INTO object_parts(ino, version, sizes) VALUES (?1, ?2, ?3)",
-	[ST_PARTS_GET] = "SELECT sizes FROM object_parts WHERE ino = ?1 AND version = ?2",
+	/* A noncurrent version's are kept with its versions row. */
+	[ST_PARTS_GET] = "SELECT sizes FROM object_parts WHERE ino = ?1 AND version = ?2 "
+			 "UNION ALL SELECT parts FROM versions WHERE ino = ?1 AND version = ?2 "
+			 "AND parts IS NOT NULL LIMIT 1",
 	[ST_PARTS_DELETE] = "DELETE FROM object_parts WHERE ino = ?1",
 	[ST_OBJ_SUMS_PUT] = "INSERT OR REPLACE INTO object_part_checksums(ino, version, sums) "
 			    "VALUES (?1, ?2, ?3)",
-	[ST_OBJ_SUMS_GET] = "SELECT sums FROM object_part_checksums WHERE ino = ?1 AND version = ?2",
+	[ST_OBJ_SUMS_GET] = "SELECT sums FROM object_part_checksums WHERE ino = ?1 AND version = ?2 "
+			    "UNION ALL SELECT sums FROM versions WHERE ino = ?1 AND version = ?2 "
+			    "AND parts IS NOT NULL AND sums IS NOT NULL LIMIT 1",
 };
 
 /* ---- multipart uploads ---- */

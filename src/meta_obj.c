@@ -20,7 +20,8 @@
 #define ROW_NCOLS 23
 /* A bucket's row and its root directory's permissions (see meta_bucket_get). */
 #define BUCKET_COLS "b.name, b.owner, b.location, b.ctime, b.public_block, b.ownership, " \
-		    "b.policy IS NOT NULL, r.ino, r.gid, r.mode, r.has_acl, coalesce(b.versioning, 0)"
+		    "b.policy IS NOT NULL, r.ino, r.gid, r.mode, r.has_acl, coalesce(b.versioning, 0), " \
+		    "b.objlock IS NOT NULL, b.lock_mode, b.lock_days, b.lock_years"
 #define BUCKET_FROM "FROM buckets b LEFT JOIN objects r ON r.bucket = b.name AND r.key = ''"
 
 const char *const meta_obj_sql[ST__COUNT] = {
@@ -129,6 +130,10 @@ static void bucket_from_row(sqlite3_stmt *s, struct atr_bucket *b)
 	b->mode = sqlite3_column_type(s, 9) == SQLITE_NULL ? 0700 : (uint32_t)sqlite3_column_int(s, 9);
 	b->has_acl = sqlite3_column_int(s, 10);
 	b->versioning = sqlite3_column_int(s, 11);
+	b->objlock = sqlite3_column_int(s, 12);
+	b->lock_mode = sqlite3_column_int(s, 13);
+	b->lock_days = sqlite3_column_int(s, 14);
+	b->lock_years = sqlite3_column_int(s, 15);
 }
 
 int meta_bucket_get(struct meta *m, const char *name, struct atr_bucket *out)

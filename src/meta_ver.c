@@ -14,12 +14,24 @@
 #include "common/banned.h"
 
 #define VER_COLS "seq, marker, vid, ino, version, size, mtime, mode, owner, etag, sse, " \
-		 "hdrs, tags, acl"
+		 "fsize, hdrs, tags, acl"
 
 const char *const meta_ver_sql[ST__COUNT] = {
+	/* A completed upload's part sizes and sums come with it from the
+	 * rows the objects row drops. */
 	[ST_VER_PUT] = "INSERT INTO versions(bucket, key, vid, marker, ino, version, size, mtime, "
-		       "mode, owner, etag, sse, hdrs, tags, acl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-		       "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+		       "mode, owner, etag, sse, hdrs, tags, acl, fsize, parts, sums) VALUES (?1, ?2, "
+		       "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+		       "(SELECT sizes FROM object_parts WHERE ino = ?5 AND version = ?6 AND ?4 = 0), "
+		       "(SELECT sums FROM object_part_checksums WHERE ino = ?5 AND version = ?6 "
+		       "AND ?4 = 0))",
+	/* A version current again (a new ino): its parts back with it. */
+	[ST_VER_PARTS_BACK] = "INSERT OR REPLACE INTO object_parts(ino, version, sizes) "
+			      "SELECT ?2, version, parts FROM versions WHERE seq = ?1 "
+			      "AND parts IS NOT NULL",
+	[ST_VER_SUMS_BACK] = "INSERT OR REPLACE INTO object_part_checksums(ino, version, sums) "
+			     "SELECT ?2, version, sums FROM versions WHERE seq = ?1 "
+			     "AND sums IS NOT NULL",
 	[ST_VER_GET] = "SELECT " VER_COLS " FROM versions WHERE bucket = ?1 AND key = ?2 AND vid = ?3",
 	[ST_VER_NEWEST] = "SELECT " VER_COLS " FROM versions WHERE bucket = ?1 AND key = ?2 "
 			  "ORDER BY seq DESC LIMIT 1",
@@ -40,6 +52,20 @@ const char *const meta_ver_sql[ST__COUNT] = {
 	[ST_BUCKET_VERSIONING_SET] = "UPDATE buckets SET versioning = ?2 WHERE name = ?1",
 	[ST_VER_COUNT] = "SELECT count(*) FROM versions WHERE bucket = ?1",
 	[ST_VER_SET_TAGS] = "UPDATE versions SET tags = ?2 WHERE seq = ?1",
+	[ST_BUCKET_LOCK_SET] = "UPDATE buckets SET objlock = 1, versioning = 1, lock_mode = ?2, "
+			       "lock_days = ?3, lock_years = ?4 WHERE name = ?1",
+	[ST_LOCK_GET] = "SELECT mode, until, hold FROM object_locks WHERE bucket = ?1 AND key = ?2 "
+			"AND vid = ?3",
+	[ST_LOCK_PUT] = "INSERT OR REPLACE INTO object_locks(bucket, key, vid, mode, until, hold) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_MPU_LOCK_PUT] = "INSERT OR REPLACE INTO mpu_locks(upload_id, mode, until, hold) "
+			    "VALUES (?1, ?2, ?3, ?4)",
+	[ST_MPU_LOCK_GET] = "SELECT mode, until, hold FROM mpu_locks WHERE upload_id = ?1",
+	/* Whether a current version in [?2, ?3) is locked at ?4 (a legal
+	 * hold, or a retention not yet over: no bypass is asked here). */
+	[ST_LOCK_ANY] = "SELECT 1 FROM objects o JOIN object_locks l ON l.bucket = o.bucket "
+			"AND l.key = o.key AND l.vid = o.vid WHERE o.bucket = ?1 AND o.key >= ?2 "
+			"AND o.key < ?3 AND (l.hold OR (l.mode AND l.until > ?4)) LIMIT 1",
 };
 
 void meta_version_release(struct meta_version *v)
@@ -68,7 +94,7 @@ int meta_ver_put(struct meta *m, const char *bucket, const char *key, struct met
 					M_INT(o->ino), M_INT(o->version), M_INT(o->size),
 					M_INT(o->mtime_ns), M_INT(o->mode), M_TEXT(o->owner),
 					M_TEXT(o->etag), M_INT(o->sse), M_TEXT(o->hdrs), M_TEXT(v->tags),
-					M_TEXT(v->acl));
+					M_TEXT(v->acl), M_INT(o->fsize));
 	meta_db_next(&q);
 	int rc = meta_db_end(&q, ATR_OK);
 	if (!rc)
@@ -91,14 +117,15 @@ static int ver_from_stmt(sqlite3_stmt *s, struct meta_version *v, int full)
 	meta_db_col_copy(v->obj.owner, sizeof(v->obj.owner), s, 8);
 	meta_db_col_copy(v->obj.etag, sizeof(v->obj.etag), s, 9);
 	v->obj.sse = sqlite3_column_int(s, 10);
+	v->obj.fsize = (uint64_t)sqlite3_column_int64(s, 11);
 	v->obj.gid = -1;
 	if (!full)
 		return ATR_OK;
-	int rc = meta_db_col_dup(s, 11, &v->obj.hdrs);
+	int rc = meta_db_col_dup(s, 12, &v->obj.hdrs);
 	if (!rc)
-		rc = meta_db_col_dup(s, 12, &v->tags);
+		rc = meta_db_col_dup(s, 13, &v->tags);
 	if (!rc)
-		rc = meta_db_col_dup(s, 13, &v->acl);
+		rc = meta_db_col_dup(s, 14, &v->acl);
 	if (rc)
 		meta_version_release(v);
 	return rc;
@@ -135,6 +162,12 @@ int meta_ver_set_tags(struct meta *m, uint64_t seq, const char *tags)
 	return meta_db_exec(m, ST_VER_SET_TAGS, M_INT(seq), M_TEXT(tags));
 }
 
+int meta_ver_parts_back(struct meta *m, uint64_t seq, uint64_t ino)
+{
+	int rc = meta_db_exec(m, ST_VER_PARTS_BACK, M_INT(seq), M_INT(ino));
+	return rc ? rc : meta_db_exec(m, ST_VER_SUMS_BACK, M_INT(seq), M_INT(ino));
+}
+
 int meta_ver_delete(struct meta *m, uint64_t seq)
 {
 	return meta_db_exec(m, ST_VER_DELETE, M_INT(seq));
@@ -164,4 +197,62 @@ int meta_ver_scan(struct meta *m, const char *bucket, const char *from, const ch
 			rc = -1;
 	}
 	return meta_db_end(&q, rc);
+}
+
+/* ---- Object Lock ---- */
+
+int meta_bucket_lock_set(struct meta *m, const char *name, int mode, int days, int years)
+{
+	return meta_db_exec(m, ST_BUCKET_LOCK_SET, M_TEXT(name), M_INT(mode), M_INT(days),
+			    M_INT(years));
+}
+
+int meta_lock_get(struct meta *m, const char *bucket, const char *key, const char *vid,
+		  struct atr_lock *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct meta_q q = meta_db_query(m, ST_LOCK_GET, M_TEXT(bucket), M_TEXT(key),
+					M_TEXT(*vid ? vid : "null"));
+	if (!meta_db_next(&q))
+		return meta_db_end(&q, ATR_E_NO_KEY);
+	out->mode = sqlite3_column_int(q.s, 0);
+	out->until = sqlite3_column_int64(q.s, 1);
+	out->hold = sqlite3_column_int(q.s, 2);
+	return meta_db_end(&q, ATR_OK);
+}
+
+int meta_lock_put(struct meta *m, const char *bucket, const char *key, const char *vid,
+		  const struct atr_lock *l)
+{
+	return meta_db_exec(m, ST_LOCK_PUT, M_TEXT(bucket), M_TEXT(key),
+			    M_TEXT(*vid ? vid : "null"), M_INT(l->mode), M_INT(l->until),
+			    M_INT(l->hold > 0));
+}
+
+int meta_mpu_lock_put(struct meta *m, const char *upload_id, const struct atr_lock *l)
+{
+	return meta_db_exec(m, ST_MPU_LOCK_PUT, M_TEXT(upload_id), M_INT(l->mode), M_INT(l->until),
+			    M_INT(l->hold));
+}
+
+int meta_mpu_lock_get(struct meta *m, const char *upload_id, struct atr_lock *out)
+{
+	struct meta_q q = meta_db_query(m, ST_MPU_LOCK_GET, M_TEXT(upload_id));
+	memset(out, 0, sizeof(*out));
+	out->hold = -1;
+	if (!meta_db_next(&q))
+		return meta_db_end(&q, ATR_OK); /* none asked */
+	out->mode = sqlite3_column_int(q.s, 0);
+	out->until = sqlite3_column_int64(q.s, 1);
+	out->hold = sqlite3_column_int(q.s, 2);
+	return meta_db_end(&q, ATR_OK);
+}
+
+int meta_lock_any(struct meta *m, const char *bucket, const char *from, const char *upto,
+		  int64_t now_ms)
+{
+	struct meta_q q = meta_db_query(m, ST_LOCK_ANY, M_TEXT(bucket), M_TEXT(from), M_TEXT(upto),
+					M_INT(now_ms));
+	int found = meta_db_next(&q);
+	return meta_db_end(&q, ATR_OK) ? -1 : found;
 }

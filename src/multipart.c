@@ -269,6 +269,7 @@ int atr_mpu_create(struct atr_core *c, const struct atr_user *u, const char *buc
 struct new_upload {
 	const struct meta_mpu *mu;
 	const char *tags, *acl, *checksum_alg;
+	const struct atr_lock *lock; /* asked for, or NULL */
 };
 
 static int new_upload_fn(struct atr_core *c, void *arg)
@@ -282,6 +283,8 @@ static int new_upload_fn(struct atr_core *c, void *arg)
 		rc = meta_mpu_acl_put(c->meta, id, n->acl);
 	if (!rc && n->checksum_alg && *n->checksum_alg)
 		rc = meta_mpu_checksum_put(c->meta, id, n->checksum_alg);
+	if (!rc && n->lock)
+		rc = meta_mpu_lock_put(c->meta, id, n->lock);
 	return rc;
 }
 
@@ -308,6 +311,12 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
 		return ATR_E_INVALID_ARG;
 	if (!have_part_ops(c))
 		return ATR_E_NOT_SUPPORTED;
+	const struct atr_lock *lock = o->lock && (o->lock->mode || o->lock->hold >= 0) ? o->lock
+										       : NULL;
+	if (lock && !b.objlock)
+		return ATR_E_NO_LOCK;
+	if ((rc = obj_lock_may(c, u, bucket, lock)))
+		return rc;
 	int sse = o->sse;
 	unsigned char check[CRYPT_CHECK];
 	if ((sse == ATR_SSE_C) != !!o->sse_key)
@@ -339,7 +348,7 @@ int atr_mpu_create_with(struct atr_core *c, const struct atr_user *u, const char
 	mu.hdrs = (char *)o->hdrs;
 	if (o->acl && acl_encode(o->acl, &acl))
 		return ATR_E_NOMEM;
-	struct new_upload nu = { &mu, tags, acl, checksum_alg };
+	struct new_upload nu = { &mu, tags, acl, checksum_alg, lock };
 	rc = ns_txn(c, new_upload_fn, &nu);
 	free(acl);
 	if (!rc)
@@ -686,6 +695,7 @@ struct completion {
 	char etag[ATR_ETAG_MAX + 1];
 	uint64_t total, *sizes;
 	char vid[ATR_VID_MAX + 1];    /* the new version's id, chosen first */
+	struct atr_lock lock;         /* the upload's Object Lock */
 	struct atr_obj made;          /* the object, once committed */
 };
 
@@ -834,6 +844,8 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 	rc = meta_mpu_tags_get(c->meta, upload_id, &cp.tags);
 	if (rc == ATR_E_NO_KEY)
 		rc = ATR_OK;
+	if (!rc)
+		rc = meta_mpu_lock_get(c->meta, upload_id, &cp.lock);
 	if (!rc && !(rc = check_parts(c, upload_id, parts, n, min_part_size, cp.etag, &cp.total,
 				      cp.sizes, cp.sums))) {
 		/* The new version's id, chosen now: a 200 that starts before
@@ -871,7 +883,7 @@ int atr_mpu_complete_with(struct atr_core *c, const struct atr_user *u, const ch
 				       .nparts = n, .tags = cp.tags, .part_sums = cp.sums,
 				       .acl = cp.acl, .sse = cp.mu.up.sse, .plain_size = cp.total,
 				       .segments = segments, .write_type = cp.mu.up.write_type,
-				       .vid = cp.vid };
+				       .vid = cp.vid, .lock = &cp.lock };
 		rc = ns_commit_object(c, &o, &cp.made); /* consumes the stage */
 	} else if (stage) {
 		ufs_stage_abort(c->ufs, stage); /* its segments did not check */

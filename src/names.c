@@ -48,6 +48,8 @@ const char *atr_strerror(int err)
 		[ATR_E_UFS_DOWN] = "the under-storage does not answer",
 		[ATR_E_NO_VERSION] = "no such version",
 		[ATR_E_DELETE_MARKER] = "a delete marker",
+		[ATR_E_LOCKED] = "locked: under an Object Lock retention or legal hold",
+		[ATR_E_NO_LOCK] = "the bucket has no Object Lock",
 		[ATR_E_PINNED] = "pinned: its cached bytes stay (unpin it first: atrium fs unpin)",
 		/* Parenthesised: one string, not two elements (clang). */
 		[ATR_E_NOT_PERSISTED] = ("not persisted: its cached bytes are its only copy "

@@ -816,7 +816,7 @@ int atr_node_unlink(struct atr_core *c, uint64_t parent, const char *name)
 	 * version under a delete marker, its owner's), the directories
 	 * left empty staying. */
 	struct atr_delete_result d;
-	return obj_delete_version(c, row.obj.owner, bucket, key, NULL, 0, &d);
+	return obj_delete_version(c, row.obj.owner, bucket, key, NULL, 0, OBJ_DEL_IN_PLACE, &d);
 }
 
 int atr_node_rmdir(struct atr_core *c, uint64_t parent, const char *name)

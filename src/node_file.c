@@ -310,6 +310,11 @@ int atr_node_open(struct atr_core *c, uint64_t ino, int flags, struct atr_file *
 		return ATR_E_KEY_IS_PREFIX;
 	if (row.obj.sse == ATR_SSE_C)
 		return ATR_E_ACCESS; /* SSE-C: the key is the client's, the mount has none */
+	/* Object Lock: a locked current version is not written in place
+	 * (its commit checks again: ns_commit_bytes). */
+	if ((flags & ATR_OPEN_WRITE) && !row.pending &&
+	    (rc = ns_lock_check(c, bucket, key, row.obj.vid, 0)))
+		return rc;
 	if ((rc = file_new(c, ino, (flags & ATR_OPEN_WRITE) != 0, f)))
 		return rc;
 	if (!row.pending && !(flags & ATR_OPEN_TRUNC)) {
@@ -638,6 +643,14 @@ int atr_node_setattr(struct atr_core *c, uint64_t ino, struct atr_file *f,
 	int rc = ATR_OK;
 	if (ino == ATR_INO_ROOT)
 		return ATR_E_NOT_SUPPORTED;
+	if (s->valid & ATR_SET_SIZE) {
+		/* Object Lock: a locked current version keeps its size. */
+		char bucket[ATR_BUCKET_MAX + 1], key[ATR_KEY_MAX + 2];
+		struct meta_row row = { 0 };
+		if (!node_row(c, ino, bucket, key, &row, 0) && !row.pending && !row.obj.is_dir &&
+		    (rc = ns_lock_check(c, bucket, key, row.obj.vid, 0)))
+			return rc;
+	}
 	/* The open inode, if any (a size change makes a short-lived one):
 	 * its lock is held throughout, so no flush or write comes between
 	 * the change and its commit (lock order: inode, then ns_lock). */

@@ -531,7 +531,8 @@ static int fill_object(struct atr_core *c, struct commit *cm, const void *arg)
 		return rc;
 	/* Versioning: the object replaced is kept, as the bucket says. */
 	if ((rc = ns_version_keep(c, cm->bucket, cm->key, cm->exists ? &cm->old : NULL, o->vid,
-				  cm->row.obj.vid, cm->ver_drop)))
+				  cm->row.obj.vid, cm->ver_drop)) ||
+	    (rc = ns_lock_new(c, cm->bucket, cm->key, cm->row.obj.vid, o->lock)))
 		return rc;
 	if (cm->had && !cm->old.pending) {
 		/* A new object replaces the old one as rename(2) replaces a
@@ -662,7 +663,8 @@ static int fill_entry(struct atr_core *c, struct commit *cm, const void *arg)
 	int rc;
 	if ((rc = conditions(cm, 1, NULL)) || (rc = stage_row(c, cm, e->owner, e->etag)) ||
 	    (rc = ns_version_keep(c, cm->bucket, cm->key, NULL, NULL, cm->row.obj.vid,
-				  cm->ver_drop)))
+				  cm->ver_drop)) ||
+	    (rc = ns_lock_new(c, cm->bucket, cm->key, cm->row.obj.vid, NULL)))
 		return rc;
 	cm->row.obj.mode = e->posix->mode;
 	cm->row.obj.gid = e->posix->gid;
@@ -706,9 +708,12 @@ static int fill_bytes(struct atr_core *c, struct commit *cm, const void *arg)
 	cm->row.has_acl = cm->old.has_acl;
 	cm->hdrs = old->hdrs;
 	/* A versioned bucket keeps the bytes replaced as a noncurrent
-	 * version, as an S3 write does. */
-	if ((rc = ns_version_keep(c, cm->bucket, cm->key, cm->exists ? &cm->old : NULL, NULL,
-				  cm->row.obj.vid, cm->ver_drop)))
+	 * version, as an S3 write does; a locked one is not changed in
+	 * place (Object Lock). */
+	if ((cm->exists && (rc = ns_lock_check(c, cm->bucket, cm->key, old->vid, 0))) ||
+	    (rc = ns_version_keep(c, cm->bucket, cm->key, cm->exists ? &cm->old : NULL, NULL,
+				  cm->row.obj.vid, cm->ver_drop)) ||
+	    (rc = ns_lock_new(c, cm->bucket, cm->key, cm->row.obj.vid, NULL)))
 		return rc;
 	return ATR_OK;
 }

@@ -198,10 +198,26 @@ void ns_version_settle(struct atr_core *c, const char *bucket, const char *key);
  * the current one kept; in another, the object goes. With vid, that
  * version goes for good (ATR_E_NO_VERSION if there is none), and when it
  * was the latest, the next one that is no marker becomes current again.
- * prune: implied directories left empty above key go too. out says what
- * was deleted or made. */
+ * prune: implied directories left empty above key go too. flags:
+ * OBJ_DEL_* (src/core_int.h). if_ino, when not 0: only if the current row
+ * is that inode, checked in the transaction (else ATR_E_CONFLICT). out
+ * says what was deleted or made. */
 int ns_delete_version(struct atr_core *c, const char *bucket, const char *key, const char *vid,
-		      const char *owner, int prune, struct atr_delete_result *out);
+		      const char *owner, int prune, int flags, uint64_t if_ino,
+		      struct atr_delete_result *out);
+/* Object Lock's one check (under ns_lock, in the transaction that would
+ * delete or change the version): whether version vid of bucket/key ("":
+ * the null version) may be permanently deleted or changed in place now
+ * (ATR_OK) or not (ATR_E_LOCKED: a legal hold, an unexpired COMPLIANCE
+ * retention, or a GOVERNANCE one without bypass). */
+int ns_lock_check(struct atr_core *c, const char *bucket, const char *key, const char *vid,
+		  int bypass);
+/* The lock of a new version vid (in its commit's transaction): want's
+ * parts where given (mode, hold >= 0), the bucket's default retention
+ * else; ATR_E_NO_LOCK if want asks for one in a bucket without Object
+ * Lock. want may be NULL. */
+int ns_lock_new(struct atr_core *c, const char *bucket, const char *key, const char *vid,
+		const struct atr_lock *want);
 /* A move intent kind ('~' current -> version, '^' version -> key) from
  * -> to cut short, finished (ns_recover, ns_redo). */
 int ns_version_recover(struct atr_core *c, char kind, const char *from, const char *to);
@@ -314,6 +330,8 @@ struct ns_object {
 	/* The version id ns_version_next chose for it beforehand (a
 	 * completion's, said before its commit), or NULL: one is made. */
 	const char *vid;
+	/* Object Lock: the lock asked for (ns_lock_new), or NULL. */
+	const struct atr_lock *lock;
 };
 int ns_commit_object(struct atr_core *c, const struct ns_object *o, struct atr_obj *out);
 /* A directory marker ("a/b/"): the directory made explicit (a directory

@@ -241,6 +241,21 @@ static int rename_fn(struct atr_core *c, void *arg)
 	int rc, replace = 0;
 	if (meta_obj_get(c->meta, r->sb, r->sk, &src, 0))
 		return ATR_E_NO_KEY; /* moved or deleted meanwhile */
+	/* Object Lock: a locked current version neither moves nor is
+	 * replaced (the mount, the path view). */
+	if (!r->dir && !src.pending && (rc = ns_lock_check(c, r->sb, r->sk, src.obj.vid, 0)))
+		return rc;
+	if (!r->dir && !meta_obj_get(c->meta, r->db, r->dk, &row, 0) && !row.pending &&
+	    !row.obj.is_dir && (rc = ns_lock_check(c, r->db, r->dk, row.obj.vid, 0)))
+		return rc;
+	/* ... nor does a directory holding one move. */
+	if (r->dir) {
+		if (key_successor(r->sk, upto, sizeof(upto)))
+			return ATR_E_INVALID_ARG;
+		int locked = meta_lock_any(c->meta, r->sb, r->sk, upto, time_now_ns() / 1000000);
+		if (locked)
+			return locked < 0 ? ATR_E_IO : ATR_E_LOCKED;
+	}
 	if ((r->flags & (NS_MOVE_REPLACE | NS_MOVE_NOREPLACE)) &&
 	    (rc = clear_destination(c, r, &src, &replace)))
 		return rc < 0 ? ATR_OK : rc;

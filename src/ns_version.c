@@ -209,12 +209,53 @@ void ns_version_drop(struct atr_core *c, uint64_t seq)
 		ufs_unlink(c->ufs, path); /* a crash before this: ns_version_gc */
 }
 
+/* ---- Object Lock: the one check, and a new version's lock ---- */
+
+int ns_lock_check(struct atr_core *c, const char *bucket, const char *key, const char *vid,
+		  int bypass)
+{
+	struct atr_lock l;
+	int rc = meta_lock_get(c->meta, bucket, key, vid, &l);
+	if (rc)
+		return rc == ATR_E_NO_KEY ? ATR_OK : rc;
+	int64_t now = time_now_ns() / 1000000;
+	int retained = l.until > now && (l.mode == ATR_LOCK_COMPLIANCE ||
+					 (l.mode == ATR_LOCK_GOVERNANCE && !bypass));
+	return l.hold || retained ? ATR_E_LOCKED : ATR_OK;
+}
+
+int ns_lock_new(struct atr_core *c, const char *bucket, const char *key, const char *vid,
+		const struct atr_lock *want)
+{
+	struct atr_bucket b;
+	struct atr_lock l = { 0 };
+	int asked = want && (want->mode || want->hold >= 0);
+	int rc = meta_bucket_get(c->meta, bucket, &b);
+	if (rc || !b.objlock)
+		return rc ? rc : asked ? ATR_E_NO_LOCK : ATR_OK;
+	if (want && want->mode) {
+		l.mode = want->mode;
+		l.until = want->until;
+	} else if (b.lock_mode) {
+		int64_t day = 86400000;
+		l.mode = b.lock_mode;
+		l.until = time_now_ns() / 1000000 +
+			  (b.lock_days ? b.lock_days * day : (int64_t)b.lock_years * 365 * day);
+	}
+	l.hold = want && want->hold > 0;
+	if (!l.mode && !l.hold)
+		return ATR_OK;
+	return meta_lock_put(c->meta, bucket, key, vid, &l);
+}
+
 /* ---- deleting ---- */
 
 struct vdel {
 	const char *bucket, *key, *vid;   /* vid NULL: none given */
 	const char *owner;                /* who deletes: a marker's owner */
 	int may_prune;                    /* the caller's prune */
+	int flags;                        /* OBJ_DEL_* (src/core_int.h) */
+	uint64_t if_ino;                  /* not 0: only if the current row is this inode */
 	struct atr_delete_result *out;
 	/* What follows the commit, under ns_lock: a move (its intent is
 	 * written), a version file to remove, implied parents to prune. */
@@ -275,6 +316,13 @@ static int delete_marker(struct atr_core *c, struct vdel *d, int state)
 	int rc, had = current_of(c, d->bucket, d->key, &cur);
 	if (had < 0)
 		return -had;
+	/* The mount and the path view change the file in place: a locked
+	 * current version stays. */
+	if (had && (d->flags & OBJ_DEL_IN_PLACE) &&
+	    (rc = ns_lock_check(c, d->bucket, d->key, cur.obj.vid, 0))) {
+		atr_obj_release(&cur.obj);
+		return rc;
+	}
 	if (state == ATR_VER_ENABLED) {
 		rc = ns_vid_new(vid);
 		if (!rc && had)
@@ -324,7 +372,8 @@ static int promote(struct atr_core *c, struct vdel *d)
 		goto out;
 	if (v.acl && (rc = meta_acl_set(c->meta, r.obj.ino, v.acl)))
 		goto out;
-	if ((rc = meta_ver_delete(c->meta, v.seq)))
+	if ((rc = meta_ver_parts_back(c->meta, v.seq, r.obj.ino)) ||
+	    (rc = meta_ver_delete(c->meta, v.seq)))
 		goto out;
 	if (ns_version_path(d->from, sizeof(d->from), v.seq) ||
 	    ns_row_path(d->to, sizeof(d->to), d->bucket, d->key, &r)) {
@@ -367,7 +416,10 @@ static int delete_one(struct atr_core *c, struct vdel *d)
 {
 	struct meta_row cur = { 0 };
 	struct meta_version v, newest;
-	int rc, had = current_of(c, d->bucket, d->key, &cur);
+	int rc = ns_lock_check(c, d->bucket, d->key, d->vid, d->flags & OBJ_DEL_BYPASS);
+	if (rc)
+		return rc;
+	int had = current_of(c, d->bucket, d->key, &cur);
 	if (had < 0)
 		return -had;
 	snprintf(d->out->vid, sizeof(d->out->vid), "%s", d->vid);
@@ -398,6 +450,16 @@ static int vdel_fn(struct atr_core *c, void *arg)
 	int state, rc = versioning_of(c, d->bucket, &state);
 	if (rc)
 		return rc;
+	if (d->if_ino) {
+		/* Only the object the caller saw (a listing's): one written
+		 * since, or none, is not deleted. */
+		struct meta_row cur = { 0 };
+		rc = meta_obj_get(c->meta, d->bucket, d->key, &cur, 0);
+		if (rc == ATR_E_NO_KEY || (!rc && cur.obj.ino != d->if_ino))
+			return ATR_E_CONFLICT;
+		if (rc)
+			return rc;
+	}
 	/* Directory markers are not versioned: the tree holds them. */
 	if (key_is_dir(d->key) || (!d->vid && state == ATR_VER_OFF)) {
 		if (d->vid && !atr_vid_match(d->vid, "null"))
@@ -427,10 +489,11 @@ static int move_now(struct atr_core *c, const char *from, const char *to, int re
 }
 
 int ns_delete_version(struct atr_core *c, const char *bucket, const char *key, const char *vid,
-		      const char *owner, int prune, struct atr_delete_result *out)
+		      const char *owner, int prune, int flags, uint64_t if_ino,
+		      struct atr_delete_result *out)
 {
 	struct vdel d = { .bucket = bucket, .key = key, .vid = vid, .owner = owner,
-			  .may_prune = prune, .out = out };
+			  .may_prune = prune, .flags = flags, .if_ino = if_ino, .out = out };
 	out->marker = 0;
 	out->vid[0] = '\0';
 	ns_version_settle(c, bucket, key);

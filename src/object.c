@@ -39,6 +39,7 @@ int atr_put_begin(struct atr_core *c, const struct atr_user *u, const char *buck
 	snprintf(w->bucket, sizeof(w->bucket), "%s", bucket);
 	snprintf(w->key, sizeof(w->key), "%s", key);
 	w->is_dir = key_is_dir(key);
+	w->lock.hold = -1;
 	if ((rc = atr_bucket_sse(c, bucket, &w->sse)) ||
 	    (rc = stage_writer_init(c, &w->sw, !w->is_dir))) {
 		free(w);
@@ -186,7 +187,8 @@ int writer_commit(struct atr_writer *w, const char *etag, const char *hdrs, cons
 				       .stage = w->sw.stage, .etag = etag, .hdrs = hdrs,
 				       .must_not_exist = w->must_not_exist, .if_etag = if_etag,
 				       .acl = w->acl, .tags = tags, .write_type = w->write_type,
-				       .sse = w->sw.sse, .plain_size = w->sw.size };
+				       .sse = w->sw.sse, .plain_size = w->sw.size,
+				       .lock = &w->lock };
 		rc = ns_commit_object(w->c, &o, out);
 		w->sw.stage = NULL; /* committed or discarded */
 	}
@@ -302,5 +304,5 @@ int atr_object_delete(struct atr_core *c, const struct atr_user *u, const char *
 		      const char *key)
 {
 	struct atr_delete_result d;
-	return atr_object_delete_version(c, u, bucket, key, NULL, &d); /* src/version.c */
+	return atr_object_delete_version(c, u, bucket, key, NULL, 0, &d); /* src/version.c */
 }

@@ -373,7 +373,7 @@ static void ttl_fire(struct atr_core *c, uint64_t ino, int action)
 	int rc = meta_obj_by_ino(c->meta, ino, bucket, key, &row, 0);
 	if (rc == ATR_OK && row.obj.ino == ino && action == ATR_TTL_DELETE) {
 		struct atr_delete_result d; /* as a DELETE: a versioned bucket keeps it */
-		rc = obj_delete_version(c, row.obj.owner, bucket, key, NULL, 1, &d);
+		rc = obj_delete_version(c, row.obj.owner, bucket, key, NULL, 1, 0, &d);
 		LOG(LOG_INFO, "ttl: /%s/%s deleted: %s", bucket, key, atr_strerror(rc));
 	} else if (rc == ATR_OK && row.obj.ino == ino) {
 		if (row.persist || meta_pin_get(c->meta, ino))

@@ -48,7 +48,12 @@ struct state_args {
 static int state_fn(struct atr_core *c, void *arg)
 {
 	struct state_args *a = arg;
-	return meta_bucket_versioning_set(c->meta, a->bucket, a->state);
+	struct atr_bucket b;
+	int rc = meta_bucket_get(c->meta, a->bucket, &b);
+	/* Object Lock keeps every version: versioning stays Enabled. */
+	if (!rc && b.objlock && a->state != ATR_VER_ENABLED)
+		rc = ATR_E_LOCKED;
+	return rc ? rc : meta_bucket_versioning_set(c->meta, a->bucket, a->state);
 }
 
 int atr_bucket_versioning_set(struct atr_core *c, const struct atr_user *u, const char *bucket,
@@ -225,13 +230,16 @@ int atr_object_latest_marker(struct atr_core *c, const char *bucket, const char 
 /* ---- deleting ---- */
 
 int obj_delete_version(struct atr_core *c, const char *owner, const char *bucket,
-		       const char *key, const char *vid, int prune, struct atr_delete_result *out)
+		       const char *key, const char *vid, int prune, int flags,
+		       struct atr_delete_result *out)
 {
-	return ns_delete_version(c, bucket, key, vid, owner, prune, out);
+	return ns_delete_version(c, bucket, key, vid, owner, prune, flags, 0, out);
 }
 
-int atr_object_delete_version(struct atr_core *c, const struct atr_user *u, const char *bucket,
-			      const char *key, const char *vid, struct atr_delete_result *out)
+/* S3's DELETE, with its permission checks; if_ino as ns_delete_version's. */
+static int delete_checked(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			  const char *key, const char *vid, int bypass, uint64_t if_ino,
+			  struct atr_delete_result *out)
 {
 	struct atr_bucket b;
 	memset(out, 0, sizeof(*out));
@@ -244,7 +252,24 @@ int atr_object_delete_version(struct atr_core *c, const struct atr_user *u, cons
 		return rc == ATR_E_INVALID_KEY ? ATR_OK : rc; /* could not exist */
 	if ((rc = perm_write_key(c, u, vid ? "s3:DeleteObjectVersion" : "s3:DeleteObject", &b, key)))
 		return rc;
-	return obj_delete_version(c, u->name, bucket, key, vid, 1, out);
+	/* Bypass asked by one not allowed it: the retention holds (AWS). */
+	if (bypass && perm_bucket(c, u, bucket, "s3:BypassGovernanceRetention", PERM_OWNER, NULL))
+		bypass = 0;
+	return ns_delete_version(c, bucket, key, vid, u->name, 1, bypass ? OBJ_DEL_BYPASS : 0,
+				 if_ino, out);
+}
+
+int atr_object_delete_version(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			      const char *key, const char *vid, int bypass,
+			      struct atr_delete_result *out)
+{
+	return delete_checked(c, u, bucket, key, vid, bypass, 0, out);
+}
+
+int atr_object_delete_if(struct atr_core *c, const struct atr_user *u, const char *bucket,
+			 const char *key, uint64_t ino, struct atr_delete_result *out)
+{
+	return delete_checked(c, u, bucket, key, NULL, 0, ino, out);
 }
 
 /* ---- ListObjectVersions ---- */

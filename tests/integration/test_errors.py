@@ -415,21 +415,22 @@ def test_presigned_sse_and_lock_refused(sigv4_daemon, bucket):
     assert not os.path.exists(os.path.join(sigv4_daemon.ufs, bucket, "pre"))
 
 
-def test_create_bucket_with_object_lock_refused(sigv4_daemon, alice, bucket_name):
+def test_create_bucket_with_object_lock(sigv4_daemon, alice, bucket_name):
+    """x-amz-bucket-object-lock-enabled: true, however spelt, makes a bucket
+    with Object Lock (test_object_lock.py); false, one without."""
     d = sigv4_daemon
-    for v in ("true", "TRUE", " true "):
-        r = d.request("PUT", "/" + bucket_name, headers={"x-amz-bucket-object-lock-enabled": v},
+    for i, v in enumerate(("true", "TRUE", " true ")):
+        name = "%s-%d" % (bucket_name[:55], i)
+        r = d.request("PUT", "/" + name, headers={"x-amz-bucket-object-lock-enabled": v},
                       user="alice")
-        assert _code(r) == (501, "NotImplemented"), r
-        assert b"Object Lock" in r.body
-        assert not os.path.exists(os.path.join(d.ufs, bucket_name))
-    from botocore.exceptions import ClientError
-    with pytest.raises(ClientError) as ei:
-        alice.create_bucket(Bucket=bucket_name, ObjectLockEnabledForBucket=True)
-    assert ei.value.response["Error"]["Code"] == "NotImplemented"
+        assert r.status == 200, r
+        conf = alice.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"]
+        assert conf["ObjectLockEnabled"] == "Enabled"
     r = d.request("PUT", "/" + bucket_name, headers={"x-amz-bucket-object-lock-enabled": "false"},
                   user="alice")
     assert r.status == 200, r
+    assert _code(d.request("GET", "/%s?object-lock" % bucket_name, user="alice")) == \
+        (404, "ObjectLockConfigurationNotFoundError")
 
 
 def test_post_form_sse_and_lock_fields_refused(simple_daemon, bucket_name):

@@ -366,6 +366,54 @@ static void link_intent_finished_at_start(void **state)
 
 /* Alluxio's names of the write and read types (src/persist.c): exact
  * names in any case, nothing else. */
+/* The lifecycle's delete of what it listed: not of an object written
+ * since (a new inode), nor of one gone. */
+static void conditional_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct atr_obj o1, o2;
+	struct atr_delete_result d;
+	assert_int_equal(put(f->c, "k", "old"), ATR_OK);
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "k", &o1), ATR_OK);
+	assert_int_equal(put(f->c, "k", "new"), ATR_OK);
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "k", &o2), ATR_OK);
+	assert_true(o1.ino != o2.ino);
+	assert_int_equal(atr_object_delete_if(f->c, &root, "bkt", "k", o1.ino, &d), ATR_E_CONFLICT);
+	char *s = get(f->c, "k");
+	assert_string_equal(s, "new");
+	free(s);
+	atr_obj_release(&o1);
+	assert_int_equal(atr_object_delete_if(f->c, &root, "bkt", "k", o2.ino, &d), ATR_OK);
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "k", &o1), ATR_E_NO_KEY);
+	assert_int_equal(atr_object_delete_if(f->c, &root, "bkt", "k", o2.ino, &d), ATR_E_CONFLICT);
+	atr_obj_release(&o2);
+}
+
+/* Object Lock's one check: a version under legal hold is not deleted by
+ * its id, bypass or not; a DELETE without one makes a marker. */
+static void locked_version(void **state)
+{
+	struct fixture *f = *state;
+	struct atr_obj o;
+	struct atr_delete_result d;
+	assert_int_equal(atr_bucket_lock_set(f->c, &root, "bkt", ATR_LOCK_NONE, 0, 0, 0),
+			 ATR_E_NO_LOCK); /* not versioned */
+	assert_int_equal(atr_bucket_versioning_set(f->c, &root, "bkt", ATR_VER_ENABLED), ATR_OK);
+	assert_int_equal(atr_bucket_lock_set(f->c, &root, "bkt", ATR_LOCK_NONE, 0, 0, 0), ATR_OK);
+	assert_int_equal(atr_bucket_versioning_set(f->c, &root, "bkt", ATR_VER_SUSPENDED),
+			 ATR_E_LOCKED);
+	assert_int_equal(put(f->c, "k", "kept"), ATR_OK);
+	assert_int_equal(atr_object_stat(f->c, &root, "bkt", "k", &o), ATR_OK);
+	assert_int_equal(atr_object_legal_hold_set(f->c, &root, "bkt", "k", NULL, 1), ATR_OK);
+	assert_int_equal(atr_object_delete_version(f->c, &root, "bkt", "k", o.vid, 1, &d),
+			 ATR_E_LOCKED);
+	assert_int_equal(atr_object_delete_version(f->c, &root, "bkt", "k", NULL, 0, &d), ATR_OK);
+	assert_int_equal(d.marker, 1);
+	assert_int_equal(atr_object_legal_hold_set(f->c, &root, "bkt", "k", o.vid, 0), ATR_OK);
+	assert_int_equal(atr_object_delete_version(f->c, &root, "bkt", "k", o.vid, 0, &d), ATR_OK);
+	atr_obj_release(&o);
+}
+
 static void type_names(void **state)
 {
 	static const struct {
@@ -408,6 +456,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(commit_intent_finished_at_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(rename_intent_finished_at_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(link_intent_finished_at_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(conditional_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(locked_version, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

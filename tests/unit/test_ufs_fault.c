@@ -644,7 +644,7 @@ static void setup_marker_over(struct ctx *x)
 {
 	struct atr_delete_result d;
 	setup_versioned(x);
-	assert_int_equal(atr_object_delete_version(x->c, &root, "bkt", "k", NULL, &d), ATR_OK);
+	assert_int_equal(atr_object_delete_version(x->c, &root, "bkt", "k", NULL, 0, &d), ATR_OK);
 	assert_true(d.marker);
 	snprintf(x->vid, sizeof(x->vid), "%s", d.vid);
 }
@@ -652,7 +652,7 @@ static void setup_marker_over(struct ctx *x)
 static int run_undelete(struct ctx *x)
 {
 	struct atr_delete_result d;
-	return atr_object_delete_version(x->c, &root, "bkt", "k", x->vid, &d);
+	return atr_object_delete_version(x->c, &root, "bkt", "k", x->vid, 0, &d);
 }
 
 static int state_undelete(struct ctx *x)
