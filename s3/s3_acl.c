@@ -238,13 +238,15 @@ int s3_acl_xml(struct s3_req *r, const struct atr_acl *acl, struct buf *b)
 
 /* ---- GET/PUT ?acl ---- */
 
-static enum s3_err get_acl(struct s3_req *r, const char *key)
+/* key NULL: the bucket's; vid NULL: the current version's. */
+static enum s3_err get_acl(struct s3_req *r, const char *key, const char *vid)
 {
 	struct atr_acl acl;
+	struct atr_obj none = { 0 };
 	struct buf b = BUF_INIT(256 * 1024);
-	int rc = atr_acl_get(r->srv->core, &r->user, r->bucket, key, &acl);
+	int rc = atr_object_version_acl_get(r->srv->core, &r->user, r->bucket, key, vid, &acl);
 	if (rc)
-		return s3_err_from_core(rc);
+		return s3_version_error(r, rc, vid, &none);
 	if (s3_acl_xml(r, &acl, &b)) {
 		buf_release(&b);
 		return S3_ERR_INTERNAL;
@@ -254,9 +256,10 @@ static enum s3_err get_acl(struct s3_req *r, const char *key)
 	return S3_ERR_OK;
 }
 
-static enum s3_err put_acl(struct s3_req *r, const char *key)
+static enum s3_err put_acl(struct s3_req *r, const char *key, const char *vid)
 {
 	struct atr_acl *acl;
+	struct atr_obj none = { 0 };
 	struct buf body = BUF_INIT(256 * 1024);
 	enum s3_err e = s3_request_acl(r, &acl);
 	if (!e)
@@ -272,26 +275,30 @@ static enum s3_err put_acl(struct s3_req *r, const char *key)
 			e = users_known(r, acl);
 	}
 	buf_release(&body);
-	int rc = e ? ATR_OK : atr_acl_set(r->srv->core, &r->user, r->bucket, key, acl);
+	int rc = e ? ATR_OK
+		   : atr_object_version_acl_set(r->srv->core, &r->user, r->bucket, key, vid, acl);
 	free(acl);
 	if (e || rc)
-		return e ? e : s3_err_from_core(rc);
+		return e ? e : s3_version_error(r, rc, vid, &none);
 	s3_send_empty(r, 200, NULL);
 	return S3_ERR_OK;
 }
 
-enum s3_err s3_get_bucket_acl(struct s3_req *r) { return get_acl(r, NULL); }
-enum s3_err s3_put_bucket_acl(struct s3_req *r) { return put_acl(r, NULL); }
-/* An object's ACL is its current version's (a noncurrent one's grants
- * are kept, not served: VERSION_NOT_CURRENT). */
+enum s3_err s3_get_bucket_acl(struct s3_req *r) { return get_acl(r, NULL, NULL); }
+enum s3_err s3_put_bucket_acl(struct s3_req *r) { return put_acl(r, NULL, NULL); }
+
+/* An object's ACL is a version's: the current one's unless versionId
+ * names another (whose grants are kept with it). */
 enum s3_err s3_get_object_acl(struct s3_req *r)
 {
-	enum s3_err e = s3_version_current(r);
-	return e ? e : get_acl(r, r->key);
+	const char *vid;
+	enum s3_err e = s3_version_param(r, &vid);
+	return e ? e : get_acl(r, r->key, vid);
 }
 
 enum s3_err s3_put_object_acl(struct s3_req *r)
 {
-	enum s3_err e = s3_version_current(r);
-	return e ? e : put_acl(r, r->key);
+	const char *vid;
+	enum s3_err e = s3_version_param(r, &vid);
+	return e ? e : put_acl(r, r->key, vid);
 }

@@ -83,7 +83,6 @@
 	X(AUTH_V2_QUERY_MALFORMED, 403, "AccessDenied", "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters") \
 	X(NO_SUCH_VERSION, 404, "NoSuchVersion", "The specified version does not exist.") \
 	X(MFA_DELETE_UNSUPPORTED, 400, "InvalidRequest", "MFA Delete is not supported: Atrium has no MFA devices to authenticate it with.") \
-	X(VERSION_NOT_CURRENT, 501, "NotImplemented", "This operation is implemented for the current version of an object only (docs/s3-compatibility.md).") \
 	X(VERSIONING_REMOTE, 501, "NotImplemented", "Versioning is not implemented for a bucket mounted on a remote store (docs/s3-compatibility.md).") \
 	X(MAX_MESSAGE_LENGTH, 400, "MaxMessageLengthExceeded", "Your request was too big.") \
 	X(OBJECT_ATTRIBUTES_INVALID, 400, "InvalidArgument", "Invalid attribute name specified.") \

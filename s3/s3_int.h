@@ -439,12 +439,10 @@ enum s3_err s3_list_object_versions(struct s3_req *r); /* GET ?versions */
  * INVALID_VERSION_ID; "name: vid" appended to b unless vid is "";
  * the error of a read of version vid (NULL: the latest) that failed with
  * rc, with the delete marker's headers when one answered (o: what the
- * read gave); for an operation on the current version only, whether
- * ?versionId names it (else its error, or VERSION_NOT_CURRENT). */
+ * read gave). */
 enum s3_err s3_version_param(struct s3_req *r, const char **vid);
 int s3_version_header(struct buf *b, const char *name, const char *vid);
 enum s3_err s3_version_error(struct s3_req *r, int rc, const char *vid, const struct atr_obj *o);
-enum s3_err s3_version_current(struct s3_req *r);
 /* s3_objlock.c: Object Lock (src/atrium.h). The routes of ?object-lock,
  * ?retention and ?legal-hold; whether x-amz-bypass-governance-retention
  * is true; the x-amz-object-lock-* headers of a write into *l (hold -1

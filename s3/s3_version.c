@@ -41,24 +41,3 @@ enum s3_err s3_version_error(struct s3_req *r, int rc, const char *vid, const st
 		marker_headers(r, latest); /* deleted: 404 NoSuchKey, saying so */
 	return s3_err_from_core(rc);
 }
-
-enum s3_err s3_version_current(struct s3_req *r)
-{
-	struct atr_obj o = { 0 };
-	const char *vid;
-	enum s3_err e = s3_version_param(r, &vid);
-	if (e || !vid)
-		return e;
-	int rc = atr_object_stat(r->srv->core, &r->user, r->bucket, r->key, &o);
-	int current = !rc && atr_vid_match(o.vid, vid);
-	if (!rc)
-		atr_obj_release(&o);
-	if (current)
-		return S3_ERR_OK;
-	/* Not the current one: which error, if it is not there. */
-	rc = atr_object_version_open(r->srv->core, &r->user, r->bucket, r->key, vid, &o, NULL);
-	if (rc)
-		return s3_version_error(r, rc, vid, &o);
-	atr_obj_release(&o);
-	return S3_ERR_VERSION_NOT_CURRENT;
-}

@@ -51,20 +51,10 @@ int atr_acl_get(struct atr_core *c, const struct atr_user *u, const char *bucket
 			     bucket, key, &t);
 	if (rc)
 		return rc;
-	if (t.b.ownership == ATR_OWN_BUCKET_OWNER_ENFORCED) {
-		/* ACLs are off: the owner has full control, nobody else. */
-		memset(out, 0, sizeof(*out));
-		snprintf(out->owner, sizeof(out->owner), "%s", t.b.owner);
-		out->n = 1;
-		out->g[0].grantee = ATR_GRANTEE_USER;
-		out->g[0].perm = ATR_PERM_FULL_CONTROL;
-		snprintf(out->g[0].user, sizeof(out->g[0].user), "%s", t.b.owner);
-		return ATR_OK;
-	}
-	if (t.row.has_acl && (rc = meta_acl_get(c->meta, obj_node(&t.row.obj), &text)) &&
-	    rc != ATR_E_NO_KEY)
+	if (t.b.ownership != ATR_OWN_BUCKET_OWNER_ENFORCED && t.row.has_acl &&
+	    (rc = meta_acl_get(c->meta, obj_node(&t.row.obj), &text)) && rc != ATR_E_NO_KEY)
 		return rc;
-	acl_render(t.row.obj.owner, t.row.obj.mode, text, t.row.obj.is_dir, out);
+	acl_view(&t.b, t.row.obj.owner, t.row.obj.mode, text, t.row.obj.is_dir, out);
 	free(text);
 	return ATR_OK;
 }
@@ -109,12 +99,8 @@ int atr_acl_set(struct atr_core *c, const struct atr_user *u, const char *bucket
 	char *text = NULL;
 	int rc = target_find(c, u, key && *key ? "s3:PutObjectAcl" : "s3:PutBucketAcl", PERM_WACP,
 			     bucket, key, &t);
-	if (rc || (rc = acl_allowed(&t.b, acl)))
-		return rc;
-	if (*acl->owner && strcmp(acl->owner, t.row.obj.owner))
-		return ATR_E_INVALID_ARG; /* an ACL does not change the owner */
-	uint32_t mode = t.row.obj.mode & 07000;
-	if ((rc = acl_apply(acl, t.row.obj.owner, t.b.owner, t.row.obj.is_dir, &mode, &text)))
+	uint32_t mode = t.row.obj.mode;
+	if (rc || (rc = acl_replace(&t.b, acl, t.row.obj.owner, t.row.obj.is_dir, &mode, &text)))
 		return rc;
 	struct acl_set_args a = { &t, mode & 0777, text, 0 };
 	rc = ns_txn(c, acl_set_fn, &a);

@@ -321,3 +321,31 @@ int acl_allowed(const struct atr_bucket *b, const struct atr_acl *acl)
 		return ATR_E_ACCESS;
 	return ATR_OK;
 }
+
+void acl_view(const struct atr_bucket *b, const char *owner, uint32_t mode, const char *text,
+	      int is_dir, struct atr_acl *out)
+{
+	if (b->ownership != ATR_OWN_BUCKET_OWNER_ENFORCED) {
+		acl_render(owner, mode, text, is_dir, out);
+		return;
+	}
+	/* ACLs are off: the bucket's owner has full control, nobody else. */
+	memset(out, 0, sizeof(*out));
+	snprintf(out->owner, sizeof(out->owner), "%s", b->owner);
+	out->n = 1;
+	out->g[0].grantee = ATR_GRANTEE_USER;
+	out->g[0].perm = ATR_PERM_FULL_CONTROL;
+	snprintf(out->g[0].user, sizeof(out->g[0].user), "%s", b->owner);
+}
+
+int acl_replace(const struct atr_bucket *b, const struct atr_acl *acl, const char *owner,
+		int is_dir, uint32_t *mode, char **text)
+{
+	int rc = acl_allowed(b, acl);
+	if (rc)
+		return rc;
+	if (*acl->owner && strcmp(acl->owner, owner))
+		return ATR_E_INVALID_ARG; /* an ACL does not change the owner */
+	*mode &= 07000;
+	return acl_apply(acl, owner, b->owner, is_dir, mode, text);
+}

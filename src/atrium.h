@@ -598,6 +598,17 @@ int atr_object_version_tags_get(struct atr_core *c, const struct atr_user *u,
 int atr_object_version_tags_set(struct atr_core *c, const struct atr_user *u,
 				const char *bucket, const char *key, const char *vid,
 				const char *tags);
+/* atr_acl_get / _set of version vid (NULL: the current one, or the
+ * bucket's with key NULL, as those calls; a noncurrent one's mode and
+ * grants are kept with it): s3:GetObjectVersionAcl (READ_ACP),
+ * s3:PutObjectVersionAcl (WRITE_ACP). ATR_E_NO_VERSION,
+ * ATR_E_DELETE_MARKER as above. */
+int atr_object_version_acl_get(struct atr_core *c, const struct atr_user *u,
+			       const char *bucket, const char *key, const char *vid,
+			       struct atr_acl *out);
+int atr_object_version_acl_set(struct atr_core *c, const struct atr_user *u,
+			       const char *bucket, const char *key, const char *vid,
+			       const struct atr_acl *acl);
 /* Whether the latest version of key is a delete marker: 1 with its id in
  * vid, else 0. No permission: what S3 says beside a NoSuchKey. */
 int atr_object_latest_marker(struct atr_core *c, const char *bucket, const char *key,

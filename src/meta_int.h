@@ -157,6 +157,8 @@ int meta_ver_delete(struct meta *m, uint64_t seq);
  * those of ino (the objects row it becomes again). */
 int meta_ver_parts_back(struct meta *m, uint64_t seq, uint64_t ino);
 int meta_ver_set_tags(struct meta *m, uint64_t seq, const char *tags); /* NULL: none */
+/* Version seq's mode and kept grants (NULL: none), as an ACL sets them. */
+int meta_ver_set_acl(struct meta *m, uint64_t seq, uint32_t mode, const char *acl);
 /* The versions of bucket in [from, upto) in S3's order: cb(arg, key,
  * current, v) for the current one (the objects row; seq 0) and then each
  * other, newest first; v has no hdrs. Non-zero from cb stops (-1). */

@@ -52,6 +52,7 @@ const char *const meta_ver_sql[ST__COUNT] = {
 	[ST_BUCKET_VERSIONING_SET] = "UPDATE buckets SET versioning = ?2 WHERE name = ?1",
 	[ST_VER_COUNT] = "SELECT count(*) FROM versions WHERE bucket = ?1",
 	[ST_VER_SET_TAGS] = "UPDATE versions SET tags = ?2 WHERE seq = ?1",
+	[ST_VER_SET_ACL] = "UPDATE versions SET mode = ?2, acl = ?3 WHERE seq = ?1",
 	[ST_BUCKET_LOCK_SET] = "UPDATE buckets SET objlock = 1, versioning = 1, lock_mode = ?2, "
 			       "lock_days = ?3, lock_years = ?4 WHERE name = ?1",
 	[ST_LOCK_GET] = "SELECT mode, until, hold FROM object_locks WHERE bucket = ?1 AND key = ?2 "
@@ -160,6 +161,11 @@ int meta_ver_by_seq(struct meta *m, uint64_t seq, struct meta_version *out)
 int meta_ver_set_tags(struct meta *m, uint64_t seq, const char *tags)
 {
 	return meta_db_exec(m, ST_VER_SET_TAGS, M_INT(seq), M_TEXT(tags));
+}
+
+int meta_ver_set_acl(struct meta *m, uint64_t seq, uint32_t mode, const char *acl)
+{
+	return meta_db_exec(m, ST_VER_SET_ACL, M_INT(seq), M_INT(mode), M_TEXT(acl));
 }
 
 int meta_ver_parts_back(struct meta *m, uint64_t seq, uint64_t ino)

@@ -30,6 +30,7 @@ struct eperm {
 	uint32_t mode;
 	int has_acl;
 	uint64_t node;  /* where its grants are kept */
+	const char *text; /* or the grants themselves (a noncurrent version's) */
 	int is_dir;
 };
 
@@ -40,6 +41,7 @@ static void eperm_row(struct eperm *e, const struct meta_row *r)
 	e->mode = r->obj.mode;
 	e->has_acl = r->has_acl;
 	e->node = obj_node(&r->obj);
+	e->text = NULL;
 	e->is_dir = r->obj.is_dir;
 }
 
@@ -50,6 +52,7 @@ static void eperm_root(struct eperm *e, const struct atr_bucket *b)
 	e->mode = b->mode;
 	e->has_acl = b->has_acl;
 	e->node = b->root_ino;
+	e->text = NULL;
 	e->is_dir = 1;
 }
 
@@ -88,9 +91,10 @@ static unsigned bits_of(struct atr_core *c, const struct atr_user *u, const stru
 	}
 	if (e->has_acl && !acls_off) {
 		char *text = NULL;
-		if (meta_acl_get(c->meta, e->node, &text) == ATR_OK)
-			bits |= acl_grants_to(text, u->anonymous ? NULL : u->name, e->mode,
-					      e->is_dir, ignore_public);
+		if (e->text || meta_acl_get(c->meta, e->node, &text) == ATR_OK)
+			bits |= acl_grants_to(e->text ? e->text : text,
+					      u->anonymous ? NULL : u->name, e->mode, e->is_dir,
+					      ignore_public);
 		free(text);
 	}
 	return bits;
@@ -362,9 +366,10 @@ static int search_path(struct search *s, const char *dirs_of)
 	return meta_ancestors(s->c->meta, s->b->name, dirs_of, search_one, s);
 }
 
-int perm_check(struct atr_core *c, const struct atr_user *u, const char *action,
-	       const struct atr_bucket *b, const char *key, const struct meta_row *target,
-	       const char *dirs_of, unsigned want)
+/* perm_check's decision, on the permission side e. */
+static int check_eperm(struct atr_core *c, const struct atr_user *u, const char *action,
+		       const struct atr_bucket *b, const char *key, const struct eperm *e,
+		       const char *dirs_of, unsigned want)
 {
 	if (u->superuser)
 		return ATR_OK;
@@ -375,12 +380,28 @@ int perm_check(struct atr_core *c, const struct atr_user *u, const char *action,
 	int rc = search_path(&s, dirs_of);
 	if (rc || s.denied)
 		return rc ? rc : ATR_E_ACCESS;
+	return (bits_of(c, u, b, e) & want) == want ? ATR_OK : ATR_E_ACCESS;
+}
+
+int perm_check(struct atr_core *c, const struct atr_user *u, const char *action,
+	       const struct atr_bucket *b, const char *key, const struct meta_row *target,
+	       const char *dirs_of, unsigned want)
+{
 	struct eperm e;
 	if (target)
 		eperm_row(&e, target);
 	else
 		eperm_root(&e, b);
-	return (bits_of(c, u, b, &e) & want) == want ? ATR_OK : ATR_E_ACCESS;
+	return check_eperm(c, u, action, b, key, &e, dirs_of, want);
+}
+
+int perm_check_version(struct atr_core *c, const struct atr_user *u, const char *action,
+		       const struct atr_bucket *b, const char *key, const struct atr_obj *o,
+		       const char *acl, unsigned want)
+{
+	struct eperm e = { .owner = o->owner, .gid = o->gid, .mode = o->mode,
+			   .has_acl = acl != NULL, .text = acl };
+	return check_eperm(c, u, action, b, key, &e, key, want);
 }
 
 int perm_write_key(struct atr_core *c, const struct atr_user *u, const char *action,

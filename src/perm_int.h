@@ -64,6 +64,16 @@ void acl_owner(const struct atr_user *u, const struct atr_bucket *b, const struc
 /* Whether the bucket takes acl (Object Ownership, Block Public Access):
  * ATR_OK, ATR_E_ACLS_OFF or ATR_E_ACCESS. */
 int acl_allowed(const struct atr_bucket *b, const struct atr_acl *acl);
+/* The ACL S3 shows of an entry of b (owner, mode, kept grants text):
+ * acl_render's, or the bucket owner's full control alone when b's ACLs
+ * are off. */
+void acl_view(const struct atr_bucket *b, const char *owner, uint32_t mode, const char *text,
+	      int is_dir, struct atr_acl *out);
+/* acl replacing the ACL of an entry of b owned by owner: acl_allowed,
+ * the owner unchanged (ATR_E_INVALID_ARG), then acl_apply on *mode (its
+ * bits above 0777 kept). */
+int acl_replace(const struct atr_bucket *b, const struct atr_acl *acl, const char *owner,
+		int is_dir, uint32_t *mode, char **text);
 
 /* ---- the decision (perm.c) ---- */
 struct atr_core;
@@ -79,6 +89,11 @@ struct atr_core;
 int perm_check(struct atr_core *c, const struct atr_user *u, const char *action,
 	       const struct atr_bucket *b, const char *key, const struct meta_row *target,
 	       const char *dirs_of, unsigned want);
+/* perm_check of a noncurrent version of key: o its owner and mode, acl
+ * the grants kept with it (NULL: none). */
+int perm_check_version(struct atr_core *c, const struct atr_user *u, const char *action,
+		       const struct atr_bucket *b, const char *key, const struct atr_obj *o,
+		       const char *acl, unsigned want);
 /* The bucket name checked and the bucket found (a bucket directory met in
  * the UFS is imported), and unless want is 0, u allowed action on it
  * (wanting the PERM_* bits want of its root); out (may be NULL) receives

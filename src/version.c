@@ -80,18 +80,14 @@ int atr_bucket_versioning_set(struct atr_core *c, const struct atr_user *u, cons
  * not used). */
 static int version_check(struct atr_core *c, const struct atr_user *u, const char *action,
 			 unsigned want, const char *bucket, const char *key,
-			 const struct meta_version *v)
+			 const struct meta_version *v, struct atr_bucket *b)
 {
-	struct atr_bucket b;
-	struct meta_row r = { 0 };
-	int rc = perm_bucket(c, u, bucket, NULL, 0, &b);
+	int rc = perm_bucket(c, u, bucket, NULL, 0, b);
 	if (rc)
 		return rc;
 	if (want == PERM_W)
-		return perm_write_key(c, u, action, &b, key);
-	r.obj = v->obj;
-	r.obj.hdrs = NULL;
-	return perm_check(c, u, action, &b, key, &r, key, PERM_R);
+		return perm_write_key(c, u, action, b, key);
+	return perm_check_version(c, u, action, b, key, &v->obj, v->acl, want);
 }
 
 /* Version vid of bucket/key: 1 if it is the current one (read it as any
@@ -125,6 +121,7 @@ int atr_object_version_open(struct atr_core *c, const struct atr_user *u, const 
 			    struct atr_reader **rd)
 {
 	struct meta_version v;
+	struct atr_bucket b;
 	char path[PATH_MAX_UFS];
 	struct ufs_file *f = NULL;
 	struct ufs_stat st;
@@ -136,7 +133,7 @@ int atr_object_version_open(struct atr_core *c, const struct atr_user *u, const 
 			  : atr_object_stat(c, u, bucket, key, obj);
 	if (rc < 0)
 		return -rc;
-	if ((rc = version_check(c, u, "s3:GetObjectVersion", PERM_R, bucket, key, &v)))
+	if ((rc = version_check(c, u, "s3:GetObjectVersion", PERM_R, bucket, key, &v, &b)))
 		goto out;
 	if (v.marker) {
 		memset(obj, 0, sizeof(*obj));
@@ -165,13 +162,15 @@ int atr_object_version_tags_get(struct atr_core *c, const struct atr_user *u,
 				const char *bucket, const char *key, const char *vid, char **tags)
 {
 	struct meta_version v;
+	struct atr_bucket b;
 	int rc;
 	*tags = NULL;
 	if (!vid || (rc = version_find(c, u, bucket, key, vid, &v)) == 1)
 		return atr_object_tags_get(c, u, bucket, key, tags);
 	if (rc < 0)
 		return -rc;
-	if (!(rc = version_check(c, u, "s3:GetObjectVersionTagging", PERM_R, bucket, key, &v)))
+	if (!(rc = version_check(c, u, "s3:GetObjectVersionTagging", PERM_R, bucket, key, &v,
+				 &b)))
 		rc = v.marker ? ATR_E_DELETE_MARKER : ATR_OK;
 	if (!rc) {
 		*tags = v.tags ? v.tags : strdup("");
@@ -198,6 +197,7 @@ int atr_object_version_tags_set(struct atr_core *c, const struct atr_user *u,
 				const char *tags)
 {
 	struct meta_version v;
+	struct atr_bucket b;
 	int rc;
 	if (!vid || (rc = version_find(c, u, bucket, key, vid, &v)) == 1)
 		return atr_object_tags_set(c, u, bucket, key, tags);
@@ -205,11 +205,70 @@ int atr_object_version_tags_set(struct atr_core *c, const struct atr_user *u,
 		return -rc;
 	const char *action = tags && *tags ? "s3:PutObjectVersionTagging"
 					   : "s3:DeleteObjectVersionTagging";
-	if (!(rc = version_check(c, u, action, PERM_W, bucket, key, &v)))
+	if (!(rc = version_check(c, u, action, PERM_W, bucket, key, &v, &b)))
 		rc = v.marker ? ATR_E_DELETE_MARKER : ATR_OK;
 	struct vtags_args a = { v.seq, tags };
 	if (!rc)
 		rc = ns_txn(c, vtags_fn, &a); /* by seq: gone meanwhile is a no-op */
+	meta_version_release(&v);
+	return rc;
+}
+
+/* The ACL of a version: its mode and the grants kept with its row while
+ * it is noncurrent, as the current one's are the objects row's. */
+int atr_object_version_acl_get(struct atr_core *c, const struct atr_user *u,
+			       const char *bucket, const char *key, const char *vid,
+			       struct atr_acl *out)
+{
+	struct meta_version v;
+	struct atr_bucket b;
+	int rc;
+	if (!vid || (rc = version_find(c, u, bucket, key, vid, &v)) == 1)
+		return atr_acl_get(c, u, bucket, key, out);
+	if (rc < 0)
+		return -rc;
+	if (!(rc = version_check(c, u, "s3:GetObjectVersionAcl", PERM_RACP, bucket, key, &v,
+				 &b)))
+		rc = v.marker ? ATR_E_DELETE_MARKER : ATR_OK;
+	if (!rc)
+		acl_view(&b, v.obj.owner, v.obj.mode, v.acl, 0, out);
+	meta_version_release(&v);
+	return rc;
+}
+
+struct vacl_args {
+	uint64_t seq;
+	uint32_t mode;
+	const char *text;
+};
+
+static int vacl_fn(struct atr_core *c, void *arg)
+{
+	struct vacl_args *a = arg;
+	return meta_ver_set_acl(c->meta, a->seq, a->mode, a->text);
+}
+
+int atr_object_version_acl_set(struct atr_core *c, const struct atr_user *u,
+			       const char *bucket, const char *key, const char *vid,
+			       const struct atr_acl *acl)
+{
+	struct meta_version v;
+	struct atr_bucket b;
+	char *text = NULL;
+	int rc;
+	if (!vid || (rc = version_find(c, u, bucket, key, vid, &v)) == 1)
+		return atr_acl_set(c, u, bucket, key, acl);
+	if (rc < 0)
+		return -rc;
+	uint32_t mode = v.obj.mode;
+	if (!(rc = version_check(c, u, "s3:PutObjectVersionAcl", PERM_WACP, bucket, key, &v,
+				 &b)))
+		rc = v.marker ? ATR_E_DELETE_MARKER
+			      : acl_replace(&b, acl, v.obj.owner, 0, &mode, &text);
+	struct vacl_args a = { v.seq, (v.obj.mode & ~0777u) | (mode & 0777), text };
+	if (!rc)
+		rc = ns_txn(c, vacl_fn, &a); /* by seq: gone meanwhile is a no-op */
+	free(text);
 	meta_version_release(&v);
 	return rc;
 }

@@ -294,6 +294,87 @@ def test_permissions(s3, bucket, sigv4_daemon):
     assert client_error(enable, bob, bucket, "Suspended")[1] == "AccessDenied"
 
 
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+AUTH_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+
+
+def grants_of(acl):
+    """{(grantee id or group URI, permission)} of a GetObjectAcl answer."""
+    return {(g["Grantee"].get("ID") or g["Grantee"].get("URI"), g["Permission"])
+            for g in acl["Grants"]}
+
+
+def test_noncurrent_version_acl(s3, bucket, sigv4_daemon):
+    enable(s3, bucket)
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"1")["VersionId"]
+    v2 = s3.put_object(Bucket=bucket, Key="k", Body=b"2")["VersionId"]
+    old = s3.get_object_acl(Bucket=bucket, Key="k", VersionId=v1)
+    assert old["Owner"]["ID"] == "alice"
+    assert grants_of(old) == {("alice", "FULL_CONTROL")}
+    # A canned ACL on the old version: that version's alone (public-read
+    # as the current version shows it, test_permissions).
+    s3.put_object_acl(Bucket=bucket, Key="k", VersionId=v1, ACL="public-read")
+    assert grants_of(s3.get_object_acl(Bucket=bucket, Key="k", VersionId=v1)) == \
+        {("alice", "FULL_CONTROL"), (ALL_USERS, "READ"), (AUTH_USERS, "READ")}
+    for cur in ({}, {"VersionId": v2}):
+        assert grants_of(s3.get_object_acl(Bucket=bucket, Key="k", **cur)) == \
+            {("alice", "FULL_CONTROL")}
+    # Its grants decide who reads it: bob now (AuthenticatedUsers READ),
+    # not the current version (in a bucket he may search).
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    bob = sigv4_daemon.boto3("bob")
+    assert bob.get_object(Bucket=bucket, Key="k", VersionId=v1)["Body"].read() == b"1"
+    assert client_error(bob.get_object, Bucket=bucket, Key="k", VersionId=v2) == \
+        (403, "AccessDenied")
+    # He has no READ_ACP nor WRITE_ACP on it.
+    assert client_error(bob.get_object_acl, Bucket=bucket, Key="k", VersionId=v1) == \
+        (403, "AccessDenied")
+    assert client_error(bob.put_object_acl, Bucket=bucket, Key="k", VersionId=v1,
+                        ACL="public-read-write") == (403, "AccessDenied")
+    # An AccessControlPolicy body (as the current version takes) gives him
+    # READ_ACP on the old version, and only that.
+    s3.put_object_acl(Bucket=bucket, Key="k", VersionId=v1, AccessControlPolicy={
+        "Owner": {"ID": "alice"},
+        "Grants": [{"Grantee": {"Type": "CanonicalUser", "ID": "alice"},
+                    "Permission": "FULL_CONTROL"},
+                   {"Grantee": {"Type": "CanonicalUser", "ID": "bob"},
+                    "Permission": "READ_ACP"}]})
+    got = bob.get_object_acl(Bucket=bucket, Key="k", VersionId=v1)
+    assert got["Owner"]["ID"] == "alice"
+    assert grants_of(got) == {("alice", "FULL_CONTROL"), ("bob", "READ_ACP")}
+    assert client_error(bob.get_object_acl, Bucket=bucket, Key="k", VersionId=v2) == \
+        (403, "AccessDenied")
+    assert client_error(bob.put_object_acl, Bucket=bucket, Key="k", VersionId=v1,
+                        ACL="private") == (403, "AccessDenied")
+    assert client_error(bob.get_object, Bucket=bucket, Key="k", VersionId=v1) == \
+        (403, "AccessDenied")
+    # x-amz-grant-* headers: WRITE_ACP lets him replace that version's ACL.
+    s3.put_object_acl(Bucket=bucket, Key="k", VersionId=v1, GrantFullControl="id=alice",
+                      GrantWriteACP="id=bob")
+    bob.put_object_acl(Bucket=bucket, Key="k", VersionId=v1, GrantFullControl="id=alice",
+                       GrantRead="id=bob")
+    assert grants_of(s3.get_object_acl(Bucket=bucket, Key="k", VersionId=v1)) == \
+        {("alice", "FULL_CONTROL"), ("bob", "READ")}
+    assert bob.get_object(Bucket=bucket, Key="k", VersionId=v1)["Body"].read() == b"1"
+    assert client_error(bob.put_object_acl, Bucket=bucket, Key="k", VersionId=v2,
+                        ACL="private") == (403, "AccessDenied")
+    # A delete marker has no ACL (405); an id that is not there, 404.
+    marker = s3.delete_object(Bucket=bucket, Key="k")["VersionId"]
+    for fn, kw in ((s3.get_object_acl, {}), (s3.put_object_acl, {"ACL": "private"})):
+        assert client_error(fn, Bucket=bucket, Key="k", VersionId=marker, **kw) == \
+            (405, "MethodNotAllowed")
+        assert client_error(fn, Bucket=bucket, Key="k", VersionId="0" * 32, **kw) == \
+            (404, "NoSuchVersion")
+    # The old version's ACL is still its own, and comes back with it.
+    assert grants_of(s3.get_object_acl(Bucket=bucket, Key="k", VersionId=v1)) == \
+        {("alice", "FULL_CONTROL"), ("bob", "READ")}
+    for vid in (marker, v2):
+        s3.delete_object(Bucket=bucket, Key="k", VersionId=vid)
+    assert grants_of(s3.get_object_acl(Bucket=bucket, Key="k")) == \
+        {("alice", "FULL_CONTROL"), ("bob", "READ")}
+    assert bob.get_object(Bucket=bucket, Key="k")["Body"].read() == b"1"
+
+
 def test_restart_keeps_versions(atriumd_factory):
     d = atriumd_factory("sigv4", "versions-restart")
     s3 = d.boto3("alice")
@@ -424,10 +505,9 @@ def test_every_write_makes_a_version(s3, bucket, sigv4_daemon):
     a = s3.get_object_attributes(Bucket=bucket, Key="k", VersionId=v1,
                                  ObjectAttributes=["ETag", "ObjectSize"])
     assert a["ObjectSize"] == 3 and a["ETag"] == md5hex(b"put") and a["VersionId"] == v1
-    # The ACL is the current version's: by its id, or refused.
-    assert s3.get_object_acl(Bucket=bucket, Key="k", VersionId=v4)["Owner"]
-    assert client_error(s3.get_object_acl, Bucket=bucket, Key="k", VersionId=v1) == \
-        (501, "NotImplemented")
+    # The ACL of any version, by its id.
+    assert s3.get_object_acl(Bucket=bucket, Key="k", VersionId=v4)["Owner"]["ID"] == "alice"
+    assert s3.get_object_acl(Bucket=bucket, Key="k", VersionId=v1)["Owner"]["ID"] == "alice"
 
 
 @pytest.mark.usefixtures("mount_watchdog")
